@@ -1,0 +1,88 @@
+//! The command line: global flags and subcommands (DESIGN.md, "Command line").
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "flightdeck",
+    version,
+    about = "A terminal operations console for on-call engineers",
+    long_about = "flightdeck shows a release's whole path on one screen: CI pipeline stages, \
+                  Kubernetes workloads and pod health, error rates and alerts, live logs and \
+                  GPU gauges, with keys that promote, roll back, scale and restart.\n\n\
+                  New here? Run `flightdeck demo`."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// config.toml to use instead of the one in the config directory
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// kube context to start on (default: the kubeconfig's current context)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// namespace to start on (`all` for every namespace)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// theme name (bundled: dark, light, high-contrast, mono)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// keymap name (bundled: default, emacs)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub keymap: Option<String>,
+    /// refuse every mutating operation
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// load this libnvidia-ml.so instead of the system one
+    #[arg(long, global = true, value_name = "PATH")]
+    pub nvml_lib: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the sandbox in-process on loopback and open the console against it
+    Demo(DemoArgs),
+    /// Serve the sandbox only, until killed
+    Sandbox(crate::sandbox::SandboxArgs),
+    /// Print GPU samples and exit
+    Gpu(GpuArgs),
+    /// Check config, themes and keymaps strictly; exit 1 on any error
+    CheckConfig(CheckConfigArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// scenario: steady, bad-release, pending-approval, blue-green, gpu-hot
+    #[arg(long, default_value = "bad-release", value_name = "NAME")]
+    pub scenario: String,
+    /// spread this many pods over many namespaces and deployments
+    #[arg(long, value_name = "N")]
+    pub pods: Option<usize>,
+    /// seed for the simulation (same seed, same world)
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GpuArgs {
+    /// take one sample and exit
+    #[arg(long)]
+    pub once: bool,
+    /// print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckConfigArgs {
+    /// config.toml to check (default: the one in the config directory)
+    pub path: Option<PathBuf>,
+}

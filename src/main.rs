@@ -1,0 +1,5 @@
+use clap::Parser;
+
+fn main() {
+    let _cli = flightdeck::cli::Cli::parse();
+}
