@@ -4,5 +4,11 @@
 //! send owned [`app::Event`]s to the ui task; [`app::update`] is pure and returns
 //! [`app::Effect`]s; [`ui::render`] draws [`app::State`] and does no I/O.
 
+pub mod app;
 pub mod cli;
+pub mod config;
+pub mod console;
 pub mod sandbox;
+pub mod term;
+pub mod text;
+pub mod ui;

@@ -1,5 +1,66 @@
-use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
 
-fn main() {
-    let _cli = flightdeck::cli::Cli::parse();
+use clap::Parser;
+use flightdeck::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // the console's own log; shown in the console (`!` or `:log`), never on the terminal
+    if let Err(e) = tui_logger::init_logger(log::LevelFilter::Debug) {
+        eprintln!("flightdeck: cannot start its log: {e}");
+    }
+    tui_logger::set_default_level(log::LevelFilter::Info);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("flightdeck: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            None => report(flightdeck::console::run(&cli.global).await),
+            Some(Command::CheckConfig(args)) => {
+                let path = args.path.or(cli.global.config.clone());
+                let problems = flightdeck::config::check(path.as_deref());
+                let mut out = std::io::stdout().lock();
+                for p in &problems {
+                    // a closed pipe (`| head`) is not an error worth a panic
+                    let _ = writeln!(out, "{p}");
+                }
+                if problems.is_empty() {
+                    let _ = writeln!(out, "config, themes and keymaps: no problems");
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+            Some(Command::Demo(_args)) => {
+                // until the sandbox lands, the demo opens the empty dashboard
+                report(flightdeck::console::run(&cli.global).await)
+            }
+            Some(Command::Sandbox(_args)) => {
+                eprintln!("flightdeck sandbox: not in this build yet");
+                ExitCode::FAILURE
+            }
+            Some(Command::Gpu(_args)) => {
+                eprintln!("flightdeck gpu: not in this build yet");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+fn report(result: std::io::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("flightdeck: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,232 @@
+//! Every user intent, by name. Keymaps bind keys to these names; the help overlay and the
+//! command palette are generated from the same table, so hints never drift from behaviour.
+
+use std::fmt;
+
+use super::pane::PaneId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    Quit,
+    Help,
+    Palette,
+    ConsoleLog,
+    Back,
+    FocusPane(PaneId),
+    NextPane,
+    PrevPane,
+    FocusLeft,
+    FocusRight,
+    FocusUp,
+    FocusDown,
+    Zoom,
+    Filter,
+    SelectUp,
+    SelectDown,
+    SelectTop,
+    SelectBottom,
+    PageUp,
+    PageDown,
+    Open,
+    Rollback,
+    Scale,
+    Restart,
+    Promote,
+    HostActions,
+    Confirm,
+    Cancel,
+    /// Unbinds a key inherited from a bundled keymap.
+    Noop,
+}
+
+/// (name, description) of every action without an argument, in help order.
+const SIMPLE: &[(Action, &str, &str)] = &[
+    (
+        Action::Quit,
+        "app.quit",
+        "quit (asks when an operation is in flight)",
+    ),
+    (Action::Help, "app.help", "show this help"),
+    (Action::Palette, "app.palette", "command palette"),
+    (
+        Action::ConsoleLog,
+        "app.console-log",
+        "flightdeck's own log",
+    ),
+    (Action::Back, "app.back", "back / close / cancel"),
+    (Action::NextPane, "pane.next", "next pane"),
+    (Action::PrevPane, "pane.prev", "previous pane"),
+    (Action::FocusLeft, "pane.left", "focus the pane to the left"),
+    (
+        Action::FocusRight,
+        "pane.right",
+        "focus the pane to the right",
+    ),
+    (Action::FocusUp, "pane.up", "focus the pane above"),
+    (Action::FocusDown, "pane.down", "focus the pane below"),
+    (Action::Zoom, "pane.zoom", "zoom the focused pane"),
+    (Action::Filter, "pane.filter", "filter the focused pane"),
+    (Action::SelectUp, "select.up", "move selection up"),
+    (Action::SelectDown, "select.down", "move selection down"),
+    (Action::SelectTop, "select.top", "first row"),
+    (Action::SelectBottom, "select.bottom", "last row"),
+    (Action::PageUp, "select.page-up", "page up"),
+    (Action::PageDown, "select.page-down", "page down"),
+    (Action::Open, "select.open", "open detail / drill down"),
+    (
+        Action::Rollback,
+        "deploy.rollback",
+        "roll back the selected deployment",
+    ),
+    (
+        Action::Scale,
+        "deploy.scale",
+        "scale the selected deployment",
+    ),
+    (
+        Action::Restart,
+        "deploy.restart",
+        "restart the selected deployment",
+    ),
+    (
+        Action::Promote,
+        "deploy.promote",
+        "promote (approve / switch colour)",
+    ),
+    (Action::HostActions, "host.actions", "host actions menu"),
+    (Action::Confirm, "dialog.confirm", "confirm the dialog"),
+    (Action::Cancel, "dialog.cancel", "cancel the dialog"),
+    (Action::Noop, "noop", "unbind the key"),
+];
+
+impl Action {
+    /// Parses `pane.zoom` or `pane.focus logs`.
+    pub fn parse(text: &str) -> Result<Action, String> {
+        let mut words = text.split_whitespace();
+        let name = words.next().ok_or_else(|| "empty action".to_owned())?;
+        let arg = words.next();
+        if words.next().is_some() {
+            return Err(format!("action `{text}` has too many words"));
+        }
+        if name == "pane.focus" {
+            let arg = arg.ok_or_else(|| {
+                format!(
+                    "`pane.focus` needs a pane: one of {}",
+                    PaneId::names().join(", ")
+                )
+            })?;
+            return PaneId::parse(arg).map(Action::FocusPane).ok_or_else(|| {
+                format!(
+                    "unknown pane `{arg}`: one of {}",
+                    PaneId::names().join(", ")
+                )
+            });
+        }
+        let action = SIMPLE
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(a, _, _)| *a)
+            .ok_or_else(|| format!("unknown action `{name}`{}", suggest(name)))?;
+        if let Some(arg) = arg {
+            return Err(format!("action `{name}` takes no argument (got `{arg}`)"));
+        }
+        Ok(action)
+    }
+
+    pub fn description(&self) -> String {
+        match self {
+            Action::FocusPane(p) => format!("focus {}", p.title()),
+            a => SIMPLE
+                .iter()
+                .find(|(x, _, _)| x == a)
+                .map(|(_, _, d)| (*d).to_owned())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Every action name, for completion and docs.
+    pub fn all_names() -> Vec<String> {
+        let mut names: Vec<String> = SIMPLE.iter().map(|(_, n, _)| (*n).to_owned()).collect();
+        names.extend(
+            PaneId::ALL
+                .iter()
+                .map(|p| format!("pane.focus {}", p.name())),
+        );
+        names
+    }
+
+    /// Is this a mutating operation (refused in read-only mode)?
+    pub fn is_operation(&self) -> bool {
+        matches!(
+            self,
+            Action::Rollback
+                | Action::Scale
+                | Action::Restart
+                | Action::Promote
+                | Action::HostActions
+        )
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::FocusPane(p) => write!(f, "pane.focus {}", p.name()),
+            a => {
+                let name = SIMPLE
+                    .iter()
+                    .find(|(x, _, _)| x == a)
+                    .map(|(_, n, _)| *n)
+                    .unwrap_or("?");
+                f.write_str(name)
+            }
+        }
+    }
+}
+
+fn suggest(name: &str) -> String {
+    let best = SIMPLE
+        .iter()
+        .map(|(_, n, _)| *n)
+        .find(|n| n.split('.').next_back() == name.split('.').next_back() || n.starts_with(name));
+    match best {
+        Some(n) => format!(" (did you mean `{n}`?)"),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_round_trips() {
+        for name in Action::all_names() {
+            let action = Action::parse(&name).expect(&name);
+            assert_eq!(action.to_string(), name);
+            assert!(
+                !action.description().is_empty(),
+                "{name} has no description"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_names_say_why() {
+        assert!(
+            Action::parse("pane.zoom now")
+                .unwrap_err()
+                .contains("takes no argument")
+        );
+        assert!(
+            Action::parse("pane.focus nowhere")
+                .unwrap_err()
+                .contains("unknown pane")
+        );
+        assert!(
+            Action::parse("zoom")
+                .unwrap_err()
+                .contains("did you mean `pane.zoom`")
+        );
+    }
+}

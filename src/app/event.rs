@@ -1,0 +1,34 @@
+//! Messages into the ui task, and requests for I/O out of it.
+
+use jiff::Timestamp;
+
+use super::state::{SourceId, SourceStatus};
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    Key(crossterm::event::KeyEvent),
+    Mouse(crossterm::event::MouseEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// Once a second: ages move on. Redraws only if a visible age label changed.
+    Tick(Timestamp),
+    /// SIGTERM / SIGHUP (an SSH session dropping): quit cleanly.
+    Signal(&'static str),
+    /// A source's health, tagged with the scope generation it was started for.
+    SourceStatus {
+        generation: u64,
+        source: SourceId,
+        status: SourceStatus,
+    },
+}
+
+/// Requests for I/O that `update` returns; the run loop carries them out and answers with
+/// events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    /// The scope changed: restart scope-bound sources for the new generation.
+    ScopeChanged {
+        generation: u64,
+    },
+}

@@ -1,0 +1,104 @@
+//! The command palette (`:`): commands, their arguments and completion. Pure.
+
+use super::pane::PaneId;
+use super::state::State;
+
+/// (command, argument kind, description)
+pub const COMMANDS: &[(&str, Arg, &str)] = &[
+    ("theme", Arg::Theme, "switch theme"),
+    ("keymap", Arg::Keymap, "switch keymap"),
+    ("pane", Arg::Pane, "focus a pane"),
+    ("zoom", Arg::None, "zoom the focused pane"),
+    ("ctx", Arg::Context, "switch kube context"),
+    (
+        "ns",
+        Arg::Namespace,
+        "switch namespace (`all` for every namespace)",
+    ),
+    ("env", Arg::Environment, "switch environment"),
+    ("log", Arg::None, "flightdeck's own log"),
+    ("help", Arg::None, "key bindings"),
+    ("read-only", Arg::None, "refuse every operation from now on"),
+    ("quit", Arg::None, "quit flightdeck"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg {
+    None,
+    Theme,
+    Keymap,
+    Pane,
+    Context,
+    Namespace,
+    Environment,
+}
+
+/// Candidates for what is typed so far: command names, then the argument's values.
+pub fn completions(state: &State, input: &str) -> Vec<String> {
+    let trimmed = input.trim_start();
+    match trimmed.split_once(' ') {
+        None => COMMANDS
+            .iter()
+            .map(|(c, _, _)| *c)
+            .filter(|c| c.starts_with(trimmed))
+            .map(str::to_owned)
+            .collect(),
+        Some((cmd, arg)) => {
+            let Some((_, kind, _)) = COMMANDS.iter().find(|(c, _, _)| *c == cmd) else {
+                return Vec::new();
+            };
+            let arg = arg.trim_start();
+            argument_values(state, *kind)
+                .into_iter()
+                .filter(|v| v.starts_with(arg))
+                .map(|v| format!("{cmd} {v}"))
+                .collect()
+        }
+    }
+}
+
+fn argument_values(state: &State, kind: Arg) -> Vec<String> {
+    match kind {
+        Arg::None => Vec::new(),
+        Arg::Theme => state.assets.theme_names(),
+        Arg::Keymap => state.assets.keymap_names(),
+        Arg::Pane => PaneId::ALL.iter().map(|p| p.name().to_owned()).collect(),
+        Arg::Context => {
+            let mut v: Vec<String> = state
+                .config
+                .environments
+                .iter()
+                .filter_map(|e| e.context.clone())
+                .collect();
+            v.extend(state.scope.context.clone());
+            v.sort();
+            v.dedup();
+            v
+        }
+        Arg::Namespace => {
+            let mut v: Vec<String> = state
+                .config
+                .environments
+                .iter()
+                .filter_map(|e| e.namespace.clone())
+                .collect();
+            v.push("all".into());
+            v.sort();
+            v.dedup();
+            v
+        }
+        Arg::Environment => state
+            .config
+            .environments
+            .iter()
+            .map(|e| e.name.clone())
+            .collect(),
+    }
+}
+
+pub fn describe(cmd: &str) -> Option<&'static str> {
+    COMMANDS
+        .iter()
+        .find(|(c, _, _)| *c == cmd)
+        .map(|(_, _, d)| *d)
+}

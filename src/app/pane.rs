@@ -1,0 +1,63 @@
+//! The five panes of the dashboard.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PaneId {
+    Pipeline,
+    Workloads,
+    Errors,
+    Logs,
+    Gpu,
+}
+
+impl PaneId {
+    pub const ALL: [PaneId; 5] = [
+        PaneId::Pipeline,
+        PaneId::Workloads,
+        PaneId::Errors,
+        PaneId::Logs,
+        PaneId::Gpu,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PaneId::Pipeline => "pipeline",
+            PaneId::Workloads => "workloads",
+            PaneId::Errors => "errors",
+            PaneId::Logs => "logs",
+            PaneId::Gpu => "gpu",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneId::Pipeline => "Pipeline",
+            PaneId::Workloads => "Workloads",
+            PaneId::Errors => "Error rate",
+            PaneId::Logs => "Logs",
+            PaneId::Gpu => "GPU",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<PaneId> {
+        let name = name.to_ascii_lowercase();
+        PaneId::ALL
+            .into_iter()
+            .find(|p| p.name() == name || p.title().to_ascii_lowercase() == name)
+    }
+
+    pub fn names() -> Vec<&'static str> {
+        PaneId::ALL.iter().map(|p| p.name()).collect()
+    }
+
+    pub fn index(self) -> usize {
+        PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    pub fn next(self) -> PaneId {
+        PaneId::ALL[(self.index() + 1) % PaneId::ALL.len()]
+    }
+
+    pub fn prev(self) -> PaneId {
+        PaneId::ALL[(self.index() + PaneId::ALL.len() - 1) % PaneId::ALL.len()]
+    }
+}

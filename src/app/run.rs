@@ -1,0 +1,119 @@
+//! The run loop: one tokio task owns State, merges terminal input, source events and
+//! effect results, and draws only when something visible changed — at most ~30 frames/s.
+
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures::StreamExt;
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::event::{Effect, Event};
+use super::state::State;
+use super::update::update;
+use crate::term;
+
+const FRAME: Duration = Duration::from_millis(33);
+/// Events applied before a frame is considered: bursts are folded into one draw.
+const BATCH: usize = 512;
+
+pub type Sender = mpsc::UnboundedSender<Event>;
+
+/// Something that starts sources for a scope generation: the console's wiring passes the
+/// real one; `run` calls it at start and whenever the scope changes.
+pub trait Sources {
+    fn start(&mut self, state: &State, tx: &Sender);
+}
+
+impl<F: FnMut(&State, &Sender)> Sources for F {
+    fn start(&mut self, state: &State, tx: &Sender) {
+        self(state, tx)
+    }
+}
+
+pub async fn run(mut state: State, mut sources: impl Sources) -> std::io::Result<()> {
+    let mut guard = term::enter(state.mouse)?;
+    let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+    spawn_signal_listeners(tx.clone());
+    sources.start(&state, &tx);
+
+    let size = guard.terminal.size()?;
+    state.size = (size.width, size.height);
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut last_draw = Instant::now() - FRAME;
+
+    loop {
+        if state.dirty && last_draw.elapsed() >= FRAME {
+            guard.terminal.draw(|f| crate::ui::render(&state, f))?;
+            state.dirty = false;
+            last_draw = Instant::now();
+        }
+        let deadline = last_draw + FRAME;
+        let first = tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(ev)) => terminal_event(ev),
+                Some(Err(e)) => {
+                    log::error!("terminal input failed: {e}");
+                    Some(Event::Signal("input"))
+                }
+                None => Some(Event::Signal("input closed")),
+            },
+            Some(ev) = rx.recv() => Some(ev),
+            _ = tick.tick() => Some(Event::Tick(Timestamp::now())),
+            _ = tokio::time::sleep_until(deadline), if state.dirty => None,
+        };
+        let mut events: Vec<Event> = first.into_iter().collect();
+        while events.len() < BATCH {
+            match rx.try_recv() {
+                Ok(ev) => events.push(ev),
+                Err(_) => break,
+            }
+        }
+        for ev in events {
+            for effect in update(&mut state, ev) {
+                match effect {
+                    Effect::Quit => {}
+                    Effect::ScopeChanged { .. } => sources.start(&state, &tx),
+                }
+            }
+        }
+        if state.quit {
+            break;
+        }
+    }
+    drop(guard);
+    Ok(())
+}
+
+fn terminal_event(ev: TermEvent) -> Option<Event> {
+    match ev {
+        TermEvent::Key(k) => Some(Event::Key(k)),
+        TermEvent::Mouse(m) => Some(Event::Mouse(m)),
+        TermEvent::Paste(p) => Some(Event::Paste(p)),
+        TermEvent::Resize(w, h) => Some(Event::Resize(w, h)),
+        TermEvent::FocusGained | TermEvent::FocusLost => None,
+    }
+}
+
+fn spawn_signal_listeners(tx: Sender) {
+    use tokio::signal::unix::{SignalKind, signal};
+    for (kind, name) in [
+        (SignalKind::terminate(), "SIGTERM"),
+        (SignalKind::hangup(), "SIGHUP"),
+    ] {
+        let tx = tx.clone();
+        match signal(kind) {
+            Ok(mut s) => {
+                tokio::spawn(async move {
+                    if s.recv().await.is_some() {
+                        let _ = tx.send(Event::Signal(name));
+                    }
+                });
+            }
+            Err(e) => log::warn!("cannot listen for {name}: {e}"),
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! State: plain data owned by the ui task. Sources never touch it; they send events.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::pane::PaneId;
+use crate::config::keymap::Key;
+use crate::config::{Assets, Config, Keymap, Theme};
+
+/// The data sources behind the panes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceId {
+    Pipeline,
+    Kube,
+    Metrics,
+    Logs,
+    Gpu,
+}
+
+impl SourceId {
+    pub const ALL: [SourceId; 5] = [
+        SourceId::Pipeline,
+        SourceId::Kube,
+        SourceId::Metrics,
+        SourceId::Logs,
+        SourceId::Gpu,
+    ];
+
+    /// Short label for the status bar.
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceId::Pipeline => "ci",
+            SourceId::Kube => "k8s",
+            SourceId::Metrics => "metrics",
+            SourceId::Logs => "logs",
+            SourceId::Gpu => "gpu",
+        }
+    }
+
+    pub fn for_pane(pane: PaneId) -> SourceId {
+        match pane {
+            PaneId::Pipeline => SourceId::Pipeline,
+            PaneId::Workloads => SourceId::Kube,
+            PaneId::Errors => SourceId::Metrics,
+            PaneId::Logs => SourceId::Logs,
+            PaneId::Gpu => SourceId::Gpu,
+        }
+    }
+}
+
+/// What is known about a source, honestly: never "live" without data behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceStatus {
+    /// Nothing in the config enables it; `hint` names the key that would.
+    NotConfigured {
+        hint: String,
+    },
+    /// Configured, but this build or this situation cannot serve it; `reason` says why.
+    Unavailable {
+        reason: String,
+    },
+    Connecting {
+        since: Timestamp,
+    },
+    Live {
+        updated: Timestamp,
+    },
+    /// Failing now; the last good data (if any) is kept and shown as stale.
+    Failing {
+        error: String,
+        since: Timestamp,
+        last_ok: Option<Timestamp>,
+    },
+}
+
+impl SourceStatus {
+    pub fn last_update(&self) -> Option<Timestamp> {
+        match self {
+            SourceStatus::Live { updated } => Some(*updated),
+            SourceStatus::Failing { last_ok, .. } => *last_ok,
+            _ => None,
+        }
+    }
+}
+
+/// A one-line text prompt (filter, palette).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prompt {
+    pub input: String,
+    /// Cursor position in chars.
+    pub cursor: usize,
+    /// Selected completion (palette).
+    pub selected: usize,
+}
+
+impl Prompt {
+    pub fn with(text: &str) -> Prompt {
+        Prompt {
+            input: text.to_owned(),
+            cursor: text.chars().count(),
+            selected: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help { scroll: u16 },
+    Palette(Prompt),
+    Filter(Prompt),
+    ConsoleLog,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlashLevel {
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flash {
+    pub text: String,
+    pub level: FlashLevel,
+    pub at: Timestamp,
+}
+
+/// Selection and filter of one pane.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaneView {
+    pub selected: usize,
+    pub filter: String,
+}
+
+/// Which cluster/namespace/environment the console looks at. Changing it bumps the
+/// generation, and results tagged with an older generation are dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+    pub environment: Option<String>,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub config: Arc<Config>,
+    pub assets: Arc<Assets>,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub scope: Scope,
+    pub generation: u64,
+    pub focus: PaneId,
+    pub zoomed: bool,
+    pub overlay: Overlay,
+    pub pending_keys: Vec<Key>,
+    pub panes: BTreeMap<PaneId, PaneView>,
+    pub sources: BTreeMap<SourceId, SourceStatus>,
+    /// Config problems that were skipped; shown in the console, never fatal.
+    pub warnings: Vec<String>,
+    pub flash: Option<Flash>,
+    pub size: (u16, u16),
+    pub now: Timestamp,
+    pub mouse: bool,
+    pub quit: bool,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+}
+
+pub struct StartOptions {
+    pub theme: Option<String>,
+    pub keymap: Option<String>,
+    pub scope: Scope,
+    pub no_color: bool,
+}
+
+impl State {
+    pub fn new(
+        config: Config,
+        assets: Assets,
+        mut warnings: Vec<String>,
+        opts: StartOptions,
+        now: Timestamp,
+    ) -> State {
+        let theme_name = opts
+            .theme
+            .clone()
+            .or_else(|| config.ui.theme.clone())
+            .unwrap_or_else(|| {
+                if opts.no_color {
+                    "mono".into()
+                } else {
+                    "dark".into()
+                }
+            });
+        let theme = match assets.themes.get(&theme_name) {
+            Some(t) => t.clone(),
+            None => {
+                warnings.push(format!(
+                    "unknown theme `{theme_name}`; using `dark` (themes: {})",
+                    assets.theme_names().join(", ")
+                ));
+                assets
+                    .themes
+                    .get("dark")
+                    .cloned()
+                    .unwrap_or_else(|| Theme::new("dark", Default::default()))
+            }
+        };
+        let keymap_name = opts
+            .keymap
+            .clone()
+            .or_else(|| config.ui.keymap.clone())
+            .unwrap_or_else(|| "default".into());
+        let keymap = match assets.keymaps.get(&keymap_name) {
+            Some(k) => k.clone(),
+            None => {
+                warnings.push(format!(
+                    "unknown keymap `{keymap_name}`; using `default` (keymaps: {})",
+                    assets.keymap_names().join(", ")
+                ));
+                assets.keymaps.get("default").cloned().unwrap_or_default()
+            }
+        };
+        let sources = initial_sources(&config, now);
+        let mut scope = opts.scope;
+        if scope.context.is_none() {
+            scope.context = config.kube.context.clone();
+        }
+        if scope.namespace.is_none() {
+            scope.namespace = config.kube.namespace.clone();
+        }
+        if scope.environment.is_none() {
+            scope.environment = config.environments.first().map(|e| e.name.clone());
+        }
+        State {
+            mouse: config.ui.mouse,
+            config: Arc::new(config),
+            assets: Arc::new(assets),
+            theme,
+            keymap,
+            scope,
+            generation: 1,
+            focus: PaneId::Workloads,
+            zoomed: false,
+            overlay: Overlay::None,
+            pending_keys: Vec::new(),
+            panes: PaneId::ALL
+                .iter()
+                .map(|p| (*p, PaneView::default()))
+                .collect(),
+            sources,
+            warnings,
+            flash: None,
+            size: (80, 24),
+            now,
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    pub fn pane(&self, id: PaneId) -> &PaneView {
+        static EMPTY: PaneView = PaneView {
+            selected: 0,
+            filter: String::new(),
+        };
+        self.panes.get(&id).unwrap_or(&EMPTY)
+    }
+
+    pub fn pane_mut(&mut self, id: PaneId) -> &mut PaneView {
+        self.panes.entry(id).or_default()
+    }
+
+    pub fn source(&self, id: SourceId) -> Option<&SourceStatus> {
+        self.sources.get(&id)
+    }
+}
+
+/// What each source is before it reports: not configured (with the key that enables it),
+/// or connecting.
+fn initial_sources(config: &Config, now: Timestamp) -> BTreeMap<SourceId, SourceStatus> {
+    let mut s = BTreeMap::new();
+    s.insert(
+        SourceId::Pipeline,
+        match &config.github {
+            None => SourceStatus::NotConfigured {
+                hint: "[github] repo = \"OWNER/NAME\" in config.toml".into(),
+            },
+            Some(_) => SourceStatus::Connecting { since: now },
+        },
+    );
+    s.insert(SourceId::Kube, SourceStatus::Connecting { since: now });
+    s.insert(
+        SourceId::Metrics,
+        match &config.metrics {
+            Some(m) if m.prometheus.is_some() || !m.targets.is_empty() => {
+                SourceStatus::Connecting { since: now }
+            }
+            _ => SourceStatus::NotConfigured {
+                hint: "[metrics] prometheus = URL, or [[metrics.target]] in config.toml".into(),
+            },
+        },
+    );
+    s.insert(
+        SourceId::Logs,
+        SourceStatus::Unavailable {
+            reason: "select a deployment or pod in Workloads to follow its logs".into(),
+        },
+    );
+    s.insert(SourceId::Gpu, SourceStatus::Connecting { since: now });
+    s
+}

@@ -1,0 +1,505 @@
+//! `update`: the only place State changes. Pure: no I/O, effects are returned.
+
+use crossterm::event::{
+    KeyCode as C, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use jiff::Timestamp;
+
+use super::action::Action;
+use super::event::{Effect, Event};
+use super::palette;
+use super::pane::PaneId;
+use super::state::{Flash, FlashLevel, Overlay, Prompt, State};
+use crate::config::keymap::{Key, KeyContext, Lookup};
+use crate::ui::layout;
+
+pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
+    match event {
+        Event::Key(key) => on_key(state, key),
+        Event::Mouse(m) => on_mouse(state, m),
+        Event::Paste(text) => {
+            if let Some(prompt) = prompt_mut(state) {
+                for c in text.chars().filter(|c| !c.is_control()) {
+                    insert_char(prompt, c);
+                }
+                after_prompt_edit(state);
+            }
+            Vec::new()
+        }
+        Event::Resize(w, h) => {
+            state.size = (w, h);
+            state.dirty = true;
+            Vec::new()
+        }
+        Event::Tick(now) => {
+            let before = crate::ui::clock_signature(state);
+            state.now = now;
+            if state
+                .flash
+                .as_ref()
+                .is_some_and(|f| now.duration_since(f.at).as_secs() >= 5)
+            {
+                state.flash = None;
+                state.dirty = true;
+            }
+            if state.overlay == Overlay::ConsoleLog || crate::ui::clock_signature(state) != before {
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+        Event::Signal(_) => {
+            state.quit = true;
+            vec![Effect::Quit]
+        }
+        Event::SourceStatus {
+            generation,
+            source,
+            status,
+        } => {
+            if generation == state.generation {
+                state.sources.insert(source, status);
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    // text prompts take keys directly
+    if matches!(state.overlay, Overlay::Palette(_) | Overlay::Filter(_)) {
+        return on_prompt_key(state, key);
+    }
+    let Some(k) = Key::from_event(&key) else {
+        return Vec::new();
+    };
+    let ctx = match state.overlay {
+        Overlay::Help { .. } => KeyContext::Help,
+        _ => KeyContext::for_pane(state.focus),
+    };
+    state.pending_keys.push(k);
+    match state.keymap.lookup(ctx, &state.pending_keys) {
+        Lookup::Action(a) => {
+            state.pending_keys.clear();
+            state.dirty = true;
+            apply(state, a)
+        }
+        Lookup::Pending => {
+            state.dirty = true;
+            Vec::new()
+        }
+        Lookup::Unbound => {
+            let was_pending = state.pending_keys.len() > 1;
+            state.pending_keys.clear();
+            if was_pending {
+                state.dirty = true;
+            }
+            // esc always closes an overlay, whatever the keymap says
+            if k == Key::plain(crate::config::keymap::KeyCode::Esc)
+                && state.overlay != Overlay::None
+            {
+                return apply(state, Action::Back);
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// Carries out an action. Public so key-sequence tests and the palette share one path.
+pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
+    state.dirty = true;
+    if let Overlay::Help { scroll } = &mut state.overlay {
+        match action {
+            Action::SelectDown => *scroll = scroll.saturating_add(1),
+            Action::SelectUp => *scroll = scroll.saturating_sub(1),
+            Action::PageDown => *scroll = scroll.saturating_add(10),
+            Action::PageUp => *scroll = scroll.saturating_sub(10),
+            Action::Back | Action::Help => state.overlay = Overlay::None,
+            Action::Quit => return quit(state),
+            _ => {}
+        }
+        return Vec::new();
+    }
+    match action {
+        Action::Quit => return quit(state),
+        Action::Help => state.overlay = Overlay::Help { scroll: 0 },
+        Action::Palette => state.overlay = Overlay::Palette(Prompt::default()),
+        Action::ConsoleLog => {
+            state.overlay = if state.overlay == Overlay::ConsoleLog {
+                Overlay::None
+            } else {
+                Overlay::ConsoleLog
+            }
+        }
+        Action::Back => {
+            if state.overlay != Overlay::None {
+                state.overlay = Overlay::None;
+            } else if state.zoomed {
+                state.zoomed = false;
+            } else if !state.pane(state.focus).filter.is_empty() {
+                state.pane_mut(state.focus).filter.clear();
+            } else {
+                state.flash = None;
+            }
+        }
+        Action::FocusPane(p) => state.focus = p,
+        Action::NextPane => state.focus = state.focus.next(),
+        Action::PrevPane => state.focus = state.focus.prev(),
+        Action::FocusLeft | Action::FocusRight | Action::FocusUp | Action::FocusDown => {
+            if !state.zoomed {
+                let l = layout::compute(state.size, state);
+                if let Some(p) = l.neighbour(state.focus, action) {
+                    state.focus = p;
+                }
+            }
+        }
+        Action::Zoom => state.zoomed = !state.zoomed,
+        Action::Filter => {
+            let current = state.pane(state.focus).filter.clone();
+            state.overlay = Overlay::Filter(Prompt::with(&current));
+        }
+        Action::SelectUp => move_selection(state, -1),
+        Action::SelectDown => move_selection(state, 1),
+        Action::PageUp => move_selection(state, -10),
+        Action::PageDown => move_selection(state, 10),
+        Action::SelectTop => state.pane_mut(state.focus).selected = 0,
+        Action::SelectBottom => state.pane_mut(state.focus).selected = usize::MAX,
+        Action::Open => {}
+        Action::Rollback
+        | Action::Scale
+        | Action::Restart
+        | Action::Promote
+        | Action::HostActions => {
+            if state.scope.read_only {
+                flash(
+                    state,
+                    FlashLevel::Warn,
+                    format!("read-only: {} refused", action),
+                );
+            } else {
+                flash(
+                    state,
+                    FlashLevel::Info,
+                    format!("{}: select a target first", action.description()),
+                );
+            }
+        }
+        Action::Confirm | Action::Cancel | Action::Noop => {}
+    }
+    Vec::new()
+}
+
+fn quit(state: &mut State) -> Vec<Effect> {
+    state.quit = true;
+    vec![Effect::Quit]
+}
+
+fn move_selection(state: &mut State, delta: isize) {
+    let view = state.pane_mut(state.focus);
+    // rows are clamped by the pane when it renders and by its own update handler
+    let sel = view.selected.min(usize::MAX / 2) as isize;
+    view.selected = (sel + delta).max(0) as usize;
+}
+
+pub fn flash(state: &mut State, level: FlashLevel, text: String) {
+    state.flash = Some(Flash {
+        text,
+        level,
+        at: state.now,
+    });
+    state.dirty = true;
+}
+
+fn prompt_mut(state: &mut State) -> Option<&mut Prompt> {
+    match &mut state.overlay {
+        Overlay::Palette(p) | Overlay::Filter(p) => Some(p),
+        _ => None,
+    }
+}
+
+fn insert_char(prompt: &mut Prompt, c: char) {
+    let byte = byte_index(&prompt.input, prompt.cursor);
+    prompt.input.insert(byte, c);
+    prompt.cursor += 1;
+    prompt.selected = 0;
+}
+
+fn byte_index(s: &str, chars: usize) -> usize {
+    s.char_indices()
+        .nth(chars)
+        .map(|(i, _)| i)
+        .unwrap_or(s.len())
+}
+
+/// A filter applies as it is typed.
+fn after_prompt_edit(state: &mut State) {
+    state.dirty = true;
+    if let Overlay::Filter(p) = &state.overlay {
+        let text = p.input.clone();
+        let focus = state.focus;
+        let view = state.pane_mut(focus);
+        view.filter = text;
+        view.selected = 0;
+    }
+}
+
+fn on_prompt_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let is_palette = matches!(state.overlay, Overlay::Palette(_));
+    let completions = match &state.overlay {
+        Overlay::Palette(p) => palette::completions(state, &p.input),
+        _ => Vec::new(),
+    };
+    state.dirty = true;
+    let Some(prompt) = prompt_mut(state) else {
+        return Vec::new();
+    };
+    match key.code {
+        C::Esc => {
+            if !is_palette {
+                let focus = state.focus;
+                state.pane_mut(focus).filter.clear();
+            }
+            state.overlay = Overlay::None;
+            return Vec::new();
+        }
+        C::Char('c') | C::Char('g') if ctrl => {
+            state.overlay = Overlay::None;
+            return Vec::new();
+        }
+        C::Enter => {
+            let text = prompt.input.clone();
+            let chosen = completions.get(prompt.selected).cloned();
+            state.overlay = Overlay::None;
+            if is_palette {
+                // a complete command runs as typed; an incomplete one takes the selection
+                let run = if palette_is_complete(&text) {
+                    text
+                } else {
+                    chosen.unwrap_or(text)
+                };
+                return run_command(state, &run);
+            }
+            return Vec::new();
+        }
+        C::Tab => {
+            if let Some(c) = completions.get(prompt.selected) {
+                let has_arg = c.contains(' ')
+                    || palette::COMMANDS
+                        .iter()
+                        .any(|(n, a, _)| n == c && *a != palette::Arg::None);
+                *prompt = Prompt::with(&if has_arg && !c.contains(' ') {
+                    format!("{c} ")
+                } else {
+                    c.clone()
+                });
+            }
+        }
+        C::Down => prompt.selected = (prompt.selected + 1).min(completions.len().saturating_sub(1)),
+        C::Up => prompt.selected = prompt.selected.saturating_sub(1),
+        C::Backspace => {
+            if prompt.cursor > 0 {
+                let start = byte_index(&prompt.input, prompt.cursor - 1);
+                let end = byte_index(&prompt.input, prompt.cursor);
+                prompt.input.replace_range(start..end, "");
+                prompt.cursor -= 1;
+                prompt.selected = 0;
+            } else if prompt.input.is_empty() && is_palette {
+                state.overlay = Overlay::None;
+                return Vec::new();
+            }
+        }
+        C::Left => prompt.cursor = prompt.cursor.saturating_sub(1),
+        C::Right => prompt.cursor = (prompt.cursor + 1).min(prompt.input.chars().count()),
+        C::Home => prompt.cursor = 0,
+        C::End => prompt.cursor = prompt.input.chars().count(),
+        C::Char('u') if ctrl => *prompt = Prompt::default(),
+        C::Char(c) if !ctrl && !c.is_control() => insert_char(prompt, c),
+        _ => return Vec::new(),
+    }
+    after_prompt_edit(state);
+    Vec::new()
+}
+
+fn palette_is_complete(text: &str) -> bool {
+    let mut words = text.split_whitespace();
+    let Some(cmd) = words.next() else {
+        return false;
+    };
+    match palette::COMMANDS
+        .iter()
+        .find(|(c, _, _)| *c == cmd || (cmd == "q" && *c == "quit"))
+    {
+        Some((_, palette::Arg::None, _)) => true,
+        Some(_) => words.next().is_some(),
+        None => cmd == "q",
+    }
+}
+
+/// Runs a palette command line (`theme light`, `ns all`, `q`).
+pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
+    let mut words = line.split_whitespace();
+    let Some(cmd) = words.next() else {
+        return Vec::new();
+    };
+    let arg = words.next();
+    state.dirty = true;
+    match (cmd, arg) {
+        ("q" | "quit", _) => return quit(state),
+        ("help", _) => state.overlay = Overlay::Help { scroll: 0 },
+        ("log", _) => state.overlay = Overlay::ConsoleLog,
+        ("zoom", _) => state.zoomed = !state.zoomed,
+        ("read-only", _) => {
+            state.scope.read_only = true;
+            flash(
+                state,
+                FlashLevel::Info,
+                "read-only: operations are refused from now on".into(),
+            );
+        }
+        ("theme", Some(name)) => match state.assets.themes.get(name) {
+            Some(t) => {
+                state.theme = t.clone();
+                flash(state, FlashLevel::Info, format!("theme {name}"));
+            }
+            None => flash(
+                state,
+                FlashLevel::Error,
+                format!(
+                    "unknown theme `{name}`: {}",
+                    state.assets.theme_names().join(", ")
+                ),
+            ),
+        },
+        ("keymap", Some(name)) => match state.assets.keymaps.get(name) {
+            Some(k) => {
+                state.keymap = k.clone();
+                flash(state, FlashLevel::Info, format!("keymap {name}"));
+            }
+            None => flash(
+                state,
+                FlashLevel::Error,
+                format!(
+                    "unknown keymap `{name}`: {}",
+                    state.assets.keymap_names().join(", ")
+                ),
+            ),
+        },
+        ("pane", Some(name)) => match PaneId::parse(name) {
+            Some(p) => state.focus = p,
+            None => flash(
+                state,
+                FlashLevel::Error,
+                format!("unknown pane `{name}`: {}", PaneId::names().join(", ")),
+            ),
+        },
+        ("ctx", Some(name)) => {
+            state.scope.context = Some(name.to_owned());
+            return scope_changed(state);
+        }
+        ("ns", Some(name)) => {
+            state.scope.namespace = if name == "all" {
+                None
+            } else {
+                Some(name.to_owned())
+            };
+            return scope_changed(state);
+        }
+        ("env", Some(name)) => {
+            let Some(env) = state
+                .config
+                .environments
+                .iter()
+                .find(|e| e.name == name)
+                .cloned()
+            else {
+                let names: Vec<_> = state
+                    .config
+                    .environments
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect();
+                let known = if names.is_empty() {
+                    "none configured ([[environment]] in config.toml)".to_owned()
+                } else {
+                    names.join(", ")
+                };
+                flash(
+                    state,
+                    FlashLevel::Error,
+                    format!("unknown environment `{name}`: {known}"),
+                );
+                return Vec::new();
+            };
+            state.scope.environment = Some(env.name.clone());
+            if env.context.is_some() {
+                state.scope.context = env.context.clone();
+            }
+            state.scope.namespace = env.namespace.clone();
+            return scope_changed(state);
+        }
+        (c, None) if palette::describe(c).is_some() => {
+            flash(
+                state,
+                FlashLevel::Warn,
+                format!(":{c} needs an argument (tab completes)"),
+            );
+        }
+        _ => flash(
+            state,
+            FlashLevel::Error,
+            format!("unknown command `{line}` (tab completes)"),
+        ),
+    }
+    Vec::new()
+}
+
+fn scope_changed(state: &mut State) -> Vec<Effect> {
+    state.generation += 1;
+    for view in state.panes.values_mut() {
+        view.selected = 0;
+    }
+    vec![Effect::ScopeChanged {
+        generation: state.generation,
+    }]
+}
+
+fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
+    if state.overlay != Overlay::None {
+        return Vec::new();
+    }
+    let l = layout::compute(state.size, state);
+    let Some(pane) = l.pane_at(m.column, m.row) else {
+        return Vec::new();
+    };
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) if state.focus != pane => {
+            state.focus = pane;
+            state.dirty = true;
+        }
+        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+            let before = state.focus;
+            state.focus = pane;
+            move_selection(
+                state,
+                if m.kind == MouseEventKind::ScrollDown {
+                    3
+                } else {
+                    -3
+                },
+            );
+            state.focus = before;
+            state.dirty = true;
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// The time `update` should consider "now" for a tick; a seam for tests.
+pub fn tick(now: Timestamp) -> Event {
+    Event::Tick(now)
+}

@@ -1,0 +1,664 @@
+//! Configuration: `config.toml`, themes and keymaps. Bundled themes and keymaps are
+//! embedded and parsed by the same code as user files; a user file of the same name is
+//! merged over the bundled one. Loading for the console is lenient (a bad entry becomes a
+//! warning shown in the console); `flightdeck check-config` is strict.
+
+pub mod diag;
+pub mod keymap;
+pub mod theme;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use diag::Diagnostic;
+pub use keymap::Keymap;
+pub use theme::Theme;
+
+pub const BUNDLED_THEMES: &[(&str, &str)] = &[
+    ("dark", include_str!("../../themes/dark.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+    ("mono", include_str!("../../themes/mono.toml")),
+];
+
+pub const BUNDLED_KEYMAPS: &[(&str, &str)] = &[
+    ("default", include_str!("../../keymaps/default.toml")),
+    ("emacs", include_str!("../../keymaps/emacs.toml")),
+];
+
+pub const DEFAULT_ERROR_RATIO: &str = r#"sum(rate(http_requests_total{service="$service",status=~"5.."}[5m])) / sum(rate(http_requests_total{service="$service"}[5m]))"#;
+pub const DEFAULT_LATENCY_P95: &str = r#"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="$service"}[5m])))"#;
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub ui: UiConfig,
+    #[serde(default)]
+    pub kube: KubeConfig,
+    #[serde(default, rename = "environment")]
+    pub environments: Vec<Environment>,
+    pub github: Option<GithubConfig>,
+    pub metrics: Option<MetricsConfig>,
+    #[serde(default)]
+    pub gpu: GpuConfig,
+    #[serde(default, rename = "host_action")]
+    pub host_actions: Vec<HostAction>,
+    #[serde(default)]
+    pub logs: LogsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    pub theme: Option<String>,
+    pub keymap: Option<String>,
+    #[serde(default = "yes")]
+    pub mouse: bool,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            theme: None,
+            keymap: None,
+            mouse: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KubeConfig {
+    /// Kubeconfig file; default `$KUBECONFIG`, then `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    pub name: String,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+    pub github_environment: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GithubConfig {
+    pub repo: String,
+    #[serde(default = "github_api")]
+    pub api_url: String,
+    /// Environment variable holding the token; else `gh auth token`.
+    #[serde(default = "github_token_env")]
+    pub token_env: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    pub prometheus: Option<String>,
+    pub alertmanager: Option<String>,
+    #[serde(default = "error_ratio")]
+    pub error_ratio: String,
+    #[serde(default = "latency_p95")]
+    pub latency_p95: String,
+    #[serde(default = "threshold")]
+    pub threshold: f64,
+    #[serde(default = "status_label")]
+    pub status_label: String,
+    #[serde(default, rename = "target")]
+    pub targets: Vec<MetricsTarget>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsTarget {
+    pub service: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GpuConfig {
+    pub nvml_lib: Option<PathBuf>,
+    pub interval_ms: Option<u64>,
+    #[serde(default, rename = "host")]
+    pub hosts: Vec<GpuHost>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GpuHost {
+    pub name: String,
+    pub scrape: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HostAction {
+    pub name: String,
+    pub command: Vec<String>,
+    pub cwd: Option<PathBuf>,
+    #[serde(default = "host_action_timeout")]
+    pub timeout_secs: u64,
+    #[serde(default = "yes")]
+    pub confirm: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogsConfig {
+    #[serde(default = "tail_lines")]
+    pub tail_lines: u32,
+    #[serde(default = "buffer_lines")]
+    pub buffer_lines: usize,
+}
+
+impl Default for LogsConfig {
+    fn default() -> Self {
+        LogsConfig {
+            tail_lines: tail_lines(),
+            buffer_lines: buffer_lines(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn github_api() -> String {
+    "https://api.github.com".into()
+}
+fn github_token_env() -> String {
+    "GITHUB_TOKEN".into()
+}
+fn error_ratio() -> String {
+    DEFAULT_ERROR_RATIO.into()
+}
+fn latency_p95() -> String {
+    DEFAULT_LATENCY_P95.into()
+}
+fn threshold() -> f64 {
+    0.05
+}
+fn status_label() -> String {
+    "status".into()
+}
+fn host_action_timeout() -> u64 {
+    300
+}
+fn tail_lines() -> u32 {
+    200
+}
+fn buffer_lines() -> usize {
+    50_000
+}
+
+impl Config {
+    /// Strict parse: every problem is a diagnostic, and there is no config.
+    pub fn parse_strict(file: &str, source: &str) -> Result<Config, Vec<Diagnostic>> {
+        let config: Config =
+            toml::from_str(source).map_err(|e| vec![toml_diag(file, source, &e)])?;
+        let problems = config.validate(file, source);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Lenient parse for the console: sections that fail are dropped, each with a warning,
+    /// and everything else is used.
+    pub fn parse_lenient(file: &str, source: &str) -> (Config, Vec<Diagnostic>) {
+        match Config::parse_strict(file, source) {
+            Ok(c) => (c, Vec::new()),
+            Err(diags) => {
+                let Ok(table) = source.parse::<toml::Table>() else {
+                    return (Config::default(), diags);
+                };
+                let mut kept = toml::Table::new();
+                let mut config = Config::default();
+                for (key, value) in table {
+                    let mut trial = kept.clone();
+                    trial.insert(key.clone(), value);
+                    if let Ok(c) = trial.clone().try_into::<Config>() {
+                        kept = trial;
+                        config = c;
+                    }
+                }
+                // validation problems (e.g. a bad URL) drop the offending entries
+                config.retain_valid();
+                (config, diags)
+            }
+        }
+    }
+
+    fn validate(&self, file: &str, source: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let find = |needle: &str| source.find(needle);
+        let mut check_url = |what: &str, url: &str| {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                out.push(Diagnostic::at(
+                    file,
+                    source,
+                    find(url),
+                    format!("{what}: `{url}` is not an http(s) URL"),
+                ));
+            }
+        };
+        if let Some(g) = &self.github {
+            check_url("github.api_url", &g.api_url);
+        }
+        if let Some(m) = &self.metrics {
+            if let Some(p) = &m.prometheus {
+                check_url("metrics.prometheus", p);
+            }
+            if let Some(a) = &m.alertmanager {
+                check_url("metrics.alertmanager", a);
+            }
+            for t in &m.targets {
+                check_url("metrics.target.url", &t.url);
+            }
+        }
+        for h in &self.gpu.hosts {
+            if let Some(s) = &h.scrape {
+                check_url("gpu.host.scrape", s);
+            }
+        }
+        if let Some(m) = &self.metrics
+            && !(m.threshold > 0.0 && m.threshold <= 1.0)
+        {
+            {
+                out.push(Diagnostic::at(
+                    file,
+                    source,
+                    find("threshold"),
+                    "metrics.threshold must be a ratio in (0, 1]",
+                ));
+            }
+        }
+        if let Some(g) = &self.github
+            && g.repo.split('/').filter(|s| !s.is_empty()).count() != 2
+        {
+            {
+                out.push(Diagnostic::at(
+                    file,
+                    source,
+                    find(&g.repo),
+                    format!("github.repo `{}` must be OWNER/NAME", g.repo),
+                ));
+            }
+        }
+        for a in &self.host_actions {
+            if a.command.is_empty() {
+                out.push(Diagnostic::at(
+                    file,
+                    source,
+                    find(&a.name),
+                    format!("host_action `{}` has an empty command", a.name),
+                ));
+            }
+        }
+        out
+    }
+
+    fn retain_valid(&mut self) {
+        let ok = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+        if let Some(m) = &mut self.metrics {
+            m.targets.retain(|t| ok(&t.url));
+            if !(m.threshold > 0.0 && m.threshold <= 1.0) {
+                m.threshold = threshold();
+            }
+        }
+        self.gpu
+            .hosts
+            .retain(|h| h.scrape.as_deref().is_none_or(ok));
+        self.host_actions.retain(|a| !a.command.is_empty());
+        if self.github.as_ref().is_some_and(|g| {
+            !ok(&g.api_url) || g.repo.split('/').filter(|s| !s.is_empty()).count() != 2
+        }) {
+            self.github = None;
+        }
+    }
+}
+
+fn toml_diag(file: &str, source: &str, e: &toml::de::Error) -> Diagnostic {
+    Diagnostic::at(
+        file,
+        source,
+        e.span().map(|s| s.start),
+        e.message().trim().to_owned(),
+    )
+}
+
+/// Where flightdeck keeps its files.
+pub fn config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "flightdeck").map(|d| d.config_dir().to_owned())
+}
+
+pub fn data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "flightdeck").map(|d| d.data_dir().to_owned())
+}
+
+/// Themes and keymaps, bundled and user, parsed and resolved.
+#[derive(Debug, Clone, Default)]
+pub struct Assets {
+    pub themes: BTreeMap<String, Theme>,
+    pub keymaps: BTreeMap<String, Keymap>,
+}
+
+impl Assets {
+    pub fn theme_names(&self) -> Vec<String> {
+        self.themes.keys().cloned().collect()
+    }
+    pub fn keymap_names(&self) -> Vec<String> {
+        self.keymaps.keys().cloned().collect()
+    }
+}
+
+/// Loads bundled and user themes/keymaps. `dir` is the config dir (its `themes/` and
+/// `keymaps/` folders). Diagnostics name the file; resolution problems are warnings.
+pub fn load_assets(dir: Option<&Path>) -> (Assets, Vec<Diagnostic>, Vec<String>) {
+    let mut diags = Vec::new();
+    let mut warnings = Vec::new();
+    let mut theme_files: BTreeMap<String, theme::ThemeFile> = BTreeMap::new();
+    for (name, src) in BUNDLED_THEMES {
+        let (f, d) = theme::parse(&format!("<bundled>/themes/{name}.toml"), src);
+        diags.extend(d);
+        theme_files.insert((*name).to_owned(), f);
+    }
+    for (name, path, src) in user_files(dir, "themes", &mut diags) {
+        let (f, d) = theme::parse(&path, &src);
+        diags.extend(d);
+        match theme_files.get_mut(&name) {
+            Some(base) => {
+                // merged over the bundled theme of the same name
+                base.styles.extend(f.styles);
+                if f.inherits.is_some() {
+                    base.inherits = f.inherits;
+                }
+            }
+            None => {
+                theme_files.insert(name, f);
+            }
+        }
+    }
+    let mut themes = BTreeMap::new();
+    for name in theme_files.keys() {
+        if let Some(t) = theme::resolve(name, &theme_files, &mut warnings) {
+            themes.insert(name.clone(), t);
+        }
+    }
+
+    let mut keymap_files: BTreeMap<String, keymap::KeymapFile> = BTreeMap::new();
+    for (name, src) in BUNDLED_KEYMAPS {
+        let (f, d) = keymap::parse(name, &format!("<bundled>/keymaps/{name}.toml"), src);
+        diags.extend(d);
+        keymap_files.insert((*name).to_owned(), f);
+    }
+    for (name, path, src) in user_files(dir, "keymaps", &mut diags) {
+        let (f, d) = keymap::parse(&name, &path, &src);
+        diags.extend(d);
+        match keymap_files.get_mut(&name) {
+            Some(base) => {
+                base.keymap.merge(&f.keymap);
+                if f.inherits.is_some() {
+                    base.inherits = f.inherits;
+                }
+            }
+            None => {
+                keymap_files.insert(name, f);
+            }
+        }
+    }
+    let mut keymaps = BTreeMap::new();
+    for name in keymap_files.keys() {
+        keymaps.insert(
+            name.clone(),
+            resolve_keymap(name, &keymap_files, &mut warnings),
+        );
+    }
+    (Assets { themes, keymaps }, diags, warnings)
+}
+
+fn resolve_keymap(
+    name: &str,
+    files: &BTreeMap<String, keymap::KeymapFile>,
+    warnings: &mut Vec<String>,
+) -> Keymap {
+    let mut chain: Vec<String> = Vec::new();
+    let mut current = Some(name.to_owned());
+    while let Some(n) = current {
+        if chain.contains(&n) {
+            warnings.push(format!("keymap `{name}`: inherits cycle through `{n}`"));
+            break;
+        }
+        match files.get(&n) {
+            Some(f) => {
+                chain.push(n);
+                current = f.inherits.clone();
+            }
+            None => {
+                warnings.push(format!("keymap `{name}` inherits unknown keymap `{n}`"));
+                break;
+            }
+        }
+    }
+    let mut km = Keymap {
+        name: name.to_owned(),
+        ..Default::default()
+    };
+    for n in chain.iter().rev() {
+        if let Some(f) = files.get(n) {
+            km.merge(&f.keymap);
+        }
+    }
+    km
+}
+
+fn user_files(
+    dir: Option<&Path>,
+    sub: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, String, String)> {
+    let Some(dir) = dir else { return Vec::new() };
+    let folder = dir.join(sub);
+    let Ok(entries) = std::fs::read_dir(&folder) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        let shown = path.display().to_string();
+        match std::fs::read_to_string(&path) {
+            Ok(src) => out.push((name, shown, src)),
+            Err(e) => diags.push(Diagnostic {
+                file: shown,
+                line: 1,
+                column: 1,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+    out
+}
+
+/// Everything the console needs from files, loaded leniently.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub config_path: Option<PathBuf>,
+    pub assets: Assets,
+    /// Problems to show in the console; none of them stopped it.
+    pub warnings: Vec<String>,
+}
+
+/// Loads config.toml (the given path, or the config dir's) and the assets, leniently.
+pub fn load(config_path: Option<&Path>) -> Loaded {
+    let dir = config_path
+        .and_then(|p| p.parent().map(Path::to_owned))
+        .or_else(config_dir);
+    let path = config_path
+        .map(Path::to_owned)
+        .or_else(|| dir.as_ref().map(|d| d.join("config.toml")));
+    let mut warnings = Vec::new();
+    let config = match &path {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(src) => {
+                let (c, diags) = Config::parse_lenient(&p.display().to_string(), &src);
+                warnings.extend(diags.iter().map(|d| format!("{d} (skipped)")));
+                c
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && config_path.is_none() => {
+                Config::default()
+            }
+            Err(e) => {
+                warnings.push(format!(
+                    "{}: cannot read config: {e}; using defaults",
+                    p.display()
+                ));
+                Config::default()
+            }
+        },
+        None => Config::default(),
+    };
+    let (assets, diags, w) = load_assets(dir.as_deref());
+    warnings.extend(diags.iter().map(|d| format!("{d} (skipped)")));
+    warnings.extend(w);
+    Loaded {
+        config,
+        config_path: path,
+        assets,
+        warnings,
+    }
+}
+
+/// `flightdeck check-config`: every problem as `file:line:column: message`.
+pub fn check(config_path: Option<&Path>) -> Vec<String> {
+    let dir = config_path
+        .and_then(|p| p.parent().map(Path::to_owned))
+        .or_else(config_dir);
+    let path = config_path
+        .map(Path::to_owned)
+        .or_else(|| dir.as_ref().map(|d| d.join("config.toml")));
+    let mut out = Vec::new();
+    if let Some(p) = &path {
+        match std::fs::read_to_string(p) {
+            Ok(src) => {
+                if let Err(diags) = Config::parse_strict(&p.display().to_string(), &src) {
+                    out.extend(diags.iter().map(ToString::to_string));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && config_path.is_none() => {}
+            Err(e) => out.push(format!("{}:1:1: cannot read: {e}", p.display())),
+        }
+    }
+    let (_, diags, warnings) = load_assets(dir.as_deref());
+    out.extend(diags.iter().map(ToString::to_string));
+    out.extend(warnings);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn design_sketch_parses() {
+        let src = r#"
+[[environment]]
+name = "prod"
+context = "prod-cluster"
+namespace = "shop"
+github_environment = "production"
+
+[github]
+repo = "acme/checkout"
+
+[metrics]
+prometheus = "http://prometheus:9090"
+threshold = 0.05
+
+[[metrics.target]]
+service = "checkout"
+url = "http://checkout:8080/metrics"
+
+[[gpu.host]]
+name = "dgx-01"
+scrape = "http://dgx-01:9400/metrics"
+
+[[host_action]]
+name = "rollback dgx-spark-mcp"
+command = ["sudo", "/opt/dgx-spark-mcp/scripts/rollback.sh"]
+confirm = true
+"#;
+        let c = Config::parse_strict("c.toml", src).expect("parses");
+        assert_eq!(c.environments[0].name, "prod");
+        assert_eq!(
+            c.github.as_ref().map(|g| g.api_url.as_str()),
+            Some("https://api.github.com")
+        );
+        assert_eq!(c.metrics.as_ref().map(|m| m.targets.len()), Some(1));
+        assert_eq!(c.gpu.hosts[0].name, "dgx-01");
+        assert_eq!(c.host_actions[0].timeout_secs, 300);
+    }
+
+    #[test]
+    fn strict_names_line_and_column_lenient_keeps_the_rest() {
+        let src = "[github]\nrepo = \"acme/checkout\"\n\n[metrics]\nthreshhold = 0.1\n";
+        let err = Config::parse_strict("c.toml", src).unwrap_err();
+        assert!(
+            err[0]
+                .to_string()
+                .starts_with("c.toml:5:1: unknown field `threshhold`"),
+            "{}",
+            err[0]
+        );
+        let (c, diags) = Config::parse_lenient("c.toml", src);
+        assert_eq!(diags.len(), 1);
+        assert!(c.github.is_some(), "the good section is kept");
+        assert!(c.metrics.is_none(), "the bad section is dropped");
+    }
+
+    #[test]
+    fn validation_errors() {
+        let src = "[github]\nrepo = \"checkout\"\napi_url = \"ftp://x\"\n";
+        let err = Config::parse_strict("c.toml", src).unwrap_err();
+        let text: Vec<String> = err.iter().map(ToString::to_string).collect();
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("c.toml:3:12: github.api_url")),
+            "{text:?}"
+        );
+        assert!(text.iter().any(|t| t.contains("OWNER/NAME")), "{text:?}");
+        let (c, _) = Config::parse_lenient("c.toml", src);
+        assert!(c.github.is_none());
+    }
+
+    #[test]
+    fn syntax_error_gives_defaults_and_a_warning() {
+        let (c, diags) = Config::parse_lenient("c.toml", "[github\nrepo=1");
+        assert_eq!(c, Config::default());
+        assert_eq!(diags.len(), 1);
+        assert!(
+            diags[0].to_string().starts_with("c.toml:1:"),
+            "{}",
+            diags[0]
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! Untrusted text (log lines, names, commit titles, alert annotations) on its way to the
+//! screen. Terminal control sequences are removed, never passed through: a hostile pod
+//! can otherwise retitle the window, write to the clipboard (OSC 52) or clear the screen.
+
+/// Removes ANSI/OSC/DCS/APC/PM/SOS sequences and every C0/C1 control character except
+/// tab (shown as spaces by the caller); a carriage return becomes the visible `␍`.
+/// Invalid UTF-8 must already have been replaced (`String::from_utf8_lossy`).
+pub fn sanitize(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => skip_escape(&mut chars),
+            // 8-bit CSI, OSC, DCS, SOS, PM, APC introducers
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            '\t' => out.push_str("    "),
+            '\r' => out.push('␍'),
+            c if c.is_control() => {}
+            // zero-width and bidi overrides can disguise text; drop the overrides
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Is the text free of anything [`sanitize`] would change? Cheap check for the hot path.
+pub fn is_clean(input: &str) -> bool {
+    !input
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+}
+
+/// Sanitises only when needed, borrowing otherwise.
+pub fn clean(input: &str) -> std::borrow::Cow<'_, str> {
+    if is_clean(input) {
+        std::borrow::Cow::Borrowed(input)
+    } else {
+        std::borrow::Cow::Owned(sanitize(input))
+    }
+}
+
+fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    match chars.peek().copied() {
+        Some('[') => {
+            chars.next();
+            skip_csi(chars);
+        }
+        Some(']') | Some('P') | Some('X') | Some('^') | Some('_') => {
+            chars.next();
+            skip_string(chars);
+        }
+        // two-character sequences (ESC c, ESC 7, ESC ( B ...): drop the next char, and a
+        // charset designator's final byte too
+        Some('(') | Some(')') | Some('*') | Some('+') => {
+            chars.next();
+            chars.next();
+        }
+        Some(_) => {
+            chars.next();
+        }
+        None => {}
+    }
+}
+
+/// CSI: parameter and intermediate bytes, then one final byte in 0x40..=0x7e.
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for c in chars.by_ref() {
+        if ('\u{40}'..='\u{7e}').contains(&c) {
+            return;
+        }
+        if !('\u{20}'..='\u{3f}').contains(&c) {
+            // not a valid CSI body: stop, the char is dropped with the sequence
+            return;
+        }
+    }
+}
+
+/// OSC/DCS/PM/APC/SOS: until BEL, ST (ESC \) or 8-bit ST.
+fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{7}' | '\u{9c}' => return,
+            '\u{1b}' => {
+                if chars.peek() == Some(&'\\') {
+                    chars.next();
+                }
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_osc_csi_and_controls() {
+        let hostile = "a\x1b]52;c;ZXZpbA==\x07b\x1b]0;owned\x1b\\c\x1b[2Jd\u{9b}31me\x00f\rg";
+        assert_eq!(sanitize(hostile), "abcdef␍g");
+        assert!(!is_clean(hostile));
+        assert!(is_clean("plain text ✓"));
+    }
+
+    #[test]
+    fn unterminated_sequences_do_not_eat_nothing_else() {
+        assert_eq!(sanitize("x\x1b"), "x");
+        assert_eq!(sanitize("x\x1b]0;title"), "x");
+        assert_eq!(sanitize("tab\tend"), "tab    end");
+    }
+}

@@ -1,0 +1,91 @@
+//! The help overlay, generated from the active keymap: it cannot drift from behaviour.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use crate::app::state::State;
+use crate::config::keymap::KeyContext;
+
+/// Every line of the help text (used by the view and by tests).
+pub fn lines(state: &State) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let bindings = state.keymap.bindings();
+    let focused_ctx = KeyContext::for_pane(state.focus);
+    let mut order = vec![KeyContext::Global, focused_ctx];
+    order.extend(
+        KeyContext::ALL
+            .iter()
+            .copied()
+            .filter(|c| *c != KeyContext::Global && *c != focused_ctx),
+    );
+    let width = bindings
+        .iter()
+        .map(|(_, k, _)| k.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = vec![Line::styled(
+        format!(
+            "keymap `{}` · theme `{}` · esc closes · j/k scroll",
+            state.keymap.name, state.theme.name
+        ),
+        theme.dim(),
+    )];
+    for ctx in order {
+        let rows: Vec<_> = bindings.iter().filter(|(c, _, _)| *c == ctx).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        out.push(Line::from(""));
+        out.push(Line::styled(ctx.name().to_string(), theme.header()));
+        for (_, keys, action) in rows {
+            out.push(Line::from(vec![
+                Span::styled(format!("  {keys:<width$}  "), theme.accent()),
+                Span::styled(format!("{:<24}", action.to_string()), theme.dim()),
+                Span::styled(action.description(), theme.text()),
+            ]));
+        }
+    }
+    out.push(Line::from(""));
+    out.push(Line::styled("palette (:)", theme.header()));
+    for (cmd, _, desc) in crate::app::palette::COMMANDS {
+        out.push(Line::from(vec![
+            Span::styled(format!("  :{cmd:<width$} "), theme.accent()),
+            Span::styled(format!("{:<24}", ""), theme.dim()),
+            Span::styled((*desc).to_owned(), theme.text()),
+        ]));
+    }
+    out
+}
+
+pub fn render(state: &State, scroll: u16, frame: &mut Frame, area: Rect) {
+    let popup = centered(area, 90, 85);
+    let lines = lines(state);
+    let max_scroll = (lines.len() as u16).saturating_sub(popup.height.saturating_sub(2));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(state.theme.popup_border())
+        .title(" Help ")
+        .style(state.theme.popup());
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll.min(max_scroll), 0)),
+        popup,
+    );
+}
+
+/// A rectangle of `pw`% × `ph`% of `area`, centred.
+pub fn centered(area: Rect, pw: u16, ph: u16) -> Rect {
+    let w = (area.width as u32 * pw as u32 / 100) as u16;
+    let h = (area.height as u32 * ph as u32 / 100) as u16;
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}

@@ -1,0 +1,95 @@
+//! The view: a pure function of State. Nothing here does I/O.
+
+pub mod help;
+pub mod layout;
+pub mod overlay;
+pub mod panes;
+pub mod status;
+
+use jiff::{SignedDuration, Timestamp};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+use crate::app::state::{Overlay, SourceId, State};
+
+pub fn render(state: &State, frame: &mut Frame) {
+    let area = frame.area();
+    let l = layout::compute((area.width, area.height), state);
+    if l.too_small {
+        too_small(state, frame, area);
+        return;
+    }
+    for (pane, rect) in &l.panes {
+        panes::render(state, *pane, frame, *rect);
+    }
+    status::render(state, frame, l.status);
+    match &state.overlay {
+        Overlay::None | Overlay::Filter(_) => {}
+        Overlay::Help { scroll } => help::render(state, *scroll, frame, area),
+        Overlay::Palette(p) => overlay::palette(state, p, frame, area),
+        Overlay::ConsoleLog => overlay::console_log(state, frame, area),
+    }
+}
+
+fn too_small(state: &State, frame: &mut Frame, area: Rect) {
+    let lines = vec![
+        Line::from("terminal too small"),
+        Line::from(format!(
+            "{}x{} — flightdeck needs {}x{}",
+            area.width,
+            area.height,
+            layout::MIN_WIDTH,
+            layout::MIN_HEIGHT
+        )),
+        Line::from("q quits"),
+    ];
+    let top = area.height.saturating_sub(lines.len() as u16) / 2;
+    let inner = Rect {
+        y: area.y + top,
+        height: area.height.saturating_sub(top),
+        ..area
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .alignment(Alignment::Center)
+            .style(state.theme.text()),
+        inner,
+    );
+}
+
+/// A compact age: `4s`, `12m`, `3h`, `2d`.
+pub fn age(from: Timestamp, now: Timestamp) -> String {
+    let secs = now.duration_since(from).as_secs().max(0);
+    format_secs(secs)
+}
+
+pub fn format_secs(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+pub fn format_duration(d: SignedDuration) -> String {
+    format_secs(d.as_secs())
+}
+
+/// Every time-dependent label on screen. A tick redraws only when this changes, so an idle
+/// console writes nothing to the terminal.
+pub fn clock_signature(state: &State) -> String {
+    let mut sig = String::new();
+    for id in SourceId::ALL {
+        if let Some(t) = state.source(id).and_then(|s| s.last_update()) {
+            sig.push_str(&status::source_age_label(state, t));
+            sig.push(' ');
+        }
+    }
+    if let Some(f) = &state.flash {
+        sig.push_str(&f.text);
+    }
+    sig
+}

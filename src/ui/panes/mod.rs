@@ -1,0 +1,115 @@
+//! The five panes. Each pane is one file; this one draws the shared frame and the honest
+//! placeholder a pane shows until its source has data.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+
+use crate::app::pane::PaneId;
+use crate::app::state::{SourceId, SourceStatus, State};
+use crate::config::theme::Health;
+
+pub fn render(state: &State, pane: PaneId, frame: &mut Frame, area: Rect) {
+    let block = pane_block(state, pane, subtitle(state, pane));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    placeholder(state, pane, frame, inner);
+}
+
+/// The pane's border and title; the focused pane is marked by style and border type.
+pub fn pane_block<'a>(state: &State, pane: PaneId, subtitle: Option<String>) -> Block<'a> {
+    let focused = state.focus == pane;
+    let theme = &state.theme;
+    let mut title = vec![Span::styled(
+        format!(" {} ", pane.title()),
+        theme.title(focused),
+    )];
+    if let Some(s) = subtitle {
+        title.push(Span::styled(format!("─ {s} "), theme.title(focused)));
+    }
+    let filter = &state.pane(pane).filter;
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(theme.border(focused))
+        .title(Line::from(title));
+    if !filter.is_empty() {
+        block = block.title_bottom(Line::from(Span::styled(
+            format!(" /{} ", crate::text::clean(filter)),
+            theme.prompt(),
+        )));
+    }
+    if let Some(tag) = staleness_tag(state, SourceId::for_pane(pane)) {
+        block = block.title(
+            Line::from(Span::styled(
+                format!(" {tag} "),
+                theme.health(Health::Stale),
+            ))
+            .right_aligned(),
+        );
+    }
+    block
+}
+
+fn subtitle(state: &State, pane: PaneId) -> Option<String> {
+    let cfg = &state.config;
+    match pane {
+        PaneId::Pipeline => cfg.github.as_ref().map(|g| crate::text::sanitize(&g.repo)),
+        PaneId::Workloads => {
+            let ns = state
+                .scope
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "all namespaces".into());
+            Some(match &state.scope.context {
+                Some(c) => format!("{}/{}", crate::text::clean(c), crate::text::clean(&ns)),
+                None => crate::text::sanitize(&ns),
+            })
+        }
+        PaneId::Errors => Some("5xx ratio".into()),
+        PaneId::Logs | PaneId::Gpu => None,
+    }
+}
+
+/// "stale 2m" when the source is failing with data behind it: never show old data as live.
+pub fn staleness_tag(state: &State, source: SourceId) -> Option<String> {
+    match state.source(source)? {
+        SourceStatus::Failing {
+            last_ok: Some(t), ..
+        } => Some(format!("stale {}", super::age(*t, state.now))),
+        SourceStatus::Failing { last_ok: None, .. } => Some("failing".into()),
+        _ => None,
+    }
+}
+
+/// What a pane shows while its source has nothing to show.
+pub fn placeholder(state: &State, pane: PaneId, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let lines: Vec<Line> = match state.source(SourceId::for_pane(pane)) {
+        None => vec![Line::styled("no source", theme.dim())],
+        Some(SourceStatus::NotConfigured { hint }) => vec![
+            Line::styled("not configured", theme.dim()),
+            Line::from(vec![
+                Span::styled("set ", theme.dim()),
+                Span::styled(hint.clone(), theme.accent()),
+            ]),
+        ],
+        Some(SourceStatus::Unavailable { reason }) => {
+            vec![Line::styled(reason.clone(), theme.dim())]
+        }
+        Some(SourceStatus::Connecting { .. }) => {
+            vec![Line::styled("connecting…", theme.health(Health::Pending))]
+        }
+        Some(SourceStatus::Live { .. }) => vec![Line::styled("no data yet", theme.dim())],
+        Some(SourceStatus::Failing { error, .. }) => vec![
+            Line::styled("failing", theme.health(Health::Error)),
+            Line::styled(crate::text::sanitize(error), theme.text()),
+        ],
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+}

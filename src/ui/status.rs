@@ -1,0 +1,162 @@
+//! The status bar: where you are, whether you may act, how fresh each source is, and the
+//! keys that matter now.
+
+use jiff::Timestamp;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+use crate::app::action::Action;
+use crate::app::state::{FlashLevel, Overlay, SourceId, SourceStatus, State};
+use crate::config::keymap::KeyContext;
+use crate::config::theme::Health;
+
+pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let bar = theme.statusbar();
+    let mut left: Vec<Span> = Vec::new();
+    if let Overlay::Filter(p) = &state.overlay {
+        left.push(Span::styled(" /", theme.prompt().patch(bar)));
+        left.push(Span::styled(crate::text::sanitize(&p.input), bar));
+        left.push(Span::styled("█", bar));
+        left.push(Span::styled(
+            "  enter keeps · esc clears",
+            theme.dim().patch(bar),
+        ));
+        frame.render_widget(Paragraph::new(Line::from(left)).style(bar), area);
+        return;
+    }
+    if state.scope.read_only {
+        left.push(Span::styled(" READ-ONLY ", theme.read_only()));
+    }
+    let where_ = scope_label(state);
+    left.push(Span::styled(format!(" {where_} "), bar));
+    if !state.pending_keys.is_empty() {
+        let keys: Vec<String> = state.pending_keys.iter().map(ToString::to_string).collect();
+        left.push(Span::styled(
+            format!(" {}… ", keys.join(" ")),
+            theme.statusbar_key(),
+        ));
+    }
+
+    let mut right: Vec<Span> = Vec::new();
+    for id in SourceId::ALL {
+        match state.source(id) {
+            Some(SourceStatus::Live { updated }) => {
+                right.push(Span::styled(
+                    format!(" {} {}", id.label(), source_age_label(state, *updated)),
+                    bar,
+                ));
+            }
+            Some(SourceStatus::Failing { last_ok, .. }) => {
+                let age = last_ok
+                    .map(|t| source_age_label(state, t))
+                    .unwrap_or_else(|| "✗".into());
+                right.push(Span::styled(
+                    format!(" {} {}", id.label(), age),
+                    theme.health(Health::Error).patch(bar),
+                ));
+            }
+            _ => {}
+        }
+    }
+    if !state.warnings.is_empty() {
+        let key = state
+            .keymap
+            .key_for(KeyContext::Global, Action::ConsoleLog)
+            .unwrap_or_else(|| ":log".into());
+        right.push(Span::styled(
+            format!(" ⚠ {} ({key}) ", state.warnings.len()),
+            theme.warning(),
+        ));
+    }
+    right.push(Span::styled(" ", bar));
+
+    // the middle: a flash message, or the key hints for the focused pane
+    let used: usize = left
+        .iter()
+        .chain(right.iter())
+        .map(|s| s.content.width())
+        .sum();
+    let room = (area.width as usize).saturating_sub(used + 1);
+    let middle: Vec<Span> = match &state.flash {
+        Some(f) => {
+            let style = match f.level {
+                FlashLevel::Info => bar,
+                FlashLevel::Warn => theme.warning(),
+                FlashLevel::Error => theme.health(Health::Error).patch(bar),
+            };
+            vec![Span::styled(truncate(&format!(" {}", f.text), room), style)]
+        }
+        None => hints(state, room),
+    };
+    let middle_width: usize = middle.iter().map(|s| s.content.width()).sum();
+    let pad = room.saturating_sub(middle_width);
+    let mut spans = left;
+    spans.extend(middle);
+    spans.push(Span::styled(" ".repeat(pad + 1), bar));
+    spans.extend(right);
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+fn scope_label(state: &State) -> String {
+    let ns = state.scope.namespace.as_deref().unwrap_or("all");
+    let ctx = state.scope.context.as_deref().unwrap_or("current context");
+    let s = match &state.scope.environment {
+        Some(env) => format!("{env} ▸ {ctx}/{ns}"),
+        None => format!("{ctx}/{ns}"),
+    };
+    crate::text::sanitize(&s)
+}
+
+/// The age of a source's last update as the status bar shows it.
+pub fn source_age_label(state: &State, t: Timestamp) -> String {
+    super::age(t, state.now)
+}
+
+fn hints(state: &State, room: usize) -> Vec<Span<'static>> {
+    let ctx = KeyContext::for_pane(state.focus);
+    let wanted: &[(Action, &str)] = &[
+        (Action::Rollback, "rollback"),
+        (Action::Scale, "scale"),
+        (Action::Promote, "promote"),
+        (Action::Filter, "filter"),
+        (Action::Palette, "command"),
+        (Action::Help, "help"),
+    ];
+    let mut out = Vec::new();
+    let mut width = 0;
+    for (action, label) in wanted {
+        if state.scope.read_only && action.is_operation() {
+            continue;
+        }
+        let Some(key) = state.keymap.key_for(ctx, *action) else {
+            continue;
+        };
+        let w = key.width() + label.len() + 3;
+        if width + w > room {
+            break;
+        }
+        width += w;
+        out.push(Span::styled(format!(" {key}"), state.theme.statusbar_key()));
+        out.push(Span::styled(format!(" {label} "), state.theme.statusbar()));
+    }
+    out
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.width() <= max {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    for c in s.chars() {
+        if out.width() + 2 > max {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
