@@ -38,6 +38,9 @@ pub fn spawn_direct_with(
     mut sink: impl FnMut(MetricsUpdate) -> bool + Send + 'static,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
+        if targets.is_empty() {
+            return;
+        }
         let interval = interval.max(Duration::from_millis(100));
         let client = match http_client(interval) {
             Ok(client) => client,

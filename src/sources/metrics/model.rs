@@ -122,6 +122,10 @@ impl ErrorRateState {
                 if series.history.capacity() == 0 {
                     series.history.reserve_exact(self.capacity);
                 }
+                // Make room first, so the ring never grows past its capacity.
+                while series.history.len() >= self.capacity {
+                    series.history.pop_front();
+                }
                 series.history.push_back(point.into());
                 series.latest = Some(point);
                 series.last_ok = Some(update.at);
@@ -129,11 +133,7 @@ impl ErrorRateState {
             let oldest = series
                 .latest
                 .map_or(i64::MIN, |p| p.at_ms.saturating_sub(self.window_ms));
-            while series
-                .history
-                .front()
-                .is_some_and(|p| p.at_ms < oldest || series.history.len() > self.capacity)
-            {
+            while series.history.front().is_some_and(|p| p.at_ms < oldest) {
                 series.history.pop_front();
             }
         }

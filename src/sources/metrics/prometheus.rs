@@ -147,8 +147,9 @@ pub async fn poll_once(
         .services
         .iter()
         .map(|service| {
+            // After an outage longer than the window, only the window is worth asking for.
             let start = match fetched_until.get(service) {
-                Some(last) => last + step_ms,
+                Some(last) => (last + step_ms).max(end_ms - window_ms),
                 None => end_ms - window_ms,
             };
             (service.clone(), start)
