@@ -77,6 +77,84 @@ impl ServiceSeries {
     }
 }
 
+impl ServiceSeries {
+    /// `(unix seconds, ratio)` over the window, NaN gaps left out: for a ratatui `Chart`.
+    pub fn ratio_points(&self) -> Vec<(f64, f64)> {
+        self.points_of(|p| p.error_ratio)
+    }
+
+    /// `(unix seconds, p95 seconds)` over the window, NaN gaps left out.
+    pub fn p95_points(&self) -> Vec<(f64, f64)> {
+        self.points_of(|p| p.p95_seconds)
+    }
+
+    fn points_of(&self, value: impl Fn(&StoredPoint) -> f32) -> Vec<(f64, f64)> {
+        self.history
+            .iter()
+            .filter(|p| value(p).is_finite())
+            .map(|p| (p.at_ms as f64 / 1000.0, f64::from(value(p))))
+            .collect()
+    }
+}
+
+/// How a ratio stands against the configured threshold (the seed alerts at 5% and rolls
+/// back automatically at 10%, twice that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RatioLevel {
+    /// No traffic or no data: shown as "—".
+    Unknown,
+    Ok,
+    /// Above the threshold.
+    Warn,
+    /// At twice the threshold or more.
+    Error,
+}
+
+impl RatioLevel {
+    pub fn of(ratio: f64, threshold: f64) -> Self {
+        if !ratio.is_finite() {
+            Self::Unknown
+        } else if ratio >= 2.0 * threshold {
+            Self::Error
+        } else if ratio > threshold {
+            Self::Warn
+        } else {
+            Self::Ok
+        }
+    }
+}
+
+/// `14.2%`; "—" for NaN/±Inf.
+pub fn ratio_text(ratio: f64) -> String {
+    if ratio.is_finite() {
+        format!("{:.1}%", ratio * 100.0)
+    } else {
+        "—".to_owned()
+    }
+}
+
+/// `12.3/s`, `1.2k/s`; "—" for NaN/±Inf.
+pub fn rate_text(per_second: f64) -> String {
+    if !per_second.is_finite() {
+        "—".to_owned()
+    } else if per_second >= 1000.0 {
+        format!("{:.1}k/s", per_second / 1000.0)
+    } else {
+        format!("{per_second:.1}/s")
+    }
+}
+
+/// `250ms`, `1.25s`; "—" for NaN/±Inf.
+pub fn latency_text(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        "—".to_owned()
+    } else if seconds < 1.0 {
+        format!("{:.0}ms", seconds * 1000.0)
+    } else {
+        format!("{seconds:.2}s")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorRateState {
     window_ms: i64,
@@ -205,5 +283,31 @@ impl ErrorRateState {
 impl Default for ErrorRateState {
     fn default() -> Self {
         Self::new(Duration::from_secs(30 * 60), Duration::from_secs(15))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_show_a_dash_for_nan_and_inf() {
+        assert_eq!(ratio_text(0.142), "14.2%");
+        assert_eq!(ratio_text(f64::NAN), "—");
+        assert_eq!(rate_text(f64::INFINITY), "—");
+        assert_eq!(rate_text(1234.0), "1.2k/s");
+        assert_eq!(rate_text(12.34), "12.3/s");
+        assert_eq!(latency_text(0.25), "250ms");
+        assert_eq!(latency_text(1.25), "1.25s");
+        assert_eq!(latency_text(f64::NEG_INFINITY), "—");
+    }
+
+    #[test]
+    fn levels_against_the_threshold() {
+        assert_eq!(RatioLevel::of(f64::NAN, 0.05), RatioLevel::Unknown);
+        assert_eq!(RatioLevel::of(0.01, 0.05), RatioLevel::Ok);
+        assert_eq!(RatioLevel::of(0.05, 0.05), RatioLevel::Ok);
+        assert_eq!(RatioLevel::of(0.07, 0.05), RatioLevel::Warn);
+        assert_eq!(RatioLevel::of(0.142, 0.05), RatioLevel::Error);
     }
 }
