@@ -205,10 +205,12 @@ async fn direct_mode_end_to_end() {
 
 #[tokio::test]
 async fn http_errors_mark_the_target_failing() {
-    let app = Router::new().route(
-        "/metrics",
-        get(|| async { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down") }),
-    );
+    let app = Router::new()
+        .route(
+            "/metrics",
+            get(|| async { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down") }),
+        )
+        .route("/binary", get(|| async { b"up 1\n\xff\xfe 2\n".to_vec() }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -218,16 +220,26 @@ async fn http_errors_mark_the_target_failing() {
     });
     let (tx, mut rx) = mpsc::unbounded_channel();
     let task = spawn_direct(
-        vec![Target {
-            service: "api".into(),
-            url: format!("http://{addr}/metrics"),
-        }],
+        vec![
+            Target {
+                service: "api".into(),
+                url: format!("http://{addr}/metrics"),
+            },
+            Target {
+                service: "blob".into(),
+                url: format!("http://{addr}/binary"),
+            },
+        ],
         Duration::from_millis(50),
         move |u| tx.send(u).is_ok(),
     );
     let update = rx.recv().await.expect("an update");
     match &update.health[0].health {
         Health::Failing { error } => assert!(error.contains("HTTP 503"), "{error}"),
+        Health::Up => panic!("expected failing: {update:?}"),
+    }
+    match &update.health[1].health {
+        Health::Failing { error } => assert!(error.contains("not UTF-8 (byte 5)"), "{error}"),
         Health::Up => panic!("expected failing: {update:?}"),
     }
     drop(rx);

@@ -144,7 +144,7 @@ fn failing(target: &Target, error: String, at: Timestamp) -> ServiceHealth {
 
 /// One GET; any transport error or non-2xx status is an error text for the pane.
 pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<String, String> {
-    let response = client
+    let mut response = client
         .get(url)
         .header(reqwest::header::ACCEPT, "text/plain;version=0.0.4")
         .send()
@@ -154,8 +154,28 @@ pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<String, String
     if !status.is_success() {
         return Err(format!("GET {url}: HTTP {status}"));
     }
-    response
-        .text()
+    // Read in chunks so a runaway exporter cannot make us buffer without bound.
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|e| format!("GET {url}: reading the body: {}", error_chain(&e)))
+        .map_err(|e| format!("GET {url}: reading the body: {}", error_chain(&e)))?
+    {
+        if body.len() + chunk.len() > MAX_PAGE_BYTES {
+            return Err(format!(
+                "GET {url}: page larger than {} MiB, not read",
+                MAX_PAGE_BYTES >> 20
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).map_err(|e| {
+        format!(
+            "GET {url}: metrics text is not UTF-8 (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
+
+/// A 10,000-series page is about 1 MiB; anything past this is a broken exporter.
+pub const MAX_PAGE_BYTES: usize = 64 << 20;
