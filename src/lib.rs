@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod sandbox;
+pub mod sources;
 pub mod term;
 pub mod text;
 pub mod ui;

@@ -1,0 +1,181 @@
+//! Direct-scrape mode: GET each target's `/metrics` every interval, parse, fold.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::fold::DirectFold;
+use super::{
+    Health, MetricsUpdate, ServiceHealth, StatusLabel, Target, backoff, error_chain, http_client,
+    now_ms,
+};
+use crate::sources::exposition;
+
+/// Options of the direct-scrape task beyond targets and interval.
+#[derive(Debug, Clone, Default)]
+pub struct DirectOptions {
+    pub status_label: StatusLabel,
+}
+
+/// Scrapes every target each `interval` and sends one [`MetricsUpdate`] per round to `sink`.
+/// Ends when `sink` returns false (the receiver is gone). A failing target is marked in the
+/// update with its error, and retried with backoff; its fold baseline is kept.
+pub fn spawn_direct(
+    targets: Vec<Target>,
+    interval: Duration,
+    sink: impl FnMut(MetricsUpdate) -> bool + Send + 'static,
+) -> JoinHandle<()> {
+    spawn_direct_with(targets, interval, DirectOptions::default(), sink)
+}
+
+/// [`spawn_direct`] with options.
+pub fn spawn_direct_with(
+    targets: Vec<Target>,
+    interval: Duration,
+    options: DirectOptions,
+    mut sink: impl FnMut(MetricsUpdate) -> bool + Send + 'static,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        if targets.is_empty() {
+            return;
+        }
+        let interval = interval.max(Duration::from_millis(100));
+        let client = match http_client(interval) {
+            Ok(client) => client,
+            Err(error) => {
+                let mut update = MetricsUpdate::new(Timestamp::now());
+                for target in &targets {
+                    update
+                        .health
+                        .push(failing(target, error.clone(), update.at));
+                }
+                sink(update);
+                return;
+            }
+        };
+        let mut scrapers: Vec<Scraper> = targets
+            .into_iter()
+            .map(|target| Scraper {
+                fold: DirectFold::new(options.status_label.clone()),
+                target,
+                failures: 0,
+                next_due: Instant::now(),
+            })
+            .collect();
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let now = Instant::now();
+            let due: Vec<&mut Scraper> =
+                scrapers.iter_mut().filter(|s| s.next_due <= now).collect();
+            if due.is_empty() {
+                continue;
+            }
+            let results = futures::future::join_all(
+                due.into_iter()
+                    .map(|scraper| scraper.scrape(&client, interval, now)),
+            )
+            .await;
+            let mut update = MetricsUpdate::new(Timestamp::now());
+            for (health, points) in results {
+                update.health.push(health);
+                update.points.extend(points);
+            }
+            if !sink(update) {
+                return;
+            }
+        }
+    })
+}
+
+struct Scraper {
+    target: Target,
+    fold: DirectFold,
+    failures: u32,
+    next_due: Instant,
+}
+
+impl Scraper {
+    async fn scrape(
+        &mut self,
+        client: &reqwest::Client,
+        interval: Duration,
+        tick: Instant,
+    ) -> (ServiceHealth, Vec<super::ServicePoints>) {
+        let result = fetch(client, &self.target.url).await;
+        let at = Timestamp::now();
+        let parsed = result.and_then(|body| {
+            exposition::parse(&body).map_err(|e| format!("malformed metrics text: {e}"))
+        });
+        match parsed {
+            Ok(scrape) => {
+                self.failures = 0;
+                self.next_due = tick;
+                let points = self.fold.fold(&scrape, &self.target.service, now_ms(at));
+                let health = ServiceHealth {
+                    service: self.target.service.clone(),
+                    source: self.target.url.clone(),
+                    health: Health::Up,
+                    at,
+                };
+                (health, points)
+            }
+            Err(error) => {
+                self.failures = self.failures.saturating_add(1);
+                // The tick `backoff` after this one scrapes again (less a margin for jitter).
+                self.next_due = tick + backoff(interval, self.failures) - interval / 2;
+                (failing(&self.target, error, at), Vec::new())
+            }
+        }
+    }
+}
+
+fn failing(target: &Target, error: String, at: Timestamp) -> ServiceHealth {
+    ServiceHealth {
+        service: target.service.clone(),
+        source: target.url.clone(),
+        health: Health::Failing { error },
+        at,
+    }
+}
+
+/// One GET; any transport error or non-2xx status is an error text for the pane.
+pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<String, String> {
+    let mut response = client
+        .get(url)
+        .header(reqwest::header::ACCEPT, "text/plain;version=0.0.4")
+        .send()
+        .await
+        .map_err(|e| format!("GET {url}: {}", error_chain(&e)))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!("GET {url}: HTTP {status}"));
+    }
+    // Read in chunks so a runaway exporter cannot make us buffer without bound.
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("GET {url}: reading the body: {}", error_chain(&e)))?
+    {
+        if body.len() + chunk.len() > MAX_PAGE_BYTES {
+            return Err(format!(
+                "GET {url}: page larger than {} MiB, not read",
+                MAX_PAGE_BYTES >> 20
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).map_err(|e| {
+        format!(
+            "GET {url}: metrics text is not UTF-8 (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// A 10,000-series page is about 1 MiB; anything past this is a broken exporter.
+pub const MAX_PAGE_BYTES: usize = 64 << 20;

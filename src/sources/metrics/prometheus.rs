@@ -1,0 +1,532 @@
+//! Prometheus API mode: `query_range` per service for ratio, rate and p95, `/api/v1/alerts`,
+//! and Alertmanager silences when configured.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use futures::StreamExt;
+use jiff::Timestamp;
+use serde::Deserialize;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::alertmanager;
+use super::{
+    Alert, AlertState, AlertsUpdate, Health, MetricsUpdate, Point, ServiceHealth, ServicePoints,
+    backoff, error_chain, http_client,
+};
+
+/// The seed's queries, per service. `$service` is replaced by the service name.
+pub const DEFAULT_ERROR_RATIO: &str = r#"sum(rate(http_requests_total{service="$service",status=~"5.."}[5m])) / sum(rate(http_requests_total{service="$service"}[5m]))"#;
+pub const DEFAULT_REQUEST_RATE: &str = r#"sum(rate(http_requests_total{service="$service"}[5m]))"#;
+pub const DEFAULT_LATENCY_P95: &str = r#"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="$service"}[5m])))"#;
+
+/// PromQL templates; `$service` is substituted (quoted for a PromQL string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queries {
+    pub error_ratio: String,
+    pub request_rate: String,
+    pub latency_p95: String,
+}
+
+impl Default for Queries {
+    fn default() -> Self {
+        Self {
+            error_ratio: DEFAULT_ERROR_RATIO.to_owned(),
+            request_rate: DEFAULT_REQUEST_RATE.to_owned(),
+            latency_p95: DEFAULT_LATENCY_P95.to_owned(),
+        }
+    }
+}
+
+impl Queries {
+    pub fn for_service(template: &str, service: &str) -> String {
+        let quoted = service.replace('\\', "\\\\").replace('"', "\\\"");
+        template.replace("$service", &quoted)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrometheusConfig {
+    /// Base URL, e.g. `http://prometheus:9090`.
+    pub url: String,
+    /// Base URL of Alertmanager, e.g. `http://alertmanager:9093`.
+    pub alertmanager: Option<String>,
+    pub services: Vec<String>,
+    pub queries: Queries,
+    /// How far back the first `query_range` reaches (the pane's window).
+    pub window: Duration,
+}
+
+/// Polls Prometheus each `interval`: the window once, then only the new steps, per service;
+/// alerts every round. Ends when `sink` returns false. Prometheus unreachable → every service
+/// and the alerts marked failing, retried with backoff.
+pub fn spawn_prometheus(
+    config: PrometheusConfig,
+    interval: Duration,
+    mut sink: impl FnMut(MetricsUpdate) -> bool + Send + 'static,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let interval = interval.max(Duration::from_millis(100));
+        let step = Duration::from_secs(interval.as_secs().max(1));
+        let http = match http_client(interval) {
+            Ok(http) => http,
+            Err(error) => {
+                let mut update = MetricsUpdate::new(Timestamp::now());
+                for service in &config.services {
+                    update.health.push(ServiceHealth {
+                        service: service.clone(),
+                        source: config.url.clone(),
+                        health: Health::Failing {
+                            error: error.clone(),
+                        },
+                        at: update.at,
+                    });
+                }
+                sink(update);
+                return;
+            }
+        };
+        let client = PrometheusClient::new(http.clone(), &config.url);
+        let alertmanager = config
+            .alertmanager
+            .as_ref()
+            .map(|url| alertmanager::AlertmanagerClient::new(http.clone(), url));
+        // Service → end of the last range fetched (unix ms).
+        let mut fetched_until: HashMap<String, i64> = HashMap::new();
+        let mut failures = 0u32;
+        let mut next_due = Instant::now();
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let tick = ticker.tick().await;
+            if tick < next_due {
+                continue;
+            }
+            let update = poll_once(
+                &client,
+                alertmanager.as_ref(),
+                &config,
+                step,
+                &mut fetched_until,
+            )
+            .await;
+            let all_failed = !update.health.is_empty()
+                && update
+                    .health
+                    .iter()
+                    .all(|h| matches!(h.health, Health::Failing { .. }))
+                && update.alerts.as_ref().is_some_and(|a| a.error.is_some());
+            if all_failed {
+                failures = failures.saturating_add(1);
+                next_due = tick + backoff(interval, failures) - interval / 2;
+            } else {
+                failures = 0;
+            }
+            if !sink(update) {
+                return;
+            }
+        }
+    })
+}
+
+/// One round: every service's new points, and the alerts.
+pub async fn poll_once(
+    client: &PrometheusClient,
+    alertmanager: Option<&alertmanager::AlertmanagerClient>,
+    config: &PrometheusConfig,
+    step: Duration,
+    fetched_until: &mut HashMap<String, i64>,
+) -> MetricsUpdate {
+    let now = Timestamp::now();
+    let step_ms = i64::try_from(step.as_millis()).unwrap_or(1000).max(1);
+    let window_ms = i64::try_from(config.window.as_millis()).unwrap_or(i64::MAX / 4);
+    // Aligned to the step, so successive rounds ask for the same evaluation times.
+    let end_ms = now.as_millisecond().div_euclid(step_ms) * step_ms;
+    let jobs: Vec<(String, i64)> = config
+        .services
+        .iter()
+        .map(|service| {
+            // After an outage longer than the window, only the window is worth asking for.
+            let start = match fetched_until.get(service) {
+                Some(last) => (last + step_ms).max(end_ms - window_ms),
+                None => end_ms - window_ms,
+            };
+            (service.clone(), start)
+        })
+        .collect();
+    let results: Vec<(String, Result<Vec<Point>, String>)> = futures::stream::iter(jobs)
+        .map(|(service, start_ms)| async move {
+            if start_ms > end_ms {
+                return (service, Ok(Vec::new()));
+            }
+            let result =
+                service_points(client, &config.queries, &service, start_ms, end_ms, step).await;
+            (service, result)
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let alerts_future = async {
+        let mut update = match client.alerts().await {
+            Ok(alerts) => AlertsUpdate {
+                alerts,
+                error: None,
+                alertmanager_error: None,
+            },
+            Err(error) => AlertsUpdate {
+                alerts: Vec::new(),
+                error: Some(error),
+                alertmanager_error: None,
+            },
+        };
+        if let Some(am) = alertmanager {
+            match am.alerts().await {
+                Ok(am_alerts) => {
+                    alertmanager::merge(&mut update.alerts, am_alerts, Timestamp::now())
+                }
+                Err(error) => update.alertmanager_error = Some(error),
+            }
+        }
+        update
+    };
+    let alerts = alerts_future.await;
+
+    let mut update = MetricsUpdate::new(Timestamp::now());
+    let mut results = results;
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    for (service, result) in results {
+        let health = match result {
+            Ok(points) => {
+                fetched_until.insert(service.clone(), end_ms);
+                if !points.is_empty() {
+                    update.points.push(ServicePoints {
+                        service: service.clone(),
+                        points,
+                    });
+                }
+                Health::Up
+            }
+            Err(error) => Health::Failing { error },
+        };
+        update.health.push(ServiceHealth {
+            service,
+            source: client.base.clone(),
+            health,
+            at: update.at,
+        });
+    }
+    update.alerts = Some(alerts);
+    update
+}
+
+/// Ratio, rate and p95 for one service over `[start, end]`, merged by evaluation time. A
+/// query error fails the service with Prometheus's own error text.
+async fn service_points(
+    client: &PrometheusClient,
+    queries: &Queries,
+    service: &str,
+    start_ms: i64,
+    end_ms: i64,
+    step: Duration,
+) -> Result<Vec<Point>, String> {
+    let ratio_q = Queries::for_service(&queries.error_ratio, service);
+    let rate_q = Queries::for_service(&queries.request_rate, service);
+    let p95_q = Queries::for_service(&queries.latency_p95, service);
+    let (ratio, rate, p95) = futures::join!(
+        client.query_range(&ratio_q, start_ms, end_ms, step),
+        client.query_range(&rate_q, start_ms, end_ms, step),
+        client.query_range(&p95_q, start_ms, end_ms, step),
+    );
+    let mut by_time: BTreeMap<i64, Point> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (which, result) in [("error ratio", ratio), ("request rate", rate), ("p95", p95)] {
+        let series = match result {
+            Ok(series) => series,
+            Err(error) => {
+                errors.push(format!("{which} query: {error}"));
+                continue;
+            }
+        };
+        // An aggregated query gives one series; with none there was no data in the range.
+        let Some(first) = series.into_iter().next() else {
+            continue;
+        };
+        for (at_ms, value) in first.values {
+            let point = by_time.entry(at_ms).or_insert(Point {
+                at_ms,
+                error_ratio: f64::NAN,
+                request_rate: f64::NAN,
+                p95_seconds: f64::NAN,
+            });
+            match which {
+                "error ratio" => point.error_ratio = value,
+                "request rate" => point.request_rate = value,
+                _ => point.p95_seconds = value,
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(by_time.into_values().collect())
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+/// A thin client for the parts of the HTTP API the pane needs.
+#[derive(Debug, Clone)]
+pub struct PrometheusClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+/// One series of a query answer: its labels and `(unix ms, value)` pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub metric: BTreeMap<String, String>,
+    pub values: Vec<(i64, f64)>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    status: String,
+    data: Option<T>,
+    #[serde(rename = "errorType")]
+    error_type: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct QueryData {
+    #[serde(rename = "resultType")]
+    result_type: String,
+    result: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct RawSeries {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    #[serde(default)]
+    values: Vec<(f64, String)>,
+    value: Option<(f64, String)>,
+}
+
+#[derive(Deserialize)]
+struct AlertsData {
+    alerts: Vec<RawAlert>,
+}
+
+#[derive(Deserialize)]
+struct RawAlert {
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    state: String,
+    #[serde(rename = "activeAt")]
+    active_at: Option<String>,
+    #[serde(default)]
+    value: serde_json::Value,
+}
+
+impl PrometheusClient {
+    pub fn new(http: reqwest::Client, base_url: &str) -> Self {
+        Self {
+            http,
+            base: base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// `/api/v1/query` at `at_ms` (now when `None`): instant vector or scalar as series of one
+    /// value each.
+    pub async fn query(&self, expr: &str, at_ms: Option<i64>) -> Result<Vec<Series>, String> {
+        let mut params = vec![("query", expr.to_owned())];
+        if let Some(at) = at_ms {
+            params.push(("time", unix_seconds(at)));
+        }
+        let data: QueryData = self.get("/api/v1/query", &params).await?;
+        series_from(data)
+    }
+
+    /// `/api/v1/query_range` over `[start_ms, end_ms]` every `step`.
+    pub async fn query_range(
+        &self,
+        expr: &str,
+        start_ms: i64,
+        end_ms: i64,
+        step: Duration,
+    ) -> Result<Vec<Series>, String> {
+        let params = [
+            ("query", expr.to_owned()),
+            ("start", unix_seconds(start_ms)),
+            ("end", unix_seconds(end_ms)),
+            ("step", format!("{}", step.as_secs_f64())),
+        ];
+        let data: QueryData = self.get("/api/v1/query_range", &params).await?;
+        series_from(data)
+    }
+
+    /// `/api/v1/alerts`: pending and firing alerts.
+    pub async fn alerts(&self) -> Result<Vec<Alert>, String> {
+        let data: AlertsData = self.get("/api/v1/alerts", &[]).await?;
+        Ok(data.alerts.into_iter().map(alert_from).collect())
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<T, String> {
+        let url = format!("{}{}", self.base, path);
+        let response = self
+            .http
+            .get(&url)
+            .query(params)
+            .send()
+            .await
+            .map_err(|e| format!("Prometheus at {}: {}", self.base, error_chain(&e)))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| format!("Prometheus at {}: {}", self.base, error_chain(&e)))?;
+        // Errors (400, 422, 503) come in the same envelope, with Prometheus's own text.
+        let envelope: Envelope<T> = serde_json::from_slice(&body).map_err(|e| {
+            let text = String::from_utf8_lossy(&body);
+            let snippet: String = text.chars().take(200).collect();
+            format!(
+                "Prometheus at {}: HTTP {status}, unreadable answer ({e}): {snippet}",
+                self.base
+            )
+        })?;
+        if envelope.status != "success" {
+            let error = envelope.error.unwrap_or_else(|| format!("HTTP {status}"));
+            return Err(match envelope.error_type {
+                Some(kind) => format!("{kind}: {error}"),
+                None => error,
+            });
+        }
+        envelope
+            .data
+            .ok_or_else(|| format!("Prometheus at {}: success without data", self.base))
+    }
+}
+
+fn unix_seconds(ms: i64) -> String {
+    format!("{:.3}", ms as f64 / 1000.0)
+}
+
+fn series_from(data: QueryData) -> Result<Vec<Series>, String> {
+    match data.result_type.as_str() {
+        "matrix" | "vector" => {
+            let raw: Vec<RawSeries> = serde_json::from_value(data.result)
+                .map_err(|e| format!("unreadable {} result: {e}", data.result_type))?;
+            Ok(raw
+                .into_iter()
+                .map(|s| {
+                    let pairs = s.value.into_iter().chain(s.values);
+                    Series {
+                        metric: s.metric,
+                        values: pairs
+                            .map(|(t, v)| (seconds_to_ms(t), parse_value(&v)))
+                            .collect(),
+                    }
+                })
+                .collect())
+        }
+        "scalar" => {
+            let (t, v): (f64, String) = serde_json::from_value(data.result)
+                .map_err(|e| format!("unreadable scalar result: {e}"))?;
+            Ok(vec![Series {
+                metric: BTreeMap::new(),
+                values: vec![(seconds_to_ms(t), parse_value(&v))],
+            }])
+        }
+        other => Err(format!("result type {other} is not a number series")),
+    }
+}
+
+fn seconds_to_ms(t: f64) -> i64 {
+    (t * 1000.0).round() as i64
+}
+
+/// Prometheus writes sample values as strings: Go floats, `NaN`, `+Inf`, `-Inf`. Anything
+/// unreadable is NaN (shown as "—").
+pub fn parse_value(text: &str) -> f64 {
+    text.trim().parse::<f64>().unwrap_or(f64::NAN)
+}
+
+/// `alerts[].value` is a number in older Prometheus and a string (`"1e+00"`) in newer.
+pub fn lenient_value(value: &serde_json::Value) -> f64 {
+    match value {
+        serde_json::Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+        serde_json::Value::String(s) => parse_value(s),
+        _ => f64::NAN,
+    }
+}
+
+pub(crate) fn alert_state(text: &str) -> AlertState {
+    match text {
+        "firing" | "active" => AlertState::Firing,
+        "pending" => AlertState::Pending,
+        _ => AlertState::Inactive,
+    }
+}
+
+pub(crate) fn summary_of(annotations: &BTreeMap<String, String>) -> Option<String> {
+    annotations
+        .get("summary")
+        .or_else(|| annotations.get("description"))
+        .cloned()
+}
+
+fn alert_from(raw: RawAlert) -> Alert {
+    Alert {
+        name: raw.labels.get("alertname").cloned().unwrap_or_default(),
+        state: alert_state(&raw.state),
+        severity: raw.labels.get("severity").cloned(),
+        summary: summary_of(&raw.annotations),
+        service: raw.labels.get("service").cloned(),
+        active_at: raw.active_at.and_then(|t| t.parse::<Timestamp>().ok()),
+        value: lenient_value(&raw.value),
+        labels: raw.labels,
+        silenced: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_as_strings() {
+        assert!(parse_value("NaN").is_nan());
+        assert_eq!(parse_value("+Inf"), f64::INFINITY);
+        assert_eq!(parse_value("-Inf"), f64::NEG_INFINITY);
+        assert_eq!(parse_value("1e+00"), 1.0);
+        assert!(parse_value("garbage").is_nan());
+    }
+
+    #[test]
+    fn alert_value_number_or_string() {
+        assert_eq!(lenient_value(&serde_json::json!(0.25)), 0.25);
+        assert_eq!(lenient_value(&serde_json::json!("2.5e-01")), 0.25);
+        assert!(lenient_value(&serde_json::json!(null)).is_nan());
+    }
+
+    #[test]
+    fn service_is_quoted() {
+        assert_eq!(
+            Queries::for_service(r#"x{service="$service"}"#, r#"a"b"#),
+            r#"x{service="a\"b"}"#
+        );
+    }
+
+    #[test]
+    fn unix_seconds_keep_milliseconds() {
+        assert_eq!(unix_seconds(1_700_000_000_123), "1700000000.123");
+        assert_eq!(unix_seconds(1_700_000_000_000), "1700000000.000");
+    }
+}

@@ -1,0 +1,368 @@
+//! API mode against a real Prometheus server (Debian's `prometheus` package): it scrapes a
+//! loopback axum server every second and evaluates the seed's `HighErrorRate` rule; our
+//! client's ratio must equal Prometheus's own answer to the seed query, and the alert must
+//! show as firing. Skipped, with a message, only when the `prometheus` binary is absent.
+//!
+//! Changed from the seed's rule: `for: 0s` instead of `5m`, so it fires within the test.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use flightdeck::sources::metrics::alertmanager::{self, AlertmanagerClient};
+use flightdeck::sources::metrics::model::ErrorRateState;
+use flightdeck::sources::metrics::prometheus::{
+    PrometheusClient, PrometheusConfig, Queries, poll_once, spawn_prometheus,
+};
+use flightdeck::sources::metrics::{AlertState, Health, http_client};
+use tokio::sync::mpsc;
+
+const SEED_RATIO: &str =
+    r#"sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))"#;
+
+const RULES: &str = r#"groups:
+  - name: seed
+    rules:
+      - alert: HighErrorRate
+        expr: sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.05
+        for: 0s
+        labels:
+          severity: critical
+        annotations:
+          summary: 5xx ratio above 5%
+"#;
+
+/// Kills and reaps Prometheus when the test ends, panics included.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Counters that move unevenly on every scrape, so the ratio depends on the exact window
+/// and a mismatch in evaluation times would show.
+async fn serve_counters() -> String {
+    let scrapes = Arc::new(AtomicU64::new(0));
+    let app = Router::new().route(
+        "/metrics",
+        get(move || {
+            let n = scrapes.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                // Totals after n scrapes of: ok += 40 + i % 13, errors += 5 + i % 7.
+                let ok: u64 = (1..=n).map(|i| 40 + i % 13).sum();
+                let errors: u64 = (1..=n).map(|i| 5 + i % 7).sum();
+                let fast = ok;
+                let all = ok + errors;
+                format!(
+                    "# TYPE http_requests_total counter\n\
+                     http_requests_total{{service=\"checkout\",status=\"200\",method=\"GET\"}} {ok}\n\
+                     http_requests_total{{service=\"checkout\",status=\"503\",method=\"GET\"}} {errors}\n\
+                     # TYPE http_request_duration_seconds histogram\n\
+                     http_request_duration_seconds_bucket{{service=\"checkout\",le=\"0.1\"}} {fast}\n\
+                     http_request_duration_seconds_bucket{{service=\"checkout\",le=\"1\"}} {all}\n\
+                     http_request_duration_seconds_bucket{{service=\"checkout\",le=\"+Inf\"}} {all}\n\
+                     http_request_duration_seconds_count{{service=\"checkout\"}} {all}\n"
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr.to_string()
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.local_addr().expect("local addr").port()
+}
+
+fn prometheus_present() -> bool {
+    Command::new("prometheus")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+fn start_prometheus(dir: &std::path::Path, target: &str, port: u16) -> Running {
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+         rule_files:\n  - rules.yml\n\
+         scrape_configs:\n  - job_name: checkout\n    static_configs:\n      - targets: ['{target}']\n"
+    );
+    std::fs::write(dir.join("prometheus.yml"), config).expect("write config");
+    std::fs::write(dir.join("rules.yml"), RULES).expect("write rules");
+    let log = std::fs::File::create(dir.join("prometheus.log")).expect("log file");
+    let child = Command::new("prometheus")
+        .arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start prometheus");
+    Running(child)
+}
+
+/// Prometheus's own answer to `query` at `time` (unix seconds), read with plain serde_json.
+async fn prometheus_answer(http: &reqwest::Client, base: &str, query: &str, time: &str) -> f64 {
+    let body: serde_json::Value = http
+        .get(format!("{base}/api/v1/query"))
+        .query(&[("query", query), ("time", time)])
+        .send()
+        .await
+        .expect("query Prometheus")
+        .json()
+        .await
+        .expect("JSON answer");
+    let value = &body["data"]["result"][0]["value"][1];
+    value
+        .as_str()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(f64::NAN)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_mode_matches_prometheus_and_sees_the_alert() {
+    if !prometheus_present() {
+        eprintln!(
+            "SKIPPED api_mode_matches_prometheus_and_sees_the_alert: no `prometheus` binary on PATH (apt-get install prometheus)"
+        );
+        return;
+    }
+    let target = serve_counters().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let _prometheus = start_prometheus(dir.path(), &target, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = http_client(Duration::from_secs(2)).expect("client");
+
+    // Bounded polling until Prometheus has two scrapes and answers the seed query.
+    let mut ready = false;
+    for _ in 0..240 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = format!(
+            "{:.3}",
+            jiff::Timestamp::now().as_millisecond() as f64 / 1000.0
+        );
+        if let Ok(response) = http
+            .get(format!("{base}/api/v1/query"))
+            .query(&[("query", SEED_RATIO), ("time", now.as_str())])
+            .send()
+            .await
+            && let Ok(body) = response.json::<serde_json::Value>().await
+            && body["data"]["result"][0]["value"][1]
+                .as_str()
+                .and_then(|v| v.parse::<f64>().ok())
+                .is_some_and(|v| !v.is_nan())
+        {
+            ready = true;
+            break;
+        }
+    }
+    let log = std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
+    assert!(ready, "Prometheus never had data; its log:\n{log}");
+
+    let config = PrometheusConfig {
+        url: base.clone(),
+        alertmanager: None,
+        services: vec!["checkout".into()],
+        queries: Queries {
+            error_ratio: r#"sum(rate(http_requests_total{service="$service",status=~"5.."}[5m])) / sum(rate(http_requests_total{service="$service"}[5m]))"#.into(),
+            ..Queries::default()
+        },
+        window: Duration::from_secs(120),
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let task = spawn_prometheus(config, Duration::from_secs(1), move |u| tx.send(u).is_ok());
+    let mut state = ErrorRateState::new(Duration::from_secs(120), Duration::from_secs(1));
+    let mut done = false;
+    for _ in 0..120 {
+        let update = rx.recv().await.expect("source running");
+        state.apply(update);
+        let has_ratio = state
+            .service("checkout")
+            .is_some_and(|s| !s.error_ratio().is_nan());
+        let firing = state.firing(None).any(|a| a.name == "HighErrorRate");
+        if has_ratio && firing {
+            done = true;
+            break;
+        }
+    }
+    assert!(done, "no ratio or no firing alert: {state:#?}");
+    drop(rx);
+    task.await.expect("task ends when the receiver is gone");
+
+    let checkout = state.service("checkout").expect("checkout");
+    assert!(checkout.failing.is_none(), "{checkout:?}");
+    let latest = checkout.latest.expect("latest point");
+    let time = format!("{:.3}", latest.at_ms as f64 / 1000.0);
+    let theirs = prometheus_answer(&http, &base, SEED_RATIO, &time).await;
+    eprintln!(
+        "at {time}: our ratio {} / Prometheus {theirs}",
+        latest.error_ratio
+    );
+    assert!(
+        (latest.error_ratio - theirs).abs() <= 1e-12 * theirs.abs().max(1.0),
+        "ours {} vs Prometheus {theirs} at {time}",
+        latest.error_ratio
+    );
+    assert!(latest.error_ratio > 0.05, "{latest:?}");
+    let rate = prometheus_answer(&http, &base, "sum(rate(http_requests_total[5m]))", &time).await;
+    assert!((latest.request_rate - rate).abs() <= 1e-9 * rate.max(1.0));
+    let p95 = prometheus_answer(
+        &http,
+        &base,
+        "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))",
+        &time,
+    )
+    .await;
+    assert!(
+        (latest.p95_seconds - p95).abs() <= 1e-9,
+        "{latest:?} vs {p95}"
+    );
+
+    let alert = state
+        .firing(None)
+        .find(|a| a.name == "HighErrorRate")
+        .expect("firing");
+    assert_eq!(alert.severity.as_deref(), Some("critical"));
+    assert_eq!(alert.summary.as_deref(), Some("5xx ratio above 5%"));
+    assert_eq!(alert.state, AlertState::Firing);
+    assert!(alert.active_at.is_some());
+    assert!(alert.value > 0.05, "{alert:?}");
+
+    // Bad PromQL: Prometheus's own error text, on that service's entry.
+    let client = PrometheusClient::new(http.clone(), &base);
+    let bad = PrometheusConfig {
+        url: base.clone(),
+        alertmanager: None,
+        services: vec!["checkout".into()],
+        queries: Queries {
+            error_ratio: r#"sum(rate(http_requests_total{service="$service"}[5m]"#.into(),
+            ..Queries::default()
+        },
+        window: Duration::from_secs(60),
+    };
+    let update = poll_once(
+        &client,
+        None,
+        &bad,
+        Duration::from_secs(1),
+        &mut HashMap::new(),
+    )
+    .await;
+    match &update.health[0].health {
+        Health::Failing { error } => {
+            assert!(error.contains("bad_data"), "{error}");
+            assert!(error.contains("parse error"), "{error}");
+        }
+        Health::Up => panic!("bad PromQL accepted: {update:?}"),
+    }
+    assert!(update.alerts.as_ref().is_some_and(|a| a.error.is_none()));
+}
+
+#[tokio::test]
+async fn prometheus_down_marks_every_service_and_the_alerts_failing() {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = http_client(Duration::from_secs(1)).expect("client");
+    let client = PrometheusClient::new(http, &base);
+    let config = PrometheusConfig {
+        url: base.clone(),
+        alertmanager: None,
+        services: vec!["a".into(), "b".into()],
+        queries: Queries::default(),
+        window: Duration::from_secs(60),
+    };
+    let update = poll_once(
+        &client,
+        None,
+        &config,
+        Duration::from_secs(1),
+        &mut HashMap::new(),
+    )
+    .await;
+    assert_eq!(update.health.len(), 2);
+    for h in &update.health {
+        match &h.health {
+            Health::Failing { error } => assert!(error.contains(&base), "{error}"),
+            Health::Up => panic!("{h:?}"),
+        }
+    }
+    assert!(update.alerts.as_ref().is_some_and(|a| a.error.is_some()));
+}
+
+#[tokio::test]
+async fn alertmanager_silences_are_merged() {
+    // Alertmanager's v2 answer as it sends it: external label added, one silenced alert, one
+    // only Alertmanager knows, one already resolved.
+    let body = r#"[
+      {"labels":{"alertname":"HighErrorRate","severity":"critical","service":"checkout","cluster":"prod"},
+       "annotations":{"summary":"5xx above 5%"},"fingerprint":"a1","startsAt":"2026-01-01T03:00:00Z",
+       "endsAt":"2999-01-01T00:00:00Z","updatedAt":"2026-01-01T03:00:00Z","receivers":[{"name":"pager"}],
+       "status":{"state":"suppressed","silencedBy":["5f0c"],"inhibitedBy":[]}},
+      {"labels":{"alertname":"DiskFull","severity":"warning"},"annotations":{"description":"disk 95%"},
+       "startsAt":"2026-01-01T02:00:00Z","endsAt":"2999-01-01T00:00:00Z",
+       "status":{"state":"active","silencedBy":[],"inhibitedBy":[]}},
+      {"labels":{"alertname":"Old"},"annotations":{},"startsAt":"2020-01-01T00:00:00Z",
+       "endsAt":"2020-01-01T01:00:00Z","status":{"state":"active","silencedBy":[],"inhibitedBy":[]}}
+    ]"#;
+    let app = Router::new().route(
+        "/api/v2/alerts",
+        get(move || async move { ([("content-type", "application/json")], body) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let http = http_client(Duration::from_secs(1)).expect("client");
+    let am = AlertmanagerClient::new(http, &format!("http://{addr}/"));
+    let from_am = am.alerts().await.expect("alerts");
+    let mut alerts = vec![flightdeck::sources::metrics::Alert {
+        name: "HighErrorRate".into(),
+        state: AlertState::Firing,
+        severity: Some("critical".into()),
+        summary: None,
+        service: Some("checkout".into()),
+        active_at: None,
+        value: 0.14,
+        labels: [
+            ("alertname".to_owned(), "HighErrorRate".to_owned()),
+            ("severity".to_owned(), "critical".to_owned()),
+            ("service".to_owned(), "checkout".to_owned()),
+        ]
+        .into(),
+        silenced: false,
+    }];
+    alertmanager::merge(&mut alerts, from_am, jiff::Timestamp::now());
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+    assert!(alerts[0].silenced);
+    assert_eq!(alerts[1].name, "DiskFull");
+    assert!(!alerts[1].silenced);
+    assert_eq!(alerts[1].summary.as_deref(), Some("disk 95%"));
+    assert_eq!(alerts[1].state, AlertState::Firing);
+}
