@@ -1,0 +1,3 @@
+//! Data sources: tasks that read the outside world and send owned messages to the ui task.
+
+pub mod gpu;
