@@ -5,6 +5,8 @@
 
 pub mod local;
 pub mod model;
+pub mod state;
 
 pub use local::{GpuError, LocalOptions, LocalSampler, sample_local_once, spawn_local};
 pub use model::{GpuProcess, GpuSample, GpuUpdate, HostSample, Memory, Pcie, ThrottleReason};
+pub use state::{GpuEntry, GpuHistory, GpuState, HistoryPoint, HostState};
