@@ -5,8 +5,12 @@
 
 pub mod local;
 pub mod model;
+pub mod once;
+pub mod remote;
 pub mod state;
 
 pub use local::{GpuError, LocalOptions, LocalSampler, sample_local_once, spawn_local};
 pub use model::{GpuProcess, GpuSample, GpuUpdate, HostSample, Memory, Pcie, ThrottleReason};
+pub use once::{OnceReport, run_once};
+pub use remote::{map_samples, scrape_host, spawn_remote};
 pub use state::{GpuEntry, GpuHistory, GpuState, HistoryPoint, HostState};
