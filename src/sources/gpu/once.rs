@@ -124,6 +124,11 @@ pub fn table(report: &OnceReport) -> String {
             let _ = writeln!(out, "{}", line(&cells));
         }
     }
+    for g in report.hosts.iter().flat_map(|h| h.gpus.iter()) {
+        if let Some(down) = &g.down {
+            let _ = writeln!(out, "{} GPU {}: {down}", g.host, g.index);
+        }
+    }
     for h in &report.hosts {
         if let Some(e) = &h.error {
             let _ = writeln!(out, "{}: {e}", h.host);
@@ -139,12 +144,12 @@ const NA: &str = "n/a";
 fn row(g: &GpuSample) -> [String; 9] {
     let opt = |v: Option<String>| v.unwrap_or_else(|| NA.to_string());
     let name = g.name.clone().unwrap_or_else(|| NA.to_string());
-    if let Some(down) = &g.down {
+    if g.down.is_some() {
         return [
             g.host.clone(),
             g.index.to_string(),
             name,
-            format!("DOWN: {down}"),
+            "DOWN".to_string(),
             String::new(),
             String::new(),
             String::new(),
