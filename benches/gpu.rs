@@ -27,5 +27,23 @@ fn nvml_sample(c: &mut Criterion) {
 #[cfg(not(target_os = "linux"))]
 fn nvml_sample(_: &mut Criterion) {}
 
-criterion_group!(benches, nvml_sample);
+#[path = "../tests/gpu_pages/mod.rs"]
+mod gpu_pages;
+
+fn dcgm_page(c: &mut Criterion) {
+    use flightdeck::sources::exposition;
+    use flightdeck::sources::gpu::map_samples;
+    let page = gpu_pages::dcgm_page("dgx-02", "Hostname", 8);
+    c.bench_function("gpu/dcgm_parse_and_map_8_gpus", |b| {
+        b.iter(|| {
+            let scrape = match exposition::parse(std::hint::black_box(&page)) {
+                Ok(s) => s,
+                Err(e) => panic!("page: {e}"),
+            };
+            std::hint::black_box(map_samples("dgx-02", &scrape.samples))
+        })
+    });
+}
+
+criterion_group!(benches, nvml_sample, dcgm_page);
 criterion_main!(benches);
