@@ -1,0 +1,263 @@
+//! The object store behind the simulated Kubernetes API: one `BTreeMap` per kind keyed by
+//! (namespace, name), objects kept as shared `serde_json::Value`s, one global
+//! resourceVersion counter and a bounded history of watch events.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Namespace,
+    Pod,
+    Service,
+    Event,
+    Deployment,
+    ReplicaSet,
+    Hpa,
+}
+
+pub struct KindInfo {
+    pub kind: Kind,
+    pub name: &'static str,
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub group: &'static str,
+    pub version: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    pub categories: &'static [&'static str],
+}
+
+pub const KINDS: [KindInfo; 7] = [
+    KindInfo {
+        kind: Kind::Namespace,
+        name: "Namespace",
+        plural: "namespaces",
+        singular: "namespace",
+        group: "",
+        version: "v1",
+        namespaced: false,
+        short_names: &["ns"],
+        categories: &[],
+    },
+    KindInfo {
+        kind: Kind::Pod,
+        name: "Pod",
+        plural: "pods",
+        singular: "pod",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &["po"],
+        categories: &["all"],
+    },
+    KindInfo {
+        kind: Kind::Service,
+        name: "Service",
+        plural: "services",
+        singular: "service",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &["svc"],
+        categories: &["all"],
+    },
+    KindInfo {
+        kind: Kind::Event,
+        name: "Event",
+        plural: "events",
+        singular: "event",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &["ev"],
+        categories: &[],
+    },
+    KindInfo {
+        kind: Kind::Deployment,
+        name: "Deployment",
+        plural: "deployments",
+        singular: "deployment",
+        group: "apps",
+        version: "v1",
+        namespaced: true,
+        short_names: &["deploy"],
+        categories: &["all"],
+    },
+    KindInfo {
+        kind: Kind::ReplicaSet,
+        name: "ReplicaSet",
+        plural: "replicasets",
+        singular: "replicaset",
+        group: "apps",
+        version: "v1",
+        namespaced: true,
+        short_names: &["rs"],
+        categories: &["all"],
+    },
+    KindInfo {
+        kind: Kind::Hpa,
+        name: "HorizontalPodAutoscaler",
+        plural: "horizontalpodautoscalers",
+        singular: "horizontalpodautoscaler",
+        group: "autoscaling",
+        version: "v2",
+        namespaced: true,
+        short_names: &["hpa"],
+        categories: &["all"],
+    },
+];
+
+impl Kind {
+    pub fn info(self) -> &'static KindInfo {
+        &KINDS[self as usize]
+    }
+    pub fn api_version(self) -> String {
+        let i = self.info();
+        if i.group.is_empty() {
+            i.version.to_string()
+        } else {
+            format!("{}/{}", i.group, i.version)
+        }
+    }
+    pub fn resource_ref(self) -> String {
+        let i = self.info();
+        if i.group.is_empty() {
+            i.plural.to_string()
+        } else {
+            format!("{}.{}", i.plural, i.group)
+        }
+    }
+    pub fn lookup(group: &str, version: &str, plural: &str) -> Option<Kind> {
+        KINDS
+            .iter()
+            .find(|k| k.group == group && k.version == version && k.plural == plural)
+            .map(|k| k.kind)
+    }
+}
+
+pub type Key = (String, String);
+
+#[derive(Debug)]
+pub struct WatchEvt {
+    pub rv: u64,
+    pub kind: Kind,
+    pub etype: &'static str,
+    pub obj: Arc<Value>,
+}
+
+pub struct Store {
+    pub rv: u64,
+    /// every event with rv > compacted_rv is still in `history`
+    pub compacted_rv: u64,
+    pub objs: Vec<BTreeMap<Key, Arc<Value>>>,
+    pub history: VecDeque<Arc<WatchEvt>>,
+    pub history_cap: usize,
+    pub tx: broadcast::Sender<Arc<WatchEvt>>,
+}
+
+pub fn meta_str<'a>(v: &'a Value, field: &str) -> &'a str {
+    v.get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+impl Store {
+    pub fn new(history_cap: usize) -> Store {
+        let (tx, _) = broadcast::channel(1 << 16);
+        Store {
+            rv: 1000,
+            compacted_rv: 1000,
+            objs: (0..KINDS.len()).map(|_| BTreeMap::new()).collect(),
+            history: VecDeque::new(),
+            history_cap,
+            tx,
+        }
+    }
+
+    pub fn map(&self, kind: Kind) -> &BTreeMap<Key, Arc<Value>> {
+        &self.objs[kind as usize]
+    }
+
+    pub fn get(&self, kind: Kind, ns: &str, name: &str) -> Option<&Arc<Value>> {
+        self.objs[kind as usize].get(&(ns.to_string(), name.to_string()))
+    }
+
+    /// Objects of a namespace (or all when `ns` is empty), in key order.
+    pub fn in_ns<'a>(
+        &'a self,
+        kind: Kind,
+        ns: &'a str,
+    ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+        let map = &self.objs[kind as usize];
+        let start: Key = (ns.to_string(), String::new());
+        map.range(start..)
+            .take_while(move |(k, _)| ns.is_empty() || k.0 == ns)
+            .map(|(_, v)| v)
+    }
+
+    fn emit(&mut self, kind: Kind, etype: &'static str, obj: Arc<Value>) {
+        let evt = Arc::new(WatchEvt {
+            rv: self.rv,
+            kind,
+            etype,
+            obj,
+        });
+        self.history.push_back(evt.clone());
+        while self.history.len() > self.history_cap {
+            if let Some(old) = self.history.pop_front() {
+                self.compacted_rv = old.rv;
+            }
+        }
+        let _ = self.tx.send(evt);
+    }
+
+    /// Insert or replace an object: sets resourceVersion, emits ADDED or MODIFIED.
+    pub fn put(&mut self, kind: Kind, mut obj: Value) -> Arc<Value> {
+        self.rv += 1;
+        let ns = meta_str(&obj, "namespace").to_string();
+        let name = meta_str(&obj, "name").to_string();
+        if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.insert("resourceVersion".into(), json!(self.rv.to_string()));
+        }
+        let arc = Arc::new(obj);
+        let prev = self.objs[kind as usize].insert((ns, name), arc.clone());
+        self.emit(
+            kind,
+            if prev.is_some() { "MODIFIED" } else { "ADDED" },
+            arc.clone(),
+        );
+        arc
+    }
+
+    pub fn delete(&mut self, kind: Kind, ns: &str, name: &str) -> Option<Arc<Value>> {
+        let old = self.objs[kind as usize].remove(&(ns.to_string(), name.to_string()))?;
+        self.rv += 1;
+        let mut obj = (*old).clone();
+        if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.insert("resourceVersion".into(), json!(self.rv.to_string()));
+        }
+        let arc = Arc::new(obj);
+        self.emit(kind, "DELETED", arc.clone());
+        Some(arc)
+    }
+
+    /// Forget the watch history (as after an API server restart): older resourceVersions get 410.
+    pub fn compact_all(&mut self) {
+        self.history.clear();
+        self.compacted_rv = self.rv;
+    }
+
+    /// Events after `rv`, or None when `rv` is older than the kept history.
+    pub fn since(&self, rv: u64) -> Option<Vec<Arc<WatchEvt>>> {
+        if rv < self.compacted_rv {
+            return None;
+        }
+        let start = self.history.partition_point(|e| e.rv <= rv);
+        Some(self.history.iter().skip(start).cloned().collect())
+    }
+}
