@@ -1,5 +1,8 @@
 //! The admin endpoint, `/_sandbox/...` (documented in ADMIN.md).
 
+// handlers return a ready `Response` as their error value
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 
 use axum::body::Bytes;

@@ -193,6 +193,7 @@ impl GitHub {
         self.runs.push(run);
     }
 
+    #[allow(clippy::needless_range_loop)]
     pub fn step(&mut self, now: i64) -> Vec<DeployAction> {
         let mut actions = Vec::new();
         for ri in 0..self.runs.len() {
@@ -435,9 +436,7 @@ fn jobs_json(api: &str, r: &Run, now: i64) -> Vec<Value> {
                             let st = s + (dur as f64 * acc) as i64;
                             let ct = s + (dur as f64 * (acc + frac)) as i64;
                             let end = j.completed_ms.unwrap_or(i64::MAX);
-                            if j.conclusion.as_deref() == Some("skipped") {
-                                ("completed", Some("skipped"), None, None)
-                            } else if j.conclusion.as_deref() == Some("failure") && i > 2 {
+                            if j.conclusion.as_deref() == Some("skipped") || (j.conclusion.as_deref() == Some("failure") && i > 2) {
                                 ("completed", Some("skipped"), None, None)
                             } else if j.conclusion.as_deref() == Some("failure") && i == 2 {
                                 ("completed", Some("failure"), Some(st), Some(end))

@@ -1,6 +1,9 @@
 //! The simulated Kubernetes API server: discovery, CRUD with selectors and paging, the Table
 //! form, watch streams, patches, the scale subresource and pod logs.
 
+// handlers return a ready `Response` as their error value
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -375,7 +378,7 @@ pub async fn handle(
                         StatusCode::OK,
                         &table_of(
                             t.kind,
-                            &[o.clone()],
+                            std::slice::from_ref(o),
                             w.now_ms,
                             &q,
                             &v,

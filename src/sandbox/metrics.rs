@@ -81,21 +81,6 @@ impl Traffic {
         self.last_ratio = err_ratio;
     }
 
-    /// The 5xx share of all requests counted so far.
-    pub fn error_ratio_total(&self) -> f64 {
-        let e: f64 = self
-            .counts
-            .iter()
-            .filter(|((s, _), _)| *s >= 500)
-            .map(|(_, v)| v)
-            .sum();
-        if self.total > 0.0 {
-            e / self.total
-        } else {
-            0.0
-        }
-    }
-
     pub fn render(&self, out: &mut String) {
         let s = &self.service;
         out.push_str("# HELP http_requests_total Total number of HTTP requests handled, by status code and method.\n");

@@ -187,7 +187,7 @@ pub fn encode_continue(ns: &str, name: &str) -> String {
 }
 
 pub fn decode_continue(tok: &str) -> Option<(String, String)> {
-    if tok.len() % 2 != 0 {
+    if !tok.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..tok.len())

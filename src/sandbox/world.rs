@@ -134,7 +134,6 @@ pub struct LogLine {
 
 #[derive(Debug)]
 pub struct LogBuf {
-    pub container: String,
     pub current: VecDeque<LogLine>,
     pub previous: Vec<LogLine>,
     pub next_ms: i64,
@@ -165,7 +164,6 @@ pub struct Faults {
 pub struct World {
     pub store: Store,
     pub now_ms: i64,
-    pub started_wall_ms: i64,
     pub paused: bool,
     pub speed: f64,
     pub rng: Rng,
@@ -258,7 +256,7 @@ fn owner_uid(v: &Value) -> &str {
         .unwrap_or("")
 }
 
-fn owner_name_kind<'a>(v: &'a Value) -> Option<(&'a str, &'a str)> {
+fn owner_name_kind(v: &Value) -> Option<(&str, &str)> {
     let o = at(v, &["metadata", "ownerReferences"])?
         .as_array()?
         .first()?;
@@ -305,7 +303,6 @@ impl World {
         World {
             store: Store::new(HISTORY_CAP),
             now_ms: now,
-            started_wall_ms: now,
             paused: false,
             speed: 1.0,
             rng: Rng::new(seed),
@@ -897,11 +894,11 @@ impl World {
             "observedGeneration": i64_at(&rs, &["metadata", "generation"]).unwrap_or(1),
         });
         let mut status = status;
-        if let Some(o) = status.as_object_mut() {
-            if ready == 0 {
-                o.remove("readyReplicas");
-                o.remove("availableReplicas");
-            }
+        if let Some(o) = status.as_object_mut()
+            && ready == 0
+        {
+            o.remove("readyReplicas");
+            o.remove("availableReplicas");
         }
         if rs.get("status") != Some(&status) {
             let mut r = (*rs).clone();
@@ -1631,13 +1628,6 @@ impl World {
         }
     }
 
-    pub fn main_image(&self) -> String {
-        self.store
-            .get(Kind::Deployment, MAIN_NS, "checkout")
-            .map(|d| first_image(at(d, &["spec", "template"]).unwrap_or(&Value::Null)))
-            .unwrap_or_default()
-    }
-
     /// Whether pods running a bad image are serving `app` in the main namespace.
     pub fn bad_pods(&self, app: &str) -> usize {
         if self.bad_images.is_empty() {
@@ -1675,14 +1665,8 @@ impl World {
     fn new_logbuf(&self, key: &Key, pod: &Value) -> LogBuf {
         let app = str_at(pod, &["metadata", "labels", "app"]).to_string();
         let image = first_image(pod);
-        let container = at(pod, &["spec", "containers"])
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-            .map(|c| str_at(c, &["name"]).to_string())
-            .unwrap_or_default();
         let bad = self.bad_images.contains(&image) && key.0 == MAIN_NS;
         LogBuf {
-            container,
             current: VecDeque::new(),
             previous: Vec::new(),
             next_ms: 0,
