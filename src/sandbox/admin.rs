@@ -30,7 +30,7 @@ pub fn state(w: &World) -> Value {
         .flat_map(|e| {
             w.store
                 .in_ns(Kind::Deployment, e.namespace)
-                .cloned()
+                .map(|o| o.value())
                 .collect::<Vec<_>>()
         })
         .map(|d| {
@@ -247,7 +247,7 @@ pub fn handle(
             }
             let now = w.now_ms;
             for i in 0..n {
-                let mut p = (*pods[i % pods.len()]).clone();
+                let mut p = pods[i % pods.len()].value();
                 set(
                     &mut p,
                     &["metadata", "annotations", "sandbox.flightdeck.dev/touched"],

@@ -77,8 +77,3 @@ pub fn canonical(v: &Value, out: &mut String) {
         other => out.push_str(&other.to_string()),
     }
 }
-
-/// Labels of an object as (key, value) pairs.
-pub fn labels(v: &Value) -> Option<&Map<String, Value>> {
-    at(v, &["metadata", "labels"]).and_then(Value::as_object)
-}

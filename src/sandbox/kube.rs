@@ -23,7 +23,7 @@ use super::patch::strategic_merge;
 use super::select::{
     Req, decode_continue, encode_continue, field_match, label_match, parse_fields, parse_labels,
 };
-use super::store::{KINDS, Key, Kind, WatchEvt, meta_str};
+use super::store::{KINDS, Key, Kind, Obj, WatchEvt, meta_str};
 use super::table::{IncludeObject, columns, row};
 use super::world::{LogLine, World, bump_generation, ts_nanos};
 
@@ -41,6 +41,10 @@ pub fn status_err(
         v["details"] = d;
     }
     json_resp(code, &v)
+}
+
+pub fn bytes_resp(code: StatusCode, b: Bytes) -> Response {
+    (code, [(header::CONTENT_TYPE, "application/json")], b).into_response()
 }
 
 pub fn json_resp(code: StatusCode, v: &Value) -> Response {
@@ -248,8 +252,8 @@ struct Filter {
 }
 
 impl Filter {
-    fn matches(&self, o: &Value) -> bool {
-        (self.ns.is_empty() || meta_str(o, "namespace") == self.ns)
+    fn matches(&self, o: &Obj) -> bool {
+        (self.ns.is_empty() || o.ns == self.ns)
             && label_match(&self.labels, o)
             && field_match(&self.fields, o)
     }
@@ -372,7 +376,7 @@ pub async fn handle(
         ("get", None) | ("get", Some("status")) => {
             let w = shared.lock();
             let name = t.name.clone().unwrap_or_default();
-            match w.store.get(t.kind, &t.ns, &name) {
+            match w.store.obj(t.kind, &t.ns, &name) {
                 Some(o) => match table {
                     Some(v) => json_resp(
                         StatusCode::OK,
@@ -387,7 +391,7 @@ pub async fn handle(
                             None,
                         ),
                     ),
-                    None => json_resp(StatusCode::OK, o),
+                    None => bytes_resp(StatusCode::OK, o.json.clone()),
                 },
                 None => not_found(t.kind, &name),
             }
@@ -408,7 +412,7 @@ pub async fn handle(
 #[allow(clippy::too_many_arguments)]
 fn table_of(
     kind: Kind,
-    items: &[Arc<Value>],
+    items: &[Arc<Obj>],
     now: i64,
     q: &HashMap<String, String>,
     version: &str,
@@ -433,7 +437,7 @@ fn table_of(
         "apiVersion": format!("meta.k8s.io/{version}"),
         "metadata": meta,
         "columnDefinitions": columns(kind),
-        "rows": items.iter().map(|o| row(kind, o, now, inc, version)).collect::<Vec<_>>(),
+        "rows": items.iter().map(|o| row(kind, &o.value(), now, inc, version)).collect::<Vec<_>>(),
     })
 }
 
@@ -461,7 +465,7 @@ fn list(
     let (items, cont, remaining, rv, now) = {
         let w = shared.lock();
         let map = w.store.map(f.kind);
-        let iter: Box<dyn Iterator<Item = (&Key, &Arc<Value>)>> = match &start {
+        let iter: Box<dyn Iterator<Item = (&Key, &Arc<Obj>)>> = match &start {
             Some(k) => Box::new(map.range::<Key, _>((
                 std::ops::Bound::Excluded(k.clone()),
                 std::ops::Bound::Unbounded,
@@ -483,11 +487,8 @@ fn list(
             }
             if limit > 0 && items.len() >= limit {
                 if cont.is_none() {
-                    let last: &Arc<Value> = &items[items.len() - 1];
-                    cont = Some(encode_continue(
-                        meta_str(last, "namespace"),
-                        meta_str(last, "name"),
-                    ));
+                    let last: &Arc<Obj> = &items[items.len() - 1];
+                    cont = Some(encode_continue(&last.ns, &last.name));
                 }
                 remaining += 1;
                 continue;
@@ -513,7 +514,8 @@ fn list(
         meta["continue"] = json!(c);
         meta["remainingItemCount"] = json!(remaining);
     }
-    let mut out: Vec<u8> = Vec::with_capacity(items.len() * 2048 + 256);
+    let mut out: Vec<u8> =
+        Vec::with_capacity(items.iter().map(|o| o.json.len() + 1).sum::<usize>() + 256);
     out.extend_from_slice(
         format!(
             "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{},\"items\":[",
@@ -527,7 +529,7 @@ fn list(
         if i > 0 {
             out.push(b',');
         }
-        let _ = serde_json::to_writer(&mut out, &**o);
+        out.extend_from_slice(&o.json);
     }
     out.extend_from_slice(b"]}");
     (
@@ -536,6 +538,16 @@ fn list(
         out,
     )
         .into_response()
+}
+
+fn watch_line_raw(etype: &str, json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len() + 32);
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(etype.as_bytes());
+    out.extend_from_slice(b"\",\"object\":");
+    out.extend_from_slice(json);
+    out.extend_from_slice(b"}\n");
+    out
 }
 
 fn watch_line(etype: &str, obj: &Value) -> Vec<u8> {
@@ -617,13 +629,13 @@ fn watch(
                     now,
                     &HashMap::new(),
                     v,
-                    meta_str(&e.obj, "resourceVersion"),
+                    &e.obj.rv.to_string(),
                     None,
                     None,
                 );
                 watch_line(e.etype, &t)
             }
-            None => watch_line(e.etype, &e.obj),
+            None => watch_line_raw(e.etype, &e.obj.json),
         }
     };
     tokio::spawn(async move {
@@ -794,10 +806,10 @@ fn create(shared: &Shared, t: &Target, q: &HashMap<String, String>, body: &[u8])
     w.after_write(t.kind, &t.ns, &name);
     let out = w
         .store
-        .get(t.kind, &t.ns, &name)
+        .obj(t.kind, &t.ns, &name)
         .cloned()
         .unwrap_or(created);
-    json_resp(StatusCode::CREATED, &out)
+    bytes_resp(StatusCode::CREATED, out.json.clone())
 }
 
 fn spec_changed(old: &Value, new: &Value) -> bool {
@@ -861,7 +873,7 @@ fn commit(w: &mut World, t: &Target, old: &Value, mut obj: Value, dry: bool) -> 
     w.store.put(t.kind, obj);
     w.after_write(t.kind, &t.ns, &name);
     match w.store.get(t.kind, &t.ns, &name) {
-        Some(o) => json_resp(StatusCode::OK, o),
+        Some(o) => json_resp(StatusCode::OK, &o),
         None => not_found(t.kind, &name),
     }
 }
@@ -872,7 +884,7 @@ fn update(shared: &Shared, t: &Target, q: &HashMap<String, String>, body: &[u8])
     };
     let name = t.name.clone().unwrap_or_default();
     let mut w = shared.lock();
-    let Some(old) = w.store.get(t.kind, &t.ns, &name).cloned() else {
+    let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
         return not_found(t.kind, &name);
     };
     if str_at(&obj, &["metadata", "resourceVersion"]).is_empty() {
@@ -948,7 +960,7 @@ fn patch(
 ) -> Response {
     let name = t.name.clone().unwrap_or_default();
     let mut w = shared.lock();
-    let Some(old) = w.store.get(t.kind, &t.ns, &name).cloned() else {
+    let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
         return not_found(t.kind, &name);
     };
     let mut obj = (*old).clone();
@@ -961,7 +973,7 @@ fn patch(
 fn delete(shared: &Shared, t: &Target, q: &HashMap<String, String>) -> Response {
     let name = t.name.clone().unwrap_or_default();
     let mut w = shared.lock();
-    let Some(old) = w.store.get(t.kind, &t.ns, &name).cloned() else {
+    let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
         return not_found(t.kind, &name);
     };
     if dry_run(q) {
@@ -1010,7 +1022,7 @@ fn scale(
 ) -> Response {
     let name = t.name.clone().unwrap_or_default();
     let mut w = shared.lock();
-    let Some(old) = w.store.get(t.kind, &t.ns, &name).cloned() else {
+    let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
         return not_found(t.kind, &name);
     };
     let cur = scale_of(&old);
@@ -1053,7 +1065,7 @@ fn scale(
         w.after_write(t.kind, &t.ns, &name);
     }
     match w.store.get(t.kind, &t.ns, &name) {
-        Some(o) => json_resp(StatusCode::OK, &scale_of(o)),
+        Some(o) => json_resp(StatusCode::OK, &scale_of(&o)),
         None => not_found(t.kind, &name),
     }
 }
@@ -1085,7 +1097,7 @@ async fn logs(shared: Arc<Shared>, t: &Target, q: &HashMap<String, String>) -> R
     let limit_bytes: Option<usize> = q.get("limitBytes").and_then(|s| s.parse().ok());
     let (lines, rx) = {
         let mut w = shared.lock();
-        let Some(pod) = w.store.get(Kind::Pod, &t.ns, &name).cloned() else {
+        let Some(pod) = w.store.get(Kind::Pod, &t.ns, &name) else {
             return not_found(Kind::Pod, &name);
         };
         let containers: Vec<String> = at(&pod, &["spec", "containers"])

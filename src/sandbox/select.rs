@@ -2,9 +2,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
-use super::json::{labels, str_at};
+use super::store::Obj;
 
 pub fn pct_decode(s: &str) -> String {
     let b = s.as_bytes();
@@ -137,9 +135,8 @@ fn set_values(s: &str) -> Result<Vec<String>, String> {
         .collect())
 }
 
-pub fn label_match(reqs: &[Req], obj: &Value) -> bool {
-    let l = labels(obj);
-    let get = |k: &str| l.and_then(|m| m.get(k)).and_then(Value::as_str);
+pub fn label_match(reqs: &[Req], obj: &Obj) -> bool {
+    let get = |k: &str| obj.label(k);
     reqs.iter().all(|r| match r {
         Req::Eq(k, v) => get(k) == Some(v.as_str()),
         Req::Ne(k, v) => get(k) != Some(v.as_str()),
@@ -174,11 +171,8 @@ pub fn parse_fields(s: &str, kind_fields: &[&str]) -> Result<Vec<(String, String
     Ok(out)
 }
 
-pub fn field_match(sel: &[(String, String, bool)], obj: &Value) -> bool {
-    sel.iter().all(|(k, v, eq)| {
-        let path: Vec<&str> = k.split('.').collect();
-        (str_at(obj, &path) == v) == *eq
-    })
+pub fn field_match(sel: &[(String, String, bool)], obj: &Obj) -> bool {
+    sel.iter().all(|(k, v, eq)| (obj.field(k) == *v) == *eq)
 }
 
 pub fn encode_continue(ns: &str, name: &str) -> String {
@@ -206,7 +200,10 @@ mod tests {
 
     #[test]
     fn selectors() {
-        let o = json!({"metadata": {"labels": {"app": "checkout", "tier": "web"}}});
+        let o = Obj::from_value(
+            &json!({"metadata": {"labels": {"app": "checkout", "tier": "web"}}}),
+            1,
+        );
         assert!(label_match(&parse_labels("app=checkout").unwrap(), &o));
         assert!(label_match(
             &parse_labels("app in (cart,checkout),tier").unwrap(),

@@ -5,7 +5,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use serde_json::{Value, json};
+
+use super::json::at;
 use tokio::sync::broadcast;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -141,19 +144,129 @@ impl Kind {
 
 pub type Key = (String, String);
 
+/// A stored object: its JSON serialisation (what clients get) plus the few fields the
+/// controllers, selectors and indexes need, so that large worlds stay small in memory and
+/// lists and watches are served by copying bytes.
+#[derive(Debug)]
+pub struct Obj {
+    pub json: Bytes,
+    pub rv: u64,
+    pub name: String,
+    pub ns: String,
+    pub owner_uid: String,
+    pub owner_name: String,
+    pub labels: Vec<(String, String)>,
+    pub phase: String,
+    pub node: String,
+    pub ready: bool,
+    pub created: String,
+    pub image: String,
+}
+
+impl Obj {
+    pub fn from_value(v: &Value, rv: u64) -> Obj {
+        let s = |path: &[&str]| {
+            at(v, path)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let owner = at(v, &["metadata", "ownerReferences"])
+            .and_then(Value::as_array)
+            .and_then(|a| {
+                a.iter()
+                    .find(|o| o.get("controller").and_then(Value::as_bool) == Some(true))
+                    .or(a.first())
+            });
+        let os = |f: &str| {
+            owner
+                .and_then(|o| o.get(f))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let labels = at(v, &["metadata", "labels"])
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let ready = at(v, &["status", "conditions"])
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter().any(|c| {
+                    c.get("type").and_then(Value::as_str) == Some("Ready")
+                        && c.get("status").and_then(Value::as_str) == Some("True")
+                })
+            })
+            .unwrap_or(false);
+        let image = at(v, &["spec", "containers"])
+            .or_else(|| at(v, &["spec", "template", "spec", "containers"]))
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(|c| c.get("image"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        Obj {
+            json: Bytes::from(serde_json::to_vec(v).unwrap_or_default()),
+            rv,
+            name: s(&["metadata", "name"]),
+            ns: s(&["metadata", "namespace"]),
+            owner_uid: os("uid"),
+            owner_name: os("name"),
+            labels,
+            phase: s(&["status", "phase"]),
+            node: s(&["spec", "nodeName"]),
+            ready,
+            created: s(&["metadata", "creationTimestamp"]),
+            image,
+        }
+    }
+
+    /// The object as a JSON tree (parsed on demand).
+    pub fn value(&self) -> Value {
+        serde_json::from_slice(&self.json).unwrap_or(Value::Null)
+    }
+
+    pub fn label(&self, k: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(lk, _)| lk == k)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A field for field selectors (indexed ones without parsing).
+    pub fn field(&self, path: &str) -> String {
+        match path {
+            "metadata.name" => self.name.clone(),
+            "metadata.namespace" => self.ns.clone(),
+            "status.phase" => self.phase.clone(),
+            "spec.nodeName" => self.node.clone(),
+            _ => {
+                let v = self.value();
+                let p: Vec<&str> = path.split('.').collect();
+                at(&v, &p).and_then(Value::as_str).unwrap_or("").to_string()
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct WatchEvt {
     pub rv: u64,
     pub kind: Kind,
     pub etype: &'static str,
-    pub obj: Arc<Value>,
+    pub obj: Arc<Obj>,
 }
 
 pub struct Store {
     pub rv: u64,
     /// every event with rv > compacted_rv is still in `history`
     pub compacted_rv: u64,
-    pub objs: Vec<BTreeMap<Key, Arc<Value>>>,
+    pub objs: Vec<BTreeMap<Key, Arc<Obj>>>,
     pub history: VecDeque<Arc<WatchEvt>>,
     pub history_cap: usize,
     pub tx: broadcast::Sender<Arc<WatchEvt>>,
@@ -168,7 +281,7 @@ pub fn meta_str<'a>(v: &'a Value, field: &str) -> &'a str {
 
 impl Store {
     pub fn new(history_cap: usize) -> Store {
-        let (tx, _) = broadcast::channel(1 << 16);
+        let (tx, _) = broadcast::channel(1 << 14);
         Store {
             rv: 1000,
             compacted_rv: 1000,
@@ -179,20 +292,21 @@ impl Store {
         }
     }
 
-    pub fn map(&self, kind: Kind) -> &BTreeMap<Key, Arc<Value>> {
+    pub fn map(&self, kind: Kind) -> &BTreeMap<Key, Arc<Obj>> {
         &self.objs[kind as usize]
     }
 
-    pub fn get(&self, kind: Kind, ns: &str, name: &str) -> Option<&Arc<Value>> {
+    pub fn obj(&self, kind: Kind, ns: &str, name: &str) -> Option<&Arc<Obj>> {
         self.objs[kind as usize].get(&(ns.to_string(), name.to_string()))
     }
 
+    /// The object as a JSON tree (parsed).
+    pub fn get(&self, kind: Kind, ns: &str, name: &str) -> Option<Arc<Value>> {
+        self.obj(kind, ns, name).map(|o| Arc::new(o.value()))
+    }
+
     /// Objects of a namespace (or all when `ns` is empty), in key order.
-    pub fn in_ns<'a>(
-        &'a self,
-        kind: Kind,
-        ns: &'a str,
-    ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+    pub fn in_ns<'a>(&'a self, kind: Kind, ns: &'a str) -> impl Iterator<Item = &'a Arc<Obj>> + 'a {
         let map = &self.objs[kind as usize];
         let start: Key = (ns.to_string(), String::new());
         map.range(start..)
@@ -200,50 +314,52 @@ impl Store {
             .map(|(_, v)| v)
     }
 
-    fn emit(&mut self, kind: Kind, etype: &'static str, obj: Arc<Value>) {
+    fn emit(&mut self, kind: Kind, etype: &'static str, obj: Arc<Obj>) {
         let evt = Arc::new(WatchEvt {
             rv: self.rv,
             kind,
             etype,
             obj,
         });
-        self.history.push_back(evt.clone());
+        if self.history_cap > 0 {
+            self.history.push_back(evt.clone());
+        }
         while self.history.len() > self.history_cap {
             if let Some(old) = self.history.pop_front() {
                 self.compacted_rv = old.rv;
             }
         }
-        let _ = self.tx.send(evt);
+        if self.tx.receiver_count() > 0 {
+            let _ = self.tx.send(evt);
+        }
     }
 
     /// Insert or replace an object: sets resourceVersion, emits ADDED or MODIFIED.
-    pub fn put(&mut self, kind: Kind, mut obj: Value) -> Arc<Value> {
+    pub fn put(&mut self, kind: Kind, mut obj: Value) -> Arc<Obj> {
         self.rv += 1;
-        let ns = meta_str(&obj, "namespace").to_string();
-        let name = meta_str(&obj, "name").to_string();
         if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
             m.insert("resourceVersion".into(), json!(self.rv.to_string()));
         }
-        let arc = Arc::new(obj);
-        let prev = self.objs[kind as usize].insert((ns, name), arc.clone());
+        let o = Arc::new(Obj::from_value(&obj, self.rv));
+        let prev = self.objs[kind as usize].insert((o.ns.clone(), o.name.clone()), o.clone());
         self.emit(
             kind,
             if prev.is_some() { "MODIFIED" } else { "ADDED" },
-            arc.clone(),
+            o.clone(),
         );
-        arc
+        o
     }
 
     pub fn delete(&mut self, kind: Kind, ns: &str, name: &str) -> Option<Arc<Value>> {
         let old = self.objs[kind as usize].remove(&(ns.to_string(), name.to_string()))?;
         self.rv += 1;
-        let mut obj = (*old).clone();
+        let mut obj = old.value();
         if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
             m.insert("resourceVersion".into(), json!(self.rv.to_string()));
         }
-        let arc = Arc::new(obj);
-        self.emit(kind, "DELETED", arc.clone());
-        Some(arc)
+        let o = Arc::new(Obj::from_value(&obj, self.rv));
+        self.emit(kind, "DELETED", o);
+        Some(Arc::new(obj))
     }
 
     /// Forget the watch history (as after an API server restart): older resourceVersions get 410.

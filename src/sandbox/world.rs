@@ -13,9 +13,9 @@ use super::github::GitHub;
 use super::json::{at, canonical, i64_at, remove, set, str_at};
 use super::metrics::Traffic;
 use super::rng::{Rng, fnv64, safe_hash};
-use super::store::{Key, Kind, Store, meta_str};
+use super::store::{Key, Kind, Obj, Store, meta_str};
 
-pub const HISTORY_CAP: usize = 20_000;
+pub const HISTORY_CAP: usize = 10_000;
 pub const EVENTS_CAP: usize = 2_000;
 const LOG_CAP: usize = 5_000;
 
@@ -244,18 +244,6 @@ pub fn template_hash(t: &Value) -> String {
     safe_hash(s.as_bytes())
 }
 
-fn owner_uid(v: &Value) -> &str {
-    at(v, &["metadata", "ownerReferences"])
-        .and_then(Value::as_array)
-        .and_then(|a| {
-            a.iter()
-                .find(|o| o.get("controller").and_then(Value::as_bool) == Some(true))
-        })
-        .and_then(|o| o.get("uid"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-}
-
 fn owner_name_kind(v: &Value) -> Option<(&str, &str)> {
     let o = at(v, &["metadata", "ownerReferences"])?
         .as_array()?
@@ -274,18 +262,6 @@ pub fn revision_of(v: &Value) -> i64 {
     )
     .parse()
     .unwrap_or(0)
-}
-
-pub fn pod_ready(p: &Value) -> bool {
-    at(p, &["status", "conditions"])
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter().any(|c| {
-                c.get("type").and_then(Value::as_str) == Some("Ready")
-                    && c.get("status").and_then(Value::as_str) == Some("True")
-            })
-        })
-        .unwrap_or(false)
 }
 
 pub fn first_image(template_or_pod_spec_holder: &Value) -> String {
@@ -338,7 +314,7 @@ impl World {
     }
 
     /// Create an object (assigning uid and creationTimestamp if missing).
-    pub fn create(&mut self, kind: Kind, mut obj: Value) -> Arc<Value> {
+    pub fn create(&mut self, kind: Kind, mut obj: Value) -> Arc<Obj> {
         let now = self.now_ms;
         if at(&obj, &["metadata", "uid"]).is_none() {
             let uid = self.rng.uid();
@@ -378,7 +354,7 @@ impl World {
             .cloned()
             && let Some(ev) = self.store.get(Kind::Event, &ns, &evname)
         {
-            let mut ev = (**ev).clone();
+            let mut ev = (*ev).clone();
             let count = ev.get("count").and_then(Value::as_i64).unwrap_or(1) + 1;
             ev["count"] = json!(count);
             ev["lastTimestamp"] = json!(now);
@@ -430,7 +406,7 @@ impl World {
 
     /// Run the deployment controller for one deployment. Returns true while it is still rolling.
     pub fn reconcile_deployment(&mut self, ns: &str, name: &str) -> bool {
-        let Some(d) = self.store.get(Kind::Deployment, ns, name).cloned() else {
+        let Some(d) = self.store.get(Kind::Deployment, ns, name) else {
             return false;
         };
         let duid = meta_str(&d, "uid").to_string();
@@ -440,8 +416,8 @@ impl World {
         let mut rss: Vec<Arc<Value>> = self
             .store
             .in_ns(Kind::ReplicaSet, ns)
-            .filter(|rs| owner_uid(rs) == duid)
-            .cloned()
+            .filter(|rs| rs.owner_uid == duid)
+            .map(|o| Arc::new(o.value()))
             .collect();
         let max_rev = rss.iter().map(|r| revision_of(r)).max().unwrap_or(0);
         let cur_idx = rss.iter().position(|rs| {
@@ -500,7 +476,7 @@ impl World {
                             json!(change_cause),
                         );
                     }
-                    self.store.put(Kind::ReplicaSet, r)
+                    Arc::new(self.store.put(Kind::ReplicaSet, r).value())
                 } else {
                     rs
                 }
@@ -542,7 +518,7 @@ impl World {
                     "spec": {"replicas": 0, "minReadySeconds": 0, "selector": sel, "template": t},
                     "status": {"replicas": 0, "observedGeneration": 1},
                 });
-                self.create(Kind::ReplicaSet, rs)
+                Arc::new(self.create(Kind::ReplicaSet, rs).value())
             }
         };
         let new_rev = revision_of(&new_rs);
@@ -551,13 +527,13 @@ impl World {
             .unwrap_or(false);
 
         // replica counts (ready pods per replica set)
-        let pods: Vec<Arc<Value>> = self.store.in_ns(Kind::Pod, ns).cloned().collect();
+        let pods: Vec<Arc<Obj>> = self.store.in_ns(Kind::Pod, ns).cloned().collect();
         let ready_of = |rs: &Value| -> (i64, i64) {
             let uid = meta_str(rs, "uid");
-            let mine: Vec<&Arc<Value>> = pods.iter().filter(|p| owner_uid(p) == uid).collect();
+            let mine: Vec<&Arc<Obj>> = pods.iter().filter(|p| p.owner_uid == uid).collect();
             (
                 mine.len() as i64,
-                mine.iter().filter(|p| pod_ready(p)).count() as i64,
+                mine.iter().filter(|p| p.ready).count() as i64,
             )
         };
         let mut new_r = i64_at(&new_rs, &["spec", "replicas"]).unwrap_or(0);
@@ -687,12 +663,12 @@ impl World {
             }
         }
         // deployment status
-        let pods: Vec<Arc<Value>> = self.store.in_ns(Kind::Pod, ns).cloned().collect();
+        let pods: Vec<Arc<Obj>> = self.store.in_ns(Kind::Pod, ns).cloned().collect();
         let rs_now: Vec<Arc<Value>> = self
             .store
             .in_ns(Kind::ReplicaSet, ns)
-            .filter(|rs| owner_uid(rs) == duid)
-            .cloned()
+            .filter(|rs| rs.owner_uid == duid)
+            .map(|o| Arc::new(o.value()))
             .collect();
         let mut total = 0;
         let mut ready = 0;
@@ -700,9 +676,9 @@ impl World {
         let new_uid = meta_str(&new_rs, "uid").to_string();
         for rs in &rs_now {
             let uid = meta_str(rs, "uid");
-            for p in pods.iter().filter(|p| owner_uid(p) == uid) {
+            for p in pods.iter().filter(|p| p.owner_uid == uid) {
                 total += 1;
-                if pod_ready(p) {
+                if p.ready {
                     ready += 1;
                 }
                 if uid == new_uid {
@@ -713,7 +689,7 @@ impl World {
         let old_pods = total - updated;
         let new_ready = pods
             .iter()
-            .filter(|p| owner_uid(p) == new_uid && pod_ready(p))
+            .filter(|p| p.owner_uid == new_uid && p.ready)
             .count() as i64;
         let complete = old_pods == 0 && updated == desired && new_ready == desired;
         let ru = at(&d, &["spec", "strategy", "rollingUpdate"]);
@@ -828,8 +804,8 @@ impl World {
         let hpas: Vec<Arc<Value>> = self
             .store
             .in_ns(Kind::Hpa, ns)
+            .map(|o| Arc::new(o.value()))
             .filter(|h| str_at(h, &["spec", "scaleTargetRef", "name"]) == deploy)
-            .cloned()
             .collect();
         for h in hpas {
             if i64_at(&h, &["status", "currentReplicas"]) != Some(replicas) {
@@ -842,15 +818,15 @@ impl World {
     }
 
     pub fn reconcile_replicaset(&mut self, ns: &str, name: &str) {
-        let Some(rs) = self.store.get(Kind::ReplicaSet, ns, name).cloned() else {
+        let Some(rs) = self.store.get(Kind::ReplicaSet, ns, name) else {
             return;
         };
         let uid = meta_str(&rs, "uid").to_string();
         let want = i64_at(&rs, &["spec", "replicas"]).unwrap_or(0).max(0);
-        let pods: Vec<Arc<Value>> = self
+        let pods: Vec<Arc<Obj>> = self
             .store
             .in_ns(Kind::Pod, ns)
-            .filter(|p| owner_uid(p) == uid)
+            .filter(|p| p.owner_uid == uid)
             .cloned()
             .collect();
         let have = pods.len() as i64;
@@ -860,15 +836,10 @@ impl World {
             }
         } else if have > want {
             // delete not-ready first, then the newest
-            let mut order: Vec<&Arc<Value>> = pods.iter().collect();
-            order.sort_by_key(|p| {
-                (
-                    pod_ready(p),
-                    std::cmp::Reverse(meta_str(p, "creationTimestamp").to_string()),
-                )
-            });
+            let mut order: Vec<&Arc<Obj>> = pods.iter().collect();
+            order.sort_by_key(|p| (p.ready, std::cmp::Reverse(p.created.clone())));
             for p in order.into_iter().take((have - want) as usize) {
-                let pname = meta_str(p, "name").to_string();
+                let pname = p.name.clone();
                 self.delete_pod(ns, &pname);
                 self.record_event(
                     &rs,
@@ -879,13 +850,13 @@ impl World {
                 );
             }
         }
-        let pods: Vec<Arc<Value>> = self
+        let pods: Vec<Arc<Obj>> = self
             .store
             .in_ns(Kind::Pod, ns)
-            .filter(|p| owner_uid(p) == uid)
+            .filter(|p| p.owner_uid == uid)
             .cloned()
             .collect();
-        let ready = pods.iter().filter(|p| pod_ready(p)).count() as i64;
+        let ready = pods.iter().filter(|p| p.ready).count() as i64;
         let status = json!({
             "replicas": pods.len(),
             "fullyLabeledReplicas": pods.len(),
@@ -995,7 +966,12 @@ impl World {
                 },
             );
         }
-        let p = self.create(Kind::Pod, pod);
+        let p = if self.instant {
+            Value::Null
+        } else {
+            pod.clone()
+        };
+        self.create(Kind::Pod, pod);
         if !self.instant {
             self.record_event(
                 &p,
@@ -1027,7 +1003,7 @@ impl World {
             let Some(mut sim) = self.active_pods.get(&key).cloned() else {
                 continue;
             };
-            let Some(pod) = self.store.get(Kind::Pod, &key.0, &key.1).cloned() else {
+            let Some(pod) = self.store.get(Kind::Pod, &key.0, &key.1) else {
                 self.active_pods.remove(&key);
                 continue;
             };
@@ -1131,7 +1107,7 @@ impl World {
                 .map(|(_, n)| n.to_string())
                 && let Some(rsobj) = self.store.get(Kind::ReplicaSet, &key.0, &rs)
             {
-                if let Some((_, dn)) = owner_name_kind(rsobj) {
+                if let Some((_, dn)) = owner_name_kind(&rsobj) {
                     self.dirty.insert((key.0.clone(), dn.to_string()));
                 } else {
                     let rs = rs.clone();
@@ -1178,7 +1154,7 @@ impl World {
             vec!["checkout".into()]
         };
         for n in names {
-            let Some(d) = self.store.get(Kind::Deployment, ns, &n).cloned() else {
+            let Some(d) = self.store.get(Kind::Deployment, ns, &n) else {
                 continue;
             };
             let mut d = (*d).clone();
@@ -1336,15 +1312,14 @@ impl World {
     }
 
     fn oom_once(&mut self, app: &str) {
-        let Some(p) = self
+        let Some(mut p) = self
             .store
             .in_ns(Kind::Pod, MAIN_NS)
-            .find(|p| str_at(p, &["metadata", "labels", "app"]) == app)
-            .cloned()
+            .find(|p| p.label("app") == Some(app))
+            .map(|p| p.value())
         else {
             return;
         };
-        let mut p = (*p).clone();
         let now = self.now_ms;
         if let Some(cs) = at_mut(&mut p, &["status", "containerStatuses"])
             .and_then(Value::as_array_mut)
@@ -1358,7 +1333,7 @@ impl World {
             }});
             cs["state"] = json!({"running": {"startedAt": ts(now - 110_000)}});
         }
-        let pod = self.store.put(Kind::Pod, p);
+        let pod = self.store.put(Kind::Pod, p).value();
         self.record_event(
             &pod,
             Kind::Pod,
@@ -1488,7 +1463,7 @@ impl World {
         let replicas = self
             .store
             .get(Kind::Deployment, ns, deploy)
-            .and_then(|d| i64_at(d, &["spec", "replicas"]))
+            .and_then(|d| i64_at(&d, &["spec", "replicas"]))
             .unwrap_or(1);
         self.create(Kind::Hpa, json!({
             "metadata": meta,
@@ -1520,8 +1495,9 @@ impl World {
             Kind::ReplicaSet => {
                 let owner = self
                     .store
-                    .get(kind, ns, name)
-                    .and_then(|r| owner_name_kind(r).map(|(_, n)| n.to_string()));
+                    .obj(kind, ns, name)
+                    .map(|r| r.owner_name.clone())
+                    .filter(|n| !n.is_empty());
                 match owner {
                     Some(d) => {
                         self.dirty.insert((ns.to_string(), d));
@@ -1531,8 +1507,8 @@ impl World {
             }
             Kind::Pod => {
                 // a pod written without a status gets one from the kubelet
-                if let Some(p) = self.store.get(kind, ns, name)
-                    && at(p, &["status", "phase"]).is_none()
+                if let Some(p) = self.store.obj(kind, ns, name)
+                    && p.phase.is_empty()
                 {
                     let now = self.now_ms;
                     self.active_pods.insert(
@@ -1560,8 +1536,8 @@ impl World {
                 let rss: Vec<String> = self
                     .store
                     .in_ns(Kind::ReplicaSet, &ns)
-                    .filter(|r| owner_uid(r) == uid)
-                    .map(|r| meta_str(r, "name").to_string())
+                    .filter(|r| r.owner_uid == uid)
+                    .map(|r| r.name.clone())
                     .collect();
                 for r in rss {
                     if let Some(o) = self.store.delete(Kind::ReplicaSet, &ns, &r) {
@@ -1573,8 +1549,8 @@ impl World {
                 let pods: Vec<String> = self
                     .store
                     .in_ns(Kind::Pod, &ns)
-                    .filter(|p| owner_uid(p) == uid)
-                    .map(|p| meta_str(p, "name").to_string())
+                    .filter(|p| p.owner_uid == uid)
+                    .map(|p| p.name.clone())
                     .collect();
                 for p in pods {
                     self.delete_pod(&ns, &p);
@@ -1592,8 +1568,9 @@ impl World {
                     let rs = rs.to_string();
                     let owner = self
                         .store
-                        .get(Kind::ReplicaSet, &ns, &rs)
-                        .and_then(|r| owner_name_kind(r).map(|(_, n)| n.to_string()));
+                        .obj(Kind::ReplicaSet, &ns, &rs)
+                        .map(|r| r.owner_name.clone())
+                        .filter(|n| !n.is_empty());
                     self.reconcile_replicaset(&ns, &rs);
                     if let Some(d) = owner {
                         self.dirty.insert((ns.clone(), d));
@@ -1610,11 +1587,8 @@ impl World {
                     Kind::Event,
                     Kind::Hpa,
                 ] {
-                    let names: Vec<String> = self
-                        .store
-                        .in_ns(k, &ns)
-                        .map(|o| meta_str(o, "name").to_string())
-                        .collect();
+                    let names: Vec<String> =
+                        self.store.in_ns(k, &ns).map(|o| o.name.clone()).collect();
                     for n in names {
                         if k == Kind::Pod {
                             self.delete_pod(&ns, &n);
@@ -1635,14 +1609,7 @@ impl World {
         }
         self.store
             .in_ns(Kind::Pod, MAIN_NS)
-            .filter(|p| str_at(p, &["metadata", "labels", "app"]) == app)
-            .filter(|p| {
-                at(p, &["spec", "containers"])
-                    .and_then(Value::as_array)
-                    .and_then(|a| a.first())
-                    .map(|c| self.bad_images.contains(str_at(c, &["image"])))
-                    .unwrap_or(false)
-            })
+            .filter(|p| p.label("app") == Some(app) && self.bad_images.contains(&p.image))
             .count()
     }
 
@@ -1681,7 +1648,7 @@ impl World {
         if self.logs.contains_key(key) {
             return true;
         }
-        let Some(pod) = self.store.get(Kind::Pod, &key.0, &key.1).cloned() else {
+        let Some(pod) = self.store.get(Kind::Pod, &key.0, &key.1) else {
             return false;
         };
         let mut buf = self.new_logbuf(key, &pod);
