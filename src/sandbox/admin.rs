@@ -193,8 +193,13 @@ pub fn handle(
                 let mut out = Vec::new();
                 for item in list {
                     let verb = str_at(item, &["verb"]);
-                    let ns = str_at(item, &["namespace"]);
-                    if verb.is_empty() || ns.is_empty() {
+                    let Some(ns) = item.get("namespace").and_then(Value::as_str) else {
+                        return err(
+                            StatusCode::BAD_REQUEST,
+                            "each forbid entry needs \"verb\" and \"namespace\" (\"*\" for any)",
+                        );
+                    };
+                    if verb.is_empty() {
                         return err(
                             StatusCode::BAD_REQUEST,
                             "each forbid entry needs \"verb\" and \"namespace\" (\"*\" for any)",
