@@ -6,7 +6,8 @@
 #
 # Measures, against `flightdeck sandbox --pods N` on loopback:
 #   - start-up: from exec until /version answers
-#   - a full `kubectl get pods -A` (real kubectl, Table form, paged by 500), best and median of 5
+#   - a full `kubectl get pods -A` (real kubectl, Table form), paged by 500 (kubectl's default)
+#     and unpaged (--chunk-size=0), best and median of 5
 #   - memory: VmRSS and VmHWM of the sandbox process after the lists
 #   - watch throughput: MODIFIED events per second delivered to one `watch=1` client
 #     (events produced by POST /_sandbox/churn)
@@ -60,6 +61,22 @@ sorted=$(printf '%s\n' "${times[@]}" | sort -n)
 printf 'kubectl_get_pods_A_rows       %s\n' "$lines"
 printf 'kubectl_get_pods_A_best_s     %.3f\n' "$(echo "$sorted" | head -1)"
 printf 'kubectl_get_pods_A_median_s   %.3f\n' "$(echo "$sorted" | sed -n 3p)"
+# kubectl throttles itself client-side (QPS 5 after a burst of 10) over the 21 pages of the
+# default --chunk-size=500; one unpaged request shows the server and kubectl without that
+times=()
+for _ in 1 2 3 4 5; do
+    s=$(now)
+    k get pods -A --chunk-size=0 --no-headers >/dev/null
+    e=$(now)
+    times+=("$(echo "$e - $s" | bc)")
+done
+sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+printf 'kubectl_get_pods_A_unpaged_best_s    %.3f\n' "$(echo "$sorted" | head -1)"
+printf 'kubectl_get_pods_A_unpaged_median_s  %.3f\n' "$(echo "$sorted" | sed -n 3p)"
+s=$(now)
+curl -sf -o /dev/null -H 'Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json' "$base/api/v1/pods"
+e=$(now)
+printf 'server_table_all_pods_s       %.3f\n' "$(echo "$e - $s" | bc)"
 s=$(now)
 k get pods -A -o json >/dev/null
 e=$(now)

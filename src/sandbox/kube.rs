@@ -24,7 +24,7 @@ use super::select::{
     Req, decode_continue, encode_continue, field_match, label_match, parse_fields, parse_labels,
 };
 use super::store::{KINDS, Key, Kind, Obj, WatchEvt, meta_str};
-use super::table::{IncludeObject, columns, row};
+use super::table::{IncludeObject, age_of, columns, human_age, row};
 use super::world::{LogLine, World, bump_generation, ts_nanos};
 
 pub fn status_err(
@@ -441,6 +441,82 @@ fn table_of(
     })
 }
 
+/// The Table form as bytes; pods (the big lists) are written from precomputed cells and
+/// metadata without parsing the objects.
+#[allow(clippy::too_many_arguments)]
+fn table_bytes(
+    kind: Kind,
+    items: &[Arc<Obj>],
+    now: i64,
+    q: &HashMap<String, String>,
+    version: &str,
+    rv: &str,
+    cont: Option<String>,
+    remaining: Option<usize>,
+) -> Vec<u8> {
+    let include_object = q.get("includeObject").map(String::as_str) == Some("Object");
+    if kind != Kind::Pod || include_object || items.iter().any(|o| o.pod.is_none()) {
+        return table_of(kind, items, now, q, version, rv, cont, remaining)
+            .to_string()
+            .into_bytes();
+    }
+    let no_object = q.get("includeObject").map(String::as_str) == Some("None");
+    let mut meta = json!({"resourceVersion": rv});
+    if let Some(c) = cont {
+        meta["continue"] = json!(c);
+    }
+    if let Some(r) = remaining {
+        meta["remainingItemCount"] = json!(r);
+    }
+    let mut out: Vec<u8> =
+        Vec::with_capacity(items.iter().map(|o| o.meta_json.len() + 200).sum::<usize>() + 4096);
+    out.extend_from_slice(
+        format!(
+            "{{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/{version}\",\"metadata\":{meta},\"columnDefinitions\":{},\"rows\":[",
+            Value::Array(columns(kind))
+        )
+        .as_bytes(),
+    );
+    for (i, o) in items.iter().enumerate() {
+        let Some(p) = o.pod.as_deref() else { continue };
+        if i > 0 {
+            out.push(b',');
+        }
+        let restarts = match p.last_restart_ms {
+            Some(t) if p.restarts > 0 => format!("{} ({} ago)", p.restarts, human_age(now - t)),
+            _ => p.restarts.to_string(),
+        };
+        let or_none = |s: &str| {
+            if s.is_empty() {
+                "<none>".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        let cells = json!([
+            o.name,
+            p.ready,
+            p.status,
+            restarts,
+            age_of(&o.created, now),
+            or_none(&p.ip),
+            or_none(&o.node),
+            "<none>",
+            "<none>"
+        ]);
+        out.extend_from_slice(b"{\"cells\":");
+        out.extend_from_slice(cells.to_string().as_bytes());
+        if !no_object {
+            out.extend_from_slice(format!(",\"object\":{{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/{version}\",\"metadata\":").as_bytes());
+            out.extend_from_slice(&o.meta_json);
+            out.push(b'}');
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
 fn list(
     shared: &Shared,
     f: Filter,
@@ -503,9 +579,9 @@ fn list(
         None
     };
     if let Some(v) = table {
-        return json_resp(
+        return bytes_resp(
             StatusCode::OK,
-            &table_of(f.kind, &items, now, q, &v, &rv, cont, rem),
+            Bytes::from(table_bytes(f.kind, &items, now, q, &v, &rv, cont, rem)),
         );
     }
     let info = f.kind.info();

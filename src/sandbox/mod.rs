@@ -29,7 +29,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use clap::Args;
 use serde_json::json;
@@ -430,7 +430,19 @@ async fn dispatch(
         }
         return (StatusCode::OK, "ok").into_response();
     }
-    kube::handle(shared, method, &path, q, headers, body).await
+    let mut resp = kube::handle(shared, method, &path, q, headers, body).await;
+    // a real API server answers through API Priority and Fairness and says so; clients such as
+    // kubectl then skip their own client-side throttling
+    let h = resp.headers_mut();
+    h.insert(
+        "x-kubernetes-pf-flowschema-uid",
+        HeaderValue::from_static("5a1dbd5e-0000-4000-8000-00000000f10e"),
+    );
+    h.insert(
+        "x-kubernetes-pf-prioritylevel-uid",
+        HeaderValue::from_static("5a1dbd5e-0000-4000-8000-0000000001e7"),
+    );
+    resp
 }
 
 /// `flightdeck sandbox`: start, write the files asked for, print the URLs, serve until

@@ -161,6 +161,19 @@ pub struct Obj {
     pub ready: bool,
     pub created: String,
     pub image: String,
+    /// the serialised `metadata` (for the Table form's PartialObjectMetadata)
+    pub meta_json: Bytes,
+    /// what `kubectl get pods` shows, precomputed
+    pub pod: Option<Box<PodCells>>,
+}
+
+#[derive(Debug)]
+pub struct PodCells {
+    pub ready: String,
+    pub status: String,
+    pub restarts: i64,
+    pub last_restart_ms: Option<i64>,
+    pub ip: String,
 }
 
 impl Obj {
@@ -210,7 +223,52 @@ impl Obj {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
+        let pod = if v.get("kind").and_then(Value::as_str) == Some("Pod") {
+            let cs = at(v, &["status", "containerStatuses"]).and_then(Value::as_array);
+            let total = at(v, &["spec", "containers"])
+                .and_then(Value::as_array)
+                .map(Vec::len)
+                .unwrap_or(0);
+            let ready_n = cs
+                .map(|a| {
+                    a.iter()
+                        .filter(|c| c.get("ready").and_then(Value::as_bool) == Some(true))
+                        .count()
+                })
+                .unwrap_or(0);
+            let restarts = cs
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
+                        .sum()
+                })
+                .unwrap_or(0);
+            let last_restart_ms = cs.and_then(|a| {
+                a.iter()
+                    .filter_map(|c| {
+                        at(c, &["lastState", "terminated", "finishedAt"]).and_then(Value::as_str)
+                    })
+                    .filter_map(|s| s.parse::<jiff::Timestamp>().ok())
+                    .map(|t| t.as_millisecond())
+                    .max()
+            });
+            Some(Box::new(PodCells {
+                ready: format!("{ready_n}/{total}"),
+                status: super::table::pod_status(v),
+                restarts,
+                last_restart_ms,
+                ip: s(&["status", "podIP"]),
+            }))
+        } else {
+            None
+        };
         Obj {
+            meta_json: Bytes::from(
+                v.get("metadata")
+                    .and_then(|m| serde_json::to_vec(m).ok())
+                    .unwrap_or_default(),
+            ),
+            pod,
             json: Bytes::from(serde_json::to_vec(v).unwrap_or_default()),
             rv,
             name: s(&["metadata", "name"]),

@@ -36,6 +36,13 @@ pub fn human_age(ms: i64) -> String {
     }
 }
 
+pub fn age_of(ts: &str, now: i64) -> String {
+    match ts.parse::<jiff::Timestamp>() {
+        Ok(t) => human_age(now - t.as_millisecond()),
+        Err(_) => "<unknown>".into(),
+    }
+}
+
 fn age(obj: &Value, path: &[&str], now: i64) -> String {
     let t = str_at(obj, path);
     match t.parse::<jiff::Timestamp>() {
@@ -260,7 +267,7 @@ pub fn columns(kind: Kind) -> Vec<Value> {
     }
 }
 
-fn pod_status(p: &Value) -> String {
+pub fn pod_status(p: &Value) -> String {
     if at(p, &["metadata", "deletionTimestamp"]).is_some() {
         return "Terminating".into();
     }
