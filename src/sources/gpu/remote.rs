@@ -158,7 +158,6 @@ fn whole(value: f64) -> Option<u32> {
 #[derive(Debug, Default)]
 struct Series {
     index: Option<u32>,
-    uuid: Option<String>,
     hostname: Option<String>,
     name: Option<String>,
     util_gpu: Option<u32>,
@@ -224,10 +223,6 @@ pub fn map_samples(name: &str, samples: &[Sample]) -> Vec<GpuSample> {
             Series::default()
         });
         fill(&mut series.index, index);
-        fill(
-            &mut series.uuid,
-            uuid.filter(|u| !u.is_empty()).map(str::to_string),
-        );
         fill(&mut series.hostname, hostname.map(str::to_string));
         fill(
             &mut series.name,
