@@ -1,10 +1,527 @@
 //! The sandbox: a simulated cluster, CI system, metrics and GPU host over real HTTP.
+//!
+//! One listener serves everything, split by path prefix:
+//! - `/` — the Kubernetes API subset (`/version`, `/api`, `/apis`, core v1, apps/v1, autoscaling/v2)
+//! - `/github/...` — the GitHub REST API subset for one repository
+//! - `/metrics/<service>` — Prometheus text exposition per simulated service
+//! - `/gpu/<host>/metrics` — a simulated DGX host (DCGM exporter and `dgx_gpu_*` names)
+//! - `/_sandbox/...` — the admin endpoint (faults, time, log injection; see `ADMIN.md`)
+//!
+//! The world is deterministic for a seed; a background tick advances simulated time.
 
+mod admin;
+mod github;
+mod json;
+mod kube;
+mod metrics;
+mod patch;
+mod rng;
+mod select;
+mod store;
+mod table;
+mod world;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use clap::Args;
+use serde_json::json;
+use tokio::task::JoinHandle;
+
+pub use world::Scenario;
 
 #[derive(Debug, Clone, Args)]
 pub struct SandboxArgs {
-    /// address to listen on (port 0 picks free ports)
+    /// address to listen on (port 0 picks a free port)
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: String,
+    /// scenario: steady, bad-release, pending-approval, blue-green, gpu-hot
+    #[arg(long, default_value = "steady", value_name = "NAME")]
+    pub scenario: String,
+    /// spread this many extra pods over many namespaces and deployments
+    #[arg(long, value_name = "N")]
+    pub pods: Option<usize>,
+    /// seed for the simulation (same seed, same world)
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    /// write a kubeconfig (context `sandbox`) pointing at the sandbox
+    #[arg(long, value_name = "PATH")]
+    pub write_kubeconfig: Option<PathBuf>,
+    /// write a flightdeck config.toml wiring every pane to the sandbox
+    #[arg(long, value_name = "PATH")]
+    pub write_config: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("invalid listen address {0:?}: expected HOST:PORT, e.g. 127.0.0.1:0")]
+    InvalidListen(String),
+    #[error(
+        "unknown scenario {0:?} (known: steady, bad-release, pending-approval, blue-green, gpu-hot)"
+    )]
+    UnknownScenario(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl std::str::FromStr for Scenario {
+    type Err = SandboxError;
+    fn from_str(s: &str) -> Result<Scenario, SandboxError> {
+        Scenario::parse(s).ok_or_else(|| SandboxError::UnknownScenario(s.to_string()))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    pub listen: SocketAddr,
+    pub scenario: Scenario,
+    pub pods: Option<usize>,
+    pub seed: u64,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            scenario: Scenario::Steady,
+            pods: None,
+            seed: 1,
+        }
+    }
+}
+
+impl SandboxOptions {
+    pub fn scenario(scenario: Scenario) -> SandboxOptions {
+        SandboxOptions {
+            scenario,
+            ..SandboxOptions::default()
+        }
+    }
+}
+
+/// State shared by the server tasks.
+pub(crate) struct Shared {
+    world: Mutex<world::World>,
+    /// bumped to end every open watch and log stream
+    drop_tx: tokio::sync::watch::Sender<u64>,
+    /// host:port, for discovery documents
+    host: String,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, world::World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    fn drop_streams(&self) {
+        self.drop_tx.send_modify(|v| *v += 1);
+    }
+}
+
+/// A running sandbox. Dropping it (or [`Sandbox::shutdown`]) stops the server.
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    scenario: Scenario,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    pub async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError> {
+        let listener = tokio::net::TcpListener::bind(opts.listen)
+            .await
+            .map_err(|source| SandboxError::Bind {
+                addr: opts.listen,
+                source,
+            })?;
+        let addr = listener.local_addr()?;
+        let base = format!("http://{addr}");
+        let mut w = world::World::new(opts.seed, opts.scenario);
+        w.github.api_base = format!("{base}/github");
+        w.build(opts.pods);
+        let (drop_tx, _) = tokio::sync::watch::channel(0u64);
+        let shared = Arc::new(Shared {
+            world: Mutex::new(w),
+            drop_tx,
+            host: addr.to_string(),
+        });
+        let app = Router::new().fallback(dispatch).with_state(shared.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let ticker_shared = shared.clone();
+        let ticker = tokio::spawn(async move {
+            let mut iv = tokio::time::interval(Duration::from_millis(500));
+            iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                iv.tick().await;
+                let mut w = ticker_shared.lock();
+                if !w.paused {
+                    let dt = (500.0 * w.speed) as i64;
+                    w.advance(dt);
+                }
+            }
+        });
+        Ok(Sandbox {
+            shared,
+            addr,
+            scenario: opts.scenario,
+            tasks: vec![server, ticker],
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    pub fn kube_url(&self) -> String {
+        self.base_url()
+    }
+    pub fn github_api_url(&self) -> String {
+        format!("{}/github", self.base_url())
+    }
+    pub fn github_repo(&self) -> String {
+        github::REPO.to_string()
+    }
+    pub fn admin_url(&self) -> String {
+        format!("{}/_sandbox", self.base_url())
+    }
+    pub fn scenario(&self) -> Scenario {
+        self.scenario
+    }
+    /// The namespace of the production environment.
+    pub fn main_namespace(&self) -> String {
+        world::MAIN_NS.to_string()
+    }
+    /// (environment name, namespace, GitHub environment), in order dev, staging, prod.
+    pub fn environments(&self) -> Vec<(String, String, String)> {
+        world::ENVS
+            .iter()
+            .map(|e| {
+                (
+                    e.name.to_string(),
+                    e.namespace.to_string(),
+                    e.github_environment.to_string(),
+                )
+            })
+            .collect()
+    }
+    pub fn metrics_targets(&self) -> Vec<(String, String)> {
+        world::APPS
+            .iter()
+            .filter(|a| a.3)
+            .map(|a| {
+                (
+                    a.0.to_string(),
+                    format!("{}/metrics/{}", self.base_url(), a.0),
+                )
+            })
+            .collect()
+    }
+    pub fn gpu_hosts(&self) -> Vec<(String, String)> {
+        metrics::GPU_HOSTS
+            .iter()
+            .map(|h| {
+                (
+                    h.to_string(),
+                    format!("{}/gpu/{h}/metrics", self.base_url()),
+                )
+            })
+            .collect()
+    }
+
+    pub fn kubeconfig_yaml(&self) -> String {
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: sandbox\n  cluster:\n    server: {}\ncontexts:\n- name: sandbox\n  context:\n    cluster: sandbox\n    user: sandbox\n    namespace: {}\ncurrent-context: sandbox\nusers:\n- name: sandbox\n  user:\n    token: sandbox-token\npreferences: {{}}\n",
+            self.kube_url(),
+            world::MAIN_NS
+        )
+    }
+
+    pub fn config_toml(&self, kubeconfig_path: &Path) -> String {
+        let q = |s: &str| {
+            let mut o = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '"' => o.push_str("\\\""),
+                    '\\' => o.push_str("\\\\"),
+                    '\n' => o.push_str("\\n"),
+                    c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+                    c => o.push(c),
+                }
+            }
+            o.push('"');
+            o
+        };
+        let mut s = String::from("# flightdeck config wired to a sandbox (generated)\n\n[kube]\n");
+        s.push_str(&format!(
+            "kubeconfig = {}\n",
+            q(&kubeconfig_path.to_string_lossy())
+        ));
+        for e in world::ENVS.iter() {
+            s.push_str(&format!(
+                "\n[[environment]]\nname = {}\ncontext = \"sandbox\"\nnamespace = {}\ngithub_environment = {}\n",
+                q(e.name),
+                q(e.namespace),
+                q(e.github_environment)
+            ));
+        }
+        s.push_str(&format!(
+            "\n[github]\nrepo = {}\napi_url = {}\n",
+            q(&self.github_repo()),
+            q(&self.github_api_url())
+        ));
+        s.push_str("\n[metrics]\nthreshold = 0.05\n");
+        for (svc, url) in self.metrics_targets() {
+            s.push_str(&format!(
+                "\n[[metrics.target]]\nservice = {}\nurl = {}\n",
+                q(&svc),
+                q(&url)
+            ));
+        }
+        for (host, url) in self.gpu_hosts() {
+            s.push_str(&format!(
+                "\n[[gpu.host]]\nname = {}\nscrape = {}\n",
+                q(&host),
+                q(&url)
+            ));
+        }
+        s
+    }
+
+    /// Advance simulated time (as the admin endpoint does).
+    pub fn advance(&self, d: Duration) {
+        self.shared.lock().advance(d.as_millis() as i64);
+    }
+
+    /// The admin endpoint's state summary.
+    pub fn state(&self) -> serde_json::Value {
+        admin::state(&self.shared.lock())
+    }
+
+    pub async fn shutdown(mut self) {
+        self.stop();
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+    }
+
+    fn stop(&mut self) {
+        self.shared.drop_streams();
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn dispatch(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let q = select::parse_query(uri.query());
+    if path == "/_sandbox" || path.starts_with("/_sandbox/") {
+        return admin::handle(&shared, &method, &path["/_sandbox".len()..], &q, &body);
+    }
+    let (latency, fail) = {
+        let mut w = shared.lock();
+        let f = &w.faults;
+        let applies = f.error_rate > 0.0 && path.starts_with(f.error_path_prefix.as_str());
+        let rate = f.error_rate;
+        let lat = f.latency_ms;
+        let fail = applies && w.fault_rng.f64() < rate;
+        (lat, fail)
+    };
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    if fail {
+        if path.starts_with("/github/") {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, "application/json")],
+                json!({"message": "Server Error"}).to_string(),
+            )
+                .into_response();
+        }
+        if path.starts_with("/metrics/") || path.starts_with("/gpu/") {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "injected fault\n").into_response();
+        }
+        return kube::status_err(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "an error on the server (\"injected fault\") has prevented the request from succeeding",
+            None,
+        );
+    }
+    if let Some(rest) = path.strip_prefix("/github") {
+        let mut w = shared.lock();
+        return github::handle(&mut w, &method, rest, &q, &headers, &body);
+    }
+    if let Some(svc) = path.strip_prefix("/metrics/") {
+        let w = shared.lock();
+        return match w.traffic.get(svc.trim_end_matches('/')) {
+            Some(t) => {
+                let mut out = String::new();
+                t.render(&mut out);
+                (
+                    StatusCode::OK,
+                    [(
+                        header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    out,
+                )
+                    .into_response()
+            }
+            None => (StatusCode::NOT_FOUND, "no such service\n").into_response(),
+        };
+    }
+    if let Some(rest) = path.strip_prefix("/gpu/") {
+        let host = rest.trim_end_matches("/metrics");
+        if rest.ends_with("/metrics") && metrics::GPU_HOSTS.contains(&host) {
+            let w = shared.lock();
+            let out = metrics::render_gpu(host, w.seed, w.now_ms, w.gpu_hot);
+            return (
+                StatusCode::OK,
+                [(
+                    header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                )],
+                out,
+            )
+                .into_response();
+        }
+        return (StatusCode::NOT_FOUND, "no such host\n").into_response();
+    }
+    if path == "/" || path == "/healthz" || path == "/readyz" || path == "/livez" {
+        if path == "/" {
+            return kube::json_resp(
+                StatusCode::OK,
+                &json!({"paths": ["/api", "/api/v1", "/apis", "/apis/apps", "/apis/apps/v1", "/apis/autoscaling", "/apis/autoscaling/v2", "/version", "/github", "/metrics", "/gpu", "/_sandbox"]}),
+            );
+        }
+        return (StatusCode::OK, "ok").into_response();
+    }
+    let mut resp = kube::handle(shared, method, &path, q, headers, body).await;
+    // a real API server answers through API Priority and Fairness and says so; clients such as
+    // kubectl then skip their own client-side throttling
+    let h = resp.headers_mut();
+    h.insert(
+        "x-kubernetes-pf-flowschema-uid",
+        HeaderValue::from_static("5a1dbd5e-0000-4000-8000-00000000f10e"),
+    );
+    h.insert(
+        "x-kubernetes-pf-prioritylevel-uid",
+        HeaderValue::from_static("5a1dbd5e-0000-4000-8000-0000000001e7"),
+    );
+    resp
+}
+
+/// `flightdeck sandbox`: start, write the files asked for, print the URLs, serve until
+/// SIGTERM or ctrl-c.
+pub async fn run_cli(args: SandboxArgs) -> Result<(), SandboxError> {
+    let listen: SocketAddr = args
+        .listen
+        .parse()
+        .map_err(|_| SandboxError::InvalidListen(args.listen.clone()))?;
+    let scenario: Scenario = args.scenario.parse()?;
+    let sb = Sandbox::start(SandboxOptions {
+        listen,
+        scenario,
+        pods: args.pods,
+        seed: args.seed,
+    })
+    .await?;
+    let kubeconfig_path = match &args.write_kubeconfig {
+        Some(p) => {
+            std::fs::write(p, sb.kubeconfig_yaml()).map_err(|source| SandboxError::Write {
+                path: p.clone(),
+                source,
+            })?;
+            Some(p.clone())
+        }
+        None => None,
+    };
+    if let Some(p) = &args.write_config {
+        let kc = kubeconfig_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("kubeconfig"));
+        std::fs::write(p, sb.config_toml(&kc)).map_err(|source| SandboxError::Write {
+            path: p.clone(),
+            source,
+        })?;
+    }
+    println!("scenario: {} (seed {})", scenario.name(), args.seed);
+    println!("kube: {}", sb.kube_url());
+    println!(
+        "github: {} (repo {})",
+        sb.github_api_url(),
+        sb.github_repo()
+    );
+    for (svc, url) in sb.metrics_targets() {
+        println!("metrics {svc}: {url}");
+    }
+    for (host, url) in sb.gpu_hosts() {
+        println!("gpu {host}: {url}");
+    }
+    println!("admin: {}", sb.admin_url());
+    if let Some(p) = &kubeconfig_path {
+        println!("kubeconfig: {}", p.display());
+    }
+    if let Some(p) = &args.write_config {
+        println!("config: {}", p.display());
+    }
+    wait_for_signal().await;
+    sb.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -1,0 +1,273 @@
+//! The admin endpoint, `/_sandbox/...` (documented in ADMIN.md).
+
+// handlers return a ready `Response` as their error value
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::json::{at, i64_at, set, str_at};
+use super::kube::json_resp;
+use super::store::{Kind, meta_str};
+use super::world::{MAIN_NS, World, first_image, revision_of, ts};
+
+fn err(code: StatusCode, msg: &str) -> Response {
+    json_resp(code, &json!({"error": msg}))
+}
+
+pub fn state(w: &World) -> Value {
+    let counts: serde_json::Map<String, Value> = super::store::KINDS
+        .iter()
+        .map(|k| (k.plural.to_string(), json!(w.store.map(k.kind).len())))
+        .collect();
+    let deployments: Vec<Value> = super::world::ENVS
+        .iter()
+        .flat_map(|e| {
+            w.store
+                .in_ns(Kind::Deployment, e.namespace)
+                .map(|o| o.value())
+                .collect::<Vec<_>>()
+        })
+        .map(|d| {
+            json!({
+                "namespace": meta_str(&d, "namespace"),
+                "name": meta_str(&d, "name"),
+                "replicas": i64_at(&d, &["spec", "replicas"]),
+                "ready": i64_at(&d, &["status", "readyReplicas"]).unwrap_or(0),
+                "updated": i64_at(&d, &["status", "updatedReplicas"]).unwrap_or(0),
+                "revision": revision_of(&d),
+                "image": first_image(at(&d, &["spec", "template"]).unwrap_or(&Value::Null)),
+            })
+        })
+        .collect();
+    let traffic: serde_json::Map<String, Value> = w
+        .traffic
+        .iter()
+        .map(|(k, t)| {
+            (
+                k.clone(),
+                json!({"error_ratio": t.last_ratio, "requests_total": t.total.floor()}),
+            )
+        })
+        .collect();
+    json!({
+        "scenario": w.scenario.name(),
+        "seed": w.seed,
+        "now": ts(w.now_ms),
+        "now_ms": w.now_ms,
+        "paused": w.paused,
+        "speed": w.speed,
+        "resource_version": w.store.rv.to_string(),
+        "oldest_watchable_resource_version": w.store.compacted_rv.to_string(),
+        "objects": counts,
+        "load_pods": w.load_pods,
+        "main_namespace": MAIN_NS,
+        "deployments": deployments,
+        "traffic": traffic,
+        "crashing_pods": w.active_pods.values().filter(|p| p.crash).count(),
+        "gpu_hot": w.gpu_hot,
+        "github_runs": w.github.summary(),
+        "faults": w.faults,
+    })
+}
+
+fn body_json(body: &[u8]) -> Result<Value, Response> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| err(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")))
+}
+
+fn num(q: &HashMap<String, String>, body: &Value, key: &str) -> Option<f64> {
+    q.get(key)
+        .and_then(|s| s.parse::<f64>().ok())
+        .or_else(|| body.get(key).and_then(Value::as_f64))
+}
+
+pub fn handle(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    q: &HashMap<String, String>,
+    body: &Bytes,
+) -> Response {
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    match (method.clone(), segs.as_slice()) {
+        (Method::GET, []) | (Method::GET, ["state"]) => {
+            json_resp(StatusCode::OK, &state(&shared.lock()))
+        }
+        (Method::POST, ["time", "advance"]) => {
+            let b = match body_json(body) {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let Some(secs) =
+                num(q, &b, "seconds").filter(|s| s.is_finite() && *s >= 0.0 && *s <= 7.0 * 86400.0)
+            else {
+                return err(
+                    StatusCode::BAD_REQUEST,
+                    "need \"seconds\" (0 to 604800), as a query parameter or in a JSON body",
+                );
+            };
+            let mut w = shared.lock();
+            w.advance((secs * 1000.0) as i64);
+            json_resp(StatusCode::OK, &state(&w))
+        }
+        (Method::POST, ["time", "pause"]) => {
+            let mut w = shared.lock();
+            w.paused = true;
+            json_resp(StatusCode::OK, &state(&w))
+        }
+        (Method::POST, ["time", "resume"]) => {
+            let mut w = shared.lock();
+            w.paused = false;
+            json_resp(StatusCode::OK, &state(&w))
+        }
+        (Method::POST, ["time", "speed"]) => {
+            let b = match body_json(body) {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let Some(f) =
+                num(q, &b, "factor").filter(|f| f.is_finite() && *f >= 0.0 && *f <= 1000.0)
+            else {
+                return err(StatusCode::BAD_REQUEST, "need \"factor\" (0 to 1000)");
+            };
+            let mut w = shared.lock();
+            w.speed = f;
+            json_resp(StatusCode::OK, &state(&w))
+        }
+        (Method::GET, ["faults"]) => json_resp(StatusCode::OK, &json!(shared.lock().faults)),
+        (Method::DELETE, ["faults"]) => {
+            let mut w = shared.lock();
+            let keep = (w.faults.restarts, w.faults.watch_drops);
+            w.faults = Default::default();
+            (w.faults.restarts, w.faults.watch_drops) = keep;
+            json_resp(StatusCode::OK, &json!(w.faults))
+        }
+        (Method::POST, ["faults"]) => {
+            let b = match body_json(body) {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let mut w = shared.lock();
+            if let Some(l) = num(q, &b, "latency_ms") {
+                if !(0.0..=60_000.0).contains(&l) {
+                    return err(StatusCode::BAD_REQUEST, "latency_ms must be 0..=60000");
+                }
+                w.faults.latency_ms = l as u64;
+            }
+            if let Some(r) = num(q, &b, "error_rate") {
+                if !(0.0..=1.0).contains(&r) {
+                    return err(
+                        StatusCode::BAD_REQUEST,
+                        "error_rate must be between 0 and 1",
+                    );
+                }
+                w.faults.error_rate = r;
+            }
+            if let Some(p) = q
+                .get("error_path_prefix")
+                .map(String::as_str)
+                .or_else(|| b.get("error_path_prefix").and_then(Value::as_str))
+            {
+                w.faults.error_path_prefix = p.to_string();
+            }
+            if let Some(f) = b.get("forbid") {
+                let Some(list) = f.as_array() else {
+                    return err(
+                        StatusCode::BAD_REQUEST,
+                        "forbid must be a list of {\"verb\", \"namespace\"}",
+                    );
+                };
+                let mut out = Vec::new();
+                for item in list {
+                    let verb = str_at(item, &["verb"]);
+                    let Some(ns) = item.get("namespace").and_then(Value::as_str) else {
+                        return err(
+                            StatusCode::BAD_REQUEST,
+                            "each forbid entry needs \"verb\" and \"namespace\" (\"*\" for any)",
+                        );
+                    };
+                    if verb.is_empty() {
+                        return err(
+                            StatusCode::BAD_REQUEST,
+                            "each forbid entry needs \"verb\" and \"namespace\" (\"*\" for any)",
+                        );
+                    }
+                    out.push((verb.to_string(), ns.to_string()));
+                }
+                w.faults.forbid = out;
+            }
+            json_resp(StatusCode::OK, &json!(w.faults))
+        }
+        (Method::POST, ["faults", "drop-watches"]) => {
+            let mut w = shared.lock();
+            w.faults.watch_drops += 1;
+            shared.drop_streams();
+            json_resp(StatusCode::OK, &json!(w.faults))
+        }
+        (Method::POST, ["restart"]) => {
+            let mut w = shared.lock();
+            w.faults.restarts += 1;
+            // a restarted API server: every stream ends and old resourceVersions are gone
+            w.store.rv += 1000;
+            w.store.compact_all();
+            shared.drop_streams();
+            json_resp(StatusCode::OK, &state(&w))
+        }
+        (Method::POST, ["pods", ns, name, "log"]) => {
+            let mut w = shared.lock();
+            let mut bytes = body.clone();
+            if bytes.last() == Some(&b'\n') {
+                bytes.truncate(bytes.len() - 1);
+            }
+            if w.append_log(&(ns.to_string(), name.to_string()), bytes) {
+                json_resp(StatusCode::OK, &json!({"appended": body.len()}))
+            } else {
+                err(StatusCode::NOT_FOUND, &format!("pod {ns}/{name} not found"))
+            }
+        }
+        (Method::POST, ["churn"]) => {
+            let b = match body_json(body) {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let n = num(q, &b, "n").unwrap_or(1000.0).clamp(0.0, 1_000_000.0) as usize;
+            let ns = q.get("namespace").cloned().unwrap_or_default();
+            let mut w = shared.lock();
+            let pods: Vec<_> = w.store.in_ns(Kind::Pod, &ns).cloned().collect();
+            if pods.is_empty() {
+                return err(StatusCode::NOT_FOUND, "no pods to touch");
+            }
+            let now = w.now_ms;
+            for i in 0..n {
+                let mut p = pods[i % pods.len()].value();
+                set(
+                    &mut p,
+                    &["metadata", "annotations", "sandbox.flightdeck.dev/touched"],
+                    json!(format!("{now}-{i}")),
+                );
+                w.store.put(Kind::Pod, p);
+            }
+            json_resp(
+                StatusCode::OK,
+                &json!({"modified": n, "resource_version": w.store.rv.to_string()}),
+            )
+        }
+        _ => err(
+            StatusCode::NOT_FOUND,
+            &format!("no admin route {method} /_sandbox{path}; see ADMIN.md"),
+        ),
+    }
+}

@@ -1,0 +1,1299 @@
+//! The simulated Kubernetes API server: discovery, CRUD with selectors and paging, the Table
+//! form, watch streams, patches, the scale subresource and pod logs.
+
+// handlers return a ready `Response` as their error value
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::Shared;
+use super::json::{at, i64_at, set, str_at};
+use super::patch::strategic_merge;
+use super::select::{
+    Req, decode_continue, encode_continue, field_match, label_match, parse_fields, parse_labels,
+};
+use super::store::{KINDS, Key, Kind, Obj, WatchEvt, meta_str};
+use super::table::{IncludeObject, age_of, columns, human_age, row};
+use super::world::{LogLine, World, bump_generation, ts_nanos};
+
+pub fn status_err(
+    code: StatusCode,
+    reason: &str,
+    message: &str,
+    details: Option<Value>,
+) -> Response {
+    let mut v = json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason, "code": code.as_u16(),
+    });
+    if let Some(d) = details {
+        v["details"] = d;
+    }
+    json_resp(code, &v)
+}
+
+pub fn bytes_resp(code: StatusCode, b: Bytes) -> Response {
+    (code, [(header::CONTENT_TYPE, "application/json")], b).into_response()
+}
+
+pub fn json_resp(code: StatusCode, v: &Value) -> Response {
+    (
+        code,
+        [(header::CONTENT_TYPE, "application/json")],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+fn not_found(kind: Kind, name: &str) -> Response {
+    status_err(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        &format!("{} \"{name}\" not found", kind.resource_ref()),
+        Some(json!({"name": name, "group": kind.info().group, "kind": kind.info().plural})),
+    )
+}
+
+fn bad_request(msg: &str) -> Response {
+    status_err(StatusCode::BAD_REQUEST, "BadRequest", msg, None)
+}
+
+fn conflict(kind: Kind, name: &str) -> Response {
+    status_err(
+        StatusCode::CONFLICT,
+        "Conflict",
+        &format!(
+            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+            kind.resource_ref()
+        ),
+        Some(json!({"name": name, "group": kind.info().group, "kind": kind.info().plural})),
+    )
+}
+
+fn resource_entry(k: &super::store::KindInfo) -> Vec<Value> {
+    let mut v = vec![json!({
+        "name": k.plural, "singularName": k.singular, "namespaced": k.namespaced, "kind": k.name,
+        "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+        "shortNames": k.short_names, "categories": k.categories,
+        "storageVersionHash": format!("{:x}", super::rng::fnv64(k.plural.as_bytes()) & 0xffff_ffff),
+    })];
+    if let Some(o) = v[0].as_object_mut() {
+        if k.short_names.is_empty() {
+            o.remove("shortNames");
+        }
+        if k.categories.is_empty() {
+            o.remove("categories");
+        }
+    }
+    let sub = |name: &str, kind: &str, verbs: Value| json!({"name": format!("{}/{name}", k.plural), "singularName": "", "namespaced": k.namespaced, "kind": kind, "verbs": verbs});
+    match k.kind {
+        Kind::Pod => {
+            v.push(sub("log", "Pod", json!(["get"])));
+            v.push(sub("status", "Pod", json!(["get", "patch", "update"])));
+        }
+        Kind::Deployment | Kind::ReplicaSet => {
+            let mut s = sub("scale", "Scale", json!(["get", "patch", "update"]));
+            s["group"] = json!("autoscaling");
+            s["version"] = json!("v1");
+            v.push(s);
+            v.push(sub("status", k.name, json!(["get", "patch", "update"])));
+        }
+        Kind::Namespace | Kind::Service | Kind::Hpa => {
+            v.push(sub("status", k.name, json!(["get", "patch", "update"])))
+        }
+        Kind::Event => {}
+    }
+    v
+}
+
+fn discovery(path: &str, base_host: &str) -> Option<Value> {
+    let gv = |g: &str, v: &str| json!({"groupVersion": format!("{g}/{v}"), "version": v});
+    let group =
+        |g: &str, v: &str| json!({"name": g, "versions": [gv(g, v)], "preferredVersion": gv(g, v)});
+    Some(match path {
+        "/version" => json!({
+            "major": "1", "minor": "32", "gitVersion": "v1.32.0-flightdeck-sandbox",
+            "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+            "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23.4", "compiler": "gc", "platform": "linux/amd64",
+        }),
+        "/api" => json!({
+            "kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": base_host}],
+        }),
+        "/apis" => {
+            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [group("apps", "v1"), group("autoscaling", "v2")]})
+        }
+        "/apis/apps" => {
+            let mut g = group("apps", "v1");
+            g["kind"] = json!("APIGroup");
+            g["apiVersion"] = json!("v1");
+            g
+        }
+        "/apis/autoscaling" => {
+            let mut g = group("autoscaling", "v2");
+            g["kind"] = json!("APIGroup");
+            g["apiVersion"] = json!("v1");
+            g
+        }
+        "/api/v1" | "/apis/apps/v1" | "/apis/autoscaling/v2" => {
+            let gvs = path
+                .trim_start_matches("/apis/")
+                .trim_start_matches("/api/");
+            let (g, v) = gvs.split_once('/').unwrap_or(("", gvs));
+            let resources: Vec<Value> = KINDS
+                .iter()
+                .filter(|k| k.group == g && k.version == v)
+                .flat_map(resource_entry)
+                .collect();
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": if g.is_empty() { v.to_string() } else { format!("{g}/{v}") }, "resources": resources})
+        }
+        _ => return None,
+    })
+}
+
+/// A parsed request path.
+#[derive(Debug)]
+struct Target {
+    kind: Kind,
+    ns: String,
+    name: Option<String>,
+    sub: Option<String>,
+}
+
+fn parse_path(path: &str) -> Option<Target> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (group, version, rest) = match segs.as_slice() {
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return None,
+    };
+    let t = |kind, ns: &str, name: Option<&&str>, sub: Option<&&str>| Target {
+        kind,
+        ns: ns.to_string(),
+        name: name.map(|s| s.to_string()),
+        sub: sub.map(|s| s.to_string()),
+    };
+    match rest {
+        ["namespaces", ns, res, tail @ ..] => {
+            if let Some(k) = Kind::lookup(group, version, res).filter(|k| k.info().namespaced) {
+                if tail.len() > 2 {
+                    return None;
+                }
+                return Some(t(k, ns, tail.first(), tail.get(1)));
+            }
+            if group.is_empty() && rest.len() == 3 {
+                // /api/v1/namespaces/{name}/status
+                return Some(t(Kind::Namespace, "", Some(ns), Some(res)));
+            }
+            None
+        }
+        [res, tail @ ..] if tail.len() <= 2 => {
+            let k = Kind::lookup(group, version, res)?;
+            if k.info().namespaced && !tail.is_empty() {
+                return None;
+            }
+            Some(t(k, "", tail.first(), tail.get(1)))
+        }
+        _ => None,
+    }
+}
+
+fn verb_of(method: &Method, t: &Target, q: &HashMap<String, String>) -> &'static str {
+    match *method {
+        Method::GET if t.name.is_none() => {
+            if matches!(q.get("watch").map(String::as_str), Some("1" | "true")) {
+                "watch"
+            } else {
+                "list"
+            }
+        }
+        Method::GET => "get",
+        Method::POST => "create",
+        Method::PUT => "update",
+        Method::PATCH => "patch",
+        Method::DELETE if t.name.is_none() => "deletecollection",
+        Method::DELETE => "delete",
+        _ => "unknown",
+    }
+}
+
+/// Which Table version, if any, the Accept header asks for.
+fn wants_table(headers: &HeaderMap) -> Option<String> {
+    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+    for part in accept.split(',') {
+        let params: Vec<&str> = part.split(';').map(str::trim).collect();
+        if params.contains(&"as=Table") {
+            let v = params
+                .iter()
+                .find_map(|p| p.strip_prefix("v="))
+                .unwrap_or("v1");
+            return Some(v.to_string());
+        }
+    }
+    None
+}
+
+struct Filter {
+    kind: Kind,
+    ns: String,
+    labels: Vec<Req>,
+    fields: Vec<(String, String, bool)>,
+}
+
+impl Filter {
+    fn matches(&self, o: &Obj) -> bool {
+        (self.ns.is_empty() || o.ns == self.ns)
+            && label_match(&self.labels, o)
+            && field_match(&self.fields, o)
+    }
+}
+
+fn field_names(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Pod => &[
+            "metadata.name",
+            "metadata.namespace",
+            "status.phase",
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "status.podIP",
+        ],
+        Kind::Event => &[
+            "metadata.name",
+            "metadata.namespace",
+            "involvedObject.kind",
+            "involvedObject.name",
+            "involvedObject.namespace",
+            "involvedObject.uid",
+            "reason",
+            "type",
+        ],
+        Kind::Namespace => &["metadata.name", "status.phase"],
+        _ => &["metadata.name", "metadata.namespace"],
+    }
+}
+
+fn build_filter(t: &Target, q: &HashMap<String, String>) -> Result<Filter, Response> {
+    let labels = match q.get("labelSelector") {
+        Some(s) => parse_labels(s).map_err(|e| bad_request(&e))?,
+        None => Vec::new(),
+    };
+    let fields = match q.get("fieldSelector") {
+        Some(s) => parse_fields(s, field_names(t.kind)).map_err(|e| bad_request(&e))?,
+        None => Vec::new(),
+    };
+    Ok(Filter {
+        kind: t.kind,
+        ns: t.ns.clone(),
+        labels,
+        fields,
+    })
+}
+
+fn dry_run(q: &HashMap<String, String>) -> bool {
+    q.get("dryRun").map(|v| v == "All").unwrap_or(false)
+}
+
+/// Entry point for every Kubernetes API request.
+pub async fn handle(
+    shared: Arc<Shared>,
+    method: Method,
+    path: &str,
+    q: HashMap<String, String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if method == Method::GET
+        && let Some(d) = discovery(path, &shared.host)
+    {
+        return json_resp(StatusCode::OK, &d);
+    }
+    let Some(t) = parse_path(path) else {
+        return status_err(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "the server could not find the requested resource",
+            Some(json!({})),
+        );
+    };
+    let verb = verb_of(&method, &t, &q);
+    {
+        let w = shared.lock();
+        let ns_for = if t.kind == Kind::Namespace {
+            t.name.clone().unwrap_or_default()
+        } else {
+            t.ns.clone()
+        };
+        if w.faults
+            .forbid
+            .iter()
+            .any(|(v, n)| (v == verb || v == "*") && (n == "*" || *n == ns_for))
+        {
+            let info = t.kind.info();
+            let scope = if ns_for.is_empty() {
+                "at the cluster scope".to_string()
+            } else {
+                format!("in the namespace \"{ns_for}\"")
+            };
+            return status_err(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                &format!(
+                    "{} is forbidden: User \"sandbox\" cannot {verb} resource \"{}\" in API group \"{}\" {scope}",
+                    info.plural, info.plural, info.group
+                ),
+                Some(json!({"kind": info.plural, "group": info.group})),
+            );
+        }
+    }
+    let table = wants_table(&headers);
+    match (verb, t.sub.as_deref()) {
+        ("watch", _) => match build_filter(&t, &q) {
+            Ok(f) => watch(shared, f, &q, table),
+            Err(r) => r,
+        },
+        ("list", _) => match build_filter(&t, &q) {
+            Ok(f) => list(&shared, f, &q, table),
+            Err(r) => r,
+        },
+        ("get", Some("log")) if t.kind == Kind::Pod => logs(shared, &t, &q).await,
+        ("get", Some("scale")) | ("patch", Some("scale")) | ("update", Some("scale"))
+            if t.kind == Kind::Deployment || t.kind == Kind::ReplicaSet =>
+        {
+            scale(&shared, &t, verb, &q, &headers, &body)
+        }
+        ("get", None) | ("get", Some("status")) => {
+            let w = shared.lock();
+            let name = t.name.clone().unwrap_or_default();
+            match w.store.obj(t.kind, &t.ns, &name) {
+                Some(o) => match table {
+                    Some(v) => json_resp(
+                        StatusCode::OK,
+                        &table_of(
+                            t.kind,
+                            std::slice::from_ref(o),
+                            w.now_ms,
+                            &q,
+                            &v,
+                            &w.store.rv.to_string(),
+                            None,
+                            None,
+                        ),
+                    ),
+                    None => bytes_resp(StatusCode::OK, o.json.clone()),
+                },
+                None => not_found(t.kind, &name),
+            }
+        }
+        ("create", None) => create(&shared, &t, &q, &body),
+        ("update", None) | ("update", Some("status")) => update(&shared, &t, &q, &body),
+        ("patch", None) | ("patch", Some("status")) => patch(&shared, &t, &q, &headers, &body),
+        ("delete", None) => delete(&shared, &t, &q),
+        _ => status_err(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            &format!("the server does not allow this method on the requested resource ({verb})"),
+            None,
+        ),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn table_of(
+    kind: Kind,
+    items: &[Arc<Obj>],
+    now: i64,
+    q: &HashMap<String, String>,
+    version: &str,
+    rv: &str,
+    cont: Option<String>,
+    remaining: Option<usize>,
+) -> Value {
+    let inc = match q.get("includeObject").map(String::as_str) {
+        Some("None") => IncludeObject::None,
+        Some("Object") => IncludeObject::Object,
+        _ => IncludeObject::Metadata,
+    };
+    let mut meta = json!({"resourceVersion": rv});
+    if let Some(c) = cont {
+        meta["continue"] = json!(c);
+    }
+    if let Some(r) = remaining {
+        meta["remainingItemCount"] = json!(r);
+    }
+    json!({
+        "kind": "Table",
+        "apiVersion": format!("meta.k8s.io/{version}"),
+        "metadata": meta,
+        "columnDefinitions": columns(kind),
+        "rows": items.iter().map(|o| row(kind, &o.value(), now, inc, version)).collect::<Vec<_>>(),
+    })
+}
+
+/// The Table form as bytes; pods (the big lists) are written from precomputed cells and
+/// metadata without parsing the objects.
+#[allow(clippy::too_many_arguments)]
+fn table_bytes(
+    kind: Kind,
+    items: &[Arc<Obj>],
+    now: i64,
+    q: &HashMap<String, String>,
+    version: &str,
+    rv: &str,
+    cont: Option<String>,
+    remaining: Option<usize>,
+) -> Vec<u8> {
+    let include_object = q.get("includeObject").map(String::as_str) == Some("Object");
+    if kind != Kind::Pod || include_object || items.iter().any(|o| o.pod.is_none()) {
+        return table_of(kind, items, now, q, version, rv, cont, remaining)
+            .to_string()
+            .into_bytes();
+    }
+    let no_object = q.get("includeObject").map(String::as_str) == Some("None");
+    let mut meta = json!({"resourceVersion": rv});
+    if let Some(c) = cont {
+        meta["continue"] = json!(c);
+    }
+    if let Some(r) = remaining {
+        meta["remainingItemCount"] = json!(r);
+    }
+    let mut out: Vec<u8> =
+        Vec::with_capacity(items.iter().map(|o| o.meta_json.len() + 200).sum::<usize>() + 4096);
+    out.extend_from_slice(
+        format!(
+            "{{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/{version}\",\"metadata\":{meta},\"columnDefinitions\":{},\"rows\":[",
+            Value::Array(columns(kind))
+        )
+        .as_bytes(),
+    );
+    for (i, o) in items.iter().enumerate() {
+        let Some(p) = o.pod.as_deref() else { continue };
+        if i > 0 {
+            out.push(b',');
+        }
+        let restarts = match p.last_restart_ms {
+            Some(t) if p.restarts > 0 => format!("{} ({} ago)", p.restarts, human_age(now - t)),
+            _ => p.restarts.to_string(),
+        };
+        let or_none = |s: &str| {
+            if s.is_empty() {
+                "<none>".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        let cells = json!([
+            o.name,
+            p.ready,
+            p.status,
+            restarts,
+            age_of(&o.created, now),
+            or_none(&p.ip),
+            or_none(&o.node),
+            "<none>",
+            "<none>"
+        ]);
+        out.extend_from_slice(b"{\"cells\":");
+        out.extend_from_slice(cells.to_string().as_bytes());
+        if !no_object {
+            out.extend_from_slice(format!(",\"object\":{{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/{version}\",\"metadata\":").as_bytes());
+            out.extend_from_slice(&o.meta_json);
+            out.push(b'}');
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+fn list(
+    shared: &Shared,
+    f: Filter,
+    q: &HashMap<String, String>,
+    table: Option<String>,
+) -> Response {
+    let limit = q
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(0);
+    let start = match q.get("continue").filter(|c| !c.is_empty()) {
+        Some(c) => match decode_continue(c) {
+            Some(k) => Some(k),
+            None => {
+                return bad_request(
+                    "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+                );
+            }
+        },
+        None => None,
+    };
+    let (items, cont, remaining, rv, now) = {
+        let w = shared.lock();
+        let map = w.store.map(f.kind);
+        let iter: Box<dyn Iterator<Item = (&Key, &Arc<Obj>)>> = match &start {
+            Some(k) => Box::new(map.range::<Key, _>((
+                std::ops::Bound::Excluded(k.clone()),
+                std::ops::Bound::Unbounded,
+            ))),
+            None if !f.ns.is_empty() => {
+                Box::new(map.range::<Key, _>((f.ns.clone(), String::new())..))
+            }
+            None => Box::new(map.iter()),
+        };
+        let mut items = Vec::new();
+        let mut cont = None;
+        let mut remaining = 0usize;
+        for (k, o) in iter {
+            if !f.ns.is_empty() && k.0 != f.ns {
+                break;
+            }
+            if !f.matches(o) {
+                continue;
+            }
+            if limit > 0 && items.len() >= limit {
+                if cont.is_none() {
+                    let last: &Arc<Obj> = &items[items.len() - 1];
+                    cont = Some(encode_continue(&last.ns, &last.name));
+                }
+                remaining += 1;
+                continue;
+            }
+            items.push(o.clone());
+        }
+        (items, cont, remaining, w.store.rv.to_string(), w.now_ms)
+    };
+    let rem = if cont.is_some() {
+        Some(remaining)
+    } else {
+        None
+    };
+    if let Some(v) = table {
+        return bytes_resp(
+            StatusCode::OK,
+            Bytes::from(table_bytes(f.kind, &items, now, q, &v, &rv, cont, rem)),
+        );
+    }
+    let info = f.kind.info();
+    let mut meta = json!({"resourceVersion": rv});
+    if let Some(c) = cont {
+        meta["continue"] = json!(c);
+        meta["remainingItemCount"] = json!(remaining);
+    }
+    let mut out: Vec<u8> =
+        Vec::with_capacity(items.iter().map(|o| o.json.len() + 1).sum::<usize>() + 256);
+    out.extend_from_slice(
+        format!(
+            "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{},\"items\":[",
+            info.name,
+            f.kind.api_version(),
+            meta
+        )
+        .as_bytes(),
+    );
+    for (i, o) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&o.json);
+    }
+    out.extend_from_slice(b"]}");
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        out,
+    )
+        .into_response()
+}
+
+fn watch_line_raw(etype: &str, json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len() + 32);
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(etype.as_bytes());
+    out.extend_from_slice(b"\",\"object\":");
+    out.extend_from_slice(json);
+    out.extend_from_slice(b"}\n");
+    out
+}
+
+fn watch_line(etype: &str, obj: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2048);
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(etype.as_bytes());
+    out.extend_from_slice(b"\",\"object\":");
+    let _ = serde_json::to_writer(&mut out, obj);
+    out.extend_from_slice(b"}\n");
+    out
+}
+
+fn watch(
+    shared: Arc<Shared>,
+    f: Filter,
+    q: &HashMap<String, String>,
+    table: Option<String>,
+) -> Response {
+    let bookmarks = matches!(
+        q.get("allowWatchBookmarks").map(String::as_str),
+        Some("true" | "1")
+    );
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(1800)
+        .min(3600);
+    let rv: Option<u64> = match q.get("resourceVersion").map(String::as_str) {
+        None | Some("") | Some("0") => None,
+        Some(s) => match s.parse() {
+            Ok(v) => Some(v),
+            Err(_) => return bad_request(&format!("invalid resource version: {s}")),
+        },
+    };
+    let send_initial = matches!(q.get("sendInitialEvents").map(String::as_str), Some("true"));
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let (initial, live, start_rv, now, expired) = {
+        let w = shared.lock();
+        let live = w.store.tx.subscribe();
+        let now = w.now_ms;
+        match rv {
+            Some(r) if !send_initial => match w.store.since(r) {
+                Some(evts) => (evts, live, w.store.rv, now, None),
+                None => (
+                    Vec::new(),
+                    live,
+                    w.store.rv,
+                    now,
+                    Some((r, w.store.compacted_rv)),
+                ),
+            },
+            _ => {
+                let evts: Vec<Arc<WatchEvt>> = w
+                    .store
+                    .in_ns(f.kind, &f.ns)
+                    .filter(|o| f.matches(o))
+                    .map(|o| {
+                        Arc::new(WatchEvt {
+                            rv: 0,
+                            kind: f.kind,
+                            etype: "ADDED",
+                            obj: o.clone(),
+                        })
+                    })
+                    .collect();
+                (evts, live, w.store.rv, now, None)
+            }
+        }
+    };
+    let mut drop_rx = shared.drop_tx.subscribe();
+    drop_rx.mark_unchanged();
+    let shared2 = shared.clone();
+    let encode = move |e: &WatchEvt, now: i64| -> Vec<u8> {
+        match &table {
+            Some(v) => {
+                let t = table_of(
+                    e.kind,
+                    std::slice::from_ref(&e.obj),
+                    now,
+                    &HashMap::new(),
+                    v,
+                    &e.obj.rv.to_string(),
+                    None,
+                    None,
+                );
+                watch_line(e.etype, &t)
+            }
+            None => watch_line_raw(e.etype, &e.obj.json),
+        }
+    };
+    tokio::spawn(async move {
+        if let Some((r, oldest)) = expired {
+            let st = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": format!("too old resource version: {r} ({oldest})"), "reason": "Expired", "code": 410});
+            let _ = tx.send(Bytes::from(watch_line("ERROR", &st))).await;
+            return;
+        }
+        let mut last = start_rv;
+        let mut live = live;
+        let mut buf: Vec<u8> = Vec::new();
+        for e in initial
+            .iter()
+            .filter(|e| e.kind == f.kind && f.matches(&e.obj))
+        {
+            buf.extend_from_slice(&encode(e, now));
+            if buf.len() > 256 * 1024
+                && tx
+                    .send(Bytes::from(std::mem::take(&mut buf)))
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+        }
+        if send_initial && bookmarks {
+            let b = json!({"kind": f.kind.info().name, "apiVersion": f.kind.api_version(),
+                "metadata": {"resourceVersion": last.to_string(), "annotations": {"k8s.io/initial-events-end": "true"}}});
+            buf.extend_from_slice(&watch_line("BOOKMARK", &b));
+        }
+        if !buf.is_empty()
+            && tx
+                .send(Bytes::from(std::mem::take(&mut buf)))
+                .await
+                .is_err()
+        {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                r = live.recv() => {
+                    let mut batch: Vec<Arc<WatchEvt>> = Vec::new();
+                    let mut lagged = false;
+                    match r {
+                        Ok(e) => batch.push(e),
+                        Err(broadcast::error::RecvError::Lagged(_)) => lagged = true,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
+                    while batch.len() < 4096 {
+                        match live.try_recv() {
+                            Ok(e) => batch.push(e),
+                            Err(broadcast::error::TryRecvError::Lagged(_)) => { lagged = true; }
+                            Err(_) => break,
+                        }
+                    }
+                    if lagged {
+                        // fell behind the broadcast: catch up from the history
+                        let caught = shared2.lock().store.since(last);
+                        match caught {
+                            Some(evts) => { batch = evts; }
+                            None => {
+                                let st = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                    "message": format!("too old resource version: {last}"), "reason": "Expired", "code": 410});
+                                let _ = tx.send(Bytes::from(watch_line("ERROR", &st))).await;
+                                return;
+                            }
+                        }
+                    }
+                    let now = shared2.lock().now_ms;
+                    for e in batch {
+                        if e.rv <= last { continue; }
+                        last = e.rv;
+                        if e.kind == f.kind && f.matches(&e.obj) {
+                            buf.extend_from_slice(&encode(&e, now));
+                        }
+                    }
+                    if !buf.is_empty() && tx.send(Bytes::from(std::mem::take(&mut buf))).await.is_err() {
+                        return;
+                    }
+                }
+                _ = tick.tick() => {
+                    if bookmarks {
+                        let b = json!({"kind": f.kind.info().name, "apiVersion": f.kind.api_version(), "metadata": {"resourceVersion": last.to_string()}});
+                        if tx.send(Bytes::from(watch_line("BOOKMARK", &b))).await.is_err() { return; }
+                    }
+                }
+                _ = drop_rx.changed() => return,
+                _ = tokio::time::sleep_until(deadline) => return,
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    let stream = ReceiverStream::new(rx).map(Ok::<Bytes, Infallible>);
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn clean_for_store(kind: Kind, o: &mut Value) {
+    o["kind"] = json!(kind.info().name);
+    o["apiVersion"] = json!(kind.api_version());
+}
+
+fn create(shared: &Shared, t: &Target, q: &HashMap<String, String>, body: &[u8]) -> Response {
+    let Ok(mut obj) = serde_json::from_slice::<Value>(body) else {
+        return bad_request(
+            "the body of the request was in an unknown format - accepted media types include: application/json",
+        );
+    };
+    if !obj.is_object() {
+        return bad_request("the body of the request must be an object");
+    }
+    let mut w = shared.lock();
+    let mut name = str_at(&obj, &["metadata", "name"]).to_string();
+    if name.is_empty() {
+        let gen_name = str_at(&obj, &["metadata", "generateName"]).to_string();
+        if gen_name.is_empty() {
+            return status_err(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid",
+                &format!(
+                    "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
+                    t.kind.info().name
+                ),
+                None,
+            );
+        }
+        name = format!("{gen_name}{}", w.rng.name_suffix(5));
+    }
+    if t.kind.info().namespaced {
+        let ns_body = str_at(&obj, &["metadata", "namespace"]);
+        if !ns_body.is_empty() && ns_body != t.ns {
+            return bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            );
+        }
+        if w.store.get(Kind::Namespace, "", &t.ns).is_none() {
+            return not_found(Kind::Namespace, &t.ns);
+        }
+        set(&mut obj, &["metadata", "namespace"], json!(t.ns));
+    }
+    set(&mut obj, &["metadata", "name"], json!(name));
+    if w.store.get(t.kind, &t.ns, &name).is_some() {
+        return status_err(
+            StatusCode::CONFLICT,
+            "AlreadyExists",
+            &format!("{} \"{name}\" already exists", t.kind.resource_ref()),
+            Some(json!({"name": name, "group": t.kind.info().group, "kind": t.kind.info().plural})),
+        );
+    }
+    if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("resourceVersion");
+        m.remove("uid");
+        m.remove("creationTimestamp");
+    }
+    clean_for_store(t.kind, &mut obj);
+    if dry_run(q) {
+        return json_resp(StatusCode::CREATED, &obj);
+    }
+    let created = w.create(t.kind, obj);
+    w.after_write(t.kind, &t.ns, &name);
+    let out = w
+        .store
+        .obj(t.kind, &t.ns, &name)
+        .cloned()
+        .unwrap_or(created);
+    bytes_resp(StatusCode::CREATED, out.json.clone())
+}
+
+fn spec_changed(old: &Value, new: &Value) -> bool {
+    old.get("spec") != new.get("spec")
+}
+
+/// Store an updated object (after PUT or PATCH); `old` is what was stored.
+fn commit(w: &mut World, t: &Target, old: &Value, mut obj: Value, dry: bool) -> Response {
+    let name = t.name.clone().unwrap_or_default();
+    if str_at(&obj, &["metadata", "name"]) != name {
+        return bad_request(&format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            str_at(&obj, &["metadata", "name"])
+        ));
+    }
+    let want_rv = str_at(&obj, &["metadata", "resourceVersion"]).to_string();
+    if !want_rv.is_empty() && want_rv != meta_str(old, "resourceVersion") {
+        return conflict(t.kind, &name);
+    }
+    // immutable metadata
+    for f in [
+        "uid",
+        "creationTimestamp",
+        "namespace",
+        "ownerReferences",
+        "generation",
+    ] {
+        match at(old, &["metadata", f]) {
+            Some(v) if f != "ownerReferences" || at(&obj, &["metadata", f]).is_none() => {
+                set(&mut obj, &["metadata", f], v.clone())
+            }
+            _ => {}
+        }
+    }
+    // the controllers own status, except through the status subresource
+    if t.sub.as_deref() != Some("status") {
+        match old.get("status") {
+            Some(s) => obj["status"] = s.clone(),
+            None => {
+                if let Some(o) = obj.as_object_mut() {
+                    o.remove("status");
+                }
+            }
+        }
+    } else if let Some(s) = obj.get("status").cloned() {
+        let mut o2 = old.clone();
+        o2["status"] = s;
+        obj = o2;
+    }
+    clean_for_store(t.kind, &mut obj);
+    if spec_changed(old, &obj) && matches!(t.kind, Kind::Deployment | Kind::ReplicaSet | Kind::Hpa)
+    {
+        bump_generation(&mut obj);
+    }
+    if dry {
+        return json_resp(StatusCode::OK, &obj);
+    }
+    if obj == *old {
+        return json_resp(StatusCode::OK, old);
+    }
+    w.store.put(t.kind, obj);
+    w.after_write(t.kind, &t.ns, &name);
+    match w.store.get(t.kind, &t.ns, &name) {
+        Some(o) => json_resp(StatusCode::OK, &o),
+        None => not_found(t.kind, &name),
+    }
+}
+
+fn update(shared: &Shared, t: &Target, q: &HashMap<String, String>, body: &[u8]) -> Response {
+    let Ok(mut obj) = serde_json::from_slice::<Value>(body) else {
+        return bad_request("the body of the request was in an unknown format");
+    };
+    let name = t.name.clone().unwrap_or_default();
+    let mut w = shared.lock();
+    let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
+        return not_found(t.kind, &name);
+    };
+    if str_at(&obj, &["metadata", "resourceVersion"]).is_empty() {
+        return status_err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            &format!(
+                "{} \"{name}\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update",
+                t.kind.resource_ref()
+            ),
+            None,
+        );
+    }
+    if t.kind.info().namespaced {
+        set(&mut obj, &["metadata", "namespace"], json!(t.ns));
+    }
+    commit(&mut w, t, &old, obj, dry_run(q))
+}
+
+fn apply_patch(target: &mut Value, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    match ct.as_str() {
+        "application/json-patch+json" => {
+            let p: json_patch::Patch = serde_json::from_slice(body)
+                .map_err(|e| bad_request(&format!("invalid JSON patch: {e}")))?;
+            json_patch::patch(target, &p).map_err(|e| {
+                status_err(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Invalid",
+                    &format!("the server rejected our request due to an error in our request: {e}"),
+                    None,
+                )
+            })
+        }
+        "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
+            let p: Value = serde_json::from_slice(body)
+                .map_err(|e| bad_request(&format!("invalid patch body: {e}")))?;
+            if !p.is_object() {
+                return Err(bad_request("patch body must be a JSON object"));
+            }
+            if ct == "application/merge-patch+json" {
+                json_patch::merge(target, &p);
+            } else {
+                strategic_merge(target, &p);
+            }
+            Ok(())
+        }
+        other => Err(status_err(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            &format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got \"{other}\")"
+            ),
+            None,
+        )),
+    }
+}
+
+fn patch(
+    shared: &Shared,
+    t: &Target,
+    q: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let name = t.name.clone().unwrap_or_default();
+    let mut w = shared.lock();
+    let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
+        return not_found(t.kind, &name);
+    };
+    let mut obj = (*old).clone();
+    if let Err(r) = apply_patch(&mut obj, headers, body) {
+        return r;
+    }
+    commit(&mut w, t, &old, obj, dry_run(q))
+}
+
+fn delete(shared: &Shared, t: &Target, q: &HashMap<String, String>) -> Response {
+    let name = t.name.clone().unwrap_or_default();
+    let mut w = shared.lock();
+    let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
+        return not_found(t.kind, &name);
+    };
+    if dry_run(q) {
+        return json_resp(StatusCode::OK, &old);
+    }
+    if t.kind == Kind::Pod {
+        w.delete_pod(&t.ns, &name);
+        w.after_delete(Kind::Pod, &old);
+    } else if let Some(gone) = w.store.delete(t.kind, &t.ns, &name) {
+        w.after_delete(t.kind, &gone);
+    }
+    json_resp(StatusCode::OK, &old)
+}
+
+fn scale_of(o: &Value) -> Value {
+    let sel = at(o, &["spec", "selector", "matchLabels"])
+        .and_then(Value::as_object)
+        .map(|m| {
+            let mut v: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect();
+            v.sort();
+            v.join(",")
+        })
+        .unwrap_or_default();
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta_str(o, "name"), "namespace": meta_str(o, "namespace"), "uid": meta_str(o, "uid"),
+            "resourceVersion": meta_str(o, "resourceVersion"), "creationTimestamp": meta_str(o, "creationTimestamp"),
+        },
+        "spec": {"replicas": i64_at(o, &["spec", "replicas"]).unwrap_or(1)},
+        "status": {"replicas": i64_at(o, &["status", "replicas"]).unwrap_or(0), "selector": sel},
+    })
+}
+
+fn scale(
+    shared: &Shared,
+    t: &Target,
+    verb: &str,
+    q: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let name = t.name.clone().unwrap_or_default();
+    let mut w = shared.lock();
+    let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
+        return not_found(t.kind, &name);
+    };
+    let cur = scale_of(&old);
+    let new_scale = match verb {
+        "get" => return json_resp(StatusCode::OK, &cur),
+        "patch" => {
+            let mut s = cur.clone();
+            if let Err(r) = apply_patch(&mut s, headers, body) {
+                return r;
+            }
+            s
+        }
+        _ => match serde_json::from_slice::<Value>(body) {
+            Ok(v) => v,
+            Err(_) => return bad_request("the body of the request was in an unknown format"),
+        },
+    };
+    let want_rv = str_at(&new_scale, &["metadata", "resourceVersion"]);
+    if !want_rv.is_empty() && want_rv != meta_str(&old, "resourceVersion") {
+        return conflict(t.kind, &name);
+    }
+    let Some(replicas) = i64_at(&new_scale, &["spec", "replicas"]).filter(|r| *r >= 0) else {
+        return status_err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            &format!(
+                "Scale.autoscaling \"{name}\" is invalid: spec.replicas: Invalid value: must be greater than or equal to 0"
+            ),
+            None,
+        );
+    };
+    let mut obj = (*old).clone();
+    obj["spec"]["replicas"] = json!(replicas);
+    if dry_run(q) {
+        return json_resp(StatusCode::OK, &scale_of(&obj));
+    }
+    if obj != *old {
+        bump_generation(&mut obj);
+        w.store.put(t.kind, obj);
+        w.after_write(t.kind, &t.ns, &name);
+    }
+    match w.store.get(t.kind, &t.ns, &name) {
+        Some(o) => json_resp(StatusCode::OK, &scale_of(&o)),
+        None => not_found(t.kind, &name),
+    }
+}
+
+fn format_line(l: &LogLine, timestamps: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(l.bytes.len() + 40);
+    if timestamps {
+        out.extend_from_slice(ts_nanos(l.ms).as_bytes());
+        out.push(b' ');
+    }
+    out.extend_from_slice(&l.bytes);
+    out.push(b'\n');
+    out
+}
+
+async fn logs(shared: Arc<Shared>, t: &Target, q: &HashMap<String, String>) -> Response {
+    let name = t.name.clone().unwrap_or_default();
+    let key: Key = (t.ns.clone(), name.clone());
+    let follow = matches!(q.get("follow").map(String::as_str), Some("true" | "1"));
+    let previous = matches!(q.get("previous").map(String::as_str), Some("true" | "1"));
+    let timestamps = matches!(q.get("timestamps").map(String::as_str), Some("true" | "1"));
+    let tail: Option<usize> = match q.get("tailLines") {
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n as usize),
+            _ => return bad_request(&format!("invalid tailLines: {s}")),
+        },
+        None => None,
+    };
+    let limit_bytes: Option<usize> = q.get("limitBytes").and_then(|s| s.parse().ok());
+    let (lines, rx) = {
+        let mut w = shared.lock();
+        let Some(pod) = w.store.get(Kind::Pod, &t.ns, &name) else {
+            return not_found(Kind::Pod, &name);
+        };
+        let containers: Vec<String> = at(&pod, &["spec", "containers"])
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(|c| str_at(c, &["name"]).to_string()).collect())
+            .unwrap_or_default();
+        let container = match q.get("container").filter(|c| !c.is_empty()) {
+            Some(c) if containers.contains(c) => c.clone(),
+            Some(c) => return bad_request(&format!("container {c} is not valid for pod {name}")),
+            None if containers.len() == 1 => containers[0].clone(),
+            None => {
+                return bad_request(&format!(
+                    "a container name must be specified for pod {name}, choose one of: [{}]",
+                    containers.join(" ")
+                ));
+            }
+        };
+        let cs = at(&pod, &["status", "containerStatuses"])
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().find(|c| str_at(c, &["name"]) == container))
+            .cloned()
+            .unwrap_or(Value::Null);
+        if let Some(reason) = at(&cs, &["state", "waiting", "reason"]).and_then(Value::as_str)
+            && reason == "ContainerCreating"
+            && !previous
+        {
+            return bad_request(&format!(
+                "container \"{container}\" in pod \"{name}\" is waiting to start: {reason}"
+            ));
+        }
+        if !w.ensure_logs(&key) {
+            return not_found(Kind::Pod, &name);
+        }
+        let since_ms: Option<i64> = if let Some(s) = q.get("sinceSeconds") {
+            match s.parse::<i64>() {
+                Ok(n) if n > 0 => Some(w.now_ms - n * 1000),
+                _ => return bad_request(&format!("invalid sinceSeconds: {s}")),
+            }
+        } else if let Some(s) = q.get("sinceTime") {
+            match s.parse::<jiff::Timestamp>() {
+                Ok(t) => Some(t.as_millisecond()),
+                Err(_) => return bad_request(&format!("invalid sinceTime: {s}")),
+            }
+        } else {
+            None
+        };
+        let Some(buf) = w.logs.get(&key) else {
+            return not_found(Kind::Pod, &name);
+        };
+        let src: Vec<LogLine> = if previous {
+            if buf.previous.is_empty() {
+                return bad_request(&format!(
+                    "previous terminated container \"{container}\" in pod \"{name}\" not found"
+                ));
+            }
+            buf.previous.clone()
+        } else {
+            buf.current.iter().cloned().collect()
+        };
+        let mut lines: Vec<LogLine> = src
+            .into_iter()
+            .filter(|l| since_ms.map(|s| l.ms >= s).unwrap_or(true))
+            .collect();
+        if let Some(n) = tail
+            && lines.len() > n
+        {
+            lines.drain(..lines.len() - n);
+        }
+        let rx = if follow && !previous {
+            Some(w.log_tx.subscribe())
+        } else {
+            None
+        };
+        (lines, rx)
+    };
+    let mut out: Vec<u8> = Vec::new();
+    for l in &lines {
+        out.extend_from_slice(&format_line(l, timestamps));
+    }
+    if let Some(lb) = limit_bytes {
+        out.truncate(lb);
+    }
+    let Some(mut rx) = rx else {
+        return (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], out).into_response();
+    };
+    let (tx, brx) = mpsc::channel::<Bytes>(64);
+    let mut drop_rx = shared.drop_tx.subscribe();
+    drop_rx.mark_unchanged();
+    tokio::spawn(async move {
+        let mut sent = out.len();
+        if !out.is_empty() && tx.send(Bytes::from(out)).await.is_err() {
+            return;
+        }
+        loop {
+            tokio::select! {
+                r = rx.recv() => match r {
+                    Ok(e) if e.key == key => match &e.line {
+                        Some(l) => {
+                            let mut b = format_line(l, timestamps);
+                            if let Some(lb) = limit_bytes {
+                                if sent >= lb { return; }
+                                b.truncate(lb - sent);
+                            }
+                            sent += b.len();
+                            if tx.send(Bytes::from(b)).await.is_err() { return; }
+                        }
+                        None => return,
+                    },
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                _ = drop_rx.changed() => return,
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    let stream = ReceiverStream::new(brx).map(Ok::<Bytes, Infallible>);
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    resp
+}

@@ -1,0 +1,269 @@
+//! Prometheus text exposition (format 0.0.4) for the simulated services and the simulated
+//! DGX host (DCGM-exporter names and the seed's `dgx_gpu_*` names).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::rng::{Rng, fnv64};
+
+pub const BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+const CDF_OK: [f64; 11] = [
+    0.02, 0.08, 0.30, 0.62, 0.85, 0.96, 0.99, 0.997, 0.999, 1.0, 1.0,
+];
+const CDF_SLOW: [f64; 11] = [
+    0.01, 0.04, 0.15, 0.35, 0.55, 0.75, 0.88, 0.95, 0.99, 0.998, 1.0,
+];
+
+/// Simulated traffic of one service: counters kept as float accumulators, exposed floored
+/// (so they stay monotonic and the histogram stays cumulative).
+#[derive(Debug, Clone)]
+pub struct Traffic {
+    pub service: String,
+    pub rps: f64,
+    rng: Rng,
+    pub counts: BTreeMap<(u16, &'static str), f64>,
+    pub cum: [f64; 11],
+    pub total: f64,
+    pub sum: f64,
+    pub elapsed_ms: i64,
+    /// (total, errors) of the last step, for the admin summary
+    pub last_ratio: f64,
+}
+
+impl Traffic {
+    pub fn new(service: &str, seed: u64) -> Traffic {
+        let rps = match service {
+            "frontend" => 300.0,
+            "checkout" => 80.0,
+            "cart" => 120.0,
+            "payments" => 40.0,
+            _ => 50.0,
+        };
+        Traffic {
+            service: service.to_string(),
+            rps,
+            rng: Rng::new(seed ^ fnv64(service.as_bytes())),
+            counts: BTreeMap::new(),
+            cum: [0.0; 11],
+            total: 0.0,
+            sum: 0.0,
+            elapsed_ms: 0,
+            last_ratio: 0.0,
+        }
+    }
+
+    pub fn add(&mut self, dt_ms: i64, err_ratio: f64, slow: bool) {
+        self.elapsed_ms += dt_ms;
+        let wave = 1.0 + 0.2 * ((self.elapsed_ms as f64) / 300_000.0).sin();
+        let jitter = 0.9 + 0.2 * self.rng.f64();
+        let n = self.rps * dt_ms as f64 / 1000.0 * wave * jitter;
+        let err = n * err_ratio;
+        let ok = n - err;
+        let parts: [((u16, &'static str), f64); 6] = [
+            ((200, "GET"), ok * 0.74),
+            ((201, "POST"), ok * 0.25),
+            ((404, "GET"), ok * 0.01),
+            ((500, "GET"), err * 0.4),
+            ((500, "POST"), err * 0.3),
+            ((503, "GET"), err * 0.3),
+        ];
+        for (k, v) in parts {
+            *self.counts.entry(k).or_insert(0.0) += v;
+        }
+        let cdf = if slow { &CDF_SLOW } else { &CDF_OK };
+        for (c, f) in self.cum.iter_mut().zip(cdf.iter()) {
+            *c += n * f;
+        }
+        self.total += n;
+        self.sum += n * if slow { 0.21 } else { 0.045 };
+        self.last_ratio = err_ratio;
+    }
+
+    pub fn render(&self, out: &mut String) {
+        let s = &self.service;
+        out.push_str("# HELP http_requests_total Total number of HTTP requests handled, by status code and method.\n");
+        out.push_str("# TYPE http_requests_total counter\n");
+        for ((status, method), v) in &self.counts {
+            let _ = writeln!(
+                out,
+                "http_requests_total{{service=\"{s}\",status=\"{status}\",method=\"{method}\"}} {}",
+                v.floor()
+            );
+        }
+        out.push_str("# HELP http_request_duration_seconds Latency of HTTP requests.\n");
+        out.push_str("# TYPE http_request_duration_seconds histogram\n");
+        for (le, c) in BUCKETS.iter().zip(self.cum.iter()) {
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_bucket{{service=\"{s}\",le=\"{le}\"}} {}",
+                c.floor()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_bucket{{service=\"{s}\",le=\"+Inf\"}} {}",
+            self.total.floor()
+        );
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_sum{{service=\"{s}\"}} {:.3}",
+            self.sum
+        );
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_count{{service=\"{s}\"}} {}",
+            self.total.floor()
+        );
+    }
+}
+
+pub struct GpuSample {
+    pub index: usize,
+    pub uuid: String,
+    pub pci: String,
+    pub util: f64,
+    pub temp: f64,
+    pub power: f64,
+    pub fb_used_mib: f64,
+    pub fb_total_mib: f64,
+    pub sm_clock: f64,
+    pub mem_clock: f64,
+}
+
+pub const GPU_MODEL: &str = "NVIDIA H100 80GB HBM3";
+pub const GPU_HOSTS: [&str; 1] = ["dgx-01"];
+
+pub fn gpu_samples(host: &str, seed: u64, now_ms: i64, hot: bool) -> Vec<GpuSample> {
+    let mut idrng = Rng::new(seed ^ fnv64(host.as_bytes()));
+    let buses = ["18", "2a", "3a", "5d", "9a", "ab", "ba", "db"];
+    let t = now_ms as f64 / 1000.0;
+    (0..8)
+        .map(|i| {
+            let uuid = format!(
+                "GPU-{}-{}-{}-{}-{}",
+                idrng.hex(8),
+                idrng.hex(4),
+                idrng.hex(4),
+                idrng.hex(4),
+                idrng.hex(12)
+            );
+            let phase = i as f64 * 0.7;
+            let mut util = 62.0 + 25.0 * (t / 90.0 + phase).sin() + 5.0 * (t / 7.0 + phase).sin();
+            let mut temp = 48.0 + util * 0.22 + 2.0 * (t / 45.0 + phase).cos();
+            let mut power = 180.0 + util * 4.6;
+            let mut sm = 1980.0;
+            if hot && i == 3 {
+                util = 100.0;
+                temp = 90.0;
+                power = 698.0;
+                sm = 1140.0;
+            }
+            util = util.clamp(0.0, 100.0).round();
+            let total = 81_559.0;
+            let used = (total * (0.35 + 0.5 * util / 100.0)).round();
+            GpuSample {
+                index: i,
+                uuid,
+                pci: format!("00000000:{}:00.0", buses[i].to_uppercase()),
+                util,
+                temp: temp.round(),
+                power: (power * 1000.0).round() / 1000.0,
+                fb_used_mib: used,
+                fb_total_mib: total,
+                sm_clock: sm,
+                mem_clock: 2619.0,
+            }
+        })
+        .collect()
+}
+
+pub fn render_gpu(host: &str, seed: u64, now_ms: i64, hot: bool) -> String {
+    let samples = gpu_samples(host, seed, now_ms, hot);
+    let mut out = String::new();
+    type F = fn(&GpuSample) -> f64;
+    let dcgm: [(&str, &str, F); 7] = [
+        (
+            "DCGM_FI_DEV_SM_CLOCK",
+            "SM clock frequency (in MHz).",
+            |g| g.sm_clock,
+        ),
+        (
+            "DCGM_FI_DEV_MEM_CLOCK",
+            "Memory clock frequency (in MHz).",
+            |g| g.mem_clock,
+        ),
+        ("DCGM_FI_DEV_GPU_TEMP", "GPU temperature (in C).", |g| {
+            g.temp
+        }),
+        ("DCGM_FI_DEV_POWER_USAGE", "Power draw (in W).", |g| g.power),
+        ("DCGM_FI_DEV_GPU_UTIL", "GPU utilization (in %).", |g| {
+            g.util
+        }),
+        (
+            "DCGM_FI_DEV_FB_FREE",
+            "Framebuffer memory free (in MiB).",
+            |g| g.fb_total_mib - g.fb_used_mib,
+        ),
+        (
+            "DCGM_FI_DEV_FB_USED",
+            "Framebuffer memory used (in MiB).",
+            |g| g.fb_used_mib,
+        ),
+    ];
+    for (name, help, f) in dcgm {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        for g in &samples {
+            let _ = writeln!(
+                out,
+                "{name}{{gpu=\"{}\",UUID=\"{}\",pci_bus_id=\"{}\",device=\"nvidia{}\",modelName=\"{GPU_MODEL}\",Hostname=\"{host}\"}} {}",
+                g.index,
+                g.uuid,
+                g.pci,
+                g.index,
+                f(g)
+            );
+        }
+    }
+    let dgx: [(&str, &str, F); 5] = [
+        (
+            "dgx_gpu_temperature_celsius",
+            "GPU temperature in degrees Celsius.",
+            |g| g.temp,
+        ),
+        (
+            "dgx_gpu_utilization_percent",
+            "GPU utilization in percent.",
+            |g| g.util,
+        ),
+        (
+            "dgx_gpu_memory_used_bytes",
+            "GPU memory used in bytes.",
+            |g| g.fb_used_mib * 1_048_576.0,
+        ),
+        (
+            "dgx_gpu_memory_total_bytes",
+            "GPU memory total in bytes.",
+            |g| g.fb_total_mib * 1_048_576.0,
+        ),
+        ("dgx_gpu_power_watts", "GPU power draw in watts.", |g| {
+            g.power
+        }),
+    ];
+    for (name, help, f) in dgx {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        for g in &samples {
+            let _ = writeln!(
+                out,
+                "{name}{{gpu=\"{}\",uuid=\"{}\",hostname=\"{host}\"}} {}",
+                g.index,
+                g.uuid,
+                f(g)
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,490 @@
+//! The `meta.k8s.io` Table form (server-side printing), as `kubectl get` asks for it.
+
+use serde_json::{Value, json};
+
+use super::json::{at, i64_at, str_at};
+use super::store::Kind;
+
+pub fn human_age(ms: i64) -> String {
+    let s = (ms / 1000).max(0);
+    if s < 120 {
+        format!("{s}s")
+    } else if s < 600 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else if s < 3 * 3600 {
+        format!("{}m", s / 60)
+    } else if s < 8 * 3600 {
+        let m = (s % 3600) / 60;
+        if m == 0 {
+            format!("{}h", s / 3600)
+        } else {
+            format!("{}h{}m", s / 3600, m)
+        }
+    } else if s < 48 * 3600 {
+        format!("{}h", s / 3600)
+    } else if s < 8 * 86400 {
+        let h = (s % 86400) / 3600;
+        if h == 0 {
+            format!("{}d", s / 86400)
+        } else {
+            format!("{}d{}h", s / 86400, h)
+        }
+    } else if s < 2 * 365 * 86400 {
+        format!("{}d", s / 86400)
+    } else {
+        format!("{}y", s / (365 * 86400))
+    }
+}
+
+pub fn age_of(ts: &str, now: i64) -> String {
+    match ts.parse::<jiff::Timestamp>() {
+        Ok(t) => human_age(now - t.as_millisecond()),
+        Err(_) => "<unknown>".into(),
+    }
+}
+
+fn age(obj: &Value, path: &[&str], now: i64) -> String {
+    let t = str_at(obj, path);
+    match t.parse::<jiff::Timestamp>() {
+        Ok(t) => human_age(now - t.as_millisecond()),
+        Err(_) => "<unknown>".into(),
+    }
+}
+
+fn col(name: &str, typ: &str, format: &str, priority: i64, desc: &str) -> Value {
+    json!({"name": name, "type": typ, "format": format, "description": desc, "priority": priority})
+}
+
+pub fn columns(kind: Kind) -> Vec<Value> {
+    let name = col(
+        "Name",
+        "string",
+        "name",
+        0,
+        "Name must be unique within a namespace.",
+    );
+    let age = col(
+        "Age",
+        "string",
+        "",
+        0,
+        "CreationTimestamp is a timestamp representing the server time when this object was created.",
+    );
+    match kind {
+        Kind::Pod => vec![
+            name,
+            col(
+                "Ready",
+                "string",
+                "",
+                0,
+                "The aggregate readiness state of this pod for accepting traffic.",
+            ),
+            col(
+                "Status",
+                "string",
+                "",
+                0,
+                "The aggregate status of the containers in this pod.",
+            ),
+            col(
+                "Restarts",
+                "string",
+                "",
+                0,
+                "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
+            ),
+            age,
+            col("IP", "string", "", 1, "IP address allocated to the pod."),
+            col(
+                "Node",
+                "string",
+                "",
+                1,
+                "Name of the Node this pod is scheduled on.",
+            ),
+            col(
+                "Nominated Node",
+                "string",
+                "",
+                1,
+                "Name of the node this pod is nominated to run on.",
+            ),
+            col("Readiness Gates", "string", "", 1, "Pod readiness gates."),
+        ],
+        Kind::Deployment => vec![
+            name,
+            col(
+                "Ready",
+                "string",
+                "",
+                0,
+                "Number of the pod with ready state",
+            ),
+            col(
+                "Up-to-date",
+                "integer",
+                "",
+                0,
+                "Total number of non-terminated pods targeted by this deployment that have the desired template spec.",
+            ),
+            col(
+                "Available",
+                "integer",
+                "",
+                0,
+                "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.",
+            ),
+            age,
+            col(
+                "Containers",
+                "string",
+                "",
+                1,
+                "Names of each container in the template.",
+            ),
+            col(
+                "Images",
+                "string",
+                "",
+                1,
+                "Images referenced by each container in the template.",
+            ),
+            col("Selector", "string", "", 1, "Label selector for pods."),
+        ],
+        Kind::ReplicaSet => vec![
+            name,
+            col("Desired", "integer", "", 0, "Number of desired pods."),
+            col("Current", "integer", "", 0, "Number of actual replicas."),
+            col(
+                "Ready",
+                "integer",
+                "",
+                0,
+                "The number of ready replicas for this replica set.",
+            ),
+            age,
+            col(
+                "Containers",
+                "string",
+                "",
+                1,
+                "Names of each container in the template.",
+            ),
+            col(
+                "Images",
+                "string",
+                "",
+                1,
+                "Images referenced by each container in the template.",
+            ),
+            col("Selector", "string", "", 1, "Label selector for pods."),
+        ],
+        Kind::Service => vec![
+            name,
+            col("Type", "string", "", 0, "The type of the service."),
+            col(
+                "Cluster-IP",
+                "string",
+                "",
+                0,
+                "The IP address of the service.",
+            ),
+            col(
+                "External-IP",
+                "string",
+                "",
+                0,
+                "The external IP address of the service.",
+            ),
+            col("Port(s)", "string", "", 0, "The ports of the service."),
+            age,
+            col("Selector", "string", "", 1, "The selector of the service."),
+        ],
+        Kind::Namespace => vec![
+            name,
+            col("Status", "string", "", 0, "The status of the namespace"),
+            age,
+        ],
+        Kind::Event => vec![
+            col(
+                "Last Seen",
+                "string",
+                "",
+                0,
+                "Time when last occurrence was observed.",
+            ),
+            col(
+                "Type",
+                "string",
+                "",
+                0,
+                "Type of this event (Normal, Warning).",
+            ),
+            col(
+                "Reason",
+                "string",
+                "",
+                0,
+                "Short, machine understandable string that gives the reason for this event.",
+            ),
+            col("Object", "string", "", 0, "The object this Event is about."),
+            col(
+                "Message",
+                "string",
+                "",
+                0,
+                "A human-readable description of the status of this operation.",
+            ),
+        ],
+        Kind::Hpa => vec![
+            name,
+            col("Reference", "string", "", 0, "The target reference."),
+            col(
+                "Targets",
+                "string",
+                "",
+                0,
+                "The current and target metrics.",
+            ),
+            col(
+                "MinPods",
+                "string",
+                "",
+                0,
+                "The lower limit for the number of pods.",
+            ),
+            col(
+                "MaxPods",
+                "integer",
+                "",
+                0,
+                "The upper limit for the number of pods.",
+            ),
+            col("Replicas", "integer", "", 0, "Current replicas."),
+            age,
+        ],
+    }
+}
+
+pub fn pod_status(p: &Value) -> String {
+    if at(p, &["metadata", "deletionTimestamp"]).is_some() {
+        return "Terminating".into();
+    }
+    let mut reason = str_at(p, &["status", "phase"]).to_string();
+    if let Some(cs) = at(p, &["status", "containerStatuses"]).and_then(Value::as_array) {
+        for c in cs.iter().rev() {
+            if let Some(r) = at(c, &["state", "waiting", "reason"]).and_then(Value::as_str) {
+                reason = r.to_string();
+            } else if let Some(r) =
+                at(c, &["state", "terminated", "reason"]).and_then(Value::as_str)
+            {
+                reason = r.to_string();
+            }
+        }
+    }
+    reason
+}
+
+fn containers_of(tmpl: &Value, field: &str) -> String {
+    at(tmpl, &["spec", "containers"])
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|c| str_at(c, &[field]).to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
+fn selector_str(sel: Option<&Value>) -> String {
+    let Some(m) = sel.and_then(Value::as_object) else {
+        return "<none>".into();
+    };
+    let mut parts: Vec<String> = m
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
+    parts.sort();
+    if parts.is_empty() {
+        "<none>".into()
+    } else {
+        parts.join(",")
+    }
+}
+
+pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
+    let name = str_at(o, &["metadata", "name"]);
+    let created = age(o, &["metadata", "creationTimestamp"], now);
+    match kind {
+        Kind::Pod => {
+            let cs = at(o, &["status", "containerStatuses"])
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let total = at(o, &["spec", "containers"])
+                .and_then(Value::as_array)
+                .map(Vec::len)
+                .unwrap_or(0);
+            let ready = cs
+                .iter()
+                .filter(|c| c.get("ready").and_then(Value::as_bool) == Some(true))
+                .count();
+            let restarts: i64 = cs
+                .iter()
+                .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
+                .sum();
+            let last = cs
+                .iter()
+                .filter_map(|c| {
+                    at(c, &["lastState", "terminated", "finishedAt"]).and_then(Value::as_str)
+                })
+                .filter_map(|s| s.parse::<jiff::Timestamp>().ok())
+                .max();
+            let restarts = match last {
+                Some(t) if restarts > 0 => {
+                    format!("{restarts} ({} ago)", human_age(now - t.as_millisecond()))
+                }
+                _ => restarts.to_string(),
+            };
+            let ip = str_at(o, &["status", "podIP"]);
+            let node = str_at(o, &["spec", "nodeName"]);
+            vec![
+                json!(name),
+                json!(format!("{ready}/{total}")),
+                json!(pod_status(o)),
+                json!(restarts),
+                json!(created),
+                json!(if ip.is_empty() { "<none>" } else { ip }),
+                json!(if node.is_empty() { "<none>" } else { node }),
+                json!("<none>"),
+                json!("<none>"),
+            ]
+        }
+        Kind::Deployment => {
+            let tmpl = at(o, &["spec", "template"]).cloned().unwrap_or(Value::Null);
+            vec![
+                json!(name),
+                json!(format!(
+                    "{}/{}",
+                    i64_at(o, &["status", "readyReplicas"]).unwrap_or(0),
+                    i64_at(o, &["spec", "replicas"]).unwrap_or(1)
+                )),
+                json!(i64_at(o, &["status", "updatedReplicas"]).unwrap_or(0)),
+                json!(i64_at(o, &["status", "availableReplicas"]).unwrap_or(0)),
+                json!(created),
+                json!(containers_of(&tmpl, "name")),
+                json!(containers_of(&tmpl, "image")),
+                json!(selector_str(at(o, &["spec", "selector", "matchLabels"]))),
+            ]
+        }
+        Kind::ReplicaSet => {
+            let tmpl = at(o, &["spec", "template"]).cloned().unwrap_or(Value::Null);
+            vec![
+                json!(name),
+                json!(i64_at(o, &["spec", "replicas"]).unwrap_or(0)),
+                json!(i64_at(o, &["status", "replicas"]).unwrap_or(0)),
+                json!(i64_at(o, &["status", "readyReplicas"]).unwrap_or(0)),
+                json!(created),
+                json!(containers_of(&tmpl, "name")),
+                json!(containers_of(&tmpl, "image")),
+                json!(selector_str(at(o, &["spec", "selector", "matchLabels"]))),
+            ]
+        }
+        Kind::Service => {
+            let ports = at(o, &["spec", "ports"])
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .map(|p| {
+                            format!(
+                                "{}/{}",
+                                i64_at(p, &["port"]).unwrap_or(0),
+                                str_at(p, &["protocol"])
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default();
+            vec![
+                json!(name),
+                json!(str_at(o, &["spec", "type"])),
+                json!(str_at(o, &["spec", "clusterIP"])),
+                json!("<none>"),
+                json!(ports),
+                json!(created),
+                json!(selector_str(at(o, &["spec", "selector"]))),
+            ]
+        }
+        Kind::Namespace => vec![
+            json!(name),
+            json!(str_at(o, &["status", "phase"])),
+            json!(created),
+        ],
+        Kind::Event => vec![
+            json!(age(o, &["lastTimestamp"], now)),
+            json!(str_at(o, &["type"])),
+            json!(str_at(o, &["reason"])),
+            json!(format!(
+                "{}/{}",
+                str_at(o, &["involvedObject", "kind"]).to_lowercase(),
+                str_at(o, &["involvedObject", "name"])
+            )),
+            json!(str_at(o, &["message"])),
+        ],
+        Kind::Hpa => {
+            let cur = at(o, &["status", "currentMetrics"])
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(|m| i64_at(m, &["resource", "current", "averageUtilization"]));
+            let target = at(o, &["spec", "metrics"])
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(|m| i64_at(m, &["resource", "target", "averageUtilization"]));
+            let targets = match (cur, target) {
+                (Some(c), Some(t)) => format!("cpu: {c}%/{t}%"),
+                (None, Some(t)) => format!("cpu: <unknown>/{t}%"),
+                _ => "<none>".into(),
+            };
+            vec![
+                json!(name),
+                json!(format!(
+                    "{}/{}",
+                    str_at(o, &["spec", "scaleTargetRef", "kind"]),
+                    str_at(o, &["spec", "scaleTargetRef", "name"])
+                )),
+                json!(targets),
+                json!(i64_at(o, &["spec", "minReplicas"]).unwrap_or(1).to_string()),
+                json!(i64_at(o, &["spec", "maxReplicas"]).unwrap_or(0)),
+                json!(i64_at(o, &["status", "currentReplicas"]).unwrap_or(0)),
+                json!(created),
+            ]
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum IncludeObject {
+    None,
+    Metadata,
+    Object,
+}
+
+pub fn row(kind: Kind, o: &Value, now: i64, inc: IncludeObject, table_version: &str) -> Value {
+    let object = match inc {
+        IncludeObject::None => Value::Null,
+        IncludeObject::Object => o.clone(),
+        IncludeObject::Metadata => json!({
+            "kind": "PartialObjectMetadata",
+            "apiVersion": format!("meta.k8s.io/{table_version}"),
+            "metadata": o.get("metadata").cloned().unwrap_or(json!({})),
+        }),
+    };
+    let mut r = json!({"cells": cells(kind, o, now)});
+    if !object.is_null() {
+        r["object"] = object;
+    }
+    r
+}

@@ -1,0 +1,1986 @@
+//! The simulated world: the object store plus the controllers that make it move (deployment
+//! and replica-set controllers, a kubelet for pod lifecycles and logs), traffic for the
+//! metrics, the GitHub pipeline and the fault switches, all advanced by a simulated clock.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use super::github::GitHub;
+use super::json::{at, canonical, i64_at, remove, set, str_at};
+use super::metrics::Traffic;
+use super::rng::{Rng, fnv64, safe_hash};
+use super::store::{Key, Kind, Obj, Store, meta_str};
+
+pub const HISTORY_CAP: usize = 10_000;
+pub const EVENTS_CAP: usize = 2_000;
+const LOG_CAP: usize = 5_000;
+
+/// RFC 3339 with seconds, as Kubernetes writes `metav1.Time`.
+pub fn ts(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Err(_) => "1970-01-01T00:00:00Z".into(),
+    }
+}
+
+/// RFC 3339 with nanoseconds, as the kubelet prefixes log lines.
+pub fn ts_nanos(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => format!(
+            "{}.{:09}Z",
+            t.strftime("%Y-%m-%dT%H:%M:%S"),
+            (ms.rem_euclid(1000)) * 1_000_000
+        ),
+        Err(_) => "1970-01-01T00:00:00.000000000Z".into(),
+    }
+}
+
+pub fn wall_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    Steady,
+    BadRelease,
+    PendingApproval,
+    BlueGreen,
+    GpuHot,
+}
+
+impl Scenario {
+    pub fn parse(s: &str) -> Option<Scenario> {
+        Some(match s {
+            "steady" => Scenario::Steady,
+            "bad-release" => Scenario::BadRelease,
+            "pending-approval" => Scenario::PendingApproval,
+            "blue-green" => Scenario::BlueGreen,
+            "gpu-hot" => Scenario::GpuHot,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Steady => "steady",
+            Scenario::BadRelease => "bad-release",
+            Scenario::PendingApproval => "pending-approval",
+            Scenario::BlueGreen => "blue-green",
+            Scenario::GpuHot => "gpu-hot",
+        }
+    }
+    pub const ALL: [&'static str; 5] = [
+        "steady",
+        "bad-release",
+        "pending-approval",
+        "blue-green",
+        "gpu-hot",
+    ];
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvInfo {
+    pub name: &'static str,
+    pub namespace: &'static str,
+    pub github_environment: &'static str,
+}
+
+pub const ENVS: [EnvInfo; 3] = [
+    EnvInfo {
+        name: "dev",
+        namespace: "shop-dev",
+        github_environment: "development",
+    },
+    EnvInfo {
+        name: "staging",
+        namespace: "shop-staging",
+        github_environment: "staging",
+    },
+    EnvInfo {
+        name: "prod",
+        namespace: "shop",
+        github_environment: "production",
+    },
+];
+pub const MAIN_NS: &str = "shop";
+pub const IMAGE_REPO: &str = "ghcr.io/acme/checkout";
+/// (app, replicas in prod, port, serves http metrics)
+pub const APPS: [(&str, i64, i64, bool); 5] = [
+    ("frontend", 3, 8080, true),
+    ("checkout", 4, 8080, true),
+    ("cart", 2, 8080, true),
+    ("payments", 2, 8080, true),
+    ("worker", 1, 9000, false),
+];
+
+#[derive(Debug, Clone)]
+pub struct PodSim {
+    pub crash: bool,
+    /// 0 pending, 1 running not ready, 2 crashed (back-off), 3 restarted (running, not ready)
+    pub stage: u8,
+    pub next_ms: i64,
+    pub restarts: i64,
+    pub run_started_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    pub ms: i64,
+    pub bytes: Bytes,
+}
+
+#[derive(Debug)]
+pub struct LogBuf {
+    pub current: VecDeque<LogLine>,
+    pub previous: Vec<LogLine>,
+    pub next_ms: i64,
+    pub rng: Rng,
+    pub app: String,
+    pub bad: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogEvt {
+    pub key: Key,
+    /// None: the stream ends (container died or pod deleted)
+    pub line: Option<LogLine>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Faults {
+    pub latency_ms: u64,
+    pub error_rate: f64,
+    /// only requests whose path starts with this get the injected 500s ("" = all but /_sandbox)
+    pub error_path_prefix: String,
+    /// (verb, namespace) pairs refused with 403; namespace "*" means every namespace
+    pub forbid: Vec<(String, String)>,
+    pub restarts: u64,
+    pub watch_drops: u64,
+}
+
+pub struct World {
+    pub store: Store,
+    pub now_ms: i64,
+    pub paused: bool,
+    pub speed: f64,
+    pub rng: Rng,
+    pub seed: u64,
+    pub scenario: Scenario,
+    pub bad_images: BTreeSet<String>,
+    pub dirty: BTreeSet<Key>,
+    pub active_pods: BTreeMap<Key, PodSim>,
+    pub logs: HashMap<Key, LogBuf>,
+    pub log_tx: broadcast::Sender<Arc<LogEvt>>,
+    pub traffic: BTreeMap<String, Traffic>,
+    pub github: GitHub,
+    pub faults: Faults,
+    pub events_kept: VecDeque<Key>,
+    pub event_index: HashMap<(Key, String), String>,
+    /// build mode: pods are created ready, old replica sets drop at once, no events
+    pub instant: bool,
+    pub gpu_hot: bool,
+    pub load_pods: usize,
+    pub fault_rng: Rng,
+}
+
+fn pct_or_int(v: Option<&Value>, total: i64, round_up: bool, default_pct: f64) -> i64 {
+    match v {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
+        Some(Value::String(s)) if s.ends_with('%') => {
+            let p: f64 = s
+                .trim_end_matches('%')
+                .parse()
+                .unwrap_or(default_pct * 100.0)
+                / 100.0;
+            let x = p * total as f64;
+            if round_up {
+                x.ceil() as i64
+            } else {
+                x.floor() as i64
+            }
+        }
+        _ => {
+            let x = default_pct * total as f64;
+            if round_up {
+                x.ceil() as i64
+            } else {
+                x.floor() as i64
+            }
+        }
+    }
+}
+
+pub fn template_without_hash(t: &Value) -> Value {
+    let mut t = t.clone();
+    remove(&mut t, &["metadata", "labels", "pod-template-hash"]);
+    normalize(&mut t);
+    t
+}
+
+/// Drop nulls and empty objects/lists, as Go clients add them (`creationTimestamp: null`).
+fn normalize(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for x in m.values_mut() {
+                normalize(x);
+            }
+            m.retain(|_, x| {
+                !(x.is_null()
+                    || x.as_object().map(|o| o.is_empty()).unwrap_or(false)
+                    || x.as_array().map(|a| a.is_empty()).unwrap_or(false))
+            });
+        }
+        Value::Array(a) => a.iter_mut().for_each(normalize),
+        _ => {}
+    }
+}
+
+pub fn template_hash(t: &Value) -> String {
+    let mut s = String::new();
+    canonical(&template_without_hash(t), &mut s);
+    safe_hash(s.as_bytes())
+}
+
+fn owner_name_kind(v: &Value) -> Option<(&str, &str)> {
+    let o = at(v, &["metadata", "ownerReferences"])?
+        .as_array()?
+        .first()?;
+    Some((o.get("kind")?.as_str()?, o.get("name")?.as_str()?))
+}
+
+pub fn revision_of(v: &Value) -> i64 {
+    str_at(
+        v,
+        &[
+            "metadata",
+            "annotations",
+            "deployment.kubernetes.io/revision",
+        ],
+    )
+    .parse()
+    .unwrap_or(0)
+}
+
+pub fn first_image(template_or_pod_spec_holder: &Value) -> String {
+    at(template_or_pod_spec_holder, &["spec", "containers"])
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .map(|c| str_at(c, &["image"]).to_string())
+        .unwrap_or_default()
+}
+
+impl World {
+    pub fn new(seed: u64, scenario: Scenario) -> World {
+        let (log_tx, _) = broadcast::channel(4096);
+        let now = wall_ms();
+        World {
+            store: Store::new(HISTORY_CAP),
+            now_ms: now,
+            paused: false,
+            speed: 1.0,
+            rng: Rng::new(seed),
+            seed,
+            scenario,
+            bad_images: BTreeSet::new(),
+            dirty: BTreeSet::new(),
+            active_pods: BTreeMap::new(),
+            logs: HashMap::new(),
+            log_tx,
+            traffic: BTreeMap::new(),
+            github: GitHub::new(seed),
+            faults: Faults::default(),
+            events_kept: VecDeque::new(),
+            event_index: HashMap::new(),
+            instant: false,
+            gpu_hot: scenario == Scenario::GpuHot,
+            load_pods: 0,
+            fault_rng: Rng::new(seed ^ 0xfa017),
+        }
+    }
+
+    pub fn new_meta(&mut self, name: &str, ns: &str, created_ms: i64) -> Value {
+        let mut m = json!({
+            "name": name,
+            "uid": self.rng.uid(),
+            "creationTimestamp": ts(created_ms),
+        });
+        if !ns.is_empty() {
+            m["namespace"] = json!(ns);
+        }
+        m
+    }
+
+    /// Create an object (assigning uid and creationTimestamp if missing).
+    pub fn create(&mut self, kind: Kind, mut obj: Value) -> Arc<Obj> {
+        let now = self.now_ms;
+        if at(&obj, &["metadata", "uid"]).is_none() {
+            let uid = self.rng.uid();
+            set(&mut obj, &["metadata", "uid"], json!(uid));
+        }
+        if at(&obj, &["metadata", "creationTimestamp"]).is_none() {
+            set(&mut obj, &["metadata", "creationTimestamp"], json!(ts(now)));
+        }
+        if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Hpa) {
+            set(&mut obj, &["metadata", "generation"], json!(1));
+        }
+        obj["kind"] = json!(kind.info().name);
+        obj["apiVersion"] = json!(kind.api_version());
+        self.store.put(kind, obj)
+    }
+
+    // ---------------------------------------------------------------- events
+
+    pub fn record_event(
+        &mut self,
+        involved: &Value,
+        kind: Kind,
+        etype: &str,
+        reason: &str,
+        message: &str,
+    ) {
+        if self.instant {
+            return;
+        }
+        let ns = meta_str(involved, "namespace").to_string();
+        let iname = meta_str(involved, "name").to_string();
+        let ikey: Key = (ns.clone(), iname.clone());
+        let now = ts(self.now_ms);
+        if let Some(evname) = self
+            .event_index
+            .get(&(ikey.clone(), format!("{reason}/{message}")))
+            .cloned()
+            && let Some(ev) = self.store.get(Kind::Event, &ns, &evname)
+        {
+            let mut ev = (*ev).clone();
+            let count = ev.get("count").and_then(Value::as_i64).unwrap_or(1) + 1;
+            ev["count"] = json!(count);
+            ev["lastTimestamp"] = json!(now);
+            self.store.put(Kind::Event, ev);
+            return;
+        }
+        let suffix = self.rng.hex(16);
+        let evname = format!("{iname}.{suffix}");
+        let meta = self.new_meta(&evname, &ns, self.now_ms);
+        let component = match kind {
+            Kind::Pod if reason == "Scheduled" => "default-scheduler",
+            Kind::Pod => "kubelet",
+            Kind::Deployment => "deployment-controller",
+            Kind::ReplicaSet => "replicaset-controller",
+            _ => "sandbox",
+        };
+        let ev = json!({
+            "metadata": meta,
+            "involvedObject": {
+                "kind": kind.info().name,
+                "namespace": ns,
+                "name": iname,
+                "uid": meta_str(involved, "uid"),
+                "apiVersion": kind.api_version(),
+            },
+            "reason": reason,
+            "message": message,
+            "source": {"component": component},
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+            "type": etype,
+            "eventTime": null,
+            "reportingComponent": component,
+            "reportingInstance": "",
+        });
+        self.create(Kind::Event, ev);
+        self.event_index
+            .insert((ikey, format!("{reason}/{message}")), evname.clone());
+        self.events_kept.push_back((ns, evname));
+        while self.events_kept.len() > EVENTS_CAP {
+            if let Some((ns, n)) = self.events_kept.pop_front() {
+                self.store.delete(Kind::Event, &ns, &n);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- controllers
+
+    /// Run the deployment controller for one deployment. Returns true while it is still rolling.
+    pub fn reconcile_deployment(&mut self, ns: &str, name: &str) -> bool {
+        let Some(d) = self.store.get(Kind::Deployment, ns, name) else {
+            return false;
+        };
+        let duid = meta_str(&d, "uid").to_string();
+        let desired = i64_at(&d, &["spec", "replicas"]).unwrap_or(1).max(0);
+        let template = at(&d, &["spec", "template"]).cloned().unwrap_or(json!({}));
+        let tmpl_nohash = template_without_hash(&template);
+        let mut rss: Vec<Arc<Value>> = self
+            .store
+            .in_ns(Kind::ReplicaSet, ns)
+            .filter(|rs| rs.owner_uid == duid)
+            .map(|o| Arc::new(o.value()))
+            .collect();
+        let max_rev = rss.iter().map(|r| revision_of(r)).max().unwrap_or(0);
+        let cur_idx = rss.iter().position(|rs| {
+            at(rs, &["spec", "template"])
+                .map(template_without_hash)
+                .as_ref()
+                == Some(&tmpl_nohash)
+        });
+        let change_cause = str_at(
+            &d,
+            &["metadata", "annotations", "kubernetes.io/change-cause"],
+        )
+        .to_string();
+        let new_rs: Arc<Value> = match cur_idx {
+            Some(i) => {
+                let rs = rss.remove(i);
+                let rev = revision_of(&rs);
+                if rev < max_rev {
+                    // a rollback: the old replica set becomes current with the next revision
+                    let mut r = (*rs).clone();
+                    let mut hist: Vec<String> = str_at(
+                        &r,
+                        &[
+                            "metadata",
+                            "annotations",
+                            "deployment.kubernetes.io/revision-history",
+                        ],
+                    )
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
+                    hist.push(rev.to_string());
+                    set(
+                        &mut r,
+                        &[
+                            "metadata",
+                            "annotations",
+                            "deployment.kubernetes.io/revision",
+                        ],
+                        json!((max_rev + 1).to_string()),
+                    );
+                    set(
+                        &mut r,
+                        &[
+                            "metadata",
+                            "annotations",
+                            "deployment.kubernetes.io/revision-history",
+                        ],
+                        json!(hist.join(",")),
+                    );
+                    if !change_cause.is_empty() {
+                        set(
+                            &mut r,
+                            &["metadata", "annotations", "kubernetes.io/change-cause"],
+                            json!(change_cause),
+                        );
+                    }
+                    Arc::new(self.store.put(Kind::ReplicaSet, r).value())
+                } else {
+                    rs
+                }
+            }
+            None => {
+                let hash = template_hash(&template);
+                let rsname = format!("{name}-{hash}");
+                let mut t = template.clone();
+                set(
+                    &mut t,
+                    &["metadata", "labels", "pod-template-hash"],
+                    json!(hash),
+                );
+                let mut labels = at(&t, &["metadata", "labels"])
+                    .cloned()
+                    .unwrap_or(json!({}));
+                labels["pod-template-hash"] = json!(hash);
+                let mut sel = at(&d, &["spec", "selector"])
+                    .cloned()
+                    .unwrap_or(json!({"matchLabels": {}}));
+                set(&mut sel, &["matchLabels", "pod-template-hash"], json!(hash));
+                let mut meta = self.new_meta(&rsname, ns, self.now_ms);
+                meta["labels"] = labels;
+                let mut ann = json!({
+                    "deployment.kubernetes.io/desired-replicas": desired.to_string(),
+                    "deployment.kubernetes.io/max-replicas": (desired + 1).to_string(),
+                    "deployment.kubernetes.io/revision": (max_rev + 1).to_string(),
+                });
+                if !change_cause.is_empty() {
+                    ann["kubernetes.io/change-cause"] = json!(change_cause);
+                }
+                meta["annotations"] = ann;
+                meta["ownerReferences"] = json!([{
+                    "apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": duid,
+                    "controller": true, "blockOwnerDeletion": true,
+                }]);
+                let rs = json!({
+                    "metadata": meta,
+                    "spec": {"replicas": 0, "minReadySeconds": 0, "selector": sel, "template": t},
+                    "status": {"replicas": 0, "observedGeneration": 1},
+                });
+                Arc::new(self.create(Kind::ReplicaSet, rs).value())
+            }
+        };
+        let new_rev = revision_of(&new_rs);
+        let paused = at(&d, &["spec", "paused"])
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+
+        // replica counts (ready pods per replica set)
+        let pods: Vec<Arc<Obj>> = self.store.in_ns(Kind::Pod, ns).cloned().collect();
+        let ready_of = |rs: &Value| -> (i64, i64) {
+            let uid = meta_str(rs, "uid");
+            let mine: Vec<&Arc<Obj>> = pods.iter().filter(|p| p.owner_uid == uid).collect();
+            (
+                mine.len() as i64,
+                mine.iter().filter(|p| p.ready).count() as i64,
+            )
+        };
+        let mut new_r = i64_at(&new_rs, &["spec", "replicas"]).unwrap_or(0);
+        let mut olds: Vec<(Arc<Value>, i64)> = rss
+            .iter()
+            .map(|r| (r.clone(), i64_at(r, &["spec", "replicas"]).unwrap_or(0)))
+            .collect();
+        olds.sort_by_key(|(r, _)| revision_of(r));
+        if !paused {
+            let recreate = str_at(&d, &["spec", "strategy", "type"]) == "Recreate";
+            if self.instant {
+                new_r = desired;
+                for o in olds.iter_mut() {
+                    o.1 = 0;
+                }
+            } else if recreate {
+                for o in olds.iter_mut() {
+                    o.1 = 0;
+                }
+                let old_pods: i64 = rss.iter().map(|r| ready_of(r).0).sum();
+                if old_pods == 0 {
+                    new_r = desired;
+                }
+            } else {
+                let ru = at(&d, &["spec", "strategy", "rollingUpdate"]);
+                let mut surge = pct_or_int(ru.and_then(|r| r.get("maxSurge")), desired, true, 0.25);
+                let unav = pct_or_int(
+                    ru.and_then(|r| r.get("maxUnavailable")),
+                    desired,
+                    false,
+                    0.25,
+                );
+                if surge == 0 && unav == 0 {
+                    surge = 1;
+                }
+                let old_total: i64 = olds.iter().map(|o| o.1).sum();
+                if new_r > desired {
+                    new_r = desired;
+                } else if new_r < desired {
+                    let room = desired + surge - old_total - new_r;
+                    if room > 0 {
+                        new_r += room.min(desired - new_r);
+                    }
+                }
+                if old_total > 0 {
+                    let (_, new_ready) = ready_of(&new_rs);
+                    // drop unhealthy old replicas first, then as many as availability allows
+                    let mut available = new_ready;
+                    for o in olds.iter_mut() {
+                        let (_, ready) = ready_of(&o.0);
+                        let healthy = ready.min(o.1);
+                        o.1 = healthy;
+                        available += healthy;
+                    }
+                    let min_avail = desired - unav;
+                    let mut can_remove = (available - min_avail).max(0);
+                    // never keep more old than needed once the new ones are all up
+                    for o in olds.iter_mut() {
+                        let cut = o.1.min(can_remove);
+                        o.1 -= cut;
+                        can_remove -= cut;
+                    }
+                }
+            }
+        }
+        let mut scaled_msgs = Vec::new();
+        if i64_at(&new_rs, &["spec", "replicas"]).unwrap_or(0) != new_r {
+            let from = i64_at(&new_rs, &["spec", "replicas"]).unwrap_or(0);
+            let mut r = (*new_rs).clone();
+            r["spec"]["replicas"] = json!(new_r);
+            set(
+                &mut r,
+                &[
+                    "metadata",
+                    "annotations",
+                    "deployment.kubernetes.io/desired-replicas",
+                ],
+                json!(desired.to_string()),
+            );
+            self.store.put(Kind::ReplicaSet, r);
+            scaled_msgs.push(format!(
+                "Scaled {} replica set {} from {} to {}",
+                if new_r > from { "up" } else { "down" },
+                meta_str(&new_rs, "name"),
+                from,
+                new_r
+            ));
+        }
+        for (o, want) in &olds {
+            let have = i64_at(o, &["spec", "replicas"]).unwrap_or(0);
+            if have != *want {
+                let mut r = (**o).clone();
+                r["spec"]["replicas"] = json!(want);
+                self.store.put(Kind::ReplicaSet, r);
+                scaled_msgs.push(format!(
+                    "Scaled down replica set {} from {} to {}",
+                    meta_str(o, "name"),
+                    have,
+                    want
+                ));
+            }
+        }
+        for m in scaled_msgs {
+            self.record_event(&d, Kind::Deployment, "Normal", "ScalingReplicaSet", &m);
+        }
+        // replica sets make pods
+        let mut all_rs: Vec<(String, i64)> = vec![(meta_str(&new_rs, "name").to_string(), new_r)];
+        all_rs.extend(
+            olds.iter()
+                .map(|(o, w)| (meta_str(o, "name").to_string(), *w)),
+        );
+        for (rsname, _) in &all_rs {
+            self.reconcile_replicaset(ns, rsname);
+        }
+        // history limit: delete the oldest empty replica sets beyond revisionHistoryLimit
+        let limit = i64_at(&d, &["spec", "revisionHistoryLimit"])
+            .unwrap_or(10)
+            .max(0) as usize;
+        let empty_old: Vec<String> = olds
+            .iter()
+            .filter(|(o, w)| *w == 0 && ready_of(o).0 == 0)
+            .map(|(o, _)| meta_str(o, "name").to_string())
+            .collect();
+        if empty_old.len() > limit {
+            for n in &empty_old[..empty_old.len() - limit] {
+                self.store.delete(Kind::ReplicaSet, ns, n);
+            }
+        }
+        // deployment status
+        let pods: Vec<Arc<Obj>> = self.store.in_ns(Kind::Pod, ns).cloned().collect();
+        let rs_now: Vec<Arc<Value>> = self
+            .store
+            .in_ns(Kind::ReplicaSet, ns)
+            .filter(|rs| rs.owner_uid == duid)
+            .map(|o| Arc::new(o.value()))
+            .collect();
+        let mut total = 0;
+        let mut ready = 0;
+        let mut updated = 0;
+        let new_uid = meta_str(&new_rs, "uid").to_string();
+        for rs in &rs_now {
+            let uid = meta_str(rs, "uid");
+            for p in pods.iter().filter(|p| p.owner_uid == uid) {
+                total += 1;
+                if p.ready {
+                    ready += 1;
+                }
+                if uid == new_uid {
+                    updated += 1;
+                }
+            }
+        }
+        let old_pods = total - updated;
+        let new_ready = pods
+            .iter()
+            .filter(|p| p.owner_uid == new_uid && p.ready)
+            .count() as i64;
+        let complete = old_pods == 0 && updated == desired && new_ready == desired;
+        let ru = at(&d, &["spec", "strategy", "rollingUpdate"]);
+        let unav = pct_or_int(
+            ru.and_then(|r| r.get("maxUnavailable")),
+            desired,
+            false,
+            0.25,
+        );
+        let available_ok = ready >= desired - unav;
+        let mut nd = (*d).clone();
+        let generation = i64_at(&d, &["metadata", "generation"]).unwrap_or(1);
+        let prev_status = d.get("status").cloned().unwrap_or(json!({}));
+        let cond_time = |typ: &str, status: &str| -> String {
+            prev_status
+                .get("conditions")
+                .and_then(Value::as_array)
+                .and_then(|a| {
+                    a.iter()
+                        .find(|c| str_at(c, &["type"]) == typ && str_at(c, &["status"]) == status)
+                })
+                .map(|c| str_at(c, &["lastTransitionTime"]).to_string())
+                .unwrap_or_else(|| ts(self.now_ms))
+        };
+        let avail_status = if available_ok { "True" } else { "False" };
+        let (prog_reason, prog_msg) = if complete {
+            (
+                "NewReplicaSetAvailable",
+                format!(
+                    "ReplicaSet \"{}\" has successfully progressed.",
+                    meta_str(&new_rs, "name")
+                ),
+            )
+        } else {
+            (
+                "ReplicaSetUpdated",
+                format!(
+                    "ReplicaSet \"{}\" is progressing.",
+                    meta_str(&new_rs, "name")
+                ),
+            )
+        };
+        let mut status = json!({
+            "observedGeneration": generation,
+            "replicas": total,
+            "updatedReplicas": updated,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "conditions": [
+                {
+                    "type": "Available",
+                    "status": avail_status,
+                    "lastUpdateTime": cond_time("Available", avail_status),
+                    "lastTransitionTime": cond_time("Available", avail_status),
+                    "reason": if available_ok { "MinimumReplicasAvailable" } else { "MinimumReplicasUnavailable" },
+                    "message": if available_ok { "Deployment has minimum availability." } else { "Deployment does not have minimum availability." },
+                },
+                {
+                    "type": "Progressing",
+                    "status": "True",
+                    "lastUpdateTime": cond_time("Progressing", "True"),
+                    "lastTransitionTime": cond_time("Progressing", "True"),
+                    "reason": prog_reason,
+                    "message": prog_msg,
+                }
+            ],
+        });
+        if total - ready > 0 {
+            status["unavailableReplicas"] = json!(total - ready);
+        }
+        let rev_ann = str_at(
+            &d,
+            &[
+                "metadata",
+                "annotations",
+                "deployment.kubernetes.io/revision",
+            ],
+        );
+        let want_rev = new_rev.to_string();
+        let status_same = {
+            let strip = |s: &Value| {
+                let mut s = s.clone();
+                if let Some(a) = s.get_mut("conditions").and_then(Value::as_array_mut) {
+                    for c in a {
+                        if let Some(o) = c.as_object_mut() {
+                            o.remove("lastUpdateTime");
+                        }
+                    }
+                }
+                s
+            };
+            strip(&prev_status) == strip(&status)
+        };
+        if rev_ann != want_rev || !status_same {
+            set(
+                &mut nd,
+                &[
+                    "metadata",
+                    "annotations",
+                    "deployment.kubernetes.io/revision",
+                ],
+                json!(want_rev),
+            );
+            nd["status"] = status;
+            self.store.put(Kind::Deployment, nd);
+        }
+        self.sync_hpa(ns, name, total);
+        !complete
+    }
+
+    fn sync_hpa(&mut self, ns: &str, deploy: &str, replicas: i64) {
+        let hpas: Vec<Arc<Value>> = self
+            .store
+            .in_ns(Kind::Hpa, ns)
+            .map(|o| Arc::new(o.value()))
+            .filter(|h| str_at(h, &["spec", "scaleTargetRef", "name"]) == deploy)
+            .collect();
+        for h in hpas {
+            if i64_at(&h, &["status", "currentReplicas"]) != Some(replicas) {
+                let mut h = (*h).clone();
+                set(&mut h, &["status", "currentReplicas"], json!(replicas));
+                set(&mut h, &["status", "desiredReplicas"], json!(replicas));
+                self.store.put(Kind::Hpa, h);
+            }
+        }
+    }
+
+    pub fn reconcile_replicaset(&mut self, ns: &str, name: &str) {
+        let Some(rs) = self.store.get(Kind::ReplicaSet, ns, name) else {
+            return;
+        };
+        let uid = meta_str(&rs, "uid").to_string();
+        let want = i64_at(&rs, &["spec", "replicas"]).unwrap_or(0).max(0);
+        let pods: Vec<Arc<Obj>> = self
+            .store
+            .in_ns(Kind::Pod, ns)
+            .filter(|p| p.owner_uid == uid)
+            .cloned()
+            .collect();
+        let have = pods.len() as i64;
+        if have < want {
+            for _ in have..want {
+                self.create_pod(&rs);
+            }
+        } else if have > want {
+            // delete not-ready first, then the newest
+            let mut order: Vec<&Arc<Obj>> = pods.iter().collect();
+            order.sort_by_key(|p| (p.ready, std::cmp::Reverse(p.created.clone())));
+            for p in order.into_iter().take((have - want) as usize) {
+                let pname = p.name.clone();
+                self.delete_pod(ns, &pname);
+                self.record_event(
+                    &rs,
+                    Kind::ReplicaSet,
+                    "Normal",
+                    "SuccessfulDelete",
+                    &format!("Deleted pod: {pname}"),
+                );
+            }
+        }
+        let pods: Vec<Arc<Obj>> = self
+            .store
+            .in_ns(Kind::Pod, ns)
+            .filter(|p| p.owner_uid == uid)
+            .cloned()
+            .collect();
+        let ready = pods.iter().filter(|p| p.ready).count() as i64;
+        let status = json!({
+            "replicas": pods.len(),
+            "fullyLabeledReplicas": pods.len(),
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "observedGeneration": i64_at(&rs, &["metadata", "generation"]).unwrap_or(1),
+        });
+        let mut status = status;
+        if let Some(o) = status.as_object_mut()
+            && ready == 0
+        {
+            o.remove("readyReplicas");
+            o.remove("availableReplicas");
+        }
+        if rs.get("status") != Some(&status) {
+            let mut r = (*rs).clone();
+            r["status"] = status;
+            self.store.put(Kind::ReplicaSet, r);
+        }
+    }
+
+    pub fn delete_pod(&mut self, ns: &str, name: &str) {
+        let key: Key = (ns.to_string(), name.to_string());
+        self.store.delete(Kind::Pod, ns, name);
+        self.active_pods.remove(&key);
+        if self.logs.remove(&key).is_some() {
+            let _ = self.log_tx.send(Arc::new(LogEvt { key, line: None }));
+        }
+    }
+
+    fn node_for(&mut self, ns: &str) -> String {
+        if ns.starts_with("load-") {
+            format!("load-node-{:03}", self.rng.below(200))
+        } else {
+            format!("node-{}", self.rng.below(6) + 1)
+        }
+    }
+
+    pub fn create_pod(&mut self, rs: &Value) {
+        let ns = meta_str(rs, "namespace").to_string();
+        let rsname = meta_str(rs, "name").to_string();
+        let suffix = self.rng.name_suffix(5);
+        let name = format!("{rsname}-{suffix}");
+        let tmpl = at(rs, &["spec", "template"]).cloned().unwrap_or(json!({}));
+        let mut meta = self.new_meta(&name, &ns, self.now_ms);
+        meta["generateName"] = json!(format!("{rsname}-"));
+        meta["labels"] = at(&tmpl, &["metadata", "labels"])
+            .cloned()
+            .unwrap_or(json!({}));
+        if let Some(a) = at(&tmpl, &["metadata", "annotations"]) {
+            meta["annotations"] = a.clone();
+        }
+        meta["ownerReferences"] = json!([{
+            "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rsname, "uid": meta_str(rs, "uid"),
+            "controller": true, "blockOwnerDeletion": true,
+        }]);
+        let mut spec = tmpl.get("spec").cloned().unwrap_or(json!({}));
+        let node = self.node_for(&ns);
+        spec["nodeName"] = json!(node);
+        let ip = format!(
+            "10.244.{}.{}",
+            self.rng.below(250) + 1,
+            self.rng.below(250) + 2
+        );
+        let host_ip = format!("10.0.0.{}", 10 + node.len() as u64 + self.rng.below(6));
+        let image = first_image(&tmpl);
+        let crash = self.bad_images.contains(&image) && ns == MAIN_NS;
+        let containers: Vec<(String, String)> = spec
+            .get("containers")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|c| {
+                        (
+                            str_at(c, &["name"]).to_string(),
+                            str_at(c, &["image"]).to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let now = self.now_ms;
+        let mut pod = json!({
+            "metadata": meta,
+            "spec": spec,
+            "status": {
+                "phase": "Pending",
+                "hostIP": host_ip,
+                "podIP": ip,
+                "podIPs": [{"ip": ip}],
+                "qosClass": "Burstable",
+                "startTime": ts(now),
+            },
+        });
+        if self.instant {
+            set_running(&mut pod, &containers, now, true, 0, None);
+        } else {
+            set_pending(&mut pod, &containers, now);
+            self.active_pods.insert(
+                (ns.clone(), name.clone()),
+                PodSim {
+                    crash,
+                    stage: 0,
+                    next_ms: now + 1000,
+                    restarts: 0,
+                    run_started_ms: now,
+                },
+            );
+        }
+        let p = if self.instant {
+            Value::Null
+        } else {
+            pod.clone()
+        };
+        self.create(Kind::Pod, pod);
+        if !self.instant {
+            self.record_event(
+                &p,
+                Kind::Pod,
+                "Normal",
+                "Scheduled",
+                &format!("Successfully assigned {ns}/{name} to {node}"),
+            );
+            self.record_event(
+                &rs.clone(),
+                Kind::ReplicaSet,
+                "Normal",
+                "SuccessfulCreate",
+                &format!("Created pod: {name}"),
+            );
+        }
+    }
+
+    /// Kubelet: move pods through their lifecycle.
+    fn step_pods(&mut self) {
+        let now = self.now_ms;
+        let due: Vec<Key> = self
+            .active_pods
+            .iter()
+            .filter(|(_, s)| s.next_ms <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            let Some(mut sim) = self.active_pods.get(&key).cloned() else {
+                continue;
+            };
+            let Some(pod) = self.store.get(Kind::Pod, &key.0, &key.1) else {
+                self.active_pods.remove(&key);
+                continue;
+            };
+            let containers: Vec<(String, String)> = at(&pod, &["spec", "containers"])
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .map(|c| {
+                            (
+                                str_at(c, &["name"]).to_string(),
+                                str_at(c, &["image"]).to_string(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let image = containers.first().map(|c| c.1.clone()).unwrap_or_default();
+            let mut p = (*pod).clone();
+            let mut done = false;
+            match sim.stage {
+                0 => {
+                    self.record_event(
+                        &pod,
+                        Kind::Pod,
+                        "Normal",
+                        "Pulled",
+                        &format!("Container image \"{image}\" already present on machine"),
+                    );
+                    self.record_event(&pod, Kind::Pod, "Normal", "Created", "Created container");
+                    self.record_event(&pod, Kind::Pod, "Normal", "Started", "Started container");
+                    set_running(&mut p, &containers, now, false, sim.restarts, None);
+                    sim.stage = 1;
+                    sim.run_started_ms = now;
+                    sim.next_ms = now + 2000 + (self.rng.below(2000) as i64);
+                }
+                1 | 3 => {
+                    if sim.crash {
+                        sim.restarts += 1;
+                        let last = json!({"terminated": {
+                            "exitCode": 1, "reason": "Error",
+                            "startedAt": ts(sim.run_started_ms), "finishedAt": ts(now),
+                            "containerID": format!("containerd://{}", self.rng.hex(64)),
+                        }});
+                        let backoff = (10_000i64 << (sim.restarts - 1).min(5)).min(300_000);
+                        set_crashloop(&mut p, &containers, sim.restarts, last, backoff);
+                        self.crash_logs(&key);
+                        self.record_event(
+                            &pod,
+                            Kind::Pod,
+                            "Warning",
+                            "BackOff",
+                            "Back-off restarting failed container",
+                        );
+                        sim.stage = 2;
+                        sim.next_ms = now + backoff;
+                    } else {
+                        let last = at(&p, &["status", "containerStatuses"])
+                            .and_then(Value::as_array)
+                            .and_then(|a| a.first())
+                            .and_then(|c| c.get("lastState"))
+                            .cloned();
+                        set_running(
+                            &mut p,
+                            &containers,
+                            sim.run_started_ms,
+                            true,
+                            sim.restarts,
+                            last,
+                        );
+                        done = true;
+                    }
+                }
+                _ => {
+                    let last = at(&p, &["status", "containerStatuses"])
+                        .and_then(Value::as_array)
+                        .and_then(|a| a.first())
+                        .and_then(|c| c.get("lastState"))
+                        .cloned();
+                    set_running(&mut p, &containers, now, false, sim.restarts, last);
+                    sim.stage = 3;
+                    sim.run_started_ms = now;
+                    sim.next_ms = now + 3000;
+                    self.record_event(
+                        &pod,
+                        Kind::Pod,
+                        "Normal",
+                        "Pulled",
+                        &format!("Container image \"{image}\" already present on machine"),
+                    );
+                }
+            }
+            self.store.put(Kind::Pod, p);
+            if done {
+                self.active_pods.remove(&key);
+            } else {
+                self.active_pods.insert(key.clone(), sim);
+            }
+            // the owning deployment re-evaluates
+            if let Some(rs) = owner_name_kind(&pod)
+                .filter(|(k, _)| *k == "ReplicaSet")
+                .map(|(_, n)| n.to_string())
+                && let Some(rsobj) = self.store.get(Kind::ReplicaSet, &key.0, &rs)
+            {
+                if let Some((_, dn)) = owner_name_kind(&rsobj) {
+                    self.dirty.insert((key.0.clone(), dn.to_string()));
+                } else {
+                    let rs = rs.clone();
+                    self.reconcile_replicaset(&key.0, &rs);
+                }
+            }
+        }
+    }
+
+    /// Advance the simulation by `dt_ms` of simulated time.
+    pub fn step(&mut self, dt_ms: i64) {
+        let dt_ms = dt_ms.max(0);
+        self.now_ms += dt_ms;
+        self.step_pods();
+        let dirty: Vec<Key> = std::mem::take(&mut self.dirty).into_iter().collect();
+        for (ns, name) in dirty {
+            if self.reconcile_deployment(&ns, &name) {
+                self.dirty.insert((ns, name));
+            }
+        }
+        self.step_logs();
+        self.step_traffic(dt_ms);
+        let actions = self.github.step(self.now_ms);
+        for a in actions {
+            self.deploy_image(a.namespace, &a.image, &a.cause);
+        }
+    }
+
+    /// Advance simulated time in steps of at most one second.
+    pub fn advance(&mut self, ms: i64) {
+        let mut left = ms.max(0);
+        while left > 0 {
+            let d = left.min(1000);
+            self.step(d);
+            left -= d;
+        }
+    }
+
+    /// Roll `image` into the checkout deployment of `ns` (what a deploy job does).
+    pub fn deploy_image(&mut self, ns: &str, image: &str, cause: &str) {
+        let names: Vec<String> = if self.scenario == Scenario::BlueGreen && ns == MAIN_NS {
+            vec!["checkout-green".into()]
+        } else {
+            vec!["checkout".into()]
+        };
+        for n in names {
+            let Some(d) = self.store.get(Kind::Deployment, ns, &n) else {
+                continue;
+            };
+            let mut d = (*d).clone();
+            if let Some(c) = at_mut(&mut d, &["spec", "template", "spec", "containers"])
+                .and_then(Value::as_array_mut)
+                .and_then(|a| a.first_mut())
+            {
+                c["image"] = json!(image);
+            }
+            set(
+                &mut d,
+                &["metadata", "annotations", "kubernetes.io/change-cause"],
+                json!(cause),
+            );
+            bump_generation(&mut d);
+            self.store.put(Kind::Deployment, d);
+            self.reconcile_deployment(ns, &n);
+            self.dirty.insert((ns.to_string(), n));
+        }
+    }
+
+    /// Build the world for a scenario.
+    pub fn build(&mut self, load_pods: Option<usize>) {
+        let wall = self.now_ms;
+        self.instant = true;
+        self.now_ms = wall - 3 * 86_400_000;
+        for ns in [
+            "default",
+            "kube-system",
+            "kube-public",
+            "shop-dev",
+            "shop-staging",
+            "shop",
+        ] {
+            self.make_namespace(ns);
+        }
+        if self.scenario == Scenario::BadRelease {
+            self.bad_images.insert(format!("{IMAGE_REPO}:1.8.0"));
+        }
+        // three revisions of history everywhere
+        let history = [
+            ("1.7.0", "deploy run #121"),
+            ("1.7.1", "deploy run #123"),
+            ("1.7.2", "deploy run #126"),
+        ];
+        for env in ENVS.iter() {
+            let prod = env.namespace == MAIN_NS;
+            for (app, replicas, port, _) in APPS {
+                let replicas = if prod { replicas } else { 1 };
+                if app == "checkout" && prod && self.scenario == Scenario::BlueGreen {
+                    for (color, tag) in [("blue", "1.7.2"), ("green", "1.8.1")] {
+                        let name = format!("checkout-{color}");
+                        let mut labels = json!({"app": "checkout", "color": color});
+                        labels["app"] = json!("checkout");
+                        self.make_deployment(
+                            env.namespace,
+                            &name,
+                            labels,
+                            &format!("{IMAGE_REPO}:{tag}"),
+                            replicas,
+                            port,
+                            &format!("blue-green release {tag}"),
+                        );
+                    }
+                    self.make_service(
+                        env.namespace,
+                        "checkout",
+                        json!({"app": "checkout", "color": "blue"}),
+                        port,
+                    );
+                    continue;
+                }
+                let labels = json!({"app": app});
+                let image_of = |tag: &str| {
+                    if app == "checkout" {
+                        format!("{IMAGE_REPO}:{tag}")
+                    } else {
+                        format!("ghcr.io/acme/{app}:2.4.{}", tag.len() % 3)
+                    }
+                };
+                if app == "checkout" {
+                    self.make_deployment(
+                        env.namespace,
+                        app,
+                        labels.clone(),
+                        &image_of(history[0].0),
+                        replicas,
+                        port,
+                        history[0].1,
+                    );
+                    for (i, (tag, cause)) in history.iter().enumerate().skip(1) {
+                        self.now_ms = wall - (3 - i as i64) * 86_400_000 + 3_600_000;
+                        self.deploy_image(env.namespace, &image_of(tag), cause);
+                    }
+                    self.now_ms = wall - 3 * 86_400_000;
+                } else {
+                    self.make_deployment(
+                        env.namespace,
+                        app,
+                        labels.clone(),
+                        &image_of("x"),
+                        replicas,
+                        port,
+                        "",
+                    );
+                }
+                if app != "worker" {
+                    self.make_service(env.namespace, app, labels, port);
+                }
+            }
+            self.make_hpa(
+                env.namespace,
+                "frontend",
+                if prod { 3 } else { 1 },
+                if prod { 10 } else { 3 },
+            );
+        }
+        if let Some(n) = load_pods {
+            self.build_load(n);
+        }
+        self.instant = false;
+        self.store.compact_all();
+        // scenario actions, simulated up to now
+        self.github.seed_history(wall);
+        match self.scenario {
+            Scenario::BadRelease => self
+                .github
+                .start_release(wall - 880_000, "1.8.0", 127, false),
+            Scenario::PendingApproval => {
+                self.github
+                    .start_release(wall - 600_000, "1.8.1", 127, true)
+            }
+            _ => {}
+        }
+        self.now_ms = wall - 900_000;
+        while self.now_ms < wall {
+            self.step(1000);
+        }
+        if self.scenario == Scenario::BadRelease {
+            self.oom_once("cart");
+        }
+        self.now_ms = wall;
+        for (app, _, _, http) in APPS {
+            if http {
+                self.traffic
+                    .insert(app.to_string(), Traffic::new(app, self.seed));
+            }
+        }
+        // an hour of traffic history so counters are not zero
+        let mut prewarm = std::mem::take(&mut self.traffic);
+        for t in prewarm.values_mut() {
+            t.add(3_600_000, 0.002, false);
+        }
+        self.traffic = prewarm;
+    }
+
+    fn oom_once(&mut self, app: &str) {
+        let Some(mut p) = self
+            .store
+            .in_ns(Kind::Pod, MAIN_NS)
+            .find(|p| p.label("app") == Some(app))
+            .map(|p| p.value())
+        else {
+            return;
+        };
+        let now = self.now_ms;
+        if let Some(cs) = at_mut(&mut p, &["status", "containerStatuses"])
+            .and_then(Value::as_array_mut)
+            .and_then(|a| a.first_mut())
+        {
+            cs["restartCount"] = json!(1);
+            cs["lastState"] = json!({"terminated": {
+                "exitCode": 137, "reason": "OOMKilled",
+                "startedAt": ts(now - 7_200_000), "finishedAt": ts(now - 120_000),
+                "containerID": format!("containerd://{}", self.rng.hex(64)),
+            }});
+            cs["state"] = json!({"running": {"startedAt": ts(now - 110_000)}});
+        }
+        let pod = self.store.put(Kind::Pod, p).value();
+        self.record_event(
+            &pod,
+            Kind::Pod,
+            "Warning",
+            "OOMKilling",
+            "Memory cgroup out of memory: Killed process 4242 (cart)",
+        );
+    }
+
+    fn build_load(&mut self, n: usize) {
+        let mut left = n;
+        let mut nsi = 0;
+        while left > 0 {
+            let ns = format!("load-{nsi:03}");
+            self.make_namespace(&ns);
+            for d in 0..10 {
+                if left == 0 {
+                    break;
+                }
+                let r = ((self.rng.below(20) + 1) as usize).min(left);
+                left -= r;
+                let name = format!("svc-{d:02}");
+                self.make_deployment(
+                    &ns,
+                    &name,
+                    json!({"app": name}),
+                    &format!("ghcr.io/acme/load:{}", d),
+                    r as i64,
+                    8080,
+                    "",
+                );
+            }
+            nsi += 1;
+        }
+        self.load_pods = n;
+    }
+
+    fn make_namespace(&mut self, ns: &str) {
+        let meta = self.new_meta(ns, "", self.now_ms);
+        let mut meta = meta;
+        meta["labels"] = json!({"kubernetes.io/metadata.name": ns});
+        self.create(Kind::Namespace, json!({"metadata": meta, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn make_deployment(
+        &mut self,
+        ns: &str,
+        name: &str,
+        labels: Value,
+        image: &str,
+        replicas: i64,
+        port: i64,
+        cause: &str,
+    ) {
+        let mut meta = self.new_meta(name, ns, self.now_ms);
+        meta["labels"] = labels.clone();
+        if !cause.is_empty() {
+            meta["annotations"] = json!({"kubernetes.io/change-cause": cause});
+        }
+        let cname = str_at(&labels, &["app"]).to_string();
+        let d = json!({
+            "metadata": meta,
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": labels},
+                "revisionHistoryLimit": 10,
+                "progressDeadlineSeconds": 600,
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "containers": [{
+                            "name": cname,
+                            "image": image,
+                            "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
+                            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                            "readinessProbe": {"httpGet": {"path": "/healthz", "port": port, "scheme": "HTTP"}, "periodSeconds": 5},
+                            "terminationMessagePath": "/dev/termination-log",
+                            "terminationMessagePolicy": "File",
+                            "imagePullPolicy": "IfNotPresent",
+                        }],
+                        "restartPolicy": "Always",
+                        "terminationGracePeriodSeconds": 30,
+                        "dnsPolicy": "ClusterFirst",
+                        "schedulerName": "default-scheduler",
+                        "securityContext": {},
+                    }
+                }
+            },
+            "status": {},
+        });
+        self.create(Kind::Deployment, d);
+        self.reconcile_deployment(ns, name);
+    }
+
+    fn make_service(&mut self, ns: &str, name: &str, selector: Value, port: i64) {
+        let mut meta = self.new_meta(name, ns, self.now_ms);
+        meta["labels"] = json!({"app": name});
+        let ip = format!(
+            "10.96.{}.{}",
+            self.rng.below(250) + 1,
+            self.rng.below(250) + 2
+        );
+        self.create(
+            Kind::Service,
+            json!({
+                "metadata": meta,
+                "spec": {
+                    "type": "ClusterIP",
+                    "selector": selector,
+                    "clusterIP": ip,
+                    "clusterIPs": [ip],
+                    "ports": [{"name": "http", "port": 80, "targetPort": port, "protocol": "TCP"}],
+                    "sessionAffinity": "None",
+                    "ipFamilies": ["IPv4"],
+                    "ipFamilyPolicy": "SingleStack",
+                    "internalTrafficPolicy": "Cluster",
+                },
+                "status": {"loadBalancer": {}},
+            }),
+        );
+    }
+
+    fn make_hpa(&mut self, ns: &str, deploy: &str, min: i64, max: i64) {
+        let meta = self.new_meta(deploy, ns, self.now_ms);
+        let replicas = self
+            .store
+            .get(Kind::Deployment, ns, deploy)
+            .and_then(|d| i64_at(&d, &["spec", "replicas"]))
+            .unwrap_or(1);
+        self.create(Kind::Hpa, json!({
+            "metadata": meta,
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deploy},
+                "minReplicas": min,
+                "maxReplicas": max,
+                "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}],
+            },
+            "status": {
+                "currentReplicas": replicas,
+                "desiredReplicas": replicas,
+                "currentMetrics": [{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 41, "averageValue": "41m"}}}],
+                "conditions": [
+                    {"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale", "message": "recommended size matches current size", "lastTransitionTime": ts(self.now_ms)},
+                    {"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound", "message": "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)", "lastTransitionTime": ts(self.now_ms)},
+                ],
+            },
+        }));
+    }
+
+    /// After an API write, let the controllers react at once.
+    pub fn after_write(&mut self, kind: Kind, ns: &str, name: &str) {
+        match kind {
+            Kind::Deployment => {
+                self.reconcile_deployment(ns, name);
+                self.dirty.insert((ns.to_string(), name.to_string()));
+            }
+            Kind::ReplicaSet => {
+                let owner = self
+                    .store
+                    .obj(kind, ns, name)
+                    .map(|r| r.owner_name.clone())
+                    .filter(|n| !n.is_empty());
+                match owner {
+                    Some(d) => {
+                        self.dirty.insert((ns.to_string(), d));
+                    }
+                    None => self.reconcile_replicaset(ns, name),
+                }
+            }
+            Kind::Pod => {
+                // a pod written without a status gets one from the kubelet
+                if let Some(p) = self.store.obj(kind, ns, name)
+                    && p.phase.is_empty()
+                {
+                    let now = self.now_ms;
+                    self.active_pods.insert(
+                        (ns.to_string(), name.to_string()),
+                        PodSim {
+                            crash: false,
+                            stage: 0,
+                            next_ms: now + 1000,
+                            restarts: 0,
+                            run_started_ms: now,
+                        },
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// After an API delete: garbage-collect dependents and let owners react.
+    pub fn after_delete(&mut self, kind: Kind, obj: &Value) {
+        let ns = meta_str(obj, "namespace").to_string();
+        let uid = meta_str(obj, "uid").to_string();
+        match kind {
+            Kind::Deployment => {
+                let rss: Vec<String> = self
+                    .store
+                    .in_ns(Kind::ReplicaSet, &ns)
+                    .filter(|r| r.owner_uid == uid)
+                    .map(|r| r.name.clone())
+                    .collect();
+                for r in rss {
+                    if let Some(o) = self.store.delete(Kind::ReplicaSet, &ns, &r) {
+                        self.after_delete(Kind::ReplicaSet, &o);
+                    }
+                }
+            }
+            Kind::ReplicaSet => {
+                let pods: Vec<String> = self
+                    .store
+                    .in_ns(Kind::Pod, &ns)
+                    .filter(|p| p.owner_uid == uid)
+                    .map(|p| p.name.clone())
+                    .collect();
+                for p in pods {
+                    self.delete_pod(&ns, &p);
+                }
+            }
+            Kind::Pod => {
+                let key: Key = (ns.clone(), meta_str(obj, "name").to_string());
+                self.active_pods.remove(&key);
+                if self.logs.remove(&key).is_some() {
+                    let _ = self.log_tx.send(Arc::new(LogEvt { key, line: None }));
+                }
+                if let Some((k, rs)) = owner_name_kind(obj)
+                    && k == "ReplicaSet"
+                {
+                    let rs = rs.to_string();
+                    let owner = self
+                        .store
+                        .obj(Kind::ReplicaSet, &ns, &rs)
+                        .map(|r| r.owner_name.clone())
+                        .filter(|n| !n.is_empty());
+                    self.reconcile_replicaset(&ns, &rs);
+                    if let Some(d) = owner {
+                        self.dirty.insert((ns.clone(), d));
+                    }
+                }
+            }
+            Kind::Namespace => {
+                let ns = meta_str(obj, "name").to_string();
+                for k in [
+                    Kind::Deployment,
+                    Kind::ReplicaSet,
+                    Kind::Pod,
+                    Kind::Service,
+                    Kind::Event,
+                    Kind::Hpa,
+                ] {
+                    let names: Vec<String> =
+                        self.store.in_ns(k, &ns).map(|o| o.name.clone()).collect();
+                    for n in names {
+                        if k == Kind::Pod {
+                            self.delete_pod(&ns, &n);
+                        } else {
+                            self.store.delete(k, &ns, &n);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether pods running a bad image are serving `app` in the main namespace.
+    pub fn bad_pods(&self, app: &str) -> usize {
+        if self.bad_images.is_empty() {
+            return 0;
+        }
+        self.store
+            .in_ns(Kind::Pod, MAIN_NS)
+            .filter(|p| p.label("app") == Some(app) && self.bad_images.contains(&p.image))
+            .count()
+    }
+
+    fn step_traffic(&mut self, dt_ms: i64) {
+        if dt_ms == 0 {
+            return;
+        }
+        let names: Vec<String> = self.traffic.keys().cloned().collect();
+        for n in names {
+            let bad = self.bad_pods(&n) > 0;
+            let err = if bad { 0.15 } else { 0.002 };
+            if let Some(t) = self.traffic.get_mut(&n) {
+                t.add(dt_ms, err, bad);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- logs
+
+    fn new_logbuf(&self, key: &Key, pod: &Value) -> LogBuf {
+        let app = str_at(pod, &["metadata", "labels", "app"]).to_string();
+        let image = first_image(pod);
+        let bad = self.bad_images.contains(&image) && key.0 == MAIN_NS;
+        LogBuf {
+            current: VecDeque::new(),
+            previous: Vec::new(),
+            next_ms: 0,
+            rng: Rng::new(self.seed ^ fnv64(format!("{}/{}", key.0, key.1).as_bytes())),
+            app,
+            bad,
+        }
+    }
+
+    /// Make sure a pod has a log buffer (created lazily on the first request, with history).
+    pub fn ensure_logs(&mut self, key: &Key) -> bool {
+        if self.logs.contains_key(key) {
+            return true;
+        }
+        let Some(pod) = self.store.get(Kind::Pod, &key.0, &key.1) else {
+            return false;
+        };
+        let mut buf = self.new_logbuf(key, &pod);
+        let started = at(&pod, &["status", "containerStatuses"])
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(|c| {
+                at(c, &["state", "running", "startedAt"])
+                    .or(at(c, &["lastState", "terminated", "startedAt"]))
+            })
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_millisecond())
+            .unwrap_or(self.now_ms);
+        let sim = self.active_pods.get(key).cloned();
+        let restarts = at(&pod, &["status", "containerStatuses"])
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(|c| c.get("restartCount"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        let now = self.now_ms;
+        if buf.bad {
+            // previous instance: start-up, then the crash
+            if restarts > 0 {
+                let t0 = now - 15_000;
+                buf.previous = startup_lines(&buf.app, t0, &mut buf.rng);
+                buf.previous.extend(stack_trace(t0 + 2500));
+            }
+            buf.current
+                .extend(startup_lines(&buf.app, now - 1500, &mut buf.rng));
+            if sim.map(|s| s.stage == 2).unwrap_or(false) {
+                buf.current.extend(stack_trace(now - 1000));
+            }
+            buf.next_ms = now + 1000;
+        } else {
+            let t0 = started.max(now - 600_000);
+            buf.current
+                .extend(startup_lines(&buf.app, t0, &mut buf.rng));
+            let mut t = t0 + 1000;
+            while t <= now {
+                let line = app_line(&buf.app, t, &mut buf.rng, false);
+                buf.current.push_back(line);
+                t += 500 + buf.rng.below(3500) as i64;
+            }
+            buf.next_ms = t;
+            if restarts > 0 {
+                buf.previous = startup_lines(&buf.app, started - 3_600_000, &mut buf.rng);
+                buf.previous.push(LogLine {
+                    ms: started - 60_000,
+                    bytes: Bytes::from("fatal error: runtime: out of memory"),
+                });
+            }
+        }
+        while buf.current.len() > LOG_CAP {
+            buf.current.pop_front();
+        }
+        self.logs.insert(key.clone(), buf);
+        true
+    }
+
+    pub fn append_log(&mut self, key: &Key, bytes: Bytes) -> bool {
+        if !self.ensure_logs(key) {
+            return false;
+        }
+        let line = LogLine {
+            ms: self.now_ms,
+            bytes,
+        };
+        if let Some(b) = self.logs.get_mut(key) {
+            b.current.push_back(line.clone());
+            while b.current.len() > LOG_CAP {
+                b.current.pop_front();
+            }
+        }
+        let _ = self.log_tx.send(Arc::new(LogEvt {
+            key: key.clone(),
+            line: Some(line),
+        }));
+        true
+    }
+
+    fn step_logs(&mut self) {
+        let now = self.now_ms;
+        let keys: Vec<Key> = self.logs.keys().cloned().collect();
+        for key in keys {
+            let crashed = self
+                .active_pods
+                .get(&key)
+                .map(|s| s.stage == 2 || s.stage == 0)
+                .unwrap_or(false);
+            let Some(b) = self.logs.get_mut(&key) else {
+                continue;
+            };
+            if b.bad || crashed {
+                continue;
+            }
+            let mut out = Vec::new();
+            while b.next_ms <= now {
+                let l = app_line(&b.app, b.next_ms, &mut b.rng, false);
+                b.next_ms += 500 + b.rng.below(3500) as i64;
+                b.current.push_back(l.clone());
+                out.push(l);
+            }
+            while b.current.len() > LOG_CAP {
+                b.current.pop_front();
+            }
+            for l in out {
+                let _ = self.log_tx.send(Arc::new(LogEvt {
+                    key: key.clone(),
+                    line: Some(l),
+                }));
+            }
+        }
+    }
+
+    /// A crash-looping container died: its log becomes `previous`, followers are cut off.
+    fn crash_logs(&mut self, key: &Key) {
+        let now = self.now_ms;
+        let Some(b) = self.logs.get_mut(key) else {
+            return;
+        };
+        for l in stack_trace(now) {
+            let _ = self.log_tx.send(Arc::new(LogEvt {
+                key: key.clone(),
+                line: Some(l.clone()),
+            }));
+            b.current.push_back(l);
+        }
+        b.previous = b.current.drain(..).collect();
+        let app = b.app.clone();
+        b.current.extend(startup_lines(&app, now + 500, &mut b.rng));
+        let _ = self.log_tx.send(Arc::new(LogEvt {
+            key: key.clone(),
+            line: None,
+        }));
+    }
+}
+
+pub fn at_mut<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get_mut(*p)?;
+    }
+    Some(cur)
+}
+
+pub fn bump_generation(d: &mut Value) {
+    let g = i64_at(d, &["metadata", "generation"]).unwrap_or(1);
+    set(d, &["metadata", "generation"], json!(g + 1));
+}
+
+fn conditions(ready: bool, now: i64) -> Value {
+    let r = if ready { "True" } else { "False" };
+    json!([
+        {"type": "PodReadyToStartContainers", "status": "True", "lastProbeTime": null, "lastTransitionTime": ts(now)},
+        {"type": "Initialized", "status": "True", "lastProbeTime": null, "lastTransitionTime": ts(now)},
+        {"type": "Ready", "status": r, "lastProbeTime": null, "lastTransitionTime": ts(now)},
+        {"type": "ContainersReady", "status": r, "lastProbeTime": null, "lastTransitionTime": ts(now)},
+        {"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": ts(now)},
+    ])
+}
+
+fn image_id(image: &str) -> String {
+    format!(
+        "{}@sha256:{:016x}{:016x}",
+        image.split(':').next().unwrap_or(image),
+        fnv64(image.as_bytes()),
+        fnv64(format!("{image}!").as_bytes())
+    )
+}
+
+fn set_pending(p: &mut Value, containers: &[(String, String)], now: i64) {
+    p["status"]["phase"] = json!("Pending");
+    let mut c = conditions(false, now);
+    if let Some(a) = c.as_array_mut() {
+        a.retain(|x| str_at(x, &["type"]) != "PodReadyToStartContainers");
+    }
+    p["status"]["conditions"] = c;
+    p["status"]["containerStatuses"] = json!(containers.iter().map(|(n, i)| json!({
+        "name": n, "image": i, "imageID": "", "ready": false, "restartCount": 0, "started": false,
+        "state": {"waiting": {"reason": "ContainerCreating"}}, "lastState": {},
+    })).collect::<Vec<_>>());
+}
+
+fn set_running(
+    p: &mut Value,
+    containers: &[(String, String)],
+    started: i64,
+    ready: bool,
+    restarts: i64,
+    last: Option<Value>,
+) {
+    p["status"]["phase"] = json!("Running");
+    p["status"]["conditions"] = conditions(ready, started);
+    let cid = format!(
+        "containerd://{:016x}{:016x}",
+        fnv64(meta_str(p, "uid").as_bytes()),
+        restarts as u64
+    );
+    p["status"]["containerStatuses"] =
+        json!(containers.iter().map(|(n, i)| json!({
+        "name": n, "image": i, "imageID": image_id(i), "containerID": cid, "ready": ready,
+        "restartCount": restarts, "started": true,
+        "state": {"running": {"startedAt": ts(started)}},
+        "lastState": last.clone().unwrap_or(json!({})),
+    })).collect::<Vec<_>>());
+}
+
+fn set_crashloop(
+    p: &mut Value,
+    containers: &[(String, String)],
+    restarts: i64,
+    last: Value,
+    backoff_ms: i64,
+) {
+    p["status"]["phase"] = json!("Running");
+    let now_t = str_at(&last, &["terminated", "finishedAt"]).to_string();
+    p["status"]["conditions"] = json!([
+        {"type": "PodReadyToStartContainers", "status": "True", "lastProbeTime": null, "lastTransitionTime": now_t},
+        {"type": "Initialized", "status": "True", "lastProbeTime": null, "lastTransitionTime": now_t},
+        {"type": "Ready", "status": "False", "lastProbeTime": null, "lastTransitionTime": now_t, "reason": "ContainersNotReady", "message": "containers with unready status: [checkout]"},
+        {"type": "ContainersReady", "status": "False", "lastProbeTime": null, "lastTransitionTime": now_t, "reason": "ContainersNotReady", "message": "containers with unready status: [checkout]"},
+        {"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now_t},
+    ]);
+    let pname = meta_str(p, "name").to_string();
+    let ns = meta_str(p, "namespace").to_string();
+    p["status"]["containerStatuses"] = json!(containers.iter().map(|(n, i)| json!({
+        "name": n, "image": i, "imageID": image_id(i), "ready": false,
+        "restartCount": restarts, "started": false,
+        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off {}s restarting failed container={n} pod={pname}_{ns}", backoff_ms / 1000)}},
+        "lastState": last,
+    })).collect::<Vec<_>>());
+}
+
+fn startup_lines(app: &str, t0: i64, rng: &mut Rng) -> Vec<LogLine> {
+    let ts0 = ts_nanos(t0);
+    let build = rng.hex(7);
+    vec![
+        LogLine {
+            ms: t0,
+            bytes: Bytes::from(format!("{ts0} INFO  starting {app} (build {build})")),
+        },
+        LogLine {
+            ms: t0 + 120,
+            bytes: Bytes::from(format!(
+                "{{\"timestamp\":\"{}\",\"level\":\"info\",\"requestId\":null,\"component\":\"config\",\"message\":\"loaded configuration\",\"metadata\":{{\"env\":\"production\",\"featureFlags\":3}}}}",
+                ts_nanos(t0 + 120)
+            )),
+        },
+        LogLine {
+            ms: t0 + 300,
+            bytes: Bytes::from(format!(
+                "{{\"timestamp\":\"{}\",\"level\":\"info\",\"requestId\":null,\"component\":\"http\",\"message\":\"listening on :8080\",\"metadata\":{{\"port\":8080}}}}",
+                ts_nanos(t0 + 300)
+            )),
+        },
+    ]
+}
+
+fn stack_trace(t: i64) -> Vec<LogLine> {
+    let head = format!(
+        "{{\"timestamp\":\"{}\",\"level\":\"error\",\"requestId\":\"req-7f3a9c21\",\"component\":\"payments-client\",\"message\":\"unhandled error in charge handler\",\"metadata\":{{\"provider\":\"stripe\",\"attempt\":1}}}}",
+        ts_nanos(t)
+    );
+    let mut out = vec![LogLine {
+        ms: t,
+        bytes: Bytes::from(head),
+    }];
+    for l in [
+        "panic: runtime error: invalid memory address or nil pointer dereference",
+        "[signal SIGSEGV: segmentation violation code=0x1 addr=0x18 pc=0x8a4f21]",
+        "",
+        "goroutine 87 [running]:",
+        "github.com/acme/checkout/internal/payments.(*Client).Charge(0x0, {0xc0001a2000, 0x24}, 0x1f4)",
+        "\t/src/internal/payments/client.go:142 +0x41",
+        "github.com/acme/checkout/internal/api.(*Server).handleCheckout(0xc000214000, {0xb4c1e0, 0xc0003a6000}, 0xc0002f2100)",
+        "\t/src/internal/api/checkout.go:88 +0x2d5",
+        "net/http.HandlerFunc.ServeHTTP(0xc000120a80, {0xb4c1e0, 0xc0003a6000}, 0xc0002f2100)",
+        "\t/usr/local/go/src/net/http/server.go:2220 +0x29",
+        "created by net/http.(*Server).Serve in goroutine 1",
+        "\t/usr/local/go/src/net/http/server.go:3360 +0x485",
+    ] {
+        out.push(LogLine {
+            ms: t,
+            bytes: Bytes::from(l.to_string()),
+        });
+    }
+    out
+}
+
+fn app_line(app: &str, t: i64, rng: &mut Rng, _bad: bool) -> LogLine {
+    let r = rng.f64();
+    let stamp = ts_nanos(t);
+    let req = rng.hex(8);
+    let paths = [
+        "/api/cart",
+        "/api/checkout",
+        "/api/items",
+        "/healthz",
+        "/api/orders",
+    ];
+    let path = paths[rng.below(paths.len() as u64) as usize];
+    let bytes = if r < 0.12 {
+        let msgs = [
+            "GC forced",
+            "cache refreshed 132 keys",
+            "connection pool: 12 idle, 3 active",
+            "reloading TLS certificates",
+        ];
+        format!(
+            "{stamp} INFO  [{app}] {}",
+            msgs[rng.below(msgs.len() as u64) as usize]
+        )
+    } else if r < 0.18 {
+        format!(
+            "{{\"timestamp\":\"{stamp}\",\"level\":\"warn\",\"requestId\":\"req-{req}\",\"component\":\"db\",\"message\":\"slow query\",\"metadata\":{{\"durationMs\":{},\"table\":\"orders\"}}}}",
+            300 + rng.below(900)
+        )
+    } else if r < 0.20 {
+        format!(
+            "{{\"timestamp\":\"{stamp}\",\"level\":\"error\",\"requestId\":\"req-{req}\",\"component\":\"http\",\"message\":\"upstream timeout\",\"metadata\":{{\"path\":\"{path}\",\"status\":504}}}}"
+        )
+    } else {
+        let method = if rng.below(4) == 0 { "POST" } else { "GET" };
+        format!(
+            "{{\"timestamp\":\"{stamp}\",\"level\":\"info\",\"requestId\":\"req-{req}\",\"component\":\"http\",\"message\":\"{method} {path} 200\",\"metadata\":{{\"latencyMs\":{},\"status\":200,\"path\":\"{path}\",\"method\":\"{method}\"}}}}",
+            3 + rng.below(80)
+        )
+    };
+    LogLine {
+        ms: t,
+        bytes: Bytes::from(bytes),
+    }
+}

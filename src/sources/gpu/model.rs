@@ -1,0 +1,271 @@
+//! What one sample of a GPU host says, the same for NVML and for scraped exporters.
+//!
+//! Every measured field is an `Option`: `None` is "n/a" (the device or exporter does
+//! not support it), and the rest of the sample still stands.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// One sample of every GPU on one host, local (NVML) or remote (scraped).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostSample {
+    /// `local` for NVML on this machine, else the configured `[[gpu.host]]` name.
+    pub host: String,
+    /// When the sample was taken (or the scrape failed).
+    pub time: Timestamp,
+    pub gpus: Vec<GpuSample>,
+    /// Set when the whole host could not be read (unreachable, bad text); the consumer
+    /// keeps the previous values and shows them as stale.
+    pub error: Option<String>,
+    /// NVIDIA driver version, when known.
+    pub driver_version: Option<String>,
+}
+
+impl HostSample {
+    /// A failed read of `host` at `time`.
+    pub fn failed(host: &str, time: Timestamp, error: String) -> Self {
+        HostSample {
+            host: host.to_string(),
+            time,
+            gpus: Vec::new(),
+            error: Some(error),
+            driver_version: None,
+        }
+    }
+}
+
+/// One GPU in one sample.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GpuSample {
+    pub host: String,
+    pub index: u32,
+    /// The device's UUID, or `index:N` when it cannot be read; GPUs are keyed by
+    /// host and UUID.
+    pub uuid: String,
+    pub name: Option<String>,
+    /// Set when the device has fallen off the bus or the driver is gone: the device
+    /// is down and its other fields are `None`.
+    pub down: Option<String>,
+    /// Percent of time a kernel ran over the last sample period.
+    pub util_gpu_pct: Option<u32>,
+    /// Percent of time device memory was read or written.
+    pub util_mem_pct: Option<u32>,
+    pub memory: Memory,
+    pub temperature_c: Option<u32>,
+    pub temp_slowdown_c: Option<u32>,
+    pub temp_shutdown_c: Option<u32>,
+    pub power_w: Option<f64>,
+    /// Enforced power limit; hidden (`None`) on unified-memory devices.
+    pub power_limit_w: Option<f64>,
+    pub sm_clock_mhz: Option<u32>,
+    pub sm_clock_max_mhz: Option<u32>,
+    pub mem_clock_mhz: Option<u32>,
+    pub mem_clock_max_mhz: Option<u32>,
+    /// Hidden (`None`) on unified-memory devices.
+    pub fan_pct: Option<u32>,
+    /// Why clocks are held down, in words; `Some(empty)` is "none".
+    pub throttle: Option<Vec<ThrottleReason>>,
+    /// Volatile ECC counts (since the driver loaded).
+    pub ecc_corrected: Option<u64>,
+    pub ecc_uncorrected: Option<u64>,
+    /// Hidden (`None`) on unified-memory devices.
+    pub pcie: Option<Pcie>,
+    /// Compute processes; `None` when the list cannot be read.
+    pub processes: Option<Vec<GpuProcess>>,
+}
+
+impl GpuSample {
+    /// A sample with only the identity filled in.
+    pub fn empty(host: &str, index: u32, uuid: String) -> Self {
+        GpuSample {
+            host: host.to_string(),
+            index,
+            uuid,
+            name: None,
+            down: None,
+            util_gpu_pct: None,
+            util_mem_pct: None,
+            memory: Memory::NotAvailable,
+            temperature_c: None,
+            temp_slowdown_c: None,
+            temp_shutdown_c: None,
+            power_w: None,
+            power_limit_w: None,
+            sm_clock_mhz: None,
+            sm_clock_max_mhz: None,
+            mem_clock_mhz: None,
+            mem_clock_max_mhz: None,
+            fan_pct: None,
+            throttle: None,
+            ecc_corrected: None,
+            ecc_uncorrected: None,
+            pcie: None,
+            processes: None,
+        }
+    }
+
+    /// True when any reason other than idleness holds the clocks down.
+    pub fn is_throttled(&self) -> bool {
+        self.throttle
+            .as_ref()
+            .is_some_and(|reasons| reasons.iter().any(|r| r.is_slowdown()))
+    }
+
+    /// True when the temperature is at or above the slowdown threshold.
+    pub fn is_hot(&self) -> bool {
+        matches!((self.temperature_c, self.temp_slowdown_c), (Some(t), Some(s)) if t >= s)
+    }
+
+    /// Memory used as a percentage of the total, when both are known.
+    pub fn memory_used_pct(&self) -> Option<f64> {
+        self.memory.used_pct()
+    }
+}
+
+/// Device memory, which on unified-memory machines (DGX Spark GB10, the Grace part of
+/// DGX Station GB300) is the host's memory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Memory {
+    /// The device's own framebuffer.
+    Dedicated {
+        used_bytes: u64,
+        total_bytes: u64,
+    },
+    /// Shared with the host: used is MemTotal − MemAvailable from /proc/meminfo, and
+    /// `gpu_resident_bytes` is the sum of the GPU processes' memory.
+    Unified {
+        used_bytes: u64,
+        total_bytes: u64,
+        gpu_resident_bytes: Option<u64>,
+    },
+    NotAvailable,
+}
+
+impl Memory {
+    pub fn used_total(&self) -> Option<(u64, u64)> {
+        match *self {
+            Memory::Dedicated {
+                used_bytes,
+                total_bytes,
+            }
+            | Memory::Unified {
+                used_bytes,
+                total_bytes,
+                ..
+            } => Some((used_bytes, total_bytes)),
+            Memory::NotAvailable => None,
+        }
+    }
+
+    pub fn used_pct(&self) -> Option<f64> {
+        let (used, total) = self.used_total()?;
+        (total > 0).then(|| used as f64 * 100.0 / total as f64)
+    }
+
+    pub fn is_unified(&self) -> bool {
+        matches!(self, Memory::Unified { .. })
+    }
+}
+
+/// PCIe link and throughput; throughput is sampled on a slower cadence than the rest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pcie {
+    pub link_gen: Option<u32>,
+    pub link_width: Option<u32>,
+    pub tx_kib_s: Option<u32>,
+    pub rx_kib_s: Option<u32>,
+}
+
+/// A process with a compute context on a GPU.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GpuProcess {
+    pub pid: u32,
+    /// From /proc/PID/comm, else the first word of /proc/PID/cmdline; `None` when the
+    /// process is not visible here (another PID namespace, or already gone).
+    pub name: Option<String>,
+    pub gpu_memory_bytes: Option<u64>,
+    /// SM utilisation of this process from the latest process-utilisation sample;
+    /// `None` when the driver had no new sample ("no samples").
+    pub sm_util_pct: Option<u32>,
+}
+
+/// Why the clocks are held down (NVML's clocks event reasons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThrottleReason {
+    Idle,
+    ApplicationClocks,
+    PowerCap,
+    HwSlowdown,
+    SyncBoost,
+    SwThermal,
+    HwThermal,
+    PowerBrake,
+    DisplayClocks,
+}
+
+impl ThrottleReason {
+    /// Short words for the pane.
+    pub fn words(self) -> &'static str {
+        match self {
+            ThrottleReason::Idle => "idle",
+            ThrottleReason::ApplicationClocks => "app clocks",
+            ThrottleReason::PowerCap => "power cap",
+            ThrottleReason::HwSlowdown => "hw slowdown",
+            ThrottleReason::SyncBoost => "sync boost",
+            ThrottleReason::SwThermal => "thermal (sw)",
+            ThrottleReason::HwThermal => "thermal (hw)",
+            ThrottleReason::PowerBrake => "power brake",
+            ThrottleReason::DisplayClocks => "display clocks",
+        }
+    }
+
+    /// True for reasons that mean the GPU is being slowed, not just resting or
+    /// following a clock setting.
+    pub fn is_slowdown(self) -> bool {
+        matches!(
+            self,
+            ThrottleReason::PowerCap
+                | ThrottleReason::HwSlowdown
+                | ThrottleReason::SwThermal
+                | ThrottleReason::HwThermal
+                | ThrottleReason::PowerBrake
+        )
+    }
+
+    /// Decodes NVML's clocks event reason bitmask (`nvmlClocksEventReason*`).
+    pub fn from_bits(bits: u64) -> Vec<ThrottleReason> {
+        const TABLE: [(u64, ThrottleReason); 9] = [
+            (0x1, ThrottleReason::Idle),
+            (0x2, ThrottleReason::ApplicationClocks),
+            (0x4, ThrottleReason::PowerCap),
+            (0x8, ThrottleReason::HwSlowdown),
+            (0x10, ThrottleReason::SyncBoost),
+            (0x20, ThrottleReason::SwThermal),
+            (0x40, ThrottleReason::HwThermal),
+            (0x80, ThrottleReason::PowerBrake),
+            (0x100, ThrottleReason::DisplayClocks),
+        ];
+        TABLE
+            .iter()
+            .filter(|(bit, _)| bits & bit != 0)
+            .map(|&(_, reason)| reason)
+            .collect()
+    }
+}
+
+impl std::fmt::Display for ThrottleReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.words())
+    }
+}
+
+/// Owned messages from the GPU sources to the ui task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum GpuUpdate {
+    /// A sample of one host (or its failure, with `error` set).
+    Host(HostSample),
+    /// No local GPUs: the one line the pane shows instead.
+    NvmlUnavailable(String),
+}

@@ -1,0 +1,215 @@
+//! `flightdeck gpu --once [--json]`: one sample of every GPU the console sees.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::local::{GpuError, sample_local_once};
+use super::model::{GpuSample, HostSample, Memory};
+use super::remote::{http_client, scrape_host};
+
+/// What `--once --json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct OnceReport {
+    /// Local first (when NVML works), then the configured hosts in order.
+    pub hosts: Vec<HostSample>,
+    /// Why there are no local GPUs, when there are none.
+    pub local_unavailable: Option<String>,
+}
+
+/// Samples NVML (from `nvml_lib` when given) and scrapes `hosts` (`(name, url)`)
+/// once. Returns the text for stdout (a table, or JSON with `json`) and whether
+/// anything failed: a host that could not be read, an explicit `nvml_lib` that does
+/// not load, or no GPU seen at all.
+pub async fn run_once(
+    hosts: Vec<(String, String)>,
+    nvml_lib: Option<PathBuf>,
+    json: bool,
+) -> (String, bool) {
+    let explicit_lib = nvml_lib.is_some();
+    let local = tokio::task::spawn_blocking(move || sample_local_once(nvml_lib.as_deref()));
+    let remote = async {
+        if hosts.is_empty() {
+            return Vec::new();
+        }
+        match http_client(Duration::from_secs(5)) {
+            Ok(client) => {
+                let scrapes = hosts
+                    .iter()
+                    .map(|(name, url)| scrape_host(&client, name, url));
+                futures::future::join_all(scrapes).await
+            }
+            Err(e) => hosts
+                .iter()
+                .map(|(name, _)| HostSample::failed(name, jiff::Timestamp::now(), e.clone()))
+                .collect(),
+        }
+    };
+    let (local, remote) = futures::join!(local, remote);
+    let local: Result<HostSample, GpuError> =
+        local.unwrap_or_else(|e| Err(GpuError::Nvml(format!("the NVML sampler failed: {e}"))));
+
+    let mut report = OnceReport {
+        hosts: Vec::new(),
+        local_unavailable: None,
+    };
+    let mut failed = false;
+    match local {
+        Ok(sample) => report.hosts.push(sample),
+        Err(e) => {
+            failed |= explicit_lib;
+            report.local_unavailable = Some(e.to_string());
+        }
+    }
+    report.hosts.extend(remote);
+    failed |= report.hosts.iter().any(|h| h.error.is_some());
+    failed |= report.hosts.iter().all(|h| h.gpus.is_empty());
+
+    let text = if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(mut s) => {
+                s.push('\n');
+                s
+            }
+            Err(e) => {
+                failed = true;
+                format!("{{\"error\": \"cannot write JSON: {e}\"}}\n")
+            }
+        }
+    } else {
+        table(&report)
+    };
+    (text, failed)
+}
+
+/// A compact nvidia-smi-like table.
+pub fn table(report: &OnceReport) -> String {
+    let mut out = String::new();
+    if let Some(line) = &report.local_unavailable {
+        let _ = writeln!(out, "{line}");
+    }
+    let rows: Vec<[String; 9]> = report
+        .hosts
+        .iter()
+        .flat_map(|h| h.gpus.iter())
+        .map(row)
+        .collect();
+    if !rows.is_empty() {
+        let header = [
+            "HOST", "IDX", "NAME", "UTIL", "MEMORY", "TEMP", "POWER", "SM MHz", "MEM MHz",
+        ];
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for r in &rows {
+            for (w, cell) in widths.iter_mut().zip(r.iter()) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: &[&str]| {
+            let mut s = String::new();
+            for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+                // Text columns left-aligned, numbers right-aligned.
+                if i == 0 || i == 2 {
+                    let _ = write!(s, "{cell:<w$}  ");
+                } else {
+                    let _ = write!(s, "{cell:>w$}  ");
+                }
+            }
+            s.trim_end().to_string()
+        };
+        let _ = writeln!(out, "{}", line(&header));
+        for r in &rows {
+            let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+            let _ = writeln!(out, "{}", line(&cells));
+        }
+    }
+    for g in report.hosts.iter().flat_map(|h| h.gpus.iter()) {
+        if let Some(down) = &g.down {
+            let _ = writeln!(out, "{} GPU {}: {down}", g.host, g.index);
+        }
+    }
+    for h in &report.hosts {
+        if let Some(e) = &h.error {
+            let _ = writeln!(out, "{}: {e}", h.host);
+        } else if h.gpus.is_empty() {
+            let _ = writeln!(out, "{}: no GPUs on the page", h.host);
+        }
+    }
+    out
+}
+
+const NA: &str = "n/a";
+
+fn row(g: &GpuSample) -> [String; 9] {
+    let opt = |v: Option<String>| v.unwrap_or_else(|| NA.to_string());
+    let name = g.name.clone().unwrap_or_else(|| NA.to_string());
+    if g.down.is_some() {
+        return [
+            g.host.clone(),
+            g.index.to_string(),
+            name,
+            "DOWN".to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ];
+    }
+    let memory = match &g.memory {
+        Memory::Dedicated {
+            used_bytes,
+            total_bytes,
+        } => format!("{} / {} MiB", used_bytes >> 20, total_bytes >> 20),
+        Memory::Unified {
+            used_bytes,
+            total_bytes,
+            gpu_resident_bytes,
+        } => format!(
+            "unified {} / {} MiB (GPU {})",
+            used_bytes >> 20,
+            total_bytes >> 20,
+            gpu_resident_bytes.map_or(NA.to_string(), |b| format!("{} MiB", b >> 20))
+        ),
+        Memory::NotAvailable => NA.to_string(),
+    };
+    let power = match (g.power_w, g.power_limit_w) {
+        (None, None) => NA.to_string(),
+        (p, l) => format!(
+            "{} / {} W",
+            p.map_or(NA.to_string(), |p| format!("{p:.0}")),
+            l.map_or(NA.to_string(), |l| format!("{l:.0}"))
+        ),
+    };
+    let clocks = |cur: Option<u32>, max: Option<u32>| match (cur, max) {
+        (None, None) => NA.to_string(),
+        (c, m) => format!(
+            "{} / {}",
+            c.map_or(NA.to_string(), |c| c.to_string()),
+            m.map_or(NA.to_string(), |m| m.to_string())
+        ),
+    };
+    let mut temp = opt(g.temperature_c.map(|t| format!("{t}C")));
+    if g.is_throttled() {
+        let words: Vec<&str> = g
+            .throttle
+            .iter()
+            .flatten()
+            .filter(|r| r.is_slowdown())
+            .map(|r| r.words())
+            .collect();
+        temp = format!("{temp} [{}]", words.join(", "));
+    }
+    [
+        g.host.clone(),
+        g.index.to_string(),
+        name,
+        opt(g.util_gpu_pct.map(|u| format!("{u}%"))),
+        memory,
+        temp,
+        power,
+        clocks(g.sm_clock_mhz, g.sm_clock_max_mhz),
+        clocks(g.mem_clock_mhz, g.mem_clock_max_mhz),
+    ]
+}

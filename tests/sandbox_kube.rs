@@ -1,0 +1,639 @@
+//! The kube crate's client against the sandbox's Kubernetes API, over loopback.
+
+use std::time::Duration;
+
+use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{
+    Api, ListParams, LogParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
+};
+
+async fn start(scenario: Scenario) -> Sandbox {
+    let sb = Sandbox::start(SandboxOptions::scenario(scenario))
+        .await
+        .unwrap();
+    // tests drive simulated time themselves
+    admin(&sb, "time/pause", "").await;
+    sb
+}
+
+async fn client(sb: &Sandbox) -> kube::Client {
+    let kc = kube::config::Kubeconfig::from_yaml(&sb.kubeconfig_yaml()).unwrap();
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(cfg.default_namespace, "shop");
+    kube::Client::try_from(cfg).unwrap()
+}
+
+async fn admin(sb: &Sandbox, route: &str, body: &str) -> serde_json::Value {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let r = reqwest::Client::new()
+        .post(format!("{}/{route}", sb.admin_url()))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "admin {route}: {}", r.status());
+    r.json().await.unwrap()
+}
+
+fn api_status(e: kube::Error) -> kube::core::Status {
+    match e {
+        kube::Error::Api(s) => *s,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_with_selectors_and_paging() {
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let pods: Api<Pod> = Api::default_namespaced(c.clone());
+    let checkout = pods
+        .list(&ListParams::default().labels("app=checkout"))
+        .await
+        .unwrap();
+    assert_eq!(checkout.items.len(), 4);
+    assert!(
+        checkout
+            .items
+            .iter()
+            .all(|p| p.metadata.labels.as_ref().unwrap()["app"] == "checkout")
+    );
+    let set = pods
+        .list(&ListParams::default().labels("app in (cart,payments),app!=payments"))
+        .await
+        .unwrap();
+    assert_eq!(set.items.len(), 2);
+    let running = pods
+        .list(&ListParams::default().fields("status.phase=Running"))
+        .await
+        .unwrap();
+    let all = pods.list(&ListParams::default()).await.unwrap();
+    assert_eq!(running.items.len(), all.items.len());
+    assert!(
+        pods.list(&ListParams::default().fields("status.phase=Pending"))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let first = all.items[0].metadata.name.clone().unwrap();
+    let one = pods
+        .list(&ListParams::default().fields(&format!("metadata.name={first}")))
+        .await
+        .unwrap();
+    assert_eq!(one.items.len(), 1);
+
+    // paging over every namespace gives the same set as one list
+    let everywhere: Api<Pod> = Api::all(c.clone());
+    let full = everywhere.list(&ListParams::default()).await.unwrap();
+    let mut paged = Vec::new();
+    let mut lp = ListParams::default().limit(4);
+    loop {
+        let page = everywhere.list(&lp).await.unwrap();
+        assert!(page.items.len() <= 4);
+        paged.extend(page.items.into_iter().map(|p| p.metadata.name.unwrap()));
+        match page.metadata.continue_ {
+            Some(t) if !t.is_empty() => lp = ListParams::default().limit(4).continue_token(&t),
+            _ => break,
+        }
+    }
+    let full_names: Vec<String> = full
+        .items
+        .into_iter()
+        .map(|p| p.metadata.name.unwrap())
+        .collect();
+    assert!(full_names.len() > 8);
+    assert_eq!(paged, full_names);
+
+    // a bad selector is a 400, a missing object a 404 Status
+    let bad = pods
+        .list(&ListParams::default().fields("spec.bogus=1"))
+        .await
+        .unwrap_err();
+    assert_eq!(api_status(bad).code, 400);
+    let missing = api_status(pods.get("no-such-pod").await.unwrap_err());
+    assert_eq!(missing.code, 404);
+    assert_eq!(missing.reason, "NotFound");
+    assert!(missing.message.contains("no-such-pod"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_sees_a_change_and_old_versions_are_gone() {
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let deps: Api<Deployment> = Api::default_namespaced(c.clone());
+    let list = deps.list(&ListParams::default()).await.unwrap();
+    let rv = list.metadata.resource_version.unwrap();
+    let mut stream = deps
+        .watch(&WatchParams::default().timeout(30), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    deps.patch(
+        "cart",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"metadata": {"labels": {"watched": "yes"}}})),
+    )
+    .await
+    .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(ev) = stream.try_next().await.unwrap() {
+            if let WatchEvent::Modified(d) = ev
+                && d.metadata.name.as_deref() == Some("cart")
+                && d.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("watched"))
+                    .is_some()
+            {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(seen, "the watch never delivered the change");
+
+    // a resourceVersion older than the kept history: 410 Gone in the stream
+    let mut old = deps
+        .watch(&WatchParams::default().timeout(10), "1")
+        .await
+        .unwrap()
+        .boxed();
+    match old.try_next().await.unwrap() {
+        Some(WatchEvent::Error(s)) => {
+            assert_eq!(s.code, 410);
+            assert_eq!(s.reason, "Expired");
+        }
+        other => panic!("expected a 410 error event, got {other:?}"),
+    }
+    // after an API restart the version we had is gone too
+    admin(&sb, "restart", "").await;
+    let mut after = deps
+        .watch(&WatchParams::default().timeout(10), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    assert!(matches!(after.try_next().await.unwrap(), Some(WatchEvent::Error(s)) if s.code == 410));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patches_json_merge_strategic_and_dry_run() {
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let deps: Api<Deployment> = Api::default_namespaced(c.clone());
+
+    // JSON patch
+    let p: json_patch::Patch = serde_json::from_value(serde_json::json!([
+        {"op": "add", "path": "/metadata/annotations/team", "value": "payments"}
+    ]))
+    .unwrap();
+    let d = deps
+        .patch("payments", &PatchParams::default(), &Patch::Json::<()>(p))
+        .await
+        .unwrap();
+    assert_eq!(d.metadata.annotations.as_ref().unwrap()["team"], "payments");
+
+    // merge patch: a list is replaced wholesale
+    let d = deps
+        .patch(
+            "payments",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"metadata": {"labels": {"tier": "backend"}}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.metadata.labels.as_ref().unwrap()["tier"], "backend");
+    assert_eq!(d.metadata.labels.as_ref().unwrap()["app"], "payments");
+
+    // strategic merge: containers merged by name, other fields kept
+    let gen_before = d.metadata.generation.unwrap();
+    let d = deps
+        .patch(
+            "payments",
+            &PatchParams::default(),
+            &Patch::Strategic(
+                serde_json::json!({"spec": {"template": {"spec": {"containers": [
+                    {"name": "payments", "image": "ghcr.io/acme/payments:9.9.9"}
+                ]}}}}),
+            ),
+        )
+        .await
+        .unwrap();
+    let ctr = &d.spec.template.spec.as_ref().unwrap().containers[0];
+    assert_eq!(ctr.image.as_deref(), Some("ghcr.io/acme/payments:9.9.9"));
+    assert!(
+        ctr.ports
+            .as_ref()
+            .is_some_and(|p| p[0].container_port == 8080),
+        "strategic merge lost the ports"
+    );
+    assert!(d.metadata.generation.unwrap() > gen_before);
+    // the template change made a new replica set with the next revision
+    let rss: Api<ReplicaSet> = Api::default_namespaced(c.clone());
+    let mine = rss
+        .list(&ListParams::default().labels("app=payments"))
+        .await
+        .unwrap();
+    let newest = mine
+        .items
+        .iter()
+        .max_by_key(|r| {
+            r.metadata.annotations.as_ref().unwrap()["deployment.kubernetes.io/revision"]
+                .parse::<i64>()
+                .unwrap()
+        })
+        .unwrap();
+    let img = newest
+        .spec
+        .template
+        .as_ref()
+        .unwrap()
+        .spec
+        .as_ref()
+        .unwrap()
+        .containers[0]
+        .image
+        .clone();
+    assert_eq!(img.as_deref(), Some("ghcr.io/acme/payments:9.9.9"));
+    assert!(
+        newest
+            .metadata
+            .labels
+            .as_ref()
+            .unwrap()
+            .contains_key("pod-template-hash")
+    );
+
+    // dryRun=All answers with the result and changes nothing
+    let dry = deps
+        .patch(
+            "payments",
+            &PatchParams::default().dry_run(),
+            &Patch::Merge(serde_json::json!({"spec": {"replicas": 9}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(dry.spec.replicas, Some(9));
+    assert_eq!(deps.get("payments").await.unwrap().spec.replicas, Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_subresource_changes_pods() {
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let deps: Api<Deployment> = Api::default_namespaced(c.clone());
+    let pods: Api<Pod> = Api::default_namespaced(c.clone());
+    let s = deps.get_scale("cart").await.unwrap();
+    assert_eq!(s.spec.unwrap().replicas, Some(2));
+    assert_eq!(s.status.unwrap().selector.as_deref(), Some("app=cart"));
+    let s = deps
+        .patch_scale(
+            "cart",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"replicas": 5}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.spec.unwrap().replicas, Some(5));
+    assert_eq!(deps.get("cart").await.unwrap().spec.replicas, Some(5));
+    admin(&sb, "time/advance?seconds=20", "").await;
+    let n = pods
+        .list(&ListParams::default().labels("app=cart"))
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(n, 5);
+    let d = deps.get("cart").await.unwrap();
+    assert_eq!(d.status.unwrap().ready_replicas, Some(5));
+    deps.patch_scale(
+        "cart",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"spec": {"replicas": 1}})),
+    )
+    .await
+    .unwrap();
+    admin(&sb, "time/advance?seconds=5", "").await;
+    assert_eq!(
+        pods.list(&ListParams::default().labels("app=cart"))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_resource_version_is_a_conflict() {
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let deps: Api<Deployment> = Api::default_namespaced(c.clone());
+    let d = deps.get("frontend").await.unwrap();
+    let mut first = d.clone();
+    first
+        .metadata
+        .labels
+        .get_or_insert_default()
+        .insert("edited".into(), "1".into());
+    let updated = deps
+        .replace("frontend", &PostParams::default(), &first)
+        .await
+        .unwrap();
+    assert_ne!(
+        updated.metadata.resource_version,
+        d.metadata.resource_version
+    );
+    let mut stale = d.clone();
+    stale
+        .metadata
+        .labels
+        .get_or_insert_default()
+        .insert("edited".into(), "2".into());
+    let err = api_status(
+        deps.replace("frontend", &PostParams::default(), &stale)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(err.code, 409);
+    assert_eq!(err.reason, "Conflict");
+    assert_eq!(
+        deps.get("frontend").await.unwrap().metadata.labels.unwrap()["edited"],
+        "1"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_tail_since_and_follow() {
+    let sb = start(Scenario::BadRelease).await;
+    let c = client(&sb).await;
+    let pods: Api<Pod> = Api::default_namespaced(c.clone());
+    let cart = pods
+        .list(&ListParams::default().labels("app=cart"))
+        .await
+        .unwrap()
+        .items[0]
+        .metadata
+        .name
+        .clone()
+        .unwrap();
+    let tail = pods
+        .logs(
+            &cart,
+            &LogParams {
+                tail_lines: Some(5),
+                ..LogParams::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(tail.lines().count(), 5);
+    let stamped = pods
+        .logs(
+            &cart,
+            &LogParams {
+                tail_lines: Some(3),
+                timestamps: true,
+                ..LogParams::default()
+            },
+        )
+        .await
+        .unwrap();
+    for l in stamped.lines() {
+        let (ts, _) = l.split_once(' ').unwrap();
+        assert!(
+            ts.parse::<jiff::Timestamp>().is_ok(),
+            "no timestamp prefix on {l:?}"
+        );
+    }
+    let all = pods.logs(&cart, &LogParams::default()).await.unwrap();
+    assert!(
+        all.lines().any(|l| l.starts_with("{\"timestamp\"")),
+        "no JSON lines"
+    );
+    assert!(all.lines().any(|l| !l.starts_with('{')), "no plain lines");
+    let json_line = all.lines().find(|l| l.starts_with('{')).unwrap();
+    let v: serde_json::Value = serde_json::from_str(json_line).unwrap();
+    for k in [
+        "timestamp",
+        "level",
+        "requestId",
+        "component",
+        "message",
+        "metadata",
+    ] {
+        assert!(v.get(k).is_some(), "log JSON lacks {k}");
+    }
+    let recent = pods
+        .logs(
+            &cart,
+            &LogParams {
+                since_seconds: Some(1),
+                ..LogParams::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(recent.lines().count() < all.lines().count());
+    // a wrong container is a 400
+    let e = api_status(
+        pods.logs(
+            &cart,
+            &LogParams {
+                container: Some("nope".into()),
+                ..LogParams::default()
+            },
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!(e.code, 400);
+
+    // the crash-looping pods of the bad release: a stack trace in the previous container's log
+    let bad = pods
+        .list(&ListParams::default().labels("app=checkout"))
+        .await
+        .unwrap();
+    let crashing = bad
+        .items
+        .iter()
+        .find(|p| {
+            p.status
+                .as_ref()
+                .unwrap()
+                .container_statuses
+                .as_ref()
+                .unwrap()[0]
+                .state
+                .as_ref()
+                .and_then(|s| s.waiting.as_ref())
+                .and_then(|w| w.reason.as_deref())
+                == Some("CrashLoopBackOff")
+        })
+        .expect("no crash-looping pod in bad-release");
+    let cs = &crashing
+        .status
+        .as_ref()
+        .unwrap()
+        .container_statuses
+        .as_ref()
+        .unwrap()[0];
+    assert!(cs.restart_count > 0);
+    assert_eq!(
+        cs.last_state
+            .as_ref()
+            .unwrap()
+            .terminated
+            .as_ref()
+            .unwrap()
+            .exit_code,
+        1
+    );
+    let prev = pods
+        .logs(
+            crashing.metadata.name.as_ref().unwrap(),
+            &LogParams {
+                previous: true,
+                ..LogParams::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        prev.contains("panic: runtime error"),
+        "no stack trace in {prev}"
+    );
+    assert!(prev.contains("goroutine"));
+
+    // follow: a line appended through the admin endpoint arrives on the stream
+    let stream = pods
+        .log_stream(
+            &cart,
+            &LogParams {
+                follow: true,
+                tail_lines: Some(1),
+                ..LogParams::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut lines = stream.lines();
+    let _first = lines.try_next().await.unwrap();
+    let url = format!("{}/pods/shop/{cart}/log", sb.admin_url());
+    let r = reqwest::Client::new()
+        .post(url)
+        .body("drill marker 7f3a".to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let found = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(l) = lines.try_next().await.unwrap() {
+            if l.contains("drill marker 7f3a") {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(
+        found,
+        "the appended line never arrived on the followed stream"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_seed_same_world() {
+    let names = |sb: &Sandbox| {
+        let kc = sb.kubeconfig_yaml();
+        async move {
+            let kc = kube::config::Kubeconfig::from_yaml(&kc).unwrap();
+            let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                .await
+                .unwrap();
+            let pods: Api<Pod> = Api::all(kube::Client::try_from(cfg).unwrap());
+            let mut n: Vec<String> = pods
+                .list(&ListParams::default())
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|p| p.metadata.name.unwrap())
+                .collect();
+            n.sort();
+            n
+        }
+    };
+    let a = Sandbox::start(SandboxOptions {
+        seed: 7,
+        pods: Some(50),
+        ..SandboxOptions::scenario(Scenario::BadRelease)
+    })
+    .await
+    .unwrap();
+    let b = Sandbox::start(SandboxOptions {
+        seed: 7,
+        pods: Some(50),
+        ..SandboxOptions::scenario(Scenario::BadRelease)
+    })
+    .await
+    .unwrap();
+    let c = Sandbox::start(SandboxOptions {
+        seed: 8,
+        pods: Some(50),
+        ..SandboxOptions::scenario(Scenario::BadRelease)
+    })
+    .await
+    .unwrap();
+    let (na, nb, nc) = (names(&a).await, names(&b).await, names(&c).await);
+    assert!(na.len() > 50);
+    assert_eq!(na, nb);
+    assert_ne!(na, nc);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_faults_forbid_and_errors() {
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "shop-dev");
+    admin(
+        &sb,
+        "faults",
+        r#"{"forbid": [{"verb": "list", "namespace": "shop-dev"}]}"#,
+    )
+    .await;
+    let e = api_status(pods.list(&ListParams::default()).await.unwrap_err());
+    assert_eq!(e.code, 403);
+    assert_eq!(e.reason, "Forbidden");
+    // other namespaces still work
+    let shop: Api<Pod> = Api::default_namespaced(c.clone());
+    assert!(
+        !shop
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    admin(&sb, "faults", r#"{"forbid": [], "error_rate": 1.0}"#).await;
+    let e = api_status(shop.list(&ListParams::default()).await.unwrap_err());
+    assert_eq!(e.code, 500);
+    let r = reqwest::Client::new()
+        .delete(format!("{}/faults", sb.admin_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    assert!(shop.list(&ListParams::default()).await.is_ok());
+    let st = admin(&sb, "time/advance?seconds=3", "").await;
+    assert_eq!(st["scenario"], "steady");
+    assert!(st["objects"]["pods"].as_u64().unwrap() > 10);
+}

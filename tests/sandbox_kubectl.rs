@@ -1,0 +1,319 @@
+//! The real `kubectl` against the sandbox. Skipped (with a message) where kubectl is absent.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+struct Kubectl {
+    sb: Sandbox,
+    dir: tempfile::TempDir,
+}
+
+fn have_kubectl() -> bool {
+    let ok = std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("SKIPPED: kubectl is not on PATH");
+    }
+    ok
+}
+
+impl Kubectl {
+    async fn start(scenario: Scenario) -> Kubectl {
+        let sb = Sandbox::start(SandboxOptions::scenario(scenario))
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("kubeconfig"), sb.kubeconfig_yaml()).unwrap();
+        let k = Kubectl { sb, dir };
+        k.admin("time/pause").await;
+        k
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("kubectl");
+        c.arg("--kubeconfig")
+            .arg(self.dir.path().join("kubeconfig"))
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("cache"))
+            .arg("--request-timeout=20s")
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .kill_on_drop(true);
+        c
+    }
+
+    async fn run(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().await.unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
+    async fn admin(&self, route: &str) {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let r = reqwest::Client::new()
+            .post(format!("{}/{route}", self.sb.admin_url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_pods_all_namespaces_and_deployments() {
+    if !have_kubectl() {
+        return;
+    }
+    let k = Kubectl::start(Scenario::Steady).await;
+    let out = k.run(&["get", "pods", "-A"]).await;
+    let header = out.lines().next().unwrap();
+    for col in ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"] {
+        assert!(header.contains(col), "missing column {col} in {header}");
+    }
+    for ns in ["shop", "shop-dev", "shop-staging"] {
+        assert!(
+            out.lines().any(|l| l.starts_with(&format!("{ns} "))),
+            "no pods of {ns} in\n{out}"
+        );
+    }
+    assert!(out.lines().skip(1).all(|l| l.contains("Running")));
+    let deploy = k.run(&["get", "deploy"]).await;
+    let line = deploy.lines().find(|l| l.starts_with("checkout ")).unwrap();
+    assert!(line.contains("4/4"), "{line}");
+    let wide = k.run(&["get", "deploy", "checkout", "-o", "wide"]).await;
+    assert!(wide.contains("ghcr.io/acme/checkout:1.7.2"), "{wide}");
+    let json = k
+        .run(&["get", "pods", "-n", "shop", "-l", "app=cart", "-o", "json"])
+        .await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 2);
+    let missing = k.cmd(&["get", "pod", "nope"]).output().await.unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("NotFound"));
+    let other = k.run(&["get", "svc,hpa,rs,events,ns"]).await;
+    assert!(
+        other.contains("service/checkout")
+            && other.contains("horizontalpodautoscaler.autoscaling/frontend"),
+        "{other}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_changes_replicas_and_pods() {
+    if !have_kubectl() {
+        return;
+    }
+    let k = Kubectl::start(Scenario::Steady).await;
+    let out = k.run(&["scale", "deploy/cart", "--replicas=3"]).await;
+    assert!(out.contains("scaled"), "{out}");
+    assert_eq!(
+        k.run(&["get", "deploy", "cart", "-o", "jsonpath={.spec.replicas}"])
+            .await,
+        "3"
+    );
+    k.admin("time/advance?seconds=20").await;
+    let pods = k
+        .run(&["get", "pods", "-l", "app=cart", "--no-headers"])
+        .await;
+    assert_eq!(pods.lines().count(), 3, "{pods}");
+    assert_eq!(
+        k.run(&[
+            "get",
+            "deploy",
+            "cart",
+            "-o",
+            "jsonpath={.status.readyReplicas}"
+        ])
+        .await,
+        "3"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_history_and_undo_restore_the_old_release() {
+    if !have_kubectl() {
+        return;
+    }
+    let k = Kubectl::start(Scenario::BadRelease).await;
+    let hist = k.run(&["rollout", "history", "deploy/checkout"]).await;
+    assert!(hist.contains("REVISION"), "{hist}");
+    assert!(
+        hist.lines()
+            .any(|l| l.starts_with("4 ") && l.contains("deploy run #127")),
+        "{hist}"
+    );
+    assert!(
+        hist.lines()
+            .any(|l| l.starts_with("3 ") && l.contains("deploy run #126")),
+        "{hist}"
+    );
+    let pods = k.run(&["get", "pods", "-l", "app=checkout"]).await;
+    assert!(pods.contains("CrashLoopBackOff"), "{pods}");
+    let image = "jsonpath={.spec.template.spec.containers[0].image}";
+    assert_eq!(
+        k.run(&["get", "deploy", "checkout", "-o", image]).await,
+        "ghcr.io/acme/checkout:1.8.0"
+    );
+
+    let out = k.run(&["rollout", "undo", "deploy/checkout"]).await;
+    assert!(out.contains("rolled back"), "{out}");
+    assert_eq!(
+        k.run(&["get", "deploy", "checkout", "-o", image]).await,
+        "ghcr.io/acme/checkout:1.7.2"
+    );
+    // the old replica set is current again, with the next revision number
+    let rs = k
+        .run(&["get", "rs", "-l", "app=checkout", "-o", "jsonpath={range .items[*]}{.metadata.annotations.deployment\\.kubernetes\\.io/revision} {.spec.template.spec.containers[0].image} {.spec.replicas}{\"\\n\"}{end}"])
+        .await;
+    let current: Vec<&str> = rs.lines().filter(|l| l.starts_with("5 ")).collect();
+    assert_eq!(current.len(), 1, "{rs}");
+    assert!(current[0].contains(":1.7.2"), "{rs}");
+    assert!(
+        !rs.lines().any(|l| l.starts_with("3 ")),
+        "revision 3 should have become 5: {rs}"
+    );
+    assert_eq!(
+        k.run(&[
+            "get",
+            "deploy",
+            "checkout",
+            "-o",
+            "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}"
+        ])
+        .await,
+        "5"
+    );
+    let hist = k.run(&["rollout", "history", "deploy/checkout"]).await;
+    assert!(
+        hist.lines()
+            .any(|l| l.starts_with("5 ") && l.contains("deploy run #126")),
+        "change-cause not carried: {hist}"
+    );
+    k.admin("time/advance?seconds=60").await;
+    let pods = k
+        .run(&["get", "pods", "-l", "app=checkout", "--no-headers"])
+        .await;
+    assert!(!pods.contains("CrashLoopBackOff"), "{pods}");
+    assert_eq!(pods.lines().count(), 4, "{pods}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_restart_sets_restarted_at() {
+    if !have_kubectl() {
+        return;
+    }
+    let k = Kubectl::start(Scenario::Steady).await;
+    let before = k
+        .run(&["get", "rs", "-l", "app=frontend", "--no-headers"])
+        .await
+        .lines()
+        .count();
+    let out = k.run(&["rollout", "restart", "deploy/frontend"]).await;
+    assert!(out.contains("restarted"), "{out}");
+    let at = k
+        .run(&[
+            "get",
+            "deploy",
+            "frontend",
+            "-o",
+            "jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}",
+        ])
+        .await;
+    assert!(
+        at.parse::<jiff::Timestamp>().is_ok(),
+        "restartedAt not set: {at:?}"
+    );
+    let after = k
+        .run(&["get", "rs", "-l", "app=frontend", "--no-headers"])
+        .await
+        .lines()
+        .count();
+    assert_eq!(after, before + 1);
+    k.admin("time/advance?seconds=60").await;
+    let st = k
+        .run(&["rollout", "status", "deploy/frontend", "--timeout=10s"])
+        .await;
+    assert!(st.contains("successfully rolled out"), "{st}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_and_follow() {
+    if !have_kubectl() {
+        return;
+    }
+    let k = Kubectl::start(Scenario::Steady).await;
+    let pod = k
+        .run(&[
+            "get",
+            "pods",
+            "-l",
+            "app=payments",
+            "-o",
+            "jsonpath={.items[0].metadata.name}",
+        ])
+        .await;
+    let out = k.run(&["logs", &pod, "--tail=3"]).await;
+    assert_eq!(out.lines().count(), 3, "{out}");
+    let out = k.run(&["logs", &pod, "--tail=2", "--timestamps"]).await;
+    assert!(
+        out.lines().all(|l| l
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .is_ok()),
+        "{out}"
+    );
+
+    let mut child = k
+        .cmd(&["logs", "-f", &pod, "--tail=2"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        got.push(
+            tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    let r = reqwest::Client::new()
+        .post(format!("{}/pods/shop/{pod}/log", k.sb.admin_url()))
+        .body("followed line 42")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let mut found = false;
+    for _ in 0..50 {
+        match tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
+            Ok(Ok(Some(l))) if l == "followed line 42" => {
+                found = true;
+                break;
+            }
+            Ok(Ok(Some(_))) => {}
+            _ => break,
+        }
+    }
+    child.kill().await.unwrap();
+    assert_eq!(got.len(), 2);
+    assert!(found, "kubectl logs -f did not print the appended line");
+}
