@@ -1,7 +1,11 @@
 //! Start-up of the console: load config leniently, build State, start sources, run.
 
-use jiff::Timestamp;
+use std::time::Duration;
 
+use jiff::Timestamp;
+use tokio::task::AbortHandle;
+
+use crate::app::Event;
 use crate::app::run::{self, Sender};
 use crate::app::state::{Scope, SourceId, SourceStatus, StartOptions, State};
 use crate::cli::GlobalArgs;
@@ -31,45 +35,135 @@ pub fn initial_state(global: &GlobalArgs, config_override: Option<config::Config
     State::new(cfg, loaded.assets, loaded.warnings, opts, Timestamp::now())
 }
 
-/// Starts the sources this build has for the current scope; the others say honestly
-/// that they are not available.
-pub fn start_sources(state: &State, tx: &Sender) {
-    let generation = state.generation;
-    let unavailable = |source: SourceId, reason: &str| {
-        let _ = tx.send(crate::app::Event::SourceStatus {
-            generation,
-            source,
-            status: SourceStatus::Unavailable {
-                reason: reason.to_owned(),
-            },
-        });
-    };
-    if !matches!(
-        state.source(SourceId::Pipeline),
-        Some(SourceStatus::NotConfigured { .. })
-    ) {
-        unavailable(
+/// The console's sources. Sources that follow the scope (cluster, logs) are restarted on
+/// every scope change; the others start once.
+#[derive(Default)]
+pub struct Sources {
+    started: bool,
+    scoped: Vec<AbortHandle>,
+}
+
+impl run::Sources for Sources {
+    fn start(&mut self, state: &State, tx: &Sender) {
+        for task in self.scoped.drain(..) {
+            task.abort();
+        }
+        self.scoped.extend(start_kube(state, tx));
+        self.scoped.extend(start_logs(state, tx));
+        if !self.started {
+            self.started = true;
+            start_pipeline(state, tx);
+            start_metrics(state, tx);
+            start_gpu(state, tx);
+        }
+    }
+}
+
+fn status(tx: &Sender, generation: u64, source: SourceId, status: SourceStatus) {
+    let _ = tx.send(Event::SourceStatus {
+        generation,
+        source,
+        status,
+    });
+}
+
+fn start_pipeline(state: &State, tx: &Sender) {
+    if state.config.github.is_some() {
+        let reason = "the GitHub Actions source is not in this build yet".to_owned();
+        status(
+            tx,
+            state.generation,
             SourceId::Pipeline,
-            "the GitHub Actions source is not in this build yet",
+            SourceStatus::Unavailable { reason },
         );
     }
-    unavailable(
+}
+
+fn start_kube(state: &State, tx: &Sender) -> Vec<AbortHandle> {
+    let reason = "the Kubernetes source is not in this build yet".to_owned();
+    status(
+        tx,
+        state.generation,
         SourceId::Kube,
-        "the Kubernetes source is not in this build yet",
+        SourceStatus::Unavailable { reason },
     );
-    if !matches!(
-        state.source(SourceId::Metrics),
-        Some(SourceStatus::NotConfigured { .. })
-    ) {
-        unavailable(
-            SourceId::Metrics,
-            "the metrics source is not in this build yet",
-        );
+    Vec::new()
+}
+
+fn start_logs(_state: &State, _tx: &Sender) -> Vec<AbortHandle> {
+    Vec::new()
+}
+
+fn start_metrics(state: &State, tx: &Sender) {
+    use crate::sources::metrics::{self as m, direct, prometheus};
+    let Some(cfg) = &state.config.metrics else {
+        return;
+    };
+    let interval = m::SCRAPE_INTERVAL;
+    let sink = {
+        let tx = tx.clone();
+        move |u| tx.send(Event::Metrics(u)).is_ok()
+    };
+    if let Some(url) = &cfg.prometheus {
+        let mut services: Vec<String> = cfg.targets.iter().map(|t| t.service.clone()).collect();
+        services.dedup();
+        let queries = prometheus::Queries {
+            error_ratio: cfg.error_ratio.clone(),
+            latency_p95: cfg.latency_p95.clone(),
+            ..Default::default()
+        };
+        let pc = prometheus::PrometheusConfig {
+            url: url.clone(),
+            alertmanager: cfg.alertmanager.clone(),
+            services,
+            queries,
+            window: Duration::from_secs(30 * 60),
+        };
+        prometheus::spawn_prometheus(pc, interval, sink);
+    } else {
+        let targets = cfg
+            .targets
+            .iter()
+            .map(|t| m::Target {
+                service: t.service.clone(),
+                url: t.url.clone(),
+            })
+            .collect();
+        let options = direct::DirectOptions {
+            status_label: m::StatusLabel(cfg.status_label.clone()),
+        };
+        direct::spawn_direct_with(targets, interval, options, sink);
     }
-    unavailable(SourceId::Gpu, "the GPU source is not in this build yet");
+}
+
+fn start_gpu(state: &State, tx: &Sender) {
+    use crate::sources::gpu;
+    let interval = Duration::from_millis(state.config.gpu.interval_ms.unwrap_or(1000).max(250));
+    let remote: Vec<(String, String)> = state
+        .config
+        .gpu
+        .hosts
+        .iter()
+        .filter_map(|h| h.scrape.clone().map(|u| (h.name.clone(), u)))
+        .collect();
+    let wants_local = state.config.gpu.hosts.is_empty()
+        || state.config.gpu.hosts.iter().any(|h| h.name == "local");
+    if wants_local {
+        let tx = tx.clone();
+        let opts = gpu::LocalOptions::new(state.config.gpu.nvml_lib.clone(), interval);
+        if let Err(e) = gpu::spawn_local(opts, move |u| tx.send(Event::Gpu(u)).is_ok()) {
+            log::error!("cannot start the GPU sampler thread: {e}");
+        }
+    }
+    if !remote.is_empty() {
+        let tx = tx.clone();
+        gpu::spawn_remote(remote, interval.max(Duration::from_secs(2)), move |u| {
+            tx.send(Event::Gpu(u)).is_ok()
+        });
+    }
 }
 
 pub async fn run(global: &GlobalArgs) -> std::io::Result<()> {
     let state = initial_state(global, None);
-    run::run(state, start_sources).await
+    run::run(state, Sources::default()).await
 }

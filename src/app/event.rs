@@ -20,6 +20,26 @@ pub enum Event {
         source: SourceId,
         status: SourceStatus,
     },
+
+    // --- one variant per source; scope-bound ones carry the generation they were started for ---
+    Pipeline {
+        generation: u64,
+        msg: super::panes::pipeline::PipelineMsg,
+    },
+
+    Kube {
+        generation: u64,
+        msg: super::panes::workloads::WorkloadsMsg,
+    },
+
+    Metrics(crate::sources::metrics::MetricsUpdate),
+
+    Logs {
+        generation: u64,
+        msg: super::panes::logs::LogsMsg,
+    },
+
+    Gpu(crate::sources::gpu::GpuUpdate),
 }
 
 /// Requests for I/O that `update` returns; the run loop carries them out and answers with

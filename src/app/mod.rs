@@ -5,6 +5,7 @@ pub mod action;
 pub mod event;
 pub mod palette;
 pub mod pane;
+pub mod panes;
 pub mod run;
 pub mod state;
 pub mod update;

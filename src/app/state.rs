@@ -166,6 +166,18 @@ pub struct State {
     pub now: Timestamp,
     pub mouse: bool,
     pub quit: bool,
+
+    // --- what each source has told us; one field per pane, owned by src/app/panes/ ---
+    pub pipeline: super::panes::pipeline::PipelineData,
+
+    pub workloads: super::panes::workloads::WorkloadsData,
+
+    pub errors: crate::sources::metrics::model::ErrorRateState,
+
+    pub logs: super::panes::logs::LogsData,
+
+    pub gpu: crate::sources::gpu::GpuState,
+
     /// Something visible changed since the last frame.
     pub dirty: bool,
 }
@@ -259,6 +271,14 @@ impl State {
             now,
             quit: false,
             dirty: true,
+            pipeline: Default::default(),
+            workloads: Default::default(),
+            errors: crate::sources::metrics::model::ErrorRateState::new(
+                std::time::Duration::from_secs(30 * 60),
+                crate::sources::metrics::SCRAPE_INTERVAL,
+            ),
+            logs: Default::default(),
+            gpu: crate::sources::gpu::GpuState::new(),
         }
     }
 

@@ -51,6 +51,31 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             state.quit = true;
             vec![Effect::Quit]
         }
+        Event::Pipeline { generation, msg } => {
+            if generation != state.generation {
+                return Vec::new();
+            }
+            super::panes::pipeline::on_msg(state, msg)
+        }
+
+        Event::Kube { generation, msg } => {
+            if generation != state.generation {
+                return Vec::new();
+            }
+            super::panes::workloads::on_msg(state, msg)
+        }
+
+        Event::Metrics(update) => super::panes::errors::on_update(state, update),
+
+        Event::Logs { generation, msg } => {
+            if generation != state.generation {
+                return Vec::new();
+            }
+            super::panes::logs::on_msg(state, msg)
+        }
+
+        Event::Gpu(update) => super::panes::gpu::on_update(state, update),
+
         Event::SourceStatus {
             generation,
             source,

@@ -538,7 +538,10 @@ mod tests {
     #[test]
     fn a_minus_sign_is_the_minus_key() {
         assert_eq!(Key::parse("-"), Key::parse("minus"));
-        assert_eq!(Key::parse("C--").map(|k| k.to_string()).as_deref(), Ok("C-minus"));
+        assert_eq!(
+            Key::parse("C--").map(|k| k.to_string()).as_deref(),
+            Ok("C-minus")
+        );
     }
 
     #[test]

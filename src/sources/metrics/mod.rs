@@ -136,6 +136,9 @@ impl Default for StatusLabel {
 
 /// After `failures` failures in a row, wait this long before the next attempt: the interval,
 /// doubling per failure, at most 8 intervals.
+/// How often the console scrapes or polls when the config does not say.
+pub const SCRAPE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub fn backoff(interval: Duration, failures: u32) -> Duration {
     let factor = 1u32 << failures.saturating_sub(1).min(3);
     interval.saturating_mul(factor)

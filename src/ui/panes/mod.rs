@@ -10,11 +10,23 @@ use crate::app::pane::PaneId;
 use crate::app::state::{SourceId, SourceStatus, State};
 use crate::config::theme::Health;
 
+pub mod errors;
+pub mod gpu;
+pub mod logs;
+pub mod pipeline;
+pub mod workloads;
+
 pub fn render(state: &State, pane: PaneId, frame: &mut Frame, area: Rect) {
     let block = pane_block(state, pane, subtitle(state, pane));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    placeholder(state, pane, frame, inner);
+    match pane {
+        PaneId::Pipeline => pipeline::render(state, frame, inner),
+        PaneId::Workloads => workloads::render(state, frame, inner),
+        PaneId::Errors => errors::render(state, frame, inner),
+        PaneId::Logs => logs::render(state, frame, inner),
+        PaneId::Gpu => gpu::render(state, frame, inner),
+    }
 }
 
 /// The pane's border and title; the focused pane is marked by style and border type.
