@@ -659,7 +659,7 @@ fn watch(
         },
     };
     let send_initial = matches!(q.get("sendInitialEvents").map(String::as_str), Some("true"));
-    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let (tx, rx) = mpsc::channel::<Bytes>(16);
     let (initial, live, start_rv, now, expired) = {
         let w = shared.lock();
         let live = w.store.tx.subscribe();
@@ -790,6 +790,10 @@ fn watch(
                         last = e.rv;
                         if e.kind == f.kind && f.matches(&e.obj) {
                             buf.extend_from_slice(&encode(&e, now));
+                            // bounded chunks keep a slow reader from piling up memory
+                            if buf.len() > 256 * 1024 && tx.send(Bytes::from(std::mem::take(&mut buf))).await.is_err() {
+                                return;
+                            }
                         }
                     }
                     if !buf.is_empty() && tx.send(Bytes::from(std::mem::take(&mut buf))).await.is_err() {
