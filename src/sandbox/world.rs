@@ -18,6 +18,8 @@ use super::store::{Key, Kind, Obj, Store, meta_str};
 pub const HISTORY_CAP: usize = 10_000;
 pub const EVENTS_CAP: usize = 2_000;
 const LOG_CAP: usize = 5_000;
+/// pods with a log buffer at once (the least recently created is dropped)
+const LOG_PODS_CAP: usize = 1_000;
 
 /// RFC 3339 with seconds, as Kubernetes writes `metav1.Time`.
 pub fn ts(ms: i64) -> String {
@@ -173,6 +175,7 @@ pub struct World {
     pub dirty: BTreeSet<Key>,
     pub active_pods: BTreeMap<Key, PodSim>,
     pub logs: HashMap<Key, LogBuf>,
+    pub log_order: VecDeque<Key>,
     pub log_tx: broadcast::Sender<Arc<LogEvt>>,
     pub traffic: BTreeMap<String, Traffic>,
     pub github: GitHub,
@@ -288,6 +291,7 @@ impl World {
             dirty: BTreeSet::new(),
             active_pods: BTreeMap::new(),
             logs: HashMap::new(),
+            log_order: VecDeque::new(),
             log_tx,
             traffic: BTreeMap::new(),
             github: GitHub::new(seed),
@@ -1707,6 +1711,17 @@ impl World {
             buf.current.pop_front();
         }
         self.logs.insert(key.clone(), buf);
+        self.log_order.push_back(key.clone());
+        while self.logs.len() > LOG_PODS_CAP {
+            match self.log_order.pop_front() {
+                Some(k) if k != *key => {
+                    self.logs.remove(&k);
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        self.log_order.retain(|k| self.logs.contains_key(k));
         true
     }
 
