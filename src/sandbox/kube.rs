@@ -358,6 +358,24 @@ pub async fn handle(
         }
     }
     let table = wants_table(&headers);
+    if matches!(verb, "create" | "update") {
+        let ct = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json");
+        let media = ct.split(';').next().unwrap_or("").trim();
+        if media != "application/json" && media != "*/*" && !media.is_empty() {
+            // protobuf and CBOR are not spoken here; clients fall back to JSON on a 415
+            return status_err(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UnsupportedMediaType",
+                &format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json (got \"{media}\")"
+                ),
+                None,
+            );
+        }
+    }
     match (verb, t.sub.as_deref()) {
         ("watch", _) => match build_filter(&t, &q) {
             Ok(f) => watch(shared, f, &q, table),
