@@ -772,3 +772,48 @@ async fn dropped_watches_end_and_latency_still_answers() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_watcher_lists_then_sees_changes() {
+    use kube::runtime::watcher::{self, Event};
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "shop-dev");
+    let mut stream = watcher::watcher(pods, watcher::Config::default().page_size(2)).boxed();
+    let mut initial = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), stream.try_next())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Some(Event::Init) => {}
+            Some(Event::InitApply(p)) => initial.push(p.metadata.name.unwrap()),
+            Some(Event::InitDone) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(initial.len(), 5, "{initial:?}");
+    // a scale-up in shop-dev makes a new pod the watcher must see
+    let deps: Api<Deployment> = Api::namespaced(c.clone(), "shop-dev");
+    deps.patch_scale(
+        "cart",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"spec": {"replicas": 2}})),
+    )
+    .await
+    .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(ev) = stream.try_next().await.unwrap() {
+            if let Event::Apply(p) = ev
+                && !initial.contains(p.metadata.name.as_ref().unwrap())
+            {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(seen, "the watcher never saw the new pod");
+}
