@@ -54,7 +54,8 @@ pub struct SandboxArgs {
     /// write a kubeconfig (context `sandbox`) pointing at the sandbox
     #[arg(long, value_name = "PATH")]
     pub write_kubeconfig: Option<PathBuf>,
-    /// write a flightdeck config.toml wiring every pane to the sandbox
+    /// write a flightdeck config.toml wiring every pane to the sandbox (with a kubeconfig
+    /// next to it, sandbox-kubeconfig.yaml, unless --write-kubeconfig names one)
     #[arg(long, value_name = "PATH")]
     pub write_config: Option<PathBuf>,
 }
@@ -470,10 +471,20 @@ pub async fn run_cli(args: SandboxArgs) -> Result<(), SandboxError> {
         }
         None => None,
     };
-    if let Some(p) = &args.write_config {
-        let kc = kubeconfig_path
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("kubeconfig"));
+    // a config needs a kubeconfig: without --write-kubeconfig one is written next to it
+    let kubeconfig_path = match (&args.write_config, kubeconfig_path) {
+        (Some(cfg), None) => {
+            let kc = cfg.with_file_name("sandbox-kubeconfig.yaml");
+            std::fs::write(&kc, sb.kubeconfig_yaml()).map_err(|source| SandboxError::Write {
+                path: kc.clone(),
+                source,
+            })?;
+            Some(kc)
+        }
+        (_, kc) => kc,
+    };
+    if let (Some(p), Some(kc)) = (&args.write_config, &kubeconfig_path) {
+        let kc = std::path::absolute(kc).unwrap_or_else(|_| kc.clone());
         std::fs::write(p, sb.config_toml(&kc)).map_err(|source| SandboxError::Write {
             path: p.clone(),
             source,
