@@ -153,9 +153,20 @@ impl Sandbox {
             })?;
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
-        let mut w = world::World::new(opts.seed, opts.scenario);
-        w.github.api_base = format!("{base}/github");
-        w.build(opts.pods);
+        let (seed, scenario, pods) = (opts.seed, opts.scenario, opts.pods);
+        // building a large world takes a moment: keep it off the async worker threads
+        let w = tokio::task::spawn_blocking(move || {
+            let mut w = world::World::new(seed, scenario);
+            w.github.api_base = format!("{base}/github");
+            w.build(pods);
+            w
+        })
+        .await
+        .map_err(|e| {
+            SandboxError::Io(std::io::Error::other(format!(
+                "building the world failed: {e}"
+            )))
+        })?;
         let (drop_tx, _) = tokio::sync::watch::channel(0u64);
         let shared = Arc::new(Shared {
             world: Mutex::new(w),
