@@ -97,9 +97,14 @@ fn widths(gpus: &[(&HostState, &GpuEntry)], width: u16) -> Widths {
         power: max(&|s| power_text(s).width(), NA.len()),
     };
     // the name gives way first, so the gauges and the throttle words keep their room
+    let throttle = gpus
+        .iter()
+        .map(|(_, g)| throttle_text(&g.sample).map_or(0, |t| t.width()))
+        .max()
+        .unwrap_or(0);
     let fixed =
         w.index + 1 + SPARK_LEN + 1 + w.util + 1 + GAUGE_LEN + 1 + w.memory + 1 + w.temp + 1;
-    let fixed = fixed + w.power + 1 + 12;
+    let fixed = fixed + w.power + 1 + throttle.max(8);
     w.name = w.name.min((width as usize).saturating_sub(fixed).max(4));
     w
 }
@@ -130,7 +135,7 @@ fn render_list(
         if host_gpus.is_empty() && !host.gpus.is_empty() {
             continue; // filtered out
         }
-        body.push((host_line(state, host), None));
+        body.extend(host_lines(state, host).into_iter().map(|l| (l, None)));
         for gpu in host_gpus {
             let mut line = gpu_line(theme, gpu, host.is_stale(), &w);
             if position == selected {
@@ -178,8 +183,9 @@ fn column_header(w: &Widths) -> String {
     )
 }
 
-/// `dgx-01  driver 550.54  8 GPUs`, and a stale marker with age and error when failing.
-fn host_line<'a>(state: &State, host: &HostState) -> Line<'a> {
+/// `dgx-01  driver 550.54  8 GPUs`, and when failing a stale marker with its age, and the
+/// error on a line of its own.
+fn host_lines<'a>(state: &State, host: &HostState) -> Vec<Line<'a>> {
     let theme = &state.theme;
     let mut spans = vec![Span::styled(clean(&host.name).into_owned(), theme.header())];
     spans.push(Span::styled(
@@ -197,12 +203,15 @@ fn host_line<'a>(state: &State, host: &HostState) -> Line<'a> {
             None => "  failing".to_owned(),
         };
         spans.push(Span::styled(label, theme.health(Health::Stale)));
-        spans.push(Span::styled(
-            format!(": {}", clean(error)),
-            theme.health(Health::Error),
-        ));
+        return vec![
+            Line::from(spans),
+            Line::from(vec![
+                Span::styled("  └ ", theme.dim()),
+                Span::styled(clean(error).into_owned(), theme.health(Health::Error)),
+            ]),
+        ];
     }
-    Line::from(spans)
+    vec![Line::from(spans)]
 }
 
 /// Ages for the GPU pane change at most once a minute: a ticking seconds counter would
@@ -339,6 +348,21 @@ fn util_sparkline(g: &GpuEntry) -> String {
     s
 }
 
+/// The reasons that slow the GPU down, in words; `None` when it is not throttled.
+fn throttle_text(s: &GpuSample) -> Option<String> {
+    if s.down.is_some() || !s.is_throttled() {
+        return None;
+    }
+    let words: Vec<&str> = s
+        .throttle
+        .iter()
+        .flatten()
+        .filter(|r| r.is_slowdown())
+        .map(|r| r.words())
+        .collect();
+    Some(words.join(", "))
+}
+
 fn gpu_line<'a>(theme: &Theme, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a> {
     let s = &g.sample;
     let mut spans = vec![
@@ -391,16 +415,9 @@ fn gpu_line<'a>(theme: &Theme, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a
         format!("{:>pw$} ", power_text(s), pw = w.power),
         live(power_style(theme, s)),
     ));
-    if s.is_throttled() {
-        let words: Vec<&str> = s
-            .throttle
-            .iter()
-            .flatten()
-            .filter(|r| r.is_slowdown())
-            .map(|r| r.words())
-            .collect();
+    if let Some(words) = throttle_text(s) {
         spans.push(Span::styled(
-            words.join(", "),
+            words,
             live(if s.is_hot() {
                 theme.health(Health::Error)
             } else {
@@ -463,6 +480,7 @@ fn render_charts(state: &State, gpus: &[&GpuEntry], frame: &mut Frame, area: Rec
         let cells = Layout::default()
             .direction(Direction::Horizontal)
             .constraints(vec![Constraint::Ratio(1, cols as u32); cols])
+            .spacing(2)
             .split(*row_area);
         for (c, cell) in cells.iter().enumerate() {
             if let Some(g) = gpus.get(r * cols + c) {
