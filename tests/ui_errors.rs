@@ -392,3 +392,16 @@ fn prometheus_down_marks_everything_stale_and_keeps_history() {
         "{t}"
     );
 }
+
+#[test]
+fn k_after_g_moves_once_data_arrives() {
+    use flightdeck::app::Action;
+    use flightdeck::app::update::apply;
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    apply(&mut s, Action::SelectBottom);
+    // the next update clamps the selection to the 4 rows, so `k` lands on the third
+    update(&mut s, Event::Metrics(incident()));
+    apply(&mut s, Action::SelectUp);
+    assert_eq!(s.pane(PaneId::Errors).selected, 2);
+}

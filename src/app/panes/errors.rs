@@ -1,6 +1,7 @@
 //! Error-rate pane data and its part of `update`. Pure: no I/O.
 
 use crate::app::event::Effect;
+use crate::app::pane::PaneId;
 use crate::app::state::{SourceId, SourceStatus, State};
 use crate::sources::metrics::{Health, MetricsUpdate};
 
@@ -29,8 +30,28 @@ pub fn on_update(state: &mut State, update: MetricsUpdate) -> Vec<Effect> {
         }
     };
     state.sources.insert(SourceId::Metrics, status);
+    clamp_selection(state);
     state.dirty = true;
     Vec::new()
+}
+
+/// Keeps the selection on a row the pane shows (services through the filter), so `k` after
+/// `G` moves at once.
+fn clamp_selection(state: &mut State) {
+    let filter = state.pane(PaneId::Errors).filter.to_lowercase();
+    let rows = state
+        .errors
+        .services
+        .keys()
+        .filter(|name| matches(&filter, name))
+        .count();
+    let view = state.pane_mut(PaneId::Errors);
+    view.selected = view.selected.min(rows.saturating_sub(1));
+}
+
+/// Whether the pane's `/` filter (lower-cased) lets a service through.
+pub fn matches(filter: &str, service: &str) -> bool {
+    filter.is_empty() || service.to_lowercase().contains(filter)
 }
 
 /// One deployment revision change of a service: where the error-rate sparkline and chart

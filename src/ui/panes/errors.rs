@@ -71,7 +71,7 @@ fn rows(state: &State) -> Vec<Row<'_>> {
         .errors
         .services
         .iter()
-        .filter(|(name, _)| filter.is_empty() || name.to_lowercase().contains(&filter))
+        .filter(|(name, _)| crate::app::panes::errors::matches(&filter, name))
         .map(|(name, series)| Row {
             name,
             series,

@@ -59,14 +59,7 @@ fn visible_gpus(state: &State) -> Vec<(&HostState, &GpuEntry)> {
         .hosts
         .iter()
         .flat_map(|h| h.gpus.iter().map(move |g| (h, g)))
-        .filter(|(h, g)| {
-            filter.is_empty()
-                || h.name.to_lowercase().contains(&filter)
-                || g.sample
-                    .name
-                    .as_deref()
-                    .is_some_and(|n| n.to_lowercase().contains(&filter))
-        })
+        .filter(|(h, g)| crate::app::panes::gpu::matches(&filter, h, g))
         .collect()
 }
 
