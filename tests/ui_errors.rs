@@ -405,3 +405,63 @@ fn k_after_g_moves_once_data_arrives() {
     apply(&mut s, Action::SelectUp);
     assert_eq!(s.pane(PaneId::Errors).selected, 2);
 }
+
+#[test]
+fn hostile_data_at_any_size_never_panics_nor_reaches_the_terminal() {
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    let mut u = MetricsUpdate::new(ts(NOW_MS));
+    let weird = [
+        (
+            "\u{1b}]0;pwned\u{7}svc-with-a-very-long-name-that-goes-on-and-on",
+            f64::INFINITY,
+            i64::MAX,
+        ),
+        ("neg\u{9b}31m", -0.5, i64::MIN + 1),
+        ("big", 1e300, NOW_MS),
+        ("", f64::NEG_INFINITY, 0),
+    ];
+    for (name, ratio, at_ms) in weird {
+        u.points.push(ServicePoints {
+            service: name.into(),
+            points: vec![Point {
+                at_ms,
+                error_ratio: ratio,
+                request_rate: ratio,
+                p95_seconds: ratio,
+            }],
+        });
+    }
+    u.alerts = Some(AlertsUpdate {
+        alerts: (0..30)
+            .map(|i| Alert {
+                name: format!("Alert{i}\u{1b}[2J"),
+                state: AlertState::Firing,
+                severity: Some("critical\u{7}".into()),
+                summary: Some("x".repeat(500)),
+                service: Some("checkout".into()),
+                active_at: Some(ts(NOW_MS + 3_600_000)),
+                value: f64::NAN,
+                labels: Default::default(),
+                silenced: i % 2 == 0,
+            })
+            .collect(),
+        error: None,
+        alertmanager_error: Some("alertmanager: 503\u{1b}[5m".into()),
+    });
+    update(&mut s, Event::Metrics(u));
+    for (w, h) in [(60, 16), (80, 24), (120, 40), (160, 48), (250, 70)] {
+        for zoomed in [false, true] {
+            for selected in [0, 3, 99] {
+                s.zoomed = zoomed;
+                s.pane_mut(PaneId::Errors).selected = selected;
+                let t = text(&draw(&s, w, h));
+                assert!(!t.contains('\u{1b}') && !t.contains('\u{9b}'), "{t}");
+                assert!(!t.contains("pwned\u{7}"), "{t}");
+            }
+        }
+    }
+    s.zoomed = false;
+    let t = text(&draw(&s, 160, 48));
+    assert!(t.contains("more alerts"), "{t}");
+}

@@ -377,3 +377,66 @@ fn selection_is_clamped_and_highlighted() {
         gpu_pane(&buf).join("\n")
     );
 }
+
+#[test]
+fn hostile_data_at_any_size_never_panics_nor_reaches_the_terminal() {
+    let mut s = state();
+    for h in 0..3 {
+        let name = format!("dgx-{h}\u{1b}]52;c;aGk=\u{7}");
+        feed(&mut s, &name, |step| {
+            let mut gpus = dgx(step);
+            gpus[0].name = Some("\u{1b}[31mNVIDIA evil\u{9b}2J".into());
+            gpus[1].memory = Memory::Dedicated {
+                used_bytes: u64::MAX,
+                total_bytes: 0,
+            };
+            gpus[2].power_w = Some(f64::NAN);
+            gpus[2].power_limit_w = Some(f64::INFINITY);
+            gpus[3].temperature_c = Some(u32::MAX);
+            gpus[3].temp_slowdown_c = Some(u32::MAX);
+            gpus[4].util_gpu_pct = Some(u32::MAX);
+            gpus[5].processes = Some(vec![GpuProcess {
+                pid: u32::MAX,
+                name: Some("\u{1b}]0;title\u{7}miner".into()),
+                gpu_memory_bytes: None,
+                sm_util_pct: None,
+            }]);
+            gpus
+        });
+    }
+    for (w, h) in [(60, 16), (80, 24), (120, 40), (160, 48), (250, 70)] {
+        for zoomed in [false, true] {
+            for selected in [0, 12, 23, 99] {
+                s.zoomed = zoomed;
+                s.pane_mut(PaneId::Gpu).selected = selected;
+                let t = text(&draw(&s, w, h));
+                assert!(!t.contains('\u{1b}') && !t.contains('\u{9b}'), "{t}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_selected_gpu_scrolls_into_view() {
+    let mut s = state();
+    for h in 0..3 {
+        feed(&mut s, &format!("dgx-{h}"), |step| {
+            dgx(step)
+                .into_iter()
+                .map(|mut g| {
+                    g.host = format!("dgx-{h}");
+                    g
+                })
+                .collect()
+        });
+    }
+    s.pane_mut(PaneId::Gpu).selected = 23;
+    let buf = draw(&s, 160, 48);
+    let pane = gpu_pane(&buf).join("\n");
+    assert!(pane.contains("dgx-2  driver"), "{pane}");
+    let last = gpu_pane(&buf)
+        .into_iter()
+        .rfind(|l| l.contains("H100"))
+        .expect("rows");
+    assert!(last.starts_with("7 "), "{pane}");
+}

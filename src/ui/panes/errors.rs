@@ -53,7 +53,21 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         .constraints([Constraint::Min(0), Constraint::Length(alert_height)])
         .areas(area);
     render_rows(state, &rows, selected, frame, list);
-    frame.render_widget(Paragraph::new(alerts), alert_area);
+    render_alerts(state, alerts, frame, alert_area);
+}
+
+/// The alert lines that fit, the last one saying how many more there are.
+fn render_alerts(state: &State, mut alerts: Vec<Line<'static>>, frame: &mut Frame, area: Rect) {
+    let room = area.height as usize;
+    if alerts.len() > room && room > 0 {
+        let more = alerts.len() - (room - 1);
+        alerts.truncate(room - 1);
+        alerts.push(Line::styled(
+            format!("… {more} more alerts"),
+            state.theme.dim(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(alerts), area);
 }
 
 /// One service as the pane shows it.
@@ -245,7 +259,7 @@ fn status_spans<'a>(state: &State, s: &ServiceSeries, marks: &[DeployMark]) -> V
     }
     let newest = s.latest.map(|p| p.at_ms);
     match (marks.last(), newest) {
-        (Some(m), Some(t)) if m.at_ms >= t - WINDOW_MS => {
+        (Some(m), Some(t)) if m.at_ms >= t.saturating_sub(WINDOW_MS) => {
             let ago = state.now.as_millisecond().saturating_sub(m.at_ms) / 1000;
             vec![Span::styled(
                 format!(
@@ -279,12 +293,12 @@ fn sparkline<'a>(
         .flatten()
         .copied()
         .fold(2.0 * threshold, f64::max);
-    let start = end - WINDOW_MS;
+    let start = end.saturating_sub(WINDOW_MS);
     let bucket_of = |at_ms: i64| -> Option<usize> {
         if at_ms < start || at_ms > end {
             return None;
         }
-        let i = ((at_ms - start) as f64 / WINDOW_MS as f64 * width as f64) as usize;
+        let i = (at_ms.saturating_sub(start) as f64 / WINDOW_MS as f64 * width as f64) as usize;
         Some(i.min(width.saturating_sub(1)))
     };
     let marked: Vec<usize> = marks.iter().filter_map(|m| bucket_of(m.at_ms)).collect();
@@ -322,13 +336,13 @@ fn bucket_max<'p>(
     if width == 0 {
         return buckets;
     }
-    let start = end - WINDOW_MS;
+    let start = end.saturating_sub(WINDOW_MS);
     for p in points {
         let v = f64::from(p.error_ratio);
         if p.at_ms < start || !v.is_finite() {
             continue;
         }
-        let i = ((p.at_ms - start) as f64 / WINDOW_MS as f64 * width as f64) as usize;
+        let i = (p.at_ms.saturating_sub(start) as f64 / WINDOW_MS as f64 * width as f64) as usize;
         let slot = &mut buckets[i.min(width - 1)];
         *slot = Some(slot.map_or(v, |old| old.max(v)));
     }
@@ -438,7 +452,7 @@ fn render_zoomed(
         ])
         .areas(area);
     render_rows(state, rows, selected, frame, list);
-    frame.render_widget(Paragraph::new(alerts), alert_area);
+    render_alerts(state, alerts, frame, alert_area);
     let Some(row) = rows.get(selected) else {
         return;
     };

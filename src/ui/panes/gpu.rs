@@ -291,7 +291,9 @@ fn power_text(s: &GpuSample) -> String {
 pub fn temp_style(theme: &Theme, s: &GpuSample) -> Style {
     match (s.temperature_c, s.temp_slowdown_c) {
         (Some(t), Some(slow)) if t >= slow => theme.health(Health::Error),
-        (Some(t), Some(slow)) if t + TEMP_WARN_MARGIN >= slow => theme.health(Health::Warn),
+        (Some(t), Some(slow)) if t.saturating_add(TEMP_WARN_MARGIN) >= slow => {
+            theme.health(Health::Warn)
+        }
         (Some(_), Some(_)) => theme.health(Health::Ok),
         _ => theme.text(),
     }
