@@ -141,44 +141,53 @@ fn render_rows(state: &State, rows: &[Row], selected: usize, frame: &mut Frame, 
     let theme = &state.theme;
     let (name_w, spark_w) = widths(rows, area.width);
     let mut lines = Vec::with_capacity(rows.len() + 1);
-    let show_header = area.height as usize > rows.len() || area.height > 2;
-    if show_header {
+    if area.height > 2 {
+        let label = format!("last 30m (threshold {})", ratio_text(threshold(state)));
+        let label = if label.width() <= spark_w {
+            label
+        } else {
+            "30m".into()
+        };
         lines.push(Line::styled(
             format!(
-                "  {:<name_w$} {:>6}   {:<spark_w$} {:>8} {:>6} ",
-                "SERVICE",
-                "5XX",
-                format!("last 30m (threshold {})", ratio_text(threshold(state))),
-                "REQ",
-                "P95",
+                "  {:<name_w$} {:>6}  {:<spark_w$} {:>8} {:>6} ",
+                "SERVICE", "5XX", label, "REQ", "P95",
             ),
             theme.header(),
         ));
     }
     let visible = (area.height as usize).saturating_sub(lines.len()).max(1);
     let focused = state.focus == PaneId::Errors;
-    // (line, row index); a failing service has a second line with its error
-    let mut body: Vec<(Line, usize)> = Vec::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        let mut line = service_line(state, row, name_w, spark_w);
-        if i == selected {
-            line = line.patch_style(theme.selection(focused));
-        }
-        body.push((line, i));
-        if let Some(f) = &row.series.failing {
-            body.push((
-                Line::from(vec![
-                    Span::styled("  └ ", theme.dim()),
-                    Span::styled(clean(&f.error).into_owned(), theme.health(Health::Error)),
-                ]),
-                i,
-            ));
+    // (row index, whether it is the row's error line): a failing service has a second line
+    let layout: Vec<(usize, bool)> = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, row)| {
+            std::iter::once((i, false)).chain(row.series.failing.is_some().then_some((i, true)))
+        })
+        .collect();
+    // keep the selected row (and its error line) in view; draw only what shows
+    let last_of_selected = layout
+        .iter()
+        .rposition(|(i, _)| *i == selected)
+        .unwrap_or(0);
+    let first = (last_of_selected + 1).saturating_sub(visible);
+    for &(i, error_line) in layout.iter().skip(first).take(visible) {
+        let row = &rows[i];
+        match (&row.series.failing, error_line) {
+            (Some(f), true) => lines.push(Line::from(vec![
+                Span::styled("  └ ", theme.dim()),
+                Span::styled(clean(&f.error).into_owned(), theme.health(Health::Error)),
+            ])),
+            _ => {
+                let mut line = service_line(state, row, name_w, spark_w);
+                if i == selected {
+                    line = line.patch_style(theme.selection(focused));
+                }
+                lines.push(line);
+            }
         }
     }
-    // keep the selected row (and its error line) in view
-    let last_of_selected = body.iter().rposition(|(_, i)| *i == selected).unwrap_or(0);
-    let first = (last_of_selected + 1).saturating_sub(visible);
-    lines.extend(body.into_iter().skip(first).take(visible).map(|(l, _)| l));
     frame.render_widget(Paragraph::new(lines), area);
 }
 
