@@ -39,14 +39,22 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
-            Some(Command::Demo(_args)) => {
-                // until the sandbox lands, the demo opens the empty dashboard
-                report(flightdeck::console::run(&cli.global).await)
+            Some(Command::Demo(args)) => {
+                match flightdeck::console::demo(&cli.global, &args).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("flightdeck demo: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
             }
-            Some(Command::Sandbox(_args)) => {
-                eprintln!("flightdeck sandbox: not in this build yet");
-                ExitCode::FAILURE
-            }
+            Some(Command::Sandbox(args)) => match flightdeck::sandbox::run_cli(args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("flightdeck sandbox: {e}");
+                    ExitCode::FAILURE
+                }
+            },
             Some(Command::Gpu(args)) => {
                 if !args.once {
                     eprintln!(
