@@ -346,6 +346,21 @@ fn zoomed_charts_and_processes_by_memory() {
     );
     let charts = t.matches(" H100 80GB HBM3 util mem ").count();
     assert_eq!(charts, 8, "one chart per GPU: {t}");
+
+    // an exporter without process data: n/a, not "no processes"
+    let mut s = state();
+    feed(&mut s, "dgx-01", |step| {
+        dgx(step)
+            .into_iter()
+            .map(|mut g| {
+                g.processes = None;
+                g
+            })
+            .collect()
+    });
+    s.zoomed = true;
+    let t = text(&draw(&s, 160, 48));
+    assert!(t.contains("processes: n/a"), "{t}");
 }
 
 #[test]

@@ -568,7 +568,16 @@ fn render_processes(
         ),
     ])];
     if procs.is_empty() {
-        lines.push(Line::styled("no GPU processes", theme.dim()));
+        // `None` is "cannot be read here" (an exporter without process data), not "none"
+        let known = host.gpus.iter().any(|g| g.sample.processes.is_some());
+        lines.push(Line::styled(
+            if known {
+                "no GPU processes"
+            } else {
+                "processes: n/a (this host does not report them)"
+            },
+            theme.dim(),
+        ));
     }
     for (index, p) in procs {
         let name = p.name.as_deref().map_or(NA.into(), clean);
