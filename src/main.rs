@@ -7,10 +7,9 @@ use flightdeck::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // the console's own log; shown in the console (`!` or `:log`), never on the terminal
-    if let Err(e) = tui_logger::init_logger(log::LevelFilter::Debug) {
+    if let Err(e) = flightdeck::applog::init(log::LevelFilter::Info) {
         eprintln!("flightdeck: cannot start its log: {e}");
     }
-    tui_logger::set_default_level(log::LevelFilter::Info);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -160,3 +160,24 @@ fn a_failing_source_is_marked_stale_never_live() {
         s.theme.health(Health::Stale).fg.expect("stale colour")
     );
 }
+
+#[test]
+fn no_color_picks_mono_and_an_unknown_theme_falls_back_with_a_warning() {
+    use flightdeck::app::state::{Scope, StartOptions};
+    let (assets, _, _) = flightdeck::config::load_assets(None);
+    let opts = |theme: Option<&str>, no_color| StartOptions {
+        theme: theme.map(str::to_owned),
+        keymap: None,
+        scope: Scope::default(),
+        no_color,
+    };
+    let s = flightdeck::app::State::new(Default::default(), assets.clone(), vec![], opts(None, true), common::now());
+    assert_eq!(s.theme.name, "mono");
+    let mut s = flightdeck::app::State::new(Default::default(), assets.clone(), vec![], opts(Some("light"), true), common::now());
+    assert_eq!(s.theme.name, "light", "an explicit --theme wins over NO_COLOR");
+    let buf = render(&mut s, 80, 24);
+    assert!(text(&buf).contains("Pipeline"));
+    let s = flightdeck::app::State::new(Default::default(), assets, vec![], opts(Some("neon"), false), common::now());
+    assert_eq!(s.theme.name, "dark");
+    assert!(s.warnings.iter().any(|w| w.contains("unknown theme `neon`")), "{:?}", s.warnings);
+}
