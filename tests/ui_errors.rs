@@ -465,3 +465,30 @@ fn hostile_data_at_any_size_never_panics_nor_reaches_the_terminal() {
     let t = text(&draw(&s, 160, 48));
     assert!(t.contains("more alerts"), "{t}");
 }
+
+#[test]
+fn alerts_that_cannot_be_read_are_kept_and_marked_stale() {
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    let later = NOW_MS + 120_000;
+    let mut u = MetricsUpdate::new(ts(later));
+    u.alerts = Some(AlertsUpdate {
+        alerts: vec![],
+        error: Some("GET /api/v1/alerts: 503 Service Unavailable".into()),
+        alertmanager_error: Some("alertmanager unreachable".into()),
+    });
+    s.now = ts(later + 60_000);
+    update(&mut s, Event::Metrics(u));
+    let buf = draw(&s, 160, 48);
+    let t = text(&buf);
+    assert!(
+        t.contains("alerts stale 1m: GET /api/v1/alerts: 503 Service Unavailable"),
+        "{t}"
+    );
+    assert!(
+        t.contains("silences unknown: alertmanager unreachable"),
+        "{t}"
+    );
+    assert!(t.contains("HighErrorRate"), "the last list is kept: {t}");
+    assert_style(&buf, "alerts stale", s.theme.health(Health::Stale));
+}
