@@ -336,6 +336,12 @@ fn zoomed_charts_and_processes_by_memory() {
     assert_screen!("gpu_zoomed", buf);
     let t = text(&buf);
     assert!(t.contains("-10m") && t.contains("newest"), "{t}");
+    // the selected GPU's details, missing fields as n/a
+    assert!(
+        t.contains("GPU 0 · SM n/a/n/a MHz · mem n/a/n/a MHz · mem util 31% · fan n/a"),
+        "{t}"
+    );
+    assert!(t.contains("clocks held by: none · slowdown 87°C"), "{t}");
     // the process table, most GPU memory first
     let procs: Vec<usize> = (0..8)
         .map(|i| t.find(&format!("python{i}")).expect("process listed"))

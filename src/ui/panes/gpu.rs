@@ -435,25 +435,76 @@ fn render_zoomed(
     let host = gpus.get(selected).map(|(h, _)| *h);
     let procs = host.map_or_else(Vec::new, |h| state.gpu.processes_by_memory(&h.name));
     let proc_height = (procs.len() as u16 + 2).min(area.height / 4).max(3);
-    let [list, charts, proc_area] = Layout::default()
+    let [list, detail, charts, proc_area] = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
             Constraint::Length(list_height),
+            Constraint::Length(1),
             Constraint::Min(0),
             Constraint::Length(proc_height),
         ])
         .areas(area);
     render_list(state, gpus, selected, frame, list);
-    let Some(host) = host else {
+    let Some((host, gpu)) = gpus.get(selected) else {
         return;
     };
+    frame.render_widget(Paragraph::new(detail_line(&state.theme, gpu)), detail);
     let host_gpus: Vec<&GpuEntry> = gpus
         .iter()
-        .filter(|(h, _)| std::ptr::eq(*h, host))
+        .filter(|(h, _)| std::ptr::eq(*h, *host))
         .map(|(_, g)| *g)
         .collect();
     render_charts(state, &host_gpus, frame, charts);
     render_processes(state, host, &procs, frame, proc_area);
+}
+
+/// Everything the compact row leaves out, for the selected GPU: clocks, fan, ECC, PCIe,
+/// all throttle reasons, UUID. Each missing field is "n/a".
+fn detail_line<'a>(theme: &Theme, g: &GpuEntry) -> Line<'a> {
+    let s = &g.sample;
+    let na = |v: Option<String>| v.unwrap_or_else(|| NA.to_owned());
+    let clocks = |cur: Option<u32>, max: Option<u32>| {
+        format!(
+            "{}/{} MHz",
+            na(cur.map(|c| c.to_string())),
+            na(max.map(|m| m.to_string()))
+        )
+    };
+    let throttle = match &s.throttle {
+        None => NA.to_owned(),
+        Some(r) if r.is_empty() => "none".to_owned(),
+        Some(r) => r.iter().map(|r| r.words()).collect::<Vec<_>>().join(", "),
+    };
+    let pcie = s.pcie.as_ref().map_or_else(
+        || NA.to_owned(),
+        |p| {
+            format!(
+                "gen{} x{}",
+                na(p.link_gen.map(|v| v.to_string())),
+                na(p.link_width.map(|v| v.to_string()))
+            )
+        },
+    );
+    let text = format!(
+        "GPU {} · SM {} · mem {} · mem util {} · fan {} · ECC {}/{} · PCIe {} · clocks held by: {} · slowdown {} · {}",
+        s.index,
+        clocks(s.sm_clock_mhz, s.sm_clock_max_mhz),
+        clocks(s.mem_clock_mhz, s.mem_clock_max_mhz),
+        na(s.util_mem_pct.map(|u| format!("{u}%"))),
+        na(s.fan_pct.map(|f| format!("{f}%"))),
+        na(s.ecc_corrected.map(|e| e.to_string())),
+        na(s.ecc_uncorrected.map(|e| e.to_string())),
+        pcie,
+        throttle,
+        na(s.temp_slowdown_c.map(|t| format!("{t}°C"))),
+        clean(&s.uuid),
+    );
+    let style = if s.ecc_uncorrected.is_some_and(|e| e > 0) {
+        theme.health(Health::Error)
+    } else {
+        theme.dim()
+    };
+    Line::styled(text, style)
 }
 
 /// A grid of small charts, one per GPU: utilisation and memory in percent, 10 minutes.
