@@ -3,4 +3,5 @@
 
 pub mod exposition;
 pub mod gpu;
+pub mod http;
 pub mod metrics;
