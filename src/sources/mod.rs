@@ -2,5 +2,6 @@
 //! Nothing here imports ratatui.
 
 pub mod exposition;
+pub mod github;
 pub mod gpu;
 pub mod metrics;

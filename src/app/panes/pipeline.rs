@@ -1,16 +1,193 @@
 //! Pipeline pane data and its part of `update`. Pure: no I/O.
 
+use jiff::Timestamp;
+
+use crate::app::action::Action;
 use crate::app::event::Effect;
-use crate::app::state::State;
+use crate::app::pane::PaneId;
+use crate::app::state::{Overlay, SourceId, SourceStatus, State};
+use crate::sources::github::model::Job;
+use crate::sources::github::snapshot::{PipelineSnapshot, PipelineUpdate, RunEntry};
+
+/// Where the user has drilled to. The selection of the level above is kept to come back to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Drill {
+    #[default]
+    Runs,
+    Jobs {
+        run_id: u64,
+        run_row: usize,
+    },
+    Steps {
+        run_id: u64,
+        run_row: usize,
+        job_id: u64,
+        job_row: usize,
+    },
+}
 
 /// What the pipeline source has told the ui task.
 #[derive(Debug, Clone, Default)]
-pub struct PipelineData {}
+pub struct PipelineData {
+    pub snapshot: Option<Box<PipelineSnapshot>>,
+    pub drill: Drill,
+    /// Not a failure, but worth saying (no token, …).
+    pub notice: Option<String>,
+    pub rate_limited_until: Option<Timestamp>,
+}
+
+impl PipelineData {
+    pub fn runs(&self) -> &[RunEntry] {
+        self.snapshot.as_deref().map(|s| &s.runs[..]).unwrap_or(&[])
+    }
+
+    pub fn run(&self, id: u64) -> Option<&RunEntry> {
+        self.runs().iter().find(|r| r.run.id == id)
+    }
+
+    pub fn job(&self, run_id: u64, job_id: u64) -> Option<&Job> {
+        self.run(run_id)?.jobs.iter().find(|j| j.id == job_id)
+    }
+
+    /// How many rows the current level lists.
+    pub fn rows(&self) -> usize {
+        match &self.drill {
+            Drill::Runs => self.runs().len(),
+            Drill::Jobs { run_id, .. } => self.run(*run_id).map_or(0, |r| r.jobs.len()),
+            Drill::Steps { run_id, job_id, .. } => {
+                self.job(*run_id, *job_id).map_or(0, |j| j.steps.len())
+            }
+        }
+    }
+}
 
 /// Messages from the pipeline source.
 #[derive(Debug, Clone)]
-pub enum PipelineMsg {}
+pub enum PipelineMsg {
+    Update(PipelineUpdate),
+}
 
-pub fn on_msg(_state: &mut State, msg: PipelineMsg) -> Vec<Effect> {
-    match msg {}
+impl From<PipelineUpdate> for PipelineMsg {
+    fn from(u: PipelineUpdate) -> Self {
+        PipelineMsg::Update(u)
+    }
+}
+
+pub fn on_msg(state: &mut State, msg: PipelineMsg) -> Vec<Effect> {
+    let PipelineMsg::Update(update) = msg;
+    state.dirty = true;
+    match update {
+        PipelineUpdate::Snapshot(snap) => {
+            let updated = snap.fetched_at;
+            state.pipeline.snapshot = Some(snap);
+            state.pipeline.rate_limited_until = None;
+            state
+                .sources
+                .insert(SourceId::Pipeline, SourceStatus::Live { updated });
+            // a drill target that vanished falls back to the runs list
+            let d = state.pipeline.drill.clone();
+            let gone = match d {
+                Drill::Runs => false,
+                Drill::Jobs { run_id, .. } => state.pipeline.run(run_id).is_none(),
+                Drill::Steps { run_id, job_id, .. } => state.pipeline.job(run_id, job_id).is_none(),
+            };
+            if gone {
+                state.pipeline.drill = Drill::Runs;
+            }
+        }
+        PipelineUpdate::Unchanged { at, requests } => {
+            state.pipeline.rate_limited_until = None;
+            if let Some(s) = state.pipeline.snapshot.as_mut() {
+                s.requests = requests;
+            }
+            state
+                .sources
+                .insert(SourceId::Pipeline, SourceStatus::Live { updated: at });
+        }
+        PipelineUpdate::Failing {
+            error,
+            at,
+            rate_limited_until,
+        } => {
+            state.pipeline.rate_limited_until = rate_limited_until;
+            let last_ok = state
+                .source(SourceId::Pipeline)
+                .and_then(|s| s.last_update());
+            let since = match state.source(SourceId::Pipeline) {
+                Some(SourceStatus::Failing { since, .. }) => *since,
+                _ => at,
+            };
+            state.sources.insert(
+                SourceId::Pipeline,
+                SourceStatus::Failing {
+                    error,
+                    since,
+                    last_ok,
+                },
+            );
+        }
+        PipelineUpdate::Notice(text) => state.pipeline.notice = Some(text),
+    }
+    Vec::new()
+}
+
+/// Drill-down keys while the Pipeline pane is focused; `None` leaves the action to `apply`.
+pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    if state.focus != PaneId::Pipeline || state.overlay != Overlay::None {
+        return None;
+    }
+    let sel = state.pane(PaneId::Pipeline).selected;
+    let data = &state.pipeline;
+    let next = match (action, data.drill.clone()) {
+        (Action::Open, Drill::Runs) => {
+            let row = sel.min(data.runs().len().checked_sub(1)?);
+            let run = data.runs().get(row)?;
+            (
+                Drill::Jobs {
+                    run_id: run.run.id,
+                    run_row: row,
+                },
+                first_failed(run.jobs.iter().map(|j| j.conclusion.as_ref())),
+            )
+        }
+        (Action::Open, Drill::Jobs { run_id, run_row }) => {
+            let run = data.run(run_id)?;
+            let row = sel.min(run.jobs.len().checked_sub(1)?);
+            let job = run.jobs.get(row)?;
+            (
+                Drill::Steps {
+                    run_id,
+                    run_row,
+                    job_id: job.id,
+                    job_row: row,
+                },
+                first_failed(job.steps.iter().map(|s| s.conclusion.as_ref())),
+            )
+        }
+        (Action::Back, Drill::Jobs { run_row, .. }) => (Drill::Runs, run_row),
+        (
+            Action::Back,
+            Drill::Steps {
+                run_id,
+                run_row,
+                job_row,
+                ..
+            },
+        ) => (Drill::Jobs { run_id, run_row }, job_row),
+        _ => return None,
+    };
+    state.pipeline.drill = next.0;
+    state.pane_mut(PaneId::Pipeline).selected = next.1;
+    state.dirty = true;
+    Some(Vec::new())
+}
+
+/// Open a level on its first failed row, else the top.
+fn first_failed<'a>(
+    items: impl Iterator<Item = Option<&'a crate::sources::github::model::Conclusion>>,
+) -> usize {
+    items
+        .enumerate()
+        .find(|(_, c)| c.is_some_and(|c| c.is_failure()))
+        .map_or(0, |(i, _)| i)
 }
