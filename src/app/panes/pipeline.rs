@@ -6,7 +6,7 @@ use crate::app::action::Action;
 use crate::app::event::Effect;
 use crate::app::pane::PaneId;
 use crate::app::state::{Overlay, SourceId, SourceStatus, State};
-use crate::sources::github::model::Job;
+use crate::sources::github::model::{Conclusion, Job, RunStatus};
 use crate::sources::github::snapshot::{PipelineSnapshot, PipelineUpdate, RunEntry};
 
 /// Where the user has drilled to. The selection of the level above is kept to come back to.
@@ -138,6 +138,21 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     }
     let sel = state.pane(PaneId::Pipeline).selected;
     let data = &state.pipeline;
+    // moves stay inside the rows of the level shown, so `up` never sticks past the end
+    let last = data.rows().saturating_sub(1);
+    let moved = match action {
+        Action::SelectUp => Some(sel.min(last).saturating_sub(1)),
+        Action::SelectDown => Some(sel.saturating_add(1).min(last)),
+        Action::PageUp => Some(sel.min(last).saturating_sub(10)),
+        Action::PageDown => Some(sel.saturating_add(10).min(last)),
+        Action::SelectBottom => Some(last),
+        _ => None,
+    };
+    if let Some(row) = moved {
+        state.pane_mut(PaneId::Pipeline).selected = row;
+        state.dirty = true;
+        return Some(Vec::new());
+    }
     let next = match (action, data.drill.clone()) {
         (Action::Open, Drill::Runs) => {
             let row = sel.min(data.runs().len().checked_sub(1)?);
@@ -147,7 +162,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                     run_id: run.run.id,
                     run_row: row,
                 },
-                first_failed(run.jobs.iter().map(|j| j.conclusion.as_ref())),
+                first_notable(run.jobs.iter().map(|j| (&j.status, j.conclusion.as_ref()))),
             )
         }
         (Action::Open, Drill::Jobs { run_id, run_row }) => {
@@ -161,7 +176,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                     job_id: job.id,
                     job_row: row,
                 },
-                first_failed(job.steps.iter().map(|s| s.conclusion.as_ref())),
+                first_notable(job.steps.iter().map(|s| (&s.status, s.conclusion.as_ref()))),
             )
         }
         (Action::Back, Drill::Jobs { run_row, .. }) => (Drill::Runs, run_row),
@@ -182,12 +197,15 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     Some(Vec::new())
 }
 
-/// Open a level on its first failed row, else the top.
-fn first_failed<'a>(
-    items: impl Iterator<Item = Option<&'a crate::sources::github::model::Conclusion>>,
+/// Open a level on its first failed row, else the first one still going or waiting, else
+/// the top.
+fn first_notable<'a>(
+    items: impl Iterator<Item = (&'a RunStatus, Option<&'a Conclusion>)> + Clone,
 ) -> usize {
-    items
-        .enumerate()
-        .find(|(_, c)| c.is_some_and(|c| c.is_failure()))
-        .map_or(0, |(i, _)| i)
+    let failed = items
+        .clone()
+        .position(|(_, c)| c.is_some_and(|c| c.is_failure()));
+    failed
+        .or_else(|| items.clone().position(|(s, _)| s.is_active()))
+        .unwrap_or(0)
 }

@@ -166,9 +166,8 @@ impl fmt::Debug for GithubClient {
 
 impl GithubClient {
     pub fn new(api_url: &str, repo: &str, token: Option<Token>) -> Result<GithubClient, GhError> {
-        if api_url.starts_with("https://") {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        }
+        // reqwest is built without a default provider and wants one even for plain http
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
         headers.insert(
             header::ACCEPT,

@@ -55,7 +55,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let selected = state.pane(PaneId::Pipeline).selected;
     let focused = state.focus == PaneId::Pipeline;
     let lines = match &data.drill {
-        Drill::Runs => runs_lines(state, snap, selected, focused, main.height),
+        Drill::Runs => runs_lines(state, snap, selected, focused, main),
         Drill::Jobs { run_id, .. } => match data.run(*run_id) {
             Some(run) => jobs_lines(state, run, selected, focused, main.height),
             None => vec![Line::styled("run no longer listed", state.theme.dim())],
@@ -136,8 +136,9 @@ fn runs_lines<'a>(
     snap: &'a PipelineSnapshot,
     selected: usize,
     focused: bool,
-    height: u16,
+    area: Rect,
 ) -> Vec<Line<'a>> {
+    let (height, width) = (area.height, area.width as usize);
     let theme = &state.theme;
     if snap.runs.is_empty() {
         return vec![Line::styled("no workflow runs", theme.dim())];
@@ -181,21 +182,54 @@ fn runs_lines<'a>(
         }
         let style = sel_style(state, i == sel, focused);
         out.push(Line::from(head).style(style));
-        let mut stages = vec![Span::raw("   ")];
-        if r.jobs.is_empty() {
-            stages.push(Span::styled(run.status.to_string(), theme.dim()));
-        }
-        for j in &r.jobs {
-            let (g, h) = glyph(&j.status, j.conclusion.as_ref());
-            stages.push(Span::styled(
-                format!("{} ", sanitize(&j.name)),
-                theme.text(),
-            ));
-            stages.push(Span::styled(format!("{g} "), theme.health(h)));
-        }
+        let stages = stage_spans(state, r, width);
         out.push(Line::from(stages).style(style));
     }
     out
+}
+
+/// A run's jobs inline: `lint ✓ test ✓ … deploy-production ⏸`; narrower, `✓ ✓ ✓  dev ✓
+/// staging ✓ production ⏸`; narrower still, glyphs only.
+fn stage_spans(state: &State, r: &RunEntry, width: usize) -> Vec<Span<'static>> {
+    let theme = &state.theme;
+    let indent = "   ";
+    if r.jobs.is_empty() {
+        return vec![
+            Span::raw(indent),
+            Span::styled(r.run.status.to_string(), theme.dim()),
+        ];
+    }
+    let label = |name: &str, form: u8| -> String {
+        let name = sanitize(name);
+        match form {
+            0 => format!("{name} "),
+            1 => match name.strip_prefix("deploy-") {
+                Some(env) => format!(" {env} "),
+                None => String::new(),
+            },
+            _ => String::new(),
+        }
+    };
+    for form in 0..3u8 {
+        let text_width: usize = indent.chars().count()
+            + r.jobs
+                .iter()
+                .map(|j| label(&j.name, form).chars().count() + 2)
+                .sum::<usize>();
+        if text_width <= width || form == 2 {
+            let mut out = vec![Span::raw(indent)];
+            for j in &r.jobs {
+                let (g, h) = glyph(&j.status, j.conclusion.as_ref());
+                let l = label(&j.name, form);
+                if !l.is_empty() {
+                    out.push(Span::styled(l, theme.text()));
+                }
+                out.push(Span::styled(format!("{g} "), theme.health(h)));
+            }
+            return out;
+        }
+    }
+    Vec::new()
 }
 
 fn pending_hint(state: &State, run: &RunEntry) -> Option<Span<'static>> {
@@ -402,7 +436,11 @@ fn env_line(state: &State, e: &EnvRow, width: usize) -> Line<'static> {
         }
         None => spans.push(Span::styled("nothing deployed ", theme.dim())),
     }
-    if let Some(l) = &e.latest {
+    if let Some(l) = e
+        .latest
+        .as_ref()
+        .filter(|l| e.pending.as_ref().is_none_or(|p| p.sha != l.sha))
+    {
         let h = match l.state.as_str() {
             "failure" | "error" => Health::Error,
             _ => Health::Pending,

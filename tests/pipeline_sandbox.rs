@@ -1,0 +1,435 @@
+//! The GitHub Actions source and the pipeline pane against the sandbox's GitHub API: runs
+//! progressing through stages, drill-down, approval rolling the image into prod, and the
+//! cost of idle polling.
+
+use flightdeck::app::action::Action;
+use flightdeck::app::state::{Scope, StartOptions, State};
+use flightdeck::app::{Event, update};
+use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck::sources::github::actions::{self, Review};
+use flightdeck::sources::github::poll::PollOutcome;
+use flightdeck::sources::github::snapshot::PipelineUpdate;
+use flightdeck::sources::github::{GhError, PollConfig, Poller, Token, TokenSetting};
+use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+async fn start(scenario: Scenario) -> Sandbox {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sb = Sandbox::start(SandboxOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        scenario,
+        pods: None,
+        seed: 1,
+    })
+    .await
+    .unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/time/pause", sb.admin_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    sb
+}
+
+fn poller(sb: &Sandbox) -> Poller {
+    let mut cfg = PollConfig::new(
+        &sb.github_api_url(),
+        &sb.github_repo(),
+        TokenSetting::Given(Token::new("sandbox-token")),
+    );
+    cfg.environments = envs();
+    Poller::new(cfg, Token::new("sandbox-token")).unwrap()
+}
+
+fn envs() -> Vec<(String, String)> {
+    [
+        ("dev", "development"),
+        ("staging", "staging"),
+        ("prod", "production"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect()
+}
+
+fn sandbox_now(sb: &Sandbox) -> Timestamp {
+    sb.state()["now"].as_str().unwrap().parse().unwrap()
+}
+
+fn state(sb: &Sandbox) -> State {
+    let toml = format!(
+        r#"
+[[environment]]
+name = "dev"
+namespace = "shop-dev"
+github_environment = "development"
+
+[[environment]]
+name = "staging"
+namespace = "shop-staging"
+github_environment = "staging"
+
+[[environment]]
+name = "prod"
+namespace = "shop"
+github_environment = "production"
+
+[github]
+repo = "{}"
+api_url = "{}"
+"#,
+        sb.github_repo(),
+        sb.github_api_url()
+    );
+    let cfg = flightdeck::config::Config::parse_strict("config.toml", &toml).unwrap();
+    let (assets, _, _) = flightdeck::config::load_assets(None);
+    let opts = StartOptions {
+        theme: Some("dark".into()),
+        keymap: None,
+        scope: Scope::default(),
+        no_color: false,
+    };
+    let mut s = State::new(cfg, assets, Vec::new(), opts, sandbox_now(sb));
+    update(&mut s, Event::Resize(200, 40));
+    update(&mut s, Event::Key(key('1')));
+    s
+}
+
+fn key(c: char) -> crossterm::event::KeyEvent {
+    crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char(c),
+        crossterm::event::KeyModifiers::NONE,
+    )
+}
+
+async fn feed(p: &mut Poller, s: &mut State) {
+    match p.poll().await.unwrap() {
+        PollOutcome::Changed(snap) => {
+            let generation = s.generation;
+            update(
+                s,
+                Event::Pipeline {
+                    generation,
+                    msg: PipelineUpdate::Snapshot(snap).into(),
+                },
+            );
+        }
+        PollOutcome::Unchanged => {}
+    }
+}
+
+fn screen(s: &State) -> String {
+    let mut t = Terminal::new(TestBackend::new(s.size.0, s.size.1)).unwrap();
+    t.draw(|f| flightdeck::ui::render(s, f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The left column (the pipeline pane) only, rows trimmed.
+fn pane(s: &State) -> String {
+    let l = flightdeck::ui::layout::compute(s.size, s);
+    let rect = l
+        .panes
+        .iter()
+        .find(|(p, _)| *p == flightdeck::app::pane::PaneId::Pipeline)
+        .map(|(_, r)| *r)
+        .unwrap();
+    screen(s)
+        .lines()
+        .skip(rect.y as usize)
+        .take(rect.height as usize)
+        .map(|l| {
+            l.chars()
+                .skip(rect.x as usize)
+                .take(rect.width as usize)
+                .collect::<String>()
+                .trim_end()
+                .to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"\b\d+[smhd] ago\b", "[age] ago"),
+            (r"\b\d+h\d\dm\b|\b\d+m\d\ds\b|\b\d+s\b", "[dur]"),
+            (r"stale \d+[smhd]", "stale [age]"),
+        ]}, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_progress_through_stages_and_drill_down() {
+    let sb = start(Scenario::PendingApproval).await;
+    let mut p = poller(&sb);
+    let mut s = state(&sb);
+    feed(&mut p, &mut s).await;
+    let snap = s.pipeline.snapshot.clone().unwrap();
+    let waiting = &snap.runs[0];
+    assert_eq!(waiting.run.status.to_string(), "waiting");
+    let names: Vec<&str> = waiting.jobs.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "lint",
+            "test",
+            "build",
+            "deploy-dev",
+            "deploy-staging",
+            "deploy-production"
+        ]
+    );
+    assert_eq!(waiting.pending.len(), 1);
+    let text = pane(&s);
+    assert!(
+        text.contains("lint ✓ test ✓ build ✓ deploy-dev ✓ deploy-staging ✓ deploy-production ⏸"),
+        "{text}"
+    );
+    assert!(text.contains("awaits approval — P approves"), "{text}");
+    snap!("runs_waiting_for_approval", text);
+
+    // enter: the run's jobs; enter again: the job's steps; esc back up
+    update::apply(&mut s, Action::Open);
+    let text = pane(&s);
+    assert!(
+        text.contains("approval pending for production — P approves"),
+        "{text}"
+    );
+    assert!(
+        text.contains("deploy-production  waiting"),
+        "opens on the waiting job: {text}"
+    );
+    snap!("jobs_of_waiting_run", text);
+    // it opens on the job that waits; go to `build`
+    update::apply(&mut s, Action::SelectTop);
+    update::apply(&mut s, Action::SelectDown);
+    update::apply(&mut s, Action::SelectDown);
+    update::apply(&mut s, Action::Open);
+    let text = pane(&s);
+    assert!(text.contains("› build"), "{text}");
+    snap!("steps_of_build", text);
+    update::apply(&mut s, Action::Back);
+    assert!(pane(&s).contains("(esc back)"));
+    update::apply(&mut s, Action::Back);
+    assert!(pane(&s).contains("deploy-production ⏸"));
+
+    // time moves on: an approved run would go on; this one waits; newer runs progress
+    sb.advance(std::time::Duration::from_secs(3600));
+    s.now = sandbox_now(&sb);
+    feed(&mut p, &mut s).await;
+    assert!(pane(&s).contains("deploy-production ⏸"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_step_is_highlighted() {
+    let sb = start(Scenario::Steady).await;
+    let mut p = poller(&sb);
+    let mut s = state(&sb);
+    feed(&mut p, &mut s).await;
+    let snap = s.pipeline.snapshot.clone().unwrap();
+    let row = snap
+        .runs
+        .iter()
+        .position(|r| r.run.conclusion.as_ref().is_some_and(|c| c.is_failure()))
+        .expect("the steady scenario has a failed run");
+    s.pane_mut(flightdeck::app::pane::PaneId::Pipeline).selected = row;
+    update::apply(&mut s, Action::Open); // jobs, on the failed one
+    update::apply(&mut s, Action::Open); // its steps, on the failed one
+    let text = pane(&s);
+    assert!(text.contains("◀ failed"), "{text}");
+    snap!("steps_of_failed_job", text);
+
+    // the failed step's row is drawn in the error style
+    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| flightdeck::ui::render(&s, f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let err = s.theme.health(flightdeck::config::theme::Health::Error);
+    let mut found = false;
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        if let Some(col) = line.find("◀ failed") {
+            let x = line[..col].chars().count() as u16;
+            assert_eq!(
+                buf[(x, y)].fg,
+                err.fg.unwrap_or(ratatui::style::Color::Reset)
+            );
+            found = true;
+        }
+    }
+    assert!(found);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_moves_the_run_on_and_changes_the_prod_image() {
+    let sb = start(Scenario::PendingApproval).await;
+    let mut p = poller(&sb);
+    let mut s = state(&sb);
+    feed(&mut p, &mut s).await;
+    let prod_image = |sb: &Sandbox| {
+        sb.state()["deployments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["namespace"] == "shop" && d["name"] == "checkout")
+            .map(|d| d["image"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let before = prod_image(&sb);
+    let snap = s.pipeline.snapshot.clone().unwrap();
+    let prod = snap.environments.iter().find(|e| e.name == "prod").unwrap();
+    let pending = prod.pending.clone().expect("prod awaits approval");
+    assert!(pending.can_approve);
+    snap!("environments_before_approval", pane(&s));
+
+    let deps = actions::review_pending_deployments(
+        &mut p.client,
+        pending.run_id,
+        &[pending.environment_id],
+        Review::Approve,
+        "dana",
+    )
+    .await
+    .unwrap();
+    assert!(!deps.is_empty());
+    // the comment GitHub recorded names flightdeck and the user
+    let approvals: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/repos/{}/actions/runs/{}/approvals",
+            sb.github_api_url(),
+            sb.github_repo(),
+            pending.run_id
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(approvals[0]["comment"], "Approved from flightdeck by dana");
+
+    // approving twice: GitHub's own 422 message comes back
+    let err = actions::review_pending_deployments(
+        &mut p.client,
+        pending.run_id,
+        &[pending.environment_id],
+        Review::Approve,
+        "dana",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, GhError::Refused { status: 422, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("No pending deployment requests"),
+        "{err}"
+    );
+
+    sb.advance(std::time::Duration::from_secs(600));
+    s.now = sandbox_now(&sb);
+    feed(&mut p, &mut s).await;
+    let snap = s.pipeline.snapshot.clone().unwrap();
+    let run = snap
+        .runs
+        .iter()
+        .find(|r| r.run.id == pending.run_id)
+        .unwrap();
+    assert_eq!(run.run.status.to_string(), "completed");
+    assert_eq!(
+        run.run
+            .conclusion
+            .as_ref()
+            .map(|c| c.to_string())
+            .as_deref(),
+        Some("success")
+    );
+    let prod = snap.environments.iter().find(|e| e.name == "prod").unwrap();
+    assert!(prod.pending.is_none());
+    assert_eq!(
+        prod.deployed.as_ref().map(|d| d.sha.as_str()),
+        Some(pending.sha.as_str())
+    );
+    let after = prod_image(&sb);
+    assert_ne!(before, after, "approval rolled a new image into prod");
+    let text = pane(&s);
+    assert!(text.contains("deploy-production ✓"), "{text}");
+    snap!("environments_after_approval", text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rerun_failed_jobs_rerun_and_cancel_against_the_sandbox() {
+    let sb = start(Scenario::Steady).await;
+    let mut p = poller(&sb);
+    let PollOutcome::Changed(snap) = p.poll().await.unwrap() else {
+        panic!("first poll has data");
+    };
+    let failed = snap
+        .runs
+        .iter()
+        .find(|r| r.run.conclusion.as_ref().is_some_and(|c| c.is_failure()))
+        .unwrap()
+        .run
+        .id;
+    actions::rerun_failed_jobs(&mut p.client, failed)
+        .await
+        .unwrap();
+    // running now: a re-run is refused with GitHub's message
+    let err = actions::rerun(&mut p.client, failed).await.unwrap_err();
+    assert!(err.to_string().contains("already running"), "{err}");
+    actions::cancel(&mut p.client, failed).await.unwrap();
+    let err = actions::cancel(&mut p.client, failed).await.unwrap_err();
+    assert!(err.to_string().contains("Cannot cancel"), "{err}");
+    actions::rerun(&mut p.client, failed).await.unwrap();
+    let PollOutcome::Changed(snap) = p.poll().await.unwrap() else {
+        panic!("the re-run changed the run list");
+    };
+    let run = snap.runs.iter().find(|r| r.run.id == failed).unwrap();
+    assert!(run.run.status.is_active());
+    assert_eq!(run.run.run_attempt, Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_polls_cost_one_conditional_request_each() {
+    let sb = start(Scenario::Steady).await;
+    let mut p = poller(&sb);
+    // let every run finish, so nothing changes between polls
+    sb.advance(std::time::Duration::from_secs(6 * 3600));
+    let mut first = true;
+    for _ in 0..5 {
+        let _ = p.poll().await.unwrap();
+        if !p.any_active() && !first {
+            break;
+        }
+        first = false;
+    }
+    assert!(!p.any_active(), "every run finished");
+    let before = p.client.counts;
+    let remaining = p.client.rate.remaining;
+    const POLLS: u64 = 10;
+    for _ in 0..POLLS {
+        assert!(matches!(p.poll().await.unwrap(), PollOutcome::Unchanged));
+    }
+    let sent = p.client.counts.sent - before.sent;
+    let not_modified = p.client.counts.not_modified - before.not_modified;
+    println!("idle: {POLLS} polls → {sent} requests, {not_modified} answered 304");
+    assert_eq!(sent, POLLS, "one request per poll");
+    assert_eq!(not_modified, POLLS, "all 304");
+    assert_eq!(
+        p.client.rate.remaining, remaining,
+        "304s spend no rate limit"
+    );
+}
