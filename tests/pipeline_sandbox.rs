@@ -433,3 +433,64 @@ async fn idle_polls_cost_one_conditional_request_each() {
         "304s spend no rate limit"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rerun_progresses_stage_by_stage() {
+    let sb = start(Scenario::Steady).await;
+    let mut p = poller(&sb);
+    let mut s = state(&sb);
+    feed(&mut p, &mut s).await;
+    let newest = s.pipeline.runs()[0].run.clone();
+    actions::rerun(&mut p.client, newest.id).await.unwrap();
+    let stages = |s: &State| -> String {
+        let r = s.pipeline.run(newest.id).unwrap();
+        r.jobs
+            .iter()
+            .map(|j| flightdeck::ui::panes::pipeline::glyph(&j.status, j.conclusion.as_ref()).0)
+            .collect::<Vec<_>>()
+            .join("")
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut done = 0usize;
+    for step in 0..40 {
+        if step > 0 {
+            sb.advance(std::time::Duration::from_secs(30));
+        }
+        s.now = sandbox_now(&sb);
+        feed(&mut p, &mut s).await;
+        let line = stages(&s);
+        let ok = line.matches('✓').count();
+        assert!(ok >= done, "stages never go back: {seen:?} then {line}");
+        done = ok;
+        if step == 10 {
+            // 300 s in: lint and test done, build running
+            assert_eq!(line, "✓✓●···", "{seen:?}");
+            assert!(p.any_active(), "a running run polls fast");
+            snap!("runs_rerun_building", pane(&s));
+        }
+        if line.ends_with('⏸') && seen.last() != Some(&line) {
+            // the production gate: nothing moves until someone approves
+            assert!(!p.any_active(), "a run parked at the gate polls slowly");
+            let env = s.pipeline.run(newest.id).unwrap().pending[0].environment.id;
+            actions::review_pending_deployments(
+                &mut p.client,
+                newest.id,
+                &[env],
+                Review::Approve,
+                "dana",
+            )
+            .await
+            .unwrap();
+        }
+        if seen.last() != Some(&line) {
+            seen.push(line);
+        }
+        if !s.pipeline.run(newest.id).unwrap().run.status.is_active() {
+            break;
+        }
+    }
+    println!("stages seen: {seen:?}");
+    assert_eq!(seen.last().map(String::as_str), Some("✓✓✓✓✓✓"), "{seen:?}");
+    assert!(seen.len() >= 8, "each stage seen on its way: {seen:?}");
+    assert!(!p.any_active());
+}

@@ -32,9 +32,18 @@ impl RunStatus {
         }
     }
 
-    /// Not finished: the poller speeds up while any run is active.
+    /// Not finished (a run waiting for approval included).
     pub fn is_active(&self) -> bool {
         !matches!(self, RunStatus::Completed | RunStatus::Unknown(_))
+    }
+
+    /// Moving on its own: the poller polls fast and re-reads the jobs. A run `waiting` for a
+    /// review is parked until someone acts, which changes the run list.
+    pub fn is_running(&self) -> bool {
+        matches!(
+            self,
+            RunStatus::Queued | RunStatus::InProgress | RunStatus::Requested | RunStatus::Pending
+        )
     }
 }
 

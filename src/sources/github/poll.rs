@@ -98,8 +98,9 @@ impl Poller {
         })
     }
 
+    /// Some run moves on its own (queued, in progress): poll fast.
     pub fn any_active(&self) -> bool {
-        self.runs.iter().any(|r| r.status.is_active())
+        self.runs.iter().any(|r| r.status.is_running())
     }
 
     /// One poll. Public so tests can drive it without timers.
@@ -134,7 +135,7 @@ impl Poller {
             let fresh = self
                 .jobs
                 .get(&run.id)
-                .is_some_and(|c| c.key == key && !run.status.is_active());
+                .is_some_and(|c| c.key == key && !run.status.is_running());
             if fresh {
                 continue;
             }

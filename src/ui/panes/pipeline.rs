@@ -498,7 +498,7 @@ fn stats_line(state: &State, snap: &PipelineSnapshot) -> Line<'static> {
     };
     Line::styled(
         format!(
-            "deploy median {median} · success {rate} · rollbacks {}/{}",
+            "deploy median {median} · success {rate} · rollbacks {}/{} deploys",
             s.rollbacks, s.deployments
         ),
         state.theme.dim(),
