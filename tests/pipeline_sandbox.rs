@@ -494,3 +494,35 @@ async fn a_rerun_progresses_stage_by_stage() {
     assert!(seen.len() >= 8, "each stage seen on its way: {seen:?}");
     assert!(!p.any_active());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_starts_the_poller_from_config() {
+    use flightdeck::app::run::Sources as _;
+    let sb = start(Scenario::PendingApproval).await;
+    let mut s = state(&sb);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut sources = flightdeck::console::Sources::default();
+    sources.start(&s, &tx);
+    // the first pipeline snapshot arrives through the same channel the run loop reads
+    loop {
+        let ev = rx.recv().await.unwrap();
+        let is_snapshot = matches!(
+            &ev,
+            Event::Pipeline {
+                msg: flightdeck::app::panes::pipeline::PipelineMsg::Update(
+                    PipelineUpdate::Snapshot(_)
+                ),
+                ..
+            }
+        );
+        update(&mut s, ev);
+        if is_snapshot {
+            break;
+        }
+    }
+    assert!(matches!(
+        s.source(flightdeck::app::state::SourceId::Pipeline),
+        Some(flightdeck::app::state::SourceStatus::Live { .. })
+    ));
+    assert!(pane(&s).contains("deploy-production ⏸"));
+}
