@@ -292,6 +292,11 @@ async fn approve_moves_the_run_on_and_changes_the_prod_image() {
     let prod = snap.environments.iter().find(|e| e.name == "prod").unwrap();
     let pending = prod.pending.clone().expect("prod awaits approval");
     assert!(pending.can_approve);
+    // what the operations layer's promote would act on, from the selection
+    let target = flightdeck::app::panes::pipeline::review_target(&s).unwrap();
+    assert_eq!(target.run_id, pending.run_id);
+    assert_eq!(target.environment_ids, [pending.environment_id]);
+    assert_eq!(target.environment, "production");
     snap!("environments_before_approval", pane(&s));
 
     let deps = actions::review_pending_deployments(

@@ -209,3 +209,85 @@ fn first_notable<'a>(
         .or_else(|| items.clone().position(|(s, _)| s.is_active()))
         .unwrap_or(0)
 }
+
+/// What promote/reject would act on: the pending review of the selected run (runs or jobs
+/// view), else the first pending review in environment order. For the operations layer's
+/// confirmation dialog, which then calls `sources::github::actions::review_pending_deployments`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewTarget {
+    pub run_id: u64,
+    pub run_number: u64,
+    pub sha: String,
+    pub environment: String,
+    pub environment_ids: Vec<u64>,
+    pub can_approve: bool,
+    /// Who may approve, when the current user may not.
+    pub reviewers: Vec<String>,
+}
+
+/// The run that re-run / re-run failed jobs / cancel would act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunTarget {
+    pub run_id: u64,
+    pub run_number: u64,
+    pub active: bool,
+    pub has_failed_jobs: bool,
+}
+
+/// The run under the cursor, at any drill level.
+pub fn selected_run(state: &State) -> Option<&RunEntry> {
+    let data = &state.pipeline;
+    match &data.drill {
+        Drill::Runs => {
+            let sel = state.pane(PaneId::Pipeline).selected;
+            let runs = data.runs();
+            runs.get(sel.min(runs.len().checked_sub(1)?))
+        }
+        Drill::Jobs { run_id, .. } | Drill::Steps { run_id, .. } => data.run(*run_id),
+    }
+}
+
+pub fn run_target(state: &State) -> Option<RunTarget> {
+    let r = selected_run(state)?;
+    Some(RunTarget {
+        run_id: r.run.id,
+        run_number: r.run.run_number,
+        active: r.run.status.is_active(),
+        has_failed_jobs: r.jobs.iter().any(|j| {
+            j.conclusion
+                .as_ref()
+                .is_some_and(|c| c.is_failure() || *c == Conclusion::Cancelled)
+        }),
+    })
+}
+
+pub fn review_target(state: &State) -> Option<ReviewTarget> {
+    let from_run = |r: &RunEntry| {
+        let p = r.pending.first()?;
+        Some(ReviewTarget {
+            run_id: r.run.id,
+            run_number: r.run.run_number,
+            sha: r.run.head_sha.clone(),
+            environment: p.environment.name.clone(),
+            environment_ids: vec![p.environment.id],
+            can_approve: p.current_user_can_approve,
+            reviewers: p.reviewers.iter().map(|r| r.label()).collect(),
+        })
+    };
+    if let Some(t) = selected_run(state).and_then(from_run) {
+        return Some(t);
+    }
+    let snap = state.pipeline.snapshot.as_deref()?;
+    snap.environments.iter().find_map(|e| {
+        let p = e.pending.as_ref()?;
+        Some(ReviewTarget {
+            run_id: p.run_id,
+            run_number: p.run_number,
+            sha: p.sha.clone(),
+            environment: e.github_environment.clone(),
+            environment_ids: vec![p.environment_id],
+            can_approve: p.can_approve,
+            reviewers: p.reviewers.clone(),
+        })
+    })
+}
