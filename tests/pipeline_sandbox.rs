@@ -226,6 +226,24 @@ async fn runs_progress_through_stages_and_drill_down() {
     update::apply(&mut s, Action::Back);
     assert!(pane(&s).contains("deploy-production ⏸"));
 
+    // `/` filters the runs; enter opens the filtered row
+    s.pane_mut(flightdeck::app::pane::PaneId::Pipeline).filter = "gift".into();
+    let text = pane(&s);
+    assert!(
+        text.contains("#125 deploy") && !text.contains("#127 deploy"),
+        "{text}"
+    );
+    update::apply(&mut s, Action::Open);
+    assert!(
+        pane(&s).contains("#125 deploy feat/gift-cards"),
+        "{}",
+        pane(&s)
+    );
+    update::apply(&mut s, Action::Back);
+    s.pane_mut(flightdeck::app::pane::PaneId::Pipeline)
+        .filter
+        .clear();
+
     // time moves on: an approved run would go on; this one waits; newer runs progress
     sb.advance(std::time::Duration::from_secs(3600));
     s.now = sandbox_now(&sb);

@@ -131,6 +131,46 @@ pub fn on_msg(state: &mut State, msg: PipelineMsg) -> Vec<Effect> {
     Vec::new()
 }
 
+/// The runs the runs view lists: all, or those matching the pane's filter (number, workflow,
+/// branch, sha, title, actor, status).
+pub fn visible_runs(state: &State) -> Vec<&RunEntry> {
+    let filter = state.pane(PaneId::Pipeline).filter.to_lowercase();
+    state
+        .pipeline
+        .runs()
+        .iter()
+        .filter(|r| filter.is_empty() || run_matches(r, &filter))
+        .collect()
+}
+
+fn run_matches(r: &RunEntry, needle: &str) -> bool {
+    let run = &r.run;
+    let hay = [
+        format!("#{}", run.run_number),
+        run.name.clone().unwrap_or_default(),
+        run.head_branch.clone().unwrap_or_default(),
+        run.head_sha.clone(),
+        run.display_title.clone().unwrap_or_default(),
+        run.actor
+            .as_ref()
+            .map(|a| a.login.clone())
+            .unwrap_or_default(),
+        run.status.to_string(),
+        run.conclusion
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+    ];
+    hay.iter().any(|h| h.to_lowercase().contains(needle))
+}
+
+fn level_rows(state: &State) -> usize {
+    match state.pipeline.drill {
+        Drill::Runs => visible_runs(state).len(),
+        _ => state.pipeline.rows(),
+    }
+}
+
 /// Drill-down keys while the Pipeline pane is focused; `None` leaves the action to `apply`.
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     if state.focus != PaneId::Pipeline || state.overlay != Overlay::None {
@@ -139,7 +179,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     let sel = state.pane(PaneId::Pipeline).selected;
     let data = &state.pipeline;
     // moves stay inside the rows of the level shown, so `up` never sticks past the end
-    let last = data.rows().saturating_sub(1);
+    let last = level_rows(state).saturating_sub(1);
     let moved = match action {
         Action::SelectUp => Some(sel.min(last).saturating_sub(1)),
         Action::SelectDown => Some(sel.saturating_add(1).min(last)),
@@ -155,8 +195,9 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     }
     let next = match (action, data.drill.clone()) {
         (Action::Open, Drill::Runs) => {
-            let row = sel.min(data.runs().len().checked_sub(1)?);
-            let run = data.runs().get(row)?;
+            let runs = visible_runs(state);
+            let row = sel.min(runs.len().checked_sub(1)?);
+            let run = *runs.get(row)?;
             (
                 Drill::Jobs {
                     run_id: run.run.id,
@@ -240,8 +281,8 @@ pub fn selected_run(state: &State) -> Option<&RunEntry> {
     match &data.drill {
         Drill::Runs => {
             let sel = state.pane(PaneId::Pipeline).selected;
-            let runs = data.runs();
-            runs.get(sel.min(runs.len().checked_sub(1)?))
+            let runs = visible_runs(state);
+            runs.get(sel.min(runs.len().checked_sub(1)?)).copied()
         }
         Drill::Jobs { run_id, .. } | Drill::Steps { run_id, .. } => data.run(*run_id),
     }

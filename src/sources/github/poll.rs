@@ -335,7 +335,11 @@ pub fn spawn_poller(
                 return;
             }
         }
-        let _ = source;
+        match &source {
+            TokenSource::Env(var) => log::info!("GitHub: token from ${var}"),
+            TokenSource::GhCli => log::info!("GitHub: token from `gh auth token`"),
+            TokenSource::None => {}
+        }
         let mut poller = match Poller::new(cfg.clone(), token) {
             Ok(p) => p,
             Err(e) => {
@@ -370,6 +374,7 @@ pub fn spawn_poller(
                 }
                 Err(GhError::RateLimited { until }) => {
                     let error = format!("rate limited until {}", hh_mm(until));
+                    log::warn!("GitHub {}: {error}", cfg.repo);
                     if !sink(PipelineUpdate::Failing {
                         error,
                         at: now,
@@ -382,6 +387,7 @@ pub fn spawn_poller(
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
+                    log::warn!("GitHub poll of {} failed: {e}", cfg.repo);
                     if !sink(PipelineUpdate::Failing {
                         error: e.to_string(),
                         at: now,

@@ -143,10 +143,14 @@ fn runs_lines<'a>(
     if snap.runs.is_empty() {
         return vec![Line::styled("no workflow runs", theme.dim())];
     }
-    let skip = first_visible(selected, snap.runs.len(), 2, height);
-    let sel = selected.min(snap.runs.len() - 1);
+    let runs = crate::app::panes::pipeline::visible_runs(state);
+    if runs.is_empty() {
+        return vec![Line::styled("no run matches the filter", theme.dim())];
+    }
+    let skip = first_visible(selected, runs.len(), 2, height);
+    let sel = selected.min(runs.len() - 1);
     let mut out = Vec::new();
-    for (i, r) in snap.runs.iter().enumerate().skip(skip) {
+    for (i, r) in runs.into_iter().enumerate().skip(skip) {
         let run = &r.run;
         let (g, h) = glyph(&run.status, run.conclusion.as_ref());
         let mut head = vec![
@@ -166,6 +170,9 @@ fn runs_lines<'a>(
                 theme.text(),
             ),
         ];
+        if let Some(n) = run.run_attempt.filter(|n| *n > 1) {
+            head.push(Span::styled(format!(" (attempt {n})"), theme.dim()));
+        }
         if let Some(a) = &run.actor {
             head.push(Span::styled(
                 format!("  {}", sanitize(&a.login)),
