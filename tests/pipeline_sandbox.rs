@@ -165,6 +165,7 @@ macro_rules! snap {
             (r"\b\d+[smhd] ago\b", "[age] ago"),
             (r"\b\d+h\d\dm\b|\b\d+m\d\ds\b|\b\d+s\b", "[dur]"),
             (r"stale \d+[smhd]", "stale [age]"),
+            (r"\b\d+[smhd]\b", "[age]"),
         ]}, {
             insta::assert_snapshot!($name, $value);
         });
@@ -200,6 +201,11 @@ async fn runs_progress_through_stages_and_drill_down() {
     );
     assert!(text.contains("awaits approval — P approves"), "{text}");
     snap!("runs_waiting_for_approval", text);
+    // a narrow pane drops the job names before the glyphs
+    update(&mut s, Event::Resize(100, 30));
+    let narrow = pane(&s);
+    snap!("runs_waiting_narrow", narrow);
+    update(&mut s, Event::Resize(200, 40));
 
     // enter: the run's jobs; enter again: the job's steps; esc back up
     update::apply(&mut s, Action::Open);

@@ -318,9 +318,12 @@ pub fn spawn_poller(
             TokenSetting::Given(t) => (t.clone(), TokenSource::None),
             TokenSetting::Resolve { env_var } => {
                 let var = env_var.clone();
-                tokio::task::spawn_blocking(move || resolve_token(&var))
-                    .await
-                    .unwrap_or((None, TokenSource::None))
+                // `gh` can hang on a keyring prompt: give it a few seconds
+                let lookup = tokio::task::spawn_blocking(move || resolve_token(&var));
+                match tokio::time::timeout(Duration::from_secs(5), lookup).await {
+                    Ok(Ok(found)) => found,
+                    _ => (None, TokenSource::None),
+                }
             }
         };
         if token.is_none() && matches!(cfg.token, TokenSetting::Resolve { .. }) {

@@ -40,11 +40,10 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         super::placeholder(state, PaneId::Pipeline, frame, rest);
         return;
     };
-    let env_height = if snap.environments.is_empty() {
-        1
-    } else {
-        snap.environments.len() as u16 + 2
-    };
+    let rows = snap.environments.len() as u16;
+    // the "environments" heading goes first when space is short
+    let with_header = rows > 0 && rows + 2 <= area.height / 2;
+    let env_height = rows + 1 + u16::from(with_header);
     let [top, main, bottom] = Layout::vertical([
         Constraint::Length(notes.len() as u16),
         Constraint::Fill(1),
@@ -70,7 +69,10 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         }
     };
     frame.render_widget(Paragraph::new(lines), main);
-    frame.render_widget(Paragraph::new(env_lines(state, snap)), bottom);
+    frame.render_widget(
+        Paragraph::new(env_lines(state, snap, with_header, bottom.width < 72)),
+        bottom,
+    );
 }
 
 /// (glyph, health) of a status/conclusion pair.
@@ -399,11 +401,18 @@ fn step_line(state: &State, s: &Step, width: usize, on: bool, focused: bool) -> 
     Line::from(spans).style(style)
 }
 
-fn env_lines(state: &State, snap: &PipelineSnapshot) -> Vec<Line<'static>> {
+fn env_lines(
+    state: &State,
+    snap: &PipelineSnapshot,
+    with_header: bool,
+    compact: bool,
+) -> Vec<Line<'static>> {
     let theme = &state.theme;
     let mut out = Vec::new();
     if !snap.environments.is_empty() {
-        out.push(Line::styled("environments", theme.header()));
+        if with_header {
+            out.push(Line::styled("environments", theme.header()));
+        }
         let width = snap
             .environments
             .iter()
@@ -411,14 +420,14 @@ fn env_lines(state: &State, snap: &PipelineSnapshot) -> Vec<Line<'static>> {
             .max()
             .unwrap_or(0);
         for e in &snap.environments {
-            out.push(env_line(state, e, width));
+            out.push(env_line(state, e, width, compact));
         }
     }
     out.push(stats_line(state, snap));
     out
 }
 
-fn env_line(state: &State, e: &EnvRow, width: usize) -> Line<'static> {
+fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'static> {
     let theme = &state.theme;
     let mut spans = vec![Span::styled(
         format!("{:<width$} ", sanitize(&e.name)),
@@ -432,13 +441,21 @@ fn env_line(state: &State, e: &EnvRow, width: usize) -> Line<'static> {
                 theme.accent(),
             ));
             if let Some(at) = d.at {
-                spans.push(Span::styled(
-                    format!("{} ago ", crate::ui::age(at, state.now)),
-                    theme.dim(),
-                ));
+                let age = crate::ui::age(at, state.now);
+                let text = if compact {
+                    format!("{age} ")
+                } else {
+                    format!("{age} ago ")
+                };
+                spans.push(Span::styled(text, theme.dim()));
             }
             if let Some(n) = d.run_number {
-                spans.push(Span::styled(format!("by #{n} "), theme.dim()));
+                let text = if compact {
+                    format!("#{n} ")
+                } else {
+                    format!("by #{n} ")
+                };
+                spans.push(Span::styled(text, theme.dim()));
             }
         }
         None => spans.push(Span::styled("nothing deployed ", theme.dim())),
@@ -462,28 +479,34 @@ fn env_line(state: &State, e: &EnvRow, width: usize) -> Line<'static> {
         ));
     }
     if let Some(p) = &e.pending {
-        let who = if p.can_approve {
-            "P approves".to_owned()
-        } else if p.reviewers.is_empty() {
-            "a required reviewer must approve".to_owned()
-        } else {
-            format!(
-                "only {} can approve",
-                p.reviewers
-                    .iter()
-                    .map(|r| sanitize(r))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+        let reviewers = p
+            .reviewers
+            .iter()
+            .map(|r| sanitize(r))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = match (compact, p.can_approve) {
+            (true, true) => format!("⏸ #{} approve? P", p.run_number),
+            (true, false) if reviewers.is_empty() => {
+                format!("⏸ #{} needs a reviewer", p.run_number)
+            }
+            (true, false) => format!("⏸ #{} needs {reviewers}", p.run_number),
+            (false, can) => {
+                let who = if can {
+                    "P approves".to_owned()
+                } else if reviewers.is_empty() {
+                    "a required reviewer must approve".to_owned()
+                } else {
+                    format!("only {reviewers} can approve")
+                };
+                format!(
+                    "⏸ #{} {} awaits approval — {who}",
+                    p.run_number,
+                    sanitize(p.sha.get(..7).unwrap_or(&p.sha))
+                )
+            }
         };
-        spans.push(Span::styled(
-            format!(
-                "⏸ #{} {} awaits approval — {who}",
-                p.run_number,
-                sanitize(p.sha.get(..7).unwrap_or(&p.sha))
-            ),
-            theme.health(Health::Warn),
-        ));
+        spans.push(Span::styled(text, theme.health(Health::Warn)));
     }
     Line::from(spans)
 }
