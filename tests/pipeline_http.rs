@@ -364,3 +364,53 @@ fn pane_shows_rate_limit_notice_and_stale_marker() {
     assert!(text.contains("stale 2m"), "{text}");
     assert!(text.contains("no workflow runs"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poke_polls_at_once_and_anonymous_reads_fewer_runs() {
+    let srv = serve(Arc::new(|uri: &Uri, h: &HeaderMap| {
+        if h.get("if-none-match").is_some_and(|v| v == "\"same\"") {
+            return StatusCode::NOT_MODIFIED.into_response();
+        }
+        let path = uri.path();
+        let body = if path.ends_with("/actions/runs") {
+            runs_body(7)
+        } else if path.ends_with("/jobs") {
+            r#"{"total_count": 0, "jobs": []}"#.to_string()
+        } else if path.ends_with("/environments") {
+            r#"{"total_count": 0, "environments": []}"#.to_string()
+        } else if path.ends_with("/deployments") {
+            "[]".to_string()
+        } else {
+            return (StatusCode::NOT_FOUND, r#"{"message": "Not Found"}"#).into_response();
+        };
+        let mut r = (StatusCode::OK, body).into_response();
+        r.headers_mut().insert("etag", "\"same\"".parse().unwrap());
+        r
+    }))
+    .await;
+    let poke = Arc::new(tokio::sync::Notify::new());
+    let mut cfg = PollConfig::new(&srv.url, "o/r", TokenSetting::Given(None));
+    cfg.fast = Duration::from_secs(3600);
+    cfg.slow = Duration::from_secs(3600);
+    cfg.refresh = Some(poke.clone());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = spawn_poller(cfg, move |u| tx.send(u).is_ok());
+    assert!(matches!(
+        rx.recv().await.unwrap(),
+        PipelineUpdate::Snapshot(_)
+    ));
+    let first = srv.hits();
+    poke.notify_one();
+    assert!(matches!(
+        rx.recv().await.unwrap(),
+        PipelineUpdate::Unchanged { .. }
+    ));
+    assert_eq!(
+        srv.hits(),
+        first + 1,
+        "one conditional request, answered 304"
+    );
+    let seen = srv.seen.lock().unwrap().clone();
+    assert!(seen[0].0.contains("per_page=10"), "{}", seen[0].0);
+    task.abort();
+}

@@ -37,6 +37,8 @@ pub struct PollConfig {
     /// Longest wait after repeated failures.
     pub max_backoff: Duration,
     pub runs_per_page: u32,
+    /// Poked after an action (approve, re-run, cancel) to poll at once instead of waiting.
+    pub refresh: Option<std::sync::Arc<tokio::sync::Notify>>,
 }
 
 impl PollConfig {
@@ -50,6 +52,7 @@ impl PollConfig {
             slow: Duration::from_secs(30),
             max_backoff: Duration::from_secs(300),
             runs_per_page: 20,
+            refresh: None,
         }
     }
 }
@@ -105,9 +108,15 @@ impl Poller {
 
     /// One poll. Public so tests can drive it without timers.
     pub async fn poll(&mut self) -> Result<PollOutcome, GhError> {
+        // anonymous means 60 requests an hour, and each new run costs a jobs request
+        let per_page = if self.client.has_token() {
+            self.cfg.runs_per_page
+        } else {
+            self.cfg.runs_per_page.min(10)
+        };
         let url = self.client.repo_url(&format!(
             "/actions/runs?per_page={}",
-            self.cfg.runs_per_page.clamp(1, 100)
+            per_page.clamp(1, 100)
         ));
         let runs = self
             .client
@@ -401,7 +410,16 @@ pub fn spawn_poller(
                     next_delay(&cfg, poller.any_active(), anonymous, failures)
                 }
             };
-            tokio::time::sleep(delay).await;
+            match &cfg.refresh {
+                // a rate limit is waited out whatever the poke
+                Some(poke) if poller.client.blocked_until().is_none() => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = poke.notified() => {}
+                    }
+                }
+                _ => tokio::time::sleep(delay).await,
+            }
         }
     })
 }

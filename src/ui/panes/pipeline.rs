@@ -423,7 +423,7 @@ fn env_lines(
             out.push(env_line(state, e, width, compact));
         }
     }
-    out.push(stats_line(state, snap));
+    out.push(stats_line(state, snap, compact));
     out
 }
 
@@ -511,7 +511,7 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
     Line::from(spans)
 }
 
-fn stats_line(state: &State, snap: &PipelineSnapshot) -> Line<'static> {
+fn stats_line(state: &State, snap: &PipelineSnapshot, compact: bool) -> Line<'static> {
     let s = &snap.stats;
     let median = s
         .median_deploy_secs
@@ -526,11 +526,19 @@ fn stats_line(state: &State, snap: &PipelineSnapshot) -> Line<'static> {
         ),
         None => "–".into(),
     };
-    Line::styled(
+    let text = if compact {
+        let rate = s
+            .success_rate()
+            .map_or("–".into(), |r| format!("{:.0}%", r * 100.0));
+        format!(
+            "deploy {median} · ok {rate} · rollbacks {}/{}",
+            s.rollbacks, s.deployments
+        )
+    } else {
         format!(
             "deploy median {median} · success {rate} · rollbacks {}/{} deploys",
             s.rollbacks, s.deployments
-        ),
-        state.theme.dim(),
-    )
+        )
+    };
+    Line::styled(text, state.theme.dim())
 }
