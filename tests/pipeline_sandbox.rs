@@ -208,7 +208,13 @@ async fn runs_progress_through_stages_and_drill_down() {
     update(&mut s, Event::Resize(200, 40));
 
     // enter: the run's jobs; enter again: the job's steps; esc back up
-    update::apply(&mut s, Action::Open);
+    update(
+        &mut s,
+        Event::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Enter,
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
     let text = pane(&s);
     assert!(
         text.contains("approval pending for production — P approves"),
@@ -227,7 +233,13 @@ async fn runs_progress_through_stages_and_drill_down() {
     let text = pane(&s);
     assert!(text.contains("› build"), "{text}");
     snap!("steps_of_build", text);
-    update::apply(&mut s, Action::Back);
+    update(
+        &mut s,
+        Event::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Esc,
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
     assert!(pane(&s).contains("(esc back)"));
     update::apply(&mut s, Action::Back);
     assert!(pane(&s).contains("deploy-production ⏸"));

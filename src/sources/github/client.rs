@@ -364,6 +364,12 @@ impl GithubClient {
         Ok((body, next, true))
     }
 
+    /// Drops cached bodies whose URL `keep` rejects (runs and deployments no longer listed),
+    /// so a console left running for weeks does not grow.
+    pub fn retain_cache(&mut self, keep: impl Fn(&str) -> bool) {
+        self.cache.retain(|url, _| keep(url));
+    }
+
     /// A conditional GET of `url`, decoded.
     pub async fn get<T: DeserializeOwned>(&mut self, url: &str) -> Result<Fetched<T>, GhError> {
         let (body, _, changed) = self.get_raw(url).await?;

@@ -181,11 +181,30 @@ impl Poller {
 
         changed |= self.load_deployments().await?;
         self.initialized = true;
+        self.prune_cache();
         if changed {
             Ok(PollOutcome::Changed(Box::new(self.snapshot())))
         } else {
             Ok(PollOutcome::Unchanged)
         }
+    }
+
+    fn prune_cache(&mut self) {
+        let runs: Vec<u64> = self.runs.iter().map(|r| r.id).collect();
+        let deps: Vec<u64> = self.deployments.iter().map(|d| d.id).collect();
+        let id_after = |url: &str, marker: &str| -> Option<u64> {
+            let rest = url.split(marker).nth(1)?;
+            rest.split(['/', '?']).next()?.parse().ok()
+        };
+        self.client.retain_cache(|url| {
+            if let Some(id) = id_after(url, "/actions/runs/") {
+                return runs.contains(&id);
+            }
+            if let Some(id) = id_after(url, "/deployments/") {
+                return deps.contains(&id);
+            }
+            true
+        });
     }
 
     async fn load_environments(&mut self) -> Result<(), GhError> {
