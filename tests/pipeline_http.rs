@@ -337,6 +337,7 @@ fn pane_shows_rate_limit_notice_and_stale_marker() {
             rate: Default::default(),
             requests: Default::default(),
             anonymous: true,
+            warnings: vec!["deployments: o/r: forbidden (403)".into()],
         })),
     );
     s.now = now + Duration::from_secs(120);
@@ -363,6 +364,7 @@ fn pane_shows_rate_limit_notice_and_stale_marker() {
     assert!(text.contains("no GitHub token: set GITHUB_TOKEN"), "{text}");
     assert!(text.contains("stale 2m"), "{text}");
     assert!(text.contains("no workflow runs"), "{text}");
+    assert!(text.contains("deployments: o/r: forbidden (403)"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -413,4 +415,39 @@ async fn a_poke_polls_at_once_and_anonymous_reads_fewer_runs() {
     let seen = srv.seen.lock().unwrap().clone();
     assert!(seen[0].0.contains("per_page=10"), "{}", seen[0].0);
     task.abort();
+}
+
+#[tokio::test]
+async fn a_forbidden_deployments_list_keeps_the_runs() {
+    use flightdeck::sources::github::Poller;
+    use flightdeck::sources::github::poll::PollOutcome;
+    let srv = serve(Arc::new(|uri: &Uri, _: &HeaderMap| {
+        let path = uri.path();
+        if path.ends_with("/actions/runs") {
+            (StatusCode::OK, runs_body(3)).into_response()
+        } else if path.ends_with("/jobs") {
+            (StatusCode::OK, r#"{"total_count": 0, "jobs": []}"#).into_response()
+        } else {
+            (
+                StatusCode::FORBIDDEN,
+                r#"{"message": "Resource not accessible by personal access token"}"#,
+            )
+                .into_response()
+        }
+    }))
+    .await;
+    let cfg = PollConfig::new(&srv.url, "o/r", TokenSetting::Given(Token::new(SECRET)));
+    let mut p = Poller::new(cfg, Token::new(SECRET)).unwrap();
+    let PollOutcome::Changed(snap) = p.poll().await.unwrap() else {
+        panic!("first poll has data")
+    };
+    assert_eq!(snap.runs.len(), 1);
+    assert_eq!(snap.warnings.len(), 1, "{:?}", snap.warnings);
+    assert!(
+        snap.warnings[0].contains("Resource not accessible")
+            && snap.warnings[0].contains("o/r")
+            && !snap.warnings[0].contains(SECRET),
+        "{:?}",
+        snap.warnings
+    );
 }

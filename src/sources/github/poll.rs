@@ -74,6 +74,7 @@ pub struct Poller {
     deployments: Vec<Deployment>,
     statuses: HashMap<u64, Vec<DeploymentStatus>>,
     initialized: bool,
+    warnings: Vec<String>,
 }
 
 /// What one poll found.
@@ -98,6 +99,7 @@ impl Poller {
             deployments: Vec::new(),
             statuses: HashMap::new(),
             initialized: false,
+            warnings: Vec::new(),
         })
     }
 
@@ -164,6 +166,7 @@ impl Poller {
         }
 
         // pending reviews of waiting runs
+        let mut warnings = Vec::new();
         for i in 0..self.runs.len() {
             let run = &self.runs[i];
             let id = run.id;
@@ -174,12 +177,30 @@ impl Poller {
             let url = self
                 .client
                 .repo_url(&format!("/actions/runs/{id}/pending_deployments"));
-            let p = self.client.get::<Vec<PendingDeployment>>(&url).await?;
-            changed |= p.changed;
-            self.pending.insert(id, p.value);
+            match self.client.get::<Vec<PendingDeployment>>(&url).await {
+                Ok(p) => {
+                    changed |= p.changed;
+                    self.pending.insert(id, p.value);
+                }
+                // the run still shows as waiting; only who may approve is unknown
+                Err(e @ (GhError::Forbidden { .. } | GhError::NotFound { .. })) => {
+                    warnings.push(format!("pending reviews: {e}"));
+                }
+                Err(e) => return Err(e),
+            }
         }
 
-        changed |= self.load_deployments().await?;
+        match self.load_deployments().await {
+            Ok(c) => changed |= c,
+            Err(e @ (GhError::Forbidden { .. } | GhError::NotFound { .. })) => {
+                warnings.push(format!("deployments: {e}"));
+            }
+            Err(e) => return Err(e),
+        }
+        if warnings != self.warnings {
+            self.warnings = warnings;
+            changed = true;
+        }
         self.initialized = true;
         self.prune_cache();
         if changed {
@@ -314,6 +335,7 @@ impl Poller {
             rate: self.client.rate,
             requests: self.client.counts,
             anonymous: !self.client.has_token(),
+            warnings: self.warnings.clone(),
         }
     }
 }

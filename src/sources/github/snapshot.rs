@@ -87,6 +87,9 @@ pub struct PipelineSnapshot {
     pub requests: RequestCounts,
     /// No token: anonymous requests (60/h, public repos only, no approvals).
     pub anonymous: bool,
+    /// Parts that could not be read (deployments without `deployments:read`, …); the rest
+    /// is shown.
+    pub warnings: Vec<String>,
 }
 
 /// Messages from the GitHub poller to the ui task.

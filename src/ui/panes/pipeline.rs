@@ -32,6 +32,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     if let Some(n) = &data.notice {
         notes.push(Line::styled(sanitize(n), state.theme.warning()));
     }
+    for w in data.snapshot.iter().flat_map(|s| &s.warnings) {
+        notes.push(Line::styled(sanitize(w), state.theme.warning()));
+    }
     let Some(snap) = data.snapshot.as_deref() else {
         let [top, rest] =
             Layout::vertical([Constraint::Length(notes.len() as u16), Constraint::Fill(1)])
