@@ -567,3 +567,47 @@ async fn the_console_starts_the_poller_from_config() {
     ));
     assert!(pane(&s).contains("deploy-production ⏸"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_5xx_marks_the_pane_stale_and_recovers() {
+    let sb = start(Scenario::Steady).await;
+    let mut p = poller(&sb);
+    let mut s = state(&sb);
+    feed(&mut p, &mut s).await;
+    let faults = format!("{}/faults", sb.admin_url());
+    let c = reqwest::Client::new();
+    let r = c
+        .post(&faults)
+        .json(&serde_json::json!({"error_rate": 1.0, "error_path_prefix": "/github/"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let err = p.poll().await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    let generation = s.generation;
+    let at = s.now;
+    update(
+        &mut s,
+        Event::Pipeline {
+            generation,
+            msg: PipelineUpdate::Failing {
+                error: err.to_string(),
+                at,
+                rate_limited_until: None,
+            }
+            .into(),
+        },
+    );
+    s.now += std::time::Duration::from_secs(90);
+    let text = pane(&s);
+    assert!(text.contains("stale 1m"), "{text}");
+    assert!(
+        text.contains("#126 deploy"),
+        "the last good runs stay: {text}"
+    );
+
+    c.delete(&faults).send().await.unwrap();
+    // back: a 304 (nothing changed) is a successful poll
+    assert!(p.poll().await.is_ok());
+}
