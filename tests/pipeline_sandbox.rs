@@ -473,6 +473,23 @@ async fn idle_polls_cost_one_conditional_request_each() {
         p.client.rate.remaining, remaining,
         "304s spend no rate limit"
     );
+
+    // a run parked at the approval gate costs no more
+    let sb = start(Scenario::PendingApproval).await;
+    let mut p = poller(&sb);
+    assert!(matches!(p.poll().await.unwrap(), PollOutcome::Changed(_)));
+    println!(
+        "first poll (pending-approval scenario): {} requests",
+        p.client.counts.sent
+    );
+    let before = p.client.counts;
+    for _ in 0..POLLS {
+        assert!(matches!(p.poll().await.unwrap(), PollOutcome::Unchanged));
+    }
+    let sent = p.client.counts.sent - before.sent;
+    let not_modified = p.client.counts.not_modified - before.not_modified;
+    println!("waiting for approval: {POLLS} polls → {sent} requests, {not_modified} answered 304");
+    assert_eq!((sent, not_modified), (POLLS, POLLS));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
