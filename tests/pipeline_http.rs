@@ -451,3 +451,48 @@ async fn a_forbidden_deployments_list_keeps_the_runs() {
         snap.warnings
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_from_the_configured_env_var_else_anonymous_with_a_hint() {
+    use flightdeck::sources::github::client::{TokenSource, resolve_token};
+    // SAFETY: a variable only this test reads, set before anything reads it
+    unsafe { std::env::set_var("FLIGHTDECK_TEST_GH_TOKEN_SET", " tok-123\n") };
+    let (t, src) = resolve_token("FLIGHTDECK_TEST_GH_TOKEN_SET");
+    assert_eq!(t, Token::new("tok-123"));
+    assert_eq!(src, TokenSource::Env("FLIGHTDECK_TEST_GH_TOKEN_SET".into()));
+
+    let unset = "FLIGHTDECK_TEST_GH_TOKEN_UNSET";
+    let srv = serve(Arc::new(|_: &Uri, _: &HeaderMap| {
+        (StatusCode::NOT_FOUND, r#"{"message": "Not Found"}"#).into_response()
+    }))
+    .await;
+    let cfg = PollConfig::new(
+        &srv.url,
+        "o/private",
+        TokenSetting::Resolve {
+            env_var: unset.into(),
+        },
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = spawn_poller(cfg, move |u| tx.send(u).is_ok());
+    let first = rx.recv().await.unwrap();
+    if resolve_token(unset).0.is_none() {
+        // no env var and no logged-in `gh`: say how to provide one, then go on anonymously
+        let PipelineUpdate::Notice(text) = first else {
+            panic!("{first:?}")
+        };
+        assert!(
+            text.contains(unset) && text.contains("gh auth login"),
+            "{text}"
+        );
+        let PipelineUpdate::Failing { error, .. } = rx.recv().await.unwrap() else {
+            panic!("a 404 fails the poll")
+        };
+        assert!(
+            error.contains("o/private") && error.contains("`repo` scope"),
+            "{error}"
+        );
+        assert!(srv.hits() >= 1, "anonymous requests were made");
+    }
+    task.abort();
+}
