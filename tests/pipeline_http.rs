@@ -140,6 +140,10 @@ async fn token_is_redacted_everywhere() {
     assert!(format!("{c:?}").contains("redacted"));
     let cfg = PollConfig::new("http://127.0.0.1:9", "o/r", TokenSetting::Given(Some(t)));
     assert!(!format!("{cfg:?}").contains(SECRET));
+    // a token a header cannot carry is an error, never a silent fall back to anonymous
+    let bad = Token::new("ghp_abc\u{7}def").unwrap();
+    let e = GithubClient::new("http://127.0.0.1:9", "o/r", Some(bad)).unwrap_err();
+    assert!(!e.to_string().contains("abc"), "{e}");
 
     // errors: refused, server, transport
     for status in [401u16, 403, 404, 422, 500] {

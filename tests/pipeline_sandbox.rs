@@ -404,6 +404,10 @@ async fn approve_moves_the_run_on_and_changes_the_prod_image() {
         prod.deployed.as_ref().map(|d| d.sha.as_str()),
         Some(pending.sha.as_str())
     );
+    assert_eq!(
+        flightdeck::app::panes::pipeline::deployed_sha(&s, "prod"),
+        Some(pending.sha.as_str())
+    );
     let after = prod_image(&sb);
     assert_ne!(before, after, "approval rolled a new image into prod");
     let text = pane(&s);

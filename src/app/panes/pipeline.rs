@@ -332,3 +332,11 @@ pub fn review_target(state: &State) -> Option<ReviewTarget> {
         })
     })
 }
+
+/// The sha deployed (latest successful deployment) to the environment named `env` in config,
+/// for panes that link a revision or image tag to its commit.
+pub fn deployed_sha<'a>(state: &'a State, env: &str) -> Option<&'a str> {
+    let snap = state.pipeline.snapshot.as_deref()?;
+    let row = snap.environments.iter().find(|e| e.name == env)?;
+    row.deployed.as_ref().map(|d| d.sha.as_str())
+}

@@ -166,6 +166,12 @@ impl fmt::Debug for GithubClient {
 
 impl GithubClient {
     pub fn new(api_url: &str, repo: &str, token: Option<Token>) -> Result<GithubClient, GhError> {
+        if token.as_ref().is_some_and(|t| t.header().is_none()) {
+            // never fall back to anonymous silently
+            return Err(GhError::Transport(
+                "the GitHub token holds characters an HTTP header cannot carry; check the token variable".into(),
+            ));
+        }
         // reqwest is built without a default provider and wants one even for plain http
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
