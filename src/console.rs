@@ -190,3 +190,51 @@ pub async fn run(global: &GlobalArgs) -> std::io::Result<()> {
     let state = initial_state(global, None);
     run::run(state, Sources::default()).await
 }
+
+/// `flightdeck demo`: the sandbox in-process on loopback, and the console against it. The
+/// console only gets URLs and a kubeconfig, exactly as it would for a real cluster.
+pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<(), String> {
+    use crate::sandbox::{Sandbox, SandboxOptions, Scenario};
+    let scenario: Scenario = args.scenario.parse().map_err(|e| format!("{e}"))?;
+    let opts = SandboxOptions {
+        scenario,
+        pods: args.pods,
+        seed: args.seed,
+        ..SandboxOptions::default()
+    };
+    let sandbox = Sandbox::start(opts)
+        .await
+        .map_err(|e| format!("cannot start the sandbox: {e}"))?;
+    let dir = std::env::temp_dir().join(format!("flightdeck-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let kubeconfig = dir.join("kubeconfig");
+    let result = async {
+        std::fs::write(&kubeconfig, sandbox.kubeconfig_yaml())
+            .map_err(|e| format!("cannot write {}: {e}", kubeconfig.display()))?;
+        let source = sandbox.config_toml(&kubeconfig);
+        let mut config = config::Config::parse_strict("<demo config>", &source).map_err(|d| {
+            d.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?;
+        // open on the namespace where the scenario's story happens
+        config
+            .kube
+            .namespace
+            .get_or_insert_with(|| sandbox.main_namespace());
+        log::info!(
+            "demo: sandbox `{}` at {}",
+            args.scenario,
+            sandbox.base_url()
+        );
+        let state = initial_state(global, Some(config));
+        run::run(state, Sources::default())
+            .await
+            .map_err(|e| e.to_string())
+    }
+    .await;
+    sandbox.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

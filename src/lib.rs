@@ -5,6 +5,7 @@
 //! [`app::Effect`]s; [`ui::render`] draws [`app::State`] and does no I/O.
 
 pub mod app;
+pub mod applog;
 pub mod cli;
 pub mod config;
 pub mod console;

@@ -7,10 +7,9 @@ use flightdeck::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // the console's own log; shown in the console (`!` or `:log`), never on the terminal
-    if let Err(e) = tui_logger::init_logger(log::LevelFilter::Debug) {
+    if let Err(e) = flightdeck::applog::init(log::LevelFilter::Info) {
         eprintln!("flightdeck: cannot start its log: {e}");
     }
-    tui_logger::set_default_level(log::LevelFilter::Info);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -39,14 +38,22 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
-            Some(Command::Demo(_args)) => {
-                // until the sandbox lands, the demo opens the empty dashboard
-                report(flightdeck::console::run(&cli.global).await)
+            Some(Command::Demo(args)) => {
+                match flightdeck::console::demo(&cli.global, &args).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("flightdeck demo: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
             }
-            Some(Command::Sandbox(_args)) => {
-                eprintln!("flightdeck sandbox: not in this build yet");
-                ExitCode::FAILURE
-            }
+            Some(Command::Sandbox(args)) => match flightdeck::sandbox::run_cli(args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("flightdeck sandbox: {e}");
+                    ExitCode::FAILURE
+                }
+            },
             Some(Command::Gpu(_args)) => {
                 eprintln!("flightdeck gpu: not in this build yet");
                 ExitCode::FAILURE

@@ -47,6 +47,9 @@ pub async fn run(mut state: State, mut sources: impl Sources) -> std::io::Result
 
     loop {
         if state.dirty && last_draw.elapsed() >= FRAME {
+            if state.overlay == super::state::Overlay::ConsoleLog {
+                crate::applog::collect();
+            }
             guard.terminal.draw(|f| crate::ui::render(&state, f))?;
             state.dirty = false;
             last_draw = Instant::now();
@@ -62,7 +65,10 @@ pub async fn run(mut state: State, mut sources: impl Sources) -> std::io::Result
                 None => Some(Event::Signal("input closed")),
             },
             Some(ev) = rx.recv() => Some(ev),
-            _ = tick.tick() => Some(Event::Tick(Timestamp::now())),
+            _ = tick.tick() => {
+                crate::applog::collect();
+                Some(Event::Tick(Timestamp::now()))
+            }
             _ = tokio::time::sleep_until(deadline), if state.dirty => None,
         };
         let mut events: Vec<Event> = first.into_iter().collect();

@@ -239,14 +239,28 @@ impl State {
         };
         let sources = initial_sources(&config, now);
         let mut scope = opts.scope;
+        // the environment whose namespace the config names, else the first one
+        let env = config
+            .environments
+            .iter()
+            .find(|e| config.kube.namespace.is_some() && e.namespace == config.kube.namespace)
+            .or_else(|| config.environments.first());
+        if scope.environment.is_none() {
+            scope.environment = env.map(|e| e.name.clone());
+        }
         if scope.context.is_none() {
-            scope.context = config.kube.context.clone();
+            scope.context = config
+                .kube
+                .context
+                .clone()
+                .or_else(|| env.and_then(|e| e.context.clone()));
         }
         if scope.namespace.is_none() {
-            scope.namespace = config.kube.namespace.clone();
-        }
-        if scope.environment.is_none() {
-            scope.environment = config.environments.first().map(|e| e.name.clone());
+            scope.namespace = config
+                .kube
+                .namespace
+                .clone()
+                .or_else(|| env.and_then(|e| e.namespace.clone()));
         }
         State {
             mouse: config.ui.mouse,

@@ -34,13 +34,24 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
         theme.dim(),
     )];
     for ctx in order {
-        let rows: Vec<_> = bindings.iter().filter(|(c, _, _)| *c == ctx).collect();
+        // one row per action (in the Action enum's order) with all its keys
+        let mut rows: Vec<(crate::app::Action, Vec<String>)> = Vec::new();
+        for (_, keys, action) in bindings.iter().filter(|(c, _, _)| *c == ctx) {
+            match rows.iter_mut().find(|(a, _)| a == action) {
+                Some((_, ks)) => ks.push(keys.clone()),
+                None => rows.push((*action, vec![keys.clone()])),
+            }
+        }
         if rows.is_empty() {
             continue;
         }
+        rows.sort_by_key(|a| a.0);
         out.push(Line::from(""));
         out.push(Line::styled(ctx.name().to_string(), theme.header()));
-        for (_, keys, action) in rows {
+        for (action, mut keys) in rows {
+            // the shortest notation first: `q, C-c`
+            keys.sort_by_key(|k| (k.chars().count(), k.clone()));
+            let keys = keys.join(", ");
             out.push(Line::from(vec![
                 Span::styled(format!("  {keys:<width$}  "), theme.accent()),
                 Span::styled(format!("{:<24}", action.to_string()), theme.dim()),

@@ -1,0 +1,69 @@
+//! flightdeck's own log, shown in the console (`!`, `:log`) through tui-logger.
+//!
+//! `tui_logger::init_logger` starts a thread that wakes every 10 ms forever, which makes an
+//! idle console use measurable CPU. Instead, `log` records go to tui-logger's slog drain
+//! (same buffer, no thread), and the run loop moves them into view on its 1 s tick.
+
+use std::fmt;
+
+use log::{LevelFilter, Log, Metadata, Record};
+use slog::Drain;
+
+struct ConsoleLog {
+    drain: tui_logger::TuiSlogDrain,
+}
+
+static LOCATION: slog::RecordLocation = slog::RecordLocation {
+    file: "",
+    line: 0,
+    column: 0,
+    function: "",
+    module: "flightdeck",
+};
+
+impl Log for ConsoleLog {
+    fn enabled(&self, metadata: &Metadata) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &Record) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let level = match record.level() {
+            log::Level::Error => slog::Level::Error,
+            log::Level::Warn => slog::Level::Warning,
+            log::Level::Info => slog::Level::Info,
+            log::Level::Debug => slog::Level::Debug,
+            log::Level::Trace => slog::Level::Trace,
+        };
+        let rs = slog::RecordStatic {
+            location: &LOCATION,
+            tag: record.target(),
+            level,
+        };
+        let args: &fmt::Arguments = record.args();
+        let kv = slog::OwnedKVList::from(slog::o!());
+        let _ = self
+            .drain
+            .log(&slog::Record::new(&rs, args, slog::BorrowedKV(&())), &kv);
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs the console log. Records older than tui-logger's hot buffer (1,000 records
+/// between two moves) are dropped, never blocking the logging task.
+pub fn init(level: LevelFilter) -> Result<(), log::SetLoggerError> {
+    log::set_boxed_logger(Box::new(ConsoleLog {
+        drain: tui_logger::TuiSlogDrain,
+    }))?;
+    log::set_max_level(level);
+    tui_logger::set_default_level(level);
+    Ok(())
+}
+
+/// Moves new records into the widget's buffer; cheap when there are none.
+pub fn collect() {
+    tui_logger::move_events();
+}

@@ -1,0 +1,289 @@
+//! The real binary: in tmux as a person would use it, and `check-config` as a script would.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A tmux server of our own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+    dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Runs the console in a 100x30 pane; when it exits, the shell records its exit status
+    /// and the terminal modes it left behind.
+    fn start(args: &str) -> Tmux {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = format!("fd-test-{}-{}", std::process::id(), rand_suffix());
+        let d = dir.path().display();
+        let script = format!(
+            "XDG_CONFIG_HOME={d}/cfg XDG_DATA_HOME={d}/data {BIN} {args}; echo $? > {d}/exit; stty -a > {d}/stty; sleep 30"
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-x",
+                "100",
+                "-y",
+                "30",
+                "sh",
+                "-c",
+                &script,
+            ])
+            .status()
+            .expect("tmux");
+        assert!(ok.success());
+        Tmux { socket, dir }
+    }
+
+    fn capture(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .expect("capture");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn send(&self, keys: &str) {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", keys])
+            .status()
+            .expect("send-keys");
+    }
+
+    fn display(&self, format: &str) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "display", "-p", format])
+            .output()
+            .expect("display");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Polls (bounded) until `f` is true; returns whether it became true.
+    fn wait_for(&self, mut f: impl FnMut(&Tmux) -> bool) -> bool {
+        for _ in 0..200 {
+            if f(self) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    fn exit_status(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.path().join("exit"))
+            .ok()
+            .map(|s| s.trim().to_owned())
+    }
+
+    fn stty(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stty")).unwrap_or_default()
+    }
+
+    fn console_pid(&self) -> Option<String> {
+        let shell = self.display("#{pane_pid}");
+        let out = Command::new("pgrep")
+            .args(["-P", &shell, "-f", "flightdeck"])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .map(str::to_owned)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0)
+}
+
+fn assert_restored(t: &Tmux) {
+    assert!(
+        t.wait_for(|t| t.exit_status().is_some() && !t.stty().is_empty()),
+        "the console did not exit"
+    );
+    let stty = t.stty();
+    assert!(
+        stty.contains(" icanon") && !stty.contains("-icanon"),
+        "raw mode left on: {stty}"
+    );
+    assert!(
+        stty.contains(" echo ") && !stty.contains("-echo "),
+        "echo left off: {stty}"
+    );
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "0",
+        "still on the alternate screen"
+    );
+    assert_eq!(t.display("#{cursor_flag}"), "1", "cursor left hidden");
+    assert_eq!(t.display("#{mouse_any_flag}"), "0", "mouse capture left on");
+}
+
+#[test]
+fn console_shows_five_panes_and_q_exits_cleanly() {
+    if !tmux_available() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let t = Tmux::start("");
+    let seen = t.wait_for(|t| {
+        let s = t.capture();
+        ["Pipeline", "Workloads", "Error rate", "Logs", "GPU"]
+            .iter()
+            .all(|p| s.contains(p))
+    });
+    assert!(seen, "five pane titles not seen:\n{}", t.capture());
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "1",
+        "the console uses the alternate screen"
+    );
+    t.send("q");
+    assert_restored(&t);
+    assert_eq!(t.exit_status().as_deref(), Some("0"));
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    if !tmux_available() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    for signal in ["-TERM", "-HUP"] {
+        let t = Tmux::start("--read-only");
+        assert!(
+            t.wait_for(|t| t.capture().contains("READ-ONLY")),
+            "console not up:\n{}",
+            t.capture()
+        );
+        let pid = t.console_pid().expect("console pid");
+        let ok = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+        assert_restored(&t);
+        assert_eq!(t.exit_status().as_deref(), Some("0"), "{signal}");
+    }
+}
+
+#[test]
+fn a_bad_user_keymap_is_a_warning_in_the_console_not_a_failure() {
+    if !tmux_available() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let t = Tmux::start("");
+    drop(t);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("keymaps")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("keymaps/default.toml"),
+        "[keys.global]\nQ = \"app.explode\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[ui]\nkeymap = \"default\"\n",
+    )
+    .expect("write");
+    let t = Tmux::start(&format!(
+        "--config {}",
+        dir.path().join("config.toml").display()
+    ));
+    assert!(
+        t.wait_for(|t| t.capture().contains("⚠ 1")),
+        "warning count not shown:\n{}",
+        t.capture()
+    );
+    t.send("q");
+    assert_restored(&t);
+    assert_eq!(t.exit_status().as_deref(), Some("0"));
+}
+
+fn check_config(dir: &Path) -> (i32, String) {
+    let out = Command::new(BIN)
+        .args([
+            "check-config",
+            &dir.join("config.toml").display().to_string(),
+        ])
+        .output()
+        .expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn check_config_is_strict_and_names_file_line_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[github]\nrepo = \"acme/checkout\"\n",
+    )
+    .expect("write");
+    let (code, out) = check_config(dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no problems"));
+
+    std::fs::create_dir_all(dir.path().join("themes")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("keymaps")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[github]\nrepo = \"acme/checkout\"\nbranch = 3\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("themes/night.toml"),
+        "\"ui.border\" = \"#zzzzzz\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("keymaps/default.toml"),
+        "[keys.global]\nS-x = \"app.quit\"\n",
+    )
+    .expect("write");
+    let (code, out) = check_config(dir.path());
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines.iter().any(|l| l.ends_with("config.toml:3:1: unknown field `branch`, expected one of `repo`, `api_url`, `token_env`")), "{out}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("night.toml:1:15: bad colour `#zzzzzz`")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("default.toml:2:1: `S-` is for named keys only")),
+        "{out}"
+    );
+}

@@ -1,0 +1,111 @@
+//! Shared helpers for the console's tests: a State as the console builds it, rendering into
+//! a TestBackend, and key sequences written in keymap notation.
+#![allow(dead_code)]
+
+use flightdeck::app::state::{Scope, StartOptions};
+use flightdeck::app::{Effect, Event, State, update};
+use flightdeck::config::{self, Config};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+/// A fixed "now", so snapshots are stable.
+pub fn now() -> jiff::Timestamp {
+    "2026-11-23T03:02:00Z".parse().expect("timestamp")
+}
+
+pub fn state_with(config: Config) -> State {
+    let (assets, diags, warnings) = config::load_assets(None);
+    assert!(
+        diags.is_empty() && warnings.is_empty(),
+        "bundled files: {diags:?} {warnings:?}"
+    );
+    let opts = StartOptions {
+        theme: None,
+        keymap: None,
+        scope: Scope::default(),
+        no_color: false,
+    };
+    State::new(config, assets, Vec::new(), opts, now())
+}
+
+pub fn state() -> State {
+    state_with(Config::default())
+}
+
+pub fn render(state: &mut State, w: u16, h: u16) -> Buffer {
+    state.size = (w, h);
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal
+        .draw(|f| flightdeck::ui::render(state, f))
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+/// The buffer as text, one line per row (colours dropped: check styles explicitly).
+pub fn text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Feeds keys written in keymap notation (`g p`, `: t h e m e space l i g h t enter`).
+pub fn keys(state: &mut State, seq: &str) -> Vec<Effect> {
+    use crossterm::event::{KeyCode as C, KeyEvent, KeyModifiers as M};
+    use flightdeck::config::keymap::{Key, KeyCode};
+    let mut effects = Vec::new();
+    for word in seq.split_whitespace() {
+        let key = Key::parse(word).unwrap_or_else(|e| panic!("{word}: {e}"));
+        let mut mods = M::NONE;
+        if key.ctrl {
+            mods |= M::CONTROL;
+        }
+        if key.alt {
+            mods |= M::ALT;
+        }
+        let code = match key.code {
+            KeyCode::Char(c) => {
+                if c.is_ascii_uppercase() {
+                    mods |= M::SHIFT;
+                }
+                C::Char(c)
+            }
+            KeyCode::Enter => C::Enter,
+            KeyCode::Esc => C::Esc,
+            KeyCode::Tab if key.shift => C::BackTab,
+            KeyCode::Tab => C::Tab,
+            KeyCode::Backspace => C::Backspace,
+            KeyCode::Up => C::Up,
+            KeyCode::Down => C::Down,
+            KeyCode::Left => C::Left,
+            KeyCode::Right => C::Right,
+            KeyCode::Home => C::Home,
+            KeyCode::End => C::End,
+            KeyCode::PageUp => C::PageUp,
+            KeyCode::PageDown => C::PageDown,
+            KeyCode::Insert => C::Insert,
+            KeyCode::Delete => C::Delete,
+            KeyCode::F(n) => C::F(n),
+        };
+        if key.shift {
+            mods |= M::SHIFT;
+        }
+        effects.extend(update(state, Event::Key(KeyEvent::new(code, mods))));
+    }
+    effects
+}
+
+/// Types text into a prompt, one key per character.
+pub fn typed(state: &mut State, text: &str) {
+    use crossterm::event::{KeyCode as C, KeyEvent, KeyModifiers as M};
+    for c in text.chars() {
+        update(state, Event::Key(KeyEvent::new(C::Char(c), M::NONE)));
+    }
+}
