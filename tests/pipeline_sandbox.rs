@@ -632,3 +632,23 @@ async fn sandbox_5xx_marks_the_pane_stale_and_recovers() {
     // back: a 304 (nothing changed) is a successful poll
     assert!(p.poll().await.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_reads_but_is_not_offered_approval() {
+    let sb = start(Scenario::PendingApproval).await;
+    let mut cfg = PollConfig::new(
+        &sb.github_api_url(),
+        &sb.github_repo(),
+        TokenSetting::Given(None),
+    );
+    cfg.environments = envs();
+    let mut p = Poller::new(cfg, None).unwrap();
+    let mut s = state(&sb);
+    feed(&mut p, &mut s).await;
+    let text = pane(&s);
+    assert!(text.contains("deploy-production ⏸"), "{text}");
+    assert!(text.contains("a token is needed to approve"), "{text}");
+    assert!(!text.contains("P approves"), "{text}");
+    let target = flightdeck::app::panes::pipeline::review_target(&s).unwrap();
+    assert!(!target.can_approve);
+}

@@ -303,6 +303,20 @@ pub fn run_target(state: &State) -> Option<RunTarget> {
 }
 
 pub fn review_target(state: &State) -> Option<ReviewTarget> {
+    let target = review_target_as_reported(state)?;
+    // anonymous: nobody is signed in to approve, whatever the API answered
+    let anonymous = state
+        .pipeline
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| s.anonymous);
+    Some(ReviewTarget {
+        can_approve: target.can_approve && !anonymous,
+        ..target
+    })
+}
+
+fn review_target_as_reported(state: &State) -> Option<ReviewTarget> {
     let from_run = |r: &RunEntry| {
         let p = r.pending.first()?;
         Some(ReviewTarget {

@@ -382,7 +382,7 @@ pub fn spawn_poller(
                 TokenSetting::Given(_) => String::new(),
             };
             let note = format!(
-                "no GitHub token: set {var} or run `gh auth login`; reading anonymously (public repos only, 60 requests/h, no approvals)"
+                "no GitHub token: set {var} or run `gh auth login` (anonymous: public repos, 60 requests/h, no approvals)"
             );
             if !sink(PipelineUpdate::Notice(note)) {
                 return;

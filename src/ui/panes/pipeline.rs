@@ -185,7 +185,9 @@ fn runs_lines<'a>(
             ));
         }
         if let Some(s) = run_secs(r, state.now) {
-            let label = if run.status.is_active() {
+            let label = if run.status == RunStatus::Waiting {
+                format!("  waiting {}", duration(s))
+            } else if run.status.is_active() {
                 format!("  running {}", duration(s))
             } else {
                 format!("  {}", duration(s))
@@ -244,9 +246,23 @@ fn stage_spans(state: &State, r: &RunEntry, width: usize) -> Vec<Span<'static>> 
     Vec::new()
 }
 
+/// Without a token nobody is signed in to approve, whatever the API says.
+fn anonymous(state: &State) -> bool {
+    state
+        .pipeline
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| s.anonymous)
+}
+
 fn pending_hint(state: &State, run: &RunEntry) -> Option<Span<'static>> {
     let p = run.pending.first()?;
-    let text = if p.current_user_can_approve {
+    let text = if anonymous(state) {
+        format!(
+            "  approval pending for {} — a token is needed to approve",
+            sanitize(&p.environment.name)
+        )
+    } else if p.current_user_can_approve {
         format!(
             "  approval pending for {} — P approves",
             sanitize(&p.environment.name)
@@ -488,7 +504,8 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
             .map(|r| sanitize(r))
             .collect::<Vec<_>>()
             .join(", ");
-        let text = match (compact, p.can_approve) {
+        let can = p.can_approve && !anonymous(state);
+        let text = match (compact, can) {
             (true, true) => format!("⏸ #{} approve? P", p.run_number),
             (true, false) if reviewers.is_empty() => {
                 format!("⏸ #{} needs a reviewer", p.run_number)
@@ -497,6 +514,8 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
             (false, can) => {
                 let who = if can {
                     "P approves".to_owned()
+                } else if anonymous(state) {
+                    "a token is needed to approve".to_owned()
                 } else if reviewers.is_empty() {
                     "a required reviewer must approve".to_owned()
                 } else {
