@@ -50,9 +50,10 @@ impl run::Sources for Sources {
         }
         self.scoped.extend(start_kube(state, tx));
         self.scoped.extend(start_logs(state, tx));
+        // the pipeline's events carry the generation, so it restarts with the scope too
+        self.scoped.extend(start_pipeline(state, tx));
         if !self.started {
             self.started = true;
-            start_pipeline(state, tx);
             start_metrics(state, tx);
             start_gpu(state, tx);
         }
@@ -67,16 +68,38 @@ fn status(tx: &Sender, generation: u64, source: SourceId, status: SourceStatus) 
     });
 }
 
-fn start_pipeline(state: &State, tx: &Sender) {
-    if state.config.github.is_some() {
-        let reason = "the GitHub Actions source is not in this build yet".to_owned();
-        status(
-            tx,
-            state.generation,
-            SourceId::Pipeline,
-            SourceStatus::Unavailable { reason },
-        );
-    }
+fn start_pipeline(state: &State, tx: &Sender) -> Option<AbortHandle> {
+    use crate::sources::github::{PollConfig, TokenSetting, spawn_poller};
+    let gh = state.config.github.as_ref()?;
+    let mut cfg = PollConfig::new(
+        &gh.api_url,
+        &gh.repo,
+        TokenSetting::Resolve {
+            env_var: gh.token_env.clone(),
+        },
+    );
+    cfg.environments = state
+        .config
+        .environments
+        .iter()
+        .map(|e| {
+            let gh_env = e
+                .github_environment
+                .clone()
+                .unwrap_or_else(|| e.name.clone());
+            (e.name.clone(), gh_env)
+        })
+        .collect();
+    let generation = state.generation;
+    let tx = tx.clone();
+    let task = spawn_poller(cfg, move |u| {
+        tx.send(Event::Pipeline {
+            generation,
+            msg: u.into(),
+        })
+        .is_ok()
+    });
+    Some(task.abort_handle())
 }
 
 fn start_kube(state: &State, tx: &Sender) -> Vec<AbortHandle> {
