@@ -394,16 +394,27 @@ fn prometheus_down_marks_everything_stale_and_keeps_history() {
 }
 
 #[test]
-fn k_after_g_moves_once_data_arrives() {
+fn k_after_g_moves_at_once_and_j_stops_at_the_last_row() {
     use flightdeck::app::Action;
     use flightdeck::app::update::apply;
     let mut s = state();
     update(&mut s, Event::Metrics(incident()));
     apply(&mut s, Action::SelectBottom);
-    // the next update clamps the selection to the 4 rows, so `k` lands on the third
-    update(&mut s, Event::Metrics(incident()));
+    assert_eq!(
+        s.pane(PaneId::Errors).selected,
+        3,
+        "G lands on the last of 4 rows"
+    );
     apply(&mut s, Action::SelectUp);
-    assert_eq!(s.pane(PaneId::Errors).selected, 2);
+    assert_eq!(
+        s.pane(PaneId::Errors).selected,
+        2,
+        "k moves at once, no data update needed"
+    );
+    for _ in 0..10 {
+        apply(&mut s, Action::SelectDown);
+    }
+    assert_eq!(s.pane(PaneId::Errors).selected, 3);
 }
 
 #[test]

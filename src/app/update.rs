@@ -194,7 +194,11 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::PageUp => move_selection(state, -10),
         Action::PageDown => move_selection(state, 10),
         Action::SelectTop => state.pane_mut(state.focus).selected = 0,
-        Action::SelectBottom => state.pane_mut(state.focus).selected = usize::MAX,
+        Action::SelectBottom => {
+            let rows = super::panes::row_count(state, state.focus);
+            state.pane_mut(state.focus).selected =
+                rows.map(|n| n.saturating_sub(1)).unwrap_or(usize::MAX);
+        }
         Action::Open => {}
         Action::Rollback
         | Action::Scale
@@ -226,10 +230,12 @@ fn quit(state: &mut State) -> Vec<Effect> {
 }
 
 fn move_selection(state: &mut State, delta: isize) {
+    let rows = super::panes::row_count(state, state.focus);
     let view = state.pane_mut(state.focus);
-    // rows are clamped by the pane when it renders and by its own update handler
-    let sel = view.selected.min(usize::MAX / 2) as isize;
-    view.selected = (sel + delta).max(0) as usize;
+    // where the pane cannot say how many rows it has, it clamps when it renders
+    let last = rows.map(|n| n.saturating_sub(1)).unwrap_or(usize::MAX / 2);
+    let sel = view.selected.min(last) as isize;
+    view.selected = ((sel + delta).max(0) as usize).min(last);
 }
 
 pub fn flash(state: &mut State, level: FlashLevel, text: String) {

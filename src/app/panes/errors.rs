@@ -38,15 +38,20 @@ pub fn on_update(state: &mut State, update: MetricsUpdate) -> Vec<Effect> {
 /// Keeps the selection on a row the pane shows (services through the filter), so `k` after
 /// `G` moves at once.
 fn clamp_selection(state: &mut State) {
+    let rows = row_count(state);
+    let view = state.pane_mut(PaneId::Errors);
+    view.selected = view.selected.min(rows.saturating_sub(1));
+}
+
+/// Services the pane shows through its filter.
+pub fn row_count(state: &State) -> usize {
     let filter = state.pane(PaneId::Errors).filter.to_lowercase();
-    let rows = state
+    state
         .errors
         .services
         .keys()
         .filter(|name| matches(&filter, name))
-        .count();
-    let view = state.pane_mut(PaneId::Errors);
-    view.selected = view.selected.min(rows.saturating_sub(1));
+        .count()
 }
 
 /// Whether the pane's `/` filter (lower-cased) lets a service through.

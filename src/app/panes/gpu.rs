@@ -51,16 +51,21 @@ pub fn on_update(state: &mut State, update: GpuUpdate) -> Vec<Effect> {
 
 /// Keeps the selection on a GPU the pane shows (host or GPU name through the filter).
 fn clamp_selection(state: &mut State) {
+    let rows = row_count(state);
+    let view = state.pane_mut(PaneId::Gpu);
+    view.selected = view.selected.min(rows.saturating_sub(1));
+}
+
+/// GPUs the pane shows through its filter.
+pub fn row_count(state: &State) -> usize {
     let filter = state.pane(PaneId::Gpu).filter.to_lowercase();
-    let rows = state
+    state
         .gpu
         .hosts
         .iter()
         .flat_map(|h| h.gpus.iter().map(move |g| (h, g)))
         .filter(|(h, g)| matches(&filter, h, g))
-        .count();
-    let view = state.pane_mut(PaneId::Gpu);
-    view.selected = view.selected.min(rows.saturating_sub(1));
+        .count()
 }
 
 /// Whether the pane's `/` filter (lower-cased) lets a GPU through: its host or its name
