@@ -158,3 +158,159 @@ async fn bad_release_shows_crash_loop_and_oom() {
         .clone();
     assert_eq!(Some(&top), w.deployment_of(crash).map(|d| &d.key));
 }
+
+/// The pods the API server has, by name.
+async fn api_pods(h: &Harness) -> std::collections::BTreeSet<String> {
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(h.client().await, "shop");
+    pods.list(&Default::default())
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .filter_map(|p| p.metadata.name)
+        .collect()
+}
+
+fn state_pods(h: &Harness) -> std::collections::BTreeSet<String> {
+    h.state
+        .workloads
+        .pods
+        .keys()
+        .map(|k| k.name.clone())
+        .collect()
+}
+
+async fn scale(h: &Harness, name: &str, replicas: i32) {
+    let deps: Api<Deployment> = Api::namespaced(h.client().await, "shop");
+    deps.patch_scale(
+        name,
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"spec": {"replicas": replicas}})),
+    )
+    .await
+    .expect("scale");
+}
+
+/// Waits until the pane holds exactly the API server's pods (no lost, no duplicated rows).
+async fn converge(h: &mut Harness, what: &str) {
+    for _ in 0..100 {
+        let want = api_pods(h).await;
+        h.drain().await;
+        if state_pods(h) == want {
+            return;
+        }
+    }
+    let want = api_pods(h).await;
+    assert_eq!(
+        state_pods(h),
+        want,
+        "{what}: rows differ from the API server"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_watch_resumes_without_lost_or_duplicated_rows() {
+    let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    let pods_before = h.state.workloads.pods.len();
+    h.admin("faults/drop-watches", "").await;
+    scale(&h, "cart", 4).await;
+    h.admin("time/advance?seconds=20", "").await;
+    h.until("cart at 4 ready", |s| {
+        s.workloads
+            .deployments
+            .get(&key("cart"))
+            .is_some_and(|d| d.ready == 4)
+    })
+    .await;
+    converge(&mut h, "after a dropped watch").await;
+    assert_eq!(h.state.workloads.pods.len(), pods_before + 2);
+    assert_eq!(h.state.workloads.pods_of(&key("cart")).len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gone_410_relists_without_lost_or_duplicated_rows() {
+    let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    let snapshots = h.snapshots;
+    // the API server restarts: streams end and old resourceVersions answer 410 Gone
+    h.admin("restart", "").await;
+    scale(&h, "cart", 1).await;
+    h.admin("time/advance?seconds=10", "").await;
+    h.until("cart scaled down to 1 pod", |s| {
+        s.workloads.pods_of(&key("cart")).len() == 1
+    })
+    .await;
+    converge(&mut h, "after 410 Gone").await;
+    assert!(
+        h.snapshots > snapshots,
+        "no re-list after 410 ({} snapshots)",
+        h.snapshots
+    );
+    assert!(matches!(
+        h.state.source(SourceId::Kube),
+        Some(SourceStatus::Live { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_names_verb_resource_and_namespace() {
+    let sb = workloads_support::sandbox(Scenario::Steady).await;
+    workloads_support::admin(
+        &sb,
+        "faults",
+        r#"{"forbid": [{"verb": "list", "namespace": "shop"}]}"#,
+    )
+    .await;
+    let mut h = Harness::on(sb, Some("shop")).await;
+    h.until("an RBAC failure for pods", |s| {
+        s.workloads
+            .failures
+            .contains_key(&flightdeck::sources::kube::Kind::Pods)
+    })
+    .await;
+    let Some(SourceStatus::Failing { error, .. }) = h.state.source(SourceId::Kube).cloned() else {
+        panic!("not failing: {:?}", h.state.source(SourceId::Kube));
+    };
+    assert!(
+        error.contains("forbidden (403): cannot list pods in namespace shop"),
+        "{error}"
+    );
+    // the other sources are untouched
+    assert!(matches!(
+        h.state.source(SourceId::Gpu),
+        Some(SourceStatus::Connecting { .. })
+    ));
+    // the refusal lifted, the watchers recover on their own (backoff retry)
+    h.admin("faults", r#"{"forbid": []}"#).await;
+    h.until("recovered", |s| {
+        synced(s) && matches!(s.source(SourceId::Kube), Some(SourceStatus::Live { .. }))
+    })
+    .await;
+    assert!(h.state.workloads.failures.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_keeps_rows_marked_stale() {
+    let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    let pods = h.state.workloads.pods.len();
+    h.admin("faults", r#"{"error_rate": 1.0}"#).await;
+    h.admin("restart", "").await;
+    h.until("failing", |s| {
+        matches!(s.source(SourceId::Kube), Some(SourceStatus::Failing { .. }))
+    })
+    .await;
+    let Some(SourceStatus::Failing { last_ok, .. }) = h.state.source(SourceId::Kube).cloned()
+    else {
+        panic!("not failing");
+    };
+    assert!(last_ok.is_some(), "the last good data's age is kept");
+    assert_eq!(h.state.workloads.pods.len(), pods, "rows are kept");
+    h.admin("faults", r#"{"error_rate": 0.0}"#).await;
+    h.until("live again", |s| {
+        matches!(s.source(SourceId::Kube), Some(SourceStatus::Live { .. }))
+            && s.workloads.failures.is_empty()
+    })
+    .await;
+}

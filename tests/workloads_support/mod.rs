@@ -34,6 +34,8 @@ pub struct Harness {
     task: tokio::task::JoinHandle<()>,
     /// every message applied so far
     pub messages: usize,
+    /// snapshots (first lists and re-lists) applied so far
+    pub snapshots: usize,
 }
 
 impl Drop for Harness {
@@ -74,6 +76,11 @@ pub async fn admin(sb: &Sandbox, route: &str, body: &str) -> serde_json::Value {
 impl Harness {
     pub async fn start(scenario: Scenario, namespace: Option<&str>) -> Harness {
         let sb = sandbox(scenario).await;
+        Harness::on(sb, namespace).await
+    }
+
+    /// Watchers against a sandbox prepared by the caller (faults set before the first list).
+    pub async fn on(sb: Sandbox, namespace: Option<&str>) -> Harness {
         let client = kube_client(&sb).await;
         let (tx, rx) = mpsc::unbounded_channel();
         let sink: Sink = Arc::new(move |m| tx.send(m).is_ok());
@@ -88,6 +95,7 @@ impl Harness {
             rx,
             task,
             messages: 0,
+            snapshots: 0,
         }
     }
 
@@ -99,6 +107,9 @@ impl Harness {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(msg)) => {
                     self.messages += 1;
+                    if matches!(msg, WorkloadsMsg::Snapshot(_)) {
+                        self.snapshots += 1;
+                    }
                     let generation = self.state.generation;
                     update(&mut self.state, Event::Kube { generation, msg });
                 }

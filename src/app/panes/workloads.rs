@@ -501,7 +501,7 @@ pub fn visible_pods(state: &State) -> Vec<&PodRow> {
         // stable: keeps newest revision first and name order within each rank
         SortKey::Trouble => v.sort_by_key(|p| std::cmp::Reverse(pod_rank(p))),
         SortKey::Name => v.sort_by(|a, b| a.key.name.cmp(&b.key.name)),
-        SortKey::Age => v.sort_by(|a, b| b.created.cmp(&a.created)),
+        SortKey::Age => v.sort_by_key(|p| std::cmp::Reverse(p.created)),
         SortKey::Restarts => v.sort_by_key(|p| std::cmp::Reverse(p.restarts)),
     }
     v
