@@ -2,6 +2,8 @@
 //! fed through `flightdeck::app::update`.
 #![allow(dead_code)]
 
+pub mod fixture;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -599,7 +599,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         },
         Action::Back => {
             let in_pods = matches!(state.workloads.section, Section::Pods { .. });
-            if in_pods && state.pane(PaneId::Workloads).filter.is_empty() && !state.zoomed {
+            if in_pods && state.pane(PaneId::Workloads).filter.is_empty() {
                 leave_pods(state);
             } else {
                 return None;

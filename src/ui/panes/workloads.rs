@@ -379,7 +379,7 @@ fn pods_table(
         },
         Col {
             title: "STATUS",
-            width: 22,
+            width: if area.width < 60 { 16 } else { 22 },
             priority: 0,
         },
         Col {
@@ -403,7 +403,7 @@ fn pods_table(
             priority: 2,
         },
     ];
-    let (name_w, keep) = fit_columns(&cols, area.width as usize, 14);
+    let (name_w, keep) = fit_columns(&cols, area.width as usize, 16);
     let mut header = vec![Span::styled(fit("POD", name_w), theme.header())];
     for (c, k) in cols.iter().zip(&keep) {
         if *k {
