@@ -247,10 +247,13 @@ async fn gone_410_relists_without_lost_or_duplicated_rows() {
         "no re-list after 410 ({} snapshots)",
         h.snapshots
     );
-    assert!(matches!(
-        h.state.source(SourceId::Kube),
-        Some(SourceStatus::Live { .. })
-    ));
+    // every kind re-lists (after its backoff) and the source is live again
+    h.until("live after the re-lists", |s| {
+        s.workloads.failures.is_empty()
+            && matches!(s.source(SourceId::Kube), Some(SourceStatus::Live { .. }))
+    })
+    .await;
+    converge(&mut h, "after the re-lists").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -480,8 +480,13 @@ pub fn pod_rank(p: &PodRow) -> u8 {
 /// The pods of the current deployment as shown: filtered (when the cursor is in the pods
 /// section) and sorted.
 pub fn visible_pods(state: &State) -> Vec<&PodRow> {
+    visible_pods_of(state, current_deployment(state))
+}
+
+/// [`visible_pods`] for a deployment the caller already found (saves re-sorting the table).
+pub fn visible_pods_of<'a>(state: &'a State, d: Option<&DeploymentRow>) -> Vec<&'a PodRow> {
     let data = &state.workloads;
-    let Some(d) = current_deployment(state) else {
+    let Some(d) = d else {
         return Vec::new();
     };
     let all = data.pods_of(&d.key);

@@ -13,7 +13,7 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::app::pane::PaneId;
 use crate::app::panes::workloads::{
-    DetailTarget, Section, current_deployment, visible_deployments, visible_pods,
+    DetailTarget, Section, current_deployment, visible_deployments, visible_pods_of,
 };
 use crate::app::state::State;
 use crate::config::theme::Health;
@@ -85,7 +85,11 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             .position(|x| &x.key == deployment)
             .unwrap_or(usize::MAX),
     };
-    let pods = visible_pods(state);
+    let current = match &d.section {
+        Section::Deployments => deployments.get(dep_sel).copied(),
+        Section::Pods { .. } => current_deployment(state),
+    };
+    let pods = visible_pods_of(state, current);
     // the list with the cursor gets the larger share
     let avail = area.height;
     let want_dep = deployments.len() as u16 + 1;
@@ -112,7 +116,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     );
     let rest = avail.saturating_sub(dep_h);
     if rest >= 3
-        && let Some(cur) = current_deployment(state)
+        && let Some(cur) = current
     {
         let pod_area = Rect {
             y: area.y + dep_h,
