@@ -5,4 +5,5 @@ pub mod exposition;
 pub mod github;
 pub mod gpu;
 pub mod http;
+pub mod kube;
 pub mod metrics;

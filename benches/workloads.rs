@@ -1,0 +1,366 @@
+//! Workloads pane numbers (issue 4). Prints measurements, asserts nothing.
+//!
+//!   cargo bench --bench workloads                 # criterion: apply + render, in memory
+//!   FLIGHTDECK_BENCH_KUBECONFIG=PATH cargo bench --bench workloads -- --live
+//!       # against a running `flightdeck sandbox --pods 10000` (scripts/bench-workloads.sh):
+//!       # time to the first complete frame, RSS, ui time for 10,000 watch events, idle CPU
+//!
+//! The in-memory part feeds `WorkloadsMsg`s through `flightdeck::app::update` exactly as the
+//! ui task does, and draws with `flightdeck::ui::render` into a `TestBackend`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion};
+use flightdeck::app::state::{Scope, StartOptions, State};
+use flightdeck::app::{Action, Event, PaneId, update};
+use flightdeck::sources::kube::rows::{DeploymentRow, PodRow, ReplicaSetRow};
+use flightdeck::sources::kube::{Kind, ObjKey, Rows, WorkloadsMsg};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+
+fn state(namespace: Option<&str>) -> State {
+    let (assets, _, _) = flightdeck::config::load_assets(None);
+    let opts = StartOptions {
+        theme: Some("dark".into()),
+        keymap: None,
+        scope: Scope {
+            namespace: namespace.map(str::to_owned),
+            ..Default::default()
+        },
+        no_color: false,
+    };
+    let mut s = State::new(
+        Default::default(),
+        assets,
+        Vec::new(),
+        opts,
+        jiff::Timestamp::now(),
+    );
+    s.zoomed = true;
+    s.size = (200, 60);
+    s
+}
+
+fn feed(s: &mut State, msg: WorkloadsMsg) {
+    let generation = s.generation;
+    update(s, Event::Kube { generation, msg });
+}
+
+fn template_pod() -> PodRow {
+    let p: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
+        "metadata": {"name": "p", "namespace": "load-000", "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"app": "svc-00", "pod-template-hash": "abc"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "svc-00-abc", "uid": "u", "controller": true}]},
+        "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": "ghcr.io/acme/load:0"}]},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0,
+            "image": "x", "imageID": "x", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}
+    }))
+    .expect("pod");
+    PodRow::from_object(&p)
+}
+
+fn template_deployment(name: &str) -> DeploymentRow {
+    let d: k8s_openapi::api::apps::v1::Deployment = serde_json::from_value(json!({
+        "metadata": {"name": name, "namespace": "load-000", "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"app": name}, "annotations": {"deployment.kubernetes.io/revision": "1"}, "generation": 1},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+            "template": {"spec": {"containers": [{"name": "app", "image": "ghcr.io/acme/load:0"}]}}},
+        "status": {"observedGeneration": 1, "replicas": 1, "readyReplicas": 1, "updatedReplicas": 1, "availableReplicas": 1}
+    }))
+    .expect("deployment");
+    DeploymentRow::from_object(&d)
+}
+
+/// One deployment owning `n` pods (the worst case for the pods list).
+fn one_big_deployment(n: usize) -> Vec<WorkloadsMsg> {
+    let d = template_deployment("svc-00");
+    let rs: k8s_openapi::api::apps::v1::ReplicaSet = serde_json::from_value(json!({
+        "metadata": {"name": "svc-00-abc", "namespace": "load-000",
+            "annotations": {"deployment.kubernetes.io/revision": "1"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "svc-00", "uid": "d", "controller": true}]},
+        "spec": {"replicas": n, "selector": {"matchLabels": {"app": "svc-00"}}}
+    }))
+    .expect("rs");
+    let t = template_pod();
+    let pods = (0..n)
+        .map(|i| {
+            let mut p = t.clone();
+            p.key = ObjKey::new("load-000", &format!("svc-00-abc-{i:05}"));
+            p
+        })
+        .collect();
+    vec![
+        WorkloadsMsg::Snapshot(Rows::Deployments(vec![d])),
+        WorkloadsMsg::Snapshot(Rows::ReplicaSets(vec![ReplicaSetRow::from_object(&rs)])),
+        WorkloadsMsg::Snapshot(Rows::Pods(pods)),
+    ]
+}
+
+fn many_deployments(n: usize) -> Vec<WorkloadsMsg> {
+    let t = template_deployment("svc");
+    let ds = (0..n)
+        .map(|i| {
+            let mut d = t.clone();
+            d.key = ObjKey::new("load-000", &format!("svc-{i:05}"));
+            d
+        })
+        .collect();
+    vec![WorkloadsMsg::Snapshot(Rows::Deployments(ds))]
+}
+
+/// 10,000 MODIFIED pod events, batched as the watcher batches them (1,024 per message).
+fn pod_events(n: usize) -> Vec<WorkloadsMsg> {
+    let t = template_pod();
+    let rows: Vec<PodRow> = (0..n)
+        .map(|i| {
+            let mut p = t.clone();
+            p.key = ObjKey::new("load-000", &format!("svc-00-abc-{i:05}"));
+            p.restarts = 1;
+            p
+        })
+        .collect();
+    rows.chunks(1024)
+        .map(|c| WorkloadsMsg::Applied(Rows::Pods(c.to_vec())))
+        .collect()
+}
+
+fn draw(term: &mut Terminal<TestBackend>, s: &State) {
+    term.draw(|f| flightdeck::ui::render(s, f)).expect("draw");
+}
+
+fn criterion_benches(c: &mut Criterion) {
+    let mut base = state(Some("load-000"));
+    for m in one_big_deployment(10_000) {
+        feed(&mut base, m);
+    }
+    c.bench_function("apply 10,000 pod watch events (ui task)", |b| {
+        b.iter_batched(
+            || (base.clone(), pod_events(10_000)),
+            |(mut s, msgs)| {
+                for m in msgs {
+                    feed(&mut s, m);
+                }
+                s
+            },
+            BatchSize::LargeInput,
+        )
+    });
+
+    let mut term = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+    // the pods list of a deployment with 10,000 pods
+    let mut pods = base.clone();
+    update::apply(&mut pods, Action::WorkloadsPods);
+    c.bench_function("frame: 10,000 pod rows", |b| {
+        b.iter(|| draw(&mut term, black_box(&pods)))
+    });
+    let mut filtered = pods.clone();
+    filtered.pane_mut(PaneId::Workloads).filter = "abc-09".into();
+    c.bench_function("frame: 10,000 pod rows, filter active", |b| {
+        b.iter(|| draw(&mut term, black_box(&filtered)))
+    });
+    // a table of 10,000 deployments
+    let mut deps = state(None);
+    for m in many_deployments(10_000) {
+        feed(&mut deps, m);
+    }
+    c.bench_function("frame: 10,000 deployment rows", |b| {
+        b.iter(|| draw(&mut term, black_box(&deps)))
+    });
+    let mut deps_f = deps.clone();
+    deps_f.pane_mut(PaneId::Workloads).filter = "svc-09".into();
+    c.bench_function("frame: 10,000 deployment rows, filter active", |b| {
+        b.iter(|| draw(&mut term, black_box(&deps_f)))
+    });
+    let mut deps_l = deps.clone();
+    deps_l.pane_mut(PaneId::Workloads).filter = "app=svc-00042".into();
+    c.bench_function("frame: 10,000 deployment rows, label filter", |b| {
+        b.iter(|| draw(&mut term, black_box(&deps_l)))
+    });
+}
+
+fn rss_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn cpu_time() -> Duration {
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes into the struct we own
+    let ru = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, ru.as_mut_ptr());
+        ru.assume_init()
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// Against a running sandbox: the console's data path (watchers → channel → update →
+/// render) in this process, as the console runs it.
+fn live(kubeconfig: &str, expect_pods: usize) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let start = Instant::now();
+        let mut cfg = flightdeck::config::Config::default();
+        cfg.kube.kubeconfig = Some(kubeconfig.into());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink: flightdeck::sources::kube::watch::Sink = Arc::new(move |m| tx.send(m).is_ok());
+        let _task = flightdeck::sources::kube::watch::spawn_scope(Arc::new(cfg), None, None, sink);
+        let mut s = state(None);
+        s.zoomed = false;
+        s.size = (200, 60);
+        let mut term = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+        let mut ui = Duration::ZERO;
+        let mut first_frame = None;
+        while let Some(msg) = rx.recv().await {
+            let t = Instant::now();
+            feed(&mut s, msg);
+            let synced = Kind::ALL.iter().all(|k| s.workloads.synced.contains(k));
+            if synced && s.workloads.pods.len() >= expect_pods {
+                draw(&mut term, &s);
+                ui += t.elapsed();
+                first_frame = Some(start.elapsed());
+                break;
+            }
+            ui += t.elapsed();
+        }
+        let Some(first) = first_frame else {
+            println!("watchers ended before the first complete frame");
+            return;
+        };
+        let (rss, hwm) = rss_kib();
+        println!(
+            "first complete frame: {:.0} ms after start ({} pods, {} deployments, {} replicasets; ui task {:.0} ms)",
+            first.as_secs_f64() * 1000.0,
+            s.workloads.pods.len(),
+            s.workloads.deployments.len(),
+            s.workloads.replicasets.len(),
+            ui.as_secs_f64() * 1000.0
+        );
+        println!("RSS after the first frame: {:.1} MB (peak {:.1} MB)", rss as f64 / 1024.0, hwm as f64 / 1024.0);
+
+        // idle: nothing changes (the sandbox is paused by the script)
+        let cpu0 = cpu_time();
+        let idle_until = Instant::now() + Duration::from_secs(5);
+        let mut idle_msgs = 0;
+        while let Ok(Some(msg)) = tokio::time::timeout_at(idle_until.into(), rx.recv()).await {
+            idle_msgs += 1;
+            feed(&mut s, msg);
+        }
+        println!(
+            "idle 5 s: {} messages, {:.1} ms CPU (whole process)",
+            idle_msgs,
+            (cpu_time() - cpu0).as_secs_f64() * 1000.0
+        );
+
+        // 10,000 MODIFIED events: the sandbox's churn endpoint touches 10,000 pods
+        let base = kubeconfig_server(kubeconfig);
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let r = reqwest::Client::new()
+            .post(format!("{base}/_sandbox/churn?n=10000"))
+            .send()
+            .await;
+        if let Err(e) = r {
+            println!("churn request failed: {e}");
+            return;
+        }
+        let mut ui = Duration::ZERO;
+        let mut events = 0usize;
+        let mut msgs = 0usize;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while events < 10_000 {
+            let Ok(Some(msg)) = tokio::time::timeout_at(deadline.into(), rx.recv()).await else {
+                break;
+            };
+            if let WorkloadsMsg::Applied(Rows::Pods(v)) = &msg {
+                events += v.len();
+            }
+            msgs += 1;
+            let t = Instant::now();
+            feed(&mut s, msg);
+            ui += t.elapsed();
+        }
+        let t = Instant::now();
+        draw(&mut term, &s);
+        let frame = t.elapsed();
+        let (rss, hwm) = rss_kib();
+        println!(
+            "applied {events} pod watch events in {msgs} messages: {:.1} ms of ui-task time (+ one frame {:.2} ms)",
+            ui.as_secs_f64() * 1000.0,
+            frame.as_secs_f64() * 1000.0
+        );
+        println!("RSS after the events: {:.1} MB (peak {:.1} MB)", rss as f64 / 1024.0, hwm as f64 / 1024.0);
+    });
+}
+
+fn kubeconfig_server(path: &str) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("server:")
+                .map(|s| s.trim().trim_matches('"').to_owned())
+        })
+        .unwrap_or_else(|| "http://127.0.0.1:18191".into())
+}
+
+/// `--serve-sandbox --listen ADDR --pods N --write-kubeconfig PATH`: the same as
+/// `flightdeck sandbox`, for builds whose binary does not serve it yet.
+fn serve_sandbox(args: &[String]) {
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let sandbox = flightdeck::sandbox::SandboxArgs {
+        listen: arg("--listen").unwrap_or_else(|| "127.0.0.1:0".into()),
+        scenario: "steady".into(),
+        pods: arg("--pods").and_then(|p| p.parse().ok()),
+        seed: 1,
+        write_kubeconfig: arg("--write-kubeconfig").map(Into::into),
+        write_config: None,
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    if let Err(e) = rt.block_on(flightdeck::sandbox::run_cli(sandbox)) {
+        eprintln!("sandbox: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--serve-sandbox") {
+        serve_sandbox(&args);
+        return;
+    }
+    if args.iter().any(|a| a == "--live") {
+        let Ok(kc) = std::env::var("FLIGHTDECK_BENCH_KUBECONFIG") else {
+            eprintln!("--live needs FLIGHTDECK_BENCH_KUBECONFIG (see scripts/bench-workloads.sh)");
+            std::process::exit(2);
+        };
+        let pods = std::env::var("PODS")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(10_000);
+        live(&kc, pods);
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    criterion_benches(&mut c);
+    c.final_summary();
+}
