@@ -80,14 +80,18 @@ fn start_pipeline(state: &State, tx: &Sender) {
 }
 
 fn start_kube(state: &State, tx: &Sender) -> Vec<AbortHandle> {
-    let reason = "the Kubernetes source is not in this build yet".to_owned();
-    status(
-        tx,
-        state.generation,
-        SourceId::Kube,
-        SourceStatus::Unavailable { reason },
-    );
-    Vec::new()
+    use crate::sources::kube::watch;
+    let generation = state.generation;
+    let sink: watch::Sink = {
+        let tx = tx.clone();
+        std::sync::Arc::new(move |msg| tx.send(Event::Kube { generation, msg }).is_ok())
+    };
+    vec![watch::spawn_scope(
+        state.config.clone(),
+        state.scope.context.clone(),
+        state.scope.namespace.clone(),
+        sink,
+    )]
 }
 
 fn start_logs(_state: &State, _tx: &Sender) -> Vec<AbortHandle> {

@@ -33,6 +33,10 @@ pub enum Action {
     Restart,
     Promote,
     HostActions,
+    /// Workloads: move the cursor into the selected deployment's pods, and back.
+    WorkloadsPods,
+    /// Workloads: cycle the sort key (trouble, name, age, restarts).
+    WorkloadsSort,
     Confirm,
     Cancel,
     /// Unbinds a key inherited from a bundled keymap.
@@ -94,6 +98,16 @@ const SIMPLE: &[(Action, &str, &str)] = &[
         "promote (approve / switch colour)",
     ),
     (Action::HostActions, "host.actions", "host actions menu"),
+    (
+        Action::WorkloadsPods,
+        "workloads.pods",
+        "into the selected deployment's pods / back",
+    ),
+    (
+        Action::WorkloadsSort,
+        "workloads.sort",
+        "sort by trouble, name, age, restarts",
+    ),
     (Action::Confirm, "dialog.confirm", "confirm the dialog"),
     (Action::Cancel, "dialog.cancel", "cancel the dialog"),
     (Action::Noop, "noop", "unbind the key"),

@@ -148,6 +148,12 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
         return Vec::new();
     }
+    if state.focus == PaneId::Workloads
+        && state.overlay == Overlay::None
+        && let Some(effects) = super::panes::workloads::on_action(state, action)
+    {
+        return effects;
+    }
     match action {
         Action::Quit => return quit(state),
         Action::Help => state.overlay = Overlay::Help { scroll: 0 },
@@ -212,7 +218,11 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                 );
             }
         }
-        Action::Confirm | Action::Cancel | Action::Noop => {}
+        Action::Confirm
+        | Action::Cancel
+        | Action::Noop
+        | Action::WorkloadsPods
+        | Action::WorkloadsSort => {}
     }
     Vec::new()
 }
@@ -484,6 +494,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
 
 fn scope_changed(state: &mut State) -> Vec<Effect> {
     state.generation += 1;
+    super::panes::workloads::on_scope_changed(state);
     for view in state.panes.values_mut() {
         view.selected = 0;
     }

@@ -3,4 +3,5 @@
 
 pub mod exposition;
 pub mod gpu;
+pub mod kube;
 pub mod metrics;

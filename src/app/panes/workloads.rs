@@ -1,16 +1,646 @@
 //! Workloads pane data and its part of `update`. Pure: no I/O.
+//!
+//! Rows arrive from the Kubernetes source as snapshots (after every list) and deltas;
+//! they are kept by key with two small indexes (replicasets by deployment, pods by
+//! replicaset) so the views below never scan every pod.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use jiff::Timestamp;
+
+use crate::app::action::Action;
 use crate::app::event::Effect;
-use crate::app::state::State;
+use crate::app::pane::PaneId;
+use crate::app::state::{SourceId, SourceStatus, State};
+pub use crate::sources::kube::WorkloadsMsg;
+use crate::sources::kube::{
+    DeploymentRow, EventRow, Failure, HpaRow, Kind, ObjKey, PodRow, ReplicaSetRow, Rollout, Rows,
+};
 
-/// What the workloads source has told the ui task.
+/// Table order. Trouble first is the default: what is broken is at the top.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortKey {
+    #[default]
+    Trouble,
+    Name,
+    Age,
+    Restarts,
+}
+
+impl SortKey {
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Trouble => SortKey::Name,
+            SortKey::Name => SortKey::Age,
+            SortKey::Age => SortKey::Restarts,
+            SortKey::Restarts => SortKey::Trouble,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Trouble => "trouble",
+            SortKey::Name => "name",
+            SortKey::Age => "age",
+            SortKey::Restarts => "restarts",
+        }
+    }
+}
+
+/// Which list the cursor is in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Section {
+    #[default]
+    Deployments,
+    /// The pods of one deployment; the deployment cursor is kept to come back to.
+    Pods {
+        deployment: ObjKey,
+        deployment_selected: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DetailTarget {
+    Deployment(ObjKey),
+    Pod(ObjKey),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
+    pub target: DetailTarget,
+    pub scroll: u16,
+}
+
+/// What the workloads source has told the ui task, and the pane's own view state.
 #[derive(Debug, Clone, Default)]
-pub struct WorkloadsData {}
+pub struct WorkloadsData {
+    pub deployments: BTreeMap<ObjKey, DeploymentRow>,
+    pub replicasets: HashMap<ObjKey, ReplicaSetRow>,
+    pub pods: HashMap<ObjKey, PodRow>,
+    pub hpas: HashMap<ObjKey, HpaRow>,
+    pub events: HashMap<ObjKey, EventRow>,
+    /// deployment → its replicasets' names
+    rs_by_deployment: HashMap<ObjKey, BTreeSet<String>>,
+    /// replicaset → its pods' names
+    pods_by_rs: HashMap<ObjKey, BTreeSet<String>>,
+    /// replicaset → how many of its pods are in trouble
+    trouble_by_rs: HashMap<ObjKey, u32>,
+    /// kinds whose first list arrived
+    pub synced: BTreeSet<Kind>,
+    pub failures: BTreeMap<Kind, Failure>,
+    /// No client (no kubeconfig, unknown context): what to do about it.
+    pub no_client: Option<String>,
+    pub last_ok: Option<Timestamp>,
+    pub sort: SortKey,
+    pub section: Section,
+    pub detail: Option<Detail>,
+}
 
-/// Messages from the workloads source.
-#[derive(Debug, Clone)]
-pub enum WorkloadsMsg {}
+/// Most warning events kept; the oldest go first.
+const MAX_EVENTS: usize = 2000;
 
-pub fn on_msg(_state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
-    match msg {}
+fn owner_key(ns: &str, name: &Option<String>) -> Option<ObjKey> {
+    name.as_ref().map(|n| ObjKey::new(ns, n))
+}
+
+fn pod_in_trouble(p: &PodRow) -> bool {
+    p.reason.is_error()
+}
+
+impl WorkloadsData {
+    fn index_rs(&mut self, rs: &ReplicaSetRow, add: bool) {
+        if let Some(d) = owner_key(&rs.key.namespace, &rs.owner) {
+            if add {
+                self.rs_by_deployment
+                    .entry(d)
+                    .or_default()
+                    .insert(rs.key.name.clone());
+            } else if let Some(set) = self.rs_by_deployment.get_mut(&d) {
+                set.remove(&rs.key.name);
+                if set.is_empty() {
+                    self.rs_by_deployment.remove(&d);
+                }
+            }
+        }
+    }
+
+    fn index_pod(&mut self, p: &PodRow, add: bool) {
+        let Some(rs) = owner_key(&p.key.namespace, &p.owner) else {
+            return;
+        };
+        let trouble = pod_in_trouble(p);
+        if add {
+            if trouble {
+                *self.trouble_by_rs.entry(rs.clone()).or_default() += 1;
+            }
+            self.pods_by_rs
+                .entry(rs)
+                .or_default()
+                .insert(p.key.name.clone());
+        } else {
+            if trouble && let Some(n) = self.trouble_by_rs.get_mut(&rs) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.trouble_by_rs.remove(&rs);
+                }
+            }
+            if let Some(set) = self.pods_by_rs.get_mut(&rs) {
+                set.remove(&p.key.name);
+                if set.is_empty() {
+                    self.pods_by_rs.remove(&rs);
+                }
+            }
+        }
+    }
+
+    fn put_rs(&mut self, rs: ReplicaSetRow) {
+        if let Some(old) = self.replicasets.remove(&rs.key) {
+            self.index_rs(&old, false);
+        }
+        self.index_rs(&rs, true);
+        self.replicasets.insert(rs.key.clone(), rs);
+    }
+
+    fn put_pod(&mut self, p: PodRow) {
+        if let Some(old) = self.pods.remove(&p.key) {
+            self.index_pod(&old, false);
+        }
+        self.index_pod(&p, true);
+        self.pods.insert(p.key.clone(), p);
+    }
+
+    fn remove(&mut self, kind: Kind, key: &ObjKey) {
+        match kind {
+            Kind::Deployments => {
+                self.deployments.remove(key);
+            }
+            Kind::ReplicaSets => {
+                if let Some(old) = self.replicasets.remove(key) {
+                    self.index_rs(&old, false);
+                }
+            }
+            Kind::Pods => {
+                if let Some(old) = self.pods.remove(key) {
+                    self.index_pod(&old, false);
+                }
+            }
+            Kind::Hpas => {
+                self.hpas.remove(key);
+            }
+            Kind::Events => {
+                self.events.remove(key);
+            }
+        }
+    }
+
+    fn clear(&mut self, kind: Kind) {
+        match kind {
+            Kind::Deployments => self.deployments.clear(),
+            Kind::ReplicaSets => {
+                self.replicasets.clear();
+                self.rs_by_deployment.clear();
+            }
+            Kind::Pods => {
+                self.pods.clear();
+                self.pods_by_rs.clear();
+                self.trouble_by_rs.clear();
+            }
+            Kind::Hpas => self.hpas.clear(),
+            Kind::Events => self.events.clear(),
+        }
+    }
+
+    fn apply_rows(&mut self, rows: Rows) {
+        match rows {
+            Rows::Deployments(v) => {
+                for d in v {
+                    self.deployments.insert(d.key.clone(), d);
+                }
+            }
+            Rows::ReplicaSets(v) => {
+                for r in v {
+                    self.put_rs(r);
+                }
+            }
+            Rows::Pods(v) => {
+                self.pods.reserve(v.len());
+                for p in v {
+                    self.put_pod(p);
+                }
+            }
+            Rows::Hpas(v) => {
+                for h in v {
+                    self.hpas.insert(h.key.clone(), h);
+                }
+            }
+            Rows::Events(v) => {
+                for e in v {
+                    self.events.insert(e.key.clone(), e);
+                }
+                if self.events.len() > MAX_EVENTS {
+                    let mut by_age: Vec<(Option<Timestamp>, ObjKey)> = self
+                        .events
+                        .values()
+                        .map(|e| (e.last, e.key.clone()))
+                        .collect();
+                    by_age.sort();
+                    let excess = self.events.len() - MAX_EVENTS;
+                    for (_, k) in by_age.into_iter().take(excess) {
+                        self.events.remove(&k);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies one message from the source.
+    pub fn apply(&mut self, msg: WorkloadsMsg, now: Timestamp) {
+        match msg {
+            WorkloadsMsg::Snapshot(rows) => {
+                let kind = rows.kind();
+                self.clear(kind);
+                self.apply_rows(rows);
+                self.synced.insert(kind);
+                self.ok(kind, now);
+            }
+            WorkloadsMsg::Applied(rows) => {
+                let kind = rows.kind();
+                self.apply_rows(rows);
+                self.ok(kind, now);
+            }
+            WorkloadsMsg::Deleted { kind, keys } => {
+                for k in &keys {
+                    self.remove(kind, k);
+                }
+                self.ok(kind, now);
+            }
+            WorkloadsMsg::Failed { kind, failure } => {
+                self.failures.insert(kind, failure);
+            }
+            WorkloadsMsg::NoClient(text) => self.no_client = Some(text),
+        }
+    }
+
+    fn ok(&mut self, kind: Kind, now: Timestamp) {
+        self.failures.remove(&kind);
+        self.no_client = None;
+        self.last_ok = Some(now);
+    }
+
+    /// The replicasets of a deployment, newest revision first.
+    pub fn replicasets_of(&self, d: &ObjKey) -> Vec<&ReplicaSetRow> {
+        let mut v: Vec<&ReplicaSetRow> = self
+            .rs_by_deployment
+            .get(d)
+            .into_iter()
+            .flatten()
+            .filter_map(|n| self.replicasets.get(&ObjKey::new(&d.namespace, n)))
+            .collect();
+        v.sort_by(|a, b| b.revision.cmp(&a.revision).then(a.key.cmp(&b.key)));
+        v
+    }
+
+    /// How many of a deployment's pods are in trouble.
+    pub fn troubled_pods(&self, d: &ObjKey) -> u32 {
+        self.rs_by_deployment
+            .get(d)
+            .into_iter()
+            .flatten()
+            .filter_map(|n| {
+                self.trouble_by_rs
+                    .get(&ObjKey::new(&d.namespace, n))
+                    .copied()
+            })
+            .sum()
+    }
+
+    /// A deployment's pods: newest revision first, by name within a revision.
+    pub fn pods_of(&self, d: &ObjKey) -> Vec<&PodRow> {
+        let mut v = Vec::new();
+        for rs in self.replicasets_of(d) {
+            if let Some(names) = self.pods_by_rs.get(&rs.key) {
+                v.extend(
+                    names
+                        .iter()
+                        .filter_map(|n| self.pods.get(&ObjKey::new(&d.namespace, n))),
+                );
+            }
+        }
+        v
+    }
+
+    /// The HPA that targets a deployment, if any.
+    pub fn hpa_for(&self, d: &ObjKey) -> Option<&HpaRow> {
+        self.hpas.values().find(|h| {
+            h.key.namespace == d.namespace
+                && h.target_kind == "Deployment"
+                && h.target_name == d.name
+        })
+    }
+
+    /// The revision of the replicaset a pod belongs to.
+    pub fn pod_revision(&self, p: &PodRow) -> Option<i64> {
+        let rs = owner_key(&p.key.namespace, &p.owner)?;
+        self.replicasets.get(&rs)?.revision
+    }
+
+    /// The deployment a pod belongs to (through its replicaset).
+    pub fn deployment_of(&self, p: &PodRow) -> Option<&DeploymentRow> {
+        let rs = owner_key(&p.key.namespace, &p.owner)?;
+        let d = owner_key(&rs.namespace, &self.replicasets.get(&rs)?.owner)?;
+        self.deployments.get(&d)
+    }
+
+    /// Warning events about a set of object names in a namespace, newest first.
+    pub fn events_about(&self, namespace: &str, names: &BTreeSet<&str>) -> Vec<&EventRow> {
+        let mut v: Vec<&EventRow> = self
+            .events
+            .values()
+            .filter(|e| e.key.namespace == namespace && names.contains(e.object_name.as_str()))
+            .collect();
+        v.sort_by(|a, b| b.last.cmp(&a.last).then(a.key.cmp(&b.key)));
+        v
+    }
+
+    /// 0 = fine … 4 = stalled: the trouble-first order.
+    pub fn trouble(&self, d: &DeploymentRow) -> u8 {
+        match d.rollout() {
+            Rollout::Stalled(_) => 4,
+            _ if self.troubled_pods(&d.key) > 0 => 3,
+            _ if d.desired > 0 && d.ready < d.desired => 2,
+            Rollout::Progressing | Rollout::Paused => 1,
+            Rollout::Complete => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.deployments.is_empty() && self.pods.is_empty()
+    }
+}
+
+/// A parsed `/` filter: `key=value` matches labels, anything else is a substring of the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter<'a> {
+    None,
+    Label(&'a str, &'a str),
+    Substring(String),
+}
+
+impl<'a> Filter<'a> {
+    pub fn parse(text: &'a str) -> Filter<'a> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Filter::None;
+        }
+        match t.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Filter::Label(k.trim(), v.trim()),
+            _ => Filter::Substring(t.to_lowercase()),
+        }
+    }
+
+    fn matches(&self, key: &ObjKey, labels: &BTreeMap<String, String>) -> bool {
+        match self {
+            Filter::None => true,
+            Filter::Label(k, v) => labels.get(*k).is_some_and(|x| x == v),
+            Filter::Substring(s) => contains_ci(&key.name, s) || contains_ci(&key.namespace, s),
+        }
+    }
+}
+
+fn contains_ci(hay: &str, needle_lower: &str) -> bool {
+    if hay.is_ascii() && needle_lower.is_ascii() {
+        hay.as_bytes()
+            .windows(needle_lower.len().max(1))
+            .any(|w| w.eq_ignore_ascii_case(needle_lower.as_bytes()))
+            || needle_lower.is_empty()
+    } else {
+        hay.to_lowercase().contains(needle_lower)
+    }
+}
+
+/// The deployments table as shown: filtered (when the cursor is in it) and sorted.
+pub fn visible_deployments(state: &State) -> Vec<&DeploymentRow> {
+    let data = &state.workloads;
+    let filter_text = match data.section {
+        Section::Deployments => state.pane(PaneId::Workloads).filter.as_str(),
+        Section::Pods { .. } => "",
+    };
+    let filter = Filter::parse(filter_text);
+    let mut v: Vec<(u8, &DeploymentRow)> = data
+        .deployments
+        .values()
+        .filter(|d| {
+            filter.matches(&d.key, &d.labels)
+                || matches!(&filter, Filter::Label(..)) && filter.matches(&d.key, &d.selector)
+        })
+        .map(|d| (data.trouble(d), d))
+        .collect();
+    match data.sort {
+        SortKey::Trouble => v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.key.cmp(&b.1.key))),
+        SortKey::Name => {
+            v.sort_by(|a, b| a.1.key.name.cmp(&b.1.key.name).then(a.1.key.cmp(&b.1.key)))
+        }
+        SortKey::Age => v.sort_by(|a, b| b.1.created.cmp(&a.1.created).then(a.1.key.cmp(&b.1.key))),
+        SortKey::Restarts => {
+            let restarts = |d: &DeploymentRow| -> i64 {
+                data.pods_of(&d.key).iter().map(|p| p.restarts as i64).sum()
+            };
+            v.sort_by_cached_key(|(_, d)| (std::cmp::Reverse(restarts(d)), d.key.clone()));
+        }
+    }
+    v.into_iter().map(|(_, d)| d).collect()
+}
+
+/// The deployment whose pods are shown: the pinned one in the pods section, else the
+/// one under the cursor.
+pub fn current_deployment(state: &State) -> Option<&DeploymentRow> {
+    match &state.workloads.section {
+        Section::Pods { deployment, .. } => state.workloads.deployments.get(deployment),
+        Section::Deployments => {
+            let v = visible_deployments(state);
+            let sel = state
+                .pane(PaneId::Workloads)
+                .selected
+                .min(v.len().saturating_sub(1));
+            v.get(sel).copied()
+        }
+    }
+}
+
+/// Rank of a pod for the trouble-first order: errors, then warnings, then the rest.
+pub fn pod_rank(p: &PodRow) -> u8 {
+    if p.reason.is_error() {
+        2
+    } else if p.reason.is_warning() {
+        1
+    } else {
+        0
+    }
+}
+
+/// The pods of the current deployment as shown: filtered (when the cursor is in the pods
+/// section) and sorted.
+pub fn visible_pods(state: &State) -> Vec<&PodRow> {
+    let data = &state.workloads;
+    let Some(d) = current_deployment(state) else {
+        return Vec::new();
+    };
+    let all = data.pods_of(&d.key);
+    let filter_text = match data.section {
+        Section::Pods { .. } => state.pane(PaneId::Workloads).filter.as_str(),
+        Section::Deployments => "",
+    };
+    let filter = Filter::parse(filter_text);
+    let mut v: Vec<&PodRow> = if filter == Filter::None {
+        all
+    } else {
+        all.into_iter()
+            .filter(|p| filter.matches(&p.key, &p.labels))
+            .collect()
+    };
+    match data.sort {
+        // stable: keeps newest revision first and name order within each rank
+        SortKey::Trouble => v.sort_by_key(|p| std::cmp::Reverse(pod_rank(p))),
+        SortKey::Name => v.sort_by(|a, b| a.key.name.cmp(&b.key.name)),
+        SortKey::Age => v.sort_by_key(|p| std::cmp::Reverse(p.created)),
+        SortKey::Restarts => v.sort_by_key(|p| std::cmp::Reverse(p.restarts)),
+    }
+    v
+}
+
+pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
+    let now = state.now;
+    state.workloads.apply(msg, now);
+    set_source_status(state, now);
+    state.dirty = true;
+    Vec::new()
+}
+
+fn set_source_status(state: &mut State, now: Timestamp) {
+    let data = &state.workloads;
+    let status = if let Some(text) = &data.no_client {
+        SourceStatus::Unavailable {
+            reason: text.clone(),
+        }
+    } else if data.failures.is_empty() {
+        match data.last_ok {
+            Some(t) => SourceStatus::Live { updated: t },
+            None => return,
+        }
+    } else {
+        let error = data
+            .failures
+            .values()
+            .map(Failure::describe)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join("; ");
+        let since = match state.source(SourceId::Kube) {
+            Some(SourceStatus::Failing { since, .. }) => *since,
+            _ => now,
+        };
+        SourceStatus::Failing {
+            error,
+            since,
+            last_ok: data.last_ok,
+        }
+    };
+    state.sources.insert(SourceId::Kube, status);
+}
+
+/// The pane's own handling of an action while it has focus and no overlay is open;
+/// `None` leaves the action to the generic handler.
+pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    if let Some(detail) = &mut state.workloads.detail {
+        match action {
+            Action::SelectDown => detail.scroll = detail.scroll.saturating_add(1),
+            Action::SelectUp => detail.scroll = detail.scroll.saturating_sub(1),
+            Action::PageDown => detail.scroll = detail.scroll.saturating_add(10),
+            Action::PageUp => detail.scroll = detail.scroll.saturating_sub(10),
+            Action::SelectTop => detail.scroll = 0,
+            Action::Back | Action::Open => state.workloads.detail = None,
+            _ => return None,
+        }
+        state.dirty = true;
+        return Some(Vec::new());
+    }
+    match action {
+        Action::Open => {
+            let target = match &state.workloads.section {
+                Section::Deployments => {
+                    current_deployment(state).map(|d| DetailTarget::Deployment(d.key.clone()))
+                }
+                Section::Pods { .. } => {
+                    let pods = visible_pods(state);
+                    let sel = state
+                        .pane(PaneId::Workloads)
+                        .selected
+                        .min(pods.len().saturating_sub(1));
+                    pods.get(sel).map(|p| DetailTarget::Pod(p.key.clone()))
+                }
+            };
+            state.workloads.detail = target.map(|target| Detail { target, scroll: 0 });
+        }
+        Action::WorkloadsPods => match state.workloads.section.clone() {
+            Section::Deployments => {
+                let Some(d) = current_deployment(state).map(|d| d.key.clone()) else {
+                    return Some(Vec::new());
+                };
+                let view = state.pane_mut(PaneId::Workloads);
+                let deployment_selected = view.selected;
+                view.selected = 0;
+                view.filter.clear();
+                state.workloads.section = Section::Pods {
+                    deployment: d,
+                    deployment_selected,
+                };
+            }
+            Section::Pods { .. } => leave_pods(state),
+        },
+        Action::Back => {
+            let in_pods = matches!(state.workloads.section, Section::Pods { .. });
+            if in_pods && state.pane(PaneId::Workloads).filter.is_empty() {
+                leave_pods(state);
+            } else {
+                return None;
+            }
+        }
+        Action::WorkloadsSort => {
+            state.workloads.sort = state.workloads.sort.next();
+            let label = state.workloads.sort.label();
+            crate::app::update::flash(
+                state,
+                crate::app::state::FlashLevel::Info,
+                format!("workloads sorted by {label}"),
+            );
+        }
+        _ => return None,
+    }
+    state.dirty = true;
+    Some(Vec::new())
+}
+
+fn leave_pods(state: &mut State) {
+    if let Section::Pods {
+        deployment_selected,
+        ..
+    } = std::mem::take(&mut state.workloads.section)
+    {
+        let view = state.pane_mut(PaneId::Workloads);
+        view.selected = deployment_selected;
+        view.filter.clear();
+    }
+}
+
+/// A new context or namespace: the old rows belong to a scope the user left.
+pub fn on_scope_changed(state: &mut State) {
+    let sort = state.workloads.sort;
+    state.workloads = WorkloadsData {
+        sort,
+        ..Default::default()
+    };
+    state.sources.insert(
+        SourceId::Kube,
+        SourceStatus::Connecting { since: state.now },
+    );
 }

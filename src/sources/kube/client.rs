@@ -1,0 +1,79 @@
+//! Building a `kube::Client` from the user's kubeconfig. Shared by every source and
+//! operation that talks to the cluster.
+
+use std::path::PathBuf;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KubeError {
+    #[error(
+        "no kubeconfig found (tried {}); point `[kube] kubeconfig` in config.toml or $KUBECONFIG at one (your cluster's admin or `kind`/`k3d` write it), or run `flightdeck demo` to try the console against the built-in sandbox",
+        tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    NoKubeconfig { tried: Vec<PathBuf> },
+    #[error("cannot read kubeconfig {path}: {error}")]
+    Kubeconfig { path: PathBuf, error: String },
+    #[error("kubeconfig context {context}: {error}")]
+    Context { context: String, error: String },
+    #[error("cannot build a Kubernetes client: {0}")]
+    Client(String),
+}
+
+/// The kubeconfig files to read, in order: `[kube] kubeconfig`, else `$KUBECONFIG` (a
+/// path list, merged like kubectl does), else `~/.kube/config`.
+pub fn kubeconfig_paths(config: &crate::config::Config) -> Vec<PathBuf> {
+    if let Some(p) = &config.kube.kubeconfig {
+        return vec![p.clone()];
+    }
+    if let Some(v) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        return std::env::split_paths(&v).collect();
+    }
+    directories::BaseDirs::new()
+        .map(|b| vec![b.home_dir().join(".kube").join("config")])
+        .unwrap_or_default()
+}
+
+/// A client for `context` (or the config's, or the kubeconfig's current context).
+pub async fn client_for(
+    config: &crate::config::Config,
+    context: Option<&str>,
+) -> Result<kube::Client, KubeError> {
+    let tried = kubeconfig_paths(config);
+    let mut merged: Option<Kubeconfig> = None;
+    for path in tried.iter().filter(|p| p.is_file()) {
+        let kc = Kubeconfig::read_from(path).map_err(|e| KubeError::Kubeconfig {
+            path: path.clone(),
+            error: e.to_string(),
+        })?;
+        merged = Some(match merged {
+            None => kc,
+            Some(m) => m.merge(kc).map_err(|e| KubeError::Kubeconfig {
+                path: path.clone(),
+                error: e.to_string(),
+            })?,
+        });
+    }
+    let Some(kc) = merged else {
+        return Err(KubeError::NoKubeconfig { tried });
+    };
+    client_from_kubeconfig(kc, context.or(config.kube.context.as_deref())).await
+}
+
+/// A client from an already parsed kubeconfig (tests and the demo use the sandbox's).
+pub async fn client_from_kubeconfig(
+    kc: Kubeconfig,
+    context: Option<&str>,
+) -> Result<kube::Client, KubeError> {
+    let options = KubeConfigOptions {
+        context: context.map(str::to_owned),
+        ..Default::default()
+    };
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &options)
+        .await
+        .map_err(|e| KubeError::Context {
+            context: context.unwrap_or("(current)").to_owned(),
+            error: e.to_string(),
+        })?;
+    kube::Client::try_from(cfg).map_err(|e| KubeError::Client(e.to_string()))
+}

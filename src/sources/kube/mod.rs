@@ -1,0 +1,140 @@
+//! The Kubernetes source: one watcher task per resource kind (deployments, replicasets,
+//! pods, HPAs, warning events) in the scope's namespace or all namespaces. Each converts
+//! objects into compact rows ([`rows`]) and sends snapshots and deltas to the ui task.
+//! Never imports ratatui.
+
+pub mod client;
+pub mod rows;
+pub mod watch;
+
+pub use client::{KubeError, client_for};
+pub use rows::{
+    DeploymentRow, EventRow, HpaRow, ObjKey, PodReason, PodRow, ReplicaSetRow, Rollout,
+};
+
+/// The resource kinds the workloads pane watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Deployments,
+    ReplicaSets,
+    Pods,
+    Hpas,
+    Events,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Deployments,
+        Kind::ReplicaSets,
+        Kind::Pods,
+        Kind::Hpas,
+        Kind::Events,
+    ];
+
+    /// The resource as RBAC names it.
+    pub fn resource(self) -> &'static str {
+        match self {
+            Kind::Deployments => "deployments",
+            Kind::ReplicaSets => "replicasets",
+            Kind::Pods => "pods",
+            Kind::Hpas => "horizontalpodautoscalers",
+            Kind::Events => "events",
+        }
+    }
+}
+
+/// Rows of one kind.
+#[derive(Debug, Clone)]
+pub enum Rows {
+    Deployments(Vec<DeploymentRow>),
+    ReplicaSets(Vec<ReplicaSetRow>),
+    Pods(Vec<PodRow>),
+    Hpas(Vec<HpaRow>),
+    Events(Vec<EventRow>),
+}
+
+impl Rows {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Rows::Deployments(_) => Kind::Deployments,
+            Rows::ReplicaSets(_) => Kind::ReplicaSets,
+            Rows::Pods(_) => Kind::Pods,
+            Rows::Hpas(_) => Kind::Hpas,
+            Rows::Events(_) => Kind::Events,
+        }
+    }
+    pub fn len(&self) -> usize {
+        match self {
+            Rows::Deployments(v) => v.len(),
+            Rows::ReplicaSets(v) => v.len(),
+            Rows::Pods(v) => v.len(),
+            Rows::Hpas(v) => v.len(),
+            Rows::Events(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Why a watcher is not delivering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// 401/403: the verb, resource and namespace that were refused.
+    Forbidden {
+        code: u16,
+        verb: &'static str,
+        resource: &'static str,
+        namespace: Option<String>,
+        message: String,
+    },
+    /// Anything else (unreachable, 5xx, 410 before the re-list): retried with backoff.
+    Transient(String),
+}
+
+impl Failure {
+    /// One line for the pane and the status bar.
+    pub fn describe(&self) -> String {
+        match self {
+            Failure::Forbidden {
+                code,
+                verb,
+                resource,
+                namespace,
+                ..
+            } => {
+                let (what, fix) = if *code == 401 {
+                    ("unauthorized (401)", "refresh the kubeconfig's credentials")
+                } else {
+                    ("forbidden (403)", "ask for RBAC access or switch with :ns")
+                };
+                let wher = match namespace {
+                    Some(ns) => format!("in namespace {ns}"),
+                    None => "across all namespaces".to_owned(),
+                };
+                format!("{what}: cannot {verb} {resource} {wher}; {fix}")
+            }
+            Failure::Transient(e) => e.clone(),
+        }
+    }
+}
+
+/// Messages from the Kubernetes source to the ui task, tagged with the generation by the
+/// sender (`Event::Kube`).
+#[derive(Debug, Clone)]
+pub enum WorkloadsMsg {
+    /// The complete set of one kind: after the first list and after every re-list (410).
+    Snapshot(Rows),
+    /// Added or modified objects.
+    Applied(Rows),
+    Deleted {
+        kind: Kind,
+        keys: Vec<ObjKey>,
+    },
+    Failed {
+        kind: Kind,
+        failure: Failure,
+    },
+    /// No client could be built (no kubeconfig, bad context): the pane explains.
+    NoClient(String),
+}

@@ -1,0 +1,653 @@
+//! Compact, owned rows made from Kubernetes objects. Watchers convert each object as it
+//! arrives and send only these: no `managedFields`, no annotations beyond change-cause, no
+//! full specs. Keeps the ui task's memory small on clusters with thousands of pods.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event as KubeEvent, Pod, Probe};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
+pub const CHANGE_CAUSE_ANNOTATION: &str = "kubernetes.io/change-cause";
+
+/// Namespace and name: how rows are keyed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ObjKey {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjKey {
+    pub fn new(namespace: &str, name: &str) -> ObjKey {
+        ObjKey {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+    fn of(meta: &ObjectMeta) -> ObjKey {
+        ObjKey {
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            name: meta.name.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A deployment's condition (Available, Progressing, ReplicaFailure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub kind: String,
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+    pub since: Option<Timestamp>,
+}
+
+/// What a container is declared as: for the describe-like detail view.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    /// "cpu 100m/500m, memory 128Mi/256Mi" (requests/limits)
+    pub resources: String,
+    pub liveness: Option<String>,
+    pub readiness: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentRow {
+    pub key: ObjKey,
+    pub labels: BTreeMap<String, String>,
+    pub selector: BTreeMap<String, String>,
+    pub desired: i32,
+    /// all pods of every revision (status.replicas)
+    pub current: i32,
+    pub ready: i32,
+    pub updated: i32,
+    pub available: i32,
+    pub revision: Option<i64>,
+    pub paused: bool,
+    pub generation: i64,
+    pub observed_generation: i64,
+    pub conditions: Vec<Condition>,
+    pub containers: Vec<ContainerSpec>,
+    pub change_cause: Option<String>,
+    pub created: Option<Timestamp>,
+}
+
+/// How a rollout stands, as `kubectl rollout status` would judge it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rollout {
+    Complete,
+    Progressing,
+    Paused,
+    /// The Progressing condition's reason (ProgressDeadlineExceeded) or a ReplicaFailure.
+    Stalled(String),
+}
+
+impl DeploymentRow {
+    pub fn from_object(d: &Deployment) -> DeploymentRow {
+        let meta = &d.metadata;
+        let spec = Some(&d.spec);
+        let status = d.status.as_ref();
+        let template = spec.and_then(|s| s.template.spec.as_ref());
+        DeploymentRow {
+            key: ObjKey::of(meta),
+            labels: meta.labels.clone().unwrap_or_default(),
+            selector: spec
+                .and_then(|s| s.selector.match_labels.clone())
+                .unwrap_or_default(),
+            desired: spec.and_then(|s| s.replicas).unwrap_or(1),
+            current: status.and_then(|s| s.replicas).unwrap_or(0),
+            ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
+            updated: status.and_then(|s| s.updated_replicas).unwrap_or(0),
+            available: status.and_then(|s| s.available_replicas).unwrap_or(0),
+            revision: annotation(meta, REVISION_ANNOTATION).and_then(|r| r.parse().ok()),
+            paused: spec.and_then(|s| s.paused).unwrap_or(false),
+            generation: meta.generation.unwrap_or(0),
+            observed_generation: status.and_then(|s| s.observed_generation).unwrap_or(0),
+            conditions: status
+                .and_then(|s| s.conditions.as_ref())
+                .map(|cs| {
+                    cs.iter()
+                        .map(|c| Condition {
+                            kind: c.type_.clone().unwrap_or_default(),
+                            status: c.status.clone().unwrap_or_default(),
+                            reason: c.reason.clone().unwrap_or_default(),
+                            message: c.message.clone().unwrap_or_default(),
+                            since: c
+                                .last_transition_time
+                                .as_ref()
+                                .or(c.last_update_time.as_ref())
+                                .map(|t| t.0),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            containers: template
+                .map(|t| t.containers.iter().map(container_spec).collect())
+                .unwrap_or_default(),
+            change_cause: annotation(meta, CHANGE_CAUSE_ANNOTATION).map(str::to_owned),
+            created: meta.creation_timestamp.as_ref().map(|t| t.0),
+        }
+    }
+
+    pub fn images(&self) -> Vec<&str> {
+        self.containers.iter().map(|c| c.image.as_str()).collect()
+    }
+
+    pub fn rollout(&self) -> Rollout {
+        if self.paused {
+            return Rollout::Paused;
+        }
+        for c in &self.conditions {
+            if c.kind == "Progressing" && c.reason == "ProgressDeadlineExceeded" {
+                return Rollout::Stalled(c.reason.clone());
+            }
+            if c.kind == "ReplicaFailure" && c.status == "True" {
+                let reason = if c.reason.is_empty() {
+                    "ReplicaFailure".to_owned()
+                } else {
+                    c.reason.clone()
+                };
+                return Rollout::Stalled(reason);
+            }
+        }
+        if self.observed_generation < self.generation
+            || self.updated < self.desired
+            || self.current > self.updated
+            || self.available < self.updated
+        {
+            return Rollout::Progressing;
+        }
+        Rollout::Complete
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaSetRow {
+    pub key: ObjKey,
+    /// the owning deployment's name (same namespace)
+    pub owner: Option<String>,
+    pub revision: Option<i64>,
+    pub images: Vec<String>,
+    pub change_cause: Option<String>,
+    pub desired: i32,
+    pub ready: i32,
+    pub created: Option<Timestamp>,
+}
+
+impl ReplicaSetRow {
+    pub fn from_object(rs: &ReplicaSet) -> ReplicaSetRow {
+        let meta = &rs.metadata;
+        ReplicaSetRow {
+            key: ObjKey::of(meta),
+            owner: controller_of(meta, "Deployment"),
+            revision: annotation(meta, REVISION_ANNOTATION).and_then(|r| r.parse().ok()),
+            images: rs
+                .spec
+                .template
+                .as_ref()
+                .and_then(|t| t.spec.as_ref())
+                .map(|s| {
+                    s.containers
+                        .iter()
+                        .filter_map(|c| c.image.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            change_cause: annotation(meta, CHANGE_CAUSE_ANNOTATION).map(str::to_owned),
+            desired: rs.spec.replicas.unwrap_or(0),
+            ready: rs
+                .status
+                .as_ref()
+                .and_then(|s| s.ready_replicas)
+                .unwrap_or(0),
+            created: meta.creation_timestamp.as_ref().map(|t| t.0),
+        }
+    }
+}
+
+/// The reason that matters about a pod, worst first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PodReason {
+    CrashLoopBackOff,
+    ImagePullBackOff(String),
+    OomKilled,
+    Evicted,
+    Unschedulable,
+    /// another waiting or terminated reason (CreateContainerConfigError, Error, …)
+    Other(String),
+    Terminating,
+    /// running again after the OOM killer ended the last run
+    Restarted(String),
+    Pending,
+    NotReady,
+    Running,
+    Succeeded,
+}
+
+impl PodReason {
+    pub fn label(&self) -> String {
+        match self {
+            PodReason::CrashLoopBackOff => "CrashLoopBackOff".into(),
+            PodReason::ImagePullBackOff(r) => r.clone(),
+            PodReason::OomKilled => "OOMKilled".into(),
+            PodReason::Evicted => "Evicted".into(),
+            PodReason::Unschedulable => "Pending: Unschedulable".into(),
+            PodReason::Other(r) => r.clone(),
+            PodReason::Terminating => "Terminating".into(),
+            PodReason::Restarted(r) => format!("{r}, restarted"),
+            PodReason::Pending => "Pending".into(),
+            PodReason::NotReady => "NotReady".into(),
+            PodReason::Running => "Running".into(),
+            PodReason::Succeeded => "Completed".into(),
+        }
+    }
+
+    /// Errors are trouble; warnings are transient states worth a glance.
+    pub fn is_error(&self) -> bool {
+        matches!(
+            self,
+            PodReason::CrashLoopBackOff
+                | PodReason::ImagePullBackOff(_)
+                | PodReason::OomKilled
+                | PodReason::Evicted
+                | PodReason::Unschedulable
+                | PodReason::Other(_)
+        )
+    }
+
+    pub fn is_warning(&self) -> bool {
+        matches!(
+            self,
+            PodReason::Terminating
+                | PodReason::Restarted(_)
+                | PodReason::Pending
+                | PodReason::NotReady
+        )
+    }
+}
+
+/// A container's state in a pod, for the detail view.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContainerState {
+    pub spec: ContainerSpec,
+    pub ready: bool,
+    pub restarts: i32,
+    /// "running since …", "waiting: CrashLoopBackOff", "terminated: Error (exit 1)"
+    pub state: String,
+    /// last termination: reason and exit code
+    pub last_termination: Option<(String, i32)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodRow {
+    pub key: ObjKey,
+    pub labels: BTreeMap<String, String>,
+    /// the owning ReplicaSet's name
+    pub owner: Option<String>,
+    /// the pod-template-hash label: which revision the pod runs
+    pub template_hash: Option<String>,
+    pub phase: String,
+    pub ready: u16,
+    pub containers_total: u16,
+    pub reason: PodReason,
+    pub restarts: i32,
+    pub last_restart: Option<Timestamp>,
+    pub node: Option<String>,
+    pub created: Option<Timestamp>,
+    pub containers: Vec<ContainerState>,
+}
+
+impl PodRow {
+    pub fn from_object(p: &Pod) -> PodRow {
+        let meta = &p.metadata;
+        let status = p.status.as_ref();
+        let statuses: &[ContainerStatus] = status
+            .and_then(|s| s.container_statuses.as_deref())
+            .unwrap_or(&[]);
+        let specs: &[Container] = p.spec.as_ref().map(|s| &s.containers[..]).unwrap_or(&[]);
+        let phase = status
+            .and_then(|s| s.phase.clone())
+            .unwrap_or_else(|| "Unknown".into());
+        let mut restarts = 0;
+        let mut last_restart: Option<Timestamp> = None;
+        let mut ready = 0u16;
+        let mut containers = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let st = statuses.iter().find(|s| s.name == spec.name);
+            let mut c = ContainerState {
+                spec: container_spec(spec),
+                ..Default::default()
+            };
+            if let Some(st) = st {
+                c.ready = st.ready;
+                c.restarts = st.restart_count;
+                restarts += st.restart_count;
+                if st.ready {
+                    ready += 1;
+                }
+                c.state = describe_state(st.state.as_ref());
+                if let Some(t) = st.last_state.as_ref().and_then(|s| s.terminated.as_ref()) {
+                    c.last_termination = Some((
+                        t.reason.clone().unwrap_or_else(|| "Terminated".into()),
+                        t.exit_code,
+                    ));
+                    if let Some(f) = &t.finished_at {
+                        last_restart = Some(last_restart.map_or(f.0, |l| l.max(f.0)));
+                    }
+                }
+            } else {
+                c.state = "waiting".into();
+            }
+            containers.push(c);
+        }
+        let reason = pod_reason(p, statuses, &phase, ready, specs.len());
+        PodRow {
+            key: ObjKey::of(meta),
+            labels: meta.labels.clone().unwrap_or_default(),
+            owner: controller_of(meta, "ReplicaSet"),
+            template_hash: meta
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("pod-template-hash").cloned()),
+            phase,
+            ready,
+            containers_total: specs.len() as u16,
+            reason,
+            restarts,
+            last_restart,
+            node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
+            created: meta.creation_timestamp.as_ref().map(|t| t.0),
+            containers,
+        }
+    }
+}
+
+fn pod_reason(
+    p: &Pod,
+    statuses: &[ContainerStatus],
+    phase: &str,
+    ready: u16,
+    total: usize,
+) -> PodReason {
+    if p.metadata.deletion_timestamp.is_some() {
+        return PodReason::Terminating;
+    }
+    let status = p.status.as_ref();
+    if status.and_then(|s| s.reason.as_deref()) == Some("Evicted") {
+        return PodReason::Evicted;
+    }
+    for st in statuses {
+        if let Some(w) = st.state.as_ref().and_then(|s| s.waiting.as_ref()) {
+            match w.reason.as_deref() {
+                Some("CrashLoopBackOff") => {
+                    // a crash loop caused by the OOM killer says so
+                    let oom = st
+                        .last_state
+                        .as_ref()
+                        .and_then(|s| s.terminated.as_ref())
+                        .and_then(|t| t.reason.as_deref())
+                        == Some("OOMKilled");
+                    return if oom {
+                        PodReason::OomKilled
+                    } else {
+                        PodReason::CrashLoopBackOff
+                    };
+                }
+                Some(r @ ("ImagePullBackOff" | "ErrImagePull" | "InvalidImageName")) => {
+                    return PodReason::ImagePullBackOff(r.to_owned());
+                }
+                Some("ContainerCreating") | Some("PodInitializing") | None => {}
+                Some(r) => return PodReason::Other(r.to_owned()),
+            }
+        }
+        if let Some(t) = st.state.as_ref().and_then(|s| s.terminated.as_ref()) {
+            match t.reason.as_deref() {
+                Some("OOMKilled") => return PodReason::OomKilled,
+                Some("Completed") => {}
+                Some(r) => return PodReason::Other(r.to_owned()),
+                None if t.exit_code != 0 => return PodReason::Other("Error".into()),
+                None => {}
+            }
+        }
+    }
+    // a recent OOM kill that restarted into running is still what matters
+    for st in statuses {
+        let last = st
+            .last_state
+            .as_ref()
+            .and_then(|s| s.terminated.as_ref())
+            .and_then(|t| t.reason.as_deref());
+        if last == Some("OOMKilled") {
+            return if st.ready {
+                PodReason::Restarted("OOMKilled".into())
+            } else {
+                PodReason::OomKilled
+            };
+        }
+    }
+    if phase == "Pending" {
+        let unschedulable = status
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c.type_ == "PodScheduled"
+                        && c.status == "False"
+                        && c.reason.as_deref() == Some("Unschedulable")
+                })
+            });
+        return if unschedulable {
+            PodReason::Unschedulable
+        } else {
+            PodReason::Pending
+        };
+    }
+    match phase {
+        "Succeeded" => PodReason::Succeeded,
+        "Failed" => PodReason::Other(
+            status
+                .and_then(|s| s.reason.clone())
+                .unwrap_or_else(|| "Failed".into()),
+        ),
+        _ if (ready as usize) < total => PodReason::NotReady,
+        _ => PodReason::Running,
+    }
+}
+
+fn describe_state(s: Option<&k8s_openapi::api::core::v1::ContainerState>) -> String {
+    let Some(s) = s else {
+        return "unknown".into();
+    };
+    if let Some(w) = &s.waiting {
+        return format!("waiting: {}", w.reason.as_deref().unwrap_or("-"));
+    }
+    if let Some(t) = &s.terminated {
+        return format!(
+            "terminated: {} (exit {})",
+            t.reason.as_deref().unwrap_or("-"),
+            t.exit_code
+        );
+    }
+    if s.running.is_some() {
+        return "running".into();
+    }
+    "unknown".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HpaRow {
+    pub key: ObjKey,
+    pub target_kind: String,
+    pub target_name: String,
+    pub min: i32,
+    pub max: i32,
+    pub current: i32,
+}
+
+impl HpaRow {
+    pub fn from_object(h: &HorizontalPodAutoscaler) -> HpaRow {
+        let spec = Some(&h.spec);
+        HpaRow {
+            key: ObjKey::of(&h.metadata),
+            target_kind: spec
+                .map(|s| s.scale_target_ref.kind.clone())
+                .unwrap_or_default(),
+            target_name: spec
+                .map(|s| s.scale_target_ref.name.clone())
+                .unwrap_or_default(),
+            min: spec.and_then(|s| s.min_replicas).unwrap_or(1),
+            max: spec.map(|s| s.max_replicas).unwrap_or(0),
+            current: h
+                .status
+                .as_ref()
+                .and_then(|s| s.current_replicas)
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// A Warning event about some object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub key: ObjKey,
+    pub object_kind: String,
+    pub object_name: String,
+    pub reason: String,
+    pub message: String,
+    pub count: i32,
+    pub last: Option<Timestamp>,
+}
+
+impl EventRow {
+    pub fn from_object(e: &KubeEvent) -> EventRow {
+        EventRow {
+            key: ObjKey::of(&e.metadata),
+            object_kind: e.involved_object.kind.clone().unwrap_or_default(),
+            object_name: e.involved_object.name.clone().unwrap_or_default(),
+            reason: e.reason.clone().unwrap_or_default(),
+            message: e.message.clone().unwrap_or_default(),
+            count: e.count.unwrap_or(1),
+            last: e
+                .last_timestamp
+                .as_ref()
+                .map(|t| t.0)
+                .or_else(|| e.event_time.as_ref().map(|t| t.0))
+                .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
+                .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0)),
+        }
+    }
+
+    pub fn is_warning(e: &KubeEvent) -> bool {
+        e.type_.as_deref() == Some("Warning")
+    }
+}
+
+fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
+    meta.annotations
+        .as_ref()
+        .and_then(|a| a.get(key))
+        .map(String::as_str)
+}
+
+fn controller_of(meta: &ObjectMeta, kind: &str) -> Option<String> {
+    meta.owner_references.as_ref().and_then(|refs| {
+        refs.iter()
+            .find(|r| r.kind == kind && r.controller.unwrap_or(true))
+            .map(|r| r.name.clone())
+    })
+}
+
+fn container_spec(c: &Container) -> ContainerSpec {
+    let resources = c
+        .resources
+        .as_ref()
+        .map(|r| {
+            let mut parts = Vec::new();
+            for res in ["cpu", "memory"] {
+                let req = r.requests.as_ref().and_then(|m| m.get(res)).map(|q| &q.0);
+                let lim = r.limits.as_ref().and_then(|m| m.get(res)).map(|q| &q.0);
+                if req.is_some() || lim.is_some() {
+                    parts.push(format!(
+                        "{res} {}/{}",
+                        req.map_or("-", |s| s.as_str()),
+                        lim.map_or("-", |s| s.as_str())
+                    ));
+                }
+            }
+            parts.join(", ")
+        })
+        .unwrap_or_default();
+    ContainerSpec {
+        name: c.name.clone(),
+        image: c.image.clone().unwrap_or_default(),
+        resources,
+        liveness: c.liveness_probe.as_ref().map(probe),
+        readiness: c.readiness_probe.as_ref().map(probe),
+    }
+}
+
+fn probe(p: &Probe) -> String {
+    let how = if let Some(h) = &p.http_get {
+        let port = match &h.port {
+            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(i) => i.to_string(),
+            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
+        };
+        format!("http-get :{port}{}", h.path.as_deref().unwrap_or("/"))
+    } else if let Some(t) = &p.tcp_socket {
+        let port = match &t.port {
+            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(i) => i.to_string(),
+            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
+        };
+        format!("tcp :{port}")
+    } else if let Some(e) = &p.exec {
+        format!(
+            "exec {}",
+            e.command.as_ref().map(|c| c.join(" ")).unwrap_or_default()
+        )
+    } else if p.grpc.is_some() {
+        "grpc".to_owned()
+    } else {
+        "-".to_owned()
+    };
+    format!(
+        "{how} delay={}s timeout={}s period={}s #failure={}",
+        p.initial_delay_seconds.unwrap_or(0),
+        p.timeout_seconds.unwrap_or(1),
+        p.period_seconds.unwrap_or(10),
+        p.failure_threshold.unwrap_or(3)
+    )
+}
+
+/// `ghcr.io/acme/checkout:1.8.3` → `1.8.3`; a digest keeps 12 hex digits; no tag → the
+/// image's last path segment.
+pub fn short_image(image: &str) -> &str {
+    if let Some((_, digest)) = image.split_once('@') {
+        let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
+        return hex.get(..12).unwrap_or(hex);
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, tag)) if !tag.is_empty() => tag,
+        _ => last,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_images() {
+        assert_eq!(short_image("ghcr.io/acme/checkout:1.8.3"), "1.8.3");
+        assert_eq!(short_image("localhost:5000/checkout"), "checkout");
+        assert_eq!(short_image("nginx"), "nginx");
+        assert_eq!(
+            short_image("acme/x@sha256:0123456789abcdef0123"),
+            "0123456789ab"
+        );
+    }
+}

@@ -1,0 +1,206 @@
+//! The workloads pane drawn from State fed through `update`: snapshots at two sizes,
+//! explicit style checks on the cells that carry meaning, and the keys that drive it.
+
+mod workloads_support;
+
+use flightdeck::app::state::{SourceId, SourceStatus, State};
+use flightdeck::app::{Action, Event, update};
+use flightdeck::config::theme::Health;
+use flightdeck::sources::kube::{Failure, Kind, WorkloadsMsg};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use workloads_support::{fixture, state};
+
+fn fed() -> State {
+    let mut s = state(Some("shop"));
+    for msg in fixture::messages() {
+        let generation = s.generation;
+        update(&mut s, Event::Kube { generation, msg });
+    }
+    s
+}
+
+fn draw(state: &State, w: u16, h: u16) -> Buffer {
+    let mut s = state.clone();
+    s.size = (w, h);
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    t.draw(|f| flightdeck::ui::render(&s, f)).expect("draw");
+    t.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// (x, y) of the first cell where `needle` starts.
+fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    for y in 0..buf.area.height {
+        let row: Vec<&str> = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        let line: String = row.concat();
+        if let Some(byte) = line.find(needle) {
+            // cells before the match: count symbols up to that byte
+            let mut acc = 0;
+            for (x, sym) in row.iter().enumerate() {
+                if acc == byte {
+                    return Some((x as u16, y));
+                }
+                acc += sym.len();
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn pane_at_two_sizes() {
+    let mut s = fed();
+    s.zoomed = true;
+    let big = draw(&s, 120, 30);
+    insta::assert_snapshot!("workloads_zoomed_120x30", text(&big));
+    s.zoomed = false;
+    let small = draw(&s, 80, 24);
+    insta::assert_snapshot!("workloads_dashboard_80x24", text(&small));
+
+    for buf in [&big, &small] {
+        let (x, y) = find(buf, "CrashLoopBackOff").expect("a CrashLoopBackOff cell");
+        let error = s.theme.health(Health::Error);
+        assert_eq!(
+            buf[(x, y)].fg,
+            error.fg.unwrap_or_default(),
+            "CrashLoopBackOff in health.error"
+        );
+        assert_eq!(buf[(x + 15, y)].fg, error.fg.unwrap_or_default());
+    }
+    // trouble first: checkout (crash-looping) heads the table, and it is selected
+    let (_, y_checkout) = find(&big, "checkout ").expect("checkout row");
+    let (_, y_cart) = find(&big, "cart ").expect("cart row");
+    assert!(y_checkout < y_cart);
+    let (x, y) = find(&big, "2/4").expect("ready cell");
+    assert_eq!(
+        big[(x, y)].fg,
+        s.theme.health(Health::Warn).fg.unwrap_or_default()
+    );
+}
+
+#[test]
+fn pods_section_and_detail_views() {
+    let mut s = fed();
+    s.zoomed = true;
+    update::apply(&mut s, Action::WorkloadsPods);
+    update::apply(&mut s, Action::Open);
+    let detail = draw(&s, 120, 40);
+    insta::assert_snapshot!("workloads_pod_detail_120x40", text(&detail));
+    let t = text(&detail);
+    assert!(t.contains("waiting: CrashLoopBackOff"));
+    assert!(t.contains("terminated: Error (exit code 1)"));
+    assert!(t.contains("BackOff"));
+    // back to the deployments, then the deployment's detail with its revision history
+    update::apply(&mut s, Action::Back);
+    update::apply(&mut s, Action::Back);
+    update::apply(&mut s, Action::Open);
+    let t = text(&draw(&s, 120, 40));
+    insta::assert_snapshot!("workloads_deployment_detail_120x40", t);
+    assert!(t.contains("7*"));
+    assert!(t.contains("release 1.8.2"));
+    assert!(t.contains("ghcr.io/acme/checkout:1.8.2"));
+}
+
+#[test]
+fn filter_by_label_and_substring() {
+    let mut s = fed();
+    s.pane_mut(flightdeck::app::PaneId::Workloads).filter = "tier=web".into();
+    let names: Vec<String> = flightdeck::app::panes::workloads::visible_deployments(&s)
+        .iter()
+        .map(|d| d.key.name.clone())
+        .collect();
+    assert_eq!(names, vec!["frontend"]);
+    s.pane_mut(flightdeck::app::PaneId::Workloads).filter = "CAR".into();
+    let names: Vec<String> = flightdeck::app::panes::workloads::visible_deployments(&s)
+        .iter()
+        .map(|d| d.key.name.clone())
+        .collect();
+    assert_eq!(names, vec!["cart"]);
+    // sort by name
+    s.pane_mut(flightdeck::app::PaneId::Workloads)
+        .filter
+        .clear();
+    update::apply(&mut s, Action::WorkloadsSort);
+    let names: Vec<String> = flightdeck::app::panes::workloads::visible_deployments(&s)
+        .iter()
+        .map(|d| d.key.name.clone())
+        .collect();
+    assert_eq!(names, vec!["cart", "checkout", "frontend"]);
+}
+
+#[test]
+fn stale_and_rbac_messages() {
+    let mut s = fed();
+    let generation = s.generation;
+    update(
+        &mut s,
+        Event::Kube {
+            generation,
+            msg: WorkloadsMsg::Failed {
+                kind: Kind::Pods,
+                failure: Failure::Forbidden {
+                    code: 403,
+                    verb: "watch",
+                    resource: "pods",
+                    namespace: Some("shop".into()),
+                    message: "forbidden".into(),
+                },
+            },
+        },
+    );
+    s.now += jiff::SignedDuration::from_secs(120);
+    s.zoomed = true;
+    let t = text(&draw(&s, 120, 30));
+    assert!(
+        t.contains("forbidden (403): cannot watch pods in namespace shop"),
+        "{t}"
+    );
+    assert!(t.contains("stale 2m"), "{t}");
+    assert!(t.contains("checkout"), "the last data stays on screen");
+    // a message for a scope the user left is dropped
+    update::run_command(&mut s, "ns other");
+    update(
+        &mut s,
+        Event::Kube {
+            generation,
+            msg: fixture::messages().remove(0),
+        },
+    );
+    assert!(s.workloads.deployments.is_empty());
+    assert!(matches!(
+        s.source(SourceId::Kube),
+        Some(SourceStatus::Connecting { .. })
+    ));
+}
+
+#[test]
+fn no_kubeconfig_points_at_demo() {
+    let mut s = state(Some("shop"));
+    let generation = s.generation;
+    let err = flightdeck::sources::kube::KubeError::NoKubeconfig {
+        tried: vec!["/nonexistent/kubeconfig".into()],
+    };
+    update(
+        &mut s,
+        Event::Kube {
+            generation,
+            msg: WorkloadsMsg::NoClient(err.to_string()),
+        },
+    );
+    s.zoomed = true;
+    let t = text(&draw(&s, 120, 30));
+    assert!(t.contains("flightdeck demo"), "{t}");
+    assert!(t.contains("/nonexistent/kubeconfig"), "{t}");
+}

@@ -1,0 +1,316 @@
+//! The workloads source against the sandbox with the real kube client: the pane's data
+//! follows scale, rollouts, crash loops, dropped watches, 410s and RBAC refusals.
+
+mod workloads_support;
+
+use flightdeck::app::state::{SourceId, SourceStatus};
+use flightdeck::sandbox::Scenario;
+use flightdeck::sources::kube::{ObjKey, PodReason};
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::{Api, Patch, PatchParams};
+use workloads_support::{Harness, synced};
+
+fn key(name: &str) -> ObjKey {
+    ObjKey::new("shop", name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_the_namespace() {
+    let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    let w = &h.state.workloads;
+    let names: Vec<&str> = w.deployments.keys().map(|k| k.name.as_str()).collect();
+    eprintln!(
+        "deployments {names:?}, pods {}, rs {}, hpas {}, events {}",
+        w.pods.len(),
+        w.replicasets.len(),
+        w.hpas.len(),
+        w.events.len()
+    );
+    assert!(w.deployments.contains_key(&key("checkout")));
+    assert_eq!(w.pods_of(&key("checkout")).len(), 4);
+    assert!(matches!(
+        h.state.source(SourceId::Kube),
+        Some(SourceStatus::Live { .. })
+    ));
+    assert!(w.deployments.keys().all(|k| k.namespace == "shop"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follows_a_scale_and_a_rollout() {
+    let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    let deps: Api<Deployment> = Api::namespaced(h.client().await, "shop");
+    deps.patch_scale(
+        "cart",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"spec": {"replicas": 5}})),
+    )
+    .await
+    .expect("scale");
+    h.until("desired 5", |s| {
+        s.workloads
+            .deployments
+            .get(&key("cart"))
+            .is_some_and(|d| d.desired == 5)
+    })
+    .await;
+    h.admin("time/advance?seconds=20", "").await;
+    h.until("5 ready cart pods", |s| {
+        let w = &s.workloads;
+        w.deployments
+            .get(&key("cart"))
+            .is_some_and(|d| d.ready == 5)
+            && w.pods_of(&key("cart")).len() == 5
+    })
+    .await;
+
+    // a rollout: a new image makes a new revision; old and new pods are told apart
+    let before = h.state.workloads.deployments[&key("checkout")].revision;
+    let d = deps.get("checkout").await.expect("get");
+    let container = d
+        .spec
+        .template
+        .spec
+        .as_ref()
+        .map(|p| p.containers[0].name.clone())
+        .expect("container");
+    deps.patch(
+        "checkout",
+        &PatchParams::default(),
+        &Patch::Strategic(serde_json::json!({
+            "metadata": {"annotations": {"kubernetes.io/change-cause": "release 9.9.9"}},
+            "spec": {"template": {"spec": {"containers": [{"name": container, "image": "ghcr.io/acme/checkout:9.9.9"}]}}}
+        })),
+    )
+    .await
+    .expect("rollout");
+    h.until("a new revision", |s| {
+        s.workloads.deployments[&key("checkout")].revision > before
+    })
+    .await;
+    let rev = h.state.workloads.deployments[&key("checkout")].revision;
+    h.admin("time/advance?seconds=2", "").await;
+    h.until("pods of the new revision next to old ones", |s| {
+        let w = &s.workloads;
+        let revs: std::collections::BTreeSet<Option<i64>> = w
+            .pods_of(&key("checkout"))
+            .iter()
+            .map(|p| w.pod_revision(p))
+            .collect();
+        revs.contains(&rev) && revs.len() > 1
+    })
+    .await;
+    h.admin("time/advance?seconds=120", "").await;
+    h.until("the rollout completes", |s| {
+        let w = &s.workloads;
+        let d = &w.deployments[&key("checkout")];
+        d.rollout() == flightdeck::sources::kube::Rollout::Complete
+            && w.pods_of(&key("checkout"))
+                .iter()
+                .all(|p| w.pod_revision(p) == rev)
+    })
+    .await;
+    let w = &h.state.workloads;
+    let d = &w.deployments[&key("checkout")];
+    assert_eq!(d.images(), vec!["ghcr.io/acme/checkout:9.9.9"]);
+    let history = w.replicasets_of(&key("checkout"));
+    assert_eq!(history[0].revision, rev);
+    assert_eq!(history[0].change_cause.as_deref(), Some("release 9.9.9"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_release_shows_crash_loop_and_oom() {
+    let mut h = Harness::start(Scenario::BadRelease, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    h.until("a CrashLoopBackOff and an OOMKilled pod", |s| {
+        let pods = &s.workloads.pods;
+        pods.values()
+            .any(|p| p.reason == PodReason::CrashLoopBackOff)
+            && pods
+                .values()
+                .any(|p| p.reason.label().contains("OOMKilled"))
+    })
+    .await;
+    let w = &h.state.workloads;
+    let oom = w
+        .pods
+        .values()
+        .find(|p| p.reason.label().contains("OOMKilled"))
+        .expect("oom");
+    assert!(
+        oom.containers.iter().any(|c| c
+            .last_termination
+            .as_ref()
+            .is_some_and(|(r, code)| r == "OOMKilled" && *code == 137)),
+        "{oom:?}"
+    );
+    let crash = w
+        .pods
+        .values()
+        .find(|p| p.reason == PodReason::CrashLoopBackOff)
+        .expect("crash");
+    assert!(crash.restarts > 0);
+    assert!(crash.last_restart.is_some());
+    // trouble first: the crash-looping deployment heads the table
+    let top = flightdeck::app::panes::workloads::visible_deployments(&h.state)[0]
+        .key
+        .clone();
+    assert_eq!(Some(&top), w.deployment_of(crash).map(|d| &d.key));
+}
+
+/// The pods the API server has, by name.
+async fn api_pods(h: &Harness) -> std::collections::BTreeSet<String> {
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(h.client().await, "shop");
+    pods.list(&Default::default())
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .filter_map(|p| p.metadata.name)
+        .collect()
+}
+
+fn state_pods(h: &Harness) -> std::collections::BTreeSet<String> {
+    h.state
+        .workloads
+        .pods
+        .keys()
+        .map(|k| k.name.clone())
+        .collect()
+}
+
+async fn scale(h: &Harness, name: &str, replicas: i32) {
+    let deps: Api<Deployment> = Api::namespaced(h.client().await, "shop");
+    deps.patch_scale(
+        name,
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"spec": {"replicas": replicas}})),
+    )
+    .await
+    .expect("scale");
+}
+
+/// Waits until the pane holds exactly the API server's pods (no lost, no duplicated rows).
+async fn converge(h: &mut Harness, what: &str) {
+    for _ in 0..100 {
+        let want = api_pods(h).await;
+        h.drain().await;
+        if state_pods(h) == want {
+            return;
+        }
+    }
+    let want = api_pods(h).await;
+    assert_eq!(
+        state_pods(h),
+        want,
+        "{what}: rows differ from the API server"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_watch_resumes_without_lost_or_duplicated_rows() {
+    let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    let pods_before = h.state.workloads.pods.len();
+    h.admin("faults/drop-watches", "").await;
+    scale(&h, "cart", 4).await;
+    h.admin("time/advance?seconds=20", "").await;
+    h.until("cart at 4 ready", |s| {
+        s.workloads
+            .deployments
+            .get(&key("cart"))
+            .is_some_and(|d| d.ready == 4)
+    })
+    .await;
+    converge(&mut h, "after a dropped watch").await;
+    assert_eq!(h.state.workloads.pods.len(), pods_before + 2);
+    assert_eq!(h.state.workloads.pods_of(&key("cart")).len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gone_410_relists_without_lost_or_duplicated_rows() {
+    let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    let snapshots = h.snapshots;
+    // the API server restarts: streams end and old resourceVersions answer 410 Gone
+    h.admin("restart", "").await;
+    scale(&h, "cart", 1).await;
+    h.admin("time/advance?seconds=10", "").await;
+    h.until("cart scaled down to 1 pod", |s| {
+        s.workloads.pods_of(&key("cart")).len() == 1
+    })
+    .await;
+    converge(&mut h, "after 410 Gone").await;
+    assert!(
+        h.snapshots > snapshots,
+        "no re-list after 410 ({} snapshots)",
+        h.snapshots
+    );
+    assert!(matches!(
+        h.state.source(SourceId::Kube),
+        Some(SourceStatus::Live { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_names_verb_resource_and_namespace() {
+    let sb = workloads_support::sandbox(Scenario::Steady).await;
+    workloads_support::admin(
+        &sb,
+        "faults",
+        r#"{"forbid": [{"verb": "list", "namespace": "shop"}]}"#,
+    )
+    .await;
+    let mut h = Harness::on(sb, Some("shop")).await;
+    h.until("an RBAC failure for pods", |s| {
+        s.workloads
+            .failures
+            .contains_key(&flightdeck::sources::kube::Kind::Pods)
+    })
+    .await;
+    let Some(SourceStatus::Failing { error, .. }) = h.state.source(SourceId::Kube).cloned() else {
+        panic!("not failing: {:?}", h.state.source(SourceId::Kube));
+    };
+    assert!(
+        error.contains("forbidden (403): cannot list pods in namespace shop"),
+        "{error}"
+    );
+    // the other sources are untouched
+    assert!(matches!(
+        h.state.source(SourceId::Gpu),
+        Some(SourceStatus::Connecting { .. })
+    ));
+    // the refusal lifted, the watchers recover on their own (backoff retry)
+    h.admin("faults", r#"{"forbid": []}"#).await;
+    h.until("recovered", |s| {
+        synced(s) && matches!(s.source(SourceId::Kube), Some(SourceStatus::Live { .. }))
+    })
+    .await;
+    assert!(h.state.workloads.failures.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_keeps_rows_marked_stale() {
+    let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    let pods = h.state.workloads.pods.len();
+    h.admin("faults", r#"{"error_rate": 1.0}"#).await;
+    h.admin("restart", "").await;
+    h.until("failing", |s| {
+        matches!(s.source(SourceId::Kube), Some(SourceStatus::Failing { .. }))
+    })
+    .await;
+    let Some(SourceStatus::Failing { last_ok, .. }) = h.state.source(SourceId::Kube).cloned()
+    else {
+        panic!("not failing");
+    };
+    assert!(last_ok.is_some(), "the last good data's age is kept");
+    assert_eq!(h.state.workloads.pods.len(), pods, "rows are kept");
+    h.admin("faults", r#"{"error_rate": 0.0}"#).await;
+    h.until("live again", |s| {
+        matches!(s.source(SourceId::Kube), Some(SourceStatus::Live { .. }))
+            && s.workloads.failures.is_empty()
+    })
+    .await;
+}
