@@ -45,7 +45,7 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
         if rows.is_empty() {
             continue;
         }
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows.sort_by_key(|a| a.0);
         out.push(Line::from(""));
         out.push(Line::styled(ctx.name().to_string(), theme.header()));
         for (action, mut keys) in rows {
