@@ -167,9 +167,25 @@ fn start_gpu(state: &State, tx: &Sender) {
     }
 }
 
+/// The operations executor: a client for the scope's context, the audit log in the data
+/// dir, `--read-only` and the configured host actions.
+pub async fn executor(state: &State) -> crate::ops::Executor {
+    use crate::ops::{AuditLog, Executor};
+    let client =
+        crate::sources::kube::client::client_for(&state.config, state.scope.context.as_deref())
+            .await
+            .map_err(|e| e.to_string());
+    let audit = AuditLog::default_path()
+        .map(AuditLog::at)
+        .unwrap_or_else(AuditLog::nowhere);
+    Executor::new(client, state.scope.read_only, audit)
+        .with_host_actions(state.config.host_actions.clone())
+}
+
 pub async fn run(global: &GlobalArgs) -> std::io::Result<()> {
     let state = initial_state(global, None);
-    run::run(state, Sources::default()).await
+    let ops = executor(&state).await;
+    run::run(state, Sources::default(), ops).await
 }
 
 /// `flightdeck demo`: the sandbox in-process on loopback, and the console against it. The
@@ -210,7 +226,8 @@ pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<()
             sandbox.base_url()
         );
         let state = initial_state(global, Some(config));
-        run::run(state, Sources::default())
+        let ops = executor(&state).await;
+        run::run(state, Sources::default(), ops)
             .await
             .map_err(|e| e.to_string())
     }

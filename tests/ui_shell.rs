@@ -171,13 +171,40 @@ fn no_color_picks_mono_and_an_unknown_theme_falls_back_with_a_warning() {
         scope: Scope::default(),
         no_color,
     };
-    let s = flightdeck::app::State::new(Default::default(), assets.clone(), vec![], opts(None, true), common::now());
+    let s = flightdeck::app::State::new(
+        Default::default(),
+        assets.clone(),
+        vec![],
+        opts(None, true),
+        common::now(),
+    );
     assert_eq!(s.theme.name, "mono");
-    let mut s = flightdeck::app::State::new(Default::default(), assets.clone(), vec![], opts(Some("light"), true), common::now());
-    assert_eq!(s.theme.name, "light", "an explicit --theme wins over NO_COLOR");
+    let mut s = flightdeck::app::State::new(
+        Default::default(),
+        assets.clone(),
+        vec![],
+        opts(Some("light"), true),
+        common::now(),
+    );
+    assert_eq!(
+        s.theme.name, "light",
+        "an explicit --theme wins over NO_COLOR"
+    );
     let buf = render(&mut s, 80, 24);
     assert!(text(&buf).contains("Pipeline"));
-    let s = flightdeck::app::State::new(Default::default(), assets, vec![], opts(Some("neon"), false), common::now());
+    let s = flightdeck::app::State::new(
+        Default::default(),
+        assets,
+        vec![],
+        opts(Some("neon"), false),
+        common::now(),
+    );
     assert_eq!(s.theme.name, "dark");
-    assert!(s.warnings.iter().any(|w| w.contains("unknown theme `neon`")), "{:?}", s.warnings);
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("unknown theme `neon`")),
+        "{:?}",
+        s.warnings
+    );
 }

@@ -9,6 +9,7 @@
 //! retried) and appends one audit line, synced, before it returns.
 
 pub mod audit;
+pub mod dialog;
 pub mod host;
 pub mod rollback;
 
@@ -188,6 +189,26 @@ impl Executor {
     pub fn with_output(mut self, sink: LineSink) -> Self {
         self.output = sink;
         self
+    }
+
+    /// Read-only from now on if `yes` (`:read-only` in the console).
+    pub fn read_only_also(mut self, yes: bool) -> Self {
+        self.read_only |= yes;
+        self
+    }
+
+    /// The audit log's newest lines, formatted for the viewer.
+    pub fn audit_lines(&self, limit: usize) -> Vec<String> {
+        let path = self
+            .audit
+            .path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(no data directory)".into());
+        match self.audit.read_tail(limit) {
+            Ok(v) if v.is_empty() => vec![format!("no operations yet ({path})")],
+            Ok(v) => v.iter().map(dialog::audit_line).collect(),
+            Err(e) => vec![e],
+        }
     }
 
     pub fn audit(&self) -> &AuditLog {
