@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod dialog;
+pub mod hint;
 pub mod host;
 pub mod rollback;
 
