@@ -7,7 +7,7 @@ use tokio::task::AbortHandle;
 
 use crate::app::Event;
 use crate::app::run::{self, Sender};
-use crate::app::state::{Scope, SourceId, SourceStatus, StartOptions, State};
+use crate::app::state::{Scope, StartOptions, State};
 use crate::cli::GlobalArgs;
 use crate::config;
 
@@ -50,33 +50,48 @@ impl run::Sources for Sources {
         }
         self.scoped.extend(start_kube(state, tx));
         self.scoped.extend(start_logs(state, tx));
+        // the pipeline's events carry the generation, so it restarts with the scope too
+        self.scoped.extend(start_pipeline(state, tx));
         if !self.started {
             self.started = true;
-            start_pipeline(state, tx);
             start_metrics(state, tx);
             start_gpu(state, tx);
         }
     }
 }
 
-fn status(tx: &Sender, generation: u64, source: SourceId, status: SourceStatus) {
-    let _ = tx.send(Event::SourceStatus {
-        generation,
-        source,
-        status,
+fn start_pipeline(state: &State, tx: &Sender) -> Option<AbortHandle> {
+    use crate::sources::github::{PollConfig, TokenSetting, spawn_poller};
+    let gh = state.config.github.as_ref()?;
+    let mut cfg = PollConfig::new(
+        &gh.api_url,
+        &gh.repo,
+        TokenSetting::Resolve {
+            env_var: gh.token_env.clone(),
+        },
+    );
+    cfg.environments = state
+        .config
+        .environments
+        .iter()
+        .map(|e| {
+            let gh_env = e
+                .github_environment
+                .clone()
+                .unwrap_or_else(|| e.name.clone());
+            (e.name.clone(), gh_env)
+        })
+        .collect();
+    let generation = state.generation;
+    let tx = tx.clone();
+    let task = spawn_poller(cfg, move |u| {
+        tx.send(Event::Pipeline {
+            generation,
+            msg: u.into(),
+        })
+        .is_ok()
     });
-}
-
-fn start_pipeline(state: &State, tx: &Sender) {
-    if state.config.github.is_some() {
-        let reason = "the GitHub Actions source is not in this build yet".to_owned();
-        status(
-            tx,
-            state.generation,
-            SourceId::Pipeline,
-            SourceStatus::Unavailable { reason },
-        );
-    }
+    Some(task.abort_handle())
 }
 
 fn start_kube(state: &State, tx: &Sender) -> Vec<AbortHandle> {
@@ -178,8 +193,20 @@ pub async fn executor(state: &State) -> crate::ops::Executor {
     let audit = AuditLog::default_path()
         .map(AuditLog::at)
         .unwrap_or_else(AuditLog::nowhere);
+    let github = state
+        .config
+        .github
+        .as_ref()
+        .map(|gh| crate::ops::GithubSetup {
+            api_url: gh.api_url.clone(),
+            repo: gh.repo.clone(),
+            token: crate::sources::github::TokenSetting::Resolve {
+                env_var: gh.token_env.clone(),
+            },
+        });
     Executor::new(client, state.scope.read_only, audit)
         .with_host_actions(state.config.host_actions.clone())
+        .with_github(github)
 }
 
 pub async fn run(global: &GlobalArgs) -> std::io::Result<()> {

@@ -54,9 +54,36 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             },
-            Some(Command::Gpu(_args)) => {
-                eprintln!("flightdeck gpu: not in this build yet");
-                ExitCode::FAILURE
+            Some(Command::Gpu(args)) => {
+                if !args.once {
+                    eprintln!(
+                        "flightdeck gpu: only one sample is supported: run `flightdeck gpu --once [--json]` \
+                         (the live view is the console's GPU pane)"
+                    );
+                    return ExitCode::from(2);
+                }
+                let loaded = flightdeck::config::load(cli.global.config.as_deref());
+                for w in &loaded.warnings {
+                    eprintln!("flightdeck: {w}");
+                }
+                let hosts: Vec<(String, String)> = loaded
+                    .config
+                    .gpu
+                    .hosts
+                    .iter()
+                    .filter_map(|h| Some((h.name.clone(), h.scrape.clone()?)))
+                    .collect();
+                let nvml_lib = cli.global.nvml_lib.clone().or(loaded.config.gpu.nvml_lib);
+                let (text, failed) =
+                    flightdeck::sources::gpu::run_once(hosts, nvml_lib, args.json).await;
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+                if failed {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                }
             }
         }
     })

@@ -70,4 +70,10 @@ async fn gpu_hot_scenario_shows_the_hot_card() {
         .collect();
     assert_eq!(temps.len(), 8);
     assert_eq!(temps[3], 90, "{temps:?}");
+    // the hot card is throttling for heat, the others are not
+    let gpus = dgx["gpus"].as_array().expect("gpus");
+    let throttle = |i: usize| gpus[i]["throttle"].to_string().to_lowercase();
+    assert!(throttle(3).contains("thermal"), "{}", gpus[3]);
+    assert!(!throttle(0).contains("thermal"), "{}", gpus[0]);
+    assert_eq!(gpus[3]["temp_slowdown_c"].as_u64(), Some(87), "{}", gpus[3]);
 }

@@ -549,3 +549,58 @@ async fn host_action_arguments_cannot_be_escaped_by_names() {
     }
     assert_eq!(audit_lines(&audit).len(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_the_pending_deployment_through_the_executor_and_audit_it() {
+    use flightdeck::ops::GithubSetup;
+    use flightdeck::sources::github::{Token, TokenSetting};
+    let sb = start(Scenario::PendingApproval).await;
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let http = http.clone();
+        let url = format!("{}/repos/{}{path}", sb.github_api_url(), sb.github_repo());
+        async move {
+            http.get(url)
+                .bearer_auth("sandbox-token")
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let runs = get("/actions/runs?status=waiting".into()).await;
+    let run = &runs["workflow_runs"][0];
+    let run_id = run["id"].as_u64().expect("a waiting run");
+    let pending = get(format!("/actions/runs/{run_id}/pending_deployments")).await;
+    let env_id = pending[0]["environment"]["id"]
+        .as_u64()
+        .expect("environment id");
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let ex = Executor::new(Err("no cluster".into()), false, AuditLog::at(&audit)).with_github(
+        Some(GithubSetup {
+            api_url: sb.github_api_url(),
+            repo: sb.github_repo(),
+            token: TokenSetting::Given(Token::new("sandbox-token")),
+        }),
+    );
+    let op = Operation::ApproveDeployment {
+        environment: "production".into(),
+        run_id,
+        run_number: run["run_number"].as_u64().unwrap_or_default(),
+        sha: run["head_sha"].as_str().unwrap_or_default().into(),
+        environment_ids: vec![env_id],
+    };
+    let plan = ex.plan(op).await.unwrap();
+    assert_eq!(plan.refused, None);
+    let out = ex.execute(&plan.op, &plan.before, &plan.after).await;
+    assert!(out.ok, "{out:?}");
+    // twice: GitHub's refusal comes back, and is audited too
+    let again = ex.execute(&plan.op, &plan.before, &plan.after).await;
+    assert!(!again.ok, "{again:?}");
+    let text = std::fs::read_to_string(&audit).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(!text.contains("sandbox-token"), "no token in the audit log");
+}

@@ -177,6 +177,8 @@ pub struct State {
     pub workloads: super::panes::workloads::WorkloadsData,
 
     pub errors: crate::sources::metrics::model::ErrorRateState,
+    /// Revision changes per service, drawn on the error-rate pane (fed by Workloads).
+    pub deploys: super::panes::errors::DeployMarks,
 
     pub logs: super::panes::logs::LogsData,
 
@@ -297,6 +299,7 @@ impl State {
                 std::time::Duration::from_secs(30 * 60),
                 crate::sources::metrics::SCRAPE_INTERVAL,
             ),
+            deploys: Default::default(),
             logs: Default::default(),
             gpu: crate::sources::gpu::GpuState::new(),
             ops: Default::default(),

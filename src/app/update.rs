@@ -146,6 +146,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 
 /// Carries out an action. Public so key-sequence tests and the palette share one path.
 pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
+    if let Some(effects) = super::panes::pipeline::on_action(state, action) {
+        return effects;
+    }
     state.dirty = true;
     if let Overlay::Help { scroll } = &mut state.overlay {
         match action {

@@ -369,28 +369,17 @@ impl Assets {
 pub fn load_assets(dir: Option<&Path>) -> (Assets, Vec<Diagnostic>, Vec<String>) {
     let mut diags = Vec::new();
     let mut warnings = Vec::new();
-    let mut theme_files: BTreeMap<String, theme::ThemeFile> = BTreeMap::new();
-    for (name, src) in BUNDLED_THEMES {
-        let (f, d) = theme::parse(&format!("<bundled>/themes/{name}.toml"), src);
-        diags.extend(d);
-        theme_files.insert((*name).to_owned(), f);
-    }
-    for (name, path, src) in user_files(dir, "themes", &mut diags) {
-        let (f, d) = theme::parse(&path, &src);
-        diags.extend(d);
-        match theme_files.get_mut(&name) {
-            Some(base) => {
-                // merged over the bundled theme of the same name
-                base.styles.extend(f.styles);
-                if f.inherits.is_some() {
-                    base.inherits = f.inherits;
-                }
-            }
-            None => {
-                theme_files.insert(name, f);
-            }
-        }
-    }
+    let theme_files = layered(
+        BUNDLED_THEMES,
+        dir,
+        "themes",
+        &mut diags,
+        |_, file, src| theme::parse(file, src),
+        |base: &mut theme::ThemeFile, over| {
+            base.styles.extend(over.styles);
+            base.inherits = over.inherits.or(base.inherits.take());
+        },
+    );
     let mut themes = BTreeMap::new();
     for name in theme_files.keys() {
         if let Some(t) = theme::resolve(name, &theme_files, &mut warnings) {
@@ -398,27 +387,17 @@ pub fn load_assets(dir: Option<&Path>) -> (Assets, Vec<Diagnostic>, Vec<String>)
         }
     }
 
-    let mut keymap_files: BTreeMap<String, keymap::KeymapFile> = BTreeMap::new();
-    for (name, src) in BUNDLED_KEYMAPS {
-        let (f, d) = keymap::parse(name, &format!("<bundled>/keymaps/{name}.toml"), src);
-        diags.extend(d);
-        keymap_files.insert((*name).to_owned(), f);
-    }
-    for (name, path, src) in user_files(dir, "keymaps", &mut diags) {
-        let (f, d) = keymap::parse(&name, &path, &src);
-        diags.extend(d);
-        match keymap_files.get_mut(&name) {
-            Some(base) => {
-                base.keymap.merge(&f.keymap);
-                if f.inherits.is_some() {
-                    base.inherits = f.inherits;
-                }
-            }
-            None => {
-                keymap_files.insert(name, f);
-            }
-        }
-    }
+    let keymap_files = layered(
+        BUNDLED_KEYMAPS,
+        dir,
+        "keymaps",
+        &mut diags,
+        keymap::parse,
+        |base: &mut keymap::KeymapFile, over| {
+            base.keymap.merge(&over.keymap);
+            base.inherits = over.inherits.or(base.inherits.take());
+        },
+    );
     let mut keymaps = BTreeMap::new();
     for name in keymap_files.keys() {
         keymaps.insert(
@@ -427,6 +406,35 @@ pub fn load_assets(dir: Option<&Path>) -> (Assets, Vec<Diagnostic>, Vec<String>)
         );
     }
     (Assets { themes, keymaps }, diags, warnings)
+}
+
+/// Bundled files parsed first, then the user's `dir/sub/*.toml`; a user file with a
+/// bundled name is merged over it (`merge`), any other adds a new entry.
+fn layered<F>(
+    bundled: &[(&str, &str)],
+    dir: Option<&Path>,
+    sub: &str,
+    diags: &mut Vec<Diagnostic>,
+    parse: impl Fn(&str, &str, &str) -> (F, Vec<Diagnostic>),
+    merge: impl Fn(&mut F, F),
+) -> BTreeMap<String, F> {
+    let mut files = BTreeMap::new();
+    for (name, src) in bundled {
+        let (f, d) = parse(name, &format!("<bundled>/{sub}/{name}.toml"), src);
+        diags.extend(d);
+        files.insert((*name).to_owned(), f);
+    }
+    for (name, path, src) in user_files(dir, sub, diags) {
+        let (f, d) = parse(&name, &path, &src);
+        diags.extend(d);
+        match files.get_mut(&name) {
+            Some(base) => merge(base, f),
+            None => {
+                files.insert(name, f);
+            }
+        }
+    }
+    files
 }
 
 fn resolve_keymap(
@@ -498,6 +506,18 @@ fn user_files(
     out
 }
 
+/// The folder of themes/keymaps and the config.toml to read: beside a given config path,
+/// else the config dir.
+fn locate(config_path: Option<&Path>) -> (Option<PathBuf>, Option<PathBuf>) {
+    let dir = config_path
+        .and_then(|p| p.parent().map(Path::to_owned))
+        .or_else(config_dir);
+    let path = config_path
+        .map(Path::to_owned)
+        .or_else(|| dir.as_ref().map(|d| d.join("config.toml")));
+    (dir, path)
+}
+
 /// Everything the console needs from files, loaded leniently.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -510,12 +530,7 @@ pub struct Loaded {
 
 /// Loads config.toml (the given path, or the config dir's) and the assets, leniently.
 pub fn load(config_path: Option<&Path>) -> Loaded {
-    let dir = config_path
-        .and_then(|p| p.parent().map(Path::to_owned))
-        .or_else(config_dir);
-    let path = config_path
-        .map(Path::to_owned)
-        .or_else(|| dir.as_ref().map(|d| d.join("config.toml")));
+    let (dir, path) = locate(config_path);
     let mut warnings = Vec::new();
     let config = match &path {
         Some(p) => match std::fs::read_to_string(p) {
@@ -550,12 +565,7 @@ pub fn load(config_path: Option<&Path>) -> Loaded {
 
 /// `flightdeck check-config`: every problem as `file:line:column: message`.
 pub fn check(config_path: Option<&Path>) -> Vec<String> {
-    let dir = config_path
-        .and_then(|p| p.parent().map(Path::to_owned))
-        .or_else(config_dir);
-    let path = config_path
-        .map(Path::to_owned)
-        .or_else(|| dir.as_ref().map(|d| d.join("config.toml")));
+    let (dir, path) = locate(config_path);
     let mut out = Vec::new();
     if let Some(p) = &path {
         match std::fs::read_to_string(p) {

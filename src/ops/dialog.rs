@@ -116,13 +116,40 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     }
     if action == Action::Promote && state.focus == PaneId::Pipeline {
-        // hook: the pipelines source provides the pending deployment and the call
-        flash(
+        let Some(t) = crate::app::panes::pipeline::review_target(state) else {
+            flash(
+                state,
+                FlashLevel::Info,
+                "no deployment is waiting for review".into(),
+            );
+            return Vec::new();
+        };
+        if !t.can_approve {
+            let who = if t.reviewers.is_empty() {
+                "a required reviewer".to_owned()
+            } else {
+                t.reviewers.join(", ")
+            };
+            flash(
+                state,
+                FlashLevel::Warn,
+                format!(
+                    "you cannot approve the deployment to {}: ask {who}",
+                    t.environment
+                ),
+            );
+            return Vec::new();
+        }
+        return plan(
             state,
-            FlashLevel::Info,
-            "approve: the GitHub Actions source is not in this build yet".into(),
+            Operation::ApproveDeployment {
+                environment: t.environment,
+                run_id: t.run_id,
+                run_number: t.run_number,
+                sha: t.sha,
+                environment_ids: t.environment_ids,
+            },
         );
-        return Vec::new();
     }
     let Some(d) = (state.focus == PaneId::Workloads)
         .then(|| current_deployment(state))

@@ -71,6 +71,9 @@ pub enum Operation {
     ApproveDeployment {
         environment: String,
         run_id: u64,
+        run_number: u64,
+        sha: String,
+        environment_ids: Vec<u64>,
     },
     Host {
         action: String,
@@ -164,6 +167,15 @@ pub struct Executor {
     audit: AuditLog,
     host_actions: Vec<crate::config::HostAction>,
     output: LineSink,
+    github: Option<GithubSetup>,
+}
+
+/// Where approvals go; the token is resolved when an approval runs and never logged.
+#[derive(Debug, Clone)]
+pub struct GithubSetup {
+    pub api_url: String,
+    pub repo: String,
+    pub token: crate::sources::github::TokenSetting,
 }
 
 impl Executor {
@@ -179,11 +191,17 @@ impl Executor {
             audit,
             host_actions: Vec::new(),
             output: Arc::new(|l| log::info!("{l}")),
+            github: None,
         }
     }
 
     pub fn with_host_actions(mut self, actions: Vec<crate::config::HostAction>) -> Self {
         self.host_actions = actions;
+        self
+    }
+
+    pub fn with_github(mut self, github: Option<GithubSetup>) -> Self {
+        self.github = github;
         self
     }
 
@@ -396,11 +414,19 @@ impl Executor {
             }
             Operation::ApproveDeployment {
                 environment,
-                run_id,
+                run_number,
+                sha,
+                ..
             } => {
                 plan.title = format!("Approve the pending deployment to {environment}");
-                plan.before = format!("run #{run_id} waiting");
-                plan.after = "approved".into();
+                let short: String = sha.chars().take(7).collect();
+                plan.before = format!("run #{run_number} ({short}) waiting for review");
+                plan.after = format!("approved: deploys {short} to {environment}");
+                if self.github.is_none() {
+                    plan.refused = plan
+                        .refused
+                        .or(Some("no [github] source configured".into()));
+                }
             }
             Operation::Host { action, vars } => {
                 let a = self.host_action(action)?;
@@ -587,9 +613,46 @@ impl Executor {
                     .map_err(kube_message)?;
                 Ok(format!("service/{} now selects {label}={to}", target.name))
             }
-            Operation::ApproveDeployment { environment, .. } => Err(format!(
-                "approving the pending deployment to {environment} needs the GitHub Actions source (branch `pipeline`), which is not in this build yet"
-            )),
+            Operation::ApproveDeployment {
+                environment,
+                run_id,
+                environment_ids,
+                ..
+            } => {
+                use crate::sources::github::{GithubClient, TokenSetting, actions};
+                let gh = self
+                    .github
+                    .clone()
+                    .ok_or_else(|| "no [github] source configured".to_owned())?;
+                let token = match gh.token {
+                    TokenSetting::Given(t) => t,
+                    TokenSetting::Resolve { env_var } => {
+                        let lookup = tokio::task::spawn_blocking(move || {
+                            crate::sources::github::client::resolve_token(&env_var).0
+                        });
+                        tokio::time::timeout(std::time::Duration::from_secs(5), lookup)
+                            .await
+                            .ok()
+                            .and_then(Result::ok)
+                            .flatten()
+                    }
+                };
+                if token.is_none() {
+                    return Err("no GitHub token: approvals need one".into());
+                }
+                let mut client =
+                    GithubClient::new(&gh.api_url, &gh.repo, token).map_err(|e| e.to_string())?;
+                actions::review_pending_deployments(
+                    &mut client,
+                    *run_id,
+                    environment_ids,
+                    actions::Review::Approve,
+                    &audit::local_user(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                Ok(format!("approved the deployment to {environment}"))
+            }
             Operation::Host { action, vars } => {
                 let a = self.host_action(action)?.clone();
                 match host::run(&a, vars, self.output.as_ref()).await? {

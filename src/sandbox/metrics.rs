@@ -179,11 +179,14 @@ pub fn gpu_samples(host: &str, seed: u64, now_ms: i64, hot: bool) -> Vec<GpuSamp
         .collect()
 }
 
+/// The simulated H100's slowdown temperature; the `gpu-hot` GPU runs at 90 °C.
+const SLOWDOWN_TEMP: f64 = 87.0;
+
 pub fn render_gpu(host: &str, seed: u64, now_ms: i64, hot: bool) -> String {
     let samples = gpu_samples(host, seed, now_ms, hot);
     let mut out = String::new();
     type F = fn(&GpuSample) -> f64;
-    let dcgm: [(&str, &str, F); 7] = [
+    let dcgm: [(&str, &str, F); 10] = [
         (
             "DCGM_FI_DEV_SM_CLOCK",
             "SM clock frequency (in MHz).",
@@ -210,6 +213,26 @@ pub fn render_gpu(host: &str, seed: u64, now_ms: i64, hot: bool) -> String {
             "DCGM_FI_DEV_FB_USED",
             "Framebuffer memory used (in MiB).",
             |g| g.fb_used_mib,
+        ),
+        // not in dcgm-exporter's default counters; a DGX exporter configured with a custom
+        // counters file adds them, and they let the console colour heat against the limit
+        (
+            "DCGM_FI_DEV_SLOWDOWN_TEMP",
+            "Slowdown temperature (in C).",
+            |_| SLOWDOWN_TEMP,
+        ),
+        (
+            "DCGM_FI_DEV_POWER_MGMT_LIMIT",
+            "Power management limit (in W).",
+            |_| 700.0,
+        ),
+        (
+            "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS",
+            "Current clock throttle reasons (bitmask).",
+            |g| {
+                // NVML: 0x20 software thermal slowdown, 0x40 hardware thermal slowdown
+                if g.temp >= SLOWDOWN_TEMP { 96.0 } else { 0.0 }
+            },
         ),
     ];
     for (name, help, f) in dcgm {

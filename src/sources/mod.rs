@@ -2,6 +2,8 @@
 //! Nothing here imports ratatui.
 
 pub mod exposition;
+pub mod github;
 pub mod gpu;
+pub mod http;
 pub mod kube;
 pub mod metrics;

@@ -1,6 +1,7 @@
 //! Error-rate pane data and its part of `update`. Pure: no I/O.
 
 use crate::app::event::Effect;
+use crate::app::pane::PaneId;
 use crate::app::state::{SourceId, SourceStatus, State};
 use crate::sources::metrics::{Health, MetricsUpdate};
 
@@ -29,6 +30,71 @@ pub fn on_update(state: &mut State, update: MetricsUpdate) -> Vec<Effect> {
         }
     };
     state.sources.insert(SourceId::Metrics, status);
+    clamp_selection(state);
     state.dirty = true;
     Vec::new()
+}
+
+/// Keeps the selection on a row the pane shows (services through the filter), so `k` after
+/// `G` moves at once.
+fn clamp_selection(state: &mut State) {
+    let filter = state.pane(PaneId::Errors).filter.to_lowercase();
+    let rows = state
+        .errors
+        .services
+        .keys()
+        .filter(|name| matches(&filter, name))
+        .count();
+    let view = state.pane_mut(PaneId::Errors);
+    view.selected = view.selected.min(rows.saturating_sub(1));
+}
+
+/// Whether the pane's `/` filter (lower-cased) lets a service through.
+pub fn matches(filter: &str, service: &str) -> bool {
+    filter.is_empty() || service.to_lowercase().contains(filter)
+}
+
+/// One deployment revision change of a service: where the error-rate sparkline and chart
+/// draw a vertical mark, so "it started at rev 7" is visible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployMark {
+    /// When the new revision rolled out, unix milliseconds.
+    pub at_ms: i64,
+    /// The revision as the Workloads source names it (`7`).
+    pub revision: String,
+}
+
+/// Revision changes per service, for the error-rate pane. The hook for the Workloads
+/// source, which will feed it when it sees a deployment's revision change; empty until
+/// then (nothing is made up here).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeployMarks {
+    by_service: std::collections::BTreeMap<String, Vec<DeployMark>>,
+}
+
+impl DeployMarks {
+    /// Most marks kept per service; older ones fall out of any window the pane shows.
+    pub const CAP: usize = 32;
+
+    /// Records a revision change of `service` (oldest first; a repeat is ignored).
+    pub fn record(&mut self, service: &str, mark: DeployMark) {
+        let marks = self.by_service.entry(service.to_owned()).or_default();
+        if marks
+            .iter()
+            .any(|m| m.at_ms == mark.at_ms && m.revision == mark.revision)
+        {
+            return;
+        }
+        let at = marks.partition_point(|m| m.at_ms <= mark.at_ms);
+        marks.insert(at, mark);
+        if marks.len() > Self::CAP {
+            let extra = marks.len() - Self::CAP;
+            marks.drain(..extra);
+        }
+    }
+
+    /// The marks of `service`, oldest first.
+    pub fn for_service(&self, service: &str) -> &[DeployMark] {
+        self.by_service.get(service).map_or(&[], Vec::as_slice)
+    }
 }

@@ -1,8 +1,9 @@
 //! GPU pane data and its part of `update`. Pure: no I/O.
 
 use crate::app::event::Effect;
+use crate::app::pane::PaneId;
 use crate::app::state::{SourceId, SourceStatus, State};
-use crate::sources::gpu::GpuUpdate;
+use crate::sources::gpu::{GpuEntry, GpuUpdate, HostState};
 
 pub fn on_update(state: &mut State, update: GpuUpdate) -> Vec<Effect> {
     let now = state.now;
@@ -43,6 +44,33 @@ pub fn on_update(state: &mut State, update: GpuUpdate) -> Vec<Effect> {
         }
     }
     state.gpu.apply(update);
+    clamp_selection(state);
     state.dirty = true;
     Vec::new()
+}
+
+/// Keeps the selection on a GPU the pane shows (host or GPU name through the filter).
+fn clamp_selection(state: &mut State) {
+    let filter = state.pane(PaneId::Gpu).filter.to_lowercase();
+    let rows = state
+        .gpu
+        .hosts
+        .iter()
+        .flat_map(|h| h.gpus.iter().map(move |g| (h, g)))
+        .filter(|(h, g)| matches(&filter, h, g))
+        .count();
+    let view = state.pane_mut(PaneId::Gpu);
+    view.selected = view.selected.min(rows.saturating_sub(1));
+}
+
+/// Whether the pane's `/` filter (lower-cased) lets a GPU through: its host or its name
+/// contains it.
+pub fn matches(filter: &str, host: &HostState, gpu: &GpuEntry) -> bool {
+    filter.is_empty()
+        || host.name.to_lowercase().contains(filter)
+        || gpu
+            .sample
+            .name
+            .as_deref()
+            .is_some_and(|n| n.to_lowercase().contains(filter))
 }

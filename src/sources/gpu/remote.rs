@@ -18,23 +18,13 @@ const DCGM_BLANK_MIN: f64 = 0x7fff_ffff_ffff_fff0_u64 as f64;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-/// An HTTP client for scraping: a timeout under the interval, no TLS needed for
-/// plain http (a crypto provider is installed in case a URL is https).
-pub fn http_client(interval: Duration) -> Result<reqwest::Client, String> {
-    // reqwest is built with `rustls-no-provider` and panics on build without one;
-    // when the binary installed one already this is a no-op.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(interval.clamp(Duration::from_millis(500), Duration::from_secs(10)))
-        .user_agent(concat!("flightdeck/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("cannot build the HTTP client: {}", error_chain(&e)))
-}
+pub use crate::sources::http::client as http_client;
+use crate::sources::http::fetch_metrics_text;
 
 /// Scrapes `url` for host `name`. Never fails: an unreachable host or a bad page
 /// is a sample with `error` set (the consumer keeps the previous values, stale).
 pub async fn scrape_host(client: &reqwest::Client, name: &str, url: &str) -> HostSample {
-    let text = match fetch(client, url).await {
+    let text = match fetch_metrics_text(client, url, MAX_PAGE_BYTES).await {
         Ok(text) => text,
         Err(error) => return HostSample::failed(name, Timestamp::now(), error),
     };
@@ -91,56 +81,6 @@ where
             }
         }
     })
-}
-
-/// One GET; a transport error, a non-2xx status, an oversized or non-UTF-8 body is an
-/// error text for the pane.
-async fn fetch(client: &reqwest::Client, url: &str) -> Result<String, String> {
-    let mut response = client
-        .get(url)
-        .header(reqwest::header::ACCEPT, "text/plain;version=0.0.4")
-        .send()
-        .await
-        .map_err(|e| format!("GET {url}: {}", error_chain(&e)))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(format!("GET {url}: HTTP {status}"));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("GET {url}: reading the body: {}", error_chain(&e)))?
-    {
-        if body.len() + chunk.len() > MAX_PAGE_BYTES {
-            return Err(format!(
-                "GET {url}: page larger than {} MiB, not read",
-                MAX_PAGE_BYTES >> 20
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    String::from_utf8(body).map_err(|e| {
-        format!(
-            "GET {url}: metrics text is not UTF-8 (byte {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
-}
-
-/// An error with its causes on one line (reqwest's own text is "error sending request").
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// A gauge value, or `None` for DCGM's blank sentinels, NaN, infinities and

@@ -8,8 +8,7 @@ use tokio::time::Instant;
 
 use super::fold::DirectFold;
 use super::{
-    Health, MetricsUpdate, ServiceHealth, StatusLabel, Target, backoff, error_chain, http_client,
-    now_ms,
+    Health, MetricsUpdate, ServiceHealth, StatusLabel, Target, backoff, http_client, now_ms,
 };
 use crate::sources::exposition;
 
@@ -142,39 +141,9 @@ fn failing(target: &Target, error: String, at: Timestamp) -> ServiceHealth {
     }
 }
 
-/// One GET; any transport error or non-2xx status is an error text for the pane.
+/// One GET of a target's page, at most [`MAX_PAGE_BYTES`].
 pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<String, String> {
-    let mut response = client
-        .get(url)
-        .header(reqwest::header::ACCEPT, "text/plain;version=0.0.4")
-        .send()
-        .await
-        .map_err(|e| format!("GET {url}: {}", error_chain(&e)))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(format!("GET {url}: HTTP {status}"));
-    }
-    // Read in chunks so a runaway exporter cannot make us buffer without bound.
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("GET {url}: reading the body: {}", error_chain(&e)))?
-    {
-        if body.len() + chunk.len() > MAX_PAGE_BYTES {
-            return Err(format!(
-                "GET {url}: page larger than {} MiB, not read",
-                MAX_PAGE_BYTES >> 20
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    String::from_utf8(body).map_err(|e| {
-        format!(
-            "GET {url}: metrics text is not UTF-8 (byte {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
+    crate::sources::http::fetch_metrics_text(client, url, MAX_PAGE_BYTES).await
 }
 
 /// A 10,000-series page is about 1 MiB; anything past this is a broken exporter.

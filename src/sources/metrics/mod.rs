@@ -144,35 +144,7 @@ pub fn backoff(interval: Duration, failures: u32) -> Duration {
     interval.saturating_mul(factor)
 }
 
-/// An HTTP client for scrapes and API calls, with a timeout below `interval` so one slow
-/// target cannot stall the loop.
-pub fn http_client(interval: Duration) -> Result<reqwest::Client, String> {
-    // reqwest is built with `rustls-no-provider`; it panics on build without a provider. The
-    // binary may have installed one already, which makes this a no-op.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let timeout = interval.clamp(Duration::from_millis(500), Duration::from_secs(10));
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .user_agent(concat!("flightdeck/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
-}
-
-/// An error with its causes, one line: reqwest's top-level text alone ("error sending
-/// request") does not say what went wrong.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub use crate::sources::http::{client as http_client, error_chain};
 
 pub(crate) fn now_ms(at: Timestamp) -> i64 {
     at.as_millisecond()

@@ -1,11 +1,581 @@
-//! The errors pane's body (the frame around it is drawn by `panes::render`).
+//! The error-rate pane's body (the frame around it is drawn by `panes::render`): one row
+//! per service with its 5xx ratio against the threshold, a sparkline of the window, request
+//! rate and p95 latency, then the firing alerts. Zoomed: charts of the selected service.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::pane::PaneId;
+use crate::app::panes::errors::DeployMark;
 use crate::app::state::State;
+use crate::config::theme::{Health, Theme};
+use crate::sources::metrics::model::{
+    RatioLevel, ServiceSeries, StoredPoint, latency_text, rate_text, ratio_text,
+};
+use crate::sources::metrics::{Alert, AlertState};
+use crate::text::clean;
+
+/// The span of history the sparkline and the chart cover (the state keeps this much).
+const WINDOW_MS: i64 = 30 * 60 * 1000;
+/// The seed's alert threshold, when the config has no `[metrics]`.
+const DEFAULT_THRESHOLD: f64 = 0.05;
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
-    super::placeholder(state, PaneId::Errors, frame, area);
+    let e = &state.errors;
+    if e.services.is_empty() && e.alerts.is_empty() && e.alerts_failing.is_none() {
+        super::placeholder(state, PaneId::Errors, frame, area);
+        return;
+    }
+    let rows = rows(state);
+    let selected = state
+        .pane(PaneId::Errors)
+        .selected
+        .min(rows.len().saturating_sub(1));
+    let alerts = alert_lines(state);
+    if state.zoomed && state.focus == PaneId::Errors {
+        render_zoomed(state, &rows, selected, alerts, frame, area);
+        return;
+    }
+    // alerts keep at most half the pane; services get the rest
+    let alert_height = if rows.is_empty() {
+        area.height
+    } else {
+        (alerts.len() as u16).min(area.height / 2)
+    };
+    let [list, alert_area] = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Min(0), Constraint::Length(alert_height)])
+        .areas(area);
+    render_rows(state, &rows, selected, frame, list);
+    render_alerts(state, alerts, frame, alert_area);
+}
+
+/// The alert lines that fit, the last one saying how many more there are.
+fn render_alerts(state: &State, mut alerts: Vec<Line<'static>>, frame: &mut Frame, area: Rect) {
+    let room = area.height as usize;
+    if alerts.len() > room && room > 0 {
+        let more = alerts.len() - (room - 1);
+        alerts.truncate(room - 1);
+        alerts.push(Line::styled(
+            format!("… {more} more alerts"),
+            state.theme.dim(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(alerts), area);
+}
+
+/// One service as the pane shows it.
+struct Row<'a> {
+    name: &'a str,
+    series: &'a ServiceSeries,
+    level: RatioLevel,
+}
+
+/// The services the filter lets through, worst first, then by name.
+fn rows(state: &State) -> Vec<Row<'_>> {
+    let threshold = threshold(state);
+    let filter = state.pane(PaneId::Errors).filter.to_lowercase();
+    let mut rows: Vec<Row> = state
+        .errors
+        .services
+        .iter()
+        .filter(|(name, _)| crate::app::panes::errors::matches(&filter, name))
+        .map(|(name, series)| Row {
+            name,
+            series,
+            level: RatioLevel::of(series.error_ratio(), threshold),
+        })
+        .collect();
+    // above the threshold first, then failing, then the rest by name
+    let rank = |r: &Row| match (r.level, r.series.failing.is_some()) {
+        (RatioLevel::Error, _) => 0,
+        (RatioLevel::Warn, _) => 1,
+        (_, true) => 2,
+        _ => 3,
+    };
+    rows.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(b.name)));
+    rows
+}
+
+pub fn threshold(state: &State) -> f64 {
+    state
+        .config
+        .metrics
+        .as_ref()
+        .map_or(DEFAULT_THRESHOLD, |m| m.threshold)
+}
+
+fn level_style(theme: &Theme, level: RatioLevel) -> Style {
+    match level {
+        RatioLevel::Unknown => theme.dim(),
+        RatioLevel::Ok => theme.health(Health::Ok),
+        RatioLevel::Warn => theme.health(Health::Warn),
+        RatioLevel::Error => theme.health(Health::Error),
+    }
+}
+
+/// Column widths for a pane `width` wide: name, sparkline; the status column takes the rest.
+fn widths(rows: &[Row], width: u16) -> (usize, usize) {
+    let longest = rows
+        .iter()
+        .map(|r| clean(r.name).width())
+        .max()
+        .unwrap_or(0);
+    let name = longest.clamp(7, 24);
+    // marker + name + ratio(6) + ▲ + rate(8) + p95(6) + the gaps, and room for a status
+    let fixed = 2 + name + 1 + 6 + 2 + 1 + 8 + 1 + 6 + 1 + 12;
+    let spark = (width as usize).saturating_sub(fixed).clamp(6, 40);
+    (name, spark)
+}
+
+fn render_rows(state: &State, rows: &[Row], selected: usize, frame: &mut Frame, area: Rect) {
+    if area.height == 0 {
+        return;
+    }
+    let theme = &state.theme;
+    let (name_w, spark_w) = widths(rows, area.width);
+    let mut lines = Vec::with_capacity(rows.len() + 1);
+    if area.height > 2 {
+        let label = format!("last 30m (threshold {})", ratio_text(threshold(state)));
+        let label = if label.width() <= spark_w {
+            label
+        } else {
+            "30m".into()
+        };
+        lines.push(Line::styled(
+            format!(
+                "  {:<name_w$} {:>6}  {:<spark_w$} {:>8} {:>6} ",
+                "SERVICE", "5XX", label, "REQ", "P95",
+            ),
+            theme.header(),
+        ));
+    }
+    let visible = (area.height as usize).saturating_sub(lines.len()).max(1);
+    let focused = state.focus == PaneId::Errors;
+    // (row index, whether it is the row's error line): a failing service has a second line
+    let layout: Vec<(usize, bool)> = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, row)| {
+            std::iter::once((i, false)).chain(row.series.failing.is_some().then_some((i, true)))
+        })
+        .collect();
+    // keep the selected row (and its error line) in view; draw only what shows
+    let last_of_selected = layout
+        .iter()
+        .rposition(|(i, _)| *i == selected)
+        .unwrap_or(0);
+    let first = (last_of_selected + 1).saturating_sub(visible);
+    for &(i, error_line) in layout.iter().skip(first).take(visible) {
+        let row = &rows[i];
+        match (&row.series.failing, error_line) {
+            (Some(f), true) => lines.push(Line::from(vec![
+                Span::styled("  └ ", theme.dim()),
+                Span::styled(clean(&f.error).into_owned(), theme.health(Health::Error)),
+            ])),
+            _ => {
+                let mut line = service_line(state, row, name_w, spark_w);
+                if i == selected {
+                    line = line.patch_style(theme.selection(focused));
+                }
+                lines.push(line);
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn pad(text: &str, width: usize) -> String {
+    let w = text.width();
+    if w > width {
+        let mut out = String::new();
+        for c in text.chars() {
+            if out.width() + c.to_string().width() + 1 > width {
+                break;
+            }
+            out.push(c);
+        }
+        out.push('…');
+        format!("{out:<width$}")
+    } else {
+        format!("{text}{}", " ".repeat(width - w))
+    }
+}
+
+fn service_line<'a>(state: &'a State, row: &Row, name_w: usize, spark_w: usize) -> Line<'a> {
+    let theme = &state.theme;
+    let s = row.series;
+    let latest = s.latest;
+    let level = row.level;
+    let style = level_style(theme, level);
+    let marker = if s.failing.is_some() {
+        Span::styled("✗ ", theme.health(Health::Error))
+    } else {
+        Span::raw("  ")
+    };
+    let mut spans = vec![
+        marker,
+        Span::styled(pad(&clean(row.name), name_w), theme.text()),
+        Span::raw(" "),
+        Span::styled(format!("{:>6}", ratio_text(s.error_ratio())), style),
+        Span::styled(
+            if matches!(level, RatioLevel::Warn | RatioLevel::Error) {
+                "▲ "
+            } else {
+                "  "
+            },
+            style,
+        ),
+    ];
+    let marks = state.deploys.for_service(row.name);
+    spans.extend(sparkline(theme, s, marks, threshold(state), spark_w));
+    spans.push(Span::raw(" "));
+    spans.push(Span::styled(
+        format!(
+            "{:>8}",
+            rate_text(latest.map_or(f64::NAN, |p| p.request_rate))
+        ),
+        theme.text(),
+    ));
+    spans.push(Span::raw(" "));
+    spans.push(Span::styled(
+        format!(
+            "{:>6}",
+            latency_text(latest.map_or(f64::NAN, |p| p.p95_seconds))
+        ),
+        theme.text(),
+    ));
+    spans.push(Span::raw(" "));
+    spans.extend(status_spans(state, s, marks));
+    Line::from(spans)
+}
+
+/// Failing (with age and error) wins; else the newest revision change in the window.
+fn status_spans<'a>(state: &State, s: &ServiceSeries, marks: &[DeployMark]) -> Vec<Span<'a>> {
+    let theme = &state.theme;
+    if let Some(f) = &s.failing {
+        let label = match s.last_ok {
+            Some(t) => format!("stale {}", crate::ui::age(t, state.now)),
+            None => format!("failing {}", crate::ui::age(f.since, state.now)),
+        };
+        return vec![Span::styled(label, theme.health(Health::Stale))];
+    }
+    let newest = s.latest.map(|p| p.at_ms);
+    match (marks.last(), newest) {
+        (Some(m), Some(t)) if m.at_ms >= t.saturating_sub(WINDOW_MS) => {
+            let ago = state.now.as_millisecond().saturating_sub(m.at_ms) / 1000;
+            vec![Span::styled(
+                format!(
+                    "rev {} ({})",
+                    clean(&m.revision),
+                    crate::ui::format_secs(ago.max(0))
+                ),
+                theme.chart("deploy"),
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The window in `width` buckets (newest at the right), each the highest ratio in it; a
+/// gap where there is no data; scaled so the threshold sits at half height (a bar above
+/// the middle is above the threshold). A bucket with a revision change is a `│` mark.
+fn sparkline<'a>(
+    theme: &Theme,
+    s: &ServiceSeries,
+    marks: &[DeployMark],
+    threshold: f64,
+    width: usize,
+) -> Vec<Span<'a>> {
+    let Some(end) = s.history.back().map(|p| p.at_ms) else {
+        return vec![Span::raw(" ".repeat(width))];
+    };
+    let buckets = bucket_max(s.history.iter(), end, width);
+    let top = buckets
+        .iter()
+        .flatten()
+        .copied()
+        .fold(2.0 * threshold, f64::max);
+    let start = end.saturating_sub(WINDOW_MS);
+    let bucket_of = |at_ms: i64| -> Option<usize> {
+        if at_ms < start || at_ms > end {
+            return None;
+        }
+        let i = (at_ms.saturating_sub(start) as f64 / WINDOW_MS as f64 * width as f64) as usize;
+        Some(i.min(width.saturating_sub(1)))
+    };
+    let marked: Vec<usize> = marks.iter().filter_map(|m| bucket_of(m.at_ms)).collect();
+    let mut spans: Vec<Span> = Vec::with_capacity(width);
+    for (i, b) in buckets.iter().enumerate() {
+        let (ch, style) = if marked.contains(&i) {
+            ('│', theme.chart("deploy"))
+        } else {
+            match b {
+                None => (' ', theme.dim()),
+                Some(v) => {
+                    let idx = ((v / top) * 8.0).ceil().clamp(1.0, 8.0) as usize - 1;
+                    (
+                        SPARK[idx],
+                        level_style(theme, RatioLevel::of(*v, threshold)),
+                    )
+                }
+            }
+        };
+        // merge runs of one style: fewer spans, same cells
+        match spans.last_mut() {
+            Some(last) if last.style == style => last.content.to_mut().push(ch),
+            _ => spans.push(Span::styled(ch.to_string(), style)),
+        }
+    }
+    spans
+}
+
+fn bucket_max<'p>(
+    points: impl Iterator<Item = &'p StoredPoint>,
+    end: i64,
+    width: usize,
+) -> Vec<Option<f64>> {
+    let mut buckets = vec![None::<f64>; width];
+    if width == 0 {
+        return buckets;
+    }
+    let start = end.saturating_sub(WINDOW_MS);
+    for p in points {
+        let v = f64::from(p.error_ratio);
+        if p.at_ms < start || !v.is_finite() {
+            continue;
+        }
+        let i = (p.at_ms.saturating_sub(start) as f64 / WINDOW_MS as f64 * width as f64) as usize;
+        let slot = &mut buckets[i.min(width - 1)];
+        *slot = Some(slot.map_or(v, |old| old.max(v)));
+    }
+    buckets
+}
+
+/// Firing alerts (silenced ones marked), and why the list may be old.
+fn alert_lines(state: &State) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let e = &state.errors;
+    let mut lines = Vec::new();
+    if let Some(f) = &e.alerts_failing {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("alerts stale {}", crate::ui::age(f.since, state.now)),
+                theme.health(Health::Stale),
+            ),
+            Span::styled(
+                format!(": {}", clean(&f.error)),
+                theme.health(Health::Error),
+            ),
+        ]));
+    }
+    if let Some(err) = &e.alertmanager_error {
+        lines.push(Line::styled(
+            format!("silences unknown: {}", clean(err)),
+            theme.dim(),
+        ));
+    }
+    let filter = state.pane(PaneId::Errors).filter.to_lowercase();
+    let firing = e
+        .alerts
+        .iter()
+        .filter(|a| a.state == AlertState::Firing)
+        .filter(|a| {
+            filter.is_empty()
+                || a.service
+                    .as_deref()
+                    .is_some_and(|s| s.to_lowercase().contains(&filter))
+                || a.name.to_lowercase().contains(&filter)
+        });
+    for a in firing {
+        lines.push(alert_line(state, a));
+    }
+    lines
+}
+
+fn alert_line(state: &State, a: &Alert) -> Line<'static> {
+    let theme = &state.theme;
+    let severity = a.severity.as_deref().unwrap_or("—");
+    let sev_style = match severity {
+        _ if a.silenced => theme.dim(),
+        "critical" | "page" | "error" => theme.health(Health::Error),
+        "warning" | "warn" => theme.health(Health::Warn),
+        _ => theme.text(),
+    };
+    let text = if a.silenced {
+        theme.dim()
+    } else {
+        theme.text()
+    };
+    let age = a
+        .active_at
+        .map_or_else(|| "—".to_owned(), |t| crate::ui::age(t, state.now));
+    let mut spans = vec![
+        Span::styled(
+            "ALERT ",
+            if a.silenced {
+                theme.dim()
+            } else {
+                theme.health(Health::Error)
+            },
+        ),
+        Span::styled(format!("{} ", clean(&a.name)), text),
+        Span::styled(format!("{} ", clean(severity)), sev_style),
+        Span::styled(format!("{age} "), theme.dim()),
+    ];
+    if a.silenced {
+        spans.push(Span::styled("silenced ", theme.dim()));
+    }
+    if let Some(service) = &a.service {
+        spans.push(Span::styled(format!("{}: ", clean(service)), text));
+    }
+    if let Some(summary) = &a.summary {
+        spans.push(Span::styled(clean(summary).into_owned(), text));
+    }
+    Line::from(spans)
+}
+
+fn render_zoomed(
+    state: &State,
+    rows: &[Row],
+    selected: usize,
+    alerts: Vec<Line<'static>>,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let failing = rows.iter().filter(|r| r.series.failing.is_some()).count();
+    let list_height = ((rows.len() + failing) as u16 + 1).clamp(2, (area.height / 3).max(2));
+    let alert_height = (alerts.len() as u16).min(area.height / 5);
+    let [list, charts, alert_area] = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(list_height),
+            Constraint::Min(0),
+            Constraint::Length(alert_height),
+        ])
+        .areas(area);
+    render_rows(state, rows, selected, frame, list);
+    render_alerts(state, alerts, frame, alert_area);
+    let Some(row) = rows.get(selected) else {
+        return;
+    };
+    let [ratio_area, latency_area] = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Percentage(60), Constraint::Percentage(40)])
+        .areas(charts);
+    let marks = state.deploys.for_service(row.name);
+    render_chart(state, row, ChartKind::Ratio, marks, frame, ratio_area);
+    render_chart(state, row, ChartKind::Latency, marks, frame, latency_area);
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum ChartKind {
+    Ratio,
+    Latency,
+}
+
+/// A chart of the window, x in minutes before the newest point (0 at the right).
+fn render_chart(
+    state: &State,
+    row: &Row,
+    kind: ChartKind,
+    marks: &[DeployMark],
+    frame: &mut Frame,
+    area: Rect,
+) {
+    if area.height < 3 {
+        return;
+    }
+    let theme = &state.theme;
+    let s = row.series;
+    let Some(end_ms) = s.history.back().map(|p| p.at_ms) else {
+        return;
+    };
+    let end = end_ms as f64 / 1000.0;
+    let to_min = |pts: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
+        pts.into_iter()
+            .map(|(t, v)| ((t - end) / 60.0, v))
+            .filter(|(x, _)| *x >= -30.0)
+            .collect()
+    };
+    let threshold = threshold(state);
+    let (points, style, title) = match kind {
+        ChartKind::Ratio => (
+            to_min(s.ratio_points()),
+            theme.chart("ratio"),
+            format!("{} 5xx ratio", clean(row.name)),
+        ),
+        ChartKind::Latency => (
+            to_min(s.p95_points()),
+            theme.chart("latency"),
+            format!("{} p95 latency", clean(row.name)),
+        ),
+    };
+    let max = points.iter().map(|(_, v)| *v).fold(0.0, f64::max);
+    let top = match kind {
+        ChartKind::Ratio => max.max(2.0 * threshold) * 1.1,
+        ChartKind::Latency if max > 0.0 => max * 1.1,
+        ChartKind::Latency => 1.0,
+    };
+    let threshold_line = [(-30.0, threshold), (0.0, threshold)];
+    let mark_lines: Vec<([(f64, f64); 2], &DeployMark)> = marks
+        .iter()
+        .map(|m| ((m.at_ms as f64 / 1000.0 - end) / 60.0, m))
+        .filter(|(x, _)| (-30.0..=0.0).contains(x))
+        .map(|(x, m)| ([(x, 0.0), (x, top)], m))
+        .collect();
+    let mut datasets = vec![
+        Dataset::default()
+            .name(title.clone())
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(style)
+            .data(&points),
+    ];
+    if kind == ChartKind::Ratio {
+        datasets.push(
+            Dataset::default()
+                .name(format!("threshold {}", ratio_text(threshold)))
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.chart("threshold"))
+                .data(&threshold_line),
+        );
+    }
+    for (line, mark) in &mark_lines {
+        datasets.push(
+            Dataset::default()
+                .name(format!("rev {}", clean(&mark.revision)))
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.chart("deploy"))
+                .data(line),
+        );
+    }
+    let fmt = |v: f64| match kind {
+        ChartKind::Ratio => ratio_text(v),
+        ChartKind::Latency => latency_text(v),
+    };
+    let chart = Chart::new(datasets)
+        .x_axis(
+            Axis::default()
+                .style(theme.dim())
+                .bounds([-30.0, 0.0])
+                .labels(["-30m", "-15m", "newest"]),
+        )
+        .y_axis(
+            Axis::default()
+                .style(theme.dim())
+                .bounds([0.0, top])
+                .labels([fmt(0.0), fmt(top / 2.0), fmt(top)]),
+        )
+        .legend_position(Some(ratatui::widgets::LegendPosition::TopLeft))
+        .hidden_legend_constraints((Constraint::Percentage(50), Constraint::Percentage(60)));
+    frame.render_widget(chart, area);
 }

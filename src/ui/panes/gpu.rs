@@ -1,11 +1,650 @@
-//! The gpu pane's body (the frame around it is drawn by `panes::render`).
+//! The GPU pane's body (the frame around it is drawn by `panes::render`): per host a header
+//! line, per GPU one compact row (util sparkline and gauge, memory, temperature against the
+//! slowdown threshold, power against the limit, throttle reasons in words). Zoomed: charts
+//! of the last 10 minutes per GPU of the selected GPU's host, and its process table.
+//!
+//! Nothing here reads a clock beyond `state.now` for coarse stale ages, so the pane does not
+//! change (and writes nothing) while the data does not.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::pane::PaneId;
 use crate::app::state::State;
+use crate::config::theme::{Health, Theme};
+use crate::sources::gpu::{GpuEntry, GpuSample, HostState, Memory};
+use crate::text::clean;
+
+const NA: &str = "n/a";
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+const SPARK_LEN: usize = 6;
+const GAUGE_LEN: usize = 5;
+/// Degrees below the slowdown threshold where the temperature turns warn.
+const TEMP_WARN_MARGIN: u32 = 5;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
-    super::placeholder(state, PaneId::Gpu, frame, area);
+    let g = &state.gpu;
+    if g.hosts.is_empty() {
+        match &g.local_unavailable {
+            Some(line) => frame.render_widget(
+                Paragraph::new(Line::styled(clean(line).into_owned(), state.theme.dim())),
+                area,
+            ),
+            None => super::placeholder(state, PaneId::Gpu, frame, area),
+        }
+        return;
+    }
+    let gpus = visible_gpus(state);
+    let selected = state
+        .pane(PaneId::Gpu)
+        .selected
+        .min(gpus.len().saturating_sub(1));
+    if state.zoomed && state.focus == PaneId::Gpu {
+        render_zoomed(state, &gpus, selected, frame, area);
+    } else {
+        render_list(state, &gpus, selected, frame, area);
+    }
+}
+
+/// The GPUs the filter lets through (host or GPU name contains it), in host order.
+fn visible_gpus(state: &State) -> Vec<(&HostState, &GpuEntry)> {
+    let filter = state.pane(PaneId::Gpu).filter.to_lowercase();
+    state
+        .gpu
+        .hosts
+        .iter()
+        .flat_map(|h| h.gpus.iter().map(move |g| (h, g)))
+        .filter(|(h, g)| crate::app::panes::gpu::matches(&filter, h, g))
+        .collect()
+}
+
+/// Column widths of the GPU rows: the widest cell of each column over all rows.
+struct Widths {
+    index: usize,
+    name: usize,
+    util: usize,
+    memory: usize,
+    temp: usize,
+    power: usize,
+}
+
+fn widths(gpus: &[(&HostState, &GpuEntry)], width: u16) -> Widths {
+    let max = |f: &dyn Fn(&GpuSample) -> usize, min: usize| {
+        gpus.iter()
+            .map(|(_, g)| f(&g.sample))
+            .max()
+            .unwrap_or(0)
+            .max(min)
+    };
+    let mut w = Widths {
+        index: max(&|s| s.index.to_string().len(), 1),
+        name: max(&|s| short_name(s).width(), 3),
+        util: 4,
+        memory: max(&|s| memory_text(&s.memory).width(), NA.len()),
+        temp: max(&|s| temp_text(s).width(), 4),
+        power: max(&|s| power_text(s).width(), NA.len()),
+    };
+    // the name gives way first, so the gauges and the throttle words keep their room
+    let throttle = gpus
+        .iter()
+        .map(|(_, g)| throttle_text(&g.sample).map_or(0, |t| t.width()))
+        .max()
+        .unwrap_or(0);
+    let fixed =
+        w.index + 1 + SPARK_LEN + 1 + w.util + 1 + GAUGE_LEN + 1 + w.memory + 1 + w.temp + 1;
+    let fixed = fixed + w.power + 1 + throttle.max(8);
+    w.name = w.name.min((width as usize).saturating_sub(fixed).max(4));
+    w
+}
+
+fn render_list(
+    state: &State,
+    gpus: &[(&HostState, &GpuEntry)],
+    selected: usize,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let theme = &state.theme;
+    let w = widths(gpus, area.width);
+    let focused = state.focus == PaneId::Gpu;
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(line) = &state.gpu.local_unavailable {
+        lines.push(Line::styled(clean(line).into_owned(), theme.dim()));
+    }
+    // (line, GPU position or None for a host line) so the selected row can be kept in view
+    let mut body: Vec<(Line, Option<usize>)> = Vec::new();
+    let mut position = 0;
+    for host in &state.gpu.hosts {
+        let host_gpus: Vec<&GpuEntry> = gpus
+            .iter()
+            .filter(|(h, _)| std::ptr::eq(*h, host))
+            .map(|(_, g)| *g)
+            .collect();
+        if host_gpus.is_empty() && !host.gpus.is_empty() {
+            continue; // filtered out
+        }
+        body.extend(host_lines(state, host).into_iter().map(|l| (l, None)));
+        for gpu in host_gpus {
+            let mut line = gpu_line(theme, gpu, host.is_stale(), &w);
+            if position == selected {
+                line = line.patch_style(theme.selection(focused));
+            }
+            body.push((line, Some(position)));
+            position += 1;
+        }
+    }
+    let room = (area.height as usize).saturating_sub(lines.len());
+    let header_fits = body.len() < room;
+    if header_fits {
+        lines.push(Line::styled(column_header(&w), theme.header()));
+    }
+    let room = room.saturating_sub(usize::from(header_fits)).max(1);
+    // scroll so the selected GPU is the last visible line at most
+    let selected_at = body
+        .iter()
+        .position(|(_, p)| *p == Some(selected))
+        .unwrap_or(0);
+    let first = (selected_at + 1).saturating_sub(room);
+    lines.extend(body.into_iter().skip(first).take(room).map(|(l, _)| l));
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn column_header(w: &Widths) -> String {
+    format!(
+        "{:>iw$} {:<nw$} {:<sw$} {:>uw$} {:<gw$} {:<mw$} {:>tw$} {:>pw$}",
+        "#",
+        "GPU",
+        "UTIL",
+        "",
+        "",
+        "MEMORY",
+        "TEMP",
+        "POWER",
+        iw = w.index,
+        nw = w.name,
+        sw = SPARK_LEN,
+        uw = w.util,
+        gw = GAUGE_LEN,
+        mw = w.memory,
+        tw = w.temp,
+        pw = w.power,
+    )
+}
+
+/// `dgx-01  driver 550.54  8 GPUs`, and when failing a stale marker with its age, and the
+/// error on a line of its own.
+fn host_lines<'a>(state: &State, host: &HostState) -> Vec<Line<'a>> {
+    let theme = &state.theme;
+    let mut spans = vec![Span::styled(clean(&host.name).into_owned(), theme.header())];
+    spans.push(Span::styled(
+        format!(
+            "  driver {}  {} GPU{}",
+            host.driver_version.as_deref().map_or(NA.into(), clean),
+            host.gpus.len(),
+            if host.gpus.len() == 1 { "" } else { "s" }
+        ),
+        theme.dim(),
+    ));
+    if let Some(error) = &host.error {
+        let label = match host.stale_for(state.now) {
+            Some(d) => format!("  stale {}", coarse_age(d.as_secs())),
+            None => "  failing".to_owned(),
+        };
+        spans.push(Span::styled(label, theme.health(Health::Stale)));
+        return vec![
+            Line::from(spans),
+            Line::from(vec![
+                Span::styled("  └ ", theme.dim()),
+                Span::styled(clean(error).into_owned(), theme.health(Health::Error)),
+            ]),
+        ];
+    }
+    vec![Line::from(spans)]
+}
+
+/// Ages for the GPU pane change at most once a minute: a ticking seconds counter would
+/// make the pane write to the terminal every second for nothing.
+fn coarse_age(secs: u64) -> String {
+    if secs < 60 {
+        "<1m".to_owned()
+    } else {
+        crate::ui::format_secs(i64::try_from(secs).unwrap_or(i64::MAX))
+    }
+}
+
+/// `H100 80GB HBM3` from `NVIDIA H100 80GB HBM3`; "n/a" without a name.
+fn short_name(s: &GpuSample) -> String {
+    match &s.name {
+        None => NA.to_owned(),
+        Some(n) => {
+            let n = clean(n);
+            n.strip_prefix("NVIDIA ").unwrap_or(&n).to_owned()
+        }
+    }
+}
+
+fn pad(text: &str, width: usize) -> String {
+    let w = text.width();
+    if w <= width {
+        return format!("{text}{}", " ".repeat(width - w));
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if out.width() + c.to_string().width() + 1 > width {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    let w = out.width();
+    format!("{out}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+fn gib(bytes: u64) -> String {
+    let g = bytes as f64 / f64::from(1u32 << 30);
+    if g >= 100.0 {
+        format!("{g:.0}")
+    } else {
+        format!("{g:.1}")
+    }
+}
+
+/// `45.1/80.0G`; unified: `unified 45.2/119G gpu 30.1G`.
+fn memory_text(m: &Memory) -> String {
+    match m {
+        Memory::Dedicated {
+            used_bytes,
+            total_bytes,
+        } => format!("{}/{}G", gib(*used_bytes), gib(*total_bytes)),
+        Memory::Unified {
+            used_bytes,
+            total_bytes,
+            gpu_resident_bytes,
+        } => format!(
+            "unified {}/{}G gpu {}",
+            gib(*used_bytes),
+            gib(*total_bytes),
+            gpu_resident_bytes.map_or_else(|| NA.to_owned(), |b| format!("{}G", gib(b)))
+        ),
+        Memory::NotAvailable => NA.to_owned(),
+    }
+}
+
+fn temp_text(s: &GpuSample) -> String {
+    s.temperature_c
+        .map_or_else(|| NA.to_owned(), |t| format!("{t}°C"))
+}
+
+fn power_text(s: &GpuSample) -> String {
+    match (s.power_w, s.power_limit_w) {
+        (Some(p), Some(l)) if p.is_finite() && l.is_finite() => format!("{p:.0}/{l:.0}W"),
+        (Some(p), _) if p.is_finite() => format!("{p:.0}W"),
+        _ => NA.to_owned(),
+    }
+}
+
+pub fn temp_style(theme: &Theme, s: &GpuSample) -> Style {
+    match (s.temperature_c, s.temp_slowdown_c) {
+        (Some(t), Some(slow)) if t >= slow => theme.health(Health::Error),
+        (Some(t), Some(slow)) if t.saturating_add(TEMP_WARN_MARGIN) >= slow => {
+            theme.health(Health::Warn)
+        }
+        (Some(_), Some(_)) => theme.health(Health::Ok),
+        _ => theme.text(),
+    }
+}
+
+fn power_style(theme: &Theme, s: &GpuSample) -> Style {
+    match (s.power_w, s.power_limit_w) {
+        (Some(p), Some(l)) if l > 0.0 && p >= 0.95 * l => theme.health(Health::Warn),
+        _ => theme.text(),
+    }
+}
+
+fn memory_style(theme: &Theme, m: &Memory) -> Style {
+    match m.used_pct() {
+        Some(p) if p >= 98.0 => theme.health(Health::Error),
+        Some(p) if p >= 90.0 => theme.health(Health::Warn),
+        Some(_) => theme.text(),
+        None => theme.dim(),
+    }
+}
+
+/// A horizontal bar of `len` cells for `pct` (0..=100), in eighths.
+fn gauge(pct: Option<f64>, len: usize) -> String {
+    let Some(pct) = pct.filter(|p| p.is_finite()) else {
+        return format!("{:<len$}", NA);
+    };
+    let eighths = ((pct.clamp(0.0, 100.0) / 100.0) * (len * 8) as f64).round() as usize;
+    let mut s = "█".repeat(eighths / 8);
+    const PART: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    s.push_str(PART[eighths % 8]);
+    let w = s.chars().count();
+    s.push_str(&"░".repeat(len.saturating_sub(w)));
+    s
+}
+
+fn util_sparkline(g: &GpuEntry) -> String {
+    let recent = g.history.recent_util(SPARK_LEN);
+    let mut s: String = " ".repeat(SPARK_LEN - recent.len());
+    for v in recent {
+        s.push(match v {
+            Some(v) if v.is_finite() => {
+                SPARK[((v.clamp(0.0, 100.0) / 100.0 * 7.0).round() as usize).min(7)]
+            }
+            _ => ' ',
+        });
+    }
+    s
+}
+
+/// The reasons that slow the GPU down, in words; `None` when it is not throttled.
+fn throttle_text(s: &GpuSample) -> Option<String> {
+    if s.down.is_some() || !s.is_throttled() {
+        return None;
+    }
+    let words: Vec<&str> = s
+        .throttle
+        .iter()
+        .flatten()
+        .filter(|r| r.is_slowdown())
+        .map(|r| r.words())
+        .collect();
+    Some(words.join(", "))
+}
+
+fn gpu_line<'a>(theme: &Theme, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a> {
+    let s = &g.sample;
+    let mut spans = vec![
+        Span::styled(format!("{:>iw$} ", s.index, iw = w.index), theme.dim()),
+        Span::styled(format!("{} ", pad(&short_name(s), w.name)), theme.text()),
+    ];
+    if let Some(reason) = &s.down {
+        spans.push(Span::styled("down", theme.health(Health::Error)));
+        spans.push(Span::styled(
+            format!(": {}", clean(reason)),
+            theme.health(Health::Error),
+        ));
+        return Line::from(spans);
+    }
+    // stale values are shown dim: they are the last known, not now
+    let live = |style: Style| {
+        if stale {
+            theme.health(Health::Stale)
+        } else {
+            style
+        }
+    };
+    let util = s.util_gpu_pct.map(f64::from);
+    spans.push(Span::styled(
+        format!("{} ", util_sparkline(g)),
+        live(theme.chart("ratio").patch(theme.gauge())),
+    ));
+    spans.push(Span::styled(
+        format!(
+            "{:>uw$} ",
+            s.util_gpu_pct
+                .map_or_else(|| NA.to_owned(), |u| format!("{u}%")),
+            uw = w.util
+        ),
+        live(theme.text()),
+    ));
+    spans.push(Span::styled(
+        format!("{} ", gauge(util, GAUGE_LEN)),
+        live(theme.gauge()),
+    ));
+    spans.push(Span::styled(
+        format!("{} ", pad(&memory_text(&s.memory), w.memory)),
+        live(memory_style(theme, &s.memory)),
+    ));
+    spans.push(Span::styled(
+        format!("{:>tw$} ", temp_text(s), tw = w.temp),
+        live(temp_style(theme, s)),
+    ));
+    spans.push(Span::styled(
+        format!("{:>pw$} ", power_text(s), pw = w.power),
+        live(power_style(theme, s)),
+    ));
+    if let Some(words) = throttle_text(s) {
+        spans.push(Span::styled(
+            words,
+            live(if s.is_hot() {
+                theme.health(Health::Error)
+            } else {
+                theme.health(Health::Warn)
+            }),
+        ));
+    }
+    Line::from(spans)
+}
+
+fn render_zoomed(
+    state: &State,
+    gpus: &[(&HostState, &GpuEntry)],
+    selected: usize,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let list_lines = gpus.len() as u16 + state.gpu.hosts.len() as u16 + 1;
+    let list_height = list_lines.min(area.height / 3).max(2);
+    let host = gpus.get(selected).map(|(h, _)| *h);
+    let procs = host.map_or_else(Vec::new, |h| state.gpu.processes_by_memory(&h.name));
+    let proc_height = (procs.len() as u16 + 2).min(area.height / 4).max(3);
+    let [list, detail, charts, proc_area] = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(list_height),
+            Constraint::Length(1),
+            Constraint::Min(0),
+            Constraint::Length(proc_height),
+        ])
+        .areas(area);
+    render_list(state, gpus, selected, frame, list);
+    let Some((host, gpu)) = gpus.get(selected) else {
+        return;
+    };
+    frame.render_widget(Paragraph::new(detail_line(&state.theme, gpu)), detail);
+    let host_gpus: Vec<&GpuEntry> = gpus
+        .iter()
+        .filter(|(h, _)| std::ptr::eq(*h, *host))
+        .map(|(_, g)| *g)
+        .collect();
+    render_charts(state, &host_gpus, frame, charts);
+    render_processes(state, host, &procs, frame, proc_area);
+}
+
+/// Everything the compact row leaves out, for the selected GPU: clocks, fan, ECC, PCIe,
+/// all throttle reasons, UUID. Each missing field is "n/a".
+fn detail_line<'a>(theme: &Theme, g: &GpuEntry) -> Line<'a> {
+    let s = &g.sample;
+    let na = |v: Option<String>| v.unwrap_or_else(|| NA.to_owned());
+    let clocks = |cur: Option<u32>, max: Option<u32>| {
+        format!(
+            "{}/{} MHz",
+            na(cur.map(|c| c.to_string())),
+            na(max.map(|m| m.to_string()))
+        )
+    };
+    let throttle = match &s.throttle {
+        None => NA.to_owned(),
+        Some(r) if r.is_empty() => "none".to_owned(),
+        Some(r) => r.iter().map(|r| r.words()).collect::<Vec<_>>().join(", "),
+    };
+    let pcie = s.pcie.as_ref().map_or_else(
+        || NA.to_owned(),
+        |p| {
+            format!(
+                "gen{} x{}",
+                na(p.link_gen.map(|v| v.to_string())),
+                na(p.link_width.map(|v| v.to_string()))
+            )
+        },
+    );
+    let text = format!(
+        "GPU {} · SM {} · mem {} · mem util {} · fan {} · ECC {}/{} · PCIe {} · clocks held by: {} · slowdown {} · {}",
+        s.index,
+        clocks(s.sm_clock_mhz, s.sm_clock_max_mhz),
+        clocks(s.mem_clock_mhz, s.mem_clock_max_mhz),
+        na(s.util_mem_pct.map(|u| format!("{u}%"))),
+        na(s.fan_pct.map(|f| format!("{f}%"))),
+        na(s.ecc_corrected.map(|e| e.to_string())),
+        na(s.ecc_uncorrected.map(|e| e.to_string())),
+        pcie,
+        throttle,
+        na(s.temp_slowdown_c.map(|t| format!("{t}°C"))),
+        clean(&s.uuid),
+    );
+    let style = if s.ecc_uncorrected.is_some_and(|e| e > 0) {
+        theme.health(Health::Error)
+    } else {
+        theme.dim()
+    };
+    Line::styled(text, style)
+}
+
+/// A grid of small charts, one per GPU: utilisation and memory in percent, 10 minutes.
+fn render_charts(state: &State, gpus: &[&GpuEntry], frame: &mut Frame, area: Rect) {
+    if gpus.is_empty() || area.height < 4 {
+        return;
+    }
+    let cols = if area.width >= 100 && gpus.len() > 1 {
+        2
+    } else {
+        1
+    };
+    let rows = gpus.len().div_ceil(cols);
+    let row_areas = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints(vec![Constraint::Ratio(1, rows as u32); rows])
+        .split(area);
+    for (r, row_area) in row_areas.iter().enumerate() {
+        let cells = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints(vec![Constraint::Ratio(1, cols as u32); cols])
+            .spacing(2)
+            .split(*row_area);
+        for (c, cell) in cells.iter().enumerate() {
+            if let Some(g) = gpus.get(r * cols + c) {
+                render_gpu_chart(state, g, frame, *cell);
+            }
+        }
+    }
+}
+
+fn render_gpu_chart(state: &State, g: &GpuEntry, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let Some(end) = g.history.points().next_back().map(|p| p.time) else {
+        return;
+    };
+    let series = |f: &dyn Fn(&crate::sources::gpu::HistoryPoint) -> Option<f32>| {
+        g.history
+            .points()
+            .filter_map(|p| {
+                let v = f(p)?;
+                let x = p.time.duration_since(end).as_secs_f64() / 60.0;
+                (v.is_finite() && x >= -10.0).then_some((x, f64::from(v)))
+            })
+            .collect::<Vec<(f64, f64)>>()
+    };
+    let util = series(&|p| p.util_pct);
+    let mem = series(&|p| p.mem_pct);
+    let s = &g.sample;
+    let title = Line::from(vec![
+        Span::styled(format!(" {} {} ", s.index, short_name(s)), theme.text()),
+        Span::styled("util ", theme.gauge()),
+        Span::styled("mem ", theme.chart("latency")),
+        Span::styled(
+            format!("{} {} ", temp_text(s), power_text(s)),
+            temp_style(theme, s),
+        ),
+    ]);
+    let chart = Chart::new(vec![
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.gauge())
+            .data(&util),
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.chart("latency"))
+            .data(&mem),
+    ])
+    .block(
+        Block::default()
+            .borders(Borders::TOP)
+            .border_style(theme.dim())
+            .title(title),
+    )
+    .x_axis(
+        Axis::default()
+            .style(theme.dim())
+            .bounds([-10.0, 0.0])
+            .labels(["-10m", "newest"]),
+    )
+    .y_axis(
+        Axis::default()
+            .style(theme.dim())
+            .bounds([0.0, 100.0])
+            .labels(["0", "100%"]),
+    );
+    frame.render_widget(chart, area);
+}
+
+/// The host's GPU processes, most GPU memory first.
+fn render_processes(
+    state: &State,
+    host: &HostState,
+    procs: &[(u32, &crate::sources::gpu::GpuProcess)],
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let theme = &state.theme;
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!(
+                "{:>3} {:>8} {:<24} {:>10} {:>4}",
+                "GPU", "PID", "PROCESS", "GPU MEM", "SM"
+            ),
+            theme.header(),
+        ),
+        Span::styled(
+            format!("  on {}, most GPU memory first", clean(&host.name)),
+            theme.dim(),
+        ),
+    ])];
+    if procs.is_empty() {
+        // `None` is "cannot be read here" (an exporter without process data), not "none"
+        let known = host.gpus.iter().any(|g| g.sample.processes.is_some());
+        lines.push(Line::styled(
+            if known {
+                "no GPU processes"
+            } else {
+                "processes: n/a (this host does not report them)"
+            },
+            theme.dim(),
+        ));
+    }
+    for (index, p) in procs {
+        let name = p.name.as_deref().map_or(NA.into(), clean);
+        lines.push(Line::styled(
+            format!(
+                "{:>3} {:>8} {} {:>10} {:>4}",
+                index,
+                p.pid,
+                pad(&name, 24),
+                p.gpu_memory_bytes
+                    .map_or_else(|| NA.to_owned(), |b| format!("{} MiB", b >> 20)),
+                p.sm_util_pct
+                    .map_or_else(|| NA.to_owned(), |u| format!("{u}%")),
+            ),
+            theme.text(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
 }

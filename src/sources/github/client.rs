@@ -1,0 +1,483 @@
+//! The REST client: required headers, the token (never printed), conditional requests with
+//! ETags, rate-limit bookkeeping and `link` paging.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::model::ApiMessage;
+
+pub const API_VERSION: &str = "2022-11-28";
+pub const USER_AGENT: &str = concat!("flightdeck/", env!("CARGO_PKG_VERSION"));
+const TIMEOUT: Duration = Duration::from_secs(15);
+/// Safety cap on `link` paging.
+const MAX_PAGES: usize = 10;
+
+/// A GitHub token. Its `Debug` and `Display` never show the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(secret: impl Into<String>) -> Option<Token> {
+        let s: String = secret.into();
+        let s = s.trim();
+        (!s.is_empty()).then(|| Token(s.to_owned()))
+    }
+
+    fn header(&self) -> Option<HeaderValue> {
+        let mut v = HeaderValue::from_str(&format!("Bearer {}", self.0)).ok()?;
+        v.set_sensitive(true);
+        Some(v)
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Where the token came from, for the pane's hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    Env(String),
+    GhCli,
+    None,
+}
+
+/// The token from the env var named in config, else `gh auth token` when `gh` is installed.
+pub fn resolve_token(env_var: &str) -> (Option<Token>, TokenSource) {
+    if let Some(t) = std::env::var(env_var).ok().and_then(Token::new) {
+        return (Some(t), TokenSource::Env(env_var.to_owned()));
+    }
+    let out = std::process::Command::new("gh")
+        .args(["auth", "token"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    if let Ok(out) = out
+        && out.status.success()
+        && let Some(t) = Token::new(String::from_utf8_lossy(&out.stdout).into_owned())
+    {
+        return (Some(t), TokenSource::GhCli);
+    }
+    (None, TokenSource::None)
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GhError {
+    /// Rate limited: nothing is sent before `until`.
+    #[error("GitHub rate limit reached; waiting until {until}")]
+    RateLimited { until: Timestamp },
+    #[error("{repo}: GitHub rejected the credentials (401): {message}. {hint}")]
+    Unauthorized {
+        repo: String,
+        message: String,
+        hint: String,
+    },
+    #[error("{repo}: forbidden (403): {message}. {hint}")]
+    Forbidden {
+        repo: String,
+        message: String,
+        hint: String,
+    },
+    #[error("{repo}: not found (404) at {path}. {hint}")]
+    NotFound {
+        repo: String,
+        path: String,
+        hint: String,
+    },
+    /// Any other 4xx; `message` is GitHub's own (422 on a refused approval, 409 …).
+    #[error("GitHub answered {status}: {message}")]
+    Refused { status: u16, message: String },
+    #[error("GitHub server error {status}: {message}")]
+    Server { status: u16, message: String },
+    #[error("cannot reach GitHub: {0}")]
+    Transport(String),
+    #[error("malformed JSON from GitHub ({path}): {error}")]
+    Decode { path: String, error: String },
+}
+
+impl GhError {
+    /// Worth retrying later with backoff (the data shown goes stale meanwhile).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, GhError::Server { .. } | GhError::Transport(_))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateInfo {
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    pub reset: Option<Timestamp>,
+}
+
+/// Requests sent, and how many of them GitHub answered 304.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    pub sent: u64,
+    pub not_modified: u64,
+}
+
+/// A GET answer: `changed` is false when GitHub said 304 and the cached body was reused.
+#[derive(Debug, Clone)]
+pub struct Fetched<T> {
+    pub value: T,
+    pub changed: bool,
+}
+
+struct CacheEntry {
+    etag: String,
+    body: Vec<u8>,
+    link_next: Option<String>,
+}
+
+pub struct GithubClient {
+    http: reqwest::Client,
+    api_url: String,
+    repo: String,
+    token: Option<Token>,
+    cache: HashMap<String, CacheEntry>,
+    blocked_until: Option<Timestamp>,
+    pub rate: RateInfo,
+    pub counts: RequestCounts,
+}
+
+impl fmt::Debug for GithubClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GithubClient")
+            .field("api_url", &self.api_url)
+            .field("repo", &self.repo)
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GithubClient {
+    pub fn new(api_url: &str, repo: &str, token: Option<Token>) -> Result<GithubClient, GhError> {
+        if token.as_ref().is_some_and(|t| t.header().is_none()) {
+            // never fall back to anonymous silently
+            return Err(GhError::Transport(
+                "the GitHub token holds characters an HTTP header cannot carry; check the token variable".into(),
+            ));
+        }
+        // reqwest is built without a default provider and wants one even for plain http
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/vnd.github+json"),
+        );
+        headers.insert(
+            "X-GitHub-Api-Version",
+            HeaderValue::from_static(API_VERSION),
+        );
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .default_headers(headers)
+            .timeout(TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| GhError::Transport(e.to_string()))?;
+        Ok(GithubClient {
+            http,
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            repo: repo.to_owned(),
+            token,
+            cache: HashMap::new(),
+            blocked_until: None,
+            rate: RateInfo::default(),
+            counts: RequestCounts::default(),
+        })
+    }
+
+    pub fn repo(&self) -> &str {
+        &self.repo
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    pub fn blocked_until(&self) -> Option<Timestamp> {
+        self.blocked_until
+    }
+
+    /// `/repos/{owner}/{name}{rest}` under the API base.
+    pub fn repo_url(&self, rest: &str) -> String {
+        format!("{}/repos/{}{}", self.api_url, self.repo, rest)
+    }
+
+    fn check_rate(&mut self) -> Result<(), GhError> {
+        if let Some(until) = self.blocked_until {
+            if Timestamp::now() < until {
+                return Err(GhError::RateLimited { until });
+            }
+            self.blocked_until = None;
+        }
+        Ok(())
+    }
+
+    fn request(&self, method: Method, url: &str) -> reqwest::RequestBuilder {
+        let mut rb = self.http.request(method, url);
+        if let Some(h) = self.token.as_ref().and_then(Token::header) {
+            rb = rb.header(header::AUTHORIZATION, h);
+        }
+        rb
+    }
+
+    fn note_rate(&mut self, h: &HeaderMap, status: StatusCode) {
+        let num = |k: &str| {
+            h.get(k)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let limit = num("x-ratelimit-limit");
+        let remaining = num("x-ratelimit-remaining");
+        let reset = num("x-ratelimit-reset")
+            .and_then(|s| i64::try_from(s).ok())
+            .and_then(|s| Timestamp::from_second(s).ok());
+        if limit.is_some() || remaining.is_some() || reset.is_some() {
+            self.rate = RateInfo {
+                limit,
+                remaining,
+                reset,
+            };
+        }
+        let retry_after = num("retry-after");
+        let now = Timestamp::now();
+        let limited_status =
+            status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS;
+        let until = if let Some(secs) = retry_after {
+            Some(now + Duration::from_secs(secs.min(3600)))
+        } else if remaining == Some(0) {
+            // wait until the reset; if GitHub sent none, back off a minute
+            Some(
+                reset
+                    .filter(|r| *r > now)
+                    .unwrap_or(now + Duration::from_secs(60)),
+            )
+        } else if status == StatusCode::TOO_MANY_REQUESTS {
+            Some(now + Duration::from_secs(60))
+        } else {
+            None
+        };
+        if let Some(u) = until
+            && (limited_status || remaining == Some(0))
+        {
+            self.blocked_until = Some(self.blocked_until.map_or(u, |b| b.max(u)));
+        }
+    }
+
+    fn error_for(&self, status: StatusCode, path: &str, body: &[u8]) -> GhError {
+        let message = serde_json::from_slice::<ApiMessage>(body)
+            .ok()
+            .and_then(|m| m.message)
+            .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(200).collect());
+        let message = crate::text::sanitize(&message);
+        let repo = self.repo.clone();
+        let auth = if self.token.is_some() {
+            "the token"
+        } else {
+            "anonymous access (no token)"
+        };
+        match status.as_u16() {
+            401 => GhError::Unauthorized {
+                repo,
+                message,
+                hint: "set GITHUB_TOKEN (or `token_env`) to a valid token, or run `gh auth login`"
+                    .into(),
+            },
+            403 => GhError::Forbidden {
+                repo,
+                message,
+                hint: format!(
+                    "{auth} needs read access to Actions and Deployments (classic: `repo` scope; fine-grained: actions:read, deployments:read; approving needs actions:write and a required reviewer)"
+                ),
+            },
+            404 => GhError::NotFound {
+                repo,
+                path: path.to_owned(),
+                hint: format!(
+                    "check [github] repo and api_url; a private repo answers 404 to {auth} without the `repo` scope (fine-grained: actions:read)"
+                ),
+            },
+            s @ 500..=599 => GhError::Server { status: s, message },
+            s => GhError::Refused { status: s, message },
+        }
+    }
+
+    fn path_of<'a>(&self, url: &'a str) -> &'a str {
+        url.strip_prefix(&self.api_url).unwrap_or(url)
+    }
+
+    /// One conditional GET of an absolute URL: the body and the `link` next page.
+    async fn get_raw(&mut self, url: &str) -> Result<(Vec<u8>, Option<String>, bool), GhError> {
+        self.check_rate()?;
+        let mut rb = self.request(Method::GET, url);
+        if let Some(c) = self.cache.get(url) {
+            rb = rb.header(header::IF_NONE_MATCH, c.etag.clone());
+        }
+        self.counts.sent += 1;
+        let resp = rb.send().await.map_err(|e| transport(&e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        self.note_rate(&headers, status);
+        if status == StatusCode::NOT_MODIFIED {
+            self.counts.not_modified += 1;
+            if let Some(c) = self.cache.get(url) {
+                return Ok((c.body.clone(), c.link_next.clone(), false));
+            }
+            return Err(GhError::Refused {
+                status: 304,
+                message: "304 for a request we had no cached body for".into(),
+            });
+        }
+        let body = resp.bytes().await.map_err(|e| transport(&e))?.to_vec();
+        if !status.is_success() {
+            if let Some(until) = self.blocked_until
+                && (status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS)
+            {
+                return Err(GhError::RateLimited { until });
+            }
+            return Err(self.error_for(status, self.path_of(url), &body));
+        }
+        let next = headers
+            .get(header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .and_then(next_link);
+        if let Some(etag) = headers.get(header::ETAG).and_then(|v| v.to_str().ok()) {
+            self.cache.insert(
+                url.to_owned(),
+                CacheEntry {
+                    etag: etag.to_owned(),
+                    body: body.clone(),
+                    link_next: next.clone(),
+                },
+            );
+        }
+        Ok((body, next, true))
+    }
+
+    /// Drops cached bodies whose URL `keep` rejects (runs and deployments no longer listed),
+    /// so a console left running for weeks does not grow.
+    pub fn retain_cache(&mut self, keep: impl Fn(&str) -> bool) {
+        self.cache.retain(|url, _| keep(url));
+    }
+
+    /// A conditional GET of `url`, decoded.
+    pub async fn get<T: DeserializeOwned>(&mut self, url: &str) -> Result<Fetched<T>, GhError> {
+        let (body, _, changed) = self.get_raw(url).await?;
+        let value = decode(self.path_of(url), &body)?;
+        Ok(Fetched { value, changed })
+    }
+
+    /// GET every page by following `link: <…>; rel="next"` (at most `MAX_PAGES`), each page
+    /// conditional; `items` picks the array out of a page.
+    pub async fn get_pages<P: DeserializeOwned, T>(
+        &mut self,
+        url: &str,
+        max_pages: usize,
+        items: impl Fn(P) -> Vec<T>,
+    ) -> Result<Fetched<Vec<T>>, GhError> {
+        let mut out = Vec::new();
+        let mut changed = false;
+        let mut next = Some(url.to_owned());
+        let mut pages = 0;
+        while let Some(u) = next.take() {
+            let (body, link_next, c) = self.get_raw(&u).await?;
+            changed |= c;
+            let page: P = decode(self.path_of(&u), &body)?;
+            out.extend(items(page));
+            pages += 1;
+            if pages < max_pages.min(MAX_PAGES) {
+                next = link_next;
+            }
+        }
+        Ok(Fetched {
+            value: out,
+            changed,
+        })
+    }
+
+    /// A POST; answers GitHub's own message on refusal.
+    pub async fn post(
+        &mut self,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Vec<u8>, GhError> {
+        self.check_rate()?;
+        let mut rb = self.request(Method::POST, url);
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        self.counts.sent += 1;
+        let resp = rb.send().await.map_err(|e| transport(&e))?;
+        let status = resp.status();
+        self.note_rate(resp.headers(), status);
+        let bytes = resp.bytes().await.map_err(|e| transport(&e))?.to_vec();
+        if status.is_success() {
+            Ok(bytes)
+        } else {
+            Err(self.error_for(status, self.path_of(url), &bytes))
+        }
+    }
+}
+
+fn transport(e: &reqwest::Error) -> GhError {
+    // reqwest's Display names the URL, never headers: the token stays out of it
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    let url = e
+        .url()
+        .map(|u| format!(" ({}{})", u.host_str().unwrap_or(""), u.path()))
+        .unwrap_or_default();
+    GhError::Transport(format!("{kind}{url}"))
+}
+
+fn decode<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, GhError> {
+    serde_json::from_slice(body).map_err(|e| GhError::Decode {
+        path: path.to_owned(),
+        error: e.to_string(),
+    })
+}
+
+/// The `rel="next"` target of a `link` header.
+pub fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+        let url = url.trim().strip_prefix('<')?.strip_suffix('>')?;
+        is_next.then(|| url.to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_link_is_found() {
+        let l = r#"<http://x/a?page=1>; rel="prev", <http://x/a?page=3>; rel="next", <http://x/a?page=9>; rel="last""#;
+        assert_eq!(next_link(l).as_deref(), Some("http://x/a?page=3"));
+        assert_eq!(next_link(r#"<http://x/a?page=1>; rel="prev""#), None);
+    }
+}

@@ -1,0 +1,494 @@
+//! The error-rate pane, whole screen: data goes in through the real `update` path
+//! (`Event::Metrics`), the screen comes out of `flightdeck::ui::render` into a
+//! `TestBackend`. Snapshots drop colour, so key cells' styles are checked explicitly.
+
+use flightdeck::app::panes::errors::DeployMark;
+use flightdeck::app::state::{Scope, StartOptions};
+use flightdeck::app::{Event, PaneId, State, update};
+use flightdeck::config::Config;
+use flightdeck::config::theme::Health;
+use flightdeck::sources::metrics::{
+    Alert, AlertState, AlertsUpdate, Health as SourceHealth, MetricsUpdate, Point, ServiceHealth,
+    ServicePoints,
+};
+use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+/// 2026-11-23 03:00:00 UTC, the incident.
+const NOW_MS: i64 = 1_795_402_800_000;
+
+fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).expect("valid time")
+}
+
+fn config() -> Config {
+    let (config, diags) = Config::parse_lenient(
+        "test.toml",
+        r#"
+[metrics]
+prometheus = "http://prometheus.invalid:9090"
+threshold = 0.05
+"#,
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    config
+}
+
+fn state() -> State {
+    let assets = flightdeck::config::load_assets(None).0;
+    let mut s = State::new(
+        config(),
+        assets,
+        vec![],
+        StartOptions {
+            theme: Some("dark".into()),
+            keymap: None,
+            scope: Scope::default(),
+            no_color: false,
+        },
+        ts(NOW_MS),
+    );
+    s.focus = PaneId::Errors;
+    s
+}
+
+/// 30 minutes of points every 15 s, ending at NOW; `ratio(m)` for minute m (0 oldest).
+fn series(service: &str, ratio: impl Fn(usize) -> f64) -> ServicePoints {
+    let points = (0..=120)
+        .map(|i| Point {
+            at_ms: NOW_MS - (120 - i as i64) * 15_000,
+            error_ratio: ratio(i / 4),
+            request_rate: 120.0 + (i / 4) as f64,
+            p95_seconds: 0.05 + ratio(i / 4),
+        })
+        .collect();
+    ServicePoints {
+        service: service.into(),
+        points,
+    }
+}
+
+fn up(service: &str) -> ServiceHealth {
+    ServiceHealth {
+        service: service.into(),
+        source: "http://prometheus.invalid:9090".into(),
+        health: SourceHealth::Up,
+        at: ts(NOW_MS),
+    }
+}
+
+fn incident() -> MetricsUpdate {
+    let mut u = MetricsUpdate::new(ts(NOW_MS));
+    // checkout: fine until rev 7 four minutes ago, then 14%
+    u.points
+        .push(series("checkout", |i| if i >= 26 { 0.142 } else { 0.004 }));
+    u.points.push(series("cart", |_| 0.002));
+    u.points
+        .push(series("search", |i| if i >= 28 { 0.07 } else { 0.01 }));
+    for s in ["checkout", "cart", "search"] {
+        u.health.push(up(s));
+    }
+    // a service whose query Prometheus refuses: its own error text, that service only
+    u.health.push(ServiceHealth {
+        service: "payments".into(),
+        source: "http://prometheus.invalid:9090".into(),
+        health: SourceHealth::Failing {
+            error: "bad_data: invalid parameter \"query\": 1:45: parse error: unexpected \"}\""
+                .into(),
+        },
+        at: ts(NOW_MS),
+    });
+    u.alerts = Some(AlertsUpdate {
+        alerts: vec![
+            Alert {
+                name: "HighErrorRate".into(),
+                state: AlertState::Firing,
+                severity: Some("critical".into()),
+                summary: Some("5xx above 5% for 5 minutes\u{1b}]52;c;aGk=\u{7}".into()),
+                service: Some("checkout".into()),
+                active_at: Some(ts(NOW_MS - 4 * 60_000)),
+                value: 0.142,
+                labels: Default::default(),
+                silenced: false,
+            },
+            Alert {
+                name: "SlowSearch".into(),
+                state: AlertState::Firing,
+                severity: Some("warning".into()),
+                summary: Some("p95 above 100ms".into()),
+                service: Some("search".into()),
+                active_at: Some(ts(NOW_MS - 2 * 3_600_000)),
+                value: 0.12,
+                labels: Default::default(),
+                silenced: true,
+            },
+            Alert {
+                name: "Pending".into(),
+                state: AlertState::Pending,
+                severity: Some("warning".into()),
+                summary: None,
+                service: None,
+                active_at: None,
+                value: f64::NAN,
+                labels: Default::default(),
+                silenced: false,
+            },
+        ],
+        error: None,
+        alertmanager_error: None,
+    });
+    u
+}
+
+fn draw(state: &State, w: u16, h: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal
+        .draw(|f| flightdeck::ui::render(state, f))
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        for x in 0..area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Ages and clock labels are fixed by the fixed `now`; filtered anyway so a change in the
+/// age format does not churn every snapshot.
+macro_rules! assert_screen {
+    ($name:expr, $buf:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"\b\d+[smhd] ago\b", "[age] ago"),
+        ]}, {
+            insta::assert_snapshot!($name, text(&$buf));
+        });
+    };
+}
+
+/// Where `needle` starts on screen (first match, row by row).
+fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let t = text(buf);
+    for (y, line) in t.lines().enumerate() {
+        if let Some(byte) = line.find(needle) {
+            let x = line[..byte].chars().count();
+            return Some((x as u16, y as u16));
+        }
+    }
+    None
+}
+
+#[test]
+fn three_services_one_above_threshold_an_alert_and_a_failing_one() {
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    let buf = draw(&s, 160, 48);
+    assert_screen!("errors_incident", buf);
+    let t = text(&buf);
+
+    // worst first: checkout (error), search (warn), then payments (failing), cart
+    let row = |name: &str| find(&buf, name).map(|(_, y)| y);
+    let (checkout, search, cart) = (row("checkout"), row("search"), row("cart"));
+    assert!(checkout < search && search < cart, "{t}");
+
+    // the error-level ratio cell has the theme's health.error style, the warn one warn
+    let theme = &s.theme;
+    assert_style(&buf, "14.2%", theme.health(Health::Error));
+    assert_style(&buf, "7.0%", theme.health(Health::Warn));
+    assert_style(&buf, "0.2%", theme.health(Health::Ok));
+    // the failing service: stale marker with age, Prometheus's own error text
+    assert!(t.contains("payments"), "{t}");
+    assert!(t.contains("parse error: unexpected"), "{t}");
+    assert_style(&buf, "✗", theme.health(Health::Error));
+    // the firing alert with severity, age and summary; its OSC 52 is gone
+    let alert = t
+        .lines()
+        .find(|l| l.contains("HighErrorRate"))
+        .expect("alert line");
+    assert!(
+        alert.contains("critical") && alert.contains("4m"),
+        "{alert}"
+    );
+    assert!(alert.contains("5xx above 5% for 5 minutes"), "{alert}");
+    assert!(!t.contains("52;c") && !t.contains('\u{1b}'), "{t}");
+    assert_style(&buf, "critical", theme.health(Health::Error));
+    // the silenced one is marked, the pending one is not listed
+    let silenced = t
+        .lines()
+        .find(|l| l.contains("SlowSearch"))
+        .expect("silenced alert");
+    assert!(silenced.contains("silenced"), "{silenced}");
+    assert!(!t.contains("Pending "), "{t}");
+    // the selected (first) row carries the focused selection background
+    let (x, y) = find(&buf, "checkout").expect("checkout row");
+    assert_eq!(
+        buf[(x, y)].bg,
+        theme.selection(true).bg.expect("selection bg")
+    );
+}
+
+/// Every cell of the first occurrence of `needle` has `style`'s colour and modifiers.
+fn assert_style(buf: &Buffer, needle: &str, style: ratatui::style::Style) {
+    let (x, y) = find(buf, needle).unwrap_or_else(|| panic!("`{needle}` on screen"));
+    for dx in 0..needle.chars().count() as u16 {
+        let cell = &buf[(x + dx, y)];
+        if let Some(fg) = style.fg {
+            assert_eq!(cell.fg, fg, "`{needle}` at {x},{y}: {cell:?}");
+        }
+        assert!(
+            cell.modifier.contains(style.add_modifier),
+            "`{needle}` at {x},{y}: {cell:?}"
+        );
+    }
+}
+
+#[test]
+fn zoomed_shows_ratio_and_latency_charts_with_the_threshold() {
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    s.zoomed = true;
+    let buf = draw(&s, 160, 48);
+    assert_screen!("errors_zoomed", buf);
+    let t = text(&buf);
+    assert!(t.contains("checkout 5xx ratio"), "{t}");
+    assert!(t.contains("checkout p95 latency"), "{t}");
+    assert!(t.contains("threshold 5.0%"), "{t}");
+    assert!(t.contains("-30m") && t.contains("newest"), "{t}");
+    // braille cells of the ratio line in the chart colour
+    let ratio = s.theme.chart("ratio").fg.expect("chart.ratio colour");
+    let braille = buf
+        .content()
+        .iter()
+        .filter(|c| {
+            c.symbol()
+                .chars()
+                .any(|ch| ('\u{2801}'..='\u{28ff}').contains(&ch))
+        })
+        .filter(|c| c.fg == ratio)
+        .count();
+    assert!(
+        braille > 10,
+        "ratio line drawn in chart.ratio ({braille} cells)"
+    );
+}
+
+#[test]
+fn zoom_follows_the_selection() {
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    s.zoomed = true;
+    s.pane_mut(PaneId::Errors).selected = 1;
+    let t = text(&draw(&s, 160, 48));
+    assert!(t.contains("search 5xx ratio"), "{t}");
+}
+
+#[test]
+fn nan_ratio_is_a_dash() {
+    let mut s = state();
+    let mut u = MetricsUpdate::new(ts(NOW_MS));
+    u.points.push(ServicePoints {
+        service: "idle".into(),
+        points: vec![Point {
+            at_ms: NOW_MS,
+            error_ratio: f64::NAN,
+            request_rate: 0.0,
+            p95_seconds: f64::INFINITY,
+        }],
+    });
+    u.health.push(up("idle"));
+    update(&mut s, Event::Metrics(u));
+    let buf = draw(&s, 160, 48);
+    assert_screen!("errors_nan", buf);
+    let t = text(&buf);
+    let row = t.lines().find(|l| l.contains("idle")).expect("idle row");
+    assert!(row.contains('—'), "{row}");
+    assert!(!row.contains("NaN") && !row.contains("inf"), "{row}");
+    assert_style(&buf, "—", s.theme.dim());
+}
+
+#[test]
+fn filter_narrows_services_and_selection_is_clamped() {
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    s.pane_mut(PaneId::Errors).filter = "CART".into();
+    s.pane_mut(PaneId::Errors).selected = 40;
+    let buf = draw(&s, 160, 48);
+    let t = text(&buf);
+    assert!(t.contains("/CART"), "{t}");
+    let pane: Vec<&str> = t.lines().skip(16).take(15).collect();
+    let joined = pane.join("\n");
+    assert!(joined.contains("cart"), "{joined}");
+    assert!(!joined.contains("checkout"), "{joined}");
+    // selected 40 of 1 row: the one row is highlighted
+    let (x, y) = find(&buf, "cart ").expect("cart row");
+    assert_eq!(buf[(x, y)].bg, s.theme.selection(true).bg.expect("bg"));
+}
+
+#[test]
+fn deploy_marks_hook_draws_the_revision() {
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    s.deploys.record(
+        "checkout",
+        DeployMark {
+            at_ms: NOW_MS - 4 * 60_000,
+            revision: "7".into(),
+        },
+    );
+    let buf = draw(&s, 160, 48);
+    let t = text(&buf);
+    let row = t.lines().find(|l| l.contains("checkout")).expect("row");
+    assert!(row.contains("rev 7 (4m)"), "{row}");
+    assert!(row.contains('│'), "{row}");
+    assert_style(&buf, "rev 7", s.theme.chart("deploy"));
+}
+
+#[test]
+fn no_data_keeps_the_honest_placeholder() {
+    let s = state();
+    let t = text(&draw(&s, 160, 48));
+    assert!(t.contains("connecting…"), "{t}");
+}
+
+#[test]
+fn prometheus_down_marks_everything_stale_and_keeps_history() {
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    let later = NOW_MS + 3 * 60_000;
+    let mut u = MetricsUpdate::new(ts(later));
+    for svc in ["checkout", "cart", "search", "payments"] {
+        u.health.push(ServiceHealth {
+            service: svc.into(),
+            source: "http://prometheus.invalid:9090".into(),
+            health: SourceHealth::Failing {
+                error: "error sending request: connection refused".into(),
+            },
+            at: ts(later),
+        });
+    }
+    s.now = ts(later);
+    update(&mut s, Event::Metrics(u));
+    let buf = draw(&s, 160, 48);
+    let t = text(&buf);
+    let lines: Vec<&str> = t.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("checkout"))
+        .expect("row");
+    assert!(
+        lines[at].contains("14.2%") && lines[at].contains("stale 3m"),
+        "{t}"
+    );
+    assert!(
+        lines[at + 1].contains("└ error sending request: connection refused"),
+        "{t}"
+    );
+}
+
+#[test]
+fn k_after_g_moves_once_data_arrives() {
+    use flightdeck::app::Action;
+    use flightdeck::app::update::apply;
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    apply(&mut s, Action::SelectBottom);
+    // the next update clamps the selection to the 4 rows, so `k` lands on the third
+    update(&mut s, Event::Metrics(incident()));
+    apply(&mut s, Action::SelectUp);
+    assert_eq!(s.pane(PaneId::Errors).selected, 2);
+}
+
+#[test]
+fn hostile_data_at_any_size_never_panics_nor_reaches_the_terminal() {
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    let mut u = MetricsUpdate::new(ts(NOW_MS));
+    let weird = [
+        (
+            "\u{1b}]0;pwned\u{7}svc-with-a-very-long-name-that-goes-on-and-on",
+            f64::INFINITY,
+            i64::MAX,
+        ),
+        ("neg\u{9b}31m", -0.5, i64::MIN + 1),
+        ("big", 1e300, NOW_MS),
+        ("", f64::NEG_INFINITY, 0),
+    ];
+    for (name, ratio, at_ms) in weird {
+        u.points.push(ServicePoints {
+            service: name.into(),
+            points: vec![Point {
+                at_ms,
+                error_ratio: ratio,
+                request_rate: ratio,
+                p95_seconds: ratio,
+            }],
+        });
+    }
+    u.alerts = Some(AlertsUpdate {
+        alerts: (0..30)
+            .map(|i| Alert {
+                name: format!("Alert{i}\u{1b}[2J"),
+                state: AlertState::Firing,
+                severity: Some("critical\u{7}".into()),
+                summary: Some("x".repeat(500)),
+                service: Some("checkout".into()),
+                active_at: Some(ts(NOW_MS + 3_600_000)),
+                value: f64::NAN,
+                labels: Default::default(),
+                silenced: i % 2 == 0,
+            })
+            .collect(),
+        error: None,
+        alertmanager_error: Some("alertmanager: 503\u{1b}[5m".into()),
+    });
+    update(&mut s, Event::Metrics(u));
+    for (w, h) in [(60, 16), (80, 24), (120, 40), (160, 48), (250, 70)] {
+        for zoomed in [false, true] {
+            for selected in [0, 3, 99] {
+                s.zoomed = zoomed;
+                s.pane_mut(PaneId::Errors).selected = selected;
+                let t = text(&draw(&s, w, h));
+                assert!(!t.contains('\u{1b}') && !t.contains('\u{9b}'), "{t}");
+                assert!(!t.contains("pwned\u{7}"), "{t}");
+            }
+        }
+    }
+    s.zoomed = false;
+    let t = text(&draw(&s, 160, 48));
+    assert!(t.contains("more alerts"), "{t}");
+}
+
+#[test]
+fn alerts_that_cannot_be_read_are_kept_and_marked_stale() {
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    let later = NOW_MS + 120_000;
+    let mut u = MetricsUpdate::new(ts(later));
+    u.alerts = Some(AlertsUpdate {
+        alerts: vec![],
+        error: Some("GET /api/v1/alerts: 503 Service Unavailable".into()),
+        alertmanager_error: Some("alertmanager unreachable".into()),
+    });
+    s.now = ts(later + 60_000);
+    update(&mut s, Event::Metrics(u));
+    let buf = draw(&s, 160, 48);
+    let t = text(&buf);
+    assert!(
+        t.contains("alerts stale 1m: GET /api/v1/alerts: 503 Service Unavailable"),
+        "{t}"
+    );
+    assert!(
+        t.contains("silences unknown: alertmanager unreachable"),
+        "{t}"
+    );
+    assert!(t.contains("HighErrorRate"), "the last list is kept: {t}");
+    assert_style(&buf, "alerts stale", s.theme.health(Health::Stale));
+}
