@@ -7,7 +7,7 @@ use tokio::task::AbortHandle;
 
 use crate::app::Event;
 use crate::app::run::{self, Sender};
-use crate::app::state::{Scope, SourceId, SourceStatus, StartOptions, State};
+use crate::app::state::{Scope, StartOptions, State};
 use crate::cli::GlobalArgs;
 use crate::config;
 
@@ -58,14 +58,6 @@ impl run::Sources for Sources {
             start_gpu(state, tx);
         }
     }
-}
-
-fn status(tx: &Sender, generation: u64, source: SourceId, status: SourceStatus) {
-    let _ = tx.send(Event::SourceStatus {
-        generation,
-        source,
-        status,
-    });
 }
 
 fn start_pipeline(state: &State, tx: &Sender) -> Option<AbortHandle> {
@@ -190,9 +182,37 @@ fn start_gpu(state: &State, tx: &Sender) {
     }
 }
 
+/// The operations executor: a client for the scope's context, the audit log in the data
+/// dir, `--read-only` and the configured host actions.
+pub async fn executor(state: &State) -> crate::ops::Executor {
+    use crate::ops::{AuditLog, Executor};
+    let client =
+        crate::sources::kube::client::client_for(&state.config, state.scope.context.as_deref())
+            .await
+            .map_err(|e| e.to_string());
+    let audit = AuditLog::default_path()
+        .map(AuditLog::at)
+        .unwrap_or_else(AuditLog::nowhere);
+    let github = state
+        .config
+        .github
+        .as_ref()
+        .map(|gh| crate::ops::GithubSetup {
+            api_url: gh.api_url.clone(),
+            repo: gh.repo.clone(),
+            token: crate::sources::github::TokenSetting::Resolve {
+                env_var: gh.token_env.clone(),
+            },
+        });
+    Executor::new(client, state.scope.read_only, audit)
+        .with_host_actions(state.config.host_actions.clone())
+        .with_github(github)
+}
+
 pub async fn run(global: &GlobalArgs) -> std::io::Result<()> {
     let state = initial_state(global, None);
-    run::run(state, Sources::default()).await
+    let ops = executor(&state).await;
+    run::run(state, Sources::default(), ops).await
 }
 
 /// `flightdeck demo`: the sandbox in-process on loopback, and the console against it. The
@@ -233,7 +253,8 @@ pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<()
             sandbox.base_url()
         );
         let state = initial_state(global, Some(config));
-        run::run(state, Sources::default())
+        let ops = executor(&state).await;
+        run::run(state, Sources::default(), ops)
             .await
             .map_err(|e| e.to_string())
     }

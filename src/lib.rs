@@ -9,6 +9,7 @@ pub mod applog;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod ops;
 pub mod sandbox;
 pub mod sources;
 pub mod term;

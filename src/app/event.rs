@@ -40,6 +40,13 @@ pub enum Event {
     },
 
     Gpu(crate::sources::gpu::GpuUpdate),
+
+    /// The plan for an operation's confirmation (or why there is none).
+    OpPlanned(Result<Box<crate::ops::Plan>, String>),
+    /// A confirmed operation finished; its audit line is already synced.
+    OpResult(Box<crate::ops::Outcome>),
+    /// The audit log's newest lines, for `:audit`.
+    Audit(Vec<String>),
 }
 
 /// Requests for I/O that `update` returns; the run loop carries them out and answers with
@@ -51,4 +58,13 @@ pub enum Effect {
     ScopeChanged {
         generation: u64,
     },
+    /// Work out an operation's before → after for the confirmation.
+    PlanOperation(crate::ops::Operation),
+    /// Run a confirmed operation.
+    Operation {
+        op: crate::ops::Operation,
+        before: String,
+        after: String,
+    },
+    ReadAudit,
 }

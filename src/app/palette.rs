@@ -17,6 +17,7 @@ pub const COMMANDS: &[(&str, Arg, &str)] = &[
     ),
     ("env", Arg::Environment, "switch environment"),
     ("log", Arg::None, "flightdeck's own log"),
+    ("audit", Arg::None, "the operations audit log"),
     ("help", Arg::None, "key bindings"),
     ("read-only", Arg::None, "refuse every operation from now on"),
     ("quit", Arg::None, "quit flightdeck"),

@@ -32,7 +32,11 @@ impl<F: FnMut(&State, &Sender)> Sources for F {
     }
 }
 
-pub async fn run(mut state: State, mut sources: impl Sources) -> std::io::Result<()> {
+pub async fn run(
+    mut state: State,
+    mut sources: impl Sources,
+    ops: crate::ops::Executor,
+) -> std::io::Result<()> {
     let mut guard = term::enter(state.mouse)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     spawn_signal_listeners(tx.clone());
@@ -83,6 +87,7 @@ pub async fn run(mut state: State, mut sources: impl Sources) -> std::io::Result
                 match effect {
                     Effect::Quit => {}
                     Effect::ScopeChanged { .. } => sources.start(&state, &tx),
+                    other => operation(&ops, &state, other, &tx),
                 }
             }
         }
@@ -92,6 +97,23 @@ pub async fn run(mut state: State, mut sources: impl Sources) -> std::io::Result
     }
     drop(guard);
     Ok(())
+}
+
+/// Operation effects run on their own task; the answer comes back as an event.
+fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sender) {
+    let ex = ops.clone().read_only_also(state.scope.read_only);
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let ev = match effect {
+            Effect::PlanOperation(op) => Event::OpPlanned(ex.plan(op).await.map(Box::new)),
+            Effect::Operation { op, before, after } => {
+                Event::OpResult(Box::new(ex.execute(&op, &before, &after).await))
+            }
+            Effect::ReadAudit => Event::Audit(ex.audit_lines(500)),
+            Effect::Quit | Effect::ScopeChanged { .. } => return,
+        };
+        let _ = tx.send(ev);
+    });
 }
 
 fn terminal_event(ev: TermEvent) -> Option<Event> {

@@ -108,10 +108,14 @@ impl Prompt {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     Palette(Prompt),
     Filter(Prompt),
     ConsoleLog,
+    /// An operation dialog (src/ops/dialog.rs).
+    Dialog(Box<crate::ops::dialog::Dialog>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +183,8 @@ pub struct State {
     pub logs: super::panes::logs::LogsData,
 
     pub gpu: crate::sources::gpu::GpuState,
+
+    pub ops: crate::ops::dialog::OpsState,
 
     /// Something visible changed since the last frame.
     pub dirty: bool,
@@ -296,6 +302,7 @@ impl State {
             deploys: Default::default(),
             logs: Default::default(),
             gpu: crate::sources::gpu::GpuState::new(),
+            ops: Default::default(),
         }
     }
 

@@ -42,6 +42,10 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
                 state.flash = None;
                 state.dirty = true;
             }
+            if state.ops.in_flight.is_some() {
+                state.ops.spinner = state.ops.spinner.wrapping_add(1);
+                state.dirty = true;
+            }
             if state.overlay == Overlay::ConsoleLog || crate::ui::clock_signature(state) != before {
                 state.dirty = true;
             }
@@ -76,6 +80,10 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
 
         Event::Gpu(update) => super::panes::gpu::on_update(state, update),
 
+        Event::OpPlanned(plan) => crate::ops::dialog::on_planned(state, plan),
+        Event::OpResult(outcome) => crate::ops::dialog::on_result(state, *outcome),
+        Event::Audit(lines) => crate::ops::dialog::on_audit(state, lines),
+
         Event::SourceStatus {
             generation,
             source,
@@ -97,6 +105,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     // text prompts take keys directly
     if matches!(state.overlay, Overlay::Palette(_) | Overlay::Filter(_)) {
         return on_prompt_key(state, key);
+    }
+    if matches!(state.overlay, Overlay::Dialog(_)) {
+        return crate::ops::dialog::on_key(state, key);
     }
     let Some(k) = Key::from_event(&key) else {
         return Vec::new();
@@ -210,21 +221,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::Scale
         | Action::Restart
         | Action::Promote
-        | Action::HostActions => {
-            if state.scope.read_only {
-                flash(
-                    state,
-                    FlashLevel::Warn,
-                    format!("read-only: {} refused", action),
-                );
-            } else {
-                flash(
-                    state,
-                    FlashLevel::Info,
-                    format!("{}: select a target first", action.description()),
-                );
-            }
-        }
+        | Action::HostActions => return crate::ops::dialog::on_action(state, action),
         Action::Confirm
         | Action::Cancel
         | Action::Noop
@@ -235,6 +232,9 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 fn quit(state: &mut State) -> Vec<Effect> {
+    if let Some(effects) = crate::ops::dialog::on_quit(state) {
+        return effects;
+    }
     state.quit = true;
     vec![Effect::Quit]
 }
@@ -395,6 +395,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         ("q" | "quit", _) => return quit(state),
         ("help", _) => state.overlay = Overlay::Help { scroll: 0 },
         ("log", _) => state.overlay = Overlay::ConsoleLog,
+        ("audit", _) => return crate::ops::dialog::show_audit(state),
         ("zoom", _) => state.zoomed = !state.zoomed,
         ("read-only", _) => {
             state.scope.read_only = true;

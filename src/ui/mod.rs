@@ -1,5 +1,6 @@
 //! The view: a pure function of State. Nothing here does I/O.
 
+pub mod dialog;
 pub mod help;
 pub mod layout;
 pub mod overlay;
@@ -30,6 +31,7 @@ pub fn render(state: &State, frame: &mut Frame) {
         Overlay::Help { scroll } => help::render(state, *scroll, frame, area),
         Overlay::Palette(p) => overlay::palette(state, p, frame, area),
         Overlay::ConsoleLog => overlay::console_log(state, frame, area),
+        Overlay::Dialog(d) => dialog::render(state, d, frame, area),
     }
 }
 

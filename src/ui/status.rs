@@ -82,6 +82,17 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         .sum();
     let room = (area.width as usize).saturating_sub(used + 1);
     let middle: Vec<Span> = match &state.flash {
+        _ if state.ops.in_flight.is_some() => vec![Span::styled(
+            truncate(
+                &format!(
+                    " {} {}…",
+                    super::dialog::spinner(state.ops.spinner),
+                    state.ops.in_flight.as_deref().unwrap_or_default()
+                ),
+                room,
+            ),
+            theme.warning(),
+        )],
         Some(f) => {
             let style = match f.level {
                 FlashLevel::Info => bar,

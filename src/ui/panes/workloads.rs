@@ -66,6 +66,14 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         area.y += 1;
         area.height -= 1;
     }
+    if area.height > 4
+        && let Some(hint) = crate::ops::hint::incident_hint(state)
+    {
+        let line = Line::styled(fit(&clean(&hint), area.width as usize), theme.warning());
+        frame.render_widget(Paragraph::new(line), Rect { height: 1, ..area });
+        area.y += 1;
+        area.height -= 1;
+    }
     if let Some(detail) = &d.detail {
         let lines = match &detail.target {
             DetailTarget::Deployment(k) => deployment_detail(state, k),

@@ -1,0 +1,579 @@
+//! The operation dialogs as plain data, and how keys and results change them. Pure: every
+//! I/O goes out as an [`Effect`].
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::{Operation, Outcome, Placeholders, Plan, Target};
+use crate::app::action::Action;
+use crate::app::event::Effect;
+use crate::app::pane::PaneId;
+use crate::app::panes::workloads::current_deployment;
+use crate::app::state::{FlashLevel, Overlay, State};
+use crate::config::keymap::{Key, KeyContext, Lookup};
+
+/// One row of the revision picker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionRow {
+    pub revision: i64,
+    pub image: String,
+    pub change_cause: String,
+    pub age: String,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    /// Waiting for the plan (reads and a dry run).
+    Planning {
+        title: String,
+    },
+    Confirm {
+        plan: Box<Plan>,
+        typed: String,
+    },
+    Replicas {
+        target: Target,
+        current: i32,
+        input: String,
+    },
+    Revisions {
+        target: Target,
+        rows: Vec<RevisionRow>,
+        selected: usize,
+    },
+    HostMenu {
+        vars: Placeholders,
+        names: Vec<String>,
+        selected: usize,
+    },
+    Audit {
+        lines: Vec<String>,
+        scroll: usize,
+    },
+    /// `q` while an operation is in flight.
+    Quit,
+}
+
+/// What the console knows about operations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpsState {
+    /// The operation running now ("rollback checkout"), with a spinner frame.
+    pub in_flight: Option<String>,
+    pub spinner: usize,
+}
+
+fn open(state: &mut State, d: Dialog) {
+    state.overlay = Overlay::Dialog(Box::new(d));
+    state.dirty = true;
+}
+
+fn flash(state: &mut State, level: FlashLevel, text: String) {
+    state.flash = Some(crate::app::state::Flash {
+        text,
+        level,
+        at: state.now,
+    });
+    state.dirty = true;
+}
+
+fn context(state: &State) -> String {
+    state
+        .scope
+        .context
+        .clone()
+        .or_else(|| state.config.kube.context.clone())
+        .unwrap_or_else(|| "(current context)".into())
+}
+
+/// The colour label of a blue-green deployment and its Service (named by `app`).
+fn blue_green(d: &crate::sources::kube::rows::DeploymentRow) -> Option<(String, String)> {
+    let colour = d.labels.get("color").or_else(|| d.labels.get("colour"))?;
+    let service = d.labels.get("app")?.clone();
+    Some((service, colour.clone()))
+}
+
+fn other_colour(c: &str) -> String {
+    match c {
+        "blue" => "green".into(),
+        "green" => "blue".into(),
+        other => other.to_owned(),
+    }
+}
+
+/// Intent: an operation key. Opens the right dialog for the Workloads selection.
+pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+    if state.scope.read_only {
+        flash(
+            state,
+            FlashLevel::Warn,
+            format!("read-only: {action} refused"),
+        );
+        return Vec::new();
+    }
+    if let Some(what) = &state.ops.in_flight {
+        let what = what.clone();
+        flash(state, FlashLevel::Warn, format!("{what} is still running"));
+        return Vec::new();
+    }
+    if action == Action::Promote && state.focus == PaneId::Pipeline {
+        let Some(t) = crate::app::panes::pipeline::review_target(state) else {
+            flash(
+                state,
+                FlashLevel::Info,
+                "no deployment is waiting for review".into(),
+            );
+            return Vec::new();
+        };
+        if !t.can_approve {
+            let who = if t.reviewers.is_empty() {
+                "a required reviewer".to_owned()
+            } else {
+                t.reviewers.join(", ")
+            };
+            flash(
+                state,
+                FlashLevel::Warn,
+                format!(
+                    "you cannot approve the deployment to {}: ask {who}",
+                    t.environment
+                ),
+            );
+            return Vec::new();
+        }
+        return plan(
+            state,
+            Operation::ApproveDeployment {
+                environment: t.environment,
+                run_id: t.run_id,
+                run_number: t.run_number,
+                sha: t.sha,
+                environment_ids: t.environment_ids,
+            },
+        );
+    }
+    let Some(d) = (state.focus == PaneId::Workloads)
+        .then(|| current_deployment(state))
+        .flatten()
+        .cloned()
+    else {
+        flash(
+            state,
+            FlashLevel::Info,
+            format!("{}: select a deployment first", action.description()),
+        );
+        return Vec::new();
+    };
+    let target = Target {
+        context: context(state),
+        namespace: d.key.namespace.clone(),
+        name: d.key.name.clone(),
+    };
+    match action {
+        Action::Rollback => {
+            if let Some((service, colour)) = blue_green(&d) {
+                let op = Operation::Switch {
+                    target: Target {
+                        name: service,
+                        ..target
+                    },
+                    label: "color".into(),
+                    to: other_colour(&colour),
+                    resource_version: None,
+                };
+                return plan(state, op);
+            }
+            let rows: Vec<RevisionRow> = state
+                .workloads
+                .replicasets_of(&d.key)
+                .iter()
+                .filter_map(|rs| {
+                    Some(RevisionRow {
+                        revision: rs.revision?,
+                        image: rs.images.join(","),
+                        change_cause: rs.change_cause.clone().unwrap_or_default(),
+                        age: rs
+                            .created
+                            .map(|c| crate::ui::age(c, state.now))
+                            .unwrap_or_default(),
+                        current: rs.revision == d.revision,
+                    })
+                })
+                .collect();
+            if rows.len() < 2 {
+                // no history in view: let the executor find the previous revision
+                return plan(
+                    state,
+                    Operation::Rollback {
+                        target,
+                        to_revision: None,
+                        resource_version: None,
+                    },
+                );
+            }
+            open(
+                state,
+                Dialog::Revisions {
+                    target,
+                    selected: 1,
+                    rows,
+                },
+            );
+            Vec::new()
+        }
+        Action::Scale => {
+            open(
+                state,
+                Dialog::Replicas {
+                    target,
+                    current: d.desired,
+                    input: d.desired.to_string(),
+                },
+            );
+            Vec::new()
+        }
+        Action::Restart => plan(
+            state,
+            Operation::Restart {
+                target,
+                resource_version: None,
+            },
+        ),
+        Action::Promote => match blue_green(&d) {
+            Some((service, colour)) => plan(
+                state,
+                Operation::Switch {
+                    target: Target {
+                        name: service,
+                        ..target
+                    },
+                    label: "color".into(),
+                    to: colour,
+                    resource_version: None,
+                },
+            ),
+            None => {
+                flash(
+                    state,
+                    FlashLevel::Info,
+                    format!("{} is not part of a blue-green pair", d.key.name),
+                );
+                Vec::new()
+            }
+        },
+        Action::HostActions => {
+            let names: Vec<String> = state
+                .config
+                .host_actions
+                .iter()
+                .map(|a| a.name.clone())
+                .collect();
+            if names.is_empty() {
+                flash(
+                    state,
+                    FlashLevel::Info,
+                    "no [[host_action]] in config.toml".into(),
+                );
+                return Vec::new();
+            }
+            let vars = Placeholders {
+                deployment: d.key.name.clone(),
+                namespace: d.key.namespace.clone(),
+                context: target.context.clone(),
+                revision: d.revision.map(|r| r.to_string()).unwrap_or_default(),
+            };
+            open(
+                state,
+                Dialog::HostMenu {
+                    vars,
+                    names,
+                    selected: 0,
+                },
+            );
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn plan(state: &mut State, op: Operation) -> Vec<Effect> {
+    let title = format!("{} {}", op.name(), op.target().name);
+    open(state, Dialog::Planning { title });
+    vec![Effect::PlanOperation(op)]
+}
+
+/// The plan came back: show the confirmation.
+pub fn on_planned(state: &mut State, plan: Result<Box<Plan>, String>) -> Vec<Effect> {
+    if !matches!(&state.overlay, Overlay::Dialog(d) if matches!(**d, Dialog::Planning { .. })) {
+        return Vec::new(); // cancelled meanwhile
+    }
+    match plan {
+        Ok(p) => {
+            // host actions configured with confirm = false go straight on
+            if let Operation::Host { action, .. } = &p.op
+                && state
+                    .config
+                    .host_actions
+                    .iter()
+                    .any(|a| &a.name == action && !a.confirm)
+            {
+                return fire(state, &p);
+            }
+            open(
+                state,
+                Dialog::Confirm {
+                    plan: p,
+                    typed: String::new(),
+                },
+            )
+        }
+        Err(e) => {
+            state.overlay = Overlay::None;
+            flash(state, FlashLevel::Error, e);
+        }
+    }
+    Vec::new()
+}
+
+fn fire(state: &mut State, p: &Plan) -> Vec<Effect> {
+    state.overlay = Overlay::None;
+    if state.ops.in_flight.is_some() {
+        flash(state, FlashLevel::Warn, "an operation is in flight".into());
+        return Vec::new();
+    }
+    state.ops.in_flight = Some(format!("{} {}", p.op.name(), p.op.target().name));
+    state.dirty = true;
+    vec![Effect::Operation {
+        op: p.op.clone(),
+        before: p.before.clone(),
+        after: p.after.clone(),
+    }]
+}
+
+/// The executor answered (after the audit line was synced).
+pub fn on_result(state: &mut State, outcome: Outcome) -> Vec<Effect> {
+    state.ops.in_flight = None;
+    let level = if outcome.ok {
+        FlashLevel::Info
+    } else {
+        FlashLevel::Error
+    };
+    let text = format!("{}: {}", outcome.op, outcome.message);
+    log::info!("operation {text}");
+    flash(state, level, text);
+    Vec::new()
+}
+
+/// Keys while a dialog is open.
+pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let Overlay::Dialog(dialog) = &mut state.overlay else {
+        return Vec::new();
+    };
+    state.dirty = true;
+    let action = lookup_in(&state.keymap, &key);
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let cancel = key.code == KeyCode::Esc || (action == Some(Action::Cancel) && !typing(dialog));
+    if cancel || (ctrl && key.code == KeyCode::Char('c')) {
+        state.overlay = Overlay::None;
+        return Vec::new();
+    }
+    let confirm =
+        key.code == KeyCode::Enter || (action == Some(Action::Confirm) && !typing(dialog));
+    match dialog.as_mut() {
+        Dialog::Planning { .. } => Vec::new(),
+        Dialog::Quit => {
+            if confirm {
+                state.quit = true;
+                return vec![Effect::Quit];
+            }
+            Vec::new()
+        }
+        Dialog::Audit { lines, scroll } => {
+            match key.code {
+                KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => {
+                    *scroll = (*scroll + 1).min(lines.len().saturating_sub(1))
+                }
+                _ if confirm || key.code == KeyCode::Char('q') => state.overlay = Overlay::None,
+                _ => {}
+            }
+            Vec::new()
+        }
+        Dialog::Confirm { plan, typed } => {
+            if let Some(name) = &plan.type_to_confirm {
+                match key.code {
+                    KeyCode::Backspace => {
+                        typed.pop();
+                    }
+                    KeyCode::Char(c) if !ctrl => typed.push(c),
+                    KeyCode::Enter if typed == name => {
+                        let p = (**plan).clone();
+                        return fire(state, &p);
+                    }
+                    KeyCode::Enter => {
+                        let name = name.clone();
+                        flash(state, FlashLevel::Warn, format!("type `{name}` to confirm"));
+                    }
+                    _ => {}
+                }
+                return Vec::new();
+            }
+            if key.code == KeyCode::Char('h')
+                && let Some(alt) = plan.alternative.clone()
+            {
+                return self::plan(state, alt);
+            }
+            if confirm {
+                if let Some(why) = plan.refused.clone() {
+                    state.overlay = Overlay::None;
+                    flash(state, FlashLevel::Warn, why);
+                    return Vec::new();
+                }
+                let p = (**plan).clone();
+                return fire(state, &p);
+            }
+            Vec::new()
+        }
+        Dialog::Replicas {
+            target,
+            current,
+            input,
+        } => {
+            let n: i32 = input.parse().unwrap_or(*current);
+            match key.code {
+                KeyCode::Char('+') | KeyCode::Up | KeyCode::Char('k') => {
+                    *input = (n.saturating_add(1)).to_string()
+                }
+                KeyCode::Char('-') | KeyCode::Down | KeyCode::Char('j') => {
+                    *input = (n - 1).max(0).to_string()
+                }
+                KeyCode::Char(c) if c.is_ascii_digit() && input.len() < 5 => {
+                    if input == "0" || input.parse::<i32>().ok() == Some(*current) {
+                        input.clear();
+                    }
+                    input.push(c)
+                }
+                KeyCode::Backspace => {
+                    input.pop();
+                }
+                KeyCode::Enter => {
+                    if let Ok(replicas) = input.parse::<i32>() {
+                        let op = Operation::Scale {
+                            target: target.clone(),
+                            replicas,
+                            resource_version: None,
+                        };
+                        return plan(state, op);
+                    }
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+        Dialog::Revisions {
+            target,
+            rows,
+            selected,
+        } => {
+            match key.code {
+                KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => {
+                    *selected = (*selected + 1).min(rows.len().saturating_sub(1))
+                }
+                _ if confirm => {
+                    let to_revision = if *selected == 1 {
+                        None // previous, exactly as `rollout undo` picks it
+                    } else {
+                        rows.get(*selected).map(|r| r.revision)
+                    };
+                    let op = Operation::Rollback {
+                        target: target.clone(),
+                        to_revision,
+                        resource_version: None,
+                    };
+                    return plan(state, op);
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+        Dialog::HostMenu {
+            vars,
+            names,
+            selected,
+        } => {
+            match key.code {
+                KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => {
+                    *selected = (*selected + 1).min(names.len().saturating_sub(1))
+                }
+                _ if confirm => {
+                    if let Some(name) = names.get(*selected) {
+                        let op = Operation::Host {
+                            action: name.clone(),
+                            vars: vars.clone(),
+                        };
+                        return plan(state, op);
+                    }
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn lookup_in(keymap: &crate::config::Keymap, key: &KeyEvent) -> Option<Action> {
+    let k = Key::from_event(key)?;
+    match keymap.lookup(KeyContext::Confirm, &[k]) {
+        Lookup::Action(a) => Some(a),
+        _ => None,
+    }
+}
+
+fn typing(d: &Dialog) -> bool {
+    matches!(d, Dialog::Confirm { plan, .. } if plan.type_to_confirm.is_some())
+        || matches!(d, Dialog::Replicas { .. })
+}
+
+/// `q`: asks first while an operation is in flight.
+pub fn on_quit(state: &mut State) -> Option<Vec<Effect>> {
+    state.ops.in_flight.as_ref()?;
+    open(state, Dialog::Quit);
+    Some(Vec::new())
+}
+
+/// `:audit`: read the log (the run loop answers with [`crate::app::Event::Audit`]).
+pub fn show_audit(state: &mut State) -> Vec<Effect> {
+    open(
+        state,
+        Dialog::Audit {
+            lines: vec!["reading the audit log…".into()],
+            scroll: 0,
+        },
+    );
+    vec![Effect::ReadAudit]
+}
+
+pub fn on_audit(state: &mut State, lines: Vec<String>) -> Vec<Effect> {
+    if let Overlay::Dialog(d) = &mut state.overlay
+        && let Dialog::Audit { lines: l, scroll } = d.as_mut()
+    {
+        *scroll = lines.len().saturating_sub(1);
+        *l = lines;
+        state.dirty = true;
+    }
+    Vec::new()
+}
+
+/// One audit record as a line for the viewer.
+pub fn audit_line(r: &super::AuditRecord) -> String {
+    let result = match (&r.result, &r.error) {
+        (_, Some(e)) => format!("ERROR {e}"),
+        (Some(ok), None) => ok.clone(),
+        _ => String::new(),
+    };
+    crate::text::sanitize(&format!(
+        "{} {} {} {}/{} {}: {} → {} — {}",
+        r.time, r.user, r.context, r.namespace, r.target, r.operation, r.before, r.after, result
+    ))
+}

@@ -1,0 +1,55 @@
+//! The incident hint: one line in the Workloads pane when a deployment rolled out in the
+//! last 15 minutes and its pods crash-loop (or its service's error ratio is above the
+//! threshold). It only suggests the key; nothing happens without it and the confirmation.
+
+use crate::app::action::Action;
+use crate::app::state::State;
+use crate::config::keymap::KeyContext;
+use crate::sources::kube::rows::PodReason;
+
+pub const WINDOW_SECS: i64 = 15 * 60;
+
+pub fn incident_hint(state: &State) -> Option<String> {
+    let w = &state.workloads;
+    let threshold = state.config.metrics.as_ref().map(|m| m.threshold);
+    let key = state
+        .keymap
+        .key_for(KeyContext::Workloads, Action::Rollback)
+        .map(|k| k.to_string())?;
+    for d in w.deployments.values() {
+        let rss = w.replicasets_of(&d.key);
+        let Some(newest) = rss.first() else { continue };
+        let Some(started) = newest.created else {
+            continue;
+        };
+        let age = state.now.duration_since(started).as_secs();
+        if !(0..WINDOW_SECS).contains(&age) {
+            continue;
+        }
+        let crashing = w
+            .pods_of(&d.key)
+            .iter()
+            .filter(|p| p.reason == PodReason::CrashLoopBackOff)
+            .count();
+        let since_ms = started.as_millisecond();
+        let ratio = threshold.and_then(|t| {
+            let s = state.errors.service(&d.key.name)?;
+            s.max_ratio_since(since_ms).filter(|r| *r > t)
+        });
+        let what = match (crashing, ratio) {
+            (n, _) if n > 0 => format!("{n} pods crash-looping"),
+            (_, Some(r)) => format!("error ratio {:.1}%", r * 100.0),
+            _ => continue,
+        };
+        let rev = newest
+            .revision
+            .map(|r| format!("revision {r}"))
+            .unwrap_or_else(|| "the new revision".into());
+        return Some(format!(
+            "⚠ {}: {what} since {rev} (rolled out {} ago) — {key} rolls back",
+            d.key.name,
+            crate::ui::age(started, state.now)
+        ));
+    }
+    None
+}

@@ -1,0 +1,99 @@
+//! Host actions: a configured argv run without a shell. Placeholders are substituted only
+//! where an argument is exactly `{deployment}`, `{namespace}`, `{context}` or `{revision}`,
+//! so a hostile name stays one argument and is never parsed by anything.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+use crate::config::HostAction;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placeholders {
+    pub deployment: String,
+    pub namespace: String,
+    pub context: String,
+    pub revision: String,
+}
+
+/// The argv after substitution: whole arguments only.
+pub fn argv(action: &HostAction, p: &Placeholders) -> Vec<String> {
+    action
+        .command
+        .iter()
+        .map(|arg| match arg.as_str() {
+            "{deployment}" => p.deployment.clone(),
+            "{namespace}" => p.namespace.clone(),
+            "{context}" => p.context.clone(),
+            "{revision}" => p.revision.clone(),
+            other => other.to_owned(),
+        })
+        .collect()
+}
+
+/// How a host action ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostExit {
+    Code(i32),
+    Signal,
+    TimedOut(u64),
+}
+
+/// Runs the action; every output line goes to `line` (stdout and stderr, tagged).
+pub async fn run(
+    action: &HostAction,
+    p: &Placeholders,
+    line: &(dyn Fn(String) + Send + Sync),
+) -> Result<HostExit, String> {
+    let argv = argv(action, p);
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| format!("host action `{}` has an empty command", action.name))?;
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(dir) = &action.cwd {
+        cmd.current_dir(dir);
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start `{program}`: {e}"))?;
+    let out = child.stdout.take();
+    let err = child.stderr.take();
+    let name = action.name.clone();
+    let pump = async {
+        let o = async {
+            if let Some(o) = out {
+                let mut lines = BufReader::new(o).lines();
+                while let Ok(Some(l)) = lines.next_line().await {
+                    line(format!("[{name}] {}", crate::text::sanitize(&l)));
+                }
+            }
+        };
+        let e = async {
+            if let Some(e) = err {
+                let mut lines = BufReader::new(e).lines();
+                while let Ok(Some(l)) = lines.next_line().await {
+                    line(format!("[{name} stderr] {}", crate::text::sanitize(&l)));
+                }
+            }
+        };
+        tokio::join!(o, e);
+        child.wait().await
+    };
+    let limit = Duration::from_secs(action.timeout_secs.max(1));
+    match tokio::time::timeout(limit, pump).await {
+        Ok(Ok(status)) => Ok(match status.code() {
+            Some(c) => HostExit::Code(c),
+            None => HostExit::Signal,
+        }),
+        Ok(Err(e)) => Err(format!("waiting for `{program}`: {e}")),
+        // dropping the future drops the child: kill_on_drop kills it
+        Err(_) => Ok(HostExit::TimedOut(action.timeout_secs)),
+    }
+}

@@ -1,0 +1,739 @@
+//! Operations on the cluster and the host: rollback, scale, restart, promote (blue-green
+//! selector switch; GitHub approval hook) and host actions.
+//!
+//! Intent, then confirmation, then execution: `update` turns an action into an
+//! [`Operation`] for the selection, the run loop asks [`Executor::plan`] for the exact
+//! before → after, the dialog shows it, and only the confirmed operation reaches
+//! [`Executor::execute`]. The executor itself refuses every operation in read-only mode,
+//! sends the object's resourceVersion as a precondition (a 409 is reported, never
+//! retried) and appends one audit line, synced, before it returns.
+
+pub mod audit;
+pub mod dialog;
+pub mod hint;
+pub mod host;
+pub mod rollback;
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::Service;
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use serde_json::json;
+
+pub use audit::{AuditLog, AuditRecord};
+pub use host::Placeholders;
+
+/// The object an operation is about.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Target {
+    pub context: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+/// A confirmed operation (what the executor runs). `resource_version` is the version the
+/// confirmation was shown for; the server refuses the change if the object moved since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    Rollback {
+        target: Target,
+        to_revision: Option<i64>,
+        resource_version: Option<String>,
+    },
+    Scale {
+        target: Target,
+        replicas: i32,
+        resource_version: Option<String>,
+    },
+    /// Change an HPA's bounds instead of the replicas it would override.
+    ScaleHpa {
+        target: Target,
+        min: i32,
+        max: i32,
+        resource_version: Option<String>,
+    },
+    Restart {
+        target: Target,
+        resource_version: Option<String>,
+    },
+    /// Blue-green: point the Service's colour label at `to`.
+    Switch {
+        target: Target,
+        label: String,
+        to: String,
+        resource_version: Option<String>,
+    },
+    /// Approve the environment's pending GitHub deployment. Hook: the pipelines source
+    /// provides the call; until it has landed the executor says so.
+    ApproveDeployment {
+        environment: String,
+        run_id: u64,
+        run_number: u64,
+        sha: String,
+        environment_ids: Vec<u64>,
+    },
+    Host {
+        action: String,
+        vars: Placeholders,
+    },
+}
+
+impl Operation {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::Rollback { .. } => "rollback",
+            Operation::Scale { .. } => "scale",
+            Operation::ScaleHpa { .. } => "scale-hpa",
+            Operation::Restart { .. } => "restart",
+            Operation::Switch { .. } => "switch",
+            Operation::ApproveDeployment { .. } => "approve",
+            Operation::Host { .. } => "host-action",
+        }
+    }
+
+    pub fn target(&self) -> Target {
+        match self {
+            Operation::Rollback { target, .. }
+            | Operation::Scale { target, .. }
+            | Operation::ScaleHpa { target, .. }
+            | Operation::Restart { target, .. }
+            | Operation::Switch { target, .. } => target.clone(),
+            Operation::ApproveDeployment { environment, .. } => Target {
+                name: environment.clone(),
+                ..Target::default()
+            },
+            Operation::Host { action, vars } => Target {
+                context: vars.context.clone(),
+                namespace: vars.namespace.clone(),
+                name: format!("{action} ({})", vars.deployment),
+            },
+        }
+    }
+}
+
+/// What the confirmation shows: the exact change, and whether it can go ahead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub op: Operation,
+    pub title: String,
+    pub before: String,
+    pub after: String,
+    /// Extra lines: dry-run result, HPA warning, readiness.
+    pub notes: Vec<String>,
+    /// Why it cannot go ahead (paused, no-op, not ready); the dialog only offers cancel.
+    pub refused: Option<String>,
+    /// The name that must be typed (scaling to 0).
+    pub type_to_confirm: Option<String>,
+    /// An alternative the dialog offers (change the HPA's bounds).
+    pub alternative: Option<Operation>,
+}
+
+/// How an operation ended (shown in the status line and written to the audit log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub op: String,
+    pub target: Target,
+    pub ok: bool,
+    pub message: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// A short, clear message for an API error; 409 says what happened.
+pub fn kube_message(e: kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) if s.code == 409 => format!(
+            "conflict: the object was changed by someone else since the confirmation ({}); nothing was changed — look again and retry",
+            s.message
+        ),
+        kube::Error::Api(s) if s.code == 403 => format!("forbidden: {}", s.message),
+        kube::Error::Api(s) => format!("{} ({} {})", s.message, s.code, s.reason),
+        other => other.to_string(),
+    }
+}
+
+/// Where host-action output goes.
+pub type LineSink = Arc<dyn Fn(String) + Send + Sync>;
+
+/// Runs confirmed operations. Built once by the console; cheap to clone.
+#[derive(Clone)]
+pub struct Executor {
+    client: Option<kube::Client>,
+    client_error: String,
+    read_only: bool,
+    audit: AuditLog,
+    host_actions: Vec<crate::config::HostAction>,
+    output: LineSink,
+    github: Option<GithubSetup>,
+}
+
+/// Where approvals go; the token is resolved when an approval runs and never logged.
+#[derive(Debug, Clone)]
+pub struct GithubSetup {
+    pub api_url: String,
+    pub repo: String,
+    pub token: crate::sources::github::TokenSetting,
+}
+
+impl Executor {
+    pub fn new(client: Result<kube::Client, String>, read_only: bool, audit: AuditLog) -> Self {
+        let (client, client_error) = match client {
+            Ok(c) => (Some(c), String::new()),
+            Err(e) => (None, e),
+        };
+        Executor {
+            client,
+            client_error,
+            read_only,
+            audit,
+            host_actions: Vec::new(),
+            output: Arc::new(|l| log::info!("{l}")),
+            github: None,
+        }
+    }
+
+    pub fn with_host_actions(mut self, actions: Vec<crate::config::HostAction>) -> Self {
+        self.host_actions = actions;
+        self
+    }
+
+    pub fn with_github(mut self, github: Option<GithubSetup>) -> Self {
+        self.github = github;
+        self
+    }
+
+    pub fn with_output(mut self, sink: LineSink) -> Self {
+        self.output = sink;
+        self
+    }
+
+    /// Read-only from now on if `yes` (`:read-only` in the console).
+    pub fn read_only_also(mut self, yes: bool) -> Self {
+        self.read_only |= yes;
+        self
+    }
+
+    /// The audit log's newest lines, formatted for the viewer.
+    pub fn audit_lines(&self, limit: usize) -> Vec<String> {
+        let path = self
+            .audit
+            .path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(no data directory)".into());
+        match self.audit.read_tail(limit) {
+            Ok(v) if v.is_empty() => vec![format!("no operations yet ({path})")],
+            Ok(v) => v.iter().map(dialog::audit_line).collect(),
+            Err(e) => vec![e],
+        }
+    }
+
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    fn client(&self) -> Result<&kube::Client, String> {
+        self.client
+            .as_ref()
+            .ok_or_else(|| format!("no Kubernetes client: {}", self.client_error))
+    }
+
+    /// Works out the exact before → after for the confirmation. Reads only (and a
+    /// server-side dry run).
+    pub async fn plan(&self, op: Operation) -> Result<Plan, String> {
+        let mut plan = Plan {
+            op: op.clone(),
+            title: String::new(),
+            before: String::new(),
+            after: String::new(),
+            notes: Vec::new(),
+            refused: None,
+            type_to_confirm: None,
+            alternative: None,
+        };
+        if self.read_only {
+            plan.refused = Some("read-only: operations are disabled (--read-only)".into());
+        }
+        match &op {
+            Operation::Rollback {
+                target,
+                to_revision,
+                ..
+            } => {
+                let c = self.client()?;
+                let rb = rollback::plan(c, &target.namespace, &target.name, *to_revision).await?;
+                plan.title = format!("Roll back deployment/{}", target.name);
+                plan.before = format!(
+                    "revision {} {}",
+                    rb.current_revision,
+                    rb.current_images.join(",")
+                );
+                plan.after = format!(
+                    "revision {} {}{}",
+                    rb.target_revision,
+                    rb.target_images.join(","),
+                    rb.change_cause
+                        .as_deref()
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default()
+                );
+                plan.op = Operation::Rollback {
+                    target: target.clone(),
+                    to_revision: *to_revision,
+                    resource_version: rb.resource_version.clone(),
+                };
+                if rb.paused {
+                    plan.refused = Some(format!(
+                        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/{}' and try again",
+                        target.name
+                    ));
+                } else if rb.noop {
+                    plan.refused = Some(format!(
+                        "skipped rollback (current template already matches revision {})",
+                        rb.target_revision
+                    ));
+                } else if plan.refused.is_none() {
+                    let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
+                    let patch =
+                        rollback::with_precondition(&rb.patch, rb.resource_version.as_deref());
+                    let dry = PatchParams {
+                        dry_run: true,
+                        ..PatchParams::default()
+                    };
+                    match api
+                        .patch(
+                            &target.name,
+                            &dry,
+                            &Patch::<()>::Json(json_patch_of(&patch)?),
+                        )
+                        .await
+                    {
+                        Ok(_) => plan.notes.push("server dry run (dryRun=All): ok".into()),
+                        Err(e) => plan
+                            .notes
+                            .push(format!("server dry run (dryRun=All): {}", kube_message(e))),
+                    }
+                }
+            }
+            Operation::Scale {
+                target, replicas, ..
+            } => {
+                let c = self.client()?;
+                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
+                let d = api.get(&target.name).await.map_err(kube_message)?;
+                let now = d.spec.replicas.unwrap_or(1);
+                plan.title = format!("Scale deployment/{}", target.name);
+                plan.before = format!("replicas {now}");
+                plan.after = format!("replicas {replicas}");
+                plan.op = Operation::Scale {
+                    target: target.clone(),
+                    replicas: *replicas,
+                    resource_version: d.metadata.resource_version.clone(),
+                };
+                if *replicas == 0 {
+                    plan.type_to_confirm = Some(target.name.clone());
+                }
+                if let Some(h) = hpa_for(c, target).await? {
+                    let spec = h.spec.clone();
+                    let min = spec.min_replicas.unwrap_or(1);
+                    plan.notes.push(format!(
+                        "HPA {} targets this deployment (min {min}, max {}): it will override the change",
+                        h.metadata.name.clone().unwrap_or_default(),
+                        spec.max_replicas
+                    ));
+                    plan.alternative = Some(Operation::ScaleHpa {
+                        target: Target {
+                            name: h.metadata.name.clone().unwrap_or_default(),
+                            ..target.clone()
+                        },
+                        min: (*replicas).clamp(1, spec.max_replicas.max(1)),
+                        max: spec.max_replicas.max(*replicas),
+                        resource_version: h.metadata.resource_version.clone(),
+                    });
+                }
+            }
+            Operation::ScaleHpa {
+                target, min, max, ..
+            } => {
+                let c = self.client()?;
+                let api: Api<HorizontalPodAutoscaler> =
+                    Api::namespaced(c.clone(), &target.namespace);
+                let h = api.get(&target.name).await.map_err(kube_message)?;
+                let spec = h.spec;
+                plan.title = format!("Change HPA {} bounds", target.name);
+                plan.before = format!(
+                    "min {} max {}",
+                    spec.min_replicas.unwrap_or(1),
+                    spec.max_replicas
+                );
+                plan.after = format!("min {min} max {max}");
+            }
+            Operation::Restart { target, .. } => {
+                let c = self.client()?;
+                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
+                let d = api.get(&target.name).await.map_err(kube_message)?;
+                plan.title = format!("Restart deployment/{}", target.name);
+                plan.before = format!("revision {}", rollback::revision_of(&d.metadata));
+                plan.after = "new rollout (restartedAt = now)".into();
+                plan.op = Operation::Restart {
+                    target: target.clone(),
+                    resource_version: d.metadata.resource_version.clone(),
+                };
+                if d.spec.paused.unwrap_or(false) {
+                    plan.refused =
+                        Some("can't restart paused deployment (run rollout resume first)".into());
+                }
+            }
+            Operation::Switch {
+                target, label, to, ..
+            } => {
+                let c = self.client()?;
+                let svc: Api<Service> = Api::namespaced(c.clone(), &target.namespace);
+                let s = svc.get(&target.name).await.map_err(kube_message)?;
+                let sel = s.spec.and_then(|s| s.selector).unwrap_or_default();
+                plan.title = format!("Switch service/{}", target.name);
+                plan.before = format!(
+                    "selector {label}={}",
+                    sel.get(label).cloned().unwrap_or_default()
+                );
+                plan.after = format!("selector {label}={to}");
+                plan.op = Operation::Switch {
+                    target: target.clone(),
+                    label: label.clone(),
+                    to: to.clone(),
+                    resource_version: s.metadata.resource_version.clone(),
+                };
+                let mut wanted = sel.clone();
+                wanted.insert(label.clone(), to.clone());
+                match ready_deployment_for(c, &target.namespace, &wanted).await? {
+                    Ok(note) => plan.notes.push(note),
+                    Err(why) => plan.refused = plan.refused.or(Some(why)),
+                }
+            }
+            Operation::ApproveDeployment {
+                environment,
+                run_number,
+                sha,
+                ..
+            } => {
+                plan.title = format!("Approve the pending deployment to {environment}");
+                let short: String = sha.chars().take(7).collect();
+                plan.before = format!("run #{run_number} ({short}) waiting for review");
+                plan.after = format!("approved: deploys {short} to {environment}");
+                if self.github.is_none() {
+                    plan.refused = plan
+                        .refused
+                        .or(Some("no [github] source configured".into()));
+                }
+            }
+            Operation::Host { action, vars } => {
+                let a = self.host_action(action)?;
+                plan.title = format!("Host action {action}");
+                plan.before = format!("argv {:?}", host::argv(a, vars));
+                plan.after = format!("timeout {}s", a.timeout_secs);
+            }
+        }
+        Ok(plan)
+    }
+
+    fn host_action(&self, name: &str) -> Result<&crate::config::HostAction, String> {
+        self.host_actions
+            .iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| format!("no host action named `{name}` in config.toml"))
+    }
+
+    /// Runs a confirmed operation and writes its audit line (synced) before returning.
+    pub async fn execute(&self, op: &Operation, before: &str, after: &str) -> Outcome {
+        let result = if self.read_only {
+            Err("refused: read-only mode (--read-only); nothing was changed".to_owned())
+        } else {
+            self.run(op).await
+        };
+        let target = op.target();
+        let mut outcome = Outcome {
+            op: op.name().to_owned(),
+            target: target.clone(),
+            ok: result.is_ok(),
+            message: match &result {
+                Ok(m) | Err(m) => m.clone(),
+            },
+            before: before.to_owned(),
+            after: after.to_owned(),
+        };
+        let record = AuditRecord {
+            time: Timestamp::now().to_string(),
+            user: audit::local_user(),
+            context: target.context.clone(),
+            namespace: target.namespace.clone(),
+            target: target.name.clone(),
+            operation: op.name().to_owned(),
+            before: before.to_owned(),
+            after: after.to_owned(),
+            result: result.as_ref().ok().cloned(),
+            error: result.as_ref().err().cloned(),
+        };
+        if let Err(e) = self.audit.append(&record) {
+            outcome.message = format!("{} (audit log not written: {e})", outcome.message);
+        }
+        outcome
+    }
+
+    async fn run(&self, op: &Operation) -> Result<String, String> {
+        match op {
+            Operation::Rollback {
+                target,
+                to_revision,
+                resource_version,
+            } => {
+                let c = self.client()?;
+                let rb = rollback::plan(c, &target.namespace, &target.name, *to_revision).await?;
+                if rb.paused {
+                    return Err(format!(
+                        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/{}' and try again",
+                        target.name
+                    ));
+                }
+                if rb.noop {
+                    return Ok(format!(
+                        "skipped rollback (current template already matches revision {})",
+                        rb.target_revision
+                    ));
+                }
+                // the version the confirmation was shown for, else the one just read
+                let rv = resource_version
+                    .as_deref()
+                    .or(rb.resource_version.as_deref());
+                let patch = rollback::with_precondition(&rb.patch, rv);
+                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
+                api.patch(
+                    &target.name,
+                    &PatchParams::default(),
+                    &Patch::<()>::Json(json_patch_of(&patch)?),
+                )
+                .await
+                .map_err(kube_message)?;
+                Ok(format!(
+                    "deployment.apps/{} rolled back to revision {}",
+                    target.name, rb.target_revision
+                ))
+            }
+            Operation::Scale {
+                target,
+                replicas,
+                resource_version,
+            } => {
+                let c = self.client()?;
+                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
+                let mut body = json!({"spec": {"replicas": replicas}});
+                if let Some(rv) = resource_version {
+                    body["metadata"] = json!({"resourceVersion": rv});
+                }
+                api.patch_scale(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+                    .await
+                    .map_err(kube_message)?;
+                Ok(format!(
+                    "deployment.apps/{} scaled to {replicas}",
+                    target.name
+                ))
+            }
+            Operation::ScaleHpa {
+                target,
+                min,
+                max,
+                resource_version,
+            } => {
+                let c = self.client()?;
+                let api: Api<HorizontalPodAutoscaler> =
+                    Api::namespaced(c.clone(), &target.namespace);
+                let mut body = json!({"spec": {"minReplicas": min, "maxReplicas": max}});
+                if let Some(rv) = resource_version {
+                    body["metadata"] = json!({"resourceVersion": rv});
+                }
+                api.patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+                    .await
+                    .map_err(kube_message)?;
+                Ok(format!(
+                    "hpa/{} bounds now min {min} max {max}",
+                    target.name
+                ))
+            }
+            Operation::Restart {
+                target,
+                resource_version,
+            } => {
+                let c = self.client()?;
+                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
+                let d = api.get(&target.name).await.map_err(kube_message)?;
+                if d.spec.paused.unwrap_or(false) {
+                    return Err("can't restart paused deployment (run rollout resume first)".into());
+                }
+                let now = restarted_at(Timestamp::now());
+                let mut body = json!({"spec": {"template": {"metadata": {"annotations": {
+                    "kubectl.kubernetes.io/restartedAt": now
+                }}}}});
+                if let Some(rv) = resource_version
+                    .as_ref()
+                    .or(d.metadata.resource_version.as_ref())
+                {
+                    body["metadata"] = json!({"resourceVersion": rv});
+                }
+                api.patch(
+                    &target.name,
+                    &PatchParams::default(),
+                    &Patch::Strategic(&body),
+                )
+                .await
+                .map_err(kube_message)?;
+                Ok(format!("deployment.apps/{} restarted", target.name))
+            }
+            Operation::Switch {
+                target,
+                label,
+                to,
+                resource_version,
+            } => {
+                let c = self.client()?;
+                let svc: Api<Service> = Api::namespaced(c.clone(), &target.namespace);
+                let s = svc.get(&target.name).await.map_err(kube_message)?;
+                let mut wanted = s.spec.and_then(|s| s.selector).unwrap_or_default();
+                wanted.insert(label.clone(), to.clone());
+                ready_deployment_for(c, &target.namespace, &wanted).await??;
+                let mut body = json!({"spec": {"selector": {label.as_str(): to}}});
+                if let Some(rv) = resource_version
+                    .as_ref()
+                    .or(s.metadata.resource_version.as_ref())
+                {
+                    body["metadata"] = json!({"resourceVersion": rv});
+                }
+                svc.patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+                    .await
+                    .map_err(kube_message)?;
+                Ok(format!("service/{} now selects {label}={to}", target.name))
+            }
+            Operation::ApproveDeployment {
+                environment,
+                run_id,
+                environment_ids,
+                ..
+            } => {
+                use crate::sources::github::{GithubClient, TokenSetting, actions};
+                let gh = self
+                    .github
+                    .clone()
+                    .ok_or_else(|| "no [github] source configured".to_owned())?;
+                let token = match gh.token {
+                    TokenSetting::Given(t) => t,
+                    TokenSetting::Resolve { env_var } => {
+                        let lookup = tokio::task::spawn_blocking(move || {
+                            crate::sources::github::client::resolve_token(&env_var).0
+                        });
+                        tokio::time::timeout(std::time::Duration::from_secs(5), lookup)
+                            .await
+                            .ok()
+                            .and_then(Result::ok)
+                            .flatten()
+                    }
+                };
+                if token.is_none() {
+                    return Err("no GitHub token: approvals need one".into());
+                }
+                let mut client =
+                    GithubClient::new(&gh.api_url, &gh.repo, token).map_err(|e| e.to_string())?;
+                actions::review_pending_deployments(
+                    &mut client,
+                    *run_id,
+                    environment_ids,
+                    actions::Review::Approve,
+                    &audit::local_user(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                Ok(format!("approved the deployment to {environment}"))
+            }
+            Operation::Host { action, vars } => {
+                let a = self.host_action(action)?.clone();
+                match host::run(&a, vars, self.output.as_ref()).await? {
+                    host::HostExit::Code(0) => Ok(format!("{action}: exit 0")),
+                    host::HostExit::Code(c) => Err(format!("{action}: exit {c}")),
+                    host::HostExit::Signal => Err(format!("{action}: killed by a signal")),
+                    host::HostExit::TimedOut(s) => {
+                        Err(format!("{action}: killed after the {s}s timeout"))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn json_patch_of(v: &serde_json::Value) -> Result<json_patch::Patch, String> {
+    serde_json::from_value(v.clone()).map_err(|e| format!("internal: bad JSON patch: {e}"))
+}
+
+/// kubectl's `time.Now().Format(time.RFC3339)`, in UTC.
+pub fn restarted_at(now: Timestamp) -> String {
+    now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+async fn hpa_for(
+    c: &kube::Client,
+    target: &Target,
+) -> Result<Option<HorizontalPodAutoscaler>, String> {
+    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(c.clone(), &target.namespace);
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .map_err(kube_message)?;
+    Ok(list.items.into_iter().find(|h| {
+        h.spec.scale_target_ref.kind == "Deployment" && h.spec.scale_target_ref.name == target.name
+    }))
+}
+
+/// The deployment whose pods the selector would pick, and whether it is fully ready.
+/// Outer error: the API failed; inner error: not ready (the reason).
+async fn ready_deployment_for(
+    c: &kube::Client,
+    namespace: &str,
+    selector: &std::collections::BTreeMap<String, String>,
+) -> Result<Result<String, String>, String> {
+    let api: Api<Deployment> = Api::namespaced(c.clone(), namespace);
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .map_err(kube_message)?;
+    let wanted = selector
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let Some(d) = list.items.into_iter().find(|d| {
+        let labels = d
+            .spec
+            .template
+            .metadata
+            .as_ref()
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
+        selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+    }) else {
+        return Ok(Err(format!("no deployment has pods matching {wanted}")));
+    };
+    let name = d.metadata.name.clone().unwrap_or_default();
+    let want = d.spec.replicas.unwrap_or(1);
+    let st = d.status.clone().unwrap_or_default();
+    let gen_ok = st.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
+    let ready = st.ready_replicas.unwrap_or(0);
+    let updated = st.updated_replicas.unwrap_or(0);
+    let available = st.available_replicas.unwrap_or(0);
+    if want > 0 && gen_ok && ready >= want && updated >= want && available >= want {
+        Ok(Ok(format!(
+            "deployment/{name} is fully ready ({ready}/{want})"
+        )))
+    } else {
+        Ok(Err(format!(
+            "deployment/{name} is not fully ready ({ready}/{want} ready, {updated} updated, {available} available): not switching"
+        )))
+    }
+}

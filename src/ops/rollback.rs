@@ -1,0 +1,231 @@
+//! Rollback exactly as `kubectl rollout undo deployment/NAME [--to-revision=N]`
+//! (kubectl pkg/polymorphichelpers/rollback.go).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use kube::api::{Api, ListParams};
+use serde_json::{Value, json};
+
+pub const REVISION: &str = "deployment.kubernetes.io/revision";
+const HASH_LABEL: &str = "pod-template-hash";
+
+/// Annotations the deployment keeps from itself; every other one comes from the RS.
+pub const KEPT_ANNOTATIONS: [&str; 6] = [
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/revision",
+    "deployment.kubernetes.io/revision-history",
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+    "deprecated.deployment.rollback.to",
+];
+
+/// What a rollback will do, computed from the cluster before the confirmation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollbackPlan {
+    pub current_revision: i64,
+    pub current_images: Vec<String>,
+    pub target_revision: i64,
+    pub target_images: Vec<String>,
+    pub change_cause: Option<String>,
+    pub resource_version: Option<String>,
+    /// Templates already match: nothing to send.
+    pub noop: bool,
+    pub paused: bool,
+    /// The JSON patch (without the resourceVersion precondition).
+    pub patch: Value,
+}
+
+pub fn revision_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> i64 {
+    meta.annotations
+        .as_ref()
+        .and_then(|a| a.get(REVISION))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn images(t: Option<&PodTemplateSpec>) -> Vec<String> {
+    t.and_then(|t| t.spec.as_ref())
+        .map(|s| {
+            s.containers
+                .iter()
+                .map(|c| c.image.clone().unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The ReplicaSets the deployment controls (selector match and controller owner reference).
+pub async fn owned_replicasets(
+    client: &kube::Client,
+    d: &Deployment,
+) -> Result<Vec<ReplicaSet>, kube::Error> {
+    let ns = d.metadata.namespace.clone().unwrap_or_default();
+    let uid = d.metadata.uid.clone().unwrap_or_default();
+    let selector = d
+        .spec
+        .selector
+        .match_labels
+        .clone()
+        .unwrap_or_default()
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let api: Api<ReplicaSet> = Api::namespaced(client.clone(), &ns);
+    let mut out = Vec::new();
+    let mut lp = ListParams::default().labels(&selector).limit(500);
+    loop {
+        let page = api.list(&lp).await?;
+        out.extend(page.items.into_iter().filter(|rs| {
+            rs.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.controller == Some(true) && (uid.is_empty() || o.uid == uid))
+        }));
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(c) => lp = lp.continue_token(&c),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// kubectl's `deploymentRevision`: the RS for `to_revision`, or the previous one (second
+/// highest revision).
+pub fn pick<'a>(
+    name: &str,
+    replicasets: &'a [ReplicaSet],
+    to_revision: Option<i64>,
+) -> Result<&'a ReplicaSet, String> {
+    let mut latest: (i64, Option<&ReplicaSet>) = (0, None);
+    let mut previous: (i64, Option<&ReplicaSet>) = (0, None);
+    for rs in replicasets {
+        let v = revision_of(&rs.metadata);
+        if let Some(want) = to_revision {
+            if v == want {
+                return Ok(rs);
+            }
+        } else if v > latest.0 {
+            previous = latest;
+            latest = (v, Some(rs));
+        } else if v > previous.0 {
+            previous = (v, Some(rs));
+        }
+    }
+    if let Some(want) = to_revision {
+        return Err(format!(
+            "unable to find specified revision {want} in history"
+        ));
+    }
+    match previous.1 {
+        Some(rs) if previous.0 > 0 => Ok(rs),
+        _ => Err(format!("no rollout history found for deployment {name:?}")),
+    }
+}
+
+fn without_hash(t: &PodTemplateSpec) -> PodTemplateSpec {
+    let mut t = t.clone();
+    if let Some(l) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
+        l.remove(HASH_LABEL);
+    }
+    t
+}
+
+/// kubectl's `equalIgnoreHash`.
+pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
+    let (a, b) = (without_hash(a), without_hash(b));
+    let norm = |t: &PodTemplateSpec| {
+        let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
+        // an empty label map is the same as none
+        if v.pointer("/metadata/labels") == Some(&json!({}))
+            && let Some(m) = v.pointer_mut("/metadata").and_then(Value::as_object_mut)
+        {
+            m.remove("labels");
+        }
+        v
+    };
+    norm(&a) == norm(&b)
+}
+
+/// The annotations the deployment ends up with.
+pub fn merged_annotations(d: &Deployment, rs: &ReplicaSet) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let own = d.metadata.annotations.clone().unwrap_or_default();
+    for k in KEPT_ANNOTATIONS {
+        if let Some(v) = own.get(k) {
+            out.insert(k.to_owned(), v.clone());
+        }
+    }
+    for (k, v) in rs.metadata.annotations.iter().flatten() {
+        if !KEPT_ANNOTATIONS.contains(&k.as_str()) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// The JSON patch kubectl sends.
+pub fn patch_for(d: &Deployment, rs: &ReplicaSet) -> Value {
+    let template = rs
+        .spec
+        .template
+        .as_ref()
+        .map(without_hash)
+        .unwrap_or_default();
+    json!([
+        {"op": "replace", "path": "/spec/template", "value": template},
+        {"op": "replace", "path": "/metadata/annotations", "value": merged_annotations(d, rs)},
+    ])
+}
+
+/// Reads the deployment and its history and works out the rollback.
+pub async fn plan(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    to_revision: Option<i64>,
+) -> Result<RollbackPlan, String> {
+    if let Some(r) = to_revision.filter(|r| *r < 0) {
+        return Err(format!("unable to find specified revision {r} in history"));
+    }
+    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    let d = api.get(name).await.map_err(super::kube_message)?;
+    let rss = owned_replicasets(client, &d)
+        .await
+        .map_err(super::kube_message)?;
+    let rs = pick(name, &rss, to_revision)?;
+    let current = Some(&d.spec.template);
+    let target = rs.spec.template.as_ref();
+    let noop = match (current, target) {
+        (Some(c), Some(t)) => equal_ignore_hash(c, t),
+        _ => false,
+    };
+    Ok(RollbackPlan {
+        current_revision: revision_of(&d.metadata),
+        current_images: images(current),
+        target_revision: revision_of(&rs.metadata),
+        target_images: images(target),
+        change_cause: rs
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("kubernetes.io/change-cause").cloned()),
+        resource_version: d.metadata.resource_version.clone(),
+        noop,
+        paused: d.spec.paused.unwrap_or(false),
+        patch: patch_for(&d, rs),
+    })
+}
+
+/// The patch with the resourceVersion precondition: the server answers 409 when the
+/// deployment changed since the plan was made.
+pub fn with_precondition(patch: &Value, resource_version: Option<&str>) -> Value {
+    let mut ops = patch.as_array().cloned().unwrap_or_default();
+    if let Some(rv) = resource_version {
+        ops.push(json!({"op": "replace", "path": "/metadata/resourceVersion", "value": rv}));
+    }
+    Value::Array(ops)
+}

@@ -1,0 +1,214 @@
+//! Operation dialogs: confirmation, replica prompt, revision picker, host-action menu,
+//! the audit viewer. Names from the cluster are sanitized before they reach the screen.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::app::state::State;
+use crate::ops::dialog::Dialog;
+use crate::text::sanitize;
+
+const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
+
+pub fn spinner(frame: usize) -> &'static str {
+    SPINNER[frame % SPINNER.len()]
+}
+
+pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
+    let theme = &state.theme;
+    let (title, lines): (String, Vec<Line>) = match dialog {
+        Dialog::Planning { title } => (
+            format!(" {} ", sanitize(title)),
+            vec![Line::from(format!(
+                "{} reading the object and running a server dry run…  esc cancels",
+                spinner(state.ops.spinner)
+            ))],
+        ),
+        Dialog::Quit => (
+            " quit? ".into(),
+            vec![
+                Line::styled(
+                    format!(
+                        "{} is still running.",
+                        sanitize(state.ops.in_flight.as_deref().unwrap_or("an operation"))
+                    ),
+                    theme.warning(),
+                ),
+                Line::from("Quit anyway? The result will still be in the audit log."),
+                Line::from(""),
+                Line::styled("enter/y quit · esc stay", theme.dim()),
+            ],
+        ),
+        Dialog::Confirm { plan, typed } => {
+            let t = plan.op.target();
+            let mut l = vec![
+                kv(state, "context", &t.context),
+                kv(state, "namespace", &t.namespace),
+                kv(state, "object", &t.name),
+                kv(state, "before", &plan.before),
+                kv(state, "after", &plan.after),
+            ];
+            for n in &plan.notes {
+                l.push(Line::styled(format!("  {}", sanitize(n)), theme.warning()));
+            }
+            l.push(Line::from(""));
+            if let Some(why) = &plan.refused {
+                l.push(Line::styled(
+                    format!("refused: {}", sanitize(why)),
+                    theme.warning(),
+                ));
+                l.push(Line::styled("esc closes", theme.dim()));
+            } else if let Some(name) = &plan.type_to_confirm {
+                l.push(Line::from(vec![
+                    Span::styled(
+                        format!("type {} to confirm: ", sanitize(name)),
+                        theme.prompt(),
+                    ),
+                    Span::styled(format!("{}█", sanitize(typed)), theme.text()),
+                ]));
+                l.push(Line::styled("enter confirms · esc cancels", theme.dim()));
+            } else {
+                let alt = if plan.alternative.is_some() {
+                    " · h change the HPA min/max instead"
+                } else {
+                    ""
+                };
+                l.push(Line::styled(
+                    format!("y/enter confirm · n/esc cancel{alt}"),
+                    theme.dim(),
+                ));
+            }
+            (format!(" {} ", sanitize(&plan.title)), l)
+        }
+        Dialog::Replicas {
+            target,
+            current,
+            input,
+        } => (
+            format!(" Scale deployment/{} ", sanitize(&target.name)),
+            vec![
+                kv(state, "now", &format!("replicas {current}")),
+                Line::from(vec![
+                    Span::styled("  replicas: ", theme.prompt()),
+                    Span::styled(format!("{input}█"), theme.text()),
+                ]),
+                Line::from(""),
+                Line::styled(
+                    "digits type · +/- step · enter next · esc cancel",
+                    theme.dim(),
+                ),
+            ],
+        ),
+        Dialog::Revisions {
+            target,
+            rows,
+            selected,
+        } => {
+            let mut l = vec![Line::styled(
+                format!(
+                    "  {:<5} {:<36} {:<24} {}",
+                    "REV", "IMAGE", "CHANGE-CAUSE", "AGE"
+                ),
+                theme.header(),
+            )];
+            for (i, r) in rows.iter().enumerate() {
+                let mark = if r.current {
+                    " (current)"
+                } else if i == 1 {
+                    " (previous)"
+                } else {
+                    ""
+                };
+                let style = if i == *selected {
+                    theme.selection(true)
+                } else {
+                    theme.text()
+                };
+                l.push(Line::styled(
+                    format!(
+                        "  {:<5} {:<36} {:<24} {}{mark}",
+                        r.revision,
+                        sanitize(&r.image),
+                        sanitize(&r.change_cause),
+                        r.age
+                    ),
+                    style,
+                ));
+            }
+            l.push(Line::from(""));
+            l.push(Line::styled(
+                "j/k pick · enter next · esc cancel",
+                theme.dim(),
+            ));
+            (
+                format!(" Roll back deployment/{} to… ", sanitize(&target.name)),
+                l,
+            )
+        }
+        Dialog::HostMenu {
+            vars,
+            names,
+            selected,
+        } => {
+            let mut l = vec![kv(state, "deployment", &vars.deployment)];
+            for (i, n) in names.iter().enumerate() {
+                let style = if i == *selected {
+                    theme.selection(true)
+                } else {
+                    theme.text()
+                };
+                l.push(Line::styled(format!("  {}", sanitize(n)), style));
+            }
+            l.push(Line::from(""));
+            l.push(Line::styled(
+                "j/k pick · enter next · esc cancel",
+                theme.dim(),
+            ));
+            (" Host actions ".into(), l)
+        }
+        Dialog::Audit { lines, scroll } => {
+            let height = area.height.saturating_sub(6) as usize;
+            let start = (*scroll + 1).saturating_sub(height);
+            let l = lines
+                .iter()
+                .skip(start)
+                .take(height)
+                .map(|s| Line::styled(sanitize(s), theme.text()))
+                .collect();
+            (" audit log · j/k scroll · esc closes ".into(), l)
+        }
+    };
+    let wide = matches!(dialog, Dialog::Audit { .. } | Dialog::Revisions { .. });
+    let width = area
+        .width
+        .saturating_sub(4)
+        .min(if wide { 110 } else { 76 });
+    let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let popup = Rect {
+        x: area.x + (area.width.saturating_sub(width)) / 2,
+        y: area.y + (area.height.saturating_sub(height)) / 2,
+        width,
+        height,
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.popup_border())
+        .title(title)
+        .style(theme.popup());
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        popup,
+    );
+}
+
+fn kv<'a>(state: &State, key: &str, value: &str) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("  {key:<10} "), state.theme.dim()),
+        Span::styled(sanitize(value), state.theme.text()),
+    ])
+}

@@ -1,0 +1,253 @@
+//! Intent, then confirmation, then execution: the dialogs driven through `update`, and
+//! snapshots of what they show.
+
+mod workloads_support;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flightdeck::app::pane::PaneId;
+use flightdeck::app::panes::workloads::visible_deployments;
+use flightdeck::app::state::{Overlay, State};
+use flightdeck::app::{Action, Effect, Event, update};
+use flightdeck::ops::dialog::Dialog;
+use flightdeck::ops::{Operation, Outcome, Plan, Target};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use workloads_support::{fixture, state};
+
+fn fed() -> State {
+    let mut s = state(Some("shop"));
+    for msg in fixture::messages() {
+        let generation = s.generation;
+        update(&mut s, Event::Kube { generation, msg });
+    }
+    flightdeck::app::update::apply(&mut s, Action::FocusPane(PaneId::Workloads));
+    let i = visible_deployments(&s)
+        .iter()
+        .position(|d| d.key.name == "checkout")
+        .expect("checkout row");
+    s.pane_mut(PaneId::Workloads).selected = i;
+    s
+}
+
+fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
+    update(s, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn draw(s: &State, w: u16, h: u16) -> String {
+    let mut s = s.clone();
+    s.size = (w, h);
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    t.draw(|f| flightdeck::ui::render(&s, f)).expect("draw");
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn dialog(s: &State) -> &Dialog {
+    match &s.overlay {
+        Overlay::Dialog(d) => d,
+        other => panic!("no dialog: {other:?}"),
+    }
+}
+
+fn target() -> Target {
+    Target {
+        context: "(current context)".into(),
+        namespace: "shop".into(),
+        name: "checkout".into(),
+    }
+}
+
+fn rollback_plan() -> Plan {
+    Plan {
+        op: Operation::Rollback {
+            target: target(),
+            to_revision: None,
+            resource_version: Some("42".into()),
+        },
+        title: "Roll back deployment/checkout".into(),
+        before: "revision 7 ghcr.io/acme/checkout:1.8.3".into(),
+        after: "revision 6 ghcr.io/acme/checkout:1.8.2 (release 1.8.2)".into(),
+        notes: vec!["server dry run (dryRun=All): ok".into()],
+        refused: None,
+        type_to_confirm: None,
+        alternative: None,
+    }
+}
+
+#[test]
+fn rollback_picks_a_revision_confirms_and_cannot_fire_twice() {
+    let mut s = fed();
+    let fx = flightdeck::app::update::apply(&mut s, Action::Rollback);
+    assert!(fx.is_empty(), "the picker opens first: {fx:?}");
+    let Dialog::Revisions { rows, selected, .. } = dialog(&s) else {
+        panic!("{:?}", s.overlay)
+    };
+    assert_eq!(*selected, 1);
+    assert_eq!(rows[0].revision, 7);
+    assert!(rows[0].current);
+    assert_eq!(rows[1].image, "ghcr.io/acme/checkout:1.8.2");
+    insta::assert_snapshot!("revision_picker", draw(&s, 100, 24));
+
+    // enter on "previous": plan exactly as `rollout undo` (no --to-revision)
+    let fx = key(&mut s, KeyCode::Enter);
+    assert_eq!(
+        fx,
+        vec![Effect::PlanOperation(Operation::Rollback {
+            target: target(),
+            to_revision: None,
+            resource_version: None,
+        })]
+    );
+    assert!(matches!(dialog(&s), Dialog::Planning { .. }));
+    update(&mut s, Event::OpPlanned(Ok(Box::new(rollback_plan()))));
+    insta::assert_snapshot!("confirm_rollback", draw(&s, 100, 24));
+
+    // y confirms: the confirmed operation goes out once, with the plan's resourceVersion
+    let fx = key(&mut s, KeyCode::Char('y'));
+    let plan = rollback_plan();
+    assert_eq!(
+        fx,
+        vec![Effect::Operation {
+            op: plan.op.clone(),
+            before: plan.before.clone(),
+            after: plan.after.clone(),
+        }]
+    );
+    assert_eq!(s.overlay, Overlay::None);
+    assert!(s.ops.in_flight.is_some());
+    // in flight: the key does nothing but say so, and q asks first
+    assert!(flightdeck::app::update::apply(&mut s, Action::Rollback).is_empty());
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("still running"))
+    );
+    assert!(flightdeck::app::update::apply(&mut s, Action::Quit).is_empty());
+    assert!(!s.quit);
+    assert_eq!(dialog(&s), &Dialog::Quit);
+    key(&mut s, KeyCode::Esc);
+    update(
+        &mut s,
+        Event::OpResult(Box::new(Outcome {
+            op: "rollback".into(),
+            target: target(),
+            ok: true,
+            message: "deployment.apps/checkout rolled back to revision 6".into(),
+            before: plan.before,
+            after: plan.after,
+        })),
+    );
+    assert!(s.ops.in_flight.is_none());
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("rolled back"))
+    );
+}
+
+#[test]
+fn a_refused_plan_only_closes() {
+    let mut s = fed();
+    flightdeck::app::update::apply(&mut s, Action::Restart);
+    let mut plan = rollback_plan();
+    plan.refused = Some("can't restart paused deployment (run rollout resume first)".into());
+    update(&mut s, Event::OpPlanned(Ok(Box::new(plan))));
+    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    assert_eq!(s.overlay, Overlay::None);
+    assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("paused")));
+}
+
+#[test]
+fn scale_prompt_steps_and_zero_needs_the_name() {
+    let mut s = fed();
+    flightdeck::app::update::apply(&mut s, Action::Scale);
+    key(&mut s, KeyCode::Char('+'));
+    key(&mut s, KeyCode::Char('+'));
+    let fx = key(&mut s, KeyCode::Enter);
+    let Some(Effect::PlanOperation(Operation::Scale { replicas, .. })) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(*replicas, 6);
+    let plan = Plan {
+        op: Operation::Scale {
+            target: target(),
+            replicas: 0,
+            resource_version: Some("9".into()),
+        },
+        title: "Scale deployment/checkout".into(),
+        before: "replicas 4".into(),
+        after: "replicas 0".into(),
+        notes: Vec::new(),
+        refused: None,
+        type_to_confirm: Some("checkout".into()),
+        alternative: None,
+    };
+    update(&mut s, Event::OpPlanned(Ok(Box::new(plan))));
+    assert!(
+        key(&mut s, KeyCode::Char('y')).is_empty(),
+        "y is typed, not confirm"
+    );
+    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    for c in "heckout".chars() {
+        key(&mut s, KeyCode::Backspace);
+        let _ = c;
+    }
+    // now type the name exactly
+    if let Overlay::Dialog(d) = &s.overlay
+        && let Dialog::Confirm { typed, .. } = d.as_ref()
+    {
+        assert!(typed.is_empty(), "{typed}");
+    }
+    for c in "checkout".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    insta::assert_snapshot!("confirm_scale_to_zero", draw(&s, 100, 24));
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(fx.first(), Some(Effect::Operation { .. })),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn read_only_refuses_before_any_dialog() {
+    let mut s = fed();
+    s.scope.read_only = true;
+    for a in [
+        Action::Rollback,
+        Action::Scale,
+        Action::Restart,
+        Action::Promote,
+    ] {
+        assert!(flightdeck::app::update::apply(&mut s, a).is_empty());
+        assert_eq!(s.overlay, Overlay::None);
+    }
+}
+
+#[test]
+fn audit_palette_command_reads_the_log() {
+    let mut s = fed();
+    assert!(
+        flightdeck::app::palette::COMMANDS
+            .iter()
+            .any(|(c, _, _)| *c == "audit")
+    );
+    flightdeck::app::update::apply(&mut s, Action::Palette);
+    for c in "audit".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    let fx = key(&mut s, KeyCode::Enter);
+    assert_eq!(fx, vec![Effect::ReadAudit]);
+    update(&mut s, Event::Audit(vec!["line one".into()]));
+    let Dialog::Audit { lines, .. } = dialog(&s) else {
+        panic!()
+    };
+    assert_eq!(lines, &vec!["line one".to_owned()]);
+}
