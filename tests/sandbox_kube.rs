@@ -637,3 +637,183 @@ async fn admin_faults_forbid_and_errors() {
     assert_eq!(st["scenario"], "steady");
     assert!(st["objects"]["pods"].as_u64().unwrap() > 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_toml_and_kubeconfig_wire_everything() {
+    let sb = start(Scenario::Steady).await;
+    let kc = sb.kubeconfig_yaml();
+    for needle in [
+        "name: sandbox",
+        "current-context: sandbox",
+        "namespace: shop",
+        "token:",
+        &format!("server: {}", sb.kube_url()),
+    ] {
+        assert!(kc.contains(needle), "kubeconfig lacks {needle}:\n{kc}");
+    }
+    let path = std::path::Path::new("/some dir/with \"quotes\"/kubeconfig");
+    let cfg: toml::Value = toml::from_str(&sb.config_toml(path)).unwrap();
+    assert_eq!(
+        cfg["kube"]["kubeconfig"].as_str(),
+        Some(path.to_str().unwrap())
+    );
+    let envs = cfg["environment"].as_array().unwrap();
+    let names: Vec<&str> = envs.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["dev", "staging", "prod"]);
+    for e in envs {
+        assert_eq!(e["context"].as_str(), Some("sandbox"));
+        assert!(e["namespace"].as_str().unwrap().starts_with("shop"));
+    }
+    assert_eq!(envs[2]["namespace"].as_str(), Some("shop"));
+    assert_eq!(envs[2]["github_environment"].as_str(), Some("production"));
+    assert_eq!(
+        cfg["github"]["repo"].as_str(),
+        Some(sb.github_repo().as_str())
+    );
+    assert_eq!(
+        cfg["github"]["api_url"].as_str(),
+        Some(sb.github_api_url().as_str())
+    );
+    assert_eq!(cfg["metrics"]["threshold"].as_float(), Some(0.05));
+    let targets = cfg["metrics"]["target"].as_array().unwrap();
+    assert_eq!(targets.len(), sb.metrics_targets().len());
+    assert!(
+        targets
+            .iter()
+            .any(|t| t["service"].as_str() == Some("checkout"))
+    );
+    let hosts = cfg["gpu"]["host"].as_array().unwrap();
+    assert_eq!(hosts[0]["name"].as_str(), Some("dgx-01"));
+    assert_eq!(
+        hosts[0]["scrape"].as_str(),
+        Some(sb.gpu_hosts()[0].1.as_str())
+    );
+    // and every URL in it answers
+    let c = reqwest::Client::new();
+    for t in targets {
+        assert!(
+            c.get(t["url"].as_str().unwrap())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .is_success()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blue_green_service_selects_a_colour() {
+    let sb = start(Scenario::BlueGreen).await;
+    let c = client(&sb).await;
+    let deps: Api<Deployment> = Api::default_namespaced(c.clone());
+    for colour in ["blue", "green"] {
+        let d = deps.get(&format!("checkout-{colour}")).await.unwrap();
+        assert_eq!(
+            d.spec.selector.match_labels.as_ref().unwrap()["color"],
+            colour
+        );
+    }
+    let svcs: Api<k8s_openapi::api::core::v1::Service> = Api::default_namespaced(c.clone());
+    let svc = svcs.get("checkout").await.unwrap();
+    let sel = svc.spec.unwrap().selector.unwrap();
+    assert_eq!(sel["app"], "checkout");
+    assert_eq!(sel["color"], "blue");
+    // promote: switch the selector
+    let svc = svcs
+        .patch(
+            "checkout",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"selector": {"color": "green"}}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(svc.spec.unwrap().selector.unwrap()["color"], "green");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_watches_end_and_latency_still_answers() {
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let pods: Api<Pod> = Api::default_namespaced(c.clone());
+    let rv = pods
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    let mut stream = pods
+        .watch(&WatchParams::default().timeout(60), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    admin(&sb, "faults/drop-watches", "").await;
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match stream.next().await {
+                None => return true,
+                Some(Err(_)) => return true,
+                Some(Ok(WatchEvent::Bookmark(_))) | Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .unwrap_or(false);
+    assert!(ended, "the watch stream did not end");
+    let st = admin(&sb, "faults", r#"{"latency_ms": 50}"#).await;
+    assert_eq!(st["latency_ms"], 50);
+    assert!(
+        !pods
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_watcher_lists_then_sees_changes() {
+    use kube::runtime::watcher::{self, Event};
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "shop-dev");
+    let mut stream = watcher::watcher(pods, watcher::Config::default().page_size(2)).boxed();
+    let mut initial = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), stream.try_next())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Some(Event::Init) => {}
+            Some(Event::InitApply(p)) => initial.push(p.metadata.name.unwrap()),
+            Some(Event::InitDone) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(initial.len(), 5, "{initial:?}");
+    // a scale-up in shop-dev makes a new pod the watcher must see
+    let deps: Api<Deployment> = Api::namespaced(c.clone(), "shop-dev");
+    deps.patch_scale(
+        "cart",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"spec": {"replicas": 2}})),
+    )
+    .await
+    .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(ev) = stream.try_next().await.unwrap() {
+            if let Event::Apply(p) = ev
+                && !initial.contains(p.metadata.name.as_ref().unwrap())
+            {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(seen, "the watcher never saw the new pod");
+}

@@ -169,6 +169,19 @@ async fn rollout_history_and_undo_restore_the_old_release() {
         "ghcr.io/acme/checkout:1.8.0"
     );
 
+    // the bad rollout never finishes: after the progress deadline, rollout status says so
+    k.admin("time/advance?seconds=400").await;
+    let st = k
+        .cmd(&["rollout", "status", "deploy/checkout", "--timeout=10s"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!st.status.success());
+    assert!(
+        String::from_utf8_lossy(&st.stderr).contains("exceeded its progress deadline"),
+        "{st:?}"
+    );
+
     let out = k.run(&["rollout", "undo", "deploy/checkout"]).await;
     assert!(out.contains("rolled back"), "{out}");
     assert_eq!(

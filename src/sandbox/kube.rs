@@ -358,6 +358,24 @@ pub async fn handle(
         }
     }
     let table = wants_table(&headers);
+    if matches!(verb, "create" | "update") {
+        let ct = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json");
+        let media = ct.split(';').next().unwrap_or("").trim();
+        if media != "application/json" && media != "*/*" && !media.is_empty() {
+            // protobuf and CBOR are not spoken here; clients fall back to JSON on a 415
+            return status_err(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UnsupportedMediaType",
+                &format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json (got \"{media}\")"
+                ),
+                None,
+            );
+        }
+    }
     match (verb, t.sub.as_deref()) {
         ("watch", _) => match build_filter(&t, &q) {
             Ok(f) => watch(shared, f, &q, table),
@@ -659,7 +677,7 @@ fn watch(
         },
     };
     let send_initial = matches!(q.get("sendInitialEvents").map(String::as_str), Some("true"));
-    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let (tx, rx) = mpsc::channel::<Bytes>(16);
     let (initial, live, start_rv, now, expired) = {
         let w = shared.lock();
         let live = w.store.tx.subscribe();
@@ -790,6 +808,10 @@ fn watch(
                         last = e.rv;
                         if e.kind == f.kind && f.matches(&e.obj) {
                             buf.extend_from_slice(&encode(&e, now));
+                            // bounded chunks keep a slow reader from piling up memory
+                            if buf.len() > 256 * 1024 && tx.send(Bytes::from(std::mem::take(&mut buf))).await.is_err() {
+                                return;
+                            }
                         }
                     }
                     if !buf.is_empty() && tx.send(Bytes::from(std::mem::take(&mut buf))).await.is_err() {

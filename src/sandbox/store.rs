@@ -339,7 +339,7 @@ pub fn meta_str<'a>(v: &'a Value, field: &str) -> &'a str {
 
 impl Store {
     pub fn new(history_cap: usize) -> Store {
-        let (tx, _) = broadcast::channel(1 << 14);
+        let (tx, _) = broadcast::channel(4096);
         Store {
             rv: 1000,
             compacted_rv: 1000,

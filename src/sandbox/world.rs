@@ -18,6 +18,8 @@ use super::store::{Key, Kind, Obj, Store, meta_str};
 pub const HISTORY_CAP: usize = 10_000;
 pub const EVENTS_CAP: usize = 2_000;
 const LOG_CAP: usize = 5_000;
+/// pods with a log buffer at once (the least recently created is dropped)
+const LOG_PODS_CAP: usize = 1_000;
 
 /// RFC 3339 with seconds, as Kubernetes writes `metav1.Time`.
 pub fn ts(ms: i64) -> String {
@@ -173,6 +175,7 @@ pub struct World {
     pub dirty: BTreeSet<Key>,
     pub active_pods: BTreeMap<Key, PodSim>,
     pub logs: HashMap<Key, LogBuf>,
+    pub log_order: VecDeque<Key>,
     pub log_tx: broadcast::Sender<Arc<LogEvt>>,
     pub traffic: BTreeMap<String, Traffic>,
     pub github: GitHub,
@@ -288,6 +291,7 @@ impl World {
             dirty: BTreeSet::new(),
             active_pods: BTreeMap::new(),
             logs: HashMap::new(),
+            log_order: VecDeque::new(),
             log_tx,
             traffic: BTreeMap::new(),
             github: GitHub::new(seed),
@@ -715,21 +719,47 @@ impl World {
                 .unwrap_or_else(|| ts(self.now_ms))
         };
         let avail_status = if available_ok { "True" } else { "False" };
-        let (prog_reason, prog_msg) = if complete {
+        let rs_name = meta_str(&new_rs, "name").to_string();
+        let prev_prog = prev_status
+            .get("conditions")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().find(|c| str_at(c, &["type"]) == "Progressing"))
+            .cloned();
+        let progressed = match &prev_prog {
+            None => true,
+            Some(c) => {
+                !str_at(c, &["message"]).contains(&format!("\"{rs_name}\""))
+                    || i64_at(&prev_status, &["updatedReplicas"]).unwrap_or(0) != updated
+                    || i64_at(&prev_status, &["readyReplicas"]).unwrap_or(0) != ready
+                    || i64_at(&prev_status, &["replicas"]).unwrap_or(0) != total
+            }
+        };
+        let last_progress_ms = match (&prev_prog, progressed) {
+            (Some(c), false) => str_at(c, &["lastUpdateTime"])
+                .parse::<jiff::Timestamp>()
+                .map(|t| t.as_millisecond())
+                .unwrap_or(self.now_ms),
+            _ => self.now_ms,
+        };
+        let deadline_ms = i64_at(&d, &["spec", "progressDeadlineSeconds"]).unwrap_or(600) * 1000;
+        let stalled = !complete && !paused && self.now_ms - last_progress_ms > deadline_ms;
+        let (prog_status, prog_reason, prog_msg) = if complete {
             (
+                "True",
                 "NewReplicaSetAvailable",
-                format!(
-                    "ReplicaSet \"{}\" has successfully progressed.",
-                    meta_str(&new_rs, "name")
-                ),
+                format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
+            )
+        } else if stalled {
+            (
+                "False",
+                "ProgressDeadlineExceeded",
+                format!("ReplicaSet \"{rs_name}\" has timed out progressing."),
             )
         } else {
             (
+                "True",
                 "ReplicaSetUpdated",
-                format!(
-                    "ReplicaSet \"{}\" is progressing.",
-                    meta_str(&new_rs, "name")
-                ),
+                format!("ReplicaSet \"{rs_name}\" is progressing."),
             )
         };
         let mut status = json!({
@@ -749,9 +779,9 @@ impl World {
                 },
                 {
                     "type": "Progressing",
-                    "status": "True",
-                    "lastUpdateTime": cond_time("Progressing", "True"),
-                    "lastTransitionTime": cond_time("Progressing", "True"),
+                    "status": prog_status,
+                    "lastUpdateTime": ts(last_progress_ms),
+                    "lastTransitionTime": cond_time("Progressing", prog_status),
                     "reason": prog_reason,
                     "message": prog_msg,
                 }
@@ -1707,6 +1737,17 @@ impl World {
             buf.current.pop_front();
         }
         self.logs.insert(key.clone(), buf);
+        self.log_order.push_back(key.clone());
+        while self.logs.len() > LOG_PODS_CAP {
+            match self.log_order.pop_front() {
+                Some(k) if k != *key => {
+                    self.logs.remove(&k);
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        self.log_order.retain(|k| self.logs.contains_key(k));
         true
     }
 
