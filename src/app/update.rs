@@ -148,6 +148,12 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
         return Vec::new();
     }
+    if state.focus == PaneId::Logs
+        && state.overlay == Overlay::None
+        && let Some(effects) = super::panes::logs::on_action(state, action)
+    {
+        return effects;
+    }
     match action {
         Action::Quit => return quit(state),
         Action::Help => state.overlay = Overlay::Help { scroll: 0 },
@@ -213,6 +219,16 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Confirm | Action::Cancel | Action::Noop => {}
+        // the logs pane's keys do nothing elsewhere
+        Action::LogsPause
+        | Action::LogsLevel
+        | Action::LogsWrap
+        | Action::LogsTimestamps
+        | Action::LogsPrevious
+        | Action::LogsContainer
+        | Action::LogsSearchNext
+        | Action::LogsSearchPrev
+        | Action::LogsEnd => {}
     }
     Vec::new()
 }
@@ -377,6 +393,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         ("help", _) => state.overlay = Overlay::Help { scroll: 0 },
         ("log", _) => state.overlay = Overlay::ConsoleLog,
         ("zoom", _) => state.zoomed = !state.zoomed,
+        ("save", Some(path)) => return super::panes::logs::save(state, path),
         ("read-only", _) => {
             state.scope.read_only = true;
             flash(

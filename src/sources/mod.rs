@@ -3,4 +3,5 @@
 
 pub mod exposition;
 pub mod gpu;
+pub mod logs;
 pub mod metrics;
