@@ -62,6 +62,9 @@ pub struct FollowOptions {
     pub container: Option<String>,
     /// How often a selector's pods are listed to find new ones.
     pub poll: Duration,
+    /// A follow silent this long is re-attached from its last timestamp (duplicates
+    /// dropped): a half-open connection through a proxy looks exactly like a quiet pod.
+    pub idle_reattach: Duration,
 }
 
 impl Default for FollowOptions {
@@ -71,6 +74,7 @@ impl Default for FollowOptions {
             previous: false,
             container: None,
             poll: Duration::from_secs(2),
+            idle_reattach: Duration::from_secs(30),
         }
     }
 }
@@ -275,6 +279,9 @@ fn rbac_message(verb: &str, resource: &str, ns: &str) -> String {
     )
 }
 
+/// The longest a pod read or a log attach may take before it is retried.
+const ATTACH_TIMEOUT: Duration = Duration::from_secs(8);
+
 struct Backoff(Duration);
 
 impl Backoff {
@@ -326,7 +333,13 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
     let mut waiting_said = false;
     loop {
         // the pod: its containers, or gone
-        let spec = match ctx.api.get_opt(&pod).await {
+        let got = tokio::time::timeout(ATTACH_TIMEOUT, ctx.api.get_opt(&pod)).await;
+        let Ok(got) = got else {
+            log::warn!("logs: reading pod {pod} timed out; retrying");
+            tokio::time::sleep(backoff.next()).await;
+            continue;
+        };
+        let spec = match got {
             Ok(Some(p)) => p,
             Ok(None) => {
                 ctx.send(LogsMsg::PodEnded {
@@ -375,10 +388,27 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
             } else {
                 None
             },
-            since_time: resume.last,
+            // kube rounds sinceTime to the *nearest* second: floor it ourselves, or the
+            // lines of the last half second would be skipped; Resume drops the repeats
+            since_time: resume
+                .last
+                .and_then(|t| Timestamp::from_second(t.as_second()).ok()),
             ..LogParams::default()
         };
-        let reader = match ctx.api.log_stream(&pod, &params).await {
+        // kube has no default read timeout: a request on a dead connection would hang
+        let attach = tokio::time::timeout(ATTACH_TIMEOUT, ctx.api.log_stream(&pod, &params)).await;
+        let Ok(attach) = attach else {
+            let wait = backoff.next();
+            ctx.send(LogsMsg::Marker {
+                stream,
+                pod: pod.clone(),
+                text: format!("attaching timed out; retrying in {}s", wait.as_secs_f32()),
+                error: true,
+            });
+            tokio::time::sleep(wait).await;
+            continue;
+        };
+        let reader = match attach {
             Ok(r) => r,
             Err(kube::Error::Api(s)) => {
                 match s.code {
@@ -505,7 +535,15 @@ async fn read_stream(
     let mut overflow = 0usize;
     let mut got = false;
     loop {
-        let chunk = reader.fill_buf().await?;
+        let chunk = if ctx.opts.previous {
+            reader.fill_buf().await?
+        } else {
+            match tokio::time::timeout(ctx.opts.idle_reattach, reader.fill_buf()).await {
+                Ok(r) => r?,
+                // silent too long: end this read, the caller re-attaches with sinceTime
+                Err(_) => return Ok(got),
+            }
+        };
         if chunk.is_empty() {
             return Ok(got);
         }
