@@ -199,11 +199,17 @@ impl LogsData {
     /// Is the entry shown under the level filter and the include/exclude regexes?
     pub fn visible(&self, e: &Entry, q: &Query) -> bool {
         if e.line.kind != LineKind::Log {
-            return true;
+            // markers always show, unless only matching lines were asked for
+            return q.include.is_empty();
         }
         self.level.admits(e.line.level)
             && q.include.iter().all(|re| Query::is_match(re, &e.line))
             && !q.exclude.iter().any(|re| Query::is_match(re, &e.line))
+    }
+
+    /// Has any pod printed anything yet (markers aside)?
+    pub fn has_output(&self) -> bool {
+        self.entries.iter().any(|e| e.line.kind == LineKind::Log)
     }
 
     /// Lines arrived since the pause.

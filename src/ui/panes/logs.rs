@@ -57,7 +57,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     }
     let theme = &state.theme;
     if let Some(msg) = &d.forbidden
-        && d.entries.is_empty()
+        && !d.has_output()
     {
         let p = Paragraph::new(vec![
             Line::styled("cannot read logs", theme.health(Health::Error)),
@@ -70,14 +70,19 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     let q = query(state);
     frame.render_widget(Paragraph::new(status_line(state, &q)), head);
-    if d.entries.is_empty() {
+    if !d.has_output() {
         let waiting: Vec<&str> = d.pods.iter().map(|p| p.suffix.as_str()).collect();
         let text = if d.pods.is_empty() {
             "connecting…".to_owned()
         } else {
             format!("waiting for output from {}", waiting.join(", "))
         };
-        frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), body);
+        let mut lines = vec![Line::styled(text, theme.dim())];
+        // the markers so far (joined, retrying) say what is going on
+        for e in d.entries.iter().rev().take(body.height as usize) {
+            lines.insert(1, Line::styled(e.line.message.as_str(), theme.dim()));
+        }
+        frame.render_widget(Paragraph::new(lines), body);
         return;
     }
     if d.detail
