@@ -143,7 +143,7 @@ fn fuzz_random_bytes_and_escapes_never_reach_the_screen() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut s = state();
     joined(&mut s, "checkout-7d9f-abcde");
-    for round in 0..200 {
+    for round in 0..200u32 {
         let mut batch: Vec<Vec<u8>> = Vec::new();
         for _ in 0..10 {
             let mut line = Vec::new();
