@@ -248,6 +248,8 @@ impl LogsData {
     }
 
     fn pod_index(&mut self, name: &str) -> u16 {
+        let name = crate::text::clean(name);
+        let name = name.as_ref();
         if let Some(i) = self.pods.iter().position(|p| p.name == name) {
             return i as u16;
         }

@@ -310,9 +310,16 @@ fn plain_level(text: &str) -> Option<Level> {
         let end = v.find(' ').unwrap_or(v.len());
         return parse_level(v[..end].trim_matches('"'));
     }
-    let first = text
-        .split(|c: char| c.is_whitespace() || c == ':' || c == ']' || c == '[')
-        .find(|w| !w.is_empty())?;
+    // the first word, or the second after a leading time stamp (`2026-… INFO …`)
+    let mut words = text
+        .split(|c: char| c.is_whitespace() || c == ']' || c == '[')
+        .filter(|w| !w.is_empty())
+        .take(2);
+    let mut first = words.next()?;
+    if first.starts_with(|c: char| c.is_ascii_digit()) {
+        first = words.next()?;
+    }
+    let first = first.trim_end_matches(':');
     if first.len() >= 4 && first.chars().all(|c| c.is_ascii_uppercase()) {
         parse_level(first)
     } else {
@@ -348,6 +355,9 @@ mod tests {
         let p = parse_line(b"plain \x1b]0;title\x07text \xff");
         assert_eq!(p.message, "plain text \u{fffd}");
         assert_eq!(p.level, None);
+        let p = parse_line(b"2026-11-23T10:48:34.197000000Z INFO  [cart] connection pool");
+        assert_eq!(p.level, Some(Level::Info));
+        assert_eq!(parse_line(b"WARN: disk").level, Some(Level::Warn));
     }
 
     #[test]
