@@ -54,7 +54,8 @@ pub struct SandboxArgs {
     /// write a kubeconfig (context `sandbox`) pointing at the sandbox
     #[arg(long, value_name = "PATH")]
     pub write_kubeconfig: Option<PathBuf>,
-    /// write a flightdeck config.toml wiring every pane to the sandbox
+    /// write a flightdeck config.toml wiring every pane to the sandbox (with a kubeconfig
+    /// next to it, sandbox-kubeconfig.yaml, unless --write-kubeconfig names one)
     #[arg(long, value_name = "PATH")]
     pub write_config: Option<PathBuf>,
 }
@@ -152,9 +153,20 @@ impl Sandbox {
             })?;
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
-        let mut w = world::World::new(opts.seed, opts.scenario);
-        w.github.api_base = format!("{base}/github");
-        w.build(opts.pods);
+        let (seed, scenario, pods) = (opts.seed, opts.scenario, opts.pods);
+        // building a large world takes a moment: keep it off the async worker threads
+        let w = tokio::task::spawn_blocking(move || {
+            let mut w = world::World::new(seed, scenario);
+            w.github.api_base = format!("{base}/github");
+            w.build(pods);
+            w
+        })
+        .await
+        .map_err(|e| {
+            SandboxError::Io(std::io::Error::other(format!(
+                "building the world failed: {e}"
+            )))
+        })?;
         let (drop_tx, _) = tokio::sync::watch::channel(0u64);
         let shared = Arc::new(Shared {
             world: Mutex::new(w),
@@ -470,10 +482,20 @@ pub async fn run_cli(args: SandboxArgs) -> Result<(), SandboxError> {
         }
         None => None,
     };
-    if let Some(p) = &args.write_config {
-        let kc = kubeconfig_path
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("kubeconfig"));
+    // a config needs a kubeconfig: without --write-kubeconfig one is written next to it
+    let kubeconfig_path = match (&args.write_config, kubeconfig_path) {
+        (Some(cfg), None) => {
+            let kc = cfg.with_file_name("sandbox-kubeconfig.yaml");
+            std::fs::write(&kc, sb.kubeconfig_yaml()).map_err(|source| SandboxError::Write {
+                path: kc.clone(),
+                source,
+            })?;
+            Some(kc)
+        }
+        (_, kc) => kc,
+    };
+    if let (Some(p), Some(kc)) = (&args.write_config, &kubeconfig_path) {
+        let kc = std::path::absolute(kc).unwrap_or_else(|_| kc.clone());
         std::fs::write(p, sb.config_toml(&kc)).map_err(|source| SandboxError::Write {
             path: p.clone(),
             source,

@@ -402,6 +402,7 @@ impl World {
         while self.events_kept.len() > EVENTS_CAP {
             if let Some((ns, n)) = self.events_kept.pop_front() {
                 self.store.delete(Kind::Event, &ns, &n);
+                self.event_index.retain(|(k, _), v| !(k.0 == ns && *v == n));
             }
         }
     }
