@@ -41,6 +41,7 @@ pub fn initial_state(global: &GlobalArgs, config_override: Option<config::Config
 pub struct Sources {
     started: bool,
     scoped: Vec<AbortHandle>,
+    logs: LogStreams,
 }
 
 impl run::Sources for Sources {
@@ -48,6 +49,8 @@ impl run::Sources for Sources {
         for task in self.scoped.drain(..) {
             task.abort();
         }
+        self.logs.stop();
+        self.scoped.push(self.logs.connect(state));
         self.scoped.extend(start_kube(state, tx));
         self.scoped.extend(start_logs(state, tx));
         // the pipeline's events carry the generation, so it restarts with the scope too
@@ -56,6 +59,80 @@ impl run::Sources for Sources {
             self.started = true;
             start_metrics(state, tx);
             start_gpu(state, tx);
+        }
+    }
+
+    fn follow_logs(&mut self, req: crate::sources::logs::FollowRequest, tx: &Sender) {
+        self.logs.follow(req, tx);
+    }
+}
+
+/// The logs pane's streams: a cluster client for the current scope, made once per scope,
+/// and the tasks of what is followed now (stopped when something else is followed).
+#[derive(Default)]
+struct LogStreams {
+    client: std::sync::Arc<std::sync::Mutex<Option<kube::Client>>>,
+    handles: std::sync::Arc<std::sync::Mutex<Vec<AbortHandle>>>,
+}
+
+impl LogStreams {
+    fn connect(&mut self, state: &State) -> AbortHandle {
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+        self.client = slot.clone();
+        let config = state.config.clone();
+        let context = state.scope.context.clone();
+        tokio::spawn(async move {
+            // the Workloads source reports a missing kubeconfig; here it just means no logs
+            if let Ok(client) =
+                crate::sources::kube::client::client_for(&config, context.as_deref()).await
+                && let Ok(mut c) = slot.lock()
+            {
+                *c = Some(client);
+            }
+        })
+        .abort_handle()
+    }
+
+    fn stop(&mut self) {
+        if let Ok(mut hs) = self.handles.lock() {
+            for h in hs.drain(..) {
+                h.abort();
+            }
+        }
+    }
+
+    fn follow(&mut self, req: crate::sources::logs::FollowRequest, tx: &Sender) {
+        self.stop();
+        let client = self.client.clone();
+        let handles = self.handles.clone();
+        let tx = tx.clone();
+        let waiter = tokio::spawn(async move {
+            // the client is made when the scope starts; wait for it briefly
+            for _ in 0..100 {
+                let ready = client.lock().ok().and_then(|c| c.clone());
+                if let Some(c) = ready {
+                    let spawned = crate::sources::logs::spawn_follow(
+                        c,
+                        req.target,
+                        req.opts,
+                        req.generation,
+                        req.stream,
+                        tx,
+                    );
+                    if let Ok(mut hs) = handles.lock() {
+                        hs.extend(spawned);
+                    }
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            log::warn!(
+                "logs: no cluster client for this scope; cannot follow {}",
+                req.target.label()
+            );
+        });
+        if let Ok(mut hs) = self.handles.lock() {
+            hs.push(waiter.abort_handle());
         }
     }
 }

@@ -17,8 +17,14 @@ pub fn sanitize(input: &str) -> String {
             '\t' => out.push_str("    "),
             '\r' => out.push('␍'),
             c if c.is_control() => {}
-            // zero-width and bidi overrides can disguise text; drop the overrides
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            // bidi overrides, isolates and marks can disguise text: drop them
+            '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{061c}' => {}
+            // line and paragraph separators would break a row: a space
+            '\u{2028}' | '\u{2029}' => out.push(' '),
             c => out.push(c),
         }
     }
@@ -27,9 +33,23 @@ pub fn sanitize(input: &str) -> String {
 
 /// Is the text free of anything [`sanitize`] would change? Cheap check for the hot path.
 pub fn is_clean(input: &str) -> bool {
-    !input
-        .chars()
-        .any(|c| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+    // fast path: printable ASCII needs nothing
+    if input.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return true;
+    }
+    !input.chars().any(|c| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{200e}'
+                    | '\u{200f}'
+                    | '\u{061c}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+            )
+    })
 }
 
 /// Sanitises only when needed, borrowing otherwise.
@@ -103,6 +123,8 @@ mod tests {
         assert_eq!(sanitize(hostile), "abcdef␍g");
         assert!(!is_clean(hostile));
         assert!(is_clean("plain text ✓"));
+        assert_eq!(sanitize("a\u{202e}b\u{200f}c\u{2028}d"), "abc d");
+        assert!(!is_clean("x\u{2029}"));
     }
 
     #[test]

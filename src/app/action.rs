@@ -39,6 +39,15 @@ pub enum Action {
     WorkloadsSort,
     Confirm,
     Cancel,
+    LogsPause,
+    LogsLevel,
+    LogsWrap,
+    LogsTimestamps,
+    LogsPrevious,
+    LogsContainer,
+    LogsSearchNext,
+    LogsSearchPrev,
+    LogsEnd,
     /// Unbinds a key inherited from a bundled keymap.
     Noop,
 }
@@ -110,6 +119,47 @@ const SIMPLE: &[(Action, &str, &str)] = &[
     ),
     (Action::Confirm, "dialog.confirm", "confirm the dialog"),
     (Action::Cancel, "dialog.cancel", "cancel the dialog"),
+    (
+        Action::LogsPause,
+        "logs.pause",
+        "logs: pause / resume following",
+    ),
+    (
+        Action::LogsLevel,
+        "logs.level",
+        "logs: level filter (all, ≥ warn, ≥ error)",
+    ),
+    (Action::LogsWrap, "logs.wrap", "logs: wrap long lines"),
+    (
+        Action::LogsTimestamps,
+        "logs.timestamps",
+        "logs: show / hide times",
+    ),
+    (
+        Action::LogsPrevious,
+        "logs.previous",
+        "logs: previous (crashed) container",
+    ),
+    (
+        Action::LogsContainer,
+        "logs.container",
+        "logs: next container",
+    ),
+    (
+        Action::LogsSearchNext,
+        "logs.search-next",
+        "logs: previous match of the search (older)",
+    ),
+    (
+        Action::LogsSearchPrev,
+        "logs.search-prev",
+        "logs: next match of the search (newer)",
+    ),
+    (
+        Action::LogsEnd,
+        "logs.end",
+        "logs: jump to the end and follow",
+    ),
     (Action::Noop, "noop", "unbind the key"),
 ];
 

@@ -67,4 +67,11 @@ pub enum Effect {
         after: String,
     },
     ReadAudit,
+    /// Follow these pods' logs (replacing what the logs pane followed before).
+    FollowLogs(crate::sources::logs::FollowRequest),
+    /// `:save PATH`: write these lines; the result comes back as `LogsMsg::Saved`.
+    SaveLogs {
+        path: String,
+        lines: Vec<String>,
+    },
 }

@@ -18,6 +18,11 @@ pub const COMMANDS: &[(&str, Arg, &str)] = &[
     ("env", Arg::Environment, "switch environment"),
     ("log", Arg::None, "flightdeck's own log"),
     ("audit", Arg::None, "the operations audit log"),
+    (
+        "save",
+        Arg::Path,
+        "write the logs pane's (filtered) lines to a file",
+    ),
     ("help", Arg::None, "key bindings"),
     ("read-only", Arg::None, "refuse every operation from now on"),
     ("quit", Arg::None, "quit flightdeck"),
@@ -32,6 +37,7 @@ pub enum Arg {
     Context,
     Namespace,
     Environment,
+    Path,
 }
 
 /// Candidates for what is typed so far: command names, then the argument's values.
@@ -60,7 +66,7 @@ pub fn completions(state: &State, input: &str) -> Vec<String> {
 
 fn argument_values(state: &State, kind: Arg) -> Vec<String> {
     match kind {
-        Arg::None => Vec::new(),
+        Arg::None | Arg::Path => Vec::new(),
         Arg::Theme => state.assets.theme_names(),
         Arg::Keymap => state.assets.keymap_names(),
         Arg::Pane => PaneId::ALL.iter().map(|p| p.name().to_owned()).collect(),

@@ -24,6 +24,15 @@ pub type Sender = mpsc::UnboundedSender<Event>;
 /// real one; `run` calls it at start and whenever the scope changes.
 pub trait Sources {
     fn start(&mut self, state: &State, tx: &Sender);
+
+    /// Follow pod logs for the logs pane (replacing the previous follow); the console's
+    /// wiring delegates to `sources::logs::Follower`.
+    fn follow_logs(&mut self, req: crate::sources::logs::FollowRequest, _tx: &Sender) {
+        log::warn!(
+            "logs: no log source wired; cannot follow {}",
+            req.target.label()
+        );
+    }
 }
 
 impl<F: FnMut(&State, &Sender)> Sources for F {
@@ -87,6 +96,10 @@ pub async fn run(
                 match effect {
                     Effect::Quit => {}
                     Effect::ScopeChanged { .. } => sources.start(&state, &tx),
+                    Effect::FollowLogs(req) => sources.follow_logs(req, &tx),
+                    Effect::SaveLogs { path, lines } => {
+                        save_logs(path, lines, state.generation, &tx)
+                    }
                     other => operation(&ops, &state, other, &tx),
                 }
             }
@@ -110,9 +123,25 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
                 Event::OpResult(Box::new(ex.execute(&op, &before, &after).await))
             }
             Effect::ReadAudit => Event::Audit(ex.audit_lines(500)),
-            Effect::Quit | Effect::ScopeChanged { .. } => return,
+            _ => return,
         };
         let _ = tx.send(ev);
+    });
+}
+
+/// Writes `:save`'s lines off the ui task and reports back.
+fn save_logs(path: String, lines: Vec<String>, generation: u64, tx: &Sender) {
+    let tx = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        let result = std::fs::write(&path, text)
+            .map(|()| lines.len())
+            .map_err(|e| e.to_string());
+        let _ = tx.send(Event::Logs {
+            generation,
+            msg: crate::sources::logs::LogsMsg::Saved { path, result },
+        });
     });
 }
 

@@ -66,7 +66,9 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             if generation != state.generation {
                 return Vec::new();
             }
-            super::panes::workloads::on_msg(state, msg)
+            let mut effects = super::panes::workloads::on_msg(state, msg);
+            effects.extend(super::panes::follow_selected_deployment(state));
+            effects
         }
 
         Event::Metrics(update) => super::panes::errors::on_update(state, update),
@@ -164,7 +166,14 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     }
     if state.focus == PaneId::Workloads
         && state.overlay == Overlay::None
-        && let Some(effects) = super::panes::workloads::on_action(state, action)
+        && let Some(mut effects) = super::panes::workloads::on_action(state, action)
+    {
+        effects.extend(super::panes::follow_selected_deployment(state));
+        return effects;
+    }
+    if state.focus == PaneId::Logs
+        && state.overlay == Overlay::None
+        && let Some(effects) = super::panes::logs::on_action(state, action)
     {
         return effects;
     }
@@ -227,6 +236,16 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::Noop
         | Action::WorkloadsPods
         | Action::WorkloadsSort => {}
+        // the logs pane's keys do nothing elsewhere
+        Action::LogsPause
+        | Action::LogsLevel
+        | Action::LogsWrap
+        | Action::LogsTimestamps
+        | Action::LogsPrevious
+        | Action::LogsContainer
+        | Action::LogsSearchNext
+        | Action::LogsSearchPrev
+        | Action::LogsEnd => {}
     }
     Vec::new()
 }
@@ -397,6 +416,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         ("log", _) => state.overlay = Overlay::ConsoleLog,
         ("audit", _) => return crate::ops::dialog::show_audit(state),
         ("zoom", _) => state.zoomed = !state.zoomed,
+        ("save", Some(path)) => return super::panes::logs::save(state, path),
         ("read-only", _) => {
             state.scope.read_only = true;
             flash(

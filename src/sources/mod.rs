@@ -6,4 +6,5 @@ pub mod github;
 pub mod gpu;
 pub mod http;
 pub mod kube;
+pub mod logs;
 pub mod metrics;

@@ -17,3 +17,25 @@ pub fn row_count(state: &State, pane: PaneId) -> Option<usize> {
         PaneId::Pipeline | PaneId::Workloads | PaneId::Logs => None,
     }
 }
+
+/// The logs pane follows the deployment selected in Workloads: every pod of it, joining
+/// and leaving as they come and go. Nothing is restarted while the selection stays.
+pub fn follow_selected_deployment(state: &mut State) -> Vec<super::event::Effect> {
+    use crate::sources::logs::LogTarget;
+    let Some(d) = workloads::current_deployment(state) else {
+        return Vec::new();
+    };
+    if d.selector.is_empty() {
+        return Vec::new();
+    }
+    let selector: Vec<String> = d.selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let target = LogTarget::Selector {
+        namespace: d.key.namespace.clone(),
+        selector: selector.join(","),
+        label: d.key.name.clone(),
+    };
+    if state.logs.target.as_ref() == Some(&target) {
+        return Vec::new();
+    }
+    logs::follow(state, target)
+}

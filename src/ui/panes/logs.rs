@@ -1,11 +1,287 @@
-//! The logs pane's body (the frame around it is drawn by `panes::render`).
+//! The logs pane's body (the frame around it is drawn by `panes::render`): a status line
+//! (pods in their colours, pause, filters), then the lines from the bottom up, or the
+//! detail of the selected line. Every text here was sanitised on ingest.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::pane::PaneId;
+use crate::app::panes::logs::{Entry, LevelFilter, LogsData, PodState, Query, query};
 use crate::app::state::State;
+use crate::config::theme::Health;
+use crate::sources::logs::LineKind;
+use crate::sources::logs::ingest::level_label;
+
+/// Pod colours (stern's palette, as ratatui colours).
+const PALETTE: [Color; 6] = [
+    Color::Cyan,
+    Color::Green,
+    Color::Magenta,
+    Color::Yellow,
+    Color::Blue,
+    Color::LightRed,
+];
+
+/// The pane title's subtitle: what is followed.
+pub fn subtitle(state: &State) -> Option<String> {
+    let d = &state.logs;
+    let t = d.target.as_ref()?;
+    let mut s = crate::text::sanitize(&t.label());
+    if d.pods.len() > 1 || matches!(t, crate::sources::logs::LogTarget::Selector { .. }) {
+        let live = d.pods.iter().filter(|p| p.state != PodState::Ended).count();
+        s.push_str(&format!(" ({live} pods)"));
+    }
+    if d.opts.previous {
+        s.push_str(" previous");
+    }
+    Some(s)
+}
+
+fn pod_style(state: &State, colour: usize) -> Style {
+    if state.theme.name == "mono" {
+        state.theme.text().add_modifier(Modifier::BOLD)
+    } else {
+        Style::default().fg(PALETTE[colour % PALETTE.len()])
+    }
+}
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
-    super::placeholder(state, PaneId::Logs, frame, area);
+    let d = &state.logs;
+    if d.target.is_none() {
+        super::placeholder(state, PaneId::Logs, frame, area);
+        return;
+    }
+    let theme = &state.theme;
+    if let Some(msg) = &d.forbidden
+        && !d.has_output()
+    {
+        let p = Paragraph::new(vec![
+            Line::styled("cannot read logs", theme.health(Health::Error)),
+            Line::styled(msg.clone(), theme.text()),
+        ])
+        .wrap(Wrap { trim: true });
+        frame.render_widget(p, area);
+        return;
+    }
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let q = query(state);
+    frame.render_widget(Paragraph::new(status_line(state, &q)), head);
+    if !d.has_output() {
+        let waiting: Vec<&str> = d.pods.iter().map(|p| p.suffix.as_str()).collect();
+        let text = if d.pods.is_empty() {
+            "connecting…".to_owned()
+        } else {
+            format!("waiting for output from {}", waiting.join(", "))
+        };
+        let mut lines = vec![Line::styled(text, theme.dim())];
+        // the markers so far (joined, retrying) say what is going on
+        for e in d.entries.iter().rev().take(body.height as usize) {
+            lines.insert(1, Line::styled(e.line.message.as_str(), theme.dim()));
+        }
+        frame.render_widget(Paragraph::new(lines), body);
+        return;
+    }
+    if d.detail
+        && let Some(pos) = d.bottom(&q)
+        && let Some(e) = d.entries.get(pos)
+    {
+        frame.render_widget(detail(state, e), body);
+        return;
+    }
+    frame.render_widget(lines_view(state, &q, body), body);
+}
+
+fn status_line<'a>(state: &'a State, _q: &Query) -> Line<'a> {
+    let d = &state.logs;
+    let theme = &state.theme;
+    let mut spans: Vec<Span> = Vec::new();
+    for p in &d.pods {
+        let mut st = pod_style(state, p.colour);
+        if p.state == PodState::Ended {
+            st = theme.dim().add_modifier(Modifier::CROSSED_OUT);
+        }
+        let mark = match p.state {
+            PodState::Waiting => "…",
+            PodState::Retrying => "↻",
+            _ => "",
+        };
+        spans.push(Span::styled(format!("{}{mark} ", p.suffix), st));
+    }
+    if let Some(c) = d.pods.iter().find(|p| p.containers.len() > 1) {
+        spans.push(Span::styled(format!("[{}] ", c.container), theme.accent()));
+    }
+    if d.paused.is_some() {
+        spans.push(Span::styled(
+            format!("⏸ paused, {} new ", d.arrived_while_paused()),
+            theme.health(Health::Warn),
+        ));
+    }
+    if d.level != LevelFilter::All {
+        spans.push(Span::styled(
+            format!("{} ", d.level.label()),
+            theme.accent(),
+        ));
+    }
+    if d.wrap {
+        spans.push(Span::styled("wrap ", theme.dim()));
+    }
+    if d.evicted > 0 {
+        spans.push(Span::styled(
+            format!("(oldest {} dropped) ", d.evicted),
+            theme.dim(),
+        ));
+    }
+    Line::from(spans)
+}
+
+fn highlight<'a>(text: &'a str, q: &Query, base: Style, matched: Style) -> Vec<Span<'a>> {
+    let Some(re) = &q.search else {
+        return vec![Span::styled(text, base)];
+    };
+    let mut out = Vec::new();
+    let mut at = 0;
+    for m in re.find_iter(text) {
+        if m.start() == m.end() {
+            continue;
+        }
+        if m.start() > at {
+            out.push(Span::styled(&text[at..m.start()], base));
+        }
+        out.push(Span::styled(&text[m.start()..m.end()], matched));
+        at = m.end();
+    }
+    if at < text.len() {
+        out.push(Span::styled(&text[at..], base));
+    }
+    out
+}
+
+fn entry_lines<'a>(state: &'a State, e: &'a Entry, q: &Query, selected: bool) -> Vec<Line<'a>> {
+    let d = &state.logs;
+    let theme = &state.theme;
+    let l = &e.line;
+    let mut spans: Vec<Span> = Vec::new();
+    if d.timestamps
+        && let Some(t) = l.display_time()
+    {
+        spans.push(Span::styled(format!("{t} "), theme.dim()));
+    }
+    if d.pods.len() > 1
+        && let Some(p) = d.pod(e)
+    {
+        spans.push(Span::styled(
+            format!("{} ", p.suffix),
+            pod_style(state, p.colour),
+        ));
+    }
+    let base = match l.kind {
+        LineKind::Log => theme.text(),
+        LineKind::Marker => theme.dim().add_modifier(Modifier::ITALIC),
+        LineKind::ErrorMarker => theme.health(Health::Error),
+    };
+    if let Some(level) = l.level {
+        spans.push(Span::styled(
+            format!("{} ", level_label(level)),
+            theme.log_level(level),
+        ));
+    }
+    if let Some(c) = &l.component {
+        spans.push(Span::styled(format!("{c} "), theme.accent()));
+    }
+    spans.extend(highlight(&l.message, q, base, theme.matched()));
+    let mut out = vec![Line::from(spans)];
+    for c in &l.cont {
+        out.push(Line::from(highlight(c, q, theme.text(), theme.matched())));
+    }
+    if selected {
+        let sel = theme.selection(state.focus == PaneId::Logs);
+        for line in &mut out {
+            *line = std::mem::take(line).patch_style(sel);
+        }
+    }
+    out
+}
+
+fn rows(line: &Line, width: u16, wrap: bool) -> usize {
+    if !wrap || width == 0 {
+        return 1;
+    }
+    let w: usize = line.spans.iter().map(|s| s.content.width()).sum();
+    w.div_ceil(width as usize).max(1)
+}
+
+fn lines_view<'a>(state: &'a State, q: &Query, area: Rect) -> Paragraph<'a> {
+    let d: &LogsData = &state.logs;
+    let height = area.height as usize;
+    let mut collected: Vec<Line> = Vec::new();
+    let mut used = 0;
+    let mut pos = d.bottom(q);
+    let selected = d.paused.map(|p| p.seq);
+    while let Some(p) = pos {
+        if used >= height {
+            break;
+        }
+        let Some(e) = d.entries.get(p) else { break };
+        let mut lines = entry_lines(state, e, q, selected == Some(e.seq));
+        // newest rows last: push reversed, flip at the end
+        while let Some(line) = lines.pop() {
+            used += rows(&line, area.width, d.wrap);
+            collected.push(line);
+            if used >= height {
+                break;
+            }
+        }
+        pos = d.prev_visible(p, q);
+    }
+    collected.reverse();
+    // when the rows overflow the height, keep the bottom ones
+    let overflow = used.saturating_sub(height) as u16;
+    let mut p = Paragraph::new(collected);
+    if d.wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    p.scroll((overflow, 0))
+}
+
+fn detail<'a>(state: &'a State, e: &'a Entry) -> Paragraph<'a> {
+    let theme = &state.theme;
+    let l = &e.line;
+    let mut lines: Vec<Line> = Vec::new();
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("{k:>12}: "), theme.dim()),
+            Span::styled(v, theme.text()),
+        ])
+    };
+    if let Some(p) = state.logs.pod(e) {
+        lines.push(kv("pod", format!("{} [{}]", p.name, p.container)));
+    }
+    if let Some(t) = l.time {
+        lines.push(kv("received", t.to_string()));
+    }
+    if let Some(t) = &l.app_time {
+        lines.push(kv("time", t.clone()));
+    }
+    if let Some(level) = l.level {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>12}: ", "level"), theme.dim()),
+            Span::styled(level_label(level).trim().to_owned(), theme.log_level(level)),
+        ]));
+    }
+    if let Some(c) = &l.component {
+        lines.push(kv("component", c.clone()));
+    }
+    lines.push(kv("message", l.message.clone()));
+    for (k, v) in &l.fields {
+        lines.push(kv(k, v.clone()));
+    }
+    for c in &l.cont {
+        lines.push(Line::styled(c.clone(), theme.text()));
+    }
+    lines.push(Line::styled("enter / esc: back to the lines", theme.dim()));
+    Paragraph::new(lines).wrap(Wrap { trim: false })
 }

@@ -84,7 +84,8 @@ fn subtitle(state: &State, pane: PaneId) -> Option<String> {
             })
         }
         PaneId::Errors => Some("5xx ratio".into()),
-        PaneId::Logs | PaneId::Gpu => None,
+        PaneId::Logs => logs::subtitle(state),
+        PaneId::Gpu => None,
     }
 }
 

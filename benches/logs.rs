@@ -1,0 +1,130 @@
+//! The logs pane's hot paths.
+//!
+//! `cargo bench --bench logs`
+//!
+//! - `ingest`: sanitise + parse (seed JSON and plain lines, kubelet timestamps) + append to
+//!   the ring, per line (target: ≥ 200,000 lines/s on one core, i.e. ≤ 5 µs/line).
+//! - `burst_then_key`: after a burst of 100,000 lines has gone through `update` (the ring
+//!   holds the last 50,000), one keypress through `update` plus one full frame drawn
+//!   (target: within one frame, 33 ms).
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flightdeck::app::event::Event;
+use flightdeck::app::pane::PaneId;
+use flightdeck::app::panes::logs::{self, LogsData};
+use flightdeck::app::state::{Scope, StartOptions, State};
+use flightdeck::app::update::update;
+use flightdeck::sources::logs::ingest::parse_line;
+use flightdeck::sources::logs::{LogTarget, LogsMsg};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const BATCH: usize = 10_000;
+
+fn lines(n: usize, salt: usize) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|i| {
+            let k = i + salt;
+            let ts = format!(
+                "2026-09-21T14:{:02}:{:02}.{:09}Z",
+                (k / 60_000) % 60,
+                (k / 1000) % 60,
+                (k % 1000) * 1_000_000
+            );
+            match k % 10 {
+                9 => format!("{ts} plain text line {k}: connection pool 12 idle, 3 active"),
+                8 => format!(
+                    "{ts} {{\"timestamp\":\"{ts}\",\"level\":\"warn\",\"requestId\":\"req-{k:08x}\",\"component\":\"db\",\"message\":\"slow query\",\"metadata\":{{\"durationMs\":{},\"table\":\"orders\"}}}}",
+                    k % 2000
+                ),
+                _ => format!(
+                    "{ts} {{\"timestamp\":\"{ts}\",\"level\":\"info\",\"requestId\":\"req-{k:08x}\",\"component\":\"http\",\"message\":\"GET /api/cart/{k} 200\",\"metadata\":{{\"latencyMs\":{},\"status\":200,\"path\":\"/api/cart\",\"method\":\"GET\"}}}}",
+                    k % 300
+                ),
+            }
+            .into_bytes()
+        })
+        .collect()
+}
+
+fn ingest(c: &mut Criterion) {
+    let raw = lines(BATCH, 0);
+    let mut g = c.benchmark_group("logs");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.bench_function("ingest", |b| {
+        let mut buf = LogsData::with_cap(50_000);
+        b.iter(|| {
+            let parsed = raw.iter().map(|l| parse_line(l)).collect();
+            buf.append("checkout-7d9f8-abcde", parsed);
+            black_box(buf.lines)
+        })
+    });
+    g.finish();
+}
+
+fn state() -> State {
+    let (assets, _, _) = flightdeck::config::load_assets(None);
+    let mut s = State::new(
+        Default::default(),
+        assets,
+        Vec::new(),
+        StartOptions {
+            theme: Some("dark".into()),
+            keymap: None,
+            scope: Scope::default(),
+            no_color: false,
+        },
+        jiff::Timestamp::from_second(1_790_000_000).expect("time"),
+    );
+    s.focus = PaneId::Logs;
+    s.size = (200, 50);
+    let _ = logs::follow(
+        &mut s,
+        LogTarget::Selector {
+            namespace: "shop".into(),
+            selector: "app=checkout".into(),
+            label: "checkout".into(),
+        },
+    );
+    s
+}
+
+fn burst(c: &mut Criterion) {
+    let mut s = state();
+    // 100,000 lines from 4 pods, in the source's batches of 100, through update
+    for (p, pod) in ["a1b2c", "d3e4f", "g5h6i", "j7k8l"].iter().enumerate() {
+        let raw = lines(25_000, p * 7);
+        for chunk in raw.chunks(100) {
+            let ev = Event::Logs {
+                generation: s.generation,
+                msg: LogsMsg::Lines {
+                    stream: s.logs.stream,
+                    pod: format!("checkout-7d9f8-{pod}"),
+                    lines: chunk.iter().map(|l| parse_line(l)).collect(),
+                },
+            };
+            update(&mut s, ev);
+        }
+    }
+    assert_eq!(s.logs.lines, 50_000);
+    s.pane_mut(PaneId::Logs).filter = "cart".into();
+    let mut term = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    let keys = [KeyCode::Char('k'), KeyCode::Char('j'), KeyCode::Char('n')];
+    let mut i = 0;
+    c.bench_function("logs/burst_then_key", |b| {
+        b.iter(|| {
+            i += 1;
+            update(
+                &mut s,
+                Event::Key(KeyEvent::new(keys[i % keys.len()], KeyModifiers::NONE)),
+            );
+            term.draw(|f| flightdeck::ui::render(&s, f)).expect("draw");
+        })
+    });
+}
+
+criterion_group!(benches, ingest, burst);
+criterion_main!(benches);

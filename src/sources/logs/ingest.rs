@@ -1,0 +1,369 @@
+//! One log line from bytes to a structured, screen-safe [`LogLine`]: split the kubelet's
+//! timestamp prefix, neutralise every control sequence and invalid UTF-8, truncate huge
+//! lines, and understand common JSON shapes. Pure and allocation-light: this is the hot path.
+
+use jiff::Timestamp;
+use log::Level;
+use serde_json::Value;
+
+/// Lines longer than this (bytes, before sanitising) are cut and marked.
+pub const MAX_LINE: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// A line the pod printed.
+    Log,
+    /// Something flightdeck says about the stream (joined, ended, error, retry).
+    Marker,
+    /// A marker about a failure.
+    ErrorMarker,
+}
+
+/// A log line, already safe to draw: every text field is sanitised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub kind: LineKind,
+    /// The kubelet's receive time (the `timestamps=true` prefix), used for merging.
+    pub time: Option<Timestamp>,
+    /// The time the application wrote into a structured line, as written.
+    pub app_time: Option<String>,
+    pub level: Option<Level>,
+    pub component: Option<String>,
+    /// The message of a structured line, or the whole plain line.
+    pub message: String,
+    /// The other fields of a structured line, for the detail view.
+    pub fields: Vec<(String, String)>,
+    /// Continuation lines (a stack trace) kept with the line that started it.
+    pub cont: Vec<String>,
+}
+
+impl LogLine {
+    pub fn marker(text: impl Into<String>, error: bool) -> LogLine {
+        LogLine {
+            kind: if error {
+                LineKind::ErrorMarker
+            } else {
+                LineKind::Marker
+            },
+            time: None,
+            app_time: None,
+            level: None,
+            component: None,
+            message: crate::text::sanitize(&text.into()),
+            fields: Vec::new(),
+            cont: Vec::new(),
+        }
+    }
+
+    /// Approximate heap size, for the buffer's byte budget.
+    pub fn weight(&self) -> usize {
+        self.message.len()
+            + self.app_time.as_ref().map_or(0, String::len)
+            + self.component.as_ref().map_or(0, String::len)
+            + self
+                .fields
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 48)
+                .sum::<usize>()
+            + self.cont.iter().map(|c| c.len() + 24).sum::<usize>()
+            + 160
+    }
+
+    /// The line as plain text (`time LEVEL component message`), for search and `:save`.
+    pub fn plain(&self, with_time: bool) -> String {
+        let mut s = String::with_capacity(self.message.len() + 48);
+        if with_time && let Some(t) = self.display_time() {
+            s.push_str(&t);
+            s.push(' ');
+        }
+        if let Some(l) = self.level {
+            s.push_str(level_label(l));
+            s.push(' ');
+        }
+        if let Some(c) = &self.component {
+            s.push_str(c);
+            s.push(' ');
+        }
+        s.push_str(&self.message);
+        s
+    }
+
+    /// The time shown in the time column: the application's, else the kubelet's.
+    pub fn display_time(&self) -> Option<String> {
+        if let Some(t) = &self.app_time {
+            return Some(short_time(t));
+        }
+        self.time.map(|t| {
+            let s = t.to_string();
+            short_time(&s)
+        })
+    }
+}
+
+/// `2026-11-23T10:38:01.123456789Z` → `10:38:01.123`; anything else as it is (sanitised).
+fn short_time(t: &str) -> String {
+    match t.find('T') {
+        Some(i) if t.len() >= i + 9 => {
+            let rest = &t[i + 1..];
+            let end = rest
+                .char_indices()
+                .find(|(_, c)| *c == 'Z' || *c == '+' || (*c == '-'))
+                .map_or(rest.len(), |(j, _)| j);
+            let body = &rest[..end];
+            // keep milliseconds at most
+            match body.find('.') {
+                Some(d) => body[..(d + 4).min(body.len())].to_owned(),
+                None => body.to_owned(),
+            }
+        }
+        _ => t.to_owned(),
+    }
+}
+
+pub fn level_label(l: Level) -> &'static str {
+    match l {
+        Level::Error => "ERROR",
+        Level::Warn => "WARN ",
+        Level::Info => "INFO ",
+        Level::Debug => "DEBUG",
+        Level::Trace => "TRACE",
+    }
+}
+
+pub fn parse_level(s: &str) -> Option<Level> {
+    let s = s.trim();
+    let eq = |w: &str| s.eq_ignore_ascii_case(w);
+    if eq("error")
+        || eq("err")
+        || eq("fatal")
+        || eq("panic")
+        || eq("critical")
+        || eq("crit")
+        || eq("alert")
+        || eq("emergency")
+        || eq("severe")
+    {
+        Some(Level::Error)
+    } else if eq("warn") || eq("warning") {
+        Some(Level::Warn)
+    } else if eq("info") || eq("notice") || eq("information") || eq("default") {
+        Some(Level::Info)
+    } else if eq("debug") {
+        Some(Level::Debug)
+    } else if eq("trace") {
+        Some(Level::Trace)
+    } else {
+        None
+    }
+}
+
+/// Splits the `timestamps=true` prefix (`2026-…Z rest`) off a raw line.
+pub fn split_timestamp(raw: &[u8]) -> (Option<Timestamp>, &[u8]) {
+    // RFC 3339 stamps are 20..=35 bytes; look for the first space in that window
+    let window = &raw[..raw.len().min(40)];
+    if let Some(sp) = window.iter().position(|b| *b == b' ')
+        && sp >= 20
+        && let Ok(s) = std::str::from_utf8(&raw[..sp])
+        && let Ok(t) = s.parse::<Timestamp>()
+    {
+        return (Some(t), &raw[sp + 1..]);
+    }
+    (None, raw)
+}
+
+/// Bytes → safe text: invalid UTF-8 replaced, controls and escape sequences removed,
+/// more than [`MAX_LINE`] bytes cut with a visible marker.
+pub fn safe_text(raw: &[u8]) -> String {
+    let (body, cut) = if raw.len() > MAX_LINE {
+        (&raw[..MAX_LINE], raw.len() - MAX_LINE)
+    } else {
+        (raw, 0)
+    };
+    let text = String::from_utf8_lossy(body);
+    let mut out = match crate::text::clean(&text) {
+        std::borrow::Cow::Borrowed(_) => text.into_owned(),
+        std::borrow::Cow::Owned(s) => s,
+    };
+    if cut > 0 {
+        out.push_str(&format!(" … [line truncated: {cut} more bytes]"));
+    }
+    out
+}
+
+/// Is this line the continuation of the one before it (a stack trace frame)?
+pub fn is_continuation(text: &str) -> bool {
+    text.is_empty()
+        || text.starts_with(' ')
+        || text.starts_with('\t')
+        || text.starts_with("at ")
+        || text.starts_with("Caused by:")
+        || text.starts_with("goroutine ")
+        || text.starts_with("created by ")
+        || text.starts_with("[signal ")
+        || text.starts_with("...")
+        || (text.contains(".(") && text.ends_with(')') && !text.starts_with('{'))
+}
+
+/// Parses one raw line (with or without a timestamp prefix, without its newline).
+pub fn parse_line(raw: &[u8]) -> LogLine {
+    let (time, rest) = split_timestamp(raw);
+    let rest = rest.strip_suffix(b"\r").unwrap_or(rest);
+    let mut line = LogLine {
+        kind: LineKind::Log,
+        time,
+        app_time: None,
+        level: None,
+        component: None,
+        message: String::new(),
+        fields: Vec::new(),
+        cont: Vec::new(),
+    };
+    if rest.first() == Some(&b'{')
+        && rest.len() <= MAX_LINE
+        && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(rest)
+    {
+        structured(&mut line, map);
+        return line;
+    }
+    line.message = safe_text(rest);
+    line.level = plain_level(&line.message);
+    line
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => crate::text::clean(s).into_owned(),
+        Value::Null => "null".into(),
+        other => crate::text::clean(&other.to_string()).into_owned(),
+    }
+}
+
+fn structured(line: &mut LogLine, map: serde_json::Map<String, Value>) {
+    let mut message: Option<String> = None;
+    for (k, v) in map {
+        let key = k.as_str();
+        match key {
+            "message" | "msg" | "MESSAGE" | "Message" if message.is_none() => {
+                message = Some(value_text(&v))
+            }
+            "level" | "severity" | "lvl" | "loglevel" | "log.level" | "levelname"
+                if line.level.is_none() =>
+            {
+                match &v {
+                    Value::String(s) => line.level = parse_level(s),
+                    // bunyan/pino numeric levels
+                    Value::Number(n) => {
+                        line.level = n.as_u64().map(|n| match n {
+                            0..=10 => Level::Trace,
+                            11..=20 => Level::Debug,
+                            21..=30 => Level::Info,
+                            31..=40 => Level::Warn,
+                            _ => Level::Error,
+                        })
+                    }
+                    _ => {}
+                }
+                if line.level.is_none() {
+                    line.fields
+                        .push((crate::text::sanitize(key), value_text(&v)));
+                }
+            }
+            "timestamp" | "time" | "ts" | "@timestamp" | "t" if line.app_time.is_none() => {
+                line.app_time = Some(match &v {
+                    // epoch seconds (zap's `ts`)
+                    Value::Number(n) => n
+                        .as_f64()
+                        .and_then(|f| Timestamp::from_millisecond((f * 1000.0) as i64).ok())
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| n.to_string()),
+                    other => value_text(other),
+                });
+            }
+            "component" | "logger" | "caller" | "name" | "module" | "source"
+                if line.component.is_none() && v.is_string() =>
+            {
+                line.component = Some(value_text(&v));
+            }
+            _ => line
+                .fields
+                .push((crate::text::clean(key).into_owned(), value_text(&v))),
+        }
+    }
+    line.message = message.unwrap_or_default();
+    if line.message.len() > MAX_LINE {
+        let mut cut = MAX_LINE;
+        while !line.message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        line.message.truncate(cut);
+        line.message.push_str(" … [line truncated]");
+    }
+}
+
+/// A level for a plain line, when it clearly says one (`ERROR …`, `level=warn`, `panic:`).
+fn plain_level(text: &str) -> Option<Level> {
+    if text.starts_with("panic:") || text.starts_with("Traceback ") {
+        return Some(Level::Error);
+    }
+    if let Some(i) = text.find("level=") {
+        let v = &text[i + 6..];
+        let end = v.find(' ').unwrap_or(v.len());
+        return parse_level(v[..end].trim_matches('"'));
+    }
+    // the first word, or the second after a leading time stamp (`2026-… INFO …`)
+    let mut words = text
+        .split(|c: char| c.is_whitespace() || c == ']' || c == '[')
+        .filter(|w| !w.is_empty())
+        .take(2);
+    let mut first = words.next()?;
+    if first.starts_with(|c: char| c.is_ascii_digit()) {
+        first = words.next()?;
+    }
+    let first = first.trim_end_matches(':');
+    if first.len() >= 4 && first.chars().all(|c| c.is_ascii_uppercase()) {
+        parse_level(first)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_json_is_structured() {
+        let l = parse_line(br#"2026-11-23T10:00:00.5Z {"timestamp":"2026-11-23T10:00:00.123456Z","level":"warn","requestId":"req-1","component":"db","message":"slow query","metadata":{"durationMs":812}}"#);
+        assert!(l.time.is_some());
+        assert_eq!(l.level, Some(Level::Warn));
+        assert_eq!(l.component.as_deref(), Some("db"));
+        assert_eq!(l.message, "slow query");
+        assert_eq!(l.plain(true), "10:00:00.123 WARN  db slow query");
+        assert!(
+            l.fields
+                .iter()
+                .any(|(k, v)| k == "metadata" && v.contains("812"))
+        );
+    }
+
+    #[test]
+    fn other_shapes() {
+        let l = parse_line(br#"{"severity":"ERROR","msg":"boom","ts":1700000000.5}"#);
+        assert_eq!(l.level, Some(Level::Error));
+        assert_eq!(l.message, "boom");
+        assert!(l.app_time.is_some());
+        let p = parse_line(b"plain \x1b]0;title\x07text \xff");
+        assert_eq!(p.message, "plain text \u{fffd}");
+        assert_eq!(p.level, None);
+        let p = parse_line(b"2026-11-23T10:48:34.197000000Z INFO  [cart] connection pool");
+        assert_eq!(p.level, Some(Level::Info));
+        assert_eq!(parse_line(b"WARN: disk").level, Some(Level::Warn));
+    }
+
+    #[test]
+    fn huge_lines_are_cut() {
+        let big = vec![b'a'; MAX_LINE + 10];
+        let l = parse_line(&big);
+        assert!(l.message.ends_with("[line truncated: 10 more bytes]"));
+    }
+}

@@ -1,0 +1,614 @@
+//! Pod logs through the kube client: follow one pod or every pod of a selector, with a
+//! tail on attach, reconnect from the last timestamp seen (duplicates dropped), new pods
+//! joining and gone pods ending with a marker, backoff on errors. Lines are parsed and
+//! sanitised here, off the ui task; the ui task only appends. No ratatui here.
+
+pub mod ingest;
+
+use std::collections::{BTreeSet, HashSet};
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
+
+use futures::AsyncBufReadExt;
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams, LogParams};
+use tokio::task::{AbortHandle, JoinSet};
+
+pub use ingest::{LineKind, LogLine};
+
+use crate::app::event::Event;
+use crate::app::run::Sender;
+
+/// Whose logs to follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    /// These pods (one, usually).
+    Pods {
+        namespace: String,
+        pods: Vec<String>,
+    },
+    /// Every pod matching a label selector (a deployment's `spec.selector`), joining and
+    /// leaving as they come and go.
+    Selector {
+        namespace: String,
+        selector: String,
+        /// What to call it in the pane title (the deployment's name).
+        label: String,
+    },
+}
+
+impl LogTarget {
+    pub fn label(&self) -> String {
+        match self {
+            LogTarget::Pods { pods, .. } => pods.join(", "),
+            LogTarget::Selector { label, .. } => label.clone(),
+        }
+    }
+    pub fn namespace(&self) -> &str {
+        match self {
+            LogTarget::Pods { namespace, .. } | LogTarget::Selector { namespace, .. } => namespace,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowOptions {
+    /// Lines of history on attach.
+    pub tail_lines: i64,
+    /// The last terminated container's log instead of the running one (no follow).
+    pub previous: bool,
+    /// Which container; `None` takes the first of the pod spec.
+    pub container: Option<String>,
+    /// How often a selector's pods are listed to find new ones.
+    pub poll: Duration,
+    /// A follow silent this long is re-attached from its last timestamp (duplicates
+    /// dropped): a half-open connection through a proxy looks exactly like a quiet pod.
+    pub idle_reattach: Duration,
+}
+
+impl Default for FollowOptions {
+    fn default() -> Self {
+        FollowOptions {
+            tail_lines: 200,
+            previous: false,
+            container: None,
+            poll: Duration::from_secs(2),
+            idle_reattach: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the pane asks the run loop to start (see `Effect::FollowLogs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowRequest {
+    pub target: LogTarget,
+    pub opts: FollowOptions,
+    pub generation: u64,
+    /// The pane's stream number: messages from older streams are dropped.
+    pub stream: u64,
+}
+
+/// Messages from the log streams to the ui task.
+#[derive(Debug, Clone)]
+pub enum LogsMsg {
+    /// A pod's stream is attached (or re-attached).
+    PodJoined {
+        stream: u64,
+        pod: String,
+        container: String,
+        containers: Vec<String>,
+    },
+    /// Lines of one pod, in order.
+    Lines {
+        stream: u64,
+        pod: String,
+        lines: Vec<LogLine>,
+    },
+    /// A marker line about a pod's stream (ended, retrying, reconnected).
+    Marker {
+        stream: u64,
+        pod: String,
+        text: String,
+        error: bool,
+    },
+    /// The container has not started or printed yet.
+    Waiting { stream: u64, pod: String },
+    /// The pod is gone (or its previous log was read to the end).
+    PodEnded {
+        stream: u64,
+        pod: String,
+        reason: String,
+    },
+    /// 403 on `pods/log` (or on listing pods).
+    Forbidden { stream: u64, message: String },
+    /// The result of `:save`.
+    Saved {
+        path: String,
+        result: Result<usize, String>,
+    },
+}
+
+/// Starts following; abort the handles to stop (a new selection does).
+pub fn spawn_follow(
+    client: kube::Client,
+    target: LogTarget,
+    opts: FollowOptions,
+    generation: u64,
+    stream: u64,
+    tx: Sender,
+) -> Vec<AbortHandle> {
+    let h = tokio::spawn(supervise(client, target, opts, generation, stream, tx));
+    vec![h.abort_handle()]
+}
+
+/// Holds the running follow and replaces it: the lead's `Sources::follow_logs` delegates here.
+pub struct Follower {
+    client: kube::Client,
+    handles: Vec<AbortHandle>,
+}
+
+impl Follower {
+    pub fn new(client: kube::Client) -> Follower {
+        Follower {
+            client,
+            handles: Vec::new(),
+        }
+    }
+
+    pub fn follow(&mut self, req: FollowRequest, tx: &Sender) {
+        self.stop();
+        self.handles = spawn_follow(
+            self.client.clone(),
+            req.target,
+            req.opts,
+            req.generation,
+            req.stream,
+            tx.clone(),
+        );
+    }
+
+    pub fn stop(&mut self) {
+        for h in self.handles.drain(..) {
+            h.abort();
+        }
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct Ctx {
+    api: Api<Pod>,
+    opts: FollowOptions,
+    generation: u64,
+    stream: u64,
+    tx: Sender,
+}
+
+impl Ctx {
+    fn send(&self, msg: LogsMsg) -> bool {
+        self.tx
+            .send(Event::Logs {
+                generation: self.generation,
+                msg,
+            })
+            .is_ok()
+    }
+}
+
+async fn supervise(
+    client: kube::Client,
+    target: LogTarget,
+    opts: FollowOptions,
+    generation: u64,
+    stream: u64,
+    tx: Sender,
+) {
+    let api: Api<Pod> = Api::namespaced(client, target.namespace());
+    let ctx = std::sync::Arc::new(Ctx {
+        api,
+        opts,
+        generation,
+        stream,
+        tx,
+    });
+    // dropping the set (when this task is aborted) aborts every pod's task
+    let mut tasks = JoinSet::new();
+    match target {
+        LogTarget::Pods { pods, .. } => {
+            for pod in pods {
+                tasks.spawn(follow_pod(ctx.clone(), pod));
+            }
+            while tasks.join_next().await.is_some() {}
+        }
+        LogTarget::Selector { selector, .. } => {
+            let mut known: BTreeSet<String> = BTreeSet::new();
+            let mut backoff = Backoff::new();
+            loop {
+                match ctx.api.list(&ListParams::default().labels(&selector)).await {
+                    Ok(list) => {
+                        backoff.reset();
+                        for p in list.items {
+                            let Some(name) = p.metadata.name else {
+                                continue;
+                            };
+                            if p.metadata.deletion_timestamp.is_some() {
+                                continue;
+                            }
+                            if known.insert(name.clone()) {
+                                tasks.spawn(follow_pod(ctx.clone(), name));
+                            }
+                        }
+                    }
+                    Err(kube::Error::Api(s)) if s.code == 403 => {
+                        ctx.send(LogsMsg::Forbidden {
+                            stream,
+                            message: rbac_message("list", "pods", ctx.api_namespace()),
+                        });
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        continue;
+                    }
+                    Err(e) => {
+                        log::warn!("logs: listing pods for {selector}: {e}");
+                        tokio::time::sleep(backoff.next()).await;
+                        continue;
+                    }
+                }
+                // reap finished pod tasks without waiting
+                while tasks.try_join_next().is_some() {}
+                tokio::time::sleep(ctx.opts.poll).await;
+            }
+        }
+    }
+}
+
+impl Ctx {
+    fn api_namespace(&self) -> &str {
+        self.api.namespace().unwrap_or("default")
+    }
+}
+
+fn rbac_message(verb: &str, resource: &str, ns: &str) -> String {
+    format!(
+        "forbidden: RBAC does not allow `{verb} {resource}` in namespace {ns} \
+         (check with: kubectl auth can-i {verb} {resource} -n {ns})"
+    )
+}
+
+/// The longest a pod read or a log attach may take before it is retried.
+const ATTACH_TIMEOUT: Duration = Duration::from_secs(8);
+
+struct Backoff(Duration);
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff(Duration::from_millis(500))
+    }
+    fn reset(&mut self) {
+        self.0 = Duration::from_millis(500);
+    }
+    fn next(&mut self) -> Duration {
+        let d = self.0;
+        self.0 = (self.0 * 2).min(Duration::from_secs(30));
+        d
+    }
+}
+
+/// Where a pod's stream got to: the last kubelet timestamp, and the lines seen at it.
+#[derive(Default)]
+pub struct Resume {
+    pub last: Option<Timestamp>,
+    seen_at_last: HashSet<u64>,
+}
+
+impl Resume {
+    /// Should this (timestamped) raw line be kept? Drops what a `sinceTime` re-read repeats.
+    pub fn accept(&mut self, time: Option<Timestamp>, raw: &[u8]) -> bool {
+        let Some(t) = time else { return true };
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        raw.hash(&mut h);
+        let hash = h.finish();
+        match self.last {
+            Some(last) if t < last => false,
+            Some(last) if t == last => self.seen_at_last.insert(hash),
+            _ => {
+                self.last = Some(t);
+                self.seen_at_last.clear();
+                self.seen_at_last.insert(hash);
+                true
+            }
+        }
+    }
+}
+
+async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
+    let stream = ctx.stream;
+    let mut backoff = Backoff::new();
+    let mut resume = Resume::default();
+    let mut attached_once = false;
+    let mut waiting_said = false;
+    loop {
+        // the pod: its containers, or gone
+        let got = tokio::time::timeout(ATTACH_TIMEOUT, ctx.api.get_opt(&pod)).await;
+        let Ok(got) = got else {
+            log::warn!("logs: reading pod {pod} timed out; retrying");
+            tokio::time::sleep(backoff.next()).await;
+            continue;
+        };
+        let spec = match got {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                ctx.send(LogsMsg::PodEnded {
+                    stream,
+                    pod,
+                    reason: "pod deleted".into(),
+                });
+                return;
+            }
+            Err(kube::Error::Api(s)) if s.code == 403 => {
+                ctx.send(LogsMsg::Forbidden {
+                    stream,
+                    message: rbac_message("get", "pods", ctx.api_namespace()),
+                });
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                continue;
+            }
+            Err(e) => {
+                let wait = backoff.next();
+                ctx.send(LogsMsg::Marker {
+                    stream,
+                    pod: pod.clone(),
+                    text: format!("cannot read pod: {e}; retrying in {}s", wait.as_secs_f32()),
+                    error: true,
+                });
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        };
+        let containers: Vec<String> = spec
+            .spec
+            .as_ref()
+            .map(|s| s.containers.iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default();
+        let container = match &ctx.opts.container {
+            Some(c) if containers.contains(c) => c.clone(),
+            _ => containers.first().cloned().unwrap_or_default(),
+        };
+        let params = LogParams {
+            container: (!container.is_empty()).then(|| container.clone()),
+            follow: !ctx.opts.previous,
+            previous: ctx.opts.previous,
+            timestamps: true,
+            tail_lines: if resume.last.is_none() {
+                Some(ctx.opts.tail_lines)
+            } else {
+                None
+            },
+            // kube rounds sinceTime to the *nearest* second: floor it ourselves, or the
+            // lines of the last half second would be skipped; Resume drops the repeats
+            since_time: resume
+                .last
+                .and_then(|t| Timestamp::from_second(t.as_second()).ok()),
+            ..LogParams::default()
+        };
+        // kube has no default read timeout: a request on a dead connection would hang
+        let attach = tokio::time::timeout(ATTACH_TIMEOUT, ctx.api.log_stream(&pod, &params)).await;
+        let Ok(attach) = attach else {
+            let wait = backoff.next();
+            ctx.send(LogsMsg::Marker {
+                stream,
+                pod: pod.clone(),
+                text: format!("attaching timed out; retrying in {}s", wait.as_secs_f32()),
+                error: true,
+            });
+            tokio::time::sleep(wait).await;
+            continue;
+        };
+        let reader = match attach {
+            Ok(r) => r,
+            Err(kube::Error::Api(s)) => {
+                match s.code {
+                    403 => {
+                        ctx.send(LogsMsg::Forbidden {
+                            stream,
+                            message: rbac_message("get", "pods/log", ctx.api_namespace()),
+                        });
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                    }
+                    404 => {
+                        ctx.send(LogsMsg::PodEnded {
+                            stream,
+                            pod,
+                            reason: "pod deleted".into(),
+                        });
+                        return;
+                    }
+                    400 if ctx.opts.previous => {
+                        ctx.send(LogsMsg::PodEnded {
+                            stream,
+                            pod,
+                            reason: format!("no previous container: {}", s.message),
+                        });
+                        return;
+                    }
+                    400 => {
+                        // not started yet (ContainerCreating): wait quietly
+                        if !waiting_said {
+                            ctx.send(LogsMsg::Waiting {
+                                stream,
+                                pod: pod.clone(),
+                            });
+                            waiting_said = true;
+                        }
+                        tokio::time::sleep(backoff.next().min(Duration::from_secs(5))).await;
+                    }
+                    _ => {
+                        let wait = backoff.next();
+                        ctx.send(LogsMsg::Marker {
+                            stream,
+                            pod: pod.clone(),
+                            text: format!(
+                                "log stream failed: {} ({}); retrying in {}s",
+                                s.message,
+                                s.code,
+                                wait.as_secs_f32()
+                            ),
+                            error: true,
+                        });
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+                continue;
+            }
+            Err(e) => {
+                let wait = backoff.next();
+                ctx.send(LogsMsg::Marker {
+                    stream,
+                    pod: pod.clone(),
+                    text: format!(
+                        "log stream failed: {e}; retrying in {}s",
+                        wait.as_secs_f32()
+                    ),
+                    error: true,
+                });
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        };
+        if !ctx.send(LogsMsg::PodJoined {
+            stream,
+            pod: pod.clone(),
+            container: container.clone(),
+            containers: containers.clone(),
+        }) {
+            return;
+        }
+        if attached_once {
+            log::info!("logs: {pod} re-attached since {:?}", resume.last);
+        }
+        attached_once = true;
+        let result = read_stream(&ctx, &pod, reader, &mut resume).await;
+        if ctx.opts.previous {
+            ctx.send(LogsMsg::PodEnded {
+                stream,
+                pod,
+                reason: "end of the previous container's log".into(),
+            });
+            return;
+        }
+        match result {
+            // EOF: an idle cut, a dropped connection, or the pod going away: look again
+            Ok(got) => {
+                if got {
+                    backoff.reset();
+                }
+                tokio::time::sleep(backoff.next().min(Duration::from_secs(2))).await;
+            }
+            Err(e) => {
+                let wait = backoff.next();
+                ctx.send(LogsMsg::Marker {
+                    stream,
+                    pod: pod.clone(),
+                    text: format!("log stream broke: {e}; retrying in {}s", wait.as_secs_f32()),
+                    error: true,
+                });
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
+/// Reads lines until EOF, sending them in batches. A line longer than the cap is cut while
+/// reading, so memory stays bounded. Returns whether anything arrived.
+async fn read_stream(
+    ctx: &Ctx,
+    pod: &str,
+    reader: impl futures::AsyncBufRead,
+    resume: &mut Resume,
+) -> std::io::Result<bool> {
+    let mut reader = std::pin::pin!(reader);
+    let mut line: Vec<u8> = Vec::new();
+    let mut overflow = 0usize;
+    let mut got = false;
+    loop {
+        let chunk = if ctx.opts.previous {
+            reader.fill_buf().await?
+        } else {
+            match tokio::time::timeout(ctx.opts.idle_reattach, reader.fill_buf()).await {
+                Ok(r) => r?,
+                // silent too long: end this read, the caller re-attaches with sinceTime
+                Err(_) => return Ok(got),
+            }
+        };
+        if chunk.is_empty() {
+            return Ok(got);
+        }
+        let mut batch = Vec::new();
+        let mut rest = chunk;
+        let consumed = chunk.len();
+        while !rest.is_empty() {
+            match rest.iter().position(|b| *b == b'\n') {
+                Some(i) => {
+                    push_capped(&mut line, &rest[..i], &mut overflow);
+                    rest = &rest[i + 1..];
+                    let (time, _) = ingest::split_timestamp(&line);
+                    if resume.accept(time, &line) {
+                        let mut l = ingest::parse_line(&line);
+                        if overflow > 0 {
+                            l.message
+                                .push_str(&format!(" … [line truncated: {overflow} more bytes]"));
+                        }
+                        batch.push(l);
+                    }
+                    line.clear();
+                    overflow = 0;
+                }
+                None => {
+                    push_capped(&mut line, rest, &mut overflow);
+                    rest = &[];
+                }
+            }
+        }
+        reader.consume_unpin(consumed);
+        if !batch.is_empty() {
+            got = true;
+            if !ctx.send(LogsMsg::Lines {
+                stream: ctx.stream,
+                pod: pod.to_owned(),
+                lines: batch,
+            }) {
+                return Ok(got);
+            }
+        }
+    }
+}
+
+fn push_capped(line: &mut Vec<u8>, bytes: &[u8], overflow: &mut usize) {
+    // the timestamp prefix rides on top of the cap
+    let cap = ingest::MAX_LINE + 64;
+    let room = cap.saturating_sub(line.len());
+    let take = room.min(bytes.len());
+    line.extend_from_slice(&bytes[..take]);
+    *overflow += bytes.len() - take;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_drops_repeats() {
+        let mut r = Resume::default();
+        let t1: Timestamp = "2026-01-01T00:00:01.5Z".parse().unwrap_or_default();
+        let t0: Timestamp = "2026-01-01T00:00:01Z".parse().unwrap_or_default();
+        assert!(r.accept(Some(t1), b"a"));
+        assert!(!r.accept(Some(t0), b"older"));
+        assert!(!r.accept(Some(t1), b"a"));
+        assert!(r.accept(Some(t1), b"b"));
+        assert!(r.accept(None, b"no time"));
+    }
+}

@@ -1,0 +1,375 @@
+//! The logs pane without a cluster: lines fed through `update`, drawn through `ui::render`.
+//! Hostile bytes (fuzz), the ring cap, the reading keys, and snapshots.
+
+use flightdeck::app::event::Event;
+use flightdeck::app::pane::PaneId;
+use flightdeck::app::panes::logs::{self, LevelFilter};
+use flightdeck::app::state::{Scope, StartOptions, State};
+use flightdeck::app::update::{apply, run_command, update};
+use flightdeck::app::{Action, Effect};
+use flightdeck::sources::logs::ingest::{MAX_LINE, parse_line};
+use flightdeck::sources::logs::{LogTarget, LogsMsg};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn state() -> State {
+    let (assets, diags, _warnings) = flightdeck::config::load_assets(None);
+    assert!(diags.is_empty(), "bundled assets have problems: {diags:?}");
+    let mut s = State::new(
+        Default::default(),
+        assets,
+        Vec::new(),
+        StartOptions {
+            theme: Some("dark".into()),
+            keymap: None,
+            scope: Scope::default(),
+            no_color: false,
+        },
+        jiff::Timestamp::from_second(1_790_000_000).expect("time"),
+    );
+    s.focus = PaneId::Logs;
+    s.zoomed = true;
+    s.size = (100, 20);
+    let effects = logs::follow(
+        &mut s,
+        LogTarget::Selector {
+            namespace: "shop".into(),
+            selector: "app=checkout".into(),
+            label: "checkout".into(),
+        },
+    );
+    assert!(matches!(effects.as_slice(), [Effect::FollowLogs(_)]));
+    s
+}
+
+fn feed(s: &mut State, pod: &str, raw: &[&[u8]]) {
+    let lines = raw.iter().map(|r| parse_line(r)).collect();
+    let ev = Event::Logs {
+        generation: s.generation,
+        msg: LogsMsg::Lines {
+            stream: s.logs.stream,
+            pod: pod.into(),
+            lines,
+        },
+    };
+    update(s, ev);
+}
+
+fn joined(s: &mut State, pod: &str) {
+    let ev = Event::Logs {
+        generation: s.generation,
+        msg: LogsMsg::PodJoined {
+            stream: s.logs.stream,
+            pod: pod.into(),
+            container: "checkout".into(),
+            containers: vec!["checkout".into()],
+        },
+    };
+    update(s, ev);
+}
+
+fn screen(s: &State) -> String {
+    let (w, h) = s.size;
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    term.draw(|f| flightdeck::ui::render(s, f)).expect("draw");
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn assert_no_controls(s: &State) {
+    let (w, h) = s.size;
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    term.draw(|f| flightdeck::ui::render(s, f)).expect("draw");
+    for cell in term.backend().buffer().content() {
+        let sym = cell.symbol();
+        assert!(
+            !sym.chars().any(|c| c.is_control()
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')),
+            "control character on screen: {sym:?}"
+        );
+    }
+}
+
+fn stamp(i: u32) -> String {
+    format!(
+        "2026-09-21T14:{:02}:{:02}.{:03}Z",
+        (i / 60) % 60,
+        i % 60,
+        i % 1000
+    )
+}
+
+fn seed_json(i: u32, level: &str, component: &str, message: &str) -> Vec<u8> {
+    format!(
+        "{} {{\"timestamp\":\"{}\",\"level\":\"{level}\",\"requestId\":\"req-{i}\",\"component\":\"{component}\",\"message\":\"{message}\",\"metadata\":{{\"n\":{i}}}}}",
+        stamp(i),
+        stamp(i)
+    )
+    .into_bytes()
+}
+
+/// xorshift: a tiny PRNG, no dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn fuzz_random_bytes_and_escapes_never_reach_the_screen() {
+    let known: [&[u8]; 10] = [
+        b"\x1b]52;c;ZXZpbA==\x07",
+        b"\x1b]0;owned\x1b\\",
+        b"\x1b[2J",
+        b"\xc2\x9b2J",
+        b"\x9b31m",
+        b"\x1bP+q\x1b\\",
+        b"\x1b]8;;http://x\x07",
+        b"\xe2\x80\xae",
+        b"{\"msg\":\"\\u001b]0;json\\u0007\",\"level\":\"\\u001b[31merror\"}",
+        b"\r\x08\x7f\x00",
+    ];
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut s = state();
+    joined(&mut s, "checkout-7d9f-abcde");
+    for round in 0..200u32 {
+        let mut batch: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..10 {
+            let mut line = Vec::new();
+            let parts = rng.next() % 12;
+            for _ in 0..parts {
+                let r = rng.next();
+                if r.is_multiple_of(2) {
+                    line.extend_from_slice(known[(r >> 8) as usize % known.len()]);
+                } else {
+                    for _ in 0..(r >> 16) % 8 {
+                        line.push(rng.next() as u8);
+                    }
+                }
+            }
+            batch.push(line);
+        }
+        let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        feed(&mut s, "checkout-7d9f-abcde", &refs);
+        if round.is_multiple_of(20) {
+            assert_no_controls(&s);
+            s.logs.wrap = !s.logs.wrap;
+            apply(&mut s, Action::Open);
+            assert_no_controls(&s);
+            apply(&mut s, Action::Open);
+        }
+    }
+    assert_no_controls(&s);
+    for e in &s.logs.entries {
+        for text in std::iter::once(&e.line.message).chain(e.line.cont.iter()) {
+            assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
+        }
+    }
+}
+
+#[test]
+fn huge_lines_are_truncated_with_a_marker() {
+    let mut s = state();
+    let big = vec![b'x'; MAX_LINE * 3];
+    feed(&mut s, "checkout-7d9f-abcde", &[&big]);
+    let m = &s.logs.entries[0].line.message;
+    assert!(m.len() < MAX_LINE + 100);
+    assert!(m.ends_with("more bytes]"));
+}
+
+#[test]
+fn the_ring_cap_holds_lines_and_memory() {
+    let mut s = state();
+    s.logs.cap = 1000;
+    let line = vec![b'y'; 8 * 1024];
+    for i in 0..5000u32 {
+        let raw = format!("{} line {i} ", stamp(i)).into_bytes();
+        let mut full = raw.clone();
+        full.extend_from_slice(&line);
+        feed(&mut s, "checkout-7d9f-abcde", &[&full]);
+    }
+    assert!(s.logs.lines <= 1000);
+    assert_eq!(s.logs.evicted, 4000);
+    assert!(s.logs.bytes <= 1000 * (8 * 1024 + 512));
+    // the byte budget bounds memory whatever the line cap
+    let mut s = state();
+    s.logs.byte_cap = 1 << 20;
+    let huge = vec![b'z'; MAX_LINE];
+    for _ in 0..100 {
+        feed(&mut s, "p", &[&huge]);
+    }
+    assert!(s.logs.bytes <= 1 << 20);
+    assert!(s.logs.entries.len() < 20);
+}
+
+fn sample(s: &mut State) {
+    joined(s, "checkout-7d9f8-abcde");
+    joined(s, "checkout-7d9f8-xk2p4");
+    let a: Vec<Vec<u8>> = vec![
+        seed_json(1, "info", "http", "GET /api/cart 200"),
+        seed_json(3, "warn", "db", "slow query"),
+        format!("{} panic: runtime error: invalid memory address", stamp(5)).into_bytes(),
+        format!("{} goroutine 87 [running]:", stamp(5)).into_bytes(),
+        format!("{} \t/src/internal/payments/client.go:142 +0x41", stamp(5)).into_bytes(),
+    ];
+    let b: Vec<Vec<u8>> = vec![
+        seed_json(2, "info", "http", "POST /api/checkout 200"),
+        seed_json(4, "error", "payments-client", "upstream timeout"),
+        format!("{} plain text line from the other pod", stamp(6)).into_bytes(),
+    ];
+    feed(
+        s,
+        "checkout-7d9f8-abcde",
+        &a.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+    );
+    feed(
+        s,
+        "checkout-7d9f8-xk2p4",
+        &b.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+    );
+}
+
+#[test]
+fn pods_merge_in_time_order_and_levels_filter() {
+    let mut s = state();
+    sample(&mut s);
+    let msgs: Vec<&str> = s
+        .logs
+        .entries
+        .iter()
+        .filter(|e| e.line.time.is_some())
+        .map(|e| e.line.message.as_str())
+        .collect();
+    assert_eq!(
+        msgs,
+        vec![
+            "GET /api/cart 200",
+            "POST /api/checkout 200",
+            "slow query",
+            "upstream timeout",
+            "panic: runtime error: invalid memory address",
+            "plain text line from the other pod",
+        ]
+    );
+    apply(&mut s, Action::LogsLevel);
+    assert_eq!(s.logs.level, LevelFilter::Warn);
+    let screen = screen(&s);
+    assert!(screen.contains("slow query") && !screen.contains("GET /api/cart"));
+    apply(&mut s, Action::LogsLevel);
+    let screen2 = self::screen(&s);
+    assert!(!screen2.contains("slow query") && screen2.contains("upstream timeout"));
+}
+
+#[test]
+fn pause_counts_arrivals_search_jumps_and_save_exports() {
+    let mut s = state();
+    sample(&mut s);
+    apply(&mut s, Action::LogsPause);
+    assert!(s.logs.paused.is_some());
+    feed(
+        &mut s,
+        "checkout-7d9f8-abcde",
+        &[
+            b"2026-09-21T14:00:07.000Z after the pause",
+            b"2026-09-21T14:00:08.000Z and another",
+        ],
+    );
+    assert_eq!(s.logs.arrived_while_paused(), 2);
+    let text = screen(&s);
+    assert!(text.contains("paused, 2 new"), "{text}");
+    assert!(!text.contains("after the pause"));
+    apply(&mut s, Action::LogsEnd);
+    assert!(s.logs.paused.is_none());
+    assert!(screen(&s).contains("after the pause"));
+
+    // search: the pane filter; n goes to older matches, N to newer
+    s.pane_mut(PaneId::Logs).filter = "api".into();
+    apply(&mut s, Action::LogsSearchNext);
+    let at = |s: &State| {
+        let q = logs::query(s);
+        s.logs
+            .bottom(&q)
+            .map(|p| s.logs.entries[p].line.message.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(at(&s), "POST /api/checkout 200");
+    apply(&mut s, Action::LogsSearchNext);
+    assert_eq!(at(&s), "GET /api/cart 200");
+    apply(&mut s, Action::LogsSearchPrev);
+    assert_eq!(at(&s), "POST /api/checkout 200");
+
+    // include / exclude regexes
+    s.pane_mut(PaneId::Logs).filter = "+http -cart".into();
+    let effects = run_command(&mut s, "save /tmp/ignored.log");
+    let Some(Effect::SaveLogs { lines, .. }) = effects.first() else {
+        panic!("no save effect: {effects:?}");
+    };
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("POST /api/checkout 200"));
+}
+
+#[test]
+fn rbac_and_waiting_are_said() {
+    let mut s = state();
+    joined(&mut s, "checkout-7d9f8-abcde");
+    assert!(screen(&s).contains("waiting for output"));
+    let ev = Event::Logs {
+        generation: s.generation,
+        msg: LogsMsg::Forbidden {
+            stream: s.logs.stream,
+            message: "forbidden: RBAC does not allow `get pods/log` in namespace shop".into(),
+        },
+    };
+    update(&mut s, ev);
+    assert!(screen(&s).contains("RBAC does not allow"));
+    // messages of an older stream are dropped
+    let old = s.logs.stream - 1;
+    let generation = s.generation;
+    update(
+        &mut s,
+        Event::Logs {
+            generation,
+            msg: LogsMsg::Lines {
+                stream: old,
+                pod: "x".into(),
+                lines: vec![parse_line(b"stale")],
+            },
+        },
+    );
+    assert!(!s.logs.entries.iter().any(|e| e.line.message == "stale"));
+}
+
+fn settings() -> insta::Settings {
+    let mut st = insta::Settings::clone_current();
+    st.add_filter(r"\d{2}:\d{2}:\d{2}\.\d{3}", "[time]");
+    st
+}
+
+#[test]
+fn snapshot_merged_pods() {
+    let mut s = state();
+    sample(&mut s);
+    settings().bind(|| insta::assert_snapshot!("logs_merged", screen(&s)));
+}
+
+#[test]
+fn snapshot_detail_and_paused() {
+    let mut s = state();
+    sample(&mut s);
+    apply(&mut s, Action::SelectUp);
+    apply(&mut s, Action::SelectUp);
+    settings().bind(|| insta::assert_snapshot!("logs_paused", screen(&s)));
+    apply(&mut s, Action::Open);
+    settings().bind(|| insta::assert_snapshot!("logs_detail", screen(&s)));
+}
