@@ -317,3 +317,62 @@ async fn unreachable_keeps_rows_marked_stale() {
     })
     .await;
 }
+
+/// The error-rate pane's deploy marks come from the Workloads source: every revision at
+/// its ReplicaSet's creation, and a rollback seen live (it re-uses an old ReplicaSet).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revision_changes_become_deploy_marks_for_the_error_pane() {
+    let mut h = Harness::start(Scenario::BadRelease, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    h.until("checkout's revisions marked", |s| {
+        s.deploys
+            .for_service("checkout")
+            .iter()
+            .any(|m| m.revision == "4")
+    })
+    .await;
+    let before = h.state.deploys.for_service("checkout").len();
+    assert!(before >= 2, "{:?}", h.state.deploys.for_service("checkout"));
+    // roll back the way `kubectl rollout undo` does: the old ReplicaSet becomes revision 5
+    let client = workloads_support::kube_client(&h.sb).await;
+    let api: Api<Deployment> = Api::namespaced(client.clone(), "shop");
+    let rs_api: Api<k8s_openapi::api::apps::v1::ReplicaSet> = Api::namespaced(client, "shop");
+    let rs = rs_api.list(&Default::default()).await.expect("rs");
+    let old = rs
+        .items
+        .iter()
+        .find(|r| {
+            r.metadata
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("checkout-"))
+                && r.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+                    .map(String::as_str)
+                    == Some("3")
+        })
+        .expect("revision 3");
+    let mut template = old.spec.template.clone().expect("template");
+    if let Some(labels) = template.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
+        labels.remove("pod-template-hash");
+    }
+    let patch =
+        serde_json::json!([{ "op": "replace", "path": "/spec/template", "value": template }]);
+    api.patch(
+        "checkout",
+        &PatchParams::default(),
+        &Patch::Json::<()>(serde_json::from_value(patch).expect("patch")),
+    )
+    .await
+    .expect("rollback");
+    h.until("the rollback marked as revision 5", |s| {
+        s.deploys
+            .for_service("checkout")
+            .iter()
+            .any(|m| m.revision == "5")
+    })
+    .await;
+    assert!(h.state.deploys.for_service("checkout").len() > before);
+}

@@ -514,10 +514,53 @@ pub fn visible_pods_of<'a>(state: &'a State, d: Option<&DeploymentRow>) -> Vec<&
 
 pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
     let now = state.now;
+    let before: BTreeMap<ObjKey, Option<i64>> = state
+        .workloads
+        .deployments
+        .iter()
+        .map(|(k, d)| (k.clone(), d.revision))
+        .collect();
     state.workloads.apply(msg, now);
+    record_deploy_marks(state, &before, now);
     set_source_status(state, now);
     state.dirty = true;
     Vec::new()
+}
+
+/// Feeds the error-rate pane's deploy marks (a service is matched by its deployment's
+/// name): each revision at its ReplicaSet's creation, and a revision change seen live (a
+/// rollback re-uses an old ReplicaSet, so its creation time says nothing) at `now`.
+fn record_deploy_marks(state: &mut State, before: &BTreeMap<ObjKey, Option<i64>>, now: Timestamp) {
+    use super::errors::DeployMark;
+    let data = &state.workloads;
+    let mut marks: Vec<(String, DeployMark)> = Vec::new();
+    for (key, d) in &data.deployments {
+        for rs in data.replicasets_of(key) {
+            if let (Some(rev), Some(created)) = (rs.revision, rs.created) {
+                marks.push((
+                    key.name.clone(),
+                    DeployMark {
+                        at_ms: created.as_millisecond(),
+                        revision: rev.to_string(),
+                    },
+                ));
+            }
+        }
+        if let (Some(Some(old)), Some(new)) = (before.get(key), d.revision)
+            && *old != new
+        {
+            marks.push((
+                key.name.clone(),
+                DeployMark {
+                    at_ms: now.as_millisecond(),
+                    revision: new.to_string(),
+                },
+            ));
+        }
+    }
+    for (service, mark) in marks {
+        state.deploys.record(&service, mark);
+    }
 }
 
 fn set_source_status(state: &mut State, now: Timestamp) {
