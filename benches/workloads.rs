@@ -143,6 +143,8 @@ fn criterion_benches(c: &mut Criterion) {
                 for m in msgs {
                     feed(&mut s, m);
                 }
+                // the run loop settles once before the next frame
+                update::settle(&mut s);
                 s
             },
             BatchSize::LargeInput,
@@ -158,6 +160,7 @@ fn criterion_benches(c: &mut Criterion) {
     });
     let mut filtered = pods.clone();
     filtered.pane_mut(PaneId::Workloads).filter = "abc-09".into();
+    update::settle(&mut filtered);
     c.bench_function("frame: 10,000 pod rows, filter active", |b| {
         b.iter(|| draw(&mut term, black_box(&filtered)))
     });
@@ -166,16 +169,19 @@ fn criterion_benches(c: &mut Criterion) {
     for m in many_deployments(10_000) {
         feed(&mut deps, m);
     }
+    update::settle(&mut deps);
     c.bench_function("frame: 10,000 deployment rows", |b| {
         b.iter(|| draw(&mut term, black_box(&deps)))
     });
     let mut deps_f = deps.clone();
     deps_f.pane_mut(PaneId::Workloads).filter = "svc-09".into();
+    update::settle(&mut deps_f);
     c.bench_function("frame: 10,000 deployment rows, filter active", |b| {
         b.iter(|| draw(&mut term, black_box(&deps_f)))
     });
     let mut deps_l = deps.clone();
     deps_l.pane_mut(PaneId::Workloads).filter = "app=svc-00042".into();
+    update::settle(&mut deps_l);
     c.bench_function("frame: 10,000 deployment rows, label filter", |b| {
         b.iter(|| draw(&mut term, black_box(&deps_l)))
     });

@@ -18,6 +18,8 @@ fn fed() -> State {
         let generation = s.generation;
         update(&mut s, Event::Kube { generation, msg });
     }
+    // as the run loop does before a frame
+    update::settle(&mut s);
     s
 }
 
@@ -203,4 +205,60 @@ fn no_kubeconfig_points_at_demo() {
     let t = text(&draw(&s, 120, 30));
     assert!(t.contains("flightdeck demo"), "{t}");
     assert!(t.contains("/nonexistent/kubeconfig"), "{t}");
+}
+
+fn current(s: &State) -> Option<String> {
+    flightdeck::app::panes::workloads::current_deployment(s).map(|d| d.key.name.clone())
+}
+
+/// Rows re-order under the cursor (trouble first) as watch events arrive: the cursor
+/// stays on the object it was on, in the deployments table and in the pods list, so a
+/// key pressed next acts on what the user was looking at.
+#[test]
+fn the_cursor_stays_on_its_row_when_rows_reorder() {
+    let mut s = fed();
+    s.focus = flightdeck::app::PaneId::Workloads;
+    update::settle(&mut s);
+    update::apply(&mut s, Action::SelectDown);
+    assert_eq!(current(&s).as_deref(), Some("cart"));
+    let before = s.pane(flightdeck::app::PaneId::Workloads).selected;
+
+    let generation = s.generation;
+    let msg = fixture::now_crashing("cart-5d4-m2", "cart-5d4", "cart");
+    update(&mut s, Event::Kube { generation, msg });
+    update::settle(&mut s);
+    let names: Vec<String> = flightdeck::app::panes::workloads::visible_deployments(&s)
+        .iter()
+        .map(|d| d.key.name.clone())
+        .collect();
+    assert_eq!(names[0], "cart", "cart is in trouble now and moved up: {names:?}");
+    assert_ne!(s.pane(flightdeck::app::PaneId::Workloads).selected, before);
+    assert_eq!(current(&s).as_deref(), Some("cart"), "the cursor moved with it");
+    let t = text(&draw(&s, 120, 30));
+    assert!(t.contains("pods of cart"), "{t}");
+
+    // in the pods list: the cursor on the healthy pod follows it when it starts crashing
+    update::apply(&mut s, Action::WorkloadsPods);
+    let pod_names = |s: &State| -> Vec<String> {
+        flightdeck::app::panes::workloads::visible_pods(s)
+            .iter()
+            .map(|p| p.key.name.clone())
+            .collect()
+    };
+    let selected_pod = |s: &State| {
+        let names = pod_names(s);
+        let i = s.pane(flightdeck::app::PaneId::Workloads).selected;
+        names.get(i.min(names.len().saturating_sub(1))).cloned()
+    };
+    let last = pod_names(&s).len() - 1;
+    for _ in 0..last {
+        update::apply(&mut s, Action::SelectDown);
+    }
+    let watched = selected_pod(&s).expect("a pod under the cursor");
+    let generation = s.generation;
+    let msg = fixture::now_crashing(&watched, "cart-5d4", "cart");
+    update(&mut s, Event::Kube { generation, msg });
+    update::settle(&mut s);
+    assert_eq!(pod_names(&s)[0], watched, "the crashing pod sorts first");
+    assert_eq!(selected_pod(&s), Some(watched), "and the cursor went with it");
 }

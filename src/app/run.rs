@@ -60,6 +60,9 @@ pub async fn run(
 
     loop {
         if state.dirty && last_draw.elapsed() >= FRAME {
+            for effect in super::update::settle(&mut state) {
+                dispatch(effect, &state, &mut sources, &ops, &tx);
+            }
             if state.overlay == super::state::Overlay::ConsoleLog {
                 crate::applog::collect();
             }
@@ -93,15 +96,7 @@ pub async fn run(
         }
         for ev in events {
             for effect in update(&mut state, ev) {
-                match effect {
-                    Effect::Quit => {}
-                    Effect::ScopeChanged { .. } => sources.start(&state, &tx),
-                    Effect::FollowLogs(req) => sources.follow_logs(req, &tx),
-                    Effect::SaveLogs { path, lines } => {
-                        save_logs(path, lines, state.generation, &tx)
-                    }
-                    other => operation(&ops, &state, other, &tx),
-                }
+                dispatch(effect, &state, &mut sources, &ops, &tx);
             }
         }
         if state.quit {
@@ -110,6 +105,23 @@ pub async fn run(
     }
     drop(guard);
     Ok(())
+}
+
+/// Carries out one effect of `update`.
+fn dispatch(
+    effect: Effect,
+    state: &State,
+    sources: &mut impl Sources,
+    ops: &crate::ops::Executor,
+    tx: &Sender,
+) {
+    match effect {
+        Effect::Quit => {}
+        Effect::ScopeChanged { .. } => sources.start(state, tx),
+        Effect::FollowLogs(req) => sources.follow_logs(req, tx),
+        Effect::SaveLogs { path, lines } => save_logs(path, lines, state.generation, tx),
+        other => operation(ops, state, other, tx),
+    }
 }
 
 /// Operation effects run on their own task; the answer comes back as an event.

@@ -15,8 +15,19 @@ use crate::ui::layout;
 
 pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
     match event {
-        Event::Key(key) => on_key(state, key),
-        Event::Mouse(m) => on_mouse(state, m),
+        // what the user acts on is what the screen shows: views settle first
+        Event::Key(key) => {
+            let mut effects = settle(state);
+            effects.extend(on_key(state, key));
+            effects.extend(settle(state));
+            effects
+        }
+        Event::Mouse(m) => {
+            let mut effects = settle(state);
+            effects.extend(on_mouse(state, m));
+            effects.extend(settle(state));
+            effects
+        }
         Event::Paste(text) => {
             if let Some(prompt) = prompt_mut(state) {
                 for c in text.chars().filter(|c| !c.is_control()) {
@@ -66,9 +77,8 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             if generation != state.generation {
                 return Vec::new();
             }
-            let mut effects = super::panes::workloads::on_msg(state, msg);
-            effects.extend(super::panes::follow_selected_deployment(state));
-            effects
+            // views and the logs pane's follow catch up in `settle`, once per batch
+            super::panes::workloads::on_msg(state, msg)
         }
 
         Event::Metrics(update) => super::panes::errors::on_update(state, update),
@@ -147,7 +157,24 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// Carries out an action. Public so key-sequence tests and the palette share one path.
+/// Brings what is derived from the data up to date before a frame or a key: the
+/// Workloads tables (rebuilt only where their inputs changed) and the logs pane's follow
+/// of the selected deployment. The run loop calls it once per batch of events, so a burst
+/// of watch events costs one rebuild.
+pub fn settle(state: &mut State) -> Vec<Effect> {
+    super::panes::workloads::refresh_view(state);
+    super::panes::follow_selected_deployment(state)
+}
+
+/// Applies one action; views are settled before and after.
 pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
+    let mut effects = settle(state);
+    effects.extend(apply_action(state, action));
+    effects.extend(settle(state));
+    effects
+}
+
+fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
     if let Some(effects) = super::panes::pipeline::on_action(state, action) {
         return effects;
     }
@@ -166,9 +193,8 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     }
     if state.focus == PaneId::Workloads
         && state.overlay == Overlay::None
-        && let Some(mut effects) = super::panes::workloads::on_action(state, action)
+        && let Some(effects) = super::panes::workloads::on_action(state, action)
     {
-        effects.extend(super::panes::follow_selected_deployment(state));
         return effects;
     }
     if state.focus == PaneId::Logs

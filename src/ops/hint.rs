@@ -5,7 +5,10 @@
 use crate::app::action::Action;
 use crate::app::state::State;
 use crate::config::keymap::KeyContext;
+use std::collections::BTreeSet;
+
 use crate::sources::kube::rows::PodReason;
+use crate::sources::kube::{ObjKey, ReplicaSetRow};
 
 pub const WINDOW_SECS: i64 = 15 * 60;
 
@@ -16,16 +19,25 @@ pub fn incident_hint(state: &State) -> Option<String> {
         .keymap
         .key_for(KeyContext::Workloads, Action::Rollback)
         .map(|k| k.to_string())?;
-    for d in w.deployments.values() {
+    // drawn with every frame: only deployments with a ReplicaSet made in the window are
+    // looked at closely, so 10,000 quiet deployments cost one pass over their ReplicaSets
+    let in_window = |rs: &ReplicaSetRow| {
+        rs.created.is_some_and(|c| {
+            (0..WINDOW_SECS).contains(&state.now.duration_since(c).as_secs())
+        })
+    };
+    let recent: BTreeSet<ObjKey> = w
+        .replicasets
+        .values()
+        .filter(|rs| in_window(rs))
+        .filter_map(|rs| Some(ObjKey::new(&rs.key.namespace, rs.owner.as_deref()?)))
+        .collect();
+    for d in recent.iter().filter_map(|k| w.deployments.get(k)) {
         let rss = w.replicasets_of(&d.key);
         let Some(newest) = rss.first() else { continue };
-        let Some(started) = newest.created else {
+        let Some(started) = newest.created.filter(|_| in_window(newest)) else {
             continue;
         };
-        let age = state.now.duration_since(started).as_secs();
-        if !(0..WINDOW_SECS).contains(&age) {
-            continue;
-        }
         let crashing = w
             .pods_of(&d.key)
             .iter()

@@ -238,3 +238,8 @@ pub fn messages() -> Vec<WorkloadsMsg> {
         WorkloadsMsg::Snapshot(Rows::Events(vec![EventRow::from_object(&event)])),
     ]
 }
+
+/// A watch event: `name` (of ReplicaSet `rs`, deployment `app`) now crash-loops.
+pub fn now_crashing(name: &str, rs: &str, app: &str) -> WorkloadsMsg {
+    WorkloadsMsg::Applied(Rows::Pods(vec![pod(name, rs, app, crashing(app, 3))]))
+}

@@ -14,7 +14,8 @@ pub fn row_count(state: &State, pane: PaneId) -> Option<usize> {
     match pane {
         PaneId::Errors => Some(errors::row_count(state)),
         PaneId::Gpu => Some(gpu::row_count(state)),
-        PaneId::Pipeline | PaneId::Workloads | PaneId::Logs => None,
+        PaneId::Workloads => Some(workloads::row_count(state)),
+        PaneId::Pipeline | PaneId::Logs => None,
     }
 }
 

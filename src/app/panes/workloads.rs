@@ -4,6 +4,7 @@
 //! they are kept by key with two small indexes (replicasets by deployment, pods by
 //! replicaset) so the views below never scan every pod.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::Timestamp;
@@ -93,6 +94,37 @@ pub struct WorkloadsData {
     pub sort: SortKey,
     pub section: Section,
     pub detail: Option<Detail>,
+    /// Bumped by every message from the source: the rows changed.
+    generation: u64,
+    /// The tables as last shown; see [`refresh_view`].
+    view: View,
+}
+
+/// The two tables as shown — filtered and sorted keys — kept between frames and rebuilt
+/// by [`refresh_view`] only when what they are made of changed (rows, sort, filter, the
+/// deployment whose pods are listed). A frame then reads the rows it draws and no more,
+/// and a burst of watch events costs one rebuild, not one per event.
+#[derive(Debug, Clone, Default)]
+struct View {
+    deployments_for: Option<DeploymentsInputs>,
+    deployments: Vec<ObjKey>,
+    pods_for: Option<PodsInputs>,
+    pods: Vec<ObjKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DeploymentsInputs {
+    generation: u64,
+    sort: SortKey,
+    filter: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PodsInputs {
+    generation: u64,
+    sort: SortKey,
+    deployment: ObjKey,
+    filter: String,
 }
 
 /// Most warning events kept; the oldest go first.
@@ -254,6 +286,7 @@ impl WorkloadsData {
 
     /// Applies one message from the source.
     pub fn apply(&mut self, msg: WorkloadsMsg, now: Timestamp) {
+        self.generation += 1;
         match msg {
             WorkloadsMsg::Snapshot(rows) => {
                 let kind = rows.kind();
@@ -417,14 +450,37 @@ fn contains_ci(hay: &str, needle_lower: &str) -> bool {
     }
 }
 
-/// The deployments table as shown: filtered (when the cursor is in it) and sorted.
-pub fn visible_deployments(state: &State) -> Vec<&DeploymentRow> {
+/// The filter text that applies to the deployments table, and to the pods list.
+fn filters(state: &State) -> (&str, &str) {
+    let text = state.pane(PaneId::Workloads).filter.as_str();
+    match state.workloads.section {
+        Section::Deployments => (text, ""),
+        Section::Pods { .. } => ("", text),
+    }
+}
+
+fn deployments_fresh(state: &State) -> bool {
     let data = &state.workloads;
-    let filter_text = match data.section {
-        Section::Deployments => state.pane(PaneId::Workloads).filter.as_str(),
-        Section::Pods { .. } => "",
-    };
-    let filter = Filter::parse(filter_text);
+    data.view.deployments_for.as_ref().is_some_and(|i| {
+        i.generation == data.generation && i.sort == data.sort && i.filter == filters(state).0
+    })
+}
+
+fn pods_fresh(state: &State, deployment: &ObjKey) -> bool {
+    let data = &state.workloads;
+    data.view.pods_for.as_ref().is_some_and(|i| {
+        i.generation == data.generation
+            && i.sort == data.sort
+            && &i.deployment == deployment
+            && i.filter == filters(state).1
+    })
+}
+
+/// The deployments table computed from the rows: filtered (when the cursor is in it) and
+/// sorted.
+fn compute_deployments(state: &State) -> Vec<&DeploymentRow> {
+    let data = &state.workloads;
+    let filter = Filter::parse(filters(state).0);
     let mut v: Vec<(u8, &DeploymentRow)> = data
         .deployments
         .values()
@@ -450,19 +506,93 @@ pub fn visible_deployments(state: &State) -> Vec<&DeploymentRow> {
     v.into_iter().map(|(_, d)| d).collect()
 }
 
+/// The pods list of a deployment computed from the rows: filtered (when the cursor is in
+/// the pods section) and sorted.
+fn compute_pods<'a>(state: &'a State, d: &ObjKey) -> Vec<&'a PodRow> {
+    let data = &state.workloads;
+    let all = data.pods_of(d);
+    let filter = Filter::parse(filters(state).1);
+    let mut v: Vec<&PodRow> = if filter == Filter::None {
+        all
+    } else {
+        all.into_iter()
+            .filter(|p| filter.matches(&p.key, &p.labels))
+            .collect()
+    };
+    match data.sort {
+        // stable: keeps newest revision first and name order within each rank
+        SortKey::Trouble => v.sort_by_key(|p| std::cmp::Reverse(pod_rank(p))),
+        SortKey::Name => v.sort_by(|a, b| a.key.name.cmp(&b.key.name)),
+        SortKey::Age => v.sort_by_key(|p| std::cmp::Reverse(p.created)),
+        SortKey::Restarts => v.sort_by_key(|p| std::cmp::Reverse(p.restarts)),
+    }
+    v
+}
+
+/// The keys of the deployments table as shown: the kept view when it is fresh, else
+/// computed now.
+pub fn deployment_keys(state: &State) -> Cow<'_, [ObjKey]> {
+    if deployments_fresh(state) {
+        Cow::Borrowed(&state.workloads.view.deployments)
+    } else {
+        Cow::Owned(
+            compute_deployments(state)
+                .into_iter()
+                .map(|d| d.key.clone())
+                .collect(),
+        )
+    }
+}
+
+/// The keys of a deployment's pods list as shown.
+pub fn pod_keys<'a>(state: &'a State, deployment: &ObjKey) -> Cow<'a, [ObjKey]> {
+    if pods_fresh(state, deployment) {
+        Cow::Borrowed(&state.workloads.view.pods)
+    } else {
+        Cow::Owned(
+            compute_pods(state, deployment)
+                .into_iter()
+                .map(|p| p.key.clone())
+                .collect(),
+        )
+    }
+}
+
+/// The deployments table as shown: filtered (when the cursor is in it) and sorted.
+pub fn visible_deployments(state: &State) -> Vec<&DeploymentRow> {
+    if deployments_fresh(state) {
+        let data = &state.workloads;
+        data.view
+            .deployments
+            .iter()
+            .filter_map(|k| data.deployments.get(k))
+            .collect()
+    } else {
+        compute_deployments(state)
+    }
+}
+
 /// The deployment whose pods are shown: the pinned one in the pods section, else the
 /// one under the cursor.
 pub fn current_deployment(state: &State) -> Option<&DeploymentRow> {
     match &state.workloads.section {
         Section::Pods { deployment, .. } => state.workloads.deployments.get(deployment),
         Section::Deployments => {
-            let v = visible_deployments(state);
+            let keys = deployment_keys(state);
             let sel = state
                 .pane(PaneId::Workloads)
                 .selected
-                .min(v.len().saturating_sub(1));
-            v.get(sel).copied()
+                .min(keys.len().saturating_sub(1));
+            state.workloads.deployments.get(keys.get(sel)?)
         }
+    }
+}
+
+/// Rows in the list the cursor is in.
+pub fn row_count(state: &State) -> usize {
+    match &state.workloads.section {
+        Section::Deployments => deployment_keys(state).len(),
+        Section::Pods { deployment, .. } => pod_keys(state, deployment).len(),
     }
 }
 
@@ -485,31 +615,98 @@ pub fn visible_pods(state: &State) -> Vec<&PodRow> {
 
 /// [`visible_pods`] for a deployment the caller already found (saves re-sorting the table).
 pub fn visible_pods_of<'a>(state: &'a State, d: Option<&DeploymentRow>) -> Vec<&'a PodRow> {
-    let data = &state.workloads;
     let Some(d) = d else {
         return Vec::new();
     };
-    let all = data.pods_of(&d.key);
-    let filter_text = match data.section {
-        Section::Pods { .. } => state.pane(PaneId::Workloads).filter.as_str(),
-        Section::Deployments => "",
-    };
-    let filter = Filter::parse(filter_text);
-    let mut v: Vec<&PodRow> = if filter == Filter::None {
-        all
-    } else {
-        all.into_iter()
-            .filter(|p| filter.matches(&p.key, &p.labels))
+    if pods_fresh(state, &d.key) {
+        let data = &state.workloads;
+        data.view
+            .pods
+            .iter()
+            .filter_map(|k| data.pods.get(k))
             .collect()
-    };
-    match data.sort {
-        // stable: keeps newest revision first and name order within each rank
-        SortKey::Trouble => v.sort_by_key(|p| std::cmp::Reverse(pod_rank(p))),
-        SortKey::Name => v.sort_by(|a, b| a.key.name.cmp(&b.key.name)),
-        SortKey::Age => v.sort_by_key(|p| std::cmp::Reverse(p.created)),
-        SortKey::Restarts => v.sort_by_key(|p| std::cmp::Reverse(p.restarts)),
+    } else {
+        compute_pods(state, &d.key)
     }
-    v
+}
+
+/// Rebuilds the kept tables whose inputs changed. The cursor stays on the row it was on
+/// when rows re-order under it (a pod starts crash-looping and the trouble-first order
+/// moves its deployment up); a new filter starts again from the top.
+pub fn refresh_view(state: &mut State) {
+    let (dep_filter, pod_filter) = filters(state);
+    let (dep_filter, pod_filter) = (dep_filter.to_owned(), pod_filter.to_owned());
+    let data = &state.workloads;
+    let selected = state.pane(PaneId::Workloads).selected;
+    let in_deployments = matches!(data.section, Section::Deployments);
+    let cursor = |keys: &[ObjKey]| keys.get(selected.min(keys.len().saturating_sub(1))).cloned();
+
+    if !deployments_fresh(state) {
+        let old = data.view.deployments_for.as_ref();
+        let keep = in_deployments && old.is_some_and(|o| o.filter == dep_filter);
+        let was = keep.then(|| cursor(&data.view.deployments)).flatten();
+        let keys: Vec<ObjKey> = compute_deployments(state)
+            .into_iter()
+            .map(|d| d.key.clone())
+            .collect();
+        let moved = was.and_then(|k| keys.iter().position(|x| *x == k));
+        let inputs = DeploymentsInputs {
+            generation: state.workloads.generation,
+            sort: state.workloads.sort,
+            filter: dep_filter,
+        };
+        let view = &mut state.workloads.view;
+        view.deployments = keys;
+        view.deployments_for = Some(inputs);
+        if let Some(pos) = moved {
+            state.pane_mut(PaneId::Workloads).selected = pos;
+        }
+    }
+
+    let data = &state.workloads;
+    let selected = state.pane(PaneId::Workloads).selected;
+    let shown = match &data.section {
+        Section::Pods { deployment, .. } => Some(deployment.clone()),
+        Section::Deployments => data
+            .view
+            .deployments
+            .get(selected.min(data.view.deployments.len().saturating_sub(1)))
+            .cloned(),
+    };
+    let Some(shown) = shown else {
+        state.workloads.view.pods_for = None;
+        state.workloads.view.pods.clear();
+        return;
+    };
+    if pods_fresh(state, &shown) {
+        return;
+    }
+    let old = data.view.pods_for.as_ref();
+    let keep = !in_deployments
+        && old.is_some_and(|o| o.deployment == shown && o.filter == pod_filter);
+    let was = keep
+        .then(|| {
+            let keys = &data.view.pods;
+            keys.get(selected.min(keys.len().saturating_sub(1))).cloned()
+        })
+        .flatten();
+    let keys: Vec<ObjKey> = compute_pods(state, &shown)
+        .into_iter()
+        .map(|p| p.key.clone())
+        .collect();
+    let moved = was.and_then(|k| keys.iter().position(|x| *x == k));
+    let inputs = PodsInputs {
+        generation: state.workloads.generation,
+        sort: state.workloads.sort,
+        deployment: shown,
+        filter: pod_filter,
+    };
+    let view = &mut state.workloads.view;
+    view.pods = keys;
+    view.pods_for = Some(inputs);
+    if let Some(pos) = moved {
+        state.pane_mut(PaneId::Workloads).selected = pos;
+    }
 }
 
 pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {

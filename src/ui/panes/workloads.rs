@@ -13,7 +13,7 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::app::pane::PaneId;
 use crate::app::panes::workloads::{
-    DetailTarget, Section, current_deployment, visible_deployments, visible_pods_of,
+    DetailTarget, Section, current_deployment, deployment_keys, pod_keys,
 };
 use crate::app::state::State;
 use crate::config::theme::Health;
@@ -83,24 +83,24 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         return;
     }
     let focused = state.focus == PaneId::Workloads;
-    let deployments = visible_deployments(state);
+    // keys of the rows as shown; only the rows on screen are looked up
+    let deployments = deployment_keys(state);
     let in_pods = matches!(d.section, Section::Pods { .. });
     let selected = state.pane(PaneId::Workloads).selected;
     let dep_sel = match &d.section {
         Section::Deployments => selected.min(deployments.len().saturating_sub(1)),
         Section::Pods { deployment, .. } => deployments
             .iter()
-            .position(|x| &x.key == deployment)
+            .position(|x| x == deployment)
             .unwrap_or(usize::MAX),
     };
     let current = match &d.section {
-        Section::Deployments => deployments.get(dep_sel).copied(),
+        Section::Deployments => deployments.get(dep_sel).and_then(|k| d.deployments.get(k)),
         Section::Pods { .. } => current_deployment(state),
     };
-    let pods = visible_pods_of(state, current);
     // the list with the cursor gets the larger share
     let avail = area.height;
-    let want_dep = deployments.len() as u16 + 1;
+    let want_dep = (deployments.len() as u16).saturating_add(1);
     let dep_h = if area.height < 6 {
         avail
     } else if in_pods {
@@ -126,6 +126,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     if rest >= 3
         && let Some(cur) = current
     {
+        let pods = pod_keys(state, &cur.key);
         let pod_area = Rect {
             y: area.y + dep_h,
             height: rest,
@@ -220,7 +221,7 @@ fn deployments_table(
     state: &State,
     frame: &mut Frame,
     area: Rect,
-    rows: &[&DeploymentRow],
+    rows: &[ObjKey],
     selected: usize,
     cursor_here: bool,
     all_ns: bool,
@@ -283,7 +284,8 @@ fn deployments_table(
     lines.push(Line::from(header));
     let visible = area.height.saturating_sub(1) as usize;
     let offset = scroll_offset(selected, visible, rows.len());
-    for (i, d) in rows.iter().enumerate().skip(offset).take(visible) {
+    let shown = rows.iter().enumerate().skip(offset).take(visible);
+    for (i, d) in shown.filter_map(|(i, k)| Some((i, data.deployments.get(k)?))) {
         let ready_h = if d.desired == 0 || d.ready >= d.desired {
             Health::Ok
         } else if d.ready == 0 {
@@ -363,7 +365,7 @@ fn pods_table(
     frame: &mut Frame,
     area: Rect,
     deployment: &DeploymentRow,
-    pods: &[&PodRow],
+    pods: &[ObjKey],
     selected: Option<usize>,
     focused: bool,
 ) {
@@ -428,7 +430,8 @@ fn pods_table(
     lines.push(Line::from(header));
     let visible = area.height.saturating_sub(2) as usize;
     let offset = scroll_offset(selected.unwrap_or(0), visible, pods.len());
-    for (i, p) in pods.iter().enumerate().skip(offset).take(visible) {
+    let shown = pods.iter().enumerate().skip(offset).take(visible);
+    for (i, p) in shown.filter_map(|(i, k)| Some((i, data.pods.get(k)?))) {
         let h = pod_health(p);
         let restarts = match (p.restarts, p.last_restart) {
             (0, _) => "0".to_owned(),
