@@ -586,7 +586,8 @@ async fn approve_the_pending_deployment_through_the_executor_and_audit_it() {
             token: TokenSetting::Given(Token::new("sandbox-token")),
         }),
     );
-    let op = Operation::ApproveDeployment {
+    let op = Operation::ReviewDeployment {
+        review: flightdeck::ops::Review::Approve,
         environment: "production".into(),
         run_id,
         run_number: run["run_number"].as_u64().unwrap_or_default(),
@@ -603,4 +604,130 @@ async fn approve_the_pending_deployment_through_the_executor_and_audit_it() {
     let text = std::fs::read_to_string(&audit).unwrap();
     assert_eq!(text.lines().count(), 2);
     assert!(!text.contains("sandbox-token"), "no token in the audit log");
+}
+
+/// The executor's GitHub setup for the sandbox, with its token.
+fn github_executor(sb: &Sandbox, audit: &Path, read_only: bool) -> Executor {
+    use flightdeck::ops::GithubSetup;
+    use flightdeck::sources::github::{Token, TokenSetting};
+    Executor::new(Err("no cluster".into()), read_only, AuditLog::at(audit)).with_github(Some(
+        GithubSetup {
+            api_url: sb.github_api_url(),
+            repo: sb.github_repo(),
+            token: TokenSetting::Given(Token::new("sandbox-token")),
+        },
+    ))
+}
+
+async fn waiting_run(sb: &Sandbox) -> serde_json::Value {
+    let url = format!(
+        "{}/repos/{}/actions/runs?status=waiting",
+        sb.github_api_url(),
+        sb.github_repo()
+    );
+    let runs: serde_json::Value = reqwest::Client::new()
+        .get(url)
+        .bearer_auth("sandbox-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    runs["workflow_runs"][0].clone()
+}
+
+/// Reject, re-run the failed jobs, cancel and re-run, each planned from what GitHub says
+/// now (a plan the run's state makes pointless is refused before anything is sent), each
+/// executed through the executor and audited without the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reject_rerun_and_cancel_through_the_executor() {
+    use flightdeck::ops::{Review, RunAction};
+    let sb = start(Scenario::PendingApproval).await;
+    let run = waiting_run(&sb).await;
+    let run_id = run["id"].as_u64().expect("a waiting run");
+    let run_number = run["run_number"].as_u64().unwrap_or_default();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let ex = github_executor(&sb, &audit, false);
+    let run_op = |action| Operation::Run {
+        action,
+        run_id,
+        run_number,
+        workflow: "release".into(),
+    };
+
+    // while it waits for review it is active: nothing to re-run, but it can be cancelled
+    let plan = ex.plan(run_op(RunAction::RerunFailed)).await.unwrap();
+    assert!(
+        plan.refused
+            .as_deref()
+            .is_some_and(|r| r.contains("still running")),
+        "{plan:?}"
+    );
+    assert!(plan.before.contains("waiting"), "{}", plan.before);
+
+    let plan = ex
+        .plan(Operation::ReviewDeployment {
+            review: Review::Reject,
+            environment: "production".into(),
+            run_id,
+            run_number,
+            sha: run["head_sha"].as_str().unwrap_or_default().into(),
+            environment_ids: vec![161003],
+        })
+        .await
+        .unwrap();
+    assert_eq!(plan.refused, None);
+    assert!(plan.title.starts_with("Reject"), "{}", plan.title);
+    let out = ex.execute(&plan.op, &plan.before, &plan.after).await;
+    assert!(out.ok, "{out:?}");
+
+    // rejected: the run failed, so cancel is refused and re-run failed is offered
+    let plan = ex.plan(run_op(RunAction::Cancel)).await.unwrap();
+    assert!(
+        plan.refused
+            .as_deref()
+            .is_some_and(|r| r.contains("not running")),
+        "{plan:?}"
+    );
+    let plan = ex.plan(run_op(RunAction::RerunFailed)).await.unwrap();
+    assert_eq!(plan.refused, None, "{plan:?}");
+    assert!(plan.before.contains("failed: "), "{}", plan.before);
+    assert!(plan.after.contains("attempt 2"), "{}", plan.after);
+    let out = ex.execute(&plan.op, &plan.before, &plan.after).await;
+    assert!(out.ok, "{out:?}");
+
+    // going again: cancel it; a second cancel, planned on a stale screen, still gets
+    // GitHub's own refusal when executed
+    let plan = ex.plan(run_op(RunAction::Cancel)).await.unwrap();
+    assert_eq!(plan.refused, None, "{plan:?}");
+    let out = ex.execute(&plan.op, &plan.before, &plan.after).await;
+    assert!(out.ok, "{out:?}");
+    let again = ex.execute(&plan.op, &plan.before, &plan.after).await;
+    assert!(!again.ok, "{again:?}");
+    assert!(again.message.contains("Cannot cancel"), "{}", again.message);
+
+    let plan = ex.plan(run_op(RunAction::Rerun)).await.unwrap();
+    assert_eq!(plan.refused, None, "{plan:?}");
+    assert!(plan.after.contains("attempt 3"), "{}", plan.after);
+    let out = ex.execute(&plan.op, &plan.before, &plan.after).await;
+    assert!(out.ok, "{out:?}");
+
+    let lines = audit_lines(&audit);
+    let ops: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l["operation"].as_str())
+        .collect();
+    assert_eq!(ops, ["reject", "rerun-failed", "cancel", "cancel", "rerun"]);
+    let text = std::fs::read_to_string(&audit).unwrap();
+    assert!(!text.contains("sandbox-token"), "no token in the audit log");
+    assert!(text.contains(&format!("release #{run_number}")), "{text}");
+    assert_eq!(lines[0]["namespace"], sb.github_repo().as_str(), "{text}");
+
+    // read-only: refused by the executor itself, and audited
+    let ro = github_executor(&sb, &audit, true);
+    let out = ro.execute(&run_op(RunAction::Cancel), "", "").await;
+    assert!(!out.ok);
+    assert!(out.message.contains("read-only"), "{}", out.message);
 }

@@ -652,3 +652,177 @@ async fn anonymous_reads_but_is_not_offered_approval() {
     let target = flightdeck::app::panes::pipeline::review_target(&s).unwrap();
     assert!(!target.can_approve);
 }
+
+fn executor(sb: &Sandbox, token: &str, audit: &std::path::Path) -> flightdeck::ops::Executor {
+    flightdeck::ops::Executor::new(
+        Err("no cluster".into()),
+        false,
+        flightdeck::ops::AuditLog::at(audit),
+    )
+    .with_github(Some(flightdeck::ops::GithubSetup {
+        api_url: sb.github_api_url(),
+        repo: sb.github_repo(),
+        token: TokenSetting::Given(Token::new(token)),
+    }))
+}
+
+/// Carries a key's effects through the executor as the run loop does: the plan comes back
+/// as `OpPlanned`, a confirmed operation as `OpResult`.
+async fn drive(
+    s: &mut State,
+    ex: &flightdeck::ops::Executor,
+    effects: Vec<flightdeck::app::event::Effect>,
+) {
+    use flightdeck::app::event::Effect;
+    for e in effects {
+        match e {
+            Effect::PlanOperation(op) => {
+                let plan = ex.plan(op).await.map(Box::new);
+                update(s, Event::OpPlanned(plan));
+            }
+            Effect::Operation { op, before, after } => {
+                let out = ex.execute(&op, &before, &after).await;
+                update(s, Event::OpResult(Box::new(out)));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn flash(s: &State) -> String {
+    s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default()
+}
+
+/// The Pipeline pane's keys: reject (`D`) confirms with the exact change and the run fails
+/// in the sandbox; cancel (`X`) on a run that already ended is refused in the dialog before
+/// anything is sent; re-run failed (`f`) starts a new attempt. Each went through the
+/// executor and into the audit log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reject_rerun_and_cancel_from_the_keys() {
+    let sb = start(Scenario::PendingApproval).await;
+    let mut p = poller(&sb);
+    let mut s = state(&sb);
+    feed(&mut p, &mut s).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let ex = executor(&sb, "sandbox-token", &audit);
+    assert!(pane(&s).contains("P approves, D rejects"), "{}", pane(&s));
+    let target = flightdeck::app::panes::pipeline::review_target(&s).unwrap();
+
+    let fx = update(&mut s, Event::Key(key('D')));
+    drive(&mut s, &ex, fx).await;
+    let text = screen(&s);
+    assert!(
+        text.contains("Reject the pending deployment to production"),
+        "{text}"
+    );
+    assert!(text.contains("waiting for review"), "{text}");
+    let fx = update(&mut s, Event::Key(key('y')));
+    drive(&mut s, &ex, fx).await;
+    assert!(
+        flash(&s).contains("rejected the deployment to production"),
+        "{}",
+        flash(&s)
+    );
+    feed(&mut p, &mut s).await;
+    let run = s.pipeline.run(target.run_id).unwrap();
+    assert!(run.run.conclusion.as_ref().is_some_and(|c| c.is_failure()));
+
+    // select that run, then cancel: it ended, so the dialog only says why
+    let row = flightdeck::app::panes::pipeline::visible_runs(&s)
+        .iter()
+        .position(|r| r.run.id == target.run_id)
+        .unwrap();
+    update::apply(&mut s, Action::SelectTop);
+    for _ in 0..row {
+        update::apply(&mut s, Action::SelectDown);
+    }
+    let fx = update(&mut s, Event::Key(key('X')));
+    assert!(
+        matches!(fx.as_slice(), [flightdeck::app::event::Effect::PlanOperation(
+            flightdeck::ops::Operation::Run { action: flightdeck::ops::RunAction::Cancel, run_id, .. }
+        )] if *run_id == target.run_id),
+        "{fx:?}"
+    );
+    drive(&mut s, &ex, fx).await;
+    let text = screen(&s);
+    assert!(text.contains("is not running"), "{text}");
+    let fx = update(&mut s, Event::Key(key('y')));
+    assert!(fx.is_empty(), "a refused plan cannot be confirmed: {fx:?}");
+    update(&mut s, Event::Key(key('n')));
+
+    // re-run the failed jobs: a new attempt
+    let fx = update(&mut s, Event::Key(key('f')));
+    drive(&mut s, &ex, fx).await;
+    let text = screen(&s);
+    assert!(text.contains("Re-run the failed jobs of"), "{text}");
+    assert!(text.contains("attempt 2"), "{text}");
+    let fx = update(&mut s, Event::Key(key('y')));
+    drive(&mut s, &ex, fx).await;
+    assert!(
+        flash(&s).contains("re-runs its failed jobs"),
+        "{}",
+        flash(&s)
+    );
+    feed(&mut p, &mut s).await;
+    let run = s.pipeline.run(target.run_id).unwrap();
+    assert_eq!(run.run.run_attempt, Some(2));
+
+    let log = std::fs::read_to_string(&audit).unwrap();
+    let ops: Vec<String> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["operation"].to_string())
+        .collect();
+    assert_eq!(ops, ["\"reject\"", "\"rerun-failed\""], "{log}");
+}
+
+/// A token whose user is not a required reviewer: the pane says who can approve, the
+/// key does not open a dialog, and an approval sent anyway gets GitHub's own refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_who_may_not_approve_is_told_who_can() {
+    let sb = start(Scenario::PendingApproval).await;
+    let mut cfg = PollConfig::new(
+        &sb.github_api_url(),
+        &sb.github_repo(),
+        TokenSetting::Given(Token::new("viewer-token")),
+    );
+    cfg.environments = envs();
+    let mut p = Poller::new(cfg, Token::new("viewer-token")).unwrap();
+    let mut s = state(&sb);
+    feed(&mut p, &mut s).await;
+    let text = pane(&s);
+    assert!(text.contains("only oncall-lead can approve"), "{text}");
+    let target = flightdeck::app::panes::pipeline::review_target(&s).unwrap();
+    assert!(!target.can_approve);
+    let fx = update(&mut s, Event::Key(key('P')));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(
+        flash(&s).contains("you cannot approve the deployment to production: ask oncall-lead"),
+        "{}",
+        flash(&s)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let ex = executor(&sb, "viewer-token", &dir.path().join("audit.jsonl"));
+    let out = ex
+        .execute(
+            &flightdeck::ops::Operation::ReviewDeployment {
+                review: Review::Approve,
+                environment: target.environment.clone(),
+                run_id: target.run_id,
+                run_number: target.run_number,
+                sha: target.sha.clone(),
+                environment_ids: target.environment_ids.clone(),
+            },
+            "",
+            "",
+        )
+        .await;
+    assert!(!out.ok);
+    assert!(
+        out.message.contains("not a required reviewer"),
+        "{}",
+        out.message
+    );
+    assert!(out.message.contains("422"), "{}", out.message);
+}

@@ -231,9 +231,16 @@ fn the_cursor_stays_on_its_row_when_rows_reorder() {
         .iter()
         .map(|d| d.key.name.clone())
         .collect();
-    assert_eq!(names[0], "cart", "cart is in trouble now and moved up: {names:?}");
+    assert_eq!(
+        names[0], "cart",
+        "cart is in trouble now and moved up: {names:?}"
+    );
     assert_ne!(s.pane(flightdeck::app::PaneId::Workloads).selected, before);
-    assert_eq!(current(&s).as_deref(), Some("cart"), "the cursor moved with it");
+    assert_eq!(
+        current(&s).as_deref(),
+        Some("cart"),
+        "the cursor moved with it"
+    );
     let t = text(&draw(&s, 120, 30));
     assert!(t.contains("pods of cart"), "{t}");
 
@@ -260,5 +267,9 @@ fn the_cursor_stays_on_its_row_when_rows_reorder() {
     update(&mut s, Event::Kube { generation, msg });
     update::settle(&mut s);
     assert_eq!(pod_names(&s)[0], watched, "the crashing pod sorts first");
-    assert_eq!(selected_pod(&s), Some(watched), "and the cursor went with it");
+    assert_eq!(
+        selected_pod(&s),
+        Some(watched),
+        "and the cursor went with it"
+    );
 }

@@ -37,6 +37,14 @@ pub enum Action {
     WorkloadsPods,
     /// Workloads: cycle the sort key (trouble, name, age, restarts).
     WorkloadsSort,
+    /// Pipeline: reject the pending deployment (the counterpart of promote).
+    PipelineReject,
+    /// Pipeline: re-run every job of the selected run.
+    PipelineRerun,
+    /// Pipeline: re-run the failed jobs of the selected run.
+    PipelineRerunFailed,
+    /// Pipeline: cancel the selected run.
+    PipelineCancel,
     Confirm,
     Cancel,
     LogsPause,
@@ -116,6 +124,26 @@ const SIMPLE: &[(Action, &str, &str)] = &[
         Action::WorkloadsSort,
         "workloads.sort",
         "sort by trouble, name, age, restarts",
+    ),
+    (
+        Action::PipelineReject,
+        "pipeline.reject",
+        "pipeline: reject the pending deployment",
+    ),
+    (
+        Action::PipelineRerun,
+        "pipeline.rerun",
+        "pipeline: re-run every job of the selected run",
+    ),
+    (
+        Action::PipelineRerunFailed,
+        "pipeline.rerun-failed",
+        "pipeline: re-run the failed jobs of the selected run",
+    ),
+    (
+        Action::PipelineCancel,
+        "pipeline.cancel",
+        "pipeline: cancel the selected run",
     ),
     (Action::Confirm, "dialog.confirm", "confirm the dialog"),
     (Action::Cancel, "dialog.cancel", "cancel the dialog"),
@@ -219,6 +247,17 @@ impl Action {
         names
     }
 
+    /// An operation on the Pipeline pane's selection only.
+    pub fn is_pipeline(&self) -> bool {
+        matches!(
+            self,
+            Action::PipelineReject
+                | Action::PipelineRerun
+                | Action::PipelineRerunFailed
+                | Action::PipelineCancel
+        )
+    }
+
     /// Is this a mutating operation (refused in read-only mode)?
     pub fn is_operation(&self) -> bool {
         matches!(
@@ -228,6 +267,10 @@ impl Action {
                 | Action::Restart
                 | Action::Promote
                 | Action::HostActions
+                | Action::PipelineReject
+                | Action::PipelineRerun
+                | Action::PipelineRerunFailed
+                | Action::PipelineCancel
         )
     }
 }

@@ -256,7 +256,11 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::Scale
         | Action::Restart
         | Action::Promote
-        | Action::HostActions => return crate::ops::dialog::on_action(state, action),
+        | Action::HostActions
+        | Action::PipelineReject
+        | Action::PipelineRerun
+        | Action::PipelineRerunFailed
+        | Action::PipelineCancel => return crate::ops::dialog::on_action(state, action),
         Action::Confirm
         | Action::Cancel
         | Action::Noop

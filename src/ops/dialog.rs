@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::{Operation, Outcome, Placeholders, Plan, Target};
+use super::{Operation, Outcome, Placeholders, Plan, Review, RunAction, Target};
 use crate::app::action::Action;
 use crate::app::event::Effect;
 use crate::app::pane::PaneId;
@@ -100,6 +100,94 @@ fn other_colour(c: &str) -> String {
     }
 }
 
+/// Promote / reject / re-run / cancel on the Pipeline selection.
+fn pipeline_action(state: &mut State, action: Action) -> Vec<Effect> {
+    use crate::app::panes::pipeline::{review_target, run_target};
+    if state.focus != PaneId::Pipeline {
+        flash(
+            state,
+            FlashLevel::Info,
+            format!("{}: focus the Pipeline pane first", action.description()),
+        );
+        return Vec::new();
+    }
+    let review = match action {
+        Action::Promote => Some(Review::Approve),
+        Action::PipelineReject => Some(Review::Reject),
+        _ => None,
+    };
+    if let Some(review) = review {
+        let Some(t) = review_target(state) else {
+            flash(
+                state,
+                FlashLevel::Info,
+                "no deployment is waiting for review".into(),
+            );
+            return Vec::new();
+        };
+        if !t.can_approve {
+            let who = if t.reviewers.is_empty() {
+                "a required reviewer".to_owned()
+            } else {
+                t.reviewers.join(", ")
+            };
+            let verb = match review {
+                Review::Approve => "approve",
+                Review::Reject => "reject",
+            };
+            flash(
+                state,
+                FlashLevel::Warn,
+                format!(
+                    "you cannot {verb} the deployment to {}: ask {who}",
+                    t.environment
+                ),
+            );
+            return Vec::new();
+        }
+        return plan(
+            state,
+            Operation::ReviewDeployment {
+                review,
+                environment: t.environment,
+                run_id: t.run_id,
+                run_number: t.run_number,
+                sha: t.sha,
+                environment_ids: t.environment_ids,
+            },
+        );
+    }
+    let run_action = match action {
+        Action::PipelineRerun => RunAction::Rerun,
+        Action::PipelineRerunFailed => RunAction::RerunFailed,
+        Action::PipelineCancel => RunAction::Cancel,
+        _ => {
+            flash(
+                state,
+                FlashLevel::Info,
+                format!(
+                    "{}: select a deployment in Workloads first",
+                    action.description()
+                ),
+            );
+            return Vec::new();
+        }
+    };
+    let Some(t) = run_target(state) else {
+        flash(state, FlashLevel::Info, "select a run first".into());
+        return Vec::new();
+    };
+    plan(
+        state,
+        Operation::Run {
+            action: run_action,
+            run_id: t.run_id,
+            run_number: t.run_number,
+            workflow: t.workflow,
+        },
+    )
+}
+
 /// Intent: an operation key. Opens the right dialog for the Workloads selection.
 pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     if state.scope.read_only {
@@ -115,41 +203,8 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         flash(state, FlashLevel::Warn, format!("{what} is still running"));
         return Vec::new();
     }
-    if action == Action::Promote && state.focus == PaneId::Pipeline {
-        let Some(t) = crate::app::panes::pipeline::review_target(state) else {
-            flash(
-                state,
-                FlashLevel::Info,
-                "no deployment is waiting for review".into(),
-            );
-            return Vec::new();
-        };
-        if !t.can_approve {
-            let who = if t.reviewers.is_empty() {
-                "a required reviewer".to_owned()
-            } else {
-                t.reviewers.join(", ")
-            };
-            flash(
-                state,
-                FlashLevel::Warn,
-                format!(
-                    "you cannot approve the deployment to {}: ask {who}",
-                    t.environment
-                ),
-            );
-            return Vec::new();
-        }
-        return plan(
-            state,
-            Operation::ApproveDeployment {
-                environment: t.environment,
-                run_id: t.run_id,
-                run_number: t.run_number,
-                sha: t.sha,
-                environment_ids: t.environment_ids,
-            },
-        );
+    if state.focus == PaneId::Pipeline || action.is_pipeline() {
+        return pipeline_action(state, action);
     }
     let Some(d) = (state.focus == PaneId::Workloads)
         .then(|| current_deployment(state))

@@ -22,9 +22,8 @@ pub fn incident_hint(state: &State) -> Option<String> {
     // drawn with every frame: only deployments with a ReplicaSet made in the window are
     // looked at closely, so 10,000 quiet deployments cost one pass over their ReplicaSets
     let in_window = |rs: &ReplicaSetRow| {
-        rs.created.is_some_and(|c| {
-            (0..WINDOW_SECS).contains(&state.now.duration_since(c).as_secs())
-        })
+        rs.created
+            .is_some_and(|c| (0..WINDOW_SECS).contains(&state.now.duration_since(c).as_secs()))
     };
     let recent: BTreeSet<ObjKey> = w
         .replicasets

@@ -26,6 +26,8 @@ use serde_json::json;
 pub use audit::{AuditLog, AuditRecord};
 pub use host::Placeholders;
 
+pub use crate::sources::github::actions::{Review, RunAction};
+
 /// The object an operation is about.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Target {
@@ -66,14 +68,22 @@ pub enum Operation {
         to: String,
         resource_version: Option<String>,
     },
-    /// Approve the environment's pending GitHub deployment. Hook: the pipelines source
-    /// provides the call; until it has landed the executor says so.
-    ApproveDeployment {
+    /// Approve or reject the environment's pending GitHub deployment.
+    ReviewDeployment {
+        review: Review,
         environment: String,
         run_id: u64,
         run_number: u64,
         sha: String,
         environment_ids: Vec<u64>,
+    },
+    /// Re-run, re-run the failed jobs of, or cancel a GitHub Actions run.
+    Run {
+        action: RunAction,
+        run_id: u64,
+        run_number: u64,
+        /// The workflow's name, for the dialog and the audit log.
+        workflow: String,
     },
     Host {
         action: String,
@@ -89,7 +99,15 @@ impl Operation {
             Operation::ScaleHpa { .. } => "scale-hpa",
             Operation::Restart { .. } => "restart",
             Operation::Switch { .. } => "switch",
-            Operation::ApproveDeployment { .. } => "approve",
+            Operation::ReviewDeployment {
+                review: Review::Approve,
+                ..
+            } => "approve",
+            Operation::ReviewDeployment {
+                review: Review::Reject,
+                ..
+            } => "reject",
+            Operation::Run { action, .. } => action.name(),
             Operation::Host { .. } => "host-action",
         }
     }
@@ -101,8 +119,16 @@ impl Operation {
             | Operation::ScaleHpa { target, .. }
             | Operation::Restart { target, .. }
             | Operation::Switch { target, .. } => target.clone(),
-            Operation::ApproveDeployment { environment, .. } => Target {
+            Operation::ReviewDeployment { environment, .. } => Target {
                 name: environment.clone(),
+                ..Target::default()
+            },
+            Operation::Run {
+                run_number,
+                workflow,
+                ..
+            } => Target {
+                name: format!("{workflow} #{run_number}"),
                 ..Target::default()
             },
             Operation::Host { action, vars } => Target {
@@ -412,21 +438,97 @@ impl Executor {
                     Err(why) => plan.refused = plan.refused.or(Some(why)),
                 }
             }
-            Operation::ApproveDeployment {
+            Operation::ReviewDeployment {
+                review,
                 environment,
                 run_number,
                 sha,
                 ..
             } => {
-                plan.title = format!("Approve the pending deployment to {environment}");
                 let short: String = sha.chars().take(7).collect();
                 plan.before = format!("run #{run_number} ({short}) waiting for review");
-                plan.after = format!("approved: deploys {short} to {environment}");
+                match review {
+                    Review::Approve => {
+                        plan.title = format!("Approve the pending deployment to {environment}");
+                        plan.after = format!("approved: deploys {short} to {environment}");
+                    }
+                    Review::Reject => {
+                        plan.title = format!("Reject the pending deployment to {environment}");
+                        plan.after =
+                            format!("rejected: {short} does not deploy; run #{run_number} fails");
+                    }
+                }
                 if self.github.is_none() {
                     plan.refused = plan
                         .refused
                         .or(Some("no [github] source configured".into()));
                 }
+            }
+            Operation::Run {
+                action,
+                run_id,
+                run_number,
+                workflow,
+            } => {
+                plan.title = format!("{} {workflow} run #{run_number}", action.describe());
+                // what the screen showed may be a poll old: ask GitHub now
+                let mut client = self.github_client().await?;
+                let (run, jobs) = crate::sources::github::actions::run_now(&mut client, *run_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let failed: Vec<&str> = jobs
+                    .iter()
+                    .filter(|j| j.conclusion.as_ref().is_some_and(|c| c.is_failure()))
+                    .map(|j| j.name.as_str())
+                    .collect();
+                let state = match &run.conclusion {
+                    Some(c) => format!("{} ({c})", run.status),
+                    None => run.status.to_string(),
+                };
+                plan.before = format!(
+                    "run #{run_number} {state}, attempt {}, {} jobs{}",
+                    run.run_attempt.unwrap_or(1),
+                    jobs.len(),
+                    if failed.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", failed: {}", failed.join(", "))
+                    }
+                );
+                let active = run.status.is_active();
+                let (after, refused) = match action {
+                    RunAction::Cancel => (
+                        "cancelled: jobs still running are stopped".to_owned(),
+                        (!active).then(|| format!("run #{run_number} is not running")),
+                    ),
+                    RunAction::Rerun => (
+                        format!(
+                            "attempt {}: every job runs again",
+                            run.run_attempt.unwrap_or(1) + 1
+                        ),
+                        active.then(|| {
+                            format!("run #{run_number} is still running; cancel it first")
+                        }),
+                    ),
+                    RunAction::RerunFailed => (
+                        format!(
+                            "attempt {}: {} and the jobs that need them run again",
+                            run.run_attempt.unwrap_or(1) + 1,
+                            failed.join(", ")
+                        ),
+                        if active {
+                            Some(format!(
+                                "run #{run_number} is still running; cancel it first"
+                            ))
+                        } else if failed.is_empty() {
+                            Some(format!("run #{run_number} has no failed jobs"))
+                        } else {
+                            None
+                        },
+                    ),
+                };
+                plan.after = after;
+                plan.refused = plan.refused.or(refused);
             }
             Operation::Host { action, vars } => {
                 let a = self.host_action(action)?;
@@ -436,6 +538,34 @@ impl Executor {
             }
         }
         Ok(plan)
+    }
+
+    /// A GitHub client for an operation; the token is resolved now and never logged.
+    async fn github_client(&self) -> Result<crate::sources::github::GithubClient, String> {
+        use crate::sources::github::{GithubClient, TokenSetting};
+        let gh = self
+            .github
+            .clone()
+            .ok_or_else(|| "no [github] source configured".to_owned())?;
+        let token = match gh.token {
+            TokenSetting::Given(t) => t,
+            TokenSetting::Resolve { env_var } => {
+                let lookup = tokio::task::spawn_blocking(move || {
+                    crate::sources::github::client::resolve_token(&env_var).0
+                });
+                tokio::time::timeout(std::time::Duration::from_secs(5), lookup)
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .flatten()
+            }
+        };
+        if token.is_none() {
+            return Err(
+                "no GitHub token: this needs one with actions and deployments write".into(),
+            );
+        }
+        GithubClient::new(&gh.api_url, &gh.repo, token).map_err(|e| e.to_string())
     }
 
     fn host_action(&self, name: &str) -> Result<&crate::config::HostAction, String> {
@@ -452,7 +582,14 @@ impl Executor {
         } else {
             self.run(op).await
         };
-        let target = op.target();
+        let mut target = op.target();
+        if let (Operation::ReviewDeployment { .. } | Operation::Run { .. }, Some(gh)) =
+            (op, &self.github)
+        {
+            // GitHub operations are recorded against the repository
+            target.context = "github".into();
+            target.namespace = gh.repo.clone();
+        }
         let mut outcome = Outcome {
             op: op.name().to_owned(),
             target: target.clone(),
@@ -613,45 +750,43 @@ impl Executor {
                     .map_err(kube_message)?;
                 Ok(format!("service/{} now selects {label}={to}", target.name))
             }
-            Operation::ApproveDeployment {
+            Operation::ReviewDeployment {
+                review,
                 environment,
                 run_id,
                 environment_ids,
                 ..
             } => {
-                use crate::sources::github::{GithubClient, TokenSetting, actions};
-                let gh = self
-                    .github
-                    .clone()
-                    .ok_or_else(|| "no [github] source configured".to_owned())?;
-                let token = match gh.token {
-                    TokenSetting::Given(t) => t,
-                    TokenSetting::Resolve { env_var } => {
-                        let lookup = tokio::task::spawn_blocking(move || {
-                            crate::sources::github::client::resolve_token(&env_var).0
-                        });
-                        tokio::time::timeout(std::time::Duration::from_secs(5), lookup)
-                            .await
-                            .ok()
-                            .and_then(Result::ok)
-                            .flatten()
-                    }
-                };
-                if token.is_none() {
-                    return Err("no GitHub token: approvals need one".into());
-                }
-                let mut client =
-                    GithubClient::new(&gh.api_url, &gh.repo, token).map_err(|e| e.to_string())?;
-                actions::review_pending_deployments(
+                let mut client = self.github_client().await?;
+                crate::sources::github::actions::review_pending_deployments(
                     &mut client,
                     *run_id,
                     environment_ids,
-                    actions::Review::Approve,
+                    *review,
                     &audit::local_user(),
                 )
                 .await
                 .map_err(|e| e.to_string())?;
-                Ok(format!("approved the deployment to {environment}"))
+                Ok(match review {
+                    Review::Approve => format!("approved the deployment to {environment}"),
+                    Review::Reject => format!("rejected the deployment to {environment}"),
+                })
+            }
+            Operation::Run {
+                action,
+                run_id,
+                run_number,
+                ..
+            } => {
+                let mut client = self.github_client().await?;
+                crate::sources::github::actions::run_action(&mut client, *run_id, *action)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(match action {
+                    RunAction::Rerun => format!("run #{run_number} re-runs"),
+                    RunAction::RerunFailed => format!("run #{run_number} re-runs its failed jobs"),
+                    RunAction::Cancel => format!("run #{run_number} is being cancelled"),
+                })
             }
             Operation::Host { action, vars } => {
                 let a = self.host_action(action)?.clone();

@@ -79,6 +79,9 @@ pub struct GitHub {
     pub api_base: String,
     pub remaining: u64,
     pub window_start_ms: i64,
+    /// Whether the caller of the request being answered is a required reviewer: a token
+    /// that starts with `viewer` is someone who may read but not approve.
+    caller_reviews: bool,
     rng: Rng,
     next_id: u64,
 }
@@ -104,6 +107,7 @@ impl GitHub {
             api_base: String::new(),
             remaining: RATE_LIMIT,
             window_start_ms: 0,
+            caller_reviews: true,
             rng: Rng::new(seed ^ 0x617),
             next_id: 1,
         }
@@ -605,6 +609,11 @@ pub fn handle(
         w.github.remaining = RATE_LIMIT;
     }
     let api = w.github.api_base.clone();
+    w.github.caller_reviews = !headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_whitespace().nth(1))
+        .is_some_and(|t| t.starts_with("viewer"));
     let segs: Vec<&str> = path
         .trim_matches('/')
         .split('/')
@@ -777,6 +786,7 @@ fn route(
                 }
                 (Method::GET, ["approvals"]) => (StatusCode::OK, json!(gh.runs[ri].approvals)),
                 (Method::GET, ["pending_deployments"]) => {
+                    let can_approve = gh.caller_reviews;
                     let run = &gh.runs[ri];
                     let items: Vec<Value> = run
                         .jobs
@@ -789,7 +799,7 @@ fn route(
                                 "environment": env_json(api, e),
                                 "wait_timer": 0,
                                 "wait_timer_started_at": ts(started),
-                                "current_user_can_approve": true,
+                                "current_user_can_approve": can_approve,
                                 "reviewers": [{"type": "User", "reviewer": user_json("oncall-lead")}],
                             })
                         })
@@ -920,6 +930,13 @@ fn review(w: &mut World, ri: usize, body: &[u8], api: &str) -> (StatusCode, Valu
             &format!("Invalid request.\n\n{m}"),
         )
     };
+    if !w.github.caller_reviews {
+        // the sandbox's own wording; GitHub refuses a non-reviewer with a 4xx too
+        return gh_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "You are not a required reviewer of these environments.",
+        );
+    }
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return gh_error(StatusCode::BAD_REQUEST, "Problems parsing JSON");
     };

@@ -271,6 +271,7 @@ pub struct ReviewTarget {
 pub struct RunTarget {
     pub run_id: u64,
     pub run_number: u64,
+    pub workflow: String,
     pub active: bool,
     pub has_failed_jobs: bool,
 }
@@ -293,6 +294,7 @@ pub fn run_target(state: &State) -> Option<RunTarget> {
     Some(RunTarget {
         run_id: r.run.id,
         run_number: r.run.run_number,
+        workflow: r.run.name.clone().unwrap_or_else(|| "workflow".into()),
         active: r.run.status.is_active(),
         has_failed_jobs: r.jobs.iter().any(|j| {
             j.conclusion

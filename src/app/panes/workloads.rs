@@ -639,7 +639,10 @@ pub fn refresh_view(state: &mut State) {
     let data = &state.workloads;
     let selected = state.pane(PaneId::Workloads).selected;
     let in_deployments = matches!(data.section, Section::Deployments);
-    let cursor = |keys: &[ObjKey]| keys.get(selected.min(keys.len().saturating_sub(1))).cloned();
+    let cursor = |keys: &[ObjKey]| {
+        keys.get(selected.min(keys.len().saturating_sub(1)))
+            .cloned()
+    };
 
     if !deployments_fresh(state) {
         let old = data.view.deployments_for.as_ref();
@@ -682,12 +685,13 @@ pub fn refresh_view(state: &mut State) {
         return;
     }
     let old = data.view.pods_for.as_ref();
-    let keep = !in_deployments
-        && old.is_some_and(|o| o.deployment == shown && o.filter == pod_filter);
+    let keep =
+        !in_deployments && old.is_some_and(|o| o.deployment == shown && o.filter == pod_filter);
     let was = keep
         .then(|| {
             let keys = &data.view.pods;
-            keys.get(selected.min(keys.len().saturating_sub(1))).cloned()
+            keys.get(selected.min(keys.len().saturating_sub(1)))
+                .cloned()
         })
         .flatten();
     let keys: Vec<ObjKey> = compute_pods(state, &shown)

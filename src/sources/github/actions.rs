@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::client::{GhError, GithubClient};
-use super::model::Deployment;
+use super::model::{Deployment, Job, JobList, WorkflowRun};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Review {
@@ -73,4 +73,58 @@ pub async fn rerun_failed_jobs(client: &mut GithubClient, run_id: u64) -> Result
 pub async fn cancel(client: &mut GithubClient, run_id: u64) -> Result<(), GhError> {
     let url = client.repo_url(&format!("/actions/runs/{run_id}/cancel"));
     client.post(&url, None).await.map(|_| ())
+}
+
+/// What re-run / re-run failed / cancel do to a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunAction {
+    Rerun,
+    RerunFailed,
+    Cancel,
+}
+
+impl RunAction {
+    /// The name in the audit log.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunAction::Rerun => "rerun",
+            RunAction::RerunFailed => "rerun-failed",
+            RunAction::Cancel => "cancel",
+        }
+    }
+
+    /// What the confirmation's title says it does.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RunAction::Rerun => "Re-run every job of",
+            RunAction::RerunFailed => "Re-run the failed jobs of",
+            RunAction::Cancel => "Cancel",
+        }
+    }
+}
+
+/// Carries out a run action.
+pub async fn run_action(
+    client: &mut GithubClient,
+    run_id: u64,
+    action: RunAction,
+) -> Result<(), GhError> {
+    match action {
+        RunAction::Rerun => rerun(client, run_id).await,
+        RunAction::RerunFailed => rerun_failed_jobs(client, run_id).await,
+        RunAction::Cancel => cancel(client, run_id).await,
+    }
+}
+
+/// A run and its jobs as GitHub has them now, for the confirmation (what the screen
+/// showed may be a poll old).
+pub async fn run_now(
+    client: &mut GithubClient,
+    run_id: u64,
+) -> Result<(WorkflowRun, Vec<Job>), GhError> {
+    let url = client.repo_url(&format!("/actions/runs/{run_id}"));
+    let run = client.get::<WorkflowRun>(&url).await?.value;
+    let url = client.repo_url(&format!("/actions/runs/{run_id}/jobs?per_page=100"));
+    let jobs = client.get_pages(&url, 5, |p: JobList| p.jobs).await?.value;
+    Ok((run, jobs))
 }

@@ -9,9 +9,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::app::action::Action;
 use crate::app::pane::PaneId;
 use crate::app::panes::pipeline::Drill;
 use crate::app::state::State;
+use crate::config::keymap::KeyContext;
 use crate::config::theme::Health;
 use crate::sources::github::model::{Conclusion, Job, RunStatus, Step};
 use crate::sources::github::snapshot::{EnvRow, PipelineSnapshot, RunEntry};
@@ -255,6 +257,23 @@ fn anonymous(state: &State) -> bool {
         .is_some_and(|s| s.anonymous)
 }
 
+/// The key bound to a pipeline action in the active keymap, for the hints.
+fn key(state: &State, action: Action) -> String {
+    state
+        .keymap
+        .key_for(KeyContext::Pipeline, action)
+        .unwrap_or_else(|| format!(":{action}"))
+}
+
+/// "P approves, D rejects" with the keys of the active keymap.
+fn review_keys(state: &State) -> String {
+    format!(
+        "{} approves, {} rejects",
+        key(state, Action::Promote),
+        key(state, Action::PipelineReject)
+    )
+}
+
 fn pending_hint(state: &State, run: &RunEntry) -> Option<Span<'static>> {
     let p = run.pending.first()?;
     let text = if anonymous(state) {
@@ -264,8 +283,9 @@ fn pending_hint(state: &State, run: &RunEntry) -> Option<Span<'static>> {
         )
     } else if p.current_user_can_approve {
         format!(
-            "  approval pending for {} — P approves",
-            sanitize(&p.environment.name)
+            "  approval pending for {} — {}",
+            sanitize(&p.environment.name),
+            review_keys(state)
         )
     } else {
         let who: Vec<String> = p.reviewers.iter().map(|r| sanitize(&r.label())).collect();
@@ -506,14 +526,18 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
             .join(", ");
         let can = p.can_approve && !anonymous(state);
         let text = match (compact, can) {
-            (true, true) => format!("⏸ #{} approve? P", p.run_number),
+            (true, true) => format!(
+                "⏸ #{} approve? {}",
+                p.run_number,
+                key(state, Action::Promote)
+            ),
             (true, false) if reviewers.is_empty() => {
                 format!("⏸ #{} needs a reviewer", p.run_number)
             }
             (true, false) => format!("⏸ #{} needs {reviewers}", p.run_number),
             (false, can) => {
                 let who = if can {
-                    "P approves".to_owned()
+                    review_keys(state)
                 } else if anonymous(state) {
                     "a token is needed to approve".to_owned()
                 } else if reviewers.is_empty() {
