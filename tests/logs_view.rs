@@ -373,3 +373,63 @@ fn snapshot_detail_and_paused() {
     apply(&mut s, Action::Open);
     settings().bind(|| insta::assert_snapshot!("logs_detail", screen(&s)));
 }
+
+fn host(s: &mut State, kind: flightdeck::ops::OutputKind, text: &str) {
+    update(
+        s,
+        Event::HostOutput(flightdeck::ops::HostOutput {
+            action: "rollback.sh".into(),
+            kind,
+            text: text.into(),
+        }),
+    );
+}
+
+/// A host action's output streams into the logs pane beside the pods: its own source name,
+/// stderr marked, a JSON line structured like a pod's, hostile bytes cleaned, and the exit
+/// status as the last line.
+#[test]
+fn host_action_output_streams_into_the_logs_pane() {
+    use flightdeck::ops::OutputKind;
+    let mut s = state();
+    joined(&mut s, "checkout-7d9f-abcde");
+    feed(&mut s, "checkout-7d9f-abcde", &[b"serving on :8080"]);
+    host(
+        &mut s,
+        OutputKind::Stdout,
+        "switching checkout to revision 3",
+    );
+    host(
+        &mut s,
+        OutputKind::Stderr,
+        "warning: \x1b]0;owned\x07pool drained",
+    );
+    host(
+        &mut s,
+        OutputKind::Stdout,
+        r#"{"level":"error","message":"health check failed","attempt":2}"#,
+    );
+    host(&mut s, OutputKind::Exit { ok: false }, "exit 3");
+    let text = screen(&s);
+    assert!(text.contains("host/rollback.sh"), "{text}");
+    assert!(text.contains("switching checkout to revision 3"), "{text}");
+    assert!(text.contains("stderr"), "{text}");
+    assert!(text.contains("pool drained"), "{text}");
+    assert!(text.contains("health check failed"), "{text}");
+    assert!(text.contains("host/rollback.sh ended: exit 3"), "{text}");
+    assert!(
+        text.contains("serving on :8080"),
+        "the pod's lines stay: {text}"
+    );
+    assert!(
+        text.contains("(1 pods)"),
+        "a host action is not a pod: {text}"
+    );
+    assert_no_controls(&s);
+    // the level filter treats the structured line like any other error line
+    apply(&mut s, Action::LogsLevel);
+    apply(&mut s, Action::LogsLevel);
+    let text = screen(&s);
+    assert!(text.contains("health check failed"), "{text}");
+    assert!(!text.contains("switching checkout"), "{text}");
+}

@@ -492,7 +492,7 @@ async fn host_action_arguments_cannot_be_escaped_by_names() {
     let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = {
         let lines = lines.clone();
-        std::sync::Arc::new(move |l: String| lines.lock().unwrap().push(l))
+        std::sync::Arc::new(move |l: flightdeck::ops::HostOutput| lines.lock().unwrap().push(l))
     };
     let audit = dir.path().join("audit.jsonl");
     let ex = Executor::new(Err("no cluster".into()), false, AuditLog::at(&audit))
@@ -510,7 +510,7 @@ async fn host_action_arguments_cannot_be_escaped_by_names() {
     };
     let out = ex.execute(&op, "", "").await;
     assert!(out.ok, "{out:?}");
-    let got = lines.lock().unwrap().clone();
+    let got: Vec<String> = lines.lock().unwrap().iter().map(|l| l.tagged()).collect();
     assert_eq!(
         got,
         vec![
@@ -518,8 +518,11 @@ async fn host_action_arguments_cannot_be_escaped_by_names() {
             "[argv] arg:--ns={namespace}".to_owned(),
             "[argv] arg:`touch pwned`".to_owned(),
             "[argv] arg:4".to_owned(),
+            "[argv] exit 0".to_owned(),
         ]
     );
+    let last = lines.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(last.kind, flightdeck::ops::OutputKind::Exit { ok: true });
     assert!(!pwned.exists() && !dir.path().join("pwned").exists());
 
     // killed at the timeout, and a failing exit is an error; both audited

@@ -45,6 +45,8 @@ pub enum Event {
     OpPlanned(Result<Box<crate::ops::Plan>, String>),
     /// A confirmed operation finished; its audit line is already synced.
     OpResult(Box<crate::ops::Outcome>),
+    /// A line of a running host action's output (or its end), for the logs pane.
+    HostOutput(crate::ops::HostOutput),
     /// The audit log's newest lines, for `:audit`.
     Audit(Vec<String>),
 }

@@ -126,7 +126,17 @@ fn dispatch(
 
 /// Operation effects run on their own task; the answer comes back as an event.
 fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sender) {
-    let ex = ops.clone().read_only_also(state.scope.read_only);
+    let sink = {
+        let tx = tx.clone();
+        std::sync::Arc::new(move |line: crate::ops::HostOutput| {
+            log::info!("{}", line.tagged());
+            let _ = tx.send(Event::HostOutput(line));
+        })
+    };
+    let ex = ops
+        .clone()
+        .read_only_also(state.scope.read_only)
+        .with_output(sink);
     let tx = tx.clone();
     tokio::spawn(async move {
         let ev = match effect {

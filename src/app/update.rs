@@ -94,6 +94,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
 
         Event::OpPlanned(plan) => crate::ops::dialog::on_planned(state, plan),
         Event::OpResult(outcome) => crate::ops::dialog::on_result(state, *outcome),
+        Event::HostOutput(line) => super::panes::logs::on_host_output(state, line),
         Event::Audit(lines) => crate::ops::dialog::on_audit(state, lines),
 
         Event::SourceStatus {

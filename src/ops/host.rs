@@ -41,11 +41,43 @@ pub enum HostExit {
     TimedOut(u64),
 }
 
-/// Runs the action; every output line goes to `line` (stdout and stderr, tagged).
+/// One line of a host action's output, or its end, for the logs pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostOutput {
+    /// The `[[host_action]]` name.
+    pub action: String,
+    pub kind: OutputKind,
+    /// The line as printed (not yet sanitized: the logs pane does that, as for pod logs).
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    Stdout,
+    Stderr,
+    /// The action ended; `text` says how (exit status, signal, timeout).
+    Exit {
+        ok: bool,
+    },
+}
+
+impl HostOutput {
+    /// The line as the console's own log shows it.
+    pub fn tagged(&self) -> String {
+        let text = crate::text::sanitize(&self.text);
+        match self.kind {
+            OutputKind::Stdout => format!("[{}] {text}", self.action),
+            OutputKind::Stderr => format!("[{} stderr] {text}", self.action),
+            OutputKind::Exit { .. } => format!("[{}] {text}", self.action),
+        }
+    }
+}
+
+/// Runs the action; every output line goes to `line` (stdout and stderr apart).
 pub async fn run(
     action: &HostAction,
     p: &Placeholders,
-    line: &(dyn Fn(String) + Send + Sync),
+    line: &(dyn Fn(HostOutput) + Send + Sync),
 ) -> Result<HostExit, String> {
     let argv = argv(action, p);
     let (program, args) = argv
@@ -71,7 +103,11 @@ pub async fn run(
             if let Some(o) = out {
                 let mut lines = BufReader::new(o).lines();
                 while let Ok(Some(l)) = lines.next_line().await {
-                    line(format!("[{name}] {}", crate::text::sanitize(&l)));
+                    line(HostOutput {
+                        action: name.clone(),
+                        kind: OutputKind::Stdout,
+                        text: l,
+                    });
                 }
             }
         };
@@ -79,7 +115,11 @@ pub async fn run(
             if let Some(e) = err {
                 let mut lines = BufReader::new(e).lines();
                 while let Ok(Some(l)) = lines.next_line().await {
-                    line(format!("[{name} stderr] {}", crate::text::sanitize(&l)));
+                    line(HostOutput {
+                        action: name.clone(),
+                        kind: OutputKind::Stderr,
+                        text: l,
+                    });
                 }
             }
         };

@@ -24,7 +24,7 @@ use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::json;
 
 pub use audit::{AuditLog, AuditRecord};
-pub use host::Placeholders;
+pub use host::{HostOutput, OutputKind, Placeholders};
 
 pub use crate::sources::github::actions::{Review, RunAction};
 
@@ -182,7 +182,7 @@ pub fn kube_message(e: kube::Error) -> String {
 }
 
 /// Where host-action output goes.
-pub type LineSink = Arc<dyn Fn(String) + Send + Sync>;
+pub type LineSink = Arc<dyn Fn(host::HostOutput) + Send + Sync>;
 
 /// Runs confirmed operations. Built once by the console; cheap to clone.
 #[derive(Clone)]
@@ -216,7 +216,7 @@ impl Executor {
             read_only,
             audit,
             host_actions: Vec::new(),
-            output: Arc::new(|l| log::info!("{l}")),
+            output: Arc::new(|l| log::info!("{}", l.tagged())),
             github: None,
         }
     }
@@ -790,14 +790,26 @@ impl Executor {
             }
             Operation::Host { action, vars } => {
                 let a = self.host_action(action)?.clone();
-                match host::run(&a, vars, self.output.as_ref()).await? {
-                    host::HostExit::Code(0) => Ok(format!("{action}: exit 0")),
-                    host::HostExit::Code(c) => Err(format!("{action}: exit {c}")),
-                    host::HostExit::Signal => Err(format!("{action}: killed by a signal")),
-                    host::HostExit::TimedOut(s) => {
-                        Err(format!("{action}: killed after the {s}s timeout"))
+                let result = match host::run(&a, vars, self.output.as_ref()).await {
+                    Ok(host::HostExit::Code(0)) => Ok("exit 0".to_owned()),
+                    Ok(host::HostExit::Code(c)) => Err(format!("exit {c}")),
+                    Ok(host::HostExit::Signal) => Err("killed by a signal".to_owned()),
+                    Ok(host::HostExit::TimedOut(s)) => {
+                        Err(format!("killed after the {s}s timeout"))
                     }
-                }
+                    Err(e) => Err(e),
+                };
+                // the end goes where the output went, then to the status line
+                (self.output)(host::HostOutput {
+                    action: action.clone(),
+                    kind: host::OutputKind::Exit { ok: result.is_ok() },
+                    text: match &result {
+                        Ok(m) | Err(m) => m.clone(),
+                    },
+                });
+                result
+                    .map(|m| format!("{action}: {m}"))
+                    .map_err(|m| format!("{action}: {m}"))
             }
         }
     }

@@ -457,6 +457,30 @@ fn set_live(state: &mut State) {
         .insert(SourceId::Logs, SourceStatus::Live { updated: state.now });
 }
 
+/// A host action's output joins the logs pane as its own source, `host/NAME`, next to the
+/// pods being followed: JSON lines are structured like a pod's, stderr is marked, and the
+/// end (exit status) is a marker line. The console's own log keeps a copy.
+pub fn on_host_output(state: &mut State, out: crate::ops::HostOutput) -> Vec<Effect> {
+    use crate::ops::OutputKind;
+    let source = format!("host/{}", out.action);
+    match out.kind {
+        OutputKind::Exit { ok } => {
+            let text = format!("{source} ended: {}", out.text);
+            state.logs.marker(Some(&source), text, !ok);
+        }
+        kind => {
+            let mut line = ingest::parse_line(out.text.as_bytes());
+            line.time = Some(state.now);
+            if kind == OutputKind::Stderr && line.level.is_none() {
+                line.component = Some("stderr".into());
+            }
+            state.logs.append(&source, vec![line]);
+        }
+    }
+    state.dirty = true;
+    Vec::new()
+}
+
 pub fn on_msg(state: &mut State, msg: LogsMsg) -> Vec<Effect> {
     let current = state.logs.stream;
     let stale = |s: u64| s != current;

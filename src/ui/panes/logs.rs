@@ -32,7 +32,12 @@ pub fn subtitle(state: &State) -> Option<String> {
     let t = d.target.as_ref()?;
     let mut s = crate::text::sanitize(&t.label());
     if d.pods.len() > 1 || matches!(t, crate::sources::logs::LogTarget::Selector { .. }) {
-        let live = d.pods.iter().filter(|p| p.state != PodState::Ended).count();
+        // host actions' output shares the pane but is not a pod
+        let live = d
+            .pods
+            .iter()
+            .filter(|p| p.state != PodState::Ended && !p.name.starts_with("host/"))
+            .count();
         s.push_str(&format!(" ({live} pods)"));
     }
     if d.opts.previous {
@@ -51,7 +56,7 @@ fn pod_style(state: &State, colour: usize) -> Style {
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let d = &state.logs;
-    if d.target.is_none() {
+    if d.target.is_none() && d.entries.is_empty() {
         super::placeholder(state, PaneId::Logs, frame, area);
         return;
     }
