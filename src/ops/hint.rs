@@ -47,11 +47,18 @@ pub fn incident_hint(state: &State) -> Option<String> {
             let s = state.errors.service(&d.key.name)?;
             s.max_ratio_since(since_ms).filter(|r| *r > t)
         });
-        let what = match (crashing, ratio) {
-            (n, _) if n > 0 => format!("{n} pods crash-looping"),
-            (_, Some(r)) => format!("error ratio {:.1}%", r * 100.0),
-            _ => continue,
-        };
+        // both when both: the crash loops say what broke, the ratio what users see
+        let mut signs = Vec::new();
+        if crashing > 0 {
+            signs.push(format!("{crashing} pods crash-looping"));
+        }
+        if let Some(r) = ratio {
+            signs.push(format!("error ratio {:.1}%", r * 100.0));
+        }
+        if signs.is_empty() {
+            continue;
+        }
+        let what = signs.join(", ");
         let rev = newest
             .revision
             .map(|r| format!("revision {r}"))
