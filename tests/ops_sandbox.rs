@@ -462,6 +462,26 @@ async fn blue_green_switch_and_back() {
         .await
         .unwrap();
     assert!(plan.refused.is_some(), "{plan:?}");
+    // a switch to the colour already live, or on a label the Service does not select on,
+    // is refused with the reason
+    for (label, to, why) in [
+        ("color", "blue", "already selects color=blue"),
+        ("colour", "green", "does not select on `colour`"),
+    ] {
+        let plan = ex
+            .plan(Operation::Switch {
+                target: target("checkout"),
+                label: label.into(),
+                to: to.into(),
+                resource_version: None,
+            })
+            .await
+            .unwrap();
+        assert!(
+            plan.refused.as_deref().is_some_and(|r| r.contains(why)),
+            "{plan:?}"
+        );
+    }
     assert_eq!(audit_lines(&audit).len(), 2);
 }
 

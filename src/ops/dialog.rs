@@ -86,17 +86,21 @@ fn context(state: &State) -> String {
 }
 
 /// The colour label of a blue-green deployment and its Service (named by `app`).
-fn blue_green(d: &crate::sources::kube::rows::DeploymentRow) -> Option<(String, String)> {
-    let colour = d.labels.get("color").or_else(|| d.labels.get("colour"))?;
+/// A deployment of a blue-green pair: (the Service named by its `app` label, the colour
+/// label's key, its colour). The plan checks that the Service really selects on that label.
+fn blue_green(d: &crate::sources::kube::rows::DeploymentRow) -> Option<(String, String, String)> {
+    let (key, colour) = ["color", "colour"]
+        .iter()
+        .find_map(|k| d.labels.get(*k).map(|v| (k.to_string(), v.clone())))?;
     let service = d.labels.get("app")?.clone();
-    Some((service, colour.clone()))
+    Some((service, key, colour))
 }
 
-fn other_colour(c: &str) -> String {
+fn other_colour(c: &str) -> Option<String> {
     match c {
-        "blue" => "green".into(),
-        "green" => "blue".into(),
-        other => other.to_owned(),
+        "blue" => Some("green".into()),
+        "green" => Some("blue".into()),
+        _ => None,
     }
 }
 
@@ -225,14 +229,24 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     };
     match action {
         Action::Rollback => {
-            if let Some((service, colour)) = blue_green(&d) {
+            if let Some((service, label, colour)) = blue_green(&d) {
+                let Some(to) = other_colour(&colour) else {
+                    flash(
+                        state,
+                        FlashLevel::Warn,
+                        format!(
+                            "{label}={colour}: not blue or green, so there is no other side to switch back to"
+                        ),
+                    );
+                    return Vec::new();
+                };
                 let op = Operation::Switch {
                     target: Target {
                         name: service,
                         ..target
                     },
-                    label: "color".into(),
-                    to: other_colour(&colour),
+                    label,
+                    to,
                     resource_version: None,
                 };
                 return plan(state, op);
@@ -294,14 +308,14 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             },
         ),
         Action::Promote => match blue_green(&d) {
-            Some((service, colour)) => plan(
+            Some((service, label, colour)) => plan(
                 state,
                 Operation::Switch {
                     target: Target {
                         name: service,
                         ..target
                     },
-                    label: "color".into(),
+                    label,
                     to: colour,
                     resource_version: None,
                 },

@@ -431,11 +431,23 @@ impl Executor {
                     to: to.clone(),
                     resource_version: s.metadata.resource_version.clone(),
                 };
-                let mut wanted = sel.clone();
-                wanted.insert(label.clone(), to.clone());
-                match ready_deployment_for(c, &target.namespace, &wanted).await? {
-                    Ok(note) => plan.notes.push(note),
-                    Err(why) => plan.refused = plan.refused.or(Some(why)),
+                if !sel.contains_key(label) {
+                    plan.refused = plan.refused.or(Some(format!(
+                        "service/{} does not select on `{label}`, so it is not a blue-green switch",
+                        target.name
+                    )));
+                } else if sel.get(label) == Some(to) {
+                    plan.refused = plan.refused.or(Some(format!(
+                        "service/{} already selects {label}={to}",
+                        target.name
+                    )));
+                } else {
+                    let mut wanted = sel.clone();
+                    wanted.insert(label.clone(), to.clone());
+                    match ready_deployment_for(c, &target.namespace, &wanted).await? {
+                        Ok(note) => plan.notes.push(note),
+                        Err(why) => plan.refused = plan.refused.or(Some(why)),
+                    }
                 }
             }
             Operation::ReviewDeployment {
