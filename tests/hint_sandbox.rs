@@ -3,6 +3,7 @@
 //! (crash loops and the 5xx ratio the error-rate pane measured since the rollout), the
 //! revision it started with, and the key that rolls back. After a rollback it goes away.
 
+mod common;
 mod workloads_support;
 
 use std::time::Duration;
@@ -13,24 +14,8 @@ use flightdeck::sandbox::Scenario;
 use flightdeck::sources::kube::rows::PodReason;
 use flightdeck::sources::metrics::Target;
 use flightdeck::sources::metrics::direct::spawn_direct;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
 use workloads_support::{Harness, synced};
-
-fn screen(s: &flightdeck::app::State) -> String {
-    let mut t = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
-    t.draw(|f| flightdeck::ui::render(s, f)).expect("draw");
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
@@ -103,8 +88,9 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
         shown >= 10.0 && shown <= ratio * 100.0 + 0.05,
         "{hint} vs {ratio}"
     );
+    h.state.size = (160, 48);
     assert!(
-        screen(&h.state).contains("⚠ checkout:"),
+        common::screen(&h.state).contains("⚠ checkout:"),
         "the pane shows it"
     );
 

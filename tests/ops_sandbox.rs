@@ -578,25 +578,9 @@ async fn approve_the_pending_deployment_through_the_executor_and_audit_it() {
     use flightdeck::ops::GithubSetup;
     use flightdeck::sources::github::{Token, TokenSetting};
     let sb = start(Scenario::PendingApproval).await;
-    let http = reqwest::Client::new();
-    let get = |path: String| {
-        let http = http.clone();
-        let url = format!("{}/repos/{}{path}", sb.github_api_url(), sb.github_repo());
-        async move {
-            http.get(url)
-                .bearer_auth("sandbox-token")
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let runs = get("/actions/runs?status=waiting".into()).await;
-    let run = &runs["workflow_runs"][0];
+    let run = &waiting_run(&sb).await;
     let run_id = run["id"].as_u64().expect("a waiting run");
-    let pending = get(format!("/actions/runs/{run_id}/pending_deployments")).await;
+    let pending = gh_get(&sb, &format!("/actions/runs/{run_id}/pending_deployments")).await;
     let env_id = pending[0]["environment"]["id"]
         .as_u64()
         .expect("environment id");
@@ -642,13 +626,10 @@ fn github_executor(sb: &Sandbox, audit: &Path, read_only: bool) -> Executor {
     ))
 }
 
-async fn waiting_run(sb: &Sandbox) -> serde_json::Value {
-    let url = format!(
-        "{}/repos/{}/actions/runs?status=waiting",
-        sb.github_api_url(),
-        sb.github_repo()
-    );
-    let runs: serde_json::Value = reqwest::Client::new()
+/// GET `path` of the sandbox's repository, as the reviewer.
+async fn gh_get(sb: &Sandbox, path: &str) -> serde_json::Value {
+    let url = format!("{}/repos/{}{path}", sb.github_api_url(), sb.github_repo());
+    reqwest::Client::new()
         .get(url)
         .bearer_auth("sandbox-token")
         .send()
@@ -656,8 +637,11 @@ async fn waiting_run(sb: &Sandbox) -> serde_json::Value {
         .unwrap()
         .json()
         .await
-        .unwrap();
-    runs["workflow_runs"][0].clone()
+        .unwrap()
+}
+
+async fn waiting_run(sb: &Sandbox) -> serde_json::Value {
+    gh_get(sb, "/actions/runs?status=waiting").await["workflow_runs"][0].clone()
 }
 
 /// Reject, re-run the failed jobs, cancel and re-run, each planned from what GitHub says

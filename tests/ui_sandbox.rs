@@ -2,6 +2,8 @@
 //! loopback, their updates go through `update`, and the screen is drawn. Content is
 //! checked, not snapshotted (the simulated values move).
 
+mod common;
+
 use std::time::Duration;
 
 use flightdeck::app::state::{Scope, StartOptions};
@@ -11,25 +13,7 @@ use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
 use flightdeck::sources::gpu::spawn_remote;
 use flightdeck::sources::metrics::Target;
 use flightdeck::sources::metrics::direct::spawn_direct;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
-
-fn screen(state: &State) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
-    terminal
-        .draw(|f| flightdeck::ui::render(state, f))
-        .expect("draw");
-    let buf = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gpu_hot_sandbox_fills_both_panes() {
@@ -61,6 +45,7 @@ async fn gpu_hot_sandbox_fills_both_panes() {
         },
         jiff::Timestamp::now(),
     );
+    state.size = (160, 48);
 
     let client = flightdeck::sources::metrics::http_client(Duration::from_secs(2)).expect("client");
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
@@ -104,7 +89,7 @@ async fn gpu_hot_sandbox_fills_both_panes() {
     drop(rx);
     let _ = tokio::join!(metrics, gpu);
 
-    let t = screen(&state);
+    let t = common::screen(&state);
     let checkout = t
         .lines()
         .find(|l| l.contains("checkout"))
@@ -122,9 +107,9 @@ async fn gpu_hot_sandbox_fills_both_panes() {
 
     state.focus = PaneId::Gpu;
     state.zoomed = true;
-    let t = screen(&state);
+    let t = common::screen(&state);
     assert!(t.contains("-10m"), "{t}");
     state.focus = PaneId::Errors;
-    let t = screen(&state);
+    let t = common::screen(&state);
     assert!(t.contains("5xx ratio") && t.contains("p95 latency"), "{t}");
 }

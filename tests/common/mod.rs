@@ -42,6 +42,16 @@ pub fn render(state: &mut State, w: u16, h: u16) -> Buffer {
     terminal.backend().buffer().clone()
 }
 
+/// The screen as text at the state's own size, without changing the state.
+pub fn screen(state: &State) -> String {
+    let (w, h) = state.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal
+        .draw(|f| flightdeck::ui::render(state, f))
+        .expect("draw");
+    text(terminal.backend().buffer())
+}
+
 /// The buffer as text, one line per row (colours dropped: check styles explicitly).
 pub fn text(buf: &Buffer) -> String {
     let mut out = String::new();

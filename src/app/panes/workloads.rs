@@ -630,32 +630,39 @@ pub fn visible_pods_of<'a>(state: &'a State, d: Option<&DeploymentRow>) -> Vec<&
     }
 }
 
+/// The row under the cursor in `keys`.
+fn under_cursor(keys: &[ObjKey], selected: usize) -> Option<&ObjKey> {
+    keys.get(selected.min(keys.len().saturating_sub(1)))
+}
+
+/// Where the cursor goes in a rebuilt list: to the row it was on, when `keep` says the
+/// cursor is in this list and its filter did not change.
+fn follow_cursor(old: &[ObjKey], new: &[ObjKey], selected: usize, keep: bool) -> Option<usize> {
+    let was = under_cursor(old, selected).filter(|_| keep)?;
+    new.iter().position(|k| k == was)
+}
+
 /// Rebuilds the kept tables whose inputs changed. The cursor stays on the row it was on
 /// when rows re-order under it (a pod starts crash-looping and the trouble-first order
 /// moves its deployment up); a new filter starts again from the top.
 pub fn refresh_view(state: &mut State) {
     let (dep_filter, pod_filter) = filters(state);
     let (dep_filter, pod_filter) = (dep_filter.to_owned(), pod_filter.to_owned());
-    let data = &state.workloads;
-    let selected = state.pane(PaneId::Workloads).selected;
-    let in_deployments = matches!(data.section, Section::Deployments);
-    let cursor = |keys: &[ObjKey]| {
-        keys.get(selected.min(keys.len().saturating_sub(1)))
-            .cloned()
-    };
+    let in_deployments = matches!(state.workloads.section, Section::Deployments);
 
     if !deployments_fresh(state) {
-        let old = data.view.deployments_for.as_ref();
-        let keep = in_deployments && old.is_some_and(|o| o.filter == dep_filter);
-        let was = keep.then(|| cursor(&data.view.deployments)).flatten();
+        let data = &state.workloads;
+        let keep = in_deployments
+            && (data.view.deployments_for.as_ref()).is_some_and(|o| o.filter == dep_filter);
         let keys: Vec<ObjKey> = compute_deployments(state)
             .into_iter()
             .map(|d| d.key.clone())
             .collect();
-        let moved = was.and_then(|k| keys.iter().position(|x| *x == k));
+        let selected = state.pane(PaneId::Workloads).selected;
+        let moved = follow_cursor(&data.view.deployments, &keys, selected, keep);
         let inputs = DeploymentsInputs {
-            generation: state.workloads.generation,
-            sort: state.workloads.sort,
+            generation: data.generation,
+            sort: data.sort,
             filter: dep_filter,
         };
         let view = &mut state.workloads.view;
@@ -670,11 +677,7 @@ pub fn refresh_view(state: &mut State) {
     let selected = state.pane(PaneId::Workloads).selected;
     let shown = match &data.section {
         Section::Pods { deployment, .. } => Some(deployment.clone()),
-        Section::Deployments => data
-            .view
-            .deployments
-            .get(selected.min(data.view.deployments.len().saturating_sub(1)))
-            .cloned(),
+        Section::Deployments => under_cursor(&data.view.deployments, selected).cloned(),
     };
     let Some(shown) = shown else {
         state.workloads.view.pods_for = None;
@@ -684,24 +687,17 @@ pub fn refresh_view(state: &mut State) {
     if pods_fresh(state, &shown) {
         return;
     }
-    let old = data.view.pods_for.as_ref();
-    let keep =
-        !in_deployments && old.is_some_and(|o| o.deployment == shown && o.filter == pod_filter);
-    let was = keep
-        .then(|| {
-            let keys = &data.view.pods;
-            keys.get(selected.min(keys.len().saturating_sub(1)))
-                .cloned()
-        })
-        .flatten();
+    let keep = !in_deployments
+        && (data.view.pods_for.as_ref())
+            .is_some_and(|o| o.deployment == shown && o.filter == pod_filter);
     let keys: Vec<ObjKey> = compute_pods(state, &shown)
         .into_iter()
         .map(|p| p.key.clone())
         .collect();
-    let moved = was.and_then(|k| keys.iter().position(|x| *x == k));
+    let moved = follow_cursor(&data.view.pods, &keys, selected, keep);
     let inputs = PodsInputs {
-        generation: state.workloads.generation,
-        sort: state.workloads.sort,
+        generation: data.generation,
+        sort: data.sort,
         deployment: shown,
         filter: pod_filter,
     };
