@@ -711,14 +711,30 @@ pub fn refresh_view(state: &mut State) {
 
 pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
     let now = state.now;
-    let before: BTreeMap<ObjKey, Option<i64>> = state
-        .workloads
-        .deployments
-        .iter()
-        .map(|(k, d)| (k.clone(), d.revision))
-        .collect();
+    // revisions live in deployments and replicasets: pod churn cannot move a deploy mark
+    let revisions_may_move = match &msg {
+        WorkloadsMsg::Snapshot(rows) | WorkloadsMsg::Applied(rows) => {
+            matches!(rows.kind(), Kind::Deployments | Kind::ReplicaSets)
+        }
+        WorkloadsMsg::Deleted { kind, .. } => {
+            matches!(kind, Kind::Deployments | Kind::ReplicaSets)
+        }
+        WorkloadsMsg::Failed { .. } | WorkloadsMsg::NoClient(_) => false,
+    };
+    let before: BTreeMap<ObjKey, Option<i64>> = if revisions_may_move {
+        state
+            .workloads
+            .deployments
+            .iter()
+            .map(|(k, d)| (k.clone(), d.revision))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     state.workloads.apply(msg, now);
-    record_deploy_marks(state, &before, now);
+    if revisions_may_move {
+        record_deploy_marks(state, &before, now);
+    }
     set_source_status(state, now);
     state.dirty = true;
     Vec::new()
