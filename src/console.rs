@@ -138,15 +138,9 @@ impl LogStreams {
 }
 
 fn start_pipeline(state: &State, tx: &Sender) -> Option<AbortHandle> {
-    use crate::sources::github::{PollConfig, TokenSetting, spawn_poller};
+    use crate::sources::github::{PollConfig, spawn_poller};
     let gh = state.config.github.as_ref()?;
-    let mut cfg = PollConfig::new(
-        &gh.api_url,
-        &gh.repo,
-        TokenSetting::Resolve {
-            env_var: gh.token_env.clone(),
-        },
-    );
+    let mut cfg = PollConfig::new(&gh.api_url, &gh.repo, gh.token_setting());
     cfg.environments = state
         .config
         .environments
@@ -277,9 +271,7 @@ pub async fn executor(state: &State) -> crate::ops::Executor {
         .map(|gh| crate::ops::GithubSetup {
             api_url: gh.api_url.clone(),
             repo: gh.repo.clone(),
-            token: crate::sources::github::TokenSetting::Resolve {
-                env_var: gh.token_env.clone(),
-            },
+            token: gh.token_setting(),
         });
     Executor::new(client, state.scope.read_only, audit)
         .with_host_actions(state.config.host_actions.clone())
@@ -319,6 +311,11 @@ pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<()
                 .collect::<Vec<_>>()
                 .join("\n")
         })?;
+        // the sandbox takes any token as its reviewer: approve, reject, re-run and cancel
+        // work in the demo as they would with a real one
+        if let Some(gh) = config.github.as_mut() {
+            gh.token = crate::sources::github::Token::new("sandbox-demo-token");
+        }
         // open on the namespace where the scenario's story happens
         config
             .kube

@@ -99,6 +99,22 @@ pub struct GithubConfig {
     /// Environment variable holding the token; else `gh auth token`.
     #[serde(default = "github_token_env")]
     pub token_env: String,
+    /// A token given in-process (the demo's, for its sandbox); never read from a file.
+    #[serde(skip)]
+    pub token: Option<crate::sources::github::Token>,
+}
+
+impl GithubConfig {
+    /// Where the pipeline source and the executor get the token.
+    pub fn token_setting(&self) -> crate::sources::github::TokenSetting {
+        use crate::sources::github::TokenSetting;
+        match &self.token {
+            Some(t) => TokenSetting::Given(Some(t.clone())),
+            None => TokenSetting::Resolve {
+                env_var: self.token_env.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -587,6 +603,26 @@ pub fn check(config_path: Option<&Path>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A token never comes from config.toml (files get shared and committed): the key is
+    /// refused, and the token is looked up in the named environment variable.
+    #[test]
+    fn a_token_in_the_config_file_is_refused() {
+        let err = Config::parse_strict(
+            "config.toml",
+            "[github]\nrepo = \"a/b\"\ntoken = \"ghp_x\"\n",
+        )
+        .expect_err("token is not a config key");
+        let text = err.iter().map(ToString::to_string).collect::<String>();
+        assert!(text.contains("token"), "{text}");
+        assert!(!text.contains("ghp_x"), "the secret is not echoed: {text}");
+        let cfg = Config::parse_strict("config.toml", "[github]\nrepo = \"a/b\"\n").expect("ok");
+        let gh = cfg.github.expect("github");
+        assert!(matches!(
+            gh.token_setting(),
+            crate::sources::github::TokenSetting::Resolve { env_var } if env_var == "GITHUB_TOKEN"
+        ));
+    }
 
     #[test]
     fn design_sketch_parses() {
