@@ -717,6 +717,10 @@ async fn reject_rerun_and_cancel_from_the_keys() {
         "{text}"
     );
     assert!(text.contains("waiting for review"), "{text}");
+    assert!(
+        text.contains(&format!("repository {}", sb.github_repo())),
+        "{text}"
+    );
     let fx = update(&mut s, Event::Key(key('y')));
     drive(&mut s, &ex, fx).await;
     assert!(

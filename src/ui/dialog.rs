@@ -43,13 +43,29 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
         ),
         Dialog::Confirm { plan, typed } => {
             let t = plan.op.target();
-            let mut l = vec![
-                kv(state, "context", &t.context),
-                kv(state, "namespace", &t.namespace),
+            let github = matches!(
+                plan.op,
+                crate::ops::Operation::ReviewDeployment { .. } | crate::ops::Operation::Run { .. }
+            );
+            let mut l = if github {
+                // GitHub operations act on the configured repository, not a cluster
+                let repo = state.config.github.as_ref().map(|g| g.repo.as_str());
+                vec![kv(
+                    state,
+                    "repository",
+                    repo.unwrap_or("(no [github] configured)"),
+                )]
+            } else {
+                vec![
+                    kv(state, "context", &t.context),
+                    kv(state, "namespace", &t.namespace),
+                ]
+            };
+            l.extend([
                 kv(state, "object", &t.name),
                 kv(state, "before", &plan.before),
                 kv(state, "after", &plan.after),
-            ];
+            ]);
             for n in &plan.notes {
                 l.push(Line::styled(format!("  {}", sanitize(n)), theme.warning()));
             }
