@@ -42,6 +42,8 @@ pub struct Sources {
     started: bool,
     scoped: Vec<AbortHandle>,
     logs: LogStreams,
+    /// Poked by the executor after a GitHub operation: the pipeline polls at once.
+    pipeline_refresh: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl run::Sources for Sources {
@@ -54,7 +56,8 @@ impl run::Sources for Sources {
         self.scoped.extend(start_kube(state, tx));
         self.scoped.extend(start_logs(state, tx));
         // the pipeline's events carry the generation, so it restarts with the scope too
-        self.scoped.extend(start_pipeline(state, tx));
+        self.scoped
+            .extend(start_pipeline(state, tx, self.pipeline_refresh.clone()));
         if !self.started {
             self.started = true;
             start_metrics(state, tx);
@@ -137,10 +140,15 @@ impl LogStreams {
     }
 }
 
-fn start_pipeline(state: &State, tx: &Sender) -> Option<AbortHandle> {
+fn start_pipeline(
+    state: &State,
+    tx: &Sender,
+    refresh: std::sync::Arc<tokio::sync::Notify>,
+) -> Option<AbortHandle> {
     use crate::sources::github::{PollConfig, spawn_poller};
     let gh = state.config.github.as_ref()?;
     let mut cfg = PollConfig::new(&gh.api_url, &gh.repo, gh.token_setting());
+    cfg.refresh = Some(refresh);
     cfg.environments = state
         .config
         .environments
@@ -281,7 +289,9 @@ pub async fn executor(state: &State) -> crate::ops::Executor {
 pub async fn run(global: &GlobalArgs) -> std::io::Result<()> {
     let state = initial_state(global, None);
     let ops = executor(&state).await;
-    run::run(state, Sources::default(), ops).await
+    let sources = Sources::default();
+    let ops = ops.with_github_refresh(sources.pipeline_refresh.clone());
+    run::run(state, sources, ops).await
 }
 
 /// `flightdeck demo`: the sandbox in-process on loopback, and the console against it. The
@@ -328,7 +338,9 @@ pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<()
         );
         let state = initial_state(global, Some(config));
         let ops = executor(&state).await;
-        run::run(state, Sources::default(), ops)
+        let sources = Sources::default();
+        let ops = ops.with_github_refresh(sources.pipeline_refresh.clone());
+        run::run(state, sources, ops)
             .await
             .map_err(|e| e.to_string())
     }

@@ -656,7 +656,8 @@ async fn reject_rerun_and_cancel_through_the_executor() {
     let run_number = run["run_number"].as_u64().unwrap_or_default();
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let ex = github_executor(&sb, &audit, false);
+    let poke = std::sync::Arc::new(tokio::sync::Notify::new());
+    let ex = github_executor(&sb, &audit, false).with_github_refresh(poke.clone());
     let run_op = |action| Operation::Run {
         action,
         run_id,
@@ -687,8 +688,17 @@ async fn reject_rerun_and_cancel_through_the_executor() {
         .unwrap();
     assert_eq!(plan.refused, None);
     assert!(plan.title.starts_with("Reject"), "{}", plan.title);
+    use futures::FutureExt;
+    assert!(
+        poke.notified().now_or_never().is_none(),
+        "planning pokes nothing"
+    );
     let out = ex.execute(&plan.op, &plan.before, &plan.after).await;
     assert!(out.ok, "{out:?}");
+    assert!(
+        poke.notified().now_or_never().is_some(),
+        "the pipeline is told to poll at once"
+    );
 
     // rejected: the run failed, so cancel is refused and re-run failed is offered
     let plan = ex.plan(run_op(RunAction::Cancel)).await.unwrap();

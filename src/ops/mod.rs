@@ -194,6 +194,8 @@ pub struct Executor {
     host_actions: Vec<crate::config::HostAction>,
     output: LineSink,
     github: Option<GithubSetup>,
+    /// Poked after a GitHub operation so the pipeline shows its effect at once.
+    github_refresh: Option<Arc<tokio::sync::Notify>>,
 }
 
 /// Where approvals go; the token is resolved when an approval runs and never logged.
@@ -218,6 +220,7 @@ impl Executor {
             host_actions: Vec::new(),
             output: Arc::new(|l| log::info!("{}", l.tagged())),
             github: None,
+            github_refresh: None,
         }
     }
 
@@ -228,6 +231,11 @@ impl Executor {
 
     pub fn with_github(mut self, github: Option<GithubSetup>) -> Self {
         self.github = github;
+        self
+    }
+
+    pub fn with_github_refresh(mut self, poke: Arc<tokio::sync::Notify>) -> Self {
+        self.github_refresh = Some(poke);
         self
     }
 
@@ -601,6 +609,9 @@ impl Executor {
             // GitHub operations are recorded against the repository
             target.context = "github".into();
             target.namespace = gh.repo.clone();
+            if let Some(poke) = &self.github_refresh {
+                poke.notify_one();
+            }
         }
         let mut outcome = Outcome {
             op: op.name().to_owned(),
