@@ -95,5 +95,36 @@ pub fn local_user() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(user_of_this_process)
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Where the environment says nothing (a service, `sudo -i`, a bare container): the name
+/// of this process's uid in /etc/passwd, else the uid itself.
+fn user_of_this_process() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_owned();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid && !name.is_empty()).then(|| name.to_owned())
+    });
+    Some(name.unwrap_or_else(|| format!("uid {uid}")))
+}
+
+#[cfg(test)]
+mod tests {
+    /// On Linux the process always has a uid, so the audit log names someone even when
+    /// USER and LOGNAME are unset.
+    #[test]
+    fn the_process_owner_is_found_without_the_environment() {
+        let who = super::user_of_this_process().expect("a uid in /proc/self/status");
+        assert!(!who.is_empty() && who != "unknown", "{who}");
+    }
 }
