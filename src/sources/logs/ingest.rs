@@ -227,7 +227,46 @@ pub fn parse_line(raw: &[u8]) -> LogLine {
     }
     line.message = safe_text(rest);
     line.level = plain_level(&line.message);
+    plain_head(&mut line);
     line
+}
+
+/// A plain line laid out as `<RFC 3339 time> <LEVEL> [component] message` (log4j, Go's
+/// and Rust's default formats) is split like a structured one, so the pane does not show
+/// the time and level twice. Anything else is left as it is.
+fn plain_head(line: &mut LogLine) {
+    let Some(level) = line.level else { return };
+    let text = line.message.as_str();
+    let Some((stamp, rest)) = text.split_once(' ') else {
+        return;
+    };
+    if !stamp.starts_with(|c: char| c.is_ascii_digit()) || stamp.parse::<Timestamp>().is_err() {
+        return;
+    }
+    let rest = rest.trim_start();
+    let Some((word, rest)) = rest.split_once(' ') else {
+        return;
+    };
+    if parse_level(word.trim_matches(|c| c == '[' || c == ']' || c == ':')) != Some(level) {
+        return;
+    }
+    let mut rest = rest.trim_start();
+    let mut component = None;
+    if let Some(inner) = rest.strip_prefix('[')
+        && let Some((name, after)) = inner.split_once(']')
+        && !name.is_empty()
+        && name.len() <= 64
+        && !name.contains(' ')
+    {
+        component = Some(name.to_owned());
+        rest = after.trim_start();
+    }
+    let (stamp, rest) = (stamp.to_owned(), rest.to_owned());
+    line.app_time = Some(stamp);
+    if line.component.is_none() {
+        line.component = component;
+    }
+    line.message = rest;
 }
 
 fn value_text(v: &Value) -> String {
@@ -330,6 +369,35 @@ fn plain_level(text: &str) -> Option<Level> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plain_line_with_time_and_level_is_split_like_a_structured_one() {
+        let l = parse_line(
+            b"2026-11-23T13:07:55.000Z 2026-11-23T13:07:55.919000000Z INFO  [cart] connection pool resized",
+        );
+        assert_eq!(l.level, Some(Level::Info));
+        assert_eq!(l.component.as_deref(), Some("cart"));
+        assert_eq!(l.message, "connection pool resized");
+        assert_eq!(
+            l.app_time.as_deref(),
+            Some("2026-11-23T13:07:55.919000000Z")
+        );
+        assert_eq!(
+            l.plain(true),
+            "13:07:55.919 INFO  cart connection pool resized"
+        );
+        // not that layout (after the kubelet's own time stamp): left alone
+        for text in [
+            "2026 was a good year for INFO",
+            "2026-11-23T13:07:55Z WARN",
+            "2026-11-23T13:07:55Z something WARN happened",
+            "ERROR [db] pool exhausted",
+        ] {
+            let l = parse_line(format!("2026-11-23T13:07:56Z {text}").as_bytes());
+            assert_eq!(l.app_time, None, "{l:?}");
+            assert_eq!(l.message, text, "{l:?}");
+        }
+    }
 
     #[test]
     fn seed_json_is_structured() {
