@@ -422,7 +422,7 @@ fn host_action_output_streams_into_the_logs_pane() {
         "the pod's lines stay: {text}"
     );
     assert!(
-        text.contains("(1 pods)"),
+        text.contains("(1 pod)"),
         "a host action is not a pod: {text}"
     );
     assert_no_controls(&s);

@@ -38,7 +38,8 @@ pub fn subtitle(state: &State) -> Option<String> {
             .iter()
             .filter(|p| p.state != PodState::Ended && !p.name.starts_with("host/"))
             .count();
-        s.push_str(&format!(" ({live} pods)"));
+        let plural = if live == 1 { "" } else { "s" };
+        s.push_str(&format!(" ({live} pod{plural})"));
     }
     if d.opts.previous {
         s.push_str(" previous");
