@@ -689,6 +689,13 @@ async fn drive(
     }
 }
 
+/// `y` on the open confirmation; the result shows in the status line.
+async fn confirm(s: &mut State, ex: &flightdeck::ops::Executor, expect: &str) {
+    let fx = update(s, Event::Key(key('y')));
+    drive(s, ex, fx).await;
+    assert!(flash(s).contains(expect), "{}", flash(s));
+}
+
 fn flash(s: &State) -> String {
     s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default()
 }
@@ -721,13 +728,7 @@ async fn reject_rerun_and_cancel_from_the_keys() {
         text.contains(&format!("repository {}", sb.github_repo())),
         "{text}"
     );
-    let fx = update(&mut s, Event::Key(key('y')));
-    drive(&mut s, &ex, fx).await;
-    assert!(
-        flash(&s).contains("rejected the deployment to production"),
-        "{}",
-        flash(&s)
-    );
+    confirm(&mut s, &ex, "rejected the deployment to production").await;
     feed(&mut p, &mut s).await;
     let run = s.pipeline.run(target.run_id).unwrap();
     assert!(run.run.conclusion.as_ref().is_some_and(|c| c.is_failure()));
@@ -761,13 +762,7 @@ async fn reject_rerun_and_cancel_from_the_keys() {
     let text = screen(&s);
     assert!(text.contains("Re-run the failed jobs of"), "{text}");
     assert!(text.contains("attempt 2"), "{text}");
-    let fx = update(&mut s, Event::Key(key('y')));
-    drive(&mut s, &ex, fx).await;
-    assert!(
-        flash(&s).contains("re-runs its failed jobs"),
-        "{}",
-        flash(&s)
-    );
+    confirm(&mut s, &ex, "re-runs its failed jobs").await;
     feed(&mut p, &mut s).await;
     let run = s.pipeline.run(target.run_id).unwrap();
     assert_eq!(run.run.run_attempt, Some(2));
