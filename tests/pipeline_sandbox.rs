@@ -714,6 +714,11 @@ async fn reject_rerun_and_cancel_from_the_keys() {
     let audit = dir.path().join("audit.jsonl");
     let ex = executor(&sb, "sandbox-token", &audit);
     assert!(pane(&s).contains("P approves, D rejects"), "{}", pane(&s));
+    // the status bar names the pane's own keys while it has focus
+    let bar = screen(&s).lines().last().unwrap_or_default().to_owned();
+    for hint in ["P approve", "D reject", "f re-run failed", "X cancel"] {
+        assert!(bar.contains(hint), "{bar}");
+    }
     let target = flightdeck::app::panes::pipeline::review_target(&s).unwrap();
 
     let fx = update(&mut s, Event::Key(key('D')));

@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::action::Action;
+use crate::app::pane::PaneId;
 use crate::app::state::{FlashLevel, Overlay, SourceId, SourceStatus, State};
 use crate::config::keymap::KeyContext;
 use crate::config::theme::Health;
@@ -127,16 +128,46 @@ pub fn source_age_label(state: &State, t: Timestamp) -> String {
     super::age(t, state.now)
 }
 
+/// The keys worth knowing in the focused pane, most useful first; as many as fit are shown.
+fn wanted(pane: PaneId) -> &'static [(Action, &'static str)] {
+    match pane {
+        PaneId::Pipeline => &[
+            (Action::Open, "jobs"),
+            (Action::Promote, "approve"),
+            (Action::PipelineReject, "reject"),
+            (Action::PipelineRerunFailed, "re-run failed"),
+            (Action::PipelineCancel, "cancel"),
+            (Action::Filter, "filter"),
+            (Action::Help, "help"),
+        ],
+        PaneId::Logs => &[
+            (Action::LogsPause, "pause"),
+            (Action::LogsLevel, "level"),
+            (Action::LogsEnd, "follow"),
+            (Action::Filter, "search"),
+            (Action::Open, "detail"),
+            (Action::Help, "help"),
+        ],
+        PaneId::Errors | PaneId::Gpu => &[
+            (Action::Zoom, "zoom"),
+            (Action::Filter, "filter"),
+            (Action::Palette, "command"),
+            (Action::Help, "help"),
+        ],
+        PaneId::Workloads => &[
+            (Action::Rollback, "rollback"),
+            (Action::Scale, "scale"),
+            (Action::Promote, "promote"),
+            (Action::Filter, "filter"),
+            (Action::Palette, "command"),
+            (Action::Help, "help"),
+        ],
+    }
+}
+
 fn hints(state: &State, room: usize) -> Vec<Span<'static>> {
     let ctx = KeyContext::for_pane(state.focus);
-    let wanted: &[(Action, &str)] = &[
-        (Action::Rollback, "rollback"),
-        (Action::Scale, "scale"),
-        (Action::Promote, "promote"),
-        (Action::Filter, "filter"),
-        (Action::Palette, "command"),
-        (Action::Help, "help"),
-    ];
+    let wanted = wanted(state.focus);
     let mut out = Vec::new();
     let mut width = 0;
     for (action, label) in wanted {
