@@ -159,11 +159,12 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 
 /// Carries out an action. Public so key-sequence tests and the palette share one path.
 /// Brings what is derived from the data up to date before a frame or a key: the
-/// Workloads tables (rebuilt only where their inputs changed) and the logs pane's follow
-/// of the selected deployment. The run loop calls it once per batch of events, so a burst
-/// of watch events costs one rebuild.
+/// Workloads tables (rebuilt only where their inputs changed), the compiled logs filter
+/// and the logs pane's follow of the selected deployment. The run loop calls it once per
+/// batch of events, so a burst of watch events costs one rebuild.
 pub fn settle(state: &mut State) -> Vec<Effect> {
     super::panes::workloads::refresh_view(state);
+    super::panes::logs::refresh_query(state);
     super::panes::follow_selected_deployment(state)
 }
 

@@ -111,6 +111,9 @@ pub struct LogsData {
     pub timestamps: bool,
     pub detail: bool,
     pub forbidden: Option<String>,
+    /// The pane filter as last compiled, and the text it was compiled from; see
+    /// [`refresh_query`].
+    parsed: (String, Query),
 }
 
 impl Default for LogsData {
@@ -134,6 +137,7 @@ impl Default for LogsData {
             timestamps: true,
             detail: false,
             forbidden: None,
+            parsed: (String::new(), Query::default()),
         }
     }
 }
@@ -631,9 +635,22 @@ pub fn on_msg(state: &mut State, msg: LogsMsg) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The query of the pane filter.
+/// The query of the pane filter: the compiled one kept in State when it is current (a
+/// clone shares the compiled regexes), else compiled now.
 pub fn query(state: &State) -> Query {
-    Query::parse(&state.pane(PaneId::Logs).filter)
+    let filter = &state.pane(PaneId::Logs).filter;
+    match &state.logs.parsed {
+        (text, q) if text == filter => q.clone(),
+        _ => Query::parse(filter),
+    }
+}
+
+/// Compiles the pane filter once when it changed, so frames and keys reuse it.
+pub fn refresh_query(state: &mut State) {
+    let filter = &state.pane(PaneId::Logs).filter;
+    if state.logs.parsed.0 != *filter {
+        state.logs.parsed = (filter.clone(), Query::parse(filter));
+    }
 }
 
 fn pause_at(d: &mut LogsData, pos: usize) {
