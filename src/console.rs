@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 use crate::app::Event;
@@ -71,72 +72,66 @@ impl run::Sources for Sources {
 }
 
 /// The logs pane's streams: a cluster client for the current scope, made once per scope,
-/// and the tasks of what is followed now (stopped when something else is followed).
-#[derive(Default)]
+/// and the task of what is followed now (aborted when something else is followed).
 struct LogStreams {
-    client: std::sync::Arc<std::sync::Mutex<Option<kube::Client>>>,
-    handles: std::sync::Arc<std::sync::Mutex<Vec<AbortHandle>>>,
+    client: watch::Receiver<Option<kube::Client>>,
+    task: Option<AbortHandle>,
+}
+
+impl Default for LogStreams {
+    fn default() -> Self {
+        LogStreams {
+            client: watch::channel(None).1,
+            task: None,
+        }
+    }
 }
 
 impl LogStreams {
     fn connect(&mut self, state: &State) -> AbortHandle {
-        let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
-        self.client = slot.clone();
+        let (tx, rx) = watch::channel(None);
+        self.client = rx;
         let config = state.config.clone();
         let context = state.scope.context.clone();
         tokio::spawn(async move {
             // the Workloads source reports a missing kubeconfig; here it just means no logs
             if let Ok(client) =
                 crate::sources::kube::client::client_for(&config, context.as_deref()).await
-                && let Ok(mut c) = slot.lock()
             {
-                *c = Some(client);
+                let _ = tx.send(Some(client));
             }
         })
         .abort_handle()
     }
 
     fn stop(&mut self) {
-        if let Ok(mut hs) = self.handles.lock() {
-            for h in hs.drain(..) {
-                h.abort();
-            }
+        if let Some(task) = self.task.take() {
+            task.abort();
         }
     }
 
     fn follow(&mut self, req: crate::sources::logs::FollowRequest, tx: &Sender) {
         self.stop();
-        let client = self.client.clone();
-        let handles = self.handles.clone();
+        let mut client = self.client.clone();
         let tx = tx.clone();
-        let waiter = tokio::spawn(async move {
-            // the client is made when the scope starts; wait for it briefly
-            for _ in 0..100 {
-                let ready = client.lock().ok().and_then(|c| c.clone());
-                if let Some(c) = ready {
-                    let spawned = crate::sources::logs::spawn_follow(
-                        c,
-                        req.target,
-                        req.opts,
-                        req.generation,
-                        req.stream,
-                        tx,
-                    );
-                    if let Ok(mut hs) = handles.lock() {
-                        hs.extend(spawned);
-                    }
-                    return;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            log::warn!(
-                "logs: no cluster client for this scope; cannot follow {}",
-                req.target.label()
-            );
+        let task = tokio::spawn(async move {
+            // the client is made when the scope starts; wait for it (not for ever)
+            let wait = client.wait_for(Option::is_some);
+            let ready = match tokio::time::timeout(Duration::from_secs(10), wait).await {
+                Ok(Ok(c)) => c.clone(),
+                _ => None,
+            };
+            let Some(c) = ready else {
+                log::warn!(
+                    "logs: no cluster client for this scope; cannot follow {}",
+                    req.target.label()
+                );
+                return;
+            };
+            crate::sources::logs::follow(c, req.target, req.opts, req.generation, req.stream, tx)
+                .await;
         });
-        if let Ok(mut hs) = self.handles.lock() {
-            hs.push(waiter.abort_handle());
-        }
+        self.task = Some(task.abort_handle());
     }
 }
 

@@ -26,7 +26,7 @@ pub trait Sources {
     fn start(&mut self, state: &State, tx: &Sender);
 
     /// Follow pod logs for the logs pane (replacing the previous follow); the console's
-    /// wiring delegates to `sources::logs::Follower`.
+    /// wiring runs `sources::logs::follow`.
     fn follow_logs(&mut self, req: crate::sources::logs::FollowRequest, _tx: &Sender) {
         log::warn!(
             "logs: no log source wired; cannot follow {}",

@@ -138,47 +138,8 @@ pub fn spawn_follow(
     stream: u64,
     tx: Sender,
 ) -> Vec<AbortHandle> {
-    let h = tokio::spawn(supervise(client, target, opts, generation, stream, tx));
+    let h = tokio::spawn(follow(client, target, opts, generation, stream, tx));
     vec![h.abort_handle()]
-}
-
-/// Holds the running follow and replaces it: the lead's `Sources::follow_logs` delegates here.
-pub struct Follower {
-    client: kube::Client,
-    handles: Vec<AbortHandle>,
-}
-
-impl Follower {
-    pub fn new(client: kube::Client) -> Follower {
-        Follower {
-            client,
-            handles: Vec::new(),
-        }
-    }
-
-    pub fn follow(&mut self, req: FollowRequest, tx: &Sender) {
-        self.stop();
-        self.handles = spawn_follow(
-            self.client.clone(),
-            req.target,
-            req.opts,
-            req.generation,
-            req.stream,
-            tx.clone(),
-        );
-    }
-
-    pub fn stop(&mut self) {
-        for h in self.handles.drain(..) {
-            h.abort();
-        }
-    }
-}
-
-impl Drop for Follower {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 struct Ctx {
@@ -200,7 +161,9 @@ impl Ctx {
     }
 }
 
-async fn supervise(
+/// Follows `target` until aborted: every pod's stream on its own task, joined and left as
+/// pods come and go. Aborting this future aborts them all.
+pub async fn follow(
     client: kube::Client,
     target: LogTarget,
     opts: FollowOptions,
