@@ -56,8 +56,8 @@ fn clamp_selection(state: &mut State) {
     view.selected = view.selected.min(rows.saturating_sub(1));
 }
 
-/// GPUs the pane shows through its filter.
-pub fn row_count(state: &State) -> usize {
+/// The GPUs the filter lets through (host or GPU name contains it), in host order.
+pub fn visible_gpus(state: &State) -> Vec<(&HostState, &GpuEntry)> {
     let filter = state.pane(PaneId::Gpu).filter.to_lowercase();
     state
         .gpu
@@ -65,7 +65,12 @@ pub fn row_count(state: &State) -> usize {
         .iter()
         .flat_map(|h| h.gpus.iter().map(move |g| (h, g)))
         .filter(|(h, g)| matches(&filter, h, g))
-        .count()
+        .collect()
+}
+
+/// GPUs the pane shows through its filter.
+pub fn row_count(state: &State) -> usize {
+    visible_gpus(state).len()
 }
 
 /// Whether the pane's `/` filter (lower-cased) lets a GPU through: its host or its name

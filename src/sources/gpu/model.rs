@@ -111,6 +111,19 @@ impl GpuSample {
             .is_some_and(|reasons| reasons.iter().any(|r| r.is_slowdown()))
     }
 
+    /// The reasons that slow the GPU down, in words (`power cap, thermal (hw)`); empty when
+    /// it is not throttled.
+    pub fn slowdown_words(&self) -> String {
+        let words: Vec<&str> = self
+            .throttle
+            .iter()
+            .flatten()
+            .filter(|r| r.is_slowdown())
+            .map(|r| r.words())
+            .collect();
+        words.join(", ")
+    }
+
     /// True when the temperature is at or above the slowdown threshold.
     pub fn is_hot(&self) -> bool {
         matches!((self.temperature_c, self.temp_slowdown_c), (Some(t), Some(s)) if t >= s)

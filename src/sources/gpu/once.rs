@@ -192,14 +192,7 @@ fn row(g: &GpuSample) -> [String; 9] {
     };
     let mut temp = opt(g.temperature_c.map(|t| format!("{t}C")));
     if g.is_throttled() {
-        let words: Vec<&str> = g
-            .throttle
-            .iter()
-            .flatten()
-            .filter(|r| r.is_slowdown())
-            .map(|r| r.words())
-            .collect();
-        temp = format!("{temp} [{}]", words.join(", "));
+        temp = format!("{temp} [{}]", g.slowdown_words());
     }
     [
         g.host.clone(),

@@ -39,7 +39,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         }
         return;
     }
-    let gpus = visible_gpus(state);
+    let gpus = crate::app::panes::gpu::visible_gpus(state);
     let selected = state
         .pane(PaneId::Gpu)
         .selected
@@ -49,18 +49,6 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     } else {
         render_list(state, &gpus, selected, frame, area);
     }
-}
-
-/// The GPUs the filter lets through (host or GPU name contains it), in host order.
-fn visible_gpus(state: &State) -> Vec<(&HostState, &GpuEntry)> {
-    let filter = state.pane(PaneId::Gpu).filter.to_lowercase();
-    state
-        .gpu
-        .hosts
-        .iter()
-        .flat_map(|h| h.gpus.iter().map(move |g| (h, g)))
-        .filter(|(h, g)| crate::app::panes::gpu::matches(&filter, h, g))
-        .collect()
 }
 
 /// Column widths of the GPU rows: the widest cell of each column over all rows.
@@ -348,14 +336,7 @@ fn throttle_text(s: &GpuSample) -> Option<String> {
     if s.down.is_some() || !s.is_throttled() {
         return None;
     }
-    let words: Vec<&str> = s
-        .throttle
-        .iter()
-        .flatten()
-        .filter(|r| r.is_slowdown())
-        .map(|r| r.words())
-        .collect();
-    Some(words.join(", "))
+    Some(s.slowdown_words())
 }
 
 fn gpu_line<'a>(theme: &Theme, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a> {
