@@ -2,6 +2,8 @@
 //! screen. Terminal control sequences are removed, never passed through: a hostile pod
 //! can otherwise retitle the window, write to the clipboard (OSC 52) or clear the screen.
 
+use unicode_width::UnicodeWidthChar;
+
 /// Removes ANSI/OSC/DCS/APC/PM/SOS sequences and every C0/C1 control character except
 /// tab (shown as spaces by the caller); a carriage return becomes the visible `␍`.
 /// Invalid UTF-8 must already have been replaced (`String::from_utf8_lossy`).
@@ -111,6 +113,36 @@ fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
             _ => {}
         }
     }
+}
+
+/// Pads or cuts text to exactly `width` terminal cells; a cut ends in `…`.
+pub fn fit(text: &str, width: usize) -> String {
+    let total: usize = text
+        .chars()
+        .map(|c| UnicodeWidthChar::width(c).unwrap_or(0))
+        .sum();
+    let mut out = String::with_capacity(width + 2);
+    let mut w = 0;
+    if total <= width {
+        out.push_str(text);
+        w = total;
+    } else if width > 0 {
+        for c in text.chars() {
+            let cw = UnicodeWidthChar::width(c).unwrap_or(0);
+            if w + cw > width - 1 {
+                break;
+            }
+            out.push(c);
+            w += cw;
+        }
+        out.push('…');
+        w += 1;
+    }
+    while w < width {
+        out.push(' ');
+        w += 1;
+    }
+    out
 }
 
 #[cfg(test)]

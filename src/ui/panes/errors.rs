@@ -191,23 +191,6 @@ fn render_rows(state: &State, rows: &[Row], selected: usize, frame: &mut Frame, 
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn pad(text: &str, width: usize) -> String {
-    let w = text.width();
-    if w > width {
-        let mut out = String::new();
-        for c in text.chars() {
-            if out.width() + c.to_string().width() + 1 > width {
-                break;
-            }
-            out.push(c);
-        }
-        out.push('…');
-        format!("{out:<width$}")
-    } else {
-        format!("{text}{}", " ".repeat(width - w))
-    }
-}
-
 fn service_line<'a>(state: &'a State, row: &Row, name_w: usize, spark_w: usize) -> Line<'a> {
     let theme = &state.theme;
     let s = row.series;
@@ -221,7 +204,7 @@ fn service_line<'a>(state: &'a State, row: &Row, name_w: usize, spark_w: usize) 
     };
     let mut spans = vec![
         marker,
-        Span::styled(pad(&clean(row.name), name_w), theme.text()),
+        Span::styled(crate::text::fit(&clean(row.name), name_w), theme.text()),
         Span::raw(" "),
         Span::styled(format!("{:>6}", ratio_text(s.error_ratio())), style),
         Span::styled(

@@ -216,23 +216,6 @@ fn short_name(s: &GpuSample) -> String {
     }
 }
 
-fn pad(text: &str, width: usize) -> String {
-    let w = text.width();
-    if w <= width {
-        return format!("{text}{}", " ".repeat(width - w));
-    }
-    let mut out = String::new();
-    for c in text.chars() {
-        if out.width() + c.to_string().width() + 1 > width {
-            break;
-        }
-        out.push(c);
-    }
-    out.push('…');
-    let w = out.width();
-    format!("{out}{}", " ".repeat(width.saturating_sub(w)))
-}
-
 fn gib(bytes: u64) -> String {
     let g = bytes as f64 / f64::from(1u32 << 30);
     if g >= 100.0 {
@@ -343,7 +326,10 @@ fn gpu_line<'a>(theme: &Theme, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a
     let s = &g.sample;
     let mut spans = vec![
         Span::styled(format!("{:>iw$} ", s.index, iw = w.index), theme.dim()),
-        Span::styled(format!("{} ", pad(&short_name(s), w.name)), theme.text()),
+        Span::styled(
+            format!("{} ", crate::text::fit(&short_name(s), w.name)),
+            theme.text(),
+        ),
     ];
     if let Some(reason) = &s.down {
         spans.push(Span::styled("down", theme.health(Health::Error)));
@@ -380,7 +366,7 @@ fn gpu_line<'a>(theme: &Theme, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a
         live(theme.gauge()),
     ));
     spans.push(Span::styled(
-        format!("{} ", pad(&memory_text(&s.memory), w.memory)),
+        format!("{} ", crate::text::fit(&memory_text(&s.memory), w.memory)),
         live(memory_style(theme, &s.memory)),
     ));
     spans.push(Span::styled(
@@ -618,7 +604,7 @@ fn render_processes(
                 "{:>3} {:>8} {} {:>10} {:>4}",
                 index,
                 p.pid,
-                pad(&name, 24),
+                crate::text::fit(&name, 24),
                 p.gpu_memory_bytes
                     .map_or_else(|| NA.to_owned(), |b| format!("{} MiB", b >> 20)),
                 p.sm_util_pct

@@ -9,7 +9,6 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
-use unicode_width::UnicodeWidthChar;
 
 use crate::app::pane::PaneId;
 use crate::app::panes::workloads::{
@@ -19,7 +18,7 @@ use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::sources::kube::rows::short_image;
 use crate::sources::kube::{DeploymentRow, ObjKey, PodRow, Rollout};
-use crate::text::clean;
+use crate::text::{clean, fit};
 use crate::ui::age;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
@@ -171,33 +170,6 @@ fn fit_columns(cols: &[Col], width: usize, min_name: usize) -> (usize, Vec<bool>
     }
     let name_w = width.saturating_sub(total(&keep)).max(1);
     (name_w, keep)
-}
-
-/// Pads or cuts text to exactly `width` terminal cells; a cut ends in `…`.
-fn fit(text: &str, width: usize) -> String {
-    let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
-    let mut out = String::with_capacity(width + 2);
-    let mut w = 0;
-    if total <= width {
-        out.push_str(text);
-        w = total;
-    } else if width > 0 {
-        for c in text.chars() {
-            let cw = c.width().unwrap_or(0);
-            if w + cw > width - 1 {
-                break;
-            }
-            out.push(c);
-            w += cw;
-        }
-        out.push('…');
-        w += 1;
-    }
-    while w < width {
-        out.push(' ');
-        w += 1;
-    }
-    out
 }
 
 fn deployment_name(d: &DeploymentRow, all_ns: bool) -> String {
