@@ -427,6 +427,19 @@ pub async fn handle(
     }
 }
 
+/// A list's metadata: its resourceVersion, and where a page ends, the continue token and
+/// how many items remain.
+fn list_meta(rv: &str, cont: Option<String>, remaining: Option<usize>) -> Value {
+    let mut meta = json!({"resourceVersion": rv});
+    if let Some(c) = cont {
+        meta["continue"] = json!(c);
+    }
+    if let Some(r) = remaining {
+        meta["remainingItemCount"] = json!(r);
+    }
+    meta
+}
+
 #[allow(clippy::too_many_arguments)]
 fn table_of(
     kind: Kind,
@@ -443,13 +456,7 @@ fn table_of(
         Some("Object") => IncludeObject::Object,
         _ => IncludeObject::Metadata,
     };
-    let mut meta = json!({"resourceVersion": rv});
-    if let Some(c) = cont {
-        meta["continue"] = json!(c);
-    }
-    if let Some(r) = remaining {
-        meta["remainingItemCount"] = json!(r);
-    }
+    let meta = list_meta(rv, cont, remaining);
     json!({
         "kind": "Table",
         "apiVersion": format!("meta.k8s.io/{version}"),
@@ -479,13 +486,7 @@ fn table_bytes(
             .into_bytes();
     }
     let no_object = q.get("includeObject").map(String::as_str) == Some("None");
-    let mut meta = json!({"resourceVersion": rv});
-    if let Some(c) = cont {
-        meta["continue"] = json!(c);
-    }
-    if let Some(r) = remaining {
-        meta["remainingItemCount"] = json!(r);
-    }
+    let meta = list_meta(rv, cont, remaining);
     let mut out: Vec<u8> =
         Vec::with_capacity(items.iter().map(|o| o.meta_json.len() + 200).sum::<usize>() + 4096);
     out.extend_from_slice(
@@ -603,11 +604,7 @@ fn list(
         );
     }
     let info = f.kind.info();
-    let mut meta = json!({"resourceVersion": rv});
-    if let Some(c) = cont {
-        meta["continue"] = json!(c);
-        meta["remainingItemCount"] = json!(remaining);
-    }
+    let meta = list_meta(&rv, cont, rem);
     let mut out: Vec<u8> =
         Vec::with_capacity(items.iter().map(|o| o.json.len() + 1).sum::<usize>() + 256);
     out.extend_from_slice(

@@ -55,6 +55,27 @@ fn col(name: &str, typ: &str, format: &str, priority: i64, desc: &str) -> Value 
     json!({"name": name, "type": typ, "format": format, "description": desc, "priority": priority})
 }
 
+/// What deployments and replicasets show of their pod template (`-o wide`).
+fn template_columns() -> [Value; 3] {
+    [
+        col(
+            "Containers",
+            "string",
+            "",
+            1,
+            "Names of each container in the template.",
+        ),
+        col(
+            "Images",
+            "string",
+            "",
+            1,
+            "Images referenced by each container in the template.",
+        ),
+        col("Selector", "string", "", 1, "Label selector for pods."),
+    ]
+}
+
 pub fn columns(kind: Kind) -> Vec<Value> {
     let name = col(
         "Name",
@@ -136,22 +157,10 @@ pub fn columns(kind: Kind) -> Vec<Value> {
                 "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.",
             ),
             age,
-            col(
-                "Containers",
-                "string",
-                "",
-                1,
-                "Names of each container in the template.",
-            ),
-            col(
-                "Images",
-                "string",
-                "",
-                1,
-                "Images referenced by each container in the template.",
-            ),
-            col("Selector", "string", "", 1, "Label selector for pods."),
-        ],
+        ]
+        .into_iter()
+        .chain(template_columns())
+        .collect(),
         Kind::ReplicaSet => vec![
             name,
             col("Desired", "integer", "", 0, "Number of desired pods."),
@@ -164,22 +173,10 @@ pub fn columns(kind: Kind) -> Vec<Value> {
                 "The number of ready replicas for this replica set.",
             ),
             age,
-            col(
-                "Containers",
-                "string",
-                "",
-                1,
-                "Names of each container in the template.",
-            ),
-            col(
-                "Images",
-                "string",
-                "",
-                1,
-                "Images referenced by each container in the template.",
-            ),
-            col("Selector", "string", "", 1, "Label selector for pods."),
-        ],
+        ]
+        .into_iter()
+        .chain(template_columns())
+        .collect(),
         Kind::Service => vec![
             name,
             col("Type", "string", "", 0, "The type of the service."),

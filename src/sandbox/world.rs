@@ -267,6 +267,23 @@ pub fn revision_of(v: &Value) -> i64 {
     .unwrap_or(0)
 }
 
+/// (name, image) of each container in a `containers` array.
+fn names_and_images(containers: Option<&Value>) -> Vec<(String, String)> {
+    containers
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    (
+                        str_at(c, &["name"]).to_string(),
+                        str_at(c, &["image"]).to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn first_image(template_or_pod_spec_holder: &Value) -> String {
     at(template_or_pod_spec_holder, &["spec", "containers"])
         .and_then(Value::as_array)
@@ -955,20 +972,7 @@ impl World {
         let host_ip = format!("10.0.0.{}", 10 + node.len() as u64 + self.rng.below(6));
         let image = first_image(&tmpl);
         let crash = self.bad_images.contains(&image) && ns == MAIN_NS;
-        let containers: Vec<(String, String)> = spec
-            .get("containers")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|c| {
-                        (
-                            str_at(c, &["name"]).to_string(),
-                            str_at(c, &["image"]).to_string(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let containers = names_and_images(spec.get("containers"));
         let now = self.now_ms;
         let mut pod = json!({
             "metadata": meta,
@@ -1038,19 +1042,7 @@ impl World {
                 self.active_pods.remove(&key);
                 continue;
             };
-            let containers: Vec<(String, String)> = at(&pod, &["spec", "containers"])
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .map(|c| {
-                            (
-                                str_at(c, &["name"]).to_string(),
-                                str_at(c, &["image"]).to_string(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let containers = names_and_images(at(&pod, &["spec", "containers"]));
             let image = containers.first().map(|c| c.1.clone()).unwrap_or_default();
             let mut p = (*pod).clone();
             let mut done = false;
