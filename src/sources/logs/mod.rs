@@ -208,11 +208,7 @@ pub async fn follow(
                         }
                     }
                     Err(kube::Error::Api(s)) if s.code == 403 => {
-                        ctx.send(LogsMsg::Forbidden {
-                            stream,
-                            message: rbac_message("list", "pods", ctx.api_namespace()),
-                        });
-                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        ctx.forbidden("list", "pods").await;
                         continue;
                     }
                     Err(e) => {
@@ -232,6 +228,16 @@ pub async fn follow(
 impl Ctx {
     fn api_namespace(&self) -> &str {
         self.api.namespace().unwrap_or("default")
+    }
+
+    /// RBAC refused `verb resource`: say so (which verb, resource and namespace) and wait
+    /// before asking again — permissions change slowly.
+    async fn forbidden(&self, verb: &str, resource: &str) {
+        self.send(LogsMsg::Forbidden {
+            stream: self.stream,
+            message: rbac_message(verb, resource, self.api_namespace()),
+        });
+        tokio::time::sleep(Duration::from_secs(30)).await;
     }
 }
 
@@ -313,11 +319,7 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
                 return;
             }
             Err(kube::Error::Api(s)) if s.code == 403 => {
-                ctx.send(LogsMsg::Forbidden {
-                    stream,
-                    message: rbac_message("get", "pods", ctx.api_namespace()),
-                });
-                tokio::time::sleep(Duration::from_secs(30)).await;
+                ctx.forbidden("get", "pods").await;
                 continue;
             }
             Err(e) => {
@@ -376,11 +378,7 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
             Err(kube::Error::Api(s)) => {
                 match s.code {
                     403 => {
-                        ctx.send(LogsMsg::Forbidden {
-                            stream,
-                            message: rbac_message("get", "pods/log", ctx.api_namespace()),
-                        });
-                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        ctx.forbidden("get", "pods/log").await;
                     }
                     404 => {
                         ctx.send(LogsMsg::PodEnded {
