@@ -147,6 +147,23 @@ struct Col {
     priority: u8,
 }
 
+/// One line of a table: the flexible first cell, then each kept column's cell cut or
+/// padded to the column's width.
+fn row_line<'a>(
+    first: Span<'a>,
+    cols: &[Col],
+    keep: &[bool],
+    cells: impl IntoIterator<Item = (String, Style)>,
+) -> Line<'a> {
+    let mut spans = vec![first];
+    for ((c, k), (text, style)) in cols.iter().zip(keep).zip(cells) {
+        if *k {
+            spans.push(Span::styled(format!(" {}", fit(&text, c.width)), style));
+        }
+    }
+    Line::from(spans)
+}
+
 /// Which columns fit in `width`, keeping `min_name` for the flexible first column.
 fn fit_columns(cols: &[Col], width: usize, min_name: usize) -> (usize, Vec<bool>) {
     let mut keep: Vec<bool> = vec![true; cols.len()];
@@ -244,16 +261,13 @@ fn deployments_table(
     ];
     let (name_w, keep) = fit_columns(&cols, area.width as usize, 12);
     let mut lines = Vec::with_capacity(area.height as usize);
-    let mut header = vec![Span::styled(fit("DEPLOYMENT", name_w), theme.header())];
-    for (c, k) in cols.iter().zip(&keep) {
-        if *k {
-            header.push(Span::styled(
-                format!(" {}", fit(c.title, c.width)),
-                theme.header(),
-            ));
-        }
-    }
-    lines.push(Line::from(header));
+    let titles = cols.iter().map(|c| (c.title.to_owned(), theme.header()));
+    lines.push(row_line(
+        Span::styled(fit("DEPLOYMENT", name_w), theme.header()),
+        &cols,
+        &keep,
+        titles,
+    ));
     let visible = area.height.saturating_sub(1) as usize;
     let offset = scroll_offset(selected, visible, rows.len());
     let shown = rows.iter().enumerate().skip(offset).take(visible);
@@ -293,20 +307,15 @@ fn deployments_table(
                 theme.dim(),
             ),
         ];
-        let mut spans = vec![Span::styled(
+        let first = Span::styled(
             fit(&deployment_name(d, all_ns), name_w),
             if troubled > 0 {
                 theme.health(name_h)
             } else {
                 theme.text()
             },
-        )];
-        for ((c, k), (text, style)) in cols.iter().zip(&keep).zip(cells) {
-            if *k {
-                spans.push(Span::styled(format!(" {}", fit(&text, c.width)), style));
-            }
-        }
-        let mut line = Line::from(spans);
+        );
+        let mut line = row_line(first, &cols, &keep, cells);
         if i == selected {
             line = line.patch_style(theme.selection(cursor_here));
         }
@@ -390,16 +399,13 @@ fn pods_table(
         },
     ];
     let (name_w, keep) = fit_columns(&cols, area.width as usize, 16);
-    let mut header = vec![Span::styled(fit("POD", name_w), theme.header())];
-    for (c, k) in cols.iter().zip(&keep) {
-        if *k {
-            header.push(Span::styled(
-                format!(" {}", fit(c.title, c.width)),
-                theme.header(),
-            ));
-        }
-    }
-    lines.push(Line::from(header));
+    let titles = cols.iter().map(|c| (c.title.to_owned(), theme.header()));
+    lines.push(row_line(
+        Span::styled(fit("POD", name_w), theme.header()),
+        &cols,
+        &keep,
+        titles,
+    ));
     let visible = area.height.saturating_sub(2) as usize;
     let offset = scroll_offset(selected.unwrap_or(0), visible, pods.len());
     let shown = pods.iter().enumerate().skip(offset).take(visible);
@@ -454,13 +460,8 @@ fn pods_table(
                 theme.dim(),
             ),
         ];
-        let mut spans = vec![Span::styled(fit(&clean(&p.key.name), name_w), theme.text())];
-        for ((c, k), (text, style)) in cols.iter().zip(&keep).zip(cells) {
-            if *k {
-                spans.push(Span::styled(format!(" {}", fit(&text, c.width)), style));
-            }
-        }
-        let mut line = Line::from(spans);
+        let first = Span::styled(fit(&clean(&p.key.name), name_w), theme.text());
+        let mut line = row_line(first, &cols, &keep, cells);
         if Some(i) == selected {
             line = line.patch_style(theme.selection(focused));
         }
