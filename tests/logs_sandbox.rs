@@ -143,6 +143,35 @@ fn messages(state: &State) -> Vec<String> {
         .collect()
 }
 
+/// Starts following the first cart pod with the real source; the test drives what arrives.
+async fn follow_a_cart_pod(
+    sb: &Sandbox,
+) -> (
+    State,
+    mpsc::UnboundedReceiver<Event>,
+    Vec<AbortHandle>,
+    String,
+) {
+    let c = client(sb).await;
+    let pod = pod_names(&c, "app=cart")
+        .await
+        .into_iter()
+        .next()
+        .expect("a cart pod");
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut handles = Vec::new();
+    let mut st = state();
+    let effects = logs::follow(
+        &mut st,
+        LogTarget::Pods {
+            namespace: "shop".into(),
+            pods: vec![pod.clone()],
+        },
+    );
+    run_effects(effects, &c, &tx, &mut handles);
+    (st, rx, handles, pod)
+}
+
 async fn pod_names(c: &kube::Client, selector: &str) -> Vec<String> {
     let pods: Api<Pod> = Api::namespaced(c.clone(), "shop");
     pods.list(&ListParams::default().labels(selector))
@@ -252,23 +281,7 @@ async fn follows_a_deployment_across_a_rollout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_json_is_parsed_and_a_reconnect_drops_duplicates() {
     let sb = start(Scenario::Steady).await;
-    let c = client(&sb).await;
-    let pod = pod_names(&c, "app=cart")
-        .await
-        .into_iter()
-        .next()
-        .expect("a cart pod");
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut handles = Vec::new();
-    let mut st = state();
-    let effects = logs::follow(
-        &mut st,
-        LogTarget::Pods {
-            namespace: "shop".into(),
-            pods: vec![pod.clone()],
-        },
-    );
-    run_effects(effects, &c, &tx, &mut handles);
+    let (mut st, mut rx, handles, pod) = follow_a_cart_pod(&sb).await;
     assert!(
         drive(&mut st, &mut rx, Duration::from_secs(60), |s| !s
             .logs
@@ -393,12 +406,7 @@ async fn previous_shows_the_crash_with_its_stack_trace() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forbidden_logs_say_rbac() {
     let sb = start(Scenario::Steady).await;
-    let c = client(&sb).await;
-    let pod = pod_names(&c, "app=cart")
-        .await
-        .into_iter()
-        .next()
-        .expect("a cart pod");
+    // `get` is refused; listing the pods still works
     let r = reqwest::Client::new()
         .post(format!("{}/faults", sb.admin_url()))
         .json(&serde_json::json!({"forbid": [{"verb": "get", "namespace": "shop"}]}))
@@ -406,17 +414,7 @@ async fn forbidden_logs_say_rbac() {
         .await
         .expect("faults");
     assert!(r.status().is_success());
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut handles = Vec::new();
-    let mut st = state();
-    let effects = logs::follow(
-        &mut st,
-        LogTarget::Pods {
-            namespace: "shop".into(),
-            pods: vec![pod],
-        },
-    );
-    run_effects(effects, &c, &tx, &mut handles);
+    let (mut st, mut rx, handles, _) = follow_a_cart_pod(&sb).await;
     assert!(
         drive(&mut st, &mut rx, Duration::from_secs(30), |s| s
             .logs
@@ -442,23 +440,7 @@ async fn forbidden_logs_say_rbac() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_bytes_through_the_api_never_reach_the_screen() {
     let sb = start(Scenario::Steady).await;
-    let c = client(&sb).await;
-    let pod = pod_names(&c, "app=cart")
-        .await
-        .into_iter()
-        .next()
-        .expect("a cart pod");
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut handles = Vec::new();
-    let mut st = state();
-    let effects = logs::follow(
-        &mut st,
-        LogTarget::Pods {
-            namespace: "shop".into(),
-            pods: vec![pod.clone()],
-        },
-    );
-    run_effects(effects, &c, &tx, &mut handles);
+    let (mut st, mut rx, handles, pod) = follow_a_cart_pod(&sb).await;
     assert!(
         drive(&mut st, &mut rx, Duration::from_secs(60), |s| !s
             .logs
