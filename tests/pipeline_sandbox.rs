@@ -104,6 +104,15 @@ fn key(c: char) -> crossterm::event::KeyEvent {
     )
 }
 
+/// A sandbox, a poller against it as the reviewer, and a State fed its first poll.
+async fn fed(scenario: Scenario) -> (Sandbox, Poller, State) {
+    let sb = start(scenario).await;
+    let mut p = poller(&sb);
+    let mut s = state(&sb);
+    feed(&mut p, &mut s).await;
+    (sb, p, s)
+}
+
 async fn feed(p: &mut Poller, s: &mut State) {
     match p.poll().await.unwrap() {
         PollOutcome::Changed(snap) => {
@@ -174,10 +183,7 @@ macro_rules! snap {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_progress_through_stages_and_drill_down() {
-    let sb = start(Scenario::PendingApproval).await;
-    let mut p = poller(&sb);
-    let mut s = state(&sb);
-    feed(&mut p, &mut s).await;
+    let (sb, mut p, mut s) = fed(Scenario::PendingApproval).await;
     let snap = s.pipeline.snapshot.clone().unwrap();
     let waiting = &snap.runs[0];
     assert_eq!(waiting.run.status.to_string(), "waiting");
@@ -271,10 +277,7 @@ async fn runs_progress_through_stages_and_drill_down() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_step_is_highlighted() {
-    let sb = start(Scenario::Steady).await;
-    let mut p = poller(&sb);
-    let mut s = state(&sb);
-    feed(&mut p, &mut s).await;
+    let (_sb, _p, mut s) = fed(Scenario::Steady).await;
     let snap = s.pipeline.snapshot.clone().unwrap();
     let row = snap
         .runs
@@ -310,10 +313,7 @@ async fn failed_step_is_highlighted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approve_moves_the_run_on_and_changes_the_prod_image() {
-    let sb = start(Scenario::PendingApproval).await;
-    let mut p = poller(&sb);
-    let mut s = state(&sb);
-    feed(&mut p, &mut s).await;
+    let (sb, mut p, mut s) = fed(Scenario::PendingApproval).await;
     let prod_image = |sb: &Sandbox| {
         sb.state()["deployments"]
             .as_array()
@@ -498,10 +498,7 @@ async fn idle_polls_cost_one_conditional_request_each() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rerun_progresses_stage_by_stage() {
-    let sb = start(Scenario::Steady).await;
-    let mut p = poller(&sb);
-    let mut s = state(&sb);
-    feed(&mut p, &mut s).await;
+    let (sb, mut p, mut s) = fed(Scenario::Steady).await;
     let newest = s.pipeline.runs()[0].run.clone();
     actions::rerun(&mut p.client, newest.id).await.unwrap();
     let stages = |s: &State| -> String {
@@ -591,10 +588,7 @@ async fn the_console_starts_the_poller_from_config() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_5xx_marks_the_pane_stale_and_recovers() {
-    let sb = start(Scenario::Steady).await;
-    let mut p = poller(&sb);
-    let mut s = state(&sb);
-    feed(&mut p, &mut s).await;
+    let (sb, mut p, mut s) = fed(Scenario::Steady).await;
     let faults = format!("{}/faults", sb.admin_url());
     let c = reqwest::Client::new();
     let r = c
@@ -706,10 +700,7 @@ fn flash(s: &State) -> String {
 /// executor and into the audit log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reject_rerun_and_cancel_from_the_keys() {
-    let sb = start(Scenario::PendingApproval).await;
-    let mut p = poller(&sb);
-    let mut s = state(&sb);
-    feed(&mut p, &mut s).await;
+    let (sb, mut p, mut s) = fed(Scenario::PendingApproval).await;
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let ex = executor(&sb, "sandbox-token", &audit);
