@@ -1,6 +1,8 @@
 //! The logs pane without a cluster: lines fed through `update`, drawn through `ui::render`.
 //! Hostile bytes (fuzz), the ring cap, the reading keys, and snapshots.
 
+mod common;
+
 use flightdeck::app::event::Event;
 use flightdeck::app::pane::PaneId;
 use flightdeck::app::panes::logs::{self, LevelFilter};
@@ -69,18 +71,7 @@ fn joined(s: &mut State, pod: &str) {
 }
 
 fn screen(s: &State) -> String {
-    let (w, h) = s.size;
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    term.draw(|f| flightdeck::ui::render(s, f)).expect("draw");
-    let buf = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    common::cells(&common::draw_at(s, s.size.0, s.size.1))
 }
 
 fn assert_no_controls(s: &State) {

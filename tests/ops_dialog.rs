@@ -1,6 +1,8 @@
 //! Intent, then confirmation, then execution: the dialogs driven through `update`, and
 //! snapshots of what they show.
 
+mod common;
+
 mod workloads_support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -10,8 +12,6 @@ use flightdeck::app::state::{Overlay, State};
 use flightdeck::app::{Action, Effect, Event, update};
 use flightdeck::ops::dialog::Dialog;
 use flightdeck::ops::{Operation, Outcome, Plan, Target};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use workloads_support::{fixture, state};
 
 fn fed() -> State {
@@ -36,17 +36,7 @@ fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
 fn draw(s: &State, w: u16, h: u16) -> String {
     let mut s = s.clone();
     s.size = (w, h);
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    t.draw(|f| flightdeck::ui::render(&s, f)).expect("draw");
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    common::cells(&common::draw_at(&s, w, h))
 }
 
 fn dialog(s: &State) -> &Dialog {

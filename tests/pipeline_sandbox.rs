@@ -2,6 +2,8 @@
 //! progressing through stages, drill-down, approval rolling the image into prod, and the
 //! cost of idle polling.
 
+mod common;
+
 use flightdeck::app::action::Action;
 use flightdeck::app::state::{Scope, StartOptions, State};
 use flightdeck::app::{Event, update};
@@ -130,17 +132,7 @@ async fn feed(p: &mut Poller, s: &mut State) {
 }
 
 fn screen(s: &State) -> String {
-    let mut t = Terminal::new(TestBackend::new(s.size.0, s.size.1)).unwrap();
-    t.draw(|f| flightdeck::ui::render(s, f)).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    common::cells(&common::draw_at(s, s.size.0, s.size.1))
 }
 
 /// The left column (the pipeline pane) only, rows trimmed.

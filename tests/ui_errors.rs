@@ -2,6 +2,8 @@
 //! (`Event::Metrics`), the screen comes out of `flightdeck::ui::render` into a
 //! `TestBackend`. Snapshots drop colour, so key cells' styles are checked explicitly.
 
+mod common;
+
 use flightdeck::app::panes::errors::DeployMark;
 use flightdeck::app::state::{Scope, StartOptions};
 use flightdeck::app::{Event, PaneId, State, update};
@@ -12,8 +14,6 @@ use flightdeck::sources::metrics::{
     ServicePoints,
 };
 use jiff::Timestamp;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
 /// 2026-11-23 03:00:00 UTC, the incident.
@@ -142,26 +142,6 @@ fn incident() -> MetricsUpdate {
     u
 }
 
-fn draw(state: &State, w: u16, h: u16) -> Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    terminal
-        .draw(|f| flightdeck::ui::render(state, f))
-        .expect("draw");
-    terminal.backend().buffer().clone()
-}
-
-fn text(buf: &Buffer) -> String {
-    let area = buf.area;
-    let mut out = String::new();
-    for y in 0..area.height {
-        for x in 0..area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
-
 /// Ages and clock labels are fixed by the fixed `now`; filtered anyway so a change in the
 /// age format does not churn every snapshot.
 macro_rules! assert_screen {
@@ -169,14 +149,14 @@ macro_rules! assert_screen {
         insta::with_settings!({filters => vec![
             (r"\b\d+[smhd] ago\b", "[age] ago"),
         ]}, {
-            insta::assert_snapshot!($name, text(&$buf));
+            insta::assert_snapshot!($name, common::cells(&$buf));
         });
     };
 }
 
 /// Where `needle` starts on screen (first match, row by row).
 fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
-    let t = text(buf);
+    let t = common::cells(buf);
     for (y, line) in t.lines().enumerate() {
         if let Some(byte) = line.find(needle) {
             let x = line[..byte].chars().count();
@@ -190,9 +170,9 @@ fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
 fn three_services_one_above_threshold_an_alert_and_a_failing_one() {
     let mut s = state();
     update(&mut s, Event::Metrics(incident()));
-    let buf = draw(&s, 160, 48);
+    let buf = common::draw_at(&s, 160, 48);
     assert_screen!("errors_incident", buf);
-    let t = text(&buf);
+    let t = common::cells(&buf);
 
     // worst first: checkout (error), search (warn), then payments (failing), cart
     let row = |name: &str| find(&buf, name).map(|(_, y)| y);
@@ -255,9 +235,9 @@ fn zoomed_shows_ratio_and_latency_charts_with_the_threshold() {
     let mut s = state();
     update(&mut s, Event::Metrics(incident()));
     s.zoomed = true;
-    let buf = draw(&s, 160, 48);
+    let buf = common::draw_at(&s, 160, 48);
     assert_screen!("errors_zoomed", buf);
-    let t = text(&buf);
+    let t = common::cells(&buf);
     assert!(t.contains("checkout 5xx ratio"), "{t}");
     assert!(t.contains("checkout p95 latency"), "{t}");
     assert!(t.contains("threshold 5.0%"), "{t}");
@@ -286,7 +266,7 @@ fn zoom_follows_the_selection() {
     update(&mut s, Event::Metrics(incident()));
     s.zoomed = true;
     s.pane_mut(PaneId::Errors).selected = 1;
-    let t = text(&draw(&s, 160, 48));
+    let t = common::cells(&common::draw_at(&s, 160, 48));
     assert!(t.contains("search 5xx ratio"), "{t}");
 }
 
@@ -305,9 +285,9 @@ fn nan_ratio_is_a_dash() {
     });
     u.health.push(up("idle"));
     update(&mut s, Event::Metrics(u));
-    let buf = draw(&s, 160, 48);
+    let buf = common::draw_at(&s, 160, 48);
     assert_screen!("errors_nan", buf);
-    let t = text(&buf);
+    let t = common::cells(&buf);
     let row = t.lines().find(|l| l.contains("idle")).expect("idle row");
     assert!(row.contains('—'), "{row}");
     assert!(!row.contains("NaN") && !row.contains("inf"), "{row}");
@@ -320,8 +300,8 @@ fn filter_narrows_services_and_selection_is_clamped() {
     update(&mut s, Event::Metrics(incident()));
     s.pane_mut(PaneId::Errors).filter = "CART".into();
     s.pane_mut(PaneId::Errors).selected = 40;
-    let buf = draw(&s, 160, 48);
-    let t = text(&buf);
+    let buf = common::draw_at(&s, 160, 48);
+    let t = common::cells(&buf);
     assert!(t.contains("/CART"), "{t}");
     let pane: Vec<&str> = t.lines().skip(16).take(15).collect();
     let joined = pane.join("\n");
@@ -343,8 +323,8 @@ fn deploy_marks_hook_draws_the_revision() {
             revision: "7".into(),
         },
     );
-    let buf = draw(&s, 160, 48);
-    let t = text(&buf);
+    let buf = common::draw_at(&s, 160, 48);
+    let t = common::cells(&buf);
     let row = t.lines().find(|l| l.contains("checkout")).expect("row");
     assert!(row.contains("rev 7 (4m)"), "{row}");
     assert!(row.contains('│'), "{row}");
@@ -354,7 +334,7 @@ fn deploy_marks_hook_draws_the_revision() {
 #[test]
 fn no_data_keeps_the_honest_placeholder() {
     let s = state();
-    let t = text(&draw(&s, 160, 48));
+    let t = common::cells(&common::draw_at(&s, 160, 48));
     assert!(t.contains("connecting…"), "{t}");
 }
 
@@ -376,8 +356,8 @@ fn prometheus_down_marks_everything_stale_and_keeps_history() {
     }
     s.now = ts(later);
     update(&mut s, Event::Metrics(u));
-    let buf = draw(&s, 160, 48);
-    let t = text(&buf);
+    let buf = common::draw_at(&s, 160, 48);
+    let t = common::cells(&buf);
     let lines: Vec<&str> = t.lines().collect();
     let at = lines
         .iter()
@@ -466,14 +446,14 @@ fn hostile_data_at_any_size_never_panics_nor_reaches_the_terminal() {
             for selected in [0, 3, 99] {
                 s.zoomed = zoomed;
                 s.pane_mut(PaneId::Errors).selected = selected;
-                let t = text(&draw(&s, w, h));
+                let t = common::cells(&common::draw_at(&s, w, h));
                 assert!(!t.contains('\u{1b}') && !t.contains('\u{9b}'), "{t}");
                 assert!(!t.contains("pwned\u{7}"), "{t}");
             }
         }
     }
     s.zoomed = false;
-    let t = text(&draw(&s, 160, 48));
+    let t = common::cells(&common::draw_at(&s, 160, 48));
     assert!(t.contains("more alerts"), "{t}");
 }
 
@@ -490,8 +470,8 @@ fn alerts_that_cannot_be_read_are_kept_and_marked_stale() {
     });
     s.now = ts(later + 60_000);
     update(&mut s, Event::Metrics(u));
-    let buf = draw(&s, 160, 48);
-    let t = text(&buf);
+    let buf = common::draw_at(&s, 160, 48);
+    let t = common::cells(&buf);
     assert!(
         t.contains("alerts stale 1m: GET /api/v1/alerts: 503 Service Unavailable"),
         "{t}"

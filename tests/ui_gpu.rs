@@ -2,6 +2,8 @@
 //! (`Event::Gpu`), the screen comes out of `flightdeck::ui::render` into a `TestBackend`.
 //! Snapshots drop colour, so key cells' styles are checked explicitly.
 
+mod common;
+
 use flightdeck::app::state::{Scope, StartOptions};
 use flightdeck::app::{Event, PaneId, State, update};
 use flightdeck::config::Config;
@@ -11,7 +13,6 @@ use flightdeck::sources::gpu::{
 };
 use jiff::Timestamp;
 use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Style;
 
@@ -98,25 +99,6 @@ fn dgx(step: u32) -> Vec<GpuSample> {
         .collect()
 }
 
-fn draw(state: &State, w: u16, h: u16) -> Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    terminal
-        .draw(|f| flightdeck::ui::render(state, f))
-        .expect("draw");
-    terminal.backend().buffer().clone()
-}
-
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
-
 /// Stale ages and the status bar's source ages are filtered: fixed by `now` here, but a
 /// change in the age format should not churn every snapshot.
 macro_rules! assert_screen {
@@ -125,16 +107,19 @@ macro_rules! assert_screen {
             (r"stale (<1m|\d+[smhd])", "stale [age]"),
             (r"gpu \d+[smhd] ", "gpu [age] "),
         ]}, {
-            insta::assert_snapshot!($name, text(&$buf));
+            insta::assert_snapshot!($name, common::cells(&$buf));
         });
     };
 }
 
 fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
-    text(buf).lines().enumerate().find_map(|(y, line)| {
-        let byte = line.find(needle)?;
-        Some((line[..byte].chars().count() as u16, y as u16))
-    })
+    common::cells(buf)
+        .lines()
+        .enumerate()
+        .find_map(|(y, line)| {
+            let byte = line.find(needle)?;
+            Some((line[..byte].chars().count() as u16, y as u16))
+        })
 }
 
 /// Every cell of the first occurrence of `needle` has `style`'s colour and modifiers.
@@ -154,7 +139,7 @@ fn assert_style(buf: &Buffer, needle: &str, style: Style) {
 
 /// The GPU pane's lines (between its borders) of a 160x48 normal screen.
 fn gpu_pane(buf: &Buffer) -> Vec<String> {
-    let t = text(buf);
+    let t = common::cells(buf);
     let lines: Vec<&str> = t.lines().collect();
     let top = lines
         .iter()
@@ -171,7 +156,7 @@ fn gpu_pane(buf: &Buffer) -> Vec<String> {
 fn one_gpu() {
     let mut s = state();
     feed(&mut s, "dgx-01", |step| vec![h100("dgx-01", 0, 10 * step)]);
-    let buf = draw(&s, 160, 48);
+    let buf = common::draw_at(&s, 160, 48);
     assert_screen!("gpu_one", buf);
     let pane = gpu_pane(&buf).join("\n");
     assert!(pane.contains("dgx-01  driver 580.95.05  1 GPU"), "{pane}");
@@ -190,7 +175,7 @@ fn one_gpu() {
 fn eight_gpus_of_a_dgx_fit_at_160x48() {
     let mut s = state();
     feed(&mut s, "dgx-01", dgx);
-    let buf = draw(&s, 160, 48);
+    let buf = common::draw_at(&s, 160, 48);
     assert_screen!("gpu_eight", buf);
     let pane = gpu_pane(&buf);
     let rows: Vec<&String> = pane
@@ -224,7 +209,7 @@ fn hot_throttling_gpu_names_the_reasons() {
         gpus[5].temperature_c = Some(84);
         gpus
     });
-    let buf = draw(&s, 160, 48);
+    let buf = common::draw_at(&s, 160, 48);
     let pane = gpu_pane(&buf).join("\n");
     assert!(pane.contains("thermal (sw), power"), "{pane}");
     assert_style(&buf, "89°C", s.theme.health(Health::Error));
@@ -248,7 +233,7 @@ fn unified_memory_and_missing_fields() {
         g.power_w = Some(31.0);
         vec![g]
     });
-    let buf = draw(&s, 160, 48);
+    let buf = common::draw_at(&s, 160, 48);
     assert_screen!("gpu_unified", buf);
     let pane = gpu_pane(&buf).join("\n");
     assert!(pane.contains("unified 45.0/119G gpu 30.0G"), "{pane}");
@@ -264,7 +249,7 @@ fn unified_memory_and_missing_fields() {
             vec![GpuSample::empty("spark", 0, "GPU-gb10".into())],
         ),
     );
-    let pane = gpu_pane(&draw(&s, 160, 48)).join("\n");
+    let pane = gpu_pane(&common::draw_at(&s, 160, 48)).join("\n");
     let row = pane
         .lines()
         .find(|l| l.trim_start().starts_with("0 "))
@@ -293,7 +278,7 @@ fn a_down_gpu_and_a_stale_host() {
             "error sending request: connection refused\u{1b}[2J".into(),
         ))),
     );
-    let buf = draw(&s, 160, 48);
+    let buf = common::draw_at(&s, 160, 48);
     assert_screen!("gpu_down_stale", buf);
     let pane = gpu_pane(&buf).join("\n");
     assert!(pane.contains("down: GPU is lost (Xid 79)"), "{pane}");
@@ -314,11 +299,11 @@ fn no_local_gpus_is_one_line() {
     let mut s = state();
     let line = "NVML not found: no local GPUs; add [[gpu.host]] with a scrape URL for remote hosts";
     update(&mut s, Event::Gpu(GpuUpdate::NvmlUnavailable(line.into())));
-    let pane = gpu_pane(&draw(&s, 160, 48)).join("\n");
+    let pane = gpu_pane(&common::draw_at(&s, 160, 48)).join("\n");
     assert!(pane.contains("NVML not found: no local GPUs"), "{pane}");
     // with a remote host reporting, the line stays above its GPUs
     feed(&mut s, "dgx-01", |step| vec![h100("dgx-01", 0, step)]);
-    let pane = gpu_pane(&draw(&s, 160, 48));
+    let pane = gpu_pane(&common::draw_at(&s, 160, 48));
     assert!(pane[0].contains("NVML not found"), "{}", pane.join("\n"));
     assert!(
         pane.iter().any(|l| l.contains("H100")),
@@ -332,9 +317,9 @@ fn zoomed_charts_and_processes_by_memory() {
     let mut s = state();
     feed(&mut s, "dgx-01", dgx);
     s.zoomed = true;
-    let buf = draw(&s, 160, 48);
+    let buf = common::draw_at(&s, 160, 48);
     assert_screen!("gpu_zoomed", buf);
-    let t = text(&buf);
+    let t = common::cells(&buf);
     assert!(t.contains("-10m") && t.contains("newest"), "{t}");
     // the selected GPU's details, missing fields as n/a
     assert!(
@@ -365,7 +350,7 @@ fn zoomed_charts_and_processes_by_memory() {
             .collect()
     });
     s.zoomed = true;
-    let t = text(&draw(&s, 160, 48));
+    let t = common::cells(&common::draw_at(&s, 160, 48));
     assert!(t.contains("processes: n/a"), "{t}");
 }
 
@@ -375,9 +360,9 @@ fn same_data_same_screen() {
     let mut s = state();
     feed(&mut s, "dgx-01", dgx);
     s.focus = PaneId::Errors;
-    let before = gpu_pane(&draw(&s, 160, 48));
+    let before = gpu_pane(&common::draw_at(&s, 160, 48));
     s.now = ts(NOW_MS + 45_000);
-    let after = gpu_pane(&draw(&s, 160, 48));
+    let after = gpu_pane(&common::draw_at(&s, 160, 48));
     assert_eq!(before, after);
 }
 
@@ -386,7 +371,7 @@ fn selection_is_clamped_and_highlighted() {
     let mut s = state();
     feed(&mut s, "dgx-01", dgx);
     s.pane_mut(PaneId::Gpu).selected = 99;
-    let buf = draw(&s, 160, 48);
+    let buf = common::draw_at(&s, 160, 48);
     // selected 99 of 8: the last GPU is highlighted, the first is not
     let (x, y) = find(&buf, "7 H100").expect("GPU 7 row");
     let (x0, y0) = find(&buf, "0 H100").expect("GPU 0 row");
@@ -430,7 +415,7 @@ fn hostile_data_at_any_size_never_panics_nor_reaches_the_terminal() {
             for selected in [0, 12, 23, 99] {
                 s.zoomed = zoomed;
                 s.pane_mut(PaneId::Gpu).selected = selected;
-                let t = text(&draw(&s, w, h));
+                let t = common::cells(&common::draw_at(&s, w, h));
                 assert!(!t.contains('\u{1b}') && !t.contains('\u{9b}'), "{t}");
             }
         }
@@ -452,7 +437,7 @@ fn the_selected_gpu_scrolls_into_view() {
         });
     }
     s.pane_mut(PaneId::Gpu).selected = 23;
-    let buf = draw(&s, 160, 48);
+    let buf = common::draw_at(&s, 160, 48);
     let pane = gpu_pane(&buf).join("\n");
     assert!(pane.contains("dgx-2  driver"), "{pane}");
     let last = gpu_pane(&buf)

@@ -1,6 +1,7 @@
 //! The workloads pane drawn from State fed through `update`: snapshots at two sizes,
 //! explicit style checks on the cells that carry meaning, and the keys that drive it.
 
+mod common;
 mod workloads_support;
 
 use flightdeck::app::state::{SourceId, SourceStatus, State};
@@ -31,17 +32,6 @@ fn draw(state: &State, w: u16, h: u16) -> Buffer {
     t.backend().buffer().clone()
 }
 
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
-
 /// (x, y) of the first cell where `needle` starts.
 fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
     for y in 0..buf.area.height {
@@ -66,10 +56,10 @@ fn pane_at_two_sizes() {
     let mut s = fed();
     s.zoomed = true;
     let big = draw(&s, 120, 30);
-    insta::assert_snapshot!("workloads_zoomed_120x30", text(&big));
+    insta::assert_snapshot!("workloads_zoomed_120x30", common::cells(&big));
     s.zoomed = false;
     let small = draw(&s, 80, 24);
-    insta::assert_snapshot!("workloads_dashboard_80x24", text(&small));
+    insta::assert_snapshot!("workloads_dashboard_80x24", common::cells(&small));
 
     for buf in [&big, &small] {
         let (x, y) = find(buf, "CrashLoopBackOff").expect("a CrashLoopBackOff cell");
@@ -99,8 +89,8 @@ fn pods_section_and_detail_views() {
     update::apply(&mut s, Action::WorkloadsPods);
     update::apply(&mut s, Action::Open);
     let detail = draw(&s, 120, 40);
-    insta::assert_snapshot!("workloads_pod_detail_120x40", text(&detail));
-    let t = text(&detail);
+    insta::assert_snapshot!("workloads_pod_detail_120x40", common::cells(&detail));
+    let t = common::cells(&detail);
     assert!(t.contains("waiting: CrashLoopBackOff"));
     assert!(t.contains("terminated: Error (exit code 1)"));
     assert!(t.contains("BackOff"));
@@ -108,7 +98,7 @@ fn pods_section_and_detail_views() {
     update::apply(&mut s, Action::Back);
     update::apply(&mut s, Action::Back);
     update::apply(&mut s, Action::Open);
-    let t = text(&draw(&s, 120, 40));
+    let t = common::cells(&draw(&s, 120, 40));
     insta::assert_snapshot!("workloads_deployment_detail_120x40", t);
     assert!(t.contains("7*"));
     assert!(t.contains("release 1.8.2"));
@@ -164,7 +154,7 @@ fn stale_and_rbac_messages() {
     );
     s.now += jiff::SignedDuration::from_secs(120);
     s.zoomed = true;
-    let t = text(&draw(&s, 120, 30));
+    let t = common::cells(&draw(&s, 120, 30));
     assert!(
         t.contains("forbidden (403): cannot watch pods in namespace shop"),
         "{t}"
@@ -202,7 +192,7 @@ fn no_kubeconfig_points_at_demo() {
         },
     );
     s.zoomed = true;
-    let t = text(&draw(&s, 120, 30));
+    let t = common::cells(&draw(&s, 120, 30));
     assert!(t.contains("flightdeck demo"), "{t}");
     assert!(t.contains("/nonexistent/kubeconfig"), "{t}");
 }
@@ -241,7 +231,7 @@ fn the_cursor_stays_on_its_row_when_rows_reorder() {
         Some("cart"),
         "the cursor moved with it"
     );
-    let t = text(&draw(&s, 120, 30));
+    let t = common::cells(&draw(&s, 120, 30));
     assert!(t.contains("pods of cart"), "{t}");
 
     // in the pods list: the cursor on the healthy pod follows it when it starts crashing

@@ -52,6 +52,27 @@ pub fn screen(state: &State) -> String {
     text(terminal.backend().buffer())
 }
 
+/// One frame of `state` drawn at w x h (the state's own size is left as it is).
+pub fn draw_at(state: &State, w: u16, h: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal
+        .draw(|f| flightdeck::ui::render(state, f))
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+/// Every cell of the buffer, rows untrimmed (what snapshots store).
+pub fn cells(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// The buffer as text, one line per row (colours dropped: check styles explicitly).
 pub fn text(buf: &Buffer) -> String {
     let mut out = String::new();
