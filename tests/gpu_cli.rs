@@ -9,24 +9,6 @@ mod gpu_pages;
 use std::path::Path;
 use std::process::Command;
 
-use axum::Router;
-use axum::routing::get;
-
-async fn serve_dcgm() -> String {
-    let app = Router::new().route(
-        "/metrics",
-        get(|| async { gpu_pages::dcgm_page("dgx-02", "Hostname", 2) }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}/metrics")
-}
-
 fn write_config(dir: &Path, hosts: &[(&str, &str)]) -> std::path::PathBuf {
     let mut text = String::new();
     for (name, url) in hosts {
@@ -64,7 +46,7 @@ fn tempdir(name: &str) -> std::path::PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_sample_of_local_and_configured_hosts() {
-    let url = serve_dcgm().await;
+    let url = gpu_pages::serve_dcgm().await;
     let dir = tempdir("json");
     let config = write_config(&dir, &[("dgx-02", &url)]);
     let lib = fake_nvml::lib("h100x8");

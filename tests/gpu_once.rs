@@ -5,28 +5,11 @@
 mod fake_nvml;
 mod gpu_pages;
 
-use axum::Router;
-use axum::routing::get;
 use flightdeck::sources::gpu::run_once;
-
-async fn serve_dcgm() -> String {
-    let app = Router::new().route(
-        "/metrics",
-        get(|| async { gpu_pages::dcgm_page("dgx-02", "Hostname", 2) }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}/metrics")
-}
 
 #[tokio::test]
 async fn json_has_every_host_and_gpu() {
-    let url = serve_dcgm().await;
+    let url = gpu_pages::serve_dcgm().await;
     let (text, failed) = run_once(
         vec![("dgx-02".into(), url)],
         Some(fake_nvml::lib("broken")),
@@ -137,13 +120,8 @@ async fn unified_and_unavailable_in_the_table() {
 
 #[tokio::test]
 async fn unreachable_host_fails_the_run_but_prints_the_rest() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    drop(listener);
     let (text, failed) = run_once(
-        vec![("dgx-09".into(), format!("http://{addr}/metrics"))],
+        vec![("dgx-09".into(), gpu_pages::closed_url().await)],
         Some(fake_nvml::lib("gb10")),
         false,
     )

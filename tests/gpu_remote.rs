@@ -35,24 +35,7 @@ async fn serve() -> String {
             "/bad",
             get(|| async { "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\" 5\n" }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}")
-}
-
-/// A loopback URL nothing listens on.
-async fn closed_url() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    drop(listener);
-    format!("http://{addr}/metrics")
+    gpu_pages::serve(app).await
 }
 
 fn client() -> reqwest::Client {
@@ -192,7 +175,7 @@ async fn unreachable_host_is_an_error_sample_and_state_keeps_the_old_values() {
     state.apply(GpuUpdate::Host(
         scrape_host(&c, "dgx-02", &format!("{base}/dcgm")).await,
     ));
-    let down = scrape_host(&c, "dgx-02", &closed_url().await).await;
+    let down = scrape_host(&c, "dgx-02", &gpu_pages::closed_url().await).await;
     assert!(down.gpus.is_empty());
     let error = down.error.clone().expect("an error");
     assert!(error.starts_with("GET http://127.0.0.1:"), "{error}");

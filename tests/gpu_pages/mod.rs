@@ -145,3 +145,34 @@ pub fn dgx_page(host: &str, gpus: u32) -> String {
     }
     out
 }
+
+/// Serves `app` on a free loopback port until the test ends; its base URL.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+/// A DCGM exporter for `dgx-02` with two GPUs; its `/metrics` URL.
+pub async fn serve_dcgm() -> String {
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(|| async { dcgm_page("dgx-02", "Hostname", 2) }),
+    );
+    format!("{}/metrics", serve(app).await)
+}
+
+/// A loopback URL nothing listens on.
+pub async fn closed_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    format!("http://{addr}/metrics")
+}
