@@ -230,6 +230,18 @@ impl Ctx {
         self.api.namespace().unwrap_or("default")
     }
 
+    /// Says on the pod's line what failed and when it is tried again, then waits that long.
+    async fn retry_later(&self, pod: &str, what: String, backoff: &mut Backoff) {
+        let wait = backoff.next();
+        self.send(LogsMsg::Marker {
+            stream: self.stream,
+            pod: pod.to_owned(),
+            text: format!("{what}; retrying in {}s", wait.as_secs_f32()),
+            error: true,
+        });
+        tokio::time::sleep(wait).await;
+    }
+
     /// RBAC refused `verb resource`: say so (which verb, resource and namespace) and wait
     /// before asking again — permissions change slowly.
     async fn forbidden(&self, verb: &str, resource: &str) {
@@ -323,14 +335,8 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
                 continue;
             }
             Err(e) => {
-                let wait = backoff.next();
-                ctx.send(LogsMsg::Marker {
-                    stream,
-                    pod: pod.clone(),
-                    text: format!("cannot read pod: {e}; retrying in {}s", wait.as_secs_f32()),
-                    error: true,
-                });
-                tokio::time::sleep(wait).await;
+                ctx.retry_later(&pod, format!("cannot read pod: {e}"), &mut backoff)
+                    .await;
                 continue;
             }
         };
@@ -363,14 +369,8 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
         // kube has no default read timeout: a request on a dead connection would hang
         let attach = tokio::time::timeout(ATTACH_TIMEOUT, ctx.api.log_stream(&pod, &params)).await;
         let Ok(attach) = attach else {
-            let wait = backoff.next();
-            ctx.send(LogsMsg::Marker {
-                stream,
-                pod: pod.clone(),
-                text: format!("attaching timed out; retrying in {}s", wait.as_secs_f32()),
-                error: true,
-            });
-            tokio::time::sleep(wait).await;
+            ctx.retry_later(&pod, "attaching timed out".into(), &mut backoff)
+                .await;
             continue;
         };
         let reader = match attach {
@@ -408,35 +408,19 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
                         tokio::time::sleep(backoff.next().min(Duration::from_secs(5))).await;
                     }
                     _ => {
-                        let wait = backoff.next();
-                        ctx.send(LogsMsg::Marker {
-                            stream,
-                            pod: pod.clone(),
-                            text: format!(
-                                "log stream failed: {} ({}); retrying in {}s",
-                                s.message,
-                                s.code,
-                                wait.as_secs_f32()
-                            ),
-                            error: true,
-                        });
-                        tokio::time::sleep(wait).await;
+                        ctx.retry_later(
+                            &pod,
+                            format!("log stream failed: {} ({})", s.message, s.code),
+                            &mut backoff,
+                        )
+                        .await;
                     }
                 }
                 continue;
             }
             Err(e) => {
-                let wait = backoff.next();
-                ctx.send(LogsMsg::Marker {
-                    stream,
-                    pod: pod.clone(),
-                    text: format!(
-                        "log stream failed: {e}; retrying in {}s",
-                        wait.as_secs_f32()
-                    ),
-                    error: true,
-                });
-                tokio::time::sleep(wait).await;
+                ctx.retry_later(&pod, format!("log stream failed: {e}"), &mut backoff)
+                    .await;
                 continue;
             }
         };
@@ -470,14 +454,8 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
                 tokio::time::sleep(backoff.next().min(Duration::from_secs(2))).await;
             }
             Err(e) => {
-                let wait = backoff.next();
-                ctx.send(LogsMsg::Marker {
-                    stream,
-                    pod: pod.clone(),
-                    text: format!("log stream broke: {e}; retrying in {}s", wait.as_secs_f32()),
-                    error: true,
-                });
-                tokio::time::sleep(wait).await;
+                ctx.retry_later(&pod, format!("log stream broke: {e}"), &mut backoff)
+                    .await;
             }
         }
     }
