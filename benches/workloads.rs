@@ -336,7 +336,7 @@ fn serve_sandbox(args: &[String]) {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let sandbox = flightdeck::sandbox::SandboxArgs {
+    let sandbox = flightdeck_sandbox::SandboxArgs {
         listen: arg("--listen").unwrap_or_else(|| "127.0.0.1:0".into()),
         scenario: "steady".into(),
         pods: arg("--pods").and_then(|p| p.parse().ok()),
@@ -345,7 +345,7 @@ fn serve_sandbox(args: &[String]) {
         write_config: None,
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    if let Err(e) = rt.block_on(flightdeck::sandbox::run_cli(sandbox)) {
+    if let Err(e) = rt.block_on(flightdeck_sandbox::run_cli(sandbox)) {
         eprintln!("sandbox: {e}");
         std::process::exit(1);
     }

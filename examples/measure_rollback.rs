@@ -13,7 +13,7 @@ use flightdeck::app::state::{Overlay, Scope, StartOptions, State};
 use flightdeck::app::update::apply;
 use flightdeck::app::{Action, Effect, Event, update};
 use flightdeck::ops::{AuditLog, Executor};
-use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use flightdeck::sources::kube::WorkloadsMsg;
 use flightdeck::sources::kube::rows::ObjKey;
 use flightdeck::sources::kube::watch::{self, Sink};

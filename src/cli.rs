@@ -51,7 +51,7 @@ pub enum Command {
     /// Start the sandbox in-process on loopback and open the console against it
     Demo(DemoArgs),
     /// Serve the sandbox only, until killed
-    Sandbox(crate::sandbox::SandboxArgs),
+    Sandbox(flightdeck_sandbox::SandboxArgs),
     /// Print GPU samples and exit
     Gpu(GpuArgs),
     /// Check config, themes and keymaps strictly; exit 1 on any error

@@ -292,7 +292,7 @@ pub async fn run(global: &GlobalArgs) -> std::io::Result<()> {
 /// `flightdeck demo`: the sandbox in-process on loopback, and the console against it. The
 /// console only gets URLs and a kubeconfig, exactly as it would for a real cluster.
 pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<(), String> {
-    use crate::sandbox::{Sandbox, SandboxOptions, Scenario};
+    use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
     let scenario: Scenario = args.scenario.parse().map_err(|e| format!("{e}"))?;
     let opts = SandboxOptions {
         scenario,

@@ -10,7 +10,6 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod ops;
-pub mod sandbox;
 pub mod sources;
 pub mod term;
 pub mod text;

@@ -47,7 +47,7 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            Some(Command::Sandbox(args)) => match flightdeck::sandbox::run_cli(args).await {
+            Some(Command::Sandbox(args)) => match flightdeck_sandbox::run_cli(args).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("flightdeck sandbox: {e}");

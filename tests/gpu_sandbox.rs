@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use flightdeck::sources::gpu::remote::http_client;
 use flightdeck::sources::gpu::{GpuState, GpuUpdate, Memory, run_once, scrape_host};
 

@@ -11,7 +11,7 @@ use flightdeck::app::pane::PaneId;
 use flightdeck::app::panes::logs::{self, PodState};
 use flightdeck::app::state::{Scope, SourceId, SourceStatus, StartOptions, State};
 use flightdeck::app::update::{apply, update};
-use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use flightdeck::sources::logs::{LogTarget, spawn_follow};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use flightdeck::sources::metrics::direct::spawn_direct;
 use flightdeck::sources::metrics::model::ErrorRateState;
 use flightdeck::sources::metrics::{MetricsUpdate, Target, http_client};

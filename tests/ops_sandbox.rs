@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 use flightdeck::ops::{AuditLog, Executor, Operation, Placeholders, Target};
-use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Service;

@@ -7,7 +7,7 @@ mod common;
 use flightdeck::app::action::Action;
 use flightdeck::app::state::{Scope, StartOptions, State};
 use flightdeck::app::{Event, update};
-use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use flightdeck::sources::github::actions::{self, Review};
 use flightdeck::sources::github::poll::PollOutcome;
 use flightdeck::sources::github::snapshot::PipelineUpdate;

@@ -1,7 +1,7 @@
 //! The sandbox's GitHub Actions API: JSON shapes, ETags, rate-limit headers, paging, and the
 //! approval flow that rolls the new image into the simulated prod namespace.
 
-use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::Pod;

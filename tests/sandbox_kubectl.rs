@@ -3,7 +3,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 

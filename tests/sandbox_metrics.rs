@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use serde_json::{Value, json};
 
 async fn start(scenario: Scenario) -> (Sandbox, reqwest::Client) {

@@ -4,7 +4,7 @@
 mod workloads_support;
 
 use flightdeck::app::state::{SourceId, SourceStatus};
-use flightdeck::sandbox::Scenario;
+use flightdeck_sandbox::Scenario;
 use flightdeck::sources::kube::{ObjKey, PodReason};
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, Patch, PatchParams};

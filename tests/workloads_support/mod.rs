@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use flightdeck::app::state::{Scope, StartOptions, State};
 use flightdeck::app::{Event, update};
-use flightdeck::sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use flightdeck::sources::kube::watch::{self, Sink};
 use flightdeck::sources::kube::{WorkloadsMsg, client};
 use tokio::sync::mpsc;
