@@ -2,6 +2,7 @@
 //! screen. Terminal control sequences are removed, never passed through: a hostile pod
 //! can otherwise retitle the window, write to the clipboard (OSC 52) or clear the screen.
 
+use jiff::Timestamp;
 use unicode_width::UnicodeWidthChar;
 
 /// Removes ANSI/OSC/DCS/APC/PM/SOS sequences and every C0/C1 control character except
@@ -143,6 +144,21 @@ pub fn fit(text: &str, width: usize) -> String {
         w += 1;
     }
     out
+}
+
+/// A compact age: `4s`, `12m`, `3h`, `2d`.
+pub fn age(from: Timestamp, now: Timestamp) -> String {
+    let secs = now.duration_since(from).as_secs().max(0);
+    format_secs(secs)
+}
+
+pub fn format_secs(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
 }
 
 #[cfg(test)]

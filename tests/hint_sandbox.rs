@@ -71,7 +71,7 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
     h.state.now = jiff::Timestamp::now();
     update::settle(&mut h.state);
 
-    let hint = flightdeck::ops::hint::incident_hint(&h.state).expect("a hint");
+    let hint = flightdeck::app::hint::incident_hint(&h.state).expect("a hint");
     assert!(hint.starts_with("⚠ checkout: "), "{hint}");
     assert!(hint.contains("pods crash-looping"), "{hint}");
     assert!(hint.contains("error ratio "), "{hint}");
@@ -99,13 +99,13 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
     for p in quiet.workloads.pods.values_mut() {
         p.reason = PodReason::Running;
     }
-    let hint = flightdeck::ops::hint::incident_hint(&quiet).expect("the ratio alone");
+    let hint = flightdeck::app::hint::incident_hint(&quiet).expect("the ratio alone");
     assert!(!hint.contains("crash"), "{hint}");
     assert!(hint.contains("error ratio "), "{hint}");
     // and below it, no hint at all
     let mut strict = (*quiet.config).clone();
     strict.metrics.as_mut().expect("metrics").threshold = 0.99;
     quiet.config = std::sync::Arc::new(strict);
-    assert_eq!(flightdeck::ops::hint::incident_hint(&quiet), None);
+    assert_eq!(flightdeck::app::hint::incident_hint(&quiet), None);
     scrape.abort();
 }

@@ -10,7 +10,7 @@ use flightdeck::app::pane::PaneId;
 use flightdeck::app::panes::workloads::visible_deployments;
 use flightdeck::app::state::{Overlay, State};
 use flightdeck::app::{Action, Effect, Event, update};
-use flightdeck::ops::dialog::Dialog;
+use flightdeck::app::dialog::Dialog;
 use flightdeck::ops::{Operation, Outcome, Plan, Target};
 use workloads_support::{fixture, state};
 

@@ -48,7 +48,7 @@ pub enum Event {
     /// A line of a running host action's output (or its end), for the logs pane.
     HostOutput(crate::ops::HostOutput),
     /// The audit log's newest lines, for `:audit`.
-    Audit(Vec<String>),
+    Audit(crate::ops::AuditTail),
 }
 
 /// Requests for I/O that `update` returns; the run loop carries them out and answers with

@@ -2,7 +2,9 @@
 //! [`Effect`]s, and the run loop that merges terminal input, source events and effects.
 
 pub mod action;
+pub mod dialog;
 pub mod event;
+pub mod hint;
 pub mod palette;
 pub mod pane;
 pub mod panes;

@@ -144,7 +144,7 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
             Effect::Operation { op, before, after } => {
                 Event::OpResult(Box::new(ex.execute(&op, &before, &after).await))
             }
-            Effect::ReadAudit => Event::Audit(ex.audit_lines(500)),
+            Effect::ReadAudit => Event::Audit(ex.audit_tail(500)),
             _ => return,
         };
         let _ = tx.send(ev);

@@ -115,7 +115,7 @@ pub enum Overlay {
     Filter(Prompt),
     ConsoleLog,
     /// An operation dialog (src/ops/dialog.rs).
-    Dialog(Box<crate::ops::dialog::Dialog>),
+    Dialog(Box<crate::app::dialog::Dialog>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,7 +184,7 @@ pub struct State {
 
     pub gpu: crate::sources::gpu::GpuState,
 
-    pub ops: crate::ops::dialog::OpsState,
+    pub ops: crate::app::dialog::OpsState,
 
     /// Something visible changed since the last frame.
     pub dirty: bool,

@@ -92,10 +92,10 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
 
         Event::Gpu(update) => super::panes::gpu::on_update(state, update),
 
-        Event::OpPlanned(plan) => crate::ops::dialog::on_planned(state, plan),
-        Event::OpResult(outcome) => crate::ops::dialog::on_result(state, *outcome),
+        Event::OpPlanned(plan) => crate::app::dialog::on_planned(state, plan),
+        Event::OpResult(outcome) => crate::app::dialog::on_result(state, *outcome),
         Event::HostOutput(line) => super::panes::logs::on_host_output(state, line),
-        Event::Audit(lines) => crate::ops::dialog::on_audit(state, lines),
+        Event::Audit(lines) => crate::app::dialog::on_audit(state, lines),
 
         Event::SourceStatus {
             generation,
@@ -120,7 +120,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return on_prompt_key(state, key);
     }
     if matches!(state.overlay, Overlay::Dialog(_)) {
-        return crate::ops::dialog::on_key(state, key);
+        return crate::app::dialog::on_key(state, key);
     }
     let Some(k) = Key::from_event(&key) else {
         return Vec::new();
@@ -262,7 +262,7 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::PipelineReject
         | Action::PipelineRerun
         | Action::PipelineRerunFailed
-        | Action::PipelineCancel => return crate::ops::dialog::on_action(state, action),
+        | Action::PipelineCancel => return crate::app::dialog::on_action(state, action),
         Action::Confirm
         | Action::Cancel
         | Action::Noop
@@ -283,7 +283,7 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 fn quit(state: &mut State) -> Vec<Effect> {
-    if let Some(effects) = crate::ops::dialog::on_quit(state) {
+    if let Some(effects) = crate::app::dialog::on_quit(state) {
         return effects;
     }
     state.quit = true;
@@ -446,7 +446,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         ("q" | "quit", _) => return quit(state),
         ("help", _) => state.overlay = Overlay::Help { scroll: 0 },
         ("log", _) => state.overlay = Overlay::ConsoleLog,
-        ("audit", _) => return crate::ops::dialog::show_audit(state),
+        ("audit", _) => return crate::app::dialog::show_audit(state),
         ("zoom", _) => state.zoomed = !state.zoomed,
         ("save", Some(path)) => return super::panes::logs::save(state, path),
         ("read-only", _) => {

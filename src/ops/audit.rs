@@ -118,6 +118,13 @@ fn user_of_this_process() -> Option<String> {
     Some(name.unwrap_or_else(|| format!("uid {uid}")))
 }
 
+/// The newest records of the audit log as read for the viewer, with where they came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditTail {
+    pub path: String,
+    pub records: Result<Vec<AuditRecord>, String>,
+}
+
 #[cfg(test)]
 mod tests {
     /// On Linux the process always has a uid, so the audit log names someone even when

@@ -9,8 +9,6 @@
 //! retried) and appends one audit line, synced, before it returns.
 
 pub mod audit;
-pub mod dialog;
-pub mod hint;
 pub mod host;
 pub mod rollback;
 
@@ -23,7 +21,7 @@ use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::json;
 
-pub use audit::{AuditLog, AuditRecord};
+pub use audit::{AuditLog, AuditRecord, AuditTail};
 pub use host::{HostOutput, OutputKind, Placeholders};
 
 pub use crate::sources::github::actions::{Review, RunAction};
@@ -250,17 +248,15 @@ impl Executor {
         self
     }
 
-    /// The audit log's newest lines, formatted for the viewer.
-    pub fn audit_lines(&self, limit: usize) -> Vec<String> {
-        let path = self
-            .audit
-            .path()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "(no data directory)".into());
-        match self.audit.read_tail(limit) {
-            Ok(v) if v.is_empty() => vec![format!("no operations yet ({path})")],
-            Ok(v) => v.iter().map(dialog::audit_line).collect(),
-            Err(e) => vec![e],
+    /// The audit log's newest records, for the viewer (`:audit`).
+    pub fn audit_tail(&self, limit: usize) -> AuditTail {
+        AuditTail {
+            path: self
+                .audit
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(no data directory)".into()),
+            records: self.audit.read_tail(limit),
         }
     }
 

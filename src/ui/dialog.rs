@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::state::State;
-use crate::ops::dialog::Dialog;
+use crate::app::dialog::Dialog;
 use crate::text::sanitize;
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];

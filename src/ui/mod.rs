@@ -7,7 +7,6 @@ pub mod overlay;
 pub mod panes;
 pub mod status;
 
-use jiff::{SignedDuration, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::Line;
@@ -59,25 +58,6 @@ fn too_small(state: &State, frame: &mut Frame, area: Rect) {
             .style(state.theme.text()),
         inner,
     );
-}
-
-/// A compact age: `4s`, `12m`, `3h`, `2d`.
-pub fn age(from: Timestamp, now: Timestamp) -> String {
-    let secs = now.duration_since(from).as_secs().max(0);
-    format_secs(secs)
-}
-
-pub fn format_secs(secs: i64) -> String {
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 86_400 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
-    }
-}
-
-pub fn format_duration(d: SignedDuration) -> String {
-    format_secs(d.as_secs())
 }
 
 /// Every time-dependent label on screen. A tick redraws only when this changes, so an idle

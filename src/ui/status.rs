@@ -125,7 +125,7 @@ fn scope_label(state: &State) -> String {
 
 /// The age of a source's last update as the status bar shows it.
 pub fn source_age_label(state: &State, t: Timestamp) -> String {
-    super::age(t, state.now)
+    crate::text::age(t, state.now)
 }
 
 /// The keys worth knowing in the focused pane, most useful first; as many as fit are shown.

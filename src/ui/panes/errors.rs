@@ -244,8 +244,8 @@ fn status_spans<'a>(state: &State, s: &ServiceSeries, marks: &[DeployMark]) -> V
     let theme = &state.theme;
     if let Some(f) = &s.failing {
         let label = match s.last_ok {
-            Some(t) => format!("stale {}", crate::ui::age(t, state.now)),
-            None => format!("failing {}", crate::ui::age(f.since, state.now)),
+            Some(t) => format!("stale {}", crate::text::age(t, state.now)),
+            None => format!("failing {}", crate::text::age(f.since, state.now)),
         };
         return vec![Span::styled(label, theme.health(Health::Stale))];
     }
@@ -257,7 +257,7 @@ fn status_spans<'a>(state: &State, s: &ServiceSeries, marks: &[DeployMark]) -> V
                 format!(
                     "rev {} ({})",
                     clean(&m.revision),
-                    crate::ui::format_secs(ago.max(0))
+                    crate::text::format_secs(ago.max(0))
                 ),
                 theme.chart("deploy"),
             )]
@@ -349,7 +349,7 @@ fn alert_lines(state: &State) -> Vec<Line<'static>> {
     if let Some(f) = &e.alerts_failing {
         lines.push(Line::from(vec![
             Span::styled(
-                format!("alerts stale {}", crate::ui::age(f.since, state.now)),
+                format!("alerts stale {}", crate::text::age(f.since, state.now)),
                 theme.health(Health::Stale),
             ),
             Span::styled(
@@ -398,7 +398,7 @@ fn alert_line(state: &State, a: &Alert) -> Line<'static> {
     };
     let age = a
         .active_at
-        .map_or_else(|| "—".to_owned(), |t| crate::ui::age(t, state.now));
+        .map_or_else(|| "—".to_owned(), |t| crate::text::age(t, state.now));
     let mut spans = vec![
         Span::styled(
             "ALERT ",

@@ -201,7 +201,7 @@ fn coarse_age(secs: u64) -> String {
     if secs < 60 {
         "<1m".to_owned()
     } else {
-        crate::ui::format_secs(i64::try_from(secs).unwrap_or(i64::MAX))
+        crate::text::format_secs(i64::try_from(secs).unwrap_or(i64::MAX))
     }
 }
 

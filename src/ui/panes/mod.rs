@@ -94,7 +94,7 @@ pub fn staleness_tag(state: &State, source: SourceId) -> Option<String> {
     match state.source(source)? {
         SourceStatus::Failing {
             last_ok: Some(t), ..
-        } => Some(format!("stale {}", super::age(*t, state.now))),
+        } => Some(format!("stale {}", crate::text::age(*t, state.now))),
         SourceStatus::Failing { last_ok: None, .. } => Some("failing".into()),
         _ => None,
     }

@@ -480,7 +480,7 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
                 theme.accent(),
             ));
             if let Some(at) = d.at {
-                let age = crate::ui::age(at, state.now);
+                let age = crate::text::age(at, state.now);
                 let text = if compact {
                     format!("{age} ")
                 } else {

@@ -19,7 +19,7 @@ use crate::config::theme::Health;
 use crate::sources::kube::rows::short_image;
 use crate::sources::kube::{DeploymentRow, ObjKey, PodRow, Rollout};
 use crate::text::{clean, fit};
-use crate::ui::age;
+use crate::text::age;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let d = &state.workloads;
@@ -66,7 +66,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         area.height -= 1;
     }
     if area.height > 4
-        && let Some(hint) = crate::ops::hint::incident_hint(state)
+        && let Some(hint) = crate::app::hint::incident_hint(state)
     {
         let line = Line::styled(fit(&clean(&hint), area.width as usize), theme.warning());
         frame.render_widget(Paragraph::new(line), Rect { height: 1, ..area });

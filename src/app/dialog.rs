@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::{Operation, Outcome, Placeholders, Plan, Review, RunAction, Target};
+use crate::ops::{Operation, Outcome, Placeholders, Plan, Review, RunAction, Target};
 use crate::app::action::Action;
 use crate::app::event::Effect;
 use crate::app::pane::PaneId;
@@ -262,7 +262,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                         change_cause: rs.change_cause.clone().unwrap_or_default(),
                         age: rs
                             .created
-                            .map(|c| crate::ui::age(c, state.now))
+                            .map(|c| crate::text::age(c, state.now))
                             .unwrap_or_default(),
                         current: rs.revision == d.revision,
                     })
@@ -623,7 +623,12 @@ pub fn show_audit(state: &mut State) -> Vec<Effect> {
     vec![Effect::ReadAudit]
 }
 
-pub fn on_audit(state: &mut State, lines: Vec<String>) -> Vec<Effect> {
+pub fn on_audit(state: &mut State, tail: crate::ops::AuditTail) -> Vec<Effect> {
+    let lines = match tail.records {
+        Ok(v) if v.is_empty() => vec![format!("no operations yet ({})", tail.path)],
+        Ok(v) => v.iter().map(audit_line).collect(),
+        Err(e) => vec![e],
+    };
     if let Overlay::Dialog(d) = &mut state.overlay
         && let Dialog::Audit { lines: l, scroll } = d.as_mut()
     {
@@ -635,7 +640,7 @@ pub fn on_audit(state: &mut State, lines: Vec<String>) -> Vec<Effect> {
 }
 
 /// One audit record as a line for the viewer.
-pub fn audit_line(r: &super::AuditRecord) -> String {
+pub fn audit_line(r: &crate::ops::AuditRecord) -> String {
     let result = match (&r.result, &r.error) {
         (_, Some(e)) => format!("ERROR {e}"),
         (Some(ok), None) => ok.clone(),

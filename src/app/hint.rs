@@ -66,7 +66,7 @@ pub fn incident_hint(state: &State) -> Option<String> {
         return Some(format!(
             "⚠ {}: {what} since {rev} (rolled out {} ago) — {key} rolls back",
             d.key.name,
-            crate::ui::age(started, state.now)
+            crate::text::age(started, state.now)
         ));
     }
     None
