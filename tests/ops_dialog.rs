@@ -235,9 +235,18 @@ fn audit_palette_command_reads_the_log() {
     }
     let fx = key(&mut s, KeyCode::Enter);
     assert_eq!(fx, vec![Effect::ReadAudit]);
-    update(&mut s, Event::Audit(vec!["line one".into()]));
+    update(
+        &mut s,
+        Event::Audit(flightdeck::ops::AuditTail {
+            path: "/data/audit.jsonl".into(),
+            records: Ok(Vec::new()),
+        }),
+    );
     let Dialog::Audit { lines, .. } = dialog(&s) else {
         panic!()
     };
-    assert_eq!(lines, &vec!["line one".to_owned()]);
+    assert_eq!(
+        lines,
+        &vec!["no operations yet (/data/audit.jsonl)".to_owned()]
+    );
 }
