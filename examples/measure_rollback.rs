@@ -7,16 +7,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use flightdeck::app::pane::PaneId;
 use flightdeck::app::panes::workloads::visible_deployments;
 use flightdeck::app::state::{Overlay, Scope, StartOptions, State};
 use flightdeck::app::update::apply;
 use flightdeck::app::{Action, Effect, Event, update};
 use flightdeck::ops::{AuditLog, Executor};
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck::pane::PaneId;
 use flightdeck::sources::kube::WorkloadsMsg;
 use flightdeck::sources::kube::rows::ObjKey;
 use flightdeck::sources::kube::watch::{self, Sink};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;

@@ -140,9 +140,9 @@ fn start_pipeline(
     tx: &Sender,
     refresh: std::sync::Arc<tokio::sync::Notify>,
 ) -> Option<AbortHandle> {
-    use crate::sources::github::{PollConfig, spawn_poller};
+    use crate::sources::github::{PollConfig, TokenSetting, spawn_poller};
     let gh = state.config.github.as_ref()?;
-    let mut cfg = PollConfig::new(&gh.api_url, &gh.repo, gh.token_setting());
+    let mut cfg = PollConfig::new(&gh.api_url, &gh.repo, TokenSetting::for_config(gh));
     cfg.refresh = Some(refresh);
     cfg.environments = state
         .config
@@ -274,7 +274,7 @@ pub async fn executor(state: &State) -> crate::ops::Executor {
         .map(|gh| crate::ops::GithubSetup {
             api_url: gh.api_url.clone(),
             repo: gh.repo.clone(),
-            token: gh.token_setting(),
+            token: crate::sources::github::TokenSetting::for_config(gh),
         });
     Executor::new(client, state.scope.read_only, audit)
         .with_host_actions(state.config.host_actions.clone())

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use flightdeck::app::Action;
 use flightdeck::app::event::{Effect, Event};
-use flightdeck::app::pane::PaneId;
 use flightdeck::app::panes::logs::{self, PodState};
 use flightdeck::app::state::{Scope, SourceId, SourceStatus, StartOptions, State};
 use flightdeck::app::update::{apply, update};
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck::pane::PaneId;
 use flightdeck::sources::logs::{LogTarget, spawn_follow};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, Patch, PatchParams};

@@ -4,11 +4,11 @@
 mod common;
 
 use flightdeck::app::event::Event;
-use flightdeck::app::pane::PaneId;
 use flightdeck::app::panes::logs::{self, LevelFilter};
 use flightdeck::app::state::{Scope, StartOptions, State};
 use flightdeck::app::update::{apply, run_command, update};
 use flightdeck::app::{Action, Effect};
+use flightdeck::pane::PaneId;
 use flightdeck::sources::logs::ingest::{MAX_LINE, parse_line};
 use flightdeck::sources::logs::{LogTarget, LogsMsg};
 use ratatui::Terminal;

@@ -6,12 +6,12 @@ mod common;
 mod workloads_support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use flightdeck::app::pane::PaneId;
+use flightdeck::app::dialog::Dialog;
 use flightdeck::app::panes::workloads::visible_deployments;
 use flightdeck::app::state::{Overlay, State};
 use flightdeck::app::{Action, Effect, Event, update};
-use flightdeck::app::dialog::Dialog;
 use flightdeck::ops::{Operation, Outcome, Plan, Target};
+use flightdeck::pane::PaneId;
 use workloads_support::{fixture, state};
 
 fn fed() -> State {

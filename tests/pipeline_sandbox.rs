@@ -4,14 +4,14 @@
 
 mod common;
 
-use flightdeck::app::action::Action;
+use flightdeck::action::Action;
 use flightdeck::app::state::{Scope, StartOptions, State};
 use flightdeck::app::{Event, update};
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use flightdeck::sources::github::actions::{self, Review};
 use flightdeck::sources::github::poll::PollOutcome;
 use flightdeck::sources::github::snapshot::PipelineUpdate;
 use flightdeck::sources::github::{GhError, PollConfig, Poller, Token, TokenSetting};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -141,7 +141,7 @@ fn pane(s: &State) -> String {
     let rect = l
         .panes
         .iter()
-        .find(|(p, _)| *p == flightdeck::app::pane::PaneId::Pipeline)
+        .find(|(p, _)| *p == flightdeck::pane::PaneId::Pipeline)
         .map(|(_, r)| *r)
         .unwrap();
     screen(s)
@@ -243,7 +243,7 @@ async fn runs_progress_through_stages_and_drill_down() {
     assert!(pane(&s).contains("deploy-production ⏸"));
 
     // `/` filters the runs; enter opens the filtered row
-    s.pane_mut(flightdeck::app::pane::PaneId::Pipeline).filter = "gift".into();
+    s.pane_mut(flightdeck::pane::PaneId::Pipeline).filter = "gift".into();
     let text = pane(&s);
     assert!(
         text.contains("#125 deploy") && !text.contains("#127 deploy"),
@@ -256,7 +256,7 @@ async fn runs_progress_through_stages_and_drill_down() {
         pane(&s)
     );
     update::apply(&mut s, Action::Back);
-    s.pane_mut(flightdeck::app::pane::PaneId::Pipeline)
+    s.pane_mut(flightdeck::pane::PaneId::Pipeline)
         .filter
         .clear();
 
@@ -276,7 +276,7 @@ async fn failed_step_is_highlighted() {
         .iter()
         .position(|r| r.run.conclusion.as_ref().is_some_and(|c| c.is_failure()))
         .expect("the steady scenario has a failed run");
-    s.pane_mut(flightdeck::app::pane::PaneId::Pipeline).selected = row;
+    s.pane_mut(flightdeck::pane::PaneId::Pipeline).selected = row;
     update::apply(&mut s, Action::Open); // jobs, on the failed one
     update::apply(&mut s, Action::Open); // its steps, on the failed one
     let text = pane(&s);

@@ -2,7 +2,7 @@
 //! last 15 minutes and its pods crash-loop (or its service's error ratio is above the
 //! threshold). It only suggests the key; nothing happens without it and the confirmation.
 
-use crate::app::action::Action;
+use crate::action::Action;
 use crate::app::state::State;
 use crate::config::keymap::KeyContext;
 use std::collections::BTreeSet;

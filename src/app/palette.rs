@@ -1,7 +1,7 @@
 //! The command palette (`:`): commands, their arguments and completion. Pure.
 
-use super::pane::PaneId;
 use super::state::State;
+use crate::pane::PaneId;
 
 /// (command, argument kind, description)
 pub const COMMANDS: &[(&str, Arg, &str)] = &[

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::pane::PaneId;
 use crate::config::keymap::Key;
 use crate::config::{Assets, Config, Keymap, Theme};
+use crate::pane::PaneId;
 
 /// The data sources behind the panes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -5,12 +5,12 @@ use crossterm::event::{
 };
 use jiff::Timestamp;
 
-use super::action::Action;
 use super::event::{Effect, Event};
 use super::palette;
-use super::pane::PaneId;
 use super::state::{Flash, FlashLevel, Overlay, Prompt, State};
+use crate::action::Action;
 use crate::config::keymap::{Key, KeyContext, Lookup};
+use crate::pane::PaneId;
 use crate::ui::layout;
 
 pub fn update(state: &mut State, event: Event) -> Vec<Effect> {

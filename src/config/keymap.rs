@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::app::action::Action;
+use crate::action::Action;
 
 use super::diag::{self, Diagnostic};
 
@@ -270,8 +270,8 @@ impl KeyContext {
         KeyContext::ALL.into_iter().find(|c| c.name() == name)
     }
 
-    pub fn for_pane(pane: crate::app::pane::PaneId) -> KeyContext {
-        use crate::app::pane::PaneId;
+    pub fn for_pane(pane: crate::pane::PaneId) -> KeyContext {
+        use crate::pane::PaneId;
         match pane {
             PaneId::Pipeline => KeyContext::Pipeline,
             PaneId::Workloads => KeyContext::Workloads,
@@ -573,7 +573,7 @@ mod tests {
         assert_eq!(km.lookup(KeyContext::Logs, &[g]), Lookup::Pending);
         assert_eq!(
             km.lookup(KeyContext::Logs, &[g, Key::char('p')]),
-            Lookup::Action(Action::FocusPane(crate::app::pane::PaneId::Pipeline))
+            Lookup::Action(Action::FocusPane(crate::pane::PaneId::Pipeline))
         );
         assert_eq!(
             km.lookup(KeyContext::Logs, &[Key::char('q')]),

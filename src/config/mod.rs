@@ -101,20 +101,7 @@ pub struct GithubConfig {
     pub token_env: String,
     /// A token given in-process (the demo's, for its sandbox); never read from a file.
     #[serde(skip)]
-    pub token: Option<crate::sources::github::Token>,
-}
-
-impl GithubConfig {
-    /// Where the pipeline source and the executor get the token.
-    pub fn token_setting(&self) -> crate::sources::github::TokenSetting {
-        use crate::sources::github::TokenSetting;
-        match &self.token {
-            Some(t) => TokenSetting::Given(Some(t.clone())),
-            None => TokenSetting::Resolve {
-                env_var: self.token_env.clone(),
-            },
-        }
-    }
+    pub token: Option<crate::secret::Token>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -618,10 +605,7 @@ mod tests {
         assert!(!text.contains("ghp_x"), "the secret is not echoed: {text}");
         let cfg = Config::parse_strict("config.toml", "[github]\nrepo = \"a/b\"\n").expect("ok");
         let gh = cfg.github.expect("github");
-        assert!(matches!(
-            gh.token_setting(),
-            crate::sources::github::TokenSetting::Resolve { env_var } if env_var == "GITHUB_TOKEN"
-        ));
+        assert_eq!((gh.token_env.as_str(), gh.token), ("GITHUB_TOKEN", None));
     }
 
     #[test]

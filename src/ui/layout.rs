@@ -3,9 +3,9 @@
 
 use ratatui::layout::{Constraint, Direction, Layout as RLayout, Rect};
 
-use crate::app::action::Action;
-use crate::app::pane::PaneId;
+use crate::action::Action;
 use crate::app::state::State;
+use crate::pane::PaneId;
 
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;

@@ -8,11 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use crate::app::action::Action;
-use crate::app::pane::PaneId;
+use crate::action::Action;
 use crate::app::state::{FlashLevel, Overlay, SourceId, SourceStatus, State};
 use crate::config::keymap::KeyContext;
 use crate::config::theme::Health;
+use crate::pane::PaneId;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;

@@ -1,8 +1,8 @@
 //! GPU pane data and its part of `update`. Pure: no I/O.
 
 use crate::app::event::Effect;
-use crate::app::pane::PaneId;
 use crate::app::state::{SourceId, SourceStatus, State};
+use crate::pane::PaneId;
 use crate::sources::gpu::{GpuEntry, GpuUpdate, HostState};
 
 pub fn on_update(state: &mut State, update: GpuUpdate) -> Vec<Effect> {

@@ -10,10 +10,10 @@ use std::collections::VecDeque;
 use log::Level;
 use regex::{Regex, RegexBuilder};
 
-use crate::app::action::Action;
+use crate::action::Action;
 use crate::app::event::Effect;
-use crate::app::pane::PaneId;
 use crate::app::state::{FlashLevel, SourceId, SourceStatus, State};
+use crate::pane::PaneId;
 use crate::sources::logs::ingest::{self, LineKind, LogLine};
 use crate::sources::logs::{FollowOptions, FollowRequest, LogTarget};
 

@@ -6,8 +6,8 @@ pub mod logs;
 pub mod pipeline;
 pub mod workloads;
 
-use super::pane::PaneId;
 use super::state::State;
+use crate::pane::PaneId;
 
 /// How many rows a pane shows now, where the pane knows; selection moves are clamped to it.
 pub fn row_count(state: &State, pane: PaneId) -> Option<usize> {

@@ -2,10 +2,10 @@
 
 use jiff::Timestamp;
 
-use crate::app::action::Action;
+use crate::action::Action;
 use crate::app::event::Effect;
-use crate::app::pane::PaneId;
 use crate::app::state::{Overlay, SourceId, SourceStatus, State};
+use crate::pane::PaneId;
 use crate::sources::github::model::{Conclusion, Job, RunStatus};
 use crate::sources::github::snapshot::{PipelineSnapshot, PipelineUpdate, RunEntry};
 

@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::Timestamp;
 
-use crate::app::action::Action;
+use crate::action::Action;
 use crate::app::event::Effect;
-use crate::app::pane::PaneId;
 use crate::app::state::{SourceId, SourceStatus, State};
+use crate::pane::PaneId;
 pub use crate::sources::kube::WorkloadsMsg;
 use crate::sources::kube::{
     DeploymentRow, EventRow, Failure, HpaRow, Kind, ObjKey, PodRow, ReplicaSetRow, Rollout, Rows,

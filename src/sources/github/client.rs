@@ -18,34 +18,13 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 /// Safety cap on `link` paging.
 const MAX_PAGES: usize = 10;
 
-/// A GitHub token. Its `Debug` and `Display` never show the secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
+pub use crate::secret::Token;
 
-impl Token {
-    pub fn new(secret: impl Into<String>) -> Option<Token> {
-        let s: String = secret.into();
-        let s = s.trim();
-        (!s.is_empty()).then(|| Token(s.to_owned()))
-    }
-
-    fn header(&self) -> Option<HeaderValue> {
-        let mut v = HeaderValue::from_str(&format!("Bearer {}", self.0)).ok()?;
-        v.set_sensitive(true);
-        Some(v)
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
-}
-
-impl fmt::Display for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
+/// The `Authorization` header for a token, marked sensitive so it never reaches a log.
+fn auth_header(token: &Token) -> Option<HeaderValue> {
+    let mut v = HeaderValue::from_str(&format!("Bearer {}", token.expose())).ok()?;
+    v.set_sensitive(true);
+    Some(v)
 }
 
 /// Where the token came from, for the pane's hint.
@@ -166,7 +145,7 @@ impl fmt::Debug for GithubClient {
 
 impl GithubClient {
     pub fn new(api_url: &str, repo: &str, token: Option<Token>) -> Result<GithubClient, GhError> {
-        if token.as_ref().is_some_and(|t| t.header().is_none()) {
+        if token.as_ref().is_some_and(|t| auth_header(t).is_none()) {
             // never fall back to anonymous silently
             return Err(GhError::Transport(
                 "the GitHub token holds characters an HTTP header cannot carry; check the token variable".into(),
@@ -231,7 +210,7 @@ impl GithubClient {
 
     fn request(&self, method: Method, url: &str) -> reqwest::RequestBuilder {
         let mut rb = self.http.request(method, url);
-        if let Some(h) = self.token.as_ref().and_then(Token::header) {
+        if let Some(h) = self.token.as_ref().and_then(auth_header) {
             rb = rb.header(header::AUTHORIZATION, h);
         }
         rb

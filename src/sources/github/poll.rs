@@ -23,6 +23,18 @@ pub enum TokenSetting {
     Given(Option<Token>),
 }
 
+impl TokenSetting {
+    /// Where the pipeline source and the executor get the token for `[github]`.
+    pub fn for_config(gh: &crate::config::GithubConfig) -> TokenSetting {
+        match &gh.token {
+            Some(t) => TokenSetting::Given(Some(t.clone())),
+            None => TokenSetting::Resolve {
+                env_var: gh.token_env.clone(),
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PollConfig {
     pub api_url: String,

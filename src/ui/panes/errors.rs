@@ -10,10 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use crate::app::pane::PaneId;
 use crate::app::panes::errors::DeployMark;
 use crate::app::state::State;
 use crate::config::theme::{Health, Theme};
+use crate::pane::PaneId;
 use crate::sources::metrics::model::{
     RatioLevel, ServiceSeries, StoredPoint, latency_text, rate_text, ratio_text,
 };

@@ -14,9 +14,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use crate::app::pane::PaneId;
 use crate::app::state::State;
 use crate::config::theme::{Health, Theme};
+use crate::pane::PaneId;
 use crate::sources::gpu::{GpuEntry, GpuSample, HostState, Memory};
 use crate::text::clean;
 

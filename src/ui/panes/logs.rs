@@ -9,10 +9,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use crate::app::pane::PaneId;
 use crate::app::panes::logs::{Entry, LevelFilter, LogsData, PodState, Query, query};
 use crate::app::state::State;
 use crate::config::theme::Health;
+use crate::pane::PaneId;
 use crate::sources::logs::LineKind;
 use crate::sources::logs::ingest::level_label;
 

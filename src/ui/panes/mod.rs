@@ -6,9 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
-use crate::app::pane::PaneId;
 use crate::app::state::{SourceId, SourceStatus, State};
 use crate::config::theme::Health;
+use crate::pane::PaneId;
 
 pub mod errors;
 pub mod gpu;

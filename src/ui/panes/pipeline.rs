@@ -9,12 +9,12 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::action::Action;
-use crate::app::pane::PaneId;
+use crate::action::Action;
 use crate::app::panes::pipeline::Drill;
 use crate::app::state::State;
 use crate::config::keymap::KeyContext;
 use crate::config::theme::Health;
+use crate::pane::PaneId;
 use crate::sources::github::model::{Conclusion, Job, RunStatus, Step};
 use crate::sources::github::snapshot::{EnvRow, PipelineSnapshot, RunEntry};
 use crate::text::sanitize;

@@ -10,16 +10,16 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::app::pane::PaneId;
 use crate::app::panes::workloads::{
     DetailTarget, Section, current_deployment, deployment_keys, pod_keys,
 };
 use crate::app::state::State;
 use crate::config::theme::Health;
+use crate::pane::PaneId;
 use crate::sources::kube::rows::short_image;
 use crate::sources::kube::{DeploymentRow, ObjKey, PodRow, Rollout};
-use crate::text::{clean, fit};
 use crate::text::age;
+use crate::text::{clean, fit};
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let d = &state.workloads;

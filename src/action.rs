@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::pane::PaneId;
+use crate::pane::PaneId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
