@@ -44,7 +44,7 @@ const UI_MODEL_PATHS: &[&str] = &[
 const LAYERS: &[Layer] = &[
     Layer {
         name: "base",
-        modules: &["text", "term", "applog", "action", "pane"],
+        modules: &["text", "term", "applog", "action", "pane", "secret"],
         may_import: &[],
         also_paths: &[],
     },

@@ -103,9 +103,8 @@ fn run_effects(
                 client.clone(),
                 req.target,
                 req.opts,
-                req.generation,
                 req.stream,
-                tx.clone(),
+                flightdeck::console::logs_sink(tx, req.generation),
             ));
         }
     }

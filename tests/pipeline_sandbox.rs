@@ -548,7 +548,7 @@ async fn a_rerun_progresses_stage_by_stage() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_starts_the_poller_from_config() {
-    use flightdeck::app::run::Sources as _;
+    use flightdeck::console::run::Sources as _;
     let sb = start(Scenario::PendingApproval).await;
     let mut s = state(&sb);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -560,9 +560,7 @@ async fn the_console_starts_the_poller_from_config() {
         let is_snapshot = matches!(
             &ev,
             Event::Pipeline {
-                msg: flightdeck::app::panes::pipeline::PipelineMsg::Update(
-                    PipelineUpdate::Snapshot(_)
-                ),
+                msg: PipelineUpdate::Snapshot(_),
                 ..
             }
         );

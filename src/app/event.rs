@@ -21,22 +21,23 @@ pub enum Event {
         status: SourceStatus,
     },
 
-    // --- one variant per source; scope-bound ones carry the generation they were started for ---
+    // --- one variant per source, carrying the owned message type the source defines;
+    // scope-bound ones carry the generation they were started for ---
     Pipeline {
         generation: u64,
-        msg: super::panes::pipeline::PipelineMsg,
+        msg: crate::sources::github::PipelineUpdate,
     },
 
     Kube {
         generation: u64,
-        msg: super::panes::workloads::WorkloadsMsg,
+        msg: crate::sources::kube::WorkloadsMsg,
     },
 
     Metrics(crate::sources::metrics::MetricsUpdate),
 
     Logs {
         generation: u64,
-        msg: super::panes::logs::LogsMsg,
+        msg: crate::sources::logs::LogsMsg,
     },
 
     Gpu(crate::sources::gpu::GpuUpdate),

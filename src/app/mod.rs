@@ -1,12 +1,11 @@
 //! The Elm-style core: [`State`], [`Event`], [`Action`], a pure [`update`] that returns
-//! [`Effect`]s, and the run loop that merges terminal input, source events and effects.
+//! [`Effect`]s. The run loop that carries the effects out lives in `console`.
 
 pub mod dialog;
 pub mod event;
 pub mod hint;
 pub mod palette;
 pub mod panes;
-pub mod run;
 pub mod state;
 pub mod update;
 

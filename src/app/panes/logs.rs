@@ -15,9 +15,7 @@ use crate::app::event::Effect;
 use crate::app::state::{FlashLevel, SourceId, SourceStatus, State};
 use crate::pane::PaneId;
 use crate::sources::logs::ingest::{self, LineKind, LogLine};
-use crate::sources::logs::{FollowOptions, FollowRequest, LogTarget};
-
-pub use crate::sources::logs::LogsMsg;
+use crate::sources::logs::{FollowOptions, FollowRequest, LogTarget, LogsMsg};
 
 /// Memory budget of the buffer, whatever the line cap: 50,000 lines of 64 KiB would be 3 GiB.
 pub const BYTE_BUDGET: usize = 64 * 1024 * 1024;

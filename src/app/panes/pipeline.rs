@@ -61,20 +61,7 @@ impl PipelineData {
     }
 }
 
-/// Messages from the pipeline source.
-#[derive(Debug, Clone)]
-pub enum PipelineMsg {
-    Update(PipelineUpdate),
-}
-
-impl From<PipelineUpdate> for PipelineMsg {
-    fn from(u: PipelineUpdate) -> Self {
-        PipelineMsg::Update(u)
-    }
-}
-
-pub fn on_msg(state: &mut State, msg: PipelineMsg) -> Vec<Effect> {
-    let PipelineMsg::Update(update) = msg;
+pub fn on_msg(state: &mut State, update: PipelineUpdate) -> Vec<Effect> {
     state.dirty = true;
     match update {
         PipelineUpdate::Snapshot(snap) => {

@@ -13,9 +13,9 @@ use crate::action::Action;
 use crate::app::event::Effect;
 use crate::app::state::{SourceId, SourceStatus, State};
 use crate::pane::PaneId;
-pub use crate::sources::kube::WorkloadsMsg;
 use crate::sources::kube::{
     DeploymentRow, EventRow, Failure, HpaRow, Kind, ObjKey, PodRow, ReplicaSetRow, Rollout, Rows,
+    WorkloadsMsg,
 };
 
 /// Table order. Trouble first is the default: what is broken is at the top.

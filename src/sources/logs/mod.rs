@@ -17,9 +17,6 @@ use tokio::task::{AbortHandle, JoinSet};
 
 pub use ingest::{LineKind, LogLine};
 
-use crate::app::event::Event;
-use crate::app::run::Sender;
-
 /// Whose logs to follow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogTarget {
@@ -129,35 +126,31 @@ pub enum LogsMsg {
     },
 }
 
+/// Where the source's messages go; `false` means nobody listens any more (stop).
+pub type Sink = std::sync::Arc<dyn Fn(LogsMsg) -> bool + Send + Sync>;
+
 /// Starts following; abort the handles to stop (a new selection does).
 pub fn spawn_follow(
     client: kube::Client,
     target: LogTarget,
     opts: FollowOptions,
-    generation: u64,
     stream: u64,
-    tx: Sender,
+    sink: Sink,
 ) -> Vec<AbortHandle> {
-    let h = tokio::spawn(follow(client, target, opts, generation, stream, tx));
+    let h = tokio::spawn(follow(client, target, opts, stream, sink));
     vec![h.abort_handle()]
 }
 
 struct Ctx {
     api: Api<Pod>,
     opts: FollowOptions,
-    generation: u64,
     stream: u64,
-    tx: Sender,
+    sink: Sink,
 }
 
 impl Ctx {
     fn send(&self, msg: LogsMsg) -> bool {
-        self.tx
-            .send(Event::Logs {
-                generation: self.generation,
-                msg,
-            })
-            .is_ok()
+        (self.sink)(msg)
     }
 }
 
@@ -167,17 +160,15 @@ pub async fn follow(
     client: kube::Client,
     target: LogTarget,
     opts: FollowOptions,
-    generation: u64,
     stream: u64,
-    tx: Sender,
+    sink: Sink,
 ) {
     let api: Api<Pod> = Api::namespaced(client, target.namespace());
     let ctx = std::sync::Arc::new(Ctx {
         api,
         opts,
-        generation,
         stream,
-        tx,
+        sink,
     });
     // dropping the set (when this task is aborted) aborts every pod's task
     let mut tasks = JoinSet::new();

@@ -9,9 +9,9 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::event::{Effect, Event};
-use super::state::State;
-use super::update::update;
+use crate::app::event::{Effect, Event};
+use crate::app::state::{Overlay, State};
+use crate::app::update::{self, update};
 use crate::term;
 
 const FRAME: Duration = Duration::from_millis(33);
@@ -60,10 +60,10 @@ pub async fn run(
 
     loop {
         if state.dirty && last_draw.elapsed() >= FRAME {
-            for effect in super::update::settle(&mut state) {
+            for effect in update::settle(&mut state) {
                 dispatch(effect, &state, &mut sources, &ops, &tx);
             }
-            if state.overlay == super::state::Overlay::ConsoleLog {
+            if state.overlay == Overlay::ConsoleLog {
                 crate::applog::collect();
             }
             guard.terminal.draw(|f| crate::ui::render(&state, f))?;

@@ -1,5 +1,7 @@
 //! Start-up of the console: load config leniently, build State, start sources, run.
 
+pub mod run;
+
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -7,10 +9,10 @@ use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 use crate::app::Event;
-use crate::app::run::{self, Sender};
 use crate::app::state::{Scope, StartOptions, State};
 use crate::cli::GlobalArgs;
 use crate::config;
+use run::Sender;
 
 /// Builds the initial State from files and flags. Never fails: problems become warnings.
 pub fn initial_state(global: &GlobalArgs, config_override: Option<config::Config>) -> State {
@@ -128,11 +130,18 @@ impl LogStreams {
                 );
                 return;
             };
-            crate::sources::logs::follow(c, req.target, req.opts, req.generation, req.stream, tx)
-                .await;
+            let sink = logs_sink(&tx, req.generation);
+            crate::sources::logs::follow(c, req.target, req.opts, req.stream, sink).await;
         });
         self.task = Some(task.abort_handle());
     }
+}
+
+/// The logs source's messages into the ui task, tagged with the scope generation they
+/// were started for (a follow of an old scope is ignored by `update`).
+pub fn logs_sink(tx: &Sender, generation: u64) -> crate::sources::logs::Sink {
+    let tx = tx.clone();
+    std::sync::Arc::new(move |msg| tx.send(Event::Logs { generation, msg }).is_ok())
 }
 
 fn start_pipeline(
