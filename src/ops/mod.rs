@@ -260,10 +260,6 @@ impl Executor {
         }
     }
 
-    pub fn audit(&self) -> &AuditLog {
-        &self.audit
-    }
-
     fn client(&self) -> Result<&kube::Client, String> {
         self.client
             .as_ref()
