@@ -324,23 +324,13 @@ impl Executor {
                     let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
                     let patch =
                         rollback::with_precondition(&rb.patch, rb.resource_version.as_deref());
-                    let dry = PatchParams {
-                        dry_run: true,
-                        ..PatchParams::default()
-                    };
-                    match api
-                        .patch(
-                            &target.name,
-                            &dry,
-                            &Patch::<()>::Json(json_patch_of(&patch)?),
-                        )
-                        .await
-                    {
-                        Ok(_) => plan.notes.push("server dry run (dryRun=All): ok".into()),
-                        Err(e) => plan
-                            .notes
-                            .push(format!("server dry run (dryRun=All): {}", kube_message(e))),
-                    }
+                    let note = dry_run(
+                        &api,
+                        &target.name,
+                        &Patch::<()>::Json(json_patch_of(&patch)?),
+                    )
+                    .await;
+                    plan.notes.push(note);
                 }
             }
             Operation::Scale {
@@ -679,10 +669,10 @@ impl Executor {
             } => {
                 let c = self.client()?;
                 let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                let mut body = json!({"spec": {"replicas": replicas}});
-                if let Some(rv) = resource_version {
-                    body["metadata"] = json!({"resourceVersion": rv});
-                }
+                let body = with_resource_version(
+                    json!({"spec": {"replicas": replicas}}),
+                    resource_version.as_deref(),
+                );
                 api.patch_scale(&target.name, &PatchParams::default(), &Patch::Merge(&body))
                     .await
                     .map_err(kube_message)?;
@@ -700,10 +690,10 @@ impl Executor {
                 let c = self.client()?;
                 let api: Api<HorizontalPodAutoscaler> =
                     Api::namespaced(c.clone(), &target.namespace);
-                let mut body = json!({"spec": {"minReplicas": min, "maxReplicas": max}});
-                if let Some(rv) = resource_version {
-                    body["metadata"] = json!({"resourceVersion": rv});
-                }
+                let body = with_resource_version(
+                    json!({"spec": {"minReplicas": min, "maxReplicas": max}}),
+                    resource_version.as_deref(),
+                );
                 api.patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
                     .await
                     .map_err(kube_message)?;
@@ -723,15 +713,14 @@ impl Executor {
                     return Err("can't restart paused deployment (run rollout resume first)".into());
                 }
                 let now = restarted_at(Timestamp::now());
-                let mut body = json!({"spec": {"template": {"metadata": {"annotations": {
-                    "kubectl.kubernetes.io/restartedAt": now
-                }}}}});
-                if let Some(rv) = resource_version
-                    .as_ref()
-                    .or(d.metadata.resource_version.as_ref())
-                {
-                    body["metadata"] = json!({"resourceVersion": rv});
-                }
+                let body = with_resource_version(
+                    json!({"spec": {"template": {"metadata": {"annotations": {
+                        "kubectl.kubernetes.io/restartedAt": now
+                    }}}}}),
+                    resource_version
+                        .as_deref()
+                        .or(d.metadata.resource_version.as_deref()),
+                );
                 api.patch(
                     &target.name,
                     &PatchParams::default(),
@@ -753,13 +742,12 @@ impl Executor {
                 let mut wanted = s.spec.and_then(|s| s.selector).unwrap_or_default();
                 wanted.insert(label.clone(), to.clone());
                 ready_deployment_for(c, &target.namespace, &wanted).await??;
-                let mut body = json!({"spec": {"selector": {label.as_str(): to}}});
-                if let Some(rv) = resource_version
-                    .as_ref()
-                    .or(s.metadata.resource_version.as_ref())
-                {
-                    body["metadata"] = json!({"resourceVersion": rv});
-                }
+                let body = with_resource_version(
+                    json!({"spec": {"selector": {label.as_str(): to}}}),
+                    resource_version
+                        .as_deref()
+                        .or(s.metadata.resource_version.as_deref()),
+                );
                 svc.patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
                     .await
                     .map_err(kube_message)?;
@@ -827,6 +815,34 @@ impl Executor {
                     .map_err(|m| format!("{action}: {m}"))
             }
         }
+    }
+}
+
+/// A merge or strategic-merge patch made conditional on `resource_version`: the server
+/// answers 409 if the object moved since, and `kube_message` reports that, never retried.
+fn with_resource_version(
+    mut body: serde_json::Value,
+    resource_version: Option<&str>,
+) -> serde_json::Value {
+    if let Some(rv) = resource_version {
+        body["metadata"] = json!({"resourceVersion": rv});
+    }
+    body
+}
+
+/// Asks the server to admit `patch` without storing it (dryRun=All), so the confirmation
+/// shows what validation and admission say before anything changes.
+async fn dry_run<K>(api: &Api<K>, name: &str, patch: &Patch<()>) -> String
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let dry = PatchParams {
+        dry_run: true,
+        ..PatchParams::default()
+    };
+    match api.patch(name, &dry, patch).await {
+        Ok(_) => "server dry run (dryRun=All): ok".into(),
+        Err(e) => format!("server dry run (dryRun=All): {}", kube_message(e)),
     }
 }
 
