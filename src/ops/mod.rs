@@ -287,52 +287,7 @@ impl Executor {
                 target,
                 to_revision,
                 ..
-            } => {
-                let c = self.client()?;
-                let rb = rollback::plan(c, &target.namespace, &target.name, *to_revision).await?;
-                plan.title = format!("Roll back deployment/{}", target.name);
-                plan.before = format!(
-                    "revision {} {}",
-                    rb.current_revision,
-                    rb.current_images.join(",")
-                );
-                plan.after = format!(
-                    "revision {} {}{}",
-                    rb.target_revision,
-                    rb.target_images.join(","),
-                    rb.change_cause
-                        .as_deref()
-                        .map(|c| format!(" ({c})"))
-                        .unwrap_or_default()
-                );
-                plan.op = Operation::Rollback {
-                    target: target.clone(),
-                    to_revision: *to_revision,
-                    resource_version: rb.resource_version.clone(),
-                };
-                if rb.paused {
-                    plan.refused = Some(format!(
-                        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/{}' and try again",
-                        target.name
-                    ));
-                } else if rb.noop {
-                    plan.refused = Some(format!(
-                        "skipped rollback (current template already matches revision {})",
-                        rb.target_revision
-                    ));
-                } else if plan.refused.is_none() {
-                    let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                    let patch =
-                        rollback::with_precondition(&rb.patch, rb.resource_version.as_deref());
-                    let note = dry_run(
-                        &api,
-                        &target.name,
-                        &Patch::<()>::Json(json_patch_of(&patch)?),
-                    )
-                    .await;
-                    plan.notes.push(note);
-                }
-            }
+            } => self.plan_rollback(&mut plan, target, *to_revision).await?,
             Operation::Scale {
                 target, replicas, ..
             } => {
@@ -630,37 +585,8 @@ impl Executor {
                 to_revision,
                 resource_version,
             } => {
-                let c = self.client()?;
-                let rb = rollback::plan(c, &target.namespace, &target.name, *to_revision).await?;
-                if rb.paused {
-                    return Err(format!(
-                        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/{}' and try again",
-                        target.name
-                    ));
-                }
-                if rb.noop {
-                    return Ok(format!(
-                        "skipped rollback (current template already matches revision {})",
-                        rb.target_revision
-                    ));
-                }
-                // the version the confirmation was shown for, else the one just read
-                let rv = resource_version
-                    .as_deref()
-                    .or(rb.resource_version.as_deref());
-                let patch = rollback::with_precondition(&rb.patch, rv);
-                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                api.patch(
-                    &target.name,
-                    &PatchParams::default(),
-                    &Patch::<()>::Json(json_patch_of(&patch)?),
-                )
-                .await
-                .map_err(kube_message)?;
-                Ok(format!(
-                    "deployment.apps/{} rolled back to revision {}",
-                    target.name, rb.target_revision
-                ))
+                self.run_rollback(target, *to_revision, resource_version.as_deref())
+                    .await
             }
             Operation::Scale {
                 target,
@@ -844,10 +770,6 @@ where
         Ok(_) => "server dry run (dryRun=All): ok".into(),
         Err(e) => format!("server dry run (dryRun=All): {}", kube_message(e)),
     }
-}
-
-fn json_patch_of(v: &serde_json::Value) -> Result<json_patch::Patch, String> {
-    serde_json::from_value(v.clone()).map_err(|e| format!("internal: bad JSON patch: {e}"))
 }
 
 /// kubectl's `time.Now().Format(time.RFC3339)`, in UTC.
