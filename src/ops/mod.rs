@@ -11,12 +11,12 @@
 pub mod audit;
 pub mod host;
 pub mod rollback;
+mod scale;
 
 use std::sync::Arc;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::json;
@@ -290,57 +290,10 @@ impl Executor {
             } => self.plan_rollback(&mut plan, target, *to_revision).await?,
             Operation::Scale {
                 target, replicas, ..
-            } => {
-                let c = self.client()?;
-                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                let d = api.get(&target.name).await.map_err(kube_message)?;
-                let now = d.spec.replicas.unwrap_or(1);
-                plan.title = format!("Scale deployment/{}", target.name);
-                plan.before = format!("replicas {now}");
-                plan.after = format!("replicas {replicas}");
-                plan.op = Operation::Scale {
-                    target: target.clone(),
-                    replicas: *replicas,
-                    resource_version: d.metadata.resource_version.clone(),
-                };
-                if *replicas == 0 {
-                    plan.type_to_confirm = Some(target.name.clone());
-                }
-                if let Some(h) = hpa_for(c, target).await? {
-                    let spec = h.spec.clone();
-                    let min = spec.min_replicas.unwrap_or(1);
-                    plan.notes.push(format!(
-                        "HPA {} targets this deployment (min {min}, max {}): it will override the change",
-                        h.metadata.name.clone().unwrap_or_default(),
-                        spec.max_replicas
-                    ));
-                    plan.alternative = Some(Operation::ScaleHpa {
-                        target: Target {
-                            name: h.metadata.name.clone().unwrap_or_default(),
-                            ..target.clone()
-                        },
-                        min: (*replicas).clamp(1, spec.max_replicas.max(1)),
-                        max: spec.max_replicas.max(*replicas),
-                        resource_version: h.metadata.resource_version.clone(),
-                    });
-                }
-            }
+            } => self.plan_scale(&mut plan, target, *replicas).await?,
             Operation::ScaleHpa {
                 target, min, max, ..
-            } => {
-                let c = self.client()?;
-                let api: Api<HorizontalPodAutoscaler> =
-                    Api::namespaced(c.clone(), &target.namespace);
-                let h = api.get(&target.name).await.map_err(kube_message)?;
-                let spec = h.spec;
-                plan.title = format!("Change HPA {} bounds", target.name);
-                plan.before = format!(
-                    "min {} max {}",
-                    spec.min_replicas.unwrap_or(1),
-                    spec.max_replicas
-                );
-                plan.after = format!("min {min} max {max}");
-            }
+            } => self.plan_scale_hpa(&mut plan, target, *min, *max).await?,
             Operation::Restart { target, .. } => {
                 let c = self.client()?;
                 let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
@@ -593,19 +546,8 @@ impl Executor {
                 replicas,
                 resource_version,
             } => {
-                let c = self.client()?;
-                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                let body = with_resource_version(
-                    json!({"spec": {"replicas": replicas}}),
-                    resource_version.as_deref(),
-                );
-                api.patch_scale(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+                self.run_scale(target, *replicas, resource_version.as_deref())
                     .await
-                    .map_err(kube_message)?;
-                Ok(format!(
-                    "deployment.apps/{} scaled to {replicas}",
-                    target.name
-                ))
             }
             Operation::ScaleHpa {
                 target,
@@ -613,20 +555,8 @@ impl Executor {
                 max,
                 resource_version,
             } => {
-                let c = self.client()?;
-                let api: Api<HorizontalPodAutoscaler> =
-                    Api::namespaced(c.clone(), &target.namespace);
-                let body = with_resource_version(
-                    json!({"spec": {"minReplicas": min, "maxReplicas": max}}),
-                    resource_version.as_deref(),
-                );
-                api.patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+                self.run_scale_hpa(target, *min, *max, resource_version.as_deref())
                     .await
-                    .map_err(kube_message)?;
-                Ok(format!(
-                    "hpa/{} bounds now min {min} max {max}",
-                    target.name
-                ))
             }
             Operation::Restart {
                 target,
@@ -775,20 +705,6 @@ where
 /// kubectl's `time.Now().Format(time.RFC3339)`, in UTC.
 pub fn restarted_at(now: Timestamp) -> String {
     now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-async fn hpa_for(
-    c: &kube::Client,
-    target: &Target,
-) -> Result<Option<HorizontalPodAutoscaler>, String> {
-    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(c.clone(), &target.namespace);
-    let list = api
-        .list(&ListParams::default())
-        .await
-        .map_err(kube_message)?;
-    Ok(list.items.into_iter().find(|h| {
-        h.spec.scale_target_ref.kind == "Deployment" && h.spec.scale_target_ref.name == target.name
-    }))
 }
 
 /// The deployment whose pods the selector would pick, and whether it is fully ready.
