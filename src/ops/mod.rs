@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod host;
+mod restart;
 pub mod rollback;
 mod scale;
 
@@ -23,6 +24,7 @@ use serde_json::json;
 
 pub use audit::{AuditLog, AuditRecord, AuditTail};
 pub use host::{HostOutput, OutputKind, Placeholders};
+pub use restart::restarted_at;
 
 pub use crate::sources::github::actions::{Review, RunAction};
 
@@ -294,22 +296,7 @@ impl Executor {
             Operation::ScaleHpa {
                 target, min, max, ..
             } => self.plan_scale_hpa(&mut plan, target, *min, *max).await?,
-            Operation::Restart { target, .. } => {
-                let c = self.client()?;
-                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                let d = api.get(&target.name).await.map_err(kube_message)?;
-                plan.title = format!("Restart deployment/{}", target.name);
-                plan.before = format!("revision {}", rollback::revision_of(&d.metadata));
-                plan.after = "new rollout (restartedAt = now)".into();
-                plan.op = Operation::Restart {
-                    target: target.clone(),
-                    resource_version: d.metadata.resource_version.clone(),
-                };
-                if d.spec.paused.unwrap_or(false) {
-                    plan.refused =
-                        Some("can't restart paused deployment (run rollout resume first)".into());
-                }
-            }
+            Operation::Restart { target, .. } => self.plan_restart(&mut plan, target).await?,
             Operation::Switch {
                 target, label, to, ..
             } => {
@@ -561,31 +548,7 @@ impl Executor {
             Operation::Restart {
                 target,
                 resource_version,
-            } => {
-                let c = self.client()?;
-                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                let d = api.get(&target.name).await.map_err(kube_message)?;
-                if d.spec.paused.unwrap_or(false) {
-                    return Err("can't restart paused deployment (run rollout resume first)".into());
-                }
-                let now = restarted_at(Timestamp::now());
-                let body = with_resource_version(
-                    json!({"spec": {"template": {"metadata": {"annotations": {
-                        "kubectl.kubernetes.io/restartedAt": now
-                    }}}}}),
-                    resource_version
-                        .as_deref()
-                        .or(d.metadata.resource_version.as_deref()),
-                );
-                api.patch(
-                    &target.name,
-                    &PatchParams::default(),
-                    &Patch::Strategic(&body),
-                )
-                .await
-                .map_err(kube_message)?;
-                Ok(format!("deployment.apps/{} restarted", target.name))
-            }
+            } => self.run_restart(target, resource_version.as_deref()).await,
             Operation::Switch {
                 target,
                 label,
@@ -700,11 +663,6 @@ where
         Ok(_) => "server dry run (dryRun=All): ok".into(),
         Err(e) => format!("server dry run (dryRun=All): {}", kube_message(e)),
     }
-}
-
-/// kubectl's `time.Now().Format(time.RFC3339)`, in UTC.
-pub fn restarted_at(now: Timestamp) -> String {
-    now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// The deployment whose pods the selector would pick, and whether it is fully ready.
