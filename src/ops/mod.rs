@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod host;
+mod promote;
 mod restart;
 pub mod rollback;
 mod scale;
@@ -17,9 +18,7 @@ mod scale;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Service;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 
 pub use audit::{AuditLog, AuditRecord, AuditTail};
@@ -299,42 +298,7 @@ impl Executor {
             Operation::Restart { target, .. } => self.plan_restart(&mut plan, target).await?,
             Operation::Switch {
                 target, label, to, ..
-            } => {
-                let c = self.client()?;
-                let svc: Api<Service> = Api::namespaced(c.clone(), &target.namespace);
-                let s = svc.get(&target.name).await.map_err(kube_message)?;
-                let sel = s.spec.and_then(|s| s.selector).unwrap_or_default();
-                plan.title = format!("Switch service/{}", target.name);
-                plan.before = format!(
-                    "selector {label}={}",
-                    sel.get(label).cloned().unwrap_or_default()
-                );
-                plan.after = format!("selector {label}={to}");
-                plan.op = Operation::Switch {
-                    target: target.clone(),
-                    label: label.clone(),
-                    to: to.clone(),
-                    resource_version: s.metadata.resource_version.clone(),
-                };
-                if !sel.contains_key(label) {
-                    plan.refused = plan.refused.or(Some(format!(
-                        "service/{} does not select on `{label}`, so it is not a blue-green switch",
-                        target.name
-                    )));
-                } else if sel.get(label) == Some(to) {
-                    plan.refused = plan.refused.or(Some(format!(
-                        "service/{} already selects {label}={to}",
-                        target.name
-                    )));
-                } else {
-                    let mut wanted = sel.clone();
-                    wanted.insert(label.clone(), to.clone());
-                    match ready_deployment_for(c, &target.namespace, &wanted).await? {
-                        Ok(note) => plan.notes.push(note),
-                        Err(why) => plan.refused = plan.refused.or(Some(why)),
-                    }
-                }
-            }
+            } => self.plan_switch(&mut plan, target, label, to).await?,
             Operation::ReviewDeployment {
                 review,
                 environment,
@@ -555,22 +519,8 @@ impl Executor {
                 to,
                 resource_version,
             } => {
-                let c = self.client()?;
-                let svc: Api<Service> = Api::namespaced(c.clone(), &target.namespace);
-                let s = svc.get(&target.name).await.map_err(kube_message)?;
-                let mut wanted = s.spec.and_then(|s| s.selector).unwrap_or_default();
-                wanted.insert(label.clone(), to.clone());
-                ready_deployment_for(c, &target.namespace, &wanted).await??;
-                let body = with_resource_version(
-                    json!({"spec": {"selector": {label.as_str(): to}}}),
-                    resource_version
-                        .as_deref()
-                        .or(s.metadata.resource_version.as_deref()),
-                );
-                svc.patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+                self.run_switch(target, label, to, resource_version.as_deref())
                     .await
-                    .map_err(kube_message)?;
-                Ok(format!("service/{} now selects {label}={to}", target.name))
             }
             Operation::ReviewDeployment {
                 review,
@@ -662,52 +612,5 @@ where
     match api.patch(name, &dry, patch).await {
         Ok(_) => "server dry run (dryRun=All): ok".into(),
         Err(e) => format!("server dry run (dryRun=All): {}", kube_message(e)),
-    }
-}
-
-/// The deployment whose pods the selector would pick, and whether it is fully ready.
-/// Outer error: the API failed; inner error: not ready (the reason).
-async fn ready_deployment_for(
-    c: &kube::Client,
-    namespace: &str,
-    selector: &std::collections::BTreeMap<String, String>,
-) -> Result<Result<String, String>, String> {
-    let api: Api<Deployment> = Api::namespaced(c.clone(), namespace);
-    let list = api
-        .list(&ListParams::default())
-        .await
-        .map_err(kube_message)?;
-    let wanted = selector
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let Some(d) = list.items.into_iter().find(|d| {
-        let labels = d
-            .spec
-            .template
-            .metadata
-            .as_ref()
-            .and_then(|m| m.labels.clone())
-            .unwrap_or_default();
-        selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-    }) else {
-        return Ok(Err(format!("no deployment has pods matching {wanted}")));
-    };
-    let name = d.metadata.name.clone().unwrap_or_default();
-    let want = d.spec.replicas.unwrap_or(1);
-    let st = d.status.clone().unwrap_or_default();
-    let gen_ok = st.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
-    let ready = st.ready_replicas.unwrap_or(0);
-    let updated = st.updated_replicas.unwrap_or(0);
-    let available = st.available_replicas.unwrap_or(0);
-    if want > 0 && gen_ok && ready >= want && updated >= want && available >= want {
-        Ok(Ok(format!(
-            "deployment/{name} is fully ready ({ready}/{want})"
-        )))
-    } else {
-        Ok(Err(format!(
-            "deployment/{name} is not fully ready ({ready}/{want} ready, {updated} updated, {available} available): not switching"
-        )))
     }
 }
