@@ -391,12 +391,7 @@ impl Executor {
                 plan.after = after;
                 plan.refused = plan.refused.or(refused);
             }
-            Operation::Host { action, vars } => {
-                let a = self.host_action(action)?;
-                plan.title = format!("Host action {action}");
-                plan.before = format!("argv {:?}", host::argv(a, vars));
-                plan.after = format!("timeout {}s", a.timeout_secs);
-            }
+            Operation::Host { action, vars } => self.plan_host(&mut plan, action, vars)?,
         }
         Ok(plan)
     }
@@ -427,13 +422,6 @@ impl Executor {
             );
         }
         GithubClient::new(&gh.api_url, &gh.repo, token).map_err(|e| e.to_string())
-    }
-
-    fn host_action(&self, name: &str) -> Result<&crate::config::HostAction, String> {
-        self.host_actions
-            .iter()
-            .find(|a| a.name == name)
-            .ok_or_else(|| format!("no host action named `{name}` in config.toml"))
     }
 
     /// Runs a confirmed operation and writes its audit line (synced) before returning.
@@ -560,29 +548,7 @@ impl Executor {
                     RunAction::Cancel => format!("run #{run_number} is being cancelled"),
                 })
             }
-            Operation::Host { action, vars } => {
-                let a = self.host_action(action)?.clone();
-                let result = match host::run(&a, vars, self.output.as_ref()).await {
-                    Ok(host::HostExit::Code(0)) => Ok("exit 0".to_owned()),
-                    Ok(host::HostExit::Code(c)) => Err(format!("exit {c}")),
-                    Ok(host::HostExit::Signal) => Err("killed by a signal".to_owned()),
-                    Ok(host::HostExit::TimedOut(s)) => {
-                        Err(format!("killed after the {s}s timeout"))
-                    }
-                    Err(e) => Err(e),
-                };
-                // the end goes where the output went, then to the status line
-                (self.output)(host::HostOutput {
-                    action: action.clone(),
-                    kind: host::OutputKind::Exit { ok: result.is_ok() },
-                    text: match &result {
-                        Ok(m) | Err(m) => m.clone(),
-                    },
-                });
-                result
-                    .map(|m| format!("{action}: {m}"))
-                    .map_err(|m| format!("{action}: {m}"))
-            }
+            Operation::Host { action, vars } => self.run_host(action, vars).await,
         }
     }
 }
