@@ -7,8 +7,13 @@
 //! [`Executor::execute`]. The executor itself refuses every operation in read-only mode,
 //! sends the object's resourceVersion as a precondition (a 409 is reported, never
 //! retried) and appends one audit line, synced, before it returns.
+//!
+//! Each operation's plan and request live in its own file (`rollback`, `scale`,
+//! `restart`, `promote`, `github`, `host`); this file keeps what they share, so a
+//! refusal, a precondition or an audit line cannot differ between them.
 
 pub mod audit;
+mod github;
 pub mod host;
 mod promote;
 mod restart;
@@ -305,123 +310,19 @@ impl Executor {
                 run_number,
                 sha,
                 ..
-            } => {
-                let short: String = sha.chars().take(7).collect();
-                plan.before = format!("run #{run_number} ({short}) waiting for review");
-                match review {
-                    Review::Approve => {
-                        plan.title = format!("Approve the pending deployment to {environment}");
-                        plan.after = format!("approved: deploys {short} to {environment}");
-                    }
-                    Review::Reject => {
-                        plan.title = format!("Reject the pending deployment to {environment}");
-                        plan.after =
-                            format!("rejected: {short} does not deploy; run #{run_number} fails");
-                    }
-                }
-                if self.github.is_none() {
-                    plan.refused = plan
-                        .refused
-                        .or(Some("no [github] source configured".into()));
-                }
-            }
+            } => self.plan_review(&mut plan, *review, environment, *run_number, sha),
             Operation::Run {
                 action,
                 run_id,
                 run_number,
                 workflow,
             } => {
-                plan.title = format!("{} {workflow} run #{run_number}", action.describe());
-                // what the screen showed may be a poll old: ask GitHub now
-                let mut client = self.github_client().await?;
-                let (run, jobs) = crate::sources::github::actions::run_now(&mut client, *run_id)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let failed: Vec<&str> = jobs
-                    .iter()
-                    .filter(|j| j.conclusion.as_ref().is_some_and(|c| c.is_failure()))
-                    .map(|j| j.name.as_str())
-                    .collect();
-                let state = match &run.conclusion {
-                    Some(c) => format!("{} ({c})", run.status),
-                    None => run.status.to_string(),
-                };
-                plan.before = format!(
-                    "run #{run_number} {state}, attempt {}, {} jobs{}",
-                    run.run_attempt.unwrap_or(1),
-                    jobs.len(),
-                    if failed.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", failed: {}", failed.join(", "))
-                    }
-                );
-                let active = run.status.is_active();
-                let (after, refused) = match action {
-                    RunAction::Cancel => (
-                        "cancelled: jobs still running are stopped".to_owned(),
-                        (!active).then(|| format!("run #{run_number} is not running")),
-                    ),
-                    RunAction::Rerun => (
-                        format!(
-                            "attempt {}: every job runs again",
-                            run.run_attempt.unwrap_or(1) + 1
-                        ),
-                        active.then(|| {
-                            format!("run #{run_number} is still running; cancel it first")
-                        }),
-                    ),
-                    RunAction::RerunFailed => (
-                        format!(
-                            "attempt {}: {} and the jobs that need them run again",
-                            run.run_attempt.unwrap_or(1) + 1,
-                            failed.join(", ")
-                        ),
-                        if active {
-                            Some(format!(
-                                "run #{run_number} is still running; cancel it first"
-                            ))
-                        } else if failed.is_empty() {
-                            Some(format!("run #{run_number} has no failed jobs"))
-                        } else {
-                            None
-                        },
-                    ),
-                };
-                plan.after = after;
-                plan.refused = plan.refused.or(refused);
+                self.plan_run_action(&mut plan, *action, *run_id, *run_number, workflow)
+                    .await?
             }
             Operation::Host { action, vars } => self.plan_host(&mut plan, action, vars)?,
         }
         Ok(plan)
-    }
-
-    /// A GitHub client for an operation; the token is resolved now and never logged.
-    async fn github_client(&self) -> Result<crate::sources::github::GithubClient, String> {
-        use crate::sources::github::{GithubClient, TokenSetting};
-        let gh = self
-            .github
-            .clone()
-            .ok_or_else(|| "no [github] source configured".to_owned())?;
-        let token = match gh.token {
-            TokenSetting::Given(t) => t,
-            TokenSetting::Resolve { env_var } => {
-                let lookup = tokio::task::spawn_blocking(move || {
-                    crate::sources::github::client::resolve_token(&env_var).0
-                });
-                tokio::time::timeout(std::time::Duration::from_secs(5), lookup)
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .flatten()
-            }
-        };
-        if token.is_none() {
-            return Err(
-                "no GitHub token: this needs one with actions and deployments write".into(),
-            );
-        }
-        GithubClient::new(&gh.api_url, &gh.repo, token).map_err(|e| e.to_string())
     }
 
     /// Runs a confirmed operation and writes its audit line (synced) before returning.
@@ -517,37 +418,15 @@ impl Executor {
                 environment_ids,
                 ..
             } => {
-                let mut client = self.github_client().await?;
-                crate::sources::github::actions::review_pending_deployments(
-                    &mut client,
-                    *run_id,
-                    environment_ids,
-                    *review,
-                    &audit::local_user(),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-                Ok(match review {
-                    Review::Approve => format!("approved the deployment to {environment}"),
-                    Review::Reject => format!("rejected the deployment to {environment}"),
-                })
+                self.run_review(*review, environment, *run_id, environment_ids)
+                    .await
             }
             Operation::Run {
                 action,
                 run_id,
                 run_number,
                 ..
-            } => {
-                let mut client = self.github_client().await?;
-                crate::sources::github::actions::run_action(&mut client, *run_id, *action)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok(match action {
-                    RunAction::Rerun => format!("run #{run_number} re-runs"),
-                    RunAction::RerunFailed => format!("run #{run_number} re-runs its failed jobs"),
-                    RunAction::Cancel => format!("run #{run_number} is being cancelled"),
-                })
-            }
+            } => self.run_run_action(*action, *run_id, *run_number).await,
             Operation::Host { action, vars } => self.run_host(action, vars).await,
         }
     }
