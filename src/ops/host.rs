@@ -10,6 +10,8 @@ use tokio::process::Command;
 
 use crate::config::HostAction;
 
+use super::{Executor, Plan};
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Placeholders {
     pub deployment: String,
@@ -135,5 +137,53 @@ pub async fn run(
         Ok(Err(e)) => Err(format!("waiting for `{program}`: {e}")),
         // dropping the future drops the child: kill_on_drop kills it
         Err(_) => Ok(HostExit::TimedOut(action.timeout_secs)),
+    }
+}
+
+impl Executor {
+    pub(super) fn plan_host(
+        &self,
+        plan: &mut Plan,
+        action: &str,
+        vars: &Placeholders,
+    ) -> Result<(), String> {
+        let a = self.host_action(action)?;
+        plan.title = format!("Host action {action}");
+        plan.before = format!("argv {:?}", argv(a, vars));
+        plan.after = format!("timeout {}s", a.timeout_secs);
+        Ok(())
+    }
+
+    pub(super) async fn run_host(
+        &self,
+        action: &str,
+        vars: &Placeholders,
+    ) -> Result<String, String> {
+        let a = self.host_action(action)?.clone();
+        let result = match run(&a, vars, self.output.as_ref()).await {
+            Ok(HostExit::Code(0)) => Ok("exit 0".to_owned()),
+            Ok(HostExit::Code(c)) => Err(format!("exit {c}")),
+            Ok(HostExit::Signal) => Err("killed by a signal".to_owned()),
+            Ok(HostExit::TimedOut(s)) => Err(format!("killed after the {s}s timeout")),
+            Err(e) => Err(e),
+        };
+        // the end goes where the output went, then to the status line
+        (self.output)(HostOutput {
+            action: action.to_owned(),
+            kind: OutputKind::Exit { ok: result.is_ok() },
+            text: match &result {
+                Ok(m) | Err(m) => m.clone(),
+            },
+        });
+        result
+            .map(|m| format!("{action}: {m}"))
+            .map_err(|m| format!("{action}: {m}"))
+    }
+
+    fn host_action(&self, name: &str) -> Result<&HostAction, String> {
+        self.host_actions
+            .iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| format!("no host action named `{name}` in config.toml"))
     }
 }

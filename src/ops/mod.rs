@@ -7,22 +7,28 @@
 //! [`Executor::execute`]. The executor itself refuses every operation in read-only mode,
 //! sends the object's resourceVersion as a precondition (a 409 is reported, never
 //! retried) and appends one audit line, synced, before it returns.
+//!
+//! Each operation's plan and request live in its own file (`rollback`, `scale`,
+//! `restart`, `promote`, `github`, `host`); this file keeps what they share, so a
+//! refusal, a precondition or an audit line cannot differ between them.
 
 pub mod audit;
+mod github;
 pub mod host;
+mod promote;
+mod restart;
 pub mod rollback;
+mod scale;
 
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::Service;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 
 pub use audit::{AuditLog, AuditRecord, AuditTail};
 pub use host::{HostOutput, OutputKind, Placeholders};
+pub use restart::restarted_at;
 
 pub use crate::sources::github::actions::{Review, RunAction};
 
@@ -260,10 +266,6 @@ impl Executor {
         }
     }
 
-    pub fn audit(&self) -> &AuditLog {
-        &self.audit
-    }
-
     fn client(&self) -> Result<&kube::Client, String> {
         self.client
             .as_ref()
@@ -291,304 +293,36 @@ impl Executor {
                 target,
                 to_revision,
                 ..
-            } => {
-                let c = self.client()?;
-                let rb = rollback::plan(c, &target.namespace, &target.name, *to_revision).await?;
-                plan.title = format!("Roll back deployment/{}", target.name);
-                plan.before = format!(
-                    "revision {} {}",
-                    rb.current_revision,
-                    rb.current_images.join(",")
-                );
-                plan.after = format!(
-                    "revision {} {}{}",
-                    rb.target_revision,
-                    rb.target_images.join(","),
-                    rb.change_cause
-                        .as_deref()
-                        .map(|c| format!(" ({c})"))
-                        .unwrap_or_default()
-                );
-                plan.op = Operation::Rollback {
-                    target: target.clone(),
-                    to_revision: *to_revision,
-                    resource_version: rb.resource_version.clone(),
-                };
-                if rb.paused {
-                    plan.refused = Some(format!(
-                        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/{}' and try again",
-                        target.name
-                    ));
-                } else if rb.noop {
-                    plan.refused = Some(format!(
-                        "skipped rollback (current template already matches revision {})",
-                        rb.target_revision
-                    ));
-                } else if plan.refused.is_none() {
-                    let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                    let patch =
-                        rollback::with_precondition(&rb.patch, rb.resource_version.as_deref());
-                    let dry = PatchParams {
-                        dry_run: true,
-                        ..PatchParams::default()
-                    };
-                    match api
-                        .patch(
-                            &target.name,
-                            &dry,
-                            &Patch::<()>::Json(json_patch_of(&patch)?),
-                        )
-                        .await
-                    {
-                        Ok(_) => plan.notes.push("server dry run (dryRun=All): ok".into()),
-                        Err(e) => plan
-                            .notes
-                            .push(format!("server dry run (dryRun=All): {}", kube_message(e))),
-                    }
-                }
-            }
+            } => self.plan_rollback(&mut plan, target, *to_revision).await?,
             Operation::Scale {
                 target, replicas, ..
-            } => {
-                let c = self.client()?;
-                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                let d = api.get(&target.name).await.map_err(kube_message)?;
-                let now = d.spec.replicas.unwrap_or(1);
-                plan.title = format!("Scale deployment/{}", target.name);
-                plan.before = format!("replicas {now}");
-                plan.after = format!("replicas {replicas}");
-                plan.op = Operation::Scale {
-                    target: target.clone(),
-                    replicas: *replicas,
-                    resource_version: d.metadata.resource_version.clone(),
-                };
-                if *replicas == 0 {
-                    plan.type_to_confirm = Some(target.name.clone());
-                }
-                if let Some(h) = hpa_for(c, target).await? {
-                    let spec = h.spec.clone();
-                    let min = spec.min_replicas.unwrap_or(1);
-                    plan.notes.push(format!(
-                        "HPA {} targets this deployment (min {min}, max {}): it will override the change",
-                        h.metadata.name.clone().unwrap_or_default(),
-                        spec.max_replicas
-                    ));
-                    plan.alternative = Some(Operation::ScaleHpa {
-                        target: Target {
-                            name: h.metadata.name.clone().unwrap_or_default(),
-                            ..target.clone()
-                        },
-                        min: (*replicas).clamp(1, spec.max_replicas.max(1)),
-                        max: spec.max_replicas.max(*replicas),
-                        resource_version: h.metadata.resource_version.clone(),
-                    });
-                }
-            }
+            } => self.plan_scale(&mut plan, target, *replicas).await?,
             Operation::ScaleHpa {
                 target, min, max, ..
-            } => {
-                let c = self.client()?;
-                let api: Api<HorizontalPodAutoscaler> =
-                    Api::namespaced(c.clone(), &target.namespace);
-                let h = api.get(&target.name).await.map_err(kube_message)?;
-                let spec = h.spec;
-                plan.title = format!("Change HPA {} bounds", target.name);
-                plan.before = format!(
-                    "min {} max {}",
-                    spec.min_replicas.unwrap_or(1),
-                    spec.max_replicas
-                );
-                plan.after = format!("min {min} max {max}");
-            }
-            Operation::Restart { target, .. } => {
-                let c = self.client()?;
-                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                let d = api.get(&target.name).await.map_err(kube_message)?;
-                plan.title = format!("Restart deployment/{}", target.name);
-                plan.before = format!("revision {}", rollback::revision_of(&d.metadata));
-                plan.after = "new rollout (restartedAt = now)".into();
-                plan.op = Operation::Restart {
-                    target: target.clone(),
-                    resource_version: d.metadata.resource_version.clone(),
-                };
-                if d.spec.paused.unwrap_or(false) {
-                    plan.refused =
-                        Some("can't restart paused deployment (run rollout resume first)".into());
-                }
-            }
+            } => self.plan_scale_hpa(&mut plan, target, *min, *max).await?,
+            Operation::Restart { target, .. } => self.plan_restart(&mut plan, target).await?,
             Operation::Switch {
                 target, label, to, ..
-            } => {
-                let c = self.client()?;
-                let svc: Api<Service> = Api::namespaced(c.clone(), &target.namespace);
-                let s = svc.get(&target.name).await.map_err(kube_message)?;
-                let sel = s.spec.and_then(|s| s.selector).unwrap_or_default();
-                plan.title = format!("Switch service/{}", target.name);
-                plan.before = format!(
-                    "selector {label}={}",
-                    sel.get(label).cloned().unwrap_or_default()
-                );
-                plan.after = format!("selector {label}={to}");
-                plan.op = Operation::Switch {
-                    target: target.clone(),
-                    label: label.clone(),
-                    to: to.clone(),
-                    resource_version: s.metadata.resource_version.clone(),
-                };
-                if !sel.contains_key(label) {
-                    plan.refused = plan.refused.or(Some(format!(
-                        "service/{} does not select on `{label}`, so it is not a blue-green switch",
-                        target.name
-                    )));
-                } else if sel.get(label) == Some(to) {
-                    plan.refused = plan.refused.or(Some(format!(
-                        "service/{} already selects {label}={to}",
-                        target.name
-                    )));
-                } else {
-                    let mut wanted = sel.clone();
-                    wanted.insert(label.clone(), to.clone());
-                    match ready_deployment_for(c, &target.namespace, &wanted).await? {
-                        Ok(note) => plan.notes.push(note),
-                        Err(why) => plan.refused = plan.refused.or(Some(why)),
-                    }
-                }
-            }
+            } => self.plan_switch(&mut plan, target, label, to).await?,
             Operation::ReviewDeployment {
                 review,
                 environment,
                 run_number,
                 sha,
                 ..
-            } => {
-                let short: String = sha.chars().take(7).collect();
-                plan.before = format!("run #{run_number} ({short}) waiting for review");
-                match review {
-                    Review::Approve => {
-                        plan.title = format!("Approve the pending deployment to {environment}");
-                        plan.after = format!("approved: deploys {short} to {environment}");
-                    }
-                    Review::Reject => {
-                        plan.title = format!("Reject the pending deployment to {environment}");
-                        plan.after =
-                            format!("rejected: {short} does not deploy; run #{run_number} fails");
-                    }
-                }
-                if self.github.is_none() {
-                    plan.refused = plan
-                        .refused
-                        .or(Some("no [github] source configured".into()));
-                }
-            }
+            } => self.plan_review(&mut plan, *review, environment, *run_number, sha),
             Operation::Run {
                 action,
                 run_id,
                 run_number,
                 workflow,
             } => {
-                plan.title = format!("{} {workflow} run #{run_number}", action.describe());
-                // what the screen showed may be a poll old: ask GitHub now
-                let mut client = self.github_client().await?;
-                let (run, jobs) = crate::sources::github::actions::run_now(&mut client, *run_id)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let failed: Vec<&str> = jobs
-                    .iter()
-                    .filter(|j| j.conclusion.as_ref().is_some_and(|c| c.is_failure()))
-                    .map(|j| j.name.as_str())
-                    .collect();
-                let state = match &run.conclusion {
-                    Some(c) => format!("{} ({c})", run.status),
-                    None => run.status.to_string(),
-                };
-                plan.before = format!(
-                    "run #{run_number} {state}, attempt {}, {} jobs{}",
-                    run.run_attempt.unwrap_or(1),
-                    jobs.len(),
-                    if failed.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", failed: {}", failed.join(", "))
-                    }
-                );
-                let active = run.status.is_active();
-                let (after, refused) = match action {
-                    RunAction::Cancel => (
-                        "cancelled: jobs still running are stopped".to_owned(),
-                        (!active).then(|| format!("run #{run_number} is not running")),
-                    ),
-                    RunAction::Rerun => (
-                        format!(
-                            "attempt {}: every job runs again",
-                            run.run_attempt.unwrap_or(1) + 1
-                        ),
-                        active.then(|| {
-                            format!("run #{run_number} is still running; cancel it first")
-                        }),
-                    ),
-                    RunAction::RerunFailed => (
-                        format!(
-                            "attempt {}: {} and the jobs that need them run again",
-                            run.run_attempt.unwrap_or(1) + 1,
-                            failed.join(", ")
-                        ),
-                        if active {
-                            Some(format!(
-                                "run #{run_number} is still running; cancel it first"
-                            ))
-                        } else if failed.is_empty() {
-                            Some(format!("run #{run_number} has no failed jobs"))
-                        } else {
-                            None
-                        },
-                    ),
-                };
-                plan.after = after;
-                plan.refused = plan.refused.or(refused);
+                self.plan_run_action(&mut plan, *action, *run_id, *run_number, workflow)
+                    .await?
             }
-            Operation::Host { action, vars } => {
-                let a = self.host_action(action)?;
-                plan.title = format!("Host action {action}");
-                plan.before = format!("argv {:?}", host::argv(a, vars));
-                plan.after = format!("timeout {}s", a.timeout_secs);
-            }
+            Operation::Host { action, vars } => self.plan_host(&mut plan, action, vars)?,
         }
         Ok(plan)
-    }
-
-    /// A GitHub client for an operation; the token is resolved now and never logged.
-    async fn github_client(&self) -> Result<crate::sources::github::GithubClient, String> {
-        use crate::sources::github::{GithubClient, TokenSetting};
-        let gh = self
-            .github
-            .clone()
-            .ok_or_else(|| "no [github] source configured".to_owned())?;
-        let token = match gh.token {
-            TokenSetting::Given(t) => t,
-            TokenSetting::Resolve { env_var } => {
-                let lookup = tokio::task::spawn_blocking(move || {
-                    crate::sources::github::client::resolve_token(&env_var).0
-                });
-                tokio::time::timeout(std::time::Duration::from_secs(5), lookup)
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .flatten()
-            }
-        };
-        if token.is_none() {
-            return Err(
-                "no GitHub token: this needs one with actions and deployments write".into(),
-            );
-        }
-        GithubClient::new(&gh.api_url, &gh.repo, token).map_err(|e| e.to_string())
-    }
-
-    fn host_action(&self, name: &str) -> Result<&crate::config::HostAction, String> {
-        self.host_actions
-            .iter()
-            .find(|a| a.name == name)
-            .ok_or_else(|| format!("no host action named `{name}` in config.toml"))
     }
 
     /// Runs a confirmed operation and writes its audit line (synced) before returning.
@@ -644,56 +378,16 @@ impl Executor {
                 to_revision,
                 resource_version,
             } => {
-                let c = self.client()?;
-                let rb = rollback::plan(c, &target.namespace, &target.name, *to_revision).await?;
-                if rb.paused {
-                    return Err(format!(
-                        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/{}' and try again",
-                        target.name
-                    ));
-                }
-                if rb.noop {
-                    return Ok(format!(
-                        "skipped rollback (current template already matches revision {})",
-                        rb.target_revision
-                    ));
-                }
-                // the version the confirmation was shown for, else the one just read
-                let rv = resource_version
-                    .as_deref()
-                    .or(rb.resource_version.as_deref());
-                let patch = rollback::with_precondition(&rb.patch, rv);
-                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                api.patch(
-                    &target.name,
-                    &PatchParams::default(),
-                    &Patch::<()>::Json(json_patch_of(&patch)?),
-                )
-                .await
-                .map_err(kube_message)?;
-                Ok(format!(
-                    "deployment.apps/{} rolled back to revision {}",
-                    target.name, rb.target_revision
-                ))
+                self.run_rollback(target, *to_revision, resource_version.as_deref())
+                    .await
             }
             Operation::Scale {
                 target,
                 replicas,
                 resource_version,
             } => {
-                let c = self.client()?;
-                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                let mut body = json!({"spec": {"replicas": replicas}});
-                if let Some(rv) = resource_version {
-                    body["metadata"] = json!({"resourceVersion": rv});
-                }
-                api.patch_scale(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+                self.run_scale(target, *replicas, resource_version.as_deref())
                     .await
-                    .map_err(kube_message)?;
-                Ok(format!(
-                    "deployment.apps/{} scaled to {replicas}",
-                    target.name
-                ))
             }
             Operation::ScaleHpa {
                 target,
@@ -701,73 +395,21 @@ impl Executor {
                 max,
                 resource_version,
             } => {
-                let c = self.client()?;
-                let api: Api<HorizontalPodAutoscaler> =
-                    Api::namespaced(c.clone(), &target.namespace);
-                let mut body = json!({"spec": {"minReplicas": min, "maxReplicas": max}});
-                if let Some(rv) = resource_version {
-                    body["metadata"] = json!({"resourceVersion": rv});
-                }
-                api.patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+                self.run_scale_hpa(target, *min, *max, resource_version.as_deref())
                     .await
-                    .map_err(kube_message)?;
-                Ok(format!(
-                    "hpa/{} bounds now min {min} max {max}",
-                    target.name
-                ))
             }
             Operation::Restart {
                 target,
                 resource_version,
-            } => {
-                let c = self.client()?;
-                let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-                let d = api.get(&target.name).await.map_err(kube_message)?;
-                if d.spec.paused.unwrap_or(false) {
-                    return Err("can't restart paused deployment (run rollout resume first)".into());
-                }
-                let now = restarted_at(Timestamp::now());
-                let mut body = json!({"spec": {"template": {"metadata": {"annotations": {
-                    "kubectl.kubernetes.io/restartedAt": now
-                }}}}});
-                if let Some(rv) = resource_version
-                    .as_ref()
-                    .or(d.metadata.resource_version.as_ref())
-                {
-                    body["metadata"] = json!({"resourceVersion": rv});
-                }
-                api.patch(
-                    &target.name,
-                    &PatchParams::default(),
-                    &Patch::Strategic(&body),
-                )
-                .await
-                .map_err(kube_message)?;
-                Ok(format!("deployment.apps/{} restarted", target.name))
-            }
+            } => self.run_restart(target, resource_version.as_deref()).await,
             Operation::Switch {
                 target,
                 label,
                 to,
                 resource_version,
             } => {
-                let c = self.client()?;
-                let svc: Api<Service> = Api::namespaced(c.clone(), &target.namespace);
-                let s = svc.get(&target.name).await.map_err(kube_message)?;
-                let mut wanted = s.spec.and_then(|s| s.selector).unwrap_or_default();
-                wanted.insert(label.clone(), to.clone());
-                ready_deployment_for(c, &target.namespace, &wanted).await??;
-                let mut body = json!({"spec": {"selector": {label.as_str(): to}}});
-                if let Some(rv) = resource_version
-                    .as_ref()
-                    .or(s.metadata.resource_version.as_ref())
-                {
-                    body["metadata"] = json!({"resourceVersion": rv});
-                }
-                svc.patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+                self.run_switch(target, label, to, resource_version.as_deref())
                     .await
-                    .map_err(kube_message)?;
-                Ok(format!("service/{} now selects {label}={to}", target.name))
             }
             Operation::ReviewDeployment {
                 review,
@@ -776,130 +418,44 @@ impl Executor {
                 environment_ids,
                 ..
             } => {
-                let mut client = self.github_client().await?;
-                crate::sources::github::actions::review_pending_deployments(
-                    &mut client,
-                    *run_id,
-                    environment_ids,
-                    *review,
-                    &audit::local_user(),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-                Ok(match review {
-                    Review::Approve => format!("approved the deployment to {environment}"),
-                    Review::Reject => format!("rejected the deployment to {environment}"),
-                })
+                self.run_review(*review, environment, *run_id, environment_ids)
+                    .await
             }
             Operation::Run {
                 action,
                 run_id,
                 run_number,
                 ..
-            } => {
-                let mut client = self.github_client().await?;
-                crate::sources::github::actions::run_action(&mut client, *run_id, *action)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok(match action {
-                    RunAction::Rerun => format!("run #{run_number} re-runs"),
-                    RunAction::RerunFailed => format!("run #{run_number} re-runs its failed jobs"),
-                    RunAction::Cancel => format!("run #{run_number} is being cancelled"),
-                })
-            }
-            Operation::Host { action, vars } => {
-                let a = self.host_action(action)?.clone();
-                let result = match host::run(&a, vars, self.output.as_ref()).await {
-                    Ok(host::HostExit::Code(0)) => Ok("exit 0".to_owned()),
-                    Ok(host::HostExit::Code(c)) => Err(format!("exit {c}")),
-                    Ok(host::HostExit::Signal) => Err("killed by a signal".to_owned()),
-                    Ok(host::HostExit::TimedOut(s)) => {
-                        Err(format!("killed after the {s}s timeout"))
-                    }
-                    Err(e) => Err(e),
-                };
-                // the end goes where the output went, then to the status line
-                (self.output)(host::HostOutput {
-                    action: action.clone(),
-                    kind: host::OutputKind::Exit { ok: result.is_ok() },
-                    text: match &result {
-                        Ok(m) | Err(m) => m.clone(),
-                    },
-                });
-                result
-                    .map(|m| format!("{action}: {m}"))
-                    .map_err(|m| format!("{action}: {m}"))
-            }
+            } => self.run_run_action(*action, *run_id, *run_number).await,
+            Operation::Host { action, vars } => self.run_host(action, vars).await,
         }
     }
 }
 
-fn json_patch_of(v: &serde_json::Value) -> Result<json_patch::Patch, String> {
-    serde_json::from_value(v.clone()).map_err(|e| format!("internal: bad JSON patch: {e}"))
+/// A merge or strategic-merge patch made conditional on `resource_version`: the server
+/// answers 409 if the object moved since, and `kube_message` reports that, never retried.
+fn with_resource_version(
+    mut body: serde_json::Value,
+    resource_version: Option<&str>,
+) -> serde_json::Value {
+    if let Some(rv) = resource_version {
+        body["metadata"] = json!({"resourceVersion": rv});
+    }
+    body
 }
 
-/// kubectl's `time.Now().Format(time.RFC3339)`, in UTC.
-pub fn restarted_at(now: Timestamp) -> String {
-    now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-async fn hpa_for(
-    c: &kube::Client,
-    target: &Target,
-) -> Result<Option<HorizontalPodAutoscaler>, String> {
-    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(c.clone(), &target.namespace);
-    let list = api
-        .list(&ListParams::default())
-        .await
-        .map_err(kube_message)?;
-    Ok(list.items.into_iter().find(|h| {
-        h.spec.scale_target_ref.kind == "Deployment" && h.spec.scale_target_ref.name == target.name
-    }))
-}
-
-/// The deployment whose pods the selector would pick, and whether it is fully ready.
-/// Outer error: the API failed; inner error: not ready (the reason).
-async fn ready_deployment_for(
-    c: &kube::Client,
-    namespace: &str,
-    selector: &std::collections::BTreeMap<String, String>,
-) -> Result<Result<String, String>, String> {
-    let api: Api<Deployment> = Api::namespaced(c.clone(), namespace);
-    let list = api
-        .list(&ListParams::default())
-        .await
-        .map_err(kube_message)?;
-    let wanted = selector
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let Some(d) = list.items.into_iter().find(|d| {
-        let labels = d
-            .spec
-            .template
-            .metadata
-            .as_ref()
-            .and_then(|m| m.labels.clone())
-            .unwrap_or_default();
-        selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-    }) else {
-        return Ok(Err(format!("no deployment has pods matching {wanted}")));
+/// Asks the server to admit `patch` without storing it (dryRun=All), so the confirmation
+/// shows what validation and admission say before anything changes.
+async fn dry_run<K>(api: &Api<K>, name: &str, patch: &Patch<()>) -> String
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let dry = PatchParams {
+        dry_run: true,
+        ..PatchParams::default()
     };
-    let name = d.metadata.name.clone().unwrap_or_default();
-    let want = d.spec.replicas.unwrap_or(1);
-    let st = d.status.clone().unwrap_or_default();
-    let gen_ok = st.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
-    let ready = st.ready_replicas.unwrap_or(0);
-    let updated = st.updated_replicas.unwrap_or(0);
-    let available = st.available_replicas.unwrap_or(0);
-    if want > 0 && gen_ok && ready >= want && updated >= want && available >= want {
-        Ok(Ok(format!(
-            "deployment/{name} is fully ready ({ready}/{want})"
-        )))
-    } else {
-        Ok(Err(format!(
-            "deployment/{name} is not fully ready ({ready}/{want} ready, {updated} updated, {available} available): not switching"
-        )))
+    match api.patch(name, &dry, patch).await {
+        Ok(_) => "server dry run (dryRun=All): ok".into(),
+        Err(e) => format!("server dry run (dryRun=All): {}", kube_message(e)),
     }
 }

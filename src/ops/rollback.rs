@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
+
+use super::{Executor, Operation, Plan, Target, dry_run, kube_message};
 
 pub const REVISION: &str = "deployment.kubernetes.io/revision";
 const HASH_LABEL: &str = "pod-template-hash";
@@ -192,10 +194,8 @@ pub async fn plan(
         return Err(format!("unable to find specified revision {r} in history"));
     }
     let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    let d = api.get(name).await.map_err(super::kube_message)?;
-    let rss = owned_replicasets(client, &d)
-        .await
-        .map_err(super::kube_message)?;
+    let d = api.get(name).await.map_err(kube_message)?;
+    let rss = owned_replicasets(client, &d).await.map_err(kube_message)?;
     let rs = pick(name, &rss, to_revision)?;
     let current = Some(&d.spec.template);
     let target = rs.spec.template.as_ref();
@@ -228,4 +228,101 @@ pub fn with_precondition(patch: &Value, resource_version: Option<&str>) -> Value
         ops.push(json!({"op": "replace", "path": "/metadata/resourceVersion", "value": rv}));
     }
     Value::Array(ops)
+}
+
+/// kubectl's refusal for a paused deployment: the plan shows it, and the run, which reads
+/// the deployment again, fails with it.
+fn paused_refusal(name: &str) -> String {
+    format!(
+        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/{name}' and try again"
+    )
+}
+
+/// kubectl's answer when the template already matches: a refusal in the plan, success
+/// (nothing to send) in the run.
+fn noop_message(revision: i64) -> String {
+    format!("skipped rollback (current template already matches revision {revision})")
+}
+
+fn json_patch_of(v: &Value) -> Result<json_patch::Patch, String> {
+    serde_json::from_value(v.clone()).map_err(|e| format!("internal: bad JSON patch: {e}"))
+}
+
+impl Executor {
+    pub(super) async fn plan_rollback(
+        &self,
+        plan: &mut Plan,
+        target: &Target,
+        to_revision: Option<i64>,
+    ) -> Result<(), String> {
+        let c = self.client()?;
+        let rb = self::plan(c, &target.namespace, &target.name, to_revision).await?;
+        plan.title = format!("Roll back deployment/{}", target.name);
+        plan.before = format!(
+            "revision {} {}",
+            rb.current_revision,
+            rb.current_images.join(",")
+        );
+        plan.after = format!(
+            "revision {} {}{}",
+            rb.target_revision,
+            rb.target_images.join(","),
+            rb.change_cause
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default()
+        );
+        plan.op = Operation::Rollback {
+            target: target.clone(),
+            to_revision,
+            resource_version: rb.resource_version.clone(),
+        };
+        if rb.paused {
+            plan.refused = Some(paused_refusal(&target.name));
+        } else if rb.noop {
+            plan.refused = Some(noop_message(rb.target_revision));
+        } else if plan.refused.is_none() {
+            let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
+            let patch = with_precondition(&rb.patch, rb.resource_version.as_deref());
+            let note = dry_run(
+                &api,
+                &target.name,
+                &Patch::<()>::Json(json_patch_of(&patch)?),
+            )
+            .await;
+            plan.notes.push(note);
+        }
+        Ok(())
+    }
+
+    pub(super) async fn run_rollback(
+        &self,
+        target: &Target,
+        to_revision: Option<i64>,
+        resource_version: Option<&str>,
+    ) -> Result<String, String> {
+        let c = self.client()?;
+        let rb = self::plan(c, &target.namespace, &target.name, to_revision).await?;
+        if rb.paused {
+            return Err(paused_refusal(&target.name));
+        }
+        if rb.noop {
+            return Ok(noop_message(rb.target_revision));
+        }
+        // the version the confirmation was shown for, else the one just read
+        let rv = resource_version.or(rb.resource_version.as_deref());
+        let patch = with_precondition(&rb.patch, rv);
+        let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
+        api.patch(
+            &target.name,
+            &PatchParams::default(),
+            &Patch::<()>::Json(json_patch_of(&patch)?),
+        )
+        .await
+        .map_err(kube_message)?;
+        Ok(format!(
+            "deployment.apps/{} rolled back to revision {}",
+            target.name, rb.target_revision
+        ))
+    }
 }
