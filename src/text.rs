@@ -161,6 +161,13 @@ pub fn format_secs(secs: i64) -> String {
     }
 }
 
+/// `HH:MM` in the local time zone.
+pub fn hh_mm(t: Timestamp) -> String {
+    t.to_zoned(jiff::tz::TimeZone::system())
+        .strftime("%H:%M")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,7 @@ const UI_MODEL_PATHS: &[&str] = &[
     "sources::gpu::model",
     "sources::kube::rows",
     "sources::logs::ingest",
+    "sources::logs::model",
     "sources::metrics::model",
     "ops::model",
 ];

@@ -8,11 +8,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
+use flightdeck::app::panes::gpu::GpuState;
 use flightdeck::sources::exposition;
 use flightdeck::sources::gpu::remote::http_client;
-use flightdeck::sources::gpu::{
-    GpuState, GpuUpdate, Memory, map_samples, scrape_host, spawn_remote,
-};
+use flightdeck::sources::gpu::{GpuUpdate, Memory, map_samples, scrape_host, spawn_remote};
 
 const MIB: u64 = 1024 * 1024;
 

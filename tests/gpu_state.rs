@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use flightdeck::sources::gpu::state::{HISTORY_CAP, HISTORY_WINDOW};
-use flightdeck::sources::gpu::{GpuProcess, GpuSample, GpuState, GpuUpdate, HostSample, Memory};
+use flightdeck::app::panes::gpu::{GpuState, HISTORY_CAP, HISTORY_WINDOW};
+use flightdeck::sources::gpu::{GpuProcess, GpuSample, GpuUpdate, HostSample, Memory};
 use jiff::Timestamp;
 
 fn t(secs: i64) -> Timestamp {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use flightdeck::app::panes::errors::ErrorRateState;
 use flightdeck::sources::metrics::direct::spawn_direct;
-use flightdeck::sources::metrics::model::ErrorRateState;
 use flightdeck::sources::metrics::{Health, MetricsUpdate, Target};
 use tokio::sync::mpsc;
 

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use flightdeck::app::panes::errors::ErrorRateState;
 use flightdeck::sources::exposition::parse;
 use flightdeck::sources::metrics::fold::DirectFold;
-use flightdeck::sources::metrics::model::ErrorRateState;
 use flightdeck::sources::metrics::{
     Alert, AlertState, AlertsUpdate, Health, MetricsUpdate, Point, ServiceHealth, ServicePoints,
     StatusLabel,

@@ -5,7 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
-use flightdeck::sources::metrics::model::ErrorRateState;
+use flightdeck::app::panes::errors::ErrorRateState;
 use flightdeck::sources::metrics::{Health, MetricsUpdate, Point, ServiceHealth, ServicePoints};
 use jiff::Timestamp;
 

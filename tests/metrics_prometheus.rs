@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
+use flightdeck::app::panes::errors::ErrorRateState;
 use flightdeck::sources::metrics::alertmanager::{self, AlertmanagerClient};
-use flightdeck::sources::metrics::model::ErrorRateState;
 use flightdeck::sources::metrics::prometheus::{
     PrometheusClient, PrometheusConfig, Queries, poll_once, spawn_prometheus,
 };

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use flightdeck::app::panes::errors::ErrorRateState;
 use flightdeck::sources::metrics::direct::spawn_direct;
-use flightdeck::sources::metrics::model::ErrorRateState;
 use flightdeck::sources::metrics::{MetricsUpdate, Target, http_client};
 use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use serde_json::{Value, json};

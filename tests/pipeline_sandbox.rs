@@ -137,7 +137,7 @@ fn screen(s: &State) -> String {
 
 /// The left column (the pipeline pane) only, rows trimmed.
 fn pane(s: &State) -> String {
-    let l = flightdeck::ui::layout::compute(s.size, s);
+    let l = flightdeck::app::layout::compute(s.size, s);
     let rect = l
         .panes
         .iter()

@@ -4,6 +4,7 @@
 pub mod dialog;
 pub mod event;
 pub mod hint;
+pub mod layout;
 pub mod palette;
 pub mod panes;
 pub mod state;

@@ -176,13 +176,13 @@ pub struct State {
 
     pub workloads: super::panes::workloads::WorkloadsData,
 
-    pub errors: crate::sources::metrics::model::ErrorRateState,
+    pub errors: crate::app::panes::errors::ErrorRateState,
     /// Revision changes per service, drawn on the error-rate pane (fed by Workloads).
     pub deploys: super::panes::errors::DeployMarks,
 
     pub logs: super::panes::logs::LogsData,
 
-    pub gpu: crate::sources::gpu::GpuState,
+    pub gpu: super::panes::gpu::GpuState,
 
     pub ops: crate::app::dialog::OpsState,
 
@@ -295,13 +295,13 @@ impl State {
             dirty: true,
             pipeline: Default::default(),
             workloads: Default::default(),
-            errors: crate::sources::metrics::model::ErrorRateState::new(
+            errors: crate::app::panes::errors::ErrorRateState::new(
                 std::time::Duration::from_secs(30 * 60),
                 crate::sources::metrics::SCRAPE_INTERVAL,
             ),
             deploys: Default::default(),
             logs: Default::default(),
-            gpu: crate::sources::gpu::GpuState::new(),
+            gpu: super::panes::gpu::GpuState::new(),
             ops: Default::default(),
         }
     }

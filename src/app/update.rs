@@ -6,12 +6,12 @@ use crossterm::event::{
 use jiff::Timestamp;
 
 use super::event::{Effect, Event};
+use super::layout;
 use super::palette;
 use super::state::{Flash, FlashLevel, Overlay, Prompt, State};
 use crate::action::Action;
 use crate::config::keymap::{Key, KeyContext, Lookup};
 use crate::pane::PaneId;
-use crate::ui::layout;
 
 pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
     match event {
@@ -43,7 +43,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::Tick(now) => {
-            let before = crate::ui::clock_signature(state);
+            let before = clock_signature(state);
             state.now = now;
             if state
                 .flash
@@ -57,7 +57,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
                 state.ops.spinner = state.ops.spinner.wrapping_add(1);
                 state.dirty = true;
             }
-            if state.overlay == Overlay::ConsoleLog || crate::ui::clock_signature(state) != before {
+            if state.overlay == Overlay::ConsoleLog || clock_signature(state) != before {
                 state.dirty = true;
             }
             Vec::new()
@@ -600,4 +600,21 @@ fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
 /// The time `update` should consider "now" for a tick; a seam for tests.
 pub fn tick(now: Timestamp) -> Event {
     Event::Tick(now)
+}
+
+/// Every time-dependent label on screen (the status bar shows each source's age as
+/// [`crate::text::age`] and the flash). A tick redraws only when this changes, so an idle
+/// console writes nothing to the terminal.
+fn clock_signature(state: &State) -> String {
+    let mut sig = String::new();
+    for id in super::state::SourceId::ALL {
+        if let Some(t) = state.source(id).and_then(|s| s.last_update()) {
+            sig.push_str(&crate::text::age(t, state.now));
+            sig.push(' ');
+        }
+    }
+    if let Some(f) = &state.flash {
+        sig.push_str(&f.text);
+    }
+    sig
 }

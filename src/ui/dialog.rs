@@ -43,10 +43,7 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
         ),
         Dialog::Confirm { plan, typed } => {
             let t = plan.op.target();
-            let github = matches!(
-                plan.op,
-                crate::ops::Operation::ReviewDeployment { .. } | crate::ops::Operation::Run { .. }
-            );
+            let github = plan.op.is_github();
             let mut l = if github {
                 // GitHub operations act on the configured repository, not a cluster
                 let repo = state.config.github.as_ref().map(|g| g.repo.as_str());

@@ -2,7 +2,6 @@
 
 pub mod dialog;
 pub mod help;
-pub mod layout;
 pub mod overlay;
 pub mod panes;
 pub mod status;
@@ -12,11 +11,11 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use crate::app::state::{Overlay, SourceId, State};
+use crate::app::state::{Overlay, State};
 
 pub fn render(state: &State, frame: &mut Frame) {
     let area = frame.area();
-    let l = layout::compute((area.width, area.height), state);
+    let l = crate::app::layout::compute((area.width, area.height), state);
     if l.too_small {
         too_small(state, frame, area);
         return;
@@ -41,8 +40,8 @@ fn too_small(state: &State, frame: &mut Frame, area: Rect) {
             "{}x{} — flightdeck needs {}x{}",
             area.width,
             area.height,
-            layout::MIN_WIDTH,
-            layout::MIN_HEIGHT
+            crate::app::layout::MIN_WIDTH,
+            crate::app::layout::MIN_HEIGHT
         )),
         Line::from("q quits"),
     ];
@@ -58,20 +57,4 @@ fn too_small(state: &State, frame: &mut Frame, area: Rect) {
             .style(state.theme.text()),
         inner,
     );
-}
-
-/// Every time-dependent label on screen. A tick redraws only when this changes, so an idle
-/// console writes nothing to the terminal.
-pub fn clock_signature(state: &State) -> String {
-    let mut sig = String::new();
-    for id in SourceId::ALL {
-        if let Some(t) = state.source(id).and_then(|s| s.last_update()) {
-            sig.push_str(&status::source_age_label(state, t));
-            sig.push(' ');
-        }
-    }
-    if let Some(f) = &state.flash {
-        sig.push_str(&f.text);
-    }
-    sig
 }

@@ -1,7 +1,6 @@
 //! The status bar: where you are, whether you may act, how fresh each source is, and the
 //! keys that matter now.
 
-use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -47,13 +46,13 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         match state.source(id) {
             Some(SourceStatus::Live { updated }) => {
                 right.push(Span::styled(
-                    format!(" {} {}", id.label(), source_age_label(state, *updated)),
+                    format!(" {} {}", id.label(), crate::text::age(*updated, state.now)),
                     bar,
                 ));
             }
             Some(SourceStatus::Failing { last_ok, .. }) => {
                 let age = last_ok
-                    .map(|t| source_age_label(state, t))
+                    .map(|t| crate::text::age(t, state.now))
                     .unwrap_or_else(|| "✗".into());
                 right.push(Span::styled(
                     format!(" {} {}", id.label(), age),
@@ -121,11 +120,6 @@ fn scope_label(state: &State) -> String {
         None => format!("{ctx}/{ns}"),
     };
     crate::text::sanitize(&s)
-}
-
-/// The age of a source's last update as the status bar shows it.
-pub fn source_age_label(state: &State, t: Timestamp) -> String {
-    crate::text::age(t, state.now)
 }
 
 /// The keys worth knowing in the focused pane, most useful first; as many as fit are shown.

@@ -438,7 +438,7 @@ pub fn spawn_poller(
                     next_delay(&cfg, poller.any_active(), anonymous, 0)
                 }
                 Err(GhError::RateLimited { until }) => {
-                    let error = format!("rate limited until {}", hh_mm(until));
+                    let error = format!("rate limited until {}", crate::text::hh_mm(until));
                     log::warn!("GitHub {}: {error}", cfg.repo);
                     if !sink(PipelineUpdate::Failing {
                         error,
@@ -475,11 +475,4 @@ pub fn spawn_poller(
             }
         }
     })
-}
-
-/// `HH:MM` in the local time zone.
-pub fn hh_mm(t: Timestamp) -> String {
-    t.to_zoned(jiff::tz::TimeZone::system())
-        .strftime("%H:%M")
-        .to_string()
 }

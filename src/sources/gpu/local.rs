@@ -16,8 +16,7 @@ use tokio::sync::watch;
 
 use super::model::{GpuProcess, GpuSample, GpuUpdate, HostSample, Memory, Pcie, ThrottleReason};
 
-/// The host name local samples carry.
-pub const LOCAL_HOST: &str = "local";
+pub use super::model::LOCAL_HOST;
 
 /// Default sample interval.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);

@@ -6,6 +6,9 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
+/// The host name local samples carry.
+pub const LOCAL_HOST: &str = "local";
+
 /// One sample of every GPU on one host, local (NVML) or remote (scraped).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HostSample {

@@ -7,7 +7,8 @@
 //! - Prometheus API ([`prometheus::spawn_prometheus`]): `query_range` per service, alerts
 //!   from `/api/v1/alerts` and, optionally, silences from Alertmanager.
 //!
-//! [`model::ErrorRateState`] folds the updates into what the pane draws.
+//! The messages are plain data in [`model`]; the pane's history and its level policy live
+//! in `app::panes::errors`.
 
 pub mod alertmanager;
 pub mod direct;
@@ -15,124 +16,14 @@ pub mod fold;
 pub mod model;
 pub mod prometheus;
 
-use std::collections::BTreeMap;
+pub use model::{
+    Alert, AlertState, AlertsUpdate, Health, MetricsUpdate, Point, ServiceHealth, ServicePoints,
+    StatusLabel, Target,
+};
+
 use std::time::Duration;
 
 use jiff::Timestamp;
-
-/// One `/metrics` URL to scrape. Samples with a `service` label are counted for that
-/// service; samples without one for `service` here.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub service: String,
-    pub url: String,
-}
-
-/// One point of a service's series. Any value may be NaN: zero traffic gives a NaN ratio and
-/// p95 (shown as "—"), as Prometheus does.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Point {
-    /// Unix milliseconds: our scrape time in direct mode, the evaluation time in API mode.
-    pub at_ms: i64,
-    /// 5xx requests / all requests, 0..=1.
-    pub error_ratio: f64,
-    /// Requests per second.
-    pub request_rate: f64,
-    /// 95th percentile latency in seconds.
-    pub p95_seconds: f64,
-}
-
-/// New points for one service, oldest first.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServicePoints {
-    pub service: String,
-    pub points: Vec<Point>,
-}
-
-/// Whether the last attempt at one thing (a scrape target, a service's queries, the alerts
-/// endpoint) worked. Failing keeps the history; the pane shows the error and its age.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Health {
-    Up,
-    Failing { error: String },
-}
-
-/// The result of one attempt for `service`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServiceHealth {
-    pub service: String,
-    /// The scrape URL or the Prometheus URL that was asked.
-    pub source: String,
-    pub health: Health,
-    pub at: Timestamp,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AlertState {
-    Inactive,
-    Pending,
-    Firing,
-}
-
-/// An alert from Prometheus's `/api/v1/alerts` (or only from Alertmanager).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Alert {
-    pub name: String,
-    pub state: AlertState,
-    pub severity: Option<String>,
-    /// The `summary` annotation, else `description`.
-    pub summary: Option<String>,
-    /// The `service` label, when the alert has one.
-    pub service: Option<String>,
-    pub active_at: Option<Timestamp>,
-    /// The value of the alert expression; NaN when not given or unreadable.
-    pub value: f64,
-    pub labels: BTreeMap<String, String>,
-    /// Alertmanager reports the alert silenced (or inhibited).
-    pub silenced: bool,
-}
-
-/// The whole alert list of one poll. With `error` set the list could not be read (it is then
-/// empty, and the pane keeps the previous one, marked stale).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlertsUpdate {
-    pub alerts: Vec<Alert>,
-    pub error: Option<String>,
-    /// Alertmanager was configured but could not be read: silences unknown.
-    pub alertmanager_error: Option<String>,
-}
-
-/// One owned message from a metrics task to the ui task.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricsUpdate {
-    pub at: Timestamp,
-    pub points: Vec<ServicePoints>,
-    pub health: Vec<ServiceHealth>,
-    /// `None`: this update says nothing about alerts (direct mode, or not polled this time).
-    pub alerts: Option<AlertsUpdate>,
-}
-
-impl MetricsUpdate {
-    pub fn new(at: Timestamp) -> Self {
-        Self {
-            at,
-            points: Vec::new(),
-            health: Vec::new(),
-            alerts: None,
-        }
-    }
-}
-
-/// Which label holds the HTTP status code. `status` by default; when a series has no such
-/// label, `code` is tried too (client_golang's promhttp uses `code`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusLabel(pub String);
-
-impl Default for StatusLabel {
-    fn default() -> Self {
-        Self("status".to_owned())
-    }
-}
 
 /// After `failures` failures in a row, wait this long before the next attempt: the interval,
 /// doubling per failure, at most 8 intervals.

@@ -11,13 +11,13 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::panes::errors::DeployMark;
+use crate::app::panes::errors::{
+    RatioLevel, ServiceSeries, StoredPoint, latency_text, rate_text, ratio_text,
+};
 use crate::app::state::State;
 use crate::config::theme::{Health, Theme};
 use crate::pane::PaneId;
-use crate::sources::metrics::model::{
-    RatioLevel, ServiceSeries, StoredPoint, latency_text, rate_text, ratio_text,
-};
-use crate::sources::metrics::{Alert, AlertState};
+use crate::sources::metrics::model::{Alert, AlertState};
 use crate::text::clean;
 
 /// The span of history the sparkline and the chart cover (the state keeps this much).

@@ -14,10 +14,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
+use crate::app::panes::gpu::{GpuEntry, HistoryPoint, HostState};
 use crate::app::state::State;
 use crate::config::theme::{Health, Theme};
 use crate::pane::PaneId;
-use crate::sources::gpu::{GpuEntry, GpuSample, HostState, Memory};
+use crate::sources::gpu::model::{GpuProcess, GpuSample, Memory};
 use crate::text::clean;
 
 const NA: &str = "n/a";
@@ -508,7 +509,7 @@ fn render_gpu_chart(state: &State, g: &GpuEntry, frame: &mut Frame, area: Rect) 
     let Some(end) = g.history.points().next_back().map(|p| p.time) else {
         return;
     };
-    let series = |f: &dyn Fn(&crate::sources::gpu::HistoryPoint) -> Option<f32>| {
+    let series = |f: &dyn Fn(&HistoryPoint) -> Option<f32>| {
         g.history
             .points()
             .filter_map(|p| {
@@ -567,7 +568,7 @@ fn render_gpu_chart(state: &State, g: &GpuEntry, frame: &mut Frame, area: Rect) 
 fn render_processes(
     state: &State,
     host: &HostState,
-    procs: &[(u32, &crate::sources::gpu::GpuProcess)],
+    procs: &[(u32, &GpuProcess)],
     frame: &mut Frame,
     area: Rect,
 ) {

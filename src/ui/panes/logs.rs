@@ -13,8 +13,8 @@ use crate::app::panes::logs::{Entry, LevelFilter, LogsData, PodState, Query, que
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::pane::PaneId;
-use crate::sources::logs::LineKind;
-use crate::sources::logs::ingest::level_label;
+use crate::sources::logs::ingest::{LineKind, level_label};
+use crate::sources::logs::model::LogTarget;
 
 /// Pod colours (stern's palette, as ratatui colours).
 const PALETTE: [Color; 6] = [
@@ -31,7 +31,7 @@ pub fn subtitle(state: &State) -> Option<String> {
     let d = &state.logs;
     let t = d.target.as_ref()?;
     let mut s = crate::text::sanitize(&t.label());
-    if d.pods.len() > 1 || matches!(t, crate::sources::logs::LogTarget::Selector { .. }) {
+    if d.pods.len() > 1 || matches!(t, LogTarget::Selector { .. }) {
         // host actions' output shares the pane but is not a pod
         let live = d
             .pods

@@ -24,10 +24,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let mut notes: Vec<Line> = Vec::new();
     if let Some(until) = data.rate_limited_until {
         notes.push(Line::styled(
-            format!(
-                "rate limited until {}",
-                crate::sources::github::poll::hh_mm(until)
-            ),
+            format!("rate limited until {}", crate::text::hh_mm(until)),
             state.theme.health(Health::Warn),
         ));
     }

@@ -16,8 +16,7 @@ use crate::app::panes::workloads::{
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::pane::PaneId;
-use crate::sources::kube::rows::short_image;
-use crate::sources::kube::{DeploymentRow, ObjKey, PodRow, Rollout};
+use crate::sources::kube::rows::{DeploymentRow, ObjKey, PodRow, Rollout, short_image};
 use crate::text::age;
 use crate::text::{clean, fit};
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::model::{GpuProcess, GpuSample, GpuUpdate, HostSample};
+use crate::sources::gpu::model::{GpuProcess, GpuSample, GpuUpdate, HostSample, LOCAL_HOST};
 
 /// How far back the per-GPU history reaches.
 pub const HISTORY_WINDOW: Duration = Duration::from_secs(10 * 60);
@@ -150,7 +150,7 @@ impl GpuState {
         match update {
             GpuUpdate::NvmlUnavailable(line) => self.local_unavailable = Some(line),
             GpuUpdate::Host(sample) => {
-                if sample.host == super::local::LOCAL_HOST {
+                if sample.host == LOCAL_HOST {
                     self.local_unavailable = None;
                 }
                 self.apply_host(sample);
@@ -171,7 +171,7 @@ impl GpuState {
                     last_update: sample.time,
                     driver_version: None,
                 };
-                let at = if sample.host == super::local::LOCAL_HOST {
+                let at = if sample.host == LOCAL_HOST {
                     0
                 } else {
                     self.hosts.len()

@@ -1,5 +1,9 @@
 //! Error-rate pane data and its part of `update`. Pure: no I/O.
 
+mod history;
+
+pub use history::*;
+
 use crate::app::event::Effect;
 use crate::app::state::{SourceId, SourceStatus, State};
 use crate::pane::PaneId;

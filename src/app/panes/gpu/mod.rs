@@ -1,9 +1,13 @@
 //! GPU pane data and its part of `update`. Pure: no I/O.
 
+mod history;
+
+pub use history::*;
+
 use crate::app::event::Effect;
 use crate::app::state::{SourceId, SourceStatus, State};
 use crate::pane::PaneId;
-use crate::sources::gpu::{GpuEntry, GpuUpdate, HostState};
+use crate::sources::gpu::model::GpuUpdate;
 
 pub fn on_update(state: &mut State, update: GpuUpdate) -> Vec<Effect> {
     let now = state.now;

@@ -1,0 +1,155 @@
+//! The plain data of operations: what is asked ([`Operation`] on a [`Target`]), what the
+//! confirmation shows ([`Plan`]) and how it ended ([`Outcome`]). No I/O: the view and the
+//! dialogs read these; the executor in this module's parent fills them.
+
+use super::host::Placeholders;
+use crate::sources::github::actions::{Review, RunAction};
+
+/// The object an operation is about.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Target {
+    pub context: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+/// A confirmed operation (what the executor runs). `resource_version` is the version the
+/// confirmation was shown for; the server refuses the change if the object moved since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    Rollback {
+        target: Target,
+        to_revision: Option<i64>,
+        resource_version: Option<String>,
+    },
+    Scale {
+        target: Target,
+        replicas: i32,
+        resource_version: Option<String>,
+    },
+    /// Change an HPA's bounds instead of the replicas it would override.
+    ScaleHpa {
+        target: Target,
+        min: i32,
+        max: i32,
+        resource_version: Option<String>,
+    },
+    Restart {
+        target: Target,
+        resource_version: Option<String>,
+    },
+    /// Blue-green: point the Service's colour label at `to`.
+    Switch {
+        target: Target,
+        label: String,
+        to: String,
+        resource_version: Option<String>,
+    },
+    /// Approve or reject the environment's pending GitHub deployment.
+    ReviewDeployment {
+        review: Review,
+        environment: String,
+        run_id: u64,
+        run_number: u64,
+        sha: String,
+        environment_ids: Vec<u64>,
+    },
+    /// Re-run, re-run the failed jobs of, or cancel a GitHub Actions run.
+    Run {
+        action: RunAction,
+        run_id: u64,
+        run_number: u64,
+        /// The workflow's name, for the dialog and the audit log.
+        workflow: String,
+    },
+    Host {
+        action: String,
+        vars: Placeholders,
+    },
+}
+
+impl Operation {
+    /// Approve/reject and run actions go to GitHub, not the cluster: their confirmation
+    /// names the repository and their audit line is recorded against it.
+    pub fn is_github(&self) -> bool {
+        matches!(
+            self,
+            Operation::ReviewDeployment { .. } | Operation::Run { .. }
+        )
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::Rollback { .. } => "rollback",
+            Operation::Scale { .. } => "scale",
+            Operation::ScaleHpa { .. } => "scale-hpa",
+            Operation::Restart { .. } => "restart",
+            Operation::Switch { .. } => "switch",
+            Operation::ReviewDeployment {
+                review: Review::Approve,
+                ..
+            } => "approve",
+            Operation::ReviewDeployment {
+                review: Review::Reject,
+                ..
+            } => "reject",
+            Operation::Run { action, .. } => action.name(),
+            Operation::Host { .. } => "host-action",
+        }
+    }
+
+    pub fn target(&self) -> Target {
+        match self {
+            Operation::Rollback { target, .. }
+            | Operation::Scale { target, .. }
+            | Operation::ScaleHpa { target, .. }
+            | Operation::Restart { target, .. }
+            | Operation::Switch { target, .. } => target.clone(),
+            Operation::ReviewDeployment { environment, .. } => Target {
+                name: environment.clone(),
+                ..Target::default()
+            },
+            Operation::Run {
+                run_number,
+                workflow,
+                ..
+            } => Target {
+                name: format!("{workflow} #{run_number}"),
+                ..Target::default()
+            },
+            Operation::Host { action, vars } => Target {
+                context: vars.context.clone(),
+                namespace: vars.namespace.clone(),
+                name: format!("{action} ({})", vars.deployment),
+            },
+        }
+    }
+}
+
+/// What the confirmation shows: the exact change, and whether it can go ahead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub op: Operation,
+    pub title: String,
+    pub before: String,
+    pub after: String,
+    /// Extra lines: dry-run result, HPA warning, readiness.
+    pub notes: Vec<String>,
+    /// Why it cannot go ahead (paused, no-op, not ready); the dialog only offers cancel.
+    pub refused: Option<String>,
+    /// The name that must be typed (scaling to 0).
+    pub type_to_confirm: Option<String>,
+    /// An alternative the dialog offers (change the HPA's bounds).
+    pub alternative: Option<Operation>,
+}
+
+/// How an operation ended (shown in the status line and written to the audit log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub op: String,
+    pub target: Target,
+    pub ok: bool,
+    pub message: String,
+    pub before: String,
+    pub after: String,
+}
