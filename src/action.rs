@@ -47,6 +47,12 @@ pub enum Action {
     PipelineCancel,
     Confirm,
     Cancel,
+    /// Dialog: one more (the replicas prompt).
+    DialogIncrease,
+    /// Dialog: one fewer (the replicas prompt).
+    DialogDecrease,
+    /// Dialog: take the alternative the confirmation offers (change the HPA's bounds).
+    DialogAlternative,
     LogsPause,
     LogsLevel,
     LogsWrap,
@@ -147,6 +153,21 @@ const SIMPLE: &[(Action, &str, &str)] = &[
     ),
     (Action::Confirm, "dialog.confirm", "confirm the dialog"),
     (Action::Cancel, "dialog.cancel", "cancel the dialog"),
+    (
+        Action::DialogIncrease,
+        "dialog.increase",
+        "dialog: one more replica",
+    ),
+    (
+        Action::DialogDecrease,
+        "dialog.decrease",
+        "dialog: one fewer replica",
+    ),
+    (
+        Action::DialogAlternative,
+        "dialog.alternative",
+        "dialog: take the offered alternative (the HPA's bounds)",
+    ),
     (
         Action::LogsPause,
         "logs.pause",

@@ -250,3 +250,54 @@ fn audit_palette_command_reads_the_log() {
         &vec!["no operations yet (/data/audit.jsonl)".to_owned()]
     );
 }
+
+#[test]
+fn dialog_keys_come_from_the_keymap() {
+    let mut s = fed();
+    let (user, diags) = flightdeck::config::keymap::parse(
+        "mine",
+        "mine.toml",
+        "[keys.dialog]\n\"]\" = \"dialog.increase\"\n\"+\" = \"noop\"\n",
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    s.keymap.merge(&user.keymap);
+    flightdeck::app::update::apply(&mut s, Action::Scale);
+    key(&mut s, KeyCode::Char(']'));
+    key(&mut s, KeyCode::Char('+'));
+    key(&mut s, KeyCode::Char(']'));
+    let fx = key(&mut s, KeyCode::Enter);
+    let Some(Effect::PlanOperation(Operation::Scale { replicas, .. })) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(*replicas, 6, "`]` twice from 4; `+` unbound");
+
+    // `q` closes a dialog like esc (it no longer quits from under it)
+    flightdeck::app::update::apply(&mut s, Action::Rollback);
+    assert!(matches!(dialog(&s), Dialog::Revisions { .. }));
+    assert!(key(&mut s, KeyCode::Char('q')).is_empty());
+    assert_eq!(s.overlay, Overlay::None);
+    assert!(!s.quit);
+
+    // a keymap written for the context's first name still binds
+    let (old, diags) = flightdeck::config::keymap::parse(
+        "old",
+        "old.toml",
+        "[keys.confirm]\nY = \"dialog.confirm\"\n",
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(
+        old.keymap
+            .contexts
+            .contains_key(&flightdeck::config::keymap::KeyContext::Dialog)
+    );
+}
+
+#[test]
+fn help_lists_the_dialog_keys() {
+    let mut s = fed();
+    flightdeck::app::update::apply(&mut s, Action::Help);
+    let screen = draw(&s, 200, 120);
+    for want in ["dialog", "one more replica", "the HPA's bounds"] {
+        assert!(screen.contains(want), "help has no `{want}`:\n{screen}");
+    }
+}

@@ -89,7 +89,7 @@ fn default_keymap_matches_the_design_table() {
     }
     let y = keymap::Key::parse("y").expect("y");
     assert_eq!(
-        km.lookup(KeyContext::Confirm, &[y]),
+        km.lookup(KeyContext::Dialog, &[y]),
         keymap::Lookup::Action(Action::Confirm)
     );
 }
@@ -111,7 +111,7 @@ fn no_duplicate_or_shadowed_bindings_and_every_action_is_bound() {
             bound.insert(action.to_string());
             if !matches!(
                 ctx,
-                KeyContext::Global | KeyContext::Help | KeyContext::Confirm
+                KeyContext::Global | KeyContext::Help | KeyContext::Dialog
             ) {
                 assert!(
                     !global.contains(&keys),

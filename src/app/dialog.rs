@@ -67,15 +67,6 @@ fn open(state: &mut State, d: Dialog) {
     state.dirty = true;
 }
 
-fn flash(state: &mut State, level: FlashLevel, text: String) {
-    state.flash = Some(crate::app::state::Flash {
-        text,
-        level,
-        at: state.now,
-    });
-    state.dirty = true;
-}
-
 fn context(state: &State) -> String {
     state
         .scope
@@ -108,8 +99,7 @@ fn other_colour(c: &str) -> Option<String> {
 fn pipeline_action(state: &mut State, action: Action) -> Vec<Effect> {
     use crate::app::panes::pipeline::{review_target, run_target};
     if state.focus != PaneId::Pipeline {
-        flash(
-            state,
+        state.set_flash(
             FlashLevel::Info,
             format!("{}: focus the Pipeline pane first", action.description()),
         );
@@ -122,8 +112,7 @@ fn pipeline_action(state: &mut State, action: Action) -> Vec<Effect> {
     };
     if let Some(review) = review {
         let Some(t) = review_target(state) else {
-            flash(
-                state,
+            state.set_flash(
                 FlashLevel::Info,
                 "no deployment is waiting for review".into(),
             );
@@ -139,8 +128,7 @@ fn pipeline_action(state: &mut State, action: Action) -> Vec<Effect> {
                 Review::Approve => "approve",
                 Review::Reject => "reject",
             };
-            flash(
-                state,
+            state.set_flash(
                 FlashLevel::Warn,
                 format!(
                     "you cannot {verb} the deployment to {}: ask {who}",
@@ -166,8 +154,7 @@ fn pipeline_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::PipelineRerunFailed => RunAction::RerunFailed,
         Action::PipelineCancel => RunAction::Cancel,
         _ => {
-            flash(
-                state,
+            state.set_flash(
                 FlashLevel::Info,
                 format!(
                     "{}: select a deployment in Workloads first",
@@ -178,7 +165,7 @@ fn pipeline_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
     };
     let Some(t) = run_target(state) else {
-        flash(state, FlashLevel::Info, "select a run first".into());
+        state.set_flash(FlashLevel::Info, "select a run first".into());
         return Vec::new();
     };
     plan(
@@ -195,16 +182,12 @@ fn pipeline_action(state: &mut State, action: Action) -> Vec<Effect> {
 /// Intent: an operation key. Opens the right dialog for the Workloads selection.
 pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     if state.scope.read_only {
-        flash(
-            state,
-            FlashLevel::Warn,
-            format!("read-only: {action} refused"),
-        );
+        state.set_flash(FlashLevel::Warn, format!("read-only: {action} refused"));
         return Vec::new();
     }
     if let Some(what) = &state.ops.in_flight {
         let what = what.clone();
-        flash(state, FlashLevel::Warn, format!("{what} is still running"));
+        state.set_flash(FlashLevel::Warn, format!("{what} is still running"));
         return Vec::new();
     }
     if state.focus == PaneId::Pipeline || action.is_pipeline() {
@@ -215,8 +198,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         .flatten()
         .cloned()
     else {
-        flash(
-            state,
+        state.set_flash(
             FlashLevel::Info,
             format!("{}: select a deployment first", action.description()),
         );
@@ -231,9 +213,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Rollback => {
             if let Some((service, label, colour)) = blue_green(&d) {
                 let Some(to) = other_colour(&colour) else {
-                    flash(
-                        state,
-                        FlashLevel::Warn,
+                    state.set_flash(FlashLevel::Warn,
                         format!(
                             "{label}={colour}: not blue or green, so there is no other side to switch back to"
                         ),
@@ -321,8 +301,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 },
             ),
             None => {
-                flash(
-                    state,
+                state.set_flash(
                     FlashLevel::Info,
                     format!("{} is not part of a blue-green pair", d.key.name),
                 );
@@ -337,11 +316,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 .map(|a| a.name.clone())
                 .collect();
             if names.is_empty() {
-                flash(
-                    state,
-                    FlashLevel::Info,
-                    "no [[host_action]] in config.toml".into(),
-                );
+                state.set_flash(FlashLevel::Info, "no [[host_action]] in config.toml".into());
                 return Vec::new();
             }
             let vars = Placeholders {
@@ -397,7 +372,7 @@ pub fn on_planned(state: &mut State, plan: Result<Box<Plan>, String>) -> Vec<Eff
         }
         Err(e) => {
             state.overlay = Overlay::None;
-            flash(state, FlashLevel::Error, e);
+            state.set_flash(FlashLevel::Error, e);
         }
     }
     Vec::new()
@@ -406,7 +381,7 @@ pub fn on_planned(state: &mut State, plan: Result<Box<Plan>, String>) -> Vec<Eff
 fn fire(state: &mut State, p: &Plan) -> Vec<Effect> {
     state.overlay = Overlay::None;
     if state.ops.in_flight.is_some() {
-        flash(state, FlashLevel::Warn, "an operation is in flight".into());
+        state.set_flash(FlashLevel::Warn, "an operation is in flight".into());
         return Vec::new();
     }
     state.ops.in_flight = Some(format!("{} {}", p.op.name(), p.op.target().name));
@@ -428,7 +403,7 @@ pub fn on_result(state: &mut State, outcome: Outcome) -> Vec<Effect> {
     };
     let text = format!("{}: {}", outcome.op, outcome.message);
     log::info!("operation {text}");
-    flash(state, level, text);
+    state.set_flash(level, text);
     Vec::new()
 }
 
@@ -440,7 +415,9 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     state.dirty = true;
     let action = lookup_in(&state.keymap, &key);
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let cancel = key.code == KeyCode::Esc || (action == Some(Action::Cancel) && !typing(dialog));
+    // esc and C-c always close, whatever the keymap says: there is always a way out
+    let cancel = key.code == KeyCode::Esc
+        || (matches!(action, Some(Action::Cancel | Action::Back)) && !typing(dialog));
     if cancel || (ctrl && key.code == KeyCode::Char('c')) {
         state.overlay = Overlay::None;
         return Vec::new();
@@ -457,12 +434,12 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
         Dialog::Audit { lines, scroll } => {
-            match key.code {
-                KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => {
+            match action {
+                Some(Action::SelectUp) => *scroll = scroll.saturating_sub(1),
+                Some(Action::SelectDown) => {
                     *scroll = (*scroll + 1).min(lines.len().saturating_sub(1))
                 }
-                _ if confirm || key.code == KeyCode::Char('q') => state.overlay = Overlay::None,
+                _ if confirm => state.overlay = Overlay::None,
                 _ => {}
             }
             Vec::new()
@@ -480,13 +457,13 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                     }
                     KeyCode::Enter => {
                         let name = name.clone();
-                        flash(state, FlashLevel::Warn, format!("type `{name}` to confirm"));
+                        state.set_flash(FlashLevel::Warn, format!("type `{name}` to confirm"));
                     }
                     _ => {}
                 }
                 return Vec::new();
             }
-            if key.code == KeyCode::Char('h')
+            if action == Some(Action::DialogAlternative)
                 && let Some(alt) = plan.alternative.clone()
             {
                 return self::plan(state, alt);
@@ -494,7 +471,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             if confirm {
                 if let Some(why) = plan.refused.clone() {
                     state.overlay = Overlay::None;
-                    flash(state, FlashLevel::Warn, why);
+                    state.set_flash(FlashLevel::Warn, why);
                     return Vec::new();
                 }
                 let p = (**plan).clone();
@@ -509,10 +486,10 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         } => {
             let n: i32 = input.parse().unwrap_or(*current);
             match key.code {
-                KeyCode::Char('+') | KeyCode::Up | KeyCode::Char('k') => {
+                _ if matches!(action, Some(Action::DialogIncrease | Action::SelectUp)) => {
                     *input = (n.saturating_add(1)).to_string()
                 }
-                KeyCode::Char('-') | KeyCode::Down | KeyCode::Char('j') => {
+                _ if matches!(action, Some(Action::DialogDecrease | Action::SelectDown)) => {
                     *input = (n - 1).max(0).to_string()
                 }
                 KeyCode::Char(c) if c.is_ascii_digit() && input.len() < 5 => {
@@ -543,9 +520,9 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             rows,
             selected,
         } => {
-            match key.code {
-                KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => {
+            match action {
+                Some(Action::SelectUp) => *selected = selected.saturating_sub(1),
+                Some(Action::SelectDown) => {
                     *selected = (*selected + 1).min(rows.len().saturating_sub(1))
                 }
                 _ if confirm => {
@@ -570,9 +547,9 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             names,
             selected,
         } => {
-            match key.code {
-                KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => {
+            match action {
+                Some(Action::SelectUp) => *selected = selected.saturating_sub(1),
+                Some(Action::SelectDown) => {
                     *selected = (*selected + 1).min(names.len().saturating_sub(1))
                 }
                 _ if confirm => {
@@ -593,7 +570,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 
 fn lookup_in(keymap: &crate::config::Keymap, key: &KeyEvent) -> Option<Action> {
     let k = Key::from_event(key)?;
-    match keymap.lookup(KeyContext::Confirm, &[k]) {
+    match keymap.lookup(KeyContext::Dialog, &[k]) {
         Lookup::Action(a) => Some(a),
         _ => None,
     }

@@ -14,7 +14,7 @@ pub const WINDOW_SECS: i64 = 15 * 60;
 
 pub fn incident_hint(state: &State) -> Option<String> {
     let w = &state.workloads;
-    let threshold = state.config.metrics.as_ref().map(|m| m.threshold);
+    let threshold = state.config.error_threshold();
     let key = state
         .keymap
         .key_for(KeyContext::Workloads, Action::Rollback)
@@ -43,10 +43,11 @@ pub fn incident_hint(state: &State) -> Option<String> {
             .filter(|p| p.reason == PodReason::CrashLoopBackOff)
             .count();
         let since_ms = started.as_millisecond();
-        let ratio = threshold.and_then(|t| {
-            let s = state.errors.service(&d.key.name)?;
-            s.max_ratio_since(since_ms).filter(|r| *r > t)
-        });
+        let ratio = state
+            .errors
+            .service(&d.key.name)
+            .and_then(|s| s.max_ratio_since(since_ms))
+            .filter(|r| *r > threshold);
         // both when both: the crash loops say what broke, the ratio what users see
         let mut signs = Vec::new();
         if crashing > 0 {

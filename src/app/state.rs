@@ -198,6 +198,16 @@ pub struct StartOptions {
 }
 
 impl State {
+    /// A message in the status bar (it fades after a while; see `update`).
+    pub fn set_flash(&mut self, level: FlashLevel, text: String) {
+        self.flash = Some(Flash {
+            text,
+            level,
+            at: self.now,
+        });
+        self.dirty = true;
+    }
+
     pub fn new(
         config: Config,
         assets: Assets,

@@ -3,12 +3,11 @@
 use crossterm::event::{
     KeyCode as C, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
-use jiff::Timestamp;
 
 use super::event::{Effect, Event};
 use super::layout;
 use super::palette;
-use super::state::{Flash, FlashLevel, Overlay, Prompt, State};
+use super::state::{FlashLevel, Overlay, Prompt, State};
 use crate::action::Action;
 use crate::config::keymap::{Key, KeyContext, Lookup};
 use crate::pane::PaneId;
@@ -263,8 +262,12 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::PipelineRerun
         | Action::PipelineRerunFailed
         | Action::PipelineCancel => return crate::app::dialog::on_action(state, action),
+        // dialog keys only mean something while a dialog is open (dialog::on_key)
         Action::Confirm
         | Action::Cancel
+        | Action::DialogIncrease
+        | Action::DialogDecrease
+        | Action::DialogAlternative
         | Action::Noop
         | Action::WorkloadsPods
         | Action::WorkloadsSort => {}
@@ -297,15 +300,6 @@ fn move_selection(state: &mut State, delta: isize) {
     let last = rows.map(|n| n.saturating_sub(1)).unwrap_or(usize::MAX / 2);
     let sel = view.selected.min(last) as isize;
     view.selected = ((sel + delta).max(0) as usize).min(last);
-}
-
-pub fn flash(state: &mut State, level: FlashLevel, text: String) {
-    state.flash = Some(Flash {
-        text,
-        level,
-        at: state.now,
-    });
-    state.dirty = true;
 }
 
 fn prompt_mut(state: &mut State) -> Option<&mut Prompt> {
@@ -451,8 +445,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         ("save", Some(path)) => return super::panes::logs::save(state, path),
         ("read-only", _) => {
             state.scope.read_only = true;
-            flash(
-                state,
+            state.set_flash(
                 FlashLevel::Info,
                 "read-only: operations are refused from now on".into(),
             );
@@ -460,10 +453,9 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         ("theme", Some(name)) => match state.assets.themes.get(name) {
             Some(t) => {
                 state.theme = t.clone();
-                flash(state, FlashLevel::Info, format!("theme {name}"));
+                state.set_flash(FlashLevel::Info, format!("theme {name}"));
             }
-            None => flash(
-                state,
+            None => state.set_flash(
                 FlashLevel::Error,
                 format!(
                     "unknown theme `{name}`: {}",
@@ -474,10 +466,9 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         ("keymap", Some(name)) => match state.assets.keymaps.get(name) {
             Some(k) => {
                 state.keymap = k.clone();
-                flash(state, FlashLevel::Info, format!("keymap {name}"));
+                state.set_flash(FlashLevel::Info, format!("keymap {name}"));
             }
-            None => flash(
-                state,
+            None => state.set_flash(
                 FlashLevel::Error,
                 format!(
                     "unknown keymap `{name}`: {}",
@@ -487,8 +478,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         },
         ("pane", Some(name)) => match PaneId::parse(name) {
             Some(p) => state.focus = p,
-            None => flash(
-                state,
+            None => state.set_flash(
                 FlashLevel::Error,
                 format!("unknown pane `{name}`: {}", PaneId::names().join(", ")),
             ),
@@ -524,8 +514,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
                 } else {
                     names.join(", ")
                 };
-                flash(
-                    state,
+                state.set_flash(
                     FlashLevel::Error,
                     format!("unknown environment `{name}`: {known}"),
                 );
@@ -539,14 +528,12 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
             return scope_changed(state);
         }
         (c, None) if palette::describe(c).is_some() => {
-            flash(
-                state,
+            state.set_flash(
                 FlashLevel::Warn,
                 format!(":{c} needs an argument (tab completes)"),
             );
         }
-        _ => flash(
-            state,
+        _ => state.set_flash(
             FlashLevel::Error,
             format!("unknown command `{line}` (tab completes)"),
         ),
@@ -595,11 +582,6 @@ fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
-}
-
-/// The time `update` should consider "now" for a tick; a seam for tests.
-pub fn tick(now: Timestamp) -> Event {
-    Event::Tick(now)
 }
 
 /// Every time-dependent label on screen (the status bar shows each source's age as

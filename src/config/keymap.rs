@@ -238,7 +238,8 @@ pub enum KeyContext {
     Logs,
     Gpu,
     Help,
-    Confirm,
+    /// Every dialog: confirmation, replicas, revision picker, host menu, audit viewer.
+    Dialog,
 }
 
 impl KeyContext {
@@ -250,7 +251,7 @@ impl KeyContext {
         KeyContext::Logs,
         KeyContext::Gpu,
         KeyContext::Help,
-        KeyContext::Confirm,
+        KeyContext::Dialog,
     ];
 
     pub fn name(self) -> &'static str {
@@ -262,11 +263,13 @@ impl KeyContext {
             KeyContext::Logs => "logs",
             KeyContext::Gpu => "gpu",
             KeyContext::Help => "help",
-            KeyContext::Confirm => "confirm",
+            KeyContext::Dialog => "dialog",
         }
     }
 
     pub fn parse(name: &str) -> Option<KeyContext> {
+        // `confirm` was the dialog context's first name; user keymaps may still say it
+        let name = if name == "confirm" { "dialog" } else { name };
         KeyContext::ALL.into_iter().find(|c| c.name() == name)
     }
 

@@ -189,8 +189,11 @@ fn error_ratio() -> String {
 fn latency_p95() -> String {
     DEFAULT_LATENCY_P95.into()
 }
+/// The seed's `HighErrorRate` alert: a 5xx ratio above 5 %.
+pub const DEFAULT_ERROR_THRESHOLD: f64 = 0.05;
+
 fn threshold() -> f64 {
-    0.05
+    DEFAULT_ERROR_THRESHOLD
 }
 fn status_label() -> String {
     "status".into()
@@ -206,6 +209,14 @@ fn buffer_lines() -> usize {
 }
 
 impl Config {
+    /// The 5xx ratio above which a service is in trouble: the pane's colour and threshold
+    /// line, and the incident hint, all read this one value.
+    pub fn error_threshold(&self) -> f64 {
+        self.metrics
+            .as_ref()
+            .map_or(DEFAULT_ERROR_THRESHOLD, |m| m.threshold)
+    }
+
     /// Strict parse: every problem is a diagnostic, and there is no config.
     pub fn parse_strict(file: &str, source: &str) -> Result<Config, Vec<Diagnostic>> {
         let config: Config =

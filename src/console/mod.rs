@@ -57,7 +57,6 @@ impl run::Sources for Sources {
         self.logs.stop();
         self.scoped.push(self.logs.connect(state));
         self.scoped.extend(start_kube(state, tx));
-        self.scoped.extend(start_logs(state, tx));
         // the pipeline's events carry the generation, so it restarts with the scope too
         self.scoped
             .extend(start_pipeline(state, tx, self.pipeline_refresh.clone()));
@@ -190,10 +189,6 @@ fn start_kube(state: &State, tx: &Sender) -> Vec<AbortHandle> {
         state.scope.namespace.clone(),
         sink,
     )]
-}
-
-fn start_logs(_state: &State, _tx: &Sender) -> Vec<AbortHandle> {
-    Vec::new()
 }
 
 fn start_metrics(state: &State, tx: &Sender) {

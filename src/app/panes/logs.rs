@@ -491,13 +491,8 @@ pub fn on_msg(state: &mut State, msg: LogsMsg) -> Vec<Effect> {
         LogsMsg::Saved { path, result } => {
             let path = crate::text::sanitize(&path);
             match result {
-                Ok(n) => crate::app::update::flash(
-                    state,
-                    FlashLevel::Info,
-                    format!("saved {n} lines to {path}"),
-                ),
-                Err(e) => crate::app::update::flash(
-                    state,
+                Ok(n) => state.set_flash(FlashLevel::Info, format!("saved {n} lines to {path}")),
+                Err(e) => state.set_flash(
                     FlashLevel::Error,
                     format!("cannot save to {path}: {}", crate::text::sanitize(&e)),
                 ),
@@ -682,11 +677,7 @@ fn step(state: &mut State, delta: isize) {
 fn search(state: &mut State, older: bool) {
     let q = query(state);
     if q.search.is_none() {
-        crate::app::update::flash(
-            state,
-            FlashLevel::Info,
-            "no search: press / and type".into(),
-        );
+        state.set_flash(FlashLevel::Info, "no search: press / and type".into());
         return;
     }
     let d = &state.logs;
@@ -701,8 +692,7 @@ fn search(state: &mut State, older: bool) {
     };
     match found {
         Some(pos) => pause_at(&mut state.logs, pos),
-        None => crate::app::update::flash(
-            state,
+        None => state.set_flash(
             FlashLevel::Info,
             format!("no {} match", if older { "older" } else { "newer" }),
         ),
@@ -782,7 +772,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                 .find(|p| p.containers.len() > 1)
                 .map(|p| (p.containers.clone(), p.container.clone()));
             let Some((all, now)) = containers else {
-                crate::app::update::flash(state, FlashLevel::Info, "only one container".into());
+                state.set_flash(FlashLevel::Info, "only one container".into());
                 return Some(Vec::new());
             };
             let i = all
@@ -808,7 +798,7 @@ pub fn save(state: &mut State, path: &str) -> Vec<Effect> {
     let q = query(state);
     let lines = state.logs.export(&q);
     if state.logs.entries.is_empty() {
-        crate::app::update::flash(state, FlashLevel::Warn, "logs: nothing to save".into());
+        state.set_flash(FlashLevel::Warn, "logs: nothing to save".into());
         return Vec::new();
     }
     vec![Effect::SaveLogs {

@@ -869,8 +869,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::WorkloadsSort => {
             state.workloads.sort = state.workloads.sort.next();
             let label = state.workloads.sort.label();
-            crate::app::update::flash(
-                state,
+            state.set_flash(
                 crate::app::state::FlashLevel::Info,
                 format!("workloads sorted by {label}"),
             );

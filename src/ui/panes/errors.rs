@@ -22,8 +22,6 @@ use crate::text::clean;
 
 /// The span of history the sparkline and the chart cover (the state keeps this much).
 const WINDOW_MS: i64 = 30 * 60 * 1000;
-/// The seed's alert threshold, when the config has no `[metrics]`.
-const DEFAULT_THRESHOLD: f64 = 0.05;
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
@@ -103,12 +101,8 @@ fn rows(state: &State) -> Vec<Row<'_>> {
     rows
 }
 
-pub fn threshold(state: &State) -> f64 {
-    state
-        .config
-        .metrics
-        .as_ref()
-        .map_or(DEFAULT_THRESHOLD, |m| m.threshold)
+fn threshold(state: &State) -> f64 {
+    state.config.error_threshold()
 }
 
 fn level_style(theme: &Theme, level: RatioLevel) -> Style {
