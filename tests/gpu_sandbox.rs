@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use flightdeck::sources::gpu::remote::http_client;
 use flightdeck::sources::gpu::{GpuState, GpuUpdate, Memory, run_once, scrape_host};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 
 async fn sandbox(scenario: Scenario) -> Sandbox {
     match Sandbox::start(SandboxOptions::scenario(scenario)).await {

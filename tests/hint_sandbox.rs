@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use flightdeck::app::{Event, update};
 use flightdeck::config::Config;
-use flightdeck_sandbox::Scenario;
 use flightdeck::sources::kube::rows::PodReason;
 use flightdeck::sources::metrics::Target;
 use flightdeck::sources::metrics::direct::spawn_direct;
+use flightdeck_sandbox::Scenario;
 use tokio::sync::mpsc;
 use workloads_support::{Harness, synced};
 

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use flightdeck::sources::metrics::direct::spawn_direct;
 use flightdeck::sources::metrics::model::ErrorRateState;
 use flightdeck::sources::metrics::{MetricsUpdate, Target, http_client};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use serde_json::{Value, json};
 
 use tokio::sync::mpsc;

@@ -6,11 +6,11 @@ mod common;
 mod workloads_support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flightdeck::app::dialog::Dialog;
 use flightdeck::app::pane::PaneId;
 use flightdeck::app::panes::workloads::visible_deployments;
 use flightdeck::app::state::{Overlay, State};
 use flightdeck::app::{Action, Effect, Event, update};
-use flightdeck::app::dialog::Dialog;
 use flightdeck::ops::{Operation, Outcome, Plan, Target};
 use workloads_support::{fixture, state};
 

@@ -9,10 +9,10 @@ use std::time::Duration;
 use flightdeck::app::state::{Scope, StartOptions};
 use flightdeck::app::{Event, PaneId, State, update};
 use flightdeck::config::Config;
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use flightdeck::sources::gpu::spawn_remote;
 use flightdeck::sources::metrics::Target;
 use flightdeck::sources::metrics::direct::spawn_direct;
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use tokio::sync::mpsc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,8 +4,8 @@
 mod workloads_support;
 
 use flightdeck::app::state::{SourceId, SourceStatus};
-use flightdeck_sandbox::Scenario;
 use flightdeck::sources::kube::{ObjKey, PodReason};
+use flightdeck_sandbox::Scenario;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, Patch, PatchParams};
 use workloads_support::{Harness, synced};

@@ -3,13 +3,13 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::ops::{Operation, Outcome, Placeholders, Plan, Review, RunAction, Target};
 use crate::app::action::Action;
 use crate::app::event::Effect;
 use crate::app::pane::PaneId;
 use crate::app::panes::workloads::current_deployment;
 use crate::app::state::{FlashLevel, Overlay, State};
 use crate::config::keymap::{Key, KeyContext, Lookup};
+use crate::ops::{Operation, Outcome, Placeholders, Plan, Review, RunAction, Target};
 
 /// One row of the revision picker.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::app::state::State;
 use crate::app::dialog::Dialog;
+use crate::app::state::State;
 use crate::text::sanitize;
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use flightdeck::app::state::{Scope, StartOptions, State};
 use flightdeck::app::{Event, update};
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use flightdeck::sources::kube::watch::{self, Sink};
 use flightdeck::sources::kube::{WorkloadsMsg, client};
+use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use tokio::sync::mpsc;
 
 pub fn state(namespace: Option<&str>) -> State {

@@ -18,8 +18,8 @@ use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::sources::kube::rows::short_image;
 use crate::sources::kube::{DeploymentRow, ObjKey, PodRow, Rollout};
-use crate::text::{clean, fit};
 use crate::text::age;
+use crate::text::{clean, fit};
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let d = &state.workloads;
