@@ -10,10 +10,15 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use super::github::GitHub;
-use super::json::{at, canonical, i64_at, remove, set, str_at};
+use super::json::{at, i64_at, set, str_at};
 use super::metrics::Traffic;
-use super::rng::{Rng, fnv64, safe_hash};
+use super::rng::{Rng, fnv64};
 use super::store::{Key, Kind, Obj, Store, meta_str};
+
+mod template;
+
+use template::names_and_images;
+pub use template::{first_image, revision_of, template_hash, template_without_hash};
 
 pub const HISTORY_CAP: usize = 10_000;
 pub const EVENTS_CAP: usize = 2_000;
@@ -216,80 +221,11 @@ fn pct_or_int(v: Option<&Value>, total: i64, round_up: bool, default_pct: f64) -
     }
 }
 
-pub fn template_without_hash(t: &Value) -> Value {
-    let mut t = t.clone();
-    remove(&mut t, &["metadata", "labels", "pod-template-hash"]);
-    normalize(&mut t);
-    t
-}
-
-/// Drop nulls and empty objects/lists, as Go clients add them (`creationTimestamp: null`).
-fn normalize(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            for x in m.values_mut() {
-                normalize(x);
-            }
-            m.retain(|_, x| {
-                !(x.is_null()
-                    || x.as_object().map(|o| o.is_empty()).unwrap_or(false)
-                    || x.as_array().map(|a| a.is_empty()).unwrap_or(false))
-            });
-        }
-        Value::Array(a) => a.iter_mut().for_each(normalize),
-        _ => {}
-    }
-}
-
-pub fn template_hash(t: &Value) -> String {
-    let mut s = String::new();
-    canonical(&template_without_hash(t), &mut s);
-    safe_hash(s.as_bytes())
-}
-
 fn owner_name_kind(v: &Value) -> Option<(&str, &str)> {
     let o = at(v, &["metadata", "ownerReferences"])?
         .as_array()?
         .first()?;
     Some((o.get("kind")?.as_str()?, o.get("name")?.as_str()?))
-}
-
-pub fn revision_of(v: &Value) -> i64 {
-    str_at(
-        v,
-        &[
-            "metadata",
-            "annotations",
-            "deployment.kubernetes.io/revision",
-        ],
-    )
-    .parse()
-    .unwrap_or(0)
-}
-
-/// (name, image) of each container in a `containers` array.
-fn names_and_images(containers: Option<&Value>) -> Vec<(String, String)> {
-    containers
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|c| {
-                    (
-                        str_at(c, &["name"]).to_string(),
-                        str_at(c, &["image"]).to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub fn first_image(template_or_pod_spec_holder: &Value) -> String {
-    at(template_or_pod_spec_holder, &["spec", "containers"])
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-        .map(|c| str_at(c, &["image"]).to_string())
-        .unwrap_or_default()
 }
 
 impl World {
