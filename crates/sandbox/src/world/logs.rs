@@ -101,7 +101,7 @@ impl World {
                 .extend(startup_lines(&buf.app, t0, &mut buf.rng));
             let mut t = t0 + 1000;
             while t <= now {
-                let line = app_line(&buf.app, t, &mut buf.rng, false);
+                let line = app_line(&buf.app, t, &mut buf.rng);
                 buf.current.push_back(line);
                 t += 500 + buf.rng.below(3500) as i64;
             }
@@ -170,7 +170,7 @@ impl World {
             }
             let mut out = Vec::new();
             while b.next_ms <= now {
-                let l = app_line(&b.app, b.next_ms, &mut b.rng, false);
+                let l = app_line(&b.app, b.next_ms, &mut b.rng);
                 b.next_ms += 500 + b.rng.below(3500) as i64;
                 b.current.push_back(l.clone());
                 out.push(l);
@@ -266,7 +266,7 @@ fn stack_trace(t: i64) -> Vec<LogLine> {
     out
 }
 
-fn app_line(app: &str, t: i64, rng: &mut Rng, _bad: bool) -> LogLine {
+fn app_line(app: &str, t: i64, rng: &mut Rng) -> LogLine {
     let r = rng.f64();
     let stamp = ts_nanos(t);
     let req = rng.hex(8);
