@@ -99,7 +99,6 @@ pub(super) fn watch(
     };
     let mut drop_rx = shared.drop_tx.subscribe();
     drop_rx.mark_unchanged();
-    let shared2 = shared.clone();
     let encode = move |e: &WatchEvt, now: i64| -> Vec<u8> {
         match &table {
             Some(v) => {
@@ -177,7 +176,7 @@ pub(super) fn watch(
                     }
                     if lagged {
                         // fell behind the broadcast: catch up from the history
-                        let caught = shared2.lock().store.since(last);
+                        let caught = shared.lock().store.since(last);
                         match caught {
                             Some(evts) => { batch = evts; }
                             None => {
@@ -188,7 +187,7 @@ pub(super) fn watch(
                             }
                         }
                     }
-                    let now = shared2.lock().now_ms;
+                    let now = shared.lock().now_ms;
                     for e in batch {
                         if e.rv <= last { continue; }
                         last = e.rv;

@@ -312,7 +312,7 @@ pub(super) fn scale(
     let new_scale = match verb {
         "get" => return json_resp(StatusCode::OK, &cur),
         "patch" => {
-            let mut s = cur.clone();
+            let mut s = cur;
             if let Err(r) = apply_patch(&mut s, headers, body) {
                 return r;
             }

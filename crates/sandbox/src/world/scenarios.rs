@@ -37,13 +37,6 @@ impl Scenario {
             Scenario::GpuHot => "gpu-hot",
         }
     }
-    pub const ALL: [&'static str; 5] = [
-        "steady",
-        "bad-release",
-        "pending-approval",
-        "blue-green",
-        "gpu-hot",
-    ];
 }
 
 #[derive(Debug, Clone)]
@@ -143,8 +136,7 @@ impl World {
                 if app == "checkout" && prod && self.scenario == Scenario::BlueGreen {
                     for (color, tag) in [("blue", "1.7.2"), ("green", "1.8.1")] {
                         let name = format!("checkout-{color}");
-                        let mut labels = json!({"app": "checkout", "color": color});
-                        labels["app"] = json!("checkout");
+                        let labels = json!({"app": "checkout", "color": color});
                         self.make_deployment(
                             env.namespace,
                             &name,
