@@ -1,0 +1,428 @@
+//! The simulated Kubernetes API server: discovery, CRUD with selectors and paging, the Table
+//! form, watch streams, patches, the scale subresource and pod logs. Here: routing, discovery,
+//! the Status errors and the per-request checks (forbidden verbs, media types).
+
+// handlers return a ready `Response` as their error value
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::select::{Req, field_match, label_match, parse_fields, parse_labels};
+use super::store::{KINDS, Kind, Obj};
+
+mod list;
+mod logs;
+mod watch;
+mod write;
+
+use list::{list, table_of};
+use logs::logs;
+use watch::watch;
+use write::{create, delete, patch, scale, update};
+
+pub fn status_err(
+    code: StatusCode,
+    reason: &str,
+    message: &str,
+    details: Option<Value>,
+) -> Response {
+    let mut v = json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason, "code": code.as_u16(),
+    });
+    if let Some(d) = details {
+        v["details"] = d;
+    }
+    json_resp(code, &v)
+}
+
+pub fn bytes_resp(code: StatusCode, b: Bytes) -> Response {
+    (code, [(header::CONTENT_TYPE, "application/json")], b).into_response()
+}
+
+pub fn json_resp(code: StatusCode, v: &Value) -> Response {
+    (
+        code,
+        [(header::CONTENT_TYPE, "application/json")],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+fn not_found(kind: Kind, name: &str) -> Response {
+    status_err(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        &format!("{} \"{name}\" not found", kind.resource_ref()),
+        Some(json!({"name": name, "group": kind.info().group, "kind": kind.info().plural})),
+    )
+}
+
+fn bad_request(msg: &str) -> Response {
+    status_err(StatusCode::BAD_REQUEST, "BadRequest", msg, None)
+}
+
+fn conflict(kind: Kind, name: &str) -> Response {
+    status_err(
+        StatusCode::CONFLICT,
+        "Conflict",
+        &format!(
+            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+            kind.resource_ref()
+        ),
+        Some(json!({"name": name, "group": kind.info().group, "kind": kind.info().plural})),
+    )
+}
+
+fn resource_entry(k: &super::store::KindInfo) -> Vec<Value> {
+    let mut v = vec![json!({
+        "name": k.plural, "singularName": k.singular, "namespaced": k.namespaced, "kind": k.name,
+        "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+        "shortNames": k.short_names, "categories": k.categories,
+        "storageVersionHash": format!("{:x}", super::rng::fnv64(k.plural.as_bytes()) & 0xffff_ffff),
+    })];
+    if let Some(o) = v[0].as_object_mut() {
+        if k.short_names.is_empty() {
+            o.remove("shortNames");
+        }
+        if k.categories.is_empty() {
+            o.remove("categories");
+        }
+    }
+    let sub = |name: &str, kind: &str, verbs: Value| json!({"name": format!("{}/{name}", k.plural), "singularName": "", "namespaced": k.namespaced, "kind": kind, "verbs": verbs});
+    match k.kind {
+        Kind::Pod => {
+            v.push(sub("log", "Pod", json!(["get"])));
+            v.push(sub("status", "Pod", json!(["get", "patch", "update"])));
+        }
+        Kind::Deployment | Kind::ReplicaSet => {
+            let mut s = sub("scale", "Scale", json!(["get", "patch", "update"]));
+            s["group"] = json!("autoscaling");
+            s["version"] = json!("v1");
+            v.push(s);
+            v.push(sub("status", k.name, json!(["get", "patch", "update"])));
+        }
+        Kind::Namespace | Kind::Service | Kind::Hpa => {
+            v.push(sub("status", k.name, json!(["get", "patch", "update"])))
+        }
+        Kind::Event => {}
+    }
+    v
+}
+
+fn discovery(path: &str, base_host: &str) -> Option<Value> {
+    let gv = |g: &str, v: &str| json!({"groupVersion": format!("{g}/{v}"), "version": v});
+    let group =
+        |g: &str, v: &str| json!({"name": g, "versions": [gv(g, v)], "preferredVersion": gv(g, v)});
+    Some(match path {
+        "/version" => json!({
+            "major": "1", "minor": "32", "gitVersion": "v1.32.0-flightdeck-sandbox",
+            "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+            "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23.4", "compiler": "gc", "platform": "linux/amd64",
+        }),
+        "/api" => json!({
+            "kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": base_host}],
+        }),
+        "/apis" => {
+            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [group("apps", "v1"), group("autoscaling", "v2")]})
+        }
+        "/apis/apps" => {
+            let mut g = group("apps", "v1");
+            g["kind"] = json!("APIGroup");
+            g["apiVersion"] = json!("v1");
+            g
+        }
+        "/apis/autoscaling" => {
+            let mut g = group("autoscaling", "v2");
+            g["kind"] = json!("APIGroup");
+            g["apiVersion"] = json!("v1");
+            g
+        }
+        "/api/v1" | "/apis/apps/v1" | "/apis/autoscaling/v2" => {
+            let gvs = path
+                .trim_start_matches("/apis/")
+                .trim_start_matches("/api/");
+            let (g, v) = gvs.split_once('/').unwrap_or(("", gvs));
+            let resources: Vec<Value> = KINDS
+                .iter()
+                .filter(|k| k.group == g && k.version == v)
+                .flat_map(resource_entry)
+                .collect();
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": if g.is_empty() { v.to_string() } else { format!("{g}/{v}") }, "resources": resources})
+        }
+        _ => return None,
+    })
+}
+
+/// A parsed request path.
+#[derive(Debug)]
+struct Target {
+    kind: Kind,
+    ns: String,
+    name: Option<String>,
+    sub: Option<String>,
+}
+
+fn parse_path(path: &str) -> Option<Target> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (group, version, rest) = match segs.as_slice() {
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return None,
+    };
+    let t = |kind, ns: &str, name: Option<&&str>, sub: Option<&&str>| Target {
+        kind,
+        ns: ns.to_string(),
+        name: name.map(|s| s.to_string()),
+        sub: sub.map(|s| s.to_string()),
+    };
+    match rest {
+        ["namespaces", ns, res, tail @ ..] => {
+            if let Some(k) = Kind::lookup(group, version, res).filter(|k| k.info().namespaced) {
+                if tail.len() > 2 {
+                    return None;
+                }
+                return Some(t(k, ns, tail.first(), tail.get(1)));
+            }
+            if group.is_empty() && rest.len() == 3 {
+                // /api/v1/namespaces/{name}/status
+                return Some(t(Kind::Namespace, "", Some(ns), Some(res)));
+            }
+            None
+        }
+        [res, tail @ ..] if tail.len() <= 2 => {
+            let k = Kind::lookup(group, version, res)?;
+            if k.info().namespaced && !tail.is_empty() {
+                return None;
+            }
+            Some(t(k, "", tail.first(), tail.get(1)))
+        }
+        _ => None,
+    }
+}
+
+fn verb_of(method: &Method, t: &Target, q: &HashMap<String, String>) -> &'static str {
+    match *method {
+        Method::GET if t.name.is_none() => {
+            if matches!(q.get("watch").map(String::as_str), Some("1" | "true")) {
+                "watch"
+            } else {
+                "list"
+            }
+        }
+        Method::GET => "get",
+        Method::POST => "create",
+        Method::PUT => "update",
+        Method::PATCH => "patch",
+        Method::DELETE if t.name.is_none() => "deletecollection",
+        Method::DELETE => "delete",
+        _ => "unknown",
+    }
+}
+
+/// Which Table version, if any, the Accept header asks for.
+fn wants_table(headers: &HeaderMap) -> Option<String> {
+    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+    for part in accept.split(',') {
+        let params: Vec<&str> = part.split(';').map(str::trim).collect();
+        if params.contains(&"as=Table") {
+            let v = params
+                .iter()
+                .find_map(|p| p.strip_prefix("v="))
+                .unwrap_or("v1");
+            return Some(v.to_string());
+        }
+    }
+    None
+}
+
+struct Filter {
+    kind: Kind,
+    ns: String,
+    labels: Vec<Req>,
+    fields: Vec<(String, String, bool)>,
+}
+
+impl Filter {
+    fn matches(&self, o: &Obj) -> bool {
+        (self.ns.is_empty() || o.ns == self.ns)
+            && label_match(&self.labels, o)
+            && field_match(&self.fields, o)
+    }
+}
+
+fn field_names(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Pod => &[
+            "metadata.name",
+            "metadata.namespace",
+            "status.phase",
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "status.podIP",
+        ],
+        Kind::Event => &[
+            "metadata.name",
+            "metadata.namespace",
+            "involvedObject.kind",
+            "involvedObject.name",
+            "involvedObject.namespace",
+            "involvedObject.uid",
+            "reason",
+            "type",
+        ],
+        Kind::Namespace => &["metadata.name", "status.phase"],
+        _ => &["metadata.name", "metadata.namespace"],
+    }
+}
+
+fn build_filter(t: &Target, q: &HashMap<String, String>) -> Result<Filter, Response> {
+    let labels = match q.get("labelSelector") {
+        Some(s) => parse_labels(s).map_err(|e| bad_request(&e))?,
+        None => Vec::new(),
+    };
+    let fields = match q.get("fieldSelector") {
+        Some(s) => parse_fields(s, field_names(t.kind)).map_err(|e| bad_request(&e))?,
+        None => Vec::new(),
+    };
+    Ok(Filter {
+        kind: t.kind,
+        ns: t.ns.clone(),
+        labels,
+        fields,
+    })
+}
+
+fn dry_run(q: &HashMap<String, String>) -> bool {
+    q.get("dryRun").map(|v| v == "All").unwrap_or(false)
+}
+
+/// Entry point for every Kubernetes API request.
+pub async fn handle(
+    shared: Arc<Shared>,
+    method: Method,
+    path: &str,
+    q: HashMap<String, String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if method == Method::GET
+        && let Some(d) = discovery(path, &shared.host)
+    {
+        return json_resp(StatusCode::OK, &d);
+    }
+    let Some(t) = parse_path(path) else {
+        return status_err(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "the server could not find the requested resource",
+            Some(json!({})),
+        );
+    };
+    let verb = verb_of(&method, &t, &q);
+    {
+        let w = shared.lock();
+        let ns_for = if t.kind == Kind::Namespace {
+            t.name.clone().unwrap_or_default()
+        } else {
+            t.ns.clone()
+        };
+        if w.faults
+            .forbid
+            .iter()
+            .any(|(v, n)| (v == verb || v == "*") && (n == "*" || *n == ns_for))
+        {
+            let info = t.kind.info();
+            let scope = if ns_for.is_empty() {
+                "at the cluster scope".to_string()
+            } else {
+                format!("in the namespace \"{ns_for}\"")
+            };
+            return status_err(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                &format!(
+                    "{} is forbidden: User \"sandbox\" cannot {verb} resource \"{}\" in API group \"{}\" {scope}",
+                    info.plural, info.plural, info.group
+                ),
+                Some(json!({"kind": info.plural, "group": info.group})),
+            );
+        }
+    }
+    let table = wants_table(&headers);
+    if matches!(verb, "create" | "update") {
+        let ct = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json");
+        let media = ct.split(';').next().unwrap_or("").trim();
+        if media != "application/json" && media != "*/*" && !media.is_empty() {
+            // protobuf and CBOR are not spoken here; clients fall back to JSON on a 415
+            return status_err(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UnsupportedMediaType",
+                &format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json (got \"{media}\")"
+                ),
+                None,
+            );
+        }
+    }
+    match (verb, t.sub.as_deref()) {
+        ("watch", _) => match build_filter(&t, &q) {
+            Ok(f) => watch(shared, f, &q, table),
+            Err(r) => r,
+        },
+        ("list", _) => match build_filter(&t, &q) {
+            Ok(f) => list(&shared, f, &q, table),
+            Err(r) => r,
+        },
+        ("get", Some("log")) if t.kind == Kind::Pod => logs(shared, &t, &q).await,
+        ("get", Some("scale")) | ("patch", Some("scale")) | ("update", Some("scale"))
+            if t.kind == Kind::Deployment || t.kind == Kind::ReplicaSet =>
+        {
+            scale(&shared, &t, verb, &q, &headers, &body)
+        }
+        ("get", None) | ("get", Some("status")) => {
+            let w = shared.lock();
+            let name = t.name.clone().unwrap_or_default();
+            match w.store.obj(t.kind, &t.ns, &name) {
+                Some(o) => match table {
+                    Some(v) => json_resp(
+                        StatusCode::OK,
+                        &table_of(
+                            t.kind,
+                            std::slice::from_ref(o),
+                            w.now_ms,
+                            &q,
+                            &v,
+                            &w.store.rv.to_string(),
+                            None,
+                            None,
+                        ),
+                    ),
+                    None => bytes_resp(StatusCode::OK, o.json.clone()),
+                },
+                None => not_found(t.kind, &name),
+            }
+        }
+        ("create", None) => create(&shared, &t, &q, &body),
+        ("update", None) | ("update", Some("status")) => update(&shared, &t, &q, &body),
+        ("patch", None) | ("patch", Some("status")) => patch(&shared, &t, &q, &headers, &body),
+        ("delete", None) => delete(&shared, &t, &q),
+        _ => status_err(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            &format!("the server does not allow this method on the requested resource ({verb})"),
+            None,
+        ),
+    }
+}

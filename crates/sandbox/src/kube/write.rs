@@ -1,0 +1,354 @@
+//! Writes: create, update, patch (JSON, merge and strategic merge), delete and the scale
+//! subresource, each followed by the controllers' reaction.
+
+use std::collections::HashMap;
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::{Target, bad_request, bytes_resp, conflict, dry_run, json_resp, not_found, status_err};
+use crate::Shared;
+use crate::json::{at, i64_at, set, str_at};
+use crate::patch::strategic_merge;
+use crate::store::{Kind, meta_str};
+use crate::world::{World, bump_generation};
+
+fn clean_for_store(kind: Kind, o: &mut Value) {
+    o["kind"] = json!(kind.info().name);
+    o["apiVersion"] = json!(kind.api_version());
+}
+
+pub(super) fn create(
+    shared: &Shared,
+    t: &Target,
+    q: &HashMap<String, String>,
+    body: &[u8],
+) -> Response {
+    let Ok(mut obj) = serde_json::from_slice::<Value>(body) else {
+        return bad_request(
+            "the body of the request was in an unknown format - accepted media types include: application/json",
+        );
+    };
+    if !obj.is_object() {
+        return bad_request("the body of the request must be an object");
+    }
+    let mut w = shared.lock();
+    let mut name = str_at(&obj, &["metadata", "name"]).to_string();
+    if name.is_empty() {
+        let gen_name = str_at(&obj, &["metadata", "generateName"]).to_string();
+        if gen_name.is_empty() {
+            return status_err(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid",
+                &format!(
+                    "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
+                    t.kind.info().name
+                ),
+                None,
+            );
+        }
+        name = format!("{gen_name}{}", w.rng.name_suffix(5));
+    }
+    if t.kind.info().namespaced {
+        let ns_body = str_at(&obj, &["metadata", "namespace"]);
+        if !ns_body.is_empty() && ns_body != t.ns {
+            return bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            );
+        }
+        if w.store.get(Kind::Namespace, "", &t.ns).is_none() {
+            return not_found(Kind::Namespace, &t.ns);
+        }
+        set(&mut obj, &["metadata", "namespace"], json!(t.ns));
+    }
+    set(&mut obj, &["metadata", "name"], json!(name));
+    if w.store.get(t.kind, &t.ns, &name).is_some() {
+        return status_err(
+            StatusCode::CONFLICT,
+            "AlreadyExists",
+            &format!("{} \"{name}\" already exists", t.kind.resource_ref()),
+            Some(json!({"name": name, "group": t.kind.info().group, "kind": t.kind.info().plural})),
+        );
+    }
+    if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("resourceVersion");
+        m.remove("uid");
+        m.remove("creationTimestamp");
+    }
+    clean_for_store(t.kind, &mut obj);
+    if dry_run(q) {
+        return json_resp(StatusCode::CREATED, &obj);
+    }
+    let created = w.create(t.kind, obj);
+    w.after_write(t.kind, &t.ns, &name);
+    let out = w
+        .store
+        .obj(t.kind, &t.ns, &name)
+        .cloned()
+        .unwrap_or(created);
+    bytes_resp(StatusCode::CREATED, out.json.clone())
+}
+
+fn spec_changed(old: &Value, new: &Value) -> bool {
+    old.get("spec") != new.get("spec")
+}
+
+/// Store an updated object (after PUT or PATCH); `old` is what was stored.
+fn commit(w: &mut World, t: &Target, old: &Value, mut obj: Value, dry: bool) -> Response {
+    let name = t.name.clone().unwrap_or_default();
+    if str_at(&obj, &["metadata", "name"]) != name {
+        return bad_request(&format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            str_at(&obj, &["metadata", "name"])
+        ));
+    }
+    let want_rv = str_at(&obj, &["metadata", "resourceVersion"]).to_string();
+    if !want_rv.is_empty() && want_rv != meta_str(old, "resourceVersion") {
+        return conflict(t.kind, &name);
+    }
+    // immutable metadata
+    for f in [
+        "uid",
+        "creationTimestamp",
+        "namespace",
+        "ownerReferences",
+        "generation",
+    ] {
+        match at(old, &["metadata", f]) {
+            Some(v) if f != "ownerReferences" || at(&obj, &["metadata", f]).is_none() => {
+                set(&mut obj, &["metadata", f], v.clone())
+            }
+            _ => {}
+        }
+    }
+    // the controllers own status, except through the status subresource
+    if t.sub.as_deref() != Some("status") {
+        match old.get("status") {
+            Some(s) => obj["status"] = s.clone(),
+            None => {
+                if let Some(o) = obj.as_object_mut() {
+                    o.remove("status");
+                }
+            }
+        }
+    } else if let Some(s) = obj.get("status").cloned() {
+        let mut o2 = old.clone();
+        o2["status"] = s;
+        obj = o2;
+    }
+    clean_for_store(t.kind, &mut obj);
+    if spec_changed(old, &obj) && matches!(t.kind, Kind::Deployment | Kind::ReplicaSet | Kind::Hpa)
+    {
+        bump_generation(&mut obj);
+    }
+    if dry {
+        return json_resp(StatusCode::OK, &obj);
+    }
+    if obj == *old {
+        return json_resp(StatusCode::OK, old);
+    }
+    w.store.put(t.kind, obj);
+    w.after_write(t.kind, &t.ns, &name);
+    match w.store.get(t.kind, &t.ns, &name) {
+        Some(o) => json_resp(StatusCode::OK, &o),
+        None => not_found(t.kind, &name),
+    }
+}
+
+pub(super) fn update(
+    shared: &Shared,
+    t: &Target,
+    q: &HashMap<String, String>,
+    body: &[u8],
+) -> Response {
+    let Ok(mut obj) = serde_json::from_slice::<Value>(body) else {
+        return bad_request("the body of the request was in an unknown format");
+    };
+    let name = t.name.clone().unwrap_or_default();
+    let mut w = shared.lock();
+    let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
+        return not_found(t.kind, &name);
+    };
+    if str_at(&obj, &["metadata", "resourceVersion"]).is_empty() {
+        return status_err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            &format!(
+                "{} \"{name}\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update",
+                t.kind.resource_ref()
+            ),
+            None,
+        );
+    }
+    if t.kind.info().namespaced {
+        set(&mut obj, &["metadata", "namespace"], json!(t.ns));
+    }
+    commit(&mut w, t, &old, obj, dry_run(q))
+}
+
+fn apply_patch(target: &mut Value, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    match ct.as_str() {
+        "application/json-patch+json" => {
+            let p: json_patch::Patch = serde_json::from_slice(body)
+                .map_err(|e| bad_request(&format!("invalid JSON patch: {e}")))?;
+            json_patch::patch(target, &p).map_err(|e| {
+                status_err(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Invalid",
+                    &format!("the server rejected our request due to an error in our request: {e}"),
+                    None,
+                )
+            })
+        }
+        "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
+            let p: Value = serde_json::from_slice(body)
+                .map_err(|e| bad_request(&format!("invalid patch body: {e}")))?;
+            if !p.is_object() {
+                return Err(bad_request("patch body must be a JSON object"));
+            }
+            if ct == "application/merge-patch+json" {
+                json_patch::merge(target, &p);
+            } else {
+                strategic_merge(target, &p);
+            }
+            Ok(())
+        }
+        other => Err(status_err(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            &format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got \"{other}\")"
+            ),
+            None,
+        )),
+    }
+}
+
+pub(super) fn patch(
+    shared: &Shared,
+    t: &Target,
+    q: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let name = t.name.clone().unwrap_or_default();
+    let mut w = shared.lock();
+    let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
+        return not_found(t.kind, &name);
+    };
+    let mut obj = (*old).clone();
+    if let Err(r) = apply_patch(&mut obj, headers, body) {
+        return r;
+    }
+    commit(&mut w, t, &old, obj, dry_run(q))
+}
+
+pub(super) fn delete(shared: &Shared, t: &Target, q: &HashMap<String, String>) -> Response {
+    let name = t.name.clone().unwrap_or_default();
+    let mut w = shared.lock();
+    let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
+        return not_found(t.kind, &name);
+    };
+    if dry_run(q) {
+        return json_resp(StatusCode::OK, &old);
+    }
+    if t.kind == Kind::Pod {
+        w.delete_pod(&t.ns, &name);
+        w.after_delete(Kind::Pod, &old);
+    } else if let Some(gone) = w.store.delete(t.kind, &t.ns, &name) {
+        w.after_delete(t.kind, &gone);
+    }
+    json_resp(StatusCode::OK, &old)
+}
+
+fn scale_of(o: &Value) -> Value {
+    let sel = at(o, &["spec", "selector", "matchLabels"])
+        .and_then(Value::as_object)
+        .map(|m| {
+            let mut v: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect();
+            v.sort();
+            v.join(",")
+        })
+        .unwrap_or_default();
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta_str(o, "name"), "namespace": meta_str(o, "namespace"), "uid": meta_str(o, "uid"),
+            "resourceVersion": meta_str(o, "resourceVersion"), "creationTimestamp": meta_str(o, "creationTimestamp"),
+        },
+        "spec": {"replicas": i64_at(o, &["spec", "replicas"]).unwrap_or(1)},
+        "status": {"replicas": i64_at(o, &["status", "replicas"]).unwrap_or(0), "selector": sel},
+    })
+}
+
+pub(super) fn scale(
+    shared: &Shared,
+    t: &Target,
+    verb: &str,
+    q: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let name = t.name.clone().unwrap_or_default();
+    let mut w = shared.lock();
+    let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
+        return not_found(t.kind, &name);
+    };
+    let cur = scale_of(&old);
+    let new_scale = match verb {
+        "get" => return json_resp(StatusCode::OK, &cur),
+        "patch" => {
+            let mut s = cur;
+            if let Err(r) = apply_patch(&mut s, headers, body) {
+                return r;
+            }
+            s
+        }
+        _ => match serde_json::from_slice::<Value>(body) {
+            Ok(v) => v,
+            Err(_) => return bad_request("the body of the request was in an unknown format"),
+        },
+    };
+    let want_rv = str_at(&new_scale, &["metadata", "resourceVersion"]);
+    if !want_rv.is_empty() && want_rv != meta_str(&old, "resourceVersion") {
+        return conflict(t.kind, &name);
+    }
+    let Some(replicas) = i64_at(&new_scale, &["spec", "replicas"]).filter(|r| *r >= 0) else {
+        return status_err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            &format!(
+                "Scale.autoscaling \"{name}\" is invalid: spec.replicas: Invalid value: must be greater than or equal to 0"
+            ),
+            None,
+        );
+    };
+    let mut obj = (*old).clone();
+    obj["spec"]["replicas"] = json!(replicas);
+    if dry_run(q) {
+        return json_resp(StatusCode::OK, &scale_of(&obj));
+    }
+    if obj != *old {
+        bump_generation(&mut obj);
+        w.store.put(t.kind, obj);
+        w.after_write(t.kind, &t.ns, &name);
+    }
+    match w.store.get(t.kind, &t.ns, &name) {
+        Some(o) => json_resp(StatusCode::OK, &scale_of(&o)),
+        None => not_found(t.kind, &name),
+    }
+}

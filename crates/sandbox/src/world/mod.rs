@@ -1,0 +1,416 @@
+//! The simulated world: the object store plus the controllers that make it move (deployment
+//! and replica-set controllers, a kubelet for pod lifecycles and logs), traffic for the
+//! metrics, the GitHub pipeline and the fault switches, all advanced by a simulated clock.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use super::github::GitHub;
+use super::json::{at, i64_at, set};
+use super::metrics::Traffic;
+use super::rng::Rng;
+use super::store::{Key, Kind, Obj, Store, meta_str};
+
+mod deployments;
+mod logs;
+mod pods;
+mod scenarios;
+mod template;
+
+pub use logs::{LogBuf, LogEvt, LogLine};
+pub use pods::PodSim;
+pub use scenarios::{APPS, ENVS, IMAGE_REPO, MAIN_NS, Scenario};
+use template::names_and_images;
+pub use template::{first_image, revision_of, template_hash, template_without_hash};
+
+pub const HISTORY_CAP: usize = 10_000;
+pub const EVENTS_CAP: usize = 2_000;
+
+/// RFC 3339 with seconds, as Kubernetes writes `metav1.Time`.
+pub fn ts(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Err(_) => "1970-01-01T00:00:00Z".into(),
+    }
+}
+
+/// RFC 3339 with nanoseconds, as the kubelet prefixes log lines.
+pub fn ts_nanos(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => format!(
+            "{}.{:09}Z",
+            t.strftime("%Y-%m-%dT%H:%M:%S"),
+            (ms.rem_euclid(1000)) * 1_000_000
+        ),
+        Err(_) => "1970-01-01T00:00:00.000000000Z".into(),
+    }
+}
+
+pub fn wall_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Faults {
+    pub latency_ms: u64,
+    pub error_rate: f64,
+    /// only requests whose path starts with this get the injected 500s ("" = all but /_sandbox)
+    pub error_path_prefix: String,
+    /// (verb, namespace) pairs refused with 403; namespace "*" means every namespace
+    pub forbid: Vec<(String, String)>,
+    pub restarts: u64,
+    pub watch_drops: u64,
+}
+
+pub struct World {
+    pub store: Store,
+    pub now_ms: i64,
+    pub paused: bool,
+    pub speed: f64,
+    pub rng: Rng,
+    pub seed: u64,
+    pub scenario: Scenario,
+    pub bad_images: BTreeSet<String>,
+    pub dirty: BTreeSet<Key>,
+    pub active_pods: BTreeMap<Key, PodSim>,
+    pub logs: HashMap<Key, LogBuf>,
+    pub log_order: VecDeque<Key>,
+    pub log_tx: broadcast::Sender<Arc<LogEvt>>,
+    pub traffic: BTreeMap<String, Traffic>,
+    pub github: GitHub,
+    pub faults: Faults,
+    pub events_kept: VecDeque<Key>,
+    pub event_index: HashMap<(Key, String), String>,
+    /// build mode: pods are created ready, old replica sets drop at once, no events
+    pub instant: bool,
+    pub gpu_hot: bool,
+    pub load_pods: usize,
+    pub fault_rng: Rng,
+}
+
+fn owner_name_kind(v: &Value) -> Option<(&str, &str)> {
+    let o = at(v, &["metadata", "ownerReferences"])?
+        .as_array()?
+        .first()?;
+    Some((o.get("kind")?.as_str()?, o.get("name")?.as_str()?))
+}
+
+impl World {
+    pub fn new(seed: u64, scenario: Scenario) -> World {
+        let (log_tx, _) = broadcast::channel(4096);
+        let now = wall_ms();
+        World {
+            store: Store::new(HISTORY_CAP),
+            now_ms: now,
+            paused: false,
+            speed: 1.0,
+            rng: Rng::new(seed),
+            seed,
+            scenario,
+            bad_images: BTreeSet::new(),
+            dirty: BTreeSet::new(),
+            active_pods: BTreeMap::new(),
+            logs: HashMap::new(),
+            log_order: VecDeque::new(),
+            log_tx,
+            traffic: BTreeMap::new(),
+            github: GitHub::new(seed),
+            faults: Faults::default(),
+            events_kept: VecDeque::new(),
+            event_index: HashMap::new(),
+            instant: false,
+            gpu_hot: scenario == Scenario::GpuHot,
+            load_pods: 0,
+            fault_rng: Rng::new(seed ^ 0xfa017),
+        }
+    }
+
+    pub fn new_meta(&mut self, name: &str, ns: &str, created_ms: i64) -> Value {
+        let mut m = json!({
+            "name": name,
+            "uid": self.rng.uid(),
+            "creationTimestamp": ts(created_ms),
+        });
+        if !ns.is_empty() {
+            m["namespace"] = json!(ns);
+        }
+        m
+    }
+
+    /// Create an object (assigning uid and creationTimestamp if missing).
+    pub fn create(&mut self, kind: Kind, mut obj: Value) -> Arc<Obj> {
+        let now = self.now_ms;
+        if at(&obj, &["metadata", "uid"]).is_none() {
+            let uid = self.rng.uid();
+            set(&mut obj, &["metadata", "uid"], json!(uid));
+        }
+        if at(&obj, &["metadata", "creationTimestamp"]).is_none() {
+            set(&mut obj, &["metadata", "creationTimestamp"], json!(ts(now)));
+        }
+        if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Hpa) {
+            set(&mut obj, &["metadata", "generation"], json!(1));
+        }
+        obj["kind"] = json!(kind.info().name);
+        obj["apiVersion"] = json!(kind.api_version());
+        self.store.put(kind, obj)
+    }
+
+    // ---------------------------------------------------------------- events
+
+    pub fn record_event(
+        &mut self,
+        involved: &Value,
+        kind: Kind,
+        etype: &str,
+        reason: &str,
+        message: &str,
+    ) {
+        if self.instant {
+            return;
+        }
+        let ns = meta_str(involved, "namespace").to_string();
+        let iname = meta_str(involved, "name").to_string();
+        let ikey: Key = (ns.clone(), iname.clone());
+        let now = ts(self.now_ms);
+        if let Some(evname) = self
+            .event_index
+            .get(&(ikey.clone(), format!("{reason}/{message}")))
+            .cloned()
+            && let Some(ev) = self.store.get(Kind::Event, &ns, &evname)
+        {
+            let mut ev = (*ev).clone();
+            let count = ev.get("count").and_then(Value::as_i64).unwrap_or(1) + 1;
+            ev["count"] = json!(count);
+            ev["lastTimestamp"] = json!(now);
+            self.store.put(Kind::Event, ev);
+            return;
+        }
+        let suffix = self.rng.hex(16);
+        let evname = format!("{iname}.{suffix}");
+        let meta = self.new_meta(&evname, &ns, self.now_ms);
+        let component = match kind {
+            Kind::Pod if reason == "Scheduled" => "default-scheduler",
+            Kind::Pod => "kubelet",
+            Kind::Deployment => "deployment-controller",
+            Kind::ReplicaSet => "replicaset-controller",
+            _ => "sandbox",
+        };
+        let ev = json!({
+            "metadata": meta,
+            "involvedObject": {
+                "kind": kind.info().name,
+                "namespace": ns,
+                "name": iname,
+                "uid": meta_str(involved, "uid"),
+                "apiVersion": kind.api_version(),
+            },
+            "reason": reason,
+            "message": message,
+            "source": {"component": component},
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+            "type": etype,
+            "eventTime": null,
+            "reportingComponent": component,
+            "reportingInstance": "",
+        });
+        self.create(Kind::Event, ev);
+        self.event_index
+            .insert((ikey, format!("{reason}/{message}")), evname.clone());
+        self.events_kept.push_back((ns, evname));
+        while self.events_kept.len() > EVENTS_CAP {
+            if let Some((ns, n)) = self.events_kept.pop_front() {
+                self.store.delete(Kind::Event, &ns, &n);
+                self.event_index.retain(|(k, _), v| !(k.0 == ns && *v == n));
+            }
+        }
+    }
+
+    /// Advance the simulation by `dt_ms` of simulated time.
+    pub fn step(&mut self, dt_ms: i64) {
+        let dt_ms = dt_ms.max(0);
+        self.now_ms += dt_ms;
+        self.step_pods();
+        let dirty: Vec<Key> = std::mem::take(&mut self.dirty).into_iter().collect();
+        for (ns, name) in dirty {
+            if self.reconcile_deployment(&ns, &name) {
+                self.dirty.insert((ns, name));
+            }
+        }
+        self.step_logs();
+        self.step_traffic(dt_ms);
+        let actions = self.github.step(self.now_ms);
+        for a in actions {
+            self.deploy_image(a.namespace, &a.image, &a.cause);
+        }
+    }
+
+    /// Advance simulated time in steps of at most one second.
+    pub fn advance(&mut self, ms: i64) {
+        let mut left = ms.max(0);
+        while left > 0 {
+            let d = left.min(1000);
+            self.step(d);
+            left -= d;
+        }
+    }
+
+    /// After an API write, let the controllers react at once.
+    pub fn after_write(&mut self, kind: Kind, ns: &str, name: &str) {
+        match kind {
+            Kind::Deployment => {
+                self.reconcile_deployment(ns, name);
+                self.dirty.insert((ns.to_string(), name.to_string()));
+            }
+            Kind::ReplicaSet => {
+                let owner = self
+                    .store
+                    .obj(kind, ns, name)
+                    .map(|r| r.owner_name.clone())
+                    .filter(|n| !n.is_empty());
+                match owner {
+                    Some(d) => {
+                        self.dirty.insert((ns.to_string(), d));
+                    }
+                    None => self.reconcile_replicaset(ns, name),
+                }
+            }
+            Kind::Pod => {
+                // a pod written without a status gets one from the kubelet
+                if let Some(p) = self.store.obj(kind, ns, name)
+                    && p.phase.is_empty()
+                {
+                    let now = self.now_ms;
+                    self.active_pods.insert(
+                        (ns.to_string(), name.to_string()),
+                        PodSim {
+                            crash: false,
+                            stage: 0,
+                            next_ms: now + 1000,
+                            restarts: 0,
+                            run_started_ms: now,
+                        },
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// After an API delete: garbage-collect dependents and let owners react.
+    pub fn after_delete(&mut self, kind: Kind, obj: &Value) {
+        let ns = meta_str(obj, "namespace").to_string();
+        let uid = meta_str(obj, "uid").to_string();
+        match kind {
+            Kind::Deployment => {
+                let rss: Vec<String> = self
+                    .store
+                    .in_ns(Kind::ReplicaSet, &ns)
+                    .filter(|r| r.owner_uid == uid)
+                    .map(|r| r.name.clone())
+                    .collect();
+                for r in rss {
+                    if let Some(o) = self.store.delete(Kind::ReplicaSet, &ns, &r) {
+                        self.after_delete(Kind::ReplicaSet, &o);
+                    }
+                }
+            }
+            Kind::ReplicaSet => {
+                let pods: Vec<String> = self
+                    .store
+                    .in_ns(Kind::Pod, &ns)
+                    .filter(|p| p.owner_uid == uid)
+                    .map(|p| p.name.clone())
+                    .collect();
+                for p in pods {
+                    self.delete_pod(&ns, &p);
+                }
+            }
+            Kind::Pod => {
+                let key: Key = (ns.clone(), meta_str(obj, "name").to_string());
+                self.active_pods.remove(&key);
+                if self.logs.remove(&key).is_some() {
+                    let _ = self.log_tx.send(Arc::new(LogEvt { key, line: None }));
+                }
+                if let Some((k, rs)) = owner_name_kind(obj)
+                    && k == "ReplicaSet"
+                {
+                    let rs = rs.to_string();
+                    let owner = self
+                        .store
+                        .obj(Kind::ReplicaSet, &ns, &rs)
+                        .map(|r| r.owner_name.clone())
+                        .filter(|n| !n.is_empty());
+                    self.reconcile_replicaset(&ns, &rs);
+                    if let Some(d) = owner {
+                        self.dirty.insert((ns.clone(), d));
+                    }
+                }
+            }
+            Kind::Namespace => {
+                let ns = meta_str(obj, "name").to_string();
+                for k in [
+                    Kind::Deployment,
+                    Kind::ReplicaSet,
+                    Kind::Pod,
+                    Kind::Service,
+                    Kind::Event,
+                    Kind::Hpa,
+                ] {
+                    let names: Vec<String> =
+                        self.store.in_ns(k, &ns).map(|o| o.name.clone()).collect();
+                    for n in names {
+                        if k == Kind::Pod {
+                            self.delete_pod(&ns, &n);
+                        } else {
+                            self.store.delete(k, &ns, &n);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether pods running a bad image are serving `app` in the main namespace.
+    pub fn bad_pods(&self, app: &str) -> usize {
+        if self.bad_images.is_empty() {
+            return 0;
+        }
+        self.store
+            .in_ns(Kind::Pod, MAIN_NS)
+            .filter(|p| p.label("app") == Some(app) && self.bad_images.contains(&p.image))
+            .count()
+    }
+
+    fn step_traffic(&mut self, dt_ms: i64) {
+        if dt_ms == 0 {
+            return;
+        }
+        let names: Vec<String> = self.traffic.keys().cloned().collect();
+        for n in names {
+            let bad = self.bad_pods(&n) > 0;
+            let err = if bad { 0.15 } else { 0.002 };
+            if let Some(t) = self.traffic.get_mut(&n) {
+                t.add(dt_ms, err, bad);
+            }
+        }
+    }
+}
+
+pub fn at_mut<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get_mut(*p)?;
+    }
+    Some(cur)
+}
+
+pub fn bump_generation(d: &mut Value) {
+    let g = i64_at(d, &["metadata", "generation"]).unwrap_or(1);
+    set(d, &["metadata", "generation"], json!(g + 1));
+}
