@@ -7,15 +7,18 @@
 
 use std::collections::VecDeque;
 
-use log::Level;
-use regex::{Regex, RegexBuilder};
-
 use crate::action::Action;
 use crate::app::event::Effect;
 use crate::app::state::{FlashLevel, SourceId, SourceStatus, State};
-use crate::pane::PaneId;
 use crate::sources::logs::ingest::{self, LineKind, LogLine};
 use crate::sources::logs::{FollowOptions, FollowRequest, LogTarget, LogsMsg};
+
+mod names;
+mod query;
+
+pub use names::{pod_colour, suffixes};
+use query::search;
+pub use query::{LevelFilter, Query, query, refresh_query};
 
 /// Memory budget of the buffer, whatever the line cap: 50,000 lines of 64 KiB would be 3 GiB.
 pub const BYTE_BUDGET: usize = 64 * 1024 * 1024;
@@ -51,31 +54,6 @@ pub struct PodInfo {
     pub container: String,
     pub containers: Vec<String>,
     pub state: PodState,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LevelFilter {
-    #[default]
-    All,
-    Warn,
-    Error,
-}
-
-impl LevelFilter {
-    pub fn label(self) -> &'static str {
-        match self {
-            LevelFilter::All => "all",
-            LevelFilter::Warn => "≥warn",
-            LevelFilter::Error => "≥error",
-        }
-    }
-    fn admits(self, level: Option<Level>) -> bool {
-        match self {
-            LevelFilter::All => true,
-            LevelFilter::Warn => level.is_some_and(|l| l <= Level::Warn),
-            LevelFilter::Error => level == Some(Level::Error),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,56 +115,6 @@ impl Default for LogsData {
             forbidden: None,
             parsed: (String::new(), Query::default()),
         }
-    }
-}
-
-/// The parsed pane filter.
-#[derive(Debug, Clone, Default)]
-pub struct Query {
-    pub search: Option<Regex>,
-    pub include: Vec<Regex>,
-    pub exclude: Vec<Regex>,
-}
-
-fn regex(text: &str) -> Option<Regex> {
-    let build = |p: &str| {
-        RegexBuilder::new(p)
-            .case_insensitive(true)
-            .size_limit(1 << 20)
-            .build()
-    };
-    build(text).or_else(|_| build(&regex::escape(text))).ok()
-}
-
-impl Query {
-    pub fn parse(filter: &str) -> Query {
-        let mut q = Query::default();
-        let mut words = Vec::new();
-        for w in filter.split_whitespace() {
-            if let Some(re) = w.strip_prefix('+').filter(|r| !r.is_empty()) {
-                q.include.extend(regex(re));
-            } else if let Some(re) = w.strip_prefix('-').filter(|r| !r.is_empty()) {
-                q.exclude.extend(regex(re));
-            } else {
-                words.push(w);
-            }
-        }
-        if !words.is_empty() {
-            q.search = regex(&words.join(" "));
-        }
-        q
-    }
-
-    fn is_match(re: &Regex, l: &LogLine) -> bool {
-        re.is_match(&l.message)
-            || l.component.as_deref().is_some_and(|c| re.is_match(c))
-            || l.cont.iter().any(|c| re.is_match(c))
-    }
-
-    pub fn matches_search(&self, l: &LogLine) -> bool {
-        self.search
-            .as_ref()
-            .is_some_and(|re| Query::is_match(re, l))
     }
 }
 
@@ -366,50 +294,6 @@ impl LogsData {
         }
         out
     }
-}
-
-/// stern's pod colour: FNV-32 of the name, modulo the palette.
-pub fn pod_colour(name: &str) -> usize {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in name.bytes() {
-        h = h.wrapping_mul(0x0100_0193);
-        h ^= b as u32;
-    }
-    h as usize
-}
-
-/// The distinguishing part of each name: the common `-`-separated prefix dropped; a lone
-/// pod keeps its last segment.
-pub fn suffixes(names: &[&str]) -> Vec<String> {
-    if names.len() == 1 {
-        let n = names[0];
-        return vec![n.rsplit('-').next().unwrap_or(n).to_owned()];
-    }
-    let first = names.first().copied().unwrap_or("");
-    let mut common = first.len();
-    for n in names {
-        common = common.min(
-            first
-                .bytes()
-                .zip(n.bytes())
-                .take_while(|(a, b)| a == b)
-                .count(),
-        );
-    }
-    // cut back to just after a '-'
-    let prefix = &first[..common];
-    let cut = prefix.rfind('-').map_or(0, |i| i + 1);
-    names
-        .iter()
-        .map(|n| {
-            let s = &n[cut.min(n.len())..];
-            if s.is_empty() {
-                (*n).to_owned()
-            } else {
-                s.to_owned()
-            }
-        })
-        .collect()
 }
 
 /// Starts following `target` (the lead calls this when a deployment or pod is selected).
@@ -628,24 +512,6 @@ pub fn on_msg(state: &mut State, msg: LogsMsg) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The query of the pane filter: the compiled one kept in State when it is current (a
-/// clone shares the compiled regexes), else compiled now.
-pub fn query(state: &State) -> Query {
-    let filter = &state.pane(PaneId::Logs).filter;
-    match &state.logs.parsed {
-        (text, q) if text == filter => q.clone(),
-        _ => Query::parse(filter),
-    }
-}
-
-/// Compiles the pane filter once when it changed, so frames and keys reuse it.
-pub fn refresh_query(state: &mut State) {
-    let filter = &state.pane(PaneId::Logs).filter;
-    if state.logs.parsed.0 != *filter {
-        state.logs.parsed = (filter.clone(), Query::parse(filter));
-    }
-}
-
 fn pause_at(d: &mut LogsData, pos: usize) {
     let Some(seq) = d.entries.get(pos).map(|e| e.seq) else {
         return;
@@ -672,31 +538,6 @@ fn step(state: &mut State, delta: isize) {
         }
     }
     pause_at(d, pos);
-}
-
-fn search(state: &mut State, older: bool) {
-    let q = query(state);
-    if q.search.is_none() {
-        state.set_flash(FlashLevel::Info, "no search: press / and type".into());
-        return;
-    }
-    let d = &state.logs;
-    let start = d.bottom(&q).unwrap_or(d.entries.len());
-    let found = if older {
-        (0..start.min(d.entries.len()))
-            .rev()
-            .find(|i| d.visible(&d.entries[*i], &q) && q.matches_search(&d.entries[*i].line))
-    } else {
-        (start + 1..d.entries.len())
-            .find(|i| d.visible(&d.entries[*i], &q) && q.matches_search(&d.entries[*i].line))
-    };
-    match found {
-        Some(pos) => pause_at(&mut state.logs, pos),
-        None => state.set_flash(
-            FlashLevel::Info,
-            format!("no {} match", if older { "older" } else { "newer" }),
-        ),
-    }
 }
 
 /// The pane's own handling of an action while it has focus; `None` lets `apply` handle it.
@@ -810,19 +651,6 @@ pub fn save(state: &mut State, path: &str) -> Vec<Effect> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suffixes_drop_the_common_prefix() {
-        assert_eq!(
-            suffixes(&[
-                "checkout-7d9f-abcde",
-                "checkout-7d9f-xyz12",
-                "checkout-5c4-q1"
-            ]),
-            vec!["7d9f-abcde", "7d9f-xyz12", "5c4-q1"]
-        );
-        assert_eq!(suffixes(&["cart-7d9f-abcde"]), vec!["abcde"]);
-    }
 
     #[test]
     fn stack_traces_stay_together_and_cap_holds() {

@@ -1,0 +1,311 @@
+//! The Workloads tables as the view shows them: the `/` filter, the trouble-first (or
+//! chosen) sort, and the filtered, sorted keys kept in State and rebuilt by `settle` only
+//! when rows, sort, filter or the shown deployment changed. The cursor stays on its row
+//! when rows re-order under it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use super::{DeploymentsInputs, PodsInputs, Section, SortKey};
+use crate::app::state::State;
+use crate::pane::PaneId;
+use crate::sources::kube::{DeploymentRow, ObjKey, PodRow};
+
+/// A parsed `/` filter: `key=value` matches labels, anything else is a substring of the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter<'a> {
+    None,
+    Label(&'a str, &'a str),
+    Substring(String),
+}
+
+impl<'a> Filter<'a> {
+    pub fn parse(text: &'a str) -> Filter<'a> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Filter::None;
+        }
+        match t.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Filter::Label(k.trim(), v.trim()),
+            _ => Filter::Substring(t.to_lowercase()),
+        }
+    }
+
+    fn matches(&self, key: &ObjKey, labels: &BTreeMap<String, String>) -> bool {
+        match self {
+            Filter::None => true,
+            Filter::Label(k, v) => labels.get(*k).is_some_and(|x| x == v),
+            Filter::Substring(s) => contains_ci(&key.name, s) || contains_ci(&key.namespace, s),
+        }
+    }
+}
+
+fn contains_ci(hay: &str, needle_lower: &str) -> bool {
+    if hay.is_ascii() && needle_lower.is_ascii() {
+        hay.as_bytes()
+            .windows(needle_lower.len().max(1))
+            .any(|w| w.eq_ignore_ascii_case(needle_lower.as_bytes()))
+            || needle_lower.is_empty()
+    } else {
+        hay.to_lowercase().contains(needle_lower)
+    }
+}
+
+/// The filter text that applies to the deployments table, and to the pods list.
+fn filters(state: &State) -> (&str, &str) {
+    let text = state.pane(PaneId::Workloads).filter.as_str();
+    match state.workloads.section {
+        Section::Deployments => (text, ""),
+        Section::Pods { .. } => ("", text),
+    }
+}
+
+fn deployments_fresh(state: &State) -> bool {
+    let data = &state.workloads;
+    data.view.deployments_for.as_ref().is_some_and(|i| {
+        i.generation == data.generation && i.sort == data.sort && i.filter == filters(state).0
+    })
+}
+
+fn pods_fresh(state: &State, deployment: &ObjKey) -> bool {
+    let data = &state.workloads;
+    data.view.pods_for.as_ref().is_some_and(|i| {
+        i.generation == data.generation
+            && i.sort == data.sort
+            && &i.deployment == deployment
+            && i.filter == filters(state).1
+    })
+}
+
+/// The deployments table computed from the rows: filtered (when the cursor is in it) and
+/// sorted.
+fn compute_deployments(state: &State) -> Vec<&DeploymentRow> {
+    let data = &state.workloads;
+    let filter = Filter::parse(filters(state).0);
+    let mut v: Vec<(u8, &DeploymentRow)> = data
+        .deployments
+        .values()
+        .filter(|d| {
+            filter.matches(&d.key, &d.labels)
+                || matches!(&filter, Filter::Label(..)) && filter.matches(&d.key, &d.selector)
+        })
+        .map(|d| (data.trouble(d), d))
+        .collect();
+    match data.sort {
+        SortKey::Trouble => v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.key.cmp(&b.1.key))),
+        SortKey::Name => {
+            v.sort_by(|a, b| a.1.key.name.cmp(&b.1.key.name).then(a.1.key.cmp(&b.1.key)))
+        }
+        SortKey::Age => v.sort_by(|a, b| b.1.created.cmp(&a.1.created).then(a.1.key.cmp(&b.1.key))),
+        SortKey::Restarts => {
+            let restarts = |d: &DeploymentRow| -> i64 {
+                data.pods_of(&d.key).iter().map(|p| p.restarts as i64).sum()
+            };
+            v.sort_by_cached_key(|(_, d)| (std::cmp::Reverse(restarts(d)), d.key.clone()));
+        }
+    }
+    v.into_iter().map(|(_, d)| d).collect()
+}
+
+/// The pods list of a deployment computed from the rows: filtered (when the cursor is in
+/// the pods section) and sorted.
+fn compute_pods<'a>(state: &'a State, d: &ObjKey) -> Vec<&'a PodRow> {
+    let data = &state.workloads;
+    let all = data.pods_of(d);
+    let filter = Filter::parse(filters(state).1);
+    let mut v: Vec<&PodRow> = if filter == Filter::None {
+        all
+    } else {
+        all.into_iter()
+            .filter(|p| filter.matches(&p.key, &p.labels))
+            .collect()
+    };
+    match data.sort {
+        // stable: keeps newest revision first and name order within each rank
+        SortKey::Trouble => v.sort_by_key(|p| std::cmp::Reverse(pod_rank(p))),
+        SortKey::Name => v.sort_by(|a, b| a.key.name.cmp(&b.key.name)),
+        SortKey::Age => v.sort_by_key(|p| std::cmp::Reverse(p.created)),
+        SortKey::Restarts => v.sort_by_key(|p| std::cmp::Reverse(p.restarts)),
+    }
+    v
+}
+
+/// The keys of the deployments table as shown: the kept view when it is fresh, else
+/// computed now.
+pub fn deployment_keys(state: &State) -> Cow<'_, [ObjKey]> {
+    if deployments_fresh(state) {
+        Cow::Borrowed(&state.workloads.view.deployments)
+    } else {
+        Cow::Owned(
+            compute_deployments(state)
+                .into_iter()
+                .map(|d| d.key.clone())
+                .collect(),
+        )
+    }
+}
+
+/// The keys of a deployment's pods list as shown.
+pub fn pod_keys<'a>(state: &'a State, deployment: &ObjKey) -> Cow<'a, [ObjKey]> {
+    if pods_fresh(state, deployment) {
+        Cow::Borrowed(&state.workloads.view.pods)
+    } else {
+        Cow::Owned(
+            compute_pods(state, deployment)
+                .into_iter()
+                .map(|p| p.key.clone())
+                .collect(),
+        )
+    }
+}
+
+/// The deployments table as shown: filtered (when the cursor is in it) and sorted.
+pub fn visible_deployments(state: &State) -> Vec<&DeploymentRow> {
+    if deployments_fresh(state) {
+        let data = &state.workloads;
+        data.view
+            .deployments
+            .iter()
+            .filter_map(|k| data.deployments.get(k))
+            .collect()
+    } else {
+        compute_deployments(state)
+    }
+}
+
+/// The deployment whose pods are shown: the pinned one in the pods section, else the
+/// one under the cursor.
+pub fn current_deployment(state: &State) -> Option<&DeploymentRow> {
+    match &state.workloads.section {
+        Section::Pods { deployment, .. } => state.workloads.deployments.get(deployment),
+        Section::Deployments => {
+            let keys = deployment_keys(state);
+            let sel = state
+                .pane(PaneId::Workloads)
+                .selected
+                .min(keys.len().saturating_sub(1));
+            state.workloads.deployments.get(keys.get(sel)?)
+        }
+    }
+}
+
+/// Rows in the list the cursor is in.
+pub fn row_count(state: &State) -> usize {
+    match &state.workloads.section {
+        Section::Deployments => deployment_keys(state).len(),
+        Section::Pods { deployment, .. } => pod_keys(state, deployment).len(),
+    }
+}
+
+/// Rank of a pod for the trouble-first order: errors, then warnings, then the rest.
+pub fn pod_rank(p: &PodRow) -> u8 {
+    if p.reason.is_error() {
+        2
+    } else if p.reason.is_warning() {
+        1
+    } else {
+        0
+    }
+}
+
+/// The pods of the current deployment as shown: filtered (when the cursor is in the pods
+/// section) and sorted.
+pub fn visible_pods(state: &State) -> Vec<&PodRow> {
+    visible_pods_of(state, current_deployment(state))
+}
+
+/// [`visible_pods`] for a deployment the caller already found (saves re-sorting the table).
+pub fn visible_pods_of<'a>(state: &'a State, d: Option<&DeploymentRow>) -> Vec<&'a PodRow> {
+    let Some(d) = d else {
+        return Vec::new();
+    };
+    if pods_fresh(state, &d.key) {
+        let data = &state.workloads;
+        data.view
+            .pods
+            .iter()
+            .filter_map(|k| data.pods.get(k))
+            .collect()
+    } else {
+        compute_pods(state, &d.key)
+    }
+}
+
+/// The row under the cursor in `keys`.
+fn under_cursor(keys: &[ObjKey], selected: usize) -> Option<&ObjKey> {
+    keys.get(selected.min(keys.len().saturating_sub(1)))
+}
+
+/// Where the cursor goes in a rebuilt list: to the row it was on, when `keep` says the
+/// cursor is in this list and its filter did not change.
+fn follow_cursor(old: &[ObjKey], new: &[ObjKey], selected: usize, keep: bool) -> Option<usize> {
+    let was = under_cursor(old, selected).filter(|_| keep)?;
+    new.iter().position(|k| k == was)
+}
+
+/// Rebuilds the kept tables whose inputs changed. The cursor stays on the row it was on
+/// when rows re-order under it (a pod starts crash-looping and the trouble-first order
+/// moves its deployment up); a new filter starts again from the top.
+pub fn refresh_view(state: &mut State) {
+    let (dep_filter, pod_filter) = filters(state);
+    let (dep_filter, pod_filter) = (dep_filter.to_owned(), pod_filter.to_owned());
+    let in_deployments = matches!(state.workloads.section, Section::Deployments);
+
+    if !deployments_fresh(state) {
+        let data = &state.workloads;
+        let keep = in_deployments
+            && (data.view.deployments_for.as_ref()).is_some_and(|o| o.filter == dep_filter);
+        let keys: Vec<ObjKey> = compute_deployments(state)
+            .into_iter()
+            .map(|d| d.key.clone())
+            .collect();
+        let selected = state.pane(PaneId::Workloads).selected;
+        let moved = follow_cursor(&data.view.deployments, &keys, selected, keep);
+        let inputs = DeploymentsInputs {
+            generation: data.generation,
+            sort: data.sort,
+            filter: dep_filter,
+        };
+        let view = &mut state.workloads.view;
+        view.deployments = keys;
+        view.deployments_for = Some(inputs);
+        if let Some(pos) = moved {
+            state.pane_mut(PaneId::Workloads).selected = pos;
+        }
+    }
+
+    let data = &state.workloads;
+    let selected = state.pane(PaneId::Workloads).selected;
+    let shown = match &data.section {
+        Section::Pods { deployment, .. } => Some(deployment.clone()),
+        Section::Deployments => under_cursor(&data.view.deployments, selected).cloned(),
+    };
+    let Some(shown) = shown else {
+        state.workloads.view.pods_for = None;
+        state.workloads.view.pods.clear();
+        return;
+    };
+    if pods_fresh(state, &shown) {
+        return;
+    }
+    let keep = !in_deployments
+        && (data.view.pods_for.as_ref())
+            .is_some_and(|o| o.deployment == shown && o.filter == pod_filter);
+    let keys: Vec<ObjKey> = compute_pods(state, &shown)
+        .into_iter()
+        .map(|p| p.key.clone())
+        .collect();
+    let moved = follow_cursor(&data.view.pods, &keys, selected, keep);
+    let inputs = PodsInputs {
+        generation: data.generation,
+        sort: data.sort,
+        deployment: shown,
+        filter: pod_filter,
+    };
+    let view = &mut state.workloads.view;
+    view.pods = keys;
+    view.pods_for = Some(inputs);
+    if let Some(pos) = moved {
+        state.pane_mut(PaneId::Workloads).selected = pos;
+    }
+}

@@ -1,0 +1,102 @@
+use super::*;
+
+/// A token never comes from config.toml (files get shared and committed): the key is
+/// refused, and the token is looked up in the named environment variable.
+#[test]
+fn a_token_in_the_config_file_is_refused() {
+    let err = Config::parse_strict(
+        "config.toml",
+        "[github]\nrepo = \"a/b\"\ntoken = \"ghp_x\"\n",
+    )
+    .expect_err("token is not a config key");
+    let text = err.iter().map(ToString::to_string).collect::<String>();
+    assert!(text.contains("token"), "{text}");
+    assert!(!text.contains("ghp_x"), "the secret is not echoed: {text}");
+    let cfg = Config::parse_strict("config.toml", "[github]\nrepo = \"a/b\"\n").expect("ok");
+    let gh = cfg.github.expect("github");
+    assert_eq!((gh.token_env.as_str(), gh.token), ("GITHUB_TOKEN", None));
+}
+
+#[test]
+fn design_sketch_parses() {
+    let src = r#"
+[[environment]]
+name = "prod"
+context = "prod-cluster"
+namespace = "shop"
+github_environment = "production"
+
+[github]
+repo = "acme/checkout"
+
+[metrics]
+prometheus = "http://prometheus:9090"
+threshold = 0.05
+
+[[metrics.target]]
+service = "checkout"
+url = "http://checkout:8080/metrics"
+
+[[gpu.host]]
+name = "dgx-01"
+scrape = "http://dgx-01:9400/metrics"
+
+[[host_action]]
+name = "rollback dgx-spark-mcp"
+command = ["sudo", "/opt/dgx-spark-mcp/scripts/rollback.sh"]
+confirm = true
+"#;
+    let c = Config::parse_strict("c.toml", src).expect("parses");
+    assert_eq!(c.environments[0].name, "prod");
+    assert_eq!(
+        c.github.as_ref().map(|g| g.api_url.as_str()),
+        Some("https://api.github.com")
+    );
+    assert_eq!(c.metrics.as_ref().map(|m| m.targets.len()), Some(1));
+    assert_eq!(c.gpu.hosts[0].name, "dgx-01");
+    assert_eq!(c.host_actions[0].timeout_secs, 300);
+}
+
+#[test]
+fn strict_names_line_and_column_lenient_keeps_the_rest() {
+    let src = "[github]\nrepo = \"acme/checkout\"\n\n[metrics]\nthreshhold = 0.1\n";
+    let err = Config::parse_strict("c.toml", src).unwrap_err();
+    assert!(
+        err[0]
+            .to_string()
+            .starts_with("c.toml:5:1: unknown field `threshhold`"),
+        "{}",
+        err[0]
+    );
+    let (c, diags) = Config::parse_lenient("c.toml", src);
+    assert_eq!(diags.len(), 1);
+    assert!(c.github.is_some(), "the good section is kept");
+    assert!(c.metrics.is_none(), "the bad section is dropped");
+}
+
+#[test]
+fn validation_errors() {
+    let src = "[github]\nrepo = \"checkout\"\napi_url = \"ftp://x\"\n";
+    let err = Config::parse_strict("c.toml", src).unwrap_err();
+    let text: Vec<String> = err.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with("c.toml:3:12: github.api_url")),
+        "{text:?}"
+    );
+    assert!(text.iter().any(|t| t.contains("OWNER/NAME")), "{text:?}");
+    let (c, _) = Config::parse_lenient("c.toml", src);
+    assert!(c.github.is_none());
+}
+
+#[test]
+fn syntax_error_gives_defaults_and_a_warning() {
+    let (c, diags) = Config::parse_lenient("c.toml", "[github\nrepo=1");
+    assert_eq!(c, Config::default());
+    assert_eq!(diags.len(), 1);
+    assert!(
+        diags[0].to_string().starts_with("c.toml:1:"),
+        "{}",
+        diags[0]
+    );
+}
