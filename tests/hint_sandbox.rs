@@ -107,5 +107,19 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
     strict.metrics.as_mut().expect("metrics").threshold = 0.99;
     quiet.config = std::sync::Arc::new(strict);
     assert_eq!(flightdeck::app::hint::incident_hint(&quiet), None);
+
+    // the view reads the hint that settle worked out; a tick past the window clears it
+    let now = flightdeck::app::hint::incident_hint(&h.state);
+    assert!(now.is_some());
+    assert_eq!(h.state.hint, now);
+    let later = h.state.now + jiff::SignedDuration::from_mins(16);
+    h.state.dirty = false;
+    flightdeck::app::update(&mut h.state, flightdeck::app::Event::Tick(later));
+    assert_eq!(
+        h.state.hint, None,
+        "15 minutes after the rollout the hint is gone"
+    );
+    assert!(h.state.dirty, "and the pane is redrawn without it");
+    assert!(!common::screen(&h.state).contains("⚠ checkout:"));
     scrape.abort();
 }

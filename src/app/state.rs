@@ -179,6 +179,9 @@ pub struct State {
     pub errors: crate::app::panes::errors::ErrorRateState,
     /// Revision changes per service, drawn on the error-rate pane (fed by Workloads).
     pub deploys: super::panes::errors::DeployMarks,
+    /// The incident hint over the Workloads table, worked out by `settle` and on each tick
+    /// (its age moves), never while drawing.
+    pub hint: Option<String>,
 
     pub logs: super::panes::logs::LogsData,
 
@@ -310,6 +313,7 @@ impl State {
                 crate::sources::metrics::SCRAPE_INTERVAL,
             ),
             deploys: Default::default(),
+            hint: None,
             logs: Default::default(),
             gpu: super::panes::gpu::GpuState::new(),
             ops: Default::default(),

@@ -56,7 +56,12 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
                 state.ops.spinner = state.ops.spinner.wrapping_add(1);
                 state.dirty = true;
             }
-            if state.overlay == Overlay::ConsoleLog || clock_signature(state) != before {
+            let hint = super::hint::incident_hint(state);
+            if state.overlay == Overlay::ConsoleLog
+                || clock_signature(state) != before
+                || hint != state.hint
+            {
+                state.hint = hint;
                 state.dirty = true;
             }
             Vec::new()
@@ -164,6 +169,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 pub fn settle(state: &mut State) -> Vec<Effect> {
     super::panes::workloads::refresh_view(state);
     super::panes::logs::refresh_query(state);
+    state.hint = super::hint::incident_hint(state);
     super::panes::follow_selected_deployment(state)
 }
 

@@ -69,9 +69,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         area.height -= 1;
     }
     if area.height > 4
-        && let Some(hint) = crate::app::hint::incident_hint(state)
+        && let Some(hint) = &state.hint
     {
-        let line = Line::styled(fit(&clean(&hint), area.width as usize), theme.warning());
+        let line = Line::styled(fit(&clean(hint), area.width as usize), theme.warning());
         frame.render_widget(Paragraph::new(line), Rect { height: 1, ..area });
         area.y += 1;
         area.height -= 1;
