@@ -190,11 +190,10 @@ fn scale_prompt_steps_and_zero_needs_the_name() {
         let _ = c;
     }
     // now type the name exactly
-    if let Overlay::Dialog(d) = &s.overlay
-        && let Dialog::Confirm { typed, .. } = d.as_ref()
-    {
-        assert!(typed.is_empty(), "{typed}");
-    }
+    let Dialog::Confirm { typed, .. } = dialog(&s) else {
+        panic!("the confirmation stays open: {:?}", s.overlay)
+    };
+    assert!(typed.is_empty(), "{typed}");
     for c in "checkout".chars() {
         key(&mut s, KeyCode::Char(c));
     }

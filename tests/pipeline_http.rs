@@ -318,13 +318,7 @@ fn pane_shows_rate_limit_notice_and_stale_marker() {
     update(&mut s, Event::Resize(160, 40));
     let send = |s: &mut State, u: PipelineUpdate| {
         let generation = s.generation;
-        update(
-            s,
-            Event::Pipeline {
-                generation,
-                msg: u.into(),
-            },
-        );
+        update(s, Event::Pipeline { generation, msg: u });
     };
     send(
         &mut s,
@@ -480,8 +474,18 @@ async fn token_from_the_configured_env_var_else_anonymous_with_a_hint() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let task = spawn_poller(cfg, move |u| tx.send(u).is_ok());
     let first = rx.recv().await.unwrap();
-    if resolve_token(unset).0.is_none() {
-        // no env var and no logged-in `gh`: say how to provide one, then go on anonymously
+    let (gh_token, gh_source) = resolve_token(unset);
+    if gh_token.is_some() {
+        // a developer's logged-in `gh` supplies the token: no hint, and the poll uses it
+        assert_eq!(gh_source, TokenSource::GhCli);
+        assert!(
+            !matches!(first, PipelineUpdate::Notice(_)),
+            "no token hint when `gh` has one: {first:?}"
+        );
+    } else {
+        // no env var and no logged-in `gh` (CI): say how to provide one, then go on
+        // anonymously
+        assert_eq!(gh_source, TokenSource::None);
         let PipelineUpdate::Notice(text) = first else {
             panic!("{first:?}")
         };

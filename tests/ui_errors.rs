@@ -220,9 +220,9 @@ fn assert_style(buf: &Buffer, needle: &str, style: ratatui::style::Style) {
     let (x, y) = find(buf, needle).unwrap_or_else(|| panic!("`{needle}` on screen"));
     for dx in 0..needle.chars().count() as u16 {
         let cell = &buf[(x + dx, y)];
-        if let Some(fg) = style.fg {
-            assert_eq!(cell.fg, fg, "`{needle}` at {x},{y}: {cell:?}");
-        }
+        // a style without a colour leaves the terminal's own (Reset): checked as well
+        let fg = style.fg.unwrap_or(ratatui::style::Color::Reset);
+        assert_eq!(cell.fg, fg, "`{needle}` at {x},{y}: {cell:?}");
         assert!(
             cell.modifier.contains(style.add_modifier),
             "`{needle}` at {x},{y}: {cell:?}"
