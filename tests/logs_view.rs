@@ -372,6 +372,7 @@ fn host(s: &mut State, kind: flightdeck::ops::OutputKind, text: &str) {
             action: "rollback.sh".into(),
             kind,
             text: text.into(),
+            at: s.now,
         }),
     );
 }

@@ -3,8 +3,9 @@
 //! so a hostile name stays one argument and is never parsed by anything.
 
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use jiff::Timestamp;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
@@ -35,12 +36,28 @@ pub fn argv(action: &HostAction, p: &Placeholders) -> Vec<String> {
         .collect()
 }
 
+/// After the timeout's SIGTERM, how long the action's process group has to exit before
+/// SIGKILL.
+pub const KILL_GRACE: Duration = Duration::from_secs(5);
+
 /// How a host action ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostExit {
     Code(i32),
     Signal,
-    TimedOut(u64),
+    /// The timeout (seconds) passed: its process group got SIGTERM and, if anything of it
+    /// outlived [`KILL_GRACE`], SIGKILL (`killed` is then true).
+    TimedOut {
+        secs: u64,
+        killed: bool,
+    },
+}
+
+/// A host action's end and how long it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostEnd {
+    pub exit: HostExit,
+    pub ran: Duration,
 }
 
 /// One line of a host action's output, or its end, for the logs pane.
@@ -51,6 +68,8 @@ pub struct HostOutput {
     pub kind: OutputKind,
     /// The line as printed (not yet sanitized: the logs pane does that, as for pod logs).
     pub text: String,
+    /// When the line was read (the host's clock).
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,12 +94,15 @@ impl HostOutput {
     }
 }
 
-/// Runs the action; every output line goes to `line` (stdout and stderr apart).
+/// Runs the action in a process group of its own; every output line goes to `line`
+/// (stdout and stderr apart). At the timeout the whole group is ended, not only the direct
+/// child: a script that started `kubectl` in the background must not go on after the
+/// console said it stopped.
 pub async fn run(
     action: &HostAction,
     p: &Placeholders,
     line: &(dyn Fn(HostOutput) + Send + Sync),
-) -> Result<HostExit, String> {
+) -> Result<HostEnd, String> {
     let argv = argv(action, p);
     let (program, args) = argv
         .split_first()
@@ -90,13 +112,17 @@ pub async fn run(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // its own group (pgid = its pid), so the timeout can signal everything it started
+        .process_group(0)
         .kill_on_drop(true);
     if let Some(dir) = &action.cwd {
         cmd.current_dir(dir);
     }
+    let started = Instant::now();
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start `{program}`: {e}"))?;
+    let group = child.id().and_then(|id| i32::try_from(id).ok());
     let out = child.stdout.take();
     let err = child.stderr.take();
     let name = action.name.clone();
@@ -109,6 +135,7 @@ pub async fn run(
                         action: name.clone(),
                         kind: OutputKind::Stdout,
                         text: l,
+                        at: Timestamp::now(),
                     });
                 }
             }
@@ -121,23 +148,86 @@ pub async fn run(
                         action: name.clone(),
                         kind: OutputKind::Stderr,
                         text: l,
+                        at: Timestamp::now(),
                     });
                 }
             }
         };
-        tokio::join!(o, e);
-        child.wait().await
+        let (_, status) = tokio::join!(async { tokio::join!(o, e) }, child.wait());
+        status
     };
     let limit = Duration::from_secs(action.timeout_secs.max(1));
-    match tokio::time::timeout(limit, pump).await {
-        Ok(Ok(status)) => Ok(match status.code() {
+    let exit = match tokio::time::timeout(limit, pump).await {
+        Ok(Ok(status)) => match status.code() {
             Some(c) => HostExit::Code(c),
             None => HostExit::Signal,
-        }),
-        Ok(Err(e)) => Err(format!("waiting for `{program}`: {e}")),
-        // dropping the future drops the child: kill_on_drop kills it
-        Err(_) => Ok(HostExit::TimedOut(action.timeout_secs)),
+        },
+        Ok(Err(e)) => return Err(format!("waiting for `{program}`: {e}")),
+        Err(_) => {
+            let killed = match group {
+                Some(pgid) => end_group(pgid, &mut child).await,
+                // no pid: it already exited and was reaped
+                None => false,
+            };
+            HostExit::TimedOut {
+                secs: action.timeout_secs,
+                killed,
+            }
+        }
+    };
+    Ok(HostEnd {
+        exit,
+        ran: started.elapsed(),
+    })
+}
+
+/// SIGTERM to the whole group, then SIGKILL to whatever of it is still there after
+/// [`KILL_GRACE`]. True when SIGKILL was needed.
+async fn end_group(pgid: i32, child: &mut tokio::process::Child) -> bool {
+    signal_group(pgid, libc::SIGTERM);
+    let deadline = Instant::now() + KILL_GRACE;
+    loop {
+        // reap the leader if it exited, so it does not count as alive
+        let _ = child.try_wait();
+        if !group_alive(pgid) {
+            return false;
+        }
+        if Instant::now() >= deadline {
+            signal_group(pgid, libc::SIGKILL);
+            let _ = child.wait().await;
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+fn signal_group(pgid: i32, signal: i32) {
+    // SAFETY: killpg only sends a signal; pgid is the group this action's child leads.
+    unsafe {
+        libc::killpg(pgid, signal);
+    }
+}
+
+/// Whether any process of the group still runs (zombies, which run nothing, do not count).
+fn group_alive(pgid: i32) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        // no /proc: ask the kernel, which counts zombies too (erring on the side of SIGKILL)
+        // SAFETY: signal 0 only checks that the group exists.
+        return unsafe { libc::killpg(pgid, 0) } == 0;
+    };
+    dir.flatten().any(|e| {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            return false;
+        };
+        // fields after the command name (which may hold spaces and parentheses)
+        let Some((_, rest)) = stat.rsplit_once(") ") else {
+            return false;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // state is field 3 of stat, pgrp field 5: here indexes 0 and 2
+        fields.first().is_some_and(|s| *s != "Z")
+            && fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid)
+    })
 }
 
 impl Executor {
@@ -161,10 +251,22 @@ impl Executor {
     ) -> Result<String, String> {
         let a = self.host_action(action)?.clone();
         let result = match run(&a, vars, self.output.as_ref()).await {
-            Ok(HostExit::Code(0)) => Ok("exit 0".to_owned()),
-            Ok(HostExit::Code(c)) => Err(format!("exit {c}")),
-            Ok(HostExit::Signal) => Err("killed by a signal".to_owned()),
-            Ok(HostExit::TimedOut(s)) => Err(format!("killed after the {s}s timeout")),
+            Ok(HostEnd { exit, ran }) => {
+                let ran = format!("after {:.1}s", ran.as_secs_f64());
+                match exit {
+                    HostExit::Code(0) => Ok(format!("exit 0 {ran}")),
+                    HostExit::Code(c) => Err(format!("exit {c} {ran}")),
+                    HostExit::Signal => Err(format!("killed by a signal {ran}")),
+                    HostExit::TimedOut { secs, killed } => Err(format!(
+                        "timeout: its process group was ended {ran} (SIGTERM at {secs}s{})",
+                        if killed {
+                            format!(", SIGKILL {}s later", KILL_GRACE.as_secs())
+                        } else {
+                            String::new()
+                        }
+                    )),
+                }
+            }
             Err(e) => Err(e),
         };
         // the end goes where the output went, then to the status line
@@ -174,6 +276,7 @@ impl Executor {
             text: match &result {
                 Ok(m) | Err(m) => m.clone(),
             },
+            at: Timestamp::now(),
         });
         result
             .map(|m| format!("{action}: {m}"))

@@ -356,7 +356,8 @@ pub fn on_host_output(state: &mut State, out: crate::ops::HostOutput) -> Vec<Eff
         }
         kind => {
             let mut line = ingest::parse_line(out.text.as_bytes());
-            line.time = Some(state.now);
+            // a structured line's own time, else when the console read it
+            line.time = line.time.or(Some(out.at));
             if kind == OutputKind::Stderr && line.level.is_none() {
                 line.component = Some("stderr".into());
             }
