@@ -102,6 +102,8 @@ struct fake_gpu {
 
 static struct fake_gpu gpus[MAX_GPUS];
 static unsigned int gpu_count;
+/* reference counted like the real NVML: every nvmlInit needs its nvmlShutdown, so one
+ * test shutting down does not pull the library from under another in the same process */
 static int initialised;
 static int init_result;
 
@@ -209,17 +211,23 @@ static void load_profile(const char *p) {
 }
 
 static nvmlReturn_t do_init(void) {
-    const char *p = getenv("FAKE_NVML_PROFILE");
-    load_profile(p && *p ? p : FAKE_NVML_DEFAULT_PROFILE);
-    if (init_result == NVML_SUCCESS) initialised = 1;
+    /* the profile is loaded by the first holder only: reloading it under another thread
+     * that is sampling would show it zero GPUs for a moment */
+    if (__sync_fetch_and_add(&initialised, 0) == 0) {
+        const char *p = getenv("FAKE_NVML_PROFILE");
+        load_profile(p && *p ? p : FAKE_NVML_DEFAULT_PROFILE);
+    }
+    if (init_result == NVML_SUCCESS) __sync_fetch_and_add(&initialised, 1);
     return init_result;
 }
 
 EXPORT nvmlReturn_t nvmlInit_v2(void) { return do_init(); }
 EXPORT nvmlReturn_t nvmlInitWithFlags(unsigned int flags) { (void)flags; return do_init(); }
 EXPORT nvmlReturn_t nvmlShutdown(void) {
-    if (!initialised) return NVML_ERROR_UNINITIALIZED;
-    initialised = 0;
+    if (__sync_fetch_and_sub(&initialised, 1) <= 0) {
+        __sync_fetch_and_add(&initialised, 1);
+        return NVML_ERROR_UNINITIALIZED;
+    }
     return NVML_SUCCESS;
 }
 
