@@ -99,6 +99,11 @@ fn rollback_picks_a_revision_confirms_and_cannot_fire_twice() {
     update(&mut s, Event::OpPlanned(Ok(Box::new(rollback_plan()))));
     insta::assert_snapshot!("confirm_rollback", draw(&s, 100, 24));
 
+    // a second enter (muscle memory from the picker) fires nothing: only y confirms
+    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    assert!(matches!(dialog(&s), Dialog::Confirm { .. }));
+    assert!(s.ops.in_flight.is_none());
+
     // y confirms: the confirmed operation goes out once, with the plan's resourceVersion
     let fx = key(&mut s, KeyCode::Char('y'));
     let plan = rollback_plan();
@@ -299,4 +304,33 @@ fn help_lists_the_dialog_keys() {
     for want in ["dialog", "one more replica", "the HPA's bounds"] {
         assert!(screen.contains(want), "help has no `{want}`:\n{screen}");
     }
+}
+
+#[test]
+fn q_goes_back_from_a_sub_view_and_quits_only_from_the_top() {
+    let mut s = fed();
+    // the detail view of the selected deployment
+    key(&mut s, KeyCode::Enter);
+    assert!(s.workloads.detail.is_some());
+    assert!(key(&mut s, KeyCode::Char('q')).is_empty());
+    assert!(
+        s.workloads.detail.is_none() && !s.quit,
+        "q closed the detail"
+    );
+    // a zoomed pane
+    key(&mut s, KeyCode::Char('z'));
+    assert!(s.zoomed);
+    key(&mut s, KeyCode::Char('q'));
+    assert!(!s.zoomed && !s.quit, "q unzoomed");
+    // C-c quits from anywhere
+    key(&mut s, KeyCode::Char('z'));
+    let fx = update(
+        &mut s,
+        Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(fx, vec![Effect::Quit]);
+    // and q from the top level quits
+    let mut s = fed();
+    assert_eq!(key(&mut s, KeyCode::Char('q')), vec![Effect::Quit]);
+    assert!(s.quit);
 }

@@ -468,14 +468,27 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             {
                 return self::plan(state, alt);
             }
-            if confirm {
-                if let Some(why) = plan.refused.clone() {
+            if let Some(why) = plan.refused.clone() {
+                if confirm {
                     state.overlay = Overlay::None;
                     state.set_flash(FlashLevel::Warn, why);
-                    return Vec::new();
                 }
+                return Vec::new();
+            }
+            // only the confirm key fires, never enter: enter opened or advanced this dialog
+            // (the revision picker, the replicas prompt), so a double enter must not roll
+            // back production
+            if action == Some(Action::Confirm) && key.code != KeyCode::Enter {
                 let p = (**plan).clone();
                 return fire(state, &p);
+            }
+            if key.code == KeyCode::Enter {
+                let y = state
+                    .keymap
+                    .key_for(KeyContext::Dialog, Action::Confirm)
+                    .filter(|k| k != "enter")
+                    .unwrap_or_else(|| "y".into());
+                state.set_flash(FlashLevel::Info, format!("press {y} to confirm"));
             }
             Vec::new()
         }

@@ -138,6 +138,12 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Lookup::Action(a) => {
             state.pending_keys.clear();
             state.dirty = true;
+            // a plain `q` in a sub-view goes back like esc (k9s, less); C-c always quits
+            let a = if a == Action::Quit && !k.ctrl && in_sub_view(state) {
+                Action::Back
+            } else {
+                a
+            };
             apply(state, a)
         }
         Lookup::Pending => {
@@ -161,7 +167,24 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
-/// Carries out an action. Public so key-sequence tests and the palette share one path.
+/// Whether the screen shows something `esc` would close or leave: an overlay, a zoomed
+/// pane, a detail view, a drill-down (pods of a deployment, jobs of a run).
+fn in_sub_view(state: &State) -> bool {
+    use super::panes::pipeline::Drill;
+    use super::panes::workloads::Section;
+    state.overlay != Overlay::None
+        || state.zoomed
+        || match state.focus {
+            PaneId::Workloads => {
+                state.workloads.detail.is_some()
+                    || matches!(state.workloads.section, Section::Pods { .. })
+            }
+            PaneId::Logs => state.logs.detail,
+            PaneId::Pipeline => state.pipeline.drill != Drill::Runs,
+            PaneId::Errors | PaneId::Gpu => false,
+        }
+}
+
 /// Brings what is derived from the data up to date before a frame or a key: the
 /// Workloads tables (rebuilt only where their inputs changed), the compiled logs filter
 /// and the logs pane's follow of the selected deployment. The run loop calls it once per
@@ -173,7 +196,8 @@ pub fn settle(state: &mut State) -> Vec<Effect> {
     super::panes::follow_selected_deployment(state)
 }
 
-/// Applies one action; views are settled before and after.
+/// Carries out an action, views settled before and after. Public so key-sequence tests
+/// and the palette share one path.
 pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     let mut effects = settle(state);
     effects.extend(apply_action(state, action));

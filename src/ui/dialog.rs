@@ -89,7 +89,7 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     ""
                 };
                 l.push(Line::styled(
-                    format!("y/enter confirm · n/esc cancel{alt}"),
+                    format!("y confirm · n/esc cancel{alt}"),
                     theme.dim(),
                 ));
             }
