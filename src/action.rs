@@ -279,6 +279,22 @@ impl Action {
         )
     }
 
+    /// An operation in words, for messages a person reads ("rollback refused").
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Rollback => "rollback",
+            Action::Scale => "scale",
+            Action::Restart => "restart",
+            Action::Promote => "promote",
+            Action::HostActions => "host action",
+            Action::PipelineReject => "reject",
+            Action::PipelineRerun => "re-run",
+            Action::PipelineRerunFailed => "re-run of the failed jobs",
+            Action::PipelineCancel => "cancel",
+            _ => "operation",
+        }
+    }
+
     /// Is this a mutating operation (refused in read-only mode)?
     pub fn is_operation(&self) -> bool {
         matches!(

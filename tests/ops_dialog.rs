@@ -222,7 +222,20 @@ fn read_only_refuses_before_any_dialog() {
     ] {
         assert!(flightdeck::app::update::apply(&mut s, a).is_empty());
         assert_eq!(s.overlay, Overlay::None);
+        // said in words, with why
+        let said = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+        assert_eq!(
+            said,
+            format!("read-only (:read-only was given): {} refused", a.verb())
+        );
     }
+    s.read_only_at_start = true;
+    flightdeck::app::update::apply(&mut s, Action::Rollback);
+    let said = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert_eq!(
+        said,
+        "read-only (started with --read-only): rollback refused"
+    );
 }
 
 #[test]
@@ -333,4 +346,81 @@ fn q_goes_back_from_a_sub_view_and_quits_only_from_the_top() {
     let mut s = fed();
     assert_eq!(key(&mut s, KeyCode::Char('q')), vec![Effect::Quit]);
     assert!(s.quit);
+}
+
+#[test]
+fn a_long_dialog_keeps_its_key_line_and_its_indent() {
+    let mut s = fed();
+    flightdeck::app::update::apply(&mut s, Action::Rollback);
+    key(&mut s, KeyCode::Enter);
+    let mut plan = rollback_plan();
+    plan.notes = vec![
+        "an HPA (checkout, min 4, max 12) owns the replica count of this deployment: a scale \
+         would be overridden at its next sync; change the HPA's bounds instead"
+            .into(),
+    ];
+    update(&mut s, Event::OpPlanned(Ok(Box::new(plan))));
+    let screen = draw(&s, 80, 24);
+    assert!(screen.contains("y confirm · n/esc cancel"), "{screen}");
+    // the note wraps, and its continuation rows keep the note's indent
+    let lines: Vec<&str> = screen.lines().collect();
+    let note = lines
+        .iter()
+        .position(|l| l.contains("│  an HPA (checkout"))
+        .unwrap_or_else(|| panic!("the note: {screen}"));
+    assert!(
+        lines[note + 1].contains("│  deployment: a scale"),
+        "{screen}"
+    );
+
+    // so small that not everything fits: the key line still shows
+    let Overlay::Dialog(d) = &mut s.overlay else {
+        panic!("the confirmation is open")
+    };
+    let Dialog::Confirm { plan, .. } = d.as_mut() else {
+        panic!("the confirmation is open")
+    };
+    plan.notes
+        .extend((1..=6).map(|i| format!("server dry run note {i}")));
+    let screen = draw(&s, 80, 16);
+    assert!(screen.contains("y confirm · n/esc cancel"), "{screen}");
+    assert!(screen.contains("more lines"), "{screen}");
+}
+
+#[test]
+fn a_conflict_is_shown_whole_until_a_key() {
+    let mut s = fed();
+    s.size = (120, 40);
+    let message = "conflict: the object was changed by someone else since the confirmation \
+                   (Operation cannot be fulfilled on deployments.apps \"checkout\": the object \
+                   has been modified; please apply your changes to the latest version and try \
+                   again); nothing was changed — look again and retry";
+    update(
+        &mut s,
+        Event::OpResult(Box::new(Outcome {
+            op: "rollback".into(),
+            target: target(),
+            ok: false,
+            message: message.into(),
+            before: String::new(),
+            after: String::new(),
+        })),
+    );
+    let screen: String = draw(&s, 120, 40)
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let squeezed = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        squeezed(&screen).contains(&squeezed("nothing was changed — look again and retry")),
+        "{screen}"
+    );
+    // it does not fade with time
+    let later = s.now + jiff::SignedDuration::from_secs(60);
+    update(&mut s, Event::Tick(later));
+    assert!(s.flash.is_some());
+    // any key closes it
+    key(&mut s, KeyCode::Char('j'));
+    assert!(s.flash.is_none());
 }

@@ -182,7 +182,15 @@ fn pipeline_action(state: &mut State, action: Action) -> Vec<Effect> {
 /// Intent: an operation key. Opens the right dialog for the Workloads selection.
 pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     if state.scope.read_only {
-        state.set_flash(FlashLevel::Warn, format!("read-only: {action} refused"));
+        let why = if state.read_only_at_start {
+            "started with --read-only"
+        } else {
+            ":read-only was given"
+        };
+        state.set_flash(
+            FlashLevel::Warn,
+            format!("read-only ({why}): {} refused", action.verb()),
+        );
         return Vec::new();
     }
     if let Some(what) = &state.ops.in_flight {
@@ -401,9 +409,8 @@ pub fn on_result(state: &mut State, outcome: Outcome) -> Vec<Effect> {
     } else {
         FlashLevel::Error
     };
-    let text = format!("{}: {}", outcome.op, outcome.message);
-    log::info!("operation {text}");
-    state.set_flash(level, text);
+    // set_flash also writes it to the console's own log
+    state.set_flash(level, format!("{}: {}", outcome.op, outcome.message));
     Vec::new()
 }
 

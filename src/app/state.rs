@@ -130,7 +130,14 @@ pub struct Flash {
     pub text: String,
     pub level: FlashLevel,
     pub at: Timestamp,
+    /// Kept until the next key instead of fading: errors, and messages that may not fit in
+    /// the status bar (the view then shows them whole in a toast above it).
+    pub sticky: bool,
 }
+
+/// Columns of the status bar that the scope, the source ages and the margins take; a
+/// message longer than the rest may not fit.
+pub const STATUS_RESERVED: usize = 50;
 
 /// Selection and filter of one pane.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -179,6 +186,9 @@ pub struct State {
     pub errors: crate::app::panes::errors::ErrorRateState,
     /// Revision changes per service, drawn on the error-rate pane (fed by Workloads).
     pub deploys: super::panes::errors::DeployMarks,
+    /// Whether read-only came from the command line (else from `:read-only`), to say why
+    /// an operation is refused.
+    pub read_only_at_start: bool,
     /// The incident hint over the Workloads table, worked out by `settle` and on each tick
     /// (its age moves), never while drawing.
     pub hint: Option<String>,
@@ -203,10 +213,21 @@ pub struct StartOptions {
 impl State {
     /// A message in the status bar (it fades after a while; see `update`).
     pub fn set_flash(&mut self, level: FlashLevel, text: String) {
+        let text = crate::text::sanitize(&text);
+        // every message also goes to the console's own log (`!`), where it stays
+        match level {
+            FlashLevel::Info => log::info!("{text}"),
+            FlashLevel::Warn => log::warn!("{text}"),
+            FlashLevel::Error => log::error!("{text}"),
+        }
+        let width = unicode_width::UnicodeWidthStr::width(text.as_str());
+        let sticky =
+            level == FlashLevel::Error || width + STATUS_RESERVED > usize::from(self.size.0);
         self.flash = Some(Flash {
             text,
             level,
             at: self.now,
+            sticky,
         });
         self.dirty = true;
     }
@@ -283,6 +304,7 @@ impl State {
                 .clone()
                 .or_else(|| env.and_then(|e| e.namespace.clone()));
         }
+        let read_only_at_start = scope.read_only;
         State {
             mouse: config.ui.mouse,
             config: Arc::new(config),
@@ -314,6 +336,7 @@ impl State {
             ),
             deploys: Default::default(),
             hint: None,
+            read_only_at_start,
             logs: Default::default(),
             gpu: super::panes::gpu::GpuState::new(),
             ops: Default::default(),

@@ -16,6 +16,12 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
     match event {
         // what the user acts on is what the screen shows: views settle first
         Event::Key(key) => {
+            // a message kept until a key has been seen: this key closes it (and does its
+            // own work too)
+            if key.kind != KeyEventKind::Release && state.flash.as_ref().is_some_and(|f| f.sticky) {
+                state.flash = None;
+                state.dirty = true;
+            }
             let mut effects = settle(state);
             effects.extend(on_key(state, key));
             effects.extend(settle(state));
@@ -47,7 +53,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             if state
                 .flash
                 .as_ref()
-                .is_some_and(|f| now.duration_since(f.at).as_secs() >= 5)
+                .is_some_and(|f| !f.sticky && now.duration_since(f.at).as_secs() >= 5)
             {
                 state.flash = None;
                 state.dirty = true;

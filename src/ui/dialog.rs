@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::app::dialog::Dialog;
 use crate::app::state::State;
@@ -198,6 +198,21 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
         .width
         .saturating_sub(4)
         .min(if wide { 110 } else { 76 });
+    // wrapped here, not by the paragraph: continuation rows keep the line's indent, and
+    // the height is known, so the key line at the bottom is never cut off
+    let mut lines = wrap_indented(lines, usize::from(width.saturating_sub(2)));
+    let room = usize::from(area.height.saturating_sub(4)).max(3);
+    if lines.len() > room {
+        // keep the top and the key line, say what was left out in between
+        let keys = lines.split_off(lines.len() - 1);
+        let cut = lines.len() - (room - 2);
+        lines.truncate(room - 2);
+        lines.push(Line::styled(
+            format!("  … {cut} more lines (widen the terminal)"),
+            theme.dim(),
+        ));
+        lines.extend(keys);
+    }
     let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
     let popup = Rect {
         x: area.x + (area.width.saturating_sub(width)) / 2,
@@ -211,12 +226,87 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
         .title(title)
         .style(theme.popup());
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        popup,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
+}
+
+/// Wraps each line to `width` cells at spaces where it can; continuation rows start at the
+/// line's indent (its leading spaces, or for a `key  value` row the value's column).
+fn wrap_indented(lines: Vec<Line<'_>>, width: usize) -> Vec<Line<'_>> {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(8);
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line.width() <= width {
+            out.push(line);
+            continue;
+        }
+        let cells: Vec<(char, ratatui::style::Style)> = line
+            .spans
+            .iter()
+            .flat_map(|s| {
+                let style = line.style.patch(s.style);
+                s.content.chars().map(move |c| (c, style))
+            })
+            .collect();
+        let indent = match line.spans.as_slice() {
+            // kv rows: the label span is padded, the value starts after it
+            [label, _, ..] if label.content.trim().len() < label.content.len() => {
+                label.content.chars().count()
+            }
+            _ => cells.iter().take_while(|(c, _)| *c == ' ').count(),
+        }
+        .min(width / 2);
+        let mut start = 0;
+        let mut first = true;
+        while start < cells.len() {
+            let lead = if first { 0 } else { indent };
+            let avail = width - lead;
+            let mut used = 0;
+            let mut end = start;
+            let mut last_space = None;
+            while end < cells.len() {
+                let w = cells[end].0.width().unwrap_or(0);
+                if used + w > avail {
+                    break;
+                }
+                if cells[end].0 == ' ' {
+                    last_space = Some(end);
+                }
+                used += w;
+                end += 1;
+            }
+            if end < cells.len()
+                && let Some(sp) = last_space.filter(|sp| *sp > start)
+            {
+                end = sp + 1;
+            }
+            if end == start {
+                end += 1;
+            }
+            let mut spans = Vec::new();
+            if lead > 0 {
+                spans.push(Span::raw(" ".repeat(lead)));
+            }
+            let mut run = String::new();
+            let mut run_style = cells[start].1;
+            for &(c, style) in &cells[start..end] {
+                if style != run_style && !run.is_empty() {
+                    spans.push(Span::styled(std::mem::take(&mut run), run_style));
+                }
+                run_style = style;
+                run.push(c);
+            }
+            spans.push(Span::styled(run, run_style));
+            out.push(Line::from(spans));
+            start = end;
+            first = false;
+            // a continuation does not start with the space it broke at
+            while start < cells.len() && cells[start].0 == ' ' {
+                start += 1;
+            }
+        }
+    }
+    out
 }
 
 fn kv<'a>(state: &State, key: &str, value: &str) -> Line<'a> {

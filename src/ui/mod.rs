@@ -24,6 +24,7 @@ pub fn render(state: &State, frame: &mut Frame) {
         panes::render(state, *pane, frame, *rect);
     }
     status::render(state, frame, l.status);
+    status::render_toast(state, frame, area, l.status);
     match &state.overlay {
         Overlay::None | Overlay::Filter(_) => {}
         Overlay::Help { scroll } => help::render(state, *scroll, frame, area),

@@ -28,6 +28,103 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(Line::from(left)).style(bar), area);
         return;
     }
+    let (left, right) = sides(state);
+    let room = room_for_message(&left, &right, area.width);
+    let middle: Vec<Span> = match &state.flash {
+        _ if state.ops.in_flight.is_some() => vec![Span::styled(
+            truncate(
+                &format!(
+                    " {} {}…",
+                    super::dialog::spinner(state.ops.spinner),
+                    state.ops.in_flight.as_deref().unwrap_or_default()
+                ),
+                room,
+            ),
+            theme.warning(),
+        )],
+        Some(f) => {
+            let style = flash_style(state, f.level);
+            vec![Span::styled(truncate(&format!(" {}", f.text), room), style)]
+        }
+        None => hints(state, room),
+    };
+    let middle_width: usize = middle.iter().map(|s| s.content.width()).sum();
+    let pad = room.saturating_sub(middle_width);
+    let mut spans = left;
+    spans.extend(middle);
+    spans.push(Span::styled(" ".repeat(pad + 1), bar));
+    spans.extend(right);
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+/// A status message that does not fit in the bar, shown whole in a box above it (the
+/// message is kept until a key; see `State::set_flash`).
+pub fn render_toast(state: &State, frame: &mut Frame, screen: Rect, status: Rect) {
+    let Some(f) = &state.flash else {
+        return;
+    };
+    if state.ops.in_flight.is_some() || matches!(state.overlay, Overlay::Filter(_)) {
+        return;
+    }
+    let (left, right) = sides(state);
+    let room = room_for_message(&left, &right, status.width);
+    let text = format!(" {}", f.text);
+    if text.width() <= room {
+        return;
+    }
+    let width = screen.width.saturating_sub(2).min(100);
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let rows = text.width().div_ceil(inner) as u16;
+    let height = (rows + 2).min(status.y.saturating_sub(screen.y));
+    if height < 3 {
+        return;
+    }
+    let rect = Rect {
+        x: screen.x + screen.width.saturating_sub(width + 1),
+        y: status.y - height,
+        width,
+        height,
+    };
+    let theme = &state.theme;
+    let block = ratatui::widgets::Block::default()
+        .borders(ratatui::widgets::Borders::ALL)
+        .border_style(flash_style(state, f.level))
+        .title(" any key closes ")
+        .style(theme.popup());
+    frame.render_widget(ratatui::widgets::Clear, rect);
+    frame.render_widget(
+        Paragraph::new(Line::styled(f.text.clone(), theme.text()))
+            .block(block)
+            .wrap(ratatui::widgets::Wrap { trim: false }),
+        rect,
+    );
+}
+
+fn flash_style(state: &State, level: FlashLevel) -> ratatui::style::Style {
+    let bar = state.theme.statusbar();
+    match level {
+        FlashLevel::Info => bar,
+        FlashLevel::Warn => state.theme.warning(),
+        FlashLevel::Error => state.theme.health(Health::Error).patch(bar),
+    }
+}
+
+/// Columns left between the two sides for a message or the key hints.
+fn room_for_message(left: &[Span], right: &[Span], width: u16) -> usize {
+    let used: usize = left
+        .iter()
+        .chain(right.iter())
+        .map(|s| s.content.width())
+        .sum();
+    usize::from(width).saturating_sub(used + 1)
+}
+
+/// The bar's left side (read-only badge, where, pending keys) and right side (source
+/// ages, warnings).
+fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
+    let theme = &state.theme;
+    let bar = theme.statusbar();
+    let mut left: Vec<Span> = Vec::new();
     if state.scope.read_only {
         left.push(Span::styled(" READ-ONLY ", theme.read_only()));
     }
@@ -73,43 +170,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         ));
     }
     right.push(Span::styled(" ", bar));
-
-    // the middle: a flash message, or the key hints for the focused pane
-    let used: usize = left
-        .iter()
-        .chain(right.iter())
-        .map(|s| s.content.width())
-        .sum();
-    let room = (area.width as usize).saturating_sub(used + 1);
-    let middle: Vec<Span> = match &state.flash {
-        _ if state.ops.in_flight.is_some() => vec![Span::styled(
-            truncate(
-                &format!(
-                    " {} {}…",
-                    super::dialog::spinner(state.ops.spinner),
-                    state.ops.in_flight.as_deref().unwrap_or_default()
-                ),
-                room,
-            ),
-            theme.warning(),
-        )],
-        Some(f) => {
-            let style = match f.level {
-                FlashLevel::Info => bar,
-                FlashLevel::Warn => theme.warning(),
-                FlashLevel::Error => theme.health(Health::Error).patch(bar),
-            };
-            vec![Span::styled(truncate(&format!(" {}", f.text), room), style)]
-        }
-        None => hints(state, room),
-    };
-    let middle_width: usize = middle.iter().map(|s| s.content.width()).sum();
-    let pad = room.saturating_sub(middle_width);
-    let mut spans = left;
-    spans.extend(middle);
-    spans.push(Span::styled(" ".repeat(pad + 1), bar));
-    spans.extend(right);
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+    (left, right)
 }
 
 fn scope_label(state: &State) -> String {
