@@ -40,7 +40,7 @@ fn main() -> ExitCode {
             }
             Some(Command::Demo(args)) => {
                 match flightdeck::console::demo(&cli.global, &args).await {
-                    Ok(()) => ExitCode::SUCCESS,
+                    Ok(code) => ExitCode::from(code),
                     Err(e) => {
                         eprintln!("flightdeck demo: {e}");
                         ExitCode::FAILURE
@@ -89,9 +89,9 @@ fn main() -> ExitCode {
     })
 }
 
-fn report(result: std::io::Result<()>) -> ExitCode {
+fn report(result: std::io::Result<u8>) -> ExitCode {
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("flightdeck: {e}");
             ExitCode::FAILURE

@@ -12,8 +12,13 @@ pub enum Event {
     Resize(u16, u16),
     /// Once a second: ages move on. Redraws only if a visible age label changed.
     Tick(Timestamp),
-    /// SIGTERM / SIGHUP (an SSH session dropping): quit cleanly.
-    Signal(&'static str),
+    /// SIGTERM, SIGHUP (an SSH session dropping), SIGINT or SIGQUIT from outside, or the
+    /// terminal's input gone: quit cleanly, the exit status saying why (128 + the signal,
+    /// as a shell reports a process killed by it).
+    Signal {
+        name: &'static str,
+        exit: u8,
+    },
     /// A source's health, tagged with the scope generation it was started for.
     SourceStatus {
         generation: u64,

@@ -186,6 +186,8 @@ pub struct State {
     pub errors: crate::app::panes::errors::ErrorRateState,
     /// Revision changes per service, drawn on the error-rate pane (fed by Workloads).
     pub deploys: super::panes::errors::DeployMarks,
+    /// The process's exit status once it quits (a signal's 128 + n; 0 for `q`).
+    pub exit_code: u8,
     /// Whether read-only came from the command line (else from `:read-only`), to say why
     /// an operation is refused.
     pub read_only_at_start: bool,
@@ -337,6 +339,7 @@ impl State {
             deploys: Default::default(),
             hint: None,
             read_only_at_start,
+            exit_code: 0,
             logs: Default::default(),
             gpu: super::panes::gpu::GpuState::new(),
             ops: Default::default(),

@@ -72,8 +72,10 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Event::Signal(_) => {
+        Event::Signal { name, exit } => {
+            log::warn!("{name}: quitting");
             state.quit = true;
+            state.exit_code = exit;
             vec![Effect::Quit]
         }
         Event::Pipeline { generation, msg } => {

@@ -281,7 +281,8 @@ pub async fn executor(state: &State) -> crate::ops::Executor {
         .with_github(github)
 }
 
-pub async fn run(global: &GlobalArgs) -> std::io::Result<()> {
+/// The console; its exit status (0, or 128 + the signal that ended it).
+pub async fn run(global: &GlobalArgs) -> std::io::Result<u8> {
     let state = initial_state(global, None);
     let ops = executor(&state).await;
     let sources = Sources::default();
@@ -291,7 +292,7 @@ pub async fn run(global: &GlobalArgs) -> std::io::Result<()> {
 
 /// `flightdeck demo`: the sandbox in-process on loopback, and the console against it. The
 /// console only gets URLs and a kubeconfig, exactly as it would for a real cluster.
-pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<(), String> {
+pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<u8, String> {
     use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
     let scenario: Scenario = args.scenario.parse().map_err(|e| format!("{e}"))?;
     let opts = SandboxOptions {

@@ -45,7 +45,7 @@ pub async fn run(
     mut state: State,
     mut sources: impl Sources,
     ops: crate::ops::Executor,
-) -> std::io::Result<()> {
+) -> std::io::Result<u8> {
     let mut guard = term::enter(state.mouse)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     spawn_signal_listeners(tx.clone());
@@ -76,9 +76,15 @@ pub async fn run(
                 Some(Ok(ev)) => terminal_event(ev),
                 Some(Err(e)) => {
                     log::error!("terminal input failed: {e}");
-                    Some(Event::Signal("input"))
+                    Some(Event::Signal {
+                        name: "terminal input failed",
+                        exit: 1,
+                    })
                 }
-                None => Some(Event::Signal("input closed")),
+                None => Some(Event::Signal {
+                    name: "terminal input closed",
+                    exit: 1,
+                }),
             },
             Some(ev) = rx.recv() => Some(ev),
             _ = tick.tick() => {
@@ -104,7 +110,7 @@ pub async fn run(
         }
     }
     drop(guard);
-    Ok(())
+    Ok(state.exit_code)
 }
 
 /// Carries out one effect of `update`.
@@ -179,16 +185,23 @@ fn terminal_event(ev: TermEvent) -> Option<Event> {
 
 fn spawn_signal_listeners(tx: Sender) {
     use tokio::signal::unix::{SignalKind, signal};
-    for (kind, name) in [
-        (SignalKind::terminate(), "SIGTERM"),
-        (SignalKind::hangup(), "SIGHUP"),
+    // in raw mode C-c is a key, not SIGINT; these come from outside (`kill`, a dropped SSH
+    // session) and must restore the terminal like `q` does
+    for (kind, name, number) in [
+        (SignalKind::terminate(), "SIGTERM", 15),
+        (SignalKind::hangup(), "SIGHUP", 1),
+        (SignalKind::interrupt(), "SIGINT", 2),
+        (SignalKind::quit(), "SIGQUIT", 3),
     ] {
         let tx = tx.clone();
         match signal(kind) {
             Ok(mut s) => {
                 tokio::spawn(async move {
                     if s.recv().await.is_some() {
-                        let _ = tx.send(Event::Signal(name));
+                        let _ = tx.send(Event::Signal {
+                            name,
+                            exit: 128 + number,
+                        });
                     }
                 });
             }
