@@ -1,36 +1,65 @@
 //! The real binary: in tmux as a person would use it, and `check-config` as a script would.
 
-use std::path::Path;
+mod tools;
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
 
-fn tmux_available() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// A tmux server of our own (its own socket), killed on drop.
 struct Tmux {
+    tmux: PathBuf,
     socket: String,
     dir: tempfile::TempDir,
 }
 
+/// The environment the console runs in: home, kubeconfig and XDG directories all inside
+/// `dir`, so it cannot reach a real cluster, read the user's config or write their audit log.
+/// The kubeconfig named does not exist: the console starts with "no kubeconfig found".
+fn clean_env(dir: &Path) -> [(&'static str, PathBuf); 6] {
+    [
+        ("HOME", dir.join("home")),
+        ("KUBECONFIG", dir.join("home/.kube/config")),
+        ("XDG_CONFIG_HOME", dir.join("cfg")),
+        ("XDG_DATA_HOME", dir.join("data")),
+        ("XDG_STATE_HOME", dir.join("state")),
+        ("XDG_CACHE_HOME", dir.join("cache")),
+    ]
+}
+
+/// `s` as one word for `sh`.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 impl Tmux {
-    /// Runs the console in a 100x30 pane; when it exits, the shell records its exit status
-    /// and the terminal modes it left behind.
-    fn start(args: &str) -> Tmux {
+    /// Runs the console in a 100x30 pane with [`clean_env`]; when it exits, the shell records
+    /// its exit status and the terminal modes it left behind.
+    fn start(tmux: &Path, args: &str) -> Tmux {
         let dir = tempfile::tempdir().expect("tempdir");
         let socket = format!("fd-test-{}-{}", std::process::id(), rand_suffix());
-        let d = dir.path().display();
+        let env = clean_env(dir.path());
+        std::fs::create_dir(dir.path().join("home")).expect("mkdir home");
+        // Set on the tmux server (whose global environment the pane inherits) and again
+        // on the console's command line, in case the pane's shell changes any of them;
+        // `-f /dev/null`: the user's tmux.conf is not read either.
+        let assignments: Vec<String> = env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", sh_quote(&v.display().to_string())))
+            .collect();
+        let d = sh_quote(&dir.path().display().to_string());
         let script = format!(
-            "XDG_CONFIG_HOME={d}/cfg XDG_DATA_HOME={d}/data {BIN} {args}; echo $? > {d}/exit; stty -a > {d}/stty; sleep 30"
+            "env {} {} {args}; echo $? > {d}/exit; stty -a > {d}/stty; sleep 30",
+            assignments.join(" "),
+            sh_quote(BIN),
         );
-        let ok = Command::new("tmux")
+        let ok = Command::new(tmux)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .args([
+                "-f",
+                "/dev/null",
                 "-L",
                 &socket,
                 "new-session",
@@ -46,27 +75,40 @@ impl Tmux {
             .status()
             .expect("tmux");
         assert!(ok.success());
-        Tmux { socket, dir }
+        Tmux {
+            tmux: tmux.to_owned(),
+            socket,
+            dir,
+        }
+    }
+
+    /// `tmux -L <our socket>`.
+    fn tmux(&self) -> Command {
+        let mut c = Command::new(&self.tmux);
+        c.args(["-L", &self.socket]);
+        c
     }
 
     fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p"])
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p"])
             .output()
             .expect("capture");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn send(&self, keys: &str) {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", keys])
+        self.tmux()
+            .args(["send-keys", keys])
             .status()
             .expect("send-keys");
     }
 
     fn display(&self, format: &str) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "display", "-p", format])
+        let out = self
+            .tmux()
+            .args(["display", "-p", format])
             .output()
             .expect("display");
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
@@ -93,9 +135,9 @@ impl Tmux {
         std::fs::read_to_string(self.dir.path().join("stty")).unwrap_or_default()
     }
 
-    fn console_pid(&self) -> Option<String> {
+    fn console_pid(&self, pgrep: &Path) -> Option<String> {
         let shell = self.display("#{pane_pid}");
-        let out = Command::new("pgrep")
+        let out = Command::new(pgrep)
             .args(["-P", &shell, "-f", "flightdeck"])
             .output()
             .ok()?;
@@ -108,9 +150,7 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
+        let _ = self.tmux().args(["kill-server"]).status();
     }
 }
 
@@ -119,6 +159,23 @@ fn rand_suffix() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos() as u64)
         .unwrap_or(0)
+}
+
+/// The running console's environment (Linux's /proc) is [`clean_env`]'s.
+fn assert_clean_env(t: &Tmux, pid: &str) {
+    let environ =
+        std::fs::read(format!("/proc/{pid}/environ")).expect("read the console's environ");
+    let vars: Vec<String> = environ
+        .split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    for (k, v) in clean_env(t.dir.path()) {
+        let want = format!("{k}={}", v.display());
+        assert!(
+            vars.contains(&want),
+            "{want} not in the console's environment: {vars:?}"
+        );
+    }
 }
 
 fn assert_restored(t: &Tmux) {
@@ -146,11 +203,10 @@ fn assert_restored(t: &Tmux) {
 
 #[test]
 fn console_shows_five_panes_and_q_exits_cleanly() {
-    if !tmux_available() {
-        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+    let Some(tmux) = tools::require("tmux") else {
         return;
-    }
-    let t = Tmux::start("");
+    };
+    let t = Tmux::start(&tmux, "");
     let seen = t.wait_for(|t| {
         let s = t.capture();
         ["Pipeline", "Workloads", "Error rate", "Logs", "GPU"]
@@ -170,19 +226,22 @@ fn console_shows_five_panes_and_q_exits_cleanly() {
 
 #[test]
 fn sigterm_and_sighup_restore_the_terminal() {
-    if !tmux_available() {
-        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+    let Some(tmux) = tools::require("tmux") else {
         return;
-    }
+    };
+    let (Some(pgrep), Some(kill)) = (tools::require("pgrep"), tools::require("kill")) else {
+        return;
+    };
     for signal in ["-TERM", "-HUP"] {
-        let t = Tmux::start("--read-only");
+        let t = Tmux::start(&tmux, "--read-only");
         assert!(
             t.wait_for(|t| t.capture().contains("READ-ONLY")),
             "console not up:\n{}",
             t.capture()
         );
-        let pid = t.console_pid().expect("console pid");
-        let ok = Command::new("kill")
+        let pid = t.console_pid(&pgrep).expect("console pid");
+        assert_clean_env(&t, &pid);
+        let ok = Command::new(&kill)
             .args([signal, &pid])
             .status()
             .expect("kill");
@@ -194,11 +253,10 @@ fn sigterm_and_sighup_restore_the_terminal() {
 
 #[test]
 fn a_bad_user_keymap_is_a_warning_in_the_console_not_a_failure() {
-    if !tmux_available() {
-        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+    let Some(tmux) = tools::require("tmux") else {
         return;
-    }
-    let t = Tmux::start("");
+    };
+    let t = Tmux::start(&tmux, "");
     drop(t);
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("keymaps")).expect("mkdir");
@@ -212,10 +270,10 @@ fn a_bad_user_keymap_is_a_warning_in_the_console_not_a_failure() {
         "[ui]\nkeymap = \"default\"\n",
     )
     .expect("write");
-    let t = Tmux::start(&format!(
-        "--config {}",
-        dir.path().join("config.toml").display()
-    ));
+    let t = Tmux::start(
+        &tmux,
+        &format!("--config {}", dir.path().join("config.toml").display()),
+    );
     assert!(
         t.wait_for(|t| t.capture().contains("⚠ 1")),
         "warning count not shown:\n{}",

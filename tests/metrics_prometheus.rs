@@ -1,11 +1,14 @@
 //! API mode against a real Prometheus server (Debian's `prometheus` package): it scrapes a
 //! loopback axum server every second and evaluates the seed's `HighErrorRate` rule; our
 //! client's ratio must equal Prometheus's own answer to the seed query, and the alert must
-//! show as firing. Skipped, with a message, only when the `prometheus` binary is absent.
+//! show as firing. Needs the `prometheus` binary (see `tests/tools/mod.rs`).
 //!
 //! Changed from the seed's rule: `for: 0s` instead of `5m`, so it fires within the test.
 
+mod tools;
+
 use std::collections::HashMap;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -88,16 +91,7 @@ fn free_port() -> u16 {
     listener.local_addr().expect("local addr").port()
 }
 
-fn prometheus_present() -> bool {
-    Command::new("prometheus")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
-fn start_prometheus(dir: &std::path::Path, target: &str, port: u16) -> Running {
+fn start_prometheus(bin: &Path, dir: &Path, target: &str, port: u16) -> Running {
     let config = format!(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
          rule_files:\n  - rules.yml\n\
@@ -106,7 +100,7 @@ fn start_prometheus(dir: &std::path::Path, target: &str, port: u16) -> Running {
     std::fs::write(dir.join("prometheus.yml"), config).expect("write config");
     std::fs::write(dir.join("rules.yml"), RULES).expect("write rules");
     let log = std::fs::File::create(dir.join("prometheus.log")).expect("log file");
-    let child = Command::new("prometheus")
+    let child = Command::new(bin)
         .arg(format!(
             "--config.file={}",
             dir.join("prometheus.yml").display()
@@ -144,16 +138,13 @@ async fn prometheus_answer(http: &reqwest::Client, base: &str, query: &str, time
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_mode_matches_prometheus_and_sees_the_alert() {
-    if !prometheus_present() {
-        eprintln!(
-            "SKIPPED api_mode_matches_prometheus_and_sees_the_alert: no `prometheus` binary on PATH (apt-get install prometheus)"
-        );
+    let Some(bin) = tools::require("prometheus") else {
         return;
-    }
+    };
     let target = serve_counters().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
-    let _prometheus = start_prometheus(dir.path(), &target, port);
+    let _prometheus = start_prometheus(&bin, dir.path(), &target, port);
     let base = format!("http://127.0.0.1:{port}");
     let http = http_client(Duration::from_secs(2)).expect("client");
 

@@ -1,5 +1,7 @@
 //! Operations against the sandbox: the executor drives the same API a cluster serves.
 
+mod tools;
+
 use std::path::Path;
 use std::process::Stdio;
 
@@ -158,10 +160,10 @@ async fn rollback_in_bad_release_restores_the_old_revision_and_ends_the_crash_lo
     assert!(lines[0]["result"].as_str().unwrap().contains("revision 3"));
 }
 
-async fn kubectl(sb: &Sandbox, dir: &Path, args: &[&str]) -> Option<String> {
+async fn kubectl(bin: &Path, sb: &Sandbox, dir: &Path, args: &[&str]) -> String {
     let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(&kubeconfig, sb.kubeconfig_yaml()).unwrap();
-    let out = tokio::process::Command::new("kubectl")
+    std::fs::write(&kubeconfig, sb.kubeconfig_yaml()).expect("write kubeconfig");
+    let out = tokio::process::Command::new(bin)
         .arg("--kubeconfig")
         .arg(&kubeconfig)
         .arg("--cache-dir")
@@ -171,16 +173,19 @@ async fn kubectl(sb: &Sandbox, dir: &Path, args: &[&str]) -> Option<String> {
         .stdin(Stdio::null())
         .output()
         .await
-        .ok()?;
+        .expect("run kubectl");
     assert!(
         out.status.success(),
         "kubectl {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 async fn same_as_kubectl(to: Option<i64>) {
+    let Some(bin) = tools::require("kubectl") else {
+        return;
+    };
     let ours = start(Scenario::BadRelease).await;
     let theirs = start(Scenario::BadRelease).await;
     let dir = tempfile::tempdir().unwrap();
@@ -193,10 +198,7 @@ async fn same_as_kubectl(to: Option<i64>) {
         args.push(format!("--to-revision={r}"));
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let Some(_) = kubectl(&theirs, dir.path(), &args).await else {
-        eprintln!("SKIPPED: kubectl is not on PATH");
-        return;
-    };
+    kubectl(&bin, &theirs, dir.path(), &args).await;
     let c = client(&ours).await;
     let ex = executor(&c, &dir.path().join("audit.jsonl"), false);
     let out = ex.execute(&rollback("checkout", to), "", "").await;

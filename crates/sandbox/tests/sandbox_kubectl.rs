@@ -1,5 +1,10 @@
-//! The real `kubectl` against the sandbox. Skipped (with a message) where kubectl is absent.
+//! The real `kubectl` against the sandbox. Where kubectl is absent these tests fail (see
+//! `tests/tools/mod.rs`: only `FLIGHTDECK_ALLOW_SKIPS=1` outside CI turns that into a skip).
 
+#[path = "../../../tests/tools/mod.rs"]
+mod tools;
+
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -8,38 +13,27 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 struct Kubectl {
+    bin: PathBuf,
     sb: Sandbox,
     dir: tempfile::TempDir,
 }
 
-fn have_kubectl() -> bool {
-    let ok = std::process::Command::new("kubectl")
-        .args(["version", "--client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("SKIPPED: kubectl is not on PATH");
-    }
-    ok
-}
-
 impl Kubectl {
-    async fn start(scenario: Scenario) -> Kubectl {
+    /// `None` only where kubectl is missing and skips are allowed; the test then returns.
+    async fn start(scenario: Scenario) -> Option<Kubectl> {
+        let bin = tools::require("kubectl")?;
         let sb = Sandbox::start(SandboxOptions::scenario(scenario))
             .await
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("kubeconfig"), sb.kubeconfig_yaml()).unwrap();
-        let k = Kubectl { sb, dir };
+        let k = Kubectl { bin, sb, dir };
         k.admin("time/pause").await;
-        k
+        Some(k)
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new("kubectl");
+        let mut c = Command::new(&self.bin);
         c.arg("--kubeconfig")
             .arg(self.dir.path().join("kubeconfig"))
             .arg("--cache-dir")
@@ -52,7 +46,7 @@ impl Kubectl {
     }
 
     async fn run(&self, args: &[&str]) -> String {
-        let out = self.cmd(args).output().await.unwrap();
+        let out = self.cmd(args).output().await.expect("run kubectl");
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
             out.status.success(),
@@ -75,10 +69,9 @@ impl Kubectl {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_pods_all_namespaces_and_deployments() {
-    if !have_kubectl() {
+    let Some(k) = Kubectl::start(Scenario::Steady).await else {
         return;
-    }
-    let k = Kubectl::start(Scenario::Steady).await;
+    };
     let out = k.run(&["get", "pods", "-A"]).await;
     let header = out.lines().next().unwrap();
     for col in ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"] {
@@ -114,10 +107,9 @@ async fn get_pods_all_namespaces_and_deployments() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scale_changes_replicas_and_pods() {
-    if !have_kubectl() {
+    let Some(k) = Kubectl::start(Scenario::Steady).await else {
         return;
-    }
-    let k = Kubectl::start(Scenario::Steady).await;
+    };
     let out = k.run(&["scale", "deploy/cart", "--replicas=3"]).await;
     assert!(out.contains("scaled"), "{out}");
     assert_eq!(
@@ -145,10 +137,9 @@ async fn scale_changes_replicas_and_pods() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollout_history_and_undo_restore_the_old_release() {
-    if !have_kubectl() {
+    let Some(k) = Kubectl::start(Scenario::BadRelease).await else {
         return;
-    }
-    let k = Kubectl::start(Scenario::BadRelease).await;
+    };
     let hist = k.run(&["rollout", "history", "deploy/checkout"]).await;
     assert!(hist.contains("REVISION"), "{hist}");
     assert!(
@@ -226,10 +217,9 @@ async fn rollout_history_and_undo_restore_the_old_release() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollout_restart_sets_restarted_at() {
-    if !have_kubectl() {
+    let Some(k) = Kubectl::start(Scenario::Steady).await else {
         return;
-    }
-    let k = Kubectl::start(Scenario::Steady).await;
+    };
     let before = k
         .run(&["get", "rs", "-l", "app=frontend", "--no-headers"])
         .await
@@ -265,10 +255,9 @@ async fn rollout_restart_sets_restarted_at() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_and_follow() {
-    if !have_kubectl() {
+    let Some(k) = Kubectl::start(Scenario::Steady).await else {
         return;
-    }
-    let k = Kubectl::start(Scenario::Steady).await;
+    };
     let pod = k
         .run(&[
             "get",

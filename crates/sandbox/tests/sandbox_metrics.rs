@@ -1,8 +1,13 @@
-//! The sandbox's Prometheus endpoints: exposition format (checked by `promtool` where it is
-//! installed), error ratios that follow the simulated releases, and the simulated DGX host.
+//! The sandbox's Prometheus endpoints: exposition format (checked by `promtool`, which the
+//! test needs: see `tests/tools/mod.rs`), error ratios that follow the simulated releases,
+//! and the simulated DGX host.
+
+#[path = "../../../tests/tools/mod.rs"]
+mod tools;
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
@@ -96,38 +101,35 @@ async fn ratio_over(sb: &Sandbox, c: &reqwest::Client, url: &str, secs: u64) -> 
     (e2 - e1) / (t2 - t1)
 }
 
-fn promtool(body: &str) -> Option<(i32, String)> {
-    let mut child = match Command::new("promtool")
+/// `promtool check metrics` on `body`: its exit code and what it printed.
+fn promtool(bin: &Path, body: &str) -> (i32, String) {
+    let mut child = Command::new(bin)
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-    {
-        Ok(c) => c,
-        Err(_) => return None,
-    };
+        .expect("start promtool");
     child
         .stdin
         .take()
-        .unwrap()
+        .expect("promtool's stdin")
         .write_all(body.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        .expect("write to promtool");
+    let out = child.wait_with_output().expect("wait for promtool");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    Some((out.status.code().unwrap_or(-1), text))
+    (out.status.code().unwrap_or(-1), text)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_metrics_output_passes_promtool() {
-    if promtool("").is_none() {
-        eprintln!("SKIPPED: promtool is not on PATH (Debian package `prometheus`)");
+    let Some(bin) = tools::require("promtool") else {
         return;
-    }
+    };
     for scenario in [
         Scenario::Steady,
         Scenario::BadRelease,
@@ -138,7 +140,7 @@ async fn every_metrics_output_passes_promtool() {
         advance(&sb, &c, 30).await;
         for (svc, url) in sb.metrics_targets() {
             let body = text(&c, &url).await;
-            let (code, out) = promtool(&body).unwrap();
+            let (code, out) = promtool(&bin, &body);
             assert_eq!(
                 code, 0,
                 "promtool rejected {svc} in {scenario:?}: {out}\n{body}"
@@ -146,7 +148,7 @@ async fn every_metrics_output_passes_promtool() {
         }
         for (host, url) in sb.gpu_hosts() {
             let body = text(&c, &url).await;
-            let (code, out) = promtool(&body).unwrap();
+            let (code, out) = promtool(&bin, &body);
             // dcgm-exporter's own label names (modelName, Hostname, UUID) trip promtool's
             // camelCase lint (exit 3); anything else (a parse error is exit 1) fails.
             let only_camel = out.lines().all(|l| {
