@@ -225,14 +225,20 @@ fn console_shows_five_panes_and_q_exits_cleanly() {
 }
 
 #[test]
-fn sigterm_and_sighup_restore_the_terminal() {
+fn signals_from_outside_restore_the_terminal_and_say_so_in_the_exit_status() {
     let Some(tmux) = tools::require("tmux") else {
         return;
     };
     let (Some(pgrep), Some(kill)) = (tools::require("pgrep"), tools::require("kill")) else {
         return;
     };
-    for signal in ["-TERM", "-HUP"] {
+    // 128 + the signal's number, as a shell reports a process a signal ended
+    for (signal, status) in [
+        ("-TERM", "143"),
+        ("-HUP", "129"),
+        ("-INT", "130"),
+        ("-QUIT", "131"),
+    ] {
         let t = Tmux::start(&tmux, "--read-only");
         assert!(
             t.wait_for(|t| t.capture().contains("READ-ONLY")),
@@ -247,7 +253,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
             .expect("kill");
         assert!(ok.success());
         assert_restored(&t);
-        assert_eq!(t.exit_status().as_deref(), Some("0"), "{signal}");
+        assert_eq!(t.exit_status().as_deref(), Some(status), "{signal}");
     }
 }
 
