@@ -23,10 +23,12 @@ async fn served_requests_are_listed_bounded_and_can_be_cleared() {
         .expect("sandbox");
     let http = reqwest::Client::new();
     let base = sb.base_url();
-    http.get(format!("{base}/apis/apps/v1/namespaces/shop/deployments?limit=2"))
-        .send()
-        .await
-        .expect("list");
+    http.get(format!(
+        "{base}/apis/apps/v1/namespaces/shop/deployments?limit=2"
+    ))
+    .send()
+    .await
+    .expect("list");
     http.patch(format!(
         "{base}/apis/apps/v1/namespaces/shop/deployments/cart/scale"
     ))
