@@ -44,13 +44,7 @@ fn github_state(api_url: &str) -> State {
 
 fn pipeline(s: &mut State, u: PipelineUpdate) {
     let generation = s.generation;
-    update(
-        s,
-        Event::Pipeline {
-            generation,
-            msg: u.into(),
-        },
-    );
+    update(s, Event::Pipeline { generation, msg: u });
 }
 
 fn screen(s: &State, w: u16, h: u16) -> String {
@@ -126,7 +120,7 @@ async fn scale_writes_the_scale_subresource_and_never_the_deployment() {
     let ex = Executor::new(
         Ok(client),
         false,
-        AuditLog::at(&dir.path().join("audit.jsonl")),
+        AuditLog::at(dir.path().join("audit.jsonl")),
     );
     let plan = ex
         .plan(Operation::Scale {

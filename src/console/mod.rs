@@ -167,11 +167,7 @@ fn start_pipeline(
     let generation = state.generation;
     let tx = tx.clone();
     let task = spawn_poller(cfg, move |u| {
-        tx.send(Event::Pipeline {
-            generation,
-            msg: u.into(),
-        })
-        .is_ok()
+        tx.send(Event::Pipeline { generation, msg: u }).is_ok()
     });
     Some(task.abort_handle())
 }
