@@ -147,6 +147,13 @@ pub fn handle(
             w.speed = f;
             json_resp(StatusCode::OK, &state(&w))
         }
+        (Method::GET, ["requests"]) => {
+            json_resp(StatusCode::OK, &json!({"requests": shared.requests()}))
+        }
+        (Method::DELETE, ["requests"]) => {
+            shared.clear_requests();
+            json_resp(StatusCode::OK, &json!({"requests": []}))
+        }
         (Method::GET, ["faults"]) => json_resp(StatusCode::OK, &json!(shared.lock().faults)),
         (Method::DELETE, ["faults"]) => {
             let mut w = shared.lock();

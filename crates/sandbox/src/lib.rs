@@ -124,6 +124,19 @@ pub(crate) struct Shared {
     drop_tx: tokio::sync::watch::Sender<u64>,
     /// host:port, for discovery documents
     host: String,
+    /// the last [`REQUEST_LOG`] requests served (admin routes excepted), oldest first
+    requests: Mutex<std::collections::VecDeque<ServedRequest>>,
+}
+
+/// How many served requests the sandbox remembers (`GET /_sandbox/requests`).
+pub const REQUEST_LOG: usize = 1000;
+
+/// One request the sandbox served: its method and path (with the query, if any).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ServedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
 }
 
 impl Shared {
@@ -132,6 +145,27 @@ impl Shared {
     }
     fn drop_streams(&self) {
         self.drop_tx.send_modify(|v| *v += 1);
+    }
+    fn record(&self, method: &Method, uri: &Uri) {
+        let mut log = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() >= REQUEST_LOG {
+            log.pop_front();
+        }
+        log.push_back(ServedRequest {
+            method: method.as_str().to_owned(),
+            path: uri.path().to_owned(),
+            query: uri.query().map(str::to_owned),
+        });
+    }
+    pub(crate) fn requests(&self) -> Vec<ServedRequest> {
+        let log = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        log.iter().cloned().collect()
+    }
+    pub(crate) fn clear_requests(&self) {
+        self.requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 
@@ -172,6 +206,7 @@ impl Sandbox {
             world: Mutex::new(w),
             drop_tx,
             host: addr.to_string(),
+            requests: Mutex::new(std::collections::VecDeque::new()),
         });
         let app = Router::new().fallback(dispatch).with_state(shared.clone());
         let server = tokio::spawn(async move {
@@ -324,6 +359,12 @@ impl Sandbox {
         self.shared.lock().advance(d.as_millis() as i64);
     }
 
+    /// The requests served so far, oldest first (the last [`REQUEST_LOG`]; admin routes are
+    /// not recorded), as `GET /_sandbox/requests` lists them.
+    pub fn requests(&self) -> Vec<ServedRequest> {
+        self.shared.requests()
+    }
+
     /// The admin endpoint's state summary.
     pub fn state(&self) -> serde_json::Value {
         admin::state(&self.shared.lock())
@@ -362,6 +403,7 @@ async fn dispatch(
     if path == "/_sandbox" || path.starts_with("/_sandbox/") {
         return admin::handle(&shared, &method, &path["/_sandbox".len()..], &q, &body);
     }
+    shared.record(&method, &uri);
     let (latency, fail) = {
         let mut w = shared.lock();
         let f = &w.faults;

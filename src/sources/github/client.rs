@@ -260,10 +260,18 @@ impl GithubClient {
     }
 
     fn error_for(&self, status: StatusCode, path: &str, body: &[u8]) -> GhError {
+        // a server (or a proxy in front of it) may echo the credentials it was sent: they
+        // are cut out before the message is shortened, so no part of the token survives
         let message = serde_json::from_slice::<ApiMessage>(body)
             .ok()
             .and_then(|m| m.message)
-            .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(200).collect());
+            .map(|m| self.redact(&m))
+            .unwrap_or_else(|| {
+                self.redact(&String::from_utf8_lossy(body))
+                    .chars()
+                    .take(200)
+                    .collect()
+            });
         let message = crate::text::sanitize(&message);
         let repo = self.repo.clone();
         let auth = if self.token.is_some() {
@@ -294,6 +302,14 @@ impl GithubClient {
             },
             s @ 500..=599 => GhError::Server { status: s, message },
             s => GhError::Refused { status: s, message },
+        }
+    }
+
+    /// `text` with every occurrence of the token replaced by `<redacted>`.
+    fn redact(&self, text: &str) -> String {
+        match &self.token {
+            Some(t) if !t.expose().is_empty() => text.replace(t.expose(), "<redacted>"),
+            _ => text.to_owned(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 use std::fmt::Debug;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
@@ -24,6 +25,11 @@ pub type Sink = Arc<dyn Fn(WorkloadsMsg) -> bool + Send + Sync>;
 
 /// Most events per message: bounds the ui task's work per message.
 const BATCH: usize = 1024;
+
+/// How long a list request may go unanswered (kube's client has no read timeout of its
+/// own, so a server that accepts and never answers would hold the pane at "loading" for
+/// ever): then the pane says so and the list is started again.
+pub const LIST_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Starts the five watchers; dropping or aborting the returned handles stops them.
 pub fn spawn_all(client: Client, namespace: Option<String>, sink: Sink) -> Vec<JoinHandle<()>> {
@@ -142,68 +148,123 @@ where
     R: Send + 'static,
 {
     tokio::spawn(async move {
-        let stream = watcher::watcher(api, config)
-            .default_backoff()
-            .ready_chunks(BATCH);
-        futures::pin_mut!(stream);
-        // objects of a (re-)list, sent whole on InitDone so a re-list replaces the set
-        let mut init: Option<Vec<R>> = None;
-        while let Some(chunk) = stream.next().await {
-            let mut applied: Vec<R> = Vec::new();
-            let mut deleted: Vec<ObjKey> = Vec::new();
-            for item in chunk {
-                match item {
-                    Ok(Event::Init) => init = Some(Vec::new()),
-                    Ok(Event::InitApply(obj)) => {
-                        if let Some(row) = convert(&obj) {
-                            init.get_or_insert_with(Vec::new).push(row);
-                        }
+        // a list that gets no answer is given up and started again (see LIST_TIMEOUT);
+        // the watcher ends only when nobody listens
+        while watch_kind(
+            &api,
+            &config,
+            kind,
+            namespace.as_deref(),
+            convert,
+            wrap,
+            &sink,
+        )
+        .await
+        {}
+    })
+}
+
+/// Runs one watcher until nobody listens (`false`) or a list got no answer within
+/// [`LIST_TIMEOUT`] (`true`: the caller starts a new one, dropping the hung request).
+async fn watch_kind<K, R>(
+    api: &Api<K>,
+    config: &watcher::Config,
+    kind: Kind,
+    namespace: Option<&str>,
+    convert: fn(&K) -> Option<R>,
+    wrap: fn(Vec<R>) -> Rows,
+    sink: &Sink,
+) -> bool
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    K::DynamicType: Default,
+    R: Send + 'static,
+{
+    let stream = watcher::watcher(api.clone(), config.clone())
+        .default_backoff()
+        .ready_chunks(BATCH);
+    futures::pin_mut!(stream);
+    // objects of a (re-)list, sent whole on InitDone so a re-list replaces the set
+    let mut init: Option<Vec<R>> = None;
+    // a list request is out (after Init, until InitDone or an error): it has to answer
+    // within LIST_TIMEOUT; watches have the watcher's own idle timeout, and the backoff
+    // after an error is not waiting for the server
+    let mut listing = false;
+    loop {
+        let next = if listing {
+            match tokio::time::timeout(LIST_TIMEOUT, stream.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    let failure = Failure::Transient(format!(
+                        "cannot list {}: no answer from the API server within {} s; retrying",
+                        kind.resource(),
+                        LIST_TIMEOUT.as_secs()
+                    ));
+                    log::warn!("kube {}: {}", kind.resource(), failure.describe());
+                    return sink(WorkloadsMsg::Failed { kind, failure });
+                }
+            }
+        } else {
+            stream.next().await
+        };
+        let Some(chunk) = next else {
+            return false;
+        };
+        let mut applied: Vec<R> = Vec::new();
+        let mut deleted: Vec<ObjKey> = Vec::new();
+        for item in chunk {
+            match item {
+                Ok(Event::Init) => {
+                    init = Some(Vec::new());
+                    listing = true;
+                }
+                Ok(Event::InitApply(obj)) => {
+                    if let Some(row) = convert(&obj) {
+                        init.get_or_insert_with(Vec::new).push(row);
                     }
-                    Ok(Event::InitDone) => {
-                        // deltas seen before belong to the old set the snapshot replaces
-                        applied.clear();
-                        deleted.clear();
-                        let rows = init.take().unwrap_or_default();
-                        if !sink(WorkloadsMsg::Snapshot(wrap(rows))) {
-                            return;
-                        }
+                }
+                Ok(Event::InitDone) => {
+                    listing = false;
+                    // deltas seen before belong to the old set the snapshot replaces
+                    applied.clear();
+                    deleted.clear();
+                    let rows = init.take().unwrap_or_default();
+                    if !sink(WorkloadsMsg::Snapshot(wrap(rows))) {
+                        return false;
                     }
-                    Ok(Event::Apply(obj)) => {
-                        if !deleted.is_empty()
-                            && !flush(&sink, kind, &mut applied, &mut deleted, wrap)
-                        {
-                            return;
-                        }
-                        match convert(&obj) {
-                            Some(row) => applied.push(row),
-                            None => deleted.push(key_of(&obj)),
-                        }
+                }
+                Ok(Event::Apply(obj)) => {
+                    if !deleted.is_empty() && !flush(sink, kind, &mut applied, &mut deleted, wrap) {
+                        return false;
                     }
-                    Ok(Event::Delete(obj)) => {
-                        if !applied.is_empty()
-                            && !flush(&sink, kind, &mut applied, &mut deleted, wrap)
-                        {
-                            return;
-                        }
-                        deleted.push(key_of(&obj));
+                    match convert(&obj) {
+                        Some(row) => applied.push(row),
+                        None => deleted.push(key_of(&obj)),
                     }
-                    Err(e) => {
-                        if !flush(&sink, kind, &mut applied, &mut deleted, wrap) {
-                            return;
-                        }
-                        let failure = classify(&e, kind, namespace.as_deref());
-                        log::warn!("kube {}: {}", kind.resource(), failure.describe());
-                        if !sink(WorkloadsMsg::Failed { kind, failure }) {
-                            return;
-                        }
+                }
+                Ok(Event::Delete(obj)) => {
+                    if !applied.is_empty() && !flush(sink, kind, &mut applied, &mut deleted, wrap) {
+                        return false;
+                    }
+                    deleted.push(key_of(&obj));
+                }
+                Err(e) => {
+                    listing = false;
+                    if !flush(sink, kind, &mut applied, &mut deleted, wrap) {
+                        return false;
+                    }
+                    let failure = classify(&e, kind, namespace);
+                    log::warn!("kube {}: {}", kind.resource(), failure.describe());
+                    if !sink(WorkloadsMsg::Failed { kind, failure }) {
+                        return false;
                     }
                 }
             }
-            if !flush(&sink, kind, &mut applied, &mut deleted, wrap) {
-                return;
-            }
         }
-    })
+        if !flush(sink, kind, &mut applied, &mut deleted, wrap) {
+            return false;
+        }
+    }
 }
 
 fn flush<R>(

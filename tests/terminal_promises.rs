@@ -1,0 +1,310 @@
+//! Promises about the terminal, checked in a real terminal (tmux): the panic hook restores
+//! it, and a dead cluster neither delays the first frame nor `q`.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
+
+/// tmux is needed: a missing tmux fails the test (naming it), unless
+/// `FLIGHTDECK_ALLOW_SKIPS=1`, when the test says it skipped and passes.
+fn tmux_or_skip(test: &str) -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return true;
+    }
+    if std::env::var("FLIGHTDECK_ALLOW_SKIPS").as_deref() == Ok("1") {
+        eprintln!("skipped {test}: tmux is not installed (FLIGHTDECK_ALLOW_SKIPS=1)");
+        return false;
+    }
+    panic!(
+        "{test} needs tmux, which is not installed (apt-get install tmux), or set FLIGHTDECK_ALLOW_SKIPS=1 to skip"
+    );
+}
+
+/// A tmux server of our own (its own socket) running one command in a 100x30 pane with a
+/// clean HOME, XDG directories and KUBECONFIG; when the command exits, the shell records
+/// its exit status and the terminal modes it left behind. Killed on drop.
+struct Pane {
+    socket: String,
+    dir: tempfile::TempDir,
+}
+
+impl Pane {
+    fn start(command: &str, env: &[(&str, &str)]) -> Pane {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = format!(
+            "fd-promise-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)
+        );
+        let d = dir.path().display();
+        let mut vars = format!(
+            "HOME={d}/home XDG_CONFIG_HOME={d}/cfg XDG_DATA_HOME={d}/data XDG_STATE_HOME={d}/state KUBECONFIG={d}/no-kubeconfig"
+        );
+        for (k, v) in env {
+            vars.push_str(&format!(" {k}='{v}'"));
+        }
+        let script = format!(
+            "mkdir -p {d}/home; env {vars} {command}; echo $? > {d}/exit; stty -a > {d}/stty; sleep 60"
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-x",
+                "100",
+                "-y",
+                "30",
+                "sh",
+                "-c",
+                &script,
+            ])
+            .status()
+            .expect("tmux");
+        assert!(ok.success(), "tmux new-session failed");
+        Pane { socket, dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn capture(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .expect("capture");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn send(&self, keys: &str) {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", keys])
+            .status()
+            .expect("send-keys");
+    }
+
+    fn display(&self, format: &str) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "display", "-p", format])
+            .output()
+            .expect("display");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Polls every 50 ms, up to `bound`, until `f` is true; returns whether it became true.
+    fn wait_for(&self, bound: Duration, mut f: impl FnMut(&Pane) -> bool) -> bool {
+        let end = std::time::Instant::now() + bound;
+        loop {
+            if f(self) {
+                return true;
+            }
+            if std::time::Instant::now() > end {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn exit_status(&self) -> Option<String> {
+        std::fs::read_to_string(self.path().join("exit"))
+            .ok()
+            .map(|s| s.trim().to_owned())
+    }
+
+    fn stty(&self) -> String {
+        std::fs::read_to_string(self.path().join("stty")).unwrap_or_default()
+    }
+
+    /// Waits (bounded) for the command to end, then checks the terminal it left.
+    fn assert_restored(&self) {
+        assert!(
+            self.wait_for(Duration::from_secs(20), |p| p.exit_status().is_some()
+                && !p.stty().is_empty()),
+            "the command did not exit:\n{}",
+            self.capture()
+        );
+        let stty = self.stty();
+        let words: Vec<&str> = stty.split_whitespace().collect();
+        assert!(
+            words.contains(&"icanon") && !words.contains(&"-icanon"),
+            "raw mode left on: {stty}"
+        );
+        assert!(
+            words.contains(&"echo") && !words.contains(&"-echo"),
+            "echo left off: {stty}"
+        );
+        assert_eq!(
+            self.display("#{alternate_on}"),
+            "0",
+            "still on the alternate screen"
+        );
+        assert_eq!(self.display("#{cursor_flag}"), "1", "cursor left hidden");
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. the panic hook restores the terminal
+
+/// Run by `a_panic_restores_the_terminal` in a tmux pane (this test binary, started again
+/// with FLIGHTDECK_TEST_PANIC_DIR set): enters the terminal as the console does, says so,
+/// waits to be told, then panics. The guard is forgotten, so only the panic hook that
+/// `term::enter` installed can restore the terminal.
+#[test]
+fn child_enter_the_terminal_then_panic() {
+    let Some(dir) = std::env::var_os("FLIGHTDECK_TEST_PANIC_DIR") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let guard = flightdeck::term::enter(false).expect("enter the terminal");
+    std::mem::forget(guard);
+    std::fs::write(dir.join("entered"), "").expect("write marker");
+    for _ in 0..600 {
+        if dir.join("go").exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("a deliberate panic with the terminal in raw mode");
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    if !tmux_or_skip("a_panic_restores_the_terminal") {
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let marker_dir = tempfile::tempdir().expect("tempdir");
+    let m = marker_dir.path().display().to_string();
+    let p = Pane::start(
+        &format!(
+            "{} --exact child_enter_the_terminal_then_panic --nocapture --test-threads=1",
+            exe.display()
+        ),
+        &[("FLIGHTDECK_TEST_PANIC_DIR", &m)],
+    );
+    assert!(
+        p.wait_for(Duration::from_secs(30), |_| marker_dir
+            .path()
+            .join("entered")
+            .exists()),
+        "the child did not enter the terminal:\n{}",
+        p.capture()
+    );
+    // the terminal really was taken over, so the checks below can fail
+    assert!(
+        p.wait_for(Duration::from_secs(10), |p| p.display("#{alternate_on}")
+            == "1"
+            && p.display("#{cursor_flag}") == "0"),
+        "alternate screen / hidden cursor not seen before the panic"
+    );
+    std::fs::write(marker_dir.path().join("go"), "").expect("go");
+    p.assert_restored();
+    assert_eq!(
+        p.exit_status().as_deref(),
+        Some("101"),
+        "the child panicked (libtest's failure status)"
+    );
+    assert!(
+        p.capture().contains("a deliberate panic"),
+        "the panic message is printed on the restored screen:\n{}",
+        p.capture()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. a dead cluster
+
+fn kubeconfig(dir: &Path, server: &str) -> std::path::PathBuf {
+    let path = dir.join("dead-kubeconfig.yaml");
+    let yaml = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: {server}\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: dead\n    namespace: shop\ncurrent-context: dead\nusers:\n- name: dead\n  user:\n    token: dead-token\npreferences: {{}}\n"
+    );
+    std::fs::write(&path, yaml).expect("write kubeconfig");
+    path
+}
+
+/// The console against `server`: the first frame at once, the Workloads pane marked
+/// failing within the client's request timeout, and `q` ends the process at once.
+fn dead_cluster(server: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = kubeconfig(dir.path(), server);
+    let p = Pane::start(BIN, &[("KUBECONFIG", &kc.display().to_string())]);
+    let titles = ["Pipeline", "Workloads", "Error rate", "Logs", "GPU"];
+    assert!(
+        p.wait_for(Duration::from_secs(15), |p| {
+            let s = p.capture();
+            titles.iter().all(|t| s.contains(t))
+        }),
+        "the first frame did not appear:\n{}",
+        p.capture()
+    );
+    assert!(
+        p.wait_for(Duration::from_secs(45), |p| p.capture().contains("failing")),
+        "the Workloads pane was not marked failing:\n{}",
+        p.capture()
+    );
+    p.send("q");
+    assert!(
+        p.wait_for(Duration::from_secs(5), |p| p.exit_status().is_some()),
+        "the console did not exit within 5 s of `q`:\n{}",
+        p.capture()
+    );
+    p.assert_restored();
+    assert_eq!(p.exit_status().as_deref(), Some("0"));
+}
+
+#[test]
+fn a_cluster_that_refuses_connections_is_marked_failing_and_q_exits() {
+    if !tmux_or_skip("a_cluster_that_refuses_connections_is_marked_failing_and_q_exits") {
+        return;
+    }
+    // a port that was free a moment ago: nothing listens there now
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    dead_cluster(&format!("http://127.0.0.1:{port}"));
+}
+
+#[test]
+fn a_cluster_that_never_answers_is_marked_failing_and_q_exits_at_once() {
+    if !tmux_or_skip("a_cluster_that_never_answers_is_marked_failing_and_q_exits_at_once") {
+        return;
+    }
+    // accepts every connection and never says a word
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let held2 = held.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            held2.lock().expect("lock").push(conn);
+        }
+    });
+    dead_cluster(&format!("http://{addr}"));
+    assert!(
+        !held.lock().expect("lock").is_empty(),
+        "the console never connected to the silent listener"
+    );
+}
