@@ -1,31 +1,14 @@
 //! Promises about the terminal, checked in a real terminal (tmux): the panic hook restores
 //! it, and a dead cluster neither delays the first frame nor `q`.
 
+mod tools;
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
-
-/// tmux is needed: a missing tmux fails the test (naming it), unless
-/// `FLIGHTDECK_ALLOW_SKIPS=1`, when the test says it skipped and passes.
-fn tmux_or_skip(test: &str) -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return true;
-    }
-    if std::env::var("FLIGHTDECK_ALLOW_SKIPS").as_deref() == Ok("1") {
-        eprintln!("skipped {test}: tmux is not installed (FLIGHTDECK_ALLOW_SKIPS=1)");
-        return false;
-    }
-    panic!(
-        "{test} needs tmux, which is not installed (apt-get install tmux), or set FLIGHTDECK_ALLOW_SKIPS=1 to skip"
-    );
-}
 
 /// A tmux server of our own (its own socket) running one command in a 100x30 pane with a
 /// clean HOME, XDG directories and KUBECONFIG; when the command exits, the shell records
@@ -189,7 +172,7 @@ fn child_enter_the_terminal_then_panic() {
 
 #[test]
 fn a_panic_restores_the_terminal() {
-    if !tmux_or_skip("a_panic_restores_the_terminal") {
+    if tools::require("tmux").is_none() {
         return;
     }
     let exe = std::env::current_exe().expect("test binary");
@@ -275,7 +258,7 @@ fn dead_cluster(server: &str) {
 
 #[test]
 fn a_cluster_that_refuses_connections_is_marked_failing_and_q_exits() {
-    if !tmux_or_skip("a_cluster_that_refuses_connections_is_marked_failing_and_q_exits") {
+    if tools::require("tmux").is_none() {
         return;
     }
     // a port that was free a moment ago: nothing listens there now
@@ -289,7 +272,7 @@ fn a_cluster_that_refuses_connections_is_marked_failing_and_q_exits() {
 
 #[test]
 fn a_cluster_that_never_answers_is_marked_failing_and_q_exits_at_once() {
-    if !tmux_or_skip("a_cluster_that_never_answers_is_marked_failing_and_q_exits_at_once") {
+    if tools::require("tmux").is_none() {
         return;
     }
     // accepts every connection and never says a word
