@@ -313,13 +313,7 @@ fn pane_shows_rate_limit_notice_and_stale_marker() {
     update(&mut s, Event::Resize(160, 40));
     let send = |s: &mut State, u: PipelineUpdate| {
         let generation = s.generation;
-        update(
-            s,
-            Event::Pipeline {
-                generation,
-                msg: u.into(),
-            },
-        );
+        update(s, Event::Pipeline { generation, msg: u });
     };
     send(
         &mut s,

@@ -120,7 +120,7 @@ async fn feed(p: &mut Poller, s: &mut State) {
                 s,
                 Event::Pipeline {
                     generation,
-                    msg: PipelineUpdate::Snapshot(snap).into(),
+                    msg: PipelineUpdate::Snapshot(snap),
                 },
             );
         }
@@ -597,8 +597,7 @@ async fn sandbox_5xx_marks_the_pane_stale_and_recovers() {
                 error: err.to_string(),
                 at,
                 rate_limited_until: None,
-            }
-            .into(),
+            },
         },
     );
     s.now += std::time::Duration::from_secs(90);
