@@ -8,13 +8,16 @@
 //!   holds the last 50,000), one keypress through `update` plus one full frame drawn
 //!   (target: within one frame, 33 ms).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flightdeck::app::event::Event;
 use flightdeck::app::panes::logs::{self, LogsData};
-use flightdeck::app::state::{Scope, StartOptions, State};
+use flightdeck::app::state::State;
 use flightdeck::app::update::update;
 use flightdeck::pane::PaneId;
 use flightdeck::sources::logs::ingest::parse_line;
@@ -66,21 +69,12 @@ fn ingest(c: &mut Criterion) {
 }
 
 fn state() -> State {
-    let (assets, _, _) = flightdeck::config::load_assets(None);
-    let mut s = State::new(
-        Default::default(),
-        assets,
-        Vec::new(),
-        StartOptions {
-            theme: Some("dark".into()),
-            keymap: None,
-            scope: Scope::default(),
-            no_color: false,
-        },
-        jiff::Timestamp::from_second(1_790_000_000).expect("time"),
-    );
-    s.focus = PaneId::Logs;
-    s.size = (200, 50);
+    let mut s = common::state_builder()
+        .theme("dark")
+        .at(jiff::Timestamp::from_second(1_790_000_000).expect("time"))
+        .focus(PaneId::Logs)
+        .size(200, 50)
+        .build();
     let _ = logs::follow(
         &mut s,
         LogTarget::Selector {

@@ -1,30 +1,20 @@
 //! One frame of the full dashboard at 200x60 (issue 2: under 1 ms), through
 //! `Terminal::draw` on a TestBackend, so the diff is included.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use criterion::{Criterion, criterion_group, criterion_main};
-use flightdeck::app::state::{Overlay, Scope, StartOptions};
+use flightdeck::app::state::Overlay;
 use flightdeck::app::{PaneId, State};
-use flightdeck::config::{self, Config};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn state() -> State {
-    let (assets, _, _) = config::load_assets(None);
-    let opts = StartOptions {
-        theme: None,
-        keymap: None,
-        scope: Scope::default(),
-        no_color: false,
-    };
-    let mut s = State::new(
-        Config::default(),
-        assets,
-        Vec::new(),
-        opts,
-        jiff::Timestamp::now(),
-    );
-    s.size = (200, 60);
-    s
+    common::state_builder()
+        .at(jiff::Timestamp::now())
+        .size(200, 60)
+        .build()
 }
 
 fn bench(c: &mut Criterion) {

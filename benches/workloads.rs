@@ -8,12 +8,15 @@
 //! The in-memory part feeds `WorkloadsMsg`s through `flightdeck::app::update` exactly as the
 //! ui task does, and draws with `flightdeck::ui::render` into a `TestBackend`.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};
-use flightdeck::app::state::{Scope, StartOptions, State};
+use flightdeck::app::state::State;
 use flightdeck::app::{Action, Event, PaneId, update};
 use flightdeck::sources::kube::rows::{DeploymentRow, PodRow, ReplicaSetRow};
 use flightdeck::sources::kube::{Kind, ObjKey, Rows, WorkloadsMsg};
@@ -22,26 +25,13 @@ use ratatui::backend::TestBackend;
 use serde_json::json;
 
 fn state(namespace: Option<&str>) -> State {
-    let (assets, _, _) = flightdeck::config::load_assets(None);
-    let opts = StartOptions {
-        theme: Some("dark".into()),
-        keymap: None,
-        scope: Scope {
-            namespace: namespace.map(str::to_owned),
-            ..Default::default()
-        },
-        no_color: false,
-    };
-    let mut s = State::new(
-        Default::default(),
-        assets,
-        Vec::new(),
-        opts,
-        jiff::Timestamp::now(),
-    );
-    s.zoomed = true;
-    s.size = (200, 60);
-    s
+    common::state_builder()
+        .theme("dark")
+        .namespace(namespace)
+        .at(jiff::Timestamp::now())
+        .zoomed()
+        .size(200, 60)
+        .build()
 }
 
 fn feed(s: &mut State, msg: WorkloadsMsg) {

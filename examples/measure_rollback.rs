@@ -3,12 +3,15 @@
 //! / executor / watcher path the console runs, with the pane drawn into a test backend.
 //! Run by `scripts/measure-rollback.sh`; prints one line per run and the median.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flightdeck::app::panes::workloads::visible_deployments;
-use flightdeck::app::state::{Overlay, Scope, StartOptions, State};
+use flightdeck::app::state::{Overlay, State};
 use flightdeck::app::update::apply;
 use flightdeck::app::{Action, Effect, Event, update};
 use flightdeck::ops::{AuditLog, Executor};
@@ -59,23 +62,11 @@ async fn main() -> Res<()> {
     let dir = std::env::temp_dir().join(format!("flightdeck-measure-{}", std::process::id()));
     let ex = Executor::new(Ok(client), false, AuditLog::at(dir.join("audit.jsonl")));
 
-    let (assets, _, _) = flightdeck::config::load_assets(None);
-    let opts = StartOptions {
-        theme: Some("dark".into()),
-        keymap: None,
-        scope: Scope {
-            namespace: Some("shop".into()),
-            ..Default::default()
-        },
-        no_color: false,
-    };
-    let mut state = State::new(
-        Default::default(),
-        assets,
-        Vec::new(),
-        opts,
-        jiff::Timestamp::now(),
-    );
+    let mut state = common::state_builder()
+        .theme("dark")
+        .namespace("shop")
+        .at(jiff::Timestamp::now())
+        .build();
     apply(&mut state, Action::FocusPane(PaneId::Workloads));
     let pump = |state: &mut State, msg| {
         let generation = state.generation;

@@ -2,13 +2,15 @@
 //! deployment followed across a rollout, the seed's JSON format, `previous` after a crash,
 //! reconnect without duplicates, RBAC, and hostile bytes through the admin endpoint.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use flightdeck::app::Action;
 use flightdeck::app::event::{Effect, Event};
 use flightdeck::app::panes::logs::{self, PodState};
-use flightdeck::app::state::{Scope, SourceId, SourceStatus, StartOptions, State};
+use flightdeck::app::state::{SourceId, SourceStatus, State};
 use flightdeck::app::update::{apply, update};
 use flightdeck::pane::PaneId;
 use flightdeck::sources::logs::{LogTarget, spawn_follow};
@@ -66,23 +68,13 @@ async fn append(sb: &Sandbox, pod: &str, bytes: Vec<u8>) {
 }
 
 fn state() -> State {
-    let (assets, _diags, _warnings) = flightdeck::config::load_assets(None);
-    let mut s = State::new(
-        Default::default(),
-        assets,
-        Vec::new(),
-        StartOptions {
-            theme: Some("dark".into()),
-            keymap: None,
-            scope: Scope::default(),
-            no_color: false,
-        },
-        jiff::Timestamp::now(),
-    );
-    s.focus = PaneId::Logs;
-    s.zoomed = true;
-    s.size = (120, 40);
-    s
+    common::state_builder()
+        .theme("dark")
+        .at(jiff::Timestamp::now())
+        .focus(PaneId::Logs)
+        .zoomed()
+        .size(120, 40)
+        .build()
 }
 
 /// Carries out the effects a test cares about: following starts the real source.

@@ -5,7 +5,7 @@ mod common;
 
 use flightdeck::app::event::Event;
 use flightdeck::app::panes::logs::{self, LevelFilter};
-use flightdeck::app::state::{Scope, StartOptions, State};
+use flightdeck::app::state::State;
 use flightdeck::app::update::{apply, run_command, update};
 use flightdeck::app::{Action, Effect};
 use flightdeck::pane::PaneId;
@@ -15,23 +15,13 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn state() -> State {
-    let (assets, diags, _warnings) = flightdeck::config::load_assets(None);
-    assert!(diags.is_empty(), "bundled assets have problems: {diags:?}");
-    let mut s = State::new(
-        Default::default(),
-        assets,
-        Vec::new(),
-        StartOptions {
-            theme: Some("dark".into()),
-            keymap: None,
-            scope: Scope::default(),
-            no_color: false,
-        },
-        jiff::Timestamp::from_second(1_790_000_000).expect("time"),
-    );
-    s.focus = PaneId::Logs;
-    s.zoomed = true;
-    s.size = (100, 20);
+    let mut s = common::state_builder()
+        .theme("dark")
+        .at(jiff::Timestamp::from_second(1_790_000_000).expect("time"))
+        .focus(PaneId::Logs)
+        .zoomed()
+        .size(100, 20)
+        .build();
     let effects = logs::follow(
         &mut s,
         LogTarget::Selector {

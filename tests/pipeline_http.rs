@@ -2,6 +2,8 @@
 //! force: rate limits at 0, retry-after, 401/403/404/500, malformed JSON; and the token's
 //! redaction.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -301,20 +303,13 @@ async fn server_errors_back_off_and_report_failing() {
 
 #[test]
 fn pane_shows_rate_limit_notice_and_stale_marker() {
-    use flightdeck::app::state::{Scope, StartOptions, State};
+    use flightdeck::app::state::State;
     use flightdeck::app::{Event, update};
     use flightdeck::sources::github::snapshot::{DeployStats, PipelineSnapshot};
     let toml = "[github]\nrepo = \"o/r\"\napi_url = \"http://127.0.0.1:9\"\n";
     let cfg = flightdeck::config::Config::parse_strict("config.toml", toml).unwrap();
-    let (assets, _, _) = flightdeck::config::load_assets(None);
     let now = jiff::Timestamp::from_second(1_800_000_000).unwrap();
-    let opts = StartOptions {
-        theme: None,
-        keymap: None,
-        scope: Scope::default(),
-        no_color: false,
-    };
-    let mut s = State::new(cfg, assets, Vec::new(), opts, now);
+    let mut s = common::state_builder().config(cfg).at(now).build();
     update(&mut s, Event::Resize(160, 40));
     let send = |s: &mut State, u: PipelineUpdate| {
         let generation = s.generation;

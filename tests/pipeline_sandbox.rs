@@ -5,7 +5,7 @@
 mod common;
 
 use flightdeck::action::Action;
-use flightdeck::app::state::{Scope, StartOptions, State};
+use flightdeck::app::state::State;
 use flightdeck::app::{Event, update};
 use flightdeck::sources::github::actions::{self, Review};
 use flightdeck::sources::github::poll::PollOutcome;
@@ -86,14 +86,11 @@ api_url = "{}"
         sb.github_api_url()
     );
     let cfg = flightdeck::config::Config::parse_strict("config.toml", &toml).unwrap();
-    let (assets, _, _) = flightdeck::config::load_assets(None);
-    let opts = StartOptions {
-        theme: Some("dark".into()),
-        keymap: None,
-        scope: Scope::default(),
-        no_color: false,
-    };
-    let mut s = State::new(cfg, assets, Vec::new(), opts, sandbox_now(sb));
+    let mut s = common::state_builder()
+        .config(cfg)
+        .theme("dark")
+        .at(sandbox_now(sb))
+        .build();
     update(&mut s, Event::Resize(200, 40));
     update(&mut s, Event::Key(key('1')));
     s

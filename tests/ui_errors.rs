@@ -5,7 +5,6 @@
 mod common;
 
 use flightdeck::app::panes::errors::DeployMark;
-use flightdeck::app::state::{Scope, StartOptions};
 use flightdeck::app::{Event, PaneId, State, update};
 use flightdeck::config::Config;
 use flightdeck::config::theme::Health;
@@ -37,21 +36,12 @@ threshold = 0.05
 }
 
 fn state() -> State {
-    let assets = flightdeck::config::load_assets(None).0;
-    let mut s = State::new(
-        config(),
-        assets,
-        vec![],
-        StartOptions {
-            theme: Some("dark".into()),
-            keymap: None,
-            scope: Scope::default(),
-            no_color: false,
-        },
-        ts(NOW_MS),
-    );
-    s.focus = PaneId::Errors;
-    s
+    common::state_builder()
+        .config(config())
+        .theme("dark")
+        .at(ts(NOW_MS))
+        .focus(PaneId::Errors)
+        .build()
 }
 
 /// 30 minutes of points every 15 s, ending at NOW; `ratio(m)` for minute m (0 oldest).

@@ -4,7 +4,6 @@
 
 mod common;
 
-use flightdeck::app::state::{Scope, StartOptions};
 use flightdeck::app::{Event, PaneId, State, update};
 use flightdeck::config::Config;
 use flightdeck::config::theme::Health;
@@ -34,21 +33,12 @@ scrape = "http://dgx-01.invalid:9400/metrics"
 "#,
     );
     assert!(diags.is_empty(), "{diags:?}");
-    let assets = flightdeck::config::load_assets(None).0;
-    let mut s = State::new(
-        config,
-        assets,
-        vec![],
-        StartOptions {
-            theme: Some("dark".into()),
-            keymap: None,
-            scope: Scope::default(),
-            no_color: false,
-        },
-        ts(NOW_MS),
-    );
-    s.focus = PaneId::Gpu;
-    s
+    common::state_builder()
+        .config(config)
+        .theme("dark")
+        .at(ts(NOW_MS))
+        .focus(PaneId::Gpu)
+        .build()
 }
 
 fn h100(host: &str, index: u32, util: u32) -> GpuSample {

@@ -6,8 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use flightdeck::app::state::{Scope, StartOptions};
-use flightdeck::app::{Event, PaneId, State, update};
+use flightdeck::app::{Event, PaneId, update};
 use flightdeck::config::Config;
 use flightdeck::sources::gpu::spawn_remote;
 use flightdeck::sources::metrics::Target;
@@ -33,19 +32,11 @@ async fn gpu_hot_sandbox_fills_both_panes() {
     }
     let (config, diags) = Config::parse_lenient("sandbox.toml", &toml);
     assert!(diags.is_empty(), "{diags:?}");
-    let mut state = State::new(
-        config,
-        flightdeck::config::load_assets(None).0,
-        vec![],
-        StartOptions {
-            theme: None,
-            keymap: None,
-            scope: Scope::default(),
-            no_color: false,
-        },
-        jiff::Timestamp::now(),
-    );
-    state.size = (160, 48);
+    let mut state = common::state_builder()
+        .config(config)
+        .at(jiff::Timestamp::now())
+        .size(160, 48)
+        .build();
 
     let client = flightdeck::sources::metrics::http_client(Duration::from_secs(2)).expect("client");
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();

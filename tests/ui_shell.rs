@@ -163,42 +163,16 @@ fn a_failing_source_is_marked_stale_never_live() {
 
 #[test]
 fn no_color_picks_mono_and_an_unknown_theme_falls_back_with_a_warning() {
-    use flightdeck::app::state::{Scope, StartOptions};
-    let (assets, _, _) = flightdeck::config::load_assets(None);
-    let opts = |theme: Option<&str>, no_color| StartOptions {
-        theme: theme.map(str::to_owned),
-        keymap: None,
-        scope: Scope::default(),
-        no_color,
-    };
-    let s = flightdeck::app::State::new(
-        Default::default(),
-        assets.clone(),
-        vec![],
-        opts(None, true),
-        common::now(),
-    );
+    let s = common::state_builder().no_color().build();
     assert_eq!(s.theme.name, "mono");
-    let mut s = flightdeck::app::State::new(
-        Default::default(),
-        assets.clone(),
-        vec![],
-        opts(Some("light"), true),
-        common::now(),
-    );
+    let mut s = common::state_builder().theme("light").no_color().build();
     assert_eq!(
         s.theme.name, "light",
         "an explicit --theme wins over NO_COLOR"
     );
     let buf = render(&mut s, 80, 24);
     assert!(text(&buf).contains("Pipeline"));
-    let s = flightdeck::app::State::new(
-        Default::default(),
-        assets,
-        vec![],
-        opts(Some("neon"), false),
-        common::now(),
-    );
+    let s = common::state_builder().theme("neon").build();
     assert_eq!(s.theme.name, "dark");
     assert!(
         s.warnings

@@ -1,6 +1,7 @@
 //! The workloads source against the sandbox with the real kube client: the pane's data
 //! follows scale, rollouts, crash loops, dropped watches, 410s and RBAC refusals.
 
+mod common;
 mod workloads_support;
 
 use flightdeck::app::state::{SourceId, SourceStatus};

@@ -1,9 +1,10 @@
-//! Shared helpers for the console's tests: a State as the console builds it, rendering into
-//! a TestBackend, and key sequences written in keymap notation.
+//! Shared helpers for the console's tests (and the benches, which include this file by
+//! path): a State as the console builds it, rendering into a TestBackend, and key
+//! sequences written in keymap notation.
 #![allow(dead_code)]
 
 use flightdeck::app::state::{Scope, StartOptions};
-use flightdeck::app::{Effect, Event, State, update};
+use flightdeck::app::{Effect, Event, PaneId, State, update};
 use flightdeck::config::{self, Config};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -14,23 +15,111 @@ pub fn now() -> jiff::Timestamp {
     "2026-11-23T03:02:00Z".parse().expect("timestamp")
 }
 
-pub fn state_with(config: Config) -> State {
-    let (assets, diags, warnings) = config::load_assets(None);
-    assert!(
-        diags.is_empty() && warnings.is_empty(),
-        "bundled files: {diags:?} {warnings:?}"
-    );
-    let opts = StartOptions {
-        theme: None,
-        keymap: None,
-        scope: Scope::default(),
-        no_color: false,
-    };
-    State::new(config, assets, Vec::new(), opts, now())
+/// The console's State with the bundled themes and keymaps, the default config and scope,
+/// no theme asked for, colour on, at `now()`.
+pub fn state() -> State {
+    state_builder().build()
 }
 
-pub fn state() -> State {
-    state_with(Config::default())
+pub fn state_with(config: Config) -> State {
+    state_builder().config(config).build()
+}
+
+/// A State built step by step: what `State::new` gets (config, theme, scope, NO_COLOR, the
+/// clock), then the screen around it (size, focus, zoom). Unset, each is what `state()` has.
+pub fn state_builder() -> StateBuilder {
+    StateBuilder {
+        config: Config::default(),
+        theme: None,
+        scope: Scope::default(),
+        no_color: false,
+        now: now(),
+        size: None,
+        focus: None,
+        zoomed: false,
+    }
+}
+
+pub struct StateBuilder {
+    config: Config,
+    theme: Option<String>,
+    scope: Scope,
+    no_color: bool,
+    now: jiff::Timestamp,
+    size: Option<(u16, u16)>,
+    focus: Option<PaneId>,
+    zoomed: bool,
+}
+
+impl StateBuilder {
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// As `--theme NAME`.
+    pub fn theme(mut self, name: &str) -> Self {
+        self.theme = Some(name.to_owned());
+        self
+    }
+
+    /// As a non-empty NO_COLOR.
+    pub fn no_color(mut self) -> Self {
+        self.no_color = true;
+        self
+    }
+
+    /// As `--namespace NAME` (`None`: all namespaces, the default).
+    pub fn namespace<'a>(mut self, namespace: impl Into<Option<&'a str>>) -> Self {
+        self.scope.namespace = namespace.into().map(str::to_owned);
+        self
+    }
+
+    /// The State's clock at start.
+    pub fn at(mut self, now: jiff::Timestamp) -> Self {
+        self.now = now;
+        self
+    }
+
+    pub fn size(mut self, w: u16, h: u16) -> Self {
+        self.size = Some((w, h));
+        self
+    }
+
+    pub fn focus(mut self, pane: PaneId) -> Self {
+        self.focus = Some(pane);
+        self
+    }
+
+    pub fn zoomed(mut self) -> Self {
+        self.zoomed = true;
+        self
+    }
+
+    pub fn build(self) -> State {
+        let (assets, diags, warnings) = config::load_assets(None);
+        assert!(
+            diags.is_empty() && warnings.is_empty(),
+            "bundled files: {diags:?} {warnings:?}"
+        );
+        let opts = StartOptions {
+            theme: self.theme,
+            keymap: None,
+            scope: self.scope,
+            no_color: self.no_color,
+        };
+        let mut s = State::new(self.config, assets, Vec::new(), opts, self.now);
+        if let Some(size) = self.size {
+            s.size = size;
+        }
+        if let Some(pane) = self.focus {
+            s.focus = pane;
+        }
+        if self.zoomed {
+            s.zoomed = true;
+        }
+        s
+    }
 }
 
 pub fn render(state: &mut State, w: u16, h: u16) -> Buffer {

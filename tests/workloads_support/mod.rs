@@ -7,26 +7,22 @@ pub mod fixture;
 use std::sync::Arc;
 use std::time::Duration;
 
-use flightdeck::app::state::{Scope, StartOptions, State};
+use flightdeck::app::state::State;
 use flightdeck::app::{Event, update};
 use flightdeck::sources::kube::watch::{self, Sink};
 use flightdeck::sources::kube::{WorkloadsMsg, client};
 use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use tokio::sync::mpsc;
 
+use crate::common;
+
 pub fn state(namespace: Option<&str>) -> State {
-    let (assets, _, _) = flightdeck::config::load_assets(None);
-    let opts = StartOptions {
-        theme: Some("dark".into()),
-        keymap: None,
-        scope: Scope {
-            namespace: namespace.map(str::to_owned),
-            ..Default::default()
-        },
-        no_color: false,
-    };
     let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().expect("timestamp");
-    State::new(Default::default(), assets, Vec::new(), opts, now)
+    common::state_builder()
+        .theme("dark")
+        .namespace(namespace)
+        .at(now)
+        .build()
 }
 
 pub struct Harness {
