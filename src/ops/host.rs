@@ -195,6 +195,12 @@ async fn end_group(pgid: i32, child: &mut tokio::process::Child) -> bool {
         if Instant::now() >= deadline {
             signal_group(pgid, libc::SIGKILL);
             let _ = child.wait().await;
+            // SIGKILL is delivered asynchronously: report the end once the group is gone
+            // (bounded, in case a process sits in uninterruptible sleep)
+            let gone_by = Instant::now() + Duration::from_secs(2);
+            while group_alive(pgid) && Instant::now() < gone_by {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
             return true;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
