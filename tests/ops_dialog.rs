@@ -153,8 +153,12 @@ fn a_refused_plan_only_closes() {
     flightdeck::app::update::apply(&mut s, Action::Restart);
     let mut plan = rollback_plan();
     plan.refused = Some("can't restart paused deployment (run rollout resume first)".into());
-    update(&mut s, Event::OpPlanned(Ok(Box::new(plan))));
-    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    update(&mut s, Event::OpPlanned(Ok(Box::new(plan.clone()))));
+    // nothing runs; the refusal goes to the audit log
+    assert_eq!(
+        key(&mut s, KeyCode::Enter),
+        vec![Effect::RecordRefusal(Box::new(plan))]
+    );
     assert_eq!(s.overlay, Overlay::None);
     assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("paused")));
 }

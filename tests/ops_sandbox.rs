@@ -152,7 +152,11 @@ async fn rollback_in_bad_release_restores_the_old_revision_and_ends_the_crash_lo
         again.ok && again.message.contains("skipped rollback"),
         "{again:?}"
     );
-    let lines = audit_lines(&audit);
+    // each operation: an intent line, then its outcome
+    let lines: Vec<_> = audit_lines(&audit)
+        .into_iter()
+        .filter(|l| l["phase"] == "outcome")
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["operation"], "rollback");
     assert_eq!(lines[0]["namespace"], "shop");
@@ -292,7 +296,11 @@ async fn a_change_underneath_gives_a_conflict_not_a_retry() {
     let out = ex.execute(&scale.op, &scale.before, &scale.after).await;
     assert!(!out.ok && out.message.contains("conflict"), "{out:?}");
     assert_eq!(deployment(&c, "cart").await.spec.replicas, Some(2));
-    let lines = audit_lines(&audit);
+    // each operation: an intent line, then its outcome
+    let lines: Vec<_> = audit_lines(&audit)
+        .into_iter()
+        .filter(|l| l["phase"] == "outcome")
+        .collect();
     assert_eq!(lines.len(), 2, "failed operations are audited too");
     assert!(
         lines
@@ -393,7 +401,8 @@ async fn scale_with_and_without_an_hpa_and_restart() {
         .expect("restartedAt");
     assert!(at.parse::<jiff::Timestamp>().is_ok(), "{at}");
     assert!(after.metadata.generation > before.metadata.generation);
-    assert_eq!(audit_lines(&audit).len(), 4);
+    // four operations, an intent and an outcome line each
+    assert_eq!(audit_lines(&audit).len(), 8);
 
     // paused deployments are refused for restart and rollback
     Api::<Deployment>::namespaced(c.clone(), "shop")
@@ -484,7 +493,8 @@ async fn blue_green_switch_and_back() {
             "{plan:?}"
         );
     }
-    assert_eq!(audit_lines(&audit).len(), 2);
+    // two switches, an intent and an outcome line each
+    assert_eq!(audit_lines(&audit).len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -574,7 +584,8 @@ async fn host_action_arguments_cannot_be_escaped_by_names() {
         let out = ex.execute(&op, "", "").await;
         assert!(!out.ok && out.message.contains(want), "{out:?}");
     }
-    assert_eq!(audit_lines(&audit).len(), 3);
+    // three host actions, an intent and an outcome line each
+    assert_eq!(audit_lines(&audit).len(), 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -613,7 +624,8 @@ async fn approve_the_pending_deployment_through_the_executor_and_audit_it() {
     let again = ex.execute(&plan.op, &plan.before, &plan.after).await;
     assert!(!again.ok, "{again:?}");
     let text = std::fs::read_to_string(&audit).unwrap();
-    assert_eq!(text.lines().count(), 2);
+    // two approvals, an intent and an outcome line each
+    assert_eq!(text.lines().count(), 4);
     assert!(!text.contains("sandbox-token"), "no token in the audit log");
 }
 
@@ -735,7 +747,10 @@ async fn reject_rerun_and_cancel_through_the_executor() {
     let out = ex.execute(&plan.op, &plan.before, &plan.after).await;
     assert!(out.ok, "{out:?}");
 
-    let lines = audit_lines(&audit);
+    let lines: Vec<_> = audit_lines(&audit)
+        .into_iter()
+        .filter(|l| l["phase"] == "outcome")
+        .collect();
     let ops: Vec<&str> = lines
         .iter()
         .filter_map(|l| l["operation"].as_str())

@@ -735,7 +735,14 @@ async fn reject_rerun_and_cancel_from_the_keys() {
     let text = screen(&s);
     assert!(text.contains("is not running"), "{text}");
     let fx = update(&mut s, Event::Key(key('y')));
-    assert!(fx.is_empty(), "a refused plan cannot be confirmed: {fx:?}");
+    // nothing runs: only the refusal goes to the audit log
+    assert!(
+        matches!(
+            fx.as_slice(),
+            [flightdeck::app::event::Effect::RecordRefusal(_)]
+        ),
+        "a refused plan cannot be confirmed: {fx:?}"
+    );
     update(&mut s, Event::Key(key('n')));
 
     // re-run the failed jobs: a new attempt
@@ -750,9 +757,12 @@ async fn reject_rerun_and_cancel_from_the_keys() {
     assert_eq!(run.run.run_attempt, Some(2));
 
     let log = std::fs::read_to_string(&audit).unwrap();
+    // an intent and an outcome line per operation: the outcomes
     let ops: Vec<String> = log
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["operation"].to_string())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["phase"] == "outcome")
+        .map(|l| l["operation"].to_string())
         .collect();
     assert_eq!(ops, ["\"reject\"", "\"rerun-failed\""], "{log}");
 }

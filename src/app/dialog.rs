@@ -477,8 +477,10 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
             if let Some(why) = plan.refused.clone() {
                 if confirm {
+                    let refused = plan.clone();
                     state.overlay = Overlay::None;
                     state.set_flash(FlashLevel::Warn, why);
+                    return vec![Effect::RecordRefusal(refused)];
                 }
                 return Vec::new();
             }
@@ -623,28 +625,23 @@ pub fn show_audit(state: &mut State) -> Vec<Effect> {
 pub fn on_audit(state: &mut State, tail: crate::ops::AuditTail) -> Vec<Effect> {
     let lines = match tail.records {
         Ok(v) if v.is_empty() => vec![format!("no operations yet ({})", tail.path)],
-        Ok(v) => v.iter().map(audit_line).collect(),
+        Ok(v) => {
+            let mut lines = vec![format!(
+                "{} · one line per operation, newest last",
+                tail.path
+            )];
+            lines.extend(super::audit::audit_lines(&v));
+            lines
+        }
         Err(e) => vec![e],
     };
     if let Overlay::Dialog(d) = &mut state.overlay
         && let Dialog::Audit { lines: l, scroll } = d.as_mut()
     {
+        // open at the newest entry
         *scroll = lines.len().saturating_sub(1);
         *l = lines;
         state.dirty = true;
     }
     Vec::new()
-}
-
-/// One audit record as a line for the viewer.
-pub fn audit_line(r: &crate::ops::AuditRecord) -> String {
-    let result = match (&r.result, &r.error) {
-        (_, Some(e)) => format!("ERROR {e}"),
-        (Some(ok), None) => ok.clone(),
-        _ => String::new(),
-    };
-    crate::text::sanitize(&format!(
-        "{} {} {} {}/{} {}: {} → {} — {}",
-        r.time, r.user, r.context, r.namespace, r.target, r.operation, r.before, r.after, result
-    ))
 }

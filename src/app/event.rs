@@ -75,6 +75,8 @@ pub enum Effect {
         after: String,
     },
     ReadAudit,
+    /// The user tried to confirm a plan the confirmation refused: audit the refusal.
+    RecordRefusal(Box<crate::ops::Plan>),
     /// Follow these pods' logs (replacing what the logs pane followed before).
     FollowLogs(crate::sources::logs::FollowRequest),
     /// `:save PATH`: write these lines; the result comes back as `LogsMsg::Saved`.

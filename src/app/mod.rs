@@ -1,6 +1,7 @@
 //! The Elm-style core: [`State`], [`Event`], [`Action`], a pure [`update`] that returns
 //! [`Effect`]s. The run loop that carries the effects out lives in `console`.
 
+pub mod audit;
 pub mod dialog;
 pub mod event;
 pub mod hint;

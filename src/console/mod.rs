@@ -276,7 +276,12 @@ pub async fn executor(state: &State) -> crate::ops::Executor {
             repo: gh.repo.clone(),
             token: crate::sources::github::TokenSetting::for_config(gh),
         });
+    let kubeconfig_user = crate::sources::kube::identity::kubeconfig_user(
+        &state.config,
+        state.scope.context.as_deref(),
+    );
     Executor::new(client, state.scope.read_only, audit)
+        .with_kubeconfig_user(kubeconfig_user)
         .with_host_actions(state.config.host_actions.clone())
         .with_github(github)
 }
@@ -333,7 +338,10 @@ pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<u8
             sandbox.base_url()
         );
         let state = initial_state(global, Some(config));
-        let ops = executor(&state).await;
+        // the demo's drills never reach the user's audit log: it lives and goes with `dir`
+        let ops = executor(&state)
+            .await
+            .with_audit(crate::ops::AuditLog::at(dir.join("audit.jsonl")));
         let sources = Sources::default();
         let ops = ops.with_github_refresh(sources.pipeline_refresh.clone());
         run::run(state, sources, ops)

@@ -151,6 +151,12 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
                 Event::OpResult(Box::new(ex.execute(&op, &before, &after).await))
             }
             Effect::ReadAudit => Event::Audit(ex.audit_tail(500)),
+            Effect::RecordRefusal(plan) => {
+                if let Err(e) = ex.record_refusal(&plan).await {
+                    log::error!("the refusal was not written to the audit log: {e}");
+                }
+                return;
+            }
             _ => return,
         };
         let _ = tx.send(ev);

@@ -1,26 +1,85 @@
-//! The audit log: one JSON line per operation, appended, flushed and fsynced before the
-//! result is shown. Only names, revisions, images, replica counts and messages go in; never
-//! tokens, kubeconfigs or environment.
+//! The audit log: JSON lines, appended, flushed and fsynced. Every operation the executor
+//! is asked to run leaves either one `refusal` line (read-only, a refused plan, invalid
+//! input, no audit log) or an `intent` line, synced *before* the request is sent, and an
+//! `outcome` line after it; intent and outcome share an `id`. Only names, revisions,
+//! resourceVersions, images, replica counts, identities and messages go in; never tokens,
+//! kubeconfigs or environment. The file is created 0600, its directory 0700.
 
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Which of an operation's lines this is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Synced before the request is sent: the operation is about to run.
+    Intent,
+    /// How it ended (lines written before phases existed read as outcomes).
+    #[default]
+    Outcome,
+    /// Refused before anything was sent; nothing was changed.
+    Refusal,
+}
+
+/// How an outcome or refusal ended (`status`).
+pub mod status {
+    pub const OK: &str = "ok";
+    pub const FAILED: &str = "failed";
+    /// The server answered 409: the object changed since the confirmation.
+    pub const CONFLICT: &str = "conflict";
+    pub const REFUSED: &str = "refused";
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AuditRecord {
     pub time: String,
-    pub user: String,
+    /// Shared by an operation's intent and outcome.
+    pub id: String,
+    pub phase: Phase,
+    pub operation: String,
+    /// kind/name: `deployment/checkout`, `service/checkout`, `horizontalpodautoscaler/NAME`,
+    /// `github-run/123`, `host-action/NAME`.
+    pub object: String,
+    /// The name as the console showed it (`checkout`, `release #12`, `NAME (deployment)`).
+    pub target: String,
     pub context: String,
     pub namespace: String,
-    pub target: String,
-    pub operation: String,
+    /// The local user running the console.
+    pub user: String,
+    /// Who the cluster says we are (SelfSubjectReview), else the kubeconfig user, else
+    /// `unknown (why)`; cluster operations only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_user: Option<String>,
+    /// The GitHub login of the token (`GET /user`); GitHub operations only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_login: Option<String>,
     pub before: String,
     pub after: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// Outcome and refusal: one of [`status`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// What the operation says it did (success).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// Why it failed or was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The revision whose pod template the deployment runs after a rollback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The object's resourceVersion in the server's answer to the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+    /// A GitHub run's state read back after the operation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_state: Option<String>,
+    /// How long the request took (outcome).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -40,7 +99,7 @@ impl AuditLog {
         }
     }
 
-    /// No data dir: operations still run, and say the audit line could not be written.
+    /// No data dir: there is nowhere to write, so every operation is refused.
     pub fn nowhere() -> AuditLog {
         AuditLog { path: None }
     }
@@ -49,13 +108,18 @@ impl AuditLog {
         self.path.as_deref()
     }
 
+    /// Appends one line and syncs it to disk. A new file is created 0600 (a new directory
+    /// 0700); an existing file readable by others is narrowed to 0600.
     pub fn append(&self, record: &AuditRecord) -> Result<(), String> {
         let path = self
             .path
             .as_ref()
             .ok_or_else(|| "no data directory for the audit log".to_owned())?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         let mut line = serde_json::to_string(record).map_err(|e| e.to_string())?;
@@ -63,8 +127,15 @@ impl AuditLog {
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(path)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        if let Ok(meta) = file.metadata()
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            // best effort: a file of someone else's stays as it is
+            let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+        }
         file.write_all(line.as_bytes())
             .and_then(|()| file.flush())
             .and_then(|()| file.sync_all())
@@ -88,6 +159,15 @@ impl AuditLog {
         let skip = all.len().saturating_sub(limit);
         Ok(all.into_iter().skip(skip).collect())
     }
+}
+
+/// A fresh id for an operation's lines: unique within this host (time, process, count).
+pub fn new_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    let now = jiff::Timestamp::now().as_millisecond();
+    format!("{now:x}-{:x}-{n}", std::process::id())
 }
 
 /// The local user, from the environment (never anything secret).

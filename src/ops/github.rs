@@ -4,7 +4,7 @@
 use crate::sources::github::GithubClient;
 use crate::sources::github::actions::{self, Review, RunAction};
 
-use super::{Executor, Plan, audit};
+use super::{Done, Executor, Plan, audit};
 
 impl Executor {
     pub(super) fn plan_review(
@@ -41,7 +41,7 @@ impl Executor {
         environment: &str,
         run_id: u64,
         environment_ids: &[u64],
-    ) -> Result<String, String> {
+    ) -> Result<Done, String> {
         let mut client = self.github_client().await?;
         actions::review_pending_deployments(
             &mut client,
@@ -52,9 +52,13 @@ impl Executor {
         )
         .await
         .map_err(|e| e.to_string())?;
-        Ok(match review {
-            Review::Approve => format!("approved the deployment to {environment}"),
-            Review::Reject => format!("rejected the deployment to {environment}"),
+        Ok(Done {
+            message: match review {
+                Review::Approve => format!("approved the deployment to {environment}"),
+                Review::Reject => format!("rejected the deployment to {environment}"),
+            },
+            run_state: run_state_after(&mut client, run_id).await,
+            ..Done::default()
         })
     }
 
@@ -131,20 +135,24 @@ impl Executor {
         action: RunAction,
         run_id: u64,
         run_number: u64,
-    ) -> Result<String, String> {
+    ) -> Result<Done, String> {
         let mut client = self.github_client().await?;
         actions::run_action(&mut client, run_id, action)
             .await
             .map_err(|e| e.to_string())?;
-        Ok(match action {
-            RunAction::Rerun => format!("run #{run_number} re-runs"),
-            RunAction::RerunFailed => format!("run #{run_number} re-runs its failed jobs"),
-            RunAction::Cancel => format!("run #{run_number} is being cancelled"),
+        Ok(Done {
+            message: match action {
+                RunAction::Rerun => format!("run #{run_number} re-runs"),
+                RunAction::RerunFailed => format!("run #{run_number} re-runs its failed jobs"),
+                RunAction::Cancel => format!("run #{run_number} is being cancelled"),
+            },
+            run_state: run_state_after(&mut client, run_id).await,
+            ..Done::default()
         })
     }
 
     /// A GitHub client for an operation; the token is resolved now and never logged.
-    async fn github_client(&self) -> Result<GithubClient, String> {
+    pub(super) async fn github_client(&self) -> Result<GithubClient, String> {
         use crate::sources::github::TokenSetting;
         let gh = self
             .github
@@ -170,4 +178,14 @@ impl Executor {
         }
         GithubClient::new(&gh.api_url, &gh.repo, token).map_err(|e| e.to_string())
     }
+}
+
+/// The run's state right after the request, for the outcome line; a failed read says why
+/// (the request itself went through).
+async fn run_state_after(client: &mut GithubClient, run_id: u64) -> Option<String> {
+    Some(
+        actions::run_state(client, run_id)
+            .await
+            .unwrap_or_else(|e| format!("unknown ({e})")),
+    )
 }

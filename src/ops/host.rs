@@ -289,7 +289,7 @@ impl Executor {
             .map_err(|m| format!("{action}: {m}"))
     }
 
-    fn host_action(&self, name: &str) -> Result<&HostAction, String> {
+    pub(super) fn host_action(&self, name: &str) -> Result<&HostAction, String> {
         self.host_actions
             .iter()
             .find(|a| a.name == name)

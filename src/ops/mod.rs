@@ -4,9 +4,12 @@
 //! Intent, then confirmation, then execution: `update` turns an action into an
 //! [`Operation`] for the selection, the run loop asks [`Executor::plan`] for the exact
 //! before → after, the dialog shows it, and only the confirmed operation reaches
-//! [`Executor::execute`]. The executor itself refuses every operation in read-only mode,
-//! sends the object's resourceVersion as a precondition (a 409 is reported, never
-//! retried) and appends one audit line, synced, before it returns.
+//! [`Executor::execute`]. The executor itself refuses every operation in read-only mode
+//! and every invalid one, and records the refusal; otherwise it appends an intent line,
+//! synced, *before* anything is sent (no audit, no operation), sends the object's
+//! resourceVersion as a precondition (a 409 is reported as a conflict, never retried) and
+//! appends the outcome line before it returns. Who we are to the cluster and to GitHub is
+//! looked up once per executor and cached (see [`Executor::cluster_identity`]).
 //!
 //! Each operation's plan and request live in its own file (`rollback`, `scale`,
 //! `restart`, `promote`, `github`, `host`); this file keeps what they share, so a
@@ -22,23 +25,27 @@ pub mod rollback;
 mod scale;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 
-pub use audit::{AuditLog, AuditRecord, AuditTail};
+pub use audit::{AuditLog, AuditRecord, AuditTail, Phase};
 pub use host::{HostOutput, OutputKind, Placeholders};
 pub use model::{Operation, Outcome, Plan, Target};
 pub use restart::restarted_at;
 
 pub use crate::sources::github::actions::{Review, RunAction};
 
+/// How a 409's message starts: the outcome line says `conflict` for it.
+pub const CONFLICT: &str = "conflict: ";
+
 /// A short, clear message for an API error; 409 says what happened.
 pub fn kube_message(e: kube::Error) -> String {
     match e {
         kube::Error::Api(s) if s.code == 409 => format!(
-            "conflict: the object was changed by someone else since the confirmation ({}); nothing was changed — look again and retry",
+            "{CONFLICT}the object was changed by someone else since the confirmation ({}); nothing was changed — look again and retry",
             s.message
         ),
         kube::Error::Api(s) if s.code == 403 => format!("forbidden: {}", s.message),
@@ -62,6 +69,42 @@ pub struct Executor {
     github: Option<GithubSetup>,
     /// Poked after a GitHub operation so the pipeline shows its effect at once.
     github_refresh: Option<Arc<tokio::sync::Notify>>,
+    /// The kubeconfig's user name: the cluster identity when the server cannot say.
+    kubeconfig_user: Option<String>,
+    /// Who we are to the cluster and to GitHub, looked up once for this executor.
+    identities: Arc<Identities>,
+}
+
+/// The identities the audit log names, each looked up at most once (a failed lookup is
+/// cached as `unknown (why)` too: an operation never waits on it twice).
+#[derive(Debug, Default)]
+struct Identities {
+    cluster: tokio::sync::OnceCell<String>,
+    github: tokio::sync::OnceCell<String>,
+}
+
+/// How long an identity lookup may take before the audit line says `unknown`.
+const IDENTITY_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What a successful run did, for the status line and the outcome line.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Done {
+    pub message: String,
+    /// A rollback: the revision whose template the deployment now runs.
+    pub revision: Option<String>,
+    /// The changed object's resourceVersion in the server's answer.
+    pub resource_version: Option<String>,
+    /// A GitHub run's state read back after the request.
+    pub run_state: Option<String>,
+}
+
+impl From<String> for Done {
+    fn from(message: String) -> Done {
+        Done {
+            message,
+            ..Done::default()
+        }
+    }
 }
 
 /// Where approvals go; the token is resolved when an approval runs and never logged.
@@ -87,7 +130,23 @@ impl Executor {
             output: Arc::new(|l| log::info!("{}", l.tagged())),
             github: None,
             github_refresh: None,
+            kubeconfig_user: None,
+            identities: Arc::default(),
         }
+    }
+
+    /// The kubeconfig's user name, named in the audit log when the server has no
+    /// SelfSubjectReview.
+    pub fn with_kubeconfig_user(mut self, user: Option<String>) -> Self {
+        self.kubeconfig_user = user;
+        self.identities = Arc::default();
+        self
+    }
+
+    /// Write the audit log here instead (`flightdeck demo`: a throwaway directory).
+    pub fn with_audit(mut self, audit: AuditLog) -> Self {
+        self.audit = audit;
+        self
     }
 
     pub fn with_host_actions(mut self, actions: Vec<crate::config::HostAction>) -> Self {
@@ -97,6 +156,7 @@ impl Executor {
 
     pub fn with_github(mut self, github: Option<GithubSetup>) -> Self {
         self.github = github;
+        self.identities = Arc::default();
         self
     }
 
@@ -187,53 +247,252 @@ impl Executor {
         Ok(plan)
     }
 
-    /// Runs a confirmed operation and writes its audit line (synced) before returning.
+    /// Runs a confirmed operation: refuses it (read-only, invalid, no audit log) with a
+    /// refusal line, or writes the intent line (synced) before sending anything and the
+    /// outcome line before returning.
     pub async fn execute(&self, op: &Operation, before: &str, after: &str) -> Outcome {
-        let result = if self.read_only {
-            Err("refused: read-only mode (--read-only); nothing was changed".to_owned())
-        } else {
-            self.run(op).await
-        };
-        let mut target = op.target();
-        if op.is_github()
-            && let Some(gh) = &self.github
-        {
-            // GitHub operations are recorded against the repository
-            target.context = "github".into();
-            target.namespace = gh.repo.clone();
-            if let Some(poke) = &self.github_refresh {
-                poke.notify_one();
-            }
-        }
+        let mut record = self.record(op, before, after).await;
         let mut outcome = Outcome {
             op: op.name().to_owned(),
-            target: target.clone(),
-            ok: result.is_ok(),
-            message: match &result {
-                Ok(m) | Err(m) => m.clone(),
+            target: Target {
+                context: record.context.clone(),
+                namespace: record.namespace.clone(),
+                name: record.target.clone(),
             },
+            ok: false,
+            message: String::new(),
             before: before.to_owned(),
             after: after.to_owned(),
         };
-        let record = AuditRecord {
-            time: Timestamp::now().to_string(),
-            user: audit::local_user(),
-            context: target.context.clone(),
-            namespace: target.namespace.clone(),
-            target: target.name.clone(),
-            operation: op.name().to_owned(),
-            before: before.to_owned(),
-            after: after.to_owned(),
-            result: result.as_ref().ok().cloned(),
-            error: result.as_ref().err().cloned(),
+        let refusal = if self.read_only {
+            Some("refused: read-only mode (--read-only); nothing was changed".to_owned())
+        } else {
+            self.validate(op)
+                .err()
+                .map(|why| format!("refused: {why}; nothing was changed"))
         };
+        if let Some(why) = refusal {
+            outcome.message = self.append_refusal(record, why);
+            return outcome;
+        }
+        record.phase = Phase::Intent;
         if let Err(e) = self.audit.append(&record) {
-            outcome.message = format!("{} (audit log not written: {e})", outcome.message);
+            outcome.message = format!("refused: audit log not writable: {e}; nothing was changed");
+            return outcome;
+        }
+        let started = Instant::now();
+        let result = self.run(op).await;
+        record.duration_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+        if op.is_github()
+            && let Some(poke) = &self.github_refresh
+        {
+            poke.notify_one();
+        }
+        record.phase = Phase::Outcome;
+        record.time = Timestamp::now().to_string();
+        match result {
+            Ok(done) => {
+                outcome.ok = true;
+                outcome.message = done.message.clone();
+                record.status = Some(audit::status::OK.into());
+                record.result = Some(done.message);
+                record.revision = done.revision;
+                record.resource_version = done.resource_version;
+                record.run_state = done.run_state;
+            }
+            Err(e) => {
+                let status = if e.starts_with(CONFLICT) {
+                    audit::status::CONFLICT
+                } else {
+                    audit::status::FAILED
+                };
+                record.status = Some(status.into());
+                outcome.message = e.clone();
+                record.error = Some(e);
+            }
+        }
+        if let Err(e) = self.audit.append(&record) {
+            outcome.message = format!(
+                "{} (the outcome line was not written to the audit log: {e})",
+                outcome.message
+            );
         }
         outcome
     }
 
-    async fn run(&self, op: &Operation) -> Result<String, String> {
+    /// The user tried to confirm a plan the confirmation refused (paused, no-op, colour
+    /// already selected …): one refusal line. Nothing is sent.
+    pub async fn record_refusal(&self, plan: &Plan) -> Result<(), String> {
+        let why = plan
+            .refused
+            .clone()
+            .unwrap_or_else(|| "refused at the confirmation".into());
+        let mut record = self.record(&plan.op, &plan.before, &plan.after).await;
+        record.phase = Phase::Refusal;
+        record.status = Some(audit::status::REFUSED.into());
+        record.error = Some(why);
+        self.audit.append(&record)
+    }
+
+    /// Writes `record` as a refusal for `why`; the message for the status line.
+    fn append_refusal(&self, mut record: AuditRecord, why: String) -> String {
+        record.phase = Phase::Refusal;
+        record.status = Some(audit::status::REFUSED.into());
+        record.error = Some(why.clone());
+        match self.audit.append(&record) {
+            Ok(()) => why,
+            Err(e) => format!("{why} (the refusal was not written to the audit log: {e})"),
+        }
+    }
+
+    /// The audit line's common part for `op`: a fresh id, the object, where, and who.
+    async fn record(&self, op: &Operation, before: &str, after: &str) -> AuditRecord {
+        let mut target = op.target();
+        let github = op.is_github();
+        if github && let Some(gh) = &self.github {
+            // GitHub operations are recorded against the repository
+            target.context = "github".into();
+            target.namespace = gh.repo.clone();
+        }
+        let (cluster_user, github_login) = match op {
+            Operation::Host { .. } => (None, None),
+            _ if github => (None, Some(self.github_login().await)),
+            _ => (Some(self.cluster_identity().await), None),
+        };
+        AuditRecord {
+            time: Timestamp::now().to_string(),
+            id: audit::new_id(),
+            phase: Phase::Intent,
+            operation: op.name().to_owned(),
+            object: op.object(),
+            target: target.name,
+            context: target.context,
+            namespace: target.namespace,
+            user: audit::local_user(),
+            cluster_user,
+            github_login,
+            before: before.to_owned(),
+            after: after.to_owned(),
+            ..AuditRecord::default()
+        }
+    }
+
+    /// Who the cluster says we are (SelfSubjectReview), else the kubeconfig's user name,
+    /// else `unknown (why)`. Looked up once per executor; never fails an operation.
+    pub async fn cluster_identity(&self) -> String {
+        self.identities
+            .cluster
+            .get_or_init(|| async {
+                let asked = match self.client() {
+                    Ok(c) => tokio::time::timeout(
+                        IDENTITY_TIMEOUT,
+                        crate::sources::kube::identity::self_subject(c),
+                    )
+                    .await
+                    .unwrap_or_else(|_| Err("SelfSubjectReview: no answer in 3 s".into())),
+                    Err(e) => Err(e),
+                };
+                match (asked, &self.kubeconfig_user) {
+                    (Ok(user), _) => user,
+                    (Err(_), Some(user)) => format!("{user} (kubeconfig user)"),
+                    (Err(why), None) => format!("unknown ({why})"),
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// The GitHub login of the token (`GET /user`), else `unknown (why)`. Looked up once
+    /// per executor; never fails an operation.
+    pub async fn github_login(&self) -> String {
+        self.identities
+            .github
+            .get_or_init(|| async {
+                let asked = async {
+                    let mut client = self.github_client().await?;
+                    client.login().await.map_err(|e| e.to_string())
+                };
+                match tokio::time::timeout(IDENTITY_TIMEOUT, asked).await {
+                    Ok(Ok(login)) => login,
+                    Ok(Err(why)) => format!("unknown ({why})"),
+                    Err(_) => "unknown (GET /user: no answer in 3 s)".into(),
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// What can be refused before anything is sent: input no server would take, and a
+    /// missing client or configuration.
+    fn validate(&self, op: &Operation) -> Result<(), String> {
+        let named = |t: &Target| {
+            if t.name.is_empty() {
+                Err("no object named".to_owned())
+            } else {
+                Ok(())
+            }
+        };
+        match op {
+            Operation::Rollback {
+                target,
+                to_revision,
+                ..
+            } => {
+                named(target)?;
+                if let Some(r) = to_revision.filter(|r| *r < 0) {
+                    return Err(format!("revision {r} is not a revision"));
+                }
+            }
+            Operation::Scale {
+                target, replicas, ..
+            } => {
+                named(target)?;
+                if *replicas < 0 {
+                    return Err(format!("replicas must be 0 or more (got {replicas})"));
+                }
+            }
+            Operation::ScaleHpa {
+                target, min, max, ..
+            } => {
+                named(target)?;
+                if *min < 1 || max < min {
+                    return Err(format!(
+                        "HPA bounds need 1 <= min <= max (got min {min} max {max})"
+                    ));
+                }
+            }
+            Operation::Restart { target, .. } => named(target)?,
+            Operation::Switch {
+                target, label, to, ..
+            } => {
+                named(target)?;
+                if label.is_empty() || to.is_empty() {
+                    return Err("a selector switch needs a label and a value".into());
+                }
+            }
+            Operation::ReviewDeployment {
+                environment_ids, ..
+            } => {
+                if environment_ids.is_empty() {
+                    return Err("no pending deployment to review".into());
+                }
+            }
+            Operation::Run { .. } => {}
+            Operation::Host { action, .. } => {
+                self.host_action(action)?;
+            }
+        }
+        if op.is_github() {
+            if self.github.is_none() {
+                return Err("no [github] source configured".into());
+            }
+        } else if !matches!(op, Operation::Host { .. }) {
+            self.client()?;
+        }
+        Ok(())
+    }
+
+    async fn run(&self, op: &Operation) -> Result<Done, String> {
         match op {
             Operation::Rollback {
                 target,
@@ -289,7 +548,7 @@ impl Executor {
                 run_number,
                 ..
             } => self.run_run_action(*action, *run_id, *run_number).await,
-            Operation::Host { action, vars } => self.run_host(action, vars).await,
+            Operation::Host { action, vars } => self.run_host(action, vars).await.map(Done::from),
         }
     }
 }

@@ -98,6 +98,24 @@ impl Operation {
         }
     }
 
+    /// kind/name for the audit log: `deployment/checkout`, `service/checkout`,
+    /// `horizontalpodautoscaler/checkout`, `github-run/123`, `host-action/NAME`.
+    pub fn object(&self) -> String {
+        match self {
+            Operation::Rollback { target, .. }
+            | Operation::Scale { target, .. }
+            | Operation::Restart { target, .. } => format!("deployment/{}", target.name),
+            Operation::ScaleHpa { target, .. } => {
+                format!("horizontalpodautoscaler/{}", target.name)
+            }
+            Operation::Switch { target, .. } => format!("service/{}", target.name),
+            Operation::ReviewDeployment { run_id, .. } | Operation::Run { run_id, .. } => {
+                format!("github-run/{run_id}")
+            }
+            Operation::Host { action, .. } => format!("host-action/{action}"),
+        }
+    }
+
     pub fn target(&self) -> Target {
         match self {
             Operation::Rollback { target, .. }

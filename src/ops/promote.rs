@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::json;
 
-use super::{Executor, Operation, Plan, Target, kube_message, with_resource_version};
+use super::{Done, Executor, Operation, Plan, Target, kube_message, with_resource_version};
 
 impl Executor {
     pub(super) async fn plan_switch(
@@ -61,7 +61,7 @@ impl Executor {
         label: &str,
         to: &str,
         resource_version: Option<&str>,
-    ) -> Result<String, String> {
+    ) -> Result<Done, String> {
         let c = self.client()?;
         let svc: Api<Service> = Api::namespaced(c.clone(), &target.namespace);
         let s = svc.get(&target.name).await.map_err(kube_message)?;
@@ -73,10 +73,15 @@ impl Executor {
             json!({"spec": {"selector": {label: to}}}),
             resource_version.or(s.metadata.resource_version.as_deref()),
         );
-        svc.patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+        let s = svc
+            .patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
             .await
             .map_err(kube_message)?;
-        Ok(format!("service/{} now selects {label}={to}", target.name))
+        Ok(Done {
+            message: format!("service/{} now selects {label}={to}", target.name),
+            resource_version: s.metadata.resource_version,
+            ..Done::default()
+        })
     }
 }
 

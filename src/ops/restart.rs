@@ -5,7 +5,9 @@ use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 
-use super::{Executor, Operation, Plan, Target, kube_message, rollback, with_resource_version};
+use super::{
+    Done, Executor, Operation, Plan, Target, kube_message, rollback, with_resource_version,
+};
 
 /// kubectl's refusal, shown in the plan and repeated by the run, which reads again.
 const PAUSED: &str = "can't restart paused deployment (run rollout resume first)";
@@ -41,7 +43,7 @@ impl Executor {
         &self,
         target: &Target,
         resource_version: Option<&str>,
-    ) -> Result<String, String> {
+    ) -> Result<Done, String> {
         let c = self.client()?;
         let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
         let d = api.get(&target.name).await.map_err(kube_message)?;
@@ -55,13 +57,18 @@ impl Executor {
             }}}}}),
             resource_version.or(d.metadata.resource_version.as_deref()),
         );
-        api.patch(
-            &target.name,
-            &PatchParams::default(),
-            &Patch::Strategic(&body),
-        )
-        .await
-        .map_err(kube_message)?;
-        Ok(format!("deployment.apps/{} restarted", target.name))
+        let d = api
+            .patch(
+                &target.name,
+                &PatchParams::default(),
+                &Patch::Strategic(&body),
+            )
+            .await
+            .map_err(kube_message)?;
+        Ok(Done {
+            message: format!("deployment.apps/{} restarted", target.name),
+            resource_version: d.metadata.resource_version,
+            ..Done::default()
+        })
     }
 }

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
-use super::{Executor, Operation, Plan, Target, dry_run, kube_message};
+use super::{Done, Executor, Operation, Plan, Target, dry_run, kube_message};
 
 pub const REVISION: &str = "deployment.kubernetes.io/revision";
 const HASH_LABEL: &str = "pod-template-hash";
@@ -300,29 +300,40 @@ impl Executor {
         target: &Target,
         to_revision: Option<i64>,
         resource_version: Option<&str>,
-    ) -> Result<String, String> {
+    ) -> Result<Done, String> {
         let c = self.client()?;
         let rb = self::plan(c, &target.namespace, &target.name, to_revision).await?;
         if rb.paused {
             return Err(paused_refusal(&target.name));
         }
         if rb.noop {
-            return Ok(noop_message(rb.target_revision));
+            return Ok(Done {
+                message: noop_message(rb.target_revision),
+                revision: Some(rb.target_revision.to_string()),
+                resource_version: rb.resource_version,
+                ..Done::default()
+            });
         }
         // the version the confirmation was shown for, else the one just read
         let rv = resource_version.or(rb.resource_version.as_deref());
         let patch = with_precondition(&rb.patch, rv);
         let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
-        api.patch(
-            &target.name,
-            &PatchParams::default(),
-            &Patch::<()>::Json(json_patch_of(&patch)?),
-        )
-        .await
-        .map_err(kube_message)?;
-        Ok(format!(
-            "deployment.apps/{} rolled back to revision {}",
-            target.name, rb.target_revision
-        ))
+        let d = api
+            .patch(
+                &target.name,
+                &PatchParams::default(),
+                &Patch::<()>::Json(json_patch_of(&patch)?),
+            )
+            .await
+            .map_err(kube_message)?;
+        Ok(Done {
+            message: format!(
+                "deployment.apps/{} rolled back to revision {}",
+                target.name, rb.target_revision
+            ),
+            revision: Some(rb.target_revision.to_string()),
+            resource_version: d.metadata.resource_version,
+            ..Done::default()
+        })
     }
 }

@@ -6,7 +6,7 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::json;
 
-use super::{Executor, Operation, Plan, Target, kube_message, with_resource_version};
+use super::{Done, Executor, Operation, Plan, Target, kube_message, with_resource_version};
 
 impl Executor {
     pub(super) async fn plan_scale(
@@ -56,17 +56,19 @@ impl Executor {
         target: &Target,
         replicas: i32,
         resource_version: Option<&str>,
-    ) -> Result<String, String> {
+    ) -> Result<Done, String> {
         let c = self.client()?;
         let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
         let body = with_resource_version(json!({"spec": {"replicas": replicas}}), resource_version);
-        api.patch_scale(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+        let scale = api
+            .patch_scale(&target.name, &PatchParams::default(), &Patch::Merge(&body))
             .await
             .map_err(kube_message)?;
-        Ok(format!(
-            "deployment.apps/{} scaled to {replicas}",
-            target.name
-        ))
+        Ok(Done {
+            message: format!("deployment.apps/{} scaled to {replicas}", target.name),
+            resource_version: scale.metadata.resource_version,
+            ..Done::default()
+        })
     }
 
     pub(super) async fn plan_scale_hpa(
@@ -96,20 +98,22 @@ impl Executor {
         min: i32,
         max: i32,
         resource_version: Option<&str>,
-    ) -> Result<String, String> {
+    ) -> Result<Done, String> {
         let c = self.client()?;
         let api: Api<HorizontalPodAutoscaler> = Api::namespaced(c.clone(), &target.namespace);
         let body = with_resource_version(
             json!({"spec": {"minReplicas": min, "maxReplicas": max}}),
             resource_version,
         );
-        api.patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+        let h = api
+            .patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
             .await
             .map_err(kube_message)?;
-        Ok(format!(
-            "hpa/{} bounds now min {min} max {max}",
-            target.name
-        ))
+        Ok(Done {
+            message: format!("hpa/{} bounds now min {min} max {max}", target.name),
+            resource_version: h.metadata.resource_version,
+            ..Done::default()
+        })
     }
 }
 

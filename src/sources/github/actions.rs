@@ -128,3 +128,15 @@ pub async fn run_now(
     let jobs = client.get_pages(&url, 5, |p: JobList| p.jobs).await?.value;
     Ok((run, jobs))
 }
+
+/// A run's state as GitHub has it now, in a few words (`queued, attempt 2`,
+/// `completed (cancelled), attempt 1`), for the audit log.
+pub async fn run_state(client: &mut GithubClient, run_id: u64) -> Result<String, GhError> {
+    let url = client.repo_url(&format!("/actions/runs/{run_id}"));
+    let run = client.get::<WorkflowRun>(&url).await?.value;
+    let state = match &run.conclusion {
+        Some(c) => format!("{} ({c})", run.status),
+        None => run.status.to_string(),
+    };
+    Ok(format!("{state}, attempt {}", run.run_attempt.unwrap_or(1)))
+}

@@ -193,6 +193,16 @@ impl GithubClient {
         self.blocked_until
     }
 
+    /// The token's login (`GET /user`), for the audit log.
+    pub async fn login(&mut self) -> Result<String, GhError> {
+        #[derive(serde::Deserialize)]
+        struct User {
+            login: String,
+        }
+        let url = format!("{}/user", self.api_url);
+        Ok(self.get::<User>(&url).await?.value.login)
+    }
+
     /// `/repos/{owner}/{name}{rest}` under the API base.
     pub fn repo_url(&self, rest: &str) -> String {
         format!("{}/repos/{}{}", self.api_url, self.repo, rest)

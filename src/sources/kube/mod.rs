@@ -4,6 +4,7 @@
 //! Never imports ratatui.
 
 pub mod client;
+pub mod identity;
 pub mod rows;
 pub mod watch;
 

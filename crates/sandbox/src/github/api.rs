@@ -11,6 +11,12 @@ use super::{ENV_IDS, GhDeployment, JOBS, Job, RATE_LIMIT, REPO, Run, WORKFLOW_ID
 use crate::rng::fnv64;
 use crate::world::{ENVS, World, ts};
 
+/// The login of every token but `viewer…` ones: the production environment's required
+/// reviewer.
+pub const REVIEWER_LOGIN: &str = "oncall-lead";
+/// The login of a `viewer…` token: may read, may not review.
+pub const VIEWER_LOGIN: &str = "release-viewer";
+
 pub(super) fn user_json(login: &str) -> Value {
     let id = fnv64(login.as_bytes()) % 10_000_000;
     json!({
@@ -260,11 +266,12 @@ pub fn handle(
         w.github.remaining = RATE_LIMIT;
     }
     let api = w.github.api_base.clone();
-    w.github.caller_reviews = !headers
+    let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_whitespace().nth(1))
-        .is_some_and(|t| t.starts_with("viewer"));
+        .map(str::to_owned);
+    w.github.caller_reviews = !token.as_deref().is_some_and(|t| t.starts_with("viewer"));
     let segs: Vec<&str> = path
         .trim_matches('/')
         .split('/')
@@ -276,6 +283,13 @@ pub fn handle(
             StatusCode::FORBIDDEN,
             "API rate limit exceeded for user. (But here's the good news: authenticated requests get a higher rate limit.)",
         )
+    } else if segs == ["user"] && *method == Method::GET {
+        // who the token is: the reviewer, or the viewer for `viewer…` tokens
+        match token {
+            None => gh_error(StatusCode::UNAUTHORIZED, "Requires authentication"),
+            Some(_) if !w.github.caller_reviews => (StatusCode::OK, user_json(VIEWER_LOGIN)),
+            Some(_) => (StatusCode::OK, user_json(REVIEWER_LOGIN)),
+        }
     } else {
         route(w, method, &segs, q, body, &api, now, &mut link)
     };
@@ -373,7 +387,7 @@ fn route(
                     v["updated_at"] = json!(ts(now - 30 * 86_400_000));
                     v["protection_rules"] = if e == 2 {
                         json!([{"id": 3_001, "node_id": "GA_kwDO3001", "type": "required_reviewers", "prevent_self_review": false,
-                                "reviewers": [{"type": "User", "reviewer": user_json("oncall-lead")}]}])
+                                "reviewers": [{"type": "User", "reviewer": user_json(REVIEWER_LOGIN)}]}])
                     } else {
                         json!([])
                     };
@@ -451,7 +465,7 @@ fn route(
                                 "wait_timer": 0,
                                 "wait_timer_started_at": ts(started),
                                 "current_user_can_approve": can_approve,
-                                "reviewers": [{"type": "User", "reviewer": user_json("oncall-lead")}],
+                                "reviewers": [{"type": "User", "reviewer": user_json(REVIEWER_LOGIN)}],
                             })
                         })
                         .collect();
@@ -635,7 +649,7 @@ fn review(w: &mut World, ri: usize, body: &[u8], api: &str) -> (StatusCode, Valu
     }
     run.approvals.push(json!({
         "environments": hits.iter().map(|e| env_json(api, *e)).collect::<Vec<_>>(),
-        "state": state, "comment": comment, "user": user_json("oncall-lead"),
+        "state": state, "comment": comment, "user": user_json(REVIEWER_LOGIN),
     }));
     if state == "rejected" {
         let run_id = run.id;

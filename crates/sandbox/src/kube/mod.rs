@@ -56,6 +56,39 @@ pub fn json_resp(code: StatusCode, v: &Value) -> Response {
         .into_response()
 }
 
+/// Who every token of the sandbox's kubeconfig is: the answer to a SelfSubjectReview
+/// (`kubectl auth whoami`) and the user named in a `Forbidden`.
+pub const CLUSTER_USER: &str = "system:serviceaccount:kube-system:flightdeck-sandbox";
+
+/// `POST /apis/authentication.k8s.io/v1/selfsubjectreviews`: a bearer token is
+/// [`CLUSTER_USER`]; a request without one is `system:anonymous`.
+fn self_subject_review(method: &Method, headers: &HeaderMap) -> Response {
+    if *method != Method::POST {
+        return status_err(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+            None,
+        );
+    }
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| !t.trim().is_empty());
+    let user_info = if bearer {
+        json!({"username": CLUSTER_USER, "uid": "5a4d0b0e-0000-4000-8000-f11e0dec0001",
+               "groups": ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]})
+    } else {
+        json!({"username": "system:anonymous", "groups": ["system:unauthenticated"]})
+    };
+    json_resp(
+        StatusCode::CREATED,
+        &json!({"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
+                "metadata": {}, "status": {"userInfo": user_info}}),
+    )
+}
+
 fn not_found(kind: Kind, name: &str) -> Response {
     status_err(
         StatusCode::NOT_FOUND,
@@ -319,6 +352,9 @@ pub async fn handle(
     {
         return json_resp(StatusCode::OK, &d);
     }
+    if path.trim_end_matches('/') == "/apis/authentication.k8s.io/v1/selfsubjectreviews" {
+        return self_subject_review(&method, &headers);
+    }
     let Some(t) = parse_path(path) else {
         return status_err(
             StatusCode::NOT_FOUND,
@@ -350,7 +386,7 @@ pub async fn handle(
                 StatusCode::FORBIDDEN,
                 "Forbidden",
                 &format!(
-                    "{} is forbidden: User \"sandbox\" cannot {verb} resource \"{}\" in API group \"{}\" {scope}",
+                    "{} is forbidden: User \"{CLUSTER_USER}\" cannot {verb} resource \"{}\" in API group \"{}\" {scope}",
                     info.plural, info.plural, info.group
                 ),
                 Some(json!({"kind": info.plural, "group": info.group})),
