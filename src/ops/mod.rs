@@ -110,6 +110,16 @@ impl Executor {
         self
     }
 
+    /// The same executor with another cluster client (the console builds one for the
+    /// context an operation names, from the same kubeconfig choice as every source).
+    pub fn with_client(mut self, client: Result<kube::Client, String>) -> Self {
+        (self.client, self.client_error) = match client {
+            Ok(c) => (Some(c), String::new()),
+            Err(e) => (None, e),
+        };
+        self
+    }
+
     /// Read-only from now on if `yes` (`:read-only` in the console).
     pub fn read_only_also(mut self, yes: bool) -> Self {
         self.read_only |= yes;

@@ -4,10 +4,14 @@
 //! Never imports ratatui.
 
 pub mod client;
+pub mod kubeconfig;
+pub mod namespaces;
 pub mod rows;
 pub mod watch;
 
 pub use client::{KubeError, client_for};
+pub use kubeconfig::{ContextInfo, KubeContexts};
+pub use namespaces::NamespacesMsg;
 pub use rows::{
     DeploymentRow, EventRow, HpaRow, ObjKey, PodReason, PodRow, ReplicaSetRow, Rollout,
 };
