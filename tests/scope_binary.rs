@@ -174,8 +174,7 @@ impl Tmux {
     fn bar(&self) -> String {
         self.capture()
             .lines()
-            .filter(|l| !l.trim().is_empty())
-            .last()
+            .rfind(|l| !l.trim().is_empty())
             .unwrap_or_default()
             .to_owned()
     }
