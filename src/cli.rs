@@ -26,12 +26,26 @@ pub struct GlobalArgs {
     /// config.toml to use instead of the one in the config directory
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// kubeconfig file to use instead of $KUBECONFIG or ~/.kube/config (and instead of
+    /// `[kube] kubeconfig`)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
     /// kube context to start on (default: the kubeconfig's current context)
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
-    /// namespace to start on (`all` for every namespace)
-    #[arg(long, global = true, value_name = "NAME")]
+    /// namespace to start on (default: the context's namespace, else `default`; `all` for
+    /// every namespace)
+    #[arg(
+        short = 'n',
+        long,
+        global = true,
+        value_name = "NAME",
+        conflicts_with = "all_namespaces"
+    )]
     pub namespace: Option<String>,
+    /// start on every namespace
+    #[arg(short = 'A', long, global = true)]
+    pub all_namespaces: bool,
     /// theme name (bundled: dark, light, high-contrast, mono)
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,

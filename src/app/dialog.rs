@@ -359,7 +359,8 @@ pub fn on_planned(state: &mut State, plan: Result<Box<Plan>, String>) -> Vec<Eff
         return Vec::new(); // cancelled meanwhile
     }
     match plan {
-        Ok(p) => {
+        Ok(mut p) => {
+            protect(state, &mut p);
             // host actions configured with confirm = false go straight on
             if let Operation::Host { action, .. } = &p.op
                 && state
@@ -384,6 +385,26 @@ pub fn on_planned(state: &mut State, plan: Result<Box<Plan>, String>) -> Vec<Eff
         }
     }
     Vec::new()
+}
+
+/// A cluster operation on an object in a protected environment asks for the object's
+/// name to be typed (as scaling to 0 does), whatever the operation.
+fn protect(state: &State, p: &mut Plan) {
+    if p.op.is_github() || matches!(p.op, Operation::Host { .. }) || p.refused.is_some() {
+        return;
+    }
+    let target = p.op.target();
+    // `context(state)` writes "(current context)" when no context is known
+    let ctx = Some(target.context.as_str()).filter(|c| !c.is_empty() && !c.starts_with('('));
+    if let Some(env) = crate::app::scope::protected_environment(state, ctx, &target.namespace) {
+        if p.type_to_confirm.is_none() {
+            p.type_to_confirm = Some(target.name.clone());
+        }
+        p.notes.push(format!(
+            "{} is a protected environment: type the name to confirm",
+            env.name
+        ));
+    }
 }
 
 fn fire(state: &mut State, p: &Plan) -> Vec<Effect> {

@@ -38,6 +38,12 @@ pub enum Event {
         msg: crate::sources::kube::WorkloadsMsg,
     },
 
+    /// The cluster's namespaces (for `:ns`), for the scope's context.
+    Namespaces {
+        generation: u64,
+        msg: crate::sources::kube::NamespacesMsg,
+    },
+
     Metrics(crate::sources::metrics::MetricsUpdate),
 
     Logs {

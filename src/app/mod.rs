@@ -8,6 +8,7 @@ pub mod hint;
 pub mod layout;
 pub mod palette;
 pub mod panes;
+pub mod scope;
 pub mod state;
 pub mod update;
 

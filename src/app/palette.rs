@@ -70,30 +70,8 @@ fn argument_values(state: &State, kind: Arg) -> Vec<String> {
         Arg::Theme => state.assets.theme_names(),
         Arg::Keymap => state.assets.keymap_names(),
         Arg::Pane => PaneId::ALL.iter().map(|p| p.name().to_owned()).collect(),
-        Arg::Context => {
-            let mut v: Vec<String> = state
-                .config
-                .environments
-                .iter()
-                .filter_map(|e| e.context.clone())
-                .collect();
-            v.extend(state.scope.context.clone());
-            v.sort();
-            v.dedup();
-            v
-        }
-        Arg::Namespace => {
-            let mut v: Vec<String> = state
-                .config
-                .environments
-                .iter()
-                .filter_map(|e| e.namespace.clone())
-                .collect();
-            v.push("all".into());
-            v.sort();
-            v.dedup();
-            v
-        }
+        Arg::Context => super::scope::context_names(state),
+        Arg::Namespace => super::scope::namespace_names(state),
         Arg::Environment => state
             .config
             .environments

@@ -146,13 +146,14 @@ pub struct PaneView {
     pub filter: String,
 }
 
-/// Which cluster/namespace/environment the console looks at. Changing it bumps the
-/// generation, and results tagged with an older generation are dropped.
+/// Which cluster and namespace the console looks at (`namespace: None` is all
+/// namespaces). The environment is not kept here: it is derived from these two
+/// ([`crate::app::scope::environment`]). Changing the scope bumps the generation, and
+/// results tagged with an older generation are dropped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
     pub context: Option<String>,
     pub namespace: Option<String>,
-    pub environment: Option<String>,
     pub read_only: bool,
 }
 
@@ -163,6 +164,10 @@ pub struct State {
     pub theme: Theme,
     pub keymap: Keymap,
     pub scope: Scope,
+    /// The merged kubeconfig's contexts (names and namespaces), read at start.
+    pub kubeconfig: crate::sources::kube::KubeContexts,
+    /// The cluster's namespaces for the scope's context, for `:ns`.
+    pub namespaces: super::scope::NamespaceList,
     pub generation: u64,
     pub focus: PaneId,
     pub zoomed: bool,
@@ -282,30 +287,8 @@ impl State {
             }
         };
         let sources = initial_sources(&config, now);
-        let mut scope = opts.scope;
-        // the environment whose namespace the config names, else the first one
-        let env = config
-            .environments
-            .iter()
-            .find(|e| config.kube.namespace.is_some() && e.namespace == config.kube.namespace)
-            .or_else(|| config.environments.first());
-        if scope.environment.is_none() {
-            scope.environment = env.map(|e| e.name.clone());
-        }
-        if scope.context.is_none() {
-            scope.context = config
-                .kube
-                .context
-                .clone()
-                .or_else(|| env.and_then(|e| e.context.clone()));
-        }
-        if scope.namespace.is_none() {
-            scope.namespace = config
-                .kube
-                .namespace
-                .clone()
-                .or_else(|| env.and_then(|e| e.namespace.clone()));
-        }
+        // the scope comes resolved (console::initial_state, app::scope::start_scope)
+        let scope = opts.scope;
         let read_only_at_start = scope.read_only;
         State {
             mouse: config.ui.mouse,
@@ -314,6 +297,8 @@ impl State {
             theme,
             keymap,
             scope,
+            kubeconfig: Default::default(),
+            namespaces: Default::default(),
             generation: 1,
             focus: PaneId::Workloads,
             zoomed: false,

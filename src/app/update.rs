@@ -93,6 +93,13 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             super::panes::workloads::on_msg(state, msg)
         }
 
+        Event::Namespaces { generation, msg } => {
+            if generation == state.generation {
+                super::scope::on_namespaces(state, msg);
+            }
+            Vec::new()
+        }
+
         Event::Metrics(update) => super::panes::errors::on_update(state, update),
 
         Event::Logs { generation, msg } => {
@@ -521,50 +528,18 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
                 format!("unknown pane `{name}`: {}", PaneId::names().join(", ")),
             ),
         },
-        ("ctx", Some(name)) => {
-            state.scope.context = Some(name.to_owned());
-            return scope_changed(state);
-        }
+        ("ctx", Some(name)) => match super::scope::switch_context(state, name) {
+            Ok(()) => return scope_changed(state),
+            Err(e) => state.set_flash(FlashLevel::Error, e),
+        },
         ("ns", Some(name)) => {
-            state.scope.namespace = if name == "all" {
-                None
-            } else {
-                Some(name.to_owned())
-            };
+            super::scope::switch_namespace(state, name);
             return scope_changed(state);
         }
-        ("env", Some(name)) => {
-            let Some(env) = state
-                .config
-                .environments
-                .iter()
-                .find(|e| e.name == name)
-                .cloned()
-            else {
-                let names: Vec<_> = state
-                    .config
-                    .environments
-                    .iter()
-                    .map(|e| e.name.as_str())
-                    .collect();
-                let known = if names.is_empty() {
-                    "none configured ([[environment]] in config.toml)".to_owned()
-                } else {
-                    names.join(", ")
-                };
-                state.set_flash(
-                    FlashLevel::Error,
-                    format!("unknown environment `{name}`: {known}"),
-                );
-                return Vec::new();
-            };
-            state.scope.environment = Some(env.name.clone());
-            if env.context.is_some() {
-                state.scope.context = env.context.clone();
-            }
-            state.scope.namespace = env.namespace.clone();
-            return scope_changed(state);
-        }
+        ("env", Some(name)) => match super::scope::switch_environment(state, name) {
+            Ok(()) => return scope_changed(state),
+            Err(e) => state.set_flash(FlashLevel::Error, e),
+        },
         (c, None) if palette::describe(c).is_some() => {
             state.set_flash(
                 FlashLevel::Warn,

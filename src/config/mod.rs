@@ -60,6 +60,9 @@ pub struct UiConfig {
     pub keymap: Option<String>,
     #[serde(default = "yes")]
     pub mouse: bool,
+    /// The `[[environment]]` to open on when no `--context`, `-n` or `-A` is given
+    /// (default: the kubeconfig's current context and its namespace).
+    pub start: Option<String>,
 }
 
 impl Default for UiConfig {
@@ -68,6 +71,7 @@ impl Default for UiConfig {
             theme: None,
             keymap: None,
             mouse: true,
+            start: None,
         }
     }
 }
@@ -88,6 +92,16 @@ pub struct Environment {
     pub context: Option<String>,
     pub namespace: Option<String>,
     pub github_environment: Option<String>,
+    /// Operations here ask for the object's name to be typed, and the status bar draws the
+    /// environment in the danger style. Default: true for `prod` and `production`.
+    pub protected: Option<bool>,
+}
+
+impl Environment {
+    pub fn is_protected(&self) -> bool {
+        self.protected
+            .unwrap_or(matches!(self.name.as_str(), "prod" | "production"))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -235,9 +249,10 @@ impl Config {
         match Config::parse_strict(file, source) {
             Ok(c) => (c, Vec::new()),
             Err(diags) => {
-                let Ok(table) = source.parse::<toml::Table>() else {
+                let Ok(mut table) = source.parse::<toml::Table>() else {
                     return (Config::default(), diags);
                 };
+                fail_closed(&mut table);
                 let mut kept = toml::Table::new();
                 let mut config = Config::default();
                 for (key, value) in table {
@@ -311,6 +326,22 @@ impl Config {
                 ));
             }
         }
+        if let Some(start) = &self.ui.start
+            && !self.environments.iter().any(|e| &e.name == start)
+        {
+            let names: Vec<&str> = self.environments.iter().map(|e| e.name.as_str()).collect();
+            let known = if names.is_empty() {
+                "there is none".to_owned()
+            } else {
+                names.join(", ")
+            };
+            out.push(Diagnostic::at(
+                file,
+                source,
+                key_in_table(source, "ui", "start"),
+                format!("ui.start `{start}` names no [[environment]] ({known})"),
+            ));
+        }
         for a in &self.host_actions {
             if a.command.is_empty() {
                 out.push(Diagnostic::at(
@@ -325,6 +356,11 @@ impl Config {
     }
 
     fn retain_valid(&mut self) {
+        if let Some(start) = &self.ui.start
+            && !self.environments.iter().any(|e| &e.name == start)
+        {
+            self.ui.start = None;
+        }
         let ok = |u: &str| u.starts_with("http://") || u.starts_with("https://");
         if let Some(m) = &mut self.metrics {
             m.targets.retain(|t| ok(&t.url));
@@ -342,6 +378,41 @@ impl Config {
             self.github = None;
         }
     }
+}
+
+/// A `protected` that is not true or false must not drop the environments (their labels
+/// and their protection): in the lenient load it counts as `protected = true`.
+fn fail_closed(table: &mut toml::Table) {
+    if let Some(toml::Value::Array(envs)) = table.get_mut("environment") {
+        for env in envs.iter_mut().filter_map(toml::Value::as_table_mut) {
+            if env.get("protected").is_some_and(|v| !v.is_bool()) {
+                env.insert("protected".into(), toml::Value::Boolean(true));
+            }
+        }
+    }
+}
+
+/// The byte offset of `key` in the `[table]` section of a config file (for diagnostics).
+fn key_in_table(source: &str, table: &str, key: &str) -> Option<usize> {
+    let header = format!("[{table}]");
+    let start = source
+        .match_indices(&header)
+        .find(|(i, _)| *i == 0 || source[..*i].ends_with('\n'))
+        .map(|(i, _)| i + header.len())?;
+    let mut offset = start;
+    for line in source[start..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            break;
+        }
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(offset + (line.len() - trimmed.len()));
+        }
+        offset += line.len();
+    }
+    Some(start)
 }
 
 fn toml_diag(file: &str, source: &str, e: &toml::de::Error) -> Diagnostic {

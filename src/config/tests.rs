@@ -100,3 +100,46 @@ fn syntax_error_gives_defaults_and_a_warning() {
         diags[0]
     );
 }
+
+#[test]
+fn ui_start_must_name_an_environment() {
+    let src = "[ui]\ntheme = \"dark\"\nstart = \"prdo\"\n\n[[environment]]\nname = \"prod\"\nnamespace = \"shop\"\n";
+    let err = Config::parse_strict("c.toml", src).expect_err("unknown environment");
+    let text = err.iter().map(ToString::to_string).collect::<Vec<_>>();
+    assert_eq!(
+        text,
+        ["c.toml:3:1: ui.start `prdo` names no [[environment]] (prod)"]
+    );
+    // lenient: the rest is kept, the start is dropped
+    let (c, diags) = Config::parse_lenient("c.toml", src);
+    assert_eq!(diags.len(), 1);
+    assert_eq!(c.ui.start, None);
+    assert_eq!(c.ui.theme.as_deref(), Some("dark"));
+    assert_eq!(c.environments.len(), 1);
+    let ok = Config::parse_strict("c.toml", &src.replace("prdo", "prod")).expect("ok");
+    assert_eq!(ok.ui.start.as_deref(), Some("prod"));
+}
+
+#[test]
+fn protected_defaults_to_prod_names_and_a_wrong_type_fails_closed() {
+    let src = "[[environment]]\nname = \"prod\"\n\n[[environment]]\nname = \"production\"\n\n[[environment]]\nname = \"dev\"\n\n[[environment]]\nname = \"live\"\nprotected = true\n\n[[environment]]\nname = \"prod-eu\"\nprotected = false\n";
+    let c = Config::parse_strict("c.toml", src).expect("ok");
+    let protected: Vec<bool> = c.environments.iter().map(|e| e.is_protected()).collect();
+    assert_eq!(protected, [true, true, false, true, false]);
+
+    let bad =
+        "[[environment]]\nname = \"dev\"\n\n[[environment]]\nname = \"prod\"\nprotected = \"no\"\n";
+    let err = Config::parse_strict("c.toml", bad).expect_err("a string is not a bool");
+    let text = err.iter().map(ToString::to_string).collect::<String>();
+    assert!(text.starts_with("c.toml:6:13: "), "{text}");
+    assert!(text.contains("bool"), "{text}");
+    // the console keeps every environment, and the bad one counts as protected
+    let (c, diags) = Config::parse_lenient("c.toml", bad);
+    assert_eq!(diags.len(), 1);
+    let names: Vec<(&str, bool)> = c
+        .environments
+        .iter()
+        .map(|e| (e.name.as_str(), e.is_protected()))
+        .collect();
+    assert_eq!(names, [("dev", false), ("prod", true)]);
+}

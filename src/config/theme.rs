@@ -24,6 +24,7 @@ pub const SCOPES: &[&str] = &[
     "ui.statusbar",
     "ui.statusbar.key",
     "ui.statusbar.readonly",
+    "ui.statusbar.danger",
     "ui.statusbar.warning",
     "ui.popup",
     "ui.popup.border",
@@ -136,6 +137,10 @@ impl Theme {
     }
     pub fn read_only(&self) -> Style {
         self.get("ui.statusbar.readonly")
+    }
+    /// A protected environment's badge in the status bar (prod).
+    pub fn danger(&self) -> Style {
+        self.get("ui.statusbar.danger")
     }
     pub fn warning(&self) -> Style {
         self.get("ui.statusbar.warning")

@@ -9,33 +9,55 @@ use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 use crate::app::Event;
-use crate::app::state::{Scope, StartOptions, State};
+use crate::app::scope::{ScopeFlags, start_scope};
+use crate::app::state::{StartOptions, State};
 use crate::cli::GlobalArgs;
 use crate::config;
 use run::Sender;
 
 /// Builds the initial State from files and flags. Never fails: problems become warnings.
+///
+/// The scope follows kubectl: the kubeconfig's current context and its namespace, unless
+/// `--context`, `-n`, `-A` or `[ui] start` say otherwise (`app::scope::start_scope`).
 pub fn initial_state(global: &GlobalArgs, config_override: Option<config::Config>) -> State {
     let loaded = config::load(global.config.as_deref());
+    let demo = config_override.is_some();
     let mut cfg = config_override.unwrap_or(loaded.config);
     if global.nvml_lib.is_some() {
         cfg.gpu.nvml_lib = global.nvml_lib.clone();
     }
-    for w in &loaded.warnings {
+    // one kubeconfig choice for every client (workloads, logs, namespaces, operations);
+    // the demo keeps its own sandbox's
+    if let Some(path) = &global.kubeconfig
+        && !demo
+    {
+        cfg.kube.kubeconfig = Some(path.clone());
+    }
+    let mut warnings = loaded.warnings;
+    let kube = crate::sources::kube::kubeconfig::read_contexts(&cfg);
+    if let Some(e) = &kube.error {
+        log::warn!("{e}");
+    }
+    let flags = ScopeFlags {
+        context: global.context.clone(),
+        namespace: global.namespace.clone(),
+        all_namespaces: global.all_namespaces,
+    };
+    let (mut scope, scope_warnings) = start_scope(&cfg, &kube, &flags);
+    scope.read_only = global.read_only;
+    warnings.extend(scope_warnings);
+    for w in &warnings {
         log::warn!("{w}");
     }
     let opts = StartOptions {
         theme: global.theme.clone(),
         keymap: global.keymap.clone(),
-        scope: Scope {
-            context: global.context.clone(),
-            namespace: global.namespace.clone().filter(|n| n != "all"),
-            environment: None,
-            read_only: global.read_only,
-        },
+        scope,
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
     };
-    State::new(cfg, loaded.assets, loaded.warnings, opts, Timestamp::now())
+    let mut state = State::new(cfg, loaded.assets, warnings, opts, Timestamp::now());
+    state.kubeconfig = kube;
+    state
 }
 
 /// The console's sources. Sources that follow the scope (cluster, logs) are restarted on
@@ -179,12 +201,23 @@ fn start_kube(state: &State, tx: &Sender) -> Vec<AbortHandle> {
         let tx = tx.clone();
         std::sync::Arc::new(move |msg| tx.send(Event::Kube { generation, msg }).is_ok())
     };
-    vec![watch::spawn_scope(
-        state.config.clone(),
-        state.scope.context.clone(),
-        state.scope.namespace.clone(),
-        sink,
-    )]
+    let namespaces: crate::sources::kube::namespaces::Sink = {
+        let tx = tx.clone();
+        std::sync::Arc::new(move |msg| tx.send(Event::Namespaces { generation, msg }).is_ok())
+    };
+    vec![
+        watch::spawn_scope(
+            state.config.clone(),
+            state.scope.context.clone(),
+            state.scope.namespace.clone(),
+            sink,
+        ),
+        crate::sources::kube::namespaces::spawn_namespaces(
+            state.config.clone(),
+            state.scope.context.clone(),
+            namespaces,
+        ),
+    ]
 }
 
 fn start_metrics(state: &State, tx: &Sender) {

@@ -144,7 +144,34 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
         .read_only_also(state.scope.read_only)
         .with_output(sink);
     let tx = tx.clone();
+    // a cluster operation gets a client for the context it names (the one on screen when
+    // it was asked for), built from the same kubeconfig choice as the sources
+    let cluster = match &effect {
+        Effect::PlanOperation(op) | Effect::Operation { op, .. }
+            if !op.is_github() && !matches!(op, crate::ops::Operation::Host { .. }) =>
+        {
+            let named = op.target().context;
+            let context = if named.is_empty() || named.starts_with('(') {
+                state.scope.context.clone()
+            } else {
+                Some(named)
+            };
+            Some((state.config.clone(), context))
+        }
+        _ => None,
+    };
     tokio::spawn(async move {
+        let ex = match cluster {
+            Some((config, context)) => {
+                let user =
+                    crate::sources::kube::identity::kubeconfig_user(&config, context.as_deref());
+                let client = crate::sources::kube::client_for(&config, context.as_deref())
+                    .await
+                    .map_err(|e| e.to_string());
+                ex.with_client(client, context, user)
+            }
+            None => ex,
+        };
         let ev = match effect {
             Effect::PlanOperation(op) => Event::OpPlanned(ex.plan(op).await.map(Box::new)),
             Effect::Operation { op, before, after } => {

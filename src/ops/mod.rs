@@ -24,6 +24,7 @@ mod restart;
 pub mod rollback;
 mod scale;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -71,6 +72,9 @@ pub struct Executor {
     github_refresh: Option<Arc<tokio::sync::Notify>>,
     /// The kubeconfig's user name: the cluster identity when the server cannot say.
     kubeconfig_user: Option<String>,
+    /// The context the client is for (`None`: the kubeconfig's current one); the key of the
+    /// cached cluster identity.
+    context: Option<String>,
     /// Who we are to the cluster and to GitHub, looked up once for this executor.
     identities: Arc<Identities>,
 }
@@ -79,7 +83,8 @@ pub struct Executor {
 /// cached as `unknown (why)` too: an operation never waits on it twice).
 #[derive(Debug, Default)]
 struct Identities {
-    cluster: tokio::sync::OnceCell<String>,
+    /// Per context: after `:ctx` the cluster, and so who we are to it, differ.
+    cluster: std::sync::Mutex<HashMap<Option<String>, Arc<tokio::sync::OnceCell<String>>>>,
     github: tokio::sync::OnceCell<String>,
 }
 
@@ -131,6 +136,7 @@ impl Executor {
             github: None,
             github_refresh: None,
             kubeconfig_user: None,
+            context: None,
             identities: Arc::default(),
         }
     }
@@ -167,6 +173,24 @@ impl Executor {
 
     pub fn with_output(mut self, sink: LineSink) -> Self {
         self.output = sink;
+        self
+    }
+
+    /// The same executor with another cluster client (the console builds one for the
+    /// context an operation names, from the same kubeconfig choice as every source), and
+    /// that context's kubeconfig user. The cluster identity is looked up once per context.
+    pub fn with_client(
+        mut self,
+        client: Result<kube::Client, String>,
+        context: Option<String>,
+        kubeconfig_user: Option<String>,
+    ) -> Self {
+        (self.client, self.client_error) = match client {
+            Ok(c) => (Some(c), String::new()),
+            Err(e) => (None, e),
+        };
+        self.context = context;
+        self.kubeconfig_user = kubeconfig_user;
         self
     }
 
@@ -380,26 +404,32 @@ impl Executor {
     /// Who the cluster says we are (SelfSubjectReview), else the kubeconfig's user name,
     /// else `unknown (why)`. Looked up once per executor; never fails an operation.
     pub async fn cluster_identity(&self) -> String {
-        self.identities
-            .cluster
-            .get_or_init(|| async {
-                let asked = match self.client() {
-                    Ok(c) => tokio::time::timeout(
-                        IDENTITY_TIMEOUT,
-                        crate::sources::kube::identity::self_subject(c),
-                    )
-                    .await
-                    .unwrap_or_else(|_| Err("SelfSubjectReview: no answer in 3 s".into())),
-                    Err(e) => Err(e),
-                };
-                match (asked, &self.kubeconfig_user) {
-                    (Ok(user), _) => user,
-                    (Err(_), Some(user)) => format!("{user} (kubeconfig user)"),
-                    (Err(why), None) => format!("unknown ({why})"),
-                }
-            })
-            .await
-            .clone()
+        let cell = {
+            let mut cells = self
+                .identities
+                .cluster
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            cells.entry(self.context.clone()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            let asked = match self.client() {
+                Ok(c) => tokio::time::timeout(
+                    IDENTITY_TIMEOUT,
+                    crate::sources::kube::identity::self_subject(c),
+                )
+                .await
+                .unwrap_or_else(|_| Err("SelfSubjectReview: no answer in 3 s".into())),
+                Err(e) => Err(e),
+            };
+            match (asked, &self.kubeconfig_user) {
+                (Ok(user), _) => user,
+                (Err(_), Some(user)) => format!("{user} (kubeconfig user)"),
+                (Err(why), None) => format!("unknown ({why})"),
+            }
+        })
+        .await
+        .clone()
     }
 
     /// The GitHub login of the token (`GET /user`), else `unknown (why)`. Looked up once

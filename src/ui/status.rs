@@ -128,6 +128,19 @@ fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
     if state.scope.read_only {
         left.push(Span::styled(" READ-ONLY ", theme.read_only()));
     }
+    // the environment is derived from the context and namespace, never remembered
+    if let Some(env) = crate::app::scope::environment(state) {
+        let style = if env.is_protected() {
+            theme.danger()
+        } else {
+            theme.statusbar_key()
+        };
+        left.push(Span::styled(
+            format!(" {} ", crate::text::sanitize(&env.name)),
+            style,
+        ));
+        left.push(Span::styled("▸", bar));
+    }
     let where_ = scope_label(state);
     left.push(Span::styled(format!(" {where_} "), bar));
     if !state.pending_keys.is_empty() {
@@ -176,11 +189,7 @@ fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
 fn scope_label(state: &State) -> String {
     let ns = state.scope.namespace.as_deref().unwrap_or("all");
     let ctx = state.scope.context.as_deref().unwrap_or("current context");
-    let s = match &state.scope.environment {
-        Some(env) => format!("{env} ▸ {ctx}/{ns}"),
-        None => format!("{ctx}/{ns}"),
-    };
-    crate::text::sanitize(&s)
+    crate::text::sanitize(&format!("{ctx}/{ns}"))
 }
 
 /// The keys worth knowing in the focused pane, most useful first; as many as fit are shown.

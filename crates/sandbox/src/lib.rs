@@ -325,10 +325,12 @@ impl Sandbox {
         ));
         for e in world::ENVS.iter() {
             s.push_str(&format!(
-                "\n[[environment]]\nname = {}\ncontext = \"sandbox\"\nnamespace = {}\ngithub_environment = {}\n",
+                "\n[[environment]]\nname = {}\ncontext = \"sandbox\"\nnamespace = {}\ngithub_environment = {}\nprotected = {}\n",
                 q(e.name),
                 q(e.namespace),
-                q(e.github_environment)
+                q(e.github_environment),
+                // operations in prod ask for the object's name to be typed
+                e.namespace == world::MAIN_NS
             ));
         }
         s.push_str(&format!(

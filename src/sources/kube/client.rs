@@ -8,7 +8,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
     #[error(
-        "no kubeconfig found (tried {}); point `[kube] kubeconfig` in config.toml or $KUBECONFIG at one (your cluster's admin or `kind`/`k3d` write it), or run `flightdeck demo` to try the console against the built-in sandbox",
+        "no kubeconfig found (tried {}); point `--kubeconfig`, `[kube] kubeconfig` in config.toml or $KUBECONFIG at one (your cluster's admin or `kind`/`k3d` write it), or run `flightdeck demo` to try the console against the built-in sandbox",
         tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
     NoKubeconfig { tried: Vec<PathBuf> },
@@ -20,43 +20,14 @@ pub enum KubeError {
     Client(String),
 }
 
-/// The kubeconfig files to read, in order: `[kube] kubeconfig`, else `$KUBECONFIG` (a
-/// path list, merged like kubectl does), else `~/.kube/config`.
-pub fn kubeconfig_paths(config: &crate::config::Config) -> Vec<PathBuf> {
-    if let Some(p) = &config.kube.kubeconfig {
-        return vec![p.clone()];
-    }
-    if let Some(v) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
-        return std::env::split_paths(&v).collect();
-    }
-    directories::BaseDirs::new()
-        .map(|b| vec![b.home_dir().join(".kube").join("config")])
-        .unwrap_or_default()
-}
+pub use super::kubeconfig::kubeconfig_paths;
 
 /// A client for `context` (or the config's, or the kubeconfig's current context).
 pub async fn client_for(
     config: &crate::config::Config,
     context: Option<&str>,
 ) -> Result<kube::Client, KubeError> {
-    let tried = kubeconfig_paths(config);
-    let mut merged: Option<Kubeconfig> = None;
-    for path in tried.iter().filter(|p| p.is_file()) {
-        let kc = Kubeconfig::read_from(path).map_err(|e| KubeError::Kubeconfig {
-            path: path.clone(),
-            error: e.to_string(),
-        })?;
-        merged = Some(match merged {
-            None => kc,
-            Some(m) => m.merge(kc).map_err(|e| KubeError::Kubeconfig {
-                path: path.clone(),
-                error: e.to_string(),
-            })?,
-        });
-    }
-    let Some(kc) = merged else {
-        return Err(KubeError::NoKubeconfig { tried });
-    };
+    let kc = super::kubeconfig::read_merged(config)?;
     client_from_kubeconfig(kc, context.or(config.kube.context.as_deref())).await
 }
 

@@ -5,10 +5,14 @@
 
 pub mod client;
 pub mod identity;
+pub mod kubeconfig;
+pub mod namespaces;
 pub mod rows;
 pub mod watch;
 
 pub use client::{KubeError, client_for};
+pub use kubeconfig::{ContextInfo, KubeContexts};
+pub use namespaces::NamespacesMsg;
 pub use rows::{
     DeploymentRow, EventRow, HpaRow, ObjKey, PodReason, PodRow, ReplicaSetRow, Rollout,
 };

@@ -1,0 +1,106 @@
+//! The cluster's namespaces, for `:ns` completion: a list then a watch of `namespaces`
+//! (cluster scope). Sends the whole sorted list on every change (there are few); a 401/403
+//! is reported once as [`NamespacesMsg::Forbidden`] and the task ends, so the palette falls
+//! back to the namespaces the kubeconfig and config.toml name.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use kube::{Api, ResourceExt};
+use tokio::task::AbortHandle;
+
+/// Messages from the namespaces source to the ui task (`Event::Namespaces`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamespacesMsg {
+    /// Every namespace the cluster has now, sorted.
+    Names(Vec<String>),
+    /// Listing namespaces is not allowed (401/403): the message says who and what.
+    Forbidden(String),
+    /// Anything else (unreachable, no client): retried while the task lives.
+    Failed(String),
+}
+
+/// Where messages go; returns false once nobody listens (the task then ends).
+pub type Sink = Arc<dyn Fn(NamespacesMsg) -> bool + Send + Sync>;
+
+/// Builds the client for `context` and follows the namespaces until aborted.
+pub fn spawn_namespaces(
+    config: Arc<crate::config::Config>,
+    context: Option<String>,
+    sink: Sink,
+) -> AbortHandle {
+    tokio::spawn(async move {
+        let client = match super::client_for(&config, context.as_deref()).await {
+            Ok(c) => c,
+            Err(e) => {
+                sink(NamespacesMsg::Failed(e.to_string()));
+                return;
+            }
+        };
+        follow(client, sink).await;
+    })
+    .abort_handle()
+}
+
+/// Lists then watches namespaces with `client`, until the sink closes or a 401/403.
+pub async fn follow(client: kube::Client, sink: Sink) {
+    let api: Api<Namespace> = Api::all(client);
+    let stream = watcher::watcher(api, watcher::Config::default())
+        .default_backoff()
+        .ready_chunks(256);
+    futures::pin_mut!(stream);
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut init: Option<BTreeSet<String>> = None;
+    while let Some(chunk) = stream.next().await {
+        let mut changed = false;
+        for item in chunk {
+            match item {
+                Ok(Event::Init) => init = Some(BTreeSet::new()),
+                Ok(Event::InitApply(ns)) => {
+                    init.get_or_insert_with(BTreeSet::new).insert(ns.name_any());
+                }
+                Ok(Event::InitDone) => {
+                    names = init.take().unwrap_or_default();
+                    changed = true;
+                }
+                Ok(Event::Apply(ns)) => changed |= names.insert(ns.name_any()),
+                Ok(Event::Delete(ns)) => changed |= names.remove(&ns.name_any()),
+                Err(e) => {
+                    if let Some(why) = forbidden(&e) {
+                        log::info!(
+                            "namespaces: {why}; :ns completes from the kubeconfig and config.toml"
+                        );
+                        sink(NamespacesMsg::Forbidden(why));
+                        return;
+                    }
+                    if !sink(NamespacesMsg::Failed(e.to_string())) {
+                        return;
+                    }
+                }
+            }
+        }
+        if changed && !sink(NamespacesMsg::Names(names.iter().cloned().collect())) {
+            return;
+        }
+    }
+}
+
+fn forbidden(e: &watcher::Error) -> Option<String> {
+    let status = match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s,
+        watcher::Error::WatchError(s) => s,
+        _ => return None,
+    };
+    (status.code == 401 || status.code == 403).then(|| {
+        format!(
+            "cannot list namespaces ({}): {}",
+            status.code, status.message
+        )
+    })
+}
