@@ -4,6 +4,8 @@
 //! environment's operation waits for the object's name. The console runs with a clean
 //! `HOME`, `XDG_*` and `KUBECONFIG` in a temp dir, never the developer's.
 
+mod tools;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -13,23 +15,6 @@ use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
 
 const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
-
-/// Whether tmux can run; without it the test fails naming tmux, unless
-/// `FLIGHTDECK_ALLOW_SKIPS=1` (then it says it skipped).
-fn tmux_or_skip(test: &str) -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return true;
-    }
-    if std::env::var("FLIGHTDECK_ALLOW_SKIPS").as_deref() == Ok("1") {
-        eprintln!("skipped {test}: tmux is not installed (FLIGHTDECK_ALLOW_SKIPS=1)");
-        return false;
-    }
-    panic!("{test} needs tmux (apt-get install tmux); set FLIGHTDECK_ALLOW_SKIPS=1 to skip it");
-}
 
 /// The sandbox on a runtime of its own (it serves while the test thread waits on tmux).
 struct World {
@@ -227,7 +212,7 @@ fn has_label(bar: &str, env: &str, place: &str) -> bool {
 
 #[test]
 fn namespace_and_context_switches_relabel_the_environment() {
-    if !tmux_or_skip("namespace_and_context_switches_relabel_the_environment") {
+    if tools::require("tmux").is_none() {
         return;
     }
     let w = World::start();
@@ -274,7 +259,7 @@ fn namespace_and_context_switches_relabel_the_environment() {
 
 #[test]
 fn without_a_config_the_console_opens_on_the_context_namespace() {
-    if !tmux_or_skip("without_a_config_the_console_opens_on_the_context_namespace") {
+    if tools::require("tmux").is_none() {
         return;
     }
     let w = World::start();
@@ -291,7 +276,7 @@ fn without_a_config_the_console_opens_on_the_context_namespace() {
 
 #[test]
 fn a_protected_environment_waits_for_the_typed_name() {
-    if !tmux_or_skip("a_protected_environment_waits_for_the_typed_name") {
+    if tools::require("tmux").is_none() {
         return;
     }
     let w = World::start();
