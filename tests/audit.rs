@@ -2,13 +2,16 @@
 //! an intent line before the request and an outcome line after it, with who, where, what
 //! and how it ended; refusals recorded as refusals; a private file.
 
+mod ops_support;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use flightdeck::ops::{AuditLog, AuditRecord, Executor, Operation, Phase, Target};
+use flightdeck::ops::{AuditLog, AuditRecord, Executor, Operation, Phase};
 use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, Patch, PatchParams};
+use ops_support::{client, deployment, executor, target};
 use serde_json::{Value, json};
 
 /// The user the sandbox's SelfSubjectReview names (crates/sandbox/src/ADMIN.md).
@@ -35,32 +38,6 @@ async fn admin(sb: &Sandbox, route: &str) {
         .await
         .expect("admin request");
     assert!(r.status().is_success(), "admin {route}: {}", r.status());
-}
-
-async fn client(sb: &Sandbox) -> kube::Client {
-    let kc = kube::config::Kubeconfig::from_yaml(&sb.kubeconfig_yaml()).expect("kubeconfig");
-    flightdeck::sources::kube::client::client_from_kubeconfig(kc, None)
-        .await
-        .expect("client")
-}
-
-fn executor(c: &kube::Client, audit: &Path, read_only: bool) -> Executor {
-    Executor::new(Ok(c.clone()), read_only, AuditLog::at(audit))
-}
-
-fn target(name: &str) -> Target {
-    Target {
-        context: "sandbox".into(),
-        namespace: "shop".into(),
-        name: name.into(),
-    }
-}
-
-async fn deployment(c: &kube::Client, name: &str) -> Deployment {
-    Api::<Deployment>::namespaced(c.clone(), "shop")
-        .get(name)
-        .await
-        .expect("deployment")
 }
 
 fn rv(d: &Deployment) -> String {

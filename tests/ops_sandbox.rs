@@ -2,15 +2,18 @@
 
 mod tools;
 
+mod ops_support;
+
 use std::path::Path;
 use std::process::Stdio;
 
-use flightdeck::ops::{AuditLog, Executor, Operation, Placeholders, Target};
+use flightdeck::ops::{AuditLog, Executor, Operation, Placeholders};
 use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, Patch, PatchParams};
+use ops_support::{client, deployment, executor, target};
 use serde_json::json;
 
 async fn start(scenario: Scenario) -> Sandbox {
@@ -46,38 +49,12 @@ async fn state(sb: &Sandbox) -> serde_json::Value {
     r.json().await.unwrap()
 }
 
-async fn client(sb: &Sandbox) -> kube::Client {
-    let kc = kube::config::Kubeconfig::from_yaml(&sb.kubeconfig_yaml()).unwrap();
-    flightdeck::sources::kube::client::client_from_kubeconfig(kc, None)
-        .await
-        .unwrap()
-}
-
-fn executor(c: &kube::Client, audit: &Path, read_only: bool) -> Executor {
-    Executor::new(Ok(c.clone()), read_only, AuditLog::at(audit))
-}
-
-fn target(name: &str) -> Target {
-    Target {
-        context: "sandbox".into(),
-        namespace: "shop".into(),
-        name: name.into(),
-    }
-}
-
 fn rollback(name: &str, to: Option<i64>) -> Operation {
     Operation::Rollback {
         target: target(name),
         to_revision: to,
         resource_version: None,
     }
-}
-
-async fn deployment(c: &kube::Client, name: &str) -> Deployment {
-    Api::<Deployment>::namespaced(c.clone(), "shop")
-        .get(name)
-        .await
-        .unwrap()
 }
 
 fn revision(d: &Deployment) -> String {
