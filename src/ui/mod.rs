@@ -23,8 +23,8 @@ pub fn render(state: &State, frame: &mut Frame) {
     for (pane, rect) in &l.panes {
         panes::render(state, *pane, frame, *rect);
     }
-    status::render(state, frame, l.status);
-    status::render_toast(state, frame, area, l.status);
+    let room = status::render(state, frame, l.status);
+    status::render_toast(state, frame, area, l.status, room);
     match &state.overlay {
         Overlay::None | Overlay::Filter(_) => {}
         Overlay::Help { scroll } => help::render(state, *scroll, frame, area),

@@ -13,7 +13,9 @@ use crate::config::keymap::KeyContext;
 use crate::config::theme::Health;
 use crate::pane::PaneId;
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+/// Draws the bar; returns the room its middle had for a message (0 while a prompt is
+/// shown), which [`render_toast`] needs.
+pub fn render(state: &State, frame: &mut Frame, area: Rect) -> usize {
     let theme = &state.theme;
     let bar = theme.statusbar();
     let mut left: Vec<Span> = Vec::new();
@@ -26,7 +28,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             theme.dim().patch(bar),
         ));
         frame.render_widget(Paragraph::new(Line::from(left)).style(bar), area);
-        return;
+        return 0;
     }
     let (left, right) = sides(state);
     let room = room_for_message(&left, &right, area.width);
@@ -55,19 +57,18 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     spans.push(Span::styled(" ".repeat(pad + 1), bar));
     spans.extend(right);
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+    room
 }
 
 /// A status message that does not fit in the bar, shown whole in a box above it (the
 /// message is kept until a key; see `State::set_flash`).
-pub fn render_toast(state: &State, frame: &mut Frame, screen: Rect, status: Rect) {
+pub fn render_toast(state: &State, frame: &mut Frame, screen: Rect, status: Rect, room: usize) {
     let Some(f) = &state.flash else {
         return;
     };
     if state.ops.in_flight.is_some() || matches!(state.overlay, Overlay::Filter(_)) {
         return;
     }
-    let (left, right) = sides(state);
-    let room = room_for_message(&left, &right, status.width);
     let text = format!(" {}", f.text);
     if text.width() <= room {
         return;
