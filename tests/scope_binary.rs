@@ -4,15 +4,16 @@
 //! environment's operation waits for the object's name. The console runs with a clean
 //! `HOME`, `XDG_*` and `KUBECONFIG` in a temp dir, never the developer's.
 
+mod tmux;
 mod tools;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
+use tmux::{Launch, Tmux};
 
 const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
 
@@ -106,105 +107,17 @@ impl Drop for World {
     }
 }
 
-/// A tmux server of our own (its own socket), killed on drop.
-struct Tmux {
-    socket: String,
+/// The console in a 120x30 pane with HOME and XDG_* under the world's temp dir and
+/// `KUBECONFIG` as given.
+fn console(w: &World, tmux: &Path, kubeconfig: &str, args: &str) -> Tmux {
+    Tmux::start(
+        tmux,
+        w.dir.path(),
+        Launch::new(format!("{} {args}", tmux::sh_quote(BIN))).env("KUBECONFIG", kubeconfig),
+    )
 }
 
-impl Tmux {
-    /// Runs the console in a 120x30 pane with HOME, XDG_* and KUBECONFIG under `dir`.
-    fn start(dir: &Path, kubeconfig: &str, args: &str) -> Tmux {
-        let socket = format!(
-            "fd-scope-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0)
-        );
-        let d = dir.display();
-        let script = format!(
-            "env -i PATH=\"$PATH\" TERM=\"${{TERM:-xterm-256color}}\" LANG=C.UTF-8 HOME='{d}/home' XDG_CONFIG_HOME='{d}/cfg' XDG_DATA_HOME='{d}/data' XDG_STATE_HOME='{d}/state' XDG_CACHE_HOME='{d}/cache' KUBECONFIG='{kubeconfig}' '{BIN}' {args}; echo $? > '{d}/exit'; sleep 30"
-        );
-        let ok = Command::new("tmux")
-            .args([
-                "-u",
-                "-L",
-                &socket,
-                "new-session",
-                "-d",
-                "-x",
-                "120",
-                "-y",
-                "30",
-                "sh",
-                "-c",
-                &script,
-            ])
-            .status()
-            .expect("tmux");
-        assert!(ok.success());
-        Tmux { socket }
-    }
-
-    fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-u", "-L", &self.socket, "capture-pane", "-p"])
-            .output()
-            .expect("capture");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// The status bar: the last line of the screen.
-    fn bar(&self) -> String {
-        self.capture()
-            .lines()
-            .rfind(|l| !l.trim().is_empty())
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            Command::new("tmux")
-                .args(["-L", &self.socket, "send-keys", k])
-                .status()
-                .expect("send-keys");
-        }
-    }
-
-    fn literal(&self, text: &str) {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-l", text])
-            .status()
-            .expect("send-keys");
-    }
-
-    fn palette(&self, line: &str) {
-        self.literal(":");
-        self.literal(line);
-        self.keys(&["Enter"]);
-    }
-
-    /// Polls (bounded: a hang guard, not a timing assertion) until `f` holds.
-    fn wait_for(&self, what: &str, mut f: impl FnMut(&Tmux) -> bool) {
-        for _ in 0..400 {
-            if f(self) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("never saw {what}:\n{}", self.capture());
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
+const BOUND: Duration = Duration::from_secs(20);
 
 fn has_label(bar: &str, env: &str, place: &str) -> bool {
     bar.contains(&format!(" {env} ▸ {place} "))
@@ -212,9 +125,9 @@ fn has_label(bar: &str, env: &str, place: &str) -> bool {
 
 #[test]
 fn namespace_and_context_switches_relabel_the_environment() {
-    if tools::require("tmux").is_none() {
+    let Some(tmux) = tools::require("tmux") else {
         return;
-    }
+    };
     let w = World::start();
     let kubeconfig = format!(
         "{}:{}",
@@ -222,78 +135,80 @@ fn namespace_and_context_switches_relabel_the_environment() {
         w.path("other-kubeconfig").display()
     );
     let config = w.path("config.toml");
-    let t = Tmux::start(
-        w.dir.path(),
+    let t = console(
+        &w,
+        &tmux,
         &kubeconfig,
         &format!("--config '{}' --namespace shop", config.display()),
     );
-    t.wait_for("prod ▸ sandbox/shop", |t| {
+    t.expect("prod ▸ sandbox/shop", BOUND, |t| {
         has_label(&t.bar(), "prod", "sandbox/shop")
     });
     assert!(!t.bar().contains(" dev "), "{}", t.bar());
 
     t.palette("ns shop-dev");
-    t.wait_for("dev ▸ sandbox/shop-dev", |t| {
+    t.expect("dev ▸ sandbox/shop-dev", BOUND, |t| {
         has_label(&t.bar(), "dev", "sandbox/shop-dev")
     });
 
     t.palette("ns payments");
-    t.wait_for("sandbox/payments without a label", |t| {
+    t.expect("sandbox/payments without a label", BOUND, |t| {
         let bar = t.bar();
         bar.contains(" sandbox/payments ") && !bar.contains('▸')
     });
 
     // the second KUBECONFIG file's context, on its own namespace
     t.palette("ctx other");
-    t.wait_for("other/shop-dev without a label", |t| {
+    t.expect("other/shop-dev without a label", BOUND, |t| {
         let bar = t.bar();
         bar.contains(" other/shop-dev ") && !bar.contains('▸')
     });
     t.palette("ctx sandbox");
-    t.wait_for("prod ▸ sandbox/shop again", |t| {
+    t.expect("prod ▸ sandbox/shop again", BOUND, |t| {
         has_label(&t.bar(), "prod", "sandbox/shop")
     });
     t.literal("q");
-    t.wait_for("exit", |_| w.path("exit").exists());
+    t.expect("exit", BOUND, |_| w.path("exit").exists());
 }
 
 #[test]
 fn without_a_config_the_console_opens_on_the_context_namespace() {
-    if tools::require("tmux").is_none() {
+    let Some(tmux) = tools::require("tmux") else {
         return;
-    }
+    };
     let w = World::start();
     let kubeconfig = w.path("kubeconfig").display().to_string();
-    let t = Tmux::start(w.dir.path(), &kubeconfig, "");
-    t.wait_for("sandbox/shop", |t| {
+    let t = console(&w, &tmux, &kubeconfig, "");
+    t.expect("sandbox/shop", BOUND, |t| {
         let bar = t.bar();
         bar.contains(" sandbox/shop ") && !bar.contains('▸')
     });
     assert!(!t.capture().contains("sandbox/all"), "{}", t.capture());
     t.literal("q");
-    t.wait_for("exit", |_| w.path("exit").exists());
+    t.expect("exit", BOUND, |_| w.path("exit").exists());
 }
 
 #[test]
 fn a_protected_environment_waits_for_the_typed_name() {
-    if tools::require("tmux").is_none() {
+    let Some(tmux) = tools::require("tmux") else {
         return;
-    }
+    };
     let w = World::start();
     let kubeconfig = w.path("kubeconfig").display().to_string();
     let config = w.path("config.toml");
-    let t = Tmux::start(
-        w.dir.path(),
+    let t = console(
+        &w,
+        &tmux,
         &kubeconfig,
         &format!("--config '{}' -n shop", config.display()),
     );
-    t.wait_for("prod and its deployments", |t| {
+    t.expect("prod and its deployments", BOUND, |t| {
         has_label(&t.bar(), "prod", "sandbox/shop") && t.capture().contains("┃checkout ")
     });
     // restart the selected deployment; the dialog names what must be typed
     t.literal("r");
     let mut name = String::new();
-    t.wait_for("type NAME to confirm", |t| {
+    t.expect("type NAME to confirm", BOUND, |t| {
         let screen = t.capture();
         let found = screen.lines().find_map(|l| {
             let (before, _) = l.split_once(" to confirm")?;
@@ -341,5 +256,5 @@ fn a_protected_environment_waits_for_the_typed_name() {
         t.capture()
     );
     t.literal("q");
-    t.wait_for("exit", |_| w.path("exit").exists());
+    t.expect("exit", BOUND, |_| w.path("exit").exists());
 }
