@@ -1,175 +1,39 @@
 //! The real binary: in tmux as a person would use it, and `check-config` as a script would.
 
+mod tmux;
 mod tools;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use tmux::{Launch, Tmux, clean_env, sh_quote};
+
 const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
 
-/// A tmux server of our own (its own socket), killed on drop.
-struct Tmux {
-    tmux: PathBuf,
-    socket: String,
-    dir: tempfile::TempDir,
-}
+const BOUND: Duration = Duration::from_secs(10);
 
-/// The environment the console runs in: home, kubeconfig and XDG directories all inside
-/// `dir`, so it cannot reach a real cluster, read the user's config or write their audit log.
-/// The kubeconfig named does not exist: the console starts with "no kubeconfig found".
-fn clean_env(dir: &Path) -> [(&'static str, PathBuf); 6] {
-    [
-        ("HOME", dir.join("home")),
-        ("KUBECONFIG", dir.join("home/.kube/config")),
-        ("XDG_CONFIG_HOME", dir.join("cfg")),
-        ("XDG_DATA_HOME", dir.join("data")),
-        ("XDG_STATE_HOME", dir.join("state")),
-        ("XDG_CACHE_HOME", dir.join("cache")),
-    ]
-}
-
-/// `s` as one word for `sh`.
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-impl Tmux {
-    /// Runs the console in a 100x30 pane with [`clean_env`]; when it exits, the shell records
-    /// its exit status and the terminal modes it left behind.
-    fn start(tmux: &Path, args: &str) -> Tmux {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let socket = format!("fd-test-{}-{}", std::process::id(), rand_suffix());
-        let env = clean_env(dir.path());
-        std::fs::create_dir(dir.path().join("home")).expect("mkdir home");
-        // Set on the tmux server (whose global environment the pane inherits) and again
-        // on the console's command line, in case the pane's shell changes any of them;
-        // `-f /dev/null`: the user's tmux.conf is not read either.
-        let assignments: Vec<String> = env
-            .iter()
-            .map(|(k, v)| format!("{k}={}", sh_quote(&v.display().to_string())))
-            .collect();
-        let d = sh_quote(&dir.path().display().to_string());
-        let script = format!(
-            "env {} {} {args}; echo $? > {d}/exit; stty -a > {d}/stty; sleep 30",
-            assignments.join(" "),
-            sh_quote(BIN),
-        );
-        let ok = Command::new(tmux)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .args([
-                "-f",
-                "/dev/null",
-                "-L",
-                &socket,
-                "new-session",
-                "-d",
-                "-x",
-                "100",
-                "-y",
-                "30",
-                "sh",
-                "-c",
-                &script,
-            ])
-            .status()
-            .expect("tmux");
-        assert!(ok.success());
-        Tmux {
-            tmux: tmux.to_owned(),
-            socket,
-            dir,
-        }
-    }
-
-    /// `tmux -L <our socket>`.
-    fn tmux(&self) -> Command {
-        let mut c = Command::new(&self.tmux);
-        c.args(["-L", &self.socket]);
-        c
-    }
-
-    fn capture(&self) -> String {
-        let out = self
-            .tmux()
-            .args(["capture-pane", "-p"])
-            .output()
-            .expect("capture");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn send(&self, keys: &str) {
-        self.tmux()
-            .args(["send-keys", keys])
-            .status()
-            .expect("send-keys");
-    }
-
-    fn display(&self, format: &str) -> String {
-        let out = self
-            .tmux()
-            .args(["display", "-p", format])
-            .output()
-            .expect("display");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    /// Polls (bounded) until `f` is true; returns whether it became true.
-    fn wait_for(&self, mut f: impl FnMut(&Tmux) -> bool) -> bool {
-        for _ in 0..200 {
-            if f(self) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-
-    fn exit_status(&self) -> Option<String> {
-        std::fs::read_to_string(self.dir.path().join("exit"))
-            .ok()
-            .map(|s| s.trim().to_owned())
-    }
-
-    fn stty(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("stty")).unwrap_or_default()
-    }
-
-    fn console_pid(&self, pgrep: &Path) -> Option<String> {
-        let shell = self.display("#{pane_pid}");
-        let out = Command::new(pgrep)
-            .args(["-P", &shell, "-f", "flightdeck"])
-            .output()
-            .ok()?;
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .next()
-            .map(str::to_owned)
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.tmux().args(["kill-server"]).status();
-    }
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
-        .unwrap_or(0)
+/// The console in a 100x30 pane with the clean environment of `tests/tmux` under a temp dir
+/// of its own (dropped after the tmux server).
+fn start(tmux: &Path, args: &str) -> (Tmux, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = Tmux::start(
+        tmux,
+        dir.path(),
+        Launch::new(format!("{} {args}", sh_quote(BIN))).size(100, 30),
+    );
+    (t, dir)
 }
 
 /// The running console's environment (Linux's /proc) is [`clean_env`]'s.
-fn assert_clean_env(t: &Tmux, pid: &str) {
+fn assert_clean_env(dir: &Path, pid: &str) {
     let environ =
         std::fs::read(format!("/proc/{pid}/environ")).expect("read the console's environ");
     let vars: Vec<String> = environ
         .split(|b| *b == 0)
         .map(|v| String::from_utf8_lossy(v).into_owned())
         .collect();
-    for (k, v) in clean_env(t.dir.path()) {
+    for (k, v) in clean_env(dir) {
         let want = format!("{k}={}", v.display());
         assert!(
             vars.contains(&want),
@@ -178,36 +42,13 @@ fn assert_clean_env(t: &Tmux, pid: &str) {
     }
 }
 
-fn assert_restored(t: &Tmux) {
-    assert!(
-        t.wait_for(|t| t.exit_status().is_some() && !t.stty().is_empty()),
-        "the console did not exit"
-    );
-    let stty = t.stty();
-    assert!(
-        stty.contains(" icanon") && !stty.contains("-icanon"),
-        "raw mode left on: {stty}"
-    );
-    assert!(
-        stty.contains(" echo ") && !stty.contains("-echo "),
-        "echo left off: {stty}"
-    );
-    assert_eq!(
-        t.display("#{alternate_on}"),
-        "0",
-        "still on the alternate screen"
-    );
-    assert_eq!(t.display("#{cursor_flag}"), "1", "cursor left hidden");
-    assert_eq!(t.display("#{mouse_any_flag}"), "0", "mouse capture left on");
-}
-
 #[test]
 fn console_shows_five_panes_and_q_exits_cleanly() {
     let Some(tmux) = tools::require("tmux") else {
         return;
     };
-    let t = Tmux::start(&tmux, "");
-    let seen = t.wait_for(|t| {
+    let (t, _dir) = start(&tmux, "");
+    let seen = t.wait_for(BOUND, |t| {
         let s = t.capture();
         ["Pipeline", "Workloads", "Error rate", "Logs", "GPU"]
             .iter()
@@ -219,8 +60,8 @@ fn console_shows_five_panes_and_q_exits_cleanly() {
         "1",
         "the console uses the alternate screen"
     );
-    t.send("q");
-    assert_restored(&t);
+    t.keys(&["q"]);
+    t.assert_restored();
     assert_eq!(t.exit_status().as_deref(), Some("0"));
 }
 
@@ -239,20 +80,20 @@ fn signals_from_outside_restore_the_terminal_and_say_so_in_the_exit_status() {
         ("-INT", "130"),
         ("-QUIT", "131"),
     ] {
-        let t = Tmux::start(&tmux, "--read-only");
+        let (t, dir) = start(&tmux, "--read-only");
         assert!(
-            t.wait_for(|t| t.capture().contains("READ-ONLY")),
+            t.wait_for(BOUND, |t| t.capture().contains("READ-ONLY")),
             "console not up:\n{}",
             t.capture()
         );
-        let pid = t.console_pid(&pgrep).expect("console pid");
-        assert_clean_env(&t, &pid);
+        let pid = t.child_pid(&pgrep, "flightdeck").expect("console pid");
+        assert_clean_env(dir.path(), &pid);
         let ok = Command::new(&kill)
             .args([signal, &pid])
             .status()
             .expect("kill");
         assert!(ok.success());
-        assert_restored(&t);
+        t.assert_restored();
         assert_eq!(t.exit_status().as_deref(), Some(status), "{signal}");
     }
 }
@@ -262,7 +103,7 @@ fn a_bad_user_keymap_is_a_warning_in_the_console_not_a_failure() {
     let Some(tmux) = tools::require("tmux") else {
         return;
     };
-    let t = Tmux::start(&tmux, "");
+    let (t, _dir) = start(&tmux, "");
     drop(t);
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("keymaps")).expect("mkdir");
@@ -276,17 +117,17 @@ fn a_bad_user_keymap_is_a_warning_in_the_console_not_a_failure() {
         "[ui]\nkeymap = \"default\"\n",
     )
     .expect("write");
-    let t = Tmux::start(
+    let (t, _dir) = start(
         &tmux,
         &format!("--config {}", dir.path().join("config.toml").display()),
     );
     assert!(
-        t.wait_for(|t| t.capture().contains("⚠ 1")),
+        t.wait_for(BOUND, |t| t.capture().contains("⚠ 1")),
         "warning count not shown:\n{}",
         t.capture()
     );
-    t.send("q");
-    assert_restored(&t);
+    t.keys(&["q"]);
+    t.assert_restored();
     assert_eq!(t.exit_status().as_deref(), Some("0"));
 }
 

@@ -1,148 +1,26 @@
 //! Promises about the terminal, checked in a real terminal (tmux): the panic hook restores
 //! it, and a dead cluster neither delays the first frame nor `q`.
 
+mod tmux;
 mod tools;
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
+
+use tmux::{Launch, Tmux};
 
 const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
 
-/// A tmux server of our own (its own socket) running one command in a 100x30 pane with a
-/// clean HOME, XDG directories and KUBECONFIG; when the command exits, the shell records
-/// its exit status and the terminal modes it left behind. Killed on drop.
-struct Pane {
-    socket: String,
-    dir: tempfile::TempDir,
-}
-
-impl Pane {
-    fn start(command: &str, env: &[(&str, &str)]) -> Pane {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let socket = format!(
-            "fd-promise-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0)
-        );
-        let d = dir.path().display();
-        let mut vars = format!(
-            "HOME={d}/home XDG_CONFIG_HOME={d}/cfg XDG_DATA_HOME={d}/data XDG_STATE_HOME={d}/state KUBECONFIG={d}/no-kubeconfig"
-        );
-        for (k, v) in env {
-            vars.push_str(&format!(" {k}='{v}'"));
-        }
-        let script = format!(
-            "mkdir -p {d}/home; env {vars} {command}; echo $? > {d}/exit; stty -a > {d}/stty; sleep 60"
-        );
-        let ok = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "new-session",
-                "-d",
-                "-x",
-                "100",
-                "-y",
-                "30",
-                "sh",
-                "-c",
-                &script,
-            ])
-            .status()
-            .expect("tmux");
-        assert!(ok.success(), "tmux new-session failed");
-        Pane { socket, dir }
+/// `command` in a 100x30 pane with the clean environment of `tests/tmux` under a temp dir
+/// of its own (dropped after the tmux server), plus `env`.
+fn start(tmux: &Path, command: &str, env: &[(&'static str, &str)]) -> (Tmux, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut launch = Launch::new(command).size(100, 30);
+    for (k, v) in env {
+        launch = launch.env(k, *v);
     }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p"])
-            .output()
-            .expect("capture");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn send(&self, keys: &str) {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", keys])
-            .status()
-            .expect("send-keys");
-    }
-
-    fn display(&self, format: &str) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "display", "-p", format])
-            .output()
-            .expect("display");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    /// Polls every 50 ms, up to `bound`, until `f` is true; returns whether it became true.
-    fn wait_for(&self, bound: Duration, mut f: impl FnMut(&Pane) -> bool) -> bool {
-        let end = std::time::Instant::now() + bound;
-        loop {
-            if f(self) {
-                return true;
-            }
-            if std::time::Instant::now() > end {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn exit_status(&self) -> Option<String> {
-        std::fs::read_to_string(self.path().join("exit"))
-            .ok()
-            .map(|s| s.trim().to_owned())
-    }
-
-    fn stty(&self) -> String {
-        std::fs::read_to_string(self.path().join("stty")).unwrap_or_default()
-    }
-
-    /// Waits (bounded) for the command to end, then checks the terminal it left.
-    fn assert_restored(&self) {
-        assert!(
-            self.wait_for(Duration::from_secs(20), |p| p.exit_status().is_some()
-                && !p.stty().is_empty()),
-            "the command did not exit:\n{}",
-            self.capture()
-        );
-        let stty = self.stty();
-        let words: Vec<&str> = stty.split_whitespace().collect();
-        assert!(
-            words.contains(&"icanon") && !words.contains(&"-icanon"),
-            "raw mode left on: {stty}"
-        );
-        assert!(
-            words.contains(&"echo") && !words.contains(&"-echo"),
-            "echo left off: {stty}"
-        );
-        assert_eq!(
-            self.display("#{alternate_on}"),
-            "0",
-            "still on the alternate screen"
-        );
-        assert_eq!(self.display("#{cursor_flag}"), "1", "cursor left hidden");
-    }
-}
-
-impl Drop for Pane {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
+    (Tmux::start(tmux, dir.path(), launch), dir)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -172,13 +50,14 @@ fn child_enter_the_terminal_then_panic() {
 
 #[test]
 fn a_panic_restores_the_terminal() {
-    if tools::require("tmux").is_none() {
+    let Some(tmux) = tools::require("tmux") else {
         return;
-    }
+    };
     let exe = std::env::current_exe().expect("test binary");
     let marker_dir = tempfile::tempdir().expect("tempdir");
     let m = marker_dir.path().display().to_string();
-    let p = Pane::start(
+    let (p, _dir) = start(
+        &tmux,
         &format!(
             "{} --exact child_enter_the_terminal_then_panic --nocapture --test-threads=1",
             exe.display()
@@ -228,10 +107,10 @@ fn kubeconfig(dir: &Path, server: &str) -> std::path::PathBuf {
 
 /// The console against `server`: the first frame at once, the Workloads pane marked
 /// failing within the client's request timeout, and `q` ends the process at once.
-fn dead_cluster(server: &str) {
+fn dead_cluster(tmux: &Path, server: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let kc = kubeconfig(dir.path(), server);
-    let p = Pane::start(BIN, &[("KUBECONFIG", &kc.display().to_string())]);
+    let (p, _dir) = start(&tmux, BIN, &[("KUBECONFIG", &kc.display().to_string())]);
     let titles = ["Pipeline", "Workloads", "Error rate", "Logs", "GPU"];
     assert!(
         p.wait_for(Duration::from_secs(15), |p| {
@@ -246,7 +125,7 @@ fn dead_cluster(server: &str) {
         "the Workloads pane was not marked failing:\n{}",
         p.capture()
     );
-    p.send("q");
+    p.keys(&["q"]);
     assert!(
         p.wait_for(Duration::from_secs(5), |p| p.exit_status().is_some()),
         "the console did not exit within 5 s of `q`:\n{}",
@@ -258,23 +137,23 @@ fn dead_cluster(server: &str) {
 
 #[test]
 fn a_cluster_that_refuses_connections_is_marked_failing_and_q_exits() {
-    if tools::require("tmux").is_none() {
+    let Some(tmux) = tools::require("tmux") else {
         return;
-    }
+    };
     // a port that was free a moment ago: nothing listens there now
     let port = TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
         .expect("addr")
         .port();
-    dead_cluster(&format!("http://127.0.0.1:{port}"));
+    dead_cluster(&tmux, &format!("http://127.0.0.1:{port}"));
 }
 
 #[test]
 fn a_cluster_that_never_answers_is_marked_failing_and_q_exits_at_once() {
-    if tools::require("tmux").is_none() {
+    let Some(tmux) = tools::require("tmux") else {
         return;
-    }
+    };
     // accepts every connection and never says a word
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -285,7 +164,7 @@ fn a_cluster_that_never_answers_is_marked_failing_and_q_exits_at_once() {
             held2.lock().expect("lock").push(conn);
         }
     });
-    dead_cluster(&format!("http://{addr}"));
+    dead_cluster(&tmux, &format!("http://{addr}"));
     assert!(
         !held.lock().expect("lock").is_empty(),
         "the console never connected to the silent listener"

@@ -224,6 +224,20 @@ impl Tmux {
         }
     }
 
+    /// The pid of the pane shell's child whose command line matches `pattern` (the
+    /// command under test).
+    pub fn child_pid(&self, pgrep: &Path, pattern: &str) -> Option<String> {
+        let shell = self.display("#{pane_pid}");
+        let out = Command::new(pgrep)
+            .args(["-P", &shell, "-f", pattern])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .map(str::to_owned)
+    }
+
     /// The command's exit status, once it has exited.
     pub fn exit_status(&self) -> Option<String> {
         std::fs::read_to_string(self.dir.join("exit"))
