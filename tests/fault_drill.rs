@@ -138,13 +138,14 @@ fn screen_deployments(screen: &str, names: &[&str]) -> BTreeMap<String, String> 
             .filter(|w| !w.is_empty())
             .collect();
         for (i, w) in words.iter().enumerate() {
-            if names.contains(w) && !rows.contains_key(*w) {
-                if let Some(ready) = words[i + 1..]
-                    .iter()
-                    .find(|x| x.contains('/') && x.split('/').all(|n| n.parse::<u32>().is_ok()))
-                {
-                    rows.insert((*w).to_owned(), (*ready).to_owned());
-                }
+            if !names.contains(w) || rows.contains_key(*w) {
+                continue;
+            }
+            let ready = words[i + 1..]
+                .iter()
+                .find(|x| x.contains('/') && x.split('/').all(|n| n.parse::<u32>().is_ok()));
+            if let Some(ready) = ready {
+                rows.insert((*w).to_owned(), (*ready).to_owned());
             }
         }
     }

@@ -110,7 +110,7 @@ fn kubeconfig(dir: &Path, server: &str) -> std::path::PathBuf {
 fn dead_cluster(tmux: &Path, server: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let kc = kubeconfig(dir.path(), server);
-    let (p, _dir) = start(&tmux, BIN, &[("KUBECONFIG", &kc.display().to_string())]);
+    let (p, _dir) = start(tmux, BIN, &[("KUBECONFIG", &kc.display().to_string())]);
     let titles = ["Pipeline", "Workloads", "Error rate", "Logs", "GPU"];
     assert!(
         p.wait_for(Duration::from_secs(15), |p| {
