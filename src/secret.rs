@@ -141,15 +141,30 @@ mod tests {
         let cases = [
             ("    token: sk_live_abcdef123456", "    token: <redacted>"),
             ("5 |     token: abc.def-123", "5 |     token: <redacted>"),
-            (r#"{"token":"s3cr3t","ok":1}"#, r#"{"token":<redacted>,"ok":1}"#),
-            ("url?access_token=abc&x=1", "url?access_token=<redacted>&x=1"),
+            (
+                r#"{"token":"s3cr3t","ok":1}"#,
+                r#"{"token":<redacted>,"ok":1}"#,
+            ),
+            (
+                "url?access_token=abc&x=1",
+                "url?access_token=<redacted>&x=1",
+            ),
             ("password = \"hunter2\"", "password = <redacted>"),
             ("id-token: xyz", "id-token: <redacted>"),
             ("client-key-data: LS0tLS1C", "client-key-data: <redacted>"),
-            ("Authorization: Bearer abc.def", "Authorization: Bearer <redacted>"),
-            ("authorization: token ghx", "authorization: token <redacted>"),
+            (
+                "Authorization: Bearer abc.def",
+                "Authorization: Bearer <redacted>",
+            ),
+            (
+                "authorization: token ghx",
+                "authorization: token <redacted>",
+            ),
             ("sent bearer abcdef", "sent bearer <redacted>"),
-            ("bad credentials ghp_AbC123xyz!", "bad credentials <redacted>!"),
+            (
+                "bad credentials ghp_AbC123xyz!",
+                "bad credentials <redacted>!",
+            ),
             ("github_pat_11AB_cd and gho_x", "<redacted> and <redacted>"),
             ("x eyJhbGciOi.eyJzdWIiOi.c2ln y", "x <redacted> y"),
             (
@@ -160,8 +175,12 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(redact(input), want, "{input}");
         }
-        let b64 = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODk=";
-        assert_eq!(redact(&format!("invalid \"{b64}\"")), "invalid \"<redacted>\"");
+        let b64 =
+            "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODk=";
+        assert_eq!(
+            redact(&format!("invalid \"{b64}\"")),
+            "invalid \"<redacted>\""
+        );
     }
 
     #[test]

@@ -52,7 +52,9 @@ pub fn check(config_path: Option<&Path>) -> CheckReport {
                 let (config, mut diags) = Config::parse_lenient(&file, &src);
                 diags.extend(unknown_names(&config, &assets, &file, &src));
                 diags.sort_by_key(|d| (d.line, d.column));
-                report.problems.extend(diags.iter().map(ToString::to_string));
+                report
+                    .problems
+                    .extend(diags.iter().map(ToString::to_string));
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 report.missing = true;
@@ -60,7 +62,9 @@ pub fn check(config_path: Option<&Path>) -> CheckReport {
                     report.problems.push(format!("{file}: no such file"));
                 }
             }
-            Err(e) => report.problems.push(format!("{file}:1:1: cannot read: {e}")),
+            Err(e) => report
+                .problems
+                .push(format!("{file}:1:1: cannot read: {e}")),
         }
     }
     report

@@ -24,7 +24,7 @@ pub(super) fn parse(file: &str, source: &str) -> (toml::Table, Vec<Diagnostic>) 
     let mut diags = Vec::new();
     let whole_error = toml_edit::Document::parse(source).err();
     let parts = match whole_error {
-        None => vec![0..source.len()],
+        None => std::iter::once(0..source.len()).collect(),
         Some(_) => parts(source),
     };
     let mut merged = toml::Table::new();
@@ -132,7 +132,10 @@ fn statement_at(table: &toml_edit::Table, offset: usize) -> Option<Range<usize>>
         }
     };
     for (key, item) in table.iter() {
-        let key_start = table.key(key).and_then(toml_edit::Key::span).map(|s| s.start);
+        let key_start = table
+            .key(key)
+            .and_then(toml_edit::Key::span)
+            .map(|s| s.start);
         match item {
             toml_edit::Item::Value(v) => {
                 if let (Some(a), Some(b)) = (key_start, v.span()) {
@@ -176,7 +179,10 @@ fn entry_range(text: &str, offset: usize) -> Range<usize> {
 }
 
 fn header_before(text: &str, offset: usize) -> Option<usize> {
-    header_lines(text).into_iter().filter(|&s| s <= offset).max()
+    header_lines(text)
+        .into_iter()
+        .filter(|&s| s <= offset)
+        .max()
 }
 
 /// The parts of a file that does not parse: the keys before the first header, then each

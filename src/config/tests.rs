@@ -72,7 +72,10 @@ fn strict_names_line_and_column_lenient_keeps_the_rest() {
     assert_eq!(diags.len(), 1);
     assert!(c.github.is_some(), "the good section is kept");
     let m = c.metrics.expect("the section of the unknown key is kept");
-    assert_eq!(m.threshold, DEFAULT_ERROR_THRESHOLD, "without the unknown key");
+    assert_eq!(
+        m.threshold, DEFAULT_ERROR_THRESHOLD,
+        "without the unknown key"
+    );
 }
 
 /// A syntax error loses its own table only: `[kube] kubeconfig` and the environments
@@ -123,8 +126,14 @@ fn every_problem_is_reported_in_file_order() {
         .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
         .collect();
     assert_eq!(at.len(), 5, "{at:#?}");
-    assert!(at[0].starts_with("2:1 unknown field `threshhold`"), "{at:#?}");
-    assert!(at[1].starts_with("3:1 unknown field `bogus_key`"), "{at:#?}");
+    assert!(
+        at[0].starts_with("2:1 unknown field `threshhold`"),
+        "{at:#?}"
+    );
+    assert!(
+        at[1].starts_with("3:1 unknown field `bogus_key`"),
+        "{at:#?}"
+    );
     assert!(at[2].starts_with("4:15 metrics.prometheus"), "{at:#?}");
     assert!(at[3].starts_with("5:13 invalid type"), "{at:#?}");
     assert!(at[4].starts_with("10:1 unknown field `branch`"), "{at:#?}");
@@ -146,7 +155,10 @@ fn a_bad_entry_of_an_array_is_skipped_alone() {
     assert_eq!(names, ["dev", "prod"], "{text:?}");
     assert_eq!(text.len(), 3, "{text:#?}");
     assert!(text[0].starts_with("c.toml:5:8: invalid type"), "{text:#?}");
-    assert!(text[1].starts_with("c.toml:8:1: missing field `name`"), "{text:#?}");
+    assert!(
+        text[1].starts_with("c.toml:8:1: missing field `name`"),
+        "{text:#?}"
+    );
     assert!(text[2].starts_with("c.toml:17:16: "), "{text:#?}");
     assert_eq!(c.host_actions.len(), 1, "only the bad timeout is dropped");
     assert_eq!(c.host_actions[0].timeout_secs, 300);
@@ -157,21 +169,34 @@ fn a_bad_entry_of_an_array_is_skipped_alone() {
 fn check_reports_unknown_theme_and_keymap_names() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("config.toml");
-    std::fs::write(&path, "[ui]\nmouse = true\ntheme = \"nosuch\"\nkeymap = \"vi\"\n").expect("write");
+    std::fs::write(
+        &path,
+        "[ui]\nmouse = true\ntheme = \"nosuch\"\nkeymap = \"vi\"\n",
+    )
+    .expect("write");
     let report = check(Some(&path));
     let file = path.display().to_string();
     assert_eq!(
         report.problems,
         [
-            format!("{file}:3:1: ui.theme `nosuch` is not a theme (themes: dark, high-contrast, light, mono)"),
+            format!(
+                "{file}:3:1: ui.theme `nosuch` is not a theme (themes: dark, high-contrast, light, mono)"
+            ),
             format!("{file}:4:1: ui.keymap `vi` is not a keymap (keymaps: default, emacs)"),
         ]
     );
     assert_eq!(report.summary(), format!("checked {file}: 2 problems"));
 
     let missing = check(Some(&dir.path().join("nope.toml")));
-    assert!(missing.missing && missing.problems.len() == 1, "{missing:?}");
-    assert!(missing.summary().contains("no config file at"), "{}", missing.summary());
+    assert!(
+        missing.missing && missing.problems.len() == 1,
+        "{missing:?}"
+    );
+    assert!(
+        missing.summary().contains("no config file at"),
+        "{}",
+        missing.summary()
+    );
 }
 
 #[test]

@@ -156,9 +156,7 @@ mod tests {
         let path = dir.path().join("kubeconfig");
         let cases = [
             // a syntax error right below the token
-            format!(
-                "apiVersion: v1\nusers:\n- name: u\n  user:\n    token: {TOKEN}\n  bad: [\n"
-            ),
+            format!("apiVersion: v1\nusers:\n- name: u\n  user:\n    token: {TOKEN}\n  bad: [\n"),
             // a wrong type two lines below it
             format!(
                 "apiVersion: v1\nusers:\n- name: u\n  user:\n    token: {TOKEN}\n    client-key-data: [1, 2]\n"
@@ -168,8 +166,13 @@ mod tests {
         ];
         for (src, line) in cases.iter().zip(["line 6", "line 6", "line 5"]) {
             std::fs::write(&path, src).expect("write");
-            let raw = Kubeconfig::read_from(&path).expect_err("malformed").to_string();
-            assert!(raw.contains(TOKEN), "kube's own text quotes the token: {raw}");
+            let raw = Kubeconfig::read_from(&path)
+                .expect_err("malformed")
+                .to_string();
+            assert!(
+                raw.contains(TOKEN),
+                "kube's own text quotes the token: {raw}"
+            );
 
             let shown = read_contexts(&config_for(&path))
                 .error
