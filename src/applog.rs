@@ -42,7 +42,10 @@ impl Log for ConsoleLog {
             tag: record.target(),
             level,
         };
-        let args: &fmt::Arguments = record.args();
+        // the last guard for `!`: a credential quoted by an error never reaches the log
+        let text = record.args().to_string();
+        let text = crate::secret::redact(&text);
+        let args: &fmt::Arguments = &format_args!("{text}");
         let kv = slog::OwnedKVList::from(slog::o!());
         let _ = self
             .drain

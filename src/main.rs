@@ -25,14 +25,15 @@ fn main() -> ExitCode {
             None => report(flightdeck::console::run(&cli.global).await),
             Some(Command::CheckConfig(args)) => {
                 let path = args.path.or(cli.global.config.clone());
-                let problems = flightdeck::config::check(path.as_deref());
+                let report = flightdeck::config::check(path.as_deref());
                 let mut out = std::io::stdout().lock();
-                for p in &problems {
-                    // a closed pipe (`| head`) is not an error worth a panic
-                    let _ = writeln!(out, "{p}");
+                for p in &report.problems {
+                    // a closed pipe (`| head`) is not an error worth a panic; file text may
+                    // hold control characters
+                    let _ = writeln!(out, "{}", flightdeck::text::sanitize(p));
                 }
-                if problems.is_empty() {
-                    let _ = writeln!(out, "config, themes and keymaps: no problems");
+                let _ = writeln!(out, "{}", flightdeck::text::sanitize(&report.summary()));
+                if report.problems.is_empty() {
                     ExitCode::SUCCESS
                 } else {
                     ExitCode::FAILURE

@@ -177,7 +177,8 @@ fn check_config_is_strict_and_names_file_line_column() {
     let (code, out) = check_config(dir.path());
     assert_eq!(code, 1, "{out}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines.len(), 4, "three problems and the summary: {out}");
+    assert!(lines[3].ends_with("config.toml: 3 problems"), "{out}");
     assert!(lines.iter().any(|l| l.ends_with("config.toml:3:1: unknown field `branch`, expected one of `repo`, `api_url`, `token_env`")), "{out}");
     assert!(
         lines

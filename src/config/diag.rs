@@ -24,11 +24,13 @@ impl Diagnostic {
     /// A diagnostic at a byte offset of `source` (1-based line and column, columns in chars).
     pub fn at(file: &str, source: &str, offset: Option<usize>, message: impl Into<String>) -> Self {
         let (line, column) = offset.map(|o| line_col(source, o)).unwrap_or((1, 1));
+        // a message may quote a value of the file: never a credential
+        let message: String = message.into();
         Diagnostic {
             file: file.to_owned(),
             line,
             column,
-            message: message.into(),
+            message: crate::secret::redact(&message).into_owned(),
         }
     }
 }

@@ -1,10 +1,14 @@
 //! Configuration: `config.toml`, themes and keymaps. Bundled themes and keymaps are
 //! embedded and parsed by the same code as user files; a user file of the same name is
-//! merged over the bundled one. Loading for the console is lenient (a bad entry becomes a
-//! warning shown in the console); `flightdeck check-config` is strict.
+//! merged over the bundled one. Loading for the console is lenient: a bad entry (a syntax
+//! error in its table, an unknown key, a bad value) becomes a warning shown in the console
+//! and only that entry is skipped (`lenient.rs`); `flightdeck check-config` reports the same
+//! problems, every one, in file order.
 
+mod check;
 pub mod diag;
 pub mod keymap;
+mod lenient;
 pub mod theme;
 
 use std::collections::BTreeMap;
@@ -12,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use check::{CheckReport, check};
 pub use diag::Diagnostic;
 pub use keymap::Keymap;
 pub use theme::Theme;
@@ -231,11 +236,9 @@ impl Config {
             .map_or(DEFAULT_ERROR_THRESHOLD, |m| m.threshold)
     }
 
-    /// Strict parse: every problem is a diagnostic, and there is no config.
+    /// Strict parse: every problem is a diagnostic (in file order), and there is no config.
     pub fn parse_strict(file: &str, source: &str) -> Result<Config, Vec<Diagnostic>> {
-        let config: Config =
-            toml::from_str(source).map_err(|e| vec![toml_diag(file, source, &e)])?;
-        let problems = config.validate(file, source);
+        let (config, problems) = Config::parse_lenient(file, source);
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -243,31 +246,23 @@ impl Config {
         }
     }
 
-    /// Lenient parse for the console: sections that fail are dropped, each with a warning,
-    /// and everything else is used.
+    /// Lenient parse for the console: each bad entry is skipped with a diagnostic (in file
+    /// order), and everything else is used.
     pub fn parse_lenient(file: &str, source: &str) -> (Config, Vec<Diagnostic>) {
-        match Config::parse_strict(file, source) {
-            Ok(c) => (c, Vec::new()),
-            Err(diags) => {
-                let Ok(mut table) = source.parse::<toml::Table>() else {
-                    return (Config::default(), diags);
-                };
-                fail_closed(&mut table);
-                let mut kept = toml::Table::new();
-                let mut config = Config::default();
-                for (key, value) in table {
-                    let mut trial = kept.clone();
-                    trial.insert(key.clone(), value);
-                    if let Ok(c) = trial.clone().try_into::<Config>() {
-                        kept = trial;
-                        config = c;
-                    }
-                }
-                // validation problems (e.g. a bad URL) drop the offending entries
-                config.retain_valid();
-                (config, diags)
+        let (table, mut diags) = lenient::parse(file, source);
+        let mut config = match table.clone().try_into::<Config>() {
+            Ok(c) => c,
+            Err(e) => {
+                // parts that each passed but not together: keep the sections that still do
+                diags.push(Diagnostic::at(file, source, None, e.message().trim()));
+                greedy(table)
             }
-        }
+        };
+        diags.extend(config.validate(file, source));
+        // validation problems (e.g. a bad URL) drop the offending entries
+        config.retain_valid();
+        diags.sort_by_key(|d| (d.line, d.column));
+        (config, diags)
     }
 
     fn validate(&self, file: &str, source: &str) -> Vec<Diagnostic> {
@@ -380,16 +375,19 @@ impl Config {
     }
 }
 
-/// A `protected` that is not true or false must not drop the environments (their labels
-/// and their protection): in the lenient load it counts as `protected = true`.
-fn fail_closed(table: &mut toml::Table) {
-    if let Some(toml::Value::Array(envs)) = table.get_mut("environment") {
-        for env in envs.iter_mut().filter_map(toml::Value::as_table_mut) {
-            if env.get("protected").is_some_and(|v| !v.is_bool()) {
-                env.insert("protected".into(), toml::Value::Boolean(true));
-            }
+/// The top-level sections, one at a time, as long as the config still deserializes.
+fn greedy(table: toml::Table) -> Config {
+    let mut kept = toml::Table::new();
+    let mut config = Config::default();
+    for (key, value) in table {
+        let mut trial = kept.clone();
+        trial.insert(key, value);
+        if let Ok(c) = trial.clone().try_into::<Config>() {
+            kept = trial;
+            config = c;
         }
     }
+    config
 }
 
 /// The byte offset of `key` in the `[table]` section of a config file (for diagnostics).
@@ -413,15 +411,6 @@ fn key_in_table(source: &str, table: &str, key: &str) -> Option<usize> {
         offset += line.len();
     }
     Some(start)
-}
-
-fn toml_diag(file: &str, source: &str, e: &toml::de::Error) -> Diagnostic {
-    Diagnostic::at(
-        file,
-        source,
-        e.span().map(|s| s.start),
-        e.message().trim().to_owned(),
-    )
 }
 
 /// Where flightdeck keeps its files.
@@ -646,27 +635,6 @@ pub fn load(config_path: Option<&Path>) -> Loaded {
         assets,
         warnings,
     }
-}
-
-/// `flightdeck check-config`: every problem as `file:line:column: message`.
-pub fn check(config_path: Option<&Path>) -> Vec<String> {
-    let (dir, path) = locate(config_path);
-    let mut out = Vec::new();
-    if let Some(p) = &path {
-        match std::fs::read_to_string(p) {
-            Ok(src) => {
-                if let Err(diags) = Config::parse_strict(&p.display().to_string(), &src) {
-                    out.extend(diags.iter().map(ToString::to_string));
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && config_path.is_none() => {}
-            Err(e) => out.push(format!("{}:1:1: cannot read: {e}", p.display())),
-        }
-    }
-    let (_, diags, warnings) = load_assets(dir.as_deref());
-    out.extend(diags.iter().map(ToString::to_string));
-    out.extend(warnings);
-    out
 }
 
 #[cfg(test)]

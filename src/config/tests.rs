@@ -71,7 +71,132 @@ fn strict_names_line_and_column_lenient_keeps_the_rest() {
     let (c, diags) = Config::parse_lenient("c.toml", src);
     assert_eq!(diags.len(), 1);
     assert!(c.github.is_some(), "the good section is kept");
-    assert!(c.metrics.is_none(), "the bad section is dropped");
+    let m = c.metrics.expect("the section of the unknown key is kept");
+    assert_eq!(
+        m.threshold, DEFAULT_ERROR_THRESHOLD,
+        "without the unknown key"
+    );
+}
+
+/// A syntax error loses its own table only: `[kube] kubeconfig` and the environments
+/// around a broken `[github]` are still used.
+#[test]
+fn a_syntax_error_in_one_section_keeps_the_others() {
+    let src = "[kube]\nkubeconfig = \"/srv/kube/config\"\n\n[github]\nrepo = \"acme/checkout\napi_url = \"https://ghe.example\"\n\n[[environment]]\nname = \"prod\"\n\n[ui]\ntheme = \"light\"\n";
+    let (c, diags) = Config::parse_lenient("c.toml", src);
+    let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 1, "{text:?}");
+    assert!(text[0].starts_with("c.toml:5:"), "{text:?}");
+    assert_eq!(
+        c.kube.kubeconfig.as_deref(),
+        Some(std::path::Path::new("/srv/kube/config"))
+    );
+    assert_eq!(c.environments.len(), 1);
+    assert_eq!(c.ui.theme.as_deref(), Some("light"));
+    assert_eq!(c.github, None, "the broken table is the one skipped");
+    let err = Config::parse_strict("c.toml", src).expect_err("strict still fails");
+    assert_eq!(err.len(), 1);
+}
+
+/// An unknown key is skipped alone: the rest of its table is kept.
+#[test]
+fn an_unknown_key_in_github_keeps_repo() {
+    let src = "[github]\nrepo = \"acme/checkout\"\nbranch = \"main\"\ntoken_env = \"GH_TOKEN\"\n";
+    let (c, diags) = Config::parse_lenient("c.toml", src);
+    let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 1, "{text:?}");
+    assert!(
+        text[0].starts_with("c.toml:3:1: unknown field `branch`"),
+        "{text:?}"
+    );
+    let gh = c.github.expect("github is kept");
+    assert_eq!(
+        (gh.repo.as_str(), gh.token_env.as_str()),
+        ("acme/checkout", "GH_TOKEN")
+    );
+}
+
+/// Every problem, in the order of the file (not the order of the fields).
+#[test]
+fn every_problem_is_reported_in_file_order() {
+    let src = "[metrics]\nthreshhold = 0.1\nbogus_key = 1\nprometheus = \"ftp://prom\"\nthreshold = \"high\"\nstatus_label = \"code\"\n\n[github]\nrepo = \"acme/checkout\"\nbranch = 1\n";
+    let err = Config::parse_strict("c.toml", src).expect_err("problems");
+    let at: Vec<String> = err
+        .iter()
+        .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+        .collect();
+    assert_eq!(at.len(), 5, "{at:#?}");
+    assert!(
+        at[0].starts_with("2:1 unknown field `threshhold`"),
+        "{at:#?}"
+    );
+    assert!(
+        at[1].starts_with("3:1 unknown field `bogus_key`"),
+        "{at:#?}"
+    );
+    assert!(at[2].starts_with("4:15 metrics.prometheus"), "{at:#?}");
+    assert!(at[3].starts_with("5:13 invalid type"), "{at:#?}");
+    assert!(at[4].starts_with("10:1 unknown field `branch`"), "{at:#?}");
+    // and the console keeps what was good in the same tables
+    let (c, _) = Config::parse_lenient("c.toml", src);
+    let m = c.metrics.expect("metrics kept");
+    assert_eq!(m.status_label, "code");
+    assert_eq!(c.github.map(|g| g.repo).as_deref(), Some("acme/checkout"));
+}
+
+/// One bad `[[environment]]` does not drop the others; a bad value is one problem, not
+/// also a "missing field" for the key it took with it.
+#[test]
+fn a_bad_entry_of_an_array_is_skipped_alone() {
+    let src = "[[environment]]\nname = \"dev\"\n\n[[environment]]\nname = 5\ncontext = \"x\"\n\n[[environment]]\ncontext = \"y\"\n\n[[environment]]\nname = \"prod\"\n\n[[host_action]]\nname = \"ok\"\ncommand = [\"true\"]\ntimeout_secs = -1\n";
+    let (c, diags) = Config::parse_lenient("c.toml", src);
+    let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    let names: Vec<&str> = c.environments.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["dev", "prod"], "{text:?}");
+    assert_eq!(text.len(), 3, "{text:#?}");
+    assert!(text[0].starts_with("c.toml:5:8: invalid type"), "{text:#?}");
+    assert!(
+        text[1].starts_with("c.toml:8:1: missing field `name`"),
+        "{text:#?}"
+    );
+    assert!(text[2].starts_with("c.toml:17:16: "), "{text:#?}");
+    assert_eq!(c.host_actions.len(), 1, "only the bad timeout is dropped");
+    assert_eq!(c.host_actions[0].timeout_secs, 300);
+}
+
+/// `check-config` names unknown themes and keymaps at their line, as the console warns.
+#[test]
+fn check_reports_unknown_theme_and_keymap_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "[ui]\nmouse = true\ntheme = \"nosuch\"\nkeymap = \"vi\"\n",
+    )
+    .expect("write");
+    let report = check(Some(&path));
+    let file = path.display().to_string();
+    assert_eq!(
+        report.problems,
+        [
+            format!(
+                "{file}:3:1: ui.theme `nosuch` is not a theme (themes: dark, high-contrast, light, mono)"
+            ),
+            format!("{file}:4:1: ui.keymap `vi` is not a keymap (keymaps: default, emacs)"),
+        ]
+    );
+    assert_eq!(report.summary(), format!("checked {file}: 2 problems"));
+
+    let missing = check(Some(&dir.path().join("nope.toml")));
+    assert!(
+        missing.missing && missing.problems.len() == 1,
+        "{missing:?}"
+    );
+    assert!(
+        missing.summary().contains("no config file at"),
+        "{}",
+        missing.summary()
+    );
 }
 
 #[test]

@@ -42,9 +42,10 @@ pub use crate::sources::github::actions::{Review, RunAction};
 /// How a 409's message starts: the outcome line says `conflict` for it.
 pub const CONFLICT: &str = "conflict: ";
 
-/// A short, clear message for an API error; 409 says what happened.
+/// A short, clear message for an API error; 409 says what happened. Credentials the
+/// server or a cause may quote are redacted.
 pub fn kube_message(e: kube::Error) -> String {
-    match e {
+    let text = match e {
         kube::Error::Api(s) if s.code == 409 => format!(
             "{CONFLICT}the object was changed by someone else since the confirmation ({}); nothing was changed — look again and retry",
             s.message
@@ -52,7 +53,8 @@ pub fn kube_message(e: kube::Error) -> String {
         kube::Error::Api(s) if s.code == 403 => format!("forbidden: {}", s.message),
         kube::Error::Api(s) => format!("{} ({} {})", s.message, s.code, s.reason),
         other => other.to_string(),
-    }
+    };
+    crate::secret::redact(&text).into_owned()
 }
 
 /// Where host-action output goes.

@@ -17,7 +17,7 @@ pub fn client(interval: Duration) -> Result<reqwest::Client, String> {
 }
 
 /// An error with its causes on one line: reqwest's top-level text alone ("error sending
-/// request") does not say what went wrong.
+/// request") does not say what went wrong. Credentials a cause may quote are redacted.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -29,7 +29,7 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         }
         source = cause.source();
     }
-    text
+    crate::secret::redact(&text).into_owned()
 }
 
 /// GETs a Prometheus text page. A transport error, a non-2xx status, a body over

@@ -315,12 +315,14 @@ impl GithubClient {
         }
     }
 
-    /// `text` with every occurrence of the token replaced by `<redacted>`.
+    /// `text` with every occurrence of the token replaced by `<redacted>`, and anything
+    /// else that looks like a credential too (`secret::redact`).
     fn redact(&self, text: &str) -> String {
-        match &self.token {
+        let own = match &self.token {
             Some(t) if !t.expose().is_empty() => text.replace(t.expose(), "<redacted>"),
             _ => text.to_owned(),
-        }
+        };
+        crate::secret::redact(&own).into_owned()
     }
 
     fn path_of<'a>(&self, url: &'a str) -> &'a str {

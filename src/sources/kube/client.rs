@@ -44,7 +44,8 @@ pub async fn client_from_kubeconfig(
         .await
         .map_err(|e| KubeError::Context {
             context: context.unwrap_or("(current)").to_owned(),
-            error: e.to_string(),
+            error: super::kubeconfig::error_text(&e),
         })?;
-    kube::Client::try_from(cfg).map_err(|e| KubeError::Client(e.to_string()))
+    kube::Client::try_from(cfg)
+        .map_err(|e| KubeError::Client(crate::secret::redact(&e.to_string()).into_owned()))
 }

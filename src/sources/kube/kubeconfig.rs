@@ -88,7 +88,7 @@ pub fn read_files(tried: &[PathBuf]) -> Result<Kubeconfig, KubeError> {
     for path in tried.iter().filter(|p| p.is_file()) {
         let mut kc = Kubeconfig::read_from(path).map_err(|e| KubeError::Kubeconfig {
             path: path.clone(),
-            error: e.to_string(),
+            error: error_text(&e),
         })?;
         // `current-context: ""` sets nothing: a later file may still set it
         if kc.current_context.as_deref() == Some("") {
@@ -98,13 +98,31 @@ pub fn read_files(tried: &[PathBuf]) -> Result<Kubeconfig, KubeError> {
             None => kc,
             Some(m) => m.merge(kc).map_err(|e| KubeError::Kubeconfig {
                 path: path.clone(),
-                error: e.to_string(),
+                error: error_text(&e),
             })?,
         });
     }
     merged.ok_or_else(|| KubeError::NoKubeconfig {
         tried: tried.to_vec(),
     })
+}
+
+/// A kubeconfig error as one line without secrets. kube's YAML errors go on, after their
+/// first line, to quote the file around the bad line (tokens and key data with it); the
+/// first line already says what is wrong, and at which line and column.
+pub fn error_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    let first = text.lines().next().unwrap_or_default().trim_end();
+    crate::secret::redact(first).into_owned()
 }
 
 /// The contexts of the merged kubeconfig; never fails (the error is kept to be shown).
@@ -115,5 +133,76 @@ pub fn read_contexts(config: &crate::config::Config) -> KubeContexts {
             error: Some(e.to_string()),
             ..KubeContexts::default()
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+
+    fn config_for(path: &std::path::Path) -> crate::config::Config {
+        let mut c = crate::config::Config::default();
+        c.kube.kubeconfig = Some(path.to_owned());
+        c
+    }
+
+    /// kube's parse error quotes the lines around the bad one, the token's among them: what
+    /// the console shows (and logs) says what and where, and nothing of the token.
+    #[test]
+    fn a_malformed_kubeconfig_error_names_file_and_line_but_not_the_token() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("kubeconfig");
+        let cases = [
+            // a syntax error right below the token
+            format!("apiVersion: v1\nusers:\n- name: u\n  user:\n    token: {TOKEN}\n  bad: [\n"),
+            // a wrong type two lines below it
+            format!(
+                "apiVersion: v1\nusers:\n- name: u\n  user:\n    token: {TOKEN}\n    client-key-data: [1, 2]\n"
+            ),
+            // the token itself of the wrong type
+            format!("apiVersion: v1\nusers:\n- name: u\n  user:\n    token: [{TOKEN}]\n"),
+        ];
+        for (src, line) in cases.iter().zip(["line 6", "line 6", "line 5"]) {
+            std::fs::write(&path, src).expect("write");
+            let raw = Kubeconfig::read_from(&path)
+                .expect_err("malformed")
+                .to_string();
+            assert!(
+                raw.contains(TOKEN),
+                "kube's own text quotes the token: {raw}"
+            );
+
+            let shown = read_contexts(&config_for(&path))
+                .error
+                .expect("an error to show");
+            assert!(!shown.contains("sk_live"), "{shown}");
+            assert!(!shown.contains('\n'), "one line: {shown}");
+            assert!(
+                shown.contains(&path.display().to_string()) && shown.contains(line),
+                "says where: {shown}"
+            );
+            assert!(shown.contains("YAML"), "says what: {shown}");
+        }
+    }
+
+    /// The client path (workloads, logs, operations) reports the same redacted text.
+    #[tokio::test]
+    async fn the_client_error_is_redacted_too() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(
+            &path,
+            format!("users:\n- name: u\n  user:\n    token: {TOKEN}\n   password: p4ss\n"),
+        )
+        .expect("write");
+        let Err(err) = crate::sources::kube::client::client_for(&config_for(&path), None).await
+        else {
+            panic!("a malformed kubeconfig gave a client");
+        };
+        let err = err.to_string();
+        assert!(!err.contains("sk_live") && !err.contains("p4ss"), "{err}");
+        assert!(err.contains("line 5"), "{err}");
     }
 }

@@ -119,7 +119,7 @@ impl Failure {
                 };
                 format!("{what}: cannot {verb} {resource} {wher}; {fix}")
             }
-            Failure::Transient(e) => e.clone(),
+            Failure::Transient(e) => crate::secret::redact(e).into_owned(),
         }
     }
 }

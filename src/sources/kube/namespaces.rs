@@ -77,7 +77,8 @@ pub async fn follow(client: kube::Client, sink: Sink) {
                         sink(NamespacesMsg::Forbidden(why));
                         return;
                     }
-                    if !sink(NamespacesMsg::Failed(e.to_string())) {
+                    let text = crate::secret::redact(&e.to_string()).into_owned();
+                    if !sink(NamespacesMsg::Failed(text)) {
                         return;
                     }
                 }

@@ -347,5 +347,5 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         }
         src = inner.source();
     }
-    s
+    crate::secret::redact(&s).into_owned()
 }
