@@ -84,9 +84,13 @@ async fn every_sandbox_page_parses() {
     let c = http_client(Duration::from_secs(2)).expect("client");
     let pages = sb.metrics_targets().into_iter().chain(sb.gpu_hosts());
     for (name, url) in pages {
-        let body = flightdeck::sources::metrics::direct::fetch(&c, &url)
-            .await
-            .expect("fetch");
+        let body = flightdeck::sources::metrics::direct::fetch(
+            &c,
+            &url,
+            flightdeck::sources::metrics::direct::MAX_PAGE_BYTES,
+        )
+        .await
+        .expect("fetch");
         let scrape =
             flightdeck::sources::exposition::parse(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!scrape.samples.is_empty(), "{name}");
