@@ -273,7 +273,7 @@ pub fn handle(
             )
         }
         (Method::POST | Method::DELETE, ["metrics", service, "fault"]) => {
-            metric_fault(shared, &method, service, q)
+            metric_fault(shared, method, service, q)
         }
         _ => err(
             StatusCode::NOT_FOUND,
