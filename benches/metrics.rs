@@ -65,7 +65,7 @@ fn bench(c: &mut Criterion) {
     ];
     let mut fold = DirectFold::default();
     let mut n: u64 = 0;
-    fold.fold(&scrapes[0], "x", 0);
+    let _ = fold.fold(&scrapes[0], "x", 0);
     group.bench_function("fold", |b| {
         b.iter(|| {
             n += 1;

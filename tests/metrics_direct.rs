@@ -8,8 +8,10 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use flightdeck::app::panes::errors::ErrorRateState;
-use flightdeck::sources::metrics::direct::spawn_direct;
+use flightdeck::config::Config;
+use flightdeck::sources::metrics::direct::{MAX_PAGE_BYTES, fetch, spawn_direct};
 use flightdeck::sources::metrics::{Health, MetricsUpdate, Target};
+use futures::StreamExt;
 use tokio::sync::mpsc;
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -244,4 +246,128 @@ async fn http_errors_mark_the_target_failing() {
     }
     drop(rx);
     task.await.expect("ends");
+}
+
+/// A page of `bytes` of valid exposition text, counters only.
+fn big_page(bytes: usize) -> String {
+    let line = "http_requests_total{service=\"big\",status=\"200\",method=\"GET\"} 1\n";
+    let mut page = String::with_capacity(bytes + line.len());
+    let mut n = 0u64;
+    while page.len() < bytes {
+        page.push_str(&format!(
+            "http_requests_total{{service=\"big\",status=\"200\",path=\"/p{n}\"}} 1\n"
+        ));
+        n += 1;
+    }
+    page
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_over_the_limit_fails_with_the_setting_to_raise() {
+    let five_mb = big_page(5_000_000);
+    let app = Router::new()
+        // declared length: refused before reading
+        .route("/big", get(move || async move { five_mb }))
+        // no length, and no end: only a reader that stops at the limit gets an answer
+        .route(
+            "/endless",
+            get(|| async {
+                let chunk = big_page(64 << 10).into_bytes();
+                let chunks = futures::stream::repeat(chunk).map(Ok::<_, std::io::Error>);
+                axum::body::Body::from_stream(chunks)
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let task = spawn_direct(
+        vec![
+            Target {
+                service: "big".into(),
+                url: format!("http://{addr}/big"),
+            },
+            Target {
+                service: "endless".into(),
+                url: format!("http://{addr}/endless"),
+            },
+        ],
+        // the client's timeout is this interval: reading on past the limit would end in a
+        // timeout error, not the limit's message
+        Duration::from_secs(2),
+        move |u| tx.send(u).is_ok(),
+    );
+    let update = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("an update within 30 s")
+        .expect("an update");
+    assert_eq!(update.health.len(), 2, "{update:?}");
+    for h in &update.health {
+        match &h.health {
+            Health::Failing { error } => assert!(
+                error.ends_with("page over 4 MiB limit; raise [metrics] max_page_bytes"),
+                "{}: {error}",
+                h.service
+            ),
+            Health::Up => panic!("{} read past the limit: {update:?}", h.service),
+        }
+    }
+    drop(rx);
+    task.await.expect("ends");
+}
+
+#[tokio::test]
+async fn the_limit_is_configurable() {
+    let page = big_page(200_000);
+    let app = Router::new().route("/metrics", get(move || async move { page }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let url = format!("http://{addr}/metrics");
+    let client = flightdeck::sources::metrics::http_client(Duration::from_secs(2)).expect("client");
+    let small = fetch(&client, &url, 100 << 10)
+        .await
+        .expect_err("over 100 KiB");
+    assert!(
+        small.ends_with("page over 100 KiB limit; raise [metrics] max_page_bytes"),
+        "{small}"
+    );
+    let body = fetch(&client, &url, MAX_PAGE_BYTES)
+        .await
+        .expect("under 4 MiB");
+    assert!(body.len() >= 200_000);
+}
+
+#[test]
+fn max_page_bytes_is_read_from_the_config_and_must_be_positive() {
+    let config = Config::parse_strict("c.toml", "[metrics]\nmax_page_bytes = 1048576\n")
+        .expect("an integer is accepted");
+    let metrics = config.metrics.expect("metrics section");
+    assert_eq!(metrics.max_page_bytes, 1 << 20);
+    let default = Config::parse_strict("c.toml", "[metrics]\n").expect("parses");
+    assert_eq!(
+        default.metrics.expect("metrics").max_page_bytes,
+        MAX_PAGE_BYTES as u64,
+        "default 4 MiB"
+    );
+    let zero = Config::parse_strict("c.toml", "[metrics]\nmax_page_bytes = 0\n")
+        .expect_err("0 is refused");
+    let text = format!("{zero:?}");
+    assert!(text.contains("max_page_bytes must be above 0"), "{text}");
+    let text_value = Config::parse_strict("c.toml", "[metrics]\nmax_page_bytes = \"4MiB\"\n")
+        .expect_err("a string is refused");
+    assert_eq!(text_value.len(), 1, "{text_value:?}");
+    assert_eq!(text_value[0].line, 2, "{text_value:?}");
+    assert!(
+        text_value[0].message.contains("expected u64"),
+        "{text_value:?}"
+    );
 }

@@ -32,7 +32,11 @@ fn page(ok_get: f64, ok_post: f64, err: f64, buckets: [f64; 4]) -> String {
 
 fn fold(fold: &mut DirectFold, text: &str, at_ms: i64) -> Option<Point> {
     let scrape = parse(text).expect("test page parses");
-    let out = fold.fold(&scrape, "fallback", at_ms);
+    let folded = fold
+        .fold(&scrape, "fallback", at_ms)
+        .expect("no duplicate series");
+    assert!(folded.problems.is_empty(), "sound numbers: {folded:?}");
+    let out = folded.points;
     assert!(out.len() <= 1, "one service expected: {out:?}");
     out.into_iter().next().map(|s| {
         assert_eq!(s.service, "checkout");
@@ -124,8 +128,14 @@ fn code_label_accepted_and_status_label_configurable() {
     };
     let mut f = DirectFold::default();
     let scrape = |t: String| parse(&t).expect("parses");
-    assert!(f.fold(&scrape(text(0, 0)), "api", 0).is_empty());
-    let out = f.fold(&scrape(text(75, 25)), "api", 1_000);
+    assert_eq!(
+        f.fold(&scrape(text(0, 0)), "api", 0),
+        Ok(Default::default())
+    );
+    let out = f
+        .fold(&scrape(text(75, 25)), "api", 1_000)
+        .expect("folds")
+        .points;
     assert_eq!(
         out[0].service, "api",
         "no service label: the target's service"
@@ -138,8 +148,11 @@ fn code_label_accepted_and_status_label_configurable() {
         )
     };
     let mut f = DirectFold::new(StatusLabel("http_status".to_owned()));
-    f.fold(&scrape(custom(0, 0)), "api", 0);
-    let out = f.fold(&scrape(custom(90, 10)), "api", 1_000);
+    f.fold(&scrape(custom(0, 0)), "api", 0).expect("folds");
+    let out = f
+        .fold(&scrape(custom(90, 10)), "api", 1_000)
+        .expect("folds")
+        .points;
     assert!(close(out[0].points[0].error_ratio, 0.1));
 }
 
@@ -151,13 +164,149 @@ fn several_services_on_one_page_and_new_series_skipped() {
     let b = "http_requests_total{service=\"a\",status=\"200\"} 20\n\
              http_requests_total{service=\"b\",status=\"200\"} 30\n\
              http_requests_total{service=\"b\",status=\"500\"} 1000\n";
-    f.fold(&parse(a).expect("parses"), "x", 0);
-    let out = f.fold(&parse(b).expect("parses"), "x", 10_000);
+    f.fold(&parse(a).expect("parses"), "x", 0).expect("folds");
+    let out = f
+        .fold(&parse(b).expect("parses"), "x", 10_000)
+        .expect("folds")
+        .points;
     let names: Vec<&str> = out.iter().map(|s| s.service.as_str()).collect();
     assert_eq!(names, ["a", "b"]);
     // b's 500 series is new: no increase known yet, so not counted.
     assert!(close(out[1].points[0].error_ratio, 0.0));
     assert!(close(out[1].points[0].request_rate, 2.0));
+}
+
+// ---- numbers that cannot be right ----
+
+/// Folds `text` and gives the one data problem it must have (for service `checkout`).
+fn problem(f: &mut DirectFold, text: &str, at_ms: i64) -> String {
+    let folded = f
+        .fold(&parse(text).expect("test page parses"), "fallback", at_ms)
+        .expect("no duplicate series");
+    assert!(
+        folded.points.is_empty(),
+        "no point from unsound numbers: {folded:?}"
+    );
+    assert_eq!(folded.problems.len(), 1, "{folded:?}");
+    assert_eq!(folded.problems[0].service, "checkout");
+    folded.problems[0].problem.clone()
+}
+
+#[test]
+fn a_nan_5xx_counter_is_a_data_problem_not_zero_percent() {
+    let mut f = DirectFold::default();
+    fold(&mut f, &page(100.0, 50.0, 10.0, [0.0; 4]), 0);
+    let text = problem(&mut f, &page(160.0, 80.0, f64::NAN, [0.0; 4]), 10_000);
+    assert!(text.starts_with("5xx counter is NaN: "), "{text}");
+    assert!(text.contains(r#"status="503""#), "names the series: {text}");
+    // Even on the first page (the baseline), a NaN is reported at once.
+    let mut fresh = DirectFold::default();
+    let text = problem(&mut fresh, &page(1.0, 1.0, f64::NAN, [0.0; 4]), 0);
+    assert!(text.starts_with("5xx counter is NaN"), "{text}");
+    // Sound again: a point. The NaN series deltas from its last sound reading (10 → 20),
+    // the others from the NaN page's (+60, +30): 10 errors of 100.
+    let p = fold(&mut f, &page(220.0, 110.0, 20.0, [0.0; 4]), 20_000).expect("a point");
+    assert!(close(p.error_ratio, 0.1), "{p:?}");
+}
+
+#[test]
+fn an_infinite_counter_is_a_data_problem() {
+    let mut f = DirectFold::default();
+    fold(&mut f, &page(100.0, 50.0, 10.0, [0.0; 4]), 0);
+    let text = problem(&mut f, &page(f64::INFINITY, 80.0, 20.0, [0.0; 4]), 10_000);
+    assert!(text.starts_with("request counter is +Inf: "), "{text}");
+    assert!(text.contains(r#"method="GET""#), "{text}");
+}
+
+#[test]
+fn a_negative_counter_never_gives_a_negative_rate() {
+    let mut f = DirectFold::default();
+    fold(&mut f, &page(100.0, 50.0, 10.0, [0.0; 4]), 0);
+    // What users saw as "-52319.3/s": the counter read below zero.
+    let text = problem(&mut f, &page(-523_093.0, 80.0, 20.0, [0.0; 4]), 10_000);
+    assert!(
+        text.starts_with("request counter is negative (-523093)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_small_decrease_is_a_glitch_a_big_one_a_reset() {
+    let mut f = DirectFold::default();
+    fold(&mut f, &page(1000.0, 0.0, 100.0, [0.0; 4]), 0);
+    // 1000 → 990: not a restart (it would have counted 990 in 10 s). Prometheus would add
+    // 990 requests; we report it and count nothing.
+    let text = problem(&mut f, &page(990.0, 0.0, 110.0, [0.0; 4]), 10_000);
+    assert!(
+        text.starts_with("request counter went down from 1000 to 990 (not a reset): "),
+        "{text}"
+    );
+    // The new value is the baseline: +10 ok, +0 errors over 10 s.
+    let p = fold(&mut f, &page(1000.0, 0.0, 110.0, [0.0; 4]), 20_000).expect("a point");
+    assert!(close(p.request_rate, 1.0), "{p:?}");
+    assert!(close(p.error_ratio, 0.0), "{p:?}");
+    // A drop to at most half is a reset: the new value counts from 0 (3 ok, 1 error).
+    let p = fold(&mut f, &page(3.0, 0.0, 1.0, [0.0; 4]), 30_000).expect("a point");
+    assert!(close(p.error_ratio, 0.25), "{p:?}");
+    assert!(p.request_rate >= 0.0);
+}
+
+#[test]
+fn a_decreasing_latency_bucket_is_a_data_problem() {
+    let mut f = DirectFold::default();
+    fold(
+        &mut f,
+        &page(10.0, 0.0, 0.0, [100.0, 200.0, 300.0, 300.0]),
+        0,
+    );
+    let text = problem(
+        &mut f,
+        &page(20.0, 0.0, 0.0, [100.0, 190.0, 310.0, 310.0]),
+        10_000,
+    );
+    assert!(
+        text.starts_with("latency bucket went down from 200 to 190"),
+        "{text}"
+    );
+    assert!(text.contains(r#"le="0.5""#), "{text}");
+}
+
+#[test]
+fn several_problems_name_the_first_and_count_the_rest() {
+    let mut f = DirectFold::default();
+    let text = problem(&mut f, &page(f64::NAN, f64::NAN, f64::NAN, [0.0; 4]), 0);
+    assert!(text.ends_with("(and 2 more)"), "{text}");
+}
+
+#[test]
+fn duplicate_series_are_an_error_naming_the_series_not_a_sum() {
+    let mut f = DirectFold::default();
+    let sound = "http_requests_total{service=\"a\",status=\"200\"} 10\n\
+                 http_requests_total{service=\"a\",status=\"500\"} 1\n";
+    f.fold(&parse(sound).expect("parses"), "x", 0)
+        .expect("folds");
+    // The same label set, in another order, twice on the page.
+    let twice = "http_requests_total{service=\"a\",status=\"200\"} 20\n\
+                 http_requests_total{service=\"a\",status=\"500\"} 2\n\
+                 http_requests_total{status=\"500\",service=\"a\"} 3\n";
+    let error = f
+        .fold(&parse(twice).expect("parses"), "x", 10_000)
+        .expect_err("a duplicate is an error");
+    assert_eq!(
+        error,
+        r#"duplicate series http_requests_total{status="500",service="a"} on the page (not summed)"#
+    );
+    // The baseline is untouched: the next sound page folds against the first one.
+    let next = "http_requests_total{service=\"a\",status=\"200\"} 30\n\
+                http_requests_total{service=\"a\",status=\"500\"} 11\n";
+    let out = f
+        .fold(&parse(next).expect("parses"), "x", 20_000)
+        .expect("folds");
+    // +20 ok, +10 errors against the first page, not +3 + 2 summed
+    assert!(
+        close(out.points[0].points[0].error_ratio, 10.0 / 30.0),
+        "{out:?}"
+    );
 }
 
 // ---- ErrorRateState ----

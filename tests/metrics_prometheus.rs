@@ -18,6 +18,7 @@ use axum::Router;
 use axum::routing::get;
 use flightdeck::app::panes::errors::ErrorRateState;
 use flightdeck::sources::metrics::alertmanager::{self, AlertmanagerClient};
+use flightdeck::sources::metrics::direct::MAX_PAGE_BYTES;
 use flightdeck::sources::metrics::prometheus::{
     PrometheusClient, PrometheusConfig, Queries, poll_once, spawn_prometheus,
 };
@@ -183,6 +184,7 @@ async fn api_mode_matches_prometheus_and_sees_the_alert() {
             ..Queries::default()
         },
         window: Duration::from_secs(120),
+        max_page_bytes: MAX_PAGE_BYTES,
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let task = spawn_prometheus(config, Duration::from_secs(1), move |u| tx.send(u).is_ok());
@@ -254,6 +256,7 @@ async fn api_mode_matches_prometheus_and_sees_the_alert() {
             ..Queries::default()
         },
         window: Duration::from_secs(60),
+        max_page_bytes: MAX_PAGE_BYTES,
     };
     let update = poll_once(
         &client,
@@ -285,6 +288,7 @@ async fn prometheus_down_marks_every_service_and_the_alerts_failing() {
         services: vec!["a".into(), "b".into()],
         queries: Queries::default(),
         window: Duration::from_secs(60),
+        max_page_bytes: MAX_PAGE_BYTES,
     };
     let update = poll_once(
         &client,
@@ -356,4 +360,172 @@ async fn alertmanager_silences_are_merged() {
     assert!(!alerts[1].silenced);
     assert_eq!(alerts[1].summary.as_deref(), Some("disk 95%"));
     assert_eq!(alerts[1].state, AlertState::Firing);
+}
+
+/// A target whose three services are: `cart` sound, `checkout` with a NaN 5xx counter, and
+/// `neg` whose counter reads ever further below zero (what showed as "-52319.3/s").
+async fn serve_unsound_counters() -> String {
+    let scrapes = Arc::new(AtomicU64::new(0));
+    let app = Router::new().route(
+        "/metrics",
+        get(move || {
+            let n = scrapes.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                let ok = 100 * n;
+                let neg = -52_319 * n as i64;
+                format!(
+                    "# TYPE http_requests_total counter\n\
+                     http_requests_total{{service=\"cart\",status=\"200\"}} {ok}\n\
+                     http_requests_total{{service=\"cart\",status=\"500\"}} {n}\n\
+                     http_requests_total{{service=\"checkout\",status=\"200\"}} {ok}\n\
+                     http_requests_total{{service=\"checkout\",status=\"503\"}} NaN\n\
+                     http_requests_total{{service=\"neg\",status=\"200\"}} {neg}\n"
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_mode_nan_and_negative_counters_are_data_problems() {
+    let Some(bin) = tools::require("prometheus") else {
+        return;
+    };
+    let target = serve_unsound_counters().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let _prometheus = start_prometheus(&bin, dir.path(), &target, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = http_client(Duration::from_secs(2)).expect("client");
+    let client = PrometheusClient::new(http, &base);
+    let config = PrometheusConfig {
+        url: base.clone(),
+        alertmanager: None,
+        services: vec!["cart".into(), "checkout".into(), "neg".into()],
+        queries: Queries::default(),
+        window: Duration::from_secs(60),
+        max_page_bytes: MAX_PAGE_BYTES,
+    };
+    // Bounded polling until Prometheus has rated two scrapes of the sound service.
+    let mut last = None;
+    for _ in 0..120 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let update = poll_once(
+            &client,
+            None,
+            &config,
+            Duration::from_secs(1),
+            &mut HashMap::new(),
+        )
+        .await;
+        if update.points.iter().any(|p| p.service == "cart") && update.problems.len() == 2 {
+            last = Some(update);
+            break;
+        }
+        last = Some(update);
+    }
+    let log = std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
+    let update = last.expect("polled");
+    assert!(
+        update.points.iter().any(|p| p.service == "cart"),
+        "no data from Prometheus: {update:?}\n{log}"
+    );
+    let problem = |service: &str| {
+        update
+            .problems
+            .iter()
+            .find(|p| p.service == service)
+            .map(|p| p.problem.clone())
+            .unwrap_or_else(|| panic!("no problem for {service}: {update:?}"))
+    };
+    assert!(
+        problem("checkout").starts_with("request rate is NaN"),
+        "{update:?}"
+    );
+    assert!(
+        problem("neg").starts_with("request rate is negative"),
+        "{update:?}"
+    );
+    // no point of theirs carries the unsound numbers: no 0 %, no negative rate
+    for sp in &update.points {
+        for p in &sp.points {
+            assert!(p.request_rate.is_nan() || p.request_rate >= 0.0, "{sp:?}");
+            assert!(sp.service == "cart" || !p.request_rate.is_nan(), "{sp:?}");
+        }
+    }
+    // and the pane shows them as such, not as a ratio
+    let mut state = ErrorRateState::default();
+    state.apply(update);
+    let checkout = state.service("checkout").expect("checkout");
+    assert!(checkout.data_problem.is_some());
+    assert!(checkout.error_ratio().is_nan());
+}
+
+#[tokio::test]
+async fn api_answers_over_the_limit_fail_with_the_setting_to_raise() {
+    // 5 MB of a well-formed answer: only the limit stops it
+    let padding = "x".repeat(5_000_000);
+    let answer = format!(
+        r#"{{"status":"success","data":{{"resultType":"matrix","result":[],"pad":"{padding}"}}}}"#
+    );
+    let alerts = format!(r#"{{"status":"success","data":{{"alerts":[],"pad":"{padding}"}}}}"#);
+    let app = Router::new()
+        .route("/api/v1/query_range", get(move || async move { answer }))
+        .route("/api/v1/alerts", get(move || async move { alerts }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let base = format!("http://{addr}");
+    let http = http_client(Duration::from_secs(2)).expect("client");
+    let config = PrometheusConfig {
+        url: base.clone(),
+        alertmanager: None,
+        services: vec!["checkout".into()],
+        queries: Queries::default(),
+        window: Duration::from_secs(60),
+        max_page_bytes: MAX_PAGE_BYTES,
+    };
+    let client = PrometheusClient::new(http.clone(), &base).with_max_bytes(MAX_PAGE_BYTES);
+    let update = poll_once(
+        &client,
+        None,
+        &config,
+        Duration::from_secs(1),
+        &mut HashMap::new(),
+    )
+    .await;
+    let limit = "answer over 4 MiB limit; raise [metrics] max_page_bytes";
+    match &update.health[0].health {
+        Health::Failing { error } => assert!(error.contains(limit), "{error}"),
+        Health::Up => panic!("read past the limit: {update:?}"),
+    }
+    let alerts_error = update
+        .alerts
+        .as_ref()
+        .and_then(|a| a.error.clone())
+        .expect("alerts fail too");
+    assert!(alerts_error.contains(limit), "{alerts_error}");
+    // raised past the answer's size, the same answer is read
+    let roomy = PrometheusClient::new(http, &base).with_max_bytes(8 << 20);
+    let update = poll_once(
+        &roomy,
+        None,
+        &config,
+        Duration::from_secs(1),
+        &mut HashMap::new(),
+    )
+    .await;
+    assert_eq!(update.health[0].health, Health::Up, "{update:?}");
 }

@@ -84,9 +84,13 @@ async fn every_sandbox_page_parses() {
     let c = http_client(Duration::from_secs(2)).expect("client");
     let pages = sb.metrics_targets().into_iter().chain(sb.gpu_hosts());
     for (name, url) in pages {
-        let body = flightdeck::sources::metrics::direct::fetch(&c, &url)
-            .await
-            .expect("fetch");
+        let body = flightdeck::sources::metrics::direct::fetch(
+            &c,
+            &url,
+            flightdeck::sources::metrics::direct::MAX_PAGE_BYTES,
+        )
+        .await
+        .expect("fetch");
         let scrape =
             flightdeck::sources::exposition::parse(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!scrape.samples.is_empty(), "{name}");
@@ -139,6 +143,91 @@ async fn bad_release_ratio_rises_then_falls_after_rollback() {
             .any(|p| f64::from(p.error_ratio) > 0.1),
         "the bad stretch stays in the history"
     );
+    drop(rx);
+    task.await.expect("task ends");
+}
+
+/// Sets (`Some(kind)`) or clears a metric fault of `service` through the admin API.
+async fn metric_fault(c: &reqwest::Client, sb: &Sandbox, service: &str, kind: Option<&str>) {
+    let url = format!("{}/metrics/{service}/fault", sb.admin_url());
+    let request = match kind {
+        Some(kind) => c.post(format!("{url}?{kind}")),
+        None => c.delete(&url),
+    };
+    let ok = request.send().await.is_ok_and(|r| r.status().is_success());
+    assert!(ok, "{kind:?} on {url} failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_metric_faults_show_as_data_problems_duplicates_and_the_page_limit() {
+    let sb = Sandbox::start(SandboxOptions::scenario(Scenario::BadRelease))
+        .await
+        .expect("sandbox starts");
+    let c = http_client(Duration::from_secs(2)).expect("client");
+    admin(&c, &sb, "time/pause").await;
+    let targets: Vec<Target> = sb
+        .metrics_targets()
+        .into_iter()
+        .filter(|(service, _)| service == "checkout")
+        .map(|(service, url)| Target { service, url })
+        .collect();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let task = spawn_direct(targets, Duration::from_millis(200), move |u| {
+        tx.send(u).is_ok()
+    });
+    let mut state = ErrorRateState::new(Duration::from_secs(60), Duration::from_millis(200));
+    until(&mut rx, &mut state, &c, &sb, "a first point", |s| {
+        s.service("checkout").is_some_and(|c| c.latest.is_some())
+    })
+    .await;
+
+    let problem = |s: &ErrorRateState| {
+        s.service("checkout")
+            .and_then(|c| c.data_problem.clone())
+            .unwrap_or_default()
+    };
+    metric_fault(&c, &sb, "checkout", Some("kind=nan")).await;
+    until(&mut rx, &mut state, &c, &sb, "a NaN data problem", |s| {
+        problem(s).starts_with("5xx counter is NaN")
+    })
+    .await;
+    assert!(
+        state
+            .service("checkout")
+            .is_some_and(|c| c.error_ratio().is_nan())
+    );
+
+    metric_fault(&c, &sb, "checkout", Some("kind=dip")).await;
+    until(&mut rx, &mut state, &c, &sb, "a dip data problem", |s| {
+        problem(s).contains("went down from")
+    })
+    .await;
+
+    metric_fault(&c, &sb, "checkout", Some("kind=duplicate")).await;
+    until(&mut rx, &mut state, &c, &sb, "duplicate series", |s| {
+        s.service("checkout")
+            .and_then(|c| c.failing.as_ref())
+            .is_some_and(|f| f.error.contains("duplicate series http_requests_total{"))
+    })
+    .await;
+
+    metric_fault(&c, &sb, "checkout", Some("kind=pad&bytes=5000000")).await;
+    until(&mut rx, &mut state, &c, &sb, "the page limit", |s| {
+        s.service("checkout")
+            .and_then(|c| c.failing.as_ref())
+            .is_some_and(|f| {
+                f.error
+                    .ends_with("page over 4 MiB limit; raise [metrics] max_page_bytes")
+            })
+    })
+    .await;
+
+    metric_fault(&c, &sb, "checkout", None).await;
+    until(&mut rx, &mut state, &c, &sb, "sound again", |s| {
+        s.service("checkout")
+            .is_some_and(|c| c.failing.is_none() && c.data_problem.is_none())
+    })
+    .await;
     drop(rx);
     task.await.expect("task ends");
 }

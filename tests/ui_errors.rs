@@ -9,8 +9,8 @@ use flightdeck::app::{Event, PaneId, State, update};
 use flightdeck::config::Config;
 use flightdeck::config::theme::Health;
 use flightdeck::sources::metrics::{
-    Alert, AlertState, AlertsUpdate, Health as SourceHealth, MetricsUpdate, Point, ServiceHealth,
-    ServicePoints,
+    Alert, AlertState, AlertsUpdate, DataProblem, Health as SourceHealth, MetricsUpdate, Point,
+    ServiceHealth, ServicePoints,
 };
 use jiff::Timestamp;
 use ratatui::buffer::Buffer;
@@ -472,4 +472,109 @@ fn alerts_that_cannot_be_read_are_kept_and_marked_stale() {
     );
     assert!(t.contains("HighErrorRate"), "the last list is kept: {t}");
     assert_style(&buf, "alerts stale", s.theme.health(Health::Stale));
+}
+
+/// `incident()` plus 20 quiet services and one whose 5xx counter read NaN: more rows than
+/// the pane has lines.
+fn crowded() -> MetricsUpdate {
+    let mut u = incident();
+    for i in 0..20 {
+        let name = format!("svc-{i:02}");
+        u.points.push(series(&name, |_| 0.001));
+        u.health.push(up(&name));
+    }
+    // "zeta" sorts last by name; its numbers cannot be right
+    u.points.push(series("zeta", |_| 0.0));
+    u.health.push(up("zeta"));
+    u.problems.push(DataProblem {
+        service: "zeta".into(),
+        problem: r#"5xx counter is NaN: http_requests_total{service="zeta",status="503"}"#.into(),
+    });
+    u
+}
+
+#[test]
+fn a_data_problem_is_shown_as_such_sorted_first_never_as_a_ratio() {
+    let mut s = state();
+    update(&mut s, Event::Metrics(crowded()));
+    let buf = common::draw_at(&s, 160, 48);
+    let t = common::cells(&buf);
+    let row = |name: &str| find(&buf, name).map(|(_, y)| y);
+    // trouble first: the data problem above even the 14.2 % service
+    let (zeta, checkout) = (row("zeta"), row("checkout"));
+    assert!(zeta.is_some() && zeta < checkout, "{t}");
+    let zeta_line = t.lines().find(|l| l.contains("zeta")).expect("zeta row");
+    assert!(zeta_line.contains("data"), "{zeta_line}");
+    assert!(
+        !zeta_line.contains("0.0%") && !zeta_line.contains('—'),
+        "never a healthy ratio nor 'no traffic': {zeta_line}"
+    );
+    assert!(
+        t.contains(
+            r#"└ data: 5xx counter is NaN: http_requests_total{service="zeta",status="503"}"#
+        ),
+        "{t}"
+    );
+    assert_style(
+        &buf,
+        "data: 5xx counter is NaN",
+        s.theme.health(Health::Error),
+    );
+    assert_style(&buf, "  data", s.theme.health(Health::Error));
+
+    // a sound point clears it
+    let mut u = MetricsUpdate::new(ts(NOW_MS + 15_000));
+    u.points.push(ServicePoints {
+        service: "zeta".into(),
+        points: vec![Point {
+            at_ms: NOW_MS + 15_000,
+            error_ratio: 0.0,
+            request_rate: 5.0,
+            p95_seconds: 0.05,
+        }],
+    });
+    update(&mut s, Event::Metrics(u));
+    let t = common::cells(&common::draw_at(&s, 160, 48));
+    assert!(!t.contains("data: 5xx"), "{t}");
+}
+
+#[test]
+fn rows_that_do_not_fit_show_n_of_m_and_selection_scrolls() {
+    use flightdeck::app::Action;
+    use flightdeck::app::update::apply;
+    let mut s = state();
+    update(&mut s, Event::Metrics(crowded()));
+    let total = s.errors.services.len();
+    assert_eq!(total, 25);
+    let buf = common::draw_at(&s, 160, 48);
+    let t = common::cells(&buf);
+    // the first row is selected, more below
+    assert!(t.contains(&format!(" 1 of {total} ↓ ")), "{t}");
+    assert_style(&buf, &format!("1 of {total}"), s.theme.accent());
+    assert!(!t.contains("svc-19"), "the last rows do not fit: {t}");
+
+    apply(&mut s, Action::SelectBottom);
+    let t = common::cells(&common::draw_at(&s, 160, 48));
+    assert!(t.contains(&format!(" {total} of {total} ↑ ")), "{t}");
+    assert!(
+        t.contains("svc-19"),
+        "the selected last row is in view: {t}"
+    );
+    assert!(!t.contains("zeta"), "the first rows scrolled out: {t}");
+
+    // in the middle: rows above and below
+    for _ in 0..10 {
+        apply(&mut s, Action::SelectUp);
+    }
+    let t = common::cells(&common::draw_at(&s, 160, 48));
+    assert!(
+        t.contains(&format!(" {} of {total} ↑ ↓ ", total - 10)),
+        "{t}"
+    );
+
+    // everything fits: no hint
+    let mut roomy = state();
+    update(&mut roomy, Event::Metrics(incident()));
+    let t = common::cells(&common::draw_at(&roomy, 160, 48));
+    assert!(!t.contains(" of 4"), "{t}");
 }

@@ -136,6 +136,9 @@ pub struct MetricsConfig {
     pub threshold: f64,
     #[serde(default = "status_label")]
     pub status_label: String,
+    /// The most of one metrics page or API answer that is read (default 4 MiB).
+    #[serde(default = "max_page_bytes")]
+    pub max_page_bytes: u64,
     #[serde(default, rename = "target")]
     pub targets: Vec<MetricsTarget>,
 }
@@ -216,6 +219,9 @@ fn threshold() -> f64 {
 }
 fn status_label() -> String {
     "status".into()
+}
+fn max_page_bytes() -> u64 {
+    4 << 20
 }
 fn host_action_timeout() -> u64 {
     300
@@ -308,6 +314,16 @@ impl Config {
                     "metrics.threshold must be a ratio in (0, 1]",
                 ));
             }
+        }
+        if let Some(m) = &self.metrics
+            && m.max_page_bytes == 0
+        {
+            out.push(Diagnostic::at(
+                file,
+                source,
+                find("max_page_bytes"),
+                "metrics.max_page_bytes must be above 0",
+            ));
         }
         if let Some(g) = &self.github
             && g.repo.split('/').filter(|s| !s.is_empty()).count() != 2

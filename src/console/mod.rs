@@ -226,6 +226,10 @@ fn start_metrics(state: &State, tx: &Sender) {
         return;
     };
     let interval = m::SCRAPE_INTERVAL;
+    let max_page_bytes = usize::try_from(cfg.max_page_bytes)
+        .ok()
+        .filter(|n| *n > 0)
+        .unwrap_or(direct::MAX_PAGE_BYTES);
     let sink = {
         let tx = tx.clone();
         move |u| tx.send(Event::Metrics(u)).is_ok()
@@ -244,6 +248,7 @@ fn start_metrics(state: &State, tx: &Sender) {
             services,
             queries,
             window: Duration::from_secs(30 * 60),
+            max_page_bytes,
         };
         prometheus::spawn_prometheus(pc, interval, sink);
     } else {
@@ -257,6 +262,7 @@ fn start_metrics(state: &State, tx: &Sender) {
             .collect();
         let options = direct::DirectOptions {
             status_label: m::StatusLabel(cfg.status_label.clone()),
+            max_page_bytes,
         };
         direct::spawn_direct_with(targets, interval, options, sink);
     }

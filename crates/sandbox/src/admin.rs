@@ -272,9 +272,37 @@ pub fn handle(
                 &json!({"modified": n, "resource_version": w.store.rv.to_string()}),
             )
         }
+        (Method::POST | Method::DELETE, ["metrics", service, "fault"]) => {
+            metric_fault(shared, method, service, q)
+        }
         _ => err(
             StatusCode::NOT_FOUND,
             &format!("no admin route {method} /_sandbox{path}; see ADMIN.md"),
+        ),
+    }
+}
+
+/// `/_sandbox/metrics/{service}/fault`: a broken exporter for one service (metrics.rs).
+fn metric_fault(
+    shared: &Shared,
+    method: &Method,
+    service: &str,
+    q: &HashMap<String, String>,
+) -> Response {
+    let mut w = shared.lock();
+    let kind = q.get("kind").map(String::as_str);
+    let bytes = q.get("bytes").map(String::as_str);
+    match super::metrics::fault_route(
+        &mut w.traffic,
+        method == Method::DELETE,
+        service,
+        kind,
+        bytes,
+    ) {
+        Ok(v) => json_resp(StatusCode::OK, &v),
+        Err((code, msg)) => err(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST),
+            &msg,
         ),
     }
 }

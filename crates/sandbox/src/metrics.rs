@@ -30,6 +30,88 @@ pub struct Traffic {
     pub elapsed_ms: i64,
     /// (total, errors) of the last step, for the admin summary
     pub last_ratio: f64,
+    /// A broken exporter, set through `/_sandbox/metrics/{service}/fault`.
+    pub fault: Option<MetricFault>,
+}
+
+/// How a service's page can be broken, to drill a client's handling of bad numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricFault {
+    /// The `500 GET` counter reads `NaN`.
+    Nan,
+    /// The `500 GET` counter reads `+Inf`.
+    Inf,
+    /// The `200 GET` counter reads below zero (its value, negated).
+    Negative,
+    /// The `200 GET` counter reads 1 % below its value: from the scrape after the fault is
+    /// set it went down without going anywhere near zero (not a restart).
+    Dip,
+    /// The `500 GET` line is written twice.
+    Duplicate,
+    /// The page is padded with comment lines to at least this many bytes.
+    Pad(usize),
+}
+
+impl MetricFault {
+    /// `nan`, `inf`, `negative`, `dip`, `duplicate`, or `pad` with `bytes`.
+    pub fn parse(kind: &str, bytes: Option<usize>) -> Result<MetricFault, String> {
+        Ok(match kind {
+            "nan" => MetricFault::Nan,
+            "inf" => MetricFault::Inf,
+            "negative" => MetricFault::Negative,
+            "dip" => MetricFault::Dip,
+            "duplicate" => MetricFault::Duplicate,
+            "pad" => MetricFault::Pad(
+                bytes
+                    .filter(|b| *b <= 256 << 20)
+                    .ok_or("pad needs bytes=N (at most 256 MiB)")?,
+            ),
+            other => {
+                return Err(format!(
+                    "unknown metric fault `{other}` (nan, inf, negative, dip, duplicate, pad)"
+                ));
+            }
+        })
+    }
+
+    pub fn name(self) -> String {
+        match self {
+            MetricFault::Nan => "nan".into(),
+            MetricFault::Inf => "inf".into(),
+            MetricFault::Negative => "negative".into(),
+            MetricFault::Dip => "dip".into(),
+            MetricFault::Duplicate => "duplicate".into(),
+            MetricFault::Pad(n) => format!("pad {n} bytes"),
+        }
+    }
+}
+
+/// `POST /_sandbox/metrics/{service}/fault?kind=K[&bytes=N]` sets a service's fault,
+/// `DELETE` clears it (see ADMIN.md): the answer as JSON, or a status and message.
+pub fn fault_route(
+    traffic: &mut BTreeMap<String, Traffic>,
+    delete: bool,
+    service: &str,
+    kind: Option<&str>,
+    bytes: Option<&str>,
+) -> Result<serde_json::Value, (u16, String)> {
+    let t = traffic
+        .get_mut(service)
+        .ok_or((404, format!("no service `{service}` with metrics")))?;
+    if delete {
+        t.fault = None;
+    } else {
+        let kind = kind.ok_or((400, "kind=... is required".to_owned()))?;
+        let bytes = match bytes {
+            Some(b) => Some(
+                b.parse::<usize>()
+                    .map_err(|_| (400, format!("bytes `{b}` is not a count")))?,
+            ),
+            None => None,
+        };
+        t.fault = Some(MetricFault::parse(kind, bytes).map_err(|e| (400, e))?);
+    }
+    Ok(serde_json::json!({"service": service, "fault": t.fault.map(MetricFault::name)}))
 }
 
 impl Traffic {
@@ -51,6 +133,7 @@ impl Traffic {
             sum: 0.0,
             elapsed_ms: 0,
             last_ratio: 0.0,
+            fault: None,
         }
     }
 
@@ -86,11 +169,20 @@ impl Traffic {
         out.push_str("# HELP http_requests_total Total number of HTTP requests handled, by status code and method.\n");
         out.push_str("# TYPE http_requests_total counter\n");
         for ((status, method), v) in &self.counts {
-            let _ = writeln!(
-                out,
-                "http_requests_total{{service=\"{s}\",status=\"{status}\",method=\"{method}\"}} {}",
-                v.floor()
+            let value = match (self.fault, *status, *method) {
+                (Some(MetricFault::Nan), 500, "GET") => "NaN".to_owned(),
+                (Some(MetricFault::Inf), 500, "GET") => "+Inf".to_owned(),
+                (Some(MetricFault::Negative), 200, "GET") => format!("{}", -v.floor()),
+                (Some(MetricFault::Dip), 200, "GET") => format!("{}", (v * 0.99).floor()),
+                _ => format!("{}", v.floor()),
+            };
+            let line = format!(
+                "http_requests_total{{service=\"{s}\",status=\"{status}\",method=\"{method}\"}} {value}\n"
             );
+            out.push_str(&line);
+            if self.fault == Some(MetricFault::Duplicate) && (*status, *method) == (500, "GET") {
+                out.push_str(&line);
+            }
         }
         out.push_str("# HELP http_request_duration_seconds Latency of HTTP requests.\n");
         out.push_str("# TYPE http_request_duration_seconds histogram\n");
@@ -116,6 +208,12 @@ impl Traffic {
             "http_request_duration_seconds_count{{service=\"{s}\"}} {}",
             self.total.floor()
         );
+        if let Some(MetricFault::Pad(bytes)) = self.fault {
+            let pad = format!("# pad {}\n", "x".repeat(1000));
+            while out.len() < bytes {
+                out.push_str(&pad);
+            }
+        }
     }
 }
 

@@ -324,3 +324,68 @@ async fn dgx_host_serves_eight_gpus_and_gpu_hot_throttles() {
         }
     }
 }
+
+#[tokio::test]
+async fn metric_faults_break_one_page_until_cleared() {
+    let (sb, c) = start(Scenario::BadRelease).await;
+    c.post(format!("{}/time/advance?seconds=60", sb.admin_url()))
+        .send()
+        .await
+        .unwrap();
+    let url = format!("{}/metrics/checkout", sb.base_url());
+    let fault = |kind: &'static str| {
+        let c = c.clone();
+        let admin = sb.admin_url();
+        async move {
+            c.post(format!("{admin}/metrics/checkout/fault?{kind}"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let line = |page: &str, needle: &str| -> Vec<String> {
+        page.lines()
+            .filter(|l| l.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    };
+    let err_get = r#"status="500",method="GET""#;
+    let ok_get = r#"status="200",method="GET""#;
+
+    let r = fault("kind=nan").await;
+    let status = r.status();
+    assert!(status.is_success(), "{status} {}", r.text().await.unwrap());
+    let page = text(&c, &url).await;
+    assert!(line(&page, err_get)[0].ends_with(" NaN"), "{page}");
+    assert!(fault("kind=inf").await.status().is_success());
+    assert!(line(&text(&c, &url).await, err_get)[0].ends_with(" +Inf"));
+    assert!(fault("kind=negative").await.status().is_success());
+    assert!(line(&text(&c, &url).await, ok_get)[0].contains("} -"));
+    assert!(fault("kind=duplicate").await.status().is_success());
+    assert_eq!(line(&text(&c, &url).await, err_get).len(), 2);
+    assert!(fault("kind=pad&bytes=100000").await.status().is_success());
+    assert!(text(&c, &url).await.len() >= 100_000);
+    // the other services are untouched
+    let cart = text(&c, &format!("{}/metrics/cart", sb.base_url())).await;
+    assert!(!cart.contains("NaN") && !cart.contains("# pad"));
+
+    let bad = fault("kind=bogus").await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("unknown metric fault"));
+    let unknown = c
+        .post(format!("{}/metrics/nope/fault?kind=nan", sb.admin_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    let cleared = c
+        .delete(format!("{}/metrics/checkout/fault", sb.admin_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(cleared.status().is_success());
+    let page = text(&c, &url).await;
+    assert_eq!(line(&page, err_get).len(), 1);
+    assert!(!page.contains("NaN") && !page.contains("# pad"));
+}

@@ -12,6 +12,7 @@ use super::{Alert, AlertState, error_chain};
 pub struct AlertmanagerClient {
     http: reqwest::Client,
     base: String,
+    max_bytes: usize,
 }
 
 /// One alert as Alertmanager holds it.
@@ -61,7 +62,14 @@ impl AlertmanagerClient {
         Self {
             http,
             base: base_url.trim_end_matches('/').to_owned(),
+            max_bytes: super::direct::MAX_PAGE_BYTES,
         }
+    }
+
+    /// Reads at most `max_bytes` of an answer (default `[metrics] max_page_bytes`'s).
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
+        self
     }
 
     /// All alerts, silenced and inhibited included (the API's default filters).
@@ -74,10 +82,22 @@ impl AlertmanagerClient {
             .await
             .map_err(|e| format!("Alertmanager at {}: {}", self.base, error_chain(&e)))?;
         let status = response.status();
-        let body = response
-            .bytes()
+        let body = crate::sources::http::read_limited(response, self.max_bytes)
             .await
-            .map_err(|e| format!("Alertmanager at {}: {}", self.base, error_chain(&e)))?;
+            .map_err(|e| match e {
+                crate::sources::http::BodyError::TooLarge => format!(
+                    "Alertmanager at {}: {}",
+                    self.base,
+                    crate::sources::http::over_limit(
+                        "answer",
+                        self.max_bytes,
+                        Some(super::direct::LIMIT_SETTING)
+                    )
+                ),
+                crate::sources::http::BodyError::Read(e) => {
+                    format!("Alertmanager at {}: {e}", self.base)
+                }
+            })?;
         if !status.is_success() {
             let text = String::from_utf8_lossy(&body);
             let snippet: String = text.chars().take(200).collect();

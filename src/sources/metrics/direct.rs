@@ -6,16 +6,27 @@ use jiff::Timestamp;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::fold::DirectFold;
+use super::fold::{DirectFold, Folded};
 use super::{
     Health, MetricsUpdate, ServiceHealth, StatusLabel, Target, backoff, http_client, now_ms,
 };
 use crate::sources::exposition;
 
 /// Options of the direct-scrape task beyond targets and interval.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DirectOptions {
     pub status_label: StatusLabel,
+    /// `[metrics] max_page_bytes`: a page past this is not read further, and fails.
+    pub max_page_bytes: usize,
+}
+
+impl Default for DirectOptions {
+    fn default() -> Self {
+        Self {
+            status_label: StatusLabel::default(),
+            max_page_bytes: MAX_PAGE_BYTES,
+        }
+    }
 }
 
 /// Scrapes every target each `interval` and sends one [`MetricsUpdate`] per round to `sink`.
@@ -59,6 +70,7 @@ pub fn spawn_direct_with(
             .map(|target| Scraper {
                 fold: DirectFold::new(options.status_label.clone()),
                 target,
+                max_page_bytes: options.max_page_bytes,
                 failures: 0,
                 next_due: Instant::now(),
             })
@@ -79,9 +91,10 @@ pub fn spawn_direct_with(
             )
             .await;
             let mut update = MetricsUpdate::new(Timestamp::now());
-            for (health, points) in results {
+            for (health, folded) in results {
                 update.health.push(health);
-                update.points.extend(points);
+                update.points.extend(folded.points);
+                update.problems.extend(folded.problems);
             }
             if !sink(update) {
                 return;
@@ -93,6 +106,7 @@ pub fn spawn_direct_with(
 struct Scraper {
     target: Target,
     fold: DirectFold,
+    max_page_bytes: usize,
     failures: u32,
     next_due: Instant,
 }
@@ -103,30 +117,31 @@ impl Scraper {
         client: &reqwest::Client,
         interval: Duration,
         tick: Instant,
-    ) -> (ServiceHealth, Vec<super::ServicePoints>) {
-        let result = fetch(client, &self.target.url).await;
+    ) -> (ServiceHealth, Folded) {
+        let result = fetch(client, &self.target.url, self.max_page_bytes).await;
         let at = Timestamp::now();
-        let parsed = result.and_then(|body| {
-            exposition::parse(&body).map_err(|e| format!("malformed metrics text: {e}"))
-        });
-        match parsed {
-            Ok(scrape) => {
+        let folded = result
+            .and_then(|body| {
+                exposition::parse(&body).map_err(|e| format!("malformed metrics text: {e}"))
+            })
+            .and_then(|scrape| self.fold.fold(&scrape, &self.target.service, now_ms(at)));
+        match folded {
+            Ok(folded) => {
                 self.failures = 0;
                 self.next_due = tick;
-                let points = self.fold.fold(&scrape, &self.target.service, now_ms(at));
                 let health = ServiceHealth {
                     service: self.target.service.clone(),
                     source: self.target.url.clone(),
                     health: Health::Up,
                     at,
                 };
-                (health, points)
+                (health, folded)
             }
             Err(error) => {
                 self.failures = self.failures.saturating_add(1);
                 // The tick `backoff` after this one scrapes again (less a margin for jitter).
                 self.next_due = tick + backoff(interval, self.failures) - interval / 2;
-                (failing(&self.target, error, at), Vec::new())
+                (failing(&self.target, error, at), Folded::default())
             }
         }
     }
@@ -141,10 +156,18 @@ fn failing(target: &Target, error: String, at: Timestamp) -> ServiceHealth {
     }
 }
 
-/// One GET of a target's page, at most [`MAX_PAGE_BYTES`].
-pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<String, String> {
-    crate::sources::http::fetch_metrics_text(client, url, MAX_PAGE_BYTES).await
+/// One GET of a target's page, at most `max_bytes` of it.
+pub async fn fetch(
+    client: &reqwest::Client,
+    url: &str,
+    max_bytes: usize,
+) -> Result<String, String> {
+    crate::sources::http::fetch_metrics_text_limited(client, url, max_bytes, Some(LIMIT_SETTING))
+        .await
 }
 
-/// A 10,000-series page is about 1 MiB; anything past this is a broken exporter.
-pub const MAX_PAGE_BYTES: usize = 64 << 20;
+/// The default of `[metrics] max_page_bytes`: a 10,000-series page is about 1 MiB.
+pub const MAX_PAGE_BYTES: usize = 4 << 20;
+
+/// The setting a message past the limit names.
+pub const LIMIT_SETTING: &str = "[metrics] max_page_bytes";

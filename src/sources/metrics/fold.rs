@@ -1,17 +1,31 @@
 //! Direct-scrape math: successive `/metrics` pages of one target → per-service points.
 //!
 //! As Prometheus does it: rate each series first, then sum (`rate()` before `sum`); a counter
-//! that went down was reset, so its increase is its new value (`promql/functions.go`
+//! that was reset counts from 0, so its increase is its new value (`promql/functions.go`
 //! `extrapolatedRate`); new or vanished series are skipped; p95 is `histogram_quantile` over
 //! the per-`le` sums of bucket increases. Times are our own scrape times, never the
 //! exposition timestamps.
 //!
-//! Not seen: a reset followed by growth past the old value within one scrape interval.
+//! Where we part from Prometheus, to show trouble instead of a number that looks healthy:
+//! - a NaN, ±Inf or negative counter reading is a data problem for its service (Prometheus
+//!   would rate it into a NaN ratio, shown as "no traffic", or a negative rate);
+//! - `rate()` takes *any* decrease as a reset. We take a drop to at most half the old value
+//!   as a reset (a restarted process counts from 0 and has had one scrape interval to
+//!   count again), and a smaller dip (1000 → 990) as a glitch: a data problem naming the
+//!   series and both values, not a spike of 990 requests. See [`counter_step`].
+//! - two samples of one series (same name and label set) on one page are an error for the
+//!   target, naming the series; they are never summed.
+//!
+//! A service with a data problem gets no point that round (a gap, not a made-up value);
+//! the problem is reported in [`Folded::problems`] instead.
+//!
+//! Not seen: a reset followed by growth past half the old value within one scrape interval
+//! (taken as a glitch), or past the old value (taken as growth).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 
-use super::{Point, ServicePoints, StatusLabel};
+use super::{DataProblem, Point, ServicePoints, StatusLabel};
 use crate::sources::exposition::{Sample, Scrape};
 
 pub const REQUESTS: &str = "http_requests_total";
@@ -19,13 +33,75 @@ pub const DURATION_BUCKET: &str = "http_request_duration_seconds_bucket";
 /// The quantile the pane shows.
 pub const LATENCY_QUANTILE: f64 = 0.95;
 
-/// The increase of a counter between two readings, reset-aware.
-pub fn counter_increase(before: f64, after: f64) -> f64 {
+/// How a counter moved between two sound (finite, non-negative) readings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step {
+    /// It grew or stayed: the difference.
+    Increase(f64),
+    /// It dropped to at most half its old value: the process restarted and counts from 0,
+    /// so the increase is the new value (as Prometheus's `rate()`).
+    Reset(f64),
+    /// It dropped, but stayed above half its old value. A restart would have had to count
+    /// more than half its whole previous life within one scrape interval; this is an
+    /// exporter glitch (a lost worker in a summed counter, a float that went backwards).
+    /// Prometheus would count the new value as a reset, a spike that never happened; we
+    /// report it and count nothing. The new value becomes the baseline, so a counter that
+    /// stays at its new level gives sound deltas again from the next page.
+    Glitch,
+}
+
+/// The step of a counter from `before` to `after`; see [`Step`].
+pub fn counter_step(before: f64, after: f64) -> Step {
     if after >= before {
-        after - before
+        Step::Increase(after - before)
+    } else if after <= before / 2.0 {
+        Step::Reset(after)
     } else {
-        after
+        Step::Glitch
     }
+}
+
+/// Why one counter reading cannot be used, if it cannot: counters are finite and never
+/// negative.
+fn reading_problem(value: f64) -> Option<String> {
+    if value.is_nan() {
+        Some("NaN".to_owned())
+    } else if value == f64::INFINITY {
+        Some("+Inf".to_owned())
+    } else if value == f64::NEG_INFINITY {
+        Some("-Inf".to_owned())
+    } else if value < 0.0 {
+        Some(format!("negative ({value})"))
+    } else {
+        None
+    }
+}
+
+/// `http_requests_total{service="checkout",status="503"}`, labels in page order.
+pub fn series_text(sample: &Sample) -> String {
+    let mut text = sample.name.clone();
+    if !sample.labels.is_empty() {
+        text.push('{');
+        for (i, (k, v)) in sample.labels.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            let v = v.replace('\\', "\\\\").replace('"', "\\\"");
+            text.push_str(&format!("{k}=\"{v}\""));
+        }
+        text.push('}');
+    }
+    text
+}
+
+/// What one page gave: a point per service with sound numbers (none for the first page,
+/// the baseline), and a problem per service without.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Folded {
+    /// In service name order.
+    pub points: Vec<ServicePoints>,
+    /// In service name order.
+    pub problems: Vec<DataProblem>,
 }
 
 /// Prometheus's `histogram_quantile` over cumulative buckets `(le, count)` of one histogram,
@@ -101,6 +177,8 @@ struct Sums {
     errors: f64,
     /// `le` bits → summed bucket increase.
     buckets: HashMap<u64, f64>,
+    /// What is wrong with this service's numbers on this page, in page order.
+    problems: Vec<String>,
 }
 
 impl DirectFold {
@@ -112,14 +190,15 @@ impl DirectFold {
     }
 
     /// Folds the page scraped at `at_ms`. The first page only sets the baseline and gives no
-    /// points; every later one gives one point per service seen on both pages. Services are
-    /// in name order.
+    /// points; every later one gives one point per service seen on both pages. Unsound
+    /// numbers give a problem for their service instead of its point, on any page. A series
+    /// twice on the page is an error for the whole page: the baseline stays as it was.
     pub fn fold(
         &mut self,
         scrape: &Scrape,
         default_service: &str,
         at_ms: i64,
-    ) -> Vec<ServicePoints> {
+    ) -> Result<Folded, String> {
         let hasher = FixedState;
         let mut values =
             HashMap::with_capacity(self.previous.as_ref().map_or(64, |p| p.values.len()));
@@ -131,19 +210,57 @@ impl DirectFold {
                 continue;
             }
             let key = series_key(&hasher, sample);
-            values.insert(key, sample.value);
+            let before = self
+                .previous
+                .as_ref()
+                .and_then(|p| p.values.get(&key))
+                .copied()
+                .filter(|v| v.is_finite());
+            let problem = reading_problem(sample.value);
+            // An unusable reading is no reading: the baseline stays (NaN: none yet).
+            let stored = match problem {
+                Some(_) => before.unwrap_or(f64::NAN),
+                None => sample.value,
+            };
+            if values.insert(key, stored).is_some() {
+                return Err(format!(
+                    "duplicate series {} on the page (not summed)",
+                    series_text(sample)
+                ));
+            }
             let service = sample.label("service").unwrap_or(default_service);
             let service_sums = sums.entry(service).or_default();
-            let Some(before) = self.previous.as_ref().and_then(|p| p.values.get(&key)) else {
-                continue; // new series: no increase yet
+            let is_error = is_requests && self.is_server_error(sample);
+            let kind = if is_error {
+                "5xx counter"
+            } else if is_requests {
+                "request counter"
+            } else {
+                "latency bucket"
             };
-            let increase = counter_increase(*before, sample.value);
-            if !increase.is_finite() {
+            if let Some(problem) = problem {
+                service_sums
+                    .problems
+                    .push(format!("{kind} is {problem}: {}", series_text(sample)));
                 continue;
             }
+            let Some(before) = before else {
+                continue; // new series: no increase yet
+            };
+            let increase = match counter_step(before, sample.value) {
+                Step::Increase(n) | Step::Reset(n) => n,
+                Step::Glitch => {
+                    service_sums.problems.push(format!(
+                        "{kind} went down from {before} to {} (not a reset): {}",
+                        sample.value,
+                        series_text(sample)
+                    ));
+                    continue;
+                }
+            };
             if is_requests {
                 service_sums.requests += increase;
-                if self.is_server_error(sample) {
+                if is_error {
                     service_sums.errors += increase;
                 }
             } else if let Some(le) = sample.label("le").and_then(parse_le) {
@@ -151,39 +268,48 @@ impl DirectFold {
             }
         }
         let previous = self.previous.replace(Readings { at_ms, values });
-        let Some(previous) = previous else {
-            return Vec::new();
-        };
-        let seconds = (at_ms - previous.at_ms) as f64 / 1000.0;
-        if seconds <= 0.0 {
-            return Vec::new();
-        }
-        let mut out: Vec<ServicePoints> = sums
-            .into_iter()
-            .map(|(service, s)| {
-                let mut buckets: Vec<(f64, f64)> = s
-                    .buckets
-                    .iter()
-                    .map(|(le, n)| (f64::from_bits(*le), *n))
-                    .collect();
-                let error_ratio = if s.requests > 0.0 {
-                    s.errors / s.requests
-                } else {
-                    f64::NAN
+        let seconds = previous
+            .as_ref()
+            .map_or(0.0, |p| (at_ms - p.at_ms) as f64 / 1000.0);
+        let mut out = Folded::default();
+        for (service, s) in sums {
+            if let Some(first) = s.problems.first() {
+                let problem = match s.problems.len() {
+                    1 => first.clone(),
+                    n => format!("{first} (and {} more)", n - 1),
                 };
-                ServicePoints {
+                out.problems.push(DataProblem {
                     service: service.to_owned(),
-                    points: vec![Point {
-                        at_ms,
-                        error_ratio,
-                        request_rate: s.requests / seconds,
-                        p95_seconds: histogram_quantile(LATENCY_QUANTILE, &mut buckets),
-                    }],
-                }
-            })
-            .collect();
-        out.sort_by(|a, b| a.service.cmp(&b.service));
-        out
+                    problem,
+                });
+                continue;
+            }
+            if seconds <= 0.0 {
+                continue; // the baseline, or a clock that did not move
+            }
+            let mut buckets: Vec<(f64, f64)> = s
+                .buckets
+                .iter()
+                .map(|(le, n)| (f64::from_bits(*le), *n))
+                .collect();
+            let error_ratio = if s.requests > 0.0 {
+                s.errors / s.requests
+            } else {
+                f64::NAN
+            };
+            out.points.push(ServicePoints {
+                service: service.to_owned(),
+                points: vec![Point {
+                    at_ms,
+                    error_ratio,
+                    request_rate: s.requests / seconds,
+                    p95_seconds: histogram_quantile(LATENCY_QUANTILE, &mut buckets),
+                }],
+            });
+        }
+        out.points.sort_by(|a, b| a.service.cmp(&b.service));
+        out.problems.sort_by(|a, b| a.service.cmp(&b.service));
+        Ok(out)
     }
 
     fn is_server_error(&self, sample: &Sample) -> bool {
@@ -257,8 +383,18 @@ mod tests {
     }
 
     #[test]
-    fn reset_counts_the_new_value() {
-        assert_eq!(counter_increase(10.0, 15.0), 5.0);
-        assert_eq!(counter_increase(10.0, 3.0), 3.0);
+    fn a_big_drop_is_a_reset_a_small_one_a_glitch() {
+        assert_eq!(counter_step(10.0, 15.0), Step::Increase(5.0));
+        assert_eq!(counter_step(10.0, 3.0), Step::Reset(3.0));
+        assert_eq!(counter_step(10.0, 5.0), Step::Reset(5.0));
+        assert_eq!(counter_step(1000.0, 990.0), Step::Glitch);
+    }
+
+    #[test]
+    fn readings_that_are_not_counts() {
+        assert_eq!(reading_problem(f64::NAN).as_deref(), Some("NaN"));
+        assert_eq!(reading_problem(f64::INFINITY).as_deref(), Some("+Inf"));
+        assert_eq!(reading_problem(-3.0).as_deref(), Some("negative (-3)"));
+        assert_eq!(reading_problem(0.0), None);
     }
 }

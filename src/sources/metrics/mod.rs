@@ -17,8 +17,8 @@ pub mod model;
 pub mod prometheus;
 
 pub use model::{
-    Alert, AlertState, AlertsUpdate, Health, MetricsUpdate, Point, ServiceHealth, ServicePoints,
-    StatusLabel, Target,
+    Alert, AlertState, AlertsUpdate, DataProblem, Health, MetricsUpdate, Point, ServiceHealth,
+    ServicePoints, StatusLabel, Target,
 };
 
 use std::time::Duration;

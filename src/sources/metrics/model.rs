@@ -87,12 +87,24 @@ pub struct AlertsUpdate {
     pub alertmanager_error: Option<String>,
 }
 
+/// Numbers for `service` that cannot be right: a NaN or ±Inf counter, a counter below zero
+/// or going down without a reset, a rate below zero. The pane shows the problem instead of
+/// a ratio (never 0 % or a healthy colour), until a later round gives a sound point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataProblem {
+    pub service: String,
+    /// What is wrong, naming the series (`5xx counter is NaN: http_requests_total{…}`).
+    pub problem: String,
+}
+
 /// One owned message from a metrics task to the ui task.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricsUpdate {
     pub at: Timestamp,
     pub points: Vec<ServicePoints>,
     pub health: Vec<ServiceHealth>,
+    /// Services whose newest numbers this round are unsound (they get no point for it).
+    pub problems: Vec<DataProblem>,
     /// `None`: this update says nothing about alerts (direct mode, or not polled this time).
     pub alerts: Option<AlertsUpdate>,
 }
@@ -103,6 +115,7 @@ impl MetricsUpdate {
             at,
             points: Vec::new(),
             health: Vec::new(),
+            problems: Vec::new(),
             alerts: None,
         }
     }

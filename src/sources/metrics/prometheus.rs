@@ -11,10 +11,12 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::alertmanager;
+use super::direct::{LIMIT_SETTING, MAX_PAGE_BYTES};
 use super::{
-    Alert, AlertState, AlertsUpdate, Health, MetricsUpdate, Point, ServiceHealth, ServicePoints,
-    backoff, error_chain, http_client,
+    Alert, AlertState, AlertsUpdate, DataProblem, Health, MetricsUpdate, Point, ServiceHealth,
+    ServicePoints, backoff, error_chain, http_client,
 };
+use crate::sources::http::{BodyError, over_limit, read_limited};
 
 /// The seed's queries, per service. `$service` is replaced by the service name.
 pub const DEFAULT_ERROR_RATIO: &str = r#"sum(rate(http_requests_total{service="$service",status=~"5.."}[5m])) / sum(rate(http_requests_total{service="$service"}[5m]))"#;
@@ -56,6 +58,8 @@ pub struct PrometheusConfig {
     pub queries: Queries,
     /// How far back the first `query_range` reaches (the pane's window).
     pub window: Duration,
+    /// `[metrics] max_page_bytes`: the most of one API answer that is read.
+    pub max_page_bytes: usize,
 }
 
 /// Polls Prometheus each `interval`: the window once, then only the new steps, per service;
@@ -87,11 +91,12 @@ pub fn spawn_prometheus(
                 return;
             }
         };
-        let client = PrometheusClient::new(http.clone(), &config.url);
-        let alertmanager = config
-            .alertmanager
-            .as_ref()
-            .map(|url| alertmanager::AlertmanagerClient::new(http.clone(), url));
+        let client =
+            PrometheusClient::new(http.clone(), &config.url).with_max_bytes(config.max_page_bytes);
+        let alertmanager = config.alertmanager.as_ref().map(|url| {
+            alertmanager::AlertmanagerClient::new(http.clone(), url)
+                .with_max_bytes(config.max_page_bytes)
+        });
         // Service → end of the last range fetched (unix ms).
         let mut fetched_until: HashMap<String, i64> = HashMap::new();
         let mut failures = 0u32;
@@ -155,10 +160,11 @@ pub async fn poll_once(
             (service.clone(), start)
         })
         .collect();
-    let results: Vec<(String, Result<Vec<Point>, String>)> = futures::stream::iter(jobs)
+    type Answer = Result<(Vec<Point>, Option<String>), String>;
+    let results: Vec<(String, Answer)> = futures::stream::iter(jobs)
         .map(|(service, start_ms)| async move {
             if start_ms > end_ms {
-                return (service, Ok(Vec::new()));
+                return (service, Ok((Vec::new(), None)));
             }
             let result =
                 service_points(client, &config.queries, &service, start_ms, end_ms, step).await;
@@ -197,8 +203,14 @@ pub async fn poll_once(
     results.sort_by(|a, b| a.0.cmp(&b.0));
     for (service, result) in results {
         let health = match result {
-            Ok(points) => {
+            Ok((points, problem)) => {
                 fetched_until.insert(service.clone(), end_ms);
+                if let Some(problem) = problem {
+                    update.problems.push(DataProblem {
+                        service: service.clone(),
+                        problem,
+                    });
+                }
                 if !points.is_empty() {
                     update.points.push(ServicePoints {
                         service: service.clone(),
@@ -221,7 +233,9 @@ pub async fn poll_once(
 }
 
 /// Ratio, rate and p95 for one service over `[start, end]`, merged by evaluation time. A
-/// query error fails the service with Prometheus's own error text.
+/// query error fails the service with Prometheus's own error text. Points whose numbers
+/// cannot be right ([`point_problem`]) are left out (a gap, not a made-up value); when the
+/// newest one is such, its problem comes back too.
 async fn service_points(
     client: &PrometheusClient,
     queries: &Queries,
@@ -229,7 +243,7 @@ async fn service_points(
     start_ms: i64,
     end_ms: i64,
     step: Duration,
-) -> Result<Vec<Point>, String> {
+) -> Result<(Vec<Point>, Option<String>), String> {
     let ratio_q = Queries::for_service(&queries.error_ratio, service);
     let rate_q = Queries::for_service(&queries.request_rate, service);
     let p95_q = Queries::for_service(&queries.latency_p95, service);
@@ -238,9 +252,14 @@ async fn service_points(
         client.query_range(&rate_q, start_ms, end_ms, step),
         client.query_range(&p95_q, start_ms, end_ms, step),
     );
-    let mut by_time: BTreeMap<i64, Point> = BTreeMap::new();
+    // Evaluation time → (ratio, rate, p95), each only where the query gave a value.
+    type Values = [Option<f64>; 3];
+    let mut by_time: BTreeMap<i64, Values> = BTreeMap::new();
     let mut errors = Vec::new();
-    for (which, result) in [("error ratio", ratio), ("request rate", rate), ("p95", p95)] {
+    for (i, (which, result)) in [("error ratio", ratio), ("request rate", rate), ("p95", p95)]
+        .into_iter()
+        .enumerate()
+    {
         let series = match result {
             Ok(series) => series,
             Err(error) => {
@@ -253,24 +272,71 @@ async fn service_points(
             continue;
         };
         for (at_ms, value) in first.values {
-            let point = by_time.entry(at_ms).or_insert(Point {
-                at_ms,
-                error_ratio: f64::NAN,
-                request_rate: f64::NAN,
-                p95_seconds: f64::NAN,
-            });
-            match which {
-                "error ratio" => point.error_ratio = value,
-                "request rate" => point.request_rate = value,
-                _ => point.p95_seconds = value,
-            }
+            by_time.entry(at_ms).or_default()[i] = Some(value);
         }
     }
-    if errors.is_empty() {
-        Ok(by_time.into_values().collect())
-    } else {
-        Err(errors.join("; "))
+    if !errors.is_empty() {
+        return Err(errors.join("; "));
     }
+    let newest = by_time.keys().next_back().copied();
+    let mut points = Vec::with_capacity(by_time.len());
+    let mut problem = None;
+    for (at_ms, [ratio, rate, p95]) in by_time {
+        if let Some(why) = point_problem(ratio, rate) {
+            if Some(at_ms) == newest {
+                problem = Some(why);
+            }
+            continue;
+        }
+        points.push(Point {
+            at_ms,
+            error_ratio: ratio.unwrap_or(f64::NAN),
+            request_rate: rate.unwrap_or(f64::NAN),
+            p95_seconds: p95.unwrap_or(f64::NAN),
+        });
+    }
+    Ok((points, problem))
+}
+
+/// Why a ratio and rate Prometheus computed cannot be right, if they cannot (`None`: the
+/// query gave no value then). `rate()` over sound counters is finite and never negative,
+/// and NaN only as 0/0, no traffic; a NaN, ±Inf or negative counter shows through as one
+/// of these. Prometheus counts any counter decrease as a reset, so a glitch that is not
+/// one shows here only when it makes a rate negative (see `fold` for direct mode).
+pub fn point_problem(ratio: Option<f64>, rate: Option<f64>) -> Option<String> {
+    if let Some(r) = rate {
+        if r.is_nan() {
+            return Some("request rate is NaN: a request counter is NaN or ±Inf".to_owned());
+        }
+        if r.is_infinite() {
+            return Some(format!(
+                "request rate is {}: a request counter is ±Inf",
+                inf(r)
+            ));
+        }
+        if r < 0.0 {
+            return Some(format!(
+                "request rate is negative ({r:.1}/s): a request counter went below zero"
+            ));
+        }
+    }
+    let x = ratio?;
+    if x.is_infinite() {
+        return Some(format!("5xx ratio is {}", inf(x)));
+    }
+    if !x.is_nan() && !(0.0..=1.0).contains(&x) {
+        return Some(format!("5xx ratio {x} is outside 0..1"));
+    }
+    match rate {
+        Some(r) if x.is_nan() && r > 0.0 => Some(format!(
+            "5xx ratio is NaN with {r:.1}/s of traffic: a 5xx counter is NaN or ±Inf"
+        )),
+        _ => None,
+    }
+}
+
+fn inf(v: f64) -> &'static str {
+    if v > 0.0 { "+Inf" } else { "-Inf" }
 }
 
 /// A thin client for the parts of the HTTP API the pane needs.
@@ -278,6 +344,7 @@ async fn service_points(
 pub struct PrometheusClient {
     http: reqwest::Client,
     base: String,
+    max_bytes: usize,
 }
 
 /// One series of a query answer: its labels and `(unix ms, value)` pairs.
@@ -336,7 +403,14 @@ impl PrometheusClient {
         Self {
             http,
             base: base_url.trim_end_matches('/').to_owned(),
+            max_bytes: MAX_PAGE_BYTES,
         }
+    }
+
+    /// Reads at most `max_bytes` of any answer (default `[metrics] max_page_bytes`'s).
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
+        self
     }
 
     /// `/api/v1/query` at `at_ms` (now when `None`): instant vector or scalar as series of one
@@ -388,10 +462,16 @@ impl PrometheusClient {
             .await
             .map_err(|e| format!("Prometheus at {}: {}", self.base, error_chain(&e)))?;
         let status = response.status();
-        let body = response
-            .bytes()
+        let body = read_limited(response, self.max_bytes)
             .await
-            .map_err(|e| format!("Prometheus at {}: {}", self.base, error_chain(&e)))?;
+            .map_err(|e| match e {
+                BodyError::TooLarge => format!(
+                    "Prometheus at {}: {}",
+                    self.base,
+                    over_limit("answer", self.max_bytes, Some(LIMIT_SETTING))
+                ),
+                BodyError::Read(e) => format!("Prometheus at {}: {e}", self.base),
+            })?;
         // Errors (400, 422, 503) come in the same envelope, with Prometheus's own text.
         let envelope: Envelope<T> = serde_json::from_slice(&body).map_err(|e| {
             let text = String::from_utf8_lossy(&body);
@@ -514,6 +594,26 @@ mod tests {
         assert_eq!(lenient_value(&serde_json::json!(0.25)), 0.25);
         assert_eq!(lenient_value(&serde_json::json!("2.5e-01")), 0.25);
         assert!(lenient_value(&serde_json::json!(null)).is_nan());
+    }
+
+    #[test]
+    fn unsound_results_are_problems_no_traffic_is_not() {
+        assert_eq!(
+            point_problem(Some(f64::NAN), Some(0.0)),
+            None,
+            "0/0: no traffic"
+        );
+        assert_eq!(point_problem(None, Some(12.0)), None, "no 5xx series");
+        assert_eq!(point_problem(Some(0.1), Some(12.0)), None);
+        let nan_rate = point_problem(Some(f64::NAN), Some(f64::NAN));
+        assert!(nan_rate.is_some_and(|p| p.contains("request rate is NaN")));
+        let negative = point_problem(Some(0.0), Some(-52319.3));
+        assert!(negative.is_some_and(|p| p.contains("negative (-52319.3/s)")));
+        let nan_ratio = point_problem(Some(f64::NAN), Some(3.0));
+        assert!(nan_ratio.is_some_and(|p| p.contains("5xx ratio is NaN")));
+        let inf = point_problem(Some(f64::INFINITY), Some(3.0));
+        assert!(inf.is_some_and(|p| p.contains("+Inf")));
+        assert!(point_problem(Some(1.5), Some(3.0)).is_some());
     }
 
     #[test]

@@ -10,9 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use crate::app::panes::errors::DeployMark;
 use crate::app::panes::errors::{
-    RatioLevel, ServiceSeries, StoredPoint, latency_text, rate_text, ratio_text,
+    DeployMark, RatioLevel, Row, ServiceSeries, StoredPoint, latency_text, rate_text, ratio_text,
+    rows,
 };
 use crate::app::state::State;
 use crate::config::theme::{Health, Theme};
@@ -50,8 +50,51 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         .direction(Direction::Vertical)
         .constraints([Constraint::Min(0), Constraint::Length(alert_height)])
         .areas(area);
-    render_rows(state, &rows, selected, frame, list);
+    let window = render_rows(state, &rows, selected, frame, list);
     render_alerts(state, alerts, frame, alert_area);
+    scroll_hint(state, window, frame, area);
+}
+
+/// Which rows the list shows: `shown` of `total` lines from `first`, the selected row
+/// being `selected` of `rows`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Window {
+    first: usize,
+    shown: usize,
+    total: usize,
+    selected: usize,
+    rows: usize,
+}
+
+/// When the list does not fit: "3 of 12" (the selected row of all) and arrows for lines
+/// above and below, right-aligned on the pane's bottom border (the frame `panes::render`
+/// draws around `area`, one cell outside it), as the filter sits on its left.
+fn scroll_hint(state: &State, window: Window, frame: &mut Frame, area: Rect) {
+    if window.shown >= window.total || window.rows == 0 {
+        return;
+    }
+    let up = if window.first > 0 { " ↑" } else { "" };
+    let down = if window.first + window.shown < window.total {
+        " ↓"
+    } else {
+        ""
+    };
+    let text = format!(" {} of {}{up}{down} ", window.selected + 1, window.rows);
+    let width = text.width() as u16;
+    let border = area.bottom();
+    if border >= frame.area().bottom() || width > area.width {
+        return;
+    }
+    let hint = Rect {
+        x: area.right() - width,
+        y: border,
+        width,
+        height: 1,
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(text, state.theme.accent())),
+        hint,
+    );
 }
 
 /// The alert lines that fit, the last one saying how many more there are.
@@ -66,39 +109,6 @@ fn render_alerts(state: &State, mut alerts: Vec<Line<'static>>, frame: &mut Fram
         ));
     }
     frame.render_widget(Paragraph::new(alerts), area);
-}
-
-/// One service as the pane shows it.
-struct Row<'a> {
-    name: &'a str,
-    series: &'a ServiceSeries,
-    level: RatioLevel,
-}
-
-/// The services the filter lets through, worst first, then by name.
-fn rows(state: &State) -> Vec<Row<'_>> {
-    let threshold = threshold(state);
-    let filter = state.pane(PaneId::Errors).filter.to_lowercase();
-    let mut rows: Vec<Row> = state
-        .errors
-        .services
-        .iter()
-        .filter(|(name, _)| crate::app::panes::errors::matches(&filter, name))
-        .map(|(name, series)| Row {
-            name,
-            series,
-            level: RatioLevel::of(series.error_ratio(), threshold),
-        })
-        .collect();
-    // above the threshold first, then failing, then the rest by name
-    let rank = |r: &Row| match (r.level, r.series.failing.is_some()) {
-        (RatioLevel::Error, _) => 0,
-        (RatioLevel::Warn, _) => 1,
-        (_, true) => 2,
-        _ => 3,
-    };
-    rows.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(b.name)));
-    rows
 }
 
 fn threshold(state: &State) -> f64 {
@@ -128,9 +138,15 @@ fn widths(rows: &[Row], width: u16) -> (usize, usize) {
     (name, spark)
 }
 
-fn render_rows(state: &State, rows: &[Row], selected: usize, frame: &mut Frame, area: Rect) {
+fn render_rows(
+    state: &State,
+    rows: &[Row],
+    selected: usize,
+    frame: &mut Frame,
+    area: Rect,
+) -> Window {
     if area.height == 0 {
-        return;
+        return Window::default();
     }
     let theme = &state.theme;
     let (name_w, spark_w) = widths(rows, area.width);
@@ -152,12 +168,13 @@ fn render_rows(state: &State, rows: &[Row], selected: usize, frame: &mut Frame, 
     }
     let visible = (area.height as usize).saturating_sub(lines.len()).max(1);
     let focused = state.focus == PaneId::Errors;
-    // (row index, whether it is the row's error line): a failing service has a second line
+    // (row index, whether it is the row's problem line): a failing service, or one whose
+    // numbers cannot be right, has a second line saying why
     let layout: Vec<(usize, bool)> = rows
         .iter()
         .enumerate()
         .flat_map(|(i, row)| {
-            std::iter::once((i, false)).chain(row.series.failing.is_some().then_some((i, true)))
+            std::iter::once((i, false)).chain(has_problem_line(row).then_some((i, true)))
         })
         .collect();
     // keep the selected row (and its error line) in view; draw only what shows
@@ -168,10 +185,10 @@ fn render_rows(state: &State, rows: &[Row], selected: usize, frame: &mut Frame, 
     let first = (last_of_selected + 1).saturating_sub(visible);
     for &(i, error_line) in layout.iter().skip(first).take(visible) {
         let row = &rows[i];
-        match (&row.series.failing, error_line) {
-            (Some(f), true) => lines.push(Line::from(vec![
+        match (problem_text(row), error_line) {
+            (Some(text), true) => lines.push(Line::from(vec![
                 Span::styled("  └ ", theme.dim()),
-                Span::styled(clean(&f.error).into_owned(), theme.health(Health::Error)),
+                Span::styled(text, theme.health(Health::Error)),
             ])),
             _ => {
                 let mut line = service_line(state, row, name_w, spark_w);
@@ -182,7 +199,28 @@ fn render_rows(state: &State, rows: &[Row], selected: usize, frame: &mut Frame, 
             }
         }
     }
+    let shown = layout.len().saturating_sub(first).min(visible);
     frame.render_widget(Paragraph::new(lines), area);
+    Window {
+        first,
+        shown,
+        total: layout.len(),
+        selected,
+        rows: rows.len(),
+    }
+}
+
+fn has_problem_line(row: &Row) -> bool {
+    row.series.failing.is_some() || row.series.data_problem.is_some()
+}
+
+/// The second line of a row: why the target fails, else what is wrong with its numbers.
+fn problem_text(row: &Row) -> Option<String> {
+    if let Some(f) = &row.series.failing {
+        return Some(clean(&f.error).into_owned());
+    }
+    let problem = row.series.data_problem.as_ref()?;
+    Some(format!("data: {}", clean(problem)))
 }
 
 fn service_line<'a>(state: &'a State, row: &Row, name_w: usize, spark_w: usize) -> Line<'a> {
@@ -193,14 +231,22 @@ fn service_line<'a>(state: &'a State, row: &Row, name_w: usize, spark_w: usize) 
     let style = level_style(theme, level);
     let marker = if s.failing.is_some() {
         Span::styled("✗ ", theme.health(Health::Error))
+    } else if s.data_problem.is_some() {
+        Span::styled("! ", theme.health(Health::Error))
     } else {
         Span::raw("  ")
+    };
+    // numbers that cannot be right are never shown as a ratio (nor as "—", no traffic)
+    let ratio = if s.data_problem.is_some() {
+        Span::styled(format!("{:>6}", "data"), theme.health(Health::Error))
+    } else {
+        Span::styled(format!("{:>6}", ratio_text(s.error_ratio())), style)
     };
     let mut spans = vec![
         marker,
         Span::styled(crate::text::fit(&clean(row.name), name_w), theme.text()),
         Span::raw(" "),
-        Span::styled(format!("{:>6}", ratio_text(s.error_ratio())), style),
+        ratio,
         Span::styled(
             if matches!(level, RatioLevel::Warn | RatioLevel::Error) {
                 "▲ "
@@ -426,7 +472,7 @@ fn render_zoomed(
     frame: &mut Frame,
     area: Rect,
 ) {
-    let failing = rows.iter().filter(|r| r.series.failing.is_some()).count();
+    let failing = rows.iter().filter(|r| has_problem_line(r)).count();
     let list_height = ((rows.len() + failing) as u16 + 1).clamp(2, (area.height / 3).max(2));
     let alert_height = (alerts.len() as u16).min(area.height / 5);
     let [list, charts, alert_area] = Layout::default()
@@ -437,8 +483,9 @@ fn render_zoomed(
             Constraint::Length(alert_height),
         ])
         .areas(area);
-    render_rows(state, rows, selected, frame, list);
+    let window = render_rows(state, rows, selected, frame, list);
     render_alerts(state, alerts, frame, alert_area);
+    scroll_hint(state, window, frame, area);
     let Some(row) = rows.get(selected) else {
         return;
     };

@@ -51,11 +51,18 @@ pub struct ServiceSeries {
     pub last_ok: Option<Timestamp>,
     /// The URL that was last asked for this service.
     pub source: String,
+    /// Set while the newest numbers could not be right (a NaN counter, a counter going
+    /// down): the pane shows this instead of a ratio. Cleared by the next sound point.
+    pub data_problem: Option<String>,
 }
 
 impl ServiceSeries {
-    /// The newest ratio; NaN (shown as "—") without traffic or data.
+    /// The newest ratio; NaN (shown as "—") without traffic or data, and while the numbers
+    /// have a data problem (never a stale ratio that looks healthy).
     pub fn error_ratio(&self) -> f64 {
+        if self.data_problem.is_some() {
+            return f64::NAN;
+        }
         self.latest.map_or(f64::NAN, |p| p.error_ratio)
     }
 
@@ -209,6 +216,7 @@ impl ErrorRateState {
                 series.history.push_back(point.into());
                 series.latest = Some(point);
                 series.last_ok = Some(update.at);
+                series.data_problem = None;
             }
             let oldest = series
                 .latest
@@ -216,6 +224,11 @@ impl ErrorRateState {
             while series.history.front().is_some_and(|p| p.at_ms < oldest) {
                 series.history.pop_front();
             }
+        }
+        // after the points: a round's problem is about its newest numbers
+        for problem in update.problems {
+            let series = self.services.entry(problem.service).or_default();
+            series.data_problem = Some(problem.problem);
         }
         for health in update.health {
             let series = self.services.entry(health.service).or_default();

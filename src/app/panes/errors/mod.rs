@@ -58,6 +58,49 @@ pub fn row_count(state: &State) -> usize {
         .count()
 }
 
+/// One service as the pane lists it.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    pub name: &'a str,
+    pub series: &'a ServiceSeries,
+    pub level: RatioLevel,
+}
+
+/// The services the filter lets through, trouble first: numbers that cannot be right,
+/// then at twice the threshold, above it, failing, the rest; by name within each. The
+/// selection indexes this order.
+pub fn rows(state: &State) -> Vec<Row<'_>> {
+    let threshold = state.config.error_threshold();
+    let filter = state.pane(PaneId::Errors).filter.to_lowercase();
+    let mut rows: Vec<Row> = state
+        .errors
+        .services
+        .iter()
+        .filter(|(name, _)| matches(&filter, name))
+        .map(|(name, series)| Row {
+            name,
+            series,
+            level: RatioLevel::of(series.error_ratio(), threshold),
+        })
+        .collect();
+    rows.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(b.name)));
+    rows
+}
+
+fn rank(row: &Row) -> u8 {
+    match (
+        row.series.data_problem.is_some(),
+        row.level,
+        row.series.failing.is_some(),
+    ) {
+        (true, _, _) => 0,
+        (_, RatioLevel::Error, _) => 1,
+        (_, RatioLevel::Warn, _) => 2,
+        (_, _, true) => 3,
+        _ => 4,
+    }
+}
+
 /// Whether the pane's `/` filter (lower-cased) lets a service through.
 pub fn matches(filter: &str, service: &str) -> bool {
     filter.is_empty() || service.to_lowercase().contains(filter)
