@@ -168,6 +168,7 @@ fn follow_state(state: &State) -> Span<'static> {
     let theme = &state.theme;
     match d.streams() {
         Streams::Live => Span::styled("● following ", theme.health(Health::Ok)),
+        Streams::Waiting if d.pods.is_empty() => Span::styled("… connecting ", theme.dim()),
         Streams::Waiting => Span::styled("… waiting ", theme.dim()),
         Streams::Reconnecting => {
             let last = d.last_contact.map_or_else(
