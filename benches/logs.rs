@@ -98,6 +98,7 @@ fn burst(c: &mut Criterion) {
                     stream: s.logs.stream,
                     pod: format!("checkout-7d9f8-{pod}"),
                     lines: chunk.iter().map(|l| parse_line(l)).collect(),
+                    at: s.now,
                 },
             };
             update(&mut s, ev);

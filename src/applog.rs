@@ -3,6 +3,10 @@
 //! `tui_logger::init_logger` starts a thread that wakes every 10 ms forever, which makes an
 //! idle console use measurable CPU. Instead, `log` records go to tui-logger's slog drain
 //! (same buffer, no thread), and the run loop moves them into view on its 1 s tick.
+//!
+//! Every line enters through [`entry_text`], which passes it through the one sanitiser
+//! (`crate::text`): a hostile pod name or error text logged here cannot carry escape
+//! sequences or bidi controls to the terminal. The overlay sanitises again as it draws.
 
 use std::fmt;
 
@@ -37,22 +41,45 @@ impl Log for ConsoleLog {
             log::Level::Debug => slog::Level::Debug,
             log::Level::Trace => slog::Level::Trace,
         };
+        let tag = crate::text::clean(record.target());
         let rs = slog::RecordStatic {
             location: &LOCATION,
-            tag: record.target(),
+            tag: &tag,
             level,
         };
-        // the last guard for `!`: a credential quoted by an error never reaches the log
-        let text = record.args().to_string();
-        let text = crate::secret::redact(&text);
-        let args: &fmt::Arguments = &format_args!("{text}");
+        // sanitised line by line, and the last guard for `!`: a credential quoted by an
+        // error never reaches the log
+        let text = crate::secret::redact(&entry_text(record.args()));
         let kv = slog::OwnedKVList::from(slog::o!());
-        let _ = self
-            .drain
-            .log(&slog::Record::new(&rs, args, slog::BorrowedKV(&())), &kv);
+        let _ = self.drain.log(
+            &slog::Record::new(&rs, &format_args!("{text}"), slog::BorrowedKV(&())),
+            &kv,
+        );
     }
 
     fn flush(&self) {}
+}
+
+/// The text a log record is stored as: each line of the message through
+/// [`crate::text::clean`] (escape sequences, C0/C1 controls and bidi controls removed), the
+/// lines of a multi-line message kept apart.
+pub fn entry_text(args: &fmt::Arguments) -> String {
+    let owned;
+    let raw = match args.as_str() {
+        Some(s) => s,
+        None => {
+            owned = args.to_string();
+            &owned
+        }
+    };
+    let mut out = String::with_capacity(raw.len());
+    for (i, line) in raw.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&crate::text::clean(line));
+    }
+    out
 }
 
 /// Installs the console log. Records older than tui-logger's hot buffer (1,000 records

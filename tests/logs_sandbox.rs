@@ -1,178 +1,28 @@
 //! The logs source against the sandbox's Kubernetes API with the real kube client: a
 //! deployment followed across a rollout, the seed's JSON format, `previous` after a crash,
-//! reconnect without duplicates, RBAC, and hostile bytes through the admin endpoint.
+//! reconnect without duplicates, RBAC, hostile bytes through the admin endpoint, a
+//! deleted or stuck-terminating pod, and a 2 MB line. Helpers: `tests/logs_support`.
 
 mod common;
+mod logs_support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use flightdeck::app::Action;
-use flightdeck::app::event::{Effect, Event};
 use flightdeck::app::panes::logs::{self, PodState};
-use flightdeck::app::state::{SourceId, SourceStatus, State};
-use flightdeck::app::update::{apply, update};
-use flightdeck::pane::PaneId;
-use flightdeck::sources::logs::{LogTarget, spawn_follow};
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck::app::state::{SourceId, SourceStatus};
+use flightdeck::app::update::apply;
+use flightdeck::sources::logs::LogTarget;
+use flightdeck_sandbox::Scenario;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
 
-type Rx = mpsc::UnboundedReceiver<Event>;
-
-async fn start(scenario: Scenario) -> Sandbox {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let sb = Sandbox::start(SandboxOptions {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        scenario,
-        pods: None,
-        seed: 1,
-    })
-    .await
-    .expect("sandbox");
-    admin(&sb, "time/pause", "").await;
-    sb
-}
-
-async fn client(sb: &Sandbox) -> kube::Client {
-    let kc = kube::config::Kubeconfig::from_yaml(&sb.kubeconfig_yaml()).expect("kubeconfig");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("config");
-    kube::Client::try_from(cfg).expect("client")
-}
-
-async fn admin(sb: &Sandbox, route: &str, body: &str) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/{route}", sb.admin_url()))
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("admin request");
-    assert!(r.status().is_success(), "admin {route}: {}", r.status());
-}
-
-async fn append(sb: &Sandbox, pod: &str, bytes: Vec<u8>) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/pods/shop/{pod}/log", sb.admin_url()))
-        .body(bytes)
-        .send()
-        .await
-        .expect("append");
-    assert!(r.status().is_success(), "append: {}", r.status());
-}
-
-fn state() -> State {
-    common::state_builder()
-        .theme("dark")
-        .at(jiff::Timestamp::now())
-        .focus(PaneId::Logs)
-        .zoomed()
-        .size(120, 40)
-        .build()
-}
-
-/// Carries out the effects a test cares about: following starts the real source.
-fn run_effects(
-    effects: Vec<Effect>,
-    client: &kube::Client,
-    tx: &mpsc::UnboundedSender<Event>,
-    handles: &mut Vec<AbortHandle>,
-) {
-    for e in effects {
-        if let Effect::FollowLogs(mut req) = e {
-            for h in handles.drain(..) {
-                h.abort();
-            }
-            req.opts.poll = Duration::from_millis(200);
-            req.opts.idle_reattach = Duration::from_secs(3);
-            handles.extend(spawn_follow(
-                client.clone(),
-                req.target,
-                req.opts,
-                req.stream,
-                flightdeck::console::logs_sink(tx, req.generation),
-            ));
-        }
-    }
-}
-
-/// Feeds source events into `update` until `done` holds (or a generous limit passes).
-async fn drive(
-    state: &mut State,
-    rx: &mut Rx,
-    limit: Duration,
-    done: impl Fn(&State) -> bool,
-) -> bool {
-    if done(state) {
-        return true;
-    }
-    tokio::time::timeout(limit, async {
-        while let Some(ev) = rx.recv().await {
-            update(state, ev);
-            if done(state) {
-                return true;
-            }
-        }
-        false
-    })
-    .await
-    .unwrap_or(false)
-}
-
-fn messages(state: &State) -> Vec<String> {
-    state
-        .logs
-        .entries
-        .iter()
-        .map(|e| e.line.message.clone())
-        .collect()
-}
-
-/// Starts following the first cart pod with the real source; the test drives what arrives.
-async fn follow_a_cart_pod(
-    sb: &Sandbox,
-) -> (
-    State,
-    mpsc::UnboundedReceiver<Event>,
-    Vec<AbortHandle>,
-    String,
-) {
-    let c = client(sb).await;
-    let pod = pod_names(&c, "app=cart")
-        .await
-        .into_iter()
-        .next()
-        .expect("a cart pod");
-    let (tx, rx) = mpsc::unbounded_channel();
-    let mut handles = Vec::new();
-    let mut st = state();
-    let effects = logs::follow(
-        &mut st,
-        LogTarget::Pods {
-            namespace: "shop".into(),
-            pods: vec![pod.clone()],
-        },
-    );
-    run_effects(effects, &c, &tx, &mut handles);
-    (st, rx, handles, pod)
-}
-
-async fn pod_names(c: &kube::Client, selector: &str) -> Vec<String> {
-    let pods: Api<Pod> = Api::namespaced(c.clone(), "shop");
-    pods.list(&ListParams::default().labels(selector))
-        .await
-        .expect("list")
-        .items
-        .into_iter()
-        .filter_map(|p| p.metadata.name)
-        .collect()
-}
+use logs_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follows_a_deployment_across_a_rollout() {
@@ -301,6 +151,7 @@ async fn seed_json_is_parsed_and_a_reconnect_drops_duplicates() {
         .await
     );
     let held = st.logs.entries.len();
+    let _ = flightdeck::applog::init(log::LevelFilter::Info);
     // cut every followed stream: the source re-attaches with sinceTime and drops repeats
     admin(&sb, "faults/drop-watches", "").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -327,6 +178,14 @@ async fn seed_json_is_parsed_and_a_reconnect_drops_duplicates() {
         held + 1,
         "duplicates after the reconnect"
     );
+    // the console's own log says so in words, with the local time it resumed from
+    let log = console_log(&mut st);
+    let said = log
+        .iter()
+        .find(|l| l.contains(&format!("logs: {pod} re-attached")))
+        .unwrap_or_else(|| panic!("no re-attach line: {log:#?}"));
+    assert!(said.contains("re-attached, resuming from "), "{said}");
+    assert!(!said.contains("Some(") && !said.contains("Z)"), "{said}");
     for h in handles {
         h.abort();
     }
@@ -479,6 +338,202 @@ async fn hostile_bytes_through_the_api_never_reach_the_screen() {
             cell.symbol()
         );
     }
+    for h in handles {
+        h.abort();
+    }
+}
+
+/// Items 4 and 10: a pod deleted through the API leaves the legend (and the title's
+/// count), and nothing asks for it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_pod_leaves_the_legend_and_its_follower_stops() {
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut handles = Vec::new();
+    let mut st = state();
+    let effects = logs::follow(
+        &mut st,
+        LogTarget::Selector {
+            namespace: "shop".into(),
+            selector: "app=cart".into(),
+            label: "cart".into(),
+        },
+    );
+    run_effects(effects, &c, &tx, &mut handles);
+    let n = pod_names(&c, "app=cart").await.len();
+    assert!(n > 1);
+    assert!(
+        drive(&mut st, &mut rx, Duration::from_secs(60), |s| s
+            .logs
+            .pods
+            .iter()
+            .filter(|p| p.state == PodState::Streaming)
+            .count()
+            == n)
+        .await,
+        "not every pod attached: {:?}",
+        st.logs.pods
+    );
+    let victim = st.logs.pods[0].clone();
+    assert!(header(&st).contains(&victim.suffix));
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "shop");
+    pods.delete(&victim.name, &Default::default())
+        .await
+        .expect("delete");
+    let name = victim.name.clone();
+    assert!(
+        drive(&mut st, &mut rx, Duration::from_secs(30), move |s| s
+            .logs
+            .pods
+            .iter()
+            .any(|p| p.name == name && p.state == PodState::Ended))
+        .await,
+        "the deleted pod did not end: {:?}",
+        st.logs.pods
+    );
+    let head = header(&st);
+    assert!(
+        !head.contains(&victim.suffix),
+        "still in the legend: {head}"
+    );
+    // the legend: exactly the pods the API lists now (a replacement may have joined)
+    let now: BTreeSet<String> = pod_names(&c, "app=cart").await.into_iter().collect();
+    let want = now.clone();
+    drive(&mut st, &mut rx, Duration::from_secs(30), move |s| {
+        s.logs
+            .following()
+            .map(|p| p.name.clone())
+            .collect::<BTreeSet<_>>()
+            == want
+    })
+    .await;
+    let followed: BTreeSet<String> = st.logs.following().map(|p| p.name.clone()).collect();
+    assert_eq!(followed, now);
+    let legend = followed.len();
+    let screen = common::cells(&common::draw_at(&st, 120, 40));
+    assert!(
+        screen.contains(&format!("cart ({legend} pods)")),
+        "the title disagrees with the legend: {screen}"
+    );
+    // nothing asks for the deleted pod any more, across several retry periods
+    forget_requests(&sb).await;
+    drive(&mut st, &mut rx, Duration::from_secs(3), |_| false).await;
+    assert_eq!(requests_for(&sb, &victim.name), Vec::<String>::new());
+    for h in handles {
+        h.abort();
+    }
+}
+
+/// Item 10: a pod being deleted that stays in Terminating (a finalizer holds it) while its
+/// log can no longer be read is not retried forever: the follower stops and says why.
+/// The sandbox lets a patch set `deletionTimestamp`, which stands in for that pod.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pod_stuck_terminating_is_not_followed_forever() {
+    let sb = start(Scenario::Steady).await;
+    let (mut st, mut rx, handles, pod) = follow_a_cart_pod(&sb).await;
+    assert!(
+        drive(&mut st, &mut rx, Duration::from_secs(60), |s| !s
+            .logs
+            .entries
+            .is_empty())
+        .await
+    );
+    // the kubelet no longer serves its log
+    let r = reqwest::Client::new()
+        .post(format!("{}/faults", sb.admin_url()))
+        .json(&serde_json::json!({
+            "error_rate": 1.0,
+            "error_path_prefix": format!("/api/v1/namespaces/shop/pods/{pod}/log"),
+        }))
+        .send()
+        .await
+        .expect("faults");
+    assert!(r.status().is_success());
+    let c = client(&sb).await;
+    let pods: Api<Pod> = Api::namespaced(c, "shop");
+    pods.patch(
+        &pod,
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({
+            "metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}
+        })),
+    )
+    .await
+    .expect("mark the pod deleted");
+    admin(&sb, "faults/drop-watches", "").await;
+    assert!(
+        drive(&mut st, &mut rx, Duration::from_secs(30), |s| s
+            .logs
+            .pods
+            .iter()
+            .any(|p| p.state == PodState::Ended))
+        .await,
+        "the follower keeps retrying a deleted pod: {:?} {:?}",
+        st.logs.pods,
+        messages(&st).iter().rev().take(5).collect::<Vec<_>>()
+    );
+    assert!(
+        messages(&st)
+            .iter()
+            .any(|m| m == &format!("− {pod} ended: pod deleted"))
+    );
+    assert_eq!(st.logs.following().count(), 0);
+    assert!(!matches!(
+        st.source(SourceId::Logs),
+        Some(SourceStatus::Live { .. })
+    ));
+    forget_requests(&sb).await;
+    drive(&mut st, &mut rx, Duration::from_secs(3), |_| false).await;
+    assert_eq!(requests_for(&sb, &pod), Vec::<String>::new());
+    for h in handles {
+        h.abort();
+    }
+}
+
+/// Item 10: a 2 MB line is cut while it is read and marked truncated exactly once, with
+/// the whole count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_megabyte_line_is_marked_truncated_once() {
+    let sb = start(Scenario::Steady).await;
+    let (mut st, mut rx, handles, pod) = follow_a_cart_pod(&sb).await;
+    assert!(
+        drive(&mut st, &mut rx, Duration::from_secs(60), |s| !s
+            .logs
+            .entries
+            .is_empty())
+        .await
+    );
+    let size = 2_000_000;
+    let mut big = b"huge-line ".to_vec();
+    big.resize(size, b'x');
+    append(&sb, &pod, big).await;
+    assert!(
+        drive(&mut st, &mut rx, Duration::from_secs(30), |s| messages(s)
+            .iter()
+            .any(|m| m.starts_with("huge-line ")))
+        .await
+    );
+    let m = messages(&st)
+        .into_iter()
+        .find(|m| m.starts_with("huge-line "))
+        .unwrap_or_default();
+    assert_eq!(
+        m.matches("line truncated").count(),
+        1,
+        "{}",
+        &m[m.len() - 200..]
+    );
+    assert!(
+        m.ends_with(&format!(
+            " … [line truncated: {} more bytes]",
+            size - flightdeck::sources::logs::ingest::MAX_LINE
+        )),
+        "{}",
+        &m[m.len() - 80..]
+    );
+    let screen = common::cells(&common::draw_at(&st, 120, 40));
+    assert!(screen.matches("line truncated").count() <= 1, "{screen}");
     for h in handles {
         h.abort();
     }

@@ -5,12 +5,13 @@ mod common;
 
 use flightdeck::app::event::Event;
 use flightdeck::app::panes::logs::{self, LevelFilter};
-use flightdeck::app::state::State;
+use flightdeck::app::state::{SourceId, SourceStatus, State};
 use flightdeck::app::update::{apply, run_command, update};
 use flightdeck::app::{Action, Effect};
 use flightdeck::pane::PaneId;
 use flightdeck::sources::logs::ingest::{MAX_LINE, parse_line};
 use flightdeck::sources::logs::{LogTarget, LogsMsg};
+use jiff::{Timestamp, ToSpan};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -35,6 +36,12 @@ fn state() -> State {
 }
 
 fn feed(s: &mut State, pod: &str, raw: &[&[u8]]) {
+    let at = s.now;
+    feed_at(s, pod, raw, at);
+}
+
+/// Lines of `pod` that the source read at `at`.
+fn feed_at(s: &mut State, pod: &str, raw: &[&[u8]], at: Timestamp) {
     let lines = raw.iter().map(|r| parse_line(r)).collect();
     let ev = Event::Logs {
         generation: s.generation,
@@ -42,12 +49,18 @@ fn feed(s: &mut State, pod: &str, raw: &[&[u8]]) {
             stream: s.logs.stream,
             pod: pod.into(),
             lines,
+            at,
         },
     };
     update(s, ev);
 }
 
 fn joined(s: &mut State, pod: &str) {
+    let at = s.now;
+    joined_at(s, pod, at);
+}
+
+fn joined_at(s: &mut State, pod: &str, at: Timestamp) {
     let ev = Event::Logs {
         generation: s.generation,
         msg: LogsMsg::PodJoined {
@@ -55,9 +68,27 @@ fn joined(s: &mut State, pod: &str) {
             pod: pod.into(),
             container: "checkout".into(),
             containers: vec!["checkout".into()],
+            at,
         },
     };
     update(s, ev);
+}
+
+/// Sends the message `msg` builds for the current stream.
+fn logs_msg(s: &mut State, msg: impl FnOnce(u64) -> LogsMsg) {
+    let (generation, stream) = (s.generation, s.logs.stream);
+    update(
+        s,
+        Event::Logs {
+            generation,
+            msg: msg(stream),
+        },
+    );
+}
+
+/// The pane's header row (the one under the title).
+fn header(s: &State) -> String {
+    screen(s).lines().nth(1).unwrap_or_default().to_owned()
 }
 
 fn screen(s: &State) -> String {
@@ -317,6 +348,7 @@ fn rbac_and_waiting_are_said() {
     // messages of an older stream are dropped
     let old = s.logs.stream - 1;
     let generation = s.generation;
+    let generation_time = s.now;
     update(
         &mut s,
         Event::Logs {
@@ -325,6 +357,7 @@ fn rbac_and_waiting_are_said() {
                 stream: old,
                 pod: "x".into(),
                 lines: vec![parse_line(b"stale")],
+                at: generation_time,
             },
         },
     );
@@ -414,4 +447,245 @@ fn host_action_output_streams_into_the_logs_pane() {
     let text = screen(&s);
     assert!(text.contains("health check failed"), "{text}");
     assert!(!text.contains("switching checkout"), "{text}");
+}
+
+/// Item 4: the legend lists the pods followed now; a pod that ended leaves it, and the
+/// title counts exactly the legend.
+#[test]
+fn the_legend_lists_only_followed_pods_and_the_title_counts_them() {
+    let mut s = state();
+    for pod in [
+        "checkout-7d9f8-abcde",
+        "checkout-7d9f8-xk2p4",
+        "checkout-7d9f8-qq7mn",
+    ] {
+        joined(&mut s, pod);
+        feed(
+            &mut s,
+            pod,
+            &[format!("{} hello from {pod}", stamp(1)).as_bytes()],
+        );
+    }
+    let head = header(&s);
+    assert!(head.contains("abcde") && head.contains("xk2p4") && head.contains("qq7mn"));
+    assert!(screen(&s).contains("checkout (3 pods)"));
+    logs_msg(&mut s, |stream| LogsMsg::PodEnded {
+        stream,
+        pod: "checkout-7d9f8-xk2p4".into(),
+        reason: "pod deleted".into(),
+    });
+    let head = header(&s);
+    assert!(
+        !head.contains("xk2p4"),
+        "an ended pod stays in the legend: {head}"
+    );
+    assert!(head.contains("abcde") && head.contains("qq7mn"), "{head}");
+    let text = screen(&s);
+    assert!(text.contains("checkout (2 pods)"), "{text}");
+    // its lines stay, with the marker that says it ended
+    assert!(
+        text.contains("checkout-7d9f8-xk2p4 ended: pod deleted"),
+        "{text}"
+    );
+    // the list and the pod saying so again: one marker
+    logs_msg(&mut s, |stream| LogsMsg::PodEnded {
+        stream,
+        pod: "checkout-7d9f8-xk2p4".into(),
+        reason: "pod deleted".into(),
+    });
+    assert_eq!(screen(&s).matches("xk2p4 ended").count(), 1);
+    let legend: Vec<&str> = s.logs.following().map(|p| p.suffix.as_str()).collect();
+    assert_eq!(legend, ["abcde", "qq7mn"]);
+}
+
+/// Item 4: a long legend is cut with `+N`; the pause marker and the follow state always
+/// show.
+#[test]
+fn a_long_legend_never_hides_the_pause_marker_or_the_follow_state() {
+    let mut s = state();
+    for i in 0..40 {
+        let pod = format!("checkout-7d9f8-{i:05}-long-name-{i}");
+        joined(&mut s, &pod);
+        feed(&mut s, &pod, &[format!("{} line {i}", stamp(i)).as_bytes()]);
+    }
+    let head = header(&s);
+    assert!(head.contains("● following"), "{head}");
+    assert!(head.contains(" +"), "the legend is not cut: {head}");
+    apply(&mut s, Action::LogsPause);
+    feed(&mut s, "checkout-7d9f8-00001-long-name-1", &[b"one more"]);
+    let head = header(&s);
+    assert!(head.contains("⏸ paused, 1 new"), "{head}");
+    assert!(head.contains("● following"), "{head}");
+    // the `+N` counts the pods left out: shown + N = 40
+    let n: usize = head
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix('+').and_then(|n| n.parse().ok()))
+        .unwrap_or(0);
+    let shown = s
+        .logs
+        .following()
+        .filter(|p| head.contains(p.suffix.as_str()))
+        .count();
+    assert_eq!(shown + n, 40, "{head}");
+    assert!(screen(&s).contains("checkout (40 pods)"));
+}
+
+/// Item 4: the Logs source is live from contact (bytes or a (re)connect, as the source timed
+/// it), never from the clock; when every follower is reconnecting it says so, with the age
+/// of the last contact.
+#[test]
+fn the_logs_status_is_contact_not_a_timer() {
+    let mut s = state();
+    let t0 = s.now;
+    joined_at(&mut s, "checkout-7d9f8-abcde", t0 + 2.seconds());
+    joined_at(&mut s, "checkout-7d9f8-xk2p4", t0 + 3.seconds());
+    feed_at(
+        &mut s,
+        "checkout-7d9f8-abcde",
+        &[format!("{} hello", stamp(1)).as_bytes()],
+        t0 + 7.seconds(),
+    );
+    let live = |s: &State| match s.source(SourceId::Logs) {
+        Some(SourceStatus::Live { updated }) => Some(*updated),
+        _ => None,
+    };
+    assert_eq!(live(&s), Some(t0 + 7.seconds()));
+    // time passes; messages that are not contact leave `updated` alone
+    update(&mut s, Event::Tick(t0 + 10.minutes()));
+    logs_msg(&mut s, |stream| LogsMsg::Marker {
+        stream,
+        pod: "checkout-7d9f8-abcde".into(),
+        text: "note".into(),
+        error: false,
+    });
+    assert_eq!(live(&s), Some(t0 + 7.seconds()));
+    assert!(screen(&s).contains("logs 9m"), "{}", screen(&s));
+    // one follower failing: the other is still connected
+    let fail = |s: &mut State, pod: &str| {
+        logs_msg(s, |stream| LogsMsg::Marker {
+            stream,
+            pod: pod.into(),
+            text: "log stream broke: connection reset; retrying in 30s".into(),
+            error: true,
+        })
+    };
+    fail(&mut s, "checkout-7d9f8-abcde");
+    assert_eq!(live(&s), Some(t0 + 7.seconds()));
+    fail(&mut s, "checkout-7d9f8-xk2p4");
+    match s.source(SourceId::Logs) {
+        Some(SourceStatus::Failing { last_ok, error, .. }) => {
+            assert_eq!(*last_ok, Some(t0 + 7.seconds()));
+            assert!(error.contains("connection reset"), "{error}");
+        }
+        other => panic!("not failing: {other:?}"),
+    }
+    let head = header(&s);
+    assert!(head.contains("reconnecting, last contact 9m ago"), "{head}");
+    // a re-attach is contact
+    joined_at(&mut s, "checkout-7d9f8-xk2p4", t0 + 11.minutes());
+    assert_eq!(live(&s), Some(t0 + 11.minutes()));
+    // every pod ended: nothing is live
+    for pod in ["checkout-7d9f8-abcde", "checkout-7d9f8-xk2p4"] {
+        logs_msg(&mut s, |stream| LogsMsg::PodEnded {
+            stream,
+            pod: pod.into(),
+            reason: "pod deleted".into(),
+        });
+    }
+    assert!(
+        matches!(
+            s.source(SourceId::Logs),
+            Some(SourceStatus::Unavailable { .. })
+        ),
+        "{:?}",
+        s.source(SourceId::Logs)
+    );
+    assert!(header(&s).contains("every pod ended"), "{}", header(&s));
+}
+
+/// The hostile line of item 3: a bidi override in a pod name, an OSC title, 8-bit CSI and
+/// other C1 controls.
+const HOSTILE: &str =
+    "pod evil\u{202e}gnp.exe\u{1b}]0;title\u{7} \u{9b}31mred \u{85}\u{90}dcs\u{9c}end";
+const CLEAN: &str = "pod evilgnp.exe red end";
+
+static CONSOLE_LOG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn console_log_screen(s: &mut State, raw_widget: bool) -> Vec<String> {
+    flightdeck::applog::collect();
+    let mut term = Terminal::new(TestBackend::new(160, 60)).expect("terminal");
+    if raw_widget {
+        // tui-logger's own formatter draws what is stored, as it is
+        term.draw(|f| f.render_widget(tui_logger::TuiLoggerWidget::default(), f.area()))
+            .expect("draw");
+    } else {
+        s.overlay = flightdeck::app::state::Overlay::ConsoleLog;
+        term.draw(|f| flightdeck::ui::render(s, f)).expect("draw");
+    }
+    common::cells(term.backend().buffer())
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn assert_clean(rows: &[String], tag: &str) {
+    let row = rows
+        .iter()
+        .find(|r| r.contains(tag))
+        .unwrap_or_else(|| panic!("{tag} not in the console log: {rows:#?}"));
+    assert!(row.contains(&format!("{tag} {CLEAN}")), "{row}");
+    for bad in ["title", "31m", "]0;", "dcs"] {
+        assert!(!row.contains(bad), "{bad:?} reached the screen: {row}");
+    }
+}
+
+/// Item 3: a line logged with bidi controls, an OSC sequence and C1 controls is stored
+/// sanitised (tui-logger's own formatter shows the stored text) and drawn sanitised.
+#[test]
+fn the_console_log_stores_and_draws_only_sanitised_text() {
+    let _one = CONSOLE_LOG.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = flightdeck::applog::init(log::LevelFilter::Info);
+    let stored = flightdeck::applog::entry_text(&format_args!("{HOSTILE}"));
+    assert_eq!(stored, CLEAN);
+    log::warn!("stored-7f3a {HOSTILE}");
+    let mut s = state();
+    assert_clean(&console_log_screen(&mut s, true), "stored-7f3a");
+    assert_clean(&console_log_screen(&mut s, false), "stored-7f3a");
+    // a multi-line message keeps its lines, each one cleaned
+    assert_eq!(
+        flightdeck::applog::entry_text(&format_args!("a\u{202e}\nb\u{1b}[2J")),
+        "a\nb"
+    );
+}
+
+/// Item 3: whatever reaches tui-logger's buffer around `applog` (here its slog drain, fed
+/// directly) is sanitised by the overlay as it draws.
+#[test]
+fn the_console_log_overlay_sanitises_what_bypassed_the_entry() {
+    use slog::Drain;
+    let _one = CONSOLE_LOG.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = flightdeck::applog::init(log::LevelFilter::Info);
+    static LOC: slog::RecordLocation = slog::RecordLocation {
+        file: "",
+        line: 0,
+        column: 0,
+        function: "",
+        module: "test",
+    };
+    let rs = slog::RecordStatic {
+        location: &LOC,
+        tag: "test",
+        level: slog::Level::Warning,
+    };
+    let kv = slog::OwnedKVList::from(slog::o!());
+    let _ = tui_logger::TuiSlogDrain.log(
+        &slog::Record::new(
+            &rs,
+            &format_args!("bypass-91c2 {HOSTILE}"),
+            slog::BorrowedKV(&()),
+        ),
+        &kv,
+    );
+    let mut s = state();
+    assert_clean(&console_log_screen(&mut s, false), "bypass-91c2");
 }

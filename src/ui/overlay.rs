@@ -2,8 +2,10 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::help::centered;
 use crate::app::palette;
@@ -64,16 +66,71 @@ pub fn console_log(state: &State, frame: &mut Frame, area: Rect) {
     let widget = tui_logger::TuiLoggerWidget::default()
         .block(block)
         .style(theme.popup())
-        .style_error(theme.log_level(log::Level::Error))
-        .style_warn(theme.log_level(log::Level::Warn))
-        .style_info(theme.log_level(log::Level::Info))
-        .style_debug(theme.log_level(log::Level::Debug))
-        .style_trace(theme.log_level(log::Level::Trace))
-        .output_separator(' ')
-        .output_timestamp(Some("%H:%M:%S".into()))
-        .output_level(Some(tui_logger::TuiLoggerLevelOutput::Abbreviated))
-        .output_target(false)
-        .output_file(false)
-        .output_line(false);
+        .formatter(Box::new(SafeLines {
+            levels: [
+                log::Level::Error,
+                log::Level::Warn,
+                log::Level::Info,
+                log::Level::Debug,
+                log::Level::Trace,
+            ]
+            .map(|l| theme.log_level(l)),
+        }));
     frame.render_widget(widget, popup);
+}
+
+/// Lays out the console log's records as `HH:MM:SS L message`, wrapped to the width with
+/// continuation rows indented. Each message passes the sanitiser here too, whatever wrote
+/// it into tui-logger's buffer: nothing reaches the terminal around `crate::text`.
+struct SafeLines {
+    /// Error, warn, info, debug, trace.
+    levels: [Style; 5],
+}
+
+const INDENT: usize = 11;
+
+impl tui_logger::LogFormatter for SafeLines {
+    fn min_width(&self) -> u16 {
+        INDENT as u16 + 4
+    }
+
+    fn format(&self, width: usize, evt: &tui_logger::ExtLogRecord) -> Vec<Line<'_>> {
+        let (style, abbr) = match evt.level {
+            log::Level::Error => (self.levels[0], 'E'),
+            log::Level::Warn => (self.levels[1], 'W'),
+            log::Level::Info => (self.levels[2], 'I'),
+            log::Level::Debug => (self.levels[3], 'D'),
+            log::Level::Trace => (self.levels[4], 'T'),
+        };
+        let head = format!("{} {abbr} ", evt.timestamp.strftime("%H:%M:%S"));
+        let mut rows: Vec<Line> = Vec::new();
+        for (i, line) in evt.msg().split('\n').enumerate() {
+            let text = crate::text::sanitize(line);
+            let first = if i == 0 {
+                head.clone()
+            } else {
+                " ".repeat(INDENT)
+            };
+            wrap_into(&mut rows, first, &text, width, style);
+        }
+        rows
+    }
+}
+
+/// Appends `prefix` + `text` as rows of at most `width` cells; later rows are indented.
+fn wrap_into(rows: &mut Vec<Line<'_>>, prefix: String, text: &str, width: usize, style: Style) {
+    let width = width.max(INDENT + 1);
+    let mut row = prefix;
+    let mut used = row.width();
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            rows.push(Line::styled(std::mem::take(&mut row), style));
+            row = " ".repeat(INDENT);
+            used = INDENT;
+        }
+        row.push(c);
+        used += w;
+    }
+    rows.push(Line::styled(row, style));
 }

@@ -174,10 +174,16 @@ pub fn split_timestamp(raw: &[u8]) -> (Option<Timestamp>, &[u8]) {
 /// Bytes → safe text: invalid UTF-8 replaced, controls and escape sequences removed,
 /// more than [`MAX_LINE`] bytes cut with a visible marker.
 pub fn safe_text(raw: &[u8]) -> String {
+    safe_text_cut(raw, 0)
+}
+
+/// [`safe_text`] of a line whose last `dropped` bytes were already left behind while
+/// reading: one marker counts both cuts.
+fn safe_text_cut(raw: &[u8], dropped: usize) -> String {
     let (body, cut) = if raw.len() > MAX_LINE {
-        (&raw[..MAX_LINE], raw.len() - MAX_LINE)
+        (&raw[..MAX_LINE], raw.len() - MAX_LINE + dropped)
     } else {
-        (raw, 0)
+        (raw, dropped)
     };
     let text = String::from_utf8_lossy(body);
     let mut out = match crate::text::clean(&text) {
@@ -206,6 +212,13 @@ pub fn is_continuation(text: &str) -> bool {
 
 /// Parses one raw line (with or without a timestamp prefix, without its newline).
 pub fn parse_line(raw: &[u8]) -> LogLine {
+    parse_line_cut(raw, 0)
+}
+
+/// Parses a line of which the reader kept only the start (`raw`) and left `dropped` more
+/// bytes behind to bound memory. The line is marked truncated once, here, with the whole
+/// count: no other place adds a marker.
+pub fn parse_line_cut(raw: &[u8], dropped: usize) -> LogLine {
     let (time, rest) = split_timestamp(raw);
     let rest = rest.strip_suffix(b"\r").unwrap_or(rest);
     let mut line = LogLine {
@@ -219,13 +232,14 @@ pub fn parse_line(raw: &[u8]) -> LogLine {
         cont: Vec::new(),
     };
     if rest.first() == Some(&b'{')
+        && dropped == 0
         && rest.len() <= MAX_LINE
         && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(rest)
     {
         structured(&mut line, map);
         return line;
     }
-    line.message = safe_text(rest);
+    line.message = safe_text_cut(rest, dropped);
     line.level = plain_level(&line.message);
     plain_head(&mut line);
     line
@@ -433,5 +447,14 @@ mod tests {
         let big = vec![b'a'; MAX_LINE + 10];
         let l = parse_line(&big);
         assert!(l.message.ends_with("[line truncated: 10 more bytes]"));
+        // cut while reading, then again at the cap: one marker with the whole count
+        let l = parse_line_cut(&vec![b'b'; MAX_LINE + 64], 1000);
+        assert_eq!(
+            l.message.matches("line truncated").count(),
+            1,
+            "{}",
+            &l.message[MAX_LINE..]
+        );
+        assert!(l.message.ends_with("[line truncated: 1064 more bytes]"));
     }
 }

@@ -6,7 +6,7 @@
 pub mod ingest;
 pub mod model;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
@@ -74,20 +74,49 @@ pub async fn follow(
         }
         LogTarget::Selector { selector, .. } => {
             let mut known: BTreeSet<String> = BTreeSet::new();
+            // the pods whose task still runs
+            let mut running: HashMap<String, AbortHandle> = HashMap::new();
             let mut backoff = Backoff::new();
             loop {
                 match ctx.api.list(&ListParams::default().labels(&selector)).await {
                     Ok(list) => {
                         backoff.reset();
+                        while let Some(done) = tasks.try_join_next() {
+                            if let Ok(name) = done {
+                                running.remove(&name);
+                            }
+                        }
+                        let mut listed: HashSet<String> = HashSet::new();
                         for p in list.items {
                             let Some(name) = p.metadata.name else {
                                 continue;
                             };
+                            listed.insert(name.clone());
                             if p.metadata.deletion_timestamp.is_some() {
                                 continue;
                             }
                             if known.insert(name.clone()) {
-                                tasks.spawn(follow_pod(ctx.clone(), name));
+                                let h = tasks.spawn(follow_pod(ctx.clone(), name.clone()));
+                                running.insert(name, h);
+                            }
+                        }
+                        // the list says these pods are gone: stop following them now,
+                        // whatever their task is waiting for
+                        let gone: Vec<String> = running
+                            .keys()
+                            .filter(|n| !listed.contains(*n))
+                            .cloned()
+                            .collect();
+                        for name in gone {
+                            if let Some(h) = running.remove(&name) {
+                                h.abort();
+                            }
+                            if !ctx.send(LogsMsg::PodEnded {
+                                stream,
+                                pod: name,
+                                reason: "pod deleted".into(),
+                            }) {
+                                return;
                             }
                         }
                     }
@@ -101,8 +130,6 @@ pub async fn follow(
                         continue;
                     }
                 }
-                // reap finished pod tasks without waiting
-                while tasks.try_join_next().is_some() {}
                 tokio::time::sleep(ctx.opts.poll).await;
             }
         }
@@ -190,15 +217,23 @@ impl Resume {
     }
 }
 
-async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
+/// Follows one pod until it is gone; returns its name, for the selector's loop to reap.
+async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) -> String {
+    follow_one(&ctx, &pod).await;
+    pod
+}
+
+async fn follow_one(ctx: &Ctx, pod: &str) {
     let stream = ctx.stream;
     let mut backoff = Backoff::new();
     let mut resume = Resume::default();
     let mut attached_once = false;
     let mut waiting_said = false;
+    // the last read ended because the server closed the stream
+    let mut closed = false;
     loop {
         // the pod: its containers, or gone
-        let got = tokio::time::timeout(ATTACH_TIMEOUT, ctx.api.get_opt(&pod)).await;
+        let got = tokio::time::timeout(ATTACH_TIMEOUT, ctx.api.get_opt(pod)).await;
         let Ok(got) = got else {
             log::warn!("logs: reading pod {pod} timed out; retrying");
             tokio::time::sleep(backoff.next()).await;
@@ -206,20 +241,13 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
         };
         let spec = match got {
             Ok(Some(p)) => p,
-            Ok(None) => {
-                ctx.send(LogsMsg::PodEnded {
-                    stream,
-                    pod,
-                    reason: "pod deleted".into(),
-                });
-                return;
-            }
+            Ok(None) => return ctx.ended(pod, "pod deleted"),
             Err(kube::Error::Api(s)) if s.code == 403 => {
                 ctx.forbidden("get", "pods").await;
                 continue;
             }
             Err(e) => {
-                ctx.retry_later(&pod, format!("cannot read pod: {e}"), &mut backoff)
+                ctx.retry_later(pod, format!("cannot read pod: {e}"), &mut backoff)
                     .await;
                 continue;
             }
@@ -233,6 +261,14 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
             Some(c) if containers.contains(c) => c.clone(),
             _ => containers.first().cloned().unwrap_or_default(),
         };
+        // a pod being deleted (it may sit in Terminating for good, held by a finalizer):
+        // once its container has stopped and the server closed the stream, or its log can
+        // no longer be attached, it has nothing more to say. Without this, a follower
+        // would re-attach to it every 30 s forever.
+        let terminating = spec.metadata.deletion_timestamp.is_some();
+        if terminating && closed && !is_running(&spec, &container) {
+            return ctx.ended(pod, "pod deleted");
+        }
         let params = LogParams {
             container: (!container.is_empty()).then(|| container.clone()),
             follow: !ctx.opts.previous,
@@ -251,9 +287,12 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
             ..LogParams::default()
         };
         // kube has no default read timeout: a request on a dead connection would hang
-        let attach = tokio::time::timeout(ATTACH_TIMEOUT, ctx.api.log_stream(&pod, &params)).await;
+        let attach = tokio::time::timeout(ATTACH_TIMEOUT, ctx.api.log_stream(pod, &params)).await;
         let Ok(attach) = attach else {
-            ctx.retry_later(&pod, "attaching timed out".into(), &mut backoff)
+            if terminating {
+                return ctx.ended(pod, "pod deleted");
+            }
+            ctx.retry_later(pod, "attaching timed out".into(), &mut backoff)
                 .await;
             continue;
         };
@@ -264,28 +303,19 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
                     403 => {
                         ctx.forbidden("get", "pods/log").await;
                     }
-                    404 => {
-                        ctx.send(LogsMsg::PodEnded {
-                            stream,
-                            pod,
-                            reason: "pod deleted".into(),
-                        });
-                        return;
-                    }
+                    _ if terminating => return ctx.ended(pod, "pod deleted"),
+                    // a 404 for the log can also mean "container not started yet": only
+                    // the pod itself being gone (or going) ends the follow
+                    404 if ctx.pod_gone(pod).await => return ctx.ended(pod, "pod deleted"),
                     400 if ctx.opts.previous => {
-                        ctx.send(LogsMsg::PodEnded {
-                            stream,
-                            pod,
-                            reason: format!("no previous container: {}", s.message),
-                        });
-                        return;
+                        return ctx.ended(pod, &format!("no previous container: {}", s.message));
                     }
-                    400 => {
+                    400 | 404 => {
                         // not started yet (ContainerCreating): wait quietly
                         if !waiting_said {
                             ctx.send(LogsMsg::Waiting {
                                 stream,
-                                pod: pod.clone(),
+                                pod: pod.to_owned(),
                             });
                             waiting_said = true;
                         }
@@ -293,7 +323,7 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
                     }
                     _ => {
                         ctx.retry_later(
-                            &pod,
+                            pod,
                             format!("log stream failed: {} ({})", s.message, s.code),
                             &mut backoff,
                         )
@@ -302,57 +332,110 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) {
                 }
                 continue;
             }
+            Err(_) if terminating => return ctx.ended(pod, "pod deleted"),
             Err(e) => {
-                ctx.retry_later(&pod, format!("log stream failed: {e}"), &mut backoff)
+                ctx.retry_later(pod, format!("log stream failed: {e}"), &mut backoff)
                     .await;
                 continue;
             }
         };
         if !ctx.send(LogsMsg::PodJoined {
             stream,
-            pod: pod.clone(),
+            pod: pod.to_owned(),
             container: container.clone(),
             containers: containers.clone(),
+            at: Timestamp::now(),
         }) {
             return;
         }
         if attached_once {
-            log::info!("logs: {pod} re-attached since {:?}", resume.last);
+            log::info!("{}", reattached_text(pod, resume.last));
         }
         attached_once = true;
-        let result = read_stream(&ctx, &pod, reader, &mut resume).await;
+        let result = read_stream(ctx, pod, reader, &mut resume).await;
         if ctx.opts.previous {
-            ctx.send(LogsMsg::PodEnded {
-                stream,
-                pod,
-                reason: "end of the previous container's log".into(),
-            });
-            return;
+            return ctx.ended(pod, "end of the previous container's log");
         }
+        closed = matches!(result, Ok(ReadEnd::Eof { .. }));
         match result {
+            Ok(ReadEnd::Closed) => return,
             // EOF: an idle cut, a dropped connection, or the pod going away: look again
-            Ok(got) => {
+            Ok(ReadEnd::Eof { got } | ReadEnd::Idle { got }) => {
                 if got {
                     backoff.reset();
                 }
                 tokio::time::sleep(backoff.next().min(Duration::from_secs(2))).await;
             }
             Err(e) => {
-                ctx.retry_later(&pod, format!("log stream broke: {e}"), &mut backoff)
+                ctx.retry_later(pod, format!("log stream broke: {e}"), &mut backoff)
                     .await;
             }
         }
     }
 }
 
+impl Ctx {
+    fn ended(&self, pod: &str, reason: &str) {
+        self.send(LogsMsg::PodEnded {
+            stream: self.stream,
+            pod: pod.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// Is the pod gone or being deleted? An error or a timeout is not an answer: no.
+    async fn pod_gone(&self, pod: &str) -> bool {
+        match tokio::time::timeout(ATTACH_TIMEOUT, self.api.get_opt(pod)).await {
+            Ok(Ok(None)) => true,
+            Ok(Ok(Some(p))) => p.metadata.deletion_timestamp.is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// Is this container of the pod running now (per its status)?
+fn is_running(pod: &Pod, container: &str) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c.name == container && c.state.as_ref().is_some_and(|s| s.running.is_some())
+            })
+        })
+}
+
+/// The console log's line for a re-attach, in words and local time.
+pub fn reattached_text(pod: &str, last: Option<Timestamp>) -> String {
+    match last {
+        Some(t) => format!(
+            "logs: {pod} re-attached, resuming from {}",
+            t.to_zoned(jiff::tz::TimeZone::system())
+                .strftime("%H:%M:%S")
+        ),
+        None => format!("logs: {pod} re-attached; nothing had arrived before, so from the tail"),
+    }
+}
+
+/// How a read of a pod's stream ended.
+#[derive(Debug)]
+enum ReadEnd {
+    /// The server closed it: the container stopped, the connection dropped or was cut.
+    Eof { got: bool },
+    /// Silent for `idle_reattach`: re-attached in case the connection is half-open.
+    Idle { got: bool },
+    /// Nobody listens any more.
+    Closed,
+}
+
 /// Reads lines until EOF, sending them in batches. A line longer than the cap is cut while
-/// reading, so memory stays bounded. Returns whether anything arrived.
+/// reading, so memory stays bounded; `got` says whether anything arrived.
 async fn read_stream(
     ctx: &Ctx,
     pod: &str,
     reader: impl futures::AsyncBufRead,
     resume: &mut Resume,
-) -> std::io::Result<bool> {
+) -> std::io::Result<ReadEnd> {
     let mut reader = std::pin::pin!(reader);
     let mut line: Vec<u8> = Vec::new();
     let mut overflow = 0usize;
@@ -364,11 +447,11 @@ async fn read_stream(
             match tokio::time::timeout(ctx.opts.idle_reattach, reader.fill_buf()).await {
                 Ok(r) => r?,
                 // silent too long: end this read, the caller re-attaches with sinceTime
-                Err(_) => return Ok(got),
+                Err(_) => return Ok(ReadEnd::Idle { got }),
             }
         };
         if chunk.is_empty() {
-            return Ok(got);
+            return Ok(ReadEnd::Eof { got });
         }
         let mut batch = Vec::new();
         let mut rest = chunk;
@@ -380,12 +463,8 @@ async fn read_stream(
                     rest = &rest[i + 1..];
                     let (time, _) = ingest::split_timestamp(&line);
                     if resume.accept(time, &line) {
-                        let mut l = ingest::parse_line(&line);
-                        if overflow > 0 {
-                            l.message
-                                .push_str(&format!(" … [line truncated: {overflow} more bytes]"));
-                        }
-                        batch.push(l);
+                        // the one place a long line gets its truncation marker
+                        batch.push(ingest::parse_line_cut(&line, overflow));
                     }
                     line.clear();
                     overflow = 0;
@@ -403,8 +482,9 @@ async fn read_stream(
                 stream: ctx.stream,
                 pod: pod.to_owned(),
                 lines: batch,
+                at: Timestamp::now(),
             }) {
-                return Ok(got);
+                return Ok(ReadEnd::Closed);
             }
         }
     }
@@ -433,5 +513,22 @@ mod tests {
         assert!(!r.accept(Some(t1), b"a"));
         assert!(r.accept(Some(t1), b"b"));
         assert!(r.accept(None, b"no time"));
+    }
+
+    #[test]
+    fn a_reattach_is_said_in_words() {
+        let t: Timestamp = "2026-01-01T12:43:07.25Z".parse().unwrap_or_default();
+        let text = reattached_text("cart-1", Some(t));
+        let local = t
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%H:%M:%S")
+            .to_string();
+        assert_eq!(
+            text,
+            format!("logs: cart-1 re-attached, resuming from {local}")
+        );
+        assert!(!text.contains("Some(") && !text.contains('Z'), "{text}");
+        let text = reattached_text("cart-1", None);
+        assert!(!text.contains("None"), "{text}");
     }
 }

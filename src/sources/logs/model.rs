@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use jiff::Timestamp;
+
 use super::ingest::LogLine;
 
 /// Whose logs to follow.
@@ -83,12 +85,16 @@ pub enum LogsMsg {
         pod: String,
         container: String,
         containers: Vec<String>,
+        /// When the stream was (re)connected: contact with the pod's log.
+        at: Timestamp,
     },
     /// Lines of one pod, in order.
     Lines {
         stream: u64,
         pod: String,
         lines: Vec<LogLine>,
+        /// When the bytes arrived: contact with the pod's log.
+        at: Timestamp,
     },
     /// A marker line about a pod's stream (ended, retrying, reconnected).
     Marker {
@@ -99,7 +105,8 @@ pub enum LogsMsg {
     },
     /// The container has not started or printed yet.
     Waiting { stream: u64, pod: String },
-    /// The pod is gone (or its previous log was read to the end).
+    /// The pod is gone (or its previous log was read to the end): nobody follows it any
+    /// more.
     PodEnded {
         stream: u64,
         pod: String,

@@ -1,5 +1,5 @@
 //! The logs pane's body (the frame around it is drawn by `panes::render`): a status line
-//! (pods in their colours, pause, filters), then the lines from the bottom up, or the
+//! (the pods followed now in their colours, the follow state, pause, filters), then the lines from the bottom up, or the
 //! detail of the selected line. Every text here was sanitised on ingest.
 
 use ratatui::Frame;
@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use crate::app::panes::logs::{Entry, LevelFilter, LogsData, PodState, Query, query};
+use crate::app::panes::logs::{Entry, LevelFilter, LogsData, PodState, Query, Streams, query};
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::pane::PaneId;
@@ -32,12 +32,8 @@ pub fn subtitle(state: &State) -> Option<String> {
     let t = d.target.as_ref()?;
     let mut s = crate::text::sanitize(&t.label());
     if d.pods.len() > 1 || matches!(t, LogTarget::Selector { .. }) {
-        // host actions' output shares the pane but is not a pod
-        let live = d
-            .pods
-            .iter()
-            .filter(|p| p.state != PodState::Ended && !p.name.starts_with("host/"))
-            .count();
+        // the same list as the legend: the pods followed now
+        let live = d.following().count();
         let plural = if live == 1 { "" } else { "s" };
         s.push_str(&format!(" ({live} pod{plural})"));
     }
@@ -75,10 +71,12 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     }
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     let q = query(state);
-    frame.render_widget(Paragraph::new(status_line(state, &q)), head);
+    frame.render_widget(Paragraph::new(status_line(state, head.width)), head);
     if !d.has_output() {
-        let waiting: Vec<&str> = d.pods.iter().map(|p| p.suffix.as_str()).collect();
-        let text = if d.pods.is_empty() {
+        let waiting: Vec<&str> = d.following().map(|p| p.suffix.as_str()).collect();
+        let text = if waiting.is_empty() && d.streams() == Streams::Ended {
+            "nothing followed: every pod ended".to_owned()
+        } else if waiting.is_empty() {
             "connecting…".to_owned()
         } else {
             format!("waiting for output from {}", waiting.join(", "))
@@ -101,47 +99,90 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     frame.render_widget(lines_view(state, &q, body), body);
 }
 
-fn status_line<'a>(state: &'a State, _q: &Query) -> Line<'a> {
+/// The header: the pods followed now in their colours, then the follow state, the pause
+/// marker and the filters. The follow state and the pause marker always show: the legend
+/// takes the room left and is cut with `+N` when it does not fit.
+fn status_line(state: &State, width: u16) -> Line<'static> {
     let d = &state.logs;
     let theme = &state.theme;
-    let mut spans: Vec<Span> = Vec::new();
-    for p in &d.pods {
-        let mut st = pod_style(state, p.colour);
-        if p.state == PodState::Ended {
-            st = theme.dim().add_modifier(Modifier::CROSSED_OUT);
-        }
-        let mark = match p.state {
-            PodState::Waiting => "…",
-            PodState::Retrying => "↻",
-            _ => "",
-        };
-        spans.push(Span::styled(format!("{}{mark} ", p.suffix), st));
-    }
+    let mut tail: Vec<Span> = Vec::new();
     if let Some(c) = d.pods.iter().find(|p| p.containers.len() > 1) {
-        spans.push(Span::styled(format!("[{}] ", c.container), theme.accent()));
+        tail.push(Span::styled(format!("[{}] ", c.container), theme.accent()));
     }
     if d.paused.is_some() {
-        spans.push(Span::styled(
+        tail.push(Span::styled(
             format!("⏸ paused, {} new ", d.arrived_while_paused()),
             theme.health(Health::Warn),
         ));
     }
+    tail.push(follow_state(state));
     if d.level != LevelFilter::All {
-        spans.push(Span::styled(
+        tail.push(Span::styled(
             format!("{} ", d.level.label()),
             theme.accent(),
         ));
     }
     if d.wrap {
-        spans.push(Span::styled("wrap ", theme.dim()));
+        tail.push(Span::styled("wrap ", theme.dim()));
     }
     if d.evicted > 0 {
-        spans.push(Span::styled(
+        tail.push(Span::styled(
             format!("(oldest {} dropped) ", d.evicted),
             theme.dim(),
         ));
     }
+    let used: usize = tail.iter().map(|s| s.content.width()).sum();
+    let mut room = (width as usize).saturating_sub(used);
+    let legend: Vec<_> = d.following().collect();
+    let mut spans: Vec<Span> = Vec::new();
+    for (i, p) in legend.iter().enumerate() {
+        let mark = match p.state {
+            PodState::Waiting => "…",
+            PodState::Retrying => "↻",
+            _ => "",
+        };
+        let text = format!("{}{mark} ", p.suffix);
+        let left = legend.len() - i - 1;
+        // keep room for the `+N ` of the pods after this one
+        let more = if left > 0 {
+            format!("+{left} ").width()
+        } else {
+            0
+        };
+        if text.width() + more > room {
+            let rest = legend.len() - i;
+            spans.push(Span::styled(format!("+{rest} "), theme.dim()));
+            break;
+        }
+        room -= text.width();
+        spans.push(Span::styled(text, pod_style(state, p.colour)));
+    }
+    spans.extend(tail);
     Line::from(spans)
+}
+
+/// Whether the view follows live streams, in words: what the streams do, and when a pod's
+/// log was last heard from while none is connected.
+fn follow_state(state: &State) -> Span<'static> {
+    let d = &state.logs;
+    let theme = &state.theme;
+    match d.streams() {
+        Streams::Live => Span::styled("● following ", theme.health(Health::Ok)),
+        Streams::Waiting if d.pods.is_empty() => Span::styled("… connecting ", theme.dim()),
+        Streams::Waiting => Span::styled("… waiting ", theme.dim()),
+        Streams::Reconnecting => {
+            let last = d.last_contact.map_or_else(
+                || "never connected".to_owned(),
+                |t| format!("last contact {} ago", crate::text::age(t, state.now)),
+            );
+            Span::styled(
+                format!("↻ reconnecting, {last} "),
+                theme.health(Health::Error),
+            )
+        }
+        Streams::Ended if d.opts.previous => Span::styled("■ previous log, complete ", theme.dim()),
+        Streams::Ended => Span::styled("■ nothing followed: every pod ended ", theme.dim()),
+    }
 }
 
 fn highlight<'a>(text: &'a str, q: &Query, base: Style, matched: Style) -> Vec<Span<'a>> {
