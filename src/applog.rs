@@ -49,7 +49,8 @@ impl Log for ConsoleLog {
         };
         // sanitised line by line, and the last guard for `!`: a credential quoted by an
         // error never reaches the log
-        let text = crate::secret::redact(&entry_text(record.args()));
+        let text = entry_text(record.args());
+        let text = crate::secret::redact(&text);
         let kv = slog::OwnedKVList::from(slog::o!());
         let _ = self.drain.log(
             &slog::Record::new(&rs, &format_args!("{text}"), slog::BorrowedKV(&())),
