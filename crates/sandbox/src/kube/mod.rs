@@ -135,17 +135,21 @@ fn resource_entry(k: &super::store::KindInfo) -> Vec<Value> {
             v.push(sub("log", "Pod", json!(["get"])));
             v.push(sub("status", "Pod", json!(["get", "patch", "update"])));
         }
-        Kind::Deployment | Kind::ReplicaSet => {
+        Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet => {
             let mut s = sub("scale", "Scale", json!(["get", "patch", "update"]));
             s["group"] = json!("autoscaling");
             s["version"] = json!("v1");
             v.push(s);
             v.push(sub("status", k.name, json!(["get", "patch", "update"])));
         }
-        Kind::Namespace | Kind::Service | Kind::Hpa => {
-            v.push(sub("status", k.name, json!(["get", "patch", "update"])))
-        }
-        Kind::Event => {}
+        Kind::Namespace
+        | Kind::Service
+        | Kind::Hpa
+        | Kind::DaemonSet
+        | Kind::Job
+        | Kind::CronJob
+        | Kind::Node => v.push(sub("status", k.name, json!(["get", "patch", "update"]))),
+        Kind::Event | Kind::ControllerRevision => {}
     }
     v
 }
@@ -165,7 +169,7 @@ fn discovery(path: &str, base_host: &str) -> Option<Value> {
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": base_host}],
         }),
         "/apis" => {
-            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [group("apps", "v1"), group("autoscaling", "v2")]})
+            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [group("apps", "v1"), group("autoscaling", "v2"), group("batch", "v1")]})
         }
         "/apis/apps" => {
             let mut g = group("apps", "v1");
@@ -179,7 +183,13 @@ fn discovery(path: &str, base_host: &str) -> Option<Value> {
             g["apiVersion"] = json!("v1");
             g
         }
-        "/api/v1" | "/apis/apps/v1" | "/apis/autoscaling/v2" => {
+        "/apis/batch" => {
+            let mut g = group("batch", "v1");
+            g["kind"] = json!("APIGroup");
+            g["apiVersion"] = json!("v1");
+            g
+        }
+        "/api/v1" | "/apis/apps/v1" | "/apis/autoscaling/v2" | "/apis/batch/v1" => {
             let gvs = path
                 .trim_start_matches("/apis/")
                 .trim_start_matches("/api/");
@@ -423,7 +433,10 @@ pub async fn handle(
         },
         ("get", Some("log")) if t.kind == Kind::Pod => logs(shared, &t, &q).await,
         ("get", Some("scale")) | ("patch", Some("scale")) | ("update", Some("scale"))
-            if t.kind == Kind::Deployment || t.kind == Kind::ReplicaSet =>
+            if matches!(
+                t.kind,
+                Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet
+            ) =>
         {
             scale(&shared, &t, verb, &q, &headers, &body)
         }
