@@ -335,9 +335,11 @@ pub(super) fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
                 json!(str_at(o, &["spec", "schedule"])),
                 json!(if tz.is_empty() { "<none>" } else { tz }),
                 json!(
-                    at(o, &["spec", "suspend"])
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false)
+                    if at(o, &["spec", "suspend"]).and_then(Value::as_bool) == Some(true) {
+                        "True"
+                    } else {
+                        "False"
+                    }
                 ),
                 json!(
                     at(o, &["status", "active"])
