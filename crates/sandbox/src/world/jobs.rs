@@ -258,8 +258,7 @@ pub fn job_defaults(j: &mut Value) {
             spec["template"]["metadata"]["labels"][*k] = json!(v);
         }
     }
-    if !at(j, &["metadata", "labels"]).is_some_and(|l| l.as_object().is_some_and(|m| !m.is_empty()))
-    {
+    if at(j, &["metadata", "labels"]).is_none_or(|l| l.as_object().is_none_or(|m| m.is_empty())) {
         let tl = at(j, &["spec", "template", "metadata", "labels"])
             .cloned()
             .unwrap_or(json!({}));

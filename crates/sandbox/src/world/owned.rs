@@ -105,9 +105,9 @@ pub fn exit_code_for(w: &World, ns: &str, template: &Value) -> i32 {
         .collect();
     words
         .windows(2)
+        .rev()
         .filter(|w| w[0] == "exit")
-        .filter_map(|w| w[1].parse::<i32>().ok())
-        .last()
+        .find_map(|w| w[1].parse::<i32>().ok())
         .unwrap_or(0)
 }
 
