@@ -1,5 +1,6 @@
 //! StatefulSets, DaemonSets, ControllerRevisions, Jobs, CronJobs, Nodes and bare pods in the
-//! sandbox's Kubernetes API, over loopback HTTP, with simulated time driven by the test.
+//! sandbox's Kubernetes API, over loopback HTTP, with simulated time driven by the test. (Over
+//! 700 lines only because rustfmt spreads the JSON bodies; one harness, so one file.)
 
 use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use serde_json::{Value, json};
