@@ -1,7 +1,7 @@
 //! The sandbox: a simulated cluster, CI system, metrics and GPU host over real HTTP.
 //!
 //! One listener serves everything, split by path prefix:
-//! - `/` — the Kubernetes API subset (`/version`, `/api`, `/apis`, core v1, apps/v1, autoscaling/v2)
+//! - `/` — the Kubernetes API subset (`/version`, `/api`, `/apis`, core v1, apps/v1, autoscaling/v2, batch/v1)
 //! - `/github/...` — the GitHub REST API subset for one repository
 //! - `/metrics/<service>` — Prometheus text exposition per simulated service
 //! - `/gpu/<host>/metrics` — a simulated DGX host (DCGM exporter and `dgx_gpu_*` names)
@@ -481,7 +481,7 @@ async fn dispatch(
         if path == "/" {
             return kube::json_resp(
                 StatusCode::OK,
-                &json!({"paths": ["/api", "/api/v1", "/apis", "/apis/apps", "/apis/apps/v1", "/apis/autoscaling", "/apis/autoscaling/v2", "/version", "/github", "/metrics", "/gpu", "/_sandbox"]}),
+                &json!({"paths": ["/api", "/api/v1", "/apis", "/apis/apps", "/apis/apps/v1", "/apis/autoscaling", "/apis/autoscaling/v2", "/apis/batch", "/apis/batch/v1", "/version", "/github", "/metrics", "/gpu", "/_sandbox"]}),
             );
         }
         return (StatusCode::OK, "ok").into_response();

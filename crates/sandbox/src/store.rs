@@ -20,6 +20,12 @@ pub enum Kind {
     Deployment,
     ReplicaSet,
     Hpa,
+    StatefulSet,
+    DaemonSet,
+    ControllerRevision,
+    Job,
+    CronJob,
+    Node,
 }
 
 pub struct KindInfo {
@@ -34,7 +40,7 @@ pub struct KindInfo {
     pub categories: &'static [&'static str],
 }
 
-pub const KINDS: [KindInfo; 7] = [
+pub const KINDS: [KindInfo; 13] = [
     KindInfo {
         kind: Kind::Namespace,
         name: "Namespace",
@@ -111,6 +117,72 @@ pub const KINDS: [KindInfo; 7] = [
         namespaced: true,
         short_names: &["hpa"],
         categories: &["all"],
+    },
+    KindInfo {
+        kind: Kind::StatefulSet,
+        name: "StatefulSet",
+        plural: "statefulsets",
+        singular: "statefulset",
+        group: "apps",
+        version: "v1",
+        namespaced: true,
+        short_names: &["sts"],
+        categories: &["all"],
+    },
+    KindInfo {
+        kind: Kind::DaemonSet,
+        name: "DaemonSet",
+        plural: "daemonsets",
+        singular: "daemonset",
+        group: "apps",
+        version: "v1",
+        namespaced: true,
+        short_names: &["ds"],
+        categories: &["all"],
+    },
+    KindInfo {
+        kind: Kind::ControllerRevision,
+        name: "ControllerRevision",
+        plural: "controllerrevisions",
+        singular: "controllerrevision",
+        group: "apps",
+        version: "v1",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+    },
+    KindInfo {
+        kind: Kind::Job,
+        name: "Job",
+        plural: "jobs",
+        singular: "job",
+        group: "batch",
+        version: "v1",
+        namespaced: true,
+        short_names: &[],
+        categories: &["all"],
+    },
+    KindInfo {
+        kind: Kind::CronJob,
+        name: "CronJob",
+        plural: "cronjobs",
+        singular: "cronjob",
+        group: "batch",
+        version: "v1",
+        namespaced: true,
+        short_names: &["cj"],
+        categories: &["all"],
+    },
+    KindInfo {
+        kind: Kind::Node,
+        name: "Node",
+        plural: "nodes",
+        singular: "node",
+        group: "",
+        version: "v1",
+        namespaced: false,
+        short_names: &["no"],
+        categories: &[],
     },
 ];
 

@@ -5,6 +5,8 @@ use serde_json::{Value, json};
 use super::json::{at, i64_at, str_at};
 use super::store::Kind;
 
+mod kinds;
+
 pub fn human_age(ms: i64) -> String {
     let s = (ms / 1000).max(0);
     if s < 120 {
@@ -92,6 +94,12 @@ pub fn columns(kind: Kind) -> Vec<Value> {
         "CreationTimestamp is a timestamp representing the server time when this object was created.",
     );
     match kind {
+        Kind::StatefulSet
+        | Kind::DaemonSet
+        | Kind::ControllerRevision
+        | Kind::Job
+        | Kind::CronJob
+        | Kind::Node => kinds::columns(kind, name, age),
         Kind::Pod => vec![
             name,
             col(
@@ -315,6 +323,12 @@ pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
     let name = str_at(o, &["metadata", "name"]);
     let created = age(o, &["metadata", "creationTimestamp"], now);
     match kind {
+        Kind::StatefulSet
+        | Kind::DaemonSet
+        | Kind::ControllerRevision
+        | Kind::Job
+        | Kind::CronJob
+        | Kind::Node => kinds::cells(kind, o, now),
         Kind::Pod => {
             let cs = at(o, &["status", "containerStatuses"])
                 .and_then(Value::as_array)

@@ -73,7 +73,19 @@ async fn list_with_selectors_and_paging() {
         .await
         .unwrap();
     let all = pods.list(&ListParams::default()).await.unwrap();
-    assert_eq!(running.items.len(), all.items.len());
+    // every pod runs, except the nightly report's Job pods, which ran to completion
+    let succeeded = pods
+        .list(&ListParams::default().fields("status.phase=Succeeded"))
+        .await
+        .unwrap();
+    assert!(!succeeded.items.is_empty());
+    assert!(
+        succeeded
+            .items
+            .iter()
+            .all(|p| p.metadata.labels.as_ref().unwrap()["app"] == "nightly-report")
+    );
+    assert_eq!(running.items.len() + succeeded.items.len(), all.items.len());
     assert!(
         pods.list(&ListParams::default().fields("status.phase=Pending"))
             .await

@@ -19,6 +19,7 @@ use super::store::{KINDS, Kind, Obj};
 
 mod list;
 mod logs;
+mod proto;
 mod watch;
 mod write;
 
@@ -135,17 +136,21 @@ fn resource_entry(k: &super::store::KindInfo) -> Vec<Value> {
             v.push(sub("log", "Pod", json!(["get"])));
             v.push(sub("status", "Pod", json!(["get", "patch", "update"])));
         }
-        Kind::Deployment | Kind::ReplicaSet => {
+        Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet => {
             let mut s = sub("scale", "Scale", json!(["get", "patch", "update"]));
             s["group"] = json!("autoscaling");
             s["version"] = json!("v1");
             v.push(s);
             v.push(sub("status", k.name, json!(["get", "patch", "update"])));
         }
-        Kind::Namespace | Kind::Service | Kind::Hpa => {
-            v.push(sub("status", k.name, json!(["get", "patch", "update"])))
-        }
-        Kind::Event => {}
+        Kind::Namespace
+        | Kind::Service
+        | Kind::Hpa
+        | Kind::DaemonSet
+        | Kind::Job
+        | Kind::CronJob
+        | Kind::Node => v.push(sub("status", k.name, json!(["get", "patch", "update"]))),
+        Kind::Event | Kind::ControllerRevision => {}
     }
     v
 }
@@ -165,7 +170,7 @@ fn discovery(path: &str, base_host: &str) -> Option<Value> {
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": base_host}],
         }),
         "/apis" => {
-            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [group("apps", "v1"), group("autoscaling", "v2")]})
+            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [group("apps", "v1"), group("autoscaling", "v2"), group("batch", "v1")]})
         }
         "/apis/apps" => {
             let mut g = group("apps", "v1");
@@ -179,7 +184,13 @@ fn discovery(path: &str, base_host: &str) -> Option<Value> {
             g["apiVersion"] = json!("v1");
             g
         }
-        "/api/v1" | "/apis/apps/v1" | "/apis/autoscaling/v2" => {
+        "/apis/batch" => {
+            let mut g = group("batch", "v1");
+            g["kind"] = json!("APIGroup");
+            g["apiVersion"] = json!("v1");
+            g
+        }
+        "/api/v1" | "/apis/apps/v1" | "/apis/autoscaling/v2" | "/apis/batch/v1" => {
             let gvs = path
                 .trim_start_matches("/apis/")
                 .trim_start_matches("/api/");
@@ -338,6 +349,59 @@ fn dry_run(q: &HashMap<String, String>) -> bool {
     q.get("dryRun").map(|v| v == "All").unwrap_or(false)
 }
 
+/// `kubectl create job --from=cronjob/X` posts its Job as protobuf: read its metadata and
+/// take the spec from the CronJob it names as owner (see `proto.rs`). Other bodies pass.
+fn job_from_cronjob_proto(
+    shared: &Shared,
+    t: &Target,
+    verb: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Option<Bytes>, Response> {
+    let protobuf = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/vnd.kubernetes.protobuf"));
+    if !(protobuf && t.kind == Kind::Job && verb == "create") {
+        return Ok(None);
+    }
+    let unsupported = || {
+        status_err(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json (a protobuf Job only when created from a CronJob)",
+            None,
+        )
+    };
+    let Some(meta) = proto::job_metadata(body) else {
+        return Err(unsupported());
+    };
+    let owner = meta
+        .get("ownerReferences")
+        .and_then(Value::as_array)
+        .and_then(|a| {
+            a.iter()
+                .find(|o| o.get("kind").and_then(Value::as_str) == Some("CronJob"))
+        })
+        .cloned();
+    let Some(owner) = owner else {
+        return Err(unsupported());
+    };
+    let cj_name = owner.get("name").and_then(Value::as_str).unwrap_or("");
+    let w = shared.lock();
+    let Some(cj) = w.store.get(Kind::CronJob, &t.ns, cj_name) else {
+        return Err(not_found(Kind::CronJob, cj_name));
+    };
+    let spec = cj
+        .get("spec")
+        .and_then(|s| s.get("jobTemplate"))
+        .and_then(|j| j.get("spec"))
+        .cloned()
+        .unwrap_or(json!({}));
+    let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": spec});
+    Ok(Some(Bytes::from(job.to_string())))
+}
+
 /// Entry point for every Kubernetes API request.
 pub async fn handle(
     shared: Arc<Shared>,
@@ -394,6 +458,18 @@ pub async fn handle(
         }
     }
     let table = wants_table(&headers);
+    let (body, headers) = match job_from_cronjob_proto(&shared, &t, verb, &headers, &body) {
+        Ok(None) => (body, headers),
+        Ok(Some(json_body)) => {
+            let mut h = headers;
+            h.insert(
+                header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            );
+            (json_body, h)
+        }
+        Err(r) => return r,
+    };
     if matches!(verb, "create" | "update") {
         let ct = headers
             .get(header::CONTENT_TYPE)
@@ -423,7 +499,10 @@ pub async fn handle(
         },
         ("get", Some("log")) if t.kind == Kind::Pod => logs(shared, &t, &q).await,
         ("get", Some("scale")) | ("patch", Some("scale")) | ("update", Some("scale"))
-            if t.kind == Kind::Deployment || t.kind == Kind::ReplicaSet =>
+            if matches!(
+                t.kind,
+                Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet
+            ) =>
         {
             scale(&shared, &t, verb, &q, &headers, &body)
         }

@@ -138,8 +138,7 @@ fn commit(w: &mut World, t: &Target, old: &Value, mut obj: Value, dry: bool) -> 
         obj = o2;
     }
     clean_for_store(t.kind, &mut obj);
-    if spec_changed(old, &obj) && matches!(t.kind, Kind::Deployment | Kind::ReplicaSet | Kind::Hpa)
-    {
+    if spec_changed(old, &obj) && crate::world::has_generation(t.kind) {
         bump_generation(&mut obj);
     }
     if dry {

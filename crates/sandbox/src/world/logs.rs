@@ -162,10 +162,14 @@ impl World {
                 .get(&key)
                 .map(|s| s.stage == 2 || s.stage == 0)
                 .unwrap_or(false);
+            let finished = self
+                .store
+                .obj(Kind::Pod, &key.0, &key.1)
+                .is_some_and(|p| p.phase == "Succeeded" || p.phase == "Failed");
             let Some(b) = self.logs.get_mut(&key) else {
                 continue;
             };
-            if b.bad || crashed {
+            if b.bad || crashed || finished {
                 continue;
             }
             let mut out = Vec::new();

@@ -14,11 +14,21 @@ use super::metrics::Traffic;
 use super::rng::Rng;
 use super::store::{Key, Kind, Obj, Store, meta_str};
 
+mod cron;
+mod cronjobs;
+mod daemonsets;
 mod deployments;
+mod jobs;
 mod logs;
+mod nodes;
+mod owned;
 mod pods;
+mod revisions;
+mod scenario_workloads;
 mod scenarios;
+mod statefulsets;
 mod template;
+mod workloads;
 
 pub use logs::{LogBuf, LogEvt, LogLine};
 pub use pods::PodSim;
@@ -75,6 +85,10 @@ pub struct World {
     pub scenario: Scenario,
     pub bad_images: BTreeSet<String>,
     pub dirty: BTreeSet<Key>,
+    /// StatefulSets, DaemonSets, Jobs and CronJobs whose controller should run on the next step
+    pub dirty_ctl: BTreeSet<(Kind, String, String)>,
+    /// per CronJob, the simulated minute up to which its schedule has been looked at
+    pub cron_checked: HashMap<Key, i64>,
     pub active_pods: BTreeMap<Key, PodSim>,
     pub logs: HashMap<Key, LogBuf>,
     pub log_order: VecDeque<Key>,
@@ -112,6 +126,8 @@ impl World {
             scenario,
             bad_images: BTreeSet::new(),
             dirty: BTreeSet::new(),
+            dirty_ctl: BTreeSet::new(),
+            cron_checked: HashMap::new(),
             active_pods: BTreeMap::new(),
             logs: HashMap::new(),
             log_order: VecDeque::new(),
@@ -150,7 +166,7 @@ impl World {
         if at(&obj, &["metadata", "creationTimestamp"]).is_none() {
             set(&mut obj, &["metadata", "creationTimestamp"], json!(ts(now)));
         }
-        if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Hpa) {
+        if has_generation(kind) {
             set(&mut obj, &["metadata", "generation"], json!(1));
         }
         obj["kind"] = json!(kind.info().name);
@@ -196,6 +212,10 @@ impl World {
             Kind::Pod => "kubelet",
             Kind::Deployment => "deployment-controller",
             Kind::ReplicaSet => "replicaset-controller",
+            Kind::StatefulSet => "statefulset-controller",
+            Kind::DaemonSet => "daemonset-controller",
+            Kind::Job => "job-controller",
+            Kind::CronJob => "cronjob-controller",
             _ => "sandbox",
         };
         let ev = json!({
@@ -241,6 +261,7 @@ impl World {
                 self.dirty.insert((ns, name));
             }
         }
+        self.step_workloads();
         self.step_logs();
         self.step_traffic(dt_ms);
         let actions = self.github.step(self.now_ms);
@@ -293,9 +314,13 @@ impl World {
                             next_ms: now + 1000,
                             restarts: 0,
                             run_started_ms: now,
+                            finish: None,
                         },
                     );
                 }
+            }
+            Kind::StatefulSet | Kind::DaemonSet | Kind::Job | Kind::CronJob | Kind::Node => {
+                self.after_workload_write(kind, ns, name)
             }
             _ => {}
         }
@@ -350,6 +375,10 @@ impl World {
                         self.dirty.insert((ns.clone(), d));
                     }
                 }
+                self.pod_changed(&ns, obj);
+            }
+            Kind::StatefulSet | Kind::DaemonSet | Kind::Job | Kind::CronJob | Kind::Node => {
+                self.after_workload_delete(kind, obj)
             }
             Kind::Namespace => {
                 let ns = meta_str(obj, "name").to_string();
@@ -360,6 +389,11 @@ impl World {
                     Kind::Service,
                     Kind::Event,
                     Kind::Hpa,
+                    Kind::StatefulSet,
+                    Kind::DaemonSet,
+                    Kind::ControllerRevision,
+                    Kind::CronJob,
+                    Kind::Job,
                 ] {
                     let names: Vec<String> =
                         self.store.in_ns(k, &ns).map(|o| o.name.clone()).collect();
@@ -400,6 +434,20 @@ impl World {
             }
         }
     }
+}
+
+/// Kinds whose `metadata.generation` counts spec changes.
+pub fn has_generation(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Deployment
+            | Kind::ReplicaSet
+            | Kind::Hpa
+            | Kind::StatefulSet
+            | Kind::DaemonSet
+            | Kind::Job
+            | Kind::CronJob
+    )
 }
 
 pub fn at_mut<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {

@@ -18,6 +18,8 @@ pub struct PodSim {
     pub next_ms: i64,
     pub restarts: i64,
     pub run_started_ms: i64,
+    /// the container runs to completion and exits with this code (Job pods)
+    pub finish: Option<i32>,
 }
 
 impl World {
@@ -30,7 +32,7 @@ impl World {
         }
     }
 
-    fn node_for(&mut self, ns: &str) -> String {
+    pub(super) fn node_for(&mut self, ns: &str) -> String {
         if ns.starts_with("load-") {
             format!("load-node-{:03}", self.rng.below(200))
         } else {
@@ -93,6 +95,7 @@ impl World {
                     next_ms: now + 1000,
                     restarts: 0,
                     run_started_ms: now,
+                    finish: None,
                 },
             );
         }
@@ -137,6 +140,10 @@ impl World {
                 self.active_pods.remove(&key);
                 continue;
             };
+            if let Some(code) = sim.finish {
+                self.step_finishing_pod(&key, &pod, sim, code);
+                continue;
+            }
             let containers = names_and_images(at(&pod, &["spec", "containers"]));
             let image = containers.first().map(|c| c.1.clone()).unwrap_or_default();
             let mut p = (*pod).clone();
@@ -232,11 +239,12 @@ impl World {
                     self.reconcile_replicaset(&key.0, &rs);
                 }
             }
+            self.pod_changed(&key.0, &pod);
         }
     }
 }
 
-fn conditions(ready: bool, now: i64) -> Value {
+pub(super) fn conditions(ready: bool, now: i64) -> Value {
     let r = if ready { "True" } else { "False" };
     json!([
         {"type": "PodReadyToStartContainers", "status": "True", "lastProbeTime": null, "lastTransitionTime": ts(now)},
@@ -247,7 +255,7 @@ fn conditions(ready: bool, now: i64) -> Value {
     ])
 }
 
-fn image_id(image: &str) -> String {
+pub(super) fn image_id(image: &str) -> String {
     format!(
         "{}@sha256:{:016x}{:016x}",
         image.split(':').next().unwrap_or(image),
@@ -256,7 +264,7 @@ fn image_id(image: &str) -> String {
     )
 }
 
-fn set_pending(p: &mut Value, containers: &[(String, String)], now: i64) {
+pub(super) fn set_pending(p: &mut Value, containers: &[(String, String)], now: i64) {
     p["status"]["phase"] = json!("Pending");
     let mut c = conditions(false, now);
     if let Some(a) = c.as_array_mut() {
@@ -269,7 +277,7 @@ fn set_pending(p: &mut Value, containers: &[(String, String)], now: i64) {
     })).collect::<Vec<_>>());
 }
 
-fn set_running(
+pub(super) fn set_running(
     p: &mut Value,
     containers: &[(String, String)],
     started: i64,

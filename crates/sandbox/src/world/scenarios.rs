@@ -200,6 +200,8 @@ impl World {
                 if prod { 10 } else { 3 },
             );
         }
+        self.make_workloads(MAIN_NS, wall);
+        self.now_ms = wall - 3 * 86_400_000;
         if let Some(n) = load_pods {
             self.build_load(n);
         }

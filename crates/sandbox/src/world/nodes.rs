@@ -1,0 +1,112 @@
+//! The cluster's nodes, as `v1 Node` objects: the six `node-N` the scheduler places pods on,
+//! the last two of them GPU nodes (`nvidia.com/gpu.present=true`). DaemonSets run a pod on
+//! each Ready node their `nodeSelector` matches.
+
+use serde_json::{Value, json};
+
+use super::World;
+use crate::json::at;
+use crate::store::{Kind, Obj};
+
+/// (name, GPU node)
+pub const NODES: [(&str, bool); 6] = [
+    ("node-1", false),
+    ("node-2", false),
+    ("node-3", false),
+    ("node-4", false),
+    ("node-5", true),
+    ("node-6", true),
+];
+
+/// A node's InternalIP (any name: load-test nodes have no Node object but an address).
+pub fn node_ip(node: &str) -> String {
+    let n: u64 = node
+        .rsplit('-')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    format!("10.0.{}.{}", n / 200, 10 + n % 200)
+}
+
+/// Whether a DaemonSet pod with this pod template belongs on `node`: the node is Ready and
+/// its labels satisfy the template's `nodeSelector`. A cordoned node keeps its DaemonSet pods
+/// (they tolerate `node.kubernetes.io/unschedulable`, which is why `kubectl drain` needs
+/// `--ignore-daemonsets`).
+pub fn node_fits(node: &Obj, template: &Value) -> bool {
+    if !node.ready {
+        return false;
+    }
+    at(template, &["spec", "nodeSelector"])
+        .and_then(Value::as_object)
+        .map(|sel| {
+            sel.iter()
+                .all(|(k, want)| node.label(k) == Some(want.as_str().unwrap_or("")))
+        })
+        .unwrap_or(true)
+}
+
+impl World {
+    pub(super) fn make_nodes(&mut self) {
+        for (i, (name, gpu)) in NODES.iter().enumerate() {
+            let mut meta = self.new_meta(name, "", self.now_ms);
+            let mut labels = json!({
+                "beta.kubernetes.io/arch": "amd64",
+                "beta.kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "node-role.kubernetes.io/worker": "",
+                "node.kubernetes.io/instance-type": if *gpu { "p4d.24xlarge" } else { "m6i.2xlarge" },
+                "topology.kubernetes.io/zone": format!("eu-west-1{}", ["a", "b", "c"][i % 3]),
+            });
+            let mut capacity = json!({
+                "cpu": "8", "memory": "32734444Ki", "pods": "110", "ephemeral-storage": "203070420Ki",
+            });
+            if *gpu {
+                labels["nvidia.com/gpu.present"] = json!("true");
+                labels["nvidia.com/gpu.product"] = json!("NVIDIA-A100-SXM4-40GB");
+                labels["nvidia.com/gpu.count"] = json!("8");
+                capacity["cpu"] = json!("96");
+                capacity["memory"] = json!("1176610512Ki");
+                capacity["nvidia.com/gpu"] = json!("8");
+            }
+            meta["labels"] = labels;
+            meta["annotations"] = json!({"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"});
+            let ip = node_ip(name);
+            let cond = |t: &str, s: &str, reason: &str, msg: &str| {
+                json!({"type": t, "status": s, "reason": reason, "message": msg,
+                       "lastHeartbeatTime": super::ts(self.now_ms), "lastTransitionTime": super::ts(self.now_ms)})
+            };
+            let node = json!({
+                "metadata": meta,
+                "spec": {"podCIDR": format!("10.244.{i}.0/24"), "podCIDRs": [format!("10.244.{i}.0/24")],
+                         "providerID": format!("aws:///eu-west-1a/i-0{:016x}", crate::rng::fnv64(name.as_bytes()))},
+                "status": {
+                    "capacity": capacity.clone(),
+                    "allocatable": capacity,
+                    "conditions": [
+                        cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                        cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                        cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                        cond("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+                    ],
+                    "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+                    "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+                    "nodeInfo": {
+                        "machineID": format!("{:032x}", crate::rng::fnv64(name.as_bytes()) as u128),
+                        "systemUUID": format!("ec2{:013x}", crate::rng::fnv64(name.as_bytes()) & 0xffff_ffff_ffff),
+                        "bootID": self.rng.uid(),
+                        "kernelVersion": "6.1.112-124.190.amzn2023.x86_64",
+                        "osImage": "Amazon Linux 2023.6.20241031",
+                        "containerRuntimeVersion": "containerd://1.7.23",
+                        "kubeletVersion": "v1.32.0",
+                        "kubeProxyVersion": "v1.32.0",
+                        "operatingSystem": "linux",
+                        "architecture": "amd64",
+                    },
+                },
+            });
+            self.create(Kind::Node, node);
+        }
+    }
+}
