@@ -340,7 +340,7 @@ pub fn restart(state: &mut State) -> Vec<Effect> {
 fn set_live(state: &mut State) {
     state
         .sources
-        .insert(SourceId::Logs, SourceStatus::Live { updated: state.now });
+        .insert(SourceId::Logs, SourceStatus::streaming(state.now));
 }
 
 /// A host action's output joins the logs pane as its own source, `host/NAME`, next to the
