@@ -182,7 +182,13 @@ fn q_quits_and_unbound_keys_do_nothing() {
 
 #[test]
 fn a_tick_without_visible_change_does_not_redraw() {
+    use flightdeck::app::state::{SourceId, SourceStatus};
     let mut s = state();
+    // sources that are trying show how long ("connecting 7s"): here every one is off
+    // or live (a "live" face has no age until it turns quiet after a minute)
+    for id in SourceId::ALL {
+        s.sources.insert(id, SourceStatus::polled(common::now()));
+    }
     s.dirty = false;
     let later = common::now()
         .checked_add(jiff::SignedDuration::from_secs(7))
@@ -190,9 +196,11 @@ fn a_tick_without_visible_change_does_not_redraw() {
     flightdeck::app::update(&mut s, flightdeck::app::Event::Tick(later));
     assert!(!s.dirty, "nothing time-dependent is on screen");
     s.sources.insert(
-        flightdeck::app::state::SourceId::Gpu,
-        flightdeck::app::state::SourceStatus::Live {
-            updated: common::now(),
+        SourceId::Gpu,
+        SourceStatus::Failing {
+            error: "connection refused".into(),
+            since: common::now(),
+            last_ok: Some(common::now()),
         },
     );
     let even_later = later

@@ -377,3 +377,138 @@ async fn revision_changes_become_deploy_marks_for_the_error_pane() {
     .await;
     assert!(h.state.deploys.for_service("checkout").len() > before);
 }
+
+/// Item 5: a watch that failed and came back is proved recovered by a list that answers,
+/// not by the next object change: with the clock paused and nothing written, the error
+/// still clears.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recovered_watch_clears_its_error_without_any_object_change() {
+    let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    // the streams end and every request fails for a while; the resourceVersion stays
+    h.admin("faults", r#"{"error_rate": 1.0}"#).await;
+    h.admin("faults/drop-watches", "").await;
+    h.until("failing", |s| {
+        matches!(s.source(SourceId::Kube), Some(SourceStatus::Failing { .. }))
+    })
+    .await;
+    let rv = |sb: &flightdeck_sandbox::Sandbox| {
+        let url = format!("{}/state", sb.admin_url());
+        async move {
+            let v: serde_json::Value = reqwest::get(url)
+                .await
+                .expect("state")
+                .json()
+                .await
+                .expect("json");
+            v["resource_version"].clone()
+        }
+    };
+    let rv_before = rv(&h.sb).await;
+    h.admin("faults", r#"{"error_rate": 0.0}"#).await;
+    h.until("live again with no object changed", |s| {
+        s.workloads.failures.is_empty()
+            && matches!(s.source(SourceId::Kube), Some(SourceStatus::Live { .. }))
+    })
+    .await;
+    assert_eq!(
+        rv_before,
+        rv(&h.sb).await,
+        "nothing changed in the cluster: the recovery was proved by contact"
+    );
+    assert_eq!(
+        flightdeck::ui::panes::staleness_tag(&h.state, SourceId::Kube),
+        None
+    );
+}
+
+/// Item 6: the API server comes back with a fresh store (resourceVersions went
+/// backwards) and changes were made meanwhile: the rows converge to the cluster's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_converge_after_a_fresh_store_with_changes_made_meanwhile() {
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::api::{DeleteParams, ListParams, PostParams};
+    use std::collections::BTreeSet;
+
+    let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    let c = h.client().await;
+
+    let deps: Api<Deployment> = Api::namespaced(c.clone(), "shop");
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "shop");
+    // watches are refused while the store is swapped and changed (lists still answer)
+    h.admin(
+        "faults",
+        r#"{"forbid": [{"verb": "watch", "namespace": "shop"}]}"#,
+    )
+    .await;
+    h.admin("restart?fresh_store=true", "").await;
+    deps.delete("cart", &DeleteParams::default())
+        .await
+        .expect("delete deployment");
+    let victim = h
+        .state
+        .workloads
+        .pods_of(&key("checkout"))
+        .first()
+        .map(|p| p.key.name.clone())
+        .expect("a checkout pod");
+    pods.delete(&victim, &DeleteParams::default())
+        .await
+        .expect("delete pod");
+    let extra: Pod = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "extra", "labels": {"app": "extra"}},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]}
+    }))
+    .expect("pod");
+    pods.create(&PostParams::default(), &extra)
+        .await
+        .expect("create pod");
+    h.admin("faults", r#"{"forbid": []}"#).await;
+
+    let want_deps: BTreeSet<String> = deps
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .filter_map(|d| d.metadata.name)
+        .collect();
+    let want_pods: BTreeSet<(String, i64)> = pods
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .map(|p| {
+            let restarts = p
+                .status
+                .and_then(|s| s.container_statuses)
+                .map(|cs| cs.iter().map(|c| i64::from(c.restart_count)).sum())
+                .unwrap_or(0);
+            (p.metadata.name.unwrap_or_default(), restarts)
+        })
+        .collect();
+    assert!(!want_deps.contains("cart") && want_pods.iter().any(|(n, _)| n == "extra"));
+    assert!(!want_pods.iter().any(|(n, _)| *n == victim));
+    let snapshots = h.snapshots;
+    h.until("rows equal to the cluster's", |s| {
+        let w = &s.workloads;
+        let have_deps: BTreeSet<String> = w.deployments.keys().map(|k| k.name.clone()).collect();
+        let have_pods: BTreeSet<(String, i64)> = w
+            .pods
+            .values()
+            .map(|p| (p.key.name.clone(), i64::from(p.restarts)))
+            .collect();
+        have_deps == want_deps && have_pods == want_pods && w.failures.is_empty()
+    })
+    .await;
+    assert!(
+        h.snapshots > snapshots,
+        "the rows came back through a re-list"
+    );
+    assert!(matches!(
+        h.state.source(SourceId::Kube),
+        Some(SourceStatus::Live { .. })
+    ));
+}

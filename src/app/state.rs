@@ -54,34 +54,174 @@ impl SourceId {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceStatus {
     /// Nothing in the config enables it; `hint` names the key that would.
-    NotConfigured {
-        hint: String,
-    },
+    NotConfigured { hint: String },
     /// Configured, but this build or this situation cannot serve it; `reason` says why.
-    Unavailable {
-        reason: String,
-    },
-    Connecting {
-        since: Timestamp,
-    },
+    Unavailable { reason: String },
+    /// Trying since `since`, nothing answered yet.
+    Connecting { since: Timestamp },
     Live {
+        /// The last successful contact: a poll answered (changed or not), a stream's
+        /// last message.
         updated: Timestamp,
+        /// When the data last changed.
+        changed: Timestamp,
+        /// A stream (a watch, a followed log) is open and healthy: in contact now.
+        open: bool,
     },
     /// Failing now; the last good data (if any) is kept and shown as stale.
     Failing {
         error: String,
         since: Timestamp,
+        /// The last successful contact, if there was one.
         last_ok: Option<Timestamp>,
     },
 }
 
+/// Quiet: connected, nothing changed for at least this long (not stale: in contact).
+pub const QUIET_AFTER_SECS: i64 = 60;
+
+/// How a source looks in the status bar: each has its own theme style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaceKind {
+    /// `connecting 12s`: trying, nothing answered yet.
+    Connecting,
+    /// `live`: in contact, changed within the last minute.
+    Live,
+    /// `quiet 3m`: in contact, nothing changed for that long.
+    Quiet,
+    /// `stale 40s (connection refused)`: failing, age of the last successful contact; or
+    /// `failing 40s (…)` when nothing ever answered.
+    Stale,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Face {
+    pub kind: FaceKind,
+    pub text: String,
+}
+
 impl SourceStatus {
+    /// Contact and change at `at` (a poll that brought data).
+    pub fn polled(at: Timestamp) -> SourceStatus {
+        SourceStatus::Live {
+            updated: at,
+            changed: at,
+            open: false,
+        }
+    }
+
+    /// A poll answered at `at` with nothing new: contact, and the change time of `prev`
+    /// kept.
+    pub fn unchanged(prev: Option<&SourceStatus>, at: Timestamp) -> SourceStatus {
+        let changed = match prev {
+            Some(SourceStatus::Live { changed, .. }) => *changed,
+            _ => at,
+        };
+        SourceStatus::Live {
+            updated: at,
+            changed,
+            open: false,
+        }
+    }
+
+    /// An open stream whose data last changed at `changed`.
+    pub fn streaming(changed: Timestamp) -> SourceStatus {
+        SourceStatus::Live {
+            updated: changed,
+            changed,
+            open: true,
+        }
+    }
+
     pub fn last_update(&self) -> Option<Timestamp> {
         match self {
-            SourceStatus::Live { updated } => Some(*updated),
+            SourceStatus::Live { updated, .. } => Some(*updated),
             SourceStatus::Failing { last_ok, .. } => *last_ok,
             _ => None,
         }
+    }
+
+    /// The last successful contact as of `now` (an open stream is in contact now).
+    pub fn last_contact(&self, now: Timestamp) -> Option<Timestamp> {
+        match self {
+            SourceStatus::Live { open: true, .. } => Some(now),
+            other => other.last_update(),
+        }
+    }
+
+    /// What the status bar shows for the source; `None` for one that is off.
+    pub fn face(&self, now: Timestamp) -> Option<Face> {
+        let age = |t: Timestamp| crate::text::age(t, now);
+        let (kind, text) = match self {
+            SourceStatus::NotConfigured { .. } | SourceStatus::Unavailable { .. } => return None,
+            SourceStatus::Connecting { since } => {
+                (FaceKind::Connecting, format!("connecting {}", age(*since)))
+            }
+            SourceStatus::Live { changed, .. } => {
+                if now.duration_since(*changed).as_secs() >= QUIET_AFTER_SECS {
+                    (FaceKind::Quiet, format!("quiet {}", age(*changed)))
+                } else {
+                    (FaceKind::Live, "live".to_owned())
+                }
+            }
+            SourceStatus::Failing {
+                error,
+                since,
+                last_ok,
+            } => {
+                let reason = short_reason(error);
+                match last_ok {
+                    Some(t) => (FaceKind::Stale, format!("stale {} ({reason})", age(*t))),
+                    None => (
+                        FaceKind::Stale,
+                        format!("failing {} ({reason})", age(*since)),
+                    ),
+                }
+            }
+        };
+        Some(Face { kind, text })
+    }
+}
+
+/// A few fixed words for why a source fails, from its error text ("connection
+/// refused", "timed out", "forbidden", "HTTP 503"…); never the text itself, which may be
+/// long or come from outside.
+pub fn short_reason(error: &str) -> String {
+    let e = error.to_ascii_lowercase();
+    const KNOWN: [(&str, &str); 14] = [
+        ("connection refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("timeout", "timed out"),
+        ("no answer", "timed out"),
+        ("connection reset", "connection reset"),
+        ("unauthorized", "unauthorized"),
+        ("(401)", "unauthorized"),
+        ("forbidden", "forbidden"),
+        ("(403)", "forbidden"),
+        ("rate limit", "rate limited"),
+        ("dns error", "unknown host"),
+        ("failed to lookup", "unknown host"),
+        ("certificate", "TLS error"),
+        ("not found", "not found"),
+    ];
+    if let Some((_, r)) = KNOWN.iter().find(|(k, _)| e.contains(k)) {
+        return (*r).into();
+    }
+    // "… (503)" or "HTTP 503": the status a server answered with
+    let code = e
+        .match_indices(|c: char| c.is_ascii_digit())
+        .map(|(i, _)| i)
+        .find(|&i| {
+            let d = &e.as_bytes()[i..];
+            d.len() >= 3
+                && d[..3].iter().all(u8::is_ascii_digit)
+                && (i == 0 || !e.as_bytes()[i - 1].is_ascii_digit())
+                && d.get(3).is_none_or(|b| !b.is_ascii_digit())
+                && matches!(d[0], b'4' | b'5')
+        });
+    match code {
+        Some(i) => format!("HTTP {}", &e[i..i + 3]),
+        None => "error".into(),
     }
 }
 

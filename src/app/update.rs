@@ -603,8 +603,8 @@ fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
 fn clock_signature(state: &State) -> String {
     let mut sig = String::new();
     for id in super::state::SourceId::ALL {
-        if let Some(t) = state.source(id).and_then(|s| s.last_update()) {
-            sig.push_str(&crate::text::age(t, state.now));
+        if let Some(face) = state.source(id).and_then(|s| s.face(state.now)) {
+            sig.push_str(&face.text);
             sig.push(' ');
         }
     }

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use crate::action::Action;
-use crate::app::state::{FlashLevel, Overlay, SourceId, SourceStatus, State};
+use crate::app::state::{FaceKind, FlashLevel, Overlay, SourceId, State};
 use crate::config::keymap::KeyContext;
 use crate::config::theme::Health;
 use crate::pane::PaneId;
@@ -154,24 +154,20 @@ fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
 
     let mut right: Vec<Span> = Vec::new();
     for id in SourceId::ALL {
-        match state.source(id) {
-            Some(SourceStatus::Live { updated }) => {
-                right.push(Span::styled(
-                    format!(" {} {}", id.label(), crate::text::age(*updated, state.now)),
-                    bar,
-                ));
-            }
-            Some(SourceStatus::Failing { last_ok, .. }) => {
-                let age = last_ok
-                    .map(|t| crate::text::age(t, state.now))
-                    .unwrap_or_else(|| "✗".into());
-                right.push(Span::styled(
-                    format!(" {} {}", id.label(), age),
-                    theme.health(Health::Error).patch(bar),
-                ));
-            }
-            _ => {}
-        }
+        let Some(face) = state.source(id).and_then(|s| s.face(state.now)) else {
+            continue;
+        };
+        let style = match face.kind {
+            // the bar's background, the face's colour
+            FaceKind::Connecting => bar.patch(theme.health(Health::Pending)),
+            FaceKind::Live => bar.patch(theme.health(Health::Ok)),
+            FaceKind::Quiet => bar,
+            FaceKind::Stale => bar.patch(theme.health(Health::Stale)),
+        };
+        right.push(Span::styled(
+            format!(" {} {}", id.label(), face.text),
+            style,
+        ));
     }
     if !state.warnings.is_empty() {
         let key = state

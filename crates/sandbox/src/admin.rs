@@ -225,11 +225,34 @@ pub fn handle(
             json_resp(StatusCode::OK, &json!(w.faults))
         }
         (Method::POST, ["restart"]) => {
+            let b = match body_json(body) {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let fresh = match q.get("fresh_store").map(String::as_str) {
+                Some("true" | "1") => true,
+                Some("false" | "0") => false,
+                Some(other) => {
+                    return err(
+                        StatusCode::BAD_REQUEST,
+                        &format!("fresh_store must be true or false, not {other:?}"),
+                    );
+                }
+                None => b
+                    .get("fresh_store")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            };
             let mut w = shared.lock();
             w.faults.restarts += 1;
-            // a restarted API server: every stream ends and old resourceVersions are gone
-            w.store.rv += 1000;
-            w.store.compact_all();
+            if fresh {
+                // an etcd restore behind the same address: resourceVersions go backwards
+                w.store.fresh();
+            } else {
+                // a restarted API server: every stream ends and old resourceVersions are gone
+                w.store.rv += 1000;
+                w.store.compact_all();
+            }
             shared.drop_streams();
             json_resp(StatusCode::OK, &state(&w))
         }

@@ -498,6 +498,27 @@ impl Store {
         self.compacted_rv = self.rv;
     }
 
+    /// A fresh store behind the same address (as after an etcd restore or a new cluster):
+    /// the resourceVersion counter restarts from 0, every object gets a new, lower
+    /// resourceVersion (kept objects in key order) and the watch history is forgotten.
+    /// The counter goes backwards unless nothing changed since the last fresh store.
+    pub fn fresh(&mut self) {
+        let mut rv = 0u64;
+        for map in &mut self.objs {
+            for o in map.values_mut() {
+                rv += 1;
+                let mut v = o.value();
+                if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.insert("resourceVersion".into(), json!(rv.to_string()));
+                }
+                *o = Arc::new(Obj::from_value(&v, rv));
+            }
+        }
+        self.rv = rv;
+        self.history.clear();
+        self.compacted_rv = rv;
+    }
+
     /// Events after `rv`, or None when `rv` is older than the kept history.
     pub fn since(&self, rv: u64) -> Option<Vec<Arc<WatchEvt>>> {
         if rv < self.compacted_rv {

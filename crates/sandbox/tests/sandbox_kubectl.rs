@@ -325,3 +325,67 @@ async fn logs_and_follow() {
     assert_eq!(got.len(), 2);
     assert!(found, "kubectl logs -f did not print the appended line");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_after_a_fresh_store_and_invalid_names() {
+    let Some(k) = Kubectl::start(Scenario::Steady).await else {
+        return;
+    };
+    let list_rv = |out: String| -> u64 {
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let old = list_rv(
+        k.run(&["get", "--raw", "/api/v1/namespaces/shop/pods"])
+            .await,
+    );
+    k.admin("restart?fresh_store=true").await;
+    // kubectl lists without a resourceVersion: a fresh store is just a cluster to it
+    let pods = k.run(&["get", "pods", "--no-headers"]).await;
+    assert!(pods.lines().any(|l| l.starts_with("checkout-")), "{pods}");
+    let new = list_rv(
+        k.run(&["get", "--raw", "/api/v1/namespaces/shop/pods"])
+            .await,
+    );
+    assert!(new < old, "{new} is not below {old}");
+    // asking for the old version is asking for the future
+    let raw = k
+        .cmd(&[
+            "get",
+            "--raw",
+            &format!("/api/v1/namespaces/shop/pods?resourceVersion={old}"),
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(!raw.status.success());
+    let err = String::from_utf8_lossy(&raw.stderr);
+    assert!(
+        err.contains(&format!(
+            "Too large resource version: {old}, current: {new}"
+        )),
+        "{err}"
+    );
+
+    let file = k.dir.path().join("bad.json");
+    std::fs::write(
+        &file,
+        r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "Bad_Name"}}"#,
+    )
+    .unwrap();
+    let bad = k
+        .cmd(&["create", "--validate=false", "-f", file.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("The Namespace \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 label must consist of"),
+        "{err}"
+    );
+}

@@ -70,7 +70,7 @@ pub fn on_msg(state: &mut State, update: PipelineUpdate) -> Vec<Effect> {
             state.pipeline.rate_limited_until = None;
             state
                 .sources
-                .insert(SourceId::Pipeline, SourceStatus::Live { updated });
+                .insert(SourceId::Pipeline, SourceStatus::polled(updated));
             // a drill target that vanished falls back to the runs list
             let d = state.pipeline.drill.clone();
             let gone = match d {
@@ -87,9 +87,9 @@ pub fn on_msg(state: &mut State, update: PipelineUpdate) -> Vec<Effect> {
             if let Some(s) = state.pipeline.snapshot.as_mut() {
                 s.requests = requests;
             }
-            state
-                .sources
-                .insert(SourceId::Pipeline, SourceStatus::Live { updated: at });
+            // a poll answered with nothing new is contact all the same
+            let status = SourceStatus::unchanged(state.source(SourceId::Pipeline), at);
+            state.sources.insert(SourceId::Pipeline, status);
         }
         PipelineUpdate::Failing {
             error,

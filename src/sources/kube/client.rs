@@ -22,6 +22,9 @@ pub enum KubeError {
 
 pub use super::kubeconfig::kubeconfig_paths;
 
+/// How long connecting to the API server may take.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A client for `context` (or the config's, or the kubeconfig's current context).
 pub async fn client_for(
     config: &crate::config::Config,
@@ -40,12 +43,17 @@ pub async fn client_from_kubeconfig(
         context: context.map(str::to_owned),
         ..Default::default()
     };
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &options)
+    let mut cfg = kube::Config::from_custom_kubeconfig(kc, &options)
         .await
         .map_err(|e| KubeError::Context {
             context: context.unwrap_or("(current)").to_owned(),
             error: super::kubeconfig::error_text(&e),
         })?;
+    // kube's default is 30 s; an unreachable address should say so sooner. There is no
+    // client-wide read timeout, as it would cut quiet log follows and watches: the
+    // watchers bound each request themselves (`watch::LIST_TIMEOUT`, and a watch's
+    // `timeoutSeconds` plus a margin).
+    cfg.connect_timeout = Some(CONNECT_TIMEOUT);
     kube::Client::try_from(cfg)
         .map_err(|e| KubeError::Client(crate::secret::redact(&e.to_string()).into_owned()))
 }

@@ -1,7 +1,11 @@
-//! One watcher task per kind. `kube::runtime::watcher` lists then watches, resumes from
-//! the last resourceVersion after a dropped stream and re-lists after 410 Gone; errors
-//! are reported and retried with the default backoff. Objects are converted to rows
-//! here, so only compact rows cross to the ui task.
+//! One watcher task per kind: list, then watch from the list's resourceVersion, resuming
+//! the watch after a stream ends (the server's `timeoutSeconds`, a dropped connection).
+//! After any error the watcher starts again from a fresh list once the server answers:
+//! the list is the proof of recovery and its snapshot replaces the rows, so a fresh store
+//! behind the same address, or deletes missed while away, converge. 410 Gone and
+//! `ResourceVersionTooLarge` (a resourceVersion the server has not reached: its store went
+//! backwards) re-list at once; other errors after a backoff. Every request has a bound.
+//! Objects are converted to rows here, so only compact rows cross to the ui task.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -11,8 +15,7 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Event as KubeEvent, Pod};
-use kube::runtime::WatchStreamExt;
-use kube::runtime::watcher::{self, Event};
+use kube::api::{ListParams, WatchEvent, WatchParams};
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::task::{AbortHandle, JoinHandle};
@@ -26,10 +29,26 @@ pub type Sink = Arc<dyn Fn(WorkloadsMsg) -> bool + Send + Sync>;
 /// Most events per message: bounds the ui task's work per message.
 const BATCH: usize = 1024;
 
-/// How long a list request may go unanswered (kube's client has no read timeout of its
-/// own, so a server that accepts and never answers would hold the pane at "loading" for
-/// ever): then the pane says so and the list is started again.
+/// Objects per list page.
+const PAGE: u32 = 500;
+
+/// How long a list page or the start of a watch may go unanswered (kube's client has no
+/// read timeout of its own, so a server that accepts and never answers would hold the
+/// pane at "connecting" for ever): then the pane says so and the list is started again.
 pub const LIST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The server ends each watch after this many seconds (`timeoutSeconds`) and the watch
+/// resumes from its resourceVersion.
+pub const WATCH_TIMEOUT_SECS: u32 = 120;
+
+/// A watch stream silent (no event, no bookmark) for the server's timeout plus this is
+/// taken for dead and resumed.
+const WATCH_MARGIN: Duration = Duration::from_secs(15);
+
+/// Retry delays after an error: doubling from the first to the last, reset by a list
+/// that succeeds.
+const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// Starts the five watchers; dropping or aborting the returned handles stops them.
 pub fn spawn_all(client: Client, namespace: Option<String>, sink: Sink) -> Vec<JoinHandle<()>> {
@@ -37,7 +56,7 @@ pub fn spawn_all(client: Client, namespace: Option<String>, sink: Sink) -> Vec<J
     vec![
         spawn_kind(
             api::<Deployment>(&client, ns),
-            watcher::Config::default(),
+            None,
             Kind::Deployments,
             namespace.clone(),
             |d| Some(DeploymentRow::from_object(d)),
@@ -46,7 +65,7 @@ pub fn spawn_all(client: Client, namespace: Option<String>, sink: Sink) -> Vec<J
         ),
         spawn_kind(
             api::<ReplicaSet>(&client, ns),
-            watcher::Config::default(),
+            None,
             Kind::ReplicaSets,
             namespace.clone(),
             |r| Some(ReplicaSetRow::from_object(r)),
@@ -55,7 +74,7 @@ pub fn spawn_all(client: Client, namespace: Option<String>, sink: Sink) -> Vec<J
         ),
         spawn_kind(
             api::<Pod>(&client, ns),
-            watcher::Config::default(),
+            None,
             Kind::Pods,
             namespace.clone(),
             |p| Some(PodRow::from_object(p)),
@@ -64,7 +83,7 @@ pub fn spawn_all(client: Client, namespace: Option<String>, sink: Sink) -> Vec<J
         ),
         spawn_kind(
             api::<HorizontalPodAutoscaler>(&client, ns),
-            watcher::Config::default(),
+            None,
             Kind::Hpas,
             namespace.clone(),
             |h| Some(HpaRow::from_object(h)),
@@ -73,7 +92,7 @@ pub fn spawn_all(client: Client, namespace: Option<String>, sink: Sink) -> Vec<J
         ),
         spawn_kind(
             api::<KubeEvent>(&client, ns),
-            watcher::Config::default().fields("type=Warning"),
+            Some("type=Warning"),
             Kind::Events,
             namespace.clone(),
             |e| EventRow::is_warning(e).then(|| EventRow::from_object(e)),
@@ -133,9 +152,18 @@ where
     }
 }
 
+/// What a watcher needs to know of its kind, passed down as one piece.
+struct KindSpec<K, R> {
+    kind: Kind,
+    namespace: Option<String>,
+    fields: Option<&'static str>,
+    convert: fn(&K) -> Option<R>,
+    wrap: fn(Vec<R>) -> Rows,
+}
+
 fn spawn_kind<K, R>(
     api: Api<K>,
-    config: watcher::Config,
+    fields: Option<&'static str>,
     kind: Kind,
     namespace: Option<String>,
     convert: fn(&K) -> Option<R>,
@@ -144,127 +172,226 @@ fn spawn_kind<K, R>(
 ) -> JoinHandle<()>
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
-    K::DynamicType: Default,
     R: Send + 'static,
 {
-    tokio::spawn(async move {
-        // a list that gets no answer is given up and started again (see LIST_TIMEOUT);
-        // the watcher ends only when nobody listens
-        while watch_kind(
-            &api,
-            &config,
-            kind,
-            namespace.as_deref(),
-            convert,
-            wrap,
-            &sink,
-        )
-        .await
-        {}
-    })
+    let spec = KindSpec {
+        kind,
+        namespace,
+        fields,
+        convert,
+        wrap,
+    };
+    tokio::spawn(async move { run_kind(&api, &spec, &sink).await })
 }
 
-/// Runs one watcher until nobody listens (`false`) or a list got no answer within
-/// [`LIST_TIMEOUT`] (`true`: the caller starts a new one, dropping the hung request).
-async fn watch_kind<K, R>(
-    api: &Api<K>,
-    config: &watcher::Config,
-    kind: Kind,
-    namespace: Option<&str>,
-    convert: fn(&K) -> Option<R>,
-    wrap: fn(Vec<R>) -> Rows,
-    sink: &Sink,
-) -> bool
+/// List, watch, and after an error list again; ends only when nobody listens.
+async fn run_kind<K, R>(api: &Api<K>, spec: &KindSpec<K, R>, sink: &Sink)
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
-    K::DynamicType: Default,
     R: Send + 'static,
 {
-    let stream = watcher::watcher(api.clone(), config.clone())
-        .default_backoff()
-        .ready_chunks(BATCH);
-    futures::pin_mut!(stream);
-    // objects of a (re-)list, sent whole on InitDone so a re-list replaces the set
-    let mut init: Option<Vec<R>> = None;
-    // a list request is out (after Init, until InitDone or an error): it has to answer
-    // within LIST_TIMEOUT; watches have the watcher's own idle timeout, and the backoff
-    // after an error is not waiting for the server
-    let mut listing = false;
+    let mut delay = BACKOFF_FIRST;
     loop {
-        let next = if listing {
-            match tokio::time::timeout(LIST_TIMEOUT, stream.next()).await {
-                Ok(next) => next,
-                Err(_) => {
-                    let failure = Failure::Transient(format!(
-                        "cannot list {}: no answer from the API server within {} s; retrying",
-                        kind.resource(),
-                        LIST_TIMEOUT.as_secs()
-                    ));
-                    log::warn!("kube {}: {}", kind.resource(), failure.describe());
-                    return sink(WorkloadsMsg::Failed { kind, failure });
+        let (rows, rv) = match list_all(api, spec).await {
+            Ok(listed) => listed,
+            Err(failure) => {
+                if !report(sink, spec.kind, failure) {
+                    return;
                 }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(BACKOFF_MAX);
+                continue;
             }
-        } else {
-            stream.next().await
         };
-        let Some(chunk) = next else {
-            return false;
-        };
-        let mut applied: Vec<R> = Vec::new();
-        let mut deleted: Vec<ObjKey> = Vec::new();
-        for item in chunk {
-            match item {
-                Ok(Event::Init) => {
-                    init = Some(Vec::new());
-                    listing = true;
-                }
-                Ok(Event::InitApply(obj)) => {
-                    if let Some(row) = convert(&obj) {
-                        init.get_or_insert_with(Vec::new).push(row);
-                    }
-                }
-                Ok(Event::InitDone) => {
-                    listing = false;
-                    // deltas seen before belong to the old set the snapshot replaces
-                    applied.clear();
-                    deleted.clear();
-                    let rows = init.take().unwrap_or_default();
-                    if !sink(WorkloadsMsg::Snapshot(wrap(rows))) {
-                        return false;
-                    }
-                }
-                Ok(Event::Apply(obj)) => {
-                    if !deleted.is_empty() && !flush(sink, kind, &mut applied, &mut deleted, wrap) {
-                        return false;
-                    }
-                    match convert(&obj) {
-                        Some(row) => applied.push(row),
-                        None => deleted.push(key_of(&obj)),
-                    }
-                }
-                Ok(Event::Delete(obj)) => {
-                    if !applied.is_empty() && !flush(sink, kind, &mut applied, &mut deleted, wrap) {
-                        return false;
-                    }
-                    deleted.push(key_of(&obj));
-                }
-                Err(e) => {
-                    listing = false;
-                    if !flush(sink, kind, &mut applied, &mut deleted, wrap) {
-                        return false;
-                    }
-                    let failure = classify(&e, kind, namespace);
-                    log::warn!("kube {}: {}", kind.resource(), failure.describe());
-                    if !sink(WorkloadsMsg::Failed { kind, failure }) {
-                        return false;
-                    }
-                }
-            }
+        // the list answered: this is the contact that proves recovery
+        if !sink(WorkloadsMsg::Snapshot((spec.wrap)(rows))) {
+            return;
         }
-        if !flush(sink, kind, &mut applied, &mut deleted, wrap) {
-            return false;
+        delay = BACKOFF_FIRST;
+        match watch_from(api, spec, rv, sink).await {
+            Next::Stop => return,
+            Next::Relist => {}
+            Next::RelistAfter(failure) => {
+                if !report(sink, spec.kind, failure) {
+                    return;
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(BACKOFF_MAX);
+            }
         }
     }
+}
+
+fn report(sink: &Sink, kind: Kind, failure: Failure) -> bool {
+    log::warn!("kube {}: {}", kind.resource(), failure.describe());
+    sink(WorkloadsMsg::Failed { kind, failure })
+}
+
+/// Every page of a list, each bounded by [`LIST_TIMEOUT`]: the rows and the list's
+/// resourceVersion.
+async fn list_all<K, R>(api: &Api<K>, spec: &KindSpec<K, R>) -> Result<(Vec<R>, String), Failure>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    let mut rows = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut lp = ListParams::default().limit(PAGE);
+        if let Some(f) = spec.fields {
+            lp = lp.fields(f);
+        }
+        lp.continue_token = token.take();
+        let page = match tokio::time::timeout(LIST_TIMEOUT, api.list(&lp)).await {
+            Err(_) => return Err(no_answer("list", spec.kind)),
+            Ok(Err(e)) => {
+                return Err(classify_api(
+                    "list",
+                    &e,
+                    spec.kind,
+                    spec.namespace.as_deref(),
+                ));
+            }
+            Ok(Ok(page)) => page,
+        };
+        rows.extend(page.items.iter().filter_map(spec.convert));
+        token = page.metadata.continue_.filter(|c| !c.is_empty());
+        if token.is_none() {
+            let rv = page.metadata.resource_version.unwrap_or_default();
+            if rv.is_empty() {
+                return Err(Failure::Transient(format!(
+                    "cannot watch {}: the list has no resourceVersion",
+                    spec.kind.resource()
+                )));
+            }
+            return Ok((rows, rv));
+        }
+    }
+}
+
+fn no_answer(verb: &str, kind: Kind) -> Failure {
+    Failure::Transient(format!(
+        "cannot {verb} {}: no answer from the API server within {} s (timed out); retrying",
+        kind.resource(),
+        LIST_TIMEOUT.as_secs()
+    ))
+}
+
+/// What the watcher does after a watch ends for good.
+enum Next {
+    /// nobody listens
+    Stop,
+    /// re-list now (410 Gone, `ResourceVersionTooLarge`)
+    Relist,
+    /// report, back off, re-list
+    RelistAfter(Failure),
+}
+
+/// Watches from `rv`, resuming after a stream that ends, until an error.
+async fn watch_from<K, R>(api: &Api<K>, spec: &KindSpec<K, R>, mut rv: String, sink: &Sink) -> Next
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    R: Send + 'static,
+{
+    let kind = spec.kind;
+    let namespace = spec.namespace.as_deref();
+    // bookmarks are on by default: they move `rv` on while nothing of ours changes
+    let mut wp = WatchParams::default().timeout(WATCH_TIMEOUT_SECS);
+    if let Some(f) = spec.fields {
+        wp = wp.fields(f);
+    }
+    let idle = Duration::from_secs(u64::from(WATCH_TIMEOUT_SECS)) + WATCH_MARGIN;
+    loop {
+        let stream = match tokio::time::timeout(LIST_TIMEOUT, api.watch(&wp, &rv)).await {
+            Err(_) => return Next::RelistAfter(no_answer("watch", kind)),
+            Ok(Err(e)) => return Next::RelistAfter(classify_api("watch", &e, kind, namespace)),
+            Ok(Ok(s)) => s,
+        };
+        let stream = stream.ready_chunks(BATCH);
+        futures::pin_mut!(stream);
+        loop {
+            let chunk = match tokio::time::timeout(idle, stream.next()).await {
+                // silent past the server's own bound: resume
+                Err(_) => break,
+                // the stream ended (timeoutSeconds, a dropped connection): resume
+                Ok(None) => break,
+                Ok(Some(chunk)) => chunk,
+            };
+            let mut applied: Vec<R> = Vec::new();
+            let mut deleted: Vec<ObjKey> = Vec::new();
+            let mut end: Option<Next> = None;
+            for item in chunk {
+                match item {
+                    Ok(WatchEvent::Added(obj) | WatchEvent::Modified(obj)) => {
+                        if let Some(v) = obj.resource_version() {
+                            rv = v;
+                        }
+                        if !deleted.is_empty()
+                            && !flush(sink, kind, &mut applied, &mut deleted, spec.wrap)
+                        {
+                            return Next::Stop;
+                        }
+                        match (spec.convert)(&obj) {
+                            Some(row) => applied.push(row),
+                            None => deleted.push(key_of(&obj)),
+                        }
+                    }
+                    Ok(WatchEvent::Deleted(obj)) => {
+                        if let Some(v) = obj.resource_version() {
+                            rv = v;
+                        }
+                        if !applied.is_empty()
+                            && !flush(sink, kind, &mut applied, &mut deleted, spec.wrap)
+                        {
+                            return Next::Stop;
+                        }
+                        deleted.push(key_of(&obj));
+                    }
+                    Ok(WatchEvent::Bookmark(b)) => rv = b.metadata.resource_version,
+                    Ok(WatchEvent::Error(status)) => {
+                        end = Some(if status.code == 410 {
+                            log::info!(
+                                "kube {}: watch expired (410 Gone); re-listing",
+                                kind.resource()
+                            );
+                            Next::Relist
+                        } else if is_too_large(&status) {
+                            log::warn!(
+                                "kube {}: resourceVersion {rv} is newer than the API server's ({}): its store went backwards; re-listing",
+                                kind.resource(),
+                                status.message
+                            );
+                            Next::Relist
+                        } else {
+                            Next::RelistAfter(classify_status("watch", &status, kind, namespace))
+                        });
+                        break;
+                    }
+                    Err(e) => {
+                        end = Some(Next::RelistAfter(classify_api(
+                            "watch", &e, kind, namespace,
+                        )));
+                        break;
+                    }
+                }
+            }
+            if !flush(sink, kind, &mut applied, &mut deleted, spec.wrap) {
+                return Next::Stop;
+            }
+            if let Some(next) = end {
+                return next;
+            }
+        }
+    }
+}
+
+/// kube-apiserver's answer to a resourceVersion it has not reached: 504 Timeout with a
+/// `ResourceVersionTooLarge` cause ("Too large resource version").
+pub fn is_too_large(s: &kube::core::Status) -> bool {
+    s.details.as_ref().is_some_and(|d| {
+        d.causes
+            .iter()
+            .any(|c| c.reason == "ResourceVersionTooLarge")
+    }) || s.message.contains("Too large resource version")
 }
 
 fn flush<R>(
@@ -296,30 +423,13 @@ fn key_of<K: Resource>(obj: &K) -> ObjKey {
 }
 
 /// 401/403 name the verb, resource and namespace; everything else is transient.
-pub fn classify(e: &watcher::Error, kind: Kind, namespace: Option<&str>) -> Failure {
-    let (verb, inner) = match e {
-        watcher::Error::InitialListFailed(e) => ("list", Some(e)),
-        watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => ("watch", Some(e)),
-        watcher::Error::WatchError(s) => {
-            if s.code == 401 || s.code == 403 {
-                return Failure::Forbidden {
-                    code: s.code,
-                    verb: "watch",
-                    resource: kind.resource(),
-                    namespace: namespace.map(str::to_owned),
-                    message: s.message.clone(),
-                };
-            }
-            if s.code == 410 {
-                return Failure::Transient("watch expired (410 Gone); re-listing".into());
-            }
-            return Failure::Transient(format!("watch error: {} ({})", s.message, s.code));
-        }
-        watcher::Error::NoResourceVersion => ("watch", None),
-    };
-    if let Some(kube::Error::Api(s)) = inner
-        && (s.code == 401 || s.code == 403)
-    {
+fn classify_status(
+    verb: &'static str,
+    s: &kube::core::Status,
+    kind: Kind,
+    namespace: Option<&str>,
+) -> Failure {
+    if s.code == 401 || s.code == 403 {
         return Failure::Forbidden {
             code: s.code,
             verb,
@@ -328,12 +438,28 @@ pub fn classify(e: &watcher::Error, kind: Kind, namespace: Option<&str>) -> Fail
             message: s.message.clone(),
         };
     }
-    let detail = match inner {
-        Some(kube::Error::Api(s)) => format!("{} ({})", s.message, s.code),
-        Some(other) => error_chain(other),
-        None => e.to_string(),
-    };
-    Failure::Transient(format!("cannot {verb} {}: {detail}", kind.resource()))
+    Failure::Transient(format!(
+        "cannot {verb} {}: {} ({})",
+        kind.resource(),
+        s.message,
+        s.code
+    ))
+}
+
+fn classify_api(
+    verb: &'static str,
+    e: &kube::Error,
+    kind: Kind,
+    namespace: Option<&str>,
+) -> Failure {
+    match e {
+        kube::Error::Api(s) => classify_status(verb, s, kind, namespace),
+        other => Failure::Transient(format!(
+            "cannot {verb} {}: {}",
+            kind.resource(),
+            error_chain(other)
+        )),
+    }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

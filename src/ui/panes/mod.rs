@@ -89,7 +89,8 @@ fn subtitle(state: &State, pane: PaneId) -> Option<String> {
     }
 }
 
-/// "stale 2m" when the source is failing with data behind it: never show old data as live.
+/// "stale 2m" when the source is failing with data behind it, aged from its last
+/// successful contact as the status bar does: never show old data as live.
 pub fn staleness_tag(state: &State, source: SourceId) -> Option<String> {
     match state.source(source)? {
         SourceStatus::Failing {
@@ -115,8 +116,11 @@ pub fn placeholder(state: &State, pane: PaneId, frame: &mut Frame, area: Rect) {
         Some(SourceStatus::Unavailable { reason }) => {
             vec![Line::styled(reason.clone(), theme.dim())]
         }
-        Some(SourceStatus::Connecting { .. }) => {
-            vec![Line::styled("connecting…", theme.health(Health::Pending))]
+        Some(SourceStatus::Connecting { since }) => {
+            vec![Line::styled(
+                format!("connecting… {}", crate::text::age(*since, state.now)),
+                theme.health(Health::Pending),
+            )]
         }
         Some(SourceStatus::Live { .. }) => vec![Line::styled("no data yet", theme.dim())],
         Some(SourceStatus::Failing { error, .. }) => vec![

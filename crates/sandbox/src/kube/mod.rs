@@ -99,6 +99,55 @@ fn not_found(kind: Kind, name: &str) -> Response {
     )
 }
 
+/// kube-apiserver's answer to a list or watch from a resourceVersion newer than its own
+/// (`storage.NewTooLargeResourceVersionError`): 504 Timeout, retry after 1 s.
+fn too_large_status(wanted: u64, current: u64) -> Value {
+    json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": format!("Timeout: Too large resource version: {wanted}, current: {current}"),
+        "reason": "Timeout",
+        "details": {
+            "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+            "retryAfterSeconds": 1,
+        },
+        "code": 504,
+    })
+}
+
+/// How long kube-apiserver waits for its cache to reach a requested resourceVersion.
+const FRESH_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The resourceVersion a list or watch asks to be at least at (none for "any" or a
+/// continued list); a malformed one is a 400 as kube-apiserver gives.
+fn min_resource_version(q: &HashMap<String, String>) -> Result<Option<u64>, Response> {
+    if q.get("continue").is_some_and(|c| !c.is_empty()) {
+        return Ok(None);
+    }
+    match q.get("resourceVersion").map(String::as_str) {
+        None | Some("") | Some("0") => Ok(None),
+        Some(s) => s
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| bad_request(&format!("invalid resource version: {s}"))),
+    }
+}
+
+/// Waits (at most [`FRESH_WAIT`]) until the store has reached `wanted`; the store's
+/// resourceVersion when it has not.
+async fn wait_until_fresh(shared: &Shared, wanted: u64) -> Option<u64> {
+    let deadline = tokio::time::Instant::now() + FRESH_WAIT;
+    loop {
+        let current = shared.lock().store.rv;
+        if current >= wanted {
+            return None;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Some(current);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 fn bad_request(msg: &str) -> Response {
     status_err(StatusCode::BAD_REQUEST, "BadRequest", msg, None)
 }
@@ -490,11 +539,39 @@ pub async fn handle(
     }
     match (verb, t.sub.as_deref()) {
         ("watch", _) => match build_filter(&t, &q) {
-            Ok(f) => watch(shared, f, &q, table),
+            Ok(f) => {
+                let send_initial = q.get("sendInitialEvents").map(String::as_str) == Some("true");
+                let too_large = match min_resource_version(&q) {
+                    Err(r) => return r,
+                    Ok(Some(wanted)) if !send_initial => wait_until_fresh(&shared, wanted)
+                        .await
+                        .map(|current| too_large_status(wanted, current)),
+                    Ok(_) => None,
+                };
+                watch(shared, f, &q, table, too_large)
+            }
             Err(r) => r,
         },
         ("list", _) => match build_filter(&t, &q) {
-            Ok(f) => list(&shared, f, &q, table),
+            Ok(f) => {
+                match min_resource_version(&q) {
+                    Err(r) => return r,
+                    Ok(Some(wanted)) => {
+                        if let Some(current) = wait_until_fresh(&shared, wanted).await {
+                            // kube-apiserver says when to retry in a header as well
+                            let mut r = json_resp(
+                                StatusCode::GATEWAY_TIMEOUT,
+                                &too_large_status(wanted, current),
+                            );
+                            r.headers_mut()
+                                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+                            return r;
+                        }
+                    }
+                    Ok(None) => {}
+                }
+                list(&shared, f, &q, table)
+            }
             Err(r) => r,
         },
         ("get", Some("log")) if t.kind == Kind::Pod => logs(shared, &t, &q).await,

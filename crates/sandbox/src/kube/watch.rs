@@ -1,5 +1,6 @@
 //! Watch streams: the initial events or those since a resourceVersion, then live ones in
-//! bounded chunks, with bookmarks and 410 Gone for a version too old, until the client goes,
+//! bounded chunks, with bookmarks, 410 Gone for a version too old and a `ResourceVersionTooLarge`
+//! Status for one newer than the store's, until the client goes,
 //! the timeout passes or the sandbox drops its streams.
 
 use std::collections::HashMap;
@@ -45,6 +46,7 @@ pub(super) fn watch(
     f: Filter,
     q: &HashMap<String, String>,
     table: Option<String>,
+    too_large: Option<Value>,
 ) -> Response {
     let bookmarks = matches!(
         q.get("allowWatchBookmarks").map(String::as_str),
@@ -118,6 +120,12 @@ pub(super) fn watch(
         }
     };
     tokio::spawn(async move {
+        if let Some(st) = too_large {
+            // from a resourceVersion the store has not reached (a fresh store behind the
+            // same address): kube-apiserver's one ERROR event
+            let _ = tx.send(Bytes::from(watch_line("ERROR", &st))).await;
+            return;
+        }
         if let Some((r, oldest)) = expired {
             let st = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                 "message": format!("too old resource version: {r} ({oldest})"), "reason": "Expired", "code": 410});

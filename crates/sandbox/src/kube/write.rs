@@ -62,6 +62,25 @@ pub(super) fn create(
         }
         set(&mut obj, &["metadata", "namespace"], json!(t.ns));
     }
+    if let Some(why) = invalid_name(t.kind, &name) {
+        let qualified = match t.kind.info().group {
+            "" => t.kind.info().name.to_string(),
+            g => format!("{}.{g}", t.kind.info().name),
+        };
+        let cause = format!("Invalid value: {}: {why}", json!(name));
+        return status_err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            &format!(
+                "{qualified} {} is invalid: metadata.name: {cause}",
+                json!(name)
+            ),
+            Some(
+                json!({"name": name, "group": t.kind.info().group, "kind": t.kind.info().name,
+                "causes": [{"reason": "FieldValueInvalid", "message": cause, "field": "metadata.name"}]}),
+            ),
+        );
+    }
     set(&mut obj, &["metadata", "name"], json!(name));
     if w.store.get(t.kind, &t.ns, &name).is_some() {
         return status_err(
@@ -88,6 +107,47 @@ pub(super) fn create(
         .cloned()
         .unwrap_or(created);
     bytes_resp(StatusCode::CREATED, out.json.clone())
+}
+
+/// What kube-apiserver's validation says of a name it refuses for this kind: a DNS-1123
+/// label for namespaces, a DNS-1035 label for services, a DNS-1123 subdomain otherwise.
+fn invalid_name(kind: Kind, name: &str) -> Option<String> {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.chars().all(|c| alnum(c) || c == '-')
+            && l.starts_with(alnum)
+            && l.ends_with(alnum)
+    };
+    match kind {
+        Kind::Namespace => {
+            if name.len() > 63 {
+                Some("must be no more than 63 characters".into())
+            } else if !label_ok(name) {
+                Some("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')".into())
+            } else {
+                None
+            }
+        }
+        Kind::Service => {
+            if name.len() > 63 {
+                Some("must be no more than 63 characters".into())
+            } else if !label_ok(name) || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+                Some("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')".into())
+            } else {
+                None
+            }
+        }
+        _ => {
+            if name.len() > 253 {
+                Some("must be no more than 253 characters".into())
+            } else if !name.split('.').all(label_ok) {
+                Some("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')".into())
+            } else {
+                None
+            }
+        }
+    }
 }
 
 fn spec_changed(old: &Value, new: &Value) -> bool {

@@ -25,7 +25,7 @@ pub fn on_update(state: &mut State, update: MetricsUpdate) -> Vec<Effect> {
         .source(SourceId::Metrics)
         .and_then(|s| s.last_update());
     let status = if failing.is_empty() || any_up {
-        SourceStatus::Live { updated: at }
+        SourceStatus::polled(at)
     } else {
         SourceStatus::Failing {
             error: failing.join("; "),

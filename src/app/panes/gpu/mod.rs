@@ -14,7 +14,7 @@ pub fn on_update(state: &mut State, update: GpuUpdate) -> Vec<Effect> {
     match &update {
         GpuUpdate::Host(h) => {
             let status = match &h.error {
-                None => SourceStatus::Live { updated: h.time },
+                None => SourceStatus::polled(h.time),
                 Some(e) => {
                     let last_ok = state.source(SourceId::Gpu).and_then(|s| s.last_update());
                     SourceStatus::Failing {

@@ -78,7 +78,8 @@ fn refresh_status(state: &mut State) {
     let current = state.sources.get(&SourceId::Logs);
     let status = match d.streams() {
         Streams::Live => match d.last_contact {
-            Some(updated) => SourceStatus::Live { updated },
+            // streams are open: in contact now; the data last changed at the last contact
+            Some(updated) => SourceStatus::streaming(updated),
             None => return,
         },
         Streams::Reconnecting => SourceStatus::Failing {

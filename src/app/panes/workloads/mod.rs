@@ -487,8 +487,9 @@ fn set_source_status(state: &mut State, now: Timestamp) {
             reason: text.clone(),
         }
     } else if data.failures.is_empty() {
+        // every watch is open: in contact now; the rows last changed at `last_ok`
         match data.last_ok {
-            Some(t) => SourceStatus::Live { updated: t },
+            Some(t) => SourceStatus::streaming(t),
             None => return,
         }
     } else {
@@ -500,14 +501,18 @@ fn set_source_status(state: &mut State, now: Timestamp) {
             .into_iter()
             .collect::<Vec<_>>()
             .join("; ");
-        let since = match state.source(SourceId::Kube) {
+        let prev = state.source(SourceId::Kube);
+        let since = match prev {
             Some(SourceStatus::Failing { since, .. }) => *since,
             _ => now,
         };
+        // the last successful contact: the watches were open until they failed (now,
+        // if they were live), or a kind's message since
+        let last_ok = prev.and_then(|p| p.last_contact(now)).max(data.last_ok);
         SourceStatus::Failing {
             error,
             since,
-            last_ok: data.last_ok,
+            last_ok,
         }
     };
     state.sources.insert(SourceId::Kube, status);
