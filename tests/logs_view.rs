@@ -546,7 +546,7 @@ fn the_logs_status_is_contact_not_a_timer() {
         t0 + 7.seconds(),
     );
     let live = |s: &State| match s.source(SourceId::Logs) {
-        Some(SourceStatus::Live { updated }) => Some(*updated),
+        Some(SourceStatus::Live { updated, .. }) => Some(*updated),
         _ => None,
     };
     assert_eq!(live(&s), Some(t0 + 7.seconds()));
