@@ -8,3 +8,5 @@ pub mod http;
 pub mod kube;
 pub mod logs;
 pub mod metrics;
+pub mod health;
+pub mod systemd;
