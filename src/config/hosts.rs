@@ -109,8 +109,17 @@ fn yes() -> bool {
 
 /// The unit suffixes systemd knows.
 const UNIT_SUFFIXES: [&str; 11] = [
-    ".service", ".socket", ".target", ".timer", ".mount", ".automount", ".path", ".slice",
-    ".scope", ".swap", ".device",
+    ".service",
+    ".socket",
+    ".target",
+    ".timer",
+    ".mount",
+    ".automount",
+    ".path",
+    ".slice",
+    ".scope",
+    ".swap",
+    ".device",
 ];
 
 /// A systemd unit name: `[A-Za-z0-9:_.\@-]+` with a known suffix, not starting with `-`
@@ -125,14 +134,19 @@ pub fn valid_unit(unit: &str) -> Result<(), String> {
             "unit `{unit}` is not a systemd unit name (letters, digits and :_.\\@- only, not starting with -)"
         ));
     }
-    if !UNIT_SUFFIXES.iter().any(|s| unit.len() > s.len() && unit.ends_with(s)) {
+    if !UNIT_SUFFIXES
+        .iter()
+        .any(|s| unit.len() > s.len() && unit.ends_with(s))
+    {
         return Err(format!(
             "unit `{unit}` has no unit suffix (.service, .socket, .timer …)"
         ));
     }
     // a backslash is systemd's escape: only `\xNN` is one
     if unit.contains('\\') && unit.split('\\').skip(1).any(|p| !p.starts_with('x')) {
-        return Err(format!("unit `{unit}`: a backslash must start a \\xNN escape"));
+        return Err(format!(
+            "unit `{unit}`: a backslash must start a \\xNN escape"
+        ));
     }
     Ok(())
 }
@@ -184,7 +198,10 @@ fn check_service(s: &ServiceConfig) -> Result<(), String> {
 
 fn check_health(h: &HealthCheck) -> Result<(), String> {
     if !(h.url.starts_with("http://") || h.url.starts_with("https://")) {
-        return Err(format!("health `{}`: `{}` is not an http(s) URL", h.name, h.url));
+        return Err(format!(
+            "health `{}`: `{}` is not an http(s) URL",
+            h.name, h.url
+        ));
     }
     if h.interval_secs == 0 || h.timeout_secs == 0 {
         return Err(format!(

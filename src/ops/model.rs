@@ -78,7 +78,9 @@ pub enum Operation {
 pub enum ServiceOp {
     Restart,
     /// To a backup `list_backups` printed, passed as an argument to the rollback command.
-    Rollback { backup: String },
+    Rollback {
+        backup: String,
+    },
 }
 
 impl Operation {

@@ -43,7 +43,13 @@ pub fn parse_journal(raw: &[u8]) -> LogLine {
         .and_then(|us| us.parse::<i64>().ok())
         .and_then(|us| Timestamp::from_microsecond(us).ok());
     let mut fields = Vec::new();
-    for k in ["_PID", "_HOSTNAME", "_SYSTEMD_UNIT", "CODE_FILE", "CODE_LINE"] {
+    for k in [
+        "_PID",
+        "_HOSTNAME",
+        "_SYSTEMD_UNIT",
+        "CODE_FILE",
+        "CODE_LINE",
+    ] {
         if let Some(v) = text(k) {
             fields.push((k.to_owned(), ingest::safe_text(v.as_bytes())));
         }

@@ -294,7 +294,10 @@ mod tests {
 
     #[test]
     fn remote_arguments_reach_the_program_whole() {
-        assert_eq!(remote_quote("dgx-spark-mcp.service"), "dgx-spark-mcp.service");
+        assert_eq!(
+            remote_quote("dgx-spark-mcp.service"),
+            "dgx-spark-mcp.service"
+        );
         assert_eq!(remote_quote("a b"), "'a b'");
         assert_eq!(remote_quote("x; reboot"), "'x; reboot'");
         assert_eq!(remote_quote("it's"), r"'it'\''s'");

@@ -167,15 +167,12 @@ impl HostsData {
             .filter(|h| h.is_failing())
             .map(|h| format!("{} failed {}× in a row", h.title(), h.consecutive))
             .collect();
-        out.extend(
-            self.services
-                .iter()
-                .filter(|s| s.is_failing())
-                .map(|s| match s.last.as_ref().map(|u| &u.state) {
-                    Some(Err(e)) => format!("{}: {e}", s.config.label()),
-                    _ => format!("{} failed", s.config.label()),
-                }),
-        );
+        out.extend(self.services.iter().filter(|s| s.is_failing()).map(|s| {
+            match s.last.as_ref().map(|u| &u.state) {
+                Some(Err(e)) => format!("{}: {e}", s.config.label()),
+                _ => format!("{} failed", s.config.label()),
+            }
+        }));
         out
     }
 
