@@ -530,3 +530,40 @@ host = "ops@dgx-01"
     );
     let _ = stand().dir.clone();
 }
+
+#[test]
+fn rollback_offers_the_printed_backups_and_plans_the_chosen_one() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use flightdeck::app::Effect;
+    let (config, _) = Config::parse_lenient(
+        "t.toml",
+        "[[service]]\nunit = \"mcp.service\"\nlist_backups = [\"ls\"]\nrollback = [\"rb\"]\n",
+    );
+    let mut state = common::state_with(config);
+    state.focus = PaneId::Gpu;
+    let asked = update(&mut state, Event::Key(KeyEvent::from(KeyCode::Char('R'))));
+    assert_eq!(
+        asked,
+        [Effect::ListBackups {
+            service: "mcp.service".into()
+        }]
+    );
+    update(
+        &mut state,
+        Event::Backups {
+            service: "mcp.service".into(),
+            backups: Ok(vec!["2026-03-02".into(), "2026-03-01".into()]),
+        },
+    );
+    update(&mut state, Event::Key(KeyEvent::from(KeyCode::Char('j'))));
+    let planned = update(&mut state, Event::Key(KeyEvent::from(KeyCode::Enter)));
+    assert_eq!(
+        planned,
+        [Effect::PlanOperation(Operation::Service {
+            service: "mcp.service".into(),
+            op: ServiceOp::Rollback {
+                backup: "2026-03-01".into()
+            },
+        })]
+    );
+}

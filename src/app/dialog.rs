@@ -361,30 +361,6 @@ pub fn plan_op(state: &mut State, op: Operation) -> Vec<Effect> {
     plan(state, op)
 }
 
-/// A service's backups came back: the picker, newest first and selected.
-pub fn on_backups(
-    state: &mut State,
-    service: String,
-    backups: Result<Vec<String>, String>,
-) -> Vec<Effect> {
-    match backups {
-        Ok(b) if b.is_empty() => state.set_flash(
-            FlashLevel::Warn,
-            format!("{service}: list_backups printed no backup"),
-        ),
-        Ok(backups) => open(
-            state,
-            Dialog::Backups {
-                service,
-                backups,
-                selected: 0,
-            },
-        ),
-        Err(e) => state.set_flash(FlashLevel::Error, format!("{service}: list_backups: {e}")),
-    }
-    Vec::new()
-}
-
 fn plan(state: &mut State, op: Operation) -> Vec<Effect> {
     let title = format!("{} {}", op.name(), op.target().name);
     open(state, Dialog::Planning { title });

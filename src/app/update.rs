@@ -114,7 +114,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         Event::Service(update) => super::panes::hosts::on_service(state, update),
         Event::Journal(msg) => super::panes::hosts::on_journal(state, msg),
         Event::Backups { service, backups } => {
-            crate::app::dialog::on_backups(state, service, backups)
+            super::panes::hosts::on_backups(state, service, backups)
         }
 
         Event::OpPlanned(plan) => crate::app::dialog::on_planned(state, plan),

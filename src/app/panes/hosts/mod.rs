@@ -311,3 +311,28 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     };
     crate::app::dialog::plan_op(state, Operation::Service { service, op })
 }
+
+/// A service's backups came back: the picker, newest first and selected.
+pub fn on_backups(
+    state: &mut State,
+    service: String,
+    backups: Result<Vec<String>, String>,
+) -> Vec<Effect> {
+    use crate::app::dialog::Dialog;
+    match backups {
+        Ok(b) if b.is_empty() => state.set_flash(
+            FlashLevel::Warn,
+            format!("{service}: list_backups printed no backup"),
+        ),
+        Ok(backups) => {
+            state.overlay = crate::app::state::Overlay::Dialog(Box::new(Dialog::Backups {
+                service,
+                backups,
+                selected: 0,
+            }));
+            state.dirty = true;
+        }
+        Err(e) => state.set_flash(FlashLevel::Error, format!("{service}: list_backups: {e}")),
+    }
+    Vec::new()
+}
