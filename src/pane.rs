@@ -1,4 +1,5 @@
-//! The five panes of the dashboard.
+//! The five panes of the dashboard. `Gpu` is the Hosts pane (services, health checks and
+//! GPUs per host); `gpu` is still accepted as its name.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PaneId {
@@ -24,7 +25,7 @@ impl PaneId {
             PaneId::Workloads => "workloads",
             PaneId::Errors => "errors",
             PaneId::Logs => "logs",
-            PaneId::Gpu => "gpu",
+            PaneId::Gpu => "hosts",
         }
     }
 
@@ -34,12 +35,13 @@ impl PaneId {
             PaneId::Workloads => "Workloads",
             PaneId::Errors => "Error rate",
             PaneId::Logs => "Logs",
-            PaneId::Gpu => "GPU",
+            PaneId::Gpu => "Hosts",
         }
     }
 
     pub fn parse(name: &str) -> Option<PaneId> {
         let name = name.to_ascii_lowercase();
+        let name = if name == "gpu" { "hosts".into() } else { name };
         PaneId::ALL
             .into_iter()
             .find(|p| p.name() == name || p.title().to_ascii_lowercase() == name)

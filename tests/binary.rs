@@ -50,7 +50,7 @@ fn console_shows_five_panes_and_q_exits_cleanly() {
     let (t, _dir) = start(&tmux, "");
     let seen = t.wait_for(BOUND, |t| {
         let s = t.capture();
-        ["Pipeline", "Workloads", "Error rate", "Logs", "GPU"]
+        ["Pipeline", "Workloads", "Error rate", "Logs", "Hosts"]
             .iter()
             .all(|p| s.contains(p))
     });

@@ -111,7 +111,7 @@ fn dead_cluster(tmux: &Path, server: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let kc = kubeconfig(dir.path(), server);
     let (p, _dir) = start(tmux, BIN, &[("KUBECONFIG", &kc.display().to_string())]);
-    let titles = ["Pipeline", "Workloads", "Error rate", "Logs", "GPU"];
+    let titles = ["Pipeline", "Workloads", "Error rate", "Logs", "Hosts"];
     assert!(
         p.wait_for(Duration::from_secs(15), |p| {
             let s = p.capture();

@@ -133,8 +133,8 @@ fn gpu_pane(buf: &Buffer) -> Vec<String> {
     let lines: Vec<&str> = t.lines().collect();
     let top = lines
         .iter()
-        .position(|l| l.starts_with("┏ GPU") || l.starts_with("┌ GPU"))
-        .expect("GPU pane on screen");
+        .position(|l| l.starts_with("┏ Hosts") || l.starts_with("┌ Hosts"))
+        .expect("Hosts pane on screen");
     lines[top + 1..]
         .iter()
         .take_while(|l| !l.starts_with('┗') && !l.starts_with('└'))

@@ -20,7 +20,7 @@ fn empty_dashboard_80x24() {
     let mut s = state();
     let buf = render(&mut s, 80, 24);
     let t = text(&buf);
-    for title in ["Pipeline", "Workloads", "Error rate", "Logs", "GPU"] {
+    for title in ["Pipeline", "Workloads", "Error rate", "Logs", "Hosts"] {
         assert!(t.contains(title), "{title} missing:\n{t}");
     }
     assert!(

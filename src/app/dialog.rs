@@ -46,6 +46,12 @@ pub enum Dialog {
         names: Vec<String>,
         selected: usize,
     },
+    /// A service's backups (what `list_backups` printed, newest first) to roll back to.
+    Backups {
+        service: String,
+        backups: Vec<String>,
+        selected: usize,
+    },
     Audit {
         lines: Vec<String>,
         scroll: usize,
@@ -201,6 +207,9 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     if state.focus == PaneId::Pipeline || action.is_pipeline() {
         return pipeline_action(state, action);
     }
+    if state.focus == PaneId::Gpu {
+        return crate::app::panes::hosts::on_action(state, action);
+    }
     let Some(d) = (state.focus == PaneId::Workloads)
         .then(|| current_deployment(state))
         .flatten()
@@ -347,6 +356,11 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     }
 }
 
+/// Asks the executor for `op`'s plan, with the dialog waiting for it.
+pub fn plan_op(state: &mut State, op: Operation) -> Vec<Effect> {
+    plan(state, op)
+}
+
 fn plan(state: &mut State, op: Operation) -> Vec<Effect> {
     let title = format!("{} {}", op.name(), op.target().name);
     open(state, Dialog::Planning { title });
@@ -390,7 +404,10 @@ pub fn on_planned(state: &mut State, plan: Result<Box<Plan>, String>) -> Vec<Eff
 /// A cluster operation on an object in a protected environment asks for the object's
 /// name to be typed (as scaling to 0 does), whatever the operation.
 fn protect(state: &State, p: &mut Plan) {
-    if p.op.is_github() || matches!(p.op, Operation::Host { .. }) || p.refused.is_some() {
+    if p.op.is_github()
+        || matches!(p.op, Operation::Host { .. } | Operation::Service { .. })
+        || p.refused.is_some()
+    {
         return;
     }
     let target = p.op.target();
@@ -580,6 +597,31 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                         resource_version: None,
                     };
                     return plan(state, op);
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+        Dialog::Backups {
+            service,
+            backups,
+            selected,
+        } => {
+            match action {
+                Some(Action::SelectUp) => *selected = selected.saturating_sub(1),
+                Some(Action::SelectDown) => {
+                    *selected = (*selected + 1).min(backups.len().saturating_sub(1))
+                }
+                _ if confirm => {
+                    if let Some(backup) = backups.get(*selected) {
+                        let op = Operation::Service {
+                            service: service.clone(),
+                            op: crate::ops::ServiceOp::Rollback {
+                                backup: backup.clone(),
+                            },
+                        };
+                        return plan(state, op);
+                    }
                 }
                 _ => {}
             }

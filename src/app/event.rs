@@ -53,6 +53,18 @@ pub enum Event {
 
     Gpu(crate::sources::gpu::GpuUpdate),
 
+    /// One `[[health]]` check's result.
+    Health(crate::sources::health::HealthSample),
+    /// One `[[service]]`'s state from `systemctl show`.
+    Service(crate::sources::systemd::ServiceUpdate),
+    /// A line of a service's journal, for the logs pane.
+    Journal(crate::sources::systemd::JournalMsg),
+    /// What a service's `list_backups` printed, for the rollback picker.
+    Backups {
+        service: String,
+        backups: Result<Vec<String>, String>,
+    },
+
     /// The plan for an operation's confirmation (or why there is none).
     OpPlanned(Result<Box<crate::ops::Plan>, String>),
     /// A confirmed operation finished; its audit line is already synced.
@@ -81,6 +93,10 @@ pub enum Effect {
         after: String,
     },
     ReadAudit,
+    /// Run a service's `list_backups` (the answer is [`Event::Backups`]).
+    ListBackups {
+        service: String,
+    },
     /// The user tried to confirm a plan the confirmation refused: audit the refusal.
     RecordRefusal(Box<crate::ops::Plan>),
     /// Follow these pods' logs (replacing what the logs pane followed before).

@@ -1,6 +1,8 @@
 //! The incident hint: one line in the Workloads pane when a deployment rolled out in the
 //! last 15 minutes and its pods crash-loop (or its service's error ratio is above the
-//! threshold). It only suggests the key; nothing happens without it and the confirmation.
+//! threshold), or when a `[[health]]` check or a `[[service]]` is failing (then also in
+//! the Hosts pane). It only suggests the key; nothing happens without it and the
+//! confirmation.
 
 use crate::action::Action;
 use crate::app::state::State;
@@ -13,6 +15,60 @@ use crate::sources::kube::{ObjKey, ReplicaSetRow};
 pub const WINDOW_SECS: i64 = 15 * 60;
 
 pub fn incident_hint(state: &State) -> Option<String> {
+    workload_hint(state).or_else(|| hosts_hint(state))
+}
+
+/// `⚠ api /health failed 3× in a row since 03:02 — x runs rollback`: the first failing
+/// health check (else failed service), and the key that would act on it: a service's
+/// rollback on the same host, else the host actions when one is a rollback.
+pub fn hosts_hint(state: &State) -> Option<String> {
+    let h = &state.hosts;
+    let (what, since, host) = match h.health.iter().find(|c| c.is_failing()) {
+        Some(c) => (
+            format!("{} failed {}× in a row", c.title(), c.consecutive),
+            c.failing_since,
+            c.check.host.clone(),
+        ),
+        None => {
+            let s = h.services.iter().find(|s| s.is_failing())?;
+            (
+                format!("{} failed", s.config.label()),
+                s.failing_since,
+                s.config.host.clone(),
+            )
+        }
+    };
+    let since = since
+        .map(|t| {
+            let local = t.to_zoned(jiff::tz::TimeZone::system());
+            format!(" since {}", local.strftime("%H:%M"))
+        })
+        .unwrap_or_default();
+    let service_rollback = h
+        .services
+        .iter()
+        .find(|s| s.config.host == host && s.config.rollback.is_some());
+    let host_rollback = state
+        .config
+        .host_actions
+        .iter()
+        .any(|a| a.name.to_lowercase().contains("rollback"));
+    let key = |ctx, action| state.keymap.key_for(ctx, action).map(|k| k.to_string());
+    let act = match (service_rollback, host_rollback) {
+        (Some(s), _) => key(KeyContext::Gpu, Action::Rollback)
+            .map(|k| format!(" — {k} in Hosts rolls back {}", s.config.label())),
+        (None, true) => {
+            key(KeyContext::Global, Action::HostActions).map(|k| format!(" — {k} runs rollback"))
+        }
+        (None, false) => None,
+    };
+    Some(crate::text::sanitize(&format!(
+        "⚠ {what}{since}{}",
+        act.unwrap_or_default()
+    )))
+}
+
+fn workload_hint(state: &State) -> Option<String> {
     let w = &state.workloads;
     let threshold = state.config.error_threshold();
     let key = state

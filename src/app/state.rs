@@ -17,15 +17,18 @@ pub enum SourceId {
     Metrics,
     Logs,
     Gpu,
+    /// `[[service]]` and `[[health]]`: failing when any of them fails.
+    Hosts,
 }
 
 impl SourceId {
-    pub const ALL: [SourceId; 5] = [
+    pub const ALL: [SourceId; 6] = [
         SourceId::Pipeline,
         SourceId::Kube,
         SourceId::Metrics,
         SourceId::Logs,
         SourceId::Gpu,
+        SourceId::Hosts,
     ];
 
     /// Short label for the status bar.
@@ -36,6 +39,7 @@ impl SourceId {
             SourceId::Metrics => "metrics",
             SourceId::Logs => "logs",
             SourceId::Gpu => "gpu",
+            SourceId::Hosts => "hosts",
         }
     }
 
@@ -344,6 +348,9 @@ pub struct State {
 
     pub gpu: super::panes::gpu::GpuState,
 
+    /// The Hosts pane's services and health checks.
+    pub hosts: super::panes::hosts::HostsData,
+
     pub ops: crate::app::dialog::OpsState,
 
     /// Something visible changed since the last frame.
@@ -427,6 +434,7 @@ impl State {
             }
         };
         let sources = initial_sources(&config, now);
+        let hosts = super::panes::hosts::HostsData::new(&config);
         // the scope comes resolved (console::initial_state, app::scope::start_scope)
         let scope = opts.scope;
         let read_only_at_start = scope.read_only;
@@ -467,6 +475,7 @@ impl State {
             exit_code: 0,
             logs: Default::default(),
             gpu: super::panes::gpu::GpuState::new(),
+            hosts,
             ops: Default::default(),
         }
     }
@@ -520,5 +529,8 @@ fn initial_sources(config: &Config, now: Timestamp) -> BTreeMap<SourceId, Source
         },
     );
     s.insert(SourceId::Gpu, SourceStatus::Connecting { since: now });
+    if !config.health.is_empty() || !config.services.is_empty() {
+        s.insert(SourceId::Hosts, SourceStatus::Connecting { since: now });
+    }
     s
 }

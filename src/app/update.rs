@@ -110,6 +110,12 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         }
 
         Event::Gpu(update) => super::panes::gpu::on_update(state, update),
+        Event::Health(sample) => super::panes::hosts::on_health(state, sample),
+        Event::Service(update) => super::panes::hosts::on_service(state, update),
+        Event::Journal(msg) => super::panes::hosts::on_journal(state, msg),
+        Event::Backups { service, backups } => {
+            super::panes::hosts::on_backups(state, service, backups)
+        }
 
         Event::OpPlanned(plan) => crate::app::dialog::on_planned(state, plan),
         Event::OpResult(outcome) => crate::app::dialog::on_result(state, *outcome),

@@ -261,15 +261,20 @@ impl KeyContext {
             KeyContext::Workloads => "workloads",
             KeyContext::Errors => "errors",
             KeyContext::Logs => "logs",
-            KeyContext::Gpu => "gpu",
+            KeyContext::Gpu => "hosts",
             KeyContext::Help => "help",
             KeyContext::Dialog => "dialog",
         }
     }
 
     pub fn parse(name: &str) -> Option<KeyContext> {
-        // `confirm` was the dialog context's first name; user keymaps may still say it
-        let name = if name == "confirm" { "dialog" } else { name };
+        // `confirm` was the dialog context's first name, `gpu` the Hosts pane's; user
+        // keymaps may still say them
+        let name = match name {
+            "confirm" => "dialog",
+            "gpu" => "hosts",
+            other => other,
+        };
         KeyContext::ALL.into_iter().find(|c| c.name() == name)
     }
 

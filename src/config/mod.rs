@@ -7,6 +7,7 @@
 
 mod check;
 pub mod diag;
+pub mod hosts;
 pub mod keymap;
 mod lenient;
 pub mod theme;
@@ -18,6 +19,7 @@ use serde::Deserialize;
 
 pub use check::{CheckReport, check};
 pub use diag::Diagnostic;
+pub use hosts::{HealthCheck, ServiceConfig};
 pub use keymap::Keymap;
 pub use theme::Theme;
 
@@ -56,6 +58,10 @@ pub struct Config {
     pub host_actions: Vec<HostAction>,
     #[serde(default)]
     pub logs: LogsConfig,
+    #[serde(default, rename = "health")]
+    pub health: Vec<HealthCheck>,
+    #[serde(default, rename = "service")]
+    pub services: Vec<ServiceConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -363,6 +369,7 @@ impl Config {
                 ));
             }
         }
+        hosts::validate(self, file, source, &mut out);
         out
     }
 
@@ -383,6 +390,7 @@ impl Config {
             .hosts
             .retain(|h| h.scrape.as_deref().is_none_or(ok));
         self.host_actions.retain(|a| !a.command.is_empty());
+        hosts::retain_valid(self);
         if self.github.as_ref().is_some_and(|g| {
             !ok(&g.api_url) || g.repo.split('/').filter(|s| !s.is_empty()).count() != 2
         }) {

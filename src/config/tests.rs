@@ -268,3 +268,54 @@ fn protected_defaults_to_prod_names_and_a_wrong_type_fails_closed() {
         .collect();
     assert_eq!(names, [("dev", false), ("prod", true)]);
 }
+
+#[test]
+fn services_and_health_checks_parse_with_defaults_and_bad_entries_are_skipped() {
+    let src = r#"
+[[service]]
+unit = "dgx-spark-mcp.service"
+list_backups = ["ls"]
+rollback = ["rb"]
+
+[[service]]
+unit = "bad name.service"
+
+[[health]]
+name = "api"
+url = "http://api/health"
+
+[[health]]
+name = "ftp"
+url = "ftp://x"
+"#;
+    let (c, diags) = Config::parse_lenient("c.toml", src);
+    assert_eq!(diags.len(), 2, "{diags:?}");
+    assert!(
+        diags[0].to_string().contains("not a systemd unit name"),
+        "{}",
+        diags[0]
+    );
+    assert!(
+        diags[1].to_string().contains("not an http(s) URL"),
+        "{}",
+        diags[1]
+    );
+    assert_eq!(c.services.len(), 1);
+    let s = &c.services[0];
+    assert_eq!(
+        (s.host.as_str(), s.interval_secs, s.journal),
+        ("local", 5, true)
+    );
+    assert_eq!(c.health.len(), 1);
+    let h = &c.health[0];
+    assert_eq!(
+        (h.expect_status, h.failures, h.timeout_secs, h.host.as_str()),
+        (200, 3, 5, "local")
+    );
+    // rollback without list_backups has nothing to offer
+    let (c, diags) = Config::parse_lenient(
+        "c.toml",
+        "[[service]]\nunit = \"a.service\"\nrollback = [\"rb\"]\n",
+    );
+    assert!(c.services.is_empty() && diags.len() == 1, "{diags:?}");
+}

@@ -86,6 +86,7 @@ impl run::Sources for Sources {
             self.started = true;
             start_metrics(state, tx);
             start_gpu(state, tx);
+            start_hosts(state, tx);
         }
     }
 
@@ -295,6 +296,24 @@ fn start_gpu(state: &State, tx: &Sender) {
     }
 }
 
+/// Health checks, and each `[[service]]`'s state and journal.
+fn start_hosts(state: &State, tx: &Sender) {
+    let health = {
+        let tx = tx.clone();
+        std::sync::Arc::new(move |s| tx.send(Event::Health(s)).is_ok())
+    };
+    crate::sources::health::spawn_health(state.config.health.clone(), health);
+    let service = {
+        let tx = tx.clone();
+        std::sync::Arc::new(move |u| tx.send(Event::Service(u)).is_ok())
+    };
+    let journal = {
+        let tx = tx.clone();
+        std::sync::Arc::new(move |m| tx.send(Event::Journal(m)).is_ok())
+    };
+    crate::sources::systemd::spawn_services(state.config.services.clone(), service, journal);
+}
+
 /// The operations executor: a client for the scope's context, the audit log in the data
 /// dir, `--read-only` and the configured host actions.
 pub async fn executor(state: &State) -> crate::ops::Executor {
@@ -322,6 +341,7 @@ pub async fn executor(state: &State) -> crate::ops::Executor {
     Executor::new(client, state.scope.read_only, audit)
         .with_kubeconfig_user(kubeconfig_user)
         .with_host_actions(state.config.host_actions.clone())
+        .with_services(state.config.services.clone())
         .with_github(github)
 }
 

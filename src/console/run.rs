@@ -148,7 +148,11 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
     // it was asked for), built from the same kubeconfig choice as the sources
     let cluster = match &effect {
         Effect::PlanOperation(op) | Effect::Operation { op, .. }
-            if !op.is_github() && !matches!(op, crate::ops::Operation::Host { .. }) =>
+            if !op.is_github()
+                && !matches!(
+                    op,
+                    crate::ops::Operation::Host { .. } | crate::ops::Operation::Service { .. }
+                ) =>
         {
             let named = op.target().context;
             let context = if named.is_empty() || named.starts_with('(') {
@@ -178,6 +182,10 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
                 Event::OpResult(Box::new(ex.execute(&op, &before, &after).await))
             }
             Effect::ReadAudit => Event::Audit(ex.audit_tail(500)),
+            Effect::ListBackups { service } => Event::Backups {
+                backups: ex.list_backups(&service).await,
+                service,
+            },
             Effect::RecordRefusal(plan) => {
                 if let Err(e) = ex.record_refusal(&plan).await {
                     log::error!("the refusal was not written to the audit log: {e}");

@@ -256,7 +256,18 @@ impl Executor {
         vars: &Placeholders,
     ) -> Result<String, String> {
         let a = self.host_action(action)?.clone();
-        let result = match run(&a, vars, self.output.as_ref()).await {
+        self.run_host_action(&a, vars).await
+    }
+
+    /// Runs `a` (a `[[host_action]]`, or a service's restart or rollback) with its output
+    /// and its end in the Logs pane; the message for the status line.
+    pub(super) async fn run_host_action(
+        &self,
+        a: &HostAction,
+        vars: &Placeholders,
+    ) -> Result<String, String> {
+        let action = a.name.as_str();
+        let result = match run(a, vars, self.output.as_ref()).await {
             Ok(HostEnd { exit, ran }) => {
                 let ran = format!("after {:.1}s", ran.as_secs_f64());
                 match exit {

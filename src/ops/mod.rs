@@ -23,6 +23,7 @@ mod promote;
 mod restart;
 pub mod rollback;
 mod scale;
+pub mod service;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,7 +35,7 @@ use serde_json::json;
 
 pub use audit::{AuditLog, AuditRecord, AuditTail, Phase};
 pub use host::{HostOutput, OutputKind, Placeholders};
-pub use model::{Operation, Outcome, Plan, Target};
+pub use model::{Operation, Outcome, Plan, ServiceOp, Target};
 pub use restart::restarted_at;
 
 pub use crate::sources::github::actions::{Review, RunAction};
@@ -68,6 +69,7 @@ pub struct Executor {
     read_only: bool,
     audit: AuditLog,
     host_actions: Vec<crate::config::HostAction>,
+    services: Vec<crate::config::ServiceConfig>,
     output: LineSink,
     github: Option<GithubSetup>,
     /// Poked after a GitHub operation so the pipeline shows its effect at once.
@@ -134,6 +136,7 @@ impl Executor {
             read_only,
             audit,
             host_actions: Vec::new(),
+            services: Vec::new(),
             output: Arc::new(|l| log::info!("{}", l.tagged())),
             github: None,
             github_refresh: None,
@@ -160,6 +163,17 @@ impl Executor {
     pub fn with_host_actions(mut self, actions: Vec<crate::config::HostAction>) -> Self {
         self.host_actions = actions;
         self
+    }
+
+    pub fn with_services(mut self, services: Vec<crate::config::ServiceConfig>) -> Self {
+        self.services = services;
+        self
+    }
+
+    /// The backups a service's `list_backups` prints, newest first (for the picker).
+    pub async fn list_backups(&self, service: &str) -> Result<Vec<String>, String> {
+        let s = self.service(service)?;
+        crate::sources::systemd::list_backups(s).await
     }
 
     pub fn with_github(mut self, github: Option<GithubSetup>) -> Self {
@@ -269,6 +283,7 @@ impl Executor {
                     .await?
             }
             Operation::Host { action, vars } => self.plan_host(&mut plan, action, vars)?,
+            Operation::Service { service, op } => self.plan_service(&mut plan, service, op)?,
         }
         Ok(plan)
     }
@@ -381,7 +396,7 @@ impl Executor {
             target.namespace = gh.repo.clone();
         }
         let (cluster_user, github_login) = match op {
-            Operation::Host { .. } => (None, None),
+            Operation::Host { .. } | Operation::Service { .. } => (None, None),
             _ if github => (None, Some(self.github_login().await)),
             _ => (Some(self.cluster_identity().await), None),
         };
@@ -513,12 +528,13 @@ impl Executor {
             Operation::Host { action, .. } => {
                 self.host_action(action)?;
             }
+            Operation::Service { service, op } => self.validate_service(service, op)?,
         }
         if op.is_github() {
             if self.github.is_none() {
                 return Err("no [github] source configured".into());
             }
-        } else if !matches!(op, Operation::Host { .. }) {
+        } else if !matches!(op, Operation::Host { .. } | Operation::Service { .. }) {
             self.client()?;
         }
         Ok(())
@@ -581,6 +597,9 @@ impl Executor {
                 ..
             } => self.run_run_action(*action, *run_id, *run_number).await,
             Operation::Host { action, vars } => self.run_host(action, vars).await.map(Done::from),
+            Operation::Service { service, op } => {
+                self.run_service(service, op).await.map(Done::from)
+            }
         }
     }
 }

@@ -66,6 +66,21 @@ pub enum Operation {
         action: String,
         vars: Placeholders,
     },
+    /// Restart or roll back a `[[service]]` (named by its label, `UNIT` or `HOST/UNIT`).
+    Service {
+        service: String,
+        op: ServiceOp,
+    },
+}
+
+/// What is done to a systemd service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceOp {
+    Restart,
+    /// To a backup `list_backups` printed, passed as an argument to the rollback command.
+    Rollback {
+        backup: String,
+    },
 }
 
 impl Operation {
@@ -95,6 +110,14 @@ impl Operation {
             } => "reject",
             Operation::Run { action, .. } => action.name(),
             Operation::Host { .. } => "host-action",
+            Operation::Service {
+                op: ServiceOp::Restart,
+                ..
+            } => "service-restart",
+            Operation::Service {
+                op: ServiceOp::Rollback { .. },
+                ..
+            } => "service-rollback",
         }
     }
 
@@ -113,6 +136,7 @@ impl Operation {
                 format!("github-run/{run_id}")
             }
             Operation::Host { action, .. } => format!("host-action/{action}"),
+            Operation::Service { service, .. } => format!("systemd/{service}"),
         }
     }
 
@@ -139,6 +163,14 @@ impl Operation {
                 context: vars.context.clone(),
                 namespace: vars.namespace.clone(),
                 name: format!("{action} ({})", vars.deployment),
+            },
+            Operation::Service { service, op } => Target {
+                context: "systemd".into(),
+                namespace: String::new(),
+                name: match op {
+                    ServiceOp::Restart => service.clone(),
+                    ServiceOp::Rollback { backup } => format!("{service} to {backup}"),
+                },
             },
         }
     }

@@ -4,7 +4,9 @@
 pub mod exposition;
 pub mod github;
 pub mod gpu;
+pub mod health;
 pub mod http;
 pub mod kube;
 pub mod logs;
 pub mod metrics;
+pub mod systemd;

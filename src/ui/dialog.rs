@@ -181,6 +181,28 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             ));
             (" Host actions ".into(), l)
         }
+        Dialog::Backups {
+            service,
+            backups,
+            selected,
+        } => {
+            let mut l = vec![Line::styled("  BACKUP (newest first)", theme.header())];
+            for (i, b) in backups.iter().enumerate() {
+                let style = if i == *selected {
+                    theme.selection(true)
+                } else {
+                    theme.text()
+                };
+                let mark = if i == 0 { " (newest)" } else { "" };
+                l.push(Line::styled(format!("  {}{mark}", sanitize(b)), style));
+            }
+            l.push(Line::from(""));
+            l.push(Line::styled(
+                "j/k pick · enter next · esc cancel",
+                theme.dim(),
+            ));
+            (format!(" Roll back {} to… ", sanitize(service)), l)
+        }
         Dialog::Audit { lines, scroll } => {
             let height = area.height.saturating_sub(6) as usize;
             let start = (*scroll + 1).saturating_sub(height);

@@ -5,6 +5,7 @@
 //! - `/github/...` — the GitHub REST API subset for one repository
 //! - `/metrics/<service>` — Prometheus text exposition per simulated service
 //! - `/gpu/<host>/metrics` — a simulated DGX host (DCGM exporter and `dgx_gpu_*` names)
+//! - `/health/<service>` — a health endpoint per simulated service (503 while a bad revision serves)
 //! - `/_sandbox/...` — the admin endpoint (faults, time, log injection; see `ADMIN.md`)
 //!
 //! The world is deterministic for a seed; a background tick advances simulated time.
@@ -459,6 +460,29 @@ async fn dispatch(
             }
             None => (StatusCode::NOT_FOUND, "no such service\n").into_response(),
         };
+    }
+    if let Some(svc) = path.strip_prefix("/health/") {
+        // a service's health endpoint: 503 while pods of a bad revision serve it
+        let w = shared.lock();
+        let svc = svc.trim_end_matches('/');
+        if !world::APPS.iter().any(|(app, ..)| *app == svc) {
+            return (StatusCode::NOT_FOUND, "no such service\n").into_response();
+        }
+        let bad = w.bad_pods(svc);
+        let (status, body) = if bad > 0 {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"status": "failing", "service": svc, "bad_pods": bad}),
+            )
+        } else {
+            (StatusCode::OK, json!({"status": "ok", "service": svc}))
+        };
+        return (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response();
     }
     if let Some(rest) = path.strip_prefix("/gpu/") {
         let host = rest.trim_end_matches("/metrics");

@@ -2,6 +2,7 @@
 
 pub mod errors;
 pub mod gpu;
+pub mod hosts;
 pub mod logs;
 pub mod pipeline;
 pub mod workloads;

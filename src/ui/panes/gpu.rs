@@ -30,6 +30,29 @@ const TEMP_WARN_MARGIN: u32 = 5;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let g = &state.gpu;
+    // services and health checks first, per host; the GPUs below
+    let top = super::hosts::lines(state);
+    let area = if top.is_empty() {
+        area
+    } else {
+        let gpu_room = if g.hosts.is_empty() { 1 } else { 4 };
+        let height = (top.len() as u16).min(area.height.saturating_sub(gpu_room).max(1));
+        let [upper, lower] = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Length(height), Constraint::Min(0)])
+            .areas(area);
+        frame.render_widget(Paragraph::new(top), upper);
+        if g.hosts.is_empty() {
+            if let Some(line) = &g.local_unavailable {
+                frame.render_widget(
+                    Paragraph::new(Line::styled(clean(line).into_owned(), state.theme.dim())),
+                    lower,
+                );
+            }
+            return;
+        }
+        lower
+    };
     if g.hosts.is_empty() {
         match &g.local_unavailable {
             Some(line) => frame.render_widget(
@@ -41,10 +64,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         return;
     }
     let gpus = crate::app::panes::gpu::visible_gpus(state);
-    let selected = state
-        .pane(PaneId::Gpu)
-        .selected
-        .min(gpus.len().saturating_sub(1));
+    // no GPU is selected while the selection is on a service
+    let selected = crate::app::panes::gpu::selected_gpu(state)
+        .map_or(usize::MAX, |s| s.min(gpus.len().saturating_sub(1)));
     if state.zoomed && state.focus == PaneId::Gpu {
         render_zoomed(state, &gpus, selected, frame, area);
     } else {

@@ -72,9 +72,18 @@ pub fn visible_gpus(state: &State) -> Vec<(&HostState, &GpuEntry)> {
         .collect()
 }
 
-/// GPUs the pane shows through its filter.
+/// Rows the Hosts pane selects: its services (first), then the GPUs, through its filter.
 pub fn row_count(state: &State) -> usize {
-    visible_gpus(state).len()
+    crate::app::panes::hosts::service_rows(state) + visible_gpus(state).len()
+}
+
+/// The selected GPU's position among [`visible_gpus`], when the selection is on a GPU
+/// (the services come first).
+pub fn selected_gpu(state: &State) -> Option<usize> {
+    state
+        .pane(PaneId::Gpu)
+        .selected
+        .checked_sub(crate::app::panes::hosts::service_rows(state))
 }
 
 /// Whether the pane's `/` filter (lower-cased) lets a GPU through: its host or its name

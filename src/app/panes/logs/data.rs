@@ -226,7 +226,7 @@ impl LogsData {
         self.pods.get(e.pod as usize)
     }
 
-    pub(super) fn pod_index(&mut self, name: &str) -> u16 {
+    pub(crate) fn pod_index(&mut self, name: &str) -> u16 {
         let name = crate::text::clean(name);
         let name = name.as_ref();
         if let Some(i) = self.pods.iter().position(|p| p.name == name) {

@@ -1,0 +1,338 @@
+//! The Hosts pane's services and health checks (the GPUs are `panes::gpu`): what each
+//! `[[service]]` and `[[health]]` last said, consecutive failures, and when a check turned
+//! failing. Pure: no I/O.
+
+use jiff::Timestamp;
+
+use crate::action::Action;
+use crate::app::event::Effect;
+use crate::app::state::{FlashLevel, SourceId, SourceStatus, State};
+use crate::config::{Config, HealthCheck, ServiceConfig};
+use crate::ops::{Operation, ServiceOp};
+use crate::pane::PaneId;
+use crate::sources::health::HealthSample;
+use crate::sources::systemd::{JournalMsg, ServiceUpdate};
+
+/// One `[[health]]` endpoint as the pane sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthState {
+    pub check: HealthCheck,
+    pub last: Option<HealthSample>,
+    /// Failures in a row (0 after a success).
+    pub consecutive: u32,
+    /// When the current run of failures began.
+    pub failing_since: Option<Timestamp>,
+}
+
+impl HealthState {
+    /// `failures` (default 3) failures in a row.
+    pub fn is_failing(&self) -> bool {
+        self.consecutive >= self.check.failures
+    }
+
+    /// The last status the endpoint answered with (none after a timeout or no connection).
+    pub fn last_status(&self) -> Option<u16> {
+        match &self.last.as_ref()?.result {
+            Ok(s) => Some(*s),
+            Err(f) => f.status(),
+        }
+    }
+
+    /// `api` or `api /health` when its URL has a path: how the hint names it.
+    pub fn title(&self) -> String {
+        let path = self
+            .check
+            .url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+            .filter(|p| *p != "/");
+        match path {
+            Some(p) => format!("{} {p}", self.check.name),
+            None => self.check.name.clone(),
+        }
+    }
+}
+
+/// One `[[service]]` as the pane sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceState {
+    pub config: ServiceConfig,
+    pub last: Option<ServiceUpdate>,
+    /// When it was first seen failed (ActiveState=failed) or unreadable in this run.
+    pub failing_since: Option<Timestamp>,
+}
+
+impl ServiceState {
+    pub fn is_failing(&self) -> bool {
+        match self.last.as_ref().map(|u| &u.state) {
+            Some(Ok(s)) => s.is_failing(),
+            Some(Err(_)) => true,
+            None => false,
+        }
+    }
+}
+
+/// Everything besides the GPUs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostsData {
+    pub health: Vec<HealthState>,
+    pub services: Vec<ServiceState>,
+}
+
+impl HostsData {
+    pub fn new(config: &Config) -> HostsData {
+        HostsData {
+            health: config
+                .health
+                .iter()
+                .map(|c| HealthState {
+                    check: c.clone(),
+                    last: None,
+                    consecutive: 0,
+                    failing_since: None,
+                })
+                .collect(),
+            services: config
+                .services
+                .iter()
+                .map(|c| ServiceState {
+                    config: c.clone(),
+                    last: None,
+                    failing_since: None,
+                })
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.health.is_empty() && self.services.is_empty()
+    }
+
+    /// The hosts that have services or health checks: `local` first, then in config order.
+    pub fn host_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let all = self
+            .services
+            .iter()
+            .map(|s| &s.config.host)
+            .chain(self.health.iter().map(|h| &h.check.host));
+        for n in all {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        names.sort_by_key(|n| n != crate::config::hosts::LOCAL);
+        names
+    }
+
+    /// A health check's result: the failure count moves, a success resets it.
+    pub fn apply_health(&mut self, sample: HealthSample) {
+        let Some(h) = self.health.iter_mut().find(|h| h.check.name == sample.name) else {
+            return;
+        };
+        if sample.result.is_ok() {
+            h.consecutive = 0;
+            h.failing_since = None;
+        } else {
+            h.consecutive = h.consecutive.saturating_add(1);
+            h.failing_since.get_or_insert(sample.at);
+        }
+        h.last = Some(sample);
+    }
+
+    pub fn apply_service(&mut self, update: ServiceUpdate) {
+        let Some(s) = self
+            .services
+            .iter_mut()
+            .find(|s| s.config.label() == update.service)
+        else {
+            return;
+        };
+        let at = update.at;
+        s.last = Some(update);
+        if s.is_failing() {
+            s.failing_since.get_or_insert(at);
+        } else {
+            s.failing_since = None;
+        }
+    }
+
+    /// What is failing now, one phrase each: `api /health failed 3× in a row`,
+    /// `dgx-spark-mcp.service failed`.
+    pub fn failures(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .health
+            .iter()
+            .filter(|h| h.is_failing())
+            .map(|h| format!("{} failed {}× in a row", h.title(), h.consecutive))
+            .collect();
+        out.extend(self.services.iter().filter(|s| s.is_failing()).map(|s| {
+            match s.last.as_ref().map(|u| &u.state) {
+                Some(Err(e)) => format!("{}: {e}", s.config.label()),
+                _ => format!("{} failed", s.config.label()),
+            }
+        }));
+        out
+    }
+
+    /// Services in the order the pane lists them (host by host), with the pane filter.
+    pub fn visible_services(&self, filter: &str) -> Vec<&ServiceState> {
+        let filter = filter.to_lowercase();
+        self.host_names()
+            .iter()
+            .flat_map(|h| self.services.iter().filter(move |s| &s.config.host == h))
+            .filter(|s| filter.is_empty() || s.config.label().to_lowercase().contains(&filter))
+            .collect()
+    }
+}
+
+/// How many service rows come before the GPUs in the pane's selection.
+pub fn service_rows(state: &State) -> usize {
+    state
+        .hosts
+        .visible_services(&state.pane(PaneId::Gpu).filter)
+        .len()
+}
+
+/// The service the Hosts pane's selection is on, if it is on one.
+pub fn selected_service(state: &State) -> Option<&ServiceState> {
+    let view = state.pane(PaneId::Gpu);
+    state
+        .hosts
+        .visible_services(&view.filter)
+        .get(view.selected)
+        .copied()
+}
+
+pub fn on_health(state: &mut State, sample: HealthSample) -> Vec<Effect> {
+    state.hosts.apply_health(sample);
+    refresh_status(state);
+    state.dirty = true;
+    Vec::new()
+}
+
+pub fn on_service(state: &mut State, update: ServiceUpdate) -> Vec<Effect> {
+    state.hosts.apply_service(update);
+    refresh_status(state);
+    state.dirty = true;
+    Vec::new()
+}
+
+/// A journal line joins the Logs pane as `host/UNIT`, like a host action's output.
+pub fn on_journal(state: &mut State, msg: JournalMsg) -> Vec<Effect> {
+    use crate::app::panes::logs::PodState;
+    match msg {
+        JournalMsg::Line { source, line } => {
+            state.logs.append(&source, vec![line]);
+            let i = state.logs.pod_index(&source) as usize;
+            if let Some(p) = state.logs.pods.get_mut(i) {
+                p.state = PodState::Streaming;
+            }
+        }
+        JournalMsg::Ended { source, why } => {
+            state
+                .logs
+                .marker(Some(&source), format!("{source}: {why}; retrying"), true);
+            let i = state.logs.pod_index(&source) as usize;
+            if let Some(p) = state.logs.pods.get_mut(i) {
+                p.state = PodState::Retrying;
+            }
+        }
+    }
+    state.dirty = true;
+    Vec::new()
+}
+
+/// The status bar's `hosts` source: live while nothing fails, else failing with what.
+fn refresh_status(state: &mut State) {
+    let failures = state.hosts.failures();
+    let now = state.now;
+    let current = state.source(SourceId::Hosts).cloned();
+    let last_seen = state
+        .hosts
+        .health
+        .iter()
+        .filter_map(|h| h.last.as_ref().map(|l| l.at))
+        .chain(
+            state
+                .hosts
+                .services
+                .iter()
+                .filter_map(|s| s.last.as_ref().map(|l| l.at)),
+        )
+        .max()
+        .unwrap_or(now);
+    let status = if failures.is_empty() {
+        SourceStatus::Live { updated: last_seen }
+    } else {
+        let since = match current {
+            Some(SourceStatus::Failing { since, .. }) => since,
+            _ => now,
+        };
+        SourceStatus::Failing {
+            error: failures.join("; "),
+            since,
+            last_ok: Some(last_seen),
+        }
+    };
+    state.sources.insert(SourceId::Hosts, status);
+}
+
+/// Restart and rollback on the selected service.
+pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(s) = selected_service(state) else {
+        state.set_flash(
+            FlashLevel::Info,
+            format!("{}: select a service first", action.description()),
+        );
+        return Vec::new();
+    };
+    let service = s.config.label();
+    let op = match action {
+        Action::Restart => ServiceOp::Restart,
+        Action::Rollback if s.config.rollback.is_some() => {
+            return vec![Effect::ListBackups { service }];
+        }
+        Action::Rollback => {
+            state.set_flash(
+                FlashLevel::Info,
+                format!("{service}: no rollback and list_backups in its [[service]]"),
+            );
+            return Vec::new();
+        }
+        _ => {
+            state.set_flash(
+                FlashLevel::Info,
+                format!("{}: not for a service", action.description()),
+            );
+            return Vec::new();
+        }
+    };
+    crate::app::dialog::plan_op(state, Operation::Service { service, op })
+}
+
+/// A service's backups came back: the picker, newest first and selected.
+pub fn on_backups(
+    state: &mut State,
+    service: String,
+    backups: Result<Vec<String>, String>,
+) -> Vec<Effect> {
+    use crate::app::dialog::Dialog;
+    match backups {
+        Ok(b) if b.is_empty() => state.set_flash(
+            FlashLevel::Warn,
+            format!("{service}: list_backups printed no backup"),
+        ),
+        Ok(backups) => {
+            state.overlay = crate::app::state::Overlay::Dialog(Box::new(Dialog::Backups {
+                service,
+                backups,
+                selected: 0,
+            }));
+            state.dirty = true;
+        }
+        Err(e) => state.set_flash(FlashLevel::Error, format!("{service}: list_backups: {e}")),
+    }
+    Vec::new()
+}
