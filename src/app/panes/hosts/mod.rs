@@ -264,7 +264,7 @@ fn refresh_status(state: &mut State) {
         .max()
         .unwrap_or(now);
     let status = if failures.is_empty() {
-        SourceStatus::Live { updated: last_seen }
+        SourceStatus::polled(last_seen)
     } else {
         let since = match current {
             Some(SourceStatus::Failing { since, .. }) => since,
@@ -273,7 +273,9 @@ fn refresh_status(state: &mut State) {
         SourceStatus::Failing {
             error: failures.join("; "),
             since,
-            last_ok: Some(last_seen),
+            // what fails is a service or a check, not our reading of it: the face says
+            // `failing 2m (reason)`, never `stale`, since the data is fresh
+            last_ok: None,
         }
     };
     state.sources.insert(SourceId::Hosts, status);
