@@ -559,7 +559,7 @@ fn the_logs_status_is_contact_not_a_timer() {
         error: false,
     });
     assert_eq!(live(&s), Some(t0 + 7.seconds()));
-    assert!(screen(&s).contains("logs 9m"), "{}", screen(&s));
+    assert!(screen(&s).contains("logs quiet 9m"), "{}", screen(&s));
     // one follower failing: the other is still connected
     let fail = |s: &mut State, pod: &str| {
         logs_msg(s, |stream| LogsMsg::Marker {
