@@ -24,6 +24,7 @@ mod restart;
 pub mod rollback;
 mod scale;
 pub mod service;
+mod workload;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -284,6 +285,9 @@ impl Executor {
             }
             Operation::Host { action, vars } => self.plan_host(&mut plan, action, vars)?,
             Operation::Service { service, op } => self.plan_service(&mut plan, service, op)?,
+            Operation::Workload {
+                target, kind, op, ..
+            } => self.plan_workload(&mut plan, target, *kind, op).await?,
         }
         Ok(plan)
     }
@@ -529,6 +533,12 @@ impl Executor {
                 self.host_action(action)?;
             }
             Operation::Service { service, op } => self.validate_service(service, op)?,
+            Operation::Workload {
+                target, kind, op, ..
+            } => {
+                named(target)?;
+                workload::validate(*kind, op)?;
+            }
         }
         if op.is_github() {
             if self.github.is_none() {
@@ -599,6 +609,15 @@ impl Executor {
             Operation::Host { action, vars } => self.run_host(action, vars).await.map(Done::from),
             Operation::Service { service, op } => {
                 self.run_service(service, op).await.map(Done::from)
+            }
+            Operation::Workload {
+                target,
+                kind,
+                op,
+                resource_version,
+            } => {
+                self.run_workload(target, *kind, op, resource_version.as_deref())
+                    .await
             }
         }
     }

@@ -4,6 +4,7 @@
 
 use super::host::Placeholders;
 use crate::sources::github::actions::{Review, RunAction};
+pub use crate::sources::kube::rows::WorkloadKind;
 
 /// The object an operation is about.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -71,6 +72,46 @@ pub enum Operation {
         service: String,
         op: ServiceOp,
     },
+    /// An operation on a workload other than a Deployment, with kubectl's semantics:
+    /// `rollout undo|restart` of a StatefulSet or DaemonSet, `scale` of a StatefulSet,
+    /// `create job --from=cronjob/X`, a CronJob's suspend/resume, `delete pod`.
+    Workload {
+        target: Target,
+        kind: WorkloadKind,
+        op: WorkloadOp,
+        resource_version: Option<String>,
+    },
+}
+
+/// What is done to a workload of [`Operation::Workload`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkloadOp {
+    /// StatefulSet, DaemonSet: to a ControllerRevision (`None`: the previous one).
+    Rollback { to_revision: Option<i64> },
+    /// StatefulSet, DaemonSet: the `kubectl.kubernetes.io/restartedAt` annotation.
+    Restart,
+    /// StatefulSet: through `/scale`.
+    Scale { replicas: i32 },
+    /// CronJob: a Job now, as `kubectl create job NAME --from=cronjob/X` makes it.
+    Trigger,
+    /// CronJob: `spec.suspend`.
+    Suspend { suspend: bool },
+    /// Pod: graceful delete (`None`: the pod's own grace period).
+    Delete { grace_period_secs: Option<i64> },
+}
+
+impl WorkloadOp {
+    pub fn name(&self) -> &'static str {
+        match self {
+            WorkloadOp::Rollback { .. } => "rollback",
+            WorkloadOp::Restart => "restart",
+            WorkloadOp::Scale { .. } => "scale",
+            WorkloadOp::Trigger => "trigger",
+            WorkloadOp::Suspend { suspend: true } => "suspend",
+            WorkloadOp::Suspend { suspend: false } => "resume",
+            WorkloadOp::Delete { .. } => "delete",
+        }
+    }
 }
 
 /// What is done to a systemd service.
@@ -118,6 +159,7 @@ impl Operation {
                 op: ServiceOp::Rollback { .. },
                 ..
             } => "service-rollback",
+            Operation::Workload { op, .. } => op.name(),
         }
     }
 
@@ -137,6 +179,9 @@ impl Operation {
             }
             Operation::Host { action, .. } => format!("host-action/{action}"),
             Operation::Service { service, .. } => format!("systemd/{service}"),
+            Operation::Workload { target, kind, .. } => {
+                format!("{}/{}", kind.resource(), target.name)
+            }
         }
     }
 
@@ -146,7 +191,8 @@ impl Operation {
             | Operation::Scale { target, .. }
             | Operation::ScaleHpa { target, .. }
             | Operation::Restart { target, .. }
-            | Operation::Switch { target, .. } => target.clone(),
+            | Operation::Switch { target, .. }
+            | Operation::Workload { target, .. } => target.clone(),
             Operation::ReviewDeployment { environment, .. } => Target {
                 name: environment.clone(),
                 ..Target::default()

@@ -35,6 +35,54 @@ impl ObjKey {
     }
 }
 
+/// The kinds of workload the Workloads pane shows, each with kubectl's names for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum WorkloadKind {
+    #[default]
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    Job,
+    CronJob,
+    /// A pod no controller owns.
+    Pod,
+}
+
+impl WorkloadKind {
+    pub const ALL: [WorkloadKind; 6] = [
+        WorkloadKind::Deployment,
+        WorkloadKind::StatefulSet,
+        WorkloadKind::DaemonSet,
+        WorkloadKind::Job,
+        WorkloadKind::CronJob,
+        WorkloadKind::Pod,
+    ];
+
+    /// kubectl's resource name, as in `kubectl get statefulset/X` and the audit log.
+    pub fn resource(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "deployment",
+            WorkloadKind::StatefulSet => "statefulset",
+            WorkloadKind::DaemonSet => "daemonset",
+            WorkloadKind::Job => "job",
+            WorkloadKind::CronJob => "cronjob",
+            WorkloadKind::Pod => "pod",
+        }
+    }
+
+    /// kubectl's short name (the KIND column and the narrowing commands).
+    pub fn short(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "deploy",
+            WorkloadKind::StatefulSet => "sts",
+            WorkloadKind::DaemonSet => "ds",
+            WorkloadKind::Job => "job",
+            WorkloadKind::CronJob => "cj",
+            WorkloadKind::Pod => "pod",
+        }
+    }
+}
+
 /// A deployment's condition (Available, Progressing, ReplicaFailure).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Condition {
