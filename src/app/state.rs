@@ -192,7 +192,7 @@ impl SourceStatus {
 /// long or come from outside.
 pub fn short_reason(error: &str) -> String {
     let e = error.to_ascii_lowercase();
-    const KNOWN: [(&str, &str); 14] = [
+    const KNOWN: [(&str, &str); 15] = [
         ("connection refused", "connection refused"),
         ("timed out", "timed out"),
         ("timeout", "timed out"),
@@ -207,6 +207,8 @@ pub fn short_reason(error: &str) -> String {
         ("failed to lookup", "unknown host"),
         ("certificate", "TLS error"),
         ("not found", "not found"),
+        // the Hosts source: a health check that failed N× in a row
+        ("in a row", "health check down"),
     ];
     if let Some((_, r)) = KNOWN.iter().find(|(k, _)| e.contains(k)) {
         return (*r).into();

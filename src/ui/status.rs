@@ -153,6 +153,9 @@ fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
     }
 
     let mut right: Vec<Span> = Vec::new();
+    // every live source under one word (`ci k8s logs live`), so the sources that need a
+    // look (connecting, quiet, stale) and the key hints keep their room
+    let mut live: Vec<&str> = Vec::new();
     for id in SourceId::ALL {
         let Some(face) = state.source(id).and_then(|s| s.face(state.now)) else {
             continue;
@@ -160,7 +163,10 @@ fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
         let style = match face.kind {
             // the bar's background, the face's colour
             FaceKind::Connecting => bar.patch(theme.health(Health::Pending)),
-            FaceKind::Live => bar.patch(theme.health(Health::Ok)),
+            FaceKind::Live => {
+                live.push(id.label());
+                continue;
+            }
             FaceKind::Quiet => bar,
             FaceKind::Stale => bar.patch(theme.health(Health::Stale)),
         };
@@ -168,6 +174,15 @@ fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
             format!(" {} {}", id.label(), face.text),
             style,
         ));
+    }
+    if !live.is_empty() {
+        right.insert(
+            0,
+            Span::styled(
+                format!(" {} live", live.join(" ")),
+                bar.patch(theme.health(Health::Ok)),
+            ),
+        );
     }
     if !state.warnings.is_empty() {
         let key = state

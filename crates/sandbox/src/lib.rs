@@ -347,6 +347,14 @@ impl Sandbox {
                 q(&url)
             ));
         }
+        // the services' health endpoints, as a blue-green deployment is judged by them
+        for (svc, _) in self.metrics_targets() {
+            s.push_str(&format!(
+                "\n[[health]]\nname = {}\nurl = {}\nenvironment = \"prod\"\ninterval_secs = 5\n",
+                q(&format!("{svc} /health")),
+                q(&format!("{}/health/{svc}", self.base_url()))
+            ));
+        }
         for (host, url) in self.gpu_hosts() {
             s.push_str(&format!(
                 "\n[[gpu.host]]\nname = {}\nscrape = {}\n",

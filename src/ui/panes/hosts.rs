@@ -19,11 +19,12 @@ pub fn lines<'a>(state: &State) -> Vec<Line<'a>> {
     let focused = state.focus == PaneId::Gpu;
     let visible = h.visible_services(&view.filter);
     let mut out = Vec::new();
-    // the incident hint, when it is about a health check or a service
+    // the hosts' own hint (a failing health check or service), even while the status
+    // bar's incident hint is about a workload
     let failing = h.health.iter().any(HealthState::is_failing)
         || h.services.iter().any(ServiceState::is_failing);
-    if let Some(hint) = state.hint.as_ref().filter(|_| failing) {
-        out.push(Line::styled(hint.clone(), theme.warning()));
+    if let Some(hint) = failing.then(|| crate::app::hint::hosts_hint(state)).flatten() {
+        out.push(Line::styled(sanitize(&hint), theme.warning()));
     }
     for host in h.host_names() {
         let services: Vec<(usize, &ServiceState)> = visible
@@ -139,7 +140,7 @@ fn health_line<'a>(state: &State, c: &HealthState) -> Line<'a> {
             let style = theme.health(if failing { Health::Error } else { Health::Warn });
             let since = c
                 .failing_since
-                .map(|t| format!(" since {}", crate::text::age(t, state.now)))
+                .map(|t| format!(" for {}", crate::text::age(t, state.now)))
                 .unwrap_or_default();
             let word = if failing { "DOWN" } else { "failing" };
             Line::from(vec![
