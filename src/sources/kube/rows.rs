@@ -337,6 +337,8 @@ pub struct PodRow {
     pub labels: BTreeMap<String, String>,
     /// the owning ReplicaSet's name
     pub owner: Option<String>,
+    /// the controlling owner of any kind (ReplicaSet, StatefulSet, DaemonSet, Job): (kind, name)
+    pub controller: Option<(String, String)>,
     /// the pod-template-hash label: which revision the pod runs
     pub template_hash: Option<String>,
     pub phase: String,
@@ -398,6 +400,7 @@ impl PodRow {
             key: ObjKey::of(meta),
             labels: meta.labels.clone().unwrap_or_default(),
             owner: controller_of(meta, "ReplicaSet"),
+            controller: super::rows_kinds::controller_ref(meta),
             template_hash: meta
                 .labels
                 .as_ref()
@@ -609,7 +612,7 @@ fn controller_of(meta: &ObjectMeta, kind: &str) -> Option<String> {
     })
 }
 
-fn container_spec(c: &Container) -> ContainerSpec {
+pub(super) fn container_spec(c: &Container) -> ContainerSpec {
     let resources = c
         .resources
         .as_ref()
