@@ -71,10 +71,16 @@ async fn narrowing_commands_show_their_kinds() {
     let only = |s: &State, kind: WorkloadKind| shown(s).iter().all(|w| w.kind == kind);
     command(s, "sts");
     assert!(only(s, WorkloadKind::StatefulSet));
-    assert!(shown(s).contains(&WorkloadRef::new(WorkloadKind::StatefulSet, key("orders-db"))));
+    assert!(shown(s).contains(&WorkloadRef::new(
+        WorkloadKind::StatefulSet,
+        key("orders-db")
+    )));
     command(s, "ds");
     assert!(only(s, WorkloadKind::DaemonSet));
-    assert!(shown(s).contains(&WorkloadRef::new(WorkloadKind::DaemonSet, key("node-agent"))));
+    assert!(shown(s).contains(&WorkloadRef::new(
+        WorkloadKind::DaemonSet,
+        key("node-agent")
+    )));
     command(s, "jobs");
     assert!(only(s, WorkloadKind::Job));
     assert!(!shown(s).is_empty(), "the nightly report's jobs");
@@ -82,7 +88,10 @@ async fn narrowing_commands_show_their_kinds() {
         command(s, cmd);
         assert_eq!(
             shown(s),
-            vec![WorkloadRef::new(WorkloadKind::CronJob, key("nightly-report"))]
+            vec![WorkloadRef::new(
+                WorkloadKind::CronJob,
+                key("nightly-report")
+            )]
         );
     }
     command(s, "pods");
@@ -118,7 +127,10 @@ async fn narrowing_commands_show_their_kinds() {
     let c = palette::completions(s, "cr");
     assert!(c.contains(&"cronjobs".to_owned()), "{c:?}");
     for cmd in ["sts", "ds", "jobs", "cj", "pods", "all", "deploy"] {
-        assert!(palette::completions(s, cmd).contains(&cmd.to_owned()), "{cmd}");
+        assert!(
+            palette::completions(s, cmd).contains(&cmd.to_owned()),
+            "{cmd}"
+        );
     }
 }
 
@@ -167,7 +179,10 @@ async fn a_failing_cronjob_sorts_above_healthy_rows() {
         pos(WorkloadKind::DaemonSet, "node-agent"),
         pos(WorkloadKind::Pod, "debug-shell"),
     ] {
-        assert!(cj < healthy, "cronjob {cj} above healthy {healthy}: {rows:?}");
+        assert!(
+            cj < healthy,
+            "cronjob {cj} above healthy {healthy}: {rows:?}"
+        );
         assert!(failed_job < healthy, "failed job above healthy: {rows:?}");
     }
     assert_eq!(s.workloads.trouble_of(&rows[cj]), 4);
@@ -196,11 +211,60 @@ async fn kind_column_and_per_kind_columns() {
         assert!(!line.is_empty());
     }
     let expect = [
-        ("sts", vec!["STATEFULSET", "READY", "CURRENT REV", "UPDATE REV", "PARTITION", "3/3"]),
-        ("ds", vec!["DAEMONSET", "DESIRED", "CURRENT", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR"]),
-        ("jobs", vec!["JOB", "COMPLETIONS", "DURATION", "FAILED", "ACTIVE", "nightly-report-"]),
-        ("cj", vec!["CRONJOB", "SCHEDULE", "SUSPEND", "LAST SCHEDULE", "LAST RESULT", "0 2 * * *"]),
-        ("pods", vec!["POD", "RESTARTS", "OWNER", "StatefulSet/orders-db", "debug-shell"]),
+        (
+            "sts",
+            vec![
+                "STATEFULSET",
+                "READY",
+                "CURRENT REV",
+                "UPDATE REV",
+                "PARTITION",
+                "3/3",
+            ],
+        ),
+        (
+            "ds",
+            vec![
+                "DAEMONSET",
+                "DESIRED",
+                "CURRENT",
+                "UP-TO-DATE",
+                "AVAILABLE",
+                "NODE SELECTOR",
+            ],
+        ),
+        (
+            "jobs",
+            vec![
+                "JOB",
+                "COMPLETIONS",
+                "DURATION",
+                "FAILED",
+                "ACTIVE",
+                "nightly-report-",
+            ],
+        ),
+        (
+            "cj",
+            vec![
+                "CRONJOB",
+                "SCHEDULE",
+                "SUSPEND",
+                "LAST SCHEDULE",
+                "LAST RESULT",
+                "0 2 * * *",
+            ],
+        ),
+        (
+            "pods",
+            vec![
+                "POD",
+                "RESTARTS",
+                "OWNER",
+                "StatefulSet/orders-db",
+                "debug-shell",
+            ],
+        ),
     ];
     for (cmd, words) in expect {
         command(s, cmd);
@@ -225,7 +289,10 @@ async fn owner_chain_of_job_and_deployment_pods() {
     let chain = data.owner_chain(&job_pod);
     assert_eq!(chain.len(), 2, "{chain:?}");
     assert_eq!(chain[0].0, "Job");
-    assert_eq!(chain[1], ("CronJob".to_owned(), "nightly-report".to_owned()));
+    assert_eq!(
+        chain[1],
+        ("CronJob".to_owned(), "nightly-report".to_owned())
+    );
     let dep_pod = data.pods_of(&key("checkout"))[0].clone();
     let chain = data.owner_chain(&dep_pod);
     assert_eq!(chain[0].0, "ReplicaSet");
@@ -256,7 +323,10 @@ async fn owner_chain_of_job_and_deployment_pods() {
 }
 
 fn chain_job(p: &flightdeck::sources::kube::PodRow) -> String {
-    p.controller.as_ref().map(|(_, n)| n.clone()).unwrap_or_default()
+    p.controller
+        .as_ref()
+        .map(|(_, n)| n.clone())
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -264,7 +334,10 @@ async fn logs_follow_a_statefulsets_pods_and_a_bare_pod() {
     let mut h = listed(Scenario::Steady).await;
     let s = &mut h.state;
     command(s, "sts");
-    select(s, &WorkloadRef::new(WorkloadKind::StatefulSet, key("orders-db")));
+    select(
+        s,
+        &WorkloadRef::new(WorkloadKind::StatefulSet, key("orders-db")),
+    );
     let selector = s.workloads.statefulsets[&key("orders-db")].selector.clone();
     assert!(!selector.is_empty());
     let want: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -283,7 +356,10 @@ async fn logs_follow_a_statefulsets_pods_and_a_bare_pod() {
     // the pods list of the set is its three pods
     let pods: Vec<String> = s
         .workloads
-        .pods_of_workload(&WorkloadRef::new(WorkloadKind::StatefulSet, key("orders-db")))
+        .pods_of_workload(&WorkloadRef::new(
+            WorkloadKind::StatefulSet,
+            key("orders-db"),
+        ))
         .iter()
         .map(|p| p.key.name.clone())
         .collect();

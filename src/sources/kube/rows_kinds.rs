@@ -198,9 +198,7 @@ impl JobRow {
             active: status.and_then(|s| s.active).unwrap_or(0),
             state,
             start: status.and_then(|s| s.start_time.as_ref()).map(|t| t.0),
-            completion: status
-                .and_then(|s| s.completion_time.as_ref())
-                .map(|t| t.0),
+            completion: status.and_then(|s| s.completion_time.as_ref()).map(|t| t.0),
             containers: containers(spec.map(|s| &s.template)),
             created: created(meta),
         }

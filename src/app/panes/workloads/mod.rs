@@ -18,6 +18,7 @@ use crate::sources::kube::{
 };
 
 mod kinds;
+pub mod ops;
 mod views;
 
 pub use kinds::*;

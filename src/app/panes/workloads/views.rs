@@ -102,7 +102,11 @@ fn compute_table(state: &State) -> Vec<WorkloadRef> {
         .map(|w| (data.trouble_of(&w), w))
         .collect();
     match data.sort {
-        SortKey::Trouble => v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.key.cmp(&b.1.key)).then(a.1.kind.cmp(&b.1.kind))),
+        SortKey::Trouble => v.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then(a.1.key.cmp(&b.1.key))
+                .then(a.1.kind.cmp(&b.1.kind))
+        }),
         SortKey::Name => v.sort_by(|a, b| {
             (a.1.key.name.cmp(&b.1.key.name))
                 .then(a.1.key.cmp(&b.1.key))

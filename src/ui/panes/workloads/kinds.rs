@@ -238,7 +238,10 @@ fn cells(state: &State, narrow: Narrow, w: &WorkloadRef) -> Option<Vec<(String, 
                 hl(clean(&p.reason.label()).into_owned(), pod_health(p)),
                 txt(p.restarts.to_string()),
                 txt(owner_text(p)),
-                dim(p.node.as_deref().map_or("-".into(), |n| clean(n).into_owned())),
+                dim(p
+                    .node
+                    .as_deref()
+                    .map_or("-".into(), |n| clean(n).into_owned())),
                 dim(ago(p.created)),
             ]
         }
@@ -332,10 +335,7 @@ fn summary(state: &State, w: &WorkloadRef) -> Option<((String, Health), String, 
         WorkloadKind::Pod => {
             let p = data.pods.get(k)?;
             (
-                (
-                    format!("{}/{}", p.ready, p.containers_total),
-                    pod_health(p),
-                ),
+                (format!("{}/{}", p.ready, p.containers_total), pod_health(p)),
                 p.reason.label(),
                 format!("{} restarts, {}", p.restarts, owner_text(p)),
             )
@@ -532,7 +532,10 @@ pub(super) fn workload_detail<'a>(state: &State, w: &WorkloadRef) -> Vec<Line<'a
     for p in &pods {
         lines.push(Line::from(vec![
             Span::styled(format!("  {:<40}", clean(&p.key.name)), theme.text()),
-            Span::styled(clean(&p.reason.label()).into_owned(), theme.health(pod_health(p))),
+            Span::styled(
+                clean(&p.reason.label()).into_owned(),
+                theme.health(pod_health(p)),
+            ),
         ]));
     }
     let mut names: BTreeSet<&str> = pods.iter().map(|p| p.key.name.as_str()).collect();

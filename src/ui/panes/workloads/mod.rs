@@ -10,7 +10,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::app::panes::workloads::{DetailTarget, Narrow, Section, WorkloadRef, pod_keys, table_keys};
+use crate::app::panes::workloads::{
+    DetailTarget, Narrow, Section, WorkloadRef, pod_keys, table_keys,
+};
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::pane::PaneId;
