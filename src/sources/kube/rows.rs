@@ -10,6 +10,10 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event as KubeEvent, Pod, Probe};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+pub use super::rows_kinds::{
+    CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow,
+};
+
 pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 pub const CHANGE_CAUSE_ANNOTATION: &str = "kubernetes.io/change-cause";
 

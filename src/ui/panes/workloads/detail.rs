@@ -321,7 +321,7 @@ pub(super) fn pod_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>> {
 }
 
 /// "pod → ReplicaSet/x → Deployment/y", "pod → Job/x → CronJob/y", "pod (no owner)".
-pub(super) fn owner_chain_text(state: &State, p: &crate::sources::kube::PodRow) -> String {
+pub(super) fn owner_chain_text(state: &State, p: &crate::sources::kube::rows::PodRow) -> String {
     let chain = state.workloads.owner_chain(p);
     if chain.is_empty() {
         return "pod (no owner)".into();

@@ -16,7 +16,7 @@ use crate::app::panes::workloads::{LastResult, Narrow, WorkloadRef};
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::sources::kube::rows::{ContainerSpec, WorkloadKind, short_image};
-use crate::sources::kube::{JobState, PodRow};
+use crate::sources::kube::rows::{JobState, PodRow};
 use crate::text::{age, clean, fit};
 
 fn col(title: &'static str, width: usize, priority: u8) -> Col {

@@ -364,7 +364,7 @@ fn pods_table(
     frame: &mut Frame,
     area: Rect,
     owner: &WorkloadRef,
-    pods: &[crate::sources::kube::ObjKey],
+    pods: &[crate::sources::kube::rows::ObjKey],
     selected: Option<usize>,
     focused: bool,
 ) {
