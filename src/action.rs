@@ -37,6 +37,12 @@ pub enum Action {
     WorkloadsPods,
     /// Workloads: cycle the sort key (trouble, name, age, restarts).
     WorkloadsSort,
+    /// Workloads: run the selected CronJob now (a Job from its template).
+    WorkloadsTrigger,
+    /// Workloads: suspend the selected CronJob, or resume it.
+    WorkloadsSuspend,
+    /// Workloads: delete the selected pod.
+    WorkloadsDeletePod,
     /// Pipeline: reject the pending deployment (the counterpart of promote).
     PipelineReject,
     /// Pipeline: re-run every job of the selected run.
@@ -130,6 +136,21 @@ const SIMPLE: &[(Action, &str, &str)] = &[
         Action::WorkloadsSort,
         "workloads.sort",
         "sort by trouble, name, age, restarts",
+    ),
+    (
+        Action::WorkloadsTrigger,
+        "workloads.trigger",
+        "run the selected cronjob now",
+    ),
+    (
+        Action::WorkloadsSuspend,
+        "workloads.suspend",
+        "suspend / resume the selected cronjob",
+    ),
+    (
+        Action::WorkloadsDeletePod,
+        "workloads.delete-pod",
+        "delete the selected pod",
     ),
     (
         Action::PipelineReject,
@@ -291,6 +312,9 @@ impl Action {
             Action::PipelineRerun => "re-run",
             Action::PipelineRerunFailed => "re-run of the failed jobs",
             Action::PipelineCancel => "cancel",
+            Action::WorkloadsTrigger => "trigger",
+            Action::WorkloadsSuspend => "suspend/resume",
+            Action::WorkloadsDeletePod => "delete",
             _ => "operation",
         }
     }
@@ -308,6 +332,9 @@ impl Action {
                 | Action::PipelineRerun
                 | Action::PipelineRerunFailed
                 | Action::PipelineCancel
+                | Action::WorkloadsTrigger
+                | Action::WorkloadsSuspend
+                | Action::WorkloadsDeletePod
         )
     }
 }

@@ -10,6 +10,7 @@ use crate::app::state::{FlashLevel, Overlay, State};
 use crate::config::keymap::{Key, KeyContext, Lookup};
 use crate::ops::{Operation, Outcome, Placeholders, Plan, Review, RunAction, Target};
 use crate::pane::PaneId;
+use crate::sources::kube::WorkloadKind;
 
 /// One row of the revision picker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,11 +36,15 @@ pub enum Dialog {
         target: Target,
         current: i32,
         input: String,
+        /// Deployment (`Operation::Scale`) or StatefulSet (`Operation::Workload`).
+        kind: WorkloadKind,
     },
     Revisions {
         target: Target,
         rows: Vec<RevisionRow>,
         selected: usize,
+        /// Deployment (`Operation::Rollback`), StatefulSet or DaemonSet (`Operation::Workload`).
+        kind: WorkloadKind,
     },
     HostMenu {
         vars: Placeholders,
@@ -68,12 +73,12 @@ pub struct OpsState {
     pub spinner: usize,
 }
 
-fn open(state: &mut State, d: Dialog) {
+pub(crate) fn open(state: &mut State, d: Dialog) {
     state.overlay = Overlay::Dialog(Box::new(d));
     state.dirty = true;
 }
 
-fn context(state: &State) -> String {
+pub(crate) fn context(state: &State) -> String {
     state
         .scope
         .context
@@ -210,6 +215,11 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     if state.focus == PaneId::Gpu {
         return crate::app::panes::hosts::on_action(state, action);
     }
+    if state.focus == PaneId::Workloads
+        && let Some(effects) = crate::app::panes::workloads::ops::on_action(state, action)
+    {
+        return effects;
+    }
     let Some(d) = (state.focus == PaneId::Workloads)
         .then(|| current_deployment(state))
         .flatten()
@@ -282,6 +292,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                     target,
                     selected: 1,
                     rows,
+                    kind: WorkloadKind::Deployment,
                 },
             );
             Vec::new()
@@ -293,6 +304,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                     target,
                     current: d.desired,
                     input: d.desired.to_string(),
+                    kind: WorkloadKind::Deployment,
                 },
             );
             Vec::new()
@@ -543,6 +555,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             target,
             current,
             input,
+            kind,
         } => {
             let n: i32 = input.parse().unwrap_or(*current);
             match key.code {
@@ -563,10 +576,19 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 }
                 KeyCode::Enter => {
                     if let Ok(replicas) = input.parse::<i32>() {
-                        let op = Operation::Scale {
-                            target: target.clone(),
-                            replicas,
-                            resource_version: None,
+                        let op = if *kind == WorkloadKind::Deployment {
+                            Operation::Scale {
+                                target: target.clone(),
+                                replicas,
+                                resource_version: None,
+                            }
+                        } else {
+                            Operation::Workload {
+                                target: target.clone(),
+                                kind: *kind,
+                                op: crate::ops::model::WorkloadOp::Scale { replicas },
+                                resource_version: None,
+                            }
                         };
                         return plan(state, op);
                     }
@@ -579,6 +601,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             target,
             rows,
             selected,
+            kind,
         } => {
             match action {
                 Some(Action::SelectUp) => *selected = selected.saturating_sub(1),
@@ -591,10 +614,19 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                     } else {
                         rows.get(*selected).map(|r| r.revision)
                     };
-                    let op = Operation::Rollback {
-                        target: target.clone(),
-                        to_revision,
-                        resource_version: None,
+                    let op = if *kind == WorkloadKind::Deployment {
+                        Operation::Rollback {
+                            target: target.clone(),
+                            to_revision,
+                            resource_version: None,
+                        }
+                    } else {
+                        Operation::Workload {
+                            target: target.clone(),
+                            kind: *kind,
+                            op: crate::ops::model::WorkloadOp::Rollback { to_revision },
+                            resource_version: None,
+                        }
                     };
                     return plan(state, op);
                 }

@@ -214,7 +214,7 @@ pub fn settle(state: &mut State) -> Vec<Effect> {
     super::panes::workloads::refresh_view(state);
     super::panes::logs::refresh_query(state);
     state.hint = super::hint::incident_hint(state);
-    super::panes::follow_selected_deployment(state)
+    super::panes::follow_selected_workload(state)
 }
 
 /// Carries out an action, views settled before and after. Public so key-sequence tests
@@ -312,7 +312,10 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::PipelineReject
         | Action::PipelineRerun
         | Action::PipelineRerunFailed
-        | Action::PipelineCancel => return crate::app::dialog::on_action(state, action),
+        | Action::PipelineCancel
+        | Action::WorkloadsTrigger
+        | Action::WorkloadsSuspend
+        | Action::WorkloadsDeletePod => return crate::app::dialog::on_action(state, action),
         // dialog keys only mean something while a dialog is open (dialog::on_key)
         Action::Confirm
         | Action::Cancel
@@ -546,6 +549,11 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
             Ok(()) => return scope_changed(state),
             Err(e) => state.set_flash(FlashLevel::Error, e),
         },
+        (c, _) if super::panes::workloads::Narrow::parse(c).is_some() => {
+            if let Some(n) = super::panes::workloads::Narrow::parse(c) {
+                super::panes::workloads::narrow(state, n);
+            }
+        }
         (c, None) if palette::describe(c).is_some() => {
             state.set_flash(
                 FlashLevel::Warn,

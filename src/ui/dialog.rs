@@ -99,8 +99,9 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             target,
             current,
             input,
+            kind,
         } => (
-            format!(" Scale deployment/{} ", sanitize(&target.name)),
+            format!(" Scale {}/{} ", kind.resource(), sanitize(&target.name)),
             vec![
                 kv(state, "now", &format!("replicas {current}")),
                 Line::from(vec![
@@ -118,6 +119,7 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             target,
             rows,
             selected,
+            ..
         } => {
             let mut l = vec![Line::styled(
                 format!(

@@ -20,21 +20,34 @@ pub fn row_count(state: &State, pane: PaneId) -> Option<usize> {
     }
 }
 
-/// The logs pane follows the deployment selected in Workloads: every pod of it, joining
-/// and leaving as they come and go. Nothing is restarted while the selection stays.
-pub fn follow_selected_deployment(state: &mut State) -> Vec<super::event::Effect> {
+/// The logs pane follows the workload selected in Workloads, whatever its kind: every pod
+/// of its selector (a Deployment's, StatefulSet's, DaemonSet's or Job's `spec.selector`, a
+/// CronJob's newest Job's), joining and leaving as they come and go; a pod row follows
+/// that pod. Nothing is restarted while the selection stays.
+pub fn follow_selected_workload(state: &mut State) -> Vec<super::event::Effect> {
+    use crate::sources::kube::WorkloadKind;
     use crate::sources::logs::LogTarget;
-    let Some(d) = workloads::current_deployment(state) else {
+    let Some(w) = workloads::current_workload(state) else {
         return Vec::new();
     };
-    if d.selector.is_empty() {
-        return Vec::new();
-    }
-    let selector: Vec<String> = d.selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let target = LogTarget::Selector {
-        namespace: d.key.namespace.clone(),
-        selector: selector.join(","),
-        label: d.key.name.clone(),
+    let target = if w.kind == WorkloadKind::Pod {
+        if !state.workloads.pods.contains_key(&w.key) {
+            return Vec::new();
+        }
+        LogTarget::Pods {
+            namespace: w.key.namespace.clone(),
+            pods: vec![w.key.name.clone()],
+        }
+    } else {
+        let Some(selector) = state.workloads.selector_of(&w) else {
+            return Vec::new();
+        };
+        let selector: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        LogTarget::Selector {
+            namespace: w.key.namespace.clone(),
+            selector: selector.join(","),
+            label: w.key.name.clone(),
+        }
     };
     if state.logs.target.as_ref() == Some(&target) {
         return Vec::new();

@@ -1,5 +1,6 @@
 //! The Kubernetes source: one watcher task per resource kind (deployments, replicasets,
-//! pods, HPAs, warning events) in the scope's namespace or all namespaces. Each converts
+//! pods, HPAs, warning events, statefulsets, daemonsets, jobs, cronjobs, controller
+//! revisions) in the scope's namespace or all namespaces. Each converts
 //! objects into compact rows ([`rows`]) and sends snapshots and deltas to the ui task.
 //! Never imports ratatui.
 
@@ -8,6 +9,7 @@ pub mod identity;
 pub mod kubeconfig;
 pub mod namespaces;
 pub mod rows;
+pub mod rows_kinds;
 pub mod watch;
 
 pub use client::{KubeError, client_for};
@@ -15,7 +17,9 @@ pub use kubeconfig::{ContextInfo, KubeContexts};
 pub use namespaces::NamespacesMsg;
 pub use rows::{
     DeploymentRow, EventRow, HpaRow, ObjKey, PodReason, PodRow, ReplicaSetRow, Rollout,
+    WorkloadKind,
 };
+pub use rows_kinds::{CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow};
 
 /// The resource kinds the workloads pane watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -25,15 +29,25 @@ pub enum Kind {
     Pods,
     Hpas,
     Events,
+    StatefulSets,
+    DaemonSets,
+    Jobs,
+    CronJobs,
+    Revisions,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Deployments,
         Kind::ReplicaSets,
         Kind::Pods,
         Kind::Hpas,
         Kind::Events,
+        Kind::StatefulSets,
+        Kind::DaemonSets,
+        Kind::Jobs,
+        Kind::CronJobs,
+        Kind::Revisions,
     ];
 
     /// The resource as RBAC names it.
@@ -44,6 +58,11 @@ impl Kind {
             Kind::Pods => "pods",
             Kind::Hpas => "horizontalpodautoscalers",
             Kind::Events => "events",
+            Kind::StatefulSets => "statefulsets",
+            Kind::DaemonSets => "daemonsets",
+            Kind::Jobs => "jobs",
+            Kind::CronJobs => "cronjobs",
+            Kind::Revisions => "controllerrevisions",
         }
     }
 }
@@ -56,6 +75,11 @@ pub enum Rows {
     Pods(Vec<PodRow>),
     Hpas(Vec<HpaRow>),
     Events(Vec<EventRow>),
+    StatefulSets(Vec<StatefulSetRow>),
+    DaemonSets(Vec<DaemonSetRow>),
+    Jobs(Vec<JobRow>),
+    CronJobs(Vec<CronJobRow>),
+    Revisions(Vec<RevisionRow>),
 }
 
 impl Rows {
@@ -66,6 +90,11 @@ impl Rows {
             Rows::Pods(_) => Kind::Pods,
             Rows::Hpas(_) => Kind::Hpas,
             Rows::Events(_) => Kind::Events,
+            Rows::StatefulSets(_) => Kind::StatefulSets,
+            Rows::DaemonSets(_) => Kind::DaemonSets,
+            Rows::Jobs(_) => Kind::Jobs,
+            Rows::CronJobs(_) => Kind::CronJobs,
+            Rows::Revisions(_) => Kind::Revisions,
         }
     }
     pub fn len(&self) -> usize {
@@ -75,6 +104,11 @@ impl Rows {
             Rows::Pods(v) => v.len(),
             Rows::Hpas(v) => v.len(),
             Rows::Events(v) => v.len(),
+            Rows::StatefulSets(v) => v.len(),
+            Rows::DaemonSets(v) => v.len(),
+            Rows::Jobs(v) => v.len(),
+            Rows::CronJobs(v) => v.len(),
+            Rows::Revisions(v) => v.len(),
         }
     }
     pub fn is_empty(&self) -> bool {

@@ -10,6 +10,10 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event as KubeEvent, Pod, Probe};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+pub use super::rows_kinds::{
+    CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow,
+};
+
 pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 pub const CHANGE_CAUSE_ANNOTATION: &str = "kubernetes.io/change-cause";
 
@@ -337,6 +341,8 @@ pub struct PodRow {
     pub labels: BTreeMap<String, String>,
     /// the owning ReplicaSet's name
     pub owner: Option<String>,
+    /// the controlling owner of any kind (ReplicaSet, StatefulSet, DaemonSet, Job): (kind, name)
+    pub controller: Option<(String, String)>,
     /// the pod-template-hash label: which revision the pod runs
     pub template_hash: Option<String>,
     pub phase: String,
@@ -398,6 +404,7 @@ impl PodRow {
             key: ObjKey::of(meta),
             labels: meta.labels.clone().unwrap_or_default(),
             owner: controller_of(meta, "ReplicaSet"),
+            controller: super::rows_kinds::controller_ref(meta),
             template_hash: meta
                 .labels
                 .as_ref()
@@ -609,7 +616,7 @@ fn controller_of(meta: &ObjectMeta, kind: &str) -> Option<String> {
     })
 }
 
-fn container_spec(c: &Container) -> ContainerSpec {
+pub(super) fn container_spec(c: &Container) -> ContainerSpec {
     let resources = c
         .resources
         .as_ref()

@@ -12,8 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::{
+    ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
+};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Event as KubeEvent, Pod};
 use kube::api::{ListParams, WatchEvent, WatchParams};
 use kube::{Api, Client, Resource, ResourceExt};
@@ -21,6 +24,7 @@ use serde::de::DeserializeOwned;
 use tokio::task::{AbortHandle, JoinHandle};
 
 use super::rows::{DeploymentRow, EventRow, HpaRow, ObjKey, PodRow, ReplicaSetRow};
+use super::rows_kinds::{CronJobRow, DaemonSetRow, JobRow, RevisionRow, StatefulSetRow};
 use super::{Failure, Kind, Rows, WorkloadsMsg};
 
 /// Where messages go; returns false once nobody listens (the task then ends).
@@ -50,7 +54,10 @@ const WATCH_MARGIN: Duration = Duration::from_secs(15);
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
-/// Starts the five watchers; dropping or aborting the returned handles stops them.
+/// Starts the watchers, one per [`Kind`]; dropping or aborting the returned handles stops
+/// them. Every kind is watched whatever the pane shows: the rows of the kinds beside
+/// Deployments are a few hundred bytes each and pods dominate memory (see the README's
+/// Workloads paragraph for the measurement).
 pub fn spawn_all(client: Client, namespace: Option<String>, sink: Sink) -> Vec<JoinHandle<()>> {
     let ns = namespace.as_deref();
     vec![
@@ -97,6 +104,51 @@ pub fn spawn_all(client: Client, namespace: Option<String>, sink: Sink) -> Vec<J
             namespace.clone(),
             |e| EventRow::is_warning(e).then(|| EventRow::from_object(e)),
             Rows::Events,
+            sink.clone(),
+        ),
+        spawn_kind(
+            api::<StatefulSet>(&client, ns),
+            None,
+            Kind::StatefulSets,
+            namespace.clone(),
+            |s| Some(StatefulSetRow::from_object(s)),
+            Rows::StatefulSets,
+            sink.clone(),
+        ),
+        spawn_kind(
+            api::<DaemonSet>(&client, ns),
+            None,
+            Kind::DaemonSets,
+            namespace.clone(),
+            |d| Some(DaemonSetRow::from_object(d)),
+            Rows::DaemonSets,
+            sink.clone(),
+        ),
+        spawn_kind(
+            api::<Job>(&client, ns),
+            None,
+            Kind::Jobs,
+            namespace.clone(),
+            |j| Some(JobRow::from_object(j)),
+            Rows::Jobs,
+            sink.clone(),
+        ),
+        spawn_kind(
+            api::<CronJob>(&client, ns),
+            None,
+            Kind::CronJobs,
+            namespace.clone(),
+            |c| Some(CronJobRow::from_object(c)),
+            Rows::CronJobs,
+            sink.clone(),
+        ),
+        spawn_kind(
+            api::<ControllerRevision>(&client, ns),
+            None,
+            Kind::Revisions,
+            namespace.clone(),
+            |r| Some(RevisionRow::from_object(r)),
+            Rows::Revisions,
             sink,
         ),
     ]
@@ -123,7 +175,7 @@ pub fn spawn_scope(
     task.abort_handle()
 }
 
-/// Runs the five watchers until they all end (the sink closed) or this future is dropped.
+/// Runs the watchers until they all end (the sink closed) or this future is dropped.
 pub async fn run_watchers(client: Client, namespace: Option<String>, sink: Sink) {
     let mut guard = AbortOnDrop(spawn_all(client, namespace, sink));
     for h in guard.0.iter_mut() {

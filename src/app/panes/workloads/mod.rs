@@ -13,12 +13,15 @@ use crate::app::event::Effect;
 use crate::app::state::{SourceId, SourceStatus, State};
 use crate::pane::PaneId;
 use crate::sources::kube::{
-    DeploymentRow, EventRow, Failure, HpaRow, Kind, ObjKey, PodRow, ReplicaSetRow, Rollout, Rows,
-    WorkloadsMsg,
+    CronJobRow, DaemonSetRow, DeploymentRow, EventRow, Failure, HpaRow, JobRow, Kind, ObjKey,
+    PodRow, ReplicaSetRow, RevisionRow, Rollout, Rows, StatefulSetRow, WorkloadKind, WorkloadsMsg,
 };
 
+mod kinds;
+pub mod ops;
 mod views;
 
+pub use kinds::*;
 pub use views::*;
 
 /// Table order. Trouble first is the default: what is broken is at the top.
@@ -55,10 +58,10 @@ impl SortKey {
 pub enum Section {
     #[default]
     Deployments,
-    /// The pods of one deployment; the deployment cursor is kept to come back to.
+    /// The pods of one workload; the table cursor is kept to come back to.
     Pods {
-        deployment: ObjKey,
-        deployment_selected: usize,
+        workload: WorkloadRef,
+        table_selected: usize,
     },
 }
 
@@ -66,6 +69,8 @@ pub enum Section {
 pub enum DetailTarget {
     Deployment(ObjKey),
     Pod(ObjKey),
+    /// A StatefulSet, DaemonSet, Job or CronJob.
+    Workload(WorkloadRef),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +87,13 @@ pub struct WorkloadsData {
     pub pods: HashMap<ObjKey, PodRow>,
     pub hpas: HashMap<ObjKey, HpaRow>,
     pub events: HashMap<ObjKey, EventRow>,
+    pub statefulsets: BTreeMap<ObjKey, StatefulSetRow>,
+    pub daemonsets: BTreeMap<ObjKey, DaemonSetRow>,
+    pub jobs: BTreeMap<ObjKey, JobRow>,
+    pub cronjobs: BTreeMap<ObjKey, CronJobRow>,
+    pub revisions: HashMap<ObjKey, RevisionRow>,
+    /// StatefulSet, DaemonSet or Job → the names of the pods it controls
+    pods_by_owner: HashMap<WorkloadRef, BTreeSet<String>>,
     /// deployment → its replicasets' names
     rs_by_deployment: HashMap<ObjKey, BTreeSet<String>>,
     /// replicaset → its pods' names
@@ -95,6 +107,8 @@ pub struct WorkloadsData {
     pub no_client: Option<String>,
     pub last_ok: Option<Timestamp>,
     pub sort: SortKey,
+    /// Which kinds the table shows (`:deploy`, `:sts`, …, `:all`).
+    pub narrow: Narrow,
     pub section: Section,
     pub detail: Option<Detail>,
     /// Bumped by every message from the source: the rows changed.
@@ -110,7 +124,7 @@ pub struct WorkloadsData {
 #[derive(Debug, Clone, Default)]
 struct View {
     deployments_for: Option<DeploymentsInputs>,
-    deployments: Vec<ObjKey>,
+    deployments: Vec<WorkloadRef>,
     pods_for: Option<PodsInputs>,
     pods: Vec<ObjKey>,
 }
@@ -119,6 +133,7 @@ struct View {
 struct DeploymentsInputs {
     generation: u64,
     sort: SortKey,
+    narrow: Narrow,
     filter: String,
 }
 
@@ -126,7 +141,7 @@ struct DeploymentsInputs {
 struct PodsInputs {
     generation: u64,
     sort: SortKey,
-    deployment: ObjKey,
+    deployment: WorkloadRef,
     filter: String,
 }
 
@@ -158,7 +173,32 @@ impl WorkloadsData {
         }
     }
 
+    fn index_pod_owner(&mut self, p: &PodRow, add: bool) {
+        let kind = match p.controller.as_ref().map(|(k, _)| k.as_str()) {
+            Some("StatefulSet") => WorkloadKind::StatefulSet,
+            Some("DaemonSet") => WorkloadKind::DaemonSet,
+            Some("Job") => WorkloadKind::Job,
+            _ => return,
+        };
+        let Some((_, name)) = &p.controller else {
+            return;
+        };
+        let owner = WorkloadRef::new(kind, ObjKey::new(&p.key.namespace, name));
+        if add {
+            self.pods_by_owner
+                .entry(owner)
+                .or_default()
+                .insert(p.key.name.clone());
+        } else if let Some(set) = self.pods_by_owner.get_mut(&owner) {
+            set.remove(&p.key.name);
+            if set.is_empty() {
+                self.pods_by_owner.remove(&owner);
+            }
+        }
+    }
+
     fn index_pod(&mut self, p: &PodRow, add: bool) {
+        self.index_pod_owner(p, add);
         let Some(rs) = owner_key(&p.key.namespace, &p.owner) else {
             return;
         };
@@ -224,6 +264,21 @@ impl WorkloadsData {
             Kind::Events => {
                 self.events.remove(key);
             }
+            Kind::StatefulSets => {
+                self.statefulsets.remove(key);
+            }
+            Kind::DaemonSets => {
+                self.daemonsets.remove(key);
+            }
+            Kind::Jobs => {
+                self.jobs.remove(key);
+            }
+            Kind::CronJobs => {
+                self.cronjobs.remove(key);
+            }
+            Kind::Revisions => {
+                self.revisions.remove(key);
+            }
         }
     }
 
@@ -238,9 +293,15 @@ impl WorkloadsData {
                 self.pods.clear();
                 self.pods_by_rs.clear();
                 self.trouble_by_rs.clear();
+                self.pods_by_owner.clear();
             }
             Kind::Hpas => self.hpas.clear(),
             Kind::Events => self.events.clear(),
+            Kind::StatefulSets => self.statefulsets.clear(),
+            Kind::DaemonSets => self.daemonsets.clear(),
+            Kind::Jobs => self.jobs.clear(),
+            Kind::CronJobs => self.cronjobs.clear(),
+            Kind::Revisions => self.revisions.clear(),
         }
     }
 
@@ -266,6 +327,23 @@ impl WorkloadsData {
                 for h in v {
                     self.hpas.insert(h.key.clone(), h);
                 }
+            }
+            Rows::StatefulSets(v) => {
+                self.statefulsets
+                    .extend(v.into_iter().map(|r| (r.key.clone(), r)));
+            }
+            Rows::DaemonSets(v) => {
+                self.daemonsets
+                    .extend(v.into_iter().map(|r| (r.key.clone(), r)));
+            }
+            Rows::Jobs(v) => self.jobs.extend(v.into_iter().map(|r| (r.key.clone(), r))),
+            Rows::CronJobs(v) => {
+                self.cronjobs
+                    .extend(v.into_iter().map(|r| (r.key.clone(), r)));
+            }
+            Rows::Revisions(v) => {
+                self.revisions
+                    .extend(v.into_iter().map(|r| (r.key.clone(), r)));
             }
             Rows::Events(v) => {
                 for e in v {
@@ -409,7 +487,12 @@ impl WorkloadsData {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.deployments.is_empty() && self.pods.is_empty()
+        self.deployments.is_empty()
+            && self.pods.is_empty()
+            && self.statefulsets.is_empty()
+            && self.daemonsets.is_empty()
+            && self.jobs.is_empty()
+            && self.cronjobs.is_empty()
     }
 }
 
@@ -537,9 +620,11 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     match action {
         Action::Open => {
             let target = match &state.workloads.section {
-                Section::Deployments => {
-                    current_deployment(state).map(|d| DetailTarget::Deployment(d.key.clone()))
-                }
+                Section::Deployments => current_workload(state).map(|w| match w.kind {
+                    WorkloadKind::Deployment => DetailTarget::Deployment(w.key),
+                    WorkloadKind::Pod => DetailTarget::Pod(w.key),
+                    _ => DetailTarget::Workload(w),
+                }),
                 Section::Pods { .. } => {
                     let pods = visible_pods(state);
                     let sel = state
@@ -553,16 +638,23 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
         Action::WorkloadsPods => match state.workloads.section.clone() {
             Section::Deployments => {
-                let Some(d) = current_deployment(state).map(|d| d.key.clone()) else {
+                let Some(w) = current_workload(state) else {
                     return Some(Vec::new());
                 };
+                if w.kind == WorkloadKind::Pod {
+                    state.set_flash(
+                        crate::app::state::FlashLevel::Info,
+                        "a pod has no pods list: enter opens its detail".into(),
+                    );
+                    return Some(Vec::new());
+                }
                 let view = state.pane_mut(PaneId::Workloads);
-                let deployment_selected = view.selected;
+                let table_selected = view.selected;
                 view.selected = 0;
                 view.filter.clear();
                 state.workloads.section = Section::Pods {
-                    deployment: d,
-                    deployment_selected,
+                    workload: w,
+                    table_selected,
                 };
             }
             Section::Pods { .. } => leave_pods(state),
@@ -590,13 +682,9 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 }
 
 fn leave_pods(state: &mut State) {
-    if let Section::Pods {
-        deployment_selected,
-        ..
-    } = std::mem::take(&mut state.workloads.section)
-    {
+    if let Section::Pods { table_selected, .. } = std::mem::take(&mut state.workloads.section) {
         let view = state.pane_mut(PaneId::Workloads);
-        view.selected = deployment_selected;
+        view.selected = table_selected;
         view.filter.clear();
     }
 }
@@ -604,12 +692,32 @@ fn leave_pods(state: &mut State) {
 /// A new context or namespace: the old rows belong to a scope the user left.
 pub fn on_scope_changed(state: &mut State) {
     let sort = state.workloads.sort;
+    let narrow = state.workloads.narrow;
     state.workloads = WorkloadsData {
         sort,
+        narrow,
         ..Default::default()
     };
     state.sources.insert(
         SourceId::Kube,
         SourceStatus::Connecting { since: state.now },
     );
+}
+
+/// A narrowing command (`:sts`, `:pods`, `:all`, …): the table shows those kinds, the
+/// cursor starts again from the top.
+pub fn narrow(state: &mut State, narrow: Narrow) {
+    let data = &mut state.workloads;
+    data.narrow = narrow;
+    data.section = Section::Deployments;
+    data.detail = None;
+    let view = state.pane_mut(PaneId::Workloads);
+    view.selected = 0;
+    view.filter.clear();
+    state.focus = PaneId::Workloads;
+    state.set_flash(
+        crate::app::state::FlashLevel::Info,
+        format!("workloads: {}", narrow.label()),
+    );
+    state.dirty = true;
 }

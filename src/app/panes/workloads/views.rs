@@ -1,15 +1,16 @@
-//! The Workloads tables as the view shows them: the `/` filter, the trouble-first (or
-//! chosen) sort, and the filtered, sorted keys kept in State and rebuilt by `settle` only
-//! when rows, sort, filter or the shown deployment changed. The cursor stays on its row
+//! The Workloads tables as the view shows them: the narrowing (`:deploy` … `:all`), the
+//! `/` filter, the trouble-first (or chosen) sort, and the filtered, sorted keys kept in
+//! State and rebuilt by `settle` only when rows, sort, narrowing, filter or the shown
+//! workload changed. The cursor stays on its row
 //! when rows re-order under it.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::{DeploymentsInputs, PodsInputs, Section, SortKey};
+use super::{DeploymentsInputs, PodsInputs, Section, SortKey, WorkloadRef};
 use crate::app::state::State;
 use crate::pane::PaneId;
-use crate::sources::kube::{DeploymentRow, ObjKey, PodRow};
+use crate::sources::kube::{DeploymentRow, ObjKey, PodRow, WorkloadKind};
 
 /// A parsed `/` filter: `key=value` matches labels, anything else is a substring of the name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,11 +64,14 @@ fn filters(state: &State) -> (&str, &str) {
 fn deployments_fresh(state: &State) -> bool {
     let data = &state.workloads;
     data.view.deployments_for.as_ref().is_some_and(|i| {
-        i.generation == data.generation && i.sort == data.sort && i.filter == filters(state).0
+        i.generation == data.generation
+            && i.sort == data.sort
+            && i.narrow == data.narrow
+            && i.filter == filters(state).0
     })
 }
 
-fn pods_fresh(state: &State, deployment: &ObjKey) -> bool {
+fn pods_fresh(state: &State, deployment: &WorkloadRef) -> bool {
     let data = &state.workloads;
     data.view.pods_for.as_ref().is_some_and(|i| {
         i.generation == data.generation
@@ -77,41 +81,58 @@ fn pods_fresh(state: &State, deployment: &ObjKey) -> bool {
     })
 }
 
-/// The deployments table computed from the rows: filtered (when the cursor is in it) and
-/// sorted.
-fn compute_deployments(state: &State) -> Vec<&DeploymentRow> {
+/// The table computed from the rows: the narrowing's kinds, filtered (when the cursor is
+/// in it) and sorted.
+fn compute_table(state: &State) -> Vec<WorkloadRef> {
     let data = &state.workloads;
     let filter = Filter::parse(filters(state).0);
-    let mut v: Vec<(u8, &DeploymentRow)> = data
-        .deployments
-        .values()
-        .filter(|d| {
-            filter.matches(&d.key, &d.labels)
-                || matches!(&filter, Filter::Label(..)) && filter.matches(&d.key, &d.selector)
+    let mut v: Vec<(u8, WorkloadRef)> = data
+        .refs(data.narrow)
+        .into_iter()
+        .filter(|w| {
+            let labels = data.labels_of(w);
+            let selector = match w.kind {
+                WorkloadKind::Deployment => data.deployments.get(&w.key).map(|d| &d.selector),
+                _ => None,
+            };
+            labels.is_some_and(|l| filter.matches(&w.key, l))
+                || matches!(&filter, Filter::Label(..))
+                    && selector.is_some_and(|s| filter.matches(&w.key, s))
         })
-        .map(|d| (data.trouble(d), d))
+        .map(|w| (data.trouble_of(&w), w))
         .collect();
     match data.sort {
-        SortKey::Trouble => v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.key.cmp(&b.1.key))),
-        SortKey::Name => {
-            v.sort_by(|a, b| a.1.key.name.cmp(&b.1.key.name).then(a.1.key.cmp(&b.1.key)))
-        }
-        SortKey::Age => v.sort_by(|a, b| b.1.created.cmp(&a.1.created).then(a.1.key.cmp(&b.1.key))),
+        SortKey::Trouble => v.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then(a.1.key.cmp(&b.1.key))
+                .then(a.1.kind.cmp(&b.1.kind))
+        }),
+        SortKey::Name => v.sort_by(|a, b| {
+            (a.1.key.name.cmp(&b.1.key.name))
+                .then(a.1.key.cmp(&b.1.key))
+                .then(a.1.kind.cmp(&b.1.kind))
+        }),
+        SortKey::Age => v.sort_by_cached_key(|(_, w)| {
+            (std::cmp::Reverse(data.created_of(w)), w.key.clone(), w.kind)
+        }),
         SortKey::Restarts => {
-            let restarts = |d: &DeploymentRow| -> i64 {
-                data.pods_of(&d.key).iter().map(|p| p.restarts as i64).sum()
+            let restarts = |w: &WorkloadRef| -> i64 {
+                data.pods_of_workload(w)
+                    .iter()
+                    .map(|p| p.restarts as i64)
+                    .sum()
             };
-            v.sort_by_cached_key(|(_, d)| (std::cmp::Reverse(restarts(d)), d.key.clone()));
+            v.sort_by_cached_key(|(_, w)| (std::cmp::Reverse(restarts(w)), w.key.clone(), w.kind));
         }
     }
-    v.into_iter().map(|(_, d)| d).collect()
+    v.into_iter().map(|(_, w)| w).collect()
 }
 
-/// The pods list of a deployment computed from the rows: filtered (when the cursor is in
+/// The pods list of a workload computed from the rows: filtered (when the cursor is in
 /// the pods section) and sorted.
-fn compute_pods<'a>(state: &'a State, d: &ObjKey) -> Vec<&'a PodRow> {
+fn compute_pods<'a>(state: &'a State, d: &WorkloadRef) -> Vec<&'a PodRow> {
     let data = &state.workloads;
-    let all = data.pods_of(d);
+    let all = data.pods_of_workload(d);
     let filter = Filter::parse(filters(state).1);
     let mut v: Vec<&PodRow> = if filter == Filter::None {
         all
@@ -130,28 +151,22 @@ fn compute_pods<'a>(state: &'a State, d: &ObjKey) -> Vec<&'a PodRow> {
     v
 }
 
-/// The keys of the deployments table as shown: the kept view when it is fresh, else
-/// computed now.
-pub fn deployment_keys(state: &State) -> Cow<'_, [ObjKey]> {
+/// The keys of the table as shown: the kept view when it is fresh, else computed now.
+pub fn table_keys(state: &State) -> Cow<'_, [WorkloadRef]> {
     if deployments_fresh(state) {
         Cow::Borrowed(&state.workloads.view.deployments)
     } else {
-        Cow::Owned(
-            compute_deployments(state)
-                .into_iter()
-                .map(|d| d.key.clone())
-                .collect(),
-        )
+        Cow::Owned(compute_table(state))
     }
 }
 
-/// The keys of a deployment's pods list as shown.
-pub fn pod_keys<'a>(state: &'a State, deployment: &ObjKey) -> Cow<'a, [ObjKey]> {
-    if pods_fresh(state, deployment) {
+/// The keys of a workload's pods list as shown.
+pub fn pod_keys<'a>(state: &'a State, workload: &WorkloadRef) -> Cow<'a, [ObjKey]> {
+    if pods_fresh(state, workload) {
         Cow::Borrowed(&state.workloads.view.pods)
     } else {
         Cow::Owned(
-            compute_pods(state, deployment)
+            compute_pods(state, workload)
                 .into_iter()
                 .map(|p| p.key.clone())
                 .collect(),
@@ -159,41 +174,46 @@ pub fn pod_keys<'a>(state: &'a State, deployment: &ObjKey) -> Cow<'a, [ObjKey]> 
     }
 }
 
-/// The deployments table as shown: filtered (when the cursor is in it) and sorted.
+/// The deployments in the table as shown, in its order.
 pub fn visible_deployments(state: &State) -> Vec<&DeploymentRow> {
-    if deployments_fresh(state) {
-        let data = &state.workloads;
-        data.view
-            .deployments
-            .iter()
-            .filter_map(|k| data.deployments.get(k))
-            .collect()
-    } else {
-        compute_deployments(state)
-    }
+    let data = &state.workloads;
+    table_keys(state)
+        .iter()
+        .filter(|w| w.kind == WorkloadKind::Deployment)
+        .filter_map(|w| data.deployments.get(&w.key))
+        .collect()
 }
 
-/// The deployment whose pods are shown: the pinned one in the pods section, else the
-/// one under the cursor.
-pub fn current_deployment(state: &State) -> Option<&DeploymentRow> {
+/// The workload whose pods are shown: the pinned one in the pods section, else the one
+/// under the cursor.
+pub fn current_workload(state: &State) -> Option<WorkloadRef> {
     match &state.workloads.section {
-        Section::Pods { deployment, .. } => state.workloads.deployments.get(deployment),
+        Section::Pods { workload, .. } => Some(workload.clone()),
         Section::Deployments => {
-            let keys = deployment_keys(state);
+            let keys = table_keys(state);
             let sel = state
                 .pane(PaneId::Workloads)
                 .selected
                 .min(keys.len().saturating_sub(1));
-            state.workloads.deployments.get(keys.get(sel)?)
+            keys.get(sel).cloned()
         }
     }
+}
+
+/// The deployment whose pods are shown, when the current workload is a deployment.
+pub fn current_deployment(state: &State) -> Option<&DeploymentRow> {
+    let w = current_workload(state)?;
+    if w.kind != WorkloadKind::Deployment {
+        return None;
+    }
+    state.workloads.deployments.get(&w.key)
 }
 
 /// Rows in the list the cursor is in.
 pub fn row_count(state: &State) -> usize {
     match &state.workloads.section {
-        Section::Deployments => deployment_keys(state).len(),
-        Section::Pods { deployment, .. } => pod_keys(state, deployment).len(),
+        Section::Deployments => table_keys(state).len(),
+        Section::Pods { workload, .. } => pod_keys(state, workload).len(),
     }
 }
 
@@ -208,18 +228,18 @@ pub fn pod_rank(p: &PodRow) -> u8 {
     }
 }
 
-/// The pods of the current deployment as shown: filtered (when the cursor is in the pods
+/// The pods of the current workload as shown: filtered (when the cursor is in the pods
 /// section) and sorted.
 pub fn visible_pods(state: &State) -> Vec<&PodRow> {
-    visible_pods_of(state, current_deployment(state))
+    visible_pods_of(state, current_workload(state).as_ref())
 }
 
-/// [`visible_pods`] for a deployment the caller already found (saves re-sorting the table).
-pub fn visible_pods_of<'a>(state: &'a State, d: Option<&DeploymentRow>) -> Vec<&'a PodRow> {
+/// [`visible_pods`] for a workload the caller already found (saves re-sorting the table).
+pub fn visible_pods_of<'a>(state: &'a State, d: Option<&WorkloadRef>) -> Vec<&'a PodRow> {
     let Some(d) = d else {
         return Vec::new();
     };
-    if pods_fresh(state, &d.key) {
+    if pods_fresh(state, d) {
         let data = &state.workloads;
         data.view
             .pods
@@ -227,18 +247,18 @@ pub fn visible_pods_of<'a>(state: &'a State, d: Option<&DeploymentRow>) -> Vec<&
             .filter_map(|k| data.pods.get(k))
             .collect()
     } else {
-        compute_pods(state, &d.key)
+        compute_pods(state, d)
     }
 }
 
 /// The row under the cursor in `keys`.
-fn under_cursor(keys: &[ObjKey], selected: usize) -> Option<&ObjKey> {
+fn under_cursor<K>(keys: &[K], selected: usize) -> Option<&K> {
     keys.get(selected.min(keys.len().saturating_sub(1)))
 }
 
 /// Where the cursor goes in a rebuilt list: to the row it was on, when `keep` says the
 /// cursor is in this list and its filter did not change.
-fn follow_cursor(old: &[ObjKey], new: &[ObjKey], selected: usize, keep: bool) -> Option<usize> {
+fn follow_cursor<K: PartialEq>(old: &[K], new: &[K], selected: usize, keep: bool) -> Option<usize> {
     let was = under_cursor(old, selected).filter(|_| keep)?;
     new.iter().position(|k| k == was)
 }
@@ -255,15 +275,13 @@ pub fn refresh_view(state: &mut State) {
         let data = &state.workloads;
         let keep = in_deployments
             && (data.view.deployments_for.as_ref()).is_some_and(|o| o.filter == dep_filter);
-        let keys: Vec<ObjKey> = compute_deployments(state)
-            .into_iter()
-            .map(|d| d.key.clone())
-            .collect();
+        let keys: Vec<WorkloadRef> = compute_table(state);
         let selected = state.pane(PaneId::Workloads).selected;
         let moved = follow_cursor(&data.view.deployments, &keys, selected, keep);
         let inputs = DeploymentsInputs {
             generation: data.generation,
             sort: data.sort,
+            narrow: data.narrow,
             filter: dep_filter,
         };
         let view = &mut state.workloads.view;
@@ -277,7 +295,7 @@ pub fn refresh_view(state: &mut State) {
     let data = &state.workloads;
     let selected = state.pane(PaneId::Workloads).selected;
     let shown = match &data.section {
-        Section::Pods { deployment, .. } => Some(deployment.clone()),
+        Section::Pods { workload, .. } => Some(workload.clone()),
         Section::Deployments => under_cursor(&data.view.deployments, selected).cloned(),
     };
     let Some(shown) = shown else {

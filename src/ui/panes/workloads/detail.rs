@@ -1,5 +1,5 @@
 //! The describe-like detail view of a deployment or a pod (`enter` on a row): fields,
-//! conditions, containers, revision history and warning events.
+//! conditions, containers, revision history, the owner chain and warning events.
 
 use ratatui::text::{Line, Span};
 
@@ -12,18 +12,18 @@ use crate::sources::kube::rows::ObjKey;
 use crate::text::age;
 use crate::text::clean;
 
-fn kv<'a>(state: &State, key: &str, value: String) -> Line<'a> {
+pub(super) fn kv<'a>(state: &State, key: &str, value: String) -> Line<'a> {
     Line::from(vec![
         Span::styled(format!("{key:<14}"), state.theme.dim()),
         Span::styled(value, state.theme.text()),
     ])
 }
 
-fn section<'a>(state: &State, title: &str) -> Line<'a> {
+pub(super) fn section<'a>(state: &State, title: &str) -> Line<'a> {
     Line::styled(title.to_owned(), state.theme.header())
 }
 
-fn labels_text(labels: &std::collections::BTreeMap<String, String>) -> String {
+pub(super) fn labels_text(labels: &std::collections::BTreeMap<String, String>) -> String {
     if labels.is_empty() {
         return "-".into();
     }
@@ -173,7 +173,7 @@ pub(super) fn deployment_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>
     lines
 }
 
-fn container_spec_lines<'a>(
+pub(super) fn container_spec_lines<'a>(
     state: &State,
     lines: &mut Vec<Line<'a>>,
     c: &crate::sources::kube::rows::ContainerSpec,
@@ -193,7 +193,7 @@ fn container_spec_lines<'a>(
     }
 }
 
-fn events_lines<'a>(
+pub(super) fn events_lines<'a>(
     state: &State,
     lines: &mut Vec<Line<'a>>,
     namespace: &str,
@@ -263,12 +263,14 @@ pub(super) fn pod_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>> {
         kv(
             state,
             "Controlled by",
-            match (&p.owner, data.pod_revision(p)) {
-                (Some(o), Some(r)) => format!("ReplicaSet/{} (revision {r})", clean(o)),
-                (Some(o), None) => format!("ReplicaSet/{}", clean(o)),
+            match (&p.owner, data.pod_revision(p), &p.controller) {
+                (Some(o), Some(r), _) => format!("ReplicaSet/{} (revision {r})", clean(o)),
+                (Some(o), None, _) => format!("ReplicaSet/{}", clean(o)),
+                (None, _, Some((k, n))) => format!("{}/{}", clean(k), clean(n)),
                 _ => "-".into(),
             },
         ),
+        kv(state, "Owners", owner_chain_text(state, p)),
         kv(
             state,
             "Restarts",
@@ -316,4 +318,17 @@ pub(super) fn pod_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>> {
         ));
     }
     lines
+}
+
+/// "pod → ReplicaSet/x → Deployment/y", "pod → Job/x → CronJob/y", "pod (no owner)".
+pub(super) fn owner_chain_text(state: &State, p: &crate::sources::kube::rows::PodRow) -> String {
+    let chain = state.workloads.owner_chain(p);
+    if chain.is_empty() {
+        return "pod (no owner)".into();
+    }
+    let mut s = String::from("pod");
+    for (k, n) in chain {
+        s.push_str(&format!(" → {}/{}", clean(&k), clean(&n)));
+    }
+    s
 }

@@ -11,16 +11,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::panes::workloads::{
-    DetailTarget, Section, current_deployment, deployment_keys, pod_keys,
+    DetailTarget, Narrow, Section, WorkloadRef, pod_keys, table_keys,
 };
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::pane::PaneId;
-use crate::sources::kube::rows::{DeploymentRow, ObjKey, PodRow, Rollout, short_image};
+use crate::sources::kube::rows::{DeploymentRow, PodRow, Rollout, WorkloadKind, short_image};
 use crate::text::age;
 use crate::text::{clean, fit};
 
 mod detail;
+mod kinds;
 
 use detail::{deployment_detail, pod_detail};
 
@@ -80,25 +81,26 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         let lines = match &detail.target {
             DetailTarget::Deployment(k) => deployment_detail(state, k),
             DetailTarget::Pod(k) => pod_detail(state, k),
+            DetailTarget::Workload(w) => kinds::workload_detail(state, w),
         };
         frame.render_widget(Paragraph::new(lines).scroll((detail.scroll, 0)), area);
         return;
     }
     let focused = state.focus == PaneId::Workloads;
     // keys of the rows as shown; only the rows on screen are looked up
-    let deployments = deployment_keys(state);
+    let deployments = table_keys(state);
     let in_pods = matches!(d.section, Section::Pods { .. });
     let selected = state.pane(PaneId::Workloads).selected;
     let dep_sel = match &d.section {
         Section::Deployments => selected.min(deployments.len().saturating_sub(1)),
-        Section::Pods { deployment, .. } => deployments
+        Section::Pods { workload, .. } => deployments
             .iter()
-            .position(|x| x == deployment)
+            .position(|x| x == workload)
             .unwrap_or(usize::MAX),
     };
-    let current = match &d.section {
-        Section::Deployments => deployments.get(dep_sel).and_then(|k| d.deployments.get(k)),
-        Section::Pods { .. } => current_deployment(state),
+    let current: Option<WorkloadRef> = match &d.section {
+        Section::Deployments => deployments.get(dep_sel).cloned(),
+        Section::Pods { workload, .. } => Some(workload.clone()),
     };
     // the list with the cursor gets the larger share
     let avail = area.height;
@@ -115,20 +117,33 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         ..area
     };
     let all_ns = state.scope.namespace.is_none();
-    deployments_table(
-        state,
-        frame,
-        dep_area,
-        &deployments,
-        dep_sel,
-        focused && !in_pods,
-        all_ns,
-    );
+    if d.narrow == Narrow::default() {
+        deployments_table(
+            state,
+            frame,
+            dep_area,
+            &deployments,
+            dep_sel,
+            focused && !in_pods,
+            all_ns,
+        );
+    } else {
+        kinds::kinds_table(
+            state,
+            frame,
+            dep_area,
+            &deployments,
+            dep_sel,
+            focused && !in_pods,
+            all_ns,
+        );
+    }
     let rest = avail.saturating_sub(dep_h);
     if rest >= 3
         && let Some(cur) = current
+        && cur.kind != WorkloadKind::Pod
     {
-        let pods = pod_keys(state, &cur.key);
+        let pods = pod_keys(state, &cur);
         let pod_area = Rect {
             y: area.y + dep_h,
             height: rest,
@@ -139,20 +154,20 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         } else {
             None
         };
-        pods_table(state, frame, pod_area, cur, &pods, pod_sel, focused);
+        pods_table(state, frame, pod_area, &cur, &pods, pod_sel, focused);
     }
 }
 
 /// A column: title, width, and whether it is dropped first when space is short.
-struct Col {
-    title: &'static str,
-    width: usize,
-    priority: u8,
+pub(super) struct Col {
+    pub(super) title: &'static str,
+    pub(super) width: usize,
+    pub(super) priority: u8,
 }
 
 /// One line of a table: the flexible first cell, then each kept column's cell cut or
 /// padded to the column's width.
-fn row_line<'a>(
+pub(super) fn row_line<'a>(
     first: Span<'a>,
     cols: &[Col],
     keep: &[bool],
@@ -168,7 +183,7 @@ fn row_line<'a>(
 }
 
 /// Which columns fit in `width`, keeping `min_name` for the flexible first column.
-fn fit_columns(cols: &[Col], width: usize, min_name: usize) -> (usize, Vec<bool>) {
+pub(super) fn fit_columns(cols: &[Col], width: usize, min_name: usize) -> (usize, Vec<bool>) {
     let mut keep: Vec<bool> = vec![true; cols.len()];
     let total = |keep: &[bool]| -> usize {
         cols.iter()
@@ -200,7 +215,7 @@ fn deployment_name(d: &DeploymentRow, all_ns: bool) -> String {
     }
 }
 
-fn rollout_text(r: &Rollout) -> (String, Health) {
+pub(super) fn rollout_text(r: &Rollout) -> (String, Health) {
     match r {
         Rollout::Complete => ("complete".into(), Health::Ok),
         Rollout::Progressing => ("progressing".into(), Health::Pending),
@@ -213,7 +228,7 @@ fn deployments_table(
     state: &State,
     frame: &mut Frame,
     area: Rect,
-    rows: &[ObjKey],
+    rows: &[WorkloadRef],
     selected: usize,
     cursor_here: bool,
     all_ns: bool,
@@ -274,7 +289,7 @@ fn deployments_table(
     let visible = area.height.saturating_sub(1) as usize;
     let offset = scroll_offset(selected, visible, rows.len());
     let shown = rows.iter().enumerate().skip(offset).take(visible);
-    for (i, d) in shown.filter_map(|(i, k)| Some((i, data.deployments.get(k)?))) {
+    for (i, d) in shown.filter_map(|(i, k)| Some((i, data.deployments.get(&k.key)?))) {
         let ready_h = if d.desired == 0 || d.ready >= d.desired {
             Health::Ok
         } else if d.ready == 0 {
@@ -327,7 +342,7 @@ fn deployments_table(
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn scroll_offset(selected: usize, visible: usize, len: usize) -> usize {
+pub(super) fn scroll_offset(selected: usize, visible: usize, len: usize) -> usize {
     if visible == 0 || selected == usize::MAX || len <= visible {
         return 0;
     }
@@ -348,16 +363,25 @@ fn pods_table(
     state: &State,
     frame: &mut Frame,
     area: Rect,
-    deployment: &DeploymentRow,
-    pods: &[ObjKey],
+    owner: &WorkloadRef,
+    pods: &[crate::sources::kube::rows::ObjKey],
     selected: Option<usize>,
     focused: bool,
 ) {
     let theme = &state.theme;
     let data = &state.workloads;
+    let deployment = match owner.kind {
+        WorkloadKind::Deployment => data.deployments.get(&owner.key),
+        _ => None,
+    };
     let title = format!(
-        "pods of {} ({}{})",
-        clean(&deployment.key.name),
+        "pods of {}{} ({}{})",
+        if owner.kind == WorkloadKind::Deployment {
+            String::new()
+        } else {
+            format!("{} ", owner.kind.short())
+        },
+        clean(&owner.key.name),
         pods.len(),
         if selected.is_some() {
             ""
@@ -420,11 +444,12 @@ fn pods_table(
             (n, None) => n.to_string(),
         };
         let rev = match data.pod_revision(p) {
-            Some(r) if Some(r) == deployment.revision => format!("{r} new"),
+            Some(r) if Some(r) == deployment.and_then(|d| d.revision) => format!("{r} new"),
             Some(r) => format!("{r} old"),
             None => p
                 .template_hash
                 .as_deref()
+                .or_else(|| p.labels.get("controller-revision-hash").map(String::as_str))
                 .map(|h| clean(h).into_owned())
                 .unwrap_or_else(|| "-".into()),
         };

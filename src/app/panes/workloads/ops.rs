@@ -1,0 +1,230 @@
+//! Operation keys on a Workloads selection that is not a Deployment (a StatefulSet,
+//! DaemonSet, Job, CronJob or pod), and the pod keys of any pods list: each builds an
+//! `Operation::Workload` and goes through the same plan → confirm path as a Deployment's.
+//! A key the selected kind has no such operation for says so. Pure.
+
+use super::{Section, WorkloadRef, current_workload, visible_pods};
+use crate::action::Action;
+use crate::app::dialog::{Dialog, RevisionRow, context, open, plan_op};
+use crate::app::event::Effect;
+use crate::app::state::{FlashLevel, State};
+use crate::ops::Operation;
+use crate::ops::Target;
+use crate::ops::model::WorkloadOp;
+use crate::pane::PaneId;
+use crate::sources::kube::{ObjKey, WorkloadKind};
+
+/// `None` leaves the action to the Deployment handling (a Deployment row, or an action
+/// that is not about workloads).
+pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    // the pod under the cursor in a pods list, for delete
+    let pod_in_list = match &state.workloads.section {
+        Section::Pods { .. } => {
+            let pods = visible_pods(state);
+            let sel = state
+                .pane(PaneId::Workloads)
+                .selected
+                .min(pods.len().saturating_sub(1));
+            pods.get(sel).map(|p| p.key.clone())
+        }
+        Section::Deployments => None,
+    };
+    let w = current_workload(state);
+    if action == Action::WorkloadsDeletePod {
+        let pod = pod_in_list.or_else(|| {
+            w.as_ref()
+                .filter(|w| w.kind == WorkloadKind::Pod)
+                .map(|w| w.key.clone())
+        });
+        return Some(match pod {
+            Some(k) => workload_op(state, WorkloadKind::Pod, &k, delete()),
+            None => refuse(
+                state,
+                "delete: select a pod (p for the selected workload's pods, or :pods)".into(),
+            ),
+        });
+    }
+    let w = w?;
+    if w.kind == WorkloadKind::Deployment
+        && !matches!(action, Action::WorkloadsTrigger | Action::WorkloadsSuspend)
+    {
+        return None;
+    }
+    let what = article(w.kind);
+    Some(match (action, w.kind) {
+        (Action::Rollback, WorkloadKind::StatefulSet | WorkloadKind::DaemonSet) => {
+            rollback(state, &w)
+        }
+        (Action::Rollback, _) => refuse(
+            state,
+            format!("rollback: {what} has no revisions to roll back to"),
+        ),
+        (Action::Restart, WorkloadKind::StatefulSet | WorkloadKind::DaemonSet) => {
+            workload_op(state, w.kind, &w.key, WorkloadOp::Restart)
+        }
+        (Action::Restart, WorkloadKind::Pod) => refuse(
+            state,
+            "restart: a pod without a controller is not restarted; D deletes it".into(),
+        ),
+        (Action::Restart, _) => refuse(
+            state,
+            format!("restart: {what} is not restarted; t runs a CronJob now"),
+        ),
+        (Action::Scale, WorkloadKind::StatefulSet) => {
+            let current = state
+                .workloads
+                .statefulsets
+                .get(&w.key)
+                .map_or(0, |s| s.replicas);
+            open(
+                state,
+                Dialog::Replicas {
+                    target: target(state, &w.key),
+                    current,
+                    input: current.to_string(),
+                    kind: WorkloadKind::StatefulSet,
+                },
+            );
+            Vec::new()
+        }
+        (Action::Scale, WorkloadKind::DaemonSet) => refuse(
+            state,
+            "scale: a DaemonSet runs one pod per node; nothing to scale".into(),
+        ),
+        (Action::Scale, _) => refuse(state, format!("scale: {what} has no replicas to scale")),
+        (Action::WorkloadsTrigger, WorkloadKind::CronJob) => {
+            workload_op(state, w.kind, &w.key, WorkloadOp::Trigger)
+        }
+        (Action::WorkloadsTrigger, _) => refuse(
+            state,
+            format!("trigger: only a CronJob runs on demand, not {what}"),
+        ),
+        (Action::WorkloadsSuspend, WorkloadKind::CronJob) => {
+            let suspended = state
+                .workloads
+                .cronjobs
+                .get(&w.key)
+                .is_some_and(|c| c.suspend);
+            workload_op(
+                state,
+                w.kind,
+                &w.key,
+                WorkloadOp::Suspend {
+                    suspend: !suspended,
+                },
+            )
+        }
+        (Action::WorkloadsSuspend, _) => refuse(
+            state,
+            format!("suspend: only a CronJob is suspended, not {what}"),
+        ),
+        (Action::Promote, _) => refuse(
+            state,
+            format!("promote: {what} is not part of a blue-green pair"),
+        ),
+        _ => return None,
+    })
+}
+
+fn delete() -> WorkloadOp {
+    WorkloadOp::Delete {
+        grace_period_secs: None,
+    }
+}
+
+fn article(kind: WorkloadKind) -> &'static str {
+    match kind {
+        WorkloadKind::Deployment => "a Deployment",
+        WorkloadKind::StatefulSet => "a StatefulSet",
+        WorkloadKind::DaemonSet => "a DaemonSet",
+        WorkloadKind::Job => "a Job",
+        WorkloadKind::CronJob => "a CronJob",
+        WorkloadKind::Pod => "a pod",
+    }
+}
+
+fn refuse(state: &mut State, text: String) -> Vec<Effect> {
+    state.set_flash(FlashLevel::Info, text);
+    Vec::new()
+}
+
+fn target(state: &State, key: &ObjKey) -> Target {
+    Target {
+        context: context(state),
+        namespace: key.namespace.clone(),
+        name: key.name.clone(),
+    }
+}
+
+fn workload_op(state: &mut State, kind: WorkloadKind, key: &ObjKey, op: WorkloadOp) -> Vec<Effect> {
+    let op = Operation::Workload {
+        target: target(state, key),
+        kind,
+        op,
+        resource_version: None,
+    };
+    plan_op(state, op)
+}
+
+/// The revision picker from the set's ControllerRevisions, newest first; with fewer than
+/// two the executor finds the previous one.
+fn rollback(state: &mut State, w: &WorkloadRef) -> Vec<Effect> {
+    let owner_kind = match w.kind {
+        WorkloadKind::StatefulSet => "StatefulSet",
+        _ => "DaemonSet",
+    };
+    let data = &state.workloads;
+    let current_name = match w.kind {
+        WorkloadKind::StatefulSet => data
+            .statefulsets
+            .get(&w.key)
+            .and_then(|s| s.update_revision.clone()),
+        _ => None,
+    };
+    let mut revs: Vec<&crate::sources::kube::RevisionRow> = data
+        .revisions
+        .values()
+        .filter(|r| {
+            r.key.namespace == w.key.namespace
+                && r.owner
+                    .as_ref()
+                    .is_some_and(|(k, n)| k == owner_kind && *n == w.key.name)
+        })
+        .collect();
+    revs.sort_by(|a, b| b.revision.cmp(&a.revision).then(a.key.cmp(&b.key)));
+    let newest = revs.first().map(|r| r.revision);
+    let rows: Vec<RevisionRow> = revs
+        .iter()
+        .map(|r| RevisionRow {
+            revision: r.revision,
+            image: r.images.join(","),
+            change_cause: String::new(),
+            age: r
+                .created
+                .map(|c| crate::text::age(c, state.now))
+                .unwrap_or_default(),
+            current: match &current_name {
+                Some(n) => *n == r.key.name,
+                None => Some(r.revision) == newest,
+            },
+        })
+        .collect();
+    if rows.len() < 2 {
+        return workload_op(
+            state,
+            w.kind,
+            &w.key,
+            WorkloadOp::Rollback { to_revision: None },
+        );
+    }
+    open(
+        state,
+        Dialog::Revisions {
+            target: target(state, &w.key),
+            rows,
+            selected: 1,
+            kind: w.kind,
+        },
+    );
+    Vec::new()
+}
