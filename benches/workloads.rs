@@ -330,6 +330,7 @@ fn serve_sandbox(args: &[String]) {
         listen: arg("--listen").unwrap_or_else(|| "127.0.0.1:0".into()),
         scenario: "steady".into(),
         pods: arg("--pods").and_then(|p| p.parse().ok()),
+        pod_kinds: arg("--pod-kinds").unwrap_or_else(|| "deployments".into()),
         seed: 1,
         write_kubeconfig: arg("--write-kubeconfig").map(Into::into),
         write_config: None,

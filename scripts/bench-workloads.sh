@@ -3,6 +3,7 @@
 #
 #   scripts/bench-workloads.sh            # 10,000 pods
 #   PODS=2000 scripts/bench-workloads.sh
+#   POD_KINDS=mixed scripts/bench-workloads.sh   # the pods owned by Deployments, StatefulSets and Jobs
 #
 # 1. Against `flightdeck sandbox --pods N` (a separate process, paused so nothing moves):
 #    the console's data path in one process (watchers for deployments, replicasets, pods,
@@ -17,6 +18,7 @@
 set -euo pipefail
 
 N=${PODS:-10000}
+KINDS=${POD_KINDS:-deployments}
 PORT=${PORT:-18191}
 cd "$(dirname "$0")/.."
 BIN=${FLIGHTDECK:-target/release/flightdeck}
@@ -35,10 +37,10 @@ base="http://127.0.0.1:$PORT"
 
 BENCH=$(cargo bench --bench workloads --no-run 2>&1 | grep -o 'target/[^ )]*/workloads-[0-9a-f]*' | tail -1)
 if ! grep -qa "flightdeck sandbox: not in this build" "$BIN"; then
-    "$BIN" sandbox --pods "$N" --listen "127.0.0.1:$PORT" --write-kubeconfig "$tmp/kubeconfig" >"$tmp/out" 2>&1 &
+    "$BIN" sandbox --pods "$N" --pod-kinds "$KINDS" --listen "127.0.0.1:$PORT" --write-kubeconfig "$tmp/kubeconfig" >"$tmp/out" 2>&1 &
 else
     # this build's binary does not serve the sandbox yet: the bench binary serves the same
-    "$BENCH" --serve-sandbox --pods "$N" --listen "127.0.0.1:$PORT" --write-kubeconfig "$tmp/kubeconfig" >"$tmp/out" 2>&1 &
+    "$BENCH" --serve-sandbox --pods "$N" --pod-kinds "$KINDS" --listen "127.0.0.1:$PORT" --write-kubeconfig "$tmp/kubeconfig" >"$tmp/out" 2>&1 &
 fi
 pid=$!
 until curl -sf "$base/version" >/dev/null; do
@@ -47,7 +49,7 @@ until curl -sf "$base/version" >/dev/null; do
 done
 curl -sf -X POST "$base/_sandbox/time/pause" >/dev/null
 
-echo "== live: console data path against flightdeck sandbox --pods $N"
+echo "== live: console data path against flightdeck sandbox --pods $N --pod-kinds $KINDS"
 FLIGHTDECK_BENCH_KUBECONFIG="$tmp/kubeconfig" PODS="$N" "$BENCH" --live
 
 if [ "${LIVE_ONLY:-}" = "" ]; then

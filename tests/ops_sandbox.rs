@@ -22,6 +22,7 @@ async fn start(scenario: Scenario) -> Sandbox {
         scenario,
         pods: None,
         seed: 1,
+        ..SandboxOptions::default()
     })
     .await
     .unwrap();

@@ -30,6 +30,7 @@ pub async fn start(scenario: Scenario) -> Sandbox {
         scenario,
         pods: None,
         seed: 1,
+        ..SandboxOptions::default()
     })
     .await
     .expect("sandbox");

@@ -49,6 +49,10 @@ pub struct SandboxArgs {
     /// spread this many extra pods over many namespaces and deployments
     #[arg(long, value_name = "N")]
     pub pods: Option<usize>,
+    /// who owns the --pods load: `deployments`, or `mixed` (Deployments, StatefulSets and
+    /// Jobs)
+    #[arg(long, default_value = "deployments", value_name = "KINDS")]
+    pub pod_kinds: String,
     /// seed for the simulation (same seed, same world)
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,
@@ -69,6 +73,8 @@ pub enum SandboxError {
         "unknown scenario {0:?} (known: steady, bad-release, pending-approval, blue-green, gpu-hot)"
     )]
     UnknownScenario(String),
+    #[error("unknown --pod-kinds {0:?} (known: deployments, mixed)")]
+    UnknownPodKinds(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -95,6 +101,8 @@ pub struct SandboxOptions {
     pub listen: SocketAddr,
     pub scenario: Scenario,
     pub pods: Option<usize>,
+    /// The `pods` load spread over Deployments, StatefulSets and Jobs.
+    pub mixed_kinds: bool,
     pub seed: u64,
 }
 
@@ -104,6 +112,7 @@ impl Default for SandboxOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             scenario: Scenario::Steady,
             pods: None,
+            mixed_kinds: false,
             seed: 1,
         }
     }
@@ -188,11 +197,13 @@ impl Sandbox {
             })?;
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
-        let (seed, scenario, pods) = (opts.seed, opts.scenario, opts.pods);
+        let (seed, scenario, pods, mixed) =
+            (opts.seed, opts.scenario, opts.pods, opts.mixed_kinds);
         // building a large world takes a moment: keep it off the async worker threads
         let w = tokio::task::spawn_blocking(move || {
             let mut w = world::World::new(seed, scenario);
             w.github.api_base = format!("{base}/github");
+            w.load_mixed = mixed;
             w.build(pods);
             w
         })
@@ -541,10 +552,16 @@ pub async fn run_cli(args: SandboxArgs) -> Result<(), SandboxError> {
         .parse()
         .map_err(|_| SandboxError::InvalidListen(args.listen.clone()))?;
     let scenario: Scenario = args.scenario.parse()?;
+    let mixed_kinds = match args.pod_kinds.as_str() {
+        "deployments" => false,
+        "mixed" => true,
+        other => return Err(SandboxError::UnknownPodKinds(other.to_owned())),
+    };
     let sb = Sandbox::start(SandboxOptions {
         listen,
         scenario,
         pods: args.pods,
+        mixed_kinds,
         seed: args.seed,
     })
     .await?;

@@ -102,6 +102,9 @@ pub struct World {
     pub instant: bool,
     pub gpu_hot: bool,
     pub load_pods: usize,
+    /// Spread the load pods over Deployments, StatefulSets and Jobs instead of
+    /// Deployments only (`--pod-kinds mixed`).
+    pub load_mixed: bool,
     pub fault_rng: Rng,
 }
 
@@ -140,6 +143,7 @@ impl World {
             instant: false,
             gpu_hot: scenario == Scenario::GpuHot,
             load_pods: 0,
+            load_mixed: false,
             fault_rng: Rng::new(seed ^ 0xfa017),
         }
     }

@@ -44,6 +44,41 @@ fn pod_template(app: &str, containers: Value, restart: &str) -> Value {
 }
 
 impl World {
+    /// A load StatefulSet (`--pod-kinds mixed`): its pods made at once (`Parallel`).
+    pub(super) fn make_load_set(&mut self, ns: &str, name: &str, image: &str, replicas: i64) {
+        let mut meta = self.new_meta(name, ns, self.now_ms);
+        meta["labels"] = json!({"app": name});
+        let sts = json!({
+            "metadata": meta,
+            "spec": {
+                "replicas": replicas,
+                "serviceName": name,
+                "podManagementPolicy": "Parallel",
+                "selector": {"matchLabels": {"app": name}},
+                "template": pod_template(name, json!([container("app", image, Some(8080))]), "Always"),
+            },
+        });
+        self.create(Kind::StatefulSet, sts);
+        self.after_workload_write(Kind::StatefulSet, ns, name);
+    }
+
+    /// A load Job (`--pod-kinds mixed`): `replicas` pods at once.
+    pub(super) fn make_load_job(&mut self, ns: &str, name: &str, image: &str, pods: i64) {
+        let mut meta = self.new_meta(name, ns, self.now_ms);
+        meta["labels"] = json!({"app": name});
+        let job = json!({
+            "metadata": meta,
+            "spec": {
+                "parallelism": pods,
+                "completions": pods,
+                "backoffLimit": 6,
+                "template": pod_template(name, json!([container("batch", image, None)]), "Never"),
+            },
+        });
+        self.create(Kind::Job, job);
+        self.after_workload_write(Kind::Job, ns, name);
+    }
+
     /// Nodes, and the main namespace's StatefulSet, DaemonSet, CronJob and debug pod, with
     /// some history. Runs while building (instant mode), after the deployments.
     pub(super) fn make_workloads(&mut self, ns: &str, wall: i64) {

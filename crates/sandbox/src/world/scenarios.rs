@@ -286,15 +286,20 @@ impl World {
                 let r = ((self.rng.below(20) + 1) as usize).min(left);
                 left -= r;
                 let name = format!("svc-{d:02}");
-                self.make_deployment(
-                    &ns,
-                    &name,
-                    json!({"app": name}),
-                    &format!("ghcr.io/acme/load:{}", d),
-                    r as i64,
-                    8080,
-                    "",
-                );
+                let image = format!("ghcr.io/acme/load:{d}");
+                match (self.load_mixed, d % 5) {
+                    (true, 3) => self.make_load_set(&ns, &name, &image, r as i64),
+                    (true, 4) => self.make_load_job(&ns, &name, &image, r as i64),
+                    _ => self.make_deployment(
+                        &ns,
+                        &name,
+                        json!({"app": name}),
+                        &image,
+                        r as i64,
+                        8080,
+                        "",
+                    ),
+                }
             }
             nsi += 1;
         }
