@@ -93,6 +93,15 @@ async fn rollback_in_bad_release_restores_the_old_revision_and_ends_the_crash_lo
     assert!(st["crashing_pods"].as_u64().unwrap() > 0, "{st}");
     let before = deployment(&c, "checkout").await;
     assert_eq!(image(&before), "ghcr.io/acme/checkout:1.8.0");
+    // the service's health endpoint fails while the bad revision serves it
+    let health = || async {
+        reqwest::get(format!("{}/health/checkout", sb.base_url()))
+            .await
+            .expect("GET /health/checkout")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(health().await, 503);
 
     // the plan names the exact change and passes the server dry run
     let plan = ex.plan(rollback("checkout", None)).await.unwrap();
@@ -121,6 +130,8 @@ async fn rollback_in_bad_release_restores_the_old_revision_and_ends_the_crash_lo
     admin(&sb, "time/advance?seconds=300").await;
     let st = state(&sb).await;
     assert_eq!(st["crashing_pods"].as_u64(), Some(0), "{st}");
+    // and recovers once the rollback has replaced the bad pods
+    assert_eq!(health().await, 200);
     let after = deployment(&c, "checkout").await;
     assert_eq!(revision(&after), "5");
 
