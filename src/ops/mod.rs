@@ -16,14 +16,17 @@
 //! refusal, a precondition or an audit line cannot differ between them.
 
 pub mod audit;
+mod cronjob;
 mod github;
 pub mod host;
 pub mod model;
+mod pod;
 mod promote;
 mod restart;
 pub mod rollback;
 mod scale;
 pub mod service;
+mod sets;
 mod workload;
 
 use std::collections::HashMap;
@@ -36,6 +39,7 @@ use serde_json::json;
 
 pub use audit::{AuditLog, AuditRecord, AuditTail, Phase};
 pub use host::{HostOutput, OutputKind, Placeholders};
+pub use model::RevisionChoice;
 pub use model::{Operation, Outcome, Plan, ServiceOp, Target};
 pub use restart::restarted_at;
 
@@ -637,9 +641,10 @@ fn with_resource_version(
 
 /// Asks the server to admit `patch` without storing it (dryRun=All), so the confirmation
 /// shows what validation and admission say before anything changes.
-async fn dry_run<K>(api: &Api<K>, name: &str, patch: &Patch<()>) -> String
+async fn dry_run<K, P>(api: &Api<K>, name: &str, patch: &Patch<P>) -> String
 where
     K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    P: serde::Serialize + std::fmt::Debug,
 {
     let dry = PatchParams {
         dry_run: true,
