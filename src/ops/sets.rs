@@ -460,6 +460,25 @@ impl Executor {
         if let Some(note) = ordinals_note(&target.name, now, replicas) {
             plan.notes.push(note);
         }
+        if plan.refused.is_none() {
+            let body = with_resource_version(
+                json!({"spec": {"replicas": replicas}}),
+                s.metadata.resource_version.as_deref(),
+            );
+            let dry = PatchParams {
+                dry_run: true,
+                ..PatchParams::default()
+            };
+            plan.notes.push(
+                match api
+                    .patch_scale(&target.name, &dry, &Patch::Merge(&body))
+                    .await
+                {
+                    Ok(_) => "server dry run (dryRun=All): ok".into(),
+                    Err(e) => format!("server dry run (dryRun=All): {}", kube_message(e)),
+                },
+            );
+        }
         if let Some(h) = hpa_for(c, target).await? {
             let spec = h.spec.clone();
             let min = spec.min_replicas.unwrap_or(1);
