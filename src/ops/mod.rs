@@ -12,7 +12,8 @@
 //! looked up once per executor and cached (see [`Executor::cluster_identity`]).
 //!
 //! Each operation's plan and request live in its own file (`rollback`, `scale`,
-//! `restart`, `promote`, `github`, `host`); this file keeps what they share, so a
+//! `restart`, `promote`, `github`, `host`; for the other workload kinds `workload`
+//! dispatches to `sets`, `cronjob` and `pod`); this file keeps what they share, so a
 //! refusal, a precondition or an audit line cannot differ between them.
 
 pub mod audit;
