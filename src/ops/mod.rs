@@ -12,18 +12,22 @@
 //! looked up once per executor and cached (see [`Executor::cluster_identity`]).
 //!
 //! Each operation's plan and request live in its own file (`rollback`, `scale`,
-//! `restart`, `promote`, `github`, `host`); this file keeps what they share, so a
+//! `restart`, `promote`, `github`, `host`; for the other workload kinds `workload`
+//! dispatches to `sets`, `cronjob` and `pod`); this file keeps what they share, so a
 //! refusal, a precondition or an audit line cannot differ between them.
 
 pub mod audit;
+mod cronjob;
 mod github;
 pub mod host;
 pub mod model;
+mod pod;
 mod promote;
 mod restart;
 pub mod rollback;
 mod scale;
 pub mod service;
+mod sets;
 mod workload;
 
 use std::collections::HashMap;
@@ -36,6 +40,7 @@ use serde_json::json;
 
 pub use audit::{AuditLog, AuditRecord, AuditTail, Phase};
 pub use host::{HostOutput, OutputKind, Placeholders};
+pub use model::RevisionChoice;
 pub use model::{Operation, Outcome, Plan, ServiceOp, Target};
 pub use restart::restarted_at;
 
@@ -637,9 +642,10 @@ fn with_resource_version(
 
 /// Asks the server to admit `patch` without storing it (dryRun=All), so the confirmation
 /// shows what validation and admission say before anything changes.
-async fn dry_run<K>(api: &Api<K>, name: &str, patch: &Patch<()>) -> String
+async fn dry_run<K, P>(api: &Api<K>, name: &str, patch: &Patch<P>) -> String
 where
     K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    P: serde::Serialize + std::fmt::Debug,
 {
     let dry = PatchParams {
         dry_run: true,

@@ -249,3 +249,18 @@ pub struct Outcome {
     pub before: String,
     pub after: String,
 }
+
+/// One ControllerRevision of a StatefulSet or DaemonSet, for the revision picker
+/// ([`super::Executor::workload_revisions`]): newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionChoice {
+    pub revision: i64,
+    /// The ControllerRevision's name (`OWNER-HASH`).
+    pub name: String,
+    /// The containers' images of the revision's pod template.
+    pub images: Vec<String>,
+    pub change_cause: Option<String>,
+    pub created: Option<jiff::Timestamp>,
+    /// The revision whose template the set runs now.
+    pub current: bool,
+}

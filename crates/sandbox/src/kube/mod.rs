@@ -609,7 +609,7 @@ pub async fn handle(
         ("create", None) => create(&shared, &t, &q, &body),
         ("update", None) | ("update", Some("status")) => update(&shared, &t, &q, &body),
         ("patch", None) | ("patch", Some("status")) => patch(&shared, &t, &q, &headers, &body),
-        ("delete", None) => delete(&shared, &t, &q),
+        ("delete", None) => delete(&shared, &t, &q, &body),
         _ => status_err(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",

@@ -312,13 +312,47 @@ pub(super) fn patch(
     commit(&mut w, t, &old, obj, dry_run(q))
 }
 
-pub(super) fn delete(shared: &Shared, t: &Target, q: &HashMap<String, String>) -> Response {
+/// DELETE, with the DeleteOptions body kube-apiserver reads: `dryRun: ["All"]` and
+/// `preconditions` (uid, resourceVersion: 409 when the object is not that one).
+pub(super) fn delete(
+    shared: &Shared,
+    t: &Target,
+    q: &HashMap<String, String>,
+    body: &[u8],
+) -> Response {
     let name = t.name.clone().unwrap_or_default();
+    let opts: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => return bad_request(&format!("invalid DeleteOptions: {e}")),
+        }
+    };
     let mut w = shared.lock();
     let Some(old) = w.store.get(t.kind, &t.ns, &name) else {
         return not_found(t.kind, &name);
     };
-    if dry_run(q) {
+    for (field, what) in [("uid", "UID"), ("resourceVersion", "ResourceVersion")] {
+        let want = str_at(&opts, &["preconditions", field]);
+        let have = meta_str(&old, field);
+        if !want.is_empty() && want != have {
+            return status_err(
+                StatusCode::CONFLICT,
+                "Conflict",
+                &format!(
+                    "Precondition failed: {what} in precondition: {want}, {what} in object meta: {have}"
+                ),
+                Some(
+                    json!({"name": name, "group": t.kind.info().group, "kind": t.kind.info().plural}),
+                ),
+            );
+        }
+    }
+    let dry_body = opts["dryRun"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|v| v == "All"));
+    if dry_run(q) || dry_body {
         return json_resp(StatusCode::OK, &old);
     }
     if t.kind == Kind::Pod {
