@@ -21,6 +21,7 @@ pub async fn start() -> Sandbox {
         scenario: Scenario::Steady,
         pods: None,
         seed: 1,
+        ..SandboxOptions::default()
     })
     .await
     .unwrap();
