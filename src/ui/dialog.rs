@@ -119,7 +119,7 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             target,
             rows,
             selected,
-            ..
+            kind,
         } => {
             let mut l = vec![Line::styled(
                 format!(
@@ -158,7 +158,11 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                 theme.dim(),
             ));
             (
-                format!(" Roll back deployment/{} to… ", sanitize(&target.name)),
+                format!(
+                    " Roll back {}/{} to… ",
+                    kind.resource(),
+                    sanitize(&target.name)
+                ),
                 l,
             )
         }
