@@ -756,3 +756,59 @@ async fn reject_rerun_and_cancel_through_the_executor() {
     assert!(!out.ok);
     assert!(out.message.contains("read-only"), "{}", out.message);
 }
+
+/// An API server that accepts connections and never answers: the plan and the run each end
+/// within the executor's bound, the run's outcome says the change may or may not have been
+/// made, and the audit log has the intent and the failed outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_bounds_the_plan_and_the_run() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let held = tokio::spawn(async move {
+        let mut conns = Vec::new();
+        while let Ok((c, _)) = listener.accept().await {
+            conns.push(c);
+        }
+    });
+    let yaml = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: silent\n  cluster:\n    server: http://{addr}\ncontexts:\n- name: silent\n  context:\n    cluster: silent\n    user: silent\ncurrent-context: silent\nusers:\n- name: silent\n  user:\n    token: silent-token\n"
+    );
+    let kc = kube::config::Kubeconfig::from_yaml(&yaml).expect("kubeconfig");
+    let c = flightdeck::sources::kube::client::client_from_kubeconfig(kc, None)
+        .await
+        .expect("client");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl");
+    let ex = executor(&c, &audit, false).with_request_bound(std::time::Duration::from_secs(2));
+    let op = Operation::Restart {
+        target: target("checkout"),
+        resource_version: None,
+    };
+    let plan = ex.plan(op.clone()).await;
+    let err = plan.expect_err("a plan against a silent server");
+    assert!(err.contains("no answer within 2 s"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+
+    let out = ex.execute(&op, "revision 1", "restart").await;
+    assert!(!out.ok, "{out:?}");
+    assert!(
+        out.message.contains("may or may not have been made"),
+        "{out:?}"
+    );
+    let lines = std::fs::read_to_string(&audit).expect("audit log");
+    let phases: Vec<String> = lines
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json line");
+            format!("{} {}", v["phase"], v["status"])
+        })
+        .collect();
+    assert_eq!(
+        phases,
+        ["\"intent\" null", "\"outcome\" \"failed\""],
+        "{lines}"
+    );
+    held.abort();
+}

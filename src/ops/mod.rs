@@ -87,7 +87,14 @@ pub struct Executor {
     context: Option<String>,
     /// Who we are to the cluster and to GitHub, looked up once for this executor.
     identities: Arc<Identities>,
+    /// How long a cluster or GitHub request of a plan or a run may take (host actions and
+    /// services have their own `timeout_secs`).
+    request_bound: Duration,
 }
+
+/// [`Executor::request_bound`]'s default: far beyond a healthy API server's answer, short
+/// enough that a hanging one never leaves the confirmation waiting for good.
+pub const REQUEST_BOUND: Duration = Duration::from_secs(60);
 
 /// The identities the audit log names, each looked up at most once (a failed lookup is
 /// cached as `unknown (why)` too: an operation never waits on it twice).
@@ -149,6 +156,33 @@ impl Executor {
             kubeconfig_user: None,
             context: None,
             identities: Arc::default(),
+            request_bound: REQUEST_BOUND,
+        }
+    }
+
+    /// How long a plan or a run may wait on the cluster or GitHub.
+    pub fn with_request_bound(mut self, bound: Duration) -> Self {
+        self.request_bound = bound;
+        self
+    }
+
+    /// `work`, bounded by `request_bound` unless it runs a local process (host actions and
+    /// services bound themselves).
+    async fn bounded<T>(
+        &self,
+        op: &Operation,
+        work: impl std::future::Future<Output = Result<T, String>>,
+        late: &str,
+    ) -> Result<T, String> {
+        if matches!(op, Operation::Host { .. } | Operation::Service { .. }) {
+            return work.await;
+        }
+        match tokio::time::timeout(self.request_bound, work).await {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "no answer within {} s: {late}",
+                self.request_bound.as_secs()
+            )),
         }
     }
 
@@ -243,6 +277,11 @@ impl Executor {
     /// Works out the exact before → after for the confirmation. Reads only (and a
     /// server-side dry run).
     pub async fn plan(&self, op: Operation) -> Result<Plan, String> {
+        let work = self.plan_unbounded(op.clone());
+        self.bounded(&op, work, "nothing was changed").await
+    }
+
+    async fn plan_unbounded(&self, op: Operation) -> Result<Plan, String> {
         let mut plan = Plan {
             op: op.clone(),
             title: String::new(),
@@ -331,7 +370,13 @@ impl Executor {
             return outcome;
         }
         let started = Instant::now();
-        let result = self.run(op).await;
+        let result = self
+            .bounded(
+                op,
+                self.run(op),
+                "the change may or may not have been made; look at the object before trying again",
+            )
+            .await;
         record.duration_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
         if op.is_github()
             && let Some(poke) = &self.github_refresh

@@ -197,8 +197,7 @@ impl Sandbox {
             })?;
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
-        let (seed, scenario, pods, mixed) =
-            (opts.seed, opts.scenario, opts.pods, opts.mixed_kinds);
+        let (seed, scenario, pods, mixed) = (opts.seed, opts.scenario, opts.pods, opts.mixed_kinds);
         // building a large world takes a moment: keep it off the async worker threads
         let w = tokio::task::spawn_blocking(move || {
             let mut w = world::World::new(seed, scenario);
