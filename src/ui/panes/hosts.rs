@@ -23,7 +23,10 @@ pub fn lines<'a>(state: &State) -> Vec<Line<'a>> {
     // bar's incident hint is about a workload
     let failing = h.health.iter().any(HealthState::is_failing)
         || h.services.iter().any(ServiceState::is_failing);
-    if let Some(hint) = failing.then(|| crate::app::hint::hosts_hint(state)).flatten() {
+    if let Some(hint) = failing
+        .then(|| crate::app::hint::hosts_hint(state))
+        .flatten()
+    {
         out.push(Line::styled(sanitize(&hint), theme.warning()));
     }
     for host in h.host_names() {
