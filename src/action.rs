@@ -43,6 +43,12 @@ pub enum Action {
     WorkloadsSuspend,
     /// Workloads: delete the selected pod.
     WorkloadsDeletePod,
+    /// Workloads: the selected object as YAML (in the view: fetch it again).
+    WorkloadsYaml,
+    /// Workloads YAML view: the next match of the search.
+    WorkloadsSearchNext,
+    /// Workloads YAML view: the previous match of the search.
+    WorkloadsSearchPrev,
     /// Pipeline: reject the pending deployment (the counterpart of promote).
     PipelineReject,
     /// Pipeline: re-run every job of the selected run.
@@ -151,6 +157,21 @@ const SIMPLE: &[(Action, &str, &str)] = &[
         Action::WorkloadsDeletePod,
         "workloads.delete-pod",
         "delete the selected pod",
+    ),
+    (
+        Action::WorkloadsYaml,
+        "workloads.yaml",
+        "the selected object as YAML (managedFields hidden); r refreshes it",
+    ),
+    (
+        Action::WorkloadsSearchNext,
+        "workloads.search-next",
+        "YAML view: next match of the search",
+    ),
+    (
+        Action::WorkloadsSearchPrev,
+        "workloads.search-prev",
+        "YAML view: previous match of the search",
     ),
     (
         Action::PipelineReject,

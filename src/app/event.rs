@@ -38,6 +38,13 @@ pub enum Event {
         msg: crate::sources::kube::WorkloadsMsg,
     },
 
+    /// One object's YAML for the Workloads pane's view (the answer to
+    /// [`Effect::FetchObject`]).
+    Object {
+        generation: u64,
+        msg: crate::sources::kube::ObjectMsg,
+    },
+
     /// The cluster's namespaces (for `:ns`), for the scope's context.
     Namespaces {
         generation: u64,
@@ -101,6 +108,8 @@ pub enum Effect {
     RecordRefusal(Box<crate::ops::Plan>),
     /// Follow these pods' logs (replacing what the logs pane followed before).
     FollowLogs(crate::sources::logs::FollowRequest),
+    /// GET one object for the Workloads pane's YAML view (the answer is [`Event::Object`]).
+    FetchObject(crate::sources::kube::ObjectRequest),
     /// `:save PATH`: write these lines; the result comes back as `LogsMsg::Saved`.
     SaveLogs {
         path: String,

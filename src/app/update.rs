@@ -93,6 +93,13 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             super::panes::workloads::on_msg(state, msg)
         }
 
+        Event::Object { generation, msg } => {
+            if generation != state.generation {
+                return Vec::new();
+            }
+            super::panes::workloads::yaml::on_msg(state, msg)
+        }
+
         Event::Namespaces { generation, msg } => {
             if generation == state.generation {
                 super::scope::on_namespaces(state, msg);
@@ -198,6 +205,7 @@ fn in_sub_view(state: &State) -> bool {
         || match state.focus {
             PaneId::Workloads => {
                 state.workloads.detail.is_some()
+                    || state.workloads.yaml.is_some()
                     || matches!(state.workloads.section, Section::Pods { .. })
             }
             PaneId::Logs => state.logs.detail,
@@ -324,7 +332,10 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::DialogAlternative
         | Action::Noop
         | Action::WorkloadsPods
-        | Action::WorkloadsSort => {}
+        | Action::WorkloadsSort
+        | Action::WorkloadsYaml
+        | Action::WorkloadsSearchNext
+        | Action::WorkloadsSearchPrev => {}
         // the logs pane's keys do nothing elsewhere
         Action::LogsPause
         | Action::LogsLevel
@@ -377,11 +388,20 @@ fn byte_index(s: &str, chars: usize) -> usize {
         .unwrap_or(s.len())
 }
 
+/// Whether `/` searches the Workloads pane's YAML view rather than filtering a table.
+fn yaml_search(state: &State) -> bool {
+    state.focus == PaneId::Workloads && state.workloads.yaml.is_some()
+}
+
 /// A filter applies as it is typed.
 fn after_prompt_edit(state: &mut State) {
     state.dirty = true;
     if let Overlay::Filter(p) = &state.overlay {
         let text = p.input.clone();
+        if yaml_search(state) {
+            super::panes::workloads::yaml::set_search(state, &text);
+            return;
+        }
         let focus = state.focus;
         let view = state.pane_mut(focus);
         view.filter = text;
@@ -402,7 +422,9 @@ fn on_prompt_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     };
     match key.code {
         C::Esc => {
-            if !is_palette {
+            if !is_palette && yaml_search(state) {
+                super::panes::workloads::yaml::set_search(state, "");
+            } else if !is_palette {
                 let focus = state.focus;
                 state.pane_mut(focus).filter.clear();
             }

@@ -93,6 +93,10 @@ impl run::Sources for Sources {
     fn follow_logs(&mut self, req: crate::sources::logs::FollowRequest, tx: &Sender) {
         self.logs.follow(req, tx);
     }
+
+    fn fetch_object(&mut self, req: crate::sources::kube::ObjectRequest, tx: &Sender) {
+        self.logs.fetch_object(req, tx);
+    }
 }
 
 /// The logs pane's streams: a cluster client for the current scope, made once per scope,
@@ -126,6 +130,32 @@ impl LogStreams {
             }
         })
         .abort_handle()
+    }
+
+    /// One GET for the YAML view, with the scope's client (waited for, not for ever).
+    fn fetch_object(&self, req: crate::sources::kube::ObjectRequest, tx: &Sender) {
+        let mut client = self.client.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let wait = client.wait_for(Option::is_some);
+            let ready = match tokio::time::timeout(Duration::from_secs(10), wait).await {
+                Ok(Ok(c)) => c.clone(),
+                _ => None,
+            };
+            let result = match ready {
+                Some(c) => crate::sources::kube::object::fetch(c, &req).await,
+                None => Err("no cluster client for this scope (see the Workloads pane)".into()),
+            };
+            let msg = crate::sources::kube::ObjectMsg {
+                kind: req.kind,
+                key: req.key,
+                result,
+            };
+            let _ = tx.send(Event::Object {
+                generation: req.generation,
+                msg,
+            });
+        });
     }
 
     fn stop(&mut self) {

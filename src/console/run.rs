@@ -33,6 +33,18 @@ pub trait Sources {
             req.target.label()
         );
     }
+
+    /// GET one object for the Workloads pane's YAML view; the answer is `Event::Object`.
+    fn fetch_object(&mut self, req: crate::sources::kube::ObjectRequest, tx: &Sender) {
+        let _ = tx.send(Event::Object {
+            generation: req.generation,
+            msg: crate::sources::kube::ObjectMsg {
+                kind: req.kind,
+                key: req.key,
+                result: Err("no cluster source wired".into()),
+            },
+        });
+    }
 }
 
 impl<F: FnMut(&State, &Sender)> Sources for F {
@@ -125,6 +137,7 @@ fn dispatch(
         Effect::Quit => {}
         Effect::ScopeChanged { .. } => sources.start(state, tx),
         Effect::FollowLogs(req) => sources.follow_logs(req, tx),
+        Effect::FetchObject(req) => sources.fetch_object(req, tx),
         Effect::SaveLogs { path, lines } => save_logs(path, lines, state.generation, tx),
         other => operation(ops, state, other, tx),
     }

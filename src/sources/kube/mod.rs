@@ -8,6 +8,7 @@ pub mod client;
 pub mod identity;
 pub mod kubeconfig;
 pub mod namespaces;
+pub mod object;
 pub mod rows;
 pub mod rows_kinds;
 pub mod watch;
@@ -15,6 +16,7 @@ pub mod watch;
 pub use client::{KubeError, client_for};
 pub use kubeconfig::{ContextInfo, KubeContexts};
 pub use namespaces::NamespacesMsg;
+pub use object::{ObjectMsg, ObjectRequest};
 pub use rows::{
     DeploymentRow, EventRow, HpaRow, ObjKey, PodReason, PodRow, ReplicaSetRow, Rollout,
     WorkloadKind,

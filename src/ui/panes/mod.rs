@@ -18,6 +18,11 @@ pub mod pipeline;
 pub mod workloads;
 
 pub fn render(state: &State, pane: PaneId, frame: &mut Frame, area: Rect) {
+    if pane == PaneId::Workloads
+        && let Some(view) = &state.workloads.yaml
+    {
+        return workloads::yaml::render(state, view, frame, area);
+    }
     let block = pane_block(state, pane, subtitle(state, pane));
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -160,6 +160,21 @@ impl World {
         m
     }
 
+    /// `meta` as a person's `kubectl apply` leaves it: a `metadata.managedFields` entry
+    /// for the client-side apply, as a real API server records one for every writer.
+    pub fn applied_meta(&mut self, name: &str, ns: &str, created_ms: i64) -> Value {
+        let mut m = self.new_meta(name, ns, created_ms);
+        m["managedFields"] = json!([{
+            "manager": "kubectl-client-side-apply",
+            "operation": "Update",
+            "apiVersion": "apps/v1",
+            "time": ts(created_ms),
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:metadata": {"f:annotations": {".": {}}, "f:labels": {".": {}}}, "f:spec": {}},
+        }]);
+        m
+    }
+
     /// Create an object (assigning uid and creationTimestamp if missing).
     pub fn create(&mut self, kind: Kind, mut obj: Value) -> Arc<Obj> {
         let now = self.now_ms;

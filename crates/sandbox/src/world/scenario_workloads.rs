@@ -85,7 +85,7 @@ impl World {
         let start = self.now_ms;
         self.make_nodes();
         // orders-db: two revisions
-        let mut meta = self.new_meta("orders-db", ns, self.now_ms);
+        let mut meta = self.applied_meta("orders-db", ns, self.now_ms);
         meta["labels"] = json!({"app": "orders-db"});
         meta["annotations"] = json!({"kubernetes.io/change-cause": "initial install"});
         let sts = json!({

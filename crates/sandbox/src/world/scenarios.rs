@@ -324,7 +324,7 @@ impl World {
         port: i64,
         cause: &str,
     ) {
-        let mut meta = self.new_meta(name, ns, self.now_ms);
+        let mut meta = self.applied_meta(name, ns, self.now_ms);
         meta["labels"] = labels.clone();
         if !cause.is_empty() {
             meta["annotations"] = json!({"kubernetes.io/change-cause": cause});

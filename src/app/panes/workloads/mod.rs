@@ -20,6 +20,7 @@ use crate::sources::kube::{
 mod kinds;
 pub mod ops;
 mod views;
+pub mod yaml;
 
 pub use kinds::*;
 pub use views::*;
@@ -111,6 +112,8 @@ pub struct WorkloadsData {
     pub narrow: Narrow,
     pub section: Section,
     pub detail: Option<Detail>,
+    /// The YAML view of one object (`y`), over the table while open.
+    pub yaml: Option<yaml::YamlView>,
     /// Bumped by every message from the source: the rows changed.
     generation: u64,
     /// The tables as last shown; see [`refresh_view`].
@@ -604,6 +607,12 @@ fn set_source_status(state: &mut State, now: Timestamp) {
 /// The pane's own handling of an action while it has focus and no overlay is open;
 /// `None` leaves the action to the generic handler.
 pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    if state.workloads.yaml.is_some() {
+        return yaml::on_action(state, action);
+    }
+    if action == Action::WorkloadsYaml {
+        return Some(yaml::open(state));
+    }
     if let Some(detail) = &mut state.workloads.detail {
         match action {
             Action::SelectDown => detail.scroll = detail.scroll.saturating_add(1),
@@ -711,6 +720,7 @@ pub fn narrow(state: &mut State, narrow: Narrow) {
     data.narrow = narrow;
     data.section = Section::Deployments;
     data.detail = None;
+    data.yaml = None;
     let view = state.pane_mut(PaneId::Workloads);
     view.selected = 0;
     view.filter.clear();

@@ -22,6 +22,7 @@ use crate::text::{clean, fit};
 
 mod detail;
 mod kinds;
+pub mod yaml;
 
 use detail::{deployment_detail, pod_detail};
 
