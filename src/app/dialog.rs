@@ -8,7 +8,7 @@ use crate::app::event::Effect;
 use crate::app::panes::workloads::current_deployment;
 use crate::app::state::{FlashLevel, Overlay, State};
 use crate::config::keymap::{Key, KeyContext, Lookup};
-use crate::ops::{Operation, Outcome, Placeholders, Plan, Review, RunAction, Target};
+use crate::ops::{Operation, Outcome, Placeholders, Plan, Target};
 use crate::pane::PaneId;
 use crate::sources::kube::WorkloadKind;
 
@@ -106,90 +106,6 @@ fn other_colour(c: &str) -> Option<String> {
     }
 }
 
-/// Promote / reject / re-run / cancel on the Pipeline selection.
-fn pipeline_action(state: &mut State, action: Action) -> Vec<Effect> {
-    use crate::app::panes::pipeline::{review_target, run_target};
-    if state.focus != PaneId::Pipeline {
-        state.set_flash(
-            FlashLevel::Info,
-            format!("{}: focus the Pipeline pane first", action.description()),
-        );
-        return Vec::new();
-    }
-    let review = match action {
-        Action::Promote => Some(Review::Approve),
-        Action::PipelineReject => Some(Review::Reject),
-        _ => None,
-    };
-    if let Some(review) = review {
-        let Some(t) = review_target(state) else {
-            state.set_flash(
-                FlashLevel::Info,
-                "no deployment is waiting for review".into(),
-            );
-            return Vec::new();
-        };
-        if !t.can_approve {
-            let who = if t.reviewers.is_empty() {
-                "a required reviewer".to_owned()
-            } else {
-                t.reviewers.join(", ")
-            };
-            let verb = match review {
-                Review::Approve => "approve",
-                Review::Reject => "reject",
-            };
-            state.set_flash(
-                FlashLevel::Warn,
-                format!(
-                    "you cannot {verb} the deployment to {}: ask {who}",
-                    t.environment
-                ),
-            );
-            return Vec::new();
-        }
-        return plan(
-            state,
-            Operation::ReviewDeployment {
-                review,
-                environment: t.environment,
-                run_id: t.run_id,
-                run_number: t.run_number,
-                sha: t.sha,
-                environment_ids: t.environment_ids,
-            },
-        );
-    }
-    let run_action = match action {
-        Action::PipelineRerun => RunAction::Rerun,
-        Action::PipelineRerunFailed => RunAction::RerunFailed,
-        Action::PipelineCancel => RunAction::Cancel,
-        _ => {
-            state.set_flash(
-                FlashLevel::Info,
-                format!(
-                    "{}: select a deployment in Workloads first",
-                    action.description()
-                ),
-            );
-            return Vec::new();
-        }
-    };
-    let Some(t) = run_target(state) else {
-        state.set_flash(FlashLevel::Info, "select a run first".into());
-        return Vec::new();
-    };
-    plan(
-        state,
-        Operation::Run {
-            action: run_action,
-            run_id: t.run_id,
-            run_number: t.run_number,
-            workflow: t.workflow,
-        },
-    )
-}
-
 /// Intent: an operation key. Opens the right dialog for the Workloads selection.
 pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     if state.scope.read_only {
@@ -210,7 +126,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     }
     if state.focus == PaneId::Pipeline || action.is_pipeline() {
-        return pipeline_action(state, action);
+        return crate::app::panes::pipeline::on_operation(state, action);
     }
     if state.focus == PaneId::Gpu {
         return crate::app::panes::hosts::on_action(state, action);
@@ -373,7 +289,7 @@ pub fn plan_op(state: &mut State, op: Operation) -> Vec<Effect> {
     plan(state, op)
 }
 
-fn plan(state: &mut State, op: Operation) -> Vec<Effect> {
+pub(crate) fn plan(state: &mut State, op: Operation) -> Vec<Effect> {
     let title = format!("{} {}", op.name(), op.target().name);
     open(state, Dialog::Planning { title });
     vec![Effect::PlanOperation(op)]

@@ -343,3 +343,89 @@ pub fn deployed_sha<'a>(state: &'a State, env: &str) -> Option<&'a str> {
     let row = snap.environments.iter().find(|e| e.name == env)?;
     row.deployed.as_ref().map(|d| d.sha.as_str())
 }
+
+/// Promote / reject / re-run / cancel on the Pipeline selection.
+pub fn on_operation(state: &mut State, action: Action) -> Vec<Effect> {
+    use crate::app::dialog::plan;
+    use crate::app::state::FlashLevel;
+    use crate::ops::{Operation, Review, RunAction};
+    if state.focus != PaneId::Pipeline {
+        state.set_flash(
+            FlashLevel::Info,
+            format!("{}: focus the Pipeline pane first", action.description()),
+        );
+        return Vec::new();
+    }
+    let review = match action {
+        Action::Promote => Some(Review::Approve),
+        Action::PipelineReject => Some(Review::Reject),
+        _ => None,
+    };
+    if let Some(review) = review {
+        let Some(t) = review_target(state) else {
+            state.set_flash(
+                FlashLevel::Info,
+                "no deployment is waiting for review".into(),
+            );
+            return Vec::new();
+        };
+        if !t.can_approve {
+            let who = if t.reviewers.is_empty() {
+                "a required reviewer".to_owned()
+            } else {
+                t.reviewers.join(", ")
+            };
+            let verb = match review {
+                Review::Approve => "approve",
+                Review::Reject => "reject",
+            };
+            state.set_flash(
+                FlashLevel::Warn,
+                format!(
+                    "you cannot {verb} the deployment to {}: ask {who}",
+                    t.environment
+                ),
+            );
+            return Vec::new();
+        }
+        return plan(
+            state,
+            Operation::ReviewDeployment {
+                review,
+                environment: t.environment,
+                run_id: t.run_id,
+                run_number: t.run_number,
+                sha: t.sha,
+                environment_ids: t.environment_ids,
+            },
+        );
+    }
+    let run_action = match action {
+        Action::PipelineRerun => RunAction::Rerun,
+        Action::PipelineRerunFailed => RunAction::RerunFailed,
+        Action::PipelineCancel => RunAction::Cancel,
+        _ => {
+            state.set_flash(
+                FlashLevel::Info,
+                format!(
+                    "{}: select a deployment in Workloads first",
+                    action.description()
+                ),
+            );
+            return Vec::new();
+        }
+    };
+    let Some(t) = run_target(state) else {
+        state.set_flash(FlashLevel::Info, "select a run first".into());
+        return Vec::new();
+    };
+    plan(
+        state,
+        Operation::Run {
+            action: run_action,
+            run_id: t.run_id,
+            run_number: t.run_number,
+            workflow: t.workflow,
+        },
+    )
+}
