@@ -2,79 +2,13 @@
 //! Jobs, CronJobs, Nodes and bare pods. Where kubectl is absent these tests fail (see
 //! `tests/tools/mod.rs`: only `FLIGHTDECK_ALLOW_SKIPS=1` outside CI turns that into a skip).
 
+mod kubectl_support;
 #[path = "../../../tests/tools/mod.rs"]
 mod tools;
 
-use std::path::PathBuf;
-
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::Scenario;
+use kubectl_support::Kubectl;
 use serde_json::Value;
-use tokio::process::Command;
-
-struct Kubectl {
-    bin: PathBuf,
-    sb: Sandbox,
-    dir: tempfile::TempDir,
-}
-
-impl Kubectl {
-    /// `None` only where kubectl is missing and skips are allowed; the test then returns.
-    async fn start(scenario: Scenario) -> Option<Kubectl> {
-        let bin = tools::require("kubectl")?;
-        let sb = Sandbox::start(SandboxOptions::scenario(scenario))
-            .await
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("kubeconfig"), sb.kubeconfig_yaml()).unwrap();
-        let k = Kubectl { bin, sb, dir };
-        k.admin("time/pause").await;
-        Some(k)
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.bin);
-        c.arg("--kubeconfig")
-            .arg(self.dir.path().join("kubeconfig"))
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("cache"))
-            .arg("--request-timeout=20s")
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .kill_on_drop(true);
-        c
-    }
-
-    async fn run(&self, args: &[&str]) -> String {
-        let out = self.cmd(args).output().await.expect("run kubectl");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "kubectl {args:?} failed: {}\n{stdout}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
-    }
-
-    async fn json(&self, args: &[&str]) -> Value {
-        let mut a = args.to_vec();
-        a.extend(["-o", "json"]);
-        serde_json::from_str(&self.run(&a).await).unwrap()
-    }
-
-    async fn admin(&self, route: &str) {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let r = reqwest::Client::new()
-            .post(format!("{}/{route}", self.sb.admin_url()))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-    }
-
-    async fn advance(&self, seconds: u64) {
-        self.admin(&format!("time/advance?seconds={seconds}")).await;
-    }
-}
 
 /// A pod template as the controllers compare them: without `$patch` and Go's empty values.
 fn normalized(t: &Value) -> Value {
