@@ -6,6 +6,7 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::json;
 
+use super::model::WorkloadKind;
 use super::{Done, Executor, Operation, Plan, Target, kube_message, with_resource_version};
 
 impl Executor {
@@ -30,24 +31,7 @@ impl Executor {
         if replicas == 0 {
             plan.type_to_confirm = Some(target.name.clone());
         }
-        if let Some(h) = hpa_for(c, target).await? {
-            let spec = h.spec.clone();
-            let min = spec.min_replicas.unwrap_or(1);
-            plan.notes.push(format!(
-                "HPA {} targets this deployment (min {min}, max {}): it will override the change",
-                h.metadata.name.clone().unwrap_or_default(),
-                spec.max_replicas
-            ));
-            plan.alternative = Some(Operation::ScaleHpa {
-                target: Target {
-                    name: h.metadata.name.clone().unwrap_or_default(),
-                    ..target.clone()
-                },
-                min: replicas.clamp(1, spec.max_replicas.max(1)),
-                max: spec.max_replicas.max(replicas),
-                resource_version: h.metadata.resource_version.clone(),
-            });
-        }
+        offer_hpa(plan, c, target, WorkloadKind::Deployment, replicas).await?;
         Ok(())
     }
 
@@ -121,6 +105,7 @@ impl Executor {
 async fn hpa_for(
     c: &kube::Client,
     target: &Target,
+    kind: WorkloadKind,
 ) -> Result<Option<HorizontalPodAutoscaler>, String> {
     let api: Api<HorizontalPodAutoscaler> = Api::namespaced(c.clone(), &target.namespace);
     let list = api
@@ -128,6 +113,39 @@ async fn hpa_for(
         .await
         .map_err(kube_message)?;
     Ok(list.items.into_iter().find(|h| {
-        h.spec.scale_target_ref.kind == "Deployment" && h.spec.scale_target_ref.name == target.name
+        h.spec.scale_target_ref.kind == kind.api_kind()
+            && h.spec.scale_target_ref.name == target.name
     }))
+}
+
+/// When an HPA targets the object being scaled, says that it will override the change and
+/// offers changing its bounds instead (`kind` as the note names it).
+pub(super) async fn offer_hpa(
+    plan: &mut Plan,
+    c: &kube::Client,
+    target: &Target,
+    kind: WorkloadKind,
+    replicas: i32,
+) -> Result<(), String> {
+    let Some(h) = hpa_for(c, target, kind).await? else {
+        return Ok(());
+    };
+    let spec = h.spec.clone();
+    let min = spec.min_replicas.unwrap_or(1);
+    let name = h.metadata.name.clone().unwrap_or_default();
+    plan.notes.push(format!(
+        "HPA {name} targets this {} (min {min}, max {}): it will override the change",
+        kind.resource(),
+        spec.max_replicas
+    ));
+    plan.alternative = Some(Operation::ScaleHpa {
+        target: Target {
+            name,
+            ..target.clone()
+        },
+        min: replicas.clamp(1, spec.max_replicas.max(1)),
+        max: spec.max_replicas.max(replicas),
+        resource_version: h.metadata.resource_version.clone(),
+    });
+    Ok(())
 }

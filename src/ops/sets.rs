@@ -7,15 +7,13 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, StatefulSet};
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use super::model::{RevisionChoice, WorkloadKind, WorkloadOp};
 use super::workload::{confirmed, template_images};
 use super::{
-    Done, Executor, Operation, Plan, Target, dry_run, kube_message, restarted_at,
-    with_resource_version,
+    Done, Executor, Plan, Target, dry_run, kube_message, restarted_at, with_resource_version,
 };
 
 /// What the operations need of a StatefulSet or DaemonSet.
@@ -479,24 +477,7 @@ impl Executor {
                 },
             );
         }
-        if let Some(h) = hpa_for(c, target).await? {
-            let spec = h.spec.clone();
-            let min = spec.min_replicas.unwrap_or(1);
-            plan.notes.push(format!(
-                "HPA {} targets this statefulset (min {min}, max {}): it will override the change",
-                h.metadata.name.clone().unwrap_or_default(),
-                spec.max_replicas
-            ));
-            plan.alternative = Some(Operation::ScaleHpa {
-                target: Target {
-                    name: h.metadata.name.clone().unwrap_or_default(),
-                    ..target.clone()
-                },
-                min: replicas.clamp(1, spec.max_replicas.max(1)),
-                max: spec.max_replicas.max(replicas),
-                resource_version: h.metadata.resource_version.clone(),
-            });
-        }
+        super::scale::offer_hpa(plan, c, target, WorkloadKind::StatefulSet, replicas).await?;
         Ok(())
     }
 
@@ -557,21 +538,6 @@ pub fn ordinals_note(name: &str, now: i32, want: i32) -> Option<String> {
     } else {
         None
     }
-}
-
-/// The HPA whose scale target is this StatefulSet, if any: it would undo a plain scale.
-async fn hpa_for(
-    c: &kube::Client,
-    target: &Target,
-) -> Result<Option<HorizontalPodAutoscaler>, String> {
-    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(c.clone(), &target.namespace);
-    let list = api
-        .list(&ListParams::default())
-        .await
-        .map_err(kube_message)?;
-    Ok(list.items.into_iter().find(|h| {
-        h.spec.scale_target_ref.kind == "StatefulSet" && h.spec.scale_target_ref.name == target.name
-    }))
 }
 
 #[cfg(test)]

@@ -74,6 +74,18 @@ impl WorkloadKind {
         }
     }
 
+    /// The API's `kind` (as in an HPA's `scaleTargetRef`).
+    pub fn api_kind(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+            WorkloadKind::Pod => "Pod",
+        }
+    }
+
     /// kubectl's short name (the KIND column and the narrowing commands).
     pub fn short(self) -> &'static str {
         match self {
