@@ -31,7 +31,7 @@ impl ObjKey {
             name: name.to_owned(),
         }
     }
-    fn of(meta: &ObjectMeta) -> ObjKey {
+    pub(super) fn of(meta: &ObjectMeta) -> ObjKey {
         ObjKey {
             namespace: meta.namespace.clone().unwrap_or_default(),
             name: meta.name.clone().unwrap_or_default(),

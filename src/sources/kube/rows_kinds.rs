@@ -60,10 +60,7 @@ impl StatefulSetRow {
         let spec = Some(&s.spec);
         let status = s.status.as_ref();
         StatefulSetRow {
-            key: ObjKey::new(
-                meta.namespace.as_deref().unwrap_or_default(),
-                meta.name.as_deref().unwrap_or_default(),
-            ),
+            key: ObjKey::of(meta),
             labels: labels(meta),
             selector: spec
                 .and_then(|s| s.selector.match_labels.clone())
@@ -108,10 +105,7 @@ impl DaemonSetRow {
         let spec = Some(&d.spec);
         let status = d.status.as_ref();
         DaemonSetRow {
-            key: ObjKey::new(
-                meta.namespace.as_deref().unwrap_or_default(),
-                meta.name.as_deref().unwrap_or_default(),
-            ),
+            key: ObjKey::of(meta),
             labels: labels(meta),
             selector: spec
                 .and_then(|s| s.selector.match_labels.clone())
@@ -182,10 +176,7 @@ impl JobRow {
             .filter(|(k, _)| k == "CronJob")
             .map(|(_, n)| n);
         JobRow {
-            key: ObjKey::new(
-                meta.namespace.as_deref().unwrap_or_default(),
-                meta.name.as_deref().unwrap_or_default(),
-            ),
+            key: ObjKey::of(meta),
             labels: labels(meta),
             selector: spec
                 .and_then(|s| s.selector.as_ref())
@@ -231,10 +222,7 @@ impl CronJobRow {
         let spec = Some(&c.spec);
         let status = c.status.as_ref();
         CronJobRow {
-            key: ObjKey::new(
-                meta.namespace.as_deref().unwrap_or_default(),
-                meta.name.as_deref().unwrap_or_default(),
-            ),
+            key: ObjKey::of(meta),
             labels: labels(meta),
             schedule: spec.map(|s| s.schedule.clone()).unwrap_or_default(),
             suspend: spec.and_then(|s| s.suspend).unwrap_or(false),
@@ -285,10 +273,7 @@ impl RevisionRow {
             })
             .unwrap_or_default();
         RevisionRow {
-            key: ObjKey::new(
-                meta.namespace.as_deref().unwrap_or_default(),
-                meta.name.as_deref().unwrap_or_default(),
-            ),
+            key: ObjKey::of(meta),
             owner: controller_ref(meta),
             revision: r.revision.unwrap_or(0),
             images,
