@@ -494,14 +494,9 @@ async fn delete_pod_equals_kubectl_delete_pod() {
     assert_eq!(uid(&co, "orders-db-0").await, Some(replaced));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn read_only_refuses_each_and_audits_the_refusal() {
-    let sb = start().await;
-    let c = client(&sb).await;
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.jsonl");
-    let ex = executor(&c, &audit, true);
-    let ops = [
+/// One operation of each kind the workload operations offer, on the scenario's objects.
+fn one_of_each() -> [Operation; 6] {
+    [
         op(
             "orders-db",
             WorkloadKind::StatefulSet,
@@ -526,7 +521,17 @@ async fn read_only_refuses_each_and_audits_the_refusal() {
                 grace_period_secs: None,
             },
         ),
-    ];
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_refuses_each_and_audits_the_refusal() {
+    let sb = start().await;
+    let c = client(&sb).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let ex = executor(&c, &audit, true);
+    let ops = one_of_each();
     let before = (
         set_state(&c, WorkloadKind::StatefulSet, "orders-db").await,
         set_state(&c, WorkloadKind::DaemonSet, "node-agent").await,
@@ -608,32 +613,7 @@ async fn a_change_underneath_gives_a_conflict() {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let ex = executor(&c, &audit, false);
-    let ops = [
-        op(
-            "orders-db",
-            WorkloadKind::StatefulSet,
-            WorkloadOp::Rollback { to_revision: None },
-        ),
-        op("node-agent", WorkloadKind::DaemonSet, WorkloadOp::Restart),
-        op(
-            "orders-db",
-            WorkloadKind::StatefulSet,
-            WorkloadOp::Scale { replicas: 1 },
-        ),
-        op("nightly-report", WorkloadKind::CronJob, WorkloadOp::Trigger),
-        op(
-            "nightly-report",
-            WorkloadKind::CronJob,
-            WorkloadOp::Suspend { suspend: true },
-        ),
-        op(
-            "debug-shell",
-            WorkloadKind::Pod,
-            WorkloadOp::Delete {
-                grace_period_secs: None,
-            },
-        ),
-    ];
+    let ops = one_of_each();
     let mut plans = Vec::new();
     for o in &ops {
         plans.push(ex.plan(o.clone()).await.unwrap());
