@@ -76,13 +76,7 @@ async fn serve(shared: Shared) -> String {
     let app = Router::new()
         .route("/metrics/checkout", get(metrics))
         .with_state(shared);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve_app(app).await;
     format!("http://{addr}")
 }
 
@@ -213,13 +207,7 @@ async fn http_errors_mark_the_target_failing() {
             get(|| async { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down") }),
         )
         .route("/binary", get(|| async { b"up 1\n\xff\xfe 2\n".to_vec() }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve_app(app).await;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let task = spawn_direct(
         vec![
@@ -277,13 +265,7 @@ async fn a_page_over_the_limit_fails_with_the_setting_to_raise() {
                 axum::body::Body::from_stream(chunks)
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve_app(app).await;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let task = spawn_direct(
         vec![
@@ -324,13 +306,7 @@ async fn a_page_over_the_limit_fails_with_the_setting_to_raise() {
 async fn the_limit_is_configurable() {
     let page = big_page(200_000);
     let app = Router::new().route("/metrics", get(move || async move { page }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve_app(app).await;
     let url = format!("http://{addr}/metrics");
     let client = flightdeck::sources::metrics::http_client(Duration::from_secs(2)).expect("client");
     let small = fetch(&client, &url, 100 << 10)
@@ -370,4 +346,16 @@ fn max_page_bytes_is_read_from_the_config_and_must_be_positive() {
         text_value[0].message.contains("expected u64"),
         "{text_value:?}"
     );
+}
+
+/// Serves `app` on a loopback port of its own, in the background; its address.
+async fn serve_app(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
 }

@@ -77,13 +77,7 @@ async fn serve_counters() -> String {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve_app(app).await;
     addr.to_string()
 }
 
@@ -327,13 +321,7 @@ async fn alertmanager_silences_are_merged() {
         "/api/v2/alerts",
         get(move || async move { ([("content-type", "application/json")], body) }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve_app(app).await;
     let http = http_client(Duration::from_secs(1)).expect("client");
     let am = AlertmanagerClient::new(http, &format!("http://{addr}/"));
     let from_am = am.alerts().await.expect("alerts");
@@ -384,13 +372,7 @@ async fn serve_unsound_counters() -> String {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve_app(app).await;
     addr.to_string()
 }
 
@@ -480,13 +462,7 @@ async fn api_answers_over_the_limit_fail_with_the_setting_to_raise() {
     let app = Router::new()
         .route("/api/v1/query_range", get(move || async move { answer }))
         .route("/api/v1/alerts", get(move || async move { alerts }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = serve_app(app).await;
     let base = format!("http://{addr}");
     let http = http_client(Duration::from_secs(2)).expect("client");
     let config = PrometheusConfig {
@@ -528,4 +504,16 @@ async fn api_answers_over_the_limit_fail_with_the_setting_to_raise() {
     )
     .await;
     assert_eq!(update.health[0].health, Health::Up, "{update:?}");
+}
+
+/// Serves `app` on a loopback port of its own, in the background; its address.
+async fn serve_app(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
 }
