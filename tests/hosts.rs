@@ -513,7 +513,8 @@ host = "ops@dgx-01"
     }
     state.focus = PaneId::Gpu;
     state.zoomed = true;
-    state.hint = flightdeck::app::hint::incident_hint(&state);
+    // as the run loop does after each batch of events: the hints are worked out there
+    flightdeck::app::update::settle(&mut state);
     let text = screen(&state);
     assert!(text.contains("Hosts"), "{text}");
     assert!(text.contains("ops@dgx-01"), "{text}");

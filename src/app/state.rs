@@ -345,6 +345,8 @@ pub struct State {
     /// The incident hint over the Workloads table, worked out by `settle` and on each tick
     /// (its age moves), never while drawing.
     pub hint: Option<String>,
+    /// The Hosts pane's own hint (a failing health check or service), by `settle`.
+    pub hosts_hint: Option<String>,
 
     pub logs: super::panes::logs::LogsData,
 
@@ -473,6 +475,7 @@ impl State {
             ),
             deploys: Default::default(),
             hint: None,
+            hosts_hint: None,
             read_only_at_start,
             exit_code: 0,
             logs: Default::default(),

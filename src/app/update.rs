@@ -222,6 +222,7 @@ pub fn settle(state: &mut State) -> Vec<Effect> {
     super::panes::workloads::refresh_view(state);
     super::panes::logs::refresh_query(state);
     state.hint = super::hint::incident_hint(state);
+    state.hosts_hint = super::hint::hosts_hint(state);
     super::panes::follow_selected_workload(state)
 }
 

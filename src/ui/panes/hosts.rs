@@ -21,13 +21,8 @@ pub fn lines<'a>(state: &State) -> Vec<Line<'a>> {
     let mut out = Vec::new();
     // the hosts' own hint (a failing health check or service), even while the status
     // bar's incident hint is about a workload
-    let failing = h.health.iter().any(HealthState::is_failing)
-        || h.services.iter().any(ServiceState::is_failing);
-    if let Some(hint) = failing
-        .then(|| crate::app::hint::hosts_hint(state))
-        .flatten()
-    {
-        out.push(Line::styled(sanitize(&hint), theme.warning()));
+    if let Some(hint) = &state.hosts_hint {
+        out.push(Line::styled(sanitize(hint), theme.warning()));
     }
     for host in h.host_names() {
         let services: Vec<(usize, &ServiceState)> = visible
