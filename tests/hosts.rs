@@ -123,7 +123,8 @@ fn check(name: &str, url: &str) -> HealthCheck {
 }
 
 /// A loopback server: `/hang` never answers, `/moved` redirects, `/boom` answers 500,
-/// `/ok` 200.
+/// `/ok` 200. One answer per connection, said with `Connection: close`, so the client does
+/// not send its next check on a connection this server has closed (a reset, not a 500).
 async fn loopback() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -139,11 +140,11 @@ async fn loopback() -> String {
                     tokio::time::sleep(Duration::from_secs(30)).await;
                     return;
                 } else if req.starts_with("GET /moved") {
-                    "HTTP/1.1 302 Found\r\nLocation: /login\r\nContent-Length: 0\r\n\r\n"
+                    "HTTP/1.1 302 Found\r\nLocation: /login\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                 } else if req.starts_with("GET /boom") {
-                    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nboom"
+                    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nboom"
                 } else {
-                    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
                 };
                 let _ = sock.write_all(answer.as_bytes()).await;
             });
