@@ -19,7 +19,7 @@ use criterion::{BatchSize, Criterion};
 use flightdeck::app::state::State;
 use flightdeck::app::{Action, Event, PaneId, update};
 use flightdeck::sources::kube::rows::{DeploymentRow, PodRow, ReplicaSetRow};
-use flightdeck::sources::kube::{Kind, ObjKey, Rows, WorkloadsMsg};
+use flightdeck::sources::kube::{ObjKey, Rows, WorkloadsMsg};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
@@ -224,7 +224,7 @@ fn live(kubeconfig: &str, expect_pods: usize) {
         while let Some(msg) = rx.recv().await {
             let t = Instant::now();
             feed(&mut s, msg);
-            let synced = Kind::ALL.iter().all(|k| s.workloads.synced.contains(k));
+            let synced = s.workloads.all_listed();
             if synced && s.workloads.pods.len() >= expect_pods {
                 update::settle(&mut s);
                 draw(&mut term, &s);

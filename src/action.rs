@@ -45,6 +45,12 @@ pub enum Action {
     WorkloadsDeletePod,
     /// Workloads: the selected object as YAML (in the view: fetch it again).
     WorkloadsYaml,
+    /// Workloads: abort the selected Rollout's update (traffic back to stable).
+    WorkloadsAbort,
+    /// Workloads: retry the selected aborted Rollout.
+    WorkloadsRetry,
+    /// Workloads: promote the selected Rollout fully, skipping the remaining steps.
+    WorkloadsPromoteFull,
     /// Workloads YAML view: the next match of the search.
     WorkloadsSearchNext,
     /// Workloads YAML view: the previous match of the search.
@@ -162,6 +168,21 @@ const SIMPLE: &[(Action, &str, &str)] = &[
         Action::WorkloadsYaml,
         "workloads.yaml",
         "the selected object as YAML (managedFields hidden); r refreshes it",
+    ),
+    (
+        Action::WorkloadsAbort,
+        "workloads.abort",
+        "abort the selected rollout (traffic back to stable)",
+    ),
+    (
+        Action::WorkloadsRetry,
+        "workloads.retry",
+        "retry the selected aborted rollout",
+    ),
+    (
+        Action::WorkloadsPromoteFull,
+        "workloads.promote-full",
+        "promote the selected rollout fully (skip the remaining steps)",
     ),
     (
         Action::WorkloadsSearchNext,
@@ -336,6 +357,9 @@ impl Action {
             Action::WorkloadsTrigger => "trigger",
             Action::WorkloadsSuspend => "suspend/resume",
             Action::WorkloadsDeletePod => "delete",
+            Action::WorkloadsAbort => "abort",
+            Action::WorkloadsRetry => "retry",
+            Action::WorkloadsPromoteFull => "promote full",
             _ => "operation",
         }
     }
@@ -356,6 +380,9 @@ impl Action {
                 | Action::WorkloadsTrigger
                 | Action::WorkloadsSuspend
                 | Action::WorkloadsDeletePod
+                | Action::WorkloadsAbort
+                | Action::WorkloadsRetry
+                | Action::WorkloadsPromoteFull
         )
     }
 }

@@ -35,6 +35,7 @@ const UI_MODEL_PATHS: &[&str] = &[
     "sources::github::snapshot",
     "sources::gpu::model",
     "sources::kube::rows",
+    "sources::kube::rows_argo",
     "sources::logs::ingest",
     "sources::logs::model",
     "sources::metrics::model",

@@ -15,7 +15,23 @@ use crate::sources::kube::{ObjKey, ReplicaSetRow};
 pub const WINDOW_SECS: i64 = 15 * 60;
 
 pub fn incident_hint(state: &State) -> Option<String> {
-    workload_hint(state).or_else(|| hosts_hint(state))
+    workload_hint(state)
+        .or_else(|| rollout_hint(state))
+        .or_else(|| hosts_hint(state))
+}
+
+/// An Argo Rollout that needs a person: aborted, degraded, or paused for promotion.
+fn rollout_hint(state: &State) -> Option<String> {
+    if state.workloads.rollouts.is_empty() {
+        return None;
+    }
+    let key = |a: Action| {
+        state
+            .keymap
+            .key_for(KeyContext::Workloads, a)
+            .map_or_else(|| a.to_string(), |k| k.to_string())
+    };
+    crate::app::panes::workloads::rollouts::hint(&state.workloads, &key)
 }
 
 /// `⚠ api /health failed 3× in a row since 03:02 — x runs rollback`: the first failing

@@ -324,7 +324,10 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::PipelineCancel
         | Action::WorkloadsTrigger
         | Action::WorkloadsSuspend
-        | Action::WorkloadsDeletePod => return crate::app::dialog::on_action(state, action),
+        | Action::WorkloadsDeletePod
+        | Action::WorkloadsAbort
+        | Action::WorkloadsRetry
+        | Action::WorkloadsPromoteFull => return crate::app::dialog::on_action(state, action),
         // dialog keys only mean something while a dialog is open (dialog::on_key)
         Action::Confirm
         | Action::Cancel

@@ -16,6 +16,7 @@
 //! dispatches to `sets`, `cronjob` and `pod`); this file keeps what they share, so a
 //! refusal, a precondition or an audit line cannot differ between them.
 
+pub mod argo;
 pub mod audit;
 mod cronjob;
 mod github;

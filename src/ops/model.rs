@@ -74,7 +74,8 @@ pub enum Operation {
     },
     /// An operation on a workload other than a Deployment, with kubectl's semantics:
     /// `rollout undo|restart` of a StatefulSet or DaemonSet, `scale` of a StatefulSet,
-    /// `create job --from=cronjob/X`, a CronJob's suspend/resume, `delete pod`.
+    /// `create job --from=cronjob/X`, a CronJob's suspend/resume, `delete pod`; and the
+    /// Argo Rollouts plugin's: promote, abort, retry, undo and restart of a Rollout.
     Workload {
         target: Target,
         kind: WorkloadKind,
@@ -98,6 +99,12 @@ pub enum WorkloadOp {
     Suspend { suspend: bool },
     /// Pod: graceful delete (`None`: the pod's own grace period).
     Delete { grace_period_secs: Option<i64> },
+    /// Rollout: the plugin's `promote` (`full`: `promote --full`).
+    Promote { full: bool },
+    /// Rollout: the plugin's `abort`.
+    Abort,
+    /// Rollout: the plugin's `retry`.
+    Retry,
 }
 
 impl WorkloadOp {
@@ -110,6 +117,10 @@ impl WorkloadOp {
             WorkloadOp::Suspend { suspend: true } => "suspend",
             WorkloadOp::Suspend { suspend: false } => "resume",
             WorkloadOp::Delete { .. } => "delete",
+            WorkloadOp::Promote { full: false } => "promote",
+            WorkloadOp::Promote { full: true } => "promote-full",
+            WorkloadOp::Abort => "abort",
+            WorkloadOp::Retry => "retry",
         }
     }
 }

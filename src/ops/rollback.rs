@@ -244,7 +244,7 @@ fn noop_message(revision: i64) -> String {
     format!("skipped rollback (current template already matches revision {revision})")
 }
 
-fn json_patch_of(v: &Value) -> Result<json_patch::Patch, String> {
+pub(super) fn json_patch_of(v: &Value) -> Result<json_patch::Patch, String> {
     serde_json::from_value(v.clone()).map_err(|e| format!("internal: bad JSON patch: {e}"))
 }
 

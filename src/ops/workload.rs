@@ -13,9 +13,10 @@ pub(super) fn validate(kind: WorkloadKind, op: &WorkloadOp) -> Result<(), String
             if let Some(r) = to_revision.filter(|r| *r < 1) {
                 return Err(format!("revision {r} is not a revision"));
             }
-            matches!(kind, K::StatefulSet | K::DaemonSet)
+            matches!(kind, K::StatefulSet | K::DaemonSet | K::Rollout)
         }
-        WorkloadOp::Restart => matches!(kind, K::StatefulSet | K::DaemonSet),
+        WorkloadOp::Restart => matches!(kind, K::StatefulSet | K::DaemonSet | K::Rollout),
+        WorkloadOp::Promote { .. } | WorkloadOp::Abort | WorkloadOp::Retry => kind == K::Rollout,
         WorkloadOp::Scale { replicas } => {
             if *replicas < 0 {
                 return Err(format!("replicas must be 0 or more (got {replicas})"));
@@ -50,6 +51,9 @@ impl Executor {
         op: &WorkloadOp,
     ) -> Result<(), String> {
         validate(kind, op)?;
+        if kind == WorkloadKind::Rollout {
+            return self.plan_rollout(plan, target, op).await;
+        }
         match op {
             WorkloadOp::Rollback { to_revision } => {
                 self.plan_set_rollback(plan, target, kind, *to_revision)
@@ -62,6 +66,11 @@ impl Executor {
             WorkloadOp::Delete { grace_period_secs } => {
                 self.plan_pod_delete(plan, target, *grace_period_secs).await
             }
+            WorkloadOp::Promote { .. } | WorkloadOp::Abort | WorkloadOp::Retry => Err(format!(
+                "{} is not an operation on a {}",
+                op.name(),
+                kind.resource()
+            )),
         }
     }
 
@@ -73,6 +82,9 @@ impl Executor {
         resource_version: Option<&str>,
     ) -> Result<Done, String> {
         validate(kind, op)?;
+        if kind == WorkloadKind::Rollout {
+            return self.run_rollout(target, op, resource_version).await;
+        }
         match op {
             WorkloadOp::Rollback { to_revision } => {
                 self.run_set_rollback(target, kind, *to_revision, resource_version)
@@ -91,6 +103,11 @@ impl Executor {
                 self.run_pod_delete(target, *grace_period_secs, resource_version)
                     .await
             }
+            WorkloadOp::Promote { .. } | WorkloadOp::Abort | WorkloadOp::Retry => Err(format!(
+                "{} is not an operation on a {}",
+                op.name(),
+                kind.resource()
+            )),
         }
     }
 }

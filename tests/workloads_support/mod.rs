@@ -142,6 +142,5 @@ impl Harness {
 }
 
 pub fn synced(s: &State) -> bool {
-    use flightdeck::sources::kube::Kind;
-    Kind::ALL.iter().all(|k| s.workloads.synced.contains(k))
+    s.workloads.all_listed()
 }

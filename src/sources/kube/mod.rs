@@ -1,15 +1,18 @@
 //! The Kubernetes source: one watcher task per resource kind (deployments, replicasets,
 //! pods, HPAs, warning events, statefulsets, daemonsets, jobs, cronjobs, controller
-//! revisions) in the scope's namespace or all namespaces. Each converts
+//! revisions, and Argo Rollouts with their AnalysisRuns where the cluster serves them) in
+//! the scope's namespace or all namespaces. Each converts
 //! objects into compact rows ([`rows`]) and sends snapshots and deltas to the ui task.
 //! Never imports ratatui.
 
+pub mod argo;
 pub mod client;
 pub mod identity;
 pub mod kubeconfig;
 pub mod namespaces;
 pub mod object;
 pub mod rows;
+pub mod rows_argo;
 pub mod rows_kinds;
 pub mod watch;
 
@@ -21,6 +24,7 @@ pub use rows::{
     DeploymentRow, EventRow, HpaRow, ObjKey, PodReason, PodRow, ReplicaSetRow, Rollout,
     WorkloadKind,
 };
+pub use rows_argo::{AnalysisRunRow, RolloutRow};
 pub use rows_kinds::{CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow};
 
 /// The resource kinds the workloads pane watches.
@@ -36,10 +40,13 @@ pub enum Kind {
     Jobs,
     CronJobs,
     Revisions,
+    /// Argo Rollouts: watched only where the cluster serves `argoproj.io/v1alpha1`.
+    Rollouts,
+    AnalysisRuns,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Deployments,
         Kind::ReplicaSets,
         Kind::Pods,
@@ -50,6 +57,8 @@ impl Kind {
         Kind::Jobs,
         Kind::CronJobs,
         Kind::Revisions,
+        Kind::Rollouts,
+        Kind::AnalysisRuns,
     ];
 
     /// The resource as RBAC names it.
@@ -65,6 +74,8 @@ impl Kind {
             Kind::Jobs => "jobs",
             Kind::CronJobs => "cronjobs",
             Kind::Revisions => "controllerrevisions",
+            Kind::Rollouts => "rollouts",
+            Kind::AnalysisRuns => "analysisruns",
         }
     }
 }
@@ -82,6 +93,8 @@ pub enum Rows {
     Jobs(Vec<JobRow>),
     CronJobs(Vec<CronJobRow>),
     Revisions(Vec<RevisionRow>),
+    Rollouts(Vec<RolloutRow>),
+    AnalysisRuns(Vec<AnalysisRunRow>),
 }
 
 impl Rows {
@@ -97,6 +110,8 @@ impl Rows {
             Rows::Jobs(_) => Kind::Jobs,
             Rows::CronJobs(_) => Kind::CronJobs,
             Rows::Revisions(_) => Kind::Revisions,
+            Rows::Rollouts(_) => Kind::Rollouts,
+            Rows::AnalysisRuns(_) => Kind::AnalysisRuns,
         }
     }
     pub fn len(&self) -> usize {
@@ -111,6 +126,8 @@ impl Rows {
             Rows::Jobs(v) => v.len(),
             Rows::CronJobs(v) => v.len(),
             Rows::Revisions(v) => v.len(),
+            Rows::Rollouts(v) => v.len(),
+            Rows::AnalysisRuns(v) => v.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -178,4 +195,7 @@ pub enum WorkloadsMsg {
     },
     /// No client could be built (no kubeconfig, bad context): the pane explains.
     NoClient(String),
+    /// Whether the cluster serves Argo Rollouts (asked once per scope; where it does not,
+    /// nothing about Rollouts is polled).
+    RolloutsServed(bool),
 }

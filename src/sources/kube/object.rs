@@ -42,6 +42,7 @@ pub fn api_path(kind: WorkloadKind, key: &ObjKey) -> String {
         WorkloadKind::Job => ("apis/batch/v1", "jobs"),
         WorkloadKind::CronJob => ("apis/batch/v1", "cronjobs"),
         WorkloadKind::Pod => ("api/v1", "pods"),
+        WorkloadKind::Rollout => ("apis/argoproj.io/v1alpha1", "rollouts"),
     };
     format!(
         "/{prefix}/namespaces/{}/{plural}/{}",

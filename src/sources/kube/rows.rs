@@ -50,16 +50,19 @@ pub enum WorkloadKind {
     CronJob,
     /// A pod no controller owns.
     Pod,
+    /// An Argo Rollout (`argoproj.io/v1alpha1`).
+    Rollout,
 }
 
 impl WorkloadKind {
-    pub const ALL: [WorkloadKind; 6] = [
+    pub const ALL: [WorkloadKind; 7] = [
         WorkloadKind::Deployment,
         WorkloadKind::StatefulSet,
         WorkloadKind::DaemonSet,
         WorkloadKind::Job,
         WorkloadKind::CronJob,
         WorkloadKind::Pod,
+        WorkloadKind::Rollout,
     ];
 
     /// kubectl's resource name, as in `kubectl get statefulset/X` and the audit log.
@@ -71,6 +74,7 @@ impl WorkloadKind {
             WorkloadKind::Job => "job",
             WorkloadKind::CronJob => "cronjob",
             WorkloadKind::Pod => "pod",
+            WorkloadKind::Rollout => "rollout",
         }
     }
 
@@ -83,6 +87,7 @@ impl WorkloadKind {
             WorkloadKind::Job => "Job",
             WorkloadKind::CronJob => "CronJob",
             WorkloadKind::Pod => "Pod",
+            WorkloadKind::Rollout => "Rollout",
         }
     }
 
@@ -95,6 +100,7 @@ impl WorkloadKind {
             WorkloadKind::Job => "job",
             WorkloadKind::CronJob => "cj",
             WorkloadKind::Pod => "pod",
+            WorkloadKind::Rollout => "ro",
         }
     }
 }
@@ -235,6 +241,10 @@ pub struct ReplicaSetRow {
     pub key: ObjKey,
     /// the owning deployment's name (same namespace)
     pub owner: Option<String>,
+    /// the owning Argo Rollout's name (same namespace)
+    pub rollout: Option<String>,
+    /// the `rollouts-pod-template-hash` label of a Rollout's ReplicaSet
+    pub rollout_hash: Option<String>,
     pub revision: Option<i64>,
     pub images: Vec<String>,
     pub change_cause: Option<String>,
@@ -249,7 +259,15 @@ impl ReplicaSetRow {
         ReplicaSetRow {
             key: ObjKey::of(meta),
             owner: controller_of(meta, "Deployment"),
-            revision: annotation(meta, REVISION_ANNOTATION).and_then(|r| r.parse().ok()),
+            rollout: controller_of(meta, "Rollout"),
+            rollout_hash: meta
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(super::argo::HASH_LABEL))
+                .cloned(),
+            revision: annotation(meta, REVISION_ANNOTATION)
+                .or_else(|| annotation(meta, super::argo::REVISION_ANNOTATION))
+                .and_then(|r| r.parse().ok()),
             images: rs
                 .spec
                 .template

@@ -23,6 +23,7 @@ use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::task::{AbortHandle, JoinHandle};
 
+use super::argo::{AnalysisRunRow, RolloutRow};
 use super::rows::{DeploymentRow, EventRow, HpaRow, ObjKey, PodRow, ReplicaSetRow};
 use super::rows_kinds::{CronJobRow, DaemonSetRow, JobRow, RevisionRow, StatefulSetRow};
 use super::{Failure, Kind, Rows, WorkloadsMsg};
@@ -149,9 +150,54 @@ pub fn spawn_all(client: Client, namespace: Option<String>, sink: Sink) -> Vec<J
             namespace.clone(),
             |r| Some(RevisionRow::from_object(r)),
             Rows::Revisions,
-            sink,
+            sink.clone(),
         ),
+        tokio::spawn(run_rollouts(client, namespace, sink)),
     ]
+}
+
+/// Asks once whether the cluster serves Argo Rollouts (again after a failure to answer,
+/// with backoff); where it does, watches Rollouts and AnalysisRuns like the other kinds.
+/// Where it does not, nothing more is asked.
+async fn run_rollouts(client: Client, namespace: Option<String>, sink: Sink) {
+    let mut delay = BACKOFF_FIRST;
+    loop {
+        match tokio::time::timeout(LIST_TIMEOUT, super::argo::rollouts_served(&client)).await {
+            Ok(Ok(served)) => {
+                if !sink(WorkloadsMsg::RolloutsServed(served)) || !served {
+                    return;
+                }
+                break;
+            }
+            // the other watchers report an unreachable or refusing server
+            Ok(Err(_)) | Err(_) => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+    let ns = namespace.as_deref();
+    let rollouts = KindSpec {
+        kind: Kind::Rollouts,
+        namespace: namespace.clone(),
+        fields: None,
+        convert: |r: &super::argo::Rollout| Some(RolloutRow::from_object(r)),
+        wrap: Rows::Rollouts,
+    };
+    let runs = KindSpec {
+        kind: Kind::AnalysisRuns,
+        namespace: namespace.clone(),
+        fields: None,
+        convert: |a: &super::argo::AnalysisRun| Some(AnalysisRunRow::from_object(a)),
+        wrap: Rows::AnalysisRuns,
+    };
+    let rollouts_api = api::<super::argo::Rollout>(&client, ns);
+    let runs_api = api::<super::argo::AnalysisRun>(&client, ns);
+    // run here, not spawned: aborting this task stops both
+    futures::join!(
+        run_kind(&rollouts_api, &rollouts, &sink),
+        run_kind(&runs_api, &runs, &sink),
+    );
 }
 
 /// Builds the client for the scope, then runs the watchers until aborted. The returned

@@ -1,5 +1,5 @@
 //! The workload kinds beside Deployments in one table: which rows a narrowing command
-//! (`:deploy`, `:sts`, `:ds`, `:jobs`, `:cronjobs`, `:pods`, `:all`) shows, each kind's
+//! (`:deploy`, `:sts`, `:ds`, `:jobs`, `:cronjobs`, `:rollouts`, `:pods`, `:all`) shows, each kind's
 //! trouble rank, its pods and its owner chain. Pure.
 
 use std::collections::BTreeMap;
@@ -23,20 +23,17 @@ impl WorkloadRef {
 }
 
 /// What the table shows: the narrowing commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Narrow {
+    /// What releases: Deployments and Argo Rollouts (the table at start).
+    #[default]
+    Releases,
     /// One kind (`:deploy`, `:sts`, `:ds`, `:jobs`, `:cronjobs`).
     Only(WorkloadKind),
     /// Every pod of the scope, whatever owns it (`:pods`).
     Pods,
     /// Every kind, pods without a controller included (`:all`).
     All,
-}
-
-impl Default for Narrow {
-    fn default() -> Narrow {
-        Narrow::Only(WorkloadKind::Deployment)
-    }
 }
 
 impl Narrow {
@@ -68,6 +65,16 @@ impl Narrow {
             Narrow::Only(WorkloadKind::CronJob),
             "workloads: cronjobs",
         ),
+        (
+            "rollouts",
+            Narrow::Only(WorkloadKind::Rollout),
+            "workloads: Argo Rollouts",
+        ),
+        (
+            "ro",
+            Narrow::Only(WorkloadKind::Rollout),
+            "workloads: Argo Rollouts",
+        ),
         ("pods", Narrow::Pods, "workloads: every pod, any owner"),
         ("all", Narrow::All, "workloads: every kind"),
     ];
@@ -81,7 +88,9 @@ impl Narrow {
 
     pub fn label(self) -> &'static str {
         match self {
+            Narrow::Releases => "deployments and rollouts",
             Narrow::Only(WorkloadKind::Deployment) => "deployments",
+            Narrow::Only(WorkloadKind::Rollout) => "rollouts",
             Narrow::Only(WorkloadKind::StatefulSet) => "statefulsets",
             Narrow::Only(WorkloadKind::DaemonSet) => "daemonsets",
             Narrow::Only(WorkloadKind::Job) => "jobs",
@@ -94,6 +103,7 @@ impl Narrow {
     /// Whether a kind's rows are in the table.
     pub fn shows(self, kind: WorkloadKind) -> bool {
         match self {
+            Narrow::Releases => matches!(kind, WorkloadKind::Deployment | WorkloadKind::Rollout),
             Narrow::Only(k) => k == kind,
             Narrow::Pods => kind == WorkloadKind::Pod,
             Narrow::All => true,
@@ -135,6 +145,7 @@ impl WorkloadsData {
         add(WorkloadKind::DaemonSet, &mut self.daemonsets.keys());
         add(WorkloadKind::Job, &mut self.jobs.keys());
         add(WorkloadKind::CronJob, &mut self.cronjobs.keys());
+        add(WorkloadKind::Rollout, &mut self.rollouts.keys());
         match narrow {
             Narrow::Pods => add(WorkloadKind::Pod, &mut self.pods.keys()),
             Narrow::All => add(
@@ -145,7 +156,7 @@ impl WorkloadsData {
                     .filter(|p| p.controller.is_none())
                     .map(|p| &p.key),
             ),
-            Narrow::Only(_) => {}
+            Narrow::Only(_) | Narrow::Releases => {}
         }
         v
     }
@@ -159,6 +170,7 @@ impl WorkloadsData {
             WorkloadKind::Job => self.jobs.contains_key(k),
             WorkloadKind::CronJob => self.cronjobs.contains_key(k),
             WorkloadKind::Pod => self.pods.contains_key(k),
+            WorkloadKind::Rollout => self.rollouts.contains_key(k),
         }
     }
 
@@ -171,6 +183,7 @@ impl WorkloadsData {
             WorkloadKind::Job => &self.jobs.get(k)?.labels,
             WorkloadKind::CronJob => &self.cronjobs.get(k)?.labels,
             WorkloadKind::Pod => &self.pods.get(k)?.labels,
+            WorkloadKind::Rollout => &self.rollouts.get(k)?.labels,
         })
     }
 
@@ -183,6 +196,7 @@ impl WorkloadsData {
             WorkloadKind::DaemonSet => self.daemonsets.get(k)?.selector.clone(),
             WorkloadKind::Job => self.jobs.get(k)?.selector.clone(),
             WorkloadKind::CronJob => self.jobs_of_cronjob(k).first()?.selector.clone(),
+            WorkloadKind::Rollout => self.rollouts.get(k)?.selector.clone(),
             WorkloadKind::Pod => return None,
         };
         (!s.is_empty()).then_some(s)
@@ -197,6 +211,7 @@ impl WorkloadsData {
             WorkloadKind::Job => self.jobs.get(k)?.created,
             WorkloadKind::CronJob => self.cronjobs.get(k)?.created,
             WorkloadKind::Pod => self.pods.get(k)?.created,
+            WorkloadKind::Rollout => self.rollouts.get(k)?.created,
         }
     }
 
@@ -246,6 +261,7 @@ impl WorkloadsData {
                 .flat_map(|j| self.owned_pods(WorkloadKind::Job, &j.key))
                 .collect(),
             WorkloadKind::Pod => self.pods.get(&w.key).into_iter().collect(),
+            WorkloadKind::Rollout => self.pods_of_rollout(&w.key),
         }
     }
 
@@ -303,6 +319,7 @@ impl WorkloadsData {
                 LastResult::Running => 1,
                 _ => 0,
             },
+            WorkloadKind::Rollout => self.trouble_of_rollout(k),
             WorkloadKind::Pod => match self.pods.get(k) {
                 Some(p) if p.reason.is_error() => 3,
                 Some(p) if p.reason.is_warning() => 1,
@@ -311,7 +328,7 @@ impl WorkloadsData {
         }
     }
 
-    /// A pod's owners, nearest first: ReplicaSet → Deployment, Job → CronJob,
+    /// A pod's owners, nearest first: ReplicaSet → Deployment or Rollout, Job → CronJob,
     /// StatefulSet, DaemonSet. Each as (kind, name).
     pub fn owner_chain(&self, p: &PodRow) -> Vec<(String, String)> {
         let mut chain = Vec::new();
@@ -323,8 +340,12 @@ impl WorkloadsData {
             "ReplicaSet" => self
                 .replicasets
                 .get(&ObjKey::new(ns, &name))
-                .and_then(|rs| rs.owner.clone())
-                .map(|d| ("Deployment".to_owned(), d)),
+                .and_then(|rs| {
+                    rs.owner
+                        .clone()
+                        .map(|d| ("Deployment".to_owned(), d))
+                        .or_else(|| rs.rollout.clone().map(|r| ("Rollout".to_owned(), r)))
+                }),
             "Job" => self
                 .jobs
                 .get(&ObjKey::new(ns, &name))

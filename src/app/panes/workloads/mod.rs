@@ -13,13 +13,15 @@ use crate::app::event::Effect;
 use crate::app::state::{SourceId, SourceStatus, State};
 use crate::pane::PaneId;
 use crate::sources::kube::{
-    CronJobRow, DaemonSetRow, DeploymentRow, EventRow, Failure, HpaRow, JobRow, Kind, ObjKey,
-    PodRow, ReplicaSetRow, RevisionRow, Rollout, Rows, StatefulSetRow, WorkloadKind, WorkloadsMsg,
+    AnalysisRunRow, CronJobRow, DaemonSetRow, DeploymentRow, EventRow, Failure, HpaRow, JobRow,
+    Kind, ObjKey, PodRow, ReplicaSetRow, RevisionRow, Rollout, RolloutRow, Rows, StatefulSetRow,
+    WorkloadKind, WorkloadsMsg,
 };
 
 mod keys;
 mod kinds;
 pub mod ops;
+pub mod rollouts;
 mod views;
 pub mod yaml;
 
@@ -96,6 +98,13 @@ pub struct WorkloadsData {
     pub jobs: BTreeMap<ObjKey, JobRow>,
     pub cronjobs: BTreeMap<ObjKey, CronJobRow>,
     pub revisions: HashMap<ObjKey, RevisionRow>,
+    /// Argo Rollouts and their AnalysisRuns (empty where the cluster does not serve them).
+    pub rollouts: BTreeMap<ObjKey, RolloutRow>,
+    pub analysis_runs: HashMap<ObjKey, AnalysisRunRow>,
+    /// Whether the cluster serves Argo Rollouts; `None` until the source asked.
+    pub rollouts_served: Option<bool>,
+    /// rollout → its replicasets' names
+    rs_by_rollout: HashMap<ObjKey, BTreeSet<String>>,
     /// StatefulSet, DaemonSet or Job → the names of the pods it controls
     pods_by_owner: HashMap<WorkloadRef, BTreeSet<String>>,
     /// deployment → its replicasets' names
@@ -158,12 +167,27 @@ fn owner_key(ns: &str, name: &Option<String>) -> Option<ObjKey> {
     name.as_ref().map(|n| ObjKey::new(ns, n))
 }
 
+/// Adds or removes `name` under `key` of a name index, dropping empty sets.
+fn index_name(index: &mut HashMap<ObjKey, BTreeSet<String>>, key: ObjKey, name: &str, add: bool) {
+    if add {
+        index.entry(key).or_default().insert(name.to_owned());
+    } else if let Some(set) = index.get_mut(&key) {
+        set.remove(name);
+        if set.is_empty() {
+            index.remove(&key);
+        }
+    }
+}
+
 fn pod_in_trouble(p: &PodRow) -> bool {
     p.reason.is_error()
 }
 
 impl WorkloadsData {
     fn index_rs(&mut self, rs: &ReplicaSetRow, add: bool) {
+        if let Some(r) = owner_key(&rs.key.namespace, &rs.rollout) {
+            index_name(&mut self.rs_by_rollout, r, &rs.key.name, add);
+        }
         if let Some(d) = owner_key(&rs.key.namespace, &rs.owner) {
             if add {
                 self.rs_by_deployment
@@ -285,6 +309,12 @@ impl WorkloadsData {
             Kind::Revisions => {
                 self.revisions.remove(key);
             }
+            Kind::Rollouts => {
+                self.rollouts.remove(key);
+            }
+            Kind::AnalysisRuns => {
+                self.analysis_runs.remove(key);
+            }
         }
     }
 
@@ -294,7 +324,10 @@ impl WorkloadsData {
             Kind::ReplicaSets => {
                 self.replicasets.clear();
                 self.rs_by_deployment.clear();
+                self.rs_by_rollout.clear();
             }
+            Kind::Rollouts => self.rollouts.clear(),
+            Kind::AnalysisRuns => self.analysis_runs.clear(),
             Kind::Pods => {
                 self.pods.clear();
                 self.pods_by_rs.clear();
@@ -351,6 +384,14 @@ impl WorkloadsData {
                 self.revisions
                     .extend(v.into_iter().map(|r| (r.key.clone(), r)));
             }
+            Rows::Rollouts(v) => {
+                self.rollouts
+                    .extend(v.into_iter().map(|r| (r.key.clone(), r)));
+            }
+            Rows::AnalysisRuns(v) => {
+                self.analysis_runs
+                    .extend(v.into_iter().map(|r| (r.key.clone(), r)));
+            }
             Rows::Events(v) => {
                 for e in v {
                     self.events.insert(e.key.clone(), e);
@@ -397,6 +438,7 @@ impl WorkloadsData {
                 self.failures.insert(kind, failure);
             }
             WorkloadsMsg::NoClient(text) => self.no_client = Some(text),
+            WorkloadsMsg::RolloutsServed(served) => self.rollouts_served = Some(served),
         }
     }
 
@@ -499,6 +541,7 @@ impl WorkloadsData {
             && self.daemonsets.is_empty()
             && self.jobs.is_empty()
             && self.cronjobs.is_empty()
+            && self.rollouts.is_empty()
     }
 }
 
@@ -512,7 +555,9 @@ pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
         WorkloadsMsg::Deleted { kind, .. } => {
             matches!(kind, Kind::Deployments | Kind::ReplicaSets)
         }
-        WorkloadsMsg::Failed { .. } | WorkloadsMsg::NoClient(_) => false,
+        WorkloadsMsg::Failed { .. }
+        | WorkloadsMsg::NoClient(_)
+        | WorkloadsMsg::RolloutsServed(_) => false,
     };
     let before: BTreeMap<ObjKey, Option<i64>> = if revisions_may_move {
         state

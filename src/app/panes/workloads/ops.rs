@@ -45,12 +45,13 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         });
     }
     let w = w?;
-    if w.kind == WorkloadKind::Deployment
-        && !matches!(action, Action::WorkloadsTrigger | Action::WorkloadsSuspend)
-    {
+    if w.kind == WorkloadKind::Deployment && !is_kind_specific(action) {
         return None;
     }
     let what = article(w.kind);
+    if w.kind == WorkloadKind::Rollout {
+        return Some(rollout_action(state, &w, action));
+    }
     Some(match (action, w.kind) {
         (Action::Rollback, WorkloadKind::StatefulSet | WorkloadKind::DaemonSet) => {
             rollback(state, &w)
@@ -122,8 +123,101 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             state,
             format!("promote: {what} is not part of a blue-green pair"),
         ),
+        (Action::WorkloadsAbort | Action::WorkloadsRetry | Action::WorkloadsPromoteFull, _) => {
+            refuse(
+                state,
+                format!(
+                    "{}: only an Argo Rollout has that, not {what}",
+                    action.verb()
+                ),
+            )
+        }
         _ => return None,
     })
+}
+
+/// Keys that name one kind's operation: on a Deployment they are refused here rather than
+/// left to the Deployment handling.
+fn is_kind_specific(action: Action) -> bool {
+    matches!(
+        action,
+        Action::WorkloadsTrigger
+            | Action::WorkloadsSuspend
+            | Action::WorkloadsAbort
+            | Action::WorkloadsRetry
+            | Action::WorkloadsPromoteFull
+    )
+}
+
+/// A Rollout's keys: the Argo Rollouts plugin's promote, promote --full, abort, retry,
+/// undo (with the revision picker) and restart.
+fn rollout_action(state: &mut State, w: &WorkloadRef, action: Action) -> Vec<Effect> {
+    let op = match action {
+        Action::Promote => WorkloadOp::Promote { full: false },
+        Action::WorkloadsPromoteFull => WorkloadOp::Promote { full: true },
+        Action::WorkloadsAbort => WorkloadOp::Abort,
+        Action::WorkloadsRetry => WorkloadOp::Retry,
+        Action::Restart => WorkloadOp::Restart,
+        Action::Rollback => return rollout_undo(state, w),
+        Action::Scale => {
+            return refuse(
+                state,
+                "scale: a Rollout's replicas are set in its spec (kubectl argo rollouts set); not offered here".into(),
+            );
+        }
+        other => {
+            return refuse(
+                state,
+                format!("{}: not an operation on a Rollout", other.verb()),
+            );
+        }
+    };
+    workload_op(state, WorkloadKind::Rollout, &w.key, op)
+}
+
+/// The revision picker from the Rollout's ReplicaSets, newest first (the plugin's undo).
+fn rollout_undo(state: &mut State, w: &WorkloadRef) -> Vec<Effect> {
+    let data = &state.workloads;
+    let current = data
+        .rollouts
+        .get(&w.key)
+        .and_then(|r| r.canary_hash.clone());
+    let rows: Vec<RevisionRow> = data
+        .replicasets_of_rollout(&w.key)
+        .into_iter()
+        .filter_map(|rs| {
+            Some(RevisionRow {
+                revision: rs.revision?,
+                image: rs.images.join(","),
+                change_cause: rs.change_cause.clone().unwrap_or_default(),
+                age: rs
+                    .created
+                    .map(|c| crate::text::age(c, state.now))
+                    .unwrap_or_default(),
+                current: rs.rollout_hash.is_some() && rs.rollout_hash == current,
+            })
+        })
+        .collect();
+    if rows.len() < 2 {
+        return workload_op(
+            state,
+            WorkloadKind::Rollout,
+            &w.key,
+            WorkloadOp::Rollback { to_revision: None },
+        );
+    }
+    // the cursor starts on the newest revision that is not the current one
+    let selected = rows.iter().position(|r| !r.current).unwrap_or(0);
+    open(
+        state,
+        Dialog::Revisions {
+            target: target(state, &w.key),
+            rows,
+            selected,
+            kind: WorkloadKind::Rollout,
+        },
+    );
+    Vec::new()
 }
 
 fn delete() -> WorkloadOp {
@@ -140,6 +234,7 @@ fn article(kind: WorkloadKind) -> &'static str {
         WorkloadKind::Job => "a Job",
         WorkloadKind::CronJob => "a CronJob",
         WorkloadKind::Pod => "a pod",
+        WorkloadKind::Rollout => "a Rollout",
     }
 }
 

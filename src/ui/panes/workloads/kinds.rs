@@ -1,5 +1,5 @@
 //! The Workloads table when it shows other kinds than Deployments (`:sts`, `:ds`, `:jobs`,
-//! `:cronjobs`, `:pods`, `:all`): a KIND column and each kind's own columns, and the
+//! `:cronjobs`, `:rollouts`, `:pods`, `:all`, and the table at start once Rollouts exist): a KIND column and each kind's own columns, and the
 //! detail view of a StatefulSet, DaemonSet, Job or CronJob.
 
 use std::collections::BTreeSet;
@@ -71,7 +71,17 @@ fn columns(narrow: Narrow) -> Vec<Col> {
             col("NODE", 10, 3),
             col("AGE", 4, 1),
         ],
-        Narrow::All | Narrow::Only(WorkloadKind::Deployment) => vec![
+        Narrow::Only(WorkloadKind::Rollout) => vec![
+            col("STRATEGY", 9, 1),
+            col("STATUS", 26, 0),
+            col("STEP", 5, 0),
+            col("SET-WEIGHT", 10, 1),
+            col("ACTUAL", 6, 1),
+            col("READY", 7, 0),
+            col("IMAGES", 24, 2),
+            col("AGE", 4, 1),
+        ],
+        Narrow::All | Narrow::Releases | Narrow::Only(WorkloadKind::Deployment) => vec![
             col("KIND", 6, 0),
             col("READY", 7, 0),
             col("STATUS", 26, 0),
@@ -154,7 +164,10 @@ fn cells(state: &State, narrow: Narrow, w: &WorkloadRef) -> Option<Vec<(String, 
     let dim = |s: String| (s, theme.dim());
     let txt = |s: String| (s, theme.text());
     let hl = |s: String, h: Health| (s, theme.health(h));
-    if matches!(narrow, Narrow::All | Narrow::Only(WorkloadKind::Deployment)) {
+    if matches!(
+        narrow,
+        Narrow::All | Narrow::Releases | Narrow::Only(WorkloadKind::Deployment)
+    ) {
         let t = data.trouble_of(w);
         let (ready, status, info) = summary(state, w)?;
         return Some(vec![
@@ -245,6 +258,7 @@ fn cells(state: &State, narrow: Narrow, w: &WorkloadRef) -> Option<Vec<(String, 
                 dim(ago(p.created)),
             ]
         }
+        WorkloadKind::Rollout => return super::rollout::cells(state, k),
         WorkloadKind::Deployment => return None,
     })
 }
@@ -340,6 +354,7 @@ fn summary(state: &State, w: &WorkloadRef) -> Option<((String, Health), String, 
                 format!("{} restarts, {}", p.restarts, owner_text(p)),
             )
         }
+        WorkloadKind::Rollout => super::rollout::summary(state, data.rollouts.get(k)?),
     })
 }
 
@@ -350,6 +365,7 @@ fn first_title(narrow: Narrow) -> &'static str {
         Narrow::Only(WorkloadKind::Job) => "JOB",
         Narrow::Only(WorkloadKind::CronJob) => "CRONJOB",
         Narrow::Pods | Narrow::Only(WorkloadKind::Pod) => "POD",
+        Narrow::Only(WorkloadKind::Rollout) => "ROLLOUT",
         _ => "NAME",
     }
 }
@@ -419,6 +435,7 @@ pub(super) fn workload_detail<'a>(state: &State, w: &WorkloadRef) -> Vec<Line<'a
         WorkloadKind::CronJob => "CronJob",
         WorkloadKind::Deployment => "Deployment",
         WorkloadKind::Pod => "Pod",
+        WorkloadKind::Rollout => "Rollout",
     };
     let mut lines = vec![
         Line::from(vec![
@@ -517,6 +534,12 @@ pub(super) fn workload_detail<'a>(state: &State, w: &WorkloadRef) -> Vec<Line<'a
                     ]));
                 }
                 containers = &c.containers;
+            }
+        }
+        WorkloadKind::Rollout => {
+            if let Some(r) = data.rollouts.get(k) {
+                super::rollout::detail_lines(state, r, &mut lines);
+                containers = &r.containers;
             }
         }
         WorkloadKind::Deployment | WorkloadKind::Pod => {}

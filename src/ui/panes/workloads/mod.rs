@@ -22,6 +22,7 @@ use crate::text::{clean, fit};
 
 mod detail;
 mod kinds;
+mod rollout;
 pub mod yaml;
 
 use detail::{deployment_detail, pod_detail};
@@ -118,7 +119,10 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         ..area
     };
     let all_ns = state.scope.namespace.is_none();
-    if d.narrow == Narrow::default() {
+    // Deployments alone keep their own columns; Rollouts beside them need a KIND column
+    if d.narrow == Narrow::Only(WorkloadKind::Deployment)
+        || d.narrow == Narrow::Releases && d.rollouts.is_empty()
+    {
         deployments_table(
             state,
             frame,

@@ -1,0 +1,220 @@
+//! Argo Rollouts (`argoproj.io/v1alpha1`): the Rollout and AnalysisRun objects as the
+//! console reads them, their compact rows, and whether the cluster serves them at all.
+//! Only the fields shown or needed by the operations are decoded; everything else in the
+//! objects is skipped. Nothing here is polled when the CRD is absent.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Deserialize;
+use serde_json::Value;
+
+pub use super::rows_argo::*;
+
+pub const GROUP: &str = "argoproj.io";
+pub const VERSION: &str = "v1alpha1";
+/// The label Argo puts on a Rollout's ReplicaSets and pods.
+pub const HASH_LABEL: &str = "rollouts-pod-template-hash";
+/// The annotation holding a Rollout ReplicaSet's revision number.
+pub const REVISION_ANNOTATION: &str = "rollout.argoproj.io/revision";
+
+macro_rules! argo_resource {
+    ($ty:ty, $kind:literal, $plural:literal) => {
+        impl kube::Resource for $ty {
+            type DynamicType = ();
+            type Scope = NamespaceResourceScope;
+            fn kind(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed($kind)
+            }
+            fn group(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed(GROUP)
+            }
+            fn version(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed(VERSION)
+            }
+            fn plural(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed($plural)
+            }
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+/// A Rollout as decoded: metadata, and spec and status as far as the console reads them.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Rollout {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: RolloutSpec,
+    #[serde(default)]
+    pub status: Option<RolloutStatus>,
+}
+argo_resource!(Rollout, "Rollout", "rollouts");
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RolloutSpec {
+    pub replicas: Option<i32>,
+    pub paused: bool,
+    pub selector: Option<LabelSelector>,
+    pub template: Option<PodTemplateSpec>,
+    pub strategy: StrategySpec,
+    pub restart_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LabelSelector {
+    pub match_labels: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StrategySpec {
+    pub canary: Option<CanarySpec>,
+    pub blue_green: Option<BlueGreenSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CanarySpec {
+    pub steps: Vec<Value>,
+    pub canary_service: Option<String>,
+    pub stable_service: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BlueGreenSpec {
+    pub active_service: Option<String>,
+    pub preview_service: Option<String>,
+    pub auto_promotion_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RolloutStatus {
+    pub phase: Option<String>,
+    pub message: Option<String>,
+    pub current_step_index: Option<i32>,
+    pub current_pod_hash: Option<String>,
+    #[serde(rename = "stableRS")]
+    pub stable_rs: Option<String>,
+    pub pause_conditions: Option<Vec<PauseCondition>>,
+    pub controller_pause: bool,
+    pub abort: bool,
+    pub aborted_at: Option<String>,
+    pub promote_full: bool,
+    pub replicas: Option<i32>,
+    pub updated_replicas: Option<i32>,
+    pub ready_replicas: Option<i32>,
+    pub available_replicas: Option<i32>,
+    pub canary: CanaryStatus,
+    pub blue_green: BlueGreenStatus,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PauseCondition {
+    pub reason: String,
+    pub start_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CanaryStatus {
+    pub weights: Option<TrafficWeights>,
+    pub current_step_analysis_run_status: Option<AnalysisRef>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TrafficWeights {
+    pub canary: WeightDestination,
+    pub stable: WeightDestination,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WeightDestination {
+    pub weight: i32,
+    pub pod_template_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AnalysisRef {
+    pub name: String,
+    pub status: String,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BlueGreenStatus {
+    pub active_selector: Option<String>,
+    pub preview_selector: Option<String>,
+}
+
+/// An AnalysisRun: its phase and each metric's results.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct AnalysisRun {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub status: Option<AnalysisRunStatus>,
+}
+argo_resource!(AnalysisRun, "AnalysisRun", "analysisruns");
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AnalysisRunStatus {
+    pub phase: Option<String>,
+    pub message: Option<String>,
+    pub metric_results: Vec<MetricResultSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MetricResultSpec {
+    pub name: String,
+    pub phase: Option<String>,
+    pub count: i32,
+    pub successful: i32,
+    pub failed: i32,
+    pub inconclusive: i32,
+    pub error: i32,
+    pub measurements: Vec<MeasurementSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MeasurementSpec {
+    pub phase: Option<String>,
+    pub value: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+/// Whether the cluster serves Argo Rollouts: `Some(true)` when `argoproj.io/v1alpha1`
+/// lists `rollouts`, `Some(false)` when the group is not served (404: no CRD), `None`
+/// when the question could not be answered (unreachable, 403, 5xx) and should be asked
+/// again.
+pub async fn rollouts_served(client: &kube::Client) -> Result<bool, kube::Error> {
+    match client
+        .list_api_group_resources(&format!("{GROUP}/{VERSION}"))
+        .await
+    {
+        Ok(list) => Ok(list.resources.iter().any(|r| r.name == "rollouts")),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+        Err(e) => Err(e),
+    }
+}
