@@ -1,7 +1,8 @@
 //! The sandbox: a simulated cluster, CI system, metrics and GPU host over real HTTP.
 //!
 //! One listener serves everything, split by path prefix:
-//! - `/` — the Kubernetes API subset (`/version`, `/api`, `/apis`, core v1, apps/v1, autoscaling/v2, batch/v1)
+//! - `/` — the Kubernetes API subset (`/version`, `/api`, `/apis`, core v1, apps/v1, autoscaling/v2, batch/v1,
+//!   and argoproj.io/v1alpha1 when Argo Rollouts is served)
 //! - `/github/...` — the GitHub REST API subset for one repository
 //! - `/metrics/<service>` — Prometheus text exposition per simulated service
 //! - `/gpu/<host>/metrics` — a simulated DGX host (DCGM exporter and `dgx_gpu_*` names)

@@ -97,11 +97,7 @@ impl World {
                 prev,
                 "Available",
                 if ready >= desired { "True" } else { "False" },
-                if ready >= desired {
-                    "AvailableReason"
-                } else {
-                    "AvailableReason"
-                },
+                "AvailableReason",
                 if ready >= desired {
                     "Rollout has minimum availability"
                 } else {
@@ -176,11 +172,7 @@ impl World {
                 } else {
                     "False"
                 },
-                if plan.phase == "Healthy" {
-                    "RolloutHealthy"
-                } else {
-                    "RolloutHealthy"
-                },
+                "RolloutHealthy",
                 if plan.phase == "Healthy" {
                     "Rollout is healthy"
                 } else {
