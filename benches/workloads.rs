@@ -334,6 +334,7 @@ fn serve_sandbox(args: &[String]) {
         seed: 1,
         write_kubeconfig: arg("--write-kubeconfig").map(Into::into),
         write_config: None,
+        rollouts: false,
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     if let Err(e) = rt.block_on(flightdeck_sandbox::run_cli(sandbox)) {

@@ -71,9 +71,33 @@ pub fn state(w: &World) -> Value {
         "traffic": traffic,
         "crashing_pods": w.active_pods.values().filter(|p| p.crash).count(),
         "gpu_hot": w.gpu_hot,
+        "rollouts": rollouts_summary(w),
         "github_runs": w.github.summary(),
         "faults": w.faults,
     })
+}
+
+/// Whether Argo Rollouts is served, and each Rollout's phase, step and weight.
+fn rollouts_summary(w: &World) -> Value {
+    let items: Vec<Value> = w
+        .store
+        .map(Kind::Rollout)
+        .values()
+        .map(|o| o.value())
+        .map(|r| {
+            json!({
+                "namespace": meta_str(&r, "namespace"),
+                "name": meta_str(&r, "name"),
+                "phase": str_at(&r, &["status", "phase"]),
+                "message": str_at(&r, &["status", "message"]),
+                "step": i64_at(&r, &["status", "currentStepIndex"]),
+                "weight": i64_at(&r, &["status", "canary", "weights", "canary", "weight"]),
+                "stable": str_at(&r, &["status", "stableRS"]),
+                "current": str_at(&r, &["status", "currentPodHash"]),
+            })
+        })
+        .collect();
+    json!({"served": w.rollouts, "status_subresource": w.rollouts_status_subresource, "items": items})
 }
 
 fn body_json(body: &[u8]) -> Result<Value, Response> {
@@ -294,6 +318,35 @@ pub fn handle(
                 StatusCode::OK,
                 &json!({"modified": n, "resource_version": w.store.rv.to_string()}),
             )
+        }
+        (Method::POST, ["rollouts"]) => {
+            let b = match body_json(body) {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let flag = |key: &str| -> Result<Option<bool>, Response> {
+                match q.get(key).map(String::as_str) {
+                    Some("true" | "1") => Ok(Some(true)),
+                    Some("false" | "0") => Ok(Some(false)),
+                    Some(other) => Err(err(
+                        StatusCode::BAD_REQUEST,
+                        &format!("{key} must be true or false, not {other:?}"),
+                    )),
+                    None => Ok(b.get(key).and_then(Value::as_bool)),
+                }
+            };
+            let (served, sub) = match (flag("served"), flag("status_subresource")) {
+                (Ok(a), Ok(b)) => (a, b),
+                (Err(r), _) | (_, Err(r)) => return r,
+            };
+            let mut w = shared.lock();
+            if let Some(v) = served {
+                w.rollouts = v;
+            }
+            if let Some(v) = sub {
+                w.rollouts_status_subresource = v;
+            }
+            json_resp(StatusCode::OK, &rollouts_summary(&w))
         }
         (Method::POST | Method::DELETE, ["metrics", service, "fault"]) => {
             metric_fault(shared, method, service, q)

@@ -1,7 +1,8 @@
 //! The sandbox: a simulated cluster, CI system, metrics and GPU host over real HTTP.
 //!
 //! One listener serves everything, split by path prefix:
-//! - `/` — the Kubernetes API subset (`/version`, `/api`, `/apis`, core v1, apps/v1, autoscaling/v2, batch/v1)
+//! - `/` — the Kubernetes API subset (`/version`, `/api`, `/apis`, core v1, apps/v1, autoscaling/v2, batch/v1,
+//!   and argoproj.io/v1alpha1 when Argo Rollouts is served)
 //! - `/github/...` — the GitHub REST API subset for one repository
 //! - `/metrics/<service>` — Prometheus text exposition per simulated service
 //! - `/gpu/<host>/metrics` — a simulated DGX host (DCGM exporter and `dgx_gpu_*` names)
@@ -43,9 +44,14 @@ pub struct SandboxArgs {
     /// address to listen on (port 0 picks a free port)
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: String,
-    /// scenario: steady, bad-release, pending-approval, blue-green, gpu-hot
+    /// scenario: steady, bad-release, pending-approval, blue-green, gpu-hot, canary,
+    /// canary-paused
     #[arg(long, default_value = "steady", value_name = "NAME")]
     pub scenario: String,
+    /// serve Argo Rollouts' CRDs (argoproj.io/v1alpha1) and run its controller (implied by
+    /// the canary scenarios)
+    #[arg(long)]
+    pub rollouts: bool,
     /// spread this many extra pods over many namespaces and deployments
     #[arg(long, value_name = "N")]
     pub pods: Option<usize>,
@@ -70,7 +76,7 @@ pub enum SandboxError {
     #[error("invalid listen address {0:?}: expected HOST:PORT, e.g. 127.0.0.1:0")]
     InvalidListen(String),
     #[error(
-        "unknown scenario {0:?} (known: steady, bad-release, pending-approval, blue-green, gpu-hot)"
+        "unknown scenario {0:?} (known: steady, bad-release, pending-approval, blue-green, gpu-hot, canary, canary-paused)"
     )]
     UnknownScenario(String),
     #[error("unknown --pod-kinds {0:?} (known: deployments, mixed)")]
@@ -104,6 +110,12 @@ pub struct SandboxOptions {
     /// The `pods` load spread over Deployments, StatefulSets and Jobs.
     pub mixed_kinds: bool,
     pub seed: u64,
+    /// Serve Argo Rollouts (`argoproj.io/v1alpha1`) and run its controller; the canary
+    /// scenarios have it whatever this says.
+    pub rollouts: bool,
+    /// Rollouts have the status subresource, as a real install; false serves them without
+    /// (`/status` is 404 and status is written with the object).
+    pub rollouts_status_subresource: bool,
 }
 
 impl Default for SandboxOptions {
@@ -114,6 +126,8 @@ impl Default for SandboxOptions {
             pods: None,
             mixed_kinds: false,
             seed: 1,
+            rollouts: false,
+            rollouts_status_subresource: true,
         }
     }
 }
@@ -141,12 +155,15 @@ pub(crate) struct Shared {
 /// How many served requests the sandbox remembers (`GET /_sandbox/requests`).
 pub const REQUEST_LOG: usize = 1000;
 
-/// One request the sandbox served: its method and path (with the query, if any).
+/// One request the sandbox served: its method and path (a subresource, such as
+/// `/status`, is part of the path), the query and the body's content type, if any.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ServedRequest {
     pub method: String,
     pub path: String,
     pub query: Option<String>,
+    /// the `Content-Type` of the body (e.g. `application/merge-patch+json` for a merge patch)
+    pub content_type: Option<String>,
 }
 
 impl Shared {
@@ -156,7 +173,7 @@ impl Shared {
     fn drop_streams(&self) {
         self.drop_tx.send_modify(|v| *v += 1);
     }
-    fn record(&self, method: &Method, uri: &Uri) {
+    fn record(&self, method: &Method, uri: &Uri, headers: &HeaderMap) {
         let mut log = self.requests.lock().unwrap_or_else(|e| e.into_inner());
         if log.len() >= REQUEST_LOG {
             log.pop_front();
@@ -165,6 +182,10 @@ impl Shared {
             method: method.as_str().to_owned(),
             path: uri.path().to_owned(),
             query: uri.query().map(str::to_owned),
+            content_type: headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
         });
     }
     pub(crate) fn requests(&self) -> Vec<ServedRequest> {
@@ -198,11 +219,14 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
         let (seed, scenario, pods, mixed) = (opts.seed, opts.scenario, opts.pods, opts.mixed_kinds);
+        let (rollouts, status_sub) = (opts.rollouts, opts.rollouts_status_subresource);
         // building a large world takes a moment: keep it off the async worker threads
         let w = tokio::task::spawn_blocking(move || {
             let mut w = world::World::new(seed, scenario);
             w.github.api_base = format!("{base}/github");
             w.load_mixed = mixed;
+            w.rollouts |= rollouts;
+            w.rollouts_status_subresource = status_sub;
             w.build(pods);
             w
         })
@@ -424,7 +448,7 @@ async fn dispatch(
     if path == "/_sandbox" || path.starts_with("/_sandbox/") {
         return admin::handle(&shared, &method, &path["/_sandbox".len()..], &q, &body);
     }
-    shared.record(&method, &uri);
+    shared.record(&method, &uri, &headers);
     let (latency, fail) = {
         let mut w = shared.lock();
         let f = &w.faults;
@@ -521,10 +545,22 @@ async fn dispatch(
     }
     if path == "/" || path == "/healthz" || path == "/readyz" || path == "/livez" {
         if path == "/" {
-            return kube::json_resp(
-                StatusCode::OK,
-                &json!({"paths": ["/api", "/api/v1", "/apis", "/apis/apps", "/apis/apps/v1", "/apis/autoscaling", "/apis/autoscaling/v2", "/apis/batch", "/apis/batch/v1", "/version", "/github", "/metrics", "/gpu", "/_sandbox"]}),
-            );
+            let mut paths = vec![
+                "/api",
+                "/api/v1",
+                "/apis",
+                "/apis/apps",
+                "/apis/apps/v1",
+                "/apis/autoscaling",
+                "/apis/autoscaling/v2",
+                "/apis/batch",
+                "/apis/batch/v1",
+            ];
+            if shared.lock().rollouts {
+                paths.extend(["/apis/argoproj.io", "/apis/argoproj.io/v1alpha1"]);
+            }
+            paths.extend(["/version", "/github", "/metrics", "/gpu", "/_sandbox"]);
+            return kube::json_resp(StatusCode::OK, &json!({ "paths": paths }));
         }
         return (StatusCode::OK, "ok").into_response();
     }
@@ -562,6 +598,8 @@ pub async fn run_cli(args: SandboxArgs) -> Result<(), SandboxError> {
         pods: args.pods,
         mixed_kinds,
         seed: args.seed,
+        rollouts: args.rollouts,
+        rollouts_status_subresource: true,
     })
     .await?;
     let kubeconfig_path = match &args.write_kubeconfig {

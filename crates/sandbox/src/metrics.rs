@@ -23,7 +23,9 @@ pub struct Traffic {
     pub service: String,
     pub rps: f64,
     rng: Rng,
-    pub counts: BTreeMap<(u16, &'static str), f64>,
+    /// request counters by (revision, status, method); the revision is the
+    /// `rollouts_pod_template_hash` label, empty for a service no Rollout serves
+    pub counts: BTreeMap<(String, u16, &'static str), f64>,
     pub cum: [f64; 11],
     pub total: f64,
     pub sum: f64,
@@ -138,23 +140,38 @@ impl Traffic {
     }
 
     pub fn add(&mut self, dt_ms: i64, err_ratio: f64, slow: bool) {
+        self.add_split(dt_ms, &[(String::new(), 1.0, err_ratio)], slow);
+    }
+
+    /// Traffic split over revisions: (revision hash, share of the requests, its error
+    /// ratio) each, shares summing to 1.
+    pub fn add_split(&mut self, dt_ms: i64, split: &[(String, f64, f64)], slow: bool) {
         self.elapsed_ms += dt_ms;
         let wave = 1.0 + 0.2 * ((self.elapsed_ms as f64) / 300_000.0).sin();
         let jitter = 0.9 + 0.2 * self.rng.f64();
         let n = self.rps * dt_ms as f64 / 1000.0 * wave * jitter;
-        let err = n * err_ratio;
-        let ok = n - err;
-        let parts: [((u16, &'static str), f64); 6] = [
-            ((200, "GET"), ok * 0.74),
-            ((201, "POST"), ok * 0.25),
-            ((404, "GET"), ok * 0.01),
-            ((500, "GET"), err * 0.4),
-            ((500, "POST"), err * 0.3),
-            ((503, "GET"), err * 0.3),
-        ];
-        for (k, v) in parts {
-            *self.counts.entry(k).or_insert(0.0) += v;
+        let mut err_total = 0.0;
+        for (rev, share, err_ratio) in split {
+            let n = n * share;
+            let err = n * err_ratio;
+            err_total += err;
+            let ok = n - err;
+            let parts: [((u16, &'static str), f64); 6] = [
+                ((200, "GET"), ok * 0.74),
+                ((201, "POST"), ok * 0.25),
+                ((404, "GET"), ok * 0.01),
+                ((500, "GET"), err * 0.4),
+                ((500, "POST"), err * 0.3),
+                ((503, "GET"), err * 0.3),
+            ];
+            for ((status, method), v) in parts {
+                *self
+                    .counts
+                    .entry((rev.clone(), status, method))
+                    .or_insert(0.0) += v;
+            }
         }
+        let err_ratio = if n > 0.0 { err_total / n } else { 0.0 };
         let cdf = if slow { &CDF_SLOW } else { &CDF_OK };
         for (c, f) in self.cum.iter_mut().zip(cdf.iter()) {
             *c += n * f;
@@ -164,11 +181,25 @@ impl Traffic {
         self.last_ratio = err_ratio;
     }
 
+    /// (requests, 5xx) counted so far for one revision.
+    pub fn revision_totals(&self, rev: &str) -> (f64, f64) {
+        let mut t = (0.0, 0.0);
+        for ((r, status, _), v) in &self.counts {
+            if r == rev {
+                t.0 += v;
+                if *status >= 500 {
+                    t.1 += v;
+                }
+            }
+        }
+        t
+    }
+
     pub fn render(&self, out: &mut String) {
         let s = &self.service;
         out.push_str("# HELP http_requests_total Total number of HTTP requests handled, by status code and method.\n");
         out.push_str("# TYPE http_requests_total counter\n");
-        for ((status, method), v) in &self.counts {
+        for ((rev, status, method), v) in &self.counts {
             let value = match (self.fault, *status, *method) {
                 (Some(MetricFault::Nan), 500, "GET") => "NaN".to_owned(),
                 (Some(MetricFault::Inf), 500, "GET") => "+Inf".to_owned(),
@@ -176,8 +207,13 @@ impl Traffic {
                 (Some(MetricFault::Dip), 200, "GET") => format!("{}", (v * 0.99).floor()),
                 _ => format!("{}", v.floor()),
             };
+            let rev_label = if rev.is_empty() {
+                String::new()
+            } else {
+                format!(",rollouts_pod_template_hash=\"{rev}\"")
+            };
             let line = format!(
-                "http_requests_total{{service=\"{s}\",status=\"{status}\",method=\"{method}\"}} {value}\n"
+                "http_requests_total{{service=\"{s}\",status=\"{status}\",method=\"{method}\"{rev_label}}} {value}\n"
             );
             out.push_str(&line);
             if self.fault == Some(MetricFault::Duplicate) && (*status, *method) == (500, "GET") {

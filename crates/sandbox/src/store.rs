@@ -26,6 +26,9 @@ pub enum Kind {
     Job,
     CronJob,
     Node,
+    Rollout,
+    AnalysisRun,
+    AnalysisTemplate,
 }
 
 pub struct KindInfo {
@@ -40,7 +43,7 @@ pub struct KindInfo {
     pub categories: &'static [&'static str],
 }
 
-pub const KINDS: [KindInfo; 13] = [
+pub const KINDS: [KindInfo; 16] = [
     KindInfo {
         kind: Kind::Namespace,
         name: "Namespace",
@@ -184,6 +187,40 @@ pub const KINDS: [KindInfo; 13] = [
         short_names: &["no"],
         categories: &[],
     },
+    // Argo Rollouts' CRDs: served only when the sandbox runs with rollouts
+    KindInfo {
+        kind: Kind::Rollout,
+        name: "Rollout",
+        plural: "rollouts",
+        singular: "rollout",
+        group: "argoproj.io",
+        version: "v1alpha1",
+        namespaced: true,
+        short_names: &["ro"],
+        categories: &[],
+    },
+    KindInfo {
+        kind: Kind::AnalysisRun,
+        name: "AnalysisRun",
+        plural: "analysisruns",
+        singular: "analysisrun",
+        group: "argoproj.io",
+        version: "v1alpha1",
+        namespaced: true,
+        short_names: &["ar"],
+        categories: &[],
+    },
+    KindInfo {
+        kind: Kind::AnalysisTemplate,
+        name: "AnalysisTemplate",
+        plural: "analysistemplates",
+        singular: "analysistemplate",
+        group: "argoproj.io",
+        version: "v1alpha1",
+        namespaced: true,
+        short_names: &["at"],
+        categories: &[],
+    },
 ];
 
 impl Kind {
@@ -206,6 +243,10 @@ impl Kind {
             format!("{}.{}", i.plural, i.group)
         }
     }
+    /// One of Argo Rollouts' custom resources (`argoproj.io`).
+    pub fn is_argo(self) -> bool {
+        self.info().group == ARGO_GROUP
+    }
     pub fn lookup(group: &str, version: &str, plural: &str) -> Option<Kind> {
         KINDS
             .iter()
@@ -213,6 +254,9 @@ impl Kind {
             .map(|k| k.kind)
     }
 }
+
+/// Argo Rollouts' API group.
+pub const ARGO_GROUP: &str = "argoproj.io";
 
 pub type Key = (String, String);
 

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::json::{at, i64_at, str_at};
 use super::store::Kind;
 
+mod argo;
 mod kinds;
 
 pub fn human_age(ms: i64) -> String {
@@ -100,6 +101,7 @@ pub fn columns(kind: Kind) -> Vec<Value> {
         | Kind::Job
         | Kind::CronJob
         | Kind::Node => kinds::columns(kind, name, age),
+        Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => argo::columns(kind, name),
         Kind::Pod => vec![
             name,
             col(
@@ -329,6 +331,7 @@ pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
         | Kind::Job
         | Kind::CronJob
         | Kind::Node => kinds::cells(kind, o, now),
+        Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => argo::cells(kind, o, now),
         Kind::Pod => {
             let cs = at(o, &["status", "containerStatuses"])
                 .and_then(Value::as_array)

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::select::{Req, field_match, label_match, parse_fields, parse_labels};
-use super::store::{KINDS, Kind, Obj};
+use super::store::{ARGO_GROUP, KINDS, Kind, Obj};
 
 mod list;
 mod logs;
@@ -164,7 +164,7 @@ fn conflict(kind: Kind, name: &str) -> Response {
     )
 }
 
-fn resource_entry(k: &super::store::KindInfo) -> Vec<Value> {
+fn resource_entry(k: &super::store::KindInfo, rollout_status: bool) -> Vec<Value> {
     let mut v = vec![json!({
         "name": k.plural, "singularName": k.singular, "namespaced": k.namespaced, "kind": k.name,
         "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
@@ -199,12 +199,47 @@ fn resource_entry(k: &super::store::KindInfo) -> Vec<Value> {
         | Kind::Job
         | Kind::CronJob
         | Kind::Node => v.push(sub("status", k.name, json!(["get", "patch", "update"]))),
-        Kind::Event | Kind::ControllerRevision => {}
+        Kind::Rollout => {
+            let mut s = sub("scale", "Scale", json!(["get", "patch", "update"]));
+            s["group"] = json!("autoscaling");
+            s["version"] = json!("v1");
+            v.push(s);
+            if rollout_status {
+                v.push(sub("status", k.name, json!(["get", "patch", "update"])));
+            }
+        }
+        Kind::Event | Kind::ControllerRevision | Kind::AnalysisRun | Kind::AnalysisTemplate => {}
     }
     v
 }
 
-fn discovery(path: &str, base_host: &str) -> Option<Value> {
+/// What the world serves of Argo Rollouts: the CRDs at all, and the Rollout's status
+/// subresource.
+#[derive(Clone, Copy)]
+pub(crate) struct Served {
+    pub rollouts: bool,
+    pub rollout_status: bool,
+}
+
+impl Served {
+    fn of(w: &crate::world::World) -> Served {
+        Served {
+            rollouts: w.rollouts,
+            rollout_status: w.rollouts_status_subresource,
+        }
+    }
+    /// Whether `kind`'s `/status` is a subresource here (else status is written with the
+    /// object, as for a CRD without `subresources.status`).
+    pub fn status_subresource(self, kind: Kind) -> bool {
+        match kind {
+            Kind::Rollout => self.rollout_status,
+            Kind::AnalysisRun | Kind::AnalysisTemplate => false,
+            _ => true,
+        }
+    }
+}
+
+fn discovery(path: &str, base_host: &str, served: Served) -> Option<Value> {
     let gv = |g: &str, v: &str| json!({"groupVersion": format!("{g}/{v}"), "version": v});
     let group =
         |g: &str, v: &str| json!({"name": g, "versions": [gv(g, v)], "preferredVersion": gv(g, v)});
@@ -219,7 +254,21 @@ fn discovery(path: &str, base_host: &str) -> Option<Value> {
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": base_host}],
         }),
         "/apis" => {
-            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [group("apps", "v1"), group("autoscaling", "v2"), group("batch", "v1")]})
+            let mut groups = vec![
+                group("apps", "v1"),
+                group("autoscaling", "v2"),
+                group("batch", "v1"),
+            ];
+            if served.rollouts {
+                groups.push(group(ARGO_GROUP, "v1alpha1"));
+            }
+            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+        }
+        "/apis/argoproj.io" if served.rollouts => {
+            let mut g = group(ARGO_GROUP, "v1alpha1");
+            g["kind"] = json!("APIGroup");
+            g["apiVersion"] = json!("v1");
+            g
         }
         "/apis/apps" => {
             let mut g = group("apps", "v1");
@@ -240,19 +289,25 @@ fn discovery(path: &str, base_host: &str) -> Option<Value> {
             g
         }
         "/api/v1" | "/apis/apps/v1" | "/apis/autoscaling/v2" | "/apis/batch/v1" => {
-            let gvs = path
-                .trim_start_matches("/apis/")
-                .trim_start_matches("/api/");
-            let (g, v) = gvs.split_once('/').unwrap_or(("", gvs));
-            let resources: Vec<Value> = KINDS
-                .iter()
-                .filter(|k| k.group == g && k.version == v)
-                .flat_map(resource_entry)
-                .collect();
-            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": if g.is_empty() { v.to_string() } else { format!("{g}/{v}") }, "resources": resources})
+            group_resources(path, served)
         }
+        "/apis/argoproj.io/v1alpha1" if served.rollouts => group_resources(path, served),
         _ => return None,
     })
+}
+
+/// The APIResourceList of one group version.
+fn group_resources(path: &str, served: Served) -> Value {
+    let gvs = path
+        .trim_start_matches("/apis/")
+        .trim_start_matches("/api/");
+    let (g, v) = gvs.split_once('/').unwrap_or(("", gvs));
+    let resources: Vec<Value> = KINDS
+        .iter()
+        .filter(|k| k.group == g && k.version == v)
+        .flat_map(|k| resource_entry(k, served.rollout_status))
+        .collect();
+    json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": if g.is_empty() { v.to_string() } else { format!("{g}/{v}") }, "resources": resources})
 }
 
 /// A parsed request path.
@@ -460,15 +515,20 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let served = Served::of(&shared.lock());
     if method == Method::GET
-        && let Some(d) = discovery(path, &shared.host)
+        && let Some(d) = discovery(path, &shared.host, served)
     {
         return json_resp(StatusCode::OK, &d);
     }
     if path.trim_end_matches('/') == "/apis/authentication.k8s.io/v1/selfsubjectreviews" {
         return self_subject_review(&method, &headers);
     }
-    let Some(t) = parse_path(path) else {
+    let Some(t) = parse_path(path).filter(|t| {
+        // a cluster without the CRD (or without its status subresource) has no such path
+        (served.rollouts || !t.kind.is_argo())
+            && (t.sub.as_deref() != Some("status") || served.status_subresource(t.kind))
+    }) else {
         return status_err(
             StatusCode::NOT_FOUND,
             "NotFound",
@@ -578,7 +638,7 @@ pub async fn handle(
         ("get", Some("scale")) | ("patch", Some("scale")) | ("update", Some("scale"))
             if matches!(
                 t.kind,
-                Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet
+                Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet | Kind::Rollout
             ) =>
         {
             scale(&shared, &t, verb, &q, &headers, &body)
@@ -607,8 +667,10 @@ pub async fn handle(
             }
         }
         ("create", None) => create(&shared, &t, &q, &body),
-        ("update", None) | ("update", Some("status")) => update(&shared, &t, &q, &body),
-        ("patch", None) | ("patch", Some("status")) => patch(&shared, &t, &q, &headers, &body),
+        ("update", None) | ("update", Some("status")) => update(&shared, &t, &q, &body, served),
+        ("patch", None) | ("patch", Some("status")) => {
+            patch(&shared, &t, &q, &headers, &body, served)
+        }
         ("delete", None) => delete(&shared, &t, &q, &body),
         _ => status_err(
             StatusCode::METHOD_NOT_ALLOWED,

@@ -7,7 +7,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{Target, bad_request, bytes_resp, conflict, dry_run, json_resp, not_found, status_err};
+use super::{
+    Served, Target, bad_request, bytes_resp, conflict, dry_run, json_resp, not_found, status_err,
+};
 use crate::Shared;
 use crate::json::{at, i64_at, set, str_at};
 use crate::patch::strategic_merge;
@@ -155,7 +157,14 @@ fn spec_changed(old: &Value, new: &Value) -> bool {
 }
 
 /// Store an updated object (after PUT or PATCH); `old` is what was stored.
-fn commit(w: &mut World, t: &Target, old: &Value, mut obj: Value, dry: bool) -> Response {
+fn commit(
+    w: &mut World,
+    t: &Target,
+    old: &Value,
+    mut obj: Value,
+    dry: bool,
+    served: Served,
+) -> Response {
     let name = t.name.clone().unwrap_or_default();
     if str_at(&obj, &["metadata", "name"]) != name {
         return bad_request(&format!(
@@ -182,20 +191,34 @@ fn commit(w: &mut World, t: &Target, old: &Value, mut obj: Value, dry: bool) -> 
             _ => {}
         }
     }
-    // the controllers own status, except through the status subresource
-    if t.sub.as_deref() != Some("status") {
-        match old.get("status") {
-            Some(s) => obj["status"] = s.clone(),
-            None => {
-                if let Some(o) = obj.as_object_mut() {
-                    o.remove("status");
+    // the controllers own status, except through the status subresource; a kind without
+    // one (a CRD without `subresources.status`) takes status with the object
+    if served.status_subresource(t.kind) {
+        if t.sub.as_deref() != Some("status") {
+            match old.get("status") {
+                Some(s) => obj["status"] = s.clone(),
+                None => {
+                    if let Some(o) = obj.as_object_mut() {
+                        o.remove("status");
+                    }
                 }
             }
+        } else {
+            // through `/status` only status changes
+            let mut o2 = old.clone();
+            match obj.get("status").cloned() {
+                Some(s) => o2["status"] = s,
+                None => {
+                    if let Some(o) = o2.as_object_mut() {
+                        o.remove("status");
+                    }
+                }
+            }
+            if let Some(rv) = at(&obj, &["metadata", "resourceVersion"]).cloned() {
+                set(&mut o2, &["metadata", "resourceVersion"], rv);
+            }
+            obj = o2;
         }
-    } else if let Some(s) = obj.get("status").cloned() {
-        let mut o2 = old.clone();
-        o2["status"] = s;
-        obj = o2;
     }
     clean_for_store(t.kind, &mut obj);
     if spec_changed(old, &obj) && crate::world::has_generation(t.kind) {
@@ -220,6 +243,7 @@ pub(super) fn update(
     t: &Target,
     q: &HashMap<String, String>,
     body: &[u8],
+    served: Served,
 ) -> Response {
     let Ok(mut obj) = serde_json::from_slice::<Value>(body) else {
         return bad_request("the body of the request was in an unknown format");
@@ -243,10 +267,15 @@ pub(super) fn update(
     if t.kind.info().namespaced {
         set(&mut obj, &["metadata", "namespace"], json!(t.ns));
     }
-    commit(&mut w, t, &old, obj, dry_run(q))
+    commit(&mut w, t, &old, obj, dry_run(q), served)
 }
 
-fn apply_patch(target: &mut Value, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+fn apply_patch(
+    target: &mut Value,
+    headers: &HeaderMap,
+    body: &[u8],
+    custom: bool,
+) -> Result<(), Response> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -256,6 +285,15 @@ fn apply_patch(target: &mut Value, headers: &HeaderMap, body: &[u8]) -> Result<(
         .unwrap_or("")
         .trim()
         .to_string();
+    if custom && ct == "application/strategic-merge-patch+json" {
+        // kube-apiserver has no strategic merge for custom resources
+        return Err(status_err(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+            None,
+        ));
+    }
     match ct.as_str() {
         "application/json-patch+json" => {
             let p: json_patch::Patch = serde_json::from_slice(body)
@@ -299,6 +337,7 @@ pub(super) fn patch(
     q: &HashMap<String, String>,
     headers: &HeaderMap,
     body: &[u8],
+    served: Served,
 ) -> Response {
     let name = t.name.clone().unwrap_or_default();
     let mut w = shared.lock();
@@ -306,10 +345,10 @@ pub(super) fn patch(
         return not_found(t.kind, &name);
     };
     let mut obj = (*old).clone();
-    if let Err(r) = apply_patch(&mut obj, headers, body) {
+    if let Err(r) = apply_patch(&mut obj, headers, body, t.kind.is_argo()) {
         return r;
     }
-    commit(&mut w, t, &old, obj, dry_run(q))
+    commit(&mut w, t, &old, obj, dry_run(q), served)
 }
 
 /// DELETE, with the DeleteOptions body kube-apiserver reads: `dryRun: ["All"]` and
@@ -365,17 +404,11 @@ pub(super) fn delete(
 }
 
 fn scale_of(o: &Value) -> Value {
-    let sel = at(o, &["spec", "selector", "matchLabels"])
-        .and_then(Value::as_object)
-        .map(|m| {
-            let mut v: Vec<String> = m
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect();
-            v.sort();
-            v.join(",")
-        })
-        .unwrap_or_default();
+    // a Rollout's scale reads its selector from `status.selector` (the CRD's labelSelectorPath)
+    let sel = at(o, &["status", "selector"])
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let sel = sel.unwrap_or_else(|| scale_selector(o));
     json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -386,6 +419,20 @@ fn scale_of(o: &Value) -> Value {
         "spec": {"replicas": i64_at(o, &["spec", "replicas"]).unwrap_or(1)},
         "status": {"replicas": i64_at(o, &["status", "replicas"]).unwrap_or(0), "selector": sel},
     })
+}
+
+fn scale_selector(o: &Value) -> String {
+    at(o, &["spec", "selector", "matchLabels"])
+        .and_then(Value::as_object)
+        .map(|m| {
+            let mut v: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect();
+            v.sort();
+            v.join(",")
+        })
+        .unwrap_or_default()
 }
 
 pub(super) fn scale(
@@ -406,7 +453,7 @@ pub(super) fn scale(
         "get" => return json_resp(StatusCode::OK, &cur),
         "patch" => {
             let mut s = cur;
-            if let Err(r) = apply_patch(&mut s, headers, body) {
+            if let Err(r) = apply_patch(&mut s, headers, body, false) {
                 return r;
             }
             s

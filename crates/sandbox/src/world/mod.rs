@@ -14,6 +14,8 @@ use super::metrics::Traffic;
 use super::rng::Rng;
 use super::store::{Key, Kind, Obj, Store, meta_str};
 
+mod analysis;
+mod bluegreen;
 mod cron;
 mod cronjobs;
 mod daemonsets;
@@ -24,6 +26,9 @@ mod nodes;
 mod owned;
 mod pods;
 mod revisions;
+mod rollout_status;
+mod rollouts;
+mod scenario_rollouts;
 mod scenario_workloads;
 mod scenarios;
 mod statefulsets;
@@ -106,6 +111,14 @@ pub struct World {
     /// Deployments only (`--pod-kinds mixed`).
     pub load_mixed: bool,
     pub fault_rng: Rng,
+    /// Argo Rollouts' CRDs are served (and their controller runs)
+    pub rollouts: bool,
+    /// Rollouts have the status subresource (a real install has; off to test fallbacks)
+    pub rollouts_status_subresource: bool,
+    /// images whose pods run and are ready but answer ~18 % of requests with 5xx
+    pub error_images: BTreeSet<String>,
+    /// per AnalysisRun, the (requests, 5xx) of its revision at its last measurement
+    pub analysis_marks: HashMap<Key, (f64, f64)>,
 }
 
 fn owner_name_kind(v: &Value) -> Option<(&str, &str)> {
@@ -145,6 +158,10 @@ impl World {
             load_pods: 0,
             load_mixed: false,
             fault_rng: Rng::new(seed ^ 0xfa017),
+            rollouts: scenario.has_rollouts(),
+            rollouts_status_subresource: true,
+            error_images: BTreeSet::new(),
+            analysis_marks: HashMap::new(),
         }
     }
 
@@ -281,6 +298,9 @@ impl World {
             }
         }
         self.step_workloads();
+        if self.rollouts {
+            self.step_rollouts();
+        }
         self.step_logs();
         self.step_traffic(dt_ms);
         let actions = self.github.step(self.now_ms);
@@ -341,6 +361,7 @@ impl World {
             Kind::StatefulSet | Kind::DaemonSet | Kind::Job | Kind::CronJob | Kind::Node => {
                 self.after_workload_write(kind, ns, name)
             }
+            Kind::Rollout => self.reconcile_rollout(ns, name),
             _ => {}
         }
     }
@@ -399,6 +420,7 @@ impl World {
             Kind::StatefulSet | Kind::DaemonSet | Kind::Job | Kind::CronJob | Kind::Node => {
                 self.after_workload_delete(kind, obj)
             }
+            Kind::Rollout => self.after_rollout_delete(obj),
             Kind::Namespace => {
                 let ns = meta_str(obj, "name").to_string();
                 for k in [
@@ -413,6 +435,9 @@ impl World {
                     Kind::ControllerRevision,
                     Kind::CronJob,
                     Kind::Job,
+                    Kind::Rollout,
+                    Kind::AnalysisRun,
+                    Kind::AnalysisTemplate,
                 ] {
                     let names: Vec<String> =
                         self.store.in_ns(k, &ns).map(|o| o.name.clone()).collect();
@@ -446,6 +471,14 @@ impl World {
         }
         let names: Vec<String> = self.traffic.keys().cloned().collect();
         for n in names {
+            // a service a Rollout serves splits its requests by the Rollout's weights
+            if let Some(split) = self.rollout_split(MAIN_NS, &n) {
+                let slow = split.iter().any(|s| s.2 > 0.1);
+                if let Some(t) = self.traffic.get_mut(&n) {
+                    t.add_split(dt_ms, &split, slow);
+                }
+                continue;
+            }
             let bad = self.bad_pods(&n) > 0;
             let err = if bad { 0.15 } else { 0.002 };
             if let Some(t) = self.traffic.get_mut(&n) {
@@ -466,6 +499,9 @@ pub fn has_generation(kind: Kind) -> bool {
             | Kind::DaemonSet
             | Kind::Job
             | Kind::CronJob
+            | Kind::Rollout
+            | Kind::AnalysisRun
+            | Kind::AnalysisTemplate
     )
 }
 

@@ -15,6 +15,10 @@ pub enum Scenario {
     PendingApproval,
     BlueGreen,
     GpuHot,
+    /// Argo Rollouts: a bad canary that analysis aborts at its third step
+    Canary,
+    /// Argo Rollouts: a good canary paused for promotion, and a blue-green Rollout waiting
+    CanaryPaused,
 }
 
 impl Scenario {
@@ -25,6 +29,8 @@ impl Scenario {
             "pending-approval" => Scenario::PendingApproval,
             "blue-green" => Scenario::BlueGreen,
             "gpu-hot" => Scenario::GpuHot,
+            "canary" => Scenario::Canary,
+            "canary-paused" => Scenario::CanaryPaused,
             _ => return None,
         })
     }
@@ -35,7 +41,13 @@ impl Scenario {
             Scenario::PendingApproval => "pending-approval",
             Scenario::BlueGreen => "blue-green",
             Scenario::GpuHot => "gpu-hot",
+            Scenario::Canary => "canary",
+            Scenario::CanaryPaused => "canary-paused",
         }
+    }
+    /// Scenarios whose cluster runs Argo Rollouts.
+    pub fn has_rollouts(self) -> bool {
+        matches!(self, Scenario::Canary | Scenario::CanaryPaused)
     }
 }
 
@@ -84,6 +96,9 @@ impl World {
         };
         for n in names {
             let Some(d) = self.store.get(Kind::Deployment, ns, &n) else {
+                if self.store.obj(Kind::Rollout, ns, &n).is_some() {
+                    self.set_rollout_image(ns, &n, image);
+                }
                 continue;
             };
             let mut d = (*d).clone();
@@ -163,7 +178,9 @@ impl World {
                         format!("ghcr.io/acme/{app}:2.4.{}", tag.len() % 3)
                     }
                 };
-                if app == "checkout" {
+                if app == "checkout" && prod && self.scenario.has_rollouts() {
+                    self.make_checkout_rollout(env.namespace, replicas, port, wall);
+                } else if app == "checkout" {
                     self.make_deployment(
                         env.namespace,
                         app,
@@ -201,6 +218,9 @@ impl World {
             );
         }
         self.make_workloads(MAIN_NS, wall);
+        if self.scenario == Scenario::CanaryPaused {
+            self.make_search_rollout(MAIN_NS);
+        }
         self.now_ms = wall - 3 * 86_400_000;
         if let Some(n) = load_pods {
             self.build_load(n);
@@ -220,7 +240,14 @@ impl World {
             _ => {}
         }
         self.now_ms = wall - 900_000;
+        let mut update = self.rollout_update_at(wall);
         while self.now_ms < wall {
+            if let Some(at) = update
+                && self.now_ms >= at
+            {
+                self.start_rollout_updates();
+                update = None;
+            }
             self.step(1000);
         }
         if self.scenario == Scenario::BadRelease {
@@ -235,8 +262,14 @@ impl World {
         }
         // an hour of traffic history so counters are not zero
         let mut prewarm = std::mem::take(&mut self.traffic);
-        for t in prewarm.values_mut() {
-            t.add(3_600_000, 0.002, false);
+        for (app, t) in prewarm.iter_mut() {
+            match self.rollout_split(MAIN_NS, app) {
+                // the hour before: all of it served by the stable revision
+                Some(split) if !split.is_empty() => {
+                    t.add_split(3_600_000, &[(split[0].0.clone(), 1.0, 0.002)], false)
+                }
+                _ => t.add(3_600_000, 0.002, false),
+            }
         }
         self.traffic = prewarm;
     }
@@ -365,7 +398,7 @@ impl World {
         self.reconcile_deployment(ns, name);
     }
 
-    fn make_service(&mut self, ns: &str, name: &str, selector: Value, port: i64) {
+    pub(super) fn make_service(&mut self, ns: &str, name: &str, selector: Value, port: i64) {
         let mut meta = self.new_meta(name, ns, self.now_ms);
         meta["labels"] = json!({"app": name});
         let ip = format!(
