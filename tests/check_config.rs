@@ -112,3 +112,31 @@ fn a_good_file_a_missing_file() {
         "{lines:#?}"
     );
 }
+
+#[test]
+fn a_revision_label_that_is_no_label_name_is_named_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "[metrics]\nthreshold = 0.05\nrevision_label = \"rollouts-pod-template-hash\"\n",
+    )
+    .expect("write");
+    let (code, lines) = check_config(&path);
+    let file = path.display().to_string();
+    assert_eq!(code, 1, "{lines:#?}");
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{file}:3:1: metrics.revision_label `rollouts-pod-template-hash` is not a \
+                 Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)"
+            ),
+            format!("checked {file}: 1 problem"),
+        ]
+    );
+    // the default and a version label are fine
+    std::fs::write(&path, "[metrics]\nrevision_label = \"version\"\n").expect("write");
+    let (code, lines) = check_config(&path);
+    assert_eq!(code, 0, "{lines:#?}");
+}

@@ -328,6 +328,7 @@ fn points_update(s: i64, ratio: f64) -> MetricsUpdate {
     let mut u = MetricsUpdate::new(at(s));
     u.points.push(ServicePoints {
         service: "checkout".into(),
+        by_revision: Vec::new(),
         points: vec![point(s, ratio)],
     });
     u.health.push(ServiceHealth {

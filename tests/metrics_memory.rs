@@ -56,6 +56,7 @@ pub fn fill(interval: Duration) -> (usize, isize) {
         for service in &services {
             update.points.push(ServicePoints {
                 service: service.clone(),
+                by_revision: Vec::new(),
                 points: vec![Point {
                     at_ms,
                     error_ratio: 0.01,

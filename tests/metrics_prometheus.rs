@@ -179,6 +179,8 @@ async fn api_mode_matches_prometheus_and_sees_the_alert() {
         },
         window: Duration::from_secs(120),
         max_page_bytes: MAX_PAGE_BYTES,
+        status_label: Default::default(),
+        revision_label: Default::default(),
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let task = spawn_prometheus(config, Duration::from_secs(1), move |u| tx.send(u).is_ok());
@@ -251,6 +253,8 @@ async fn api_mode_matches_prometheus_and_sees_the_alert() {
         },
         window: Duration::from_secs(60),
         max_page_bytes: MAX_PAGE_BYTES,
+        status_label: Default::default(),
+        revision_label: Default::default(),
     };
     let update = poll_once(
         &client,
@@ -283,6 +287,8 @@ async fn prometheus_down_marks_every_service_and_the_alerts_failing() {
         queries: Queries::default(),
         window: Duration::from_secs(60),
         max_page_bytes: MAX_PAGE_BYTES,
+        status_label: Default::default(),
+        revision_label: Default::default(),
     };
     let update = poll_once(
         &client,
@@ -395,6 +401,8 @@ async fn api_mode_nan_and_negative_counters_are_data_problems() {
         queries: Queries::default(),
         window: Duration::from_secs(60),
         max_page_bytes: MAX_PAGE_BYTES,
+        status_label: Default::default(),
+        revision_label: Default::default(),
     };
     // Bounded polling until Prometheus has rated two scrapes of the sound service.
     let mut last = None;
@@ -472,6 +480,8 @@ async fn api_answers_over_the_limit_fail_with_the_setting_to_raise() {
         queries: Queries::default(),
         window: Duration::from_secs(60),
         max_page_bytes: MAX_PAGE_BYTES,
+        status_label: Default::default(),
+        revision_label: Default::default(),
     };
     let client = PrometheusClient::new(http.clone(), &base).with_max_bytes(MAX_PAGE_BYTES);
     let update = poll_once(
@@ -504,6 +514,159 @@ async fn api_answers_over_the_limit_fail_with_the_setting_to_raise() {
     )
     .await;
     assert_eq!(update.health[0].health, Health::Up, "{update:?}");
+}
+
+/// Per scrape `n`: the stable revision +199 ok and +1 5xx (0.5 %), the canary +18 ok and
+/// +2 5xx (10 %), a sidecar without the revision label +100 ok, an old revision nothing.
+async fn serve_revisions() -> String {
+    let scrapes = Arc::new(AtomicU64::new(0));
+    let app = Router::new().route(
+        "/metrics",
+        get(move || {
+            let n = scrapes.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                format!(
+                    "# TYPE http_requests_total counter\n\
+                     http_requests_total{{service=\"checkout\",status=\"200\",rollouts_pod_template_hash=\"5b8e21aa9\"}} {}\n\
+                     http_requests_total{{service=\"checkout\",status=\"503\",rollouts_pod_template_hash=\"5b8e21aa9\"}} {n}\n\
+                     http_requests_total{{service=\"checkout\",status=\"200\",rollouts_pod_template_hash=\"7f9c4d8b5\"}} {}\n\
+                     http_requests_total{{service=\"checkout\",status=\"500\",rollouts_pod_template_hash=\"7f9c4d8b5\"}} {}\n\
+                     http_requests_total{{service=\"checkout\",status=\"200\",rollouts_pod_template_hash=\"3c1d09f7e\"}} 5000\n\
+                     http_requests_total{{service=\"checkout\",status=\"200\",container=\"sidecar\"}} {}\n",
+                    199 * n,
+                    18 * n,
+                    2 * n,
+                    100 * n
+                )
+            }
+        }),
+    );
+    serve_app(app).await.to_string()
+}
+
+/// A loopback proxy in front of `upstream` that records the path and query of every
+/// request: how many round trips one round makes.
+async fn counting_proxy(upstream: String, seen: Arc<std::sync::Mutex<Vec<String>>>) -> String {
+    let http = reqwest::Client::new();
+    let app = Router::new().fallback(move |uri: axum::http::Uri| {
+        let (http, upstream, seen) = (http.clone(), upstream.clone(), seen.clone());
+        async move {
+            let path = uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default();
+            if let Ok(mut seen) = seen.lock() {
+                seen.push(path.clone());
+            }
+            let bad = axum::http::StatusCode::BAD_GATEWAY;
+            match http.get(format!("{upstream}{path}")).send().await {
+                Ok(r) => {
+                    let status =
+                        axum::http::StatusCode::from_u16(r.status().as_u16()).unwrap_or(bad);
+                    (status, r.text().await.unwrap_or_default())
+                }
+                Err(e) => (bad, e.to_string()),
+            }
+        }
+    });
+    format!("http://{}", serve_app(app).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_mode_splits_each_service_by_revision_in_one_extra_query() {
+    let Some(bin) = tools::require("prometheus") else {
+        return;
+    };
+    let target = serve_revisions().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let _prometheus = start_prometheus(&bin, dir.path(), &target, port);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let base = counting_proxy(format!("http://127.0.0.1:{port}"), seen.clone()).await;
+    let http = http_client(Duration::from_secs(2)).expect("client");
+    let client = PrometheusClient::new(http, &base);
+    let mut config = PrometheusConfig::new(base.clone(), vec!["cart".into(), "checkout".into()]);
+    config.window = Duration::from_secs(60);
+    // Bounded polling until Prometheus has rated two scrapes of both revisions.
+    let mut last = None;
+    for _ in 0..120 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if let Ok(mut seen) = seen.lock() {
+            seen.clear();
+        }
+        let update = poll_once(
+            &client,
+            None,
+            &config,
+            Duration::from_secs(1),
+            &mut HashMap::new(),
+        )
+        .await;
+        let split = update
+            .points
+            .iter()
+            .find(|p| p.service == "checkout")
+            .and_then(|p| p.by_revision.last())
+            .map(|r| r.at_ms);
+        let newest = update
+            .points
+            .iter()
+            .find(|p| p.service == "checkout")
+            .and_then(|p| p.points.last())
+            .map(|p| p.at_ms);
+        let done = split.is_some() && split == newest;
+        last = Some(update);
+        if done {
+            break;
+        }
+    }
+    let log = std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
+    let update = last.expect("polled");
+    // one round: 3 queries per service, one for every service's revisions, the alerts
+    let requests = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    assert_eq!(requests.len(), 3 * 2 + 1 + 1, "{requests:#?}");
+    let revision_queries = requests
+        .iter()
+        .filter(|r| r.contains("flightdeck_class"))
+        .count();
+    assert_eq!(revision_queries, 1, "{requests:#?}");
+    let checkout = update
+        .points
+        .iter()
+        .find(|p| p.service == "checkout")
+        .unwrap_or_else(|| panic!("no data from Prometheus: {update:?}\n{log}"));
+    assert!(update.problems.is_empty(), "{update:?}");
+    // the service's numbers are the sum over everything, as before
+    let overall = checkout.points.last().expect("a point");
+    assert!(
+        (overall.error_ratio - 3.0 / 320.0).abs() < 1e-9,
+        "{overall:?}"
+    );
+    // at the newest time: the stable and the canary, not the old one nor the sidecar
+    let at = overall.at_ms;
+    let newest: Vec<_> = checkout
+        .by_revision
+        .iter()
+        .filter(|r| r.at_ms == at)
+        .collect();
+    let names: Vec<&str> = newest.iter().map(|r| r.revision.as_str()).collect();
+    assert_eq!(names, ["5b8e21aa9", "7f9c4d8b5"], "{checkout:?}");
+    assert!((newest[0].error_ratio - 0.005).abs() < 1e-9, "{newest:?}");
+    assert!((newest[1].error_ratio - 0.1).abs() < 1e-9, "{newest:?}");
+    let share = (newest[0].request_rate + newest[1].request_rate) / overall.request_rate;
+    assert!(
+        (share - 220.0 / 320.0).abs() < 1e-9,
+        "{newest:?} {overall:?}"
+    );
+    // cart has no series at all: no points, no revisions, and still up
+    assert!(
+        update.points.iter().all(|p| p.service != "cart"),
+        "{update:?}"
+    );
+    assert!(
+        update.health.iter().all(|h| h.health == Health::Up),
+        "{update:?}"
+    );
 }
 
 /// Serves `app` on a loopback port of its own, in the background; its address.

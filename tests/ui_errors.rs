@@ -56,6 +56,7 @@ fn series(service: &str, ratio: impl Fn(usize) -> f64) -> ServicePoints {
         .collect();
     ServicePoints {
         service: service.into(),
+        by_revision: Vec::new(),
         points,
     }
 }
@@ -266,6 +267,7 @@ fn nan_ratio_is_a_dash() {
     let mut u = MetricsUpdate::new(ts(NOW_MS));
     u.points.push(ServicePoints {
         service: "idle".into(),
+        by_revision: Vec::new(),
         points: vec![Point {
             at_ms: NOW_MS,
             error_ratio: f64::NAN,
@@ -405,6 +407,7 @@ fn hostile_data_at_any_size_never_panics_nor_reaches_the_terminal() {
     for (name, ratio, at_ms) in weird {
         u.points.push(ServicePoints {
             service: name.into(),
+            by_revision: Vec::new(),
             points: vec![Point {
                 at_ms,
                 error_ratio: ratio,
@@ -526,6 +529,7 @@ fn a_data_problem_is_shown_as_such_sorted_first_never_as_a_ratio() {
     let mut u = MetricsUpdate::new(ts(NOW_MS + 15_000));
     u.points.push(ServicePoints {
         service: "zeta".into(),
+        by_revision: Vec::new(),
         points: vec![Point {
             at_ms: NOW_MS + 15_000,
             error_ratio: 0.0,

@@ -142,6 +142,9 @@ pub struct MetricsConfig {
     pub threshold: f64,
     #[serde(default = "status_label")]
     pub status_label: String,
+    /// Series with this label are also counted per its value (a service's revisions).
+    #[serde(default = "revision_label")]
+    pub revision_label: String,
     /// The most of one metrics page or API answer that is read (default 4 MiB).
     #[serde(default = "max_page_bytes")]
     pub max_page_bytes: u64,
@@ -225,6 +228,9 @@ fn threshold() -> f64 {
 }
 fn status_label() -> String {
     "status".into()
+}
+fn revision_label() -> String {
+    "rollouts_pod_template_hash".into()
 }
 fn max_page_bytes() -> u64 {
     4 << 20
@@ -331,6 +337,20 @@ impl Config {
                 "metrics.max_page_bytes must be above 0",
             ));
         }
+        if let Some(m) = &self.metrics
+            && !is_label_name(&m.revision_label)
+        {
+            out.push(Diagnostic::at(
+                file,
+                source,
+                key_in_table(source, "metrics", "revision_label"),
+                format!(
+                    "metrics.revision_label `{}` is not a Prometheus label name \
+                     ([a-zA-Z_][a-zA-Z0-9_]*)",
+                    m.revision_label
+                ),
+            ));
+        }
         if let Some(g) = &self.github
             && g.repo.split('/').filter(|s| !s.is_empty()).count() != 2
         {
@@ -385,6 +405,9 @@ impl Config {
             if !(m.threshold > 0.0 && m.threshold <= 1.0) {
                 m.threshold = threshold();
             }
+            if !is_label_name(&m.revision_label) {
+                m.revision_label = revision_label();
+            }
         }
         self.gpu
             .hosts
@@ -397,6 +420,15 @@ impl Config {
             self.github = None;
         }
     }
+}
+
+/// A Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The top-level sections, one at a time, as long as the config still deserializes.

@@ -319,3 +319,35 @@ url = "ftp://x"
     );
     assert!(c.services.is_empty() && diags.len() == 1, "{diags:?}");
 }
+
+/// `[metrics] revision_label`: a Prometheus label name, `rollouts_pod_template_hash` unless
+/// set; a bad one is a problem at its line and the console keeps the default.
+#[test]
+fn revision_label_default_and_validation() {
+    let (c, diags) = Config::parse_lenient("c.toml", "[metrics]\nthreshold = 0.05\n");
+    assert!(diags.is_empty(), "{diags:?}");
+    let m = c.metrics.expect("metrics");
+    assert_eq!(m.revision_label, "rollouts_pod_template_hash");
+    for bad in ["", "9lives", "pod-template-hash", "app.version"] {
+        let src = format!("[metrics]\nrevision_label = \"{bad}\"\n");
+        let (c, diags) = Config::parse_lenient("c.toml", &src);
+        let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 1, "{bad}: {text:?}");
+        assert!(
+            text[0].starts_with("c.toml:2:1: metrics.revision_label"),
+            "{text:?}"
+        );
+        assert!(
+            text[0].contains("is not a Prometheus label name"),
+            "{text:?}"
+        );
+        let m = c.metrics.expect("metrics kept");
+        assert_eq!(m.revision_label, "rollouts_pod_template_hash");
+    }
+    for good in ["version", "_hash", "app_kubernetes_io_version"] {
+        let src = format!("[metrics]\nrevision_label = \"{good}\"\n");
+        let (c, diags) = Config::parse_lenient("c.toml", &src);
+        assert!(diags.is_empty(), "{good}: {diags:?}");
+        assert_eq!(c.metrics.expect("metrics").revision_label, good);
+    }
+}

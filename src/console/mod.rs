@@ -280,6 +280,8 @@ fn start_metrics(state: &State, tx: &Sender) {
             queries,
             window: Duration::from_secs(30 * 60),
             max_page_bytes,
+            status_label: m::StatusLabel(cfg.status_label.clone()),
+            revision_label: m::RevisionLabel(cfg.revision_label.clone()),
         };
         prometheus::spawn_prometheus(pc, interval, sink);
     } else {
@@ -293,6 +295,7 @@ fn start_metrics(state: &State, tx: &Sender) {
             .collect();
         let options = direct::DirectOptions {
             status_label: m::StatusLabel(cfg.status_label.clone()),
+            revision_label: m::RevisionLabel(cfg.revision_label.clone()),
             max_page_bytes,
         };
         direct::spawn_direct_with(targets, interval, options, sink);

@@ -8,7 +8,8 @@ use tokio::time::Instant;
 
 use super::fold::{DirectFold, Folded};
 use super::{
-    Health, MetricsUpdate, ServiceHealth, StatusLabel, Target, backoff, http_client, now_ms,
+    Health, MetricsUpdate, RevisionLabel, ServiceHealth, StatusLabel, Target, backoff, http_client,
+    now_ms,
 };
 use crate::sources::exposition;
 
@@ -16,6 +17,8 @@ use crate::sources::exposition;
 #[derive(Debug, Clone)]
 pub struct DirectOptions {
     pub status_label: StatusLabel,
+    /// `[metrics] revision_label`: requests are also counted per value of it.
+    pub revision_label: RevisionLabel,
     /// `[metrics] max_page_bytes`: a page past this is not read further, and fails.
     pub max_page_bytes: usize,
 }
@@ -24,6 +27,7 @@ impl Default for DirectOptions {
     fn default() -> Self {
         Self {
             status_label: StatusLabel::default(),
+            revision_label: RevisionLabel::default(),
             max_page_bytes: MAX_PAGE_BYTES,
         }
     }
@@ -68,7 +72,8 @@ pub fn spawn_direct_with(
         let mut scrapers: Vec<Scraper> = targets
             .into_iter()
             .map(|target| Scraper {
-                fold: DirectFold::new(options.status_label.clone()),
+                fold: DirectFold::new(options.status_label.clone())
+                    .with_revision_label(options.revision_label.clone()),
                 target,
                 max_page_bytes: options.max_page_bytes,
                 failures: 0,

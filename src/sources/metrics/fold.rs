@@ -19,13 +19,19 @@
 //! A service with a data problem gets no point that round (a gap, not a made-up value);
 //! the problem is reported in [`Folded::problems`] instead.
 //!
+//! Request counters that carry the revision label are also summed per service and label
+//! value ([`ServicePoints::by_revision`]), by the same rules: a revision with an unsound
+//! series gets no point that round (its problem is the service's), one with no requests
+//! between the two pages gets none either. The service's own numbers are the sum over all
+//! series, with or without the label, as before.
+//!
 //! Not seen: a reset followed by growth past half the old value within one scrape interval
 //! (taken as a glitch), or past the old value (taken as growth).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 
-use super::{DataProblem, Point, ServicePoints, StatusLabel};
+use super::{DataProblem, Point, RevisionLabel, RevisionPoint, ServicePoints, StatusLabel};
 use crate::sources::exposition::{Sample, Scrape};
 
 pub const REQUESTS: &str = "http_requests_total";
@@ -161,6 +167,7 @@ pub fn histogram_quantile(q: f64, buckets: &mut [(f64, f64)]) -> f64 {
 #[derive(Debug, Clone, Default)]
 pub struct DirectFold {
     status_label: StatusLabel,
+    revision_label: RevisionLabel,
     previous: Option<Readings>,
 }
 
@@ -181,12 +188,28 @@ struct Sums {
     problems: Vec<String>,
 }
 
+/// One revision's request counters on this page.
+#[derive(Default)]
+struct RevisionSums {
+    requests: f64,
+    errors: f64,
+    /// One of its series was unsound: no point for it this round.
+    unsound: bool,
+}
+
 impl DirectFold {
     pub fn new(status_label: StatusLabel) -> Self {
         Self {
             status_label,
+            revision_label: RevisionLabel::default(),
             previous: None,
         }
+    }
+
+    /// Counts requests per value of `label` too (default [`RevisionLabel::default`]).
+    pub fn with_revision_label(mut self, label: RevisionLabel) -> Self {
+        self.revision_label = label;
+        self
     }
 
     /// Folds the page scraped at `at_ms`. The first page only sets the baseline and gives no
@@ -203,6 +226,7 @@ impl DirectFold {
         let mut values =
             HashMap::with_capacity(self.previous.as_ref().map_or(64, |p| p.values.len()));
         let mut sums: HashMap<&str, Sums> = HashMap::new();
+        let mut revisions: HashMap<(&str, &str), RevisionSums> = HashMap::new();
         for sample in &scrape.samples {
             let is_requests = sample.name == REQUESTS;
             let is_bucket = !is_requests && sample.name == DURATION_BUCKET;
@@ -230,6 +254,11 @@ impl DirectFold {
             }
             let service = sample.label("service").unwrap_or(default_service);
             let service_sums = sums.entry(service).or_default();
+            let mut revision_sums = is_requests
+                .then(|| sample.label(&self.revision_label.0))
+                .flatten()
+                .filter(|r| !r.is_empty())
+                .map(|r| revisions.entry((service, r)).or_default());
             let is_error = is_requests && self.is_server_error(sample);
             let kind = if is_error {
                 "5xx counter"
@@ -242,6 +271,9 @@ impl DirectFold {
                 service_sums
                     .problems
                     .push(format!("{kind} is {problem}: {}", series_text(sample)));
+                if let Some(r) = revision_sums.as_mut() {
+                    r.unsound = true;
+                }
                 continue;
             }
             let Some(before) = before else {
@@ -255,6 +287,9 @@ impl DirectFold {
                         sample.value,
                         series_text(sample)
                     ));
+                    if let Some(r) = revision_sums.as_mut() {
+                        r.unsound = true;
+                    }
                     continue;
                 }
             };
@@ -262,6 +297,12 @@ impl DirectFold {
                 service_sums.requests += increase;
                 if is_error {
                     service_sums.errors += increase;
+                }
+                if let Some(r) = revision_sums {
+                    r.requests += increase;
+                    if is_error {
+                        r.errors += increase;
+                    }
                 }
             } else if let Some(le) = sample.label("le").and_then(parse_le) {
                 *service_sums.buckets.entry(le.to_bits()).or_default() += increase;
@@ -271,8 +312,25 @@ impl DirectFold {
         let seconds = previous
             .as_ref()
             .map_or(0.0, |p| (at_ms - p.at_ms) as f64 / 1000.0);
+        let mut by_revision: HashMap<&str, Vec<RevisionPoint>> = HashMap::new();
+        if seconds > 0.0 {
+            for ((service, revision), r) in revisions {
+                // unsound numbers, or no traffic: no point
+                if r.unsound || r.requests <= 0.0 {
+                    continue;
+                }
+                by_revision.entry(service).or_default().push(RevisionPoint {
+                    revision: revision.to_owned(),
+                    at_ms,
+                    error_ratio: r.errors / r.requests,
+                    request_rate: r.requests / seconds,
+                });
+            }
+        }
         let mut out = Folded::default();
         for (service, s) in sums {
+            let mut revision_points = by_revision.remove(service).unwrap_or_default();
+            revision_points.sort_by(|a, b| a.revision.cmp(&b.revision));
             if let Some(first) = s.problems.first() {
                 let problem = match s.problems.len() {
                     1 => first.clone(),
@@ -282,6 +340,14 @@ impl DirectFold {
                     service: service.to_owned(),
                     problem,
                 });
+                // the sound revisions keep their points; the service gets none
+                if !revision_points.is_empty() {
+                    out.points.push(ServicePoints {
+                        service: service.to_owned(),
+                        points: Vec::new(),
+                        by_revision: revision_points,
+                    });
+                }
                 continue;
             }
             if seconds <= 0.0 {
@@ -305,6 +371,7 @@ impl DirectFold {
                     request_rate: s.requests / seconds,
                     p95_seconds: histogram_quantile(LATENCY_QUANTILE, &mut buckets),
                 }],
+                by_revision: revision_points,
             });
         }
         out.points.sort_by(|a, b| a.service.cmp(&b.service));

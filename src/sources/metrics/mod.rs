@@ -7,6 +7,10 @@
 //! - Prometheus API ([`prometheus::spawn_prometheus`]): `query_range` per service, alerts
 //!   from `/api/v1/alerts` and, optionally, silences from Alertmanager.
 //!
+//! Both count a service's requests per value of `[metrics] revision_label` too
+//! ([`ServicePoints::by_revision`]): direct mode in the fold, API mode in one extra query
+//! per round for every service ([`revisions::revision_query`]).
+//!
 //! The messages are plain data in [`model`]; the pane's history and its level policy live
 //! in `app::panes::errors`.
 
@@ -15,10 +19,11 @@ pub mod direct;
 pub mod fold;
 pub mod model;
 pub mod prometheus;
+pub mod revisions;
 
 pub use model::{
-    Alert, AlertState, AlertsUpdate, DataProblem, Health, MetricsUpdate, Point, ServiceHealth,
-    ServicePoints, StatusLabel, Target,
+    Alert, AlertState, AlertsUpdate, DataProblem, Health, MetricsUpdate, Point, RevisionLabel,
+    RevisionPoint, ServiceHealth, ServicePoints, StatusLabel, Target,
 };
 
 use std::time::Duration;

@@ -32,6 +32,36 @@ pub struct Point {
 pub struct ServicePoints {
     pub service: String,
     pub points: Vec<Point>,
+    /// The same requests counted per value of `[metrics] revision_label` (series without
+    /// the label are in `points` only), by time then revision. A revision without traffic
+    /// at a time has no point then; one whose numbers cannot be right has none either (its
+    /// problem is the service's, in [`MetricsUpdate::problems`]).
+    pub by_revision: Vec<RevisionPoint>,
+}
+
+impl ServicePoints {
+    /// Points for `service` with no per-revision split.
+    pub fn new(service: impl Into<String>, points: Vec<Point>) -> Self {
+        Self {
+            service: service.into(),
+            points,
+            by_revision: Vec::new(),
+        }
+    }
+}
+
+/// One revision's share of a service at one time: only requests of series whose
+/// `[metrics] revision_label` is `revision`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevisionPoint {
+    /// The label's value: for Argo Rollouts the pod-template-hash (`7f9c4d8b5`).
+    pub revision: String,
+    /// Unix milliseconds, as [`Point::at_ms`].
+    pub at_ms: i64,
+    /// 5xx requests / all requests of this revision, 0..=1 (never NaN: no traffic, no point).
+    pub error_ratio: f64,
+    /// Requests per second to this revision, above 0.
+    pub request_rate: f64,
 }
 
 /// Whether the last attempt at one thing (a scrape target, a service's queries, the alerts
@@ -129,5 +159,20 @@ pub struct StatusLabel(pub String);
 impl Default for StatusLabel {
     fn default() -> Self {
         Self("status".to_owned())
+    }
+}
+
+/// Which label tells a service's revisions apart (`[metrics] revision_label`). By default
+/// the one Prometheus's Kubernetes discovery makes of Argo Rollouts' pod label
+/// `rollouts-pod-template-hash`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionLabel(pub String);
+
+/// The default of `[metrics] revision_label`.
+pub const DEFAULT_REVISION_LABEL: &str = "rollouts_pod_template_hash";
+
+impl Default for RevisionLabel {
+    fn default() -> Self {
+        Self(DEFAULT_REVISION_LABEL.to_owned())
     }
 }

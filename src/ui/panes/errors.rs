@@ -1,6 +1,8 @@
 //! The error-rate pane's body (the frame around it is drawn by `panes::render`): one row
 //! per service with its 5xx ratio against the threshold, a sparkline of the window, request
-//! rate and p95 latency, then the firing alerts. Zoomed: charts of the selected service.
+//! rate and p95 latency, then the firing alerts. A service with two or more revisions
+//! serving traffic has a line under it with each one's ratio (`└ canary 18.2% · stable
+//! 0.4%`). Zoomed: charts of the selected service, the canary's ratio as a second line.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -11,8 +13,8 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::panes::errors::{
-    DeployMark, RatioLevel, Row, ServiceSeries, StoredPoint, latency_text, rate_text, ratio_text,
-    rows,
+    DeployMark, RatioLevel, RevisionRole, Row, ServiceSeries, ShownRevision, StoredPoint,
+    latency_text, rate_text, ratio_text, rows,
 };
 use crate::app::state::State;
 use crate::config::theme::{Health, Theme};
@@ -168,13 +170,20 @@ fn render_rows(
     }
     let visible = (area.height as usize).saturating_sub(lines.len()).max(1);
     let focused = state.focus == PaneId::Errors;
-    // (row index, whether it is the row's problem line): a failing service, or one whose
-    // numbers cannot be right, has a second line saying why
-    let layout: Vec<(usize, bool)> = rows
+    // (row index, which of its lines): a service with two or more revisions serving has a
+    // line of their ratios; a failing service, or one whose numbers cannot be right, has a
+    // line saying why
+    let splits: Vec<Vec<ShownRevision>> = rows
+        .iter()
+        .map(|row| state.errors.revision_line(row.name))
+        .collect();
+    let layout: Vec<(usize, RowLine)> = rows
         .iter()
         .enumerate()
         .flat_map(|(i, row)| {
-            std::iter::once((i, false)).chain(has_problem_line(row).then_some((i, true)))
+            std::iter::once((i, RowLine::Service))
+                .chain((!splits[i].is_empty()).then_some((i, RowLine::Revisions)))
+                .chain(has_problem_line(row).then_some((i, RowLine::Problem)))
         })
         .collect();
     // keep the selected row (and its error line) in view; draw only what shows
@@ -183,13 +192,14 @@ fn render_rows(
         .rposition(|(i, _)| *i == selected)
         .unwrap_or(0);
     let first = (last_of_selected + 1).saturating_sub(visible);
-    for &(i, error_line) in layout.iter().skip(first).take(visible) {
+    for &(i, kind) in layout.iter().skip(first).take(visible) {
         let row = &rows[i];
-        match (problem_text(row), error_line) {
-            (Some(text), true) => lines.push(Line::from(vec![
+        match (problem_text(row), kind) {
+            (Some(text), RowLine::Problem) => lines.push(Line::from(vec![
                 Span::styled("  └ ", theme.dim()),
                 Span::styled(text, theme.health(Health::Error)),
             ])),
+            (_, RowLine::Revisions) => lines.push(revision_line(state, &splits[i])),
             _ => {
                 let mut line = service_line(state, row, name_w, spark_w);
                 if i == selected {
@@ -208,6 +218,33 @@ fn render_rows(
         selected,
         rows: rows.len(),
     }
+}
+
+/// The lines a service takes in the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowLine {
+    Service,
+    Revisions,
+    Problem,
+}
+
+/// `  └ canary 18.2% · stable 0.4%`: each serving revision's newest ratio in its level's
+/// colour, named by its role, else its short hash.
+fn revision_line(state: &State, shown: &[ShownRevision]) -> Line<'static> {
+    let theme = &state.theme;
+    let threshold = threshold(state);
+    let mut spans = vec![Span::styled("  └ ", theme.dim())];
+    for (i, r) in shown.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        spans.push(Span::styled(format!("{} ", clean(&r.label)), theme.text()));
+        spans.push(Span::styled(
+            ratio_text(r.error_ratio),
+            level_style(theme, RatioLevel::of(r.error_ratio, threshold)),
+        ));
+    }
+    Line::from(spans)
 }
 
 fn has_problem_line(row: &Row) -> bool {
@@ -472,8 +509,14 @@ fn render_zoomed(
     frame: &mut Frame,
     area: Rect,
 ) {
-    let failing = rows.iter().filter(|r| has_problem_line(r)).count();
-    let list_height = ((rows.len() + failing) as u16 + 1).clamp(2, (area.height / 3).max(2));
+    let extra = rows
+        .iter()
+        .map(|r| {
+            usize::from(has_problem_line(r))
+                + usize::from(!state.errors.revision_line(r.name).is_empty())
+        })
+        .sum::<usize>();
+    let list_height = ((rows.len() + extra) as u16 + 1).clamp(2, (area.height / 3).max(2));
     let alert_height = (alerts.len() as u16).min(area.height / 5);
     let [list, charts, alert_area] = Layout::default()
         .direction(Direction::Vertical)
@@ -496,6 +539,10 @@ fn render_zoomed(
     let marks = state.deploys.for_service(row.name);
     render_chart(state, row, ChartKind::Ratio, marks, frame, ratio_area);
     render_chart(state, row, ChartKind::Latency, marks, frame, latency_area);
+}
+
+fn short_revision_of<'a>(r: &ShownRevision<'a>) -> &'a str {
+    crate::app::panes::errors::short_revision(r.revision)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -541,7 +588,27 @@ fn render_chart(
             format!("{} p95 latency", clean(row.name)),
         ),
     };
-    let max = points.iter().map(|(_, v)| *v).fold(0.0, f64::max);
+    // the canary's own ratio, when the app named one that serves traffic
+    let canary: Option<(String, Vec<(f64, f64)>)> = (kind == ChartKind::Ratio)
+        .then(|| {
+            state
+                .errors
+                .revision_line(row.name)
+                .into_iter()
+                .find(|r| matches!(r.role, Some(RevisionRole::Canary { .. })))
+                .map(|r| {
+                    (
+                        format!("canary {}", clean(short_revision_of(&r))),
+                        to_min(r.series.ratio_points()),
+                    )
+                })
+        })
+        .flatten();
+    let max = points
+        .iter()
+        .chain(canary.iter().flat_map(|(_, p)| p.iter()))
+        .map(|(_, v)| *v)
+        .fold(0.0, f64::max);
     let top = match kind {
         ChartKind::Ratio => max.max(2.0 * threshold) * 1.1,
         ChartKind::Latency if max > 0.0 => max * 1.1,
@@ -562,6 +629,16 @@ fn render_chart(
             .style(style)
             .data(&points),
     ];
+    if let Some((name, points)) = &canary {
+        datasets.push(
+            Dataset::default()
+                .name(name.clone())
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.accent())
+                .data(points),
+        );
+    }
     if kind == ChartKind::Ratio {
         datasets.push(
             Dataset::default()

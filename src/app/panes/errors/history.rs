@@ -1,11 +1,12 @@
 //! What the error-rate pane draws: per-service bounded history, latest values, failing
 //! state, and alerts. Pure data; [`ErrorRateState::apply`] folds a [`MetricsUpdate`] in.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::revisions::{RevisionRole, RevisionSeries};
 use crate::sources::metrics::model::{
     Alert, AlertState, AlertsUpdate, Health, MetricsUpdate, Point,
 };
@@ -54,6 +55,9 @@ pub struct ServiceSeries {
     /// Set while the newest numbers could not be right (a NaN counter, a counter going
     /// down): the pane shows this instead of a ratio. Cleared by the next sound point.
     pub data_problem: Option<String>,
+    /// The same requests per revision (`[metrics] revision_label`), each over the window;
+    /// a revision whose newest point falls out of the window is dropped.
+    pub revisions: BTreeMap<String, RevisionSeries>,
 }
 
 impl ServiceSeries {
@@ -173,6 +177,10 @@ pub struct ErrorRateState {
     pub alerts: Vec<Alert>,
     pub alerts_failing: Option<Failing>,
     pub alertmanager_error: Option<String>,
+    /// What the app knows of `(service, revision)`: the canary or the stable one of a
+    /// Rollout. Set whole by [`ErrorRateState::set_revision_roles`]; without an entry a
+    /// revision shows as its short hash.
+    pub revision_roles: HashMap<(String, String), RevisionRole>,
 }
 
 impl ErrorRateState {
@@ -187,6 +195,7 @@ impl ErrorRateState {
             alerts: Vec::new(),
             alerts_failing: None,
             alertmanager_error: None,
+            revision_roles: HashMap::new(),
         }
     }
 
@@ -218,11 +227,27 @@ impl ErrorRateState {
                 series.last_ok = Some(update.at);
                 series.data_problem = None;
             }
+            for point in service_points.by_revision {
+                let revision = series.revisions.entry(point.revision.clone()).or_default();
+                revision.push(point, self.capacity);
+            }
+            let newest = series
+                .revisions
+                .values()
+                .filter_map(|r| r.latest.as_ref().map(|p| p.at_ms))
+                .chain(series.latest.map(|p| p.at_ms))
+                .max();
             let oldest = series
                 .latest
                 .map_or(i64::MIN, |p| p.at_ms.saturating_sub(self.window_ms));
             while series.history.front().is_some_and(|p| p.at_ms < oldest) {
                 series.history.pop_front();
+            }
+            if let Some(newest) = newest {
+                super::revisions::prune(
+                    &mut series.revisions,
+                    newest.saturating_sub(self.window_ms),
+                );
             }
         }
         // after the points: a round's problem is about its newest numbers
@@ -290,7 +315,13 @@ impl ErrorRateState {
     pub fn history_bytes(&self) -> usize {
         self.services
             .values()
-            .map(|s| s.history.capacity() * std::mem::size_of::<StoredPoint>())
+            .map(|s| {
+                s.history.capacity() * std::mem::size_of::<StoredPoint>()
+                    + s.revisions
+                        .values()
+                        .map(RevisionSeries::history_bytes)
+                        .sum::<usize>()
+            })
             .sum()
     }
 }

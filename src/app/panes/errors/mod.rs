@@ -1,8 +1,10 @@
 //! Error-rate pane data and its part of `update`. Pure: no I/O.
 
 mod history;
+mod revisions;
 
 pub use history::*;
+pub use revisions::*;
 
 use crate::app::event::Effect;
 use crate::app::state::{SourceId, SourceStatus, State};
@@ -37,6 +39,19 @@ pub fn on_update(state: &mut State, update: MetricsUpdate) -> Vec<Effect> {
     clamp_selection(state);
     state.dirty = true;
     Vec::new()
+}
+
+/// What the app knows of each `(service, revision)` of the Error-rate pane: the canary and
+/// the stable revision of a Rollout (the Workloads side calls this when they change). The
+/// pane names revisions by these roles, and [`ErrorRateState::revision_split`] reads them.
+pub fn set_revision_roles(
+    state: &mut State,
+    roles: std::collections::HashMap<(String, String), RevisionRole>,
+) {
+    if state.errors.revision_roles != roles {
+        state.errors.set_revision_roles(roles);
+        state.dirty = true;
+    }
 }
 
 /// Keeps the selection on a row the pane shows (services through the filter), so `k` after
