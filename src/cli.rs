@@ -74,7 +74,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
-    /// scenario: steady, bad-release, pending-approval, blue-green, gpu-hot
+    /// scenario: steady, bad-release, pending-approval, blue-green, gpu-hot, canary,
+    /// canary-paused
     #[arg(long, default_value = "bad-release", value_name = "NAME")]
     pub scenario: String,
     /// spread this many pods over many namespaces and deployments

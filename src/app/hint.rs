@@ -31,7 +31,12 @@ fn rollout_hint(state: &State) -> Option<String> {
             .key_for(KeyContext::Workloads, a)
             .map_or_else(|| a.to_string(), |k| k.to_string())
     };
-    crate::app::panes::workloads::rollouts::hint(&state.workloads, &key)
+    crate::app::panes::workloads::rollouts::hint(
+        &state.workloads,
+        &state.errors,
+        state.config.error_threshold(),
+        &key,
+    )
 }
 
 /// `⚠ api /health failed 3× in a row since 03:02 — x runs rollback`: the first failing

@@ -156,7 +156,8 @@ pub(crate) struct Shared {
 pub const REQUEST_LOG: usize = 1000;
 
 /// One request the sandbox served: its method and path (a subresource, such as
-/// `/status`, is part of the path), the query and the body's content type, if any.
+/// `/status`, is part of the path), the query, the body's content type and the body of a
+/// write (as text, the first [`BODY_LOG`] bytes), if any.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ServedRequest {
     pub method: String,
@@ -164,7 +165,12 @@ pub struct ServedRequest {
     pub query: Option<String>,
     /// the `Content-Type` of the body (e.g. `application/merge-patch+json` for a merge patch)
     pub content_type: Option<String>,
+    /// the body of a POST, PUT or PATCH, lossily as UTF-8 and cut at [`BODY_LOG`] bytes
+    pub body: Option<String>,
 }
+
+/// How much of a write's body the request log keeps.
+pub const BODY_LOG: usize = 64 * 1024;
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, world::World> {
@@ -173,7 +179,7 @@ impl Shared {
     fn drop_streams(&self) {
         self.drop_tx.send_modify(|v| *v += 1);
     }
-    fn record(&self, method: &Method, uri: &Uri, headers: &HeaderMap) {
+    fn record(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) {
         let mut log = self.requests.lock().unwrap_or_else(|e| e.into_inner());
         if log.len() >= REQUEST_LOG {
             log.pop_front();
@@ -186,6 +192,8 @@ impl Shared {
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
+            body: matches!(*method, Method::POST | Method::PUT | Method::PATCH)
+                .then(|| String::from_utf8_lossy(&body[..body.len().min(BODY_LOG)]).into_owned()),
         });
     }
     pub(crate) fn requests(&self) -> Vec<ServedRequest> {
@@ -448,7 +456,7 @@ async fn dispatch(
     if path == "/_sandbox" || path.starts_with("/_sandbox/") {
         return admin::handle(&shared, &method, &path["/_sandbox".len()..], &q, &body);
     }
-    shared.record(&method, &uri, &headers);
+    shared.record(&method, &uri, &headers, &body);
     let (latency, fail) = {
         let mut w = shared.lock();
         let f = &w.faults;

@@ -569,9 +569,18 @@ pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
     } else {
         BTreeMap::new()
     };
+    let rollouts_may_move = match &msg {
+        WorkloadsMsg::Snapshot(rows) | WorkloadsMsg::Applied(rows) => rows.kind() == Kind::Rollouts,
+        WorkloadsMsg::Deleted { kind, .. } => *kind == Kind::Rollouts,
+        _ => false,
+    };
     state.workloads.apply(msg, now);
     if revisions_may_move {
         record_deploy_marks(state, &before, now);
+    }
+    if rollouts_may_move {
+        let roles = rollouts::revision_roles(&state.workloads);
+        super::errors::set_revision_roles(state, roles);
     }
     set_source_status(state, now);
     state.dirty = true;
@@ -661,6 +670,7 @@ pub fn on_scope_changed(state: &mut State) {
         narrow,
         ..Default::default()
     };
+    super::errors::set_revision_roles(state, HashMap::new());
     state.sources.insert(
         SourceId::Kube,
         SourceStatus::Connecting { since: state.now },

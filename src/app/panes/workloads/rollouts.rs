@@ -2,7 +2,10 @@
 //! rank, the step track the detail view draws, and what the incident hint says about a
 //! canary. Pure.
 
+use std::collections::HashMap;
+
 use crate::action::Action;
+use crate::app::panes::errors::{ErrorRateState, RevisionRole};
 use crate::sources::kube::rows_argo::{RolloutPhase, Step, Strategy};
 use crate::sources::kube::{AnalysisRunRow, Kind, ObjKey, PodRow, ReplicaSetRow, RolloutRow};
 
@@ -177,14 +180,60 @@ impl WorkloadsData {
     }
 }
 
-/// What the incident hint says about the Rollouts in trouble, worst first: an aborted or
-/// degraded rollout, then a canary paused for a person, then a blue-green preview waiting
-/// for promotion. `key` names the key bound to an action.
-pub fn hint(data: &WorkloadsData, key: &dyn Fn(Action) -> String) -> Option<String> {
+/// Which revision of each Rollout's service is the canary and which the stable one, for
+/// the Error-rate pane (a service is matched by its Rollout's name, as deploy marks are).
+pub fn revision_roles(data: &WorkloadsData) -> HashMap<(String, String), RevisionRole> {
+    let mut roles = HashMap::new();
+    for r in data.rollouts.values() {
+        let name = &r.key.name;
+        if let Some(stable) = &r.stable_hash {
+            roles.insert((name.clone(), stable.clone()), RevisionRole::Stable);
+        }
+        if r.in_progress()
+            && let Some(canary) = &r.canary_hash
+        {
+            let weight = r
+                .actual_weight
+                .or(r.set_weight())
+                .unwrap_or(0)
+                .clamp(0, 100) as u8;
+            roles.insert(
+                (name.clone(), canary.clone()),
+                RevisionRole::Canary { weight },
+            );
+        }
+    }
+    roles
+}
+
+/// What the incident hint says about the Rollouts in trouble, worst first: a canary whose
+/// error ratio is above `threshold` (and above stable's), an aborted or degraded rollout,
+/// a canary paused for a person, a blue-green preview waiting for promotion. `key` names
+/// the key bound to an action.
+pub fn hint(
+    data: &WorkloadsData,
+    errors: &ErrorRateState,
+    threshold: f64,
+    key: &dyn Fn(Action) -> String,
+) -> Option<String> {
     let mut worst: Option<(u8, String)> = None;
     for r in data.rollouts.values() {
         let name = &r.key.name;
+        let bad_canary = errors.revision_split(name).filter(|s| {
+            r.in_progress()
+                && !r.abort
+                && s.canary_ratio > threshold
+                && s.canary_ratio > s.stable_ratio
+        });
         let (rank, text) = match r.phase() {
+            _ if let Some(split) = &bad_canary => (
+                4,
+                format!(
+                    "{name} {} — {} aborts",
+                    split.summary(),
+                    key(Action::WorkloadsAbort)
+                ),
+            ),
             RolloutPhase::Aborted => {
                 let why = data
                     .analysis_of(r)

@@ -379,6 +379,10 @@ fn pods_table(
         WorkloadKind::Deployment => data.deployments.get(&owner.key),
         _ => None,
     };
+    let rollout = match owner.kind {
+        WorkloadKind::Rollout => data.rollouts.get(&owner.key),
+        _ => None,
+    };
     let title = format!(
         "pods of {}{} ({}{})",
         if owner.kind == WorkloadKind::Deployment {
@@ -450,6 +454,10 @@ fn pods_table(
         };
         let rev = match data.pod_revision(p) {
             Some(r) if Some(r) == deployment.and_then(|d| d.revision) => format!("{r} new"),
+            // a Rollout's pods: which side of the release each is on
+            Some(r) if let Some(role) = rollout.and_then(|ro| rollout::pod_role(data, ro, p)) => {
+                format!("{r} {role}")
+            }
             Some(r) => format!("{r} old"),
             None => p
                 .template_hash

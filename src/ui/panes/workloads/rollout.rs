@@ -240,3 +240,23 @@ pub(super) fn detail_lines<'a>(state: &State, r: &RolloutRow, lines: &mut Vec<Li
         }
     }
 }
+
+/// `canary` or `stable` for a Rollout's pod, by its ReplicaSet's hash.
+pub(super) fn pod_role(
+    data: &crate::app::panes::workloads::WorkloadsData,
+    r: &RolloutRow,
+    p: &crate::sources::kube::rows::PodRow,
+) -> Option<&'static str> {
+    let rs = data
+        .replicasets
+        .get(&ObjKey::new(&p.key.namespace, p.owner.as_deref()?))?;
+    let hash = rs.rollout_hash.as_ref()?;
+    if r.in_progress() && r.canary_hash.as_ref() == Some(hash) {
+        let preview = matches!(r.strategy, Strategy::BlueGreen { .. });
+        Some(if preview { "preview" } else { "canary" })
+    } else if r.stable_hash.as_ref() == Some(hash) {
+        Some("stable")
+    } else {
+        None
+    }
+}
