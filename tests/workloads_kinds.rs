@@ -121,12 +121,21 @@ async fn narrowing_commands_show_their_kinds() {
     assert_eq!(pods, vec!["debug-shell"]);
     command(s, "deploy");
     assert!(only(s, WorkloadKind::Deployment));
-    assert_eq!(s.workloads.narrow, Narrow::default());
+    assert_eq!(
+        s.workloads.narrow,
+        Narrow::Only(WorkloadKind::Deployment),
+        ":deploy is Deployments alone; the table at start adds Rollouts where there are any"
+    );
+    assert!(Narrow::default().shows(WorkloadKind::Deployment));
+    assert!(Narrow::default().shows(WorkloadKind::Rollout));
+    assert!(!Narrow::default().shows(WorkloadKind::StatefulSet));
 
     // the palette completes them
     let c = palette::completions(s, "cr");
     assert!(c.contains(&"cronjobs".to_owned()), "{c:?}");
-    for cmd in ["sts", "ds", "jobs", "cj", "pods", "all", "deploy"] {
+    for cmd in [
+        "sts", "ds", "jobs", "cj", "pods", "all", "deploy", "rollouts",
+    ] {
         assert!(
             palette::completions(s, cmd).contains(&cmd.to_owned()),
             "{cmd}"

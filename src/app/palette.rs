@@ -29,6 +29,8 @@ pub const COMMANDS: &[(&str, Arg, &str)] = &[
     ("jobs", Arg::None, "workloads: jobs"),
     ("cronjobs", Arg::None, "workloads: cronjobs"),
     ("cj", Arg::None, "workloads: cronjobs"),
+    ("rollouts", Arg::None, "workloads: Argo Rollouts"),
+    ("ro", Arg::None, "workloads: Argo Rollouts"),
     ("pods", Arg::None, "workloads: every pod, any owner"),
     ("all", Arg::None, "workloads: every kind"),
     ("help", Arg::None, "key bindings"),

@@ -205,19 +205,13 @@ fn pick(replicasets: &[ReplicaSet], to_revision: Option<i64>) -> Result<&Replica
 
 /// A pod template as JSON without the Rollout hash label (as the plugin patches it back).
 fn template_without_hash(rs: &ReplicaSet) -> Value {
-    let mut t = rs
-        .spec
-        .template
-        .as_ref()
-        .and_then(|t| serde_json::to_value(t).ok())
-        .unwrap_or(Value::Null);
-    if let Some(labels) = t
-        .pointer_mut("/metadata/labels")
-        .and_then(Value::as_object_mut)
-    {
-        labels.remove(HASH_LABEL);
-    }
-    t
+    strip_hash(
+        rs.spec
+            .template
+            .as_ref()
+            .and_then(|t| serde_json::to_value(t).ok())
+            .unwrap_or(Value::Null),
+    )
 }
 
 fn images_of(template: &Value) -> String {
