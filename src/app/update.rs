@@ -594,7 +594,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
     Vec::new()
 }
 
-fn scope_changed(state: &mut State) -> Vec<Effect> {
+pub(crate) fn scope_changed(state: &mut State) -> Vec<Effect> {
     state.generation += 1;
     super::panes::workloads::on_scope_changed(state);
     for view in state.panes.values_mut() {

@@ -676,3 +676,28 @@ pub fn on_scope_changed(state: &mut State) {
         SourceStatus::Connecting { since: state.now },
     );
 }
+
+/// Shows one pod in the Workloads pane (the GPU pane's `enter` on a GPU a pod uses):
+/// switches to its namespace when the scope is another one (the rows come with the new
+/// watch), focuses Workloads and opens the pod's detail.
+pub fn reveal_pod(state: &mut State, namespace: &str, pod: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    if state
+        .scope
+        .namespace
+        .as_deref()
+        .is_some_and(|ns| ns != namespace)
+    {
+        crate::app::scope::switch_namespace(state, namespace);
+        effects = crate::app::update::scope_changed(state);
+    }
+    state.focus = PaneId::Workloads;
+    state.zoomed = false;
+    state.workloads.yaml = None;
+    state.workloads.detail = Some(Detail {
+        target: DetailTarget::Pod(ObjKey::new(namespace, pod)),
+        scroll: 0,
+    });
+    state.dirty = true;
+    effects
+}
