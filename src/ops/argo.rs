@@ -258,13 +258,16 @@ impl Executor {
                 };
                 plan.after = describe(&RolloutRow::from_object(&simulate(&r, op)));
                 if row.abort {
-                    plan.refused = Some(
-                        "the rollout is aborted: E retries it, R rolls the template back".into(),
+                    refuse(
+                        plan,
+                        "the rollout is aborted: retry it, or undo to roll the template back"
+                            .into(),
                     );
                 } else if !row.in_progress() && !row.spec_paused && row.pause_reasons.is_empty() {
-                    plan.refused = Some(format!(
-                        "nothing to promote: {name} runs its stable revision"
-                    ));
+                    refuse(
+                        plan,
+                        format!("nothing to promote: {name} runs its stable revision"),
+                    );
                 }
                 let p = promote_patches(&r, *full);
                 push_requests(plan, &p);
@@ -276,12 +279,12 @@ impl Executor {
                     row.stable_hash.as_deref().unwrap_or("-")
                 );
                 if row.abort {
-                    plan.refused = Some(format!("{name} is already aborted"));
+                    refuse(plan, format!("{name} is already aborted"));
                 } else if !row.in_progress() {
-                    plan.refused = Some(format!("nothing to abort: {name} is not releasing"));
+                    refuse(plan, format!("nothing to abort: {name} is not releasing"));
                 }
                 plan.notes.push(
-                    "the pod template stays the new version; E retries it, R rolls back".into(),
+                    "the pod template stays the new version; a retry runs the steps again, an undo rolls it back".into(),
                 );
                 push_requests(plan, &status_only(json!({"status": {"abort": true}})));
             }
@@ -289,7 +292,7 @@ impl Executor {
                 plan.title = format!("Retry {}", qualified(name));
                 plan.after = describe(&RolloutRow::from_object(&simulate(&r, op)));
                 if !row.abort {
-                    plan.refused = Some(format!("{name} is not aborted; nothing to retry"));
+                    refuse(plan, format!("{name} is not aborted; nothing to retry"));
                 }
                 push_requests(plan, &status_only(json!({"status": {"abort": false}})));
             }
@@ -315,10 +318,13 @@ impl Executor {
                 plan.before = format!("{} · {}", describe(&row), images_of(&current));
                 plan.after = format!("revision {} · {}", rs_revision(rs), images_of(&template));
                 if strip_hash(current) == template {
-                    plan.refused = Some(format!(
-                        "skipped rollback (current template already matches revision {})",
-                        rs_revision(rs)
-                    ));
+                    refuse(
+                        plan,
+                        format!(
+                            "skipped rollback (current template already matches revision {})",
+                            rs_revision(rs)
+                        ),
+                    );
                 } else {
                     let body = with_precondition(
                         &undo_patch(&r, &template),
@@ -410,6 +416,13 @@ impl Executor {
             resource_version: new_rv,
             ..Done::default()
         })
+    }
+}
+
+/// Refuses the plan for `why`, unless it is refused already (read-only says it first).
+fn refuse(plan: &mut Plan, why: String) {
+    if plan.refused.is_none() {
+        plan.refused = Some(why);
     }
 }
 

@@ -384,6 +384,8 @@ pub struct PodRow {
     pub node: Option<String>,
     pub created: Option<Timestamp>,
     pub containers: Vec<ContainerState>,
+    /// GPUs the pod asks for (`nvidia.com/gpu` limits, else requests, of its containers).
+    pub gpus: u32,
 }
 
 impl PodRow {
@@ -430,6 +432,7 @@ impl PodRow {
             containers.push(c);
         }
         let reason = pod_reason(p, statuses, &phase, ready, specs.len());
+        let gpus = specs.iter().map(gpu_request).sum();
         PodRow {
             key: ObjKey::of(meta),
             labels: meta.labels.clone().unwrap_or_default(),
@@ -448,6 +451,7 @@ impl PodRow {
             node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
             created: meta.creation_timestamp.as_ref().map(|t| t.0),
             containers,
+            gpus,
         }
     }
 }
@@ -629,6 +633,23 @@ impl EventRow {
     pub fn is_warning(e: &KubeEvent) -> bool {
         e.type_.as_deref() == Some("Warning")
     }
+}
+
+/// The extended resource the NVIDIA device plugin advertises.
+pub const GPU_RESOURCE: &str = "nvidia.com/gpu";
+
+/// A container's `nvidia.com/gpu` (limits, else requests; an extended resource is a whole
+/// number, anything else counts 0).
+fn gpu_request(c: &Container) -> u32 {
+    let r = c.resources.as_ref();
+    r.and_then(|r| r.limits.as_ref())
+        .and_then(|l| l.get(GPU_RESOURCE))
+        .or_else(|| {
+            r.and_then(|r| r.requests.as_ref())
+                .and_then(|q| q.get(GPU_RESOURCE))
+        })
+        .and_then(|q| q.0.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {

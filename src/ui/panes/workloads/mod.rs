@@ -402,7 +402,11 @@ fn pods_table(
         fit(&title, area.width as usize),
         theme.accent(),
     )];
-    let cols = [
+    // a GPU column only where a pod of the list asks for GPUs
+    let gpu_col = pods
+        .iter()
+        .any(|k| data.pods.get(k).is_some_and(|p| p.gpus > 0));
+    let mut cols = vec![
         Col {
             title: "READY",
             width: 5,
@@ -420,7 +424,7 @@ fn pods_table(
         },
         Col {
             title: "REV",
-            width: 7,
+            width: 9,
             priority: 1,
         },
         Col {
@@ -434,6 +438,16 @@ fn pods_table(
             priority: 2,
         },
     ];
+    if gpu_col {
+        cols.insert(
+            1,
+            Col {
+                title: "GPU",
+                width: 3,
+                priority: 1,
+            },
+        );
+    }
     let (name_w, keep) = fit_columns(&cols, area.width as usize, 16);
     let titles = cols.iter().map(|c| (c.title.to_owned(), theme.header()));
     lines.push(row_line(
@@ -477,7 +491,7 @@ fn pods_table(
             } else {
                 theme.health(Health::Warn)
             };
-        let cells: [(String, Style); 6] = [
+        let mut cells: Vec<(String, Style)> = vec![
             (format!("{}/{}", p.ready, p.containers_total), ready_style),
             (clean(&p.reason.label()).into_owned(), theme.health(h)),
             (
@@ -501,6 +515,14 @@ fn pods_table(
                 theme.dim(),
             ),
         ];
+        if gpu_col {
+            let n = if p.gpus > 0 {
+                p.gpus.to_string()
+            } else {
+                "-".into()
+            };
+            cells.insert(1, (n, theme.text()));
+        }
         let first = Span::styled(fit(&clean(&p.key.name), name_w), theme.text());
         let mut line = row_line(first, &cols, &keep, cells);
         if Some(i) == selected {
