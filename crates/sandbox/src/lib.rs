@@ -5,7 +5,8 @@
 //!   and argoproj.io/v1alpha1 when Argo Rollouts is served)
 //! - `/github/...` — the GitHub REST API subset for one repository
 //! - `/metrics/<service>` — Prometheus text exposition per simulated service
-//! - `/gpu/<host>/metrics` — a simulated DGX host (DCGM exporter and `dgx_gpu_*` names)
+//! - `/gpu/<host>/metrics` — the simulated DGX hosts `dgx-01` … (DCGM exporter and `dgx_gpu_*`
+//!   names, with the pods that hold each GPU; `dcgm.rs`, `world/gpus.rs`)
 //! - `/health/<service>` — a health endpoint per simulated service (503 while a bad revision serves)
 //! - `/_sandbox/...` — the admin endpoint (faults, time, log injection; see `ADMIN.md`)
 //!

@@ -116,14 +116,22 @@ impl GpuFleet {
         }
     }
 
-    /// Hosts with at least `want` free GPUs, most free first, then by number.
-    fn candidates(&self, want: usize) -> Vec<usize> {
-        let mut c: Vec<(usize, usize)> = (1..=self.hosts)
-            .map(|h| (self.free(h).len(), h))
-            .filter(|(f, _)| *f >= want)
-            .collect();
-        c.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        c.into_iter().map(|(_, h)| h).collect()
+    fn free_count(&self, host: usize) -> usize {
+        self.slots
+            .get(host - 1)
+            .map_or(GPUS_PER_HOST, |s| s.iter().filter(|g| g.is_none()).count())
+    }
+
+    /// The host with at least `want` free GPUs, the most free first, then the lowest number,
+    /// that `ok` accepts.
+    fn pick(&self, want: usize, ok: impl Fn(usize) -> bool) -> Option<usize> {
+        let free: Vec<usize> = (1..=self.hosts).map(|h| self.free_count(h)).collect();
+        for n in (want..=GPUS_PER_HOST).rev() {
+            if let Some(h) = (1..=self.hosts).find(|h| free[h - 1] == n && ok(*h)) {
+                return Some(h);
+            }
+        }
+        None
     }
 
     fn allocate(&mut self, host: usize, want: usize, holder: GpuHolder) -> Vec<usize> {
@@ -224,11 +232,7 @@ impl World {
             return None;
         }
         let hosts = self.gpu.hosts;
-        let host = self
-            .gpu
-            .candidates(want)
-            .into_iter()
-            .find(|h| self.schedulable(&host_name(*h)));
+        let host = self.gpu.pick(want, |h| self.schedulable(&host_name(h)));
         let Some(host) = host else {
             return Some(Err(format!(
                 "0/{} nodes are available: {hosts} Insufficient nvidia.com/gpu.",
