@@ -335,6 +335,8 @@ fn serve_sandbox(args: &[String]) {
         write_kubeconfig: arg("--write-kubeconfig").map(Into::into),
         write_config: None,
         rollouts: false,
+        gpu_hosts: 1,
+        gpu_pod_labels: "new".into(),
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     if let Err(e) = rt.block_on(flightdeck_sandbox::run_cli(sandbox)) {

@@ -71,6 +71,7 @@ pub fn state(w: &World) -> Value {
         "traffic": traffic,
         "crashing_pods": w.active_pods.values().filter(|p| p.crash).count(),
         "gpu_hot": w.gpu_hot,
+        "gpu": w.gpu.summary(),
         "rollouts": rollouts_summary(w),
         "github_runs": w.github.summary(),
         "faults": w.faults,
@@ -351,6 +352,17 @@ pub fn handle(
         (Method::POST | Method::DELETE, ["metrics", service, "fault"]) => {
             metric_fault(shared, method, service, q)
         }
+        (Method::GET, ["gpu"]) => json_resp(StatusCode::OK, &shared.lock().gpu.summary()),
+        (Method::POST, ["gpu", "labels"]) => {
+            let mut w = shared.lock();
+            match q.get("style").map(String::as_str) {
+                Some("old") => w.gpu.old_pod_labels = true,
+                Some("new") => w.gpu.old_pod_labels = false,
+                _ => return err(StatusCode::BAD_REQUEST, "need style=old or style=new"),
+            }
+            json_resp(StatusCode::OK, &w.gpu.summary())
+        }
+        (_, ["gpu", host, gpu, rest @ ..]) => gpu_fault(shared, method, host, gpu, rest, q),
         _ => err(
             StatusCode::NOT_FOUND,
             &format!("no admin route {method} /_sandbox{path}; see ADMIN.md"),
@@ -381,4 +393,82 @@ fn metric_fault(
             &msg,
         ),
     }
+}
+
+/// `/_sandbox/gpu/{host}/{gpu}/xid?code=N`, `.../dbe?count=N`, `.../throttle?reasons=B`,
+/// `DELETE /_sandbox/gpu/{host}/{gpu}` (see ADMIN.md).
+fn gpu_fault(
+    shared: &Shared,
+    method: &Method,
+    host: &str,
+    gpu: &str,
+    rest: &[&str],
+    q: &HashMap<String, String>,
+) -> Response {
+    use super::world::gpus::{GPUS_PER_HOST, host_number};
+    let mut w = shared.lock();
+    let Some(h) = host_number(host, w.gpu.hosts) else {
+        return err(
+            StatusCode::NOT_FOUND,
+            &format!("no DGX host `{host}` (dgx-01 … {})", w.gpu.hosts),
+        );
+    };
+    let Some(g) = gpu.parse::<usize>().ok().filter(|g| *g < GPUS_PER_HOST) else {
+        return err(StatusCode::NOT_FOUND, &format!("no GPU `{gpu}` (0 to 7)"));
+    };
+    // a count or code: decimal, or hexadecimal with 0x
+    let number = |key: &str| -> Result<Option<u64>, Response> {
+        let Some(v) = q.get(key) else {
+            return Ok(None);
+        };
+        let parsed = match v.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => v.parse().ok(),
+        };
+        parsed.map(Some).ok_or_else(|| {
+            err(
+                StatusCode::BAD_REQUEST,
+                &format!("{key} `{v}` is not a number"),
+            )
+        })
+    };
+    let now = w.now_ms;
+    match (method.clone(), rest) {
+        (Method::DELETE, []) => w.gpu.clear(h, g),
+        (Method::POST, ["xid"]) => match number("code") {
+            Ok(Some(code)) if (1..=999).contains(&code) => w.gpu.xid(h, g, code as u32, now),
+            Ok(_) => return err(StatusCode::BAD_REQUEST, "need code=N (an XID, 1 to 999)"),
+            Err(r) => return r,
+        },
+        (Method::POST, ["dbe"]) => match number("count") {
+            Ok(n) => {
+                let f = w.gpu.fault_mut(h, g);
+                f.dbe = f.dbe.saturating_add(n.unwrap_or(1));
+            }
+            Err(r) => return r,
+        },
+        (Method::POST, ["throttle"]) => match number("reasons") {
+            Ok(Some(bits)) => {
+                let f = w.gpu.fault_mut(h, g);
+                f.throttle = (bits != 0).then_some(bits);
+                f.temp_c = (bits & 0x60 != 0).then_some(88.0);
+            }
+            Ok(None) => return err(StatusCode::BAD_REQUEST, "need reasons=BITS (0 clears)"),
+            Err(r) => return r,
+        },
+        _ => {
+            return err(
+                StatusCode::NOT_FOUND,
+                &format!(
+                    "no admin route {method} /_sandbox/gpu/{host}/{gpu}/{}; see ADMIN.md",
+                    rest.join("/")
+                ),
+            );
+        }
+    }
+    let fault = w.gpu.faults.get(&(h, g)).cloned().unwrap_or_default();
+    json_resp(
+        StatusCode::OK,
+        &json!({"host": host, "gpu": g, "fault": fault}),
+    )
 }

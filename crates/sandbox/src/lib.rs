@@ -5,13 +5,16 @@
 //!   and argoproj.io/v1alpha1 when Argo Rollouts is served)
 //! - `/github/...` — the GitHub REST API subset for one repository
 //! - `/metrics/<service>` — Prometheus text exposition per simulated service
-//! - `/gpu/<host>/metrics` — a simulated DGX host (DCGM exporter and `dgx_gpu_*` names)
+//! - `/gpu/<host>/metrics` — the simulated DGX hosts `dgx-01` … (DCGM exporter and `dgx_gpu_*`
+//!   names, with the pods that hold each GPU; `dcgm.rs`, `world/gpus.rs`)
 //! - `/health/<service>` — a health endpoint per simulated service (503 while a bad revision serves)
 //! - `/_sandbox/...` — the admin endpoint (faults, time, log injection; see `ADMIN.md`)
 //!
 //! The world is deterministic for a seed; a background tick advances simulated time.
 
 mod admin;
+mod cli;
+mod dcgm;
 mod github;
 mod json;
 mod kube;
@@ -37,15 +40,17 @@ use clap::Args;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
+pub use cli::run_cli;
 pub use world::Scenario;
+pub use world::gpus::MAX_GPU_HOSTS;
 
 #[derive(Debug, Clone, Args)]
 pub struct SandboxArgs {
     /// address to listen on (port 0 picks a free port)
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: String,
-    /// scenario: steady, bad-release, pending-approval, blue-green, gpu-hot, canary,
-    /// canary-paused
+    /// scenario: steady, bad-release, pending-approval, blue-green, gpu-hot, gpu-fault,
+    /// canary, canary-paused
     #[arg(long, default_value = "steady", value_name = "NAME")]
     pub scenario: String,
     /// serve Argo Rollouts' CRDs (argoproj.io/v1alpha1) and run its controller (implied by
@@ -59,6 +64,13 @@ pub struct SandboxArgs {
     /// Jobs)
     #[arg(long, default_value = "deployments", value_name = "KINDS")]
     pub pod_kinds: String,
+    /// simulated DGX hosts dgx-01 … (8 GPUs each, also the cluster's GPU nodes), 1 to 1000
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub gpu_hosts: usize,
+    /// the DCGM pages' Kubernetes labels: `new` (pod, namespace, container) or `old`
+    /// (pod_name, pod_namespace, container_name)
+    #[arg(long, default_value = "new", value_name = "STYLE")]
+    pub gpu_pod_labels: String,
     /// seed for the simulation (same seed, same world)
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,
@@ -76,11 +88,15 @@ pub enum SandboxError {
     #[error("invalid listen address {0:?}: expected HOST:PORT, e.g. 127.0.0.1:0")]
     InvalidListen(String),
     #[error(
-        "unknown scenario {0:?} (known: steady, bad-release, pending-approval, blue-green, gpu-hot, canary, canary-paused)"
+        "unknown scenario {0:?} (known: steady, bad-release, pending-approval, blue-green, gpu-hot, gpu-fault, canary, canary-paused)"
     )]
     UnknownScenario(String),
     #[error("unknown --pod-kinds {0:?} (known: deployments, mixed)")]
     UnknownPodKinds(String),
+    #[error("--gpu-hosts {0} is out of range: 1 to 1000 DGX hosts")]
+    GpuHosts(usize),
+    #[error("unknown --gpu-pod-labels {0:?} (known: new, old)")]
+    UnknownGpuPodLabels(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -116,6 +132,12 @@ pub struct SandboxOptions {
     /// Rollouts have the status subresource, as a real install; false serves them without
     /// (`/status` is 404 and status is written with the object).
     pub rollouts_status_subresource: bool,
+    /// Simulated DGX hosts `dgx-01` … (1 to [`MAX_GPU_HOSTS`]; the `gpu-fault` scenario has
+    /// at least 2): each a GPU node of the cluster and a DCGM page.
+    pub gpu_hosts: usize,
+    /// The DCGM pages name pods the older exporters' way (`pod_name`, `pod_namespace`,
+    /// `container_name`); `POST /_sandbox/gpu/labels?style=old|new` switches at run time.
+    pub gpu_old_pod_labels: bool,
 }
 
 impl Default for SandboxOptions {
@@ -128,6 +150,8 @@ impl Default for SandboxOptions {
             seed: 1,
             rollouts: false,
             rollouts_status_subresource: true,
+            gpu_hosts: 1,
+            gpu_old_pod_labels: false,
         }
     }
 }
@@ -151,6 +175,9 @@ pub(crate) struct Shared {
     /// the last [`REQUEST_LOG`] requests served (admin routes excepted), oldest first
     requests: Mutex<std::collections::VecDeque<ServedRequest>>,
 }
+
+/// How many DGX hosts the generated config lists as `[[gpu.host]]`.
+pub const CONFIG_GPU_HOSTS: usize = 8;
 
 /// How many served requests the sandbox remembers (`GET /_sandbox/requests`).
 pub const REQUEST_LOG: usize = 1000;
@@ -213,11 +240,15 @@ pub struct Sandbox {
     shared: Arc<Shared>,
     addr: SocketAddr,
     scenario: Scenario,
+    gpu_hosts: usize,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Sandbox {
     pub async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError> {
+        if !(1..=MAX_GPU_HOSTS).contains(&opts.gpu_hosts) {
+            return Err(SandboxError::GpuHosts(opts.gpu_hosts));
+        }
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .map_err(|source| SandboxError::Bind {
@@ -228,6 +259,7 @@ impl Sandbox {
         let base = format!("http://{addr}");
         let (seed, scenario, pods, mixed) = (opts.seed, opts.scenario, opts.pods, opts.mixed_kinds);
         let (rollouts, status_sub) = (opts.rollouts, opts.rollouts_status_subresource);
+        let (gpu_hosts, old_labels) = (opts.gpu_hosts, opts.gpu_old_pod_labels);
         // building a large world takes a moment: keep it off the async worker threads
         let w = tokio::task::spawn_blocking(move || {
             let mut w = world::World::new(seed, scenario);
@@ -235,6 +267,8 @@ impl Sandbox {
             w.load_mixed = mixed;
             w.rollouts |= rollouts;
             w.rollouts_status_subresource = status_sub;
+            w.gpu.hosts = gpu_hosts;
+            w.gpu.old_pod_labels = old_labels;
             w.build(pods);
             w
         })
@@ -244,6 +278,7 @@ impl Sandbox {
                 "building the world failed: {e}"
             )))
         })?;
+        let gpu_hosts = w.gpu.hosts;
         let (drop_tx, _) = tokio::sync::watch::channel(0u64);
         let shared = Arc::new(Shared {
             world: Mutex::new(w),
@@ -272,6 +307,7 @@ impl Sandbox {
             shared,
             addr,
             scenario: opts.scenario,
+            gpu_hosts,
             tasks: vec![server, ticker],
         })
     }
@@ -326,16 +362,22 @@ impl Sandbox {
             })
             .collect()
     }
+    /// Every DGX host: (name, its DCGM page's URL).
     pub fn gpu_hosts(&self) -> Vec<(String, String)> {
-        metrics::GPU_HOSTS
-            .iter()
-            .map(|h| {
-                (
-                    h.to_string(),
-                    format!("{}/gpu/{h}/metrics", self.base_url()),
-                )
+        (1..=self.gpu_hosts)
+            .map(|n| {
+                let h = world::gpus::host_name(n);
+                let url = format!("{}/gpu/{h}/metrics", self.base_url());
+                (h, url)
             })
             .collect()
+    }
+
+    /// One `scrape_configs:` entry (indented to sit under that key) for a Prometheus that
+    /// scrapes every DGX host's page every second: a target group per host, with
+    /// `__metrics_path__` its page and `instance` its name.
+    pub fn gpu_scrape_config(&self, job: &str) -> String {
+        dcgm::scrape_config(job, &self.addr.to_string(), self.gpu_hosts, "1s")
     }
 
     pub fn kubeconfig_yaml(&self) -> String {
@@ -397,7 +439,16 @@ impl Sandbox {
                 q(&format!("{}/health/{svc}", self.base_url()))
             ));
         }
-        for (host, url) in self.gpu_hosts() {
+        // a demo config scrapes a few hosts itself; a fleet goes through Prometheus
+        // (`Sandbox::gpu_scrape_config`)
+        let hosts = self.gpu_hosts();
+        if hosts.len() > CONFIG_GPU_HOSTS {
+            s.push_str(&format!(
+                "\n# {} DGX hosts; the first {CONFIG_GPU_HOSTS} are scraped directly\n",
+                hosts.len()
+            ));
+        }
+        for (host, url) in hosts.into_iter().take(CONFIG_GPU_HOSTS) {
             s.push_str(&format!(
                 "\n[[gpu.host]]\nname = {}\nscrape = {}\n",
                 q(&host),
@@ -535,21 +586,7 @@ async fn dispatch(
             .into_response();
     }
     if let Some(rest) = path.strip_prefix("/gpu/") {
-        let host = rest.trim_end_matches("/metrics");
-        if rest.ends_with("/metrics") && metrics::GPU_HOSTS.contains(&host) {
-            let w = shared.lock();
-            let out = metrics::render_gpu(host, w.seed, w.now_ms, w.gpu_hot);
-            return (
-                StatusCode::OK,
-                [(
-                    header::CONTENT_TYPE,
-                    "text/plain; version=0.0.4; charset=utf-8",
-                )],
-                out,
-            )
-                .into_response();
-        }
-        return (StatusCode::NOT_FOUND, "no such host\n").into_response();
+        return dcgm::serve(&shared, rest);
     }
     if path == "/" || path == "/healthz" || path == "/readyz" || path == "/livez" {
         if path == "/" {
@@ -585,103 +622,4 @@ async fn dispatch(
         HeaderValue::from_static("5a1dbd5e-0000-4000-8000-0000000001e7"),
     );
     resp
-}
-
-/// `flightdeck sandbox`: start, write the files asked for, print the URLs, serve until
-/// SIGTERM or ctrl-c.
-pub async fn run_cli(args: SandboxArgs) -> Result<(), SandboxError> {
-    let listen: SocketAddr = args
-        .listen
-        .parse()
-        .map_err(|_| SandboxError::InvalidListen(args.listen.clone()))?;
-    let scenario: Scenario = args.scenario.parse()?;
-    let mixed_kinds = match args.pod_kinds.as_str() {
-        "deployments" => false,
-        "mixed" => true,
-        other => return Err(SandboxError::UnknownPodKinds(other.to_owned())),
-    };
-    let sb = Sandbox::start(SandboxOptions {
-        listen,
-        scenario,
-        pods: args.pods,
-        mixed_kinds,
-        seed: args.seed,
-        rollouts: args.rollouts,
-        rollouts_status_subresource: true,
-    })
-    .await?;
-    let kubeconfig_path = match &args.write_kubeconfig {
-        Some(p) => {
-            std::fs::write(p, sb.kubeconfig_yaml()).map_err(|source| SandboxError::Write {
-                path: p.clone(),
-                source,
-            })?;
-            Some(p.clone())
-        }
-        None => None,
-    };
-    // a config needs a kubeconfig: without --write-kubeconfig one is written next to it
-    let kubeconfig_path = match (&args.write_config, kubeconfig_path) {
-        (Some(cfg), None) => {
-            let kc = cfg.with_file_name("sandbox-kubeconfig.yaml");
-            std::fs::write(&kc, sb.kubeconfig_yaml()).map_err(|source| SandboxError::Write {
-                path: kc.clone(),
-                source,
-            })?;
-            Some(kc)
-        }
-        (_, kc) => kc,
-    };
-    if let (Some(p), Some(kc)) = (&args.write_config, &kubeconfig_path) {
-        let kc = std::path::absolute(kc).unwrap_or_else(|_| kc.clone());
-        std::fs::write(p, sb.config_toml(&kc)).map_err(|source| SandboxError::Write {
-            path: p.clone(),
-            source,
-        })?;
-    }
-    println!("scenario: {} (seed {})", scenario.name(), args.seed);
-    println!("kube: {}", sb.kube_url());
-    println!(
-        "github: {} (repo {})",
-        sb.github_api_url(),
-        sb.github_repo()
-    );
-    for (svc, url) in sb.metrics_targets() {
-        println!("metrics {svc}: {url}");
-    }
-    for (host, url) in sb.gpu_hosts() {
-        println!("gpu {host}: {url}");
-    }
-    println!("admin: {}", sb.admin_url());
-    if let Some(p) = &kubeconfig_path {
-        println!("kubeconfig: {}", p.display());
-    }
-    if let Some(p) = &args.write_config {
-        println!("config: {}", p.display());
-    }
-    wait_for_signal().await;
-    sb.shutdown().await;
-    Ok(())
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

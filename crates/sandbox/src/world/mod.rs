@@ -20,6 +20,7 @@ mod cron;
 mod cronjobs;
 mod daemonsets;
 mod deployments;
+pub mod gpus;
 mod jobs;
 mod logs;
 mod nodes;
@@ -106,6 +107,8 @@ pub struct World {
     /// build mode: pods are created ready, old replica sets drop at once, no events
     pub instant: bool,
     pub gpu_hot: bool,
+    /// the DGX hosts, which pod holds which GPU, and GPU faults
+    pub gpu: gpus::GpuFleet,
     pub load_pods: usize,
     /// Spread the load pods over Deployments, StatefulSets and Jobs instead of
     /// Deployments only (`--pod-kinds mixed`).
@@ -155,6 +158,7 @@ impl World {
             event_index: HashMap::new(),
             instant: false,
             gpu_hot: scenario == Scenario::GpuHot,
+            gpu: gpus::GpuFleet::new(1),
             load_pods: 0,
             load_mixed: false,
             fault_rng: Rng::new(seed ^ 0xfa017),
@@ -397,6 +401,7 @@ impl World {
             }
             Kind::Pod => {
                 let key: Key = (ns.clone(), meta_str(obj, "name").to_string());
+                self.gpu.release(&key.0, &key.1);
                 self.active_pods.remove(&key);
                 if self.logs.remove(&key).is_some() {
                     let _ = self.log_tx.send(Arc::new(LogEvt { key, line: None }));

@@ -1,6 +1,7 @@
-//! The cluster's nodes, as `v1 Node` objects: the six `node-N` the scheduler places pods on,
-//! the last two of them GPU nodes (`nvidia.com/gpu.present=true`). DaemonSets run a pod on
-//! each Ready node their `nodeSelector` matches.
+//! The cluster's nodes, as `v1 Node` objects: the six CPU nodes `node-N` the scheduler places
+//! pods on, and a GPU node per DGX host (`dgx-01` …, `nvidia.com/gpu.present=true`, eight
+//! `nvidia.com/gpu`; see `gpus.rs`). DaemonSets run a pod on each Ready node their
+//! `nodeSelector` matches.
 
 use serde_json::{Value, json};
 
@@ -8,15 +9,8 @@ use super::World;
 use crate::json::at;
 use crate::store::{Kind, Obj};
 
-/// (name, GPU node)
-pub const NODES: [(&str, bool); 6] = [
-    ("node-1", false),
-    ("node-2", false),
-    ("node-3", false),
-    ("node-4", false),
-    ("node-5", true),
-    ("node-6", true),
-];
+/// The CPU nodes.
+pub const NODES: [&str; 6] = ["node-1", "node-2", "node-3", "node-4", "node-5", "node-6"];
 
 /// A node's InternalIP (any name: load-test nodes have no Node object but an address).
 pub fn node_ip(node: &str) -> String {
@@ -25,7 +19,9 @@ pub fn node_ip(node: &str) -> String {
         .next()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    format!("10.0.{}.{}", n / 200, 10 + n % 200)
+    // DGX hosts on their own subnet
+    let net = if node.starts_with("dgx-") { 1 } else { 0 };
+    format!("10.{net}.{}.{}", n / 200, 10 + n % 200)
 }
 
 /// Whether a DaemonSet pod with this pod template belongs on `node`: the node is Ready and
@@ -47,7 +43,10 @@ pub fn node_fits(node: &Obj, template: &Value) -> bool {
 
 impl World {
     pub(super) fn make_nodes(&mut self) {
-        for (i, (name, gpu)) in NODES.iter().enumerate() {
+        let mut names: Vec<(String, bool)> = NODES.iter().map(|n| (n.to_string(), false)).collect();
+        names.extend((1..=self.gpu.hosts).map(|h| (super::gpus::host_name(h), true)));
+        for (i, (name, gpu)) in names.iter().enumerate() {
+            let name = name.as_str();
             let mut meta = self.new_meta(name, "", self.now_ms);
             let mut labels = json!({
                 "beta.kubernetes.io/arch": "amd64",
@@ -56,7 +55,7 @@ impl World {
                 "kubernetes.io/hostname": name,
                 "kubernetes.io/os": "linux",
                 "node-role.kubernetes.io/worker": "",
-                "node.kubernetes.io/instance-type": if *gpu { "p4d.24xlarge" } else { "m6i.2xlarge" },
+                "node.kubernetes.io/instance-type": if *gpu { "dgx-h100" } else { "m6i.2xlarge" },
                 "topology.kubernetes.io/zone": format!("eu-west-1{}", ["a", "b", "c"][i % 3]),
             });
             let mut capacity = json!({
@@ -64,10 +63,11 @@ impl World {
             });
             if *gpu {
                 labels["nvidia.com/gpu.present"] = json!("true");
-                labels["nvidia.com/gpu.product"] = json!("NVIDIA-A100-SXM4-40GB");
+                labels["nvidia.com/gpu.product"] = json!("NVIDIA-H100-80GB-HBM3");
                 labels["nvidia.com/gpu.count"] = json!("8");
-                capacity["cpu"] = json!("96");
-                capacity["memory"] = json!("1176610512Ki");
+                labels["nvidia.com/gpu.memory"] = json!("81559");
+                capacity["cpu"] = json!("224");
+                capacity["memory"] = json!("2113442816Ki");
                 capacity["nvidia.com/gpu"] = json!("8");
             }
             meta["labels"] = labels;
@@ -79,7 +79,7 @@ impl World {
             };
             let node = json!({
                 "metadata": meta,
-                "spec": {"podCIDR": format!("10.244.{i}.0/24"), "podCIDRs": [format!("10.244.{i}.0/24")],
+                "spec": {"podCIDR": format!("10.{}.{}.0/24", 244 + i / 256, i % 256), "podCIDRs": [format!("10.{}.{}.0/24", 244 + i / 256, i % 256)],
                          "providerID": format!("aws:///eu-west-1a/i-0{:016x}", crate::rng::fnv64(name.as_bytes()))},
                 "status": {
                     "capacity": capacity.clone(),

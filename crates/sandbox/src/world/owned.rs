@@ -136,10 +136,21 @@ impl World {
             meta["ownerReferences"] = json!([o]);
         }
         let mut spec = tmpl.get("spec").cloned().unwrap_or(json!({}));
+        let mut unschedulable = None;
         let node = match np.node {
             Some(n) => n,
-            None => self.node_for(&ns),
+            None => match self.place_gpu_pod(&ns, &name, &spec) {
+                Some(Ok(n)) => n,
+                Some(Err(why)) => {
+                    unschedulable = Some(why);
+                    String::new()
+                }
+                None => self.node_for(&ns),
+            },
         };
+        if let Some(why) = unschedulable {
+            return self.create_unschedulable_pod(meta, spec, &why);
+        }
         spec["nodeName"] = json!(node);
         for (k, v) in np.spec_extra {
             spec[k] = v;
@@ -197,6 +208,26 @@ impl World {
         name
     }
 
+    /// A pod no node has room for (it asks for more GPUs than any DGX node has free): Pending,
+    /// `PodScheduled` False with the scheduler's reason, no node; it stays so.
+    fn create_unschedulable_pod(&mut self, meta: Value, spec: Value, why: &str) -> String {
+        let now = self.now_ms;
+        let name = meta_str(&meta, "name").to_string();
+        let pod = json!({
+            "metadata": meta,
+            "spec": spec,
+            "status": {
+                "phase": "Pending",
+                "qosClass": "Burstable",
+                "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                "message": why, "lastProbeTime": null, "lastTransitionTime": ts(now)}],
+            },
+        });
+        let p = self.create(Kind::Pod, pod).value();
+        self.record_event(&p, Kind::Pod, "Warning", "FailedScheduling", why);
+        name
+    }
+
     /// Kubelet for a run-to-completion pod: pending → running → exited.
     pub(super) fn step_finishing_pod(
         &mut self,
@@ -227,6 +258,8 @@ impl World {
         } else {
             set_terminated(&mut p, &containers, sim.run_started_ms, now, code);
             self.active_pods.remove(key);
+            // a finished pod's GPUs go back to the device plugin
+            self.gpu.release(&key.0, &key.1);
         }
         self.store.put(Kind::Pod, p);
         self.pod_changed(&key.0, pod);

@@ -26,6 +26,7 @@ impl World {
     pub fn delete_pod(&mut self, ns: &str, name: &str) {
         let key: Key = (ns.to_string(), name.to_string());
         self.store.delete(Kind::Pod, ns, name);
+        self.gpu.release(ns, name);
         self.active_pods.remove(&key);
         if self.logs.remove(&key).is_some() {
             let _ = self.log_tx.send(Arc::new(LogEvt { key, line: None }));
@@ -59,7 +60,12 @@ impl World {
             "controller": true, "blockOwnerDeletion": true,
         }]);
         let mut spec = tmpl.get("spec").cloned().unwrap_or(json!({}));
-        let node = self.node_for(&ns);
+        // a ReplicaSet pod asking for GPUs goes to a DGX node with room, or (a simplification:
+        // only controller-made pods stay Pending) to a CPU node without GPUs
+        let node = match self.place_gpu_pod(&ns, &name, &spec) {
+            Some(Ok(n)) => n,
+            _ => self.node_for(&ns),
+        };
         spec["nodeName"] = json!(node);
         let ip = format!(
             "10.244.{}.{}",

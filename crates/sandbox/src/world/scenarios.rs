@@ -19,6 +19,9 @@ pub enum Scenario {
     Canary,
     /// Argo Rollouts: a good canary paused for promotion, and a blue-green Rollout waiting
     CanaryPaused,
+    /// Steady, plus XID 79 on `dgx-02` GPU 3 (it falls off the bus) and a thermally
+    /// throttled `dgx-01` GPU 5; at least two DGX hosts
+    GpuFault,
 }
 
 impl Scenario {
@@ -31,6 +34,7 @@ impl Scenario {
             "gpu-hot" => Scenario::GpuHot,
             "canary" => Scenario::Canary,
             "canary-paused" => Scenario::CanaryPaused,
+            "gpu-fault" => Scenario::GpuFault,
             _ => return None,
         })
     }
@@ -43,6 +47,7 @@ impl Scenario {
             Scenario::GpuHot => "gpu-hot",
             Scenario::Canary => "canary",
             Scenario::CanaryPaused => "canary-paused",
+            Scenario::GpuFault => "gpu-fault",
         }
     }
     /// Scenarios whose cluster runs Argo Rollouts.
@@ -123,6 +128,10 @@ impl World {
     /// Build the world for a scenario.
     pub fn build(&mut self, load_pods: Option<usize>) {
         let wall = self.now_ms;
+        if self.scenario == Scenario::GpuFault {
+            // the scenario's XID is on dgx-02
+            self.gpu.hosts = self.gpu.hosts.max(2);
+        }
         self.instant = true;
         self.now_ms = wall - 3 * 86_400_000;
         for ns in [
@@ -218,6 +227,7 @@ impl World {
             );
         }
         self.make_workloads(MAIN_NS, wall);
+        self.make_training();
         if self.scenario == Scenario::CanaryPaused {
             self.make_search_rollout(MAIN_NS);
         }
@@ -254,6 +264,9 @@ impl World {
             self.oom_once("cart");
         }
         self.now_ms = wall;
+        if self.scenario == Scenario::GpuFault {
+            self.start_gpu_faults(wall);
+        }
         for (app, _, _, http) in APPS {
             if http {
                 self.traffic
@@ -339,7 +352,7 @@ impl World {
         self.load_pods = n;
     }
 
-    fn make_namespace(&mut self, ns: &str) {
+    pub(super) fn make_namespace(&mut self, ns: &str) {
         let meta = self.new_meta(ns, "", self.now_ms);
         let mut meta = meta;
         meta["labels"] = json!({"kubernetes.io/metadata.name": ns});
