@@ -74,13 +74,16 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
-    /// scenario: steady, bad-release, pending-approval, blue-green, gpu-hot, canary,
-    /// canary-paused
+    /// scenario: steady, bad-release, pending-approval, blue-green, gpu-hot, gpu-fault,
+    /// canary, canary-paused
     #[arg(long, default_value = "bad-release", value_name = "NAME")]
     pub scenario: String,
     /// spread this many pods over many namespaces and deployments
     #[arg(long, value_name = "N")]
     pub pods: Option<usize>,
+    /// simulate this many DGX hosts (8 GPUs each; 1 to 1000)
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub gpu_hosts: usize,
     /// seed for the simulation (same seed, same world)
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,

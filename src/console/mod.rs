@@ -396,6 +396,7 @@ pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<u8
         scenario,
         pods: args.pods,
         seed: args.seed,
+        gpu_hosts: args.gpu_hosts,
         ..SandboxOptions::default()
     };
     let sandbox = Sandbox::start(opts)
