@@ -265,12 +265,19 @@ async fn a_fleet_through_prometheus_in_one_round_with_pods_and_health() {
     // Bounded polling until Prometheus has scraped all four pages; rounds a step apart, so
     // each has a new history step to ask for.
     let mut first = None;
+    let mut saw_history = false;
     for _ in 0..60 {
         tokio::time::sleep(Duration::from_millis(1100)).await;
         if let Ok(mut seen) = seen.lock() {
             seen.clear();
         }
         let update = poll_once(&client, &config, step, &mut rounds).await;
+        if let GpuUpdate::Round(hosts) = &update {
+            saw_history |= hosts
+                .iter()
+                .flat_map(|h| &h.gpus)
+                .any(|g| !g.util_history.is_empty());
+        }
         let hosts = round_hosts(&update);
         if hosts.len() == 4 && hosts.iter().all(|(_, n)| *n == GPUS as usize) {
             first = Some(update);
@@ -310,10 +317,20 @@ async fn a_fleet_through_prometheus_in_one_round_with_pods_and_health() {
     assert_eq!(hosts[0].gpus[1].pod, None);
     assert!(hosts[1].gpus[1].is_throttled() && hosts[1].gpus[1].is_hot());
     assert_eq!(hosts[2].gpus[0].util_gpu_pct, Some(95));
-    assert!(
-        !hosts[2].gpus[0].util_history.is_empty(),
-        "the range query brings the history"
-    );
+    // the history may trail the newest scrape by a step: bounded polling for it
+    for _ in 0..10 {
+        if saw_history {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        if let GpuUpdate::Round(later) = poll_once(&client, &config, step, &mut rounds).await {
+            saw_history = later
+                .iter()
+                .flat_map(|h| &h.gpus)
+                .any(|g| !g.util_history.is_empty());
+        }
+    }
+    assert!(saw_history, "the range query brings the history");
 
     // the pane through update and render
     let mut s = state();
