@@ -140,8 +140,10 @@ fn fleet_round(c: &mut Criterion) {
     let config = GpuPrometheusConfig::new(base.clone());
     c.bench_function("gpu/prometheus_round_320_gpus", |b| {
         b.iter(|| {
-            let mut rounds = FleetRounds::default();
-            rounds.history_until = Some(jiff::Timestamp::now().as_millisecond() - 2000);
+            let mut rounds = FleetRounds {
+                history_until: Some(jiff::Timestamp::now().as_millisecond() - 2000),
+                ..FleetRounds::default()
+            };
             runtime.block_on(poll_once(
                 &client,
                 &config,

@@ -201,7 +201,7 @@ fn later(update: &GpuUpdate, secs: i64) -> GpuUpdate {
                 .iter()
                 .cloned()
                 .map(|mut h| {
-                    h.time = h.time + jiff::SignedDuration::from_secs(secs);
+                    h.time += jiff::SignedDuration::from_secs(secs);
                     for g in &mut h.gpus {
                         g.util_history.clear();
                     }
@@ -419,7 +419,7 @@ async fn a_fleet_through_prometheus_in_one_round_with_pods_and_health() {
         }
     }
     let gone = gone.expect("GPU 5's series leave Prometheus");
-    s.now = s.now + jiff::SignedDuration::from_secs(2);
+    s.now += jiff::SignedDuration::from_secs(2);
     update(&mut s, Event::Gpu(later(&gone, 63)));
     let dgx04 = &s.gpu.hosts[host_index(&s, "dgx-04")];
     assert_eq!(dgx04.gpus.len(), GPUS as usize, "remembered");

@@ -78,14 +78,6 @@ pub(super) fn render_list(
 ) {
     let theme = &state.theme;
     let g = &state.gpu;
-    let gpus: Vec<&GpuEntry> = rows
-        .iter()
-        .filter_map(|r| match *r {
-            GpuRow::Gpu(h, i) => g.hosts.get(h)?.gpus.get(i),
-            GpuRow::Host(_) => None,
-        })
-        .collect();
-    let w = widths(&gpus, area.width);
     let focused = state.focus == PaneId::Gpu;
     let fleet = g.hosts.len() > 1;
     let mut lines: Vec<Line> = Vec::new();
@@ -112,10 +104,8 @@ pub(super) fn render_list(
         .collect();
     let total: usize = heights.iter().sum();
     let room = (area.height as usize).saturating_sub(lines.len());
-    let header_fits = total < room && !gpus.is_empty();
-    if header_fits {
-        lines.push(Line::styled(column_header(&w), theme.header()));
-    }
+    let any_gpu = rows.iter().any(|r| matches!(r, GpuRow::Gpu(..)));
+    let header_fits = total < room && any_gpu;
     let room = room.saturating_sub(usize::from(header_fits)).max(1);
     // scroll so the selected row's last line is the last visible line at most
     let selected_end: usize = if selected < rows.len() {
@@ -124,12 +114,25 @@ pub(super) fn render_list(
         0
     };
     let mut skip = selected_end.saturating_sub(room);
-    for (i, row) in rows.iter().enumerate() {
-        let h = heights[i];
-        if skip >= h {
-            skip -= h;
-            continue;
-        }
+    let mut first = 0;
+    while first < rows.len() && skip >= heights[first] {
+        skip -= heights[first];
+        first += 1;
+    }
+    // column widths from the rows that show: 1,000 GPUs cost what a screen of them does
+    let shown = &rows[first..rows.len().min(first + room + 1)];
+    let gpus: Vec<&GpuEntry> = shown
+        .iter()
+        .filter_map(|r| match *r {
+            GpuRow::Gpu(h, i) => g.hosts.get(h)?.gpus.get(i),
+            GpuRow::Host(_) => None,
+        })
+        .collect();
+    let w = widths(&gpus, area.width);
+    if header_fits {
+        lines.push(Line::styled(column_header(&w), theme.header()));
+    }
+    for (i, row) in rows.iter().enumerate().skip(first) {
         let mut row_lines = match *row {
             GpuRow::Host(h) => match g.hosts.get(h) {
                 Some(host) => host_lines(state, host, fleet),
@@ -144,10 +147,10 @@ pub(super) fn render_list(
                 None => continue,
             },
         };
-        if i == selected {
-            if let Some(first) = row_lines.first_mut() {
-                *first = std::mem::take(first).patch_style(theme.selection(focused));
-            }
+        if i == selected
+            && let Some(line) = row_lines.first_mut()
+        {
+            *line = std::mem::take(line).patch_style(theme.selection(focused));
         }
         lines.extend(row_lines.drain(..).skip(skip));
         skip = 0;
