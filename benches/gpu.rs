@@ -1,6 +1,11 @@
 //! GPU source costs: one full NVML sample of 8 GPUs through nvml-wrapper (against
 //! the fake libnvidia-ml.so, so this measures our side and the wrapper, not a
-//! driver), and parsing + mapping one exporter page for 8 GPUs.
+//! driver), parsing + mapping one exporter page for 8 GPUs, a 320-GPU fleet's Prometheus
+//! round (instant + range JSON as Prometheus writes them, served on loopback: HTTP, parse
+//! and fold) and its fold alone, and one frame of the Hosts pane with 1,000 GPUs.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 #[cfg(target_os = "linux")]
 #[path = "../tests/fake_nvml/mod.rs"]
@@ -45,5 +50,207 @@ fn dcgm_page(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, nvml_sample, dcgm_page);
+/// `hosts` DGX hosts of 8 GPUs: the instant answer (9 series per GPU) and the range
+/// answer (utilisation, `points` steps), as Prometheus writes them.
+fn fleet_json(hosts: usize, points: usize) -> (String, String) {
+    let names = [
+        "DCGM_FI_DEV_GPU_UTIL",
+        "DCGM_FI_DEV_FB_USED",
+        "DCGM_FI_DEV_FB_FREE",
+        "DCGM_FI_DEV_GPU_TEMP",
+        "DCGM_FI_DEV_POWER_USAGE",
+        "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS",
+        "DCGM_FI_DEV_XID_ERRORS",
+        "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL",
+        "DCGM_FI_DEV_SLOWDOWN_TEMP",
+    ];
+    let labels = |name: &str, h: usize, g: usize| {
+        format!(
+            r#"{{"__name__":"{name}","gpu":"{g}","UUID":"GPU-{h}-{g}","device":"nvidia{g}","modelName":"NVIDIA H100 80GB HBM3","Hostname":"dgx-{h:03}","instance":"10.0.{h}.1:9400","job":"dcgm","pod":"train-{h}-{g}","namespace":"ml","container":"trainer"}}"#
+        )
+    };
+    let mut instant = Vec::new();
+    let mut range = Vec::new();
+    for h in 0..hosts {
+        for g in 0..8 {
+            for name in names {
+                instant.push(format!(
+                    r#"{{"metric":{},"value":[1790000000.000,"{}"]}}"#,
+                    labels(name, h, g),
+                    (h * 7 + g * 13) % 100
+                ));
+            }
+            let values: Vec<String> = (0..points)
+                .map(|i| format!(r#"[{},"{}"]"#, 1_790_000_000 + i * 2, (i + g) % 100))
+                .collect();
+            range.push(format!(
+                r#"{{"metric":{},"values":[{}]}}"#,
+                labels("DCGM_FI_DEV_GPU_UTIL", h, g),
+                values.join(",")
+            ));
+        }
+    }
+    let wrap = |kind: &str, items: Vec<String>| {
+        format!(
+            r#"{{"status":"success","data":{{"resultType":"{kind}","result":[{}]}}}}"#,
+            items.join(",")
+        )
+    };
+    (wrap("vector", instant), wrap("matrix", range))
+}
+
+fn fleet_round(c: &mut Criterion) {
+    use flightdeck::sources::gpu::prometheus::{FleetRounds, GpuPrometheusConfig, poll_once};
+    use flightdeck::sources::metrics::prometheus::PrometheusClient;
+    use std::time::Duration;
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => panic!("runtime: {e}"),
+    };
+    // 40 hosts x 8 = 320 GPUs; a steady round's history is one new step per GPU
+    let (instant, range) = fleet_json(40, 1);
+    let base = runtime.block_on(async move {
+        let app = axum::Router::new()
+            .route(
+                "/api/v1/query",
+                axum::routing::get(move || async move { instant }),
+            )
+            .route(
+                "/api/v1/query_range",
+                axum::routing::get(move || async move { range }),
+            );
+        let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+            Ok(l) => l,
+            Err(e) => panic!("bind: {e}"),
+        };
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        format!("http://{addr}")
+    });
+    let http = match flightdeck::sources::metrics::http_client(Duration::from_secs(5)) {
+        Ok(h) => h,
+        Err(e) => panic!("client: {e}"),
+    };
+    let client = PrometheusClient::new(http, &base).with_max_bytes(64 << 20);
+    let config = GpuPrometheusConfig::new(base.clone());
+    c.bench_function("gpu/prometheus_round_320_gpus", |b| {
+        b.iter(|| {
+            let mut rounds = FleetRounds {
+                history_until: Some(jiff::Timestamp::now().as_millisecond() - 2000),
+                ..FleetRounds::default()
+            };
+            runtime.block_on(poll_once(
+                &client,
+                &config,
+                Duration::from_secs(2),
+                &mut rounds,
+            ))
+        })
+    });
+}
+
+fn fleet_series(hosts: usize) -> Vec<flightdeck::sources::metrics::prometheus::Series> {
+    use flightdeck::sources::metrics::prometheus::Series;
+    let names = [
+        "DCGM_FI_DEV_GPU_UTIL",
+        "DCGM_FI_DEV_FB_USED",
+        "DCGM_FI_DEV_FB_FREE",
+        "DCGM_FI_DEV_GPU_TEMP",
+        "DCGM_FI_DEV_POWER_USAGE",
+        "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS",
+        "DCGM_FI_DEV_XID_ERRORS",
+        "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL",
+        "DCGM_FI_DEV_SLOWDOWN_TEMP",
+    ];
+    let mut out = Vec::new();
+    for h in 0..hosts {
+        for g in 0..8 {
+            for name in names {
+                let metric = [
+                    ("__name__", name.to_owned()),
+                    ("gpu", g.to_string()),
+                    ("UUID", format!("GPU-{h}-{g}")),
+                    ("modelName", "NVIDIA H100 80GB HBM3".to_owned()),
+                    ("Hostname", format!("dgx-{h:03}")),
+                    ("pod", format!("train-{h}-{g}")),
+                    ("namespace", "ml".to_owned()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
+                let value = match name {
+                    "DCGM_FI_DEV_XID_ERRORS" if h == 7 && g == 3 => 79.0,
+                    "DCGM_FI_DEV_XID_ERRORS" | "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL" => 0.0,
+                    "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS" => 0.0,
+                    "DCGM_FI_DEV_SLOWDOWN_TEMP" => 87.0,
+                    _ => ((h * 7 + g * 13) % 100) as f64,
+                };
+                out.push(Series {
+                    metric,
+                    values: vec![(1_790_000_000_000, value)],
+                });
+            }
+        }
+    }
+    out
+}
+
+fn fleet_fold(c: &mut Criterion) {
+    use flightdeck::sources::gpu::prometheus::fold;
+    let instant = fleet_series(40);
+    let now = jiff::Timestamp::now();
+    c.bench_function("gpu/fold_320_gpus", |b| {
+        b.iter(|| std::hint::black_box(fold("Hostname", &instant, &[], now)))
+    });
+}
+
+fn fleet_frame(c: &mut Criterion) {
+    use flightdeck::app::{Event, PaneId, update};
+    use flightdeck::sources::gpu::GpuUpdate;
+    use flightdeck::sources::gpu::prometheus::fold;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let now = jiff::Timestamp::now();
+    // 125 hosts x 8 = 1,000 GPUs
+    let hosts = fold("Hostname", &fleet_series(125), &[], now);
+    let mut s = common::state_builder()
+        .at(now)
+        .size(200, 60)
+        .focus(PaneId::Gpu)
+        .build();
+    update(&mut s, Event::Gpu(GpuUpdate::Round(hosts)));
+    let mut terminal = match Terminal::new(TestBackend::new(200, 60)) {
+        Ok(t) => t,
+        Err(e) => panic!("terminal: {e}"),
+    };
+    let mut frame = |name: &str, s: &flightdeck::app::State| {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                terminal.clear().ok();
+                terminal.draw(|f| flightdeck::ui::render(s, f)).ok();
+            })
+        });
+    };
+    frame("gpu/frame_1000_gpus_collapsed_200x60", &s);
+    let names: Vec<String> = s.gpu.hosts.iter().map(|h| h.name.clone()).collect();
+    for name in names {
+        s.gpu.toggled.insert(name, true);
+    }
+    s.pane_mut(PaneId::Gpu).selected = 900;
+    frame("gpu/frame_1000_gpus_expanded_200x60", &s);
+}
+
+criterion_group!(
+    benches,
+    nvml_sample,
+    dcgm_page,
+    fleet_round,
+    fleet_fold,
+    fleet_frame
+);
 criterion_main!(benches);

@@ -180,13 +180,18 @@ fn processes_sort_by_gpu_memory() {
 }
 
 #[test]
-fn gone_gpus_leave_and_down_gpus_leave_a_gap() {
+fn gone_gpus_stay_marked_and_down_gpus_leave_a_gap() {
     let mut s = GpuState::new();
     s.apply(host("h", t(0), vec![gpu("h", 0, 5), gpu("h", 1, 6)]));
     let mut down = GpuSample::empty("h", 0, "GPU-h-0".into());
     down.down = Some("GPU is lost".into());
     s.apply(host("h", t(1), vec![down]));
-    assert_eq!(s.gpu_count(), 1);
+    // GPU 1's series are gone while the host's others are there: it fell off the bus,
+    // and stays, marked, with its last values
+    assert_eq!(s.gpu_count(), 2);
+    let gone = s.gpu("h", "GPU-h-1").expect("gpu 1 remembered");
+    assert_eq!(gone.gone_since, Some(t(1)));
+    assert!(gone.sample.down.is_some());
     let g = s.gpu("h", "GPU-h-0").expect("gpu 0");
     assert_eq!(g.history.recent_util(5), vec![Some(5.0), None]);
 }

@@ -426,7 +426,8 @@ fn the_selected_gpu_scrolls_into_view() {
                 .collect()
         });
     }
-    s.pane_mut(PaneId::Gpu).selected = 23;
+    // host rows are selectable too: the last row (dgx-2's GPU 7) is 3 hosts + 23 GPUs in
+    s.pane_mut(PaneId::Gpu).selected = 26;
     let buf = common::draw_at(&s, 160, 48);
     let pane = gpu_pane(&buf).join("\n");
     assert!(pane.contains("dgx-2  driver"), "{pane}");

@@ -17,6 +17,7 @@ pub const WINDOW_SECS: i64 = 15 * 60;
 pub fn incident_hint(state: &State) -> Option<String> {
     workload_hint(state)
         .or_else(|| rollout_hint(state))
+        .or_else(|| crate::app::panes::gpu::gpu_hint(state))
         .or_else(|| hosts_hint(state))
 }
 

@@ -264,6 +264,12 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
     {
         return effects;
     }
+    if state.focus == PaneId::Gpu
+        && state.overlay == Overlay::None
+        && let Some(effects) = super::panes::gpu::on_action(state, action)
+    {
+        return effects;
+    }
     match action {
         Action::Quit => return quit(state),
         Action::Help => state.overlay = Overlay::Help { scroll: 0 },

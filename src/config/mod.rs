@@ -7,6 +7,7 @@
 
 mod check;
 pub mod diag;
+pub mod gpu;
 pub mod hosts;
 pub mod keymap;
 mod lenient;
@@ -19,6 +20,7 @@ use serde::Deserialize;
 
 pub use check::{CheckReport, check};
 pub use diag::Diagnostic;
+pub use gpu::{GpuConfig, GpuHost};
 pub use hosts::{HealthCheck, ServiceConfig};
 pub use keymap::Keymap;
 pub use theme::Theme;
@@ -159,22 +161,6 @@ pub struct MetricsTarget {
     pub url: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct GpuConfig {
-    pub nvml_lib: Option<PathBuf>,
-    pub interval_ms: Option<u64>,
-    #[serde(default, rename = "host")]
-    pub hosts: Vec<GpuHost>,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct GpuHost {
-    pub name: String,
-    pub scrape: Option<String>,
-}
-
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct HostAction {
@@ -310,11 +296,6 @@ impl Config {
                 check_url("metrics.target.url", &t.url);
             }
         }
-        for h in &self.gpu.hosts {
-            if let Some(s) = &h.scrape {
-                check_url("gpu.host.scrape", s);
-            }
-        }
         if let Some(m) = &self.metrics
             && !(m.threshold > 0.0 && m.threshold <= 1.0)
         {
@@ -390,6 +371,7 @@ impl Config {
             }
         }
         hosts::validate(self, file, source, &mut out);
+        gpu::validate(self, file, source, &mut out);
         out
     }
 
@@ -409,9 +391,7 @@ impl Config {
                 m.revision_label = revision_label();
             }
         }
-        self.gpu
-            .hosts
-            .retain(|h| h.scrape.as_deref().is_none_or(ok));
+        gpu::retain_valid(self);
         self.host_actions.retain(|a| !a.command.is_empty());
         hosts::retain_valid(self);
         if self.github.as_ref().is_some_and(|g| {

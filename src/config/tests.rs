@@ -351,3 +351,32 @@ fn revision_label_default_and_validation() {
         assert_eq!(c.metrics.expect("metrics").revision_label, good);
     }
 }
+
+#[test]
+fn gpu_prometheus_defaults_to_metrics_and_checks_its_keys() {
+    let (c, diags) =
+        Config::parse_lenient("c.toml", "[metrics]\nprometheus = \"http://prom:9090\"\n");
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(c.gpu_prometheus(), Some("http://prom:9090"));
+    assert_eq!(c.gpu.host_label(), "Hostname");
+    let (c, diags) = Config::parse_lenient(
+        "c.toml",
+        "[metrics]\nprometheus = \"http://prom:9090\"\n\n[gpu]\nprometheus = \"prom:9090\"\nhost_label = \"node-name\"\n",
+    );
+    let texts: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("c.toml:5:1: gpu.prometheus: `prom:9090`")),
+        "{texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("gpu.host_label `node-name`")),
+        "{texts:?}"
+    );
+    // the bad keys are dropped: the fleet falls back to [metrics] prometheus
+    assert_eq!(c.gpu_prometheus(), Some("http://prom:9090"));
+    assert_eq!(c.gpu.host_label(), "Hostname");
+}

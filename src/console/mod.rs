@@ -304,6 +304,26 @@ fn start_metrics(state: &State, tx: &Sender) {
 
 fn start_gpu(state: &State, tx: &Sender) {
     use crate::sources::gpu;
+    // `[gpu] prometheus` is the fleet alone; `[metrics] prometheus` adds it beside NVML
+    // unless `[[gpu.host]]` pages are configured
+    let explicit = state.config.gpu.prometheus.is_some();
+    if let Some(url) = state
+        .config
+        .gpu_prometheus()
+        .filter(|_| explicit || state.config.gpu.hosts.is_empty())
+    {
+        // a fleet through Prometheus: one query round per interval (default 2 s)
+        let mut config = gpu::prometheus::GpuPrometheusConfig::new(url);
+        config.host_label = state.config.gpu.host_label().to_owned();
+        let interval = Duration::from_millis(state.config.gpu.interval_ms.unwrap_or(2000));
+        let tx = tx.clone();
+        gpu::prometheus::spawn_prometheus(config, interval, move |u| {
+            tx.send(Event::Gpu(u)).is_ok()
+        });
+        if explicit {
+            return;
+        }
+    }
     let interval = Duration::from_millis(state.config.gpu.interval_ms.unwrap_or(1000).max(250));
     let remote: Vec<(String, String)> = state
         .config

@@ -1,4 +1,5 @@
-//! GPU gauges: local GPUs through NVML, remote hosts through their exporters' text.
+//! GPU gauges: local GPUs through NVML, remote hosts through their exporters' text, a
+//! fleet through Prometheus ([`prometheus`]).
 //!
 //! Sources here never touch the ui: they send owned [`GpuUpdate`]s (plain data in
 //! [`model`]); the pane's history is built from them in `app::panes::gpu`.
@@ -6,9 +7,12 @@
 pub mod local;
 pub mod model;
 pub mod once;
+pub mod prometheus;
 pub mod remote;
 
 pub use local::{GpuError, LocalOptions, LocalSampler, sample_local_once, spawn_local};
-pub use model::{GpuProcess, GpuSample, GpuUpdate, HostSample, Memory, Pcie, ThrottleReason};
+pub use model::{
+    GpuPod, GpuProcess, GpuSample, GpuUpdate, HostSample, Memory, Pcie, ThrottleReason,
+};
 pub use once::{OnceReport, run_once};
 pub use remote::{map_samples, scrape_host, spawn_remote};

@@ -75,6 +75,24 @@ pub struct GpuSample {
     pub pcie: Option<Pcie>,
     /// Compute processes; `None` when the list cannot be read.
     pub processes: Option<Vec<GpuProcess>>,
+    /// The pod using the GPU, from DCGM exporter's Kubernetes labels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<GpuPod>,
+    /// The last XID error code (DCGM's `DCGM_FI_DEV_XID_ERRORS`); `Some(0)` is "none".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xid: Option<u64>,
+    /// Utilisation points since the last sample, oldest first, when the source reads a
+    /// history (Prometheus's `query_range`); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub util_history: Vec<(Timestamp, f32)>,
+}
+
+/// The Kubernetes pod a GPU is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GpuPod {
+    pub namespace: String,
+    pub pod: String,
+    pub container: Option<String>,
 }
 
 impl GpuSample {
@@ -104,6 +122,9 @@ impl GpuSample {
             ecc_uncorrected: None,
             pcie: None,
             processes: None,
+            pod: None,
+            xid: None,
+            util_history: Vec::new(),
         }
     }
 
@@ -284,4 +305,9 @@ pub enum GpuUpdate {
     Host(HostSample),
     /// No local GPUs: the one line the pane shows instead.
     NvmlUnavailable(String),
+    /// One Prometheus round: every host of the fleet (a host whose series are gone has
+    /// `error` set).
+    Round(Vec<HostSample>),
+    /// Prometheus could not be read this round: every host's values are kept, stale.
+    Failed(String),
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::model::{GpuSample, GpuUpdate, HostSample, Memory, ThrottleReason};
+use super::model::{GpuPod, GpuSample, GpuUpdate, HostSample, Memory, ThrottleReason};
 use crate::sources::exposition::{self, Sample};
 
 /// A page larger than this is a broken exporter (8 GPUs of DCGM defaults is ~20 KiB).
@@ -118,6 +118,8 @@ struct Series {
     throttle_bits: Option<u64>,
     ecc_sbe: Option<u64>,
     ecc_dbe: Option<u64>,
+    xid: Option<u64>,
+    pod: Option<GpuPod>,
 }
 
 /// Sets `slot` unless it is already set: DCGM names come first on a page that has
@@ -171,6 +173,9 @@ pub fn map_samples(name: &str, samples: &[Sample]) -> Vec<GpuSample> {
                 .filter(|m| !m.is_empty())
                 .map(str::to_string),
         );
+        if series.pod.is_none() {
+            series.pod = pod_of(sample);
+        }
         let v = sample.value;
         match sample.name.as_str() {
             "DCGM_FI_DEV_GPU_UTIL" | "dgx_gpu_utilization_percent" => {
@@ -202,6 +207,9 @@ pub fn map_samples(name: &str, samples: &[Sample]) -> Vec<GpuSample> {
             }
             "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL" => {
                 fill(&mut series.ecc_dbe, gauge(v).map(|b| b as u64))
+            }
+            "DCGM_FI_DEV_XID_ERRORS" | "dgx_gpu_xid_last" => {
+                fill(&mut series.xid, gauge(v).map(|b| b as u64))
             }
             _ => {}
         }
@@ -255,11 +263,31 @@ fn to_gpu(host: &str, index: u32, key: String, s: Series) -> GpuSample {
     gpu.throttle = s.throttle_bits.map(ThrottleReason::from_bits);
     gpu.ecc_corrected = s.ecc_sbe;
     gpu.ecc_uncorrected = s.ecc_dbe;
+    gpu.xid = s.xid;
+    gpu.pod = s.pod;
     gpu
 }
 
+/// The pod DCGM exporter's Kubernetes mode puts on a GPU's series: `pod`, `namespace`,
+/// `container`, or the older `pod_name`, `pod_namespace`, `container_name`. An empty
+/// `pod` label is a GPU no pod uses.
+fn pod_of(sample: &Sample) -> Option<GpuPod> {
+    let nonempty = |key: &str| sample.label(key).filter(|v| !v.is_empty());
+    let pod = nonempty("pod").or_else(|| nonempty("pod_name"))?;
+    let namespace = nonempty("namespace")
+        .or_else(|| nonempty("pod_namespace"))
+        .unwrap_or("default");
+    Some(GpuPod {
+        namespace: namespace.to_string(),
+        pod: pod.to_string(),
+        container: nonempty("container")
+            .or_else(|| nonempty("container_name"))
+            .map(str::to_string),
+    })
+}
+
 /// The driver version from DCGM's `DCGM_FI_DRIVER_VERSION` label, when on the page.
-fn driver_version(samples: &[Sample]) -> Option<String> {
+pub(super) fn driver_version(samples: &[Sample]) -> Option<String> {
     samples
         .iter()
         .filter(|s| s.name.starts_with("DCGM_FI_"))

@@ -12,19 +12,18 @@ use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
-use unicode_width::UnicodeWidthStr;
 
-use crate::app::panes::gpu::{GpuEntry, HistoryPoint, HostState};
+use crate::app::panes::gpu::{GpuEntry, GpuRow, HistoryPoint, HostState};
 use crate::app::state::State;
 use crate::config::theme::{Health, Theme};
 use crate::pane::PaneId;
 use crate::sources::gpu::model::{GpuProcess, GpuSample, Memory};
 use crate::text::clean;
 
-const NA: &str = "n/a";
+pub(super) const NA: &str = "n/a";
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-const SPARK_LEN: usize = 6;
-const GAUGE_LEN: usize = 5;
+pub(super) const SPARK_LEN: usize = 6;
+pub(super) const GAUGE_LEN: usize = 5;
 /// Degrees below the slowdown threshold where the temperature turns warn.
 const TEMP_WARN_MARGIN: u32 = 5;
 
@@ -63,164 +62,20 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         }
         return;
     }
-    let gpus = crate::app::panes::gpu::visible_gpus(state);
-    // no GPU is selected while the selection is on a service
-    let selected = crate::app::panes::gpu::selected_gpu(state)
-        .map_or(usize::MAX, |s| s.min(gpus.len().saturating_sub(1)));
+    let rows = crate::app::panes::gpu::rows(state);
+    // no row is selected while the selection is on a service
+    let selected = crate::app::panes::gpu::selected_row(state)
+        .map_or(usize::MAX, |s| s.min(rows.len().saturating_sub(1)));
     if state.zoomed && state.focus == PaneId::Gpu {
-        render_zoomed(state, &gpus, selected, frame, area);
+        render_zoomed(state, &rows, selected, frame, area);
     } else {
-        render_list(state, &gpus, selected, frame, area);
+        super::gpu_list::render_list(state, &rows, selected, frame, area);
     }
-}
-
-/// Column widths of the GPU rows: the widest cell of each column over all rows.
-struct Widths {
-    index: usize,
-    name: usize,
-    util: usize,
-    memory: usize,
-    temp: usize,
-    power: usize,
-}
-
-fn widths(gpus: &[(&HostState, &GpuEntry)], width: u16) -> Widths {
-    let max = |f: &dyn Fn(&GpuSample) -> usize, min: usize| {
-        gpus.iter()
-            .map(|(_, g)| f(&g.sample))
-            .max()
-            .unwrap_or(0)
-            .max(min)
-    };
-    let mut w = Widths {
-        index: max(&|s| s.index.to_string().len(), 1),
-        name: max(&|s| short_name(s).width(), 3),
-        util: 4,
-        memory: max(&|s| memory_text(&s.memory).width(), NA.len()),
-        temp: max(&|s| temp_text(s).width(), 4),
-        power: max(&|s| power_text(s).width(), NA.len()),
-    };
-    // the name gives way first, so the gauges and the throttle words keep their room
-    let throttle = gpus
-        .iter()
-        .map(|(_, g)| throttle_text(&g.sample).map_or(0, |t| t.width()))
-        .max()
-        .unwrap_or(0);
-    let fixed =
-        w.index + 1 + SPARK_LEN + 1 + w.util + 1 + GAUGE_LEN + 1 + w.memory + 1 + w.temp + 1;
-    let fixed = fixed + w.power + 1 + throttle.max(8);
-    w.name = w.name.min((width as usize).saturating_sub(fixed).max(4));
-    w
-}
-
-fn render_list(
-    state: &State,
-    gpus: &[(&HostState, &GpuEntry)],
-    selected: usize,
-    frame: &mut Frame,
-    area: Rect,
-) {
-    let theme = &state.theme;
-    let w = widths(gpus, area.width);
-    let focused = state.focus == PaneId::Gpu;
-    let mut lines: Vec<Line> = Vec::new();
-    if let Some(line) = &state.gpu.local_unavailable {
-        lines.push(Line::styled(clean(line).into_owned(), theme.dim()));
-    }
-    // (line, GPU position or None for a host line) so the selected row can be kept in view
-    let mut body: Vec<(Line, Option<usize>)> = Vec::new();
-    let mut position = 0;
-    for host in &state.gpu.hosts {
-        let host_gpus: Vec<&GpuEntry> = gpus
-            .iter()
-            .filter(|(h, _)| std::ptr::eq(*h, host))
-            .map(|(_, g)| *g)
-            .collect();
-        if host_gpus.is_empty() && !host.gpus.is_empty() {
-            continue; // filtered out
-        }
-        body.extend(host_lines(state, host).into_iter().map(|l| (l, None)));
-        for gpu in host_gpus {
-            let mut line = gpu_line(theme, gpu, host.is_stale(), &w);
-            if position == selected {
-                line = line.patch_style(theme.selection(focused));
-            }
-            body.push((line, Some(position)));
-            position += 1;
-        }
-    }
-    let room = (area.height as usize).saturating_sub(lines.len());
-    let header_fits = body.len() < room;
-    if header_fits {
-        lines.push(Line::styled(column_header(&w), theme.header()));
-    }
-    let room = room.saturating_sub(usize::from(header_fits)).max(1);
-    // scroll so the selected GPU is the last visible line at most
-    let selected_at = body
-        .iter()
-        .position(|(_, p)| *p == Some(selected))
-        .unwrap_or(0);
-    let first = (selected_at + 1).saturating_sub(room);
-    lines.extend(body.into_iter().skip(first).take(room).map(|(l, _)| l));
-    frame.render_widget(Paragraph::new(lines), area);
-}
-
-fn column_header(w: &Widths) -> String {
-    format!(
-        "{:>iw$} {:<nw$} {:<sw$} {:>uw$} {:<gw$} {:<mw$} {:>tw$} {:>pw$}",
-        "#",
-        "GPU",
-        "UTIL",
-        "",
-        "",
-        "MEMORY",
-        "TEMP",
-        "POWER",
-        iw = w.index,
-        nw = w.name,
-        sw = SPARK_LEN,
-        uw = w.util,
-        gw = GAUGE_LEN,
-        mw = w.memory,
-        tw = w.temp,
-        pw = w.power,
-    )
-}
-
-/// `dgx-01  driver 550.54  8 GPUs`, and when failing a stale marker with its age, and the
-/// error on a line of its own.
-fn host_lines<'a>(state: &State, host: &HostState) -> Vec<Line<'a>> {
-    let theme = &state.theme;
-    let mut spans = vec![Span::styled(clean(&host.name).into_owned(), theme.header())];
-    spans.push(Span::styled(
-        format!(
-            "  driver {}  {} GPU{}",
-            host.driver_version.as_deref().map_or(NA.into(), clean),
-            host.gpus.len(),
-            if host.gpus.len() == 1 { "" } else { "s" }
-        ),
-        theme.dim(),
-    ));
-    if let Some(error) = &host.error {
-        let label = match host.stale_for(state.now) {
-            Some(d) => format!("  stale {}", coarse_age(d.as_secs())),
-            None => "  failing".to_owned(),
-        };
-        spans.push(Span::styled(label, theme.health(Health::Stale)));
-        return vec![
-            Line::from(spans),
-            Line::from(vec![
-                Span::styled("  └ ", theme.dim()),
-                Span::styled(clean(error).into_owned(), theme.health(Health::Error)),
-            ]),
-        ];
-    }
-    vec![Line::from(spans)]
 }
 
 /// Ages for the GPU pane change at most once a minute: a ticking seconds counter would
 /// make the pane write to the terminal every second for nothing.
-fn coarse_age(secs: u64) -> String {
+pub(super) fn coarse_age(secs: u64) -> String {
     if secs < 60 {
         "<1m".to_owned()
     } else {
@@ -229,7 +84,7 @@ fn coarse_age(secs: u64) -> String {
 }
 
 /// `H100 80GB HBM3` from `NVIDIA H100 80GB HBM3`; "n/a" without a name.
-fn short_name(s: &GpuSample) -> String {
+pub(super) fn short_name(s: &GpuSample) -> String {
     match &s.name {
         None => NA.to_owned(),
         Some(n) => {
@@ -249,7 +104,7 @@ fn gib(bytes: u64) -> String {
 }
 
 /// `45.1/80.0G`; unified: `unified 45.2/119G gpu 30.1G`.
-fn memory_text(m: &Memory) -> String {
+pub(super) fn memory_text(m: &Memory) -> String {
     match m {
         Memory::Dedicated {
             used_bytes,
@@ -269,12 +124,12 @@ fn memory_text(m: &Memory) -> String {
     }
 }
 
-fn temp_text(s: &GpuSample) -> String {
+pub(super) fn temp_text(s: &GpuSample) -> String {
     s.temperature_c
         .map_or_else(|| NA.to_owned(), |t| format!("{t}°C"))
 }
 
-fn power_text(s: &GpuSample) -> String {
+pub(super) fn power_text(s: &GpuSample) -> String {
     match (s.power_w, s.power_limit_w) {
         (Some(p), Some(l)) if p.is_finite() && l.is_finite() => format!("{p:.0}/{l:.0}W"),
         (Some(p), _) if p.is_finite() => format!("{p:.0}W"),
@@ -293,14 +148,14 @@ pub fn temp_style(theme: &Theme, s: &GpuSample) -> Style {
     }
 }
 
-fn power_style(theme: &Theme, s: &GpuSample) -> Style {
+pub(super) fn power_style(theme: &Theme, s: &GpuSample) -> Style {
     match (s.power_w, s.power_limit_w) {
         (Some(p), Some(l)) if l > 0.0 && p >= 0.95 * l => theme.health(Health::Warn),
         _ => theme.text(),
     }
 }
 
-fn memory_style(theme: &Theme, m: &Memory) -> Style {
+pub(super) fn memory_style(theme: &Theme, m: &Memory) -> Style {
     match m.used_pct() {
         Some(p) if p >= 98.0 => theme.health(Health::Error),
         Some(p) if p >= 90.0 => theme.health(Health::Warn),
@@ -310,7 +165,7 @@ fn memory_style(theme: &Theme, m: &Memory) -> Style {
 }
 
 /// A horizontal bar of `len` cells for `pct` (0..=100), in eighths.
-fn gauge(pct: Option<f64>, len: usize) -> String {
+pub(super) fn gauge(pct: Option<f64>, len: usize) -> String {
     let Some(pct) = pct.filter(|p| p.is_finite()) else {
         return format!("{:<len$}", NA);
     };
@@ -323,7 +178,7 @@ fn gauge(pct: Option<f64>, len: usize) -> String {
     s
 }
 
-fn util_sparkline(g: &GpuEntry) -> String {
+pub(super) fn util_sparkline(g: &GpuEntry) -> String {
     let recent = g.history.recent_util(SPARK_LEN);
     let mut s: String = " ".repeat(SPARK_LEN - recent.len());
     for v in recent {
@@ -338,89 +193,34 @@ fn util_sparkline(g: &GpuEntry) -> String {
 }
 
 /// The reasons that slow the GPU down, in words; `None` when it is not throttled.
-fn throttle_text(s: &GpuSample) -> Option<String> {
+pub(super) fn throttle_text(s: &GpuSample) -> Option<String> {
     if s.down.is_some() || !s.is_throttled() {
         return None;
     }
     Some(s.slowdown_words())
 }
 
-fn gpu_line<'a>(theme: &Theme, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a> {
-    let s = &g.sample;
-    let mut spans = vec![
-        Span::styled(format!("{:>iw$} ", s.index, iw = w.index), theme.dim()),
-        Span::styled(
-            format!("{} ", crate::text::fit(&short_name(s), w.name)),
-            theme.text(),
-        ),
-    ];
-    if let Some(reason) = &s.down {
-        spans.push(Span::styled("down", theme.health(Health::Error)));
-        spans.push(Span::styled(
-            format!(": {}", clean(reason)),
-            theme.health(Health::Error),
-        ));
-        return Line::from(spans);
-    }
-    // stale values are shown dim: they are the last known, not now
-    let live = |style: Style| {
-        if stale {
-            theme.health(Health::Stale)
-        } else {
-            style
-        }
-    };
-    let util = s.util_gpu_pct.map(f64::from);
-    spans.push(Span::styled(
-        format!("{} ", util_sparkline(g)),
-        live(theme.chart("ratio").patch(theme.gauge())),
-    ));
-    spans.push(Span::styled(
-        format!(
-            "{:>uw$} ",
-            s.util_gpu_pct
-                .map_or_else(|| NA.to_owned(), |u| format!("{u}%")),
-            uw = w.util
-        ),
-        live(theme.text()),
-    ));
-    spans.push(Span::styled(
-        format!("{} ", gauge(util, GAUGE_LEN)),
-        live(theme.gauge()),
-    ));
-    spans.push(Span::styled(
-        format!("{} ", crate::text::fit(&memory_text(&s.memory), w.memory)),
-        live(memory_style(theme, &s.memory)),
-    ));
-    spans.push(Span::styled(
-        format!("{:>tw$} ", temp_text(s), tw = w.temp),
-        live(temp_style(theme, s)),
-    ));
-    spans.push(Span::styled(
-        format!("{:>pw$} ", power_text(s), pw = w.power),
-        live(power_style(theme, s)),
-    ));
-    if let Some(words) = throttle_text(s) {
-        spans.push(Span::styled(
-            words,
-            live(if s.is_hot() {
-                theme.health(Health::Error)
-            } else {
-                theme.health(Health::Warn)
-            }),
-        ));
-    }
-    Line::from(spans)
-}
-
 fn render_zoomed(
     state: &State,
-    gpus: &[(&HostState, &GpuEntry)],
-    selected: usize,
+    rows: &[GpuRow],
+    selected_row: usize,
     frame: &mut Frame,
     area: Rect,
 ) {
-    let list_lines = gpus.len() as u16 + state.gpu.hosts.len() as u16 + 1;
+    let gpus = crate::app::panes::gpu::visible_gpus(state);
+    // the selected GPU, or on a host row that host's first
+    let selected = rows.get(selected_row).and_then(|row| {
+        let (h, i) = match *row {
+            GpuRow::Host(h) => (h, 0),
+            GpuRow::Gpu(h, i) => (h, i),
+        };
+        let host = state.gpu.hosts.get(h)?;
+        let gpu = host.gpus.get(i)?;
+        gpus.iter()
+            .position(|(hh, g)| std::ptr::eq(*hh, host) && std::ptr::eq(*g, gpu))
+    });
+    let selected = selected.unwrap_or(usize::MAX);
+    let list_lines = rows.len() as u16 + 1;
     let list_height = list_lines.min(area.height / 3).max(2);
     let host = gpus.get(selected).map(|(h, _)| *h);
     let procs = host.map_or_else(Vec::new, |h| state.gpu.processes_by_memory(&h.name));
@@ -434,7 +234,7 @@ fn render_zoomed(
             Constraint::Length(proc_height),
         ])
         .areas(area);
-    render_list(state, gpus, selected, frame, list);
+    super::gpu_list::render_list(state, rows, selected_row, frame, list);
     let Some((host, gpu)) = gpus.get(selected) else {
         return;
     };

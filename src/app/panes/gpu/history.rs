@@ -9,6 +9,33 @@ use jiff::Timestamp;
 
 use crate::sources::gpu::model::{GpuProcess, GpuSample, GpuUpdate, HostSample, LOCAL_HOST};
 
+/// What a GPU whose series are gone shows as its `down` reason.
+pub const GONE: &str = "fell off the bus (its series are gone)";
+
+/// Adds `gpu`'s point at `time` to its history: the source's own history points first
+/// (Prometheus's `query_range`, only those newer than the last point), the current values
+/// on the newest. Empties `gpu.util_history` (it is carried in `history` now).
+fn push_history(history: &mut GpuHistory, gpu: &mut GpuSample, time: Timestamp) {
+    let points = std::mem::take(&mut gpu.util_history);
+    let mut last = history.points().next_back().map(|p| p.time);
+    for (at, util) in points {
+        if last.is_some_and(|l| at <= l) || at > time {
+            continue;
+        }
+        history.push(HistoryPoint {
+            time: at,
+            util_pct: Some(util),
+            mem_pct: None,
+            temp_c: None,
+            power_w: None,
+        });
+        last = Some(at);
+    }
+    if last.is_none_or(|l| l < time) {
+        history.push(HistoryPoint::of(gpu, time));
+    }
+}
+
 /// How far back the per-GPU history reaches.
 pub const HISTORY_WINDOW: Duration = Duration::from_secs(10 * 60);
 
@@ -90,6 +117,13 @@ pub struct GpuEntry {
     /// The last sample; kept (stale) while its host cannot be read.
     pub sample: GpuSample,
     pub history: GpuHistory,
+    /// Since when the clocks have been held down for a slowdown reason.
+    pub throttled_since: Option<Timestamp>,
+    /// Since when the current XID (`sample.xid`, non-zero) has been seen.
+    pub xid_since: Option<Timestamp>,
+    /// Set when the GPU's series are gone while its host's others are there: it fell
+    /// off the bus (or its exporter lost it). The sample is its last one, marked down.
+    pub gone_since: Option<Timestamp>,
 }
 
 impl GpuEntry {
@@ -139,6 +173,13 @@ pub struct GpuState {
     pub hosts: Vec<HostState>,
     /// The one line shown when there are no local GPUs (no NVML, no driver, no GPU).
     pub local_unavailable: Option<String>,
+    /// Why the last Prometheus round failed (every host is then stale).
+    pub source_error: Option<String>,
+    /// Host positions in [`Self::hosts`], worst first (see `health::sort_hosts`).
+    pub order: Vec<usize>,
+    /// Hosts the user expanded (`true`) or collapsed (`false`) with `enter`; the others
+    /// follow `health::expanded_by_default`.
+    pub toggled: std::collections::HashMap<String, bool>,
 }
 
 impl GpuState {
@@ -154,6 +195,19 @@ impl GpuState {
                     self.local_unavailable = None;
                 }
                 self.apply_host(sample);
+            }
+            GpuUpdate::Round(hosts) => {
+                self.source_error = None;
+                for sample in hosts {
+                    self.apply_host(sample);
+                }
+            }
+            GpuUpdate::Failed(error) => {
+                // every host keeps its last values, shown stale
+                for host in &mut self.hosts {
+                    host.error = Some(error.clone());
+                }
+                self.source_error = Some(error);
             }
         }
     }
@@ -191,23 +245,56 @@ impl GpuState {
         if sample.driver_version.is_some() {
             host.driver_version = sample.driver_version;
         }
+        let time = sample.time;
         let mut previous = std::mem::take(&mut host.gpus);
+        let had_series = !sample.gpus.is_empty();
         host.gpus = sample
             .gpus
             .into_iter()
-            .map(|gpu| {
-                let mut history = previous
+            .map(|mut gpu| {
+                let mut before = previous
                     .iter()
                     .position(|e| e.sample.uuid == gpu.uuid)
-                    .map(|i| previous.swap_remove(i).history)
+                    .map(|i| previous.swap_remove(i));
+                let mut history = before
+                    .as_mut()
+                    .map(|e| std::mem::take(&mut e.history))
                     .unwrap_or_default();
-                history.push(HistoryPoint::of(&gpu, sample.time));
+                push_history(&mut history, &mut gpu, time);
+                let throttled_since = gpu
+                    .is_throttled()
+                    .then(|| before.as_ref().and_then(|e| e.throttled_since))
+                    .map(|since| since.unwrap_or(time));
+                let xid_since = match gpu.xid {
+                    Some(x) if x > 0 => Some(
+                        before
+                            .as_ref()
+                            .filter(|e| e.sample.xid == Some(x))
+                            .and_then(|e| e.xid_since)
+                            .unwrap_or(time),
+                    ),
+                    _ => None,
+                };
                 GpuEntry {
                     sample: gpu,
                     history,
+                    throttled_since,
+                    xid_since,
+                    gone_since: None,
                 }
             })
             .collect();
+        // GPUs whose series are gone while the host's others are there fell off the bus:
+        // remembered, marked down, until they come back
+        if had_series {
+            for mut gone in previous {
+                gone.gone_since.get_or_insert(time);
+                gone.throttled_since = None;
+                gone.sample.down = Some(GONE.to_owned());
+                host.gpus.push(gone);
+            }
+            host.gpus.sort_by_key(|g| g.sample.index);
+        }
     }
 
     pub fn host(&self, name: &str) -> Option<&HostState> {

@@ -1,28 +1,27 @@
 //! GPU pane data and its part of `update`. Pure: no I/O.
+//!
+//! The pane's rows below the Hosts pane's services: per host (worst first) one host row,
+//! and when the host is expanded its GPUs (marked ones first). `enter` on a host row
+//! expands or collapses it; on a GPU a pod uses, it opens that pod in Workloads.
 
+mod health;
 mod history;
 
+pub use health::*;
 pub use history::*;
 
+use crate::action::Action;
 use crate::app::event::Effect;
-use crate::app::state::{SourceId, SourceStatus, State};
+use crate::app::state::{FlashLevel, SourceId, SourceStatus, State};
 use crate::pane::PaneId;
 use crate::sources::gpu::model::GpuUpdate;
 
 pub fn on_update(state: &mut State, update: GpuUpdate) -> Vec<Effect> {
-    let now = state.now;
     match &update {
         GpuUpdate::Host(h) => {
             let status = match &h.error {
                 None => SourceStatus::polled(h.time),
-                Some(e) => {
-                    let last_ok = state.source(SourceId::Gpu).and_then(|s| s.last_update());
-                    SourceStatus::Failing {
-                        error: format!("{}: {e}", h.host),
-                        since: h.time,
-                        last_ok,
-                    }
-                }
+                Some(e) => failing(state, format!("{}: {e}", h.host), h.time),
             };
             // one failing host does not hide the others: live wins if any host is fine
             let keep_live = matches!(status, SourceStatus::Failing { .. })
@@ -35,8 +34,24 @@ pub fn on_update(state: &mut State, update: GpuUpdate) -> Vec<Effect> {
                 state.sources.insert(SourceId::Gpu, status);
             }
         }
+        GpuUpdate::Round(hosts) => {
+            let time = hosts.first().map_or(state.now, |h| h.time);
+            let status = match hosts.iter().filter(|h| h.error.is_some()).count() {
+                n if n > 0 && n == hosts.len() => {
+                    failing(state, "no GPU series in Prometheus".to_owned(), time)
+                }
+                _ => SourceStatus::polled(time),
+            };
+            state.sources.insert(SourceId::Gpu, status);
+        }
+        GpuUpdate::Failed(error) => {
+            let status = failing(state, error.clone(), state.now);
+            state.sources.insert(SourceId::Gpu, status);
+        }
         GpuUpdate::NvmlUnavailable(reason) => {
-            if state.config.gpu.hosts.iter().all(|h| h.scrape.is_none()) {
+            if state.config.gpu.hosts.iter().all(|h| h.scrape.is_none())
+                && state.config.gpu_prometheus().is_none()
+            {
                 state.sources.insert(
                     SourceId::Gpu,
                     SourceStatus::Unavailable {
@@ -44,23 +59,76 @@ pub fn on_update(state: &mut State, update: GpuUpdate) -> Vec<Effect> {
                     },
                 );
             }
-            let _ = now;
         }
     }
     state.gpu.apply(update);
+    sort_hosts(&mut state.gpu, state.now);
     clamp_selection(state);
     state.dirty = true;
     Vec::new()
 }
 
-/// Keeps the selection on a GPU the pane shows (host or GPU name through the filter).
+/// Failing since the first failure of a run of them, with the last good contact.
+fn failing(state: &State, error: String, at: jiff::Timestamp) -> SourceStatus {
+    let current = state.source(SourceId::Gpu);
+    let since = match current {
+        Some(SourceStatus::Failing { since, .. }) => *since,
+        _ => at,
+    };
+    SourceStatus::Failing {
+        error,
+        since,
+        last_ok: current.and_then(|s| s.last_update()),
+    }
+}
+
+/// Keeps the selection on a row the pane shows.
 fn clamp_selection(state: &mut State) {
     let rows = row_count(state);
     let view = state.pane_mut(PaneId::Gpu);
     view.selected = view.selected.min(rows.saturating_sub(1));
 }
 
-/// The GPUs the filter lets through (host or GPU name contains it), in host order.
+/// One row of the GPU part of the pane: positions in `state.gpu.hosts` and its `gpus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GpuRow {
+    Host(usize),
+    Gpu(usize, usize),
+}
+
+/// The GPU rows, in order: hosts worst first, each followed by its GPUs when expanded
+/// (marked first). Through the `/` filter (host, GPU name or pod): a host whose name does
+/// not match shows only its matching GPUs, expanded.
+pub fn rows(state: &State) -> Vec<GpuRow> {
+    let filter = state.pane(PaneId::Gpu).filter.to_lowercase();
+    let g = &state.gpu;
+    let now = state.now;
+    let mut out = Vec::new();
+    let order: Box<dyn Iterator<Item = usize>> = if g.order.len() == g.hosts.len() {
+        Box::new(g.order.iter().copied())
+    } else {
+        Box::new(0..g.hosts.len())
+    };
+    for h in order {
+        let host = &g.hosts[h];
+        let host_matches = filter.is_empty() || host.name.to_lowercase().contains(&filter);
+        let gpus: Vec<usize> = gpu_order(host, now)
+            .into_iter()
+            .filter(|&i| host_matches || matches(&filter, host, &host.gpus[i]))
+            .collect();
+        if !host_matches && gpus.is_empty() {
+            continue;
+        }
+        out.push(GpuRow::Host(h));
+        if !host_matches || is_expanded(g, host, now) {
+            out.extend(gpus.into_iter().map(|i| GpuRow::Gpu(h, i)));
+        }
+    }
+    out
+}
+
+/// The GPUs the filter lets through (host, GPU name or pod contains it), in row order,
+/// collapsed hosts included (the zoomed view's charts).
 pub fn visible_gpus(state: &State) -> Vec<(&HostState, &GpuEntry)> {
     let filter = state.pane(PaneId::Gpu).filter.to_lowercase();
     state
@@ -72,22 +140,22 @@ pub fn visible_gpus(state: &State) -> Vec<(&HostState, &GpuEntry)> {
         .collect()
 }
 
-/// Rows the Hosts pane selects: its services (first), then the GPUs, through its filter.
+/// Rows the Hosts pane selects: its services (first), then the GPU rows.
 pub fn row_count(state: &State) -> usize {
-    crate::app::panes::hosts::service_rows(state) + visible_gpus(state).len()
+    crate::app::panes::hosts::service_rows(state) + rows(state).len()
 }
 
-/// The selected GPU's position among [`visible_gpus`], when the selection is on a GPU
-/// (the services come first).
-pub fn selected_gpu(state: &State) -> Option<usize> {
+/// The selected row's position among [`rows`], when the selection is on one (the services
+/// come first).
+pub fn selected_row(state: &State) -> Option<usize> {
     state
         .pane(PaneId::Gpu)
         .selected
         .checked_sub(crate::app::panes::hosts::service_rows(state))
 }
 
-/// Whether the pane's `/` filter (lower-cased) lets a GPU through: its host or its name
-/// contains it.
+/// Whether the pane's `/` filter (lower-cased) lets a GPU through: its host, its name or
+/// its pod (`namespace/pod`) contains it.
 pub fn matches(filter: &str, host: &HostState, gpu: &GpuEntry) -> bool {
     filter.is_empty()
         || host.name.to_lowercase().contains(filter)
@@ -96,4 +164,44 @@ pub fn matches(filter: &str, host: &HostState, gpu: &GpuEntry) -> bool {
             .name
             .as_deref()
             .is_some_and(|n| n.to_lowercase().contains(filter))
+        || gpu.sample.pod.as_ref().is_some_and(|p| {
+            format!("{}/{}", p.namespace, p.pod)
+                .to_lowercase()
+                .contains(filter)
+        })
+}
+
+/// `enter` in the pane: on a host row it expands or collapses the host; on a GPU a pod
+/// uses it opens the pod in Workloads. `None` when the key is not the pane's.
+pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    if action != Action::Open {
+        return None;
+    }
+    let row = selected_row(state).and_then(|i| rows(state).get(i).copied())?;
+    match row {
+        GpuRow::Host(h) => {
+            let host = &state.gpu.hosts[h];
+            let expanded = is_expanded(&state.gpu, host, state.now);
+            let name = host.name.clone();
+            state.gpu.toggled.insert(name, !expanded);
+            clamp_selection(state);
+            state.dirty = true;
+            Some(Vec::new())
+        }
+        GpuRow::Gpu(h, i) => {
+            let gpu = &state.gpu.hosts[h].gpus[i].sample;
+            match gpu.pod.clone() {
+                Some(pod) => Some(crate::app::panes::workloads::reveal_pod(
+                    state,
+                    &pod.namespace,
+                    &pod.pod,
+                )),
+                None => {
+                    let text = format!("{} GPU {}: no pod on this GPU", gpu.host, gpu.index);
+                    state.set_flash(FlashLevel::Info, text);
+                    Some(Vec::new())
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,101 @@
+//! `[gpu]`: local GPUs through NVML, `[[gpu.host]]` pages scraped directly, or a fleet
+//! through Prometheus (`[gpu] prometheus`). Plain data and its validation; the I/O is in
+//! `sources::gpu`.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::{Config, Diagnostic, is_label_name, key_in_table};
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GpuConfig {
+    pub nvml_lib: Option<PathBuf>,
+    /// Refresh interval; default 1 s for NVML, 2 s for scrapes and Prometheus.
+    pub interval_ms: Option<u64>,
+    #[serde(default, rename = "host")]
+    pub hosts: Vec<GpuHost>,
+    /// Prometheus base URL holding DCGM exporter's series; default `[metrics] prometheus`.
+    pub prometheus: Option<String>,
+    /// The label that names a GPU's host (default `Hostname`; `instance` when a series
+    /// lacks it).
+    pub host_label: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GpuHost {
+    pub name: String,
+    pub scrape: Option<String>,
+}
+
+/// The default `[gpu] host_label`: DCGM exporter's own.
+pub const DEFAULT_HOST_LABEL: &str = "Hostname";
+
+impl GpuConfig {
+    /// The label naming a GPU's host.
+    pub fn host_label(&self) -> &str {
+        self.host_label.as_deref().unwrap_or(DEFAULT_HOST_LABEL)
+    }
+}
+
+impl Config {
+    /// Where the GPU fleet is read: `[gpu] prometheus`, else `[metrics] prometheus`.
+    pub fn gpu_prometheus(&self) -> Option<&str> {
+        self.gpu
+            .prometheus
+            .as_deref()
+            .or_else(|| self.metrics.as_ref()?.prometheus.as_deref())
+    }
+}
+
+fn is_http(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
+/// `[gpu]`'s problems, with where they are in the file.
+pub(super) fn validate(config: &Config, file: &str, source: &str, out: &mut Vec<Diagnostic>) {
+    let gpu = &config.gpu;
+    for h in &gpu.hosts {
+        if let Some(s) = h.scrape.as_deref().filter(|s| !is_http(s)) {
+            out.push(Diagnostic::at(
+                file,
+                source,
+                source.find(s),
+                format!("gpu.host.scrape: `{s}` is not an http(s) URL"),
+            ));
+        }
+    }
+    if let Some(p) = gpu.prometheus.as_deref().filter(|p| !is_http(p)) {
+        out.push(Diagnostic::at(
+            file,
+            source,
+            key_in_table(source, "gpu", "prometheus"),
+            format!("gpu.prometheus: `{p}` is not an http(s) URL"),
+        ));
+    }
+    if let Some(label) = gpu.host_label.as_deref().filter(|l| !is_label_name(l)) {
+        out.push(Diagnostic::at(
+            file,
+            source,
+            key_in_table(source, "gpu", "host_label"),
+            format!(
+                "gpu.host_label `{label}` is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)"
+            ),
+        ));
+    }
+}
+
+/// Drops what [`validate`] complained about, so the rest of `[gpu]` still works.
+pub(super) fn retain_valid(config: &mut Config) {
+    let gpu = &mut config.gpu;
+    gpu.hosts
+        .retain(|h| h.scrape.as_deref().is_none_or(is_http));
+    if gpu.prometheus.as_deref().is_some_and(|p| !is_http(p)) {
+        gpu.prometheus = None;
+    }
+    if gpu.host_label.as_deref().is_some_and(|l| !is_label_name(l)) {
+        gpu.host_label = None;
+    }
+}

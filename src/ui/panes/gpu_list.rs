@@ -1,0 +1,411 @@
+//! The GPU pane's list: the fleet summary line (with more than one host), per host one
+//! line (worst host first; `enter` collapses or expands it; a collapsed one says GPUs busy,
+//! hottest temperature and worst problem), per GPU one compact row with the pod on it and
+//! its problem marked. Only the rows that show are drawn, so 1,000 GPUs cost what a screen
+//! of them does.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+use super::gpu::{
+    GAUGE_LEN, NA, SPARK_LEN, coarse_age, gauge, memory_style, memory_text, power_style,
+    power_text, short_name, temp_style, temp_text, throttle_text, util_sparkline,
+};
+use crate::app::panes::gpu::{
+    BUSY_UTIL_PCT, GpuEntry, GpuRow, HostState, Problem, fleet_counts, is_expanded, problem,
+};
+use crate::app::state::State;
+use crate::config::theme::Health;
+use crate::pane::PaneId;
+use crate::sources::gpu::model::{GpuPod, GpuSample};
+use crate::text::clean;
+
+/// The pod column is at most this wide.
+const POD_MAX: usize = 32;
+
+/// Column widths of the GPU rows: the widest cell of each column over all rows.
+pub(super) struct Widths {
+    index: usize,
+    /// 0 when no GPU shown has a pod.
+    pod: usize,
+    name: usize,
+    util: usize,
+    memory: usize,
+    temp: usize,
+    power: usize,
+}
+
+fn widths(gpus: &[&GpuEntry], width: u16) -> Widths {
+    let max = |f: &dyn Fn(&GpuSample) -> usize, min: usize| {
+        gpus.iter()
+            .map(|g| f(&g.sample))
+            .max()
+            .unwrap_or(0)
+            .max(min)
+    };
+    let mut w = Widths {
+        index: max(&|s| s.index.to_string().len(), 1),
+        pod: max(&|s| s.pod.as_ref().map_or(0, |p| pod_text(p).width()), 0).min(POD_MAX),
+        name: max(&|s| short_name(s).width(), 3),
+        util: 4,
+        memory: max(&|s| memory_text(&s.memory).width(), NA.len()),
+        temp: max(&|s| temp_text(s).width(), 4),
+        power: max(&|s| power_text(s).width(), NA.len()),
+    };
+    // the name gives way first, so the gauges and the throttle words keep their room
+    let throttle = gpus
+        .iter()
+        .map(|g| throttle_text(&g.sample).map_or(0, |t| t.width()))
+        .max()
+        .unwrap_or(0);
+    let fixed =
+        w.index + 1 + SPARK_LEN + 1 + w.util + 1 + GAUGE_LEN + 1 + w.memory + 1 + w.temp + 1;
+    let fixed = fixed + w.power + 1 + throttle.max(8) + w.pod + usize::from(w.pod > 0);
+    w.name = w.name.min((width as usize).saturating_sub(fixed).max(4));
+    w
+}
+
+pub(super) fn render_list(
+    state: &State,
+    rows: &[GpuRow],
+    selected: usize,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let theme = &state.theme;
+    let g = &state.gpu;
+    let focused = state.focus == PaneId::Gpu;
+    let fleet = g.hosts.len() > 1;
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(line) = &g.local_unavailable {
+        lines.push(Line::styled(clean(line).into_owned(), theme.dim()));
+    }
+    if fleet || g.source_error.is_some() {
+        lines.push(summary_line(state));
+    }
+    if let Some(error) = &g.source_error {
+        lines.push(Line::from(vec![
+            Span::styled("  └ ", theme.dim()),
+            Span::styled(clean(error).into_owned(), theme.health(Health::Error)),
+        ]));
+    }
+    // lines per row (a stale host has its error on a second line), to scroll by lines and
+    // draw only the rows that show
+    let heights: Vec<usize> = rows
+        .iter()
+        .map(|r| match *r {
+            GpuRow::Host(h) => 1 + usize::from(g.hosts.get(h).is_some_and(|h| h.is_stale())),
+            GpuRow::Gpu(..) => 1,
+        })
+        .collect();
+    let total: usize = heights.iter().sum();
+    let room = (area.height as usize).saturating_sub(lines.len());
+    let any_gpu = rows.iter().any(|r| matches!(r, GpuRow::Gpu(..)));
+    let header_fits = total < room && any_gpu;
+    let room = room.saturating_sub(usize::from(header_fits)).max(1);
+    // scroll so the selected row's last line is the last visible line at most
+    let selected_end: usize = if selected < rows.len() {
+        heights.iter().take(selected + 1).sum()
+    } else {
+        0
+    };
+    let mut skip = selected_end.saturating_sub(room);
+    let mut first = 0;
+    while first < rows.len() && skip >= heights[first] {
+        skip -= heights[first];
+        first += 1;
+    }
+    // column widths from the rows that show: 1,000 GPUs cost what a screen of them does
+    let shown = &rows[first..rows.len().min(first + room + 1)];
+    let gpus: Vec<&GpuEntry> = shown
+        .iter()
+        .filter_map(|r| match *r {
+            GpuRow::Gpu(h, i) => g.hosts.get(h)?.gpus.get(i),
+            GpuRow::Host(_) => None,
+        })
+        .collect();
+    let w = widths(&gpus, area.width);
+    if header_fits {
+        lines.push(Line::styled(column_header(&w), theme.header()));
+    }
+    for (i, row) in rows.iter().enumerate().skip(first) {
+        let mut row_lines = match *row {
+            GpuRow::Host(h) => match g.hosts.get(h) {
+                Some(host) => host_lines(state, host, fleet),
+                None => continue,
+            },
+            GpuRow::Gpu(h, gi) => match g
+                .hosts
+                .get(h)
+                .and_then(|host| Some((host, host.gpus.get(gi)?)))
+            {
+                Some((host, gpu)) => vec![gpu_line(state, gpu, host.is_stale(), &w)],
+                None => continue,
+            },
+        };
+        if i == selected
+            && let Some(line) = row_lines.first_mut()
+        {
+            *line = std::mem::take(line).patch_style(theme.selection(focused));
+        }
+        lines.extend(row_lines.drain(..).skip(skip));
+        skip = 0;
+        if lines.len() >= area.height as usize {
+            break;
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// `fleet: 40 hosts · 320 GPUs · 250 busy · 2 hot · 1 erroring` (`· N stale` when hosts
+/// cannot be read).
+fn summary_line<'a>(state: &State) -> Line<'a> {
+    let theme = &state.theme;
+    let c = fleet_counts(&state.gpu, state.now);
+    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let mut spans = vec![
+        Span::styled("fleet: ", theme.header()),
+        Span::styled(
+            format!(
+                "{} · {} · {} busy",
+                plural(c.hosts, "host"),
+                plural(c.gpus, "GPU"),
+                c.busy
+            ),
+            theme.text(),
+        ),
+    ];
+    let part = |n: usize, words: &str, bad: Health| {
+        Span::styled(
+            format!(" · {n} {words}"),
+            if n > 0 {
+                theme.health(bad)
+            } else {
+                theme.dim()
+            },
+        )
+    };
+    spans.push(part(c.hot, "hot", Health::Warn));
+    spans.push(part(c.erroring, "erroring", Health::Error));
+    if c.stale_hosts > 0 {
+        spans.push(part(c.stale_hosts, "stale", Health::Stale));
+    }
+    Line::from(spans)
+}
+
+fn column_header(w: &Widths) -> String {
+    format!(
+        "{:>iw$} {:<nw$} {:<sw$} {:>uw$} {:<gw$} {:<mw$} {:>tw$} {:>pw$}",
+        "#",
+        "GPU",
+        "UTIL",
+        "",
+        "",
+        "MEMORY",
+        "TEMP",
+        "POWER",
+        iw = w.index,
+        nw = w.name,
+        sw = SPARK_LEN,
+        uw = w.util,
+        gw = GAUGE_LEN,
+        mw = w.memory,
+        tw = w.temp,
+        pw = w.power,
+    )
+}
+
+/// `▸ dgx-01  driver 550.54  8 GPUs` (collapsed: `  6/8 busy  hottest 84°C  ⚠ XID 79 …`;
+/// the marker only in a fleet), and when failing a stale marker with its age, and the
+/// error on a line of its own.
+fn host_lines<'a>(state: &State, host: &HostState, fleet: bool) -> Vec<Line<'a>> {
+    let theme = &state.theme;
+    let expanded = is_expanded(&state.gpu, host, state.now);
+    let mut spans = Vec::new();
+    if fleet {
+        spans.push(Span::styled(
+            if expanded { "▾ " } else { "▸ " },
+            theme.dim(),
+        ));
+    }
+    spans.push(Span::styled(clean(&host.name).into_owned(), theme.header()));
+    spans.push(Span::styled(
+        format!(
+            "  driver {}  {} GPU{}",
+            host.driver_version.as_deref().map_or(NA.into(), clean),
+            host.gpus.len(),
+            if host.gpus.len() == 1 { "" } else { "s" }
+        ),
+        theme.dim(),
+    ));
+    if !expanded {
+        spans.extend(collapsed_spans(state, host));
+    }
+    if let Some(error) = &host.error {
+        let label = match host.stale_for(state.now) {
+            Some(d) => format!("  stale {}", coarse_age(d.as_secs())),
+            None => "  failing".to_owned(),
+        };
+        spans.push(Span::styled(label, theme.health(Health::Stale)));
+        return vec![
+            Line::from(spans),
+            Line::from(vec![
+                Span::styled("  └ ", theme.dim()),
+                Span::styled(clean(error).into_owned(), theme.health(Health::Error)),
+            ]),
+        ];
+    }
+    vec![Line::from(spans)]
+}
+
+/// What a collapsed host line adds: GPUs busy of total, the hottest temperature, the worst
+/// problem.
+fn collapsed_spans<'a>(state: &State, host: &HostState) -> Vec<Span<'a>> {
+    let theme = &state.theme;
+    let busy = host
+        .gpus
+        .iter()
+        .filter(|g| g.sample.util_gpu_pct.is_some_and(|u| u >= BUSY_UTIL_PCT))
+        .count();
+    let mut spans = vec![Span::styled(
+        format!("  {busy}/{} busy", host.gpus.len()),
+        theme.text(),
+    )];
+    if let Some(hottest) = host
+        .gpus
+        .iter()
+        .filter(|g| g.sample.temperature_c.is_some())
+        .max_by_key(|g| g.sample.temperature_c)
+    {
+        spans.push(Span::styled(
+            format!("  hottest {}", temp_text(&hottest.sample)),
+            temp_style(theme, &hottest.sample),
+        ));
+    }
+    let worst = host
+        .gpus
+        .iter()
+        .filter_map(|g| problem(g, state.now).map(|p| (g.sample.index, p)))
+        .max_by_key(|(i, p)| (p.severity(), std::cmp::Reverse(*i)));
+    if let Some((index, p)) = worst {
+        spans.push(Span::styled(
+            format!("  ⚠ GPU {index}: {}", clean(&p.words())),
+            theme.health(if p.severity() >= 3 {
+                Health::Error
+            } else {
+                Health::Warn
+            }),
+        ));
+    }
+    spans
+}
+
+/// `ml/train-llama-0`.
+fn pod_text(p: &GpuPod) -> String {
+    format!("{}/{}", clean(&p.namespace), clean(&p.pod))
+}
+
+fn gpu_line<'a>(state: &State, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a> {
+    let theme = &state.theme;
+    let s = &g.sample;
+    let problem = problem(g, state.now);
+    let mut spans = vec![
+        Span::styled(format!("{:>iw$} ", s.index, iw = w.index), theme.dim()),
+        Span::styled(
+            format!("{} ", crate::text::fit(&short_name(s), w.name)),
+            theme.text(),
+        ),
+    ];
+    if let Some(reason) = &s.down {
+        spans.push(Span::styled("down", theme.health(Health::Error)));
+        spans.push(Span::styled(
+            format!(": {}", clean(reason)),
+            theme.health(Health::Error),
+        ));
+        if let Some(p) = problem
+            .as_ref()
+            .filter(|p| matches!(p, Problem::Xid { .. }))
+        {
+            spans.push(Span::styled(
+                format!("  ⚠ {}", clean(&p.words())),
+                theme.health(Health::Error),
+            ));
+        }
+        if let Some(pod) = &s.pod {
+            spans.push(Span::styled(format!("  {}", pod_text(pod)), theme.dim()));
+        }
+        return Line::from(spans);
+    }
+    // stale values are shown dim: they are the last known, not now
+    let live = |style: Style| {
+        if stale {
+            theme.health(Health::Stale)
+        } else {
+            style
+        }
+    };
+    let util = s.util_gpu_pct.map(f64::from);
+    spans.push(Span::styled(
+        format!("{} ", util_sparkline(g)),
+        live(theme.chart("ratio").patch(theme.gauge())),
+    ));
+    spans.push(Span::styled(
+        format!(
+            "{:>uw$} ",
+            s.util_gpu_pct
+                .map_or_else(|| NA.to_owned(), |u| format!("{u}%")),
+            uw = w.util
+        ),
+        live(theme.text()),
+    ));
+    spans.push(Span::styled(
+        format!("{} ", gauge(util, GAUGE_LEN)),
+        live(theme.gauge()),
+    ));
+    spans.push(Span::styled(
+        format!("{} ", crate::text::fit(&memory_text(&s.memory), w.memory)),
+        live(memory_style(theme, &s.memory)),
+    ));
+    spans.push(Span::styled(
+        format!("{:>tw$} ", temp_text(s), tw = w.temp),
+        live(temp_style(theme, s)),
+    ));
+    spans.push(Span::styled(
+        format!("{:>pw$} ", power_text(s), pw = w.power),
+        live(power_style(theme, s)),
+    ));
+    if w.pod > 0 {
+        let pod = s.pod.as_ref().map_or_else(String::new, pod_text);
+        spans.push(Span::styled(
+            format!("{} ", crate::text::fit(&pod, w.pod)),
+            live(theme.text()),
+        ));
+    }
+    if let Some(p) = &problem
+        && !matches!(p, Problem::Throttled { .. })
+    {
+        spans.push(Span::styled(
+            format!("⚠ {} ", clean(&p.words())),
+            theme.health(Health::Error),
+        ));
+    }
+    if let Some(words) = throttle_text(s) {
+        let words = match &problem {
+            Some(Problem::Throttled { .. }) => format!("⚠ {words}"),
+            _ => words,
+        };
+        spans.push(Span::styled(
+            words,
+            live(if s.is_hot() {
+                theme.health(Health::Error)
+            } else {
+                theme.health(Health::Warn)
+            }),
+        ));
+    }
+    Line::from(spans)
+}
