@@ -205,3 +205,30 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
     }
 }
+
+/// The GPUs a pod runs on, by the exporter's pod labels (Kubernetes mode), in host and
+/// index order: for the pod's detail in the Workloads pane.
+pub fn gpus_of_pod<'a>(
+    state: &'a State,
+    namespace: &str,
+    pod: &str,
+) -> Vec<(&'a HostState, &'a GpuEntry)> {
+    let mut v: Vec<(&HostState, &GpuEntry)> = state
+        .gpu
+        .hosts
+        .iter()
+        .flat_map(|h| h.gpus.iter().map(move |g| (h, g)))
+        .filter(|(_, g)| {
+            g.sample
+                .pod
+                .as_ref()
+                .is_some_and(|p| p.namespace == namespace && p.pod == pod)
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        a.0.name
+            .cmp(&b.0.name)
+            .then(a.1.sample.index.cmp(&b.1.sample.index))
+    });
+    v
+}

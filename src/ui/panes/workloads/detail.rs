@@ -280,8 +280,9 @@ pub(super) fn pod_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>> {
             },
         ),
         kv(state, "Labels", labels_text(&p.labels)),
-        section(state, "Containers"),
     ];
+    gpu_lines(state, p, &mut lines);
+    lines.push(section(state, "Containers"));
     for c in &p.containers {
         container_spec_lines(state, &mut lines, &c.spec);
         let st_h = if c.state.starts_with("running") {
@@ -331,4 +332,58 @@ pub(super) fn owner_chain_text(state: &State, p: &crate::sources::kube::rows::Po
         s.push_str(&format!(" → {}/{}", clean(&k), clean(&n)));
     }
     s
+}
+
+/// The GPUs a pod asks for and the ones the exporter says it runs on, with their
+/// utilisation, memory and temperature.
+fn gpu_lines<'a>(state: &State, p: &crate::sources::kube::rows::PodRow, lines: &mut Vec<Line<'a>>) {
+    use crate::sources::gpu::model::Memory;
+    let theme = &state.theme;
+    let on = crate::app::panes::gpu::gpus_of_pod(state, &p.key.namespace, &p.key.name);
+    if p.gpus == 0 && on.is_empty() {
+        return;
+    }
+    lines.push(section(
+        state,
+        &format!("GPUs ({} requested, {} seen)", p.gpus, on.len()),
+    ));
+    for (h, g) in on {
+        let s = &g.sample;
+        let util = s
+            .util_gpu_pct
+            .map_or("util n/a".into(), |u| format!("util {u:>3}%"));
+        let mem = match s.memory {
+            Memory::Dedicated {
+                used_bytes,
+                total_bytes,
+            }
+            | Memory::Unified {
+                used_bytes,
+                total_bytes,
+                ..
+            } => format!(
+                "mem {:.1}/{:.1}G",
+                used_bytes as f64 / 1e9,
+                total_bytes as f64 / 1e9
+            ),
+            Memory::NotAvailable => "mem n/a".into(),
+        };
+        let temp = s
+            .temperature_c
+            .map_or(String::new(), |t| format!("  {t}°C"));
+        let health = if s.down.is_some() || g.gone_since.is_some() {
+            Health::Error
+        } else if s.is_throttled() {
+            Health::Warn
+        } else {
+            Health::Ok
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {:<10} GPU {:<2} ", clean(&h.name), s.index),
+                theme.text(),
+            ),
+            Span::styled(format!("{util}  {mem}{temp}"), theme.health(health)),
+        ]));
+    }
 }
