@@ -53,9 +53,7 @@ async fn the_pods_list_counts_the_gpus_each_pod_asks_for() {
     s.workloads.section = Section::Deployments;
     let text = common::screen(s);
     assert!(
-        !text
-            .lines()
-            .any(|l| l.contains("POD") && l.contains("GPU")),
+        !text.lines().any(|l| l.contains("POD") && l.contains("GPU")),
         "{text}"
     );
 }
