@@ -305,7 +305,9 @@ fn the_title_counts_the_pods_streaming() {
     });
     assert_eq!(s.logs.pods.len(), 3);
     let text = screen(&s);
-    assert!(text.contains("checkout (2 pods)"), "{text}");
+    assert!(text.contains("checkout (2 of 3 pods streaming)"), "{text}");
+    joined(&mut s, "checkout-c");
+    assert!(screen(&s).contains("checkout (3 pods)"));
 }
 
 #[test]

@@ -32,10 +32,15 @@ pub fn subtitle(state: &State) -> Option<String> {
     let t = d.target.as_ref()?;
     let mut s = crate::text::sanitize(&t.label());
     if d.pods.len() > 1 || matches!(t, LogTarget::Selector { .. }) {
-        // the pods whose stream is attached now
+        // the pods whose stream is attached now, and of how many followed (the legend)
         let live = d.streaming();
-        let plural = if live == 1 { "" } else { "s" };
-        s.push_str(&format!(" ({live} pod{plural})"));
+        let all = d.following().count();
+        if live == all {
+            let plural = if live == 1 { "" } else { "s" };
+            s.push_str(&format!(" ({live} pod{plural})"));
+        } else {
+            s.push_str(&format!(" ({live} of {all} pods streaming)"));
+        }
     }
     if d.opts.previous {
         s.push_str(" previous");
