@@ -245,7 +245,7 @@ const SIMPLE: &[(Action, &str, &str)] = &[
     (
         Action::LogsTimestamps,
         "logs.timestamps",
-        "logs: show / hide times",
+        "logs: times local / UTC / off",
     ),
     (
         Action::LogsPrevious,

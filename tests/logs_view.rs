@@ -23,6 +23,8 @@ fn state() -> State {
         .zoomed()
         .size(100, 20)
         .build();
+    // the time column's local zone, the same on every machine
+    s.logs.tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(1));
     let effects = logs::follow(
         &mut s,
         LogTarget::Selector {

@@ -3,6 +3,7 @@
 //! lines, and understand common JSON shapes. Pure and allocation-light: this is the hot path.
 
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use log::Level;
 use serde_json::Value;
 
@@ -88,37 +89,28 @@ impl LogLine {
         s
     }
 
-    /// The time shown in the time column: the application's, else the kubelet's.
+    /// The instant shown in the time column: the application's own when it names one,
+    /// else the kubelet's.
+    pub fn shown_time(&self) -> Option<Timestamp> {
+        self.app_time
+            .as_deref()
+            .and_then(|t| t.parse::<Timestamp>().ok())
+            .or(self.time)
+    }
+
+    /// The time column in UTC (`:save`, search): see [`clock`].
     pub fn display_time(&self) -> Option<String> {
-        if let Some(t) = &self.app_time {
-            return Some(short_time(t));
-        }
-        self.time.map(|t| {
-            let s = t.to_string();
-            short_time(&s)
-        })
+        self.shown_time().map(|t| clock(t, &TimeZone::UTC))
     }
 }
 
-/// `2026-11-23T10:38:01.123456789Z` → `10:38:01.123`; anything else as it is (sanitised).
-fn short_time(t: &str) -> String {
-    match t.find('T') {
-        Some(i) if t.len() >= i + 9 => {
-            let rest = &t[i + 1..];
-            let end = rest
-                .char_indices()
-                .find(|(_, c)| *c == 'Z' || *c == '+' || (*c == '-'))
-                .map_or(rest.len(), |(j, _)| j);
-            let body = &rest[..end];
-            // keep milliseconds at most
-            match body.find('.') {
-                Some(d) => body[..(d + 4).min(body.len())].to_owned(),
-                None => body.to_owned(),
-            }
-        }
-        _ => t.to_owned(),
-    }
+/// `12:43:47.520`: always three fractional digits, so every line's time has the same width.
+pub fn clock(t: Timestamp, tz: &TimeZone) -> String {
+    t.to_zoned(tz.clone()).strftime("%H:%M:%S%.3f").to_string()
 }
+
+/// The width of [`clock`]'s text.
+pub const CLOCK_WIDTH: usize = 12;
 
 pub fn level_label(l: Level) -> &'static str {
     match l {
@@ -207,7 +199,25 @@ pub fn is_continuation(text: &str) -> bool {
         || text.starts_with("created by ")
         || text.starts_with("[signal ")
         || text.starts_with("...")
+        || text.starts_with("Traceback (")
+        || text.starts_with("File \"")
+        || text.starts_with("During handling of the above exception")
+        || text.starts_with("The above exception was the direct cause")
         || (text.contains(".(") && text.ends_with(')') && !text.starts_with('{'))
+        || is_frame(text)
+}
+
+/// A Go stack frame's function line: `main.main()`, `pkg.(*T).Method(0x0, …)`.
+fn is_frame(text: &str) -> bool {
+    let Some(open) = text.find('(') else {
+        return false;
+    };
+    let name = &text[..open];
+    text.ends_with(')')
+        && name.contains('.')
+        && !name.is_empty()
+        && !name.contains(char::is_whitespace)
+        && !text.starts_with('{')
 }
 
 /// Parses one raw line (with or without a timestamp prefix, without its newline).
@@ -440,6 +450,38 @@ mod tests {
         let p = parse_line(b"2026-11-23T10:48:34.197000000Z INFO  [cart] connection pool");
         assert_eq!(p.level, Some(Level::Info));
         assert_eq!(parse_line(b"WARN: disk").level, Some(Level::Warn));
+    }
+
+    #[test]
+    fn times_have_one_width() {
+        let a = parse_line(b"2026-11-23T12:43:47.5Z half a second");
+        let b = parse_line(b"2026-11-23T12:43:47.520Z five hundred twenty ms");
+        let c = parse_line(b"2026-11-23T12:43:47Z whole");
+        assert_eq!(a.display_time().as_deref(), Some("12:43:47.500"));
+        assert_eq!(b.display_time().as_deref(), Some("12:43:47.520"));
+        assert_eq!(c.display_time().as_deref(), Some("12:43:47.000"));
+        for l in [a, b, c] {
+            assert_eq!(l.display_time().map(|t| t.len()), Some(CLOCK_WIDTH));
+        }
+    }
+
+    #[test]
+    fn go_and_python_traces_continue() {
+        for l in [
+            "main.main()",
+            "goroutine 1 [running]:",
+            "\t/app/main.go:5 +0x1d",
+            "github.com/acme/x.(*Client).Charge(0x0, {0xc0001a2000, 0x24})",
+            "Traceback (most recent call last):",
+            "  File \"app.py\", line 3, in <module>",
+            "Caused by: java.io.IOException: boom",
+            "at com.acme.Main.run(Main.java:12)",
+        ] {
+            assert!(is_continuation(l), "{l}");
+        }
+        for l in ["GET /api/cart 200", "panic: boom", "started (pid 1)"] {
+            assert!(!is_continuation(l), "{l}");
+        }
     }
 
     #[test]

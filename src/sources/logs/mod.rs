@@ -17,7 +17,7 @@ use kube::api::{Api, ListParams, LogParams};
 use tokio::task::{AbortHandle, JoinSet};
 
 pub use ingest::{LineKind, LogLine};
-pub use model::{FollowOptions, FollowRequest, LogTarget, LogsMsg};
+pub use model::{FollowOptions, FollowRequest, LogTarget, LogsMsg, ResumePoint};
 
 /// Where the source's messages go; `false` means nobody listens any more (stop).
 pub type Sink = std::sync::Arc<dyn Fn(LogsMsg) -> bool + Send + Sync>;
@@ -171,6 +171,9 @@ fn rbac_message(verb: &str, resource: &str, ns: &str) -> String {
     )
 }
 
+/// What a 404 for the log of a pod that still exists means.
+pub const UNAVAILABLE_404: &str = "log unavailable (404): container not started yet / log rotated";
+
 /// The longest a pod read or a log attach may take before it is retried.
 const ATTACH_TIMEOUT: Duration = Duration::from_secs(8);
 
@@ -191,29 +194,61 @@ impl Backoff {
 }
 
 /// Where a pod's stream got to: the last kubelet timestamp, and the lines seen at it.
-#[derive(Default)]
 pub struct Resume {
     pub last: Option<Timestamp>,
     seen_at_last: HashSet<u64>,
+    /// Lines at `last` held from an earlier visit (their bytes unknown here): the first
+    /// this many a re-read repeats at `last` are dropped.
+    skip_at_last: u32,
+    /// Whether the last timestamped line was kept: a line without a kubelet time stamp is
+    /// the rest of that record (a message with newlines in it) and goes the same way.
+    kept: bool,
+}
+
+impl Default for Resume {
+    fn default() -> Self {
+        Resume {
+            last: None,
+            seen_at_last: HashSet::new(),
+            skip_at_last: 0,
+            kept: true,
+        }
+    }
 }
 
 impl Resume {
-    /// Should this (timestamped) raw line be kept? Drops what a `sinceTime` re-read repeats.
+    /// Resumes where an earlier follow of the pod left it (see [`ResumePoint`]).
+    pub fn from_point(p: ResumePoint) -> Resume {
+        Resume {
+            last: Some(p.time),
+            skip_at_last: p.seen,
+            ..Resume::default()
+        }
+    }
+
+    /// Should this raw line be kept? Drops what a `sinceTime` re-read repeats.
     pub fn accept(&mut self, time: Option<Timestamp>, raw: &[u8]) -> bool {
-        let Some(t) = time else { return true };
+        let Some(t) = time else { return self.kept };
         let mut h = std::collections::hash_map::DefaultHasher::new();
         raw.hash(&mut h);
         let hash = h.finish();
-        match self.last {
+        self.kept = match self.last {
             Some(last) if t < last => false,
+            Some(last) if t == last && self.skip_at_last > 0 => {
+                self.skip_at_last -= 1;
+                self.seen_at_last.insert(hash);
+                false
+            }
             Some(last) if t == last => self.seen_at_last.insert(hash),
             _ => {
                 self.last = Some(t);
                 self.seen_at_last.clear();
                 self.seen_at_last.insert(hash);
+                self.skip_at_last = 0;
                 true
             }
-        }
+        };
+        self.kept
     }
 }
 
@@ -226,7 +261,13 @@ async fn follow_pod(ctx: std::sync::Arc<Ctx>, pod: String) -> String {
 async fn follow_one(ctx: &Ctx, pod: &str) {
     let stream = ctx.stream;
     let mut backoff = Backoff::new();
-    let mut resume = Resume::default();
+    let mut resume = ctx
+        .opts
+        .resume
+        .get(pod)
+        .copied()
+        .map(Resume::from_point)
+        .unwrap_or_default();
     let mut attached_once = false;
     let mut waiting_said = false;
     // the last read ended because the server closed the stream
@@ -311,8 +352,17 @@ async fn follow_one(ctx: &Ctx, pod: &str) {
                         return ctx.ended(pod, &format!("no previous container: {}", s.message));
                     }
                     400 | 404 => {
-                        // not started yet (ContainerCreating): wait quietly
+                        // not started yet (ContainerCreating), or its log is gone while
+                        // the pod is not: say which, once, and wait
                         if !waiting_said {
+                            if s.code == 404 {
+                                ctx.send(LogsMsg::Marker {
+                                    stream,
+                                    pod: pod.to_owned(),
+                                    text: format!("{pod}: {UNAVAILABLE_404}"),
+                                    error: false,
+                                });
+                            }
                             ctx.send(LogsMsg::Waiting {
                                 stream,
                                 pod: pod.to_owned(),
@@ -453,7 +503,7 @@ async fn read_stream(
         if chunk.is_empty() {
             return Ok(ReadEnd::Eof { got });
         }
-        let mut batch = Vec::new();
+        let mut batch: Vec<LogLine> = Vec::new();
         let mut rest = chunk;
         let consumed = chunk.len();
         while !rest.is_empty() {
@@ -464,7 +514,15 @@ async fn read_stream(
                     let (time, _) = ingest::split_timestamp(&line);
                     if resume.accept(time, &line) {
                         // the one place a long line gets its truncation marker
-                        batch.push(ingest::parse_line_cut(&line, overflow));
+                        let parsed = ingest::parse_line_cut(&line, overflow);
+                        match batch.last_mut() {
+                            // no kubelet time stamp: the rest of the record before it (a
+                            // message with newlines, a stack trace written in one go)
+                            Some(head) if time.is_none() => {
+                                head.cont.push(parsed.message);
+                            }
+                            _ => batch.push(parsed),
+                        }
                     }
                     line.clear();
                     overflow = 0;
@@ -513,6 +571,22 @@ mod tests {
         assert!(!r.accept(Some(t1), b"a"));
         assert!(r.accept(Some(t1), b"b"));
         assert!(r.accept(None, b"no time"));
+        // the rest of a dropped record is dropped with it
+        assert!(!r.accept(Some(t1), b"a"));
+        assert!(!r.accept(None, b"its second line"));
+    }
+
+    #[test]
+    fn a_resume_point_skips_the_lines_already_held() {
+        let t1: Timestamp = "2026-01-01T00:00:01.5Z".parse().unwrap_or_default();
+        let t2: Timestamp = "2026-01-01T00:00:02Z".parse().unwrap_or_default();
+        let mut r = Resume::from_point(ResumePoint { time: t1, seen: 2 });
+        assert!(!r.accept(Some(t1), b"held 1"));
+        assert!(!r.accept(None, b"  its continuation"));
+        assert!(!r.accept(Some(t1), b"held 2"));
+        assert!(r.accept(Some(t1), b"new at the same time"));
+        assert!(r.accept(None, b"  its continuation"));
+        assert!(r.accept(Some(t2), b"later"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The logs source's plain data: whose logs to follow and how ([`FollowRequest`]), and the
 //! owned messages it sends back ([`LogsMsg`]).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -52,6 +53,18 @@ pub struct FollowOptions {
     /// A follow silent this long is re-attached from its last timestamp (duplicates
     /// dropped): a half-open connection through a proxy looks exactly like a quiet pod.
     pub idle_reattach: Duration,
+    /// Where each pod's log was left when the pane last showed it (switching the Workloads
+    /// selection away and back): such a pod is re-attached with `sinceTime` from there, the
+    /// lines already held dropped, instead of with a tail.
+    pub resume: BTreeMap<String, ResumePoint>,
+}
+
+/// The last kubelet time stamp held for a pod, and how many lines carried exactly it (a
+/// `sinceTime` re-read repeats those first, in the same order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResumePoint {
+    pub time: Timestamp,
+    pub seen: u32,
 }
 
 impl Default for FollowOptions {
@@ -62,6 +75,7 @@ impl Default for FollowOptions {
             container: None,
             poll: Duration::from_secs(2),
             idle_reattach: Duration::from_secs(30),
+            resume: BTreeMap::new(),
         }
     }
 }

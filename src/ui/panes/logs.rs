@@ -32,10 +32,15 @@ pub fn subtitle(state: &State) -> Option<String> {
     let t = d.target.as_ref()?;
     let mut s = crate::text::sanitize(&t.label());
     if d.pods.len() > 1 || matches!(t, LogTarget::Selector { .. }) {
-        // the same list as the legend: the pods followed now
-        let live = d.following().count();
-        let plural = if live == 1 { "" } else { "s" };
-        s.push_str(&format!(" ({live} pod{plural})"));
+        // the pods whose stream is attached now, and of how many followed (the legend)
+        let live = d.streaming();
+        let all = d.following().count();
+        if live == all {
+            let plural = if live == 1 { "" } else { "s" };
+            s.push_str(&format!(" ({live} pod{plural})"));
+        } else {
+            s.push_str(&format!(" ({live} of {all} pods streaming)"));
+        }
     }
     if d.opts.previous {
         s.push_str(" previous");
@@ -116,6 +121,9 @@ fn status_line(state: &State, width: u16) -> Line<'static> {
         ));
     }
     tail.push(follow_state(state));
+    if let Some(zone) = d.zone_label(state.now) {
+        tail.push(Span::styled(format!("{zone} "), theme.dim()));
+    }
     if d.level != LevelFilter::All {
         tail.push(Span::styled(
             format!("{} ", d.level.label()),
@@ -212,9 +220,7 @@ fn entry_lines<'a>(state: &'a State, e: &'a Entry, q: &Query, selected: bool) ->
     let theme = &state.theme;
     let l = &e.line;
     let mut spans: Vec<Span> = Vec::new();
-    if d.timestamps
-        && let Some(t) = l.display_time()
-    {
+    if let Some(t) = d.clock(l) {
         spans.push(Span::styled(format!("{t} "), theme.dim()));
     }
     if d.pods.len() > 1
@@ -225,6 +231,9 @@ fn entry_lines<'a>(state: &'a State, e: &'a Entry, q: &Query, selected: bool) ->
             pod_style(state, p.colour),
         ));
     }
+    // continuation lines (a stack trace) are indented past the time and pod, which the
+    // record's first line shows once for all of them
+    let indent = " ".repeat(spans.iter().map(|s| s.content.width()).sum::<usize>() + 2);
     let base = match l.kind {
         LineKind::Log => theme.text(),
         LineKind::Marker => theme.dim().add_modifier(Modifier::ITALIC),
@@ -242,7 +251,9 @@ fn entry_lines<'a>(state: &'a State, e: &'a Entry, q: &Query, selected: bool) ->
     spans.extend(highlight(&l.message, q, base, theme.matched()));
     let mut out = vec![Line::from(spans)];
     for c in &l.cont {
-        out.push(Line::from(highlight(c, q, theme.text(), theme.matched())));
+        let mut line = vec![Span::raw(indent.clone())];
+        line.extend(highlight(c, q, theme.text(), theme.matched()));
+        out.push(Line::from(line));
     }
     if selected {
         let sel = theme.selection(state.focus == PaneId::Logs);
@@ -267,6 +278,9 @@ fn lines_view<'a>(state: &'a State, q: &Query, area: Rect) -> Paragraph<'a> {
     let mut collected: Vec<Line> = Vec::new();
     let mut used = 0;
     let mut pos = d.bottom(q);
+    if pos.is_none() {
+        return Paragraph::new(Line::styled(no_match(state), state.theme.dim()));
+    }
     let selected = d.paused.map(|p| p.seq);
     while let Some(p) = pos {
         if used >= height {
@@ -292,6 +306,20 @@ fn lines_view<'a>(state: &'a State, q: &Query, area: Rect) -> Paragraph<'a> {
         p = p.wrap(Wrap { trim: false });
     }
     p.scroll((overflow, 0))
+}
+
+/// What an empty filter result says: which filter, and how many lines it looked at.
+fn no_match(state: &State) -> String {
+    let d = &state.logs;
+    let filter = crate::text::sanitize(state.pane(PaneId::Logs).filter.trim());
+    let what = match (filter.is_empty(), d.level) {
+        (false, LevelFilter::All) => format!("no line matches /{filter}"),
+        (false, level) => format!("no {} line matches /{filter}", level.label()),
+        (true, level) => format!("no line at {}", level.label()),
+    };
+    let n = d.lines;
+    let plural = if n == 1 { "" } else { "s" };
+    format!("{what} ({n} line{plural} searched)")
 }
 
 fn detail<'a>(state: &'a State, e: &'a Entry) -> Paragraph<'a> {

@@ -2,14 +2,15 @@
 //! lines) kept in kubelet-time order across pods, bounded by a line cap and a byte budget,
 //! and the pods it has heard of (which of them are followed now). Pure: no I/O.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 use super::query::Query;
 use super::{LevelFilter, pod_colour, suffixes};
 use crate::sources::logs::ingest::{self, LineKind, LogLine};
-use crate::sources::logs::{FollowOptions, LogTarget};
+use crate::sources::logs::{FollowOptions, LogTarget, ResumePoint};
 
 /// Memory budget of the buffer, whatever the line cap: 50,000 lines of 64 KiB would be 3 GiB.
 pub const BYTE_BUDGET: usize = 64 * 1024 * 1024;
@@ -17,6 +18,8 @@ pub const BYTE_BUDGET: usize = 64 * 1024 * 1024;
 const MERGE_WINDOW: usize = 4096;
 /// A stack trace longer than this starts a new entry.
 const MAX_CONT: usize = 2000;
+/// How many followed objects keep their lines: the one shown and the last 7 left.
+pub const MAX_OBJECTS: usize = 8;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -33,6 +36,8 @@ pub enum PodState {
     Streaming,
     Retrying,
     Ended,
+    /// Heard of on an earlier visit of this object, not attached (yet) on this one.
+    Idle,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +50,9 @@ pub struct PodInfo {
     pub container: String,
     pub containers: Vec<String>,
     pub state: PodState,
+    /// The last kubelet time stamp held from this pod, and how many lines carried it:
+    /// where its stream resumes when the object is followed again.
+    pub last: Option<ResumePoint>,
 }
 
 impl PodInfo {
@@ -65,6 +73,38 @@ pub enum Streams {
     Reconnecting,
     /// Every pod that was followed has ended; nobody is followed now.
     Ended,
+}
+
+/// How the time column is shown: `t` cycles local → UTC → off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeMode {
+    #[default]
+    Local,
+    Utc,
+    Off,
+}
+
+impl TimeMode {
+    pub fn next(self) -> TimeMode {
+        match self {
+            TimeMode::Local => TimeMode::Utc,
+            TimeMode::Utc => TimeMode::Off,
+            TimeMode::Off => TimeMode::Local,
+        }
+    }
+}
+
+/// An object's buffer kept while another one is shown (see [`LogsData::park`]).
+#[derive(Debug, Clone)]
+pub struct Parked {
+    pub target: LogTarget,
+    /// The scope generation it was followed in: another scope's object is not restored.
+    pub generation: u64,
+    pub entries: VecDeque<Entry>,
+    pub lines: usize,
+    pub bytes: usize,
+    pub evicted: u64,
+    pub pods: Vec<PodInfo>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +135,9 @@ pub struct LogsData {
     pub paused: Option<Paused>,
     pub level: LevelFilter,
     pub wrap: bool,
-    pub timestamps: bool,
+    pub timestamps: TimeMode,
+    /// The local time zone (the system's; tests set one).
+    pub tz: TimeZone,
     pub detail: bool,
     pub forbidden: Option<String>,
     /// The last time a stream delivered bytes or was (re)connected, as the source saw it:
@@ -107,6 +149,9 @@ pub struct LogsData {
     /// The pane filter as last compiled, and the text it was compiled from; see
     /// [`refresh_query`].
     pub(super) parsed: (String, Query),
+    /// Objects followed earlier, oldest first, with their lines: the buffer cap counts
+    /// them, and they lose lines before the object shown does.
+    pub parked: VecDeque<Parked>,
 }
 
 impl Default for LogsData {
@@ -127,12 +172,14 @@ impl Default for LogsData {
             paused: None,
             level: LevelFilter::All,
             wrap: false,
-            timestamps: true,
+            timestamps: TimeMode::Local,
+            tz: TimeZone::system(),
             detail: false,
             forbidden: None,
             last_contact: None,
             last_error: None,
             parsed: (String::new(), Query::default()),
+            parked: VecDeque::new(),
         }
     }
 }
@@ -148,8 +195,9 @@ impl LogsData {
     /// Is the entry shown under the level filter and the include/exclude regexes?
     pub fn visible(&self, e: &Entry, q: &Query) -> bool {
         if e.line.kind != LineKind::Log {
-            // markers always show, unless only matching lines were asked for
-            return q.include.is_empty();
+            // markers (joined, ended, reconnecting) show unless only matching lines or
+            // levels above info were asked for
+            return q.include.is_empty() && self.level == LevelFilter::All;
         }
         self.level.admits(e.line.level)
             && q.include.iter().all(|re| Query::is_match(re, &e.line))
@@ -167,7 +215,58 @@ impl LogsData {
     pub fn following(&self) -> impl Iterator<Item = &PodInfo> {
         self.pods
             .iter()
-            .filter(|p| p.state != PodState::Ended && !p.is_host())
+            .filter(|p| !matches!(p.state, PodState::Ended | PodState::Idle) && !p.is_host())
+    }
+
+    /// The pods whose log stream is attached now: the title's count.
+    pub fn streaming(&self) -> usize {
+        self.following()
+            .filter(|p| p.state == PodState::Streaming)
+            .count()
+    }
+
+    /// The zone the time column is in, said once in the header: `UTC`, the local zone's
+    /// abbreviation (`CET`), or its offset (`UTC+01`) where it has none; `None` when the
+    /// column is off.
+    pub fn zone_label(&self, now: Timestamp) -> Option<String> {
+        match self.timestamps {
+            TimeMode::Off => None,
+            TimeMode::Utc => Some("UTC".into()),
+            TimeMode::Local => {
+                let z = now.to_zoned(self.tz.clone());
+                let abbr = z.strftime("%Z").to_string();
+                if abbr.starts_with(['+', '-']) || abbr.is_empty() {
+                    let off = z.offset().seconds();
+                    let (sign, off) = if off < 0 { ('-', -off) } else { ('+', off) };
+                    let (h, m) = (off / 3600, off % 3600 / 60);
+                    Some(if m == 0 {
+                        format!("UTC{sign}{h:02}")
+                    } else {
+                        format!("UTC{sign}{h:02}:{m:02}")
+                    })
+                } else {
+                    Some(abbr)
+                }
+            }
+        }
+    }
+
+    /// The time column's text for a line, in the chosen zone; `None` when it is off.
+    pub fn clock(&self, line: &LogLine) -> Option<String> {
+        let tz = match self.timestamps {
+            TimeMode::Off => return None,
+            TimeMode::Utc => TimeZone::UTC,
+            TimeMode::Local => self.tz.clone(),
+        };
+        Some(match line.shown_time() {
+            Some(t) => ingest::clock(t, &tz),
+            None => " ".repeat(ingest::CLOCK_WIDTH),
+        })
+    }
+
+    /// Lines held for objects not shown now.
+    pub fn parked_lines(&self) -> usize {
+        self.parked.iter().map(|p| p.lines).sum()
     }
 
     pub fn streams(&self) -> Streams {
@@ -184,7 +283,12 @@ impl LogsData {
             Streams::Live
         } else if retrying {
             Streams::Reconnecting
-        } else if !any && self.pods.iter().any(|p| !p.is_host()) {
+        } else if !any
+            && self
+                .pods
+                .iter()
+                .any(|p| !p.is_host() && p.state == PodState::Ended)
+        {
             Streams::Ended
         } else {
             Streams::Waiting
@@ -204,9 +308,20 @@ impl LogsData {
     /// The position of the entry at the bottom of the view.
     pub fn bottom(&self, q: &Query) -> Option<usize> {
         match self.paused {
-            Some(p) => self
-                .position_of(p.seq)
-                .or_else(|| (!self.entries.is_empty()).then_some(0)),
+            // the selected entry, or the nearest visible one above it when a filter
+            // hides it now
+            Some(p) => match self.position_of(p.seq) {
+                Some(pos) if self.visible(&self.entries[pos], q) => Some(pos),
+                Some(pos) => self
+                    .prev_visible(pos, q)
+                    .or_else(|| self.next_visible(pos, q)),
+                None => self.next_visible(0, q).or_else(|| {
+                    self.entries
+                        .front()
+                        .filter(|e| self.visible(e, q))
+                        .map(|_| 0)
+                }),
+            },
             None => self.prev_visible(self.entries.len(), q),
         }
     }
@@ -242,6 +357,7 @@ impl LogsData {
             container: String::new(),
             containers: Vec::new(),
             state: PodState::Waiting,
+            last: None,
         });
         let names: Vec<&str> = self.pods.iter().map(|p| p.name.as_str()).collect();
         let suffixes = suffixes(&names);
@@ -262,10 +378,27 @@ impl LogsData {
     }
 
     fn append_one(&mut self, pod: u16, line: LogLine) {
-        self.appended += 1;
-        self.lines += 1;
+        let n = 1 + line.cont.len();
+        self.appended += n as u64;
+        self.lines += n;
         if line.kind == LineKind::Log
-            && line.level.is_none()
+            && let Some(t) = line.time
+            && let Some(p) = self.pods.get_mut(pod as usize)
+        {
+            p.last = match p.last {
+                Some(r) if r.time == t => Some(ResumePoint {
+                    time: t,
+                    seen: r.seen + 1,
+                }),
+                Some(r) if r.time > t => Some(r),
+                _ => Some(ResumePoint { time: t, seen: 1 }),
+            };
+        }
+        // a Python traceback continues an error line (`logger.exception`); after any
+        // other line it starts its own record
+        let traceback = line.message.starts_with("Traceback (");
+        if line.kind == LineKind::Log
+            && (line.level.is_none() || traceback)
             && line.app_time.is_none()
             && ingest::is_continuation(&line.message)
             && let Some(head) = self
@@ -275,10 +408,15 @@ impl LogsData {
                 .take(64)
                 .find(|e| e.pod == pod)
             && head.line.kind == LineKind::Log
-            && head.line.cont.len() < MAX_CONT
+            && (!traceback || head.line.level == Some(log::Level::Error))
+            && head.line.cont.len() + n <= MAX_CONT
         {
             self.bytes += line.message.len() + 24;
             head.line.cont.push(line.message);
+            for c in line.cont {
+                self.bytes += c.len() + 24;
+                head.line.cont.push(c);
+            }
             return;
         }
         self.bytes += line.weight();
@@ -310,6 +448,28 @@ impl LogsData {
     }
 
     fn enforce_cap(&mut self) {
+        // the objects not shown lose their lines first, the one left longest ago first
+        while self.lines + self.parked_lines() > self.cap
+            || self.bytes + self.parked.iter().map(|p| p.bytes).sum::<usize>() > self.byte_cap
+        {
+            let Some(oldest) = self.parked.front_mut() else {
+                break;
+            };
+            match oldest.entries.pop_front() {
+                Some(e) => {
+                    let n = 1 + e.line.cont.len();
+                    oldest.lines = oldest.lines.saturating_sub(n);
+                    oldest.bytes = oldest.bytes.saturating_sub(e.line.weight());
+                    oldest.evicted += n as u64;
+                }
+                None => {
+                    self.parked.pop_front();
+                }
+            }
+            if self.parked.front().is_some_and(|p| p.entries.is_empty()) {
+                self.parked.pop_front();
+            }
+        }
         while (self.lines > self.cap || self.bytes > self.byte_cap) && self.entries.len() > 1 {
             let Some(e) = self.entries.pop_front() else {
                 break;
@@ -331,6 +491,63 @@ impl LogsData {
         line.time = self.entries.back().and_then(|e| e.line.time);
         self.append_one(idx, line);
         self.enforce_cap();
+    }
+
+    /// Keeps the object shown now (its lines and pods) aside, for [`LogsData::unpark`] when
+    /// it is followed again; at most [`MAX_OBJECTS`] objects are kept, the one left longest
+    /// ago dropped first. A `previous` or other-container view is not kept.
+    pub fn park(&mut self, generation: u64) {
+        let Some(target) = self.target.clone() else {
+            return;
+        };
+        if self.opts.previous || self.opts.container.is_some() || self.entries.is_empty() {
+            return;
+        }
+        self.parked.retain(|p| p.target != target);
+        let mut pods = std::mem::take(&mut self.pods);
+        for p in &mut pods {
+            if !p.is_host() && p.state != PodState::Ended {
+                p.state = PodState::Idle;
+            }
+        }
+        self.parked.push_back(Parked {
+            target,
+            generation,
+            entries: std::mem::take(&mut self.entries),
+            lines: std::mem::replace(&mut self.lines, 0),
+            bytes: std::mem::replace(&mut self.bytes, 0),
+            evicted: std::mem::replace(&mut self.evicted, 0),
+            pods,
+        });
+        while self.parked.len() >= MAX_OBJECTS {
+            self.parked.pop_front();
+        }
+    }
+
+    /// Brings back the lines kept for `target` (followed in scope `generation`): returns
+    /// where each of its pods' streams resumes, or `None` when nothing was kept.
+    pub fn unpark(
+        &mut self,
+        target: &LogTarget,
+        generation: u64,
+    ) -> Option<BTreeMap<String, ResumePoint>> {
+        let i = self
+            .parked
+            .iter()
+            .position(|p| p.target == *target && p.generation == generation)?;
+        let p = self.parked.remove(i)?;
+        self.entries = p.entries;
+        self.lines = p.lines;
+        self.bytes = p.bytes;
+        self.evicted = p.evicted;
+        self.pods = p.pods;
+        Some(
+            self.pods
+                .iter()
+                .filter(|p| !p.is_host())
+                .filter_map(|p| p.last.map(|r| (p.name.clone(), r)))
+                .collect(),
+        )
     }
 
     /// The visible lines as text, oldest first (`:save`).

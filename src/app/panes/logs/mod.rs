@@ -18,36 +18,65 @@ mod data;
 mod names;
 mod query;
 
-pub use data::{BYTE_BUDGET, Entry, LogsData, Paused, PodInfo, PodState, Streams};
+pub use data::{
+    BYTE_BUDGET, Entry, LogsData, MAX_OBJECTS, Parked, Paused, PodInfo, PodState, Streams, TimeMode,
+};
 pub use names::{pod_colour, suffixes};
 use query::search;
 pub use query::{LevelFilter, Query, query, refresh_query};
 
 /// Starts following `target` (the lead calls this when a deployment or pod is selected).
+/// The object shown until now keeps its lines aside; an object followed earlier gets its
+/// lines back, and its pods' streams resume from their last line (nothing twice, the gap
+/// filled) instead of from a tail. See [`LogsData::park`].
 pub fn follow(state: &mut State, target: LogTarget) -> Vec<Effect> {
     let cfg = &state.config.logs;
-    state.logs.cap = cfg.buffer_lines.max(1);
-    state.logs.opts = FollowOptions {
-        tail_lines: cfg.tail_lines as i64,
+    let (cap, tail_lines) = (cfg.buffer_lines.max(1), cfg.tail_lines as i64);
+    let generation = state.generation;
+    let d = &mut state.logs;
+    d.cap = cap;
+    d.park(generation);
+    let resume = d.unpark(&target, generation);
+    d.opts = FollowOptions {
+        tail_lines,
         ..FollowOptions::default()
     };
-    state.logs.target = Some(target);
-    restart(state)
+    let label = crate::text::sanitize(&target.label());
+    d.target = Some(target);
+    match resume {
+        Some(points) => {
+            d.opts.resume = points;
+            d.marker(
+                None,
+                format!("↺ back to {label}: what arrived meanwhile follows"),
+                false,
+            );
+            start(state, false)
+        }
+        None => restart(state),
+    }
 }
 
 /// (Re)starts the stream with the current options: a new stream number, an empty buffer.
 pub fn restart(state: &mut State) -> Vec<Effect> {
+    start(state, true)
+}
+
+fn start(state: &mut State, clear: bool) -> Vec<Effect> {
     let Some(target) = state.logs.target.clone() else {
         return Vec::new();
     };
     let d = &mut state.logs;
     d.stream += 1;
-    d.entries.clear();
-    d.lines = 0;
-    d.bytes = 0;
+    if clear {
+        d.entries.clear();
+        d.lines = 0;
+        d.bytes = 0;
+        d.evicted = 0;
+        d.pods.clear();
+        d.opts.resume.clear();
+    }
     d.appended = 0;
-    d.evicted = 0;
-    d.pods.clear();
     d.paused = None;
     d.detail = false;
     d.forbidden = None;
@@ -375,7 +404,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             }
         }
         Action::LogsWrap => d.wrap = !d.wrap,
-        Action::LogsTimestamps => d.timestamps = !d.timestamps,
+        Action::LogsTimestamps => d.timestamps = d.timestamps.next(),
         Action::LogsPrevious => {
             if d.target.is_none() {
                 return Some(Vec::new());
