@@ -1,5 +1,6 @@
 //! GPUs and the pods that use them, against the sandbox's DGX fleet (`ml/train-llama` asks
-//! for `nvidia.com/gpu` and runs on the DGX nodes): the pods list counts each pod's GPUs.
+//! for `nvidia.com/gpu` and runs on the DGX nodes): the pods list counts each pod's GPUs,
+//! and a pod's detail lists the GPUs the exporter says it runs on.
 
 mod common;
 mod workloads_support;
@@ -56,4 +57,45 @@ async fn the_pods_list_counts_the_gpus_each_pod_asks_for() {
         !text.lines().any(|l| l.contains("POD") && l.contains("GPU")),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_pods_detail_lists_the_gpus_it_runs_on() {
+    let mut h = Harness::start(Scenario::Steady, Some("ml")).await;
+    h.until("all kinds listed", synced).await;
+    h.until("train-llama's pod", |s| {
+        s.workloads
+            .pods
+            .contains_key(&ObjKey::new("ml", "train-llama-0"))
+    })
+    .await;
+    // the DCGM page of dgx-01, scraped directly: GPUs 0-3 carry the pod's labels
+    let (name, url) = h.sb.gpu_hosts().into_iter().next().expect("a DGX host");
+    let http = flightdeck::sources::metrics::http_client(std::time::Duration::from_secs(5))
+        .expect("client");
+    let sample = flightdeck::sources::gpu::remote::scrape_host(&http, &name, &url).await;
+    assert_eq!(sample.error, None);
+    let s = &mut h.state;
+    update::update(s, flightdeck::app::Event::Gpu(flightdeck::sources::gpu::GpuUpdate::Host(sample)));
+    let on = flightdeck::app::panes::gpu::gpus_of_pod(s, "ml", "train-llama-0");
+    let idx: Vec<u32> = on.iter().map(|(_, g)| g.sample.index).collect();
+    assert_eq!(idx, vec![0, 1, 2, 3]);
+    s.workloads.detail = Some(flightdeck::app::panes::workloads::Detail {
+        target: flightdeck::app::panes::workloads::DetailTarget::Pod(ObjKey::new(
+            "ml",
+            "train-llama-0",
+        )),
+        scroll: 0,
+    });
+    s.focus = PaneId::Workloads;
+    s.zoomed = true;
+    s.size = (140, 50);
+    let text = common::screen(s);
+    assert!(text.contains("GPUs (4 requested, 4 seen)"), "{text}");
+    let gpu_lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("dgx-01") && l.contains("GPU") && l.contains("util"))
+        .collect();
+    assert_eq!(gpu_lines.len(), 4, "{text}");
+    assert!(gpu_lines[0].contains("mem ") && gpu_lines[0].contains("°C"), "{text}");
 }
