@@ -209,6 +209,22 @@ fn fleet_fold(c: &mut Criterion) {
     });
 }
 
+/// What one round costs once the answers are read: both bodies decoded into series, then
+/// folded into samples (the "parse + fold" for 320 GPUs).
+fn fleet_parse_and_fold(c: &mut Criterion) {
+    use flightdeck::sources::gpu::prometheus::fold;
+    use flightdeck::sources::metrics::prometheus::parse_answer;
+    let (instant, range) = fleet_json(40, 1);
+    let now = jiff::Timestamp::now();
+    c.bench_function("gpu/parse_and_fold_320_gpus", |b| {
+        b.iter(|| {
+            let i = parse_answer(instant.as_bytes()).unwrap_or_default();
+            let r = parse_answer(range.as_bytes()).unwrap_or_default();
+            std::hint::black_box(fold("Hostname", &i, &r, now))
+        })
+    });
+}
+
 fn fleet_frame(c: &mut Criterion) {
     use flightdeck::app::{Event, PaneId, update};
     use flightdeck::sources::gpu::GpuUpdate;
@@ -251,6 +267,7 @@ criterion_group!(
     dcgm_page,
     fleet_round,
     fleet_fold,
+    fleet_parse_and_fold,
     fleet_frame
 );
 criterion_main!(benches);

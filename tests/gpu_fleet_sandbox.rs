@@ -89,10 +89,7 @@ fn gpus_per_host(update: &GpuUpdate) -> Vec<(String, usize)> {
 
 async fn advance(sb: &Sandbox, seconds: u64) {
     let r = reqwest::Client::new()
-        .post(format!(
-            "{}/time/advance?seconds={seconds}",
-            sb.admin_url()
-        ))
+        .post(format!("{}/time/advance?seconds={seconds}", sb.admin_url()))
         .send()
         .await
         .expect("admin");

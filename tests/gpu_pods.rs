@@ -76,7 +76,10 @@ async fn a_pods_detail_lists_the_gpus_it_runs_on() {
     let sample = flightdeck::sources::gpu::remote::scrape_host(&http, &name, &url).await;
     assert_eq!(sample.error, None);
     let s = &mut h.state;
-    update::update(s, flightdeck::app::Event::Gpu(flightdeck::sources::gpu::GpuUpdate::Host(sample)));
+    update::update(
+        s,
+        flightdeck::app::Event::Gpu(flightdeck::sources::gpu::GpuUpdate::Host(sample)),
+    );
     let on = flightdeck::app::panes::gpu::gpus_of_pod(s, "ml", "train-llama-0");
     let idx: Vec<u32> = on.iter().map(|(_, g)| g.sample.index).collect();
     assert_eq!(idx, vec![0, 1, 2, 3]);
@@ -97,5 +100,8 @@ async fn a_pods_detail_lists_the_gpus_it_runs_on() {
         .filter(|l| l.contains("dgx-01") && l.contains("GPU") && l.contains("util"))
         .collect();
     assert_eq!(gpu_lines.len(), 4, "{text}");
-    assert!(gpu_lines[0].contains("mem ") && gpu_lines[0].contains("°C"), "{text}");
+    assert!(
+        gpu_lines[0].contains("mem ") && gpu_lines[0].contains("°C"),
+        "{text}"
+    );
 }

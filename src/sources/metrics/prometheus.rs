@@ -415,11 +415,15 @@ struct Envelope<T> {
     error: Option<String>,
 }
 
+/// `data` of a query answer, decoded straight into series (no JSON tree in between: a
+/// fleet's answer is a few MB).
 #[derive(Deserialize)]
-struct QueryData {
-    #[serde(rename = "resultType")]
-    result_type: String,
-    result: serde_json::Value,
+#[serde(tag = "resultType", content = "result", rename_all = "lowercase")]
+enum QueryData {
+    Matrix(Vec<RawSeries>),
+    Vector(Vec<RawSeries>),
+    Scalar((f64, String)),
+    String(serde::de::IgnoredAny),
 }
 
 #[derive(Deserialize)]
@@ -551,32 +555,35 @@ fn unix_seconds(ms: i64) -> String {
 }
 
 fn series_from(data: QueryData) -> Result<Vec<Series>, String> {
-    match data.result_type.as_str() {
-        "matrix" | "vector" => {
-            let raw: Vec<RawSeries> = serde_json::from_value(data.result)
-                .map_err(|e| format!("unreadable {} result: {e}", data.result_type))?;
-            Ok(raw
-                .into_iter()
-                .map(|s| {
-                    let pairs = s.value.into_iter().chain(s.values);
-                    Series {
-                        metric: s.metric,
-                        values: pairs
-                            .map(|(t, v)| (seconds_to_ms(t), parse_value(&v)))
-                            .collect(),
-                    }
-                })
-                .collect())
-        }
-        "scalar" => {
-            let (t, v): (f64, String) = serde_json::from_value(data.result)
-                .map_err(|e| format!("unreadable scalar result: {e}"))?;
-            Ok(vec![Series {
-                metric: BTreeMap::new(),
-                values: vec![(seconds_to_ms(t), parse_value(&v))],
-            }])
-        }
-        other => Err(format!("result type {other} is not a number series")),
+    match data {
+        QueryData::Matrix(raw) | QueryData::Vector(raw) => Ok(raw
+            .into_iter()
+            .map(|s| {
+                let pairs = s.value.into_iter().chain(s.values);
+                Series {
+                    metric: s.metric,
+                    values: pairs
+                        .map(|(t, v)| (seconds_to_ms(t), parse_value(&v)))
+                        .collect(),
+                }
+            })
+            .collect()),
+        QueryData::Scalar((t, v)) => Ok(vec![Series {
+            metric: BTreeMap::new(),
+            values: vec![(seconds_to_ms(t), parse_value(&v))],
+        }]),
+        QueryData::String(_) => Err("result type string is not a number series".into()),
+    }
+}
+
+/// A query answer's body (the `/api/v1/query` or `query_range` envelope) as series: what
+/// the client does with each answer once read, for the benches.
+pub fn parse_answer(body: &[u8]) -> Result<Vec<Series>, String> {
+    let envelope: Envelope<QueryData> =
+        serde_json::from_slice(body).map_err(|e| format!("unreadable answer: {e}"))?;
+    match envelope.data {
+        Some(data) if envelope.status == "success" => series_from(data),
+        _ => Err(envelope.error.unwrap_or_else(|| "no data".into())),
     }
 }
 
