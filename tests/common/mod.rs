@@ -109,6 +109,8 @@ impl StateBuilder {
             no_color: self.no_color,
         };
         let mut s = State::new(self.config, assets, Vec::new(), opts, self.now);
+        // log times in one zone whatever the machine's, so screens and snapshots agree
+        s.logs.tz = jiff::tz::TimeZone::UTC;
         if let Some(size) = self.size {
             s.size = size;
         }
