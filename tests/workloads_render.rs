@@ -263,3 +263,30 @@ fn the_cursor_stays_on_its_row_when_rows_reorder() {
         "and the cursor went with it"
     );
 }
+
+/// Two crash-looping pods whose generated names differ only in their last five characters
+/// are told apart at 80x24 and 120x40: names are cut in the middle, not at the end.
+#[test]
+fn pods_differing_only_at_the_end_are_told_apart() {
+    let mut s = state(Some("shop"));
+    for msg in fixture::messages_long_names() {
+        let generation = s.generation;
+        update(&mut s, Event::Kube { generation, msg });
+    }
+    update::settle(&mut s);
+    for (w, h, name) in [
+        (80, 24, "workloads_long_names_80x24"),
+        (120, 40, "workloads_long_names_120x40"),
+    ] {
+        let buf = draw(&s, w, h);
+        let t = common::cells(&buf);
+        insta::assert_snapshot!(name, t);
+        for end in ["nlgpp", "x2kqw"] {
+            let (x, y) = find(&buf, end).unwrap_or_else(|| panic!("{end} at {w}x{h}:\n{t}"));
+            let row: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
+            assert!(row.contains("CrashLoopBackOff"), "{end} on its row: {row}");
+            assert!(row.contains("checkout-"), "the start survives too: {row}");
+            assert!(x > 0);
+        }
+    }
+}

@@ -17,7 +17,7 @@ use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::sources::kube::rows::{ContainerSpec, WorkloadKind, short_image};
 use crate::sources::kube::rows::{JobState, PodRow};
-use crate::text::{age, clean, fit};
+use crate::text::{age, clean, fit, fit_middle};
 
 fn col(title: &'static str, width: usize, priority: u8) -> Col {
     Col {
@@ -408,7 +408,12 @@ pub(super) fn kinds_table(
         } else {
             theme.text()
         };
-        let mut line = row_line(Span::styled(fit(&name, name_w), style), &cols, &keep, cells);
+        let mut line = row_line(
+            Span::styled(fit_middle(&name, name_w), style),
+            &cols,
+            &keep,
+            cells,
+        );
         if i == selected {
             line = line.patch_style(theme.selection(cursor_here));
         }

@@ -18,7 +18,7 @@ use crate::config::theme::Health;
 use crate::pane::PaneId;
 use crate::sources::kube::rows::{DeploymentRow, PodRow, Rollout, WorkloadKind, short_image};
 use crate::text::age;
-use crate::text::{clean, fit};
+use crate::text::{clean, fit, fit_middle};
 
 mod detail;
 mod kinds;
@@ -188,6 +188,7 @@ pub(super) fn row_line<'a>(
 }
 
 /// Which columns fit in `width`, keeping `min_name` for the flexible first column.
+/// Columns of priority 0 are never dropped.
 pub(super) fn fit_columns(cols: &[Col], width: usize, min_name: usize) -> (usize, Vec<bool>) {
     let mut keep: Vec<bool> = vec![true; cols.len()];
     let total = |keep: &[bool]| -> usize {
@@ -197,12 +198,14 @@ pub(super) fn fit_columns(cols: &[Col], width: usize, min_name: usize) -> (usize
             .map(|(c, _)| c.width + 1)
             .sum()
     };
+    // one column at a time, lowest priority first and the rightmost of a priority first,
+    // so a column goes only when the name (cut in the middle) really needs its room
     let max_p = cols.iter().map(|c| c.priority).max().unwrap_or(0);
-    for p in (1..=max_p).rev() {
-        if total(&keep) + min_name <= width {
-            break;
-        }
-        for (i, c) in cols.iter().enumerate() {
+    'drop: for p in (1..=max_p).rev() {
+        for (i, c) in cols.iter().enumerate().rev() {
+            if total(&keep) + min_name <= width {
+                break 'drop;
+            }
             if c.priority == p {
                 keep[i] = false;
             }
@@ -331,7 +334,7 @@ fn deployments_table(
             ),
         ];
         let first = Span::styled(
-            fit(&deployment_name(d, all_ns), name_w),
+            fit_middle(&deployment_name(d, all_ns), name_w),
             if troubled > 0 {
                 theme.health(name_h)
             } else {
@@ -523,7 +526,7 @@ fn pods_table(
             };
             cells.insert(1, (n, theme.text()));
         }
-        let first = Span::styled(fit(&clean(&p.key.name), name_w), theme.text());
+        let first = Span::styled(fit_middle(&clean(&p.key.name), name_w), theme.text());
         let mut line = row_line(first, &cols, &keep, cells);
         if Some(i) == selected {
             line = line.patch_style(theme.selection(focused));
