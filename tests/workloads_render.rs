@@ -288,5 +288,11 @@ fn pods_differing_only_at_the_end_are_told_apart() {
             assert!(row.contains("checkout-"), "the start survives too: {row}");
             assert!(x > 0);
         }
+        // the incident hint wraps instead of losing the key that acts on it
+        assert!(t.contains("R rolls back"), "{t}");
+        // four pods, not all shown at 80x24: the list says so
+        if h == 24 {
+            assert!(t.contains("1–2 of 4 ↓"), "{t}");
+        }
     }
 }
