@@ -120,6 +120,17 @@ fn filter_by_label_and_substring() {
         .map(|d| d.key.name.clone())
         .collect();
     assert_eq!(names, vec!["cart"]);
+    // a kept filter shows in the pane title with its match count
+    let t = common::cells(&draw(&s, 120, 40));
+    let title = t.lines().find(|l| l.contains("Workloads")).expect("title");
+    assert!(title.contains("/CAR 1 of 3"), "{title}");
+    // in the pods list the filter counts pods of the workload
+    update::apply(&mut s, Action::WorkloadsPods);
+    s.pane_mut(flightdeck::app::PaneId::Workloads).filter = "m1".into();
+    let t = common::cells(&draw(&s, 120, 40));
+    let title = t.lines().find(|l| l.contains("Workloads")).expect("title");
+    assert!(title.contains("/m1 1 of 2"), "{title}");
+    update::apply(&mut s, Action::Back);
     // sort by name
     s.pane_mut(flightdeck::app::PaneId::Workloads)
         .filter

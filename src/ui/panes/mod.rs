@@ -48,6 +48,14 @@ pub fn pane_block<'a>(state: &State, pane: PaneId, subtitle: Option<String>) -> 
         title.push(Span::styled(format!("─ {s} "), theme.title(focused)));
     }
     let filter = &state.pane(pane).filter;
+    // a kept filter is said where the eye goes first, with what it lets through
+    let matches = crate::app::panes::filter_matches(state, pane);
+    if let Some((n, of)) = matches {
+        title.push(Span::styled(
+            format!("─ /{} {n} of {of} ", crate::text::clean(filter)),
+            theme.prompt(),
+        ));
+    }
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_type(if focused {
@@ -57,7 +65,7 @@ pub fn pane_block<'a>(state: &State, pane: PaneId, subtitle: Option<String>) -> 
         })
         .border_style(theme.border(focused))
         .title(Line::from(title));
-    if !filter.is_empty() {
+    if !filter.is_empty() && matches.is_none() {
         block = block.title_bottom(Line::from(Span::styled(
             format!(" /{} ", crate::text::clean(filter)),
             theme.prompt(),
