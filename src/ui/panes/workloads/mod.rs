@@ -426,26 +426,10 @@ pub(super) fn cut_line<'a>(
     selected: Option<usize>,
 ) -> Line<'a> {
     Line::styled(
-        format!("{} ", cut_text(offset, shown, total, selected)),
+        format!("{} ", super::cut_text(offset, shown, total, selected)),
         state.theme.accent(),
     )
     .right_aligned()
-}
-
-/// `3 of 12 ↑ ↓` or `4–6 of 12 ↑ ↓`: see [`cut_line`].
-pub(super) fn cut_text(
-    offset: usize,
-    shown: usize,
-    total: usize,
-    selected: Option<usize>,
-) -> String {
-    let which = match selected {
-        Some(s) if s < total => format!("{} of {total}", s + 1),
-        _ => format!("{}–{} of {total}", offset + 1, (offset + shown).min(total)),
-    };
-    let up = if offset > 0 { " ↑" } else { "" };
-    let down = if offset + shown < total { " ↓" } else { "" };
-    format!("{which}{up}{down}")
 }
 
 pub(super) fn scroll_offset(selected: usize, visible: usize, len: usize) -> usize {
@@ -489,7 +473,7 @@ fn pods_table(
     // when the list is cut, its title says which rows show: `2 of 4 ↓` (the selected pod)
     // or `1–2 of 4 ↓`
     let count = if pods.len() > visible {
-        cut_text(offset, visible, pods.len(), selected)
+        super::cut_text(offset, visible, pods.len(), selected)
     } else {
         pods.len().to_string()
     };
