@@ -260,12 +260,12 @@ const SIMPLE: &[(Action, &str, &str)] = &[
     (
         Action::LogsSearchNext,
         "logs.search-next",
-        "logs: previous match of the search (older)",
+        "logs: next match of the search, back in time (older)",
     ),
     (
         Action::LogsSearchPrev,
         "logs.search-prev",
-        "logs: next match of the search (newer)",
+        "logs: match of the search the other way, towards now (newer)",
     ),
     (
         Action::LogsEnd,

@@ -146,6 +146,65 @@ pub fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// Pads or cuts a name to exactly `width` terminal cells, cutting in the middle so that
+/// both ends survive: `checkout-cdtnfz7b9d-nlgpp` in 18 cells is `checkout-cdt…nlgpp`.
+/// The end of a generated name (a pod's random suffix, a host's number) is what tells
+/// rows apart, so the last `-`/`.`/`/`-separated part is kept whole when it takes at most
+/// half the room; otherwise the room is shared between both ends.
+pub fn fit_middle(text: &str, width: usize) -> String {
+    let cells = |s: &str| -> usize {
+        s.chars()
+            .map(|c| UnicodeWidthChar::width(c).unwrap_or(0))
+            .sum()
+    };
+    let total = cells(text);
+    if total <= width {
+        let mut out = String::with_capacity(text.len() + width - total);
+        out.push_str(text);
+        out.extend(std::iter::repeat_n(' ', width - total));
+        return out;
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let room = width - 1;
+    let last_part = text
+        .rfind(['-', '.', '/', '_'])
+        .map(|i| cells(&text[i + 1..]))
+        .filter(|w| *w > 0);
+    let tail_w = match last_part {
+        Some(w) if w <= room / 2 => w,
+        _ => room / 2,
+    };
+    // the end, taken from the back without splitting a wide character
+    let mut tail: Vec<char> = Vec::new();
+    let mut tw = 0;
+    for c in text.chars().rev() {
+        let cw = UnicodeWidthChar::width(c).unwrap_or(0);
+        if tw + cw > tail_w {
+            break;
+        }
+        tail.push(c);
+        tw += cw;
+    }
+    let head_w = room - tw;
+    let mut out = String::with_capacity(width + 8);
+    let mut hw = 0;
+    for c in text.chars() {
+        let cw = UnicodeWidthChar::width(c).unwrap_or(0);
+        if hw + cw > head_w {
+            break;
+        }
+        out.push(c);
+        hw += cw;
+    }
+    out.push('…');
+    out.extend(tail.iter().rev());
+    // a wide character that did not fit leaves a cell: pad so columns stay aligned
+    out.extend(std::iter::repeat_n(' ', room - hw - tw));
+    out
+}
+
 /// A compact age: `4s`, `12m`, `3h`, `2d`.
 pub fn age(from: Timestamp, now: Timestamp) -> String {
     let secs = now.duration_since(from).as_secs().max(0);
@@ -180,6 +239,47 @@ mod tests {
         assert!(is_clean("plain text ✓"));
         assert_eq!(sanitize("a\u{202e}b\u{200f}c\u{2028}d"), "abc d");
         assert!(!is_clean("x\u{2029}"));
+    }
+
+    fn cells(s: &str) -> usize {
+        s.chars()
+            .map(|c| UnicodeWidthChar::width(c).unwrap_or(0))
+            .sum()
+    }
+
+    #[test]
+    fn fit_middle_keeps_the_end_that_tells_names_apart() {
+        assert_eq!(
+            fit_middle("checkout-cdtnfz7b9d-nlgpp", 18),
+            "checkout-cdt…nlgpp"
+        );
+        let a = fit_middle("checkout-cdtnfz7b9d-nlgpp", 16);
+        let b = fit_middle("checkout-cdtnfz7b9d-x2kqw", 16);
+        assert_ne!(a, b, "{a} vs {b}");
+        assert_eq!(cells(&a), 16);
+        // short enough: padded, not cut
+        assert_eq!(fit_middle("cart", 6), "cart  ");
+        assert_eq!(fit_middle("cart", 4), "cart");
+        // a long last part shares the room with the start
+        assert_eq!(fit_middle("abcdefghij-klmnopqrstuv", 9), "abcd…stuv");
+        // no separator at all
+        assert_eq!(fit_middle("abcdefghijklmnop", 7), "abc…nop");
+        assert_eq!(fit_middle("abcdef", 1), "…");
+        assert_eq!(fit_middle("abcdef", 0), "");
+    }
+
+    #[test]
+    fn fit_middle_counts_cells_not_bytes() {
+        // wide characters take two cells and are never split
+        let s = fit_middle("日本語のポッド-名前", 9);
+        assert_eq!(cells(&s), 9, "{s:?}");
+        assert!(s.contains('…'));
+        assert!(s.contains("…名前"), "the end survives: {s:?}");
+        // multi-byte but one cell each
+        assert_eq!(fit_middle("ééééééééé-ü", 5), "ééé…ü");
+        for w in 0..12 {
+            assert_eq!(cells(&fit_middle("漢字漢字漢字-漢字", w)), w, "width {w}");
+        }
     }
 
     #[test]

@@ -264,3 +264,26 @@ async fn a_server_that_never_answers_shows_connecting_then_a_timeout() {
     task.abort();
     held.abort();
 }
+
+/// At 120 columns, with sources that need words (connecting, stale with a reason), the
+/// key hints give way from the least useful end: `? help`, the way to every other key,
+/// stays on the bar.
+#[test]
+fn help_stays_on_the_bar_at_120_columns() {
+    let mut s = state();
+    s.focus = flightdeck::app::PaneId::Workloads;
+    only(&mut s, SourceId::Kube, SourceStatus::streaming(ago(5)));
+    s.sources
+        .insert(SourceId::Logs, SourceStatus::Connecting { since: ago(3) });
+    s.sources
+        .insert(SourceId::Gpu, SourceStatus::Connecting { since: ago(3) });
+    let buf = render(&mut s, 120, 30);
+    let t = text(&buf);
+    let line = t.lines().last().unwrap_or_default().to_owned();
+    assert!(line.contains("? help"), "{line}");
+    assert!(
+        line.contains("R rollback"),
+        "the most useful hint first: {line}"
+    );
+    assert!(line.contains("gpu connecting 3s"), "{line}");
+}

@@ -295,6 +295,14 @@ fn filter_narrows_services_and_selection_is_clamped() {
     let buf = common::draw_at(&s, 160, 48);
     let t = common::cells(&buf);
     assert!(t.contains("/CART"), "{t}");
+    // the kept filter and what it lets through are in the pane's title
+    let title = t
+        .lines()
+        .find(|l| l.contains("Error rate"))
+        .expect("title line");
+    let services = s.errors.services.len();
+    assert!(services > 1);
+    assert!(title.contains(&format!("/CART 1 of {services}")), "{title}");
     let pane: Vec<&str> = t.lines().skip(16).take(15).collect();
     let joined = pane.join("\n");
     assert!(joined.contains("cart"), "{joined}");

@@ -182,3 +182,43 @@ fn no_color_picks_mono_and_an_unknown_theme_falls_back_with_a_warning() {
         s.warnings
     );
 }
+
+/// Help follows the active keymap (emacs: no `j/k`), its key column is one width for
+/// every row, multi-key rows included, and `n` is described as what it does.
+#[test]
+fn help_columns_align_and_follow_the_emacs_keymap() {
+    let mut s = state();
+    flightdeck::app::update::run_command(&mut s, "keymap emacs");
+    assert_eq!(s.keymap.name, "emacs");
+    let all: Vec<String> = flightdeck::ui::help::lines(&s)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let joined = all.join("\n");
+    assert!(!joined.contains("j/k"), "{joined}");
+    assert!(all[0].contains("C-n/C-p scroll"), "{}", all[0]);
+    // the action-name column starts at the same cell on every binding row
+    let starts: std::collections::BTreeSet<usize> = all
+        .iter()
+        .filter_map(|l| {
+            let at = ["app.", "pane.", "select.", "logs.", "workloads.", "deploy."]
+                .iter()
+                .filter_map(|p| l.find(&format!("  {p}")))
+                .min()?;
+            Some(l[..at].chars().count())
+        })
+        .collect();
+    assert_eq!(starts.len(), 1, "{starts:?}\n{joined}");
+    // default keymap: n is the next match going back in time, and says so
+    let s = state();
+    let all: Vec<String> = flightdeck::ui::help::lines(&s)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let n = all
+        .iter()
+        .find(|l| l.contains("logs.search-next"))
+        .expect("n listed");
+    assert!(n.contains("next match"), "{n}");
+    assert!(!n.contains("previous"), "{n}");
+}

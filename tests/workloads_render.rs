@@ -120,6 +120,17 @@ fn filter_by_label_and_substring() {
         .map(|d| d.key.name.clone())
         .collect();
     assert_eq!(names, vec!["cart"]);
+    // a kept filter shows in the pane title with its match count
+    let t = common::cells(&draw(&s, 120, 40));
+    let title = t.lines().find(|l| l.contains("Workloads")).expect("title");
+    assert!(title.contains("/CAR 1 of 3"), "{title}");
+    // in the pods list the filter counts pods of the workload
+    update::apply(&mut s, Action::WorkloadsPods);
+    s.pane_mut(flightdeck::app::PaneId::Workloads).filter = "m1".into();
+    let t = common::cells(&draw(&s, 120, 40));
+    let title = t.lines().find(|l| l.contains("Workloads")).expect("title");
+    assert!(title.contains("/m1 1 of 2"), "{title}");
+    update::apply(&mut s, Action::Back);
     // sort by name
     s.pane_mut(flightdeck::app::PaneId::Workloads)
         .filter
@@ -262,4 +273,37 @@ fn the_cursor_stays_on_its_row_when_rows_reorder() {
         Some(watched),
         "and the cursor went with it"
     );
+}
+
+/// Two crash-looping pods whose generated names differ only in their last five characters
+/// are told apart at 80x24 and 120x40: names are cut in the middle, not at the end.
+#[test]
+fn pods_differing_only_at_the_end_are_told_apart() {
+    let mut s = state(Some("shop"));
+    for msg in fixture::messages_long_names() {
+        let generation = s.generation;
+        update(&mut s, Event::Kube { generation, msg });
+    }
+    update::settle(&mut s);
+    for (w, h, name) in [
+        (80, 24, "workloads_long_names_80x24"),
+        (120, 40, "workloads_long_names_120x40"),
+    ] {
+        let buf = draw(&s, w, h);
+        let t = common::cells(&buf);
+        insta::assert_snapshot!(name, t);
+        for end in ["nlgpp", "x2kqw"] {
+            let (x, y) = find(&buf, end).unwrap_or_else(|| panic!("{end} at {w}x{h}:\n{t}"));
+            let row: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
+            assert!(row.contains("CrashLoopBackOff"), "{end} on its row: {row}");
+            assert!(row.contains("checkout-"), "the start survives too: {row}");
+            assert!(x > 0);
+        }
+        // the incident hint wraps instead of losing the key that acts on it
+        assert!(t.contains("R rolls back"), "{t}");
+        // four pods, not all shown at 80x24: the list says so
+        if h == 24 {
+            assert!(t.contains("1–2 of 4 ↓"), "{t}");
+        }
+    }
 }

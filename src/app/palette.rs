@@ -54,24 +54,67 @@ pub enum Arg {
 pub fn completions(state: &State, input: &str) -> Vec<String> {
     let trimmed = input.trim_start();
     match trimmed.split_once(' ') {
-        None => COMMANDS
-            .iter()
-            .map(|(c, _, _)| *c)
-            .filter(|c| c.starts_with(trimmed))
-            .map(str::to_owned)
-            .collect(),
+        None => best_first(COMMANDS.iter().map(|(c, _, _)| (*c).to_owned()), trimmed),
         Some((cmd, arg)) => {
             let Some((_, kind, _)) = COMMANDS.iter().find(|(c, _, _)| *c == cmd) else {
                 return Vec::new();
             };
             let arg = arg.trim_start();
-            argument_values(state, *kind)
+            best_first(argument_values(state, *kind), arg)
                 .into_iter()
-                .filter(|v| v.starts_with(arg))
                 .map(|v| format!("{cmd} {v}"))
                 .collect()
         }
     }
+}
+
+/// The candidates that fuzzily match `query`, best first; all of them, in their own
+/// order, for an empty query. A small scorer rather than a matcher crate: the palette
+/// ranks a few dozen short names, where this is all a crate would do.
+fn best_first(candidates: impl IntoIterator<Item = String>, query: &str) -> Vec<String> {
+    let mut scored: Vec<(i64, usize, String)> = candidates
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, c)| Some((fuzzy_score(&c, query)?, i, c)))
+        .collect();
+    // stable: equal scores keep the candidates' own order
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, _, c)| c).collect()
+}
+
+/// How well `query` matches `candidate` as a subsequence, ignoring case: `None` when it
+/// does not; more for an exact match, a prefix, characters in a run and characters at
+/// the start of a word (after `-`, `_`, `.`, `/`, space), less for gaps and length.
+pub fn fuzzy_score(candidate: &str, query: &str) -> Option<i64> {
+    let cand: Vec<char> = candidate.chars().flat_map(char::to_lowercase).collect();
+    let q: Vec<char> = query.chars().flat_map(char::to_lowercase).collect();
+    if q.is_empty() {
+        return Some(0);
+    }
+    let mut score: i64 = 0;
+    let mut ci = 0;
+    let mut prev: Option<usize> = None;
+    for qc in &q {
+        let at = (ci..cand.len()).find(|&i| cand[i] == *qc)?;
+        score += 10;
+        match prev {
+            Some(p) if at == p + 1 => score += 15,
+            Some(p) => score -= (at - p - 1).min(10) as i64,
+            None => score -= at.min(10) as i64,
+        }
+        if at == 0 || matches!(cand[at - 1], '-' | '_' | '.' | '/' | ' ') {
+            score += 8;
+        }
+        prev = Some(at);
+        ci = at + 1;
+    }
+    if cand.starts_with(&q) {
+        score += 50;
+    }
+    if cand == q {
+        score += 100;
+    }
+    Some(score - cand.len() as i64)
 }
 
 fn argument_values(state: &State, kind: Arg) -> Vec<String> {
@@ -96,4 +139,33 @@ pub fn describe(cmd: &str) -> Option<&'static str> {
         .iter()
         .find(|(c, _, _)| *c == cmd)
         .map(|(_, _, d)| *d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(q: &str) -> Vec<String> {
+        best_first(COMMANDS.iter().map(|(c, _, _)| (*c).to_owned()), q)
+    }
+
+    #[test]
+    fn fuzzy_matches_out_of_prefix_best_first() {
+        // not a prefix of anything: a subsequence still finds it
+        assert_eq!(names("cjb").first().map(String::as_str), Some("cronjobs"));
+        assert_eq!(names("rdo").first().map(String::as_str), Some("read-only"));
+        // an exact name beats the longer names it is a prefix of
+        assert_eq!(names("ro").first().map(String::as_str), Some("ro"));
+        assert_eq!(names("ns").first().map(String::as_str), Some("ns"));
+        // a prefix beats a scattered match
+        let z = names("z");
+        assert_eq!(z.first().map(String::as_str), Some("zoom"));
+        assert!(names("qqq").is_empty());
+        assert_eq!(names("").len(), COMMANDS.len());
+        assert_eq!(
+            fuzzy_score("Kube-System", "ks"),
+            fuzzy_score("kube-system", "KS")
+        );
+        assert!(fuzzy_score("kube-system", "ks") > fuzzy_score("kubes-ystem", "ks"));
+    }
 }

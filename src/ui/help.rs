@@ -4,6 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::state::State;
 use crate::config::keymap::KeyContext;
@@ -20,19 +21,20 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
             .copied()
             .filter(|c| *c != KeyContext::Global && *c != focused_ctx),
     );
-    let width = bindings
-        .iter()
-        .map(|(_, k, _)| k.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let mut out = vec![Line::styled(
-        format!(
-            "keymap `{}` · theme `{}` · esc closes · j/k scroll",
-            state.keymap.name, state.theme.name
-        ),
-        theme.dim(),
-    )];
+    // the keys that scroll this overlay, as the active keymap binds them (`C-n/C-p` in
+    // emacs, never a hard-coded `j/k`)
+    let key = |a| {
+        state
+            .keymap
+            .key_for(KeyContext::Global, a)
+            .unwrap_or_else(|| "?".into())
+    };
+    let scroll = format!(
+        "{}/{}",
+        key(crate::app::Action::SelectDown),
+        key(crate::app::Action::SelectUp)
+    );
+    let mut sections: Vec<(KeyContext, Vec<(crate::app::Action, String)>)> = Vec::new();
     for ctx in order {
         // one row per action (in the Action enum's order) with all its keys
         let mut rows: Vec<(crate::app::Action, Vec<String>)> = Vec::new();
@@ -46,14 +48,42 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
             continue;
         }
         rows.sort_by_key(|a| a.0);
+        let rows = rows
+            .into_iter()
+            .map(|(action, mut keys)| {
+                // the shortest notation first: `q, C-c`
+                keys.sort_by_key(|k| (k.width(), k.clone()));
+                (action, keys.join(", "))
+            })
+            .collect();
+        sections.push((ctx, rows));
+    }
+    // one key column for every section, as wide as its widest row (multi-key rows too)
+    let width = sections
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|(_, k)| k.width()))
+        .chain(
+            crate::app::palette::COMMANDS
+                .iter()
+                .map(|(c, _, _)| c.width() + 1),
+        )
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = vec![Line::styled(
+        format!(
+            "keymap `{}` · theme `{}` · esc closes · {scroll} scroll",
+            state.keymap.name, state.theme.name
+        ),
+        theme.dim(),
+    )];
+    for (ctx, rows) in sections {
         out.push(Line::from(""));
         out.push(Line::styled(ctx.name().to_string(), theme.header()));
-        for (action, mut keys) in rows {
-            // the shortest notation first: `q, C-c`
-            keys.sort_by_key(|k| (k.chars().count(), k.clone()));
-            let keys = keys.join(", ");
+        for (action, keys) in rows {
+            let pad = width.saturating_sub(keys.width());
             out.push(Line::from(vec![
-                Span::styled(format!("  {keys:<width$}  "), theme.accent()),
+                Span::styled(format!("  {keys}{}  ", " ".repeat(pad)), theme.accent()),
                 Span::styled(format!("{:<24}", action.to_string()), theme.dim()),
                 Span::styled(action.description(), theme.text()),
             ]));
@@ -63,7 +93,13 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
     out.push(Line::styled("palette (:)", theme.header()));
     for (cmd, _, desc) in crate::app::palette::COMMANDS {
         out.push(Line::from(vec![
-            Span::styled(format!("  :{cmd:<width$} "), theme.accent()),
+            Span::styled(
+                format!(
+                    "  :{cmd}{}  ",
+                    " ".repeat(width.saturating_sub(cmd.width() + 1))
+                ),
+                theme.accent(),
+            ),
             Span::styled(format!("{:<24}", ""), theme.dim()),
             Span::styled((*desc).to_owned(), theme.text()),
         ]));

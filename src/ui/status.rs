@@ -244,20 +244,36 @@ fn wanted(pane: PaneId) -> &'static [(Action, &'static str)] {
 fn hints(state: &State, room: usize) -> Vec<Span<'static>> {
     let ctx = KeyContext::for_pane(state.focus);
     let wanted = wanted(state.focus);
-    let mut out = Vec::new();
-    let mut width = 0;
-    for (action, label) in wanted {
+    let hint = |action: Action, label: &'static str| {
         if state.scope.read_only && action.is_operation() {
-            continue;
+            return None;
         }
-        let Some(key) = state.keymap.key_for(ctx, *action) else {
+        let key = state.keymap.key_for(ctx, action)?;
+        let w = key.width() + label.width() + 3;
+        Some((key, label, w))
+    };
+    // the way to every other key is kept: room for help is set aside first, and the
+    // other hints are dropped from the least useful end
+    let help = wanted
+        .iter()
+        .find(|(a, _)| *a == Action::Help)
+        .and_then(|(a, l)| hint(*a, l))
+        .filter(|(_, _, w)| *w <= room);
+    let mut width = help.as_ref().map_or(0, |(_, _, w)| *w);
+    let mut shown = Vec::new();
+    for (action, label) in wanted.iter().filter(|(a, _)| *a != Action::Help) {
+        let Some(h) = hint(*action, label) else {
             continue;
         };
-        let w = key.width() + label.len() + 3;
-        if width + w > room {
+        if width + h.2 > room {
             break;
         }
-        width += w;
+        width += h.2;
+        shown.push(h);
+    }
+    shown.extend(help);
+    let mut out = Vec::new();
+    for (key, label, _) in shown {
         out.push(Span::styled(format!(" {key}"), state.theme.statusbar_key()));
         out.push(Span::styled(format!(" {label} "), state.theme.statusbar()));
     }

@@ -243,3 +243,27 @@ pub fn messages() -> Vec<WorkloadsMsg> {
 pub fn now_crashing(name: &str, rs: &str, app: &str) -> WorkloadsMsg {
     WorkloadsMsg::Applied(Rows::Pods(vec![pod(name, rs, app, crashing(app, 3))]))
 }
+
+/// The same cluster with pod names as Kubernetes generates them: the two crash-looping
+/// pods share everything but the random suffix at the end.
+pub fn messages_long_names() -> Vec<WorkloadsMsg> {
+    let rename = |name: &str| match name {
+        "checkout-7f9c-x2" => "checkout-6d4cf56db6-nlgpp".to_owned(),
+        "checkout-7f9c-k1" => "checkout-6d4cf56db6-x2kqw".to_owned(),
+        "checkout-6b2a-a1" => "checkout-58b9c7f4d5-a1zzr".to_owned(),
+        "checkout-6b2a-a2" => "checkout-58b9c7f4d5-hq7mc".to_owned(),
+        other => other.to_owned(),
+    };
+    messages()
+        .into_iter()
+        .map(|m| match m {
+            WorkloadsMsg::Snapshot(Rows::Pods(mut pods)) => {
+                for p in &mut pods {
+                    p.key.name = rename(&p.key.name);
+                }
+                WorkloadsMsg::Snapshot(Rows::Pods(pods))
+            }
+            other => other,
+        })
+        .collect()
+}

@@ -20,6 +20,43 @@ pub fn row_count(state: &State, pane: PaneId) -> Option<usize> {
     }
 }
 
+/// What a kept `/` filter lets through: `(matching rows, all rows)` of the list it filters,
+/// for the pane title (`/car 1 of 3`). `None` without a filter, and for Logs, whose
+/// filter is a query over lines drawn by the logs pane itself.
+pub fn filter_matches(state: &State, pane: PaneId) -> Option<(usize, usize)> {
+    let filter = &state.pane(pane).filter;
+    if filter.is_empty() {
+        return None;
+    }
+    match pane {
+        PaneId::Workloads => {
+            let data = &state.workloads;
+            Some(match &data.section {
+                workloads::Section::Deployments => (
+                    workloads::table_keys(state).len(),
+                    data.refs(data.narrow).len(),
+                ),
+                workloads::Section::Pods { workload, .. } => (
+                    workloads::pod_keys(state, workload).len(),
+                    data.pods_of_workload(workload).len(),
+                ),
+            })
+        }
+        PaneId::Pipeline => Some((
+            pipeline::visible_runs(state).len(),
+            state.pipeline.runs().len(),
+        )),
+        PaneId::Errors => Some((errors::row_count(state), state.errors.services.len())),
+        PaneId::Gpu => {
+            let services = state.hosts.visible_services(filter).len();
+            let gpus = gpu::visible_gpus(state).len();
+            let all_gpus: usize = state.gpu.hosts.iter().map(|h| h.gpus.len()).sum();
+            Some((services + gpus, state.hosts.services.len() + all_gpus))
+        }
+        PaneId::Logs => None,
+    }
+}
+
 /// The logs pane follows the workload selected in Workloads, whatever its kind: every pod
 /// of its selector (a Deployment's, StatefulSet's, DaemonSet's or Job's `spec.selector`, a
 /// CronJob's newest Job's), joining and leaving as they come and go; a pod row follows

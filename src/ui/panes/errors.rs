@@ -281,7 +281,10 @@ fn service_line<'a>(state: &'a State, row: &Row, name_w: usize, spark_w: usize) 
     };
     let mut spans = vec![
         marker,
-        Span::styled(crate::text::fit(&clean(row.name), name_w), theme.text()),
+        Span::styled(
+            crate::text::fit_middle(&clean(row.name), name_w),
+            theme.text(),
+        ),
         Span::raw(" "),
         ratio,
         Span::styled(

@@ -381,7 +381,7 @@ fn gpu_line<'a>(state: &State, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a
     if w.pod > 0 {
         let pod = s.pod.as_ref().map_or_else(String::new, pod_text);
         spans.push(Span::styled(
-            format!("{} ", crate::text::fit(&pod, w.pod)),
+            format!("{} ", crate::text::fit_middle(&pod, w.pod)),
             live(theme.text()),
         ));
     }

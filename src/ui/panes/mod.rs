@@ -48,6 +48,14 @@ pub fn pane_block<'a>(state: &State, pane: PaneId, subtitle: Option<String>) -> 
         title.push(Span::styled(format!("─ {s} "), theme.title(focused)));
     }
     let filter = &state.pane(pane).filter;
+    // a kept filter is said where the eye goes first, with what it lets through
+    let matches = crate::app::panes::filter_matches(state, pane);
+    if let Some((n, of)) = matches {
+        title.push(Span::styled(
+            format!("─ /{} {n} of {of} ", crate::text::clean(filter)),
+            theme.prompt(),
+        ));
+    }
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_type(if focused {
@@ -57,7 +65,7 @@ pub fn pane_block<'a>(state: &State, pane: PaneId, subtitle: Option<String>) -> 
         })
         .border_style(theme.border(focused))
         .title(Line::from(title));
-    if !filter.is_empty() {
+    if !filter.is_empty() && matches.is_none() {
         block = block.title_bottom(Line::from(Span::styled(
             format!(" /{} ", crate::text::clean(filter)),
             theme.prompt(),
@@ -106,6 +114,23 @@ pub fn staleness_tag(state: &State, source: SourceId) -> Option<String> {
         SourceStatus::Failing { last_ok: None, .. } => Some("failing".into()),
         _ => None,
     }
+}
+
+/// Where a list is cut: `3 of 12 ↑ ↓` (the selected row of all), or `4–6 of 12 ↑ ↓`
+/// (the rows shown) where the cursor is elsewhere, with arrows for rows above and below.
+pub(super) fn cut_text(
+    offset: usize,
+    shown: usize,
+    total: usize,
+    selected: Option<usize>,
+) -> String {
+    let which = match selected {
+        Some(s) if s < total => format!("{} of {total}", s + 1),
+        _ => format!("{}–{} of {total}", offset + 1, (offset + shown).min(total)),
+    };
+    let up = if offset > 0 { " ↑" } else { "" };
+    let down = if offset + shown < total { " ↓" } else { "" };
+    format!("{which}{up}{down}")
 }
 
 /// What a pane shows while its source has nothing to show.

@@ -55,6 +55,27 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(notes), top);
     let selected = state.pane(PaneId::Pipeline).selected;
     let focused = state.focus == PaneId::Pipeline;
+    // a runs list that does not fit says which run of how many, on its last line
+    let mut main = main;
+    if matches!(data.drill, Drill::Runs) && main.height >= 3 {
+        let runs = crate::app::panes::pipeline::visible_runs(state).len();
+        let fit = main.height.saturating_sub(1) as usize / 2;
+        if runs > (main.height as usize) / 2 && fit > 0 {
+            main.height -= 1;
+            let first = first_visible(selected, runs, 2, main.height);
+            let text = super::cut_text(first, fit, runs, Some(selected.min(runs - 1)));
+            frame.render_widget(
+                Paragraph::new(
+                    Line::styled(format!("{text} "), state.theme.accent()).right_aligned(),
+                ),
+                Rect {
+                    y: main.y + main.height,
+                    height: 1,
+                    ..main
+                },
+            );
+        }
+    }
     let lines = match &data.drill {
         Drill::Runs => runs_lines(state, snap, selected, focused, main),
         Drill::Jobs { run_id, .. } => match data.run(*run_id) {

@@ -11,13 +11,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::detail::{container_spec_lines, events_lines, kv, labels_text, section};
-use super::{Col, fit_columns, pod_health, rollout_text, row_line, scroll_offset};
+use super::{
+    Col, cut_line, fit_columns, pod_health, rollout_text, row_line, scroll_offset, table_room,
+};
 use crate::app::panes::workloads::{LastResult, Narrow, WorkloadRef};
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::sources::kube::rows::{ContainerSpec, WorkloadKind, short_image};
 use crate::sources::kube::rows::{JobState, PodRow};
-use crate::text::{age, clean, fit};
+use crate::text::{age, clean, fit, fit_middle};
 
 fn col(title: &'static str, width: usize, priority: u8) -> Col {
     Col {
@@ -391,7 +393,7 @@ pub(super) fn kinds_table(
         &keep,
         titles,
     ));
-    let visible = area.height.saturating_sub(1) as usize;
+    let (visible, cut) = table_room(area.height.saturating_sub(1) as usize, rows.len());
     let offset = scroll_offset(selected, visible, rows.len());
     for (i, w) in rows.iter().enumerate().skip(offset).take(visible) {
         let Some(cells) = cells(state, narrow, w) else {
@@ -408,11 +410,25 @@ pub(super) fn kinds_table(
         } else {
             theme.text()
         };
-        let mut line = row_line(Span::styled(fit(&name, name_w), style), &cols, &keep, cells);
+        let mut line = row_line(
+            Span::styled(fit_middle(&name, name_w), style),
+            &cols,
+            &keep,
+            cells,
+        );
         if i == selected {
             line = line.patch_style(theme.selection(cursor_here));
         }
         lines.push(line);
+    }
+    if cut {
+        lines.push(cut_line(
+            state,
+            offset,
+            visible,
+            rows.len(),
+            (selected < rows.len()).then_some(selected),
+        ));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }

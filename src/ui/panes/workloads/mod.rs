@@ -9,6 +9,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::panes::workloads::{
     DetailTarget, Narrow, Section, WorkloadRef, pod_keys, table_keys,
@@ -18,7 +19,7 @@ use crate::config::theme::Health;
 use crate::pane::PaneId;
 use crate::sources::kube::rows::{DeploymentRow, PodRow, Rollout, WorkloadKind, short_image};
 use crate::text::age;
-use crate::text::{clean, fit};
+use crate::text::{clean, fit, fit_middle};
 
 mod detail;
 mod kinds;
@@ -74,10 +75,21 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     if area.height > 4
         && let Some(hint) = &state.hint
     {
-        let line = Line::styled(fit(&clean(hint), area.width as usize), theme.warning());
-        frame.render_widget(Paragraph::new(line), Rect { height: 1, ..area });
-        area.y += 1;
-        area.height -= 1;
+        // the hint ends in the key that acts on it: a second line rather than a cut
+        let text = clean(hint);
+        let rows = if area.height > 8 {
+            hint_lines(&text, area.width as usize)
+        } else {
+            vec![fit(&text, area.width as usize)]
+        };
+        let n = rows.len() as u16;
+        let lines: Vec<Line> = rows
+            .into_iter()
+            .map(|r| Line::styled(r, theme.warning()))
+            .collect();
+        frame.render_widget(Paragraph::new(lines), Rect { height: n, ..area });
+        area.y += n;
+        area.height -= n;
     }
     if let Some(detail) = &d.detail {
         let lines = match &detail.target {
@@ -163,6 +175,40 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// The incident hint in at most two lines of `width`: words wrap to the second line, and
+/// when even two are not enough the second is shortened before its ` — ` so the key that
+/// acts on the hint (`— R rolls back`) is never the part cut off.
+fn hint_lines(text: &str, width: usize) -> Vec<String> {
+    if text.width() <= width || width < 8 {
+        return vec![fit(text, width)];
+    }
+    let mut first = String::new();
+    let mut rest = text;
+    for (i, word) in text.split_inclusive(' ').enumerate() {
+        if first.width() + word.trim_end().width() > width {
+            if i == 0 {
+                // one word longer than the line: no wrapping helps
+                return vec![fit(text, width)];
+            }
+            break;
+        }
+        first.push_str(word);
+        rest = &rest[word.len()..];
+    }
+    let second = if rest.width() <= width {
+        rest.to_owned()
+    } else if let Some(at) = rest.rfind(" — ")
+        && rest[at..].width() + 2 <= width
+    {
+        let action = &rest[at..];
+        let head = fit(&rest[..at], width - action.width());
+        format!("{}{action}", head.trim_end())
+    } else {
+        fit(rest, width)
+    };
+    vec![first.trim_end().to_owned(), second]
+}
+
 /// A column: title, width, and whether it is dropped first when space is short.
 pub(super) struct Col {
     pub(super) title: &'static str,
@@ -188,6 +234,7 @@ pub(super) fn row_line<'a>(
 }
 
 /// Which columns fit in `width`, keeping `min_name` for the flexible first column.
+/// Columns of priority 0 are never dropped.
 pub(super) fn fit_columns(cols: &[Col], width: usize, min_name: usize) -> (usize, Vec<bool>) {
     let mut keep: Vec<bool> = vec![true; cols.len()];
     let total = |keep: &[bool]| -> usize {
@@ -197,12 +244,14 @@ pub(super) fn fit_columns(cols: &[Col], width: usize, min_name: usize) -> (usize
             .map(|(c, _)| c.width + 1)
             .sum()
     };
+    // one column at a time, lowest priority first and the rightmost of a priority first,
+    // so a column goes only when the name (cut in the middle) really needs its room
     let max_p = cols.iter().map(|c| c.priority).max().unwrap_or(0);
-    for p in (1..=max_p).rev() {
-        if total(&keep) + min_name <= width {
-            break;
-        }
-        for (i, c) in cols.iter().enumerate() {
+    'drop: for p in (1..=max_p).rev() {
+        for (i, c) in cols.iter().enumerate().rev() {
+            if total(&keep) + min_name <= width {
+                break 'drop;
+            }
             if c.priority == p {
                 keep[i] = false;
             }
@@ -291,7 +340,7 @@ fn deployments_table(
         &keep,
         titles,
     ));
-    let visible = area.height.saturating_sub(1) as usize;
+    let (visible, cut) = table_room(area.height.saturating_sub(1) as usize, rows.len());
     let offset = scroll_offset(selected, visible, rows.len());
     let shown = rows.iter().enumerate().skip(offset).take(visible);
     for (i, d) in shown.filter_map(|(i, k)| Some((i, data.deployments.get(&k.key)?))) {
@@ -331,7 +380,7 @@ fn deployments_table(
             ),
         ];
         let first = Span::styled(
-            fit(&deployment_name(d, all_ns), name_w),
+            fit_middle(&deployment_name(d, all_ns), name_w),
             if troubled > 0 {
                 theme.health(name_h)
             } else {
@@ -344,7 +393,43 @@ fn deployments_table(
         }
         lines.push(line);
     }
+    if cut {
+        lines.push(cut_line(
+            state,
+            offset,
+            visible,
+            rows.len(),
+            (selected < rows.len()).then_some(selected),
+        ));
+    }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// How many rows a table of `len` rows shows in `room` lines: one line is kept for the
+/// [`cut_line`] when they do not all fit.
+pub(super) fn table_room(room: usize, len: usize) -> (usize, bool) {
+    if len > room && room >= 2 {
+        (room - 1, true)
+    } else {
+        (room, false)
+    }
+}
+
+/// Under a list that does not fit: `3 of 12 ↑ ↓` (the selected row of all), or
+/// `4–6 of 12 ↑ ↓` (the rows shown) where the cursor is elsewhere, with arrows for the rows
+/// above and below; right-aligned so the table's columns stay readable above it.
+pub(super) fn cut_line<'a>(
+    state: &State,
+    offset: usize,
+    shown: usize,
+    total: usize,
+    selected: Option<usize>,
+) -> Line<'a> {
+    Line::styled(
+        format!("{} ", super::cut_text(offset, shown, total, selected)),
+        state.theme.accent(),
+    )
+    .right_aligned()
 }
 
 pub(super) fn scroll_offset(selected: usize, visible: usize, len: usize) -> usize {
@@ -383,15 +468,23 @@ fn pods_table(
         WorkloadKind::Rollout => data.rollouts.get(&owner.key),
         _ => None,
     };
+    let visible = area.height.saturating_sub(2) as usize;
+    let offset = scroll_offset(selected.unwrap_or(0), visible, pods.len());
+    // when the list is cut, its title says which rows show: `2 of 4 ↓` (the selected pod)
+    // or `1–2 of 4 ↓`
+    let count = if pods.len() > visible {
+        super::cut_text(offset, visible, pods.len(), selected)
+    } else {
+        pods.len().to_string()
+    };
     let title = format!(
-        "pods of {}{} ({}{})",
+        "pods of {}{} ({count}{})",
         if owner.kind == WorkloadKind::Deployment {
             String::new()
         } else {
             format!("{} ", owner.kind.short())
         },
         clean(&owner.key.name),
-        pods.len(),
         if selected.is_some() {
             ""
         } else {
@@ -456,8 +549,7 @@ fn pods_table(
         &keep,
         titles,
     ));
-    let visible = area.height.saturating_sub(2) as usize;
-    let offset = scroll_offset(selected.unwrap_or(0), visible, pods.len());
+
     let shown = pods.iter().enumerate().skip(offset).take(visible);
     for (i, p) in shown.filter_map(|(i, k)| Some((i, data.pods.get(k)?))) {
         let h = pod_health(p);
@@ -523,7 +615,7 @@ fn pods_table(
             };
             cells.insert(1, (n, theme.text()));
         }
-        let first = Span::styled(fit(&clean(&p.key.name), name_w), theme.text());
+        let first = Span::styled(fit_middle(&clean(&p.key.name), name_w), theme.text());
         let mut line = row_line(first, &cols, &keep, cells);
         if Some(i) == selected {
             line = line.patch_style(theme.selection(focused));
