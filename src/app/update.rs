@@ -538,7 +538,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         }
         ("theme", Some(name)) => match state.assets.themes.get(name) {
             Some(t) => {
-                state.theme = t.clone();
+                state.theme = t.for_depth(state.color_depth);
                 state.set_flash(FlashLevel::Info, format!("theme {name}"));
             }
             None => state.set_flash(
