@@ -63,6 +63,49 @@ pub fn restore() {
     }
 }
 
+/// Captures the mouse or leaves it to the terminal (`:mouse`), on the console's terminal.
+pub fn set_mouse(w: &mut impl Write, on: bool) -> io::Result<()> {
+    if on {
+        execute!(w, EnableMouseCapture)
+    } else {
+        execute!(w, DisableMouseCapture)
+    }
+}
+
+/// The OSC 52 sequence that puts `text` on the clipboard of the terminal the user sits at
+/// (through SSH; tmux passes it on with `set-clipboard on`). The caller sanitises and caps
+/// `text`; base64 keeps every byte of it out of the terminal's parser.
+pub fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+}
+
+/// Writes [`osc52`] through the terminal backend.
+pub fn copy(w: &mut impl Write, text: &str) -> io::Result<()> {
+    w.write_all(osc52(text).as_bytes())?;
+    w.flush()
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -177,6 +220,18 @@ mod tests {
         assert_eq!(d(Some("vt100"), None), Ansi16);
         assert_eq!(d(None, None), Ansi16);
         assert_eq!(d(Some("xterm"), None), Ansi256);
+    }
+
+    #[test]
+    fn osc52_is_base64_between_the_escapes() {
+        assert_eq!(osc52(""), "\x1b]52;c;\x07");
+        assert_eq!(osc52("f"), "\x1b]52;c;Zg==\x07");
+        assert_eq!(osc52("fo"), "\x1b]52;c;Zm8=\x07");
+        assert_eq!(osc52("foobar"), "\x1b]52;c;Zm9vYmFy\x07");
+        assert_eq!(
+            osc52("checkout-7d9f\n"),
+            "\x1b]52;c;Y2hlY2tvdXQtN2Q5Zgo=\x07"
+        );
     }
 
     #[test]
