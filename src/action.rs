@@ -33,6 +33,9 @@ pub enum Action {
     Restart,
     Promote,
     HostActions,
+    /// Copy the selection (a name, the YAML shown, a log line) to the local clipboard
+    /// with OSC 52.
+    Copy,
     /// Workloads: move the cursor into the selected deployment's pods, and back.
     WorkloadsPods,
     /// Workloads: cycle the sort key (trouble, name, age, restarts).
@@ -139,6 +142,11 @@ const SIMPLE: &[(Action, &str, &str)] = &[
         "promote (approve / switch colour)",
     ),
     (Action::HostActions, "host.actions", "host actions menu"),
+    (
+        Action::Copy,
+        "app.copy",
+        "copy the selected name, YAML or newest log line (OSC 52)",
+    ),
     (
         Action::WorkloadsPods,
         "workloads.pods",

@@ -70,6 +70,14 @@ pub enum Command {
     Gpu(GpuArgs),
     /// Check config, themes and keymaps strictly; exit 1 on any error
     CheckConfig(CheckConfigArgs),
+    /// Write a commented config.toml from the kubeconfig's contexts, the current git
+    /// checkout's GitHub repository and a Prometheus URL, then check it
+    Init(InitArgs),
+    /// Print a shell completion script (e.g. `flightdeck completions bash >
+    /// ~/.local/share/bash-completion/completions/flightdeck`)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout (e.g. `flightdeck man | man -l -`)
+    Man,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -103,4 +111,49 @@ pub struct GpuArgs {
 pub struct CheckConfigArgs {
     /// config.toml to check (default: the one in the config directory)
     pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// where to write config.toml (default: `--config`, else the config directory's)
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// overwrite the file if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// the kube contexts that are production (comma-separated; `--production ''` for
+    /// none); without it, init asks on stdin
+    #[arg(long, value_name = "CTX,...", value_delimiter = ',')]
+    pub production: Option<Vec<String>>,
+    /// Prometheus base URL for the Error-rate pane (API mode)
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+    /// GitHub repository `OWNER/NAME` (default: the current git checkout's `origin`)
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// bash, elvish, fish, powershell or zsh
+    pub shell: clap_complete::Shell,
+}
+
+/// The completion script for `shell`, generated from [`Cli`]. Generated into memory first:
+/// clap_complete panics on a failed write (`| head`), this returns the error.
+pub fn write_completions(
+    shell: clap_complete::Shell,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "flightdeck", &mut buf);
+    out.write_all(&buf)?;
+    out.flush()
+}
+
+/// The man page (roff), generated from [`Cli`].
+pub fn write_man(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    clap_mangen::Man::new(cmd).render(out)
 }

@@ -39,6 +39,32 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+            Some(Command::Init(args)) => {
+                ExitCode::from(flightdeck::console::init::run(&cli.global, &args))
+            }
+            Some(Command::Completions(args)) => {
+                let mut out = std::io::stdout().lock();
+                match flightdeck::cli::write_completions(args.shell, &mut out) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("flightdeck completions: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            Some(Command::Man) => {
+                let mut out = std::io::stdout().lock();
+                match flightdeck::cli::write_man(&mut out).and_then(|()| out.flush()) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    // a closed pipe (`| head`) is not worth a message
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("flightdeck man: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
+            }
             Some(Command::Demo(args)) => {
                 match flightdeck::console::demo(&cli.global, &args).await {
                     Ok(code) => ExitCode::from(code),

@@ -63,10 +63,193 @@ pub fn restore() {
     }
 }
 
+/// Captures the mouse or leaves it to the terminal (`:mouse`), on the console's terminal.
+pub fn set_mouse(w: &mut impl Write, on: bool) -> io::Result<()> {
+    if on {
+        execute!(w, EnableMouseCapture)
+    } else {
+        execute!(w, DisableMouseCapture)
+    }
+}
+
+/// The OSC 52 sequence that puts `text` on the clipboard of the terminal the user sits at
+/// (through SSH; tmux passes it on with `set-clipboard on`). The caller sanitises and caps
+/// `text`; base64 keeps every byte of it out of the terminal's parser.
+pub fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+}
+
+/// Writes [`osc52`] through the terminal backend.
+pub fn copy(w: &mut impl Write, text: &str) -> io::Result<()> {
+    w.write_all(osc52(text).as_bytes())?;
+    w.flush()
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore();
         previous(info);
     }));
+}
+
+/// How many colours the terminal shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorDepth {
+    /// 24-bit RGB (`COLORTERM=truecolor`).
+    #[default]
+    TrueColor,
+    /// The xterm 256-colour palette.
+    Ansi256,
+    /// The 16 ANSI colours (the terminal's own palette).
+    Ansi16,
+}
+
+/// `[ui] color`: `auto` (from the environment), or one depth forced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+pub enum ColorSetting {
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "truecolor")]
+    TrueColor,
+    #[serde(rename = "256")]
+    Ansi256,
+    #[serde(rename = "16")]
+    Ansi16,
+}
+
+/// The colour depth to draw with: a forced `[ui] color` wins; else true colour only when
+/// the terminal says so (`COLORTERM` = `truecolor`/`24bit`, or terminfo's `colors` ≥ 2^24
+/// as in `xterm-direct`); 16 colours when `TERM` says that is all there is (`*-16color`,
+/// `*-8color`, `linux`, `vt*`, `dumb`, `ansi`) or terminfo's `colors` is under 256; else
+/// 256. `tput_colors` is what `tput colors` printed, if it ran.
+pub fn color_depth(
+    setting: ColorSetting,
+    colorterm: Option<&str>,
+    term: Option<&str>,
+    tput_colors: Option<u32>,
+) -> ColorDepth {
+    match setting {
+        ColorSetting::TrueColor => return ColorDepth::TrueColor,
+        ColorSetting::Ansi256 => return ColorDepth::Ansi256,
+        ColorSetting::Ansi16 => return ColorDepth::Ansi16,
+        ColorSetting::Auto => {}
+    }
+    let colorterm = colorterm.unwrap_or("").trim().to_ascii_lowercase();
+    if colorterm == "truecolor" || colorterm == "24bit" {
+        return ColorDepth::TrueColor;
+    }
+    let term = term.unwrap_or("").trim().to_ascii_lowercase();
+    if term.ends_with("-direct") || tput_colors.is_some_and(|c| c >= 1 << 24) {
+        return ColorDepth::TrueColor;
+    }
+    let few = term.ends_with("-16color")
+        || term.ends_with("-8color")
+        || term.ends_with("-color") && !term.contains("256")
+        || matches!(term.as_str(), "linux" | "dumb" | "ansi" | "cons25" | "")
+        || term.starts_with("vt");
+    if few || tput_colors.is_some_and(|c| c < 256) {
+        return ColorDepth::Ansi16;
+    }
+    ColorDepth::Ansi256
+}
+
+/// Whether `color_depth` needs terminfo to decide (so the console runs `tput colors` only
+/// then).
+pub fn depth_needs_terminfo(setting: ColorSetting, colorterm: Option<&str>) -> bool {
+    setting == ColorSetting::Auto
+        && !matches!(
+            colorterm.map(|c| c.trim().to_ascii_lowercase()).as_deref(),
+            Some("truecolor" | "24bit")
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColorDepth::*;
+    use super::ColorSetting as S;
+    use super::*;
+
+    #[test]
+    fn true_colour_only_when_the_terminal_says_so() {
+        let d = |ct: Option<&str>, t: Option<&str>, n: Option<u32>| color_depth(S::Auto, ct, t, n);
+        assert_eq!(
+            d(Some("truecolor"), Some("xterm-256color"), None),
+            TrueColor
+        );
+        assert_eq!(d(Some("24bit"), Some("screen"), Some(8)), TrueColor);
+        assert_eq!(d(None, Some("xterm-256color"), Some(256)), Ansi256);
+        // tmux without true colour, an old SSH client
+        assert_eq!(d(None, Some("tmux-256color"), None), Ansi256);
+        assert_eq!(d(Some(""), Some("screen-256color"), Some(256)), Ansi256);
+        assert_eq!(d(Some("yes"), Some("xterm-256color"), None), Ansi256);
+        assert_eq!(d(None, Some("xterm-direct"), None), TrueColor);
+        assert_eq!(d(None, Some("xterm-kitty"), Some(16_777_216)), TrueColor);
+        assert_eq!(d(None, Some("rxvt-unicode-256color"), None), Ansi256);
+    }
+
+    #[test]
+    fn sixteen_when_that_is_all_there_is() {
+        let d = |t: Option<&str>, n: Option<u32>| color_depth(S::Auto, None, t, n);
+        assert_eq!(d(Some("xterm-16color"), None), Ansi16);
+        assert_eq!(d(Some("linux"), None), Ansi16);
+        assert_eq!(d(Some("xterm"), Some(8)), Ansi16);
+        assert_eq!(d(Some("xterm-color"), None), Ansi16);
+        assert_eq!(d(Some("vt100"), None), Ansi16);
+        assert_eq!(d(None, None), Ansi16);
+        assert_eq!(d(Some("xterm"), None), Ansi256);
+    }
+
+    #[test]
+    fn osc52_is_base64_between_the_escapes() {
+        assert_eq!(osc52(""), "\x1b]52;c;\x07");
+        assert_eq!(osc52("f"), "\x1b]52;c;Zg==\x07");
+        assert_eq!(osc52("fo"), "\x1b]52;c;Zm8=\x07");
+        assert_eq!(osc52("foobar"), "\x1b]52;c;Zm9vYmFy\x07");
+        assert_eq!(
+            osc52("checkout-7d9f\n"),
+            "\x1b]52;c;Y2hlY2tvdXQtN2Q5Zgo=\x07"
+        );
+    }
+
+    #[test]
+    fn the_setting_wins() {
+        assert_eq!(
+            color_depth(S::Ansi256, Some("truecolor"), None, None),
+            Ansi256
+        );
+        assert_eq!(
+            color_depth(S::TrueColor, None, Some("linux"), Some(8)),
+            TrueColor
+        );
+        assert_eq!(
+            color_depth(S::Ansi16, None, Some("xterm-256color"), None),
+            Ansi16
+        );
+        assert!(!depth_needs_terminfo(S::Auto, Some("truecolor")));
+        assert!(depth_needs_terminfo(S::Auto, None));
+        assert!(!depth_needs_terminfo(S::Ansi16, None));
+    }
 }

@@ -100,6 +100,10 @@ pub enum Effect {
         after: String,
     },
     ReadAudit,
+    /// Capture the mouse (true) or leave it to the terminal, for selecting text.
+    SetMouse(bool),
+    /// Put this text (sanitised, capped) on the local clipboard with OSC 52.
+    Copy(String),
     /// Run a service's `list_backups` (the answer is [`Event::Backups`]).
     ListBackups {
         service: String,

@@ -2,6 +2,7 @@
 //! [`Effect`]s. The run loop that carries the effects out lives in `console`.
 
 pub mod audit;
+pub mod copy;
 pub mod dialog;
 pub mod event;
 pub mod hint;

@@ -35,6 +35,11 @@ pub const COMMANDS: &[(&str, Arg, &str)] = &[
     ("all", Arg::None, "workloads: every kind"),
     ("help", Arg::None, "key bindings"),
     ("read-only", Arg::None, "refuse every operation from now on"),
+    (
+        "mouse",
+        Arg::None,
+        "release the mouse to select text, or capture it again",
+    ),
     ("quit", Arg::None, "quit flightdeck"),
 ];
 

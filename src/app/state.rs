@@ -327,6 +327,8 @@ pub struct State {
     pub size: (u16, u16),
     pub now: Timestamp,
     pub mouse: bool,
+    /// The terminal's colour depth; every theme is mapped to it (`Theme::for_depth`).
+    pub color_depth: crate::term::ColorDepth,
     pub quit: bool,
 
     // --- what each source has told us; one field per pane, owned by src/app/panes/ ---
@@ -444,6 +446,7 @@ impl State {
         let read_only_at_start = scope.read_only;
         State {
             mouse: config.ui.mouse,
+            color_depth: crate::term::ColorDepth::TrueColor,
             config: Arc::new(config),
             assets: Arc::new(assets),
             theme,

@@ -236,6 +236,10 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
+    if action == Action::Copy && state.overlay == Overlay::None {
+        state.dirty = true;
+        return super::copy::copy(state);
+    }
     if let Some(effects) = super::panes::pipeline::on_action(state, action) {
         return effects;
     }
@@ -335,7 +339,9 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::WorkloadsRetry
         | Action::WorkloadsPromoteFull => return crate::app::dialog::on_action(state, action),
         // dialog keys only mean something while a dialog is open (dialog::on_key)
-        Action::Confirm
+        // with an overlay open (copy itself is handled above)
+        Action::Copy
+        | Action::Confirm
         | Action::Cancel
         | Action::DialogIncrease
         | Action::DialogDecrease
@@ -529,6 +535,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         ("audit", _) => return crate::app::dialog::show_audit(state),
         ("zoom", _) => state.zoomed = !state.zoomed,
         ("save", Some(path)) => return super::panes::logs::save(state, path),
+        ("mouse", _) => return super::copy::toggle_mouse(state),
         ("read-only", _) => {
             state.scope.read_only = true;
             state.set_flash(
@@ -538,7 +545,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         }
         ("theme", Some(name)) => match state.assets.themes.get(name) {
             Some(t) => {
-                state.theme = t.clone();
+                state.theme = t.for_depth(state.color_depth);
                 state.set_flash(FlashLevel::Info, format!("theme {name}"));
             }
             None => state.set_flash(

@@ -6,6 +6,7 @@
 //! problems, every one, in file order.
 
 mod check;
+pub mod colors;
 pub mod diag;
 pub mod gpu;
 pub mod hosts;
@@ -73,6 +74,14 @@ pub struct UiConfig {
     pub keymap: Option<String>,
     #[serde(default = "yes")]
     pub mouse: bool,
+    /// Colour depth: `auto` (true colour only when `COLORTERM` or terminfo says so),
+    /// `truecolor`, `256` or `16`.
+    #[serde(default)]
+    pub color: crate::term::ColorSetting,
+    /// `y`-style copy to the local clipboard with OSC 52 (works over SSH and in tmux with
+    /// `set-clipboard on`); false turns it off.
+    #[serde(default = "yes")]
+    pub clipboard: bool,
     /// The `[[environment]]` to open on when no `--context`, `-n` or `-A` is given
     /// (default: the kubeconfig's current context and its namespace).
     pub start: Option<String>,
@@ -84,6 +93,8 @@ impl Default for UiConfig {
             theme: None,
             keymap: None,
             mouse: true,
+            color: crate::term::ColorSetting::Auto,
+            clipboard: true,
             start: None,
         }
     }

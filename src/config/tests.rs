@@ -380,3 +380,22 @@ fn gpu_prometheus_defaults_to_metrics_and_checks_its_keys() {
     assert_eq!(c.gpu_prometheus(), Some("http://prom:9090"));
     assert_eq!(c.gpu.host_label(), "Hostname");
 }
+
+/// `[ui] color`, `mouse` and `clipboard`: the SSH settings, and a bad colour depth named
+/// at its line.
+#[test]
+fn ui_color_mouse_and_clipboard() {
+    let (c, diags) = Config::parse_lenient(
+        "c.toml",
+        "[ui]\ncolor = \"256\"\nmouse = false\nclipboard = false\n",
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(c.ui.color, crate::term::ColorSetting::Ansi256);
+    assert!(!c.ui.mouse && !c.ui.clipboard);
+    let d = Config::default();
+    assert_eq!(d.ui.color, crate::term::ColorSetting::Auto);
+    assert!(d.ui.mouse && d.ui.clipboard);
+    let (_, diags) = Config::parse_lenient("c.toml", "[ui]\ncolor = \"88\"\n");
+    let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    assert!(text.iter().any(|t| t.starts_with("c.toml:2:")), "{text:?}");
+}

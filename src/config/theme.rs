@@ -181,6 +181,19 @@ impl Theme {
     pub fn gauge(&self) -> Style {
         self.get("gauge.fill")
     }
+
+    /// This theme as a terminal of `depth` can draw it: RGB colours mapped to the nearest
+    /// of 256 or 16 (`super::colors`); unchanged for true colour.
+    pub fn for_depth(&self, depth: crate::term::ColorDepth) -> Theme {
+        Theme {
+            name: self.name.clone(),
+            styles: self
+                .styles
+                .iter()
+                .map(|(k, s)| (k.clone(), super::colors::map_style(*s, depth)))
+                .collect(),
+        }
+    }
 }
 
 /// Resolves `inherits` chains: `files` by name; a cycle or a missing parent is a warning.

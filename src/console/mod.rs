@@ -1,5 +1,6 @@
 //! Start-up of the console: load config leniently, build State, start sources, run.
 
+pub mod init;
 pub mod run;
 
 use std::time::Duration;
@@ -55,8 +56,11 @@ pub fn initial_state(global: &GlobalArgs, config_override: Option<config::Config
         scope,
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
     };
+    let setting = cfg.ui.color;
     let mut state = State::new(cfg, loaded.assets, warnings, opts, Timestamp::now());
     state.kubeconfig = kube;
+    state.color_depth = color_depth(setting);
+    state.theme = state.theme.for_depth(state.color_depth);
     state
 }
 
@@ -465,4 +469,36 @@ pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<u8
     sandbox.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// The terminal's colour depth from `[ui] color`, `COLORTERM`, `TERM` and, only when those
+/// do not settle it, terminfo (`tput colors`).
+fn color_depth(setting: crate::term::ColorSetting) -> crate::term::ColorDepth {
+    let colorterm = std::env::var("COLORTERM").ok();
+    let term = std::env::var("TERM").ok();
+    let tput = if crate::term::depth_needs_terminfo(setting, colorterm.as_deref()) {
+        std::process::Command::new("tput")
+            .arg("colors")
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+            })
+    } else {
+        None
+    };
+    let depth = crate::term::color_depth(setting, colorterm.as_deref(), term.as_deref(), tput);
+    log::info!(
+        "colours: {depth:?} (COLORTERM={}, TERM={}, tput colors={})",
+        crate::text::sanitize(colorterm.as_deref().unwrap_or("")),
+        crate::text::sanitize(term.as_deref().unwrap_or("")),
+        tput.map_or("-".into(), |n| n.to_string())
+    );
+    depth
 }

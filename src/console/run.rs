@@ -73,7 +73,9 @@ pub async fn run(
     loop {
         if state.dirty && last_draw.elapsed() >= FRAME {
             for effect in update::settle(&mut state) {
-                dispatch(effect, &state, &mut sources, &ops, &tx);
+                if let Some(effect) = terminal_effect(effect, &mut guard) {
+                    dispatch(effect, &state, &mut sources, &ops, &tx);
+                }
             }
             if state.overlay == Overlay::ConsoleLog {
                 crate::applog::collect();
@@ -114,7 +116,9 @@ pub async fn run(
         }
         for ev in events {
             for effect in update(&mut state, ev) {
-                dispatch(effect, &state, &mut sources, &ops, &tx);
+                if let Some(effect) = terminal_effect(effect, &mut guard) {
+                    dispatch(effect, &state, &mut sources, &ops, &tx);
+                }
             }
         }
         if state.quit {
@@ -123,6 +127,20 @@ pub async fn run(
     }
     drop(guard);
     Ok(state.exit_code)
+}
+
+/// Carries out the effects that are the terminal's own (mouse capture, OSC 52 copy),
+/// through its backend; hands back every other.
+fn terminal_effect(effect: Effect, guard: &mut term::Guard) -> Option<Effect> {
+    let result = match &effect {
+        Effect::SetMouse(on) => term::set_mouse(guard.terminal.backend_mut(), *on),
+        Effect::Copy(text) => term::copy(guard.terminal.backend_mut(), text),
+        _ => return Some(effect),
+    };
+    if let Err(e) = result {
+        log::warn!("terminal: {e}");
+    }
+    None
 }
 
 /// Carries out one effect of `update`.
