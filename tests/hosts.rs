@@ -49,8 +49,10 @@ fn stand() -> &'static Stand {
         let log = dir.join("argv.log");
         std::fs::write(dir.join("show.txt"), SHOW).expect("show");
         std::fs::write(dir.join("journal.txt"), JOURNAL).expect("journal");
+        // the whole line in one write (O_APPEND): stand-ins run by tests in parallel must
+        // not interleave their argv in the log
         let rec = format!(
-            "printf '%s' \"$(basename \"$0\")\" >> {log}; for a in \"$@\"; do printf ' [%s]' \"$a\" >> {log}; done; echo >> {log}",
+            "line=\"$(basename \"$0\")\"; for a in \"$@\"; do line=\"$line [$a]\"; done; printf '%s\\n' \"$line\" >> {log}",
             log = log.display()
         );
         let scripts = [
