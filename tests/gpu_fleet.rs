@@ -6,10 +6,12 @@
 //! one round: one instant query and one range query.
 
 mod common;
+mod prometheus_support;
 mod tools;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+
+use prometheus_support::{Running, free_port};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,15 +28,6 @@ use flightdeck::sources::metrics::prometheus::PrometheusClient;
 
 const HOSTS: [&str; 4] = ["dgx-01", "dgx-02", "dgx-03", "dgx-04"];
 const GPUS: u32 = 9;
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// One host's DCGM page, as `crates/sandbox/src/metrics.rs::render_gpu` writes them.
 fn dcgm_page(host: &str, drop_gpu5: bool) -> String {
@@ -118,11 +111,6 @@ async fn serve_pages(drop: Arc<AtomicBool>) -> Vec<String> {
     targets
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    listener.local_addr().expect("local addr").port()
-}
-
 fn start_prometheus(bin: &Path, dir: &Path, targets: &[String], port: u16) -> Running {
     let list = targets
         .iter()
@@ -133,24 +121,7 @@ fn start_prometheus(bin: &Path, dir: &Path, targets: &[String], port: u16) -> Ru
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
          scrape_configs:\n  - job_name: dcgm\n    static_configs:\n      - targets: [{list}]\n"
     );
-    std::fs::write(dir.join("prometheus.yml"), config).expect("write config");
-    let log = std::fs::File::create(dir.join("prometheus.log")).expect("log file");
-    let child = Command::new(bin)
-        .arg(format!(
-            "--config.file={}",
-            dir.join("prometheus.yml").display()
-        ))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start prometheus");
-    Running(child)
+    prometheus_support::start(bin, dir, &config, port)
 }
 
 /// A loopback proxy in front of `upstream` that records the path of every request.

@@ -6,10 +6,12 @@
 //! falls off the bus (its series gone) it stays marked down.
 
 mod common;
+mod prometheus_support;
 mod tools;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+
+use prometheus_support::{Running, free_port};
 use std::time::Duration;
 
 use flightdeck::app::panes::gpu::{GpuRow, gpu_hint, rows};
@@ -25,42 +27,11 @@ use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 
 const HOSTS: usize = 32;
 
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn start_prometheus(bin: &Path, dir: &Path, scrape: &str, port: u16) -> Running {
     let config = format!(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n{scrape}"
     );
-    std::fs::write(dir.join("prometheus.yml"), config).expect("write config");
-    let log = std::fs::File::create(dir.join("prometheus.log")).expect("log file");
-    let child = Command::new(bin)
-        .arg(format!(
-            "--config.file={}",
-            dir.join("prometheus.yml").display()
-        ))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start prometheus");
-    Running(child)
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    listener.local_addr().expect("local addr").port()
+    prometheus_support::start(bin, dir, &config, port)
 }
 
 fn state() -> State {

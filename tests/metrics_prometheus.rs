@@ -5,11 +5,13 @@
 //!
 //! Changed from the seed's rule: `for: 0s` instead of `5m`, so it fires within the test.
 
+mod prometheus_support;
 mod tools;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+
+use prometheus_support::{Running, free_port};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -39,16 +41,6 @@ const RULES: &str = r#"groups:
         annotations:
           summary: 5xx ratio above 5%
 "#;
-
-/// Kills and reaps Prometheus when the test ends, panics included.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Counters that move unevenly on every scrape, so the ratio depends on the exact window
 /// and a mismatch in evaluation times would show.
@@ -81,36 +73,14 @@ async fn serve_counters() -> String {
     addr.to_string()
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    listener.local_addr().expect("local addr").port()
-}
-
 fn start_prometheus(bin: &Path, dir: &Path, target: &str, port: u16) -> Running {
     let config = format!(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
          rule_files:\n  - rules.yml\n\
          scrape_configs:\n  - job_name: checkout\n    static_configs:\n      - targets: ['{target}']\n"
     );
-    std::fs::write(dir.join("prometheus.yml"), config).expect("write config");
     std::fs::write(dir.join("rules.yml"), RULES).expect("write rules");
-    let log = std::fs::File::create(dir.join("prometheus.log")).expect("log file");
-    let child = Command::new(bin)
-        .arg(format!(
-            "--config.file={}",
-            dir.join("prometheus.yml").display()
-        ))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start prometheus");
-    Running(child)
+    prometheus_support::start(bin, dir, &config, port)
 }
 
 /// Prometheus's own answer to `query` at `time` (unix seconds), read with plain serde_json.
