@@ -7,7 +7,7 @@
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use super::model::{Plan, Target, WorkloadKind, WorkloadOp};
@@ -154,28 +154,22 @@ async fn read(c: &kube::Client, target: &Target) -> Result<(Api<Rollout>, Rollou
     Ok((api, r))
 }
 
-/// The Rollout's ReplicaSets (controller owner reference with its uid).
+/// The Rollout's ReplicaSets (selector match and controller owner reference with its uid).
 async fn owned_replicasets(c: &kube::Client, r: &Rollout) -> Result<Vec<ReplicaSet>, String> {
-    let ns = r.metadata.namespace.clone().unwrap_or_default();
-    let uid = r.metadata.uid.clone().unwrap_or_default();
-    let api: Api<ReplicaSet> = Api::namespaced(c.clone(), &ns);
-    let mut out = Vec::new();
-    let mut lp = ListParams::default().limit(500);
-    loop {
-        let page = api.list(&lp).await.map_err(kube_message)?;
-        out.extend(page.items.into_iter().filter(|rs| {
-            rs.metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|o| o.kind == "Rollout" && (uid.is_empty() || o.uid == uid))
-        }));
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(c) => lp = lp.continue_token(&c),
-            None => break,
-        }
-    }
-    Ok(out)
+    let selector = r
+        .spec
+        .selector
+        .as_ref()
+        .and_then(|s| s.match_labels.clone())
+        .unwrap_or_default();
+    super::rollback::controlled_replicasets(
+        c,
+        r.metadata.namespace.as_deref().unwrap_or_default(),
+        r.metadata.uid.as_deref().unwrap_or_default(),
+        &selector,
+    )
+    .await
+    .map_err(kube_message)
 }
 
 fn rs_revision(rs: &ReplicaSet) -> i64 {

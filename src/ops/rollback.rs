@@ -63,19 +63,30 @@ pub async fn owned_replicasets(
     client: &kube::Client,
     d: &Deployment,
 ) -> Result<Vec<ReplicaSet>, kube::Error> {
-    let ns = d.metadata.namespace.clone().unwrap_or_default();
-    let uid = d.metadata.uid.clone().unwrap_or_default();
-    let selector = d
-        .spec
-        .selector
-        .match_labels
-        .clone()
-        .unwrap_or_default()
+    controlled_replicasets(
+        client,
+        &d.metadata.namespace.clone().unwrap_or_default(),
+        d.metadata.uid.as_deref().unwrap_or_default(),
+        &d.spec.selector.match_labels.clone().unwrap_or_default(),
+    )
+    .await
+}
+
+/// The ReplicaSets in `namespace` matching `selector` whose controller owner reference
+/// has `uid` (any controller when the uid is unknown), read in pages: a Deployment's, or a
+/// Rollout's.
+pub async fn controlled_replicasets(
+    client: &kube::Client,
+    namespace: &str,
+    uid: &str,
+    selector: &BTreeMap<String, String>,
+) -> Result<Vec<ReplicaSet>, kube::Error> {
+    let selector = selector
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(",");
-    let api: Api<ReplicaSet> = Api::namespaced(client.clone(), &ns);
+    let api: Api<ReplicaSet> = Api::namespaced(client.clone(), namespace);
     let mut out = Vec::new();
     let mut lp = ListParams::default().labels(&selector).limit(500);
     loop {

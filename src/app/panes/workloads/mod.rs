@@ -168,7 +168,12 @@ fn owner_key(ns: &str, name: &Option<String>) -> Option<ObjKey> {
 }
 
 /// Adds or removes `name` under `key` of a name index, dropping empty sets.
-fn index_name(index: &mut HashMap<ObjKey, BTreeSet<String>>, key: ObjKey, name: &str, add: bool) {
+fn index_name<K: std::hash::Hash + Eq>(
+    index: &mut HashMap<K, BTreeSet<String>>,
+    key: K,
+    name: &str,
+    add: bool,
+) {
     if add {
         index.entry(key).or_default().insert(name.to_owned());
     } else if let Some(set) = index.get_mut(&key) {
@@ -189,17 +194,7 @@ impl WorkloadsData {
             index_name(&mut self.rs_by_rollout, r, &rs.key.name, add);
         }
         if let Some(d) = owner_key(&rs.key.namespace, &rs.owner) {
-            if add {
-                self.rs_by_deployment
-                    .entry(d)
-                    .or_default()
-                    .insert(rs.key.name.clone());
-            } else if let Some(set) = self.rs_by_deployment.get_mut(&d) {
-                set.remove(&rs.key.name);
-                if set.is_empty() {
-                    self.rs_by_deployment.remove(&d);
-                }
-            }
+            index_name(&mut self.rs_by_deployment, d, &rs.key.name, add);
         }
     }
 
@@ -214,17 +209,7 @@ impl WorkloadsData {
             return;
         };
         let owner = WorkloadRef::new(kind, ObjKey::new(&p.key.namespace, name));
-        if add {
-            self.pods_by_owner
-                .entry(owner)
-                .or_default()
-                .insert(p.key.name.clone());
-        } else if let Some(set) = self.pods_by_owner.get_mut(&owner) {
-            set.remove(&p.key.name);
-            if set.is_empty() {
-                self.pods_by_owner.remove(&owner);
-            }
-        }
+        index_name(&mut self.pods_by_owner, owner, &p.key.name, add);
     }
 
     fn index_pod(&mut self, p: &PodRow, add: bool) {
@@ -237,24 +222,13 @@ impl WorkloadsData {
             if trouble {
                 *self.trouble_by_rs.entry(rs.clone()).or_default() += 1;
             }
-            self.pods_by_rs
-                .entry(rs)
-                .or_default()
-                .insert(p.key.name.clone());
-        } else {
-            if trouble && let Some(n) = self.trouble_by_rs.get_mut(&rs) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    self.trouble_by_rs.remove(&rs);
-                }
-            }
-            if let Some(set) = self.pods_by_rs.get_mut(&rs) {
-                set.remove(&p.key.name);
-                if set.is_empty() {
-                    self.pods_by_rs.remove(&rs);
-                }
+        } else if trouble && let Some(n) = self.trouble_by_rs.get_mut(&rs) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.trouble_by_rs.remove(&rs);
             }
         }
+        index_name(&mut self.pods_by_rs, rs, &p.key.name, add);
     }
 
     fn put_rs(&mut self, rs: ReplicaSetRow) {
@@ -450,14 +424,38 @@ impl WorkloadsData {
 
     /// The replicasets of a deployment, newest revision first.
     pub fn replicasets_of(&self, d: &ObjKey) -> Vec<&ReplicaSetRow> {
-        let mut v: Vec<&ReplicaSetRow> = self
-            .rs_by_deployment
-            .get(d)
+        self.replicasets_in(&self.rs_by_deployment, d)
+    }
+
+    /// The replicasets `index` lists under `owner` (a Deployment or a Rollout), newest
+    /// revision first.
+    fn replicasets_in(
+        &self,
+        index: &HashMap<ObjKey, BTreeSet<String>>,
+        owner: &ObjKey,
+    ) -> Vec<&ReplicaSetRow> {
+        let mut v: Vec<&ReplicaSetRow> = index
+            .get(owner)
             .into_iter()
             .flatten()
-            .filter_map(|n| self.replicasets.get(&ObjKey::new(&d.namespace, n)))
+            .filter_map(|n| self.replicasets.get(&ObjKey::new(&owner.namespace, n)))
             .collect();
         v.sort_by(|a, b| b.revision.cmp(&a.revision).then(a.key.cmp(&b.key)));
+        v
+    }
+
+    /// The pods of these replicasets, in their order, by name within one.
+    fn pods_of_replicasets<'a>(&'a self, sets: Vec<&'a ReplicaSetRow>) -> Vec<&'a PodRow> {
+        let mut v = Vec::new();
+        for rs in sets {
+            if let Some(names) = self.pods_by_rs.get(&rs.key) {
+                v.extend(
+                    names
+                        .iter()
+                        .filter_map(|n| self.pods.get(&ObjKey::new(&rs.key.namespace, n))),
+                );
+            }
+        }
         v
     }
 
@@ -477,17 +475,7 @@ impl WorkloadsData {
 
     /// A deployment's pods: newest revision first, by name within a revision.
     pub fn pods_of(&self, d: &ObjKey) -> Vec<&PodRow> {
-        let mut v = Vec::new();
-        for rs in self.replicasets_of(d) {
-            if let Some(names) = self.pods_by_rs.get(&rs.key) {
-                v.extend(
-                    names
-                        .iter()
-                        .filter_map(|n| self.pods.get(&ObjKey::new(&d.namespace, n))),
-                );
-            }
-        }
-        v
+        self.pods_of_replicasets(self.replicasets_of(d))
     }
 
     /// The HPA that targets a deployment, if any.

@@ -96,30 +96,12 @@ impl WorkloadsData {
 
     /// A Rollout's ReplicaSets, newest revision first.
     pub fn replicasets_of_rollout(&self, r: &ObjKey) -> Vec<&ReplicaSetRow> {
-        let mut v: Vec<&ReplicaSetRow> = self
-            .rs_by_rollout
-            .get(r)
-            .into_iter()
-            .flatten()
-            .filter_map(|n| self.replicasets.get(&ObjKey::new(&r.namespace, n)))
-            .collect();
-        v.sort_by(|a, b| b.revision.cmp(&a.revision).then(a.key.cmp(&b.key)));
-        v
+        self.replicasets_in(&self.rs_by_rollout, r)
     }
 
     /// A Rollout's pods through its ReplicaSets: newest revision first.
     pub fn pods_of_rollout(&self, r: &ObjKey) -> Vec<&PodRow> {
-        let mut v = Vec::new();
-        for rs in self.replicasets_of_rollout(r) {
-            if let Some(names) = self.pods_by_rs.get(&rs.key) {
-                v.extend(
-                    names
-                        .iter()
-                        .filter_map(|n| self.pods.get(&ObjKey::new(&r.namespace, n))),
-                );
-            }
-        }
-        v
+        self.pods_of_replicasets(self.replicasets_of_rollout(r))
     }
 
     /// The ReplicaSet of one of a Rollout's revisions, by its pod-template hash.
