@@ -40,7 +40,7 @@ fn feed(s: &mut State, msg: WorkloadsMsg) {
 }
 
 fn template_pod() -> PodRow {
-    let p: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
+    let p: flightdeck::sources::kube::slim::Pod = serde_json::from_value(json!({
         "metadata": {"name": "p", "namespace": "load-000", "creationTimestamp": "2026-01-01T00:00:00Z",
             "labels": {"app": "svc-00", "pod-template-hash": "abc"},
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "svc-00-abc", "uid": "u", "controller": true}]},
@@ -221,9 +221,16 @@ fn live(kubeconfig: &str, expect_pods: usize) {
         let mut term = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
         let mut ui = Duration::ZERO;
         let mut first_frame = None;
+        let mut first_row = None;
         while let Some(msg) = rx.recv().await {
             let t = Instant::now();
             feed(&mut s, msg);
+            if first_row.is_none() && !s.workloads.pods.is_empty() {
+                // the first pod the console could show: settle and draw as the run loop would
+                update::settle(&mut s);
+                draw(&mut term, &s);
+                first_row = Some((start.elapsed(), s.workloads.pods.len()));
+            }
             let synced = s.workloads.all_listed();
             if synced && s.workloads.pods.len() >= expect_pods {
                 update::settle(&mut s);
@@ -238,6 +245,12 @@ fn live(kubeconfig: &str, expect_pods: usize) {
             println!("watchers ended before the first complete frame");
             return;
         };
+        if let Some((t, n)) = first_row {
+            println!(
+                "first pod row: {:.0} ms after start ({n} pods listed by then)",
+                t.as_secs_f64() * 1000.0
+            );
+        }
         let (rss, hwm) = rss_kib();
         println!(
             "first complete frame: {:.0} ms after start ({} pods, {} deployments, {} replicasets; ui task {:.0} ms)",
@@ -302,7 +315,85 @@ fn live(kubeconfig: &str, expect_pods: usize) {
             frame.as_secs_f64() * 1000.0
         );
         println!("RSS after the events: {:.1} MB (peak {:.1} MB)", rss as f64 / 1024.0, hwm as f64 / 1024.0);
+
+        churn(&base, &mut s, &mut rx, &mut term).await;
     });
+}
+
+/// A cluster that keeps changing: 1,000 pod events a second (100 every 100 ms, through the
+/// sandbox's churn endpoint) for `CHURN_SECS` (default 60), applied and drawn as the run
+/// loop does (settle + one frame at most every 33 ms). The figure is the whole process's
+/// CPU time — watch decoding, rows, update, views and frames — divided by the events.
+async fn churn(
+    base: &str,
+    s: &mut State,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkloadsMsg>,
+    term: &mut Terminal<TestBackend>,
+) {
+    let secs: u64 = std::env::var("CHURN_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    if secs == 0 {
+        return;
+    }
+    // events of the 10,000-event phase still arriving are not counted
+    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
+        feed(s, msg);
+    }
+    let url = format!("{base}/_sandbox/churn?n=100");
+    let poster = tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        for _ in 0..secs * 10 {
+            tick.tick().await;
+            if let Err(e) = http.post(&url).send().await {
+                println!("churn request failed: {e}");
+                return;
+            }
+        }
+    });
+    let cpu0 = cpu_time();
+    let t0 = Instant::now();
+    let end = t0 + Duration::from_secs(secs) + Duration::from_millis(500);
+    let mut events = 0usize;
+    let mut frames = 0usize;
+    let mut last_draw = Instant::now();
+    let mut dirty = false;
+    loop {
+        let next = (last_draw + Duration::from_millis(33)).min(end);
+        match tokio::time::timeout_at(next.into(), rx.recv()).await {
+            Ok(Some(msg)) => {
+                if let WorkloadsMsg::Applied(Rows::Pods(v)) = &msg {
+                    events += v.len();
+                }
+                feed(s, msg);
+                dirty = true;
+            }
+            Ok(None) => break,
+            Err(_) => {}
+        }
+        if dirty && last_draw.elapsed() >= Duration::from_millis(33) {
+            update::settle(s);
+            draw(term, s);
+            frames += 1;
+            dirty = false;
+            last_draw = Instant::now();
+        }
+        if Instant::now() >= end {
+            break;
+        }
+    }
+    let _ = poster.await;
+    let cpu = cpu_time() - cpu0;
+    let wall = t0.elapsed();
+    println!(
+        "churn: {events} pod events in {:.1} s ({:.0}/s), {frames} frames: {:.1} % of a core, {:.1} µs CPU per event (whole process)",
+        wall.as_secs_f64(),
+        events as f64 / wall.as_secs_f64(),
+        cpu.as_secs_f64() / wall.as_secs_f64() * 100.0,
+        cpu.as_secs_f64() * 1e6 / events.max(1) as f64
+    );
 }
 
 fn kubeconfig_server(path: &str) -> String {

@@ -512,3 +512,42 @@ async fn rows_converge_after_a_fresh_store_with_changes_made_meanwhile() {
         Some(SourceStatus::Live { .. })
     ));
 }
+
+/// A list of many pages streams: the first page's rows are in the state before the rest
+/// is asked for, the pane's title says how far the list has got against the size the API
+/// server gives (`remainingItemCount`), and the kind counts as listed only at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_list_streams_page_by_page_and_says_how_far_it_has_got() {
+    use flightdeck::sources::kube::Kind;
+    use flightdeck::ui::panes::workloads::listing_text;
+    use k8s_openapi::api::core::v1::Pod;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sb = flightdeck_sandbox::Sandbox::start(flightdeck_sandbox::SandboxOptions {
+        pods: Some(1800),
+        ..flightdeck_sandbox::SandboxOptions::scenario(Scenario::Steady)
+    })
+    .await
+    .expect("sandbox");
+    workloads_support::admin(&sb, "time/pause", "").await;
+    let client = workloads_support::kube_client(&sb).await;
+    let total = Api::<Pod>::all(client)
+        .list(&kube::api::ListParams::default())
+        .await
+        .expect("list pods")
+        .items
+        .len();
+    assert!(total > 1000, "{total} pods: not enough for three pages");
+    let mut h = Harness::on(sb, None).await;
+
+    h.until("the first page of pods", |s| !s.workloads.pods.is_empty())
+        .await;
+    assert_eq!(h.state.workloads.pods.len(), 500, "one page of 500");
+    assert!(!h.state.workloads.synced.contains(&Kind::Pods));
+    let expected = format!("listing pods 500 of {},{:03}", total / 1000, total % 1000);
+    assert_eq!(listing_text(&h.state).as_deref(), Some(expected.as_str()));
+
+    h.until("pods listed", |s| s.workloads.synced.contains(&Kind::Pods))
+        .await;
+    assert_eq!(h.state.workloads.pods.len(), total);
+    assert!(!h.state.workloads.listing.contains_key(&Kind::Pods));
+}

@@ -76,7 +76,7 @@ fn replicaset(
 
 fn pod(name: &str, rs: &str, app: &str, status: Value) -> PodRow {
     let hash = rs.rsplit('-').next().unwrap_or_default();
-    let p: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
+    let p: flightdeck::sources::kube::slim::Pod = serde_json::from_value(json!({
         "metadata": meta(name, "2025-12-31T23:50:00Z", json!({
             "labels": {"app": app, "pod-template-hash": hash},
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": rs, "controller": true}]

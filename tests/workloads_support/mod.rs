@@ -105,7 +105,11 @@ impl Harness {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(msg)) => {
                     self.messages += 1;
-                    if matches!(msg, WorkloadsMsg::Snapshot(_)) {
+                    // a list's end (its last page) is what a re-list shows as
+                    if matches!(
+                        msg,
+                        WorkloadsMsg::Snapshot(_) | WorkloadsMsg::Page { done: true, .. }
+                    ) {
                         self.snapshots += 1;
                     }
                     let generation = self.state.generation;

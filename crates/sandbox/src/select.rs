@@ -1,6 +1,7 @@
 //! Label and field selectors, query-string decoding, continue tokens.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use super::store::Obj;
 
@@ -175,12 +176,19 @@ pub fn field_match(sel: &[(String, String, bool)], obj: &Obj) -> bool {
     sel.iter().all(|(k, v, eq)| (obj.field(k) == *v) == *eq)
 }
 
-pub fn encode_continue(ns: &str, name: &str) -> String {
-    let raw = format!("{ns}\u{0}{name}");
-    raw.bytes().map(|b| format!("{b:02x}")).collect()
+/// Where a paged list goes on: after the object `ns/name`, with `served` items of the list
+/// already sent (for `remainingItemCount` without counting the rest on every page).
+pub fn encode_continue(ns: &str, name: &str, served: usize) -> String {
+    let raw = format!("{ns}\u{0}{name}\u{0}{served}");
+    let mut out = String::with_capacity(raw.len() * 2);
+    for b in raw.bytes() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
-pub fn decode_continue(tok: &str) -> Option<(String, String)> {
+/// The key after which a list goes on, and how many items were sent before.
+pub fn decode_continue(tok: &str) -> Option<((String, String), usize)> {
     if !tok.len().is_multiple_of(2) {
         return None;
     }
@@ -189,8 +197,9 @@ pub fn decode_continue(tok: &str) -> Option<(String, String)> {
         .map(|i| u8::from_str_radix(tok.get(i..i + 2)?, 16).ok())
         .collect();
     let s = String::from_utf8(bytes?).ok()?;
-    let (a, b) = s.split_once('\u{0}')?;
-    Some((a.to_string(), b.to_string()))
+    let (a, rest) = s.split_once('\u{0}')?;
+    let (b, served) = rest.split_once('\u{0}')?;
+    Some(((a.to_string(), b.to_string()), served.parse().ok()?))
 }
 
 #[cfg(test)]
@@ -215,7 +224,7 @@ mod tests {
         ));
         assert!(label_match(&parse_labels("!missing,tier!=db").unwrap(), &o));
         assert_eq!(pct_decode("app%3Dcheckout%2Cx+y"), "app=checkout,x y");
-        let t = encode_continue("ns", "n");
-        assert_eq!(decode_continue(&t), Some(("ns".into(), "n".into())));
+        let t = encode_continue("ns", "n", 500);
+        assert_eq!(decode_continue(&t), Some((("ns".into(), "n".into()), 500)));
     }
 }

@@ -14,6 +14,7 @@ pub mod object;
 pub mod rows;
 pub mod rows_argo;
 pub mod rows_kinds;
+pub mod slim;
 pub mod watch;
 
 pub use client::{KubeError, client_for};
@@ -135,6 +136,37 @@ impl Rows {
     }
 }
 
+/// How far a list has got: objects received, and the whole list's size where the API
+/// server says (`remainingItemCount`; never with selectors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ListProgress {
+    pub listed: usize,
+    pub total: Option<usize>,
+}
+
+impl Rows {
+    /// The keys of the rows.
+    pub fn keys(&self) -> Vec<ObjKey> {
+        fn k<R>(v: &[R], key: fn(&R) -> &ObjKey) -> Vec<ObjKey> {
+            v.iter().map(|r| key(r).clone()).collect()
+        }
+        match self {
+            Rows::Deployments(v) => k(v, |r| &r.key),
+            Rows::ReplicaSets(v) => k(v, |r| &r.key),
+            Rows::Pods(v) => k(v, |r| &r.key),
+            Rows::Hpas(v) => k(v, |r| &r.key),
+            Rows::Events(v) => k(v, |r| &r.key),
+            Rows::StatefulSets(v) => k(v, |r| &r.key),
+            Rows::DaemonSets(v) => k(v, |r| &r.key),
+            Rows::Jobs(v) => k(v, |r| &r.key),
+            Rows::CronJobs(v) => k(v, |r| &r.key),
+            Rows::Revisions(v) => k(v, |r| &r.key),
+            Rows::Rollouts(v) => k(v, |r| &r.key),
+            Rows::AnalysisRuns(v) => k(v, |r| &r.key),
+        }
+    }
+}
+
 /// Why a watcher is not delivering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
@@ -183,6 +215,16 @@ impl Failure {
 pub enum WorkloadsMsg {
     /// The complete set of one kind: after the first list and after every re-list (410).
     Snapshot(Rows),
+    /// One page of a list, as it arrives: the rows appear at once and the pane says how
+    /// far the list has got. The first page of a list starts it; the last (`done`) ends
+    /// it: rows the list did not name are then gone (deleted while the watch was away),
+    /// and the kind counts as listed.
+    Page {
+        rows: Rows,
+        first: bool,
+        done: bool,
+        progress: ListProgress,
+    },
     /// Added or modified objects.
     Applied(Rows),
     Deleted {

@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event as KubeEvent, Pod, Probe};
+use k8s_openapi::api::core::v1::{Container, Event as KubeEvent, Probe, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::slim::{ContainerStatus, Pod};
 
 pub use super::rows_kinds::{
     CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow,
@@ -395,7 +397,7 @@ impl PodRow {
         let statuses: &[ContainerStatus] = status
             .and_then(|s| s.container_statuses.as_deref())
             .unwrap_or(&[]);
-        let specs: &[Container] = p.spec.as_ref().map(|s| &s.containers[..]).unwrap_or(&[]);
+        let specs = p.spec.as_ref().map(|s| &s.containers[..]).unwrap_or(&[]);
         let phase = status
             .and_then(|s| s.phase.clone())
             .unwrap_or_else(|| "Unknown".into());
@@ -406,7 +408,13 @@ impl PodRow {
         for spec in specs {
             let st = statuses.iter().find(|s| s.name == spec.name);
             let mut c = ContainerState {
-                spec: container_spec(spec),
+                spec: spec_of(
+                    &spec.name,
+                    spec.image.as_deref(),
+                    spec.resources.as_ref(),
+                    spec.liveness_probe.as_ref(),
+                    spec.readiness_probe.as_ref(),
+                ),
                 ..Default::default()
             };
             if let Some(st) = st {
@@ -432,7 +440,10 @@ impl PodRow {
             containers.push(c);
         }
         let reason = pod_reason(p, statuses, &phase, ready, specs.len());
-        let gpus = specs.iter().map(gpu_request).sum();
+        let gpus = specs
+            .iter()
+            .map(|c| gpu_request(c.resources.as_ref()))
+            .sum();
         PodRow {
             key: ObjKey::of(meta),
             labels: meta.labels.clone().unwrap_or_default(),
@@ -640,8 +651,7 @@ pub const GPU_RESOURCE: &str = "nvidia.com/gpu";
 
 /// A container's `nvidia.com/gpu` (limits, else requests; an extended resource is a whole
 /// number, anything else counts 0).
-fn gpu_request(c: &Container) -> u32 {
-    let r = c.resources.as_ref();
+fn gpu_request(r: Option<&ResourceRequirements>) -> u32 {
     r.and_then(|r| r.limits.as_ref())
         .and_then(|l| l.get(GPU_RESOURCE))
         .or_else(|| {
@@ -668,9 +678,23 @@ fn controller_of(meta: &ObjectMeta, kind: &str) -> Option<String> {
 }
 
 pub(super) fn container_spec(c: &Container) -> ContainerSpec {
-    let resources = c
-        .resources
-        .as_ref()
+    spec_of(
+        &c.name,
+        c.image.as_deref(),
+        c.resources.as_ref(),
+        c.liveness_probe.as_ref(),
+        c.readiness_probe.as_ref(),
+    )
+}
+
+fn spec_of(
+    name: &str,
+    image: Option<&str>,
+    resources: Option<&ResourceRequirements>,
+    liveness: Option<&Probe>,
+    readiness: Option<&Probe>,
+) -> ContainerSpec {
+    let resources = resources
         .map(|r| {
             let mut parts = Vec::new();
             for res in ["cpu", "memory"] {
@@ -688,11 +712,11 @@ pub(super) fn container_spec(c: &Container) -> ContainerSpec {
         })
         .unwrap_or_default();
     ContainerSpec {
-        name: c.name.clone(),
-        image: c.image.clone().unwrap_or_default(),
+        name: name.to_owned(),
+        image: image.unwrap_or_default().to_owned(),
         resources,
-        liveness: c.liveness_probe.as_ref().map(probe),
-        readiness: c.readiness_probe.as_ref().map(probe),
+        liveness: liveness.map(probe),
+        readiness: readiness.map(probe),
     }
 }
 

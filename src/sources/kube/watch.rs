@@ -17,7 +17,7 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Event as KubeEvent, Pod};
+use k8s_openapi::api::core::v1::Event as KubeEvent;
 use kube::api::{ListParams, WatchEvent, WatchParams};
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
@@ -26,7 +26,8 @@ use tokio::task::{AbortHandle, JoinHandle};
 use super::argo::{AnalysisRunRow, RolloutRow};
 use super::rows::{DeploymentRow, EventRow, HpaRow, ObjKey, PodRow, ReplicaSetRow};
 use super::rows_kinds::{CronJobRow, DaemonSetRow, JobRow, RevisionRow, StatefulSetRow};
-use super::{Failure, Kind, Rows, WorkloadsMsg};
+use super::slim::Pod;
+use super::{Failure, Kind, ListProgress, Rows, WorkloadsMsg};
 
 /// Where messages go; returns false once nobody listens (the task then ends).
 pub type Sink = Arc<dyn Fn(WorkloadsMsg) -> bool + Send + Sync>;
@@ -290,8 +291,10 @@ where
 {
     let mut delay = BACKOFF_FIRST;
     loop {
-        let (rows, rv) = match list_all(api, spec).await {
-            Ok(listed) => listed,
+        // the list answered: this is the contact that proves recovery
+        let rv = match list_pages(api, spec, sink).await {
+            Ok(Some(rv)) => rv,
+            Ok(None) => return,
             Err(failure) => {
                 if !report(sink, spec.kind, failure) {
                     return;
@@ -301,10 +304,6 @@ where
                 continue;
             }
         };
-        // the list answered: this is the contact that proves recovery
-        if !sink(WorkloadsMsg::Snapshot((spec.wrap)(rows))) {
-            return;
-        }
         delay = BACKOFF_FIRST;
         match watch_from(api, spec, rv, sink).await {
             Next::Stop => return,
@@ -325,14 +324,21 @@ fn report(sink: &Sink, kind: Kind, failure: Failure) -> bool {
     sink(WorkloadsMsg::Failed { kind, failure })
 }
 
-/// Every page of a list, each bounded by [`LIST_TIMEOUT`]: the rows and the list's
-/// resourceVersion.
-async fn list_all<K, R>(api: &Api<K>, spec: &KindSpec<K, R>) -> Result<(Vec<R>, String), Failure>
+/// Every page of a list, each bounded by [`LIST_TIMEOUT`], sent on as it arrives (a page
+/// is decoded, converted and dropped before the next is asked for, so a 150,000-pod list
+/// is never held twice). Returns the list's resourceVersion to watch from, or `None`
+/// once nobody listens.
+async fn list_pages<K, R>(
+    api: &Api<K>,
+    spec: &KindSpec<K, R>,
+    sink: &Sink,
+) -> Result<Option<String>, Failure>
 where
     K: Resource + Clone + DeserializeOwned + Debug,
 {
-    let mut rows = Vec::new();
     let mut token: Option<String> = None;
+    let mut listed = 0usize;
+    let mut first = true;
     loop {
         let mut lp = ListParams::default().limit(PAGE);
         if let Some(f) = spec.fields {
@@ -351,17 +357,42 @@ where
             }
             Ok(Ok(page)) => page,
         };
-        rows.extend(page.items.iter().filter_map(spec.convert));
+        listed += page.items.len();
+        let rows: Vec<R> = page.items.iter().filter_map(spec.convert).collect();
+        drop(page.items);
         token = page.metadata.continue_.filter(|c| !c.is_empty());
-        if token.is_none() {
-            let rv = page.metadata.resource_version.unwrap_or_default();
-            if rv.is_empty() {
-                return Err(Failure::Transient(format!(
-                    "cannot watch {}: the list has no resourceVersion",
-                    spec.kind.resource()
-                )));
-            }
-            return Ok((rows, rv));
+        let done = token.is_none();
+        let rv = page.metadata.resource_version.unwrap_or_default();
+        if done && rv.is_empty() {
+            return Err(Failure::Transient(format!(
+                "cannot watch {}: the list has no resourceVersion",
+                spec.kind.resource()
+            )));
+        }
+        let remaining = page
+            .metadata
+            .remaining_item_count
+            .and_then(|r| usize::try_from(r).ok());
+        let progress = ListProgress {
+            listed,
+            total: if done {
+                Some(listed)
+            } else {
+                remaining.map(|r| listed + r)
+            },
+        };
+        let msg = WorkloadsMsg::Page {
+            rows: (spec.wrap)(rows),
+            first,
+            done,
+            progress,
+        };
+        if !sink(msg) {
+            return Ok(None);
+        }
+        first = false;
+        if done {
+            return Ok(Some(rv));
         }
     }
 }

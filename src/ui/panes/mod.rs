@@ -93,9 +93,13 @@ fn subtitle(state: &State, pane: PaneId) -> Option<String> {
                 .namespace
                 .clone()
                 .unwrap_or_else(|| "all namespaces".into());
-            Some(match &state.scope.context {
+            let scope = match &state.scope.context {
                 Some(c) => format!("{}/{}", crate::text::clean(c), crate::text::clean(&ns)),
                 None => crate::text::sanitize(&ns),
+            };
+            Some(match workloads::listing_text(state) {
+                Some(listing) => format!("{scope} · {listing}"),
+                None => scope,
             })
         }
         PaneId::Errors => Some("5xx ratio".into()),

@@ -145,11 +145,14 @@ pub(super) fn list(
         },
         None => None,
     };
+    // kube-apiserver leaves remainingItemCount out of a list with selectors
+    let selected = !f.labels.is_empty() || !f.fields.is_empty();
     let (items, cont, remaining, rv, now) = {
         let w = shared.lock();
         let map = w.store.map(f.kind);
+        let served_before = start.as_ref().map_or(0, |(_, n)| *n);
         let iter: Box<dyn Iterator<Item = (&Key, &Arc<Obj>)>> = match &start {
-            Some(k) => Box::new(map.range::<Key, _>((
+            Some((k, _)) => Box::new(map.range::<Key, _>((
                 std::ops::Bound::Excluded(k.clone()),
                 std::ops::Bound::Unbounded,
             ))),
@@ -158,9 +161,9 @@ pub(super) fn list(
             }
             None => Box::new(map.iter()),
         };
-        let mut items = Vec::new();
+        let mut items: Vec<Arc<Obj>> = Vec::new();
         let mut cont = None;
-        let mut remaining = 0usize;
+        let mut more = false;
         for (k, o) in iter {
             if !f.ns.is_empty() && k.0 != f.ns {
                 break;
@@ -169,22 +172,32 @@ pub(super) fn list(
                 continue;
             }
             if limit > 0 && items.len() >= limit {
-                if cont.is_none() {
-                    let last: &Arc<Obj> = &items[items.len() - 1];
-                    cont = Some(encode_continue(&last.ns, &last.name));
-                }
-                remaining += 1;
-                continue;
+                // one more item exists: the page ends here, without walking the rest
+                more = true;
+                break;
             }
             items.push(o.clone());
         }
+        if more && let Some(last) = items.last() {
+            cont = Some(encode_continue(
+                &last.ns,
+                &last.name,
+                served_before + items.len(),
+            ));
+        }
+        // how many are left: the scope's size less what was sent (a count of one
+        // namespace's objects, or the kind's total for all namespaces)
+        let remaining = (cont.is_some() && !selected).then(|| {
+            let total = if f.ns.is_empty() {
+                map.len()
+            } else {
+                w.store.in_ns(f.kind, &f.ns).count()
+            };
+            total.saturating_sub(served_before + items.len())
+        });
         (items, cont, remaining, w.store.rv.to_string(), w.now_ms)
     };
-    let rem = if cont.is_some() {
-        Some(remaining)
-    } else {
-        None
-    };
+    let rem = remaining;
     if let Some(v) = table {
         return bytes_resp(
             StatusCode::OK,

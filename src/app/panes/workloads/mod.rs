@@ -4,7 +4,7 @@
 //! they are kept by key with two small indexes (replicasets by deployment, pods by
 //! replicaset) so the views below never scan every pod.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use jiff::Timestamp;
 
@@ -14,8 +14,8 @@ use crate::app::state::{SourceId, SourceStatus, State};
 use crate::pane::PaneId;
 use crate::sources::kube::{
     AnalysisRunRow, CronJobRow, DaemonSetRow, DeploymentRow, EventRow, Failure, HpaRow, JobRow,
-    Kind, ObjKey, PodRow, ReplicaSetRow, RevisionRow, Rollout, RolloutRow, Rows, StatefulSetRow,
-    WorkloadKind, WorkloadsMsg,
+    Kind, ListProgress, ObjKey, PodRow, ReplicaSetRow, RevisionRow, Rollout, RolloutRow, Rows,
+    StatefulSetRow, WorkloadKind, WorkloadsMsg,
 };
 
 mod keys;
@@ -85,6 +85,15 @@ pub struct Detail {
     pub scroll: u16,
 }
 
+/// A list under way: how far it has got, and — where rows of the kind were already held
+/// when it started (a re-list) — the keys it named, so that what it did not name goes when
+/// it ends.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub progress: ListProgress,
+    seen: Option<HashSet<ObjKey>>,
+}
+
 /// What the workloads source has told the ui task, and the pane's own view state.
 #[derive(Debug, Clone, Default)]
 pub struct WorkloadsData {
@@ -115,6 +124,8 @@ pub struct WorkloadsData {
     trouble_by_rs: HashMap<ObjKey, u32>,
     /// kinds whose first list arrived
     pub synced: BTreeSet<Kind>,
+    /// lists under way, page by page
+    pub listing: BTreeMap<Kind, Listing>,
     pub failures: BTreeMap<Kind, Failure>,
     /// No client (no kubeconfig, unknown context): what to do about it.
     pub no_client: Option<String>,
@@ -217,16 +228,8 @@ impl WorkloadsData {
         let Some(rs) = owner_key(&p.key.namespace, &p.owner) else {
             return;
         };
-        let trouble = pod_in_trouble(p);
-        if add {
-            if trouble {
-                *self.trouble_by_rs.entry(rs.clone()).or_default() += 1;
-            }
-        } else if trouble && let Some(n) = self.trouble_by_rs.get_mut(&rs) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                self.trouble_by_rs.remove(&rs);
-            }
+        if pod_in_trouble(p) {
+            self.count_trouble(rs.clone(), add);
         }
         index_name(&mut self.pods_by_rs, rs, &p.key.name, add);
     }
@@ -240,11 +243,36 @@ impl WorkloadsData {
     }
 
     fn put_pod(&mut self, p: PodRow) {
+        if let Some(old) = self.pods.get_mut(&p.key) {
+            // a modified pod nearly always keeps its owners: then only its trouble count
+            // can move, and the indexes (names by owner) stay as they are
+            if old.owner == p.owner && old.controller == p.controller {
+                let (was, is) = (pod_in_trouble(old), pod_in_trouble(&p));
+                *old = p;
+                if was != is
+                    && let Some(rs) = owner_key(&old.key.namespace, &old.owner)
+                {
+                    self.count_trouble(rs, is);
+                }
+                return;
+            }
+        }
         if let Some(old) = self.pods.remove(&p.key) {
             self.index_pod(&old, false);
         }
         self.index_pod(&p, true);
         self.pods.insert(p.key.clone(), p);
+    }
+
+    fn count_trouble(&mut self, rs: ObjKey, add: bool) {
+        if add {
+            *self.trouble_by_rs.entry(rs).or_default() += 1;
+        } else if let Some(n) = self.trouble_by_rs.get_mut(&rs) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.trouble_by_rs.remove(&rs);
+            }
+        }
     }
 
     fn remove(&mut self, kind: Kind, key: &ObjKey) {
@@ -392,9 +420,20 @@ impl WorkloadsData {
         match msg {
             WorkloadsMsg::Snapshot(rows) => {
                 let kind = rows.kind();
+                self.listing.remove(&kind);
                 self.clear(kind);
                 self.apply_rows(rows);
                 self.synced.insert(kind);
+                self.ok(kind, now);
+            }
+            WorkloadsMsg::Page {
+                rows,
+                first,
+                done,
+                progress,
+            } => {
+                let kind = rows.kind();
+                self.page(rows, first, done, progress);
                 self.ok(kind, now);
             }
             WorkloadsMsg::Applied(rows) => {
@@ -413,6 +452,81 @@ impl WorkloadsData {
             }
             WorkloadsMsg::NoClient(text) => self.no_client = Some(text),
             WorkloadsMsg::RolloutsServed(served) => self.rollouts_served = Some(served),
+        }
+    }
+
+    /// One page of a list: its rows in at once; at the end, what the list did not name
+    /// out.
+    fn page(&mut self, rows: Rows, first: bool, done: bool, progress: ListProgress) {
+        let kind = rows.kind();
+        if first || !self.listing.contains_key(&kind) {
+            let held = self.holds(kind);
+            self.listing.insert(
+                kind,
+                Listing {
+                    progress,
+                    seen: held.then(HashSet::new),
+                },
+            );
+        }
+        if let Some(listing) = self.listing.get_mut(&kind) {
+            listing.progress = progress;
+            if let Some(seen) = &mut listing.seen {
+                seen.extend(rows.keys());
+            }
+        }
+        self.apply_rows(rows);
+        if done {
+            if let Some(Listing {
+                seen: Some(seen), ..
+            }) = self.listing.remove(&kind)
+            {
+                for key in self.keys(kind) {
+                    if !seen.contains(&key) {
+                        self.remove(kind, &key);
+                    }
+                }
+            }
+            self.synced.insert(kind);
+        }
+    }
+
+    /// Whether any row of a kind is held.
+    fn holds(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Deployments => !self.deployments.is_empty(),
+            Kind::ReplicaSets => !self.replicasets.is_empty(),
+            Kind::Pods => !self.pods.is_empty(),
+            Kind::Hpas => !self.hpas.is_empty(),
+            Kind::Events => !self.events.is_empty(),
+            Kind::StatefulSets => !self.statefulsets.is_empty(),
+            Kind::DaemonSets => !self.daemonsets.is_empty(),
+            Kind::Jobs => !self.jobs.is_empty(),
+            Kind::CronJobs => !self.cronjobs.is_empty(),
+            Kind::Revisions => !self.revisions.is_empty(),
+            Kind::Rollouts => !self.rollouts.is_empty(),
+            Kind::AnalysisRuns => !self.analysis_runs.is_empty(),
+        }
+    }
+
+    /// The keys of the rows held of a kind.
+    fn keys(&self, kind: Kind) -> Vec<ObjKey> {
+        fn c<'a, V: 'a>(m: impl IntoIterator<Item = (&'a ObjKey, &'a V)>) -> Vec<ObjKey> {
+            m.into_iter().map(|(k, _)| k.clone()).collect()
+        }
+        match kind {
+            Kind::Deployments => c(&self.deployments),
+            Kind::ReplicaSets => c(&self.replicasets),
+            Kind::Pods => c(&self.pods),
+            Kind::Hpas => c(&self.hpas),
+            Kind::Events => c(&self.events),
+            Kind::StatefulSets => c(&self.statefulsets),
+            Kind::DaemonSets => c(&self.daemonsets),
+            Kind::Jobs => c(&self.jobs),
+            Kind::CronJobs => c(&self.cronjobs),
+            Kind::Revisions => c(&self.revisions),
+            Kind::Rollouts => c(&self.rollouts),
+            Kind::AnalysisRuns => c(&self.analysis_runs),
         }
     }
 
@@ -537,7 +651,9 @@ pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
     let now = state.now;
     // revisions live in deployments and replicasets: pod churn cannot move a deploy mark
     let revisions_may_move = match &msg {
-        WorkloadsMsg::Snapshot(rows) | WorkloadsMsg::Applied(rows) => {
+        WorkloadsMsg::Snapshot(rows)
+        | WorkloadsMsg::Applied(rows)
+        | WorkloadsMsg::Page { rows, .. } => {
             matches!(rows.kind(), Kind::Deployments | Kind::ReplicaSets)
         }
         WorkloadsMsg::Deleted { kind, .. } => {
@@ -558,7 +674,9 @@ pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
         BTreeMap::new()
     };
     let rollouts_may_move = match &msg {
-        WorkloadsMsg::Snapshot(rows) | WorkloadsMsg::Applied(rows) => rows.kind() == Kind::Rollouts,
+        WorkloadsMsg::Snapshot(rows)
+        | WorkloadsMsg::Applied(rows)
+        | WorkloadsMsg::Page { rows, .. } => rows.kind() == Kind::Rollouts,
         WorkloadsMsg::Deleted { kind, .. } => *kind == Kind::Rollouts,
         _ => false,
     };
