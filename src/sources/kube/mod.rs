@@ -8,6 +8,7 @@
 pub mod argo;
 pub mod client;
 pub mod identity;
+mod intern;
 pub mod kubeconfig;
 pub mod namespaces;
 pub mod object;

@@ -3,6 +3,7 @@
 //! full specs. Keeps the ui task's memory small on clusters with thousands of pods.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
@@ -118,7 +119,7 @@ pub struct Condition {
 }
 
 /// What a container is declared as: for the describe-like detail view.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ContainerSpec {
     pub name: String,
     pub image: String,
@@ -358,7 +359,8 @@ impl PodReason {
 /// A container's state in a pod, for the detail view.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ContainerState {
-    pub spec: ContainerSpec,
+    /// shared by the pods of one template
+    pub spec: Arc<ContainerSpec>,
     pub ready: bool,
     pub restarts: i32,
     /// "running since …", "waiting: CrashLoopBackOff", "terminated: Error (exit 1)"
@@ -370,7 +372,8 @@ pub struct ContainerState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodRow {
     pub key: ObjKey,
-    pub labels: BTreeMap<String, String>,
+    /// shared by the pods of one template
+    pub labels: Arc<BTreeMap<String, String>>,
     /// the owning ReplicaSet's name
     pub owner: Option<String>,
     /// the controlling owner of any kind (ReplicaSet, StatefulSet, DaemonSet, Job): (kind, name)
@@ -408,13 +411,13 @@ impl PodRow {
         for spec in specs {
             let st = statuses.iter().find(|s| s.name == spec.name);
             let mut c = ContainerState {
-                spec: spec_of(
+                spec: super::intern::spec(spec_of(
                     &spec.name,
                     spec.image.as_deref(),
                     spec.resources.as_ref(),
                     spec.liveness_probe.as_ref(),
                     spec.readiness_probe.as_ref(),
-                ),
+                )),
                 ..Default::default()
             };
             if let Some(st) = st {
@@ -446,7 +449,7 @@ impl PodRow {
             .sum();
         PodRow {
             key: ObjKey::of(meta),
-            labels: meta.labels.clone().unwrap_or_default(),
+            labels: super::intern::labels(meta.labels.clone().unwrap_or_default()),
             owner: controller_of(meta, "ReplicaSet"),
             controller: super::rows_kinds::controller_ref(meta),
             template_hash: meta
