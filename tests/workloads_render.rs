@@ -307,3 +307,51 @@ fn pods_differing_only_at_the_end_are_told_apart() {
         }
     }
 }
+
+/// A watch event that changed only what no row shows (an annotation, managedFields) sets
+/// nothing dirty: no rebuild, no frame. One that changes a shown field draws, and one that
+/// changes what the lists are ordered by moves the row.
+#[test]
+fn a_pod_event_that_changes_nothing_shown_draws_no_frame() {
+    use flightdeck::sources::kube::{PodReason, Rows};
+    let mut s = fed();
+    s.dirty = false;
+    let pod = s
+        .workloads
+        .pods
+        .values()
+        .find(|p| p.reason == PodReason::Running)
+        .expect("a running pod")
+        .clone();
+    let feed = |s: &mut State, p| {
+        let generation = s.generation;
+        update(
+            s,
+            Event::Kube {
+                generation,
+                msg: WorkloadsMsg::Applied(Rows::Pods(vec![p])),
+            },
+        );
+    };
+    feed(&mut s, pod.clone());
+    assert!(
+        !s.dirty,
+        "an event that changed nothing shown asked for a frame"
+    );
+
+    let mut moved = pod.clone();
+    moved.node = Some("another-node".into());
+    feed(&mut s, moved.clone());
+    assert!(s.dirty, "a new node is shown in the pod's detail");
+    assert_eq!(
+        s.workloads.pods[&pod.key].node.as_deref(),
+        Some("another-node")
+    );
+
+    s.dirty = false;
+    let mut restarted = moved;
+    restarted.restarts += 1;
+    feed(&mut s, restarted);
+    assert!(s.dirty);
+    assert_eq!(s.workloads.pods[&pod.key].restarts, pod.restarts + 1);
+}

@@ -115,11 +115,16 @@ fn workload_hint(state: &State) -> Option<String> {
         let Some(started) = newest.created.filter(|_| in_window(newest)) else {
             continue;
         };
-        let crashing = w
-            .pods_of(&d.key)
-            .iter()
-            .filter(|p| p.reason == PodReason::CrashLoopBackOff)
-            .count();
+        // the pods are looked at only where some are in trouble (a count kept per
+        // ReplicaSet as pods change)
+        let crashing = if w.troubled_pods(&d.key) > 0 {
+            w.pods_of(&d.key)
+                .iter()
+                .filter(|p| p.reason == PodReason::CrashLoopBackOff)
+                .count()
+        } else {
+            0
+        };
         let since_ms = started.as_millisecond();
         let ratio = state
             .errors

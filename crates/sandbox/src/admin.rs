@@ -305,16 +305,40 @@ pub fn handle(
             if pods.is_empty() {
                 return err(StatusCode::NOT_FOUND, "no pods to touch");
             }
+            // what each event changes: an annotation (nothing a console shows), or a
+            // restart count (what the pods table shows and sorts by)
+            let restarts = match q.get("change").map(String::as_str) {
+                None | Some("annotation") => false,
+                Some("restarts") => true,
+                Some(other) => {
+                    return err(
+                        StatusCode::BAD_REQUEST,
+                        &format!("change={other}: expected annotation or restarts"),
+                    );
+                }
+            };
             let now = w.now_ms;
+            let start = w.churned;
             for i in 0..n {
-                let mut p = pods[i % pods.len()].value();
-                set(
-                    &mut p,
-                    &["metadata", "annotations", "sandbox.flightdeck.dev/touched"],
-                    json!(format!("{now}-{i}")),
-                );
+                // on through the pods from where the last churn stopped
+                let mut p = pods[(start + i) % pods.len()].value();
+                if restarts {
+                    if let Some(c) = p
+                        .pointer_mut("/status/containerStatuses/0/restartCount")
+                        .filter(|c| c.is_i64())
+                    {
+                        *c = json!(c.as_i64().unwrap_or(0) + 1);
+                    }
+                } else {
+                    set(
+                        &mut p,
+                        &["metadata", "annotations", "sandbox.flightdeck.dev/touched"],
+                        json!(format!("{now}-{i}")),
+                    );
+                }
                 w.store.put(Kind::Pod, p);
             }
+            w.churned = start.wrapping_add(n);
             json_resp(
                 StatusCode::OK,
                 &json!({"modified": n, "resource_version": w.store.rv.to_string()}),

@@ -84,6 +84,8 @@ pub struct Faults {
 pub struct World {
     pub store: Store,
     pub now_ms: i64,
+    /// how many pods `/_sandbox/churn` has touched: the next churn goes on from there
+    pub churned: usize,
     pub paused: bool,
     pub speed: f64,
     pub rng: Rng,
@@ -138,6 +140,7 @@ impl World {
         World {
             store: Store::new(HISTORY_CAP),
             now_ms: now,
+            churned: 0,
             paused: false,
             speed: 1.0,
             rng: Rng::new(seed),

@@ -195,6 +195,15 @@ fn index_name<K: std::hash::Hash + Eq>(
     }
 }
 
+/// What a message changed: nothing shown, rows drawn as they are, or what the tables'
+/// membership and order are made of (their keys are then rebuilt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Change {
+    None,
+    Row,
+    Shape,
+}
+
 fn pod_in_trouble(p: &PodRow) -> bool {
     p.reason.is_error()
 }
@@ -242,19 +251,28 @@ impl WorkloadsData {
         self.replicasets.insert(rs.key.clone(), rs);
     }
 
-    fn put_pod(&mut self, p: PodRow) {
+    fn put_pod(&mut self, p: PodRow) -> Change {
         if let Some(old) = self.pods.get_mut(&p.key) {
+            if *old == p {
+                return Change::None;
+            }
             // a modified pod nearly always keeps its owners: then only its trouble count
             // can move, and the indexes (names by owner) stay as they are
             if old.owner == p.owner && old.controller == p.controller {
                 let (was, is) = (pod_in_trouble(old), pod_in_trouble(&p));
+                // what the tables' order and filters read: anything else is drawn from
+                // the row as it is, with no rebuild of the lists
+                let shape = old.reason != p.reason
+                    || old.restarts != p.restarts
+                    || old.created != p.created
+                    || old.labels != p.labels;
                 *old = p;
                 if was != is
                     && let Some(rs) = owner_key(&old.key.namespace, &old.owner)
                 {
                     self.count_trouble(rs, is);
                 }
-                return;
+                return if shape { Change::Shape } else { Change::Row };
             }
         }
         if let Some(old) = self.pods.remove(&p.key) {
@@ -262,6 +280,7 @@ impl WorkloadsData {
         }
         self.index_pod(&p, true);
         self.pods.insert(p.key.clone(), p);
+        Change::Shape
     }
 
     fn count_trouble(&mut self, rs: ObjKey, add: bool) {
@@ -346,7 +365,7 @@ impl WorkloadsData {
         }
     }
 
-    fn apply_rows(&mut self, rows: Rows) {
+    fn apply_rows(&mut self, rows: Rows) -> Change {
         match rows {
             Rows::Deployments(v) => {
                 for d in v {
@@ -360,9 +379,10 @@ impl WorkloadsData {
             }
             Rows::Pods(v) => {
                 self.pods.reserve(v.len());
-                for p in v {
-                    self.put_pod(p);
-                }
+                return v
+                    .into_iter()
+                    .map(|p| self.put_pod(p))
+                    .fold(Change::None, Change::max);
             }
             Rows::Hpas(v) => {
                 for h in v {
@@ -412,19 +432,22 @@ impl WorkloadsData {
                 }
             }
         }
+        Change::Shape
     }
 
     /// Applies one message from the source.
-    pub fn apply(&mut self, msg: WorkloadsMsg, now: Timestamp) {
-        self.generation += 1;
-        match msg {
+    /// Applies one message from the source; returns whether anything shown changed (a
+    /// watch event that touched only what no row shows — an annotation, managedFields, a
+    /// probe time — changes nothing, and costs no rebuild and no frame).
+    pub fn apply(&mut self, msg: WorkloadsMsg, now: Timestamp) -> bool {
+        let (kind, change) = match msg {
             WorkloadsMsg::Snapshot(rows) => {
                 let kind = rows.kind();
                 self.listing.remove(&kind);
                 self.clear(kind);
                 self.apply_rows(rows);
                 self.synced.insert(kind);
-                self.ok(kind, now);
+                (Some(kind), Change::Shape)
             }
             WorkloadsMsg::Page {
                 rows,
@@ -434,25 +457,34 @@ impl WorkloadsData {
             } => {
                 let kind = rows.kind();
                 self.page(rows, first, done, progress);
-                self.ok(kind, now);
+                (Some(kind), Change::Shape)
             }
-            WorkloadsMsg::Applied(rows) => {
-                let kind = rows.kind();
-                self.apply_rows(rows);
-                self.ok(kind, now);
-            }
+            WorkloadsMsg::Applied(rows) => (Some(rows.kind()), self.apply_rows(rows)),
             WorkloadsMsg::Deleted { kind, keys } => {
                 for k in &keys {
                     self.remove(kind, k);
                 }
-                self.ok(kind, now);
+                (Some(kind), Change::Shape)
             }
             WorkloadsMsg::Failed { kind, failure } => {
                 self.failures.insert(kind, failure);
+                (None, Change::Row)
             }
-            WorkloadsMsg::NoClient(text) => self.no_client = Some(text),
-            WorkloadsMsg::RolloutsServed(served) => self.rollouts_served = Some(served),
+            WorkloadsMsg::NoClient(text) => {
+                self.no_client = Some(text);
+                (None, Change::Shape)
+            }
+            WorkloadsMsg::RolloutsServed(served) => {
+                self.rollouts_served = Some(served);
+                (None, Change::Shape)
+            }
+        };
+        if change == Change::Shape {
+            self.generation += 1;
         }
+        // any message of a kind proves contact: its failure is over
+        let recovered = kind.is_some_and(|k| self.ok(k, now, change != Change::None));
+        change != Change::None || recovered
     }
 
     /// One page of a list: its rows in at once; at the end, what the list did not name
@@ -530,10 +562,14 @@ impl WorkloadsData {
         }
     }
 
-    fn ok(&mut self, kind: Kind, now: Timestamp) {
-        self.failures.remove(&kind);
-        self.no_client = None;
-        self.last_ok = Some(now);
+    /// A message of `kind` arrived: its failure is over, and where rows changed they
+    /// changed now. Returns whether a failure (or the missing client) was cleared.
+    fn ok(&mut self, kind: Kind, now: Timestamp, changed: bool) -> bool {
+        let recovered = self.failures.remove(&kind).is_some() | self.no_client.take().is_some();
+        if changed || self.last_ok.is_none() {
+            self.last_ok = Some(now);
+        }
+        recovered
     }
 
     /// The replicasets of a deployment, newest revision first.
@@ -680,7 +716,9 @@ pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
         WorkloadsMsg::Deleted { kind, .. } => *kind == Kind::Rollouts,
         _ => false,
     };
-    state.workloads.apply(msg, now);
+    if !state.workloads.apply(msg, now) {
+        return Vec::new();
+    }
     if revisions_may_move {
         record_deploy_marks(state, &before, now);
     }
