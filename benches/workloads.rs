@@ -141,6 +141,29 @@ fn criterion_benches(c: &mut Criterion) {
         )
     });
 
+    // one pod watch event as the sandbox sends it (2.3 KB), decoded as the watcher does
+    let event = format!("{{\"type\":\"MODIFIED\",\"object\":{}}}", sample_pod_json());
+    c.bench_function("decode one pod watch event into a row", |b| {
+        b.iter(|| {
+            let e: kube::api::WatchEvent<flightdeck::sources::kube::slim::Pod> =
+                serde_json::from_str(black_box(&event)).expect("event");
+            match e {
+                kube::api::WatchEvent::Modified(p) => PodRow::from_object(&p),
+                _ => unreachable!(),
+            }
+        })
+    });
+    c.bench_function(
+        "decode one pod watch event (full k8s-openapi Pod, for comparison)",
+        |b| {
+            b.iter(|| {
+                let e: kube::api::WatchEvent<k8s_openapi::api::core::v1::Pod> =
+                    serde_json::from_str(black_box(&event)).expect("event");
+                black_box(e)
+            })
+        },
+    );
+
     let mut term = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
     // the pods list of a deployment with 10,000 pods
     let mut pods = base.clone();
@@ -185,6 +208,12 @@ fn criterion_benches(c: &mut Criterion) {
     c.bench_function("frame: 10,000 deployment rows, label filter", |b| {
         b.iter(|| draw(&mut term, black_box(&deps_l)))
     });
+}
+
+fn sample_pod_json() -> String {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"creationTimestamp": "2026-11-23T23:22:31Z", "generateName": "svc-00-zdv97fn-", "labels": {"app": "svc-00", "pod-template-hash": "zdv97fn"}, "name": "svc-00-zdv97fn-4jcz4", "namespace": "load-000", "ownerReferences": [{"apiVersion": "apps/v1", "blockOwnerDeletion": true, "controller": true, "kind": "ReplicaSet", "name": "svc-00-zdv97fn", "uid": "eec22780-2503-47fc-8ac9-0fdb521e193d"}], "resourceVersion": "1274", "uid": "9b77e4b4-d582-4342-881d-edb1781297ef"},
+        "spec": {"containers": [{"image": "ghcr.io/acme/load:0", "imagePullPolicy": "IfNotPresent", "name": "svc-00", "ports": [{"containerPort": 8080, "name": "http", "protocol": "TCP"}], "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080, "scheme": "HTTP"}, "periodSeconds": 5}, "resources": {"limits": {"memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}}, "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"}], "dnsPolicy": "ClusterFirst", "nodeName": "load-node-092", "restartPolicy": "Always", "schedulerName": "default-scheduler", "securityContext": {}, "terminationGracePeriodSeconds": 30},
+        "status": {"conditions": [{"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "PodReadyToStartContainers"}, {"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "Initialized"}, {"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "Ready"}, {"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "ContainersReady"}, {"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "PodScheduled"}], "containerStatuses": [{"containerID": "containerd://3f67618637c2e28f0000000000000000", "image": "ghcr.io/acme/load:0", "imageID": "ghcr.io/acme/load@sha256:b3a8976249f8cae14043fc03b1c08440", "lastState": {}, "name": "svc-00", "ready": true, "restartCount": 0, "started": true, "state": {"running": {"startedAt": "2026-11-23T23:22:31Z"}}}], "hostIP": "10.0.0.28", "phase": "Running", "podIP": "10.244.225.240", "podIPs": [{"ip": "10.244.225.240"}], "qosClass": "Burstable", "startTime": "2026-11-23T23:22:31Z"}}).to_string()
 }
 
 fn rss_kib() -> (u64, u64) {
@@ -389,7 +418,8 @@ async fn churn(
                 let t = Instant::now();
                 feed(s, msg);
                 feeding += t.elapsed();
-                dirty = true;
+                // as the run loop: a frame only where the state says something shown changed
+                dirty = s.dirty;
             }
             Ok(None) => break,
             Err(_) => {}
@@ -402,6 +432,7 @@ async fn churn(
             framing += t.elapsed();
             frames += 1;
             dirty = false;
+            s.dirty = false;
             last_draw = Instant::now();
         }
         if Instant::now() >= end {

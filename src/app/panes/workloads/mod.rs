@@ -685,30 +685,28 @@ impl WorkloadsData {
 
 pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
     let now = state.now;
-    // revisions live in deployments and replicasets: pod churn cannot move a deploy mark
-    let revisions_may_move = match &msg {
+    // revisions live in deployments and replicasets: pod churn cannot move a deploy mark,
+    // and a page of either moves the marks of the deployments it names, not all
+    let touched: BTreeSet<ObjKey> = match &msg {
         WorkloadsMsg::Snapshot(rows)
         | WorkloadsMsg::Applied(rows)
-        | WorkloadsMsg::Page { rows, .. } => {
-            matches!(rows.kind(), Kind::Deployments | Kind::ReplicaSets)
-        }
-        WorkloadsMsg::Deleted { kind, .. } => {
-            matches!(kind, Kind::Deployments | Kind::ReplicaSets)
-        }
-        WorkloadsMsg::Failed { .. }
-        | WorkloadsMsg::NoClient(_)
-        | WorkloadsMsg::RolloutsServed(_) => false,
+        | WorkloadsMsg::Page { rows, .. } => match rows {
+            Rows::Deployments(v) => v.iter().map(|d| d.key.clone()).collect(),
+            Rows::ReplicaSets(v) => v
+                .iter()
+                .filter_map(|rs| owner_key(&rs.key.namespace, &rs.owner))
+                .collect(),
+            _ => BTreeSet::new(),
+        },
+        _ => BTreeSet::new(),
     };
-    let before: BTreeMap<ObjKey, Option<i64>> = if revisions_may_move {
-        state
-            .workloads
-            .deployments
-            .iter()
-            .map(|(k, d)| (k.clone(), d.revision))
-            .collect()
-    } else {
-        BTreeMap::new()
-    };
+    let before: BTreeMap<ObjKey, Option<i64>> = touched
+        .iter()
+        .map(|k| {
+            let rev = state.workloads.deployments.get(k).and_then(|d| d.revision);
+            (k.clone(), rev)
+        })
+        .collect();
     let rollouts_may_move = match &msg {
         WorkloadsMsg::Snapshot(rows)
         | WorkloadsMsg::Applied(rows)
@@ -719,7 +717,7 @@ pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
     if !state.workloads.apply(msg, now) {
         return Vec::new();
     }
-    if revisions_may_move {
+    if !touched.is_empty() {
         record_deploy_marks(state, &before, now);
     }
     if rollouts_may_move {
@@ -738,7 +736,10 @@ fn record_deploy_marks(state: &mut State, before: &BTreeMap<ObjKey, Option<i64>>
     use super::errors::DeployMark;
     let data = &state.workloads;
     let mut marks: Vec<(String, DeployMark)> = Vec::new();
-    for (key, d) in &data.deployments {
+    for (key, d) in before
+        .keys()
+        .filter_map(|k| Some((k, data.deployments.get(k)?)))
+    {
         for rs in data.replicasets_of(key) {
             if let (Some(rev), Some(created)) = (rs.revision, rs.created) {
                 marks.push((
