@@ -298,11 +298,17 @@ impl Sandbox {
         let ticker = tokio::spawn(async move {
             let mut iv = tokio::time::interval(Duration::from_millis(500));
             iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // simulated time follows the wall clock (times speed), also when a tick comes
+            // late on a busy machine: clients such as Prometheus's measure in wall time
+            let mut last = tokio::time::Instant::now();
             loop {
                 iv.tick().await;
+                let now = tokio::time::Instant::now();
+                let elapsed = now.duration_since(last).min(Duration::from_secs(5));
+                last = now;
                 let mut w = ticker_shared.lock();
                 if !w.paused {
-                    let dt = (500.0 * w.speed) as i64;
+                    let dt = (elapsed.as_millis() as f64 * w.speed) as i64;
                     w.advance(dt);
                 }
             }
@@ -572,7 +578,18 @@ async fn dispatch(
             let w = shared.lock();
             (w.tsdb.clone(), w.now_ms)
         };
-        return promql::api::handle(&method, rest, &params, &tsdb, now_ms);
+        let rest = rest.to_owned();
+        return tokio::task::spawn_blocking(move || {
+            promql::api::handle(&method, &rest, &params, &tsdb, now_ms)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("query evaluation failed: {e}\n"),
+            )
+                .into_response()
+        });
     }
     if let Some(svc) = path.strip_prefix("/metrics/") {
         let w = shared.lock();

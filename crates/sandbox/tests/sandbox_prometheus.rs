@@ -281,6 +281,12 @@ async fn bad_queries_are_bad_data_as_prometheus_says() {
             "{bad:?}: {body}"
         );
     }
+    // times no clock has
+    for time in ["1e300", "-9.2e15", "NaN", "soon"] {
+        let (status, body) = get(&sb, "/api/v1/query", &[("query", "1"), ("time", time)]).await;
+        assert_eq!(status, 400, "{time}: {body}");
+        assert_eq!(body["errorType"], "bad_data", "{time}: {body}");
+    }
     // a range query: missing or backwards times, a step that gives too many points, a
     // range vector
     let start = format!("{:.3}", now_secs(&sb) - 3600.0);

@@ -8,7 +8,7 @@ use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 
-use super::eval::{Value, eval};
+use super::eval::{Evaluator, Value, eval};
 use super::{Expr, parse};
 use crate::history::{Labels, SCRAPE_MS, Tsdb};
 
@@ -57,10 +57,13 @@ fn point(t_ms: i64, v: f64) -> Json {
     json!([t_ms as f64 / 1000.0, format_value(v)])
 }
 
+/// Times as far as Prometheus takes them (about ±292 million years), in ms.
+const TIME_LIMIT_MS: f64 = 9.2e18 / 1000.0;
+
 /// A time parameter: unix seconds (fractions allowed) or RFC 3339.
 fn parse_time(s: &str) -> Result<i64, String> {
     if let Ok(secs) = s.trim().parse::<f64>()
-        && secs.is_finite()
+        && (secs * 1000.0).abs() < TIME_LIMIT_MS
     {
         return Ok((secs * 1000.0).round() as i64);
     }
@@ -127,17 +130,18 @@ pub fn handle(
     }
 }
 
-fn parsed(p: &HashMap<String, String>) -> Result<Expr, Response> {
+/// The `query` parameter parsed; the error is the `bad_data` message.
+fn parsed(p: &HashMap<String, String>) -> Result<Expr, String> {
     let Some(q) = p.get("query") else {
-        return Err(bad_data("1:1: parse error: no expression found in input"));
+        return Err("invalid parameter \"query\": no expression found in input".into());
     };
-    parse(q).map_err(|e| bad_data(format!("invalid parameter \"query\": {e}")))
+    parse(q).map_err(|e| format!("invalid parameter \"query\": {e}"))
 }
 
 fn query(p: &HashMap<String, String>, db: &Tsdb, now_ms: i64) -> Response {
     let expr = match parsed(p) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(e) => return bad_data(e),
     };
     let t = match p.get("time").map(|s| parse_time(s)) {
         None => now_ms,
@@ -163,17 +167,17 @@ fn query(p: &HashMap<String, String>, db: &Tsdb, now_ms: i64) -> Response {
 fn query_range(p: &HashMap<String, String>, db: &Tsdb) -> Response {
     let expr = match parsed(p) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(e) => return bad_data(e),
     };
-    let get_time = |name: &str| -> Result<i64, Response> {
+    let get_time = |name: &str| -> Result<i64, String> {
         let Some(s) = p.get(name) else {
-            return Err(bad_data(format!("invalid parameter \"{name}\": missing")));
+            return Err(format!("invalid parameter \"{name}\": missing"));
         };
-        parse_time(s).map_err(|e| bad_data(format!("invalid parameter \"{name}\": {e}")))
+        parse_time(s).map_err(|e| format!("invalid parameter \"{name}\": {e}"))
     };
     let (start, end) = match (get_time("start"), get_time("end")) {
         (Ok(s), Ok(e)) => (s, e),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(e), _) | (_, Err(e)) => return bad_data(e),
     };
     if end < start {
         return bad_data("invalid parameter \"end\": end timestamp must not be before start time");
@@ -188,7 +192,7 @@ fn query_range(p: &HashMap<String, String>, db: &Tsdb) -> Response {
             "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer",
         );
     }
-    if (end - start) / step > MAX_POINTS {
+    if end.saturating_sub(start) / step > MAX_POINTS {
         return bad_data(
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
         );
@@ -201,9 +205,10 @@ fn query_range(p: &HashMap<String, String>, db: &Tsdb) -> Response {
         ));
     }
     let mut series: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
+    let evaluator = Evaluator::new(db);
     let mut t = start;
     while t <= end {
-        match eval(&expr, db, t) {
+        match evaluator.eval(&expr, t) {
             Ok(Value::Scalar(v)) => series.entry(Labels::new()).or_default().push((t, v)),
             Ok(Value::Vector(v)) => {
                 for s in v {
@@ -213,7 +218,10 @@ fn query_range(p: &HashMap<String, String>, db: &Tsdb) -> Response {
             Ok(_) => return bad_data("range query result must be a scalar or instant vector"),
             Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, "execution", e),
         }
-        t += step;
+        match t.checked_add(step) {
+            Some(next) => t = next,
+            None => break,
+        }
     }
     let result: Vec<Json> = series
         .into_iter()
@@ -241,8 +249,9 @@ fn active_alerts(db: &Tsdb, now_ms: i64) -> Vec<Active> {
     let Ok(expr) = parse(ALERT_EXPR) else {
         return Vec::new();
     };
+    let evaluator = Evaluator::new(db);
     let at = |t: i64| -> BTreeMap<String, f64> {
-        match eval(&expr, db, t) {
+        match evaluator.eval(&expr, t) {
             Ok(Value::Vector(v)) => v
                 .into_iter()
                 .filter_map(|s| Some((s.labels.get("service")?.clone(), s.value)))

@@ -1,10 +1,12 @@
 //! Evaluating a parsed expression at one time over the history, as Prometheus's engine
 //! does for the subset the parser accepts.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use super::{AggOp, BinOp, Expr, Grouping, Matcher, Matching};
-use crate::history::{Labels, Tsdb};
+use crate::history::{Labels, Series, Tsdb};
 
 /// How far back an instant selector looks for a sample (Prometheus's default).
 pub const LOOKBACK_MS: i64 = 5 * 60_000;
@@ -24,65 +26,114 @@ pub enum Value {
     Str(String),
 }
 
-/// Evaluates `e` at unix ms `t`.
-pub fn eval(e: &Expr, db: &Tsdb, t: i64) -> Result<Value, String> {
-    Ok(match e {
-        Expr::Number(n) => Value::Scalar(*n),
-        Expr::Str(s) => Value::Str(s.clone()),
-        Expr::Paren(e) => eval(e, db, t)?,
-        Expr::Selector(ms) => Value::Vector(
-            select(db, ms)
-                .filter_map(|s| {
-                    s.between(t - LOOKBACK_MS, t).last().map(|(_, v)| Sample {
-                        labels: s.labels.clone(),
-                        value: v,
-                    })
-                })
-                .collect(),
-        ),
-        Expr::Range(ms, range) => Value::Matrix(
-            select(db, ms)
-                .map(|s| {
-                    (
-                        s.labels.clone(),
-                        s.between(t - range, t).collect::<Vec<_>>(),
-                    )
-                })
-                .filter(|(_, pts)| !pts.is_empty())
-                .collect(),
-        ),
-        Expr::Neg(e) => match eval(e, db, t)? {
-            Value::Scalar(v) => Value::Scalar(-v),
-            Value::Vector(v) => Value::Vector(map_values(v, |x| -x)),
-            _ => return Err("unary minus on a non-number".into()),
-        },
-        Expr::Agg { op, grouping, expr } => {
-            Value::Vector(aggregate(*op, grouping, vector(eval(expr, db, t)?)?))
-        }
-        Expr::Call(name, args) => call(name, args, db, t)?,
-        Expr::Binary {
-            op,
-            bool_mod,
-            matching,
-            lhs,
-            rhs,
-        } => binary(
-            *op,
-            *bool_mod,
-            matching.as_ref(),
-            eval(lhs, db, t)?,
-            eval(rhs, db, t)?,
-        )?,
-    })
+/// Evaluates expressions over one history, at as many times as asked: which series each
+/// selector picks is worked out once (a range query evaluates at every step).
+pub struct Evaluator<'a> {
+    db: &'a Tsdb,
+    /// selector (its matchers' address) → the indexes of the series it picks
+    selected: RefCell<HashMap<usize, Rc<[usize]>>>,
 }
 
-fn select<'a>(db: &'a Tsdb, ms: &'a [Matcher]) -> impl Iterator<Item = &'a crate::history::Series> {
-    db.series().iter().filter(move |s| {
-        ms.iter().all(|m| {
-            let v = s.labels.get(&m.name).map_or("", String::as_str);
-            m.matches(v)
+impl<'a> Evaluator<'a> {
+    pub fn new(db: &'a Tsdb) -> Self {
+        Evaluator {
+            db,
+            selected: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn select(&self, ms: &[Matcher]) -> Rc<[usize]> {
+        let key = ms.as_ptr() as usize;
+        if let Some(s) = self.selected.borrow().get(&key) {
+            return s.clone();
+        }
+        let picked: Rc<[usize]> = self
+            .db
+            .series()
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                ms.iter().all(|m| {
+                    let v = s.labels.get(&m.name).map_or("", String::as_str);
+                    m.matches(v)
+                })
+            })
+            .map(|(i, _)| i)
+            .collect();
+        self.selected.borrow_mut().insert(key, picked.clone());
+        picked
+    }
+
+    fn series(&self, ms: &[Matcher]) -> impl Iterator<Item = &'a Series> + use<'a> {
+        let db = self.db;
+        let picked = self.select(ms);
+        (0..picked.len()).map(move |i| &db.series()[picked[i]])
+    }
+
+    /// Evaluates `e` at unix ms `t`.
+    pub fn eval(&self, e: &Expr, t: i64) -> Result<Value, String> {
+        Ok(match e {
+            Expr::Number(n) => Value::Scalar(*n),
+            Expr::Str(s) => Value::Str(s.clone()),
+            Expr::Paren(e) => self.eval(e, t)?,
+            Expr::Selector(ms) => Value::Vector(
+                self.series(ms)
+                    .filter_map(|s| {
+                        s.between(t.saturating_sub(LOOKBACK_MS), t)
+                            .last()
+                            .map(|(_, v)| Sample {
+                                labels: s.labels.clone(),
+                                value: v,
+                            })
+                    })
+                    .collect(),
+            ),
+            Expr::Range(ms, range) => Value::Matrix(
+                self.series(ms)
+                    .map(|s| {
+                        (
+                            s.labels.clone(),
+                            s.between(t.saturating_sub(*range), t).collect::<Vec<_>>(),
+                        )
+                    })
+                    .filter(|(_, pts)| !pts.is_empty())
+                    .collect(),
+            ),
+            Expr::Neg(e) => match self.eval(e, t)? {
+                Value::Scalar(v) => Value::Scalar(-v),
+                Value::Vector(v) => Value::Vector(map_values(v, |x| -x)),
+                _ => return Err("unary minus on a non-number".into()),
+            },
+            Expr::Agg { op, grouping, expr } => {
+                Value::Vector(aggregate(*op, grouping, vector(self.eval(expr, t)?)?))
+            }
+            Expr::Call(name, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(self.eval(a, t)?);
+                }
+                call(name, args, vals, t)?
+            }
+            Expr::Binary {
+                op,
+                bool_mod,
+                matching,
+                lhs,
+                rhs,
+            } => binary(
+                *op,
+                *bool_mod,
+                matching.as_ref(),
+                self.eval(lhs, t)?,
+                self.eval(rhs, t)?,
+            )?,
         })
-    })
+    }
+}
+
+/// Evaluates `e` at unix ms `t` (once; see [`Evaluator`] for many times).
+pub fn eval(e: &Expr, db: &Tsdb, t: i64) -> Result<Value, String> {
+    Evaluator::new(db).eval(e, t)
 }
 
 fn vector(v: Value) -> Result<Vec<Sample>, String> {
@@ -139,7 +190,7 @@ pub fn extrapolated_rate(
             result += w[0].1;
         }
     }
-    let range_start = (t - range) as f64 / 1000.0;
+    let range_start = t.saturating_sub(range) as f64 / 1000.0;
     let range_end = t as f64 / 1000.0;
     let mut to_start = first.0 as f64 / 1000.0 - range_start;
     let to_end = range_end - last.0 as f64 / 1000.0;
@@ -170,11 +221,7 @@ pub fn extrapolated_rate(
     Some(v)
 }
 
-fn call(name: &str, args: &[Expr], db: &Tsdb, t: i64) -> Result<Value, String> {
-    let mut vals = Vec::with_capacity(args.len());
-    for a in args {
-        vals.push(eval(a, db, t)?);
-    }
+fn call(name: &str, args: &[Expr], vals: Vec<Value>, t: i64) -> Result<Value, String> {
     let mut vals = vals.into_iter();
     let mut next = || {
         vals.next()
