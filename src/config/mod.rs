@@ -41,8 +41,10 @@ pub const BUNDLED_KEYMAPS: &[(&str, &str)] = &[
     ("emacs", include_str!("../../keymaps/emacs.toml")),
 ];
 
-pub const DEFAULT_ERROR_RATIO: &str = r#"sum(rate(http_requests_total{service="$service",status=~"5.."}[5m])) / sum(rate(http_requests_total{service="$service"}[5m]))"#;
-pub const DEFAULT_LATENCY_P95: &str = r#"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="$service"}[5m])))"#;
+pub const DEFAULT_ERROR_RATIO: &str = r#"sum(rate(http_requests_total{service="$service",status=~"5.."}[$window])) / sum(rate(http_requests_total{service="$service"}[$window]))"#;
+pub const DEFAULT_LATENCY_P95: &str = r#"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="$service"}[$window])))"#;
+/// `[metrics] window`'s default: the rate window of the queries (`$window`).
+pub const DEFAULT_RATE_WINDOW: &str = "5m";
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -153,6 +155,10 @@ pub struct MetricsConfig {
     pub latency_p95: String,
     #[serde(default = "threshold")]
     pub threshold: f64,
+    /// The rate window of the queries in API mode, a Prometheus duration (`5m`, `90s`,
+    /// `1h`): substituted for `$window` in the templates, and shown in the pane's header.
+    #[serde(default = "rate_window")]
+    pub window: String,
     #[serde(default = "status_label")]
     pub status_label: String,
     /// Series with this label are also counted per its value (a service's revisions).
@@ -222,6 +228,45 @@ pub const DEFAULT_ERROR_THRESHOLD: f64 = 0.05;
 
 fn threshold() -> f64 {
     DEFAULT_ERROR_THRESHOLD
+}
+fn rate_window() -> String {
+    DEFAULT_RATE_WINDOW.into()
+}
+
+/// A Prometheus duration as `[metrics] window` takes it: one or more `<n><unit>` with units
+/// `ms`, `s`, `m`, `h`, `d`, `w` (`5m`, `1h30m`, `90s`), above zero and at most a week.
+pub fn parse_rate_window(text: &str) -> Option<std::time::Duration> {
+    let mut total: u64 = 0;
+    let mut rest = text;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let (unit_ms, len) = if rest.starts_with("ms") {
+            (1, 2)
+        } else {
+            let ms = match rest.chars().next()? {
+                's' => 1000,
+                'm' => 60_000,
+                'h' => 3_600_000,
+                'd' => 86_400_000,
+                'w' => 7 * 86_400_000,
+                _ => return None,
+            };
+            (ms, 1)
+        };
+        rest = &rest[len..];
+        total = total.checked_add(n.checked_mul(unit_ms)?)?;
+    }
+    (1..=7 * 86_400_000)
+        .contains(&total)
+        .then(|| std::time::Duration::from_millis(total))
 }
 fn status_label() -> String {
     "status".into()
@@ -320,6 +365,20 @@ impl Config {
             }
         }
         if let Some(m) = &self.metrics
+            && parse_rate_window(&m.window).is_none()
+        {
+            out.push(Diagnostic::at(
+                file,
+                source,
+                key_in_table(source, "metrics", "window"),
+                format!(
+                    "metrics.window `{}` is not a Prometheus duration above zero and at most \
+                     a week (e.g. \"5m\", \"90s\", \"1h\")",
+                    m.window
+                ),
+            ));
+        }
+        if let Some(m) = &self.metrics
             && m.max_page_bytes == 0
         {
             out.push(Diagnostic::at(
@@ -400,6 +459,9 @@ impl Config {
             }
             if !is_label_name(&m.revision_label) {
                 m.revision_label = revision_label();
+            }
+            if parse_rate_window(&m.window).is_none() {
+                m.window = rate_window();
             }
         }
         gpu::retain_valid(self);

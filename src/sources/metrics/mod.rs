@@ -20,6 +20,7 @@ pub mod fold;
 pub mod model;
 pub mod prometheus;
 pub mod revisions;
+pub mod young;
 
 pub use model::{
     Alert, AlertState, AlertsUpdate, DataProblem, Health, MetricsUpdate, Point, RevisionLabel,
