@@ -32,6 +32,8 @@ pub struct Evaluator<'a> {
     db: &'a Tsdb,
     /// selector (its matchers' address) → the indexes of the series it picks
     selected: RefCell<HashMap<usize, Rc<[usize]>>>,
+    /// `label_replace`'s regexes, compiled once
+    regexes: RefCell<HashMap<String, Rc<regex::Regex>>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -39,6 +41,7 @@ impl<'a> Evaluator<'a> {
         Evaluator {
             db,
             selected: RefCell::new(HashMap::new()),
+            regexes: RefCell::new(HashMap::new()),
         }
     }
 
@@ -68,6 +71,19 @@ impl<'a> Evaluator<'a> {
         let db = self.db;
         let picked = self.select(ms);
         (0..picked.len()).map(move |i| &db.series()[picked[i]])
+    }
+
+    fn regex(&self, re: &str) -> Result<Rc<regex::Regex>, String> {
+        if let Some(r) = self.regexes.borrow().get(re) {
+            return Ok(r.clone());
+        }
+        let compiled = regex::Regex::new(&format!("^(?s:{re})$"))
+            .map_err(|e| format!("invalid regular expression in label_replace(): {re:?}: {e}"))?;
+        let compiled = Rc::new(compiled);
+        self.regexes
+            .borrow_mut()
+            .insert(re.to_owned(), compiled.clone());
+        Ok(compiled)
     }
 
     /// Evaluates `e` at unix ms `t`.
@@ -112,7 +128,7 @@ impl<'a> Evaluator<'a> {
                 for a in args {
                     vals.push(self.eval(a, t)?);
                 }
-                call(name, args, vals, t)?
+                call(name, args, vals, t, &|re: &str| self.regex(re))?
             }
             Expr::Binary {
                 op,
@@ -221,7 +237,15 @@ pub fn extrapolated_rate(
     Some(v)
 }
 
-fn call(name: &str, args: &[Expr], vals: Vec<Value>, t: i64) -> Result<Value, String> {
+type RegexOf<'r> = &'r dyn Fn(&str) -> Result<Rc<regex::Regex>, String>;
+
+fn call(
+    name: &str,
+    args: &[Expr],
+    vals: Vec<Value>,
+    t: i64,
+    regex_of: RegexOf,
+) -> Result<Value, String> {
     let mut vals = vals.into_iter();
     let mut next = || {
         vals.next()
@@ -287,9 +311,7 @@ fn call(name: &str, args: &[Expr], vals: Vec<Value>, t: i64) -> Result<Value, St
                 string(next()?)?,
                 string(next()?)?,
             );
-            let re = regex::Regex::new(&format!("^(?s:{re})$")).map_err(|e| {
-                format!("invalid regular expression in label_replace(): {re:?}: {e}")
-            })?;
+            let re = regex_of(&re)?;
             if !crate::promql::parse::is_label_name(&dst) {
                 return Err(format!(
                     "invalid destination label name in label_replace(): {dst}"
