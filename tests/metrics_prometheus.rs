@@ -159,9 +159,10 @@ async fn api_mode_matches_prometheus_and_sees_the_alert() {
     for _ in 0..120 {
         let update = rx.recv().await.expect("source running");
         state.apply(update);
+        // a few points: the young series' age is read off them
         let has_ratio = state
             .service("checkout")
-            .is_some_and(|s| !s.error_ratio().is_nan());
+            .is_some_and(|s| !s.error_ratio().is_nan() && s.history.len() >= 3);
         let firing = state.firing(None).any(|a| a.name == "HighErrorRate");
         if has_ratio && firing {
             done = true;

@@ -120,6 +120,7 @@ impl PrometheusConfig {
             ..Default::default()
         };
         Self {
+            alertmanager: cfg.alertmanager.clone(),
             queries,
             max_page_bytes,
             status_label: StatusLabel(cfg.status_label.clone()),

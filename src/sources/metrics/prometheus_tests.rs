@@ -68,3 +68,41 @@ fn the_rate_window_is_substituted_into_every_default_template() {
     assert_eq!(q.window_ms(), 90_000);
     assert_eq!(Queries::default().window_ms(), 300_000);
 }
+
+#[test]
+fn the_console_config_keeps_every_metrics_key() {
+    let (config, diags) = crate::config::Config::parse_lenient(
+        "c.toml",
+        r#"
+[metrics]
+prometheus = "http://prometheus:9090"
+alertmanager = "http://alertmanager:9093"
+window = "2m"
+status_label = "code"
+revision_label = "version"
+max_page_bytes = 1000
+error_ratio = 'sum(rate(errors{service="$service"}[$window]))'
+[[metrics.target]]
+service = "checkout"
+url = "http://checkout/metrics"
+[[metrics.target]]
+service = "cart"
+url = "http://cart/metrics"
+"#,
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let m = config.metrics.expect("metrics");
+    let pc = PrometheusConfig::from_metrics("http://prometheus:9090", &m, 1000);
+    assert_eq!(pc.url, "http://prometheus:9090");
+    assert_eq!(pc.alertmanager.as_deref(), Some("http://alertmanager:9093"));
+    assert_eq!(pc.services, ["checkout", "cart"]);
+    assert_eq!(pc.queries.window, "2m");
+    assert_eq!(
+        pc.queries.error_ratio,
+        r#"sum(rate(errors{service="$service"}[$window]))"#
+    );
+    assert_eq!(pc.status_label.0, "code");
+    assert_eq!(pc.revision_label.0, "version");
+    assert_eq!(pc.max_page_bytes, 1000);
+    assert_eq!(pc.window, std::time::Duration::from_secs(30 * 60));
+}

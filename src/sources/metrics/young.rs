@@ -5,9 +5,9 @@
 //! than the start of what was asked for. While it is younger than the rate window, the
 //! rate Prometheus reads grows in a straight line from the series' start (increase over
 //! age, divided by the window); the start is where that line, fitted through the young
-//! points seen so far, meets zero (one step before the first value until there are three
-//! points). The request rate is scaled by window / age. Ratios are quotients of two such
-//! rates and need nothing.
+//! points seen so far, meets zero (a single point tells no age and is left as read). The
+//! request rate is scaled by window / age. Ratios are quotients of two such rates and need
+//! nothing.
 
 use std::collections::HashMap;
 
@@ -58,22 +58,23 @@ impl Young {
 
     /// Where the fitted line meets zero: the series' start as Prometheus's extrapolation
     /// sees it (at most a window before the first value, at least one step before it).
-    fn start_ms(&self, window_ms: i64, step_ms: i64) -> i64 {
-        let fallback = self.first_ms - step_ms.max(1);
-        if self.n < 3.0 {
-            return fallback;
+    /// `None` until two points make a line: one point cannot tell an age.
+    fn start_ms(&self, window_ms: i64, step_ms: i64) -> Option<i64> {
+        if self.n < 2.0 {
+            return None;
         }
+        let latest = self.first_ms - step_ms.max(1);
         let denom = self.n * self.stt - self.st * self.st;
         if denom <= 0.0 {
-            return fallback;
+            return None;
         }
         let slope = (self.n * self.str - self.st * self.sr) / denom;
         let intercept = (self.sr - slope * self.st) / self.n;
         if slope <= 0.0 || !slope.is_finite() || !intercept.is_finite() {
-            return fallback;
+            return None;
         }
         let zero_ms = (-intercept / slope * 1000.0).round() as i64;
-        (self.first_ms + zero_ms).clamp(self.first_ms - window_ms, fallback)
+        Some((self.first_ms.saturating_add(zero_ms)).clamp(self.first_ms - window_ms, latest))
     }
 }
 
@@ -157,7 +158,7 @@ impl Births {
         for (at_ms, rate) in rates {
             young.add(*at_ms, *rate, window_ms);
         }
-        Some(young.start_ms(window_ms, step_ms))
+        young.start_ms(window_ms, step_ms)
     }
 }
 
@@ -217,6 +218,25 @@ mod tests {
     }
 
     #[test]
+    fn one_point_tells_no_age_and_is_left_as_read() {
+        let mut update = vec![ServicePoints::new("checkout", vec![point(500_000, 0.4)])];
+        let starts = HashMap::from([("checkout".to_owned(), 0)]);
+        let mut births = Births::default();
+        births.correct(&mut update, &starts, 300_000, 1_000);
+        assert_eq!(update[0].points[0].request_rate, 0.4);
+        // the next points make the line
+        let mut next = vec![ServicePoints::new(
+            "checkout",
+            vec![point(501_000, 0.6), point(502_000, 0.8)],
+        )];
+        births.correct(&mut next, &HashMap::new(), 300_000, 1_000);
+        // 0.2/s more each second over a 300 s window: 60 requests a second
+        for p in &next[0].points {
+            assert!((p.request_rate - 60.0).abs() < 1e-6, "{p:?}");
+        }
+    }
+
+    #[test]
     fn the_start_is_where_the_rates_line_meets_zero() {
         // scraped every 15 s: Prometheus's extrapolation reaches 20 s before the first value
         let window = 300_000;
@@ -247,12 +267,20 @@ mod tests {
         let mut update = vec![ServicePoints {
             service: "checkout".into(),
             points: vec![point(0, 50.0), point(100_000, 50.0)],
-            by_revision: vec![rev("stable", 0, 45.0), rev("canary", 58_000, 1.0)],
+            // the canary began at 56 s: 30/s read over the 5 minutes' window
+            by_revision: vec![
+                rev("stable", 0, 45.0),
+                rev("canary", 58_000, 30.0 * 2.0 / 300.0),
+                rev("canary", 60_000, 30.0 * 4.0 / 300.0),
+                rev("canary", 62_000, 30.0 * 6.0 / 300.0),
+            ],
         }];
         let starts = HashMap::from([("checkout".to_owned(), 0)]);
         Births::default().correct(&mut update, &starts, window, step);
         assert_eq!(update[0].points[1].request_rate, 50.0);
         assert_eq!(update[0].by_revision[0].request_rate, 45.0);
-        assert!((update[0].by_revision[1].request_rate - 150.0).abs() < 1e-9);
+        for r in &update[0].by_revision[1..] {
+            assert!((r.request_rate - 30.0).abs() < 1e-9, "{r:?}");
+        }
     }
 }
