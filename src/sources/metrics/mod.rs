@@ -19,6 +19,7 @@ pub mod direct;
 pub mod fold;
 pub mod model;
 pub mod prometheus;
+pub mod queries;
 pub mod revisions;
 pub mod young;
 
