@@ -12,6 +12,7 @@ pub mod gpu;
 pub mod hosts;
 pub mod keymap;
 mod lenient;
+mod metrics;
 pub mod theme;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,10 @@ pub use diag::Diagnostic;
 pub use gpu::{GpuConfig, GpuHost};
 pub use hosts::{HealthCheck, ServiceConfig};
 pub use keymap::Keymap;
+pub use metrics::{
+    DEFAULT_ERROR_RATIO, DEFAULT_ERROR_THRESHOLD, DEFAULT_LATENCY_P95, DEFAULT_RATE_WINDOW,
+    MetricsConfig, MetricsTarget, parse_rate_window,
+};
 pub use theme::Theme;
 
 pub const BUNDLED_THEMES: &[(&str, &str)] = &[
@@ -40,9 +45,6 @@ pub const BUNDLED_KEYMAPS: &[(&str, &str)] = &[
     ("default", include_str!("../../keymaps/default.toml")),
     ("emacs", include_str!("../../keymaps/emacs.toml")),
 ];
-
-pub const DEFAULT_ERROR_RATIO: &str = r#"sum(rate(http_requests_total{service="$service",status=~"5.."}[5m])) / sum(rate(http_requests_total{service="$service"}[5m]))"#;
-pub const DEFAULT_LATENCY_P95: &str = r#"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="$service"}[5m])))"#;
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -144,36 +146,6 @@ pub struct GithubConfig {
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct MetricsConfig {
-    pub prometheus: Option<String>,
-    pub alertmanager: Option<String>,
-    #[serde(default = "error_ratio")]
-    pub error_ratio: String,
-    #[serde(default = "latency_p95")]
-    pub latency_p95: String,
-    #[serde(default = "threshold")]
-    pub threshold: f64,
-    #[serde(default = "status_label")]
-    pub status_label: String,
-    /// Series with this label are also counted per its value (a service's revisions).
-    #[serde(default = "revision_label")]
-    pub revision_label: String,
-    /// The most of one metrics page or API answer that is read (default 4 MiB).
-    #[serde(default = "max_page_bytes")]
-    pub max_page_bytes: u64,
-    #[serde(default, rename = "target")]
-    pub targets: Vec<MetricsTarget>,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct MetricsTarget {
-    pub service: String,
-    pub url: String,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct HostAction {
     pub name: String,
     pub command: Vec<String>,
@@ -210,27 +182,6 @@ fn github_api() -> String {
 }
 fn github_token_env() -> String {
     "GITHUB_TOKEN".into()
-}
-fn error_ratio() -> String {
-    DEFAULT_ERROR_RATIO.into()
-}
-fn latency_p95() -> String {
-    DEFAULT_LATENCY_P95.into()
-}
-/// The seed's `HighErrorRate` alert: a 5xx ratio above 5 %.
-pub const DEFAULT_ERROR_THRESHOLD: f64 = 0.05;
-
-fn threshold() -> f64 {
-    DEFAULT_ERROR_THRESHOLD
-}
-fn status_label() -> String {
-    "status".into()
-}
-fn revision_label() -> String {
-    "rollouts_pod_template_hash".into()
-}
-fn max_page_bytes() -> u64 {
-    4 << 20
 }
 fn host_action_timeout() -> u64 {
     300
@@ -307,42 +258,7 @@ impl Config {
                 check_url("metrics.target.url", &t.url);
             }
         }
-        if let Some(m) = &self.metrics
-            && !(m.threshold > 0.0 && m.threshold <= 1.0)
-        {
-            {
-                out.push(Diagnostic::at(
-                    file,
-                    source,
-                    find("threshold"),
-                    "metrics.threshold must be a ratio in (0, 1]",
-                ));
-            }
-        }
-        if let Some(m) = &self.metrics
-            && m.max_page_bytes == 0
-        {
-            out.push(Diagnostic::at(
-                file,
-                source,
-                find("max_page_bytes"),
-                "metrics.max_page_bytes must be above 0",
-            ));
-        }
-        if let Some(m) = &self.metrics
-            && !is_label_name(&m.revision_label)
-        {
-            out.push(Diagnostic::at(
-                file,
-                source,
-                key_in_table(source, "metrics", "revision_label"),
-                format!(
-                    "metrics.revision_label `{}` is not a Prometheus label name \
-                     ([a-zA-Z_][a-zA-Z0-9_]*)",
-                    m.revision_label
-                ),
-            ));
-        }
+        metrics::validate(self, file, source, &mut out);
         if let Some(g) = &self.github
             && g.repo.split('/').filter(|s| !s.is_empty()).count() != 2
         {
@@ -395,12 +311,7 @@ impl Config {
         let ok = |u: &str| u.starts_with("http://") || u.starts_with("https://");
         if let Some(m) = &mut self.metrics {
             m.targets.retain(|t| ok(&t.url));
-            if !(m.threshold > 0.0 && m.threshold <= 1.0) {
-                m.threshold = threshold();
-            }
-            if !is_label_name(&m.revision_label) {
-                m.revision_label = revision_label();
-            }
+            metrics::retain_valid(m);
         }
         gpu::retain_valid(self);
         self.host_actions.retain(|a| !a.command.is_empty());

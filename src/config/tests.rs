@@ -399,3 +399,34 @@ fn ui_color_mouse_and_clipboard() {
     let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
     assert!(text.iter().any(|t| t.starts_with("c.toml:2:")), "{text:?}");
 }
+
+/// `[metrics] window`: `5m` unless set; a value that is not a Prometheus duration is a
+/// problem at its line, and the console keeps the default.
+#[test]
+fn rate_window_default_and_validation() {
+    let (c, diags) = Config::parse_lenient("c.toml", "[metrics]\nthreshold = 0.05\n");
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(c.metrics.expect("metrics").window, "5m");
+    for bad in ["", "5", "5 m", "-5m", "0s", "five", "5mm", "2w1d1y"] {
+        let src = format!("[metrics]\nthreshold = 0.05\nwindow = \"{bad}\"\n");
+        let (c, diags) = Config::parse_lenient("c.toml", &src);
+        let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 1, "{bad}: {text:?}");
+        assert!(
+            text[0].starts_with("c.toml:3:1: metrics.window"),
+            "{text:?}"
+        );
+        assert!(text[0].contains("is not a Prometheus duration"), "{text:?}");
+        assert_eq!(c.metrics.expect("metrics kept").window, "5m");
+    }
+    for (good, secs) in [("90s", 90), ("1h30m", 5400), ("2m", 120)] {
+        let src = format!("[metrics]\nwindow = \"{good}\"\n");
+        let (c, diags) = Config::parse_lenient("c.toml", &src);
+        assert!(diags.is_empty(), "{good}: {diags:?}");
+        assert_eq!(c.metrics.expect("metrics").window, good);
+        assert_eq!(
+            crate::config::parse_rate_window(good),
+            Some(std::time::Duration::from_secs(secs))
+        );
+    }
+}

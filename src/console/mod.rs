@@ -270,23 +270,7 @@ fn start_metrics(state: &State, tx: &Sender) {
         move |u| tx.send(Event::Metrics(u)).is_ok()
     };
     if let Some(url) = &cfg.prometheus {
-        let mut services: Vec<String> = cfg.targets.iter().map(|t| t.service.clone()).collect();
-        services.dedup();
-        let queries = prometheus::Queries {
-            error_ratio: cfg.error_ratio.clone(),
-            latency_p95: cfg.latency_p95.clone(),
-            ..Default::default()
-        };
-        let pc = prometheus::PrometheusConfig {
-            url: url.clone(),
-            alertmanager: cfg.alertmanager.clone(),
-            services,
-            queries,
-            window: Duration::from_secs(30 * 60),
-            max_page_bytes,
-            status_label: m::StatusLabel(cfg.status_label.clone()),
-            revision_label: m::RevisionLabel(cfg.revision_label.clone()),
-        };
+        let pc = prometheus::PrometheusConfig::from_metrics(url, cfg, max_page_bytes);
         prometheus::spawn_prometheus(pc, interval, sink);
     } else {
         let targets = cfg
@@ -433,12 +417,9 @@ pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<u8
         std::fs::write(&kubeconfig, sandbox.kubeconfig_yaml())
             .map_err(|e| format!("cannot write {}: {e}", kubeconfig.display()))?;
         let source = sandbox.config_toml(&kubeconfig);
-        let mut config = config::Config::parse_strict("<demo config>", &source).map_err(|d| {
-            d.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        })?;
+        // the user's look and feel ([ui]) stays; everything else is the sandbox's
+        let user = config::load(global.config.as_deref()).config;
+        let mut config = demo_config(&source, &user.ui)?;
         // the sandbox takes any token as its reviewer: approve, reject, re-run and cancel
         // work in the demo as they would with a real one
         if let Some(gh) = config.github.as_mut() {
@@ -469,6 +450,30 @@ pub async fn demo(global: &GlobalArgs, args: &crate::cli::DemoArgs) -> Result<u8
     sandbox.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// The demo's config: the sandbox's generated one (every pane wired to it, the Error-rate
+/// pane through its Prometheus API) with the user's `[ui]` section (theme, keymap, colour,
+/// mouse, clipboard); `[ui] start` only when it names one of the demo's environments.
+pub fn demo_config(
+    sandbox_toml: &str,
+    user_ui: &config::UiConfig,
+) -> Result<config::Config, String> {
+    let mut config = config::Config::parse_strict("<demo config>", sandbox_toml).map_err(|d| {
+        d.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let start = user_ui
+        .start
+        .clone()
+        .filter(|s| config.environments.iter().any(|e| &e.name == s));
+    config.ui = config::UiConfig {
+        start,
+        ..user_ui.clone()
+    };
+    Ok(config)
 }
 
 /// The terminal's colour depth from `[ui] color`, `COLORTERM`, `TERM` and, only when those

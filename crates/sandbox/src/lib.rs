@@ -5,6 +5,8 @@
 //!   and argoproj.io/v1alpha1 when Argo Rollouts is served)
 //! - `/github/...` — the GitHub REST API subset for one repository
 //! - `/metrics/<service>` — Prometheus text exposition per simulated service
+//! - `/prometheus/api/v1/...` — the Prometheus HTTP API (`query`, `query_range`, `alerts`)
+//!   over what a Prometheus scraping those pages would hold (`history.rs`, `promql/`)
 //! - `/gpu/<host>/metrics` — the simulated DGX hosts `dgx-01` … (DCGM exporter and `dgx_gpu_*`
 //!   names, with the pods that hold each GPU; `dcgm.rs`, `world/gpus.rs`)
 //! - `/health/<service>` — a health endpoint per simulated service (503 while a bad revision serves)
@@ -16,10 +18,12 @@ mod admin;
 mod cli;
 mod dcgm;
 mod github;
+mod history;
 mod json;
 mod kube;
 mod metrics;
 mod patch;
+mod promql;
 mod rng;
 mod select;
 mod store;
@@ -294,11 +298,17 @@ impl Sandbox {
         let ticker = tokio::spawn(async move {
             let mut iv = tokio::time::interval(Duration::from_millis(500));
             iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // simulated time follows the wall clock (times speed), also when a tick comes
+            // late on a busy machine: clients such as Prometheus's measure in wall time
+            let mut last = tokio::time::Instant::now();
             loop {
                 iv.tick().await;
+                let now = tokio::time::Instant::now();
+                let elapsed = now.duration_since(last).min(Duration::from_secs(5));
+                last = now;
                 let mut w = ticker_shared.lock();
                 if !w.paused {
-                    let dt = (500.0 * w.speed) as i64;
+                    let dt = (elapsed.as_millis() as f64 * w.speed) as i64;
                     w.advance(dt);
                 }
             }
@@ -362,6 +372,10 @@ impl Sandbox {
             })
             .collect()
     }
+    /// The base URL of the sandbox's Prometheus HTTP API (`…/api/v1/query` under it).
+    pub fn prometheus_url(&self) -> String {
+        format!("{}/prometheus", self.base_url())
+    }
     /// Every DGX host: (name, its DCGM page's URL).
     pub fn gpu_hosts(&self) -> Vec<(String, String)> {
         (1..=self.gpu_hosts)
@@ -423,7 +437,12 @@ impl Sandbox {
             q(&self.github_repo()),
             q(&self.github_api_url())
         ));
-        s.push_str("\n[metrics]\nthreshold = 0.05\n");
+        // API mode: the sandbox's Prometheus has 30 minutes of history from the start; the
+        // targets name the services (and are what a direct-mode config would scrape)
+        s.push_str(&format!(
+            "\n[metrics]\nthreshold = 0.05\nprometheus = {}\n",
+            q(&self.prometheus_url())
+        ));
         for (svc, url) in self.metrics_targets() {
             s.push_str(&format!(
                 "\n[[metrics.target]]\nservice = {}\nurl = {}\n",
@@ -529,6 +548,15 @@ async fn dispatch(
             )
                 .into_response();
         }
+        if path.starts_with("/prometheus/") {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, "application/json")],
+                json!({"status": "error", "errorType": "internal", "error": "injected fault"})
+                    .to_string(),
+            )
+                .into_response();
+        }
         if path.starts_with("/metrics/") || path.starts_with("/gpu/") {
             return (StatusCode::INTERNAL_SERVER_ERROR, "injected fault\n").into_response();
         }
@@ -542,6 +570,26 @@ async fn dispatch(
     if let Some(rest) = path.strip_prefix("/github") {
         let mut w = shared.lock();
         return github::handle(&mut w, &method, rest, &q, &headers, &body);
+    }
+    if let Some(rest) = path.strip_prefix("/prometheus") {
+        let params = promql::api::params(&method, &q, &headers, &body);
+        // evaluate on a copy: a long range query must not hold the world up
+        let (tsdb, now_ms) = {
+            let w = shared.lock();
+            (w.tsdb.clone(), w.now_ms)
+        };
+        let rest = rest.to_owned();
+        return tokio::task::spawn_blocking(move || {
+            promql::api::handle(&method, &rest, &params, &tsdb, now_ms)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("query evaluation failed: {e}\n"),
+            )
+                .into_response()
+        });
     }
     if let Some(svc) = path.strip_prefix("/metrics/") {
         let w = shared.lock();
@@ -604,7 +652,14 @@ async fn dispatch(
             if shared.lock().rollouts {
                 paths.extend(["/apis/argoproj.io", "/apis/argoproj.io/v1alpha1"]);
             }
-            paths.extend(["/version", "/github", "/metrics", "/gpu", "/_sandbox"]);
+            paths.extend([
+                "/version",
+                "/github",
+                "/metrics",
+                "/prometheus",
+                "/gpu",
+                "/_sandbox",
+            ]);
             return kube::json_resp(StatusCode::OK, &json!({ "paths": paths }));
         }
         return (StatusCode::OK, "ok").into_response();

@@ -139,10 +139,6 @@ impl Traffic {
         }
     }
 
-    pub fn add(&mut self, dt_ms: i64, err_ratio: f64, slow: bool) {
-        self.add_split(dt_ms, &[(String::new(), 1.0, err_ratio)], slow);
-    }
-
     /// Traffic split over revisions: (revision hash, share of the requests, its error
     /// ratio) each, shares summing to 1.
     pub fn add_split(&mut self, dt_ms: i64, split: &[(String, f64, f64)], slow: bool) {
@@ -193,6 +189,57 @@ impl Traffic {
             }
         }
         t
+    }
+
+    /// The page's samples as a Prometheus scraping it stores them (`__name__` a label;
+    /// a fault's bad values included, a duplicate line and padding not).
+    pub fn samples(&self) -> Vec<(crate::history::Labels, f64)> {
+        let s = &self.service;
+        let mut out = Vec::with_capacity(self.counts.len() + BUCKETS.len() + 3);
+        let labels = |name: &str, pairs: &[(&str, &str)]| {
+            let mut l = crate::history::Labels::new();
+            l.insert("__name__".to_owned(), name.to_owned());
+            l.insert("service".to_owned(), s.clone());
+            for (k, v) in pairs {
+                l.insert((*k).to_owned(), (*v).to_owned());
+            }
+            l
+        };
+        for ((rev, status, method), v) in &self.counts {
+            let value = match (self.fault, *status, *method) {
+                (Some(MetricFault::Nan), 500, "GET") => f64::NAN,
+                (Some(MetricFault::Inf), 500, "GET") => f64::INFINITY,
+                (Some(MetricFault::Negative), 200, "GET") => -v.floor(),
+                (Some(MetricFault::Dip), 200, "GET") => (v * 0.99).floor(),
+                _ => v.floor(),
+            };
+            let status = status.to_string();
+            let mut pairs = vec![("status", status.as_str()), ("method", *method)];
+            if !rev.is_empty() {
+                pairs.push(("rollouts_pod_template_hash", rev.as_str()));
+            }
+            out.push((labels("http_requests_total", &pairs), value));
+        }
+        for (le, c) in BUCKETS.iter().zip(self.cum.iter()) {
+            let le = le.to_string();
+            out.push((
+                labels("http_request_duration_seconds_bucket", &[("le", &le)]),
+                c.floor(),
+            ));
+        }
+        out.push((
+            labels("http_request_duration_seconds_bucket", &[("le", "+Inf")]),
+            self.total.floor(),
+        ));
+        out.push((
+            labels("http_request_duration_seconds_sum", &[]),
+            (self.sum * 1000.0).round() / 1000.0,
+        ));
+        out.push((
+            labels("http_request_duration_seconds_count", &[]),
+            self.total.floor(),
+        ));
+        out
     }
 
     pub fn render(&self, out: &mut String) {

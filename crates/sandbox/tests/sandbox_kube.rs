@@ -687,6 +687,11 @@ async fn config_toml_and_kubeconfig_wire_everything() {
         Some(sb.github_api_url().as_str())
     );
     assert_eq!(cfg["metrics"]["threshold"].as_float(), Some(0.05));
+    // API mode against the sandbox's own Prometheus API: history from the first frame
+    assert_eq!(
+        cfg["metrics"]["prometheus"].as_str(),
+        Some(sb.prometheus_url().as_str())
+    );
     let targets = cfg["metrics"]["target"].as_array().unwrap();
     assert_eq!(targets.len(), sb.metrics_targets().len());
     assert!(

@@ -19,7 +19,9 @@ pub mod direct;
 pub mod fold;
 pub mod model;
 pub mod prometheus;
+pub mod queries;
 pub mod revisions;
+pub mod young;
 
 pub use model::{
     Alert, AlertState, AlertsUpdate, DataProblem, Health, MetricsUpdate, Point, RevisionLabel,

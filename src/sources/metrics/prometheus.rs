@@ -21,35 +21,7 @@ use super::{
 };
 use crate::sources::http::{BodyError, over_limit, read_limited};
 
-/// The seed's queries, per service. `$service` is replaced by the service name.
-pub const DEFAULT_ERROR_RATIO: &str = r#"sum(rate(http_requests_total{service="$service",status=~"5.."}[5m])) / sum(rate(http_requests_total{service="$service"}[5m]))"#;
-pub const DEFAULT_REQUEST_RATE: &str = r#"sum(rate(http_requests_total{service="$service"}[5m]))"#;
-pub const DEFAULT_LATENCY_P95: &str = r#"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="$service"}[5m])))"#;
-
-/// PromQL templates; `$service` is substituted (quoted for a PromQL string).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Queries {
-    pub error_ratio: String,
-    pub request_rate: String,
-    pub latency_p95: String,
-}
-
-impl Default for Queries {
-    fn default() -> Self {
-        Self {
-            error_ratio: DEFAULT_ERROR_RATIO.to_owned(),
-            request_rate: DEFAULT_REQUEST_RATE.to_owned(),
-            latency_p95: DEFAULT_LATENCY_P95.to_owned(),
-        }
-    }
-}
-
-impl Queries {
-    pub fn for_service(template: &str, service: &str) -> String {
-        let quoted = service.replace('\\', "\\\\").replace('"', "\\\"");
-        template.replace("$service", &quoted)
-    }
-}
+pub use super::queries::{DEFAULT_ERROR_RATIO, DEFAULT_LATENCY_P95, DEFAULT_REQUEST_RATE, Queries};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrometheusConfig {
@@ -85,8 +57,35 @@ impl PrometheusConfig {
     }
 }
 
+impl PrometheusConfig {
+    /// The console's config for `[metrics]` with `prometheus = url`: the services its
+    /// targets name, its templates and rate window, the pane's 30 minutes.
+    pub fn from_metrics(
+        url: &str,
+        cfg: &crate::config::MetricsConfig,
+        max_page_bytes: usize,
+    ) -> Self {
+        let mut services: Vec<String> = cfg.targets.iter().map(|t| t.service.clone()).collect();
+        services.dedup();
+        let queries = Queries {
+            error_ratio: cfg.error_ratio.clone(),
+            latency_p95: cfg.latency_p95.clone(),
+            window: cfg.window.clone(),
+            ..Default::default()
+        };
+        Self {
+            alertmanager: cfg.alertmanager.clone(),
+            queries,
+            max_page_bytes,
+            status_label: StatusLabel(cfg.status_label.clone()),
+            revision_label: RevisionLabel(cfg.revision_label.clone()),
+            ..Self::new(url, services)
+        }
+    }
+}
+
 /// Polls Prometheus each `interval`: the window once, then only the new steps, per service;
-/// alerts every round. Ends when `sink` returns false. Prometheus unreachable → every service
+/// alerts every round. Young series' request rates are read as their own (`young.rs`). Ends when `sink` returns false. Prometheus unreachable → every service
 /// and the alerts marked failing, retried with backoff.
 pub fn spawn_prometheus(
     config: PrometheusConfig,
@@ -122,6 +121,7 @@ pub fn spawn_prometheus(
         });
         // Service → end of the last range fetched (unix ms).
         let mut fetched_until: HashMap<String, i64> = HashMap::new();
+        let mut births = super::young::Births::default();
         let mut failures = 0u32;
         let mut next_due = Instant::now();
         let mut ticker = tokio::time::interval(interval);
@@ -131,7 +131,22 @@ pub fn spawn_prometheus(
             if tick < next_due {
                 continue;
             }
-            let update = poll_once(
+            // where each service's range starts this round, for the young-series check: the
+            // window for a first fetch; any time for a later one (a series that first shows
+            // then is younger than the first fetch)
+            let window_ms = i64::try_from(config.window.as_millis()).unwrap_or(i64::MAX / 4);
+            let starts: HashMap<String, i64> = config
+                .services
+                .iter()
+                .map(|s| {
+                    let start = match fetched_until.contains_key(s) {
+                        false => Timestamp::now().as_millisecond() - window_ms,
+                        true => i64::MIN,
+                    };
+                    (s.clone(), start)
+                })
+                .collect();
+            let mut update = poll_once(
                 &client,
                 alertmanager.as_ref(),
                 &config,
@@ -139,6 +154,13 @@ pub fn spawn_prometheus(
                 &mut fetched_until,
             )
             .await;
+            let step_ms = i64::try_from(step.as_millis()).unwrap_or(1000);
+            births.correct(
+                &mut update.points,
+                &starts,
+                config.queries.window_ms(),
+                step_ms,
+            );
             let all_failed = !update.health.is_empty()
                 && update
                     .health
@@ -193,6 +215,7 @@ pub async fn poll_once(
                     &config.services,
                     &config.status_label,
                     &config.revision_label,
+                    &config.queries.window,
                 );
                 client.query_range(&query, start_ms, end_ms, step).await
             }
@@ -296,9 +319,9 @@ async fn service_points(
     end_ms: i64,
     step: Duration,
 ) -> Result<(Vec<Point>, Option<String>), String> {
-    let ratio_q = Queries::for_service(&queries.error_ratio, service);
-    let rate_q = Queries::for_service(&queries.request_rate, service);
-    let p95_q = Queries::for_service(&queries.latency_p95, service);
+    let ratio_q = queries.expand(&queries.error_ratio, service);
+    let rate_q = queries.expand(&queries.request_rate, service);
+    let p95_q = queries.expand(&queries.latency_p95, service);
     let (ratio, rate, p95) = futures::join!(
         client.query_range(&ratio_q, start_ms, end_ms, step),
         client.query_range(&rate_q, start_ms, end_ms, step),
@@ -636,56 +659,5 @@ fn alert_from(raw: RawAlert) -> Alert {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_as_strings() {
-        assert!(parse_value("NaN").is_nan());
-        assert_eq!(parse_value("+Inf"), f64::INFINITY);
-        assert_eq!(parse_value("-Inf"), f64::NEG_INFINITY);
-        assert_eq!(parse_value("1e+00"), 1.0);
-        assert!(parse_value("garbage").is_nan());
-    }
-
-    #[test]
-    fn alert_value_number_or_string() {
-        assert_eq!(lenient_value(&serde_json::json!(0.25)), 0.25);
-        assert_eq!(lenient_value(&serde_json::json!("2.5e-01")), 0.25);
-        assert!(lenient_value(&serde_json::json!(null)).is_nan());
-    }
-
-    #[test]
-    fn unsound_results_are_problems_no_traffic_is_not() {
-        assert_eq!(
-            point_problem(Some(f64::NAN), Some(0.0)),
-            None,
-            "0/0: no traffic"
-        );
-        assert_eq!(point_problem(None, Some(12.0)), None, "no 5xx series");
-        assert_eq!(point_problem(Some(0.1), Some(12.0)), None);
-        let nan_rate = point_problem(Some(f64::NAN), Some(f64::NAN));
-        assert!(nan_rate.is_some_and(|p| p.contains("request rate is NaN")));
-        let negative = point_problem(Some(0.0), Some(-52319.3));
-        assert!(negative.is_some_and(|p| p.contains("negative (-52319.3/s)")));
-        let nan_ratio = point_problem(Some(f64::NAN), Some(3.0));
-        assert!(nan_ratio.is_some_and(|p| p.contains("5xx ratio is NaN")));
-        let inf = point_problem(Some(f64::INFINITY), Some(3.0));
-        assert!(inf.is_some_and(|p| p.contains("+Inf")));
-        assert!(point_problem(Some(1.5), Some(3.0)).is_some());
-    }
-
-    #[test]
-    fn service_is_quoted() {
-        assert_eq!(
-            Queries::for_service(r#"x{service="$service"}"#, r#"a"b"#),
-            r#"x{service="a\"b"}"#
-        );
-    }
-
-    #[test]
-    fn unix_seconds_keep_milliseconds() {
-        assert_eq!(unix_seconds(1_700_000_000_123), "1700000000.123");
-        assert_eq!(unix_seconds(1_700_000_000_000), "1700000000.000");
-    }
-}
+#[path = "prometheus_tests.rs"]
+mod tests;

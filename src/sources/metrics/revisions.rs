@@ -15,19 +15,20 @@ const STATUS_JOIN_LABEL: &str = "flightdeck_status";
 /// One query for every service's requests per revision: per (service, revision) two
 /// series, the 5xx requests' rate (`flightdeck_class="5xx"`) and the rest's (no such
 /// label), so ratio and rate come from one round trip. A request is 5xx when its status
-/// label is `5..`, or when it has none and its `code` is (as in direct mode); the 5m
-/// window is the default templates'.
+/// label is `5..`, or when it has none and its `code` is (as in direct mode); the rate
+/// window is `[metrics] window`, as in the templates.
 pub fn revision_query(
     services: &[String],
     status_label: &StatusLabel,
     revision_label: &RevisionLabel,
+    window: &str,
 ) -> String {
     let alternatives: Vec<String> = services.iter().map(|s| regex_quote(s)).collect();
     let selector = promql_quote(&alternatives.join("|"));
     let status = promql_quote(&status_label.0);
     let revision = &revision_label.0;
     format!(
-        r#"sum by (service, {revision}, {CLASS_LABEL}) (label_replace(label_join(rate(http_requests_total{{service=~"{selector}",{revision}!=""}}[5m]), "{STATUS_JOIN_LABEL}", ",", "{status}", "code"), "{CLASS_LABEL}", "5xx", "{STATUS_JOIN_LABEL}", "5..,.*|,5.."))"#
+        r#"sum by (service, {revision}, {CLASS_LABEL}) (label_replace(label_join(rate(http_requests_total{{service=~"{selector}",{revision}!=""}}[{window}]), "{STATUS_JOIN_LABEL}", ",", "{status}", "code"), "{CLASS_LABEL}", "5xx", "{STATUS_JOIN_LABEL}", "5..,.*|,5.."))"#
     )
 }
 
@@ -117,8 +118,10 @@ mod tests {
             &["checkout".into(), r#"a.b"c"#.into()],
             &StatusLabel::default(),
             &RevisionLabel::default(),
+            "90s",
         );
         assert!(q.contains(r#"service=~"checkout|a\\.b\"c""#), "{q}");
+        assert!(q.contains(r#"!=""}[90s])"#), "the rate window: {q}");
         assert!(
             q.starts_with("sum by (service, rollouts_pod_template_hash, flightdeck_class) "),
             "{q}"

@@ -154,12 +154,7 @@ fn render_rows(
     let (name_w, spark_w) = widths(rows, area.width);
     let mut lines = Vec::with_capacity(rows.len() + 1);
     if area.height > 2 {
-        let label = format!("last 30m (threshold {})", ratio_text(threshold(state)));
-        let label = if label.width() <= spark_w {
-            label
-        } else {
-            "30m".into()
-        };
+        let label = crate::app::panes::errors::header_label(state, spark_w);
         lines.push(Line::styled(
             format!(
                 "  {:<name_w$} {:>6}  {:<spark_w$} {:>8} {:>6} ",
@@ -572,10 +567,13 @@ fn render_chart(
         return;
     };
     let end = end_ms as f64 / 1000.0;
+    // the x axis reaches back as far as the series holds, at most the window
+    let span = crate::app::panes::errors::chart_span(state, s);
+    let left = -span.minutes;
     let to_min = |pts: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
         pts.into_iter()
             .map(|(t, v)| ((t - end) / 60.0, v))
-            .filter(|(x, _)| *x >= -30.0)
+            .filter(|(x, _)| *x >= left)
             .collect()
     };
     let threshold = threshold(state);
@@ -617,11 +615,11 @@ fn render_chart(
         ChartKind::Latency if max > 0.0 => max * 1.1,
         ChartKind::Latency => 1.0,
     };
-    let threshold_line = [(-30.0, threshold), (0.0, threshold)];
+    let threshold_line = [(left, threshold), (0.0, threshold)];
     let mark_lines: Vec<([(f64, f64); 2], &DeployMark)> = marks
         .iter()
         .map(|m| ((m.at_ms as f64 / 1000.0 - end) / 60.0, m))
-        .filter(|(x, _)| (-30.0..=0.0).contains(x))
+        .filter(|(x, _)| (left..=0.0).contains(x))
         .map(|(x, m)| ([(x, 0.0), (x, top)], m))
         .collect();
     let mut datasets = vec![
@@ -670,8 +668,8 @@ fn render_chart(
         .x_axis(
             Axis::default()
                 .style(theme.dim())
-                .bounds([-30.0, 0.0])
-                .labels(["-30m", "-15m", "newest"]),
+                .bounds([left, 0.0])
+                .labels(span.labels),
         )
         .y_axis(
             Axis::default()

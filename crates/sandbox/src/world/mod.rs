@@ -15,6 +15,7 @@ use super::rng::Rng;
 use super::store::{Key, Kind, Obj, Store, meta_str};
 
 mod analysis;
+mod backfill;
 mod bluegreen;
 mod cron;
 mod cronjobs;
@@ -102,6 +103,8 @@ pub struct World {
     pub log_order: VecDeque<Key>,
     pub log_tx: broadcast::Sender<Arc<LogEvt>>,
     pub traffic: BTreeMap<String, Traffic>,
+    /// the services' pages as a Prometheus scraping them keeps them (`history.rs`)
+    pub tsdb: crate::history::Tsdb,
     pub github: GitHub,
     pub faults: Faults,
     pub events_kept: VecDeque<Key>,
@@ -155,6 +158,7 @@ impl World {
             log_order: VecDeque::new(),
             log_tx,
             traffic: BTreeMap::new(),
+            tsdb: crate::history::Tsdb::default(),
             github: GitHub::new(seed),
             faults: Faults::default(),
             events_kept: VecDeque::new(),
@@ -310,6 +314,9 @@ impl World {
         }
         self.step_logs();
         self.step_traffic(dt_ms);
+        if !self.traffic.is_empty() && self.tsdb.due(self.now_ms) {
+            self.scrape_history();
+        }
         let actions = self.github.step(self.now_ms);
         for a in actions {
             self.deploy_image(a.namespace, &a.image, &a.cause);
@@ -479,20 +486,30 @@ impl World {
         }
         let names: Vec<String> = self.traffic.keys().cloned().collect();
         for n in names {
-            // a service a Rollout serves splits its requests by the Rollout's weights
-            if let Some(split) = self.rollout_split(MAIN_NS, &n) {
-                let slow = split.iter().any(|s| s.2 > 0.1);
-                if let Some(t) = self.traffic.get_mut(&n) {
-                    t.add_split(dt_ms, &split, slow);
-                }
-                continue;
-            }
-            let bad = self.bad_pods(&n) > 0;
-            let err = if bad { 0.15 } else { 0.002 };
+            let (split, slow) = self.traffic_plan(&n);
             if let Some(t) = self.traffic.get_mut(&n) {
-                t.add(dt_ms, err, bad);
+                t.add_split(dt_ms, &split, slow);
             }
         }
+    }
+
+    /// How `app`'s requests go now: (revision, share, error ratio) per revision that
+    /// serves, and whether they are slow. A service a Rollout serves splits by its weights;
+    /// another errs while pods of a bad image serve it.
+    pub(super) fn traffic_plan(&self, app: &str) -> (Vec<(String, f64, f64)>, bool) {
+        if let Some(split) = self.rollout_split(MAIN_NS, app) {
+            let slow = split.iter().any(|s| s.2 > 0.1);
+            return (split, slow);
+        }
+        let bad = self.bad_pods(app) > 0;
+        let err = if bad { 0.15 } else { 0.002 };
+        (vec![(String::new(), 1.0, err)], bad)
+    }
+
+    /// One scrape of every service's page into the history.
+    pub(super) fn scrape_history(&mut self) {
+        let samples = self.traffic.values().flat_map(|t| t.samples()).collect();
+        self.tsdb.append(self.now_ms, samples);
     }
 }
 

@@ -251,6 +251,8 @@ impl World {
         }
         self.now_ms = wall - 900_000;
         let mut update = self.rollout_update_at(wall);
+        // how the services' traffic went, for the metrics history (`backfill.rs`)
+        let mut story = Vec::new();
         while self.now_ms < wall {
             if let Some(at) = update
                 && self.now_ms >= at
@@ -259,6 +261,9 @@ impl World {
                 update = None;
             }
             self.step(1000);
+            if story.is_empty() || (wall - self.now_ms) % crate::history::SCRAPE_MS == 0 {
+                story.push(self.traffic_story_at());
+            }
         }
         if self.scenario == Scenario::BadRelease {
             self.oom_once("cart");
@@ -273,18 +278,8 @@ impl World {
                     .insert(app.to_string(), Traffic::new(app, self.seed));
             }
         }
-        // an hour of traffic history so counters are not zero
-        let mut prewarm = std::mem::take(&mut self.traffic);
-        for (app, t) in prewarm.iter_mut() {
-            match self.rollout_split(MAIN_NS, app) {
-                // the hour before: all of it served by the stable revision
-                Some(split) if !split.is_empty() => {
-                    t.add_split(3_600_000, &[(split[0].0.clone(), 1.0, 0.002)], false)
-                }
-                _ => t.add(3_600_000, 0.002, false),
-            }
-        }
-        self.traffic = prewarm;
+        // an hour of traffic history so counters are not zero, its last part scraped
+        self.backfill_traffic(wall, &story);
     }
 
     fn oom_once(&mut self, app: &str) {

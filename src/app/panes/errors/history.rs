@@ -199,6 +199,11 @@ impl ErrorRateState {
         }
     }
 
+    /// The window the pane holds (30 minutes unless the console says otherwise).
+    pub fn window_ms(&self) -> i64 {
+        self.window_ms
+    }
+
     /// Points kept per service at most.
     pub fn capacity(&self) -> usize {
         self.capacity

@@ -2,9 +2,11 @@
 
 mod history;
 mod revisions;
+mod span;
 
 pub use history::*;
 pub use revisions::*;
+pub use span::*;
 
 use crate::app::event::Effect;
 use crate::app::state::{SourceId, SourceStatus, State};
