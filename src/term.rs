@@ -12,9 +12,11 @@ use crossterm::terminal::{
 };
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
 
-pub type Tui = Terminal<CrosstermBackend<Stdout>>;
+pub type Tui = Terminal<Quiet<CrosstermBackend<Stdout>>>;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
@@ -43,8 +45,89 @@ pub fn enter(mouse: bool) -> io::Result<Guard> {
     if mouse {
         execute!(stdout, EnableMouseCapture)?;
     }
-    let terminal = Terminal::new(CrosstermBackend::new(stdout))?;
+    let terminal = Terminal::new(Quiet::new(CrosstermBackend::new(stdout)))?;
     Ok(Guard { terminal })
+}
+
+/// A backend that writes nothing for a frame that changed nothing. Ratatui diffs each
+/// frame against the last and hands the backend only the changed cells, but the
+/// backend still ends every draw with a colour reset and hides the cursor again: 25 bytes
+/// a frame for nothing, over SSH, whenever something woke the loop without changing what
+/// is shown. Here an empty diff draws nothing, and a hidden cursor is not hidden again.
+pub struct Quiet<B> {
+    inner: B,
+    /// whether the cursor is hidden, as far as this backend has been told
+    hidden: bool,
+}
+
+impl<B> Quiet<B> {
+    /// `inner` with its cursor already hidden (as [`enter`] leaves it).
+    pub fn new(inner: B) -> Quiet<B> {
+        Quiet {
+            inner,
+            hidden: true,
+        }
+    }
+}
+
+impl<B: Backend> Backend for Quiet<B> {
+    type Error = B::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        let mut content = content.peekable();
+        if content.peek().is_none() {
+            return Ok(());
+        }
+        self.inner.draw(content)
+    }
+    fn append_lines(&mut self, n: u16) -> Result<(), Self::Error> {
+        self.inner.append_lines(n)
+    }
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        if self.hidden {
+            return Ok(());
+        }
+        self.hidden = true;
+        self.inner.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.hidden = false;
+        self.inner.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
+        self.inner.get_cursor_position()
+    }
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> Result<(), Self::Error> {
+        self.inner.set_cursor_position(position)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.inner.clear()
+    }
+    fn clear_region(&mut self, clear_type: ClearType) -> Result<(), Self::Error> {
+        self.inner.clear_region(clear_type)
+    }
+    fn size(&self) -> Result<Size, Self::Error> {
+        self.inner.size()
+    }
+    fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
+        self.inner.window_size()
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.inner.flush()
+    }
+}
+
+/// The terminal's own sequences (mouse capture, OSC 52) go straight through.
+impl<B: Write> Write for Quiet<B> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Write::flush(&mut self.inner)
+    }
 }
 
 /// Leaves raw mode and the alternate screen; safe to call more than once.
@@ -191,6 +274,49 @@ mod tests {
     use super::ColorDepth::*;
     use super::ColorSetting as S;
     use super::*;
+
+    /// What the terminal was sent, shared with the test.
+    #[derive(Clone, Default)]
+    struct Sent(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl Write for Sent {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_frame_that_changed_nothing_writes_nothing() {
+        use ratatui::widgets::Paragraph;
+        let sent = Sent::default();
+        let mut t = Terminal::with_options(
+            Quiet::new(CrosstermBackend::new(sent.clone())),
+            ratatui::TerminalOptions {
+                viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 20, 2)),
+            },
+        )
+        .expect("terminal");
+        let mut frame = |text: &str| {
+            t.draw(|f| f.render_widget(Paragraph::new(text.to_owned()), f.area()))
+                .expect("draw");
+            sent.0.borrow().len()
+        };
+        let first = frame("live");
+        assert!(first > 0);
+        assert_eq!(frame("live"), first, "the same frame again wrote bytes");
+        let changed = frame("quiet 1m");
+        assert!(changed > first, "a changed frame wrote nothing");
+        let written = String::from_utf8_lossy(&sent.0.borrow()[first..]).into_owned();
+        // only the cells that changed: "live" → "quiet 1m" keeps the `e` and the space
+        assert!(
+            written.contains("qui") && written.contains("1m"),
+            "{written:?}"
+        );
+    }
 
     #[test]
     fn true_colour_only_when_the_terminal_says_so() {
