@@ -67,7 +67,7 @@ fn template_deployment(name: &str) -> DeploymentRow {
 /// One deployment owning `n` pods (the worst case for the pods list).
 fn one_big_deployment(n: usize) -> Vec<WorkloadsMsg> {
     let d = template_deployment("svc-00");
-    let rs: k8s_openapi::api::apps::v1::ReplicaSet = serde_json::from_value(json!({
+    let rs: flightdeck::sources::kube::slim::ReplicaSet = serde_json::from_value(json!({
         "metadata": {"name": "svc-00-abc", "namespace": "load-000",
             "annotations": {"deployment.kubernetes.io/revision": "1"},
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "svc-00", "uid": "d", "controller": true}]},

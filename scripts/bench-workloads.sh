@@ -2,8 +2,9 @@
 # Benchmarks for the workloads pane (issue 4). Prints numbers; asserts nothing.
 #
 #   scripts/bench-workloads.sh            # 10,000 pods
-#   PODS=2000 scripts/bench-workloads.sh
+#   PODS=150000 CHURN_SECS=0 scripts/bench-workloads.sh   # Kubernetes' own limit, no churn
 #   POD_KINDS=mixed scripts/bench-workloads.sh   # the pods owned by Deployments, StatefulSets and Jobs
+#   CHURN_SECS=20 scripts/bench-workloads.sh     # a shorter churn (default 60 s each)
 #
 # 1. Against `flightdeck sandbox --pods N` (a separate process, paused so nothing moves):
 #    the console's data path in one process (watchers for deployments, replicasets, pods,
@@ -11,7 +12,11 @@
 #    - time from start until every kind is listed and the first complete frame is drawn
 #    - resident memory (VmRSS, VmHWM) of that process
 #    - 5 s idle: messages and CPU
+#    - time to the first pod row (lists stream page by page) and to the complete frame
 #    - ui-task time to apply 10,000 MODIFIED pod events (POST /_sandbox/churn?n=10000)
+#    - churn: 1,000 pod events a second for CHURN_SECS (default 60), first changing an
+#      annotation (nothing shown), then a restart count (shown, sorted by), applied and
+#      drawn as the run loop does: CPU per event of the whole process (socket to frame)
 # 2. In memory (criterion): applying 10,000 pod events; frames of 10,000 rows, filtered or not.
 #
 # Needs: curl. Builds the release binary and the bench unless FLIGHTDECK is set.

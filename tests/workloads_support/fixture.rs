@@ -62,7 +62,7 @@ fn replicaset(
     replicas: i32,
     created: &str,
 ) -> ReplicaSetRow {
-    let rs: k8s_openapi::api::apps::v1::ReplicaSet = serde_json::from_value(json!({
+    let rs: flightdeck::sources::kube::slim::ReplicaSet = serde_json::from_value(json!({
         "metadata": meta(name, created, json!({
             "annotations": {"deployment.kubernetes.io/revision": rev.to_string(), "kubernetes.io/change-cause": cause},
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": owner, "uid": owner, "controller": true}]

@@ -5,11 +5,12 @@
 //! allocation. A pool forgets what no row holds any more whenever it has doubled.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::Arc;
 
 use super::rows::ContainerSpec;
+use super::slim::Container;
 
 /// Values shared by equality.
 struct Pool<T> {
@@ -44,7 +45,16 @@ impl<T: Hash + Eq> Pool<T> {
 
 thread_local! {
     static LABELS: RefCell<Pool<BTreeMap<String, String>>> = RefCell::new(Pool::new());
-    static SPECS: RefCell<Pool<ContainerSpec>> = RefCell::new(Pool::new());
+    static CONTAINERS: RefCell<Containers> = RefCell::new(Containers::default());
+}
+
+/// Container specs by the container as declared (name, image, and its resources and
+/// probes as JSON text), with the GPUs it asks for.
+#[derive(Default)]
+struct Containers {
+    made: HashMap<Container, (Arc<ContainerSpec>, u32)>,
+    /// the size at which the pool next drops what only it holds
+    sweep_at: usize,
 }
 
 /// Labels, shared with every equal set this thread has made.
@@ -52,14 +62,61 @@ pub fn labels(value: BTreeMap<String, String>) -> Arc<BTreeMap<String, String>> 
     LABELS.with(|p| p.borrow_mut().share(value))
 }
 
-/// A container spec, shared with every equal one this thread has made.
-pub fn spec(value: ContainerSpec) -> Arc<ContainerSpec> {
-    SPECS.with(|p| p.borrow_mut().share(value))
+/// The spec of a container as declared, and the GPUs it asks for: made by `make` the
+/// first time this thread sees the declaration, shared after.
+pub fn container(
+    declared: &Container,
+    make: impl FnOnce(&Container) -> (ContainerSpec, u32),
+) -> (Arc<ContainerSpec>, u32) {
+    CONTAINERS.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some((spec, gpus)) = c.made.get(declared) {
+            return (spec.clone(), *gpus);
+        }
+        if c.made.len() >= c.sweep_at.max(FIRST_SWEEP) {
+            c.made.retain(|_, (spec, _)| Arc::strong_count(spec) > 1);
+            c.sweep_at = c.made.len() * 2;
+        }
+        let (spec, gpus) = make(declared);
+        let spec = Arc::new(spec);
+        c.made.insert(declared.clone(), (spec.clone(), gpus));
+        (spec, gpus)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn containers_declared_alike_share_one_spec_made_once() {
+        let declared: Container = serde_json::from_value(serde_json::json!({
+            "name": "app", "image": "img:1",
+            "resources": {"limits": {"nvidia.com/gpu": "2"}}
+        }))
+        .expect("container");
+        let mut made = 0;
+        let a = container(&declared, |_| {
+            made += 1;
+            (ContainerSpec::default(), 2)
+        });
+        let b = container(&declared.clone(), |_| {
+            made += 1;
+            (ContainerSpec::default(), 0)
+        });
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        assert_eq!((b.1, made), (2, 1));
+        let other = Container {
+            image: Some("img:2".into()),
+            ..declared
+        };
+        let c = container(&other, |_| {
+            made += 1;
+            (ContainerSpec::default(), 0)
+        });
+        assert!(!Arc::ptr_eq(&a.0, &c.0));
+        assert_eq!(made, 2);
+    }
 
     #[test]
     fn equal_values_are_one_allocation_and_unheld_ones_are_forgotten() {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Container, Event as KubeEvent, Probe, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -257,7 +257,7 @@ pub struct ReplicaSetRow {
 }
 
 impl ReplicaSetRow {
-    pub fn from_object(rs: &ReplicaSet) -> ReplicaSetRow {
+    pub fn from_object(rs: &super::slim::ReplicaSet) -> ReplicaSetRow {
         let meta = &rs.metadata;
         ReplicaSetRow {
             key: ObjKey::of(meta),
@@ -273,8 +273,8 @@ impl ReplicaSetRow {
                 .and_then(|r| r.parse().ok()),
             images: rs
                 .spec
-                .template
                 .as_ref()
+                .and_then(|s| s.template.as_ref())
                 .and_then(|t| t.spec.as_ref())
                 .map(|s| {
                     s.containers
@@ -284,7 +284,7 @@ impl ReplicaSetRow {
                 })
                 .unwrap_or_default(),
             change_cause: annotation(meta, CHANGE_CAUSE_ANNOTATION).map(str::to_owned),
-            desired: rs.spec.replicas.unwrap_or(0),
+            desired: rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0),
             ready: rs
                 .status
                 .as_ref()
@@ -408,16 +408,23 @@ impl PodRow {
         let mut last_restart: Option<Timestamp> = None;
         let mut ready = 0u16;
         let mut containers = Vec::with_capacity(specs.len());
+        let mut gpus = 0;
         for spec in specs {
             let st = statuses.iter().find(|s| s.name == spec.name);
+            let (shared, asks) = super::intern::container(spec, |c| {
+                let resources = c.resources();
+                let spec = spec_of(
+                    &c.name,
+                    c.image.as_deref(),
+                    resources.as_ref(),
+                    c.liveness().as_ref(),
+                    c.readiness().as_ref(),
+                );
+                (spec, gpu_request(resources.as_ref()))
+            });
+            gpus += asks;
             let mut c = ContainerState {
-                spec: super::intern::spec(spec_of(
-                    &spec.name,
-                    spec.image.as_deref(),
-                    spec.resources.as_ref(),
-                    spec.liveness_probe.as_ref(),
-                    spec.readiness_probe.as_ref(),
-                )),
+                spec: shared,
                 ..Default::default()
             };
             if let Some(st) = st {
@@ -443,10 +450,6 @@ impl PodRow {
             containers.push(c);
         }
         let reason = pod_reason(p, statuses, &phase, ready, specs.len());
-        let gpus = specs
-            .iter()
-            .map(|c| gpu_request(c.resources.as_ref()))
-            .sum();
         PodRow {
             key: ObjKey::of(meta),
             labels: super::intern::labels(meta.labels.clone().unwrap_or_default()),
@@ -538,8 +541,8 @@ fn pod_reason(
             .and_then(|s| s.conditions.as_ref())
             .is_some_and(|cs| {
                 cs.iter().any(|c| {
-                    c.type_ == "PodScheduled"
-                        && c.status == "False"
+                    c.type_ == super::slim::ConditionType::PodScheduled
+                        && c.status == super::slim::ConditionStatus::False
                         && c.reason.as_deref() == Some("Unschedulable")
                 })
             });

@@ -1,4 +1,4 @@
-//! Pods as the console decodes them: only the fields a pod row shows. A Pod from a real
+//! Pods and ReplicaSets as the console decodes them: only the fields a row shows. A Pod from a real
 //! API server is mostly what the console never reads — `managedFields`, annotations, env,
 //! volumes, mounts, tolerations, image IDs — and decoding it into `k8s_openapi`'s full
 //! `Pod` allocated every one of those strings on every watch event. These types name only
@@ -12,6 +12,7 @@ use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::{ContainerState, Probe, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
 /// A Pod: metadata (slim), spec and status as far as a row reads them.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -24,27 +25,78 @@ pub struct Pod {
     pub status: Option<PodStatus>,
 }
 
-impl kube::Resource for Pod {
-    type DynamicType = ();
-    type Scope = NamespaceResourceScope;
-    fn kind(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("Pod")
-    }
-    fn group(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("")
-    }
-    fn version(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("v1")
-    }
-    fn plural(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("pods")
-    }
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
+macro_rules! slim_resource {
+    ($ty:ty, $kind:literal, $group:literal, $version:literal, $plural:literal) => {
+        impl kube::Resource for $ty {
+            type DynamicType = ();
+            type Scope = NamespaceResourceScope;
+            fn kind(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed($kind)
+            }
+            fn group(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed($group)
+            }
+            fn version(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed($version)
+            }
+            fn plural(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed($plural)
+            }
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+slim_resource!(Pod, "Pod", "", "v1", "pods");
+slim_resource!(ReplicaSet, "ReplicaSet", "apps", "v1", "replicasets");
+
+/// A ReplicaSet: metadata (slim, with its annotations: the revision and change-cause),
+/// the desired count, its template's images and the ready count.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ReplicaSet {
+    #[serde(default, deserialize_with = "slim_meta_annotated")]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: Option<ReplicaSetSpec>,
+    #[serde(default)]
+    pub status: Option<ReplicaSetStatus>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ReplicaSetSpec {
+    pub replicas: Option<i32>,
+    pub template: Option<PodTemplate>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PodTemplate {
+    pub spec: Option<TemplateSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TemplateSpec {
+    pub containers: Vec<ImageOnly>,
+}
+
+/// A template's container as far as a ReplicaSet row reads it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ImageOnly {
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ReplicaSetStatus {
+    pub ready_replicas: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -54,14 +106,61 @@ pub struct PodSpec {
     pub containers: Vec<Container>,
 }
 
+/// A container as the pod declares it. Its resources and probes are kept as the JSON
+/// text they came in: the pods of one template declare the same, so the text finds the
+/// spec already made ([`super::intern::container`]) and is decoded only the first time.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Container {
     pub name: String,
     pub image: Option<String>,
-    pub resources: Option<ResourceRequirements>,
-    pub liveness_probe: Option<Probe>,
-    pub readiness_probe: Option<Probe>,
+    pub resources: Option<Box<RawValue>>,
+    pub liveness_probe: Option<Box<RawValue>>,
+    pub readiness_probe: Option<Box<RawValue>>,
+}
+
+fn raw(r: &Option<Box<RawValue>>) -> Option<&str> {
+    r.as_deref().map(RawValue::get)
+}
+
+/// Containers are equal when declared with the same text.
+impl PartialEq for Container {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.image == other.image
+            && raw(&self.resources) == raw(&other.resources)
+            && raw(&self.liveness_probe) == raw(&other.liveness_probe)
+            && raw(&self.readiness_probe) == raw(&other.readiness_probe)
+    }
+}
+
+impl Eq for Container {}
+
+impl std::hash::Hash for Container {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.image.hash(state);
+        raw(&self.resources).hash(state);
+        raw(&self.liveness_probe).hash(state);
+        raw(&self.readiness_probe).hash(state);
+    }
+}
+
+impl Container {
+    /// The declared resources, decoded (`None` when absent or not what the API sends).
+    pub fn resources(&self) -> Option<ResourceRequirements> {
+        decode(self.resources.as_deref())
+    }
+    pub fn liveness(&self) -> Option<Probe> {
+        decode(self.liveness_probe.as_deref())
+    }
+    pub fn readiness(&self) -> Option<Probe> {
+        decode(self.readiness_probe.as_deref())
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(raw: Option<&RawValue>) -> Option<T> {
+    serde_json::from_str(raw?.get()).ok()
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -73,13 +172,32 @@ pub struct PodStatus {
     pub container_statuses: Option<Vec<ContainerStatus>>,
 }
 
+/// A pod's condition: only whether it is "not scheduled" matters to a row, so the type
+/// and status are told apart without keeping their text.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PodCondition {
     #[serde(rename = "type")]
-    pub type_: String,
-    pub status: String,
+    pub type_: ConditionType,
+    pub status: ConditionStatus,
     pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+pub enum ConditionType {
+    PodScheduled,
+    #[default]
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+pub enum ConditionStatus {
+    True,
+    False,
+    #[default]
+    #[serde(other)]
+    Unknown,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -92,18 +210,35 @@ pub struct ContainerStatus {
     pub last_state: Option<ContainerState>,
 }
 
-/// Metadata without `managedFields` and annotations (a pod row shows neither): what a
-/// row and the watcher (key, resourceVersion) read.
+/// Metadata without `managedFields` (and, for a pod, without annotations: `A` is
+/// [`Skipped`]): what a row and the watcher (key, resourceVersion) read.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-struct Meta {
+struct Meta<A> {
     name: Option<String>,
     namespace: Option<String>,
     resource_version: Option<String>,
     creation_timestamp: Option<Time>,
     deletion_timestamp: Option<Time>,
     labels: Option<BTreeMap<String, String>>,
+    annotations: A,
     owner_references: Option<Vec<OwnerRef>>,
+}
+
+/// A field read past without keeping anything of it.
+#[derive(Default)]
+struct Skipped;
+
+impl<'de> Deserialize<'de> for Skipped {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Skipped)
+    }
+}
+
+impl From<Skipped> for Option<BTreeMap<String, String>> {
+    fn from(_: Skipped) -> Self {
+        None
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -115,9 +250,20 @@ struct OwnerRef {
     controller: Option<bool>,
 }
 
+fn slim_meta_annotated<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+    let m = Option::<Meta<Option<BTreeMap<String, String>>>>::deserialize(d)?;
+    Ok(object_meta(m.unwrap_or_default()))
+}
+
 fn slim_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
-    let m = Option::<Meta>::deserialize(d)?.unwrap_or_default();
-    Ok(ObjectMeta {
+    Ok(object_meta(
+        Option::<Meta<Skipped>>::deserialize(d)?.unwrap_or_default(),
+    ))
+}
+
+fn object_meta<A: Into<Option<BTreeMap<String, String>>>>(m: Meta<A>) -> ObjectMeta {
+    ObjectMeta {
+        annotations: m.annotations.into(),
         name: m.name,
         namespace: m.namespace,
         resource_version: m.resource_version,
@@ -136,7 +282,7 @@ fn slim_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
                 .collect()
         }),
         ..ObjectMeta::default()
-    })
+    }
 }
 
 #[cfg(test)]
@@ -180,7 +326,38 @@ mod tests {
             status.container_statuses.expect("statuses")[0].restart_count,
             3
         );
-        assert_eq!(status.conditions.expect("conditions")[0].type_, "Ready");
+        let conditions = status.conditions.expect("conditions");
+        assert_eq!(conditions[0].type_, ConditionType::Other);
+        assert_eq!(conditions[0].status, ConditionStatus::True);
+        assert_eq!(
+            spec.containers[0]
+                .resources()
+                .and_then(|r| r.limits)
+                .map(|l| l.len()),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn a_replicaset_keeps_its_annotations_and_images() {
+        let rs: ReplicaSet = serde_json::from_value(json!({
+            "metadata": {"name": "checkout-7d4b9c", "namespace": "prod",
+                "annotations": {"deployment.kubernetes.io/revision": "7"},
+                "managedFields": [{"manager": "kube-controller-manager"}]},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "checkout"}},
+                "template": {"metadata": {"labels": {"app": "checkout"}},
+                    "spec": {"containers": [{"name": "app", "image": "img:7", "env": [{"name": "A"}]}]}}},
+            "status": {"replicas": 3, "readyReplicas": 2}
+        }))
+        .expect("replicaset");
+        let annotations = rs.metadata.annotations.as_ref().expect("annotations");
+        assert_eq!(annotations["deployment.kubernetes.io/revision"], "7");
+        assert!(rs.metadata.managed_fields.is_none());
+        let spec = rs.spec.expect("spec");
+        assert_eq!(spec.replicas, Some(3));
+        let template = spec.template.and_then(|t| t.spec).expect("template");
+        assert_eq!(template.containers[0].image.as_deref(), Some("img:7"));
+        assert_eq!(rs.status.and_then(|s| s.ready_replicas), Some(2));
     }
 
     #[test]

@@ -12,9 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::{
-    ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
-};
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::Event as KubeEvent;
@@ -73,7 +71,7 @@ pub fn spawn_all(client: Client, namespace: Option<String>, sink: Sink) -> Vec<J
             sink.clone(),
         ),
         spawn_kind(
-            api::<ReplicaSet>(&client, ns),
+            api::<super::slim::ReplicaSet>(&client, ns),
             None,
             Kind::ReplicaSets,
             namespace.clone(),

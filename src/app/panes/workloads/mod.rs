@@ -263,7 +263,7 @@ impl WorkloadsData {
                 // what the tables' order and filters read: anything else is drawn from
                 // the row as it is, with no rebuild of the lists
                 let shape = old.reason != p.reason
-                    || old.restarts != p.restarts
+                    || old.restarts != p.restarts && self.sort == SortKey::Restarts
                     || old.created != p.created
                     || old.labels != p.labels;
                 *old = p;
