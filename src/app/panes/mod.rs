@@ -34,11 +34,11 @@ pub fn filter_matches(state: &State, pane: PaneId) -> Option<(usize, usize)> {
             Some(match &data.section {
                 workloads::Section::Deployments => (
                     workloads::table_keys(state).len(),
-                    data.refs(data.narrow).len(),
+                    workloads::table_total(state),
                 ),
                 workloads::Section::Pods { workload, .. } => (
                     workloads::pod_keys(state, workload).len(),
-                    data.pods_of_workload(workload).len(),
+                    workloads::pods_total(state, workload),
                 ),
             })
         }

@@ -153,6 +153,11 @@ struct View {
     deployments: Vec<WorkloadRef>,
     pods_for: Option<PodsInputs>,
     pods: Vec<ObjKey>,
+    /// whether a pod of the list asks for GPUs (the list then has a GPU column)
+    pods_gpus: bool,
+    /// how many rows each list has before its filter
+    deployments_total: usize,
+    pods_total: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,6 +268,7 @@ impl WorkloadsData {
                 // what the tables' order and filters read: anything else is drawn from
                 // the row as it is, with no rebuild of the lists
                 let shape = old.reason != p.reason
+                    || old.gpus != p.gpus
                     || old.restarts != p.restarts && self.sort == SortKey::Restarts
                     || old.created != p.created
                     || old.labels != p.labels;

@@ -83,11 +83,13 @@ fn pods_fresh(state: &State, deployment: &WorkloadRef) -> bool {
 
 /// The table computed from the rows: the narrowing's kinds, filtered (when the cursor is
 /// in it) and sorted.
-fn compute_table(state: &State) -> Vec<WorkloadRef> {
+/// The table computed from the rows, and how many rows it has before its filter.
+fn compute_table(state: &State) -> (Vec<WorkloadRef>, usize) {
     let data = &state.workloads;
     let filter = Filter::parse(filters(state).0);
-    let mut v: Vec<(u8, WorkloadRef)> = data
-        .refs(data.narrow)
+    let refs = data.refs(data.narrow);
+    let total = refs.len();
+    let mut v: Vec<(u8, WorkloadRef)> = refs
         .into_iter()
         .filter(|w| {
             let labels = data.labels_of(w);
@@ -125,14 +127,15 @@ fn compute_table(state: &State) -> Vec<WorkloadRef> {
             v.sort_by_cached_key(|(_, w)| (std::cmp::Reverse(restarts(w)), w.key.clone(), w.kind));
         }
     }
-    v.into_iter().map(|(_, w)| w).collect()
+    (v.into_iter().map(|(_, w)| w).collect(), total)
 }
 
 /// The pods list of a workload computed from the rows: filtered (when the cursor is in
 /// the pods section) and sorted.
-fn compute_pods<'a>(state: &'a State, d: &WorkloadRef) -> Vec<&'a PodRow> {
+fn compute_pods<'a>(state: &'a State, d: &WorkloadRef) -> (Vec<&'a PodRow>, usize) {
     let data = &state.workloads;
     let all = data.pods_of_workload(d);
+    let total = all.len();
     let filter = Filter::parse(filters(state).1);
     let mut v: Vec<&PodRow> = if filter == Filter::None {
         all
@@ -148,7 +151,7 @@ fn compute_pods<'a>(state: &'a State, d: &WorkloadRef) -> Vec<&'a PodRow> {
         SortKey::Age => v.sort_by_key(|p| std::cmp::Reverse(p.created)),
         SortKey::Restarts => v.sort_by_key(|p| std::cmp::Reverse(p.restarts)),
     }
-    v
+    (v, total)
 }
 
 /// The keys of the table as shown: the kept view when it is fresh, else computed now.
@@ -156,7 +159,7 @@ pub fn table_keys(state: &State) -> Cow<'_, [WorkloadRef]> {
     if deployments_fresh(state) {
         Cow::Borrowed(&state.workloads.view.deployments)
     } else {
-        Cow::Owned(compute_table(state))
+        Cow::Owned(compute_table(state).0)
     }
 }
 
@@ -167,10 +170,40 @@ pub fn pod_keys<'a>(state: &'a State, workload: &WorkloadRef) -> Cow<'a, [ObjKey
     } else {
         Cow::Owned(
             compute_pods(state, workload)
+                .0
                 .into_iter()
                 .map(|p| p.key.clone())
                 .collect(),
         )
+    }
+}
+
+/// Whether a pod of a workload's list (as [`pod_keys`] gives it) asks for GPUs: kept with
+/// the list, so a frame of 150,000 pods does not look at each.
+pub fn pods_ask_gpus(state: &State, workload: &WorkloadRef, keys: &[ObjKey]) -> bool {
+    if pods_fresh(state, workload) {
+        return state.workloads.view.pods_gpus;
+    }
+    let data = &state.workloads;
+    keys.iter()
+        .any(|k| data.pods.get(k).is_some_and(|p| p.gpus > 0))
+}
+
+/// How many rows the table has before its filter.
+pub fn table_total(state: &State) -> usize {
+    if deployments_fresh(state) {
+        state.workloads.view.deployments_total
+    } else {
+        compute_table(state).1
+    }
+}
+
+/// How many pods a workload's list has before its filter.
+pub fn pods_total(state: &State, workload: &WorkloadRef) -> usize {
+    if pods_fresh(state, workload) {
+        state.workloads.view.pods_total
+    } else {
+        state.workloads.pods_of_workload(workload).len()
     }
 }
 
@@ -247,7 +280,7 @@ pub fn visible_pods_of<'a>(state: &'a State, d: Option<&WorkloadRef>) -> Vec<&'a
             .filter_map(|k| data.pods.get(k))
             .collect()
     } else {
-        compute_pods(state, d)
+        compute_pods(state, d).0
     }
 }
 
@@ -275,7 +308,7 @@ pub fn refresh_view(state: &mut State) {
         let data = &state.workloads;
         let keep = in_deployments
             && (data.view.deployments_for.as_ref()).is_some_and(|o| o.filter == dep_filter);
-        let keys: Vec<WorkloadRef> = compute_table(state);
+        let (keys, total) = compute_table(state);
         let selected = state.pane(PaneId::Workloads).selected;
         let moved = follow_cursor(&data.view.deployments, &keys, selected, keep);
         let inputs = DeploymentsInputs {
@@ -286,6 +319,7 @@ pub fn refresh_view(state: &mut State) {
         };
         let view = &mut state.workloads.view;
         view.deployments = keys;
+        view.deployments_total = total;
         view.deployments_for = Some(inputs);
         if let Some(pos) = moved {
             state.pane_mut(PaneId::Workloads).selected = pos;
@@ -309,10 +343,9 @@ pub fn refresh_view(state: &mut State) {
     let keep = !in_deployments
         && (data.view.pods_for.as_ref())
             .is_some_and(|o| o.deployment == shown && o.filter == pod_filter);
-    let keys: Vec<ObjKey> = compute_pods(state, &shown)
-        .into_iter()
-        .map(|p| p.key.clone())
-        .collect();
+    let (pods, total) = compute_pods(state, &shown);
+    let gpus = pods.iter().any(|p| p.gpus > 0);
+    let keys: Vec<ObjKey> = pods.into_iter().map(|p| p.key.clone()).collect();
     let moved = follow_cursor(&data.view.pods, &keys, selected, keep);
     let inputs = PodsInputs {
         generation: data.generation,
@@ -322,6 +355,8 @@ pub fn refresh_view(state: &mut State) {
     };
     let view = &mut state.workloads.view;
     view.pods = keys;
+    view.pods_gpus = gpus;
+    view.pods_total = total;
     view.pods_for = Some(inputs);
     if let Some(pos) = moved {
         state.pane_mut(PaneId::Workloads).selected = pos;

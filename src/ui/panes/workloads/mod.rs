@@ -12,7 +12,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::panes::workloads::{
-    DetailTarget, Narrow, Section, WorkloadRef, pod_keys, table_keys,
+    DetailTarget, Narrow, Section, WorkloadRef, pod_keys, pods_ask_gpus, table_keys,
 };
 use crate::app::state::State;
 use crate::config::theme::Health;
@@ -526,9 +526,7 @@ fn pods_table(
         theme.accent(),
     )];
     // a GPU column only where a pod of the list asks for GPUs
-    let gpu_col = pods
-        .iter()
-        .any(|k| data.pods.get(k).is_some_and(|p| p.gpus > 0));
+    let gpu_col = pods_ask_gpus(state, owner, pods);
     let mut cols = vec![
         Col {
             title: "READY",
