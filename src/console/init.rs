@@ -10,20 +10,14 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{GlobalArgs, InitArgs};
 use crate::config;
-
-/// One kube context as init found it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FoundContext {
-    pub name: String,
-    pub namespace: Option<String>,
-}
+use crate::sources::kube::ContextInfo;
 
 /// Everything the written file says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     /// The kubeconfig named with `--kubeconfig` (else the default lookup applies).
     pub kubeconfig: Option<PathBuf>,
-    pub contexts: Vec<FoundContext>,
+    pub contexts: Vec<ContextInfo>,
     /// Names of the contexts that are production.
     pub production: Vec<String>,
     /// `(owner/name, api_url)`.
@@ -77,7 +71,7 @@ pub fn github_repo_of(url: &str) -> Option<(String, String)> {
 
 /// The contexts named by an answer to "which are production?": comma- or space-separated
 /// context names or their numbers (1-based). Unknown entries are returned as errors.
-pub fn parse_production(answer: &str, contexts: &[FoundContext]) -> Result<Vec<String>, String> {
+pub fn parse_production(answer: &str, contexts: &[ContextInfo]) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
     for item in answer
         .split(|c: char| c == ',' || c.is_whitespace())
@@ -101,7 +95,7 @@ pub fn parse_production(answer: &str, contexts: &[FoundContext]) -> Result<Vec<S
     Ok(out)
 }
 
-fn names(contexts: &[FoundContext]) -> String {
+fn names(contexts: &[ContextInfo]) -> String {
     contexts
         .iter()
         .map(|c| c.name.as_str())
@@ -109,27 +103,13 @@ fn names(contexts: &[FoundContext]) -> String {
         .join(", ")
 }
 
-/// A TOML basic string.
+/// `s` as a TOML string, quoted and escaped by the toml crate.
 fn q(s: &str) -> String {
-    let mut o = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\t' => o.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                o.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
+    toml::Value::String(s.to_owned()).to_string()
 }
 
 /// An environment name from a context name: the context's own, unless two would clash.
-fn env_names(contexts: &[FoundContext]) -> Vec<String> {
+fn env_names(contexts: &[ContextInfo]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for c in contexts {
         let mut name = c.name.clone();
@@ -217,22 +197,11 @@ pub fn render(plan: &Plan) -> String {
 }
 
 /// The kube contexts of the kubeconfig the console would read, in file order.
-fn read_contexts(global: &GlobalArgs) -> Result<Vec<FoundContext>, String> {
+fn read_contexts(global: &GlobalArgs) -> Result<Vec<ContextInfo>, String> {
     let mut cfg = config::Config::default();
     cfg.kube.kubeconfig = global.kubeconfig.clone();
     let kc = crate::sources::kube::kubeconfig::read_merged(&cfg).map_err(|e| e.to_string())?;
-    Ok(kc
-        .contexts
-        .iter()
-        .map(|c| FoundContext {
-            name: c.name.clone(),
-            namespace: c
-                .context
-                .as_ref()
-                .and_then(|x| x.namespace.clone())
-                .filter(|n| !n.is_empty()),
-        })
-        .collect())
+    Ok(crate::sources::kube::KubeContexts::of(&kc).contexts)
 }
 
 /// `origin`'s URL of the git checkout the current directory is in.
@@ -391,7 +360,7 @@ fn write_new(path: &Path, text: &str, force: bool) -> std::io::Result<()> {
 
 /// Asks on stdin which contexts are production. An empty answer (or end of input) takes
 /// the suggestion: the contexts whose name says `prod`.
-fn ask_production(contexts: &[FoundContext], err: &mut dyn Write) -> Result<Vec<String>, u8> {
+fn ask_production(contexts: &[ContextInfo], err: &mut dyn Write) -> Result<Vec<String>, u8> {
     if contexts.is_empty() {
         return Ok(Vec::new());
     }
@@ -454,6 +423,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn any_text_reads_back_as_written() {
+        for text in [
+            "prod",
+            "a \"quoted\" name",
+            "C:\\kube\\config",
+            "two\nlines",
+            "tab\tand\u{7}bell",
+        ] {
+            let doc = format!("v = {}", q(text));
+            let back: toml::Table = toml::from_str(&doc).expect("valid TOML");
+            assert_eq!(back["v"].as_str(), Some(text), "{doc}");
+        }
+    }
+
+    #[test]
     fn remotes_of_every_shape() {
         let gh = |r: &str| Some((r.to_owned(), "https://api.github.com".to_owned()));
         assert_eq!(
@@ -483,7 +467,7 @@ mod tests {
 
     #[test]
     fn production_by_name_or_number() {
-        let ctx = |n: &str| FoundContext {
+        let ctx = |n: &str| ContextInfo {
             name: n.into(),
             namespace: None,
         };
@@ -505,11 +489,11 @@ mod tests {
         let plan = Plan {
             kubeconfig: Some("/k/conf \"x\"".into()),
             contexts: vec![
-                FoundContext {
+                ContextInfo {
                     name: "prod".into(),
                     namespace: Some("shop".into()),
                 },
-                FoundContext {
+                ContextInfo {
                     name: "dev".into(),
                     namespace: None,
                 },
