@@ -3,10 +3,9 @@
 //! Only the fields shown or needed by the operations are decoded; everything else in the
 //! objects is skipped. Nothing here is polled when the CRD is absent.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use k8s_openapi::NamespaceResourceScope;
+use super::slim::namespaced_resource;
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
@@ -21,33 +20,6 @@ pub const HASH_LABEL: &str = "rollouts-pod-template-hash";
 /// The annotation holding a Rollout ReplicaSet's revision number.
 pub const REVISION_ANNOTATION: &str = "rollout.argoproj.io/revision";
 
-macro_rules! argo_resource {
-    ($ty:ty, $kind:literal, $plural:literal) => {
-        impl kube::Resource for $ty {
-            type DynamicType = ();
-            type Scope = NamespaceResourceScope;
-            fn kind(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed($kind)
-            }
-            fn group(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed(GROUP)
-            }
-            fn version(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed(VERSION)
-            }
-            fn plural(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed($plural)
-            }
-            fn meta(&self) -> &ObjectMeta {
-                &self.metadata
-            }
-            fn meta_mut(&mut self) -> &mut ObjectMeta {
-                &mut self.metadata
-            }
-        }
-    };
-}
-
 /// A Rollout as decoded: metadata, and spec and status as far as the console reads them.
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct Rollout {
@@ -58,7 +30,7 @@ pub struct Rollout {
     #[serde(default)]
     pub status: Option<RolloutStatus>,
 }
-argo_resource!(Rollout, "Rollout", "rollouts");
+namespaced_resource!(Rollout, "Rollout", GROUP, VERSION, "rollouts");
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
@@ -173,7 +145,7 @@ pub struct AnalysisRun {
     #[serde(default)]
     pub status: Option<AnalysisRunStatus>,
 }
-argo_resource!(AnalysisRun, "AnalysisRun", "analysisruns");
+namespaced_resource!(AnalysisRun, "AnalysisRun", GROUP, VERSION, "analysisruns");
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]

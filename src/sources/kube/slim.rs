@@ -5,10 +5,8 @@
 //! what [`super::rows::PodRow`] is made of; serde skips the rest of the JSON without
 //! allocating for it. Names follow `k8s_openapi` so the conversion reads the same.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::{ContainerState, Probe, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use serde::{Deserialize, Deserializer};
@@ -25,35 +23,40 @@ pub struct Pod {
     pub status: Option<PodStatus>,
 }
 
-macro_rules! slim_resource {
-    ($ty:ty, $kind:literal, $group:literal, $version:literal, $plural:literal) => {
+/// `kube::Resource` for a namespaced type of our own (a slim decode of a built-in kind,
+/// or a CRD such as Argo's Rollout) with a `metadata: ObjectMeta` field.
+macro_rules! namespaced_resource {
+    ($ty:ty, $kind:literal, $group:expr, $version:expr, $plural:literal) => {
         impl kube::Resource for $ty {
             type DynamicType = ();
-            type Scope = NamespaceResourceScope;
-            fn kind(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed($kind)
+            type Scope = k8s_openapi::NamespaceResourceScope;
+            fn kind(_: &()) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Borrowed($kind)
             }
-            fn group(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed($group)
+            fn group(_: &()) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Borrowed($group)
             }
-            fn version(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed($version)
+            fn version(_: &()) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Borrowed($version)
             }
-            fn plural(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed($plural)
+            fn plural(_: &()) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Borrowed($plural)
             }
-            fn meta(&self) -> &ObjectMeta {
+            fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
                 &self.metadata
             }
-            fn meta_mut(&mut self) -> &mut ObjectMeta {
+            fn meta_mut(
+                &mut self,
+            ) -> &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
                 &mut self.metadata
             }
         }
     };
 }
+pub(super) use namespaced_resource;
 
-slim_resource!(Pod, "Pod", "", "v1", "pods");
-slim_resource!(ReplicaSet, "ReplicaSet", "apps", "v1", "replicasets");
+namespaced_resource!(Pod, "Pod", "", "v1", "pods");
+namespaced_resource!(ReplicaSet, "ReplicaSet", "apps", "v1", "replicasets");
 
 /// A ReplicaSet: metadata (slim, with its annotations: the revision and change-cause),
 /// the desired count, its template's images and the ready count.
