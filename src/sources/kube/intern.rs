@@ -5,56 +5,60 @@
 //! allocation. A pool forgets what no row holds any more whenever it has doubled.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::sync::Arc;
 
 use super::rows::ContainerSpec;
 use super::slim::Container;
 
-/// Values shared by equality.
-struct Pool<T> {
-    set: HashSet<Arc<T>>,
+/// A map of what a thread has made, swept of what only the pool still holds whenever it
+/// has doubled since the last sweep.
+struct Pool<K, V> {
+    map: HashMap<K, V>,
     /// the size at which the pool next drops what only it holds
     sweep_at: usize,
 }
 
 const FIRST_SWEEP: usize = 4096;
 
-impl<T: Hash + Eq> Pool<T> {
+impl<K: Hash + Eq, V> Pool<K, V> {
     fn new() -> Self {
         Pool {
-            set: HashSet::new(),
+            map: HashMap::new(),
             sweep_at: FIRST_SWEEP,
         }
     }
 
+    /// Before an insert: drops the entries `held` says no row holds, once due.
+    fn sweep_if_due(&mut self, held: impl Fn(&K, &V) -> bool) {
+        if self.map.len() >= self.sweep_at {
+            self.map.retain(|k, v| held(k, v));
+            self.sweep_at = (self.map.len() * 2).max(FIRST_SWEEP);
+        }
+    }
+}
+
+impl<T: Hash + Eq> Pool<Arc<T>, ()> {
+    /// `value`, shared with every equal one made before.
     fn share(&mut self, value: T) -> Arc<T> {
-        if let Some(shared) = self.set.get(&value) {
+        if let Some((shared, _)) = self.map.get_key_value(&value) {
             return shared.clone();
         }
-        if self.set.len() >= self.sweep_at {
-            self.set.retain(|v| Arc::strong_count(v) > 1);
-            self.sweep_at = (self.set.len() * 2).max(FIRST_SWEEP);
-        }
+        self.sweep_if_due(|v, _| Arc::strong_count(v) > 1);
         let shared = Arc::new(value);
-        self.set.insert(shared.clone());
+        self.map.insert(shared.clone(), ());
         shared
     }
 }
 
-thread_local! {
-    static LABELS: RefCell<Pool<BTreeMap<String, String>>> = RefCell::new(Pool::new());
-    static CONTAINERS: RefCell<Containers> = RefCell::new(Containers::default());
-}
-
 /// Container specs by the container as declared (name, image, and its resources and
 /// probes as JSON text), with the GPUs it asks for.
-#[derive(Default)]
-struct Containers {
-    made: HashMap<Container, (Arc<ContainerSpec>, u32)>,
-    /// the size at which the pool next drops what only it holds
-    sweep_at: usize,
+type Containers = Pool<Container, (Arc<ContainerSpec>, u32)>;
+
+thread_local! {
+    static LABELS: RefCell<Pool<Arc<BTreeMap<String, String>>, ()>> = RefCell::new(Pool::new());
+    static CONTAINERS: RefCell<Containers> = RefCell::new(Pool::new());
 }
 
 /// Labels, shared with every equal set this thread has made.
@@ -70,16 +74,13 @@ pub fn container(
 ) -> (Arc<ContainerSpec>, u32) {
     CONTAINERS.with(|c| {
         let mut c = c.borrow_mut();
-        if let Some((spec, gpus)) = c.made.get(declared) {
+        if let Some((spec, gpus)) = c.map.get(declared) {
             return (spec.clone(), *gpus);
         }
-        if c.made.len() >= c.sweep_at.max(FIRST_SWEEP) {
-            c.made.retain(|_, (spec, _)| Arc::strong_count(spec) > 1);
-            c.sweep_at = c.made.len() * 2;
-        }
+        c.sweep_if_due(|_, (spec, _)| Arc::strong_count(spec) > 1);
         let (spec, gpus) = make(declared);
         let spec = Arc::new(spec);
-        c.made.insert(declared.clone(), (spec.clone(), gpus));
+        c.map.insert(declared.clone(), (spec.clone(), gpus));
         (spec, gpus)
     })
 }
@@ -131,8 +132,8 @@ mod tests {
             drop(pool.share(vec![i + 10]));
         }
         // the sweep kept the one still held and dropped the rest
-        assert!(pool.set.len() < FIRST_SWEEP);
-        assert!(pool.set.contains(&vec![1, 2]));
+        assert!(pool.map.len() < FIRST_SWEEP);
+        assert!(pool.map.contains_key(&vec![1, 2]));
         assert!(Arc::ptr_eq(&a, &pool.share(vec![1, 2])));
     }
 }
