@@ -498,7 +498,7 @@ impl WorkloadsData {
     fn page(&mut self, rows: Rows, first: bool, done: bool, progress: ListProgress) {
         let kind = rows.kind();
         if first || !self.listing.contains_key(&kind) {
-            let held = self.holds(kind);
+            let held = self.keys(kind).next().is_some();
             self.listing.insert(
                 kind,
                 Listing {
@@ -519,52 +519,34 @@ impl WorkloadsData {
                 seen: Some(seen), ..
             }) = self.listing.remove(&kind)
             {
-                for key in self.keys(kind) {
-                    if !seen.contains(&key) {
-                        self.remove(kind, &key);
-                    }
+                let gone: Vec<ObjKey> = self
+                    .keys(kind)
+                    .filter(|k| !seen.contains(*k))
+                    .cloned()
+                    .collect();
+                for key in &gone {
+                    self.remove(kind, key);
                 }
             }
             self.synced.insert(kind);
         }
     }
 
-    /// Whether any row of a kind is held.
-    fn holds(&self, kind: Kind) -> bool {
-        match kind {
-            Kind::Deployments => !self.deployments.is_empty(),
-            Kind::ReplicaSets => !self.replicasets.is_empty(),
-            Kind::Pods => !self.pods.is_empty(),
-            Kind::Hpas => !self.hpas.is_empty(),
-            Kind::Events => !self.events.is_empty(),
-            Kind::StatefulSets => !self.statefulsets.is_empty(),
-            Kind::DaemonSets => !self.daemonsets.is_empty(),
-            Kind::Jobs => !self.jobs.is_empty(),
-            Kind::CronJobs => !self.cronjobs.is_empty(),
-            Kind::Revisions => !self.revisions.is_empty(),
-            Kind::Rollouts => !self.rollouts.is_empty(),
-            Kind::AnalysisRuns => !self.analysis_runs.is_empty(),
-        }
-    }
-
     /// The keys of the rows held of a kind.
-    fn keys(&self, kind: Kind) -> Vec<ObjKey> {
-        fn c<'a, V: 'a>(m: impl IntoIterator<Item = (&'a ObjKey, &'a V)>) -> Vec<ObjKey> {
-            m.into_iter().map(|(k, _)| k.clone()).collect()
-        }
+    fn keys(&self, kind: Kind) -> Box<dyn Iterator<Item = &ObjKey> + '_> {
         match kind {
-            Kind::Deployments => c(&self.deployments),
-            Kind::ReplicaSets => c(&self.replicasets),
-            Kind::Pods => c(&self.pods),
-            Kind::Hpas => c(&self.hpas),
-            Kind::Events => c(&self.events),
-            Kind::StatefulSets => c(&self.statefulsets),
-            Kind::DaemonSets => c(&self.daemonsets),
-            Kind::Jobs => c(&self.jobs),
-            Kind::CronJobs => c(&self.cronjobs),
-            Kind::Revisions => c(&self.revisions),
-            Kind::Rollouts => c(&self.rollouts),
-            Kind::AnalysisRuns => c(&self.analysis_runs),
+            Kind::Deployments => Box::new(self.deployments.keys()),
+            Kind::ReplicaSets => Box::new(self.replicasets.keys()),
+            Kind::Pods => Box::new(self.pods.keys()),
+            Kind::Hpas => Box::new(self.hpas.keys()),
+            Kind::Events => Box::new(self.events.keys()),
+            Kind::StatefulSets => Box::new(self.statefulsets.keys()),
+            Kind::DaemonSets => Box::new(self.daemonsets.keys()),
+            Kind::Jobs => Box::new(self.jobs.keys()),
+            Kind::CronJobs => Box::new(self.cronjobs.keys()),
+            Kind::Revisions => Box::new(self.revisions.keys()),
+            Kind::Rollouts => Box::new(self.rollouts.keys()),
+            Kind::AnalysisRuns => Box::new(self.analysis_runs.keys()),
         }
     }
 
@@ -693,7 +675,7 @@ pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
     let now = state.now;
     // revisions live in deployments and replicasets: pod churn cannot move a deploy mark,
     // and a page of either moves the marks of the deployments it names, not all
-    let touched: BTreeSet<ObjKey> = match &msg {
+    let touched: Vec<ObjKey> = match &msg {
         WorkloadsMsg::Snapshot(rows)
         | WorkloadsMsg::Applied(rows)
         | WorkloadsMsg::Page { rows, .. } => match rows {
@@ -702,15 +684,16 @@ pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
                 .iter()
                 .filter_map(|rs| owner_key(&rs.key.namespace, &rs.owner))
                 .collect(),
-            _ => BTreeSet::new(),
+            _ => Vec::new(),
         },
-        _ => BTreeSet::new(),
+        _ => Vec::new(),
     };
+    // each named deployment's revision before the message
     let before: BTreeMap<ObjKey, Option<i64>> = touched
-        .iter()
+        .into_iter()
         .map(|k| {
-            let rev = state.workloads.deployments.get(k).and_then(|d| d.revision);
-            (k.clone(), rev)
+            let rev = state.workloads.deployments.get(&k).and_then(|d| d.revision);
+            (k, rev)
         })
         .collect();
     let rollouts_may_move = match &msg {
@@ -723,7 +706,7 @@ pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
     if !state.workloads.apply(msg, now) {
         return Vec::new();
     }
-    if !touched.is_empty() {
+    if !before.is_empty() {
         record_deploy_marks(state, &before, now);
     }
     if rollouts_may_move {
