@@ -220,6 +220,19 @@ pub fn format_secs(secs: i64) -> String {
     }
 }
 
+/// `150000` → `150,000`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `HH:MM` in the local time zone.
 pub fn hh_mm(t: Timestamp) -> String {
     t.to_zoned(jiff::tz::TimeZone::system())

@@ -19,7 +19,7 @@ use crate::config::theme::Health;
 use crate::pane::PaneId;
 use crate::sources::kube::rows::{DeploymentRow, PodRow, Rollout, WorkloadKind, short_image};
 use crate::text::age;
-use crate::text::{clean, fit, fit_middle};
+use crate::text::{clean, fit, fit_middle, thousands};
 
 mod detail;
 mod kinds;
@@ -28,12 +28,11 @@ pub mod yaml;
 
 use detail::{deployment_detail, pod_detail};
 
-/// How far the lists under way have got, largest first: `listing pods 12,500 of
+/// How far the largest list under way has got: `listing pods 12,500 of
 /// 150,000` (the total where the API server gives it).
 pub fn listing_text(state: &State) -> Option<String> {
-    let mut lists: Vec<_> = state.workloads.listing.iter().collect();
-    lists.sort_by_key(|(_, l)| std::cmp::Reverse(l.progress.total.unwrap_or(l.progress.listed)));
-    let (kind, l) = lists.first()?;
+    let (kind, l) = (state.workloads.listing.iter())
+        .max_by_key(|(_, l)| l.progress.total.unwrap_or(l.progress.listed))?;
     let of = match l.progress.total {
         Some(total) => format!(" of {}", thousands(total)),
         None => String::new(),
@@ -43,19 +42,6 @@ pub fn listing_text(state: &State) -> Option<String> {
         kind.resource(),
         thousands(l.progress.listed)
     ))
-}
-
-/// `150000` → `150,000`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
