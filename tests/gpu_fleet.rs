@@ -20,7 +20,6 @@ use axum::Router;
 use axum::routing::get;
 use flightdeck::app::panes::gpu::{GpuRow, gpu_hint, rows};
 use flightdeck::app::{Action, Event, PaneId, State, update};
-use flightdeck::config::Config;
 use flightdeck::sources::gpu::GpuUpdate;
 use flightdeck::sources::gpu::prometheus::{FleetRounds, GpuPrometheusConfig, poll_once};
 use flightdeck::sources::metrics::http_client;
@@ -152,13 +151,8 @@ async fn counting_proxy(upstream: String, seen: Arc<Mutex<Vec<String>>>) -> Stri
 }
 
 fn state() -> State {
-    let (config, diags) = Config::parse_lenient(
-        "test.toml",
-        "[gpu]\nprometheus = \"http://prometheus.invalid:9090\"\n",
-    );
-    assert!(diags.is_empty(), "{diags:?}");
     common::state_builder()
-        .config(config)
+        .config_toml("[gpu]\nprometheus = \"http://prometheus.invalid:9090\"\n")
         .theme("dark")
         .focus(PaneId::Gpu)
         .build()

@@ -17,7 +17,6 @@ use std::time::Duration;
 use flightdeck::app::panes::gpu::{GpuRow, gpu_hint, rows};
 use flightdeck::app::panes::workloads::DetailTarget;
 use flightdeck::app::{Action, Event, PaneId, State, update};
-use flightdeck::config::Config;
 use flightdeck::sources::gpu::GpuUpdate;
 use flightdeck::sources::gpu::prometheus::{FleetRounds, GpuPrometheusConfig, poll_once};
 use flightdeck::sources::kube::ObjKey;
@@ -35,13 +34,8 @@ fn start_prometheus(bin: &Path, dir: &Path, scrape: &str, port: u16) -> Running 
 }
 
 fn state() -> State {
-    let (config, diags) = Config::parse_lenient(
-        "test.toml",
-        "[gpu]\nprometheus = \"http://prometheus.invalid:9090\"\n",
-    );
-    assert!(diags.is_empty(), "{diags:?}");
     common::state_builder()
-        .config(config)
+        .config_toml("[gpu]\nprometheus = \"http://prometheus.invalid:9090\"\n")
         .theme("dark")
         .namespace(Some("shop"))
         .focus(PaneId::Gpu)

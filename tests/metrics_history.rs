@@ -191,13 +191,8 @@ fn direct_points(service: &str, minutes: i64) -> MetricsUpdate {
 }
 
 fn direct_state() -> State {
-    let (config, diags) = Config::parse_lenient(
-        "c.toml",
-        "[metrics]\n[[metrics.target]]\nservice = \"checkout\"\nurl = \"http://checkout.invalid/metrics\"\n",
-    );
-    assert!(diags.is_empty(), "{diags:?}");
     common::state_builder()
-        .config(config)
+        .config_toml("[metrics]\n[[metrics.target]]\nservice = \"checkout\"\nurl = \"http://checkout.invalid/metrics\"\n")
         .at(Timestamp::from_millisecond(FIRST_MS + 5 * 60_000).expect("time"))
         .focus(PaneId::Errors)
         .build()

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 
 use flightdeck::app::panes::errors::{RevisionRole, set_revision_roles};
 use flightdeck::app::{Event, PaneId, State, update};
-use flightdeck::config::Config;
 use flightdeck::config::theme::Health;
 use flightdeck::sources::metrics::{
     Health as SourceHealth, MetricsUpdate, Point, RevisionPoint, ServiceHealth, ServicePoints,
@@ -27,13 +26,10 @@ fn ts(ms: i64) -> Timestamp {
 }
 
 fn state() -> State {
-    let (config, diags) = Config::parse_lenient(
-        "test.toml",
-        "[metrics]\nprometheus = \"http://prometheus.invalid:9090\"\nthreshold = 0.05\n",
-    );
-    assert!(diags.is_empty(), "{diags:?}");
     common::state_builder()
-        .config(config)
+        .config_toml(
+            "[metrics]\nprometheus = \"http://prometheus.invalid:9090\"\nthreshold = 0.05\n",
+        )
         .theme("dark")
         .at(ts(NOW_MS))
         .focus(PaneId::Errors)

@@ -5,7 +5,6 @@
 mod common;
 
 use flightdeck::app::{Event, PaneId, State, update};
-use flightdeck::config::Config;
 use flightdeck::config::theme::Health;
 use flightdeck::sources::gpu::{
     GpuProcess, GpuSample, GpuUpdate, HostSample, Memory, ThrottleReason,
@@ -24,17 +23,14 @@ fn ts(ms: i64) -> Timestamp {
 }
 
 fn state() -> State {
-    let (config, diags) = Config::parse_lenient(
-        "test.toml",
-        r#"
+    common::state_builder()
+        .config_toml(
+            r#"
 [[gpu.host]]
 name = "dgx-01"
 scrape = "http://dgx-01.invalid:9400/metrics"
 "#,
-    );
-    assert!(diags.is_empty(), "{diags:?}");
-    common::state_builder()
-        .config(config)
+        )
         .theme("dark")
         .at(ts(NOW_MS))
         .focus(PaneId::Gpu)

@@ -57,6 +57,13 @@ impl StateBuilder {
         self
     }
 
+    /// The config a TOML text says, which must read without a diagnostic.
+    pub fn config_toml(self, text: &str) -> Self {
+        let (config, diags) = Config::parse_lenient("test.toml", text);
+        assert!(diags.is_empty(), "{diags:?}");
+        self.config(config)
+    }
+
     /// As `--theme NAME`.
     pub fn theme(mut self, name: &str) -> Self {
         self.theme = Some(name.to_owned());
