@@ -551,3 +551,57 @@ async fn a_long_list_streams_page_by_page_and_says_how_far_it_has_got() {
     assert_eq!(h.state.workloads.pods.len(), total);
     assert!(!h.state.workloads.listing.contains_key(&Kind::Pods));
 }
+
+/// A server that fails some list pages: a failed page is asked for again from its
+/// continue token, keeping the pages already listed. Starting the whole list over after
+/// every failure would, at this failure rate and this many pages, practically never
+/// finish.
+#[tokio::test]
+async fn a_failed_page_is_asked_again_and_the_list_still_ends() {
+    use flightdeck::sources::kube::Kind;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sb = flightdeck_sandbox::Sandbox::start(flightdeck_sandbox::SandboxOptions {
+        pods: Some(6000),
+        ..flightdeck_sandbox::SandboxOptions::scenario(Scenario::Steady)
+    })
+    .await
+    .expect("sandbox");
+    workloads_support::admin(&sb, "time/pause", "").await;
+    let client = workloads_support::kube_client(&sb).await;
+    let total = Api::<k8s_openapi::api::core::v1::Pod>::all(client)
+        .list(&kube::api::ListParams::default())
+        .await
+        .expect("list pods")
+        .items
+        .len();
+    assert!(total > 5500, "{total} pods: not enough pages");
+    // four in ten pod list requests fail: 12 pages in a row succeed once in 500 tries
+    workloads_support::admin(
+        &sb,
+        "faults",
+        r#"{"error_rate": 0.4, "error_path_prefix": "/api/v1/pods"}"#,
+    )
+    .await;
+    let mut h = Harness::on(sb, None).await;
+    h.until("pods listed despite failing pages", |s| {
+        s.workloads.synced.contains(&Kind::Pods)
+    })
+    .await;
+    assert_eq!(h.state.workloads.pods.len(), total);
+    // some page was asked for twice with the same continue token
+    let mut tokens: Vec<String> =
+        h.sb.requests()
+            .into_iter()
+            .filter(|r| r.path == "/api/v1/pods")
+            .filter_map(|r| r.query)
+            .filter(|q| q.contains("continue=") && !q.contains("watch="))
+            .collect();
+    let asked = tokens.len();
+    tokens.sort();
+    tokens.dedup();
+    assert!(
+        tokens.len() < asked,
+        "no page was asked again: {asked} requests, {} tokens",
+        tokens.len()
+    );
+}

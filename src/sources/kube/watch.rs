@@ -337,24 +337,42 @@ where
     let mut token: Option<String> = None;
     let mut listed = 0usize;
     let mut first = true;
+    let mut delay = BACKOFF_FIRST;
     loop {
         let mut lp = ListParams::default().limit(PAGE);
         if let Some(f) = spec.fields {
             lp = lp.fields(f);
         }
-        lp.continue_token = token.take();
-        let page = match tokio::time::timeout(LIST_TIMEOUT, api.list(&lp)).await {
-            Err(_) => return Err(no_answer("list", spec.kind)),
-            Ok(Err(e)) => {
-                return Err(classify_api(
-                    "list",
-                    &e,
-                    spec.kind,
-                    spec.namespace.as_deref(),
-                ));
-            }
-            Ok(Ok(page)) => page,
+        lp.continue_token = token.clone();
+        let answer = match tokio::time::timeout(LIST_TIMEOUT, api.list(&lp)).await {
+            Ok(Ok(page)) => Ok(page),
+            Err(_) => Err((no_answer("list", spec.kind), false)),
+            Ok(Err(e)) => Err((
+                classify_api("list", &e, spec.kind, spec.namespace.as_deref()),
+                matches!(&e, kube::Error::Api(s) if s.code == 410),
+            )),
         };
+        let page = match answer {
+            Ok(page) => page,
+            // the first page, a refusal, or a continue token the server no longer knows
+            // (410): the list starts again
+            Err((failure, gone))
+                if token.is_none() || gone || matches!(failure, Failure::Forbidden { .. }) =>
+            {
+                return Err(failure);
+            }
+            // a later page that failed: what is listed stays, this page is asked for again
+            // from its continue token (with a flaky server, starting over could never end)
+            Err((failure, _)) => {
+                if !report(sink, spec.kind, failure) {
+                    return Ok(None);
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(BACKOFF_MAX);
+                continue;
+            }
+        };
+        delay = BACKOFF_FIRST;
         listed += page.items.len();
         let rows: Vec<R> = page.items.iter().filter_map(spec.convert).collect();
         drop(page.items);
