@@ -11,7 +11,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
@@ -451,20 +451,24 @@ where
             Ok(Err(e)) => return Next::RelistAfter(classify_api("watch", &e, kind, namespace)),
             Ok(Ok(s)) => s,
         };
-        let stream = stream.ready_chunks(BATCH);
         futures::pin_mut!(stream);
         loop {
-            let chunk = match tokio::time::timeout(idle, stream.next()).await {
+            let first = match tokio::time::timeout(idle, stream.next()).await {
                 // silent past the server's own bound: resume
                 Err(_) => break,
                 // the stream ended (timeoutSeconds, a dropped connection): resume
                 Ok(None) => break,
-                Ok(Some(chunk)) => chunk,
+                Ok(Some(item)) => item,
             };
             let mut applied: Vec<R> = Vec::new();
             let mut deleted: Vec<ObjKey> = Vec::new();
             let mut end: Option<Next> = None;
-            for item in chunk {
+            // this event and those already arrived behind it (up to BATCH) go as one
+            // message; not `ready_chunks`, which allocates room for BATCH events per chunk
+            let mut next = Some(first);
+            let mut taken = 0;
+            while let Some(item) = next.take() {
+                taken += 1;
                 match item {
                     Ok(WatchEvent::Added(obj) | WatchEvent::Modified(obj)) => {
                         if let Some(v) = obj.resource_version() {
@@ -517,6 +521,10 @@ where
                         )));
                         break;
                     }
+                }
+                if taken < BATCH {
+                    // ready now, or not at all (an ended stream is seen by the next await)
+                    next = stream.next().now_or_never().flatten();
                 }
             }
             if !flush(sink, kind, &mut applied, &mut deleted, spec.wrap) {
