@@ -2,6 +2,7 @@
 
 pub mod dialog;
 pub mod help;
+pub mod lines;
 pub mod overlay;
 pub mod panes;
 pub mod status;

@@ -27,7 +27,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) -> usize {
             "  enter keeps · esc clears",
             theme.dim().patch(bar),
         ));
-        frame.render_widget(Paragraph::new(Line::from(left)).style(bar), area);
+        crate::ui::lines::render_styled(frame.buffer_mut(), area, &[Line::from(left)], bar);
         return 0;
     }
     let (left, right) = sides(state);
@@ -56,7 +56,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) -> usize {
     spans.extend(middle);
     spans.push(Span::styled(" ".repeat(pad + 1), bar));
     spans.extend(right);
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+    crate::ui::lines::render_styled(frame.buffer_mut(), area, &[Line::from(spans)], bar);
     room
 }
 

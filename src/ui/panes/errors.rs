@@ -110,7 +110,7 @@ fn render_alerts(state: &State, mut alerts: Vec<Line<'static>>, frame: &mut Fram
             state.theme.dim(),
         ));
     }
-    frame.render_widget(Paragraph::new(alerts), area);
+    crate::ui::lines::render(frame, area, &alerts);
 }
 
 fn threshold(state: &State) -> f64 {
@@ -205,7 +205,7 @@ fn render_rows(
         }
     }
     let shown = layout.len().saturating_sub(first).min(visible);
-    frame.render_widget(Paragraph::new(lines), area);
+    crate::ui::lines::render(frame, area, &lines);
     Window {
         first,
         shown,

@@ -436,5 +436,5 @@ fn render_processes(
             theme.text(),
         ));
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    crate::ui::lines::render(frame, area, &lines);
 }

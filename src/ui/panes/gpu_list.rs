@@ -8,7 +8,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::gpu::{
@@ -158,7 +157,7 @@ pub(super) fn render_list(
             break;
         }
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    crate::ui::lines::render(frame, area, &lines);
 }
 
 /// `fleet: 40 hosts · 320 GPUs · 250 busy · 2 hot · 1 erroring` (`· N stale` when hosts

@@ -91,7 +91,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         for e in d.entries.iter().rev().take(body.height as usize) {
             lines.insert(1, Line::styled(e.line.message.as_str(), theme.dim()));
         }
-        frame.render_widget(Paragraph::new(lines), body);
+        crate::ui::lines::render(frame, body, &lines);
         return;
     }
     if d.detail

@@ -91,7 +91,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             }
         }
     };
-    frame.render_widget(Paragraph::new(lines), main);
+    crate::ui::lines::render(frame, main, &lines);
     frame.render_widget(
         Paragraph::new(env_lines(state, snap, with_header, bottom.width < 72)),
         bottom,

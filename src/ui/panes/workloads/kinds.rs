@@ -8,7 +8,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 use super::detail::{container_spec_lines, events_lines, kv, labels_text, section};
 use super::{
@@ -430,7 +429,7 @@ pub(super) fn kinds_table(
             (selected < rows.len()).then_some(selected),
         ));
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    crate::ui::lines::render(frame, area, &lines);
 }
 
 /// The describe-like view of a StatefulSet, DaemonSet, Job or CronJob.

@@ -418,7 +418,7 @@ fn deployments_table(
             (selected < rows.len()).then_some(selected),
         ));
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    crate::ui::lines::render(frame, area, &lines);
 }
 
 /// How many rows a table of `len` rows shows in `room` lines: one line is kept for the
@@ -636,5 +636,5 @@ fn pods_table(
         }
         lines.push(line);
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    crate::ui::lines::render(frame, area, &lines);
 }
