@@ -82,6 +82,30 @@ pub enum Event {
     Audit(crate::ops::AuditTail),
 }
 
+impl Event {
+    /// Whether this is a source's data rather than the user or an answer to what the user
+    /// asked: a frame that only shows new data may wait a little (bursts of watch events,
+    /// log lines and samples fold into fewer frames); a key, a resize or an operation's
+    /// result is drawn at once.
+    pub fn is_data(&self) -> bool {
+        matches!(
+            self,
+            Event::Tick(_)
+                | Event::SourceStatus { .. }
+                | Event::Pipeline { .. }
+                | Event::Kube { .. }
+                | Event::Namespaces { .. }
+                | Event::Metrics(_)
+                | Event::Logs { .. }
+                | Event::Gpu(_)
+                | Event::Health(_)
+                | Event::Service(_)
+                | Event::Journal(_)
+                | Event::HostOutput(_)
+        )
+    }
+}
+
 /// Requests for I/O that `update` returns; the run loop carries them out and answers with
 /// events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,4 +143,33 @@ pub enum Effect {
         path: String,
         lines: Vec<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    #[test]
+    fn the_user_and_answers_to_the_user_are_drawn_at_once_data_may_wait() {
+        let data = [
+            Event::Tick(Timestamp::UNIX_EPOCH),
+            Event::Kube {
+                generation: 1,
+                msg: crate::sources::kube::WorkloadsMsg::NoClient("x".into()),
+            },
+        ];
+        assert!(data.iter().all(Event::is_data));
+        let urgent = [
+            Event::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)),
+            Event::Resize(80, 24),
+            Event::Paste("x".into()),
+            Event::OpPlanned(Err("refused".into())),
+            Event::Backups {
+                service: "s".into(),
+                backups: Ok(vec![]),
+            },
+        ];
+        assert!(urgent.iter().all(|e| !e.is_data()));
+    }
 }

@@ -1,5 +1,6 @@
 //! The run loop: one tokio task owns State, merges terminal input, source events and
-//! effect results, and draws only when something visible changed — at most ~30 frames/s.
+//! effect results, and draws only when something visible changed — at most ~30 frames/s
+//! after input, 5/s while only data comes.
 
 use std::time::Duration;
 
@@ -14,7 +15,13 @@ use crate::app::state::{Overlay, State};
 use crate::app::update::{self, update};
 use crate::term;
 
+/// After a key, a resize or an answer to the user: the next frame within this.
 const FRAME: Duration = Duration::from_millis(33);
+/// After only new data from the sources (watch events, log lines, samples): the next frame
+/// no sooner than this after the last. Data after a quiet spell is drawn at once (the
+/// last frame is long past); a cluster or a log that changes all the time is drawn five
+/// times a second instead of thirty, which is most of what a watch event cost under churn.
+pub const DATA_FRAME: Duration = Duration::from_millis(200);
 /// Events applied before a frame is considered: bursts are folded into one draw.
 const BATCH: usize = 512;
 
@@ -69,9 +76,12 @@ pub async fn run(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut last_draw = Instant::now() - FRAME;
+    // whether something other than a source's data came since the last frame
+    let mut urgent = true;
 
     loop {
-        if state.dirty && last_draw.elapsed() >= FRAME {
+        let wait = if urgent { FRAME } else { DATA_FRAME };
+        if state.dirty && last_draw.elapsed() >= wait {
             for effect in update::settle(&mut state) {
                 if let Some(effect) = terminal_effect(effect, &mut guard) {
                     dispatch(effect, &state, &mut sources, &ops, &tx);
@@ -82,9 +92,10 @@ pub async fn run(
             }
             guard.terminal.draw(|f| crate::ui::render(&state, f))?;
             state.dirty = false;
+            urgent = false;
             last_draw = Instant::now();
         }
-        let deadline = last_draw + FRAME;
+        let deadline = last_draw + if urgent { FRAME } else { DATA_FRAME };
         let first = tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(ev)) => terminal_event(ev),
@@ -114,6 +125,7 @@ pub async fn run(
                 Err(_) => break,
             }
         }
+        urgent |= events.iter().any(|e| !e.is_data());
         for ev in events {
             for effect in update(&mut state, ev) {
                 if let Some(effect) = terminal_effect(effect, &mut guard) {
