@@ -172,6 +172,13 @@ fn criterion_benches(c: &mut Criterion) {
     c.bench_function("frame: 10,000 pod rows", |b| {
         b.iter(|| draw(&mut term, black_box(&pods)))
     });
+    // the whole dashboard (five panes and the status bar) with the deployment's pods
+    let mut dashboard = base.clone();
+    dashboard.zoomed = false;
+    update::settle(&mut dashboard);
+    c.bench_function("frame: dashboard, 200x60, 10,000 pods", |b| {
+        b.iter(|| draw(&mut term, black_box(&dashboard)))
+    });
     let mut filtered = pods.clone();
     filtered.pane_mut(PaneId::Workloads).filter = "abc-09".into();
     update::settle(&mut filtered);
