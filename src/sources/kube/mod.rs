@@ -16,6 +16,7 @@ pub mod rows;
 pub mod rows_argo;
 pub mod rows_kinds;
 pub mod slim;
+pub mod slim_kinds;
 pub mod watch;
 
 pub use client::{KubeError, client_for};

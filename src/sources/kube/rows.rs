@@ -6,12 +6,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Container, Event as KubeEvent, Probe, ResourceRequirements};
+use k8s_openapi::api::core::v1::{Container, Probe, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::slim::{ContainerStatus, Pod};
+use super::slim::{self, ContainerStatus, Pod};
+use super::slim_kinds::{Deployment, Event as KubeEvent, HorizontalPodAutoscaler};
 
 pub use super::rows_kinds::{
     CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow,
@@ -163,14 +162,17 @@ pub enum Rollout {
 impl DeploymentRow {
     pub fn from_object(d: &Deployment) -> DeploymentRow {
         let meta = &d.metadata;
-        let spec = Some(&d.spec);
+        let spec = d.spec.as_ref();
         let status = d.status.as_ref();
-        let template = spec.and_then(|s| s.template.spec.as_ref());
+        let template = spec
+            .and_then(|s| s.template.as_ref())
+            .and_then(|t| t.spec.as_ref());
         DeploymentRow {
             key: ObjKey::of(meta),
             labels: meta.labels.clone().unwrap_or_default(),
             selector: spec
-                .and_then(|s| s.selector.match_labels.clone())
+                .and_then(|s| s.selector.as_ref())
+                .and_then(|s| s.match_labels.clone())
                 .unwrap_or_default(),
             desired: spec.and_then(|s| s.replicas).unwrap_or(1),
             current: status.and_then(|s| s.replicas).unwrap_or(0),
@@ -200,7 +202,7 @@ impl DeploymentRow {
                 })
                 .unwrap_or_default(),
             containers: template
-                .map(|t| t.containers.iter().map(container_spec).collect())
+                .map(|t| declared_specs(&t.containers))
                 .unwrap_or_default(),
             change_cause: annotation(meta, CHANGE_CAUSE_ANNOTATION).map(str::to_owned),
             created: meta.creation_timestamp.as_ref().map(|t| t.0),
@@ -411,17 +413,7 @@ impl PodRow {
         let mut gpus = 0;
         for spec in specs {
             let st = statuses.iter().find(|s| s.name == spec.name);
-            let (shared, asks) = super::intern::container(spec, |c| {
-                let resources = c.resources();
-                let spec = spec_of(
-                    &c.name,
-                    c.image.as_deref(),
-                    resources.as_ref(),
-                    c.liveness().as_ref(),
-                    c.readiness().as_ref(),
-                );
-                (spec, gpu_request(resources.as_ref()))
-            });
+            let (shared, asks) = declared(spec);
             gpus += asks;
             let mut c = ContainerState {
                 spec: shared,
@@ -596,17 +588,14 @@ pub struct HpaRow {
 
 impl HpaRow {
     pub fn from_object(h: &HorizontalPodAutoscaler) -> HpaRow {
-        let spec = Some(&h.spec);
+        let spec = h.spec.as_ref();
+        let target = spec.and_then(|s| s.scale_target_ref.as_ref());
         HpaRow {
             key: ObjKey::of(&h.metadata),
-            target_kind: spec
-                .map(|s| s.scale_target_ref.kind.clone())
-                .unwrap_or_default(),
-            target_name: spec
-                .map(|s| s.scale_target_ref.name.clone())
-                .unwrap_or_default(),
+            target_kind: target.and_then(|t| t.kind.clone()).unwrap_or_default(),
+            target_name: target.and_then(|t| t.name.clone()).unwrap_or_default(),
             min: spec.and_then(|s| s.min_replicas).unwrap_or(1),
-            max: spec.map(|s| s.max_replicas).unwrap_or(0),
+            max: spec.and_then(|s| s.max_replicas).unwrap_or(0),
             current: h
                 .status
                 .as_ref()
@@ -630,10 +619,11 @@ pub struct EventRow {
 
 impl EventRow {
     pub fn from_object(e: &KubeEvent) -> EventRow {
+        let object = e.involved_object.as_ref();
         EventRow {
             key: ObjKey::of(&e.metadata),
-            object_kind: e.involved_object.kind.clone().unwrap_or_default(),
-            object_name: e.involved_object.name.clone().unwrap_or_default(),
+            object_kind: object.and_then(|o| o.kind.clone()).unwrap_or_default(),
+            object_name: object.and_then(|o| o.name.clone()).unwrap_or_default(),
             reason: e.reason.clone().unwrap_or_default(),
             message: e.message.clone().unwrap_or_default(),
             count: e.count.unwrap_or(1),
@@ -648,7 +638,7 @@ impl EventRow {
     }
 
     pub fn is_warning(e: &KubeEvent) -> bool {
-        e.type_.as_deref() == Some("Warning")
+        e.type_ == Some(super::slim_kinds::EventType::Warning)
     }
 }
 
@@ -683,6 +673,30 @@ fn controller_of(meta: &ObjectMeta, kind: &str) -> Option<String> {
     })
 }
 
+/// The spec of a container as a pod or a template declares it, and the GPUs it asks for:
+/// made once per thread for containers declared alike ([`super::intern::container`]).
+fn declared(c: &slim::Container) -> (Arc<ContainerSpec>, u32) {
+    super::intern::container(c, |c| {
+        let resources = c.resources();
+        let spec = spec_of(
+            &c.name,
+            c.image.as_deref(),
+            resources.as_ref(),
+            c.liveness().as_ref(),
+            c.readiness().as_ref(),
+        );
+        (spec, gpu_request(resources.as_ref()))
+    })
+}
+
+/// The specs of a template's containers, for a workload's detail view.
+pub(super) fn declared_specs(cs: &[slim::Container]) -> Vec<ContainerSpec> {
+    cs.iter()
+        .map(|c| ContainerSpec::clone(&declared(c).0))
+        .collect()
+}
+
+/// The spec of a container of an Argo Rollout's template (decoded in full by `argo.rs`).
 pub(super) fn container_spec(c: &Container) -> ContainerSpec {
     spec_of(
         &c.name,

@@ -3,7 +3,8 @@
 //! volumes, mounts, tolerations, image IDs — and decoding it into `k8s_openapi`'s full
 //! `Pod` allocated every one of those strings on every watch event. These types name only
 //! what [`super::rows::PodRow`] is made of; serde skips the rest of the JSON without
-//! allocating for it. Names follow `k8s_openapi` so the conversion reads the same.
+//! allocating for it. Names follow `k8s_openapi` so the conversion reads the same. The
+//! other kinds the Workloads pane watches are in [`super::slim_kinds`].
 
 use std::collections::BTreeMap;
 
@@ -214,13 +215,15 @@ pub struct ContainerStatus {
 }
 
 /// Metadata without `managedFields` (and, for a pod, without annotations: `A` is
-/// [`Skipped`]): what a row and the watcher (key, resourceVersion) read.
+/// [`Skipped`]): what a row and the watcher (key, resourceVersion) read. `generation` is
+/// for the rows that tell a rollout in progress (Deployments, StatefulSets).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct Meta<A> {
     name: Option<String>,
     namespace: Option<String>,
     resource_version: Option<String>,
+    generation: Option<i64>,
     creation_timestamp: Option<Time>,
     deletion_timestamp: Option<Time>,
     labels: Option<BTreeMap<String, String>>,
@@ -253,12 +256,12 @@ struct OwnerRef {
     controller: Option<bool>,
 }
 
-fn slim_meta_annotated<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+pub(super) fn slim_meta_annotated<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
     let m = Option::<Meta<Option<BTreeMap<String, String>>>>::deserialize(d)?;
     Ok(object_meta(m.unwrap_or_default()))
 }
 
-fn slim_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+pub(super) fn slim_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
     Ok(object_meta(
         Option::<Meta<Skipped>>::deserialize(d)?.unwrap_or_default(),
     ))
@@ -270,6 +273,7 @@ fn object_meta<A: Into<Option<BTreeMap<String, String>>>>(m: Meta<A>) -> ObjectM
         name: m.name,
         namespace: m.namespace,
         resource_version: m.resource_version,
+        generation: m.generation,
         creation_timestamp: m.creation_timestamp,
         deletion_timestamp: m.deletion_timestamp,
         labels: m.labels,
