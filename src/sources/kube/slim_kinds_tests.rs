@@ -50,6 +50,11 @@ fn a_deployment_keeps_what_its_row_shows() {
     }))
     .expect("deployment");
     assert!(d.metadata.managed_fields.is_none());
+    let annotations = d.metadata.annotations.as_ref().expect("annotations");
+    assert!(
+        !annotations.contains_key("kubectl.kubernetes.io/last-applied-configuration"),
+        "{annotations:?}"
+    );
     assert_eq!(d.metadata.resource_version.as_deref(), Some("42"));
     assert_eq!(d.metadata.generation, Some(5));
     let row = DeploymentRow::from_object(&d);
@@ -268,11 +273,17 @@ fn nulls_and_missing_parts_decode_to_nothing() {
     assert_eq!(CronJobRow::from_object(&c).active, 0);
     // nulls deeper in: a template without containers, conditions without type or status
     let d: Deployment = serde_json::from_value(json!({
+        "metadata": {"annotations": null, "labels": null},
         "spec": {"selector": null, "template": {"spec": {"containers": null}}},
         "status": {"conditions": null}
     }))
     .expect("deployment");
     assert!(DeploymentRow::from_object(&d).containers.is_empty());
+    let d: Deployment = serde_json::from_str(
+        r#"{"metadata": {"annotations": {"deployment.kubernetes.io/revision": null, "a": null}}}"#,
+    )
+    .expect("deployment");
+    assert_eq!(d.metadata.annotations.map(|a| a.len()), Some(0));
     let ds: DaemonSet = serde_json::from_value(json!({
         "spec": {"template": {"spec": {"containers": null, "nodeSelector": null}}},
         "status": {"numberReady": null}
