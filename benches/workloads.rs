@@ -243,7 +243,7 @@ fn sample_pod_json() -> String {
         "status": {"conditions": [{"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "PodReadyToStartContainers"}, {"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "Initialized"}, {"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "Ready"}, {"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "ContainersReady"}, {"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "PodScheduled"}], "containerStatuses": [{"containerID": "containerd://3f67618637c2e28f0000000000000000", "image": "ghcr.io/acme/load:0", "imageID": "ghcr.io/acme/load@sha256:b3a8976249f8cae14043fc03b1c08440", "lastState": {}, "name": "svc-00", "ready": true, "restartCount": 0, "started": true, "state": {"running": {"startedAt": "2026-11-23T23:22:31Z"}}}], "hostIP": "10.0.0.28", "phase": "Running", "podIP": "10.244.225.240", "podIPs": [{"ip": "10.244.225.240"}], "qosClass": "Burstable", "startTime": "2026-11-23T23:22:31Z"}}).to_string()
 }
 
-/// A Deployment as `kubectl apply` leaves it and the API server sends it (3.7 KB): the
+/// A Deployment as `kubectl apply` leaves it and the API server sends it (6.1 KB): the
 /// last-applied annotation, two managers' managedFields, a template with env, volumes and
 /// probes, and the status the deployment controller writes.
 fn sample_deployment_json() -> String {
