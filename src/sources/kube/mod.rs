@@ -14,6 +14,7 @@ pub mod namespaces;
 pub mod object;
 pub mod rows;
 pub mod rows_argo;
+mod rows_containers;
 pub mod rows_kinds;
 pub mod slim;
 pub mod slim_kinds;
