@@ -54,7 +54,7 @@ fn template_pod() -> PodRow {
 }
 
 fn template_deployment(name: &str) -> DeploymentRow {
-    let d: k8s_openapi::api::apps::v1::Deployment = serde_json::from_value(json!({
+    let d: flightdeck::sources::kube::slim_kinds::Deployment = serde_json::from_value(json!({
         "metadata": {"name": name, "namespace": "load-000", "creationTimestamp": "2026-01-01T00:00:00Z",
             "labels": {"app": name}, "annotations": {"deployment.kubernetes.io/revision": "1"}, "generation": 1},
         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
@@ -165,6 +165,33 @@ fn criterion_benches(c: &mut Criterion) {
         },
     );
 
+    // one deployment watch event as a real API server sends it (managedFields, the
+    // last-applied annotation, a template with env and volumes), decoded as the watcher does
+    let event = format!(
+        "{{\"type\":\"MODIFIED\",\"object\":{}}}",
+        sample_deployment_json()
+    );
+    c.bench_function("decode one deployment watch event into a row", |b| {
+        b.iter(|| {
+            let e: kube::api::WatchEvent<flightdeck::sources::kube::slim_kinds::Deployment> =
+                serde_json::from_str(black_box(&event)).expect("event");
+            match e {
+                kube::api::WatchEvent::Modified(d) => DeploymentRow::from_object(&d),
+                _ => unreachable!(),
+            }
+        })
+    });
+    c.bench_function(
+        "decode one deployment watch event (full k8s-openapi Deployment, for comparison)",
+        |b| {
+            b.iter(|| {
+                let e: kube::api::WatchEvent<k8s_openapi::api::apps::v1::Deployment> =
+                    serde_json::from_str(black_box(&event)).expect("event");
+                black_box(e)
+            })
+        },
+    );
+
     let mut term = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
     // the pods list of a deployment with 10,000 pods
     let mut pods = base.clone();
@@ -222,6 +249,49 @@ fn sample_pod_json() -> String {
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"creationTimestamp": "2026-11-23T23:22:31Z", "generateName": "svc-00-zdv97fn-", "labels": {"app": "svc-00", "pod-template-hash": "zdv97fn"}, "name": "svc-00-zdv97fn-4jcz4", "namespace": "load-000", "ownerReferences": [{"apiVersion": "apps/v1", "blockOwnerDeletion": true, "controller": true, "kind": "ReplicaSet", "name": "svc-00-zdv97fn", "uid": "eec22780-2503-47fc-8ac9-0fdb521e193d"}], "resourceVersion": "1274", "uid": "9b77e4b4-d582-4342-881d-edb1781297ef"},
         "spec": {"containers": [{"image": "ghcr.io/acme/load:0", "imagePullPolicy": "IfNotPresent", "name": "svc-00", "ports": [{"containerPort": 8080, "name": "http", "protocol": "TCP"}], "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080, "scheme": "HTTP"}, "periodSeconds": 5}, "resources": {"limits": {"memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}}, "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"}], "dnsPolicy": "ClusterFirst", "nodeName": "load-node-092", "restartPolicy": "Always", "schedulerName": "default-scheduler", "securityContext": {}, "terminationGracePeriodSeconds": 30},
         "status": {"conditions": [{"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "PodReadyToStartContainers"}, {"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "Initialized"}, {"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "Ready"}, {"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "ContainersReady"}, {"lastProbeTime": null, "lastTransitionTime": "2026-11-23T23:22:31Z", "status": "True", "type": "PodScheduled"}], "containerStatuses": [{"containerID": "containerd://3f67618637c2e28f0000000000000000", "image": "ghcr.io/acme/load:0", "imageID": "ghcr.io/acme/load@sha256:b3a8976249f8cae14043fc03b1c08440", "lastState": {}, "name": "svc-00", "ready": true, "restartCount": 0, "started": true, "state": {"running": {"startedAt": "2026-11-23T23:22:31Z"}}}], "hostIP": "10.0.0.28", "phase": "Running", "podIP": "10.244.225.240", "podIPs": [{"ip": "10.244.225.240"}], "qosClass": "Burstable", "startTime": "2026-11-23T23:22:31Z"}}).to_string()
+}
+
+/// A Deployment as `kubectl apply` leaves it and the API server sends it (6.1 KB): the
+/// last-applied annotation, two managers' managedFields, a template with env, volumes and
+/// probes, and the status the deployment controller writes.
+fn sample_deployment_json() -> String {
+    let template = json!({"metadata": {"labels": {"app": "checkout", "tier": "api"}}, "spec": {
+        "containers": [{"name": "checkout", "image": "ghcr.io/acme/checkout:1.8.3", "imagePullPolicy": "IfNotPresent",
+            "args": ["--listen=:8080", "--db=postgres://checkout-db:5432/checkout"],
+            "env": [{"name": "RUST_LOG", "value": "info"}, {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"key": "password", "name": "checkout-db"}}},
+                {"name": "POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}}],
+            "ports": [{"containerPort": 8080, "name": "http", "protocol": "TCP"}, {"containerPort": 9090, "name": "metrics", "protocol": "TCP"}],
+            "readinessProbe": {"failureThreshold": 3, "httpGet": {"path": "/healthz", "port": 8080, "scheme": "HTTP"}, "periodSeconds": 5, "successThreshold": 1, "timeoutSeconds": 1},
+            "livenessProbe": {"failureThreshold": 3, "httpGet": {"path": "/livez", "port": 8080, "scheme": "HTTP"}, "initialDelaySeconds": 10, "periodSeconds": 10, "successThreshold": 1, "timeoutSeconds": 1},
+            "resources": {"limits": {"memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}},
+            "volumeMounts": [{"mountPath": "/etc/checkout", "name": "config", "readOnly": true}],
+            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"}],
+        "volumes": [{"configMap": {"defaultMode": 420, "name": "checkout-config"}, "name": "config"}],
+        "dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "schedulerName": "default-scheduler",
+        "securityContext": {"runAsNonRoot": true}, "serviceAccountName": "checkout", "terminationGracePeriodSeconds": 30}});
+    let applied = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"annotations": {}, "labels": {"app": "checkout"}, "name": "checkout", "namespace": "shop"},
+        "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "checkout"}}, "template": template}});
+    json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {
+        "annotations": {"deployment.kubernetes.io/revision": "7", "kubernetes.io/change-cause": "release 1.8.3",
+            "kubectl.kubernetes.io/last-applied-configuration": applied.to_string()},
+        "creationTimestamp": "2026-11-20T09:12:03Z", "generation": 9, "labels": {"app": "checkout"},
+        "managedFields": [
+            {"apiVersion": "apps/v1", "fieldsType": "FieldsV1", "manager": "kubectl-client-side-apply", "operation": "Update", "time": "2026-11-23T23:20:00Z",
+             "fieldsV1": {"f:metadata": {"f:annotations": {".": {}, "f:kubectl.kubernetes.io/last-applied-configuration": {}, "f:kubernetes.io/change-cause": {}}, "f:labels": {".": {}, "f:app": {}}},
+                "f:spec": {"f:progressDeadlineSeconds": {}, "f:replicas": {}, "f:revisionHistoryLimit": {}, "f:selector": {}, "f:strategy": {"f:rollingUpdate": {".": {}, "f:maxSurge": {}, "f:maxUnavailable": {}}, "f:type": {}},
+                    "f:template": {"f:metadata": {"f:labels": {".": {}, "f:app": {}, "f:tier": {}}}, "f:spec": {"f:containers": {"k:{\"name\":\"checkout\"}": {".": {}, "f:args": {}, "f:env": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:livenessProbe": {}, "f:name": {}, "f:ports": {}, "f:readinessProbe": {}, "f:resources": {}, "f:volumeMounts": {}}}, "f:volumes": {}}}}}},
+            {"apiVersion": "apps/v1", "fieldsType": "FieldsV1", "manager": "kube-controller-manager", "operation": "Update", "subresource": "status", "time": "2026-11-23T23:22:31Z",
+             "fieldsV1": {"f:metadata": {"f:annotations": {"f:deployment.kubernetes.io/revision": {}}},
+                "f:status": {"f:availableReplicas": {}, "f:conditions": {".": {}, "k:{\"type\":\"Available\"}": {".": {}, "f:lastTransitionTime": {}, "f:lastUpdateTime": {}, "f:message": {}, "f:reason": {}, "f:status": {}, "f:type": {}}, "k:{\"type\":\"Progressing\"}": {".": {}, "f:lastTransitionTime": {}, "f:lastUpdateTime": {}, "f:message": {}, "f:reason": {}, "f:status": {}, "f:type": {}}}, "f:observedGeneration": {}, "f:readyReplicas": {}, "f:replicas": {}, "f:updatedReplicas": {}}}}],
+        "name": "checkout", "namespace": "shop", "resourceVersion": "184467", "uid": "1f0e4b5c-7a52-4c1e-9a51-3f2f4c7d9e10"},
+        "spec": {"progressDeadlineSeconds": 600, "replicas": 4, "revisionHistoryLimit": 10, "selector": {"matchLabels": {"app": "checkout"}},
+            "strategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}, "type": "RollingUpdate"}, "template": template},
+        "status": {"availableReplicas": 4, "observedGeneration": 9, "readyReplicas": 4, "replicas": 4, "updatedReplicas": 4,
+            "conditions": [
+                {"lastTransitionTime": "2026-11-20T09:12:40Z", "lastUpdateTime": "2026-11-20T09:12:40Z", "message": "Deployment has minimum availability.", "reason": "MinimumReplicasAvailable", "status": "True", "type": "Available"},
+                {"lastTransitionTime": "2026-11-20T09:12:03Z", "lastUpdateTime": "2026-11-23T23:22:31Z", "message": "ReplicaSet \"checkout-6d4cf56db6\" has successfully progressed.", "reason": "NewReplicaSetAvailable", "status": "True", "type": "Progressing"}]}
+    }).to_string()
 }
 
 fn rss_kib() -> (u64, u64) {

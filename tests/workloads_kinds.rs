@@ -199,6 +199,84 @@ async fn a_failing_cronjob_sorts_above_healthy_rows() {
     assert!(text.contains("last: failed"), "{text}");
 }
 
+/// Every kind comes through the watchers' slim decode with what its row shows: the
+/// template's containers, metadata's generation and annotations, a revision's images
+/// read from its data, an HPA's target, an event's object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_arrives_with_what_its_row_shows() {
+    let mut h = listed(Scenario::BadRelease).await;
+    h.until("the OOM event and the HPA", |s| {
+        s.workloads
+            .events
+            .values()
+            .any(|e| e.reason == "OOMKilling")
+            && s.workloads
+                .hpas
+                .values()
+                .any(|h| h.target_name == "frontend")
+    })
+    .await;
+    let w = &h.state.workloads;
+    let image = |c: &[flightdeck::sources::kube::rows::ContainerSpec]| {
+        c.first().map(|c| c.image.clone()).unwrap_or_default()
+    };
+
+    let d = &w.deployments[&key("checkout")];
+    assert!(d.revision.is_some() && d.generation > 0, "{d:?}");
+    assert!(
+        !d.selector.is_empty() && !image(&d.containers).is_empty(),
+        "{d:?}"
+    );
+
+    let hpa = w
+        .hpas
+        .values()
+        .find(|h| h.target_name == "frontend")
+        .expect("frontend's HPA");
+    assert_eq!(
+        (hpa.target_kind.as_str(), hpa.min, hpa.max),
+        ("Deployment", 3, 10)
+    );
+    let oom = w
+        .events
+        .values()
+        .find(|e| e.reason == "OOMKilling")
+        .expect("the OOM event");
+    assert!(
+        oom.object_kind == "Pod" && oom.object_name.starts_with("cart"),
+        "{oom:?}"
+    );
+    assert!(oom.last.is_some(), "{oom:?}");
+
+    let sts = &w.statefulsets[&key("orders-db")];
+    let sts_image = image(&sts.containers);
+    assert!(!sts_image.is_empty() && !sts.selector.is_empty(), "{sts:?}");
+    let update = sts.update_revision.clone().expect("an update revision");
+    let rev = w
+        .revisions
+        .get(&key(&update))
+        .unwrap_or_else(|| panic!("revision {update} among {:?}", w.revisions.keys()));
+    assert_eq!(
+        rev.owner,
+        Some(("StatefulSet".to_owned(), "orders-db".to_owned()))
+    );
+    assert!(rev.revision > 0);
+    assert_eq!(rev.images, vec![sts_image]);
+
+    let ds = &w.daemonsets[&key("node-agent")];
+    assert!(!image(&ds.containers).is_empty(), "{ds:?}");
+    let cj = &w.cronjobs[&key("nightly-report")];
+    assert_eq!(cj.schedule, "0 2 * * *");
+    assert!(!image(&cj.containers).is_empty(), "{cj:?}");
+    assert!(
+        w.jobs
+            .values()
+            .any(|j| j.cronjob.as_deref() == Some("nightly-report") && !j.containers.is_empty()),
+        "the nightly report's jobs: {:?}",
+        w.jobs.keys()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kind_column_and_per_kind_columns() {
     let mut h = listed(Scenario::Steady).await;

@@ -26,7 +26,7 @@ fn deployment(
     image: &str,
     progressing: &str,
 ) -> DeploymentRow {
-    let d: k8s_openapi::api::apps::v1::Deployment = serde_json::from_value(json!({
+    let d: flightdeck::sources::kube::slim_kinds::Deployment = serde_json::from_value(json!({
         "metadata": meta(name, "2025-12-20T00:00:00Z", json!({
             "labels": {"app": name, "tier": if name == "frontend" {"web"} else {"api"}},
             "annotations": {"deployment.kubernetes.io/revision": rev.to_string()},
@@ -219,12 +219,12 @@ pub fn messages() -> Vec<WorkloadsMsg> {
             running("frontend"),
         ),
     ];
-    let hpa: k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler = serde_json::from_value(json!({
+    let hpa: flightdeck::sources::kube::slim_kinds::HorizontalPodAutoscaler = serde_json::from_value(json!({
         "metadata": meta("cart", "2025-12-20T00:00:00Z", json!({})),
         "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "cart"}, "minReplicas": 2, "maxReplicas": 6},
         "status": {"currentReplicas": 2, "desiredReplicas": 2}
     })).expect("hpa");
-    let event: k8s_openapi::api::core::v1::Event = serde_json::from_value(json!({
+    let event: flightdeck::sources::kube::slim_kinds::Event = serde_json::from_value(json!({
         "metadata": meta("checkout-7f9c-x2.1", "2025-12-31T23:58:00Z", json!({})),
         "involvedObject": {"kind": "Pod", "name": "checkout-7f9c-x2", "namespace": "shop"},
         "reason": "BackOff", "message": "Back-off restarting failed container checkout", "type": "Warning",

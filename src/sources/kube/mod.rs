@@ -14,8 +14,10 @@ pub mod namespaces;
 pub mod object;
 pub mod rows;
 pub mod rows_argo;
+mod rows_containers;
 pub mod rows_kinds;
 pub mod slim;
+pub mod slim_kinds;
 pub mod watch;
 
 pub use client::{KubeError, client_for};

@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Container, Event as KubeEvent, Probe, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use super::rows_containers::declared;
 use super::slim::{ContainerStatus, Pod};
+use super::slim_kinds::{Deployment, Event as KubeEvent, HorizontalPodAutoscaler};
+
+pub use super::rows_containers::{ContainerSpec, GPU_RESOURCE};
+pub(super) use super::rows_containers::{container_spec, declared_specs};
 
 pub use super::rows_kinds::{
     CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow,
@@ -118,17 +120,6 @@ pub struct Condition {
     pub since: Option<Timestamp>,
 }
 
-/// What a container is declared as: for the describe-like detail view.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct ContainerSpec {
-    pub name: String,
-    pub image: String,
-    /// "cpu 100m/500m, memory 128Mi/256Mi" (requests/limits)
-    pub resources: String,
-    pub liveness: Option<String>,
-    pub readiness: Option<String>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentRow {
     pub key: ObjKey,
@@ -163,14 +154,17 @@ pub enum Rollout {
 impl DeploymentRow {
     pub fn from_object(d: &Deployment) -> DeploymentRow {
         let meta = &d.metadata;
-        let spec = Some(&d.spec);
+        let spec = d.spec.as_ref();
         let status = d.status.as_ref();
-        let template = spec.and_then(|s| s.template.spec.as_ref());
+        let template = spec
+            .and_then(|s| s.template.as_ref())
+            .and_then(|t| t.spec.as_ref());
         DeploymentRow {
             key: ObjKey::of(meta),
             labels: meta.labels.clone().unwrap_or_default(),
             selector: spec
-                .and_then(|s| s.selector.match_labels.clone())
+                .and_then(|s| s.selector.as_ref())
+                .and_then(|s| s.match_labels.clone())
                 .unwrap_or_default(),
             desired: spec.and_then(|s| s.replicas).unwrap_or(1),
             current: status.and_then(|s| s.replicas).unwrap_or(0),
@@ -200,7 +194,7 @@ impl DeploymentRow {
                 })
                 .unwrap_or_default(),
             containers: template
-                .map(|t| t.containers.iter().map(container_spec).collect())
+                .map(|t| declared_specs(&t.containers))
                 .unwrap_or_default(),
             change_cause: annotation(meta, CHANGE_CAUSE_ANNOTATION).map(str::to_owned),
             created: meta.creation_timestamp.as_ref().map(|t| t.0),
@@ -411,17 +405,7 @@ impl PodRow {
         let mut gpus = 0;
         for spec in specs {
             let st = statuses.iter().find(|s| s.name == spec.name);
-            let (shared, asks) = super::intern::container(spec, |c| {
-                let resources = c.resources();
-                let spec = spec_of(
-                    &c.name,
-                    c.image.as_deref(),
-                    resources.as_ref(),
-                    c.liveness().as_ref(),
-                    c.readiness().as_ref(),
-                );
-                (spec, gpu_request(resources.as_ref()))
-            });
+            let (shared, asks) = declared(spec);
             gpus += asks;
             let mut c = ContainerState {
                 spec: shared,
@@ -596,17 +580,14 @@ pub struct HpaRow {
 
 impl HpaRow {
     pub fn from_object(h: &HorizontalPodAutoscaler) -> HpaRow {
-        let spec = Some(&h.spec);
+        let spec = h.spec.as_ref();
+        let target = spec.and_then(|s| s.scale_target_ref.as_ref());
         HpaRow {
             key: ObjKey::of(&h.metadata),
-            target_kind: spec
-                .map(|s| s.scale_target_ref.kind.clone())
-                .unwrap_or_default(),
-            target_name: spec
-                .map(|s| s.scale_target_ref.name.clone())
-                .unwrap_or_default(),
+            target_kind: target.and_then(|t| t.kind.clone()).unwrap_or_default(),
+            target_name: target.and_then(|t| t.name.clone()).unwrap_or_default(),
             min: spec.and_then(|s| s.min_replicas).unwrap_or(1),
-            max: spec.map(|s| s.max_replicas).unwrap_or(0),
+            max: spec.and_then(|s| s.max_replicas).unwrap_or(0),
             current: h
                 .status
                 .as_ref()
@@ -630,10 +611,11 @@ pub struct EventRow {
 
 impl EventRow {
     pub fn from_object(e: &KubeEvent) -> EventRow {
+        let object = e.involved_object.as_ref();
         EventRow {
             key: ObjKey::of(&e.metadata),
-            object_kind: e.involved_object.kind.clone().unwrap_or_default(),
-            object_name: e.involved_object.name.clone().unwrap_or_default(),
+            object_kind: object.and_then(|o| o.kind.clone()).unwrap_or_default(),
+            object_name: object.and_then(|o| o.name.clone()).unwrap_or_default(),
             reason: e.reason.clone().unwrap_or_default(),
             message: e.message.clone().unwrap_or_default(),
             count: e.count.unwrap_or(1),
@@ -648,24 +630,8 @@ impl EventRow {
     }
 
     pub fn is_warning(e: &KubeEvent) -> bool {
-        e.type_.as_deref() == Some("Warning")
+        e.type_ == Some(super::slim_kinds::EventType::Warning)
     }
-}
-
-/// The extended resource the NVIDIA device plugin advertises.
-pub const GPU_RESOURCE: &str = "nvidia.com/gpu";
-
-/// A container's `nvidia.com/gpu` (limits, else requests; an extended resource is a whole
-/// number, anything else counts 0).
-fn gpu_request(r: Option<&ResourceRequirements>) -> u32 {
-    r.and_then(|r| r.limits.as_ref())
-        .and_then(|l| l.get(GPU_RESOURCE))
-        .or_else(|| {
-            r.and_then(|r| r.requests.as_ref())
-                .and_then(|q| q.get(GPU_RESOURCE))
-        })
-        .and_then(|q| q.0.trim().parse().ok())
-        .unwrap_or(0)
 }
 
 fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
@@ -681,81 +647,6 @@ fn controller_of(meta: &ObjectMeta, kind: &str) -> Option<String> {
             .find(|r| r.kind == kind && r.controller.unwrap_or(true))
             .map(|r| r.name.clone())
     })
-}
-
-pub(super) fn container_spec(c: &Container) -> ContainerSpec {
-    spec_of(
-        &c.name,
-        c.image.as_deref(),
-        c.resources.as_ref(),
-        c.liveness_probe.as_ref(),
-        c.readiness_probe.as_ref(),
-    )
-}
-
-fn spec_of(
-    name: &str,
-    image: Option<&str>,
-    resources: Option<&ResourceRequirements>,
-    liveness: Option<&Probe>,
-    readiness: Option<&Probe>,
-) -> ContainerSpec {
-    let resources = resources
-        .map(|r| {
-            let mut parts = Vec::new();
-            for res in ["cpu", "memory"] {
-                let req = r.requests.as_ref().and_then(|m| m.get(res)).map(|q| &q.0);
-                let lim = r.limits.as_ref().and_then(|m| m.get(res)).map(|q| &q.0);
-                if req.is_some() || lim.is_some() {
-                    parts.push(format!(
-                        "{res} {}/{}",
-                        req.map_or("-", |s| s.as_str()),
-                        lim.map_or("-", |s| s.as_str())
-                    ));
-                }
-            }
-            parts.join(", ")
-        })
-        .unwrap_or_default();
-    ContainerSpec {
-        name: name.to_owned(),
-        image: image.unwrap_or_default().to_owned(),
-        resources,
-        liveness: liveness.map(probe),
-        readiness: readiness.map(probe),
-    }
-}
-
-fn probe(p: &Probe) -> String {
-    let how = if let Some(h) = &p.http_get {
-        let port = match &h.port {
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(i) => i.to_string(),
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
-        };
-        format!("http-get :{port}{}", h.path.as_deref().unwrap_or("/"))
-    } else if let Some(t) = &p.tcp_socket {
-        let port = match &t.port {
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(i) => i.to_string(),
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
-        };
-        format!("tcp :{port}")
-    } else if let Some(e) = &p.exec {
-        format!(
-            "exec {}",
-            e.command.as_ref().map(|c| c.join(" ")).unwrap_or_default()
-        )
-    } else if p.grpc.is_some() {
-        "grpc".to_owned()
-    } else {
-        "-".to_owned()
-    };
-    format!(
-        "{how} delay={}s timeout={}s period={}s #failure={}",
-        p.initial_delay_seconds.unwrap_or(0),
-        p.timeout_seconds.unwrap_or(1),
-        p.period_seconds.unwrap_or(10),
-        p.failure_threshold.unwrap_or(3)
-    )
 }
 
 /// `ghcr.io/acme/checkout:1.8.3` → `1.8.3`; a digest keeps 12 hex digits; no tag → the

@@ -5,12 +5,13 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::rows::{ContainerSpec, ObjKey, container_spec};
+use super::rows::{ContainerSpec, ObjKey, declared_specs};
+use super::slim::ConditionStatus;
+use super::slim_kinds::{
+    ControllerRevision, CronJob, DaemonSet, Job, JobConditionType, Selector, StatefulSet, Template,
+};
 
 fn labels(meta: &ObjectMeta) -> BTreeMap<String, String> {
     meta.labels.clone().unwrap_or_default()
@@ -20,10 +21,14 @@ fn created(meta: &ObjectMeta) -> Option<Timestamp> {
     meta.creation_timestamp.as_ref().map(|t| t.0)
 }
 
-fn containers(t: Option<&PodTemplateSpec>) -> Vec<ContainerSpec> {
+fn containers(t: Option<&Template>) -> Vec<ContainerSpec> {
     t.and_then(|t| t.spec.as_ref())
-        .map(|s| s.containers.iter().map(container_spec).collect())
+        .map(|s| declared_specs(&s.containers))
         .unwrap_or_default()
+}
+
+fn match_labels(s: Option<&Selector>) -> BTreeMap<String, String> {
+    s.and_then(|s| s.match_labels.clone()).unwrap_or_default()
 }
 
 /// The controller owner (kind, name) of an object.
@@ -57,14 +62,12 @@ pub struct StatefulSetRow {
 impl StatefulSetRow {
     pub fn from_object(s: &StatefulSet) -> StatefulSetRow {
         let meta = &s.metadata;
-        let spec = Some(&s.spec);
+        let spec = s.spec.as_ref();
         let status = s.status.as_ref();
         StatefulSetRow {
             key: ObjKey::of(meta),
             labels: labels(meta),
-            selector: spec
-                .and_then(|s| s.selector.match_labels.clone())
-                .unwrap_or_default(),
+            selector: match_labels(spec.and_then(|s| s.selector.as_ref())),
             replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
             ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
             current: status.and_then(|s| s.current_replicas).unwrap_or(0),
@@ -78,7 +81,7 @@ impl StatefulSetRow {
                 .unwrap_or(0),
             generation: meta.generation.unwrap_or(0),
             observed_generation: status.and_then(|s| s.observed_generation).unwrap_or(0),
-            containers: containers(spec.map(|s| &s.template)),
+            containers: containers(spec.and_then(|s| s.template.as_ref())),
             created: created(meta),
         }
     }
@@ -102,24 +105,26 @@ pub struct DaemonSetRow {
 impl DaemonSetRow {
     pub fn from_object(d: &DaemonSet) -> DaemonSetRow {
         let meta = &d.metadata;
-        let spec = Some(&d.spec);
+        let spec = d.spec.as_ref();
         let status = d.status.as_ref();
+        let pod = spec
+            .and_then(|s| s.template.as_ref())
+            .and_then(|t| t.spec.as_ref());
         DaemonSetRow {
             key: ObjKey::of(meta),
             labels: labels(meta),
-            selector: spec
-                .and_then(|s| s.selector.match_labels.clone())
-                .unwrap_or_default(),
-            desired: status.map_or(0, |s| s.desired_number_scheduled),
-            current: status.map_or(0, |s| s.current_number_scheduled),
-            ready: status.map_or(0, |s| s.number_ready),
+            selector: match_labels(spec.and_then(|s| s.selector.as_ref())),
+            desired: status.and_then(|s| s.desired_number_scheduled).unwrap_or(0),
+            current: status.and_then(|s| s.current_number_scheduled).unwrap_or(0),
+            ready: status.and_then(|s| s.number_ready).unwrap_or(0),
             updated: status.and_then(|s| s.updated_number_scheduled).unwrap_or(0),
             available: status.and_then(|s| s.number_available).unwrap_or(0),
-            node_selector: spec
-                .and_then(|s| s.template.spec.as_ref())
+            node_selector: pod
                 .and_then(|p| p.node_selector.clone())
                 .unwrap_or_default(),
-            containers: containers(spec.map(|s| &s.template)),
+            containers: pod
+                .map(|p| declared_specs(&p.containers))
+                .unwrap_or_default(),
             created: created(meta),
         }
     }
@@ -158,14 +163,15 @@ impl JobRow {
         let meta = &j.metadata;
         let spec = j.spec.as_ref();
         let status = j.status.as_ref();
-        let cond = |t: &str| {
-            status
-                .and_then(|s| s.conditions.as_ref())
-                .and_then(|cs| cs.iter().find(|c| c.type_ == t && c.status == "True"))
+        let cond = |t: JobConditionType| {
+            status.and_then(|s| s.conditions.as_ref()).and_then(|cs| {
+                cs.iter()
+                    .find(|c| c.type_ == t && c.status == ConditionStatus::True)
+            })
         };
-        let state = if let Some(c) = cond("Failed") {
+        let state = if let Some(c) = cond(JobConditionType::Failed) {
             JobState::Failed(c.reason.clone().unwrap_or_else(|| "Failed".into()))
-        } else if cond("Complete").is_some() {
+        } else if cond(JobConditionType::Complete).is_some() {
             JobState::Complete
         } else if spec.and_then(|s| s.suspend).unwrap_or(false) {
             JobState::Suspended
@@ -178,10 +184,7 @@ impl JobRow {
         JobRow {
             key: ObjKey::of(meta),
             labels: labels(meta),
-            selector: spec
-                .and_then(|s| s.selector.as_ref())
-                .and_then(|s| s.match_labels.clone())
-                .unwrap_or_default(),
+            selector: match_labels(spec.and_then(|s| s.selector.as_ref())),
             cronjob,
             completions: spec.and_then(|s| s.completions).unwrap_or(1),
             succeeded: status.and_then(|s| s.succeeded).unwrap_or(0),
@@ -190,7 +193,7 @@ impl JobRow {
             state,
             start: status.and_then(|s| s.start_time.as_ref()).map(|t| t.0),
             completion: status.and_then(|s| s.completion_time.as_ref()).map(|t| t.0),
-            containers: containers(spec.map(|s| &s.template)),
+            containers: containers(spec.and_then(|s| s.template.as_ref())),
             created: created(meta),
         }
     }
@@ -219,12 +222,12 @@ pub struct CronJobRow {
 impl CronJobRow {
     pub fn from_object(c: &CronJob) -> CronJobRow {
         let meta = &c.metadata;
-        let spec = Some(&c.spec);
+        let spec = c.spec.as_ref();
         let status = c.status.as_ref();
         CronJobRow {
             key: ObjKey::of(meta),
             labels: labels(meta),
-            schedule: spec.map(|s| s.schedule.clone()).unwrap_or_default(),
+            schedule: spec.and_then(|s| s.schedule.clone()).unwrap_or_default(),
             suspend: spec.and_then(|s| s.suspend).unwrap_or(false),
             last_schedule: status
                 .and_then(|s| s.last_schedule_time.as_ref())
@@ -236,8 +239,9 @@ impl CronJobRow {
                 .and_then(|s| s.active.as_ref())
                 .map_or(0, |a| a.len() as i32),
             containers: containers(
-                spec.and_then(|s| s.job_template.spec.as_ref())
-                    .map(|j| &j.template),
+                spec.and_then(|s| s.job_template.as_ref())
+                    .and_then(|j| j.spec.as_ref())
+                    .and_then(|j| j.template.as_ref()),
             ),
             created: created(meta),
         }
@@ -259,24 +263,11 @@ pub struct RevisionRow {
 impl RevisionRow {
     pub fn from_object(r: &ControllerRevision) -> RevisionRow {
         let meta = &r.metadata;
-        // data = {"spec":{"template":{"spec":{"containers":[{"image":…}]}}}}
-        let images = r
-            .data
-            .0
-            .pointer("/spec/template/spec/containers")
-            .and_then(|c| c.as_array())
-            .map(|cs| {
-                cs.iter()
-                    .filter_map(|c| c.get("image").and_then(|i| i.as_str()))
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
         RevisionRow {
             key: ObjKey::of(meta),
             owner: controller_ref(meta),
             revision: r.revision.unwrap_or(0),
-            images,
+            images: r.images(),
             created: created(meta),
         }
     }

@@ -3,12 +3,14 @@
 //! volumes, mounts, tolerations, image IDs — and decoding it into `k8s_openapi`'s full
 //! `Pod` allocated every one of those strings on every watch event. These types name only
 //! what [`super::rows::PodRow`] is made of; serde skips the rest of the JSON without
-//! allocating for it. Names follow `k8s_openapi` so the conversion reads the same.
+//! allocating for it. Names follow `k8s_openapi` so the conversion reads the same. The
+//! other kinds the Workloads pane watches are in [`super::slim_kinds`].
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{ContainerState, Probe, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
@@ -213,14 +215,16 @@ pub struct ContainerStatus {
     pub last_state: Option<ContainerState>,
 }
 
-/// Metadata without `managedFields` (and, for a pod, without annotations: `A` is
-/// [`Skipped`]): what a row and the watcher (key, resourceVersion) read.
+/// Metadata without `managedFields` (and without annotations, `A` being [`Skipped`], or
+/// with only those a row reads, `A` being [`RowAnnotations`]): what a row and the watcher (key, resourceVersion) read. `generation` is
+/// for the rows that tell a rollout in progress (Deployments, StatefulSets).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct Meta<A> {
     name: Option<String>,
     namespace: Option<String>,
     resource_version: Option<String>,
+    generation: Option<i64>,
     creation_timestamp: Option<Time>,
     deletion_timestamp: Option<Time>,
     labels: Option<BTreeMap<String, String>>,
@@ -234,13 +238,100 @@ struct Skipped;
 
 impl<'de> Deserialize<'de> for Skipped {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(d).map(|_| Skipped)
+        IgnoredAny::deserialize(d).map(|_| Skipped)
     }
 }
 
 impl From<Skipped> for Option<BTreeMap<String, String>> {
     fn from(_: Skipped) -> Self {
         None
+    }
+}
+
+/// The annotations a row reads: a ReplicaSet's or Deployment's revision (or an Argo
+/// Rollout's) and change-cause. Every other one is skipped without allocating — a
+/// `kubectl apply`'s last-applied-configuration is often the largest part of an object.
+#[derive(Default)]
+struct RowAnnotations(Option<BTreeMap<String, String>>);
+
+const ROW_ANNOTATIONS: [&str; 3] = [
+    super::rows::REVISION_ANNOTATION,
+    super::rows::CHANGE_CAUSE_ANNOTATION,
+    super::argo::REVISION_ANNOTATION,
+];
+
+impl<'de> Deserialize<'de> for RowAnnotations {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_option(AnnotationsVisitor)
+    }
+}
+
+struct AnnotationsVisitor;
+
+impl<'de> Visitor<'de> for AnnotationsVisitor {
+    type Value = RowAnnotations;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map of annotations")
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<RowAnnotations, E> {
+        Ok(RowAnnotations(None))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<RowAnnotations, E> {
+        Ok(RowAnnotations(None))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RowAnnotations, D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<RowAnnotations, M::Error> {
+        let mut kept = BTreeMap::new();
+        while let Some(key) = map.next_key_seed(KeptKey)? {
+            match key {
+                Some(key) => {
+                    if let Some(value) = map.next_value::<Option<String>>()? {
+                        kept.insert(key.to_owned(), value);
+                    }
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(RowAnnotations(Some(kept)))
+    }
+}
+
+/// An annotation's key: which of [`ROW_ANNOTATIONS`] it is, if any, read without
+/// allocating.
+struct KeptKey;
+
+impl<'de> DeserializeSeed<'de> for KeptKey {
+    type Value = Option<&'static str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeptKey {
+    type Value = Option<&'static str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an annotation's key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(ROW_ANNOTATIONS.into_iter().find(|k| *k == v))
+    }
+}
+
+impl From<RowAnnotations> for Option<BTreeMap<String, String>> {
+    fn from(a: RowAnnotations) -> Self {
+        a.0
     }
 }
 
@@ -253,12 +344,12 @@ struct OwnerRef {
     controller: Option<bool>,
 }
 
-fn slim_meta_annotated<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
-    let m = Option::<Meta<Option<BTreeMap<String, String>>>>::deserialize(d)?;
+pub(super) fn slim_meta_annotated<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+    let m = Option::<Meta<RowAnnotations>>::deserialize(d)?;
     Ok(object_meta(m.unwrap_or_default()))
 }
 
-fn slim_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+pub(super) fn slim_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
     Ok(object_meta(
         Option::<Meta<Skipped>>::deserialize(d)?.unwrap_or_default(),
     ))
@@ -270,6 +361,7 @@ fn object_meta<A: Into<Option<BTreeMap<String, String>>>>(m: Meta<A>) -> ObjectM
         name: m.name,
         namespace: m.namespace,
         resource_version: m.resource_version,
+        generation: m.generation,
         creation_timestamp: m.creation_timestamp,
         deletion_timestamp: m.deletion_timestamp,
         labels: m.labels,
@@ -345,7 +437,9 @@ mod tests {
     fn a_replicaset_keeps_its_annotations_and_images() {
         let rs: ReplicaSet = serde_json::from_value(json!({
             "metadata": {"name": "checkout-7d4b9c", "namespace": "prod",
-                "annotations": {"deployment.kubernetes.io/revision": "7"},
+                "annotations": {"deployment.kubernetes.io/revision": "7",
+                    "kubernetes.io/change-cause": "release 7", "note": {"not": "a string"},
+                    "kubectl.kubernetes.io/last-applied-configuration": "x".repeat(4000)},
                 "managedFields": [{"manager": "kube-controller-manager"}]},
             "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "checkout"}},
                 "template": {"metadata": {"labels": {"app": "checkout"}},
@@ -355,6 +449,9 @@ mod tests {
         .expect("replicaset");
         let annotations = rs.metadata.annotations.as_ref().expect("annotations");
         assert_eq!(annotations["deployment.kubernetes.io/revision"], "7");
+        assert_eq!(annotations["kubernetes.io/change-cause"], "release 7");
+        // only the annotations a row reads are kept
+        assert_eq!(annotations.len(), 2, "{annotations:?}");
         assert!(rs.metadata.managed_fields.is_none());
         let spec = rs.spec.expect("spec");
         assert_eq!(spec.replicas, Some(3));

@@ -12,10 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::Event as KubeEvent;
 use kube::api::{ListParams, WatchEvent, WatchParams};
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
@@ -25,6 +21,10 @@ use super::argo::{AnalysisRunRow, RolloutRow};
 use super::rows::{DeploymentRow, EventRow, HpaRow, ObjKey, PodRow, ReplicaSetRow};
 use super::rows_kinds::{CronJobRow, DaemonSetRow, JobRow, RevisionRow, StatefulSetRow};
 use super::slim::Pod;
+use super::slim_kinds::{
+    ControllerRevision, CronJob, DaemonSet, Deployment, Event as KubeEvent,
+    HorizontalPodAutoscaler, Job, StatefulSet,
+};
 use super::{Failure, Kind, ListProgress, Rows, WorkloadsMsg};
 
 /// Where messages go; returns false once nobody listens (the task then ends).
