@@ -20,25 +20,36 @@ pub const HASH_LABEL: &str = "rollouts-pod-template-hash";
 /// The annotation holding a Rollout ReplicaSet's revision number.
 pub const REVISION_ANNOTATION: &str = "rollout.argoproj.io/revision";
 
-/// A Rollout as decoded: metadata, and spec and status as far as the console reads them.
+/// A Rollout as decoded: metadata (without managedFields), and spec and status as far as
+/// the console reads them. `T` is its pod template: whole where the operations read it
+/// ([`Rollout`]: the undo compares it with a revision's), its containers only where the
+/// watcher does ([`WatchedRollout`]).
 #[derive(Debug, Clone, Deserialize, Default)]
-pub struct Rollout {
-    #[serde(default)]
+#[serde(bound(deserialize = "T: Deserialize<'de> + Default"))]
+pub struct RolloutOf<T> {
+    #[serde(default, deserialize_with = "super::slim::meta_for_writing")]
     pub metadata: ObjectMeta,
     #[serde(default)]
-    pub spec: RolloutSpec,
+    pub spec: RolloutSpec<T>,
     #[serde(default)]
     pub status: Option<RolloutStatus>,
 }
+
+/// A Rollout as the operations read it, its template whole.
+pub type Rollout = RolloutOf<PodTemplateSpec>;
+/// A Rollout as the Workloads pane's watcher decodes it: its template's containers only.
+pub type WatchedRollout = RolloutOf<super::slim_kinds::Template>;
 namespaced_resource!(Rollout, "Rollout", GROUP, VERSION, "rollouts");
+namespaced_resource!(WatchedRollout, "Rollout", GROUP, VERSION, "rollouts");
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-pub struct RolloutSpec {
+#[serde(bound(deserialize = "T: Deserialize<'de> + Default"))]
+pub struct RolloutSpec<T> {
     pub replicas: Option<i32>,
     pub paused: bool,
     pub selector: Option<LabelSelector>,
-    pub template: Option<PodTemplateSpec>,
+    pub template: Option<T>,
     pub strategy: StrategySpec,
     pub restart_at: Option<String>,
 }
@@ -140,7 +151,7 @@ pub struct BlueGreenStatus {
 /// An AnalysisRun: its phase and each metric's results.
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct AnalysisRun {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::slim::slim_meta")]
     pub metadata: ObjectMeta,
     #[serde(default)]
     pub status: Option<AnalysisRunStatus>,

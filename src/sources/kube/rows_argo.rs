@@ -6,8 +6,30 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde_json::Value;
 
-use super::argo::{AnalysisRun, Rollout};
-use super::rows::{ContainerSpec, ObjKey, container_spec};
+use super::argo::{AnalysisRun, RolloutOf};
+use super::rows::{ContainerSpec, ObjKey, container_spec, declared_specs};
+
+/// A pod template as far as a Rollout's row reads it: its containers' specs. The
+/// operations decode it whole, the watcher only its containers.
+pub trait TemplateContainers {
+    fn specs(&self) -> Vec<ContainerSpec>;
+}
+
+impl TemplateContainers for k8s_openapi::api::core::v1::PodTemplateSpec {
+    fn specs(&self) -> Vec<ContainerSpec> {
+        (self.spec.as_ref())
+            .map(|s| s.containers.iter().map(container_spec).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl TemplateContainers for super::slim_kinds::Template {
+    fn specs(&self) -> Vec<ContainerSpec> {
+        (self.spec.as_ref())
+            .map(|s| declared_specs(&s.containers))
+            .unwrap_or_default()
+    }
+}
 
 /// One canary step, as the track draws it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +146,7 @@ pub enum RolloutPhase {
 }
 
 impl RolloutRow {
-    pub fn from_object(r: &Rollout) -> RolloutRow {
+    pub fn from_object<T: TemplateContainers>(r: &RolloutOf<T>) -> RolloutRow {
         let meta = &r.metadata;
         let spec = &r.spec;
         let status = r.status.clone().unwrap_or_default();
@@ -181,8 +203,7 @@ impl RolloutRow {
             containers: spec
                 .template
                 .as_ref()
-                .and_then(|t| t.spec.as_ref())
-                .map(|s| s.containers.iter().map(container_spec).collect())
+                .map(TemplateContainers::specs)
                 .unwrap_or_default(),
             created: meta.creation_timestamp.as_ref().map(|t| t.0),
         }
@@ -346,9 +367,15 @@ impl AnalysisRunRow {
 mod tests {
     use super::*;
 
+    use crate::sources::kube::argo::{Rollout, WatchedRollout};
+
+    /// The row as the watcher makes it; the operations' whole decode makes the same.
     fn rollout(v: Value) -> RolloutRow {
-        let r: Rollout = serde_json::from_value(v).expect("test rollout decodes");
-        RolloutRow::from_object(&r)
+        let watched: WatchedRollout = serde_json::from_value(v.clone()).expect("decodes");
+        let whole: Rollout = serde_json::from_value(v).expect("decodes");
+        let row = RolloutRow::from_object(&watched);
+        assert_eq!(row, RolloutRow::from_object(&whole));
+        row
     }
 
     fn canary(status: Value) -> RolloutRow {
@@ -403,5 +430,36 @@ mod tests {
         assert_eq!(r.steps()[2], Step::Other("step".into()));
         assert_eq!(r.replicas, 1);
         assert_eq!(r.phase(), RolloutPhase::Unknown);
+    }
+
+    #[test]
+    fn the_watcher_skips_managed_fields_and_the_template_beyond_its_containers() {
+        let v = serde_json::json!({
+            "metadata": {"name": "checkout", "namespace": "shop", "uid": "u-1",
+                "annotations": {"rollout.argoproj.io/revision": "4", "notes": "kept for the undo"},
+                "managedFields": [{"manager": "rollouts-controller", "fieldsV1": {"f:status": {}}}]},
+            "spec": {"replicas": 3, "template": {"metadata": {"labels": {"app": "checkout"}},
+                "spec": {"volumes": [{"name": "v"}], "containers": [{"name": "app", "image": "img:4",
+                    "env": [{"name": "A", "value": "B"}],
+                    "resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "500m"}}}]}},
+                "strategy": {"blueGreen": {"activeService": "checkout"}}},
+        });
+        let row = rollout(v.clone());
+        assert_eq!(row.containers.len(), 1);
+        assert_eq!(row.containers[0].image, "img:4");
+        assert!(
+            row.containers[0].resources.contains("cpu 100m/500m"),
+            "{:?}",
+            row.containers
+        );
+        let watched: WatchedRollout = serde_json::from_value(v.clone()).expect("decodes");
+        assert!(watched.metadata.managed_fields.is_none());
+        // the operations keep what they write back or match on
+        let whole: Rollout = serde_json::from_value(v).expect("decodes");
+        assert!(whole.metadata.managed_fields.is_none());
+        assert_eq!(whole.metadata.uid.as_deref(), Some("u-1"));
+        assert_eq!(whole.metadata.annotations.map(|a| a.len()), Some(2));
+        let template = whole.spec.template.and_then(|t| t.spec).expect("template");
+        assert_eq!(template.volumes.map(|v| v.len()), Some(1));
     }
 }

@@ -355,6 +355,45 @@ pub(super) fn slim_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D
     ))
 }
 
+/// Metadata as an operation reads it before writing: everything but `managedFields` (all
+/// annotations, which an undo writes back, the uid its ReplicaSets' owner references name,
+/// whole owner references, finalizers).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct WritableMeta {
+    name: Option<String>,
+    generate_name: Option<String>,
+    namespace: Option<String>,
+    uid: Option<String>,
+    resource_version: Option<String>,
+    generation: Option<i64>,
+    creation_timestamp: Option<Time>,
+    deletion_timestamp: Option<Time>,
+    labels: Option<BTreeMap<String, String>>,
+    annotations: Option<BTreeMap<String, String>>,
+    owner_references: Option<Vec<OwnerReference>>,
+    finalizers: Option<Vec<String>>,
+}
+
+pub(super) fn meta_for_writing<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+    let m = Option::<WritableMeta>::deserialize(d)?.unwrap_or_default();
+    Ok(ObjectMeta {
+        name: m.name,
+        generate_name: m.generate_name,
+        namespace: m.namespace,
+        uid: m.uid,
+        resource_version: m.resource_version,
+        generation: m.generation,
+        creation_timestamp: m.creation_timestamp,
+        deletion_timestamp: m.deletion_timestamp,
+        labels: m.labels,
+        annotations: m.annotations,
+        owner_references: m.owner_references,
+        finalizers: m.finalizers,
+        ..ObjectMeta::default()
+    })
+}
+
 fn object_meta<A: Into<Option<BTreeMap<String, String>>>>(m: Meta<A>) -> ObjectMeta {
     ObjectMeta {
         annotations: m.annotations.into(),

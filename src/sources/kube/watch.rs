@@ -180,7 +180,7 @@ async fn run_rollouts(client: Client, namespace: Option<String>, sink: Sink) {
         kind: Kind::Rollouts,
         namespace: namespace.clone(),
         fields: None,
-        convert: |r: &super::argo::Rollout| Some(RolloutRow::from_object(r)),
+        convert: |r: &super::argo::WatchedRollout| Some(RolloutRow::from_object(r)),
         wrap: Rows::Rollouts,
     };
     let runs = KindSpec {
@@ -190,7 +190,7 @@ async fn run_rollouts(client: Client, namespace: Option<String>, sink: Sink) {
         convert: |a: &super::argo::AnalysisRun| Some(AnalysisRunRow::from_object(a)),
         wrap: Rows::AnalysisRuns,
     };
-    let rollouts_api = api::<super::argo::Rollout>(&client, ns);
+    let rollouts_api = api::<super::argo::WatchedRollout>(&client, ns);
     let runs_api = api::<super::argo::AnalysisRun>(&client, ns);
     // run here, not spawned: aborting this task stops both
     futures::join!(
