@@ -442,19 +442,22 @@ fn live(kubeconfig: &str, expect_pods: usize) {
         );
         println!("RSS after the events: {:.1} MB (peak {:.1} MB)", rss as f64 / 1024.0, hwm as f64 / 1024.0);
 
-        churn(&base, "annotation", &mut s, &mut rx, &mut term).await;
-        churn(&base, "restarts", &mut s, &mut rx, &mut term).await;
+        churn(&base, "pods", "annotation", &mut s, &mut rx, &mut term).await;
+        churn(&base, "pods", "restarts", &mut s, &mut rx, &mut term).await;
+        churn(&base, "deployments", "annotation", &mut s, &mut rx, &mut term).await;
     });
 }
 
-/// A cluster that keeps changing: 1,000 pod events a second (100 every 100 ms, through the
-/// sandbox's churn endpoint, each changing an annotation — nothing shown — or a restart
-/// count — shown and sorted by) for `CHURN_SECS` (default 60), applied and drawn as the run
+/// A cluster that keeps changing: 1,000 watch events a second of one kind (100 every
+/// 100 ms, through the sandbox's churn endpoint; pods or deployments, each changing an
+/// annotation — nothing shown — or a pod's restart count — shown and sorted by) for
+/// `CHURN_SECS` (default 60), applied and drawn as the run
 /// loop does with only data coming (settle + one frame at most every `DATA_FRAME`). The
 /// figure is the process's CPU time — watch decoding, rows, update, views and frames — less
 /// the churn driver's own thread, divided by the events.
 async fn churn(
     base: &str,
+    kind: &str,
     change: &str,
     s: &mut State,
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkloadsMsg>,
@@ -471,7 +474,7 @@ async fn churn(
     while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
         feed(s, msg);
     }
-    let url = format!("{base}/_sandbox/churn?n=100&change={change}");
+    let url = format!("{base}/_sandbox/churn?n=100&kind={kind}&change={change}");
     // the driver is not the console: it runs on a thread of its own, whose CPU time is
     // taken out of the figure
     let poster = std::thread::spawn(move || {
@@ -511,8 +514,10 @@ async fn churn(
         };
         match tokio::time::timeout_at(next.into(), rx.recv()).await {
             Ok(Some(msg)) => {
-                if let WorkloadsMsg::Applied(Rows::Pods(v)) = &msg {
-                    events += v.len();
+                if let WorkloadsMsg::Applied(rows) = &msg
+                    && rows.kind().resource() == kind
+                {
+                    events += rows.len();
                 }
                 let t = Instant::now();
                 feed(s, msg);
@@ -542,14 +547,14 @@ async fn churn(
     let cpu = (cpu_time() - cpu0).saturating_sub(driver);
     let wall = t0.elapsed();
     println!(
-        "churn ({change}): {events} pod events in {:.1} s ({:.0}/s), {frames} frames: {:.1} % of a core, {:.1} µs CPU per event (the console's data path, driver excluded)",
+        "churn ({kind}, {change}): {events} events in {:.1} s ({:.0}/s), {frames} frames: {:.1} % of a core, {:.1} µs CPU per event (the console's data path, driver excluded)",
         wall.as_secs_f64(),
         events as f64 / wall.as_secs_f64(),
         cpu.as_secs_f64() / wall.as_secs_f64() * 100.0,
         cpu.as_secs_f64() * 1e6 / events.max(1) as f64
     );
     println!(
-        "churn ({change}), ui task: applying {:.1} µs per event; settle + frame {:.2} ms per frame, of which settle {:.2} ms",
+        "churn ({kind}, {change}), ui task: applying {:.1} µs per event; settle + frame {:.2} ms per frame, of which settle {:.2} ms",
         feeding.as_secs_f64() * 1e6 / events.max(1) as f64,
         framing.as_secs_f64() * 1000.0 / frames.max(1) as f64,
         settling.as_secs_f64() * 1000.0 / frames.max(1) as f64

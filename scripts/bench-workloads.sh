@@ -14,9 +14,10 @@
 #    - 5 s idle: messages and CPU
 #    - time to the first pod row (lists stream page by page) and to the complete frame
 #    - ui-task time to apply 10,000 MODIFIED pod events (POST /_sandbox/churn?n=10000)
-#    - churn: 1,000 pod events a second for CHURN_SECS (default 60), first changing an
-#      annotation (nothing shown), then a restart count (shown, sorted by), applied and
-#      drawn as the run loop does: CPU per event of the whole process (socket to frame)
+#    - churn: 1,000 watch events a second for CHURN_SECS (default 60) each: pods changing
+#      an annotation (nothing shown), pods changing a restart count (shown, sorted by),
+#      deployments changing an annotation; applied and drawn as the run loop does: CPU
+#      per event of the process, less the churn driver's thread (socket to frame)
 # 2. In memory (criterion): applying 10,000 pod events; frames of 10,000 rows, filtered or not.
 #
 # Needs: curl. Builds the release binary and the bench unless FLIGHTDECK is set.

@@ -300,28 +300,38 @@ pub fn handle(
             };
             let n = num(q, &b, "n").unwrap_or(1000.0).clamp(0.0, 1_000_000.0) as usize;
             let ns = q.get("namespace").cloned().unwrap_or_default();
-            let mut w = shared.lock();
-            let pods: Vec<_> = w.store.in_ns(Kind::Pod, &ns).cloned().collect();
-            if pods.is_empty() {
-                return err(StatusCode::NOT_FOUND, "no pods to touch");
-            }
-            // what each event changes: an annotation (nothing a console shows), or a
-            // restart count (what the pods table shows and sorts by)
-            let restarts = match q.get("change").map(String::as_str) {
-                None | Some("annotation") => false,
-                Some("restarts") => true,
+            let kind = match q.get("kind").map(String::as_str) {
+                None | Some("pods") => Kind::Pod,
+                Some("deployments") => Kind::Deployment,
                 Some(other) => {
                     return err(
                         StatusCode::BAD_REQUEST,
-                        &format!("change={other}: expected annotation or restarts"),
+                        &format!("kind={other}: expected pods or deployments"),
                     );
                 }
             };
+            // what each event changes: an annotation (nothing a console shows), or a
+            // pod's restart count (what the pods table shows and sorts by)
+            let restarts = match q.get("change").map(String::as_str) {
+                None | Some("annotation") => false,
+                Some("restarts") if kind == Kind::Pod => true,
+                Some(other) => {
+                    return err(
+                        StatusCode::BAD_REQUEST,
+                        &format!("change={other}: expected annotation, or restarts for pods"),
+                    );
+                }
+            };
+            let mut w = shared.lock();
+            let objects: Vec<_> = w.store.in_ns(kind, &ns).cloned().collect();
+            if objects.is_empty() {
+                return err(StatusCode::NOT_FOUND, "nothing of that kind to touch");
+            }
             let now = w.now_ms;
             let start = w.churned;
             for i in 0..n {
                 // on through the pods from where the last churn stopped
-                let mut p = pods[(start + i) % pods.len()].value();
+                let mut p = objects[(start + i) % objects.len()].value();
                 if restarts {
                     if let Some(c) = p
                         .pointer_mut("/status/containerStatuses/0/restartCount")
@@ -336,7 +346,7 @@ pub fn handle(
                         json!(format!("{now}-{i}")),
                     );
                 }
-                w.store.put(Kind::Pod, p);
+                w.store.put(kind, p);
             }
             w.churned = start.wrapping_add(n);
             json_resp(

@@ -834,3 +834,51 @@ async fn runtime_watcher_lists_then_sees_changes() {
     .unwrap_or(false);
     assert!(seen, "the watcher never saw the new pod");
 }
+
+/// `/_sandbox/churn` touches pods (by default) or deployments, going on where it stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn churn_touches_pods_or_deployments() {
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let deps: Api<Deployment> = Api::namespaced(c.clone(), "shop");
+    let touched = |list: &[Deployment]| {
+        list.iter()
+            .filter(|d| {
+                d.metadata
+                    .annotations
+                    .as_ref()
+                    .is_some_and(|a| a.contains_key("sandbox.flightdeck.dev/touched"))
+            })
+            .count()
+    };
+    let before = deps.list(&ListParams::default()).await.unwrap().items;
+    assert_eq!(touched(&before), 0);
+    let r = admin(&sb, "churn?kind=deployments&n=2&namespace=shop", "").await;
+    assert_eq!(r["modified"], 2);
+    let after = deps.list(&ListParams::default()).await.unwrap().items;
+    assert_eq!(touched(&after), 2.min(after.len()));
+    // pods by default; a change that only pods have is refused for deployments
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "shop");
+    let restarts = || async {
+        (pods
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .iter())
+        .filter_map(|p| p.status.as_ref()?.container_statuses.as_ref()?.first())
+        .map(|s| s.restart_count)
+        .sum::<i32>()
+    };
+    let was = restarts().await;
+    admin(&sb, "churn?n=1&namespace=shop&change=restarts", "").await;
+    assert_eq!(restarts().await, was + 1, "one pod's restart count went up");
+    for bad in ["churn?kind=nodes", "churn?kind=deployments&change=restarts"] {
+        let r = reqwest::Client::new()
+            .post(format!("{}/{bad}", sb.admin_url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+}
