@@ -355,3 +355,46 @@ fn a_pod_event_that_changes_nothing_shown_draws_no_frame() {
     assert!(s.dirty);
     assert_eq!(s.workloads.pods[&pod.key].restarts, pod.restarts + 1);
 }
+
+#[test]
+fn an_event_of_another_kind_that_changes_nothing_shown_draws_no_frame() {
+    use flightdeck::sources::kube::Rows;
+    let mut s = fed();
+    s.dirty = false;
+    let (dep, rs) = (
+        s.workloads
+            .deployments
+            .values()
+            .next()
+            .expect("a deployment")
+            .clone(),
+        s.workloads
+            .replicasets
+            .values()
+            .next()
+            .expect("a replicaset")
+            .clone(),
+    );
+    let feed = |s: &mut State, rows| {
+        let generation = s.generation;
+        update(
+            s,
+            Event::Kube {
+                generation,
+                msg: WorkloadsMsg::Applied(rows),
+            },
+        );
+    };
+    feed(&mut s, Rows::Deployments(vec![dep.clone()]));
+    feed(&mut s, Rows::ReplicaSets(vec![rs]));
+    assert!(
+        !s.dirty,
+        "events that changed nothing shown asked for a frame"
+    );
+
+    let mut scaled = dep.clone();
+    scaled.desired += 1;
+    feed(&mut s, Rows::Deployments(vec![scaled]));
+    assert!(s.dirty, "a new desired count is shown");
+    assert_eq!(s.workloads.deployments[&dep.key].desired, dep.desired + 1);
+}

@@ -371,7 +371,38 @@ impl WorkloadsData {
         }
     }
 
+    /// The rows that differ from those held: an event that changed only what no row shows
+    /// (an annotation, managedFields, a status time) changes nothing. Pods are told apart
+    /// row by row in [`Self::put_pod`].
+    fn changed_only(&self, rows: Rows) -> Rows {
+        macro_rules! changed {
+            ($v:expr, $held:expr) => {
+                $v.into_iter()
+                    .filter(|r| $held.get(&r.key) != Some(r))
+                    .collect()
+            };
+        }
+        match rows {
+            Rows::Deployments(v) => Rows::Deployments(changed!(v, self.deployments)),
+            Rows::ReplicaSets(v) => Rows::ReplicaSets(changed!(v, self.replicasets)),
+            Rows::Hpas(v) => Rows::Hpas(changed!(v, self.hpas)),
+            Rows::Events(v) => Rows::Events(changed!(v, self.events)),
+            Rows::StatefulSets(v) => Rows::StatefulSets(changed!(v, self.statefulsets)),
+            Rows::DaemonSets(v) => Rows::DaemonSets(changed!(v, self.daemonsets)),
+            Rows::Jobs(v) => Rows::Jobs(changed!(v, self.jobs)),
+            Rows::CronJobs(v) => Rows::CronJobs(changed!(v, self.cronjobs)),
+            Rows::Revisions(v) => Rows::Revisions(changed!(v, self.revisions)),
+            Rows::Rollouts(v) => Rows::Rollouts(changed!(v, self.rollouts)),
+            Rows::AnalysisRuns(v) => Rows::AnalysisRuns(changed!(v, self.analysis_runs)),
+            pods @ Rows::Pods(_) => pods,
+        }
+    }
+
     fn apply_rows(&mut self, rows: Rows) -> Change {
+        let rows = self.changed_only(rows);
+        if rows.is_empty() {
+            return Change::None;
+        }
         match rows {
             Rows::Deployments(v) => {
                 for d in v {
