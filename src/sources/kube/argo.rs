@@ -3,9 +3,8 @@
 //! Only the fields shown or needed by the operations are decoded; everything else in the
 //! objects is skipped. Nothing here is polled when the CRD is absent.
 
-use std::collections::BTreeMap;
-
 use super::slim::namespaced_resource;
+use super::slim_kinds::Selector;
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
@@ -48,16 +47,10 @@ namespaced_resource!(WatchedRollout, "Rollout", GROUP, VERSION, "rollouts");
 pub struct RolloutSpec<T> {
     pub replicas: Option<i32>,
     pub paused: bool,
-    pub selector: Option<LabelSelector>,
+    pub selector: Option<Selector>,
     pub template: Option<T>,
     pub strategy: StrategySpec,
     pub restart_at: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct LabelSelector {
-    pub match_labels: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -11,11 +11,11 @@ use super::rows::{ContainerSpec, ObjKey, container_spec, declared_specs};
 
 /// A pod template as far as a Rollout's row reads it: its containers' specs. The
 /// operations decode it whole, the watcher only its containers.
-pub trait TemplateContainers {
+pub trait ContainerSpecs {
     fn specs(&self) -> Vec<ContainerSpec>;
 }
 
-impl TemplateContainers for k8s_openapi::api::core::v1::PodTemplateSpec {
+impl ContainerSpecs for k8s_openapi::api::core::v1::PodTemplateSpec {
     fn specs(&self) -> Vec<ContainerSpec> {
         (self.spec.as_ref())
             .map(|s| s.containers.iter().map(container_spec).collect())
@@ -23,7 +23,7 @@ impl TemplateContainers for k8s_openapi::api::core::v1::PodTemplateSpec {
     }
 }
 
-impl TemplateContainers for super::slim_kinds::Template {
+impl ContainerSpecs for super::slim_kinds::Template {
     fn specs(&self) -> Vec<ContainerSpec> {
         (self.spec.as_ref())
             .map(|s| declared_specs(&s.containers))
@@ -146,7 +146,7 @@ pub enum RolloutPhase {
 }
 
 impl RolloutRow {
-    pub fn from_object<T: TemplateContainers>(r: &RolloutOf<T>) -> RolloutRow {
+    pub fn from_object<T: ContainerSpecs>(r: &RolloutOf<T>) -> RolloutRow {
         let meta = &r.metadata;
         let spec = &r.spec;
         let status = r.status.clone().unwrap_or_default();
@@ -203,7 +203,7 @@ impl RolloutRow {
             containers: spec
                 .template
                 .as_ref()
-                .map(TemplateContainers::specs)
+                .map(ContainerSpecs::specs)
                 .unwrap_or_default(),
             created: meta.creation_timestamp.as_ref().map(|t| t.0),
         }
