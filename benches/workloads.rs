@@ -143,53 +143,25 @@ fn criterion_benches(c: &mut Criterion) {
     });
 
     // one pod watch event as the sandbox sends it (2.3 KB), decoded as the watcher does
-    let event = format!("{{\"type\":\"MODIFIED\",\"object\":{}}}", sample_pod_json());
-    c.bench_function("decode one pod watch event into a row", |b| {
-        b.iter(|| {
-            let e: kube::api::WatchEvent<flightdeck::sources::kube::slim::Pod> =
-                serde_json::from_str(black_box(&event)).expect("event");
-            match e {
-                kube::api::WatchEvent::Modified(p) => PodRow::from_object(&p),
-                _ => unreachable!(),
-            }
-        })
-    });
-    c.bench_function(
-        "decode one pod watch event (full k8s-openapi Pod, for comparison)",
-        |b| {
-            b.iter(|| {
-                let e: kube::api::WatchEvent<k8s_openapi::api::core::v1::Pod> =
-                    serde_json::from_str(black_box(&event)).expect("event");
-                black_box(e)
-            })
-        },
+    decode_pair::<flightdeck::sources::kube::slim::Pod, k8s_openapi::api::core::v1::Pod, _>(
+        c,
+        "pod",
+        "Pod",
+        &sample_pod_json(),
+        PodRow::from_object,
     );
-
     // one deployment watch event as a real API server sends it (managedFields, the
     // last-applied annotation, a template with env and volumes), decoded as the watcher does
-    let event = format!(
-        "{{\"type\":\"MODIFIED\",\"object\":{}}}",
-        sample_deployment_json()
-    );
-    c.bench_function("decode one deployment watch event into a row", |b| {
-        b.iter(|| {
-            let e: kube::api::WatchEvent<flightdeck::sources::kube::slim_kinds::Deployment> =
-                serde_json::from_str(black_box(&event)).expect("event");
-            match e {
-                kube::api::WatchEvent::Modified(d) => DeploymentRow::from_object(&d),
-                _ => unreachable!(),
-            }
-        })
-    });
-    c.bench_function(
-        "decode one deployment watch event (full k8s-openapi Deployment, for comparison)",
-        |b| {
-            b.iter(|| {
-                let e: kube::api::WatchEvent<k8s_openapi::api::apps::v1::Deployment> =
-                    serde_json::from_str(black_box(&event)).expect("event");
-                black_box(e)
-            })
-        },
+    decode_pair::<
+        flightdeck::sources::kube::slim_kinds::Deployment,
+        k8s_openapi::api::apps::v1::Deployment,
+        _,
+    >(
+        c,
+        "deployment",
+        "Deployment",
+        &sample_deployment_json(),
+        DeploymentRow::from_object,
     );
 
     let mut term = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
@@ -243,6 +215,41 @@ fn criterion_benches(c: &mut Criterion) {
     c.bench_function("frame: 10,000 deployment rows, label filter", |b| {
         b.iter(|| draw(&mut term, black_box(&deps_l)))
     });
+}
+
+/// One MODIFIED watch event of `object` decoded as the watcher does (slim, into a row),
+/// and into `k8s-openapi`'s full type alone, for comparison.
+fn decode_pair<Slim, Full, R>(
+    c: &mut Criterion,
+    what: &str,
+    kind: &str,
+    object: &str,
+    row: fn(&Slim) -> R,
+) where
+    Slim: serde::de::DeserializeOwned + Clone,
+    Full: serde::de::DeserializeOwned + Clone,
+{
+    let event = format!("{{\"type\":\"MODIFIED\",\"object\":{object}}}");
+    c.bench_function(&format!("decode one {what} watch event into a row"), |b| {
+        b.iter(|| {
+            let e: kube::api::WatchEvent<Slim> =
+                serde_json::from_str(black_box(&event)).expect("event");
+            match e {
+                kube::api::WatchEvent::Modified(o) => row(&o),
+                _ => unreachable!(),
+            }
+        })
+    });
+    c.bench_function(
+        &format!("decode one {what} watch event (full k8s-openapi {kind}, for comparison)"),
+        |b| {
+            b.iter(|| {
+                let e: kube::api::WatchEvent<Full> =
+                    serde_json::from_str(black_box(&event)).expect("event");
+                black_box(e)
+            })
+        },
+    );
 }
 
 fn sample_pod_json() -> String {
