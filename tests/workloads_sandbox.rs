@@ -520,22 +520,7 @@ async fn rows_converge_after_a_fresh_store_with_changes_made_meanwhile() {
 async fn a_long_list_streams_page_by_page_and_says_how_far_it_has_got() {
     use flightdeck::sources::kube::Kind;
     use flightdeck::ui::panes::workloads::listing_text;
-    use k8s_openapi::api::core::v1::Pod;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let sb = flightdeck_sandbox::Sandbox::start(flightdeck_sandbox::SandboxOptions {
-        pods: Some(1800),
-        ..flightdeck_sandbox::SandboxOptions::scenario(Scenario::Steady)
-    })
-    .await
-    .expect("sandbox");
-    workloads_support::admin(&sb, "time/pause", "").await;
-    let client = workloads_support::kube_client(&sb).await;
-    let total = Api::<Pod>::all(client)
-        .list(&kube::api::ListParams::default())
-        .await
-        .expect("list pods")
-        .items
-        .len();
+    let (sb, total) = paused_with_pods(1800).await;
     assert!(total > 1000, "{total} pods: not enough for three pages");
     let mut h = Harness::on(sb, None).await;
 
@@ -559,21 +544,7 @@ async fn a_long_list_streams_page_by_page_and_says_how_far_it_has_got() {
 #[tokio::test]
 async fn a_failed_page_is_asked_again_and_the_list_still_ends() {
     use flightdeck::sources::kube::Kind;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let sb = flightdeck_sandbox::Sandbox::start(flightdeck_sandbox::SandboxOptions {
-        pods: Some(6000),
-        ..flightdeck_sandbox::SandboxOptions::scenario(Scenario::Steady)
-    })
-    .await
-    .expect("sandbox");
-    workloads_support::admin(&sb, "time/pause", "").await;
-    let client = workloads_support::kube_client(&sb).await;
-    let total = Api::<k8s_openapi::api::core::v1::Pod>::all(client)
-        .list(&kube::api::ListParams::default())
-        .await
-        .expect("list pods")
-        .items
-        .len();
+    let (sb, total) = paused_with_pods(6000).await;
     assert!(total > 5500, "{total} pods: not enough pages");
     // four in ten pod list requests fail: 12 pages in a row succeed once in 500 tries
     workloads_support::admin(
@@ -604,4 +575,24 @@ async fn a_failed_page_is_asked_again_and_the_list_still_ends() {
         "no page was asked again: {asked} requests, {} tokens",
         tokens.len()
     );
+}
+
+/// A paused steady sandbox with about `pods` pods, and how many it holds.
+async fn paused_with_pods(pods: usize) -> (flightdeck_sandbox::Sandbox, usize) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sb = flightdeck_sandbox::Sandbox::start(flightdeck_sandbox::SandboxOptions {
+        pods: Some(pods),
+        ..flightdeck_sandbox::SandboxOptions::scenario(Scenario::Steady)
+    })
+    .await
+    .expect("sandbox");
+    workloads_support::admin(&sb, "time/pause", "").await;
+    let client = workloads_support::kube_client(&sb).await;
+    let total = Api::<k8s_openapi::api::core::v1::Pod>::all(client)
+        .list(&kube::api::ListParams::default())
+        .await
+        .expect("list pods")
+        .items
+        .len();
+    (sb, total)
 }
