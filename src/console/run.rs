@@ -80,8 +80,7 @@ pub async fn run(
     let mut urgent = true;
 
     loop {
-        let wait = if urgent { FRAME } else { DATA_FRAME };
-        if state.dirty && last_draw.elapsed() >= wait {
+        if state.dirty && last_draw.elapsed() >= frame_gap(urgent) {
             for effect in update::settle(&mut state) {
                 if let Some(effect) = terminal_effect(effect, &mut guard) {
                     dispatch(effect, &state, &mut sources, &ops, &tx);
@@ -95,7 +94,7 @@ pub async fn run(
             urgent = false;
             last_draw = Instant::now();
         }
-        let deadline = last_draw + if urgent { FRAME } else { DATA_FRAME };
+        let deadline = last_draw + frame_gap(urgent);
         let first = tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(ev)) => terminal_event(ev),
@@ -139,6 +138,11 @@ pub async fn run(
     }
     drop(guard);
     Ok(state.exit_code)
+}
+
+/// How long after the last frame the next may come.
+fn frame_gap(urgent: bool) -> Duration {
+    if urgent { FRAME } else { DATA_FRAME }
 }
 
 /// Carries out the effects that are the terminal's own (mouse capture, OSC 52 copy),
