@@ -4,11 +4,13 @@
 //! round (instant + range JSON as Prometheus writes them, served on loopback: HTTP, parse
 //! and fold) and its fold alone, and one frame of the Hosts pane with 1,000 GPUs.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/support/common.rs"]
+#[allow(dead_code)] // a bench uses a part of what the tests share
 mod common;
 
 #[cfg(target_os = "linux")]
-#[path = "../tests/fake_nvml/mod.rs"]
+#[path = "../tests/support/fake_nvml/mod.rs"]
+#[allow(dead_code)] // a bench uses a part of what the tests share
 mod fake_nvml;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -32,7 +34,8 @@ fn nvml_sample(c: &mut Criterion) {
 #[cfg(not(target_os = "linux"))]
 fn nvml_sample(_: &mut Criterion) {}
 
-#[path = "../tests/gpu_pages/mod.rs"]
+#[path = "../tests/support/gpu_pages.rs"]
+#[allow(dead_code)] // a bench uses a part of what the tests share
 mod gpu_pages;
 
 fn dcgm_page(c: &mut Criterion) {

@@ -8,7 +8,8 @@
 //!   holds the last 50,000), one keypress through `update` plus one full frame drawn
 //!   (target: within one frame, 33 ms).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/support/common.rs"]
+#[allow(dead_code)] // a bench uses a part of what the tests share
 mod common;
 
 use std::hint::black_box;

@@ -1,7 +1,8 @@
 //! One frame of the full dashboard at 200x60 (issue 2: under 1 ms), through
 //! `Terminal::draw` on a TestBackend, so the diff is included.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/support/common.rs"]
+#[allow(dead_code)] // a bench uses a part of what the tests share
 mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};

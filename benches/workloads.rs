@@ -8,7 +8,8 @@
 //! The in-memory part feeds `WorkloadsMsg`s through `flightdeck::app::update` exactly as the
 //! ui task does, and draws with `flightdeck::ui::render` into a `TestBackend`.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/support/common.rs"]
+#[allow(dead_code)] // a bench uses a part of what the tests share
 mod common;
 
 use std::hint::black_box;

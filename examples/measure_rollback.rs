@@ -3,7 +3,8 @@
 //! / executor / watcher path the console runs, with the pane drawn into a test backend.
 //! Run by `scripts/measure-rollback.sh`; prints one line per run and the median.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/support/common.rs"]
+#[allow(dead_code)] // the example uses a part of what the tests share
 mod common;
 
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //!
 //! Why our own: `prometheus-parse` 0.2.5 silently drops names with `:`, cuts label values at
 //! a comma, drops labels whose value holds `=` or `}` and does not unescape `\"`; it never
-//! reports an error (see `docs/deps-metrics.md` and `tests/metrics_exposition.rs`).
+//! reports an error (see `docs/deps-metrics.md` and `tests/metrics/exposition.rs`).
 //!
 //! Accepted on top of 0.0.4, because real exporters send them: CRLF line ends, OpenMetrics
 //! exemplars after the value (`# {…} v [ts]`, ignored), a trailing comma in the label set,

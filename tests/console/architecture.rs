@@ -1,0 +1,942 @@
+//! The architecture test: the module walls of `src/`.
+//!
+//! It reads every `.rs` file under `src/`, finds every path into the crate outside comments
+//! and string/char literals (`crate::…` anywhere, each leaf of a grouped `use`, `super::…`
+//! resolved from the file's module path and its inline `mod`s, `flightdeck::…` in
+//! `src/main.rs`), and checks each one against [`LAYERS`]. A module may import its own
+//! layer and the layers it lists; `ui` may take from `sources` and `ops` only the plain model
+//! modules in [`UI_MODEL_PATHS`]. Only [`may_name_sandbox`] files may name the sandbox crate,
+//! no two top-level modules may import each other through a circle, and a top-level module
+//! that is not in [`LAYERS`] is reported until someone places it.
+//!
+//! The checker is a plain function over `(path, text)` pairs, so the tests at the bottom plant
+//! wrong imports in small in-memory trees and prove that it fails on them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+/// One layer of the console: its top-level modules and what they may import.
+struct Layer {
+    name: &'static str,
+    /// Top-level modules (`src/<name>.rs` or `src/<name>/`). A listed module need not exist.
+    modules: &'static [&'static str],
+    /// Layers this one may import besides its own; `"*"` means anything.
+    may_import: &'static [&'static str],
+    /// Paths (prefixes, by whole segments) it may import from layers it otherwise may not.
+    also_paths: &'static [&'static str],
+}
+
+/// The plain model modules of `sources` and `ops` that `ui` may import, by a path through one
+/// of these prefixes. Anything else from `sources` or `ops` (a re-export at a source's root,
+/// a task, a client) stays out of the view. Extend this list when a new model module appears.
+const UI_MODEL_PATHS: &[&str] = &[
+    "sources::github::model",
+    "sources::github::snapshot",
+    "sources::gpu::model",
+    "sources::kube::rows",
+    "sources::kube::rows_argo",
+    "sources::logs::ingest",
+    "sources::logs::model",
+    "sources::metrics::model",
+    "ops::model",
+];
+
+/// The layers, lowest first. Everything that is not `top` lives in exactly one layer.
+const LAYERS: &[Layer] = &[
+    Layer {
+        name: "base",
+        modules: &["text", "term", "applog", "action", "pane", "secret"],
+        may_import: &[],
+        also_paths: &[],
+    },
+    Layer {
+        name: "config",
+        modules: &["config"],
+        may_import: &["base"],
+        also_paths: &[],
+    },
+    Layer {
+        name: "sources",
+        modules: &["sources"],
+        may_import: &["base", "config"],
+        also_paths: &[],
+    },
+    Layer {
+        name: "ops",
+        modules: &["ops"],
+        may_import: &["base", "config", "sources"],
+        also_paths: &[],
+    },
+    Layer {
+        name: "app",
+        modules: &["app"],
+        may_import: &["base", "config", "sources", "ops"],
+        also_paths: &[],
+    },
+    Layer {
+        name: "ui",
+        modules: &["ui"],
+        may_import: &["base", "config", "app"],
+        also_paths: UI_MODEL_PATHS,
+    },
+    Layer {
+        name: "top",
+        modules: &["console", "cli"],
+        may_import: &["*"],
+        also_paths: &[],
+    },
+];
+
+/// The simulated world's crate (`crates/sandbox`).
+const SANDBOX_CRATE: &str = "flightdeck_sandbox";
+
+/// Only the console (`src/console.rs` or `src/console/…`), the command line and `main` may
+/// name the sandbox crate.
+fn may_name_sandbox(file: &str) -> bool {
+    file == "src/console.rs"
+        || file.starts_with("src/console/")
+        || file == "src/cli.rs"
+        || file == "src/main.rs"
+}
+
+/// The crate roots: they are the top layer, and not nodes of the module graph.
+const LIB_RS: &str = "src/lib.rs";
+const MAIN_RS: &str = "src/main.rs";
+
+// ---------------------------------------------------------------------------------------------
+// Lexing: identifiers, `::` and punctuation, with line numbers; no comments, no literals.
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    PathSep,
+    Punct(char),
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    tok: Tok,
+    line: usize,
+}
+
+fn is_ident_start(c: char) -> bool {
+    c == '_' || c.is_alphabetic()
+}
+
+fn is_ident_char(c: char) -> bool {
+    c == '_' || c.is_alphanumeric()
+}
+
+/// Skips a `"…"` literal starting at `chars[i] == '"'`; returns the index after it.
+fn skip_string(chars: &[char], mut i: usize, line: &mut usize) -> usize {
+    i += 1;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => {
+                if chars.get(i + 1) == Some(&'\n') {
+                    *line += 1;
+                }
+                i += 2;
+            }
+            '"' => return i + 1,
+            '\n' => {
+                *line += 1;
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// Skips a raw string whose `hashes` `#`s and opening `"` end just before `i`.
+fn skip_raw_string(chars: &[char], mut i: usize, hashes: usize, line: &mut usize) -> usize {
+    while i < chars.len() {
+        if chars[i] == '"' && (1..=hashes).all(|k| chars.get(i + k) == Some(&'#')) {
+            return i + 1 + hashes;
+        }
+        if chars[i] == '\n' {
+            *line += 1;
+        }
+        i += 1;
+    }
+    i
+}
+
+fn tokenize(src: &str) -> Vec<Token> {
+    let chars: Vec<char> = src.chars().collect();
+    let at = |i: usize| chars.get(i).copied();
+    let mut toks = Vec::new();
+    let mut line = 1;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\n' => {
+                line += 1;
+                i += 1;
+            }
+            c if c.is_whitespace() => i += 1,
+            '/' if at(i + 1) == Some('/') => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            }
+            '/' if at(i + 1) == Some('*') => {
+                let mut depth = 1;
+                i += 2;
+                while i < chars.len() && depth > 0 {
+                    if chars[i] == '/' && at(i + 1) == Some('*') {
+                        depth += 1;
+                        i += 2;
+                    } else if chars[i] == '*' && at(i + 1) == Some('/') {
+                        depth -= 1;
+                        i += 2;
+                    } else {
+                        if chars[i] == '\n' {
+                            line += 1;
+                        }
+                        i += 1;
+                    }
+                }
+            }
+            '"' => i = skip_string(&chars, i, &mut line),
+            '\'' => {
+                if at(i + 1) == Some('\\') {
+                    // '\n', '\'', '\u{…}'
+                    i += 3;
+                    while i < chars.len() && chars[i] != '\'' {
+                        i += 1;
+                    }
+                    i += 1;
+                } else if at(i + 2) == Some('\'') {
+                    // 'x'
+                    i += 3;
+                } else {
+                    // a lifetime or a label
+                    i += 1;
+                }
+            }
+            c if is_ident_start(c) => {
+                let start = i;
+                while i < chars.len() && is_ident_char(chars[i]) {
+                    i += 1;
+                }
+                let ident: String = chars[start..i].iter().collect();
+                let mut hashes = 0;
+                while at(i + hashes) == Some('#') {
+                    hashes += 1;
+                }
+                if matches!(ident.as_str(), "r" | "br" | "cr") && at(i + hashes) == Some('"') {
+                    i = skip_raw_string(&chars, i + hashes + 1, hashes, &mut line);
+                    continue;
+                }
+                if ident == "r" && hashes == 1 && at(i + 1).is_some_and(is_ident_start) {
+                    // a raw identifier: r#type
+                    i += 1;
+                    continue;
+                }
+                if matches!(ident.as_str(), "b" | "c") && matches!(at(i), Some('"' | '\'')) {
+                    // b"…", c"…", b'x': the literal comes next
+                    continue;
+                }
+                toks.push(Token {
+                    tok: Tok::Ident(ident),
+                    line,
+                });
+            }
+            c if c.is_ascii_digit() => {
+                while i < chars.len() && is_ident_char(chars[i]) {
+                    i += 1;
+                }
+            }
+            ':' if at(i + 1) == Some(':') => {
+                toks.push(Token {
+                    tok: Tok::PathSep,
+                    line,
+                });
+                i += 2;
+            }
+            c => {
+                toks.push(Token {
+                    tok: Tok::Punct(c),
+                    line,
+                });
+                i += 1;
+            }
+        }
+    }
+    toks
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths: every reference into the crate, resolved to an absolute module path.
+
+/// One reference from a file to another top-level module of the crate.
+#[derive(Debug, Clone, PartialEq)]
+struct Ref {
+    file: String,
+    line: usize,
+    /// The importing top-level module, or the crate root's file (`src/lib.rs`, `src/main.rs`).
+    owner: String,
+    /// The absolute path, without `crate::`: `["app", "state", "State"]`.
+    path: Vec<String>,
+}
+
+/// What a scanned file holds.
+#[derive(Debug, Default)]
+struct Scan {
+    refs: Vec<Ref>,
+    /// Lines that name the sandbox crate.
+    sandbox_lines: Vec<usize>,
+}
+
+/// `src/ui/panes/gpu.rs` is `ui::panes::gpu`, `src/ui/mod.rs` is `ui`, the roots are empty.
+fn module_of(file: &str) -> Vec<String> {
+    let rel = file.strip_prefix("src/").unwrap_or(file);
+    let rel = rel.strip_suffix(".rs").unwrap_or(rel);
+    let mut segs: Vec<String> = rel.split('/').map(str::to_owned).collect();
+    if segs.last().is_some_and(|s| s == "mod") {
+        segs.pop();
+    }
+    if file == LIB_RS || file == MAIN_RS {
+        segs.clear();
+    }
+    segs
+}
+
+/// The top-level module a file belongs to, or the root file's own name.
+fn owner_of(file: &str) -> String {
+    match module_of(file).into_iter().next() {
+        Some(m) => m,
+        None => file.to_owned(),
+    }
+}
+
+fn tok_at(toks: &[Token], i: usize) -> Option<&Tok> {
+    toks.get(i).map(|t| &t.tok)
+}
+
+/// Parses a path or a `use` tree at `toks[*pos]`, pushing every leaf (with the line of its
+/// last segment) onto `out`. `{self, …}` names the prefix itself; `*` names the prefix.
+fn parse_tree(
+    toks: &[Token],
+    pos: &mut usize,
+    prefix: Vec<String>,
+    out: &mut Vec<(Vec<String>, usize)>,
+) {
+    let mut path = prefix;
+    let mut line = toks.get(*pos).map_or(0, |t| t.line);
+    loop {
+        match tok_at(toks, *pos) {
+            Some(Tok::Ident(id)) => {
+                line = toks[*pos].line;
+                if id != "self" || path.is_empty() {
+                    path.push(id.clone());
+                }
+                *pos += 1;
+                if tok_at(toks, *pos) == Some(&Tok::PathSep) {
+                    *pos += 1;
+                    continue;
+                }
+                out.push((path, line));
+                return;
+            }
+            Some(Tok::Punct('{')) => {
+                *pos += 1;
+                loop {
+                    match tok_at(toks, *pos) {
+                        None => return,
+                        Some(Tok::Punct('}')) => {
+                            *pos += 1;
+                            return;
+                        }
+                        Some(Tok::Punct(',')) => *pos += 1,
+                        Some(_) => {
+                            let before = *pos;
+                            parse_tree(toks, pos, path.clone(), out);
+                            if matches!(tok_at(toks, *pos), Some(Tok::Ident(w)) if w == "as") {
+                                *pos += 2;
+                            }
+                            if *pos == before {
+                                *pos += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            Some(Tok::Punct('*')) => {
+                line = toks[*pos].line;
+                *pos += 1;
+                out.push((path, line));
+                return;
+            }
+            _ => {
+                // `::<` (a turbofish) or the end of the input
+                out.push((path, line));
+                return;
+            }
+        }
+    }
+}
+
+/// Resolves `crate::…`, `self::…` and `super::…` against the module `here`.
+fn resolve(segs: &[String], here: &[String]) -> Option<Vec<String>> {
+    let first = segs.first()?.as_str();
+    match first {
+        "crate" | "flightdeck" => Some(segs[1..].to_vec()),
+        "self" => Some(here.iter().chain(&segs[1..]).cloned().collect()),
+        "super" => {
+            let mut base = here.to_vec();
+            let mut k = 0;
+            while segs.get(k).is_some_and(|s| s == "super") {
+                base.pop()?;
+                k += 1;
+            }
+            base.extend_from_slice(&segs[k..]);
+            Some(base)
+        }
+        _ => None,
+    }
+}
+
+/// Every reference from `file` to another top-level module, and every mention of the sandbox.
+fn scan(file: &str, src: &str) -> Scan {
+    let toks = tokenize(src);
+    let file_module = module_of(file);
+    let owner = owner_of(file);
+    let is_main = file == MAIN_RS;
+    let mut out = Scan::default();
+    // inline `mod name { … }`: the name and the brace depth of its body
+    let mut inline: Vec<(String, usize)> = Vec::new();
+    let mut depth = 0;
+    let mut i = 0;
+    while i < toks.len() {
+        let prev_is_sep = i > 0 && toks[i - 1].tok == Tok::PathSep;
+        let next_is_sep = tok_at(&toks, i + 1) == Some(&Tok::PathSep);
+        match &toks[i].tok {
+            Tok::Punct('{') => depth += 1,
+            Tok::Punct('}') => {
+                if inline.last().is_some_and(|(_, d)| *d == depth) {
+                    inline.pop();
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Tok::Ident(kw) if kw == "mod" => {
+                if let (Some(Tok::Ident(name)), Some(Tok::Punct('{'))) =
+                    (tok_at(&toks, i + 1), tok_at(&toks, i + 2))
+                {
+                    inline.push((name.clone(), depth + 1));
+                }
+            }
+            Tok::Ident(id) if id == SANDBOX_CRATE => out.sandbox_lines.push(toks[i].line),
+            Tok::Ident(id)
+                if !prev_is_sep
+                    && next_is_sep
+                    && (matches!(id.as_str(), "crate" | "super" | "self")
+                        || (is_main && id == "flightdeck")) =>
+            {
+                let here: Vec<String> = file_module
+                    .iter()
+                    .cloned()
+                    .chain(inline.iter().map(|(name, _)| name.clone()))
+                    .collect();
+                let mut leaves = Vec::new();
+                parse_tree(&toks, &mut i, Vec::new(), &mut leaves);
+                for (segs, line) in leaves {
+                    let Some(path) = resolve(&segs, &here) else {
+                        continue;
+                    };
+                    match path.first() {
+                        None => {}
+                        Some(top) if *top == owner => {}
+                        Some(_) => out.refs.push(Ref {
+                            file: file.to_owned(),
+                            line,
+                            owner: owner.clone(),
+                            path,
+                        }),
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checks.
+
+fn layer_of(module: &str) -> Option<&'static Layer> {
+    if module == LIB_RS || module == MAIN_RS {
+        return LAYERS.iter().find(|l| l.may_import.contains(&"*"));
+    }
+    LAYERS.iter().find(|l| l.modules.contains(&module))
+}
+
+fn has_prefix(path: &[String], prefix: &str) -> bool {
+    let want: Vec<&str> = prefix.split("::").collect();
+    path.len() >= want.len() && path.iter().zip(&want).all(|(a, b)| a == b)
+}
+
+/// The top-level modules that exist in the tree, with the first file of each.
+fn modules_in(files: &[(String, String)]) -> BTreeMap<String, String> {
+    let mut modules = BTreeMap::new();
+    for (file, _) in files {
+        if file == LIB_RS || file == MAIN_RS {
+            continue;
+        }
+        let first = modules
+            .entry(owner_of(file))
+            .or_insert_with(|| file.clone());
+        if file < first {
+            *first = file.clone();
+        }
+    }
+    modules
+}
+
+/// Every broken wall, one message each, sorted by file and line.
+fn layer_violations(files: &[(String, String)]) -> Vec<String> {
+    let modules = modules_in(files);
+    let mut found: BTreeSet<(String, usize, String)> = BTreeSet::new();
+    for (module, file) in &modules {
+        if layer_of(module).is_none() {
+            found.insert((
+                file.clone(),
+                1,
+                format!("{module} is not placed in a layer — add it to the test's layer table"),
+            ));
+        }
+    }
+    for (file, src) in files {
+        let scan = scan(file, src);
+        let owner = owner_of(file);
+        if !may_name_sandbox(file) {
+            for line in &scan.sandbox_lines {
+                found.insert((
+                    file.clone(),
+                    *line,
+                    format!(
+                        "{owner} names {SANDBOX_CRATE} (only src/console*, src/cli.rs and src/main.rs may)"
+                    ),
+                ));
+            }
+        }
+        let Some(layer) = layer_of(&owner) else {
+            continue; // reported once above
+        };
+        if layer.may_import.contains(&"*") {
+            continue;
+        }
+        for r in &scan.refs {
+            if let Some(why) = wrong_import(layer, &r.path, &modules) {
+                found.insert((
+                    r.file.clone(),
+                    r.line,
+                    format!("{} imports {} ({why})", r.owner, r.path.join("::")),
+                ));
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|(file, line, msg)| format!("{file}:{line}: {msg}"))
+        .collect()
+}
+
+/// Why `layer` may not import `path`, or `None` where it may.
+fn wrong_import(
+    layer: &Layer,
+    path: &[String],
+    modules: &BTreeMap<String, String>,
+) -> Option<String> {
+    let target = path.first()?;
+    let Some(target_layer) = layer_of(target) else {
+        return Some(if modules.contains_key(target) {
+            format!("{target} is not placed in a layer — add it to the test's layer table")
+        } else {
+            format!("{target} is not a module of the layer table: import it from its module")
+        });
+    };
+    if target_layer.name == layer.name
+        || layer.may_import.contains(&target_layer.name)
+        || layer.also_paths.iter().any(|p| has_prefix(path, p))
+    {
+        return None;
+    }
+    let from_models = layer
+        .also_paths
+        .iter()
+        .filter_map(|p| layer_of(p.split("::").next().unwrap_or(p)))
+        .any(|l| l.name == target_layer.name);
+    if from_models {
+        return Some(format!(
+            "{} may take from sources and ops only the model modules in UI_MODEL_PATHS: import it from the model module",
+            layer.name
+        ));
+    }
+    let mut why = if layer.may_import.is_empty() {
+        format!("{} may import only {} modules", layer.name, layer.name)
+    } else {
+        format!("{} may import {}", layer.name, layer.may_import.join(", "))
+    };
+    if !layer.also_paths.is_empty() {
+        why.push_str(", and the model modules in UI_MODEL_PATHS");
+    }
+    Some(why)
+}
+
+/// The graph of top-level modules: for each edge, its first reference (file, line, path).
+type Graph = BTreeMap<String, BTreeMap<String, (String, usize, String)>>;
+
+fn module_graph(files: &[(String, String)]) -> Graph {
+    let mut graph = Graph::new();
+    for (file, src) in files {
+        if file == LIB_RS || file == MAIN_RS {
+            continue;
+        }
+        for r in scan(file, src).refs {
+            let Some(target) = r.path.first() else {
+                continue;
+            };
+            let example = (r.file.clone(), r.line, r.path.join("::"));
+            let slot = graph
+                .entry(r.owner.clone())
+                .or_default()
+                .entry(target.clone())
+                .or_insert_with(|| example.clone());
+            if (&example.0, example.1) < (&slot.0, slot.1) {
+                *slot = example;
+            }
+        }
+    }
+    graph
+}
+
+/// Every circle between top-level modules (each once, from its smallest module), shortest
+/// first, with one example reference per edge.
+fn circles(files: &[(String, String)]) -> Vec<String> {
+    const MAX: usize = 200;
+    let graph = module_graph(files);
+    let mut found: Vec<Vec<String>> = Vec::new();
+    fn walk(graph: &Graph, start: &str, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
+        let Some(edges) = graph.get(path.last().map_or(start, String::as_str)) else {
+            return;
+        };
+        for next in edges.keys() {
+            if found.len() >= MAX {
+                return;
+            }
+            if next == start {
+                found.push(path.clone());
+            } else if next.as_str() > start && !path.contains(next) {
+                path.push(next.clone());
+                walk(graph, start, path, found);
+                path.pop();
+            }
+        }
+    }
+    for start in graph.keys() {
+        walk(&graph, start, &mut vec![start.clone()], &mut found);
+    }
+    found.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    let mut lines: Vec<String> = found
+        .iter()
+        .map(|circle| {
+            let names = format!("{} -> {}", circle.join(" -> "), circle[0]);
+            let edges: Vec<String> = circle
+                .iter()
+                .zip(circle.iter().cycle().skip(1))
+                .map(|(from, to)| {
+                    let (file, line, path) = &graph[from][to];
+                    format!("{from} -> {to} at {file}:{line} ({path})")
+                })
+                .collect();
+            format!("{names}: {}", edges.join("; "))
+        })
+        .collect();
+    if found.len() >= MAX {
+        lines.push(format!("… stopped after {MAX} circles"));
+    }
+    lines
+}
+
+/// Every `.rs` file under `src/`, as (`src/…` with `/`, text), sorted.
+fn read_src() -> Vec<(String, String)> {
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, String)>) {
+        let entries =
+            fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+        for entry in entries {
+            let entry = entry.unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            let rel = format!("{rel}/{name}");
+            if path.is_dir() {
+                walk(&path, &rel, out);
+            } else if name.ends_with(".rs") {
+                let text = fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+                out.push((rel, text));
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&root, "src", &mut files);
+    files.sort();
+    assert!(
+        files.iter().any(|(f, _)| f == LIB_RS) && files.len() > 10,
+        "the architecture test found no crate under {}",
+        root.display()
+    );
+    files
+}
+
+#[test]
+fn imports_follow_the_layers() {
+    let violations = layer_violations(&read_src());
+    assert!(
+        violations.is_empty(),
+        "{} imports break the layers (see tests/console/architecture.rs):\n{}",
+        violations.len(),
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn no_circle_between_top_level_modules() {
+    let circles = circles(&read_src());
+    assert!(
+        circles.is_empty(),
+        "{} circles between top-level modules:\n{}",
+        circles.len(),
+        circles.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checker can fail: planted wrong imports in small in-memory trees.
+
+fn tree(files: &[(&str, &str)]) -> Vec<(String, String)> {
+    files
+        .iter()
+        .map(|(f, s)| ((*f).to_owned(), (*s).to_owned()))
+        .collect()
+}
+
+#[test]
+fn planted_wrong_import_is_reported_with_file_and_line() {
+    let files = tree(&[
+        ("src/lib.rs", "pub mod app;\npub mod sources;\n"),
+        ("src/app/mod.rs", "pub struct State;\n"),
+        (
+            "src/sources/x.rs",
+            "//! a source\n\nuse crate::app::State;\n",
+        ),
+    ]);
+    assert_eq!(
+        layer_violations(&files),
+        ["src/sources/x.rs:3: sources imports app::State (sources may import base, config)"]
+    );
+}
+
+#[test]
+fn planted_grouped_import_reports_each_leaf_on_its_line() {
+    let files = tree(&[(
+        "src/config/x.rs",
+        "use crate::{text::width, ui::{a, b as c}, app::State};\n\
+         use crate::{\n    term::Term,\n    ops::{self, Operation},\n};\n",
+    )]);
+    assert_eq!(
+        layer_violations(&files),
+        [
+            "src/config/x.rs:1: config imports app::State (config may import base)",
+            "src/config/x.rs:1: config imports ui::a (config may import base)",
+            "src/config/x.rs:1: config imports ui::b (config may import base)",
+            "src/config/x.rs:4: config imports ops (config may import base)",
+            "src/config/x.rs:4: config imports ops::Operation (config may import base)",
+        ]
+    );
+}
+
+#[test]
+fn planted_super_climb_out_of_the_module_is_reported() {
+    let files = tree(&[
+        // sources::gpu -> super::super is the crate root
+        ("src/sources/gpu/mod.rs", "use super::super::ui::Thing;\n"),
+        // sources::gpu::local -> super::super is sources: inside, fine
+        (
+            "src/sources/gpu/local.rs",
+            "use super::super::logs::Line;\nuse super::model::X;\n",
+        ),
+        // inside `mod tests` of ui, super is ui and super::super the crate root
+        (
+            "src/ui/mod.rs",
+            "fn f() {}\n#[cfg(test)]\nmod tests {\n    use super::*;\n    use super::super::sources::gpu::spawn_local;\n}\n",
+        ),
+        // a file-level super in ops/mod.rs climbs out at once
+        ("src/ops/mod.rs", "pub fn g() { super::app::go(); }\n"),
+    ]);
+    assert_eq!(
+        layer_violations(&files),
+        [
+            "src/ops/mod.rs:1: ops imports app::go (ops may import base, config, sources)",
+            "src/sources/gpu/mod.rs:1: sources imports ui::Thing (sources may import base, config)",
+            "src/ui/mod.rs:5: ui imports sources::gpu::spawn_local (ui may take from sources and ops only the model modules in UI_MODEL_PATHS: import it from the model module)",
+        ]
+    );
+}
+
+#[test]
+fn mentions_in_comments_and_literals_are_not_imports() {
+    let src = r####"//! crate::ui::render is drawn by app
+/// see [`crate::app::State`]
+/* crate::ui /* nested crate::app */ still crate::ops */
+fn f<'a>(x: &'a str) -> &'a str {
+    let q = '"';
+    let s = "use crate::app::State; \" crate::ui";
+    let r = r#"crate::app "quoted" crate::ui"#;
+    let b = b"crate::app";
+    let t = br##"crate::ui"# crate::app"##;
+    let c = '\'';
+    let u = '\u{7b}';
+    'outer: loop { break 'outer; }
+    x
+}
+const LATE: &str = crate::app::NAME; // the only real one: line 15
+"####;
+    let files = tree(&[("src/text.rs", src)]);
+    assert_eq!(
+        layer_violations(&files),
+        ["src/text.rs:15: text imports app::NAME (base may import only base modules)"]
+    );
+}
+
+#[test]
+fn ui_may_take_only_model_modules_from_sources_and_ops() {
+    let files = tree(&[(
+        "src/ui/panes/gpu.rs",
+        "use crate::sources::gpu::model::GpuSample;\n\
+         use crate::sources::github::{model::Job, snapshot::RunEntry};\n\
+         use crate::ops::model::Plan;\n\
+         use crate::app::state::State;\n\
+         fn f() { crate::sources::gpu::spawn_local(); }\n\
+         use crate::sources::gpu::GpuSample as Re;\n\
+         fn g(o: &crate::ops::Operation) {}\n\
+         use crate::sources::gpu::modelx::Y;\n",
+    )]);
+    let why = "(ui may take from sources and ops only the model modules in UI_MODEL_PATHS: import it from the model module)";
+    assert_eq!(
+        layer_violations(&files),
+        [
+            format!("src/ui/panes/gpu.rs:5: ui imports sources::gpu::spawn_local {why}"),
+            format!("src/ui/panes/gpu.rs:6: ui imports sources::gpu::GpuSample {why}"),
+            format!("src/ui/panes/gpu.rs:7: ui imports ops::Operation {why}"),
+            format!("src/ui/panes/gpu.rs:8: ui imports sources::gpu::modelx::Y {why}"),
+        ]
+    );
+}
+
+#[test]
+fn planted_circle_is_reported() {
+    let files = tree(&[
+        (
+            "src/app/a.rs",
+            "use crate::text::width;\n\nuse crate::ui::x;\n",
+        ),
+        ("src/ui/b.rs", "fn f() { crate::app::y(); }\n"),
+        ("src/text.rs", "pub fn width() {}\n"),
+    ]);
+    assert_eq!(
+        circles(&files),
+        [
+            "app -> ui -> app: app -> ui at src/app/a.rs:3 (ui::x); ui -> app at src/ui/b.rs:1 (app::y)"
+        ]
+    );
+    let clean = tree(&[
+        ("src/app/a.rs", "use crate::ui::x;\n"),
+        ("src/ui/b.rs", "\n"),
+    ]);
+    assert!(circles(&clean).is_empty());
+}
+
+#[test]
+fn planted_unknown_module_is_reported() {
+    let files = tree(&[
+        (
+            "src/lib.rs",
+            "pub mod foo;\npub mod ops;\npub use ops::Thing;\n",
+        ),
+        ("src/foo/mod.rs", "pub fn f() {}\n"),
+        ("src/foo/bar.rs", "use crate::ui::x;\n"),
+        ("src/ops/x.rs", "use crate::foo::f;\nuse crate::Thing;\n"),
+    ]);
+    assert_eq!(
+        layer_violations(&files),
+        [
+            "src/foo/bar.rs:1: foo is not placed in a layer — add it to the test's layer table",
+            "src/ops/x.rs:1: ops imports foo::f (foo is not placed in a layer — add it to the test's layer table)",
+            "src/ops/x.rs:2: ops imports Thing (Thing is not a module of the layer table: import it from its module)",
+        ]
+    );
+}
+
+#[test]
+fn only_the_console_cli_and_main_name_the_sandbox() {
+    let files = tree(&[
+        ("src/ops/x.rs", "use flightdeck_sandbox::Sandbox;\n"),
+        ("src/console/demo.rs", "use flightdeck_sandbox::Sandbox;\n"),
+        ("src/console.rs", "fn f() { flightdeck_sandbox::run(); }\n"),
+        ("src/cli.rs", "struct A(flightdeck_sandbox::Args);\n"),
+        ("src/main.rs", "fn main() { flightdeck_sandbox::run(); }\n"),
+        (
+            "src/lib.rs",
+            "\n// flightdeck_sandbox in a comment\npub use ::flightdeck_sandbox;\n",
+        ),
+    ]);
+    assert_eq!(
+        layer_violations(&files),
+        [
+            "src/lib.rs:3: src/lib.rs names flightdeck_sandbox (only src/console*, src/cli.rs and src/main.rs may)",
+            "src/ops/x.rs:1: ops names flightdeck_sandbox (only src/console*, src/cli.rs and src/main.rs may)",
+        ]
+    );
+}
+
+#[test]
+fn main_paths_through_the_library_name_count_and_listed_modules_need_not_exist() {
+    let main = scan(
+        "src/main.rs",
+        "use flightdeck::cli::{Cli, Command};\nfn main() { flightdeck::ui::run(); }\n",
+    );
+    let paths: Vec<(usize, String)> = main
+        .refs
+        .iter()
+        .map(|r| (r.line, r.path.join("::")))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            (1, "cli::Cli".to_owned()),
+            (1, "cli::Command".to_owned()),
+            (2, "ui::run".to_owned())
+        ]
+    );
+    // `pane` and `action` are in the table before they exist; importing them is fine
+    let files = tree(&[
+        (
+            "src/text.rs",
+            "use crate::pane::PaneId;\nuse crate::action::Action;\n",
+        ),
+        (
+            "src/main.rs",
+            "fn main() { flightdeck::ui::run(); flightdeck::sources::x(); }\n",
+        ),
+    ]);
+    assert!(layer_violations(&files).is_empty());
+}

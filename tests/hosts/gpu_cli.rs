@@ -1,0 +1,111 @@
+//! `flightdeck gpu --once [--json]` through the real binary: NVML from the fake
+//! libnvidia-ml.so given with `--nvml-lib`, a remote host from the config's `[[gpu.host]]`,
+//! served on loopback; exit 1 when a host cannot be read.
+#![cfg(target_os = "linux")]
+
+use crate::support::fake_nvml;
+use crate::support::gpu_pages;
+
+use std::path::Path;
+use std::process::Command;
+
+fn write_config(dir: &Path, hosts: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut text = String::new();
+    for (name, url) in hosts {
+        text.push_str(&format!(
+            "[[gpu.host]]\nname = \"{name}\"\nscrape = \"{url}\"\n\n"
+        ));
+    }
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// Runs the binary off the async runtime (it serves the page the binary scrapes).
+async fn flightdeck(args: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+            .args(&args)
+            .env(
+                "XDG_CONFIG_HOME",
+                std::env::temp_dir().join("flightdeck-gpu-cli-none"),
+            )
+            .output()
+            .expect("run flightdeck")
+    })
+    .await
+    .expect("join")
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("flightdeck-gpu-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_sample_of_local_and_configured_hosts() {
+    let url = gpu_pages::serve_dcgm().await;
+    let dir = tempdir("json");
+    let config = write_config(&dir, &[("dgx-02", &url)]);
+    let lib = fake_nvml::lib("h100x8");
+    let out = flightdeck(vec![
+        "--config".into(),
+        config.display().to_string(),
+        "--nvml-lib".into(),
+        lib.display().to_string(),
+        "gpu".into(),
+        "--once".into(),
+        "--json".into(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let hosts = v["hosts"].as_array().expect("hosts");
+    assert_eq!(hosts[0]["host"], "local");
+    assert_eq!(hosts[1]["host"], "dgx-02");
+    assert_eq!(hosts[1]["gpus"].as_array().map(Vec::len), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_host_exits_1_with_the_table() {
+    // a port nothing listens on: bind, read the port, close
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let dir = tempdir("down");
+    let config = write_config(
+        &dir,
+        &[("dgx-09", &format!("http://127.0.0.1:{port}/metrics"))],
+    );
+    let lib = fake_nvml::lib("h100x8");
+    let out = flightdeck(vec![
+        "--config".into(),
+        config.display().to_string(),
+        "--nvml-lib".into(),
+        lib.display().to_string(),
+        "gpu".into(),
+        "--once".into(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("HOST"), "the table is printed: {stdout}");
+    assert!(stdout.contains("dgx-09: "), "the host's error: {stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn without_once_says_how() {
+    let out = flightdeck(vec!["gpu".into()]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--once"));
+}

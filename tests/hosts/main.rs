@@ -1,0 +1,16 @@
+#[path = "../support/mod.rs"]
+mod support;
+
+mod gpu_cli;
+mod gpu_device_check;
+mod gpu_fleet;
+mod gpu_fleet_sandbox;
+mod gpu_local;
+mod gpu_once;
+mod gpu_pods;
+mod gpu_remote;
+mod gpu_sandbox;
+mod gpu_state;
+mod host_actions;
+mod services;
+mod ui_gpu;

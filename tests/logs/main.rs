@@ -1,0 +1,6 @@
+#[path = "../support/mod.rs"]
+mod support;
+
+mod place;
+mod sandbox;
+mod view;

@@ -1,0 +1,9 @@
+#[path = "../support/mod.rs"]
+mod support;
+
+mod audit;
+mod dialog;
+mod keys_sandbox;
+mod kinds_sandbox;
+mod rollouts;
+mod sandbox;

@@ -1,0 +1,8 @@
+#[path = "../support/mod.rs"]
+mod support;
+
+mod binary;
+mod fault_drill;
+mod promises;
+mod scope_binary;
+mod ssh_terminal;

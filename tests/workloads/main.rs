@@ -1,0 +1,10 @@
+#[path = "../support/mod.rs"]
+mod support;
+
+mod hint_sandbox;
+mod kinds;
+mod kinds_keys;
+mod render;
+mod rollouts_view;
+mod sandbox;
+mod yaml;

@@ -1,0 +1,230 @@
+//! Argo Rollouts in the Workloads pane, with the real watchers against the sandbox's
+//! Rollouts controller and the state fed through `update`: discovery (nothing asked again
+//! and nothing polled where the CRD is absent), the rows beside Deployments and under
+//! `:rollouts`, the step track and the analysis in the detail view, the pause reasons, a
+//! failing analysis aborting the canary with no key pressed, and the incident hint.
+
+use crate::support;
+use crate::support::common;
+
+use flightdeck::app::panes::workloads::rollouts::track_text;
+use flightdeck::app::panes::workloads::{Detail, DetailTarget, WorkloadRef, table_keys};
+use flightdeck::app::state::State;
+use flightdeck::app::{Event, hint, update};
+use flightdeck::pane::PaneId;
+use flightdeck::sources::kube::rows_argo::RolloutPhase;
+use flightdeck::sources::kube::{ObjKey, WorkloadKind};
+use flightdeck::sources::metrics::{MetricsUpdate, Point, RevisionPoint, ServicePoints};
+use flightdeck_sandbox::Scenario;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use support::workloads::{Harness, synced};
+
+fn key(name: &str) -> ObjKey {
+    ObjKey::new("shop", name)
+}
+
+fn screen(s: &State, w: u16, h: u16) -> String {
+    let mut s = s.clone();
+    s.size = (w, h);
+    s.zoomed = true;
+    s.focus = PaneId::Workloads;
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    t.draw(|f| flightdeck::ui::render(&s, f)).expect("draw");
+    common::text(t.backend().buffer())
+}
+
+fn detail(s: &mut State, name: &str) -> String {
+    s.workloads.detail = Some(Detail {
+        target: DetailTarget::Workload(WorkloadRef::new(WorkloadKind::Rollout, key(name))),
+        scroll: 0,
+    });
+    let out = screen(s, 160, 50);
+    s.workloads.detail = None;
+    out
+}
+
+#[tokio::test]
+async fn without_the_crd_rollouts_are_asked_about_once_and_never_polled() {
+    let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    assert_eq!(h.state.workloads.rollouts_served, Some(false));
+    // another round of events, so a poller would have had its chance
+    h.admin("time/advance?seconds=30", "").await;
+    h.drain().await;
+    let argo: Vec<_> =
+        h.sb.requests()
+            .into_iter()
+            .filter(|r| r.path.contains("argoproj.io"))
+            .collect();
+    assert_eq!(
+        argo.len(),
+        1,
+        "one discovery request and nothing else: {argo:?}"
+    );
+    assert_eq!(argo[0].path, "/apis/argoproj.io/v1alpha1");
+    assert!(h.state.workloads.rollouts.is_empty());
+    let text = screen(&h.state, 160, 40);
+    assert!(!text.contains("rollout"), "{text}");
+    assert!(
+        h.state.workloads.failures.is_empty(),
+        "no error shown: {:?}",
+        h.state.workloads.failures
+    );
+}
+
+#[tokio::test]
+async fn paused_canary_and_blue_green_show_their_steps_services_and_the_hint() {
+    let mut h = Harness::start(Scenario::CanaryPaused, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    h.until("both rollouts", |s| s.workloads.rollouts.len() == 2)
+        .await;
+    update::settle(&mut h.state);
+    let s = &mut h.state;
+    // beside the Deployments at start, with their kind
+    let shown = table_keys(s).into_owned();
+    assert!(
+        shown.contains(&WorkloadRef::new(WorkloadKind::Rollout, key("checkout")))
+            && shown.iter().any(|w| w.kind == WorkloadKind::Deployment),
+        "{shown:?}"
+    );
+    let table = screen(s, 160, 40);
+    assert!(
+        table.lines().any(|l| l.contains("checkout")
+            && l.contains("ro")
+            && l.contains("Paused (CanaryPauseStep)")),
+        "{table}"
+    );
+    let r = &s.workloads.rollouts[&key("checkout")];
+    assert_eq!(r.phase(), RolloutPhase::Paused("CanaryPauseStep".into()));
+    assert_eq!(
+        track_text(r),
+        "10% ✓ · pause 60s ✓ · analysis ✓ · 50% ✓ · pause ▶ · 100%"
+    );
+    let bg = &s.workloads.rollouts[&key("search")];
+    assert_eq!(bg.phase(), RolloutPhase::Paused("BlueGreenPause".into()));
+    // :rollouts narrows to them, with the plugin's columns
+    update::run_command(s, "rollouts");
+    update::settle(s);
+    let only = table_keys(s).into_owned();
+    assert!(
+        only.iter().all(|w| w.kind == WorkloadKind::Rollout),
+        "{only:?}"
+    );
+    assert_eq!(only.len(), 2);
+    let table = screen(s, 160, 40);
+    assert!(
+        table.contains("STRATEGY") && table.contains("SET-WEIGHT") && table.contains("4/6"),
+        "{table}"
+    );
+    let d = detail(s, "checkout");
+    assert!(
+        d.contains("10% ✓ · pause 60s ✓ · analysis ✓ · 50% ✓ · pause ▶ · 100%"),
+        "{d}"
+    );
+    assert!(
+        d.contains("Weight        set 50% | actual 50%") || d.contains("set 50% | actual 50%"),
+        "{d}"
+    );
+    assert!(d.contains("Stable") && d.contains("Canary"), "{d}");
+    assert!(
+        d.contains("Analysis checkout-") && d.contains("error-rate"),
+        "{d}"
+    );
+    let d = detail(s, "search");
+    assert!(d.contains("blueGreen"), "{d}");
+    assert!(
+        d.contains("search-active →") && d.contains("search-preview →"),
+        "{d}"
+    );
+    // the canary paused for a person is the hint's first concern
+    let text = hint::incident_hint(s).expect("a hint");
+    assert_eq!(
+        text,
+        "⚠ checkout canary paused at 50% (CanaryPauseStep) — P promotes, A aborts"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_analysis_aborts_the_canary_and_the_hint_says_why() {
+    let mut h = Harness::start(Scenario::Canary, Some("shop")).await;
+    h.until("all kinds listed", synced).await;
+    h.until("the canary at 10%", |s| {
+        s.workloads
+            .rollouts
+            .get(&key("checkout"))
+            .is_some_and(|r| r.set_weight() == Some(10))
+    })
+    .await;
+    // the error-rate pane's per-revision numbers at 10 %: the canary's errors name it
+    let r = h.state.workloads.rollouts[&key("checkout")].clone();
+    let (canary, stable) = (
+        r.canary_hash.clone().unwrap(),
+        r.stable_hash.clone().unwrap(),
+    );
+    let at_ms = h.state.now.as_millisecond();
+    let mut m = MetricsUpdate::new(h.state.now);
+    m.points.push(ServicePoints {
+        service: "checkout".into(),
+        points: vec![Point {
+            at_ms,
+            error_ratio: 0.02,
+            request_rate: 80.0,
+            p95_seconds: 0.1,
+        }],
+        by_revision: vec![
+            RevisionPoint {
+                revision: canary.clone(),
+                at_ms,
+                error_ratio: 0.18,
+                request_rate: 8.0,
+            },
+            RevisionPoint {
+                revision: stable.clone(),
+                at_ms,
+                error_ratio: 0.004,
+                request_rate: 72.0,
+            },
+        ],
+    });
+    update(&mut h.state, Event::Metrics(m));
+    let text = hint::incident_hint(&h.state).expect("a hint");
+    assert_eq!(
+        text,
+        "⚠ checkout canary at 10 % has 18.0 % errors (stable 0.4 %) — A aborts"
+    );
+    // no key pressed: the analysis fails and the controller aborts
+    h.admin("time/advance?seconds=120", "").await;
+    h.until("the canary aborted", |s| {
+        s.workloads
+            .rollouts
+            .get(&key("checkout"))
+            .is_some_and(|r| r.abort)
+    })
+    .await;
+    h.until("the failed analysis", |s| {
+        s.workloads
+            .analysis_runs
+            .values()
+            .any(|a| a.phase == "Failed")
+    })
+    .await;
+    update::settle(&mut h.state);
+    let r = &h.state.workloads.rollouts[&key("checkout")];
+    assert_eq!(r.phase(), RolloutPhase::Aborted);
+    assert_eq!(
+        track_text(r),
+        "10% ✓ · pause 60s ✓ · analysis ✗ · 50% · pause · 100%"
+    );
+    let text = hint::incident_hint(&h.state).expect("a hint");
+    assert_eq!(
+        text,
+        "⚠ checkout canary aborted at step 3: analysis error-rate failed; traffic is on stable — R rolls the template back"
+    );
+    let d = detail(&mut h.state, "checkout");
+    assert!(d.contains("Aborted"), "{d}");
+    assert!(
+        d.contains("error-rate") && d.contains("Failed") && d.contains("[0.18]✗"),
+        "{d}"
+    );
+}
