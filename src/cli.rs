@@ -1,4 +1,4 @@
-//! The command line: global flags and subcommands (DESIGN.md, "Command line").
+//! The command line: global flags and subcommands (README.md, "Using it").
 
 use std::path::PathBuf;
 
