@@ -6,10 +6,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::BufReader;
 use tokio::process::Command;
 
 use crate::config::HostAction;
+use crate::sources::pipe::{Lines, MAX_LINE};
 
 use super::{Executor, Plan};
 
@@ -129,12 +130,13 @@ pub async fn run(
     let pump = async {
         let o = async {
             if let Some(o) = out {
-                let mut lines = BufReader::new(o).lines();
-                while let Ok(Some(l)) = lines.next_line().await {
+                // bytes, bounded, to the end: see sources::pipe
+                let mut lines = Lines::new(BufReader::new(o), MAX_LINE);
+                while let Some(l) = lines.next_line().await {
                     line(HostOutput {
                         action: name.clone(),
                         kind: OutputKind::Stdout,
-                        text: l,
+                        text: l.text(),
                         at: Timestamp::now(),
                     });
                 }
@@ -142,12 +144,13 @@ pub async fn run(
         };
         let e = async {
             if let Some(e) = err {
-                let mut lines = BufReader::new(e).lines();
-                while let Ok(Some(l)) = lines.next_line().await {
+                // bytes, bounded, to the end: see sources::pipe
+                let mut lines = Lines::new(BufReader::new(e), MAX_LINE);
+                while let Some(l) = lines.next_line().await {
                     line(HostOutput {
                         action: name.clone(),
                         kind: OutputKind::Stderr,
-                        text: l,
+                        text: l.text(),
                         at: Timestamp::now(),
                     });
                 }

@@ -9,4 +9,5 @@ pub mod http;
 pub mod kube;
 pub mod logs;
 pub mod metrics;
+pub mod pipe;
 pub mod systemd;

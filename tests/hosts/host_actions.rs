@@ -133,3 +133,90 @@ async fn the_last_line_says_how_long_it_ran_and_how_it_ended() {
         );
     }
 }
+
+/// Runs `a` to its end and returns how it ended and every line it printed.
+async fn run_collecting(a: &HostAction) -> (HostEnd, Vec<HostOutput>) {
+    let lines: Arc<Mutex<Vec<HostOutput>>> = Arc::default();
+    let sink = {
+        let lines = lines.clone();
+        move |l: HostOutput| lines.lock().expect("lines").push(l)
+    };
+    let end = host::run(a, &Placeholders::default(), &sink)
+        .await
+        .expect("the action starts");
+    let lines = lines.lock().expect("lines").clone();
+    (end, lines)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_utf8_does_not_stop_the_reader_nor_kill_the_script() {
+    // a rollback script that prints a stray byte and goes on: the old reader stopped at the
+    // bad byte, closed the pipe, and the next `echo` died of SIGPIPE half-way through
+    let dir = tempfile::tempdir().expect("tempdir");
+    let steps = dir.path().join("steps");
+    let script = format!(
+        "printf 'start\\n\\377\\376 bad\\n'; for i in 1 2 3; do echo step $i; echo $i >> '{}'; done",
+        steps.display()
+    );
+    let (end, lines) = run_collecting(&action("utf8", &script, 30)).await;
+    assert_eq!(end.exit, HostExit::Code(0), "{lines:?}");
+    assert_eq!(
+        std::fs::read_to_string(&steps).expect("steps ran"),
+        "1\n2\n3\n",
+        "every step of the script ran"
+    );
+    let out: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.kind == OutputKind::Stdout)
+        .map(|l| l.text.as_str())
+        .collect();
+    assert_eq!(
+        out,
+        [
+            "start",
+            "\u{fffd}\u{fffd} bad",
+            "step 1",
+            "step 2",
+            "step 3"
+        ]
+    );
+}
+
+/// The process's peak resident memory, in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .expect("VmHWM")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_endless_line_costs_a_bounded_amount_of_memory() {
+    // 600 MB without a newline, then a short line: the old reader held the whole line
+    const BIG: u64 = 600_000_000;
+    let before = peak_rss();
+    let script = format!("head -c {BIG} /dev/zero | tr '\\0' x; echo; echo after");
+    let (end, lines) = run_collecting(&action("long", &script, 120)).await;
+    let grew = peak_rss().saturating_sub(before);
+    assert_eq!(end.exit, HostExit::Code(0));
+    let out: Vec<&HostOutput> = lines
+        .iter()
+        .filter(|l| l.kind == OutputKind::Stdout)
+        .collect();
+    assert_eq!(out.len(), 2, "the long line, then `after`");
+    let cut = BIG - flightdeck::sources::pipe::MAX_LINE as u64;
+    assert!(
+        out[0].text.ends_with(&format!(" … [{cut} more bytes cut]")),
+        "{}",
+        &out[0].text[out[0].text.len().saturating_sub(60)..]
+    );
+    assert!(out[0].text.len() < flightdeck::sources::pipe::MAX_LINE + 64);
+    assert_eq!(out[1].text, "after");
+    assert!(
+        grew < 200_000_000,
+        "reading a {BIG}-byte line raised the peak RSS by {grew} bytes"
+    );
+}

@@ -19,17 +19,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::BufReader;
 use tokio::process::Command;
 
 use crate::config::ServiceConfig;
+use crate::sources::pipe;
 
 /// How long one `systemctl show` (or `list_backups`) may take, ssh included.
 pub const SHOW_TIMEOUT: Duration = Duration::from_secs(15);
 /// Journal history shown when the follow starts.
 pub const JOURNAL_LINES: u32 = 50;
 /// The most of a command's output that is read.
-const MAX_OUTPUT: u64 = 1 << 20;
+const MAX_OUTPUT: usize = 1 << 20;
 
 /// The ssh options: no prompt of any kind, a bounded connect.
 pub const SSH_OPTIONS: [&str; 4] = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=5"];
@@ -118,12 +119,12 @@ pub async fn output(argv: &[String], timeout: Duration) -> Result<String, String
     let run = async {
         let o = async {
             if let Some(o) = stdout {
-                let _ = o.take(MAX_OUTPUT).read_to_end(&mut out).await;
+                out = pipe::read_bounded(o, MAX_OUTPUT).await;
             }
         };
         let e = async {
             if let Some(e) = stderr {
-                let _ = e.take(MAX_OUTPUT).read_to_end(&mut err).await;
+                err = pipe::read_bounded(e, MAX_OUTPUT).await;
             }
         };
         tokio::join!(o, e);
@@ -257,14 +258,14 @@ async fn follow_once(
     let errors = tokio::spawn(async move {
         let mut text = Vec::new();
         if let Some(e) = stderr {
-            let _ = e.take(64 << 10).read_to_end(&mut text).await;
+            text = pipe::read_bounded(e, 64 << 10).await;
         }
         text
     });
     if let Some(out) = child.stdout.take() {
-        let mut lines = BufReader::new(out).split(b'\n');
-        while let Ok(Some(raw)) = lines.next_segment().await {
-            let line = journal::parse_journal(&raw);
+        let mut lines = pipe::Lines::new(BufReader::new(out), pipe::MAX_LINE);
+        while let Some(raw) = lines.next_line().await {
+            let line = journal::parse_journal(&raw.bytes);
             if !sink(JournalMsg::Line {
                 source: source.to_owned(),
                 line,
