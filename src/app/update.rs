@@ -346,6 +346,7 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::DialogIncrease
         | Action::DialogDecrease
         | Action::DialogAlternative
+        | Action::DialogNext
         | Action::Noop
         | Action::WorkloadsPods
         | Action::WorkloadsSort
@@ -362,6 +363,18 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::LogsSearchNext
         | Action::LogsSearchPrev
         | Action::LogsEnd => {}
+        // the prompt's keys act only in a prompt (on_prompt_key)
+        Action::PromptAccept
+        | Action::PromptClose
+        | Action::PromptComplete
+        | Action::PromptNext
+        | Action::PromptPrev
+        | Action::PromptDeleteBack
+        | Action::PromptLeft
+        | Action::PromptRight
+        | Action::PromptHome
+        | Action::PromptEnd
+        | Action::PromptClear => {}
     }
     Vec::new()
 }
@@ -425,33 +438,45 @@ fn after_prompt_edit(state: &mut State) {
     }
 }
 
+/// Keys in the palette or the filter line: esc (cancel; a filter is cleared) and C-c
+/// (close) are fixed, every other key means what `[keys.prompt]` binds it to, and an
+/// unbound printable key is typed.
 fn on_prompt_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let is_palette = matches!(state.overlay, Overlay::Palette(_));
+    state.dirty = true;
+    if key.code == C::Esc {
+        if !is_palette && yaml_search(state) {
+            super::panes::workloads::yaml::set_search(state, "");
+        } else if !is_palette {
+            let focus = state.focus;
+            state.pane_mut(focus).filter.clear();
+        }
+        state.overlay = Overlay::None;
+        return Vec::new();
+    }
+    if ctrl && key.code == C::Char('c') {
+        state.overlay = Overlay::None;
+        return Vec::new();
+    }
+    let action = match Key::from_event(&key).map(|k| state.keymap.lookup(KeyContext::Prompt, &[k]))
+    {
+        Some(Lookup::Action(a)) => Some(a),
+        _ => None,
+    };
     let completions = match &state.overlay {
-        Overlay::Palette(p) => palette::completions(state, &p.input),
+        Overlay::Palette(p) if action.is_some() => palette::completions(state, &p.input),
         _ => Vec::new(),
     };
-    state.dirty = true;
     let Some(prompt) = prompt_mut(state) else {
         return Vec::new();
     };
-    match key.code {
-        C::Esc => {
-            if !is_palette && yaml_search(state) {
-                super::panes::workloads::yaml::set_search(state, "");
-            } else if !is_palette {
-                let focus = state.focus;
-                state.pane_mut(focus).filter.clear();
-            }
+    match action {
+        Some(Action::PromptClose) => {
             state.overlay = Overlay::None;
             return Vec::new();
         }
-        C::Char('c') | C::Char('g') if ctrl => {
-            state.overlay = Overlay::None;
-            return Vec::new();
-        }
-        C::Enter => {
+        Some(Action::PromptAccept) => {
             let text = prompt.input.clone();
             let chosen = completions.get(prompt.selected).cloned();
             state.overlay = Overlay::None;
@@ -466,7 +491,7 @@ fn on_prompt_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
             return Vec::new();
         }
-        C::Tab => {
+        Some(Action::PromptComplete) => {
             if let Some(c) = completions.get(prompt.selected) {
                 let has_arg = c.contains(' ')
                     || palette::COMMANDS
@@ -479,9 +504,11 @@ fn on_prompt_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 });
             }
         }
-        C::Down => prompt.selected = (prompt.selected + 1).min(completions.len().saturating_sub(1)),
-        C::Up => prompt.selected = prompt.selected.saturating_sub(1),
-        C::Backspace => {
+        Some(Action::PromptNext) => {
+            prompt.selected = (prompt.selected + 1).min(completions.len().saturating_sub(1))
+        }
+        Some(Action::PromptPrev) => prompt.selected = prompt.selected.saturating_sub(1),
+        Some(Action::PromptDeleteBack) => {
             if prompt.cursor > 0 {
                 let start = byte_index(&prompt.input, prompt.cursor - 1);
                 let end = byte_index(&prompt.input, prompt.cursor);
@@ -493,13 +520,19 @@ fn on_prompt_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
         }
-        C::Left => prompt.cursor = prompt.cursor.saturating_sub(1),
-        C::Right => prompt.cursor = (prompt.cursor + 1).min(prompt.input.chars().count()),
-        C::Home => prompt.cursor = 0,
-        C::End => prompt.cursor = prompt.input.chars().count(),
-        C::Char('u') if ctrl => *prompt = Prompt::default(),
-        C::Char(c) if !ctrl && !c.is_control() => insert_char(prompt, c),
-        _ => return Vec::new(),
+        Some(Action::PromptLeft) => prompt.cursor = prompt.cursor.saturating_sub(1),
+        Some(Action::PromptRight) => {
+            prompt.cursor = (prompt.cursor + 1).min(prompt.input.chars().count())
+        }
+        Some(Action::PromptHome) => prompt.cursor = 0,
+        Some(Action::PromptEnd) => prompt.cursor = prompt.input.chars().count(),
+        Some(Action::PromptClear) => *prompt = Prompt::default(),
+        // `[keys.prompt]` binds only prompt actions (the parser refuses others)
+        Some(_) => return Vec::new(),
+        None => match key.code {
+            C::Char(c) if !ctrl && !c.is_control() => insert_char(prompt, c),
+            _ => return Vec::new(),
+        },
     }
     after_prompt_edit(state);
     Vec::new()

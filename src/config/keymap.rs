@@ -199,6 +199,27 @@ impl Key {
     }
 }
 
+impl Key {
+    /// The key as a hint shows it: its notation, except that the minus sign is `-`
+    /// (`+/- step`), where a keymap file must write `minus` or `"-"`.
+    pub fn hint(&self) -> String {
+        match self.code {
+            KeyCode::Char('-') => {
+                let mut s = self.to_string();
+                s.truncate(s.len() - "minus".len());
+                s.push('-');
+                s
+            }
+            _ => self.to_string(),
+        }
+    }
+
+    /// A printable character typed as itself (no C- or A-): text in a prompt.
+    pub fn is_text(&self) -> bool {
+        matches!(self.code, KeyCode::Char(_)) && !self.ctrl && !self.alt
+    }
+}
+
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.ctrl {
@@ -240,10 +261,13 @@ pub enum KeyContext {
     Help,
     /// Every dialog: confirmation, replicas, revision picker, host menu, audit viewer.
     Dialog,
+    /// The one-line prompts (palette, filter). Only this table applies there, never
+    /// `global`: every other key is typed text. Esc and C-c are fixed ways out.
+    Prompt,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 8] = [
+    pub const ALL: [KeyContext; 9] = [
         KeyContext::Global,
         KeyContext::Pipeline,
         KeyContext::Workloads,
@@ -252,6 +276,7 @@ impl KeyContext {
         KeyContext::Gpu,
         KeyContext::Help,
         KeyContext::Dialog,
+        KeyContext::Prompt,
     ];
 
     pub fn name(self) -> &'static str {
@@ -264,6 +289,7 @@ impl KeyContext {
             KeyContext::Gpu => "hosts",
             KeyContext::Help => "help",
             KeyContext::Dialog => "dialog",
+            KeyContext::Prompt => "prompt",
         }
     }
 
@@ -319,14 +345,9 @@ pub struct KeymapFile {
 }
 
 impl Keymap {
-    /// Looks `keys` up in `ctx`, then in `global`.
+    /// Looks `keys` up in `ctx`, then in `global` (a prompt: in `prompt` only).
     pub fn lookup(&self, ctx: KeyContext, keys: &[Key]) -> Lookup {
-        let contexts: &[KeyContext] = if ctx == KeyContext::Global {
-            &[KeyContext::Global]
-        } else {
-            &[ctx, KeyContext::Global]
-        };
-        for c in contexts {
+        for c in ctx.chain() {
             if let Some(table) = self.contexts.get(c) {
                 match walk(table, keys) {
                     Lookup::Unbound => continue,
@@ -346,6 +367,30 @@ impl Keymap {
         }
     }
 
+    /// Where this keymap has no `[keys.prompt]` table, takes `default`'s; where nothing
+    /// in `[keys.dialog]` goes on (`dialog.next`), binds `default`'s keys for it that
+    /// are free there. These keys were fixed before keymaps named them: a keymap written
+    /// without them keeps working.
+    pub fn fill_from(&mut self, default: &Keymap) {
+        if !self.contexts.contains_key(&KeyContext::Prompt)
+            && let Some(prompt) = default.contexts.get(&KeyContext::Prompt)
+        {
+            self.contexts.insert(KeyContext::Prompt, prompt.clone());
+        }
+        let dialog = self.contexts.entry(KeyContext::Dialog).or_default();
+        if !dialog
+            .values()
+            .any(|b| *b == Binding::Action(Action::DialogNext))
+            && let Some(theirs) = default.contexts.get(&KeyContext::Dialog)
+        {
+            for (key, binding) in theirs {
+                if *binding == Binding::Action(Action::DialogNext) {
+                    dialog.entry(*key).or_insert_with(|| binding.clone());
+                }
+            }
+        }
+    }
+
     /// Every binding as (context, key sequence, action), for the help overlay.
     pub fn bindings(&self) -> Vec<(KeyContext, String, Action)> {
         let mut out = Vec::new();
@@ -357,22 +402,46 @@ impl Keymap {
         out
     }
 
-    /// The first key sequence bound to `action` (pane context first), for hints.
+    /// The first key sequence bound to `action` (pane context first), for hints: the
+    /// one helper every hint, footer and help line names a key with.
     pub fn key_for(&self, ctx: KeyContext, action: Action) -> Option<String> {
-        for c in [ctx, KeyContext::Global] {
-            if let Some(table) = self.contexts.get(&c) {
-                let mut found = None;
-                collect(table, String::new(), &mut |seq, a| {
-                    if a == action && found.is_none() {
-                        found = Some(seq);
+        self.keys_for(ctx, action).into_iter().next()
+    }
+
+    /// Every key sequence bound to `action` in the first context of `ctx`'s lookup chain
+    /// that binds it, in key order, written as hints show them (`-`, not `minus`).
+    pub fn keys_for(&self, ctx: KeyContext, action: Action) -> Vec<String> {
+        for c in ctx.chain() {
+            if let Some(table) = self.contexts.get(c) {
+                let mut found = Vec::new();
+                collect_as(table, String::new(), &Key::hint, &mut |seq, a| {
+                    if a == action {
+                        found.push(seq);
                     }
                 });
-                if found.is_some() {
+                if !found.is_empty() {
                     return found;
                 }
             }
         }
-        None
+        Vec::new()
+    }
+}
+
+impl KeyContext {
+    /// The contexts a key is looked up in, in order.
+    fn chain(&self) -> &'static [KeyContext] {
+        match self {
+            KeyContext::Global => &[KeyContext::Global],
+            KeyContext::Prompt => &[KeyContext::Prompt],
+            KeyContext::Pipeline => &[KeyContext::Pipeline, KeyContext::Global],
+            KeyContext::Workloads => &[KeyContext::Workloads, KeyContext::Global],
+            KeyContext::Errors => &[KeyContext::Errors, KeyContext::Global],
+            KeyContext::Logs => &[KeyContext::Logs, KeyContext::Global],
+            KeyContext::Gpu => &[KeyContext::Gpu, KeyContext::Global],
+            KeyContext::Help => &[KeyContext::Help, KeyContext::Global],
+            KeyContext::Dialog => &[KeyContext::Dialog, KeyContext::Global],
+        }
     }
 }
 
@@ -401,16 +470,25 @@ fn merge_table(base: &mut BTreeMap<Key, Binding>, over: &BTreeMap<Key, Binding>)
 }
 
 fn collect(table: &BTreeMap<Key, Binding>, prefix: String, f: &mut dyn FnMut(String, Action)) {
+    collect_as(table, prefix, &Key::to_string, f)
+}
+
+fn collect_as(
+    table: &BTreeMap<Key, Binding>,
+    prefix: String,
+    name: &dyn Fn(&Key) -> String,
+    f: &mut dyn FnMut(String, Action),
+) {
     for (key, binding) in table {
         let seq = if prefix.is_empty() {
-            key.to_string()
+            name(key)
         } else {
-            format!("{prefix} {key}")
+            format!("{prefix} {}", name(key))
         };
         match binding {
             Binding::Action(Action::Noop) => {}
             Binding::Action(a) => f(seq, *a),
-            Binding::Sequence(inner) => collect(inner, seq, f),
+            Binding::Sequence(inner) => collect_as(inner, seq, name, f),
         }
     }
 }
@@ -465,7 +543,7 @@ pub fn parse(name: &str, file: &str, source: &str) -> (KeymapFile, Vec<Diagnosti
                         ));
                         continue;
                     };
-                    let bindings = parse_table(table, &at, &mut diags);
+                    let bindings = parse_table(ctx, table, &at, &mut diags);
                     out.keymap.contexts.entry(ctx).or_default().extend(bindings);
                 }
             }
@@ -479,6 +557,7 @@ pub fn parse(name: &str, file: &str, source: &str) -> (KeymapFile, Vec<Diagnosti
 }
 
 fn parse_table(
+    ctx: KeyContext,
     table: &dyn toml_edit::TableLike,
     at: &dyn Fn(Option<std::ops::Range<usize>>, String) -> Diagnostic,
     diags: &mut Vec<Diagnostic>,
@@ -503,7 +582,14 @@ fn parse_table(
                 }
             }
         } else if let Some(inner) = item.as_table_like() {
-            let inner = parse_table(inner, at, diags);
+            if ctx == KeyContext::Prompt {
+                diags.push(at(
+                    span.clone(),
+                    "[keys.prompt] binds single keys, not sequences".into(),
+                ));
+                continue;
+            }
+            let inner = parse_table(ctx, inner, at, diags);
             if inner.is_empty() {
                 continue;
             }
@@ -515,6 +601,12 @@ fn parse_table(
             ));
             continue;
         };
+        if ctx == KeyContext::Prompt
+            && let Some(why) = prompt_refusal(key, &binding)
+        {
+            diags.push(at(span.clone(), why));
+            continue;
+        }
         if let Some((other, _)) = first_seen.get(&key) {
             diags.push(at(
                 span.clone(),
@@ -526,6 +618,35 @@ fn parse_table(
         out.insert(key, binding);
     }
     out
+}
+
+/// Why `key` cannot be bound to `binding` in `[keys.prompt]`, if it cannot.
+fn prompt_refusal(key: Key, binding: &Binding) -> Option<String> {
+    const FIXED: [Key; 2] = [
+        Key::plain(KeyCode::Esc),
+        Key {
+            code: KeyCode::Char('c'),
+            ctrl: true,
+            alt: false,
+            shift: false,
+        },
+    ];
+    if FIXED.contains(&key) {
+        return Some(format!(
+            "`{key}` always leaves a prompt (esc clears a filter, C-c keeps it); it cannot be bound"
+        ));
+    }
+    if key.is_text() {
+        return Some(format!(
+            "`{key}` is typed text in a prompt: bind a named key or one with C- or A-"
+        ));
+    }
+    match binding {
+        Binding::Action(a) if !a.is_prompt() && *a != Action::Noop => Some(format!(
+            "`{a}` does nothing in a prompt: [keys.prompt] takes the prompt.* actions"
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -649,6 +770,120 @@ mod tests {
                 .starts_with("t.toml:6:1: duplicate binding: `-` is the same key as `minus`"),
             "{}",
             diags[0]
+        );
+    }
+
+    #[test]
+    fn the_prompt_context_takes_single_named_keys_and_prompt_actions() {
+        let src = "[keys.prompt]\n\
+                   C-j = \"prompt.accept\"\n\
+                   esc = \"prompt.close\"\n\
+                   j = \"prompt.next\"\n\
+                   C-q = \"app.quit\"\n\
+                   C-x = { C-s = \"prompt.accept\" }\n\
+                   C-c = \"prompt.clear\"\n\
+                   A-b = \"prompt.left\"\n";
+        let (file, diags) = parse("t", "t.toml", src);
+        let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert_eq!(diags.len(), 5, "{text:#?}");
+        assert!(
+            text[0].starts_with("t.toml:3:1: `esc` always leaves a prompt"),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[1].starts_with("t.toml:4:1: `j` is typed text in a prompt"),
+            "{}",
+            text[1]
+        );
+        assert!(
+            text[2].starts_with("t.toml:5:1: `app.quit` does nothing in a prompt"),
+            "{}",
+            text[2]
+        );
+        assert!(
+            text[3].starts_with("t.toml:6:1: [keys.prompt] binds single keys"),
+            "{}",
+            text[3]
+        );
+        assert!(
+            text[4].starts_with("t.toml:7:1: `C-c` always leaves a prompt"),
+            "{}",
+            text[4]
+        );
+        let km = file.keymap;
+        let cj = Key::parse("C-j").expect("C-j");
+        assert_eq!(
+            km.lookup(KeyContext::Prompt, &[cj]),
+            Lookup::Action(Action::PromptAccept)
+        );
+        assert_eq!(
+            km.lookup(KeyContext::Prompt, &[Key::parse("A-b").expect("A-b")]),
+            Lookup::Action(Action::PromptLeft)
+        );
+    }
+
+    #[test]
+    fn a_prompt_never_falls_back_to_global_keys() {
+        let src = "[keys.global]\nq = \"app.quit\"\nC-n = \"select.down\"\n[keys.prompt]\ndown = \"prompt.next\"\n";
+        let (file, diags) = parse("t", "t.toml", src);
+        assert!(diags.is_empty(), "{diags:?}");
+        let km = file.keymap;
+        assert_eq!(
+            km.lookup(KeyContext::Prompt, &[Key::char('q')]),
+            Lookup::Unbound
+        );
+        assert_eq!(km.key_for(KeyContext::Prompt, Action::SelectDown), None);
+        assert_eq!(
+            km.key_for(KeyContext::Dialog, Action::SelectDown)
+                .as_deref(),
+            Some("C-n")
+        );
+        assert_eq!(
+            km.key_for(KeyContext::Prompt, Action::PromptNext)
+                .as_deref(),
+            Some("down")
+        );
+    }
+
+    #[test]
+    fn hints_write_the_minus_sign_as_itself() {
+        assert_eq!(Key::parse("minus").map(|k| k.hint()).as_deref(), Ok("-"));
+        assert_eq!(Key::parse("C--").map(|k| k.hint()).as_deref(), Ok("C--"));
+        assert_eq!(
+            Key::parse("space").map(|k| k.hint()).as_deref(),
+            Ok("space")
+        );
+    }
+
+    #[test]
+    fn a_keymap_without_prompt_keys_keeps_the_defaults() {
+        let (default, _) = parse(
+            "default",
+            "d.toml",
+            "[keys.prompt]\nenter = \"prompt.accept\"\n[keys.dialog]\nenter = \"dialog.next\"\ny = \"dialog.confirm\"\n",
+        );
+        let (mine, diags) = parse(
+            "mine",
+            "m.toml",
+            "[keys.global]\nq = \"app.quit\"\n[keys.dialog]\ny = \"noop\"\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let mut km = mine.keymap;
+        km.fill_from(&default.keymap);
+        let enter = Key::plain(KeyCode::Enter);
+        assert_eq!(
+            km.lookup(KeyContext::Prompt, &[enter]),
+            Lookup::Action(Action::PromptAccept)
+        );
+        assert_eq!(
+            km.lookup(KeyContext::Dialog, &[enter]),
+            Lookup::Action(Action::DialogNext)
+        );
+        // what the keymap says stays
+        assert_eq!(
+            km.lookup(KeyContext::Dialog, &[Key::char('y')]),
+            Lookup::Unbound
         );
     }
 
