@@ -13,6 +13,7 @@ pub mod layout;
 pub mod palette;
 pub mod panes;
 pub mod picker;
+pub mod prompt;
 pub mod scope;
 pub mod state;
 pub mod update;

@@ -10,6 +10,7 @@ pub mod colors;
 pub mod diag;
 pub mod gpu;
 pub mod hosts;
+pub mod key;
 pub mod keymap;
 mod lenient;
 mod metrics;
