@@ -74,6 +74,28 @@ pub enum Action {
     DialogDecrease,
     /// Dialog: take the alternative the confirmation offers (change the HPA's bounds).
     DialogAlternative,
+    /// Dialog: take the picked row, the typed number or name, go to the next step. Never
+    /// fires an operation: only [`Action::Confirm`] does, so a second press of the key
+    /// that opened a confirmation cannot run it.
+    DialogNext,
+    /// Prompt (palette, filter): run the command, keep the filter.
+    PromptAccept,
+    /// Prompt: close it; a filter stays as typed (esc clears it).
+    PromptClose,
+    /// Prompt: take the selected completion into the line.
+    PromptComplete,
+    /// Prompt: the next completion.
+    PromptNext,
+    /// Prompt: the previous completion.
+    PromptPrev,
+    /// Prompt: delete the character before the cursor; on an empty palette, close it.
+    PromptDeleteBack,
+    PromptLeft,
+    PromptRight,
+    PromptHome,
+    PromptEnd,
+    /// Prompt: clear the line.
+    PromptClear,
     LogsPause,
     LogsLevel,
     LogsWrap,
@@ -240,6 +262,50 @@ const SIMPLE: &[(Action, &str, &str)] = &[
         "dialog: take the offered alternative (the HPA's bounds)",
     ),
     (
+        Action::DialogNext,
+        "dialog.next",
+        "dialog: take the pick or what was typed, go on (never fires an operation)",
+    ),
+    (
+        Action::PromptAccept,
+        "prompt.accept",
+        "prompt: run the command / keep the filter",
+    ),
+    (
+        Action::PromptClose,
+        "prompt.close",
+        "prompt: close (a filter stays as typed; esc clears it)",
+    ),
+    (
+        Action::PromptComplete,
+        "prompt.complete",
+        "prompt: take the selected completion",
+    ),
+    (Action::PromptNext, "prompt.next", "prompt: next completion"),
+    (
+        Action::PromptPrev,
+        "prompt.prev",
+        "prompt: previous completion",
+    ),
+    (
+        Action::PromptDeleteBack,
+        "prompt.delete-back",
+        "prompt: delete before the cursor (an empty palette closes)",
+    ),
+    (Action::PromptLeft, "prompt.left", "prompt: cursor left"),
+    (Action::PromptRight, "prompt.right", "prompt: cursor right"),
+    (
+        Action::PromptHome,
+        "prompt.home",
+        "prompt: cursor to the start",
+    ),
+    (Action::PromptEnd, "prompt.end", "prompt: cursor to the end"),
+    (
+        Action::PromptClear,
+        "prompt.clear",
+        "prompt: clear the line",
+    ),
+    (
         Action::LogsPause,
         "logs.pause",
         "logs: pause / resume following",
@@ -337,6 +403,24 @@ impl Action {
                 .map(|p| format!("pane.focus {}", p.name())),
         );
         names
+    }
+
+    /// An action of the `[keys.prompt]` context (the palette's and the filter's line).
+    pub fn is_prompt(&self) -> bool {
+        matches!(
+            self,
+            Action::PromptAccept
+                | Action::PromptClose
+                | Action::PromptComplete
+                | Action::PromptNext
+                | Action::PromptPrev
+                | Action::PromptDeleteBack
+                | Action::PromptLeft
+                | Action::PromptRight
+                | Action::PromptHome
+                | Action::PromptEnd
+                | Action::PromptClear
+        )
     }
 
     /// An operation on the Pipeline pane's selection only.

@@ -3,6 +3,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+pub use super::picker::Picker;
+
 use crate::action::Action;
 use crate::app::event::Effect;
 use crate::app::panes::workloads::current_deployment;
@@ -41,25 +43,22 @@ pub enum Dialog {
     },
     Revisions {
         target: Target,
-        rows: Vec<RevisionRow>,
-        selected: usize,
+        rows: Picker<RevisionRow>,
         /// Deployment (`Operation::Rollback`), StatefulSet or DaemonSet (`Operation::Workload`).
         kind: WorkloadKind,
     },
     HostMenu {
         vars: Placeholders,
-        names: Vec<String>,
-        selected: usize,
+        names: Picker<String>,
     },
     /// A service's backups (what `list_backups` printed, newest first) to roll back to.
     Backups {
         service: String,
-        backups: Vec<String>,
-        selected: usize,
+        backups: Picker<String>,
     },
+    /// The audit log; the selected line is the lowest shown.
     Audit {
-        lines: Vec<String>,
-        scroll: usize,
+        lines: Picker<String>,
     },
     /// `q` while an operation is in flight.
     Quit,
@@ -206,8 +205,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 state,
                 Dialog::Revisions {
                     target,
-                    selected: 1,
-                    rows,
+                    rows: Picker::new(rows, 1),
                     kind: WorkloadKind::Deployment,
                 },
             );
@@ -274,8 +272,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 state,
                 Dialog::HostMenu {
                     vars,
-                    names,
-                    selected: 0,
+                    names: Picker::new(names, 0),
                 },
             );
             Vec::new()
@@ -380,59 +377,66 @@ pub fn on_result(state: &mut State, outcome: Outcome) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Keys while a dialog is open.
+/// Keys while a dialog is open. Every key means what `[keys.dialog]` (then `global`)
+/// binds it to, except the fixed ways out: esc and C-c always close. While a name or a
+/// number is typed, its characters are text, and no printable key cancels or goes on.
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let Overlay::Dialog(dialog) = &mut state.overlay else {
         return Vec::new();
     };
     state.dirty = true;
-    let action = lookup_in(&state.keymap, &key);
+    let k = Key::from_event(&key);
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let text = k.and_then(|k| text_of(dialog, k));
+    let action = match (k, text) {
+        (Some(k), None) => match state.keymap.lookup(KeyContext::Dialog, &[k]) {
+            Lookup::Action(a) => Some(a),
+            _ => None,
+        },
+        _ => None,
+    };
+    // `q` or `y` may be part of what is typed
+    let settles = !(typing(dialog) && k.is_some_and(|k| k.is_text()));
     // esc and C-c always close, whatever the keymap says: there is always a way out
-    let cancel = key.code == KeyCode::Esc
-        || (matches!(action, Some(Action::Cancel | Action::Back)) && !typing(dialog));
-    if cancel || (ctrl && key.code == KeyCode::Char('c')) {
+    if key.code == KeyCode::Esc
+        || (ctrl && key.code == KeyCode::Char('c'))
+        || (settles && matches!(action, Some(Action::Cancel | Action::Back)))
+    {
         state.overlay = Overlay::None;
         return Vec::new();
     }
-    let confirm =
-        key.code == KeyCode::Enter || (action == Some(Action::Confirm) && !typing(dialog));
+    // take the pick (or what was typed) and go on; the confirm key does that too
+    let next = settles && matches!(action, Some(Action::DialogNext | Action::Confirm));
     match dialog.as_mut() {
         Dialog::Planning { .. } => Vec::new(),
         Dialog::Quit => {
-            if confirm {
+            if next {
                 state.quit = true;
                 return vec![Effect::Quit];
             }
             Vec::new()
         }
-        Dialog::Audit { lines, scroll } => {
-            match action {
-                Some(Action::SelectUp) => *scroll = scroll.saturating_sub(1),
-                Some(Action::SelectDown) => {
-                    *scroll = (*scroll + 1).min(lines.len().saturating_sub(1))
-                }
-                _ if confirm => state.overlay = Overlay::None,
-                _ => {}
+        Dialog::Audit { lines } => {
+            if let Some(a) = action
+                && !lines.on_action(a)
+                && next
+            {
+                state.overlay = Overlay::None;
             }
             Vec::new()
         }
         Dialog::Confirm { plan, typed } => {
             if let Some(name) = &plan.type_to_confirm {
-                match key.code {
-                    KeyCode::Backspace => {
-                        typed.pop();
-                    }
-                    KeyCode::Char(c) if !ctrl => typed.push(c),
-                    KeyCode::Enter if typed == name => {
-                        let p = (**plan).clone();
-                        return fire(state, &p);
-                    }
-                    KeyCode::Enter => {
-                        let name = name.clone();
-                        state.set_flash(FlashLevel::Warn, format!("type `{name}` to confirm"));
-                    }
-                    _ => {}
+                if let Some(c) = text {
+                    typed.push(c);
+                } else if backspace(prompt_action(&state.keymap, k)) {
+                    typed.pop();
+                } else if next && typed == name {
+                    let p = (**plan).clone();
+                    return fire(state, &p);
+                } else if next {
+                    let name = name.clone();
+                    state.set_flash(FlashLevel::Warn, format!("type `{name}` to confirm"));
                 }
                 return Vec::new();
             }
@@ -442,7 +446,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 return self::plan(state, alt);
             }
             if let Some(why) = plan.refused.clone() {
-                if confirm {
+                if next {
                     let refused = plan.clone();
                     state.overlay = Overlay::None;
                     state.set_flash(FlashLevel::Warn, why);
@@ -450,14 +454,14 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 }
                 return Vec::new();
             }
-            // only the confirm key fires, never enter: enter opened or advanced this dialog
-            // (the revision picker, the replicas prompt), so a double enter must not roll
-            // back production
+            // only the confirm key fires, never enter, whatever it is bound to: enter
+            // opened or advanced this dialog (the revision picker, the replicas prompt), so
+            // a double enter must not roll back production
             if action == Some(Action::Confirm) && key.code != KeyCode::Enter {
                 let p = (**plan).clone();
                 return fire(state, &p);
             }
-            if key.code == KeyCode::Enter {
+            if next {
                 let y = state
                     .keymap
                     .key_for(KeyContext::Dialog, Action::Confirm)
@@ -474,23 +478,24 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             kind,
         } => {
             let n: i32 = input.parse().unwrap_or(*current);
-            match key.code {
-                _ if matches!(action, Some(Action::DialogIncrease | Action::SelectUp)) => {
+            match action {
+                Some(Action::DialogIncrease | Action::SelectUp) => {
                     *input = (n.saturating_add(1)).to_string()
                 }
-                _ if matches!(action, Some(Action::DialogDecrease | Action::SelectDown)) => {
+                Some(Action::DialogDecrease | Action::SelectDown) => {
                     *input = (n - 1).max(0).to_string()
                 }
-                KeyCode::Char(c) if c.is_ascii_digit() && input.len() < 5 => {
+                // digits are the number typed, not keys to bind
+                _ if text.is_some() && input.len() < 5 => {
                     if input == "0" || input.parse::<i32>().ok() == Some(*current) {
                         input.clear();
                     }
-                    input.push(c)
+                    input.extend(text);
                 }
-                KeyCode::Backspace => {
+                _ if backspace(prompt_action(&state.keymap, k)) => {
                     input.pop();
                 }
-                KeyCode::Enter => {
+                _ if next => {
                     if let Ok(replicas) = input.parse::<i32>() {
                         let op = if *kind == WorkloadKind::Deployment {
                             Operation::Scale {
@@ -513,102 +518,96 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Dialog::Revisions {
-            target,
-            rows,
-            selected,
-            kind,
-        } => {
-            match action {
-                Some(Action::SelectUp) => *selected = selected.saturating_sub(1),
-                Some(Action::SelectDown) => {
-                    *selected = (*selected + 1).min(rows.len().saturating_sub(1))
-                }
-                _ if confirm => {
-                    let to_revision = if *selected == 1 {
-                        None // previous, exactly as `rollout undo` picks it
-                    } else {
-                        rows.get(*selected).map(|r| r.revision)
-                    };
-                    let op = if *kind == WorkloadKind::Deployment {
-                        Operation::Rollback {
-                            target: target.clone(),
-                            to_revision,
-                            resource_version: None,
-                        }
-                    } else {
-                        Operation::Workload {
-                            target: target.clone(),
-                            kind: *kind,
-                            op: crate::ops::model::WorkloadOp::Rollback { to_revision },
-                            resource_version: None,
-                        }
-                    };
-                    return plan(state, op);
-                }
-                _ => {}
+        Dialog::Revisions { target, rows, kind } => {
+            if let Some(a) = action
+                && !rows.on_action(a)
+                && next
+            {
+                let to_revision = if rows.selected == 1 {
+                    None // previous, exactly as `rollout undo` picks it
+                } else {
+                    rows.chosen().map(|r| r.revision)
+                };
+                let op = if *kind == WorkloadKind::Deployment {
+                    Operation::Rollback {
+                        target: target.clone(),
+                        to_revision,
+                        resource_version: None,
+                    }
+                } else {
+                    Operation::Workload {
+                        target: target.clone(),
+                        kind: *kind,
+                        op: crate::ops::model::WorkloadOp::Rollback { to_revision },
+                        resource_version: None,
+                    }
+                };
+                return plan(state, op);
             }
             Vec::new()
         }
-        Dialog::Backups {
-            service,
-            backups,
-            selected,
-        } => {
-            match action {
-                Some(Action::SelectUp) => *selected = selected.saturating_sub(1),
-                Some(Action::SelectDown) => {
-                    *selected = (*selected + 1).min(backups.len().saturating_sub(1))
-                }
-                _ if confirm => {
-                    if let Some(backup) = backups.get(*selected) {
-                        let op = Operation::Service {
-                            service: service.clone(),
-                            op: crate::ops::ServiceOp::Rollback {
-                                backup: backup.clone(),
-                            },
-                        };
-                        return plan(state, op);
-                    }
-                }
-                _ => {}
+        Dialog::Backups { service, backups } => {
+            if let Some(a) = action
+                && !backups.on_action(a)
+                && next
+                && let Some(backup) = backups.chosen()
+            {
+                let op = Operation::Service {
+                    service: service.clone(),
+                    op: crate::ops::ServiceOp::Rollback {
+                        backup: backup.clone(),
+                    },
+                };
+                return plan(state, op);
             }
             Vec::new()
         }
-        Dialog::HostMenu {
-            vars,
-            names,
-            selected,
-        } => {
-            match action {
-                Some(Action::SelectUp) => *selected = selected.saturating_sub(1),
-                Some(Action::SelectDown) => {
-                    *selected = (*selected + 1).min(names.len().saturating_sub(1))
-                }
-                _ if confirm => {
-                    if let Some(name) = names.get(*selected) {
-                        let op = Operation::Host {
-                            action: name.clone(),
-                            vars: vars.clone(),
-                        };
-                        return plan(state, op);
-                    }
-                }
-                _ => {}
+        Dialog::HostMenu { vars, names } => {
+            if let Some(a) = action
+                && !names.on_action(a)
+                && next
+                && let Some(name) = names.chosen()
+            {
+                let op = Operation::Host {
+                    action: name.clone(),
+                    vars: vars.clone(),
+                };
+                return plan(state, op);
             }
             Vec::new()
         }
     }
 }
 
-fn lookup_in(keymap: &crate::config::Keymap, key: &KeyEvent) -> Option<Action> {
-    let k = Key::from_event(key)?;
-    match keymap.lookup(KeyContext::Dialog, &[k]) {
+/// What `[keys.prompt]` binds `key` to: a typed field in a dialog edits like a prompt.
+fn prompt_action(keymap: &crate::config::Keymap, key: Option<Key>) -> Option<Action> {
+    match keymap.lookup(KeyContext::Prompt, &[key?]) {
         Lookup::Action(a) => Some(a),
         _ => None,
     }
 }
 
+fn backspace(action: Option<Action>) -> bool {
+    action == Some(Action::PromptDeleteBack)
+}
+
+/// The character `key` types into `d`'s field: any character into a name typed to
+/// confirm, a digit into the replicas number.
+fn text_of(d: &Dialog, key: Key) -> Option<char> {
+    let crate::config::keymap::KeyCode::Char(c) = key.code else {
+        return None;
+    };
+    if key.ctrl {
+        return None;
+    }
+    match d {
+        Dialog::Confirm { plan, .. } if plan.type_to_confirm.is_some() => Some(c),
+        Dialog::Replicas { .. } if c.is_ascii_digit() => Some(c),
+        _ => None,
+    }
+}
+
+/// Whether `d` has a field being typed: a name to confirm, the replicas number.
 fn typing(d: &Dialog) -> bool {
     matches!(d, Dialog::Confirm { plan, .. } if plan.type_to_confirm.is_some())
         || matches!(d, Dialog::Replicas { .. })
@@ -626,8 +625,7 @@ pub fn show_audit(state: &mut State) -> Vec<Effect> {
     open(
         state,
         Dialog::Audit {
-            lines: vec!["reading the audit log…".into()],
-            scroll: 0,
+            lines: Picker::new(vec!["reading the audit log…".into()], 0),
         },
     );
     vec![Effect::ReadAudit]
@@ -647,11 +645,11 @@ pub fn on_audit(state: &mut State, tail: crate::ops::AuditTail) -> Vec<Effect> {
         Err(e) => vec![e],
     };
     if let Overlay::Dialog(d) = &mut state.overlay
-        && let Dialog::Audit { lines: l, scroll } = d.as_mut()
+        && let Dialog::Audit { lines: l } = d.as_mut()
     {
         // open at the newest entry
-        *scroll = lines.len().saturating_sub(1);
-        *l = lines;
+        let newest = lines.len().saturating_sub(1);
+        *l = Picker::new(lines, newest);
         state.dirty = true;
     }
     Vec::new()

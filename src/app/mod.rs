@@ -6,9 +6,14 @@ pub mod copy;
 pub mod dialog;
 pub mod event;
 pub mod hint;
+pub mod keyhints;
+#[cfg(test)]
+mod keymap_tests;
 pub mod layout;
 pub mod palette;
 pub mod panes;
+pub mod picker;
+pub mod prompt;
 pub mod scope;
 pub mod state;
 pub mod update;

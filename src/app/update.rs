@@ -1,8 +1,6 @@
 //! `update`: the only place State changes. Pure: no I/O, effects are returned.
 
-use crossterm::event::{
-    KeyCode as C, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 
 use super::event::{Effect, Event};
 use super::layout;
@@ -34,12 +32,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             effects
         }
         Event::Paste(text) => {
-            if let Some(prompt) = prompt_mut(state) {
-                for c in text.chars().filter(|c| !c.is_control()) {
-                    insert_char(prompt, c);
-                }
-                after_prompt_edit(state);
-            }
+            super::prompt::paste(state, &text);
             Vec::new()
         }
         Event::Resize(w, h) => {
@@ -149,7 +142,10 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     // text prompts take keys directly
     if matches!(state.overlay, Overlay::Palette(_) | Overlay::Filter(_)) {
-        return on_prompt_key(state, key);
+        return match super::prompt::on_key(state, key) {
+            Some(line) => run_command(state, &line),
+            None => Vec::new(),
+        };
     }
     if matches!(state.overlay, Overlay::Dialog(_)) {
         return crate::app::dialog::on_key(state, key);
@@ -346,6 +342,7 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::DialogIncrease
         | Action::DialogDecrease
         | Action::DialogAlternative
+        | Action::DialogNext
         | Action::Noop
         | Action::WorkloadsPods
         | Action::WorkloadsSort
@@ -362,6 +359,18 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::LogsSearchNext
         | Action::LogsSearchPrev
         | Action::LogsEnd => {}
+        // the prompt's keys act only in a prompt (on_prompt_key)
+        Action::PromptAccept
+        | Action::PromptClose
+        | Action::PromptComplete
+        | Action::PromptNext
+        | Action::PromptPrev
+        | Action::PromptDeleteBack
+        | Action::PromptLeft
+        | Action::PromptRight
+        | Action::PromptHome
+        | Action::PromptEnd
+        | Action::PromptClear => {}
     }
     Vec::new()
 }
@@ -381,143 +390,6 @@ fn move_selection(state: &mut State, delta: isize) {
     let last = rows.map(|n| n.saturating_sub(1)).unwrap_or(usize::MAX / 2);
     let sel = view.selected.min(last) as isize;
     view.selected = ((sel + delta).max(0) as usize).min(last);
-}
-
-fn prompt_mut(state: &mut State) -> Option<&mut Prompt> {
-    match &mut state.overlay {
-        Overlay::Palette(p) | Overlay::Filter(p) => Some(p),
-        _ => None,
-    }
-}
-
-fn insert_char(prompt: &mut Prompt, c: char) {
-    let byte = byte_index(&prompt.input, prompt.cursor);
-    prompt.input.insert(byte, c);
-    prompt.cursor += 1;
-    prompt.selected = 0;
-}
-
-fn byte_index(s: &str, chars: usize) -> usize {
-    s.char_indices()
-        .nth(chars)
-        .map(|(i, _)| i)
-        .unwrap_or(s.len())
-}
-
-/// Whether `/` searches the Workloads pane's YAML view rather than filtering a table.
-fn yaml_search(state: &State) -> bool {
-    state.focus == PaneId::Workloads && state.workloads.yaml.is_some()
-}
-
-/// A filter applies as it is typed.
-fn after_prompt_edit(state: &mut State) {
-    state.dirty = true;
-    if let Overlay::Filter(p) = &state.overlay {
-        let text = p.input.clone();
-        if yaml_search(state) {
-            super::panes::workloads::yaml::set_search(state, &text);
-            return;
-        }
-        let focus = state.focus;
-        let view = state.pane_mut(focus);
-        view.filter = text;
-        view.selected = 0;
-    }
-}
-
-fn on_prompt_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let is_palette = matches!(state.overlay, Overlay::Palette(_));
-    let completions = match &state.overlay {
-        Overlay::Palette(p) => palette::completions(state, &p.input),
-        _ => Vec::new(),
-    };
-    state.dirty = true;
-    let Some(prompt) = prompt_mut(state) else {
-        return Vec::new();
-    };
-    match key.code {
-        C::Esc => {
-            if !is_palette && yaml_search(state) {
-                super::panes::workloads::yaml::set_search(state, "");
-            } else if !is_palette {
-                let focus = state.focus;
-                state.pane_mut(focus).filter.clear();
-            }
-            state.overlay = Overlay::None;
-            return Vec::new();
-        }
-        C::Char('c') | C::Char('g') if ctrl => {
-            state.overlay = Overlay::None;
-            return Vec::new();
-        }
-        C::Enter => {
-            let text = prompt.input.clone();
-            let chosen = completions.get(prompt.selected).cloned();
-            state.overlay = Overlay::None;
-            if is_palette {
-                // a complete command runs as typed; an incomplete one takes the selection
-                let run = if palette_is_complete(&text) {
-                    text
-                } else {
-                    chosen.unwrap_or(text)
-                };
-                return run_command(state, &run);
-            }
-            return Vec::new();
-        }
-        C::Tab => {
-            if let Some(c) = completions.get(prompt.selected) {
-                let has_arg = c.contains(' ')
-                    || palette::COMMANDS
-                        .iter()
-                        .any(|(n, a, _)| n == c && *a != palette::Arg::None);
-                *prompt = Prompt::with(&if has_arg && !c.contains(' ') {
-                    format!("{c} ")
-                } else {
-                    c.clone()
-                });
-            }
-        }
-        C::Down => prompt.selected = (prompt.selected + 1).min(completions.len().saturating_sub(1)),
-        C::Up => prompt.selected = prompt.selected.saturating_sub(1),
-        C::Backspace => {
-            if prompt.cursor > 0 {
-                let start = byte_index(&prompt.input, prompt.cursor - 1);
-                let end = byte_index(&prompt.input, prompt.cursor);
-                prompt.input.replace_range(start..end, "");
-                prompt.cursor -= 1;
-                prompt.selected = 0;
-            } else if prompt.input.is_empty() && is_palette {
-                state.overlay = Overlay::None;
-                return Vec::new();
-            }
-        }
-        C::Left => prompt.cursor = prompt.cursor.saturating_sub(1),
-        C::Right => prompt.cursor = (prompt.cursor + 1).min(prompt.input.chars().count()),
-        C::Home => prompt.cursor = 0,
-        C::End => prompt.cursor = prompt.input.chars().count(),
-        C::Char('u') if ctrl => *prompt = Prompt::default(),
-        C::Char(c) if !ctrl && !c.is_control() => insert_char(prompt, c),
-        _ => return Vec::new(),
-    }
-    after_prompt_edit(state);
-    Vec::new()
-}
-
-fn palette_is_complete(text: &str) -> bool {
-    let mut words = text.split_whitespace();
-    let Some(cmd) = words.next() else {
-        return false;
-    };
-    match palette::COMMANDS
-        .iter()
-        .find(|(c, _, _)| *c == cmd || (cmd == "q" && *c == "quit"))
-    {
-        Some((_, palette::Arg::None, _)) => true,
-        Some(_) => words.next().is_some(),
-        None => cmd == "q",
-    }
 }
 
 /// Runs a palette command line (`theme light`, `ns all`, `q`).

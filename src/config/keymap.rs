@@ -1,232 +1,12 @@
-//! Keymaps: key notation (`C-r`, `A-x`, `S-tab`, `enter`, `R`), one table per context,
-//! nested tables for sequences. A bad entry is skipped with a diagnostic; the rest loads.
+//! Keymaps: one table per context, nested tables for sequences, keys in the notation of
+//! [`super::key`]. A bad entry is skipped with a diagnostic; the rest loads.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use crate::action::Action;
 
 use super::diag::{self, Diagnostic};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum KeyCode {
-    Char(char),
-    Enter,
-    Esc,
-    Tab,
-    Backspace,
-    Up,
-    Down,
-    Left,
-    Right,
-    Home,
-    End,
-    PageUp,
-    PageDown,
-    Insert,
-    Delete,
-    F(u8),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Key {
-    pub code: KeyCode,
-    pub ctrl: bool,
-    pub alt: bool,
-    /// Only for named keys: a printable character carries its own case (`R`, never `S-r`).
-    pub shift: bool,
-}
-
-const NAMED: &[(&str, KeyCode)] = &[
-    ("enter", KeyCode::Enter),
-    ("esc", KeyCode::Esc),
-    ("tab", KeyCode::Tab),
-    ("backspace", KeyCode::Backspace),
-    ("up", KeyCode::Up),
-    ("down", KeyCode::Down),
-    ("left", KeyCode::Left),
-    ("right", KeyCode::Right),
-    ("home", KeyCode::Home),
-    ("end", KeyCode::End),
-    ("pageup", KeyCode::PageUp),
-    ("pagedown", KeyCode::PageDown),
-    ("insert", KeyCode::Insert),
-    ("delete", KeyCode::Delete),
-    ("space", KeyCode::Char(' ')),
-    ("minus", KeyCode::Char('-')),
-];
-
-impl Key {
-    pub const fn plain(code: KeyCode) -> Key {
-        Key {
-            code,
-            ctrl: false,
-            alt: false,
-            shift: false,
-        }
-    }
-
-    pub const fn char(c: char) -> Key {
-        Key::plain(KeyCode::Char(c))
-    }
-
-    /// Parses key notation. Printable characters are themselves; modifiers are `C-`, `A-`
-    /// and (for named keys only) `S-`; named keys are lowercase.
-    pub fn parse(text: &str) -> Result<Key, String> {
-        if text.is_empty() {
-            return Err("empty key".into());
-        }
-        let mut rest = text;
-        let (mut ctrl, mut alt, mut shift) = (false, false, false);
-        loop {
-            // a modifier prefix needs something after it: `-` alone and `C--` are chars
-            if rest.chars().count() > 2 {
-                if let Some(r) = rest.strip_prefix("C-") {
-                    ctrl = true;
-                    rest = r;
-                    continue;
-                }
-                if let Some(r) = rest.strip_prefix("A-") {
-                    alt = true;
-                    rest = r;
-                    continue;
-                }
-                if let Some(r) = rest.strip_prefix("S-") {
-                    shift = true;
-                    rest = r;
-                    continue;
-                }
-            }
-            break;
-        }
-        let mut chars = rest.chars();
-        let code = match (chars.next(), chars.next()) {
-            (Some(c), None) => {
-                if c.is_control() {
-                    return Err(format!(
-                        "`{}` is a control character; use its name",
-                        c.escape_default()
-                    ));
-                }
-                if shift {
-                    let hint = if c.is_ascii_lowercase() {
-                        format!("; write `{}`", c.to_ascii_uppercase())
-                    } else {
-                        String::new()
-                    };
-                    return Err(format!(
-                        "`S-` is for named keys only: a printable character carries its own case{hint}"
-                    ));
-                }
-                if c == ' ' {
-                    return Err("write `space` for the space bar".into());
-                }
-                KeyCode::Char(c)
-            }
-            _ => {
-                if let Some(n) = rest.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()) {
-                    if (1..=12).contains(&n) {
-                        KeyCode::F(n)
-                    } else {
-                        return Err(format!("unknown key `{rest}`: function keys are f1 to f12"));
-                    }
-                } else if let Some((_, code)) = NAMED.iter().find(|(n, _)| *n == rest) {
-                    if shift && matches!(code, KeyCode::Char(_)) {
-                        return Err(format!("`S-{rest}` is not a key"));
-                    }
-                    *code
-                } else if NAMED.iter().any(|(n, _)| n.eq_ignore_ascii_case(rest)) {
-                    return Err(format!(
-                        "unknown key `{rest}`: named keys are lowercase (`{}`)",
-                        rest.to_ascii_lowercase()
-                    ));
-                } else {
-                    return Err(format!(
-                        "unknown key `{text}`: use a character, a named key ({}, f1..f12) and C-/A-/S- modifiers",
-                        NAMED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(" ")
-                    ));
-                }
-            }
-        };
-        Ok(Key {
-            code,
-            ctrl,
-            alt,
-            shift,
-        })
-    }
-
-    /// The key of a terminal event, normalised so that it equals the parsed notation.
-    pub fn from_event(ev: &crossterm::event::KeyEvent) -> Option<Key> {
-        use crossterm::event::{KeyCode as C, KeyModifiers as M};
-        let ctrl = ev.modifiers.contains(M::CONTROL);
-        let alt = ev.modifiers.contains(M::ALT);
-        let shift = ev.modifiers.contains(M::SHIFT);
-        let (code, shift) = match ev.code {
-            C::Char(c) => {
-                // with ctrl, terminals report the letter; normalise to lowercase unless shifted
-                let c = if ctrl && !shift {
-                    c.to_ascii_lowercase()
-                } else {
-                    c
-                };
-                (KeyCode::Char(c), false)
-            }
-            C::Enter => (KeyCode::Enter, shift),
-            C::Esc => (KeyCode::Esc, shift),
-            C::Tab => (KeyCode::Tab, shift),
-            C::BackTab => (KeyCode::Tab, true),
-            C::Backspace => (KeyCode::Backspace, shift),
-            C::Up => (KeyCode::Up, shift),
-            C::Down => (KeyCode::Down, shift),
-            C::Left => (KeyCode::Left, shift),
-            C::Right => (KeyCode::Right, shift),
-            C::Home => (KeyCode::Home, shift),
-            C::End => (KeyCode::End, shift),
-            C::PageUp => (KeyCode::PageUp, shift),
-            C::PageDown => (KeyCode::PageDown, shift),
-            C::Insert => (KeyCode::Insert, shift),
-            C::Delete => (KeyCode::Delete, shift),
-            C::F(n) => (KeyCode::F(n), shift),
-            _ => return None,
-        };
-        Some(Key {
-            code,
-            ctrl,
-            alt,
-            shift,
-        })
-    }
-}
-
-impl fmt::Display for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.ctrl {
-            f.write_str("C-")?;
-        }
-        if self.alt {
-            f.write_str("A-")?;
-        }
-        if self.shift {
-            f.write_str("S-")?;
-        }
-        match self.code {
-            KeyCode::Char(c) => match NAMED.iter().find(|(_, k)| *k == KeyCode::Char(c)) {
-                Some((name, _)) => f.write_str(name),
-                None => write!(f, "{c}"),
-            },
-            KeyCode::F(n) => write!(f, "f{n}"),
-            code => {
-                let name = NAMED
-                    .iter()
-                    .find(|(_, k)| *k == code)
-                    .map(|(n, _)| *n)
-                    .unwrap_or("?");
-                f.write_str(name)
-            }
-        }
-    }
-}
+pub use super::key::{Key, KeyCode};
 
 /// Where a binding applies. Pane contexts are consulted before `global`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -240,10 +20,13 @@ pub enum KeyContext {
     Help,
     /// Every dialog: confirmation, replicas, revision picker, host menu, audit viewer.
     Dialog,
+    /// The one-line prompts (palette, filter). Only this table applies there, never
+    /// `global`: every other key is typed text. Esc and C-c are fixed ways out.
+    Prompt,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 8] = [
+    pub const ALL: [KeyContext; 9] = [
         KeyContext::Global,
         KeyContext::Pipeline,
         KeyContext::Workloads,
@@ -252,6 +35,7 @@ impl KeyContext {
         KeyContext::Gpu,
         KeyContext::Help,
         KeyContext::Dialog,
+        KeyContext::Prompt,
     ];
 
     pub fn name(self) -> &'static str {
@@ -264,6 +48,7 @@ impl KeyContext {
             KeyContext::Gpu => "hosts",
             KeyContext::Help => "help",
             KeyContext::Dialog => "dialog",
+            KeyContext::Prompt => "prompt",
         }
     }
 
@@ -319,14 +104,9 @@ pub struct KeymapFile {
 }
 
 impl Keymap {
-    /// Looks `keys` up in `ctx`, then in `global`.
+    /// Looks `keys` up in `ctx`, then in `global` (a prompt: in `prompt` only).
     pub fn lookup(&self, ctx: KeyContext, keys: &[Key]) -> Lookup {
-        let contexts: &[KeyContext] = if ctx == KeyContext::Global {
-            &[KeyContext::Global]
-        } else {
-            &[ctx, KeyContext::Global]
-        };
-        for c in contexts {
+        for c in ctx.chain() {
             if let Some(table) = self.contexts.get(c) {
                 match walk(table, keys) {
                     Lookup::Unbound => continue,
@@ -346,6 +126,30 @@ impl Keymap {
         }
     }
 
+    /// Where this keymap has no `[keys.prompt]` table, takes `default`'s; where nothing
+    /// in `[keys.dialog]` goes on (`dialog.next`), binds `default`'s keys for it that
+    /// are free there. These keys were fixed before keymaps named them: a keymap written
+    /// without them keeps working.
+    pub fn fill_from(&mut self, default: &Keymap) {
+        if !self.contexts.contains_key(&KeyContext::Prompt)
+            && let Some(prompt) = default.contexts.get(&KeyContext::Prompt)
+        {
+            self.contexts.insert(KeyContext::Prompt, prompt.clone());
+        }
+        let dialog = self.contexts.entry(KeyContext::Dialog).or_default();
+        if !dialog
+            .values()
+            .any(|b| *b == Binding::Action(Action::DialogNext))
+            && let Some(theirs) = default.contexts.get(&KeyContext::Dialog)
+        {
+            for (key, binding) in theirs {
+                if *binding == Binding::Action(Action::DialogNext) {
+                    dialog.entry(*key).or_insert_with(|| binding.clone());
+                }
+            }
+        }
+    }
+
     /// Every binding as (context, key sequence, action), for the help overlay.
     pub fn bindings(&self) -> Vec<(KeyContext, String, Action)> {
         let mut out = Vec::new();
@@ -357,22 +161,46 @@ impl Keymap {
         out
     }
 
-    /// The first key sequence bound to `action` (pane context first), for hints.
+    /// The first key sequence bound to `action` (pane context first), for hints: the
+    /// one helper every hint, footer and help line names a key with.
     pub fn key_for(&self, ctx: KeyContext, action: Action) -> Option<String> {
-        for c in [ctx, KeyContext::Global] {
-            if let Some(table) = self.contexts.get(&c) {
-                let mut found = None;
-                collect(table, String::new(), &mut |seq, a| {
-                    if a == action && found.is_none() {
-                        found = Some(seq);
+        self.keys_for(ctx, action).into_iter().next()
+    }
+
+    /// Every key sequence bound to `action` in the first context of `ctx`'s lookup chain
+    /// that binds it, in key order, written as hints show them (`-`, not `minus`).
+    pub fn keys_for(&self, ctx: KeyContext, action: Action) -> Vec<String> {
+        for c in ctx.chain() {
+            if let Some(table) = self.contexts.get(c) {
+                let mut found = Vec::new();
+                collect_as(table, String::new(), &Key::hint, &mut |seq, a| {
+                    if a == action {
+                        found.push(seq);
                     }
                 });
-                if found.is_some() {
+                if !found.is_empty() {
                     return found;
                 }
             }
         }
-        None
+        Vec::new()
+    }
+}
+
+impl KeyContext {
+    /// The contexts a key is looked up in, in order.
+    fn chain(&self) -> &'static [KeyContext] {
+        match self {
+            KeyContext::Global => &[KeyContext::Global],
+            KeyContext::Prompt => &[KeyContext::Prompt],
+            KeyContext::Pipeline => &[KeyContext::Pipeline, KeyContext::Global],
+            KeyContext::Workloads => &[KeyContext::Workloads, KeyContext::Global],
+            KeyContext::Errors => &[KeyContext::Errors, KeyContext::Global],
+            KeyContext::Logs => &[KeyContext::Logs, KeyContext::Global],
+            KeyContext::Gpu => &[KeyContext::Gpu, KeyContext::Global],
+            KeyContext::Help => &[KeyContext::Help, KeyContext::Global],
+            KeyContext::Dialog => &[KeyContext::Dialog, KeyContext::Global],
+        }
     }
 }
 
@@ -401,16 +229,25 @@ fn merge_table(base: &mut BTreeMap<Key, Binding>, over: &BTreeMap<Key, Binding>)
 }
 
 fn collect(table: &BTreeMap<Key, Binding>, prefix: String, f: &mut dyn FnMut(String, Action)) {
+    collect_as(table, prefix, &Key::to_string, f)
+}
+
+fn collect_as(
+    table: &BTreeMap<Key, Binding>,
+    prefix: String,
+    name: &dyn Fn(&Key) -> String,
+    f: &mut dyn FnMut(String, Action),
+) {
     for (key, binding) in table {
         let seq = if prefix.is_empty() {
-            key.to_string()
+            name(key)
         } else {
-            format!("{prefix} {key}")
+            format!("{prefix} {}", name(key))
         };
         match binding {
             Binding::Action(Action::Noop) => {}
             Binding::Action(a) => f(seq, *a),
-            Binding::Sequence(inner) => collect(inner, seq, f),
+            Binding::Sequence(inner) => collect_as(inner, seq, name, f),
         }
     }
 }
@@ -465,7 +302,7 @@ pub fn parse(name: &str, file: &str, source: &str) -> (KeymapFile, Vec<Diagnosti
                         ));
                         continue;
                     };
-                    let bindings = parse_table(table, &at, &mut diags);
+                    let bindings = parse_table(ctx, table, &at, &mut diags);
                     out.keymap.contexts.entry(ctx).or_default().extend(bindings);
                 }
             }
@@ -479,6 +316,7 @@ pub fn parse(name: &str, file: &str, source: &str) -> (KeymapFile, Vec<Diagnosti
 }
 
 fn parse_table(
+    ctx: KeyContext,
     table: &dyn toml_edit::TableLike,
     at: &dyn Fn(Option<std::ops::Range<usize>>, String) -> Diagnostic,
     diags: &mut Vec<Diagnostic>,
@@ -503,7 +341,14 @@ fn parse_table(
                 }
             }
         } else if let Some(inner) = item.as_table_like() {
-            let inner = parse_table(inner, at, diags);
+            if ctx == KeyContext::Prompt {
+                diags.push(at(
+                    span.clone(),
+                    "[keys.prompt] binds single keys, not sequences".into(),
+                ));
+                continue;
+            }
+            let inner = parse_table(ctx, inner, at, diags);
             if inner.is_empty() {
                 continue;
             }
@@ -515,6 +360,12 @@ fn parse_table(
             ));
             continue;
         };
+        if ctx == KeyContext::Prompt
+            && let Some(why) = prompt_refusal(key, &binding)
+        {
+            diags.push(at(span.clone(), why));
+            continue;
+        }
         if let Some((other, _)) = first_seen.get(&key) {
             diags.push(at(
                 span.clone(),
@@ -528,48 +379,38 @@ fn parse_table(
     out
 }
 
+/// Why `key` cannot be bound to `binding` in `[keys.prompt]`, if it cannot.
+fn prompt_refusal(key: Key, binding: &Binding) -> Option<String> {
+    const FIXED: [Key; 2] = [
+        Key::plain(KeyCode::Esc),
+        Key {
+            code: KeyCode::Char('c'),
+            ctrl: true,
+            alt: false,
+            shift: false,
+        },
+    ];
+    if FIXED.contains(&key) {
+        return Some(format!(
+            "`{key}` always leaves a prompt (esc clears a filter, C-c keeps it); it cannot be bound"
+        ));
+    }
+    if key.is_text() {
+        return Some(format!(
+            "`{key}` is typed text in a prompt: bind a named key or one with C- or A-"
+        ));
+    }
+    match binding {
+        Binding::Action(a) if !a.is_prompt() && *a != Action::Noop => Some(format!(
+            "`{a}` does nothing in a prompt: [keys.prompt] takes the prompt.* actions"
+        )),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn key_notation_prints_what_it_parses() {
-        for text in [
-            "R", "r", "C-r", "A-x", "C-A-x", "S-tab", "enter", "space", "minus", "f5", "?", ":",
-            "/", "S-up",
-        ] {
-            let key = Key::parse(text).expect(text);
-            assert_eq!(key.to_string(), text, "{text}");
-        }
-    }
-
-    #[test]
-    fn a_minus_sign_is_the_minus_key() {
-        assert_eq!(Key::parse("-"), Key::parse("minus"));
-        assert_eq!(
-            Key::parse("C--").map(|k| k.to_string()).as_deref(),
-            Ok("C-minus")
-        );
-    }
-
-    #[test]
-    fn key_notation_errors() {
-        assert!(Key::parse("S-r").unwrap_err().contains("write `R`"));
-        assert!(Key::parse("Enter").unwrap_err().contains("lowercase"));
-        assert!(Key::parse("f13").unwrap_err().contains("f1 to f12"));
-        assert!(Key::parse("ctrl-r").unwrap_err().contains("unknown key"));
-        assert!(Key::parse("").is_err());
-    }
-
-    #[test]
-    fn events_normalise_to_notation() {
-        use crossterm::event::{KeyCode as C, KeyEvent, KeyModifiers as M};
-        let ev = |code, m| Key::from_event(&KeyEvent::new(code, m)).map(|k| k.to_string());
-        assert_eq!(ev(C::Char('R'), M::SHIFT).as_deref(), Some("R"));
-        assert_eq!(ev(C::BackTab, M::SHIFT).as_deref(), Some("S-tab"));
-        assert_eq!(ev(C::Char('c'), M::CONTROL).as_deref(), Some("C-c"));
-        assert_eq!(ev(C::Char(' '), M::NONE).as_deref(), Some("space"));
-    }
 
     #[test]
     fn sequences_and_context_fallback() {

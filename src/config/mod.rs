@@ -10,6 +10,7 @@ pub mod colors;
 pub mod diag;
 pub mod gpu;
 pub mod hosts;
+pub mod key;
 pub mod keymap;
 mod lenient;
 mod metrics;
@@ -500,6 +501,11 @@ fn resolve_keymap(
         if let Some(f) = files.get(n) {
             km.merge(&f.keymap);
         }
+    }
+    // a keymap that says nothing of the prompt or of going on in a dialog keeps the
+    // default's keys for them, as when they were not in keymaps at all
+    if let Some(default) = files.get("default") {
+        km.fill_from(&default.keymap);
     }
     km
 }

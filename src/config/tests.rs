@@ -430,3 +430,123 @@ fn rate_window_default_and_validation() {
         );
     }
 }
+
+// [keys.prompt]: single named or C-/A- keys, prompt actions, no global fallback
+mod prompt_keys {
+    use crate::action::Action;
+    use crate::config::keymap::{self, Key, KeyCode, KeyContext, Lookup};
+
+    #[test]
+    fn the_prompt_context_takes_single_named_keys_and_prompt_actions() {
+        let src = "[keys.prompt]\n\
+                   C-j = \"prompt.accept\"\n\
+                   esc = \"prompt.close\"\n\
+                   j = \"prompt.next\"\n\
+                   C-q = \"app.quit\"\n\
+                   C-x = { C-s = \"prompt.accept\" }\n\
+                   C-c = \"prompt.clear\"\n\
+                   A-b = \"prompt.left\"\n";
+        let (file, diags) = keymap::parse("t", "t.toml", src);
+        let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert_eq!(diags.len(), 5, "{text:#?}");
+        assert!(
+            text[0].starts_with("t.toml:3:1: `esc` always leaves a prompt"),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[1].starts_with("t.toml:4:1: `j` is typed text in a prompt"),
+            "{}",
+            text[1]
+        );
+        assert!(
+            text[2].starts_with("t.toml:5:1: `app.quit` does nothing in a prompt"),
+            "{}",
+            text[2]
+        );
+        assert!(
+            text[3].starts_with("t.toml:6:1: [keys.prompt] binds single keys"),
+            "{}",
+            text[3]
+        );
+        assert!(
+            text[4].starts_with("t.toml:7:1: `C-c` always leaves a prompt"),
+            "{}",
+            text[4]
+        );
+        let km = file.keymap;
+        let cj = Key::parse("C-j").expect("C-j");
+        assert_eq!(
+            km.lookup(KeyContext::Prompt, &[cj]),
+            Lookup::Action(Action::PromptAccept)
+        );
+        assert_eq!(
+            km.lookup(KeyContext::Prompt, &[Key::parse("A-b").expect("A-b")]),
+            Lookup::Action(Action::PromptLeft)
+        );
+    }
+
+    #[test]
+    fn a_prompt_never_falls_back_to_global_keys() {
+        let src = "[keys.global]\nq = \"app.quit\"\nC-n = \"select.down\"\n[keys.prompt]\ndown = \"prompt.next\"\n";
+        let (file, diags) = keymap::parse("t", "t.toml", src);
+        assert!(diags.is_empty(), "{diags:?}");
+        let km = file.keymap;
+        assert_eq!(
+            km.lookup(KeyContext::Prompt, &[Key::char('q')]),
+            Lookup::Unbound
+        );
+        assert_eq!(km.key_for(KeyContext::Prompt, Action::SelectDown), None);
+        assert_eq!(
+            km.key_for(KeyContext::Dialog, Action::SelectDown)
+                .as_deref(),
+            Some("C-n")
+        );
+        assert_eq!(
+            km.key_for(KeyContext::Prompt, Action::PromptNext)
+                .as_deref(),
+            Some("down")
+        );
+    }
+
+    #[test]
+    fn hints_write_the_minus_sign_as_itself() {
+        assert_eq!(Key::parse("minus").map(|k| k.hint()).as_deref(), Ok("-"));
+        assert_eq!(Key::parse("C--").map(|k| k.hint()).as_deref(), Ok("C--"));
+        assert_eq!(
+            Key::parse("space").map(|k| k.hint()).as_deref(),
+            Ok("space")
+        );
+    }
+
+    #[test]
+    fn a_keymap_without_prompt_keys_keeps_the_defaults() {
+        let (default, _) = keymap::parse(
+            "default",
+            "d.toml",
+            "[keys.prompt]\nenter = \"prompt.accept\"\n[keys.dialog]\nenter = \"dialog.next\"\ny = \"dialog.confirm\"\n",
+        );
+        let (mine, diags) = keymap::parse(
+            "mine",
+            "m.toml",
+            "[keys.global]\nq = \"app.quit\"\n[keys.dialog]\ny = \"noop\"\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let mut km = mine.keymap;
+        km.fill_from(&default.keymap);
+        let enter = Key::plain(KeyCode::Enter);
+        assert_eq!(
+            km.lookup(KeyContext::Prompt, &[enter]),
+            Lookup::Action(Action::PromptAccept)
+        );
+        assert_eq!(
+            km.lookup(KeyContext::Dialog, &[enter]),
+            Lookup::Action(Action::DialogNext)
+        );
+        // what the keymap says stays
+        assert_eq!(
+            km.lookup(KeyContext::Dialog, &[Key::char('y')]),
+            Lookup::Unbound
+        );
+    }
+}

@@ -41,6 +41,15 @@ pub const SCOPES: &[&str] = &[
     "log.info",
     "log.warn",
     "log.error",
+    "logs.pod",
+    "logs.pod.0",
+    "logs.pod.1",
+    "logs.pod.2",
+    "logs.pod.3",
+    "logs.pod.4",
+    "logs.pod.5",
+    "logs.pod.6",
+    "logs.pod.7",
     "chart.ratio",
     "chart.latency",
     "chart.threshold",
@@ -64,7 +73,19 @@ pub enum Health {
 pub struct Theme {
     pub name: String,
     styles: BTreeMap<String, Style>,
+    /// The logs pane's pod colours, in turn (see [`Theme::pod`]).
+    pods: Vec<Style>,
 }
+
+/// The pod colours of a theme that sets none (stern's palette).
+pub const POD_COLOURS: [Color; 6] = [
+    Color::Cyan,
+    Color::Green,
+    Color::Magenta,
+    Color::Yellow,
+    Color::Blue,
+    Color::LightRed,
+];
 
 /// A parsed theme file, before `inherits` is resolved.
 #[derive(Debug, Clone, Default)]
@@ -75,10 +96,39 @@ pub struct ThemeFile {
 
 impl Theme {
     pub fn new(name: &str, styles: BTreeMap<String, Style>) -> Theme {
-        Theme {
+        let mut theme = Theme {
             name: name.to_owned(),
             styles,
+            pods: Vec::new(),
+        };
+        theme.pods = theme.pod_styles();
+        theme
+    }
+
+    /// `logs.pod.0` up to the highest `logs.pod.N` the theme sets (one it skips falls
+    /// back to `logs.pod`); only `logs.pod`: that one style for every pod; neither:
+    /// [`POD_COLOURS`].
+    fn pod_styles(&self) -> Vec<Style> {
+        let scope = |i: usize| format!("logs.pod.{i}");
+        let set = (0..8)
+            .filter(|i| self.styles.contains_key(&scope(*i)))
+            .max();
+        match set {
+            Some(last) => (0..=last).map(|i| self.get(&scope(i))).collect(),
+            None if self.styles.contains_key("logs.pod") => vec![self.get("logs.pod")],
+            None => POD_COLOURS
+                .iter()
+                .map(|c| Style::default().fg(*c))
+                .collect(),
         }
+    }
+
+    /// The style of the `n`th pod the logs pane follows: the theme's pod colours in turn.
+    pub fn pod(&self, n: usize) -> Style {
+        self.pods
+            .get(n % self.pods.len().max(1))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The style of a scope, falling back by dropping the last segment (`ui.border.focused`
@@ -191,6 +241,11 @@ impl Theme {
                 .styles
                 .iter()
                 .map(|(k, s)| (k.clone(), super::colors::map_style(*s, depth)))
+                .collect(),
+            pods: self
+                .pods
+                .iter()
+                .map(|s| super::colors::map_style(*s, depth))
                 .collect(),
         }
     }
@@ -518,6 +573,50 @@ mod tests {
         );
         // the good entry is kept
         assert!(file.styles.contains_key("ui.text"));
+    }
+
+    #[test]
+    fn pod_colours_come_from_the_theme() {
+        let theme = |src: &str| {
+            let (file, diags) = parse("t.toml", src);
+            assert!(diags.is_empty(), "{diags:?}");
+            let mut files = BTreeMap::new();
+            files.insert("t".to_owned(), file);
+            resolve("t", &files, &mut Vec::new()).expect("theme")
+        };
+        // three colours, the one skipped falls back to `logs.pod`
+        let t = theme(
+            "\"logs.pod\" = { modifiers = [\"bold\"] }\n\"logs.pod.0\" = \"#102030\"\n\"logs.pod.2\" = \"red\"\n",
+        );
+        assert_eq!(t.pod(0).fg, Some(Color::Rgb(0x10, 0x20, 0x30)));
+        assert_eq!(t.pod(1), Style::default().add_modifier(Modifier::BOLD));
+        assert_eq!(t.pod(2).fg, Some(Color::Red));
+        assert_eq!(t.pod(3), t.pod(0), "in turn");
+        // one style for every pod
+        let t = theme("\"logs.pod\" = \"blue\"\n");
+        assert_eq!(t.pod(5).fg, Some(Color::Blue));
+        // a theme that says nothing: stern's palette, as before the scopes existed
+        let t = theme("\"ui.text\" = \"white\"\n");
+        assert_eq!(t.pod(0).fg, Some(Color::Cyan));
+        assert_eq!(t.pod(6).fg, Some(Color::Cyan));
+        assert_eq!(t.pod(5).fg, Some(Color::LightRed));
+        // a bad one is a diagnostic like any scope's
+        let (_, diags) = parse(
+            "t.toml",
+            "\"logs.pod.8\" = \"red\"\n\"logs.pod.1\" = \"nope\"\n",
+        );
+        let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert_eq!(diags.len(), 2, "{text:#?}");
+        assert!(
+            text[0].starts_with("t.toml:1:1: unknown scope `logs.pod.8`"),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[1].starts_with("t.toml:2:16: bad colour `nope`"),
+            "{}",
+            text[1]
+        );
     }
 
     #[test]

@@ -18,11 +18,13 @@ pub fn spinner(frame: usize) -> &'static str {
 
 pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
+    // the key line, from the active keymap
+    let keys = crate::app::keyhints::dialog_footer(&state.keymap, dialog);
     let (title, lines): (String, Vec<Line>) = match dialog {
         Dialog::Planning { title } => (
             format!(" {} ", sanitize(title)),
             vec![Line::from(format!(
-                "{} reading the object and running a server dry run…  esc cancels",
+                "{} reading the object and running a server dry run…  {keys}",
                 spinner(state.ops.spinner)
             ))],
         ),
@@ -38,7 +40,7 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                 ),
                 Line::from("Quit anyway? The result will still be in the audit log."),
                 Line::from(""),
-                Line::styled("enter/y quit · esc stay", theme.dim()),
+                Line::styled(keys, theme.dim()),
             ],
         ),
         Dialog::Confirm { plan, typed } => {
@@ -72,7 +74,7 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     format!("refused: {}", sanitize(why)),
                     theme.warning(),
                 ));
-                l.push(Line::styled("esc closes", theme.dim()));
+                l.push(Line::styled(keys, theme.dim()));
             } else if let Some(name) = &plan.type_to_confirm {
                 l.push(Line::from(vec![
                     Span::styled(
@@ -81,17 +83,9 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     ),
                     Span::styled(format!("{}█", sanitize(typed)), theme.text()),
                 ]));
-                l.push(Line::styled("enter confirms · esc cancels", theme.dim()));
+                l.push(Line::styled(keys, theme.dim()));
             } else {
-                let alt = if plan.alternative.is_some() {
-                    " · h change the HPA min/max instead"
-                } else {
-                    ""
-                };
-                l.push(Line::styled(
-                    format!("y confirm · n/esc cancel{alt}"),
-                    theme.dim(),
-                ));
+                l.push(Line::styled(keys, theme.dim()));
             }
             (format!(" {} ", sanitize(&plan.title)), l)
         }
@@ -109,18 +103,10 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     Span::styled(format!("{input}█"), theme.text()),
                 ]),
                 Line::from(""),
-                Line::styled(
-                    "digits type · +/- step · enter next · esc cancel",
-                    theme.dim(),
-                ),
+                Line::styled(keys, theme.dim()),
             ],
         ),
-        Dialog::Revisions {
-            target,
-            rows,
-            selected,
-            kind,
-        } => {
+        Dialog::Revisions { target, rows, kind } => {
             let mut l = vec![Line::styled(
                 format!(
                     "  {:<5} {:<36} {:<24} {}",
@@ -136,7 +122,7 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                 } else {
                     ""
                 };
-                let style = if i == *selected {
+                let style = if i == rows.selected {
                     theme.selection(true)
                 } else {
                     theme.text()
@@ -153,10 +139,7 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                 ));
             }
             l.push(Line::from(""));
-            l.push(Line::styled(
-                "j/k pick · enter next · esc cancel",
-                theme.dim(),
-            ));
+            l.push(Line::styled(keys, theme.dim()));
             (
                 format!(
                     " Roll back {}/{} to… ",
@@ -166,14 +149,10 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                 l,
             )
         }
-        Dialog::HostMenu {
-            vars,
-            names,
-            selected,
-        } => {
+        Dialog::HostMenu { vars, names } => {
             let mut l = vec![kv(state, "deployment", &vars.deployment)];
             for (i, n) in names.iter().enumerate() {
-                let style = if i == *selected {
+                let style = if i == names.selected {
                     theme.selection(true)
                 } else {
                     theme.text()
@@ -181,20 +160,13 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                 l.push(Line::styled(format!("  {}", sanitize(n)), style));
             }
             l.push(Line::from(""));
-            l.push(Line::styled(
-                "j/k pick · enter next · esc cancel",
-                theme.dim(),
-            ));
+            l.push(Line::styled(keys, theme.dim()));
             (" Host actions ".into(), l)
         }
-        Dialog::Backups {
-            service,
-            backups,
-            selected,
-        } => {
+        Dialog::Backups { service, backups } => {
             let mut l = vec![Line::styled("  BACKUP (newest first)", theme.header())];
             for (i, b) in backups.iter().enumerate() {
-                let style = if i == *selected {
+                let style = if i == backups.selected {
                     theme.selection(true)
                 } else {
                     theme.text()
@@ -203,22 +175,16 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                 l.push(Line::styled(format!("  {}{mark}", sanitize(b)), style));
             }
             l.push(Line::from(""));
-            l.push(Line::styled(
-                "j/k pick · enter next · esc cancel",
-                theme.dim(),
-            ));
+            l.push(Line::styled(keys, theme.dim()));
             (format!(" Roll back {} to… ", sanitize(service)), l)
         }
-        Dialog::Audit { lines, scroll } => {
+        Dialog::Audit { lines } => {
             let height = area.height.saturating_sub(6) as usize;
-            let start = (*scroll + 1).saturating_sub(height);
-            let l = lines
+            let l = lines[lines.window(height)]
                 .iter()
-                .skip(start)
-                .take(height)
                 .map(|s| Line::styled(sanitize(s), theme.text()))
                 .collect();
-            (" audit log · j/k scroll · esc closes ".into(), l)
+            (keys, l)
         }
     };
     let wide = matches!(dialog, Dialog::Audit { .. } | Dialog::Revisions { .. });
@@ -342,4 +308,66 @@ fn kv<'a>(state: &State, key: &str, value: &str) -> Line<'a> {
         Span::styled(format!("  {key:<10} "), state.theme.dim()),
         Span::styled(sanitize(value), state.theme.text()),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use crate::app::dialog::{Dialog, Picker};
+    use crate::app::state::{Overlay, StartOptions, State};
+
+    fn screen(keymap: &str, dialog: Dialog) -> String {
+        let (assets, _, _) = crate::config::load_assets(None);
+        let opts = StartOptions {
+            theme: None,
+            keymap: Some(keymap.into()),
+            scope: Default::default(),
+            no_color: false,
+        };
+        let now = "2026-11-23T03:02:00Z".parse().expect("timestamp");
+        let mut s = State::new(Default::default(), assets, Vec::new(), opts, now);
+        s.overlay = Overlay::Dialog(Box::new(dialog));
+        s.size = (100, 30);
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+        terminal.draw(|f| crate::ui::render(&s, f)).expect("draw");
+        let buf = terminal.backend().buffer();
+        (0..30)
+            .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn backups() -> Dialog {
+        Dialog::Backups {
+            service: "api".into(),
+            backups: Picker::new(vec!["b1".into(), "b2".into()], 0),
+        }
+    }
+
+    #[test]
+    fn footers_name_the_active_keymaps_keys() {
+        let emacs = screen("emacs", backups());
+        assert!(
+            emacs.contains("C-n/C-p pick · enter next · C-g cancel"),
+            "{emacs}"
+        );
+        assert!(!emacs.contains("j/k"), "{emacs}");
+        let default = screen("default", backups());
+        assert!(
+            default.contains("j/k pick · enter next · esc cancel"),
+            "{default}"
+        );
+        let audit = screen(
+            "emacs",
+            Dialog::Audit {
+                lines: Picker::new(vec!["one".into()], 0),
+            },
+        );
+        assert!(
+            audit.contains(" audit log · C-n/C-p scroll · C-g closes "),
+            "{audit}"
+        );
+    }
 }

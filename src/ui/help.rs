@@ -80,6 +80,18 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
     for (ctx, rows) in sections {
         out.push(Line::from(""));
         out.push(Line::styled(ctx.name().to_string(), theme.header()));
+        if matches!(ctx, KeyContext::Dialog | KeyContext::Prompt) {
+            // the ways out no keymap can take away
+            let what = if ctx == KeyContext::Dialog {
+                "esc and C-c always close a dialog (fixed, not in the keymap)"
+            } else {
+                "esc cancels (a filter is cleared), C-c closes: fixed, not in the keymap"
+            };
+            out.push(Line::from(vec![
+                Span::styled(format!("  {}  ", " ".repeat(width)), theme.accent()),
+                Span::styled(what, theme.dim()),
+            ]));
+        }
         for (action, keys) in rows {
             let pad = width.saturating_sub(keys.width());
             out.push(Line::from(vec![

@@ -48,7 +48,7 @@ pub fn palette(state: &State, prompt: &Prompt, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.popup_border())
-        .title(" command · tab completes · enter runs ")
+        .title(crate::app::keyhints::palette_title(&state.keymap))
         .style(theme.popup());
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(lines).block(block), popup);

@@ -24,7 +24,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) -> usize {
         left.push(Span::styled(crate::text::sanitize(&p.input), bar));
         left.push(Span::styled("█", bar));
         left.push(Span::styled(
-            "  enter keeps · esc clears",
+            crate::app::keyhints::filter_hint(&state.keymap),
             theme.dim().patch(bar),
         ));
         crate::ui::lines::render_styled(frame.buffer_mut(), area, &[Line::from(left)], bar);

@@ -111,7 +111,7 @@ fn no_duplicate_or_shadowed_bindings_and_every_action_is_bound() {
             bound.insert(action.to_string());
             if !matches!(
                 ctx,
-                KeyContext::Global | KeyContext::Help | KeyContext::Dialog
+                KeyContext::Global | KeyContext::Help | KeyContext::Dialog | KeyContext::Prompt
             ) {
                 assert!(
                     !global.contains(&keys),

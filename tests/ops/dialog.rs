@@ -75,10 +75,10 @@ fn rollback_picks_a_revision_confirms_and_cannot_fire_twice() {
     let mut s = fed();
     let fx = flightdeck::app::update::apply(&mut s, Action::Rollback);
     assert!(fx.is_empty(), "the picker opens first: {fx:?}");
-    let Dialog::Revisions { rows, selected, .. } = dialog(&s) else {
+    let Dialog::Revisions { rows, .. } = dialog(&s) else {
         panic!("{:?}", s.overlay)
     };
-    assert_eq!(*selected, 1);
+    assert_eq!(rows.selected, 1);
     assert_eq!(rows[0].revision, 7);
     assert!(rows[0].current);
     assert_eq!(rows[1].image, "ghcr.io/acme/checkout:1.8.2");

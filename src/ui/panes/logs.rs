@@ -4,7 +4,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
@@ -15,16 +15,6 @@ use crate::config::theme::Health;
 use crate::pane::PaneId;
 use crate::sources::logs::ingest::{LineKind, level_label};
 use crate::sources::logs::model::LogTarget;
-
-/// Pod colours (stern's palette, as ratatui colours).
-const PALETTE: [Color; 6] = [
-    Color::Cyan,
-    Color::Green,
-    Color::Magenta,
-    Color::Yellow,
-    Color::Blue,
-    Color::LightRed,
-];
 
 /// The pane title's subtitle: what is followed.
 pub fn subtitle(state: &State) -> Option<String> {
@@ -48,12 +38,9 @@ pub fn subtitle(state: &State) -> Option<String> {
     Some(s)
 }
 
+/// A pod's colour: the theme's `logs.pod.N` in turn.
 fn pod_style(state: &State, colour: usize) -> Style {
-    if state.theme.name == "mono" {
-        state.theme.text().add_modifier(Modifier::BOLD)
-    } else {
-        Style::default().fg(PALETTE[colour % PALETTE.len()])
-    }
+    state.theme.pod(colour)
 }
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {

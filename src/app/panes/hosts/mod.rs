@@ -329,8 +329,7 @@ pub fn on_backups(
         Ok(backups) => {
             state.overlay = crate::app::state::Overlay::Dialog(Box::new(Dialog::Backups {
                 service,
-                backups,
-                selected: 0,
+                backups: crate::app::picker::Picker::new(backups, 0),
             }));
             state.dirty = true;
         }

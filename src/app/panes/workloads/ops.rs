@@ -212,8 +212,7 @@ fn rollout_undo(state: &mut State, w: &WorkloadRef) -> Vec<Effect> {
         state,
         Dialog::Revisions {
             target: target(state, &w.key),
-            rows,
-            selected,
+            rows: crate::app::picker::Picker::new(rows, selected),
             kind: WorkloadKind::Rollout,
         },
     );
@@ -316,8 +315,7 @@ fn rollback(state: &mut State, w: &WorkloadRef) -> Vec<Effect> {
         state,
         Dialog::Revisions {
             target: target(state, &w.key),
-            rows,
-            selected: 1,
+            rows: crate::app::picker::Picker::new(rows, 1),
             kind: w.kind,
         },
     );

@@ -67,7 +67,7 @@ pub fn render(state: &State, view: &YamlView, frame: &mut Frame, area: Rect) {
     } else {
         Line::styled(
             fit(
-                "read-only · / search · n N matches · r refresh · esc back",
+                &crate::app::keyhints::yaml_hint(&state.keymap),
                 area.width as usize,
             ),
             theme.dim(),
