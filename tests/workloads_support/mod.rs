@@ -146,5 +146,5 @@ impl Harness {
 }
 
 pub fn synced(s: &State) -> bool {
-    s.workloads.all_listed()
+    s.cluster.all_listed()
 }

@@ -68,7 +68,7 @@ pub fn follow_selected_workload(state: &mut State) -> Vec<super::event::Effect> 
         return Vec::new();
     };
     let target = if w.kind == WorkloadKind::Pod {
-        if !state.workloads.pods.contains_key(&w.key) {
+        if !state.cluster.pods.contains_key(&w.key) {
             return Vec::new();
         }
         LogTarget::Pods {
@@ -76,7 +76,7 @@ pub fn follow_selected_workload(state: &mut State) -> Vec<super::event::Effect> 
             pods: vec![w.key.name.clone()],
         }
     } else {
-        let Some(selector) = state.workloads.selector_of(&w) else {
+        let Some(selector) = state.cluster.selector_of(&w) else {
             return Vec::new();
         };
         let selector: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();

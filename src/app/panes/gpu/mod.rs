@@ -12,6 +12,7 @@ pub use history::*;
 
 use crate::action::Action;
 use crate::app::event::Effect;
+use crate::app::intent::Intent;
 use crate::app::state::{FlashLevel, SourceId, SourceStatus, State};
 use crate::pane::PaneId;
 use crate::sources::gpu::model::GpuUpdate;
@@ -140,9 +141,17 @@ pub fn visible_gpus(state: &State) -> Vec<(&HostState, &GpuEntry)> {
         .collect()
 }
 
+/// The service rows above the GPU rows: the services the pane's filter lets through.
+fn service_rows(state: &State) -> usize {
+    state
+        .hosts
+        .visible_services(&state.pane(PaneId::Gpu).filter)
+        .len()
+}
+
 /// Rows the Hosts pane selects: its services (first), then the GPU rows.
 pub fn row_count(state: &State) -> usize {
-    crate::app::panes::hosts::service_rows(state) + rows(state).len()
+    service_rows(state) + rows(state).len()
 }
 
 /// The selected row's position among [`rows`], when the selection is on one (the services
@@ -151,7 +160,7 @@ pub fn selected_row(state: &State) -> Option<usize> {
     state
         .pane(PaneId::Gpu)
         .selected
-        .checked_sub(crate::app::panes::hosts::service_rows(state))
+        .checked_sub(service_rows(state))
 }
 
 /// Whether the pane's `/` filter (lower-cased) lets a GPU through: its host, its name or
@@ -173,7 +182,7 @@ pub fn matches(filter: &str, host: &HostState, gpu: &GpuEntry) -> bool {
 
 /// `enter` in the pane: on a host row it expands or collapses the host; on a GPU a pod
 /// uses it opens the pod in Workloads. `None` when the key is not the pane's.
-pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Intent>> {
     if action != Action::Open {
         return None;
     }
@@ -191,11 +200,10 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         GpuRow::Gpu(h, i) => {
             let gpu = &state.gpu.hosts[h].gpus[i].sample;
             match gpu.pod.clone() {
-                Some(pod) => Some(crate::app::panes::workloads::reveal_pod(
-                    state,
-                    &pod.namespace,
-                    &pod.pod,
-                )),
+                Some(pod) => Some(vec![Intent::RevealPod {
+                    namespace: pod.namespace,
+                    pod: pod.pod,
+                }]),
                 None => {
                     let text = format!("{} GPU {}: no pod on this GPU", gpu.host, gpu.index);
                     state.set_flash(FlashLevel::Info, text);
