@@ -1,8 +1,9 @@
-//! The name indexes of the cluster store: an owner's key → the names of what it owns.
+//! The keys of the cluster store and its name indexes: an owner's key → the names of
+//! what it owns.
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::sources::kube::ObjKey;
+use crate::sources::kube::{ObjKey, WorkloadKind};
 
 pub fn owner_key(ns: &str, name: &Option<String>) -> Option<ObjKey> {
     name.as_ref().map(|n| ObjKey::new(ns, n))
@@ -22,5 +23,18 @@ pub fn index_name<K: std::hash::Hash + Eq>(
         if set.is_empty() {
             index.remove(&key);
         }
+    }
+}
+
+/// A workload: an object of one of the kinds that run pods (a row of the Workloads table).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WorkloadRef {
+    pub kind: WorkloadKind,
+    pub key: ObjKey,
+}
+
+impl WorkloadRef {
+    pub fn new(kind: WorkloadKind, key: ObjKey) -> WorkloadRef {
+        WorkloadRef { kind, key }
     }
 }

@@ -6,7 +6,7 @@
 //! Pure: no I/O, no pane.
 //!
 //! Split along its seams, each file beside the others and none importing this one:
-//! `store` (the tables and `apply`), `index` (the name indexes), `queries` (across kinds:
+//! `store` (the tables and `apply`), `index` (the keys and name indexes), `queries` (across kinds:
 //! a Deployment's ReplicaSets and pods, events, trouble), `workloads` (any workload kind),
 //! `argo` (Argo Rollouts).
 
@@ -16,6 +16,6 @@ mod queries;
 mod store;
 mod workloads;
 
-pub use index::owner_key;
+pub use index::{WorkloadRef, owner_key};
 pub use store::{ClusterStore, Listing};
-pub use workloads::{LastResult, WorkloadRef};
+pub use workloads::LastResult;

@@ -10,8 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use jiff::Timestamp;
 
-use super::index::{index_name, owner_key};
-use super::workloads::WorkloadRef;
+use super::index::{WorkloadRef, index_name, owner_key};
 use crate::sources::kube::{
     AnalysisRunRow, CronJobRow, DaemonSetRow, DeploymentRow, EventRow, Failure, HpaRow, JobRow,
     Kind, ListProgress, ObjKey, PodRow, ReplicaSetRow, RevisionRow, RolloutRow, Rows,

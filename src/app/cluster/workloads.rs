@@ -1,26 +1,13 @@
-//! The workload kinds in the cluster store: a workload by kind and key, and what the
-//! store answers about any of them (whether it is held, its labels, selector, creation,
+//! The workload kinds in the cluster store: what the store answers about any of them (whether it is held, its labels, selector, creation,
 //! pods, owner chain, trouble rank; a CronJob's Jobs and last result).
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
+use super::index::WorkloadRef;
 use super::store::ClusterStore;
 use crate::sources::kube::{JobRow, JobState, ObjKey, PodRow, WorkloadKind};
-
-/// A workload: an object of one of the kinds that run pods (a row of the Workloads table).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct WorkloadRef {
-    pub kind: WorkloadKind,
-    pub key: ObjKey,
-}
-
-impl WorkloadRef {
-    pub fn new(kind: WorkloadKind, key: ObjKey) -> WorkloadRef {
-        WorkloadRef { kind, key }
-    }
-}
 
 /// What a CronJob's last run came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
