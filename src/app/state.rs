@@ -49,7 +49,7 @@ impl SourceId {
             PaneId::Workloads => SourceId::Kube,
             PaneId::Errors => SourceId::Metrics,
             PaneId::Logs => SourceId::Logs,
-            PaneId::Gpu => SourceId::Gpu,
+            PaneId::Hosts => SourceId::Gpu,
         }
     }
 }

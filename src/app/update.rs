@@ -212,7 +212,7 @@ fn in_sub_view(state: &State) -> bool {
             }
             PaneId::Logs => state.logs.detail,
             PaneId::Pipeline => state.pipeline.drill != Drill::Runs,
-            PaneId::Errors | PaneId::Gpu => false,
+            PaneId::Errors | PaneId::Hosts => false,
         }
 }
 
@@ -262,7 +262,7 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
             PaneId::Pipeline => pipeline::on_action(state, action).map(Intent::effects),
             PaneId::Workloads => workloads::on_action(state, action).map(Intent::effects),
             PaneId::Logs => logs::on_action(state, action).map(Intent::effects),
-            PaneId::Gpu => gpu::on_action(state, action),
+            PaneId::Hosts => gpu::on_action(state, action),
             PaneId::Errors => None,
         };
         if let Some(intents) = handled {
@@ -388,7 +388,7 @@ fn on_operation(state: &mut State, action: Action) -> Vec<Effect> {
     } else {
         match state.focus {
             PaneId::Pipeline => pipeline::on_operation(state, action),
-            PaneId::Gpu => hosts::on_operation(state, action),
+            PaneId::Hosts => hosts::on_operation(state, action),
             PaneId::Workloads => workloads::on_operation(state, action),
             PaneId::Errors | PaneId::Logs => {
                 state.set_flash(

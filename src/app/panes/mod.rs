@@ -14,7 +14,7 @@ use crate::pane::PaneId;
 pub fn row_count(state: &State, pane: PaneId) -> Option<usize> {
     match pane {
         PaneId::Errors => Some(errors::row_count(state)),
-        PaneId::Gpu => Some(gpu::row_count(state)),
+        PaneId::Hosts => Some(gpu::row_count(state)),
         PaneId::Workloads => Some(workloads::row_count(state)),
         PaneId::Pipeline | PaneId::Logs => None,
     }
@@ -47,7 +47,7 @@ pub fn filter_matches(state: &State, pane: PaneId) -> Option<(usize, usize)> {
             state.pipeline.runs().len(),
         )),
         PaneId::Errors => Some((errors::row_count(state), state.errors.services.len())),
-        PaneId::Gpu => {
+        PaneId::Hosts => {
             let services = state.hosts.visible_services(filter).len();
             let gpus = gpu::visible_gpus(state).len();
             let all_gpus: usize = state.gpu.hosts.iter().map(|h| h.gpus.len()).sum();

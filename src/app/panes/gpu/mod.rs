@@ -86,7 +86,7 @@ fn failing(state: &State, error: String, at: jiff::Timestamp) -> SourceStatus {
 /// Keeps the selection on a row the pane shows.
 fn clamp_selection(state: &mut State) {
     let rows = row_count(state);
-    let view = state.pane_mut(PaneId::Gpu);
+    let view = state.pane_mut(PaneId::Hosts);
     view.selected = view.selected.min(rows.saturating_sub(1));
 }
 
@@ -101,7 +101,7 @@ pub enum GpuRow {
 /// (marked first). Through the `/` filter (host, GPU name or pod): a host whose name does
 /// not match shows only its matching GPUs, expanded.
 pub fn rows(state: &State) -> Vec<GpuRow> {
-    let filter = state.pane(PaneId::Gpu).filter.to_lowercase();
+    let filter = state.pane(PaneId::Hosts).filter.to_lowercase();
     let g = &state.gpu;
     let now = state.now;
     let mut out = Vec::new();
@@ -131,7 +131,7 @@ pub fn rows(state: &State) -> Vec<GpuRow> {
 /// The GPUs the filter lets through (host, GPU name or pod contains it), in row order,
 /// collapsed hosts included (the zoomed view's charts).
 pub fn visible_gpus(state: &State) -> Vec<(&HostState, &GpuEntry)> {
-    let filter = state.pane(PaneId::Gpu).filter.to_lowercase();
+    let filter = state.pane(PaneId::Hosts).filter.to_lowercase();
     state
         .gpu
         .hosts
@@ -145,7 +145,7 @@ pub fn visible_gpus(state: &State) -> Vec<(&HostState, &GpuEntry)> {
 fn service_rows(state: &State) -> usize {
     state
         .hosts
-        .visible_services(&state.pane(PaneId::Gpu).filter)
+        .visible_services(&state.pane(PaneId::Hosts).filter)
         .len()
 }
 
@@ -158,7 +158,7 @@ pub fn row_count(state: &State) -> usize {
 /// come first).
 pub fn selected_row(state: &State) -> Option<usize> {
     state
-        .pane(PaneId::Gpu)
+        .pane(PaneId::Hosts)
         .selected
         .checked_sub(service_rows(state))
 }

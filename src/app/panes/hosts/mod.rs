@@ -193,13 +193,13 @@ impl HostsData {
 pub fn service_rows(state: &State) -> usize {
     state
         .hosts
-        .visible_services(&state.pane(PaneId::Gpu).filter)
+        .visible_services(&state.pane(PaneId::Hosts).filter)
         .len()
 }
 
 /// The service the Hosts pane's selection is on, if it is on one.
 pub fn selected_service(state: &State) -> Option<&ServiceState> {
-    let view = state.pane(PaneId::Gpu);
+    let view = state.pane(PaneId::Hosts);
     state
         .hosts
         .visible_services(&view.filter)
