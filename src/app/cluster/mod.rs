@@ -19,3 +19,6 @@ mod workloads;
 pub use index::{WorkloadRef, owner_key};
 pub use store::{ClusterStore, Listing};
 pub use workloads::LastResult;
+
+#[cfg(test)]
+mod tests;

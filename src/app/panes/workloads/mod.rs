@@ -42,3 +42,6 @@ pub fn show_pod(state: &mut State, namespace: &str, pod: &str) {
     });
     state.dirty = true;
 }
+
+#[cfg(test)]
+mod tests;
