@@ -12,6 +12,7 @@ use crate::app::panes::errors::{self, DeployMark};
 use crate::app::state::{SourceId, SourceStatus, State};
 use crate::sources::kube::{Failure, Kind, ObjKey, Rows, WorkloadsMsg};
 
+/// One message of the cluster source (`Event::Kube`); the views catch up in `settle`.
 pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
     let now = state.now;
     // revisions live in deployments and replicasets: pod churn cannot move a deploy mark,
