@@ -240,7 +240,7 @@ fn fleet_frame(c: &mut Criterion) {
     let mut s = common::state_builder()
         .at(now)
         .size(200, 60)
-        .focus(PaneId::Gpu)
+        .focus(PaneId::Hosts)
         .build();
     update(&mut s, Event::Gpu(GpuUpdate::Round(hosts)));
     let mut terminal = match Terminal::new(TestBackend::new(200, 60)) {
@@ -260,7 +260,7 @@ fn fleet_frame(c: &mut Criterion) {
     for name in names {
         s.gpu.toggled.insert(name, true);
     }
-    s.pane_mut(PaneId::Gpu).selected = 900;
+    s.pane_mut(PaneId::Hosts).selected = 900;
     frame("gpu/frame_1000_gpus_expanded_200x60", &s);
 }
 

@@ -359,14 +359,14 @@ fn live(kubeconfig: &str, expect_pods: usize) {
         while let Some(msg) = rx.recv().await {
             let t = Instant::now();
             feed(&mut s, msg);
-            if first_row.is_none() && !s.workloads.pods.is_empty() {
+            if first_row.is_none() && !s.cluster.pods.is_empty() {
                 // the first pod the console could show: settle and draw as the run loop would
                 update::settle(&mut s);
                 draw(&mut term, &s);
-                first_row = Some((start.elapsed(), s.workloads.pods.len()));
+                first_row = Some((start.elapsed(), s.cluster.pods.len()));
             }
-            let synced = s.workloads.all_listed();
-            if synced && s.workloads.pods.len() >= expect_pods {
+            let synced = s.cluster.all_listed();
+            if synced && s.cluster.pods.len() >= expect_pods {
                 update::settle(&mut s);
                 draw(&mut term, &s);
                 ui += t.elapsed();
@@ -389,9 +389,9 @@ fn live(kubeconfig: &str, expect_pods: usize) {
         println!(
             "first complete frame: {:.0} ms after start ({} pods, {} deployments, {} replicasets; ui task {:.0} ms)",
             first.as_secs_f64() * 1000.0,
-            s.workloads.pods.len(),
-            s.workloads.deployments.len(),
-            s.workloads.replicasets.len(),
+            s.cluster.pods.len(),
+            s.cluster.deployments.len(),
+            s.cluster.replicasets.len(),
             ui.as_secs_f64() * 1000.0
         );
         println!("RSS after the first frame: {:.1} MB (peak {:.1} MB)", rss as f64 / 1024.0, hwm as f64 / 1024.0);

@@ -29,7 +29,7 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn revision(state: &State) -> Option<i64> {
     state
-        .workloads
+        .cluster
         .deployments
         .get(&ObjKey::new("shop", "checkout"))?
         .revision
@@ -73,7 +73,7 @@ async fn main() -> Res<()> {
         let generation = state.generation;
         update(state, Event::Kube { generation, msg });
     };
-    while revision(&state).is_none() || state.workloads.replicasets.len() < 4 {
+    while revision(&state).is_none() || state.cluster.replicasets.len() < 4 {
         let msg = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await?
             .ok_or("watchers ended")?;

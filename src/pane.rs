@@ -1,5 +1,5 @@
-//! The five panes of the dashboard. `Gpu` is the Hosts pane (services, health checks and
-//! GPUs per host); `gpu` is still accepted as its name.
+//! The five panes of the dashboard. `Hosts` is the services, health checks and GPUs per
+//! host; `gpu`, its first name, is still accepted where a user names it.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PaneId {
@@ -7,7 +7,7 @@ pub enum PaneId {
     Workloads,
     Errors,
     Logs,
-    Gpu,
+    Hosts,
 }
 
 impl PaneId {
@@ -16,7 +16,7 @@ impl PaneId {
         PaneId::Workloads,
         PaneId::Errors,
         PaneId::Logs,
-        PaneId::Gpu,
+        PaneId::Hosts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -25,7 +25,7 @@ impl PaneId {
             PaneId::Workloads => "workloads",
             PaneId::Errors => "errors",
             PaneId::Logs => "logs",
-            PaneId::Gpu => "hosts",
+            PaneId::Hosts => "hosts",
         }
     }
 
@@ -35,7 +35,7 @@ impl PaneId {
             PaneId::Workloads => "Workloads",
             PaneId::Errors => "Error rate",
             PaneId::Logs => "Logs",
-            PaneId::Gpu => "Hosts",
+            PaneId::Hosts => "Hosts",
         }
     }
 

@@ -1,4 +1,6 @@
-//! The operation dialogs as plain data, and how keys and results change them. Pure: every
+//! The operation dialogs as plain data, and how keys and results change them: a dialog
+//! opens, plans, confirms and shows results. A pane builds the dialog or the operation
+//! from its selection and returns it as an intent; this module calls no pane. Pure: every
 //! I/O goes out as an [`Effect`].
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -7,11 +9,9 @@ pub use super::picker::Picker;
 
 use crate::action::Action;
 use crate::app::event::Effect;
-use crate::app::panes::workloads::current_deployment;
 use crate::app::state::{FlashLevel, Overlay, State};
 use crate::config::keymap::{Key, KeyContext, Lookup};
 use crate::ops::{Operation, Outcome, Placeholders, Plan, Target};
-use crate::pane::PaneId;
 use crate::sources::kube::WorkloadKind;
 
 /// One row of the revision picker.
@@ -72,221 +72,14 @@ pub struct OpsState {
     pub spinner: usize,
 }
 
-pub(crate) fn open(state: &mut State, d: Dialog) {
+/// Shows a dialog over the panes.
+pub fn open(state: &mut State, d: Dialog) {
     state.overlay = Overlay::Dialog(Box::new(d));
     state.dirty = true;
 }
 
-pub(crate) fn context(state: &State) -> String {
-    state
-        .scope
-        .context
-        .clone()
-        .or_else(|| state.config.kube.context.clone())
-        .unwrap_or_else(|| "(current context)".into())
-}
-
-/// The colour label of a blue-green deployment and its Service (named by `app`).
-/// A deployment of a blue-green pair: (the Service named by its `app` label, the colour
-/// label's key, its colour). The plan checks that the Service really selects on that label.
-fn blue_green(d: &crate::sources::kube::rows::DeploymentRow) -> Option<(String, String, String)> {
-    let (key, colour) = ["color", "colour"]
-        .iter()
-        .find_map(|k| d.labels.get(*k).map(|v| (k.to_string(), v.clone())))?;
-    let service = d.labels.get("app")?.clone();
-    Some((service, key, colour))
-}
-
-fn other_colour(c: &str) -> Option<String> {
-    match c {
-        "blue" => Some("green".into()),
-        "green" => Some("blue".into()),
-        _ => None,
-    }
-}
-
-/// Intent: an operation key. Opens the right dialog for the Workloads selection.
-pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
-    if state.scope.read_only {
-        let why = if state.read_only_at_start {
-            "started with --read-only"
-        } else {
-            ":read-only was given"
-        };
-        state.set_flash(
-            FlashLevel::Warn,
-            format!("read-only ({why}): {} refused", action.verb()),
-        );
-        return Vec::new();
-    }
-    if let Some(what) = &state.ops.in_flight {
-        let what = what.clone();
-        state.set_flash(FlashLevel::Warn, format!("{what} is still running"));
-        return Vec::new();
-    }
-    if state.focus == PaneId::Pipeline || action.is_pipeline() {
-        return crate::app::panes::pipeline::on_operation(state, action);
-    }
-    if state.focus == PaneId::Gpu {
-        return crate::app::panes::hosts::on_action(state, action);
-    }
-    if state.focus == PaneId::Workloads
-        && let Some(effects) = crate::app::panes::workloads::ops::on_action(state, action)
-    {
-        return effects;
-    }
-    let Some(d) = (state.focus == PaneId::Workloads)
-        .then(|| current_deployment(state))
-        .flatten()
-        .cloned()
-    else {
-        state.set_flash(
-            FlashLevel::Info,
-            format!("{}: select a deployment first", action.description()),
-        );
-        return Vec::new();
-    };
-    let target = Target {
-        context: context(state),
-        namespace: d.key.namespace.clone(),
-        name: d.key.name.clone(),
-    };
-    match action {
-        Action::Rollback => {
-            if let Some((service, label, colour)) = blue_green(&d) {
-                let Some(to) = other_colour(&colour) else {
-                    state.set_flash(FlashLevel::Warn,
-                        format!(
-                            "{label}={colour}: not blue or green, so there is no other side to switch back to"
-                        ),
-                    );
-                    return Vec::new();
-                };
-                let op = Operation::Switch {
-                    target: Target {
-                        name: service,
-                        ..target
-                    },
-                    label,
-                    to,
-                    resource_version: None,
-                };
-                return plan(state, op);
-            }
-            let rows: Vec<RevisionRow> = state
-                .workloads
-                .replicasets_of(&d.key)
-                .iter()
-                .filter_map(|rs| {
-                    Some(RevisionRow {
-                        revision: rs.revision?,
-                        image: rs.images.join(","),
-                        change_cause: rs.change_cause.clone().unwrap_or_default(),
-                        age: rs
-                            .created
-                            .map(|c| crate::text::age(c, state.now))
-                            .unwrap_or_default(),
-                        current: rs.revision == d.revision,
-                    })
-                })
-                .collect();
-            if rows.len() < 2 {
-                // no history in view: let the executor find the previous revision
-                return plan(
-                    state,
-                    Operation::Rollback {
-                        target,
-                        to_revision: None,
-                        resource_version: None,
-                    },
-                );
-            }
-            open(
-                state,
-                Dialog::Revisions {
-                    target,
-                    rows: Picker::new(rows, 1),
-                    kind: WorkloadKind::Deployment,
-                },
-            );
-            Vec::new()
-        }
-        Action::Scale => {
-            open(
-                state,
-                Dialog::Replicas {
-                    target,
-                    current: d.desired,
-                    input: d.desired.to_string(),
-                    kind: WorkloadKind::Deployment,
-                },
-            );
-            Vec::new()
-        }
-        Action::Restart => plan(
-            state,
-            Operation::Restart {
-                target,
-                resource_version: None,
-            },
-        ),
-        Action::Promote => match blue_green(&d) {
-            Some((service, label, colour)) => plan(
-                state,
-                Operation::Switch {
-                    target: Target {
-                        name: service,
-                        ..target
-                    },
-                    label,
-                    to: colour,
-                    resource_version: None,
-                },
-            ),
-            None => {
-                state.set_flash(
-                    FlashLevel::Info,
-                    format!("{} is not part of a blue-green pair", d.key.name),
-                );
-                Vec::new()
-            }
-        },
-        Action::HostActions => {
-            let names: Vec<String> = state
-                .config
-                .host_actions
-                .iter()
-                .map(|a| a.name.clone())
-                .collect();
-            if names.is_empty() {
-                state.set_flash(FlashLevel::Info, "no [[host_action]] in config.toml".into());
-                return Vec::new();
-            }
-            let vars = Placeholders {
-                deployment: d.key.name.clone(),
-                namespace: d.key.namespace.clone(),
-                context: target.context.clone(),
-                revision: d.revision.map(|r| r.to_string()).unwrap_or_default(),
-            };
-            open(
-                state,
-                Dialog::HostMenu {
-                    vars,
-                    names: Picker::new(names, 0),
-                },
-            );
-            Vec::new()
-        }
-        _ => Vec::new(),
-    }
-}
-
 /// Asks the executor for `op`'s plan, with the dialog waiting for it.
-pub fn plan_op(state: &mut State, op: Operation) -> Vec<Effect> {
-    plan(state, op)
-}
-
-pub(crate) fn plan(state: &mut State, op: Operation) -> Vec<Effect> {
+pub fn plan(state: &mut State, op: Operation) -> Vec<Effect> {
     let title = format!("{} {}", op.name(), op.target().name);
     open(state, Dialog::Planning { title });
     vec![Effect::PlanOperation(op)]
@@ -336,7 +129,7 @@ fn protect(state: &State, p: &mut Plan) {
         return;
     }
     let target = p.op.target();
-    // `context(state)` writes "(current context)" when no context is known
+    // `scope::kube_context` writes "(current context)" when no context is known
     let ctx = Some(target.context.as_str()).filter(|c| !c.is_empty() && !c.starts_with('('));
     if let Some(env) = crate::app::scope::protected_environment(state, ctx, &target.namespace) {
         if p.type_to_confirm.is_none() {

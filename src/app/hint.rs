@@ -5,11 +5,14 @@
 //! confirmation.
 
 use crate::action::Action;
+use crate::app::cluster::ClusterStore;
+use crate::app::panes::errors::ErrorRateState;
 use crate::app::state::State;
 use crate::config::keymap::KeyContext;
 use std::collections::BTreeSet;
 
 use crate::sources::kube::rows::PodReason;
+use crate::sources::kube::rows_argo::{RolloutPhase, Strategy};
 use crate::sources::kube::{ObjKey, ReplicaSetRow};
 
 pub const WINDOW_SECS: i64 = 15 * 60;
@@ -23,7 +26,7 @@ pub fn incident_hint(state: &State) -> Option<String> {
 
 /// An Argo Rollout that needs a person: aborted, degraded, or paused for promotion.
 fn rollout_hint(state: &State) -> Option<String> {
-    if state.workloads.rollouts.is_empty() {
+    if state.cluster.rollouts.is_empty() {
         return None;
     }
     let key = |a: Action| {
@@ -32,12 +35,103 @@ fn rollout_hint(state: &State) -> Option<String> {
             .key_for(KeyContext::Workloads, a)
             .map_or_else(|| a.to_string(), |k| k.to_string())
     };
-    crate::app::panes::workloads::rollouts::hint(
-        &state.workloads,
+    rollouts_hint(
+        &state.cluster,
         &state.errors,
         state.config.error_threshold(),
         &key,
     )
+}
+
+/// What the incident hint says about the Rollouts in trouble, worst first: a canary whose
+/// error ratio is above `threshold` (and above stable's), an aborted or degraded rollout,
+/// a canary paused for a person, a blue-green preview waiting for promotion. `key` names
+/// the key bound to an action.
+fn rollouts_hint(
+    data: &ClusterStore,
+    errors: &ErrorRateState,
+    threshold: f64,
+    key: &dyn Fn(Action) -> String,
+) -> Option<String> {
+    let mut worst: Option<(u8, String)> = None;
+    for r in data.rollouts.values() {
+        let name = &r.key.name;
+        let bad_canary = errors.revision_split(name).filter(|s| {
+            r.in_progress()
+                && !r.abort
+                && s.canary_ratio > threshold
+                && s.canary_ratio > s.stable_ratio
+        });
+        let (rank, text) = match r.phase() {
+            _ if let Some(split) = &bad_canary => (
+                4,
+                format!(
+                    "{name} {} — {} aborts",
+                    split.summary(),
+                    key(Action::WorkloadsAbort)
+                ),
+            ),
+            RolloutPhase::Aborted => {
+                let why = data
+                    .analysis_of(r)
+                    .filter(|a| a.phase == "Failed" || a.phase == "Error")
+                    .map(|a| {
+                        let m = a
+                            .metrics
+                            .iter()
+                            .find(|m| m.phase == "Failed" || m.phase == "Error")
+                            .map_or_else(
+                                || a.phase.to_lowercase(),
+                                |m| format!("{} failed", m.name),
+                            );
+                        format!(": analysis {m}")
+                    })
+                    .unwrap_or_default();
+                let step = r
+                    .step
+                    .map(|s| format!(" at step {}", s + 1))
+                    .unwrap_or_default();
+                (
+                    3,
+                    format!(
+                        "{name} canary aborted{step}{why}; traffic is on stable — {} rolls the template back",
+                        key(Action::Rollback)
+                    ),
+                )
+            }
+            RolloutPhase::Degraded => (
+                3,
+                format!(
+                    "{name} rollout degraded — {} rolls back",
+                    key(Action::Rollback)
+                ),
+            ),
+            RolloutPhase::Paused(why) if r.in_progress() => match &r.strategy {
+                Strategy::BlueGreen { .. } => (
+                    1,
+                    format!(
+                        "{name} blue-green preview waits for promotion — {} promotes, {} aborts",
+                        key(Action::Promote),
+                        key(Action::WorkloadsAbort)
+                    ),
+                ),
+                _ => (
+                    2,
+                    format!(
+                        "{name} canary paused at {}% ({why}) — {} promotes, {} aborts",
+                        r.set_weight().unwrap_or(0),
+                        key(Action::Promote),
+                        key(Action::WorkloadsAbort)
+                    ),
+                ),
+            },
+            _ => continue,
+        };
+        if worst.as_ref().is_none_or(|(w, _)| rank > *w) {
+            worst = Some((rank, format!("⚠ {text}")));
+        }
+    }
+    worst.map(|(_, t)| t)
 }
 
 /// `⚠ api /health failed 3× in a row since 03:02 — x runs rollback`: the first failing
@@ -91,7 +185,7 @@ pub fn hosts_hint(state: &State) -> Option<String> {
 }
 
 fn workload_hint(state: &State) -> Option<String> {
-    let w = &state.workloads;
+    let w = &state.cluster;
     let threshold = state.config.error_threshold();
     let key = state
         .keymap

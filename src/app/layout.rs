@@ -59,7 +59,7 @@ pub fn compute(size: (u16, u16), state: &State) -> Layout {
             (PaneId::Workloads, workloads),
             (PaneId::Errors, errors),
             (PaneId::Logs, logs),
-            (PaneId::Gpu, gpu),
+            (PaneId::Hosts, gpu),
         ],
         status,
         too_small: false,

@@ -2,10 +2,13 @@
 //! [`Effect`]s. The run loop that carries the effects out lives in `console`.
 
 pub mod audit;
+pub mod cluster;
+pub mod cluster_feed;
 pub mod copy;
 pub mod dialog;
 pub mod event;
 pub mod hint;
+pub mod intent;
 pub mod keyhints;
 #[cfg(test)]
 mod keymap_tests;
@@ -16,6 +19,7 @@ pub mod picker;
 pub mod prompt;
 pub mod scope;
 pub mod state;
+pub mod time_mode;
 pub mod update;
 
 pub use crate::action::Action;

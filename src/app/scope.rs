@@ -279,3 +279,13 @@ pub fn on_namespaces(state: &mut State, msg: crate::sources::kube::NamespacesMsg
         }
     }
 }
+
+/// The context an operation names: the scope's, else config's, else `(current context)`.
+pub fn kube_context(state: &State) -> String {
+    state
+        .scope
+        .context
+        .clone()
+        .or_else(|| state.config.kube.context.clone())
+        .unwrap_or_else(|| "(current context)".into())
+}

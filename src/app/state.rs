@@ -49,7 +49,7 @@ impl SourceId {
             PaneId::Workloads => SourceId::Kube,
             PaneId::Errors => SourceId::Metrics,
             PaneId::Logs => SourceId::Logs,
-            PaneId::Gpu => SourceId::Gpu,
+            PaneId::Hosts => SourceId::Gpu,
         }
     }
 }
@@ -334,10 +334,15 @@ pub struct State {
     // --- what each source has told us; one field per pane, owned by src/app/panes/ ---
     pub pipeline: super::panes::pipeline::PipelineData,
 
-    pub workloads: super::panes::workloads::WorkloadsData,
+    /// Every object the cluster source watches: the one home of the cluster's rows, read
+    /// by the Workloads pane's view, dialogs, copy, hints, the Hosts pane and the logs
+    /// follower.
+    pub cluster: super::cluster::ClusterStore,
+    /// The Workloads pane's view of `cluster`: narrowing, sort, section, detail, YAML.
+    pub workloads: super::panes::workloads::WorkloadsView,
 
     pub errors: crate::app::panes::errors::ErrorRateState,
-    /// Revision changes per service, drawn on the error-rate pane (fed by Workloads).
+    /// Revision changes per service, drawn on the error-rate pane (fed by the cluster store).
     pub deploys: super::panes::errors::DeployMarks,
     /// The process's exit status once it quits (a signal's 128 + n; 0 for `q`).
     pub exit_code: u8,
@@ -471,6 +476,7 @@ impl State {
             quit: false,
             dirty: true,
             pipeline: Default::default(),
+            cluster: Default::default(),
             workloads: Default::default(),
             errors: crate::app::panes::errors::ErrorRateState::new(
                 std::time::Duration::from_secs(30 * 60),

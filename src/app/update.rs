@@ -3,6 +3,7 @@
 use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 
 use super::event::{Effect, Event};
+use super::intent::Intent;
 use super::layout;
 use super::palette;
 use super::state::{FlashLevel, Overlay, Prompt, State};
@@ -83,7 +84,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
                 return Vec::new();
             }
             // views and the logs pane's follow catch up in `settle`, once per batch
-            super::panes::workloads::on_msg(state, msg)
+            super::cluster_feed::on_msg(state, msg)
         }
 
         Event::Object { generation, msg } => {
@@ -112,9 +113,10 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         Event::Gpu(update) => super::panes::gpu::on_update(state, update),
         Event::Health(sample) => super::panes::hosts::on_health(state, sample),
         Event::Service(update) => super::panes::hosts::on_service(state, update),
-        Event::Journal(msg) => super::panes::hosts::on_journal(state, msg),
+        Event::Journal(msg) => super::panes::logs::on_journal(state, msg),
         Event::Backups { service, backups } => {
-            super::panes::hosts::on_backups(state, service, backups)
+            let intents = super::panes::hosts::on_backups(state, service, backups);
+            carry_out(state, intents)
         }
 
         Event::OpPlanned(plan) => crate::app::dialog::on_planned(state, plan),
@@ -206,7 +208,7 @@ fn in_sub_view(state: &State) -> bool {
             }
             PaneId::Logs => state.logs.detail,
             PaneId::Pipeline => state.pipeline.drill != Drill::Runs,
-            PaneId::Errors | PaneId::Gpu => false,
+            PaneId::Errors | PaneId::Hosts => false,
         }
 }
 
@@ -236,9 +238,6 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         state.dirty = true;
         return super::copy::copy(state);
     }
-    if let Some(effects) = super::panes::pipeline::on_action(state, action) {
-        return effects;
-    }
     state.dirty = true;
     if let Overlay::Help { scroll } = &mut state.overlay {
         match action {
@@ -252,23 +251,19 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
         return Vec::new();
     }
-    if state.focus == PaneId::Workloads
-        && state.overlay == Overlay::None
-        && let Some(effects) = super::panes::workloads::on_action(state, action)
-    {
-        return effects;
-    }
-    if state.focus == PaneId::Logs
-        && state.overlay == Overlay::None
-        && let Some(effects) = super::panes::logs::on_action(state, action)
-    {
-        return effects;
-    }
-    if state.focus == PaneId::Gpu
-        && state.overlay == Overlay::None
-        && let Some(effects) = super::panes::gpu::on_action(state, action)
-    {
-        return effects;
+    // the focused pane's own keys first; `None` leaves the action to the keys below
+    if state.overlay == Overlay::None {
+        use super::panes::{gpu, logs, pipeline, workloads};
+        let handled = match state.focus {
+            PaneId::Pipeline => pipeline::on_action(state, action).map(Intent::effects),
+            PaneId::Workloads => workloads::on_action(state, action).map(Intent::effects),
+            PaneId::Logs => logs::on_action(state, action).map(Intent::effects),
+            PaneId::Hosts => gpu::on_action(state, action),
+            PaneId::Errors => None,
+        };
+        if let Some(intents) = handled {
+            return carry_out(state, intents);
+        }
     }
     match action {
         Action::Quit => return quit(state),
@@ -333,7 +328,7 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::WorkloadsDeletePod
         | Action::WorkloadsAbort
         | Action::WorkloadsRetry
-        | Action::WorkloadsPromoteFull => return crate::app::dialog::on_action(state, action),
+        | Action::WorkloadsPromoteFull => return on_operation(state, action),
         // dialog keys only mean something while a dialog is open (dialog::on_key)
         // with an overlay open (copy itself is handled above)
         Action::Copy
@@ -373,6 +368,83 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::PromptClear => {}
     }
     Vec::new()
+}
+
+/// An operation key: refused while read-only or while another operation runs; else the
+/// pane that owns the selection builds the operation (the Pipeline pane's keys go to it
+/// from anywhere), and the dialog takes it from there.
+fn on_operation(state: &mut State, action: Action) -> Vec<Effect> {
+    use super::panes::{hosts, pipeline, workloads};
+    if state.scope.read_only {
+        let why = if state.read_only_at_start {
+            "started with --read-only"
+        } else {
+            ":read-only was given"
+        };
+        state.set_flash(
+            FlashLevel::Warn,
+            format!("read-only ({why}): {} refused", action.verb()),
+        );
+        return Vec::new();
+    }
+    if let Some(what) = &state.ops.in_flight {
+        let what = what.clone();
+        state.set_flash(FlashLevel::Warn, format!("{what} is still running"));
+        return Vec::new();
+    }
+    let intents = if action.is_pipeline() {
+        pipeline::on_operation(state, action)
+    } else {
+        match state.focus {
+            PaneId::Pipeline => pipeline::on_operation(state, action),
+            PaneId::Hosts => hosts::on_operation(state, action),
+            PaneId::Workloads => workloads::on_operation(state, action),
+            PaneId::Errors | PaneId::Logs => {
+                state.set_flash(
+                    FlashLevel::Info,
+                    format!("{}: select a deployment first", action.description()),
+                );
+                Vec::new()
+            }
+        }
+    };
+    carry_out(state, intents)
+}
+
+/// Carries out what a pane asked for, in order.
+fn carry_out(state: &mut State, intents: Vec<Intent>) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for intent in intents {
+        match intent {
+            Intent::Effect(e) => effects.push(e),
+            Intent::OpenDialog(d) => super::dialog::open(state, d),
+            Intent::Plan(op) => effects.extend(super::dialog::plan(state, op)),
+            Intent::RevealPod { namespace, pod } => {
+                effects.extend(reveal_pod(state, &namespace, &pod))
+            }
+        }
+    }
+    effects
+}
+
+/// Shows one pod in the Workloads pane (the Hosts pane's `enter` on a GPU a pod uses):
+/// switches to its namespace when the scope is another one (the rows come with the new
+/// watch), focuses Workloads and opens the pod's detail.
+fn reveal_pod(state: &mut State, namespace: &str, pod: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    if state
+        .scope
+        .namespace
+        .as_deref()
+        .is_some_and(|ns| ns != namespace)
+    {
+        super::scope::switch_namespace(state, namespace);
+        effects = scope_changed(state);
+    }
+    state.focus = PaneId::Workloads;
+    state.zoomed = false;
+    super::panes::workloads::show_pod(state, namespace, pod);
+    effects
 }
 
 fn quit(state: &mut State) -> Vec<Effect> {
@@ -481,6 +553,7 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
 
 pub(crate) fn scope_changed(state: &mut State) -> Vec<Effect> {
     state.generation += 1;
+    super::cluster_feed::on_scope_changed(state);
     super::panes::workloads::on_scope_changed(state);
     for view in state.panes.values_mut() {
         view.selected = 0;

@@ -70,7 +70,7 @@ impl KeyContext {
             PaneId::Workloads => KeyContext::Workloads,
             PaneId::Errors => KeyContext::Errors,
             PaneId::Logs => KeyContext::Logs,
-            PaneId::Gpu => KeyContext::Gpu,
+            PaneId::Hosts => KeyContext::Gpu,
         }
     }
 }

@@ -224,7 +224,7 @@ fn wanted(pane: PaneId) -> &'static [(Action, &'static str)] {
             (Action::Open, "detail"),
             (Action::Help, "help"),
         ],
-        PaneId::Errors | PaneId::Gpu => &[
+        PaneId::Errors | PaneId::Hosts => &[
             (Action::Zoom, "zoom"),
             (Action::Filter, "filter"),
             (Action::Palette, "command"),

@@ -288,6 +288,8 @@ struct Ref {
 #[derive(Debug, Default)]
 struct Scan {
     refs: Vec<Ref>,
+    /// References inside the file's own top-level module (for the walls within `app`).
+    inner: Vec<Ref>,
     /// Lines that name the sandbox crate.
     sandbox_lines: Vec<usize>,
 }
@@ -450,7 +452,12 @@ fn scan(file: &str, src: &str) -> Scan {
                     };
                     match path.first() {
                         None => {}
-                        Some(top) if *top == owner => {}
+                        Some(top) if *top == owner => out.inner.push(Ref {
+                            file: file.to_owned(),
+                            line,
+                            owner: owner.clone(),
+                            path,
+                        }),
                         Some(_) => out.refs.push(Ref {
                             file: file.to_owned(),
                             line,
@@ -666,6 +673,76 @@ fn circles(files: &[(String, String)]) -> Vec<String> {
     lines
 }
 
+// ---------------------------------------------------------------------------------------------
+// The walls inside `app`: panes, dialogs, state and events.
+
+/// Files of `app` that call no pane: they may name a pane's plain types (the data `State`
+/// holds), never its functions or modules.
+const CALL_NO_PANE: &[&str] = &["src/app/dialog.rs", "src/app/state.rs", "src/app/event.rs"];
+
+/// The pane a file belongs to: `src/app/panes/<name>.rs` or a file under
+/// `src/app/panes/<name>/` (not `src/app/panes/mod.rs`, the panes' common part).
+fn pane_of(file: &str) -> Option<String> {
+    let rest = file.strip_prefix("src/app/panes/")?;
+    let name = match rest.split_once('/') {
+        Some((dir, _)) => dir,
+        None => rest.strip_suffix(".rs")?,
+    };
+    (name != "mod").then(|| name.to_owned())
+}
+
+/// Whether a path names a type or an item of one (`HostsData`, `HostsData::new`,
+/// `Dialog::Backups`): some segment is an UpperCamel name. A path of lower-case segments
+/// only names a module or a function.
+fn names_type(path: &[String]) -> bool {
+    path.iter()
+        .any(|s| s.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+}
+
+/// Every broken wall inside `app`, sorted by file and line:
+/// - a pane imports neither `app::update` nor another pane (`app::panes::Y`, Y not itself),
+///   and takes from `app::dialog` only its types (it returns an intent to open or plan);
+/// - [`CALL_NO_PANE`] files take from `app::panes` only plain types.
+fn app_wall_violations(files: &[(String, String)]) -> Vec<String> {
+    let mut found: BTreeSet<(String, usize, String)> = BTreeSet::new();
+    for (file, src) in files {
+        let pane = pane_of(file);
+        let leaf = CALL_NO_PANE.contains(&file.as_str());
+        if pane.is_none() && !leaf {
+            continue;
+        }
+        for r in scan(file, src).inner {
+            let segs: Vec<&str> = r.path.iter().map(String::as_str).collect();
+            let why = match (&pane, segs.as_slice()) {
+                (Some(me), ["app", "update", ..]) => Some(format!(
+                    "pane {me} imports app::update (a pane returns intents that update carries out)"
+                )),
+                (Some(me), ["app", "panes", y, ..]) if y != me => Some(format!(
+                    "pane {me} imports another pane (a pane returns intents that update carries out)"
+                )),
+                (Some(me), ["app", "dialog", ..]) if !names_type(&r.path[2..]) => Some(format!(
+                    "pane {me} calls a dialog function (a pane returns an intent to open or plan)"
+                )),
+                (None, ["app", "panes", ..]) if !names_type(&r.path[2..]) => {
+                    Some("calls a pane (only the panes' plain types may be named here)".to_owned())
+                }
+                _ => None,
+            };
+            if let Some(why) = why {
+                found.insert((
+                    r.file.clone(),
+                    r.line,
+                    format!("{} — {why}", r.path.join("::")),
+                ));
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|(file, line, msg)| format!("{file}:{line}: {msg}"))
+        .collect()
+}
+
 /// Every `.rs` file under `src/`, as (`src/…` with `/`, text), sorted.
 fn read_src() -> Vec<(String, String)> {
     fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, String)>) {
@@ -716,6 +793,17 @@ fn no_circle_between_top_level_modules() {
         "{} circles between top-level modules:\n{}",
         circles.len(),
         circles.join("\n")
+    );
+}
+
+#[test]
+fn panes_dialogs_state_and_events_keep_their_walls() {
+    let violations = app_wall_violations(&read_src());
+    assert!(
+        violations.is_empty(),
+        "{} imports break the walls inside app (see tests/architecture.rs):\n{}",
+        violations.len(),
+        violations.join("\n")
     );
 }
 
@@ -939,4 +1027,50 @@ fn main_paths_through_the_library_name_count_and_listed_modules_need_not_exist()
         ),
     ]);
     assert!(layer_violations(&files).is_empty());
+}
+
+#[test]
+fn planted_pane_and_dialog_calls_are_reported() {
+    let files = tree(&[
+        (
+            "src/app/panes/gpu/mod.rs",
+            "use crate::app::panes::workloads::reveal_pod;\nuse self::list::Row;\n\
+             fn f() { crate::app::update::scope_changed(); }\n",
+        ),
+        (
+            "src/app/panes/pipeline.rs",
+            "use crate::app::dialog::{Dialog, plan};\nuse super::pipeline::Drill;\n",
+        ),
+        (
+            "src/app/panes/workloads/ops.rs",
+            "use super::super::errors::set_revision_roles;\nuse super::Section;\n",
+        ),
+        (
+            "src/app/dialog.rs",
+            "use crate::app::panes::workloads::current_deployment;\n\
+             fn f() { super::panes::hosts::on_action(); }\n",
+        ),
+        (
+            "src/app/state.rs",
+            "pub hosts: super::panes::hosts::HostsData,\n\
+             fn n() { super::panes::hosts::HostsData::new(); super::panes::row_count(); }\n",
+        ),
+        ("src/app/panes/mod.rs", "use self::workloads::Section;\n"),
+        (
+            "src/app/update.rs",
+            "fn f() { super::panes::gpu::on_action(); }\n",
+        ),
+    ]);
+    assert_eq!(
+        app_wall_violations(&files),
+        [
+            "src/app/dialog.rs:1: app::panes::workloads::current_deployment — calls a pane (only the panes' plain types may be named here)",
+            "src/app/dialog.rs:2: app::panes::hosts::on_action — calls a pane (only the panes' plain types may be named here)",
+            "src/app/panes/gpu/mod.rs:1: app::panes::workloads::reveal_pod — pane gpu imports another pane (a pane returns intents that update carries out)",
+            "src/app/panes/gpu/mod.rs:3: app::update::scope_changed — pane gpu imports app::update (a pane returns intents that update carries out)",
+            "src/app/panes/pipeline.rs:1: app::dialog::plan — pane pipeline calls a dialog function (a pane returns an intent to open or plan)",
+            "src/app/panes/workloads/ops.rs:1: app::panes::errors::set_revision_roles — pane workloads imports another pane (a pane returns intents that update carries out)",
+            "src/app/state.rs:2: app::panes::row_count — calls a pane (only the panes' plain types may be named here)",
+        ]
+    );
 }

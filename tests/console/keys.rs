@@ -14,7 +14,7 @@ fn number_keys_tab_and_sequences_move_focus() {
     keys(&mut s, "tab");
     assert_eq!(s.focus, PaneId::Workloads);
     keys(&mut s, "S-tab S-tab");
-    assert_eq!(s.focus, PaneId::Gpu);
+    assert_eq!(s.focus, PaneId::Hosts);
     keys(&mut s, "g");
     assert_eq!(s.pending_keys.len(), 1, "g waits for the next key");
     keys(&mut s, "l");
@@ -33,7 +33,7 @@ fn hjkl_focus_follows_the_layout() {
     assert_eq!(s.focus, PaneId::Logs, "below Workloads");
     keys(&mut s, "h");
     assert!(
-        matches!(s.focus, PaneId::Errors | PaneId::Gpu),
+        matches!(s.focus, PaneId::Errors | PaneId::Hosts),
         "left of Logs: {:?}",
         s.focus
     );

@@ -101,7 +101,7 @@ async fn gpu_hot_sandbox_fills_both_panes() {
         "{t}"
     );
 
-    state.focus = PaneId::Gpu;
+    state.focus = PaneId::Hosts;
     state.zoomed = true;
     let t = common::screen(&state);
     assert!(t.contains("-10m"), "{t}");

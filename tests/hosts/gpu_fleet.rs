@@ -154,7 +154,7 @@ fn state() -> State {
     common::state_builder()
         .config_toml("[gpu]\nprometheus = \"http://prometheus.invalid:9090\"\n")
         .theme("dark")
-        .focus(PaneId::Gpu)
+        .focus(PaneId::Hosts)
         .build()
 }
 
@@ -198,7 +198,7 @@ fn select(state: &mut State, row: GpuRow) {
         .iter()
         .position(|r| *r == row)
         .expect("row shown");
-    state.pane_mut(PaneId::Gpu).selected = at;
+    state.pane_mut(PaneId::Hosts).selected = at;
 }
 
 fn host_index(state: &State, name: &str) -> usize {
@@ -370,7 +370,7 @@ async fn a_fleet_through_prometheus_in_one_round_with_pods_and_health() {
     select(&mut s, GpuRow::Gpu(dgx03, 3));
     flightdeck::app::update::apply(&mut s, Action::Open);
     assert_eq!(s.focus, PaneId::Workloads);
-    s.focus = PaneId::Gpu;
+    s.focus = PaneId::Hosts;
 
     // dgx-04 GPU 5 falls off the bus: its series go while the host's others stay
     drop.store(true, Ordering::SeqCst);

@@ -38,7 +38,7 @@ fn state() -> State {
         .config_toml("[gpu]\nprometheus = \"http://prometheus.invalid:9090\"\n")
         .theme("dark")
         .namespace(Some("shop"))
-        .focus(PaneId::Gpu)
+        .focus(PaneId::Hosts)
         .build()
 }
 
@@ -148,7 +148,7 @@ async fn a_thirty_two_host_fleet_through_prometheus_pages_the_xid_and_opens_its_
         .iter()
         .position(|r| *r == GpuRow::Gpu(dgx02, gpu3))
         .expect("the faulty host is expanded");
-    s.pane_mut(PaneId::Gpu).selected = at;
+    s.pane_mut(PaneId::Hosts).selected = at;
     flightdeck::app::update::apply(&mut s, Action::Open);
     assert_eq!(s.focus, PaneId::Workloads);
     assert_eq!(s.scope.namespace.as_deref(), Some("ml"));

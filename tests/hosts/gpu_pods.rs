@@ -17,13 +17,13 @@ async fn the_pods_list_counts_the_gpus_each_pod_asks_for() {
     let mut h = Harness::start(Scenario::Steady, Some("ml")).await;
     h.until("all kinds listed", synced).await;
     h.until("train-llama's pod", |s| {
-        s.workloads
+        s.cluster
             .pods
             .contains_key(&ObjKey::new("ml", "train-llama-0"))
     })
     .await;
     let s = &mut h.state;
-    let p = &s.workloads.pods[&ObjKey::new("ml", "train-llama-0")];
+    let p = &s.cluster.pods[&ObjKey::new("ml", "train-llama-0")];
     assert_eq!(p.gpus, 4, "4 × nvidia.com/gpu");
     assert_eq!(p.node.as_deref(), Some("dgx-01"));
     // the StatefulSet's pods list has a GPU column with the count
@@ -64,7 +64,7 @@ async fn a_pods_detail_lists_the_gpus_it_runs_on() {
     let mut h = Harness::start(Scenario::Steady, Some("ml")).await;
     h.until("all kinds listed", synced).await;
     h.until("train-llama's pod", |s| {
-        s.workloads
+        s.cluster
             .pods
             .contains_key(&ObjKey::new("ml", "train-llama-0"))
     })

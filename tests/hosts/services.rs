@@ -514,7 +514,7 @@ host = "ops@dgx-01"
             Event::Health(health::check_once(&client, &check).await),
         );
     }
-    state.focus = PaneId::Gpu;
+    state.focus = PaneId::Hosts;
     state.zoomed = true;
     // as the run loop does after each batch of events: the hints are worked out there
     flightdeck::app::update::settle(&mut state);
@@ -544,7 +544,7 @@ fn rollback_offers_the_printed_backups_and_plans_the_chosen_one() {
         "[[service]]\nunit = \"mcp.service\"\nlist_backups = [\"ls\"]\nrollback = [\"rb\"]\n",
     );
     let mut state = common::state_with(config);
-    state.focus = PaneId::Gpu;
+    state.focus = PaneId::Hosts;
     let asked = update(&mut state, Event::Key(KeyEvent::from(KeyCode::Char('R'))));
     assert_eq!(
         asked,

@@ -33,7 +33,7 @@ scrape = "http://dgx-01.invalid:9400/metrics"
         )
         .theme("dark")
         .at(ts(NOW_MS))
-        .focus(PaneId::Gpu)
+        .focus(PaneId::Hosts)
         .build()
 }
 
@@ -356,7 +356,7 @@ fn same_data_same_screen() {
 fn selection_is_clamped_and_highlighted() {
     let mut s = state();
     feed(&mut s, "dgx-01", dgx);
-    s.pane_mut(PaneId::Gpu).selected = 99;
+    s.pane_mut(PaneId::Hosts).selected = 99;
     let buf = common::draw_at(&s, 160, 48);
     // selected 99 of 8: the last GPU is highlighted, the first is not
     let (x, y) = find(&buf, "7 H100").expect("GPU 7 row");
@@ -400,7 +400,7 @@ fn hostile_data_at_any_size_never_panics_nor_reaches_the_terminal() {
         for zoomed in [false, true] {
             for selected in [0, 12, 23, 99] {
                 s.zoomed = zoomed;
-                s.pane_mut(PaneId::Gpu).selected = selected;
+                s.pane_mut(PaneId::Hosts).selected = selected;
                 let t = common::cells(&common::draw_at(&s, w, h));
                 assert!(!t.contains('\u{1b}') && !t.contains('\u{9b}'), "{t}");
             }
@@ -423,7 +423,7 @@ fn the_selected_gpu_scrolls_into_view() {
         });
     }
     // host rows are selectable too: the last row (dgx-2's GPU 7) is 3 hosts + 23 GPUs in
-    s.pane_mut(PaneId::Gpu).selected = 26;
+    s.pane_mut(PaneId::Hosts).selected = 26;
     let buf = common::draw_at(&s, 160, 48);
     let pane = gpu_pane(&buf).join("\n");
     assert!(pane.contains("dgx-2  driver"), "{pane}");

@@ -31,7 +31,7 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
     h.state.config = std::sync::Arc::new(config);
     h.until("all kinds listed", synced).await;
     h.until("checkout crash-looping", |s| {
-        s.workloads
+        s.cluster
             .pods
             .values()
             .any(|p| p.key.name.starts_with("checkout") && p.reason == PodReason::CrashLoopBackOff)
@@ -96,7 +96,7 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
 
     // above the threshold but not crash-looping: the ratio alone is reason enough
     let mut quiet = h.state.clone();
-    for p in quiet.workloads.pods.values_mut() {
+    for p in quiet.cluster.pods.values_mut() {
         p.reason = PodReason::Running;
     }
     let hint = flightdeck::app::hint::incident_hint(&quiet).expect("the ratio alone");

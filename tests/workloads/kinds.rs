@@ -49,7 +49,7 @@ async fn listed(scenario: Scenario) -> Harness {
     let mut h = Harness::start(scenario, Some("shop")).await;
     h.until("all kinds listed", synced).await;
     h.until("the set pods", |s| {
-        let w = &s.workloads;
+        let w = &s.cluster;
         w.statefulsets.contains_key(&key("orders-db"))
             && w.daemonsets.contains_key(&key("node-agent"))
             && w.cronjobs.contains_key(&key("nightly-report"))
@@ -97,7 +97,7 @@ async fn narrowing_commands_show_their_kinds() {
     command(s, "pods");
     let pods = shown(s);
     assert!(pods.iter().all(|w| w.kind == WorkloadKind::Pod));
-    assert_eq!(pods.len(), s.workloads.pods.len(), "every pod, any owner");
+    assert_eq!(pods.len(), s.cluster.pods.len(), "every pod, any owner");
     for name in ["debug-shell", "orders-db-0"] {
         assert!(pods.contains(&WorkloadRef::new(WorkloadKind::Pod, key(name))));
     }
@@ -149,10 +149,10 @@ async fn a_failing_cronjob_sorts_above_healthy_rows() {
     // the last night's run uses the broken image: wait for its Job to fail
     let mut failed = false;
     for _ in 0..30 {
-        if h.state.workloads.last_result(&key("nightly-report"))
+        if h.state.cluster.last_result(&key("nightly-report"))
             != flightdeck::app::panes::workloads::LastResult::Running
             && h.state
-                .workloads
+                .cluster
                 .jobs
                 .values()
                 .any(|j| matches!(j.state, JobState::Failed(_)))
@@ -178,7 +178,7 @@ async fn a_failing_cronjob_sorts_above_healthy_rows() {
         .position(|w| {
             w.kind == WorkloadKind::Job
                 && matches!(
-                    s.workloads.jobs.get(&w.key).map(|j| &j.state),
+                    s.cluster.jobs.get(&w.key).map(|j| &j.state),
                     Some(JobState::Failed(_))
                 )
         })
@@ -194,7 +194,7 @@ async fn a_failing_cronjob_sorts_above_healthy_rows() {
         );
         assert!(failed_job < healthy, "failed job above healthy: {rows:?}");
     }
-    assert_eq!(s.workloads.trouble_of(&rows[cj]), 4);
+    assert_eq!(s.cluster.trouble_of(&rows[cj]), 4);
     let text = screen(s, 160, 40);
     assert!(text.contains("last: failed"), "{text}");
 }
@@ -206,17 +206,11 @@ async fn a_failing_cronjob_sorts_above_healthy_rows() {
 async fn every_kind_arrives_with_what_its_row_shows() {
     let mut h = listed(Scenario::BadRelease).await;
     h.until("the OOM event and the HPA", |s| {
-        s.workloads
-            .events
-            .values()
-            .any(|e| e.reason == "OOMKilling")
-            && s.workloads
-                .hpas
-                .values()
-                .any(|h| h.target_name == "frontend")
+        s.cluster.events.values().any(|e| e.reason == "OOMKilling")
+            && s.cluster.hpas.values().any(|h| h.target_name == "frontend")
     })
     .await;
-    let w = &h.state.workloads;
+    let w = &h.state.cluster;
     let image = |c: &[flightdeck::sources::kube::rows::ContainerSpec]| {
         c.first().map(|c| c.image.clone()).unwrap_or_default()
     };
@@ -366,7 +360,7 @@ async fn kind_column_and_per_kind_columns() {
 async fn owner_chain_of_job_and_deployment_pods() {
     let mut h = listed(Scenario::Steady).await;
     let s = &mut h.state;
-    let data = &s.workloads;
+    let data = &s.cluster;
     let job_pod = data
         .pods
         .values()
@@ -425,7 +419,7 @@ async fn logs_follow_a_statefulsets_pods_and_a_bare_pod() {
         s,
         &WorkloadRef::new(WorkloadKind::StatefulSet, key("orders-db")),
     );
-    let selector = s.workloads.statefulsets[&key("orders-db")].selector.clone();
+    let selector = s.cluster.statefulsets[&key("orders-db")].selector.clone();
     assert!(!selector.is_empty());
     let want: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
     match &s.logs.target {
@@ -442,7 +436,7 @@ async fn logs_follow_a_statefulsets_pods_and_a_bare_pod() {
     }
     // the pods list of the set is its three pods
     let pods: Vec<String> = s
-        .workloads
+        .cluster
         .pods_of_workload(&WorkloadRef::new(
             WorkloadKind::StatefulSet,
             key("orders-db"),

@@ -71,7 +71,7 @@ async fn listed() -> Harness {
     let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
     h.until("all kinds listed", synced).await;
     h.until("sets, revisions and the cronjob", |s| {
-        let w = &s.workloads;
+        let w = &s.cluster;
         w.statefulsets.contains_key(&key("orders-db"))
             && w.daemonsets.contains_key(&key("node-agent"))
             && w.cronjobs.contains_key(&key("nightly-report"))

@@ -181,7 +181,7 @@ fn stale_and_rbac_messages() {
             msg: fixture::messages().remove(0),
         },
     );
-    assert!(s.workloads.deployments.is_empty());
+    assert!(s.cluster.deployments.is_empty());
     assert!(matches!(
         s.source(SourceId::Kube),
         Some(SourceStatus::Connecting { .. })
@@ -317,7 +317,7 @@ fn a_pod_event_that_changes_nothing_shown_draws_no_frame() {
     let mut s = fed();
     s.dirty = false;
     let pod = s
-        .workloads
+        .cluster
         .pods
         .values()
         .find(|p| p.reason == PodReason::Running)
@@ -344,7 +344,7 @@ fn a_pod_event_that_changes_nothing_shown_draws_no_frame() {
     feed(&mut s, moved.clone());
     assert!(s.dirty, "a new node is shown in the pod's detail");
     assert_eq!(
-        s.workloads.pods[&pod.key].node.as_deref(),
+        s.cluster.pods[&pod.key].node.as_deref(),
         Some("another-node")
     );
 
@@ -353,7 +353,7 @@ fn a_pod_event_that_changes_nothing_shown_draws_no_frame() {
     restarted.restarts += 1;
     feed(&mut s, restarted);
     assert!(s.dirty);
-    assert_eq!(s.workloads.pods[&pod.key].restarts, pod.restarts + 1);
+    assert_eq!(s.cluster.pods[&pod.key].restarts, pod.restarts + 1);
 }
 
 #[test]
@@ -362,13 +362,13 @@ fn an_event_of_another_kind_that_changes_nothing_shown_draws_no_frame() {
     let mut s = fed();
     s.dirty = false;
     let (dep, rs) = (
-        s.workloads
+        s.cluster
             .deployments
             .values()
             .next()
             .expect("a deployment")
             .clone(),
-        s.workloads
+        s.cluster
             .replicasets
             .values()
             .next()
@@ -396,5 +396,5 @@ fn an_event_of_another_kind_that_changes_nothing_shown_draws_no_frame() {
     scaled.desired += 1;
     feed(&mut s, Rows::Deployments(vec![scaled]));
     assert!(s.dirty, "a new desired count is shown");
-    assert_eq!(s.workloads.deployments[&dep.key].desired, dep.desired + 1);
+    assert_eq!(s.cluster.deployments[&dep.key].desired, dep.desired + 1);
 }

@@ -48,7 +48,7 @@ fn detail(s: &mut State, name: &str) -> String {
 async fn without_the_crd_rollouts_are_asked_about_once_and_never_polled() {
     let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
     h.until("all kinds listed", synced).await;
-    assert_eq!(h.state.workloads.rollouts_served, Some(false));
+    assert_eq!(h.state.cluster.rollouts_served, Some(false));
     // another round of events, so a poller would have had its chance
     h.admin("time/advance?seconds=30", "").await;
     h.drain().await;
@@ -63,13 +63,13 @@ async fn without_the_crd_rollouts_are_asked_about_once_and_never_polled() {
         "one discovery request and nothing else: {argo:?}"
     );
     assert_eq!(argo[0].path, "/apis/argoproj.io/v1alpha1");
-    assert!(h.state.workloads.rollouts.is_empty());
+    assert!(h.state.cluster.rollouts.is_empty());
     let text = screen(&h.state, 160, 40);
     assert!(!text.contains("rollout"), "{text}");
     assert!(
-        h.state.workloads.failures.is_empty(),
+        h.state.cluster.failures.is_empty(),
         "no error shown: {:?}",
-        h.state.workloads.failures
+        h.state.cluster.failures
     );
 }
 
@@ -77,7 +77,7 @@ async fn without_the_crd_rollouts_are_asked_about_once_and_never_polled() {
 async fn paused_canary_and_blue_green_show_their_steps_services_and_the_hint() {
     let mut h = Harness::start(Scenario::CanaryPaused, Some("shop")).await;
     h.until("all kinds listed", synced).await;
-    h.until("both rollouts", |s| s.workloads.rollouts.len() == 2)
+    h.until("both rollouts", |s| s.cluster.rollouts.len() == 2)
         .await;
     update::settle(&mut h.state);
     let s = &mut h.state;
@@ -95,13 +95,13 @@ async fn paused_canary_and_blue_green_show_their_steps_services_and_the_hint() {
             && l.contains("Paused (CanaryPauseStep)")),
         "{table}"
     );
-    let r = &s.workloads.rollouts[&key("checkout")];
+    let r = &s.cluster.rollouts[&key("checkout")];
     assert_eq!(r.phase(), RolloutPhase::Paused("CanaryPauseStep".into()));
     assert_eq!(
         track_text(r),
         "10% ✓ · pause 60s ✓ · analysis ✓ · 50% ✓ · pause ▶ · 100%"
     );
-    let bg = &s.workloads.rollouts[&key("search")];
+    let bg = &s.cluster.rollouts[&key("search")];
     assert_eq!(bg.phase(), RolloutPhase::Paused("BlueGreenPause".into()));
     // :rollouts narrows to them, with the plugin's columns
     update::run_command(s, "rollouts");
@@ -150,14 +150,14 @@ async fn a_failing_analysis_aborts_the_canary_and_the_hint_says_why() {
     let mut h = Harness::start(Scenario::Canary, Some("shop")).await;
     h.until("all kinds listed", synced).await;
     h.until("the canary at 10%", |s| {
-        s.workloads
+        s.cluster
             .rollouts
             .get(&key("checkout"))
             .is_some_and(|r| r.set_weight() == Some(10))
     })
     .await;
     // the error-rate pane's per-revision numbers at 10 %: the canary's errors name it
-    let r = h.state.workloads.rollouts[&key("checkout")].clone();
+    let r = h.state.cluster.rollouts[&key("checkout")].clone();
     let (canary, stable) = (
         r.canary_hash.clone().unwrap(),
         r.stable_hash.clone().unwrap(),
@@ -196,21 +196,21 @@ async fn a_failing_analysis_aborts_the_canary_and_the_hint_says_why() {
     // no key pressed: the analysis fails and the controller aborts
     h.admin("time/advance?seconds=120", "").await;
     h.until("the canary aborted", |s| {
-        s.workloads
+        s.cluster
             .rollouts
             .get(&key("checkout"))
             .is_some_and(|r| r.abort)
     })
     .await;
     h.until("the failed analysis", |s| {
-        s.workloads
+        s.cluster
             .analysis_runs
             .values()
             .any(|a| a.phase == "Failed")
     })
     .await;
     update::settle(&mut h.state);
-    let r = &h.state.workloads.rollouts[&key("checkout")];
+    let r = &h.state.cluster.rollouts[&key("checkout")];
     assert_eq!(r.phase(), RolloutPhase::Aborted);
     assert_eq!(
         track_text(r),

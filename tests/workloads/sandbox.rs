@@ -18,7 +18,7 @@ fn key(name: &str) -> ObjKey {
 async fn lists_the_namespace() {
     let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
     h.until("all kinds listed", synced).await;
-    let w = &h.state.workloads;
+    let w = &h.state.cluster;
     let names: Vec<&str> = w.deployments.keys().map(|k| k.name.as_str()).collect();
     eprintln!(
         "deployments {names:?}, pods {}, rs {}, hpas {}, events {}",
@@ -49,7 +49,7 @@ async fn follows_a_scale_and_a_rollout() {
     .await
     .expect("scale");
     h.until("desired 5", |s| {
-        s.workloads
+        s.cluster
             .deployments
             .get(&key("cart"))
             .is_some_and(|d| d.desired == 5)
@@ -57,7 +57,7 @@ async fn follows_a_scale_and_a_rollout() {
     .await;
     h.admin("time/advance?seconds=20", "").await;
     h.until("5 ready cart pods", |s| {
-        let w = &s.workloads;
+        let w = &s.cluster;
         w.deployments
             .get(&key("cart"))
             .is_some_and(|d| d.ready == 5)
@@ -66,7 +66,7 @@ async fn follows_a_scale_and_a_rollout() {
     .await;
 
     // a rollout: a new image makes a new revision; old and new pods are told apart
-    let before = h.state.workloads.deployments[&key("checkout")].revision;
+    let before = h.state.cluster.deployments[&key("checkout")].revision;
     let d = deps.get("checkout").await.expect("get");
     let container = d
         .spec
@@ -86,13 +86,13 @@ async fn follows_a_scale_and_a_rollout() {
     .await
     .expect("rollout");
     h.until("a new revision", |s| {
-        s.workloads.deployments[&key("checkout")].revision > before
+        s.cluster.deployments[&key("checkout")].revision > before
     })
     .await;
-    let rev = h.state.workloads.deployments[&key("checkout")].revision;
+    let rev = h.state.cluster.deployments[&key("checkout")].revision;
     h.admin("time/advance?seconds=2", "").await;
     h.until("pods of the new revision next to old ones", |s| {
-        let w = &s.workloads;
+        let w = &s.cluster;
         let revs: std::collections::BTreeSet<Option<i64>> = w
             .pods_of(&key("checkout"))
             .iter()
@@ -103,7 +103,7 @@ async fn follows_a_scale_and_a_rollout() {
     .await;
     h.admin("time/advance?seconds=120", "").await;
     h.until("the rollout completes", |s| {
-        let w = &s.workloads;
+        let w = &s.cluster;
         let d = &w.deployments[&key("checkout")];
         d.rollout() == flightdeck::sources::kube::Rollout::Complete
             && w.pods_of(&key("checkout"))
@@ -111,7 +111,7 @@ async fn follows_a_scale_and_a_rollout() {
                 .all(|p| w.pod_revision(p) == rev)
     })
     .await;
-    let w = &h.state.workloads;
+    let w = &h.state.cluster;
     let d = &w.deployments[&key("checkout")];
     assert_eq!(d.images(), vec!["ghcr.io/acme/checkout:9.9.9"]);
     let history = w.replicasets_of(&key("checkout"));
@@ -124,7 +124,7 @@ async fn bad_release_shows_crash_loop_and_oom() {
     let mut h = Harness::start(Scenario::BadRelease, Some("shop")).await;
     h.until("all kinds listed", synced).await;
     h.until("a CrashLoopBackOff and an OOMKilled pod", |s| {
-        let pods = &s.workloads.pods;
+        let pods = &s.cluster.pods;
         pods.values()
             .any(|p| p.reason == PodReason::CrashLoopBackOff)
             && pods
@@ -132,7 +132,7 @@ async fn bad_release_shows_crash_loop_and_oom() {
                 .any(|p| p.reason.label().contains("OOMKilled"))
     })
     .await;
-    let w = &h.state.workloads;
+    let w = &h.state.cluster;
     let oom = w
         .pods
         .values()
@@ -173,7 +173,7 @@ async fn api_pods(h: &Harness) -> std::collections::BTreeSet<String> {
 
 fn state_pods(h: &Harness) -> std::collections::BTreeSet<String> {
     h.state
-        .workloads
+        .cluster
         .pods
         .keys()
         .map(|k| k.name.clone())
@@ -212,20 +212,20 @@ async fn converge(h: &mut Harness, what: &str) {
 async fn dropped_watch_resumes_without_lost_or_duplicated_rows() {
     let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
     h.until("all kinds listed", synced).await;
-    let pods_before = h.state.workloads.pods.len();
+    let pods_before = h.state.cluster.pods.len();
     h.admin("faults/drop-watches", "").await;
     scale(&h, "cart", 4).await;
     h.admin("time/advance?seconds=20", "").await;
     h.until("cart at 4 ready", |s| {
-        s.workloads
+        s.cluster
             .deployments
             .get(&key("cart"))
             .is_some_and(|d| d.ready == 4)
     })
     .await;
     converge(&mut h, "after a dropped watch").await;
-    assert_eq!(h.state.workloads.pods.len(), pods_before + 2);
-    assert_eq!(h.state.workloads.pods_of(&key("cart")).len(), 4);
+    assert_eq!(h.state.cluster.pods.len(), pods_before + 2);
+    assert_eq!(h.state.cluster.pods_of(&key("cart")).len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,7 +238,7 @@ async fn gone_410_relists_without_lost_or_duplicated_rows() {
     scale(&h, "cart", 1).await;
     h.admin("time/advance?seconds=10", "").await;
     h.until("cart scaled down to 1 pod", |s| {
-        s.workloads.pods_of(&key("cart")).len() == 1
+        s.cluster.pods_of(&key("cart")).len() == 1
     })
     .await;
     converge(&mut h, "after 410 Gone").await;
@@ -249,7 +249,7 @@ async fn gone_410_relists_without_lost_or_duplicated_rows() {
     );
     // every kind re-lists (after its backoff) and the source is live again
     h.until("live after the re-lists", |s| {
-        s.workloads.failures.is_empty()
+        s.cluster.failures.is_empty()
             && matches!(s.source(SourceId::Kube), Some(SourceStatus::Live { .. }))
     })
     .await;
@@ -267,7 +267,7 @@ async fn forbidden_names_verb_resource_and_namespace() {
     .await;
     let mut h = Harness::on(sb, Some("shop")).await;
     h.until("an RBAC failure for pods", |s| {
-        s.workloads
+        s.cluster
             .failures
             .contains_key(&flightdeck::sources::kube::Kind::Pods)
     })
@@ -290,14 +290,14 @@ async fn forbidden_names_verb_resource_and_namespace() {
         synced(s) && matches!(s.source(SourceId::Kube), Some(SourceStatus::Live { .. }))
     })
     .await;
-    assert!(h.state.workloads.failures.is_empty());
+    assert!(h.state.cluster.failures.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_keeps_rows_marked_stale() {
     let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
     h.until("all kinds listed", synced).await;
-    let pods = h.state.workloads.pods.len();
+    let pods = h.state.cluster.pods.len();
     h.admin("faults", r#"{"error_rate": 1.0}"#).await;
     h.admin("restart", "").await;
     h.until("failing", |s| {
@@ -309,11 +309,11 @@ async fn unreachable_keeps_rows_marked_stale() {
         panic!("not failing");
     };
     assert!(last_ok.is_some(), "the last good data's age is kept");
-    assert_eq!(h.state.workloads.pods.len(), pods, "rows are kept");
+    assert_eq!(h.state.cluster.pods.len(), pods, "rows are kept");
     h.admin("faults", r#"{"error_rate": 0.0}"#).await;
     h.until("live again", |s| {
         matches!(s.source(SourceId::Kube), Some(SourceStatus::Live { .. }))
-            && s.workloads.failures.is_empty()
+            && s.cluster.failures.is_empty()
     })
     .await;
 }
@@ -406,7 +406,7 @@ async fn a_recovered_watch_clears_its_error_without_any_object_change() {
     let rv_before = rv(&h.sb).await;
     h.admin("faults", r#"{"error_rate": 0.0}"#).await;
     h.until("live again with no object changed", |s| {
-        s.workloads.failures.is_empty()
+        s.cluster.failures.is_empty()
             && matches!(s.source(SourceId::Kube), Some(SourceStatus::Live { .. }))
     })
     .await;
@@ -447,7 +447,7 @@ async fn rows_converge_after_a_fresh_store_with_changes_made_meanwhile() {
         .expect("delete deployment");
     let victim = h
         .state
-        .workloads
+        .cluster
         .pods_of(&key("checkout"))
         .first()
         .map(|p| p.key.name.clone())
@@ -492,7 +492,7 @@ async fn rows_converge_after_a_fresh_store_with_changes_made_meanwhile() {
     assert!(!want_pods.iter().any(|(n, _)| *n == victim));
     let snapshots = h.snapshots;
     h.until("rows equal to the cluster's", |s| {
-        let w = &s.workloads;
+        let w = &s.cluster;
         let have_deps: BTreeSet<String> = w.deployments.keys().map(|k| k.name.clone()).collect();
         let have_pods: BTreeSet<(String, i64)> = w
             .pods
@@ -523,17 +523,17 @@ async fn a_long_list_streams_page_by_page_and_says_how_far_it_has_got() {
     assert!(total > 1000, "{total} pods: not enough for three pages");
     let mut h = Harness::on(sb, None).await;
 
-    h.until("the first page of pods", |s| !s.workloads.pods.is_empty())
+    h.until("the first page of pods", |s| !s.cluster.pods.is_empty())
         .await;
-    assert_eq!(h.state.workloads.pods.len(), 500, "one page of 500");
-    assert!(!h.state.workloads.synced.contains(&Kind::Pods));
+    assert_eq!(h.state.cluster.pods.len(), 500, "one page of 500");
+    assert!(!h.state.cluster.synced.contains(&Kind::Pods));
     let expected = format!("listing pods 500 of {},{:03}", total / 1000, total % 1000);
     assert_eq!(listing_text(&h.state).as_deref(), Some(expected.as_str()));
 
-    h.until("pods listed", |s| s.workloads.synced.contains(&Kind::Pods))
+    h.until("pods listed", |s| s.cluster.synced.contains(&Kind::Pods))
         .await;
-    assert_eq!(h.state.workloads.pods.len(), total);
-    assert!(!h.state.workloads.listing.contains_key(&Kind::Pods));
+    assert_eq!(h.state.cluster.pods.len(), total);
+    assert!(!h.state.cluster.listing.contains_key(&Kind::Pods));
 }
 
 /// A server that fails some list pages: a failed page is asked for again from its
@@ -554,10 +554,10 @@ async fn a_failed_page_is_asked_again_and_the_list_still_ends() {
     .await;
     let mut h = Harness::on(sb, None).await;
     h.until("pods listed despite failing pages", |s| {
-        s.workloads.synced.contains(&Kind::Pods)
+        s.cluster.synced.contains(&Kind::Pods)
     })
     .await;
-    assert_eq!(h.state.workloads.pods.len(), total);
+    assert_eq!(h.state.cluster.pods.len(), total);
     // some page was asked for twice with the same continue token
     let mut tokens: Vec<String> =
         h.sb.requests()

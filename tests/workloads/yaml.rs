@@ -49,7 +49,7 @@ async fn listed() -> Harness {
     let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
     h.until("all kinds listed", synced).await;
     h.until("orders-db", |s| {
-        s.workloads.statefulsets.contains_key(&key("orders-db"))
+        s.cluster.statefulsets.contains_key(&key("orders-db"))
     })
     .await;
     let s = &mut h.state;

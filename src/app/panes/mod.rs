@@ -14,7 +14,7 @@ use crate::pane::PaneId;
 pub fn row_count(state: &State, pane: PaneId) -> Option<usize> {
     match pane {
         PaneId::Errors => Some(errors::row_count(state)),
-        PaneId::Gpu => Some(gpu::row_count(state)),
+        PaneId::Hosts => Some(gpu::row_count(state)),
         PaneId::Workloads => Some(workloads::row_count(state)),
         PaneId::Pipeline | PaneId::Logs => None,
     }
@@ -47,7 +47,7 @@ pub fn filter_matches(state: &State, pane: PaneId) -> Option<(usize, usize)> {
             state.pipeline.runs().len(),
         )),
         PaneId::Errors => Some((errors::row_count(state), state.errors.services.len())),
-        PaneId::Gpu => {
+        PaneId::Hosts => {
             let services = state.hosts.visible_services(filter).len();
             let gpus = gpu::visible_gpus(state).len();
             let all_gpus: usize = state.gpu.hosts.iter().map(|h| h.gpus.len()).sum();
@@ -68,7 +68,7 @@ pub fn follow_selected_workload(state: &mut State) -> Vec<super::event::Effect> 
         return Vec::new();
     };
     let target = if w.kind == WorkloadKind::Pod {
-        if !state.workloads.pods.contains_key(&w.key) {
+        if !state.cluster.pods.contains_key(&w.key) {
             return Vec::new();
         }
         LogTarget::Pods {
@@ -76,7 +76,7 @@ pub fn follow_selected_workload(state: &mut State) -> Vec<super::event::Effect> 
             pods: vec![w.key.name.clone()],
         }
     } else {
-        let Some(selector) = state.workloads.selector_of(&w) else {
+        let Some(selector) = state.cluster.selector_of(&w) else {
             return Vec::new();
         };
         let selector: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -4,6 +4,7 @@ use jiff::Timestamp;
 
 use crate::action::Action;
 use crate::app::event::Effect;
+use crate::app::intent::Intent;
 use crate::app::state::{Overlay, SourceId, SourceStatus, State};
 use crate::pane::PaneId;
 use crate::sources::github::model::{Conclusion, Job, RunStatus};
@@ -344,9 +345,8 @@ pub fn deployed_sha<'a>(state: &'a State, env: &str) -> Option<&'a str> {
     row.deployed.as_ref().map(|d| d.sha.as_str())
 }
 
-/// Promote / reject / re-run / cancel on the Pipeline selection.
-pub fn on_operation(state: &mut State, action: Action) -> Vec<Effect> {
-    use crate::app::dialog::plan;
+/// Promote / reject / re-run / cancel on the Pipeline selection: the operation to plan.
+pub fn on_operation(state: &mut State, action: Action) -> Vec<Intent> {
     use crate::app::state::FlashLevel;
     use crate::ops::{Operation, Review, RunAction};
     if state.focus != PaneId::Pipeline {
@@ -388,17 +388,14 @@ pub fn on_operation(state: &mut State, action: Action) -> Vec<Effect> {
             );
             return Vec::new();
         }
-        return plan(
-            state,
-            Operation::ReviewDeployment {
-                review,
-                environment: t.environment,
-                run_id: t.run_id,
-                run_number: t.run_number,
-                sha: t.sha,
-                environment_ids: t.environment_ids,
-            },
-        );
+        return vec![Intent::Plan(Operation::ReviewDeployment {
+            review,
+            environment: t.environment,
+            run_id: t.run_id,
+            run_number: t.run_number,
+            sha: t.sha,
+            environment_ids: t.environment_ids,
+        })];
     }
     let run_action = match action {
         Action::PipelineRerun => RunAction::Rerun,
@@ -419,13 +416,10 @@ pub fn on_operation(state: &mut State, action: Action) -> Vec<Effect> {
         state.set_flash(FlashLevel::Info, "select a run first".into());
         return Vec::new();
     };
-    plan(
-        state,
-        Operation::Run {
-            action: run_action,
-            run_id: t.run_id,
-            run_number: t.run_number,
-            workflow: t.workflow,
-        },
-    )
+    vec![Intent::Plan(Operation::Run {
+        action: run_action,
+        run_id: t.run_id,
+        run_number: t.run_number,
+        workflow: t.workflow,
+    })]
 }

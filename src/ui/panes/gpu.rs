@@ -58,7 +58,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                 Paragraph::new(Line::styled(clean(line).into_owned(), state.theme.dim())),
                 area,
             ),
-            None => super::placeholder(state, PaneId::Gpu, frame, area),
+            None => super::placeholder(state, PaneId::Hosts, frame, area),
         }
         return;
     }
@@ -66,7 +66,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     // no row is selected while the selection is on a service
     let selected = crate::app::panes::gpu::selected_row(state)
         .map_or(usize::MAX, |s| s.min(rows.len().saturating_sub(1)));
-    if state.zoomed && state.focus == PaneId::Gpu {
+    if state.zoomed && state.focus == PaneId::Hosts {
         render_zoomed(state, &rows, selected, frame, area);
     } else {
         super::gpu_list::render_list(state, &rows, selected, frame, area);

@@ -77,7 +77,7 @@ pub(super) fn render_list(
 ) {
     let theme = &state.theme;
     let g = &state.gpu;
-    let focused = state.focus == PaneId::Gpu;
+    let focused = state.focus == PaneId::Hosts;
     let fleet = g.hosts.len() > 1;
     let mut lines: Vec<Line> = Vec::new();
     if let Some(line) = &g.local_unavailable {

@@ -14,9 +14,9 @@ use crate::text::sanitize;
 pub fn lines<'a>(state: &State) -> Vec<Line<'a>> {
     let theme = &state.theme;
     let h = &state.hosts;
-    let view = state.pane(PaneId::Gpu);
+    let view = state.pane(PaneId::Hosts);
     let filter = view.filter.to_lowercase();
-    let focused = state.focus == PaneId::Gpu;
+    let focused = state.focus == PaneId::Hosts;
     let visible = h.visible_services(&view.filter);
     let mut out = Vec::new();
     // the hosts' own hint (a failing health check or service), even while the status

@@ -32,7 +32,7 @@ pub fn render(state: &State, pane: PaneId, frame: &mut Frame, area: Rect) {
         PaneId::Workloads => workloads::render(state, frame, inner),
         PaneId::Errors => errors::render(state, frame, inner),
         PaneId::Logs => logs::render(state, frame, inner),
-        PaneId::Gpu => gpu::render(state, frame, inner),
+        PaneId::Hosts => gpu::render(state, frame, inner),
     }
 }
 
@@ -104,7 +104,7 @@ fn subtitle(state: &State, pane: PaneId) -> Option<String> {
         }
         PaneId::Errors => Some("5xx ratio".into()),
         PaneId::Logs => logs::subtitle(state),
-        PaneId::Gpu => None,
+        PaneId::Hosts => None,
     }
 }
 

@@ -145,5 +145,5 @@ impl Harness {
 }
 
 pub fn synced(s: &State) -> bool {
-    s.workloads.all_listed()
+    s.cluster.all_listed()
 }

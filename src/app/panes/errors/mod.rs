@@ -44,7 +44,7 @@ pub fn on_update(state: &mut State, update: MetricsUpdate) -> Vec<Effect> {
 }
 
 /// What the app knows of each `(service, revision)` of the Error-rate pane: the canary and
-/// the stable revision of a Rollout (the Workloads side calls this when they change). The
+/// the stable revision of a Rollout (`update` calls this when the cluster's Rollouts change). The
 /// pane names revisions by these roles, and [`ErrorRateState::revision_split`] reads them.
 pub fn set_revision_roles(
     state: &mut State,
@@ -54,6 +54,34 @@ pub fn set_revision_roles(
         state.errors.set_revision_roles(roles);
         state.dirty = true;
     }
+}
+
+/// Which revision of each Rollout's service is the canary and which the stable one, for
+/// the Error-rate pane (a service is matched by its Rollout's name, as deploy marks are).
+pub fn revision_roles(
+    data: &crate::app::cluster::ClusterStore,
+) -> std::collections::HashMap<(String, String), RevisionRole> {
+    let mut roles = std::collections::HashMap::new();
+    for r in data.rollouts.values() {
+        let name = &r.key.name;
+        if let Some(stable) = &r.stable_hash {
+            roles.insert((name.clone(), stable.clone()), RevisionRole::Stable);
+        }
+        if r.in_progress()
+            && let Some(canary) = &r.canary_hash
+        {
+            let weight = r
+                .actual_weight
+                .or(r.set_weight())
+                .unwrap_or(0)
+                .clamp(0, 100) as u8;
+            roles.insert(
+                (name.clone(), canary.clone()),
+                RevisionRole::Canary { weight },
+            );
+        }
+    }
+    roles
 }
 
 /// Keeps the selection on a row the pane shows (services through the filter), so `k` after

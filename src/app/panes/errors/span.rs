@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::{ServiceSeries, ratio_text};
-use crate::app::panes::logs::TimeMode;
 use crate::app::state::State;
+use crate::app::time_mode::TimeMode;
 
 /// How far short of the window a history may be and still count as the whole window (a
 /// step or two of scheduling).

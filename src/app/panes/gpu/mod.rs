@@ -12,6 +12,7 @@ pub use history::*;
 
 use crate::action::Action;
 use crate::app::event::Effect;
+use crate::app::intent::Intent;
 use crate::app::state::{FlashLevel, SourceId, SourceStatus, State};
 use crate::pane::PaneId;
 use crate::sources::gpu::model::GpuUpdate;
@@ -85,7 +86,7 @@ fn failing(state: &State, error: String, at: jiff::Timestamp) -> SourceStatus {
 /// Keeps the selection on a row the pane shows.
 fn clamp_selection(state: &mut State) {
     let rows = row_count(state);
-    let view = state.pane_mut(PaneId::Gpu);
+    let view = state.pane_mut(PaneId::Hosts);
     view.selected = view.selected.min(rows.saturating_sub(1));
 }
 
@@ -100,7 +101,7 @@ pub enum GpuRow {
 /// (marked first). Through the `/` filter (host, GPU name or pod): a host whose name does
 /// not match shows only its matching GPUs, expanded.
 pub fn rows(state: &State) -> Vec<GpuRow> {
-    let filter = state.pane(PaneId::Gpu).filter.to_lowercase();
+    let filter = state.pane(PaneId::Hosts).filter.to_lowercase();
     let g = &state.gpu;
     let now = state.now;
     let mut out = Vec::new();
@@ -130,7 +131,7 @@ pub fn rows(state: &State) -> Vec<GpuRow> {
 /// The GPUs the filter lets through (host, GPU name or pod contains it), in row order,
 /// collapsed hosts included (the zoomed view's charts).
 pub fn visible_gpus(state: &State) -> Vec<(&HostState, &GpuEntry)> {
-    let filter = state.pane(PaneId::Gpu).filter.to_lowercase();
+    let filter = state.pane(PaneId::Hosts).filter.to_lowercase();
     state
         .gpu
         .hosts
@@ -140,18 +141,26 @@ pub fn visible_gpus(state: &State) -> Vec<(&HostState, &GpuEntry)> {
         .collect()
 }
 
+/// The service rows above the GPU rows: the services the pane's filter lets through.
+fn service_rows(state: &State) -> usize {
+    state
+        .hosts
+        .visible_services(&state.pane(PaneId::Hosts).filter)
+        .len()
+}
+
 /// Rows the Hosts pane selects: its services (first), then the GPU rows.
 pub fn row_count(state: &State) -> usize {
-    crate::app::panes::hosts::service_rows(state) + rows(state).len()
+    service_rows(state) + rows(state).len()
 }
 
 /// The selected row's position among [`rows`], when the selection is on one (the services
 /// come first).
 pub fn selected_row(state: &State) -> Option<usize> {
     state
-        .pane(PaneId::Gpu)
+        .pane(PaneId::Hosts)
         .selected
-        .checked_sub(crate::app::panes::hosts::service_rows(state))
+        .checked_sub(service_rows(state))
 }
 
 /// Whether the pane's `/` filter (lower-cased) lets a GPU through: its host, its name or
@@ -173,7 +182,7 @@ pub fn matches(filter: &str, host: &HostState, gpu: &GpuEntry) -> bool {
 
 /// `enter` in the pane: on a host row it expands or collapses the host; on a GPU a pod
 /// uses it opens the pod in Workloads. `None` when the key is not the pane's.
-pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Intent>> {
     if action != Action::Open {
         return None;
     }
@@ -191,11 +200,10 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         GpuRow::Gpu(h, i) => {
             let gpu = &state.gpu.hosts[h].gpus[i].sample;
             match gpu.pod.clone() {
-                Some(pod) => Some(crate::app::panes::workloads::reveal_pod(
-                    state,
-                    &pod.namespace,
-                    &pod.pod,
-                )),
+                Some(pod) => Some(vec![Intent::RevealPod {
+                    namespace: pod.namespace,
+                    pod: pod.pod,
+                }]),
                 None => {
                     let text = format!("{} GPU {}: no pod on this GPU", gpu.host, gpu.index);
                     state.set_flash(FlashLevel::Info, text);

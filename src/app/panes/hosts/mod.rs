@@ -5,13 +5,15 @@
 use jiff::Timestamp;
 
 use crate::action::Action;
+use crate::app::dialog::Dialog;
 use crate::app::event::Effect;
+use crate::app::intent::Intent;
 use crate::app::state::{FlashLevel, SourceId, SourceStatus, State};
 use crate::config::{Config, HealthCheck, ServiceConfig};
 use crate::ops::{Operation, ServiceOp};
 use crate::pane::PaneId;
 use crate::sources::health::HealthSample;
-use crate::sources::systemd::{JournalMsg, ServiceUpdate};
+use crate::sources::systemd::ServiceUpdate;
 
 /// One `[[health]]` endpoint as the pane sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,13 +193,13 @@ impl HostsData {
 pub fn service_rows(state: &State) -> usize {
     state
         .hosts
-        .visible_services(&state.pane(PaneId::Gpu).filter)
+        .visible_services(&state.pane(PaneId::Hosts).filter)
         .len()
 }
 
 /// The service the Hosts pane's selection is on, if it is on one.
 pub fn selected_service(state: &State) -> Option<&ServiceState> {
-    let view = state.pane(PaneId::Gpu);
+    let view = state.pane(PaneId::Hosts);
     state
         .hosts
         .visible_services(&view.filter)
@@ -215,31 +217,6 @@ pub fn on_health(state: &mut State, sample: HealthSample) -> Vec<Effect> {
 pub fn on_service(state: &mut State, update: ServiceUpdate) -> Vec<Effect> {
     state.hosts.apply_service(update);
     refresh_status(state);
-    state.dirty = true;
-    Vec::new()
-}
-
-/// A journal line joins the Logs pane as `host/UNIT`, like a host action's output.
-pub fn on_journal(state: &mut State, msg: JournalMsg) -> Vec<Effect> {
-    use crate::app::panes::logs::PodState;
-    match msg {
-        JournalMsg::Line { source, line } => {
-            state.logs.append(&source, vec![line]);
-            let i = state.logs.pod_index(&source) as usize;
-            if let Some(p) = state.logs.pods.get_mut(i) {
-                p.state = PodState::Streaming;
-            }
-        }
-        JournalMsg::Ended { source, why } => {
-            state
-                .logs
-                .marker(Some(&source), format!("{source}: {why}; retrying"), true);
-            let i = state.logs.pod_index(&source) as usize;
-            if let Some(p) = state.logs.pods.get_mut(i) {
-                p.state = PodState::Retrying;
-            }
-        }
-    }
     state.dirty = true;
     Vec::new()
 }
@@ -281,8 +258,9 @@ fn refresh_status(state: &mut State) {
     state.sources.insert(SourceId::Hosts, status);
 }
 
-/// Restart and rollback on the selected service.
-pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+/// Restart and rollback on the selected service: the operation to plan, or the request
+/// for its backups (the picker opens when they come back).
+pub fn on_operation(state: &mut State, action: Action) -> Vec<Intent> {
     let Some(s) = selected_service(state) else {
         state.set_flash(
             FlashLevel::Info,
@@ -294,7 +272,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     let op = match action {
         Action::Restart => ServiceOp::Restart,
         Action::Rollback if s.config.rollback.is_some() => {
-            return vec![Effect::ListBackups { service }];
+            return vec![Intent::Effect(Effect::ListBackups { service })];
         }
         Action::Rollback => {
             state.set_flash(
@@ -311,7 +289,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             return Vec::new();
         }
     };
-    crate::app::dialog::plan_op(state, Operation::Service { service, op })
+    vec![Intent::Plan(Operation::Service { service, op })]
 }
 
 /// A service's backups came back: the picker, newest first and selected.
@@ -319,19 +297,17 @@ pub fn on_backups(
     state: &mut State,
     service: String,
     backups: Result<Vec<String>, String>,
-) -> Vec<Effect> {
-    use crate::app::dialog::Dialog;
+) -> Vec<Intent> {
     match backups {
         Ok(b) if b.is_empty() => state.set_flash(
             FlashLevel::Warn,
             format!("{service}: list_backups printed no backup"),
         ),
         Ok(backups) => {
-            state.overlay = crate::app::state::Overlay::Dialog(Box::new(Dialog::Backups {
+            return vec![Intent::OpenDialog(Dialog::Backups {
                 service,
                 backups: crate::app::picker::Picker::new(backups, 0),
-            }));
-            state.dirty = true;
+            })];
         }
         Err(e) => state.set_flash(FlashLevel::Error, format!("{service}: list_backups: {e}")),
     }

@@ -2,6 +2,7 @@
 //! lines) kept in kubelet-time order across pods, bounded by a line cap and a byte budget,
 //! and the pods it has heard of (which of them are followed now). Pure: no I/O.
 
+pub use crate::app::time_mode::TimeMode;
 use std::collections::{BTreeMap, VecDeque};
 
 use jiff::Timestamp;
@@ -73,25 +74,6 @@ pub enum Streams {
     Reconnecting,
     /// Every pod that was followed has ended; nobody is followed now.
     Ended,
-}
-
-/// How the time column is shown: `t` cycles local → UTC → off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TimeMode {
-    #[default]
-    Local,
-    Utc,
-    Off,
-}
-
-impl TimeMode {
-    pub fn next(self) -> TimeMode {
-        match self {
-            TimeMode::Local => TimeMode::Utc,
-            TimeMode::Utc => TimeMode::Off,
-            TimeMode::Off => TimeMode::Local,
-        }
-    }
 }
 
 /// An object's buffer kept while another one is shown (see [`LogsData::park`]).

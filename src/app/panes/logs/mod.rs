@@ -13,6 +13,7 @@ use crate::app::event::Effect;
 use crate::app::state::{FlashLevel, SourceId, SourceStatus, State};
 use crate::sources::logs::ingest;
 use crate::sources::logs::{FollowOptions, FollowRequest, LogTarget, LogsMsg};
+use crate::sources::systemd::JournalMsg;
 
 mod data;
 mod names;
@@ -452,4 +453,28 @@ pub fn save(state: &mut State, path: &str) -> Vec<Effect> {
         path: path.to_owned(),
         lines,
     }]
+}
+
+/// A journal line joins the Logs pane as `host/UNIT`, like a host action's output.
+pub fn on_journal(state: &mut State, msg: JournalMsg) -> Vec<Effect> {
+    match msg {
+        JournalMsg::Line { source, line } => {
+            state.logs.append(&source, vec![line]);
+            let i = state.logs.pod_index(&source) as usize;
+            if let Some(p) = state.logs.pods.get_mut(i) {
+                p.state = PodState::Streaming;
+            }
+        }
+        JournalMsg::Ended { source, why } => {
+            state
+                .logs
+                .marker(Some(&source), format!("{source}: {why}; retrying"), true);
+            let i = state.logs.pod_index(&source) as usize;
+            if let Some(p) = state.logs.pods.get_mut(i) {
+                p.state = PodState::Retrying;
+            }
+        }
+    }
+    state.dirty = true;
+    Vec::new()
 }

@@ -1,7 +1,15 @@
 //! The Workloads pane's keys while it has focus: detail, pods list, sort, the YAML view,
 //! and the narrowing commands.
 
-use super::*;
+use super::kinds::Narrow;
+use super::model::{Detail, DetailTarget, Section};
+use super::views::{current_workload, visible_pods};
+use super::yaml;
+use crate::action::Action;
+use crate::app::event::Effect;
+use crate::app::state::State;
+use crate::pane::PaneId;
+use crate::sources::kube::WorkloadKind;
 
 /// The pane's own handling of an action while it has focus and no overlay is open;
 /// `None` leaves the action to the generic handler.

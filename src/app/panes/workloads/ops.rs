@@ -1,12 +1,16 @@
 //! Operation keys on a Workloads selection that is not a Deployment (a StatefulSet,
 //! DaemonSet, Job, CronJob or pod), and the pod keys of any pods list: each builds an
 //! `Operation::Workload` and goes through the same plan → confirm path as a Deployment's.
-//! A key the selected kind has no such operation for says so. Pure.
+//! A key the selected kind has no such operation for says so; a Deployment's keys are in
+//! `deployment_ops`. Each returns the dialog or operation as an intent. Pure.
 
-use super::{Section, WorkloadRef, current_workload, visible_pods};
+use super::deployment_ops;
+use super::model::Section;
+use super::views::{current_deployment, current_workload, visible_pods};
 use crate::action::Action;
-use crate::app::dialog::{Dialog, RevisionRow, context, open, plan_op};
-use crate::app::event::Effect;
+use crate::app::cluster::WorkloadRef;
+use crate::app::dialog::{Dialog, RevisionRow};
+use crate::app::intent::Intent;
 use crate::app::state::{FlashLevel, State};
 use crate::ops::Operation;
 use crate::ops::Target;
@@ -14,9 +18,24 @@ use crate::ops::model::WorkloadOp;
 use crate::pane::PaneId;
 use crate::sources::kube::{ObjKey, WorkloadKind};
 
+/// An operation key while the Workloads pane has focus: the selection's operation, as a
+/// dialog to open or an operation to plan.
+pub fn on_operation(state: &mut State, action: Action) -> Vec<Intent> {
+    if let Some(intents) = on_action(state, action) {
+        return intents;
+    }
+    match current_deployment(state).cloned() {
+        Some(d) => deployment_ops::on_action(state, &d, action),
+        None => refuse(
+            state,
+            format!("{}: select a deployment first", action.description()),
+        ),
+    }
+}
+
 /// `None` leaves the action to the Deployment handling (a Deployment row, or an action
 /// that is not about workloads).
-pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+fn on_action(state: &mut State, action: Action) -> Option<Vec<Intent>> {
     // the pod under the cursor in a pods list, for delete
     let pod_in_list = match &state.workloads.section {
         Section::Pods { .. } => {
@@ -73,20 +92,16 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         ),
         (Action::Scale, WorkloadKind::StatefulSet) => {
             let current = state
-                .workloads
+                .cluster
                 .statefulsets
                 .get(&w.key)
                 .map_or(0, |s| s.replicas);
-            open(
-                state,
-                Dialog::Replicas {
-                    target: target(state, &w.key),
-                    current,
-                    input: current.to_string(),
-                    kind: WorkloadKind::StatefulSet,
-                },
-            );
-            Vec::new()
+            vec![Intent::OpenDialog(Dialog::Replicas {
+                target: target(state, &w.key),
+                current,
+                input: current.to_string(),
+                kind: WorkloadKind::StatefulSet,
+            })]
         }
         (Action::Scale, WorkloadKind::DaemonSet) => refuse(
             state,
@@ -102,7 +117,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         ),
         (Action::WorkloadsSuspend, WorkloadKind::CronJob) => {
             let suspended = state
-                .workloads
+                .cluster
                 .cronjobs
                 .get(&w.key)
                 .is_some_and(|c| c.suspend);
@@ -151,7 +166,7 @@ fn is_kind_specific(action: Action) -> bool {
 
 /// A Rollout's keys: the Argo Rollouts plugin's promote, promote --full, abort, retry,
 /// undo (with the revision picker) and restart.
-fn rollout_action(state: &mut State, w: &WorkloadRef, action: Action) -> Vec<Effect> {
+fn rollout_action(state: &mut State, w: &WorkloadRef, action: Action) -> Vec<Intent> {
     let op = match action {
         Action::Promote => WorkloadOp::Promote { full: false },
         Action::WorkloadsPromoteFull => WorkloadOp::Promote { full: true },
@@ -176,8 +191,8 @@ fn rollout_action(state: &mut State, w: &WorkloadRef, action: Action) -> Vec<Eff
 }
 
 /// The revision picker from the Rollout's ReplicaSets, newest first (the plugin's undo).
-fn rollout_undo(state: &mut State, w: &WorkloadRef) -> Vec<Effect> {
-    let data = &state.workloads;
+fn rollout_undo(state: &mut State, w: &WorkloadRef) -> Vec<Intent> {
+    let data = &state.cluster;
     let current = data
         .rollouts
         .get(&w.key)
@@ -208,15 +223,11 @@ fn rollout_undo(state: &mut State, w: &WorkloadRef) -> Vec<Effect> {
     }
     // the cursor starts on the newest revision that is not the current one
     let selected = rows.iter().position(|r| !r.current).unwrap_or(0);
-    open(
-        state,
-        Dialog::Revisions {
-            target: target(state, &w.key),
-            rows: crate::app::picker::Picker::new(rows, selected),
-            kind: WorkloadKind::Rollout,
-        },
-    );
-    Vec::new()
+    vec![Intent::OpenDialog(Dialog::Revisions {
+        target: target(state, &w.key),
+        rows: crate::app::picker::Picker::new(rows, selected),
+        kind: WorkloadKind::Rollout,
+    })]
 }
 
 fn delete() -> WorkloadOp {
@@ -237,37 +248,37 @@ fn article(kind: WorkloadKind) -> &'static str {
     }
 }
 
-fn refuse(state: &mut State, text: String) -> Vec<Effect> {
+fn refuse(state: &mut State, text: String) -> Vec<Intent> {
     state.set_flash(FlashLevel::Info, text);
     Vec::new()
 }
 
 fn target(state: &State, key: &ObjKey) -> Target {
     Target {
-        context: context(state),
+        context: crate::app::scope::kube_context(state),
         namespace: key.namespace.clone(),
         name: key.name.clone(),
     }
 }
 
-fn workload_op(state: &mut State, kind: WorkloadKind, key: &ObjKey, op: WorkloadOp) -> Vec<Effect> {
+fn workload_op(state: &mut State, kind: WorkloadKind, key: &ObjKey, op: WorkloadOp) -> Vec<Intent> {
     let op = Operation::Workload {
         target: target(state, key),
         kind,
         op,
         resource_version: None,
     };
-    plan_op(state, op)
+    vec![Intent::Plan(op)]
 }
 
 /// The revision picker from the set's ControllerRevisions, newest first; with fewer than
 /// two the executor finds the previous one.
-fn rollback(state: &mut State, w: &WorkloadRef) -> Vec<Effect> {
+fn rollback(state: &mut State, w: &WorkloadRef) -> Vec<Intent> {
     let owner_kind = match w.kind {
         WorkloadKind::StatefulSet => "StatefulSet",
         _ => "DaemonSet",
     };
-    let data = &state.workloads;
+    let data = &state.cluster;
     let current_name = match w.kind {
         WorkloadKind::StatefulSet => data
             .statefulsets
@@ -311,13 +322,9 @@ fn rollback(state: &mut State, w: &WorkloadRef) -> Vec<Effect> {
             WorkloadOp::Rollback { to_revision: None },
         );
     }
-    open(
-        state,
-        Dialog::Revisions {
-            target: target(state, &w.key),
-            rows: crate::app::picker::Picker::new(rows, 1),
-            kind: w.kind,
-        },
-    );
-    Vec::new()
+    vec![Intent::OpenDialog(Dialog::Revisions {
+        target: target(state, &w.key),
+        rows: crate::app::picker::Picker::new(rows, 1),
+        kind: w.kind,
+    })]
 }

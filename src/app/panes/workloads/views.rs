@@ -7,7 +7,9 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::{DeploymentsInputs, PodsInputs, Section, SortKey, WorkloadRef};
+use super::kinds::refs;
+use super::model::{DeploymentsInputs, PodsInputs, Section, SortKey};
+use crate::app::cluster::WorkloadRef;
 use crate::app::state::State;
 use crate::pane::PaneId;
 use crate::sources::kube::{DeploymentRow, ObjKey, PodRow, WorkloadKind};
@@ -61,11 +63,19 @@ fn filters(state: &State) -> (&str, &str) {
     }
 }
 
+/// Whether kept inputs still hold: the rows' generation (and, sorted by restarts, their
+/// restart counts') and the sort.
+fn same_rows(state: &State, generation: u64, restarts: u64, sort: SortKey) -> bool {
+    let store = &state.cluster;
+    generation == store.generation()
+        && sort == state.workloads.sort
+        && (sort != SortKey::Restarts || restarts == store.restarts_generation())
+}
+
 fn deployments_fresh(state: &State) -> bool {
     let data = &state.workloads;
     data.view.deployments_for.as_ref().is_some_and(|i| {
-        i.generation == data.generation
-            && i.sort == data.sort
+        same_rows(state, i.generation, i.restarts, i.sort)
             && i.narrow == data.narrow
             && i.filter == filters(state).0
     })
@@ -74,8 +84,7 @@ fn deployments_fresh(state: &State) -> bool {
 fn pods_fresh(state: &State, deployment: &WorkloadRef) -> bool {
     let data = &state.workloads;
     data.view.pods_for.as_ref().is_some_and(|i| {
-        i.generation == data.generation
-            && i.sort == data.sort
+        same_rows(state, i.generation, i.restarts, i.sort)
             && &i.deployment == deployment
             && i.filter == filters(state).1
     })
@@ -85,9 +94,10 @@ fn pods_fresh(state: &State, deployment: &WorkloadRef) -> bool {
 /// in it) and sorted.
 /// The table computed from the rows, and how many rows it has before its filter.
 fn compute_table(state: &State) -> (Vec<WorkloadRef>, usize) {
-    let data = &state.workloads;
+    let data = &state.cluster;
+    let sort = state.workloads.sort;
     let filter = Filter::parse(filters(state).0);
-    let refs = data.refs(data.narrow);
+    let refs = refs(data, state.workloads.narrow);
     let total = refs.len();
     let mut v: Vec<(u8, WorkloadRef)> = refs
         .into_iter()
@@ -103,7 +113,7 @@ fn compute_table(state: &State) -> (Vec<WorkloadRef>, usize) {
         })
         .map(|w| (data.trouble_of(&w), w))
         .collect();
-    match data.sort {
+    match sort {
         SortKey::Trouble => v.sort_by(|a, b| {
             b.0.cmp(&a.0)
                 .then(a.1.key.cmp(&b.1.key))
@@ -133,7 +143,7 @@ fn compute_table(state: &State) -> (Vec<WorkloadRef>, usize) {
 /// The pods list of a workload computed from the rows: filtered (when the cursor is in
 /// the pods section) and sorted.
 fn compute_pods<'a>(state: &'a State, d: &WorkloadRef) -> (Vec<&'a PodRow>, usize) {
-    let data = &state.workloads;
+    let data = &state.cluster;
     let all = data.pods_of_workload(d);
     let total = all.len();
     let filter = Filter::parse(filters(state).1);
@@ -144,7 +154,7 @@ fn compute_pods<'a>(state: &'a State, d: &WorkloadRef) -> (Vec<&'a PodRow>, usiz
             .filter(|p| filter.matches(&p.key, &p.labels))
             .collect()
     };
-    match data.sort {
+    match state.workloads.sort {
         // stable: keeps newest revision first and name order within each rank
         SortKey::Trouble => v.sort_by_key(|p| std::cmp::Reverse(pod_rank(p))),
         SortKey::Name => v.sort_by(|a, b| a.key.name.cmp(&b.key.name)),
@@ -184,7 +194,7 @@ pub fn pods_ask_gpus(state: &State, workload: &WorkloadRef, keys: &[ObjKey]) -> 
     if pods_fresh(state, workload) {
         return state.workloads.view.pods_gpus;
     }
-    let data = &state.workloads;
+    let data = &state.cluster;
     keys.iter()
         .any(|k| data.pods.get(k).is_some_and(|p| p.gpus > 0))
 }
@@ -203,13 +213,13 @@ pub fn pods_total(state: &State, workload: &WorkloadRef) -> usize {
     if pods_fresh(state, workload) {
         state.workloads.view.pods_total
     } else {
-        state.workloads.pods_of_workload(workload).len()
+        state.cluster.pods_of_workload(workload).len()
     }
 }
 
 /// The deployments in the table as shown, in its order.
 pub fn visible_deployments(state: &State) -> Vec<&DeploymentRow> {
-    let data = &state.workloads;
+    let data = &state.cluster;
     table_keys(state)
         .iter()
         .filter(|w| w.kind == WorkloadKind::Deployment)
@@ -239,7 +249,7 @@ pub fn current_deployment(state: &State) -> Option<&DeploymentRow> {
     if w.kind != WorkloadKind::Deployment {
         return None;
     }
-    state.workloads.deployments.get(&w.key)
+    state.cluster.deployments.get(&w.key)
 }
 
 /// Rows in the list the cursor is in.
@@ -273,11 +283,13 @@ pub fn visible_pods_of<'a>(state: &'a State, d: Option<&WorkloadRef>) -> Vec<&'a
         return Vec::new();
     };
     if pods_fresh(state, d) {
-        let data = &state.workloads;
-        data.view
+        let pods = &state.cluster.pods;
+        state
+            .workloads
+            .view
             .pods
             .iter()
-            .filter_map(|k| data.pods.get(k))
+            .filter_map(|k| pods.get(k))
             .collect()
     } else {
         compute_pods(state, d).0
@@ -312,7 +324,8 @@ pub fn refresh_view(state: &mut State) {
         let selected = state.pane(PaneId::Workloads).selected;
         let moved = follow_cursor(&data.view.deployments, &keys, selected, keep);
         let inputs = DeploymentsInputs {
-            generation: data.generation,
+            generation: state.cluster.generation(),
+            restarts: state.cluster.restarts_generation(),
             sort: data.sort,
             narrow: data.narrow,
             filter: dep_filter,
@@ -348,7 +361,8 @@ pub fn refresh_view(state: &mut State) {
     let keys: Vec<ObjKey> = pods.into_iter().map(|p| p.key.clone()).collect();
     let moved = follow_cursor(&data.view.pods, &keys, selected, keep);
     let inputs = PodsInputs {
-        generation: data.generation,
+        generation: state.cluster.generation(),
+        restarts: state.cluster.restarts_generation(),
         sort: data.sort,
         deployment: shown,
         filter: pod_filter,

@@ -8,7 +8,8 @@ use crate::app::state::{Overlay, Prompt, State};
 use crate::pane::PaneId;
 use crate::sources::kube::{ObjKey, ObjectMsg, ObjectRequest, WorkloadKind};
 
-use super::{Section, current_workload, visible_pods};
+use super::model::Section;
+use super::views::{current_workload, visible_pods};
 
 /// What the view shows and where it stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -35,7 +35,7 @@ pub(super) fn labels_text(labels: &std::collections::BTreeMap<String, String>) -
 }
 
 pub(super) fn deployment_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>> {
-    let data = &state.workloads;
+    let data = &state.cluster;
     let theme = &state.theme;
     let Some(d) = data.deployments.get(key) else {
         return vec![Line::styled("deployment is gone", theme.dim())];
@@ -201,7 +201,7 @@ pub(super) fn events_lines<'a>(
 ) {
     let theme = &state.theme;
     lines.push(section(state, "Warning events"));
-    let events = state.workloads.events_about(namespace, names);
+    let events = state.cluster.events_about(namespace, names);
     if events.is_empty() {
         lines.push(Line::styled("  none", theme.dim()));
     }
@@ -236,7 +236,7 @@ pub(super) fn events_lines<'a>(
 }
 
 pub(super) fn pod_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>> {
-    let data = &state.workloads;
+    let data = &state.cluster;
     let theme = &state.theme;
     let Some(p) = data.pods.get(key) else {
         return vec![Line::styled("pod is gone", theme.dim())];
@@ -323,7 +323,7 @@ pub(super) fn pod_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>> {
 
 /// "pod → ReplicaSet/x → Deployment/y", "pod → Job/x → CronJob/y", "pod (no owner)".
 pub(super) fn owner_chain_text(state: &State, p: &crate::sources::kube::rows::PodRow) -> String {
-    let chain = state.workloads.owner_chain(p);
+    let chain = state.cluster.owner_chain(p);
     if chain.is_empty() {
         return "pod (no owner)".into();
     }

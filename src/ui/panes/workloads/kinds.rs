@@ -157,7 +157,7 @@ fn owner_text(p: &PodRow) -> String {
 
 /// The cells of one row for the narrowing's columns; `None` when the object is gone.
 fn cells(state: &State, narrow: Narrow, w: &WorkloadRef) -> Option<Vec<(String, Style)>> {
-    let data = &state.workloads;
+    let data = &state.cluster;
     let theme = &state.theme;
     let now = state.now;
     let ago = |t: Option<jiff::Timestamp>| t.map_or("-".into(), |t| age(t, now));
@@ -266,7 +266,7 @@ fn cells(state: &State, narrow: Narrow, w: &WorkloadRef) -> Option<Vec<(String, 
 
 /// READY, STATUS and INFO of any kind, for the mixed table.
 fn summary(state: &State, w: &WorkloadRef) -> Option<((String, Health), String, String)> {
-    let data = &state.workloads;
+    let data = &state.cluster;
     let k = &w.key;
     let now = state.now;
     Some(match w.kind {
@@ -403,7 +403,7 @@ pub(super) fn kinds_table(
         } else {
             clean(&w.key.name).into_owned()
         };
-        let t = state.workloads.trouble_of(w);
+        let t = state.cluster.trouble_of(w);
         let style = if t >= 3 {
             theme.health(Health::Error)
         } else {
@@ -434,7 +434,7 @@ pub(super) fn kinds_table(
 
 /// The describe-like view of a StatefulSet, DaemonSet, Job or CronJob.
 pub(super) fn workload_detail<'a>(state: &State, w: &WorkloadRef) -> Vec<Line<'a>> {
-    let data = &state.workloads;
+    let data = &state.cluster;
     let theme = &state.theme;
     let Some((ready, status, info)) = summary(state, w) else {
         return vec![Line::styled(

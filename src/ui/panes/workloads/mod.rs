@@ -31,7 +31,7 @@ use detail::{deployment_detail, pod_detail};
 /// How far the largest list under way has got: `listing pods 12,500 of
 /// 150,000` (the total where the API server gives it).
 pub fn listing_text(state: &State) -> Option<String> {
-    let (kind, l) = (state.workloads.listing.iter())
+    let (kind, l) = (state.cluster.listing.iter())
         .max_by_key(|(_, l)| l.progress.total.unwrap_or(l.progress.listed))?;
     let of = match l.progress.total {
         Some(total) => format!(" of {}", thousands(total)),
@@ -45,7 +45,7 @@ pub fn listing_text(state: &State) -> Option<String> {
 }
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
-    let d = &state.workloads;
+    let d = &state.cluster;
     if area.height == 0 || area.width == 0 {
         return;
     }
@@ -107,7 +107,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         area.y += n;
         area.height -= n;
     }
-    if let Some(detail) = &d.detail {
+    if let Some(detail) = &state.workloads.detail {
         let lines = match &detail.target {
             DetailTarget::Deployment(k) => deployment_detail(state, k),
             DetailTarget::Pod(k) => pod_detail(state, k),
@@ -119,16 +119,16 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let focused = state.focus == PaneId::Workloads;
     // keys of the rows as shown; only the rows on screen are looked up
     let deployments = table_keys(state);
-    let in_pods = matches!(d.section, Section::Pods { .. });
+    let in_pods = matches!(state.workloads.section, Section::Pods { .. });
     let selected = state.pane(PaneId::Workloads).selected;
-    let dep_sel = match &d.section {
+    let dep_sel = match &state.workloads.section {
         Section::Deployments => selected.min(deployments.len().saturating_sub(1)),
         Section::Pods { workload, .. } => deployments
             .iter()
             .position(|x| x == workload)
             .unwrap_or(usize::MAX),
     };
-    let current: Option<WorkloadRef> = match &d.section {
+    let current: Option<WorkloadRef> = match &state.workloads.section {
         Section::Deployments => deployments.get(dep_sel).cloned(),
         Section::Pods { workload, .. } => Some(workload.clone()),
     };
@@ -148,8 +148,8 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     };
     let all_ns = state.scope.namespace.is_none();
     // Deployments alone keep their own columns; Rollouts beside them need a KIND column
-    if d.narrow == Narrow::Only(WorkloadKind::Deployment)
-        || d.narrow == Narrow::Releases && d.rollouts.is_empty()
+    if state.workloads.narrow == Narrow::Only(WorkloadKind::Deployment)
+        || state.workloads.narrow == Narrow::Releases && d.rollouts.is_empty()
     {
         deployments_table(
             state,
@@ -304,7 +304,7 @@ fn deployments_table(
     all_ns: bool,
 ) {
     let theme = &state.theme;
-    let data = &state.workloads;
+    let data = &state.cluster;
     let cols = [
         Col {
             title: "READY",
@@ -475,7 +475,7 @@ fn pods_table(
     focused: bool,
 ) {
     let theme = &state.theme;
-    let data = &state.workloads;
+    let data = &state.cluster;
     let deployment = match owner.kind {
         WorkloadKind::Deployment => data.deployments.get(&owner.key),
         _ => None,

@@ -22,7 +22,7 @@ pub(super) fn phase_health(r: &RolloutRow) -> Health {
 
 fn images_of(state: &State, r: &RolloutRow, hash: Option<&str>) -> String {
     state
-        .workloads
+        .cluster
         .rollout_rs(&r.key, hash)
         .map(|rs| {
             rs.images
@@ -37,7 +37,7 @@ fn images_of(state: &State, r: &RolloutRow, hash: Option<&str>) -> String {
 /// The `:rollouts` cells: STRATEGY STATUS STEP SET-WEIGHT ACTUAL READY IMAGES AGE.
 pub(super) fn cells(state: &State, k: &ObjKey) -> Option<Vec<(String, ratatui::style::Style)>> {
     let theme = &state.theme;
-    let r = state.workloads.rollouts.get(k)?;
+    let r = state.cluster.rollouts.get(k)?;
     let pct = |w: Option<i32>| w.map_or("-".into(), |w| format!("{w}%"));
     let images = if r.in_progress() {
         format!(
@@ -109,7 +109,7 @@ pub(super) fn summary(state: &State, r: &RolloutRow) -> ((String, Health), Strin
 /// weights, the current AnalysisRun's metrics and measurements, blue-green services.
 pub(super) fn detail_lines<'a>(state: &State, r: &RolloutRow, lines: &mut Vec<Line<'a>>) {
     let theme = &state.theme;
-    let data = &state.workloads;
+    let data = &state.cluster;
     lines.push(kv(
         state,
         "Strategy",
@@ -243,7 +243,7 @@ pub(super) fn detail_lines<'a>(state: &State, r: &RolloutRow, lines: &mut Vec<Li
 
 /// `canary` or `stable` for a Rollout's pod, by its ReplicaSet's hash.
 pub(super) fn pod_role(
-    data: &crate::app::panes::workloads::WorkloadsData,
+    data: &crate::app::cluster::ClusterStore,
     r: &RolloutRow,
     p: &crate::sources::kube::rows::PodRow,
 ) -> Option<&'static str> {

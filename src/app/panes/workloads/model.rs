@@ -1,0 +1,114 @@
+//! The Workloads pane's own state: the sort, the narrowing, the section the cursor is in,
+//! the detail and YAML views over the table, and the tables as last shown. The rows are
+//! the cluster store's (`app::cluster`); nothing here holds one.
+
+use super::kinds::Narrow;
+use super::yaml::YamlView;
+use crate::app::cluster::WorkloadRef;
+use crate::sources::kube::ObjKey;
+
+/// Table order. Trouble first is the default: what is broken is at the top.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortKey {
+    #[default]
+    Trouble,
+    Name,
+    Age,
+    Restarts,
+}
+
+impl SortKey {
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Trouble => SortKey::Name,
+            SortKey::Name => SortKey::Age,
+            SortKey::Age => SortKey::Restarts,
+            SortKey::Restarts => SortKey::Trouble,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Trouble => "trouble",
+            SortKey::Name => "name",
+            SortKey::Age => "age",
+            SortKey::Restarts => "restarts",
+        }
+    }
+}
+
+/// Which list the cursor is in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Section {
+    #[default]
+    Deployments,
+    /// The pods of one workload; the table cursor is kept to come back to.
+    Pods {
+        workload: WorkloadRef,
+        table_selected: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DetailTarget {
+    Deployment(ObjKey),
+    Pod(ObjKey),
+    /// A StatefulSet, DaemonSet, Job or CronJob.
+    Workload(WorkloadRef),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
+    pub target: DetailTarget,
+    pub scroll: u16,
+}
+
+/// The Workloads pane's view of the cluster store.
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadsView {
+    pub sort: SortKey,
+    /// Which kinds the table shows (`:deploy`, `:sts`, …, `:all`).
+    pub narrow: Narrow,
+    pub section: Section,
+    pub detail: Option<Detail>,
+    /// The YAML view of one object (`y`), over the table while open.
+    pub yaml: Option<YamlView>,
+    /// The tables as last shown; see `refresh_view`.
+    pub(super) view: View,
+}
+
+/// The two tables as shown — filtered and sorted keys — kept between frames and rebuilt
+/// by `refresh_view` only when what they are made of changed (rows, sort, filter, the
+/// deployment whose pods are listed). A frame then reads the rows it draws and no more,
+/// and a burst of watch events costs one rebuild, not one per event.
+#[derive(Debug, Clone, Default)]
+pub(super) struct View {
+    pub(super) deployments_for: Option<DeploymentsInputs>,
+    pub(super) deployments: Vec<WorkloadRef>,
+    pub(super) pods_for: Option<PodsInputs>,
+    pub(super) pods: Vec<ObjKey>,
+    /// whether a pod of the list asks for GPUs (the list then has a GPU column)
+    pub(super) pods_gpus: bool,
+    /// how many rows each list has before its filter
+    pub(super) deployments_total: usize,
+    pub(super) pods_total: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct DeploymentsInputs {
+    pub(super) generation: u64,
+    /// the store's restart count generation, read when sorted by restarts
+    pub(super) restarts: u64,
+    pub(super) sort: SortKey,
+    pub(super) narrow: Narrow,
+    pub(super) filter: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct PodsInputs {
+    pub(super) generation: u64,
+    /// the store's restart count generation, read when sorted by restarts
+    pub(super) restarts: u64,
+    pub(super) sort: SortKey,
+    pub(super) deployment: WorkloadRef,
+    pub(super) filter: String,
+}
