@@ -171,7 +171,7 @@ pub fn hosts_hint(state: &State) -> Option<String> {
         .any(|a| a.name.to_lowercase().contains("rollback"));
     let key = |ctx, action| state.keymap.key_for(ctx, action).map(|k| k.to_string());
     let act = match (service_rollback, host_rollback) {
-        (Some(s), _) => key(KeyContext::Gpu, Action::Rollback)
+        (Some(s), _) => key(KeyContext::Hosts, Action::Rollback)
             .map(|k| format!(" — {k} in Hosts rolls back {}", s.config.label())),
         (None, true) => {
             key(KeyContext::Global, Action::HostActions).map(|k| format!(" — {k} runs rollback"))

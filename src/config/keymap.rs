@@ -16,7 +16,7 @@ pub enum KeyContext {
     Workloads,
     Errors,
     Logs,
-    Gpu,
+    Hosts,
     Help,
     /// Every dialog: confirmation, replicas, revision picker, host menu, audit viewer.
     Dialog,
@@ -32,7 +32,7 @@ impl KeyContext {
         KeyContext::Workloads,
         KeyContext::Errors,
         KeyContext::Logs,
-        KeyContext::Gpu,
+        KeyContext::Hosts,
         KeyContext::Help,
         KeyContext::Dialog,
         KeyContext::Prompt,
@@ -45,7 +45,7 @@ impl KeyContext {
             KeyContext::Workloads => "workloads",
             KeyContext::Errors => "errors",
             KeyContext::Logs => "logs",
-            KeyContext::Gpu => "hosts",
+            KeyContext::Hosts => "hosts",
             KeyContext::Help => "help",
             KeyContext::Dialog => "dialog",
             KeyContext::Prompt => "prompt",
@@ -70,7 +70,7 @@ impl KeyContext {
             PaneId::Workloads => KeyContext::Workloads,
             PaneId::Errors => KeyContext::Errors,
             PaneId::Logs => KeyContext::Logs,
-            PaneId::Hosts => KeyContext::Gpu,
+            PaneId::Hosts => KeyContext::Hosts,
         }
     }
 }
@@ -197,7 +197,7 @@ impl KeyContext {
             KeyContext::Workloads => &[KeyContext::Workloads, KeyContext::Global],
             KeyContext::Errors => &[KeyContext::Errors, KeyContext::Global],
             KeyContext::Logs => &[KeyContext::Logs, KeyContext::Global],
-            KeyContext::Gpu => &[KeyContext::Gpu, KeyContext::Global],
+            KeyContext::Hosts => &[KeyContext::Hosts, KeyContext::Global],
             KeyContext::Help => &[KeyContext::Help, KeyContext::Global],
             KeyContext::Dialog => &[KeyContext::Dialog, KeyContext::Global],
         }
