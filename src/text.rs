@@ -40,19 +40,64 @@ pub fn is_clean(input: &str) -> bool {
     if input.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return true;
     }
-    !input.chars().any(|c| {
-        c.is_control()
-            || matches!(
-                c,
-                '\u{202a}'..='\u{202e}'
-                    | '\u{2066}'..='\u{2069}'
-                    | '\u{200e}'
-                    | '\u{200f}'
-                    | '\u{061c}'
-                    | '\u{2028}'
-                    | '\u{2029}'
-            )
-    })
+    !input.chars().any(is_hazard)
+}
+
+/// A character that must never reach a terminal as it is: a C0 or C1 control (DEL
+/// included), a bidi override, isolate or mark, a line or paragraph separator.
+pub fn is_hazard(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{061c}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// Text for a terminal, line by line: each line [`sanitize`]d, the line breaks kept. What
+/// a subcommand prints on stdout or stderr goes through here.
+pub fn sanitize_lines(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for (i, line) in input.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&clean(line));
+    }
+    out
+}
+
+/// A JSON document with every [`is_hazard`] character written as a `\uXXXX` escape.
+/// serde_json escapes only C0, `"` and `\`, so C1, DEL, bidi controls and line
+/// separators would otherwise reach a terminal (`cat`, `less -R`, a `--json` printed
+/// raw) and reorder or hide text. They only occur inside JSON strings, where the escape
+/// means the same character: the document parses to the same value.
+pub fn escape_json_hazards(json: &str) -> String {
+    if !json
+        .chars()
+        .any(|c| is_hazard(c) && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return json.to_owned();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        // raw newlines and tabs are the document's own whitespace: serde_json escapes
+        // them inside strings
+        if is_hazard(c) && !matches!(c, '\n' | '\t' | '\r') {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Sanitises only when needed, borrowing otherwise.

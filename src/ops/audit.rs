@@ -122,7 +122,10 @@ impl AuditLog {
                 .create(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let mut line = serde_json::to_string(record).map_err(|e| e.to_string())?;
+        // escaped: `cat audit.jsonl` must not let a hostile name reorder or hide text
+        let mut line = crate::text::escape_json_hazards(
+            &serde_json::to_string(record).map_err(|e| e.to_string())?,
+        );
         line.push('\n');
         let mut file = std::fs::OpenOptions::new()
             .create(true)
@@ -213,5 +216,29 @@ mod tests {
     fn the_process_owner_is_found_without_the_environment() {
         let who = super::user_of_this_process().expect("a uid in /proc/self/status");
         assert!(!who.is_empty() && who != "unknown", "{who}");
+    }
+
+    /// `cat audit.jsonl` must not reorder or hide text: a GitHub environment or login with
+    /// a bidi override, an isolate or a C1 CSI is written escaped, and reads back the same.
+    #[test]
+    fn hostile_text_is_written_escaped_and_reads_back_unchanged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = super::AuditLog::at(dir.path().join("audit.jsonl"));
+        let hostile = "prod\u{202e}dorp \u{2066}x\u{2069} \u{9b}31m \u{7f} \u{2028} \u{1b}[2J";
+        let record = super::AuditRecord {
+            target: hostile.to_owned(),
+            github_login: Some(format!("mallory{hostile}")),
+            ..Default::default()
+        };
+        log.append(&record).expect("append");
+        let raw = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("read");
+        let line = raw.strip_suffix('\n').expect("one line");
+        assert!(
+            !line.chars().any(crate::text::is_hazard),
+            "raw hazard in {line:?}"
+        );
+        assert!(line.contains(r"prod\u202edorp"), "{line}");
+        assert!(line.contains(r"\u009b31m"), "{line}");
+        assert_eq!(log.read_tail(10).expect("read back"), vec![record]);
     }
 }
