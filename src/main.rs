@@ -8,7 +8,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // the console's own log; shown in the console (`!` or `:log`), never on the terminal
     if let Err(e) = flightdeck::applog::init(log::LevelFilter::Info) {
-        eprintln!("flightdeck: cannot start its log: {e}");
+        eprint_clean(&format!("flightdeck: cannot start its log: {e}"));
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("flightdeck: cannot start the runtime: {e}");
+            eprint_clean(&format!("flightdeck: cannot start the runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                     Err(e) => {
-                        eprintln!("flightdeck completions: {e}");
+                        eprint_clean(&format!("flightdeck completions: {e}"));
                         ExitCode::FAILURE
                     }
                 }
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
                     // a closed pipe (`| head`) is not worth a message
                     Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                     Err(e) => {
-                        eprintln!("flightdeck man: {e}");
+                        eprint_clean(&format!("flightdeck man: {e}"));
                         ExitCode::FAILURE
                     }
                 }
@@ -69,7 +69,7 @@ fn main() -> ExitCode {
                 match flightdeck::console::demo(&cli.global, &args).await {
                     Ok(code) => ExitCode::from(code),
                     Err(e) => {
-                        eprintln!("flightdeck demo: {e}");
+                        eprint_clean(&format!("flightdeck demo: {e}"));
                         ExitCode::FAILURE
                     }
                 }
@@ -77,7 +77,7 @@ fn main() -> ExitCode {
             Some(Command::Sandbox(args)) => match flightdeck_sandbox::run_cli(args).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("flightdeck sandbox: {e}");
+                    eprint_clean(&format!("flightdeck sandbox: {e}"));
                     ExitCode::FAILURE
                 }
             },
@@ -91,7 +91,7 @@ fn main() -> ExitCode {
                 }
                 let loaded = flightdeck::config::load(cli.global.config.as_deref());
                 for w in &loaded.warnings {
-                    eprintln!("flightdeck: {w}");
+                    eprint_clean(&format!("flightdeck: {w}"));
                 }
                 let hosts: Vec<(String, String)> = loaded
                     .config
@@ -103,6 +103,12 @@ fn main() -> ExitCode {
                 let nvml_lib = cli.global.nvml_lib.clone().or(loaded.config.gpu.nvml_lib);
                 let (text, failed) =
                     flightdeck::sources::gpu::run_once(hosts, nvml_lib, args.json).await;
+                // the table and the JSON carry exporter text (model names, host labels)
+                let text = if args.json {
+                    flightdeck::text::escape_json_hazards(&text)
+                } else {
+                    flightdeck::text::sanitize_lines(&text)
+                };
                 let mut out = std::io::stdout().lock();
                 let _ = out.write_all(text.as_bytes());
                 let _ = out.flush();
@@ -120,8 +126,14 @@ fn report(result: std::io::Result<u8>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("flightdeck: {e}");
+            eprint_clean(&format!("flightdeck: {e}"));
             ExitCode::FAILURE
         }
     }
+}
+
+/// A message on stderr: errors and warnings quote servers, files and plugins, so every line
+/// is sanitised as the panes' text is.
+fn eprint_clean(message: &str) {
+    eprintln!("{}", flightdeck::text::sanitize_lines(message));
 }

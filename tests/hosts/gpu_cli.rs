@@ -109,3 +109,75 @@ async fn without_once_says_how() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--once"));
 }
+
+/// An exporter page whose model name and host label carry terminal sequences: OSC 52
+/// (clipboard), OSC 0 (window title), a screen clear, an 8-bit CSI and a bidi override.
+const HOSTILE: &str =
+    "H100\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}]0;pwned-title\u{7}\u{1b}[2J\u{9b}31m\u{202e}lave";
+
+/// The raw bytes a terminal would act on, found in `bytes`.
+fn terminal_hazards(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    text.chars()
+        .filter(|&c| flightdeck::text::is_hazard(c) && !matches!(c, '\n' | '\t'))
+        .map(|c| format!("U+{:04X}", c as u32))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_exporter_text_never_reaches_the_terminal_raw() {
+    let page = gpu_pages::dcgm_page("dgx-02", "Hostname", 2)
+        .replace("NVIDIA H100 80GB HBM3", &HOSTILE.replace('\\', "\\\\"))
+        .replace("Hostname=\"dgx-02\"", &format!("Hostname=\"dgx{HOSTILE}\""));
+    assert!(page.contains("pwned-title"), "the page carries the payload");
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let page = page.clone();
+            async move { page }
+        }),
+    );
+    let url = format!("{}/metrics", gpu_pages::serve(app).await);
+    let dir = tempdir("hostile");
+    let config = write_config(&dir, &[("dgx-02", &url)]);
+    let lib = fake_nvml::lib("broken");
+    let run = |json: bool| {
+        let mut args = vec![
+            "--config".to_owned(),
+            config.display().to_string(),
+            "--nvml-lib".into(),
+            lib.display().to_string(),
+            "gpu".into(),
+            "--once".into(),
+        ];
+        if json {
+            args.push("--json".into());
+        }
+        flightdeck(args)
+    };
+    let table = run(false).await;
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("H100"), "the GPUs are listed: {text}");
+    assert_eq!(
+        terminal_hazards(&table.stdout),
+        Vec::<String>::new(),
+        "{text:?}"
+    );
+    assert_eq!(terminal_hazards(&table.stderr), Vec::<String>::new());
+    // the whole sequence goes, payload included: no printable residue acts or misleads
+    for residue in ["pwned-title", "]52;c;", "]0;", "[2J"] {
+        assert!(!text.contains(residue), "{residue} in {text:?}");
+    }
+    let json = run(true).await;
+    assert_eq!(terminal_hazards(&json.stdout), Vec::<String>::new());
+    // escaped, not lost: the JSON still says exactly what the exporter said
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    let names: Vec<&str> = v["hosts"]
+        .as_array()
+        .expect("hosts")
+        .iter()
+        .flat_map(|h| h["gpus"].as_array().into_iter().flatten())
+        .filter_map(|g| g["name"].as_str())
+        .collect();
+    assert!(names.contains(&HOSTILE), "{names:?}");
+}
