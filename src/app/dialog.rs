@@ -10,7 +10,7 @@ use crate::app::state::{FlashLevel, Overlay, State};
 use crate::config::keymap::{Key, KeyContext, Lookup};
 use crate::ops::{Operation, Outcome, Placeholders, Plan, Target};
 use crate::pane::PaneId;
-use crate::sources::kube::WorkloadKind;
+use crate::sources::kube::model::WorkloadKind;
 
 /// One row of the revision picker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +90,7 @@ pub(crate) fn context(state: &State) -> String {
 /// The colour label of a blue-green deployment and its Service (named by `app`).
 /// A deployment of a blue-green pair: (the Service named by its `app` label, the colour
 /// label's key, its colour). The plan checks that the Service really selects on that label.
-fn blue_green(d: &crate::sources::kube::rows::DeploymentRow) -> Option<(String, String, String)> {
+fn blue_green(d: &crate::sources::kube::model::DeploymentRow) -> Option<(String, String, String)> {
     let (key, colour) = ["color", "colour"]
         .iter()
         .find_map(|k| d.labels.get(*k).map(|v| (k.to_string(), v.clone())))?;

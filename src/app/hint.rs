@@ -9,8 +9,8 @@ use crate::app::state::State;
 use crate::config::keymap::KeyContext;
 use std::collections::BTreeSet;
 
-use crate::sources::kube::rows::PodReason;
-use crate::sources::kube::{ObjKey, ReplicaSetRow};
+use crate::sources::kube::model::PodReason;
+use crate::sources::kube::model::{ObjKey, ReplicaSetRow};
 
 pub const WINDOW_SECS: i64 = 15 * 60;
 

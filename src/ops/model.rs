@@ -4,7 +4,7 @@
 
 use super::host::Placeholders;
 use crate::sources::github::actions::{Review, RunAction};
-pub use crate::sources::kube::rows::WorkloadKind;
+pub use crate::sources::kube::model::WorkloadKind;
 
 /// The object an operation is about.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

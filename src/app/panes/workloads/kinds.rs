@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use super::WorkloadsData;
-use crate::sources::kube::{JobRow, JobState, ObjKey, PodRow, WorkloadKind};
+use crate::sources::kube::model::{JobRow, JobState, ObjKey, PodRow, WorkloadKind};
 
 /// One row of the Workloads table: an object of some kind.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

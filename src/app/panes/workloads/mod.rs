@@ -12,7 +12,7 @@ use crate::action::Action;
 use crate::app::event::Effect;
 use crate::app::state::{SourceId, SourceStatus, State};
 use crate::pane::PaneId;
-use crate::sources::kube::{
+use crate::sources::kube::model::{
     AnalysisRunRow, CronJobRow, DaemonSetRow, DeploymentRow, EventRow, Failure, HpaRow, JobRow,
     Kind, ListProgress, ObjKey, PodRow, ReplicaSetRow, RevisionRow, Rollout, RolloutRow, Rows,
     StatefulSetRow, WorkloadKind, WorkloadsMsg,

@@ -12,7 +12,7 @@ use crate::ops::Operation;
 use crate::ops::Target;
 use crate::ops::model::WorkloadOp;
 use crate::pane::PaneId;
-use crate::sources::kube::{ObjKey, WorkloadKind};
+use crate::sources::kube::model::{ObjKey, WorkloadKind};
 
 /// `None` leaves the action to the Deployment handling (a Deployment row, or an action
 /// that is not about workloads).
@@ -276,7 +276,7 @@ fn rollback(state: &mut State, w: &WorkloadRef) -> Vec<Effect> {
             .and_then(|s| s.update_revision.clone()),
         _ => None,
     };
-    let mut revs: Vec<&crate::sources::kube::RevisionRow> = data
+    let mut revs: Vec<&crate::sources::kube::model::RevisionRow> = data
         .revisions
         .values()
         .filter(|r| {

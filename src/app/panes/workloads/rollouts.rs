@@ -6,8 +6,10 @@ use std::collections::HashMap;
 
 use crate::action::Action;
 use crate::app::panes::errors::{ErrorRateState, RevisionRole};
-use crate::sources::kube::rows_argo::{RolloutPhase, Step, Strategy};
-use crate::sources::kube::{AnalysisRunRow, Kind, ObjKey, PodRow, ReplicaSetRow, RolloutRow};
+use crate::sources::kube::model::{
+    AnalysisRunRow, Kind, ObjKey, PodRow, ReplicaSetRow, RolloutRow,
+};
+use crate::sources::kube::model::{RolloutPhase, Step, Strategy};
 
 use super::WorkloadsData;
 

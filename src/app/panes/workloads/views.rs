@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use super::{DeploymentsInputs, PodsInputs, Section, SortKey, WorkloadRef};
 use crate::app::state::State;
 use crate::pane::PaneId;
-use crate::sources::kube::{DeploymentRow, ObjKey, PodRow, WorkloadKind};
+use crate::sources::kube::model::{DeploymentRow, ObjKey, PodRow, WorkloadKind};
 
 /// A parsed `/` filter: `key=value` matches labels, anything else is a substring of the name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use crate::action::Action;
 use crate::app::event::Effect;
 use crate::app::state::{Overlay, Prompt, State};
 use crate::pane::PaneId;
-use crate::sources::kube::{ObjKey, ObjectMsg, ObjectRequest, WorkloadKind};
+use crate::sources::kube::model::{ObjKey, ObjectMsg, ObjectRequest, WorkloadKind};
 
 use super::{Section, current_workload, visible_pods};
 
