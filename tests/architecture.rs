@@ -909,6 +909,32 @@ fn folder_circles(files: &[(String, String)], crate_dir: &str, cut_later: &[&str
     lines
 }
 
+/// Every import by a model module (the paths in [`UI_MODEL_PATHS`]) of `sources` or `ops`
+/// outside the model modules: a model is plain data, below the decoders, clients and tasks
+/// of its source, which import it.
+fn model_imports(files: &[(String, String)]) -> Vec<String> {
+    let is_model = |path: &[String]| UI_MODEL_PATHS.iter().any(|p| has_prefix(path, p));
+    let mut found = Vec::new();
+    for (file, src) in files {
+        if !is_model(&module_of(file)) {
+            continue;
+        }
+        let scan = scan(file, src);
+        for r in scan.refs.iter().chain(&scan.inner) {
+            let below = matches!(r.path.first().map(String::as_str), Some("sources" | "ops"));
+            if below && !is_model(&r.path) {
+                found.push(format!(
+                    "{}:{}: the model imports {}: a model imports only models and base modules",
+                    r.file,
+                    r.line,
+                    r.path.join("::")
+                ));
+            }
+        }
+    }
+    found
+}
+
 /// Every `.rs` file under `src/`, as (`src/…` with `/`, text), sorted.
 fn read_src() -> Vec<(String, String)> {
     read_crate(Path::new(env!("CARGO_MANIFEST_DIR")))
@@ -974,6 +1000,34 @@ fn no_circle_between_files_of_a_folder() {
          directly or round a circle; see tests/architecture.rs):\n{}",
         circles.len(),
         circles.join("\n")
+    );
+}
+
+#[test]
+fn models_import_only_models() {
+    let found = model_imports(&read_src());
+    assert!(
+        found.is_empty(),
+        "{} imports out of a model module:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+#[test]
+fn planted_model_import_of_a_decoder_is_reported() {
+    let files = tree(&[
+        (
+            "src/sources/kube/model/rows.rs",
+            "use super::key::ObjKey;\nuse crate::text::clean;\nuse crate::sources::gpu::model::GpuPod;\nuse crate::sources::kube::slim::Pod;\n",
+        ),
+        ("src/sources/kube/rows.rs", "use super::slim::Pod;\n"),
+    ]);
+    assert_eq!(
+        model_imports(&files),
+        [
+            "src/sources/kube/model/rows.rs:4: the model imports sources::kube::slim::Pod: a model imports only models and base modules"
+        ]
     );
 }
 

@@ -2,7 +2,7 @@
 //! confirmation shows ([`Plan`]) and how it ended ([`Outcome`]). No I/O: the view and the
 //! dialogs read these; the executor in this module's parent fills them.
 
-use crate::sources::github::actions::{Review, RunAction};
+use crate::sources::github::model::{Review, RunAction};
 pub use crate::sources::kube::model::WorkloadKind;
 
 /// What a host action's argv may name: `{deployment}`, `{namespace}`, `{context}`,
