@@ -37,7 +37,6 @@ const UI_MODEL_PATHS: &[&str] = &[
     "sources::github::snapshot",
     "sources::gpu::model",
     "sources::kube::model",
-    "sources::logs::ingest",
     "sources::logs::model",
     "sources::metrics::model",
     "ops::model",
@@ -909,11 +908,15 @@ fn folder_circles(files: &[(String, String)], crate_dir: &str, cut_later: &[&str
     lines
 }
 
-/// Every import by a model module (the paths in [`UI_MODEL_PATHS`]) of `sources` or `ops`
-/// outside the model modules: a model is plain data, below the decoders, clients and tasks
-/// of its source, which import it.
+/// Every import by a model module (a `model` of `sources` or `ops`, or a path in
+/// [`UI_MODEL_PATHS`]) of `sources` or `ops` outside the model modules: a model is plain
+/// data, below the decoders, clients and tasks of its source, which import it.
 fn model_imports(files: &[(String, String)]) -> Vec<String> {
-    let is_model = |path: &[String]| UI_MODEL_PATHS.iter().any(|p| has_prefix(path, p));
+    let is_model = |path: &[String]| {
+        UI_MODEL_PATHS.iter().any(|p| has_prefix(path, p))
+            || (matches!(path.first().map(String::as_str), Some("sources" | "ops"))
+                && path.iter().any(|s| s == "model"))
+    };
     let mut found = Vec::new();
     for (file, src) in files {
         if !is_model(&module_of(file)) {
@@ -1022,11 +1025,17 @@ fn planted_model_import_of_a_decoder_is_reported() {
             "use super::key::ObjKey;\nuse crate::text::clean;\nuse crate::sources::gpu::model::GpuPod;\nuse crate::sources::kube::slim::Pod;\n",
         ),
         ("src/sources/kube/rows.rs", "use super::slim::Pod;\n"),
+        // any `model` of a source, not only those the view reads
+        (
+            "src/sources/systemd/model.rs",
+            "use crate::sources::logs::ingest::LogLine;\nuse crate::sources::logs::model::LineKind;\n",
+        ),
     ]);
     assert_eq!(
         model_imports(&files),
         [
-            "src/sources/kube/model/rows.rs:4: the model imports sources::kube::slim::Pod: a model imports only models and base modules"
+            "src/sources/kube/model/rows.rs:4: the model imports sources::kube::slim::Pod: a model imports only models and base modules",
+            "src/sources/systemd/model.rs:1: the model imports sources::logs::ingest::LogLine: a model imports only models and base modules",
         ]
     );
 }
