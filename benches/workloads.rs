@@ -20,7 +20,7 @@ use criterion::{BatchSize, Criterion};
 use flightdeck::app::state::State;
 use flightdeck::app::{Action, Event, PaneId, update};
 use flightdeck::console::run::DATA_FRAME;
-use flightdeck::sources::kube::rows::{DeploymentRow, PodRow, ReplicaSetRow};
+use flightdeck::sources::kube::model::{DeploymentRow, PodRow, ReplicaSetRow};
 use flightdeck::sources::kube::{ObjKey, Rows, WorkloadsMsg};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

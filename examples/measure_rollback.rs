@@ -18,7 +18,7 @@ use flightdeck::app::{Action, Effect, Event, update};
 use flightdeck::ops::{AuditLog, Executor};
 use flightdeck::pane::PaneId;
 use flightdeck::sources::kube::WorkloadsMsg;
-use flightdeck::sources::kube::rows::ObjKey;
+use flightdeck::sources::kube::model::ObjKey;
 use flightdeck::sources::kube::watch::{self, Sink};
 use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use ratatui::Terminal;

@@ -145,3 +145,7 @@ pub fn on_scope_changed(state: &mut State) {
         SourceStatus::Connecting { since: state.now },
     );
 }
+
+#[cfg(test)]
+#[path = "cluster_feed_tests.rs"]
+mod tests;

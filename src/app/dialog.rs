@@ -12,7 +12,7 @@ use crate::app::event::Effect;
 use crate::app::state::{FlashLevel, Overlay, State};
 use crate::config::keymap::{Key, KeyContext, Lookup};
 use crate::ops::{Operation, Outcome, Placeholders, Plan, Target};
-use crate::sources::kube::WorkloadKind;
+use crate::sources::kube::model::WorkloadKind;
 
 /// One row of the revision picker.
 #[derive(Debug, Clone, PartialEq, Eq)]

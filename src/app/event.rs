@@ -35,20 +35,20 @@ pub enum Event {
 
     Kube {
         generation: u64,
-        msg: crate::sources::kube::WorkloadsMsg,
+        msg: crate::sources::kube::model::WorkloadsMsg,
     },
 
     /// One object's YAML for the Workloads pane's view (the answer to
     /// [`Effect::FetchObject`]).
     Object {
         generation: u64,
-        msg: crate::sources::kube::ObjectMsg,
+        msg: crate::sources::kube::model::ObjectMsg,
     },
 
     /// The cluster's namespaces (for `:ns`), for the scope's context.
     Namespaces {
         generation: u64,
-        msg: crate::sources::kube::NamespacesMsg,
+        msg: crate::sources::kube::model::NamespacesMsg,
     },
 
     Metrics(crate::sources::metrics::MetricsUpdate),
@@ -137,7 +137,7 @@ pub enum Effect {
     /// Follow these pods' logs (replacing what the logs pane followed before).
     FollowLogs(crate::sources::logs::FollowRequest),
     /// GET one object for the Workloads pane's YAML view (the answer is [`Event::Object`]).
-    FetchObject(crate::sources::kube::ObjectRequest),
+    FetchObject(crate::sources::kube::model::ObjectRequest),
     /// `:save PATH`: write these lines; the result comes back as `LogsMsg::Saved`.
     SaveLogs {
         path: String,
@@ -156,7 +156,7 @@ mod tests {
             Event::Tick(Timestamp::UNIX_EPOCH),
             Event::Kube {
                 generation: 1,
-                msg: crate::sources::kube::WorkloadsMsg::NoClient("x".into()),
+                msg: crate::sources::kube::model::WorkloadsMsg::NoClient("x".into()),
             },
         ];
         assert!(data.iter().all(Event::is_data));

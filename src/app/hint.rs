@@ -11,9 +11,7 @@ use crate::app::state::State;
 use crate::config::keymap::KeyContext;
 use std::collections::BTreeSet;
 
-use crate::sources::kube::rows::PodReason;
-use crate::sources::kube::rows_argo::{RolloutPhase, Strategy};
-use crate::sources::kube::{ObjKey, ReplicaSetRow};
+use crate::sources::kube::model::{ObjKey, PodReason, ReplicaSetRow, RolloutPhase, Strategy};
 
 pub const WINDOW_SECS: i64 = 15 * 60;
 

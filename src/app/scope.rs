@@ -266,8 +266,8 @@ pub fn namespace_names(state: &State) -> Vec<String> {
 }
 
 /// The namespaces source answered (for the scope's generation).
-pub fn on_namespaces(state: &mut State, msg: crate::sources::kube::NamespacesMsg) {
-    use crate::sources::kube::NamespacesMsg as M;
+pub fn on_namespaces(state: &mut State, msg: crate::sources::kube::model::NamespacesMsg) {
+    use crate::sources::kube::model::NamespacesMsg as M;
     match msg {
         M::Names(names) => state.namespaces = NamespaceList::Listed(names),
         M::Forbidden(why) => state.namespaces = NamespaceList::Unavailable(why),

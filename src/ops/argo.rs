@@ -15,7 +15,10 @@ use super::restart::restarted_at;
 use super::rollback::{json_patch_of, with_precondition};
 use super::workload::confirmed;
 use super::{Done, Executor, kube_message, with_resource_version};
-use crate::sources::kube::argo::{HASH_LABEL, REVISION_ANNOTATION, Rollout, RolloutRow};
+use crate::sources::kube::argo::Rollout;
+use crate::sources::kube::model::{
+    HASH_LABEL, ROLLOUT_REVISION_ANNOTATION as REVISION_ANNOTATION, RolloutRow,
+};
 
 /// The plugin's patches.
 const CLEAR_PAUSE: &str = r#"{"status":{"pauseConditions":null}}"#;

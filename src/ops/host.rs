@@ -12,15 +12,8 @@ use tokio::process::Command;
 use crate::config::HostAction;
 use crate::sources::pipe::{Lines, MAX_LINE};
 
+use super::model::Placeholders;
 use super::{Executor, Plan};
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Placeholders {
-    pub deployment: String,
-    pub namespace: String,
-    pub context: String,
-    pub revision: String,
-}
 
 /// The argv after substitution: whole arguments only.
 pub fn argv(action: &HostAction, p: &Placeholders) -> Vec<String> {

@@ -40,9 +40,9 @@ use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 
 pub use audit::{AuditLog, AuditRecord, AuditTail, Phase};
-pub use host::{HostOutput, OutputKind, Placeholders};
+pub use host::{HostOutput, OutputKind};
 pub use model::RevisionChoice;
-pub use model::{Operation, Outcome, Plan, ServiceOp, Target};
+pub use model::{Operation, Outcome, Placeholders, Plan, ServiceOp, Target};
 pub use restart::restarted_at;
 
 pub use crate::sources::github::actions::{Review, RunAction};

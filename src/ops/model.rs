@@ -2,9 +2,18 @@
 //! confirmation shows ([`Plan`]) and how it ended ([`Outcome`]). No I/O: the view and the
 //! dialogs read these; the executor in this module's parent fills them.
 
-use super::host::Placeholders;
-use crate::sources::github::actions::{Review, RunAction};
-pub use crate::sources::kube::rows::WorkloadKind;
+use crate::sources::github::model::{Review, RunAction};
+pub use crate::sources::kube::model::WorkloadKind;
+
+/// What a host action's argv may name: `{deployment}`, `{namespace}`, `{context}`,
+/// `{revision}` (substituted as whole arguments only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placeholders {
+    pub deployment: String,
+    pub namespace: String,
+    pub context: String,
+    pub revision: String,
+}
 
 /// The object an operation is about.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -7,7 +7,7 @@
 use crate::config::{HostAction, ServiceConfig};
 use crate::sources::systemd::on_host;
 
-use super::host::Placeholders;
+use super::model::Placeholders;
 use super::model::ServiceOp;
 use super::{Executor, Plan};
 

@@ -7,7 +7,9 @@
 //! layer and the layers it lists; `ui` may take from `sources` and `ops` only the plain model
 //! modules in [`UI_MODEL_PATHS`]. Only [`may_name_sandbox`] files may name the sandbox crate,
 //! no two top-level modules may import each other through a circle, and a top-level module
-//! that is not in [`LAYERS`] is reported until someone places it.
+//! that is not in [`LAYERS`] is reported until someone places it. Inside every folder of
+//! `src/` and of the sandbox crate's `src/`, no two split-off files may import each other
+//! through a circle ([`folder_circles`]).
 //!
 //! The checker is a plain function over `(path, text)` pairs, so the tests at the bottom plant
 //! wrong imports in small in-memory trees and prove that it fails on them.
@@ -34,9 +36,7 @@ const UI_MODEL_PATHS: &[&str] = &[
     "sources::github::model",
     "sources::github::snapshot",
     "sources::gpu::model",
-    "sources::kube::rows",
-    "sources::kube::rows_argo",
-    "sources::logs::ingest",
+    "sources::kube::model",
     "sources::logs::model",
     "sources::metrics::model",
     "ops::model",
@@ -282,13 +282,15 @@ struct Ref {
     owner: String,
     /// The absolute path, without `crate::`: `["app", "state", "State"]`.
     path: Vec<String>,
+    /// Whether it is a leaf of a `use` (a name the file brings in, or re-exports).
+    from_use: bool,
 }
 
 /// What a scanned file holds.
 #[derive(Debug, Default)]
 struct Scan {
     refs: Vec<Ref>,
-    /// References inside the file's own top-level module (for the walls within `app`).
+    /// References inside the file's own top-level module (for the folder check).
     inner: Vec<Ref>,
     /// Lines that name the sandbox crate.
     sandbox_lines: Vec<usize>,
@@ -405,10 +407,48 @@ fn resolve(segs: &[String], here: &[String]) -> Option<Vec<String>> {
 
 /// Every reference from `file` to another top-level module, and every mention of the sandbox.
 fn scan(file: &str, src: &str) -> Scan {
+    scan_as(file, module_of(file), src)
+}
+
+/// The modules a file declares with `mod name;` or `mod name { … }`, each under the inline
+/// modules around it: a path may start at one of them (`use rows::PodRow;`).
+fn declared_mods(toks: &[Token], file_module: &[String]) -> BTreeSet<Vec<String>> {
+    let mut found = BTreeSet::new();
+    let mut inline: Vec<(String, usize)> = Vec::new();
+    let mut depth = 0;
+    for (i, t) in toks.iter().enumerate() {
+        match &t.tok {
+            Tok::Punct('{') => depth += 1,
+            Tok::Punct('}') => {
+                if inline.last().is_some_and(|(_, d)| *d == depth) {
+                    inline.pop();
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Tok::Ident(kw) if kw == "mod" => {
+                let Some(Tok::Ident(name)) = tok_at(toks, i + 1) else {
+                    continue;
+                };
+                let mut path: Vec<String> = file_module.to_vec();
+                path.extend(inline.iter().map(|(n, _)| n.clone()));
+                path.push(name.clone());
+                found.insert(path);
+                if tok_at(toks, i + 2) == Some(&Tok::Punct('{')) {
+                    inline.push((name.clone(), depth + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// [`scan`] for a file whose module is `file_module` (a `#[path]` file's is not its name's).
+fn scan_as(file: &str, file_module: Vec<String>, src: &str) -> Scan {
     let toks = tokenize(src);
-    let file_module = module_of(file);
     let owner = owner_of(file);
     let is_main = file == MAIN_RS;
+    let children = declared_mods(&toks, &file_module);
     let mut out = Scan::default();
     // inline `mod name { … }`: the name and the brace depth of its body
     let mut inline: Vec<(String, usize)> = Vec::new();
@@ -433,37 +473,41 @@ fn scan(file: &str, src: &str) -> Scan {
                 }
             }
             Tok::Ident(id) if id == SANDBOX_CRATE => out.sandbox_lines.push(toks[i].line),
-            Tok::Ident(id)
-                if !prev_is_sep
-                    && next_is_sep
-                    && (matches!(id.as_str(), "crate" | "super" | "self")
-                        || (is_main && id == "flightdeck")) =>
-            {
+            Tok::Ident(id) if !prev_is_sep && next_is_sep => {
                 let here: Vec<String> = file_module
                     .iter()
                     .cloned()
                     .chain(inline.iter().map(|(name, _)| name.clone()))
                     .collect();
+                let rooted = matches!(id.as_str(), "crate" | "super" | "self")
+                    || (is_main && id == "flightdeck");
+                let mut child = here.clone();
+                child.push(id.clone());
+                if !rooted && !children.contains(&child) {
+                    i += 1;
+                    continue;
+                }
+                let from_use = i > 0 && toks[i - 1].tok == Tok::Ident("use".to_owned());
                 let mut leaves = Vec::new();
                 parse_tree(&toks, &mut i, Vec::new(), &mut leaves);
-                for (segs, line) in leaves {
+                for (mut segs, line) in leaves {
+                    if !rooted {
+                        segs.insert(0, "self".to_owned());
+                    }
                     let Some(path) = resolve(&segs, &here) else {
                         continue;
                     };
-                    match path.first() {
-                        None => {}
-                        Some(top) if *top == owner => out.inner.push(Ref {
-                            file: file.to_owned(),
-                            line,
-                            owner: owner.clone(),
-                            path,
-                        }),
-                        Some(_) => out.refs.push(Ref {
-                            file: file.to_owned(),
-                            line,
-                            owner: owner.clone(),
-                            path,
-                        }),
+                    let r = Ref {
+                        file: file.to_owned(),
+                        line,
+                        owner: owner.clone(),
+                        path,
+                        from_use,
+                    };
+                    match r.path.first() {
+                        None => out.inner.push(r),
+                        Some(top) if *top == owner => out.inner.push(r),
+                        Some(_) => out.refs.push(r),
                     }
                 }
                 continue;
@@ -628,8 +672,13 @@ fn module_graph(files: &[(String, String)]) -> Graph {
 /// Every circle between top-level modules (each once, from its smallest module), shortest
 /// first, with one example reference per edge.
 fn circles(files: &[(String, String)]) -> Vec<String> {
+    circles_in(&module_graph(files))
+}
+
+/// Every circle of `graph` (each once, from its smallest node), shortest first, with one
+/// example reference per edge.
+fn circles_in(graph: &Graph) -> Vec<String> {
     const MAX: usize = 200;
-    let graph = module_graph(files);
     let mut found: Vec<Vec<String>> = Vec::new();
     fn walk(graph: &Graph, start: &str, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
         let Some(edges) = graph.get(path.last().map_or(start, String::as_str)) else {
@@ -649,7 +698,7 @@ fn circles(files: &[(String, String)]) -> Vec<String> {
         }
     }
     for start in graph.keys() {
-        walk(&graph, start, &mut vec![start.clone()], &mut found);
+        walk(graph, start, &mut vec![start.clone()], &mut found);
     }
     found.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     let mut lines: Vec<String> = found
@@ -671,6 +720,217 @@ fn circles(files: &[(String, String)]) -> Vec<String> {
         lines.push(format!("… stopped after {MAX} circles"));
     }
     lines
+}
+
+/// The files a `#[path = "…"] mod name;` puts elsewhere than their name says, with the
+/// module each really is: `src/sources/kube/slim_kinds_tests.rs` is `…::slim_kinds::tests`.
+fn path_attributes(files: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (file, src) in files {
+        let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+        let mut rest = src.as_str();
+        while let Some(at) = rest.find("#[path") {
+            rest = &rest[at + "#[path".len()..];
+            let Some((_, after_quote)) = rest.split_once('"') else {
+                break;
+            };
+            let Some((target, after)) = after_quote.split_once('"') else {
+                break;
+            };
+            let Some(m) = after.find("mod ") else {
+                break;
+            };
+            let name: String = after[m + 4..]
+                .trim_start()
+                .chars()
+                .take_while(|c| is_ident_char(*c))
+                .collect();
+            let mut module = module_of(file);
+            module.push(name);
+            out.insert(format!("{dir}/{target}"), module);
+            rest = after;
+        }
+    }
+    out
+}
+
+/// Files that the other files of their folder may import although they import them back:
+/// the hub the folder is built around. `State` is read by every decision in `app/` and
+/// holds each pane's state.
+const HUBS: &[&str] = &["src/app/state.rs"];
+
+/// Imports between the files of a folder that another step of issue #27 removes, as
+/// `"folder: from -> to"`; they are left out of [`folder_circles`]. The test fails on an
+/// entry that no longer exists, so this list only shrinks.
+const CUT_LATER: &[&str] = &[];
+
+/// Every circle between the split-off files of one module folder (its files and
+/// sub-folders, each taken whole), leaving out the imports in `cut_later` (as in
+/// [`CUT_LATER`]), and every entry of `cut_later` that is no longer imported. A reference counts
+/// where it lands: `super::x::Y` in a split-off file is the sibling `x.rs`. The folder's own
+/// file (`mod.rs`, or `name.rs` for `name/`) is not a node: it declares the others; a name
+/// it brings in with `use` (a re-export) counts as the file the name comes from, an item it
+/// defines itself as no sibling. The crate roots are the top: not nodes either. `crate_dir`
+/// names the crate in the messages (`""` or `"crates/sandbox/"`).
+fn folder_circles(files: &[(String, String)], crate_dir: &str, cut_later: &[&str]) -> Vec<String> {
+    let moved = path_attributes(files);
+    let module_of_file =
+        |file: &str| -> Vec<String> { moved.get(file).cloned().unwrap_or_else(|| module_of(file)) };
+    let files: Vec<&(String, String)> = files.iter().filter(|(f, _)| f != MAIN_RS).collect();
+    let modules: BTreeMap<Vec<String>, String> = files
+        .iter()
+        .map(|(f, _)| (module_of_file(f), f.clone()))
+        .collect();
+    let scans: Vec<(Vec<String>, Vec<Ref>)> = files
+        .iter()
+        .map(|(f, src)| {
+            let module = module_of_file(f);
+            let scan = scan_as(f, module.clone(), src);
+            (module, scan.refs.into_iter().chain(scan.inner).collect())
+        })
+        .collect();
+    // what each folder's own file brings in by `use`: name -> path
+    let mut brought: BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for (module, refs) in &scans {
+        for r in refs.iter().filter(|r| r.from_use) {
+            if let Some(name) = r.path.last() {
+                brought
+                    .entry(module.clone())
+                    .or_default()
+                    .insert(name.clone(), r.path.clone());
+            }
+        }
+    }
+    // the module a path lands in: its longest prefix that is a file
+    let landing = |path: &[String]| -> Option<Vec<String>> {
+        (0..=path.len())
+            .rev()
+            .map(|n| path[..n].to_vec())
+            .find(|p| modules.contains_key(p))
+    };
+    // the name of a folder's child node: `x.rs`, or `x/` for a sub-folder
+    let node = |parent: &[String], child: &str| -> String {
+        let mut path = parent.to_vec();
+        path.push(child.to_owned());
+        let file = modules.get(&path).map_or("", String::as_str);
+        let name = file.rsplit('/').next().unwrap_or(file);
+        if name == "mod.rs" {
+            format!("{child}/")
+        } else {
+            name.to_owned()
+        }
+    };
+    let folder_name = |parent: &[String]| -> String {
+        let file = modules.get(parent).map_or("src/lib.rs", String::as_str);
+        let dir = file
+            .strip_suffix("mod.rs")
+            .or_else(|| file.strip_suffix("lib.rs"))
+            .map_or_else(
+                || format!("{}/", file.trim_end_matches(".rs")),
+                str::to_owned,
+            );
+        format!("{crate_dir}{dir}")
+    };
+    // folder -> graph of its split-off files
+    let mut graphs: BTreeMap<String, Graph> = BTreeMap::new();
+    for (from, refs) in &scans {
+        for r in refs {
+            let Some(mut to) = landing(&r.path) else {
+                continue;
+            };
+            let mut path = r.path.clone();
+            let mut common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+            // the folder's own file (or an ancestor's): where what it brings in by `use`
+            // comes from, through re-exports of re-exports
+            for _ in 0..8 {
+                if common != to.len() || common >= from.len() {
+                    break;
+                }
+                let Some(again) = (path.get(to.len()))
+                    .and_then(|name| brought.get(&to)?.get(name))
+                    .cloned()
+                else {
+                    break;
+                };
+                path = again;
+                let Some(land) = landing(&path) else {
+                    break;
+                };
+                to = land;
+                common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+            }
+            if common >= from.len() || common >= to.len() {
+                continue; // within one file, or to its own folder's file
+            }
+            let parent = from[..common].to_vec();
+            let (a, b) = (node(&parent, &from[common]), node(&parent, &to[common]));
+            let folder = folder_name(&parent);
+            if HUBS.contains(&format!("{folder}{b}").as_str()) {
+                continue;
+            }
+            let example = (format!("{crate_dir}{}", r.file), r.line, r.path.join("::"));
+            let slot = graphs
+                .entry(folder)
+                .or_default()
+                .entry(a)
+                .or_default()
+                .entry(b)
+                .or_insert_with(|| example.clone());
+            if (&example.0, example.1) < (&slot.0, slot.1) {
+                *slot = example;
+            }
+        }
+    }
+    let mut lines = Vec::new();
+    {
+        for entry in cut_later {
+            let cut = entry.split_once(": ").and_then(|(folder, edge)| {
+                let (a, b) = edge.split_once(" -> ")?;
+                graphs.get_mut(folder)?.get_mut(a)?.remove(b)
+            });
+            if cut.is_none() {
+                lines.push(format!(
+                    "{entry}: listed in CUT_LATER but no longer imported: remove it from the list"
+                ));
+            }
+        }
+    }
+    for (folder, graph) in &graphs {
+        for circle in circles_in(graph) {
+            lines.push(format!("{folder}: {circle}"));
+        }
+    }
+    lines
+}
+
+/// Every import by a model module (a `model` of `sources` or `ops`, or a path in
+/// [`UI_MODEL_PATHS`]) of `sources` or `ops` outside the model modules: a model is plain
+/// data, below the decoders, clients and tasks of its source, which import it.
+fn model_imports(files: &[(String, String)]) -> Vec<String> {
+    let is_model = |path: &[String]| {
+        UI_MODEL_PATHS.iter().any(|p| has_prefix(path, p))
+            || (matches!(path.first().map(String::as_str), Some("sources" | "ops"))
+                && path.iter().any(|s| s == "model"))
+    };
+    let mut found = Vec::new();
+    for (file, src) in files {
+        if !is_model(&module_of(file)) {
+            continue;
+        }
+        let scan = scan(file, src);
+        for r in scan.refs.iter().chain(&scan.inner) {
+            let below = matches!(r.path.first().map(String::as_str), Some("sources" | "ops"));
+            if below && !is_model(&r.path) {
+                found.push(format!(
+                    "{}:{}: the model imports {}: a model imports only models and base modules",
+                    r.file,
+                    r.line,
+                    r.path.join("::")
+                ));
+            }
+        }
+    }
+    found
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -745,6 +1005,11 @@ fn app_wall_violations(files: &[(String, String)]) -> Vec<String> {
 
 /// Every `.rs` file under `src/`, as (`src/…` with `/`, text), sorted.
 fn read_src() -> Vec<(String, String)> {
+    read_crate(Path::new(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// Every `.rs` file under the crate at `dir`'s `src/`, as (`src/…` with `/`, text), sorted.
+fn read_crate(dir: &Path) -> Vec<(String, String)> {
     fn walk(dir: &Path, rel: &str, out: &mut Vec<(String, String)>) {
         let entries =
             fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
@@ -762,7 +1027,7 @@ fn read_src() -> Vec<(String, String)> {
             }
         }
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let root = dir.join("src");
     let mut files = Vec::new();
     walk(&root, "src", &mut files);
     files.sort();
@@ -779,9 +1044,64 @@ fn imports_follow_the_layers() {
     let violations = layer_violations(&read_src());
     assert!(
         violations.is_empty(),
-        "{} imports break the layers (see tests/console/architecture.rs):\n{}",
+        "{} imports break the layers (see tests/architecture.rs):\n{}",
         violations.len(),
         violations.join("\n")
+    );
+}
+
+/// No circle between the split-off files of one folder, in the console and in the sandbox
+/// crate: the file a piece was split from does not import the piece back (through a
+/// re-export of its parent or directly).
+#[test]
+fn no_circle_between_files_of_a_folder() {
+    let sandbox = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/sandbox");
+    let mut circles = folder_circles(&read_src(), "", CUT_LATER);
+    circles.extend(folder_circles(
+        &read_crate(&sandbox),
+        "crates/sandbox/",
+        &[],
+    ));
+    assert!(
+        circles.is_empty(),
+        "{} circles between the files of a folder (split-off files that import each other, \
+         directly or round a circle; see tests/architecture.rs):\n{}",
+        circles.len(),
+        circles.join("\n")
+    );
+}
+
+#[test]
+fn models_import_only_models() {
+    let found = model_imports(&read_src());
+    assert!(
+        found.is_empty(),
+        "{} imports out of a model module:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+#[test]
+fn planted_model_import_of_a_decoder_is_reported() {
+    let files = tree(&[
+        (
+            "src/sources/kube/model/rows.rs",
+            "use super::key::ObjKey;\nuse crate::text::clean;\nuse crate::sources::gpu::model::GpuPod;\nuse crate::sources::kube::slim::Pod;\n",
+        ),
+        ("src/sources/kube/rows.rs", "use super::slim::Pod;\n"),
+        // any `model` of a source, not only those the view reads
+        (
+            "src/sources/systemd/model.rs",
+            "use crate::sources::logs::ingest::LogLine;\nuse crate::sources::logs::model::LineKind;\n",
+        ),
+    ]);
+    assert_eq!(
+        model_imports(&files),
+        [
+            "src/sources/kube/model/rows.rs:4: the model imports sources::kube::slim::Pod: a model imports only models and base modules",
+            "src/sources/systemd/model.rs:1: the model imports sources::logs::ingest::LogLine: a model imports only models and base modules",
+        ]
     );
 }
 
@@ -801,7 +1121,7 @@ fn panes_dialogs_state_and_events_keep_their_walls() {
     let violations = app_wall_violations(&read_src());
     assert!(
         violations.is_empty(),
-        "{} imports break the walls inside app (see tests/architecture.rs):\n{}",
+        "{} imports break the walls inside app (see tests/console/architecture.rs):\n{}",
         violations.len(),
         violations.join("\n")
     );
@@ -1027,6 +1347,125 @@ fn main_paths_through_the_library_name_count_and_listed_modules_need_not_exist()
         ),
     ]);
     assert!(layer_violations(&files).is_empty());
+}
+
+#[test]
+fn planted_circle_between_split_off_files_is_reported() {
+    // rows.rs re-exports a piece split off it, which imports rows.rs back
+    let files = tree(&[
+        ("src/lib.rs", "pub mod sources;\n"),
+        ("src/sources/mod.rs", "pub mod kube;\n"),
+        (
+            "src/sources/kube/mod.rs",
+            "mod rows;\nmod rows_kinds;\npub use rows::{ObjKey, JobRow};\n",
+        ),
+        (
+            "src/sources/kube/rows.rs",
+            "pub struct ObjKey;\npub use super::rows_kinds::JobRow;\n",
+        ),
+        (
+            "src/sources/kube/rows_kinds.rs",
+            "\nuse super::ObjKey;\npub struct JobRow(ObjKey);\n",
+        ),
+    ]);
+    assert_eq!(
+        folder_circles(&files, "", &[]),
+        [
+            "src/sources/kube/: rows.rs -> rows_kinds.rs -> rows.rs: rows.rs -> rows_kinds.rs at src/sources/kube/rows.rs:2 (sources::kube::rows_kinds::JobRow); rows_kinds.rs -> rows.rs at src/sources/kube/rows_kinds.rs:2 (sources::kube::ObjKey)"
+        ]
+    );
+    // the same pieces as leaves: the key in a model file both import; the parent re-exports
+    let clean = tree(&[
+        ("src/lib.rs", "pub mod sources;\n"),
+        ("src/sources/mod.rs", "pub mod kube;\n"),
+        (
+            "src/sources/kube/mod.rs",
+            "mod model;\nmod rows;\nmod rows_kinds;\npub use model::ObjKey;\npub use rows_kinds::JobRow;\nfn f() { rows::g(); }\n",
+        ),
+        ("src/sources/kube/model.rs", "pub struct ObjKey;\n"),
+        (
+            "src/sources/kube/rows.rs",
+            "use super::ObjKey;\npub fn g() {}\n",
+        ),
+        (
+            "src/sources/kube/rows_kinds.rs",
+            "use crate::sources::kube::model::ObjKey;\npub struct JobRow(ObjKey);\n",
+        ),
+    ]);
+    assert!(folder_circles(&clean, "", &[]).is_empty());
+}
+
+#[test]
+fn planted_circles_through_sub_folders_paths_and_child_paths_are_reported() {
+    let files = tree(&[
+        (
+            "src/lib.rs",
+            "mod store;\nmod table;\nmod world;\nmod github;\n",
+        ),
+        ("src/store.rs", "fn f() { super::table::pod_status(); }\n"),
+        // `use kinds::…` names the child module the file declares
+        (
+            "src/table.rs",
+            "mod kinds;\nuse kinds::Kind;\npub fn pod_status() {}\n",
+        ),
+        ("src/table/kinds.rs", "pub use crate::store::Kind;\n"),
+        // a sub-folder is one node, whichever of its files imports
+        ("src/world/mod.rs", "mod sim;\n"),
+        ("src/world/sim.rs", "use crate::github::api::Run;\n"),
+        ("src/github/mod.rs", "#[path = \"http.rs\"]\nmod api;\n"),
+        (
+            "src/github/http.rs",
+            "use crate::world::World;\npub struct Run;\n",
+        ),
+    ]);
+    assert_eq!(
+        folder_circles(&files, "crates/sandbox/", &[]),
+        [
+            "crates/sandbox/src/: github/ -> world/ -> github/: github/ -> world/ at crates/sandbox/src/github/http.rs:1 (world::World); world/ -> github/ at crates/sandbox/src/world/sim.rs:1 (github::api::Run)",
+            "crates/sandbox/src/: store.rs -> table.rs -> store.rs: store.rs -> table.rs at crates/sandbox/src/store.rs:1 (table::pod_status); table.rs -> store.rs at crates/sandbox/src/table/kinds.rs:1 (store::Kind)",
+        ]
+    );
+}
+
+#[test]
+fn a_hub_may_be_imported_back_and_a_stale_cut_later_entry_is_reported() {
+    // state.rs holds a pane's state and the pane reads State: the hub of app/; the pane
+    // calls update, which calls the pane: listed to be cut later
+    let files = tree(&[
+        (
+            "src/app/mod.rs",
+            "pub mod panes;\npub mod state;\npub mod update;\npub mod dialog;\n",
+        ),
+        (
+            "src/app/state.rs",
+            "use crate::app::panes::PaneData;\npub struct State;\n",
+        ),
+        (
+            "src/app/panes/mod.rs",
+            "use crate::app::state::State;\npub struct PaneData;\nfn f() { crate::app::update::g(); }\n",
+        ),
+        (
+            "src/app/update.rs",
+            "use crate::app::panes::PaneData;\npub fn g() {}\n",
+        ),
+        ("src/app/dialog.rs", "\n"),
+    ]);
+    let cut_later = [
+        "src/app/: panes/ -> update.rs",
+        "src/app/: dialog.rs -> panes/",
+    ];
+    assert_eq!(
+        folder_circles(&files, "", &cut_later),
+        [
+            "src/app/: dialog.rs -> panes/: listed in CUT_LATER but no longer imported: remove it from the list"
+        ]
+    );
+    assert_eq!(
+        folder_circles(&files, "", &[]),
+        [
+            "src/app/: panes/ -> update.rs -> panes/: panes/ -> update.rs at src/app/panes/mod.rs:3 (app::update::g); update.rs -> panes/ at src/app/update.rs:1 (app::panes::PaneData)"
+        ]
+    );
 }
 
 #[test]

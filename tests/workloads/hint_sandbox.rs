@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use flightdeck::app::{Event, update};
 use flightdeck::config::Config;
-use flightdeck::sources::kube::rows::PodReason;
+use flightdeck::sources::kube::model::PodReason;
 use flightdeck::sources::metrics::Target;
 use flightdeck::sources::metrics::direct::spawn_direct;
 use flightdeck_sandbox::Scenario;

@@ -211,7 +211,7 @@ async fn every_kind_arrives_with_what_its_row_shows() {
     })
     .await;
     let w = &h.state.cluster;
-    let image = |c: &[flightdeck::sources::kube::rows::ContainerSpec]| {
+    let image = |c: &[flightdeck::sources::kube::model::ContainerSpec]| {
         c.first().map(|c| c.image.clone()).unwrap_or_default()
     };
 

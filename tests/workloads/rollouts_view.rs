@@ -12,7 +12,7 @@ use flightdeck::app::panes::workloads::{Detail, DetailTarget, WorkloadRef, table
 use flightdeck::app::state::State;
 use flightdeck::app::{Event, hint, update};
 use flightdeck::pane::PaneId;
-use flightdeck::sources::kube::rows_argo::RolloutPhase;
+use flightdeck::sources::kube::model::RolloutPhase;
 use flightdeck::sources::kube::{ObjKey, WorkloadKind};
 use flightdeck::sources::metrics::{MetricsUpdate, Point, RevisionPoint, ServicePoints};
 use flightdeck_sandbox::Scenario;

@@ -335,7 +335,7 @@ impl Sandbox {
         format!("{}/github", self.base_url())
     }
     pub fn github_repo(&self) -> String {
-        github::REPO.to_string()
+        world::github::REPO.to_string()
     }
     pub fn admin_url(&self) -> String {
         format!("{}/_sandbox", self.base_url())

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use serde_json::{Value, json};
 
-use super::json::at;
+use super::json::{at, str_at};
 use tokio::sync::broadcast;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -370,7 +370,7 @@ impl Obj {
             });
             Some(Box::new(PodCells {
                 ready: format!("{ready_n}/{total}"),
-                status: super::table::pod_status(v),
+                status: pod_status(v),
                 restarts,
                 last_restart_ms,
                 ip: s(&["status", "podIP"]),
@@ -571,4 +571,25 @@ impl Store {
         let start = self.history.partition_point(|e| e.rv <= rv);
         Some(self.history.iter().skip(start).cloned().collect())
     }
+}
+
+/// The STATUS kubectl prints for a pod: Terminating, else the last container's waiting or
+/// terminated reason, else the phase. Cached per pod in its `PodCells`.
+pub fn pod_status(p: &Value) -> String {
+    if at(p, &["metadata", "deletionTimestamp"]).is_some() {
+        return "Terminating".into();
+    }
+    let mut reason = str_at(p, &["status", "phase"]).to_string();
+    if let Some(cs) = at(p, &["status", "containerStatuses"]).and_then(Value::as_array) {
+        for c in cs.iter().rev() {
+            if let Some(r) = at(c, &["state", "waiting", "reason"]).and_then(Value::as_str) {
+                reason = r.to_string();
+            } else if let Some(r) =
+                at(c, &["state", "terminated", "reason"]).and_then(Value::as_str)
+            {
+                reason = r.to_string();
+            }
+        }
+    }
+    reason
 }

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::json::{at, i64_at, str_at};
-use super::store::Kind;
+use super::store::{Kind, pod_status};
 
 mod argo;
 mod kinds;
@@ -272,25 +272,6 @@ pub fn columns(kind: Kind) -> Vec<Value> {
             age,
         ],
     }
-}
-
-pub fn pod_status(p: &Value) -> String {
-    if at(p, &["metadata", "deletionTimestamp"]).is_some() {
-        return "Terminating".into();
-    }
-    let mut reason = str_at(p, &["status", "phase"]).to_string();
-    if let Some(cs) = at(p, &["status", "containerStatuses"]).and_then(Value::as_array) {
-        for c in cs.iter().rev() {
-            if let Some(r) = at(c, &["state", "waiting", "reason"]).and_then(Value::as_str) {
-                reason = r.to_string();
-            } else if let Some(r) =
-                at(c, &["state", "terminated", "reason"]).and_then(Value::as_str)
-            {
-                reason = r.to_string();
-            }
-        }
-    }
-    reason
 }
 
 fn containers_of(tmpl: &Value, field: &str) -> String {

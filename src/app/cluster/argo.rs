@@ -2,7 +2,7 @@
 //! Rollout's ReplicaSets and pods, the AnalysisRun of its step, its trouble rank.
 
 use super::store::ClusterStore;
-use crate::sources::kube::rows_argo::RolloutPhase;
+use crate::sources::kube::model::RolloutPhase;
 use crate::sources::kube::{AnalysisRunRow, Kind, ObjKey, PodRow, ReplicaSetRow, RolloutRow};
 
 impl ClusterStore {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::ClusterStore;
-use crate::sources::kube::rows::PodReason;
+use crate::sources::kube::model::PodReason;
 use crate::sources::kube::{Kind, ObjKey, PodRow, ReplicaSetRow, Rows, WorkloadsMsg};
 
 fn rs(name: &str, deployment: &str, revision: i64) -> ReplicaSetRow {

@@ -62,7 +62,7 @@ pub fn filter_matches(state: &State, pane: PaneId) -> Option<(usize, usize)> {
 /// CronJob's newest Job's), joining and leaving as they come and go; a pod row follows
 /// that pod. Nothing is restarted while the selection stays.
 pub fn follow_selected_workload(state: &mut State) -> Vec<super::event::Effect> {
-    use crate::sources::kube::WorkloadKind;
+    use crate::sources::kube::model::WorkloadKind;
     use crate::sources::logs::LogTarget;
     let Some(w) = workloads::current_workload(state) else {
         return Vec::new();

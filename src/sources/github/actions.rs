@@ -6,21 +6,7 @@ use serde_json::json;
 
 use super::client::{GhError, GithubClient};
 use super::model::{Deployment, Job, JobList, WorkflowRun};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Review {
-    Approve,
-    Reject,
-}
-
-impl Review {
-    fn state(self) -> &'static str {
-        match self {
-            Review::Approve => "approved",
-            Review::Reject => "rejected",
-        }
-    }
-}
+pub use super::model::{Review, RunAction};
 
 /// The review comment GitHub records: names flightdeck and the user who confirmed.
 pub fn review_comment(review: Review, user: &str) -> String {
@@ -73,34 +59,6 @@ pub async fn rerun_failed_jobs(client: &mut GithubClient, run_id: u64) -> Result
 pub async fn cancel(client: &mut GithubClient, run_id: u64) -> Result<(), GhError> {
     let url = client.repo_url(&format!("/actions/runs/{run_id}/cancel"));
     client.post(&url, None).await.map(|_| ())
-}
-
-/// What re-run / re-run failed / cancel do to a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunAction {
-    Rerun,
-    RerunFailed,
-    Cancel,
-}
-
-impl RunAction {
-    /// The name in the audit log.
-    pub fn name(self) -> &'static str {
-        match self {
-            RunAction::Rerun => "rerun",
-            RunAction::RerunFailed => "rerun-failed",
-            RunAction::Cancel => "cancel",
-        }
-    }
-
-    /// What the confirmation's title says it does.
-    pub fn describe(self) -> &'static str {
-        match self {
-            RunAction::Rerun => "Re-run every job of",
-            RunAction::RerunFailed => "Re-run the failed jobs of",
-            RunAction::Cancel => "Cancel",
-        }
-    }
 }
 
 /// Carries out a run action.

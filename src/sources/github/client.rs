@@ -11,6 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::model::ApiMessage;
+pub use super::model::{RateInfo, RequestCounts};
 
 pub const API_VERSION: &str = "2022-11-28";
 pub const USER_AGENT: &str = concat!("flightdeck/", env!("CARGO_PKG_VERSION"));
@@ -93,20 +94,6 @@ impl GhError {
     pub fn is_transient(&self) -> bool {
         matches!(self, GhError::Server { .. } | GhError::Transport(_))
     }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RateInfo {
-    pub limit: Option<u64>,
-    pub remaining: Option<u64>,
-    pub reset: Option<Timestamp>,
-}
-
-/// Requests sent, and how many of them GitHub answered 304.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RequestCounts {
-    pub sent: u64,
-    pub not_modified: u64,
 }
 
 /// A GET answer: `changed` is false when GitHub said 304 and the cached body was reused.

@@ -335,3 +335,63 @@ pub struct ApiMessage {
     #[serde(default)]
     pub message: Option<String>,
 }
+
+/// An answer to a deployment's required review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Review {
+    Approve,
+    Reject,
+}
+
+impl Review {
+    /// The state GitHub's pending-deployments review takes.
+    pub fn state(self) -> &'static str {
+        match self {
+            Review::Approve => "approved",
+            Review::Reject => "rejected",
+        }
+    }
+}
+
+/// What re-run / re-run failed / cancel do to a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunAction {
+    Rerun,
+    RerunFailed,
+    Cancel,
+}
+
+impl RunAction {
+    /// The name in the audit log.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunAction::Rerun => "rerun",
+            RunAction::RerunFailed => "rerun-failed",
+            RunAction::Cancel => "cancel",
+        }
+    }
+
+    /// What the confirmation's title says it does.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RunAction::Rerun => "Re-run every job of",
+            RunAction::RerunFailed => "Re-run the failed jobs of",
+            RunAction::Cancel => "Cancel",
+        }
+    }
+}
+
+/// GitHub's rate limit as its last answer stated it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateInfo {
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    pub reset: Option<Timestamp>,
+}
+
+/// Requests sent, and how many of them GitHub answered 304.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    pub sent: u64,
+    pub not_modified: u64,
+}

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 
-use super::client::{RateInfo, RequestCounts};
 use super::model::{
-    Conclusion, Deployment, DeploymentStatus, Job, PendingDeployment, RunStatus, WorkflowRun,
+    Conclusion, Deployment, DeploymentStatus, Job, PendingDeployment, RateInfo, RequestCounts,
+    RunStatus, WorkflowRun,
 };
 
 #[derive(Debug, Clone, PartialEq)]

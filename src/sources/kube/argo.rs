@@ -1,5 +1,6 @@
 //! Argo Rollouts (`argoproj.io/v1alpha1`): the Rollout and AnalysisRun objects as the
-//! console reads them, their compact rows, and whether the cluster serves them at all.
+//! console reads them, and whether the cluster serves them at all. Their compact rows are
+//! in [`super::model`], made in [`super::rows_argo`].
 //! Only the fields shown or needed by the operations are decoded; everything else in the
 //! objects is skipped. Nothing here is polled when the CRD is absent.
 
@@ -10,14 +11,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub use super::rows_argo::*;
-
 pub const GROUP: &str = "argoproj.io";
 pub const VERSION: &str = "v1alpha1";
-/// The label Argo puts on a Rollout's ReplicaSets and pods.
-pub const HASH_LABEL: &str = "rollouts-pod-template-hash";
-/// The annotation holding a Rollout ReplicaSet's revision number.
-pub const REVISION_ANNOTATION: &str = "rollout.argoproj.io/revision";
 
 /// A Rollout as decoded: metadata (without managedFields), and spec and status as far as
 /// the console reads them. `T` is its pod template: whole where the operations read it

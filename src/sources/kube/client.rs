@@ -1,25 +1,9 @@
 //! Building a `kube::Client` from the user's kubeconfig. Shared by every source and
 //! operation that talks to the cluster.
 
-use std::path::PathBuf;
-
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-#[derive(Debug, thiserror::Error)]
-pub enum KubeError {
-    #[error(
-        "no kubeconfig found (tried {}); point `--kubeconfig`, `[kube] kubeconfig` in config.toml or $KUBECONFIG at one (your cluster's admin or `kind`/`k3d` write it), or run `flightdeck demo` to try the console against the built-in sandbox",
-        tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-    )]
-    NoKubeconfig { tried: Vec<PathBuf> },
-    #[error("cannot read kubeconfig {path}: {error}")]
-    Kubeconfig { path: PathBuf, error: String },
-    #[error("kubeconfig context {context}: {error}")]
-    Context { context: String, error: String },
-    #[error("cannot build a Kubernetes client: {0}")]
-    Client(String),
-}
-
+pub use super::error::KubeError;
 pub use super::kubeconfig::kubeconfig_paths;
 
 /// How long connecting to the API server may take.
@@ -56,4 +40,30 @@ pub async fn client_from_kubeconfig(
     cfg.connect_timeout = Some(CONNECT_TIMEOUT);
     kube::Client::try_from(cfg)
         .map_err(|e| KubeError::Client(crate::secret::redact(&e.to_string()).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The client path (workloads, logs, operations) reports the redacted text the
+    /// kubeconfig loader shows.
+    #[tokio::test]
+    async fn the_client_error_is_redacted_too() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(
+            &path,
+            "users:\n- name: u\n  user:\n    token: sk_live_4eC39HqLyjWDarjtT1zdp7dc\n   password: p4ss\n",
+        )
+        .expect("write");
+        let mut config = crate::config::Config::default();
+        config.kube.kubeconfig = Some(path.clone());
+        let Err(err) = client_for(&config, None).await else {
+            panic!("a malformed kubeconfig gave a client");
+        };
+        let err = err.to_string();
+        assert!(!err.contains("sk_live") && !err.contains("p4ss"), "{err}");
+        assert!(err.contains("line 5"), "{err}");
+    }
 }

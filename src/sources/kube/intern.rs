@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::sync::Arc;
 
-use super::rows::ContainerSpec;
+use super::model::ContainerSpec;
 use super::slim::Container;
 
 /// A map of what a thread has made, swept of what only the pool still holds whenever it

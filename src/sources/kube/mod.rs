@@ -1,246 +1,36 @@
 //! The Kubernetes source: one watcher task per resource kind (deployments, replicasets,
 //! pods, HPAs, warning events, statefulsets, daemonsets, jobs, cronjobs, controller
 //! revisions, and Argo Rollouts with their AnalysisRuns where the cluster serves them) in
-//! the scope's namespace or all namespaces. Each converts
-//! objects into compact rows ([`rows`]) and sends snapshots and deltas to the ui task.
-//! Never imports ratatui.
+//! the scope's namespace or all namespaces. Each decodes objects slim ([`slim`],
+//! [`slim_kinds`], [`argo`]), converts them into the compact rows of [`model`] (`rows*`)
+//! and sends snapshots and deltas to the ui task. Never imports ratatui.
+//!
+//! [`model`] is the plain data `app` and `ui` read; it imports nothing else of this
+//! folder. The re-exports below are for convenience only.
 
 pub mod argo;
 pub mod client;
+mod error;
 pub mod identity;
 mod intern;
 pub mod kubeconfig;
+pub mod model;
 pub mod namespaces;
 pub mod object;
-pub mod rows;
+mod rows;
 pub mod rows_argo;
 mod rows_containers;
-pub mod rows_kinds;
+mod rows_kinds;
 pub mod slim;
 pub mod slim_kinds;
 pub mod watch;
 
-pub use client::{KubeError, client_for};
+pub use client::client_for;
+pub use error::KubeError;
 pub use kubeconfig::{ContextInfo, KubeContexts};
-pub use namespaces::NamespacesMsg;
-pub use object::{ObjectMsg, ObjectRequest};
-pub use rows::{
-    DeploymentRow, EventRow, HpaRow, ObjKey, PodReason, PodRow, ReplicaSetRow, Rollout,
-    WorkloadKind,
+pub use model::{
+    AnalysisRunRow, CronJobRow, DaemonSetRow, DeploymentRow, EventRow, Failure, HpaRow, JobRow,
+    JobState, Kind, ListProgress, NamespacesMsg, ObjKey, ObjectMsg, ObjectRequest, PodReason,
+    PodRow, ReplicaSetRow, RevisionRow, Rollout, RolloutRow, Rows, StatefulSetRow, WorkloadKind,
+    WorkloadsMsg,
 };
-pub use rows_argo::{AnalysisRunRow, RolloutRow};
-pub use rows_kinds::{CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow};
-
-/// The resource kinds the workloads pane watches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Deployments,
-    ReplicaSets,
-    Pods,
-    Hpas,
-    Events,
-    StatefulSets,
-    DaemonSets,
-    Jobs,
-    CronJobs,
-    Revisions,
-    /// Argo Rollouts: watched only where the cluster serves `argoproj.io/v1alpha1`.
-    Rollouts,
-    AnalysisRuns,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 12] = [
-        Kind::Deployments,
-        Kind::ReplicaSets,
-        Kind::Pods,
-        Kind::Hpas,
-        Kind::Events,
-        Kind::StatefulSets,
-        Kind::DaemonSets,
-        Kind::Jobs,
-        Kind::CronJobs,
-        Kind::Revisions,
-        Kind::Rollouts,
-        Kind::AnalysisRuns,
-    ];
-
-    /// The resource as RBAC names it.
-    pub fn resource(self) -> &'static str {
-        match self {
-            Kind::Deployments => "deployments",
-            Kind::ReplicaSets => "replicasets",
-            Kind::Pods => "pods",
-            Kind::Hpas => "horizontalpodautoscalers",
-            Kind::Events => "events",
-            Kind::StatefulSets => "statefulsets",
-            Kind::DaemonSets => "daemonsets",
-            Kind::Jobs => "jobs",
-            Kind::CronJobs => "cronjobs",
-            Kind::Revisions => "controllerrevisions",
-            Kind::Rollouts => "rollouts",
-            Kind::AnalysisRuns => "analysisruns",
-        }
-    }
-}
-
-/// Rows of one kind.
-#[derive(Debug, Clone)]
-pub enum Rows {
-    Deployments(Vec<DeploymentRow>),
-    ReplicaSets(Vec<ReplicaSetRow>),
-    Pods(Vec<PodRow>),
-    Hpas(Vec<HpaRow>),
-    Events(Vec<EventRow>),
-    StatefulSets(Vec<StatefulSetRow>),
-    DaemonSets(Vec<DaemonSetRow>),
-    Jobs(Vec<JobRow>),
-    CronJobs(Vec<CronJobRow>),
-    Revisions(Vec<RevisionRow>),
-    Rollouts(Vec<RolloutRow>),
-    AnalysisRuns(Vec<AnalysisRunRow>),
-}
-
-impl Rows {
-    pub fn kind(&self) -> Kind {
-        match self {
-            Rows::Deployments(_) => Kind::Deployments,
-            Rows::ReplicaSets(_) => Kind::ReplicaSets,
-            Rows::Pods(_) => Kind::Pods,
-            Rows::Hpas(_) => Kind::Hpas,
-            Rows::Events(_) => Kind::Events,
-            Rows::StatefulSets(_) => Kind::StatefulSets,
-            Rows::DaemonSets(_) => Kind::DaemonSets,
-            Rows::Jobs(_) => Kind::Jobs,
-            Rows::CronJobs(_) => Kind::CronJobs,
-            Rows::Revisions(_) => Kind::Revisions,
-            Rows::Rollouts(_) => Kind::Rollouts,
-            Rows::AnalysisRuns(_) => Kind::AnalysisRuns,
-        }
-    }
-    pub fn len(&self) -> usize {
-        match self {
-            Rows::Deployments(v) => v.len(),
-            Rows::ReplicaSets(v) => v.len(),
-            Rows::Pods(v) => v.len(),
-            Rows::Hpas(v) => v.len(),
-            Rows::Events(v) => v.len(),
-            Rows::StatefulSets(v) => v.len(),
-            Rows::DaemonSets(v) => v.len(),
-            Rows::Jobs(v) => v.len(),
-            Rows::CronJobs(v) => v.len(),
-            Rows::Revisions(v) => v.len(),
-            Rows::Rollouts(v) => v.len(),
-            Rows::AnalysisRuns(v) => v.len(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// How far a list has got: objects received, and the whole list's size where the API
-/// server says (`remainingItemCount`; never with selectors).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ListProgress {
-    pub listed: usize,
-    pub total: Option<usize>,
-}
-
-impl Rows {
-    /// The keys of the rows.
-    pub fn keys(&self) -> Vec<ObjKey> {
-        fn k<R>(v: &[R], key: fn(&R) -> &ObjKey) -> Vec<ObjKey> {
-            v.iter().map(|r| key(r).clone()).collect()
-        }
-        match self {
-            Rows::Deployments(v) => k(v, |r| &r.key),
-            Rows::ReplicaSets(v) => k(v, |r| &r.key),
-            Rows::Pods(v) => k(v, |r| &r.key),
-            Rows::Hpas(v) => k(v, |r| &r.key),
-            Rows::Events(v) => k(v, |r| &r.key),
-            Rows::StatefulSets(v) => k(v, |r| &r.key),
-            Rows::DaemonSets(v) => k(v, |r| &r.key),
-            Rows::Jobs(v) => k(v, |r| &r.key),
-            Rows::CronJobs(v) => k(v, |r| &r.key),
-            Rows::Revisions(v) => k(v, |r| &r.key),
-            Rows::Rollouts(v) => k(v, |r| &r.key),
-            Rows::AnalysisRuns(v) => k(v, |r| &r.key),
-        }
-    }
-}
-
-/// Why a watcher is not delivering.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// 401/403: the verb, resource and namespace that were refused.
-    Forbidden {
-        code: u16,
-        verb: &'static str,
-        resource: &'static str,
-        namespace: Option<String>,
-        message: String,
-    },
-    /// Anything else (unreachable, 5xx, 410 before the re-list): retried with backoff.
-    Transient(String),
-}
-
-impl Failure {
-    /// One line for the pane and the status bar.
-    pub fn describe(&self) -> String {
-        match self {
-            Failure::Forbidden {
-                code,
-                verb,
-                resource,
-                namespace,
-                ..
-            } => {
-                let (what, fix) = if *code == 401 {
-                    ("unauthorized (401)", "refresh the kubeconfig's credentials")
-                } else {
-                    ("forbidden (403)", "ask for RBAC access or switch with :ns")
-                };
-                let wher = match namespace {
-                    Some(ns) => format!("in namespace {ns}"),
-                    None => "across all namespaces".to_owned(),
-                };
-                format!("{what}: cannot {verb} {resource} {wher}; {fix}")
-            }
-            Failure::Transient(e) => crate::secret::redact(e).into_owned(),
-        }
-    }
-}
-
-/// Messages from the Kubernetes source to the ui task, tagged with the generation by the
-/// sender (`Event::Kube`).
-#[derive(Debug, Clone)]
-pub enum WorkloadsMsg {
-    /// The complete set of one kind: after the first list and after every re-list (410).
-    Snapshot(Rows),
-    /// One page of a list, as it arrives: the rows appear at once and the pane says how
-    /// far the list has got. The first page of a list starts it; the last (`done`) ends
-    /// it: rows the list did not name are then gone (deleted while the watch was away),
-    /// and the kind counts as listed.
-    Page {
-        rows: Rows,
-        first: bool,
-        done: bool,
-        progress: ListProgress,
-    },
-    /// Added or modified objects.
-    Applied(Rows),
-    Deleted {
-        kind: Kind,
-        keys: Vec<ObjKey>,
-    },
-    Failed {
-        kind: Kind,
-        failure: Failure,
-    },
-    /// No client could be built (no kubeconfig, bad context): the pane explains.
-    NoClient(String),
-    /// Whether the cluster serves Argo Rollouts (asked once per scope; where it does not,
-    /// nothing about Rollouts is polled).
-    RolloutsServed(bool),
-}

@@ -13,16 +13,7 @@ use kube::runtime::watcher::{self, Event};
 use kube::{Api, ResourceExt};
 use tokio::task::AbortHandle;
 
-/// Messages from the namespaces source to the ui task (`Event::Namespaces`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NamespacesMsg {
-    /// Every namespace the cluster has now, sorted.
-    Names(Vec<String>),
-    /// Listing namespaces is not allowed (401/403): the message says who and what.
-    Forbidden(String),
-    /// Anything else (unreachable, no client): retried while the task lives.
-    Failed(String),
-}
+use super::model::NamespacesMsg;
 
 /// Where messages go; returns false once nobody listens (the task then ends).
 pub type Sink = Arc<dyn Fn(NamespacesMsg) -> bool + Send + Sync>;
@@ -34,7 +25,7 @@ pub fn spawn_namespaces(
     sink: Sink,
 ) -> AbortHandle {
     tokio::spawn(async move {
-        let client = match super::client_for(&config, context.as_deref()).await {
+        let client = match super::client::client_for(&config, context.as_deref()).await {
             Ok(c) => c,
             Err(e) => {
                 sink(NamespacesMsg::Failed(e.to_string()));

@@ -12,26 +12,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::rows::{ObjKey, WorkloadKind};
+use super::model::{ObjKey, ObjectRequest, WorkloadKind};
 
 /// How long the GET may take before the view says so.
 pub const GET_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// What the ui task asks for: one object, for the scope generation on screen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectRequest {
-    pub generation: u64,
-    pub kind: WorkloadKind,
-    pub key: ObjKey,
-}
-
-/// The answer: the object's YAML, one string per line, or why there is none (redacted).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectMsg {
-    pub kind: WorkloadKind,
-    pub key: ObjKey,
-    pub result: Result<Vec<String>, String>,
-}
 
 /// The API path of an object of `kind`.
 pub fn api_path(kind: WorkloadKind, key: &ObjKey) -> String {

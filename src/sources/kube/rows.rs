@@ -1,155 +1,19 @@
-//! Compact, owned rows made from Kubernetes objects. Watchers convert each object as it
-//! arrives and send only these: no `managedFields`, no annotations beyond change-cause, no
-//! full specs. Keeps the ui task's memory small on clusters with thousands of pods.
-
-use std::collections::BTreeMap;
-use std::sync::Arc;
+//! The rows of [`super::model`] made from the slim objects the watchers decode
+//! ([`super::slim`], [`super::slim_kinds`]): Deployments, ReplicaSets, pods, HPAs and
+//! warning events. Only what a row shows is kept.
 
 use jiff::Timestamp;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::rows_containers::declared;
-use super::slim::{ContainerStatus, Pod};
-use super::slim_kinds::{Deployment, Event as KubeEvent, HorizontalPodAutoscaler};
-
-pub use super::rows_containers::{ContainerSpec, GPU_RESOURCE};
-pub(super) use super::rows_containers::{container_spec, declared_specs};
-
-pub use super::rows_kinds::{
-    CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow,
+use super::model::{
+    CHANGE_CAUSE_ANNOTATION, Condition, ContainerState, DeploymentRow, EventRow, HASH_LABEL,
+    HpaRow, PodReason, PodRow, REVISION_ANNOTATION, ROLLOUT_REVISION_ANNOTATION, ReplicaSetRow,
 };
-
-pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
-pub const CHANGE_CAUSE_ANNOTATION: &str = "kubernetes.io/change-cause";
-
-/// Namespace and name: how rows are keyed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct ObjKey {
-    pub namespace: String,
-    pub name: String,
-}
-
-impl ObjKey {
-    pub fn new(namespace: &str, name: &str) -> ObjKey {
-        ObjKey {
-            namespace: namespace.to_owned(),
-            name: name.to_owned(),
-        }
-    }
-    pub(super) fn of(meta: &ObjectMeta) -> ObjKey {
-        ObjKey {
-            namespace: meta.namespace.clone().unwrap_or_default(),
-            name: meta.name.clone().unwrap_or_default(),
-        }
-    }
-}
-
-/// The kinds of workload the Workloads pane shows, each with kubectl's names for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub enum WorkloadKind {
-    #[default]
-    Deployment,
-    StatefulSet,
-    DaemonSet,
-    Job,
-    CronJob,
-    /// A pod no controller owns.
-    Pod,
-    /// An Argo Rollout (`argoproj.io/v1alpha1`).
-    Rollout,
-}
-
-impl WorkloadKind {
-    pub const ALL: [WorkloadKind; 7] = [
-        WorkloadKind::Deployment,
-        WorkloadKind::StatefulSet,
-        WorkloadKind::DaemonSet,
-        WorkloadKind::Job,
-        WorkloadKind::CronJob,
-        WorkloadKind::Pod,
-        WorkloadKind::Rollout,
-    ];
-
-    /// kubectl's resource name, as in `kubectl get statefulset/X` and the audit log.
-    pub fn resource(self) -> &'static str {
-        match self {
-            WorkloadKind::Deployment => "deployment",
-            WorkloadKind::StatefulSet => "statefulset",
-            WorkloadKind::DaemonSet => "daemonset",
-            WorkloadKind::Job => "job",
-            WorkloadKind::CronJob => "cronjob",
-            WorkloadKind::Pod => "pod",
-            WorkloadKind::Rollout => "rollout",
-        }
-    }
-
-    /// The API's `kind` (as in an HPA's `scaleTargetRef`).
-    pub fn api_kind(self) -> &'static str {
-        match self {
-            WorkloadKind::Deployment => "Deployment",
-            WorkloadKind::StatefulSet => "StatefulSet",
-            WorkloadKind::DaemonSet => "DaemonSet",
-            WorkloadKind::Job => "Job",
-            WorkloadKind::CronJob => "CronJob",
-            WorkloadKind::Pod => "Pod",
-            WorkloadKind::Rollout => "Rollout",
-        }
-    }
-
-    /// kubectl's short name (the KIND column and the narrowing commands).
-    pub fn short(self) -> &'static str {
-        match self {
-            WorkloadKind::Deployment => "deploy",
-            WorkloadKind::StatefulSet => "sts",
-            WorkloadKind::DaemonSet => "ds",
-            WorkloadKind::Job => "job",
-            WorkloadKind::CronJob => "cj",
-            WorkloadKind::Pod => "pod",
-            WorkloadKind::Rollout => "ro",
-        }
-    }
-}
-
-/// A deployment's condition (Available, Progressing, ReplicaFailure).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Condition {
-    pub kind: String,
-    pub status: String,
-    pub reason: String,
-    pub message: String,
-    pub since: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeploymentRow {
-    pub key: ObjKey,
-    pub labels: BTreeMap<String, String>,
-    pub selector: BTreeMap<String, String>,
-    pub desired: i32,
-    /// all pods of every revision (status.replicas)
-    pub current: i32,
-    pub ready: i32,
-    pub updated: i32,
-    pub available: i32,
-    pub revision: Option<i64>,
-    pub paused: bool,
-    pub generation: i64,
-    pub observed_generation: i64,
-    pub conditions: Vec<Condition>,
-    pub containers: Vec<ContainerSpec>,
-    pub change_cause: Option<String>,
-    pub created: Option<Timestamp>,
-}
-
-/// How a rollout stands, as `kubectl rollout status` would judge it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rollout {
-    Complete,
-    Progressing,
-    Paused,
-    /// The Progressing condition's reason (ProgressDeadlineExceeded) or a ReplicaFailure.
-    Stalled(String),
-}
+use super::rows_containers::{declared, declared_specs};
+use super::slim::{
+    ConditionStatus, ConditionType, ContainerStatus, Pod, ReplicaSet, annotation, controller_of,
+    controller_ref, key_of,
+};
+use super::slim_kinds::{Deployment, Event as KubeEvent, EventType, HorizontalPodAutoscaler};
 
 impl DeploymentRow {
     pub fn from_object(d: &Deployment) -> DeploymentRow {
@@ -160,7 +24,7 @@ impl DeploymentRow {
             .and_then(|s| s.template.as_ref())
             .and_then(|t| t.spec.as_ref());
         DeploymentRow {
-            key: ObjKey::of(meta),
+            key: key_of(meta),
             labels: meta.labels.clone().unwrap_or_default(),
             selector: spec
                 .and_then(|s| s.selector.as_ref())
@@ -200,70 +64,22 @@ impl DeploymentRow {
             created: meta.creation_timestamp.as_ref().map(|t| t.0),
         }
     }
-
-    pub fn images(&self) -> Vec<&str> {
-        self.containers.iter().map(|c| c.image.as_str()).collect()
-    }
-
-    pub fn rollout(&self) -> Rollout {
-        if self.paused {
-            return Rollout::Paused;
-        }
-        for c in &self.conditions {
-            if c.kind == "Progressing" && c.reason == "ProgressDeadlineExceeded" {
-                return Rollout::Stalled(c.reason.clone());
-            }
-            if c.kind == "ReplicaFailure" && c.status == "True" {
-                let reason = if c.reason.is_empty() {
-                    "ReplicaFailure".to_owned()
-                } else {
-                    c.reason.clone()
-                };
-                return Rollout::Stalled(reason);
-            }
-        }
-        if self.observed_generation < self.generation
-            || self.updated < self.desired
-            || self.current > self.updated
-            || self.available < self.updated
-        {
-            return Rollout::Progressing;
-        }
-        Rollout::Complete
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplicaSetRow {
-    pub key: ObjKey,
-    /// the owning deployment's name (same namespace)
-    pub owner: Option<String>,
-    /// the owning Argo Rollout's name (same namespace)
-    pub rollout: Option<String>,
-    /// the `rollouts-pod-template-hash` label of a Rollout's ReplicaSet
-    pub rollout_hash: Option<String>,
-    pub revision: Option<i64>,
-    pub images: Vec<String>,
-    pub change_cause: Option<String>,
-    pub desired: i32,
-    pub ready: i32,
-    pub created: Option<Timestamp>,
 }
 
 impl ReplicaSetRow {
-    pub fn from_object(rs: &super::slim::ReplicaSet) -> ReplicaSetRow {
+    pub fn from_object(rs: &ReplicaSet) -> ReplicaSetRow {
         let meta = &rs.metadata;
         ReplicaSetRow {
-            key: ObjKey::of(meta),
+            key: key_of(meta),
             owner: controller_of(meta, "Deployment"),
             rollout: controller_of(meta, "Rollout"),
             rollout_hash: meta
                 .labels
                 .as_ref()
-                .and_then(|l| l.get(super::argo::HASH_LABEL))
+                .and_then(|l| l.get(HASH_LABEL))
                 .cloned(),
             revision: annotation(meta, REVISION_ANNOTATION)
-                .or_else(|| annotation(meta, super::argo::REVISION_ANNOTATION))
+                .or_else(|| annotation(meta, ROLLOUT_REVISION_ANNOTATION))
                 .and_then(|r| r.parse().ok()),
             images: rs
                 .spec
@@ -287,104 +103,6 @@ impl ReplicaSetRow {
             created: meta.creation_timestamp.as_ref().map(|t| t.0),
         }
     }
-}
-
-/// The reason that matters about a pod, worst first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PodReason {
-    CrashLoopBackOff,
-    ImagePullBackOff(String),
-    OomKilled,
-    Evicted,
-    Unschedulable,
-    /// another waiting or terminated reason (CreateContainerConfigError, Error, …)
-    Other(String),
-    Terminating,
-    /// running again after the OOM killer ended the last run
-    Restarted(String),
-    Pending,
-    NotReady,
-    Running,
-    Succeeded,
-}
-
-impl PodReason {
-    pub fn label(&self) -> String {
-        match self {
-            PodReason::CrashLoopBackOff => "CrashLoopBackOff".into(),
-            PodReason::ImagePullBackOff(r) => r.clone(),
-            PodReason::OomKilled => "OOMKilled".into(),
-            PodReason::Evicted => "Evicted".into(),
-            PodReason::Unschedulable => "Pending: Unschedulable".into(),
-            PodReason::Other(r) => r.clone(),
-            PodReason::Terminating => "Terminating".into(),
-            PodReason::Restarted(r) => format!("{r}, restarted"),
-            PodReason::Pending => "Pending".into(),
-            PodReason::NotReady => "NotReady".into(),
-            PodReason::Running => "Running".into(),
-            PodReason::Succeeded => "Completed".into(),
-        }
-    }
-
-    /// Errors are trouble; warnings are transient states worth a glance.
-    pub fn is_error(&self) -> bool {
-        matches!(
-            self,
-            PodReason::CrashLoopBackOff
-                | PodReason::ImagePullBackOff(_)
-                | PodReason::OomKilled
-                | PodReason::Evicted
-                | PodReason::Unschedulable
-                | PodReason::Other(_)
-        )
-    }
-
-    pub fn is_warning(&self) -> bool {
-        matches!(
-            self,
-            PodReason::Terminating
-                | PodReason::Restarted(_)
-                | PodReason::Pending
-                | PodReason::NotReady
-        )
-    }
-}
-
-/// A container's state in a pod, for the detail view.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ContainerState {
-    /// shared by the pods of one template
-    pub spec: Arc<ContainerSpec>,
-    pub ready: bool,
-    pub restarts: i32,
-    /// "running since …", "waiting: CrashLoopBackOff", "terminated: Error (exit 1)"
-    pub state: String,
-    /// last termination: reason and exit code
-    pub last_termination: Option<(String, i32)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PodRow {
-    pub key: ObjKey,
-    /// shared by the pods of one template
-    pub labels: Arc<BTreeMap<String, String>>,
-    /// the owning ReplicaSet's name
-    pub owner: Option<String>,
-    /// the controlling owner of any kind (ReplicaSet, StatefulSet, DaemonSet, Job): (kind, name)
-    pub controller: Option<(String, String)>,
-    /// the pod-template-hash label: which revision the pod runs
-    pub template_hash: Option<String>,
-    pub phase: String,
-    pub ready: u16,
-    pub containers_total: u16,
-    pub reason: PodReason,
-    pub restarts: i32,
-    pub last_restart: Option<Timestamp>,
-    pub node: Option<String>,
-    pub created: Option<Timestamp>,
-    pub containers: Vec<ContainerState>,
-    /// GPUs the pod asks for (`nvidia.com/gpu` limits, else requests, of its containers).
-    pub gpus: u32,
 }
 
 impl PodRow {
@@ -435,10 +153,10 @@ impl PodRow {
         }
         let reason = pod_reason(p, statuses, &phase, ready, specs.len());
         PodRow {
-            key: ObjKey::of(meta),
+            key: key_of(meta),
             labels: super::intern::labels(meta.labels.clone().unwrap_or_default()),
             owner: controller_of(meta, "ReplicaSet"),
-            controller: super::rows_kinds::controller_ref(meta),
+            controller: controller_ref(meta),
             template_hash: meta
                 .labels
                 .as_ref()
@@ -525,8 +243,8 @@ fn pod_reason(
             .and_then(|s| s.conditions.as_ref())
             .is_some_and(|cs| {
                 cs.iter().any(|c| {
-                    c.type_ == super::slim::ConditionType::PodScheduled
-                        && c.status == super::slim::ConditionStatus::False
+                    c.type_ == ConditionType::PodScheduled
+                        && c.status == ConditionStatus::False
                         && c.reason.as_deref() == Some("Unschedulable")
                 })
             });
@@ -568,22 +286,12 @@ fn describe_state(s: Option<&k8s_openapi::api::core::v1::ContainerState>) -> Str
     "unknown".into()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HpaRow {
-    pub key: ObjKey,
-    pub target_kind: String,
-    pub target_name: String,
-    pub min: i32,
-    pub max: i32,
-    pub current: i32,
-}
-
 impl HpaRow {
     pub fn from_object(h: &HorizontalPodAutoscaler) -> HpaRow {
         let spec = h.spec.as_ref();
         let target = spec.and_then(|s| s.scale_target_ref.as_ref());
         HpaRow {
-            key: ObjKey::of(&h.metadata),
+            key: key_of(&h.metadata),
             target_kind: target.and_then(|t| t.kind.clone()).unwrap_or_default(),
             target_name: target.and_then(|t| t.name.clone()).unwrap_or_default(),
             min: spec.and_then(|s| s.min_replicas).unwrap_or(1),
@@ -597,23 +305,11 @@ impl HpaRow {
     }
 }
 
-/// A Warning event about some object.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventRow {
-    pub key: ObjKey,
-    pub object_kind: String,
-    pub object_name: String,
-    pub reason: String,
-    pub message: String,
-    pub count: i32,
-    pub last: Option<Timestamp>,
-}
-
 impl EventRow {
     pub fn from_object(e: &KubeEvent) -> EventRow {
         let object = e.involved_object.as_ref();
         EventRow {
-            key: ObjKey::of(&e.metadata),
+            key: key_of(&e.metadata),
             object_kind: object.and_then(|o| o.kind.clone()).unwrap_or_default(),
             object_name: object.and_then(|o| o.name.clone()).unwrap_or_default(),
             reason: e.reason.clone().unwrap_or_default(),
@@ -630,51 +326,6 @@ impl EventRow {
     }
 
     pub fn is_warning(e: &KubeEvent) -> bool {
-        e.type_ == Some(super::slim_kinds::EventType::Warning)
-    }
-}
-
-fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
-    meta.annotations
-        .as_ref()
-        .and_then(|a| a.get(key))
-        .map(String::as_str)
-}
-
-fn controller_of(meta: &ObjectMeta, kind: &str) -> Option<String> {
-    meta.owner_references.as_ref().and_then(|refs| {
-        refs.iter()
-            .find(|r| r.kind == kind && r.controller.unwrap_or(true))
-            .map(|r| r.name.clone())
-    })
-}
-
-/// `ghcr.io/acme/checkout:1.8.3` → `1.8.3`; a digest keeps 12 hex digits; no tag → the
-/// image's last path segment.
-pub fn short_image(image: &str) -> &str {
-    if let Some((_, digest)) = image.split_once('@') {
-        let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
-        return hex.get(..12).unwrap_or(hex);
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        Some((_, tag)) if !tag.is_empty() => tag,
-        _ => last,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn short_images() {
-        assert_eq!(short_image("ghcr.io/acme/checkout:1.8.3"), "1.8.3");
-        assert_eq!(short_image("localhost:5000/checkout"), "checkout");
-        assert_eq!(short_image("nginx"), "nginx");
-        assert_eq!(
-            short_image("acme/x@sha256:0123456789abcdef0123"),
-            "0123456789ab"
-        );
+        e.type_ == Some(EventType::Warning)
     }
 }

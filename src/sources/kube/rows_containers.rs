@@ -6,21 +6,8 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Container, Probe, ResourceRequirements};
 
+use super::model::{ContainerSpec, GPU_RESOURCE};
 use super::slim;
-
-/// What a container is declared as: for the describe-like detail view.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct ContainerSpec {
-    pub name: String,
-    pub image: String,
-    /// "cpu 100m/500m, memory 128Mi/256Mi" (requests/limits)
-    pub resources: String,
-    pub liveness: Option<String>,
-    pub readiness: Option<String>,
-}
-
-/// The extended resource the NVIDIA device plugin advertises.
-pub const GPU_RESOURCE: &str = "nvidia.com/gpu";
 
 /// A container's `nvidia.com/gpu` (limits, else requests; an extended resource is a whole
 /// number, anything else counts 0).

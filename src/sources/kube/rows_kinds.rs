@@ -1,14 +1,16 @@
-//! Compact rows for the workload kinds beside Deployments: StatefulSets, DaemonSets, Jobs,
-//! CronJobs and the ControllerRevisions a set rolls back to. Same rule as [`super::rows`]:
-//! only what the Workloads pane shows crosses to the ui task.
+//! The rows of the workload kinds beside Deployments (StatefulSets, DaemonSets, Jobs,
+//! CronJobs, ControllerRevisions) made from their slim objects ([`super::slim_kinds`]).
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::rows::{ContainerSpec, ObjKey, declared_specs};
-use super::slim::ConditionStatus;
+use super::model::{
+    ContainerSpec, CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow,
+};
+use super::rows_containers::declared_specs;
+use super::slim::{ConditionStatus, controller_ref, key_of};
 use super::slim_kinds::{
     ControllerRevision, CronJob, DaemonSet, Job, JobConditionType, Selector, StatefulSet, Template,
 };
@@ -31,41 +33,13 @@ fn match_labels(s: Option<&Selector>) -> BTreeMap<String, String> {
     s.and_then(|s| s.match_labels.clone()).unwrap_or_default()
 }
 
-/// The controller owner (kind, name) of an object.
-pub fn controller_ref(meta: &ObjectMeta) -> Option<(String, String)> {
-    meta.owner_references.as_ref().and_then(|refs| {
-        refs.iter()
-            .find(|r| r.controller.unwrap_or(false))
-            .or_else(|| refs.first())
-            .map(|r| (r.kind.clone(), r.name.clone()))
-    })
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatefulSetRow {
-    pub key: ObjKey,
-    pub labels: BTreeMap<String, String>,
-    pub selector: BTreeMap<String, String>,
-    pub replicas: i32,
-    pub ready: i32,
-    pub current: i32,
-    pub updated: i32,
-    pub current_revision: Option<String>,
-    pub update_revision: Option<String>,
-    pub partition: i32,
-    pub generation: i64,
-    pub observed_generation: i64,
-    pub containers: Vec<ContainerSpec>,
-    pub created: Option<Timestamp>,
-}
-
 impl StatefulSetRow {
     pub fn from_object(s: &StatefulSet) -> StatefulSetRow {
         let meta = &s.metadata;
         let spec = s.spec.as_ref();
         let status = s.status.as_ref();
         StatefulSetRow {
-            key: ObjKey::of(meta),
+            key: key_of(meta),
             labels: labels(meta),
             selector: match_labels(spec.and_then(|s| s.selector.as_ref())),
             replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
@@ -87,21 +61,6 @@ impl StatefulSetRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DaemonSetRow {
-    pub key: ObjKey,
-    pub labels: BTreeMap<String, String>,
-    pub selector: BTreeMap<String, String>,
-    pub desired: i32,
-    pub current: i32,
-    pub ready: i32,
-    pub updated: i32,
-    pub available: i32,
-    pub node_selector: BTreeMap<String, String>,
-    pub containers: Vec<ContainerSpec>,
-    pub created: Option<Timestamp>,
-}
-
 impl DaemonSetRow {
     pub fn from_object(d: &DaemonSet) -> DaemonSetRow {
         let meta = &d.metadata;
@@ -111,7 +70,7 @@ impl DaemonSetRow {
             .and_then(|s| s.template.as_ref())
             .and_then(|t| t.spec.as_ref());
         DaemonSetRow {
-            key: ObjKey::of(meta),
+            key: key_of(meta),
             labels: labels(meta),
             selector: match_labels(spec.and_then(|s| s.selector.as_ref())),
             desired: status.and_then(|s| s.desired_number_scheduled).unwrap_or(0),
@@ -128,34 +87,6 @@ impl DaemonSetRow {
             created: created(meta),
         }
     }
-}
-
-/// How a Job stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobState {
-    Running,
-    Complete,
-    /// The Failed condition's reason (BackoffLimitExceeded, DeadlineExceeded).
-    Failed(String),
-    Suspended,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobRow {
-    pub key: ObjKey,
-    pub labels: BTreeMap<String, String>,
-    pub selector: BTreeMap<String, String>,
-    /// the owning CronJob's name
-    pub cronjob: Option<String>,
-    pub completions: i32,
-    pub succeeded: i32,
-    pub failed: i32,
-    pub active: i32,
-    pub state: JobState,
-    pub start: Option<Timestamp>,
-    pub completion: Option<Timestamp>,
-    pub containers: Vec<ContainerSpec>,
-    pub created: Option<Timestamp>,
 }
 
 impl JobRow {
@@ -182,7 +113,7 @@ impl JobRow {
             .filter(|(k, _)| k == "CronJob")
             .map(|(_, n)| n);
         JobRow {
-            key: ObjKey::of(meta),
+            key: key_of(meta),
             labels: labels(meta),
             selector: match_labels(spec.and_then(|s| s.selector.as_ref())),
             cronjob,
@@ -197,26 +128,6 @@ impl JobRow {
             created: created(meta),
         }
     }
-
-    /// How long it ran: to completion, or until `now` while it runs.
-    pub fn duration(&self, now: Timestamp) -> Option<jiff::SignedDuration> {
-        let start = self.start?;
-        let end = self.completion.unwrap_or(now);
-        Some(end.duration_since(start))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CronJobRow {
-    pub key: ObjKey,
-    pub labels: BTreeMap<String, String>,
-    pub schedule: String,
-    pub suspend: bool,
-    pub last_schedule: Option<Timestamp>,
-    pub last_successful: Option<Timestamp>,
-    pub active: i32,
-    pub containers: Vec<ContainerSpec>,
-    pub created: Option<Timestamp>,
 }
 
 impl CronJobRow {
@@ -225,7 +136,7 @@ impl CronJobRow {
         let spec = c.spec.as_ref();
         let status = c.status.as_ref();
         CronJobRow {
-            key: ObjKey::of(meta),
+            key: key_of(meta),
             labels: labels(meta),
             schedule: spec.and_then(|s| s.schedule.clone()).unwrap_or_default(),
             suspend: spec.and_then(|s| s.suspend).unwrap_or(false),
@@ -248,23 +159,11 @@ impl CronJobRow {
     }
 }
 
-/// A ControllerRevision: one template of a StatefulSet or DaemonSet, for the rollback
-/// picker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevisionRow {
-    pub key: ObjKey,
-    /// the owning set: (kind, name)
-    pub owner: Option<(String, String)>,
-    pub revision: i64,
-    pub images: Vec<String>,
-    pub created: Option<Timestamp>,
-}
-
 impl RevisionRow {
     pub fn from_object(r: &ControllerRevision) -> RevisionRow {
         let meta = &r.metadata;
         RevisionRow {
-            key: ObjKey::of(meta),
+            key: key_of(meta),
             owner: controller_ref(meta),
             revision: r.revision.unwrap_or(0),
             images: r.images(),

@@ -2,7 +2,7 @@
 //! API server is mostly what the console never reads — `managedFields`, annotations, env,
 //! volumes, mounts, tolerations, image IDs — and decoding it into `k8s_openapi`'s full
 //! `Pod` allocated every one of those strings on every watch event. These types name only
-//! what [`super::rows::PodRow`] is made of; serde skips the rest of the JSON without
+//! what [`super::model::PodRow`] is made of; serde skips the rest of the JSON without
 //! allocating for it. Names follow `k8s_openapi` so the conversion reads the same. The
 //! other kinds the Workloads pane watches are in [`super::slim_kinds`].
 
@@ -13,6 +13,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference,
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
+
+use super::model::{
+    CHANGE_CAUSE_ANNOTATION, ObjKey, REVISION_ANNOTATION, ROLLOUT_REVISION_ANNOTATION,
+};
 
 /// A Pod: metadata (slim), spec and status as far as a row reads them.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -255,9 +259,9 @@ impl From<Skipped> for Option<BTreeMap<String, String>> {
 struct RowAnnotations(Option<BTreeMap<String, String>>);
 
 const ROW_ANNOTATIONS: [&str; 3] = [
-    super::rows::REVISION_ANNOTATION,
-    super::rows::CHANGE_CAUSE_ANNOTATION,
-    super::argo::REVISION_ANNOTATION,
+    REVISION_ANNOTATION,
+    CHANGE_CAUSE_ANNOTATION,
+    ROLLOUT_REVISION_ANNOTATION,
 ];
 
 impl<'de> Deserialize<'de> for RowAnnotations {
@@ -417,6 +421,41 @@ fn object_meta<A: Into<Option<BTreeMap<String, String>>>>(m: Meta<A>) -> ObjectM
         }),
         ..ObjectMeta::default()
     }
+}
+
+/// How a row is keyed: the object's namespace and name.
+pub fn key_of(meta: &ObjectMeta) -> ObjKey {
+    ObjKey {
+        namespace: meta.namespace.clone().unwrap_or_default(),
+        name: meta.name.clone().unwrap_or_default(),
+    }
+}
+
+/// One annotation a row reads (the decoder keeps only [`ROW_ANNOTATIONS`]).
+pub fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
+    meta.annotations
+        .as_ref()
+        .and_then(|a| a.get(key))
+        .map(String::as_str)
+}
+
+/// The name of the controlling owner of `kind`.
+pub fn controller_of(meta: &ObjectMeta, kind: &str) -> Option<String> {
+    meta.owner_references.as_ref().and_then(|refs| {
+        refs.iter()
+            .find(|r| r.kind == kind && r.controller.unwrap_or(true))
+            .map(|r| r.name.clone())
+    })
+}
+
+/// The controller owner (kind, name) of an object.
+pub fn controller_ref(meta: &ObjectMeta) -> Option<(String, String)> {
+    meta.owner_references.as_ref().and_then(|refs| {
+        refs.iter()
+            .find(|r| r.controller.unwrap_or(false))
+            .or_else(|| refs.first())
+            .map(|r| (r.kind.clone(), r.name.clone()))
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The kinds beside Pods and ReplicaSets, decoded as slim as [`super::slim`] decodes those:
 //! Deployments, HPAs, warning Events, StatefulSets, DaemonSets, Jobs, CronJobs and
-//! ControllerRevisions. Each type names only what its row ([`super::rows`],
-//! [`super::rows_kinds`]) and the watcher (key, resourceVersion) read; serde skips the
+//! ControllerRevisions. Each type names only what its row ([`super::model`], made in
+//! `rows.rs` and `rows_kinds.rs`) and the watcher (key, resourceVersion) read; serde skips the
 //! rest of the JSON — `managedFields`, env, volumes, status text — without allocating
 //! for it. Metadata carries annotations only for a Deployment (its revision and
 //! change-cause). A template keeps its containers as the slim [`Container`] pods use, so

@@ -2,9 +2,9 @@
 //! parts decode to nothing.
 
 use super::*;
-use crate::sources::kube::rows::{DeploymentRow, EventRow, HpaRow};
-use crate::sources::kube::rows_kinds::{
-    CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow,
+use crate::sources::kube::model::{
+    CronJobRow, DaemonSetRow, DeploymentRow, EventRow, HpaRow, JobRow, JobState, RevisionRow,
+    StatefulSetRow,
 };
 use serde_json::{Value, json};
 

@@ -17,15 +17,16 @@ use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::task::{AbortHandle, JoinHandle};
 
-use super::argo::{AnalysisRunRow, RolloutRow};
-use super::rows::{DeploymentRow, EventRow, HpaRow, ObjKey, PodRow, ReplicaSetRow};
-use super::rows_kinds::{CronJobRow, DaemonSetRow, JobRow, RevisionRow, StatefulSetRow};
+use super::model::{
+    AnalysisRunRow, CronJobRow, DaemonSetRow, DeploymentRow, EventRow, Failure, HpaRow, JobRow,
+    Kind, ListProgress, ObjKey, PodRow, ReplicaSetRow, RevisionRow, RolloutRow, Rows,
+    StatefulSetRow, WorkloadsMsg,
+};
 use super::slim::Pod;
 use super::slim_kinds::{
     ControllerRevision, CronJob, DaemonSet, Deployment, Event as KubeEvent,
     HorizontalPodAutoscaler, Job, StatefulSet,
 };
-use super::{Failure, Kind, ListProgress, Rows, WorkloadsMsg};
 
 /// Where messages go; returns false once nobody listens (the task then ends).
 pub type Sink = Arc<dyn Fn(WorkloadsMsg) -> bool + Send + Sync>;
@@ -208,7 +209,7 @@ pub fn spawn_scope(
     sink: Sink,
 ) -> AbortHandle {
     let task = tokio::spawn(async move {
-        let client = match super::client_for(&config, context.as_deref()).await {
+        let client = match super::client::client_for(&config, context.as_deref()).await {
             Ok(c) => c,
             Err(e) => {
                 sink(WorkloadsMsg::NoClient(e.to_string()));

@@ -3,124 +3,13 @@
 //! lines, and understand common JSON shapes. Pure and allocation-light: this is the hot path.
 
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use log::Level;
 use serde_json::Value;
 
+use super::model::{LineKind, LogLine};
+
 /// Lines longer than this (bytes, before sanitising) are cut and marked.
 pub const MAX_LINE: usize = 64 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineKind {
-    /// A line the pod printed.
-    Log,
-    /// Something flightdeck says about the stream (joined, ended, error, retry).
-    Marker,
-    /// A marker about a failure.
-    ErrorMarker,
-}
-
-/// A log line, already safe to draw: every text field is sanitised.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogLine {
-    pub kind: LineKind,
-    /// The kubelet's receive time (the `timestamps=true` prefix), used for merging.
-    pub time: Option<Timestamp>,
-    /// The time the application wrote into a structured line, as written.
-    pub app_time: Option<String>,
-    pub level: Option<Level>,
-    pub component: Option<String>,
-    /// The message of a structured line, or the whole plain line.
-    pub message: String,
-    /// The other fields of a structured line, for the detail view.
-    pub fields: Vec<(String, String)>,
-    /// Continuation lines (a stack trace) kept with the line that started it.
-    pub cont: Vec<String>,
-}
-
-impl LogLine {
-    pub fn marker(text: impl Into<String>, error: bool) -> LogLine {
-        LogLine {
-            kind: if error {
-                LineKind::ErrorMarker
-            } else {
-                LineKind::Marker
-            },
-            time: None,
-            app_time: None,
-            level: None,
-            component: None,
-            message: crate::text::sanitize(&text.into()),
-            fields: Vec::new(),
-            cont: Vec::new(),
-        }
-    }
-
-    /// Approximate heap size, for the buffer's byte budget.
-    pub fn weight(&self) -> usize {
-        self.message.len()
-            + self.app_time.as_ref().map_or(0, String::len)
-            + self.component.as_ref().map_or(0, String::len)
-            + self
-                .fields
-                .iter()
-                .map(|(k, v)| k.len() + v.len() + 48)
-                .sum::<usize>()
-            + self.cont.iter().map(|c| c.len() + 24).sum::<usize>()
-            + 160
-    }
-
-    /// The line as plain text (`time LEVEL component message`), for search and `:save`.
-    pub fn plain(&self, with_time: bool) -> String {
-        let mut s = String::with_capacity(self.message.len() + 48);
-        if with_time && let Some(t) = self.display_time() {
-            s.push_str(&t);
-            s.push(' ');
-        }
-        if let Some(l) = self.level {
-            s.push_str(level_label(l));
-            s.push(' ');
-        }
-        if let Some(c) = &self.component {
-            s.push_str(c);
-            s.push(' ');
-        }
-        s.push_str(&self.message);
-        s
-    }
-
-    /// The instant shown in the time column: the application's own when it names one,
-    /// else the kubelet's.
-    pub fn shown_time(&self) -> Option<Timestamp> {
-        self.app_time
-            .as_deref()
-            .and_then(|t| t.parse::<Timestamp>().ok())
-            .or(self.time)
-    }
-
-    /// The time column in UTC (`:save`, search): see [`clock`].
-    pub fn display_time(&self) -> Option<String> {
-        self.shown_time().map(|t| clock(t, &TimeZone::UTC))
-    }
-}
-
-/// `12:43:47.520`: always three fractional digits, so every line's time has the same width.
-pub fn clock(t: Timestamp, tz: &TimeZone) -> String {
-    t.to_zoned(tz.clone()).strftime("%H:%M:%S%.3f").to_string()
-}
-
-/// The width of [`clock`]'s text.
-pub const CLOCK_WIDTH: usize = 12;
-
-pub fn level_label(l: Level) -> &'static str {
-    match l {
-        Level::Error => "ERROR",
-        Level::Warn => "WARN ",
-        Level::Info => "INFO ",
-        Level::Debug => "DEBUG",
-        Level::Trace => "TRACE",
-    }
-}
 
 pub fn parse_level(s: &str) -> Option<Level> {
     let s = s.trim();
@@ -393,6 +282,7 @@ fn plain_level(text: &str) -> Option<Level> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::logs::model::CLOCK_WIDTH;
 
     #[test]
     fn a_plain_line_with_time_and_level_is_split_like_a_structured_one() {

@@ -16,8 +16,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, LogParams};
 use tokio::task::{AbortHandle, JoinSet};
 
-pub use ingest::{LineKind, LogLine};
-pub use model::{FollowOptions, FollowRequest, LogTarget, LogsMsg, ResumePoint};
+pub use model::{FollowOptions, FollowRequest, LineKind, LogLine, LogTarget, LogsMsg, ResumePoint};
 
 /// Where the source's messages go; `false` means nobody listens any more (stop).
 pub type Sink = std::sync::Arc<dyn Fn(LogsMsg) -> bool + Send + Sync>;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::prometheus::summary_of;
+use super::series::summary_of;
 use super::{Alert, AlertState, error_chain};
 
 #[derive(Debug, Clone)]

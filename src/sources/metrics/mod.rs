@@ -21,6 +21,7 @@ pub mod model;
 pub mod prometheus;
 pub mod queries;
 pub mod revisions;
+pub mod series;
 pub mod young;
 
 pub use model::{

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::prometheus::{Series, point_problem};
+use super::series::{Series, point_problem};
 use super::{RevisionLabel, RevisionPoint, StatusLabel};
 
 /// The label the per-revision query puts on the 5xx share of each revision's requests.

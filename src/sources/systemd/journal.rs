@@ -8,7 +8,8 @@ use jiff::Timestamp;
 use log::Level;
 use serde_json::Value;
 
-use crate::sources::logs::ingest::{self, LineKind, LogLine};
+use crate::sources::logs::ingest;
+use crate::sources::logs::model::{LineKind, LogLine};
 
 /// syslog priority → level: emerg..err are errors, warning a warning, notice and info
 /// info, debug debug.

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use crate::sources::logs::ingest::LogLine;
+use crate::sources::logs::model::LogLine;
 
 /// The properties asked of `systemctl show` (memory and CPU only where accounting is on).
 pub const PROPERTIES: &str = "Id,LoadState,ActiveState,SubState,Result,NRestarts,MainPID,ExecMainStartTimestamp,MemoryCurrent,CPUUsageNSec";

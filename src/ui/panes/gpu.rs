@@ -8,7 +8,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
@@ -17,15 +16,10 @@ use crate::app::panes::gpu::{GpuEntry, GpuRow, HistoryPoint, HostState};
 use crate::app::state::State;
 use crate::config::theme::{Health, Theme};
 use crate::pane::PaneId;
-use crate::sources::gpu::model::{GpuProcess, GpuSample, Memory};
+use crate::sources::gpu::model::GpuProcess;
 use crate::text::clean;
 
-pub(super) const NA: &str = "n/a";
-const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-pub(super) const SPARK_LEN: usize = 6;
-pub(super) const GAUGE_LEN: usize = 5;
-/// Degrees below the slowdown threshold where the temperature turns warn.
-const TEMP_WARN_MARGIN: u32 = 5;
+use super::gpu_cells::{NA, power_text, short_name, temp_style, temp_text};
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let g = &state.gpu;
@@ -75,131 +69,6 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
 
 /// Ages for the GPU pane change at most once a minute: a ticking seconds counter would
 /// make the pane write to the terminal every second for nothing.
-pub(super) fn coarse_age(secs: u64) -> String {
-    if secs < 60 {
-        "<1m".to_owned()
-    } else {
-        crate::text::format_secs(i64::try_from(secs).unwrap_or(i64::MAX))
-    }
-}
-
-/// `H100 80GB HBM3` from `NVIDIA H100 80GB HBM3`; "n/a" without a name.
-pub(super) fn short_name(s: &GpuSample) -> String {
-    match &s.name {
-        None => NA.to_owned(),
-        Some(n) => {
-            let n = clean(n);
-            n.strip_prefix("NVIDIA ").unwrap_or(&n).to_owned()
-        }
-    }
-}
-
-fn gib(bytes: u64) -> String {
-    let g = bytes as f64 / f64::from(1u32 << 30);
-    if g >= 100.0 {
-        format!("{g:.0}")
-    } else {
-        format!("{g:.1}")
-    }
-}
-
-/// `45.1/80.0G`; unified: `unified 45.2/119G gpu 30.1G`.
-pub(super) fn memory_text(m: &Memory) -> String {
-    match m {
-        Memory::Dedicated {
-            used_bytes,
-            total_bytes,
-        } => format!("{}/{}G", gib(*used_bytes), gib(*total_bytes)),
-        Memory::Unified {
-            used_bytes,
-            total_bytes,
-            gpu_resident_bytes,
-        } => format!(
-            "unified {}/{}G gpu {}",
-            gib(*used_bytes),
-            gib(*total_bytes),
-            gpu_resident_bytes.map_or_else(|| NA.to_owned(), |b| format!("{}G", gib(b)))
-        ),
-        Memory::NotAvailable => NA.to_owned(),
-    }
-}
-
-pub(super) fn temp_text(s: &GpuSample) -> String {
-    s.temperature_c
-        .map_or_else(|| NA.to_owned(), |t| format!("{t}°C"))
-}
-
-pub(super) fn power_text(s: &GpuSample) -> String {
-    match (s.power_w, s.power_limit_w) {
-        (Some(p), Some(l)) if p.is_finite() && l.is_finite() => format!("{p:.0}/{l:.0}W"),
-        (Some(p), _) if p.is_finite() => format!("{p:.0}W"),
-        _ => NA.to_owned(),
-    }
-}
-
-pub fn temp_style(theme: &Theme, s: &GpuSample) -> Style {
-    match (s.temperature_c, s.temp_slowdown_c) {
-        (Some(t), Some(slow)) if t >= slow => theme.health(Health::Error),
-        (Some(t), Some(slow)) if t.saturating_add(TEMP_WARN_MARGIN) >= slow => {
-            theme.health(Health::Warn)
-        }
-        (Some(_), Some(_)) => theme.health(Health::Ok),
-        _ => theme.text(),
-    }
-}
-
-pub(super) fn power_style(theme: &Theme, s: &GpuSample) -> Style {
-    match (s.power_w, s.power_limit_w) {
-        (Some(p), Some(l)) if l > 0.0 && p >= 0.95 * l => theme.health(Health::Warn),
-        _ => theme.text(),
-    }
-}
-
-pub(super) fn memory_style(theme: &Theme, m: &Memory) -> Style {
-    match m.used_pct() {
-        Some(p) if p >= 98.0 => theme.health(Health::Error),
-        Some(p) if p >= 90.0 => theme.health(Health::Warn),
-        Some(_) => theme.text(),
-        None => theme.dim(),
-    }
-}
-
-/// A horizontal bar of `len` cells for `pct` (0..=100), in eighths.
-pub(super) fn gauge(pct: Option<f64>, len: usize) -> String {
-    let Some(pct) = pct.filter(|p| p.is_finite()) else {
-        return format!("{:<len$}", NA);
-    };
-    let eighths = ((pct.clamp(0.0, 100.0) / 100.0) * (len * 8) as f64).round() as usize;
-    let mut s = "█".repeat(eighths / 8);
-    const PART: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
-    s.push_str(PART[eighths % 8]);
-    let w = s.chars().count();
-    s.push_str(&"░".repeat(len.saturating_sub(w)));
-    s
-}
-
-pub(super) fn util_sparkline(g: &GpuEntry) -> String {
-    let recent = g.history.recent_util(SPARK_LEN);
-    let mut s: String = " ".repeat(SPARK_LEN - recent.len());
-    for v in recent {
-        s.push(match v {
-            Some(v) if v.is_finite() => {
-                SPARK[((v.clamp(0.0, 100.0) / 100.0 * 7.0).round() as usize).min(7)]
-            }
-            _ => ' ',
-        });
-    }
-    s
-}
-
-/// The reasons that slow the GPU down, in words; `None` when it is not throttled.
-pub(super) fn throttle_text(s: &GpuSample) -> Option<String> {
-    if s.down.is_some() || !s.is_throttled() {
-        return None;
-    }
-    Some(s.slowdown_words())
-}
-
 fn render_zoomed(
     state: &State,
     rows: &[GpuRow],

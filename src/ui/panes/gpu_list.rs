@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
-use super::gpu::{
+use super::gpu_cells::{
     GAUGE_LEN, NA, SPARK_LEN, coarse_age, gauge, memory_style, memory_text, power_style,
     power_text, short_name, temp_style, temp_text, throttle_text, util_sparkline,
 };

@@ -13,8 +13,8 @@ use crate::app::panes::logs::{Entry, LevelFilter, LogsData, PodState, Query, Str
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::pane::PaneId;
-use crate::sources::logs::ingest::{LineKind, level_label};
 use crate::sources::logs::model::LogTarget;
+use crate::sources::logs::model::{LineKind, level_label};
 
 /// The pane title's subtitle: what is followed.
 pub fn subtitle(state: &State) -> Option<String> {

@@ -12,6 +12,7 @@ use crate::pane::PaneId;
 
 pub mod errors;
 pub mod gpu;
+mod gpu_cells;
 mod gpu_list;
 pub mod hosts;
 pub mod logs;

@@ -2,7 +2,7 @@
 //! the same conversions the watchers use. Times are relative to the test clock
 //! 2026-01-01T00:00:00Z so snapshots are stable.
 
-use flightdeck::sources::kube::rows::{DeploymentRow, EventRow, HpaRow, PodRow, ReplicaSetRow};
+use flightdeck::sources::kube::model::{DeploymentRow, EventRow, HpaRow, PodRow, ReplicaSetRow};
 use flightdeck::sources::kube::{Rows, WorkloadsMsg};
 use serde_json::{Value, json};
 

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::github::GitHub;
 use super::json::{at, i64_at, set};
 use super::metrics::Traffic;
 use super::rng::Rng;
 use super::store::{Key, Kind, Obj, Store, meta_str};
+use github::GitHub;
 
 mod analysis;
 mod backfill;
@@ -21,6 +21,7 @@ mod cron;
 mod cronjobs;
 mod daemonsets;
 mod deployments;
+pub mod github;
 pub mod gpus;
 mod jobs;
 mod logs;

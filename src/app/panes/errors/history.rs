@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::revisions::{RevisionRole, RevisionSeries};
+use super::revision_series::{RevisionRole, RevisionSeries, prune};
 use crate::sources::metrics::model::{
     Alert, AlertState, AlertsUpdate, Health, MetricsUpdate, Point,
 };
@@ -249,10 +249,7 @@ impl ErrorRateState {
                 series.history.pop_front();
             }
             if let Some(newest) = newest {
-                super::revisions::prune(
-                    &mut series.revisions,
-                    newest.saturating_sub(self.window_ms),
-                );
+                prune(&mut series.revisions, newest.saturating_sub(self.window_ms));
             }
         }
         // after the points: a round's problem is about its newest numbers

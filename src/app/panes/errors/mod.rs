@@ -1,10 +1,12 @@
 //! Error-rate pane data and its part of `update`. Pure: no I/O.
 
 mod history;
+mod revision_series;
 mod revisions;
 mod span;
 
 pub use history::*;
+pub use revision_series::*;
 pub use revisions::*;
 pub use span::*;
 

@@ -10,7 +10,8 @@ use jiff::tz::TimeZone;
 
 use super::query::Query;
 use super::{LevelFilter, pod_colour, suffixes};
-use crate::sources::logs::ingest::{self, LineKind, LogLine};
+use crate::sources::logs::ingest;
+use crate::sources::logs::model::{self, LineKind, LogLine};
 use crate::sources::logs::{FollowOptions, LogTarget, ResumePoint};
 
 /// Memory budget of the buffer, whatever the line cap: 50,000 lines of 64 KiB would be 3 GiB.
@@ -241,8 +242,8 @@ impl LogsData {
             TimeMode::Local => self.tz.clone(),
         };
         Some(match line.shown_time() {
-            Some(t) => ingest::clock(t, &tz),
-            None => " ".repeat(ingest::CLOCK_WIDTH),
+            Some(t) => model::clock(t, &tz),
+            None => " ".repeat(model::CLOCK_WIDTH),
         })
     }
 

@@ -8,7 +8,7 @@ use crate::app::intent::Intent;
 use crate::app::state::{FlashLevel, State};
 use crate::ops::{Operation, Placeholders, Target};
 use crate::sources::kube::WorkloadKind;
-use crate::sources::kube::rows::DeploymentRow;
+use crate::sources::kube::model::DeploymentRow;
 
 /// The colour label of a blue-green deployment and its Service (named by `app`).
 /// A deployment of a blue-green pair: (the Service named by its `app` label, the colour

@@ -3,7 +3,7 @@
 //! What the cluster store holds of each kind is in `app::cluster`. Pure.
 
 use crate::app::cluster::{ClusterStore, WorkloadRef};
-use crate::sources::kube::{ObjKey, WorkloadKind};
+use crate::sources::kube::model::{ObjKey, WorkloadKind};
 
 /// What the table shows: the narrowing commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -42,6 +42,3 @@ pub fn show_pod(state: &mut State, namespace: &str, pod: &str) {
     });
     state.dirty = true;
 }
-
-#[cfg(test)]
-mod tests;

@@ -3,9 +3,8 @@
 //! the cluster store's (`app::cluster`); nothing here holds one.
 
 use super::kinds::Narrow;
-use super::yaml::YamlView;
 use crate::app::cluster::WorkloadRef;
-use crate::sources::kube::ObjKey;
+use crate::sources::kube::model::{ObjKey, WorkloadKind};
 
 /// Table order. Trouble first is the default: what is broken is at the top.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -111,4 +110,25 @@ pub(super) struct PodsInputs {
     pub(super) sort: SortKey,
     pub(super) deployment: WorkloadRef,
     pub(super) filter: String,
+}
+
+/// What the view shows and where it stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct YamlView {
+    pub kind: WorkloadKind,
+    pub key: ObjKey,
+    /// The object's YAML, sanitised, tabs as spaces.
+    pub lines: Vec<String>,
+    /// A GET is on its way (the first one, or `r`).
+    pub loading: bool,
+    /// Why the last GET gave nothing (redacted by the source).
+    pub error: Option<String>,
+    /// The first line shown.
+    pub scroll: usize,
+    /// The `/` pattern (case-insensitive substring); empty: no search.
+    pub search: String,
+    /// Lines that hold the pattern, in order.
+    pub matches: Vec<usize>,
+    /// Which of `matches` `n`/`N` are on.
+    pub current: Option<usize>,
 }

@@ -16,7 +16,7 @@ use crate::ops::Operation;
 use crate::ops::Target;
 use crate::ops::model::WorkloadOp;
 use crate::pane::PaneId;
-use crate::sources::kube::{ObjKey, WorkloadKind};
+use crate::sources::kube::model::{ObjKey, WorkloadKind};
 
 /// An operation key while the Workloads pane has focus: the selection's operation, as a
 /// dialog to open or an operation to plan.
@@ -286,7 +286,7 @@ fn rollback(state: &mut State, w: &WorkloadRef) -> Vec<Intent> {
             .and_then(|s| s.update_revision.clone()),
         _ => None,
     };
-    let mut revs: Vec<&crate::sources::kube::RevisionRow> = data
+    let mut revs: Vec<&crate::sources::kube::model::RevisionRow> = data
         .revisions
         .values()
         .filter(|r| {

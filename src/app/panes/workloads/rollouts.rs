@@ -2,8 +2,7 @@
 //! store holds of a Rollout is in `app::cluster`; what the incident hint says about a
 //! canary is in `app::hint`. Pure.
 
-use crate::sources::kube::RolloutRow;
-use crate::sources::kube::rows_argo::Step;
+use crate::sources::kube::model::{RolloutRow, Step};
 
 /// Where one step of the track stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

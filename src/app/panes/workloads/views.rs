@@ -12,7 +12,7 @@ use super::model::{DeploymentsInputs, PodsInputs, Section, SortKey};
 use crate::app::cluster::WorkloadRef;
 use crate::app::state::State;
 use crate::pane::PaneId;
-use crate::sources::kube::{DeploymentRow, ObjKey, PodRow, WorkloadKind};
+use crate::sources::kube::model::{DeploymentRow, ObjKey, PodRow, WorkloadKind};
 
 /// A parsed `/` filter: `key=value` matches labels, anything else is a substring of the name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,31 +6,12 @@ use crate::action::Action;
 use crate::app::event::Effect;
 use crate::app::state::{Overlay, Prompt, State};
 use crate::pane::PaneId;
-use crate::sources::kube::{ObjKey, ObjectMsg, ObjectRequest, WorkloadKind};
+use crate::sources::kube::model::{ObjKey, ObjectMsg, ObjectRequest, WorkloadKind};
 
 use super::model::Section;
 use super::views::{current_workload, visible_pods};
 
-/// What the view shows and where it stands.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct YamlView {
-    pub kind: WorkloadKind,
-    pub key: ObjKey,
-    /// The object's YAML, sanitised, tabs as spaces.
-    pub lines: Vec<String>,
-    /// A GET is on its way (the first one, or `r`).
-    pub loading: bool,
-    /// Why the last GET gave nothing (redacted by the source).
-    pub error: Option<String>,
-    /// The first line shown.
-    pub scroll: usize,
-    /// The `/` pattern (case-insensitive substring); empty: no search.
-    pub search: String,
-    /// Lines that hold the pattern, in order.
-    pub matches: Vec<usize>,
-    /// Which of `matches` `n`/`N` are on.
-    pub current: Option<usize>,
-}
+pub use super::model::YamlView;
 
 impl YamlView {
     /// Lines of the body: the pane's inner height less the position line.

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use super::{pod_health, rollout_text};
 use crate::app::state::State;
 use crate::config::theme::Health;
-use crate::sources::kube::rows::ObjKey;
+use crate::sources::kube::model::ObjKey;
 use crate::text::age;
 use crate::text::clean;
 
@@ -176,7 +176,7 @@ pub(super) fn deployment_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>
 pub(super) fn container_spec_lines<'a>(
     state: &State,
     lines: &mut Vec<Line<'a>>,
-    c: &crate::sources::kube::rows::ContainerSpec,
+    c: &crate::sources::kube::model::ContainerSpec,
 ) {
     lines.push(Line::from(vec![
         Span::styled(format!("  {} ", clean(&c.name)), state.theme.accent()),
@@ -322,7 +322,7 @@ pub(super) fn pod_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>> {
 }
 
 /// "pod → ReplicaSet/x → Deployment/y", "pod → Job/x → CronJob/y", "pod (no owner)".
-pub(super) fn owner_chain_text(state: &State, p: &crate::sources::kube::rows::PodRow) -> String {
+pub(super) fn owner_chain_text(state: &State, p: &crate::sources::kube::model::PodRow) -> String {
     let chain = state.cluster.owner_chain(p);
     if chain.is_empty() {
         return "pod (no owner)".into();
@@ -336,7 +336,11 @@ pub(super) fn owner_chain_text(state: &State, p: &crate::sources::kube::rows::Po
 
 /// The GPUs a pod asks for and the ones the exporter says it runs on, with their
 /// utilisation, memory and temperature.
-fn gpu_lines<'a>(state: &State, p: &crate::sources::kube::rows::PodRow, lines: &mut Vec<Line<'a>>) {
+fn gpu_lines<'a>(
+    state: &State,
+    p: &crate::sources::kube::model::PodRow,
+    lines: &mut Vec<Line<'a>>,
+) {
     use crate::sources::gpu::model::Memory;
     let theme = &state.theme;
     let on = crate::app::panes::gpu::gpus_of_pod(state, &p.key.namespace, &p.key.name);

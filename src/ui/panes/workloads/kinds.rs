@@ -16,8 +16,8 @@ use super::{
 use crate::app::panes::workloads::{LastResult, Narrow, WorkloadRef};
 use crate::app::state::State;
 use crate::config::theme::Health;
-use crate::sources::kube::rows::{ContainerSpec, WorkloadKind, short_image};
-use crate::sources::kube::rows::{JobState, PodRow};
+use crate::sources::kube::model::{ContainerSpec, WorkloadKind, short_image};
+use crate::sources::kube::model::{JobState, PodRow};
 use crate::text::{age, clean, fit, fit_middle};
 
 fn col(title: &'static str, width: usize, priority: u8) -> Col {

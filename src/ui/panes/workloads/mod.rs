@@ -17,7 +17,7 @@ use crate::app::panes::workloads::{
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::pane::PaneId;
-use crate::sources::kube::rows::{DeploymentRow, PodRow, Rollout, WorkloadKind, short_image};
+use crate::sources::kube::model::{DeploymentRow, PodRow, Rollout, WorkloadKind, short_image};
 use crate::text::age;
 use crate::text::{clean, fit, fit_middle, thousands};
 
@@ -470,7 +470,7 @@ fn pods_table(
     frame: &mut Frame,
     area: Rect,
     owner: &WorkloadRef,
-    pods: &[crate::sources::kube::rows::ObjKey],
+    pods: &[crate::sources::kube::model::ObjKey],
     selected: Option<usize>,
     focused: bool,
 ) {

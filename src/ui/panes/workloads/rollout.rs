@@ -7,8 +7,8 @@ use super::detail::{kv, section};
 use crate::app::panes::workloads::rollouts::{StepMark, track};
 use crate::app::state::State;
 use crate::config::theme::Health;
-use crate::sources::kube::rows::{ObjKey, short_image};
-use crate::sources::kube::rows_argo::{RolloutPhase, RolloutRow, Strategy};
+use crate::sources::kube::model::{ObjKey, short_image};
+use crate::sources::kube::model::{RolloutPhase, RolloutRow, Strategy};
 use crate::text::clean;
 
 pub(super) fn phase_health(r: &RolloutRow) -> Health {
@@ -245,7 +245,7 @@ pub(super) fn detail_lines<'a>(state: &State, r: &RolloutRow, lines: &mut Vec<Li
 pub(super) fn pod_role(
     data: &crate::app::cluster::ClusterStore,
     r: &RolloutRow,
-    p: &crate::sources::kube::rows::PodRow,
+    p: &crate::sources::kube::model::PodRow,
 ) -> Option<&'static str> {
     let rs = data
         .replicasets

@@ -4,7 +4,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::*;
-use crate::sources::metrics::model::{MetricsUpdate, Point, ServicePoints};
+use crate::app::panes::errors::revision_series::MAX_REVISIONS;
+use crate::sources::metrics::model::{MetricsUpdate, Point, RevisionPoint, ServicePoints};
 
 const T0: i64 = 1_795_402_800_000;
 

@@ -1,4 +1,4 @@
-//! The kept lists follow the store: a restart count re-sorts a list sorted by restarts.
+//! The Workloads pane's kept lists follow the store as the feed fills it: a restart count re-sorts a list sorted by restarts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,10 +8,10 @@ use jiff::Timestamp;
 use crate::app::cluster::WorkloadRef;
 use crate::app::state::{Scope, StartOptions, State};
 use crate::config::Config;
-use crate::sources::kube::rows::PodReason;
+use crate::sources::kube::model::PodReason;
 use crate::sources::kube::{ObjKey, PodRow, ReplicaSetRow, Rows, WorkloadKind, WorkloadsMsg};
 
-use super::{Section, SortKey, pod_keys};
+use crate::app::panes::workloads::{Section, SortKey, pod_keys, refresh_view};
 
 fn state() -> State {
     let (assets, _, _) = crate::config::load_assets(None);
@@ -47,8 +47,8 @@ fn pod(name: &str, restarts: i32) -> PodRow {
 
 /// What `update` does with a message of the cluster source, and `settle` after it.
 fn feed(s: &mut State, msg: WorkloadsMsg) {
-    crate::app::cluster_feed::on_msg(s, msg);
-    super::refresh_view(s);
+    super::on_msg(s, msg);
+    refresh_view(s);
 }
 
 #[test]
@@ -79,7 +79,7 @@ fn a_restart_re_sorts_a_list_sorted_by_restarts() {
         workload: checkout.clone(),
         table_selected: 0,
     };
-    super::refresh_view(&mut s);
+    refresh_view(&mut s);
     let names = |s: &State| -> Vec<String> {
         pod_keys(s, &checkout)
             .iter()

@@ -1,5 +1,6 @@
-//! The GitHub REST answers: runs, jobs, environments and deployments as JSON, with GitHub's
-//! paging (Link headers), rate-limit headers, ETags and the approval review.
+//! The simulated GitHub Actions API over HTTP: runs, jobs, environments and deployments of
+//! the repository `world::github` simulates, as GitHub's REST answers them, with its paging
+//! (Link headers), rate-limit headers, ETags and the approval review.
 
 use std::collections::HashMap;
 
@@ -7,8 +8,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{ENV_IDS, GhDeployment, JOBS, Job, RATE_LIMIT, REPO, Run, WORKFLOW_ID};
 use crate::rng::fnv64;
+use crate::world::github::{
+    ENV_IDS, GhDeployment, JOBS, Job, RATE_LIMIT, REPO, Run, WORKFLOW_ID, env_json, user_json,
+};
 use crate::world::{ENVS, World, ts};
 
 /// The login of every token but `viewer…` ones: the production environment's required
@@ -16,26 +19,6 @@ use crate::world::{ENVS, World, ts};
 pub const REVIEWER_LOGIN: &str = "oncall-lead";
 /// The login of a `viewer…` token: may read, may not review.
 pub const VIEWER_LOGIN: &str = "release-viewer";
-
-pub(super) fn user_json(login: &str) -> Value {
-    let id = fnv64(login.as_bytes()) % 10_000_000;
-    json!({
-        "login": login, "id": id, "node_id": format!("U_{id}"), "type": "User", "site_admin": false,
-        "avatar_url": format!("https://avatars.githubusercontent.com/u/{id}?v=4"),
-        "html_url": format!("https://github.com/{login}"),
-    })
-}
-
-pub(super) fn env_json(api: &str, e: usize) -> Value {
-    let name = ENVS[e].github_environment;
-    json!({
-        "id": ENV_IDS[e],
-        "node_id": format!("EN_kwDO{}", ENV_IDS[e]),
-        "name": name,
-        "url": format!("{api}/repos/{REPO}/environments/{name}"),
-        "html_url": format!("https://github.com/{REPO}/deployments/activity_log?environments_filter={name}"),
-    })
-}
 
 fn run_json(api: &str, r: &Run) -> Value {
     let url = format!("{api}/repos/{REPO}/actions/runs/{}", r.id);

@@ -1,23 +1,20 @@
-//! The simulated GitHub Actions API: one repository with a `deploy` workflow whose runs go
-//! lint → test → build → deploy-dev → deploy-staging → (approval) → deploy-production.
+//! The simulated GitHub Actions repository: one repository with a `deploy` workflow whose
+//! runs go lint → test → build → deploy-dev → deploy-staging → (approval) →
+//! deploy-production, its deployments, and the users and environments as GitHub writes
+//! them. Served over HTTP by `crate::github`.
 
 use serde_json::{Value, json};
 
-use super::rng::Rng;
-use super::world::{ENVS, IMAGE_REPO};
-
-mod api;
-
-pub use api::handle;
-use api::{env_json, user_json};
+use super::{ENVS, IMAGE_REPO};
+use crate::rng::{Rng, fnv64};
 
 pub const REPO: &str = "acme/checkout";
 pub const WORKFLOW_ID: u64 = 4_242_001;
 pub const ENV_IDS: [u64; 3] = [161_001, 161_002, 161_003];
-const RATE_LIMIT: u64 = 5000;
+pub const RATE_LIMIT: u64 = 5000;
 
 /// (job name, duration in ms, environment index, main step name)
-const JOBS: [(&str, i64, Option<usize>, &str); 6] = [
+pub const JOBS: [(&str, i64, Option<usize>, &str); 6] = [
     ("lint", 40_000, None, "Run cargo clippy"),
     ("test", 180_000, None, "Run tests"),
     ("build", 240_000, None, "Build and push image"),
@@ -82,9 +79,29 @@ pub struct GitHub {
     pub window_start_ms: i64,
     /// Whether the caller of the request being answered is a required reviewer: a token
     /// that starts with `viewer` is someone who may read but not approve.
-    caller_reviews: bool,
+    pub caller_reviews: bool,
     rng: Rng,
     next_id: u64,
+}
+
+pub fn user_json(login: &str) -> Value {
+    let id = fnv64(login.as_bytes()) % 10_000_000;
+    json!({
+        "login": login, "id": id, "node_id": format!("U_{id}"), "type": "User", "site_admin": false,
+        "avatar_url": format!("https://avatars.githubusercontent.com/u/{id}?v=4"),
+        "html_url": format!("https://github.com/{login}"),
+    })
+}
+
+pub fn env_json(api: &str, e: usize) -> Value {
+    let name = ENVS[e].github_environment;
+    json!({
+        "id": ENV_IDS[e],
+        "node_id": format!("EN_kwDO{}", ENV_IDS[e]),
+        "name": name,
+        "url": format!("{api}/repos/{REPO}/environments/{name}"),
+        "html_url": format!("https://github.com/{REPO}/deployments/activity_log?environments_filter={name}"),
+    })
 }
 
 fn fresh_jobs() -> Vec<Job> {
@@ -327,7 +344,7 @@ impl GitHub {
         }
     }
 
-    fn finish_deployment(&mut self, run_id: u64, env: usize, t: i64, state: &str) {
+    pub fn finish_deployment(&mut self, run_id: u64, env: usize, t: i64, state: &str) {
         let sid = self.id();
         let mut prev_ids = Vec::new();
         if let Some(d) = self

@@ -1,0 +1,268 @@
+//! Compact, owned rows made from Kubernetes objects, as the watchers send them: no
+//! `managedFields`, no annotations beyond change-cause, no full specs. Keeps the ui task's
+//! memory small on clusters with thousands of pods. Made in `rows.rs` beside `model/`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::key::ObjKey;
+
+pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
+pub const CHANGE_CAUSE_ANNOTATION: &str = "kubernetes.io/change-cause";
+
+/// What a container is declared as: for the describe-like detail view.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    /// "cpu 100m/500m, memory 128Mi/256Mi" (requests/limits)
+    pub resources: String,
+    pub liveness: Option<String>,
+    pub readiness: Option<String>,
+}
+
+/// The extended resource the NVIDIA device plugin advertises.
+pub const GPU_RESOURCE: &str = "nvidia.com/gpu";
+
+/// A deployment's condition (Available, Progressing, ReplicaFailure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub kind: String,
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+    pub since: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentRow {
+    pub key: ObjKey,
+    pub labels: BTreeMap<String, String>,
+    pub selector: BTreeMap<String, String>,
+    pub desired: i32,
+    /// all pods of every revision (status.replicas)
+    pub current: i32,
+    pub ready: i32,
+    pub updated: i32,
+    pub available: i32,
+    pub revision: Option<i64>,
+    pub paused: bool,
+    pub generation: i64,
+    pub observed_generation: i64,
+    pub conditions: Vec<Condition>,
+    pub containers: Vec<ContainerSpec>,
+    pub change_cause: Option<String>,
+    pub created: Option<Timestamp>,
+}
+
+/// How a rollout stands, as `kubectl rollout status` would judge it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rollout {
+    Complete,
+    Progressing,
+    Paused,
+    /// The Progressing condition's reason (ProgressDeadlineExceeded) or a ReplicaFailure.
+    Stalled(String),
+}
+
+impl DeploymentRow {
+    pub fn images(&self) -> Vec<&str> {
+        self.containers.iter().map(|c| c.image.as_str()).collect()
+    }
+
+    pub fn rollout(&self) -> Rollout {
+        if self.paused {
+            return Rollout::Paused;
+        }
+        for c in &self.conditions {
+            if c.kind == "Progressing" && c.reason == "ProgressDeadlineExceeded" {
+                return Rollout::Stalled(c.reason.clone());
+            }
+            if c.kind == "ReplicaFailure" && c.status == "True" {
+                let reason = if c.reason.is_empty() {
+                    "ReplicaFailure".to_owned()
+                } else {
+                    c.reason.clone()
+                };
+                return Rollout::Stalled(reason);
+            }
+        }
+        if self.observed_generation < self.generation
+            || self.updated < self.desired
+            || self.current > self.updated
+            || self.available < self.updated
+        {
+            return Rollout::Progressing;
+        }
+        Rollout::Complete
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaSetRow {
+    pub key: ObjKey,
+    /// the owning deployment's name (same namespace)
+    pub owner: Option<String>,
+    /// the owning Argo Rollout's name (same namespace)
+    pub rollout: Option<String>,
+    /// the `rollouts-pod-template-hash` label of a Rollout's ReplicaSet
+    pub rollout_hash: Option<String>,
+    pub revision: Option<i64>,
+    pub images: Vec<String>,
+    pub change_cause: Option<String>,
+    pub desired: i32,
+    pub ready: i32,
+    pub created: Option<Timestamp>,
+}
+
+/// The reason that matters about a pod, worst first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PodReason {
+    CrashLoopBackOff,
+    ImagePullBackOff(String),
+    OomKilled,
+    Evicted,
+    Unschedulable,
+    /// another waiting or terminated reason (CreateContainerConfigError, Error, …)
+    Other(String),
+    Terminating,
+    /// running again after the OOM killer ended the last run
+    Restarted(String),
+    Pending,
+    NotReady,
+    Running,
+    Succeeded,
+}
+
+impl PodReason {
+    pub fn label(&self) -> String {
+        match self {
+            PodReason::CrashLoopBackOff => "CrashLoopBackOff".into(),
+            PodReason::ImagePullBackOff(r) => r.clone(),
+            PodReason::OomKilled => "OOMKilled".into(),
+            PodReason::Evicted => "Evicted".into(),
+            PodReason::Unschedulable => "Pending: Unschedulable".into(),
+            PodReason::Other(r) => r.clone(),
+            PodReason::Terminating => "Terminating".into(),
+            PodReason::Restarted(r) => format!("{r}, restarted"),
+            PodReason::Pending => "Pending".into(),
+            PodReason::NotReady => "NotReady".into(),
+            PodReason::Running => "Running".into(),
+            PodReason::Succeeded => "Completed".into(),
+        }
+    }
+
+    /// Errors are trouble; warnings are transient states worth a glance.
+    pub fn is_error(&self) -> bool {
+        matches!(
+            self,
+            PodReason::CrashLoopBackOff
+                | PodReason::ImagePullBackOff(_)
+                | PodReason::OomKilled
+                | PodReason::Evicted
+                | PodReason::Unschedulable
+                | PodReason::Other(_)
+        )
+    }
+
+    pub fn is_warning(&self) -> bool {
+        matches!(
+            self,
+            PodReason::Terminating
+                | PodReason::Restarted(_)
+                | PodReason::Pending
+                | PodReason::NotReady
+        )
+    }
+}
+
+/// A container's state in a pod, for the detail view.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContainerState {
+    /// shared by the pods of one template
+    pub spec: Arc<ContainerSpec>,
+    pub ready: bool,
+    pub restarts: i32,
+    /// "running since …", "waiting: CrashLoopBackOff", "terminated: Error (exit 1)"
+    pub state: String,
+    /// last termination: reason and exit code
+    pub last_termination: Option<(String, i32)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodRow {
+    pub key: ObjKey,
+    /// shared by the pods of one template
+    pub labels: Arc<BTreeMap<String, String>>,
+    /// the owning ReplicaSet's name
+    pub owner: Option<String>,
+    /// the controlling owner of any kind (ReplicaSet, StatefulSet, DaemonSet, Job): (kind, name)
+    pub controller: Option<(String, String)>,
+    /// the pod-template-hash label: which revision the pod runs
+    pub template_hash: Option<String>,
+    pub phase: String,
+    pub ready: u16,
+    pub containers_total: u16,
+    pub reason: PodReason,
+    pub restarts: i32,
+    pub last_restart: Option<Timestamp>,
+    pub node: Option<String>,
+    pub created: Option<Timestamp>,
+    pub containers: Vec<ContainerState>,
+    /// GPUs the pod asks for (`nvidia.com/gpu` limits, else requests, of its containers).
+    pub gpus: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HpaRow {
+    pub key: ObjKey,
+    pub target_kind: String,
+    pub target_name: String,
+    pub min: i32,
+    pub max: i32,
+    pub current: i32,
+}
+
+/// A Warning event about some object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub key: ObjKey,
+    pub object_kind: String,
+    pub object_name: String,
+    pub reason: String,
+    pub message: String,
+    pub count: i32,
+    pub last: Option<Timestamp>,
+}
+
+/// `ghcr.io/acme/checkout:1.8.3` → `1.8.3`; a digest keeps 12 hex digits; no tag → the
+/// image's last path segment.
+pub fn short_image(image: &str) -> &str {
+    if let Some((_, digest)) = image.split_once('@') {
+        let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
+        return hex.get(..12).unwrap_or(hex);
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, tag)) if !tag.is_empty() => tag,
+        _ => last,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_images() {
+        assert_eq!(short_image("ghcr.io/acme/checkout:1.8.3"), "1.8.3");
+        assert_eq!(short_image("localhost:5000/checkout"), "checkout");
+        assert_eq!(short_image("nginx"), "nginx");
+        assert_eq!(
+            short_image("acme/x@sha256:0123456789abcdef0123"),
+            "0123456789ab"
+        );
+    }
+}
