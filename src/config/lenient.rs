@@ -199,6 +199,22 @@ fn parts(source: &str) -> Vec<Range<usize>> {
         .collect()
 }
 
+/// The byte ranges of the entries whose header line is `header` (`[[environment]]`), each
+/// to the next header line.
+pub(super) fn entries(source: &str, header: &str) -> Vec<Range<usize>> {
+    let starts = header_lines(source);
+    starts
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            let line = source[**s..].lines().next().unwrap_or("");
+            let line = line.split('#').next().unwrap_or("").trim();
+            line.replace(' ', "") == header
+        })
+        .map(|(i, &s)| s..starts.get(i + 1).copied().unwrap_or(source.len()))
+        .collect()
+}
+
 /// Byte offsets of the lines that are table headers (`[a.b]`, `[[a]]`, a comment after),
 /// outside multi-line strings.
 fn header_lines(source: &str) -> Vec<usize> {

@@ -8,6 +8,7 @@
 mod check;
 pub mod colors;
 pub mod diag;
+mod fail_closed;
 pub mod gpu;
 pub mod hosts;
 pub mod key;
@@ -122,6 +123,10 @@ pub struct Environment {
     /// Operations here ask for the object's name to be typed, and the status bar draws the
     /// environment in the danger style. Default: true for `prod` and `production`.
     pub protected: Option<bool>,
+    /// Why this entry is protected whatever it says: the file has a problem inside it
+    /// (safety settings fail closed; see `config/fail_closed.rs`).
+    #[serde(skip)]
+    pub invalid: Option<String>,
 }
 
 impl Environment {
@@ -229,6 +234,8 @@ impl Config {
         // validation problems (e.g. a bad URL) drop the offending entries
         config.retain_valid();
         diags.sort_by_key(|d| (d.line, d.column));
+        // ... but an environment with a problem stays, protected
+        fail_closed::environments(&mut config, source, &diags);
         (config, diags)
     }
 

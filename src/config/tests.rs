@@ -550,3 +550,41 @@ mod prompt_keys {
         );
     }
 }
+
+/// Safety settings fail closed: an environment entry with a problem inside it keeps the
+/// strictest protection, whatever it said, and says why (#29).
+#[test]
+fn an_environment_entry_with_a_problem_stays_protected() {
+    // a duplicate key makes the entry a syntax error: it used to be dropped whole, and
+    // prod became unprotected
+    let src = "[[environment]]\nname = \"staging\"\nnamespace = \"shop-staging\"\n\n\
+               [[environment]]\nname = \"prod\"\ncontext = \"prod-eu\"\nnamespace = \"shop\"\n\
+               protected = false\nprotected = true\n\n\
+               [[environment]]\nname = \"payments-live\"\nprotected = \"yes\"\n\n\
+               [[environment]]\nname = \"dev\"\nprotected = false\n";
+    let (c, diags) = Config::parse_lenient("config.toml", src);
+    assert!(diags.len() >= 2, "{diags:?}");
+    let names: Vec<&str> = c.environments.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["staging", "prod", "payments-live", "dev"],
+        "file order kept"
+    );
+    let prod = &c.environments[1];
+    assert!(prod.is_protected());
+    assert_eq!(prod.context.as_deref(), Some("prod-eu"));
+    assert_eq!(prod.namespace.as_deref(), Some("shop"));
+    assert_eq!(
+        prod.invalid.as_deref(),
+        Some("config line 10 invalid: protected"),
+        "{diags:?}"
+    );
+    // a bad value for `protected` does not fall back to the name's default (false here)
+    let live = &c.environments[2];
+    assert!(live.is_protected());
+    assert!(live.invalid.is_some());
+    // entries without a problem are as they say
+    assert!(!c.environments[0].is_protected());
+    assert!(c.environments[0].invalid.is_none());
+    assert!(!c.environments[3].is_protected());
+}

@@ -140,6 +140,9 @@ fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
             format!(" {} ", crate::text::sanitize(&env.name)),
             style,
         ));
+        if let Some(why) = &env.invalid {
+            left.push(Span::styled(format!("⚠ {why} "), theme.danger()));
+        }
         left.push(Span::styled("▸", bar));
     }
     let where_ = scope_label(state);

@@ -222,3 +222,24 @@ fn help_columns_align_and_follow_the_emacs_keymap() {
     assert!(n.contains("next match"), "{n}");
     assert!(!n.contains("previous"), "{n}");
 }
+
+/// An environment entry with a problem is kept protected (safety settings fail closed) and
+/// the status bar says why, in the danger style.
+#[test]
+fn an_invalid_environment_entry_says_why_it_is_protected() {
+    let src = "[[environment]]\nname = \"prod\"\nnamespace = \"shop\"\nprotected = false\nprotected = true\n";
+    let (config, diags) = flightdeck::config::Config::parse_lenient("config.toml", src);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let mut s = common::state_builder()
+        .config(config)
+        .namespace("shop")
+        .build();
+    let buf = render(&mut s, 120, 30);
+    let bar = text(&buf).lines().last().unwrap_or_default().to_owned();
+    assert!(
+        bar.contains(" prod ⚠ config line 5 invalid: protected ▸"),
+        "{bar}"
+    );
+    let x = bar.find("⚠ config").map_or(0, |i| bar[..i].chars().count()) as u16;
+    assert_eq!(buf[(x, 29)].style().fg, s.theme.danger().fg, "{bar}");
+}
