@@ -47,10 +47,8 @@ impl Log for ConsoleLog {
             tag: &tag,
             level,
         };
-        // sanitised line by line, and the last guard for `!`: a credential quoted by an
-        // error never reaches the log
+        // sanitised line by line and redacted: the last guard for `!`
         let text = entry_text(record.args());
-        let text = crate::secret::redact(&text);
         let kv = slog::OwnedKVList::from(slog::o!());
         let _ = self.drain.log(
             &slog::Record::new(&rs, &format_args!("{text}"), slog::BorrowedKV(&())),
@@ -63,7 +61,8 @@ impl Log for ConsoleLog {
 
 /// The text a log record is stored as: each line of the message through
 /// [`crate::text::clean`] (escape sequences, C0/C1 controls and bidi controls removed), the
-/// lines of a multi-line message kept apart.
+/// lines of a multi-line message kept apart, and any credential a message quotes (a URL's
+/// password, a token in an error) `<redacted>`.
 pub fn entry_text(args: &fmt::Arguments) -> String {
     let owned;
     let raw = match args.as_str() {
@@ -80,7 +79,7 @@ pub fn entry_text(args: &fmt::Arguments) -> String {
         }
         out.push_str(&crate::text::clean(line));
     }
-    out
+    crate::secret::redact(&out).into_owned()
 }
 
 /// Installs the console log. Records older than tui-logger's hot buffer (1,000 records

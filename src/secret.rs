@@ -77,11 +77,22 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 
 /// (pattern, replacement) in order: whole blocks first, then key/value pairs, then shapes.
 static RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    let rules: [(&str, &'static str); 6] = [
+    let rules: [(&str, &'static str); 9] = [
         // PEM blocks (a private key pasted inline), to their END line or the end of the text
         (
             r"-----BEGIN [A-Z0-9 ]+-----(?s:.*?)(?:-----END [A-Z0-9 ]+-----|\z)",
             "<redacted PEM block>",
+        ),
+        // a URL's userinfo password: http://user:password@host → http://user:<redacted>@host
+        (
+            r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+@",
+            "${1}<redacted>@",
+        ),
+        // JSON quoted inside a message (`{\"token\":\"x\"}`, an exec plugin's output
+        // in an error's Debug text): the escaped value goes
+        (
+            r#"(?i)((?:token|password|secret|api[-_]?key|credentials?)\\"[ \t]*:[ \t]*\\")(?:[^"\\]|\\[^"])*\\""#,
+            "${1}<redacted>\\\"",
         ),
         // Authorization: Bearer xyz / authorization=xyz / "Authorization": "token xyz"
         (
@@ -92,6 +103,11 @@ static RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         // token: x / "password": "x" / client-key-data: x / api_key=x / ?access_token=x
         (
             r#"(?i)((?:\b|_|-)(?:[a-z0-9]+[-_.])*(?:token|password|passwd|secret|client-key-data|client-certificate-data|api[-_]?key|private[-_]?key|credentials?)["']?[ \t]*[:=][ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s"',;&}\])]+)"#,
+            "${1}<redacted>",
+        ),
+        // a credential-looking word after the word itself: "current token Zx81…"
+        (
+            r"(?i)(\b(?:token|password|secret)[ \t]+)([A-Za-z0-9._~+/=-]*[0-9][A-Za-z0-9._~+/=-]*[A-Za-z][A-Za-z0-9._~+/=-]*|[A-Za-z0-9._~+/=-]*[A-Za-z][A-Za-z0-9._~+/=-]*[0-9][A-Za-z0-9._~+/=-]*)",
             "${1}<redacted>",
         ),
         // well-known token shapes, wherever they stand
@@ -166,6 +182,24 @@ mod tests {
                 "bad credentials <redacted>!",
             ),
             ("github_pat_11AB_cd and gho_x", "<redacted> and <redacted>"),
+            (
+                "GET http://admin:hunter2@prom:9090/api/v1/query: HTTP 502",
+                "GET http://admin:<redacted>@prom:9090/api/v1/query: HTTP 502",
+            ),
+            ("https://user@host/x", "https://user@host/x"),
+            (
+                r#"exec plugin failed: stdout {\"status\":{\"token\":\"k8s-aws-v1.abc\"}}"#,
+                r#"exec plugin failed: stdout {\"status\":{\"token\":\"<redacted>\"}}"#,
+            ),
+            (
+                "the current token Zx81kq9PLm is not valid",
+                "the current token <redacted> is not valid",
+            ),
+            ("token expired at 10:00", "token expired at 10:00"),
+            (
+                "Authorization: Basic dXNlcjpwYXNz",
+                "Authorization: Basic <redacted>",
+            ),
             ("x eyJhbGciOi.eyJzdWIiOi.c2ln y", "x <redacted> y"),
             (
                 "k: -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- end",

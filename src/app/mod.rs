@@ -17,6 +17,7 @@ pub mod palette;
 pub mod panes;
 pub mod picker;
 pub mod prompt;
+pub mod redact;
 pub mod scope;
 pub mod state;
 pub mod time_mode;

@@ -101,7 +101,10 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
 
-        Event::Metrics(update) => super::panes::errors::on_update(state, update),
+        Event::Metrics(mut update) => {
+            super::redact::metrics(&mut update);
+            super::panes::errors::on_update(state, update)
+        }
 
         Event::Logs { generation, msg } => {
             if generation != state.generation {
@@ -110,8 +113,14 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             super::panes::logs::on_msg(state, msg)
         }
 
-        Event::Gpu(update) => super::panes::gpu::on_update(state, update),
-        Event::Health(sample) => super::panes::hosts::on_health(state, sample),
+        Event::Gpu(mut update) => {
+            super::redact::gpu(&mut update);
+            super::panes::gpu::on_update(state, update)
+        }
+        Event::Health(mut sample) => {
+            super::redact::health(&mut sample);
+            super::panes::hosts::on_health(state, sample)
+        }
         Event::Service(update) => super::panes::hosts::on_service(state, update),
         Event::Journal(msg) => super::panes::logs::on_journal(state, msg),
         Event::Backups { service, backups } => {

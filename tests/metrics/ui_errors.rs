@@ -590,3 +590,41 @@ fn rows_that_do_not_fit_show_n_of_m_and_selection_scrolls() {
     let t = common::cells(&common::draw_at(&roomy, 160, 48));
     assert!(!t.contains(" of 4"), "{t}");
 }
+
+/// A Prometheus URL with a password and a 502 page echoing the request's Authorization
+/// header: neither reaches State, the pane or the console's own log (#29).
+#[test]
+fn credentials_in_urls_and_echoed_bodies_never_reach_the_screen_nor_the_log() {
+    let mut s = state();
+    update(&mut s, Event::Metrics(incident()));
+    let later = NOW_MS + 60_000;
+    let url = "http://admin:hunter2pw@prometheus.invalid:9090/api/v1/query?api_key=k3y9zz";
+    let mut u = MetricsUpdate::new(ts(later));
+    u.health.push(ServiceHealth {
+        service: "checkout".into(),
+        source: url.into(),
+        health: SourceHealth::Failing {
+            error: format!(
+                "GET {url}: HTTP 502: <pre>GET /api/v1/query\nAuthorization: Basic YWRtaW46aHVudGVyMnB3</pre>"
+            ),
+        },
+        at: ts(later),
+    });
+    s.now = ts(later);
+    update(&mut s, Event::Metrics(u));
+    let mut seen = common::cells(&common::draw_at(&s, 200, 48));
+    // zoomed, the selected service's error is shown whole
+    s.zoomed = true;
+    seen.push_str(&common::cells(&common::draw_at(&s, 200, 48)));
+    seen.push_str(&format!("{:?}", s.errors));
+    for secret in ["hunter2pw", "YWRtaW46aHVudGVyMnB3", "k3y9zz"] {
+        assert!(!seen.contains(secret), "{secret} shown:\n{seen}");
+    }
+    assert!(seen.contains("<redacted>"), "{seen}");
+    // the console's own log (`!`) keeps the same promise
+    let logged = flightdeck::applog::entry_text(&format_args!("metrics: GET {url} failed"));
+    assert!(
+        !logged.contains("hunter2pw") && !logged.contains("k3y9zz"),
+        "{logged}"
+    );
+}
