@@ -245,15 +245,30 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
     });
 }
 
-/// Writes `:save`'s lines off the ui task and reports back.
+/// How long `:save` may take before the console says so and stops waiting.
+pub const SAVE_BOUND: Duration = Duration::from_secs(10);
+
+/// Writes `:save`'s lines off the ui task and reports back, within [`SAVE_BOUND`]: a write
+/// stuck in the kernel (a hung network file system) is abandoned, never waited on — at
+/// quit neither.
 fn save_logs(path: String, lines: Vec<String>, generation: u64, tx: &Sender) {
     let tx = tx.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut text = lines.join("\n");
-        text.push('\n');
-        let result = std::fs::write(&path, text)
-            .map(|()| lines.len())
-            .map_err(|e| e.to_string());
+    tokio::spawn(async move {
+        let n = lines.len();
+        let target = std::path::PathBuf::from(&path);
+        let write = tokio::task::spawn_blocking(move || {
+            let mut text = lines.join("\n");
+            text.push('\n');
+            crate::sources::logs::save::save(&target, text.as_bytes())
+        });
+        let result = match tokio::time::timeout(SAVE_BOUND, write).await {
+            Ok(Ok(r)) => r.map(|()| n),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!(
+                "no answer from the file system in {} s; gave up waiting (the file may be incomplete)",
+                SAVE_BOUND.as_secs()
+            )),
+        };
         let _ = tx.send(Event::Logs {
             generation,
             msg: crate::sources::logs::LogsMsg::Saved { path, result },
