@@ -7,3 +7,4 @@ mod promises;
 mod quit;
 mod scope_binary;
 mod ssh_terminal;
+mod suspend;
