@@ -154,6 +154,12 @@ pub async fn run(
         }
     }
     drop(guard);
+    // the terminal is the user's again; what still runs gets a short bound to end, and
+    // every operation its outcome line, before the process exits
+    let unknown = ops.end_at_quit().await;
+    if unknown > 0 {
+        log::warn!("{unknown} operation(s) still running at quit: recorded as unknown");
+    }
     Ok(state.exit_code)
 }
 
