@@ -145,3 +145,84 @@ fn save_to_a_fifo_says_why_and_does_not_keep_the_console_from_exiting() {
     });
     quit_and_expect_exit(&t);
 }
+
+#[test]
+fn quitting_during_a_service_restart_writes_its_outcome_and_leaves_nothing_of_it() {
+    let Some(tmux) = tools::require("tmux") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    script(
+        &bin,
+        "systemctl",
+        "printf 'Id=demo.service\\nLoadState=loaded\\nActiveState=active\\nSubState=running\\n'",
+    );
+    let pids = dir.path().join("pids");
+    // a restart that hangs, with a background child in its group, both deaf to SIGTERM
+    let restart = format!(
+        "trap '' TERM; sleep 600 & echo $$ $! > {}; wait",
+        sh_quote(&pids.display().to_string())
+    );
+    let config = format!(
+        "[[service]]\nunit = \"demo.service\"\njournal = false\nrestart = [\"/bin/sh\", \"-c\", {}]\n",
+        toml_string(&restart)
+    );
+    let t = console(&tmux, dir.path(), &bin, &config);
+    t.expect("the service", BOUND, |t| {
+        t.capture().contains("demo.service")
+    });
+    t.keys(&["5", "r"]);
+    t.expect("the confirmation", BOUND, |t| {
+        t.capture().contains("Restart demo.service")
+    });
+    t.keys(&["y"]);
+    assert!(
+        t.wait_for(BOUND, |_| std::fs::read_to_string(&pids)
+            .is_ok_and(|s| s.split_whitespace().count() == 2)),
+        "the restart never started:\n{}",
+        t.capture()
+    );
+    let started: Vec<String> = std::fs::read_to_string(&pids)
+        .expect("pids")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    // q asks first while the restart runs; y quits anyway
+    t.keys(&["q"]);
+    t.expect("the quit question", BOUND, |t| {
+        t.capture().contains("Quit anyway?")
+    });
+    t.keys(&["y"]);
+    assert!(
+        t.wait_for(BOUND, |t| t.exit_status().is_some()),
+        "the console did not exit:\n{}",
+        t.capture()
+    );
+    for pid in &started {
+        assert!(
+            t.wait_for(BOUND, |_| !running(pid)),
+            "process {pid} of the restart's group outlived the console"
+        );
+    }
+    let audit = std::fs::read_to_string(dir.path().join("data/flightdeck/audit.jsonl"))
+        .expect("the audit file");
+    let records: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(records.len(), 2, "an intent and an outcome: {audit}");
+    assert_eq!(
+        (&records[0]["phase"], &records[1]["phase"]),
+        (&"intent".into(), &"outcome".into()),
+        "{audit}"
+    );
+    assert_eq!(records[0]["id"], records[1]["id"], "{audit}");
+    assert_eq!(records[1]["status"], "unknown", "{audit}");
+}
+
+/// `s` as a TOML basic string.
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
