@@ -58,3 +58,73 @@ impl Drop for KillOnDrop {
         }
     }
 }
+
+/// Runs `cmd` (stdin and stderr closed) in a process group of its own and returns its
+/// output, unless it takes longer than `bound`: then the group is killed and the answer
+/// is `None`. For the small commands asked once at start-up (`tput colors`, `git
+/// config`), which must never keep the console from starting.
+pub fn output_within(
+    mut cmd: std::process::Command,
+    bound: std::time::Duration,
+) -> Option<std::process::Output> {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .ok()?;
+    let pgid = i32::try_from(child.id()).ok()?;
+    let end = Instant::now() + bound;
+    // read on a thread of its own, so a full pipe never stalls the child
+    let (tx, rx) = std::sync::mpsc::channel();
+    if let Some(out) = child.stdout.take() {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = out.take(1 << 20).read_to_end(&mut bytes);
+            let _ = tx.send(bytes);
+        });
+    }
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                signal(pgid, libc::SIGKILL);
+                let _ = child.wait();
+                return None;
+            }
+        }
+    };
+    // what it started may still hold the pipe: the bound holds for the reading too
+    let stdout = rx
+        .recv_timeout(end.saturating_duration_since(Instant::now()))
+        .ok()?;
+    Some(std::process::Output {
+        status,
+        stdout,
+        stderr: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn output_within_answers_or_gives_up_at_the_bound() {
+        let mut echo = std::process::Command::new("/bin/sh");
+        echo.args(["-c", "echo 256"]);
+        let out = output_within(echo, Duration::from_secs(10)).expect("an answer");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "256");
+
+        let mut hang = std::process::Command::new("/bin/sh");
+        hang.args(["-c", "sleep 600"]);
+        assert!(output_within(hang, Duration::from_millis(100)).is_none());
+    }
+}
