@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
+    let code = runtime.block_on(async {
         match cli.command {
             None => report(flightdeck::console::run(&cli.global).await),
             Some(Command::CheckConfig(args)) => {
@@ -119,8 +119,17 @@ fn main() -> ExitCode {
                 }
             }
         }
-    })
+    });
+    // Whatever still runs is abandoned: a task waiting on a hung child (dropped, so its
+    // process group is killed) or a blocking call stuck in the kernel (a FIFO nobody
+    // reads, a dead NFS mount), which the process's exit ends. Dropping the runtime
+    // instead would wait on every blocking task for ever.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    code
 }
+
+/// How long the runtime's remaining tasks get to finish once the command is done.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
 
 fn report(result: std::io::Result<u8>) -> ExitCode {
     match result {

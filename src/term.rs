@@ -1,5 +1,6 @@
 //! The terminal: raw mode and the alternate screen on the way in, and always restored on
-//! the way out — on quit, on panic, and on SIGTERM/SIGHUP.
+//! the way out — on quit, on panic, and on SIGTERM/SIGHUP — and around a stop (Ctrl-Z,
+//! SIGTSTP): left before, entered again after.
 
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -144,6 +145,42 @@ pub fn restore() {
         let _ = disable_raw_mode();
         let _ = stdout.flush();
     }
+}
+
+/// Ctrl-Z or SIGTSTP: the terminal as the shell wants it (as [`restore`] leaves it), then
+/// the process stops; once continued (`fg`, SIGCONT), back in (see [`resume`]).
+pub fn suspend(guard: &mut Guard, mouse: bool) -> io::Result<()> {
+    restore();
+    // SIGTSTP has the run loop's handler, so stop with SIGSTOP, which cannot have one;
+    // only this process stops (a host action's group is its own)
+    // SAFETY: raise only sends a signal to this process.
+    unsafe {
+        libc::raise(libc::SIGSTOP);
+    }
+    resume(guard, mouse)
+}
+
+/// After a stop (ours or anyone's SIGSTOP): raw mode, the alternate screen, bracketed
+/// paste, the mouse if it was captured, the cursor hidden, and the whole screen drawn
+/// again at the next frame.
+pub fn resume(guard: &mut Guard, mouse: bool) -> io::Result<()> {
+    // the shell may have put the terminal back in cooked mode while we were stopped, and
+    // crossterm's enable does nothing while it believes raw mode is on: leave, then enter
+    let _ = disable_raw_mode();
+    enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    let w = guard.terminal.backend_mut();
+    execute!(w, EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)?;
+    if mouse {
+        execute!(w, EnableMouseCapture)?;
+    }
+    w.clear_region(ClearType::All)?;
+    // both buffers emptied, so the next frame is drawn whole. Not `Terminal::clear`: it
+    // asks the terminal where the cursor is (ESC[6n) and waits for the answer, which the
+    // input reader may take first
+    guard.terminal.swap_buffers();
+    guard.terminal.swap_buffers();
+    Ok(())
 }
 
 /// Captures the mouse or leaves it to the terminal (`:mouse`), on the console's terminal.

@@ -206,12 +206,9 @@ fn read_contexts(global: &GlobalArgs) -> Result<Vec<ContextInfo>, String> {
 
 /// `origin`'s URL of the git checkout the current directory is in.
 fn origin_url() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["config", "--get", "remote.origin.url"])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
+    let mut git = std::process::Command::new("git");
+    git.args(["config", "--get", "remote.origin.url"]);
+    let out = crate::sources::group::output_within(git, std::time::Duration::from_secs(5))?;
     if !out.status.success() {
         return None;
     }

@@ -482,12 +482,10 @@ fn color_depth(setting: crate::term::ColorSetting) -> crate::term::ColorDepth {
     let colorterm = std::env::var("COLORTERM").ok();
     let term = std::env::var("TERM").ok();
     let tput = if crate::term::depth_needs_terminfo(setting, colorterm.as_deref()) {
-        std::process::Command::new("tput")
-            .arg("colors")
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()
+        let mut tput = std::process::Command::new("tput");
+        tput.arg("colors");
+        // a terminfo lookup is instant; one that hangs must not hold up the start
+        crate::sources::group::output_within(tput, Duration::from_secs(2))
             .filter(|o| o.status.success())
             .and_then(|o| {
                 String::from_utf8_lossy(&o.stdout)

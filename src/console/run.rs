@@ -73,6 +73,7 @@ pub async fn run(
     let size = guard.terminal.size()?;
     state.size = (size.width, size.height);
     let mut input = EventStream::new();
+    let (mut stop, mut cont) = (listen(libc::SIGTSTP), listen(libc::SIGCONT));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut last_draw = Instant::now() - FRAME;
@@ -97,6 +98,11 @@ pub async fn run(
         let deadline = last_draw + frame_gap(urgent);
         let first = tokio::select! {
             ev = input.next() => match ev {
+                // in raw mode Ctrl-Z is a key, not SIGTSTP: it suspends all the same
+                Some(Ok(ev)) if is_suspend_key(&ev) => {
+                    suspend(&mut guard, &mut state);
+                    None
+                }
                 Some(Ok(ev)) => terminal_event(ev),
                 Some(Err(e)) => {
                     log::error!("terminal input failed: {e}");
@@ -111,6 +117,17 @@ pub async fn run(
                 }),
             },
             Some(ev) = rx.recv() => Some(ev),
+            () = next(&mut stop) => {
+                suspend(&mut guard, &mut state);
+                None
+            }
+            // continued after a stop that was not ours (SIGSTOP from outside): the shell
+            // may have reset the terminal meanwhile
+            () = next(&mut cont) => {
+                let resumed = term::resume(&mut guard, state.mouse);
+                redraw(resumed, &mut guard, &mut state);
+                None
+            }
             _ = tick.tick() => {
                 crate::applog::collect();
                 Some(Event::Tick(Timestamp::now()))
@@ -137,7 +154,58 @@ pub async fn run(
         }
     }
     drop(guard);
+    // the terminal is the user's again; what still runs gets a short bound to end, and
+    // every operation its outcome line, before the process exits
+    let unknown = ops.end_at_quit().await;
+    if unknown > 0 {
+        log::warn!("{unknown} operation(s) still running at quit: recorded as unknown");
+    }
     Ok(state.exit_code)
+}
+
+/// A listener for `signal` (none, with a warning, if it cannot be had).
+fn listen(signal: libc::c_int) -> Option<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{SignalKind, signal as listen};
+    listen(SignalKind::from_raw(signal))
+        .map_err(|e| log::warn!("cannot listen for signal {signal}: {e}"))
+        .ok()
+}
+
+/// The next delivery of a listened-for signal; never, without a listener.
+async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            if s.recv().await.is_none() {
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+fn is_suspend_key(ev: &TermEvent) -> bool {
+    use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+    matches!(ev, TermEvent::Key(k) if k.code == KeyCode::Char('z')
+        && k.modifiers == KeyModifiers::CONTROL
+        && k.kind != KeyEventKind::Release)
+}
+
+/// Stops the process with the terminal restored; back in, everything is drawn again.
+fn suspend(guard: &mut term::Guard, state: &mut State) {
+    let resumed = term::suspend(guard, state.mouse);
+    redraw(resumed, guard, state);
+}
+
+/// Back in the terminal: the whole screen at the next frame, at the size it has now (it
+/// may have changed while the process was stopped).
+fn redraw(resumed: std::io::Result<()>, guard: &mut term::Guard, state: &mut State) {
+    if let Err(e) = resumed {
+        log::warn!("terminal: {e}");
+    }
+    if let Ok(size) = guard.terminal.size() {
+        state.size = (size.width, size.height);
+    }
+    state.dirty = true;
 }
 
 /// How long after the last frame the next may come.
@@ -245,15 +313,30 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
     });
 }
 
-/// Writes `:save`'s lines off the ui task and reports back.
+/// How long `:save` may take before the console says so and stops waiting.
+pub const SAVE_BOUND: Duration = Duration::from_secs(10);
+
+/// Writes `:save`'s lines off the ui task and reports back, within [`SAVE_BOUND`]: a write
+/// stuck in the kernel (a hung network file system) is abandoned, never waited on — at
+/// quit neither.
 fn save_logs(path: String, lines: Vec<String>, generation: u64, tx: &Sender) {
     let tx = tx.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut text = lines.join("\n");
-        text.push('\n');
-        let result = std::fs::write(&path, text)
-            .map(|()| lines.len())
-            .map_err(|e| e.to_string());
+    tokio::spawn(async move {
+        let n = lines.len();
+        let target = std::path::PathBuf::from(&path);
+        let write = tokio::task::spawn_blocking(move || {
+            let mut text = lines.join("\n");
+            text.push('\n');
+            crate::sources::logs::save::save(&target, text.as_bytes())
+        });
+        let result = match tokio::time::timeout(SAVE_BOUND, write).await {
+            Ok(Ok(r)) => r.map(|()| n),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!(
+                "no answer from the file system in {} s; gave up waiting (the file may be incomplete)",
+                SAVE_BOUND.as_secs()
+            )),
+        };
         let _ = tx.send(Event::Logs {
             generation,
             msg: crate::sources::logs::LogsMsg::Saved { path, result },

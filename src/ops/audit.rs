@@ -31,6 +31,8 @@ pub mod status {
     /// The server answered 409: the object changed since the confirmation.
     pub const CONFLICT: &str = "conflict";
     pub const REFUSED: &str = "refused";
+    /// The console quit before the operation ended: whether it took effect is not known.
+    pub const UNKNOWN: &str = "unknown";
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -161,14 +161,9 @@ impl Executor {
         let token = match gh.token {
             TokenSetting::Given(t) => t,
             TokenSetting::Resolve { env_var } => {
-                let lookup = tokio::task::spawn_blocking(move || {
-                    crate::sources::github::client::resolve_token(&env_var).0
-                });
-                tokio::time::timeout(std::time::Duration::from_secs(5), lookup)
+                crate::sources::github::client::resolve_token(&env_var)
                     .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .flatten()
+                    .0
             }
         };
         if token.is_none() {

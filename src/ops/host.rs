@@ -117,6 +117,12 @@ pub async fn run(
         .spawn()
         .map_err(|e| format!("cannot start `{program}`: {e}"))?;
     let group = child.id().and_then(|id| i32::try_from(id).ok());
+    // kill_on_drop ends the leader only: if this future is abandoned (the console quits),
+    // the rest of the group goes too
+    let mut group_guard = crate::sources::group::KillOnDrop::new(&child);
+    if let Some(pgid) = group {
+        super::inflight::note_group(pgid);
+    }
     let out = child.stdout.take();
     let err = child.stderr.take();
     let name = action.name.clone();
@@ -153,7 +159,8 @@ pub async fn run(
         status
     };
     let limit = Duration::from_secs(action.timeout_secs.max(1));
-    let exit = match tokio::time::timeout(limit, pump).await {
+    let ended = tokio::time::timeout(limit, pump).await;
+    let exit = match ended {
         Ok(Ok(status)) => match status.code() {
             Some(c) => HostExit::Code(c),
             None => HostExit::Signal,
@@ -171,6 +178,9 @@ pub async fn run(
             }
         }
     };
+    // it ended, or its group was ended above: what it left running on its own (a daemon
+    // with its output closed) is not ours to kill
+    group_guard.disarm();
     Ok(HostEnd {
         exit,
         ran: started.elapsed(),
@@ -180,56 +190,27 @@ pub async fn run(
 /// SIGTERM to the whole group, then SIGKILL to whatever of it is still there after
 /// [`KILL_GRACE`]. True when SIGKILL was needed.
 async fn end_group(pgid: i32, child: &mut tokio::process::Child) -> bool {
-    signal_group(pgid, libc::SIGTERM);
+    crate::sources::group::signal(pgid, libc::SIGTERM);
     let deadline = Instant::now() + KILL_GRACE;
     loop {
         // reap the leader if it exited, so it does not count as alive
         let _ = child.try_wait();
-        if !group_alive(pgid) {
+        if !crate::sources::group::alive(pgid) {
             return false;
         }
         if Instant::now() >= deadline {
-            signal_group(pgid, libc::SIGKILL);
+            crate::sources::group::signal(pgid, libc::SIGKILL);
             let _ = child.wait().await;
             // SIGKILL is delivered asynchronously: report the end once the group is gone
             // (bounded, in case a process sits in uninterruptible sleep)
             let gone_by = Instant::now() + Duration::from_secs(2);
-            while group_alive(pgid) && Instant::now() < gone_by {
+            while crate::sources::group::alive(pgid) && Instant::now() < gone_by {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             return true;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-fn signal_group(pgid: i32, signal: i32) {
-    // SAFETY: killpg only sends a signal; pgid is the group this action's child leads.
-    unsafe {
-        libc::killpg(pgid, signal);
-    }
-}
-
-/// Whether any process of the group still runs (zombies, which run nothing, do not count).
-fn group_alive(pgid: i32) -> bool {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        // no /proc: ask the kernel, which counts zombies too (erring on the side of SIGKILL)
-        // SAFETY: signal 0 only checks that the group exists.
-        return unsafe { libc::killpg(pgid, 0) } == 0;
-    };
-    dir.flatten().any(|e| {
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            return false;
-        };
-        // fields after the command name (which may hold spaces and parentheses)
-        let Some((_, rest)) = stat.rsplit_once(") ") else {
-            return false;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // state is field 3 of stat, pgrp field 5: here indexes 0 and 2
-        fields.first().is_some_and(|s| *s != "Z")
-            && fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid)
-    })
 }
 
 impl Executor {

@@ -21,6 +21,7 @@ pub mod audit;
 mod cronjob;
 mod github;
 pub mod host;
+pub mod inflight;
 pub mod model;
 mod pod;
 mod promote;
@@ -91,6 +92,8 @@ pub struct Executor {
     /// How long a cluster or GitHub request of a plan or a run may take (host actions and
     /// services have their own `timeout_secs`).
     request_bound: Duration,
+    /// The operations running now, shared by every clone: quitting ends them.
+    in_flight: inflight::InFlight,
 }
 
 /// [`Executor::request_bound`]'s default: far beyond a healthy API server's answer, short
@@ -158,6 +161,7 @@ impl Executor {
             context: None,
             identities: Arc::default(),
             request_bound: REQUEST_BOUND,
+            in_flight: inflight::InFlight::default(),
         }
     }
 
@@ -366,17 +370,20 @@ impl Executor {
             return outcome;
         }
         record.phase = Phase::Intent;
-        if let Err(e) = self.audit.append(&record) {
-            outcome.message = format!("refused: audit log not writable: {e}; nothing was changed");
-            return outcome;
-        }
+        let slot = match self.in_flight.begin(&self.audit, &record) {
+            Ok(slot) => slot,
+            Err(e) => {
+                outcome.message = format!("refused: {e}; nothing was changed");
+                return outcome;
+            }
+        };
         let started = Instant::now();
-        let result = self
-            .bounded(
+        let result = slot
+            .scope(self.bounded(
                 op,
                 self.run(op),
                 "the change may or may not have been made; look at the object before trying again",
-            )
+            ))
             .await;
         record.duration_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
         if op.is_github()
@@ -407,13 +414,29 @@ impl Executor {
                 record.error = Some(e);
             }
         }
-        if let Err(e) = self.audit.append(&record) {
-            outcome.message = format!(
-                "{} (the outcome line was not written to the audit log: {e})",
-                outcome.message
-            );
+        match slot.finish(&mut record, &self.audit) {
+            Ok(true) => {}
+            Ok(false) => {
+                outcome.message = format!(
+                    "{} (the console quit first: the audit log says `unknown`)",
+                    outcome.message
+                );
+            }
+            Err(e) => {
+                outcome.message = format!(
+                    "{} (the outcome line was not written to the audit log: {e})",
+                    outcome.message
+                );
+            }
         }
         outcome
+    }
+
+    /// Before the console exits: every operation still running ends, and every one gets
+    /// its outcome line (see [`inflight::InFlight::end_at_quit`]); no new one starts. How
+    /// many had to be recorded as `unknown`.
+    pub async fn end_at_quit(&self) -> usize {
+        self.in_flight.end_at_quit().await
     }
 
     /// The user tried to confirm a plan the confirmation refused (paused, no-op, colour

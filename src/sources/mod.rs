@@ -4,6 +4,7 @@
 pub mod exposition;
 pub mod github;
 pub mod gpu;
+pub mod group;
 pub mod health;
 pub mod http;
 pub mod kube;

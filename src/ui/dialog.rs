@@ -38,7 +38,7 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                     ),
                     theme.warning(),
                 ),
-                Line::from("Quit anyway? The result will still be in the audit log."),
+                Line::from("Quit anyway? It is stopped, and the audit log says how it ended."),
                 Line::from(""),
                 Line::styled(keys, theme.dim()),
             ],

@@ -220,3 +220,99 @@ async fn one_endless_line_costs_a_bounded_amount_of_memory() {
         "reading a {BIG}-byte line raised the peak RSS by {grew} bytes"
     );
 }
+
+/// The audit file's records.
+fn audit_records(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an audit line is JSON"))
+        .collect()
+}
+
+/// Quits (as the console does after `q`) while a host action runs `script`, which writes
+/// its own pid and its background child's into `pids`; the audit file's records, after
+/// checking that no process of the action's group is left.
+async fn quit_during(script: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pids = dir.path().join("pids");
+    let audit = dir.path().join("audit.jsonl");
+    let script = script.replace("PIDS", &pids.display().to_string());
+    let ex = Executor::new(Err("no cluster".into()), false, AuditLog::at(&audit))
+        .with_host_actions(vec![action("deploy", &script, 600)]);
+    let task = {
+        let ex = ex.clone();
+        tokio::spawn(async move {
+            let op = Operation::Host {
+                action: "deploy".into(),
+                vars: Placeholders::default(),
+            };
+            ex.execute(&op, "", "").await
+        })
+    };
+    let mut started = Vec::new();
+    for _ in 0..500 {
+        started = std::fs::read_to_string(&pids)
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse::<u32>().ok())
+            .collect();
+        if started.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(started.len(), 2, "the action never started");
+    ex.end_at_quit().await;
+    // what the runtime's shutdown does to a task still running at exit
+    task.abort();
+    // SIGKILL is delivered asynchronously: give the kernel a moment (a hang guard)
+    for _ in 0..500 {
+        if !started.iter().any(|p| running(*p)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    for pid in &started {
+        assert!(
+            !running(*pid),
+            "process {pid} of the action's group outlived the quit"
+        );
+    }
+    audit_records(&audit)
+}
+
+/// The intent and the outcome of one operation, in this order; the outcome.
+fn intent_then_outcome(records: &[serde_json::Value]) -> &serde_json::Value {
+    assert_eq!(
+        records.len(),
+        2,
+        "an intent and an outcome line: {records:#?}"
+    );
+    assert_eq!(records[0]["phase"], "intent", "{records:#?}");
+    assert_eq!(records[1]["phase"], "outcome", "{records:#?}");
+    assert_eq!(records[0]["id"], records[1]["id"], "{records:#?}");
+    &records[1]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_during_a_host_action_ends_its_group_and_writes_how_it_ended() {
+    // the group ends on SIGTERM: its real outcome, written by the operation itself
+    let records = quit_during("sleep 600 & echo $$ $! > PIDS; wait").await;
+    let outcome = intent_then_outcome(&records);
+    assert_eq!(outcome["status"], "failed", "{outcome:#}");
+    let error = outcome["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("killed by a signal") && error.contains("the console was quitting"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_during_a_host_action_that_ignores_sigterm_kills_its_group_and_says_unknown() {
+    let records = quit_during("trap '' TERM; sleep 600 & echo $$ $! > PIDS; wait").await;
+    let outcome = intent_then_outcome(&records);
+    assert_eq!(outcome["status"], "unknown", "{outcome:#}");
+    let error = outcome["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("unknown: console quit"), "{error}");
+}

@@ -450,7 +450,7 @@ async fn token_from_the_configured_env_var_else_anonymous_with_a_hint() {
     use flightdeck::sources::github::client::{TokenSource, resolve_token};
     // SAFETY: a variable only this test reads, set before anything reads it
     unsafe { std::env::set_var("FLIGHTDECK_TEST_GH_TOKEN_SET", " tok-123\n") };
-    let (t, src) = resolve_token("FLIGHTDECK_TEST_GH_TOKEN_SET");
+    let (t, src) = resolve_token("FLIGHTDECK_TEST_GH_TOKEN_SET").await;
     assert_eq!(t, Token::new("tok-123"));
     assert_eq!(src, TokenSource::Env("FLIGHTDECK_TEST_GH_TOKEN_SET".into()));
 
@@ -469,7 +469,7 @@ async fn token_from_the_configured_env_var_else_anonymous_with_a_hint() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let task = spawn_poller(cfg, move |u| tx.send(u).is_ok());
     let first = rx.recv().await.unwrap();
-    let (gh_token, gh_source) = resolve_token(unset);
+    let (gh_token, gh_source) = resolve_token(unset).await;
     if gh_token.is_some() {
         // a developer's logged-in `gh` supplies the token: no hint, and the poll uses it
         assert_eq!(gh_source, TokenSource::GhCli);

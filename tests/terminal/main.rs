@@ -4,5 +4,7 @@ mod support;
 mod binary;
 mod fault_drill;
 mod promises;
+mod quit;
 mod scope_binary;
 mod ssh_terminal;
+mod suspend;

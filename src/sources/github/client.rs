@@ -36,23 +36,44 @@ pub enum TokenSource {
     None,
 }
 
+/// How long `gh auth token` may take (it can hang on a keyring prompt).
+pub const GH_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The token from the env var named in config, else `gh auth token` when `gh` is installed.
-pub fn resolve_token(env_var: &str) -> (Option<Token>, TokenSource) {
+/// `gh` runs in a process group of its own, bounded by [`GH_TIMEOUT`]: past it, or when the
+/// caller stops waiting (the console quits), the whole group is killed and nothing of it
+/// is left waiting — no thread of ours blocks on it.
+pub async fn resolve_token(env_var: &str) -> (Option<Token>, TokenSource) {
     if let Some(t) = std::env::var(env_var).ok().and_then(Token::new) {
         return (Some(t), TokenSource::Env(env_var.to_owned()));
     }
-    let out = std::process::Command::new("gh")
-        .args(["auth", "token"])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output();
-    if let Ok(out) = out
-        && out.status.success()
-        && let Some(t) = Token::new(String::from_utf8_lossy(&out.stdout).into_owned())
-    {
+    if let Some(t) = gh_auth_token(GH_TIMEOUT).await {
         return (Some(t), TokenSource::GhCli);
     }
     (None, TokenSource::None)
+}
+
+async fn gh_auth_token(bound: Duration) -> Option<Token> {
+    let child = tokio::process::Command::new("gh")
+        .args(["auth", "token"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .ok()?;
+    // kill_on_drop ends only `gh` itself; this ends what it started (a keyring helper)
+    let mut group = crate::sources::group::KillOnDrop::new(&child);
+    let out = tokio::time::timeout(bound, child.wait_with_output())
+        .await
+        .ok()?
+        .ok()?;
+    group.disarm();
+    if !out.status.success() {
+        return None;
+    }
+    Token::new(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

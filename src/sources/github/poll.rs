@@ -379,13 +379,8 @@ pub fn spawn_poller(
         let (token, source) = match &cfg.token {
             TokenSetting::Given(t) => (t.clone(), TokenSource::None),
             TokenSetting::Resolve { env_var } => {
-                let var = env_var.clone();
-                // `gh` can hang on a keyring prompt: give it a few seconds
-                let lookup = tokio::task::spawn_blocking(move || resolve_token(&var));
-                match tokio::time::timeout(Duration::from_secs(5), lookup).await {
-                    Ok(Ok(found)) => found,
-                    _ => (None, TokenSource::None),
-                }
+                // bounded, its process group killed at the bound or when abandoned
+                resolve_token(env_var).await
             }
         };
         if token.is_none() && matches!(cfg.token, TokenSetting::Resolve { .. }) {

@@ -19,6 +19,9 @@ pub struct OnceReport {
     pub local_unavailable: Option<String>,
 }
 
+/// How long one NVML sample may take.
+const NVML_BOUND: Duration = Duration::from_secs(10);
+
 /// Samples NVML (from `nvml_lib` when given) and scrapes `hosts` (`(name, url)`)
 /// once. Returns the text for stdout (a table, or JSON with `json`) and whether
 /// anything failed: a host that could not be read, an explicit `nvml_lib` that does
@@ -47,9 +50,18 @@ pub async fn run_once(
                 .collect(),
         }
     };
+    // a driver that hangs must not hang the command: past the bound the sampler is
+    // abandoned (the runtime's shutdown leaves it to the process's exit)
+    let local = tokio::time::timeout(NVML_BOUND, local);
     let (local, remote) = futures::join!(local, remote);
-    let local: Result<HostSample, GpuError> =
-        local.unwrap_or_else(|e| Err(GpuError::Nvml(format!("the NVML sampler failed: {e}"))));
+    let local: Result<HostSample, GpuError> = match local {
+        Ok(Ok(sample)) => sample,
+        Ok(Err(e)) => Err(GpuError::Nvml(format!("the NVML sampler failed: {e}"))),
+        Err(_) => Err(GpuError::Nvml(format!(
+            "NVML gave no answer in {} s",
+            NVML_BOUND.as_secs()
+        ))),
+    };
 
     let mut report = OnceReport {
         hosts: Vec::new(),

@@ -5,6 +5,7 @@
 
 pub mod ingest;
 pub mod model;
+pub mod save;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
