@@ -104,6 +104,8 @@ fn main() -> ExitCode {
                 let (text, failed) =
                     flightdeck::sources::gpu::run_once(hosts, nvml_lib, args.json).await;
                 // the table and the JSON carry exporter text (model names, host labels)
+                // (and errors quoting a scrape URL, which may hold a password or a token)
+                let text = flightdeck::secret::redact(&text);
                 let text = if args.json {
                     flightdeck::text::escape_json_hazards(&text)
                 } else {
@@ -144,5 +146,6 @@ fn report(result: std::io::Result<u8>) -> ExitCode {
 /// A message on stderr: errors and warnings quote servers, files and plugins, so every line
 /// is sanitised as the panes' text is.
 fn eprint_clean(message: &str) {
-    eprintln!("{}", flightdeck::text::sanitize_lines(message));
+    let message = flightdeck::secret::redact(message);
+    eprintln!("{}", flightdeck::text::sanitize_lines(&message));
 }

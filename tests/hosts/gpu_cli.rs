@@ -181,3 +181,36 @@ async fn hostile_exporter_text_never_reaches_the_terminal_raw() {
         .collect();
     assert!(names.contains(&HOSTILE), "{names:?}");
 }
+
+/// A scrape URL's password and token stay out of what `gpu --once` prints about it (#29).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_a_scrape_url_are_not_printed() {
+    let closed = gpu_pages::closed_url().await;
+    let url = closed.replace("http://", "http://ops:pa55word9@") + "?token=tok3n99x";
+    let dir = tempdir("creds");
+    let config = write_config(&dir, &[("dgx-02", &url)]);
+    let lib = fake_nvml::lib("broken");
+    for json in [false, true] {
+        let mut args = vec![
+            "--config".to_owned(),
+            config.display().to_string(),
+            "--nvml-lib".into(),
+            lib.display().to_string(),
+            "gpu".into(),
+            "--once".into(),
+        ];
+        if json {
+            args.push("--json".into());
+        }
+        let out = flightdeck(args).await;
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(all.contains("dgx-02"), "the host is reported: {all}");
+        for secret in ["pa55word9", "tok3n99x"] {
+            assert!(!all.contains(secret), "{secret} printed: {all}");
+        }
+    }
+}

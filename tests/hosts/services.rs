@@ -571,3 +571,22 @@ fn rollback_offers_the_printed_backups_and_plans_the_chosen_one() {
         })]
     );
 }
+
+/// How a check is named on screen and in the hint: its path, never its query string,
+/// which may carry a token (#29).
+#[test]
+fn a_checks_title_never_shows_its_query_string() {
+    let state = |url: &str| flightdeck::app::panes::hosts::HealthState {
+        check: check("api", url),
+        last: None,
+        consecutive: 0,
+        failing_since: None,
+    };
+    assert_eq!(
+        state("https://api.example/health?token=s3cr3tX&x=1").title(),
+        "api /health"
+    );
+    assert_eq!(state("https://api.example/?api_key=k").title(), "api");
+    assert_eq!(state("https://api.example").title(), "api");
+    assert_eq!(state("http://h:1/ready#frag").title(), "api /ready");
+}

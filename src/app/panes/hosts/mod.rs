@@ -40,7 +40,8 @@ impl HealthState {
         }
     }
 
-    /// `api` or `api /health` when its URL has a path: how the hint names it.
+    /// `api` or `api /health` when its URL has a path: how the hint names it. Never the
+    /// query string, which may carry a token (`/health?token=…`).
     pub fn title(&self) -> String {
         let path = self
             .check
@@ -48,7 +49,8 @@ impl HealthState {
             .split("://")
             .nth(1)
             .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
-            .filter(|p| *p != "/");
+            .map(|p| p.split(['?', '#']).next().unwrap_or(p))
+            .filter(|p| !p.is_empty() && *p != "/");
         match path {
             Some(p) => format!("{} {p}", self.check.name),
             None => self.check.name.clone(),
