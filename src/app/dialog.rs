@@ -38,6 +38,9 @@ pub enum Dialog {
         target: Target,
         current: i32,
         input: String,
+        /// Whether `input` is still the value the field was filled with (or stepped to),
+        /// shown selected: the first digit typed replaces it, as in a selected text field.
+        selected: bool,
         /// Deployment (`Operation::Scale`) or StatefulSet (`Operation::Workload`).
         kind: WorkloadKind,
     },
@@ -62,6 +65,20 @@ pub enum Dialog {
     },
     /// `q` while an operation is in flight.
     Quit,
+}
+
+impl Dialog {
+    /// The replicas prompt, filled with the current count and selected: typing replaces
+    /// it, `+`/`-` step it, backspace clears it.
+    pub fn replicas(target: Target, current: i32, kind: WorkloadKind) -> Dialog {
+        Dialog::Replicas {
+            target,
+            current,
+            input: current.to_string(),
+            selected: true,
+            kind,
+        }
+    }
 }
 
 /// What the console knows about operations.
@@ -268,25 +285,35 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             target,
             current,
             input,
+            selected,
             kind,
         } => {
             let n: i32 = input.parse().unwrap_or(*current);
             match action {
+                // a stepped value is not typed: it stays selected, or not, as it was
                 Some(Action::DialogIncrease | Action::SelectUp) => {
                     *input = (n.saturating_add(1)).to_string()
                 }
                 Some(Action::DialogDecrease | Action::SelectDown) => {
                     *input = (n - 1).max(0).to_string()
                 }
-                // digits are the number typed, not keys to bind
-                _ if text.is_some() && input.len() < 5 => {
-                    if input == "0" || input.parse::<i32>().ok() == Some(*current) {
+                // digits are the number typed, not keys to bind; the first one replaces
+                // the selected value, and a leading zero is replaced too
+                _ if text.is_some() => {
+                    if std::mem::take(selected) || input == "0" {
                         input.clear();
                     }
-                    input.extend(text);
+                    if input.len() < 5 {
+                        input.extend(text);
+                    }
                 }
                 _ if backspace(prompt_action(&state.keymap, k)) => {
-                    input.pop();
+                    // the selection goes as a whole, a typed number a digit at a time
+                    if std::mem::take(selected) {
+                        input.clear();
+                    } else {
+                        input.pop();
+                    }
                 }
                 _ if next => {
                     if let Ok(replicas) = input.parse::<i32>() {
