@@ -7,7 +7,7 @@
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, Patch};
 use serde_json::{Value, json};
 
 use super::model::{Plan, Target, WorkloadKind, WorkloadOp};
@@ -402,7 +402,7 @@ impl Executor {
                     rv.as_deref(),
                 );
                 let after = api
-                    .patch(name, &PatchParams::default(), &Patch::Merge(&body))
+                    .patch(name, &super::patch_params(), &Patch::Merge(&body))
                     .await
                     .map_err(kube_message)?;
                 return Ok(Done {
@@ -420,7 +420,7 @@ impl Executor {
                 let after = api
                     .patch(
                         name,
-                        &PatchParams::default(),
+                        &super::patch_params(),
                         &Patch::<()>::Json(json_patch_of(&body)?),
                     )
                     .await
@@ -478,7 +478,7 @@ async fn send(
     p: &RolloutPatches,
     rv: Option<&str>,
 ) -> Result<Option<String>, String> {
-    let pp = PatchParams::default();
+    let pp = super::patch_params();
     let mut rv = rv.map(str::to_owned);
     let mut spec = p.spec.clone();
     if let Some(status) = &p.status {
