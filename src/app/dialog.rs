@@ -317,20 +317,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 }
                 _ if next => {
                     if let Ok(replicas) = input.parse::<i32>() {
-                        let op = if *kind == WorkloadKind::Deployment {
-                            Operation::Scale {
-                                target: target.clone(),
-                                replicas,
-                                resource_version: None,
-                            }
-                        } else {
-                            Operation::Workload {
-                                target: target.clone(),
-                                kind: *kind,
-                                op: crate::ops::model::WorkloadOp::Scale { replicas },
-                                resource_version: None,
-                            }
-                        };
+                        let op = scale_op(target, *kind, replicas);
                         return plan(state, op);
                     }
                 }
@@ -348,20 +335,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 } else {
                     rows.chosen().map(|r| r.revision)
                 };
-                let op = if *kind == WorkloadKind::Deployment {
-                    Operation::Rollback {
-                        target: target.clone(),
-                        to_revision,
-                        resource_version: None,
-                    }
-                } else {
-                    Operation::Workload {
-                        target: target.clone(),
-                        kind: *kind,
-                        op: crate::ops::model::WorkloadOp::Rollback { to_revision },
-                        resource_version: None,
-                    }
-                };
+                let op = rollback_op(target, *kind, to_revision);
                 return plan(state, op);
             }
             Vec::new()
@@ -396,6 +370,70 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
             Vec::new()
         }
+    }
+}
+
+/// Scaling `target` to `replicas`: a Deployment's own operation, else a workload's.
+fn scale_op(target: &Target, kind: WorkloadKind, replicas: i32) -> Operation {
+    if kind == WorkloadKind::Deployment {
+        Operation::Scale {
+            target: target.clone(),
+            replicas,
+            resource_version: None,
+        }
+    } else {
+        Operation::Workload {
+            target: target.clone(),
+            kind,
+            op: crate::ops::model::WorkloadOp::Scale { replicas },
+            resource_version: None,
+        }
+    }
+}
+
+/// Rolling `target` back (to the previous revision when `to_revision` is `None`).
+fn rollback_op(target: &Target, kind: WorkloadKind, to_revision: Option<i64>) -> Operation {
+    if kind == WorkloadKind::Deployment {
+        Operation::Rollback {
+            target: target.clone(),
+            to_revision,
+            resource_version: None,
+        }
+    } else {
+        Operation::Workload {
+            target: target.clone(),
+            kind,
+            op: crate::ops::model::WorkloadOp::Rollback { to_revision },
+            resource_version: None,
+        }
+    }
+}
+
+/// The operation a dialog is opened for, as far as it is known before the user answers
+/// it (for the audit line of a refusal): what enter would go on with — the replicas
+/// prompt scales to the current count, the revision picker rolls back to the previous
+/// revision, a menu runs its selected entry.
+pub fn operation_of(d: &Dialog) -> Option<Operation> {
+    match d {
+        Dialog::Replicas {
+            target,
+            current,
+            kind,
+            ..
+        } => Some(scale_op(target, *kind, *current)),
+        Dialog::Revisions { target, kind, .. } => Some(rollback_op(target, *kind, None)),
+        Dialog::Confirm { plan, .. } => Some(plan.op.clone()),
+        Dialog::HostMenu { vars, names } => names.chosen().map(|name| Operation::Host {
+            action: name.clone(),
+            vars: vars.clone(),
+        }),
+        Dialog::Backups { service, backups } => Some(Operation::Service {
+            service: service.clone(),
+            op: crate::ops::ServiceOp::Rollback {
+                backup: backups.chosen().cloned().unwrap_or_default(),
+            },
+        }),
+        Dialog::Planning { .. } | Dialog::Audit { .. } | Dialog::Quit => None,
     }
 }
 

@@ -223,7 +223,7 @@ fn read_only_refuses_before_any_dialog() {
         Action::Restart,
         Action::Promote,
     ] {
-        assert!(flightdeck::app::update::apply(&mut s, a).is_empty());
+        let fx = flightdeck::app::update::apply(&mut s, a);
         assert_eq!(s.overlay, Overlay::None);
         // said in words, with why
         let said = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
@@ -231,6 +231,16 @@ fn read_only_refuses_before_any_dialog() {
             said,
             format!("read-only (:read-only was given): {} refused", a.verb())
         );
+        // nothing planned or run: only the refusal's audit line, for the selected object
+        // (promote on a Deployment that is not blue-green names no operation)
+        for e in &fx {
+            let Effect::RecordRefusal(plan) = e else {
+                panic!("{a:?}: {fx:?}")
+            };
+            assert_eq!(plan.refused.as_deref(), Some(said.as_str()));
+            assert_eq!(plan.op.object(), "deployment/checkout");
+        }
+        assert_eq!(fx.len(), usize::from(a != Action::Promote), "{a:?}: {fx:?}");
     }
     s.read_only_at_start = true;
     flightdeck::app::update::apply(&mut s, Action::Rollback);
