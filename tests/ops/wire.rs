@@ -168,3 +168,36 @@ async fn every_write_names_the_field_manager_and_every_query_is_well_formed() {
         assert!(kinds.iter().any(|k| k == want), "no {want}: {kinds:?}");
     }
 }
+
+/// The mechanism, kept: every write's parameters come from `ops::patch_params` or
+/// `ops::post_params` (which name the field manager); no operation builds its own.
+#[test]
+fn operations_take_write_parameters_from_one_place() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ops");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("src/ops") {
+        let path = entry.expect("entry").path();
+        let Ok(src) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        for pattern in [
+            "PatchParams::default()",
+            "PostParams::default()",
+            "PatchParams::apply(",
+        ] {
+            for _ in src.matches(pattern) {
+                found.push(format!("{file}: {pattern}"));
+            }
+        }
+    }
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "mod.rs: PatchParams::default()",
+            "mod.rs: PostParams::default()",
+        ],
+        "a write builds its own parameters (use patch_params / post_params)"
+    );
+}
