@@ -38,6 +38,9 @@ pub enum Dialog {
         target: Target,
         current: i32,
         input: String,
+        /// Whether `input` is still the value the field was filled with (or stepped to),
+        /// shown selected: the first digit typed replaces it, as in a selected text field.
+        selected: bool,
         /// Deployment (`Operation::Scale`) or StatefulSet (`Operation::Workload`).
         kind: WorkloadKind,
     },
@@ -62,6 +65,20 @@ pub enum Dialog {
     },
     /// `q` while an operation is in flight.
     Quit,
+}
+
+impl Dialog {
+    /// The replicas prompt, filled with the current count and selected: typing replaces
+    /// it, `+`/`-` step it, backspace clears it.
+    pub fn replicas(target: Target, current: i32, kind: WorkloadKind) -> Dialog {
+        Dialog::Replicas {
+            target,
+            current,
+            input: current.to_string(),
+            selected: true,
+            kind,
+        }
+    }
 }
 
 /// What the console knows about operations.
@@ -268,42 +285,39 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             target,
             current,
             input,
+            selected,
             kind,
         } => {
             let n: i32 = input.parse().unwrap_or(*current);
             match action {
+                // a stepped value is not typed: it stays selected, or not, as it was
                 Some(Action::DialogIncrease | Action::SelectUp) => {
                     *input = (n.saturating_add(1)).to_string()
                 }
                 Some(Action::DialogDecrease | Action::SelectDown) => {
                     *input = (n - 1).max(0).to_string()
                 }
-                // digits are the number typed, not keys to bind
-                _ if text.is_some() && input.len() < 5 => {
-                    if input == "0" || input.parse::<i32>().ok() == Some(*current) {
+                // digits are the number typed, not keys to bind; the first one replaces
+                // the selected value, and a leading zero is replaced too
+                _ if text.is_some() => {
+                    if std::mem::take(selected) || input == "0" {
                         input.clear();
                     }
-                    input.extend(text);
+                    if input.len() < 5 {
+                        input.extend(text);
+                    }
                 }
                 _ if backspace(prompt_action(&state.keymap, k)) => {
-                    input.pop();
+                    // the selection goes as a whole, a typed number a digit at a time
+                    if std::mem::take(selected) {
+                        input.clear();
+                    } else {
+                        input.pop();
+                    }
                 }
                 _ if next => {
                     if let Ok(replicas) = input.parse::<i32>() {
-                        let op = if *kind == WorkloadKind::Deployment {
-                            Operation::Scale {
-                                target: target.clone(),
-                                replicas,
-                                resource_version: None,
-                            }
-                        } else {
-                            Operation::Workload {
-                                target: target.clone(),
-                                kind: *kind,
-                                op: crate::ops::model::WorkloadOp::Scale { replicas },
-                                resource_version: None,
-                            }
-                        };
+                        let op = scale_op(target, *kind, replicas);
                         return plan(state, op);
                     }
                 }
@@ -321,20 +335,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 } else {
                     rows.chosen().map(|r| r.revision)
                 };
-                let op = if *kind == WorkloadKind::Deployment {
-                    Operation::Rollback {
-                        target: target.clone(),
-                        to_revision,
-                        resource_version: None,
-                    }
-                } else {
-                    Operation::Workload {
-                        target: target.clone(),
-                        kind: *kind,
-                        op: crate::ops::model::WorkloadOp::Rollback { to_revision },
-                        resource_version: None,
-                    }
-                };
+                let op = rollback_op(target, *kind, to_revision);
                 return plan(state, op);
             }
             Vec::new()
@@ -369,6 +370,70 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
             Vec::new()
         }
+    }
+}
+
+/// Scaling `target` to `replicas`: a Deployment's own operation, else a workload's.
+fn scale_op(target: &Target, kind: WorkloadKind, replicas: i32) -> Operation {
+    if kind == WorkloadKind::Deployment {
+        Operation::Scale {
+            target: target.clone(),
+            replicas,
+            resource_version: None,
+        }
+    } else {
+        Operation::Workload {
+            target: target.clone(),
+            kind,
+            op: crate::ops::model::WorkloadOp::Scale { replicas },
+            resource_version: None,
+        }
+    }
+}
+
+/// Rolling `target` back (to the previous revision when `to_revision` is `None`).
+fn rollback_op(target: &Target, kind: WorkloadKind, to_revision: Option<i64>) -> Operation {
+    if kind == WorkloadKind::Deployment {
+        Operation::Rollback {
+            target: target.clone(),
+            to_revision,
+            resource_version: None,
+        }
+    } else {
+        Operation::Workload {
+            target: target.clone(),
+            kind,
+            op: crate::ops::model::WorkloadOp::Rollback { to_revision },
+            resource_version: None,
+        }
+    }
+}
+
+/// The operation a dialog is opened for, as far as it is known before the user answers
+/// it (for the audit line of a refusal): what enter would go on with — the replicas
+/// prompt scales to the current count, the revision picker rolls back to the previous
+/// revision, a menu runs its selected entry.
+pub fn operation_of(d: &Dialog) -> Option<Operation> {
+    match d {
+        Dialog::Replicas {
+            target,
+            current,
+            kind,
+            ..
+        } => Some(scale_op(target, *kind, *current)),
+        Dialog::Revisions { target, kind, .. } => Some(rollback_op(target, *kind, None)),
+        Dialog::Confirm { plan, .. } => Some(plan.op.clone()),
+        Dialog::HostMenu { vars, names } => names.chosen().map(|name| Operation::Host {
+            action: name.clone(),
+            vars: vars.clone(),
+        }),
+        Dialog::Backups { service, backups } => Some(Operation::Service {
+            service: service.clone(),
+            op: crate::ops::ServiceOp::Rollback {
+                backup: backups.chosen().cloned().unwrap_or_default(),
+            },
+        }),
+        Dialog::Planning { .. } | Dialog::Audit { .. } | Dialog::Quit => None,
     }
 }
 

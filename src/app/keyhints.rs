@@ -202,6 +202,7 @@ mod tests {
             },
             current: 1,
             input: "1".into(),
+            selected: true,
             kind: crate::sources::kube::WorkloadKind::Deployment,
         };
         assert_eq!(

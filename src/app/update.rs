@@ -383,25 +383,55 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
 /// pane that owns the selection builds the operation (the Pipeline pane's keys go to it
 /// from anywhere), and the dialog takes it from there.
 fn on_operation(state: &mut State, action: Action) -> Vec<Effect> {
-    use super::panes::{hosts, pipeline, workloads};
     if state.scope.read_only {
-        let why = if state.read_only_at_start {
-            "started with --read-only"
-        } else {
-            ":read-only was given"
-        };
-        state.set_flash(
-            FlashLevel::Warn,
-            format!("read-only ({why}): {} refused", action.verb()),
-        );
-        return Vec::new();
+        return refuse_read_only(state, action);
     }
     if let Some(what) = &state.ops.in_flight {
         let what = what.clone();
         state.set_flash(FlashLevel::Warn, format!("{what} is still running"));
         return Vec::new();
     }
-    let intents = if action.is_pipeline() {
+    let intents = pane_intents(state, action);
+    carry_out(state, intents)
+}
+
+/// Read-only refuses an operation before any dialog, and the refusal is an audit line
+/// like every other (the executor writes it, `Effect::RecordRefusal`): what the pane
+/// would have asked for names the object, and nothing it asked for is carried out.
+fn refuse_read_only(state: &mut State, action: Action) -> Vec<Effect> {
+    let why = if state.read_only_at_start {
+        "started with --read-only"
+    } else {
+        ":read-only was given"
+    };
+    let said = format!("read-only ({why}): {} refused", action.verb());
+    let intents = pane_intents(state, action);
+    // the pane may have said something of its own; the refusal is what is shown
+    state.set_flash(FlashLevel::Warn, said.clone());
+    intents
+        .iter()
+        .filter_map(|i| match i {
+            Intent::Plan(op) => Some(op.clone()),
+            Intent::OpenDialog(d) => super::dialog::operation_of(d),
+            // a service's rollback asks for its backups first: none is chosen yet
+            Intent::Effect(Effect::ListBackups { service }) => {
+                Some(crate::ops::Operation::Service {
+                    service: service.clone(),
+                    op: crate::ops::ServiceOp::Rollback {
+                        backup: String::new(),
+                    },
+                })
+            }
+            Intent::RevealPod { .. } | Intent::Effect(_) => None,
+        })
+        .map(|op| Effect::RecordRefusal(Box::new(crate::ops::Plan::refused(op, said.clone()))))
+        .collect()
+}
+
+/// What the focused pane (or the pipeline, for its own actions) asks for on `action`.
+fn pane_intents(state: &mut State, action: Action) -> Vec<Intent> {
+    use super::panes::{hosts, pipeline, workloads};
+    if action.is_pipeline() {
         pipeline::on_operation(state, action)
     } else {
         match state.focus {
@@ -416,8 +446,7 @@ fn on_operation(state: &mut State, action: Action) -> Vec<Effect> {
                 Vec::new()
             }
         }
-    };
-    carry_out(state, intents)
+    }
 }
 
 /// Carries out what a pane asked for, in order.

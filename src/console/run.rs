@@ -261,8 +261,14 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
     let tx = tx.clone();
     // a cluster operation gets a client for the context it names (the one on screen when
     // it was asked for), built from the same kubeconfig choice as the sources
-    let cluster = match &effect {
-        Effect::PlanOperation(op) | Effect::Operation { op, .. }
+    let op = match &effect {
+        Effect::PlanOperation(op) | Effect::Operation { op, .. } => Some(op),
+        // a refusal's line names who the cluster of its context says we are
+        Effect::RecordRefusal(plan) => Some(&plan.op),
+        _ => None,
+    };
+    let cluster = match op {
+        Some(op)
             if !op.is_github()
                 && !matches!(
                     op,

@@ -7,7 +7,7 @@
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, Patch};
 use serde_json::{Value, json};
 
 use super::model::{Plan, Target, WorkloadKind, WorkloadOp};
@@ -23,6 +23,10 @@ use crate::sources::kube::model::{
 /// The plugin's patches.
 const CLEAR_PAUSE: &str = r#"{"status":{"pauseConditions":null}}"#;
 const UNPAUSE: &str = r#"{"spec":{"paused":false}}"#;
+const UNPAUSE_AND_CLEAR_PAUSE: &str =
+    r#"{"spec":{"paused":false},"status":{"pauseConditions":null}}"#;
+const PROMOTE_FULL: &str = r#"{"status":{"promoteFull":true}}"#;
+const UNPAUSE_AND_PROMOTE_FULL: &str = r#"{"spec":{"paused":false},"status":{"promoteFull":true}}"#;
 
 /// Which requests an operation makes: `status` goes to the status subresource (the
 /// main resource when that is not served), `spec` to the main resource after it.
@@ -38,48 +42,73 @@ fn parse(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or(Value::Null)
 }
 
-/// The plugin's `getPatches` for promote (default and `--full`).
+/// The plugin's `GetCurrentCanaryStep` index: none without canary steps, else the
+/// status's index (0 when unset).
+fn current_step_index(r: &Rollout) -> Option<i32> {
+    let steps = r.spec.strategy.canary.as_ref()?.steps.len();
+    (steps > 0).then(|| {
+        r.status
+            .as_ref()
+            .and_then(|s| s.current_step_index)
+            .unwrap_or(0)
+    })
+}
+
+/// The index after the current step, as the plugin computes it (never past the end).
+fn next_step_index(r: &Rollout) -> Option<i32> {
+    let steps = r.spec.strategy.canary.as_ref().map_or(0, |c| c.steps.len());
+    current_step_index(r).map(|i| if (i as usize) < steps { i + 1 } else { i })
+}
+
+/// The plugin's `isInconclusive`: a canary whose current step's analysis is Inconclusive.
+fn inconclusive(r: &Rollout) -> bool {
+    r.spec.strategy.canary.is_some()
+        && r.status
+            .as_ref()
+            .and_then(|s| s.canary.current_step_analysis_run_status.as_ref())
+            .is_some_and(|a| a.status == "Inconclusive")
+}
+
+/// The plugin's `getPatches` for promote (default and `--full`), as of v1.9
+/// (`pkg/kubectl-argo-rollouts/cmd/promote/promote.go`): `--full` also un-pauses a
+/// `spec.paused` Rollout (argo-rollouts #4265), and a promote after an Inconclusive
+/// analysis the controller paused on clears `controllerPause` and moves past the step
+/// (else the controller runs the analysis again and the Rollout sticks before a pause).
 pub fn promote_patches(r: &Rollout, full: bool) -> RolloutPatches {
-    if full {
-        let p = json!({"status": {"promoteFull": true}});
-        return RolloutPatches {
-            status: Some(p.clone()),
-            spec: None,
-            unified: Some(p),
-        };
-    }
     let status = r.status.clone().unwrap_or_default();
     let spec = r.spec.paused.then(|| parse(UNPAUSE));
+    if full {
+        return RolloutPatches {
+            status: (status.current_pod_hash != status.stable_rs).then(|| parse(PROMOTE_FULL)),
+            spec,
+            unified: Some(parse(UNPAUSE_AND_PROMOTE_FULL)),
+        };
+    }
     let paused = status
         .pause_conditions
         .as_ref()
         .is_some_and(|p| !p.is_empty());
-    if paused {
-        return RolloutPatches {
-            status: Some(parse(CLEAR_PAUSE)),
-            spec,
-            unified: Some(json!({"spec": {"paused": false}, "status": {"pauseConditions": null}})),
-        };
-    }
-    if let Some(c) = &r.spec.strategy.canary {
-        // clear pause conditions or advance the step, never both
-        let mut index = status.current_step_index.unwrap_or(0);
-        if index < c.steps.len() as i32 {
-            index += 1;
-        }
-        return RolloutPatches {
-            status: Some(json!({"status": {"pauseConditions": null, "currentStepIndex": index}})),
-            spec,
-            unified: Some(
-                json!({"spec": {"paused": false}, "status": {"pauseConditions": null, "currentStepIndex": index}}),
-            ),
-        };
-    }
-    RolloutPatches {
-        status: Some(parse(CLEAR_PAUSE)),
+    let mut p = RolloutPatches {
+        status: None,
         spec,
-        unified: Some(json!({"spec": {"paused": false}, "status": {"pauseConditions": null}})),
+        unified: Some(parse(UNPAUSE_AND_CLEAR_PAUSE)),
+    };
+    if inconclusive(r) && paused && status.controller_pause {
+        // the unified fallback stays the plain one, as the plugin's does
+        p.status = next_step_index(r).map(|i| {
+            json!({"status": {"pauseConditions": null, "controllerPause": false, "currentStepIndex": i}})
+        });
+    } else if paused {
+        p.status = Some(parse(CLEAR_PAUSE));
+    } else if let Some(i) = next_step_index(r) {
+        // a canary running analysis or an experiment: advance the step (clear pause
+        // conditions or advance, never both)
+        p.status = Some(json!({"status": {"pauseConditions": null, "currentStepIndex": i}}));
+        p.unified = Some(
+            json!({"spec": {"paused": false}, "status": {"pauseConditions": null, "currentStepIndex": i}}),
+        );
     }
+    p
 }
 
 fn status_only(body: Value) -> RolloutPatches {
@@ -117,6 +146,7 @@ fn simulate(r: &Rollout, op: &WorkloadOp) -> Rollout {
         WorkloadOp::Promote { full: true } => {
             st.current_step_index = Some(n_steps);
             st.pause_conditions = None;
+            r.spec.paused = false;
         }
         WorkloadOp::Promote { full: false } => {
             let paused = st.pause_conditions.as_ref().is_some_and(|p| !p.is_empty());
@@ -375,7 +405,7 @@ impl Executor {
                     rv.as_deref(),
                 );
                 let after = api
-                    .patch(name, &PatchParams::default(), &Patch::Merge(&body))
+                    .patch(name, &super::patch_params(), &Patch::Merge(&body))
                     .await
                     .map_err(kube_message)?;
                 return Ok(Done {
@@ -393,7 +423,7 @@ impl Executor {
                 let after = api
                     .patch(
                         name,
-                        &PatchParams::default(),
+                        &super::patch_params(),
                         &Patch::<()>::Json(json_patch_of(&body)?),
                     )
                     .await
@@ -451,7 +481,7 @@ async fn send(
     p: &RolloutPatches,
     rv: Option<&str>,
 ) -> Result<Option<String>, String> {
-    let pp = PatchParams::default();
+    let pp = super::patch_params();
     let mut rv = rv.map(str::to_owned);
     let mut spec = p.spec.clone();
     if let Some(status) = &p.status {

@@ -7,7 +7,7 @@ use std::hash::{BuildHasher, Hasher};
 
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::{Api, Patch, PostParams};
 use serde_json::json;
 
 use super::model::{WorkloadKind, WorkloadOp};
@@ -162,7 +162,7 @@ impl Executor {
             let jobs: Api<Job> = Api::namespaced(c.clone(), &target.namespace);
             let dry = PostParams {
                 dry_run: true,
-                ..PostParams::default()
+                ..super::post_params()
             };
             let note = match jobs
                 .create(&dry, &job_from_cronjob(&cj, &fresh_name(&target.name)))
@@ -193,7 +193,7 @@ impl Executor {
         let jobs: Api<Job> = Api::namespaced(c.clone(), &target.namespace);
         let job = jobs
             .create(
-                &PostParams::default(),
+                &super::post_params(),
                 &job_from_cronjob(&cj, &fresh_name(&target.name)),
             )
             .await
@@ -263,7 +263,7 @@ impl Executor {
         let api: Api<CronJob> = Api::namespaced(c.clone(), &target.namespace);
         let body = with_resource_version(json!({"spec": {"suspend": suspend}}), resource_version);
         let cj = api
-            .patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+            .patch(&target.name, &super::patch_params(), &Patch::Merge(&body))
             .await
             .map_err(kube_message)?;
         Ok(Done {

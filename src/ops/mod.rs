@@ -48,6 +48,27 @@ pub use restart::restarted_at;
 
 pub use crate::sources::github::actions::{Review, RunAction};
 
+/// The name every write gives the API server as its `fieldManager`, so the object's
+/// `managedFields` say which fields flightdeck set (kubectl sends `kubectl-rollout`,
+/// `kubectl-create`, …).
+pub const FIELD_MANAGER: &str = "flightdeck";
+
+/// The parameters of every PATCH an operation sends (a dry run adds `dry_run`).
+pub(crate) fn patch_params() -> PatchParams {
+    PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..PatchParams::default()
+    }
+}
+
+/// The parameters of every POST or PUT an operation sends (a dry run adds `dry_run`).
+pub(crate) fn post_params() -> kube::api::PostParams {
+    kube::api::PostParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..kube::api::PostParams::default()
+    }
+}
+
 /// How a 409's message starts: the outcome line says `conflict` for it.
 pub const CONFLICT: &str = "conflict: ";
 
@@ -718,7 +739,7 @@ where
 {
     let dry = PatchParams {
         dry_run: true,
-        ..PatchParams::default()
+        ..patch_params()
     };
     match api.patch(name, &dry, patch).await {
         Ok(_) => "server dry run (dryRun=All): ok".into(),

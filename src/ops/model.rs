@@ -259,6 +259,23 @@ pub struct Plan {
     pub alternative: Option<Operation>,
 }
 
+impl Plan {
+    /// A plan refused for `why` before anything was asked of the server (read-only): what
+    /// the audit line of the refusal is written from.
+    pub fn refused(op: Operation, why: String) -> Plan {
+        Plan {
+            title: format!("{} {}", op.name(), op.target().name),
+            op,
+            before: String::new(),
+            after: String::new(),
+            notes: Vec::new(),
+            refused: Some(why),
+            type_to_confirm: None,
+            alternative: None,
+        }
+    }
+}
+
 /// How an operation ended (shown in the status line and written to the audit log).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {

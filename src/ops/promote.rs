@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams, Patch};
 use serde_json::json;
 
 use super::{Done, Executor, Operation, Plan, Target, kube_message, with_resource_version};
@@ -74,7 +74,7 @@ impl Executor {
             resource_version.or(s.metadata.resource_version.as_deref()),
         );
         let s = svc
-            .patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+            .patch(&target.name, &super::patch_params(), &Patch::Merge(&body))
             .await
             .map_err(kube_message)?;
         Ok(Done {

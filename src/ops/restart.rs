@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::Deployment;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, Patch};
 use serde_json::json;
 
 use super::{
@@ -60,7 +60,7 @@ impl Executor {
         let d = api
             .patch(
                 &target.name,
-                &PatchParams::default(),
+                &super::patch_params(),
                 &Patch::Strategic(&body),
             )
             .await

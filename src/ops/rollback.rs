@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams, Patch};
 use serde_json::{Value, json};
 
 use super::{Done, Executor, Operation, Plan, Target, dry_run, kube_message};
@@ -332,7 +332,7 @@ impl Executor {
         let d = api
             .patch(
                 &target.name,
-                &PatchParams::default(),
+                &super::patch_params(),
                 &Patch::<()>::Json(json_patch_of(&patch)?),
             )
             .await

@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams, Patch};
 use serde_json::json;
 
 use super::model::WorkloadKind;
@@ -45,7 +45,7 @@ impl Executor {
         let api: Api<Deployment> = Api::namespaced(c.clone(), &target.namespace);
         let body = with_resource_version(json!({"spec": {"replicas": replicas}}), resource_version);
         let scale = api
-            .patch_scale(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+            .patch_scale(&target.name, &super::patch_params(), &Patch::Merge(&body))
             .await
             .map_err(kube_message)?;
         Ok(Done {
@@ -90,7 +90,7 @@ impl Executor {
             resource_version,
         );
         let h = api
-            .patch(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+            .patch(&target.name, &super::patch_params(), &Patch::Merge(&body))
             .await
             .map_err(kube_message)?;
         Ok(Done {

@@ -366,7 +366,7 @@ impl Executor {
         // the version the confirmation was shown for, else the one just read
         let rv = resource_version.or(rb.set.resource_version.as_deref());
         let body = with_resource_version(data(&rb.target), rv);
-        let new_rv = patch_set(c, kind, target, &PatchParams::default(), &body).await?;
+        let new_rv = patch_set(c, kind, target, &super::patch_params(), &body).await?;
         Ok(Done {
             message: format!(
                 "{} rolled back to revision {}",
@@ -425,7 +425,7 @@ impl Executor {
             None => read_set(c, kind, target).await?.resource_version,
         };
         let body = with_resource_version(restart_patch(Timestamp::now()), rv.as_deref());
-        let new_rv = patch_set(c, kind, target, &PatchParams::default(), &body).await?;
+        let new_rv = patch_set(c, kind, target, &super::patch_params(), &body).await?;
         Ok(Done {
             message: format!("{} restarted", qualified(kind, &target.name)),
             resource_version: new_rv,
@@ -465,7 +465,7 @@ impl Executor {
             );
             let dry = PatchParams {
                 dry_run: true,
-                ..PatchParams::default()
+                ..super::patch_params()
             };
             plan.notes.push(
                 match api
@@ -491,7 +491,7 @@ impl Executor {
         let api: Api<StatefulSet> = Api::namespaced(c.clone(), &target.namespace);
         let body = with_resource_version(json!({"spec": {"replicas": replicas}}), resource_version);
         let scale = api
-            .patch_scale(&target.name, &PatchParams::default(), &Patch::Merge(&body))
+            .patch_scale(&target.name, &super::patch_params(), &Patch::Merge(&body))
             .await
             .map_err(kube_message)?;
         Ok(Done {

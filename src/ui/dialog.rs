@@ -3,6 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -93,6 +94,7 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             target,
             current,
             input,
+            selected,
             kind,
         } => (
             format!(" Scale {}/{} ", kind.resource(), sanitize(&target.name)),
@@ -100,7 +102,13 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
                 kv(state, "now", &format!("replicas {current}")),
                 Line::from(vec![
                     Span::styled("  replicas: ", theme.prompt()),
-                    Span::styled(format!("{input}█"), theme.text()),
+                    // the pre-filled value shows selected: typing replaces it
+                    if *selected {
+                        Span::styled(input.clone(), theme.text().add_modifier(Modifier::REVERSED))
+                    } else {
+                        Span::styled(input.clone(), theme.text())
+                    },
+                    Span::styled("█", theme.text()),
                 ]),
                 Line::from(""),
                 Line::styled(keys, theme.dim()),

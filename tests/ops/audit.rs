@@ -470,3 +470,59 @@ async fn without_a_self_subject_review_the_kubeconfig_user_is_named() {
         "cached, shared by clones"
     );
 }
+
+/// The console refuses an operation key while read-only before any dialog or request; the
+/// refusal still goes to the audit log, one `refusal` line per key, naming the object the
+/// key was for. The effect is run as the console's runner runs it: by the executor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_refusal_in_the_console_appends_one_refusal_line() {
+    use flightdeck::app::{Effect, Event, update};
+    use flightdeck::pane::PaneId;
+    use support::workloads::{fixture, state};
+
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let audit = dir.path().join("audit.jsonl");
+    let ex = executor(&c, &audit, false);
+
+    let mut s = state(Some("shop"));
+    for msg in fixture::messages() {
+        let generation = s.generation;
+        update(&mut s, Event::Kube { generation, msg });
+    }
+    flightdeck::app::update::apply(
+        &mut s,
+        flightdeck::app::Action::FocusPane(PaneId::Workloads),
+    );
+    let i = flightdeck::app::panes::workloads::visible_deployments(&s)
+        .iter()
+        .position(|d| d.key.name == "checkout")
+        .expect("checkout row");
+    s.pane_mut(PaneId::Workloads).selected = i;
+    s.scope.read_only = true;
+
+    // the scale key: refused, no dialog, one refusal to record
+    let fx = flightdeck::app::update::apply(&mut s, flightdeck::app::Action::Scale);
+    assert_eq!(s.overlay, flightdeck::app::state::Overlay::None);
+    assert_eq!(fx.len(), 1, "{fx:?}");
+    for e in fx {
+        let Effect::RecordRefusal(plan) = e else {
+            panic!("{e:?}")
+        };
+        ex.record_refusal(&plan).await.expect("audit line");
+    }
+    let lines = lines(&audit);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let l = &lines[0];
+    assert_eq!(l["phase"], "refusal", "{l}");
+    assert_eq!(l["status"], "refused", "{l}");
+    assert_eq!(l["operation"], "scale", "{l}");
+    assert_eq!(l["object"], "deployment/checkout", "{l}");
+    assert_eq!(l["namespace"], "shop", "{l}");
+    assert_eq!(l["cluster_user"], CLUSTER_USER, "{l}");
+    assert_eq!(
+        l["error"], "read-only (:read-only was given): scale refused",
+        "{l}"
+    );
+}

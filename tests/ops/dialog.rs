@@ -223,7 +223,7 @@ fn read_only_refuses_before_any_dialog() {
         Action::Restart,
         Action::Promote,
     ] {
-        assert!(flightdeck::app::update::apply(&mut s, a).is_empty());
+        let fx = flightdeck::app::update::apply(&mut s, a);
         assert_eq!(s.overlay, Overlay::None);
         // said in words, with why
         let said = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
@@ -231,6 +231,16 @@ fn read_only_refuses_before_any_dialog() {
             said,
             format!("read-only (:read-only was given): {} refused", a.verb())
         );
+        // nothing planned or run: only the refusal's audit line, for the selected object
+        // (promote on a Deployment that is not blue-green names no operation)
+        for e in &fx {
+            let Effect::RecordRefusal(plan) = e else {
+                panic!("{a:?}: {fx:?}")
+            };
+            assert_eq!(plan.refused.as_deref(), Some(said.as_str()));
+            assert_eq!(plan.op.object(), "deployment/checkout");
+        }
+        assert_eq!(fx.len(), usize::from(a != Action::Promote), "{a:?}: {fx:?}");
     }
     s.read_only_at_start = true;
     flightdeck::app::update::apply(&mut s, Action::Rollback);
@@ -426,4 +436,43 @@ fn a_conflict_is_shown_whole_until_a_key() {
     // any key closes it
     key(&mut s, KeyCode::Char('j'));
     assert!(s.flash.is_none());
+}
+
+/// The plan the replicas prompt asks for after `keys` then enter, opened on `current`.
+fn scale_after(current: i32, keys: &[KeyCode]) -> i32 {
+    let mut s = fed();
+    flightdeck::app::dialog::open(
+        &mut s,
+        Dialog::replicas(
+            target(),
+            current,
+            flightdeck::sources::kube::WorkloadKind::Deployment,
+        ),
+    );
+    for k in keys {
+        assert!(key(&mut s, *k).is_empty(), "{k:?} plans nothing");
+    }
+    let fx = key(&mut s, KeyCode::Enter);
+    let Some(Effect::PlanOperation(Operation::Scale { replicas, .. })) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    *replicas
+}
+
+#[test]
+fn typed_digits_replace_the_prefilled_replicas() {
+    use KeyCode::{Backspace, Char};
+    // on 1 replica, `1` `2` is 12 and `1` `0` is 10: the first digit replaces the value
+    assert_eq!(scale_after(1, &[Char('1'), Char('2')]), 12);
+    assert_eq!(scale_after(1, &[Char('1'), Char('0')]), 10);
+    assert_eq!(scale_after(4, &[Char('4'), Char('4')]), 44);
+    assert_eq!(scale_after(4, &[Char('7')]), 7);
+    // the selection goes as a whole; a typed number loses one digit at a time
+    assert_eq!(scale_after(12, &[Backspace, Char('3')]), 3);
+    assert_eq!(scale_after(1, &[Char('2'), Char('5'), Backspace]), 2);
+    // +/- still step, from the shown value or from what was typed
+    assert_eq!(scale_after(1, &[Char('+'), Char('+')]), 3);
+    assert_eq!(scale_after(1, &[Char('1'), Char('2'), Char('-')]), 11);
+    // a leading zero is replaced, not kept
+    assert_eq!(scale_after(3, &[Char('0'), Char('5')]), 5);
 }

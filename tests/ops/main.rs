@@ -7,3 +7,4 @@ mod keys_sandbox;
 mod kinds_sandbox;
 mod rollouts;
 mod sandbox;
+mod wire;

@@ -291,3 +291,138 @@ async fn rollout_operations_are_refused_read_only_and_off_other_kinds() {
     let err = ex.plan(wrong).await.expect_err("abort of a statefulset");
     assert!(err.contains("not an operation on a statefulset"), "{err}");
 }
+
+/// `kubectl argo rollouts pause`: `spec.paused: true` on the Rollout itself.
+async fn pause_spec(sb: &Sandbox, name: &str) {
+    let c = kube_client(sb).await;
+    let api: kube::Api<kube::api::DynamicObject> = kube::Api::namespaced_with(
+        c,
+        "shop",
+        &kube::discovery::ApiResource {
+            group: "argoproj.io".into(),
+            version: "v1alpha1".into(),
+            api_version: "argoproj.io/v1alpha1".into(),
+            kind: "Rollout".into(),
+            plural: "rollouts".into(),
+        },
+    );
+    api.patch(
+        name,
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(json!({"spec": {"paused": true}})),
+    )
+    .await
+    .expect("pause");
+}
+
+#[tokio::test]
+async fn promote_full_also_unpauses_a_spec_paused_rollout() {
+    let sb = sandbox(Scenario::CanaryPaused).await;
+    pause_spec(&sb, "checkout").await;
+    let c = kube_client(&sb).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ex = executor(&c, &dir.path().join("audit.jsonl"), false);
+    clear(&sb).await;
+    run(&ex, op("checkout", WorkloadOp::Promote { full: true })).await;
+    // the plugin since v1.9.0 (argo-rollouts #4265): promoteFull, then the un-pause
+    let w = writes(&sb);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert_eq!(w[0].path, format!("{RO}/checkout/status"));
+    assert_eq!(plugin_body(&w[0]), json!({"status": {"promoteFull": true}}));
+    assert_eq!(w[1].path, format!("{RO}/checkout"));
+    let spec: Value = serde_json::from_str(w[1].body.as_deref().unwrap()).unwrap();
+    assert_eq!(spec["spec"], json!({"paused": false}), "{spec}");
+    advance(&sb, 120).await;
+    let r = rollout(&sb, "checkout").await;
+    assert_ne!(r["spec"]["paused"], true);
+    assert_eq!(r["status"]["phase"], "Healthy", "{}", r["status"]);
+    assert_eq!(r["status"]["stableRS"], r["status"]["currentPodHash"]);
+}
+
+#[tokio::test]
+async fn promote_full_without_the_status_subresource_unpauses_in_the_unified_patch() {
+    let sb = sandbox(Scenario::CanaryPaused).await;
+    pause_spec(&sb, "checkout").await;
+    admin(&sb, "rollouts?status_subresource=false", "").await;
+    let c = kube_client(&sb).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ex = executor(&c, &dir.path().join("audit.jsonl"), false);
+    clear(&sb).await;
+    run(&ex, op("checkout", WorkloadOp::Promote { full: true })).await;
+    let w = writes(&sb);
+    assert_eq!(
+        w.len(),
+        2,
+        "the status patch (404), then the unified one: {w:?}"
+    );
+    assert_eq!(w[1].path, format!("{RO}/checkout"));
+    assert_eq!(
+        plugin_body(&w[1]),
+        json!({"spec": {"paused": false}, "status": {"promoteFull": true}})
+    );
+    advance(&sb, 120).await;
+    let r = rollout(&sb, "checkout").await;
+    assert_eq!(r["status"]["phase"], "Healthy", "{}", r["status"]);
+}
+
+#[tokio::test]
+async fn promote_after_an_inconclusive_analysis_clears_controller_pause_and_moves_on() {
+    let sb = sandbox(Scenario::Canary).await;
+    let c = kube_client(&sb).await;
+    // a failure condition beside the success one: the bad canary's ~18 % 5xx meets
+    // neither, so the analysis is Inconclusive and the controller pauses on it
+    let at: kube::Api<kube::api::DynamicObject> = kube::Api::namespaced_with(
+        c.clone(),
+        "shop",
+        &kube::discovery::ApiResource {
+            group: "argoproj.io".into(),
+            version: "v1alpha1".into(),
+            api_version: "argoproj.io/v1alpha1".into(),
+            kind: "AnalysisTemplate".into(),
+            plural: "analysistemplates".into(),
+        },
+    );
+    let add = json!([{"op": "add", "path": "/spec/metrics/0/failureCondition", "value": "result[0] > 0.5"}]);
+    at.patch(
+        "error-rate",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::<()>::Json(serde_json::from_value(add).unwrap()),
+    )
+    .await
+    .expect("failure condition");
+    advance(&sb, 120).await;
+    let r = rollout(&sb, "checkout").await;
+    let st = &r["status"];
+    assert_eq!(
+        st["pauseConditions"][0]["reason"], "InconclusiveAnalysisRun",
+        "{st}"
+    );
+    assert_eq!(st["controllerPause"], true, "{st}");
+    assert_eq!(st["currentStepIndex"], 2, "{st}");
+    assert_eq!(
+        st["canary"]["currentStepAnalysisRunStatus"]["status"], "Inconclusive",
+        "{st}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let ex = executor(&c, &dir.path().join("audit.jsonl"), false);
+    clear(&sb).await;
+    run(&ex, op("checkout", WorkloadOp::Promote { full: false })).await;
+    // what the plugin sends (promote.go `clearPauseConditionsAndControllerPausePatch`)
+    let w = writes(&sb);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].path, format!("{RO}/checkout/status"));
+    assert_eq!(
+        plugin_body(&w[0]),
+        json!({"status": {"pauseConditions": null, "controllerPause": false, "currentStepIndex": 3}})
+    );
+    // past the analysis: 50 %, then the pause step waits for the next promotion
+    advance(&sb, 120).await;
+    let r = rollout(&sb, "checkout").await;
+    let st = &r["status"];
+    assert_eq!(st["currentStepIndex"], 4, "{st}");
+    assert_eq!(
+        st["pauseConditions"][0]["reason"], "CanaryPauseStep",
+        "{st}"
+    );
+}

@@ -196,6 +196,12 @@ pub fn comparable(job: &Job, cronjob_uid: &str) -> Value {
     ] {
         meta.remove(k);
     }
+    // who wrote it differs by design: `flightdeck` here, `kubectl-create` there
+    let managers: Vec<Value> = meta
+        .remove("managedFields")
+        .and_then(|m| m.as_array().cloned())
+        .unwrap_or_default();
+    assert_eq!(managers.len(), 1, "{managers:?}");
     let owners = meta.get_mut("ownerReferences").unwrap();
     assert_eq!(owners[0]["uid"], json!(cronjob_uid), "{owners}");
     owners[0]["uid"] = json!("UID");

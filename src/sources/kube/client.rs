@@ -38,8 +38,82 @@ pub async fn client_from_kubeconfig(
     // watchers bound each request themselves (`watch::LIST_TIMEOUT`, and a watch's
     // `timeoutSeconds` plus a margin).
     cfg.connect_timeout = Some(CONNECT_TIMEOUT);
-    kube::Client::try_from(cfg)
-        .map_err(|e| KubeError::Client(crate::secret::redact(&e.to_string()).into_owned()))
+    let builder = kube::client::ClientBuilder::try_from(cfg)
+        .map_err(|e| KubeError::Client(crate::secret::redact(&e.to_string()).into_owned()))?;
+    Ok(builder
+        .with_layer(&tower::util::MapRequestLayer::new(tidy_query))
+        .build())
+}
+
+/// Every request's query string, well formed: kube-core builds it after `path?` with a
+/// leading `&` (`?&dryRun=All`, `?&fieldManager=flightdeck`) and leaves a bare `?` when
+/// there is none; the API server is sent `?dryRun=All&fieldManager=flightdeck`, or no `?`.
+fn tidy_query(mut req: http::Request<kube::client::Body>) -> http::Request<kube::client::Body> {
+    let Some(pq) = req.uri().path_and_query() else {
+        return req;
+    };
+    let Some(query) = pq.query() else {
+        return req;
+    };
+    let tidy = well_formed_query(query);
+    if tidy.as_deref() == Some(query) {
+        return req;
+    }
+    let rebuilt = match tidy {
+        Some(q) => format!("{}?{q}", pq.path()),
+        None => pq.path().to_owned(),
+    };
+    let mut parts = req.uri().clone().into_parts();
+    if let Ok(pq) = rebuilt.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = http::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
+
+/// `query` without its empty pairs (`&dryRun=All` → `dryRun=All`); `None` when nothing is
+/// left.
+pub fn well_formed_query(query: &str) -> Option<String> {
+    let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    (!pairs.is_empty()).then(|| pairs.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_lose_their_empty_pairs() {
+        assert_eq!(
+            well_formed_query("&dryRun=All").as_deref(),
+            Some("dryRun=All")
+        );
+        assert_eq!(
+            well_formed_query("&dryRun=All&fieldManager=flightdeck").as_deref(),
+            Some("dryRun=All&fieldManager=flightdeck")
+        );
+        assert_eq!(well_formed_query("a=1&&b=2&").as_deref(), Some("a=1&b=2"));
+        assert_eq!(well_formed_query(""), None);
+        assert_eq!(well_formed_query("&"), None);
+    }
+
+    #[test]
+    fn the_request_goes_out_with_the_tidy_query() {
+        let req =
+            http::Request::patch("/apis/apps/v1/namespaces/shop/deployments/cart?&dryRun=All")
+                .body(kube::client::Body::empty())
+                .expect("request");
+        assert_eq!(
+            tidy_query(req).uri(),
+            "/apis/apps/v1/namespaces/shop/deployments/cart?dryRun=All"
+        );
+        let bare = http::Request::patch("/api/v1/namespaces/shop/pods/p?")
+            .body(kube::client::Body::empty())
+            .expect("request");
+        assert_eq!(tidy_query(bare).uri(), "/api/v1/namespaces/shop/pods/p");
+    }
 }
 
 #[cfg(test)]

@@ -14,11 +14,67 @@ use crate::Shared;
 use crate::json::{at, i64_at, set, str_at};
 use crate::patch::strategic_merge;
 use crate::store::{Kind, meta_str};
-use crate::world::{World, bump_generation};
+use crate::world::{World, bump_generation, ts};
 
 fn clean_for_store(kind: Kind, o: &mut Value) {
     o["kind"] = json!(kind.info().name);
     o["apiVersion"] = json!(kind.api_version());
+}
+
+/// The `fieldManager` query parameter, validated as kube-apiserver does (at most 128
+/// bytes, printable characters only): `Ok(None)` when none is given.
+fn field_manager(q: &HashMap<String, String>, kind: Kind) -> Result<Option<String>, Response> {
+    let Some(m) = q.get("fieldManager") else {
+        return Ok(None);
+    };
+    let why = if m.len() > 128 {
+        Some("Too long: may not be more than 128 bytes")
+    } else if m.chars().any(char::is_control) {
+        Some("Invalid value: must only contain printable characters")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(status_err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            &format!("{} is invalid: fieldManager: {why}", kind.info().name),
+            None,
+        )),
+        None => Ok(Some(m.clone())),
+    }
+}
+
+/// Records a write's manager in `metadata.managedFields` as kube-apiserver does: one
+/// entry per manager, operation and subresource, stamped with the last write's time
+/// (the fields themselves are not tracked).
+fn record_manager(obj: &mut Value, manager: &str, operation: &str, sub: Option<&str>, now: i64) {
+    let api_version = str_at(obj, &["apiVersion"]).to_string();
+    let mut entry = json!({
+        "manager": manager,
+        "operation": operation,
+        "apiVersion": api_version,
+        "time": ts(now),
+        "fieldsType": "FieldsV1",
+        "fieldsV1": {},
+    });
+    if let Some(sub) = sub {
+        entry["subresource"] = json!(sub);
+    }
+    let mut fields: Vec<Value> = at(obj, &["metadata", "managedFields"])
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let same = |e: &Value| {
+        str_at(e, &["manager"]) == manager
+            && str_at(e, &["operation"]) == operation
+            && e.get("subresource").and_then(Value::as_str) == sub
+    };
+    match fields.iter_mut().find(|e| same(e)) {
+        Some(e) => *e = entry,
+        None => fields.push(entry),
+    }
+    set(obj, &["metadata", "managedFields"], json!(fields));
 }
 
 pub(super) fn create(
@@ -98,6 +154,14 @@ pub(super) fn create(
         m.remove("creationTimestamp");
     }
     clean_for_store(t.kind, &mut obj);
+    let manager = match field_manager(q, t.kind) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if let Some(m) = &manager {
+        let now = w.now_ms;
+        record_manager(&mut obj, m, "Update", None, now);
+    }
     if dry_run(q) {
         return json_resp(StatusCode::CREATED, &obj);
     }
@@ -162,9 +226,14 @@ fn commit(
     t: &Target,
     old: &Value,
     mut obj: Value,
-    dry: bool,
+    q: &HashMap<String, String>,
     served: Served,
 ) -> Response {
+    let dry = dry_run(q);
+    let manager = match field_manager(q, t.kind) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
     let name = t.name.clone().unwrap_or_default();
     if str_at(&obj, &["metadata", "name"]) != name {
         return bad_request(&format!(
@@ -224,10 +293,16 @@ fn commit(
     if spec_changed(old, &obj) && crate::world::has_generation(t.kind) {
         bump_generation(&mut obj);
     }
+    // a write that changes nothing leaves managedFields too
+    let changed = obj != *old;
+    if let Some(m) = manager.as_deref().filter(|_| changed) {
+        let now = w.now_ms;
+        record_manager(&mut obj, m, "Update", t.sub.as_deref(), now);
+    }
     if dry {
         return json_resp(StatusCode::OK, &obj);
     }
-    if obj == *old {
+    if !changed {
         return json_resp(StatusCode::OK, old);
     }
     w.store.put(t.kind, obj);
@@ -267,7 +342,7 @@ pub(super) fn update(
     if t.kind.info().namespaced {
         set(&mut obj, &["metadata", "namespace"], json!(t.ns));
     }
-    commit(&mut w, t, &old, obj, dry_run(q), served)
+    commit(&mut w, t, &old, obj, q, served)
 }
 
 fn apply_patch(
@@ -348,7 +423,7 @@ pub(super) fn patch(
     if let Err(r) = apply_patch(&mut obj, headers, body, t.kind.is_argo()) {
         return r;
     }
-    commit(&mut w, t, &old, obj, dry_run(q), served)
+    commit(&mut w, t, &old, obj, q, served)
 }
 
 /// DELETE, with the DeleteOptions body kube-apiserver reads: `dryRun: ["All"]` and
@@ -477,12 +552,20 @@ pub(super) fn scale(
             None,
         );
     };
+    let manager = match field_manager(q, t.kind) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
     let mut obj = (*old).clone();
     obj["spec"]["replicas"] = json!(replicas);
     if dry_run(q) {
         return json_resp(StatusCode::OK, &scale_of(&obj));
     }
     if obj != *old {
+        if let Some(m) = &manager {
+            let now = w.now_ms;
+            record_manager(&mut obj, m, "Update", Some("scale"), now);
+        }
         bump_generation(&mut obj);
         w.store.put(t.kind, obj);
         w.after_write(t.kind, &t.ns, &name);

@@ -156,6 +156,13 @@ impl World {
         }
     }
 
+    /// An analysis step measures afresh: its AnalysisRun goes (the next pass makes one).
+    pub(super) fn delete_step_analysis_run(&mut self, ro: &Value, name: &str) {
+        let ns = meta_str(ro, "namespace").to_string();
+        self.store.delete(Kind::AnalysisRun, &ns, name);
+        self.analysis_marks.remove(&(ns, name.to_string()));
+    }
+
     /// Take the measurements that are due.
     pub(super) fn step_analysis(&mut self) {
         let running: Vec<Value> = self
@@ -206,7 +213,7 @@ impl World {
                 None => {
                     results.push(
                         json!({"name": mname, "phase": "Running", "measurements": [],
-                        "count": 0, "successful": 0, "failed": 0}),
+                        "count": 0, "successful": 0, "failed": 0, "inconclusive": 0}),
                     );
                     changed = true;
                     results.len() - 1
@@ -252,22 +259,49 @@ impl World {
             let value = (value * 10_000.0).round() / 10_000.0;
             let success = str_at(m, &["successCondition"]);
             let failure = str_at(m, &["failureCondition"]);
-            let failed = (!failure.is_empty() && eval_condition(failure, value) == Some(true))
-                || (!success.is_empty() && eval_condition(success, value) == Some(false));
-            let mphase = if failed { "Failed" } else { "Successful" };
+            // Argo's `evaluateResult`: with one condition the other is its negation; with
+            // both, a value meeting neither is Inconclusive
+            let succeeded = match (success.is_empty(), failure.is_empty()) {
+                (true, true) => true,
+                (false, _) => eval_condition(success, value) == Some(true),
+                (true, false) => eval_condition(failure, value) != Some(true),
+            };
+            let failed = match (success.is_empty(), failure.is_empty()) {
+                (true, true) => false,
+                (_, false) => eval_condition(failure, value) == Some(true),
+                (false, true) => !succeeded,
+            };
+            let mphase = if failed {
+                "Failed"
+            } else if succeeded {
+                "Successful"
+            } else {
+                "Inconclusive"
+            };
             if let Some(a) = r["measurements"].as_array_mut() {
                 a.push(json!({"phase": mphase, "value": format!("[{value}]"),
                     "startedAt": ts(now), "finishedAt": ts(now)}));
             }
             let n = i64_at(r, &["count"]).unwrap_or(0) + 1;
             r["count"] = json!(n);
-            let key = if failed { "failed" } else { "successful" };
+            let key = match mphase {
+                "Failed" => "failed",
+                "Successful" => "successful",
+                _ => "inconclusive",
+            };
             r[key] = json!(i64_at(r, &[key]).unwrap_or(0) + 1);
             let nfailed = i64_at(r, &["failed"]).unwrap_or(0);
+            let ninconclusive = i64_at(r, &["inconclusive"]).unwrap_or(0);
+            let inconclusive_limit = i64_at(m, &["inconclusiveLimit"]).unwrap_or(0);
             if nfailed > limit {
                 r["phase"] = json!("Failed");
                 r["message"] = json!(format!(
                     "Metric \"{mname}\" assessed Failed due to failed ({nfailed}) > failureLimit ({limit})"
+                ));
+            } else if ninconclusive > inconclusive_limit {
+                r["phase"] = json!("Inconclusive");
+                r["message"] = json!(format!(
+                    "Metric \"{mname}\" assessed Inconclusive due to inconclusive ({ninconclusive}) > inconclusiveLimit ({inconclusive_limit})"
                 ));
             } else if n >= count {
                 r["phase"] = json!("Successful");
@@ -281,10 +315,19 @@ impl World {
             .iter()
             .find(|r| str_at(r, &["phase"]) == "Failed")
             .map(|r| str_at(r, &["message"]).to_string());
+        let inconclusive = results
+            .iter()
+            .find(|r| str_at(r, &["phase"]) == "Inconclusive")
+            .map(|r| str_at(r, &["message"]).to_string());
         let all_done = results.iter().all(|r| terminal(str_at(r, &["phase"])));
         ar["status"]["metricResults"] = json!(results);
         if let Some(msg) = failed {
             ar["status"]["phase"] = json!("Failed");
+            ar["status"]["message"] = json!(msg);
+            ar["status"]["completedAt"] = json!(ts(now));
+        } else if let Some(msg) = inconclusive.filter(|_| all_done) {
+            // the worst phase wins once every metric is done: Failed, then Inconclusive
+            ar["status"]["phase"] = json!("Inconclusive");
             ar["status"]["message"] = json!(msg);
             ar["status"]["completedAt"] = json!(ts(now));
         } else if all_done {

@@ -287,7 +287,10 @@ impl World {
         let now = self.now_ms;
         let ready_of = |h: &str| rss.iter().find(|r| r.hash == h).map(|r| r.ready);
         let stable = str_at(st, &["stableRS"]).to_string();
-        if st.get("promoteFull").and_then(Value::as_bool) == Some(true) && stable != cur {
+        let paused = at(ro, &["spec", "paused"]).and_then(Value::as_bool) == Some(true);
+        // `spec.paused` holds a full promotion too (argo-rollouts #4265): it waits below
+        if st.get("promoteFull").and_then(Value::as_bool) == Some(true) && stable != cur && !paused
+        {
             clear_pause(st);
             if ready_of(cur).unwrap_or(0) >= desired {
                 st["stableRS"] = json!(cur);
@@ -342,7 +345,6 @@ impl World {
                 .find_map(|s| i64_at(s, &["setWeight"]))
                 .unwrap_or(0)
         };
-        let paused = at(ro, &["spec", "paused"]).and_then(Value::as_bool) == Some(true);
         let mut phase = "Progressing";
         let mut message = "more replicas need to be updated".to_string();
         let mut weight = weight_at(idx);
@@ -353,8 +355,11 @@ impl World {
                 break;
             }
             let step = &steps[idx];
-            if step.get("pause").is_none() {
-                // a pause left behind (the index moved past it by a status patch) is over
+            if step.get("pause").is_none()
+                && (step.get("analysis").is_none() || pause_cond(st, "CanaryPauseStep").is_some())
+            {
+                // a pause left behind (the index moved past it by a status patch) is over;
+                // an analysis step keeps its own (InconclusiveAnalysisRun)
                 clear_pause(st);
             }
             if let Some(w) = i64_at(step, &["setWeight"]) {
@@ -413,6 +418,26 @@ impl World {
                             ),
                             weight: 0,
                         };
+                    }
+                    "Inconclusive" => {
+                        let cond = pause_cond(st, "InconclusiveAnalysisRun");
+                        let controller_pause =
+                            st.get("controllerPause").and_then(Value::as_bool) == Some(true);
+                        if cond.is_none() && controller_pause {
+                            // the pause was cleared but neither `controllerPause` nor the
+                            // step: the controller measures again with a new AnalysisRun
+                            // (`needsNewAnalysisRun`), and the Rollout waits on it
+                            self.delete_step_analysis_run(ro, &arname);
+                            clear_pause(st);
+                            message = "analysis runs again".into();
+                            break;
+                        }
+                        if cond.is_none() {
+                            set_pause(st, "InconclusiveAnalysisRun", now);
+                        }
+                        phase = "Paused";
+                        message = "InconclusiveAnalysisRun".into();
+                        break;
                     }
                     _ => break,
                 }

@@ -90,12 +90,11 @@ pub fn on_action(state: &mut State, d: &DeploymentRow, action: Action) -> Vec<In
             })]
         }
         Action::Scale => {
-            vec![Intent::OpenDialog(Dialog::Replicas {
+            vec![Intent::OpenDialog(Dialog::replicas(
                 target,
-                current: d.desired,
-                input: d.desired.to_string(),
-                kind: WorkloadKind::Deployment,
-            })]
+                d.desired,
+                WorkloadKind::Deployment,
+            ))]
         }
         Action::Restart => vec![Intent::Plan(Operation::Restart {
             target,

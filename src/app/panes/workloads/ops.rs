@@ -96,12 +96,11 @@ fn on_action(state: &mut State, action: Action) -> Option<Vec<Intent>> {
                 .statefulsets
                 .get(&w.key)
                 .map_or(0, |s| s.replicas);
-            vec![Intent::OpenDialog(Dialog::Replicas {
-                target: target(state, &w.key),
+            vec![Intent::OpenDialog(Dialog::replicas(
+                target(state, &w.key),
                 current,
-                input: current.to_string(),
-                kind: WorkloadKind::StatefulSet,
-            })]
+                WorkloadKind::StatefulSet,
+            ))]
         }
         (Action::Scale, WorkloadKind::DaemonSet) => refuse(
             state,
