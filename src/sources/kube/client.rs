@@ -114,11 +114,6 @@ mod tests {
             .expect("request");
         assert_eq!(tidy_query(bare).uri(), "/api/v1/namespaces/shop/pods/p");
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     /// The client path (workloads, logs, operations) reports the redacted text the
     /// kubeconfig loader shows.
