@@ -1090,7 +1090,9 @@ fn parent_imports(files: &[(String, String)], crate_dir: &str, cut_later: &[&str
     }
     for (file, line, path, item, parent_file) in found {
         lines.push(if item == "*" {
-            format!("{file}:{line}: {path}::* — a glob of the parent {parent_file}, which defines items")
+            format!(
+                "{file}:{line}: {path}::* — a glob of the parent {parent_file}, which defines items"
+            )
         } else {
             format!("{file}:{line}: {path} — {item} is defined in the parent {parent_file}")
         });
@@ -1679,7 +1681,10 @@ fn planted_import_of_the_parent_is_reported() {
             "src/config/check.rs:4: config::* — a glob of the parent src/config/mod.rs, which defines items",
         ]
     );
-    let later = ["src/config/check.rs: config::Config", "src/config/gpu.rs: config::Gpu"];
+    let later = [
+        "src/config/check.rs: config::Config",
+        "src/config/gpu.rs: config::Gpu",
+    ];
     assert_eq!(
         parent_imports(&files, "", &later),
         [
@@ -1697,14 +1702,19 @@ fn planted_import_of_the_parent_is_reported() {
     ]);
     assert_eq!(
         parent_imports(&sandbox, "crates/sandbox/", &[]),
-        ["crates/sandbox/src/table/kinds.rs:1: table::col — col is defined in the parent crates/sandbox/src/table.rs"]
+        [
+            "crates/sandbox/src/table/kinds.rs:1: table::col — col is defined in the parent crates/sandbox/src/table.rs"
+        ]
     );
     let clean = tree(&[
         (
             "src/config/mod.rs",
             "mod check;\nmod model;\npub use model::{Config, locate};\nfn only_mine() {}\n",
         ),
-        ("src/config/model.rs", "pub struct Config;\npub fn locate() {}\n"),
+        (
+            "src/config/model.rs",
+            "pub struct Config;\npub fn locate() {}\n",
+        ),
         (
             "src/config/check.rs",
             "use super::{Config, locate};\nuse super::model::Config as C;\n",
