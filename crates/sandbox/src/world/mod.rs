@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::json::{at, i64_at, set};
+use super::json::{at, set};
 use super::metrics::Traffic;
 use super::rng::Rng;
 use super::store::{Key, Kind, Obj, Store, meta_str};
@@ -25,6 +25,7 @@ pub mod github;
 pub mod gpus;
 mod jobs;
 mod logs;
+mod meta;
 mod nodes;
 mod owned;
 mod pods;
@@ -36,40 +37,20 @@ mod scenario_workloads;
 mod scenarios;
 mod statefulsets;
 mod template;
+mod time;
 mod workloads;
 
 pub use logs::{LogBuf, LogEvt, LogLine};
+use meta::owner_name_kind;
+pub use meta::{at_mut, bump_generation, has_generation};
 pub use pods::PodSim;
 pub use scenarios::{APPS, ENVS, IMAGE_REPO, MAIN_NS, Scenario};
 use template::names_and_images;
 pub use template::{first_image, revision_of, template_hash, template_without_hash};
+pub use time::{ts, ts_nanos, wall_ms};
 
 pub const HISTORY_CAP: usize = 10_000;
 pub const EVENTS_CAP: usize = 2_000;
-
-/// RFC 3339 with seconds, as Kubernetes writes `metav1.Time`.
-pub fn ts(ms: i64) -> String {
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        Err(_) => "1970-01-01T00:00:00Z".into(),
-    }
-}
-
-/// RFC 3339 with nanoseconds, as the kubelet prefixes log lines.
-pub fn ts_nanos(ms: i64) -> String {
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => format!(
-            "{}.{:09}Z",
-            t.strftime("%Y-%m-%dT%H:%M:%S"),
-            (ms.rem_euclid(1000)) * 1_000_000
-        ),
-        Err(_) => "1970-01-01T00:00:00.000000000Z".into(),
-    }
-}
-
-pub fn wall_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Faults {
@@ -128,13 +109,6 @@ pub struct World {
     pub error_images: BTreeSet<String>,
     /// per AnalysisRun, the (requests, 5xx) of its revision at its last measurement
     pub analysis_marks: HashMap<Key, (f64, f64)>,
-}
-
-fn owner_name_kind(v: &Value) -> Option<(&str, &str)> {
-    let o = at(v, &["metadata", "ownerReferences"])?
-        .as_array()?
-        .first()?;
-    Some((o.get("kind")?.as_str()?, o.get("name")?.as_str()?))
 }
 
 impl World {
@@ -512,34 +486,4 @@ impl World {
         let samples = self.traffic.values().flat_map(|t| t.samples()).collect();
         self.tsdb.append(self.now_ms, samples);
     }
-}
-
-/// Kinds whose `metadata.generation` counts spec changes.
-pub fn has_generation(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::Deployment
-            | Kind::ReplicaSet
-            | Kind::Hpa
-            | Kind::StatefulSet
-            | Kind::DaemonSet
-            | Kind::Job
-            | Kind::CronJob
-            | Kind::Rollout
-            | Kind::AnalysisRun
-            | Kind::AnalysisTemplate
-    )
-}
-
-pub fn at_mut<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.get_mut(*p)?;
-    }
-    Some(cur)
-}
-
-pub fn bump_generation(d: &mut Value) {
-    let g = i64_at(d, &["metadata", "generation"]).unwrap_or(1);
-    set(d, &["metadata", "generation"], json!(g + 1));
 }
