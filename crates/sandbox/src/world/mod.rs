@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use super::json::{at, set};
-use super::metrics::Traffic;
 use super::rng::Rng;
 use super::store::{Key, Kind, Obj, Store, meta_str};
 use github::GitHub;
@@ -17,11 +16,13 @@ use github::GitHub;
 mod analysis;
 mod backfill;
 mod bluegreen;
+mod cast;
 mod cron;
 mod cronjobs;
 mod daemonsets;
 mod deployments;
 pub mod github;
+mod gpu_sim;
 pub mod gpus;
 mod jobs;
 mod logs;
@@ -35,81 +36,22 @@ mod rollouts;
 mod scenario_rollouts;
 mod scenario_workloads;
 mod scenarios;
+mod state;
 mod statefulsets;
 mod template;
 mod time;
 mod workloads;
 
-pub use logs::{LogBuf, LogEvt, LogLine};
+pub use cast::{APPS, ENVS, IMAGE_REPO, MAIN_NS, Scenario};
 use meta::owner_name_kind;
 pub use meta::{at_mut, bump_generation, has_generation};
-pub use pods::PodSim;
-pub use scenarios::{APPS, ENVS, IMAGE_REPO, MAIN_NS, Scenario};
+pub use state::{Faults, LogEvt, LogLine, PodSim, World};
 use template::names_and_images;
 pub use template::{first_image, revision_of, template_hash, template_without_hash};
 pub use time::{ts, ts_nanos, wall_ms};
 
 pub const HISTORY_CAP: usize = 10_000;
 pub const EVENTS_CAP: usize = 2_000;
-
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Faults {
-    pub latency_ms: u64,
-    pub error_rate: f64,
-    /// only requests whose path starts with this get the injected 500s ("" = all but /_sandbox)
-    pub error_path_prefix: String,
-    /// (verb, namespace) pairs refused with 403; namespace "*" means every namespace
-    pub forbid: Vec<(String, String)>,
-    pub restarts: u64,
-    pub watch_drops: u64,
-}
-
-pub struct World {
-    pub store: Store,
-    pub now_ms: i64,
-    /// how many pods `/_sandbox/churn` has touched: the next churn goes on from there
-    pub churned: usize,
-    pub paused: bool,
-    pub speed: f64,
-    pub rng: Rng,
-    pub seed: u64,
-    pub scenario: Scenario,
-    pub bad_images: BTreeSet<String>,
-    pub dirty: BTreeSet<Key>,
-    /// StatefulSets, DaemonSets, Jobs and CronJobs whose controller should run on the next step
-    pub dirty_ctl: BTreeSet<(Kind, String, String)>,
-    /// per CronJob, the simulated minute up to which its schedule has been looked at
-    pub cron_checked: HashMap<Key, i64>,
-    pub active_pods: BTreeMap<Key, PodSim>,
-    pub logs: HashMap<Key, LogBuf>,
-    pub log_order: VecDeque<Key>,
-    pub log_tx: broadcast::Sender<Arc<LogEvt>>,
-    pub traffic: BTreeMap<String, Traffic>,
-    /// the services' pages as a Prometheus scraping them keeps them (`history.rs`)
-    pub tsdb: crate::history::Tsdb,
-    pub github: GitHub,
-    pub faults: Faults,
-    pub events_kept: VecDeque<Key>,
-    pub event_index: HashMap<(Key, String), String>,
-    /// build mode: pods are created ready, old replica sets drop at once, no events
-    pub instant: bool,
-    pub gpu_hot: bool,
-    /// the DGX hosts, which pod holds which GPU, and GPU faults
-    pub gpu: gpus::GpuFleet,
-    pub load_pods: usize,
-    /// Spread the load pods over Deployments, StatefulSets and Jobs instead of
-    /// Deployments only (`--pod-kinds mixed`).
-    pub load_mixed: bool,
-    pub fault_rng: Rng,
-    /// Argo Rollouts' CRDs are served (and their controller runs)
-    pub rollouts: bool,
-    /// Rollouts have the status subresource (a real install has; off to test fallbacks)
-    pub rollouts_status_subresource: bool,
-    /// images whose pods run and are ready but answer ~18 % of requests with 5xx
-    pub error_images: BTreeSet<String>,
-    /// per AnalysisRun, the (requests, 5xx) of its revision at its last measurement
-    pub analysis_marks: HashMap<Key, (f64, f64)>,
-}
 
 impl World {
     pub fn new(seed: u64, scenario: Scenario) -> World {
