@@ -9,7 +9,8 @@
 //! no two top-level modules may import each other through a circle, and a top-level module
 //! that is not in [`LAYERS`] is reported until someone places it. Inside every folder of
 //! `src/` and of the sandbox crate's `src/`, no two split-off files may import each other
-//! through a circle ([`folder_circles`]).
+//! through a circle ([`folder_circles`]), and no split-off file may import an item its parent
+//! module file defines ([`parent_imports`]).
 //!
 //! The checker is a plain function over `(path, text)` pairs, so the tests at the bottom plant
 //! wrong imports in small in-memory trees and prove that it fails on them.
