@@ -924,10 +924,10 @@ fn defined_items(src: &str) -> BTreeSet<String> {
                     }
                     _ => None,
                 };
-                if let Some(Tok::Ident(name)) = name {
-                    if name != "fn" {
-                        found.insert(name.clone());
-                    }
+                if let Some(Tok::Ident(name)) = name
+                    && name != "fn"
+                {
+                    found.insert(name.clone());
                 }
             }
             _ => {}
