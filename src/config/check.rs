@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Assets, Config, Diagnostic, key_in_table, load_assets, locate};
+use super::diag::{Diagnostic, key_in_table};
+use super::load::{Assets, load_assets, locate};
+use super::model::Config;
 
 /// What `flightdeck check-config` found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

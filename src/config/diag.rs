@@ -60,6 +60,29 @@ pub fn from_toml_error(file: &str, source: &str, err: &toml_edit::TomlError) -> 
     )
 }
 
+/// The byte offset of `key` in the `[table]` section of a config file (for diagnostics).
+pub(super) fn key_in_table(source: &str, table: &str, key: &str) -> Option<usize> {
+    let header = format!("[{table}]");
+    let start = source
+        .match_indices(&header)
+        .find(|(i, _)| *i == 0 || source[..*i].ends_with('\n'))
+        .map(|(i, _)| i + header.len())?;
+    let mut offset = start;
+    for line in source[start..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            break;
+        }
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(offset + (line.len() - trimmed.len()));
+        }
+        offset += line.len();
+    }
+    Some(start)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{Config, Diagnostic, is_label_name, key_in_table};
+use super::diag::{Diagnostic, key_in_table};
+use super::metrics::is_label_name;
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -40,23 +41,12 @@ impl GpuConfig {
     }
 }
 
-impl Config {
-    /// Where the GPU fleet is read: `[gpu] prometheus`, else `[metrics] prometheus`.
-    pub fn gpu_prometheus(&self) -> Option<&str> {
-        self.gpu
-            .prometheus
-            .as_deref()
-            .or_else(|| self.metrics.as_ref()?.prometheus.as_deref())
-    }
-}
-
 fn is_http(url: &str) -> bool {
     url.starts_with("http://") || url.starts_with("https://")
 }
 
 /// `[gpu]`'s problems, with where they are in the file.
-pub(super) fn validate(config: &Config, file: &str, source: &str, out: &mut Vec<Diagnostic>) {
-    let gpu = &config.gpu;
+pub(super) fn validate(gpu: &GpuConfig, file: &str, source: &str, out: &mut Vec<Diagnostic>) {
     for h in &gpu.hosts {
         if let Some(s) = h.scrape.as_deref().filter(|s| !is_http(s)) {
             out.push(Diagnostic::at(
@@ -88,8 +78,7 @@ pub(super) fn validate(config: &Config, file: &str, source: &str, out: &mut Vec<
 }
 
 /// Drops what [`validate`] complained about, so the rest of `[gpu]` still works.
-pub(super) fn retain_valid(config: &mut Config) {
-    let gpu = &mut config.gpu;
+pub(super) fn retain_valid(gpu: &mut GpuConfig) {
     gpu.hosts
         .retain(|h| h.scrape.as_deref().is_none_or(is_http));
     if gpu.prometheus.as_deref().is_some_and(|p| !is_http(p)) {

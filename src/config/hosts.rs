@@ -223,26 +223,27 @@ fn check_health(h: &HealthCheck) -> Result<(), String> {
 
 /// Diagnostics for bad `[[health]]` and `[[service]]` entries (each then skipped).
 pub(super) fn validate(
-    config: &super::Config,
+    services: &[ServiceConfig],
+    health: &[HealthCheck],
     file: &str,
     source: &str,
     out: &mut Vec<Diagnostic>,
 ) {
-    for s in &config.services {
+    for s in services {
         if let Err(why) = check_service(s) {
             out.push(Diagnostic::at(file, source, source.find(&s.unit), why));
         }
     }
-    for h in &config.health {
+    for h in health {
         if let Err(why) = check_health(h) {
             out.push(Diagnostic::at(file, source, source.find(&h.name), why));
         }
     }
 }
 
-pub(super) fn retain_valid(config: &mut super::Config) {
-    config.services.retain(|s| check_service(s).is_ok());
-    config.health.retain(|h| check_health(h).is_ok());
+pub(super) fn retain_valid(services: &mut Vec<ServiceConfig>, health: &mut Vec<HealthCheck>) {
+    services.retain(|s| check_service(s).is_ok());
+    health.retain(|h| check_health(h).is_ok());
 }
 
 #[cfg(test)]

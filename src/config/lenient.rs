@@ -13,8 +13,8 @@
 
 use std::ops::Range;
 
-use super::Config;
 use super::diag::{self, Diagnostic};
+use super::model::Config;
 
 /// More problems than this in one part and the part is dropped whole.
 const MAX_CUTS: usize = 64;

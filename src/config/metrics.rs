@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{Config, Diagnostic, is_label_name, key_in_table};
+use super::diag::{Diagnostic, key_in_table};
 
 pub const DEFAULT_ERROR_RATIO: &str = r#"sum(rate(http_requests_total{service="$service",status=~"5.."}[$window])) / sum(rate(http_requests_total{service="$service"}[$window]))"#;
 pub const DEFAULT_LATENCY_P95: &str = r#"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="$service"}[$window])))"#;
@@ -106,11 +106,17 @@ fn max_page_bytes() -> u64 {
     4 << 20
 }
 
+/// A Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// The `[metrics]` keys' problems (URLs are checked with the others').
-pub(super) fn validate(config: &Config, file: &str, source: &str, out: &mut Vec<Diagnostic>) {
-    let Some(m) = &config.metrics else {
-        return;
-    };
+pub(super) fn validate(m: &MetricsConfig, file: &str, source: &str, out: &mut Vec<Diagnostic>) {
     if !(m.threshold > 0.0 && m.threshold <= 1.0) {
         out.push(Diagnostic::at(
             file,

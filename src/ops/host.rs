@@ -13,6 +13,7 @@ use crate::config::HostAction;
 use crate::sources::pipe::{Lines, MAX_LINE};
 
 use super::model::Placeholders;
+use super::model::{HostOutput, OutputKind};
 use super::{Executor, Plan};
 
 /// The argv after substitution: whole arguments only.
@@ -52,40 +53,6 @@ pub enum HostExit {
 pub struct HostEnd {
     pub exit: HostExit,
     pub ran: Duration,
-}
-
-/// One line of a host action's output, or its end, for the logs pane.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostOutput {
-    /// The `[[host_action]]` name.
-    pub action: String,
-    pub kind: OutputKind,
-    /// The line as printed (not yet sanitized: the logs pane does that, as for pod logs).
-    pub text: String,
-    /// When the line was read (the host's clock).
-    pub at: Timestamp,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputKind {
-    Stdout,
-    Stderr,
-    /// The action ended; `text` says how (exit status, signal, timeout).
-    Exit {
-        ok: bool,
-    },
-}
-
-impl HostOutput {
-    /// The line as the console's own log shows it.
-    pub fn tagged(&self) -> String {
-        let text = crate::text::sanitize(&self.text);
-        match self.kind {
-            OutputKind::Stdout => format!("[{}] {text}", self.action),
-            OutputKind::Stderr => format!("[{} stderr] {text}", self.action),
-            OutputKind::Exit { .. } => format!("[{}] {text}", self.action),
-        }
-    }
 }
 
 /// Runs the action in a process group of its own; every output line goes to `line`

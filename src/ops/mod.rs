@@ -19,9 +19,11 @@
 pub mod argo;
 pub mod audit;
 mod cronjob;
+mod executor;
 mod github;
 pub mod host;
 pub mod inflight;
+mod kube_write;
 pub mod model;
 mod pod;
 mod promote;
@@ -32,135 +34,22 @@ pub mod service;
 mod sets;
 mod workload;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use kube::api::{Api, Patch, PatchParams};
-use serde_json::json;
 
 pub use audit::{AuditLog, AuditRecord, AuditTail, Phase};
-pub use host::{HostOutput, OutputKind};
+use executor::IDENTITY_TIMEOUT;
+pub use executor::{Executor, GithubSetup, LineSink, REQUEST_BOUND};
+pub use kube_write::{CONFLICT, FIELD_MANAGER, kube_message};
+pub(crate) use kube_write::{Done, dry_run, patch_params, post_params, with_resource_version};
 pub use model::RevisionChoice;
+pub use model::{HostOutput, OutputKind};
 pub use model::{Operation, Outcome, Placeholders, Plan, ServiceOp, Target};
 pub use restart::restarted_at;
 
 pub use crate::sources::github::actions::{Review, RunAction};
-
-/// The name every write gives the API server as its `fieldManager`, so the object's
-/// `managedFields` say which fields flightdeck set (kubectl sends `kubectl-rollout`,
-/// `kubectl-create`, …).
-pub const FIELD_MANAGER: &str = "flightdeck";
-
-/// The parameters of every PATCH an operation sends (a dry run adds `dry_run`).
-pub(crate) fn patch_params() -> PatchParams {
-    PatchParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..PatchParams::default()
-    }
-}
-
-/// The parameters of every POST or PUT an operation sends (a dry run adds `dry_run`).
-pub(crate) fn post_params() -> kube::api::PostParams {
-    kube::api::PostParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..kube::api::PostParams::default()
-    }
-}
-
-/// How a 409's message starts: the outcome line says `conflict` for it.
-pub const CONFLICT: &str = "conflict: ";
-
-/// A short, clear message for an API error; 409 says what happened. Credentials the
-/// server or a cause may quote are redacted.
-pub fn kube_message(e: kube::Error) -> String {
-    let text = match e {
-        kube::Error::Api(s) if s.code == 409 => format!(
-            "{CONFLICT}the object was changed by someone else since the confirmation ({}); nothing was changed — look again and retry",
-            s.message
-        ),
-        kube::Error::Api(s) if s.code == 403 => format!("forbidden: {}", s.message),
-        kube::Error::Api(s) => format!("{} ({} {})", s.message, s.code, s.reason),
-        other => other.to_string(),
-    };
-    crate::secret::redact(&text).into_owned()
-}
-
-/// Where host-action output goes.
-pub type LineSink = Arc<dyn Fn(host::HostOutput) + Send + Sync>;
-
-/// Runs confirmed operations. Built once by the console; cheap to clone.
-#[derive(Clone)]
-pub struct Executor {
-    client: Option<kube::Client>,
-    client_error: String,
-    read_only: bool,
-    audit: AuditLog,
-    host_actions: Vec<crate::config::HostAction>,
-    services: Vec<crate::config::ServiceConfig>,
-    output: LineSink,
-    github: Option<GithubSetup>,
-    /// Poked after a GitHub operation so the pipeline shows its effect at once.
-    github_refresh: Option<Arc<tokio::sync::Notify>>,
-    /// The kubeconfig's user name: the cluster identity when the server cannot say.
-    kubeconfig_user: Option<String>,
-    /// The context the client is for (`None`: the kubeconfig's current one); the key of the
-    /// cached cluster identity.
-    context: Option<String>,
-    /// Who we are to the cluster and to GitHub, looked up once for this executor.
-    identities: Arc<Identities>,
-    /// How long a cluster or GitHub request of a plan or a run may take (host actions and
-    /// services have their own `timeout_secs`).
-    request_bound: Duration,
-    /// The operations running now, shared by every clone: quitting ends them.
-    in_flight: inflight::InFlight,
-}
-
-/// [`Executor::request_bound`]'s default: far beyond a healthy API server's answer, short
-/// enough that a hanging one never leaves the confirmation waiting for good.
-pub const REQUEST_BOUND: Duration = Duration::from_secs(60);
-
-/// The identities the audit log names, each looked up at most once (a failed lookup is
-/// cached as `unknown (why)` too: an operation never waits on it twice).
-#[derive(Debug, Default)]
-struct Identities {
-    /// Per context: after `:ctx` the cluster, and so who we are to it, differ.
-    cluster: std::sync::Mutex<HashMap<Option<String>, Arc<tokio::sync::OnceCell<String>>>>,
-    github: tokio::sync::OnceCell<String>,
-}
-
-/// How long an identity lookup may take before the audit line says `unknown`.
-const IDENTITY_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// What a successful run did, for the status line and the outcome line.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Done {
-    pub message: String,
-    /// A rollback: the revision whose template the deployment now runs.
-    pub revision: Option<String>,
-    /// The changed object's resourceVersion in the server's answer.
-    pub resource_version: Option<String>,
-    /// A GitHub run's state read back after the request.
-    pub run_state: Option<String>,
-}
-
-impl From<String> for Done {
-    fn from(message: String) -> Done {
-        Done {
-            message,
-            ..Done::default()
-        }
-    }
-}
-
-/// Where approvals go; the token is resolved when an approval runs and never logged.
-#[derive(Debug, Clone)]
-pub struct GithubSetup {
-    pub api_url: String,
-    pub repo: String,
-    pub token: crate::sources::github::TokenSetting,
-}
 
 impl Executor {
     pub fn new(client: Result<kube::Client, String>, read_only: bool, audit: AuditLog) -> Self {
@@ -715,34 +604,5 @@ impl Executor {
                     .await
             }
         }
-    }
-}
-
-/// A merge or strategic-merge patch made conditional on `resource_version`: the server
-/// answers 409 if the object moved since, and `kube_message` reports that, never retried.
-fn with_resource_version(
-    mut body: serde_json::Value,
-    resource_version: Option<&str>,
-) -> serde_json::Value {
-    if let Some(rv) = resource_version {
-        body["metadata"] = json!({"resourceVersion": rv});
-    }
-    body
-}
-
-/// Asks the server to admit `patch` without storing it (dryRun=All), so the confirmation
-/// shows what validation and admission say before anything changes.
-async fn dry_run<K, P>(api: &Api<K>, name: &str, patch: &Patch<P>) -> String
-where
-    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-    P: serde::Serialize + std::fmt::Debug,
-{
-    let dry = PatchParams {
-        dry_run: true,
-        ..patch_params()
-    };
-    match api.patch(name, &dry, patch).await {
-        Ok(_) => "server dry run (dryRun=All): ok".into(),
-        Err(e) => format!("server dry run (dryRun=All): {}", kube_message(e)),
     }
 }

@@ -2,6 +2,8 @@
 //! confirmation shows ([`Plan`]) and how it ended ([`Outcome`]). No I/O: the view and the
 //! dialogs read these; the executor in this module's parent fills them.
 
+use jiff::Timestamp;
+
 use crate::sources::github::model::{Review, RunAction};
 pub use crate::sources::kube::model::WorkloadKind;
 
@@ -300,4 +302,38 @@ pub struct RevisionChoice {
     pub created: Option<jiff::Timestamp>,
     /// The revision whose template the set runs now.
     pub current: bool,
+}
+
+/// One line of a host action's output, or its end, for the logs pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostOutput {
+    /// The `[[host_action]]` name.
+    pub action: String,
+    pub kind: OutputKind,
+    /// The line as printed (not yet sanitized: the logs pane does that, as for pod logs).
+    pub text: String,
+    /// When the line was read (the host's clock).
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    Stdout,
+    Stderr,
+    /// The action ended; `text` says how (exit status, signal, timeout).
+    Exit {
+        ok: bool,
+    },
+}
+
+impl HostOutput {
+    /// The line as the console's own log shows it.
+    pub fn tagged(&self) -> String {
+        let text = crate::text::sanitize(&self.text);
+        match self.kind {
+            OutputKind::Stdout => format!("[{}] {text}", self.action),
+            OutputKind::Stderr => format!("[{} stderr] {text}", self.action),
+            OutputKind::Exit { .. } => format!("[{}] {text}", self.action),
+        }
+    }
 }

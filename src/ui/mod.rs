@@ -60,3 +60,6 @@ fn too_small(state: &State, frame: &mut Frame, area: Rect) {
         inner,
     );
 }
+
+#[cfg(test)]
+mod tests;

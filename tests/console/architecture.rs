@@ -9,7 +9,8 @@
 //! no two top-level modules may import each other through a circle, and a top-level module
 //! that is not in [`LAYERS`] is reported until someone places it. Inside every folder of
 //! `src/` and of the sandbox crate's `src/`, no two split-off files may import each other
-//! through a circle ([`folder_circles`]).
+//! through a circle ([`folder_circles`]), and no split-off file may import an item its parent
+//! module file defines ([`parent_imports`]).
 //!
 //! The checker is a plain function over `(path, text)` pairs, so the tests at the bottom plant
 //! wrong imports in small in-memory trees and prove that it fails on them.
@@ -903,6 +904,159 @@ fn folder_circles(files: &[(String, String)], crate_dir: &str, cut_later: &[&str
     lines
 }
 
+/// The items a file defines at its top level (not inside an inline `mod`, an `impl` or a
+/// body): `fn`, `struct`, `enum`, `union`, `trait`, `type`, `const`, `static`, `macro_rules!`.
+fn defined_items(src: &str) -> BTreeSet<String> {
+    let toks = tokenize(src);
+    let mut found = BTreeSet::new();
+    let mut depth = 0usize;
+    for (i, t) in toks.iter().enumerate() {
+        match &t.tok {
+            Tok::Punct('{') => depth += 1,
+            Tok::Punct('}') => depth = depth.saturating_sub(1),
+            Tok::Ident(kw) if depth == 0 => {
+                let name = match kw.as_str() {
+                    "fn" | "struct" | "enum" | "union" | "trait" | "type" | "const" | "static" => {
+                        tok_at(&toks, i + 1)
+                    }
+                    "macro_rules" if tok_at(&toks, i + 1) == Some(&Tok::Punct('!')) => {
+                        tok_at(&toks, i + 2)
+                    }
+                    _ => None,
+                };
+                if let Some(Tok::Ident(name)) = name
+                    && name != "fn"
+                {
+                    found.insert(name.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Imports of a parent that another step of issue #27 removes, as `"file: path"` (the file
+/// as in the messages, the path as imported); they are left out of [`parent_imports`]. The
+/// test fails on an entry that no longer applies, so this list only shrinks (it is empty).
+const PARENT_CUT_LATER: &[&str] = &[];
+
+/// Every import by a split-off file of an item its parent module file defines (the folder's
+/// `mod.rs`, or `name.rs` for `name/`): the parent declares the child, so the two import each
+/// other. A name the parent re-exports counts as the file it comes from, through re-exports of
+/// re-exports, as in [`folder_circles`]; a glob `use super::*;` counts as an import of the
+/// parent where the parent defines anything. The crate roots are the top, not parents; a
+/// `tests` module is the parent's own tests, not a piece split off it. Imports listed in
+/// `cut_later` (as in [`PARENT_CUT_LATER`]) are left out, and an entry that matches nothing is
+/// reported. `crate_dir` names the crate in the messages (`""` or `"crates/sandbox/"`).
+fn parent_imports(files: &[(String, String)], crate_dir: &str, cut_later: &[&str]) -> Vec<String> {
+    let moved = path_attributes(files);
+    let module_of_file =
+        |file: &str| -> Vec<String> { moved.get(file).cloned().unwrap_or_else(|| module_of(file)) };
+    let files: Vec<&(String, String)> = files.iter().filter(|(f, _)| f != MAIN_RS).collect();
+    let modules: BTreeMap<Vec<String>, &str> = files
+        .iter()
+        .map(|(f, _)| (module_of_file(f), f.as_str()))
+        .collect();
+    let defined: BTreeMap<Vec<String>, BTreeSet<String>> = files
+        .iter()
+        .map(|(f, src)| (module_of_file(f), defined_items(src)))
+        .collect();
+    let scans: Vec<(Vec<String>, Vec<Ref>)> = files
+        .iter()
+        .map(|(f, src)| {
+            let module = module_of_file(f);
+            let scan = scan_as(f, module.clone(), src);
+            (module, scan.refs.into_iter().chain(scan.inner).collect())
+        })
+        .collect();
+    // what each module file brings in by `use`: name -> path
+    let mut brought: BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for (module, refs) in &scans {
+        for r in refs.iter().filter(|r| r.from_use) {
+            if let Some(name) = r.path.last() {
+                brought
+                    .entry(module.clone())
+                    .or_default()
+                    .insert(name.clone(), r.path.clone());
+            }
+        }
+    }
+    let landing = |path: &[String]| -> Option<Vec<String>> {
+        (0..=path.len())
+            .rev()
+            .map(|n| path[..n].to_vec())
+            .find(|p| modules.contains_key(p))
+    };
+    let mut found: BTreeSet<(String, usize, String, String, String)> = BTreeSet::new();
+    for (from, refs) in &scans {
+        if from.len() < 2 || from.last().is_some_and(|m| m == "tests") {
+            continue; // a crate root, a top-level module (its parent is the root), or tests
+        }
+        let parent = &from[..from.len() - 1];
+        let Some(parent_file) = modules.get(parent) else {
+            continue;
+        };
+        for r in refs {
+            let Some(mut to) = landing(&r.path) else {
+                continue;
+            };
+            // where a name the parent (or any module file) re-exports comes from
+            let mut path = r.path.clone();
+            for _ in 0..8 {
+                let Some(again) = (path.get(to.len()))
+                    .and_then(|name| brought.get(&to)?.get(name))
+                    .filter(|again| **again != path)
+                    .cloned()
+                else {
+                    break;
+                };
+                path = again;
+                let Some(land) = landing(&path) else {
+                    break;
+                };
+                to = land;
+            }
+            if to != parent {
+                continue;
+            }
+            let item = match path.get(to.len()) {
+                Some(name) if defined[parent].contains(name) => name.clone(),
+                Some(_) => continue,
+                None if r.from_use && !defined[parent].is_empty() => "*".to_owned(),
+                None => continue,
+            };
+            found.insert((
+                format!("{crate_dir}{}", r.file),
+                r.line,
+                r.path.join("::"),
+                item,
+                format!("{crate_dir}{parent_file}"),
+            ));
+        }
+    }
+    let mut lines = Vec::new();
+    for entry in cut_later {
+        let before = found.len();
+        found.retain(|(file, _, path, _, _)| format!("{file}: {path}") != *entry);
+        if found.len() == before {
+            lines.push(format!(
+                "{entry}: listed in PARENT_CUT_LATER but no longer imported: remove it from the list"
+            ));
+        }
+    }
+    for (file, line, path, item, parent_file) in found {
+        lines.push(if item == "*" {
+            format!(
+                "{file}:{line}: {path}::* — a glob of the parent {parent_file}, which defines items"
+            )
+        } else {
+            format!("{file}:{line}: {path} — {item} is defined in the parent {parent_file}")
+        });
+    }
+    lines
+}
+
 /// Every import by a model module (a `model` of `sources` or `ops`, or a path in
 /// [`UI_MODEL_PATHS`]) of `sources` or `ops` outside the model modules: a model is plain
 /// data, below the decoders, clients and tasks of its source, which import it.
@@ -1068,6 +1222,29 @@ fn no_circle_between_files_of_a_folder() {
          directly or round a circle; see tests/architecture.rs):\n{}",
         circles.len(),
         circles.join("\n")
+    );
+}
+
+/// A split-off file never imports its parent: what a child needs from the file that declares
+/// it lives in a leaf file both import (in the console and in the sandbox crate).
+#[test]
+fn no_split_off_file_imports_its_parent() {
+    let sandbox = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/sandbox");
+    let (sandbox_later, console_later): (Vec<&str>, Vec<&str>) = PARENT_CUT_LATER
+        .iter()
+        .partition(|e| e.starts_with("crates/sandbox/"));
+    let mut found = parent_imports(&read_src(), "", &console_later);
+    found.extend(parent_imports(
+        &read_crate(&sandbox),
+        "crates/sandbox/",
+        &sandbox_later,
+    ));
+    assert!(
+        found.is_empty(),
+        "{} imports by a split-off file of its parent (move what the child needs to a leaf \
+         file both import; see tests/console/architecture.rs):\n{}",
+        found.len(),
+        found.join("\n")
     );
 }
 
@@ -1425,6 +1602,82 @@ fn planted_circles_through_sub_folders_paths_and_child_paths_are_reported() {
             "crates/sandbox/src/: store.rs -> table.rs -> store.rs: store.rs -> table.rs at crates/sandbox/src/store.rs:1 (table::pod_status); table.rs -> store.rs at crates/sandbox/src/table/kinds.rs:1 (store::Kind)",
         ]
     );
+}
+
+#[test]
+fn planted_import_of_the_parent_is_reported() {
+    let files = tree(&[
+        ("src/lib.rs", "pub mod config;\npub struct Root;\n"),
+        // the parent defines Config and re-exports what it split off
+        (
+            "src/config/mod.rs",
+            "mod check;\nmod model;\nmod gpu;\npub use model::Gpu;\npub struct Config;\n\
+             pub fn locate() {}\nimpl Config {\n    fn inner() {}\n}\n",
+        ),
+        ("src/config/model.rs", "pub struct Gpu;\n"),
+        // a name re-exported by the parent counts as the file it comes from; the crate
+        // root is no parent; an item inside an impl is no item of the parent
+        (
+            "src/config/gpu.rs",
+            "use super::Gpu;\nuse crate::Root;\nuse super::model::Gpu as G;\n",
+        ),
+        (
+            "src/config/check.rs",
+            "use super::{Config, locate};\n\nfn f() { crate::config::Config::inner(); }\n\
+             use super::*;\n",
+        ),
+        // the parent's own tests are not split off it
+        ("src/config/tests.rs", "use super::Config;\n"),
+    ]);
+    assert_eq!(
+        parent_imports(&files, "", &[]),
+        [
+            "src/config/check.rs:1: config::Config — Config is defined in the parent src/config/mod.rs",
+            "src/config/check.rs:1: config::locate — locate is defined in the parent src/config/mod.rs",
+            "src/config/check.rs:3: config::Config::inner — Config is defined in the parent src/config/mod.rs",
+            "src/config/check.rs:4: config::* — a glob of the parent src/config/mod.rs, which defines items",
+        ]
+    );
+    let later = [
+        "src/config/check.rs: config::Config",
+        "src/config/gpu.rs: config::Gpu",
+    ];
+    assert_eq!(
+        parent_imports(&files, "", &later),
+        [
+            "src/config/gpu.rs: config::Gpu: listed in PARENT_CUT_LATER but no longer imported: remove it from the list",
+            "src/config/check.rs:1: config::locate — locate is defined in the parent src/config/mod.rs",
+            "src/config/check.rs:3: config::Config::inner — Config is defined in the parent src/config/mod.rs",
+            "src/config/check.rs:4: config::* — a glob of the parent src/config/mod.rs, which defines items",
+        ]
+    );
+    // the same in a sandbox folder whose parent is `name.rs`, and with Config in a leaf
+    let sandbox = tree(&[
+        ("src/lib.rs", "mod table;\n"),
+        ("src/table.rs", "mod kinds;\npub fn col() {}\n"),
+        ("src/table/kinds.rs", "use super::col;\n"),
+    ]);
+    assert_eq!(
+        parent_imports(&sandbox, "crates/sandbox/", &[]),
+        [
+            "crates/sandbox/src/table/kinds.rs:1: table::col — col is defined in the parent crates/sandbox/src/table.rs"
+        ]
+    );
+    let clean = tree(&[
+        (
+            "src/config/mod.rs",
+            "mod check;\nmod model;\npub use model::{Config, locate};\nfn only_mine() {}\n",
+        ),
+        (
+            "src/config/model.rs",
+            "pub struct Config;\npub fn locate() {}\n",
+        ),
+        (
+            "src/config/check.rs",
+            "use super::{Config, locate};\nuse super::model::Config as C;\n",
+        ),
+    ]);
+    assert!(parent_imports(&clean, "", &[]).is_empty());
 }
 
 #[test]

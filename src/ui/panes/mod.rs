@@ -1,15 +1,16 @@
-//! The five panes. Each pane is one file; this one draws the shared frame and the honest
-//! placeholder a pane shows until its source has data.
+//! The five panes. Each pane is one file; this one draws the shared frame, and
+//! `placeholder.rs` the honest placeholder a pane shows until its source has data.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders};
 
 use crate::app::state::{SourceId, SourceStatus, State};
 use crate::config::theme::Health;
 use crate::pane::PaneId;
 
+mod cut;
 pub mod errors;
 pub mod gpu;
 mod gpu_cells;
@@ -17,7 +18,10 @@ mod gpu_list;
 pub mod hosts;
 pub mod logs;
 pub mod pipeline;
+mod placeholder;
 pub mod workloads;
+
+pub use placeholder::placeholder;
 
 pub fn render(state: &State, pane: PaneId, frame: &mut Frame, area: Rect) {
     if pane == PaneId::Workloads
@@ -119,51 +123,4 @@ pub fn staleness_tag(state: &State, source: SourceId) -> Option<String> {
         SourceStatus::Failing { last_ok: None, .. } => Some("failing".into()),
         _ => None,
     }
-}
-
-/// Where a list is cut: `3 of 12 ↑ ↓` (the selected row of all), or `4–6 of 12 ↑ ↓`
-/// (the rows shown) where the cursor is elsewhere, with arrows for rows above and below.
-pub(super) fn cut_text(
-    offset: usize,
-    shown: usize,
-    total: usize,
-    selected: Option<usize>,
-) -> String {
-    let which = match selected {
-        Some(s) if s < total => format!("{} of {total}", s + 1),
-        _ => format!("{}–{} of {total}", offset + 1, (offset + shown).min(total)),
-    };
-    let up = if offset > 0 { " ↑" } else { "" };
-    let down = if offset + shown < total { " ↓" } else { "" };
-    format!("{which}{up}{down}")
-}
-
-/// What a pane shows while its source has nothing to show.
-pub fn placeholder(state: &State, pane: PaneId, frame: &mut Frame, area: Rect) {
-    let theme = &state.theme;
-    let lines: Vec<Line> = match state.source(SourceId::for_pane(pane)) {
-        None => vec![Line::styled("no source", theme.dim())],
-        Some(SourceStatus::NotConfigured { hint }) => vec![
-            Line::styled("not configured", theme.dim()),
-            Line::from(vec![
-                Span::styled("set ", theme.dim()),
-                Span::styled(hint.clone(), theme.accent()),
-            ]),
-        ],
-        Some(SourceStatus::Unavailable { reason }) => {
-            vec![Line::styled(reason.clone(), theme.dim())]
-        }
-        Some(SourceStatus::Connecting { since }) => {
-            vec![Line::styled(
-                format!("connecting… {}", crate::text::age(*since, state.now)),
-                theme.health(Health::Pending),
-            )]
-        }
-        Some(SourceStatus::Live { .. }) => vec![Line::styled("no data yet", theme.dim())],
-        Some(SourceStatus::Failing { error, .. }) => vec![
-            Line::styled("failing", theme.health(Health::Error)),
-            Line::styled(crate::text::sanitize(error), theme.text()),
-        ],
-    };
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
 }

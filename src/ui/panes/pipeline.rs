@@ -63,7 +63,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         if runs > (main.height as usize) / 2 && fit > 0 {
             main.height -= 1;
             let first = first_visible(selected, runs, 2, main.height);
-            let text = super::cut_text(first, fit, runs, Some(selected.min(runs - 1)));
+            let text = super::cut::cut_text(first, fit, runs, Some(selected.min(runs - 1)));
             frame.render_widget(
                 Paragraph::new(
                     Line::styled(format!("{text} "), state.theme.accent()).right_aligned(),

@@ -9,7 +9,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{Filter, bad_request, bytes_resp};
+use super::request::Filter;
+use super::status::{bad_request, bytes_resp};
 use crate::Shared;
 use crate::select::{decode_continue, encode_continue};
 use crate::store::{Key, Kind, Obj};

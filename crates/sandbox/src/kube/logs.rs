@@ -13,7 +13,8 @@ use serde_json::Value;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::{Target, bad_request, not_found};
+use super::request::Target;
+use super::status::{bad_request, not_found};
 use crate::Shared;
 use crate::json::{at, str_at};
 use crate::store::{Key, Kind};

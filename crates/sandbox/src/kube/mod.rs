@@ -10,52 +10,29 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::select::{Req, field_match, label_match, parse_fields, parse_labels};
-use super::store::{ARGO_GROUP, KINDS, Kind, Obj};
+use super::store::{ARGO_GROUP, KINDS, Kind};
 
 mod list;
 mod logs;
 mod proto;
+mod request;
+mod served;
+mod status;
 mod watch;
 mod write;
 
 use list::{list, table_of};
 use logs::logs;
+use request::{Target, build_filter};
+use served::Served;
+use status::{bad_request, not_found, too_large_status};
+pub use status::{bytes_resp, json_resp, status_err};
 use watch::watch;
 use write::{create, delete, patch, scale, update};
-
-pub fn status_err(
-    code: StatusCode,
-    reason: &str,
-    message: &str,
-    details: Option<Value>,
-) -> Response {
-    let mut v = json!({
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": message, "reason": reason, "code": code.as_u16(),
-    });
-    if let Some(d) = details {
-        v["details"] = d;
-    }
-    json_resp(code, &v)
-}
-
-pub fn bytes_resp(code: StatusCode, b: Bytes) -> Response {
-    (code, [(header::CONTENT_TYPE, "application/json")], b).into_response()
-}
-
-pub fn json_resp(code: StatusCode, v: &Value) -> Response {
-    (
-        code,
-        [(header::CONTENT_TYPE, "application/json")],
-        v.to_string(),
-    )
-        .into_response()
-}
 
 /// Who every token of the sandbox's kubeconfig is: the answer to a SelfSubjectReview
 /// (`kubectl auth whoami`) and the user named in a `Forbidden`.
@@ -90,30 +67,6 @@ fn self_subject_review(method: &Method, headers: &HeaderMap) -> Response {
     )
 }
 
-fn not_found(kind: Kind, name: &str) -> Response {
-    status_err(
-        StatusCode::NOT_FOUND,
-        "NotFound",
-        &format!("{} \"{name}\" not found", kind.resource_ref()),
-        Some(json!({"name": name, "group": kind.info().group, "kind": kind.info().plural})),
-    )
-}
-
-/// kube-apiserver's answer to a list or watch from a resourceVersion newer than its own
-/// (`storage.NewTooLargeResourceVersionError`): 504 Timeout, retry after 1 s.
-fn too_large_status(wanted: u64, current: u64) -> Value {
-    json!({
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": format!("Timeout: Too large resource version: {wanted}, current: {current}"),
-        "reason": "Timeout",
-        "details": {
-            "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
-            "retryAfterSeconds": 1,
-        },
-        "code": 504,
-    })
-}
-
 /// How long kube-apiserver waits for its cache to reach a requested resourceVersion.
 const FRESH_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -146,22 +99,6 @@ async fn wait_until_fresh(shared: &Shared, wanted: u64) -> Option<u64> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-}
-
-fn bad_request(msg: &str) -> Response {
-    status_err(StatusCode::BAD_REQUEST, "BadRequest", msg, None)
-}
-
-fn conflict(kind: Kind, name: &str) -> Response {
-    status_err(
-        StatusCode::CONFLICT,
-        "Conflict",
-        &format!(
-            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
-            kind.resource_ref()
-        ),
-        Some(json!({"name": name, "group": kind.info().group, "kind": kind.info().plural})),
-    )
 }
 
 fn resource_entry(k: &super::store::KindInfo, rollout_status: bool) -> Vec<Value> {
@@ -211,32 +148,6 @@ fn resource_entry(k: &super::store::KindInfo, rollout_status: bool) -> Vec<Value
         Kind::Event | Kind::ControllerRevision | Kind::AnalysisRun | Kind::AnalysisTemplate => {}
     }
     v
-}
-
-/// What the world serves of Argo Rollouts: the CRDs at all, and the Rollout's status
-/// subresource.
-#[derive(Clone, Copy)]
-pub(crate) struct Served {
-    pub rollouts: bool,
-    pub rollout_status: bool,
-}
-
-impl Served {
-    fn of(w: &crate::world::World) -> Served {
-        Served {
-            rollouts: w.rollouts,
-            rollout_status: w.rollouts_status_subresource,
-        }
-    }
-    /// Whether `kind`'s `/status` is a subresource here (else status is written with the
-    /// object, as for a CRD without `subresources.status`).
-    pub fn status_subresource(self, kind: Kind) -> bool {
-        match kind {
-            Kind::Rollout => self.rollout_status,
-            Kind::AnalysisRun | Kind::AnalysisTemplate => false,
-            _ => true,
-        }
-    }
 }
 
 fn discovery(path: &str, base_host: &str, served: Served) -> Option<Value> {
@@ -310,15 +221,6 @@ fn group_resources(path: &str, served: Served) -> Value {
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": if g.is_empty() { v.to_string() } else { format!("{g}/{v}") }, "resources": resources})
 }
 
-/// A parsed request path.
-#[derive(Debug)]
-struct Target {
-    kind: Kind,
-    ns: String,
-    name: Option<String>,
-    sub: Option<String>,
-}
-
 fn parse_path(path: &str) -> Option<Target> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest) = match segs.as_slice() {
@@ -390,67 +292,6 @@ fn wants_table(headers: &HeaderMap) -> Option<String> {
         }
     }
     None
-}
-
-struct Filter {
-    kind: Kind,
-    ns: String,
-    labels: Vec<Req>,
-    fields: Vec<(String, String, bool)>,
-}
-
-impl Filter {
-    fn matches(&self, o: &Obj) -> bool {
-        (self.ns.is_empty() || o.ns == self.ns)
-            && label_match(&self.labels, o)
-            && field_match(&self.fields, o)
-    }
-}
-
-fn field_names(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::Pod => &[
-            "metadata.name",
-            "metadata.namespace",
-            "status.phase",
-            "spec.nodeName",
-            "spec.restartPolicy",
-            "status.podIP",
-        ],
-        Kind::Event => &[
-            "metadata.name",
-            "metadata.namespace",
-            "involvedObject.kind",
-            "involvedObject.name",
-            "involvedObject.namespace",
-            "involvedObject.uid",
-            "reason",
-            "type",
-        ],
-        Kind::Namespace => &["metadata.name", "status.phase"],
-        _ => &["metadata.name", "metadata.namespace"],
-    }
-}
-
-fn build_filter(t: &Target, q: &HashMap<String, String>) -> Result<Filter, Response> {
-    let labels = match q.get("labelSelector") {
-        Some(s) => parse_labels(s).map_err(|e| bad_request(&e))?,
-        None => Vec::new(),
-    };
-    let fields = match q.get("fieldSelector") {
-        Some(s) => parse_fields(s, field_names(t.kind)).map_err(|e| bad_request(&e))?,
-        None => Vec::new(),
-    };
-    Ok(Filter {
-        kind: t.kind,
-        ns: t.ns.clone(),
-        labels,
-        fields,
-    })
-}
-
-fn dry_run(q: &HashMap<String, String>) -> bool {
-    q.get("dryRun").map(|v| v == "All").unwrap_or(false)
 }
 
 /// `kubectl create job --from=cronjob/X` posts its Job as protobuf: read its metadata and

@@ -17,7 +17,8 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::list::table_of;
-use super::{Filter, bad_request};
+use super::request::Filter;
+use super::status::bad_request;
 use crate::Shared;
 use crate::store::WatchEvt;
 

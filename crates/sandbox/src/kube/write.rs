@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{
-    Served, Target, bad_request, bytes_resp, conflict, dry_run, json_resp, not_found, status_err,
-};
+use super::request::{Target, dry_run};
+use super::served::Served;
+use super::status::{bad_request, bytes_resp, conflict, json_resp, not_found, status_err};
 use crate::Shared;
 use crate::json::{at, i64_at, set, str_at};
 use crate::patch::strategic_merge;

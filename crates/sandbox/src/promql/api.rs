@@ -8,8 +8,9 @@ use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 
+use super::ast::{Expr, Type};
 use super::eval::{Evaluator, Value, eval};
-use super::{Expr, parse};
+use super::parse::{parse, type_of};
 use crate::history::{Labels, SCRAPE_MS, Tsdb};
 
 /// The most points per series a range query may ask for (Prometheus's limit).
@@ -197,11 +198,10 @@ fn query_range(p: &HashMap<String, String>, db: &Tsdb) -> Response {
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
         );
     }
-    if super::type_of(&expr).is_ok_and(|t| !matches!(t, super::Type::Scalar | super::Type::Vector))
-    {
+    if type_of(&expr).is_ok_and(|t| !matches!(t, Type::Scalar | Type::Vector)) {
         return bad_data(format!(
             "invalid parameter \"query\": invalid expression type \"{}\" for range query, must be Scalar or instant Vector",
-            super::type_of(&expr).map(|t| t.name()).unwrap_or("?")
+            type_of(&expr).map(|t| t.name()).unwrap_or("?")
         ));
     }
     let mut series: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use super::{AggOp, BinOp, Expr, Grouping, Matcher, Matching};
+use super::ast::{AggOp, BinOp, Expr, Grouping, Matcher, Matching};
 use crate::history::{Labels, Series, Tsdb};
 
 /// How far back an instant selector looks for a sample (Prometheus's default).

@@ -3,7 +3,7 @@
 
 use regex::Regex;
 
-use super::{AggOp, BinOp, Expr, Grouping, MatchOp, Matcher, Matching, Type};
+use super::ast::{AggOp, BinOp, Expr, Grouping, MatchOp, Matcher, Matching, Type};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -182,7 +182,7 @@ pub fn parse(src: &str) -> Result<Expr, String> {
     if let Some((at, t)) = p.toks.get(p.pos) {
         return Err(format!("unexpected {} at char {at}", show(t)));
     }
-    super::type_of(&e)?;
+    type_of(&e)?;
     Ok(e)
 }
 
@@ -427,7 +427,7 @@ impl Parser {
     }
 
     fn call(&mut self, name: String) -> Result<Expr, String> {
-        if super::function_signature(&name).is_none() {
+        if function_signature(&name).is_none() {
             return Err(format!("unknown function with name {name:?}"));
         }
         self.expect("(")?;
@@ -550,7 +550,7 @@ impl Matcher {
 
 /// The type a parsed expression's value has, for the checks.
 pub fn expect_type(e: &Expr, want: Type, what: &str) -> Result<(), String> {
-    let got = super::type_of(e)?;
+    let got = type_of(e)?;
     if got != want {
         return Err(format!(
             "expected type {} in {what}, got {}",
@@ -568,4 +568,104 @@ pub fn is_label_name(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The functions known: their argument types (the last repeated for `label_join`) and
+/// result.
+pub fn function_signature(name: &str) -> Option<(&'static [Type], Type)> {
+    use Type::*;
+    Some(match name {
+        "rate" | "irate" | "increase" => (&[Matrix], Vector),
+        "histogram_quantile" => (&[Scalar, Vector], Vector),
+        "clamp_max" | "clamp_min" => (&[Vector, Scalar], Vector),
+        "clamp" => (&[Vector, Scalar, Scalar], Vector),
+        "abs" => (&[Vector], Vector),
+        "label_replace" => (&[Vector, String, String, String, String], Vector),
+        "label_join" => (&[Vector, String, String, String], Vector),
+        "scalar" => (&[Vector], Scalar),
+        "vector" => (&[Scalar], Vector),
+        "time" => (&[], Scalar),
+        _ => return None,
+    })
+}
+
+/// The type of an expression's value, checking every part as Prometheus's parser does.
+pub fn type_of(e: &Expr) -> Result<Type, String> {
+    Ok(match e {
+        Expr::Number(_) => Type::Scalar,
+        Expr::Str(_) => Type::String,
+        Expr::Selector(_) => Type::Vector,
+        Expr::Range(..) => Type::Matrix,
+        Expr::Paren(e) => type_of(e)?,
+        Expr::Neg(e) => match type_of(e)? {
+            t @ (Type::Scalar | Type::Vector) => t,
+            t => {
+                return Err(format!(
+                    "unary expression only allowed on expressions of type scalar or instant vector, got {}",
+                    t.name()
+                ));
+            }
+        },
+        Expr::Agg { op, expr, .. } => {
+            expect_type(
+                expr,
+                Type::Vector,
+                &format!("aggregation expression `{}`", op.name()),
+            )?;
+            Type::Vector
+        }
+        Expr::Call(name, args) => {
+            let (params, ret) = function_signature(name)
+                .ok_or_else(|| format!("unknown function with name {name:?}"))?;
+            let variadic = name == "label_join";
+            let ok_count = if variadic {
+                args.len() >= params.len() - 1
+            } else {
+                args.len() == params.len()
+            };
+            if !ok_count {
+                return Err(format!(
+                    "expected {} argument(s) in call to {name:?}, got {}",
+                    params.len(),
+                    args.len()
+                ));
+            }
+            for (i, a) in args.iter().enumerate() {
+                let want = params[i.min(params.len() - 1)];
+                expect_type(a, want, &format!("call to function {name:?}"))?;
+            }
+            ret
+        }
+        Expr::Binary {
+            op,
+            bool_mod,
+            matching,
+            lhs,
+            rhs,
+        } => {
+            let (l, r) = (type_of(lhs)?, type_of(rhs)?);
+            for t in [l, r] {
+                if !matches!(t, Type::Scalar | Type::Vector) {
+                    return Err(format!(
+                        "binary expression must contain only scalar and instant vector types, got {}",
+                        t.name()
+                    ));
+                }
+            }
+            if l == Type::Scalar && r == Type::Scalar {
+                if op.is_comparison() && !bool_mod {
+                    return Err("comparisons between scalars must use BOOL modifier".into());
+                }
+                if matching.is_some() {
+                    return Err("vector matching only allowed between instant vectors".into());
+                }
+                Type::Scalar
+            } else {
+                if matching.is_some() && (l != Type::Vector || r != Type::Vector) {
+                    return Err("vector matching only allowed between instant vectors".into());
+                }
+                Type::Vector
+            }
+        }
+    })
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{age, col};
+use super::print::{age, col};
 use crate::json::{at, str_at};
 use crate::store::Kind;
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{age, age_of, col, containers_of, human_age, selector_str};
+use super::print::{age, age_of, col, containers_of, human_age, selector_str};
 use crate::json::{at, i64_at, str_at};
 use crate::store::Kind;
 

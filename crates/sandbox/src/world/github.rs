@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ENVS, IMAGE_REPO};
+use super::cast::{ENVS, IMAGE_REPO};
 use crate::rng::{Rng, fnv64};
 
 pub const REPO: &str = "acme/checkout";

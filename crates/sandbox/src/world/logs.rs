@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use serde_json::Value;
 
+use super::state::{LogBuf, LogEvt, LogLine};
 use super::{MAIN_NS, World, first_image, ts_nanos};
 use crate::json::{at, str_at};
 use crate::rng::{Rng, fnv64};
@@ -15,29 +16,6 @@ use crate::store::{Key, Kind};
 const LOG_CAP: usize = 5_000;
 /// pods with a log buffer at once (the least recently created is dropped)
 const LOG_PODS_CAP: usize = 1_000;
-
-#[derive(Debug, Clone)]
-pub struct LogLine {
-    pub ms: i64,
-    pub bytes: Bytes,
-}
-
-#[derive(Debug)]
-pub struct LogBuf {
-    pub current: VecDeque<LogLine>,
-    pub previous: Vec<LogLine>,
-    pub next_ms: i64,
-    pub rng: Rng,
-    pub app: String,
-    pub bad: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct LogEvt {
-    pub key: Key,
-    /// None: the stream ends (container died or pod deleted)
-    pub line: Option<LogLine>,
-}
 
 impl World {
     fn new_logbuf(&self, key: &Key, pod: &Value) -> LogBuf {

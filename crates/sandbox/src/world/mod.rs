@@ -8,8 +8,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::json::{at, i64_at, set};
-use super::metrics::Traffic;
+use super::json::{at, set};
 use super::rng::Rng;
 use super::store::{Key, Kind, Obj, Store, meta_str};
 use github::GitHub;
@@ -17,14 +16,17 @@ use github::GitHub;
 mod analysis;
 mod backfill;
 mod bluegreen;
+mod cast;
 mod cron;
 mod cronjobs;
 mod daemonsets;
 mod deployments;
 pub mod github;
+mod gpu_sim;
 pub mod gpus;
 mod jobs;
 mod logs;
+mod meta;
 mod nodes;
 mod owned;
 mod pods;
@@ -34,108 +36,22 @@ mod rollouts;
 mod scenario_rollouts;
 mod scenario_workloads;
 mod scenarios;
+mod state;
 mod statefulsets;
 mod template;
+mod time;
 mod workloads;
 
-pub use logs::{LogBuf, LogEvt, LogLine};
-pub use pods::PodSim;
-pub use scenarios::{APPS, ENVS, IMAGE_REPO, MAIN_NS, Scenario};
+pub use cast::{APPS, ENVS, IMAGE_REPO, MAIN_NS, Scenario};
+use meta::owner_name_kind;
+pub use meta::{at_mut, bump_generation, has_generation};
+pub use state::{Faults, LogEvt, LogLine, PodSim, World};
 use template::names_and_images;
 pub use template::{first_image, revision_of, template_hash, template_without_hash};
+pub use time::{ts, ts_nanos, wall_ms};
 
 pub const HISTORY_CAP: usize = 10_000;
 pub const EVENTS_CAP: usize = 2_000;
-
-/// RFC 3339 with seconds, as Kubernetes writes `metav1.Time`.
-pub fn ts(ms: i64) -> String {
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        Err(_) => "1970-01-01T00:00:00Z".into(),
-    }
-}
-
-/// RFC 3339 with nanoseconds, as the kubelet prefixes log lines.
-pub fn ts_nanos(ms: i64) -> String {
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => format!(
-            "{}.{:09}Z",
-            t.strftime("%Y-%m-%dT%H:%M:%S"),
-            (ms.rem_euclid(1000)) * 1_000_000
-        ),
-        Err(_) => "1970-01-01T00:00:00.000000000Z".into(),
-    }
-}
-
-pub fn wall_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
-
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Faults {
-    pub latency_ms: u64,
-    pub error_rate: f64,
-    /// only requests whose path starts with this get the injected 500s ("" = all but /_sandbox)
-    pub error_path_prefix: String,
-    /// (verb, namespace) pairs refused with 403; namespace "*" means every namespace
-    pub forbid: Vec<(String, String)>,
-    pub restarts: u64,
-    pub watch_drops: u64,
-}
-
-pub struct World {
-    pub store: Store,
-    pub now_ms: i64,
-    /// how many pods `/_sandbox/churn` has touched: the next churn goes on from there
-    pub churned: usize,
-    pub paused: bool,
-    pub speed: f64,
-    pub rng: Rng,
-    pub seed: u64,
-    pub scenario: Scenario,
-    pub bad_images: BTreeSet<String>,
-    pub dirty: BTreeSet<Key>,
-    /// StatefulSets, DaemonSets, Jobs and CronJobs whose controller should run on the next step
-    pub dirty_ctl: BTreeSet<(Kind, String, String)>,
-    /// per CronJob, the simulated minute up to which its schedule has been looked at
-    pub cron_checked: HashMap<Key, i64>,
-    pub active_pods: BTreeMap<Key, PodSim>,
-    pub logs: HashMap<Key, LogBuf>,
-    pub log_order: VecDeque<Key>,
-    pub log_tx: broadcast::Sender<Arc<LogEvt>>,
-    pub traffic: BTreeMap<String, Traffic>,
-    /// the services' pages as a Prometheus scraping them keeps them (`history.rs`)
-    pub tsdb: crate::history::Tsdb,
-    pub github: GitHub,
-    pub faults: Faults,
-    pub events_kept: VecDeque<Key>,
-    pub event_index: HashMap<(Key, String), String>,
-    /// build mode: pods are created ready, old replica sets drop at once, no events
-    pub instant: bool,
-    pub gpu_hot: bool,
-    /// the DGX hosts, which pod holds which GPU, and GPU faults
-    pub gpu: gpus::GpuFleet,
-    pub load_pods: usize,
-    /// Spread the load pods over Deployments, StatefulSets and Jobs instead of
-    /// Deployments only (`--pod-kinds mixed`).
-    pub load_mixed: bool,
-    pub fault_rng: Rng,
-    /// Argo Rollouts' CRDs are served (and their controller runs)
-    pub rollouts: bool,
-    /// Rollouts have the status subresource (a real install has; off to test fallbacks)
-    pub rollouts_status_subresource: bool,
-    /// images whose pods run and are ready but answer ~18 % of requests with 5xx
-    pub error_images: BTreeSet<String>,
-    /// per AnalysisRun, the (requests, 5xx) of its revision at its last measurement
-    pub analysis_marks: HashMap<Key, (f64, f64)>,
-}
-
-fn owner_name_kind(v: &Value) -> Option<(&str, &str)> {
-    let o = at(v, &["metadata", "ownerReferences"])?
-        .as_array()?
-        .first()?;
-    Some((o.get("kind")?.as_str()?, o.get("name")?.as_str()?))
-}
 
 impl World {
     pub fn new(seed: u64, scenario: Scenario) -> World {
@@ -512,34 +428,4 @@ impl World {
         let samples = self.traffic.values().flat_map(|t| t.samples()).collect();
         self.tsdb.append(self.now_ms, samples);
     }
-}
-
-/// Kinds whose `metadata.generation` counts spec changes.
-pub fn has_generation(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::Deployment
-            | Kind::ReplicaSet
-            | Kind::Hpa
-            | Kind::StatefulSet
-            | Kind::DaemonSet
-            | Kind::Job
-            | Kind::CronJob
-            | Kind::Rollout
-            | Kind::AnalysisRun
-            | Kind::AnalysisTemplate
-    )
-}
-
-pub fn at_mut<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.get_mut(*p)?;
-    }
-    Some(cur)
-}
-
-pub fn bump_generation(d: &mut Value) {
-    let g = i64_at(d, &["metadata", "generation"]).unwrap_or(1);
-    set(d, &["metadata", "generation"], json!(g + 1));
 }

@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::pods::{PodSim, conditions, image_id, set_pending, set_running};
+use super::pods::{conditions, image_id, set_pending, set_running};
+use super::state::PodSim;
 use super::{MAIN_NS, World, first_image, names_and_images, owner_name_kind, ts};
 use crate::json::{at, str_at};
 use crate::rng::fnv64;

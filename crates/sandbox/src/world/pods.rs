@@ -5,22 +5,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{LogEvt, MAIN_NS, World, first_image, names_and_images, owner_name_kind, ts};
+use super::state::{LogEvt, PodSim};
+use super::{MAIN_NS, World, first_image, names_and_images, owner_name_kind, ts};
 use crate::json::{at, str_at};
 use crate::rng::fnv64;
 use crate::store::{Key, Kind, meta_str};
-
-#[derive(Debug, Clone)]
-pub struct PodSim {
-    pub crash: bool,
-    /// 0 pending, 1 running not ready, 2 crashed (back-off), 3 restarted (running, not ready)
-    pub stage: u8,
-    pub next_ms: i64,
-    pub restarts: i64,
-    pub run_started_ms: i64,
-    /// the container runs to completion and exits with this code (Job pods)
-    pub finish: Option<i32>,
-}
 
 impl World {
     pub fn delete_pod(&mut self, ns: &str, name: &str) {

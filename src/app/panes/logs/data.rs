@@ -168,6 +168,15 @@ impl Default for LogsData {
 }
 
 impl LogsData {
+    /// Pauses at the entry at `pos`: the view stays on it while lines keep arriving.
+    pub(super) fn pause_at(&mut self, pos: usize) {
+        let Some(seq) = self.entries.get(pos).map(|e| e.seq) else {
+            return;
+        };
+        let appended_at = self.paused.map_or(self.appended, |p| p.appended_at);
+        self.paused = Some(Paused { seq, appended_at });
+    }
+
     pub fn with_cap(cap: usize) -> LogsData {
         LogsData {
             cap: cap.max(1),

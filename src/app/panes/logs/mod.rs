@@ -319,14 +319,6 @@ pub fn on_msg(state: &mut State, msg: LogsMsg) -> Vec<Effect> {
     Vec::new()
 }
 
-fn pause_at(d: &mut LogsData, pos: usize) {
-    let Some(seq) = d.entries.get(pos).map(|e| e.seq) else {
-        return;
-    };
-    let appended_at = d.paused.map_or(d.appended, |p| p.appended_at);
-    d.paused = Some(Paused { seq, appended_at });
-}
-
 fn step(state: &mut State, delta: isize) {
     let q = query(state);
     let d = &mut state.logs;
@@ -344,7 +336,7 @@ fn step(state: &mut State, delta: isize) {
             None => break,
         }
     }
-    pause_at(d, pos);
+    d.pause_at(pos);
 }
 
 /// The pane's own handling of an action while it has focus; `None` lets `apply` handle it.
@@ -376,7 +368,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                 } else {
                     pos
                 };
-                pause_at(&mut state.logs, first);
+                state.logs.pause_at(first);
             }
         }
         Action::SelectBottom | Action::LogsEnd => {
@@ -389,7 +381,7 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             } else {
                 let q = query(state);
                 if let Some(pos) = state.logs.bottom(&q) {
-                    pause_at(&mut state.logs, pos);
+                    state.logs.pause_at(pos);
                 }
             }
         }

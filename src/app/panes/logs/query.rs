@@ -4,7 +4,6 @@
 use log::Level;
 use regex::{Regex, RegexBuilder};
 
-use super::pause_at;
 use crate::app::state::{FlashLevel, State};
 use crate::pane::PaneId;
 use crate::sources::logs::LogLine;
@@ -119,7 +118,7 @@ pub(super) fn search(state: &mut State, older: bool) {
             .find(|i| d.visible(&d.entries[*i], &q) && q.matches_search(&d.entries[*i].line))
     };
     match found {
-        Some(pos) => pause_at(&mut state.logs, pos),
+        Some(pos) => state.logs.pause_at(pos),
         None => state.set_flash(
             FlashLevel::Info,
             format!("no {} match", if older { "older" } else { "newer" }),

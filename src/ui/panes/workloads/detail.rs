@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 
 use std::collections::BTreeSet;
 
-use super::{pod_health, rollout_text};
+use super::table::{pod_health, rollout_text};
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::sources::kube::model::ObjKey;

@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::detail::{container_spec_lines, events_lines, kv, labels_text, section};
-use super::{
+use super::table::{
     Col, cut_line, fit_columns, pod_health, rollout_text, row_line, scroll_offset, table_room,
 };
 use crate::app::panes::workloads::{LastResult, Narrow, WorkloadRef};

@@ -1,0 +1,148 @@
+//! Reading `config.toml` into a [`Config`]: strict for `check-config`, lenient for the
+//! console (a bad entry is skipped with a diagnostic), then validated section by section.
+
+use super::diag::{Diagnostic, key_in_table};
+use super::model::Config;
+use super::{gpu, hosts, lenient, metrics};
+
+impl Config {
+    /// Strict parse: every problem is a diagnostic (in file order), and there is no config.
+    pub fn parse_strict(file: &str, source: &str) -> Result<Config, Vec<Diagnostic>> {
+        let (config, problems) = Config::parse_lenient(file, source);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Lenient parse for the console: each bad entry is skipped with a diagnostic (in file
+    /// order), and everything else is used.
+    pub fn parse_lenient(file: &str, source: &str) -> (Config, Vec<Diagnostic>) {
+        let (table, mut diags) = lenient::parse(file, source);
+        let mut config = match table.clone().try_into::<Config>() {
+            Ok(c) => c,
+            Err(e) => {
+                // parts that each passed but not together: keep the sections that still do
+                diags.push(Diagnostic::at(file, source, None, e.message().trim()));
+                greedy(table)
+            }
+        };
+        diags.extend(config.validate(file, source));
+        // validation problems (e.g. a bad URL) drop the offending entries
+        config.retain_valid();
+        diags.sort_by_key(|d| (d.line, d.column));
+        // ... but an environment with a problem stays, protected
+        super::fail_closed::environments(&mut config, source, &diags);
+        (config, diags)
+    }
+
+    fn validate(&self, file: &str, source: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let find = |needle: &str| source.find(needle);
+        let mut check_url = |what: &str, url: &str| {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                out.push(Diagnostic::at(
+                    file,
+                    source,
+                    find(url),
+                    format!("{what}: `{url}` is not an http(s) URL"),
+                ));
+            }
+        };
+        if let Some(g) = &self.github {
+            check_url("github.api_url", &g.api_url);
+        }
+        if let Some(m) = &self.metrics {
+            if let Some(p) = &m.prometheus {
+                check_url("metrics.prometheus", p);
+            }
+            if let Some(a) = &m.alertmanager {
+                check_url("metrics.alertmanager", a);
+            }
+            for t in &m.targets {
+                check_url("metrics.target.url", &t.url);
+            }
+        }
+        if let Some(m) = &self.metrics {
+            metrics::validate(m, file, source, &mut out);
+        }
+        if let Some(g) = &self.github
+            && g.repo.split('/').filter(|s| !s.is_empty()).count() != 2
+        {
+            {
+                out.push(Diagnostic::at(
+                    file,
+                    source,
+                    find(&g.repo),
+                    format!("github.repo `{}` must be OWNER/NAME", g.repo),
+                ));
+            }
+        }
+        if let Some(start) = &self.ui.start
+            && !self.environments.iter().any(|e| &e.name == start)
+        {
+            let names: Vec<&str> = self.environments.iter().map(|e| e.name.as_str()).collect();
+            let known = if names.is_empty() {
+                "there is none".to_owned()
+            } else {
+                names.join(", ")
+            };
+            out.push(Diagnostic::at(
+                file,
+                source,
+                key_in_table(source, "ui", "start"),
+                format!("ui.start `{start}` names no [[environment]] ({known})"),
+            ));
+        }
+        for a in &self.host_actions {
+            if a.command.is_empty() {
+                out.push(Diagnostic::at(
+                    file,
+                    source,
+                    find(&a.name),
+                    format!("host_action `{}` has an empty command", a.name),
+                ));
+            }
+        }
+        hosts::validate(&self.services, &self.health, file, source, &mut out);
+        gpu::validate(&self.gpu, file, source, &mut out);
+        out
+    }
+
+    fn retain_valid(&mut self) {
+        if let Some(start) = &self.ui.start
+            && !self.environments.iter().any(|e| &e.name == start)
+        {
+            self.ui.start = None;
+        }
+        let ok = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+        if let Some(m) = &mut self.metrics {
+            m.targets.retain(|t| ok(&t.url));
+            metrics::retain_valid(m);
+        }
+        gpu::retain_valid(&mut self.gpu);
+        self.host_actions.retain(|a| !a.command.is_empty());
+        hosts::retain_valid(&mut self.services, &mut self.health);
+        if self.github.as_ref().is_some_and(|g| {
+            !ok(&g.api_url) || g.repo.split('/').filter(|s| !s.is_empty()).count() != 2
+        }) {
+            self.github = None;
+        }
+    }
+}
+
+/// The top-level sections, one at a time, as long as the config still deserializes.
+fn greedy(table: toml::Table) -> Config {
+    let mut kept = toml::Table::new();
+    let mut config = Config::default();
+    for (key, value) in table {
+        let mut trial = kept.clone();
+        trial.insert(key, value);
+        if let Ok(c) = trial.clone().try_into::<Config>() {
+            kept = trial;
+            config = c;
+        }
+    }
+    config
+}
