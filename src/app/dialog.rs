@@ -24,6 +24,26 @@ pub struct RevisionRow {
     pub current: bool,
 }
 
+impl RevisionRow {
+    /// The row of a ReplicaSet with a revision (a Deployment's or a Rollout's history).
+    pub fn of_replicaset(
+        rs: &crate::sources::kube::model::ReplicaSetRow,
+        now: jiff::Timestamp,
+        current: bool,
+    ) -> Option<RevisionRow> {
+        Some(RevisionRow {
+            revision: rs.revision?,
+            image: rs.images.join(","),
+            change_cause: rs.change_cause.clone().unwrap_or_default(),
+            age: rs
+                .created
+                .map(|c| crate::text::age(c, now))
+                .unwrap_or_default(),
+            current,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dialog {
     /// Waiting for the plan (reads and a dry run).

@@ -110,6 +110,22 @@ async fn without_once_says_how() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--once"));
 }
 
+/// `flightdeck --config CONFIG --nvml-lib LIB gpu --once [--json]`.
+fn once_args(config: &Path, lib: &Path, json: bool) -> Vec<String> {
+    let mut args = vec![
+        "--config".to_owned(),
+        config.display().to_string(),
+        "--nvml-lib".into(),
+        lib.display().to_string(),
+        "gpu".into(),
+        "--once".into(),
+    ];
+    if json {
+        args.push("--json".into());
+    }
+    args
+}
+
 /// An exporter page whose model name and host label carry terminal sequences: OSC 52
 /// (clipboard), OSC 0 (window title), a screen clear, an 8-bit CSI and a bidi override.
 const HOSTILE: &str =
@@ -141,20 +157,7 @@ async fn hostile_exporter_text_never_reaches_the_terminal_raw() {
     let dir = tempdir("hostile");
     let config = write_config(&dir, &[("dgx-02", &url)]);
     let lib = fake_nvml::lib("broken");
-    let run = |json: bool| {
-        let mut args = vec![
-            "--config".to_owned(),
-            config.display().to_string(),
-            "--nvml-lib".into(),
-            lib.display().to_string(),
-            "gpu".into(),
-            "--once".into(),
-        ];
-        if json {
-            args.push("--json".into());
-        }
-        flightdeck(args)
-    };
+    let run = |json: bool| flightdeck(once_args(&config, &lib, json));
     let table = run(false).await;
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("H100"), "the GPUs are listed: {text}");
@@ -191,18 +194,7 @@ async fn credentials_in_a_scrape_url_are_not_printed() {
     let config = write_config(&dir, &[("dgx-02", &url)]);
     let lib = fake_nvml::lib("broken");
     for json in [false, true] {
-        let mut args = vec![
-            "--config".to_owned(),
-            config.display().to_string(),
-            "--nvml-lib".into(),
-            lib.display().to_string(),
-            "gpu".into(),
-            "--once".into(),
-        ];
-        if json {
-            args.push("--json".into());
-        }
-        let out = flightdeck(args).await;
+        let out = flightdeck(once_args(&config, &lib, json)).await;
         let all = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),

@@ -27,9 +27,8 @@ fn running(pid: u32) -> bool {
     }
 }
 
-/// Runs `a` and returns how it ended and the pid its script printed first (a background
-/// grandchild's `$!`).
-async fn run_printing_pid(a: &HostAction) -> (HostEnd, u32, Vec<HostOutput>) {
+/// Runs `a` to its end and returns how it ended and every line it printed.
+async fn run_collecting(a: &HostAction) -> (HostEnd, Vec<HostOutput>) {
     let lines: Arc<Mutex<Vec<HostOutput>>> = Arc::default();
     let sink = {
         let lines = lines.clone();
@@ -39,6 +38,13 @@ async fn run_printing_pid(a: &HostAction) -> (HostEnd, u32, Vec<HostOutput>) {
         .await
         .expect("the action starts");
     let lines = lines.lock().expect("lines").clone();
+    (end, lines)
+}
+
+/// Runs `a` and returns how it ended and the pid its script printed first (a background
+/// grandchild's `$!`).
+async fn run_printing_pid(a: &HostAction) -> (HostEnd, u32, Vec<HostOutput>) {
+    let (end, lines) = run_collecting(a).await;
     let pid = lines
         .iter()
         .find(|l| l.kind == OutputKind::Stdout)
@@ -132,20 +138,6 @@ async fn the_last_line_says_how_long_it_ran_and_how_it_ended() {
             last.text
         );
     }
-}
-
-/// Runs `a` to its end and returns how it ended and every line it printed.
-async fn run_collecting(a: &HostAction) -> (HostEnd, Vec<HostOutput>) {
-    let lines: Arc<Mutex<Vec<HostOutput>>> = Arc::default();
-    let sink = {
-        let lines = lines.clone();
-        move |l: HostOutput| lines.lock().expect("lines").push(l)
-    };
-    let end = host::run(a, &Placeholders::default(), &sink)
-        .await
-        .expect("the action starts");
-    let lines = lines.lock().expect("lines").clone();
-    (end, lines)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,6 +32,7 @@ pub async fn run_cli(args: SandboxArgs) -> Result<(), SandboxError> {
         rollouts_status_subresource: true,
         gpu_hosts: args.gpu_hosts,
         gpu_old_pod_labels,
+        ..SandboxOptions::default()
     })
     .await?;
     let kubeconfig_path = match &args.write_kubeconfig {

@@ -142,6 +142,10 @@ pub struct SandboxOptions {
     /// The DCGM pages name pods the older exporters' way (`pod_name`, `pod_namespace`,
     /// `container_name`); `POST /_sandbox/gpu/labels?style=old|new` switches at run time.
     pub gpu_old_pod_labels: bool,
+    /// How long a list or watch from a resourceVersion the store has not reached waits for
+    /// it before the 504 "Too large resource version": kube-apiserver's 3 s. Tests that drive
+    /// kubectl through its ten retries of that answer shorten it.
+    pub fresh_wait: Duration,
 }
 
 impl Default for SandboxOptions {
@@ -156,6 +160,7 @@ impl Default for SandboxOptions {
             rollouts_status_subresource: true,
             gpu_hosts: 1,
             gpu_old_pod_labels: false,
+            fresh_wait: Duration::from_secs(3),
         }
     }
 }
@@ -178,6 +183,8 @@ pub(crate) struct Shared {
     host: String,
     /// the last [`REQUEST_LOG`] requests served (admin routes excepted), oldest first
     requests: Mutex<std::collections::VecDeque<ServedRequest>>,
+    /// [`SandboxOptions::fresh_wait`]
+    fresh_wait: Duration,
 }
 
 /// How many DGX hosts the generated config lists as `[[gpu.host]]`.
@@ -289,6 +296,7 @@ impl Sandbox {
             drop_tx,
             host: addr.to_string(),
             requests: Mutex::new(std::collections::VecDeque::new()),
+            fresh_wait: opts.fresh_wait,
         });
         let app = Router::new().fallback(dispatch).with_state(shared.clone());
         let server = tokio::spawn(async move {

@@ -67,9 +67,6 @@ fn self_subject_review(method: &Method, headers: &HeaderMap) -> Response {
     )
 }
 
-/// How long kube-apiserver waits for its cache to reach a requested resourceVersion.
-const FRESH_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
-
 /// The resourceVersion a list or watch asks to be at least at (none for "any" or a
 /// continued list); a malformed one is a 400 as kube-apiserver gives.
 fn min_resource_version(q: &HashMap<String, String>) -> Result<Option<u64>, Response> {
@@ -85,10 +82,11 @@ fn min_resource_version(q: &HashMap<String, String>) -> Result<Option<u64>, Resp
     }
 }
 
-/// Waits (at most [`FRESH_WAIT`]) until the store has reached `wanted`; the store's
+/// Waits (at most `fresh_wait`, kube-apiserver's 3 s by default) until the store has
+/// reached `wanted`; the store's
 /// resourceVersion when it has not.
 async fn wait_until_fresh(shared: &Shared, wanted: u64) -> Option<u64> {
-    let deadline = tokio::time::Instant::now() + FRESH_WAIT;
+    let deadline = tokio::time::Instant::now() + shared.fresh_wait;
     loop {
         let current = shared.lock().store.rv;
         if current >= wanted {

@@ -63,16 +63,7 @@ pub fn on_action(state: &mut State, d: &DeploymentRow, action: Action) -> Vec<In
                 .replicasets_of(&d.key)
                 .iter()
                 .filter_map(|rs| {
-                    Some(RevisionRow {
-                        revision: rs.revision?,
-                        image: rs.images.join(","),
-                        change_cause: rs.change_cause.clone().unwrap_or_default(),
-                        age: rs
-                            .created
-                            .map(|c| crate::text::age(c, state.now))
-                            .unwrap_or_default(),
-                        current: rs.revision == d.revision,
-                    })
+                    RevisionRow::of_replicaset(rs, state.now, rs.revision == d.revision)
                 })
                 .collect();
             if rows.len() < 2 {

@@ -200,16 +200,8 @@ fn rollout_undo(state: &mut State, w: &WorkloadRef) -> Vec<Intent> {
         .replicasets_of_rollout(&w.key)
         .into_iter()
         .filter_map(|rs| {
-            Some(RevisionRow {
-                revision: rs.revision?,
-                image: rs.images.join(","),
-                change_cause: rs.change_cause.clone().unwrap_or_default(),
-                age: rs
-                    .created
-                    .map(|c| crate::text::age(c, state.now))
-                    .unwrap_or_default(),
-                current: rs.rollout_hash.is_some() && rs.rollout_hash == current,
-            })
+            let is_current = rs.rollout_hash.is_some() && rs.rollout_hash == current;
+            RevisionRow::of_replicaset(rs, state.now, is_current)
         })
         .collect();
     if rows.len() < 2 {
