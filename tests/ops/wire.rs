@@ -195,8 +195,8 @@ fn operations_take_write_parameters_from_one_place() {
     assert_eq!(
         found,
         [
-            "mod.rs: PatchParams::default()",
-            "mod.rs: PostParams::default()",
+            "kube_write.rs: PatchParams::default()",
+            "kube_write.rs: PostParams::default()",
         ],
         "a write builds its own parameters (use patch_params / post_params)"
     );
