@@ -115,6 +115,41 @@ mod tests {
         assert_eq!(tidy_query(bare).uri(), "/api/v1/namespaces/shop/pods/p");
     }
 
+    /// An exec credential plugin that prints its credential and fails: the error every
+    /// pane shows (the watchers' error chain) keeps the token out, however kube quotes the
+    /// plugin's output (#29).
+    #[tokio::test]
+    async fn a_failing_exec_plugins_token_is_not_in_the_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let plugin = dir.path().join("plugin.sh");
+        std::fs::write(
+            &plugin,
+            "#!/bin/sh\necho '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"k8s-aws-v1.s3cr3tT0k3n\"}}'\necho 'current token k8s-aws-v1.s3cr3tT0k3n rejected' >&2\nexit 1\n",
+        )
+        .expect("write plugin");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n",
+                plugin.display()
+            ),
+        )
+        .expect("write kubeconfig");
+        let mut config = crate::config::Config::default();
+        config.kube.kubeconfig = Some(path);
+        let shown = match client_for(&config, None).await {
+            Err(e) => crate::secret::redact(&e.to_string()).into_owned(),
+            Ok(client) => match client.apiserver_version().await {
+                Ok(v) => panic!("a version from nowhere: {v:?}"),
+                Err(e) => crate::sources::http::error_chain(&e),
+            },
+        };
+        assert!(!shown.contains("s3cr3tT0k3n"), "{shown}");
+    }
+
     /// The client path (workloads, logs, operations) reports the redacted text the
     /// kubeconfig loader shows.
     #[tokio::test]
