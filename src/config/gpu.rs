@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::diag::{Diagnostic, key_in_table};
+use super::diag::{Diagnostic, in_entry, key_in_table, nth_alike};
 use super::metrics::is_label_name;
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -47,12 +47,13 @@ fn is_http(url: &str) -> bool {
 
 /// `[gpu]`'s problems, with where they are in the file.
 pub(super) fn validate(gpu: &GpuConfig, file: &str, source: &str, out: &mut Vec<Diagnostic>) {
-    for h in &gpu.hosts {
+    for (i, h) in gpu.hosts.iter().enumerate() {
         if let Some(s) = h.scrape.as_deref().filter(|s| !is_http(s)) {
+            let nth = nth_alike(&gpu.hosts, i, |h| &h.name);
             out.push(Diagnostic::at(
                 file,
                 source,
-                source.find(s),
+                in_entry(source, "gpu.host", ("name", &h.name), nth, "scrape"),
                 format!("gpu.host.scrape: `{s}` is not an http(s) URL"),
             ));
         }

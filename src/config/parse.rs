@@ -1,7 +1,7 @@
 //! Reading `config.toml` into a [`Config`]: strict for `check-config`, lenient for the
 //! console (a bad entry is skipped with a diagnostic), then validated section by section.
 
-use super::diag::{Diagnostic, key_in_table};
+use super::diag::{Diagnostic, in_entry, key_in_table, nth_alike};
 use super::model::Config;
 use super::{gpu, hosts, lenient, metrics};
 
@@ -60,8 +60,25 @@ impl Config {
             if let Some(a) = &m.alertmanager {
                 check_url("metrics.alertmanager", a);
             }
-            for t in &m.targets {
-                check_url("metrics.target.url", &t.url);
+        }
+        if let Some(m) = &self.metrics {
+            for (i, t) in m.targets.iter().enumerate() {
+                if !(t.url.starts_with("http://") || t.url.starts_with("https://")) {
+                    let nth = nth_alike(&m.targets, i, |t| &t.service);
+                    let at = in_entry(
+                        source,
+                        "metrics.target",
+                        ("service", &t.service),
+                        nth,
+                        "url",
+                    );
+                    out.push(Diagnostic::at(
+                        file,
+                        source,
+                        at,
+                        format!("metrics.target.url: `{}` is not an http(s) URL", t.url),
+                    ));
+                }
             }
         }
         if let Some(m) = &self.metrics {
@@ -95,12 +112,13 @@ impl Config {
                 format!("ui.start `{start}` names no [[environment]] ({known})"),
             ));
         }
-        for a in &self.host_actions {
+        for (i, a) in self.host_actions.iter().enumerate() {
             if a.command.is_empty() {
+                let nth = nth_alike(&self.host_actions, i, |a| &a.name);
                 out.push(Diagnostic::at(
                     file,
                     source,
-                    find(&a.name),
+                    in_entry(source, "host_action", ("name", &a.name), nth, "command"),
                     format!("host_action `{}` has an empty command", a.name),
                 ));
             }
