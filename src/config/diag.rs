@@ -83,48 +83,6 @@ pub(super) fn key_in_table(source: &str, table: &str, key: &str) -> Option<usize
     Some(start)
 }
 
-/// Where an entry of an array of tables (`array` is `health`, `gpu.host` …) is in the file:
-/// the `nth` (from 0) of the entries whose `ident` key has the value `value`, at its `key`
-/// line when it has one, else at its header line. Validation runs on the deserialized
-/// config, which keeps no positions: the entry is found again by what identifies it, never
-/// by the first place its text happens to occur in the file.
-pub(super) fn in_entry(
-    source: &str,
-    array: &str,
-    (ident, value): (&str, &str),
-    nth: usize,
-    key: &str,
-) -> Option<usize> {
-    let header = format!("[[{array}]]");
-    super::lenient::entries(source, &header)
-        .into_iter()
-        .filter_map(|range| {
-            let doc = toml_edit::Document::parse(source.get(range.clone())?).ok()?;
-            let mut item = doc.as_item();
-            for part in array.split('.') {
-                item = item.get(part)?;
-            }
-            let table = item.as_array_of_tables()?.get(0)?;
-            (table.get(ident)?.as_str()? == value).then(|| {
-                let at = table.key(key).and_then(toml_edit::Key::span);
-                range.start + at.map_or(0, |s| s.start)
-            })
-        })
-        .nth(nth)
-}
-
-/// How many entries before `index` of `entries` have the same identity: the `nth` of
-/// [`in_entry`].
-pub(super) fn nth_alike<T>(entries: &[T], index: usize, ident: impl Fn(&T) -> &str) -> usize {
-    let Some(this) = entries.get(index) else {
-        return 0;
-    };
-    entries[..index]
-        .iter()
-        .filter(|e| ident(e) == ident(this))
-        .count()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::diag::{Diagnostic, in_entry, key_in_table, nth_alike};
+use super::diag::{Diagnostic, key_in_table};
+use super::entries::{in_entry, nth_alike};
 use super::metrics::is_label_name;
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::Diagnostic;
-use super::diag::{in_entry, nth_alike};
+use super::entries::{in_entry, nth_alike};
 
 /// The host name of services run on this machine (no SSH).
 pub const LOCAL: &str = "local";

@@ -14,6 +14,7 @@
 use std::ops::Range;
 
 use super::diag::{self, Diagnostic};
+use super::entries::header_lines;
 use super::model::Config;
 
 /// More problems than this in one part and the part is dropped whole.
@@ -197,72 +198,6 @@ fn parts(source: &str) -> Vec<Range<usize>> {
         .enumerate()
         .map(|(i, &s)| s..starts.get(i + 1).copied().unwrap_or(source.len()))
         .collect()
-}
-
-/// The byte ranges of the entries whose header line is `header` (`[[environment]]`), each
-/// to the next header line.
-pub(super) fn entries(source: &str, header: &str) -> Vec<Range<usize>> {
-    let starts = header_lines(source);
-    starts
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            let line = source[**s..].lines().next().unwrap_or("");
-            let line = line.split('#').next().unwrap_or("").trim();
-            line.replace(' ', "") == header
-        })
-        .map(|(i, &s)| s..starts.get(i + 1).copied().unwrap_or(source.len()))
-        .collect()
-}
-
-/// Byte offsets of the lines that are table headers (`[a.b]`, `[[a]]`, a comment after),
-/// outside multi-line strings.
-fn header_lines(source: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    let mut in_string: Option<&str> = None;
-    for line in source.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        if let Some(quote) = in_string {
-            if line.matches(quote).count() % 2 == 1 {
-                in_string = None;
-            }
-            continue;
-        }
-        if is_header(line) {
-            out.push(start);
-            continue;
-        }
-        for quote in ["\"\"\"", "'''"] {
-            if line.matches(quote).count() % 2 == 1 {
-                in_string = Some(quote);
-                break;
-            }
-        }
-    }
-    out
-}
-
-fn is_header(line: &str) -> bool {
-    let line = line.trim();
-    let line = match line.find('#') {
-        // a `#` inside a quoted key is rare enough in config.toml; the part just splits later
-        Some(i) if !line[..i].contains(['"', '\'']) => line[..i].trim_end(),
-        _ => line,
-    };
-    let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
-        return false;
-    };
-    let inner = inner
-        .strip_prefix('[')
-        .and_then(|l| l.strip_suffix(']'))
-        .unwrap_or(inner)
-        .trim();
-    !inner.is_empty()
-        && inner
-            .chars()
-            .all(|c| c.is_alphanumeric() || "_-.\"' ".contains(c))
 }
 
 /// `source` with every byte outside `keep` a space, newlines kept: offsets and lines are

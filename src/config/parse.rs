@@ -1,7 +1,8 @@
 //! Reading `config.toml` into a [`Config`]: strict for `check-config`, lenient for the
 //! console (a bad entry is skipped with a diagnostic), then validated section by section.
 
-use super::diag::{Diagnostic, in_entry, key_in_table, nth_alike};
+use super::diag::{Diagnostic, key_in_table};
+use super::entries::{in_entry, nth_alike};
 use super::model::Config;
 use super::{gpu, hosts, lenient, metrics};
 
