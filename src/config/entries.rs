@@ -4,6 +4,8 @@
 
 use std::ops::Range;
 
+use super::diag::Diagnostic;
+
 /// The byte ranges of the entries whose header line is `header` (`[[environment]]`), each
 /// to the next header line.
 pub(super) fn entries(source: &str, header: &str) -> Vec<Range<usize>> {
@@ -70,44 +72,49 @@ fn is_header(line: &str) -> bool {
             .all(|c| c.is_alphanumeric() || "_-.\"' ".contains(c))
 }
 
-/// Where an entry of an array of tables (`array` is `health`, `gpu.host` …) is in the file:
-/// the `nth` (from 0) of the entries whose `ident` key has the value `value`, at its `key`
-/// line when it has one, else at its header line. Validation runs on the deserialized
-/// config, which keeps no positions: the entry is found again by what identifies it, never
-/// by the first place its text happens to occur in the file.
-pub(super) fn in_entry(
-    source: &str,
+/// The texts a problem of an entry of an array of tables is found in.
+pub(super) struct Texts<'a> {
+    pub file: &'a str,
+    pub source: &'a str,
+    /// What the lenient parse kept of `source`, line for line (see `lenient::parse`): its
+    /// `[[array]]` entries are those of the deserialized config, in their order.
+    pub kept: &'a str,
+}
+
+/// A problem of entry `index` of the array of tables `array` (`health`, `gpu.host` …) at
+/// that entry's line: at its `key = ` line where it has one, else at its header. The
+/// config keeps no positions, so the entry is found by its place among the kept entries,
+/// never by the first place its text happens to occur in the file. `needle` is looked for
+/// in the file only for an array that is not written as `[[array]]` entries.
+pub(super) fn entry_problem(
+    t: &Texts,
     array: &str,
-    (ident, value): (&str, &str),
-    nth: usize,
+    index: usize,
     key: &str,
-) -> Option<usize> {
-    let header = format!("[[{array}]]");
-    entries(source, &header)
+    needle: &str,
+    message: String,
+) -> Diagnostic {
+    match in_entry(t.kept, array, index, key) {
+        Some(at) => Diagnostic::at(t.file, t.kept, Some(at), message),
+        None => Diagnostic::at(t.file, t.source, t.source.find(needle), message),
+    }
+}
+
+/// The offset in `kept` of entry `index` of `[[array]]`: its `key` if it has one, else
+/// its header.
+fn in_entry(kept: &str, array: &str, index: usize, key: &str) -> Option<usize> {
+    let range = entries(kept, &format!("[[{array}]]"))
         .into_iter()
-        .filter_map(|range| {
-            let doc = toml_edit::Document::parse(source.get(range.clone())?).ok()?;
+        .nth(index)?;
+    let at = toml_edit::Document::parse(kept.get(range.clone())?)
+        .ok()
+        .and_then(|doc| {
             let mut item = doc.as_item();
             for part in array.split('.') {
                 item = item.get(part)?;
             }
             let table = item.as_array_of_tables()?.get(0)?;
-            (table.get(ident)?.as_str()? == value).then(|| {
-                let at = table.key(key).and_then(toml_edit::Key::span);
-                range.start + at.map_or(0, |s| s.start)
-            })
-        })
-        .nth(nth)
-}
-
-/// How many entries before `index` of `entries` have the same identity: the `nth` of
-/// [`in_entry`].
-pub(super) fn nth_alike<T>(entries: &[T], index: usize, ident: impl Fn(&T) -> &str) -> usize {
-    let Some(this) = entries.get(index) else {
-        return 0;
-    };
-    entries[..index]
-        .iter()
-        .filter(|e| ident(e) == ident(this))
-        .count()
+            table.key(key)?.span().map(|s| s.start)
+        });
+    Some(range.start + at.unwrap_or(0))
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::Diagnostic;
-use super::entries::{in_entry, nth_alike};
+use super::entries::{Texts, entry_problem};
 
 /// The host name of services run on this machine (no SSH).
 pub const LOCAL: &str = "local";
@@ -263,22 +263,17 @@ fn check_health(h: &HealthCheck) -> Result<(), Problem> {
 pub(super) fn validate(
     services: &[ServiceConfig],
     health: &[HealthCheck],
-    file: &str,
-    source: &str,
+    texts: &Texts,
     out: &mut Vec<Diagnostic>,
 ) {
     for (i, s) in services.iter().enumerate() {
         if let Err((key, why)) = check_service(s) {
-            let nth = nth_alike(services, i, |s| &s.unit);
-            let at = in_entry(source, "service", ("unit", &s.unit), nth, key);
-            out.push(Diagnostic::at(file, source, at, why));
+            out.push(entry_problem(texts, "service", i, key, &s.unit, why));
         }
     }
     for (i, h) in health.iter().enumerate() {
         if let Err((key, why)) = check_health(h) {
-            let nth = nth_alike(health, i, |h| &h.name);
-            let at = in_entry(source, "health", ("name", &h.name), nth, key);
-            out.push(Diagnostic::at(file, source, at, why));
+            out.push(entry_problem(texts, "health", i, key, &h.name, why));
         }
     }
 }
