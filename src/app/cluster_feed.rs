@@ -120,18 +120,10 @@ fn set_source_status(state: &mut State, now: Timestamp) {
             .collect::<Vec<_>>()
             .join("; ");
         let prev = state.source(SourceId::Kube);
-        let since = match prev {
-            Some(SourceStatus::Failing { since, .. }) => *since,
-            _ => now,
-        };
         // the last successful contact: the watches were open until they failed (now,
         // if they were live), or a kind's message since
         let last_ok = prev.and_then(|p| p.last_contact(now)).max(data.last_ok);
-        SourceStatus::Failing {
-            error,
-            since,
-            last_ok,
-        }
+        SourceStatus::failing(prev, error, now, last_ok)
     };
     state.sources.insert(SourceId::Kube, status);
 }

@@ -128,6 +128,25 @@ impl SourceStatus {
         }
     }
 
+    /// Failing at `at`: since the first failure of a run of them (`prev` failing already
+    /// keeps its `since`), so a retry never restarts the failing age.
+    pub fn failing(
+        prev: Option<&SourceStatus>,
+        error: String,
+        at: Timestamp,
+        last_ok: Option<Timestamp>,
+    ) -> SourceStatus {
+        let since = match prev {
+            Some(SourceStatus::Failing { since, .. }) => *since,
+            _ => at,
+        };
+        SourceStatus::Failing {
+            error,
+            since,
+            last_ok,
+        }
+    }
+
     /// An open stream whose data last changed at `changed`.
     pub fn streaming(changed: Timestamp) -> SourceStatus {
         SourceStatus::Live {

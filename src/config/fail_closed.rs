@@ -13,7 +13,7 @@ use super::{Config, Environment};
 pub(super) fn environments(config: &mut Config, source: &str, diags: &[Diagnostic]) {
     let lines = line_starts(source);
     let mut kept = 0usize;
-    for part in super::lenient::entries(source, "[[environment]]") {
+    for part in super::entries::entries(source, "[[environment]]") {
         let (first, last) = (
             line_of(&lines, part.start),
             line_of(&lines, part.end.saturating_sub(1)),

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::diag::{Diagnostic, key_in_table};
+use super::entries::{Texts, entry_problem};
 use super::metrics::is_label_name;
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -46,13 +47,16 @@ fn is_http(url: &str) -> bool {
 }
 
 /// `[gpu]`'s problems, with where they are in the file.
-pub(super) fn validate(gpu: &GpuConfig, file: &str, source: &str, out: &mut Vec<Diagnostic>) {
-    for h in &gpu.hosts {
+pub(super) fn validate(gpu: &GpuConfig, texts: &Texts, out: &mut Vec<Diagnostic>) {
+    let (file, source) = (texts.file, texts.source);
+    for (i, h) in gpu.hosts.iter().enumerate() {
         if let Some(s) = h.scrape.as_deref().filter(|s| !is_http(s)) {
-            out.push(Diagnostic::at(
-                file,
-                source,
-                source.find(s),
+            out.push(entry_problem(
+                texts,
+                "gpu.host",
+                i,
+                "scrape",
+                s,
                 format!("gpu.host.scrape: `{s}` is not an http(s) URL"),
             ));
         }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::Diagnostic;
+use super::entries::{Texts, entry_problem};
 
 /// The host name of services run on this machine (no SSH).
 pub const LOCAL: &str = "local";
@@ -169,74 +170,110 @@ pub fn valid_host(host: &str) -> Result<(), String> {
     }
 }
 
-fn check_service(s: &ServiceConfig) -> Result<(), String> {
-    valid_unit(&s.unit)?;
-    valid_host(&s.host)?;
+/// A problem of an entry: the key it is about, and what is wrong.
+type Problem = (&'static str, String);
+
+fn check_service(s: &ServiceConfig) -> Result<(), Problem> {
+    valid_unit(&s.unit).map_err(|e| ("unit", e))?;
+    valid_host(&s.host).map_err(|e| ("host", e))?;
     for (what, argv) in [
         ("restart", &s.restart),
         ("list_backups", &s.list_backups),
         ("rollback", &s.rollback),
     ] {
         if argv.as_ref().is_some_and(Vec::is_empty) {
-            return Err(format!("service `{}`: {what} is an empty command", s.unit));
+            return Err((
+                what,
+                format!("service `{}`: {what} is an empty command", s.unit),
+            ));
         }
     }
     if s.rollback.is_some() != s.list_backups.is_some() {
-        return Err(format!(
-            "service `{}`: rollback needs list_backups (and list_backups a rollback)",
-            s.unit
+        let key = if s.rollback.is_some() {
+            "rollback"
+        } else {
+            "list_backups"
+        };
+        return Err((
+            key,
+            format!(
+                "service `{}`: rollback needs list_backups (and list_backups a rollback)",
+                s.unit
+            ),
         ));
     }
     if s.interval_secs == 0 || s.timeout_secs == 0 {
-        return Err(format!(
-            "service `{}`: interval_secs and timeout_secs must be above 0",
-            s.unit
+        let key = if s.interval_secs == 0 {
+            "interval_secs"
+        } else {
+            "timeout_secs"
+        };
+        return Err((
+            key,
+            format!(
+                "service `{}`: interval_secs and timeout_secs must be above 0",
+                s.unit
+            ),
         ));
     }
     Ok(())
 }
 
-fn check_health(h: &HealthCheck) -> Result<(), String> {
+fn check_health(h: &HealthCheck) -> Result<(), Problem> {
     if !(h.url.starts_with("http://") || h.url.starts_with("https://")) {
-        return Err(format!(
-            "health `{}`: `{}` is not an http(s) URL",
-            h.name, h.url
+        return Err((
+            "url",
+            format!("health `{}`: `{}` is not an http(s) URL", h.name, h.url),
         ));
     }
     if h.interval_secs == 0 || h.timeout_secs == 0 {
-        return Err(format!(
-            "health `{}`: interval_secs and timeout_secs must be above 0",
-            h.name
+        let key = if h.interval_secs == 0 {
+            "interval_secs"
+        } else {
+            "timeout_secs"
+        };
+        return Err((
+            key,
+            format!(
+                "health `{}`: interval_secs and timeout_secs must be above 0",
+                h.name
+            ),
         ));
     }
     if h.failures == 0 {
-        return Err(format!("health `{}`: failures must be 1 or more", h.name));
-    }
-    if !(100..=599).contains(&h.expect_status) {
-        return Err(format!(
-            "health `{}`: expect_status {} is not an HTTP status",
-            h.name, h.expect_status
+        return Err((
+            "failures",
+            format!("health `{}`: failures must be 1 or more", h.name),
         ));
     }
-    valid_host(&h.host)
+    if !(100..=599).contains(&h.expect_status) {
+        return Err((
+            "expect_status",
+            format!(
+                "health `{}`: expect_status {} is not an HTTP status",
+                h.name, h.expect_status
+            ),
+        ));
+    }
+    valid_host(&h.host).map_err(|e| ("host", e))
 }
 
-/// Diagnostics for bad `[[health]]` and `[[service]]` entries (each then skipped).
+/// Diagnostics for bad `[[health]]` and `[[service]]` entries (each then skipped), each at
+/// its own entry's line.
 pub(super) fn validate(
     services: &[ServiceConfig],
     health: &[HealthCheck],
-    file: &str,
-    source: &str,
+    texts: &Texts,
     out: &mut Vec<Diagnostic>,
 ) {
-    for s in services {
-        if let Err(why) = check_service(s) {
-            out.push(Diagnostic::at(file, source, source.find(&s.unit), why));
+    for (i, s) in services.iter().enumerate() {
+        if let Err((key, why)) = check_service(s) {
+            out.push(entry_problem(texts, "service", i, key, &s.unit, why));
         }
     }
-    for h in health {
-        if let Err(why) = check_health(h) {
-            out.push(Diagnostic::at(file, source, source.find(&h.name), why));
+    for (i, h) in health.iter().enumerate() {
+        if let Err((key, why)) = check_health(h) {
+            out.push(entry_problem(texts, "health", i, key, &h.name, why));
         }
     }
 }

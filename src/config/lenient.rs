@@ -14,13 +14,16 @@
 use std::ops::Range;
 
 use super::diag::{self, Diagnostic};
+use super::entries::header_lines;
 use super::model::Config;
 
 /// More problems than this in one part and the part is dropped whole.
 const MAX_CUTS: usize = 64;
 
-/// The file's tables without the bad entries, and a diagnostic for each problem.
-pub(super) fn parse(file: &str, source: &str) -> (toml::Table, Vec<Diagnostic>) {
+/// The file's tables without the bad entries, a diagnostic for each problem, and the text
+/// that was kept: the file with what was taken out blanked, line for line (the lines are
+/// the file's), so its `[[array]]` entries are those of the tables, in their order.
+pub(super) fn parse(file: &str, source: &str) -> (toml::Table, Vec<Diagnostic>, String) {
     let mut diags = Vec::new();
     let whole_error = toml_edit::Document::parse(source).err();
     let parts = match whole_error {
@@ -29,15 +32,30 @@ pub(super) fn parse(file: &str, source: &str) -> (toml::Table, Vec<Diagnostic>) 
     };
     let mut merged = toml::Table::new();
     let mut syntax_errors = 0;
+    let mut kept = String::with_capacity(source.len());
     for part in parts {
-        let text = masked(source, &part);
-        if text.trim().is_empty() {
-            continue;
-        }
-        match clean(file, text, &mut diags) {
-            Ok(Some(table)) => merge(&mut merged, table),
-            Ok(None) => {}
-            Err(()) => syntax_errors += 1,
+        let first_line = source[..part.start].matches('\n').count();
+        let lines = source[part.clone()].split_inclusive('\n').count();
+        let mut text = masked(source, &part);
+        let cleaned = if text.trim().is_empty() {
+            None
+        } else {
+            match clean(file, &mut text, &mut diags) {
+                Ok(Some(table)) => {
+                    merge(&mut merged, table);
+                    Some(text)
+                }
+                Ok(None) => None,
+                Err(()) => {
+                    syntax_errors += 1;
+                    None
+                }
+            }
+        };
+        match cleaned {
+            // this part's lines of the text it was cleaned to (the same lines)
+            Some(text) => kept.extend(text.split_inclusive('\n').skip(first_line).take(lines)),
+            None => kept.push_str(&"\n".repeat(lines)),
         }
     }
     // parts that each parse may still not make a file: a table defined twice
@@ -46,7 +64,7 @@ pub(super) fn parse(file: &str, source: &str) -> (toml::Table, Vec<Diagnostic>) 
     {
         diags.push(diag::from_toml_error(file, source, &e));
     }
-    (merged, diags)
+    (merged, diags, kept)
 }
 
 /// Takes bad statements and entries out of one part until [`Config`] accepts it. `Err`:
@@ -54,7 +72,7 @@ pub(super) fn parse(file: &str, source: &str) -> (toml::Table, Vec<Diagnostic>) 
 /// reported reason.
 fn clean(
     file: &str,
-    mut text: String,
+    text: &mut String,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Option<toml::Table>, ()> {
     // where the entry of the last cut starts (its header; cuts keep earlier offsets)
@@ -63,37 +81,37 @@ fn clean(
         let doc = match toml_edit::Document::parse(text.as_str()) {
             Ok(doc) => doc,
             Err(e) => {
-                diags.push(diag::from_toml_error(file, &text, &e));
+                diags.push(diag::from_toml_error(file, text, &e));
                 return Err(());
             }
         };
-        let err = match toml::from_str::<Config>(&text) {
+        let err = match toml::from_str::<Config>(text) {
             Ok(_) => return Ok(text.parse::<toml::Table>().ok()),
             Err(e) => e,
         };
-        let at = err.span().map(|s| past_blanks(&text, s.start));
+        let at = err.span().map(|s| past_blanks(text, s.start));
         let message = err.message().trim().to_owned();
-        let entry = at.map(|a| entry_range(&text, a));
+        let entry = at.map(|a| entry_range(text, a));
         let incomplete = message.starts_with("missing field");
         // a required key taken out for its bad value: the entry goes, said once
         let entry_start = entry.as_ref().map(|e| e.start);
         if !(incomplete && entry_start.is_some() && entry_start == last_entry) {
-            diags.push(Diagnostic::at(file, &text, at, message));
+            diags.push(Diagnostic::at(file, text, at, message));
         }
         let statement = at
             .filter(|_| !incomplete)
             .and_then(|a| statement_at(doc.as_table(), a));
         let before = text.clone();
         match (statement, &entry) {
-            (Some(s), _) if protected_of_environment(&text, &s) => {
+            (Some(s), _) if protected_of_environment(text, &s) => {
                 // fails closed: an environment whose `protected` is not a bool is protected
-                replace_lines(&mut text, s, "protected = true")
+                replace_lines(text, s, "protected = true")
             }
-            (Some(s), _) => replace_lines(&mut text, s, ""),
-            (None, Some(e)) => replace_lines(&mut text, e.clone(), ""),
+            (Some(s), _) => replace_lines(text, s, ""),
+            (None, Some(e)) => replace_lines(text, e.clone(), ""),
             (None, None) => return Ok(None),
         }
-        if text == before {
+        if *text == before {
             return Ok(None);
         }
         last_entry = entry_start;
@@ -197,72 +215,6 @@ fn parts(source: &str) -> Vec<Range<usize>> {
         .enumerate()
         .map(|(i, &s)| s..starts.get(i + 1).copied().unwrap_or(source.len()))
         .collect()
-}
-
-/// The byte ranges of the entries whose header line is `header` (`[[environment]]`), each
-/// to the next header line.
-pub(super) fn entries(source: &str, header: &str) -> Vec<Range<usize>> {
-    let starts = header_lines(source);
-    starts
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            let line = source[**s..].lines().next().unwrap_or("");
-            let line = line.split('#').next().unwrap_or("").trim();
-            line.replace(' ', "") == header
-        })
-        .map(|(i, &s)| s..starts.get(i + 1).copied().unwrap_or(source.len()))
-        .collect()
-}
-
-/// Byte offsets of the lines that are table headers (`[a.b]`, `[[a]]`, a comment after),
-/// outside multi-line strings.
-fn header_lines(source: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    let mut in_string: Option<&str> = None;
-    for line in source.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        if let Some(quote) = in_string {
-            if line.matches(quote).count() % 2 == 1 {
-                in_string = None;
-            }
-            continue;
-        }
-        if is_header(line) {
-            out.push(start);
-            continue;
-        }
-        for quote in ["\"\"\"", "'''"] {
-            if line.matches(quote).count() % 2 == 1 {
-                in_string = Some(quote);
-                break;
-            }
-        }
-    }
-    out
-}
-
-fn is_header(line: &str) -> bool {
-    let line = line.trim();
-    let line = match line.find('#') {
-        // a `#` inside a quoted key is rare enough in config.toml; the part just splits later
-        Some(i) if !line[..i].contains(['"', '\'']) => line[..i].trim_end(),
-        _ => line,
-    };
-    let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
-        return false;
-    };
-    let inner = inner
-        .strip_prefix('[')
-        .and_then(|l| l.strip_suffix(']'))
-        .unwrap_or(inner)
-        .trim();
-    !inner.is_empty()
-        && inner
-            .chars()
-            .all(|c| c.is_alphanumeric() || "_-.\"' ".contains(c))
 }
 
 /// `source` with every byte outside `keep` a space, newlines kept: offsets and lines are

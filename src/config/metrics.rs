@@ -121,7 +121,7 @@ pub(super) fn validate(m: &MetricsConfig, file: &str, source: &str, out: &mut Ve
         out.push(Diagnostic::at(
             file,
             source,
-            source.find("threshold"),
+            key_in_table(source, "metrics", "threshold"),
             "metrics.threshold must be a ratio in (0, 1]",
         ));
     }
@@ -141,7 +141,7 @@ pub(super) fn validate(m: &MetricsConfig, file: &str, source: &str, out: &mut Ve
         out.push(Diagnostic::at(
             file,
             source,
-            source.find("max_page_bytes"),
+            key_in_table(source, "metrics", "max_page_bytes"),
             "metrics.max_page_bytes must be above 0",
         ));
     }

@@ -8,6 +8,7 @@
 mod check;
 pub mod colors;
 pub mod diag;
+mod entries;
 mod fail_closed;
 pub mod gpu;
 pub mod hosts;

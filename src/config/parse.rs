@@ -2,6 +2,7 @@
 //! console (a bad entry is skipped with a diagnostic), then validated section by section.
 
 use super::diag::{Diagnostic, key_in_table};
+use super::entries::{Texts, entry_problem};
 use super::model::Config;
 use super::{gpu, hosts, lenient, metrics};
 
@@ -19,7 +20,7 @@ impl Config {
     /// Lenient parse for the console: each bad entry is skipped with a diagnostic (in file
     /// order), and everything else is used.
     pub fn parse_lenient(file: &str, source: &str) -> (Config, Vec<Diagnostic>) {
-        let (table, mut diags) = lenient::parse(file, source);
+        let (table, mut diags, kept) = lenient::parse(file, source);
         let mut config = match table.clone().try_into::<Config>() {
             Ok(c) => c,
             Err(e) => {
@@ -28,7 +29,11 @@ impl Config {
                 greedy(table)
             }
         };
-        diags.extend(config.validate(file, source));
+        diags.extend(config.validate(&Texts {
+            file,
+            source,
+            kept: &kept,
+        }));
         // validation problems (e.g. a bad URL) drop the offending entries
         config.retain_valid();
         diags.sort_by_key(|d| (d.line, d.column));
@@ -37,7 +42,8 @@ impl Config {
         (config, diags)
     }
 
-    fn validate(&self, file: &str, source: &str) -> Vec<Diagnostic> {
+    fn validate(&self, texts: &Texts) -> Vec<Diagnostic> {
+        let (file, source) = (texts.file, texts.source);
         let mut out = Vec::new();
         let find = |needle: &str| source.find(needle);
         let mut check_url = |what: &str, url: &str| {
@@ -60,8 +66,19 @@ impl Config {
             if let Some(a) = &m.alertmanager {
                 check_url("metrics.alertmanager", a);
             }
-            for t in &m.targets {
-                check_url("metrics.target.url", &t.url);
+        }
+        if let Some(m) = &self.metrics {
+            for (i, t) in m.targets.iter().enumerate() {
+                if !(t.url.starts_with("http://") || t.url.starts_with("https://")) {
+                    out.push(entry_problem(
+                        texts,
+                        "metrics.target",
+                        i,
+                        "url",
+                        &t.url,
+                        format!("metrics.target.url: `{}` is not an http(s) URL", t.url),
+                    ));
+                }
             }
         }
         if let Some(m) = &self.metrics {
@@ -95,18 +112,20 @@ impl Config {
                 format!("ui.start `{start}` names no [[environment]] ({known})"),
             ));
         }
-        for a in &self.host_actions {
+        for (i, a) in self.host_actions.iter().enumerate() {
             if a.command.is_empty() {
-                out.push(Diagnostic::at(
-                    file,
-                    source,
-                    find(&a.name),
+                out.push(entry_problem(
+                    texts,
+                    "host_action",
+                    i,
+                    "command",
+                    &a.name,
                     format!("host_action `{}` has an empty command", a.name),
                 ));
             }
         }
-        hosts::validate(&self.services, &self.health, file, source, &mut out);
-        gpu::validate(&self.gpu, file, source, &mut out);
+        hosts::validate(&self.services, &self.health, texts, &mut out);
+        gpu::validate(&self.gpu, texts, &mut out);
         out
     }
 

@@ -588,3 +588,53 @@ fn an_environment_entry_with_a_problem_stays_protected() {
     assert!(c.environments[0].invalid.is_none());
     assert!(!c.environments[3].is_protected());
 }
+
+/// A problem of an `[[health]]`/`[[service]]` entry is at that entry's line, not at the
+/// first place its name happens to occur in the file.
+#[test]
+fn an_entry_problem_points_at_its_own_entry() {
+    let src = "[[health]]\nname = \"api-gateway\"\nurl = \"http://api/healthz\"\n\n\
+               [[health]]\nname = \"api\"\nurl = \"ftp://api/healthz\"\n\n\
+               [[service]]\nunit = \"web-old.service\"\n\n\
+               [[service]]\nunit = \"web.service\"\ninterval_secs = 0\n\n\
+               [[service]]\nunit = \"web.service\"\nhost = \"-oProxyCommand=x\"\n";
+    let err = Config::parse_strict("c.toml", src).expect_err("bad entries");
+    let text: Vec<String> = err.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 3, "{text:#?}");
+    assert!(text[0].starts_with("c.toml:7:1: health `api`"), "{text:#?}");
+    assert!(
+        text[1].starts_with("c.toml:14:1: service `web.service`"),
+        "{text:#?}"
+    );
+    assert!(text[2].starts_with("c.toml:18:1: host `-o"), "{text:#?}");
+}
+
+/// An entry the lenient parse drops (here: no `url`) is not counted: the problem of the
+/// next entry of the same name is at that entry's line.
+#[test]
+fn a_dropped_entry_does_not_shift_the_next_ones_problem() {
+    let src = "[[health]]\nname = \"api\"\n\n\
+               [[health]]\nname = \"api\"\nbogus = 1\nurl = \"ftp://api/healthz\"\n";
+    let (c, diags) = Config::parse_lenient("c.toml", src);
+    let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    assert!(c.health.is_empty(), "{text:#?}");
+    assert_eq!(text.len(), 3, "{text:#?}");
+    assert!(
+        text[0].starts_with("c.toml:1:1: missing field `url`"),
+        "{text:#?}"
+    );
+    assert!(
+        text[1].starts_with("c.toml:6:1: unknown field `bogus`"),
+        "{text:#?}"
+    );
+    assert!(text[2].starts_with("c.toml:7:1: health `api`"), "{text:#?}");
+
+    // and after a part dropped for a syntax error
+    let src = "[[health]]\nname = \"api\"\nurl = \n\n\
+               [[health]]\nname = \"api\"\nurl = \"ftp://api/healthz\"\n";
+    let (_, diags) = Config::parse_lenient("c.toml", src);
+    let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 2, "{text:#?}");
+    assert!(text[0].starts_with("c.toml:3:"), "{text:#?}");
+    assert!(text[1].starts_with("c.toml:7:1: health `api`"), "{text:#?}");
+}

@@ -46,6 +46,15 @@ pub enum HostExit {
         secs: u64,
         killed: bool,
     },
+    /// The leader exited in time (`code`, `None` for a signal, after `leader_ran`), but a
+    /// process it started still held its output at the timeout (seconds): the group was
+    /// ended as for [`HostExit::TimedOut`].
+    Lingered {
+        code: Option<i32>,
+        leader_ran: Duration,
+        secs: u64,
+        killed: bool,
+    },
 }
 
 /// A host action's end and how long it ran.
@@ -93,6 +102,7 @@ pub async fn run(
     let out = child.stdout.take();
     let err = child.stderr.take();
     let name = action.name.clone();
+    let leader = std::sync::OnceLock::new();
     let pump = async {
         let o = async {
             if let Some(o) = out {
@@ -122,7 +132,16 @@ pub async fn run(
                 }
             }
         };
-        let (_, status) = tokio::join!(async { tokio::join!(o, e) }, child.wait());
+        // the leader's end is noted as soon as it comes: its output may stay open in a
+        // process it started, which is read on while it lives (until the timeout)
+        let wait = async {
+            let status = child.wait().await;
+            if let Ok(s) = &status {
+                let _ = leader.set((*s, started.elapsed()));
+            }
+            status
+        };
+        let (_, status) = tokio::join!(async { tokio::join!(o, e) }, wait);
         status
     };
     let limit = Duration::from_secs(action.timeout_secs.max(1));
@@ -139,9 +158,17 @@ pub async fn run(
                 // no pid: it already exited and was reaped
                 None => false,
             };
-            HostExit::TimedOut {
-                secs: action.timeout_secs,
-                killed,
+            match leader.get() {
+                Some((status, leader_ran)) => HostExit::Lingered {
+                    code: status.code(),
+                    leader_ran: *leader_ran,
+                    secs: action.timeout_secs,
+                    killed,
+                },
+                None => HostExit::TimedOut {
+                    secs: action.timeout_secs,
+                    killed,
+                },
             }
         }
     };
@@ -152,6 +179,15 @@ pub async fn run(
         exit,
         ran: started.elapsed(),
     })
+}
+
+/// `, SIGKILL 5s later` when the group needed it.
+fn sigkill(killed: bool) -> String {
+    if killed {
+        format!(", SIGKILL {}s later", KILL_GRACE.as_secs())
+    } else {
+        String::new()
+    }
 }
 
 /// SIGTERM to the whole group, then SIGKILL to whatever of it is still there after
@@ -220,11 +256,20 @@ impl Executor {
                     HostExit::Signal => Err(format!("killed by a signal {ran}")),
                     HostExit::TimedOut { secs, killed } => Err(format!(
                         "timeout: its process group was ended {ran} (SIGTERM at {secs}s{})",
-                        if killed {
-                            format!(", SIGKILL {}s later", KILL_GRACE.as_secs())
-                        } else {
-                            String::new()
-                        }
+                        sigkill(killed)
+                    )),
+                    // the leader finished in time: never a "timeout" of the action
+                    HostExit::Lingered {
+                        code,
+                        leader_ran,
+                        secs,
+                        killed,
+                    } => Err(format!(
+                        "{} after {:.1}s, but a process it started still held its output \
+                         and was ended with its process group {ran} (SIGTERM at {secs}s{})",
+                        code.map_or("killed by a signal".to_owned(), |c| format!("exit {c}")),
+                        leader_ran.as_secs_f64(),
+                        sigkill(killed)
                     )),
                 }
             }

@@ -65,7 +65,9 @@ pub async fn fetch_metrics_text_limited(
         .await
         .map_err(|e| match e {
             BodyError::TooLarge => format!("GET {url}: {}", over_limit("page", max_bytes, setting)),
-            BodyError::Read(e) => format!("GET {url}: reading the body: {e}"),
+            BodyError::Read(e) | BodyError::TimedOut(e) => {
+                format!("GET {url}: reading the body: {e}")
+            }
         })?;
     String::from_utf8(body).map_err(|e| {
         format!(
@@ -82,6 +84,8 @@ pub enum BodyError {
     TooLarge,
     /// The transport failed mid-body.
     Read(String),
+    /// The client's timeout passed mid-body.
+    TimedOut(String),
 }
 
 /// Reads a response body of at most `max_bytes`, chunk by chunk: a declared length past
@@ -98,11 +102,13 @@ pub async fn read_limited(
         return Err(BodyError::TooLarge);
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| BodyError::Read(error_chain(&e)))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        if e.is_timeout() {
+            BodyError::TimedOut(error_chain(&e))
+        } else {
+            BodyError::Read(error_chain(&e))
+        }
+    })? {
         if body.len() + chunk.len() > max_bytes {
             return Err(BodyError::TooLarge);
         }

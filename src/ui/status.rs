@@ -30,7 +30,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) -> usize {
         crate::ui::lines::render_styled(frame.buffer_mut(), area, &[Line::from(left)], bar);
         return 0;
     }
-    let (left, right) = sides(state);
+    let (left, right) = sides(state, area.width);
     let room = room_for_message(&left, &right, area.width);
     let middle: Vec<Span> = match &state.flash {
         _ if state.ops.in_flight.is_some() => vec![Span::styled(
@@ -121,8 +121,44 @@ fn room_for_message(left: &[Span], right: &[Span], width: u16) -> usize {
 }
 
 /// The bar's left side (read-only badge, where, pending keys) and right side (source
-/// ages, warnings).
-fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
+/// ages, warnings). The right side has priority: the environment name and the
+/// context/namespace label are cut (with `…`) so that both sides fit in `width`.
+fn sides(state: &State, width: u16) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
+    let right = right_side(state);
+    let right_width: usize = right.iter().map(|s| s.content.width()).sum();
+    let env_name = crate::app::scope::environment(state).map(|e| crate::text::sanitize(&e.name));
+    let where_ = scope_label(state);
+    // what the left side needs besides the two texts that may be cut
+    let full = left_side(state, env_name.as_deref(), &where_);
+    let full_width: usize = full.iter().map(|s| s.content.width()).sum();
+    let env_width = env_name.as_deref().map_or(0, UnicodeWidthStr::width);
+    let cuttable = env_width + where_.width();
+    let fixed = full_width - cuttable;
+    let room = usize::from(width).saturating_sub(right_width + 1 + fixed);
+    if cuttable <= room {
+        return (full, right);
+    }
+    // each keeps at least half the room (or all it needs), the other gets the rest
+    let env_room = env_width.min((room / 2).max(room.saturating_sub(where_.width())));
+    let where_room = room - env_room;
+    let (env_name, where_) = (
+        env_name.map(|n| cut(&n, env_room)),
+        cut(&where_, where_room),
+    );
+    let left = left_side(state, env_name.as_deref(), &where_);
+    (left, right)
+}
+
+/// `s` in at most `max` columns, cut with `…`.
+fn cut(s: &str, max: usize) -> String {
+    match max {
+        0 => String::new(),
+        _ => truncate(s, max),
+    }
+}
+
+/// The left side with these texts for the environment name and the context/namespace.
+fn left_side(state: &State, env_name: Option<&str>, where_: &str) -> Vec<Span<'static>> {
     let theme = &state.theme;
     let bar = theme.statusbar();
     let mut left: Vec<Span> = Vec::new();
@@ -137,7 +173,7 @@ fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
             theme.statusbar_key()
         };
         left.push(Span::styled(
-            format!(" {} ", crate::text::sanitize(&env.name)),
+            format!(" {} ", env_name.unwrap_or_default()),
             style,
         ));
         if let Some(why) = &env.invalid {
@@ -145,7 +181,6 @@ fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
         }
         left.push(Span::styled("▸", bar));
     }
-    let where_ = scope_label(state);
     left.push(Span::styled(format!(" {where_} "), bar));
     if !state.pending_keys.is_empty() {
         let keys: Vec<String> = state.pending_keys.iter().map(ToString::to_string).collect();
@@ -154,7 +189,13 @@ fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
             theme.statusbar_key(),
         ));
     }
+    left
+}
 
+/// The right side: source ages and warnings.
+fn right_side(state: &State) -> Vec<Span<'static>> {
+    let theme = &state.theme;
+    let bar = theme.statusbar();
     let mut right: Vec<Span> = Vec::new();
     // every live source under one word (`ci k8s logs live`), so the sources that need a
     // look (connecting, quiet, stale) and the key hints keep their room
@@ -198,7 +239,7 @@ fn sides(state: &State) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
         ));
     }
     right.push(Span::styled(" ", bar));
-    (left, right)
+    right
 }
 
 fn scope_label(state: &State) -> String {

@@ -84,8 +84,10 @@ fn start(global: GlobalArgs) -> State {
     s
 }
 
+/// The status bar, wide enough that every source state and the whole scope label fit
+/// (narrower, the label is cut to leave the states their room).
 fn status_bar(s: &State) -> String {
-    let screen = common::screen(s);
+    let screen = common::text(&common::draw_at(s, 160, 30));
     screen.lines().last().unwrap_or_default().to_owned()
 }
 

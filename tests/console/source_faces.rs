@@ -287,3 +287,44 @@ fn help_stays_on_the_bar_at_120_columns() {
     );
     assert!(line.contains("gpu connecting 3s"), "{line}");
 }
+
+/// The source states have priority in the status bar: a long environment name and
+/// context/namespace label are cut (with `…`) so that every state stays visible.
+#[test]
+fn a_long_environment_name_is_cut_before_the_source_states() {
+    let name = "e".repeat(60);
+    let src = format!(
+        "[[environment]]\nname = \"{name}\"\ncontext = \"a-rather-long-cluster-context\"\n\
+         namespace = \"shop\"\n"
+    );
+    let (config, diags) = flightdeck::config::Config::parse_lenient("config.toml", &src);
+    assert!(diags.is_empty(), "{diags:?}");
+    let mut s = common::state_builder()
+        .config(config)
+        .namespace("shop")
+        .build();
+    s.scope.context = Some("a-rather-long-cluster-context".into());
+    only(
+        &mut s,
+        SourceId::Kube,
+        SourceStatus::Failing {
+            error: "timeout".into(),
+            since: ago(40),
+            last_ok: Some(ago(40)),
+        },
+    );
+    s.sources
+        .insert(SourceId::Logs, SourceStatus::Connecting { since: ago(12) });
+    let buf = render(&mut s, 80, 30);
+    let last = text(&buf).lines().last().unwrap_or_default().to_owned();
+    assert!(last.contains("k8s stale 40s (timed out)"), "{last}");
+    assert!(last.contains("logs connecting 12s"), "{last}");
+    assert!(
+        last.contains("eeee…"),
+        "the name is cut, not dropped: {last}"
+    );
+    assert!(
+        last.contains("a-rather"),
+        "the label is cut, not dropped: {last}"
+    );
+}

@@ -73,6 +73,66 @@ async fn a_grandchild_that_outlives_the_timeout_is_ended_with_its_group() {
     assert!(lines.iter().all(|l| l.at <= jiff::Timestamp::now()));
 }
 
+/// A leader that exits 0 while a process it started holds its output open: the output is
+/// read on until the timeout ends the group, and the end says the leader's exit code and
+/// that a process it started was ended — never "timeout" for an action that finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_that_exits_while_its_child_holds_stdout_is_not_a_timeout() {
+    let a = action(
+        "leaves",
+        "sleep 30 & echo $!; sleep 0.2; echo leader done",
+        1,
+    );
+    let (end, pid, lines) = run_printing_pid(&a).await;
+    match end.exit {
+        HostExit::Lingered {
+            code: Some(0),
+            secs: 1,
+            killed: false,
+            leader_ran,
+        } => assert!(leader_ran < end.ran, "{end:?}"),
+        other => panic!("not the leader's exit: {other:?}"),
+    }
+    assert!(!running(pid), "the lingering process {pid} is gone");
+    assert!(
+        lines.iter().any(|l| l.text == "leader done"),
+        "the leader's output is all read: {lines:?}"
+    );
+
+    // and the line the console shows
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shown: Arc<Mutex<Vec<HostOutput>>> = Arc::default();
+    let sink = {
+        let shown = shown.clone();
+        Arc::new(move |l: HostOutput| shown.lock().expect("lines").push(l))
+    };
+    let ex = Executor::new(
+        Err("no cluster".into()),
+        false,
+        AuditLog::at(dir.path().join("audit.jsonl")),
+    )
+    .with_host_actions(vec![action("leaves", "sleep 30 & echo started", 1)])
+    .with_output(sink);
+    let op = Operation::Host {
+        action: "leaves".into(),
+        vars: Placeholders::default(),
+    };
+    let out = ex.execute(&op, "", "").await;
+    let last = shown
+        .lock()
+        .expect("lines")
+        .last()
+        .cloned()
+        .expect("a line");
+    assert!(last.text.starts_with("exit 0 after 0."), "{}", last.text);
+    assert!(
+        last.text.contains("a process it started") && !last.text.contains("timeout"),
+        "{}",
+        last.text
+    );
+    assert!(!out.ok, "a process it started was ended: {out:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_that_ignores_sigterm_gets_sigkill_after_the_grace_period() {
     // an ignored signal stays ignored across exec, so the background sleep ignores it too

@@ -141,6 +141,16 @@ async fn loopback() -> String {
                 let answer = if req.starts_with("GET /hang") {
                     tokio::time::sleep(Duration::from_secs(30)).await;
                     return;
+                } else if req.starts_with("GET /stall") || req.starts_with("GET /cut") {
+                    // the headers and part of the body, then the rest never comes (or the
+                    // connection is closed)
+                    let head = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart";
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let _ = sock.flush().await;
+                    if req.starts_with("GET /stall") {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                    }
+                    return;
                 } else if req.starts_with("GET /moved") {
                     "HTTP/1.1 302 Found\r\nLocation: /login\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                 } else if req.starts_with("GET /boom") {
@@ -153,6 +163,40 @@ async fn loopback() -> String {
         }
     });
     format!("http://{addr}")
+}
+
+/// A body that stalls past the timeout is a timeout, and one that breaks off is a read
+/// error: neither is "the body lacks …", which would blame the service's answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_stalls_or_breaks_off_is_a_timeout_or_an_error_not_a_missing_text() {
+    let base = loopback().await;
+    let client = health::client(Duration::from_secs(1)).expect("client");
+    let with_body = |name: &str, path: &str| {
+        let (config, diags) = Config::parse_lenient(
+            "t.toml",
+            &format!(
+                "[[health]]\nname = \"{name}\"\nurl = \"{base}{path}\"\ntimeout_secs = 1\n\
+                 body_contains = \"ready\"\n"
+            ),
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        config.health[0].clone()
+    };
+    let stalled = health::check_once(&client, &with_body("stall", "/stall")).await;
+    assert_eq!(stalled.result, Err(HealthFailure::Timeout { secs: 1 }));
+    let cut = health::check_once(&client, &with_body("cut", "/cut")).await;
+    match &cut.result {
+        Err(HealthFailure::Other(why)) => {
+            assert!(why.contains("reading the body failed"), "{why}")
+        }
+        other => panic!("a body that breaks off is a read error: {other:?}"),
+    }
+    // a whole body without the text still is "the body lacks …"
+    let lacks = health::check_once(&client, &with_body("ok", "/ok")).await;
+    assert!(
+        matches!(lacks.result, Err(HealthFailure::Body { status: 200, .. })),
+        "{lacks:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

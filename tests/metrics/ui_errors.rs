@@ -628,3 +628,35 @@ fn credentials_in_urls_and_echoed_bodies_never_reach_the_screen_nor_the_log() {
         "{logged}"
     );
 }
+
+/// "metrics failing 1m" counts from the first failure of a run: a retry that fails again
+/// keeps the age going instead of restarting it.
+#[test]
+fn the_failing_age_counts_from_the_first_failure_not_the_last_retry() {
+    use flightdeck::app::state::{SourceId, SourceStatus};
+    let mut s = state();
+    let failed = |at: i64| {
+        let mut u = MetricsUpdate::new(ts(at));
+        u.health.push(ServiceHealth {
+            service: "checkout".into(),
+            source: "http://prometheus.invalid:9090".into(),
+            health: SourceHealth::Failing {
+                error: "error sending request: connection refused".into(),
+            },
+            at: ts(at),
+        });
+        u
+    };
+    for at in [NOW_MS, NOW_MS + 30_000] {
+        s.now = ts(at);
+        update(&mut s, Event::Metrics(failed(at)));
+    }
+    s.now = ts(NOW_MS + 60_000);
+    let status = s.source(SourceId::Metrics).expect("metrics status");
+    match status {
+        SourceStatus::Failing { since, .. } => assert_eq!(*since, ts(NOW_MS), "{status:?}"),
+        other => panic!("failing: {other:?}"),
+    }
+    let face = status.face(s.now).expect("a face");
+    assert!(face.text.starts_with("failing 1m"), "{}", face.text);
+}

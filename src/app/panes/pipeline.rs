@@ -98,21 +98,10 @@ pub fn on_msg(state: &mut State, update: PipelineUpdate) -> Vec<Effect> {
             rate_limited_until,
         } => {
             state.pipeline.rate_limited_until = rate_limited_until;
-            let last_ok = state
-                .source(SourceId::Pipeline)
-                .and_then(|s| s.last_update());
-            let since = match state.source(SourceId::Pipeline) {
-                Some(SourceStatus::Failing { since, .. }) => *since,
-                _ => at,
-            };
-            state.sources.insert(
-                SourceId::Pipeline,
-                SourceStatus::Failing {
-                    error,
-                    since,
-                    last_ok,
-                },
-            );
+            let prev = state.source(SourceId::Pipeline);
+            let last_ok = prev.and_then(|s| s.last_update());
+            let status = SourceStatus::failing(prev, error, at, last_ok);
+            state.sources.insert(SourceId::Pipeline, status);
         }
         PipelineUpdate::Notice(text) => state.pipeline.notice = Some(text),
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 
 use crate::config::HealthCheck;
-use crate::sources::http::{error_chain, read_limited};
+use crate::sources::http::{BodyError, error_chain, over_limit, read_limited};
 
 /// The most of a health answer's body that is read (to look for `body_contains`).
 pub const MAX_BODY: usize = 256 << 10;
@@ -65,9 +65,24 @@ pub async fn check_once(client: &reqwest::Client, check: &HealthCheck) -> Health
                 (Some(latency), Err(classify(&e)))
             }
         }
+        // the body broke off: a timeout or a transport error, never "the body lacks …"
+        Ok(Ok((_, _, Some(Err(BodyError::TimedOut(_)))))) => (None, Err(timeout)),
+        Ok(Ok((status, _, Some(Err(BodyError::Read(e)))))) => (
+            Some(latency),
+            Err(HealthFailure::Other(format!(
+                "HTTP {status} but reading the body failed: {e}"
+            ))),
+        ),
+        Ok(Ok((status, _, Some(Err(BodyError::TooLarge))))) => (
+            Some(latency),
+            Err(HealthFailure::Other(format!(
+                "HTTP {status} but the {}",
+                over_limit("body", MAX_BODY, None)
+            ))),
+        ),
         Ok(Ok((status, location, body))) => (
             Some(latency),
-            judge(check, status, location, body.map(|b| b.map_err(|_| ()))),
+            judge(check, status, location, body.and_then(Result::ok)),
         ),
     };
     HealthSample {
@@ -82,7 +97,7 @@ fn judge(
     check: &HealthCheck,
     status: u16,
     location: Option<String>,
-    body: Option<Result<Vec<u8>, ()>>,
+    body: Option<Vec<u8>>,
 ) -> Result<u16, HealthFailure> {
     if (300..400).contains(&status) && status != check.expect_status {
         return Err(HealthFailure::Redirect {
@@ -99,8 +114,8 @@ fn judge(
     }
     if let Some(want) = &check.body_contains {
         let found = match body {
-            Some(Ok(b)) => String::from_utf8_lossy(&b).contains(want.as_str()),
-            _ => false,
+            Some(b) => String::from_utf8_lossy(&b).contains(want.as_str()),
+            None => false,
         };
         if !found {
             return Err(HealthFailure::Body {

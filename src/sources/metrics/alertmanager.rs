@@ -94,7 +94,8 @@ impl AlertmanagerClient {
                         Some(super::direct::LIMIT_SETTING)
                     )
                 ),
-                crate::sources::http::BodyError::Read(e) => {
+                crate::sources::http::BodyError::Read(e)
+                | crate::sources::http::BodyError::TimedOut(e) => {
                     format!("Alertmanager at {}: {e}", self.base)
                 }
             })?;

@@ -503,7 +503,9 @@ impl PrometheusClient {
                     self.base,
                     over_limit("answer", self.max_bytes, Some(LIMIT_SETTING))
                 ),
-                BodyError::Read(e) => format!("Prometheus at {}: {e}", self.base),
+                BodyError::Read(e) | BodyError::TimedOut(e) => {
+                    format!("Prometheus at {}: {e}", self.base)
+                }
             })?;
         // Errors (400, 422, 503) come in the same envelope, with Prometheus's own text.
         let envelope: Envelope<T> = serde_json::from_slice(&body).map_err(|e| {

@@ -27,17 +27,12 @@ pub fn on_update(state: &mut State, update: MetricsUpdate) -> Vec<Effect> {
         .collect();
     let any_up = update.health.iter().any(|h| h.health == Health::Up) || !update.points.is_empty();
     state.errors.apply(update);
-    let last_ok = state
-        .source(SourceId::Metrics)
-        .and_then(|s| s.last_update());
+    let prev = state.source(SourceId::Metrics);
     let status = if failing.is_empty() || any_up {
         SourceStatus::polled(at)
     } else {
-        SourceStatus::Failing {
-            error: failing.join("; "),
-            since: at,
-            last_ok,
-        }
+        let last_ok = prev.and_then(|s| s.last_update());
+        SourceStatus::failing(prev, failing.join("; "), at, last_ok)
     };
     state.sources.insert(SourceId::Metrics, status);
     clamp_selection(state);

@@ -72,15 +72,7 @@ pub fn on_update(state: &mut State, update: GpuUpdate) -> Vec<Effect> {
 /// Failing since the first failure of a run of them, with the last good contact.
 fn failing(state: &State, error: String, at: jiff::Timestamp) -> SourceStatus {
     let current = state.source(SourceId::Gpu);
-    let since = match current {
-        Some(SourceStatus::Failing { since, .. }) => *since,
-        _ => at,
-    };
-    SourceStatus::Failing {
-        error,
-        since,
-        last_ok: current.and_then(|s| s.last_update()),
-    }
+    SourceStatus::failing(current, error, at, current.and_then(|s| s.last_update()))
 }
 
 /// Keeps the selection on a row the pane shows.

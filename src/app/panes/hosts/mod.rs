@@ -245,17 +245,9 @@ fn refresh_status(state: &mut State) {
     let status = if failures.is_empty() {
         SourceStatus::polled(last_seen)
     } else {
-        let since = match current {
-            Some(SourceStatus::Failing { since, .. }) => since,
-            _ => now,
-        };
-        SourceStatus::Failing {
-            error: failures.join("; "),
-            since,
-            // what fails is a service or a check, not our reading of it: the face says
-            // `failing 2m (reason)`, never `stale`, since the data is fresh
-            last_ok: None,
-        }
+        // what fails is a service or a check, not our reading of it: the face says
+        // `failing 2m (reason)`, never `stale`, since the data is fresh
+        SourceStatus::failing(current.as_ref(), failures.join("; "), now, None)
     };
     state.sources.insert(SourceId::Hosts, status);
 }

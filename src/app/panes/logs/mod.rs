@@ -112,17 +112,14 @@ fn refresh_status(state: &mut State) {
             Some(updated) => SourceStatus::streaming(updated),
             None => return,
         },
-        Streams::Reconnecting => SourceStatus::Failing {
-            error: d
-                .last_error
+        Streams::Reconnecting => SourceStatus::failing(
+            current,
+            d.last_error
                 .clone()
                 .unwrap_or_else(|| "every log stream is reconnecting".into()),
-            since: match current {
-                Some(SourceStatus::Failing { since, .. }) => *since,
-                _ => state.now,
-            },
-            last_ok: d.last_contact,
-        },
+            state.now,
+            d.last_contact,
+        ),
         Streams::Waiting => match current {
             Some(SourceStatus::Connecting { since }) => SourceStatus::Connecting { since: *since },
             _ => SourceStatus::Connecting { since: state.now },
@@ -305,14 +302,13 @@ pub fn on_msg(state: &mut State, msg: LogsMsg) -> Vec<Effect> {
             log::error!("logs: {message}");
             let last_ok = state.logs.last_contact;
             state.logs.forbidden = Some(crate::text::sanitize(&message));
-            state.sources.insert(
-                SourceId::Logs,
-                SourceStatus::Failing {
-                    error: crate::text::sanitize(&message),
-                    since: state.now,
-                    last_ok,
-                },
+            let status = SourceStatus::failing(
+                state.source(SourceId::Logs),
+                crate::text::sanitize(&message),
+                state.now,
+                last_ok,
             );
+            state.sources.insert(SourceId::Logs, status);
         }
     }
     refresh_status(state);
