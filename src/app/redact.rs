@@ -57,3 +57,76 @@ pub fn health(sample: &mut HealthSample) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+
+    use super::*;
+    use crate::sources::metrics::model::{AlertsUpdate, ServiceHealth};
+
+    const URL: &str = "https://ops:pa55w0rdz@h.example:9400/metrics?token=t0k3nzz";
+    const SECRETS: [&str; 2] = ["pa55w0rdz", "t0k3nzz"];
+
+    fn assert_clean(what: &str, debug: String) {
+        for s in SECRETS {
+            assert!(!debug.contains(s), "{what} keeps {s}: {debug}");
+        }
+        assert!(debug.contains("<redacted>"), "{what}: {debug}");
+    }
+
+    /// Every kind of message that can quote a configured URL: the metrics targets and
+    /// Prometheus, Alertmanager, the GPU hosts, the health checks.
+    #[test]
+    fn every_message_that_quotes_a_url_is_redacted() {
+        let at = Timestamp::UNIX_EPOCH;
+        let mut m = MetricsUpdate::new(at);
+        m.health.push(ServiceHealth {
+            service: "checkout".into(),
+            source: URL.into(),
+            health: Health::Failing {
+                error: format!("GET {URL}: HTTP 502"),
+            },
+            at,
+        });
+        m.alerts = Some(AlertsUpdate {
+            alerts: Vec::new(),
+            error: Some(format!("GET {URL}: timed out")),
+            alertmanager_error: Some(format!("GET {URL}: connection refused")),
+        });
+        metrics(&mut m);
+        assert_clean("metrics", format!("{m:?}"));
+
+        for mut g in [
+            GpuUpdate::Host(HostSample::failed(URL, at, format!("{URL}: refused"))),
+            GpuUpdate::Round(vec![HostSample::failed(
+                "dgx-01",
+                at,
+                format!("{URL}: gone"),
+            )]),
+            GpuUpdate::Failed(format!("GET {URL}: 500")),
+        ] {
+            gpu(&mut g);
+            assert_clean("gpu", format!("{g:?}"));
+        }
+
+        for failure in [
+            HealthFailure::Connect(format!("{URL}: refused")),
+            HealthFailure::Tls(format!("{URL}: unknown issuer")),
+            HealthFailure::Other(format!("{URL}: reset")),
+            HealthFailure::Redirect {
+                status: 302,
+                location: URL.into(),
+            },
+        ] {
+            let mut h = HealthSample {
+                name: "api".into(),
+                at,
+                latency: None,
+                result: Err(failure),
+            };
+            health(&mut h);
+            assert_clean("health", format!("{h:?}"));
+        }
+    }
+}
