@@ -39,6 +39,17 @@ fn rollout_hint(state: &State) -> Option<String> {
         state.config.error_threshold(),
         &key,
     )
+    .map(|(what, offer)| with_offer(state, what, Some(offer)))
+}
+
+/// A hint's text: what is wrong, then the key that would act on it. Under `--read-only` no
+/// operation can be sent, so no key is offered: the hint says read-only instead.
+fn with_offer(state: &State, what: String, offer: Option<String>) -> String {
+    match offer {
+        None => what,
+        Some(_) if state.scope.read_only => format!("{what} — read-only: no operation offered"),
+        Some(offer) => format!("{what} — {offer}"),
+    }
 }
 
 /// What the incident hint says about the Rollouts in trouble, worst first: a canary whose
@@ -50,8 +61,8 @@ fn rollouts_hint(
     errors: &ErrorRateState,
     threshold: f64,
     key: &dyn Fn(Action) -> String,
-) -> Option<String> {
-    let mut worst: Option<(u8, String)> = None;
+) -> Option<(String, String)> {
+    let mut worst: Option<(u8, String, String)> = None;
     for r in data.rollouts.values() {
         let name = &r.key.name;
         let bad_canary = errors.revision_split(name).filter(|s| {
@@ -60,14 +71,11 @@ fn rollouts_hint(
                 && s.canary_ratio > threshold
                 && s.canary_ratio > s.stable_ratio
         });
-        let (rank, text) = match r.phase() {
+        let (rank, text, offer) = match r.phase() {
             _ if let Some(split) = &bad_canary => (
                 4,
-                format!(
-                    "{name} {} — {} aborts",
-                    split.summary(),
-                    key(Action::WorkloadsAbort)
-                ),
+                format!("{name} {}", split.summary()),
+                format!("{} aborts", key(Action::WorkloadsAbort)),
             ),
             RolloutPhase::Aborted => {
                 let why = data
@@ -91,24 +99,21 @@ fn rollouts_hint(
                     .unwrap_or_default();
                 (
                     3,
-                    format!(
-                        "{name} canary aborted{step}{why}; traffic is on stable — {} rolls the template back",
-                        key(Action::Rollback)
-                    ),
+                    format!("{name} canary aborted{step}{why}; traffic is on stable"),
+                    format!("{} rolls the template back", key(Action::Rollback)),
                 )
             }
             RolloutPhase::Degraded => (
                 3,
-                format!(
-                    "{name} rollout degraded — {} rolls back",
-                    key(Action::Rollback)
-                ),
+                format!("{name} rollout degraded"),
+                format!("{} rolls back", key(Action::Rollback)),
             ),
             RolloutPhase::Paused(why) if r.in_progress() => match &r.strategy {
                 Strategy::BlueGreen { .. } => (
                     1,
+                    format!("{name} blue-green preview waits for promotion"),
                     format!(
-                        "{name} blue-green preview waits for promotion — {} promotes, {} aborts",
+                        "{} promotes, {} aborts",
                         key(Action::Promote),
                         key(Action::WorkloadsAbort)
                     ),
@@ -116,8 +121,11 @@ fn rollouts_hint(
                 _ => (
                     2,
                     format!(
-                        "{name} canary paused at {}% ({why}) — {} promotes, {} aborts",
-                        r.set_weight().unwrap_or(0),
+                        "{name} canary paused at {}% ({why})",
+                        r.set_weight().unwrap_or(0)
+                    ),
+                    format!(
+                        "{} promotes, {} aborts",
                         key(Action::Promote),
                         key(Action::WorkloadsAbort)
                     ),
@@ -125,11 +133,11 @@ fn rollouts_hint(
             },
             _ => continue,
         };
-        if worst.as_ref().is_none_or(|(w, _)| rank > *w) {
-            worst = Some((rank, format!("⚠ {text}")));
+        if worst.as_ref().is_none_or(|(w, _, _)| rank > *w) {
+            worst = Some((rank, format!("⚠ {text}"), offer));
         }
     }
-    worst.map(|(_, t)| t)
+    worst.map(|(_, t, o)| (t, o))
 }
 
 /// `⚠ api /health failed 3× in a row since 03:02 — x runs rollback`: the first failing
@@ -170,15 +178,16 @@ pub fn hosts_hint(state: &State) -> Option<String> {
     let key = |ctx, action| state.keymap.key_for(ctx, action).map(|k| k.to_string());
     let act = match (service_rollback, host_rollback) {
         (Some(s), _) => key(KeyContext::Hosts, Action::Rollback)
-            .map(|k| format!(" — {k} in Hosts rolls back {}", s.config.label())),
+            .map(|k| format!("{k} in Hosts rolls back {}", s.config.label())),
         (None, true) => {
-            key(KeyContext::Global, Action::HostActions).map(|k| format!(" — {k} runs rollback"))
+            key(KeyContext::Global, Action::HostActions).map(|k| format!("{k} runs rollback"))
         }
         (None, false) => None,
     };
-    Some(crate::text::sanitize(&format!(
-        "⚠ {what}{since}{}",
-        act.unwrap_or_default()
+    Some(crate::text::sanitize(&with_offer(
+        state,
+        format!("⚠ {what}{since}"),
+        act,
     )))
 }
 
@@ -226,7 +235,8 @@ fn workload_hint(state: &State) -> Option<String> {
         // both when both: the crash loops say what broke, the ratio what users see
         let mut signs = Vec::new();
         if crashing > 0 {
-            signs.push(format!("{crashing} pods crash-looping"));
+            let pods = if crashing == 1 { "pod" } else { "pods" };
+            signs.push(format!("{crashing} {pods} crash-looping"));
         }
         if let Some(r) = ratio {
             signs.push(format!("error ratio {:.1}%", r * 100.0));
@@ -239,10 +249,14 @@ fn workload_hint(state: &State) -> Option<String> {
             .revision
             .map(|r| format!("revision {r}"))
             .unwrap_or_else(|| "the new revision".into());
-        return Some(format!(
-            "⚠ {}: {what} since {rev} (rolled out {} ago) — {key} rolls back",
-            d.key.name,
-            crate::text::age(started, state.now)
+        return Some(with_offer(
+            state,
+            format!(
+                "⚠ {}: {what} since {rev} (rolled out {} ago)",
+                d.key.name,
+                crate::text::age(started, state.now)
+            ),
+            Some(format!("{key} rolls back")),
         ));
     }
     None

@@ -73,7 +73,18 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
 
     let hint = flightdeck::app::hint::incident_hint(&h.state).expect("a hint");
     assert!(hint.starts_with("⚠ checkout: "), "{hint}");
-    assert!(hint.contains("pods crash-looping"), "{hint}");
+    let crash_looping = h
+        .state
+        .cluster
+        .pods
+        .values()
+        .filter(|p| p.reason == PodReason::CrashLoopBackOff)
+        .count();
+    let counted = match crash_looping {
+        1 => "1 pod crash-looping".to_owned(),
+        n => format!("{n} pods crash-looping"),
+    };
+    assert!(hint.contains(&counted), "{counted}: {hint}");
     assert!(hint.contains("error ratio "), "{hint}");
     assert!(hint.contains("since revision 4"), "{hint}");
     assert!(hint.ends_with("R rolls back"), "{hint}");
@@ -93,6 +104,31 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
         common::screen(&h.state).contains("⚠ checkout:"),
         "the pane shows it"
     );
+
+    // under --read-only no operation can be sent: the hint offers no key, and says why
+    let mut read_only = h.state.clone();
+    read_only.scope.read_only = true;
+    let hint = flightdeck::app::hint::incident_hint(&read_only).expect("still a hint");
+    assert!(hint.starts_with("⚠ checkout: "), "{hint}");
+    assert!(!hint.contains("rolls back"), "{hint}");
+    assert!(hint.ends_with(" — read-only: no operation offered"), "{hint}");
+    // one pod is one pod
+    let mut one = h.state.clone();
+    let crashing: Vec<_> = one
+        .cluster
+        .pods
+        .iter()
+        .filter(|(_, p)| p.reason == PodReason::CrashLoopBackOff)
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert!(!crashing.is_empty(), "{crashing:?}");
+    for k in &crashing[1..] {
+        if let Some(p) = one.cluster.pods.get_mut(k) {
+            p.reason = PodReason::Running;
+        }
+    }
+    let hint = flightdeck::app::hint::incident_hint(&one).expect("one crash loop");
+    assert!(hint.contains(": 1 pod crash-looping, "), "{hint}");
 
     // above the threshold but not crash-looping: the ratio alone is reason enough
     let mut quiet = h.state.clone();
