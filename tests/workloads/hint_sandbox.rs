@@ -111,7 +111,10 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
     let hint = flightdeck::app::hint::incident_hint(&read_only).expect("still a hint");
     assert!(hint.starts_with("⚠ checkout: "), "{hint}");
     assert!(!hint.contains("rolls back"), "{hint}");
-    assert!(hint.ends_with(" — read-only: no operation offered"), "{hint}");
+    assert!(
+        hint.ends_with(" — read-only: no operation offered"),
+        "{hint}"
+    );
     // one pod is one pod
     let mut one = h.state.clone();
     let crashing: Vec<_> = one
