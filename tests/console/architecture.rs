@@ -765,6 +765,63 @@ const HUBS: &[&str] = &["src/app/state.rs"];
 /// entry that no longer exists, so this list only shrinks.
 const CUT_LATER: &[&str] = &[];
 
+/// A crate's files as modules, for the checks between the files of a folder: each file's
+/// module (a `#[path]` file at the module it really is), its references, and what each
+/// module file brings in by `use` (name -> path), so that a re-exported name can be followed
+/// to the file it comes from.
+struct ModuleTree<'a> {
+    moved: BTreeMap<String, Vec<String>>,
+    files: Vec<&'a (String, String)>,
+    modules: BTreeMap<Vec<String>, String>,
+    scans: Vec<(Vec<String>, Vec<Ref>)>,
+    brought: BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>>,
+}
+
+impl<'a> ModuleTree<'a> {
+    fn new(files: &'a [(String, String)]) -> Self {
+        let mut tree = ModuleTree {
+            moved: path_attributes(files),
+            files: files.iter().filter(|(f, _)| f != MAIN_RS).collect(),
+            modules: BTreeMap::new(),
+            scans: Vec::new(),
+            brought: BTreeMap::new(),
+        };
+        for (f, src) in &tree.files {
+            let module = tree.module_of_file(f);
+            tree.modules.insert(module.clone(), f.clone());
+            let scan = scan_as(f, module.clone(), src);
+            tree.scans
+                .push((module, scan.refs.into_iter().chain(scan.inner).collect()));
+        }
+        for (module, refs) in &tree.scans {
+            for r in refs.iter().filter(|r| r.from_use) {
+                if let Some(name) = r.path.last() {
+                    tree.brought
+                        .entry(module.clone())
+                        .or_default()
+                        .insert(name.clone(), r.path.clone());
+                }
+            }
+        }
+        tree
+    }
+
+    fn module_of_file(&self, file: &str) -> Vec<String> {
+        self.moved
+            .get(file)
+            .cloned()
+            .unwrap_or_else(|| module_of(file))
+    }
+
+    /// The module a path lands in: its longest prefix that is a file.
+    fn landing(&self, path: &[String]) -> Option<Vec<String>> {
+        (0..=path.len())
+            .rev()
+            .map(|n| path[..n].to_vec())
+            .find(|p| self.modules.contains_key(p))
+    }
+}
+
 /// Every circle between the split-off files of one module folder (its files and
 /// sub-folders, each taken whole), leaving out the imports in `cut_later` (as in
 /// [`CUT_LATER`]), and every entry of `cut_later` that is no longer imported. A reference counts
@@ -774,41 +831,9 @@ const CUT_LATER: &[&str] = &[];
 /// defines itself as no sibling. The crate roots are the top: not nodes either. `crate_dir`
 /// names the crate in the messages (`""` or `"crates/sandbox/"`).
 fn folder_circles(files: &[(String, String)], crate_dir: &str, cut_later: &[&str]) -> Vec<String> {
-    let moved = path_attributes(files);
-    let module_of_file =
-        |file: &str| -> Vec<String> { moved.get(file).cloned().unwrap_or_else(|| module_of(file)) };
-    let files: Vec<&(String, String)> = files.iter().filter(|(f, _)| f != MAIN_RS).collect();
-    let modules: BTreeMap<Vec<String>, String> = files
-        .iter()
-        .map(|(f, _)| (module_of_file(f), f.clone()))
-        .collect();
-    let scans: Vec<(Vec<String>, Vec<Ref>)> = files
-        .iter()
-        .map(|(f, src)| {
-            let module = module_of_file(f);
-            let scan = scan_as(f, module.clone(), src);
-            (module, scan.refs.into_iter().chain(scan.inner).collect())
-        })
-        .collect();
-    // what each folder's own file brings in by `use`: name -> path
-    let mut brought: BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>> = BTreeMap::new();
-    for (module, refs) in &scans {
-        for r in refs.iter().filter(|r| r.from_use) {
-            if let Some(name) = r.path.last() {
-                brought
-                    .entry(module.clone())
-                    .or_default()
-                    .insert(name.clone(), r.path.clone());
-            }
-        }
-    }
-    // the module a path lands in: its longest prefix that is a file
-    let landing = |path: &[String]| -> Option<Vec<String>> {
-        (0..=path.len())
-            .rev()
-            .map(|n| path[..n].to_vec())
-            .find(|p| modules.contains_key(p))
-    };
+    let tree = ModuleTree::new(files);
+    let (modules, scans, brought) = (&tree.modules, &tree.scans, &tree.brought);
+    let landing = |path: &[String]| tree.landing(path);
     // the name of a folder's child node: `x.rs`, or `x/` for a sub-folder
     let node = |parent: &[String], child: &str| -> String {
         let mut path = parent.to_vec();
@@ -834,7 +859,7 @@ fn folder_circles(files: &[(String, String)], crate_dir: &str, cut_later: &[&str
     };
     // folder -> graph of its split-off files
     let mut graphs: BTreeMap<String, Graph> = BTreeMap::new();
-    for (from, refs) in &scans {
+    for (from, refs) in scans {
         for r in refs {
             let Some(mut to) = landing(&r.path) else {
                 continue;
@@ -950,46 +975,16 @@ const PARENT_CUT_LATER: &[&str] = &[];
 /// `cut_later` (as in [`PARENT_CUT_LATER`]) are left out, and an entry that matches nothing is
 /// reported. `crate_dir` names the crate in the messages (`""` or `"crates/sandbox/"`).
 fn parent_imports(files: &[(String, String)], crate_dir: &str, cut_later: &[&str]) -> Vec<String> {
-    let moved = path_attributes(files);
-    let module_of_file =
-        |file: &str| -> Vec<String> { moved.get(file).cloned().unwrap_or_else(|| module_of(file)) };
-    let files: Vec<&(String, String)> = files.iter().filter(|(f, _)| f != MAIN_RS).collect();
-    let modules: BTreeMap<Vec<String>, &str> = files
+    let tree = ModuleTree::new(files);
+    let (modules, scans, brought) = (&tree.modules, &tree.scans, &tree.brought);
+    let landing = |path: &[String]| tree.landing(path);
+    let defined: BTreeMap<Vec<String>, BTreeSet<String>> = tree
+        .files
         .iter()
-        .map(|(f, _)| (module_of_file(f), f.as_str()))
+        .map(|(f, src)| (tree.module_of_file(f), defined_items(src)))
         .collect();
-    let defined: BTreeMap<Vec<String>, BTreeSet<String>> = files
-        .iter()
-        .map(|(f, src)| (module_of_file(f), defined_items(src)))
-        .collect();
-    let scans: Vec<(Vec<String>, Vec<Ref>)> = files
-        .iter()
-        .map(|(f, src)| {
-            let module = module_of_file(f);
-            let scan = scan_as(f, module.clone(), src);
-            (module, scan.refs.into_iter().chain(scan.inner).collect())
-        })
-        .collect();
-    // what each module file brings in by `use`: name -> path
-    let mut brought: BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>> = BTreeMap::new();
-    for (module, refs) in &scans {
-        for r in refs.iter().filter(|r| r.from_use) {
-            if let Some(name) = r.path.last() {
-                brought
-                    .entry(module.clone())
-                    .or_default()
-                    .insert(name.clone(), r.path.clone());
-            }
-        }
-    }
-    let landing = |path: &[String]| -> Option<Vec<String>> {
-        (0..=path.len())
-            .rev()
-            .map(|n| path[..n].to_vec())
-            .find(|p| modules.contains_key(p))
-    };
     let mut found: BTreeSet<(String, usize, String, String, String)> = BTreeSet::new();
-    for (from, refs) in &scans {
+    for (from, refs) in scans {
         if from.len() < 2 || from.last().is_some_and(|m| m == "tests") {
             continue; // a crate root, a top-level module (its parent is the root), or tests
         }
