@@ -78,17 +78,15 @@ pub fn sanitize_lines(input: &str) -> String {
 /// raw) and reorder or hide text. They only occur inside JSON strings, where the escape
 /// means the same character: the document parses to the same value.
 pub fn escape_json_hazards(json: &str) -> String {
-    if !json
-        .chars()
-        .any(|c| is_hazard(c) && !matches!(c, '\n' | '\t' | '\r'))
-    {
+    // raw newlines and tabs are the document's own whitespace: serde_json escapes them
+    // inside strings
+    let escape = |c: char| is_hazard(c) && !matches!(c, '\n' | '\t' | '\r');
+    if !json.chars().any(escape) {
         return json.to_owned();
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        // raw newlines and tabs are the document's own whitespace: serde_json escapes
-        // them inside strings
-        if is_hazard(c) && !matches!(c, '\n' | '\t' | '\r') {
+        if escape(c) {
             let mut units = [0u16; 2];
             for u in c.encode_utf16(&mut units) {
                 out.push_str(&format!("\\u{u:04x}"));

@@ -11,13 +11,10 @@ use super::{Config, Environment};
 
 /// Marks or recovers every environment entry of `source` that a diagnostic points into.
 pub(super) fn environments(config: &mut Config, source: &str, diags: &[Diagnostic]) {
-    let lines = line_starts(source);
+    let line = |offset| super::diag::line_col(source, offset).0;
     let mut kept = 0usize;
     for part in super::entries::entries(source, "[[environment]]") {
-        let (first, last) = (
-            line_of(&lines, part.start),
-            line_of(&lines, part.end.saturating_sub(1)),
-        );
+        let (first, last) = (line(part.start), line(part.end.saturating_sub(1)));
         let problem = diags.iter().find(|d| (first..=last).contains(&d.line));
         let text = &source[part.clone()];
         let name = value(text, "name");
@@ -72,15 +69,4 @@ fn value(text: &str, key: &str) -> Option<String> {
         let s = &v[..end];
         (!s.contains('\\')).then(|| s.to_owned())
     })
-}
-
-fn line_starts(source: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(source.match_indices('\n').map(|(i, _)| i + 1))
-        .collect()
-}
-
-/// 1-based line of a byte offset.
-fn line_of(starts: &[usize], offset: usize) -> usize {
-    starts.partition_point(|&s| s <= offset)
 }
