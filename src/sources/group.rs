@@ -82,11 +82,14 @@ pub fn output_within(
     let end = Instant::now() + bound;
     // read on a thread of its own, so a full pipe never stalls the child
     let (tx, rx) = std::sync::mpsc::channel();
-    if let Some(out) = child.stdout.take() {
+    if let Some(mut out) = child.stdout.take() {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();
-            let _ = out.take(1 << 20).read_to_end(&mut bytes);
+            let _ = (&mut out).take(1 << 20).read_to_end(&mut bytes);
             let _ = tx.send(bytes);
+            // the rest is read and dropped, as `sources::pipe` does: a closed pipe would
+            // kill the child with SIGPIPE
+            let _ = std::io::copy(&mut out, &mut std::io::sink());
         });
     }
     let status = loop {
