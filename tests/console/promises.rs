@@ -318,7 +318,18 @@ fn echoing(method: &Method, uri: &Uri, h: &HeaderMap) -> Response {
 async fn the_token_never_reaches_the_screen_the_console_log_or_the_audit_log() {
     use flightdeck::ops::{GithubSetup, Review, RunAction};
     flightdeck::applog::init(log::LevelFilter::Trace).expect("the only logger in this binary");
-    let (url, _hits) = serve(Arc::new(echoing)).await;
+    // every Authorization header the server received: the token must reach it (so that its
+    // absence everywhere below is redaction, not a token that was never sent)
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = received.clone();
+    let (url, _hits) = serve(Arc::new(move |m: &Method, u: &Uri, h: &HeaderMap| {
+        let auth = h.get("authorization").and_then(|v| v.to_str().ok());
+        seen.lock()
+            .expect("lock")
+            .push(auth.unwrap_or("").to_owned());
+        echoing(m, u, h)
+    }))
+    .await;
     let token = || TokenSetting::Given(Token::new(CANARY));
     let mut s = github_state(&url);
 
@@ -377,6 +388,19 @@ async fn the_token_never_reaches_the_screen_the_console_log_or_the_audit_log() {
         let text = screen(&s, 200, 40);
         assert!(!leaks(&text), "on screen:\n{text}");
     }
+
+    let got = received.lock().expect("lock").clone();
+    let with_token = got.iter().filter(|a| a.contains(CANARY)).count();
+    // the poller's GETs and the three operations' requests all carried it
+    assert!(
+        with_token >= 4,
+        "{with_token} of {} requests carried the token",
+        got.len()
+    );
+    assert!(
+        got.iter().all(|a| a.contains(CANARY)),
+        "a request went without it: {got:?}"
+    );
 
     let audited = std::fs::read_to_string(&audit).expect("audit.jsonl written");
     // three operations: an intent before each request and an outcome after it

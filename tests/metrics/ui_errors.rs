@@ -334,8 +334,9 @@ fn deploy_marks_hook_draws_the_revision() {
 #[test]
 fn no_data_keeps_the_honest_placeholder() {
     let s = state();
-    let t = common::cells(&common::draw_at(&s, 160, 48));
-    assert!(t.contains("connecting…"), "{t}");
+    let buf = common::draw_at(&s, 160, 48);
+    let pane = common::pane_text(&s, &buf, flightdeck::pane::PaneId::Errors);
+    assert!(pane.contains("connecting…"), "{pane}");
 }
 
 #[test]

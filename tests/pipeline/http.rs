@@ -149,6 +149,8 @@ async fn token_is_redacted_everywhere() {
 
     // errors: refused, server, transport
     for status in [401u16, 403, 404, 422, 500] {
+        let received = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let seen = received.clone();
         let srv = serve(Arc::new(move |_: &Uri, h: &HeaderMap| {
             // echo what a careless server might: the auth header inside the message
             let auth = h
@@ -156,10 +158,9 @@ async fn token_is_redacted_everywhere() {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
                 .to_owned();
-            let body = format!(
-                r#"{{"message": "Bad credentials for {}", "documentation_url": "x"}}"#,
-                auth.len()
-            );
+            let body =
+                format!(r#"{{"message": "Bad credentials for {auth}", "documentation_url": "x"}}"#);
+            seen.lock().expect("lock").push(auth.clone());
             (StatusCode::from_u16(status).unwrap(), body).into_response()
         }))
         .await;
@@ -167,6 +168,9 @@ async fn token_is_redacted_everywhere() {
         let url = c.repo_url("/actions/runs");
         let e = c.get::<RunList>(&url).await.unwrap_err();
         let text = format!("{e} {e:?}");
+        // the server did get the token (and echoed it), so its absence below is redaction
+        let got = received.lock().expect("lock").clone();
+        assert!(got.iter().any(|a| a.contains(SECRET)), "{got:?}");
         assert!(!text.contains(SECRET), "{text}");
         match status {
             401 => {

@@ -184,6 +184,25 @@ pub fn text(buf: &Buffer) -> String {
     out
 }
 
+/// The text inside one pane's rectangle of a frame drawn at the state's layout for w x h,
+/// one line per row, trimmed (so a check cannot find its text in a neighbouring pane).
+pub fn pane_text(state: &State, buf: &Buffer, pane: PaneId) -> String {
+    let layout = flightdeck::app::layout::compute((buf.area.width, buf.area.height), state);
+    let rect = layout
+        .rect(pane)
+        .unwrap_or_else(|| panic!("{pane:?} is not on screen"));
+    let mut out = String::new();
+    for y in rect.y..rect.y + rect.height {
+        let mut line = String::new();
+        for x in rect.x..rect.x + rect.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// Feeds keys written in keymap notation (`g p`, `: t h e m e space l i g h t enter`).
 pub fn keys(state: &mut State, seq: &str) -> Vec<Effect> {
     use crossterm::event::{KeyCode as C, KeyEvent, KeyModifiers as M};
