@@ -49,9 +49,33 @@ async fn without_the_crd_rollouts_are_asked_about_once_and_never_polled() {
     let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
     h.until("all kinds listed", synced).await;
     assert_eq!(h.state.cluster.rollouts_served, Some(false));
-    // another round of events, so a poller would have had its chance
-    h.admin("time/advance?seconds=30", "").await;
-    h.drain().await;
+    // every watcher goes round again: the API server restarts (every stream ends, old
+    // resourceVersions are gone), the watchers re-list everything (counted on the server)
+    // and simulated time moves on; a re-discovery on any of those paths would show below
+    let lists = |h: &Harness| {
+        h.sb.requests()
+            .iter()
+            .filter(|r| {
+                r.path.ends_with("/deployments")
+                    && !r.query.as_deref().unwrap_or("").contains("watch")
+            })
+            .count()
+    };
+    let before = lists(&h);
+    h.admin("restart?fresh_store=true", "").await;
+    h.admin("time/advance?seconds=600", "").await;
+    h.until("every kind listed again", |s| {
+        synced(s) && s.cluster.failures.is_empty()
+    })
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while lists(&h) <= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the watchers never re-listed"
+        );
+        h.drain().await;
+    }
     let argo: Vec<_> =
         h.sb.requests()
             .into_iter()

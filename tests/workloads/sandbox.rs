@@ -310,6 +310,16 @@ async fn unreachable_keeps_rows_marked_stale() {
     };
     assert!(last_ok.is_some(), "the last good data's age is kept");
     assert_eq!(h.state.cluster.pods.len(), pods, "rows are kept");
+    // and drawn so: the rows stay on screen, the pane says they are stale
+    let buf = support::common::draw_at(&h.state, 160, 45);
+    let pane = support::common::pane_text(&h.state, &buf, flightdeck::pane::PaneId::Workloads);
+    assert!(pane.contains("checkout"), "rows kept on screen:\n{pane}");
+    let title = pane.lines().next().unwrap_or_default();
+    assert!(
+        title.contains("stale"),
+        "the pane says stale: {title:?}\n{pane}"
+    );
+    assert!(!title.contains("live"), "{title:?}");
     h.admin("faults", r#"{"error_rate": 0.0}"#).await;
     h.until("live again", |s| {
         matches!(s.source(SourceId::Kube), Some(SourceStatus::Live { .. }))
