@@ -356,6 +356,63 @@ fn a_pod_event_that_changes_nothing_shown_draws_no_frame() {
     assert_eq!(s.cluster.pods[&pod.key].restarts, pod.restarts + 1);
 }
 
+/// The same through the decoder, from the API's JSON: two versions of one pod that differ
+/// only in an annotation, a label no row shows and managedFields decode to rows that set
+/// nothing dirty; a changed container state does.
+#[test]
+fn a_pod_whose_json_changed_only_in_metadata_draws_no_frame() {
+    use flightdeck::sources::kube::slim::Pod;
+    use flightdeck::sources::kube::{PodRow, Rows};
+    let mut s = fed();
+    let version = |annotation: &str, manager: &str, restarts: u32| {
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {
+                "name": "checkout-7d9c-json", "namespace": "shop", "uid": "u-json-1",
+                "resourceVersion": format!("{annotation}{manager}{restarts}"),
+                "creationTimestamp": "2026-12-07T10:00:00Z",
+                "labels": {"app": "checkout"},
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": annotation},
+                "managedFields": [{"manager": manager, "operation": "Update", "apiVersion": "v1"}],
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "name": "checkout-7d9c", "uid": "rs-1", "controller": true}]
+            },
+            "spec": {"nodeName": "node-a", "containers": [{"name": "app", "image": "shop/checkout:1"}]},
+            "status": {"phase": "Running", "podIP": "10.0.0.9",
+                "containerStatuses": [{"name": "app", "ready": true, "restartCount": restarts,
+                    "image": "shop/checkout:1", "imageID": "", "started": true,
+                    "state": {"running": {"startedAt": "2026-12-07T10:00:05Z"}}}]}
+        })
+    };
+    let row = |v: serde_json::Value| {
+        let pod: Pod = serde_json::from_value(v).expect("a pod");
+        PodRow::from_object(&pod)
+    };
+    let feed = |s: &mut State, p: PodRow| {
+        let generation = s.generation;
+        update(
+            s,
+            Event::Kube {
+                generation,
+                msg: WorkloadsMsg::Applied(Rows::Pods(vec![p])),
+            },
+        );
+    };
+    let first = version("{\"a\":1}", "kubectl", 0);
+    let second = version("{\"a\":2}", "kube-controller-manager", 0);
+    assert_ne!(first, second);
+    feed(&mut s, row(first));
+    assert!(s.dirty, "a new pod draws");
+    s.dirty = false;
+    feed(&mut s, row(second));
+    assert!(
+        !s.dirty,
+        "only metadata no row shows changed, yet a frame was asked for"
+    );
+    feed(&mut s, row(version("{\"a\":2}", "kubelet", 1)));
+    assert!(s.dirty, "a restart is shown");
+}
+
 #[test]
 fn an_event_of_another_kind_that_changes_nothing_shown_draws_no_frame() {
     use flightdeck::sources::kube::Rows;
