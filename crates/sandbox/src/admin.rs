@@ -74,6 +74,7 @@ pub fn state(w: &World) -> Value {
         "gpu": w.gpu.summary(),
         "rollouts": rollouts_summary(w),
         "github_runs": w.github.summary(),
+        "github_requests": {"served": w.github.served, "not_modified": w.github.not_modified},
         "faults": w.faults,
     })
 }

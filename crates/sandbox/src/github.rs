@@ -293,7 +293,10 @@ pub fn handle(
                     .any(|t| t.trim() == etag || t.trim() == etag.trim_start_matches("W/"))
             })
             .unwrap_or(false);
-    if !not_modified {
+    w.github.served += 1;
+    if not_modified {
+        w.github.not_modified += 1;
+    } else {
         w.github.remaining = w.github.remaining.saturating_sub(1);
     }
     let mut resp = if not_modified {

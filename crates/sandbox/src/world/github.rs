@@ -80,6 +80,10 @@ pub struct GitHub {
     /// Whether the caller of the request being answered is a required reviewer: a token
     /// that starts with `viewer` is someone who may read but not approve.
     pub caller_reviews: bool,
+    /// Requests answered so far, and how many of them were `304 Not Modified` (what a
+    /// test counts on the server's side, not with the client's own counters).
+    pub served: u64,
+    pub not_modified: u64,
     rng: Rng,
     next_id: u64,
 }
@@ -126,6 +130,8 @@ impl GitHub {
             remaining: RATE_LIMIT,
             window_start_ms: 0,
             caller_reviews: true,
+            served: 0,
+            not_modified: 0,
             rng: Rng::new(seed ^ 0x617),
             next_id: 1,
         }
