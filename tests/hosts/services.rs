@@ -40,11 +40,34 @@ struct Stand {
     log: PathBuf,
 }
 
-/// The stand-ins, written once and put first on PATH for this test binary.
+/// Where the stand-ins are written: one folder per run of this test binary.
+fn stand_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("flightdeck-hosts-{}", std::process::id()))
+}
+
+/// Puts the stand-ins' folder first on PATH before `main` runs, while this process has one
+/// thread: changing the environment while test threads run (and read it, or spawn
+/// processes) is undefined behaviour. The same start-up hook the `ctor` crate uses.
+#[used]
+#[unsafe(link_section = ".init_array")]
+static PUT_STANDS_ON_PATH: extern "C" fn() = {
+    extern "C" fn put() {
+        let path = format!(
+            "{}:{}",
+            stand_dir().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        // SAFETY: runs before main, when no other thread exists
+        unsafe { std::env::set_var("PATH", path) };
+    }
+    put
+};
+
+/// The stand-ins, written once into the folder that is first on PATH.
 fn stand() -> &'static Stand {
     static S: OnceLock<Stand> = OnceLock::new();
     S.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("flightdeck-hosts-{}", std::process::id()));
+        let dir = stand_dir();
         std::fs::create_dir_all(&dir).expect("dir");
         let log = dir.join("argv.log");
         std::fs::write(dir.join("show.txt"), SHOW).expect("show");
@@ -85,13 +108,12 @@ fn stand() -> &'static Stand {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         }
-        let path = format!(
-            "{}:{}",
-            dir.display(),
-            std::env::var("PATH").unwrap_or_default()
+        assert!(
+            std::env::var("PATH")
+                .unwrap_or_default()
+                .starts_with(&dir.display().to_string()),
+            "the stand-ins' folder is first on PATH"
         );
-        // SAFETY: set once, before any test of this binary starts a process
-        unsafe { std::env::set_var("PATH", path) };
         Stand { dir, log }
     })
 }
