@@ -179,14 +179,44 @@ async fn scale_writes_the_scale_subresource_and_never_the_deployment() {
 /// Polls `url` with a 5 ms interval: a source that ignored the limit would send hundreds of
 /// requests in the half second this waits.
 async fn limited_poller(url: &str) -> (tokio::task::JoinHandle<()>, PipelineUpdate) {
-    let mut cfg = PollConfig::new(url, "o/r", TokenSetting::Given(None));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // the poller goes on after the first update (its updates are dropped from then on)
+    let task = spawn_poller(fast_config(url), move |u| {
+        let _ = tx.send(u);
+        true
+    });
+    let failing = first_failing(&mut rx).await;
+    (task, failing)
+}
+
+/// Every interval and the backoff's cap at 5 ms, with a token (an anonymous poller never
+/// asks more than once a minute when idle, which would hide what the rate limit does).
+fn fast_config(url: &str) -> PollConfig {
+    let mut cfg = PollConfig::new(url, "o/r", TokenSetting::Given(Token::new("ghp_limited")));
     cfg.fast = Duration::from_millis(5);
     cfg.slow = Duration::from_millis(5);
     cfg.max_backoff = Duration::from_millis(5);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let task = spawn_poller(cfg, move |u| tx.send(u).is_ok());
-    let failing = first_failing(&mut rx).await;
-    (task, failing)
+    cfg
+}
+
+/// Returns once a poller with `limited_poller`'s settings has asked a server that only fails
+/// (502, no rate limit) `n` times: the time a limited poller had to send more requests, on
+/// this machine, whatever its load (a fixed sleep passes when the poller is merely slow).
+async fn same_settings_ask_a_failing_server(n: usize) {
+    let (url, hits) = serve(Arc::new(|_: &Method, _: &Uri, _: &HeaderMap| {
+        (StatusCode::BAD_GATEWAY, r#"{"message": "Server Error"}"#).into_response()
+    }))
+    .await;
+    let (task, _) = limited_poller(&url).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while *hits.lock().expect("lock") < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the control poller never asked {n} times"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    task.abort();
 }
 
 fn assert_pane_shows_wait(failing: PipelineUpdate, url: &str, until: jiff::Timestamp) {
@@ -226,7 +256,8 @@ async fn a_429_with_retry_after_is_waited_out_and_the_pane_says_until_when() {
         until.as_second() >= before + 600 && until.as_second() <= now_secs() as i64 + 600,
         "until {until}, asked at {before}"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // as long as a poller with the same settings takes to ask a failing server ten times
+    same_settings_ask_a_failing_server(10).await;
     task.abort();
     assert_eq!(
         *hits.lock().expect("lock"),
@@ -266,7 +297,8 @@ async fn a_403_at_zero_remaining_waits_until_the_reset_and_the_pane_says_until_w
     };
     assert!(error.starts_with("rate limited until "), "{error}");
     assert_eq!(until.as_second(), reset as i64, "waits until the reset");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // as long as a poller with the same settings takes to ask a failing server ten times
+    same_settings_ask_a_failing_server(10).await;
     task.abort();
     assert_eq!(
         *hits.lock().expect("lock"),

@@ -30,6 +30,39 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Waits (bounded) until the server has answered `n` requests.
+    async fn until_hits(&self, n: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while self.hits() < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "only {} of {n} requests",
+                self.hits()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// A server that answers every request with 502.
+async fn failing_server() -> Server {
+    serve(Arc::new(|_: &Uri, _: &HeaderMap| {
+        (StatusCode::BAD_GATEWAY, r#"{"message": "Server Error"}"#).into_response()
+    }))
+    .await
+}
+
+/// A poll configuration with every interval, the backoff's cap included, at `every`.
+fn fast_config(url: &str, every: Duration) -> PollConfig {
+    // with a token: an anonymous poller never asks more than once a minute when idle
+    let mut cfg = PollConfig::new(url, "o/r", TokenSetting::Given(Token::new("ghp_control")));
+    cfg.fast = every;
+    cfg.slow = every;
+    cfg.max_backoff = every;
+    cfg
+}
+
 async fn serve(handler: Handler) -> Server {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let seen: Arc<Mutex<Vec<(String, HeaderMap)>>> = Arc::default();
@@ -233,9 +266,11 @@ async fn rate_limit_at_zero_makes_the_source_wait_until_reset() {
         r
     }))
     .await;
-    let mut cfg = PollConfig::new(&srv.url, "o/r", TokenSetting::Given(None));
+    // with a token: anonymous, the 60 s floor of an idle poller would hide the wait
+    let mut cfg = PollConfig::new(&srv.url, "o/r", TokenSetting::Given(Token::new(SECRET)));
     cfg.fast = Duration::from_millis(5);
     cfg.slow = Duration::from_millis(5);
+    cfg.max_backoff = Duration::from_millis(5);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let task = spawn_poller(cfg, move |u| tx.send(u).is_ok());
     let until = loop {
@@ -253,8 +288,14 @@ async fn rate_limit_at_zero_makes_the_source_wait_until_reset() {
         }
     };
     assert_eq!(until.as_second(), reset as i64);
-    // many poll intervals later, still only the one request that saw remaining = 0
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // many poll intervals later (as long as the same settings take to ask a failing server
+    // ten times), still only the one request that saw remaining = 0
+    let control = failing_server().await;
+    let control_task = spawn_poller(fast_config(&control.url, Duration::from_millis(5)), |_| {
+        true
+    });
+    control.until_hits(10).await;
+    control_task.abort();
     assert_eq!(srv.hits(), 1);
     task.abort();
 
@@ -289,7 +330,8 @@ async fn server_errors_back_off_and_report_failing() {
         (StatusCode::BAD_GATEWAY, r#"{"message": "Server Error"}"#).into_response()
     }))
     .await;
-    let mut cfg = PollConfig::new(&srv.url, "o/r", TokenSetting::Given(None));
+    // with a token: anonymous, the 60 s floor of an idle poller would hide the backoff
+    let mut cfg = PollConfig::new(&srv.url, "o/r", TokenSetting::Given(Token::new(SECRET)));
     cfg.fast = Duration::from_millis(1);
     cfg.slow = Duration::from_millis(1);
     cfg.max_backoff = Duration::from_secs(3600);
@@ -299,8 +341,14 @@ async fn server_errors_back_off_and_report_failing() {
         PipelineUpdate::Failing { error, .. } => assert!(error.contains("502"), "{error}"),
         other => panic!("{other:?}"),
     }
-    // backoff doubles from 1 ms: a handful of tries in 200 ms, not hundreds
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // backoff doubles from 1 ms: a handful of tries while a poller that does not back off
+    // (capped at 1 ms) asks its failing server forty times
+    let control = failing_server().await;
+    let control_task = spawn_poller(fast_config(&control.url, Duration::from_millis(1)), |_| {
+        true
+    });
+    control.until_hits(40).await;
+    control_task.abort();
     task.abort();
     assert!(srv.hits() < 20, "{} requests", srv.hits());
 }
