@@ -691,3 +691,39 @@ fn the_console_log_overlay_sanitises_what_bypassed_the_entry() {
     let mut s = state();
     assert_clean(&console_log_screen(&mut s, false), "bypass-91c2");
 }
+
+/// `Y` copies the newest line through OSC 52: the terminal is told to put that text on the
+/// clipboard, so a hostile line must be cleaned first (a pasted ESC sequence runs in the
+/// next terminal it reaches), its visible words kept.
+#[test]
+fn a_hostile_line_is_cleaned_before_it_is_copied() {
+    let mut s = state();
+    joined(&mut s, "checkout-1");
+    feed(
+        &mut s,
+        "checkout-1",
+        &[b"HOSTILE copy \x1b]0;pwned\x07 \x1b]52;c;cHduZWQ=\x07 \x1b[2J \xe2\x80\xaedesrever\xe2\x80\xac \xc2\x9b31m end"],
+    );
+    let fx = common::keys(&mut s, "Y");
+    let copied = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Copy(text) => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("nothing copied: {fx:?}"));
+    assert!(
+        copied.contains("HOSTILE copy") && copied.contains("end"),
+        "{copied:?}"
+    );
+    assert!(
+        !copied.chars().any(flightdeck::text::is_hazard),
+        "a control or bidi character is copied: {copied:?}"
+    );
+    for residue in ["]0;", "pwned", "]52;", "[2J", "31m"] {
+        assert!(
+            !copied.contains(residue),
+            "`{residue}` is copied: {copied:?}"
+        );
+    }
+}

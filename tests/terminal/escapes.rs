@@ -215,7 +215,7 @@ fn hostile_text_from_the_cluster_never_reaches_the_terminal() {
     for channel in ["LOG", "EVENT", "YAML", "CAUSE"] {
         assert!(
             text.contains(&format!("HOSTILE-{channel}")),
-            "the {channel} text never reached the terminal: the check below would mean nothing"
+            "the {channel} text never arrived on screen: the checks below would mean nothing"
         );
     }
     let text = without_yaml_escapes(&text);
