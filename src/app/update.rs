@@ -593,12 +593,14 @@ pub(crate) fn scope_changed(state: &mut State) -> Vec<Effect> {
     state.generation += 1;
     super::cluster_feed::on_scope_changed(state);
     super::panes::workloads::on_scope_changed(state);
+    let mut effects = super::panes::logs::on_scope_changed(state);
     for view in state.panes.values_mut() {
         view.selected = 0;
     }
-    vec![Effect::ScopeChanged {
+    effects.push(Effect::ScopeChanged {
         generation: state.generation,
-    }]
+    });
+    effects
 }
 
 fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
