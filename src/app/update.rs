@@ -564,7 +564,11 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         },
         ("ns", Some(name)) => {
             super::scope::switch_namespace(state, name);
-            return scope_changed(state);
+            let effects = scope_changed(state);
+            if let Some(text) = super::scope::missing_namespace_text(state) {
+                state.set_flash(FlashLevel::Warn, text);
+            }
+            return effects;
         }
         ("env", Some(name)) => match super::scope::switch_environment(state, name) {
             Ok(()) => return scope_changed(state),
