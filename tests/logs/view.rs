@@ -719,7 +719,7 @@ fn a_scope_change_stops_the_follow_and_says_whose_lines_are_held() {
     let head = header(&s);
     assert!(!head.contains("following"), "{head}");
     assert!(
-        head.contains("checkout: lines from context sandbox, namespace shop — switched away"),
+        head.contains("switched away — lines from context sandbox, namespace shop (checkout)"),
         "{head}"
     );
     assert!(screen(&s).contains("before the switch"));

@@ -344,7 +344,7 @@ fn a_dead_context_stops_the_logs_and_coming_back_follows_again() {
     });
     let screen = t.capture();
     assert!(
-        screen.contains("lines from context sandbox, namespace shop — switched away"),
+        screen.contains("switched away — lines from context sandbox, namespace shop"),
         "the held lines do not say whose they are:\n{screen}"
     );
     assert!(

@@ -138,7 +138,8 @@ pub struct LogsData {
     /// The context the object followed now was followed in (the scope's when it started).
     pub context: Option<String>,
     /// Lines kept from a scope the console has left, whose stream is stopped: whose they
-    /// are (`lines from context X, namespace Y — switched away`). `None` while following.
+    /// are (`switched away — lines from context X, namespace Y (checkout)`: what a cut
+    /// keeps first). `None` while following.
     pub held: Option<String>,
 }
 

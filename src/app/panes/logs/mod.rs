@@ -130,7 +130,7 @@ pub fn on_scope_changed(state: &mut State) -> Vec<Effect> {
         };
         let context = d.context.as_deref().unwrap_or("(current context)");
         d.held = Some(crate::text::sanitize(&format!(
-            "{what}: lines from context {context}, namespace {namespace} — switched away"
+            "switched away — lines from context {context}, namespace {namespace} ({what})"
         )));
     } else {
         d.entries.clear();
