@@ -136,6 +136,8 @@ pub enum Effect {
     RecordRefusal(Box<crate::ops::Plan>),
     /// Follow these pods' logs (replacing what the logs pane followed before).
     FollowLogs(crate::sources::logs::FollowRequest),
+    /// Stop following logs: what was followed belongs to a scope the console has left.
+    StopLogs,
     /// GET one object for the Workloads pane's YAML view (the answer is [`Event::Object`]).
     FetchObject(crate::sources::kube::model::ObjectRequest),
     /// `:save PATH`: write these lines; the result comes back as `LogsMsg::Saved`.

@@ -65,7 +65,15 @@ pub fn completions(state: &State, input: &str) -> Vec<String> {
                 return Vec::new();
             };
             let arg = arg.trim_start();
-            best_first(argument_values(state, *kind), arg)
+            let mut values = argument_values(state, *kind);
+            // where the names are not the cluster's own list (namespaces that cannot be
+            // listed, contexts with no kubeconfig), what is typed is a name too: Enter
+            // takes the highlighted completion, and this keeps the typed one reachable
+            if !arg.is_empty() && !arg.contains(' ') && !values_are_complete(state, *kind) {
+                values.retain(|v| v != arg);
+                values.insert(0, arg.to_owned());
+            }
+            best_first(values, arg)
                 .into_iter()
                 .map(|v| format!("{cmd} {v}"))
                 .collect()
@@ -136,6 +144,16 @@ fn argument_values(state: &State, kind: Arg) -> Vec<String> {
             .iter()
             .map(|e| e.name.clone())
             .collect(),
+    }
+}
+
+/// Whether `argument_values` lists every value the command accepts: an argument outside
+/// the list is refused (or, for namespaces, not the cluster's).
+fn values_are_complete(state: &State, kind: Arg) -> bool {
+    match kind {
+        Arg::Namespace => matches!(state.namespaces, super::scope::NamespaceList::Listed(_)),
+        Arg::Context => !state.kubeconfig.contexts.is_empty(),
+        Arg::None | Arg::Path | Arg::Theme | Arg::Keymap | Arg::Pane | Arg::Environment => true,
     }
 }
 

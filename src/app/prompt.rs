@@ -104,13 +104,10 @@ pub(crate) fn on_key(state: &mut State, key: KeyEvent) -> Option<String> {
             let chosen = completions.get(prompt.selected).cloned();
             state.overlay = Overlay::None;
             if is_palette {
-                // a complete command runs as typed; an incomplete one takes the selection
-                let run = if palette_is_complete(&text) {
-                    text
-                } else {
-                    chosen.unwrap_or(text)
-                };
-                return Some(run);
+                // what is highlighted is what runs, a command or an argument alike (a
+                // typed argument that is a candidate is ranked first); with nothing
+                // highlighted, the line as typed
+                return Some(chosen.unwrap_or(text));
             }
             return None;
         }
@@ -159,19 +156,4 @@ pub(crate) fn on_key(state: &mut State, key: KeyEvent) -> Option<String> {
     }
     after_prompt_edit(state);
     None
-}
-
-fn palette_is_complete(text: &str) -> bool {
-    let mut words = text.split_whitespace();
-    let Some(cmd) = words.next() else {
-        return false;
-    };
-    match palette::COMMANDS
-        .iter()
-        .find(|(c, _, _)| *c == cmd || (cmd == "q" && *c == "quit"))
-    {
-        Some((_, palette::Arg::None, _)) => true,
-        Some(_) => words.next().is_some(),
-        None => cmd == "q",
-    }
 }

@@ -265,11 +265,42 @@ pub fn namespace_names(state: &State) -> Vec<String> {
     v
 }
 
+/// The scope's namespace when the cluster's list of namespaces (listed, not a fallback)
+/// does not hold it: `-n nosuchns`, `:ns typo`.
+pub fn missing_namespace(state: &State) -> Option<&str> {
+    let NamespaceList::Listed(names) = &state.namespaces else {
+        return None;
+    };
+    let ns = state.scope.namespace.as_deref()?;
+    (!names.iter().any(|n| n == ns)).then_some(ns)
+}
+
+/// What the console says of a namespace the cluster does not have.
+pub fn missing_namespace_text(state: &State) -> Option<String> {
+    let ns = missing_namespace(state)?;
+    let context = state
+        .scope
+        .context
+        .as_deref()
+        .unwrap_or("the current context");
+    Some(format!(
+        "namespace {ns} not found in context {context} (:ns lists the namespaces)"
+    ))
+}
+
 /// The namespaces source answered (for the scope's generation).
 pub fn on_namespaces(state: &mut State, msg: crate::sources::kube::model::NamespacesMsg) {
     use crate::sources::kube::model::NamespacesMsg as M;
     match msg {
-        M::Names(names) => state.namespaces = NamespaceList::Listed(names),
+        M::Names(names) => {
+            let was_missing = missing_namespace(state).is_some();
+            state.namespaces = NamespaceList::Listed(names);
+            // said once when it becomes known, and in the Workloads pane while it lasts
+            if !was_missing && let Some(text) = missing_namespace_text(state) {
+                state.set_flash(super::state::FlashLevel::Warn, text);
+            }
+            state.dirty = true;
+        }
         M::Forbidden(why) => state.namespaces = NamespaceList::Unavailable(why),
         // a failure after a good list keeps the list
         M::Failed(why) => {

@@ -564,7 +564,11 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         },
         ("ns", Some(name)) => {
             super::scope::switch_namespace(state, name);
-            return scope_changed(state);
+            let effects = scope_changed(state);
+            if let Some(text) = super::scope::missing_namespace_text(state) {
+                state.set_flash(FlashLevel::Warn, text);
+            }
+            return effects;
         }
         ("env", Some(name)) => match super::scope::switch_environment(state, name) {
             Ok(()) => return scope_changed(state),
@@ -593,12 +597,14 @@ pub(crate) fn scope_changed(state: &mut State) -> Vec<Effect> {
     state.generation += 1;
     super::cluster_feed::on_scope_changed(state);
     super::panes::workloads::on_scope_changed(state);
+    let mut effects = super::panes::logs::on_scope_changed(state);
     for view in state.panes.values_mut() {
         view.selected = 0;
     }
-    vec![Effect::ScopeChanged {
+    effects.push(Effect::ScopeChanged {
         generation: state.generation,
-    }]
+    });
+    effects
 }
 
 fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {

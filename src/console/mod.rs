@@ -80,7 +80,8 @@ impl run::Sources for Sources {
         for task in self.scoped.drain(..) {
             task.abort();
         }
-        self.logs.stop();
+        // the logs' follow is stopped by the app (`Effect::StopLogs`), which knows it
+        // belonged to the scope left; only the client for the new scope is made here
         self.scoped.push(self.logs.connect(state));
         self.scoped.extend(start_kube(state, tx));
         // the pipeline's events carry the generation, so it restarts with the scope too
@@ -96,6 +97,10 @@ impl run::Sources for Sources {
 
     fn follow_logs(&mut self, req: crate::sources::logs::FollowRequest, tx: &Sender) {
         self.logs.follow(req, tx);
+    }
+
+    fn stop_logs(&mut self) {
+        self.logs.stop();
     }
 
     fn fetch_object(&mut self, req: crate::sources::kube::ObjectRequest, tx: &Sender) {

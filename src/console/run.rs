@@ -41,6 +41,9 @@ pub trait Sources {
         );
     }
 
+    /// Stop the logs pane's follow (the scope it belonged to was left).
+    fn stop_logs(&mut self) {}
+
     /// GET one object for the Workloads pane's YAML view; the answer is `Event::Object`.
     fn fetch_object(&mut self, req: crate::sources::kube::ObjectRequest, tx: &Sender) {
         let _ = tx.send(Event::Object {
@@ -239,6 +242,7 @@ fn dispatch(
         Effect::Quit => {}
         Effect::ScopeChanged { .. } => sources.start(state, tx),
         Effect::FollowLogs(req) => sources.follow_logs(req, tx),
+        Effect::StopLogs => sources.stop_logs(),
         Effect::FetchObject(req) => sources.fetch_object(req, tx),
         Effect::SaveLogs { path, lines } => save_logs(path, lines, state.generation, tx),
         other => operation(ops, state, other, tx),

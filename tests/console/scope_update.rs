@@ -473,3 +473,93 @@ async fn a_protected_environment_asks_for_the_name_and_y_sends_nothing() {
     );
     sb.shutdown().await;
 }
+
+/// #28 item 8: Enter in the palette runs the highlighted completion, for an argument as for
+/// a command (`:po` runs `pods`): `:ctx dead` with `dead-prod` highlighted switches to
+/// dead-prod, and so `:ns`, `:env`, `:theme`. Where the names are not the cluster's own
+/// list (listing namespaces is forbidden), what is typed is itself a candidate.
+#[tokio::test]
+async fn enter_takes_the_highlighted_completion_of_an_argument() {
+    let sb = sandbox().await;
+    let files = Files::write(&sb);
+    let dead = files.dir.path().join("dead-kubeconfig");
+    std::fs::write(
+        &dead,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: dead-prod\n  context:\n    cluster: dead\n    user: dead\n    namespace: shop\ncurrent-context: dead-prod\nusers:\n- name: dead\n  user:\n    token: dead-token\n",
+    )
+    .expect("dead kubeconfig");
+    let merged = read_files(&[files.main(), dead]).expect("merge");
+    let mut s = start(GlobalArgs {
+        config: Some(files.config()),
+        ..GlobalArgs::default()
+    });
+    s.kubeconfig = KubeContexts::of(&merged);
+
+    common::keys(&mut s, ":");
+    common::typed(&mut s, "ctx dead");
+    let shown = common::text(&common::draw_at(&s, 120, 30));
+    assert!(shown.contains("ctx dead-prod"), "not offered:\n{shown}");
+    let fx = common::keys(&mut s, "enter");
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::ScopeChanged { .. })),
+        "{fx:?}; flash: {:?}",
+        s.flash
+    );
+    assert_eq!(s.scope.context.as_deref(), Some("dead-prod"));
+
+    palette(&mut s, "ctx sandb");
+    assert_eq!(s.scope.context.as_deref(), Some("sandbox"));
+    // the cluster's namespaces, as the namespaces source reports them
+    let generation = s.generation;
+    update(
+        &mut s,
+        Event::Namespaces {
+            generation,
+            msg: NamespacesMsg::Names(vec![
+                "kube-system".into(),
+                "shop".into(),
+                "shop-dev".into(),
+                "shop-staging".into(),
+            ]),
+        },
+    );
+    palette(&mut s, "ns stag");
+    assert_eq!(s.scope.namespace.as_deref(), Some("shop-staging"));
+    // an exact name wins over the longer names it is part of
+    palette(&mut s, "ns shop");
+    assert_eq!(s.scope.namespace.as_deref(), Some("shop"));
+    palette(&mut s, "env stag");
+    assert_eq!(env_name(&s).as_deref(), Some("staging"));
+    palette(&mut s, "theme lig");
+    assert!(
+        s.flash.as_ref().is_some_and(|f| f.text == "theme light"),
+        "{:?}",
+        s.flash
+    );
+    // the highlight moved down is what runs
+    common::keys(&mut s, ":");
+    common::typed(&mut s, "ns shop");
+    common::keys(&mut s, "down enter");
+    assert_ne!(s.scope.namespace.as_deref(), Some("shop"));
+    assert!(
+        s.scope
+            .namespace
+            .as_deref()
+            .is_some_and(|n| n.starts_with("shop-")),
+        "{:?}",
+        s.scope.namespace
+    );
+
+    // namespaces that cannot be listed: a typed name is a candidate of its own
+    let generation = s.generation;
+    update(
+        &mut s,
+        Event::Namespaces {
+            generation,
+            msg: NamespacesMsg::Forbidden("namespaces is forbidden".into()),
+        },
+    );
+    palette(&mut s, "ns dev");
+    assert_eq!(s.scope.namespace.as_deref(), Some("dev"));
+    sb.shutdown().await;
+}

@@ -727,3 +727,79 @@ fn a_hostile_line_is_cleaned_before_it_is_copied() {
         );
     }
 }
+
+/// #28 item 1, the app's half: a scope change stops the follow (`Effect::StopLogs`), the
+/// lines shown stay saying whose they are, never under `● following`, a late message of
+/// the stopped stream is dropped, nothing stays followed (so the same workload selected
+/// on coming back is followed afresh), and a new follow drops the held label.
+#[test]
+fn a_scope_change_stops_the_follow_and_says_whose_lines_are_held() {
+    let mut s = state();
+    // followed on context `sandbox`
+    s.scope.context = Some("sandbox".into());
+    logs::restart(&mut s);
+    joined(&mut s, "checkout-7d4b9-abcde");
+    feed(&mut s, "checkout-7d4b9-abcde", &[b"before the switch"]);
+    assert!(header(&s).contains("● following"), "{}", header(&s));
+    let old_stream = s.logs.stream;
+    let old_generation = s.generation;
+
+    let fx = run_command(&mut s, "ctx dead-prod");
+    assert!(
+        matches!(
+            fx.as_slice(),
+            [Effect::StopLogs, Effect::ScopeChanged { .. }]
+        ),
+        "{fx:?}"
+    );
+    let head = header(&s);
+    assert!(!head.contains("following"), "{head}");
+    assert!(
+        head.contains("switched away — lines from context sandbox, namespace shop (checkout)"),
+        "{head}"
+    );
+    assert!(screen(&s).contains("before the switch"));
+    // nothing is followed: the selection's follow (which skips the target it already
+    // follows) starts again when the workload is selected in the new scope
+    assert_eq!(s.logs.target, None);
+    assert!(
+        matches!(
+            s.source(SourceId::Logs),
+            Some(SourceStatus::Unavailable { .. })
+        ),
+        "{:?}",
+        s.source(SourceId::Logs)
+    );
+    // the stopped stream's last words are not shown
+    let at = s.now;
+    update(
+        &mut s,
+        Event::Logs {
+            generation: old_generation,
+            msg: LogsMsg::Lines {
+                stream: old_stream,
+                pod: "checkout-7d4b9-abcde".into(),
+                lines: vec![parse_line(b"after the switch")],
+                at,
+            },
+        },
+    );
+    assert!(!screen(&s).contains("after the switch"));
+
+    // back: the same workload is followed again, in the new generation
+    run_command(&mut s, "ctx sandbox");
+    let fx = logs::follow(
+        &mut s,
+        LogTarget::Selector {
+            namespace: "shop".into(),
+            selector: "app=checkout".into(),
+            label: "checkout".into(),
+        },
+    );
+    let [Effect::FollowLogs(req)] = fx.as_slice() else {
+        panic!("not followed again: {fx:?}");
+    };
+    assert_eq!(req.generation, s.generation);
+    assert_eq!(s.logs.held, None);
+    assert!(!screen(&s).contains("switched away"));
+}

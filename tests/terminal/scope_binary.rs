@@ -1,7 +1,8 @@
 //! The scope and the environment label in the real binary, in tmux, against the sandbox:
 //! `-n shop` says prod, `:ns` and `:ctx` (a second file in `KUBECONFIG`) change the label
 //! with the scope, no config opens on the context's namespace, and a protected
-//! environment's operation waits for the object's name. The console runs with a clean
+//! environment's operation waits for the object's name; a context whose server is dead
+//! stops the logs of the one left, and coming back follows again. The console runs with a clean
 //! `HOME`, `XDG_*` and `KUBECONFIG` in a temp dir, never the developer's.
 
 use crate::support::tmux;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use tmux::{Launch, Tmux};
 
@@ -62,6 +64,12 @@ impl World {
             ),
         )
         .expect("other kubeconfig");
+        // a context whose server is gone: nothing listens on port 1
+        std::fs::write(
+            w.path("dead-kubeconfig"),
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: dead-prod\n  context:\n    cluster: dead\n    user: dead\n    namespace: shop\ncurrent-context: dead-prod\nusers:\n- name: dead\n  user:\n    token: dead-token\n",
+        )
+        .expect("dead kubeconfig");
         // the generated config without its `[kube] kubeconfig`, so KUBECONFIG decides
         let config = w.sb().config_toml(&w.path("kubeconfig"));
         let config: String = config
@@ -96,6 +104,36 @@ impl World {
                 .resource_version
                 .expect("resourceVersion")
         })
+    }
+}
+
+impl World {
+    /// Appends `text` as a line to the log of every pod in `shop` (whichever the Logs
+    /// pane follows has it).
+    fn say_in_every_pod(&self, text: &str) {
+        let yaml = self.sb().kubeconfig_yaml();
+        let admin = self.sb().admin_url();
+        self.rt.block_on(async {
+            let kc = kube::config::Kubeconfig::from_yaml(&yaml).expect("kubeconfig");
+            let c = flightdeck::sources::kube::client::client_from_kubeconfig(kc, None)
+                .await
+                .expect("client");
+            let pods = Api::<Pod>::namespaced(c, "shop")
+                .list(&Default::default())
+                .await
+                .expect("pods");
+            let http = reqwest::Client::new();
+            for p in pods.items {
+                let name = p.metadata.name.unwrap_or_default();
+                let r = http
+                    .post(format!("{admin}/pods/shop/{name}/log"))
+                    .body(text.to_owned())
+                    .send()
+                    .await
+                    .expect("append");
+                assert!(r.status().is_success(), "append to {name}: {}", r.status());
+            }
+        });
     }
 }
 
@@ -257,6 +295,80 @@ fn a_protected_environment_waits_for_the_typed_name() {
         "the typed name did not confirm:\n{}",
         t.capture()
     );
+    t.literal("q");
+    t.expect("exit", BOUND, |_| w.path("exit").exists());
+}
+
+/// Whether the status bar names the Logs source at all (live, quiet, stale…).
+fn bar_has_logs(bar: &str) -> bool {
+    bar.split_whitespace().any(|w| w == "logs")
+}
+
+/// #28 item 1: `:ctx` to a context whose server is dead stops the logs of the one left —
+/// the pane says whose lines it holds, never `● following`, and the bar has no logs
+/// source — and coming back follows the selected workload again, without moving the
+/// selection: a line written after the return reaches the pane.
+#[test]
+fn a_dead_context_stops_the_logs_and_coming_back_follows_again() {
+    let Some(tmux) = tools::require("tmux") else {
+        return;
+    };
+    let w = World::start();
+    let kubeconfig = format!(
+        "{}:{}",
+        w.path("kubeconfig").display(),
+        w.path("dead-kubeconfig").display()
+    );
+    let config = w.path("config.toml");
+    let t = Tmux::start(
+        &tmux,
+        w.dir.path(),
+        Launch::new(format!(
+            "{} --config '{}' -n shop",
+            tmux::sh_quote(BIN),
+            config.display()
+        ))
+        .env("KUBECONFIG", kubeconfig)
+        .size(160, 45),
+    );
+    t.expect("the logs following", BOUND, |t| {
+        t.capture().contains("● following")
+    });
+    w.say_in_every_pod("marker-before-the-switch");
+    t.expect("the line before the switch", BOUND, |t| {
+        t.capture().contains("marker-before-the-switch")
+    });
+
+    t.palette("ctx dead-prod");
+    t.expect("the dead context, the k8s source failing", BOUND, |t| {
+        let bar = t.bar();
+        bar.contains(" dead-prod/shop ") && bar.contains("k8s failing")
+    });
+    let screen = t.capture();
+    assert!(
+        screen.contains("switched away — lines from context sandbox, namespace shop"),
+        "the held lines do not say whose they are:\n{screen}"
+    );
+    assert!(
+        !screen.contains("● following"),
+        "following on a dead context:\n{screen}"
+    );
+    assert!(
+        !bar_has_logs(&t.bar()),
+        "the bar still reports the left context's logs: {}",
+        t.bar()
+    );
+
+    t.palette("ctx sandbox");
+    t.expect("the logs following again", BOUND, |t| {
+        let screen = t.capture();
+        screen.contains("● following") && !screen.contains("switched away")
+    });
+    w.say_in_every_pod("marker-after-the-return");
+    t.expect("a line written after the return", BOUND, |t| {
+        t.capture().contains("marker-after-the-return")
+    });
+    assert!(bar_has_logs(&t.bar()), "{}", t.bar());
     t.literal("q");
     t.expect("exit", BOUND, |_| w.path("exit").exists());
 }

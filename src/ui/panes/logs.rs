@@ -161,6 +161,10 @@ fn status_line(state: &State, width: u16) -> Line<'static> {
 fn follow_state(state: &State) -> Span<'static> {
     let d = &state.logs;
     let theme = &state.theme;
+    if let Some(held) = &d.held {
+        // a scope left: nothing can arrive, and the lines are said to be its
+        return Span::styled(format!("■ {held} "), theme.health(Health::Stale));
+    }
     match d.streams() {
         Streams::Live => Span::styled("● following ", theme.health(Health::Ok)),
         Streams::Waiting if d.pods.is_empty() => Span::styled("… connecting ", theme.dim()),

@@ -135,6 +135,12 @@ pub struct LogsData {
     /// Objects followed earlier, oldest first, with their lines: the buffer cap counts
     /// them, and they lose lines before the object shown does.
     pub parked: VecDeque<Parked>,
+    /// The context the object followed now was followed in (the scope's when it started).
+    pub context: Option<String>,
+    /// Lines kept from a scope the console has left, whose stream is stopped: whose they
+    /// are (`switched away — lines from context X, namespace Y (checkout)`: what a cut
+    /// keeps first). `None` while following.
+    pub held: Option<String>,
 }
 
 impl Default for LogsData {
@@ -163,6 +169,8 @@ impl Default for LogsData {
             last_error: None,
             parsed: (String::new(), Query::default()),
             parked: VecDeque::new(),
+            context: None,
+            held: None,
         }
     }
 }

@@ -80,6 +80,8 @@ fn start(state: &mut State, clear: bool) -> Vec<Effect> {
     d.appended = 0;
     d.paused = None;
     d.detail = false;
+    d.held = None;
+    d.context = state.scope.context.clone();
     d.forbidden = None;
     d.last_contact = None;
     d.last_error = None;
@@ -94,6 +96,63 @@ fn start(state: &mut State, clear: bool) -> Vec<Effect> {
         generation: state.generation,
         stream: state.logs.stream,
     })]
+}
+
+/// The scope changed (`:ctx`, `:ns`, `:env`): what was followed belongs to the scope left.
+/// Its stream stops (`Effect::StopLogs`), nothing is followed until a workload of the new
+/// scope is selected (then the follow starts afresh, also on coming back), and the lines
+/// already shown stay, saying whose they are, never under `● following`.
+pub fn on_scope_changed(state: &mut State) -> Vec<Effect> {
+    let d = &mut state.logs;
+    // objects kept aside belong to the scope left: they are never restored
+    d.parked.clear();
+    let Some(target) = d.target.take() else {
+        return Vec::new();
+    };
+    // anything still on its way from the stopped stream is dropped
+    d.stream += 1;
+    d.opts = FollowOptions::default();
+    d.paused = None;
+    d.detail = false;
+    d.forbidden = None;
+    d.last_error = None;
+    for p in &mut d.pods {
+        if !p.is_host() && p.state != PodState::Ended {
+            p.state = PodState::Idle;
+        }
+    }
+    if d.has_output() {
+        let (namespace, what) = match &target {
+            LogTarget::Selector {
+                namespace, label, ..
+            } => (namespace, label.clone()),
+            LogTarget::Pods { namespace, pods } => (namespace, pods.join(", ")),
+        };
+        let context = d.context.as_deref().unwrap_or("(current context)");
+        d.held = Some(crate::text::sanitize(&format!(
+            "switched away — lines from context {context}, namespace {namespace} ({what})"
+        )));
+    } else {
+        d.entries.clear();
+        d.lines = 0;
+        d.bytes = 0;
+        d.evicted = 0;
+        d.pods.clear();
+    }
+    let place = format!(
+        "{}/{}",
+        state.scope.context.as_deref().unwrap_or("current context"),
+        state.scope.namespace.as_deref().unwrap_or("all")
+    );
+    let reason = format!(
+        "nothing followed in {}: logs follow the workload selected there",
+        crate::text::sanitize(&place)
+    );
+    state
+        .sources
+        .insert(SourceId::Logs, SourceStatus::Unavailable { reason });
+    state.dirty = true;
+    vec![Effect::StopLogs]
 }
 
 /// The Logs source's status, from what the streams did: live while a stream is connected,

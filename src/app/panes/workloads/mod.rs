@@ -3,6 +3,7 @@
 //! store's (`app::cluster`), fed by `update`. Pure: no I/O.
 
 mod deployment_ops;
+mod empty;
 mod keys;
 mod kinds;
 mod model;
@@ -12,6 +13,7 @@ mod views;
 pub mod yaml;
 
 pub use crate::app::cluster::{LastResult, WorkloadRef};
+pub use empty::{EmptyWhy, empty_why};
 pub use keys::{narrow, on_action};
 pub use kinds::*;
 pub use model::{Detail, DetailTarget, Section, SortKey, WorkloadsView};

@@ -12,7 +12,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::panes::workloads::{
-    DetailTarget, Narrow, Section, WorkloadRef, pod_keys, pods_ask_gpus, table_keys,
+    DetailTarget, Narrow, Section, WorkloadRef, empty_why, pod_keys, pods_ask_gpus, table_keys,
 };
 use crate::app::state::State;
 use crate::config::theme::Health;
@@ -172,6 +172,27 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             dep_sel,
             focused && !in_pods,
             all_ns,
+        );
+    }
+    // an empty table says why, on the first row's line (decided in app)
+    if deployments.is_empty()
+        && dep_area.height >= 2
+        && let Some(why) = empty_why(state)
+    {
+        let style = if why.warn {
+            theme.warning()
+        } else {
+            theme.dim()
+        };
+        // below the header, wrapped rather than cut: nothing else is drawn there
+        let line = Line::styled(clean(&why.text).into_owned(), style);
+        frame.render_widget(
+            Paragraph::new(line).wrap(Wrap { trim: true }),
+            Rect {
+                y: dep_area.y + 1,
+                height: area.height - 1,
+                ..dep_area
+            },
         );
     }
     let rest = avail.saturating_sub(dep_h);
