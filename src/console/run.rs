@@ -63,19 +63,104 @@ impl<F: FnMut(&State, &Sender)> Sources for F {
     }
 }
 
+/// Where the run loop draws and what it asks of the terminal: the real one (a
+/// [`term::Guard`], in raw mode on the alternate screen) or, in tests, any ratatui
+/// backend that can also take the terminal's own sequences (a byte-counting one, say).
+pub trait Screen {
+    /// The terminal's size now (columns, rows).
+    fn size(&mut self) -> std::io::Result<(u16, u16)>;
+    /// Draws one frame of `state` (only the cells that changed reach the terminal).
+    fn draw(&mut self, state: &State) -> std::io::Result<()>;
+    /// Carries out the effects that are the terminal's own (mouse capture, OSC 52 copy);
+    /// hands back every other.
+    fn terminal_effect(&mut self, effect: Effect) -> Option<Effect>;
+    /// Stops the process with the terminal restored (Ctrl-Z, SIGTSTP); returns once
+    /// continued, the terminal entered again.
+    fn suspend(&mut self, _mouse: bool) -> std::io::Result<()> {
+        Ok(())
+    }
+    /// Enters the terminal again after a stop that was not ours (SIGSTOP from outside).
+    fn resume(&mut self, _mouse: bool) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Screen for term::Guard {
+    fn size(&mut self) -> std::io::Result<(u16, u16)> {
+        let size = self.terminal.size()?;
+        Ok((size.width, size.height))
+    }
+    fn draw(&mut self, state: &State) -> std::io::Result<()> {
+        self.terminal.draw(|f| crate::ui::render(state, f))?;
+        Ok(())
+    }
+    fn terminal_effect(&mut self, effect: Effect) -> Option<Effect> {
+        terminal_effect(effect, self.terminal.backend_mut())
+    }
+    fn suspend(&mut self, mouse: bool) -> std::io::Result<()> {
+        term::suspend(self, mouse)
+    }
+    fn resume(&mut self, mouse: bool) -> std::io::Result<()> {
+        term::resume(self, mouse)
+    }
+}
+
+/// Any ratatui terminal whose backend takes bytes: draws there, and the terminal's own
+/// sequences are written to it (what a test counts).
+impl<B> Screen for ratatui::Terminal<B>
+where
+    B: ratatui::backend::Backend + std::io::Write,
+{
+    fn size(&mut self) -> std::io::Result<(u16, u16)> {
+        let size = ratatui::Terminal::size(self)
+            .map_err(|e| std::io::Error::other(format!("terminal size: {e:?}")))?;
+        Ok((size.width, size.height))
+    }
+    fn draw(&mut self, state: &State) -> std::io::Result<()> {
+        ratatui::Terminal::draw(self, |f| crate::ui::render(state, f))
+            .map_err(|e| std::io::Error::other(format!("draw: {e:?}")))?;
+        Ok(())
+    }
+    fn terminal_effect(&mut self, effect: Effect) -> Option<Effect> {
+        terminal_effect(effect, self.backend_mut())
+    }
+}
+
 pub async fn run(
-    mut state: State,
-    mut sources: impl Sources,
+    state: State,
+    sources: impl Sources,
     ops: crate::ops::Executor,
 ) -> std::io::Result<u8> {
     let mut guard = term::enter(state.mouse)?;
+    let code = drive(&mut guard, EventStream::new(), state, sources, &ops).await;
+    drop(guard);
+    // the terminal is the user's again; what still runs gets a short bound to end, and
+    // every operation its outcome line, before the process exits
+    let unknown = ops.end_at_quit().await;
+    if unknown > 0 {
+        log::warn!("{unknown} operation(s) still running at quit: recorded as unknown");
+    }
+    code
+}
+
+/// The loop itself, on any [`Screen`] and any stream of terminal input: applies events,
+/// carries out effects and draws when something visible changed, until the state quits.
+pub async fn drive<S, I>(
+    screen: &mut S,
+    mut input: I,
+    mut state: State,
+    mut sources: impl Sources,
+    ops: &crate::ops::Executor,
+) -> std::io::Result<u8>
+where
+    S: Screen,
+    I: futures::Stream<Item = std::io::Result<TermEvent>> + Unpin,
+{
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
     spawn_signal_listeners(tx.clone());
     sources.start(&state, &tx);
 
-    let size = guard.terminal.size()?;
-    state.size = (size.width, size.height);
-    let mut input = EventStream::new();
+    state.size = screen.size()?;
     let (mut stop, mut cont) = (listen(libc::SIGTSTP), listen(libc::SIGCONT));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -86,14 +171,14 @@ pub async fn run(
     loop {
         if state.dirty && last_draw.elapsed() >= frame_gap(urgent) {
             for effect in update::settle(&mut state) {
-                if let Some(effect) = terminal_effect(effect, &mut guard) {
-                    dispatch(effect, &state, &mut sources, &ops, &tx);
+                if let Some(effect) = screen.terminal_effect(effect) {
+                    dispatch(effect, &state, &mut sources, ops, &tx);
                 }
             }
             if state.overlay == Overlay::ConsoleLog {
                 crate::applog::collect();
             }
-            guard.terminal.draw(|f| crate::ui::render(&state, f))?;
+            screen.draw(&state)?;
             state.dirty = false;
             urgent = false;
             last_draw = Instant::now();
@@ -103,7 +188,7 @@ pub async fn run(
             ev = input.next() => match ev {
                 // in raw mode Ctrl-Z is a key, not SIGTSTP: it suspends all the same
                 Some(Ok(ev)) if is_suspend_key(&ev) => {
-                    suspend(&mut guard, &mut state);
+                    suspend(screen, &mut state);
                     None
                 }
                 Some(Ok(ev)) => terminal_event(ev),
@@ -121,14 +206,14 @@ pub async fn run(
             },
             Some(ev) = rx.recv() => Some(ev),
             () = next(&mut stop) => {
-                suspend(&mut guard, &mut state);
+                suspend(screen, &mut state);
                 None
             }
             // continued after a stop that was not ours (SIGSTOP from outside): the shell
             // may have reset the terminal meanwhile
             () = next(&mut cont) => {
-                let resumed = term::resume(&mut guard, state.mouse);
-                redraw(resumed, &mut guard, &mut state);
+                let resumed = screen.resume(state.mouse);
+                redraw(resumed, screen, &mut state);
                 None
             }
             _ = tick.tick() => {
@@ -147,21 +232,14 @@ pub async fn run(
         urgent |= events.iter().any(|e| !e.is_data());
         for ev in events {
             for effect in update(&mut state, ev) {
-                if let Some(effect) = terminal_effect(effect, &mut guard) {
-                    dispatch(effect, &state, &mut sources, &ops, &tx);
+                if let Some(effect) = screen.terminal_effect(effect) {
+                    dispatch(effect, &state, &mut sources, ops, &tx);
                 }
             }
         }
         if state.quit {
             break;
         }
-    }
-    drop(guard);
-    // the terminal is the user's again; what still runs gets a short bound to end, and
-    // every operation its outcome line, before the process exits
-    let unknown = ops.end_at_quit().await;
-    if unknown > 0 {
-        log::warn!("{unknown} operation(s) still running at quit: recorded as unknown");
     }
     Ok(state.exit_code)
 }
@@ -194,19 +272,19 @@ fn is_suspend_key(ev: &TermEvent) -> bool {
 }
 
 /// Stops the process with the terminal restored; back in, everything is drawn again.
-fn suspend(guard: &mut term::Guard, state: &mut State) {
-    let resumed = term::suspend(guard, state.mouse);
-    redraw(resumed, guard, state);
+fn suspend(screen: &mut impl Screen, state: &mut State) {
+    let resumed = screen.suspend(state.mouse);
+    redraw(resumed, screen, state);
 }
 
 /// Back in the terminal: the whole screen at the next frame, at the size it has now (it
 /// may have changed while the process was stopped).
-fn redraw(resumed: std::io::Result<()>, guard: &mut term::Guard, state: &mut State) {
+fn redraw(resumed: std::io::Result<()>, screen: &mut impl Screen, state: &mut State) {
     if let Err(e) = resumed {
         log::warn!("terminal: {e}");
     }
-    if let Ok(size) = guard.terminal.size() {
-        state.size = (size.width, size.height);
+    if let Ok(size) = screen.size() {
+        state.size = size;
     }
     state.dirty = true;
 }
@@ -218,10 +296,10 @@ fn frame_gap(urgent: bool) -> Duration {
 
 /// Carries out the effects that are the terminal's own (mouse capture, OSC 52 copy),
 /// through its backend; hands back every other.
-fn terminal_effect(effect: Effect, guard: &mut term::Guard) -> Option<Effect> {
+fn terminal_effect(effect: Effect, out: &mut impl std::io::Write) -> Option<Effect> {
     let result = match &effect {
-        Effect::SetMouse(on) => term::set_mouse(guard.terminal.backend_mut(), *on),
-        Effect::Copy(text) => term::copy(guard.terminal.backend_mut(), text),
+        Effect::SetMouse(on) => term::set_mouse(out, *on),
+        Effect::Copy(text) => term::copy(out, text),
         _ => return Some(effect),
     };
     if let Err(e) = result {

@@ -8,6 +8,7 @@ mod copy_keys;
 mod init;
 mod keys;
 mod promises;
+mod run_loop;
 mod scope_update;
 mod shipped_files;
 mod source_faces;
