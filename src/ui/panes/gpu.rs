@@ -298,7 +298,7 @@ fn render_processes(
                 p.pid,
                 crate::text::fit(&name, 24),
                 p.gpu_memory_bytes
-                    .map_or_else(|| NA.to_owned(), |b| format!("{} MiB", b >> 20)),
+                    .map_or_else(|| NA.to_owned(), crate::sources::gpu::model::gib_text),
                 p.sm_util_pct
                     .map_or_else(|| NA.to_owned(), |u| format!("{u}%")),
             ),
