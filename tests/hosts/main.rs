@@ -2,6 +2,7 @@
 mod support;
 
 mod gpu_cli;
+mod gpu_dcgm;
 mod gpu_device_check;
 mod gpu_fleet;
 mod gpu_fleet_sandbox;

@@ -172,6 +172,13 @@ impl GpuSample {
         gone
     }
 
+    /// How busy the GPU is: its utilisation, or on a partitioned GPU (DCGM reports none for
+    /// it) its busiest MIG instance's.
+    pub fn busiest_util_pct(&self) -> Option<u32> {
+        self.util_gpu_pct
+            .or_else(|| self.mig.iter().filter_map(|m| m.util_pct).max())
+    }
+
     /// The pods on the GPU: its own, or its MIG instances'.
     pub fn pods(&self) -> impl Iterator<Item = &GpuPod> {
         self.pod
