@@ -20,8 +20,9 @@ pub struct GpuConfig {
     pub hosts: Vec<GpuHost>,
     /// Prometheus base URL holding DCGM exporter's series; default `[metrics] prometheus`.
     pub prometheus: Option<String>,
-    /// The label that names a GPU's host (default `Hostname`; `instance` when a series
-    /// lacks it).
+    /// The label that names a GPU's host (default `Hostname`); then `Hostname` and
+    /// `hostname` (dcgm-exporter's newer spelling), then the host its scrape target's other
+    /// GPUs are named under, then `instance`.
     pub host_label: Option<String>,
 }
 

@@ -47,7 +47,8 @@ pub const MAX_ANSWER_BYTES: usize = 64 << 20;
 pub struct GpuPrometheusConfig {
     /// Base URL, e.g. `http://prometheus:9090`.
     pub url: String,
-    /// The label that names a GPU's host (`Hostname`); `instance` when a series lacks it.
+    /// The label that names a GPU's host (`Hostname`), before `Hostname`, `hostname` and
+    /// `instance` (see [`super::join`]).
     pub host_label: String,
 }
 
