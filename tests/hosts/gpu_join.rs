@@ -258,7 +258,13 @@ async fn gpu_once_json_reads_the_prometheus_fleet() {
     let out = run(false).await.expect("join");
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{table}");
-    let rows = table.lines().filter(|l| l.starts_with("dgx-")).count();
-    assert_eq!(rows, 64, "{table}");
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("dgx-")).collect();
+    let mig = rows.iter().filter(|l| l.contains("  MIG ")).count();
+    assert_eq!((rows.len() - mig, mig), (64, 2 * 3 + 8 * 3), "{table}");
+    assert!(
+        rows.iter()
+            .any(|l| l.starts_with("dgx-08") && l.contains("MIG 1g.10gb (instance 9)")),
+        "{table}"
+    );
     assert!(table.contains(" GiB"), "{table}");
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::local::{GpuError, sample_local_once};
-use super::model::{GpuSample, HostSample};
+use super::model::{GpuSample, HostSample, MigInstance};
 use super::prometheus::{GpuPrometheusConfig, INSTANT_QUERY, MAX_ANSWER_BYTES, fold};
 use super::remote::{http_client, scrape_host};
 use crate::sources::metrics::prometheus::PrometheusClient;
@@ -179,7 +179,7 @@ pub fn table(report: &OnceReport) -> String {
         .hosts
         .iter()
         .flat_map(|h| h.gpus.iter())
-        .map(row)
+        .flat_map(|g| std::iter::once(row(g)).chain(g.mig.iter().map(|m| mig_row(g, m))))
         .collect();
     if !rows.is_empty() {
         let header = [
@@ -225,6 +225,27 @@ pub fn table(report: &OnceReport) -> String {
 }
 
 const NA: &str = "n/a";
+
+/// A MIG instance's row under its GPU's: `MIG 3g.40gb (instance 2)`, its utilisation (the
+/// graphics engine's activity) and memory; the rest is the GPU's.
+fn mig_row(g: &GpuSample, m: &MigInstance) -> [String; 9] {
+    let name = match &m.profile {
+        Some(p) => format!("  MIG {p} (instance {})", m.id),
+        None => format!("  MIG instance {}", m.id),
+    };
+    [
+        g.host.clone(),
+        g.index.to_string(),
+        name,
+        m.util_pct
+            .map_or_else(|| NA.to_string(), |u| format!("{u}%")),
+        m.memory.text(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ]
+}
 
 fn row(g: &GpuSample) -> [String; 9] {
     let opt = |v: Option<String>| v.unwrap_or_else(|| NA.to_string());
