@@ -43,8 +43,9 @@ fn nonempty<'s>(sample: &'s Sample, key: &str) -> Option<&'s str> {
 struct Ids<'s> {
     uuid: Option<&'s str>,
     index: Option<u32>,
-    /// The host a label names (`host_label`, `Hostname`, `hostname`).
-    host: Option<&'s str>,
+    /// The host a label names, with the label's rank: 0 `host_label`, 1 `Hostname`, 2
+    /// `hostname` (a GPU's series that disagree: the lowest rank wins, whatever their order).
+    host: Option<(usize, &'s str)>,
     /// Prometheus's scrape target.
     instance: Option<&'s str>,
     /// The MIG instance (`GPU_I_ID`).
@@ -63,7 +64,8 @@ fn ids<'s>(sample: &'s Sample, host_label: &str) -> Ids<'s> {
         index,
         host: std::iter::once(host_label)
             .chain(HOST_LABELS)
-            .find_map(|k| nonempty(sample, k)),
+            .enumerate()
+            .find_map(|(rank, k)| Some((rank, nonempty(sample, k)?))),
         instance: nonempty(sample, "instance"),
         mig: nonempty(sample, "GPU_I_ID"),
     }
@@ -272,7 +274,8 @@ fn pod_of(sample: &Sample) -> Option<GpuPod> {
 #[derive(Debug, Default)]
 struct Acc {
     index: Option<u32>,
-    host: Option<String>,
+    /// The host its series name, with the naming label's rank (see [`Ids::host`]).
+    host: Option<(usize, String)>,
     instance: Option<String>,
     name: Option<String>,
     driver_version: Option<String>,
@@ -300,22 +303,25 @@ pub fn join(samples: &[Sample], host_label: &str, fallback_host: &str) -> Vec<Jo
     // what the series with a UUID teach: which UUID sits at an index of a host or target,
     // and which host a target's GPUs are named under
     let mut at_index: HashMap<(&str, u32), &str> = HashMap::new();
-    let mut target_host: HashMap<&str, &str> = HashMap::new();
+    let mut target_host: HashMap<&str, (usize, &str)> = HashMap::new();
     for (_, id) in &gpu_samples {
-        if let (Some(instance), Some(host)) = (id.instance, id.host) {
-            target_host.entry(instance).or_insert(host);
+        if let (Some(instance), Some((rank, host))) = (id.instance, id.host) {
+            let slot = target_host.entry(instance).or_insert((rank, host));
+            if rank < slot.0 {
+                *slot = (rank, host);
+            }
         }
         let (Some(uuid), Some(index)) = (id.uuid, id.index) else {
             continue;
         };
-        for scope in [id.host, id.instance].into_iter().flatten() {
+        for scope in [id.host.map(|h| h.1), id.instance].into_iter().flatten() {
             at_index.entry((scope, index)).or_insert(uuid);
         }
     }
     let mut order: Vec<GpuKey> = Vec::new();
     let mut by_key: HashMap<GpuKey, Acc> = HashMap::new();
     for (sample, id) in &gpu_samples {
-        let scope = id.host.or(id.instance).unwrap_or("");
+        let scope = id.host.map(|h| h.1).or(id.instance).unwrap_or("");
         let key = match (id.uuid, id.index) {
             (Some(uuid), _) => GpuKey::Uuid(uuid.to_owned()),
             (None, Some(index)) => match at_index.get(&(scope, index)) {
@@ -332,7 +338,11 @@ pub fn join(samples: &[Sample], host_label: &str, fallback_host: &str) -> Vec<Jo
             Acc::default()
         });
         fill(&mut acc.index, id.index);
-        fill(&mut acc.host, id.host.map(str::to_owned));
+        if let Some((rank, host)) = id.host
+            && acc.host.as_ref().is_none_or(|(r, _)| rank < *r)
+        {
+            acc.host = Some((rank, host.to_owned()));
+        }
         fill(&mut acc.instance, id.instance.map(str::to_owned));
         fill(
             &mut acc.name,
@@ -377,10 +387,11 @@ pub fn join(samples: &[Sample], host_label: &str, fallback_host: &str) -> Vec<Jo
             next_index = next_index.max(index.saturating_add(1));
             let host = acc
                 .host
-                .clone()
+                .as_ref()
+                .map(|(_, h)| h.clone())
                 .or_else(|| {
                     let instance = acc.instance.as_deref()?;
-                    target_host.get(instance).map(|h| (*h).to_owned())
+                    target_host.get(instance).map(|(_, h)| (*h).to_owned())
                 })
                 .or_else(|| acc.instance.clone())
                 .unwrap_or_else(|| fallback_host.to_owned());
@@ -501,6 +512,29 @@ mod tests {
             (g.temperature_c, g.util_gpu_pct, g.fan_pct),
             (Some(50), Some(40), Some(30))
         );
+    }
+
+    #[test]
+    fn the_naming_label_decides_the_host_whatever_the_series_order() {
+        let lower = sample(
+            "dgx_gpu_power_watts",
+            &[("gpu", "0"), ("uuid", "GPU-a"), ("hostname", "node-1")],
+            300.0,
+        );
+        let upper = sample(
+            "DCGM_FI_DEV_GPU_TEMP",
+            &[
+                ("gpu", "0"),
+                ("UUID", "GPU-a"),
+                ("Hostname", "exporter-pod"),
+            ],
+            50.0,
+        );
+        for samples in [[lower.clone(), upper.clone()], [upper, lower]] {
+            let joined = join(&samples, "hostname", "page");
+            assert_eq!(joined.len(), 1);
+            assert_eq!(joined[0].gpu.host, "node-1");
+        }
     }
 
     #[test]
