@@ -93,16 +93,21 @@ fn main() -> ExitCode {
                 for w in &loaded.warnings {
                     eprint_clean(&format!("flightdeck: {w}"));
                 }
-                let hosts: Vec<(String, String)> = loaded
-                    .config
-                    .gpu
-                    .hosts
-                    .iter()
-                    .filter_map(|h| Some((h.name.clone(), h.scrape.clone()?)))
-                    .collect();
-                let nvml_lib = cli.global.nvml_lib.clone().or(loaded.config.gpu.nvml_lib);
+                // what the console reads; NVML too unless `[gpu] prometheus` is the whole
+                // view (or `--nvml-lib` asks for it)
+                let reads = loaded.config.gpu_reads();
+                let sources = flightdeck::sources::gpu::OnceSources {
+                    local: loaded.config.gpu.prometheus.is_none() || cli.global.nvml_lib.is_some(),
+                    nvml_lib: cli.global.nvml_lib.clone().or(loaded.config.gpu.nvml_lib.clone()),
+                    pages: reads.pages,
+                    prometheus: reads.prometheus.map(|url| {
+                        let mut c = flightdeck::sources::gpu::prometheus::GpuPrometheusConfig::new(url);
+                        c.host_label = loaded.config.gpu.host_label().to_owned();
+                        c
+                    }),
+                };
                 let (text, failed) =
-                    flightdeck::sources::gpu::run_once(hosts, nvml_lib, args.json).await;
+                    flightdeck::sources::gpu::run_once_with(sources, args.json).await;
                 // the table and the JSON carry exporter text (model names, host labels)
                 // (and errors quoting a scrape URL, which may hold a password or a token)
                 let text = flightdeck::secret::redact(&text);

@@ -20,8 +20,9 @@ pub struct GpuConfig {
     pub hosts: Vec<GpuHost>,
     /// Prometheus base URL holding DCGM exporter's series; default `[metrics] prometheus`.
     pub prometheus: Option<String>,
-    /// The label that names a GPU's host (default `Hostname`; `instance` when a series
-    /// lacks it).
+    /// The label that names a GPU's host (default `Hostname`); then `Hostname` and
+    /// `hostname` (dcgm-exporter's newer spelling), then the host its scrape target's other
+    /// GPUs are named under, then `instance`.
     pub host_label: Option<String>,
 }
 
@@ -39,6 +40,43 @@ impl GpuConfig {
     /// The label naming a GPU's host.
     pub fn host_label(&self) -> &str {
         self.host_label.as_deref().unwrap_or(DEFAULT_HOST_LABEL)
+    }
+}
+
+/// Where GPUs are read, for the console's GPU pane and `gpu --once` alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GpuReads {
+    /// A fleet through Prometheus: `[gpu] prometheus`, or `[metrics] prometheus` when no
+    /// `[[gpu.host]]` page is configured.
+    pub prometheus: Option<String>,
+    /// This machine's GPUs through NVML (not beside an explicit `[gpu] prometheus`: that
+    /// fleet is the whole view).
+    pub local: bool,
+    /// `[[gpu.host]]` pages scraped directly: `(name, url)`.
+    pub pages: Vec<(String, String)>,
+}
+
+impl GpuConfig {
+    /// Where GPUs are read, given `[metrics] prometheus`.
+    pub fn reads(&self, metrics_prometheus: Option<&str>) -> GpuReads {
+        if let Some(url) = &self.prometheus {
+            return GpuReads {
+                prometheus: Some(url.clone()),
+                local: false,
+                pages: Vec::new(),
+            };
+        }
+        GpuReads {
+            prometheus: metrics_prometheus
+                .filter(|_| self.hosts.is_empty())
+                .map(str::to_owned),
+            local: self.hosts.is_empty() || self.hosts.iter().any(|h| h.name == "local"),
+            pages: self
+                .hosts
+                .iter()
+                .filter_map(|h| Some((h.name.clone(), h.scrape.clone()?)))
+                .collect(),
+        }
     }
 }
 

@@ -170,6 +170,12 @@ impl Config {
             .map_or(DEFAULT_ERROR_THRESHOLD, |m| m.threshold)
     }
 
+    /// Where GPUs are read (the GPU pane and `gpu --once`).
+    pub fn gpu_reads(&self) -> super::gpu::GpuReads {
+        self.gpu
+            .reads(self.metrics.as_ref().and_then(|m| m.prometheus.as_deref()))
+    }
+
     /// Where the GPU fleet is read: `[gpu] prometheus`, else `[metrics] prometheus`.
     pub fn gpu_prometheus(&self) -> Option<&str> {
         self.gpu

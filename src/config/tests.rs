@@ -638,3 +638,29 @@ fn a_dropped_entry_does_not_shift_the_next_ones_problem() {
     assert!(text[0].starts_with("c.toml:3:"), "{text:#?}");
     assert!(text[1].starts_with("c.toml:7:1: health `api`"), "{text:#?}");
 }
+
+#[test]
+fn gpu_reads_are_one_decision_for_the_pane_and_gpu_once() {
+    let reads = |text: &str| {
+        let (c, diags) = Config::parse_lenient("c.toml", text);
+        assert!(diags.is_empty(), "{diags:?}");
+        c.gpu_reads()
+    };
+    // an explicit fleet is the whole view
+    let r = reads(
+        "[gpu]\nprometheus = \"http://prom:9090\"\n\n[[gpu.host]]\nname = \"a\"\nscrape = \"http://a/metrics\"\n",
+    );
+    assert_eq!(r.prometheus.as_deref(), Some("http://prom:9090"));
+    assert!(!r.local && r.pages.is_empty());
+    // [metrics] prometheus adds the fleet beside NVML when no page is listed
+    let r = reads("[metrics]\nprometheus = \"http://m:9090\"\n");
+    assert_eq!(r.prometheus.as_deref(), Some("http://m:9090"));
+    assert!(r.local);
+    // listed pages: those, and no fleet
+    let r = reads(
+        "[metrics]\nprometheus = \"http://m:9090\"\n\n[[gpu.host]]\nname = \"a\"\nscrape = \"http://a/metrics\"\n",
+    );
+    assert_eq!(r.prometheus, None);
+    assert!(!r.local);
+    assert_eq!(r.pages, [("a".to_owned(), "http://a/metrics".to_owned())]);
+}

@@ -297,14 +297,8 @@ fn start_metrics(state: &State, tx: &Sender) {
 
 fn start_gpu(state: &State, tx: &Sender) {
     use crate::sources::gpu;
-    // `[gpu] prometheus` is the fleet alone; `[metrics] prometheus` adds it beside NVML
-    // unless `[[gpu.host]]` pages are configured
-    let explicit = state.config.gpu.prometheus.is_some();
-    if let Some(url) = state
-        .config
-        .gpu_prometheus()
-        .filter(|_| explicit || state.config.gpu.hosts.is_empty())
-    {
+    let reads = state.config.gpu_reads();
+    if let Some(url) = reads.prometheus {
         // a fleet through Prometheus: one query round per interval (default 2 s)
         let mut config = gpu::prometheus::GpuPrometheusConfig::new(url);
         config.host_label = state.config.gpu.host_label().to_owned();
@@ -313,32 +307,22 @@ fn start_gpu(state: &State, tx: &Sender) {
         gpu::prometheus::spawn_prometheus(config, interval, move |u| {
             tx.send(Event::Gpu(u)).is_ok()
         });
-        if explicit {
-            return;
-        }
     }
     let interval = Duration::from_millis(state.config.gpu.interval_ms.unwrap_or(1000).max(250));
-    let remote: Vec<(String, String)> = state
-        .config
-        .gpu
-        .hosts
-        .iter()
-        .filter_map(|h| h.scrape.clone().map(|u| (h.name.clone(), u)))
-        .collect();
-    let wants_local = state.config.gpu.hosts.is_empty()
-        || state.config.gpu.hosts.iter().any(|h| h.name == "local");
-    if wants_local {
+    if reads.local {
         let tx = tx.clone();
         let opts = gpu::LocalOptions::new(state.config.gpu.nvml_lib.clone(), interval);
         if let Err(e) = gpu::spawn_local(opts, move |u| tx.send(Event::Gpu(u)).is_ok()) {
             log::error!("cannot start the GPU sampler thread: {e}");
         }
     }
-    if !remote.is_empty() {
+    if !reads.pages.is_empty() {
         let tx = tx.clone();
-        gpu::spawn_remote(remote, interval.max(Duration::from_secs(2)), move |u| {
-            tx.send(Event::Gpu(u)).is_ok()
-        });
+        gpu::spawn_remote(
+            reads.pages,
+            interval.max(Duration::from_secs(2)),
+            move |u| tx.send(Event::Gpu(u)).is_ok(),
+        );
     }
 }
 

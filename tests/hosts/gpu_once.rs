@@ -80,7 +80,8 @@ async fn table_reads_like_a_compact_nvidia_smi() {
     assert!(lines[1].starts_with("local"), "{text}");
     assert!(lines[1].contains("NVIDIA H100 80GB HBM3"), "{text}");
     assert!(lines[1].contains("100%"), "{text}");
-    assert!(lines[1].contains("4096 / 81559 MiB"), "{text}");
+    // memory in GiB, as every screen writes it
+    assert!(lines[1].contains("4.0/79.6 GiB"), "{text}");
     assert!(lines[1].contains("699 / 700 W"), "{text}");
     assert!(lines[1].contains("[power cap]"), "{text}");
     assert!(
@@ -105,7 +106,7 @@ async fn down_gpu_is_a_row_and_a_reason() {
 async fn unified_and_unavailable_in_the_table() {
     let (text, _) = run_once(Vec::new(), Some(fake_nvml::lib("gb10")), false).await;
     assert!(text.contains("unified "), "{text}");
-    assert!(text.contains("(GPU 2048 MiB)"), "{text}");
+    assert!(text.contains(" GiB gpu 2.0 GiB"), "{text}");
     assert!(text.contains("3 / n/a W"), "{text}");
 
     let dir = tempfile::tempdir().expect("temp dir");

@@ -195,3 +195,51 @@ fn gone_gpus_stay_marked_and_down_gpus_leave_a_gap() {
     let g = s.gpu("h", "GPU-h-0").expect("gpu 0");
     assert_eq!(g.history.recent_util(5), vec![Some(5.0), None]);
 }
+
+/// `gpu` with another UUID: a different board at that index.
+fn other(host: &str, index: u32) -> GpuSample {
+    let mut g = gpu(host, index, 0);
+    g.uuid = format!("GPU-{host}-{index}-new");
+    g
+}
+
+#[test]
+fn a_gone_gpu_is_replaced_only_when_a_new_uuid_takes_its_index() {
+    let mut s = GpuState::new();
+    let three = || (0..3).map(|i| gpu("h", i, 50)).collect::<Vec<_>>();
+    s.apply(host("h", t(0), three()));
+    // GPU 1 gone while a new board appears at index 3: GPU 1 fell off the bus
+    s.apply(host(
+        "h",
+        t(1),
+        vec![gpu("h", 0, 50), gpu("h", 2, 50), other("h", 3)],
+    ));
+    let h = s.host("h").expect("h");
+    let g1 = h.gpus.iter().find(|g| g.sample.index == 1).expect("GPU 1");
+    assert!(g1.gone_since.is_some());
+    // off the bus: no live value kept
+    assert_eq!(
+        (
+            g1.sample.util_gpu_pct,
+            g1.sample.temperature_c,
+            g1.sample.power_w
+        ),
+        (None, None, None)
+    );
+    assert_eq!(g1.sample.memory, Memory::NotAvailable);
+
+    // a new board at index 1: GPU 1 was replaced, not lost
+    s.apply(host(
+        "h",
+        t(2),
+        vec![
+            gpu("h", 0, 50),
+            other("h", 1),
+            gpu("h", 2, 50),
+            other("h", 3),
+        ],
+    ));
+    let h = s.host("h").expect("h");
+    assert_eq!(h.gpus.len(), 4);
+    assert!(h.gpus.iter().all(|g| g.gone_since.is_none()));
+}

@@ -2,13 +2,16 @@
 mod support;
 
 mod gpu_cli;
+mod gpu_dcgm;
 mod gpu_device_check;
 mod gpu_fleet;
 mod gpu_fleet_sandbox;
+mod gpu_join;
 mod gpu_local;
 mod gpu_once;
 mod gpu_pods;
 mod gpu_remote;
+mod gpu_replaced;
 mod gpu_sandbox;
 mod gpu_state;
 mod host_actions;

@@ -148,7 +148,7 @@ fn one_gpu() {
     assert!(pane.contains("dgx-01  driver 580.95.05  1 GPU"), "{pane}");
     assert!(pane.contains("H100 80GB HBM3"), "{pane}");
     assert!(
-        pane.contains("70%") && pane.contains("10.0/80.0G"),
+        pane.contains("70%") && pane.contains("10.0/80.0 GiB"),
         "{pane}"
     );
     assert!(pane.contains("40°C") && pane.contains("450/700W"), "{pane}");
@@ -222,7 +222,7 @@ fn unified_memory_and_missing_fields() {
     let buf = common::draw_at(&s, 160, 48);
     assert_screen!("gpu_unified", buf);
     let pane = gpu_pane(&buf).join("\n");
-    assert!(pane.contains("unified 45.0/119G gpu 30.0G"), "{pane}");
+    assert!(pane.contains("unified 45.0/119 GiB gpu 30.0 GiB"), "{pane}");
     assert!(pane.contains("31W"), "power without a limit: {pane}");
     // no slowdown threshold known: the temperature is plain text, not "ok"
     assert_style(&buf, "52°C", s.theme.text());
@@ -277,7 +277,7 @@ fn a_down_gpu_and_a_stale_host() {
     assert_style(&buf, "down", s.theme.health(Health::Error));
     assert_style(&buf, "stale 3m", s.theme.health(Health::Stale));
     // the last values are kept, shown stale
-    assert_style(&buf, "10.0/80.0G", s.theme.health(Health::Stale));
+    assert_style(&buf, "10.0/80.0 GiB", s.theme.health(Health::Stale));
 }
 
 #[test]

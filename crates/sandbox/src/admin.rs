@@ -397,6 +397,20 @@ pub fn handle(
             }
             json_resp(StatusCode::OK, &w.gpu.summary())
         }
+        (Method::POST, ["gpu", host, "replace"]) => {
+            let mut w = shared.lock();
+            let Some(h) = super::world::gpus::host_number(host, w.gpu.hosts) else {
+                return err(
+                    StatusCode::NOT_FOUND,
+                    &format!("no DGX host `{host}` (dgx-01 … {})", w.gpu.hosts),
+                );
+            };
+            let generation = w.gpu.replace(h);
+            json_resp(
+                StatusCode::OK,
+                &json!({"host": host, "generation": generation}),
+            )
+        }
         (_, ["gpu", host, gpu, rest @ ..]) => gpu_fault(shared, method, host, gpu, rest, q),
         _ => err(
             StatusCode::NOT_FOUND,

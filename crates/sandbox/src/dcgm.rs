@@ -4,6 +4,7 @@
 //! H100s per host. A page is rendered when it is scraped, from the simulated clock and the
 //! world's GPU view (see `world/gpus.rs`); nothing is kept per GPU between scrapes.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -36,9 +37,68 @@ pub struct GpuSample {
     pub dbe: u64,
     /// fell off the bus: not on the page
     pub lost: bool,
-    /// the labels every DCGM series of this GPU carries
+    /// the labels every DCGM series of this GPU carries before its MIG and host labels:
+    /// `gpu`, `UUID`, `pci_bus_id`, `device`, `modelName`
     pub labels: String,
+    /// the Kubernetes labels of the pod holding it (`,container=…,namespace=…,pod=…`), or empty
+    pub pod_labels: String,
 }
+
+/// How a page is written, from its query: `GET /gpu/{host}/metrics?exporter=dcgm|dgx`
+/// (only DCGM exporter's series, or only the seed's; both by default), `hostname=lower`
+/// (DCGM's host label spelled `hostname`, as dcgm-exporter's newer releases write it), `mig=N`
+/// (GPUs 0 to N-1 partitioned into MIG instances, see [`MIG_LAYOUT`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageStyle {
+    pub dcgm: bool,
+    pub dgx: bool,
+    pub lower_hostname: bool,
+    pub mig: usize,
+}
+
+impl Default for PageStyle {
+    fn default() -> Self {
+        PageStyle {
+            dcgm: true,
+            dgx: true,
+            lower_hostname: false,
+            mig: 0,
+        }
+    }
+}
+
+impl PageStyle {
+    pub fn from_query(q: &HashMap<String, String>) -> Result<PageStyle, String> {
+        let mut style = PageStyle::default();
+        match q.get("exporter").map(String::as_str) {
+            None | Some("both") => {}
+            Some("dcgm") => style.dgx = false,
+            Some("dgx") => style.dcgm = false,
+            Some(other) => return Err(format!("unknown exporter {other:?} (dcgm, dgx, both)")),
+        }
+        match q.get("hostname").map(String::as_str) {
+            None | Some("upper") => {}
+            Some("lower") => style.lower_hostname = true,
+            Some(other) => return Err(format!("unknown hostname {other:?} (upper, lower)")),
+        }
+        if let Some(n) = q.get("mig") {
+            style.mig = n
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= GPUS_PER_HOST)
+                .ok_or_else(|| format!("mig {n:?} is not a GPU count (0 to {GPUS_PER_HOST})"))?;
+        }
+        Ok(style)
+    }
+}
+
+/// A partitioned H100's MIG instances: (`GPU_I_ID`, `GPU_I_PROFILE`, memory in MiB). The pod
+/// holding the GPU runs on the first; the others idle.
+pub const MIG_LAYOUT: [(u32, &str, f64); 3] = [
+    (2, "3g.40gb", 40_448.0),
+    (3, "2g.20gb", 20_096.0),
+    (9, "1g.10gb", 9_984.0),
+];
 
 /// Escapes a label value for the text format.
 fn label_value(s: &str) -> String {
@@ -56,8 +116,11 @@ pub fn gpu_samples(
     hot: bool,
     views: &[GpuView],
     old_labels: bool,
+    generation: u64,
 ) -> Vec<GpuSample> {
-    let mut idrng = Rng::new(seed ^ fnv64(host.as_bytes()));
+    // a replaced GPU set (a new generation) has new UUIDs
+    let mut idrng =
+        Rng::new(seed ^ fnv64(host.as_bytes()) ^ generation.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let buses = ["18", "2a", "3a", "5d", "9a", "ab", "ba", "db"];
     let t = now_ms as f64 / 1000.0;
     let idle_view = GpuView::default();
@@ -109,9 +172,10 @@ pub fn gpu_samples(
                 0.0
             };
             let pci = format!("00000000:{}:00.0", buses[i].to_uppercase());
-            let mut labels = format!(
-                "gpu=\"{i}\",UUID=\"{uuid}\",pci_bus_id=\"{pci}\",device=\"nvidia{i}\",modelName=\"{GPU_MODEL}\",Hostname=\"{host}\""
+            let labels = format!(
+                "gpu=\"{i}\",UUID=\"{uuid}\",pci_bus_id=\"{pci}\",device=\"nvidia{i}\",modelName=\"{GPU_MODEL}\""
             );
+            let mut pod_labels = String::new();
             if let Some(h) = &v.holder {
                 let (p, n, c) = if old_labels {
                     ("pod_name", "pod_namespace", "container_name")
@@ -119,7 +183,7 @@ pub fn gpu_samples(
                     ("pod", "namespace", "container")
                 };
                 let _ = write!(
-                    labels,
+                    pod_labels,
                     ",{c}=\"{}\",{n}=\"{}\",{p}=\"{}\"",
                     label_value(&h.container),
                     label_value(&h.namespace),
@@ -141,6 +205,7 @@ pub fn gpu_samples(
                 dbe: v.fault.dbe,
                 lost: v.lost,
                 labels,
+                pod_labels,
             }
         })
         .collect()
@@ -240,36 +305,117 @@ const DGX: [(&str, &str, F); 5] = [
     }),
 ];
 
-pub fn render_gpu(host: &str, samples: &[GpuSample]) -> String {
+/// Whether DCGM reports a field for a MIG instance of its own (the rest are the whole GPU's,
+/// repeated on each instance's series); `GPU_UTIL` it does not report for MIG at all.
+fn per_instance(name: &str) -> bool {
+    matches!(name, "DCGM_FI_DEV_FB_FREE" | "DCGM_FI_DEV_FB_USED")
+}
+
+/// A MIG instance's reading of a per-instance field, or its graphics engine's activity.
+fn instance_value(name: &str, g: &GpuSample, k: usize) -> f64 {
+    let (_, _, size) = MIG_LAYOUT[k];
+    // the pod's instance works as the whole GPU would; the others idle
+    let util = if k == 0 { g.util } else { 0.0 };
+    let used = if k == 0 && g.fb_used_mib > 0.0 {
+        (size * (0.35 + 0.5 * util / 100.0)).round()
+    } else {
+        0.0
+    };
+    match name {
+        "DCGM_FI_DEV_FB_FREE" => size - used,
+        "DCGM_FI_DEV_FB_USED" => used,
+        _ => util / 100.0,
+    }
+}
+
+pub fn render_gpu(host: &str, samples: &[GpuSample], style: PageStyle) -> String {
     let mut out = String::with_capacity(16 * 1024);
     let present: Vec<&GpuSample> = samples.iter().filter(|g| !g.lost).collect();
-    for (name, help, f) in DCGM {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} gauge");
-        for g in &present {
-            let _ = writeln!(out, "{name}{{{}}} {}", g.labels, f(g));
+    let host_label = if style.lower_hostname {
+        "hostname"
+    } else {
+        "Hostname"
+    };
+    let is_mig = |g: &GpuSample| g.index < style.mig;
+    if style.dcgm {
+        for (name, help, f) in DCGM {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            for g in &present {
+                if !is_mig(g) {
+                    let _ = writeln!(
+                        out,
+                        "{name}{{{},{host_label}=\"{host}\"{}}} {}",
+                        g.labels,
+                        g.pod_labels,
+                        f(g)
+                    );
+                    continue;
+                }
+                if name == "DCGM_FI_DEV_GPU_UTIL" {
+                    continue;
+                }
+                for (k, (id, profile, _)) in MIG_LAYOUT.iter().enumerate() {
+                    let value = if per_instance(name) {
+                        instance_value(name, g, k)
+                    } else {
+                        f(g)
+                    };
+                    let pod = if k == 0 { g.pod_labels.as_str() } else { "" };
+                    let _ = writeln!(
+                        out,
+                        "{name}{{{},GPU_I_PROFILE=\"{profile}\",GPU_I_ID=\"{id}\",{host_label}=\"{host}\"{pod}}} {value}",
+                        g.labels
+                    );
+                }
+            }
         }
-    }
-    for (name, help, f) in DGX {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} gauge");
-        for g in &present {
+        if style.mig > 0 {
+            let name = "DCGM_FI_PROF_GR_ENGINE_ACTIVE";
             let _ = writeln!(
                 out,
-                "{name}{{gpu=\"{}\",uuid=\"{}\",hostname=\"{host}\"}} {}",
-                g.index,
-                g.uuid,
-                f(g)
+                "# HELP {name} Ratio of time the graphics engine is active."
             );
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            for g in present.iter().filter(|g| is_mig(g)) {
+                for (k, (id, profile, _)) in MIG_LAYOUT.iter().enumerate() {
+                    let pod = if k == 0 { g.pod_labels.as_str() } else { "" };
+                    let _ = writeln!(
+                        out,
+                        "{name}{{{},GPU_I_PROFILE=\"{profile}\",GPU_I_ID=\"{id}\",{host_label}=\"{host}\"{pod}}} {:.6}",
+                        g.labels,
+                        instance_value(name, g, k)
+                    );
+                }
+            }
+        }
+    }
+    if style.dgx {
+        for (name, help, f) in DGX {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            for g in &present {
+                let _ = writeln!(
+                    out,
+                    "{name}{{gpu=\"{}\",uuid=\"{}\",hostname=\"{host}\"}} {}",
+                    g.index,
+                    g.uuid,
+                    f(g)
+                );
+            }
         }
     }
     out
 }
 
 /// `GET /gpu/{host}/metrics`.
-pub fn serve(shared: &Arc<Shared>, rest: &str) -> Response {
+pub fn serve(shared: &Arc<Shared>, rest: &str, q: &HashMap<String, String>) -> Response {
     let Some(host) = rest.strip_suffix("/metrics") else {
         return (StatusCode::NOT_FOUND, "no such host\n").into_response();
+    };
+    let style = match PageStyle::from_query(q) {
+        Ok(style) => style,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
     };
     let mut w = shared.lock();
     let Some(n) = gpus::host_number(host, w.gpu.hosts) else {
@@ -283,9 +429,10 @@ pub fn serve(shared: &Arc<Shared>, rest: &str) -> Response {
         w.gpu_hot,
         &views,
         w.gpu.old_pod_labels,
+        w.gpu.generation(n),
     );
     drop(w);
-    let out = render_gpu(host, &samples);
+    let out = render_gpu(host, &samples, style);
     (
         StatusCode::OK,
         [(

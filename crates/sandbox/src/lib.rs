@@ -642,7 +642,7 @@ async fn dispatch(
             .into_response();
     }
     if let Some(rest) = path.strip_prefix("/gpu/") {
-        return dcgm::serve(&shared, rest);
+        return dcgm::serve(&shared, rest, &q);
     }
     if path == "/" || path == "/healthz" || path == "/readyz" || path == "/livez" {
         if path == "/" {

@@ -4,6 +4,7 @@
 //! Sources here never touch the ui: they send owned [`GpuUpdate`]s (plain data in
 //! [`model`]); the pane's history is built from them in `app::panes::gpu`.
 
+pub mod join;
 pub mod local;
 pub mod model;
 pub mod once;
@@ -12,7 +13,8 @@ pub mod remote;
 
 pub use local::{GpuError, LocalOptions, LocalSampler, sample_local_once, spawn_local};
 pub use model::{
-    GpuPod, GpuProcess, GpuSample, GpuUpdate, HostSample, Memory, Pcie, ThrottleReason,
+    GpuPod, GpuProcess, GpuSample, GpuUpdate, HostSample, Memory, MigInstance, Pcie,
+    ThrottleReason, gib_text,
 };
-pub use once::{OnceReport, run_once};
+pub use once::{OnceReport, OnceSources, run_once, run_once_with};
 pub use remote::{map_samples, scrape_host, spawn_remote};

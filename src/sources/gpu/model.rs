@@ -85,6 +85,25 @@ pub struct GpuSample {
     /// history (Prometheus's `query_range`); empty otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub util_history: Vec<(Timestamp, f32)>,
+    /// The GPU's MIG instances (DCGM's `GPU_I_ID`), when it is partitioned: each with its
+    /// own utilisation, memory and pod; the device's fields above are the whole GPU's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mig: Vec<MigInstance>,
+}
+
+/// One MIG (GPU) instance of a partitioned GPU.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MigInstance {
+    /// DCGM's `GPU_I_ID`.
+    pub id: String,
+    /// DCGM's `GPU_I_PROFILE` (`1g.10gb`), when the exporter writes it.
+    pub profile: Option<String>,
+    /// Percent of time the instance's graphics engine was active
+    /// (`DCGM_FI_PROF_GR_ENGINE_ACTIVE`; DCGM reports no `GPU_UTIL` for MIG).
+    pub util_pct: Option<u32>,
+    pub memory: Memory,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<GpuPod>,
 }
 
 /// The Kubernetes pod a GPU is assigned to.
@@ -125,7 +144,46 @@ impl GpuSample {
             pod: None,
             xid: None,
             util_history: Vec::new(),
+            mig: Vec::new(),
         }
+    }
+
+    /// What is still true of a GPU that is gone (fell off the bus): its identity, the pod
+    /// it was given to and its last XID, and `down`; every measured value is `None` (no
+    /// live value is shown for it anywhere).
+    pub fn off_bus(&self, reason: &str) -> GpuSample {
+        let mut gone = GpuSample::empty(&self.host, self.index, self.uuid.clone());
+        gone.name = self.name.clone();
+        gone.down = Some(reason.to_owned());
+        gone.pod = self.pod.clone();
+        gone.xid = self.xid;
+        gone.ecc_uncorrected = self.ecc_uncorrected;
+        gone.mig = self
+            .mig
+            .iter()
+            .map(|m| MigInstance {
+                id: m.id.clone(),
+                profile: m.profile.clone(),
+                util_pct: None,
+                memory: Memory::NotAvailable,
+                pod: m.pod.clone(),
+            })
+            .collect();
+        gone
+    }
+
+    /// How busy the GPU is: its utilisation, or on a partitioned GPU (DCGM reports none for
+    /// it) its busiest MIG instance's.
+    pub fn busiest_util_pct(&self) -> Option<u32> {
+        self.util_gpu_pct
+            .or_else(|| self.mig.iter().filter_map(|m| m.util_pct).max())
+    }
+
+    /// The pods on the GPU: its own, or its MIG instances'.
+    pub fn pods(&self) -> impl Iterator<Item = &GpuPod> {
+        self.pod
+            .iter()
+            .chain(self.mig.iter().filter_map(|m| m.pod.as_ref()))
     }
 
     /// True when any reason other than idleness holds the clocks down.
@@ -202,6 +260,44 @@ impl Memory {
 
     pub fn is_unified(&self) -> bool {
         matches!(self, Memory::Unified { .. })
+    }
+
+    /// Memory in words, the one way every screen and `gpu --once` write it: `45.1/79.6 GiB`;
+    /// unified `unified 45.2/119 GiB gpu 30.1 GiB`; `n/a`.
+    pub fn text(&self) -> String {
+        match *self {
+            Memory::Dedicated {
+                used_bytes,
+                total_bytes,
+            } => format!("{}/{} GiB", gib_number(used_bytes), gib_number(total_bytes)),
+            Memory::Unified {
+                used_bytes,
+                total_bytes,
+                gpu_resident_bytes,
+            } => format!(
+                "unified {}/{} GiB gpu {}",
+                gib_number(used_bytes),
+                gib_number(total_bytes),
+                gpu_resident_bytes.map_or_else(|| "n/a".to_owned(), gib_text)
+            ),
+            Memory::NotAvailable => "n/a".to_owned(),
+        }
+    }
+}
+
+/// Bytes in GiB (2^30 bytes, the binary family of nvidia-smi's MiB), labelled:
+/// `79.6 GiB`, `0.5 GiB`, `119 GiB`.
+pub fn gib_text(bytes: u64) -> String {
+    format!("{} GiB", gib_number(bytes))
+}
+
+/// The number [`gib_text`] writes: one decimal below 100, none from 100.
+fn gib_number(bytes: u64) -> String {
+    let g = bytes as f64 / f64::from(1u32 << 30);
+    if g >= 100.0 {
+        format!("{g:.0}")
+    } else {
+        format!("{g:.1}")
     }
 }
 

@@ -7,13 +7,16 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::local::{GpuError, sample_local_once};
-use super::model::{GpuSample, HostSample, Memory};
+use super::model::{GpuSample, HostSample, MigInstance};
+use super::prometheus::{GpuPrometheusConfig, INSTANT_QUERY, MAX_ANSWER_BYTES, fold};
 use super::remote::{http_client, scrape_host};
+use crate::sources::metrics::prometheus::PrometheusClient;
 
 /// What `--once --json` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct OnceReport {
-    /// Local first (when NVML works), then the configured hosts in order.
+    /// Local first (when NVML works), then the configured hosts in order, then the hosts of
+    /// the Prometheus fleet in name order.
     pub hosts: Vec<HostSample>,
     /// Why there are no local GPUs, when there are none.
     pub local_unavailable: Option<String>,
@@ -21,6 +24,18 @@ pub struct OnceReport {
 
 /// How long one NVML sample may take.
 const NVML_BOUND: Duration = Duration::from_secs(10);
+
+/// What `gpu --once` reads.
+#[derive(Debug, Clone, Default)]
+pub struct OnceSources {
+    /// This machine's GPUs through NVML (from `nvml_lib` when given).
+    pub local: bool,
+    pub nvml_lib: Option<PathBuf>,
+    /// `[[gpu.host]]` pages: `(name, url)`.
+    pub pages: Vec<(String, String)>,
+    /// A fleet through Prometheus: one instant query.
+    pub prometheus: Option<GpuPrometheusConfig>,
+}
 
 /// Samples NVML (from `nvml_lib` when given) and scrapes `hosts` (`(name, url)`)
 /// once. Returns the text for stdout (a table, or JSON with `json`) and whether
@@ -31,8 +46,43 @@ pub async fn run_once(
     nvml_lib: Option<PathBuf>,
     json: bool,
 ) -> (String, bool) {
+    let sources = OnceSources {
+        local: true,
+        nvml_lib,
+        pages: hosts,
+        prometheus: None,
+    };
+    run_once_with(sources, json).await
+}
+
+/// One Prometheus read of the whole fleet: the hosts its GPU series name, or one failed
+/// sample saying why it could not be read.
+async fn read_fleet(config: &GpuPrometheusConfig) -> Vec<HostSample> {
+    let name = format!("prometheus {}", config.url);
+    let now = jiff::Timestamp::now();
+    let http = match http_client(Duration::from_secs(10)) {
+        Ok(http) => http,
+        Err(e) => return vec![HostSample::failed(&name, now, e)],
+    };
+    let client = PrometheusClient::new(http, &config.url).with_max_bytes(MAX_ANSWER_BYTES);
+    match client.query(INSTANT_QUERY, None).await {
+        Ok(series) => fold(&config.host_label, &series, &[], jiff::Timestamp::now()),
+        Err(e) => vec![HostSample::failed(&name, now, e)],
+    }
+}
+
+/// [`run_once`] over every source the console reads: NVML when `local`, the pages, and the
+/// Prometheus fleet.
+pub async fn run_once_with(sources: OnceSources, json: bool) -> (String, bool) {
+    let OnceSources {
+        local,
+        nvml_lib,
+        pages: hosts,
+        prometheus,
+    } = sources;
     let explicit_lib = nvml_lib.is_some();
-    let local = tokio::task::spawn_blocking(move || sample_local_once(nvml_lib.as_deref()));
+    let local_task =
+        local.then(|| tokio::task::spawn_blocking(move || sample_local_once(nvml_lib.as_deref())));
     let remote = async {
         if hosts.is_empty() {
             return Vec::new();
@@ -50,18 +100,29 @@ pub async fn run_once(
                 .collect(),
         }
     };
+    let fleet = async {
+        match &prometheus {
+            Some(config) => read_fleet(config).await,
+            None => Vec::new(),
+        }
+    };
     // a driver that hangs must not hang the command: past the bound the sampler is
     // abandoned (the runtime's shutdown leaves it to the process's exit)
-    let local = tokio::time::timeout(NVML_BOUND, local);
-    let (local, remote) = futures::join!(local, remote);
-    let local: Result<HostSample, GpuError> = match local {
+    let local = async {
+        match local_task {
+            Some(task) => Some(tokio::time::timeout(NVML_BOUND, task).await),
+            None => None,
+        }
+    };
+    let (local, remote, fleet) = futures::join!(local, remote, fleet);
+    let local: Option<Result<HostSample, GpuError>> = local.map(|local| match local {
         Ok(Ok(sample)) => sample,
         Ok(Err(e)) => Err(GpuError::Nvml(format!("the NVML sampler failed: {e}"))),
         Err(_) => Err(GpuError::Nvml(format!(
             "NVML gave no answer in {} s",
             NVML_BOUND.as_secs()
         ))),
-    };
+    });
 
     let mut report = OnceReport {
         hosts: Vec::new(),
@@ -69,13 +130,25 @@ pub async fn run_once(
     };
     let mut failed = false;
     match local {
-        Ok(sample) => report.hosts.push(sample),
-        Err(e) => {
+        Some(Ok(sample)) => report.hosts.push(sample),
+        Some(Err(e)) => {
             failed |= explicit_lib;
             report.local_unavailable = Some(e.to_string());
         }
+        None => {}
     }
     report.hosts.extend(remote);
+    if let Some(config) = prometheus.as_ref().filter(|_| fleet.is_empty()) {
+        // nothing else seen either: say where the fleet was looked for
+        if report.hosts.iter().all(|h| h.gpus.is_empty()) {
+            report.hosts.push(HostSample::failed(
+                &format!("prometheus {}", config.url),
+                jiff::Timestamp::now(),
+                "no GPU series (DCGM exporter's DCGM_FI_*, or dgx_gpu_*)".to_owned(),
+            ));
+        }
+    }
+    report.hosts.extend(fleet);
     failed |= report.hosts.iter().any(|h| h.error.is_some());
     failed |= report.hosts.iter().all(|h| h.gpus.is_empty());
 
@@ -106,7 +179,7 @@ pub fn table(report: &OnceReport) -> String {
         .hosts
         .iter()
         .flat_map(|h| h.gpus.iter())
-        .map(row)
+        .flat_map(|g| std::iter::once(row(g)).chain(g.mig.iter().map(|m| mig_row(g, m))))
         .collect();
     if !rows.is_empty() {
         let header = [
@@ -153,6 +226,27 @@ pub fn table(report: &OnceReport) -> String {
 
 const NA: &str = "n/a";
 
+/// A MIG instance's row under its GPU's: `MIG 3g.40gb (instance 2)`, its utilisation (the
+/// graphics engine's activity) and memory; the rest is the GPU's.
+fn mig_row(g: &GpuSample, m: &MigInstance) -> [String; 9] {
+    let name = match &m.profile {
+        Some(p) => format!("  MIG {p} (instance {})", m.id),
+        None => format!("  MIG instance {}", m.id),
+    };
+    [
+        g.host.clone(),
+        g.index.to_string(),
+        name,
+        m.util_pct
+            .map_or_else(|| NA.to_string(), |u| format!("{u}%")),
+        m.memory.text(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ]
+}
+
 fn row(g: &GpuSample) -> [String; 9] {
     let opt = |v: Option<String>| v.unwrap_or_else(|| NA.to_string());
     let name = g.name.clone().unwrap_or_else(|| NA.to_string());
@@ -169,23 +263,7 @@ fn row(g: &GpuSample) -> [String; 9] {
             String::new(),
         ];
     }
-    let memory = match &g.memory {
-        Memory::Dedicated {
-            used_bytes,
-            total_bytes,
-        } => format!("{} / {} MiB", used_bytes >> 20, total_bytes >> 20),
-        Memory::Unified {
-            used_bytes,
-            total_bytes,
-            gpu_resident_bytes,
-        } => format!(
-            "unified {} / {} MiB (GPU {})",
-            used_bytes >> 20,
-            total_bytes >> 20,
-            gpu_resident_bytes.map_or(NA.to_string(), |b| format!("{} MiB", b >> 20))
-        ),
-        Memory::NotAvailable => NA.to_string(),
-    };
+    let memory = g.memory.text();
     let power = match (g.power_w, g.power_limit_w) {
         (None, None) => NA.to_string(),
         (p, l) => format!(

@@ -1,9 +1,10 @@
 //! Prometheus mode for a GPU fleet: DCGM exporter (and the seed's `dgx_gpu_*` exporter)
 //! scraped by Prometheus, read back in ONE round per refresh: one instant query for every
 //! current value of every GPU ([`INSTANT_QUERY`]) and one `query_range` for the utilisation
-//! history of every GPU ([`HISTORY_QUERY`]), the two sent concurrently. Series are grouped
-//! into hosts by `[gpu] host_label` (`Hostname`; `instance` when a series lacks it) and
-//! mapped with the same code as a scraped page ([`super::remote::map_samples`]).
+//! history of every GPU ([`HISTORY_QUERY`]), the two sent concurrently. Series are joined per
+//! physical GPU with the same code as a scraped page ([`super::join`]): by UUID across
+//! exporters and label spellings, each GPU under the host its labels name (`[gpu]
+//! host_label`, then `Hostname`, `hostname`), else its target's (`instance`).
 //!
 //! A failed instant query is a [`GpuUpdate::Failed`]: the pane keeps every host's last
 //! values, marked stale. A failed history query only leaves this round without history
@@ -15,8 +16,8 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::join::{HOST_LABELS, Joined, join};
 use super::model::{GpuUpdate, HostSample};
-use super::remote::{driver_version, map_samples};
 use crate::sources::exposition::Sample;
 use crate::sources::metrics::prometheus::{PrometheusClient, Series};
 
@@ -25,7 +26,8 @@ pub const INSTANT_QUERY: &str = concat!(
     r#"{__name__=~"DCGM_FI_DEV_(GPU_UTIL|MEM_COPY_UTIL|FB_USED|FB_FREE|FB_RESERVED"#,
     r#"|GPU_TEMP|SLOWDOWN_TEMP|SHUTDOWN_TEMP|POWER_USAGE|POWER_MGMT_LIMIT"#,
     r#"|ENFORCED_POWER_LIMIT|SM_CLOCK|MEM_CLOCK|FAN_SPEED|CLOCK_THROTTLE_REASONS"#,
-    r#"|CLOCKS_EVENT_REASONS|XID_ERRORS|ECC_SBE_VOL_TOTAL|ECC_DBE_VOL_TOTAL)|dgx_gpu_.*"}"#
+    r#"|CLOCKS_EVENT_REASONS|XID_ERRORS|ECC_SBE_VOL_TOTAL|ECC_DBE_VOL_TOTAL|FB_TOTAL)"#,
+    r#"|DCGM_FI_PROF_GR_ENGINE_ACTIVE|DCGM_EXP_XID_ERRORS_COUNT|dgx_gpu_.*"}"#
 );
 
 /// The utilisation of every GPU, for the history (one `query_range`, not one per GPU).
@@ -45,7 +47,8 @@ pub const MAX_ANSWER_BYTES: usize = 64 << 20;
 pub struct GpuPrometheusConfig {
     /// Base URL, e.g. `http://prometheus:9090`.
     pub url: String,
-    /// The label that names a GPU's host (`Hostname`); `instance` when a series lacks it.
+    /// The label that names a GPU's host (`Hostname`), before `Hostname`, `hostname` and
+    /// `instance` (see [`super::join`]).
     pub host_label: String,
 }
 
@@ -126,105 +129,103 @@ pub async fn poll_once(
     GpuUpdate::Round(hosts)
 }
 
-/// The host a series belongs to: `host_label`, else `instance`, else `unknown`.
-fn host_of<'a>(host_label: &str, metric: &'a BTreeMap<String, String>) -> &'a str {
-    metric
-        .get(host_label)
-        .filter(|h| !h.is_empty())
-        .or_else(|| metric.get("instance").filter(|h| !h.is_empty()))
-        .map_or("unknown", String::as_str)
-}
-
-/// A GPU's key, as [`map_samples`] makes it: its UUID (plus MIG instance), else `index:N`.
-fn gpu_key(metric: &BTreeMap<String, String>) -> Option<String> {
-    let uuid = metric
-        .get("UUID")
-        .or_else(|| metric.get("uuid"))
-        .filter(|u| !u.is_empty());
-    let key = match uuid {
-        Some(u) => u.clone(),
-        None => format!("index:{}", metric.get("gpu")?.trim().parse::<u32>().ok()?),
-    };
-    Some(match metric.get("GPU_I_ID").filter(|id| !id.is_empty()) {
-        Some(id) => format!("{key}/mig:{id}"),
-        None => key,
-    })
+/// Which GPU a history series is about: its UUID, else its index on the host (or target) it
+/// names; `None` for a MIG instance's (the history is the whole GPU's).
+fn history_key<'a>(
+    host_label: &str,
+    metric: &'a BTreeMap<String, String>,
+) -> Option<(Option<&'a str>, String)> {
+    let label = |k: &str| metric.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    if label("GPU_I_ID").is_some() {
+        return None;
+    }
+    if let Some(uuid) = label("UUID").or_else(|| label("uuid")) {
+        return Some((None, uuid.to_owned()));
+    }
+    let index = label("gpu")?.trim().parse::<u32>().ok()?;
+    let scope = std::iter::once(host_label)
+        .chain(HOST_LABELS)
+        .chain(["instance"])
+        .find_map(label);
+    Some((scope, format!("index:{index}")))
 }
 
 /// Folds an instant answer and a history answer into one sample per host, hosts in name
-/// order, GPUs by index. Pure: the bench and the tests call it on canned answers.
+/// order, GPUs by index: every series joined per physical GPU ([`super::join`]), so a GPU
+/// two exporters describe, or one exporter under two label spellings, is one GPU of one
+/// host. Pure: the bench and the tests call it on canned answers.
 pub fn fold(
     host_label: &str,
     instant: &[Series],
     history: &[Series],
     time: Timestamp,
 ) -> Vec<HostSample> {
-    let mut by_host: BTreeMap<&str, Vec<Sample>> = BTreeMap::new();
-    for series in instant {
-        let Some(name) = series.metric.get("__name__") else {
-            continue;
-        };
-        let Some(&(_, value)) = series.values.last() else {
-            continue;
-        };
-        let labels = series
-            .metric
-            .iter()
-            .filter(|(k, _)| k.as_str() != "__name__")
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        by_host
-            .entry(host_of(host_label, &series.metric))
-            .or_default()
-            .push(Sample {
+    let samples: Vec<Sample> = instant
+        .iter()
+        .filter_map(|series| {
+            let name = series.metric.get("__name__")?;
+            let &(_, value) = series.values.last()?;
+            let labels = series
+                .metric
+                .iter()
+                .filter(|(k, _)| k.as_str() != "__name__")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            Some(Sample {
                 name: name.clone(),
                 labels,
                 value,
                 timestamp_ms: None,
-            });
-    }
-    // (host, GPU key) → utilisation points; DCGM's name wins over the seed's
-    let mut points: HashMap<(&str, String), &Series> = HashMap::new();
+            })
+        })
+        .collect();
+    // GPU → utilisation points; DCGM's name wins over the seed's
+    let mut points: HashMap<(Option<&str>, String), &Series> = HashMap::new();
     for series in history {
-        let Some(key) = gpu_key(&series.metric) else {
+        let Some(key) = history_key(host_label, &series.metric) else {
             continue;
         };
-        let host = host_of(host_label, &series.metric);
         let dcgm = series
             .metric
             .get("__name__")
             .is_some_and(|n| n.starts_with("DCGM_"));
-        let slot = points.entry((host, key)).or_insert(series);
+        let slot = points.entry(key).or_insert(series);
         if dcgm {
             *slot = series;
         }
     }
-    by_host
-        .into_iter()
-        .map(|(host, samples)| {
-            let mut gpus = map_samples(host, &samples);
-            for gpu in &mut gpus {
-                gpu.host = host.to_owned();
-                if let Some(series) = points.get(&(host, gpu.uuid.clone())) {
-                    gpu.util_history = series
-                        .values
-                        .iter()
-                        .filter(|(_, v)| v.is_finite() && (0.0..=100.0).contains(v))
-                        .filter_map(|&(ms, v)| {
-                            Timestamp::from_millisecond(ms).ok().map(|t| (t, v as f32))
-                        })
-                        .collect();
-                }
-            }
-            HostSample {
-                host: host.to_owned(),
-                time,
-                gpus,
-                error: None,
-                driver_version: driver_version(&samples),
-            }
-        })
-        .collect()
+    let mut hosts: BTreeMap<String, HostSample> = BTreeMap::new();
+    for Joined {
+        mut gpu,
+        driver_version,
+    } in join(&samples, host_label, "unknown")
+    {
+        let key = if gpu.uuid.starts_with("index:") {
+            (Some(gpu.host.as_str()), gpu.uuid.clone())
+        } else {
+            (None, gpu.uuid.clone())
+        };
+        if let Some(series) = points.get(&key) {
+            gpu.util_history = series
+                .values
+                .iter()
+                .filter(|(_, v)| v.is_finite() && (0.0..=100.0).contains(v))
+                .filter_map(|&(ms, v)| Timestamp::from_millisecond(ms).ok().map(|t| (t, v as f32)))
+                .collect();
+        }
+        let host = hosts.entry(gpu.host.clone()).or_insert_with(|| HostSample {
+            host: gpu.host.clone(),
+            time,
+            gpus: Vec::new(),
+            error: None,
+            driver_version: None,
+        });
+        if host.driver_version.is_none() {
+            host.driver_version = driver_version;
+        }
+        host.gpus.push(gpu);
+    }
+    hosts.into_values().collect()
 }
 
 /// Polls Prometheus every `interval` (one round each), sending one [`GpuUpdate`] per

@@ -144,8 +144,26 @@ fn detail_line<'a>(theme: &Theme, g: &GpuEntry) -> Line<'a> {
             )
         },
     );
+    // a partitioned GPU's instances: id, profile, utilisation, memory, pod
+    let mig: String = s
+        .mig
+        .iter()
+        .map(|m| {
+            let mut t = format!(
+                " · MIG {} {} util {} mem {}",
+                clean(&m.id),
+                m.profile.as_deref().map_or(NA.into(), clean),
+                na(m.util_pct.map(|u| format!("{u}%"))),
+                m.memory.text()
+            );
+            if let Some(p) = &m.pod {
+                t.push_str(&format!(" {}/{}", clean(&p.namespace), clean(&p.pod)));
+            }
+            t
+        })
+        .collect();
     let text = format!(
-        "GPU {} · SM {} · mem {} · mem util {} · fan {} · ECC {}/{} · PCIe {} · clocks held by: {} · slowdown {} · {}",
+        "GPU {}{mig} · SM {} · mem {} · mem util {} · fan {} · ECC {}/{} · PCIe {} · clocks held by: {} · slowdown {} · {}",
         s.index,
         clocks(s.sm_clock_mhz, s.sm_clock_max_mhz),
         clocks(s.mem_clock_mhz, s.mem_clock_max_mhz),
@@ -298,7 +316,7 @@ fn render_processes(
                 p.pid,
                 crate::text::fit(&name, 24),
                 p.gpu_memory_bytes
-                    .map_or_else(|| NA.to_owned(), |b| format!("{} MiB", b >> 20)),
+                    .map_or_else(|| NA.to_owned(), crate::sources::gpu::model::gib_text),
                 p.sm_util_pct
                     .map_or_else(|| NA.to_owned(), |u| format!("{u}%")),
             ),

@@ -34,34 +34,10 @@ pub(super) fn short_name(s: &GpuSample) -> String {
     }
 }
 
-fn gib(bytes: u64) -> String {
-    let g = bytes as f64 / f64::from(1u32 << 30);
-    if g >= 100.0 {
-        format!("{g:.0}")
-    } else {
-        format!("{g:.1}")
-    }
-}
-
-/// `45.1/80.0G`; unified: `unified 45.2/119G gpu 30.1G`.
+/// `45.1/79.6 GiB`; unified: `unified 45.2/119 GiB gpu 30.1 GiB` (the one formatter of
+/// GPU memory, [`Memory::text`]).
 pub(super) fn memory_text(m: &Memory) -> String {
-    match m {
-        Memory::Dedicated {
-            used_bytes,
-            total_bytes,
-        } => format!("{}/{}G", gib(*used_bytes), gib(*total_bytes)),
-        Memory::Unified {
-            used_bytes,
-            total_bytes,
-            gpu_resident_bytes,
-        } => format!(
-            "unified {}/{}G gpu {}",
-            gib(*used_bytes),
-            gib(*total_bytes),
-            gpu_resident_bytes.map_or_else(|| NA.to_owned(), |b| format!("{}G", gib(b)))
-        ),
-        Memory::NotAvailable => NA.to_owned(),
-    }
+    m.text()
 }
 
 pub(super) fn temp_text(s: &GpuSample) -> String {

@@ -48,7 +48,7 @@ fn widths(gpus: &[&GpuEntry], width: u16) -> Widths {
     };
     let mut w = Widths {
         index: max(&|s| s.index.to_string().len(), 1),
-        pod: max(&|s| s.pod.as_ref().map_or(0, |p| pod_text(p).width()), 0).min(POD_MAX),
+        pod: max(&|s| pods_text(s).width(), 0).min(POD_MAX),
         name: max(&|s| short_name(s).width(), 3),
         util: 4,
         memory: max(&|s| memory_text(&s.memory).width(), NA.len()),
@@ -268,7 +268,11 @@ fn collapsed_spans<'a>(state: &State, host: &HostState) -> Vec<Span<'a>> {
     let busy = host
         .gpus
         .iter()
-        .filter(|g| g.sample.util_gpu_pct.is_some_and(|u| u >= BUSY_UTIL_PCT))
+        .filter(|g| {
+            g.sample
+                .busiest_util_pct()
+                .is_some_and(|u| u >= BUSY_UTIL_PCT)
+        })
         .count();
     let mut spans = vec![Span::styled(
         format!("  {busy}/{} busy", host.gpus.len()),
@@ -308,6 +312,19 @@ fn pod_text(p: &GpuPod) -> String {
     format!("{}/{}", clean(&p.namespace), clean(&p.pod))
 }
 
+/// The pods on a GPU (its own, or its MIG instances'): `ml/train-llama-0`, `ml/a +2`; empty
+/// when none.
+fn pods_text(s: &GpuSample) -> String {
+    let mut pods = s.pods();
+    let Some(first) = pods.next() else {
+        return String::new();
+    };
+    match pods.count() {
+        0 => pod_text(first),
+        more => format!("{} +{more}", pod_text(first)),
+    }
+}
+
 fn gpu_line<'a>(state: &State, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a> {
     let theme = &state.theme;
     let s = &g.sample;
@@ -334,8 +351,9 @@ fn gpu_line<'a>(state: &State, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a
                 theme.health(Health::Error),
             ));
         }
-        if let Some(pod) = &s.pod {
-            spans.push(Span::styled(format!("  {}", pod_text(pod)), theme.dim()));
+        let pods = pods_text(s);
+        if !pods.is_empty() {
+            spans.push(Span::styled(format!("  {pods}"), theme.dim()));
         }
         return Line::from(spans);
     }
@@ -378,7 +396,7 @@ fn gpu_line<'a>(state: &State, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a
         live(power_style(theme, s)),
     ));
     if w.pod > 0 {
-        let pod = s.pod.as_ref().map_or_else(String::new, pod_text);
+        let pod = pods_text(s);
         spans.push(Span::styled(
             format!("{} ", crate::text::fit_middle(&pod, w.pod)),
             live(theme.text()),

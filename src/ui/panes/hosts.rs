@@ -92,7 +92,7 @@ fn service_line<'a>(theme: &Theme, s: &ServiceState) -> Line<'a> {
         text.push_str(&format!("  restarts {n}"));
     }
     if let Some(m) = st.memory_bytes {
-        text.push_str(&format!("  mem {}M", m >> 20));
+        text.push_str(&format!("  mem {} MiB", m >> 20));
     }
     if let Some(c) = st.cpu_nsec {
         text.push_str(&format!("  cpu {:.1}s", c as f64 / 1e9));

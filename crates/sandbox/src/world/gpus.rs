@@ -92,6 +92,9 @@ pub struct GpuFleet {
     pub(super) by_pod: HashMap<Key, (usize, Vec<usize>)>,
     /// by (host number, GPU index)
     pub faults: BTreeMap<(usize, usize), GpuFault>,
+    /// by host number: how many times its GPU set was replaced (each time its page reports
+    /// eight new UUIDs)
+    pub generations: BTreeMap<usize, u64>,
 }
 
 impl GpuFleet {
@@ -170,6 +173,19 @@ impl GpuFleet {
     /// Clear a GPU's faults: it is back on the bus, with no XID, ECC errors or throttling.
     pub fn clear(&mut self, host: usize, gpu: usize) {
         self.faults.remove(&(host, gpu));
+    }
+
+    /// Replace a host's GPUs: from now its page reports eight new UUIDs (swapped boards, or
+    /// an exporter restarted on the same URL reading another set). Returns the generation.
+    pub fn replace(&mut self, host: usize) -> u64 {
+        let g = self.generations.entry(host).or_default();
+        *g += 1;
+        *g
+    }
+
+    /// The host's GPU set generation (0 until [`Self::replace`]).
+    pub fn generation(&self, host: usize) -> u64 {
+        self.generations.get(&host).copied().unwrap_or(0)
     }
 
     /// Faults for the admin summary.

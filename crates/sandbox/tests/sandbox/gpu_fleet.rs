@@ -488,3 +488,70 @@ async fn gpu_hosts_out_of_range_is_refused() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_written_as_other_exporters_write_them_and_a_replaced_gpu_set() {
+    let (sb, c) = start(Scenario::Steady, 2).await;
+    let url = |q: &str| format!("{}/gpu/dgx-01/metrics{q}", sb.base_url());
+    let plain = parse(&text(&c, &url("")).await);
+    let uuids: BTreeSet<String> = plain
+        .keys()
+        .filter(|(n, _)| n == "DCGM_FI_DEV_GPU_TEMP")
+        .map(|(_, l)| l["UUID"].clone())
+        .collect();
+    assert_eq!(uuids.len(), 8);
+
+    // DCGM alone, its newer `hostname`, GPUs 0 and 1 partitioned into three MIG instances
+    let page = parse(&text(&c, &url("?exporter=dcgm&hostname=lower&mig=2")).await);
+    assert!(page.keys().all(|(n, _)| n.starts_with("DCGM_")));
+    assert!(page.keys().all(
+        |(_, l)| l.get("hostname").map(String::as_str) == Some("dgx-01")
+            && !l.contains_key("Hostname")
+    ));
+    let temps: Vec<&BTreeMap<String, String>> = page
+        .keys()
+        .filter(|(n, l)| n == "DCGM_FI_DEV_GPU_TEMP" && l["gpu"] == "0")
+        .map(|(_, l)| l)
+        .collect();
+    let instances: BTreeSet<(&str, &str)> = temps
+        .iter()
+        .map(|l| (l["GPU_I_ID"].as_str(), l["GPU_I_PROFILE"].as_str()))
+        .collect();
+    assert_eq!(
+        instances,
+        BTreeSet::from([("2", "3g.40gb"), ("3", "2g.20gb"), ("9", "1g.10gb")])
+    );
+    // no GPU_UTIL for a MIG GPU; the engine's activity per instance instead
+    assert!(
+        !page
+            .keys()
+            .any(|(n, l)| n == "DCGM_FI_DEV_GPU_UTIL" && l["gpu"] == "1")
+    );
+    let engine = page
+        .iter()
+        .filter(|((n, l), _)| n == "DCGM_FI_PROF_GR_ENGINE_ACTIVE" && l["gpu"] == "0")
+        .count();
+    assert_eq!(engine, 3);
+    // the pod on the first instance only
+    let pods: Vec<&str> = temps
+        .iter()
+        .filter_map(|l| l.get("pod").map(|_| l["GPU_I_ID"].as_str()))
+        .collect();
+    assert_eq!(pods, ["2"]);
+
+    let r = c.get(url("?mig=9")).send().await.expect("GET");
+    assert_eq!(r.status().as_u16(), 400);
+
+    // a replaced set: eight other UUIDs on the same page
+    let (code, v) = admin(&c, &sb, "POST", "gpu/dgx-01/replace").await;
+    assert_eq!((code, v["generation"].as_u64()), (200, Some(1)));
+    let after: BTreeSet<String> = parse(&text(&c, &url("")).await)
+        .keys()
+        .filter(|(n, _)| n == "DCGM_FI_DEV_GPU_TEMP")
+        .map(|(_, l)| l["UUID"].clone())
+        .collect();
+    assert_eq!(after.len(), 8);
+    assert!(after.is_disjoint(&uuids));
+    let (code, _) = admin(&c, &sb, "POST", "gpu/dgx-09/replace").await;
+    assert_eq!(code, 404);
+}

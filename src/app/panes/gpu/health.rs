@@ -195,7 +195,7 @@ pub fn fleet_counts(gpu: &GpuState, now: Timestamp) -> FleetCounts {
     for g in gpu.hosts.iter().flat_map(|h| &h.gpus) {
         c.gpus += 1;
         let s = &g.sample;
-        c.busy += usize::from(s.util_gpu_pct.is_some_and(|u| u >= BUSY_UTIL_PCT));
+        c.busy += usize::from(s.busiest_util_pct().is_some_and(|u| u >= BUSY_UTIL_PCT));
         let thermal = s.throttle.iter().flatten().any(|r| {
             matches!(
                 r,

@@ -36,6 +36,16 @@ fn push_history(history: &mut GpuHistory, gpu: &mut GpuSample, time: Timestamp) 
     }
 }
 
+/// Whether a GPU whose series are gone was replaced rather than lost: a GPU its host never
+/// showed before (`known` are the UUIDs it showed) now has its index.
+fn replaced(gone: &GpuEntry, now: &[GpuEntry], known: &[String]) -> bool {
+    now.iter().any(|e| {
+        e.sample.index == gone.sample.index
+            && e.sample.uuid != gone.sample.uuid
+            && !known.contains(&e.sample.uuid)
+    })
+}
+
 /// How far back the per-GPU history reaches.
 pub const HISTORY_WINDOW: Duration = Duration::from_secs(10 * 60);
 
@@ -247,6 +257,8 @@ impl GpuState {
         }
         let time = sample.time;
         let mut previous = std::mem::take(&mut host.gpus);
+        // the UUIDs the host showed before this sample
+        let known: Vec<String> = previous.iter().map(|e| e.sample.uuid.clone()).collect();
         let had_series = !sample.gpus.is_empty();
         host.gpus = sample
             .gpus
@@ -285,12 +297,17 @@ impl GpuState {
             })
             .collect();
         // GPUs whose series are gone while the host's others are there fell off the bus:
-        // remembered, marked down, until they come back
+        // remembered, marked down with no live value, until they come back; but one whose
+        // place (its index) a GPU the host never showed before now takes was replaced (the
+        // GPUs were swapped, or the exporter now reads another set): it is forgotten
         if had_series {
             for mut gone in previous {
+                if replaced(&gone, &host.gpus, &known) {
+                    continue;
+                }
                 gone.gone_since.get_or_insert(time);
                 gone.throttled_since = None;
-                gone.sample.down = Some(GONE.to_owned());
+                gone.sample = gone.sample.off_bus(GONE);
                 host.gpus.push(gone);
             }
             host.gpus.sort_by_key(|g| g.sample.index);

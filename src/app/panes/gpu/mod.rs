@@ -165,7 +165,7 @@ pub fn matches(filter: &str, host: &HostState, gpu: &GpuEntry) -> bool {
             .name
             .as_deref()
             .is_some_and(|n| n.to_lowercase().contains(filter))
-        || gpu.sample.pod.as_ref().is_some_and(|p| {
+        || gpu.sample.pods().any(|p| {
             format!("{}/{}", p.namespace, p.pod)
                 .to_lowercase()
                 .contains(filter)
@@ -191,7 +191,8 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Intent>> {
         }
         GpuRow::Gpu(h, i) => {
             let gpu = &state.gpu.hosts[h].gpus[i].sample;
-            match gpu.pod.clone() {
+            let pod = gpu.pods().next().cloned();
+            match pod {
                 Some(pod) => Some(vec![Intent::RevealPod {
                     namespace: pod.namespace,
                     pod: pod.pod,
@@ -206,8 +207,9 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Intent>> {
     }
 }
 
-/// The GPUs a pod runs on, by the exporter's pod labels (Kubernetes mode), in host and
-/// index order: for the pod's detail in the Workloads pane.
+/// The GPUs a pod runs on (the whole GPU or one of its MIG instances), by the exporter's pod
+/// labels (Kubernetes mode), in host and index order: for the pod's detail in the Workloads
+/// pane.
 pub fn gpus_of_pod<'a>(
     state: &'a State,
     namespace: &str,
@@ -220,9 +222,8 @@ pub fn gpus_of_pod<'a>(
         .flat_map(|h| h.gpus.iter().map(move |g| (h, g)))
         .filter(|(_, g)| {
             g.sample
-                .pod
-                .as_ref()
-                .is_some_and(|p| p.namespace == namespace && p.pod == pod)
+                .pods()
+                .any(|p| p.namespace == namespace && p.pod == pod)
         })
         .collect();
     v.sort_by(|a, b| {

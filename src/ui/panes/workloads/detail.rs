@@ -341,7 +341,6 @@ fn gpu_lines<'a>(
     p: &crate::sources::kube::model::PodRow,
     lines: &mut Vec<Line<'a>>,
 ) {
-    use crate::sources::gpu::model::Memory;
     let theme = &state.theme;
     let on = crate::app::panes::gpu::gpus_of_pod(state, &p.key.namespace, &p.key.name);
     if p.gpus == 0 && on.is_empty() {
@@ -353,41 +352,55 @@ fn gpu_lines<'a>(
     ));
     for (h, g) in on {
         let s = &g.sample;
-        let util = s
-            .util_gpu_pct
-            .map_or("util n/a".into(), |u| format!("util {u:>3}%"));
-        let mem = match s.memory {
-            Memory::Dedicated {
-                used_bytes,
-                total_bytes,
-            }
-            | Memory::Unified {
-                used_bytes,
-                total_bytes,
-                ..
-            } => format!(
-                "mem {:.1}/{:.1}G",
-                used_bytes as f64 / 1e9,
-                total_bytes as f64 / 1e9
-            ),
-            Memory::NotAvailable => "mem n/a".into(),
+        let place = Span::styled(
+            format!("  {:<10} GPU {:<2} ", clean(&h.name), s.index),
+            theme.text(),
+        );
+        // a GPU that is down has no live value to show: its reason instead
+        if let Some(reason) = &s.down {
+            lines.push(Line::from(vec![
+                place,
+                Span::styled(
+                    format!("down: {}", clean(reason)),
+                    theme.health(Health::Error),
+                ),
+            ]));
+            continue;
+        }
+        // on a partitioned GPU, the pod's MIG instance
+        let mig = s.mig.iter().find(|m| {
+            m.pod
+                .as_ref()
+                .is_some_and(|q| q.namespace == p.key.namespace && q.pod == p.key.name)
+        });
+        let (util, memory) = match mig {
+            Some(m) => (m.util_pct, &m.memory),
+            None => (s.util_gpu_pct, &s.memory),
         };
+        let util = util.map_or("util n/a".into(), |u| format!("util {u:>3}%"));
+        let mem = format!("mem {}", memory.text());
         let temp = s
             .temperature_c
             .map_or(String::new(), |t| format!("  {t}°C"));
-        let health = if s.down.is_some() || g.gone_since.is_some() {
+        let instance = mig.map_or(String::new(), |m| match &m.profile {
+            Some(profile) => format!("MIG {} (instance {}) · ", clean(profile), clean(&m.id)),
+            None => format!("MIG instance {} · ", clean(&m.id)),
+        });
+        let health = if g.gone_since.is_some() {
             Health::Error
         } else if s.is_throttled() {
             Health::Warn
         } else {
             Health::Ok
         };
+        let style = if h.is_stale() {
+            theme.health(Health::Stale)
+        } else {
+            theme.health(health)
+        };
         lines.push(Line::from(vec![
-            Span::styled(
-                format!("  {:<10} GPU {:<2} ", clean(&h.name), s.index),
-                theme.text(),
-            ),
-            Span::styled(format!("{util}  {mem}{temp}"), theme.health(health)),
+            place,
+            Span::styled(format!("{instance}{util}  {mem}{temp}"), style),
         ]));
     }
 }
