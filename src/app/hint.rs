@@ -227,9 +227,9 @@ fn workload_hint(state: &State) -> Option<String> {
             0
         };
         let since_ms = started.as_millisecond();
-        let ratio = state
-            .errors
-            .service(&d.key.name)
+        // the pane holds only this environment's numbers (`ErrorRateState::environment`)
+        let series = state.errors.service(&d.key.name);
+        let ratio = series
             .and_then(|s| s.max_ratio_since(since_ms))
             .filter(|r| *r > threshold);
         // both when both: the crash loops say what broke, the ratio what users see
@@ -244,7 +244,13 @@ fn workload_hint(state: &State) -> Option<String> {
         if signs.is_empty() {
             continue;
         }
-        let what = signs.join(", ");
+        let mut what = signs.join(", ");
+        if state.config.metrics.is_some() && series.is_none_or(|s| s.history.is_empty()) {
+            // say so rather than be silent about the ratio (or borrow another's)
+            let whose = crate::app::panes::errors::scope_environment(state)
+                .unwrap_or_else(|| "this scope".to_owned());
+            what.push_str(&format!(" (no error-rate data for {whose})"));
+        }
         let rev = newest
             .revision
             .map(|r| format!("revision {r}"))

@@ -228,6 +228,7 @@ fn in_sub_view(state: &State) -> bool {
 pub fn settle(state: &mut State) -> Vec<Effect> {
     super::panes::workloads::refresh_view(state);
     super::panes::logs::refresh_query(state);
+    super::panes::errors::note_environment(state);
     state.hint = super::hint::incident_hint(state);
     state.hosts_hint = super::hint::hosts_hint(state);
     super::panes::follow_selected_workload(state)
@@ -593,6 +594,7 @@ pub(crate) fn scope_changed(state: &mut State) -> Vec<Effect> {
     state.generation += 1;
     super::cluster_feed::on_scope_changed(state);
     super::panes::workloads::on_scope_changed(state);
+    super::panes::errors::on_scope_changed(state);
     for view in state.panes.values_mut() {
         view.selected = 0;
     }

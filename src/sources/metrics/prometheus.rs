@@ -60,8 +60,17 @@ impl PrometheusConfig {
 }
 
 impl PrometheusConfig {
-    /// The console's config for `[metrics]` with `prometheus = url`: the services its
-    /// targets name, its templates and rate window, the pane's 30 minutes.
+    /// These services instead (the console asks for the scope's environment's only).
+    pub fn with_services(mut self, services: Vec<String>) -> Self {
+        let mut services = services;
+        services.dedup();
+        self.services = services;
+        self
+    }
+
+    /// The console's config for `[metrics]` with `prometheus = url`: the services all its
+    /// targets name (whatever their environment), its templates and rate window, the
+    /// pane's 30 minutes.
     pub fn from_metrics(
         url: &str,
         cfg: &crate::config::MetricsConfig,
