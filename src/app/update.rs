@@ -431,6 +431,7 @@ fn refuse_read_only(state: &mut State, action: Action) -> Vec<Effect> {
 
 /// What the focused pane (or the pipeline, for its own actions) asks for on `action`.
 fn pane_intents(state: &mut State, action: Action) -> Vec<Intent> {
+    use super::hint::HintObject;
     use super::panes::{hosts, pipeline, workloads};
     if action.is_pipeline() {
         pipeline::on_operation(state, action)
@@ -439,13 +440,18 @@ fn pane_intents(state: &mut State, action: Action) -> Vec<Intent> {
             PaneId::Pipeline => pipeline::on_operation(state, action),
             PaneId::Hosts => hosts::on_operation(state, action),
             PaneId::Workloads => workloads::on_operation(state, action),
-            PaneId::Errors | PaneId::Logs => {
-                state.set_flash(
-                    FlashLevel::Info,
-                    format!("{}: select a deployment first", action.description()),
-                );
-                Vec::new()
-            }
+            // no selection of their own: the key acts on what the incident hint names
+            PaneId::Errors | PaneId::Logs => match super::hint::offered(state, action) {
+                Some(HintObject::Workload(w)) => workloads::on_hinted(state, action, &w),
+                Some(HintObject::Service(label)) => hosts::on_named_service(state, action, &label),
+                None => {
+                    state.set_flash(
+                        FlashLevel::Info,
+                        format!("{}: select a deployment first", action.description()),
+                    );
+                    Vec::new()
+                }
+            },
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::support::common;
 
 use std::time::Duration;
 
-use flightdeck::app::{Event, update};
+use flightdeck::app::{Event, PaneId, update};
 use flightdeck::config::Config;
 use flightdeck::sources::kube::model::PodReason;
 use flightdeck::sources::metrics::Target;
@@ -104,6 +104,25 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
         common::screen(&h.state).contains("⚠ checkout:"),
         "the pane shows it"
     );
+
+    // from a pane with no selection of its own (Logs, Error rate) the hint's key acts on
+    // the deployment the hint names, and the dialog shows it
+    for pane in [PaneId::Logs, PaneId::Errors] {
+        let mut from = h.state.clone();
+        from.focus = pane;
+        let effects = update(
+            &mut from,
+            Event::Key(crossterm::event::KeyEvent::from(
+                crossterm::event::KeyCode::Char('R'),
+            )),
+        );
+        let asked = format!("{:?} {effects:?}", from.overlay);
+        assert!(
+            asked.contains("name: \"checkout\"") && asked.contains("namespace: \"shop\""),
+            "{pane:?}: R opens checkout's rollback: {asked}\nflash: {:?}",
+            from.flash
+        );
+    }
 
     // under --read-only no operation can be sent: the hint offers no key, and says why
     let mut read_only = h.state.clone();

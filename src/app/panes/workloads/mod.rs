@@ -15,7 +15,7 @@ pub use crate::app::cluster::{LastResult, WorkloadRef};
 pub use keys::{narrow, on_action};
 pub use kinds::*;
 pub use model::{Detail, DetailTarget, Section, SortKey, WorkloadsView};
-pub use ops::on_operation;
+pub use ops::{on_hinted, on_operation};
 pub use views::*;
 
 use crate::app::state::State;
