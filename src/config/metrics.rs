@@ -66,13 +66,11 @@ impl MetricsTarget {
 
 impl MetricsConfig {
     /// The targets whose numbers belong to `environment` (see [`MetricsTarget::belongs_to`]).
-    pub fn targets_for<'a>(
-        &'a self,
-        environment: Option<&'a str>,
-    ) -> impl Iterator<Item = &'a MetricsTarget> + 'a {
+    pub fn targets_for(&self, environment: Option<&str>) -> impl Iterator<Item = &MetricsTarget> {
+        let environment = environment.map(str::to_owned);
         self.targets
             .iter()
-            .filter(move |t| t.belongs_to(environment))
+            .filter(move |t| t.belongs_to(environment.as_deref()))
     }
 }
 

@@ -128,6 +128,22 @@ impl Config {
                 ));
             }
         }
+        for (i, e) in self.environments.iter().enumerate() {
+            if let Some(bad) = e.metrics_labels.keys().find(|k| !metrics::is_label_name(k)) {
+                out.push(entry_problem(
+                    texts,
+                    "environment",
+                    i,
+                    "metrics_labels",
+                    bad,
+                    format!(
+                        "environment `{}`: metrics_labels key `{bad}` is not a Prometheus label \
+                         name ([a-zA-Z_][a-zA-Z0-9_]*)",
+                        e.name
+                    ),
+                ));
+            }
+        }
         hosts::validate(&self.services, &self.health, texts, &mut out);
         gpu::validate(&self.gpu, texts, &mut out);
         out
@@ -146,6 +162,9 @@ impl Config {
             m.targets
                 .retain(|t| target_problem(t, api, environments).is_none());
             metrics::retain_valid(m);
+        }
+        for e in &mut self.environments {
+            e.metrics_labels.retain(|k, _| metrics::is_label_name(k));
         }
         gpu::retain_valid(&mut self.gpu);
         self.host_actions.retain(|a| !a.command.is_empty());

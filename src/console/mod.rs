@@ -286,7 +286,8 @@ fn start_metrics(state: &State, tx: &Sender) -> Option<AbortHandle> {
     if let Some(url) = &cfg.prometheus {
         let services = targets.iter().map(|t| t.service.clone()).collect();
         let pc = prometheus::PrometheusConfig::from_metrics(url, cfg, max_page_bytes)
-            .with_services(services);
+            .with_services(services)
+            .with_matchers(crate::app::panes::errors::scope_matchers(state));
         Some(prometheus::spawn_prometheus(pc, interval, sink).abort_handle())
     } else {
         let targets: Vec<m::Target> = targets

@@ -64,6 +64,17 @@ pub fn scope_targets(state: &State) -> Vec<crate::config::MetricsTarget> {
     })
 }
 
+/// The scope's environment's label matchers (`[[environment]] metrics_labels`), for the
+/// queries of its targets.
+pub fn scope_matchers(state: &State) -> Vec<(String, String)> {
+    crate::app::scope::environment(state).map_or_else(Vec::new, |e| {
+        e.metrics_labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    })
+}
+
 /// Notes whose numbers the pane holds, once (the run loop settles before the first key).
 pub fn note_environment(state: &mut State) {
     if state.errors.environment.is_none() {
