@@ -124,6 +124,24 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
         );
     }
 
+    // where the environment has no error-rate numbers the hint says so (never borrows)
+    let mut none = h.state.clone();
+    let mut cfg = (*none.config).clone();
+    cfg.environments = Config::parse_lenient(
+        "e.toml",
+        "[[environment]]\nname = \"prod\"\nnamespace = \"shop\"\n",
+    )
+    .0
+    .environments;
+    none.config = std::sync::Arc::new(cfg);
+    none.errors = Default::default();
+    let hint = flightdeck::app::hint::incident_hint(&none).expect("the crash loops still");
+    assert!(!hint.contains("error ratio"), "{hint}");
+    assert!(
+        hint.contains("crash-looping (no error-rate data for prod) since revision 4"),
+        "{hint}"
+    );
+
     // under --read-only no operation can be sent: the hint offers no key, and says why
     let mut read_only = h.state.clone();
     read_only.scope.read_only = true;
