@@ -707,7 +707,26 @@ fn an_environment_without_targets_says_what_to_add() {
         .at(ts(NOW_MS))
         .focus(PaneId::Errors)
         .build();
+    // prod's checkout alert is not staging's; an alert about no service stays
+    let alert = |service: Option<&str>| Alert {
+        name: "HighErrorRate".into(),
+        state: AlertState::Firing,
+        severity: Some("page".into()),
+        summary: None,
+        service: service.map(str::to_owned),
+        active_at: None,
+        value: 0.2,
+        labels: Default::default(),
+        silenced: false,
+    };
+    if let Some(a) = live.alerts.as_mut() {
+        a.alerts = vec![alert(Some("checkout")), alert(None)];
+    }
     update(&mut s, Event::Metrics(live));
+    assert_eq!(s.errors.alerts, [alert(None)]);
+    let t = common::cells(&common::draw_at(&s, 160, 48));
+    assert!(!t.contains("checkout: "), "{t}");
+    s.errors.alerts.clear();
     let t = common::cells(&common::draw_at(&s, 160, 48));
     assert!(
         t.contains(r#"add [[metrics.target]] service = "checkout" environment = "staging""#),

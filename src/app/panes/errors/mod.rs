@@ -90,6 +90,8 @@ pub fn note_environment(state: &mut State) {
 /// known), the numbers of the one left are forgotten and a new source is asked for; the
 /// hint and the pane never show one environment's numbers in another.
 pub fn on_scope_changed(state: &mut State) {
+    // the revision marks are the left scope's ReplicaSets': the new scope's come with its rows
+    state.deploys = Default::default();
     let env = scope_environment(state);
     if state.errors.environment.as_ref() == Some(&env) {
         return;
