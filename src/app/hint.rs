@@ -11,19 +11,65 @@ use crate::app::state::State;
 use crate::config::keymap::KeyContext;
 use std::collections::BTreeSet;
 
-use crate::sources::kube::model::{ObjKey, PodReason, ReplicaSetRow, RolloutPhase, Strategy};
+use crate::app::cluster::WorkloadRef;
+use crate::sources::kube::model::{
+    ObjKey, PodReason, ReplicaSetRow, RolloutPhase, Strategy, WorkloadKind,
+};
 
 pub const WINDOW_SECS: i64 = 15 * 60;
 
+/// A hint: what it says, and the object its keys act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hint {
+    pub text: String,
+    pub offer: Option<Offer>,
+}
+
+/// The object a hint names and the keys' actions it offers on it: the key acts on this
+/// object from a pane that has no selection of its own for it (Error rate, Logs), and the
+/// confirmation shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offer {
+    pub actions: Vec<Action>,
+    pub object: HintObject,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HintObject {
+    /// A Deployment or an Argo Rollout of the scope.
+    Workload(WorkloadRef),
+    /// A `[[service]]`, by its label (`local/api.service`).
+    Service(String),
+}
+
+impl Hint {
+    fn plain(text: String) -> Hint {
+        Hint { text, offer: None }
+    }
+}
+
 pub fn incident_hint(state: &State) -> Option<String> {
+    incident(state).map(|h| h.text)
+}
+
+/// The incident hint with the object it names.
+pub fn incident(state: &State) -> Option<Hint> {
     workload_hint(state)
         .or_else(|| rollout_hint(state))
-        .or_else(|| crate::app::panes::gpu::gpu_hint(state))
-        .or_else(|| hosts_hint(state))
+        .or_else(|| crate::app::panes::gpu::gpu_hint(state).map(Hint::plain))
+        .or_else(|| hosts(state))
+}
+
+/// The object the incident hint offers `action` on, if it offers it.
+pub fn offered(state: &State, action: Action) -> Option<HintObject> {
+    incident(state)?
+        .offer
+        .filter(|o| o.actions.contains(&action))
+        .map(|o| o.object)
 }
 
 /// An Argo Rollout that needs a person: aborted, degraded, or paused for promotion.
-fn rollout_hint(state: &State) -> Option<String> {
+fn rollout_hint(state: &State) -> Option<Hint> {
     if state.cluster.rollouts.is_empty() {
         return None;
     }
@@ -39,7 +85,13 @@ fn rollout_hint(state: &State) -> Option<String> {
         state.config.error_threshold(),
         &key,
     )
-    .map(|(what, offer)| with_offer(state, what, Some(offer)))
+    .map(|(what, offer, key, actions)| Hint {
+        text: with_offer(state, what, Some(offer)),
+        offer: Some(Offer {
+            actions,
+            object: HintObject::Workload(WorkloadRef::new(WorkloadKind::Rollout, key)),
+        }),
+    })
 }
 
 /// A hint's text: what is wrong, then the key that would act on it. Under `--read-only` no
@@ -61,8 +113,8 @@ fn rollouts_hint(
     errors: &ErrorRateState,
     threshold: f64,
     key: &dyn Fn(Action) -> String,
-) -> Option<(String, String)> {
-    let mut worst: Option<(u8, String, String)> = None;
+) -> Option<(String, String, ObjKey, Vec<Action>)> {
+    let mut worst: Option<(u8, String, String, ObjKey, Vec<Action>)> = None;
     for r in data.rollouts.values() {
         let name = &r.key.name;
         let bad_canary = errors.revision_split(name).filter(|s| {
@@ -71,11 +123,12 @@ fn rollouts_hint(
                 && s.canary_ratio > threshold
                 && s.canary_ratio > s.stable_ratio
         });
-        let (rank, text, offer) = match r.phase() {
+        let (rank, text, offer, actions) = match r.phase() {
             _ if let Some(split) = &bad_canary => (
                 4,
                 format!("{name} {}", split.summary()),
                 format!("{} aborts", key(Action::WorkloadsAbort)),
+                vec![Action::WorkloadsAbort],
             ),
             RolloutPhase::Aborted => {
                 let why = data
@@ -101,12 +154,14 @@ fn rollouts_hint(
                     3,
                     format!("{name} canary aborted{step}{why}; traffic is on stable"),
                     format!("{} rolls the template back", key(Action::Rollback)),
+                    vec![Action::Rollback],
                 )
             }
             RolloutPhase::Degraded => (
                 3,
                 format!("{name} rollout degraded"),
                 format!("{} rolls back", key(Action::Rollback)),
+                vec![Action::Rollback],
             ),
             RolloutPhase::Paused(why) if r.in_progress() => match &r.strategy {
                 Strategy::BlueGreen { .. } => (
@@ -117,6 +172,7 @@ fn rollouts_hint(
                         key(Action::Promote),
                         key(Action::WorkloadsAbort)
                     ),
+                    vec![Action::Promote, Action::WorkloadsAbort],
                 ),
                 _ => (
                     2,
@@ -129,34 +185,41 @@ fn rollouts_hint(
                         key(Action::Promote),
                         key(Action::WorkloadsAbort)
                     ),
+                    vec![Action::Promote, Action::WorkloadsAbort],
                 ),
             },
             _ => continue,
         };
-        if worst.as_ref().is_none_or(|(w, _, _)| rank > *w) {
-            worst = Some((rank, format!("⚠ {text}"), offer));
+        if worst.as_ref().is_none_or(|(w, ..)| rank > *w) {
+            worst = Some((rank, format!("⚠ {text}"), offer, r.key.clone(), actions));
         }
     }
-    worst.map(|(_, t, o)| (t, o))
+    worst.map(|(_, t, o, k, a)| (t, o, k, a))
 }
 
-/// `⚠ api /health failed 3× in a row since 03:02 — x runs rollback`: the first failing
-/// health check (else failed service), and the key that would act on it: a service's
-/// rollback on the same host, else the host actions when one is a rollback.
+/// `⚠ api /health failed 3× in a row since 03:02 — R rolls back local/api.service`: the
+/// first failing health check (else failed service), and the key that would act on it: the
+/// rollback of the `[[service]]` the check names (`service = "api.service"`), or of the
+/// failed service itself. A check that names no service offers no rollback: nothing says
+/// which one serves it.
 pub fn hosts_hint(state: &State) -> Option<String> {
+    hosts(state).map(|h| h.text)
+}
+
+fn hosts(state: &State) -> Option<Hint> {
     let h = &state.hosts;
-    let (what, since, host) = match h.health.iter().find(|c| c.is_failing()) {
+    let (what, since, service) = match h.health.iter().find(|c| c.is_failing()) {
         Some(c) => (
             format!("{} failed {}× in a row", c.title(), c.consecutive),
             c.failing_since,
-            c.check.host.clone(),
+            c.check.linked_service(&state.config.services),
         ),
         None => {
             let s = h.services.iter().find(|s| s.is_failing())?;
             (
                 format!("{} failed", s.config.label()),
                 s.failing_since,
-                s.config.host.clone(),
+                Some(&s.config),
             )
         }
     };
@@ -166,32 +229,27 @@ pub fn hosts_hint(state: &State) -> Option<String> {
             format!(" since {}", local.strftime("%H:%M"))
         })
         .unwrap_or_default();
-    let service_rollback = h
-        .services
-        .iter()
-        .find(|s| s.config.host == host && s.config.rollback.is_some());
-    let host_rollback = state
-        .config
-        .host_actions
-        .iter()
-        .any(|a| a.name.to_lowercase().contains("rollback"));
-    let key = |ctx, action| state.keymap.key_for(ctx, action).map(|k| k.to_string());
-    let act = match (service_rollback, host_rollback) {
-        (Some(s), _) => key(KeyContext::Hosts, Action::Rollback)
-            .map(|k| format!("{k} in Hosts rolls back {}", s.config.label())),
-        (None, true) => {
-            key(KeyContext::Global, Action::HostActions).map(|k| format!("{k} runs rollback"))
-        }
-        (None, false) => None,
+    let rollback = service.filter(|s| s.rollback.is_some()).and_then(|s| {
+        let k = state.keymap.key_for(KeyContext::Hosts, Action::Rollback)?;
+        Some((format!("{k} rolls back {}", s.label()), s.label()))
+    });
+    let (act, offer) = match rollback {
+        Some((act, label)) => (
+            Some(act),
+            Some(Offer {
+                actions: vec![Action::Rollback],
+                object: HintObject::Service(label),
+            }),
+        ),
+        None => (None, None),
     };
-    Some(crate::text::sanitize(&with_offer(
-        state,
-        format!("⚠ {what}{since}"),
-        act,
-    )))
+    Some(Hint {
+        text: crate::text::sanitize(&with_offer(state, format!("⚠ {what}{since}"), act)),
+        offer,
+    })
 }
 
-fn workload_hint(state: &State) -> Option<String> {
+fn workload_hint(state: &State) -> Option<Hint> {
     let w = &state.cluster;
     let threshold = state.config.error_threshold();
     let key = state
@@ -227,9 +285,9 @@ fn workload_hint(state: &State) -> Option<String> {
             0
         };
         let since_ms = started.as_millisecond();
-        let ratio = state
-            .errors
-            .service(&d.key.name)
+        // the pane holds only this environment's numbers (`ErrorRateState::environment`)
+        let series = state.errors.service(&d.key.name);
+        let ratio = series
             .and_then(|s| s.max_ratio_since(since_ms))
             .filter(|r| *r > threshold);
         // both when both: the crash loops say what broke, the ratio what users see
@@ -244,20 +302,35 @@ fn workload_hint(state: &State) -> Option<String> {
         if signs.is_empty() {
             continue;
         }
-        let what = signs.join(", ");
+        let mut what = signs.join(", ");
+        if state.config.metrics.is_some() && series.is_none_or(|s| s.history.is_empty()) {
+            // say so rather than be silent about the ratio (or borrow another's)
+            let whose = crate::app::panes::errors::scope_environment(state)
+                .unwrap_or_else(|| "this scope".to_owned());
+            what.push_str(&format!(" (no error-rate data for {whose})"));
+        }
         let rev = newest
             .revision
             .map(|r| format!("revision {r}"))
             .unwrap_or_else(|| "the new revision".into());
-        return Some(with_offer(
-            state,
-            format!(
-                "⚠ {}: {what} since {rev} (rolled out {} ago)",
-                d.key.name,
-                crate::text::age(started, state.now)
+        return Some(Hint {
+            text: with_offer(
+                state,
+                format!(
+                    "⚠ {}: {what} since {rev} (rolled out {} ago)",
+                    d.key.name,
+                    crate::text::age(started, state.now)
+                ),
+                Some(format!("{key} rolls back")),
             ),
-            Some(format!("{key} rolls back")),
-        ));
+            offer: Some(Offer {
+                actions: vec![Action::Rollback],
+                object: HintObject::Workload(WorkloadRef::new(
+                    WorkloadKind::Deployment,
+                    d.key.clone(),
+                )),
+            }),
+        });
     }
     None
 }

@@ -228,6 +228,7 @@ fn in_sub_view(state: &State) -> bool {
 pub fn settle(state: &mut State) -> Vec<Effect> {
     super::panes::workloads::refresh_view(state);
     super::panes::logs::refresh_query(state);
+    super::panes::errors::note_environment(state);
     state.hint = super::hint::incident_hint(state);
     state.hosts_hint = super::hint::hosts_hint(state);
     super::panes::follow_selected_workload(state)
@@ -430,6 +431,7 @@ fn refuse_read_only(state: &mut State, action: Action) -> Vec<Effect> {
 
 /// What the focused pane (or the pipeline, for its own actions) asks for on `action`.
 fn pane_intents(state: &mut State, action: Action) -> Vec<Intent> {
+    use super::hint::HintObject;
     use super::panes::{hosts, pipeline, workloads};
     if action.is_pipeline() {
         pipeline::on_operation(state, action)
@@ -438,13 +440,18 @@ fn pane_intents(state: &mut State, action: Action) -> Vec<Intent> {
             PaneId::Pipeline => pipeline::on_operation(state, action),
             PaneId::Hosts => hosts::on_operation(state, action),
             PaneId::Workloads => workloads::on_operation(state, action),
-            PaneId::Errors | PaneId::Logs => {
-                state.set_flash(
-                    FlashLevel::Info,
-                    format!("{}: select a deployment first", action.description()),
-                );
-                Vec::new()
-            }
+            // no selection of their own: the key acts on what the incident hint names
+            PaneId::Errors | PaneId::Logs => match super::hint::offered(state, action) {
+                Some(HintObject::Workload(w)) => workloads::on_hinted(state, action, &w),
+                Some(HintObject::Service(label)) => hosts::on_named_service(state, action, &label),
+                None => {
+                    state.set_flash(
+                        FlashLevel::Info,
+                        format!("{}: select a deployment first", action.description()),
+                    );
+                    Vec::new()
+                }
+            },
         }
     }
 }
@@ -597,6 +604,7 @@ pub(crate) fn scope_changed(state: &mut State) -> Vec<Effect> {
     state.generation += 1;
     super::cluster_feed::on_scope_changed(state);
     super::panes::workloads::on_scope_changed(state);
+    super::panes::errors::on_scope_changed(state);
     let mut effects = super::panes::logs::on_scope_changed(state);
     for view in state.panes.values_mut() {
         view.selected = 0;

@@ -40,6 +40,8 @@ pub(super) fn environments(config: &mut Config, source: &str, diags: &[Diagnosti
                     namespace: value(text, "namespace"),
                     github_environment: value(text, "github_environment"),
                     protected: Some(true),
+                    // a recovered entry's numbers are not trusted to one filter: none
+                    metrics_labels: Default::default(),
                     invalid: Some(why(d)),
                 };
                 let at = kept.min(config.environments.len());

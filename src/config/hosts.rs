@@ -35,6 +35,20 @@ pub struct HealthCheck {
     /// Consecutive failures that mark it failing (default 3, as a blue-green rollback).
     #[serde(default = "failures")]
     pub failures: u32,
+    /// The `[[service]]` this endpoint is served by, named by its unit (`api.service`) on
+    /// the check's host: the incident hint of a failing check offers that service's
+    /// rollback, and without it offers none.
+    pub service: Option<String>,
+}
+
+impl HealthCheck {
+    /// The `[[service]]` this check names, on its host.
+    pub fn linked_service<'a>(&self, services: &'a [ServiceConfig]) -> Option<&'a ServiceConfig> {
+        let unit = self.service.as_deref()?;
+        services
+            .iter()
+            .find(|s| s.unit == unit && s.host == self.host)
+    }
 }
 
 /// One systemd unit, local or on an SSH destination.
@@ -274,6 +288,20 @@ pub(super) fn validate(
     for (i, h) in health.iter().enumerate() {
         if let Err((key, why)) = check_health(h) {
             out.push(entry_problem(texts, "health", i, key, &h.name, why));
+        } else if let Some(unit) = &h.service
+            && h.linked_service(services).is_none()
+        {
+            out.push(entry_problem(
+                texts,
+                "health",
+                i,
+                "service",
+                unit,
+                format!(
+                    "health `{}`: service `{unit}` is no [[service]] unit on host `{}`",
+                    h.name, h.host
+                ),
+            ));
         }
     }
 }

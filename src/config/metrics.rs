@@ -38,11 +38,40 @@ pub struct MetricsConfig {
     pub targets: Vec<MetricsTarget>,
 }
 
+/// One service of the Error-rate pane. In API mode (`prometheus` set) the service is asked
+/// of Prometheus by name and `url` is not needed; in direct mode `url` is its `/metrics`
+/// page.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsTarget {
     pub service: String,
-    pub url: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The `[[environment]]` whose numbers these are: the pane and the incident hint use
+    /// them only there. Without it the target is every environment's (the meaning configs
+    /// had before targets named one), and `check-config` says so when there are several.
+    pub environment: Option<String>,
+}
+
+impl MetricsTarget {
+    /// Whether this target's numbers belong to `environment` (the scope's; `None` when the
+    /// scope is no environment's): it names that one, or names none.
+    pub fn belongs_to(&self, environment: Option<&str>) -> bool {
+        match &self.environment {
+            None => true,
+            Some(e) => Some(e.as_str()) == environment,
+        }
+    }
+}
+
+impl MetricsConfig {
+    /// The targets whose numbers belong to `environment` (see [`MetricsTarget::belongs_to`]).
+    pub fn targets_for(&self, environment: Option<&str>) -> impl Iterator<Item = &MetricsTarget> {
+        let environment = environment.map(str::to_owned);
+        self.targets
+            .iter()
+            .filter(move |t| t.belongs_to(environment.as_deref()))
+    }
 }
 
 fn error_ratio() -> String {

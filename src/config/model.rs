@@ -85,6 +85,11 @@ pub struct Environment {
     /// Operations here ask for the object's name to be typed, and the status bar draws the
     /// environment in the danger style. Default: true for `prod` and `production`.
     pub protected: Option<bool>,
+    /// Label matchers that pick this environment's series out of a shared Prometheus
+    /// (`{ namespace = "shop-staging" }`): added to every query of its
+    /// `[[metrics.target]]`s in API mode.
+    #[serde(default)]
+    pub metrics_labels: std::collections::BTreeMap<String, String>,
     /// Why this entry is protected whatever it says: the file has a problem inside it
     /// (safety settings fail closed; see `config/fail_closed.rs`).
     #[serde(skip)]

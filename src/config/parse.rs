@@ -69,14 +69,18 @@ impl Config {
         }
         if let Some(m) = &self.metrics {
             for (i, t) in m.targets.iter().enumerate() {
-                if !(t.url.starts_with("http://") || t.url.starts_with("https://")) {
+                if let Some(why) = target_problem(t, m.prometheus.is_some(), &self.environments) {
+                    let key = match why.0 {
+                        TargetProblem::Url => "url",
+                        TargetProblem::Environment => "environment",
+                    };
                     out.push(entry_problem(
                         texts,
                         "metrics.target",
                         i,
-                        "url",
-                        &t.url,
-                        format!("metrics.target.url: `{}` is not an http(s) URL", t.url),
+                        key,
+                        &t.service,
+                        why.1,
                     ));
                 }
             }
@@ -124,6 +128,22 @@ impl Config {
                 ));
             }
         }
+        for (i, e) in self.environments.iter().enumerate() {
+            if let Some(bad) = e.metrics_labels.keys().find(|k| !metrics::is_label_name(k)) {
+                out.push(entry_problem(
+                    texts,
+                    "environment",
+                    i,
+                    "metrics_labels",
+                    bad,
+                    format!(
+                        "environment `{}`: metrics_labels key `{bad}` is not a Prometheus label \
+                         name ([a-zA-Z_][a-zA-Z0-9_]*)",
+                        e.name
+                    ),
+                ));
+            }
+        }
         hosts::validate(&self.services, &self.health, texts, &mut out);
         gpu::validate(&self.gpu, texts, &mut out);
         out
@@ -137,8 +157,14 @@ impl Config {
         }
         let ok = |u: &str| u.starts_with("http://") || u.starts_with("https://");
         if let Some(m) = &mut self.metrics {
-            m.targets.retain(|t| ok(&t.url));
+            let api = m.prometheus.is_some();
+            let environments = &self.environments;
+            m.targets
+                .retain(|t| target_problem(t, api, environments).is_none());
             metrics::retain_valid(m);
+        }
+        for e in &mut self.environments {
+            e.metrics_labels.retain(|k, _| metrics::is_label_name(k));
         }
         gpu::retain_valid(&mut self.gpu);
         self.host_actions.retain(|a| !a.command.is_empty());
@@ -149,6 +175,58 @@ impl Config {
             self.github = None;
         }
     }
+}
+
+enum TargetProblem {
+    Url,
+    Environment,
+}
+
+/// What is wrong with a `[[metrics.target]]`: a page URL that is not http(s), none in
+/// direct mode (`api`: `[metrics] prometheus` is set, which asks by service name), or an
+/// `environment` that names no `[[environment]]`.
+fn target_problem(
+    t: &metrics::MetricsTarget,
+    api: bool,
+    environments: &[super::model::Environment],
+) -> Option<(TargetProblem, String)> {
+    match &t.url {
+        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+            return Some((
+                TargetProblem::Url,
+                format!("metrics.target.url: `{url}` is not an http(s) URL"),
+            ));
+        }
+        None if !api => {
+            return Some((
+                TargetProblem::Url,
+                format!(
+                    "metrics.target `{}` has no url: without [metrics] prometheus its \
+                     /metrics page is scraped",
+                    t.service
+                ),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(env) = &t.environment
+        && !environments.iter().any(|e| &e.name == env)
+    {
+        let names: Vec<&str> = environments.iter().map(|e| e.name.as_str()).collect();
+        let known = if names.is_empty() {
+            "there is none".to_owned()
+        } else {
+            names.join(", ")
+        };
+        return Some((
+            TargetProblem::Environment,
+            format!(
+                "metrics.target `{}`: environment `{env}` names no [[environment]] ({known})",
+                t.service
+            ),
+        ));
+    }
+    None
 }
 
 /// The top-level sections, one at a time, as long as the config still deserializes.

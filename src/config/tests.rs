@@ -664,3 +664,88 @@ fn gpu_reads_are_one_decision_for_the_pane_and_gpu_once() {
     assert!(!r.local);
     assert_eq!(r.pages, [("a".to_owned(), "http://a/metrics".to_owned())]);
 }
+
+#[test]
+fn metrics_targets_name_their_environment() {
+    let src = r#"
+[[environment]]
+name = "prod"
+namespace = "shop"
+
+[[environment]]
+name = "staging"
+namespace = "shop-staging"
+metrics_labels = { namespace = "shop-staging" }
+
+[metrics]
+prometheus = "http://prometheus:9090"
+
+[[metrics.target]]
+service = "checkout"
+environment = "prod"
+
+[[metrics.target]]
+service = "checkout"
+environment = "staging"
+
+[[metrics.target]]
+service = "search"
+"#;
+    let c = Config::parse_strict("c.toml", src).expect("parses");
+    let m = c.metrics.as_ref().expect("[metrics]");
+    let of = |env: Option<&str>| -> Vec<(&str, Option<&str>)> {
+        m.targets_for(env)
+            .map(|t| (t.service.as_str(), t.environment.as_deref()))
+            .collect()
+    };
+    // a target naming no environment is every environment's, as before targets named one
+    assert_eq!(
+        of(Some("prod")),
+        [("checkout", Some("prod")), ("search", None)]
+    );
+    assert_eq!(
+        of(Some("staging")),
+        [("checkout", Some("staging")), ("search", None)]
+    );
+    assert_eq!(of(None), [("search", None)]);
+    assert_eq!(
+        c.environments[1]
+            .metrics_labels
+            .get("namespace")
+            .map(String::as_str),
+        Some("shop-staging")
+    );
+
+    // an environment no [[environment]] has, a page-less target in direct mode, a bad label
+    let bad = r#"
+[[environment]]
+name = "prod"
+metrics_labels = { "kube-namespace" = "shop" }
+
+[metrics]
+
+[[metrics.target]]
+service = "checkout"
+url = "http://checkout/metrics"
+environment = "production"
+
+[[metrics.target]]
+service = "cart"
+"#;
+    let (c, diags) = Config::parse_lenient("c.toml", bad);
+    let said: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+    assert_eq!(said.len(), 3, "{said:?}");
+    assert!(
+        said[0].starts_with("c.toml:4:1: environment `prod`: metrics_labels"),
+        "{said:?}"
+    );
+    assert!(
+        said[1].starts_with("c.toml:11:1: metrics.target `checkout`: environment `production` names no [[environment]] (prod)"),
+        "{said:?}"
+    );
+    assert!(
+        said[2].starts_with("c.toml:13:1: metrics.target `cart` has no url"),
+        "{said:?}"
+    );
+    assert!(c.metrics.as_ref().is_some_and(|m| m.targets.is_empty()));
+}

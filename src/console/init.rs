@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{GlobalArgs, InitArgs};
 use crate::config;
 use crate::sources::kube::ContextInfo;
+use crate::sources::metrics::discover::Discovered;
 
 /// Everything the written file says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,6 +24,62 @@ pub struct Plan {
     /// `(owner/name, api_url)`.
     pub github: Option<(String, String)>,
     pub prometheus: Option<String>,
+    /// What `prometheus` said it counts requests for (`None`: not asked).
+    pub discovered: Option<Result<Vec<Discovered>, String>>,
+}
+
+/// Where the discovered services go: each environment's label matcher and targets, and
+/// what no environment can be said to own.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Placed {
+    /// Environment name → the namespace its series carry.
+    namespaces: std::collections::BTreeMap<String, String>,
+    /// (service, environment), in order.
+    targets: Vec<(String, Option<String>)>,
+    /// Found, but whose is not known.
+    unplaced: Vec<Discovered>,
+}
+
+/// The discovered services by environment: a series's `namespace` label that is an
+/// environment's namespace makes it that environment's (and its queries are narrowed to
+/// that namespace); without such labels, the services are the one environment's when there
+/// is one, and nobody's when there are several (Prometheus does not say whose they are).
+fn place(contexts: &[ContextInfo], discovered: &[Discovered]) -> Placed {
+    let names = env_names(contexts);
+    let mut placed = Placed::default();
+    let labelled = discovered.iter().any(|d| d.namespace.is_some());
+    for d in discovered {
+        let owners: Vec<&String> = match &d.namespace {
+            Some(ns) => contexts
+                .iter()
+                .zip(&names)
+                .filter(|(c, _)| c.namespace.as_deref().unwrap_or("default") == ns)
+                .map(|(_, n)| n)
+                .collect(),
+            None if labelled => Vec::new(),
+            None => match names.as_slice() {
+                [only] => vec![only],
+                [] => {
+                    placed.targets.push((d.service.clone(), None));
+                    continue;
+                }
+                _ => Vec::new(),
+            },
+        };
+        if owners.is_empty() {
+            placed.unplaced.push(d.clone());
+        }
+        for env in owners {
+            if let Some(ns) = &d.namespace {
+                placed.namespaces.insert(env.clone(), ns.clone());
+            }
+            let target = (d.service.clone(), Some(env.clone()));
+            if !placed.targets.contains(&target) {
+                placed.targets.push(target);
+            }
+        }
+    }
+    placed
 }
 
 /// The GitHub repository (`owner/name`) and API URL of a git remote URL: `https://`,
@@ -125,6 +182,10 @@ fn env_names(contexts: &[ContextInfo]) -> Vec<String> {
 
 /// The config.toml text of a plan, with a comment on every section.
 pub fn render(plan: &Plan) -> String {
+    let placed = match &plan.discovered {
+        Some(Ok(found)) => place(&plan.contexts, found),
+        _ => Placed::default(),
+    };
     let mut s = String::from(
         "# flightdeck config, written by `flightdeck init`.\n\
          # Check it with `flightdeck check-config`; every key is described in the README.\n\n\
@@ -162,6 +223,12 @@ pub fn render(plan: &Plan) -> String {
             None => s.push_str("# namespace = \"default\"\n"),
         }
         s.push_str("# github_environment = \"production\"   # its GitHub deployment environment\n");
+        if let Some(ns) = placed.namespaces.get(&name) {
+            s.push_str(&format!(
+                "metrics_labels = {{ namespace = {} }}   # its series in Prometheus\n",
+                q(ns)
+            ));
+        }
         s.push_str(&format!(
             "protected = {}\n",
             plan.production.contains(&c.name)
@@ -180,6 +247,10 @@ pub fn render(plan: &Plan) -> String {
         None => s.push_str("# [github]\n# repo = \"owner/name\"\n"),
     }
     s.push_str("\n# The Error-rate pane: Prometheus's HTTP API, or scrape [[metrics.target]] pages directly.\n");
+    s.push_str(
+        "# Each [[metrics.target]] names a service and the environment whose numbers they are;\n\
+         # the pane and the incident hint use them only there.\n",
+    );
     match &plan.prometheus {
         Some(url) => s.push_str(&format!(
             "[metrics]\nprometheus = {}\n# threshold = 0.05   # error ratio drawn as failing\n",
@@ -189,11 +260,70 @@ pub fn render(plan: &Plan) -> String {
             "# [metrics]\n# prometheus = \"http://prometheus:9090\"\n# threshold = 0.05\n",
         ),
     }
+    match &plan.discovered {
+        None => {}
+        Some(Err(e)) => s.push_str(&format!(
+            "\n# No service was discovered ({}): name yours\n\
+             # [[metrics.target]]\n# service = \"checkout\"\n# environment = \"prod\"\n",
+            crate::text::sanitize(e).replace('\n', " ")
+        )),
+        Some(Ok(found)) => {
+            s.push_str(&format!(
+                "\n# Found in Prometheus: {} service{} with requests counted\n\
+                 # (`{}`).\n",
+                found.len(),
+                if found.len() == 1 { "" } else { "s" },
+                crate::sources::metrics::discover::DISCOVERY_QUERY
+            ));
+            for (service, env) in &placed.targets {
+                s.push_str(&format!("[[metrics.target]]\nservice = {}\n", q(service)));
+                if let Some(env) = env {
+                    s.push_str(&format!("environment = {}\n", q(env)));
+                }
+                s.push('\n');
+            }
+            if !placed.unplaced.is_empty() {
+                s.push_str(
+                    "# Found, but Prometheus does not say whose environment they are (no\n\
+                     # `namespace` label that is one's): uncomment each under its environment.\n",
+                );
+                for d in &placed.unplaced {
+                    let ns = d
+                        .namespace
+                        .as_deref()
+                        .map(|n| format!("   # namespace {}", crate::text::sanitize(n)))
+                        .unwrap_or_default();
+                    s.push_str(&format!(
+                        "# [[metrics.target]]\n# service = {}{ns}\n# environment = \"...\"\n",
+                        q(&d.service).replace('\n', " ")
+                    ));
+                }
+            }
+        }
+    }
     s.push_str(
         "\n# GPUs: \"local\" is NVML on this machine; a scrape URL is a DCGM exporter's page.\n\
          # [[gpu.host]]\n# name = \"dgx-01\"\n# scrape = \"http://dgx-01:9400/metrics\"\n",
     );
     s
+}
+
+/// The services Prometheus at `url` counts requests for (at most 10 s).
+fn discover(url: &str) -> Result<Vec<Discovered>, String> {
+    // a thread of its own: init may be called from within the binary's runtime
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start a runtime: {e}"))?;
+        rt.block_on(crate::sources::metrics::discover::discover(
+            &url,
+            std::time::Duration::from_secs(10),
+        ))
+    })
+    .join()
+    .unwrap_or_else(|_| Err("discovery failed".to_owned()))
 }
 
 /// The kube contexts of the kubeconfig the console would read, in file order.
@@ -304,12 +434,34 @@ pub fn run(global: &GlobalArgs, args: &InitArgs) -> u8 {
             found
         }
     };
+    let discovered = args.prometheus.as_deref().map(|url| {
+        let found = discover(url);
+        match &found {
+            Ok(f) => {
+                let _ = writeln!(
+                    err,
+                    "flightdeck init: {} service{} found in Prometheus",
+                    f.len(),
+                    if f.len() == 1 { "" } else { "s" }
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    err,
+                    "flightdeck init: no services discovered in Prometheus ({}); [[metrics.target]] is left for you",
+                    crate::text::sanitize(e)
+                );
+            }
+        }
+        found
+    });
     let plan = Plan {
         kubeconfig: global.kubeconfig.clone(),
         contexts,
         production,
         github,
         prometheus: args.prometheus.clone(),
+        discovered,
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
         && let Err(e) = std::fs::create_dir_all(parent)
@@ -498,6 +650,7 @@ mod tests {
             production: vec!["prod".into()],
             github: Some(("acme/checkout".into(), "https://api.github.com".into())),
             prometheus: Some("http://prom:9090".into()),
+            discovered: None,
         };
         let text = render(&plan);
         let (cfg, diags) = config::Config::parse_lenient("config.toml", &text);
@@ -513,5 +666,97 @@ mod tests {
             Some("http://prom:9090".into())
         );
         assert_eq!(cfg.kube.kubeconfig, Some("/k/conf \"x\"".into()));
+    }
+
+    fn found(service: &str, namespace: Option<&str>) -> Discovered {
+        Discovered {
+            service: service.into(),
+            namespace: namespace.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn discovered_services_go_to_the_environment_their_namespace_is() {
+        let ctx = |name: &str, ns: &str| ContextInfo {
+            name: name.into(),
+            namespace: Some(ns.into()),
+        };
+        let contexts = [ctx("prod", "shop"), ctx("staging", "shop-staging")];
+        let plan = Plan {
+            contexts: contexts.to_vec(),
+            production: vec!["prod".into()],
+            prometheus: Some("http://prom:9090".into()),
+            discovered: Some(Ok(vec![
+                found("cart", Some("shop")),
+                found("checkout", Some("shop")),
+                found("checkout", Some("shop-staging")),
+                found("ledger", Some("finance")),
+            ])),
+            ..Plan::default()
+        };
+        let text = render(&plan);
+        let (cfg, diags) = config::Config::parse_lenient("config.toml", &text);
+        assert!(diags.is_empty(), "{diags:?}\n{text}");
+        let labels: Vec<Option<&str>> = cfg
+            .environments
+            .iter()
+            .map(|e| e.metrics_labels.get("namespace").map(String::as_str))
+            .collect();
+        assert_eq!(labels, [Some("shop"), Some("shop-staging")], "{text}");
+        let m = cfg.metrics.expect("[metrics]");
+        let targets: Vec<(&str, Option<&str>)> = m
+            .targets
+            .iter()
+            .map(|t| (t.service.as_str(), t.environment.as_deref()))
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                ("cart", Some("prod")),
+                ("checkout", Some("prod")),
+                ("checkout", Some("staging"))
+            ]
+        );
+        // a namespace no environment has: left for the user, commented
+        assert!(
+            text.contains("# service = \"ledger\"   # namespace finance"),
+            "{text}"
+        );
+
+        // without namespace labels: the one environment's, or (several) nobody's
+        let plain = Some(Ok(vec![found("cart", None), found("checkout", None)]));
+        let one = Plan {
+            contexts: contexts[..1].to_vec(),
+            discovered: plain.clone(),
+            prometheus: Some("http://prom:9090".into()),
+            ..Plan::default()
+        };
+        let cfg = config::Config::parse_strict("c.toml", &render(&one)).expect("parses");
+        let envs: Vec<Option<String>> = cfg
+            .metrics
+            .expect("[metrics]")
+            .targets
+            .into_iter()
+            .map(|t| t.environment)
+            .collect();
+        assert_eq!(envs, [Some("prod".into()), Some("prod".into())]);
+        let two = Plan {
+            contexts: contexts.to_vec(),
+            discovered: plain,
+            prometheus: Some("http://prom:9090".into()),
+            ..Plan::default()
+        };
+        let text = render(&two);
+        let cfg = config::Config::parse_strict("c.toml", &text).expect("parses");
+        assert!(cfg.metrics.expect("[metrics]").targets.is_empty(), "{text}");
+        assert!(text.contains("# service = \"checkout\"\n"), "{text}");
+
+        // a Prometheus that did not answer: said in the file
+        let failed = Plan {
+            discovered: Some(Err("connection refused".into())),
+            prometheus: Some("http://prom:9090".into()),
+            ..Plan::default()
+        };
+        assert!(render(&failed).contains("No service was discovered (connection refused)"));
     }
 }

@@ -71,6 +71,8 @@ pub struct Sources {
     started: bool,
     scoped: Vec<AbortHandle>,
     logs: LogStreams,
+    /// The Error-rate source and the `ErrorRateState::generation` it was started for.
+    metrics: Option<(u64, AbortHandle)>,
     /// Poked by the executor after a GitHub operation: the pipeline polls at once.
     pipeline_refresh: std::sync::Arc<tokio::sync::Notify>,
 }
@@ -87,9 +89,15 @@ impl run::Sources for Sources {
         // the pipeline's events carry the generation, so it restarts with the scope too
         self.scoped
             .extend(start_pipeline(state, tx, self.pipeline_refresh.clone()));
+        // the Error-rate source follows the environment, not every scope change
+        if self.metrics.as_ref().map(|(g, _)| *g) != Some(state.errors.generation) {
+            if let Some((_, task)) = self.metrics.take() {
+                task.abort();
+            }
+            self.metrics = start_metrics(state, tx).map(|t| (state.errors.generation, t));
+        }
         if !self.started {
             self.started = true;
-            start_metrics(state, tx);
             start_gpu(state, tx);
             start_hosts(state, tx);
         }
@@ -260,38 +268,52 @@ fn start_kube(state: &State, tx: &Sender) -> Vec<AbortHandle> {
     ]
 }
 
-fn start_metrics(state: &State, tx: &Sender) {
+/// The Error-rate pane's source for the scope's environment: its `[[metrics.target]]`s
+/// only (`app::panes::errors::scope_targets`), each update tagged with the generation the
+/// app gave that environment, so an update of one left behind is dropped.
+fn start_metrics(state: &State, tx: &Sender) -> Option<AbortHandle> {
     use crate::sources::metrics::{self as m, direct, prometheus};
-    let Some(cfg) = &state.config.metrics else {
-        return;
-    };
+    let cfg = state.config.metrics.as_ref()?;
+    let targets = crate::app::panes::errors::scope_targets(state);
     let interval = m::SCRAPE_INTERVAL;
     let max_page_bytes = usize::try_from(cfg.max_page_bytes)
         .ok()
         .filter(|n| *n > 0)
         .unwrap_or(direct::MAX_PAGE_BYTES);
+    let generation = state.errors.generation;
     let sink = {
         let tx = tx.clone();
-        move |u| tx.send(Event::Metrics(u)).is_ok()
+        move |mut u: m::MetricsUpdate| {
+            u.generation = Some(generation);
+            tx.send(Event::Metrics(u)).is_ok()
+        }
     };
     if let Some(url) = &cfg.prometheus {
-        let pc = prometheus::PrometheusConfig::from_metrics(url, cfg, max_page_bytes);
-        prometheus::spawn_prometheus(pc, interval, sink);
+        let services = targets.iter().map(|t| t.service.clone()).collect();
+        let pc = prometheus::PrometheusConfig::from_metrics(url, cfg, max_page_bytes)
+            .with_services(services)
+            .with_matchers(crate::app::panes::errors::scope_matchers(state));
+        Some(prometheus::spawn_prometheus(pc, interval, sink).abort_handle())
     } else {
-        let targets = cfg
-            .targets
+        let targets: Vec<m::Target> = targets
             .iter()
-            .map(|t| m::Target {
-                service: t.service.clone(),
-                url: t.url.clone(),
+            .filter_map(|t| {
+                Some(m::Target {
+                    service: t.service.clone(),
+                    url: t.url.clone()?,
+                })
             })
             .collect();
+        if targets.is_empty() {
+            // nothing of this environment's to scrape: the pane says what to add
+            return None;
+        }
         let options = direct::DirectOptions {
             status_label: m::StatusLabel(cfg.status_label.clone()),
             revision_label: m::RevisionLabel(cfg.revision_label.clone()),
             max_page_bytes,
         };
-        direct::spawn_direct_with(targets, interval, options, sink);
+        Some(direct::spawn_direct_with(targets, interval, options, sink).abort_handle())
     }
 }
 

@@ -132,6 +132,52 @@ async fn init_writes_a_config_check_config_accepts() {
         "no credential is copied:\n{text}"
     );
 
+    // the services were asked of Prometheus; with two contexts and series that carry no
+    // namespace, whose they are is left to the user (commented), not guessed
+    assert!(
+        config
+            .metrics
+            .as_ref()
+            .is_some_and(|m| m.targets.is_empty()),
+        "{text}"
+    );
+    assert!(
+        text.contains("# [[metrics.target]]\n# service = \"checkout\"\n"),
+        "{text}"
+    );
+    assert!(stderr.contains("services found in Prometheus"), "{stderr}");
+    // with one context they are that environment's
+    let one = root.join("one.toml");
+    let single = flightdeck(
+        root,
+        &checkout,
+        &a.display().to_string(),
+        &[
+            "init",
+            "--production",
+            "sandbox",
+            "--prometheus",
+            &prometheus,
+            "--output",
+            &one.display().to_string(),
+        ],
+        "",
+    );
+    assert_eq!(single.status.code(), Some(0), "{single:?}");
+    let targets: Vec<(String, Option<String>)> = parse(&one)
+        .metrics
+        .expect("[metrics]")
+        .targets
+        .into_iter()
+        .map(|t| (t.service, t.environment))
+        .collect();
+    for service in ["checkout", "cart", "frontend"] {
+        assert!(
+            targets.contains(&(service.to_owned(), Some("sandbox".to_owned()))),
+            "{service}: {targets:?}"
+        );
+    }
+
     // check-config, run on its own, accepts the file
     let check = flightdeck(root, root, &kubeconfig, &["check-config"], "");
     assert_eq!(check.status.code(), Some(0), "{check:?}");

@@ -566,6 +566,7 @@ rollback = ["rollback.sh"]
 name = "api"
 url = "http://127.0.0.1:1/health"
 host = "ops@dgx-01"
+service = "dgx-spark-mcp.service"
 "#,
     );
     assert!(diags.is_empty(), "{diags:?}");
@@ -655,4 +656,78 @@ fn a_checks_title_never_shows_its_query_string() {
     assert_eq!(state("https://api.example/?api_key=k").title(), "api");
     assert_eq!(state("https://api.example").title(), "api");
     assert_eq!(state("http://h:1/ready#frag").title(), "api /ready");
+}
+
+/// Two services with a rollback on one host, and a failing check on it: the hint offers the
+/// rollback of the service the check names (`service = ...`), never the first one found
+/// on the host; a check that names none offers no rollback and says which check failed.
+/// From a pane with no selection of its own the hint's key acts on that service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_check_offers_the_rollback_of_its_own_service() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use flightdeck::app::Effect;
+    let base = loopback().await;
+    let config = |link: &str| {
+        let (config, diags) = Config::parse_lenient(
+            "t.toml",
+            &format!(
+                "[[service]]\nunit = \"evil.service\"\nlist_backups = [\"ls\"]\nrollback = [\"rb\"]\n\
+                 [[service]]\nunit = \"api.service\"\nlist_backups = [\"ls\"]\nrollback = [\"rb\"]\n\
+                 [[health]]\nname = \"api\"\nurl = \"{base}/boom\"\ntimeout_secs = 1\n{link}"
+            ),
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        config
+    };
+    let client = health::client(Duration::from_secs(1)).expect("client");
+    let failing = |config: Config| {
+        let client = client.clone();
+        async move {
+            let mut state = common::state_with(config);
+            let check = state.hosts.health[0].check.clone();
+            for _ in 0..3 {
+                let s = health::check_once(&client, &check).await;
+                update(&mut state, Event::Health(s));
+            }
+            state
+        }
+    };
+
+    // no link: which check failed, and no rollback offered
+    let mut state = failing(config("")).await;
+    let hint = flightdeck::app::hint::incident_hint(&state).expect("a hint");
+    assert!(hint.contains("api /boom failed 3× in a row"), "{hint}");
+    assert!(!hint.contains("rolls back"), "{hint}");
+    assert!(!hint.contains("evil"), "{hint}");
+    state.focus = PaneId::Logs;
+    let asked = update(&mut state, Event::Key(KeyEvent::from(KeyCode::Char('R'))));
+    assert!(asked.is_empty(), "{asked:?}");
+
+    // linked: that service's rollback, from any pane without a selection of its own
+    let mut state = failing(config("service = \"api.service\"\n")).await;
+    let hint = flightdeck::app::hint::incident_hint(&state).expect("a hint");
+    assert!(hint.contains("api /boom failed 3× in a row"), "{hint}");
+    assert!(hint.ends_with("R rolls back api.service"), "{hint}");
+    assert!(!hint.contains("evil"), "{hint}");
+    for pane in [PaneId::Logs, PaneId::Errors] {
+        state.focus = pane;
+        let asked = update(&mut state, Event::Key(KeyEvent::from(KeyCode::Char('R'))));
+        assert_eq!(
+            asked,
+            [Effect::ListBackups {
+                service: "api.service".into()
+            }],
+            "{pane:?}: {:?}",
+            state.flash
+        );
+    }
+
+    // a link to no [[service]] is a config problem, at its line
+    let (_, diags) = Config::parse_lenient(
+        "t.toml",
+        "[[health]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nservice = \"nosuch.service\"\n",
+    );
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].line, 4, "{diags:?}");
+    assert!(diags[0].message.contains("nosuch.service"), "{diags:?}");
 }

@@ -661,3 +661,76 @@ fn the_failing_age_counts_from_the_first_failure_not_the_last_retry() {
     let face = status.face(s.now).expect("a face");
     assert!(face.text.starts_with("failing 1m"), "{}", face.text);
 }
+
+/// `init --prometheus` writes no target it cannot place: under `metrics live` the pane says
+/// which entry would name a service for this environment instead of staying blank, and
+/// another environment's target does not count here.
+#[test]
+fn an_environment_without_targets_says_what_to_add() {
+    let toml = "[[environment]]\nname = \"staging\"\nnamespace = \"shop-staging\"\n\n\
+                [metrics]\nprometheus = \"http://prometheus.invalid:9090\"\n";
+    let mut s = common::state_builder()
+        .config_toml(toml)
+        .namespace("shop-staging")
+        .at(ts(NOW_MS))
+        .focus(PaneId::Errors)
+        .build();
+    // Prometheus answered (alerts read): the source is live, with no service to ask for
+    let mut live = MetricsUpdate::new(ts(NOW_MS));
+    live.alerts = Some(AlertsUpdate {
+        alerts: Vec::new(),
+        error: None,
+        alertmanager_error: None,
+    });
+    update(&mut s, Event::Metrics(live.clone()));
+    let t = common::cells(&common::draw_at(&s, 160, 48));
+    assert!(
+        t.contains("no error-rate service is named for staging"),
+        "{t}"
+    );
+    assert!(
+        t.contains(r#"add [[metrics.target]] service = "NAME" environment = "staging""#),
+        "{t}"
+    );
+
+    // prod's target is prod's: staging still has none, and the example names a service
+    let (config, diags) = Config::parse_lenient(
+        "test.toml",
+        &format!(
+            "[[environment]]\nname = \"prod\"\nnamespace = \"shop\"\n\n{toml}\n\
+             [[metrics.target]]\nservice = \"checkout\"\nenvironment = \"prod\"\n"
+        ),
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let mut s = common::state_builder()
+        .config(config)
+        .namespace("shop-staging")
+        .at(ts(NOW_MS))
+        .focus(PaneId::Errors)
+        .build();
+    // prod's checkout alert is not staging's; an alert about no service stays
+    let alert = |service: Option<&str>| Alert {
+        name: "HighErrorRate".into(),
+        state: AlertState::Firing,
+        severity: Some("page".into()),
+        summary: None,
+        service: service.map(str::to_owned),
+        active_at: None,
+        value: 0.2,
+        labels: Default::default(),
+        silenced: false,
+    };
+    if let Some(a) = live.alerts.as_mut() {
+        a.alerts = vec![alert(Some("checkout")), alert(None)];
+    }
+    update(&mut s, Event::Metrics(live));
+    assert_eq!(s.errors.alerts, [alert(None)]);
+    let t = common::cells(&common::draw_at(&s, 160, 48));
+    assert!(!t.contains("checkout: "), "{t}");
+    s.errors.alerts.clear();
+    let t = common::cells(&common::draw_at(&s, 160, 48));
+    assert!(
+        t.contains(r#"add [[metrics.target]] service = "checkout" environment = "staging""#),
+        "{t}"
+    );
+}

@@ -2,6 +2,7 @@
 mod support;
 
 mod binary;
+mod env_numbers;
 mod escapes;
 mod fault_drill;
 mod promises;

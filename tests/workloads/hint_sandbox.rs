@@ -8,7 +8,7 @@ use crate::support::common;
 
 use std::time::Duration;
 
-use flightdeck::app::{Event, update};
+use flightdeck::app::{Event, PaneId, update};
 use flightdeck::config::Config;
 use flightdeck::sources::kube::model::PodReason;
 use flightdeck::sources::metrics::Target;
@@ -103,6 +103,43 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
     assert!(
         common::screen(&h.state).contains("⚠ checkout:"),
         "the pane shows it"
+    );
+
+    // from a pane with no selection of its own (Logs, Error rate) the hint's key acts on
+    // the deployment the hint names, and the dialog shows it
+    for pane in [PaneId::Logs, PaneId::Errors] {
+        let mut from = h.state.clone();
+        from.focus = pane;
+        let effects = update(
+            &mut from,
+            Event::Key(crossterm::event::KeyEvent::from(
+                crossterm::event::KeyCode::Char('R'),
+            )),
+        );
+        let asked = format!("{:?} {effects:?}", from.overlay);
+        assert!(
+            asked.contains("name: \"checkout\"") && asked.contains("namespace: \"shop\""),
+            "{pane:?}: R opens checkout's rollback: {asked}\nflash: {:?}",
+            from.flash
+        );
+    }
+
+    // where the environment has no error-rate numbers the hint says so (never borrows)
+    let mut none = h.state.clone();
+    let mut cfg = (*none.config).clone();
+    cfg.environments = Config::parse_lenient(
+        "e.toml",
+        "[[environment]]\nname = \"prod\"\nnamespace = \"shop\"\n",
+    )
+    .0
+    .environments;
+    none.config = std::sync::Arc::new(cfg);
+    none.errors = Default::default();
+    let hint = flightdeck::app::hint::incident_hint(&none).expect("the crash loops still");
+    assert!(!hint.contains("error ratio"), "{hint}");
+    assert!(
+        hint.contains("crash-looping (no error-rate data for prod) since revision 4"),
+        "{hint}"
     );
 
     // under --read-only no operation can be sent: the hint offers no key, and says why

@@ -446,16 +446,23 @@ impl Sandbox {
             q(&self.github_api_url())
         ));
         // API mode: the sandbox's Prometheus has 30 minutes of history from the start; the
-        // targets name the services (and are what a direct-mode config would scrape)
+        // targets name the services (and are what a direct-mode config would scrape). The
+        // simulated traffic is production's: the targets are prod's, and no other
+        // environment borrows their numbers
         s.push_str(&format!(
             "\n[metrics]\nthreshold = 0.05\nprometheus = {}\n",
             q(&self.prometheus_url())
         ));
+        let prod = world::ENVS
+            .iter()
+            .find(|e| e.namespace == world::MAIN_NS)
+            .map_or("prod", |e| e.name);
         for (svc, url) in self.metrics_targets() {
             s.push_str(&format!(
-                "\n[[metrics.target]]\nservice = {}\nurl = {}\n",
+                "\n[[metrics.target]]\nservice = {}\nurl = {}\nenvironment = {}\n",
                 q(&svc),
-                q(&url)
+                q(&url),
+                q(prod)
             ));
         }
         // the services' health endpoints, as a blue-green deployment is judged by them

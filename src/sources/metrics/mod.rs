@@ -16,6 +16,7 @@
 
 pub mod alertmanager;
 pub mod direct;
+pub mod discover;
 pub mod fold;
 pub mod model;
 mod poll;

@@ -137,6 +137,10 @@ pub struct MetricsUpdate {
     pub problems: Vec<DataProblem>,
     /// `None`: this update says nothing about alerts (direct mode, or not polled this time).
     pub alerts: Option<AlertsUpdate>,
+    /// The source that sent it: the console tags each update with the
+    /// `ErrorRateState::generation` it started the source for, and an update of a source
+    /// started for another environment is dropped. `None`: not tied to one.
+    pub generation: Option<u64>,
 }
 
 impl MetricsUpdate {
@@ -147,6 +151,7 @@ impl MetricsUpdate {
             health: Vec::new(),
             problems: Vec::new(),
             alerts: None,
+            generation: None,
         }
     }
 }

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::alertmanager;
 use super::direct::{LIMIT_SETTING, MAX_PAGE_BYTES};
-use super::revisions::{revision_points, revision_query};
+use super::revisions::{revision_points, revision_query_in};
 pub use super::series::{Series, lenient_value, parse_value, point_problem};
 use super::series::{alert_state, summary_of};
 use super::{
@@ -60,8 +60,23 @@ impl PrometheusConfig {
 }
 
 impl PrometheusConfig {
-    /// The console's config for `[metrics]` with `prometheus = url`: the services its
-    /// targets name, its templates and rate window, the pane's 30 minutes.
+    /// The environment's label matchers in every query (`[[environment]] metrics_labels`).
+    pub fn with_matchers(mut self, matchers: Vec<(String, String)>) -> Self {
+        self.queries.matchers = matchers;
+        self
+    }
+
+    /// These services instead (the console asks for the scope's environment's only).
+    pub fn with_services(mut self, services: Vec<String>) -> Self {
+        let mut services = services;
+        services.dedup();
+        self.services = services;
+        self
+    }
+
+    /// The console's config for `[metrics]` with `prometheus = url`: the services all its
+    /// targets name (whatever their environment), its templates and rate window, the
+    /// pane's 30 minutes.
     pub fn from_metrics(
         url: &str,
         cfg: &crate::config::MetricsConfig,
@@ -213,11 +228,12 @@ pub async fn poll_once(
     let revisions_future = async {
         match revisions_start {
             Some(start_ms) if start_ms <= end_ms => {
-                let query = revision_query(
+                let query = revision_query_in(
                     &config.services,
                     &config.status_label,
                     &config.revision_label,
                     &config.queries.window,
+                    &config.queries.extra_matchers(),
                 );
                 client.query_range(&query, start_ms, end_ms, step).await
             }

@@ -106,3 +106,39 @@ url = "http://cart/metrics"
     assert_eq!(pc.max_page_bytes, 1000);
     assert_eq!(pc.window, std::time::Duration::from_secs(30 * 60));
 }
+
+#[test]
+fn an_environments_matchers_go_beside_every_service_matcher() {
+    let q = Queries {
+        matchers: vec![("namespace".into(), r#"shop"x"#.into())],
+        ..Queries::default()
+    };
+    for template in [&q.error_ratio, &q.request_rate, &q.latency_p95] {
+        let expanded = q.expand(template, "checkout");
+        let services = expanded.matches(r#"service="checkout""#).count();
+        assert!(services > 0, "{expanded}");
+        assert_eq!(
+            expanded
+                .matches(r#"service="checkout",namespace="shop\"x""#)
+                .count(),
+            services,
+            "{expanded}"
+        );
+    }
+    let revisions = revision_query_in(
+        &["checkout".into()],
+        &Default::default(),
+        &Default::default(),
+        "5m",
+        &q.extra_matchers(),
+    );
+    assert!(
+        revisions.contains(r#"!="",namespace="shop\"x"}[5m]"#),
+        "{revisions}"
+    );
+    // without an environment's matchers the queries are the templates'
+    assert_eq!(
+        Queries::default().expand(&q.error_ratio, "checkout"),
+        Queries::for_service(&q.error_ratio.replace("$window", "5m"), "checkout")
+    );
+}

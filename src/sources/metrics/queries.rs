@@ -16,6 +16,11 @@ pub struct Queries {
     pub latency_p95: String,
     /// The rate window, a Prometheus duration (`[metrics] window`).
     pub window: String,
+    /// The environment's label matchers (`[[environment]] metrics_labels`), as
+    /// `namespace="shop-staging"` pairs: added beside each `"$service"` matcher of the
+    /// templates and to the per-revision query, so a service is asked for in its
+    /// environment only.
+    pub matchers: Vec<(String, String)>,
 }
 
 impl Default for Queries {
@@ -25,6 +30,7 @@ impl Default for Queries {
             request_rate: DEFAULT_REQUEST_RATE.to_owned(),
             latency_p95: DEFAULT_LATENCY_P95.to_owned(),
             window: crate::config::DEFAULT_RATE_WINDOW.to_owned(),
+            matchers: Vec::new(),
         }
     }
 }
@@ -35,9 +41,24 @@ impl Queries {
         template.replace("$service", &quoted)
     }
 
-    /// `template` for `service` with `$window` as this rate window.
+    /// `template` for `service` with `$window` as this rate window, and the environment's
+    /// matchers beside each `"$service"`.
     pub fn expand(&self, template: &str, service: &str) -> String {
-        Self::for_service(&template.replace("$window", &self.window), service)
+        let template = template.replace("$window", &self.window);
+        let template = match self.extra_matchers() {
+            extra if extra.is_empty() => template,
+            extra => template.replace("\"$service\"", &format!("\"$service\"{extra}")),
+        };
+        Self::for_service(&template, service)
+    }
+
+    /// `,namespace="shop-staging"` for each of [`Queries::matchers`] (empty without), the
+    /// values quoted for a PromQL string.
+    pub fn extra_matchers(&self) -> String {
+        self.matchers
+            .iter()
+            .map(|(k, v)| format!(",{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+            .collect()
     }
 
     /// The rate window in milliseconds (5 minutes when it cannot be read).

@@ -23,12 +23,24 @@ pub fn revision_query(
     revision_label: &RevisionLabel,
     window: &str,
 ) -> String {
+    revision_query_in(services, status_label, revision_label, window, "")
+}
+
+/// [`revision_query`] with more matchers in its selector (`,namespace="shop"`: an
+/// environment's, `Queries::extra_matchers`).
+pub fn revision_query_in(
+    services: &[String],
+    status_label: &StatusLabel,
+    revision_label: &RevisionLabel,
+    window: &str,
+    extra_matchers: &str,
+) -> String {
     let alternatives: Vec<String> = services.iter().map(|s| regex_quote(s)).collect();
     let selector = promql_quote(&alternatives.join("|"));
     let status = promql_quote(&status_label.0);
     let revision = &revision_label.0;
     format!(
-        r#"sum by (service, {revision}, {CLASS_LABEL}) (label_replace(label_join(rate(http_requests_total{{service=~"{selector}",{revision}!=""}}[{window}]), "{STATUS_JOIN_LABEL}", ",", "{status}", "code"), "{CLASS_LABEL}", "5xx", "{STATUS_JOIN_LABEL}", "5..,.*|,5.."))"#
+        r#"sum by (service, {revision}, {CLASS_LABEL}) (label_replace(label_join(rate(http_requests_total{{service=~"{selector}",{revision}!=""{extra_matchers}}}[{window}]), "{STATUS_JOIN_LABEL}", ",", "{status}", "code"), "{CLASS_LABEL}", "5xx", "{STATUS_JOIN_LABEL}", "5..,.*|,5.."))"#
     )
 }
 

@@ -29,7 +29,24 @@ const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let e = &state.errors;
     if e.services.is_empty() && e.alerts.is_empty() && e.alerts_failing.is_none() {
-        super::placeholder(state, PaneId::Errors, frame, area);
+        match crate::app::panes::errors::missing_targets(state) {
+            Some(missing) => {
+                let theme = &state.theme;
+                let lines = vec![
+                    Line::styled(missing.what, theme.dim()),
+                    Line::from(vec![
+                        Span::styled("add ", theme.dim()),
+                        Span::styled(missing.entry, theme.accent()),
+                        Span::styled(" to config.toml", theme.dim()),
+                    ]),
+                ];
+                frame.render_widget(
+                    Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
+                    area,
+                );
+            }
+            None => super::placeholder(state, PaneId::Errors, frame, area),
+        }
         return;
     }
     let rows = rows(state);

@@ -699,6 +699,13 @@ async fn config_toml_and_kubeconfig_wire_everything() {
             .iter()
             .any(|t| t["service"].as_str() == Some("checkout"))
     );
+    // the simulated traffic is production's: every target says so
+    assert!(
+        targets
+            .iter()
+            .all(|t| t["environment"].as_str() == Some("prod")),
+        "{targets:?}"
+    );
     let hosts = cfg["gpu"]["host"].as_array().unwrap();
     assert_eq!(hosts[0]["name"].as_str(), Some("dgx-01"));
     assert_eq!(

@@ -181,6 +181,12 @@ pub struct ErrorRateState {
     /// Rollout. Set whole by [`ErrorRateState::set_revision_roles`]; without an entry a
     /// revision shows as its short hash.
     pub revision_roles: HashMap<(String, String), RevisionRole>,
+    /// Whose numbers these are: the `[[environment]]` of the scope they were asked for
+    /// (`Some(None)`: a scope in no environment; `None`: not noted yet).
+    pub environment: Option<Option<String>>,
+    /// Counts the metrics sources started for a new environment: the console starts one
+    /// when this changes, and an update of an earlier one is dropped.
+    pub generation: u64,
 }
 
 impl ErrorRateState {
@@ -196,7 +202,21 @@ impl ErrorRateState {
             alerts_failing: None,
             alertmanager_error: None,
             revision_roles: HashMap::new(),
+            environment: None,
+            generation: 0,
         }
+    }
+
+    /// Forgets every number (the scope moved to another environment's): the history is
+    /// that of `environment` from now on, asked for by a new source (`generation` + 1).
+    pub fn restart_for(&mut self, environment: Option<String>) {
+        *self = Self {
+            window_ms: self.window_ms,
+            capacity: self.capacity,
+            environment: Some(environment),
+            generation: self.generation.wrapping_add(1),
+            ..Self::default()
+        };
     }
 
     /// The window the pane holds (30 minutes unless the console says otherwise).

@@ -15,7 +15,17 @@ use crate::app::state::{SourceId, SourceStatus, State};
 use crate::pane::PaneId;
 use crate::sources::metrics::{Health, MetricsUpdate};
 
-pub fn on_update(state: &mut State, update: MetricsUpdate) -> Vec<Effect> {
+pub fn on_update(state: &mut State, mut update: MetricsUpdate) -> Vec<Effect> {
+    if update
+        .generation
+        .is_some_and(|g| g != state.errors.generation)
+    {
+        // a source started for an environment the scope has left
+        return Vec::new();
+    }
+    if let Some(alerts) = &mut update.alerts {
+        keep_alerts_of_scope(state, &mut alerts.alerts);
+    }
     let at = update.at;
     let failing: Vec<String> = update
         .health
@@ -38,6 +48,133 @@ pub fn on_update(state: &mut State, update: MetricsUpdate) -> Vec<Effect> {
     clamp_selection(state);
     state.dirty = true;
     Vec::new()
+}
+
+/// The `[[environment]]` the scope is in: whose numbers the pane holds.
+pub fn scope_environment(state: &State) -> Option<String> {
+    crate::app::scope::environment(state).map(|e| e.name.clone())
+}
+
+/// The `[[metrics.target]]`s whose numbers belong to the scope's environment: what the
+/// console's metrics source asks for (those naming it, and those naming none).
+pub fn scope_targets(state: &State) -> Vec<crate::config::MetricsTarget> {
+    let env = scope_environment(state);
+    state.config.metrics.as_ref().map_or_else(Vec::new, |m| {
+        m.targets_for(env.as_deref()).cloned().collect()
+    })
+}
+
+/// The scope's environment's label matchers (`[[environment]] metrics_labels`), for the
+/// queries of its targets.
+pub fn scope_matchers(state: &State) -> Vec<(String, String)> {
+    crate::app::scope::environment(state).map_or_else(Vec::new, |e| {
+        e.metrics_labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    })
+}
+
+/// Notes whose numbers the pane holds, once (the run loop settles before the first key).
+pub fn note_environment(state: &mut State) {
+    if state.errors.environment.is_none() {
+        state.errors.environment = Some(scope_environment(state));
+        // direct mode with no page of this environment's starts no source: say what to add
+        if let Some(status @ SourceStatus::NotConfigured { .. }) = initial_status(state) {
+            state.sources.insert(SourceId::Metrics, status);
+        }
+    }
+}
+
+/// The scope changed: when it is now another environment's (or whose it was is not
+/// known), the numbers of the one left are forgotten and a new source is asked for; the
+/// hint and the pane never show one environment's numbers in another.
+pub fn on_scope_changed(state: &mut State) {
+    // the revision marks are the left scope's ReplicaSets': the new scope's come with its rows
+    state.deploys = Default::default();
+    let env = scope_environment(state);
+    if state.errors.environment.as_ref() == Some(&env) {
+        return;
+    }
+    state.errors.restart_for(env);
+    if let Some(status) = initial_status(state) {
+        state.sources.insert(SourceId::Metrics, status);
+    }
+    state.dirty = true;
+}
+
+/// The metrics source's face before the new environment's source answers: connecting,
+/// or (in direct mode, when no page is this environment's) the entry to add.
+fn initial_status(state: &State) -> Option<SourceStatus> {
+    let m = state.config.metrics.as_ref()?;
+    if m.prometheus.is_none() && m.targets.is_empty() {
+        return None;
+    }
+    Some(match missing_targets(state) {
+        Some(missing) if m.prometheus.is_none() => SourceStatus::NotConfigured {
+            hint: missing.entry,
+        },
+        _ => SourceStatus::Connecting { since: state.now },
+    })
+}
+
+/// No `[[metrics.target]]` is the scope's environment's: what the pane says instead of
+/// numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingTargets {
+    /// `no error-rate service is named for staging`.
+    pub what: String,
+    /// The entry that would name one: `[[metrics.target]] service = "checkout"
+    /// environment = "staging"`.
+    pub entry: String,
+}
+
+/// What the pane says when no `[[metrics.target]]` is this environment's. `None` when one
+/// is, or when `[metrics]` is not configured at all (the source's placeholder says so).
+pub fn missing_targets(state: &State) -> Option<MissingTargets> {
+    let m = state.config.metrics.as_ref()?;
+    let env = scope_environment(state);
+    if m.targets_for(env.as_deref()).next().is_some() {
+        return None;
+    }
+    // another environment's service is the likeliest name here too
+    let example = m.targets.first().map_or("NAME", |t| t.service.as_str());
+    Some(match &env {
+        Some(env) => MissingTargets {
+            what: format!("no error-rate service is named for {env}"),
+            entry: format!("[[metrics.target]] service = \"{example}\" environment = \"{env}\""),
+        },
+        None => MissingTargets {
+            what: "no error-rate service is named".to_owned(),
+            entry: format!("[[metrics.target]] service = \"{example}\""),
+        },
+    })
+    .map(|mut missing| {
+        if m.prometheus.is_none() {
+            // direct mode scrapes the service's own page
+            missing
+                .entry
+                .push_str(" url = \"http://HOST:PORT/metrics\"");
+        }
+        missing
+    })
+}
+
+/// In a config whose targets name their environments, the alerts about a service that is
+/// not one of this environment's are another environment's: they are left out.
+fn keep_alerts_of_scope(state: &State, alerts: &mut Vec<crate::sources::metrics::Alert>) {
+    let Some(m) = state.config.metrics.as_ref() else {
+        return;
+    };
+    if m.targets.iter().all(|t| t.environment.is_none()) {
+        return;
+    }
+    let env = scope_environment(state);
+    let ours: std::collections::BTreeSet<&str> = m
+        .targets_for(env.as_deref())
+        .map(|t| t.service.as_str())
+        .collect();
+    alerts.retain(|a| a.service.as_deref().is_none_or(|s| ours.contains(s)));
 }
 
 /// What the app knows of each `(service, revision)` of the Error-rate pane: the canary and

@@ -262,10 +262,33 @@ pub fn on_operation(state: &mut State, action: Action) -> Vec<Intent> {
         );
         return Vec::new();
     };
-    let service = s.config.label();
+    let config = s.config.clone();
+    service_operation(state, action, &config)
+}
+
+/// An operation key on the service labelled `label` (`local/api.service`), from another
+/// pane: the one the incident hint names.
+pub fn on_named_service(state: &mut State, action: Action, label: &str) -> Vec<Intent> {
+    let found = state
+        .hosts
+        .services
+        .iter()
+        .find(|s| s.config.label() == label)
+        .map(|s| s.config.clone());
+    match found {
+        Some(config) => service_operation(state, action, &config),
+        None => {
+            state.set_flash(FlashLevel::Info, format!("{label}: no such [[service]]"));
+            Vec::new()
+        }
+    }
+}
+
+fn service_operation(state: &mut State, action: Action, s: &ServiceConfig) -> Vec<Intent> {
+    let service = s.label();
     let op = match action {
         Action::Restart => ServiceOp::Restart,
-        Action::Rollback if s.config.rollback.is_some() => {
+        Action::Rollback if s.rollback.is_some() => {
             return vec![Intent::Effect(Effect::ListBackups { service })];
         }
         Action::Rollback => {

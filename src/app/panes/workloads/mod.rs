@@ -17,7 +17,7 @@ pub use empty::{EmptyWhy, empty_why};
 pub use keys::{narrow, on_action};
 pub use kinds::*;
 pub use model::{Detail, DetailTarget, Section, SortKey, WorkloadsView};
-pub use ops::on_operation;
+pub use ops::{on_hinted, on_operation};
 pub use views::*;
 
 use crate::app::state::State;

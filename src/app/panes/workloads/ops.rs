@@ -33,6 +33,29 @@ pub fn on_operation(state: &mut State, action: Action) -> Vec<Intent> {
     }
 }
 
+/// An operation key on `w` from another pane: the Deployment or Rollout the incident hint
+/// names, as if it were selected in Workloads.
+pub fn on_hinted(state: &mut State, action: Action, w: &WorkloadRef) -> Vec<Intent> {
+    match w.kind {
+        WorkloadKind::Deployment => match state.cluster.deployments.get(&w.key).cloned() {
+            Some(d) => deployment_ops::on_action(state, &d, action),
+            None => refuse(
+                state,
+                format!(
+                    "{}: {} is no longer listed",
+                    action.description(),
+                    w.key.name
+                ),
+            ),
+        },
+        WorkloadKind::Rollout => rollout_action(state, w, action),
+        _ => refuse(
+            state,
+            format!("{}: select a deployment first", action.description()),
+        ),
+    }
+}
+
 /// `None` leaves the action to the Deployment handling (a Deployment row, or an action
 /// that is not about workloads).
 fn on_action(state: &mut State, action: Action) -> Option<Vec<Intent>> {
