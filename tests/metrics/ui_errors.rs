@@ -333,7 +333,18 @@ fn deploy_marks_hook_draws_the_revision() {
 
 #[test]
 fn no_data_keeps_the_honest_placeholder() {
-    let s = state();
+    // a service named, no answer yet: connecting (with none named, the pane says what to add)
+    let (config, diags) = Config::parse_lenient(
+        "test.toml",
+        "[metrics]\nprometheus = \"http://prometheus.invalid:9090\"\n\n[[metrics.target]]\nservice = \"checkout\"\n",
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let s = common::state_builder()
+        .config(config)
+        .theme("dark")
+        .at(ts(NOW_MS))
+        .focus(PaneId::Errors)
+        .build();
     let buf = common::draw_at(&s, 160, 48);
     let pane = common::pane_text(&s, &buf, flightdeck::pane::PaneId::Errors);
     assert!(pane.contains("connecting…"), "{pane}");
