@@ -186,10 +186,7 @@ fn a_failure_after_an_open_watch_ages_from_the_failure_not_the_last_event() {
         },
     );
     s.now = common::now();
-    let face = s
-        .source(SourceId::Kube)
-        .and_then(|st| st.face(s.now))
-        .expect("a face");
+    let face = s.face(SourceId::Kube).expect("a face");
     assert_eq!(face.text, "stale 10s (forbidden)");
     // and a list that answers again clears it at once
     update(
@@ -199,10 +196,7 @@ fn a_failure_after_an_open_watch_ages_from_the_failure_not_the_last_event() {
             msg: WorkloadsMsg::Snapshot(flightdeck::sources::kube::Rows::Deployments(vec![])),
         },
     );
-    let face = s
-        .source(SourceId::Kube)
-        .and_then(|st| st.face(s.now))
-        .expect("a face");
+    let face = s.face(SourceId::Kube).expect("a face");
     assert_eq!(face.text, "live");
 }
 
