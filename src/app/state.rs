@@ -65,11 +65,13 @@ pub enum SourceStatus {
     Connecting { since: Timestamp },
     Live {
         /// The last successful contact: a poll answered (changed or not), a stream's
-        /// last message.
+        /// last message (an event, a bookmark), a probe of the server answered. An open
+        /// stream is not contact by itself: the face turns stale past the source's bound
+        /// without one (`State::contact_bound`).
         updated: Timestamp,
         /// When the data last changed.
         changed: Timestamp,
-        /// A stream (a watch, a followed log) is open and healthy: in contact now.
+        /// A stream (a watch, a followed log) is open.
         open: bool,
     },
     /// Failing now; the last good data (if any) is kept and shown as stale.
@@ -150,7 +152,8 @@ impl SourceStatus {
         }
     }
 
-    /// An open stream whose data last changed at `changed`.
+    /// An open stream whose data last changed at `changed`, its last contact then too (a
+    /// later contact moves `updated` on: see `Live`).
     pub fn streaming(changed: Timestamp) -> SourceStatus {
         SourceStatus::Live {
             updated: changed,

@@ -370,11 +370,12 @@ impl ClusterStore {
     /// watch event that touched only what no row shows — an annotation, managedFields, a
     /// probe time — changes nothing, and costs no rebuild and no frame).
     pub fn apply(&mut self, msg: WorkloadsMsg, now: Timestamp) -> bool {
-        // anything but a failure is an answer from the API server
-        let answered = !matches!(
-            msg,
-            WorkloadsMsg::Failed { .. } | WorkloadsMsg::NoClient(_) | WorkloadsMsg::Unanswered(_)
-        );
+        // anything but a failure is an answer from the API server, and so is a refusal
+        let answered = match &msg {
+            WorkloadsMsg::Failed { failure, .. } => matches!(failure, Failure::Forbidden { .. }),
+            WorkloadsMsg::NoClient(_) | WorkloadsMsg::Unanswered(_) => false,
+            _ => true,
+        };
         let mut reached = false;
         if answered {
             self.contact = Some(now);
