@@ -102,6 +102,15 @@ fn record_deploy_marks(state: &mut State, before: &BTreeMap<ObjKey, Option<i64>>
 }
 
 fn set_source_status(state: &mut State, now: Timestamp) {
+    if let Some(status) = source_status(state, now) {
+        state.sources.insert(SourceId::Kube, status);
+    }
+    crate::app::panes::logs::pair_with_cluster(state);
+}
+
+/// The Kube source's status from the store; `None` while nothing was listed yet (it stays
+/// connecting).
+fn source_status(state: &State, now: Timestamp) -> Option<SourceStatus> {
     let data = &state.cluster;
     let status = if let Some(text) = &data.no_client {
         SourceStatus::Unavailable {
@@ -117,7 +126,7 @@ fn set_source_status(state: &mut State, now: Timestamp) {
                 changed,
                 open: true,
             },
-            _ => return,
+            _ => return None,
         }
     } else {
         let error = data
@@ -134,8 +143,7 @@ fn set_source_status(state: &mut State, now: Timestamp) {
         let last_ok = prev.and_then(SourceStatus::last_contact).max(data.contact);
         SourceStatus::failing(prev, error, now, last_ok)
     };
-    state.sources.insert(SourceId::Kube, status);
-    crate::app::panes::logs::pair_with_cluster(state);
+    Some(status)
 }
 
 /// A new context or namespace: the old rows belong to a scope the user left.
