@@ -8,7 +8,7 @@ use crate::support::sandbox_process::SandboxProcess;
 
 use std::time::Duration;
 
-use flightdeck::app::state::Overlay;
+use flightdeck::app::state::{Overlay, SourceId, SourceStatus};
 use flightdeck::app::{Event, update};
 use flightdeck::ops::Operation;
 
@@ -44,10 +44,25 @@ async fn a_plan_against_a_frozen_server_says_so_and_offers_nothing_to_confirm() 
     );
     assert!(err.contains("nothing to confirm"), "{err}");
 
-    // the console: the waiting dialog gives way to the message, never to a confirmation
+    // the console: while it waits, the dialog says the cluster has not answered lately
+    // (here the k8s source as the frozen server leaves it), then gives way to the message,
+    // never to a confirmation
     let mut s = common::state();
+    s.sources.insert(
+        SourceId::Kube,
+        SourceStatus::Failing {
+            error: "no answer from the API server to GET /version within 10 s (timed out)".into(),
+            since: s.now,
+            last_ok: Some(s.now),
+        },
+    );
     let effects = flightdeck::app::dialog::plan(&mut s, op);
     assert_eq!(effects.len(), 1);
+    let screen = common::text(&common::render(&mut s, 160, 40));
+    assert!(
+        screen.contains("⚠ k8s stale 0s (timed out): no plan is offered without the API"),
+        "{screen}"
+    );
     update(&mut s, Event::OpPlanned(Err(err.clone())));
     assert!(matches!(s.overlay, Overlay::None), "{:?}", s.overlay);
     let flash = s.flash.as_ref().expect("a message");

@@ -56,9 +56,30 @@ impl SandboxProcess {
         libc::pid_t::try_from(self.child.id()).expect("pid")
     }
 
-    /// Freezes it: connections are still accepted by the kernel, nothing answers.
+    /// Freezes it: connections are still accepted by the kernel, nothing answers. Returns
+    /// once every thread of it is stopped (kill(2) returns before a thread running on
+    /// another CPU has stopped, and that thread could still answer a request).
     pub fn freeze(&self) {
         self.signal(libc::SIGSTOP);
+        let tasks = format!("/proc/{}/task", self.pid());
+        let stopped = || {
+            std::fs::read_dir(&tasks).is_ok_and(|dir| {
+                dir.filter_map(Result::ok).all(|t| {
+                    std::fs::read_to_string(t.path().join("stat")).is_ok_and(|stat| {
+                        // the state follows the parenthesised command name
+                        stat.rsplit_once(") ")
+                            .is_some_and(|(_, rest)| rest.starts_with('T') || rest.starts_with('t'))
+                    })
+                })
+            })
+        };
+        for _ in 0..500 {
+            if stopped() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the sandbox process did not stop");
     }
 
     pub fn thaw(&self) {
