@@ -34,7 +34,7 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
             {
                 lines.push(Line::styled(
                     format!(
-                        "⚠ k8s {}: no plan is offered without the API server's answer",
+                        "⚠ k8s {}: no plan without the API server's answer",
                         face.text
                     ),
                     theme.warning(),

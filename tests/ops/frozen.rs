@@ -60,7 +60,7 @@ async fn a_plan_against_a_frozen_server_says_so_and_offers_nothing_to_confirm() 
     assert_eq!(effects.len(), 1);
     let screen = common::text(&common::render(&mut s, 160, 40));
     assert!(
-        screen.contains("⚠ k8s stale 0s (timed out): no plan is offered without the API"),
+        screen.contains("⚠ k8s stale 0s (timed out): no plan without the API server's answer"),
         "{screen}"
     );
     update(&mut s, Event::OpPlanned(Err(err.clone())));
