@@ -2,7 +2,8 @@
 //! port still accepts connections, nothing answers, every open watch and log stream goes
 //! silent — turns `k8s` and the `logs` streamed through it `stale` within the contact
 //! bound (`[kube] stale_after_secs`, set low here), aged from the last contact rather
-//! than from when a stream was given up; continued, both are live again.
+//! than from when a stream was given up; continued, both are live again. On a quiet
+//! cluster the watches' bookmarks are contact.
 
 use crate::support::common;
 use crate::support::sandbox_process::SandboxProcess;
@@ -161,4 +162,38 @@ async fn a_frozen_api_server_turns_k8s_and_logs_stale_from_the_last_contact() {
     for f in follows {
         f.abort();
     }
+}
+
+/// On a quiet cluster (the sandbox's time paused: nothing changes) the watches' bookmarks
+/// prove contact: with the `/version` probe asked once at the start and then not for
+/// minutes, Contact messages keep coming.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bookmarks_prove_contact_on_a_quiet_cluster() {
+    use flightdeck::sources::kube::WorkloadsMsg;
+    let sb = crate::support::logs::start(flightdeck_sandbox::Scenario::Steady).await;
+    let client = crate::support::logs::client(&sb).await;
+    let (tx, mut rx) = mpsc::unbounded_channel::<WorkloadsMsg>();
+    let sink: watch::Sink = Arc::new(move |m| tx.send(m).is_ok());
+    let task = tokio::spawn(watch::run_watchers_within(
+        client,
+        Some("shop".into()),
+        Duration::from_secs(900),
+        sink,
+    ));
+    let mut contacts = 0;
+    // a guard against a hang, not a timing: the sandbox bookmarks every watch every 5 s
+    let seen = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(m) = rx.recv().await {
+            if matches!(m, WorkloadsMsg::Contact) {
+                contacts += 1;
+                if contacts >= 3 {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(seen, Ok(true), "{contacts} contacts");
+    task.abort();
 }
