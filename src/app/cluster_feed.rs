@@ -46,6 +46,9 @@ pub fn on_msg(state: &mut State, msg: WorkloadsMsg) -> Vec<Effect> {
         _ => false,
     };
     if !state.cluster.apply(msg, now) {
+        // nothing shown changed, but contact did (a bookmark, the probe, an event that
+        // touched no column): the face follows it; a tick redraws the bar if it moves
+        set_source_status(state, now);
         return Vec::new();
     }
     if !before.is_empty() {
@@ -99,33 +102,48 @@ fn record_deploy_marks(state: &mut State, before: &BTreeMap<ObjKey, Option<i64>>
 }
 
 fn set_source_status(state: &mut State, now: Timestamp) {
+    if let Some(status) = source_status(state, now) {
+        state.sources.insert(SourceId::Kube, status);
+    }
+    crate::app::panes::logs::pair_with_cluster(state);
+}
+
+/// The Kube source's status from the store; `None` while nothing was listed yet (it stays
+/// connecting).
+fn source_status(state: &State, now: Timestamp) -> Option<SourceStatus> {
     let data = &state.cluster;
     let status = if let Some(text) = &data.no_client {
         SourceStatus::Unavailable {
             reason: text.clone(),
         }
-    } else if data.failures.is_empty() {
-        // every watch is open: in contact now; the rows last changed at `last_ok`
-        match data.last_ok {
-            Some(t) => SourceStatus::streaming(t),
-            None => return,
+    } else if data.failures.is_empty() && data.contact_error.is_none() {
+        // every watch is open; in contact at the last answer (a watch that is open but
+        // silent proves nothing: the face turns stale past `[kube] stale_after_secs`
+        // without one), the rows last changed at `last_ok`
+        match (data.contact, data.last_ok) {
+            (Some(contact), Some(changed)) => SourceStatus::Live {
+                updated: contact,
+                changed,
+                open: true,
+            },
+            _ => return None,
         }
     } else {
         let error = data
             .failures
             .values()
             .map(Failure::describe)
+            .chain(data.contact_error.clone())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect::<Vec<_>>()
             .join("; ");
         let prev = state.source(SourceId::Kube);
-        // the last successful contact: the watches were open until they failed (now,
-        // if they were live), or a kind's message since
-        let last_ok = prev.and_then(|p| p.last_contact(now)).max(data.last_ok);
+        // aged from the last answer, not from when a silent stream was given up
+        let last_ok = prev.and_then(SourceStatus::last_contact).max(data.contact);
         SourceStatus::failing(prev, error, now, last_ok)
     };
-    state.sources.insert(SourceId::Kube, status);
+    Some(status)
 }
 
 /// A new context or namespace: the old rows belong to a scope the user left.

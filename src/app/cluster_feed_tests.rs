@@ -1,4 +1,4 @@
-//! The Workloads pane's kept lists follow the store as the feed fills it: a restart count re-sorts a list sorted by restarts.
+//! The Workloads pane's kept lists follow the store as the feed fills it: a restart count re-sorts a list sorted by restarts. The Kube source's contact comes from answers.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -92,4 +92,51 @@ fn a_restart_re_sorts_a_list_sorted_by_restarts() {
         WorkloadsMsg::Applied(Rows::Pods(vec![pod("checkout-b", 5)])),
     );
     assert_eq!(names(&s), ["checkout-b", "checkout-a"]);
+}
+
+/// The Kube source's contact comes from answers (a page, a bookmark, the probe, a
+/// refusal), never from a stream being open: an unanswered probe makes it stale aged from
+/// the last answer, the next answer makes it live, and without any answer past
+/// `[kube] stale_after_secs` the face is stale on its own.
+#[test]
+fn contact_comes_from_answers_and_an_unanswered_probe_ages_from_the_last_one() {
+    use crate::app::state::{FaceKind, SourceId, SourceStatus};
+    use jiff::SignedDuration;
+    let mut s = state();
+    let t0 = s.now;
+    let at = |secs: i64| {
+        t0.checked_add(SignedDuration::from_secs(secs))
+            .unwrap_or(t0)
+    };
+    feed(
+        &mut s,
+        WorkloadsMsg::Snapshot(Rows::Pods(vec![pod("a", 0)])),
+    );
+    s.now = at(8);
+    feed(&mut s, WorkloadsMsg::Contact);
+    assert_eq!(
+        s.source(SourceId::Kube),
+        Some(&SourceStatus::Live {
+            updated: at(8),
+            changed: t0,
+            open: true
+        })
+    );
+    // the probe goes unanswered: stale, aged from the contact before it
+    s.now = at(20);
+    feed(
+        &mut s,
+        WorkloadsMsg::Unanswered("no answer from the API server to GET /version".into()),
+    );
+    let face = s.face(SourceId::Kube).expect("a face");
+    assert_eq!(face.kind, FaceKind::Stale);
+    assert_eq!(face.text, "stale 12s (timed out)");
+    // an answer: live again
+    s.now = at(21);
+    feed(&mut s, WorkloadsMsg::Contact);
+    assert_eq!(s.face(SourceId::Kube).map(|f| f.kind), Some(FaceKind::Live));
+    // and no answer at all for the bound (30 s by default): stale on its own
+    s.now = at(21 + 30);
+    let face = s.face(SourceId::Kube).expect("a face");
+    assert_eq!(face.text, "stale 30s (no contact)");
 }

@@ -49,6 +49,8 @@ pub enum Dialog {
     /// Waiting for the plan (reads and a dry run).
     Planning {
         title: String,
+        /// It reads the cluster: while the `k8s` source is stale the dialog says so.
+        cluster: bool,
     },
     Confirm {
         plan: Box<Plan>,
@@ -118,7 +120,9 @@ pub fn open(state: &mut State, d: Dialog) {
 /// Asks the executor for `op`'s plan, with the dialog waiting for it.
 pub fn plan(state: &mut State, op: Operation) -> Vec<Effect> {
     let title = format!("{} {}", op.name(), op.target().name);
-    open(state, Dialog::Planning { title });
+    let cluster =
+        !(op.is_github() || matches!(op, Operation::Host { .. } | Operation::Service { .. }));
+    open(state, Dialog::Planning { title, cluster });
     vec![Effect::PlanOperation(op)]
 }
 

@@ -65,11 +65,13 @@ pub enum SourceStatus {
     Connecting { since: Timestamp },
     Live {
         /// The last successful contact: a poll answered (changed or not), a stream's
-        /// last message.
+        /// last message (an event, a bookmark), a probe of the server answered. An open
+        /// stream is not contact by itself: the face turns stale past the source's bound
+        /// without one (`State::contact_bound`).
         updated: Timestamp,
         /// When the data last changed.
         changed: Timestamp,
-        /// A stream (a watch, a followed log) is open and healthy: in contact now.
+        /// A stream (a watch, a followed log) is open.
         open: bool,
     },
     /// Failing now; the last good data (if any) is kept and shown as stale.
@@ -83,6 +85,9 @@ pub enum SourceStatus {
 
 /// Quiet: connected, nothing changed for at least this long (not stale: in contact).
 pub const QUIET_AFTER_SECS: i64 = 60;
+
+/// Why a live source is stale when nothing failed: nothing proved contact within its bound.
+pub const NO_CONTACT: &str = "no contact";
 
 /// How a source looks in the status bar: each has its own theme style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +152,8 @@ impl SourceStatus {
         }
     }
 
-    /// An open stream whose data last changed at `changed`.
+    /// An open stream whose data last changed at `changed`, its last contact then too (a
+    /// later contact moves `updated` on: see `Live`).
     pub fn streaming(changed: Timestamp) -> SourceStatus {
         SourceStatus::Live {
             updated: changed,
@@ -164,21 +170,33 @@ impl SourceStatus {
         }
     }
 
-    /// The last successful contact as of `now` (an open stream is in contact now).
-    pub fn last_contact(&self, now: Timestamp) -> Option<Timestamp> {
-        match self {
-            SourceStatus::Live { open: true, .. } => Some(now),
-            other => other.last_update(),
-        }
+    /// The last successful contact. An open stream is not contact by itself (a frozen
+    /// server holds it open and silent): its source moves `updated` on with what proves
+    /// contact (an event, a bookmark, a probe answered).
+    pub fn last_contact(&self) -> Option<Timestamp> {
+        self.last_update()
     }
 
-    /// What the status bar shows for the source; `None` for one that is off.
-    pub fn face(&self, now: Timestamp) -> Option<Face> {
+    /// What the status bar shows for the source; `None` for one that is off. `bound`: the
+    /// longest a live source may go without contact; past it the source is stale, aged
+    /// from that contact, whatever its last message said.
+    pub fn face(&self, now: Timestamp, bound: Option<std::time::Duration>) -> Option<Face> {
         let age = |t: Timestamp| crate::text::age(t, now);
         let (kind, text) = match self {
             SourceStatus::NotConfigured { .. } | SourceStatus::Unavailable { .. } => return None,
             SourceStatus::Connecting { since } => {
                 (FaceKind::Connecting, format!("connecting {}", age(*since)))
+            }
+            SourceStatus::Live { updated, .. }
+                if bound.is_some_and(|b| {
+                    now.duration_since(*updated)
+                        >= jiff::SignedDuration::try_from(b).unwrap_or(jiff::SignedDuration::MAX)
+                }) =>
+            {
+                (
+                    FaceKind::Stale,
+                    format!("stale {} ({NO_CONTACT})", age(*updated)),
+                )
             }
             SourceStatus::Live { changed, .. } => {
                 if now.duration_since(*changed).as_secs() >= QUIET_AFTER_SECS {
@@ -211,11 +229,12 @@ impl SourceStatus {
 /// long or come from outside.
 pub fn short_reason(error: &str) -> String {
     let e = error.to_ascii_lowercase();
-    const KNOWN: [(&str, &str); 15] = [
+    const KNOWN: [(&str, &str); 16] = [
         ("connection refused", "connection refused"),
         ("timed out", "timed out"),
         ("timeout", "timed out"),
         ("no answer", "timed out"),
+        (NO_CONTACT, NO_CONTACT),
         ("connection reset", "connection reset"),
         ("unauthorized", "unauthorized"),
         ("(401)", "unauthorized"),
@@ -527,6 +546,38 @@ impl State {
 
     pub fn source(&self, id: SourceId) -> Option<&SourceStatus> {
         self.sources.get(&id)
+    }
+
+    /// How the source looks now, its contact held to its bound ([`State::contact_bound`]).
+    pub fn face(&self, id: SourceId) -> Option<Face> {
+        self.source(id)?.face(self.now, self.contact_bound(id))
+    }
+
+    /// The longest the source may go without contact and still be shown as live: for the
+    /// cluster and the logs streamed through it, `[kube] stale_after_secs` (the cluster
+    /// source proves contact well within it); for the Hosts checks and services, two of
+    /// their slowest rounds (interval and timeout). The polled sources (CI, metrics, GPUs)
+    /// report a failed poll themselves, within their requests' bounds.
+    pub fn contact_bound(&self, id: SourceId) -> Option<std::time::Duration> {
+        match id {
+            SourceId::Kube | SourceId::Logs => Some(self.config.kube.stale_after()),
+            SourceId::Hosts => {
+                let round = self
+                    .config
+                    .health
+                    .iter()
+                    .map(|h| h.interval_secs.max(1) + h.timeout_secs.max(1))
+                    .chain(
+                        self.config
+                            .services
+                            .iter()
+                            .map(|s| s.interval_secs.max(1) + s.timeout_secs.max(1)),
+                    )
+                    .max()?;
+                Some(std::time::Duration::from_secs(round.saturating_mul(2)))
+            }
+            SourceId::Pipeline | SourceId::Metrics | SourceId::Gpu => None,
+        }
     }
 }
 

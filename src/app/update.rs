@@ -653,7 +653,7 @@ fn on_mouse(state: &mut State, m: MouseEvent) -> Vec<Effect> {
 fn clock_signature(state: &State) -> String {
     let mut sig = String::new();
     for id in super::state::SourceId::ALL {
-        if let Some(face) = state.source(id).and_then(|s| s.face(state.now)) {
+        if let Some(face) = state.face(id) {
             sig.push_str(&face.text);
             sig.push(' ');
         }

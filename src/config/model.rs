@@ -66,13 +66,41 @@ impl Default for UiConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct KubeConfig {
     /// Kubeconfig file; default `$KUBECONFIG`, then `~/.kube/config`.
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
     pub namespace: Option<String>,
+    /// The bound on the API server's silence: with no contact (an event, a bookmark, the
+    /// `/version` probe asked every third of it) for this long, `k8s` and the `logs` that
+    /// stream through it are stale. Default 30.
+    #[serde(default = "stale_after_secs")]
+    pub stale_after_secs: u64,
+}
+
+impl Default for KubeConfig {
+    fn default() -> Self {
+        KubeConfig {
+            kubeconfig: None,
+            context: None,
+            namespace: None,
+            stale_after_secs: stale_after_secs(),
+        }
+    }
+}
+
+impl KubeConfig {
+    /// [`KubeConfig::stale_after_secs`], at least 3 s (a third of it is the probe's
+    /// interval and its bound).
+    pub fn stale_after(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.stale_after_secs.max(3))
+    }
+}
+
+fn stale_after_secs() -> u64 {
+    30
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

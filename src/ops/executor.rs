@@ -36,6 +36,9 @@ pub struct Executor {
     /// How long a cluster or GitHub request of a plan or a run may take (host actions and
     /// services have their own `timeout_secs`).
     pub(super) request_bound: Duration,
+    /// How long a plan (the reads and the dry run behind a confirmation) may wait: short,
+    /// since the user waits on it and a plan that cannot read offers nothing to confirm.
+    pub(super) plan_bound: Duration,
     /// The operations running now, shared by every clone: quitting ends them.
     pub(super) in_flight: inflight::InFlight,
 }
@@ -43,6 +46,10 @@ pub struct Executor {
 /// [`Executor::request_bound`]'s default: far beyond a healthy API server's answer, short
 /// enough that a hanging one never leaves the confirmation waiting for good.
 pub const REQUEST_BOUND: Duration = Duration::from_secs(60);
+
+/// [`Executor::plan_bound`]'s default: a healthy API server answers a read and a dry run
+/// in well under a second; a frozen one is named as such before anything is offered.
+pub const PLAN_BOUND: Duration = Duration::from_secs(10);
 
 /// The identities the audit log names, each looked up at most once (a failed lookup is
 /// cached as `unknown (why)` too: an operation never waits on it twice).

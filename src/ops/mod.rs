@@ -41,7 +41,7 @@ use jiff::Timestamp;
 
 pub use audit::{AuditLog, AuditRecord, AuditTail, Phase};
 use executor::IDENTITY_TIMEOUT;
-pub use executor::{Executor, GithubSetup, LineSink, REQUEST_BOUND};
+pub use executor::{Executor, GithubSetup, LineSink, PLAN_BOUND, REQUEST_BOUND};
 pub use kube_write::{CONFLICT, FIELD_MANAGER, kube_message};
 pub(crate) use kube_write::{Done, dry_run, patch_params, post_params, with_resource_version};
 pub use model::RevisionChoice;
@@ -71,6 +71,7 @@ impl Executor {
             context: None,
             identities: Arc::default(),
             request_bound: REQUEST_BOUND,
+            plan_bound: PLAN_BOUND,
             in_flight: inflight::InFlight::default(),
         }
     }
@@ -81,23 +82,27 @@ impl Executor {
         self
     }
 
-    /// `work`, bounded by `request_bound` unless it runs a local process (host actions and
+    /// How long a plan may wait on the cluster or GitHub (at most the request bound).
+    pub fn with_plan_bound(mut self, bound: Duration) -> Self {
+        self.plan_bound = bound;
+        self
+    }
+
+    /// `work`, bounded by `bound` unless it runs a local process (host actions and
     /// services bound themselves).
     async fn bounded<T>(
         &self,
         op: &Operation,
+        bound: Duration,
         work: impl std::future::Future<Output = Result<T, String>>,
         late: &str,
     ) -> Result<T, String> {
         if matches!(op, Operation::Host { .. } | Operation::Service { .. }) {
             return work.await;
         }
-        match tokio::time::timeout(self.request_bound, work).await {
+        match tokio::time::timeout(bound, work).await {
             Ok(r) => r,
-            Err(_) => Err(format!(
-                "no answer within {} s: {late}",
-                self.request_bound.as_secs()
-            )),
+            Err(_) => Err(format!("no answer within {} s: {late}", bound.as_secs())),
         }
     }
 
@@ -193,7 +198,19 @@ impl Executor {
     /// server-side dry run).
     pub async fn plan(&self, op: Operation) -> Result<Plan, String> {
         let work = self.plan_unbounded(op.clone());
-        self.bounded(&op, work, "nothing was changed").await
+        let server = if op.is_github() {
+            "GitHub"
+        } else {
+            "the API server"
+        };
+        let late = format!(
+            "{server} (unreachable or frozen) could not be read to plan {} {}; nothing \
+             was changed and there is nothing to confirm",
+            op.name(),
+            op.target().name
+        );
+        let bound = self.plan_bound.min(self.request_bound);
+        self.bounded(&op, bound, work, &late).await
     }
 
     async fn plan_unbounded(&self, op: Operation) -> Result<Plan, String> {
@@ -291,6 +308,7 @@ impl Executor {
         let result = slot
             .scope(self.bounded(
                 op,
+                self.request_bound,
                 self.run(op),
                 "the change may or may not have been made; look at the object before trying again",
             ))

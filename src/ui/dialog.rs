@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::app::dialog::Dialog;
-use crate::app::state::State;
+use crate::app::state::{FaceKind, SourceId, State};
 use crate::text::sanitize;
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
@@ -22,13 +22,26 @@ pub fn render(state: &State, dialog: &Dialog, frame: &mut Frame, area: Rect) {
     // the key line, from the active keymap
     let keys = crate::app::keyhints::dialog_footer(&state.keymap, dialog);
     let (title, lines): (String, Vec<Line>) = match dialog {
-        Dialog::Planning { title } => (
-            format!(" {} ", sanitize(title)),
-            vec![Line::from(format!(
+        Dialog::Planning { title, cluster } => {
+            let mut lines = vec![Line::from(format!(
                 "{} reading the object and running a server dry run…  {keys}",
                 spinner(state.ops.spinner)
-            ))],
-        ),
+            ))];
+            // the plan waits on a server that has not answered lately: say so meanwhile
+            if let Some(face) = state
+                .face(SourceId::Kube)
+                .filter(|f| *cluster && f.kind == FaceKind::Stale)
+            {
+                lines.push(Line::styled(
+                    format!(
+                        "⚠ k8s {}: no plan without the API server's answer",
+                        face.text
+                    ),
+                    theme.warning(),
+                ));
+            }
+            (format!(" {} ", sanitize(title)), lines)
+        }
         Dialog::Quit => (
             " quit? ".into(),
             vec![

@@ -201,7 +201,7 @@ fn right_side(state: &State) -> Vec<Span<'static>> {
     // look (connecting, quiet, stale) and the key hints keep their room
     let mut live: Vec<&str> = Vec::new();
     for id in SourceId::ALL {
-        let Some(face) = state.source(id).and_then(|s| s.face(state.now)) else {
+        let Some(face) = state.face(id) else {
             continue;
         };
         let style = match face.kind {

@@ -5,6 +5,7 @@ mod architecture;
 mod check_config;
 mod completions;
 mod copy_keys;
+mod frozen_server;
 mod init;
 mod keys;
 mod promises;

@@ -84,11 +84,16 @@ fn live_then_quiet_after_a_minute_without_change_while_in_contact() {
     let live_fg = fg_of(&buf, &line, "ci live");
     assert_eq!(live_fg, s.theme.health(Health::Ok).fg);
 
-    // an open watch, nothing changed for 3 minutes: quiet, not stale
+    // an open watch, nothing changed for 3 minutes, in contact (a bookmark or the probe
+    // answered just now): quiet, not stale
     only(
         &mut s,
         SourceId::Kube,
-        SourceStatus::streaming(ago(3 * 60 + 5)),
+        SourceStatus::Live {
+            updated: ago(2),
+            changed: ago(3 * 60 + 5),
+            open: true,
+        },
     );
     let (buf, line) = bar(&mut s);
     assert!(line.contains("k8s quiet 3m"), "{line}");
@@ -186,10 +191,7 @@ fn a_failure_after_an_open_watch_ages_from_the_failure_not_the_last_event() {
         },
     );
     s.now = common::now();
-    let face = s
-        .source(SourceId::Kube)
-        .and_then(|st| st.face(s.now))
-        .expect("a face");
+    let face = s.face(SourceId::Kube).expect("a face");
     assert_eq!(face.text, "stale 10s (forbidden)");
     // and a list that answers again clears it at once
     update(
@@ -199,10 +201,7 @@ fn a_failure_after_an_open_watch_ages_from_the_failure_not_the_last_event() {
             msg: WorkloadsMsg::Snapshot(flightdeck::sources::kube::Rows::Deployments(vec![])),
         },
     );
-    let face = s
-        .source(SourceId::Kube)
-        .and_then(|st| st.face(s.now))
-        .expect("a face");
+    let face = s.face(SourceId::Kube).expect("a face");
     assert_eq!(face.text, "live");
 }
 
@@ -245,12 +244,18 @@ async fn a_server_that_never_answers_shows_connecting_then_a_timeout() {
     let secs = s.now.duration_since(started).as_secs();
     assert!(line.contains(&format!("k8s connecting {secs}s")), "{line}");
 
-    // the list's bound passes: a failure that says it timed out
+    // the contact probe's bound (or the list's) passes: a failure that says it timed out
     let msg = tokio::time::timeout(watch::LIST_TIMEOUT * 3, rx.recv())
         .await
         .expect("the watcher gives up within its bound")
         .expect("a message");
-    assert!(matches!(msg, WorkloadsMsg::Failed { .. }), "{msg:?}");
+    assert!(
+        matches!(
+            msg,
+            WorkloadsMsg::Failed { .. } | WorkloadsMsg::Unanswered(_)
+        ),
+        "{msg:?}"
+    );
     s.now = Timestamp::now();
     let generation = s.generation;
     update(&mut s, Event::Kube { generation, msg });

@@ -286,6 +286,62 @@ async fn health_checks_name_timeouts_redirects_and_count_500s_until_failing() {
     assert!(flightdeck::app::hint::hosts_hint(&state).is_none());
 }
 
+/// A check pointed at a listener that accepts and never answers is `unknown` until its
+/// first answer: its row says so and the status bar's `hosts` is not live (it was, from
+/// the first timeout on, until the third made it failing); it turns failing at the
+/// threshold, and live at the first answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_that_never_answered_is_unknown_not_live() {
+    use flightdeck::app::state::{FaceKind, SourceId};
+    let base = loopback().await;
+    let client = health::client(Duration::from_secs(1)).expect("client");
+    let (config, diags) = Config::parse_lenient(
+        "t.toml",
+        &format!(
+            "[[health]]\nname = \"api\"\nurl = \"{base}/hang\"\ntimeout_secs = 1\n\
+             interval_secs = 1\n"
+        ),
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let hang = config.health[0].clone();
+    let mut state = common::state_builder()
+        .config(config)
+        .size(140, 40)
+        .at(jiff::Timestamp::now())
+        .build();
+    state.focus = PaneId::Hosts;
+    state.zoomed = true;
+    for n in 1..=3u32 {
+        let sample = health::check_once(&client, &hang).await;
+        assert_eq!(sample.result, Err(HealthFailure::Timeout { secs: 1 }));
+        state.now = jiff::Timestamp::now();
+        update(&mut state, Event::Health(sample));
+        let face = state.face(SourceId::Hosts).expect("a face");
+        if n < 3 {
+            assert_eq!(face.kind, FaceKind::Connecting, "after {n}: {face:?}");
+            assert!(state.hosts.health[0].is_unknown());
+            let text = screen(&state);
+            assert!(
+                text.contains(&format!(
+                    "api /hang  unknown — no answer yet (timeout: no answer in 1s, {n}× in a row)"
+                )),
+                "{text}"
+            );
+            assert!(!text.contains("hosts live"), "{text}");
+        } else {
+            assert_eq!(face.kind, FaceKind::Stale, "{face:?}");
+            assert!(face.text.starts_with("failing"), "{face:?}");
+            assert!(screen(&state).contains("DOWN 3× in a row"));
+        }
+    }
+    // the first answer: live
+    let ok = health::check_once(&client, &check("api", &format!("{base}/ok"))).await;
+    state.now = jiff::Timestamp::now();
+    update(&mut state, Event::Health(ok));
+    let face = state.face(SourceId::Hosts).expect("a face");
+    assert_eq!(face.kind, FaceKind::Live, "{face:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_health_fails_while_the_bad_revision_serves() {
     use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
@@ -648,6 +704,7 @@ fn a_checks_title_never_shows_its_query_string() {
         last: None,
         consecutive: 0,
         failing_since: None,
+        answered: None,
     };
     assert_eq!(
         state("https://api.example/health?token=s3cr3tX&x=1").title(),

@@ -561,6 +561,23 @@ fn the_logs_status_is_contact_not_a_timer() {
         error: false,
     });
     assert_eq!(live(&s), Some(t0 + 7.seconds()));
+    // a silent stream is no contact (a frozen API server holds it open): ten minutes
+    // without a line and without the cluster's contact is stale
+    assert!(
+        screen(&s).contains("logs stale 9m (no contact)"),
+        "{}",
+        screen(&s)
+    );
+    // the API server the logs come through answers (its probe): quiet, in contact
+    let generation = s.generation;
+    update(
+        &mut s,
+        Event::Kube {
+            generation,
+            msg: flightdeck::sources::kube::WorkloadsMsg::Contact,
+        },
+    );
+    assert_eq!(live(&s), Some(t0 + 10.minutes()));
     assert!(screen(&s).contains("logs quiet 9m"), "{}", screen(&s));
     // one follower failing: the other is still connected
     let fail = |s: &mut State, pod: &str| {
@@ -572,7 +589,7 @@ fn the_logs_status_is_contact_not_a_timer() {
         })
     };
     fail(&mut s, "checkout-7d9f8-abcde");
-    assert_eq!(live(&s), Some(t0 + 7.seconds()));
+    assert_eq!(live(&s), Some(t0 + 10.minutes()));
     fail(&mut s, "checkout-7d9f8-xk2p4");
     match s.source(SourceId::Logs) {
         Some(SourceStatus::Failing { last_ok, error, .. }) => {

@@ -669,7 +669,7 @@ fn the_failing_age_counts_from_the_first_failure_not_the_last_retry() {
         SourceStatus::Failing { since, .. } => assert_eq!(*since, ts(NOW_MS), "{status:?}"),
         other => panic!("failing: {other:?}"),
     }
-    let face = status.face(s.now).expect("a face");
+    let face = s.face(SourceId::Metrics).expect("a face");
     assert!(face.text.starts_with("failing 1m"), "{}", face.text);
 }
 

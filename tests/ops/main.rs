@@ -3,6 +3,7 @@ mod support;
 
 mod audit;
 mod dialog;
+mod frozen;
 mod keys_sandbox;
 mod kinds_sandbox;
 mod rollouts;

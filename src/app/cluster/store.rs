@@ -62,7 +62,13 @@ pub struct ClusterStore {
     pub failures: BTreeMap<Kind, Failure>,
     /// No client (no kubeconfig, unknown context): what to do about it.
     pub no_client: Option<String>,
+    /// When the rows last changed (or the first answer came).
     pub last_ok: Option<Timestamp>,
+    /// The last contact with the API server: any message but a failure (a page, an event,
+    /// a bookmark, the probe answered).
+    pub contact: Option<Timestamp>,
+    /// The probe's last failure, until anything answers again.
+    pub contact_error: Option<String>,
     /// Bumped by every message that changed what a list's membership or order is made of
     /// (not a pod's restart count: see `restarts_generation`).
     generation: u64,
@@ -364,6 +370,17 @@ impl ClusterStore {
     /// watch event that touched only what no row shows — an annotation, managedFields, a
     /// probe time — changes nothing, and costs no rebuild and no frame).
     pub fn apply(&mut self, msg: WorkloadsMsg, now: Timestamp) -> bool {
+        // anything but a failure is an answer from the API server, and so is a refusal
+        let answered = match &msg {
+            WorkloadsMsg::Failed { failure, .. } => matches!(failure, Failure::Forbidden { .. }),
+            WorkloadsMsg::NoClient(_) | WorkloadsMsg::Unanswered(_) => false,
+            _ => true,
+        };
+        let mut reached = false;
+        if answered {
+            self.contact = Some(now);
+            reached = self.contact_error.take().is_some();
+        }
         let (kind, change) = match msg {
             WorkloadsMsg::Snapshot(rows) => {
                 let kind = rows.kind();
@@ -402,13 +419,18 @@ impl ClusterStore {
                 self.rollouts_served = Some(served);
                 (None, Change::Shape)
             }
+            WorkloadsMsg::Contact => (None, Change::None),
+            WorkloadsMsg::Unanswered(why) => {
+                self.contact_error = Some(why);
+                (None, Change::Row)
+            }
         };
         if change == Change::Shape {
             self.generation += 1;
         }
         // any message of a kind proves contact: its failure is over
         let recovered = kind.is_some_and(|k| self.ok(k, now, change != Change::None));
-        change != Change::None || recovered
+        change != Change::None || recovered || reached
     }
 
     /// One page of a list: its rows in at once; at the end, what the list did not name

@@ -200,6 +200,34 @@ async fn run_rollouts(client: Client, namespace: Option<String>, sink: Sink) {
     );
 }
 
+/// Proves contact with the API server while nothing else does (a quiet cluster sends no
+/// events, and a real API server a bookmark only about once a minute): asks `GET /version`
+/// every third of `stale_after`, each bounded by a third of it, and says whether it was
+/// answered. Any answer is contact, a refusal included; no answer within the bound, or no
+/// connection, is [`WorkloadsMsg::Unanswered`]. Ends once nobody listens.
+pub async fn probe_contact(client: Client, stale_after: Duration, sink: Sink) {
+    let every = (stale_after / 3).max(Duration::from_secs(1));
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let msg = match tokio::time::timeout(every, client.apiserver_version()).await {
+            Ok(Ok(_) | Err(kube::Error::Api(_))) => WorkloadsMsg::Contact,
+            Ok(Err(e)) => WorkloadsMsg::Unanswered(format!(
+                "the API server cannot be reached (GET /version): {}",
+                error_chain(&e)
+            )),
+            Err(_) => WorkloadsMsg::Unanswered(format!(
+                "no answer from the API server to GET /version within {} s (timed out)",
+                every.as_secs()
+            )),
+        };
+        if !sink(msg) {
+            return;
+        }
+    }
+}
+
 /// Builds the client for the scope, then runs the watchers until aborted. The returned
 /// handle stops the watchers too (they are aborted when this task's future is dropped).
 pub fn spawn_scope(
@@ -216,14 +244,29 @@ pub fn spawn_scope(
                 return;
             }
         };
-        run_watchers(client, namespace, sink).await;
+        run_watchers_within(client, namespace, config.kube.stale_after(), sink).await;
     });
     task.abort_handle()
 }
 
-/// Runs the watchers until they all end (the sink closed) or this future is dropped.
+/// Runs the watchers until they all end (the sink closed) or this future is dropped, with
+/// the default contact bound (`[kube] stale_after_secs`).
 pub async fn run_watchers(client: Client, namespace: Option<String>, sink: Sink) {
-    let mut guard = AbortOnDrop(spawn_all(client, namespace, sink));
+    let stale_after = crate::config::KubeConfig::default().stale_after();
+    run_watchers_within(client, namespace, stale_after, sink).await;
+}
+
+/// [`run_watchers`], with the contact probe ([`probe_contact`]) asked within `stale_after`.
+pub async fn run_watchers_within(
+    client: Client,
+    namespace: Option<String>,
+    stale_after: Duration,
+    sink: Sink,
+) {
+    let probe = tokio::spawn(probe_contact(client.clone(), stale_after, sink.clone()));
+    let mut watchers = spawn_all(client, namespace, sink);
+    watchers.push(probe);
+    let mut guard = AbortOnDrop(watchers);
     for h in guard.0.iter_mut() {
         // a finished or panicked watcher does not stop the others
         let _ = h.await;
@@ -468,6 +511,8 @@ where
             // message; not `ready_chunks`, which allocates room for BATCH events per chunk
             let mut next = Some(first);
             let mut taken = 0;
+            // a bookmark is the server's word that it is there: contact, nothing to apply
+            let mut bookmarked = false;
             while let Some(item) = next.take() {
                 taken += 1;
                 match item {
@@ -496,7 +541,10 @@ where
                         }
                         deleted.push(key_of(&obj));
                     }
-                    Ok(WatchEvent::Bookmark(b)) => rv = b.metadata.resource_version,
+                    Ok(WatchEvent::Bookmark(b)) => {
+                        rv = b.metadata.resource_version;
+                        bookmarked = true;
+                    }
                     Ok(WatchEvent::Error(status)) => {
                         end = Some(if status.code == 410 {
                             log::info!(
@@ -528,7 +576,10 @@ where
                     next = stream.next().now_or_never().flatten();
                 }
             }
-            if !flush(sink, kind, &mut applied, &mut deleted, spec.wrap) {
+            let contact_only = bookmarked && applied.is_empty() && deleted.is_empty();
+            if !flush(sink, kind, &mut applied, &mut deleted, spec.wrap)
+                || (contact_only && !sink(WorkloadsMsg::Contact))
+            {
                 return Next::Stop;
             }
             if let Some(next) = end {

@@ -133,6 +133,18 @@ fn health_line<'a>(state: &State, c: &HealthState) -> Line<'a> {
             Span::styled(format!("{name}{env}"), theme.text()),
             Span::styled(format!("  up {status}{latency}"), theme.health(Health::Ok)),
         ]),
+        Err(why) if c.is_unknown() => Line::from(vec![
+            Span::styled("  ? ", theme.health(Health::Pending)),
+            Span::styled(format!("{name}{env}"), theme.text()),
+            Span::styled(
+                format!(
+                    "  unknown — no answer yet ({}, {}× in a row)",
+                    sanitize(&why.to_string()),
+                    c.consecutive
+                ),
+                theme.health(Health::Pending),
+            ),
+        ]),
         Err(why) => {
             let failing = c.is_failing();
             let style = theme.health(if failing { Health::Error } else { Health::Warn });

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
-use crate::app::state::{SourceId, SourceStatus, State};
+use crate::app::state::{FaceKind, SourceId, SourceStatus, State};
 use crate::config::theme::Health;
 use crate::pane::PaneId;
 
@@ -113,14 +113,22 @@ fn subtitle(state: &State, pane: PaneId) -> Option<String> {
     }
 }
 
-/// "stale 2m" when the source is failing with data behind it, aged from its last
-/// successful contact as the status bar does: never show old data as live.
+/// "stale 2m" when the source is failing with data behind it, or silent past its bound,
+/// aged from its last successful contact as the status bar does: never show old data as
+/// live.
 pub fn staleness_tag(state: &State, source: SourceId) -> Option<String> {
     match state.source(source)? {
         SourceStatus::Failing {
             last_ok: Some(t), ..
         } => Some(format!("stale {}", crate::text::age(*t, state.now))),
         SourceStatus::Failing { last_ok: None, .. } => Some("failing".into()),
+        SourceStatus::Live { updated, .. }
+            if state
+                .face(source)
+                .is_some_and(|f| f.kind == FaceKind::Stale) =>
+        {
+            Some(format!("stale {}", crate::text::age(*updated, state.now)))
+        }
         _ => None,
     }
 }

@@ -24,9 +24,18 @@ pub struct HealthState {
     pub consecutive: u32,
     /// When the current run of failures began.
     pub failing_since: Option<Timestamp>,
+    /// When the endpoint last answered (any HTTP status): its last contact. A timeout or
+    /// no connection is no answer.
+    pub answered: Option<Timestamp>,
 }
 
 impl HealthState {
+    /// Nothing known yet: it never answered and has not failed `failures` times in a row
+    /// (a listener that accepts and never answers is unknown, not up).
+    pub fn is_unknown(&self) -> bool {
+        self.answered.is_none() && !self.is_failing()
+    }
+
     /// `failures` (default 3) failures in a row.
     pub fn is_failing(&self) -> bool {
         self.consecutive >= self.check.failures
@@ -95,6 +104,7 @@ impl HostsData {
                     last: None,
                     consecutive: 0,
                     failing_since: None,
+                    answered: None,
                 })
                 .collect(),
             services: config
@@ -135,6 +145,13 @@ impl HostsData {
         let Some(h) = self.health.iter_mut().find(|h| h.check.name == sample.name) else {
             return;
         };
+        let answered = match &sample.result {
+            Ok(_) => true,
+            Err(f) => f.status().is_some(),
+        };
+        if answered {
+            h.answered = Some(sample.at);
+        }
         if sample.result.is_ok() {
             h.consecutive = 0;
             h.failing_since = None;
@@ -223,27 +240,38 @@ pub fn on_service(state: &mut State, update: ServiceUpdate) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The status bar's `hosts` source: live while nothing fails, else failing with what.
+/// The status bar's `hosts` source: failing with what fails; else connecting while a
+/// check or service has not answered yet (unknown is not up); else live from the last
+/// answer (a check's HTTP answer, a service's `systemctl show`), which the face holds to
+/// its bound (`State::contact_bound`).
 fn refresh_status(state: &mut State) {
     let failures = state.hosts.failures();
     let now = state.now;
     let current = state.source(SourceId::Hosts).cloned();
-    let last_seen = state
-        .hosts
+    let hosts = &state.hosts;
+    let unknown = hosts.health.iter().any(HealthState::is_unknown)
+        || hosts.services.iter().any(|s| s.last.is_none());
+    let last_answer = hosts
         .health
         .iter()
-        .filter_map(|h| h.last.as_ref().map(|l| l.at))
+        .filter_map(|h| h.answered)
         .chain(
-            state
-                .hosts
+            hosts
                 .services
                 .iter()
-                .filter_map(|s| s.last.as_ref().map(|l| l.at)),
+                .filter_map(|s| s.last.as_ref().filter(|l| l.state.is_ok()).map(|l| l.at)),
         )
-        .max()
-        .unwrap_or(now);
+        .max();
     let status = if failures.is_empty() {
-        SourceStatus::polled(last_seen)
+        match (unknown, last_answer) {
+            (false, Some(at)) => SourceStatus::polled(at),
+            _ => SourceStatus::Connecting {
+                since: match current {
+                    Some(SourceStatus::Connecting { since }) => since,
+                    _ => now,
+                },
+            },
+        }
     } else {
         // what fails is a service or a check, not our reading of it: the face says
         // `failing 2m (reason)`, never `stale`, since the data is fresh

@@ -156,20 +156,33 @@ pub fn on_scope_changed(state: &mut State) -> Vec<Effect> {
 }
 
 /// The Logs source's status, from what the streams did: live while a stream is connected,
-/// `updated` being the last contact (bytes delivered or a (re)connect, as the source timed
-/// it); failing while every follower is reconnecting, with that last contact; never
-/// refreshed by a timer. RBAC refusals set their own status (`Forbidden`).
+/// the data changed at the streams' last contact (bytes delivered or a (re)connect, as the
+/// source timed it); failing while every follower is reconnecting, with that last contact;
+/// never refreshed by a timer. A silent log stream proves nothing (a frozen API server
+/// holds it open), so while streams are open the contact is the later of theirs and the
+/// cluster's, and while the cluster's probe goes unanswered the logs fail with it (see
+/// [`pair_with_cluster`]). RBAC refusals set their own status (`Forbidden`).
 fn refresh_status(state: &mut State) {
     let d = &state.logs;
     if d.forbidden.is_some() {
         return;
     }
     let current = state.sources.get(&SourceId::Logs);
+    let cluster = &state.cluster;
     let status = match d.streams() {
-        Streams::Live => match d.last_contact {
-            // streams are open: in contact now; the data last changed at the last contact
-            Some(updated) => SourceStatus::streaming(updated),
-            None => return,
+        Streams::Live => match (d.last_contact, &cluster.contact_error) {
+            (None, _) => return,
+            (Some(changed), None) => SourceStatus::Live {
+                updated: cluster.contact.map_or(changed, |c| c.max(changed)),
+                changed,
+                open: true,
+            },
+            (Some(changed), Some(why)) => SourceStatus::failing(
+                current,
+                format!("the log streams are silent and the API server does not answer: {why}"),
+                state.now,
+                Some(cluster.contact.map_or(changed, |c| c.max(changed))),
+            ),
         },
         Streams::Reconnecting => SourceStatus::failing(
             current,
@@ -192,6 +205,14 @@ fn refresh_status(state: &mut State) {
         },
     };
     state.sources.insert(SourceId::Logs, status);
+}
+
+/// The cluster's contact moved (or was lost): open log streams share it, since they come
+/// through the same API server.
+pub fn pair_with_cluster(state: &mut State) {
+    if state.logs.target.is_some() && state.logs.streams() == Streams::Live {
+        refresh_status(state);
+    }
 }
 
 /// Contact with a pod's log at `at` (the source's clock): the latest one counts.

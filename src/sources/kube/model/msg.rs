@@ -165,6 +165,12 @@ pub enum WorkloadsMsg {
     /// Whether the cluster serves Argo Rollouts (asked once per scope; where it does not,
     /// nothing about Rollouts is polled).
     RolloutsServed(bool),
+    /// The API server answered with nothing to change (a watch bookmark, the `/version`
+    /// probe): contact on a quiet cluster.
+    Contact,
+    /// The `/version` probe got no answer within its bound (or no connection): the
+    /// cluster is out of contact until anything answers again.
+    Unanswered(String),
 }
 
 /// Messages from the namespaces source to the ui task (`Event::Namespaces`).
