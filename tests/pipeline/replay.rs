@@ -675,10 +675,14 @@ async fn a_moving_status_shows_on_the_next_poll() {
         "GET /deployments/10/statuses",
         json!([status(101, "in_progress", "2026-11-23T10:01:00Z", Some(70))]),
     );
+    let mut envs = fixture("environments.json");
+    envs["environments"][0]["name"] = json!("production");
+    routes.json("GET /environments", envs);
     let srv = replay(routes).await;
     let mut p = poller(&srv, &[("prod", "production")]);
     let snap = snapshot(&mut p).await;
     assert!(snap.environments[0].deployed.is_none());
+    let lists = srv.routes.hits("environment=production");
     srv.routes.json(
         "GET /deployments/10/statuses",
         json!([
@@ -690,6 +694,11 @@ async fn a_moving_status_shows_on_the_next_poll() {
     let prod = &snap.environments[0];
     assert_eq!(prod.deployed.as_ref().map(|d| d.deployment_id), Some(10));
     assert!(prod.latest.is_none());
+    assert_eq!(
+        srv.routes.hits("environment=production"),
+        lists,
+        "the status alone was asked again, not the list"
+    );
 }
 
 /// The deployer is the run the status's `log_url` names — read by id when it is not on
