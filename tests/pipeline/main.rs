@@ -2,5 +2,6 @@
 mod support;
 
 mod http;
+mod replay;
 mod sandbox;
 mod stats;

@@ -828,3 +828,116 @@ async fn a_user_who_may_not_approve_is_told_who_can() {
     );
     assert!(out.message.contains("422"), "{}", out.message);
 }
+
+/// Whether `line` shows a duration of an hour or more (`50h02m`).
+fn has_hours(line: &str) -> bool {
+    line.split_whitespace().any(|t| {
+        let Some((h, m)) = t.split_once('h') else {
+            return false;
+        };
+        !h.is_empty()
+            && h.chars().all(|c| c.is_ascii_digit())
+            && m.len() == 3
+            && m.ends_with('m')
+            && m[..2].chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// The sandbox's GitHub moves a finished run's `updated_at` later, as GitHub does: the
+/// durations shown still end with the runs' last jobs (minutes, not hours).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_durations_end_with_the_last_job() {
+    let (_sb, _p, s) = fed(Scenario::Steady).await;
+    let snap = s.pipeline.snapshot.clone().unwrap();
+    let moved = snap.runs.iter().any(|r| {
+        r.run.status.to_string() == "completed"
+            && r.run
+                .updated_at
+                .zip(r.jobs.iter().filter_map(|j| j.completed_at).max())
+                .is_some_and(|(u, end)| u.duration_since(end).as_secs() > 3600)
+    });
+    assert!(moved, "the sandbox moves updated_at after completion");
+    let text = pane(&s);
+    for line in text.lines().filter(|l| l.contains(" deploy ")) {
+        assert!(!has_hours(line), "{line}\n{text}");
+    }
+}
+
+/// Staging's wait timer in the sandbox: the run waits with nobody to approve, the pane
+/// names the timer, and the run goes on by itself when it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_wait_timer_is_named_and_ends_by_itself() {
+    let (sb, mut p, mut s) = fed(Scenario::Steady).await;
+    let newest = s.pipeline.runs()[0].run.clone();
+    actions::rerun(&mut p.client, newest.id).await.unwrap();
+    // lint, test, build and deploy-dev take 520 s; then staging's 1-minute timer
+    sb.advance(std::time::Duration::from_secs(540));
+    s.now = sandbox_now(&sb);
+    feed(&mut p, &mut s).await;
+    let run = s.pipeline.run(newest.id).unwrap().clone();
+    assert_eq!(run.run.status.to_string(), "waiting");
+    let staging = s
+        .pipeline
+        .snapshot
+        .as_ref()
+        .unwrap()
+        .environments
+        .iter()
+        .find(|e| e.name == "staging")
+        .cloned()
+        .unwrap();
+    let pending = staging.pending.expect("staging waits");
+    assert!(pending.reviewers.is_empty());
+    let text = pane(&s);
+    assert!(text.contains("waits for a 1m wait timer, ends"), "{text}");
+    assert!(!text.contains("required reviewer"), "{text}");
+    sb.advance(std::time::Duration::from_secs(60));
+    s.now = sandbox_now(&sb);
+    feed(&mut p, &mut s).await;
+    let run = s.pipeline.run(newest.id).unwrap();
+    assert_eq!(run.run.status.to_string(), "in_progress");
+    assert!(!pane(&s).contains("wait timer"), "{}", pane(&s));
+}
+
+/// A re-run of an old run that stops at the production gate is past page 1 of the run
+/// list: the poller finds it through `status=waiting` and `P` acts on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_waiting_run_past_page_one() {
+    let sb = start(Scenario::Steady).await;
+    let mut cfg = PollConfig::new(
+        &sb.github_api_url(),
+        &sb.github_repo(),
+        TokenSetting::Given(Token::new("sandbox-token")),
+    );
+    cfg.environments = envs();
+    cfg.runs_per_page = 3;
+    let mut p = Poller::new(cfg, Token::new("sandbox-token")).unwrap();
+    let mut s = state(&sb);
+    feed(&mut p, &mut s).await;
+    let oldest = s.pipeline.runs().last().unwrap().run.clone();
+    assert_eq!(oldest.run_number, 124, "page 1 holds three runs");
+    // #121, the oldest run, again: it stops at the production gate
+    let url = p.client.repo_url("/actions/runs?per_page=100");
+    let all = p
+        .client
+        .get::<flightdeck::sources::github::model::RunList>(&url)
+        .await
+        .unwrap()
+        .value;
+    let id = all
+        .workflow_runs
+        .iter()
+        .find(|r| r.run_number == 121)
+        .unwrap()
+        .id;
+    actions::rerun(&mut p.client, id).await.unwrap();
+    sb.advance(std::time::Duration::from_secs(700));
+    s.now = sandbox_now(&sb);
+    feed(&mut p, &mut s).await;
+    let snap = s.pipeline.snapshot.clone().unwrap();
+    let prod = snap.environments.iter().find(|e| e.name == "prod").unwrap();
+    let pending = prod.pending.as_ref().expect("#121 waits at the gate");
+    assert_eq!(pending.run_number, 121);
+    let target = flightdeck::app::panes::pipeline::review_target(&s).unwrap();
+    assert_eq!(target.run_id, id);
+}

@@ -23,11 +23,7 @@ fn run(id: u64, status: &str, conclusion: Option<&str>, deploy_secs: &[i64]) -> 
             .unwrap()
         })
         .collect();
-    RunEntry {
-        run,
-        jobs,
-        pending: Vec::new(),
-    }
+    RunEntry::new(run, jobs)
 }
 
 fn dep(id: u64, env: &str, sha: &str, minute: u32) -> Deployment {
@@ -63,4 +59,19 @@ fn stats_over_loaded_runs() {
     assert_eq!(s.deployments, 5);
     assert!((s.success_rate().unwrap() - 2.0 / 3.0).abs() < 1e-9);
     assert_eq!(deploy_stats(&[], &[]).success_rate(), None);
+}
+
+#[test]
+fn only_successes_and_failures_count_toward_the_rate() {
+    let runs = vec![
+        run(1, "completed", Some("success"), &[]),
+        run(2, "completed", Some("failure"), &[]),
+        run(3, "completed", Some("action_required"), &[]),
+        run(4, "completed", Some("neutral"), &[]),
+        run(5, "completed", Some("stale"), &[]),
+        run(6, "completed", Some("skipped"), &[]),
+        run(7, "completed", Some("timed_out"), &[]),
+    ];
+    let s = deploy_stats(&runs, &[]);
+    assert_eq!((s.succeeded_runs, s.finished_runs), (1, 3));
 }

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use crate::rng::fnv64;
 use crate::world::github::{
-    ENV_IDS, GhDeployment, JOBS, Job, RATE_LIMIT, REPO, Run, WORKFLOW_ID, env_json, user_json,
+    ENV_IDS, GhDeployment, JOBS, Job, RATE_LIMIT, REPO, Run, STAGING_WAIT_MINUTES, WORKFLOW_ID,
+    env_json, user_json,
 };
 use crate::world::{ENVS, World, ts};
 
@@ -374,6 +375,8 @@ fn route(
                     v["protection_rules"] = if e == 2 {
                         json!([{"id": 3_001, "node_id": "GA_kwDO3001", "type": "required_reviewers", "prevent_self_review": false,
                                 "reviewers": [{"type": "User", "reviewer": user_json(REVIEWER_LOGIN)}]}])
+                    } else if e == 1 {
+                        json!([{"id": 3_002, "node_id": "GA_kwDO3002", "type": "wait_timer", "wait_timer": STAGING_WAIT_MINUTES}])
                     } else {
                         json!([])
                     };
@@ -443,9 +446,19 @@ fn route(
                         .jobs
                         .iter()
                         .filter(|j| j.status == "waiting")
-                        .filter_map(|j| JOBS[j.idx].2)
-                        .map(|e| {
+                        .filter_map(|j| Some((JOBS[j.idx].2?, j.wait_from_ms)))
+                        .map(|(e, wait_from)| {
                             let started = run.jobs[..].iter().rev().find_map(|j| j.completed_ms).unwrap_or(run.created_ms);
+                            if e == 1 {
+                                // staging: a wait timer and no reviewers
+                                return json!({
+                                    "environment": env_json(api, e),
+                                    "wait_timer": STAGING_WAIT_MINUTES,
+                                    "wait_timer_started_at": ts(wait_from.unwrap_or(started)),
+                                    "current_user_can_approve": false,
+                                    "reviewers": [],
+                                });
+                            }
                             json!({
                                 "environment": env_json(api, e),
                                 "wait_timer": 0,
@@ -511,6 +524,7 @@ fn route(
                             started_ms: None,
                             completed_ms: None,
                             approved: false,
+                            wait_from_ms: None,
                         };
                     }
                     (StatusCode::CREATED, json!({}))

@@ -7,7 +7,7 @@ use crate::app::event::Effect;
 use crate::app::intent::Intent;
 use crate::app::state::{Overlay, SourceId, SourceStatus, State};
 use crate::pane::PaneId;
-use crate::sources::github::model::{Conclusion, Job, RunStatus};
+use crate::sources::github::model::{Conclusion, Gate, Job, RunStatus};
 use crate::sources::github::snapshot::{PipelineSnapshot, PipelineUpdate, RunEntry};
 
 /// Where the user has drilled to. The selection of the level above is kept to come back to.
@@ -241,6 +241,8 @@ pub struct ReviewTarget {
     pub can_approve: bool,
     /// Who may approve, when the current user may not.
     pub reviewers: Vec<String>,
+    /// Reviewers, or a wait timer or custom rule that nobody approves.
+    pub gate: Gate,
 }
 
 /// The run that re-run / re-run failed jobs / cancel would act on.
@@ -306,6 +308,7 @@ fn review_target_as_reported(state: &State) -> Option<ReviewTarget> {
             environment_ids: vec![p.environment.id],
             can_approve: p.current_user_can_approve,
             reviewers: p.reviewers.iter().map(|r| r.label()).collect(),
+            gate: p.gate(),
         })
     };
     if let Some(t) = selected_run(state).and_then(from_run) {
@@ -322,6 +325,7 @@ fn review_target_as_reported(state: &State) -> Option<ReviewTarget> {
             environment_ids: vec![p.environment_id],
             can_approve: p.can_approve,
             reviewers: p.reviewers.clone(),
+            gate: p.gate.clone(),
         })
     })
 }
@@ -358,6 +362,16 @@ pub fn on_operation(state: &mut State, action: Action) -> Vec<Intent> {
             );
             return Vec::new();
         };
+        if let Some(gate) = t.gate.words().filter(|_| !t.can_approve) {
+            state.set_flash(
+                FlashLevel::Info,
+                format!(
+                    "the deployment to {} waits for {gate}: nobody approves it from here",
+                    t.environment
+                ),
+            );
+            return Vec::new();
+        }
         if !t.can_approve {
             let who = if t.reviewers.is_empty() {
                 "a required reviewer".to_owned()

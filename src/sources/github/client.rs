@@ -277,7 +277,11 @@ impl GithubClient {
         }
     }
 
-    fn error_for(&self, status: StatusCode, path: &str, body: &[u8]) -> GhError {
+    /// The error for a refused request, its hint worded by what was refused: a write
+    /// (re-run, cancel, review) refused is a permission the token lacks for writing; a read
+    /// refused names the read permission; a 404 blames `[github] repo`/`api_url` only for
+    /// the repository's own lists, not for one run or deployment that is gone.
+    fn error_for(&self, status: StatusCode, path: &str, body: &[u8], write: bool) -> GhError {
         // a server (or a proxy in front of it) may echo the credentials it was sent: they
         // are cut out before the message is shortened, so no part of the token survives
         let message = serde_json::from_slice::<ApiMessage>(body)
@@ -304,19 +308,29 @@ impl GithubClient {
                 hint: "set GITHUB_TOKEN (or `token_env`) to a valid token, or run `gh auth login`"
                     .into(),
             },
-            403 => GhError::Forbidden {
+            403 if write => GhError::Forbidden {
                 repo,
                 message,
                 hint: format!(
-                    "{auth} needs read access to Actions and Deployments (classic: `repo` scope; fine-grained: actions:read, deployments:read; approving needs actions:write and a required reviewer)"
+                    "{auth} may read but not do this: it lacks write permission (re-run and cancel need actions:write, classic `repo` scope, and write access to the repository; approving needs a required reviewer of the environment)"
                 ),
             },
-            404 => GhError::NotFound {
+            403 => GhError::Forbidden {
+                repo,
+                message,
+                hint: format!("{auth} needs read access: {}", read_permission(path)),
+            },
+            404 if repo_level(path, &self.repo) => GhError::NotFound {
                 repo,
                 path: path.to_owned(),
                 hint: format!(
                     "check [github] repo and api_url; a private repo answers 404 to {auth} without the `repo` scope (fine-grained: actions:read)"
                 ),
+            },
+            404 => GhError::NotFound {
+                repo,
+                path: path.to_owned(),
+                hint: "it is gone (deleted or expired) or hidden from this token; only what it feeds is left out".into(),
             },
             s @ 500..=599 => GhError::Server { status: s, message },
             s => GhError::Refused { status: s, message },
@@ -366,7 +380,7 @@ impl GithubClient {
             {
                 return Err(GhError::RateLimited { until });
             }
-            return Err(self.error_for(status, self.path_of(url), &body));
+            return Err(self.error_for(status, self.path_of(url), &body, false));
         }
         let next = headers
             .get(header::LINK)
@@ -396,6 +410,15 @@ impl GithubClient {
         let (body, _, changed) = self.get_raw(url).await?;
         let value = decode(self.path_of(url), &body)?;
         Ok(Fetched { value, changed })
+    }
+
+    /// One conditional GET of `url`, decoded, with its `link` next page.
+    pub async fn get_page<T: DeserializeOwned>(
+        &mut self,
+        url: &str,
+    ) -> Result<(T, Option<String>), GhError> {
+        let (body, next, _) = self.get_raw(url).await?;
+        Ok((decode(self.path_of(url), &body)?, next))
     }
 
     /// GET every page by following `link: <…>; rel="next"` (at most `MAX_PAGES`), each page
@@ -445,8 +468,33 @@ impl GithubClient {
         if status.is_success() {
             Ok(bytes)
         } else {
-            Err(self.error_for(status, self.path_of(url), &bytes))
+            Err(self.error_for(status, self.path_of(url), &bytes, true))
         }
+    }
+}
+
+/// A request for the repository's own lists (runs, deployments, environments), whose 404
+/// means the repository itself is not there or not visible.
+fn repo_level(path: &str, repo: &str) -> bool {
+    let path = path.split('?').next().unwrap_or(path);
+    let Some(rest) = path.strip_prefix(&format!("/repos/{repo}")) else {
+        return false;
+    };
+    matches!(
+        rest,
+        "" | "/" | "/actions/runs" | "/deployments" | "/environments"
+    )
+}
+
+/// The permission a read of `path` needs, for a 403's hint.
+fn read_permission(path: &str) -> &'static str {
+    let path = path.split('?').next().unwrap_or(path);
+    if path.ends_with("/environments") {
+        "listing environments (classic: `repo` scope; fine-grained: environments:read, or actions:read on some plans)"
+    } else if path.contains("/deployments") {
+        "deployments (classic: `repo` scope; fine-grained: deployments:read)"
+    } else {
+        "Actions (classic: `repo` scope; fine-grained: actions:read)"
     }
 }
 

@@ -45,6 +45,21 @@ impl RunStatus {
             RunStatus::Queued | RunStatus::InProgress | RunStatus::Requested | RunStatus::Pending
         )
     }
+
+    /// The word beside an unfinished run's clock, in GitHub's own terms: only
+    /// `in_progress` is `running`; a `queued`, `pending`, `requested` or `waiting` run has
+    /// not started its work and says so. `None` once completed.
+    pub fn clock_word(&self) -> Option<&str> {
+        match self {
+            RunStatus::InProgress => Some("running"),
+            RunStatus::Queued => Some("queued"),
+            RunStatus::Pending => Some("pending"),
+            RunStatus::Requested => Some("requested"),
+            RunStatus::Waiting => Some("waiting"),
+            RunStatus::Completed => None,
+            RunStatus::Unknown(s) => Some(s),
+        }
+    }
 }
 
 impl fmt::Display for RunStatus {
@@ -97,6 +112,13 @@ impl Conclusion {
             self,
             Conclusion::Failure | Conclusion::TimedOut | Conclusion::StartupFailure
         )
+    }
+
+    /// Counts toward a success rate: a success or a failure. `cancelled`, `skipped`,
+    /// `neutral`, `stale` and `action_required` say nothing about whether the pipeline
+    /// works (GitHub's UI does not call them failures either).
+    pub fn is_verdict(&self) -> bool {
+        *self == Conclusion::Success || self.is_failure()
     }
 }
 
@@ -266,6 +288,52 @@ pub struct PendingDeployment {
     pub current_user_can_approve: bool,
     #[serde(default)]
     pub reviewers: Vec<Reviewer>,
+}
+
+/// What holds a pending deployment back, from its protection rules as GitHub lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// Required reviewers (listed; maybe a wait timer too, which runs after approval).
+    Reviewers,
+    /// A wait timer and nobody to approve: it goes on by itself when the timer ends.
+    WaitTimer {
+        minutes: u64,
+        ends: Option<Timestamp>,
+    },
+    /// Neither reviewers nor a timer: a custom deployment protection rule (an app) decides.
+    CustomRule,
+}
+
+impl PendingDeployment {
+    pub fn gate(&self) -> Gate {
+        let minutes = self.wait_timer.unwrap_or(0);
+        if !self.reviewers.is_empty() {
+            Gate::Reviewers
+        } else if minutes > 0 {
+            let ends = self.wait_timer_started_at.and_then(|t| {
+                t.checked_add(jiff::SignedDuration::from_mins(minutes as i64))
+                    .ok()
+            });
+            Gate::WaitTimer { minutes, ends }
+        } else {
+            Gate::CustomRule
+        }
+    }
+}
+
+impl Gate {
+    /// Why nobody here can approve, when that is the gate's nature (a timer, a rule);
+    /// `None` for reviewers, whom the caller names.
+    pub fn words(&self) -> Option<String> {
+        match self {
+            Gate::Reviewers => None,
+            Gate::WaitTimer { minutes, ends } => Some(match ends {
+                Some(t) => format!("a {minutes}m wait timer, ends {}", crate::text::hh_mm(*t)),
+                None => format!("a {minutes}m wait timer"),
+            }),
+            Gate::CustomRule => Some("a custom deployment protection rule".into()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

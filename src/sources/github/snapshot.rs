@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 
 use super::model::{
-    Conclusion, Deployment, DeploymentStatus, Job, PendingDeployment, RateInfo, RequestCounts,
-    RunStatus, WorkflowRun,
+    Conclusion, Deployment, DeploymentStatus, Gate, Job, PendingDeployment, RateInfo,
+    RequestCounts, RunStatus, WorkflowRun,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +15,51 @@ pub struct RunEntry {
     pub jobs: Vec<Job>,
     /// Pending deployment reviews of a `waiting` run.
     pub pending: Vec<PendingDeployment>,
+    /// Why this run's jobs could not be read (the rest of the pane is unaffected).
+    pub jobs_error: Option<String>,
+}
+
+impl RunEntry {
+    pub fn new(run: WorkflowRun, jobs: Vec<Job>) -> RunEntry {
+        RunEntry {
+            run,
+            jobs,
+            pending: Vec::new(),
+            jobs_error: None,
+        }
+    }
+
+    /// How long the run has taken: from `run_started_at` (this attempt's start) to now while
+    /// it is unfinished, to its last job's `completed_at` once finished. Never `updated_at`:
+    /// GitHub moves it long after a run ends. `None` when no end is known.
+    pub fn elapsed_secs(&self, now: Timestamp) -> Option<i64> {
+        let start = self.run.run_started_at.or(self.run.created_at)?;
+        let end = if self.run.status.is_active() {
+            now
+        } else {
+            self.jobs
+                .iter()
+                .filter_map(|j| j.completed_at)
+                .filter(|t| *t >= start)
+                .max()?
+        };
+        Some(end.duration_since(start).as_secs().max(0))
+    }
+
+    /// The stage line of a run without jobs to show: why they are missing, else its
+    /// conclusion or status in GitHub's words (`action required`, never `completed`).
+    pub fn no_jobs_text(&self) -> String {
+        if let Some(e) = &self.jobs_error {
+            return format!("jobs not read: {e}");
+        }
+        match &self.run.conclusion {
+            Some(Conclusion::ActionRequired) => {
+                "action required: approve the run on GitHub before its jobs start".into()
+            }
+            Some(c) => c.to_string().replace('_', " "),
+            None => self.run.status.to_string().replace('_', " "),
+        }
+    }
 }
 
 /// A deployment to one environment, resolved to the run that made it where possible.
@@ -39,6 +84,8 @@ pub struct PendingApproval {
     pub can_approve: bool,
     /// Who may approve (logins or team slugs), for when the current user may not.
     pub reviewers: Vec<String>,
+    /// Reviewers, a wait timer, or a custom protection rule.
+    pub gate: Gate,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +99,12 @@ pub struct EnvRow {
     pub deployed: Option<EnvDeployment>,
     /// A newer deployment still going (or failed) after the deployed one.
     pub latest: Option<EnvDeployment>,
+    /// Deployments newer than the deployed one (the latest included): attempts that did
+    /// not (yet) succeed.
+    pub attempts: usize,
     pub pending: Option<PendingApproval>,
+    /// Why this environment's deployments could not be read, when they could not.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -60,7 +112,8 @@ pub struct DeployStats {
     /// Median duration in seconds of the successful deploy jobs loaded.
     pub median_deploy_secs: Option<i64>,
     pub deploy_jobs: usize,
-    /// Completed runs (cancelled and skipped ones left out) and how many succeeded.
+    /// Completed runs with a verdict (success or failure: cancelled, skipped, neutral,
+    /// stale and action_required left out) and how many succeeded.
     pub finished_runs: usize,
     pub succeeded_runs: usize,
     /// Deployments that put back a sha the environment had run before (a rollback), out of
@@ -139,12 +192,7 @@ pub fn deploy_stats(runs: &[RunEntry], deployments: &[Deployment]) -> DeployStat
         .iter()
         .map(|r| &r.run)
         .filter(|r| r.status == RunStatus::Completed)
-        .filter(|r| {
-            !matches!(
-                r.conclusion,
-                Some(Conclusion::Cancelled) | Some(Conclusion::Skipped) | None
-            )
-        })
+        .filter(|r| r.conclusion.as_ref().is_some_and(Conclusion::is_verdict))
         .collect();
     let succeeded = finished
         .iter()
@@ -178,26 +226,44 @@ pub fn deploy_stats(runs: &[RunEntry], deployments: &[Deployment]) -> DeployStat
     }
 }
 
-/// One row per environment: the deployed sha, a newer one in flight, a pending approval.
+/// The deployments read for one GitHub environment, newest first: down to its latest
+/// success (or as far as paging went), or why they could not be read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnvDeployments {
+    pub deployments: Vec<Deployment>,
+    /// How many of `deployments` (from the newest) matter for what runs: down to the
+    /// latest success. The rest of its page is kept for the rollback count only.
+    pub watched: usize,
+    pub error: Option<String>,
+}
+
+/// One row per environment: the deployed sha, newer attempts, a pending approval.
+/// `deployments` holds each GitHub environment's own list; the deployer of a deployment is
+/// the run its status names (`log_url`/`target_url`), looked up in `runs` or
+/// `run_numbers`, never another run of the same commit.
 pub fn environment_rows(
     envs: &[(String, String)],
     env_ids: &HashMap<String, u64>,
     runs: &[RunEntry],
-    deployments: &[Deployment],
+    deployments: &HashMap<String, EnvDeployments>,
     statuses: &HashMap<u64, Vec<DeploymentStatus>>,
+    run_numbers: &HashMap<u64, u64>,
 ) -> Vec<EnvRow> {
     let resolve = |d: &Deployment, s: Option<&DeploymentStatus>| {
-        let run = s
-            .and_then(|s| s.run_id())
-            .and_then(|id| runs.iter().find(|r| r.run.id == id))
-            .or_else(|| runs.iter().find(|r| r.run.head_sha == d.sha));
+        let run_id = s.and_then(|s| s.run_id());
+        let run_number = run_id.and_then(|id| {
+            runs.iter()
+                .find(|r| r.run.id == id)
+                .map(|r| r.run.run_number)
+                .or_else(|| run_numbers.get(&id).copied())
+        });
         EnvDeployment {
             deployment_id: d.id,
             sha: d.sha.clone(),
             git_ref: d.git_ref.clone(),
             at: s.and_then(|s| s.created_at).or(d.created_at),
-            run_id: run.map(|r| r.run.id).or(s.and_then(|s| s.run_id())),
-            run_number: run.map(|r| r.run.run_number),
+            run_id,
+            run_number,
             state: s
                 .map(|s| s.state.clone())
                 .unwrap_or_else(|| "unknown".into()),
@@ -205,13 +271,12 @@ pub fn environment_rows(
     };
     envs.iter()
         .map(|(name, gh_env)| {
-            let mut mine: Vec<&Deployment> = deployments
-                .iter()
-                .filter(|d| d.environment.as_deref() == Some(gh_env.as_str()))
-                .collect();
+            let list = deployments.get(gh_env);
+            let mut mine: Vec<&Deployment> = list.iter().flat_map(|l| &l.deployments).collect();
             mine.sort_by_key(|d| std::cmp::Reverse((d.created_at, d.id)));
             let mut deployed = None;
             let mut latest = None;
+            let mut attempts = 0;
             for d in mine {
                 // statuses come newest first
                 let s = statuses.get(&d.id).and_then(|v| v.first());
@@ -220,7 +285,11 @@ pub fn environment_rows(
                     deployed = Some(e);
                     break;
                 }
-                if latest.is_none() && e.state != "inactive" {
+                if e.state == "inactive" {
+                    continue;
+                }
+                attempts += 1;
+                if latest.is_none() {
                     latest = Some(e);
                 }
             }
@@ -233,6 +302,7 @@ pub fn environment_rows(
                     environment_id: p.environment.id,
                     can_approve: p.current_user_can_approve,
                     reviewers: p.reviewers.iter().map(|r| r.label()).collect(),
+                    gate: p.gate(),
                 })
             });
             EnvRow {
@@ -244,7 +314,9 @@ pub fn environment_rows(
                     .or(pending.as_ref().map(|p| p.environment_id)),
                 deployed,
                 latest,
+                attempts,
                 pending,
+                error: list.and_then(|l| l.error.clone()),
             }
         })
         .collect()

@@ -133,12 +133,7 @@ fn span_secs(start: Option<Timestamp>, end: Option<Timestamp>, now: Timestamp) -
 }
 
 fn run_secs(r: &RunEntry, now: Timestamp) -> Option<i64> {
-    let start = r.run.run_started_at.or(r.run.created_at);
-    if r.run.status.is_active() {
-        span_secs(start, None, now)
-    } else {
-        span_secs(start, r.run.updated_at, now)
-    }
+    r.elapsed_secs(now)
 }
 
 /// Keep row `selected` of `rows` (each `per` lines tall) inside `height` lines.
@@ -205,12 +200,9 @@ fn runs_lines<'a>(
             ));
         }
         if let Some(s) = run_secs(r, state.now) {
-            let label = if run.status == RunStatus::Waiting {
-                format!("  waiting {}", duration(s))
-            } else if run.status.is_active() {
-                format!("  running {}", duration(s))
-            } else {
-                format!("  {}", duration(s))
+            let label = match run.status.clock_word() {
+                Some(word) => format!("  {} {}", sanitize(word), duration(s)),
+                None => format!("  {}", duration(s)),
             };
             head.push(Span::styled(label, theme.dim()));
         }
@@ -230,7 +222,7 @@ fn stage_spans(state: &State, r: &RunEntry, width: usize) -> Vec<Span<'static>> 
     if r.jobs.is_empty() {
         return vec![
             Span::raw(indent),
-            Span::styled(r.run.status.to_string(), theme.dim()),
+            Span::styled(sanitize(&r.no_jobs_text()), theme.dim()),
         ];
     }
     let label = |name: &str, form: u8| -> String {
@@ -294,7 +286,12 @@ fn review_keys(state: &State) -> String {
 
 fn pending_hint(state: &State, run: &RunEntry) -> Option<Span<'static>> {
     let p = run.pending.first()?;
-    let text = if anonymous(state) {
+    let text = if let Some(gate) = p.gate().words() {
+        format!(
+            "  deployment to {} waits for {gate}",
+            sanitize(&p.environment.name)
+        )
+    } else if anonymous(state) {
         format!(
             "  approval pending for {} — a token is needed to approve",
             sanitize(&p.environment.name)
@@ -506,14 +503,14 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
                 };
                 spans.push(Span::styled(text, theme.dim()));
             }
-            if let Some(n) = d.run_number {
-                let text = if compact {
-                    format!("#{n} ")
-                } else {
-                    format!("by #{n} ")
-                };
-                spans.push(Span::styled(text, theme.dim()));
-            }
+            // the deployer is the run the status names, never a guess
+            let text = match (d.run_number, d.run_id, compact) {
+                (Some(n), _, true) => format!("#{n} "),
+                (Some(n), _, false) => format!("by #{n} "),
+                (None, Some(id), _) => format!("by run {id} "),
+                (None, None, _) => "by unknown run ".to_owned(),
+            };
+            spans.push(Span::styled(text, theme.dim()));
         }
         None => spans.push(Span::styled("nothing deployed ", theme.dim())),
     }
@@ -528,11 +525,22 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
         };
         spans.push(Span::styled(
             format!(
-                "→ {} {} ",
+                "→ {} {}{} ",
                 sanitize(l.sha.get(..7).unwrap_or(&l.sha)),
-                sanitize(&l.state)
+                sanitize(&l.state),
+                if e.attempts > 1 {
+                    format!(" ({} attempts)", e.attempts)
+                } else {
+                    String::new()
+                }
             ),
             theme.health(h),
+        ));
+    }
+    if let Some(err) = &e.error {
+        spans.push(Span::styled(
+            format!("⚠ {} ", sanitize(err)),
+            theme.warning(),
         ));
     }
     if let Some(p) = &e.pending {
@@ -543,17 +551,19 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
             .collect::<Vec<_>>()
             .join(", ");
         let can = p.can_approve && !anonymous(state);
-        let text = match (compact, can) {
-            (true, true) => format!(
+        let text = match (compact, can, p.gate.words()) {
+            // a timer or a rule: nobody approves, it says what it waits for
+            (_, _, Some(gate)) => format!("⏸ #{} waits for {gate}", p.run_number),
+            (true, true, None) => format!(
                 "⏸ #{} approve? {}",
                 p.run_number,
                 key(state, Action::Promote)
             ),
-            (true, false) if reviewers.is_empty() => {
+            (true, false, None) if reviewers.is_empty() => {
                 format!("⏸ #{} needs a reviewer", p.run_number)
             }
-            (true, false) => format!("⏸ #{} needs {reviewers}", p.run_number),
-            (false, can) => {
+            (true, false, None) => format!("⏸ #{} needs {reviewers}", p.run_number),
+            (false, can, None) => {
                 let who = if can {
                     review_keys(state)
                 } else if anonymous(state) {

@@ -12,6 +12,9 @@ pub const REPO: &str = "acme/checkout";
 pub const WORKFLOW_ID: u64 = 4_242_001;
 pub const ENV_IDS: [u64; 3] = [161_001, 161_002, 161_003];
 pub const RATE_LIMIT: u64 = 5000;
+/// The `staging` environment's wait timer, in minutes: a deploy there waits this long,
+/// with nobody to approve, then goes on by itself.
+pub const STAGING_WAIT_MINUTES: i64 = 1;
 
 /// (job name, duration in ms, environment index, main step name)
 pub const JOBS: [(&str, i64, Option<usize>, &str); 6] = [
@@ -31,6 +34,8 @@ pub struct Job {
     pub started_ms: Option<i64>,
     pub completed_ms: Option<i64>,
     pub approved: bool,
+    /// When its environment's wait timer started, while it waits for one.
+    pub wait_from_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -117,6 +122,7 @@ fn fresh_jobs() -> Vec<Job> {
             started_ms: None,
             completed_ms: None,
             approved: false,
+            wait_from_ms: None,
         })
         .collect()
 }
@@ -200,6 +206,11 @@ impl GitHub {
                 t += 10_000;
                 self.step(t);
             }
+            // GitHub touches a run long after it ended (a check suite re-requested, logs
+            // expiring): `updated_at` is no end time
+            if let Some(r) = self.runs.last_mut() {
+                r.updated_ms = r.updated_ms.max(now - 2 * 3_600_000);
+            }
         }
     }
 
@@ -257,6 +268,26 @@ impl GitHub {
                         }
                         finished = false;
                         break;
+                    }
+                    if env == Some(1) && !job.approved {
+                        // staging's wait timer: nobody approves, it ends by itself
+                        let from = job.wait_from_ms.unwrap_or(t);
+                        let end = from + STAGING_WAIT_MINUTES * 60_000;
+                        if job.status != "waiting" {
+                            let j = &mut self.runs[ri].jobs[ji];
+                            j.status = "waiting".into();
+                            j.wait_from_ms = Some(from);
+                            self.runs[ri].status = "waiting".into();
+                            self.runs[ri].updated_ms = from;
+                            let dep = self.new_deployment(ri, 1, from, "waiting");
+                            self.deployments.push(dep);
+                        }
+                        if now < end {
+                            finished = false;
+                            break;
+                        }
+                        self.runs[ri].jobs[ji].approved = true;
+                        t = end;
                     }
                     let start = t.max(job.started_ms.unwrap_or(0));
                     let j = &mut self.runs[ri].jobs[ji];

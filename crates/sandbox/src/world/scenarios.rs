@@ -163,7 +163,7 @@ impl World {
                 .start_release(wall - 880_000, "1.8.0", 127, false),
             Scenario::PendingApproval => {
                 self.github
-                    .start_release(wall - 600_000, "1.8.1", 127, true)
+                    .start_release(wall - 700_000, "1.8.1", 127, true)
             }
             _ => {}
         }
