@@ -263,6 +263,34 @@ pub fn format_secs(secs: i64) -> String {
     }
 }
 
+/// A measured number in a bounded width, the one formatter for values that come from
+/// outside: `0.2`, `999.9`, `1.2k`, `3.4M`, `5.6G`, `7.8T`, `9.0P`, beyond that `1.0e308`;
+/// `—` for NaN and ±Inf. `decimals` applies below 1,000.
+pub fn bounded(v: f64, decimals: usize) -> String {
+    if !v.is_finite() {
+        return "—".to_owned();
+    }
+    if v.abs() < 999.5 {
+        let s = format!("{v:.decimals$}");
+        // a value that rounds up to 1000 is shown as 1.0k below
+        if s.trim_start_matches('-')
+            .split('.')
+            .next()
+            .is_some_and(|i| i.len() <= 3)
+        {
+            return s;
+        }
+    }
+    let mut x = v;
+    for unit in ["k", "M", "G", "T", "P"] {
+        x /= 1000.0;
+        if x.abs() < 999.95 {
+            return format!("{x:.1}{unit}");
+        }
+    }
+    format!("{v:.1e}")
+}
+
 /// `150000` → `150,000`.
 pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -295,6 +323,23 @@ mod tests {
         assert!(is_clean("plain text ✓"));
         assert_eq!(sanitize("a\u{202e}b\u{200f}c\u{2028}d"), "abc d");
         assert!(!is_clean("x\u{2029}"));
+    }
+
+    #[test]
+    fn bounded_numbers_stay_short() {
+        assert_eq!(bounded(0.25, 2), "0.25");
+        assert_eq!(bounded(12.345, 1), "12.3");
+        assert_eq!(bounded(999.96, 1), "1.0k");
+        assert_eq!(bounded(1234.0, 1), "1.2k");
+        assert_eq!(bounded(-2_500_000.0, 0), "-2.5M");
+        assert_eq!(bounded(9.0e15, 1), "9.0P");
+        assert_eq!(bounded(1e308, 1), "1.0e308");
+        assert_eq!(bounded(f64::MAX, 1), "1.8e308");
+        assert_eq!(bounded(f64::NAN, 1), "—");
+        assert_eq!(bounded(f64::NEG_INFINITY, 1), "—");
+        for v in [1e3, 1e6, 1e9, 1e12, 1e15, 1e18, 1e100, 1e308, -1e308] {
+            assert!(bounded(v, 2).chars().count() <= 8, "{v}: {}", bounded(v, 2));
+        }
     }
 
     fn cells(s: &str) -> usize {
