@@ -15,7 +15,7 @@ use crate::app::state::State;
 use crate::config::keymap::KeyContext;
 use crate::config::theme::Health;
 use crate::pane::PaneId;
-use crate::sources::github::model::{Conclusion, Job, RunStatus, Step};
+use crate::sources::github::model::{Conclusion, Job, RunStatus, Step, deployment_state_words};
 use crate::sources::github::snapshot::{EnvRow, PipelineSnapshot, RunEntry};
 use crate::text::sanitize;
 
@@ -93,7 +93,13 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     };
     crate::ui::lines::render(frame, main, &lines);
     frame.render_widget(
-        Paragraph::new(env_lines(state, snap, with_header, bottom.width < 72)),
+        Paragraph::new(env_lines(
+            state,
+            snap,
+            with_header,
+            bottom.width < 72,
+            bottom.width as usize,
+        )),
         bottom,
     );
 }
@@ -139,6 +145,39 @@ fn run_secs(r: &RunEntry, now: Timestamp) -> Option<i64> {
     } else {
         span_secs(start, r.run.updated_at, now)
     }
+}
+
+/// When a waiting run began to wait: its newest finished job's end, else its last update.
+fn waiting_since(r: &RunEntry) -> Option<Timestamp> {
+    r.jobs
+        .iter()
+        .filter_map(|j| j.completed_at)
+        .max()
+        .or(r.run.updated_at)
+        .or(r.run.run_started_at)
+}
+
+/// `spans` in at most `room` cells: the spans at `optional` go first (in that order),
+/// then the longest remaining one is cut with `…`.
+fn give_way(mut spans: Vec<Span<'static>>, room: usize, optional: &[usize]) -> Vec<Span<'static>> {
+    let total = |s: &[Span]| s.iter().map(Span::width).sum::<usize>();
+    for &i in optional {
+        if total(&spans) <= room {
+            break;
+        }
+        if let Some(s) = spans.get_mut(i) {
+            s.content = "".into();
+        }
+    }
+    let over = total(&spans).saturating_sub(room);
+    if over > 0
+        && let Some(longest) = spans.iter_mut().max_by_key(|s| s.width())
+    {
+        let keep = longest.width().saturating_sub(over);
+        longest.content = crate::text::fit(&longest.content, keep).into();
+    }
+    spans.retain(|s| !s.content.is_empty());
+    spans
 }
 
 /// Keep row `selected` of `rows` (each `per` lines tall) inside `height` lines.
@@ -198,22 +237,32 @@ fn runs_lines<'a>(
         if let Some(n) = run.run_attempt.filter(|n| *n > 1) {
             head.push(Span::styled(format!(" (attempt {n})"), theme.dim()));
         }
+        let mut optional = Vec::new();
         if let Some(a) = &run.actor {
+            optional.push(head.len());
             head.push(Span::styled(
                 format!("  {}", sanitize(&a.login)),
                 theme.dim(),
             ));
         }
-        if let Some(s) = run_secs(r, state.now) {
-            let label = if run.status == RunStatus::Waiting {
-                format!("  waiting {}", duration(s))
-            } else if run.status.is_active() {
-                format!("  running {}", duration(s))
-            } else {
-                format!("  {}", duration(s))
-            };
-            head.push(Span::styled(label, theme.dim()));
-        }
+        // how long it has waited counts from when it began to wait, not from its start
+        let label = if run.status == RunStatus::Waiting {
+            waiting_since(r)
+                .map(|t| format!("  waiting {}", duration(state.now.duration_since(t).as_secs())))
+        } else {
+            run_secs(r, state.now).map(|s| {
+                if run.status.is_active() {
+                    format!("  running {}", duration(s))
+                } else {
+                    format!("  {}", duration(s))
+                }
+            })
+        };
+        // the state and its time are what a cut must keep: the title and actor give way
+        let tail = label.map(|l| Span::styled(l, theme.dim()));
+        let room = width.saturating_sub(tail.as_ref().map_or(0, |t| t.width()));
+        let mut head = give_way(head, room, &optional);
+        head.extend(tail);
         let style = sel_style(state, i == sel, focused);
         out.push(Line::from(head).style(style));
         let stages = stage_spans(state, r, width);
@@ -230,7 +279,7 @@ fn stage_spans(state: &State, r: &RunEntry, width: usize) -> Vec<Span<'static>> 
     if r.jobs.is_empty() {
         return vec![
             Span::raw(indent),
-            Span::styled(r.run.status.to_string(), theme.dim()),
+            Span::styled(r.run.status.words(), theme.dim()),
         ];
     }
     let label = |name: &str, form: u8| -> String {
@@ -376,8 +425,8 @@ fn job_line(state: &State, j: &Job, width: usize, on: bool, focused: bool) -> Li
     let theme = &state.theme;
     let (g, h) = glyph(&j.status, j.conclusion.as_ref());
     let what = match &j.conclusion {
-        Some(c) => c.to_string(),
-        None => j.status.to_string(),
+        Some(c) => c.words(),
+        None => j.status.words(),
     };
     let secs = span_secs(j.started_at, j.completed_at, state.now)
         .filter(|_| j.status != RunStatus::Queued && j.status != RunStatus::Waiting)
@@ -411,7 +460,7 @@ fn steps_lines<'a>(
         Span::styled(
             job.conclusion
                 .as_ref()
-                .map_or(job.status.to_string(), |c| c.to_string()),
+                .map_or_else(|| job.status.words(), Conclusion::words),
             theme.dim(),
         ),
         Span::styled("  (esc back)", theme.dim()),
@@ -463,6 +512,7 @@ fn env_lines(
     snap: &PipelineSnapshot,
     with_header: bool,
     compact: bool,
+    line_w: usize,
 ) -> Vec<Line<'static>> {
     let theme = &state.theme;
     let mut out = Vec::new();
@@ -477,20 +527,45 @@ fn env_lines(
             .max()
             .unwrap_or(0);
         for e in &snap.environments {
-            out.push(env_line(state, e, width, compact));
+            out.push(env_line(state, e, width, compact, line_w));
         }
     }
     out.push(stats_line(state, snap, compact));
     out
 }
 
-fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'static> {
+fn env_line(
+    state: &State,
+    e: &EnvRow,
+    width: usize,
+    compact: bool,
+    line_w: usize,
+) -> Line<'static> {
     let theme = &state.theme;
     let mut spans = vec![Span::styled(
         format!("{:<width$} ", sanitize(&e.name)),
         theme.text(),
     )];
+    let running = crate::app::panes::pipeline::running_now(state, &e.name);
+    if let (Some(r), Some(d)) = (&running, &e.deployed) {
+        // the record is not what runs: say what does, and that the record is superseded
+        spans.push(Span::styled("⟲ ", theme.health(Health::Warn)));
+        spans.push(Span::styled(format!("{} ", sanitize(&r.sha)), theme.accent()));
+        let rev = r.revision.map(|n| format!(" rev {n}")).unwrap_or_default();
+        spans.push(Span::styled(
+            format!("runs ({}{rev}) ", sanitize(&r.deployment)),
+            theme.health(Health::Warn),
+        ));
+        spans.push(Span::styled(
+            format!(
+                "· {} superseded ",
+                sanitize(d.sha.get(..7).unwrap_or(&d.sha))
+            ),
+            theme.dim(),
+        ));
+    }
     match &e.deployed {
+        _ if running.is_some() => {}
         Some(d) => {
             spans.push(Span::styled("✓ ", theme.health(Health::Ok)));
             spans.push(Span::styled(
@@ -498,12 +573,9 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
                 theme.accent(),
             ));
             if let Some(at) = d.at {
-                let age = crate::text::age(at, state.now);
-                let text = if compact {
-                    format!("{age} ")
-                } else {
-                    format!("{age} ago ")
-                };
+                // an age says `ago` even when short: beside run durations a bare `25s`
+                // reads as one
+                let text = format!("{} ago ", crate::text::age(at, state.now));
                 spans.push(Span::styled(text, theme.dim()));
             }
             if let Some(n) = d.run_number {
@@ -530,7 +602,7 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
             format!(
                 "→ {} {} ",
                 sanitize(l.sha.get(..7).unwrap_or(&l.sha)),
-                sanitize(&l.state)
+                sanitize(&deployment_state_words(&l.state))
             ),
             theme.health(h),
         ));
@@ -543,33 +615,40 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
             .collect::<Vec<_>>()
             .join(", ");
         let can = p.can_approve && !anonymous(state);
-        let text = match (compact, can) {
-            (true, true) => format!(
-                "⏸ #{} approve? {}",
-                p.run_number,
-                key(state, Action::Promote)
-            ),
-            (true, false) if reviewers.is_empty() => {
-                format!("⏸ #{} needs a reviewer", p.run_number)
-            }
-            (true, false) => format!("⏸ #{} needs {reviewers}", p.run_number),
-            (false, can) => {
-                let who = if can {
-                    review_keys(state)
-                } else if anonymous(state) {
-                    "a token is needed to approve".to_owned()
-                } else if reviewers.is_empty() {
-                    "a required reviewer must approve".to_owned()
-                } else {
-                    format!("only {reviewers} can approve")
-                };
-                format!(
-                    "⏸ #{} {} awaits approval — {who}",
-                    p.run_number,
-                    sanitize(p.sha.get(..7).unwrap_or(&p.sha))
-                )
-            }
+        let who = if can {
+            review_keys(state)
+        } else if anonymous(state) {
+            "a token is needed to approve".to_owned()
+        } else if reviewers.is_empty() {
+            "a required reviewer must approve".to_owned()
+        } else {
+            format!("only {reviewers} can approve")
         };
+        let short = if can {
+            format!("approve? {}", key(state, Action::Promote))
+        } else if reviewers.is_empty() {
+            "needs a reviewer".to_owned()
+        } else {
+            format!("needs {reviewers}")
+        };
+        let sha = sanitize(p.sha.get(..7).unwrap_or(&p.sha));
+        let n = p.run_number;
+        // the longest wording that fits whole: a sentence is never cut in the middle
+        let mut forms = vec![
+            format!("⏸ #{n} {sha} awaits approval — {who}"),
+            format!("⏸ #{n} awaits approval — {who}"),
+            format!("⏸ #{n} {short}"),
+        ];
+        if compact {
+            forms.drain(..2);
+        }
+        let used: usize = spans.iter().map(Span::width).sum();
+        let room = line_w.saturating_sub(used);
+        let text = forms
+            .iter()
+            .find(|f| unicode_width::UnicodeWidthStr::width(f.as_str()) <= room)
+            .cloned()
+            .unwrap_or_else(|| crate::text::fit(&format!("⏸ #{n} {short}"), room));
         spans.push(Span::styled(text, theme.health(Health::Warn)));
     }
     Line::from(spans)
