@@ -195,7 +195,9 @@ async fn intent_precedes_outcome_and_both_say_who_where_and_what() {
     assert_eq!(l[1]["target_revision"], "3", "{}", l[1]);
     assert!(
         l[1]["result"].as_str().is_some_and(|r| {
-            r.contains(&format!("revision {created} runs the template of revision 3"))
+            r.contains(&format!(
+                "revision {created} runs the template of revision 3"
+            ))
         }),
         "{}",
         l[1]

@@ -157,26 +157,35 @@ fn waiting_since(r: &RunEntry) -> Option<Timestamp> {
         .or(r.run.run_started_at)
 }
 
-/// `spans` in at most `room` cells: the spans at `optional` go first (in that order),
-/// then the longest remaining one is cut with `…`.
+/// `spans` in at most `room` cells: the spans at `optional` go first (in that order; the
+/// last of them is cut short instead while five cells of it remain), then the longest
+/// remaining one is cut with `…`.
 fn give_way(mut spans: Vec<Span<'static>>, room: usize, optional: &[usize]) -> Vec<Span<'static>> {
     let total = |s: &[Span]| s.iter().map(Span::width).sum::<usize>();
-    for &i in optional {
-        if total(&spans) <= room {
+    for (n, &i) in optional.iter().enumerate() {
+        let over = total(&spans).saturating_sub(room);
+        if over == 0 {
             break;
         }
         if let Some(s) = spans.get_mut(i) {
-            s.content = "".into();
+            // the last of them is cut rather than dropped while a few cells of it remain
+            let keep = s.width().saturating_sub(over);
+            s.content = if n + 1 == optional.len() && keep >= 5 {
+                crate::text::fit(&s.content, keep).into()
+            } else {
+                "".into()
+            };
         }
     }
-    let over = total(&spans).saturating_sub(room);
-    if over > 0
-        && let Some(longest) = spans.iter_mut().max_by_key(|s| s.width())
-    {
+    while total(&spans) > room {
+        let over = total(&spans) - room;
+        let Some(longest) = spans.iter_mut().max_by_key(|s| s.width()) else {
+            break;
+        };
         let keep = longest.width().saturating_sub(over);
         longest.content = crate::text::fit(&longest.content, keep).into();
+        spans.retain(|s| !s.content.is_empty());
     }
-    spans.retain(|s| !s.content.is_empty());
     spans
 }
 
@@ -247,8 +256,12 @@ fn runs_lines<'a>(
         }
         // how long it has waited counts from when it began to wait, not from its start
         let label = if run.status == RunStatus::Waiting {
-            waiting_since(r)
-                .map(|t| format!("  waiting {}", duration(state.now.duration_since(t).as_secs())))
+            waiting_since(r).map(|t| {
+                format!(
+                    "  waiting {}",
+                    duration(state.now.duration_since(t).as_secs())
+                )
+            })
         } else {
             run_secs(r, state.now).map(|s| {
                 if run.status.is_active() {
@@ -261,6 +274,7 @@ fn runs_lines<'a>(
         // the state and its time are what a cut must keep: the title and actor give way
         let tail = label.map(|l| Span::styled(l, theme.dim()));
         let room = width.saturating_sub(tail.as_ref().map_or(0, |t| t.width()));
+        optional.push(5); // then the title
         let mut head = give_way(head, room, &optional);
         head.extend(tail);
         let style = sel_style(state, i == sel, focused);
@@ -546,11 +560,16 @@ fn env_line(
         format!("{:<width$} ", sanitize(&e.name)),
         theme.text(),
     )];
+    // what gives way to a pending approval: the run number, then the age
+    let mut optional: Vec<usize> = Vec::new();
     let running = crate::app::panes::pipeline::running_now(state, &e.name);
     if let (Some(r), Some(d)) = (&running, &e.deployed) {
         // the record is not what runs: say what does, and that the record is superseded
         spans.push(Span::styled("⟲ ", theme.health(Health::Warn)));
-        spans.push(Span::styled(format!("{} ", sanitize(&r.sha)), theme.accent()));
+        spans.push(Span::styled(
+            format!("{} ", sanitize(&r.sha)),
+            theme.accent(),
+        ));
         let rev = r.revision.map(|n| format!(" rev {n}")).unwrap_or_default();
         spans.push(Span::styled(
             format!("runs ({}{rev}) ", sanitize(&r.deployment)),
@@ -576,6 +595,7 @@ fn env_line(
                 // an age says `ago` even when short: beside run durations a bare `25s`
                 // reads as one
                 let text = format!("{} ago ", crate::text::age(at, state.now));
+                optional.insert(0, spans.len());
                 spans.push(Span::styled(text, theme.dim()));
             }
             if let Some(n) = d.run_number {
@@ -584,6 +604,7 @@ fn env_line(
                 } else {
                     format!("by #{n} ")
                 };
+                optional.insert(0, spans.len());
                 spans.push(Span::styled(text, theme.dim()));
             }
         }
@@ -642,13 +663,19 @@ fn env_line(
         if compact {
             forms.drain(..2);
         }
-        let used: usize = spans.iter().map(Span::width).sum();
-        let room = line_w.saturating_sub(used);
-        let text = forms
-            .iter()
-            .find(|f| unicode_width::UnicodeWidthStr::width(f.as_str()) <= room)
-            .cloned()
-            .unwrap_or_else(|| crate::text::fit(&format!("⏸ #{n} {short}"), room));
+        let cells = |f: &String| unicode_width::UnicodeWidthStr::width(f.as_str());
+        let room = |spans: &[Span]| line_w.saturating_sub(spans.iter().map(Span::width).sum());
+        let mut optional = optional.into_iter();
+        let text = loop {
+            let r = room(&spans);
+            if let Some(f) = forms.iter().find(|f| cells(f) <= r) {
+                break f.clone();
+            }
+            match optional.next() {
+                Some(i) => spans[i].content = "".into(),
+                None => break crate::text::fit(&format!("⏸ #{n} {short}"), r),
+            }
+        };
         spans.push(Span::styled(text, theme.health(Health::Warn)));
     }
     Line::from(spans)
