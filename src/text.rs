@@ -193,7 +193,7 @@ pub fn fit(text: &str, width: usize) -> String {
 /// both ends survive: `checkout-cdtnfz7b9d-nlgpp` in 18 cells is `checkout-cdt…nlgpp`.
 /// The end of a generated name (a pod's random suffix, a host's number) is what tells
 /// rows apart, so the last `-`/`.`/`/`-separated part is kept whole when it takes at most
-/// half the room; otherwise the room is shared between both ends.
+/// two thirds of the room; otherwise the room is shared between both ends.
 pub fn fit_middle(text: &str, width: usize) -> String {
     let cells = |s: &str| -> usize {
         s.chars()
@@ -215,8 +215,9 @@ pub fn fit_middle(text: &str, width: usize) -> String {
         .rfind(['-', '.', '/', '_'])
         .map(|i| cells(&text[i + 1..]))
         .filter(|w| *w > 0);
+    // the last part whole while it leaves a third of the room to the head
     let tail_w = match last_part {
-        Some(w) if w <= room / 2 => w,
+        Some(w) if w <= room * 2 / 3 => w,
         _ => room / 2,
     };
     // the end, taken from the back without splitting a wide character
@@ -246,6 +247,40 @@ pub fn fit_middle(text: &str, width: usize) -> String {
     // a wide character that did not fit leaves a cell: pad so columns stay aligned
     out.extend(std::iter::repeat_n(' ', room - hw - tw));
     out
+}
+
+/// `namespace/name` (cleaned), or the name alone without a namespace.
+pub fn qualified_name(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{}/{}", clean(ns), clean(name)),
+        None => clean(name).into_owned(),
+    }
+}
+
+/// `namespace/name` in exactly `width` cells: when it does not fit the namespace gives
+/// way first (cut in the middle: `shop…dev/checkout`), the name stays whole while it
+/// can; only then is the name cut in the middle too (`…/check…kout`).
+pub fn fit_qualified(namespace: &str, name: &str, width: usize) -> String {
+    let (ns, name) = (clean(namespace), clean(name));
+    let whole = format!("{ns}/{name}");
+    let cells = |s: &str| -> usize {
+        s.chars()
+            .map(|c| UnicodeWidthChar::width(c).unwrap_or(0))
+            .sum()
+    };
+    if cells(&whole) <= width {
+        return fit(&whole, width);
+    }
+    let name_w = cells(&name);
+    // at least two cells of namespace and the slash beside a whole name
+    if name_w + 3 <= width {
+        let ns_cut = fit_middle(&ns, width - name_w - 1);
+        return format!("{}/{name}", ns_cut.trim_end());
+    }
+    if width > 4 {
+        return format!("…/{}", fit_middle(&name, width - 2));
+    }
+    fit_middle(&name, width)
 }
 
 /// A compact age: `4s`, `12m`, `3h`, `2d`.
@@ -323,6 +358,21 @@ mod tests {
         assert!(is_clean("plain text ✓"));
         assert_eq!(sanitize("a\u{202e}b\u{200f}c\u{2028}d"), "abc d");
         assert!(!is_clean("x\u{2029}"));
+    }
+
+    #[test]
+    fn a_namespace_gives_way_before_the_name() {
+        assert_eq!(fit_qualified("shop", "checkout", 16), "shop/checkout   ");
+        // `-A`: the name whole, the namespace cut in the middle
+        assert_eq!(
+            fit_qualified("shop-dev", "checkout", 16),
+            "shop…ev/checkout"
+        );
+        assert_eq!(cells(&fit_qualified("shop-dev", "checkout", 14)), 14);
+        assert!(fit_qualified("shop-dev", "checkout", 14).ends_with("/checkout"));
+        assert!(fit_qualified("shop-dev", "checkout-canary-long", 12).starts_with("…/"));
+        // a revision keeps its hash
+        assert_eq!(fit_middle("train-llama-bm5c8d9f7", 16), "train-…bm5c8d9f7");
     }
 
     #[test]
