@@ -569,9 +569,9 @@ host = "ops@dgx-01"
         text.contains("dgx-spark-mcp.service  active/running  pid 4242  restarts 4"),
         "{text}"
     );
-    assert!(text.contains("api /health"), "{text}");
-    assert!(text.contains("DOWN 3× in a row"), "{text}");
-    assert!(text.contains("cannot connect"), "{text}");
+    // the reason first (whole as far as the line allows), the count in the hint above
+    assert!(text.contains("api  DOWN cannot connect"), "{text}");
+    assert!(text.contains("api /health failed 3× in a row"), "{text}");
     assert!(
         text.contains("rolls back ops@dgx-01/dgx-spark-mcp.service"),
         "{text}"

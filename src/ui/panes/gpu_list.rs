@@ -106,24 +106,12 @@ pub(super) fn render_list(
     let any_gpu = rows.iter().any(|r| matches!(r, GpuRow::Gpu(..)));
     let header_fits = total < room && any_gpu;
     let room = room.saturating_sub(usize::from(header_fits)).max(1);
-    // scroll so the selected row's last line is the last visible line at most
-    let selected_end: usize = if selected < rows.len() {
-        heights.iter().take(selected + 1).sum()
-    } else {
-        0
-    };
-    let mut skip = selected_end.saturating_sub(room);
-    let mut first = 0;
-    while first < rows.len() && skip >= heights[first] {
-        skip -= heights[first];
-        first += 1;
-    }
+    let shown = shown_rows(state, rows, &heights, selected, room);
     // column widths from the rows that show: 1,000 GPUs cost what a screen of them does
-    let shown = &rows[first..rows.len().min(first + room + 1)];
     let gpus: Vec<&GpuEntry> = shown
         .iter()
-        .filter_map(|r| match *r {
-            GpuRow::Gpu(h, i) => g.hosts.get(h)?.gpus.get(i),
+        .filter_map(|&i| match rows[i] {
+            GpuRow::Gpu(h, gi) => g.hosts.get(h)?.gpus.get(gi),
             GpuRow::Host(_) => None,
         })
         .collect();
@@ -131,8 +119,8 @@ pub(super) fn render_list(
     if header_fits {
         lines.push(Line::styled(column_header(&w), theme.header()));
     }
-    for (i, row) in rows.iter().enumerate().skip(first) {
-        let mut row_lines = match *row {
+    for &i in &shown {
+        let mut row_lines = match rows[i] {
             GpuRow::Host(h) => match g.hosts.get(h) {
                 Some(host) => host_lines(state, host, fleet),
                 None => continue,
@@ -151,13 +139,93 @@ pub(super) fn render_list(
         {
             *line = std::mem::take(line).patch_style(theme.selection(focused));
         }
-        lines.extend(row_lines.drain(..).skip(skip));
-        skip = 0;
-        if lines.len() >= area.height as usize {
-            break;
-        }
+        lines.extend(row_lines);
+    }
+    if shown.len() < rows.len() {
+        // which rows show, of how many: the hidden ones are above (↑) or below (↓)
+        let first = shown.first().copied().unwrap_or(0);
+        let last = shown.last().copied().unwrap_or(0);
+        let gaps = shown.windows(2).any(|p| p[1] > p[0] + 1);
+        let up = if first > 0 { " ↑" } else { "" };
+        let down = if last + 1 < rows.len() || gaps {
+            " ↓"
+        } else {
+            ""
+        };
+        lines.push(
+            Line::styled(
+                format!("{} of {} rows{up}{down} ", shown.len(), rows.len()),
+                theme.accent(),
+            )
+            .right_aligned(),
+        );
     }
     crate::ui::lines::render(frame, area, &lines);
+}
+
+/// Which rows show in `room` lines (`heights` per row), in order. All when they fit;
+/// else one line goes to the `n of m` note and the rows are chosen: the selected one while
+/// the pane has the focus, every GPU with a problem or running hot (with its host's line),
+/// the selected one otherwise, then the rows around the selection (from the top without
+/// one). A faulty or hot GPU is never scrolled away by rows that need no one.
+fn shown_rows(
+    state: &State,
+    rows: &[GpuRow],
+    heights: &[usize],
+    selected: usize,
+    room: usize,
+) -> Vec<usize> {
+    let total: usize = heights.iter().sum();
+    if total <= room {
+        return (0..rows.len()).collect();
+    }
+    let room = room.saturating_sub(1).max(1);
+    let g = &state.gpu;
+    let now = state.now;
+    let mut chosen = vec![false; rows.len()];
+    let mut used = 0;
+    let mut take = |i: usize, chosen: &mut Vec<bool>| {
+        if i < rows.len() && !chosen[i] && used + heights[i] <= room {
+            chosen[i] = true;
+            used += heights[i];
+        }
+    };
+    let host_row = |i: usize| (0..=i).rev().find(|&j| matches!(rows[j], GpuRow::Host(_)));
+    // the cursor of the focused pane first; otherwise what needs eyes comes first
+    let cursor = |chosen: &mut Vec<bool>, take: &mut dyn FnMut(usize, &mut Vec<bool>)| {
+        if selected < rows.len() {
+            if let Some(h) = host_row(selected) {
+                take(h, chosen);
+            }
+            take(selected, chosen);
+        }
+    };
+    let focused = state.focus == crate::pane::PaneId::Hosts;
+    if focused {
+        cursor(&mut chosen, &mut take);
+    }
+    for (i, r) in rows.iter().enumerate() {
+        if let GpuRow::Gpu(h, gi) = *r
+            && g.hosts
+                .get(h)
+                .and_then(|host| host.gpus.get(gi))
+                .is_some_and(|gpu| crate::app::panes::gpu::needs_eyes(gpu, now))
+        {
+            if let Some(hr) = host_row(i) {
+                take(hr, &mut chosen);
+            }
+            take(i, &mut chosen);
+        }
+    }
+    if !focused {
+        cursor(&mut chosen, &mut take);
+    }
+    // the rest around the selection: below it first, then above
+    let start = if selected < rows.len() { selected } else { 0 };
+    for i in (start..rows.len()).chain((0..start).rev()) {
+        take(i, &mut chosen);
+    }
+    (0..rows.len()).filter(|&i| chosen[i]).collect()
 }
 
 /// `fleet: 40 hosts · 320 GPUs · 250 busy · 2 hot · 1 erroring` (`· N stale` when hosts
