@@ -258,7 +258,7 @@ pub fn qualified_name(namespace: Option<&str>, name: &str) -> String {
 }
 
 /// `namespace/name` in exactly `width` cells: when it does not fit the namespace gives
-/// way first (cut in the middle: `shop…dev/checkout`), the name stays whole while it
+/// way first (cut in the middle: `sho…dev/checkout`), the name stays whole while it
 /// can; only then is the name cut in the middle too (`…/check…kout`).
 pub fn fit_qualified(namespace: &str, name: &str, width: usize) -> String {
     let (ns, name) = (clean(namespace), clean(name));
@@ -281,6 +281,12 @@ pub fn fit_qualified(namespace: &str, name: &str, width: usize) -> String {
         return format!("…/{}", fit_middle(&name, width - 2));
     }
     fit_middle(&name, width)
+}
+
+/// A count with its noun in the right number: `1 pod`, `0 pods`, `3 restarts`.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A compact age: `4s`, `12m`, `3h`, `2d`.
@@ -366,13 +372,20 @@ mod tests {
         // `-A`: the name whole, the namespace cut in the middle
         assert_eq!(
             fit_qualified("shop-dev", "checkout", 16),
-            "shop…ev/checkout"
+            "sho…dev/checkout"
         );
         assert_eq!(cells(&fit_qualified("shop-dev", "checkout", 14)), 14);
         assert!(fit_qualified("shop-dev", "checkout", 14).ends_with("/checkout"));
         assert!(fit_qualified("shop-dev", "checkout-canary-long", 12).starts_with("…/"));
         // a revision keeps its hash
         assert_eq!(fit_middle("train-llama-bm5c8d9f7", 16), "train-…bm5c8d9f7");
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(1u32, "pod", "pods"), "1 pod");
+        assert_eq!(count(0u32, "pod", "pods"), "0 pods");
+        assert_eq!(count(2u64, "restart", "restarts"), "2 restarts");
     }
 
     #[test]

@@ -233,7 +233,7 @@ fn shown_rows(
 fn summary_line<'a>(state: &State) -> Line<'a> {
     let theme = &state.theme;
     let c = fleet_counts(&state.gpu, state.now);
-    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let plural = |n: usize, one: &str| crate::text::count(n as u64, one, &format!("{one}s"));
     let mut spans = vec![
         Span::styled("fleet: ", theme.header()),
         Span::styled(

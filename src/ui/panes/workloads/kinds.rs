@@ -349,7 +349,11 @@ fn summary(state: &State, w: &WorkloadRef) -> Option<((String, Health), String, 
             (
                 (format!("{}/{}", p.ready, p.containers_total), pod_health(p)),
                 p.reason.label(),
-                format!("{} restarts, {}", p.restarts, owner_text(p)),
+                format!(
+                    "{}, {}",
+                    crate::text::count(p.restarts.max(0) as u64, "restart", "restarts"),
+                    owner_text(p)
+                ),
             )
         }
         WorkloadKind::Rollout => super::rollout::summary(state, data.rollouts.get(k)?),
