@@ -846,7 +846,7 @@ async fn waiting_ages_approvals_and_what_runs_agree_with_the_world() {
         .unwrap();
     let staged = staging.deployed.as_ref().and_then(|d| d.at).unwrap();
     let since_staging = s.now.duration_since(staged).as_secs();
-    for (w, h) in [(80, 30), (120, 40), (200, 50)] {
+    for (w, h) in [(200, 50), (120, 40), (80, 30)] {
         update(&mut s, Event::Resize(w, h));
         let text = pane(&s);
         let head = text

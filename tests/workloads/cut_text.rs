@@ -99,9 +99,11 @@ async fn all_kinds_keep_status_and_names_at_three_widths() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_namespace_keeps_the_names_that_tell_rows_apart() {
-    let mut h = world().await;
+    // with a Rollout beside the deployments the table has its KIND column (as `-A` opens)
+    let mut h = Harness::start(Scenario::Canary, None).await;
+    h.until("all kinds listed", synced).await;
     let s = &mut h.state;
-    command(s, "deploy");
+    update::settle(s);
     for w in WIDTHS {
         // the normal layout too: there the pane has half the width
         let normal = screen(s, w, 40, false);

@@ -123,22 +123,34 @@ pub(super) fn fit_columns(
             }
         }
     }
-    // still too wide: the name gives way down to a few cells (cut in the middle, its end
-    // still tells rows apart), then the widest kept columns are cut, down to their titles
+    // still too wide: the name and the kept columns give way in turns, each keeping enough
+    // to be read: the name down to 12 cells (cut in the middle, its end still tells rows
+    // apart), the columns down to 12 cells (or their title), the name down to 8, the
+    // columns down to their titles
+    let natural_of = |i: usize| natural.get(i).copied().unwrap_or(cols[i].width);
+    let soft = |i: usize| floor(i).max(12).min(natural_of(i).max(floor(i)));
     let mut min_name = min_name;
-    let name_floor = min_name.min(8);
-    if total(&keep, &w) + min_name > width {
-        min_name = width.saturating_sub(total(&keep, &w)).max(name_floor);
-    }
-    while total(&keep, &w) + min_name > width {
-        let over = total(&keep, &w) + min_name - width;
-        let Some(i) = (0..n)
-            .filter(|&i| keep[i] && w[i] > floor(i))
-            .max_by_key(|&i| w[i] - floor(i))
-        else {
-            break;
+    let shrink =
+        |w: &mut Vec<usize>, keep: &[bool], min_name: usize, floor_of: &dyn Fn(usize) -> usize| {
+            while total(keep, w) + min_name > width {
+                let over = total(keep, w) + min_name - width;
+                let Some(i) = (0..n)
+                    .filter(|&i| keep[i] && w[i] > floor_of(i))
+                    .max_by_key(|&i| w[i] - floor_of(i))
+                else {
+                    break;
+                };
+                w[i] -= over.min(w[i] - floor_of(i));
+            }
         };
-        w[i] -= over.min(w[i] - floor(i));
+    for (name_floor, col_floor) in [
+        (min_name.min(12), &soft as &dyn Fn(usize) -> usize),
+        (min_name.min(8), &floor as &dyn Fn(usize) -> usize),
+    ] {
+        if total(&keep, &w) + min_name > width {
+            min_name = width.saturating_sub(total(&keep, &w)).max(name_floor);
+        }
+        shrink(&mut w, &keep, min_name, col_floor);
     }
     let name_w = width
         .saturating_sub(total(&keep, &w))
