@@ -336,7 +336,8 @@ pub fn deployed_sha<'a>(state: &'a State, env: &str) -> Option<&'a str> {
 
 /// What the cluster runs in an environment when it is not GitHub's last successful
 /// deployment there (a rollback, a `kubectl rollout undo`, a hand edit): the commit a
-/// deployment's change-cause names, when it is a commit of this repository's runs.
+/// deployment's change-cause names (a commit, or a run by its number), when it is one of
+/// this repository's runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunningNow {
     /// Seven characters of the commit the cluster runs.
@@ -376,10 +377,22 @@ pub fn running_now(state: &State, env: &str) -> Option<RunningNow> {
         .filter(|d| namespace.is_none_or(|ns| d.key.namespace == ns))
         .find_map(|d| {
             let cause = d.change_cause.as_deref()?;
-            let sha = cause
+            // a commit the cause names (`abc1234`), else a run of ours it names (`run #123`)
+            let by_sha = cause
                 .split(|c: char| !c.is_ascii_hexdigit())
                 .filter(|t| (7..=40).contains(&t.len()))
-                .find_map(known)?;
+                .find_map(known);
+            let by_run = || {
+                cause.split('#').skip(1).find_map(|rest| {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    let n: u64 = digits.parse().ok()?;
+                    snap.runs
+                        .iter()
+                        .find(|r| r.run.run_number == n)
+                        .map(|r| r.run.short_sha().to_owned())
+                })
+            };
+            let sha = by_sha.or_else(by_run)?;
             (!same(&deployed.sha, &sha)).then(|| RunningNow {
                 sha,
                 deployment: d.key.name.clone(),
