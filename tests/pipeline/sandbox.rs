@@ -951,6 +951,15 @@ async fn waiting_ages_approvals_and_what_runs_agree_with_the_world() {
         !prod.contains(&format!("✓ {}", &pending.sha[..7])),
         "{prod}"
     );
+    // a cause that names the run only (`deploy run #126`) says the same
+    if let Some(d) = s.cluster.deployments.values_mut().next() {
+        d.change_cause = Some("deploy run #126".into());
+    }
+    let prod = prod_line(&s);
+    assert!(
+        prod.contains(&format!("⟲ {} runs (checkout rev 5)", &older[..7])),
+        "{prod}"
+    );
 }
 
 /// `42s`, `4m12s`, `1h02m` back to seconds.
