@@ -203,7 +203,7 @@ pub fn fit(text: &str, width: usize) -> String {
 /// both ends survive: `checkout-cdtnfz7b9d-nlgpp` in 18 cells is `checkout-cdt…nlgpp`.
 /// The end of a generated name (a pod's random suffix, a host's number) is what tells
 /// rows apart, so the last `-`/`.`/`/`-separated part is kept whole when it takes at most
-/// half the room; otherwise the room is shared between both ends.
+/// two thirds of the room; otherwise the room is shared between both ends.
 pub fn fit_middle(text: &str, width: usize) -> String {
     let cells = |s: &str| -> usize {
         s.chars()
@@ -225,8 +225,9 @@ pub fn fit_middle(text: &str, width: usize) -> String {
         .rfind(['-', '.', '/', '_'])
         .map(|i| cells(&text[i + 1..]))
         .filter(|w| *w > 0);
+    // the last part whole while it leaves a third of the room to the head
     let tail_w = match last_part {
-        Some(w) if w <= room / 2 => w,
+        Some(w) if w <= room * 2 / 3 => w,
         _ => room / 2,
     };
     // the end, taken from the back without splitting a wide character
@@ -258,6 +259,46 @@ pub fn fit_middle(text: &str, width: usize) -> String {
     out
 }
 
+/// `namespace/name` (cleaned), or the name alone without a namespace.
+pub fn qualified_name(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{}/{}", clean(ns), clean(name)),
+        None => clean(name).into_owned(),
+    }
+}
+
+/// `namespace/name` in exactly `width` cells: when it does not fit the namespace gives
+/// way first (cut in the middle: `sho…dev/checkout`), the name stays whole while it
+/// can; only then is the name cut in the middle too (`…/check…kout`).
+pub fn fit_qualified(namespace: &str, name: &str, width: usize) -> String {
+    let (ns, name) = (clean(namespace), clean(name));
+    let whole = format!("{ns}/{name}");
+    let cells = |s: &str| -> usize {
+        s.chars()
+            .map(|c| UnicodeWidthChar::width(c).unwrap_or(0))
+            .sum()
+    };
+    if cells(&whole) <= width {
+        return fit(&whole, width);
+    }
+    let name_w = cells(&name);
+    // at least two cells of namespace and the slash beside a whole name
+    if name_w + 3 <= width {
+        let ns_cut = fit_middle(&ns, width - name_w - 1);
+        return format!("{}/{name}", ns_cut.trim_end());
+    }
+    if width > 4 {
+        return format!("…/{}", fit_middle(&name, width - 2));
+    }
+    fit_middle(&name, width)
+}
+
+/// A count with its noun in the right number: `1 pod`, `0 pods`, `3 restarts`.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A compact age: `4s`, `12m`, `3h`, `2d`.
 pub fn age(from: Timestamp, now: Timestamp) -> String {
     let secs = now.duration_since(from).as_secs().max(0);
@@ -271,6 +312,34 @@ pub fn format_secs(secs: i64) -> String {
         s if s < 86_400 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86_400),
     }
+}
+
+/// A measured number in a bounded width, the one formatter for values that come from
+/// outside: `0.2`, `999.9`, `1.2k`, `3.4M`, `5.6G`, `7.8T`, `9.0P`, beyond that `1.0e308`;
+/// `—` for NaN and ±Inf. `decimals` applies below 1,000.
+pub fn bounded(v: f64, decimals: usize) -> String {
+    if !v.is_finite() {
+        return "—".to_owned();
+    }
+    if v.abs() < 999.5 {
+        let s = format!("{v:.decimals$}");
+        // a value that rounds up to 1000 is shown as 1.0k below
+        if s.trim_start_matches('-')
+            .split('.')
+            .next()
+            .is_some_and(|i| i.len() <= 3)
+        {
+            return s;
+        }
+    }
+    let mut x = v;
+    for unit in ["k", "M", "G", "T", "P"] {
+        x /= 1000.0;
+        if x.abs() < 999.95 {
+            return format!("{x:.1}{unit}");
+        }
+    }
+    format!("{v:.1e}")
 }
 
 /// `150000` → `150,000`.
@@ -305,6 +374,45 @@ mod tests {
         assert!(is_clean("plain text ✓"));
         assert_eq!(sanitize("a\u{202e}b\u{200f}c\u{2028}d"), "abc d");
         assert!(!is_clean("x\u{2029}"));
+    }
+
+    #[test]
+    fn a_namespace_gives_way_before_the_name() {
+        assert_eq!(fit_qualified("shop", "checkout", 16), "shop/checkout   ");
+        // `-A`: the name whole, the namespace cut in the middle
+        assert_eq!(
+            fit_qualified("shop-dev", "checkout", 16),
+            "sho…dev/checkout"
+        );
+        assert_eq!(cells(&fit_qualified("shop-dev", "checkout", 14)), 14);
+        assert!(fit_qualified("shop-dev", "checkout", 14).ends_with("/checkout"));
+        assert!(fit_qualified("shop-dev", "checkout-canary-long", 12).starts_with("…/"));
+        // a revision keeps its hash
+        assert_eq!(fit_middle("train-llama-bm5c8d9f7", 16), "train-…bm5c8d9f7");
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(1u32, "pod", "pods"), "1 pod");
+        assert_eq!(count(0u32, "pod", "pods"), "0 pods");
+        assert_eq!(count(2u64, "restart", "restarts"), "2 restarts");
+    }
+
+    #[test]
+    fn bounded_numbers_stay_short() {
+        assert_eq!(bounded(0.25, 2), "0.25");
+        assert_eq!(bounded(12.345, 1), "12.3");
+        assert_eq!(bounded(999.96, 1), "1.0k");
+        assert_eq!(bounded(1234.0, 1), "1.2k");
+        assert_eq!(bounded(-2_500_000.0, 0), "-2.5M");
+        assert_eq!(bounded(9.0e15, 1), "9.0P");
+        assert_eq!(bounded(1e308, 1), "1.0e308");
+        assert_eq!(bounded(f64::MAX, 1), "1.8e308");
+        assert_eq!(bounded(f64::NAN, 1), "—");
+        assert_eq!(bounded(f64::NEG_INFINITY, 1), "—");
+        for v in [1e3, 1e6, 1e9, 1e12, 1e15, 1e18, 1e100, 1e308, -1e308] {
+            assert!(bounded(v, 2).chars().count() <= 8, "{v}: {}", bounded(v, 2));
+        }
     }
 
     fn cells(s: &str) -> usize {

@@ -146,9 +146,12 @@ fn rollouts_hint(
                         format!(": analysis {m}")
                     })
                     .unwrap_or_default();
+                // the plugin's STEP convention (`2/6`: steps done of all), as the table
+                // and the detail view show it
                 let step = r
-                    .step
-                    .map(|s| format!(" at step {}", s + 1))
+                    .step_text()
+                    .filter(|_| r.step.is_some())
+                    .map(|s| format!(" at step {s}"))
                     .unwrap_or_default();
                 (
                     3,

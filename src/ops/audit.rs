@@ -70,9 +70,13 @@ pub struct AuditRecord {
     /// Why it failed or was refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The revision whose pod template the deployment runs after a rollback.
+    /// After a rollback, the revision the cluster created for it (read back after the
+    /// controller ran: what `kubectl rollout history` shows as the newest).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
+    /// After a rollback, the revision whose pod template was copied (`--to-revision`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_revision: Option<String>,
     /// The object's resourceVersion in the server's answer to the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_version: Option<String>,

@@ -86,9 +86,9 @@ impl Executor {
             None => run.status.to_string(),
         };
         plan.before = format!(
-            "run #{run_number} {state}, attempt {}, {} jobs{}",
+            "run #{run_number} {state}, attempt {}, {}{}",
             run.run_attempt.unwrap_or(1),
-            jobs.len(),
+            crate::text::count(jobs.len() as u64, "job", "jobs"),
             if failed.is_empty() {
                 String::new()
             } else {

@@ -48,8 +48,11 @@ pub fn kube_message(e: kube::Error) -> String {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Done {
     pub message: String,
-    /// A rollback: the revision whose template the deployment now runs.
+    /// A rollback: the revision the cluster numbered the rolled-back template with (read
+    /// back after the controller ran; `kubectl rollout history` shows it).
     pub revision: Option<String>,
+    /// A rollback: the revision whose pod template was copied.
+    pub target_revision: Option<String>,
     /// The changed object's resourceVersion in the server's answer.
     pub resource_version: Option<String>,
     /// A GitHub run's state read back after the request.

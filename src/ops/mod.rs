@@ -328,6 +328,7 @@ impl Executor {
                 record.status = Some(audit::status::OK.into());
                 record.result = Some(done.message);
                 record.revision = done.revision;
+                record.target_revision = done.target_revision;
                 record.resource_version = done.resource_version;
                 record.run_state = done.run_state;
             }

@@ -320,7 +320,9 @@ impl Executor {
         if rb.noop {
             return Ok(Done {
                 message: noop_message(rb.target_revision),
-                revision: Some(rb.target_revision.to_string()),
+                // nothing changed: the deployment keeps its revision
+                revision: Some(rb.current_revision.to_string()),
+                target_revision: Some(rb.target_revision.to_string()),
                 resource_version: rb.resource_version,
                 ..Done::default()
             });
@@ -337,14 +339,62 @@ impl Executor {
             )
             .await
             .map_err(kube_message)?;
-        Ok(Done {
-            message: format!(
-                "deployment.apps/{} rolled back to revision {}",
+        // the revision a rollback makes is the controller's to assign (the copied template
+        // becomes the newest revision): read it back once the controller has seen the change
+        let created = read_back_revision(&api, &target.name, &d, rb.current_revision).await;
+        let message = match created {
+            Some(n) => format!(
+                "deployment.apps/{} rolled back: revision {n} runs the template of revision {}",
                 target.name, rb.target_revision
             ),
-            revision: Some(rb.target_revision.to_string()),
+            None => format!(
+                "deployment.apps/{} rolled back to the template of revision {} (the new revision number was not assigned yet)",
+                target.name, rb.target_revision
+            ),
+        };
+        Ok(Done {
+            message,
+            revision: created.map(|n| n.to_string()),
+            target_revision: Some(rb.target_revision.to_string()),
             resource_version: d.metadata.resource_version,
             ..Done::default()
         })
     }
+}
+
+/// How long a rollback waits for the deployment controller to number the new revision.
+pub(super) const READ_BACK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The revision the controller gave the deployment after the patch answered `patched`:
+/// the first read whose `observedGeneration` reaches the patch's generation and whose
+/// revision is above `before`. `None` when that does not happen within [`READ_BACK`].
+async fn read_back_revision(
+    api: &Api<Deployment>,
+    name: &str,
+    patched: &Deployment,
+    before: i64,
+) -> Option<i64> {
+    let generation = patched.metadata.generation.unwrap_or(0);
+    let numbered = |d: &Deployment| {
+        let seen = d
+            .status
+            .as_ref()
+            .and_then(|s| s.observed_generation)
+            .unwrap_or(0);
+        let rev = revision_of(&d.metadata);
+        (seen >= generation && rev > before).then_some(rev)
+    };
+    if let Some(n) = numbered(patched) {
+        return Some(n);
+    }
+    let deadline = tokio::time::Instant::now() + READ_BACK;
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if let Ok(d) = api.get(name).await
+            && let Some(n) = numbered(&d)
+        {
+            return Some(n);
+        }
+    }
+    None
 }

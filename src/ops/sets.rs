@@ -359,6 +359,7 @@ impl Executor {
             return Ok(Done {
                 message: skipped(number(&rb.target)),
                 revision: Some(number(&rb.target).to_string()),
+                target_revision: Some(number(&rb.target).to_string()),
                 resource_version: rb.set.resource_version,
                 ..Done::default()
             });
@@ -366,14 +367,43 @@ impl Executor {
         // the version the confirmation was shown for, else the one just read
         let rv = resource_version.or(rb.set.resource_version.as_deref());
         let body = with_resource_version(data(&rb.target), rv);
+        let before = self
+            .workload_revisions(target, kind)
+            .await
+            .ok()
+            .and_then(|v| v.iter().map(|c| c.revision).max())
+            .unwrap_or(0);
         let new_rv = patch_set(c, kind, target, &super::patch_params(), &body).await?;
-        Ok(Done {
-            message: format!(
-                "{} rolled back to revision {}",
+        // the controller numbers the restored template as the newest revision: read it back
+        let deadline = tokio::time::Instant::now() + super::rollback::READ_BACK;
+        let mut created = None;
+        while created.is_none() && tokio::time::Instant::now() < deadline {
+            created = self
+                .workload_revisions(target, kind)
+                .await
+                .ok()
+                .and_then(|v| v.into_iter().find(|c| c.current && c.revision > before))
+                .map(|c| c.revision);
+            if created.is_none() {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+        let message = match created {
+            Some(n) => format!(
+                "{} rolled back: revision {n} runs the template of revision {}",
                 qualified(kind, &target.name),
                 number(&rb.target)
             ),
-            revision: Some(number(&rb.target).to_string()),
+            None => format!(
+                "{} rolled back to the template of revision {} (the new revision number was not assigned yet)",
+                qualified(kind, &target.name),
+                number(&rb.target)
+            ),
+        };
+        Ok(Done {
+            message,
+            revision: created.map(|n| n.to_string()),
+            target_revision: Some(number(&rb.target).to_string()),
             resource_version: new_rv,
             ..Done::default()
         })

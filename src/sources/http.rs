@@ -143,7 +143,7 @@ pub fn size_text(bytes: usize) -> String {
     } else if bytes >= KIB {
         scaled(KIB, "KiB")
     } else {
-        format!("{bytes} bytes")
+        crate::text::count(bytes as u64, "byte", "bytes")
     }
 }
 

@@ -1,6 +1,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cut_text;
 mod gpu_cli;
 mod gpu_dcgm;
 mod gpu_device_check;

@@ -331,7 +331,11 @@ async fn a_check_that_never_answered_is_unknown_not_live() {
         } else {
             assert_eq!(face.kind, FaceKind::Stale, "{face:?}");
             assert!(face.text.starts_with("failing"), "{face:?}");
-            assert!(screen(&state).contains("DOWN 3× in a row"));
+            let text = screen(&state);
+            assert!(
+                text.contains("DOWN timeout: no answer in 1s — 3× in a row"),
+                "{text}"
+            );
         }
     }
     // the first answer: live
@@ -648,9 +652,9 @@ service = "dgx-spark-mcp.service"
         text.contains("dgx-spark-mcp.service  active/running  pid 4242  restarts 4"),
         "{text}"
     );
-    assert!(text.contains("api /health"), "{text}");
-    assert!(text.contains("DOWN 3× in a row"), "{text}");
-    assert!(text.contains("cannot connect"), "{text}");
+    // the reason first (whole as far as the line allows), the count in the hint above
+    assert!(text.contains("api  DOWN cannot connect"), "{text}");
+    assert!(text.contains("api /health failed 3× in a row"), "{text}");
     assert!(
         text.contains("rolls back ops@dgx-01/dgx-spark-mcp.service"),
         "{text}"

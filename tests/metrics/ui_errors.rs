@@ -745,3 +745,67 @@ fn an_environment_without_targets_says_what_to_add() {
         "{t}"
     );
 }
+
+/// One number, one meaning: an alert whose summary already names its service says it
+/// once (`checkout: 5xx ratio …`, as the sandbox's rule writes it, not `checkout: checkout:`),
+/// and a p95 or rate no exporter should give (1e308, +Inf) is a short formatted number,
+/// never a 300-digit one.
+#[test]
+fn the_service_is_named_once_and_huge_numbers_stay_short() {
+    let mut s = state();
+    let mut u = MetricsUpdate::new(ts(NOW_MS));
+    let mut checkout = series("checkout", |_| 0.142);
+    if let Some(p) = checkout.points.last_mut() {
+        p.p95_seconds = 1e308;
+        p.request_rate = 3.5e12;
+    }
+    u.points.push(checkout);
+    u.health.push(up("checkout"));
+    u.alerts = Some(AlertsUpdate {
+        alerts: vec![Alert {
+            name: "HighErrorRate".into(),
+            state: AlertState::Firing,
+            severity: Some("critical".into()),
+            summary: Some("checkout: 5xx ratio 14.2 % above 5 %".into()),
+            service: Some("checkout".into()),
+            active_at: Some(ts(NOW_MS - 4 * 60_000)),
+            value: 0.142,
+            labels: Default::default(),
+            silenced: false,
+        }],
+        error: None,
+        alertmanager_error: None,
+    });
+    update(&mut s, Event::Metrics(u));
+    for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+        let t = common::cells(&common::draw_at(&s, w, h));
+        assert!(!t.contains("checkout: checkout:"), "{w}x{h}:\n{t}");
+        let alert = t
+            .lines()
+            .find(|l| l.contains("HighErrorRate"))
+            .unwrap_or_else(|| panic!("alert line at {w}x{h}:\n{t}"));
+        // the alert's own text, up to its pane's border
+        let own = alert
+            .split("ALERT")
+            .nth(1)
+            .and_then(|a| a.split(['│', '┃']).next())
+            .unwrap_or_default();
+        assert!(own.matches("checko").count() <= 1, "{alert}");
+        if w >= 120 {
+            assert!(own.contains("checkout: 5xx ratio 14.2 %"), "{alert}");
+        }
+        // no run of ten digits anywhere: 1e308 is `1.0e308s`, 3.5e12/s is `3.5T/s`
+        let longest = t
+            .split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest < 10, "{w}x{h}:\n{t}");
+        if w >= 120 {
+            assert!(
+                t.contains("1.0e308s") && t.contains("3.5T/s"),
+                "{w}x{h}:\n{t}"
+            );
+        }
+    }
+}

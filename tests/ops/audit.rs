@@ -180,14 +180,28 @@ async fn intent_precedes_outcome_and_both_say_who_where_and_what() {
     assert!(l[0]["before"].as_str().is_some_and(|b| b.contains("1.8.0")));
     assert!(l[0]["after"].as_str().is_some_and(|a| a.contains("1.7.2")));
     assert!(l[0].get("status").is_none() && l[0].get("duration_ms").is_none());
-    // the rollback's outcome: restored revision 3, the resourceVersion the server answered
+    // the rollback's outcome: the template of revision 3, restored as the revision the
+    // cluster numbered it with (what kubectl shows), and the resourceVersion answered
     assert_eq!(l[1]["status"], "ok");
+    let created = after_rollback
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+        .cloned()
+        .expect("a revision annotation");
+    assert_ne!(created, "3", "a rollback makes a new revision");
+    assert_eq!(l[1]["revision"], created.as_str(), "{}", l[1]);
+    assert_eq!(l[1]["target_revision"], "3", "{}", l[1]);
     assert!(
-        l[1]["result"]
-            .as_str()
-            .is_some_and(|r| r.contains("revision 3"))
+        l[1]["result"].as_str().is_some_and(|r| {
+            r.contains(&format!(
+                "revision {created} runs the template of revision 3"
+            ))
+        }),
+        "{}",
+        l[1]
     );
-    assert_eq!(l[1]["revision"], "3");
     let answered: u64 = l[1]["resource_version"]
         .as_str()
         .and_then(|v| v.parse().ok())

@@ -941,3 +941,168 @@ async fn sandbox_waiting_run_past_page_one() {
     let target = flightdeck::app::panes::pipeline::review_target(&s).unwrap();
     assert_eq!(target.run_id, id);
 }
+
+/// The prod line of the pipeline pane (trimmed), at the state's size.
+fn prod_line(s: &State) -> String {
+    pane(s)
+        .lines()
+        .map(|l| l.trim_start_matches(['│', '┃']))
+        .find(|l| l.starts_with("prod "))
+        .unwrap_or_default()
+        .trim_end_matches(['│', '┃', ' '])
+        .to_owned()
+}
+
+/// One number, one meaning, and no sentence cut in the middle: a waiting run's time counts
+/// from when it began to wait (never longer than since the staging deploy before it), an
+/// environment's age says `ago` at every width, the pending approval reads whole at 80,
+/// 120 and 200 columns, a deployment under way is `deploying` (not `in_progress`), and
+/// after a rollback the prod row says what the cluster runs instead of the superseded record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_ages_approvals_and_what_runs_agree_with_the_world() {
+    let (sb, mut p, mut s) = fed(Scenario::PendingApproval).await;
+    let snap = s.pipeline.snapshot.clone().unwrap();
+    let staging = snap
+        .environments
+        .iter()
+        .find(|e| e.name == "staging")
+        .unwrap();
+    let staged = staging.deployed.as_ref().and_then(|d| d.at).unwrap();
+    let since_staging = s.now.duration_since(staged).as_secs();
+    for (w, h) in [(200, 50), (120, 40), (80, 30)] {
+        update(&mut s, Event::Resize(w, h));
+        let text = pane(&s);
+        let head = text
+            .lines()
+            .find(|l| l.contains("#127"))
+            .unwrap_or_else(|| panic!("run #127 at {w}:\n{text}"));
+        // the run's state and time are kept whole, whatever gives way on its line
+        let waited = head
+            .split("waiting ")
+            .nth(1)
+            .map(|t| t.trim_end_matches(['│', '┃', ' ']).to_owned())
+            .unwrap_or_else(|| panic!("waiting at {w}: {head}\n{text}"));
+        let secs = parse_duration(&waited).unwrap_or_else(|| panic!("{waited:?} at {w}:\n{text}"));
+        assert!(
+            secs <= since_staging + 1,
+            "waiting {waited} but staging deployed {since_staging}s ago ({w} columns):\n{text}"
+        );
+        let staging_line = text
+            .lines()
+            .find(|l| l.trim_start_matches(['│', '┃']).starts_with("staging "))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(staging_line.contains(" ago"), "{w}: {staging_line}");
+        let prod = prod_line(&s);
+        assert!(
+            prod.ends_with("P approves, D rejects") || prod.ends_with("approve? P"),
+            "{w} columns: {prod:?}"
+        );
+    }
+    update(&mut s, Event::Resize(200, 40));
+
+    // approved: production deploys, in words
+    let pending = snap
+        .environments
+        .iter()
+        .find(|e| e.name == "prod")
+        .and_then(|e| e.pending.clone())
+        .unwrap();
+    actions::review_pending_deployments(
+        &mut p.client,
+        pending.run_id,
+        &[pending.environment_id],
+        Review::Approve,
+        "dana",
+    )
+    .await
+    .unwrap();
+    sb.advance(std::time::Duration::from_secs(5));
+    s.now = sandbox_now(&sb);
+    feed(&mut p, &mut s).await;
+    let prod = prod_line(&s);
+    assert!(
+        prod.contains(&format!("→ {} deploying", &pending.sha[..7])),
+        "{prod}"
+    );
+    assert!(!pane(&s).contains("in_progress"), "{}", pane(&s));
+
+    sb.advance(std::time::Duration::from_secs(600));
+    s.now = sandbox_now(&sb);
+    feed(&mut p, &mut s).await;
+    let prod = prod_line(&s);
+    assert!(prod.contains(&format!("✓ {}", &pending.sha[..7])), "{prod}");
+
+    // then checkout in prod is rolled back to the template of #126's commit: the console,
+    // in prod's namespace, sees the deployment's change-cause name that commit
+    let snap = s.pipeline.snapshot.clone().unwrap();
+    let older = snap
+        .runs
+        .iter()
+        .find(|r| r.run.run_number == 126)
+        .map(|r| r.run.head_sha.clone())
+        .unwrap();
+    s.scope.namespace = Some("shop".into());
+    let key = flightdeck::sources::kube::model::ObjKey::new("shop", "checkout");
+    s.cluster.deployments.insert(
+        key.clone(),
+        flightdeck::sources::kube::model::DeploymentRow {
+            key,
+            labels: Default::default(),
+            selector: Default::default(),
+            desired: 4,
+            current: 4,
+            ready: 4,
+            updated: 4,
+            available: 4,
+            revision: Some(5),
+            paused: false,
+            generation: 5,
+            observed_generation: 5,
+            conditions: Vec::new(),
+            containers: Vec::new(),
+            change_cause: Some(format!("deploy run #126 ({})", &older[..7])),
+            created: None,
+        },
+    );
+    let prod = prod_line(&s);
+    assert!(
+        prod.contains(&format!("⟲ {} runs (checkout rev 5)", &older[..7]))
+            && prod.contains(&format!("{} superseded", &pending.sha[..7])),
+        "{prod}"
+    );
+    assert!(
+        !prod.contains(&format!("✓ {}", &pending.sha[..7])),
+        "{prod}"
+    );
+    // a cause that names the run only (`deploy run #126`) says the same
+    if let Some(d) = s.cluster.deployments.values_mut().next() {
+        d.change_cause = Some("deploy run #126".into());
+    }
+    let prod = prod_line(&s);
+    assert!(
+        prod.contains(&format!("⟲ {} runs (checkout rev 5)", &older[..7])),
+        "{prod}"
+    );
+}
+
+/// `42s`, `4m12s`, `1h02m` back to seconds.
+fn parse_duration(t: &str) -> Option<i64> {
+    let t = t.split_whitespace().next()?;
+    let mut total = 0;
+    let mut n = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            n.push(c);
+        } else {
+            let v: i64 = n.parse().ok()?;
+            n.clear();
+            total += v * match c {
+                'h' => 3600,
+                'm' => 60,
+                's' => 1,
+                _ => return None,
+            };
+        }
+    }
+    Some(total)
+}

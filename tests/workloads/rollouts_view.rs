@@ -243,9 +243,11 @@ async fn a_failing_analysis_aborts_the_canary_and_the_hint_says_why() {
     let text = hint::incident_hint(&h.state).expect("a hint");
     assert_eq!(
         text,
-        "⚠ checkout canary aborted at step 3: analysis error-rate failed; traffic is on stable — R rolls the template back"
+        "⚠ checkout canary aborted at step 2/6: analysis error-rate failed; traffic is on stable — R rolls the template back"
     );
     let d = detail(&mut h.state, "checkout");
+    // one step convention (the plugin's STEP column) in the hint and the detail
+    assert!(d.contains("step 2/6"), "{d}");
     assert!(d.contains("Aborted"), "{d}");
     assert!(
         d.contains("error-rate") && d.contains("Failed") && d.contains("[0.18]✗"),

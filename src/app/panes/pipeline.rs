@@ -338,6 +338,73 @@ pub fn deployed_sha<'a>(state: &'a State, env: &str) -> Option<&'a str> {
     row.deployed.as_ref().map(|d| d.sha.as_str())
 }
 
+/// What the cluster runs in an environment when it is not GitHub's last successful
+/// deployment there (a rollback, a `kubectl rollout undo`, a hand edit): the commit a
+/// deployment's change-cause names (a commit, or a run by its number), when it is one of
+/// this repository's runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningNow {
+    /// Seven characters of the commit the cluster runs.
+    pub sha: String,
+    /// The deployment that says so, and its revision.
+    pub deployment: String,
+    pub revision: Option<i64>,
+}
+
+/// For the environment row `env` (the config's name), what the cluster runs now when it
+/// differs from the row's deployment record. Only the environment the console is in is
+/// watched, so only its row can be checked; `None` when it agrees or nothing tells.
+pub fn running_now(state: &State, env: &str) -> Option<RunningNow> {
+    let here = crate::app::scope::environment(state)?;
+    if here.name != env {
+        return None;
+    }
+    let snap = state.pipeline.snapshot.as_deref()?;
+    let deployed = snap
+        .environments
+        .iter()
+        .find(|e| e.name == env)?
+        .deployed
+        .as_ref()?;
+    let same = |a: &str, b: &str| a.starts_with(b) || b.starts_with(a);
+    let known = |token: &str| {
+        snap.runs
+            .iter()
+            .find(|r| same(&r.run.head_sha, token))
+            .map(|r| r.run.short_sha().to_owned())
+    };
+    let namespace = state.scope.namespace.as_deref();
+    state
+        .cluster
+        .deployments
+        .values()
+        .filter(|d| namespace.is_none_or(|ns| d.key.namespace == ns))
+        .find_map(|d| {
+            let cause = d.change_cause.as_deref()?;
+            // a commit the cause names (`abc1234`), else a run of ours it names (`run #123`)
+            let by_sha = cause
+                .split(|c: char| !c.is_ascii_hexdigit())
+                .filter(|t| (7..=40).contains(&t.len()))
+                .find_map(known);
+            let by_run = || {
+                cause.split('#').skip(1).find_map(|rest| {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    let n: u64 = digits.parse().ok()?;
+                    snap.runs
+                        .iter()
+                        .find(|r| r.run.run_number == n)
+                        .map(|r| r.run.short_sha().to_owned())
+                })
+            };
+            let sha = by_sha.or_else(by_run)?;
+            (!same(&deployed.sha, &sha)).then(|| RunningNow {
+                sha,
+                deployment: d.key.name.clone(),
+                revision: d.revision,
+            })
+        })
+}
+
 /// Promote / reject / re-run / cancel on the Pipeline selection: the operation to plan.
 pub fn on_operation(state: &mut State, action: Action) -> Vec<Intent> {
     use crate::app::state::FlashLevel;

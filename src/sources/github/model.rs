@@ -62,6 +62,22 @@ impl RunStatus {
     }
 }
 
+impl RunStatus {
+    /// In words for the screen (`in progress`, `waiting for approval`); the API's own
+    /// spelling stays `Display`'s, for the audit log and messages that quote the API.
+    pub fn words(&self) -> String {
+        match self {
+            RunStatus::Queued => "queued".into(),
+            RunStatus::InProgress => "in progress".into(),
+            RunStatus::Completed => "completed".into(),
+            RunStatus::Waiting => "waiting for approval".into(),
+            RunStatus::Requested => "requested".into(),
+            RunStatus::Pending => "pending".into(),
+            RunStatus::Unknown(s) => s.replace('_', " "),
+        }
+    }
+}
+
 impl fmt::Display for RunStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -119,6 +135,40 @@ impl Conclusion {
     /// works (GitHub's UI does not call them failures either).
     pub fn is_verdict(&self) -> bool {
         *self == Conclusion::Success || self.is_failure()
+    }
+}
+
+impl Conclusion {
+    /// In words for the screen (`succeeded`, `timed out`).
+    pub fn words(&self) -> String {
+        match self {
+            Conclusion::Success => "succeeded".into(),
+            Conclusion::Failure => "failed".into(),
+            Conclusion::Neutral => "neutral".into(),
+            Conclusion::Cancelled => "cancelled".into(),
+            Conclusion::Skipped => "skipped".into(),
+            Conclusion::TimedOut => "timed out".into(),
+            Conclusion::ActionRequired => "action required".into(),
+            Conclusion::Stale => "stale".into(),
+            Conclusion::StartupFailure => "failed to start".into(),
+            Conclusion::Unknown(s) => s.replace('_', " "),
+        }
+    }
+}
+
+/// A deployment status's `state` in words for the screen: `in_progress` → `deploying`,
+/// `success` → `deployed`, `inactive` → `superseded`; an unknown one with its `_` as spaces.
+pub fn deployment_state_words(state: &str) -> String {
+    match state {
+        "success" => "deployed".into(),
+        "in_progress" => "deploying".into(),
+        "queued" => "queued".into(),
+        "pending" => "pending".into(),
+        "waiting" => "waiting for approval".into(),
+        "failure" => "failed".into(),
+        "error" => "errored".into(),
+        "inactive" => "superseded".into(),
+        other => other.replace('_', " "),
     }
 }
 

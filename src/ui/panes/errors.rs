@@ -507,13 +507,31 @@ fn alert_line(state: &State, a: &Alert) -> Line<'static> {
     if a.silenced {
         spans.push(Span::styled("silenced ", theme.dim()));
     }
-    if let Some(service) = &a.service {
+    // the service once: a summary that already starts with it (`checkout: 5xx ratio …`,
+    // as alerting rules often write it) is not prefixed again
+    if let Some(service) = &a.service
+        && !a
+            .summary
+            .as_deref()
+            .is_some_and(|s| names_first(s.trim_start(), service))
+    {
         spans.push(Span::styled(format!("{}: ", clean(service)), text));
     }
     if let Some(summary) = &a.summary {
         spans.push(Span::styled(clean(summary).into_owned(), text));
     }
     Line::from(spans)
+}
+
+/// Whether `summary` begins with `service` as a word of its own (`checkout: …`,
+/// `checkout 5xx …`), not as part of a longer name (`checkout-v2 …`).
+fn names_first(summary: &str, service: &str) -> bool {
+    !service.is_empty()
+        && summary.strip_prefix(service).is_some_and(|rest| {
+            rest.chars()
+                .next()
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '-' || c == '_'))
+        })
 }
 
 fn render_zoomed(

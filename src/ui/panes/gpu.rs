@@ -24,12 +24,13 @@ use super::gpu_cells::{NA, power_text, short_name, temp_style, temp_text};
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let g = &state.gpu;
     // services and health checks first, per host; the GPUs below
-    let top = super::hosts::lines(state);
-    let area = if top.is_empty() {
+    let all = super::hosts::lines(state, area.width as usize);
+    let area = if all.is_empty() {
         area
     } else {
         let gpu_room = if g.hosts.is_empty() { 1 } else { 4 };
-        let height = (top.len() as u16).min(area.height.saturating_sub(gpu_room).max(1));
+        let height = (all.len() as u16).min(area.height.saturating_sub(gpu_room).max(1));
+        let top = cut_top(state, all, height as usize);
         let [upper, lower] = Layout::default()
             .direction(Direction::Vertical)
             .constraints([Constraint::Length(height), Constraint::Min(0)])
@@ -65,6 +66,43 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     } else {
         super::gpu_list::render_list(state, &rows, selected, frame, area);
     }
+}
+
+/// The services and checks in `height` lines. When they do not fit, one line says how many
+/// show (`3 of 9 lines ↓`) and the lines that must stay (failing, selected) are kept
+/// first, then the others in order.
+fn cut_top<'a>(state: &State, all: Vec<(Line<'a>, bool)>, height: usize) -> Vec<Line<'a>> {
+    if all.len() <= height || height < 2 {
+        return all.into_iter().map(|(l, _)| l).collect();
+    }
+    let room = height - 1;
+    let must = all.iter().filter(|(_, m)| *m).count().min(room);
+    let mut left = room - must;
+    let mut kept_must = 0;
+    let total = all.len();
+    let mut out: Vec<Line> = Vec::with_capacity(height);
+    let mut hidden_after = false;
+    for (line, m) in all {
+        if m && kept_must < must {
+            kept_must += 1;
+            out.push(line);
+        } else if !m && left > 0 {
+            left -= 1;
+            out.push(line);
+        } else {
+            hidden_after = true;
+        }
+    }
+    let down = if hidden_after { " ↓" } else { "" };
+    let shown = out.len();
+    out.push(
+        Line::styled(
+            format!("{shown} of {total} lines{down} "),
+            state.theme.accent(),
+        )
+        .right_aligned(),
+    );
+    out
 }
 
 /// Ages for the GPU pane change at most once a minute: a ticking seconds counter would

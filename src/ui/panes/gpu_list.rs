@@ -36,6 +36,10 @@ pub(super) struct Widths {
     memory: usize,
     temp: usize,
     power: usize,
+    /// The utilisation sparkline and gauge: given up (0), sparkline first, where the row
+    /// would otherwise cut the temperature and power a hot or throttled GPU is read by.
+    spark: usize,
+    gauge: usize,
 }
 
 fn widths(gpus: &[&GpuEntry], width: u16) -> Widths {
@@ -54,6 +58,8 @@ fn widths(gpus: &[&GpuEntry], width: u16) -> Widths {
         memory: max(&|s| memory_text(&s.memory).width(), NA.len()),
         temp: max(&|s| temp_text(s).width(), 4),
         power: max(&|s| power_text(s).width(), NA.len()),
+        spark: SPARK_LEN,
+        gauge: GAUGE_LEN,
     };
     // the name gives way first, so the gauges and the throttle words keep their room
     let throttle = gpus
@@ -61,10 +67,34 @@ fn widths(gpus: &[&GpuEntry], width: u16) -> Widths {
         .map(|g| throttle_text(&g.sample).map_or(0, |t| t.width()))
         .max()
         .unwrap_or(0);
-    let fixed =
-        w.index + 1 + SPARK_LEN + 1 + w.util + 1 + GAUGE_LEN + 1 + w.memory + 1 + w.temp + 1;
-    let fixed = fixed + w.power + 1 + throttle.max(8) + w.pod + usize::from(w.pod > 0);
-    w.name = w.name.min((width as usize).saturating_sub(fixed).max(4));
+    let cells = |w: &Widths| {
+        let opt = |n: usize| n + usize::from(n > 0);
+        w.index
+            + 1
+            + opt(w.spark)
+            + w.util
+            + 1
+            + opt(w.gauge)
+            + w.memory
+            + 1
+            + w.temp
+            + 1
+            + w.power
+            + 1
+    };
+    // the readings come before their pictures: the sparkline goes, then the gauge, before
+    // a four-cell name would push the temperature or power off the row
+    const NAME_MIN: usize = 4;
+    if cells(&w) + NAME_MIN > width as usize {
+        w.spark = 0;
+    }
+    if cells(&w) + NAME_MIN > width as usize {
+        w.gauge = 0;
+    }
+    let fixed = cells(&w) + throttle.max(8) + w.pod + usize::from(w.pod > 0);
+    w.name = w
+        .name
+        .min((width as usize).saturating_sub(fixed).max(NAME_MIN));
     w
 }
 
@@ -106,24 +136,12 @@ pub(super) fn render_list(
     let any_gpu = rows.iter().any(|r| matches!(r, GpuRow::Gpu(..)));
     let header_fits = total < room && any_gpu;
     let room = room.saturating_sub(usize::from(header_fits)).max(1);
-    // scroll so the selected row's last line is the last visible line at most
-    let selected_end: usize = if selected < rows.len() {
-        heights.iter().take(selected + 1).sum()
-    } else {
-        0
-    };
-    let mut skip = selected_end.saturating_sub(room);
-    let mut first = 0;
-    while first < rows.len() && skip >= heights[first] {
-        skip -= heights[first];
-        first += 1;
-    }
+    let shown = shown_rows(state, rows, &heights, selected, room);
     // column widths from the rows that show: 1,000 GPUs cost what a screen of them does
-    let shown = &rows[first..rows.len().min(first + room + 1)];
     let gpus: Vec<&GpuEntry> = shown
         .iter()
-        .filter_map(|r| match *r {
-            GpuRow::Gpu(h, i) => g.hosts.get(h)?.gpus.get(i),
+        .filter_map(|&i| match rows[i] {
+            GpuRow::Gpu(h, gi) => g.hosts.get(h)?.gpus.get(gi),
             GpuRow::Host(_) => None,
         })
         .collect();
@@ -131,8 +149,8 @@ pub(super) fn render_list(
     if header_fits {
         lines.push(Line::styled(column_header(&w), theme.header()));
     }
-    for (i, row) in rows.iter().enumerate().skip(first) {
-        let mut row_lines = match *row {
+    for &i in &shown {
+        let mut row_lines = match rows[i] {
             GpuRow::Host(h) => match g.hosts.get(h) {
                 Some(host) => host_lines(state, host, fleet),
                 None => continue,
@@ -151,13 +169,93 @@ pub(super) fn render_list(
         {
             *line = std::mem::take(line).patch_style(theme.selection(focused));
         }
-        lines.extend(row_lines.drain(..).skip(skip));
-        skip = 0;
-        if lines.len() >= area.height as usize {
-            break;
-        }
+        lines.extend(row_lines);
+    }
+    if shown.len() < rows.len() {
+        // which rows show, of how many: the hidden ones are above (↑) or below (↓)
+        let first = shown.first().copied().unwrap_or(0);
+        let last = shown.last().copied().unwrap_or(0);
+        let gaps = shown.windows(2).any(|p| p[1] > p[0] + 1);
+        let up = if first > 0 { " ↑" } else { "" };
+        let down = if last + 1 < rows.len() || gaps {
+            " ↓"
+        } else {
+            ""
+        };
+        lines.push(
+            Line::styled(
+                format!("{} of {} rows{up}{down} ", shown.len(), rows.len()),
+                theme.accent(),
+            )
+            .right_aligned(),
+        );
     }
     crate::ui::lines::render(frame, area, &lines);
+}
+
+/// Which rows show in `room` lines (`heights` per row), in order. All when they fit;
+/// else one line goes to the `n of m` note and the rows are chosen: the selected one while
+/// the pane has the focus, every GPU with a problem or running hot (with its host's line),
+/// the selected one otherwise, then the rows around the selection (from the top without
+/// one). A faulty or hot GPU is never scrolled away by rows that need no one.
+fn shown_rows(
+    state: &State,
+    rows: &[GpuRow],
+    heights: &[usize],
+    selected: usize,
+    room: usize,
+) -> Vec<usize> {
+    let total: usize = heights.iter().sum();
+    if total <= room {
+        return (0..rows.len()).collect();
+    }
+    let room = room.saturating_sub(1).max(1);
+    let g = &state.gpu;
+    let now = state.now;
+    let mut chosen = vec![false; rows.len()];
+    let mut used = 0;
+    let mut take = |i: usize, chosen: &mut Vec<bool>| {
+        if i < rows.len() && !chosen[i] && used + heights[i] <= room {
+            chosen[i] = true;
+            used += heights[i];
+        }
+    };
+    let host_row = |i: usize| (0..=i).rev().find(|&j| matches!(rows[j], GpuRow::Host(_)));
+    // the cursor of the focused pane first; otherwise what needs eyes comes first
+    let cursor = |chosen: &mut Vec<bool>, take: &mut dyn FnMut(usize, &mut Vec<bool>)| {
+        if selected < rows.len() {
+            if let Some(h) = host_row(selected) {
+                take(h, chosen);
+            }
+            take(selected, chosen);
+        }
+    };
+    let focused = state.focus == crate::pane::PaneId::Hosts;
+    if focused {
+        cursor(&mut chosen, &mut take);
+    }
+    for (i, r) in rows.iter().enumerate() {
+        if let GpuRow::Gpu(h, gi) = *r
+            && g.hosts
+                .get(h)
+                .and_then(|host| host.gpus.get(gi))
+                .is_some_and(|gpu| crate::app::panes::gpu::needs_eyes(gpu, now))
+        {
+            if let Some(hr) = host_row(i) {
+                take(hr, &mut chosen);
+            }
+            take(i, &mut chosen);
+        }
+    }
+    if !focused {
+        cursor(&mut chosen, &mut take);
+    }
+    // the rest around the selection: below it first, then above
+    let start = if selected < rows.len() { selected } else { 0 };
+    for i in (start..rows.len()).chain((0..start).rev()) {
+        take(i, &mut chosen);
+    }
+    (0..rows.len()).filter(|&i| chosen[i]).collect()
 }
 
 /// `fleet: 40 hosts · 320 GPUs · 250 busy · 2 hot · 1 erroring` (`· N stale` when hosts
@@ -165,7 +263,7 @@ pub(super) fn render_list(
 fn summary_line<'a>(state: &State) -> Line<'a> {
     let theme = &state.theme;
     let c = fleet_counts(&state.gpu, state.now);
-    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let plural = |n: usize, one: &str| crate::text::count(n as u64, one, &format!("{one}s"));
     let mut spans = vec![
         Span::styled("fleet: ", theme.header()),
         Span::styled(
@@ -197,25 +295,26 @@ fn summary_line<'a>(state: &State) -> Line<'a> {
 }
 
 fn column_header(w: &Widths) -> String {
-    format!(
-        "{:>iw$} {:<nw$} {:<sw$} {:>uw$} {:<gw$} {:<mw$} {:>tw$} {:>pw$}",
-        "#",
-        "GPU",
-        "UTIL",
-        "",
-        "",
+    let mut out = format!("{:>iw$} {:<nw$} ", "#", "GPU", iw = w.index, nw = w.name);
+    if w.spark > 0 {
+        out.push_str(&format!("{:<sw$} ", "UTIL", sw = w.spark));
+        out.push_str(&format!("{:>uw$} ", "", uw = w.util));
+    } else {
+        out.push_str(&format!("{:>uw$} ", "UTIL", uw = w.util));
+    }
+    if w.gauge > 0 {
+        out.push_str(&format!("{:<gw$} ", "", gw = w.gauge));
+    }
+    out.push_str(&format!(
+        "{:<mw$} {:>tw$} {:>pw$}",
         "MEMORY",
         "TEMP",
         "POWER",
-        iw = w.index,
-        nw = w.name,
-        sw = SPARK_LEN,
-        uw = w.util,
-        gw = GAUGE_LEN,
         mw = w.memory,
         tw = w.temp,
-        pw = w.power,
-    )
+        pw = w.power
+    ));
+    out
 }
 
 /// `▸ dgx-01  driver 550.54  8 GPUs` (collapsed: `  6/8 busy  hottest 84°C  ⚠ XID 79 …`;
@@ -366,10 +465,12 @@ fn gpu_line<'a>(state: &State, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a
         }
     };
     let util = s.util_gpu_pct.map(f64::from);
-    spans.push(Span::styled(
-        format!("{} ", util_sparkline(g)),
-        live(theme.chart("ratio").patch(theme.gauge())),
-    ));
+    if w.spark > 0 {
+        spans.push(Span::styled(
+            format!("{} ", util_sparkline(g)),
+            live(theme.chart("ratio").patch(theme.gauge())),
+        ));
+    }
     spans.push(Span::styled(
         format!(
             "{:>uw$} ",
@@ -379,10 +480,12 @@ fn gpu_line<'a>(state: &State, g: &GpuEntry, stale: bool, w: &Widths) -> Line<'a
         ),
         live(theme.text()),
     ));
-    spans.push(Span::styled(
-        format!("{} ", gauge(util, GAUGE_LEN)),
-        live(theme.gauge()),
-    ));
+    if w.gauge > 0 {
+        spans.push(Span::styled(
+            format!("{} ", gauge(util, w.gauge)),
+            live(theme.gauge()),
+        ));
+    }
     spans.push(Span::styled(
         format!("{} ", crate::text::fit(&memory_text(&s.memory), w.memory)),
         live(memory_style(theme, &s.memory)),

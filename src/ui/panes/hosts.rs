@@ -8,10 +8,12 @@ use crate::app::state::State;
 use crate::config::theme::{Health, Theme};
 use crate::pane::PaneId;
 use crate::text::sanitize;
+use unicode_width::UnicodeWidthStr;
 
-/// The lines for every host's services and health checks; the selected service (when the
-/// selection is on one) is highlighted.
-pub fn lines<'a>(state: &State) -> Vec<Line<'a>> {
+/// The lines for every host's services and health checks, each with whether it must stay
+/// in view when the list is cut (a failing check or service, the selected service); the
+/// selected service (when the selection is on one) is highlighted.
+pub fn lines<'a>(state: &State, width: usize) -> Vec<(Line<'a>, bool)> {
     let theme = &state.theme;
     let h = &state.hosts;
     let view = state.pane(PaneId::Hosts);
@@ -22,7 +24,7 @@ pub fn lines<'a>(state: &State) -> Vec<Line<'a>> {
     // the hosts' own hint (a failing health check or service), even while the status
     // bar's incident hint is about a workload
     if let Some(hint) = &state.hosts_hint {
-        out.push(Line::styled(sanitize(hint), theme.warning()));
+        out.push((Line::styled(sanitize(hint), theme.warning()), false));
     }
     for host in h.host_names() {
         let services: Vec<(usize, &ServiceState)> = visible
@@ -31,25 +33,29 @@ pub fn lines<'a>(state: &State) -> Vec<Line<'a>> {
             .filter(|(_, s)| s.config.host == host)
             .map(|(i, s)| (i, *s))
             .collect();
-        let checks: Vec<&HealthState> = h
+        let mut checks: Vec<&HealthState> = h
             .health
             .iter()
             .filter(|c| c.check.host == host)
             .filter(|c| filter.is_empty() || c.check.name.to_lowercase().contains(&filter))
             .collect();
+        // failing checks first: a cut list keeps them in view
+        checks.sort_by_key(|c| c.last.as_ref().is_none_or(|l| l.result.is_ok()));
         if services.is_empty() && checks.is_empty() {
             continue;
         }
-        out.push(Line::styled(sanitize(&host), theme.header()));
+        out.push((Line::styled(sanitize(&host), theme.header()), false));
         for (i, s) in services {
             let mut line = service_line(theme, s);
-            if i == view.selected {
+            let selected = i == view.selected;
+            if selected {
                 line = line.patch_style(theme.selection(focused));
             }
-            out.push(line);
+            out.push((line, selected || s.is_failing()));
         }
         for c in checks {
-            out.push(health_line(state, c));
+            let failing = c.last.as_ref().is_some_and(|l| l.result.is_err());
+            out.push((health_line(state, c, width), failing));
         }
     }
     out
@@ -107,7 +113,7 @@ fn service_line<'a>(theme: &Theme, s: &ServiceState) -> Line<'a> {
     ])
 }
 
-fn health_line<'a>(state: &State, c: &HealthState) -> Line<'a> {
+fn health_line<'a>(state: &State, c: &HealthState, width: usize) -> Line<'a> {
     let theme = &state.theme;
     let name = sanitize(&c.title());
     let env = c
@@ -127,44 +133,74 @@ fn health_line<'a>(state: &State, c: &HealthState) -> Line<'a> {
         .latency
         .map(|l| format!(" {}ms", l.as_millis()))
         .unwrap_or_default();
-    match &last.result {
-        Ok(status) => Line::from(vec![
-            Span::styled("  ♥ ", theme.health(Health::Ok)),
-            Span::styled(format!("{name}{env}"), theme.text()),
-            Span::styled(format!("  up {status}{latency}"), theme.health(Health::Ok)),
-        ]),
-        Err(why) if c.is_unknown() => Line::from(vec![
-            Span::styled("  ? ", theme.health(Health::Pending)),
-            Span::styled(format!("{name}{env}"), theme.text()),
-            Span::styled(
-                format!(
-                    "  unknown — no answer yet ({}, {}× in a row)",
-                    sanitize(&why.to_string()),
-                    c.consecutive
-                ),
+    // what the check says comes whole; the check's name gives way first, then how long
+    // it has failed, and only then the reason is cut
+    let (mark, style, forms) = match &last.result {
+        Ok(status) => (
+            "  ♥ ",
+            theme.health(Health::Ok),
+            vec![format!("  up {status}{latency}"), format!("  up {status}")],
+        ),
+        Err(why) if c.is_unknown() => {
+            let why = sanitize(&why.to_string());
+            let n = c.consecutive;
+            (
+                "  ? ",
                 theme.health(Health::Pending),
-            ),
-        ]),
+                vec![
+                    format!("  unknown — no answer yet ({why}, {n}× in a row)"),
+                    format!("  unknown — no answer yet ({why})"),
+                    "  unknown — no answer yet".to_owned(),
+                ],
+            )
+        }
         Err(why) => {
             let failing = c.is_failing();
             let style = theme.health(if failing { Health::Error } else { Health::Warn });
+            // the reason first, then how long: `DOWN HTTP 503 (expected 200) — 7× in a
+            // row for 30s` (an age and a latency side by side read as one duration)
             let since = c
                 .failing_since
                 .map(|t| format!(" for {}", crate::text::age(t, state.now)))
                 .unwrap_or_default();
             let word = if failing { "DOWN" } else { "failing" };
-            Line::from(vec![
-                Span::styled(if failing { "  ✗ " } else { "  ! " }, style),
-                Span::styled(format!("{name}{env}"), theme.text()),
-                Span::styled(
-                    format!(
-                        "  {word} {}× in a row{since}{latency} — {}",
-                        c.consecutive,
-                        sanitize(&why.to_string())
-                    ),
-                    style,
-                ),
-            ])
+            let why = sanitize(&why.to_string());
+            let n = c.consecutive;
+            (
+                if failing { "  ✗ " } else { "  ! " },
+                style,
+                vec![
+                    format!("  {word} {why} — {n}× in a row{since}"),
+                    format!("  {word} {why} — {n}×"),
+                    format!("  {word} {why}"),
+                ],
+            )
         }
-    }
+    };
+    let full = format!("{name}{env}");
+    let short = sanitize(&c.check.name);
+    let body = width.saturating_sub(4);
+    let name_min = 8.min(short.width());
+    let status = forms
+        .iter()
+        .find(|f| f.width() + name_min <= body)
+        .or(forms.last())
+        .cloned()
+        .unwrap_or_default();
+    // even the shortest wording does not fit beside eight cells of name: the name gets
+    // what is left, down to three cells
+    let room = body.saturating_sub(status.width());
+    let label = if full.width() <= room {
+        full
+    } else {
+        crate::text::fit_middle(&short, room.max(3.min(name_min)).min(short.width()))
+    };
+    let status = crate::text::fit(&status, body.saturating_sub(label.width()))
+        .trim_end()
+        .to_owned();
+    Line::from(vec![
+        Span::styled(mark, style),
+        Span::styled(label, theme.text()),
+        Span::styled(status, style),
+    ])
 }

@@ -29,7 +29,8 @@ pub fn subtitle(state: &State) -> Option<String> {
             let plural = if live == 1 { "" } else { "s" };
             s.push_str(&format!(" ({live} pod{plural})"));
         } else {
-            s.push_str(&format!(" ({live} of {all} pods streaming)"));
+            let all = crate::text::count(all as u64, "pod", "pods");
+            s.push_str(&format!(" ({live} of {all} streaming)"));
         }
     }
     if d.opts.previous {

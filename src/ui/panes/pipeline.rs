@@ -15,7 +15,7 @@ use crate::app::state::State;
 use crate::config::keymap::KeyContext;
 use crate::config::theme::Health;
 use crate::pane::PaneId;
-use crate::sources::github::model::{Conclusion, Job, RunStatus, Step};
+use crate::sources::github::model::{Conclusion, Job, RunStatus, Step, deployment_state_words};
 use crate::sources::github::snapshot::{EnvRow, PipelineSnapshot, RunEntry};
 use crate::text::sanitize;
 
@@ -93,7 +93,13 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     };
     crate::ui::lines::render(frame, main, &lines);
     frame.render_widget(
-        Paragraph::new(env_lines(state, snap, with_header, bottom.width < 72)),
+        Paragraph::new(env_lines(
+            state,
+            snap,
+            with_header,
+            bottom.width < 72,
+            bottom.width as usize,
+        )),
         bottom,
     );
 }
@@ -134,6 +140,48 @@ fn span_secs(start: Option<Timestamp>, end: Option<Timestamp>, now: Timestamp) -
 
 fn run_secs(r: &RunEntry, now: Timestamp) -> Option<i64> {
     r.elapsed_secs(now)
+}
+
+/// When a waiting run began to wait: its newest finished job's end, else its last update.
+fn waiting_since(r: &RunEntry) -> Option<Timestamp> {
+    r.jobs
+        .iter()
+        .filter_map(|j| j.completed_at)
+        .max()
+        .or(r.run.updated_at)
+        .or(r.run.run_started_at)
+}
+
+/// `spans` in at most `room` cells: the spans at `optional` go first (in that order; the
+/// last of them is cut short instead while five cells of it remain), then the longest
+/// remaining one is cut with `…`.
+fn give_way(mut spans: Vec<Span<'static>>, room: usize, optional: &[usize]) -> Vec<Span<'static>> {
+    let total = |s: &[Span]| s.iter().map(Span::width).sum::<usize>();
+    for (n, &i) in optional.iter().enumerate() {
+        let over = total(&spans).saturating_sub(room);
+        if over == 0 {
+            break;
+        }
+        if let Some(s) = spans.get_mut(i) {
+            // the last of them is cut rather than dropped while a few cells of it remain
+            let keep = s.width().saturating_sub(over);
+            s.content = if n + 1 == optional.len() && keep >= 5 {
+                crate::text::fit(&s.content, keep).into()
+            } else {
+                "".into()
+            };
+        }
+    }
+    while total(&spans) > room {
+        let over = total(&spans) - room;
+        let Some(longest) = spans.iter_mut().max_by_key(|s| s.width()) else {
+            break;
+        };
+        let keep = longest.width().saturating_sub(over);
+        longest.content = crate::text::fit(&longest.content, keep).into();
+        spans.retain(|s| !s.content.is_empty());
+    }
+    spans
 }
 
 /// Keep row `selected` of `rows` (each `per` lines tall) inside `height` lines.
@@ -193,19 +241,34 @@ fn runs_lines<'a>(
         if let Some(n) = run.run_attempt.filter(|n| *n > 1) {
             head.push(Span::styled(format!(" (attempt {n})"), theme.dim()));
         }
+        let mut optional = Vec::new();
         if let Some(a) = &run.actor {
+            optional.push(head.len());
             head.push(Span::styled(
                 format!("  {}", sanitize(&a.login)),
                 theme.dim(),
             ));
         }
-        if let Some(s) = run_secs(r, state.now) {
-            let label = match run.status.clock_word() {
+        // how long it has waited counts from when it began to wait, not from its start
+        let label = if run.status == RunStatus::Waiting {
+            waiting_since(r).map(|t| {
+                format!(
+                    "  waiting {}",
+                    duration(state.now.duration_since(t).as_secs())
+                )
+            })
+        } else {
+            run_secs(r, state.now).map(|s| match run.status.clock_word() {
                 Some(word) => format!("  {} {}", sanitize(word), duration(s)),
                 None => format!("  {}", duration(s)),
-            };
-            head.push(Span::styled(label, theme.dim()));
-        }
+            })
+        };
+        // the state and its time are what a cut must keep: the title and actor give way
+        let tail = label.map(|l| Span::styled(l, theme.dim()));
+        let room = width.saturating_sub(tail.as_ref().map_or(0, |t| t.width()));
+        optional.push(5); // then the title
+        let mut head = give_way(head, room, &optional);
+        head.extend(tail);
         let style = sel_style(state, i == sel, focused);
         out.push(Line::from(head).style(style));
         let stages = stage_spans(state, r, width);
@@ -373,8 +436,8 @@ fn job_line(state: &State, j: &Job, width: usize, on: bool, focused: bool) -> Li
     let theme = &state.theme;
     let (g, h) = glyph(&j.status, j.conclusion.as_ref());
     let what = match &j.conclusion {
-        Some(c) => c.to_string(),
-        None => j.status.to_string(),
+        Some(c) => c.words(),
+        None => j.status.words(),
     };
     let secs = span_secs(j.started_at, j.completed_at, state.now)
         .filter(|_| j.status != RunStatus::Queued && j.status != RunStatus::Waiting)
@@ -408,7 +471,7 @@ fn steps_lines<'a>(
         Span::styled(
             job.conclusion
                 .as_ref()
-                .map_or(job.status.to_string(), |c| c.to_string()),
+                .map_or_else(|| job.status.words(), Conclusion::words),
             theme.dim(),
         ),
         Span::styled("  (esc back)", theme.dim()),
@@ -460,6 +523,7 @@ fn env_lines(
     snap: &PipelineSnapshot,
     with_header: bool,
     compact: bool,
+    line_w: usize,
 ) -> Vec<Line<'static>> {
     let theme = &state.theme;
     let mut out = Vec::new();
@@ -474,20 +538,50 @@ fn env_lines(
             .max()
             .unwrap_or(0);
         for e in &snap.environments {
-            out.push(env_line(state, e, width, compact));
+            out.push(env_line(state, e, width, compact, line_w));
         }
     }
     out.push(stats_line(state, snap, compact));
     out
 }
 
-fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'static> {
+fn env_line(
+    state: &State,
+    e: &EnvRow,
+    width: usize,
+    compact: bool,
+    line_w: usize,
+) -> Line<'static> {
     let theme = &state.theme;
     let mut spans = vec![Span::styled(
         format!("{:<width$} ", sanitize(&e.name)),
         theme.text(),
     )];
+    // what gives way to a pending approval: the run number, then the age
+    let mut optional: Vec<usize> = Vec::new();
+    let running = crate::app::panes::pipeline::running_now(state, &e.name);
+    if let (Some(r), Some(d)) = (&running, &e.deployed) {
+        // the record is not what runs: say what does, and that the record is superseded
+        spans.push(Span::styled("⟲ ", theme.health(Health::Warn)));
+        spans.push(Span::styled(
+            format!("{} ", sanitize(&r.sha)),
+            theme.accent(),
+        ));
+        let rev = r.revision.map(|n| format!(" rev {n}")).unwrap_or_default();
+        spans.push(Span::styled(
+            format!("runs ({}{rev}) ", sanitize(&r.deployment)),
+            theme.health(Health::Warn),
+        ));
+        spans.push(Span::styled(
+            format!(
+                "· {} superseded ",
+                sanitize(d.sha.get(..7).unwrap_or(&d.sha))
+            ),
+            theme.dim(),
+        ));
+    }
     match &e.deployed {
+        _ if running.is_some() => {}
         Some(d) => {
             spans.push(Span::styled("✓ ", theme.health(Health::Ok)));
             spans.push(Span::styled(
@@ -495,12 +589,10 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
                 theme.accent(),
             ));
             if let Some(at) = d.at {
-                let age = crate::text::age(at, state.now);
-                let text = if compact {
-                    format!("{age} ")
-                } else {
-                    format!("{age} ago ")
-                };
+                // an age says `ago` even when short: beside run durations a bare `25s`
+                // reads as one
+                let text = format!("{} ago ", crate::text::age(at, state.now));
+                optional.insert(0, spans.len());
                 spans.push(Span::styled(text, theme.dim()));
             }
             // the deployer is the run the status names, never a guess
@@ -510,6 +602,7 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
                 (None, Some(id), _) => format!("by run {id} "),
                 (None, None, _) => "by unknown run ".to_owned(),
             };
+            optional.insert(0, spans.len());
             spans.push(Span::styled(text, theme.dim()));
         }
         None => spans.push(Span::styled("nothing deployed ", theme.dim())),
@@ -527,7 +620,7 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
             format!(
                 "→ {} {}{} ",
                 sanitize(l.sha.get(..7).unwrap_or(&l.sha)),
-                sanitize(&l.state),
+                sanitize(&deployment_state_words(&l.state)),
                 if e.attempts > 1 {
                     format!(" ({} attempts)", e.attempts)
                 } else {
@@ -551,33 +644,53 @@ fn env_line(state: &State, e: &EnvRow, width: usize, compact: bool) -> Line<'sta
             .collect::<Vec<_>>()
             .join(", ");
         let can = p.can_approve && !anonymous(state);
-        let text = match (compact, can, p.gate.words()) {
+        let who = if can {
+            review_keys(state)
+        } else if anonymous(state) {
+            "a token is needed to approve".to_owned()
+        } else if reviewers.is_empty() {
+            "a required reviewer must approve".to_owned()
+        } else {
+            format!("only {reviewers} can approve")
+        };
+        let gate = p.gate.words();
+        let short = if let Some(gate) = &gate {
             // a timer or a rule: nobody approves, it says what it waits for
-            (_, _, Some(gate)) => format!("⏸ #{} waits for {gate}", p.run_number),
-            (true, true, None) => format!(
-                "⏸ #{} approve? {}",
-                p.run_number,
-                key(state, Action::Promote)
-            ),
-            (true, false, None) if reviewers.is_empty() => {
-                format!("⏸ #{} needs a reviewer", p.run_number)
+            format!("waits for {gate}")
+        } else if can {
+            format!("approve? {}", key(state, Action::Promote))
+        } else if reviewers.is_empty() {
+            "needs a reviewer".to_owned()
+        } else {
+            format!("needs {reviewers}")
+        };
+        let sha = sanitize(p.sha.get(..7).unwrap_or(&p.sha));
+        let n = p.run_number;
+        // the longest wording that fits whole: a sentence is never cut in the middle
+        let mut forms = if gate.is_some() {
+            vec![format!("⏸ #{n} {sha} {short}"), format!("⏸ #{n} {short}")]
+        } else {
+            vec![
+                format!("⏸ #{n} {sha} awaits approval — {who}"),
+                format!("⏸ #{n} awaits approval — {who}"),
+                format!("⏸ #{n} {short}"),
+            ]
+        };
+        if compact {
+            let keep = forms.len() - 1;
+            forms.drain(..keep);
+        }
+        let cells = |f: &String| unicode_width::UnicodeWidthStr::width(f.as_str());
+        let room = |spans: &[Span]| line_w.saturating_sub(spans.iter().map(Span::width).sum());
+        let mut optional = optional.into_iter();
+        let text = loop {
+            let r = room(&spans);
+            if let Some(f) = forms.iter().find(|f| cells(f) <= r) {
+                break f.clone();
             }
-            (true, false, None) => format!("⏸ #{} needs {reviewers}", p.run_number),
-            (false, can, None) => {
-                let who = if can {
-                    review_keys(state)
-                } else if anonymous(state) {
-                    "a token is needed to approve".to_owned()
-                } else if reviewers.is_empty() {
-                    "a required reviewer must approve".to_owned()
-                } else {
-                    format!("only {reviewers} can approve")
-                };
-                format!(
-                    "⏸ #{} {} awaits approval — {who}",
-                    p.run_number,
-                    sanitize(p.sha.get(..7).unwrap_or(&p.sha))
-                )
+            match optional.next() {
+                Some(i) => spans[i].content = "".into(),
+                None => break crate::text::fit(&format!("⏸ #{n} {short}"), r),
             }
         };
         spans.push(Span::styled(text, theme.health(Health::Warn)));

@@ -137,34 +137,39 @@ impl RatioLevel {
     }
 }
 
-/// `14.2%`; "—" for NaN/±Inf.
+/// `14.2%`; "—" for NaN/±Inf; bounded however large ([`crate::text::bounded`]).
 pub fn ratio_text(ratio: f64) -> String {
-    if ratio.is_finite() {
-        format!("{:.1}%", ratio * 100.0)
+    let pct = ratio * 100.0;
+    if pct.is_finite() {
+        format!("{}%", crate::text::bounded(pct, 1))
     } else {
         "—".to_owned()
     }
 }
 
-/// `12.3/s`, `1.2k/s`; "—" for NaN/±Inf.
+/// `12.3/s`, `1.2k/s`, `3.4M/s`; "—" for NaN/±Inf.
 pub fn rate_text(per_second: f64) -> String {
     if !per_second.is_finite() {
         "—".to_owned()
-    } else if per_second >= 1000.0 {
-        format!("{:.1}k/s", per_second / 1000.0)
     } else {
-        format!("{per_second:.1}/s")
+        format!("{}/s", crate::text::bounded(per_second, 1))
     }
 }
 
-/// `250ms`, `1.25s`; "—" for NaN/±Inf.
+/// `250ms`, `1.25s`, `17m`, `3d`; beyond a year `1.0e308s` (bounded, as no histogram
+/// should give it); "—" for NaN/±Inf.
 pub fn latency_text(seconds: f64) -> String {
+    const YEAR: f64 = 365.0 * 86_400.0;
     if !seconds.is_finite() {
         "—".to_owned()
-    } else if seconds < 1.0 {
+    } else if seconds.abs() < 1.0 {
         format!("{:.0}ms", seconds * 1000.0)
-    } else {
+    } else if seconds.abs() < 100.0 {
         format!("{seconds:.2}s")
+    } else if seconds < YEAR {
+        crate::text::format_secs(seconds as i64)
+    } else {
+        format!("{}s", crate::text::bounded(seconds, 0))
     }
 }
 

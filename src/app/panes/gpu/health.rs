@@ -145,7 +145,8 @@ pub fn gpu_order(host: &HostState, now: Timestamp) -> Vec<usize> {
         .iter()
         .enumerate()
         .map(|(i, g)| {
-            let severity = problem(g, now).map_or(0, |p| p.severity());
+            // problems first, then hot ones, then the rest by index
+            let severity = problem(g, now).map_or(u8::from(is_hot(g)), |p| p.severity());
             (severity, g.sample.index, i)
         })
         .collect();
@@ -175,6 +176,24 @@ pub fn is_expanded(gpu: &GpuState, host: &HostState, now: Timestamp) -> bool {
     }
 }
 
+/// Hot: at its slowdown temperature, or held down by a thermal throttle reason.
+pub fn is_hot(g: &GpuEntry) -> bool {
+    let s = &g.sample;
+    s.is_hot()
+        || s.throttle.iter().flatten().any(|r| {
+            matches!(
+                r,
+                crate::sources::gpu::model::ThrottleReason::SwThermal
+                    | crate::sources::gpu::model::ThrottleReason::HwThermal
+            )
+        })
+}
+
+/// A GPU row that must stay in view when a list is cut: a problem, or hot.
+pub fn needs_eyes(g: &GpuEntry, now: Timestamp) -> bool {
+    problem(g, now).is_some() || is_hot(g)
+}
+
 /// The fleet summary's counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FleetCounts {
@@ -196,14 +215,7 @@ pub fn fleet_counts(gpu: &GpuState, now: Timestamp) -> FleetCounts {
         c.gpus += 1;
         let s = &g.sample;
         c.busy += usize::from(s.busiest_util_pct().is_some_and(|u| u >= BUSY_UTIL_PCT));
-        let thermal = s.throttle.iter().flatten().any(|r| {
-            matches!(
-                r,
-                crate::sources::gpu::model::ThrottleReason::SwThermal
-                    | crate::sources::gpu::model::ThrottleReason::HwThermal
-            )
-        });
-        c.hot += usize::from(s.is_hot() || thermal);
+        c.hot += usize::from(is_hot(g));
         c.erroring += usize::from(problem(g, now).is_some_and(|p| p.severity() >= 3));
     }
     c

@@ -261,7 +261,13 @@ pub fn on_msg(state: &mut State, msg: LogsMsg) -> Vec<Effect> {
         LogsMsg::Saved { path, result } => {
             let path = crate::text::sanitize(&path);
             match result {
-                Ok(n) => state.set_flash(FlashLevel::Info, format!("saved {n} lines to {path}")),
+                Ok(n) => state.set_flash(
+                    FlashLevel::Info,
+                    format!(
+                        "saved {} to {path}",
+                        crate::text::count(n as u64, "line", "lines")
+                    ),
+                ),
                 Err(e) => state.set_flash(
                     FlashLevel::Error,
                     format!("cannot save to {path}: {}", crate::text::sanitize(&e)),

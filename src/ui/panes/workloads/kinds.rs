@@ -11,21 +11,18 @@ use ratatui::text::{Line, Span};
 
 use super::detail::{container_spec_lines, events_lines, kv, labels_text, section};
 use super::table::{
-    Col, cut_line, fit_columns, pod_health, rollout_text, row_line, scroll_offset, table_room,
+    Cells, Col, cut_line, fit_columns, natural_widths, pod_health, rollout_text, row_line,
+    scroll_offset, table_room,
 };
 use crate::app::panes::workloads::{LastResult, Narrow, WorkloadRef};
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::sources::kube::model::{ContainerSpec, WorkloadKind, short_image};
 use crate::sources::kube::model::{JobState, PodRow};
-use crate::text::{age, clean, fit, fit_middle};
+use crate::text::{age, clean, fit, fit_middle, fit_qualified, qualified_name};
 
 fn col(title: &'static str, width: usize, priority: u8) -> Col {
-    Col {
-        title,
-        width,
-        priority,
-    }
+    Col::new(title, width, priority)
 }
 
 /// The columns when the table shows one kind; `None` for a mix (`:all`).
@@ -33,10 +30,10 @@ fn columns(narrow: Narrow) -> Vec<Col> {
     match narrow {
         Narrow::Only(WorkloadKind::StatefulSet) => vec![
             col("READY", 7, 0),
-            col("CURRENT REV", 16, 1),
-            col("UPDATE REV", 16, 1),
+            col("CURRENT REV", 40, 1).middle(),
+            col("UPDATE REV", 40, 1).middle(),
             col("PARTITION", 9, 2),
-            col("IMAGE", 12, 2),
+            col("IMAGE", 24, 2).middle(),
             col("AGE", 4, 1),
         ],
         Narrow::Only(WorkloadKind::DaemonSet) => vec![
@@ -53,7 +50,7 @@ fn columns(narrow: Narrow) -> Vec<Col> {
             col("DURATION", 8, 1),
             col("FAILED", 6, 1),
             col("ACTIVE", 6, 1),
-            col("STATUS", 24, 0),
+            col("STATUS", 48, 0),
             col("AGE", 4, 1),
         ],
         Narrow::Only(WorkloadKind::CronJob) => vec![
@@ -61,32 +58,32 @@ fn columns(narrow: Narrow) -> Vec<Col> {
             col("SUSPEND", 7, 1),
             col("LAST SCHEDULE", 13, 1),
             col("ACTIVE", 6, 1),
-            col("LAST RESULT", 30, 0),
+            col("LAST RESULT", 48, 0),
             col("AGE", 4, 1),
         ],
         Narrow::Pods | Narrow::Only(WorkloadKind::Pod) => vec![
             col("READY", 5, 0),
-            col("STATUS", 22, 0),
-            col("RESTARTS", 8, 1),
-            col("OWNER", 24, 2),
-            col("NODE", 10, 3),
+            col("STATUS", 40, 0),
+            col("RESTARTS", 12, 1),
+            col("OWNER", 40, 2).middle(),
+            col("NODE", 24, 3).middle(),
             col("AGE", 4, 1),
         ],
         Narrow::Only(WorkloadKind::Rollout) => vec![
             col("STRATEGY", 9, 1),
-            col("STATUS", 26, 0),
+            col("STATUS", 48, 0),
             col("STEP", 5, 0),
             col("SET-WEIGHT", 10, 1),
             col("ACTUAL", 6, 1),
             col("READY", 7, 0),
-            col("IMAGES", 24, 2),
+            col("IMAGES", 40, 2).middle(),
             col("AGE", 4, 1),
         ],
         Narrow::All | Narrow::Releases | Narrow::Only(WorkloadKind::Deployment) => vec![
             col("KIND", 6, 0),
-            col("READY", 7, 0),
-            col("STATUS", 26, 0),
-            col("INFO", 30, 2),
+            col("READY", 10, 0),
+            col("STATUS", 48, 0),
+            col("INFO", 48, 2),
             col("AGE", 4, 1),
         ],
     }
@@ -352,7 +349,11 @@ fn summary(state: &State, w: &WorkloadRef) -> Option<((String, Health), String, 
             (
                 (format!("{}/{}", p.ready, p.containers_total), pod_health(p)),
                 p.reason.label(),
-                format!("{} restarts, {}", p.restarts, owner_text(p)),
+                format!(
+                    "{}, {}",
+                    crate::text::count(p.restarts.max(0) as u64, "restart", "restarts"),
+                    owner_text(p)
+                ),
             )
         }
         WorkloadKind::Rollout => super::rollout::summary(state, data.rollouts.get(k)?),
@@ -383,38 +384,52 @@ pub(super) fn kinds_table(
     let theme = &state.theme;
     let narrow = state.workloads.narrow;
     let cols = columns(narrow);
-    let (name_w, keep) = fit_columns(&cols, area.width as usize, 12);
+    let (visible, cut) = table_room(area.height.saturating_sub(1) as usize, rows.len());
+    let offset = scroll_offset(selected, visible, rows.len());
+    // the rows on screen first: the columns are as wide as their cells there
+    let shown: Vec<(usize, &WorkloadRef, Cells)> = rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible)
+        .filter_map(|(i, w)| Some((i, w, cells(state, narrow, w)?)))
+        .collect();
+    let names: Vec<String> = shown
+        .iter()
+        .map(|(_, w, _)| {
+            let ns = all_ns.then_some(w.key.namespace.as_str());
+            qualified_name(ns, &w.key.name)
+        })
+        .collect();
+    let cell_rows: Vec<Cells> = shown.iter().map(|(_, _, c)| c.clone()).collect();
+    let natural = natural_widths(&cols, &cell_rows);
+    let name_natural = names
+        .iter()
+        .map(|n| unicode_width::UnicodeWidthStr::width(n.as_str()))
+        .chain([first_title(narrow).len()])
+        .max()
+        .unwrap_or(0);
+    let (name_w, widths) = fit_columns(&cols, &natural, name_natural, area.width as usize, 12);
     let mut lines = Vec::with_capacity(area.height as usize);
     let titles = cols.iter().map(|c| (c.title.to_owned(), theme.header()));
     lines.push(row_line(
         Span::styled(fit(first_title(narrow), name_w), theme.header()),
         &cols,
-        &keep,
+        &widths,
         titles,
     ));
-    let (visible, cut) = table_room(area.height.saturating_sub(1) as usize, rows.len());
-    let offset = scroll_offset(selected, visible, rows.len());
-    for (i, w) in rows.iter().enumerate().skip(offset).take(visible) {
-        let Some(cells) = cells(state, narrow, w) else {
-            continue;
-        };
-        let name = if all_ns {
-            format!("{}/{}", clean(&w.key.namespace), clean(&w.key.name))
-        } else {
-            clean(&w.key.name).into_owned()
-        };
+    for ((i, w, cells), name) in shown.into_iter().zip(&names) {
         let t = state.cluster.trouble_of(w);
         let style = if t >= 3 {
             theme.health(Health::Error)
         } else {
             theme.text()
         };
-        let mut line = row_line(
-            Span::styled(fit_middle(&name, name_w), style),
-            &cols,
-            &keep,
-            cells,
-        );
+        let first = match all_ns {
+            true => fit_qualified(&w.key.namespace, &w.key.name, name_w),
+            false => fit_middle(name, name_w),
+        };
+        let mut line = row_line(Span::styled(first, style), &cols, &widths, cells);
         if i == selected {
             line = line.patch_style(theme.selection(cursor_here));
         }

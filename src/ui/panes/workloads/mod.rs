@@ -19,7 +19,7 @@ use crate::config::theme::Health;
 use crate::pane::PaneId;
 use crate::sources::kube::model::{DeploymentRow, WorkloadKind, short_image};
 use crate::text::age;
-use crate::text::{clean, fit, fit_middle, thousands};
+use crate::text::{clean, fit, fit_middle, fit_qualified, thousands};
 
 mod detail;
 mod kinds;
@@ -29,7 +29,10 @@ pub mod yaml;
 
 use detail::{deployment_detail, pod_detail};
 pub use table::pod_health;
-use table::{Col, cut_line, fit_columns, rollout_text, row_line, scroll_offset, table_room};
+use table::{
+    Cells, Col, cut_line, fit_columns, natural_widths, rollout_text, row_line, scroll_offset,
+    table_room,
+};
 
 /// How far the largest list under way has got: `listing pods 12,500 of
 /// 150,000` (the total where the API server gives it).
@@ -138,7 +141,11 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     // the list with the cursor gets the larger share
     let avail = area.height;
     let want_dep = (deployments.len() as u16).saturating_add(1);
-    let dep_h = if area.height < 6 {
+    // a list with no pods list under it (`:pods`, a pod selected) fills the pane
+    let pods_below = current
+        .as_ref()
+        .is_some_and(|c| c.kind != WorkloadKind::Pod);
+    let dep_h = if area.height < 6 || !pods_below {
         avail
     } else if in_pods {
         want_dep.min(avail / 3).max(2)
@@ -269,59 +276,20 @@ fn deployments_table(
     let theme = &state.theme;
     let data = &state.cluster;
     let cols = [
-        Col {
-            title: "READY",
-            width: 7,
-            priority: 0,
-        },
-        Col {
-            title: "UP",
-            width: 3,
-            priority: 2,
-        },
-        Col {
-            title: "AVAIL",
-            width: 5,
-            priority: 2,
-        },
-        Col {
-            title: "REV",
-            width: 3,
-            priority: 1,
-        },
-        Col {
-            title: "IMAGE",
-            width: 12,
-            priority: 1,
-        },
-        Col {
-            title: "ROLLOUT",
-            width: 14,
-            priority: 0,
-        },
-        Col {
-            title: "HPA",
-            width: 8,
-            priority: 3,
-        },
-        Col {
-            title: "AGE",
-            width: 4,
-            priority: 1,
-        },
+        Col::new("READY", 7, 0),
+        Col::new("UP", 3, 2),
+        Col::new("AVAIL", 5, 2),
+        Col::new("REV", 6, 1),
+        Col::new("IMAGE", 24, 1).middle(),
+        Col::new("ROLLOUT", 48, 0),
+        Col::new("HPA", 12, 3),
+        Col::new("AGE", 4, 1),
     ];
-    let (name_w, keep) = fit_columns(&cols, area.width as usize, 12);
-    let mut lines = Vec::with_capacity(area.height as usize);
-    let titles = cols.iter().map(|c| (c.title.to_owned(), theme.header()));
-    lines.push(row_line(
-        Span::styled(fit("DEPLOYMENT", name_w), theme.header()),
-        &cols,
-        &keep,
-        titles,
-    ));
     let (visible, cut) = table_room(area.height.saturating_sub(1) as usize, rows.len());
     let offset = scroll_offset(selected, visible, rows.len());
     let shown = rows.iter().enumerate().skip(offset).take(visible);
+    // the rows on screen first: the columns are as wide as their cells there
+    let mut table: Vec<(usize, &DeploymentRow, Style, Cells)> = Vec::new();
     for (i, d) in shown.filter_map(|(i, k)| Some((i, data.deployments.get(&k.key)?))) {
         let ready_h = if d.desired == 0 || d.ready >= d.desired {
             Health::Ok
@@ -332,17 +300,12 @@ fn deployments_table(
         };
         let (rollout, rollout_h) = rollout_text(&d.rollout());
         let troubled = data.troubled_pods(&d.key);
-        let name_h = if troubled > 0 {
-            Health::Error
-        } else {
-            Health::Ok
-        };
         let images: Vec<&str> = d.images().iter().map(|i| short_image(i)).collect();
         let hpa = data
             .hpa_for(&d.key)
             .map(|h| format!("{}/{}/{}", h.min, h.current, h.max))
             .unwrap_or_else(|| "-".into());
-        let cells: [(String, Style); 8] = [
+        let cells: Vec<(String, Style)> = vec![
             (format!("{}/{}", d.ready, d.desired), theme.health(ready_h)),
             (d.updated.to_string(), theme.text()),
             (d.available.to_string(), theme.text()),
@@ -358,15 +321,37 @@ fn deployments_table(
                 theme.dim(),
             ),
         ];
-        let first = Span::styled(
-            fit_middle(&deployment_name(d, all_ns), name_w),
-            if troubled > 0 {
-                theme.health(name_h)
-            } else {
-                theme.text()
-            },
-        );
-        let mut line = row_line(first, &cols, &keep, cells);
+        let name_style = if troubled > 0 {
+            theme.health(Health::Error)
+        } else {
+            theme.text()
+        };
+        table.push((i, d, name_style, cells));
+    }
+    let cell_rows: Vec<Cells> = table.iter().map(|t| t.3.clone()).collect();
+    let natural = natural_widths(&cols, &cell_rows);
+    let name_natural = table
+        .iter()
+        .map(|(_, d, _, _)| deployment_name(d, all_ns).width())
+        .chain(["DEPLOYMENT".len()])
+        .max()
+        .unwrap_or(0);
+    let (name_w, widths) = fit_columns(&cols, &natural, name_natural, area.width as usize, 12);
+    let mut lines = Vec::with_capacity(area.height as usize);
+    let titles = cols.iter().map(|c| (c.title.to_owned(), theme.header()));
+    lines.push(row_line(
+        Span::styled(fit("DEPLOYMENT", name_w), theme.header()),
+        &cols,
+        &widths,
+        titles,
+    ));
+    for (i, d, name_style, cells) in table {
+        let name = if all_ns {
+            fit_qualified(&d.key.namespace, &d.key.name, name_w)
+        } else {
+            fit_middle(&clean(&d.key.name), name_w)
+        };
+        let mut line = row_line(Span::styled(name, name_style), &cols, &widths, cells);
         if i == selected {
             line = line.patch_style(theme.selection(cursor_here));
         }
@@ -433,57 +418,18 @@ fn pods_table(
     // a GPU column only where a pod of the list asks for GPUs
     let gpu_col = pods_ask_gpus(state, owner, pods);
     let mut cols = vec![
-        Col {
-            title: "READY",
-            width: 5,
-            priority: 0,
-        },
-        Col {
-            title: "STATUS",
-            width: if area.width < 60 { 16 } else { 22 },
-            priority: 0,
-        },
-        Col {
-            title: "RESTARTS",
-            width: 10,
-            priority: 1,
-        },
-        Col {
-            title: "REV",
-            width: 9,
-            priority: 1,
-        },
-        Col {
-            title: "NODE",
-            width: 10,
-            priority: 3,
-        },
-        Col {
-            title: "AGE",
-            width: 4,
-            priority: 2,
-        },
+        Col::new("READY", 5, 0),
+        Col::new("STATUS", if area.width < 60 { 16 } else { 22 }, 0),
+        Col::new("RESTARTS", 12, 1),
+        Col::new("REV", 40, 1).middle(),
+        Col::new("NODE", 24, 3).middle(),
+        Col::new("AGE", 4, 2),
     ];
     if gpu_col {
-        cols.insert(
-            1,
-            Col {
-                title: "GPU",
-                width: 3,
-                priority: 1,
-            },
-        );
+        cols.insert(1, Col::new("GPU", 3, 1));
     }
-    let (name_w, keep) = fit_columns(&cols, area.width as usize, 16);
-    let titles = cols.iter().map(|c| (c.title.to_owned(), theme.header()));
-    lines.push(row_line(
-        Span::styled(fit("POD", name_w), theme.header()),
-        &cols,
-        &keep,
-        titles,
-    ));
-
     let shown = pods.iter().enumerate().skip(offset).take(visible);
+    let mut table: Vec<(usize, String, Cells)> = Vec::new();
     for (i, p) in shown.filter_map(|(i, k)| Some((i, data.pods.get(k)?))) {
         let h = pod_health(p);
         let restarts = match (p.restarts, p.last_restart) {
@@ -548,8 +494,27 @@ fn pods_table(
             };
             cells.insert(1, (n, theme.text()));
         }
-        let first = Span::styled(fit_middle(&clean(&p.key.name), name_w), theme.text());
-        let mut line = row_line(first, &cols, &keep, cells);
+        table.push((i, clean(&p.key.name).into_owned(), cells));
+    }
+    let cell_rows: Vec<Cells> = table.iter().map(|t| t.2.clone()).collect();
+    let natural = natural_widths(&cols, &cell_rows);
+    let name_natural = table
+        .iter()
+        .map(|(_, n, _)| n.width())
+        .chain(["POD".len()])
+        .max()
+        .unwrap_or(0);
+    let (name_w, widths) = fit_columns(&cols, &natural, name_natural, area.width as usize, 16);
+    let titles = cols.iter().map(|c| (c.title.to_owned(), theme.header()));
+    lines.push(row_line(
+        Span::styled(fit("POD", name_w), theme.header()),
+        &cols,
+        &widths,
+        titles,
+    ));
+    for (i, name, cells) in table {
+        let first = Span::styled(fit_middle(&name, name_w), theme.text());
+        let mut line = row_line(first, &cols, &widths, cells);
         if Some(i) == selected {
             line = line.patch_style(theme.selection(focused));
         }

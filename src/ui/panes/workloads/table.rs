@@ -8,59 +8,166 @@ use ratatui::text::{Line, Span};
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::sources::kube::model::{PodRow, Rollout};
-use crate::text::{clean, fit};
+use crate::text::{clean, fit, fit_middle};
 use crate::ui::panes::cut::cut_text;
 
-/// A column: title, width, and whether it is dropped first when space is short.
+/// A column: title, the most cells it takes, and how soon it gives way when space is
+/// short (0: never dropped, only cut; higher: dropped sooner). A column is as wide as its
+/// widest cell on screen (up to `width`), so no column keeps padding another one needs.
 pub(super) struct Col {
     pub(super) title: &'static str,
     pub(super) width: usize,
     pub(super) priority: u8,
+    /// Cut in the middle (names, revision hashes: the end tells rows apart), else at the end.
+    pub(super) middle: bool,
 }
 
-/// One line of a table: the flexible first cell, then each kept column's cell cut or
-/// padded to the column's width.
+impl Col {
+    pub(super) const fn new(title: &'static str, width: usize, priority: u8) -> Col {
+        Col {
+            title,
+            width,
+            priority,
+            middle: false,
+        }
+    }
+
+    /// Cut in the middle, keeping the distinguishing end.
+    pub(super) const fn middle(mut self) -> Col {
+        self.middle = true;
+        self
+    }
+}
+
+/// One line of a table: the first cell, then each kept column's cell (`widths[i] > 0`)
+/// cut or padded to its width.
 pub(super) fn row_line<'a>(
     first: Span<'a>,
     cols: &[Col],
-    keep: &[bool],
+    widths: &[usize],
     cells: impl IntoIterator<Item = (String, Style)>,
 ) -> Line<'a> {
     let mut spans = vec![first];
-    for ((c, k), (text, style)) in cols.iter().zip(keep).zip(cells) {
-        if *k {
-            spans.push(Span::styled(format!(" {}", fit(&text, c.width)), style));
+    for ((c, w), (text, style)) in cols.iter().zip(widths).zip(cells) {
+        if *w > 0 {
+            let cell = if c.middle {
+                fit_middle(&text, *w)
+            } else {
+                fit(&text, *w)
+            };
+            spans.push(Span::styled(format!(" {cell}"), style));
         }
     }
     Line::from(spans)
 }
 
-/// Which columns fit in `width`, keeping `min_name` for the flexible first column.
-/// Columns of priority 0 are never dropped.
-pub(super) fn fit_columns(cols: &[Col], width: usize, min_name: usize) -> (usize, Vec<bool>) {
-    let mut keep: Vec<bool> = vec![true; cols.len()];
-    let total = |keep: &[bool]| -> usize {
-        cols.iter()
-            .zip(keep)
-            .filter(|(_, k)| **k)
-            .map(|(c, _)| c.width + 1)
-            .sum()
+/// One row's cells, as [`row_line`] takes them.
+pub(super) type Cells = Vec<(String, Style)>;
+
+fn cells_of(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// The widest cell of each column over `rows` (the rows on screen).
+pub(super) fn natural_widths(cols: &[Col], rows: &[Cells]) -> Vec<usize> {
+    let mut w: Vec<usize> = cols.iter().map(|c| cells_of(c.title)).collect();
+    for row in rows {
+        for (i, (text, _)) in row.iter().enumerate() {
+            if let Some(x) = w.get_mut(i) {
+                *x = (*x).max(cells_of(text));
+            }
+        }
+    }
+    w
+}
+
+/// The first column's width and each column's (0: dropped) in `width` cells. Every column
+/// starts as wide as its widest cell (`natural`, up to its `width`), the first column as
+/// its widest name (`name_natural`). When that does not fit, columns go by priority,
+/// highest first and rightmost first: those of priority 2 and up while the names cannot
+/// be whole, those of priority 1 while the name would get less than `min_name`; then
+/// the kept columns are cut (widest first, never below their title); a dropped column
+/// comes back where room is left. So a reason or status is cut only when nothing else
+/// can give way, and never while the name column holds padding.
+pub(super) fn fit_columns(
+    cols: &[Col],
+    natural: &[usize],
+    name_natural: usize,
+    width: usize,
+    min_name: usize,
+) -> (usize, Vec<usize>) {
+    let n = cols.len();
+    let floor = |i: usize| cells_of(cols[i].title).max(3);
+    let mut w: Vec<usize> = (0..n)
+        .map(|i| {
+            let nat = natural.get(i).copied().unwrap_or(cols[i].width);
+            nat.max(floor(i)).min(cols[i].width.max(floor(i)))
+        })
+        .collect();
+    let mut keep = vec![true; n];
+    let total = |keep: &[bool], w: &[usize]| -> usize {
+        (0..n).filter(|&i| keep[i]).map(|i| w[i] + 1).sum()
     };
-    // one column at a time, lowest priority first and the rightmost of a priority first,
-    // so a column goes only when the name (cut in the middle) really needs its room
+    let min_name = min_name.min(name_natural).max(1);
     let max_p = cols.iter().map(|c| c.priority).max().unwrap_or(0);
     'drop: for p in (1..=max_p).rev() {
-        for (i, c) in cols.iter().enumerate().rev() {
-            if total(&keep) + min_name <= width {
+        // the name tells rows apart: optional columns (priority 2 and up) give way while
+        // it cannot be whole; the AGE-like ones (1) only while it gets less than `min_name`
+        let wanted = if p >= 2 { name_natural } else { min_name };
+        for i in (0..n).rev() {
+            if total(&keep, &w) + wanted <= width {
                 break 'drop;
             }
-            if c.priority == p {
+            if cols[i].priority == p {
                 keep[i] = false;
             }
         }
     }
-    let name_w = width.saturating_sub(total(&keep)).max(1);
-    (name_w, keep)
+    // still too wide: the name and the kept columns give way in turns, each keeping enough
+    // to be read: the name down to 12 cells (cut in the middle, its end still tells rows
+    // apart), the columns down to 12 cells (or their title), the name down to 8, the
+    // columns down to their titles
+    let natural_of = |i: usize| natural.get(i).copied().unwrap_or(cols[i].width);
+    let soft = |i: usize| floor(i).max(12).min(natural_of(i).max(floor(i)));
+    let mut min_name = min_name;
+    let shrink =
+        |w: &mut Vec<usize>, keep: &[bool], min_name: usize, floor_of: &dyn Fn(usize) -> usize| {
+            while total(keep, w) + min_name > width {
+                let over = total(keep, w) + min_name - width;
+                let Some(i) = (0..n)
+                    .filter(|&i| keep[i] && w[i] > floor_of(i))
+                    .max_by_key(|&i| w[i] - floor_of(i))
+                else {
+                    break;
+                };
+                w[i] -= over.min(w[i] - floor_of(i));
+            }
+        };
+    for (name_floor, col_floor) in [
+        (min_name.min(12), &soft as &dyn Fn(usize) -> usize),
+        (min_name.min(8), &floor as &dyn Fn(usize) -> usize),
+    ] {
+        if total(&keep, &w) + min_name > width {
+            min_name = width.saturating_sub(total(&keep, &w)).max(name_floor);
+        }
+        shrink(&mut w, &keep, min_name, col_floor);
+    }
+    let name_w = width
+        .saturating_sub(total(&keep, &w))
+        .min(name_natural)
+        .max(1);
+    // room left over: a dropped column comes back, most needed first
+    let mut left = width.saturating_sub(total(&keep, &w) + name_w);
+    let mut dropped: Vec<usize> = (0..n).filter(|&i| !keep[i]).collect();
+    dropped.sort_by_key(|&i| cols[i].priority);
+    for i in dropped {
+        if w[i] < left {
+            keep[i] = true;
+            left -= w[i] + 1;
+        }
+    }
+    let widths = (0..n).map(|i| if keep[i] { w[i] } else { 0 }).collect();
+    (name_w, widths)
 }
 
 pub(super) fn rollout_text(r: &Rollout) -> (String, Health) {

@@ -30,7 +30,12 @@ pub fn render(state: &State, view: &YamlView, frame: &mut Frame, area: Rect) {
     let mut position = if len == 0 {
         " 0 lines ".to_owned()
     } else {
-        format!(" {}-{} of {} lines ", top + 1, (top + body_h).min(len), len)
+        format!(
+            " {}-{} of {} ",
+            top + 1,
+            (top + body_h).min(len),
+            crate::text::count(len as u64, "line", "lines")
+        )
     };
     if !view.search.is_empty() {
         let at = view.current.map_or("-".to_owned(), |i| (i + 1).to_string());
