@@ -127,16 +127,14 @@ async fn bad_release_shows_crash_loop_and_oom() {
         let pods = &s.cluster.pods;
         pods.values()
             .any(|p| p.reason == PodReason::CrashLoopBackOff)
-            && pods
-                .values()
-                .any(|p| p.reason.label().contains("OOMKilled"))
+            && pods.values().any(|p| p.status_text().contains("OOMKilled"))
     })
     .await;
     let w = &h.state.cluster;
     let oom = w
         .pods
         .values()
-        .find(|p| p.reason.label().contains("OOMKilled"))
+        .find(|p| p.status_text().contains("OOMKilled"))
         .expect("oom");
     assert!(
         oom.containers.iter().any(|c| c
