@@ -327,7 +327,7 @@ impl World {
     /// containers: `cert-sync` ran two init containers before its container
     /// (`1/1 Running`), `log-shipper` runs a native sidecar — an init container with
     /// `restartPolicy: Always` — beside its container, and the sidecar's restarts count
-    /// (`2/2 Running 2 (…ago)`).
+    /// (`2/2 Running 2 (5h ago)`).
     pub(super) fn make_init_pods(&mut self, wall: i64) {
         let ns = "kube-system";
         let created = wall - 2 * 86_400_000;
@@ -381,7 +381,7 @@ impl World {
         );
         let shipper = "ghcr.io/acme/log-shipper:0.4.1";
         let bit = "fluent/fluent-bit:3.1";
-        let last = wall - 2 * 3_600_000;
+        let last = wall - 5 * 3_600_000;
         make(
             self,
             "log-shipper-m8w4d",

@@ -353,5 +353,5 @@ async fn init_containers_and_a_native_sidecar() {
     assert_eq!(&sync[1..4], ["1/1", "Running", "0"], "{out}");
     let shipper = line("log-shipper-");
     assert_eq!(&shipper[1..4], ["2/2", "Running", "2"], "{out}");
-    assert_eq!(shipper[4], "(2h", "{out}");
+    assert_eq!(shipper[4..6], ["(5h", "ago)"], "{out}");
 }
