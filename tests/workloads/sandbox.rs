@@ -609,6 +609,7 @@ async fn paused_with_pods(pods: usize) -> (flightdeck_sandbox::Sandbox, usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn init_containers_and_a_native_sidecar_read_as_kubectl_prints_them() {
     let mut h = Harness::start(Scenario::Steady, Some("kube-system")).await;
+    h.until("all kinds listed", synced).await;
     h.until("the sidecar's pod", |s| {
         s.cluster
             .pods

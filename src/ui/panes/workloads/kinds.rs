@@ -67,7 +67,7 @@ fn columns(narrow: Narrow) -> Vec<Col> {
         Narrow::Pods | Narrow::Only(WorkloadKind::Pod) => vec![
             col("READY", 5, 0),
             col("STATUS", 22, 0),
-            col("RESTARTS", 8, 1),
+            col("RESTARTS", 14, 1),
             col("OWNER", 24, 2),
             col("NODE", 10, 3),
             col("AGE", 4, 1),

@@ -445,7 +445,7 @@ fn pods_table(
         },
         Col {
             title: "RESTARTS",
-            width: 10,
+            width: 14,
             priority: 1,
         },
         Col {
