@@ -342,6 +342,36 @@ pub fn bounded(v: f64, decimals: usize) -> String {
     format!("{v:.1e}")
 }
 
+/// A duration as kubectl prints an age (apimachinery's `duration.HumanDuration`):
+/// `45s`, `3m20s`, `2h5m`, `3d4h`, `12d`, `2y`.
+pub fn human_duration(secs: i64) -> String {
+    let s = secs.max(0);
+    let (m, h, d) = (60, 3600, 86_400);
+    match s {
+        s if s < 2 * m => format!("{s}s"),
+        s if s < 10 * m => match s % m {
+            0 => format!("{}m", s / m),
+            r => format!("{}m{r}s", s / m),
+        },
+        s if s < 3 * h => format!("{}m", s / m),
+        s if s < 8 * h => match (s % h) / m {
+            0 => format!("{}h", s / h),
+            r => format!("{}h{r}m", s / h),
+        },
+        s if s < 48 * h => format!("{}h", s / h),
+        s if s < 8 * d => match (s % d) / h {
+            0 => format!("{}d", s / d),
+            r => format!("{}d{r}h", s / d),
+        },
+        s if s < 2 * 365 * d => format!("{}d", s / d),
+        s if s < 8 * 365 * d => match (s % (365 * d)) / d {
+            0 => format!("{}y", s / (365 * d)),
+            r => format!("{}y{r}d", s / (365 * d)),
+        },
+        s => format!("{}y", s / (365 * d)),
+    }
+}
+
 /// `150000` → `150,000`.
 pub fn thousands(n: usize) -> String {
     let digits = n.to_string();

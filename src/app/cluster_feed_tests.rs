@@ -35,6 +35,8 @@ fn pod(name: &str, restarts: i32) -> PodRow {
         phase: "Running".into(),
         ready: 1,
         containers_total: 1,
+        status: "Running".into(),
+        note: None,
         reason: PodReason::Running,
         restarts,
         last_restart: None,

@@ -127,16 +127,14 @@ async fn bad_release_shows_crash_loop_and_oom() {
         let pods = &s.cluster.pods;
         pods.values()
             .any(|p| p.reason == PodReason::CrashLoopBackOff)
-            && pods
-                .values()
-                .any(|p| p.reason.label().contains("OOMKilled"))
+            && pods.values().any(|p| p.status_text().contains("OOMKilled"))
     })
     .await;
     let w = &h.state.cluster;
     let oom = w
         .pods
         .values()
-        .find(|p| p.reason.label().contains("OOMKilled"))
+        .find(|p| p.status_text().contains("OOMKilled"))
         .expect("oom");
     assert!(
         oom.containers.iter().any(|c| c
@@ -604,4 +602,49 @@ async fn paused_with_pods(pods: usize) -> (flightdeck_sandbox::Sandbox, usize) {
         .items
         .len();
     (sb, total)
+}
+
+/// The console's READY, STATUS and RESTARTS of the pods with init containers and a native
+/// sidecar are what kubectl prints for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_containers_and_a_native_sidecar_read_as_kubectl_prints_them() {
+    let mut h = Harness::start(Scenario::Steady, Some("kube-system")).await;
+    h.until("all kinds listed", synced).await;
+    h.until("the sidecar's pod", |s| {
+        s.cluster
+            .pods
+            .values()
+            .any(|p| p.key.name.starts_with("log-shipper-"))
+    })
+    .await;
+    let now = h.state.now;
+    let pod = |prefix: &str| {
+        h.state
+            .cluster
+            .pods
+            .values()
+            .find(|p| p.key.name.starts_with(prefix))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {prefix} pod"))
+    };
+    let sync = pod("cert-sync-");
+    assert_eq!(
+        (sync.ready, sync.containers_total, sync.status_text()),
+        (1, 1, "Running".to_owned())
+    );
+    let shipper = pod("log-shipper-");
+    assert_eq!(
+        (
+            shipper.ready,
+            shipper.containers_total,
+            shipper.status_text()
+        ),
+        (2, 2, "Running".to_owned())
+    );
+    let restarts = shipper.restarts_text(now);
+    assert!(
+        restarts.starts_with("2 (") && restarts.ends_with(" ago)"),
+        "{restarts}"
+    );
+    assert_eq!(shipper.reason, PodReason::Running);
 }

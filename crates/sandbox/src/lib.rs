@@ -23,6 +23,7 @@ mod json;
 mod kube;
 mod metrics;
 mod patch;
+mod podprint;
 mod promql;
 mod rng;
 mod select;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use serde_json::{Value, json};
 
-use super::json::{at, str_at};
+use super::json::at;
 use tokio::sync::broadcast;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -340,39 +340,12 @@ impl Obj {
             .unwrap_or("")
             .to_string();
         let pod = if v.get("kind").and_then(Value::as_str) == Some("Pod") {
-            let cs = at(v, &["status", "containerStatuses"]).and_then(Value::as_array);
-            let total = at(v, &["spec", "containers"])
-                .and_then(Value::as_array)
-                .map(Vec::len)
-                .unwrap_or(0);
-            let ready_n = cs
-                .map(|a| {
-                    a.iter()
-                        .filter(|c| c.get("ready").and_then(Value::as_bool) == Some(true))
-                        .count()
-                })
-                .unwrap_or(0);
-            let restarts = cs
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
-                        .sum()
-                })
-                .unwrap_or(0);
-            let last_restart_ms = cs.and_then(|a| {
-                a.iter()
-                    .filter_map(|c| {
-                        at(c, &["lastState", "terminated", "finishedAt"]).and_then(Value::as_str)
-                    })
-                    .filter_map(|s| s.parse::<jiff::Timestamp>().ok())
-                    .map(|t| t.as_millisecond())
-                    .max()
-            });
+            let printed = crate::podprint::print_pod(v);
             Some(Box::new(PodCells {
-                ready: format!("{ready_n}/{total}"),
-                status: pod_status(v),
-                restarts,
-                last_restart_ms,
+                ready: format!("{}/{}", printed.ready, printed.total),
+                status: printed.status,
+                restarts: printed.restarts,
+                last_restart_ms: printed.last_restart_ms,
                 ip: s(&["status", "podIP"]),
             }))
         } else {
@@ -571,25 +544,4 @@ impl Store {
         let start = self.history.partition_point(|e| e.rv <= rv);
         Some(self.history.iter().skip(start).cloned().collect())
     }
-}
-
-/// The STATUS kubectl prints for a pod: Terminating, else the last container's waiting or
-/// terminated reason, else the phase. Cached per pod in its `PodCells`.
-pub fn pod_status(p: &Value) -> String {
-    if at(p, &["metadata", "deletionTimestamp"]).is_some() {
-        return "Terminating".into();
-    }
-    let mut reason = str_at(p, &["status", "phase"]).to_string();
-    if let Some(cs) = at(p, &["status", "containerStatuses"]).and_then(Value::as_array) {
-        for c in cs.iter().rev() {
-            if let Some(r) = at(c, &["state", "waiting", "reason"]).and_then(Value::as_str) {
-                reason = r.to_string();
-            } else if let Some(r) =
-                at(c, &["state", "terminated", "reason"]).and_then(Value::as_str)
-            {
-                reason = r.to_string();
-            }
-        }
-    }
-    reason
 }

@@ -3,7 +3,8 @@
 use serde_json::{Value, json};
 
 use super::json::{at, i64_at, str_at};
-use super::store::{Kind, pod_status};
+use super::podprint::print_pod;
+use super::store::Kind;
 
 mod argo;
 mod kinds;
@@ -240,42 +241,14 @@ pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
         | Kind::Node => kinds::cells(kind, o, now),
         Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => argo::cells(kind, o, now),
         Kind::Pod => {
-            let cs = at(o, &["status", "containerStatuses"])
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let total = at(o, &["spec", "containers"])
-                .and_then(Value::as_array)
-                .map(Vec::len)
-                .unwrap_or(0);
-            let ready = cs
-                .iter()
-                .filter(|c| c.get("ready").and_then(Value::as_bool) == Some(true))
-                .count();
-            let restarts: i64 = cs
-                .iter()
-                .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
-                .sum();
-            let last = cs
-                .iter()
-                .filter_map(|c| {
-                    at(c, &["lastState", "terminated", "finishedAt"]).and_then(Value::as_str)
-                })
-                .filter_map(|s| s.parse::<jiff::Timestamp>().ok())
-                .max();
-            let restarts = match last {
-                Some(t) if restarts > 0 => {
-                    format!("{restarts} ({} ago)", human_age(now - t.as_millisecond()))
-                }
-                _ => restarts.to_string(),
-            };
+            let printed = print_pod(o);
             let ip = str_at(o, &["status", "podIP"]);
             let node = str_at(o, &["spec", "nodeName"]);
             vec![
                 json!(name),
-                json!(format!("{ready}/{total}")),
-                json!(pod_status(o)),
-                json!(restarts),
+                json!(format!("{}/{}", printed.ready, printed.total)),
+                json!(printed.status),
+                json!(printed.restarts_text(now)),
                 json!(created),
                 json!(if ip.is_empty() { "<none>" } else { ip }),
                 json!(if node.is_empty() { "<none>" } else { node }),

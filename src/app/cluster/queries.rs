@@ -105,10 +105,10 @@ impl ClusterStore {
     /// 0 = fine … 4 = stalled: the trouble-first order.
     pub fn trouble(&self, d: &DeploymentRow) -> u8 {
         match d.rollout() {
-            Rollout::Stalled(_) => 4,
+            Rollout::Stalled(_) | Rollout::PausedStalled(_) => 4,
             _ if self.troubled_pods(&d.key) > 0 => 3,
             _ if d.desired > 0 && d.ready < d.desired => 2,
-            Rollout::Progressing | Rollout::Paused => 1,
+            Rollout::Progressing | Rollout::Paused | Rollout::Unreported => 1,
             Rollout::Complete => 0,
         }
     }

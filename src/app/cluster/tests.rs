@@ -34,6 +34,8 @@ fn pod(name: &str, replicaset: &str, restarts: i32, reason: PodReason) -> PodRow
         phase: "Running".into(),
         ready: 1,
         containers_total: 1,
+        status: "Running".into(),
+        note: None,
         reason,
         restarts,
         last_restart: None,

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::index::WorkloadRef;
 use super::store::ClusterStore;
-use crate::sources::kube::{JobRow, JobState, ObjKey, PodRow, WorkloadKind};
+use crate::sources::kube::{JobRow, JobState, ObjKey, PodRow, Rollout, WorkloadKind};
 
 /// What a CronJob's last run came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,12 +154,12 @@ impl ClusterStore {
                     3
                 } else if s.ready < s.replicas {
                     2
-                } else if s.current_revision != s.update_revision
-                    || s.observed_generation < s.generation
-                {
-                    1
                 } else {
-                    0
+                    match s.rollout() {
+                        Rollout::Complete => 0,
+                        Rollout::Unreported if s.current_revision == s.update_revision => 0,
+                        _ => 1,
+                    }
                 }
             }
             WorkloadKind::DaemonSet => {
@@ -170,10 +170,11 @@ impl ClusterStore {
                     3
                 } else if d.ready < d.desired {
                     2
-                } else if d.updated < d.desired {
-                    1
                 } else {
-                    0
+                    match d.rollout() {
+                        Rollout::Complete | Rollout::Unreported => 0,
+                        _ => 1,
+                    }
                 }
             }
             WorkloadKind::Job => match self.jobs.get(k).map(|j| &j.state) {

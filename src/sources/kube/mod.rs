@@ -21,6 +21,7 @@ mod rows;
 pub mod rows_argo;
 mod rows_containers;
 mod rows_kinds;
+mod rows_pod;
 pub mod slim;
 pub mod slim_kinds;
 pub mod watch;

@@ -7,12 +7,14 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::model::{
-    ContainerSpec, CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow,
+    ContainerSpec, CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, SetUpdate,
+    StatefulSetRow,
 };
 use super::rows_containers::declared_specs;
 use super::slim::{ConditionStatus, controller_ref, key_of};
 use super::slim_kinds::{
     ControllerRevision, CronJob, DaemonSet, Job, JobConditionType, Selector, StatefulSet, Template,
+    UpdateStrategy,
 };
 
 fn labels(meta: &ObjectMeta) -> BTreeMap<String, String> {
@@ -27,6 +29,14 @@ fn containers(t: Option<&Template>) -> Vec<ContainerSpec> {
     t.and_then(|t| t.spec.as_ref())
         .map(|s| declared_specs(&s.containers))
         .unwrap_or_default()
+}
+
+/// A set's update strategy: OnDelete when it says so, else RollingUpdate (the default).
+fn set_update(u: Option<&UpdateStrategy>) -> SetUpdate {
+    match u.and_then(|u| u.type_.as_deref()) {
+        Some("OnDelete") => SetUpdate::OnDelete,
+        _ => SetUpdate::Rolling,
+    }
 }
 
 fn match_labels(s: Option<&Selector>) -> BTreeMap<String, String> {
@@ -53,6 +63,10 @@ impl StatefulSetRow {
                 .and_then(|u| u.rolling_update.as_ref())
                 .and_then(|r| r.partition)
                 .unwrap_or(0),
+            update: set_update(spec.and_then(|s| s.update_strategy.as_ref())),
+            rolling_update: spec
+                .and_then(|s| s.update_strategy.as_ref())
+                .is_some_and(|u| u.rolling_update.is_some()),
             generation: meta.generation.unwrap_or(0),
             observed_generation: status.and_then(|s| s.observed_generation).unwrap_or(0),
             containers: containers(spec.and_then(|s| s.template.as_ref())),
@@ -78,6 +92,10 @@ impl DaemonSetRow {
             ready: status.and_then(|s| s.number_ready).unwrap_or(0),
             updated: status.and_then(|s| s.updated_number_scheduled).unwrap_or(0),
             available: status.and_then(|s| s.number_available).unwrap_or(0),
+            unavailable: status.and_then(|s| s.number_unavailable).unwrap_or(0),
+            update: set_update(spec.and_then(|s| s.update_strategy.as_ref())),
+            generation: meta.generation.unwrap_or(0),
+            observed_generation: status.and_then(|s| s.observed_generation).unwrap_or(0),
             node_selector: pod
                 .and_then(|p| p.node_selector.clone())
                 .unwrap_or_default(),
@@ -171,3 +189,7 @@ impl RevisionRow {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "rollout_status_tests.rs"]
+mod rollout_status_tests;

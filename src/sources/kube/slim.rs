@@ -113,6 +113,26 @@ pub struct ReplicaSetStatus {
 pub struct PodSpec {
     pub node_name: Option<String>,
     pub containers: Vec<Container>,
+    /// Init containers: kubectl's STATUS reads them (`Init:0/2`), and a native sidecar
+    /// (`restartPolicy: Always`) counts in READY and RESTARTS.
+    pub init_containers: Vec<InitContainer>,
+}
+
+/// An init container as far as a row reads it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InitContainer {
+    pub name: String,
+    pub image: Option<String>,
+    pub restart_policy: Option<String>,
+}
+
+impl InitContainer {
+    /// A native sidecar: an init container that keeps running beside the others
+    /// (Kubernetes ≥ 1.29, `restartPolicy: Always`).
+    pub fn is_sidecar(&self) -> bool {
+        self.restart_policy.as_deref() == Some("Always")
+    }
 }
 
 /// A container as the pod declares it. Its resources and probes are kept as the JSON
@@ -179,10 +199,11 @@ pub struct PodStatus {
     pub reason: Option<String>,
     pub conditions: Option<Vec<PodCondition>>,
     pub container_statuses: Option<Vec<ContainerStatus>>,
+    pub init_container_statuses: Option<Vec<ContainerStatus>>,
 }
 
-/// A pod's condition: only whether it is "not scheduled" matters to a row, so the type
-/// and status are told apart without keeping their text.
+/// A pod's condition: the types kubectl's STATUS reads (PodScheduled, Ready,
+/// Initialized) are told apart without keeping their text.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PodCondition {
@@ -195,6 +216,8 @@ pub struct PodCondition {
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 pub enum ConditionType {
     PodScheduled,
+    Ready,
+    Initialized,
     #[default]
     #[serde(other)]
     Other,
@@ -215,6 +238,7 @@ pub struct ContainerStatus {
     pub name: String,
     pub ready: bool,
     pub restart_count: i32,
+    pub started: Option<bool>,
     pub state: Option<ContainerState>,
     pub last_state: Option<ContainerState>,
 }
@@ -500,7 +524,7 @@ mod tests {
             3
         );
         let conditions = status.conditions.expect("conditions");
-        assert_eq!(conditions[0].type_, ConditionType::Other);
+        assert_eq!(conditions[0].type_, ConditionType::Ready);
         assert_eq!(conditions[0].status, ConditionStatus::True);
         assert_eq!(
             spec.containers[0]

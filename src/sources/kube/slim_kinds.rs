@@ -187,6 +187,9 @@ pub struct StatefulSetSpec {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct UpdateStrategy {
+    /// RollingUpdate (the default) or OnDelete
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
     pub rolling_update: Option<RollingUpdate>,
 }
 
@@ -222,6 +225,7 @@ pub struct DaemonSet {
 #[serde(rename_all = "camelCase", default)]
 pub struct DaemonSetSpec {
     pub selector: Option<Selector>,
+    pub update_strategy: Option<UpdateStrategy>,
     pub template: Option<Template<DaemonSetPodSpec>>,
 }
 
@@ -241,6 +245,8 @@ pub struct DaemonSetStatus {
     pub number_ready: Option<i32>,
     pub updated_number_scheduled: Option<i32>,
     pub number_available: Option<i32>,
+    pub number_unavailable: Option<i32>,
+    pub observed_generation: Option<i64>,
 }
 
 /// A Job: completions, its pods' counts, and whether it completed or failed.

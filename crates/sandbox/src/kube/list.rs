@@ -91,7 +91,7 @@ fn table_bytes(
             out.push(b',');
         }
         let restarts = match p.last_restart_ms {
-            Some(t) if p.restarts > 0 => format!("{} ({} ago)", p.restarts, human_age(now - t)),
+            Some(t) if p.restarts != 0 => format!("{} ({} ago)", p.restarts, human_age(now - t)),
             _ => p.restarts.to_string(),
         };
         let or_none = |s: &str| {

@@ -5,36 +5,7 @@ use serde_json::{Value, json};
 
 use crate::json::{at, str_at};
 
-pub fn human_age(ms: i64) -> String {
-    let s = (ms / 1000).max(0);
-    if s < 120 {
-        format!("{s}s")
-    } else if s < 600 {
-        format!("{}m{}s", s / 60, s % 60)
-    } else if s < 3 * 3600 {
-        format!("{}m", s / 60)
-    } else if s < 8 * 3600 {
-        let m = (s % 3600) / 60;
-        if m == 0 {
-            format!("{}h", s / 3600)
-        } else {
-            format!("{}h{}m", s / 3600, m)
-        }
-    } else if s < 48 * 3600 {
-        format!("{}h", s / 3600)
-    } else if s < 8 * 86400 {
-        let h = (s % 86400) / 3600;
-        if h == 0 {
-            format!("{}d", s / 86400)
-        } else {
-            format!("{}d{}h", s / 86400, h)
-        }
-    } else if s < 2 * 365 * 86400 {
-        format!("{}d", s / 86400)
-    } else {
-        format!("{}y", s / (365 * 86400))
-    }
-}
+pub use crate::podprint::human_age;
 
 pub fn age_of(ts: &str, now: i64) -> String {
     match ts.parse::<jiff::Timestamp>() {

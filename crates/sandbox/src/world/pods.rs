@@ -321,3 +321,76 @@ fn set_crashloop(
         "lastState": last,
     })).collect::<Vec<_>>());
 }
+
+impl World {
+    /// Two pods of kube-system that `kubectl get pods` prints from more than their
+    /// containers: `cert-sync` ran two init containers before its container
+    /// (`1/1 Running`), `log-shipper` runs a native sidecar — an init container with
+    /// `restartPolicy: Always` — beside its container, and the sidecar's restarts count
+    /// (`2/2 Running 2 (5h ago)`).
+    pub(super) fn make_init_pods(&mut self, wall: i64) {
+        let ns = "kube-system";
+        let created = wall - 2 * 86_400_000;
+        let done = |name: &str, image: &str, at: i64| {
+            json!({"name": name, "image": image, "imageID": image_id(image), "ready": true,
+                "restartCount": 0, "started": false,
+                "state": {"terminated": {"exitCode": 0, "reason": "Completed",
+                    "startedAt": ts(at), "finishedAt": ts(at + 2_000)}}, "lastState": {}})
+        };
+        let running = |name: &str, image: &str, restarts: i64, last: Option<i64>| {
+            json!({"name": name, "image": image, "imageID": image_id(image), "ready": true,
+                "restartCount": restarts, "started": true,
+                "state": {"running": {"startedAt": ts(last.unwrap_or(created) + 1_000)}},
+                "lastState": last.map_or(json!({}), |t| json!({"terminated": {"exitCode": 137,
+                    "reason": "Error", "startedAt": ts(created), "finishedAt": ts(t)}}))})
+        };
+        let make = |world: &mut World, name: &str, spec: Value, init: Value, main: Value| {
+            let meta = world.new_meta(name, ns, created);
+            let node = world.node_for(ns);
+            let mut spec = spec;
+            spec["nodeName"] = json!(node);
+            let ip = format!("10.244.9.{}", 10 + name.len());
+            world.create(
+                Kind::Pod,
+                json!({
+                    "metadata": meta,
+                    "spec": spec,
+                    "status": {
+                        "phase": "Running", "hostIP": "10.0.0.10", "podIP": ip,
+                        "podIPs": [{"ip": ip}], "qosClass": "BestEffort", "startTime": ts(created),
+                        "conditions": conditions(true, created + 10_000),
+                        "initContainerStatuses": init, "containerStatuses": main,
+                    },
+                }),
+            );
+        };
+        let sync = "ghcr.io/acme/cert-sync:1.2.0";
+        make(
+            self,
+            "cert-sync-7q2xk",
+            json!({
+                "initContainers": [{"name": "wait-for-api", "image": "busybox:1.36"},
+                    {"name": "fetch-certs", "image": sync}],
+                "containers": [{"name": "sync", "image": sync}],
+            }),
+            json!([
+                done("wait-for-api", "busybox:1.36", created + 1_000),
+                done("fetch-certs", sync, created + 4_000)
+            ]),
+            json!([running("sync", sync, 0, None)]),
+        );
+        let shipper = "ghcr.io/acme/log-shipper:0.4.1";
+        let bit = "fluent/fluent-bit:3.1";
+        let last = wall - 5 * 3_600_000;
+        make(
+            self,
+            "log-shipper-m8w4d",
+            json!({
+                "initContainers": [{"name": "fluent-bit", "image": bit, "restartPolicy": "Always"}],
+                "containers": [{"name": "shipper", "image": shipper}],
+            }),
+            json!([running("fluent-bit", bit, 2, Some(last))]),
+            json!([running("shipper", shipper, 0, None)]),
+        );
+    }
+}

@@ -145,6 +145,7 @@ impl World {
             );
         }
         self.make_workloads(MAIN_NS, wall);
+        self.make_init_pods(wall);
         self.make_training();
         if self.scenario == Scenario::CanaryPaused {
             self.make_search_rollout(MAIN_NS);

@@ -332,3 +332,26 @@ async fn kubectl_after_a_fresh_store_and_invalid_names() {
         "{err}"
     );
 }
+
+/// Init containers and a native sidecar, as kubectl prints them: the sidecar counts in
+/// READY and its restarts in RESTARTS, with the last one's age.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_containers_and_a_native_sidecar() {
+    let Some(k) = Kubectl::start(Scenario::Steady).await else {
+        return;
+    };
+    let out = k
+        .run(&["get", "pods", "-n", "kube-system", "--no-headers"])
+        .await;
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.starts_with(name))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .unwrap_or_else(|| panic!("no {name} in\n{out}"))
+    };
+    let sync = line("cert-sync-");
+    assert_eq!(&sync[1..4], ["1/1", "Running", "0"], "{out}");
+    let shipper = line("log-shipper-");
+    assert_eq!(&shipper[1..4], ["2/2", "Running", "2"], "{out}");
+    assert_eq!(shipper[4..6], ["(5h", "ago)"], "{out}");
+}

@@ -7,7 +7,17 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use super::key::ObjKey;
-use super::rows::ContainerSpec;
+use super::rows::{ContainerSpec, Rollout};
+
+/// How a StatefulSet or DaemonSet replaces its pods (`spec.updateStrategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SetUpdate {
+    /// RollingUpdate (the default)
+    #[default]
+    Rolling,
+    /// pods are replaced only when deleted: `kubectl rollout status` cannot report
+    OnDelete,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatefulSetRow {
@@ -21,10 +31,42 @@ pub struct StatefulSetRow {
     pub current_revision: Option<String>,
     pub update_revision: Option<String>,
     pub partition: i32,
+    pub update: SetUpdate,
+    /// whether `spec.updateStrategy.rollingUpdate` is given (kubectl then judges by the
+    /// partition, else by the revisions)
+    pub rolling_update: bool,
     pub generation: i64,
     pub observed_generation: i64,
     pub containers: Vec<ContainerSpec>,
     pub created: Option<Timestamp>,
+}
+
+impl StatefulSetRow {
+    /// `StatefulSetStatusViewer.Status`: not for OnDelete; the observed generation first;
+    /// then ready pods; then, with a rolling update given, updated ≥ replicas − partition;
+    /// else the current revision being the update revision.
+    pub fn rollout(&self) -> Rollout {
+        if self.update == SetUpdate::OnDelete {
+            return Rollout::Unreported;
+        }
+        if self.observed_generation == 0 || self.generation > self.observed_generation {
+            return Rollout::Progressing;
+        }
+        if self.ready < self.replicas {
+            return Rollout::Progressing;
+        }
+        if self.rolling_update {
+            return if self.updated < self.replicas - self.partition {
+                Rollout::Progressing
+            } else {
+                Rollout::Complete
+            };
+        }
+        if self.update_revision != self.current_revision {
+            return Rollout::Progressing;
+        }
+        Rollout::Complete
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,9 +79,31 @@ pub struct DaemonSetRow {
     pub ready: i32,
     pub updated: i32,
     pub available: i32,
+    pub unavailable: i32,
+    pub update: SetUpdate,
+    pub generation: i64,
+    pub observed_generation: i64,
     pub node_selector: BTreeMap<String, String>,
     pub containers: Vec<ContainerSpec>,
     pub created: Option<Timestamp>,
+}
+
+impl DaemonSetRow {
+    /// `DaemonSetStatusViewer.Status`: not for OnDelete; the observed generation first;
+    /// then every desired pod updated and available (none unavailable).
+    pub fn rollout(&self) -> Rollout {
+        if self.update == SetUpdate::OnDelete {
+            return Rollout::Unreported;
+        }
+        if self.generation > self.observed_generation
+            || self.updated < self.desired
+            || self.available < self.desired
+            || self.unavailable > 0
+        {
+            return Rollout::Progressing;
+        }
+        Rollout::Complete
+    }
 }
 
 /// How a Job stands.

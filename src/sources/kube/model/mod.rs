@@ -15,10 +15,12 @@ pub use argo::{
     RolloutRow, Step, Strategy,
 };
 pub use key::{Kind, ObjKey, WorkloadKind};
-pub use kinds::{CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, StatefulSetRow};
+pub use kinds::{
+    CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, SetUpdate, StatefulSetRow,
+};
 pub use msg::{Failure, ListProgress, NamespacesMsg, ObjectMsg, ObjectRequest, Rows, WorkloadsMsg};
 pub use rows::{
     CHANGE_CAUSE_ANNOTATION, Condition, ContainerSpec, ContainerState, DeploymentRow, EventRow,
     GPU_RESOURCE, HpaRow, PodReason, PodRow, REVISION_ANNOTATION, ReplicaSetRow, Rollout,
-    short_image,
+    TIMED_OUT_REASON, short_image,
 };

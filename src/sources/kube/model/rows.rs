@@ -57,40 +57,64 @@ pub struct DeploymentRow {
     pub created: Option<Timestamp>,
 }
 
-/// How a rollout stands, as `kubectl rollout status` would judge it.
+/// How a rollout stands, as `kubectl rollout status` judges it (kubectl's
+/// `pkg/polymorphichelpers/rollout_status.go`), with what the console says more: that a
+/// Deployment is paused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rollout {
+    /// kubectl: "successfully rolled out" (or "partitioned roll out complete")
     Complete,
+    /// kubectl waits: for the controller to observe the spec, for updated, available or
+    /// ready pods, for old pods to go, or for the revisions to meet
     Progressing,
     Paused,
-    /// The Progressing condition's reason (ProgressDeadlineExceeded) or a ReplicaFailure.
+    /// kubectl fails: the Progressing condition's reason (ProgressDeadlineExceeded)
     Stalled(String),
+    /// paused, and the controller keeps the Progressing condition that says the
+    /// deadline passed: kubectl fails it as [`Rollout::Stalled`]
+    PausedStalled(String),
+    /// an `OnDelete` set: kubectl cannot report a rollout status for it
+    Unreported,
 }
+
+/// The Progressing condition's reason when the deadline passed (`deploymentutil.TimedOutReason`).
+pub const TIMED_OUT_REASON: &str = "ProgressDeadlineExceeded";
 
 impl DeploymentRow {
     pub fn images(&self) -> Vec<&str> {
         self.containers.iter().map(|c| c.image.as_str()).collect()
     }
 
+    /// `DeploymentStatusViewer.Status`: the observed generation first, then the progress
+    /// deadline, then updated, old and available replicas. ReplicaFailure does not decide
+    /// (kubectl does not read it); a paused Deployment is `Paused`, or `PausedStalled`
+    /// where kubectl fails it.
     pub fn rollout(&self) -> Rollout {
+        if self.generation > self.observed_generation {
+            // a new spec the controller has not seen: an old deadline condition is stale
+            return if self.paused {
+                Rollout::Paused
+            } else {
+                Rollout::Progressing
+            };
+        }
+        let timed_out = self
+            .conditions
+            .iter()
+            .find(|c| c.kind == "Progressing")
+            .is_some_and(|c| c.reason == TIMED_OUT_REASON);
+        if timed_out {
+            let reason = TIMED_OUT_REASON.to_owned();
+            return if self.paused {
+                Rollout::PausedStalled(reason)
+            } else {
+                Rollout::Stalled(reason)
+            };
+        }
         if self.paused {
             return Rollout::Paused;
         }
-        for c in &self.conditions {
-            if c.kind == "Progressing" && c.reason == "ProgressDeadlineExceeded" {
-                return Rollout::Stalled(c.reason.clone());
-            }
-            if c.kind == "ReplicaFailure" && c.status == "True" {
-                let reason = if c.reason.is_empty() {
-                    "ReplicaFailure".to_owned()
-                } else {
-                    c.reason.clone()
-                };
-                return Rollout::Stalled(reason);
-            }
-        }
-        if self.observed_generation < self.generation
-            || self.updated < self.desired
+        if self.updated < self.desired
             || self.current > self.updated
             || self.available < self.updated
         {
@@ -117,53 +141,41 @@ pub struct ReplicaSetRow {
     pub created: Option<Timestamp>,
 }
 
-/// The reason that matters about a pod, worst first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What kind of state a pod is in, worst first: how the console sorts and colours it.
+/// The words shown are kubectl's ([`PodRow::status`]), with what the console knows more
+/// beside them ([`PodRow::note`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PodReason {
     CrashLoopBackOff,
-    ImagePullBackOff(String),
+    /// ImagePullBackOff, ErrImagePull, InvalidImageName (of a container or an init container)
+    ImagePullBackOff,
     OomKilled,
     Evicted,
     Unschedulable,
-    /// another waiting or terminated reason (CreateContainerConfigError, Error, …)
-    Other(String),
+    /// another error kubectl names (Error, ExitCode:N, Init:Error, CreateContainerConfigError, …)
+    Other,
     Terminating,
     /// running again after the OOM killer ended the last run
-    Restarted(String),
+    Restarted,
+    /// Pending, ContainerCreating, PodInitializing, Init:N/M, SchedulingGated
     Pending,
+    /// not every container is ready
     NotReady,
     Running,
     Succeeded,
 }
 
 impl PodReason {
-    pub fn label(&self) -> String {
-        match self {
-            PodReason::CrashLoopBackOff => "CrashLoopBackOff".into(),
-            PodReason::ImagePullBackOff(r) => r.clone(),
-            PodReason::OomKilled => "OOMKilled".into(),
-            PodReason::Evicted => "Evicted".into(),
-            PodReason::Unschedulable => "Pending: Unschedulable".into(),
-            PodReason::Other(r) => r.clone(),
-            PodReason::Terminating => "Terminating".into(),
-            PodReason::Restarted(r) => format!("{r}, restarted"),
-            PodReason::Pending => "Pending".into(),
-            PodReason::NotReady => "NotReady".into(),
-            PodReason::Running => "Running".into(),
-            PodReason::Succeeded => "Completed".into(),
-        }
-    }
-
     /// Errors are trouble; warnings are transient states worth a glance.
     pub fn is_error(&self) -> bool {
         matches!(
             self,
             PodReason::CrashLoopBackOff
-                | PodReason::ImagePullBackOff(_)
+                | PodReason::ImagePullBackOff
                 | PodReason::OomKilled
                 | PodReason::Evicted
                 | PodReason::Unschedulable
-                | PodReason::Other(_)
+                | PodReason::Other
         )
     }
 
@@ -171,7 +183,7 @@ impl PodReason {
         matches!(
             self,
             PodReason::Terminating
-                | PodReason::Restarted(_)
+                | PodReason::Restarted
                 | PodReason::Pending
                 | PodReason::NotReady
         )
@@ -203,8 +215,14 @@ pub struct PodRow {
     /// the pod-template-hash label: which revision the pod runs
     pub template_hash: Option<String>,
     pub phase: String,
+    /// READY's ready count and total, STATUS and RESTARTS as `kubectl get pods` prints
+    /// them (native sidecars count; init containers' restarts while they run)
     pub ready: u16,
     pub containers_total: u16,
+    /// kubectl's STATUS word: `Running`, `Init:0/2`, `CrashLoopBackOff`, `ExitCode:2`, …
+    pub status: String,
+    /// what the console knows beside kubectl's word: `OOMKilled`, `Unschedulable`
+    pub note: Option<String>,
     pub reason: PodReason,
     pub restarts: i32,
     pub last_restart: Option<Timestamp>,
@@ -213,6 +231,29 @@ pub struct PodRow {
     pub containers: Vec<ContainerState>,
     /// GPUs the pod asks for (`nvidia.com/gpu` limits, else requests, of its containers).
     pub gpus: u32,
+}
+
+impl PodRow {
+    /// STATUS: kubectl's word, and what the console adds beside it —
+    /// `CrashLoopBackOff (OOMKilled)`, `Pending (Unschedulable)`.
+    pub fn status_text(&self) -> String {
+        match &self.note {
+            Some(n) => format!("{} ({n})", self.status),
+            None => self.status.clone(),
+        }
+    }
+
+    /// RESTARTS as kubectl prints it: `5 (2m ago)`, the age of the last restart.
+    pub fn restarts_text(&self, now: Timestamp) -> String {
+        match self.last_restart {
+            Some(t) if self.restarts != 0 => format!(
+                "{} ({} ago)",
+                self.restarts,
+                crate::text::human_duration(now.duration_since(t).as_secs())
+            ),
+            _ => self.restarts.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -250,7 +250,7 @@ pub(super) fn pod_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>> {
                 theme.accent(),
             ),
             Span::styled("  ", theme.dim()),
-            Span::styled(clean(&p.reason.label()).into_owned(), theme.health(h)),
+            Span::styled(clean(&p.status_text()).into_owned(), theme.health(h)),
         ]),
         kv(state, "Phase", clean(&p.phase).into_owned()),
         kv(
@@ -271,14 +271,7 @@ pub(super) fn pod_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>> {
             },
         ),
         kv(state, "Owners", owner_chain_text(state, p)),
-        kv(
-            state,
-            "Restarts",
-            match p.last_restart {
-                Some(t) => format!("{} (last {} ago)", p.restarts, age(t, state.now)),
-                None => p.restarts.to_string(),
-            },
-        ),
+        kv(state, "Restarts", p.restarts_text(state.now)),
         kv(state, "Labels", labels_text(&p.labels)),
     ];
     gpu_lines(state, p, &mut lines);

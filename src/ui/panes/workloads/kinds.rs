@@ -18,7 +18,7 @@ use crate::app::panes::workloads::{LastResult, Narrow, WorkloadRef};
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::sources::kube::model::{ContainerSpec, WorkloadKind, short_image};
-use crate::sources::kube::model::{JobState, PodRow};
+use crate::sources::kube::model::{JobState, PodRow, Rollout};
 use crate::text::{age, clean, fit, fit_middle, fit_qualified, qualified_name};
 
 fn col(title: &'static str, width: usize, priority: u8) -> Col {
@@ -64,7 +64,7 @@ fn columns(narrow: Narrow) -> Vec<Col> {
         Narrow::Pods | Narrow::Only(WorkloadKind::Pod) => vec![
             col("READY", 5, 0),
             col("STATUS", 40, 0),
-            col("RESTARTS", 12, 1),
+            col("RESTARTS", 14, 1),
             col("OWNER", 40, 2).middle(),
             col("NODE", 24, 3).middle(),
             col("AGE", 4, 1),
@@ -246,8 +246,8 @@ fn cells(state: &State, narrow: Narrow, w: &WorkloadRef) -> Option<Vec<(String, 
             let p = data.pods.get(k)?;
             vec![
                 txt(format!("{}/{}", p.ready, p.containers_total)),
-                hl(clean(&p.reason.label()).into_owned(), pod_health(p)),
-                txt(p.restarts.to_string()),
+                hl(clean(&p.status_text()).into_owned(), pod_health(p)),
+                txt(p.restarts_text(state.now)),
                 txt(owner_text(p)),
                 dim(p
                     .node
@@ -259,6 +259,17 @@ fn cells(state: &State, narrow: Narrow, w: &WorkloadRef) -> Option<Vec<(String, 
         WorkloadKind::Rollout => return super::rollout::cells(state, k),
         WorkloadKind::Deployment => return None,
     })
+}
+
+/// A StatefulSet's or DaemonSet's STATUS in the mixed table, from the model's
+/// `kubectl rollout status` judgement.
+fn set_status(r: &Rollout, not_ready: bool) -> String {
+    match r {
+        Rollout::Complete => "ready".into(),
+        Rollout::Unreported => "OnDelete: no rollout status".into(),
+        _ if not_ready => "pods not ready".into(),
+        _ => "rolling".into(),
+    }
 }
 
 /// READY, STATUS and INFO of any kind, for the mixed table.
@@ -281,13 +292,7 @@ fn summary(state: &State, w: &WorkloadRef) -> Option<((String, Health), String, 
         }
         WorkloadKind::StatefulSet => {
             let s = data.statefulsets.get(k)?;
-            let status = if s.current_revision != s.update_revision {
-                "rolling".to_owned()
-            } else if s.ready < s.replicas {
-                "pods not ready".to_owned()
-            } else {
-                "ready".to_owned()
-            };
+            let status = set_status(&s.rollout(), s.ready < s.replicas);
             (
                 (
                     format!("{}/{}", s.ready, s.replicas),
@@ -308,11 +313,7 @@ fn summary(state: &State, w: &WorkloadRef) -> Option<((String, Health), String, 
                     format!("{}/{}", d.ready, d.desired),
                     ratio_health(d.ready, d.desired),
                 ),
-                if d.updated < d.desired {
-                    "rolling".into()
-                } else {
-                    "ready".into()
-                },
+                set_status(&d.rollout(), d.ready < d.desired),
                 format!("{} updated, {} available", d.updated, d.available),
             )
         }
@@ -348,7 +349,7 @@ fn summary(state: &State, w: &WorkloadRef) -> Option<((String, Health), String, 
             let p = data.pods.get(k)?;
             (
                 (format!("{}/{}", p.ready, p.containers_total), pod_health(p)),
-                p.reason.label(),
+                p.status_text(),
                 format!(
                     "{}, {}",
                     crate::text::count(p.restarts.max(0) as u64, "restart", "restarts"),
@@ -586,7 +587,7 @@ pub(super) fn workload_detail<'a>(state: &State, w: &WorkloadRef) -> Vec<Line<'a
         lines.push(Line::from(vec![
             Span::styled(format!("  {:<40}", clean(&p.key.name)), theme.text()),
             Span::styled(
-                clean(&p.reason.label()).into_owned(),
+                clean(&p.status_text()).into_owned(),
                 theme.health(pod_health(p)),
             ),
         ]));

@@ -420,7 +420,7 @@ fn pods_table(
     let mut cols = vec![
         Col::new("READY", 5, 0),
         Col::new("STATUS", if area.width < 60 { 16 } else { 22 }, 0),
-        Col::new("RESTARTS", 12, 1),
+        Col::new("RESTARTS", 14, 1),
         Col::new("REV", 40, 1).middle(),
         Col::new("NODE", 24, 3).middle(),
         Col::new("AGE", 4, 2),
@@ -432,11 +432,7 @@ fn pods_table(
     let mut table: Vec<(usize, String, Cells)> = Vec::new();
     for (i, p) in shown.filter_map(|(i, k)| Some((i, data.pods.get(k)?))) {
         let h = pod_health(p);
-        let restarts = match (p.restarts, p.last_restart) {
-            (0, _) => "0".to_owned(),
-            (n, Some(t)) => format!("{n} ({})", age(t, state.now)),
-            (n, None) => n.to_string(),
-        };
+        let restarts = p.restarts_text(state.now);
         let rev = match data.pod_revision(p) {
             Some(r) if Some(r) == deployment.and_then(|d| d.revision) => format!("{r} new"),
             // a Rollout's pods: which side of the release each is on
@@ -464,7 +460,7 @@ fn pods_table(
             };
         let mut cells: Vec<(String, Style)> = vec![
             (format!("{}/{}", p.ready, p.containers_total), ready_style),
-            (clean(&p.reason.label()).into_owned(), theme.health(h)),
+            (clean(&p.status_text()).into_owned(), theme.health(h)),
             (
                 restarts,
                 if p.restarts > 0 {

@@ -176,6 +176,11 @@ pub(super) fn rollout_text(r: &Rollout) -> (String, Health) {
         Rollout::Progressing => ("progressing".into(), Health::Pending),
         Rollout::Paused => ("paused".into(), Health::Warn),
         Rollout::Stalled(reason) => (format!("stalled ({})", clean(reason)), Health::Error),
+        Rollout::PausedStalled(reason) => (
+            format!("paused, stalled ({})", clean(reason)),
+            Health::Error,
+        ),
+        Rollout::Unreported => ("OnDelete: no rollout status".into(), Health::Warn),
     }
 }
 
