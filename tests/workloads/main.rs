@@ -1,6 +1,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod connect;
 mod empty;
 mod hint_sandbox;
 mod kinds;

@@ -10,6 +10,7 @@
 
 pub mod argo;
 pub mod client;
+pub mod credentials;
 mod error;
 pub mod identity;
 mod intern;
