@@ -13,6 +13,7 @@ use kube::Api;
 use crate::support::proxy::Proxy;
 use crate::support::workloads::sandbox;
 use flightdeck_sandbox::Scenario;
+use flightdeck_sandbox::tls::TlsAuth;
 
 fn with_proxy_url(yaml: &str, proxy: &str) -> String {
     yaml.replacen(
@@ -366,4 +367,156 @@ async fn an_interactive_plugin_is_not_run_and_a_failing_one_says_why() {
         "{err}"
     );
     assert!(!err.contains("ghp_0123456789"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Against `sandbox --tls`: every auth mode, with the console's client and the real kubectl
+
+async fn tls_sandbox(auth: TlsAuth) -> flightdeck_sandbox::Sandbox {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    flightdeck_sandbox::Sandbox::start(flightdeck_sandbox::SandboxOptions {
+        tls: Some(auth),
+        exec_token_lifetime: Duration::from_secs(20),
+        ..Default::default()
+    })
+    .await
+    .expect("tls sandbox")
+}
+
+async fn list_pods(yaml: &str) -> Result<usize, String> {
+    let kc = kube::config::Kubeconfig::from_yaml(yaml).map_err(|e| e.to_string())?;
+    let c = client::client_from_kubeconfig(kc, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let pods: Api<Pod> = Api::all(c);
+    pods.list(&Default::default())
+        .await
+        .map(|l| l.items.len())
+        .map_err(|e| flightdeck::sources::http::error_chain(&e))
+}
+
+/// kubectl in a child process (awaited: the sandbox answers on this test's runtime).
+async fn kubectl_pods(yaml: &str) -> Option<(bool, String)> {
+    let kubectl = crate::support::tools::require("kubectl")?;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, yaml).expect("write kubeconfig");
+    let out = tokio::process::Command::new(kubectl)
+        .args(["--kubeconfig"])
+        .arg(&path)
+        .args(["get", "pods", "-A", "-o", "name", "--request-timeout=10s"])
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .output()
+        .await
+        .expect("run kubectl");
+    Some((
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    ))
+}
+
+#[tokio::test]
+async fn every_auth_mode_of_the_tls_sandbox_works_for_the_console_and_kubectl() {
+    for auth in [TlsAuth::Cert, TlsAuth::Token, TlsAuth::Exec] {
+        let sb = tls_sandbox(auth).await;
+        assert!(sb.kube_url().starts_with("https://"));
+        let yaml = sb.kubeconfig_yaml();
+        let n = list_pods(&yaml)
+            .await
+            .unwrap_or_else(|e| panic!("{auth:?}: {e}"));
+        assert!(n > 0, "{auth:?}");
+        if let Some((ok, out)) = kubectl_pods(&yaml).await {
+            assert!(ok && out.contains("pod/"), "kubectl with {auth:?}: {out}");
+        }
+        // without credentials the API answers 401, as kube-apiserver does
+        let bare = yaml
+            .split("users:")
+            .next()
+            .map(|head| format!("{head}users:\n- name: sandbox\n  user: {{}}\n"))
+            .expect("users");
+        let err = list_pods(&bare).await.expect_err("no credentials");
+        assert!(err.contains("401") || err.contains("Unauthorized"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn proxy_url_carries_the_tls_connection_too() {
+    let sb = tls_sandbox(TlsAuth::Cert).await;
+    let target = sb.addr().to_string();
+    for (proxy, scheme) in [
+        (Proxy::socks5().await, "socks5"),
+        (Proxy::http().await, "http"),
+    ] {
+        let yaml = with_proxy_url(&sb.kubeconfig_yaml(), &proxy.url(scheme));
+        let n = list_pods(&yaml)
+            .await
+            .unwrap_or_else(|e| panic!("{scheme}: {e}"));
+        assert!(n > 0);
+        assert!(
+            proxy.log().contains(&format!("CONNECT {target}")),
+            "{scheme}: {:?}",
+            proxy.log()
+        );
+        if let Some((ok, out)) = kubectl_pods(&yaml).await {
+            assert!(ok, "kubectl through {scheme}: {out}");
+        }
+    }
+}
+
+/// `sandbox --tls --auth exec`: its plugin runs once while the console's sources list and
+/// watch every kind, and once more after its 20-second token expires.
+#[tokio::test]
+async fn the_tls_sandboxs_exec_plugin_runs_once_for_every_watcher() {
+    let sb = tls_sandbox(TlsAuth::Exec).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, sb.kubeconfig_yaml()).expect("write kubeconfig");
+    let mut config = flightdeck::config::Config::default();
+    config.kube.kubeconfig = Some(path);
+    let config = Arc::new(config);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let sink: flightdeck::sources::kube::watch::Sink = Arc::new(move |m| tx.send(m).is_ok());
+    let watchers = flightdeck::sources::kube::watch::spawn_scope(config.clone(), None, None, sink);
+    let ns_sink: flightdeck::sources::kube::namespaces::Sink = Arc::new(|_| true);
+    let namespaces =
+        flightdeck::sources::kube::namespaces::spawn_namespaces(config.clone(), None, ns_sink);
+    let other = client::client_for(&config, None).await.expect("client");
+    let mut listed = std::collections::HashSet::new();
+    let waited = tokio::time::timeout(Duration::from_secs(60), async {
+        while listed.len() < 8 {
+            match rx.recv().await {
+                Some(WorkloadsMsg::Snapshot(rows))
+                | Some(WorkloadsMsg::Page {
+                    rows, done: true, ..
+                }) => {
+                    listed.insert(rows.kind());
+                }
+                Some(WorkloadsMsg::Failed { kind, failure }) => panic!("{kind:?}: {failure:?}"),
+                Some(WorkloadsMsg::NoClient(e)) => panic!("no client: {e}"),
+                Some(_) => {}
+                None => panic!("the watchers stopped"),
+            }
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "listed only {listed:?}");
+    assert_eq!(sb.exec_calls(), 1, "one plugin run for every source");
+    let pods: Api<Pod> = Api::all(other);
+    let renewed = tokio::time::timeout(Duration::from_secs(60), async {
+        while sb.exec_calls() < 2 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            pods.list(&Default::default()).await.expect("pods");
+        }
+    })
+    .await;
+    assert!(renewed.is_ok(), "not run again after expiry");
+    pods.list(&Default::default()).await.expect("pods");
+    assert_eq!(sb.exec_calls(), 2);
+    watchers.abort();
+    namespaces.abort();
 }
