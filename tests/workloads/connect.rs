@@ -520,3 +520,68 @@ async fn the_tls_sandboxs_exec_plugin_runs_once_for_every_watcher() {
     watchers.abort();
     namespaces.abort();
 }
+
+// ---------------------------------------------------------------------------------------
+// Errors a user can act on
+
+#[tokio::test]
+async fn tls_and_proxy_errors_say_what_to_do() {
+    let sb = tls_sandbox(TlsAuth::Cert).await;
+    let yaml = sb.kubeconfig_yaml();
+    let tls = sb.tls().expect("tls");
+
+    let no_ca: String = yaml
+        .lines()
+        .filter(|l| !l.contains("certificate-authority-data"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let err = list_pods(&no_ca).await.expect_err("an unknown CA");
+    assert!(
+        err.contains("certificate signed by an unknown authority")
+            && err.contains("certificate-authority-data")
+            && err.contains("insecure-skip-tls-verify"),
+        "{err}"
+    );
+    assert!(!err.contains("UnknownIssuer"), "no raw chain: {err}");
+
+    let expired = yaml
+        .replace(
+            &flightdeck_sandbox::tls::base64(tls.client_cert_pem.as_bytes()),
+            &flightdeck_sandbox::tls::base64(tls.expired_client_cert_pem.as_bytes()),
+        )
+        .replace(
+            &flightdeck_sandbox::tls::base64(tls.client_key_pem.as_bytes()),
+            &flightdeck_sandbox::tls::base64(tls.expired_client_key_pem.as_bytes()),
+        );
+    let err = list_pods(&expired)
+        .await
+        .expect_err("an expired client certificate");
+    assert!(
+        err.contains("client certificate") && err.contains("expired on 2020-01-01"),
+        "{err}"
+    );
+
+    let wrong_name = yaml.replacen(
+        "  cluster:\n",
+        "  cluster:\n    tls-server-name: api.wrong.example\n",
+        1,
+    );
+    let err = list_pods(&wrong_name).await.expect_err("a name mismatch");
+    assert!(
+        err.contains("api.wrong.example") && err.contains("127.0.0.1") && err.contains("localhost"),
+        "{err}"
+    );
+
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let refusing = with_proxy_url(&yaml, &format!("http://{closed}"));
+    let err = list_pods(&refusing)
+        .await
+        .expect_err("a proxy that refuses");
+    assert!(
+        err.contains(&format!("proxy http://{closed}")) && err.contains("refused"),
+        "{err}"
+    );
+}

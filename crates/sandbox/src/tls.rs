@@ -47,6 +47,9 @@ pub struct TlsMaterial {
     pub ca_pem: String,
     pub client_cert_pem: String,
     pub client_key_pem: String,
+    /// The same client, with a certificate that expired on 2020-01-01 (for error tests).
+    pub expired_client_cert_pem: String,
+    pub expired_client_key_pem: String,
     pub(crate) server: Arc<rustls::ServerConfig>,
 }
 
@@ -86,6 +89,10 @@ pub(crate) fn generate() -> std::io::Result<TlsMaterial> {
         .push(DnType::OrganizationName, "system:masters");
     client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     let client_cert = client.signed_by(&client_key, &ca).map_err(err)?;
+    let expired_key = KeyPair::generate().map_err(err)?;
+    client.not_before = rcgen::date_time_ymd(2019, 1, 1);
+    client.not_after = rcgen::date_time_ymd(2020, 1, 1);
+    let expired_cert = client.signed_by(&expired_key, &ca).map_err(err)?;
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
@@ -108,6 +115,8 @@ pub(crate) fn generate() -> std::io::Result<TlsMaterial> {
         ca_pem: ca.pem(),
         client_cert_pem: client_cert.pem(),
         client_key_pem: client_key.serialize_pem(),
+        expired_client_cert_pem: expired_cert.pem(),
+        expired_client_key_pem: expired_key.serialize_pem(),
         server: Arc::new(server),
     })
 }

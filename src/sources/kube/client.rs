@@ -62,13 +62,40 @@ pub async fn client_from_kubeconfig(
             }
         }
     }
+    let info = super::tls_errors::ConnInfo {
+        server: cfg.cluster_url.to_string().trim_end_matches('/').to_owned(),
+        proxy: cfg
+            .proxy_url
+            .as_ref()
+            .map(|p| p.to_string().trim_end_matches('/').to_owned()),
+        client_cert_not_after: client_cert_pem(&cfg.auth_info)
+            .and_then(|pem| super::tls_errors::cert_not_after(&pem)),
+    };
+    let explain = tower::util::MapErrLayer::new(move |e: tower::BoxError| -> tower::BoxError {
+        match super::tls_errors::explain(e.as_ref(), &info) {
+            Some(text) => text.into(),
+            None => e,
+        }
+    });
     let builder = kube::client::ClientBuilder::try_from(cfg)
         .map_err(|e| KubeError::Client(crate::secret::redact(&e.to_string()).into_owned()))?
-        .with_layer(&tower::util::MapRequestLayer::new(tidy_query));
+        .with_layer(&tower::util::MapRequestLayer::new(tidy_query))
+        .with_layer(&explain);
     Ok(match exec_auth {
         Some(layer) => builder.with_layer(&layer).build(),
         None => builder.build(),
     })
+}
+
+/// The kubeconfig user's client certificate (PEM), from its data or its file.
+fn client_cert_pem(auth: &kube::config::AuthInfo) -> Option<Vec<u8>> {
+    use base64::Engine;
+    if let Some(data) = &auth.client_certificate_data {
+        return base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .ok();
+    }
+    std::fs::read(auth.client_certificate.as_ref()?).ok()
 }
 
 /// The `proxy-url` of the cluster `context` (or the current context) names.

@@ -24,6 +24,7 @@ mod rows_containers;
 mod rows_kinds;
 pub mod slim;
 pub mod slim_kinds;
+pub mod tls_errors;
 pub mod watch;
 
 pub use client::client_for;
