@@ -271,6 +271,8 @@ pub struct Sandbox {
     gpu_hosts: usize,
     tasks: Vec<JoinHandle<()>>,
     tls: Option<(tls::TlsMaterial, tls::TlsAuth)>,
+    /// with TLS: the plain-HTTP port of everything but the Kubernetes API
+    plain: Option<SocketAddr>,
     /// `--auth exec`: the plugin script and the file it counts its calls in
     exec_plugin: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
@@ -291,8 +293,25 @@ impl Sandbox {
             Some(auth) => Some((tls::generate()?, auth)),
             None => None,
         };
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let base = format!("{scheme}://{addr}");
+        // with TLS the Kubernetes API is on `addr`; GitHub, the metrics pages, Prometheus and
+        // the admin routes are also served on a plain-HTTP port, as those are elsewhere
+        // (the console's HTTP clients trust only the system's CAs)
+        let plain_listener = match &tls {
+            Some(_) => Some(
+                tokio::net::TcpListener::bind(SocketAddr::new(opts.listen.ip(), 0))
+                    .await
+                    .map_err(|source| SandboxError::Bind {
+                        addr: opts.listen,
+                        source,
+                    })?,
+            ),
+            None => None,
+        };
+        let plain = match &plain_listener {
+            Some(l) => Some(l.local_addr()?),
+            None => None,
+        };
+        let base = format!("http://{}", plain.unwrap_or(addr));
         let exec_plugin = match opts.tls {
             Some(tls::TlsAuth::Exec) => {
                 let dir = std::env::temp_dir().join(format!("flightdeck-sandbox-{}", addr.port()));
@@ -340,6 +359,13 @@ impl Sandbox {
             fresh_wait: opts.fresh_wait,
         });
         let app = Router::new().fallback(dispatch).with_state(shared.clone());
+        let mut tasks = Vec::new();
+        if let Some(l) = plain_listener {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let _ = axum::serve(l, app).await;
+            }));
+        }
         let server = match tls.clone() {
             Some((material, auth)) => tokio::spawn(tls::serve(listener, app, material, auth)),
             None => tokio::spawn(async move {
@@ -370,8 +396,12 @@ impl Sandbox {
             addr,
             scenario: opts.scenario,
             gpu_hosts,
-            tasks: vec![server, ticker],
+            tasks: {
+                tasks.extend([server, ticker]);
+                tasks
+            },
             tls,
+            plain,
             exec_plugin,
         })
     }
@@ -379,9 +409,9 @@ impl Sandbox {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
+    /// GitHub, metrics, Prometheus and admin routes (plain HTTP, also with `--tls`).
     pub fn base_url(&self) -> String {
-        let scheme = if self.tls.is_some() { "https" } else { "http" };
-        format!("{scheme}://{}", self.addr)
+        format!("http://{}", self.plain.unwrap_or(self.addr))
     }
     /// `--tls`: the CA and client certificate (PEM) of this run.
     pub fn tls(&self) -> Option<&tls::TlsMaterial> {
@@ -398,8 +428,12 @@ impl Sandbox {
             .map(|s| s.lines().count())
             .unwrap_or(0)
     }
+    /// The Kubernetes API (HTTPS with `--tls`).
     pub fn kube_url(&self) -> String {
-        self.base_url()
+        match self.tls {
+            Some(_) => format!("https://{}", self.addr),
+            None => self.base_url(),
+        }
     }
     pub fn github_api_url(&self) -> String {
         format!("{}/github", self.base_url())
@@ -461,7 +495,12 @@ impl Sandbox {
     /// scrapes every DGX host's page every second: a target group per host, with
     /// `__metrics_path__` its page and `instance` its name.
     pub fn gpu_scrape_config(&self, job: &str) -> String {
-        dcgm::scrape_config(job, &self.addr.to_string(), self.gpu_hosts, "1s")
+        dcgm::scrape_config(
+            job,
+            &self.plain.unwrap_or(self.addr).to_string(),
+            self.gpu_hosts,
+            "1s",
+        )
     }
 
     pub fn kubeconfig_yaml(&self) -> String {
