@@ -645,6 +645,10 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.stop();
+        // `--auth exec`: the plugin script's folder goes with the sandbox
+        if let Some(dir) = self.exec_plugin.as_ref().and_then(|p| p.0.parent()) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
