@@ -601,6 +601,8 @@ fn serve_sandbox(args: &[String]) {
         rollouts: false,
         gpu_hosts: 1,
         gpu_pod_labels: "new".into(),
+        tls: false,
+        auth: "cert".into(),
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     if let Err(e) = rt.block_on(flightdeck_sandbox::run_cli(sandbox)) {

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod ops;
 pub mod ops_kinds;
 pub mod prometheus;
+pub mod proxy;
 pub mod sandbox_process;
 pub mod tmux;
 pub mod tools;

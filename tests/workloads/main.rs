@@ -1,6 +1,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod connect;
 mod cut_text;
 mod empty;
 mod hint_sandbox;

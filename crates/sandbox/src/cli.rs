@@ -32,6 +32,10 @@ pub async fn run_cli(args: SandboxArgs) -> Result<(), SandboxError> {
         rollouts_status_subresource: true,
         gpu_hosts: args.gpu_hosts,
         gpu_old_pod_labels,
+        tls: match args.tls {
+            true => Some(args.auth.parse().map_err(SandboxError::Auth)?),
+            false => None,
+        },
         ..SandboxOptions::default()
     })
     .await?;

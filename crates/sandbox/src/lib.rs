@@ -29,6 +29,7 @@ mod rng;
 mod select;
 mod store;
 mod table;
+pub mod tls;
 mod world;
 
 use std::net::SocketAddr;
@@ -86,6 +87,14 @@ pub struct SandboxArgs {
     /// next to it, sandbox-kubeconfig.yaml, unless --write-kubeconfig names one)
     #[arg(long, value_name = "PATH")]
     pub write_config: Option<PathBuf>,
+    /// serve over HTTPS with a CA made at start; the kubeconfig carries its
+    /// certificate-authority-data and authenticates as --auth says
+    #[arg(long)]
+    pub tls: bool,
+    /// with --tls: `cert` (a client certificate), `token` (a bearer token) or `exec` (an exec
+    /// plugin script, written to a temp folder, that counts its calls)
+    #[arg(long, default_value = "cert", value_name = "MODE", requires = "tls")]
+    pub auth: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +121,8 @@ pub enum SandboxError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Auth(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -147,6 +158,10 @@ pub struct SandboxOptions {
     /// it before the 504 "Too large resource version": kube-apiserver's 3 s. Tests that drive
     /// kubectl through its ten retries of that answer shorten it.
     pub fresh_wait: Duration,
+    /// Serve over HTTPS with a generated CA, the kubeconfig authenticating as this says.
+    pub tls: Option<tls::TlsAuth>,
+    /// `--auth exec`: how long the plugin's tokens are valid.
+    pub exec_token_lifetime: Duration,
 }
 
 impl Default for SandboxOptions {
@@ -162,6 +177,8 @@ impl Default for SandboxOptions {
             gpu_hosts: 1,
             gpu_old_pod_labels: false,
             fresh_wait: Duration::from_secs(3),
+            tls: None,
+            exec_token_lifetime: Duration::from_secs(600),
         }
     }
 }
@@ -254,6 +271,11 @@ pub struct Sandbox {
     scenario: Scenario,
     gpu_hosts: usize,
     tasks: Vec<JoinHandle<()>>,
+    tls: Option<(tls::TlsMaterial, tls::TlsAuth)>,
+    /// with TLS: the plain-HTTP port of everything but the Kubernetes API
+    plain: Option<SocketAddr>,
+    /// `--auth exec`: the plugin script and the file it counts its calls in
+    exec_plugin: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 impl Sandbox {
@@ -268,7 +290,45 @@ impl Sandbox {
                 source,
             })?;
         let addr = listener.local_addr()?;
-        let base = format!("http://{addr}");
+        let tls = match opts.tls {
+            Some(auth) => Some((tls::generate()?, auth)),
+            None => None,
+        };
+        // with TLS the Kubernetes API is on `addr`; GitHub, the metrics pages, Prometheus and
+        // the admin routes are also served on a plain-HTTP port, as those are elsewhere
+        // (the console's HTTP clients trust only the system's CAs)
+        let plain_listener = match &tls {
+            Some(_) => Some(
+                tokio::net::TcpListener::bind(SocketAddr::new(opts.listen.ip(), 0))
+                    .await
+                    .map_err(|source| SandboxError::Bind {
+                        addr: opts.listen,
+                        source,
+                    })?,
+            ),
+            None => None,
+        };
+        let plain = match &plain_listener {
+            Some(l) => Some(l.local_addr()?),
+            None => None,
+        };
+        let base = format!("http://{}", plain.unwrap_or(addr));
+        let exec_plugin = match opts.tls {
+            Some(tls::TlsAuth::Exec) => {
+                let dir = std::env::temp_dir().join(format!("flightdeck-sandbox-{}", addr.port()));
+                std::fs::create_dir_all(&dir)?;
+                let (script, calls) = (dir.join("exec-plugin.sh"), dir.join("exec-plugin.calls"));
+                let _ = std::fs::remove_file(&calls);
+                std::fs::write(
+                    &script,
+                    tls::exec_plugin_script(&calls, opts.exec_token_lifetime.as_secs().max(1)),
+                )?;
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
+                Some((script, calls))
+            }
+            _ => None,
+        };
         let (seed, scenario, pods, mixed) = (opts.seed, opts.scenario, opts.pods, opts.mixed_kinds);
         let (rollouts, status_sub) = (opts.rollouts, opts.rollouts_status_subresource);
         let (gpu_hosts, old_labels) = (opts.gpu_hosts, opts.gpu_old_pod_labels);
@@ -300,9 +360,19 @@ impl Sandbox {
             fresh_wait: opts.fresh_wait,
         });
         let app = Router::new().fallback(dispatch).with_state(shared.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let mut tasks = Vec::new();
+        if let Some(l) = plain_listener {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let _ = axum::serve(l, app).await;
+            }));
+        }
+        let server = match tls.clone() {
+            Some((material, auth)) => tokio::spawn(tls::serve(listener, app, material, auth)),
+            None => tokio::spawn(async move {
+                let _ = axum::serve(listener, app).await;
+            }),
+        };
         let ticker_shared = shared.clone();
         let ticker = tokio::spawn(async move {
             let mut iv = tokio::time::interval(Duration::from_millis(500));
@@ -327,18 +397,44 @@ impl Sandbox {
             addr,
             scenario: opts.scenario,
             gpu_hosts,
-            tasks: vec![server, ticker],
+            tasks: {
+                tasks.extend([server, ticker]);
+                tasks
+            },
+            tls,
+            plain,
+            exec_plugin,
         })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
+    /// GitHub, metrics, Prometheus and admin routes (plain HTTP, also with `--tls`).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.plain.unwrap_or(self.addr))
     }
+    /// `--tls`: the CA and client certificate (PEM) of this run.
+    pub fn tls(&self) -> Option<&tls::TlsMaterial> {
+        self.tls.as_ref().map(|t| &t.0)
+    }
+    /// `--tls --auth exec`: the file the plugin appends a line to per call.
+    pub fn exec_calls_path(&self) -> Option<&Path> {
+        self.exec_plugin.as_ref().map(|p| p.1.as_path())
+    }
+    /// `--tls --auth exec`: how many times the plugin has run.
+    pub fn exec_calls(&self) -> usize {
+        self.exec_calls_path()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    }
+    /// The Kubernetes API (HTTPS with `--tls`).
     pub fn kube_url(&self) -> String {
-        self.base_url()
+        match self.tls {
+            Some(_) => format!("https://{}", self.addr),
+            None => self.base_url(),
+        }
     }
     pub fn github_api_url(&self) -> String {
         format!("{}/github", self.base_url())
@@ -400,12 +496,42 @@ impl Sandbox {
     /// scrapes every DGX host's page every second: a target group per host, with
     /// `__metrics_path__` its page and `instance` its name.
     pub fn gpu_scrape_config(&self, job: &str) -> String {
-        dcgm::scrape_config(job, &self.addr.to_string(), self.gpu_hosts, "1s")
+        dcgm::scrape_config(
+            job,
+            &self.plain.unwrap_or(self.addr).to_string(),
+            self.gpu_hosts,
+            "1s",
+        )
     }
 
     pub fn kubeconfig_yaml(&self) -> String {
+        let (cluster_tls, user) = match &self.tls {
+            None => (String::new(), format!("    token: {}\n", tls::TOKEN)),
+            Some((m, auth)) => {
+                let ca = format!(
+                    "    certificate-authority-data: {}\n",
+                    tls::base64(m.ca_pem.as_bytes())
+                );
+                let user = match auth {
+                    tls::TlsAuth::Cert => format!(
+                        "    client-certificate-data: {}\n    client-key-data: {}\n",
+                        tls::base64(m.client_cert_pem.as_bytes()),
+                        tls::base64(m.client_key_pem.as_bytes())
+                    ),
+                    tls::TlsAuth::Token => format!("    token: {}\n", tls::TOKEN),
+                    tls::TlsAuth::Exec => format!(
+                        "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n",
+                        self.exec_plugin
+                            .as_ref()
+                            .map(|p| p.0.display().to_string())
+                            .unwrap_or_default()
+                    ),
+                };
+                (ca, user)
+            }
+        };
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: sandbox\n  cluster:\n    server: {}\ncontexts:\n- name: sandbox\n  context:\n    cluster: sandbox\n    user: sandbox\n    namespace: {}\ncurrent-context: sandbox\nusers:\n- name: sandbox\n  user:\n    token: sandbox-token\npreferences: {{}}\n",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: sandbox\n  cluster:\n    server: {}\n{cluster_tls}contexts:\n- name: sandbox\n  context:\n    cluster: sandbox\n    user: sandbox\n    namespace: {}\ncurrent-context: sandbox\nusers:\n- name: sandbox\n  user:\n{user}preferences: {{}}\n",
             self.kube_url(),
             world::MAIN_NS
         )
@@ -527,6 +653,10 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.stop();
+        // `--auth exec`: the plugin script's folder goes with the sandbox
+        if let Some(dir) = self.exec_plugin.as_ref().and_then(|p| p.0.parent()) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

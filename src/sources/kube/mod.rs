@@ -10,6 +10,7 @@
 
 pub mod argo;
 pub mod client;
+pub mod credentials;
 mod error;
 pub mod identity;
 mod intern;
@@ -24,6 +25,7 @@ mod rows_kinds;
 mod rows_pod;
 pub mod slim;
 pub mod slim_kinds;
+pub mod tls_errors;
 pub mod watch;
 
 pub use client::client_for;
