@@ -256,3 +256,22 @@ pub fn typed(state: &mut State, text: &str) {
         update(state, Event::Key(KeyEvent::new(C::Char(c), M::NONE)));
     }
 }
+
+/// A runtime of two workers and a sandbox in `scenario` started on it: what a test that
+/// drives the real binary against the sandbox from a plain `#[test]` needs first.
+pub fn sandbox_runtime(
+    scenario: flightdeck_sandbox::Scenario,
+) -> (tokio::runtime::Runtime, flightdeck_sandbox::Sandbox) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sb = rt.block_on(async {
+        flightdeck_sandbox::Sandbox::start(flightdeck_sandbox::SandboxOptions::scenario(scenario))
+            .await
+            .expect("sandbox")
+    });
+    (rt, sb)
+}

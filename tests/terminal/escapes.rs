@@ -15,7 +15,7 @@ use crate::support::tools;
 use std::path::Path;
 use std::time::Duration;
 
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::Scenario;
 use tmux::{Launch, Tmux};
 
 const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
@@ -80,17 +80,7 @@ fn hostile_text_from_the_cluster_never_reaches_the_terminal() {
     let Some(kubectl_bin) = tools::require("kubectl") else {
         return;
     };
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let sb = rt.block_on(async {
-        Sandbox::start(SandboxOptions::scenario(Scenario::Steady))
-            .await
-            .expect("sandbox")
-    });
+    let (rt, sb) = crate::support::common::sandbox_runtime(Scenario::Steady);
     let admin = sb.admin_url();
     let http = reqwest::Client::new();
     let post = |path: &str, body: Vec<u8>| {

@@ -9,7 +9,7 @@ use crate::support::tools;
 use std::path::Path;
 use std::time::Duration;
 
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, Scenario};
 use tmux::{Launch, Tmux};
 
 const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
@@ -67,17 +67,7 @@ fn colours_mouse_and_copy_over_ssh() {
     let Some(tmux_bin) = tools::require("tmux") else {
         return;
     };
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let sb = rt.block_on(async {
-        Sandbox::start(SandboxOptions::scenario(Scenario::Steady))
-            .await
-            .expect("sandbox")
-    });
+    let (_rt, sb) = crate::support::common::sandbox_runtime(Scenario::Steady);
     let dir = tempfile::tempdir().expect("tempdir");
 
     // a 256-colour terminal (no COLORTERM), the mouse left to it
