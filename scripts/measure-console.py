@@ -13,7 +13,9 @@ import argparse, os, pty, select, signal, statistics, struct, fcntl, termios, ti
 def spawn(binary, args, cols=200, rows=60, env_extra=None):
     pid, fd = pty.fork()
     if pid == 0:
-        env = dict(os.environ)
+        # nothing of the caller's environment but PATH: HOME, the XDG folders and KUBECONFIG
+        # are the measurement's own, so a developer's config or cluster never joins in
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
         env.update(env_extra or {})
         os.execve(binary, [binary] + args, env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
@@ -62,10 +64,17 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--idle", type=float, default=10.0)
     ap.add_argument("--needle", default="help", help="text of the status bar that completes the first frame")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="a variable the console gets (nothing else is inherited but PATH)")
     ap.add_argument("args", nargs="*")
     a = ap.parse_args()
     cfg = tempfile.mkdtemp()
-    env = {"XDG_CONFIG_HOME": cfg, "XDG_DATA_HOME": cfg, "TERM": "xterm-256color"}
+    env = {"HOME": cfg, "XDG_CONFIG_HOME": cfg, "XDG_DATA_HOME": cfg, "XDG_STATE_HOME": cfg,
+           "XDG_CACHE_HOME": cfg, "KUBECONFIG": os.path.join(cfg, "no-kubeconfig"),
+           "TERM": "xterm-256color"}
+    for kv in a.env:
+        key, _, value = kv.partition("=")
+        env[key] = value
 
     starts = []
     for _ in range(a.runs):
