@@ -123,6 +123,14 @@ fn draw(term: &mut Terminal<TestBackend>, s: &State) {
     term.draw(|f| flightdeck::ui::render(s, f)).expect("draw");
 }
 
+/// One whole frame: the buffer cleared first, so every iteration diffs and writes every
+/// cell (without it, every frame after the first writes nothing and the bench measures
+/// less than a frame costs).
+fn frame(term: &mut Terminal<TestBackend>, s: &State) {
+    term.clear().expect("clear");
+    draw(term, s);
+}
+
 fn criterion_benches(c: &mut Criterion) {
     let mut base = state(Some("load-000"));
     for m in one_big_deployment(10_000) {
@@ -170,20 +178,20 @@ fn criterion_benches(c: &mut Criterion) {
     let mut pods = base.clone();
     update::apply(&mut pods, Action::WorkloadsPods);
     c.bench_function("frame: 10,000 pod rows", |b| {
-        b.iter(|| draw(&mut term, black_box(&pods)))
+        b.iter(|| frame(&mut term, black_box(&pods)))
     });
     // the whole dashboard (five panes and the status bar) with the deployment's pods
     let mut dashboard = base.clone();
     dashboard.zoomed = false;
     update::settle(&mut dashboard);
     c.bench_function("frame: dashboard, 200x60, 10,000 pods", |b| {
-        b.iter(|| draw(&mut term, black_box(&dashboard)))
+        b.iter(|| frame(&mut term, black_box(&dashboard)))
     });
     let mut filtered = pods.clone();
     filtered.pane_mut(PaneId::Workloads).filter = "abc-09".into();
     update::settle(&mut filtered);
     c.bench_function("frame: 10,000 pod rows, filter active", |b| {
-        b.iter(|| draw(&mut term, black_box(&filtered)))
+        b.iter(|| frame(&mut term, black_box(&filtered)))
     });
     // the pods list of a deployment with 150,000 pods (Kubernetes' own limit)
     let mut big = state(Some("load-000"));
@@ -192,7 +200,7 @@ fn criterion_benches(c: &mut Criterion) {
     }
     update::apply(&mut big, Action::WorkloadsPods);
     c.bench_function("frame: 150,000 pod rows", |b| {
-        b.iter(|| draw(&mut term, black_box(&big)))
+        b.iter(|| frame(&mut term, black_box(&big)))
     });
     drop(big);
     // a table of 10,000 deployments
@@ -202,19 +210,19 @@ fn criterion_benches(c: &mut Criterion) {
     }
     update::settle(&mut deps);
     c.bench_function("frame: 10,000 deployment rows", |b| {
-        b.iter(|| draw(&mut term, black_box(&deps)))
+        b.iter(|| frame(&mut term, black_box(&deps)))
     });
     let mut deps_f = deps.clone();
     deps_f.pane_mut(PaneId::Workloads).filter = "svc-09".into();
     update::settle(&mut deps_f);
     c.bench_function("frame: 10,000 deployment rows, filter active", |b| {
-        b.iter(|| draw(&mut term, black_box(&deps_f)))
+        b.iter(|| frame(&mut term, black_box(&deps_f)))
     });
     let mut deps_l = deps.clone();
     deps_l.pane_mut(PaneId::Workloads).filter = "app=svc-00042".into();
     update::settle(&mut deps_l);
     c.bench_function("frame: 10,000 deployment rows, label filter", |b| {
-        b.iter(|| draw(&mut term, black_box(&deps_l)))
+        b.iter(|| frame(&mut term, black_box(&deps_l)))
     });
 }
 
