@@ -209,6 +209,48 @@ fn an_unanswered_probe_is_a_timeout_aged_from_the_last_answer() {
     assert!(!line.contains("stale"), "{line}");
 }
 
+/// Connections refused, then a server that accepts and never answers: the watches still
+/// hold their last failure (a refusal, a backoff old), the probe's is new, and the face
+/// names the hang.
+#[test]
+fn a_hang_after_a_refusal_is_named_a_timeout() {
+    let mut s = console("");
+    kube(&mut s, at(0), listed());
+    kube(
+        &mut s,
+        at(5),
+        WorkloadsMsg::Failed {
+            kind: Kind::Pods,
+            failure: Failure::Transient(
+                "cannot watch pods: tcp connect error: Connection refused (os error 111)".into(),
+            ),
+        },
+    );
+    kube(
+        &mut s,
+        at(6),
+        WorkloadsMsg::Unanswered(
+            "the API server cannot be reached (GET /version): Connection refused".into(),
+        ),
+    );
+    tick(&mut s, at(10));
+    let (_, line) = bar(&mut s);
+    assert!(
+        line.contains("k8s stale 10s (connection refused)"),
+        "{line}"
+    );
+    kube(
+        &mut s,
+        at(20),
+        WorkloadsMsg::Unanswered(
+            "no answer from the API server to GET /version within 10 s (timed out)".into(),
+        ),
+    );
+    tick(&mut s, at(22));
+    let (_, line) = bar(&mut s);
+    assert!(line.contains("k8s stale 22s (timed out)"), "{line}");
+}
+
 #[test]
 fn a_poll_with_nothing_new_is_contact_and_keeps_the_change_time() {
     let mut s = console("[github]\nrepo = \"o/r\"\n");
