@@ -128,12 +128,17 @@ fn source_status(state: &State, now: Timestamp) -> Option<SourceStatus> {
             },
             _ => return None,
         }
+    } else if let Some(unanswered) = &data.contact_error {
+        // the probe's word on whether the server answers at all is the newest (a watch's
+        // failure may be a backoff old: refused then, hanging now): it names the reason
+        let prev = state.source(SourceId::Kube);
+        let last_ok = prev.and_then(SourceStatus::last_contact).max(data.contact);
+        SourceStatus::failing(prev, unanswered.clone(), now, last_ok)
     } else {
         let error = data
             .failures
             .values()
             .map(Failure::describe)
-            .chain(data.contact_error.clone())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect::<Vec<_>>()

@@ -2,25 +2,78 @@
 //! `live`, `quiet 3m` or `stale 40s (reason)`, each in its own style, with ages from the
 //! last successful contact; and a server that accepts and never answers ends in a
 //! timeout failure, not in `connecting` for ever.
+//!
+//! Each status here comes from what the console receives — the sources' messages and the
+//! clock's ticks, through `update` — never from a status the test sets, and the bar is
+//! then drawn and read: so a source that turns a message into the wrong status, or a face
+//! that forgets the contact bound, fails here.
 
 use crate::support::common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{render, state, text};
-use flightdeck::app::state::{SourceId, SourceStatus, State};
+use common::{render, text};
+use flightdeck::app::state::{SourceId, State};
 use flightdeck::app::{Event, update};
 use flightdeck::config::theme::Health;
+use flightdeck::sources::github::snapshot::{DeployStats, PipelineSnapshot, PipelineUpdate};
 use flightdeck::sources::kube::watch::{self, Sink};
-use flightdeck::sources::kube::{Failure, Kind, WorkloadsMsg, client};
+use flightdeck::sources::kube::{Failure, Kind, Rows, WorkloadsMsg, client};
+use flightdeck::sources::metrics::MetricsUpdate;
 use jiff::{SignedDuration, Timestamp};
 use ratatui::buffer::Buffer;
 
-fn ago(secs: i64) -> Timestamp {
+/// `secs` after the tests' fixed start.
+fn at(secs: i64) -> Timestamp {
     common::now()
-        .checked_sub(SignedDuration::from_secs(secs))
+        .checked_add(SignedDuration::from_secs(secs))
         .expect("time")
+}
+
+/// A console started at `at(0)` with `config` (TOML).
+fn console(config: &str) -> State {
+    common::state_builder()
+        .config_toml(config)
+        .namespace("shop")
+        .build()
+}
+
+/// The clock moves on to `t`, as the run loop's tick does.
+fn tick(s: &mut State, t: Timestamp) {
+    update(s, Event::Tick(t));
+}
+
+/// A message of the cluster source arrives at `t`.
+fn kube(s: &mut State, t: Timestamp, msg: WorkloadsMsg) {
+    tick(s, t);
+    let generation = s.generation;
+    update(s, Event::Kube { generation, msg });
+}
+
+fn listed() -> WorkloadsMsg {
+    WorkloadsMsg::Snapshot(Rows::Deployments(vec![]))
+}
+
+/// A message of the CI source arrives at `t`.
+fn pipeline(s: &mut State, t: Timestamp, msg: PipelineUpdate) {
+    tick(s, t);
+    let generation = s.generation;
+    update(s, Event::Pipeline { generation, msg });
+}
+
+fn runs_fetched(t: Timestamp) -> PipelineUpdate {
+    PipelineUpdate::Snapshot(Box::new(PipelineSnapshot {
+        repo: "o/r".into(),
+        runs: Vec::new(),
+        environments: Vec::new(),
+        stats: DeployStats::default(),
+        fetched_at: t,
+        rate: Default::default(),
+        requests: Default::default(),
+        anonymous: false,
+        warnings: Vec::new(),
+    }))
 }
 
 /// The status bar (the last row) as text.
@@ -38,26 +91,24 @@ fn fg_of(buf: &Buffer, line: &str, needle: &str) -> Option<ratatui::style::Color
     Some(buf[(col, buf.area.height - 1)].fg)
 }
 
-fn only(s: &mut State, id: SourceId, status: SourceStatus) {
-    for other in SourceId::ALL {
-        s.sources.insert(
-            other,
-            SourceStatus::Unavailable {
-                reason: "off".into(),
-            },
-        );
-    }
-    s.sources.insert(id, status);
+/// The sources the bar groups under `live` (`ci k8s live`): the words before it.
+fn live_group(line: &str) -> Vec<String> {
+    let Some(end) = line.find(" live") else {
+        return Vec::new();
+    };
+    let labels: Vec<&str> = SourceId::ALL.iter().map(|id| id.label()).collect();
+    line[..end]
+        .split_whitespace()
+        .rev()
+        .take_while(|w| labels.contains(w))
+        .map(str::to_owned)
+        .collect()
 }
 
 #[test]
 fn connecting_shows_how_long_it_has_been_trying() {
-    let mut s = state();
-    only(
-        &mut s,
-        SourceId::Kube,
-        SourceStatus::Connecting { since: ago(12) },
-    );
+    let mut s = console("");
+    tick(&mut s, at(12));
     let (buf, line) = bar(&mut s);
     assert!(line.contains("k8s connecting 12s"), "{line}");
     assert_eq!(
@@ -68,33 +119,26 @@ fn connecting_shows_how_long_it_has_been_trying() {
 
 #[test]
 fn live_then_quiet_after_a_minute_without_change_while_in_contact() {
-    let mut s = state();
-    // a poll answered just now, the data last changed 20 s ago: live
-    only(
-        &mut s,
-        SourceId::Pipeline,
-        SourceStatus::Live {
-            updated: common::now(),
-            changed: ago(20),
-            open: false,
-        },
-    );
+    let mut s = console("[github]\nrepo = \"o/r\"\n");
+    // the runs fetched and the cluster listed at the start; 20 s on, both are live
+    pipeline(&mut s, at(0), runs_fetched(at(0)));
+    kube(&mut s, at(0), listed());
+    tick(&mut s, at(20));
     let (buf, line) = bar(&mut s);
-    assert!(line.contains("ci live"), "{line}");
-    let live_fg = fg_of(&buf, &line, "ci live");
+    let live = live_group(&line);
+    assert!(
+        live.iter().any(|w| w == "ci") && live.iter().any(|w| w == "k8s"),
+        "{line}"
+    );
+    let live_fg = fg_of(&buf, &line, " live");
     assert_eq!(live_fg, s.theme.health(Health::Ok).fg);
 
-    // an open watch, nothing changed for 3 minutes, in contact (a bookmark or the probe
-    // answered just now): quiet, not stale
-    only(
-        &mut s,
-        SourceId::Kube,
-        SourceStatus::Live {
-            updated: ago(2),
-            changed: ago(3 * 60 + 5),
-            open: true,
-        },
-    );
+    // three minutes of an open watch with nothing changed, the probe answered every
+    // 10 s: in contact, so quiet, not stale
+    for t in (10..=180).step_by(10) {
+        kube(&mut s, at(t), WorkloadsMsg::Contact);
+    }
+    tick(&mut s, at(185));
     let (buf, line) = bar(&mut s);
     assert!(line.contains("k8s quiet 3m"), "{line}");
     assert!(!line.contains("stale"), "{line}");
@@ -104,38 +148,195 @@ fn live_then_quiet_after_a_minute_without_change_while_in_contact() {
     assert_ne!(quiet_fg, live_fg, "quiet and live look different");
 }
 
+/// An open watch is not contact by itself: with nothing from the API server for
+/// `[kube] stale_after_secs`, `k8s` is stale, aged from the last answer, and says why;
+/// one answer (the probe's) makes it live again.
+#[test]
+fn an_open_watch_without_contact_turns_stale_past_the_bound() {
+    let mut s = console("[kube]\nstale_after_secs = 20\n");
+    kube(&mut s, at(0), listed());
+    tick(&mut s, at(19));
+    let (_, line) = bar(&mut s);
+    assert!(live_group(&line).iter().any(|w| w == "k8s"), "{line}");
+    assert!(!line.contains("stale"), "{line}");
+
+    tick(&mut s, at(25));
+    let (buf, line) = bar(&mut s);
+    assert!(line.contains("k8s stale 25s (no contact)"), "{line}");
+    assert_eq!(
+        fg_of(&buf, &line, "k8s stale"),
+        s.theme.health(Health::Stale).fg
+    );
+
+    kube(&mut s, at(26), WorkloadsMsg::Contact);
+    let (_, line) = bar(&mut s);
+    assert!(live_group(&line).iter().any(|w| w == "k8s"), "{line}");
+    assert!(!line.contains("stale"), "{line}");
+    // and contact within the bound keeps it so, past the time of the last change
+    for t in (30..=90).step_by(5) {
+        kube(&mut s, at(t), WorkloadsMsg::Contact);
+    }
+    tick(&mut s, at(95));
+    let (_, line) = bar(&mut s);
+    assert!(line.contains("k8s quiet 1m"), "{line}");
+    assert!(!line.contains("stale"), "{line}");
+}
+
+/// The probe that gets no answer within its bound: `k8s` is stale at once, aged from the
+/// last answer and named a timeout; the next answer clears it.
+#[test]
+fn an_unanswered_probe_is_a_timeout_aged_from_the_last_answer() {
+    let mut s = console("");
+    kube(&mut s, at(0), listed());
+    kube(&mut s, at(10), WorkloadsMsg::Contact);
+    kube(
+        &mut s,
+        at(20),
+        WorkloadsMsg::Unanswered(
+            "no answer from the API server to GET /version within 10 s (timed out)".into(),
+        ),
+    );
+    tick(&mut s, at(25));
+    let (buf, line) = bar(&mut s);
+    assert!(line.contains("k8s stale 15s (timed out)"), "{line}");
+    assert_eq!(
+        fg_of(&buf, &line, "k8s stale"),
+        s.theme.health(Health::Stale).fg
+    );
+    kube(&mut s, at(30), WorkloadsMsg::Contact);
+    let (_, line) = bar(&mut s);
+    assert!(live_group(&line).iter().any(|w| w == "k8s"), "{line}");
+    assert!(!line.contains("stale"), "{line}");
+}
+
+/// Connections refused, then a server that accepts and never answers: the watches still
+/// hold their last failure (a refusal, a backoff old), the probe's is new, and the face
+/// names the hang.
+#[test]
+fn a_hang_after_a_refusal_is_named_a_timeout() {
+    let mut s = console("");
+    kube(&mut s, at(0), listed());
+    kube(
+        &mut s,
+        at(5),
+        WorkloadsMsg::Failed {
+            kind: Kind::Pods,
+            failure: Failure::Transient(
+                "cannot watch pods: tcp connect error: Connection refused (os error 111)".into(),
+            ),
+        },
+    );
+    kube(
+        &mut s,
+        at(6),
+        WorkloadsMsg::Unanswered(
+            "the API server cannot be reached (GET /version): Connection refused".into(),
+        ),
+    );
+    tick(&mut s, at(10));
+    let (_, line) = bar(&mut s);
+    assert!(
+        line.contains("k8s stale 10s (connection refused)"),
+        "{line}"
+    );
+    kube(
+        &mut s,
+        at(20),
+        WorkloadsMsg::Unanswered(
+            "no answer from the API server to GET /version within 10 s (timed out)".into(),
+        ),
+    );
+    tick(&mut s, at(22));
+    let (_, line) = bar(&mut s);
+    assert!(line.contains("k8s stale 22s (timed out)"), "{line}");
+}
+
 #[test]
 fn a_poll_with_nothing_new_is_contact_and_keeps_the_change_time() {
-    let mut s = state();
-    let changed = ago(5 * 60);
-    only(&mut s, SourceId::Pipeline, SourceStatus::polled(changed));
-    let prev = s.source(SourceId::Pipeline).cloned();
-    let now = SourceStatus::unchanged(prev.as_ref(), common::now());
-    assert_eq!(
-        now,
-        SourceStatus::Live {
-            updated: common::now(),
-            changed,
-            open: false
-        }
+    let mut s = console("[github]\nrepo = \"o/r\"\n");
+    pipeline(&mut s, at(0), runs_fetched(at(0)));
+    // five minutes on, a poll answered with nothing new: contact, the change time kept
+    pipeline(
+        &mut s,
+        at(300),
+        PipelineUpdate::Unchanged {
+            at: at(300),
+            requests: Default::default(),
+        },
     );
-    s.sources.insert(SourceId::Pipeline, now);
     let (_, line) = bar(&mut s);
     assert!(line.contains("ci quiet 5m"), "{line}");
+    // a failure later is aged from that answer, not from the last change
+    pipeline(
+        &mut s,
+        at(330),
+        PipelineUpdate::Failing {
+            error: "error sending request: connection refused".into(),
+            at: at(330),
+            rate_limited_until: None,
+        },
+    );
+    let (_, line) = bar(&mut s);
+    assert!(line.contains("ci stale 30s (connection refused)"), "{line}");
+}
+
+/// A metrics round where every target failed: stale from the last good round, with the
+/// reason; a round with data is live again.
+#[test]
+fn a_failed_scrape_round_is_stale_from_the_last_good_one() {
+    let mut s = console("[metrics]\nprometheus = \"http://prometheus.invalid:9090\"\n");
+    let round = |t: Timestamp, health: flightdeck::sources::metrics::Health| {
+        let mut u = MetricsUpdate::new(t);
+        u.health.push(flightdeck::sources::metrics::ServiceHealth {
+            service: "cart".into(),
+            source: "http://prometheus.invalid:9090".into(),
+            health,
+            at: t,
+        });
+        u
+    };
+    tick(&mut s, at(0));
+    update(
+        &mut s,
+        Event::Metrics(round(at(0), flightdeck::sources::metrics::Health::Up)),
+    );
+    tick(&mut s, at(45));
+    update(
+        &mut s,
+        Event::Metrics(round(
+            at(45),
+            flightdeck::sources::metrics::Health::Failing {
+                error: "HTTP 503 from prometheus".into(),
+            },
+        )),
+    );
+    let (_, line) = bar(&mut s);
+    assert!(line.contains("metrics stale 45s (HTTP 503)"), "{line}");
+    tick(&mut s, at(60));
+    update(
+        &mut s,
+        Event::Metrics(round(at(60), flightdeck::sources::metrics::Health::Up)),
+    );
+    let (_, line) = bar(&mut s);
+    assert!(live_group(&line).iter().any(|w| w == "metrics"), "{line}");
+    assert!(!line.contains("stale"), "{line}");
 }
 
 #[test]
 fn stale_counts_from_the_last_contact_and_names_a_short_reason() {
-    let mut s = state();
-    only(
+    let mut s = console("");
+    kube(&mut s, at(0), listed());
+    kube(
         &mut s,
-        SourceId::Kube,
-        SourceStatus::Failing {
-            error: "cannot watch pods: error trying to connect: tcp connect error: Connection refused (os error 111)\x1b]0;x\x07".into(),
-            since: ago(40),
-            last_ok: Some(ago(40)),
+        at(10),
+        WorkloadsMsg::Failed {
+            kind: Kind::Pods,
+            failure: Failure::Transient(
+                "cannot watch pods: error trying to connect: tcp connect error: Connection refused (os error 111)\x1b]0;x\x07".into(),
+            ),
         },
     );
+    tick(&mut s, at(40));
     let (buf, line) = bar(&mut s);
     assert!(
         line.contains("k8s stale 40s (connection refused)"),
@@ -156,53 +357,37 @@ fn stale_counts_from_the_last_contact_and_names_a_short_reason() {
     );
 }
 
-/// Ten seconds into a 403 after a healthy watch, the data is 10 s old, not as old as the
-/// last object change.
+/// Ten seconds into a 403 after a long silent watch, the data is 10 s old: a refusal is
+/// an answer. Before it, the silence past the bound read as stale.
 #[test]
 fn a_failure_after_an_open_watch_ages_from_the_failure_not_the_last_event() {
-    let mut s = state();
-    let start = ago(10 * 60);
-    s.now = start;
-    let generation = s.generation;
-    let deployments = WorkloadsMsg::Snapshot(flightdeck::sources::kube::Rows::Deployments(vec![]));
-    update(
+    let mut s = console("");
+    kube(&mut s, at(0), listed());
+    tick(&mut s, at(590));
+    let (_, line) = bar(&mut s);
+    assert!(line.contains("k8s stale 9m (no contact)"), "{line}");
+    kube(
         &mut s,
-        Event::Kube {
-            generation,
-            msg: deployments,
-        },
-    );
-    // ten minutes of an open, quiet watch; then a 403
-    s.now = ago(10);
-    update(
-        &mut s,
-        Event::Kube {
-            generation,
-            msg: WorkloadsMsg::Failed {
-                kind: Kind::Deployments,
-                failure: Failure::Forbidden {
-                    code: 403,
-                    verb: "watch",
-                    resource: "deployments",
-                    namespace: Some("shop".into()),
-                    message: "nope".into(),
-                },
+        at(590),
+        WorkloadsMsg::Failed {
+            kind: Kind::Deployments,
+            failure: Failure::Forbidden {
+                code: 403,
+                verb: "watch",
+                resource: "deployments",
+                namespace: Some("shop".into()),
+                message: "nope".into(),
             },
         },
     );
-    s.now = common::now();
-    let face = s.face(SourceId::Kube).expect("a face");
-    assert_eq!(face.text, "stale 10s (forbidden)");
+    tick(&mut s, at(600));
+    let (_, line) = bar(&mut s);
+    assert!(line.contains("k8s stale 10s (forbidden)"), "{line}");
     // and a list that answers again clears it at once
-    update(
-        &mut s,
-        Event::Kube {
-            generation,
-            msg: WorkloadsMsg::Snapshot(flightdeck::sources::kube::Rows::Deployments(vec![])),
-        },
-    );
-    let face = s.face(SourceId::Kube).expect("a face");
-    assert_eq!(face.text, "live");
+    kube(&mut s, at(601), listed());
+    let (_, line) = bar(&mut s);
+    assert!(live_group(&line).iter().any(|w| w == "k8s"), "{line}");
+    assert!(!line.contains("stale"), "{line}");
 }
 
 /// A server that accepts connections and never answers: the face is `connecting Ns`, and
@@ -231,15 +416,16 @@ async fn a_server_that_never_answers_shows_connecting_then_a_timeout() {
     let sink: Sink = Arc::new(move |m| tx.send(m).is_ok());
     let task = tokio::spawn(watch::run_watchers(client, Some("shop".into()), sink));
 
+    // the console starts now: the cluster source is connecting from the start
     let started = Timestamp::now();
-    let mut s = state();
-    s.now = started;
-    s.sources
-        .insert(SourceId::Kube, SourceStatus::Connecting { since: started });
+    let mut s = common::state_builder()
+        .namespace("shop")
+        .at(started)
+        .build();
     // a while in, nothing has answered: still connecting, and it says for how long
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(rx.try_recv().is_err(), "nothing can have answered");
-    s.now = Timestamp::now();
+    tick(&mut s, Timestamp::now());
     let (_, line) = bar(&mut s);
     let secs = s.now.duration_since(started).as_secs();
     assert!(line.contains(&format!("k8s connecting {secs}s")), "{line}");
@@ -256,9 +442,7 @@ async fn a_server_that_never_answers_shows_connecting_then_a_timeout() {
         ),
         "{msg:?}"
     );
-    s.now = Timestamp::now();
-    let generation = s.generation;
-    update(&mut s, Event::Kube { generation, msg });
+    kube(&mut s, Timestamp::now(), msg);
     let (buf, line) = bar(&mut s);
     assert!(line.contains("k8s failing"), "{line}");
     assert!(line.contains("(timed out)"), "{line}");
@@ -270,18 +454,14 @@ async fn a_server_that_never_answers_shows_connecting_then_a_timeout() {
     held.abort();
 }
 
-/// At 120 columns, with sources that need words (connecting, stale with a reason), the
-/// key hints give way from the least useful end: `? help`, the way to every other key,
-/// stays on the bar.
+/// At 120 columns, with sources that need words (connecting), the key hints give way
+/// from the least useful end: `? help`, the way to every other key, stays on the bar.
 #[test]
 fn help_stays_on_the_bar_at_120_columns() {
-    let mut s = state();
+    let mut s = console("[metrics]\nprometheus = \"http://prometheus.invalid:9090\"\n");
     s.focus = flightdeck::app::PaneId::Workloads;
-    only(&mut s, SourceId::Kube, SourceStatus::streaming(ago(5)));
-    s.sources
-        .insert(SourceId::Logs, SourceStatus::Connecting { since: ago(3) });
-    s.sources
-        .insert(SourceId::Gpu, SourceStatus::Connecting { since: ago(3) });
+    kube(&mut s, at(0), listed());
+    tick(&mut s, at(3));
     let buf = render(&mut s, 120, 30);
     let t = text(&buf);
     let line = t.lines().last().unwrap_or_default().to_owned();
@@ -290,7 +470,7 @@ fn help_stays_on_the_bar_at_120_columns() {
         line.contains("R rollback"),
         "the most useful hint first: {line}"
     );
-    assert!(line.contains("gpu connecting 3s"), "{line}");
+    assert!(line.contains("metrics connecting 3s"), "{line}");
 }
 
 /// The source states have priority in the status bar: a long environment name and
@@ -298,32 +478,26 @@ fn help_stays_on_the_bar_at_120_columns() {
 #[test]
 fn a_long_environment_name_is_cut_before_the_source_states() {
     let name = "e".repeat(60);
-    let src = format!(
+    let mut s = console(&format!(
         "[[environment]]\nname = \"{name}\"\ncontext = \"a-rather-long-cluster-context\"\n\
          namespace = \"shop\"\n"
-    );
-    let (config, diags) = flightdeck::config::Config::parse_lenient("config.toml", &src);
-    assert!(diags.is_empty(), "{diags:?}");
-    let mut s = common::state_builder()
-        .config(config)
-        .namespace("shop")
-        .build();
+    ));
     s.scope.context = Some("a-rather-long-cluster-context".into());
-    only(
+    kube(&mut s, at(0), listed());
+    kube(
         &mut s,
-        SourceId::Kube,
-        SourceStatus::Failing {
-            error: "timeout".into(),
-            since: ago(40),
-            last_ok: Some(ago(40)),
+        at(5),
+        WorkloadsMsg::Failed {
+            kind: Kind::Pods,
+            failure: Failure::Transient("timeout".into()),
         },
     );
-    s.sources
-        .insert(SourceId::Logs, SourceStatus::Connecting { since: ago(12) });
+    tick(&mut s, at(40));
     let buf = render(&mut s, 80, 30);
     let last = text(&buf).lines().last().unwrap_or_default().to_owned();
     assert!(last.contains("k8s stale 40s (timed out)"), "{last}");
-    assert!(last.contains("logs connecting 12s"), "{last}");
+    // the GPU source, connecting from the start
+    assert!(last.contains("connecting 40s"), "{last}");
     assert!(
         last.contains("eeee…"),
         "the name is cut, not dropped: {last}"

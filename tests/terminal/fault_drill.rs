@@ -1,10 +1,13 @@
 //! The fault drill: the real binary in tmux, its Kubernetes traffic through a TCP proxy the
-//! test controls, taken through what a bad night brings — a hostile log burst, 30 s of
+//! test controls, taken through what a bad night brings — a hostile log burst, 20 s of
 //! refused connections while the cluster changes, a server that accepts and never answers,
 //! and an API server that comes back with a fresh store (resourceVersion gone backwards).
-//! Afterwards the Workloads rows must equal `kubectl get` against the sandbox itself, the
-//! failure marker must be gone, and every byte the console wrote to the terminal must be
-//! the console's own: no escape sequence, control or bidi character from the cluster.
+//! Through the refused and the hanging phases the status bar is read every half second:
+//! `k8s` must read stale (never live, quiet or connecting), name the refusal, and name the
+//! hang (`timed out`) before its phase ends. Afterwards the Workloads rows must equal
+//! `kubectl get` against the sandbox itself, the stale face must be gone, and every byte
+//! the console wrote to the terminal must be the console's own: no escape sequence,
+//! control or bidi character from the cluster.
 
 use crate::support::tmux;
 use crate::support::tools;
@@ -13,7 +16,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use tmux::{Launch, Tmux};
@@ -22,6 +25,9 @@ use tokio::task::JoinHandle;
 
 const BIN: &str = env!("CARGO_BIN_EXE_flightdeck");
 const NS: &str = "shop";
+/// The drill's `[kube] stale_after_secs`: the longest the bar may say `k8s live` without an
+/// answer from the API server (the console probes it every third of this).
+const STALE_AFTER_SECS: u64 = 6;
 
 /// A loopback TCP proxy in front of the sandbox that forwards, refuses connections (nothing
 /// listens on its port) or accepts them and never answers.
@@ -201,6 +207,93 @@ fn assert_only_own_escapes(bytes: &[u8]) {
     }
 }
 
+/// The `k8s` face in the status bar: `k8s live` when the bar lists it among the live
+/// sources (`ci k8s logs live`), else `k8s stale 12s (connection refused)`, `k8s failing
+/// 3s (timed out)`, `k8s connecting 4s` or `k8s quiet 2m` as drawn; `None` if the bar has
+/// none.
+fn k8s_face(bar: &str) -> Option<String> {
+    let words: Vec<&str> = bar.split_whitespace().collect();
+    let labels = ["ci", "k8s", "metrics", "logs", "gpu", "hosts"];
+    for (i, w) in words.iter().enumerate() {
+        if *w != "k8s" {
+            continue;
+        }
+        // one of the live group: labels up to `live`
+        let mut j = i + 1;
+        while words.get(j).is_some_and(|w| labels.contains(w)) {
+            j += 1;
+        }
+        if words.get(j) == Some(&"live") {
+            return Some("k8s live".into());
+        }
+        match words.get(i + 1).copied() {
+            Some(kind @ ("stale" | "failing")) => {
+                // the age, then the reason in parentheses (a few words)
+                let mut face = vec!["k8s", kind];
+                for w in &words[i + 2..] {
+                    face.push(w);
+                    if w.ends_with(')') {
+                        break;
+                    }
+                }
+                return Some(face.join(" "));
+            }
+            Some(kind @ ("connecting" | "quiet")) => {
+                let age = words.get(i + 2).copied().unwrap_or_default();
+                return Some(format!("k8s {kind} {age}"));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether the `k8s` face says the cluster is out of contact: stale or failing, nothing
+/// else (not live, not quiet, not a plain `connecting`).
+fn out_of_contact(face: Option<&str>) -> bool {
+    face.is_some_and(|f| f.starts_with("k8s stale ") || f.starts_with("k8s failing "))
+}
+
+/// Reads the status bar every half second until `end`: `k8s` must read out of contact on
+/// every read. Returns the faces read, in order.
+fn hold_out_of_contact(console: &Tmux, end: Instant, phase: &str) -> Vec<String> {
+    let mut faces = Vec::new();
+    loop {
+        let bar = console.bar();
+        let face = k8s_face(&bar);
+        assert!(
+            out_of_contact(face.as_deref()),
+            "{phase}: the bar must say k8s is stale or failing, and it says {face:?}:\n{bar}"
+        );
+        faces.extend(face);
+        if Instant::now() >= end {
+            return faces;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn the_k8s_face_is_read_as_the_bar_draws_it() {
+    let bar = " staging ▸ sandbox/shop  ? help  ci k8s logs live  metrics quiet 2m ";
+    assert_eq!(k8s_face(bar).as_deref(), Some("k8s live"));
+    let bar =
+        " sandbox/shop  ci live  k8s stale 12s (connection refused)  logs stale 12s (no contact) ";
+    assert_eq!(
+        k8s_face(bar).as_deref(),
+        Some("k8s stale 12s (connection refused)")
+    );
+    let bar = " sandbox/shop  k8s failing 3s (timed out) ";
+    assert_eq!(k8s_face(bar).as_deref(), Some("k8s failing 3s (timed out)"));
+    assert_eq!(
+        k8s_face(" sandbox/shop  k8s connecting 4s ").as_deref(),
+        Some("k8s connecting 4s")
+    );
+    assert!(!out_of_contact(k8s_face(" ci k8s live ").as_deref()));
+    assert!(!out_of_contact(k8s_face(" k8s quiet 2m ").as_deref()));
+    assert!(!out_of_contact(None));
+}
+
 #[test]
 fn fault_drill_refused_hanging_fresh_store_and_hostile_logs() {
     let Some(tmux_bin) = tools::require("tmux") else {
@@ -243,7 +336,15 @@ fn fault_drill_refused_hanging_fresh_store_and_hostile_logs() {
     )
     .expect("kubeconfig");
     let config = dir.path().join("config.toml");
-    std::fs::write(&config, sb.config_toml(&proxied_kubeconfig)).expect("config");
+    // a short contact bound: the bar may say `k8s live` for at most this long without an
+    // answer
+    let toml = sb.config_toml(&proxied_kubeconfig).replacen(
+        "[kube]\n",
+        &format!("[kube]\nstale_after_secs = {STALE_AFTER_SECS}\n"),
+        1,
+    );
+    assert!(toml.contains("stale_after_secs"), "{toml}");
+    std::fs::write(&config, toml).expect("config");
     let record = dir.path().join("terminal.bytes");
 
     let console = Tmux::start(
@@ -308,8 +409,9 @@ fn fault_drill_refused_hanging_fresh_store_and_hostile_logs() {
         |t| t.capture().contains("HOSTILE"),
     );
 
-    // 2. thirty seconds of refused connections, while the cluster changes underneath
+    // 2. twenty seconds of refused connections, while the cluster changes underneath
     proxy.refuse();
+    let refused_until = Instant::now() + Duration::from_secs(20);
     let kubectl_do = |args: &[&str]| {
         let out = std::process::Command::new(&kubectl)
             .arg("--kubeconfig")
@@ -331,20 +433,29 @@ fn fault_drill_refused_hanging_fresh_store_and_hostile_logs() {
         .expect("a cart pod");
     kubectl_do(&["delete", "pod", cart_pod, "--wait=false"]);
     kubectl_do(&["scale", "deployment", "frontend", "--replicas=5"]);
+    // within the contact bound (a generous hang guard here), `k8s` reads stale and names
+    // the refusal; from then on, never live while connections are refused
     console.expect(
-        "the Workloads source marked failing",
-        Duration::from_secs(30),
-        |t| t.bar().contains("stale") || t.bar().contains("✗"),
+        "k8s stale (connection refused) in the bar",
+        Duration::from_secs(STALE_AFTER_SECS + 20),
+        |t| {
+            k8s_face(&t.bar())
+                .is_some_and(|f| out_of_contact(Some(&f)) && f.ends_with("(connection refused)"))
+        },
     );
-    std::thread::sleep(Duration::from_secs(30));
+    hold_out_of_contact(&console, refused_until, "connections refused");
 
-    // 3. a server that accepts connections and never answers
+    // 3. a server that accepts connections and never answers: never live, and the hang is
+    // named before the phase ends
     rt.block_on(proxy.hang());
-    std::thread::sleep(Duration::from_secs(25));
+    let faces = hold_out_of_contact(
+        &console,
+        Instant::now() + Duration::from_secs(25),
+        "a server that never answers",
+    );
     assert!(
-        !console.capture().contains("connecting…"),
-        "a hanging server must not read as a plain `connecting…`:\n{}",
-        console.capture()
+        faces.iter().any(|f| f.ends_with("(timed out)")),
+        "the hang was never named `timed out` in the bar; k8s read: {faces:?}"
     );
 
     // 4. the API server comes back with a fresh store: resourceVersions went backwards
@@ -354,13 +465,15 @@ fn fault_drill_refused_hanging_fresh_store_and_hostile_logs() {
     let after = kubectl_deployments(&kubectl, &direct_kubeconfig);
     assert!(!after.contains_key("worker"), "{after:?}");
     console.expect(
-        "rows equal to kubectl get, and no failure marker",
+        "rows equal to kubectl get, and k8s in contact again",
         Duration::from_secs(90),
         |t| {
             let screen = t.capture();
+            let bar = t.bar();
             screen_deployments(&screen, &names) == after
-                && !t.bar().contains("stale")
-                && !t.bar().contains("✗")
+                && k8s_face(&bar).is_some_and(|f| f == "k8s live" || f.starts_with("k8s quiet"))
+                && !bar.contains("stale")
+                && !bar.contains("failing")
         },
     );
 
