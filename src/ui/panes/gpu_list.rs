@@ -391,7 +391,7 @@ fn collapsed_spans<'a>(state: &State, host: &HostState) -> Vec<Span<'a>> {
     let worst = host
         .gpus
         .iter()
-        .filter_map(|g| problem(g, state.now).map(|p| (g.sample.index, p)))
+        .filter_map(|g| problem(g, state.now).map(|p| (&g.sample.index, p)))
         .max_by_key(|(i, p)| (p.severity(), std::cmp::Reverse(*i)));
     if let Some((index, p)) = worst {
         spans.push(Span::styled(
