@@ -151,7 +151,7 @@ pub fn gpu_order(host: &HostState, now: Timestamp) -> Vec<usize> {
             (severity, &g.sample.index, i)
         })
         .collect();
-    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
     order.into_iter().map(|(_, _, i)| i).collect()
 }
 
