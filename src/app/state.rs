@@ -556,9 +556,17 @@ impl State {
     /// The longest the source may go without contact and still be shown as live: for the
     /// cluster and the logs streamed through it, `[kube] stale_after_secs` (the cluster
     /// source proves contact well within it); for the Hosts checks and services, two of
-    /// their slowest rounds (interval and timeout). The polled sources (CI, metrics, GPUs)
-    /// report a failed poll themselves, within their requests' bounds.
+    /// their slowest rounds (interval and timeout). Metrics and GPUs: three of their poll
+    /// rounds (interval and request timeout), at least 10 s, so a poller that stops answering
+    /// without an error turns stale. CI has none: it reports a failed poll itself, within its
+    /// requests' bounds.
     pub fn contact_bound(&self, id: SourceId) -> Option<std::time::Duration> {
+        use std::time::Duration;
+        // a poll's request gives up after its interval (`sources::http::client`)
+        let polled = |interval: Duration| {
+            let timeout = interval.clamp(Duration::from_millis(500), Duration::from_secs(10));
+            ((interval + timeout) * 3).max(Duration::from_secs(10))
+        };
         match id {
             SourceId::Kube | SourceId::Logs => Some(self.config.kube.stale_after()),
             SourceId::Hosts => {
@@ -576,7 +584,12 @@ impl State {
                     .max()?;
                 Some(std::time::Duration::from_secs(round.saturating_mul(2)))
             }
-            SourceId::Pipeline | SourceId::Metrics | SourceId::Gpu => None,
+            SourceId::Metrics => Some(polled(crate::sources::metrics::SCRAPE_INTERVAL)),
+            // the slowest of its reads: scrapes and Prometheus every 2 s at least
+            SourceId::Gpu => Some(polled(Duration::from_millis(
+                self.config.gpu.interval_ms.unwrap_or(2000).max(2000),
+            ))),
+            SourceId::Pipeline => None,
         }
     }
 }

@@ -175,6 +175,39 @@ fn a_hot_gpu_on_any_host_stays_in_view_and_hidden_rows_are_counted() {
     }
 }
 
+#[test]
+fn the_fleet_summary_keeps_a_noun_after_every_number() {
+    let mut s = fed();
+    s.hosts.health.clear();
+    for (w, h) in SIZES {
+        let t = common::cells(&common::draw_at(&s, w, h));
+        let pane = hosts_pane(&t);
+        let all = pane.join("\n");
+        let line = pane
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("fleet: "))
+            .unwrap_or_else(|| panic!("the fleet line at {w}x{h}:\n{all}"));
+        let parts: Vec<&str> = line.split(" · ").map(str::trim).collect();
+        for part in &parts {
+            let mut words = part.split(' ');
+            let number = words.next().unwrap_or_default();
+            let noun = words.next().unwrap_or_default();
+            assert!(
+                number.parse::<u64>().is_ok()
+                    && noun.chars().all(char::is_alphabetic)
+                    && !noun.is_empty(),
+                "{w}x{h}: `{part}` in `{line}`"
+            );
+        }
+        // what a person must act on stays: the hot GPU is counted at every width
+        assert!(parts.contains(&"1 hot"), "{w}x{h}: {line}");
+        assert!(
+            parts.contains(&"2 hosts") && parts.contains(&"16 GPUs"),
+            "{w}x{h}: {line}"
+        );
+    }
+}
+
 /// `30s 0ms`, `2m 12ms`: a compact age right before a latency.
 fn regex_like_age_then_ms(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();

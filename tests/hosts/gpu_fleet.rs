@@ -264,7 +264,7 @@ async fn a_fleet_through_prometheus_in_one_round_with_pods_and_health() {
     let dgx03 = &hosts[2];
     assert!(dgx03.gpus.iter().all(|g| g.host == "dgx-03"));
     let g3 = &dgx03.gpus[3];
-    assert_eq!((g3.index, g3.xid), (3, Some(79)));
+    assert_eq!((g3.index.number(), g3.xid), (Some(3), Some(79)));
     let pod = g3.pod.as_ref().expect("pod on dgx-03 GPU 3");
     assert_eq!(
         (

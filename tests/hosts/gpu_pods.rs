@@ -81,8 +81,8 @@ async fn a_pods_detail_lists_the_gpus_it_runs_on() {
         flightdeck::app::Event::Gpu(flightdeck::sources::gpu::GpuUpdate::Host(sample)),
     );
     let on = flightdeck::app::panes::gpu::gpus_of_pod(s, "ml", "train-llama-0");
-    let idx: Vec<u32> = on.iter().map(|(_, g)| g.sample.index).collect();
-    assert_eq!(idx, vec![0, 1, 2, 3]);
+    let idx: Vec<Option<u32>> = on.iter().map(|(_, g)| g.sample.index.number()).collect();
+    assert_eq!(idx, [0, 1, 2, 3].map(Some));
     s.workloads.detail = Some(flightdeck::app::panes::workloads::Detail {
         target: flightdeck::app::panes::workloads::DetailTarget::Pod(ObjKey::new(
             "ml",

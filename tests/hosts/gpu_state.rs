@@ -168,7 +168,7 @@ fn processes_sort_by_gpu_memory() {
     let order: Vec<(u32, u32)> = s
         .processes_by_memory("local")
         .iter()
-        .map(|(gpu, p)| (*gpu, p.pid))
+        .map(|(gpu, p)| (gpu.number().unwrap_or(u32::MAX), p.pid))
         .collect();
     assert_eq!(order, [(0, 3), (1, 4), (0, 1), (0, 2)]);
     let per_gpu: Vec<u32> = s.hosts[0].gpus[0]

@@ -7,6 +7,7 @@ mod gpu_dcgm;
 mod gpu_device_check;
 mod gpu_fleet;
 mod gpu_fleet_sandbox;
+mod gpu_index;
 mod gpu_join;
 mod gpu_local;
 mod gpu_once;

@@ -1,6 +1,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod contact;
 mod direct;
 mod exposition;
 mod fold;

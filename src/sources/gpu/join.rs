@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use super::model::{GpuPod, GpuSample, Memory, MigInstance, ThrottleReason};
+use super::model::{GpuIndex, GpuPod, GpuSample, Memory, MigInstance, ThrottleReason};
 use crate::sources::exposition::Sample;
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -42,7 +42,9 @@ fn nonempty<'s>(sample: &'s Sample, key: &str) -> Option<&'s str> {
 /// Who a series is about, as its labels say.
 struct Ids<'s> {
     uuid: Option<&'s str>,
-    index: Option<u32>,
+    /// The `gpu` label's index, else `device`'s (`nvidia3` or `3`): a label that is no
+    /// number a GPU can have is kept as its text.
+    index: Option<GpuIndex>,
     /// The host a label names, with the label's rank: 0 `host_label`, 1 `Hostname`, 2
     /// `hostname` (a GPU's series that disagree: the lowest rank wins, whatever their order).
     host: Option<(usize, &'s str)>,
@@ -54,10 +56,13 @@ struct Ids<'s> {
 
 fn ids<'s>(sample: &'s Sample, host_label: &str) -> Ids<'s> {
     let index = nonempty(sample, "gpu")
-        .and_then(|g| g.trim().parse::<u32>().ok())
+        .map(GpuIndex::from_label)
         .or_else(|| {
             let d = nonempty(sample, "device")?.trim();
-            d.strip_prefix("nvidia").unwrap_or(d).parse::<u32>().ok()
+            match d.strip_prefix("nvidia").map(GpuIndex::from_label) {
+                Some(n @ GpuIndex::Number(_)) => Some(n),
+                _ => Some(GpuIndex::from_label(d)),
+            }
         });
     Ids {
         uuid: UUID_LABELS.iter().find_map(|k| nonempty(sample, k)),
@@ -76,7 +81,7 @@ fn ids<'s>(sample: &'s Sample, host_label: &str) -> Ids<'s> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum GpuKey {
     Uuid(String),
-    Index { scope: String, index: u32 },
+    Index { scope: String, index: GpuIndex },
 }
 
 /// What one GPU's (or one MIG instance's) series say.
@@ -273,7 +278,7 @@ fn pod_of(sample: &Sample) -> Option<GpuPod> {
 /// Everything known of one physical GPU.
 #[derive(Debug, Default)]
 struct Acc {
-    index: Option<u32>,
+    index: Option<GpuIndex>,
     /// The host its series name, with the naming label's rank (see [`Ids::host`]).
     host: Option<(usize, String)>,
     instance: Option<String>,
@@ -302,7 +307,7 @@ pub fn join(samples: &[Sample], host_label: &str, fallback_host: &str) -> Vec<Jo
         .collect();
     // what the series with a UUID teach: which UUID sits at an index of a host or target,
     // and which host a target's GPUs are named under
-    let mut at_index: HashMap<(&str, u32), &str> = HashMap::new();
+    let mut at_index: HashMap<(&str, &GpuIndex), &str> = HashMap::new();
     let mut target_host: HashMap<&str, (usize, &str)> = HashMap::new();
     for (_, id) in &gpu_samples {
         if let (Some(instance), Some((rank, host))) = (id.instance, id.host) {
@@ -311,7 +316,7 @@ pub fn join(samples: &[Sample], host_label: &str, fallback_host: &str) -> Vec<Jo
                 *slot = (rank, host);
             }
         }
-        let (Some(uuid), Some(index)) = (id.uuid, id.index) else {
+        let (Some(uuid), Some(index)) = (id.uuid, id.index.as_ref()) else {
             continue;
         };
         for scope in [id.host.map(|h| h.1), id.instance].into_iter().flatten() {
@@ -322,13 +327,13 @@ pub fn join(samples: &[Sample], host_label: &str, fallback_host: &str) -> Vec<Jo
     let mut by_key: HashMap<GpuKey, Acc> = HashMap::new();
     for (sample, id) in &gpu_samples {
         let scope = id.host.map(|h| h.1).or(id.instance).unwrap_or("");
-        let key = match (id.uuid, id.index) {
+        let key = match (id.uuid, &id.index) {
             (Some(uuid), _) => GpuKey::Uuid(uuid.to_owned()),
             (None, Some(index)) => match at_index.get(&(scope, index)) {
                 Some(uuid) => GpuKey::Uuid((*uuid).to_owned()),
                 None => GpuKey::Index {
                     scope: scope.to_owned(),
-                    index,
+                    index: index.clone(),
                 },
             },
             (None, None) => continue,
@@ -337,7 +342,7 @@ pub fn join(samples: &[Sample], host_label: &str, fallback_host: &str) -> Vec<Jo
             order.push(key);
             Acc::default()
         });
-        fill(&mut acc.index, id.index);
+        fill(&mut acc.index, id.index.clone());
         if let Some((rank, host)) = id.host
             && acc.host.as_ref().is_none_or(|(r, _)| rank < *r)
         {
@@ -378,13 +383,25 @@ pub fn join(samples: &[Sample], host_label: &str, fallback_host: &str) -> Vec<Jo
         }
     }
 
-    let mut next_index = 0_u32;
-    let mut out: Vec<Joined> = order
+    let joined: Vec<(GpuKey, Acc)> = order
         .into_iter()
         .filter_map(|key| by_key.remove(&key).map(|acc| (key, acc)))
+        .collect();
+    // a GPU no series gives an index is numbered after every number the labels give (a
+    // label that is no number takes none); past the last number, it has none
+    let mut next_index = joined
+        .iter()
+        .filter_map(|(_, acc)| acc.index.as_ref()?.number())
+        .max()
+        .map_or(Some(0), |n| n.checked_add(1));
+    let mut out: Vec<Joined> = joined
+        .into_iter()
         .map(|(key, acc)| {
-            let index = acc.index.unwrap_or(next_index);
-            next_index = next_index.max(index.saturating_add(1));
+            let index = acc.index.clone().unwrap_or_else(|| {
+                let n = next_index;
+                next_index = n.and_then(|n| n.checked_add(1));
+                n.map_or_else(|| GpuIndex::Label("?".to_owned()), GpuIndex::Number)
+            });
             let host = acc
                 .host
                 .as_ref()
@@ -405,11 +422,13 @@ pub fn join(samples: &[Sample], host_label: &str, fallback_host: &str) -> Vec<Jo
             }
         })
         .collect();
-    out.sort_by(|a, b| (a.gpu.host.as_str(), a.gpu.index).cmp(&(b.gpu.host.as_str(), b.gpu.index)));
+    out.sort_by(|a, b| {
+        (a.gpu.host.as_str(), &a.gpu.index).cmp(&(b.gpu.host.as_str(), &b.gpu.index))
+    });
     out
 }
 
-fn to_gpu(host: &str, index: u32, uuid: String, acc: Acc) -> GpuSample {
+fn to_gpu(host: &str, index: GpuIndex, uuid: String, acc: Acc) -> GpuSample {
     let s = acc.fields;
     let mut gpu = GpuSample::empty(host, index, uuid);
     gpu.name = acc.name;

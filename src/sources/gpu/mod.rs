@@ -13,7 +13,7 @@ pub mod remote;
 
 pub use local::{GpuError, LocalOptions, LocalSampler, sample_local_once, spawn_local};
 pub use model::{
-    GpuPod, GpuProcess, GpuSample, GpuUpdate, HostSample, Memory, MigInstance, Pcie,
+    GpuIndex, GpuPod, GpuProcess, GpuSample, GpuUpdate, HostSample, Memory, MigInstance, Pcie,
     ThrottleReason, gib_text,
 };
 pub use once::{OnceReport, OnceSources, run_once, run_once_with};

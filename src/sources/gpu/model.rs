@@ -41,7 +41,7 @@ impl HostSample {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GpuSample {
     pub host: String,
-    pub index: u32,
+    pub index: GpuIndex,
     /// The device's UUID, or `index:N` when it cannot be read; GPUs are keyed by
     /// host and UUID.
     pub uuid: String,
@@ -91,6 +91,55 @@ pub struct GpuSample {
     pub mig: Vec<MigInstance>,
 }
 
+/// A GPU's index on its host: NVML's number, or the number an exporter's `gpu` (or `device`)
+/// label gives. A label that is no index a GPU can have (`4294967296`, `-1`, `gpu0x`) is kept
+/// as its text: never read as another number, and never moving other GPUs' numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(untagged)]
+pub enum GpuIndex {
+    Number(u32),
+    Label(String),
+}
+
+impl GpuIndex {
+    /// The index a label gives: its number, else its text (control characters dropped).
+    pub fn from_label(label: &str) -> Self {
+        let text = label.trim();
+        match text.parse::<u32>() {
+            Ok(n) => GpuIndex::Number(n),
+            Err(_) => GpuIndex::Label(text.chars().filter(|c| !c.is_control()).collect()),
+        }
+    }
+
+    pub fn number(&self) -> Option<u32> {
+        match self {
+            GpuIndex::Number(n) => Some(*n),
+            GpuIndex::Label(_) => None,
+        }
+    }
+}
+
+impl From<u32> for GpuIndex {
+    fn from(n: u32) -> Self {
+        GpuIndex::Number(n)
+    }
+}
+
+impl PartialEq<u32> for GpuIndex {
+    fn eq(&self, other: &u32) -> bool {
+        self.number() == Some(*other)
+    }
+}
+
+impl std::fmt::Display for GpuIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GpuIndex::Number(n) => std::fmt::Display::fmt(n, f),
+            GpuIndex::Label(text) => f.pad(text),
+        }
+    }
+}
+
 /// One MIG (GPU) instance of a partitioned GPU.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MigInstance {
@@ -116,10 +165,10 @@ pub struct GpuPod {
 
 impl GpuSample {
     /// A sample with only the identity filled in.
-    pub fn empty(host: &str, index: u32, uuid: String) -> Self {
+    pub fn empty(host: &str, index: impl Into<GpuIndex>, uuid: String) -> Self {
         GpuSample {
             host: host.to_string(),
-            index,
+            index: index.into(),
             uuid,
             name: None,
             down: None,
@@ -152,7 +201,7 @@ impl GpuSample {
     /// it was given to and its last XID, and `down`; every measured value is `None` (no
     /// live value is shown for it anywhere).
     pub fn off_bus(&self, reason: &str) -> GpuSample {
-        let mut gone = GpuSample::empty(&self.host, self.index, self.uuid.clone());
+        let mut gone = GpuSample::empty(&self.host, self.index.clone(), self.uuid.clone());
         gone.name = self.name.clone();
         gone.down = Some(reason.to_owned());
         gone.pod = self.pod.clone();

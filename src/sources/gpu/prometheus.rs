@@ -142,7 +142,7 @@ fn history_key<'a>(
     if let Some(uuid) = label("UUID").or_else(|| label("uuid")) {
         return Some((None, uuid.to_owned()));
     }
-    let index = label("gpu")?.trim().parse::<u32>().ok()?;
+    let index = super::model::GpuIndex::from_label(label("gpu")?);
     let scope = std::iter::once(host_label)
         .chain(HOST_LABELS)
         .chain(["instance"])

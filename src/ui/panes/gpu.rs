@@ -16,7 +16,7 @@ use crate::app::panes::gpu::{GpuEntry, GpuRow, HistoryPoint, HostState};
 use crate::app::state::State;
 use crate::config::theme::{Health, Theme};
 use crate::pane::PaneId;
-use crate::sources::gpu::model::GpuProcess;
+use crate::sources::gpu::model::{GpuIndex, GpuProcess};
 use crate::text::clean;
 
 use super::gpu_cells::{NA, power_text, short_name, temp_style, temp_text};
@@ -315,7 +315,7 @@ fn render_gpu_chart(state: &State, g: &GpuEntry, frame: &mut Frame, area: Rect) 
 fn render_processes(
     state: &State,
     host: &HostState,
-    procs: &[(u32, &GpuProcess)],
+    procs: &[(GpuIndex, &GpuProcess)],
     frame: &mut Frame,
     area: Rect,
 ) {

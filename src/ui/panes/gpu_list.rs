@@ -114,7 +114,7 @@ pub(super) fn render_list(
         lines.push(Line::styled(clean(line).into_owned(), theme.dim()));
     }
     if fleet || g.source_error.is_some() {
-        lines.push(summary_line(state));
+        lines.push(summary_line(state, area.width.into()));
     }
     if let Some(error) = &g.source_error {
         lines.push(Line::from(vec![
@@ -259,37 +259,55 @@ fn shown_rows(
 }
 
 /// `fleet: 40 hosts · 320 GPUs · 250 busy · 2 hot · 1 erroring` (`· N stale` when hosts
-/// cannot be read).
-fn summary_line<'a>(state: &State) -> Line<'a> {
+/// cannot be read), in `width` cells. Parts give way whole, never a number without its noun:
+/// zero counts first, then `busy`, then the alarms from the last; hosts and GPUs stay.
+fn summary_line<'a>(state: &State, width: usize) -> Line<'a> {
     let theme = &state.theme;
     let c = fleet_counts(&state.gpu, state.now);
     let plural = |n: usize, one: &str| crate::text::count(n as u64, one, &format!("{one}s"));
-    let mut spans = vec![
-        Span::styled("fleet: ", theme.header()),
-        Span::styled(
-            format!(
-                "{} · {} · {} busy",
-                plural(c.hosts, "host"),
-                plural(c.gpus, "GPU"),
-                c.busy
-            ),
-            theme.text(),
-        ),
-    ];
-    let part = |n: usize, words: &str, bad: Health| {
-        Span::styled(
-            format!(" · {n} {words}"),
-            if n > 0 {
-                theme.health(bad)
-            } else {
-                theme.dim()
-            },
-        )
+    // (text, style, rank: the higher gives way first)
+    let alarm = |n: usize, words: &str, bad: Health| {
+        if n > 0 {
+            (format!("{n} {words}"), theme.health(bad), 2)
+        } else {
+            (format!("{n} {words}"), theme.dim(), 4)
+        }
     };
-    spans.push(part(c.hot, "hot", Health::Warn));
-    spans.push(part(c.erroring, "erroring", Health::Error));
+    let mut parts = vec![
+        (plural(c.hosts, "host"), theme.text(), 0),
+        (plural(c.gpus, "GPU"), theme.text(), 0),
+        (format!("{} busy", c.busy), theme.text(), 3),
+        alarm(c.hot, "hot", Health::Warn),
+        alarm(c.erroring, "erroring", Health::Error),
+    ];
     if c.stale_hosts > 0 {
-        spans.push(part(c.stale_hosts, "stale", Health::Stale));
+        parts.push(alarm(c.stale_hosts, "stale", Health::Stale));
+    }
+    const HEAD: &str = "fleet: ";
+    const SEP: &str = " · ";
+    let cells = |parts: &[(String, Style, u8)]| {
+        HEAD.width()
+            + parts.iter().map(|p| p.0.width()).sum::<usize>()
+            + SEP.width() * parts.len().saturating_sub(1)
+    };
+    while cells(&parts) > width {
+        // the highest rank gives way, the last of equals first
+        let Some((i, _)) = parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.2 > 0)
+            .max_by_key(|(i, p)| (p.2, *i))
+        else {
+            break;
+        };
+        parts.remove(i);
+    }
+    let mut spans = vec![Span::styled(HEAD, theme.header())];
+    for (i, (text, style, _)) in parts.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(SEP, theme.text()));
+        }
+        spans.push(Span::styled(text, style));
     }
     Line::from(spans)
 }
@@ -391,7 +409,7 @@ fn collapsed_spans<'a>(state: &State, host: &HostState) -> Vec<Span<'a>> {
     let worst = host
         .gpus
         .iter()
-        .filter_map(|g| problem(g, state.now).map(|p| (g.sample.index, p)))
+        .filter_map(|g| problem(g, state.now).map(|p| (&g.sample.index, p)))
         .max_by_key(|(i, p)| (p.severity(), std::cmp::Reverse(*i)));
     if let Some((index, p)) = worst {
         spans.push(Span::styled(

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use super::{GpuEntry, GpuState, HostState};
 use crate::app::state::State;
+use crate::sources::gpu::model::GpuIndex;
 
 /// Throttling held longer than this is a problem, not a blip.
 pub const THROTTLE_PAGES_AFTER: Duration = Duration::from_secs(60);
@@ -140,17 +141,17 @@ pub fn host_severity(host: &HostState, now: Timestamp) -> u8 {
 
 /// The host's GPUs in row order: GPUs with a problem first (worst first), then by index.
 pub fn gpu_order(host: &HostState, now: Timestamp) -> Vec<usize> {
-    let mut order: Vec<(u8, u32, usize)> = host
+    let mut order: Vec<(u8, &GpuIndex, usize)> = host
         .gpus
         .iter()
         .enumerate()
         .map(|(i, g)| {
             // problems first, then hot ones, then the rest by index
             let severity = problem(g, now).map_or(u8::from(is_hot(g)), |p| p.severity());
-            (severity, g.sample.index, i)
+            (severity, &g.sample.index, i)
         })
         .collect();
-    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
     order.into_iter().map(|(_, _, i)| i).collect()
 }
 

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::sources::gpu::model::{GpuProcess, GpuSample, GpuUpdate, HostSample, LOCAL_HOST};
+use crate::sources::gpu::model::{
+    GpuIndex, GpuProcess, GpuSample, GpuUpdate, HostSample, LOCAL_HOST,
+};
 
 /// What a GPU whose series are gone shows as its `down` reason.
 pub const GONE: &str = "fell off the bus (its series are gone)";
@@ -310,7 +312,8 @@ impl GpuState {
                 gone.sample = gone.sample.off_bus(GONE);
                 host.gpus.push(gone);
             }
-            host.gpus.sort_by_key(|g| g.sample.index);
+            host.gpus
+                .sort_by(|a, b| a.sample.index.cmp(&b.sample.index));
         }
     }
 
@@ -328,8 +331,8 @@ impl GpuState {
     }
 
     /// Every process on `host`'s GPUs with its GPU index, most GPU memory first.
-    pub fn processes_by_memory(&self, host: &str) -> Vec<(u32, &GpuProcess)> {
-        let mut list: Vec<(u32, &GpuProcess)> = self
+    pub fn processes_by_memory(&self, host: &str) -> Vec<(GpuIndex, &GpuProcess)> {
+        let mut list: Vec<(GpuIndex, &GpuProcess)> = self
             .host(host)
             .into_iter()
             .flat_map(|h| h.gpus.iter())
@@ -338,7 +341,7 @@ impl GpuState {
                     .processes
                     .iter()
                     .flatten()
-                    .map(move |p| (g.sample.index, p))
+                    .map(move |p| (g.sample.index.clone(), p))
             })
             .collect();
         list.sort_by_key(|(_, p)| std::cmp::Reverse(p.gpu_memory_bytes));
