@@ -107,7 +107,10 @@ fn stop_and_continue(stop: impl Fn(&Tmux, &str)) {
     t.expect("help, opened by ? alone", BOUND, |t| {
         t.capture().contains(" Help ")
     });
-    t.keys(&["Escape", "q"]);
+    // ESC and q in one read are Alt+q: close the help first, then quit
+    t.keys(&["Escape"]);
+    t.expect("help closed", BOUND, |t| !t.capture().contains(" Help "));
+    t.keys(&["q"]);
     t.assert_restored();
     assert_eq!(t.exit_status().as_deref(), Some("0"));
 }
