@@ -41,19 +41,6 @@ fn feed(s: &mut State, msg: WorkloadsMsg) {
     update(s, Event::Kube { generation, msg });
 }
 
-fn template_pod() -> PodRow {
-    let p: flightdeck::sources::kube::slim::Pod = serde_json::from_value(json!({
-        "metadata": {"name": "p", "namespace": "load-000", "creationTimestamp": "2026-01-01T00:00:00Z",
-            "labels": {"app": "svc-00", "pod-template-hash": "abc"},
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "svc-00-abc", "uid": "u", "controller": true}]},
-        "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": "ghcr.io/acme/load:0"}]},
-        "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0,
-            "image": "x", "imageID": "x", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}
-    }))
-    .expect("pod");
-    PodRow::from_object(&p)
-}
-
 fn template_deployment(name: &str) -> DeploymentRow {
     let d: flightdeck::sources::kube::slim_kinds::Deployment = serde_json::from_value(json!({
         "metadata": {"name": name, "namespace": "load-000", "creationTimestamp": "2026-01-01T00:00:00Z",
@@ -76,7 +63,7 @@ fn one_big_deployment(n: usize) -> Vec<WorkloadsMsg> {
         "spec": {"replicas": n, "selector": {"matchLabels": {"app": "svc-00"}}}
     }))
     .expect("rs");
-    let t = template_pod();
+    let t = common::template_pod();
     let pods = (0..n)
         .map(|i| {
             let mut p = t.clone();
@@ -105,7 +92,7 @@ fn many_deployments(n: usize) -> Vec<WorkloadsMsg> {
 
 /// 10,000 MODIFIED pod events, batched as the watcher batches them (1,024 per message).
 fn pod_events(n: usize) -> Vec<WorkloadsMsg> {
-    let t = template_pod();
+    let t = common::template_pod();
     let rows: Vec<PodRow> = (0..n)
         .map(|i| {
             let mut p = t.clone();

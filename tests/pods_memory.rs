@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 
 use flightdeck::app::{Event, State, update};
 use flightdeck::sources::kube::model::{ListProgress, ObjKey, PodRow, Rows, WorkloadsMsg};
-use serde_json::json;
 
 struct Counting;
 
@@ -55,19 +54,6 @@ const PAGE: usize = 500;
 /// bar for the whole process is RSS < 300 MB at this size.
 const BUDGET: isize = 200 * 1024 * 1024;
 
-fn template_pod() -> PodRow {
-    let p: flightdeck::sources::kube::slim::Pod = serde_json::from_value(json!({
-        "metadata": {"name": "p", "namespace": "load-000", "creationTimestamp": "2026-01-01T00:00:00Z",
-            "labels": {"app": "svc-00", "pod-template-hash": "abc"},
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "svc-00-abc", "uid": "u", "controller": true}]},
-        "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": "ghcr.io/acme/load:0"}]},
-        "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0,
-            "image": "x", "imageID": "x", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}
-    }))
-    .expect("pod");
-    PodRow::from_object(&p)
-}
-
 fn feed(s: &mut State, msg: WorkloadsMsg) {
     let generation = s.generation;
     update(s, Event::Kube { generation, msg });
@@ -83,7 +69,7 @@ fn a_150000_pod_list_is_drawn_from_its_first_page_and_held_under_budget() {
         .size(200, 60)
         .build();
     common::keys(&mut s, ": p o d s enter");
-    let template = template_pod();
+    let template = common::template_pod();
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
     let mut first_page_screen = String::new();

@@ -275,3 +275,18 @@ pub fn sandbox_runtime(
     });
     (rt, sb)
 }
+
+/// One running pod of `svc-00` in `load-000`, decoded from the API's JSON as the watcher
+/// does: what the large-list tests and benches clone by the thousand.
+pub fn template_pod() -> flightdeck::sources::kube::model::PodRow {
+    let p: flightdeck::sources::kube::slim::Pod = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "p", "namespace": "load-000", "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"app": "svc-00", "pod-template-hash": "abc"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "svc-00-abc", "uid": "u", "controller": true}]},
+        "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": "ghcr.io/acme/load:0"}]},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0,
+            "image": "x", "imageID": "x", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}
+    }))
+    .expect("pod");
+    flightdeck::sources::kube::model::PodRow::from_object(&p)
+}

@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::Scenario;
 use tmux::{Launch, Tmux};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -302,17 +302,7 @@ fn fault_drill_refused_hanging_fresh_store_and_hostile_logs() {
     let Some(kubectl) = tools::require("kubectl") else {
         return;
     };
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let sb = rt.block_on(async {
-        Sandbox::start(SandboxOptions::scenario(Scenario::Steady))
-            .await
-            .expect("sandbox")
-    });
+    let (rt, sb) = crate::support::common::sandbox_runtime(Scenario::Steady);
     let admin = sb.admin_url();
     let http = reqwest::Client::new();
     let send = |req: reqwest::RequestBuilder, what: &str| {

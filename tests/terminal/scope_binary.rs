@@ -11,7 +11,7 @@ use crate::support::tools;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
+use flightdeck_sandbox::{Sandbox, Scenario};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
@@ -28,24 +28,15 @@ struct World {
 
 impl World {
     fn start() -> World {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let sb = rt.block_on(async {
-            let sb = Sandbox::start(SandboxOptions::scenario(Scenario::Steady))
-                .await
-                .expect("sandbox");
-            let r = reqwest::Client::new()
-                .post(format!("{}/time/pause", sb.admin_url()))
-                .send()
-                .await
-                .expect("pause");
-            assert!(r.status().is_success());
-            sb
-        });
+        let (rt, sb) = crate::support::common::sandbox_runtime(Scenario::Steady);
+        let r = rt
+            .block_on(
+                reqwest::Client::new()
+                    .post(format!("{}/time/pause", sb.admin_url()))
+                    .send(),
+            )
+            .expect("pause");
+        assert!(r.status().is_success());
         let dir = tempfile::tempdir().expect("tempdir");
         for sub in ["home", "cfg", "data", "state", "cache"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
