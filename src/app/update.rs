@@ -437,7 +437,14 @@ fn pane_intents(state: &mut State, action: Action) -> Vec<Intent> {
         pipeline::on_operation(state, action)
     } else {
         match state.focus {
-            PaneId::Pipeline => pipeline::on_operation(state, action),
+            // the Pipeline's own keys (promote is its approve) are its own; a rollback,
+            // scale or restart has no object there and acts on what the hint names
+            PaneId::Pipeline if action == Action::Promote => pipeline::on_operation(state, action),
+            PaneId::Pipeline => match super::hint::offered(state, action) {
+                Some(HintObject::Workload(w)) => workloads::on_hinted(state, action, &w),
+                Some(HintObject::Service(label)) => hosts::on_named_service(state, action, &label),
+                None => pipeline::on_operation(state, action),
+            },
             PaneId::Hosts => hosts::on_operation(state, action),
             PaneId::Workloads => workloads::on_operation(state, action),
             // no selection of their own: the key acts on what the incident hint names

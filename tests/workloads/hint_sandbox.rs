@@ -105,9 +105,9 @@ async fn bad_release_hint_names_crash_loops_and_the_measured_error_ratio() {
         "the pane shows it"
     );
 
-    // from a pane with no selection of its own (Logs, Error rate) the hint's key acts on
-    // the deployment the hint names, and the dialog shows it
-    for pane in [PaneId::Logs, PaneId::Errors] {
+    // from a pane with no selection of its own for it (Logs, Error rate, Pipeline) the
+    // hint's key acts on the deployment the hint names, and the dialog shows it
+    for pane in [PaneId::Logs, PaneId::Errors, PaneId::Pipeline] {
         let mut from = h.state.clone();
         from.focus = pane;
         let effects = update(
