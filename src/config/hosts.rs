@@ -216,18 +216,20 @@ fn check_service(s: &ServiceConfig) -> Result<(), Problem> {
             ),
         ));
     }
-    if s.interval_secs == 0 || s.timeout_secs == 0 {
-        let key = if s.interval_secs == 0 {
+    check_intervals("service", &s.unit, s.interval_secs, s.timeout_secs)
+}
+
+/// A polled entry's interval and timeout: both above 0, the key named that is not.
+fn check_intervals(what: &str, name: &str, interval: u64, timeout: u64) -> Result<(), Problem> {
+    if interval == 0 || timeout == 0 {
+        let key = if interval == 0 {
             "interval_secs"
         } else {
             "timeout_secs"
         };
         return Err((
             key,
-            format!(
-                "service `{}`: interval_secs and timeout_secs must be above 0",
-                s.unit
-            ),
+            format!("{what} `{name}`: interval_secs and timeout_secs must be above 0"),
         ));
     }
     Ok(())
@@ -240,20 +242,7 @@ fn check_health(h: &HealthCheck) -> Result<(), Problem> {
             format!("health `{}`: `{}` is not an http(s) URL", h.name, h.url),
         ));
     }
-    if h.interval_secs == 0 || h.timeout_secs == 0 {
-        let key = if h.interval_secs == 0 {
-            "interval_secs"
-        } else {
-            "timeout_secs"
-        };
-        return Err((
-            key,
-            format!(
-                "health `{}`: interval_secs and timeout_secs must be above 0",
-                h.name
-            ),
-        ));
-    }
+    check_intervals("health", &h.name, h.interval_secs, h.timeout_secs)?;
     if h.failures == 0 {
         return Err((
             "failures",

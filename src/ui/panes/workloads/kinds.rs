@@ -11,15 +11,14 @@ use ratatui::text::{Line, Span};
 
 use super::detail::{container_spec_lines, events_lines, kv, labels_text, section};
 use super::table::{
-    Cells, Col, cut_line, fit_columns, natural_widths, pod_health, rollout_text, row_line,
-    scroll_offset, table_room,
+    Cells, Col, cut_line, fitted, pod_health, rollout_text, row_line, scroll_offset, table_room,
 };
 use crate::app::panes::workloads::{LastResult, Narrow, WorkloadRef};
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::sources::kube::model::{ContainerSpec, WorkloadKind, short_image};
 use crate::sources::kube::model::{JobState, PodRow, Rollout};
-use crate::text::{age, clean, fit, fit_middle, fit_qualified, qualified_name};
+use crate::text::{age, clean, fit_middle, fit_qualified, qualified_name};
 
 fn col(title: &'static str, width: usize, priority: u8) -> Col {
     Col::new(title, width, priority)
@@ -403,22 +402,18 @@ pub(super) fn kinds_table(
         })
         .collect();
     let cell_rows: Vec<Cells> = shown.iter().map(|(_, _, c)| c.clone()).collect();
-    let natural = natural_widths(&cols, &cell_rows);
-    let name_natural = names
-        .iter()
-        .map(|n| unicode_width::UnicodeWidthStr::width(n.as_str()))
-        .chain([first_title(narrow).len()])
-        .max()
-        .unwrap_or(0);
-    let (name_w, widths) = fit_columns(&cols, &natural, name_natural, area.width as usize, 12);
-    let mut lines = Vec::with_capacity(area.height as usize);
-    let titles = cols.iter().map(|c| (c.title.to_owned(), theme.header()));
-    lines.push(row_line(
-        Span::styled(fit(first_title(narrow), name_w), theme.header()),
+    let (name_w, widths, header) = fitted(
         &cols,
-        &widths,
-        titles,
-    ));
+        &cell_rows,
+        names
+            .iter()
+            .map(|n| unicode_width::UnicodeWidthStr::width(n.as_str())),
+        first_title(narrow),
+        area.width,
+        theme.header(),
+    );
+    let mut lines = Vec::with_capacity(area.height as usize);
+    lines.push(header);
     for ((i, w, cells), name) in shown.into_iter().zip(&names) {
         let t = state.cluster.trouble_of(w);
         let style = if t >= 3 {

@@ -30,8 +30,8 @@ pub mod yaml;
 use detail::{deployment_detail, pod_detail};
 pub use table::pod_health;
 use table::{
-    Cells, Col, cut_line, fit_columns, natural_widths, rollout_text, row_line, scroll_offset,
-    table_room,
+    Cells, Col, cut_line, fit_columns, fitted, natural_widths, rollout_text, row_line,
+    scroll_offset, table_room,
 };
 
 /// How far the largest list under way has got: `listing pods 12,500 of
@@ -329,22 +329,18 @@ fn deployments_table(
         table.push((i, d, name_style, cells));
     }
     let cell_rows: Vec<Cells> = table.iter().map(|t| t.3.clone()).collect();
-    let natural = natural_widths(&cols, &cell_rows);
-    let name_natural = table
-        .iter()
-        .map(|(_, d, _, _)| deployment_name(d, all_ns).width())
-        .chain(["DEPLOYMENT".len()])
-        .max()
-        .unwrap_or(0);
-    let (name_w, widths) = fit_columns(&cols, &natural, name_natural, area.width as usize, 12);
-    let mut lines = Vec::with_capacity(area.height as usize);
-    let titles = cols.iter().map(|c| (c.title.to_owned(), theme.header()));
-    lines.push(row_line(
-        Span::styled(fit("DEPLOYMENT", name_w), theme.header()),
+    let (name_w, widths, header) = fitted(
         &cols,
-        &widths,
-        titles,
-    ));
+        &cell_rows,
+        table
+            .iter()
+            .map(|(_, d, _, _)| deployment_name(d, all_ns).width()),
+        "DEPLOYMENT",
+        area.width,
+        theme.header(),
+    );
+    let mut lines = Vec::with_capacity(area.height as usize);
+    lines.push(header);
     for (i, d, name_style, cells) in table {
         let name = if all_ns {
             fit_qualified(&d.key.namespace, &d.key.name, name_w)

@@ -81,6 +81,30 @@ pub(super) fn natural_widths(cols: &[Col], rows: &[Cells]) -> Vec<usize> {
     w
 }
 
+/// A table laid out in `width` cells: the first column's width, each column's (see
+/// [`fit_columns`]; the first column as wide as its widest name of `name_widths` or its
+/// `title`), and the header line drawn with them.
+pub(super) fn fitted<'a>(
+    cols: &[Col],
+    rows: &[Cells],
+    name_widths: impl Iterator<Item = usize>,
+    title: &'a str,
+    width: u16,
+    header: Style,
+) -> (usize, Vec<usize>, Line<'a>) {
+    let natural = natural_widths(cols, rows);
+    let name_natural = name_widths.chain([cells_of(title)]).max().unwrap_or(0);
+    let (name_w, widths) = fit_columns(cols, &natural, name_natural, width as usize, 12);
+    let titles = cols.iter().map(|c| (c.title.to_owned(), header));
+    let line = row_line(
+        Span::styled(fit(title, name_w), header),
+        cols,
+        &widths,
+        titles,
+    );
+    (name_w, widths, line)
+}
+
 /// The first column's width and each column's (0: dropped) in `width` cells. Every column
 /// starts as wide as its widest cell (`natural`, up to its `width`), the first column as
 /// its widest name (`name_natural`). When that does not fit, columns go by priority,
