@@ -13,7 +13,19 @@ use crate::store::Kind;
 
 pub const REPORT_IMAGE_GOOD: &str = "ghcr.io/acme/reports:1.7.2";
 pub const REPORT_IMAGE_BAD: &str = "ghcr.io/acme/reports:1.8.0";
-pub const REPORT_SCHEDULE: &str = "0 2 * * *";
+/// How long before the sandbox starts the nightly report last ran.
+pub const REPORT_LAST_RAN_BEFORE_MS: i64 = 6 * 3_600_000;
+
+/// The nightly report's schedule, daily at the UTC time of day six hours before `wall`: its
+/// last run is always six hours old and the next one eighteen hours away, so no run falls
+/// inside a session or a test, whatever the time of day it starts (a fixed `0 2 * * *` made
+/// the world differ between runs that started just before and just after 02:00 UTC).
+pub fn report_schedule(wall_ms: i64) -> String {
+    let minute_of_day = (wall_ms - REPORT_LAST_RAN_BEFORE_MS)
+        .div_euclid(60_000)
+        .rem_euclid(24 * 60);
+    format!("{} {} * * *", minute_of_day % 60, minute_of_day / 60)
+}
 
 fn container(name: &str, image: &str, port: Option<i64>) -> Value {
     let mut c = json!({
@@ -170,10 +182,11 @@ impl World {
             "terminationMessagePath": "/dev/termination-log",
             "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent",
         }]);
+        let schedule = report_schedule(wall);
         let cj = json!({
             "metadata": meta,
             "spec": {
-                "schedule": REPORT_SCHEDULE,
+                "schedule": schedule,
                 "jobTemplate": {
                     "metadata": {"labels": {"app": "nightly-report"}},
                     "spec": {"backoffLimit": 2, "template": pod_template("nightly-report", report, "Never")},
@@ -183,7 +196,7 @@ impl World {
         self.create(Kind::CronJob, cj);
         let created = self.now_ms;
         // the nights it already ran (the schedule's last three times before the warm-up)
-        let Ok(sched) = Schedule::parse(REPORT_SCHEDULE) else {
+        let Ok(sched) = Schedule::parse(&schedule) else {
             return;
         };
         let mut times = Vec::new();
@@ -292,5 +305,35 @@ impl World {
                 "status": {"loadBalancer": {}},
             }),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_never_runs_within_hours_of_a_start_at_any_time_of_day() {
+        let midnight = 1_796_688_000_000; // 2026-12-08T00:00:00Z
+        for step in 0..(24 * 60 / 7) {
+            let wall = midnight + step * 7 * 60_000 + 13_000;
+            let sched = Schedule::parse(&report_schedule(wall)).expect("a schedule");
+            // last ran six hours before the start, to the minute
+            let last = sched.latest_in(wall - 86_400_000, wall, 24 * 60);
+            assert_eq!(
+                last,
+                Some((wall - REPORT_LAST_RAN_BEFORE_MS).div_euclid(60_000) * 60_000),
+                "{}",
+                report_schedule(wall)
+            );
+            // and runs in none of the seventeen hours from the warm-up on
+            let until = wall + 17 * 3_600_000;
+            assert_eq!(
+                sched.latest_in(wall - 900_000, until, 24 * 60),
+                None,
+                "{}",
+                report_schedule(wall)
+            );
+        }
     }
 }
