@@ -45,6 +45,19 @@ pub enum Event {
         msg: crate::sources::kube::model::ObjectMsg,
     },
 
+    /// What the scope's context serves (discovery), for `:` and the generic view.
+    Discovery {
+        generation: u64,
+        msg: crate::sources::kube::model::DiscoveryMsg,
+    },
+
+    /// The generic view's table: its list and watch (the answer to
+    /// [`Effect::WatchTable`]).
+    Table {
+        generation: u64,
+        msg: crate::sources::kube::model::TableMsg,
+    },
+
     /// The cluster's namespaces (for `:ns`), for the scope's context.
     Namespaces {
         generation: u64,
@@ -95,6 +108,8 @@ impl Event {
                 | Event::Pipeline { .. }
                 | Event::Kube { .. }
                 | Event::Namespaces { .. }
+                | Event::Discovery { .. }
+                | Event::Table { .. }
                 | Event::Metrics(_)
                 | Event::Logs { .. }
                 | Event::Gpu(_)
@@ -140,6 +155,13 @@ pub enum Effect {
     StopLogs,
     /// GET one object for the Workloads pane's YAML view (the answer is [`Event::Object`]).
     FetchObject(crate::sources::kube::model::ObjectRequest),
+    /// List and watch one resource's table for the generic view (replacing the table
+    /// watched before); the answers are [`Event::Table`].
+    WatchTable(crate::sources::kube::model::TableRequest),
+    /// Stop the generic view's watch: the view was left.
+    StopTable,
+    /// Run discovery again now (a `:` name the catalog does not know).
+    Rediscover,
     /// `:save PATH`: write these lines; the result comes back as `LogsMsg::Saved`.
     SaveLogs {
         path: String,

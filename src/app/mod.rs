@@ -18,6 +18,7 @@ pub mod panes;
 pub mod picker;
 pub mod prompt;
 pub mod redact;
+pub mod resources;
 pub mod scope;
 pub mod state;
 pub mod time_mode;

@@ -13,7 +13,7 @@ pub const COMMANDS: &[(&str, Arg, &str)] = &[
     (
         "ns",
         Arg::Namespace,
-        "switch namespace (`all` for every namespace)",
+        "switch namespace (`all` for every namespace); alone: the namespaces",
     ),
     ("env", Arg::Environment, "switch environment"),
     ("log", Arg::None, "flightdeck's own log"),
@@ -55,11 +55,29 @@ pub enum Arg {
     Path,
 }
 
-/// Candidates for what is typed so far: command names, then the argument's values.
+/// Candidates for what is typed so far: command names and the resources the cluster
+/// serves, then the argument's values. A name that is exactly a console command or, as
+/// kubectl resolves it, a resource (`no`, `ev`, `svc`, `Deployment`) comes first as typed,
+/// so that Enter runs it and never a fuzzy match of another name.
 pub fn completions(state: &State, input: &str) -> Vec<String> {
     let trimmed = input.trim_start();
     match trimmed.split_once(' ') {
-        None => best_first(COMMANDS.iter().map(|(c, _, _)| (*c).to_owned()), trimmed),
+        None => {
+            let resources = super::resources::palette_names(state.resources.resources());
+            let names = COMMANDS.iter().map(|(c, _, _)| (*c).to_owned()).chain(
+                resources
+                    .into_iter()
+                    .map(|(n, _)| n)
+                    .filter(|n| describe(n).is_none()),
+            );
+            let mut found = best_first(names, trimmed);
+            let exact_command = describe(trimmed).is_some();
+            if !exact_command && state.resources.resolve(trimmed).is_some() {
+                found.retain(|c| c != trimmed);
+                found.insert(0, trimmed.to_owned());
+            }
+            found
+        }
         Some((cmd, arg)) => {
             let Some((_, kind, _)) = COMMANDS.iter().find(|(c, _, _)| *c == cmd) else {
                 return Vec::new();
@@ -155,6 +173,22 @@ fn values_are_complete(state: &State, kind: Arg) -> bool {
         Arg::Context => !state.kubeconfig.contexts.is_empty(),
         Arg::None | Arg::Path | Arg::Theme | Arg::Keymap | Arg::Pane | Arg::Environment => true,
     }
+}
+
+/// What a candidate of the palette is: a command's description, else the resource it
+/// names (`Node (no), cluster`).
+pub fn describe_in(state: &State, name: &str) -> Option<String> {
+    if let Some(d) = describe(name) {
+        return Some(d.to_owned());
+    }
+    let r = state.resources.resolve(name)?;
+    let short = if r.short_names.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", r.short_names.join(", "))
+    };
+    let scope = if r.namespaced { "" } else { ", cluster-scoped" };
+    Some(format!("{}{short}: {}{scope}", r.kind, r.label()))
 }
 
 pub fn describe(cmd: &str) -> Option<&'static str> {

@@ -352,6 +352,8 @@ pub struct State {
     pub kubeconfig: crate::sources::kube::KubeContexts,
     /// The cluster's namespaces for the scope's context, for `:ns`.
     pub namespaces: super::scope::NamespaceList,
+    /// What the scope's context serves (discovery), for `:` and the generic view.
+    pub resources: super::resources::Catalog,
     pub generation: u64,
     pub focus: PaneId,
     pub zoomed: bool,
@@ -497,6 +499,7 @@ impl State {
             scope,
             kubeconfig: Default::default(),
             namespaces: Default::default(),
+            resources: Default::default(),
             generation: 1,
             focus: PaneId::Workloads,
             zoomed: false,

@@ -94,6 +94,22 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             super::panes::workloads::yaml::on_msg(state, msg)
         }
 
+        Event::Discovery { generation, msg } => {
+            if generation == state.generation {
+                let context = state.scope.context.clone();
+                state.resources.on_msg(msg, context.as_deref());
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+
+        Event::Table { generation, msg } => {
+            if generation == state.generation {
+                super::panes::workloads::generic::on_msg(state, msg);
+            }
+            Vec::new()
+        }
+
         Event::Namespaces { generation, msg } => {
             if generation == state.generation {
                 super::scope::on_namespaces(state, msg);
@@ -227,6 +243,7 @@ fn in_sub_view(state: &State) -> bool {
 /// batch of events, so a burst of watch events costs one rebuild.
 pub fn settle(state: &mut State) -> Vec<Effect> {
     super::panes::workloads::refresh_view(state);
+    super::panes::workloads::generic::refresh(state);
     super::panes::logs::refresh_query(state);
     super::panes::errors::note_environment(state);
     state.hint = super::hint::incident_hint(state);
@@ -588,16 +605,43 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
             Ok(()) => return scope_changed(state),
             Err(e) => state.set_flash(FlashLevel::Error, e),
         },
+        // `:ns` alone lists the namespaces, as in k9s (`:ns NAME` switches to one)
+        ("ns", None) => return open_resource(state, "namespaces"),
         (c, _) if super::panes::workloads::Narrow::parse(c).is_some() => {
             if let Some(n) = super::panes::workloads::Narrow::parse(c) {
+                let effects = super::panes::workloads::generic::close(state);
                 super::panes::workloads::narrow(state, n);
+                return effects;
             }
         }
+        // any resource the cluster serves, named as kubectl names it (`svc`, `no`, `ev`,
+        // `Deployment`, `certificates.cert-manager.io`)
+        (c, None) if state.resources.resolve(c).is_some() => return open_resource(state, c),
         (c, None) if palette::describe(c).is_some() => {
             state.set_flash(
                 FlashLevel::Warn,
                 format!(":{c} needs an argument (tab completes)"),
             );
+        }
+        (c, None) => {
+            // perhaps a resource discovery has not seen yet (a CRD just installed): say
+            // so as kubectl does, and ask the cluster again
+            let known = match &state.resources {
+                super::resources::Catalog::Known { .. } => "",
+                super::resources::Catalog::Unknown => {
+                    " (the cluster's resources are not known yet)"
+                }
+                super::resources::Catalog::Failed(_) => {
+                    " (the cluster's resources could not be read)"
+                }
+            };
+            state.set_flash(
+                FlashLevel::Error,
+                format!(
+                    "unknown command `{line}`: not a console command, and the server doesn't have a resource type `{c}`{known} (tab completes)"
+                ),
+            );
+            return vec![Effect::Rediscover];
         }
         _ => state.set_flash(
             FlashLevel::Error,
@@ -605,6 +649,35 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         ),
     }
     Vec::new()
+}
+
+/// Opens what `name` resolves to: a workload kind in its own view, any other resource in
+/// the generic view.
+fn open_resource(state: &mut State, name: &str) -> Vec<Effect> {
+    let Some(resource) = state.resources.resolve(name).cloned() else {
+        state.set_flash(
+            FlashLevel::Warn,
+            format!("`{name}`: the cluster's resources are not known yet"),
+        );
+        return vec![Effect::Rediscover];
+    };
+    if let Some(narrow) = super::resources::own_view(&resource) {
+        let effects = super::panes::workloads::generic::close(state);
+        super::panes::workloads::narrow(state, narrow);
+        return effects;
+    }
+    if !resource.listable() {
+        state.set_flash(
+            FlashLevel::Warn,
+            format!(
+                "{} cannot be listed (verbs: {})",
+                resource.label(),
+                resource.verbs.join(", ")
+            ),
+        );
+        return Vec::new();
+    }
+    super::panes::workloads::generic::open(state, resource)
 }
 
 pub(crate) fn scope_changed(state: &mut State) -> Vec<Effect> {
@@ -619,6 +692,9 @@ pub(crate) fn scope_changed(state: &mut State) -> Vec<Effect> {
     effects.push(Effect::ScopeChanged {
         generation: state.generation,
     });
+    let context = state.scope.context.clone();
+    state.resources.on_scope(context.as_deref());
+    effects.extend(super::panes::workloads::generic::on_scope_changed(state));
     effects
 }
 

@@ -75,6 +75,10 @@ pub struct Sources {
     metrics: Option<(u64, AbortHandle)>,
     /// Poked by the executor after a GitHub operation: the pipeline polls at once.
     pipeline_refresh: std::sync::Arc<tokio::sync::Notify>,
+    /// Poked by a `:` name discovery does not know: it runs again at once.
+    rediscover: std::sync::Arc<tokio::sync::Notify>,
+    /// The generic view's list and watch: only while the view is shown.
+    table: Option<AbortHandle>,
 }
 
 impl run::Sources for Sources {
@@ -86,6 +90,8 @@ impl run::Sources for Sources {
         // belonged to the scope left; only the client for the new scope is made here
         self.scoped.push(self.logs.connect(state));
         self.scoped.extend(start_kube(state, tx));
+        self.scoped
+            .push(start_discovery(state, tx, self.rediscover.clone()));
         // the pipeline's events carry the generation, so it restarts with the scope too
         self.scoped
             .extend(start_pipeline(state, tx, self.pipeline_refresh.clone()));
@@ -114,6 +120,40 @@ impl run::Sources for Sources {
     fn fetch_object(&mut self, req: crate::sources::kube::ObjectRequest, tx: &Sender) {
         self.logs.fetch_object(req, tx);
     }
+
+    fn watch_table(&mut self, req: crate::sources::kube::model::TableRequest, tx: &Sender) {
+        self.stop_table();
+        self.table = Some(self.logs.watch_table(req, tx));
+    }
+
+    fn stop_table(&mut self) {
+        if let Some(task) = self.table.take() {
+            task.abort();
+        }
+    }
+
+    fn rediscover(&mut self) {
+        self.rediscover.notify_one();
+    }
+}
+
+/// Discovery for the scope's context, its answers tagged with the scope generation.
+fn start_discovery(
+    state: &State,
+    tx: &Sender,
+    poke: std::sync::Arc<tokio::sync::Notify>,
+) -> AbortHandle {
+    let generation = state.generation;
+    let sink: crate::sources::kube::discovery::Sink = {
+        let tx = tx.clone();
+        std::sync::Arc::new(move |msg| tx.send(Event::Discovery { generation, msg }).is_ok())
+    };
+    crate::sources::kube::discovery::spawn_discovery(
+        state.config.clone(),
+        state.scope.context.clone(),
+        poke,
+        sink,
+    )
 }
 
 /// The logs pane's streams: a cluster client for the current scope, made once per scope,
@@ -166,6 +206,7 @@ impl LogStreams {
             let msg = crate::sources::kube::ObjectMsg {
                 kind: req.kind,
                 key: req.key,
+                resource: req.resource,
                 result,
             };
             let _ = tx.send(Event::Object {
@@ -173,6 +214,39 @@ impl LogStreams {
                 msg,
             });
         });
+    }
+
+    /// The generic view's table, with the scope's client (waited for, not for ever).
+    fn watch_table(
+        &self,
+        req: crate::sources::kube::model::TableRequest,
+        tx: &Sender,
+    ) -> AbortHandle {
+        let mut client = self.client.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let generation = req.generation;
+            let sink: crate::sources::kube::table::Sink = {
+                let tx = tx.clone();
+                std::sync::Arc::new(move |msg| tx.send(Event::Table { generation, msg }).is_ok())
+            };
+            let wait = client.wait_for(Option::is_some);
+            let ready = match tokio::time::timeout(Duration::from_secs(10), wait).await {
+                Ok(Ok(c)) => c.clone(),
+                _ => None,
+            };
+            match ready {
+                Some(c) => crate::sources::kube::table::run(c, req, sink).await,
+                None => {
+                    sink(crate::sources::kube::model::TableMsg::Failed {
+                        view: req.view,
+                        error: "no cluster client for this scope (see the Workloads pane)".into(),
+                        forbidden: false,
+                    });
+                }
+            }
+        })
+        .abort_handle()
     }
 
     fn stop(&mut self) {

@@ -44,6 +44,21 @@ pub trait Sources {
     /// Stop the logs pane's follow (the scope it belonged to was left).
     fn stop_logs(&mut self) {}
 
+    /// List and watch one resource's table for the generic view (replacing the one
+    /// watched before); the answers are `Event::Table`.
+    fn watch_table(&mut self, req: crate::sources::kube::model::TableRequest, _tx: &Sender) {
+        log::warn!(
+            "no cluster source wired; cannot list {}",
+            req.resource.label()
+        );
+    }
+
+    /// Stop the generic view's watch.
+    fn stop_table(&mut self) {}
+
+    /// Run discovery again now.
+    fn rediscover(&mut self) {}
+
     /// GET one object for the Workloads pane's YAML view; the answer is `Event::Object`.
     fn fetch_object(&mut self, req: crate::sources::kube::ObjectRequest, tx: &Sender) {
         let _ = tx.send(Event::Object {
@@ -51,6 +66,7 @@ pub trait Sources {
             msg: crate::sources::kube::ObjectMsg {
                 kind: req.kind,
                 key: req.key,
+                resource: req.resource,
                 result: Err("no cluster source wired".into()),
             },
         });
@@ -321,6 +337,9 @@ fn dispatch(
         Effect::ScopeChanged { .. } => sources.start(state, tx),
         Effect::FollowLogs(req) => sources.follow_logs(req, tx),
         Effect::StopLogs => sources.stop_logs(),
+        Effect::WatchTable(req) => sources.watch_table(req, tx),
+        Effect::StopTable => sources.stop_table(),
+        Effect::Rediscover => sources.rediscover(),
         Effect::FetchObject(req) => sources.fetch_object(req, tx),
         Effect::SaveLogs { path, lines } => save_logs(path, lines, state.generation, tx),
         other => operation(ops, state, other, tx),

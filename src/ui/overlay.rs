@@ -33,7 +33,7 @@ pub fn palette(state: &State, prompt: &Prompt, frame: &mut Frame, area: Rect) {
         let desc = if c.contains(' ') {
             String::new()
         } else {
-            palette::describe(cmd).unwrap_or("").to_owned()
+            palette::describe_in(state, cmd).unwrap_or_default()
         };
         let style = if i == prompt.selected {
             theme.selection(true)

@@ -85,6 +85,7 @@ async fn answer(h: &mut Harness, req: ObjectRequest) {
     let msg = ObjectMsg {
         kind: req.kind,
         key: req.key.clone(),
+        resource: req.resource.clone(),
         result,
     };
     update(
@@ -348,6 +349,7 @@ async fn a_gone_object_says_so() {
         generation: h.state.generation,
         kind: WorkloadKind::Deployment,
         key: key("no-such-deployment"),
+        resource: None,
     };
     let err = fetch(h.client().await, &req).await.expect_err("404");
     assert!(

@@ -176,6 +176,9 @@ pub fn handle(
         (Method::GET, ["requests"]) => {
             json_resp(StatusCode::OK, &json!({"requests": shared.requests()}))
         }
+        (Method::GET, ["watches"]) => {
+            json_resp(StatusCode::OK, &json!({"watches": shared.open_watches()}))
+        }
         (Method::DELETE, ["requests"]) => {
             shared.clear_requests();
             json_resp(StatusCode::OK, &json!({"requests": []}))

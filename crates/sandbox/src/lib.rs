@@ -203,6 +203,23 @@ pub(crate) struct Shared {
     requests: Mutex<std::collections::VecDeque<ServedRequest>>,
     /// [`SandboxOptions::fresh_wait`]
     fresh_wait: Duration,
+    /// watch streams open now, by resource plural (`GET /_sandbox/watches`)
+    open_watches: Mutex<std::collections::BTreeMap<String, usize>>,
+}
+
+/// One open watch stream, counted in [`Shared::open_watches`] while it lives.
+pub(crate) struct WatchGuard {
+    shared: Arc<Shared>,
+    resource: String,
+}
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        let mut open = (self.shared.open_watches.lock()).unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.resource) {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 /// How many DGX hosts the generated config lists as `[[gpu.host]]`.
@@ -231,6 +248,22 @@ pub const BODY_LOG: usize = 64 * 1024;
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, world::World> {
         self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Counts a watch stream of `resource` open until the guard is dropped.
+    fn watch_opened(self: &Arc<Self>, resource: &str) -> WatchGuard {
+        let mut open = self.open_watches.lock().unwrap_or_else(|e| e.into_inner());
+        *open.entry(resource.to_owned()).or_default() += 1;
+        WatchGuard {
+            shared: self.clone(),
+            resource: resource.to_owned(),
+        }
+    }
+    fn open_watches(&self) -> std::collections::BTreeMap<String, usize> {
+        let open = self.open_watches.lock().unwrap_or_else(|e| e.into_inner());
+        open.iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| (k.clone(), *n))
+            .collect()
     }
     fn drop_streams(&self) {
         self.drop_tx.send_modify(|v| *v += 1);
@@ -358,6 +391,7 @@ impl Sandbox {
             host: addr.to_string(),
             requests: Mutex::new(std::collections::VecDeque::new()),
             fresh_wait: opts.fresh_wait,
+            open_watches: Mutex::new(std::collections::BTreeMap::new()),
         });
         let app = Router::new().fallback(dispatch).with_state(shared.clone());
         let mut tasks = Vec::new();
@@ -628,6 +662,11 @@ impl Sandbox {
     /// not recorded), as `GET /_sandbox/requests` lists them.
     pub fn requests(&self) -> Vec<ServedRequest> {
         self.shared.requests()
+    }
+
+    /// The watch streams open now, by resource plural (as `GET /_sandbox/watches`).
+    pub fn open_watches(&self) -> std::collections::BTreeMap<String, usize> {
+        self.shared.open_watches()
     }
 
     /// The admin endpoint's state summary.

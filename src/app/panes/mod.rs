@@ -15,6 +15,9 @@ pub fn row_count(state: &State, pane: PaneId) -> Option<usize> {
     match pane {
         PaneId::Errors => Some(errors::row_count(state)),
         PaneId::Hosts => Some(gpu::row_count(state)),
+        PaneId::Workloads if workloads::generic::is_shown(state) => {
+            Some(workloads::generic::row_count(state))
+        }
         PaneId::Workloads => Some(workloads::row_count(state)),
         PaneId::Pipeline | PaneId::Logs => None,
     }
@@ -29,6 +32,10 @@ pub fn filter_matches(state: &State, pane: PaneId) -> Option<(usize, usize)> {
         return None;
     }
     match pane {
+        PaneId::Workloads if workloads::generic::is_shown(state) => {
+            let g = state.workloads.generic.as_ref()?;
+            Some((g.shown.len(), g.rows.len()))
+        }
         PaneId::Workloads => {
             let data = &state.workloads;
             Some(match &data.section {

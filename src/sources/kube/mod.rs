@@ -11,6 +11,7 @@
 pub mod argo;
 pub mod client;
 pub mod credentials;
+pub mod discovery;
 mod error;
 pub mod identity;
 mod intern;
@@ -25,6 +26,7 @@ mod rows_kinds;
 mod rows_pod;
 pub mod slim;
 pub mod slim_kinds;
+pub mod table;
 pub mod tls_errors;
 pub mod watch;
 

@@ -50,8 +50,17 @@ fn segment(s: &str) -> String {
 
 /// GETs the object and returns its YAML lines; errors are one redacted line.
 pub async fn fetch(client: kube::Client, req: &ObjectRequest) -> Result<Vec<String>, String> {
-    let what = format!("{}/{}", req.kind.resource(), req.key.name);
-    let request = http::Request::get(api_path(req.kind, &req.key))
+    let (what, path) = match &req.resource {
+        Some(r) => (
+            format!("{}/{}", r.singular, req.key.name),
+            r.object_path(&req.key.namespace, &req.key.name),
+        ),
+        None => (
+            format!("{}/{}", req.kind.resource(), req.key.name),
+            api_path(req.kind, &req.key),
+        ),
+    };
+    let request = http::Request::get(path)
         .header(http::header::ACCEPT, "application/json")
         .body(Vec::new())
         .map_err(|e| format!("cannot ask for {what}: {e}"))?;

@@ -102,6 +102,12 @@ fn subtitle(state: &State, pane: PaneId) -> Option<String> {
                 Some(c) => format!("{}/{}", crate::text::clean(c), crate::text::clean(&ns)),
                 None => crate::text::sanitize(&ns),
             };
+            if let Some(g) = &state.workloads.generic {
+                return Some(format!(
+                    "{scope} · {}",
+                    crate::text::clean(&g.resource.label())
+                ));
+            }
             Some(match workloads::listing_text(state) {
                 Some(listing) => format!("{scope} · {listing}"),
                 None => scope,

@@ -120,7 +120,9 @@ pub(super) fn watch(
             None => watch_line_raw(e.etype, &e.obj.json),
         }
     };
+    let guard = shared.watch_opened(f.kind.info().plural);
     tokio::spawn(async move {
+        let _open = guard;
         if let Some(st) = too_large {
             // from a resourceVersion the store has not reached (a fresh store behind the
             // same address): kube-apiserver's one ERROR event

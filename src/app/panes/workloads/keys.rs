@@ -17,6 +17,9 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     if state.workloads.yaml.is_some() {
         return yaml::on_action(state, action);
     }
+    if super::generic::is_shown(state) {
+        return super::generic::on_action(state, action);
+    }
     if action == Action::WorkloadsYaml {
         return Some(yaml::open(state));
     }

@@ -4,6 +4,7 @@
 
 mod deployment_ops;
 mod empty;
+pub mod generic;
 mod keys;
 mod kinds;
 mod model;
@@ -27,9 +28,12 @@ use crate::sources::kube::ObjKey;
 pub fn on_scope_changed(state: &mut State) {
     let sort = state.workloads.sort;
     let narrow = state.workloads.narrow;
+    // the generic view stays, to be listed again in the new scope (`generic::on_scope_changed`)
+    let generic = state.workloads.generic.take();
     state.workloads = WorkloadsView {
         sort,
         narrow,
+        generic,
         ..Default::default()
     };
 }

@@ -71,6 +71,8 @@ pub struct WorkloadsView {
     pub detail: Option<Detail>,
     /// The YAML view of one object (`y`), over the table while open.
     pub yaml: Option<YamlView>,
+    /// Any other resource's table (`:svc`, `:no`, …), shown instead of the workloads.
+    pub generic: Option<super::generic::GenericView>,
     /// The tables as last shown; see `refresh_view`.
     pub(super) view: View,
 }
@@ -117,6 +119,9 @@ pub(super) struct PodsInputs {
 pub struct YamlView {
     pub kind: WorkloadKind,
     pub key: ObjKey,
+    /// A resource beyond the workload kinds (opened from the generic view); `kind` is then
+    /// not used.
+    pub resource: Option<crate::sources::kube::model::ApiResource>,
     /// The object's YAML, sanitised, tabs as spaces.
     pub lines: Vec<String>,
     /// A GET is on its way (the first one, or `r`).

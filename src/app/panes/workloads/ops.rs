@@ -21,6 +21,14 @@ use crate::sources::kube::model::{ObjKey, WorkloadKind};
 /// An operation key while the Workloads pane has focus: the selection's operation, as a
 /// dialog to open or an operation to plan.
 pub fn on_operation(state: &mut State, action: Action) -> Vec<Intent> {
+    // the generic view shows no workload: nothing hidden under it is acted on
+    if let Some(g) = &state.workloads.generic {
+        let what = g.resource.label();
+        return refuse(
+            state,
+            format!("{}: not available for {what} here", action.description()),
+        );
+    }
     if let Some(intents) = on_action(state, action) {
         return intents;
     }

@@ -95,7 +95,28 @@ fn request(state: &State, view: &YamlView) -> Effect {
         generation: state.generation,
         kind: view.kind,
         key: view.key.clone(),
+        resource: view.resource.clone(),
     })
+}
+
+/// Opens the view of one object of any resource (the generic view's `enter`) and asks
+/// for it.
+pub fn open_resource(
+    state: &mut State,
+    resource: crate::sources::kube::model::ApiResource,
+    key: ObjKey,
+) -> Vec<Effect> {
+    let view = YamlView {
+        key,
+        resource: Some(resource),
+        loading: true,
+        ..Default::default()
+    };
+    let effect = request(state, &view);
+    state.workloads.detail = None;
+    state.workloads.yaml = Some(view);
+    state.dirty = true;
+    vec![effect]
 }
 
 /// `y` on the table: opens the view of the selection and asks for the object.
@@ -182,7 +203,7 @@ pub fn on_msg(state: &mut State, msg: ObjectMsg) -> Vec<Effect> {
     let Some(view) = state.workloads.yaml.as_mut() else {
         return Vec::new();
     };
-    if view.kind != msg.kind || view.key != msg.key {
+    if view.kind != msg.kind || view.key != msg.key || view.resource != msg.resource {
         return Vec::new();
     }
     view.loading = false;

@@ -190,6 +190,9 @@ pub struct ObjectRequest {
     pub generation: u64,
     pub kind: WorkloadKind,
     pub key: ObjKey,
+    /// A resource beyond the workload kinds (the generic view's row): its path is this
+    /// resource's, and `kind` is not used.
+    pub resource: Option<super::resources::ApiResource>,
 }
 
 /// The answer: the object's YAML, one string per line, or why there is none (redacted).
@@ -197,5 +200,6 @@ pub struct ObjectRequest {
 pub struct ObjectMsg {
     pub kind: WorkloadKind,
     pub key: ObjKey,
+    pub resource: Option<super::resources::ApiResource>,
     pub result: Result<Vec<String>, String>,
 }

@@ -22,6 +22,7 @@ use crate::text::age;
 use crate::text::{clean, fit, fit_middle, fit_qualified, thousands};
 
 mod detail;
+mod generic;
 mod kinds;
 mod rollout;
 mod table;
@@ -63,6 +64,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         ];
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
         return;
+    }
+    if let Some(view) = &state.workloads.generic {
+        return generic::render(state, view, frame, area);
     }
     let mut area = area;
     // failures stay on screen above the (stale) data they concern
@@ -497,7 +501,7 @@ fn pods_table(
         .max()
         .unwrap_or(0);
     let (name_w, widths) = fit_columns(&cols, &natural, name_natural, area.width as usize, 16);
-    let titles = cols.iter().map(|c| (c.title.to_owned(), theme.header()));
+    let titles = cols.iter().map(|c| (c.title.to_string(), theme.header()));
     lines.push(row_line(
         Span::styled(fit("POD", name_w), theme.header()),
         &cols,

@@ -15,7 +15,7 @@ use crate::ui::panes::cut::cut_text;
 /// short (0: never dropped, only cut; higher: dropped sooner). A column is as wide as its
 /// widest cell on screen (up to `width`), so no column keeps padding another one needs.
 pub(super) struct Col {
-    pub(super) title: &'static str,
+    pub(super) title: std::borrow::Cow<'static, str>,
     pub(super) width: usize,
     pub(super) priority: u8,
     /// Cut in the middle (names, revision hashes: the end tells rows apart), else at the end.
@@ -25,7 +25,17 @@ pub(super) struct Col {
 impl Col {
     pub(super) const fn new(title: &'static str, width: usize, priority: u8) -> Col {
         Col {
-            title,
+            title: std::borrow::Cow::Borrowed(title),
+            width,
+            priority,
+            middle: false,
+        }
+    }
+
+    /// A column whose title is known only at run time (the generic view's).
+    pub(super) fn owned(title: String, width: usize, priority: u8) -> Col {
+        Col {
+            title: std::borrow::Cow::Owned(title),
             width,
             priority,
             middle: false,
@@ -70,7 +80,7 @@ fn cells_of(text: &str) -> usize {
 
 /// The widest cell of each column over `rows` (the rows on screen).
 pub(super) fn natural_widths(cols: &[Col], rows: &[Cells]) -> Vec<usize> {
-    let mut w: Vec<usize> = cols.iter().map(|c| cells_of(c.title)).collect();
+    let mut w: Vec<usize> = cols.iter().map(|c| cells_of(&c.title)).collect();
     for row in rows {
         for (i, (text, _)) in row.iter().enumerate() {
             if let Some(x) = w.get_mut(i) {
@@ -95,7 +105,7 @@ pub(super) fn fitted<'a>(
     let natural = natural_widths(cols, rows);
     let name_natural = name_widths.chain([cells_of(title)]).max().unwrap_or(0);
     let (name_w, widths) = fit_columns(cols, &natural, name_natural, width as usize, 12);
-    let titles = cols.iter().map(|c| (c.title.to_owned(), header));
+    let titles = cols.iter().map(|c| (c.title.to_string(), header));
     let line = row_line(
         Span::styled(fit(title, name_w), header),
         cols,
@@ -121,7 +131,7 @@ pub(super) fn fit_columns(
     min_name: usize,
 ) -> (usize, Vec<usize>) {
     let n = cols.len();
-    let floor = |i: usize| cells_of(cols[i].title).max(3);
+    let floor = |i: usize| cells_of(&cols[i].title).max(3);
     let mut w: Vec<usize> = (0..n)
         .map(|i| {
             let nat = natural.get(i).copied().unwrap_or(cols[i].width);

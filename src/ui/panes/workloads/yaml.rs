@@ -20,7 +20,9 @@ pub fn render(state: &State, view: &YamlView, frame: &mut Frame, area: Rect) {
     let focused = state.focus == PaneId::Workloads;
     let title = format!(
         " YAML ─ {}/{} ─ {} ",
-        view.kind.resource(),
+        view.resource
+            .as_ref()
+            .map_or(view.kind.resource(), |r| r.singular.as_str()),
         clean(&view.key.name),
         clean(&view.key.namespace)
     );
