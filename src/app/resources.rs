@@ -1,10 +1,11 @@
 //! What the scope's context serves (from discovery) and what a typed name means, resolved
 //! exactly as kubectl resolves it: `resource.version.group` and `resource.group` (the
-//! group in full), then a plural or singular name of any group, then a short name, each
-//! case-insensitive, the first in kubectl's priority order (the core group first, then
-//! the groups as the server lists them) winning; a kind (`Deployment`) is its singular in
-//! lower case. Fuzzy matching in the palette comes only after this finds nothing. And the
-//! one table saying which resources have their own, richer view. Pure.
+//! group in full), then a plural or singular name of any group (case-insensitive: a kind,
+//! `Deployment`, is its singular), then a short name (as written: kubectl finds `svc`, not
+//! `SVC`), the first in kubectl's priority order (the core group first, then the groups
+//! as the server lists them) winning. Fuzzy matching in the palette comes only after this
+//! finds nothing. And the one table saying which resources have their own, richer view.
+//! Pure.
 
 use crate::app::panes::workloads::Narrow;
 use crate::sources::kube::model::{ApiResource, DiscoveryMsg, WorkloadKind};
@@ -71,7 +72,7 @@ impl Catalog {
 /// What `name` means among `resources` (in priority order), as kubectl resolves it;
 /// `None` where kubectl would say `the server doesn't have a resource type`.
 pub fn resolve<'a>(resources: &'a [ApiResource], name: &str) -> Option<&'a ApiResource> {
-    let name = name.trim().to_lowercase();
+    let name = name.trim();
     if name.is_empty() {
         return None;
     }
@@ -84,7 +85,7 @@ pub fn resolve<'a>(resources: &'a [ApiResource], name: &str) -> Option<&'a ApiRe
         }
         return find(resources, res, Some(rest), None);
     }
-    find(resources, &name, None, None)
+    find(resources, name, None, None)
 }
 
 fn find<'a>(
@@ -107,7 +108,7 @@ fn find<'a>(
             resources
                 .iter()
                 .filter(in_scope)
-                .find(|r| r.short_names.iter().any(|s| s.eq_ignore_ascii_case(name)))
+                .find(|r| r.short_names.iter().any(|s| s == name))
         })
 }
 
@@ -209,6 +210,9 @@ mod tests {
     #[test]
     fn names_resolve_as_kubectl_resolves_them() {
         assert_eq!(label("svc").as_deref(), Some("services"));
+        // full names are case-insensitive, short names are not (kubectl: `get SVC` fails)
+        assert_eq!(label("SERVICES").as_deref(), Some("services"));
+        assert_eq!(label("SVC"), None);
         assert_eq!(label("no").as_deref(), Some("nodes"));
         assert_eq!(label("ev").as_deref(), Some("events"));
         assert_eq!(label("events").as_deref(), Some("events"));

@@ -169,8 +169,26 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     // text prompts take keys directly
     if matches!(state.overlay, Overlay::Palette(_) | Overlay::Filter(_)) {
+        let typed = match &state.overlay {
+            Overlay::Palette(p) => p.input.trim().to_owned(),
+            _ => String::new(),
+        };
         return match super::prompt::on_key(state, key) {
-            Some(line) => run_command(state, &line),
+            Some(line) => {
+                let mut effects = run_command(state, &line);
+                // a single word that is neither a command nor a resource ran as a fuzzy
+                // match: perhaps a resource installed since discovery last ran (a new
+                // CRD), so discovery runs again for the next `:`
+                if !typed.is_empty()
+                    && !typed.contains(' ')
+                    && palette::describe(&typed).is_none()
+                    && state.resources.resolve(&typed).is_none()
+                    && !effects.contains(&Effect::Rediscover)
+                {
+                    effects.push(Effect::Rediscover);
+                }
+                effects
+            }
             None => Vec::new(),
         };
     }
@@ -626,21 +644,18 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         (c, None) => {
             // perhaps a resource discovery has not seen yet (a CRD just installed): say
             // so as kubectl does, and ask the cluster again
-            let known = match &state.resources {
-                super::resources::Catalog::Known { .. } => "",
+            let text = match &state.resources {
+                super::resources::Catalog::Known { .. } => format!(
+                    "the server doesn't have a resource type \"{c}\", nor is it a command (tab completes)"
+                ),
                 super::resources::Catalog::Unknown => {
-                    " (the cluster's resources are not known yet)"
+                    format!("unknown command `{c}`: the cluster's resources are not known yet")
                 }
-                super::resources::Catalog::Failed(_) => {
-                    " (the cluster's resources could not be read)"
+                super::resources::Catalog::Failed(e) => {
+                    format!("unknown command `{c}`: the cluster's resources could not be read: {e}")
                 }
             };
-            state.set_flash(
-                FlashLevel::Error,
-                format!(
-                    "unknown command `{line}`: not a console command, and the server doesn't have a resource type `{c}`{known} (tab completes)"
-                ),
-            );
+            state.set_flash(FlashLevel::Error, text);
             return vec![Effect::Rediscover];
         }
         _ => state.set_flash(

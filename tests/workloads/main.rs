@@ -4,6 +4,7 @@ mod support;
 mod connect;
 mod cut_text;
 mod empty;
+mod generic;
 mod hint_sandbox;
 mod kinds;
 mod kinds_keys;

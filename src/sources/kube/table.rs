@@ -425,3 +425,41 @@ pub async fn run(client: kube::Client, req: TableRequest, sink: Sink) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn cells_read_as_kubectl_prints_them() {
+        assert_eq!(cell_text(&json!("Running")), "Running");
+        assert_eq!(cell_text(&json!("first\nsecond")), "first...");
+        assert_eq!(cell_text(&json!(3)), "3");
+        assert_eq!(cell_text(&json!(0.5)), "0.5");
+        assert_eq!(cell_text(&json!(true)), "true");
+        assert_eq!(cell_text(&json!(null)), "");
+    }
+
+    #[test]
+    fn a_table_keeps_each_rows_identity_and_a_plain_list_gets_kubectls_columns() {
+        let t = json!({"kind": "Table", "metadata": {"resourceVersion": "7", "continue": "abc"},
+            "columnDefinitions": [{"name": "Name", "type": "string", "priority": 0},
+                                  {"name": "Selector", "type": "string", "priority": 1}],
+            "rows": [{"cells": ["cart", "app=cart"], "object": {"kind": "PartialObjectMetadata",
+                "metadata": {"name": "cart", "namespace": "shop", "uid": "u1", "resourceVersion": "5"}}}]});
+        let d = decode(&t).unwrap();
+        assert_eq!(d.resource_version, "7");
+        assert_eq!(d.next.as_deref(), Some("abc"));
+        assert_eq!(d.columns[1].priority, 1);
+        assert_eq!(d.rows[0].id(), "u1");
+        assert_eq!(d.rows[0].namespace, "shop");
+        assert_eq!(d.rows[0].cells, vec!["cart", "app=cart"]);
+        let list = json!({"kind": "WidgetList", "metadata": {"resourceVersion": "9"},
+            "items": [{"metadata": {"name": "w", "uid": "u2", "creationTimestamp": "2026-01-01T00:00:00Z"}}]});
+        let d = decode(&list).unwrap();
+        assert_eq!(d.columns.len(), 2);
+        assert_eq!(d.rows[0].cells[0], "w");
+        assert!(decode(&json!({"kind": "Status"})).is_err());
+    }
+}

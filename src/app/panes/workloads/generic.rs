@@ -281,3 +281,39 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(uid: &str, name: &str) -> TableRow {
+        TableRow {
+            uid: uid.into(),
+            namespace: "shop".into(),
+            name: name.into(),
+            resource_version: "1".into(),
+            cells: vec![name.into()],
+        }
+    }
+
+    #[test]
+    fn watch_events_add_change_and_delete_rows_by_uid() {
+        let mut v = GenericView::default();
+        v.replace(vec![
+            row("a", "alpha"),
+            row("b", "bravo"),
+            row("c", "charlie"),
+        ]);
+        v.delete(&["a".into()]);
+        v.apply(vec![row("d", "delta"), row("c", "charlie-2")]);
+        v.refresh("");
+        let names: Vec<&str> = v.shown.iter().map(|&i| v.rows[i].name.as_str()).collect();
+        assert_eq!(names, ["bravo", "charlie-2", "delta"]);
+        v.delete(&["d".into(), "b".into()]);
+        v.refresh("");
+        let names: Vec<&str> = v.shown.iter().map(|&i| v.rows[i].name.as_str()).collect();
+        assert_eq!(names, ["charlie-2"]);
+        v.refresh("zzz");
+        assert!(v.shown.is_empty());
+    }
+}
