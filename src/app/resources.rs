@@ -174,7 +174,7 @@ mod tests {
     fn res(group: &str, plural: &str, kind: &str, short: &[&str]) -> ApiResource {
         ApiResource {
             group: group.into(),
-            version: if group.is_empty() { "v1" } else { "v1" }.into(),
+            version: "v1".into(),
             plural: plural.into(),
             singular: kind.to_lowercase(),
             kind: kind.into(),

@@ -189,7 +189,7 @@ pub fn open(state: &mut State, resource: ApiResource) -> Vec<Effect> {
     pane.selected = 0;
     pane.filter.clear();
     state.focus = PaneId::Workloads;
-    state.set_flash(FlashLevel::Info, format!("{label}"));
+    state.set_flash(FlashLevel::Info, label);
     state.dirty = true;
     vec![effect]
 }
