@@ -5,6 +5,7 @@
 mod deployment_ops;
 mod empty;
 pub mod generic;
+mod generic_view;
 mod keys;
 mod kinds;
 mod model;

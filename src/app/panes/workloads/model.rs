@@ -72,7 +72,7 @@ pub struct WorkloadsView {
     /// The YAML view of one object (`y`), over the table while open.
     pub yaml: Option<YamlView>,
     /// Any other resource's table (`:svc`, `:no`, …), shown instead of the workloads.
-    pub generic: Option<super::generic::GenericView>,
+    pub generic: Option<super::generic_view::GenericView>,
     /// The tables as last shown; see `refresh_view`.
     pub(super) view: View,
 }
