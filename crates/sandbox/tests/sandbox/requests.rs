@@ -79,3 +79,58 @@ async fn served_requests_are_listed_bounded_and_can_be_cleared() {
     assert!(r.status().is_success());
     assert!(requests(&http, &sb).await.is_empty());
 }
+
+/// `GET /_sandbox/watches`: the watch streams open now, by resource, so a test can check
+/// that a client ended a watch it no longer needs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_watch_streams_are_counted_until_the_client_goes() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sb = Sandbox::start(SandboxOptions::scenario(Scenario::Steady))
+        .await
+        .expect("sandbox");
+    let http = reqwest::Client::new();
+    let watches = |http: reqwest::Client, url: String| async move {
+        let v: Value = http
+            .get(format!("{url}/watches"))
+            .send()
+            .await
+            .expect("admin watches")
+            .json()
+            .await
+            .expect("json");
+        v["watches"].clone()
+    };
+    assert_eq!(
+        watches(http.clone(), sb.admin_url()).await,
+        serde_json::json!({})
+    );
+    let stream = http
+        .get(format!(
+            "{}/api/v1/namespaces/shop/services?watch=true",
+            sb.base_url()
+        ))
+        .send()
+        .await
+        .expect("watch");
+    assert!(stream.status().is_success());
+    assert_eq!(
+        watches(http.clone(), sb.admin_url()).await,
+        serde_json::json!({"services": 1})
+    );
+    assert_eq!(sb.open_watches().get("services"), Some(&1));
+    drop(stream);
+    // the server notices the client gone at its next write or check: wait (bounded)
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sb.open_watches().contains_key("services") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the watch is still counted: {:?}",
+            sb.open_watches()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        watches(http.clone(), sb.admin_url()).await,
+        serde_json::json!({})
+    );
+}
