@@ -633,3 +633,122 @@ async fn a_name_discovery_has_not_seen_runs_it_again() {
     assert_eq!(g.resource.label(), "analysisruns.argoproj.io");
     assert!(matches!(c.state.resources, Catalog::Known { .. }));
 }
+
+fn services_fixture(namespace: Option<&str>) -> State {
+    use flightdeck::sources::kube::model::{TableColumn, TableRow};
+    let services = ApiResource {
+        group: String::new(),
+        version: "v1".into(),
+        plural: "services".into(),
+        singular: "service".into(),
+        kind: "Service".into(),
+        namespaced: true,
+        short_names: vec!["svc".into()],
+        verbs: vec!["list".into(), "watch".into()],
+    };
+    let mut s = state_for(namespace, std::slice::from_ref(&services));
+    s.zoomed = true;
+    let effects = palette(&mut s, "svc");
+    let Some(Effect::WatchTable(req)) = effects.iter().find(|e| matches!(e, Effect::WatchTable(_)))
+    else {
+        panic!("{effects:?}");
+    };
+    let col = |name: &str, priority: i32, kind: &str| TableColumn {
+        name: name.into(),
+        priority,
+        kind: kind.into(),
+    };
+    let row = |ns: &str, name: &str, ip: &str| TableRow {
+        uid: format!("{ns}-{name}"),
+        namespace: ns.into(),
+        name: name.into(),
+        resource_version: "1".into(),
+        cells: vec![
+            name.into(),
+            "ClusterIP".into(),
+            ip.into(),
+            "<none>".into(),
+            "80/TCP".into(),
+            "3d".into(),
+            format!("app.kubernetes.io/name={name}"),
+        ],
+    };
+    let generation = s.generation;
+    update(
+        &mut s,
+        Event::Table {
+            generation,
+            msg: TableMsg::Listed {
+                view: req.view,
+                columns: vec![
+                    col("Name", 0, "string"),
+                    col("Type", 0, "string"),
+                    col("Cluster-IP", 0, "string"),
+                    col("External-IP", 0, "string"),
+                    col("Port(s)", 0, "string"),
+                    col("Age", 0, "date"),
+                    col("Selector", 1, "string"),
+                ],
+                rows: vec![
+                    row("shop", "cart", "10.96.0.10"),
+                    row("shop", "checkout", "10.96.0.11"),
+                    row("shop-dev", "cart", "10.96.1.10"),
+                ],
+            },
+        },
+    );
+    update::settle(&mut s);
+    s
+}
+
+fn screen_at(s: &mut State, w: u16, h: u16) -> String {
+    s.size = (w, h);
+    common::text(&common::render(s, w, h))
+}
+
+#[test]
+fn wide_columns_show_where_the_pane_has_room_and_namespace_leads_across_all() {
+    let mut s = services_fixture(Some("shop"));
+    let wide = screen_at(&mut s, 160, 20);
+    assert!(wide.contains("SELECTOR"), "{wide}");
+    assert!(wide.contains("app.kubernetes.io/name=checkout"), "{wide}");
+    assert!(
+        wide.contains("services"),
+        "the pane names the resource: {wide}"
+    );
+    // narrower: `-o wide`'s column gives way, kubectl's own stay
+    let narrow = screen_at(&mut s, 80, 20);
+    assert!(!narrow.contains("SELECTOR"), "{narrow}");
+    for title in ["NAME", "TYPE", "CLUSTER-IP", "PORT(S)"] {
+        assert!(narrow.contains(title), "{title}: {narrow}");
+    }
+    // across all namespaces, NAMESPACE comes first, as `kubectl get -A`
+    let mut all = services_fixture(None);
+    let text = screen_at(&mut all, 160, 20);
+    let header = text
+        .lines()
+        .find(|l| l.contains("CLUSTER-IP"))
+        .expect("header");
+    let ns_at = header.find("NAMESPACE").expect("NAMESPACE");
+    assert!(ns_at < header.find("NAME ").expect("NAME"), "{header}");
+    assert!(text.contains("shop-dev"), "{text}");
+    // enter shows the row's YAML (the object's own path), esc goes back, and back again
+    // leaves the view
+    let effects = common::keys(&mut all, "enter");
+    let Some(Effect::FetchObject(req)) =
+        effects.iter().find(|e| matches!(e, Effect::FetchObject(_)))
+    else {
+        panic!("{effects:?}");
+    };
+    let resource = req.resource.as_ref().expect("a resource's object");
+    assert_eq!(
+        resource.object_path(&req.key.namespace, &req.key.name),
+        "/api/v1/namespaces/shop/services/cart"
+    );
+    assert!(all.workloads.yaml.is_some());
+    common::keys(&mut all, "esc");
+    assert!(all.workloads.yaml.is_none() && all.workloads.generic.is_some());
+    let effects = common::keys(&mut all, "esc");
+    assert!(all.workloads.generic.is_none());
+    assert!(effects.contains(&Effect::StopTable), "{effects:?}");
+}
