@@ -240,6 +240,15 @@ async fn every_name_kubectl_knows_opens_that_resource_and_no_fuzzy_match_wins() 
     assert!(resolve(&resources, "SVC").is_none());
     let (ok, _, _) = kubectl(&bin, &sb, dir.path(), &["get", "SVC"]).await;
     assert!(!ok, "kubectl get SVC");
+    // completions offer what the cluster serves, by kubectl's names
+    let s = state_for(Some("shop"), &resources);
+    let offered = flightdeck::app::palette::completions(&s, "horizontal");
+    assert_eq!(
+        offered.first().map(String::as_str),
+        Some("horizontalpodautoscalers")
+    );
+    let offered = flightdeck::app::palette::completions(&s, "analysis");
+    assert!(offered.iter().any(|c| c == "analysisruns"), "{offered:?}");
     // the console's own commands are kept: `:ns NAME` switches, `:env` still asks for one
     let mut s = state_for(Some("shop"), &resources);
     palette(&mut s, "ns shop-dev");

@@ -14,8 +14,9 @@ use crate::config::theme::Health;
 use crate::pane::PaneId;
 use crate::text::{clean, fit, fit_middle};
 
-/// Widest a column grows (a message is cut rather than pushing every other column off).
-const MAX_CELL: usize = 60;
+/// Widest a column grows; where the pane is short of room, the widest columns are cut
+/// first (a long message before a status).
+const MAX_CELL: usize = 256;
 
 pub(super) fn render(state: &State, view: &GenericView, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
