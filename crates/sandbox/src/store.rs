@@ -29,6 +29,8 @@ pub enum Kind {
     Rollout,
     AnalysisRun,
     AnalysisTemplate,
+    // policy/v1 (drain's budgets)
+    PodDisruptionBudget,
 }
 
 pub struct KindInfo {
@@ -43,7 +45,7 @@ pub struct KindInfo {
     pub categories: &'static [&'static str],
 }
 
-pub const KINDS: [KindInfo; 16] = [
+pub const KINDS: [KindInfo; 17] = [
     KindInfo {
         kind: Kind::Namespace,
         name: "Namespace",
@@ -219,6 +221,18 @@ pub const KINDS: [KindInfo; 16] = [
         version: "v1alpha1",
         namespaced: true,
         short_names: &["at"],
+        categories: &[],
+    },
+    // policy/v1
+    KindInfo {
+        kind: Kind::PodDisruptionBudget,
+        name: "PodDisruptionBudget",
+        plural: "poddisruptionbudgets",
+        singular: "poddisruptionbudget",
+        group: "policy",
+        version: "v1",
+        namespaced: true,
+        short_names: &["pdb"],
         categories: &[],
     },
 ];

@@ -8,6 +8,7 @@ use super::store::Kind;
 
 mod argo;
 mod kinds;
+mod policy;
 mod print;
 
 use print::{age, col, containers_of, selector_str};
@@ -57,6 +58,7 @@ pub fn columns(kind: Kind) -> Vec<Value> {
         | Kind::CronJob
         | Kind::Node => kinds::columns(kind, name, age),
         Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => argo::columns(kind, name),
+        Kind::PodDisruptionBudget => policy::columns(name, age),
         Kind::Pod => vec![
             name,
             col(
@@ -240,6 +242,7 @@ pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
         | Kind::CronJob
         | Kind::Node => kinds::cells(kind, o, now),
         Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => argo::cells(kind, o, now),
+        Kind::PodDisruptionBudget => policy::cells(o, now),
         Kind::Pod => {
             let printed = print_pod(o);
             let ip = str_at(o, &["status", "podIP"]);

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::store::{ARGO_GROUP, KINDS, Kind};
 
+mod evict;
 mod list;
 mod logs;
 mod proto;
@@ -117,6 +118,11 @@ fn resource_entry(k: &super::store::KindInfo, rollout_status: bool) -> Vec<Value
     let sub = |name: &str, kind: &str, verbs: Value| json!({"name": format!("{}/{name}", k.plural), "singularName": "", "namespaced": k.namespaced, "kind": kind, "verbs": verbs});
     match k.kind {
         Kind::Pod => {
+            // what `kubectl drain` looks for before it evicts (else it deletes)
+            let mut e = sub("eviction", "Eviction", json!(["create"]));
+            e["group"] = json!("policy");
+            e["version"] = json!("v1");
+            v.push(e);
             v.push(sub("log", "Pod", json!(["get"])));
             v.push(sub("status", "Pod", json!(["get", "patch", "update"])));
         }
@@ -133,7 +139,10 @@ fn resource_entry(k: &super::store::KindInfo, rollout_status: bool) -> Vec<Value
         | Kind::DaemonSet
         | Kind::Job
         | Kind::CronJob
-        | Kind::Node => v.push(sub("status", k.name, json!(["get", "patch", "update"]))),
+        | Kind::Node
+        | Kind::PodDisruptionBudget => {
+            v.push(sub("status", k.name, json!(["get", "patch", "update"])))
+        }
         Kind::Rollout => {
             let mut s = sub("scale", "Scale", json!(["get", "patch", "update"]));
             s["group"] = json!("autoscaling");
@@ -167,6 +176,7 @@ fn discovery(path: &str, base_host: &str, served: Served) -> Option<Value> {
                 group("apps", "v1"),
                 group("autoscaling", "v2"),
                 group("batch", "v1"),
+                group("policy", "v1"),
             ];
             if served.rollouts {
                 groups.push(group(ARGO_GROUP, "v1alpha1"));
@@ -197,9 +207,17 @@ fn discovery(path: &str, base_host: &str, served: Served) -> Option<Value> {
             g["apiVersion"] = json!("v1");
             g
         }
-        "/api/v1" | "/apis/apps/v1" | "/apis/autoscaling/v2" | "/apis/batch/v1" => {
-            group_resources(path, served)
+        "/apis/policy" => {
+            let mut g = group("policy", "v1");
+            g["kind"] = json!("APIGroup");
+            g["apiVersion"] = json!("v1");
+            g
         }
+        "/api/v1"
+        | "/apis/apps/v1"
+        | "/apis/autoscaling/v2"
+        | "/apis/batch/v1"
+        | "/apis/policy/v1" => group_resources(path, served),
         "/apis/argoproj.io/v1alpha1" if served.rollouts => group_resources(path, served),
         _ => return None,
     })
@@ -418,6 +436,10 @@ pub async fn handle(
         }
         Err(r) => return r,
     };
+    if verb == "create" && t.kind == Kind::Pod && t.sub.as_deref() == Some("eviction") {
+        // the name is the path's; kubectl's typed client may post the Eviction as protobuf
+        return evict::evict(&shared, &t, &q, &headers, &body);
+    }
     if matches!(verb, "create" | "update") {
         let ct = headers
             .get(header::CONTENT_TYPE)

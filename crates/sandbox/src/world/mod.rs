@@ -21,6 +21,7 @@ mod cron;
 mod cronjobs;
 mod daemonsets;
 mod deployments;
+mod disruption;
 pub mod github;
 mod gpu_sim;
 pub mod gpus;
@@ -41,6 +42,8 @@ mod statefulsets;
 mod template;
 mod time;
 mod workloads;
+
+pub use disruption::EvictRefusal;
 
 pub use cast::{APPS, ENVS, IMAGE_REPO, MAIN_NS, Scenario};
 use meta::owner_name_kind;
@@ -226,6 +229,8 @@ impl World {
             }
         }
         self.step_workloads();
+        self.step_node_taints();
+        self.step_disruption();
         if self.rollouts {
             self.step_rollouts();
         }

@@ -26,7 +26,14 @@ impl World {
         if ns.starts_with("load-") {
             format!("load-node-{:03}", self.rng.below(200))
         } else {
-            format!("node-{}", self.rng.below(6) + 1)
+            // the scheduler passes over cordoned nodes (`spec.unschedulable`), taking the
+            // next schedulable one: the draw is the same whatever is cordoned
+            let first = self.rng.below(6) as usize;
+            (0..6)
+                .map(|i| super::nodes::NODES[(first + i) % 6])
+                .find(|n| self.schedulable(n))
+                .unwrap_or(super::nodes::NODES[first])
+                .to_string()
         }
     }
 
