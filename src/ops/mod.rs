@@ -25,6 +25,7 @@ pub mod host;
 pub mod inflight;
 mod kube_write;
 pub mod model;
+mod node;
 mod pod;
 mod promote;
 mod restart;
@@ -41,12 +42,15 @@ use jiff::Timestamp;
 
 pub use audit::{AuditLog, AuditRecord, AuditTail, Phase};
 use executor::IDENTITY_TIMEOUT;
-pub use executor::{Executor, GithubSetup, LineSink, PLAN_BOUND, REQUEST_BOUND};
+pub use executor::{DrainSink, Executor, GithubSetup, LineSink, PLAN_BOUND, REQUEST_BOUND};
 pub use kube_write::{CONFLICT, FIELD_MANAGER, kube_message};
 pub(crate) use kube_write::{Done, dry_run, patch_params, post_params, with_resource_version};
 pub use model::RevisionChoice;
+pub use model::{
+    DRAIN_TIMEOUT_SECS, DrainOptions, DrainProgress, NodeOp, Operation, Outcome, Placeholders,
+    Plan, ServiceOp, Target,
+};
 pub use model::{HostOutput, OutputKind};
-pub use model::{Operation, Outcome, Placeholders, Plan, ServiceOp, Target};
 pub use restart::restarted_at;
 
 pub use crate::sources::github::actions::{Review, RunAction};
@@ -73,6 +77,8 @@ impl Executor {
             request_bound: REQUEST_BOUND,
             plan_bound: PLAN_BOUND,
             in_flight: inflight::InFlight::default(),
+            drain_progress: Arc::new(|_| {}),
+            drains: Arc::default(),
         }
     }
 
@@ -97,7 +103,16 @@ impl Executor {
         work: impl std::future::Future<Output = Result<T, String>>,
         late: &str,
     ) -> Result<T, String> {
-        if matches!(op, Operation::Host { .. } | Operation::Service { .. }) {
+        // a drain bounds itself (its `--timeout`)
+        if matches!(
+            op,
+            Operation::Host { .. }
+                | Operation::Service { .. }
+                | Operation::Node {
+                    op: NodeOp::Drain(_),
+                    ..
+                }
+        ) {
             return work.await;
         }
         match tokio::time::timeout(bound, work).await {
@@ -145,6 +160,28 @@ impl Executor {
     pub fn with_github_refresh(mut self, poke: Arc<tokio::sync::Notify>) -> Self {
         self.github_refresh = Some(poke);
         self
+    }
+
+    /// Where a drain's progress goes (the console: `Event::Drain`).
+    pub fn with_drain_progress(mut self, sink: DrainSink) -> Self {
+        self.drain_progress = sink;
+        self
+    }
+
+    /// Ask the drain of `node` in `context` to stop (between requests: evictions already
+    /// taken stand). Whether one was running.
+    pub fn cancel_drain(&self, context: &str, node: &str) -> bool {
+        let drains = self
+            .drains
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match drains.get(&(context.to_owned(), node.to_owned())) {
+            Some(flag) => {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn with_output(mut self, sink: LineSink) -> Self {
@@ -264,6 +301,7 @@ impl Executor {
             Operation::Workload {
                 target, kind, op, ..
             } => self.plan_workload(&mut plan, target, *kind, op).await?,
+            Operation::Node { target, op, .. } => self.plan_node(&mut plan, target, op).await?,
         }
         Ok(plan)
     }
@@ -542,6 +580,14 @@ impl Executor {
                 named(target)?;
                 workload::validate(*kind, op)?;
             }
+            Operation::Node { target, op, .. } => {
+                named(target)?;
+                if let NodeOp::Drain(o) = op
+                    && o.timeout_secs == 0
+                {
+                    return Err("a drain needs a timeout of 1 s or more".into());
+                }
+            }
         }
         if op.is_github() {
             if self.github.is_none() {
@@ -622,6 +668,11 @@ impl Executor {
                 self.run_workload(target, *kind, op, resource_version.as_deref())
                     .await
             }
+            Operation::Node {
+                target,
+                op,
+                resource_version,
+            } => self.run_node(target, op, resource_version.as_deref()).await,
         }
     }
 }

@@ -93,6 +93,80 @@ pub enum Operation {
         op: WorkloadOp,
         resource_version: Option<String>,
     },
+    /// `kubectl cordon|uncordon|drain NODE` (the target's name is the node; no namespace).
+    Node {
+        target: Target,
+        op: NodeOp,
+        resource_version: Option<String>,
+    },
+}
+
+/// What is done to a node of [`Operation::Node`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeOp {
+    /// `spec.unschedulable: true`.
+    Cordon,
+    /// `spec.unschedulable` removed.
+    Uncordon,
+    /// Cordon, then evict every pod but DaemonSets' and mirror pods, as
+    /// `kubectl drain --ignore-daemonsets` does.
+    Drain(DrainOptions),
+}
+
+/// `kubectl drain`'s flags: `--force` (pods no controller owns), `--delete-emptydir-data`,
+/// `--timeout` (seconds; flightdeck's default is [`DRAIN_TIMEOUT_SECS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrainOptions {
+    pub force: bool,
+    pub delete_emptydir_data: bool,
+    pub timeout_secs: u64,
+}
+
+/// How long a drain waits for its evictions and for the pods to go (kubectl waits for ever
+/// unless `--timeout` is given; a console that waits for ever on a budget helps no one).
+pub const DRAIN_TIMEOUT_SECS: u64 = 300;
+
+impl Default for DrainOptions {
+    fn default() -> Self {
+        DrainOptions {
+            force: false,
+            delete_emptydir_data: false,
+            timeout_secs: DRAIN_TIMEOUT_SECS,
+        }
+    }
+}
+
+impl DrainOptions {
+    /// The kubectl flags these options stand for.
+    pub fn flags(&self) -> String {
+        let mut f = vec!["--ignore-daemonsets".to_owned()];
+        if self.force {
+            f.push("--force".into());
+        }
+        if self.delete_emptydir_data {
+            f.push("--delete-emptydir-data".into());
+        }
+        f.push(format!("--timeout={}s", self.timeout_secs));
+        f.join(" ")
+    }
+}
+
+/// How a drain is going, sent to the console while it runs (`Event::Drain`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DrainProgress {
+    pub context: String,
+    pub node: String,
+    /// Pods to evict.
+    pub total: usize,
+    /// Evictions the server took.
+    pub evicted: usize,
+    /// Of those, pods gone from the node.
+    pub gone: usize,
+    /// Pods still waiting, each with why (`PodDisruptionBudget checkout-pdb: needs 2
+    /// healthy pods and has 1`, `terminating`).
+    pub waiting: Vec<(String, String)>,
+    /// The end: whether it drained, and what happened.
+    pub done: Option<(bool, String)>,
 }
 
 /// What is done to a workload of [`Operation::Workload`].
@@ -182,6 +256,32 @@ impl Operation {
                 ..
             } => "service-rollback",
             Operation::Workload { op, .. } => op.name(),
+            Operation::Node { op, .. } => match op {
+                NodeOp::Cordon => "cordon",
+                NodeOp::Uncordon => "uncordon",
+                NodeOp::Drain(_) => "drain",
+            },
+        }
+    }
+
+    /// What a confirmation's alternative key does, in words (`h change the HPA min/max
+    /// instead`).
+    pub fn alternative_label(&self) -> String {
+        match self {
+            Operation::Node {
+                op: NodeOp::Drain(o),
+                ..
+            } => {
+                let mut f = Vec::new();
+                if o.force {
+                    f.push("--force");
+                }
+                if o.delete_emptydir_data {
+                    f.push("--delete-emptydir-data");
+                }
+                format!("drain with {}", f.join(" "))
+            }
+            _ => "change the HPA min/max instead".into(),
         }
     }
 
@@ -204,6 +304,7 @@ impl Operation {
             Operation::Workload { target, kind, .. } => {
                 format!("{}/{}", kind.resource(), target.name)
             }
+            Operation::Node { target, .. } => format!("node/{}", target.name),
         }
     }
 
@@ -214,7 +315,8 @@ impl Operation {
             | Operation::ScaleHpa { target, .. }
             | Operation::Restart { target, .. }
             | Operation::Switch { target, .. }
-            | Operation::Workload { target, .. } => target.clone(),
+            | Operation::Workload { target, .. }
+            | Operation::Node { target, .. } => target.clone(),
             Operation::ReviewDeployment { environment, .. } => Target {
                 name: environment.clone(),
                 ..Target::default()
