@@ -58,6 +58,15 @@ pub enum Action {
     WorkloadsSearchNext,
     /// Workloads YAML view: the previous match of the search.
     WorkloadsSearchPrev,
+    /// A node (the Nodes view's row, or the node the GPU hint names): cordon it.
+    NodeCordon,
+    /// A node: uncordon it.
+    NodeUncordon,
+    /// A node: drain it, as `kubectl drain --ignore-daemonsets` (in the Nodes view the
+    /// restart key, `r`, drains too, as in k9s).
+    NodeDrain,
+    /// Cancel the running drain.
+    NodeCancelDrain,
     /// Pipeline: reject the pending deployment (the counterpart of promote).
     PipelineReject,
     /// Pipeline: re-run every job of the selected run.
@@ -223,6 +232,26 @@ const SIMPLE: &[(Action, &str, &str)] = &[
         Action::WorkloadsSearchPrev,
         "workloads.search-prev",
         "YAML view: previous match of the search",
+    ),
+    (
+        Action::NodeCordon,
+        "node.cordon",
+        "cordon the selected node",
+    ),
+    (
+        Action::NodeUncordon,
+        "node.uncordon",
+        "uncordon the selected node",
+    ),
+    (
+        Action::NodeDrain,
+        "node.drain",
+        "drain the selected node (kubectl drain --ignore-daemonsets)",
+    ),
+    (
+        Action::NodeCancelDrain,
+        "node.cancel-drain",
+        "cancel the running drain",
     ),
     (
         Action::PipelineReject,
@@ -452,6 +481,9 @@ impl Action {
             Action::WorkloadsAbort => "abort",
             Action::WorkloadsRetry => "retry",
             Action::WorkloadsPromoteFull => "promote full",
+            Action::NodeCordon => "cordon",
+            Action::NodeUncordon => "uncordon",
+            Action::NodeDrain => "drain",
             _ => "operation",
         }
     }
@@ -475,6 +507,9 @@ impl Action {
                 | Action::WorkloadsAbort
                 | Action::WorkloadsRetry
                 | Action::WorkloadsPromoteFull
+                | Action::NodeCordon
+                | Action::NodeUncordon
+                | Action::NodeDrain
         )
     }
 }

@@ -51,6 +51,16 @@ pub enum Event {
         msg: crate::sources::kube::model::NamespacesMsg,
     },
 
+    /// The cluster's nodes (the Nodes view, the Hosts pane's node link), for the scope's
+    /// context.
+    Nodes {
+        generation: u64,
+        msg: crate::sources::kube::model::NodesMsg,
+    },
+
+    /// How a running drain goes (and its end; the outcome comes as `OpResult` too).
+    Drain(crate::ops::DrainProgress),
+
     Metrics(crate::sources::metrics::MetricsUpdate),
 
     Logs {
@@ -95,6 +105,8 @@ impl Event {
                 | Event::Pipeline { .. }
                 | Event::Kube { .. }
                 | Event::Namespaces { .. }
+                | Event::Nodes { .. }
+                | Event::Drain(_)
                 | Event::Metrics(_)
                 | Event::Logs { .. }
                 | Event::Gpu(_)
@@ -140,6 +152,11 @@ pub enum Effect {
     StopLogs,
     /// GET one object for the Workloads pane's YAML view (the answer is [`Event::Object`]).
     FetchObject(crate::sources::kube::model::ObjectRequest),
+    /// Ask the running drain of `node` to stop.
+    CancelDrain {
+        context: String,
+        node: String,
+    },
     /// `:save PATH`: write these lines; the result comes back as `LogsMsg::Saved`.
     SaveLogs {
         path: String,

@@ -101,6 +101,17 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
 
+        Event::Nodes { generation, msg } => {
+            if generation == state.generation {
+                super::panes::nodes::on_msg(state, msg);
+            }
+            Vec::new()
+        }
+        Event::Drain(progress) => {
+            super::panes::nodes::on_drain(state, progress);
+            Vec::new()
+        }
+
         Event::Metrics(mut update) => {
             super::redact::metrics(&mut update);
             super::panes::errors::on_update(state, update)
@@ -227,6 +238,7 @@ fn in_sub_view(state: &State) -> bool {
 /// batch of events, so a burst of watch events costs one rebuild.
 pub fn settle(state: &mut State) -> Vec<Effect> {
     super::panes::workloads::refresh_view(state);
+    super::panes::nodes::refresh(state);
     super::panes::logs::refresh_query(state);
     super::panes::errors::note_environment(state);
     state.hint = super::hint::incident_hint(state);
@@ -263,9 +275,12 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
     }
     // the focused pane's own keys first; `None` leaves the action to the keys below
     if state.overlay == Overlay::None {
-        use super::panes::{gpu, logs, pipeline, workloads};
+        use super::panes::{gpu, logs, nodes, pipeline, workloads};
         let handled = match state.focus {
             PaneId::Pipeline => pipeline::on_action(state, action).map(Intent::effects),
+            PaneId::Workloads if state.nodes.shown => {
+                nodes::on_action(state, action).map(Intent::effects)
+            }
             PaneId::Workloads => workloads::on_action(state, action).map(Intent::effects),
             PaneId::Logs => logs::on_action(state, action).map(Intent::effects),
             PaneId::Hosts => gpu::on_action(state, action),
@@ -338,7 +353,11 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::WorkloadsDeletePod
         | Action::WorkloadsAbort
         | Action::WorkloadsRetry
-        | Action::WorkloadsPromoteFull => return on_operation(state, action),
+        | Action::WorkloadsPromoteFull
+        | Action::NodeCordon
+        | Action::NodeUncordon
+        | Action::NodeDrain => return on_operation(state, action),
+        Action::NodeCancelDrain => return super::panes::nodes::cancel_drain(state),
         // dialog keys only mean something while a dialog is open (dialog::on_key)
         // with an overlay open (copy itself is handled above)
         Action::Copy
@@ -432,9 +451,41 @@ fn refuse_read_only(state: &mut State, action: Action) -> Vec<Effect> {
 /// What the focused pane (or the pipeline, for its own actions) asks for on `action`.
 fn pane_intents(state: &mut State, action: Action) -> Vec<Intent> {
     use super::hint::HintObject;
-    use super::panes::{hosts, pipeline, workloads};
+    use super::panes::{hosts, nodes, pipeline, workloads};
+    let node_action = matches!(
+        action,
+        Action::NodeCordon | Action::NodeUncordon | Action::NodeDrain
+    );
     if action.is_pipeline() {
         pipeline::on_operation(state, action)
+    } else if state.focus == PaneId::Workloads && state.nodes.shown {
+        nodes::on_operation(state, action)
+    } else if node_action {
+        // the node of the Hosts pane's selected GPU host, else the one the GPU hint names
+        let host = (state.focus == PaneId::Hosts)
+            .then(|| super::panes::gpu::selected_row(state))
+            .flatten()
+            .and_then(|i| super::panes::gpu::rows(state).get(i).copied())
+            .map(|r| match r {
+                super::panes::gpu::GpuRow::Host(h) | super::panes::gpu::GpuRow::Gpu(h, _) => h,
+            })
+            .and_then(|h| state.gpu.hosts.get(h))
+            .and_then(|h| nodes::node_of_host(state, &h.name))
+            .map(|n| n.name.clone());
+        let hinted = match super::hint::offered(state, action) {
+            Some(HintObject::Node(n)) => Some(n),
+            _ => None,
+        };
+        match host.or(hinted) {
+            Some(node) => nodes::on_node(state, action, &node),
+            None => {
+                state.set_flash(
+                    FlashLevel::Info,
+                    format!("{}: open :nodes and select a node", action.description()),
+                );
+                Vec::new()
+            }
+        }
     } else {
         match state.focus {
             // the Pipeline's own keys (promote is its approve) are its own; a rollback,
@@ -443,6 +494,7 @@ fn pane_intents(state: &mut State, action: Action) -> Vec<Intent> {
             PaneId::Pipeline => match super::hint::offered(state, action) {
                 Some(HintObject::Workload(w)) => workloads::on_hinted(state, action, &w),
                 Some(HintObject::Service(label)) => hosts::on_named_service(state, action, &label),
+                Some(HintObject::Node(node)) => nodes::on_node(state, action, &node),
                 None => pipeline::on_operation(state, action),
             },
             PaneId::Hosts => hosts::on_operation(state, action),
@@ -451,6 +503,7 @@ fn pane_intents(state: &mut State, action: Action) -> Vec<Intent> {
             PaneId::Errors | PaneId::Logs => match super::hint::offered(state, action) {
                 Some(HintObject::Workload(w)) => workloads::on_hinted(state, action, &w),
                 Some(HintObject::Service(label)) => hosts::on_named_service(state, action, &label),
+                Some(HintObject::Node(node)) => nodes::on_node(state, action, &node),
                 None => {
                     state.set_flash(
                         FlashLevel::Info,
@@ -588,7 +641,9 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
             Ok(()) => return scope_changed(state),
             Err(e) => state.set_flash(FlashLevel::Error, e),
         },
+        ("nodes", _) => super::panes::nodes::show(state),
         (c, _) if super::panes::workloads::Narrow::parse(c).is_some() => {
+            state.nodes.shown = false;
             if let Some(n) = super::panes::workloads::Narrow::parse(c) {
                 super::panes::workloads::narrow(state, n);
             }
@@ -611,6 +666,7 @@ pub(crate) fn scope_changed(state: &mut State) -> Vec<Effect> {
     state.generation += 1;
     super::cluster_feed::on_scope_changed(state);
     super::panes::workloads::on_scope_changed(state);
+    super::panes::nodes::on_scope_changed(state);
     super::panes::errors::on_scope_changed(state);
     let mut effects = super::panes::logs::on_scope_changed(state);
     for view in state.panes.values_mut() {

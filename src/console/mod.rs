@@ -253,6 +253,10 @@ fn start_kube(state: &State, tx: &Sender) -> Vec<AbortHandle> {
         let tx = tx.clone();
         std::sync::Arc::new(move |msg| tx.send(Event::Namespaces { generation, msg }).is_ok())
     };
+    let nodes: crate::sources::kube::nodes::Sink = {
+        let tx = tx.clone();
+        std::sync::Arc::new(move |msg| tx.send(Event::Nodes { generation, msg }).is_ok())
+    };
     vec![
         watch::spawn_scope(
             state.config.clone(),
@@ -264,6 +268,11 @@ fn start_kube(state: &State, tx: &Sender) -> Vec<AbortHandle> {
             state.config.clone(),
             state.scope.context.clone(),
             namespaces,
+        ),
+        crate::sources::kube::nodes::spawn_nodes(
+            state.config.clone(),
+            state.scope.context.clone(),
+            nodes,
         ),
     ]
 }

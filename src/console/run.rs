@@ -323,6 +323,11 @@ fn dispatch(
         Effect::StopLogs => sources.stop_logs(),
         Effect::FetchObject(req) => sources.fetch_object(req, tx),
         Effect::SaveLogs { path, lines } => save_logs(path, lines, state.generation, tx),
+        Effect::CancelDrain { context, node } => {
+            if !ops.cancel_drain(&context, &node) {
+                log::info!("drain of node/{node}: not running (it had ended)");
+            }
+        }
         other => operation(ops, state, other, tx),
     }
 }
@@ -336,10 +341,17 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
             let _ = tx.send(Event::HostOutput(line));
         })
     };
+    let progress = {
+        let tx = tx.clone();
+        std::sync::Arc::new(move |p: crate::ops::DrainProgress| {
+            let _ = tx.send(Event::Drain(p));
+        })
+    };
     let ex = ops
         .clone()
         .read_only_also(state.scope.read_only)
-        .with_output(sink);
+        .with_output(sink)
+        .with_drain_progress(progress);
     let tx = tx.clone();
     // a cluster operation gets a client for the context it names (the one on screen when
     // it was asked for), built from the same kubeconfig choice as the sources

@@ -4,6 +4,7 @@ pub mod errors;
 pub mod gpu;
 pub mod hosts;
 pub mod logs;
+pub mod nodes;
 pub mod pipeline;
 pub mod workloads;
 
@@ -29,6 +30,9 @@ pub fn filter_matches(state: &State, pane: PaneId) -> Option<(usize, usize)> {
         return None;
     }
     match pane {
+        PaneId::Workloads if state.nodes.shown => {
+            Some((state.nodes.lines.len(), state.nodes.rows.len()))
+        }
         PaneId::Workloads => {
             let data = &state.workloads;
             Some(match &data.section {

@@ -17,6 +17,7 @@ mod intern;
 pub mod kubeconfig;
 pub mod model;
 pub mod namespaces;
+pub mod nodes;
 pub mod object;
 mod rows;
 pub mod rows_argo;

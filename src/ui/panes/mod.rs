@@ -102,6 +102,13 @@ fn subtitle(state: &State, pane: PaneId) -> Option<String> {
                 Some(c) => format!("{}/{}", crate::text::clean(c), crate::text::clean(&ns)),
                 None => crate::text::sanitize(&ns),
             };
+            if state.nodes.shown {
+                let ctx = state.scope.context.as_deref().map(crate::text::clean);
+                return Some(match ctx {
+                    Some(c) => format!("nodes · {c}"),
+                    None => "nodes".into(),
+                });
+            }
             Some(match workloads::listing_text(state) {
                 Some(listing) => format!("{scope} · {listing}"),
                 None => scope,

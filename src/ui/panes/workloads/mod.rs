@@ -23,6 +23,7 @@ use crate::text::{clean, fit, fit_middle, fit_qualified, thousands};
 
 mod detail;
 mod kinds;
+mod nodes;
 mod rollout;
 mod table;
 pub mod yaml;
@@ -65,6 +66,25 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         return;
     }
     let mut area = area;
+    if state.nodes.shown {
+        // the incident hint stays above the nodes: the GPU hint offers a node's cordon
+        if area.height > 4
+            && let Some(hint) = &state.hint
+        {
+            let text = clean(hint);
+            let rows = hint_lines(&text, area.width as usize);
+            let n = (rows.len() as u16).min(area.height / 2);
+            let lines: Vec<Line> = rows
+                .into_iter()
+                .take(n as usize)
+                .map(|r| Line::styled(r, theme.warning()))
+                .collect();
+            frame.render_widget(Paragraph::new(lines), Rect { height: n, ..area });
+            area.y += n;
+            area.height -= n;
+        }
+        return nodes::render(state, frame, area);
+    }
     // failures stay on screen above the (stale) data they concern
     let failures: BTreeSet<String> = d.failures.values().map(|f| f.describe()).collect();
     if d.is_empty() && d.synced.is_empty() {
