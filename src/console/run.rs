@@ -384,9 +384,12 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
             Some((config, context)) => {
                 let user =
                     crate::sources::kube::identity::kubeconfig_user(&config, context.as_deref());
-                let client = crate::sources::kube::client_for(&config, context.as_deref())
-                    .await
-                    .map_err(|e| e.to_string());
+                let client = crate::sources::kube::client::operations_client_for(
+                    &config,
+                    context.as_deref(),
+                )
+                .await
+                .map_err(|e| e.to_string());
                 ex.with_client(client, context, user)
             }
             None => ex,

@@ -6,6 +6,7 @@ mod dialog;
 mod frozen;
 mod keys_sandbox;
 mod kinds_sandbox;
+mod nodes_sandbox;
 mod rollouts;
 mod sandbox;
 mod wire;
