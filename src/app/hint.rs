@@ -72,7 +72,7 @@ pub fn offered(state: &State, action: Action) -> Option<HintObject> {
 
 /// The GPU hint; on a broken GPU (XID, ECC, gone, down) of a host that is a node, it
 /// offers that node's cordon and drain: `⚠ dgx-02 GPU 3: XID 79 (fell off the bus) — pod
-/// ml/train-llama-1 — c cordon · D drain node/dgx-02`.
+/// ml/train-llama-1 — c cordon · W drain node/dgx-02`.
 fn gpu_node_hint(state: &State) -> Option<Hint> {
     let (text, host, broken) = crate::app::panes::gpu::gpu_hint_host(state)?;
     let node = broken
@@ -84,7 +84,7 @@ fn gpu_node_hint(state: &State) -> Option<Hint> {
     let key = |a: Action| {
         state
             .keymap
-            .key_for(KeyContext::Hosts, a)
+            .key_for(KeyContext::Workloads, a)
             .unwrap_or_else(|| a.to_string())
     };
     let what = if node.unschedulable {

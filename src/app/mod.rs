@@ -13,6 +13,8 @@ pub mod keyhints;
 #[cfg(test)]
 mod keymap_tests;
 pub mod layout;
+#[cfg(test)]
+mod nodes_tests;
 pub mod palette;
 pub mod panes;
 pub mod picker;

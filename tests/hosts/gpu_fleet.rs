@@ -370,7 +370,7 @@ async fn a_fleet_through_prometheus_in_one_round_with_pods_and_health() {
     );
     let hint = flightdeck::app::hint::incident_hint(&s).expect("the incident hint");
     assert!(
-        hint.ends_with("(+1 more) — c cordon · D drain node/dgx-03"),
+        hint.ends_with("(+1 more) — c cordon · W drain node/dgx-03"),
         "{hint}"
     );
     let before_focus = s.focus;

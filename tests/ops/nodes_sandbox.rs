@@ -277,7 +277,10 @@ async fn pods_on(c: &kube::Client, node: &str) -> BTreeSet<String> {
         .collect()
 }
 
-async fn budget_status(c: &kube::Client, app: &str) -> (Option<i32>, Option<i32>, Option<i32>, Option<i32>) {
+async fn budget_status(
+    c: &kube::Client,
+    app: &str,
+) -> (Option<i32>, Option<i32>, Option<i32>, Option<i32>) {
     let s = Api::<PodDisruptionBudget>::namespaced(c.clone(), "shop")
         .get(app)
         .await

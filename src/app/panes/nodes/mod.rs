@@ -2,8 +2,8 @@
 //! (Ready, NotReady, SchedulingDisabled), roles, taints, kubelet version, pods and GPUs
 //! (`nvidia.com/gpu` capacity, and allocated: the requests of the scope's non-terminated
 //! pods on it), and a drain's progress on its row. k9s's keys on a node row: `c` cordon,
-//! `u` uncordon, `r` drain (the restart key means drain here); `X` cancels a running
-//! drain. Also the link from a GPU host to its node (host name = node name or the node's
+//! `u` uncordon, `r` drain (the restart key means drain here; `W` drains anywhere); `X`
+//! cancels a running drain. Also the link from a GPU host to its node (host name = node name or the node's
 //! `kubernetes.io/hostname` label). Pure: no I/O.
 
 use std::collections::{BTreeMap, HashMap};
@@ -310,6 +310,3 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     state.dirty = true;
     Some(Vec::new())
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,10 +1,19 @@
+//! The Nodes view through `update`: what `:nodes` shows, the keys on a node row, read-only,
+//! a drain's progress and its cancel, and the link from a GPU host to its node.
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::*;
+use jiff::Timestamp;
+
+use crate::action::Action;
+use crate::app::event::Effect;
+use crate::app::panes::nodes::{node_of_host, on_drain, on_msg};
+use crate::app::state::State;
 use crate::app::state::{Overlay, Scope, StartOptions};
 use crate::app::update::{apply, run_command, settle};
 use crate::config::Config;
+use crate::ops::{DrainOptions, DrainProgress, NodeOp, Operation};
+use crate::sources::kube::model::{NodeRow, NodesMsg};
 use crate::sources::kube::model::{ObjKey, PodReason, PodRow};
 
 fn state() -> State {
