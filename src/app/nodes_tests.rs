@@ -102,7 +102,8 @@ fn planned(effects: &[Effect]) -> Option<(String, NodeOp)> {
 fn the_view_shows_status_pods_and_gpus_allocated_of_non_terminated_pods() {
     let s = with_nodes();
     assert!(s.nodes.shown);
-    let got: Vec<(&str, &str, usize, Option<(u32, u32)>)> = s
+    type Line<'a> = (&'a str, &'a str, usize, Option<(u32, u32)>);
+    let got: Vec<Line> = s
         .nodes
         .lines
         .iter()
