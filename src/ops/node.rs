@@ -150,7 +150,7 @@ pub fn fate(p: &DrainPod, o: &DrainOptions, daemonset_exists: bool) -> Fate {
         None if o.force => notes.push("--force: no controller, nothing recreates it".into()),
         None => {
             return Fate::Refuse {
-                why: "no controller (nothing recreates it)".into(),
+                why: "no controller, nothing recreates it".into(),
                 flag: "--force",
             };
         }
@@ -389,16 +389,21 @@ impl Executor {
                 Fate::Leave(why) => leave.push(format!("leave {} ({why})", p.id())),
                 Fate::Refuse { why, flag } => {
                     flags.insert(flag);
-                    refuse.push(format!("needs {flag}: {} ({why})", p.id()));
+                    refuse.push(format!("needs {flag}: {} — {why}", p.id()));
                 }
             }
         }
         plan.title = format!("Drain node/{}", target.name);
         plan.before = format!(
-            "{state}, {} pods ({} to evict, {} left in place)",
+            "{state}, {} pods ({} to evict, {} left in place{})",
             pods.len(),
             evict.len(),
-            leave.len()
+            leave.len(),
+            if refuse.is_empty() {
+                String::new()
+            } else {
+                format!(", {} refused", refuse.len())
+            }
         );
         plan.after = format!(
             "{}{} pods evicted through the eviction API (PodDisruptionBudgets hold), waiting up to {} s",
@@ -409,19 +414,39 @@ impl Executor {
         plan.notes
             .push(format!("as `kubectl drain {} {}`", target.name, o.flags()));
         plan.notes.extend(refuse.iter().cloned());
-        // what each confirmed flag does, then the plain evictions
-        let mut plain = Vec::new();
+        // what each confirmed flag does, then the plain evictions, one line per controller
+        let mut flagged = Vec::new();
+        let mut by_owner: BTreeMap<(String, String), Vec<&DrainPod>> = BTreeMap::new();
         for (p, why) in &evict {
             match why {
                 Some(w) if w.starts_with("--") || w.contains("; --") => {
-                    plan.notes.push(format!("evict {} ({w})", p.id()))
+                    flagged.push(format!("evict {} ({w})", p.id()))
                 }
-                Some(w) => plain.push(format!("evict {} ({w})", p.id())),
-                None => plain.push(format!("evict {}", p.id())),
+                Some(w) => by_owner
+                    .entry((p.namespace.clone(), w.clone()))
+                    .or_default()
+                    .push(p),
+                None => flagged.push(format!("evict {} (finished)", p.id())),
             }
         }
-        plan.notes.extend(plain);
-        plan.notes.extend(leave);
+        let mut plain = Vec::new();
+        for ((ns, owner), pods) in by_owner {
+            plain.push(match pods.as_slice() {
+                [one] => format!("evict {} ({owner})", one.id()),
+                many => format!(
+                    "evict {} pods of {}: {}",
+                    many.len(),
+                    match owner.split_once(' ') {
+                        Some((kind, name)) => format!("{kind} {ns}/{name}"),
+                        None => format!("{ns}/{owner}"),
+                    },
+                    many.iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
         // the budgets the evictions meet, as they stand now
         let namespaces: BTreeSet<&str> = evict.iter().map(|(p, _)| p.namespace.as_str()).collect();
         let c = self.client()?;
@@ -469,6 +494,9 @@ impl Executor {
                 ));
             }
         }
+        plan.notes.extend(flagged);
+        plan.notes.extend(plain);
+        plan.notes.extend(leave);
         if !refuse.is_empty() && plan.refused.is_none() {
             let mut alt = *o;
             alt.force |= flags.contains("--force");
