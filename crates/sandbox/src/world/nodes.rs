@@ -53,6 +53,13 @@ impl World {
             .map(Kind::Node)
             .values()
             .filter_map(|o| {
+                // most ticks change nothing: look at the bytes before parsing
+                let text = &o.json[..];
+                let has_bytes = |needle: &[u8]| text.windows(needle.len()).any(|w| w == needle);
+                if has_bytes(b"\"unschedulable\":true") == has_bytes(UNSCHEDULABLE_TAINT.as_bytes())
+                {
+                    return None;
+                }
                 let mut v = o.value();
                 let cordoned =
                     at(&v, &["spec", "unschedulable"]).and_then(Value::as_bool) == Some(true);
