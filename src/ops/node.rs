@@ -406,9 +406,10 @@ impl Executor {
             }
         );
         plan.after = format!(
-            "{}{} pods evicted through the eviction API (PodDisruptionBudgets hold), waiting up to {} s",
+            "{}{} pod{} evicted through the eviction API (PodDisruptionBudgets hold), waiting up to {} s",
             if cordoned { "" } else { "cordoned; " },
             evict.len(),
+            if evict.len() == 1 { "" } else { "s" },
             o.timeout_secs
         );
         plan.notes
