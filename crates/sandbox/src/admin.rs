@@ -149,7 +149,10 @@ fn unvalidated_create(shared: &Shared, mut obj: Value) -> Response {
     }
     let mut w = shared.lock();
     if w.store.get(kind, &ns, &name).is_some() {
-        return err(StatusCode::CONFLICT, &format!("{kind_name} {name:?} exists"));
+        return err(
+            StatusCode::CONFLICT,
+            &format!("{kind_name} {name:?} exists"),
+        );
     }
     obj["apiVersion"] = json!(kind.api_version());
     let created = w.create(kind, obj);

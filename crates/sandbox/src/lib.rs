@@ -712,8 +712,7 @@ async fn dispatch(
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 [(header::CONTENT_TYPE, "application/json")],
-                json!({"status": "error", "errorType": "internal", "error": message})
-                    .to_string(),
+                json!({"status": "error", "errorType": "internal", "error": message}).to_string(),
             )
                 .into_response();
         }

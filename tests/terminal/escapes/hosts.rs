@@ -102,7 +102,9 @@ fn hostile_health_answers_and_journal_lines_never_reach_the_terminal() {
         &record,
         vec![("PATH", path)],
     );
-    console.expect("checkout's row", BOUND, |t| t.capture().contains("checkout"));
+    console.expect("checkout's row", BOUND, |t| {
+        t.capture().contains("checkout")
+    });
     console.expect("the Logs pane following a workload", BOUND, |t| {
         t.capture().contains("following")
     });
@@ -125,7 +127,7 @@ fn hostile_health_answers_and_journal_lines_never_reach_the_terminal() {
 
     let bytes = std::fs::read(&record).expect("the terminal recording");
     // the body is never shown: its title payload must not be there either
-    check_recording(&bytes, &["HEALTH", "JOURNAL"], &[]);
+    check_recording(&bytes, &["HEALTH", "JOURNAL"], &[], &[]);
     let text = String::from_utf8_lossy(&bytes);
     assert!(
         !text.contains("pwned-BODY") && !text.contains("pwned-IDENT"),

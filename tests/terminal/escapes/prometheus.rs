@@ -84,6 +84,6 @@ fn hostile_prometheus_labels_never_reach_the_terminal() {
     console.assert_restored();
 
     let bytes = std::fs::read(&record).expect("the terminal recording");
-    check_recording(&bytes, &["SERVICE", "SEVERITY", "SUMMARY"], &[]);
+    check_recording(&bytes, &["SERVICE", "SEVERITY", "SUMMARY"], &[], &[]);
     rt.block_on(sb.shutdown());
 }
