@@ -933,7 +933,11 @@ async fn admin_hostile_text_routes() {
     assert_eq!(e.code, 500);
     assert!(e.message.contains(hostile), "{}", e.message);
     let gh = reqwest::Client::new()
-        .get(format!("{}/repos/{}/actions/runs", sb.github_api_url(), sb.github_repo()))
+        .get(format!(
+            "{}/repos/{}/actions/runs",
+            sb.github_api_url(),
+            sb.github_repo()
+        ))
         .bearer_auth("t")
         .send()
         .await
@@ -957,7 +961,11 @@ async fn admin_hostile_text_routes() {
     )
     .await;
     let runs: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/repos/{}/actions/runs", sb.github_api_url(), sb.github_repo()))
+        .get(format!(
+            "{}/repos/{}/actions/runs",
+            sb.github_api_url(),
+            sb.github_repo()
+        ))
         .bearer_auth("t")
         .send()
         .await
@@ -966,7 +974,12 @@ async fn admin_hostile_text_routes() {
         .await
         .unwrap();
     let run = &runs["workflow_runs"][0];
-    for field in [&run["name"], &run["head_branch"], &run["display_title"], &run["actor"]["login"]] {
+    for field in [
+        &run["name"],
+        &run["head_branch"],
+        &run["display_title"],
+        &run["actor"]["login"],
+    ] {
         assert_eq!(*field, hostile, "{run}");
     }
     let jobs: serde_json::Value = reqwest::Client::new()
