@@ -248,12 +248,12 @@ fn admin_post(
 }
 
 /// The console on `config` in tmux, 200x50, every byte it writes kept in `record`.
-fn console<'a>(
+fn console(
     tmux_bin: &Path,
     dir: &Path,
     config: &Path,
     record: &Path,
-    env: Vec<(&'a str, String)>,
+    env: Vec<(&str, String)>,
 ) -> Tmux {
     let mut launch = Launch::new(format!(
         "{} --config {} -n {NS}",
