@@ -16,6 +16,11 @@ use flightdeck::sources::kube::{ObjKey, PodReason, PodRow};
 
 const MIB: u64 = 1024 * 1024;
 
+/// A physical GPU: utilisation, memory used and total in MiB, last XID.
+type Gpu = (Option<u32>, Option<(u64, u64)>, Option<u64>);
+/// A MIG instance: `GPU_I_ID`, profile, utilisation.
+type Instance = (&'static str, &'static str, Option<u32>);
+
 /// What one fixture must read as.
 struct Case {
     file: &'static str,
@@ -23,9 +28,9 @@ struct Case {
     label_host: &'static str,
     shown_host: &'static str,
     /// per physical GPU: utilisation, memory used and total in MiB, last XID
-    gpus: &'static [(Option<u32>, Option<(u64, u64)>, Option<u64>)],
+    gpus: &'static [Gpu],
     /// per partitioned GPU (by position): its instances' (GPU_I_ID, profile, utilisation)
-    mig: &'static [(usize, &'static [(&'static str, &'static str, Option<u32>)])],
+    mig: &'static [(usize, &'static [Instance])],
     driver: Option<&'static str>,
     /// check of what is n/a (DCGM's blanks), and anything else the fixture is about
     extra: fn(&[GpuSample], &str),
