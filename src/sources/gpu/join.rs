@@ -614,6 +614,74 @@ mod tests {
     }
 
     #[test]
+    fn the_exporters_own_pod_is_not_the_gpus() {
+        // scraped through a ServiceMonitor without honorLabels: `pod` is the target's (the
+        // exporter's own), the GPU's pod is `exported_pod`
+        let base = [
+            ("gpu", "0"),
+            ("UUID", "GPU-a"),
+            ("Hostname", "dcgm-exporter-wwwjh"),
+            ("namespace", "gpu-operator"),
+            ("pod", "dcgm-exporter-wwwjh"),
+            ("instance", "10.244.1.7:9400"),
+        ];
+        let mut used = base.to_vec();
+        used.extend([
+            ("exported_namespace", "ml"),
+            ("exported_pod", "train-0"),
+            ("exported_container", "trainer"),
+        ]);
+        let mut idle = base.to_vec();
+        idle[1] = ("UUID", "GPU-b");
+        idle[0] = ("gpu", "1");
+        let samples = [
+            sample("DCGM_FI_DEV_GPU_UTIL", &used, 90.0),
+            sample("DCGM_FI_DEV_GPU_UTIL", &idle, 0.0),
+        ];
+        let joined = join(&samples, "hostname", "page");
+        let pod = joined[0]
+            .gpu
+            .pod
+            .as_ref()
+            .map(|p| (p.namespace.as_str(), p.pod.as_str()));
+        assert_eq!(pod, Some(("ml", "train-0")));
+        assert_eq!(
+            joined[1].gpu.pod, None,
+            "the exporter's own pod uses no GPU"
+        );
+        // both pods are evidence of the node
+        let pods: Vec<&str> = joined[0]
+            .gpu
+            .origin
+            .pods
+            .iter()
+            .map(|(_, p)| p.as_str())
+            .collect();
+        assert_eq!(pods, ["dcgm-exporter-wwwjh", "train-0"]);
+        assert_eq!(
+            joined[0].gpu.origin.host_label.as_deref(),
+            Some("dcgm-exporter-wwwjh")
+        );
+    }
+
+    #[test]
+    fn localhost_names_no_host() {
+        // dcgm-exporter 4 names a local hostengine's address (NVIDIA/dcgm-exporter#572)
+        let samples = [sample(
+            "DCGM_FI_DEV_GPU_TEMP",
+            &[
+                ("gpu", "0"),
+                ("UUID", "GPU-a"),
+                ("Hostname", "localhost"),
+                ("instance", "dgx-03:9400"),
+            ],
+            40.0,
+        )];
+        let joined = join(&samples, "hostname", "page");
+        assert_eq!(joined[0].gpu.host, "dgx-03:9400");
+    }
+
+    #[test]
     fn blank_sentinels_are_not_values() {
         for (name, v) in [
             ("DCGM_FI_DEV_POWER_USAGE", 140_737_488_355_328.0),
