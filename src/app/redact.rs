@@ -37,6 +37,13 @@ fn host(h: &mut HostSample) {
     if let Some(e) = &mut h.error {
         clean(e);
     }
+    // a host may come to be named by its target or a label (app::panes::gpu::nodes)
+    for g in &mut h.gpus {
+        let o = &mut g.origin;
+        for text in o.host_label.iter_mut().chain(o.instance.iter_mut()) {
+            clean(text);
+        }
+    }
 }
 
 pub fn gpu(update: &mut GpuUpdate) {
