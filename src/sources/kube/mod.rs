@@ -18,6 +18,7 @@ pub mod kubeconfig;
 pub mod model;
 pub mod namespaces;
 pub mod object;
+pub mod pod_places;
 mod rows;
 pub mod rows_argo;
 mod rows_containers;

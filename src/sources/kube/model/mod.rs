@@ -20,7 +20,7 @@ pub use kinds::{
 };
 pub use msg::{Failure, ListProgress, NamespacesMsg, ObjectMsg, ObjectRequest, Rows, WorkloadsMsg};
 pub use rows::{
-    CHANGE_CAUSE_ANNOTATION, Condition, ContainerSpec, ContainerState, DeploymentRow, EventRow,
-    GPU_RESOURCE, HpaRow, PodReason, PodRow, REVISION_ANNOTATION, ReplicaSetRow, Rollout,
-    TIMED_OUT_REASON, short_image,
+    CHANGE_CAUSE_ANNOTATION, Condition, ContainerRole, ContainerSpec, ContainerState,
+    DeploymentRow, EventRow, GPU_RESOURCE, HpaRow, PodReason, PodRow, REVISION_ANNOTATION,
+    ReplicaSetRow, Rollout, TIMED_OUT_REASON, short_image,
 };
