@@ -9,6 +9,7 @@ use super::store::Kind;
 mod argo;
 mod kinds;
 mod print;
+mod resources;
 
 use print::{age, col, containers_of, selector_str};
 pub use print::{age_of, human_age};
@@ -57,6 +58,13 @@ pub fn columns(kind: Kind) -> Vec<Value> {
         | Kind::CronJob
         | Kind::Node => kinds::columns(kind, name, age),
         Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => argo::columns(kind, name),
+        Kind::ConfigMap
+        | Kind::Secret
+        | Kind::EndpointSlice
+        | Kind::Ingress
+        | Kind::PersistentVolumeClaim
+        | Kind::CustomResourceDefinition
+        | Kind::Certificate => resources::columns(kind, name, age),
         Kind::Pod => vec![
             name,
             col(
@@ -240,6 +248,13 @@ pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
         | Kind::CronJob
         | Kind::Node => kinds::cells(kind, o, now),
         Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => argo::cells(kind, o, now),
+        Kind::ConfigMap
+        | Kind::Secret
+        | Kind::EndpointSlice
+        | Kind::Ingress
+        | Kind::PersistentVolumeClaim
+        | Kind::CustomResourceDefinition
+        | Kind::Certificate => resources::cells(kind, o, now),
         Kind::Pod => {
             let printed = print_pod(o);
             let ip = str_at(o, &["status", "podIP"]);

@@ -71,6 +71,8 @@ pub struct World {
     pub error_images: BTreeSet<String>,
     /// per AnalysisRun, the (requests, 5xx) of its revision at its last measurement
     pub analysis_marks: HashMap<Key, (f64, f64)>,
+    /// the store's resourceVersion up to which the EndpointSlice controller has looked
+    pub slices_rv: u64,
 }
 
 #[derive(Debug, Clone)]
