@@ -8,6 +8,7 @@ mod tools;
 mod kubectl_support;
 
 mod delete_options;
+mod events_kubectl;
 
 mod github;
 mod gpu_fleet;
