@@ -258,3 +258,33 @@ async fn warnings_fold_repeats_and_are_watched_by_type() {
         "a repeat is the same event, modified: {body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_expire_an_hour_after_they_last_happened() {
+    let Some(k) = Kubectl::start(Scenario::Steady).await else {
+        return;
+    };
+    let names = |evs: &Value| -> Vec<String> {
+        evs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    k.run(&["scale", "deploy/cart", "-n", "shop", "--replicas=5"])
+        .await;
+    k.advance(10).await;
+    let before = names(&k.json(&["get", "events", "-n", "shop"]).await);
+    assert!(!before.is_empty());
+    k.advance(59 * 60).await;
+    let kept = names(&k.json(&["get", "events", "-n", "shop"]).await);
+    assert!(
+        before.iter().any(|n| kept.contains(n)),
+        "an event from the last hour is kept"
+    );
+    k.advance(20 * 60).await;
+    let after = names(&k.json(&["get", "events", "-n", "shop"]).await);
+    let stale: Vec<&String> = before.iter().filter(|n| after.contains(n)).collect();
+    assert!(stale.is_empty(), "older than an hour: {stale:?}");
+}
