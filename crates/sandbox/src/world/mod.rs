@@ -97,6 +97,7 @@ impl World {
             error_images: BTreeSet::new(),
             analysis_marks: HashMap::new(),
             slices_rv: 0,
+            aux_rng: Rng::new(seed ^ 0xa11_0bec7),
         }
     }
 
@@ -104,6 +105,19 @@ impl World {
         let mut m = json!({
             "name": name,
             "uid": self.rng.uid(),
+            "creationTimestamp": ts(created_ms),
+        });
+        if !ns.is_empty() {
+            m["namespace"] = json!(ns);
+        }
+        m
+    }
+
+    /// New metadata whose uid comes from `aux_rng` (events, config and networking objects).
+    pub fn aux_meta(&mut self, name: &str, ns: &str, created_ms: i64) -> Value {
+        let mut m = json!({
+            "name": name,
+            "uid": self.aux_rng.uid(),
             "creationTimestamp": ts(created_ms),
         });
         if !ns.is_empty() {
@@ -210,7 +224,7 @@ impl World {
         // so that a list comes in the order they happened
         let nanos = self.now_ms.max(0) as u64 * 1_000_000 + self.store.rv % 1_000_000;
         let evname = format!("{iname}.{nanos:x}");
-        let meta = self.new_meta(&evname, &ns, self.now_ms);
+        let meta = self.aux_meta(&evname, &ns, self.now_ms);
         let component = match kind {
             Kind::Pod if matches!(reason, "Scheduled" | "FailedScheduling") => "default-scheduler",
             Kind::Pod => "kubelet",

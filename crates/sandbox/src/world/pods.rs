@@ -55,9 +55,9 @@ impl World {
                     "Pulling",
                     &format!("Pulling image \"{image}\""),
                 );
-                let ms = 400 + self.rng.below(2600);
+                let ms = 400 + self.aux_rng.below(2600);
                 let took = format!("{}.{:03}s", ms / 1000, ms % 1000);
-                let size = 20_000_000 + self.rng.below(180_000_000);
+                let size = 20_000_000 + self.aux_rng.below(180_000_000);
                 self.record_container_event(
                     pod,
                     c,

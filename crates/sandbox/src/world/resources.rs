@@ -110,7 +110,7 @@ fn b64(seed: &str, n: usize) -> String {
 
 impl World {
     fn put_new(&mut self, kind: Kind, ns: &str, name: &str, labels: Value, mut body: Value) {
-        let mut meta = self.new_meta(name, ns, self.now_ms);
+        let mut meta = self.aux_meta(name, ns, self.now_ms);
         if labels.is_object() {
             meta["labels"] = labels;
         }
@@ -127,7 +127,7 @@ impl World {
     /// Certificates (one not Ready), and cert-manager's CRD. Runs while building.
     pub(super) fn make_resources(&mut self) {
         let created = ts(self.now_ms);
-        let uid = self.rng.uid();
+        let uid = self.aux_rng.uid();
         self.store.put(
             Kind::CustomResourceDefinition,
             certificate_crd(&created, &uid),
@@ -310,7 +310,7 @@ impl World {
             if spec.get("volumeMode").is_none() {
                 spec["volumeMode"] = json!("Filesystem");
             }
-            let uid = self.rng.uid();
+            let uid = self.aux_rng.uid();
             let volume = format!("pvc-{uid}");
             spec["volumeName"] = json!(volume);
             let size = str_at(&spec, &["resources", "requests", "storage"]).to_string();
@@ -409,6 +409,7 @@ impl World {
                         json!(meta_str(&old, "creationTimestamp"));
                     self.store.put(Kind::EndpointSlice, slice);
                 } else {
+                    slice["metadata"]["uid"] = json!(self.aux_rng.uid());
                     self.create(Kind::EndpointSlice, slice);
                 }
             }

@@ -73,6 +73,9 @@ pub struct World {
     pub analysis_marks: HashMap<Key, (f64, f64)>,
     /// the store's resourceVersion up to which the EndpointSlice controller has looked
     pub slices_rv: u64,
+    /// randomness for events and the config, storage and networking objects, apart from
+    /// `rng` so that they do not change the names and placement of pods
+    pub aux_rng: Rng,
 }
 
 #[derive(Debug, Clone)]
