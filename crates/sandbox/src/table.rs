@@ -302,26 +302,35 @@ pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
             ]
         }
         Kind::Service => {
+            // as kube-apiserver's printService (with the wide options the server prints
+            // with): node ports in PORT(S), the external address by the Service's type
             let ports = at(o, &["spec", "ports"])
                 .and_then(Value::as_array)
                 .map(|a| {
                     a.iter()
                         .map(|p| {
-                            format!(
-                                "{}/{}",
-                                i64_at(p, &["port"]).unwrap_or(0),
-                                str_at(p, &["protocol"])
-                            )
+                            let port = i64_at(p, &["port"]).unwrap_or(0);
+                            let proto = str_at(p, &["protocol"]);
+                            match i64_at(p, &["nodePort"]).filter(|n| *n > 0) {
+                                Some(np) => format!("{port}:{np}/{proto}"),
+                                None => format!("{port}/{proto}"),
+                            }
                         })
                         .collect::<Vec<_>>()
                         .join(",")
                 })
-                .unwrap_or_default();
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "<none>".into());
+            let cluster_ip = at(o, &["spec", "clusterIPs"])
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(Value::as_str)
+                .unwrap_or("<none>");
             vec![
                 json!(name),
                 json!(str_at(o, &["spec", "type"])),
-                json!(str_at(o, &["spec", "clusterIP"])),
-                json!("<none>"),
+                json!(cluster_ip),
+                json!(service_external_ip(o)),
                 json!(ports),
                 json!(created),
                 json!(selector_str(at(o, &["spec", "selector"]))),
@@ -374,6 +383,55 @@ pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
     }
 }
 
+/// A Service's EXTERNAL-IP: its `externalIPs` (ClusterIP, NodePort), the load balancer's
+/// addresses or `<pending>` (LoadBalancer), the external name (ExternalName).
+fn service_external_ip(o: &Value) -> String {
+    let strs = |path: &[&str]| -> Vec<String> {
+        at(o, path)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let external = strs(&["spec", "externalIPs"]);
+    match str_at(o, &["spec", "type"]) {
+        "ClusterIP" | "NodePort" | "" => {
+            if external.is_empty() {
+                "<none>".into()
+            } else {
+                external.join(",")
+            }
+        }
+        "LoadBalancer" => {
+            let mut all: Vec<String> = at(o, &["status", "loadBalancer", "ingress"])
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|i| {
+                            [str_at(i, &["ip"]), str_at(i, &["hostname"])]
+                                .into_iter()
+                                .find(|s| !s.is_empty())
+                                .map(str::to_string)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            all.extend(external);
+            if all.is_empty() {
+                "<pending>".into()
+            } else {
+                all.join(",")
+            }
+        }
+        "ExternalName" => str_at(o, &["spec", "externalName"]).to_string(),
+        _ => "<unknown>".into(),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum IncludeObject {
     None,
@@ -396,4 +454,36 @@ pub fn row(kind: Kind, o: &Value, now: i64, inc: IncludeObject, table_version: &
         r["object"] = object;
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_print_node_ports_and_external_addresses() {
+        let lb = json!({"metadata": {"name": "web"}, "spec": {"type": "LoadBalancer",
+            "clusterIPs": ["10.96.0.5"], "selector": {"app": "web"},
+            "ports": [{"port": 80, "nodePort": 30080, "protocol": "TCP"}]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}}});
+        let c = cells(Kind::Service, &lb, 0);
+        assert_eq!(
+            c[1..5],
+            [
+                json!("LoadBalancer"),
+                json!("10.96.0.5"),
+                json!("203.0.113.7"),
+                json!("80:30080/TCP")
+            ]
+        );
+        let mut pending = lb.clone();
+        pending["status"] = json!({"loadBalancer": {}});
+        assert_eq!(cells(Kind::Service, &pending, 0)[3], json!("<pending>"));
+        let ext = json!({"metadata": {"name": "db"}, "spec": {"type": "ExternalName", "externalName": "db.example.com"}});
+        let c = cells(Kind::Service, &ext, 0);
+        assert_eq!(
+            c[2..5],
+            [json!("<none>"), json!("db.example.com"), json!("<none>")]
+        );
+    }
 }

@@ -390,10 +390,8 @@ pub(super) fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
                     }
                 })
                 .collect();
-            let mut address = address.join(",");
-            if address.len() > 16 {
-                address = format!("{}...", &address[..13]);
-            }
+            // the server prints with the wide options: the whole list, not cut at 16
+            let address = address.join(",");
             let ports = if arr(&["spec", "tls"]).is_empty() {
                 "80"
             } else {

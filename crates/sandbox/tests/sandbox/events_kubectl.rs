@@ -142,6 +142,20 @@ async fn controller_actions_are_events_selected_by_involved_object() {
         }),
         "{deploy}"
     );
+    // kubectl describe finds them by its own field selector
+    let described = k.run(&["describe", "pod", "-n", "shop", name]).await;
+    let events = described
+        .split("Events:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{described}"));
+    for want in [
+        "Scheduled",
+        &format!("Successfully assigned shop/{name} to"),
+        "Started container cart",
+        "kubelet",
+    ] {
+        assert!(events.contains(want), "{want} missing:\n{events}");
+    }
     // deleting the pod: the kubelet stops its container
     k.run(&["delete", "pod", "-n", "shop", name, "--wait=false"])
         .await;
