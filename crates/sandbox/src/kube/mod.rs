@@ -220,6 +220,95 @@ fn discovery(path: &str, base_host: &str, served: Served) -> Option<Value> {
     })
 }
 
+/// Which aggregated discovery version (`v2`, or `v2beta1`) the Accept header asks for
+/// first, as kubectl since 1.26 and client-go's discovery ask: `application/json;
+/// g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList, …, application/json`.
+fn wants_aggregated(headers: &HeaderMap) -> Option<&'static str> {
+    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+    for part in accept.split(',') {
+        let params: Vec<&str> = part.split(';').map(str::trim).collect();
+        if params.first() != Some(&"application/json")
+            || !params.contains(&"g=apidiscovery.k8s.io")
+            || !params.contains(&"as=APIGroupDiscoveryList")
+        {
+            continue;
+        }
+        if params.contains(&"v=v2") {
+            return Some("v2");
+        }
+        if params.contains(&"v=v2beta1") {
+            return Some("v2beta1");
+        }
+    }
+    None
+}
+
+/// `/api` or `/apis` as one APIGroupDiscoveryList (aggregated discovery): every group
+/// served, with each version's resources and their subresources in one answer.
+fn aggregated_discovery(path: &str, served: Served, version: &str) -> Option<Value> {
+    let groups: Vec<(&str, &str)> = match path.trim_end_matches('/') {
+        "/api" => vec![("", "v1")],
+        "/apis" => served_groups(served),
+        _ => return None,
+    };
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|(g, v)| {
+            let resources: Vec<Value> = KINDS
+                .iter()
+                .filter(|k| k.group == *g && k.version == *v && served.serves(k.kind))
+                .map(|k| {
+                    let entries = resource_entry(k, served.rollout_status);
+                    let mut r = json!({
+                        "resource": k.plural,
+                        "responseKind": {"group": g, "version": v, "kind": k.name},
+                        "scope": if k.namespaced { "Namespaced" } else { "Cluster" },
+                        "singularResource": k.singular,
+                        "verbs": entries[0]["verbs"],
+                    });
+                    if !k.short_names.is_empty() {
+                        r["shortNames"] = json!(k.short_names);
+                    }
+                    if !k.categories.is_empty() {
+                        r["categories"] = json!(k.categories);
+                    }
+                    let subs: Vec<Value> = entries[1..]
+                        .iter()
+                        .map(|e| {
+                            let name = e["name"].as_str().unwrap_or("");
+                            let sub = name.split_once('/').map_or(name, |(_, s)| s);
+                            json!({
+                                "subresource": sub,
+                                "responseKind": {
+                                    "group": e.get("group").cloned().unwrap_or(json!(g)),
+                                    "version": e.get("version").cloned().unwrap_or(json!(v)),
+                                    "kind": e["kind"],
+                                },
+                                "verbs": e["verbs"],
+                            })
+                        })
+                        .collect();
+                    if !subs.is_empty() {
+                        r["subresources"] = json!(subs);
+                    }
+                    r
+                })
+                .collect();
+            let mut meta = json!({"creationTimestamp": null});
+            if !g.is_empty() {
+                meta["name"] = json!(g);
+            }
+            json!({"metadata": meta, "versions": [{"version": v, "resources": resources, "freshness": "Current"}]})
+        })
+        .collect();
+    Some(json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": format!("apidiscovery.k8s.io/{version}"),
+        "metadata": {},
+        "items": items,
+    }))
+}
+
 /// The APIResourceList of one group version.
 fn group_resources(path: &str, served: Served) -> Value {
     let gvs = path
@@ -385,6 +474,18 @@ pub async fn handle(
     body: Bytes,
 ) -> Response {
     let served = Served::of(&shared.lock());
+    if method == Method::GET
+        && let Some(version) = wants_aggregated(&headers)
+        && let Some(d) = aggregated_discovery(path, served, version)
+    {
+        let ct =
+            format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList");
+        let mut r = json_resp(StatusCode::OK, &d);
+        if let Ok(v) = header::HeaderValue::from_str(&ct) {
+            r.headers_mut().insert(header::CONTENT_TYPE, v);
+        }
+        return r;
+    }
     if method == Method::GET
         && let Some(d) = discovery(path, &shared.host, served)
     {

@@ -229,6 +229,16 @@ async fn api_resources_lists_the_kinds_with_kubectls_short_names() {
         return;
     };
     let out = k.run(&["api-resources"]).await;
+    // kubectl 1.32 asks for aggregated discovery: /api and /apis answer everything, no
+    // request per group version follows
+    let paths: Vec<String> = k.sb.requests().into_iter().map(|r| r.path).collect();
+    assert!(paths.iter().any(|p| p == "/apis"), "{paths:?}");
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.starts_with("/apis/") || p.starts_with("/api/")),
+        "a request per group version: {paths:?}"
+    );
     let line = |name: &str, api: &str| -> Vec<String> {
         out.lines()
             .map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
