@@ -200,11 +200,46 @@ pub fn columns(kind: Kind) -> Vec<Value> {
             ),
             col("Object", "string", "", 0, "The object this Event is about."),
             col(
+                "Subobject",
+                "string",
+                "",
+                1,
+                "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].",
+            ),
+            col(
+                "Source",
+                "string",
+                "",
+                1,
+                "The component reporting this event. Should be a short machine understandable string.",
+            ),
+            col(
                 "Message",
                 "string",
                 "",
                 0,
                 "A human-readable description of the status of this operation.",
+            ),
+            col(
+                "First Seen",
+                "string",
+                "",
+                1,
+                "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)",
+            ),
+            col(
+                "Count",
+                "string",
+                "",
+                1,
+                "The number of times this event has occurred.",
+            ),
+            col(
+                "Name",
+                "string",
+                "name",
+                1,
+                "Name must be unique within a namespace.",
             ),
         ],
         Kind::Hpa => vec![
@@ -341,17 +376,53 @@ pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
             json!(str_at(o, &["status", "phase"])),
             json!(created),
         ],
-        Kind::Event => vec![
-            json!(age(o, &["lastTimestamp"], now)),
-            json!(str_at(o, &["type"])),
-            json!(str_at(o, &["reason"])),
-            json!(format!(
-                "{}/{}",
-                str_at(o, &["involvedObject", "kind"]).to_lowercase(),
-                str_at(o, &["involvedObject", "name"])
-            )),
-            json!(str_at(o, &["message"])),
-        ],
+        Kind::Event => {
+            // as printEvent: the first time stands in for a missing last one, the kind
+            // alone for an object without a name, the reporting controller and instance
+            // for a missing source
+            let first = age(o, &["firstTimestamp"], now);
+            let last = match str_at(o, &["lastTimestamp"]) {
+                "" => first.clone(),
+                _ => age(o, &["lastTimestamp"], now),
+            };
+            let kind = str_at(o, &["involvedObject", "kind"]).to_lowercase();
+            let target = match str_at(o, &["involvedObject", "name"]) {
+                "" => kind,
+                n => format!("{kind}/{n}"),
+            };
+            let or = |a: &str, b: &str| {
+                if a.is_empty() {
+                    b.to_string()
+                } else {
+                    a.to_string()
+                }
+            };
+            let component = or(
+                str_at(o, &["source", "component"]),
+                str_at(o, &["reportingController"]),
+            );
+            let instance = or(
+                str_at(o, &["source", "host"]),
+                str_at(o, &["reportingInstance"]),
+            );
+            let source = if instance.is_empty() {
+                component
+            } else {
+                format!("{component}, {instance}")
+            };
+            vec![
+                json!(last),
+                json!(str_at(o, &["type"])),
+                json!(str_at(o, &["reason"])),
+                json!(target),
+                json!(str_at(o, &["involvedObject", "fieldPath"])),
+                json!(source),
+                json!(str_at(o, &["message"]).trim()),
+                json!(first),
+                json!(i64_at(o, &["count"]).filter(|c| *c > 0).unwrap_or(1)),
+                json!(str_at(o, &["metadata", "name"])),
+            ]
+        }
         Kind::Hpa => {
             let cur = at(o, &["status", "currentMetrics"])
                 .and_then(Value::as_array)

@@ -102,6 +102,51 @@ async fn controller_actions_are_events_selected_by_involved_object() {
         table.starts_with("LAST SEEN") && table.contains(&format!("pod/{name}")),
         "{table}"
     );
+    let wide = k
+        .run(&[
+            "get",
+            "events",
+            "-n",
+            "shop",
+            "--field-selector",
+            &sel,
+            "-o",
+            "wide",
+        ])
+        .await;
+    let head: Vec<&str> = wide
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split("  ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(
+        head,
+        [
+            "LAST SEEN",
+            "TYPE",
+            "REASON",
+            "OBJECT",
+            "SUBOBJECT",
+            "SOURCE",
+            "MESSAGE",
+            "FIRST SEEN",
+            "COUNT",
+            "NAME"
+        ],
+        "{wide}"
+    );
+    let node = pod["spec"]["nodeName"].as_str().unwrap();
+    let started = wide
+        .lines()
+        .find(|l| l.contains("Started container cart"))
+        .unwrap_or_else(|| panic!("{wide}"));
+    assert!(
+        started.contains("spec.containers{cart}") && started.contains(&format!("kubelet, {node}")),
+        "{started}"
+    );
     // the ReplicaSet's and the Deployment's
     let rs = k
         .json(&[
