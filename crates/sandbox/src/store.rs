@@ -335,6 +335,11 @@ impl Kind {
     pub fn is_argo(self) -> bool {
         self.info().group == ARGO_GROUP
     }
+    /// A kind a CustomResourceDefinition provides (Argo Rollouts', cert-manager's), not
+    /// built into kube-apiserver.
+    pub fn is_custom(self) -> bool {
+        self.is_argo() || self.info().group == CERT_MANAGER_GROUP
+    }
     pub fn lookup(group: &str, version: &str, plural: &str) -> Option<Kind> {
         KINDS
             .iter()

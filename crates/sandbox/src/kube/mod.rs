@@ -14,7 +14,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::store::{CERT_MANAGER_GROUP, KINDS, Kind};
+use super::store::{KINDS, Kind};
 
 mod list;
 mod logs;
@@ -167,16 +167,11 @@ fn served_groups(served: Served) -> Vec<(&'static str, &'static str)> {
         .filter(|k| !k.group.is_empty() && served.serves(k.kind))
     {
         if !groups.iter().any(|(g, _, _)| *g == k.group) {
-            groups.push((k.group, k.version, is_custom(k.kind)));
+            groups.push((k.group, k.version, k.kind.is_custom()));
         }
     }
     groups.sort_by_key(|g| g.2);
     groups.into_iter().map(|(g, v, _)| (g, v)).collect()
-}
-
-/// A kind a CRD provides (not built into kube-apiserver).
-fn is_custom(kind: Kind) -> bool {
-    kind.is_argo() || kind.info().group == CERT_MANAGER_GROUP
 }
 
 fn discovery(path: &str, base_host: &str, served: Served) -> Option<Value> {

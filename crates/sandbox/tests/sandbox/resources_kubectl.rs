@@ -459,3 +459,66 @@ async fn endpoint_slices_follow_the_services_pods() {
         .await;
     assert!(left.trim().is_empty(), "{left}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_are_applied_patched_and_printed_from_their_printer_columns() {
+    let Some(k) = Kubectl::start(Scenario::Steady).await else {
+        return;
+    };
+    let manifest = k.dir.path().join("cert.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: api-tls\n  namespace: shop-dev\nspec:\n  secretName: api-tls\n  dnsNames: [api.dev.shop.acme.example]\n  issuerRef: {name: letsencrypt, kind: ClusterIssuer}\n",
+    )
+    .unwrap();
+    let out = k
+        .run(&[
+            "apply",
+            "--validate=false",
+            "-f",
+            manifest.to_str().unwrap(),
+        ])
+        .await;
+    assert!(
+        out.contains("certificate.cert-manager.io/api-tls created"),
+        "{out}"
+    );
+    // no status yet: READY and STATUS find nothing
+    let got = k
+        .run(&["get", "cert", "api-tls", "-n", "shop-dev", "-o", "wide"])
+        .await;
+    let r = row(&got, &["api-tls"]);
+    assert_eq!(r[1..3], ["api-tls", "letsencrypt"], "{got}");
+    let out = k
+        .run(&[
+            "patch",
+            "certificate",
+            "api-tls",
+            "-n",
+            "shop-dev",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"secretName":"api-tls-v2"}}"#,
+        ])
+        .await;
+    assert!(out.contains("patched"), "{out}");
+    let got = k.run(&["get", "cert", "api-tls", "-n", "shop-dev"]).await;
+    assert_eq!(row(&got, &["api-tls"])[1], "api-tls-v2", "{got}");
+    // a strategic merge patch is refused, as for any custom resource
+    let smp = k
+        .cmd(&[
+            "patch",
+            "certificate",
+            "api-tls",
+            "-n",
+            "shop-dev",
+            "--type=strategic",
+            "-p",
+            r#"{"spec":{"secretName":"x"}}"#,
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(!smp.status.success());
+    k.run(&["delete", "-f", manifest.to_str().unwrap()]).await;
+}
