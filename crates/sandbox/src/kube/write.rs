@@ -420,7 +420,7 @@ pub(super) fn patch(
         return not_found(t.kind, &name);
     };
     let mut obj = (*old).clone();
-    if let Err(r) = apply_patch(&mut obj, headers, body, t.kind.is_argo()) {
+    if let Err(r) = apply_patch(&mut obj, headers, body, t.kind.is_custom()) {
         return r;
     }
     commit(&mut w, t, &old, obj, q, served)
