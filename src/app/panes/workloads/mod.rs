@@ -2,6 +2,7 @@
 //! section, selection, detail, YAML view) and its keys. The rows themselves are the
 //! store's (`app::cluster`), fed by `update`. Pure: no I/O.
 
+pub mod columns;
 mod deployment_ops;
 mod empty;
 mod keys;
@@ -13,25 +14,45 @@ mod views;
 pub mod yaml;
 
 pub use crate::app::cluster::{LastResult, WorkloadRef};
+pub use columns::TableId;
 pub use empty::{EmptyWhy, empty_why};
 pub use keys::{narrow, on_action};
 pub use kinds::*;
-pub use model::{Detail, DetailTarget, Section, SortKey, WorkloadsView};
+pub use model::{Detail, DetailTarget, Section, WorkloadsView};
 pub use ops::{on_hinted, on_operation};
 pub use views::*;
 
 use crate::app::state::State;
 use crate::sources::kube::ObjKey;
 
-/// A new context or namespace: the view starts again, keeping its sort and narrowing.
+/// A new context or namespace: the view starts again, keeping its sorts and narrowing
+/// (marks are cleared: they named the scope's objects).
 pub fn on_scope_changed(state: &mut State) {
-    let sort = state.workloads.sort;
+    let sorts = std::mem::take(&mut state.workloads.sorts);
     let narrow = state.workloads.narrow;
     state.workloads = WorkloadsView {
-        sort,
+        sorts,
         narrow,
         ..Default::default()
     };
+}
+
+/// The table the cursor is in.
+pub fn current_table(state: &State) -> TableId {
+    match state.workloads.section {
+        Section::Deployments => TableId::Main(state.workloads.narrow),
+        Section::Pods { .. } => TableId::Pods,
+    }
+}
+
+/// A table's order (the default, trouble first, unless one was chosen).
+pub fn sort_of(state: &State, table: TableId) -> crate::app::table_sort::ColumnSort {
+    state
+        .workloads
+        .sorts
+        .get(&table)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Opens one pod's detail (the Hosts pane's `enter` on a GPU a pod uses, through
