@@ -408,11 +408,15 @@ impl Executor {
                 };
                 rebased = true;
             } else {
+                // kubectl's words: `deployments.apps "web" was not valid:`
+                let resource = if object.group.is_empty() {
+                    object.plural.clone()
+                } else {
+                    format!("{}.{}", object.plural, object.group)
+                };
                 errors = commented(&format!(
-                    "{} \"{}\" was not valid:\n* {}\n",
-                    object.kubectl_name(),
-                    object.name,
-                    outcome.message
+                    "{resource} \"{}\" was not valid:\n* {}\n",
+                    object.name, outcome.message
                 ));
                 errors.push_str("#\n");
             }
