@@ -196,18 +196,27 @@ fn marks_survive_resorts_and_updates_and_delete_them_in_one_batch() {
         assert!(s.workloads.marks.contains(w), "{w:?}");
     }
     // space again unmarks the row under the cursor
-    let at = table_keys(&s)
-        .iter()
-        .position(|w| *w == first_two[0])
-        .unwrap();
-    s.pane_mut(PaneId::Workloads).selected = at;
+    let at = |s: &State, w: &WorkloadRef| table_keys(s).iter().position(|x| x == w).unwrap();
+    let i = at(&s, &first_two[0]);
+    s.pane_mut(PaneId::Workloads).selected = i;
     key(&mut s, KeyCode::Char(' '));
     assert!(!s.workloads.marks.contains(&first_two[0]));
-    key(&mut s, KeyCode::Char(' ')); // the cursor moved down: marks the next row
-    s.pane_mut(PaneId::Workloads).selected = at;
-    key(&mut s, KeyCode::Char(' '));
+    assert!(s.workloads.marks.contains(&first_two[1]));
+    // two more rows marked
+    let others: Vec<WorkloadRef> = table_keys(&s)
+        .iter()
+        .filter(|w| !first_two.contains(w))
+        .take(2)
+        .cloned()
+        .collect();
+    for w in &others {
+        let i = at(&s, w);
+        s.pane_mut(PaneId::Workloads).selected = i;
+        key(&mut s, KeyCode::Char(' '));
+    }
     let marked: Vec<WorkloadRef> = s.workloads.marks.iter().cloned().collect();
     assert_eq!(marked.len(), 3, "{marked:?}");
+    assert!(screen(&s).contains("3 marked"));
 
     // D: one operation for every marked row, each its own delete
     let e = key(&mut s, KeyCode::Char('D'));
