@@ -4,17 +4,39 @@
 //! READY its ratio, a STATUS its severity, trouble first). Pure.
 
 use super::kinds::Narrow;
+use super::model::{Section, TableId};
 use crate::app::cluster::WorkloadRef;
 use crate::app::state::State;
-use crate::app::table_sort::SortValue;
+use crate::app::table_sort::{ColumnSort, SortValue};
 use crate::sources::kube::model::{JobState, PodRow, WorkloadKind};
 
-/// Which table of the pane a sort and the marks are about: the main table of a
-/// narrowing, or the pods list under it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TableId {
-    Main(Narrow),
-    Pods,
+/// The table the cursor is in.
+pub fn current_table(state: &State) -> TableId {
+    match state.workloads.section {
+        Section::Deployments => TableId::Main(state.workloads.narrow),
+        Section::Pods { .. } => TableId::Pods,
+    }
+}
+
+/// A table's order (the default, trouble first, unless one was chosen).
+pub fn sort_of(state: &State, table: TableId) -> ColumnSort {
+    state
+        .workloads
+        .sorts
+        .get(&table)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Rank of a pod for the trouble-first order: errors, then warnings, then the rest.
+pub fn pod_rank(p: &PodRow) -> u8 {
+    if p.reason.is_error() {
+        2
+    } else if p.reason.is_warning() {
+        1
+    } else {
+        0
+    }
 }
 
 /// Whether the main table is the Deployments' own (Deployments alone: their own columns;
@@ -139,7 +161,7 @@ fn pod_value(state: &State, p: &PodRow, title: &str) -> SortValue {
     match title {
         "READY" => SortValue::ratio(p.ready.into(), p.containers_total.into()),
         // most troubled first when descending
-        "STATUS" => SortValue::Num(f64::from(super::views::pod_rank(p)), -f64::from(p.ready)),
+        "STATUS" => SortValue::Num(f64::from(pod_rank(p)), -f64::from(p.ready)),
         "RESTARTS" => n(p.restarts),
         "OWNER" => p.controller.as_ref().map_or(SortValue::Missing, |(k, n)| {
             SortValue::text(&format!("{k}/{n}"))

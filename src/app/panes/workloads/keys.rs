@@ -1,8 +1,9 @@
 //! The Workloads pane's keys while it has focus: detail, pods list, sort, the YAML view,
 //! and the narrowing commands.
 
-use super::columns::TableId;
+use super::columns::{current_table, sort_of};
 use super::kinds::Narrow;
+use super::model::TableId;
 use super::model::{Detail, DetailTarget, Section};
 use super::views::{current_workload, visible_pods};
 use super::yaml;
@@ -94,17 +95,17 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             }
         }
         Action::WorkloadsSort => {
-            let table = super::current_table(state);
+            let table = current_table(state);
             let menu = SortMenu::new(
                 DEFAULT_ORDER,
                 super::columns::titles(state, table),
-                super::sort_of(state, table),
+                sort_of(state, table),
             );
             state.workloads.sort_menu = Some((table, menu));
         }
         Action::WorkloadsSortReverse => {
-            let table = super::current_table(state);
-            let sort = super::sort_of(state, table).reversed();
+            let table = current_table(state);
+            let sort = sort_of(state, table).reversed();
             set_sort(state, table, sort);
         }
         Action::WorkloadsMark => mark(state),

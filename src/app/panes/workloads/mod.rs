@@ -14,11 +14,11 @@ mod views;
 pub mod yaml;
 
 pub use crate::app::cluster::{LastResult, WorkloadRef};
-pub use columns::TableId;
+pub use columns::{current_table, pod_rank, sort_of};
 pub use empty::{EmptyWhy, empty_why};
 pub use keys::{narrow, on_action};
 pub use kinds::*;
-pub use model::{Detail, DetailTarget, Section, WorkloadsView};
+pub use model::{Detail, DetailTarget, Section, TableId, WorkloadsView};
 pub use ops::{on_hinted, on_operation};
 pub use views::*;
 
@@ -35,24 +35,6 @@ pub fn on_scope_changed(state: &mut State) {
         narrow,
         ..Default::default()
     };
-}
-
-/// The table the cursor is in.
-pub fn current_table(state: &State) -> TableId {
-    match state.workloads.section {
-        Section::Deployments => TableId::Main(state.workloads.narrow),
-        Section::Pods { .. } => TableId::Pods,
-    }
-}
-
-/// A table's order (the default, trouble first, unless one was chosen).
-pub fn sort_of(state: &State, table: TableId) -> crate::app::table_sort::ColumnSort {
-    state
-        .workloads
-        .sorts
-        .get(&table)
-        .cloned()
-        .unwrap_or_default()
 }
 
 /// Opens one pod's detail (the Hosts pane's `enter` on a GPU a pod uses, through

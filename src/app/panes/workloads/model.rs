@@ -4,11 +4,18 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::columns::TableId;
 use super::kinds::Narrow;
 use crate::app::cluster::WorkloadRef;
 use crate::app::table_sort::{ColumnSort, SortMenu};
 use crate::sources::kube::model::{ObjKey, WorkloadKind};
+
+/// Which table of the pane a sort and the marks are about: the main table of a
+/// narrowing, or the pods list under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TableId {
+    Main(Narrow),
+    Pods,
+}
 
 /// Which list the cursor is in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

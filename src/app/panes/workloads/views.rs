@@ -7,8 +7,9 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::columns::{self, TableId};
+use super::columns::{self, pod_rank, sort_of};
 use super::kinds::refs;
+use super::model::TableId;
 use super::model::{DeploymentsInputs, PodsInputs, Section};
 use crate::app::cluster::WorkloadRef;
 use crate::app::state::State;
@@ -63,16 +64,6 @@ fn filters(state: &State) -> (&str, &str) {
         Section::Deployments => (text, ""),
         Section::Pods { .. } => ("", text),
     }
-}
-
-/// A table's order.
-fn sort_of(state: &State, table: TableId) -> ColumnSort {
-    state
-        .workloads
-        .sorts
-        .get(&table)
-        .cloned()
-        .unwrap_or_default()
 }
 
 /// Whether kept inputs still hold: the rows' generation (and, sorted by a column, their
@@ -268,17 +259,6 @@ pub fn row_count(state: &State) -> usize {
     match &state.workloads.section {
         Section::Deployments => table_keys(state).len(),
         Section::Pods { workload, .. } => pod_keys(state, workload).len(),
-    }
-}
-
-/// Rank of a pod for the trouble-first order: errors, then warnings, then the rest.
-pub fn pod_rank(p: &PodRow) -> u8 {
-    if p.reason.is_error() {
-        2
-    } else if p.reason.is_warning() {
-        1
-    } else {
-        0
     }
 }
 
