@@ -78,7 +78,13 @@ pub fn dialog_footer(keymap: &Keymap, dialog: &Dialog) -> String {
             if plan.refused.is_some() {
                 format!("{} closes", k.cancel)
             } else if plan.type_to_confirm.is_some() {
-                format!("{} confirms · {} cancels", k.next, k.cancel)
+                let alt = match &plan.alternative {
+                    Some(crate::ops::Operation::Delete { propagation, .. }) => {
+                        format!(" · tab {} instead", propagation.cascade())
+                    }
+                    _ => String::new(),
+                };
+                format!("{} confirms · {} cancels{alt}", k.next, k.cancel)
             } else {
                 let alt = match &plan.alternative {
                     Some(crate::ops::Operation::Delete { propagation, .. }) => {

@@ -335,7 +335,7 @@ impl Executor {
         plan.before = format!("{n} marked objects, each with its own preconditions");
         plan.after = format!("{verb} of each, one after the other; a failure stops none");
         if typed {
-            plan.type_to_confirm = Some(n.to_string());
+            plan.type_to_confirm = Some(format!("{n} objects"));
         }
         plan.op = Operation::Batch { items: planned };
     }

@@ -529,3 +529,48 @@ async fn marked_rows_go_in_one_batch_each_with_its_preconditions() {
     let lines = audit_lines(&audit);
     assert_eq!(lines.len(), 6, "{lines:?}");
 }
+
+/// The confirmation of a delete switches the propagation policy with its alternative key,
+/// and with tab while a name is typed (there every character is text).
+#[test]
+fn the_confirmation_switches_the_cascade_even_while_a_name_is_typed() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use flightdeck::app::dialog::{self, Dialog};
+    use flightdeck::app::{Effect, Event, update};
+    let mut s = crate::support::common::state_builder().build();
+    let plan = |typed: bool| flightdeck::ops::Plan {
+        op: delete_op("cart", Propagation::Background),
+        title: "Delete Deployment cart".into(),
+        before: String::new(),
+        after: "deleted (--cascade=background)".into(),
+        notes: Vec::new(),
+        refused: None,
+        type_to_confirm: typed.then(|| "cart".into()),
+        alternative: Some(delete_op("cart", Propagation::Foreground)),
+    };
+    for (typed, key) in [(false, KeyCode::Char('h')), (true, KeyCode::Tab)] {
+        dialog::open(
+            &mut s,
+            Dialog::Confirm {
+                plan: Box::new(plan(typed)),
+                typed: String::new(),
+            },
+        );
+        let footer = match &s.overlay {
+            flightdeck::app::state::Overlay::Dialog(d) => {
+                flightdeck::app::keyhints::dialog_footer(&s.keymap, d)
+            }
+            _ => panic!("a dialog"),
+        };
+        assert!(footer.contains("--cascade=foreground instead"), "{footer}");
+        let e = update(&mut s, Event::Key(KeyEvent::new(key, KeyModifiers::NONE)));
+        assert_eq!(
+            e,
+            [Effect::PlanOperation(delete_op(
+                "cart",
+                Propagation::Foreground
+            ))],
+            "typed {typed}"
+        );
+    }
+}
