@@ -574,3 +574,56 @@ fn the_confirmation_switches_the_cascade_even_while_a_name_is_typed() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orphan_and_foreground_equal_kubectl_cascade() {
+    let Some(bin) = tools::require("kubectl") else {
+        return;
+    };
+    for (flag, policy, name) in [
+        ("--cascade=orphan", Propagation::Orphan, "frontend"),
+        ("--cascade=foreground", Propagation::Foreground, "checkout"),
+    ] {
+        let ours = start().await;
+        let theirs = start().await;
+        let (co, ct) = (client(&ours).await, client(&theirs).await);
+        let dir = tempfile::tempdir().unwrap();
+        let ex = executor(&co, &dir.path().join("audit.jsonl"), false);
+        kubectl(
+            &bin,
+            &theirs,
+            dir.path(),
+            &["delete", "deployment", name, "-n", "shop", flag],
+        )
+        .await;
+        let plan = ex.plan(delete_op(name, policy)).await.unwrap();
+        assert!(plan.after.contains(flag), "{plan:?}");
+        let out = ex.execute(&plan.op, &plan.before, &plan.after).await;
+        assert!(out.ok, "{out:?}");
+        for sb in [&ours, &theirs] {
+            advance(sb, 120).await;
+        }
+        let (o, t) = (names(&co).await, names(&ct).await);
+        assert_eq!(o, t, "{flag}");
+        let kept = o.1.iter().any(|rs| rs.starts_with(&format!("{name}-")));
+        assert_eq!(kept, policy == Propagation::Orphan, "{flag}: {o:?}");
+        // orphans keep no reference to the deleted owner, on either side
+        for c in [&co, &ct] {
+            for rs in Api::<ReplicaSet>::namespaced(c.clone(), "shop")
+                .list(&ListParams::default())
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .filter(|r| {
+                    r.metadata
+                        .name
+                        .as_deref()
+                        .is_some_and(|n| n.starts_with(name))
+                })
+            {
+                assert!(rs.metadata.owner_references.unwrap_or_default().is_empty());
+            }
+        }
+    }
+}
