@@ -242,3 +242,43 @@ fn marks_survive_resorts_and_updates_and_delete_them_in_one_batch() {
     update::run_command(&mut s, "ns other");
     assert!(s.workloads.marks.is_empty());
 }
+
+#[test]
+fn restart_of_marked_rows_is_one_batch_and_says_which_rows_cannot() {
+    let mut s = fed();
+    // the deployments table: both marked deployments restart in one batch
+    key(&mut s, KeyCode::Char(' '));
+    key(&mut s, KeyCode::Char(' '));
+    let e = key(&mut s, KeyCode::Char('r'));
+    let batch = e.iter().find_map(|e| match e {
+        Effect::PlanOperation(Operation::Batch { items }) => Some(items.clone()),
+        _ => None,
+    });
+    let items = batch.unwrap_or_else(|| panic!("a batch: {e:?}"));
+    assert_eq!(items.len(), 2);
+    assert!(
+        items
+            .iter()
+            .all(|i| matches!(i.op, Operation::Restart { .. })),
+        "{items:?}"
+    );
+    s.overlay = Overlay::None;
+    // marks are the list's: into a pods list they are cleared; a pod is not restarted
+    key(&mut s, KeyCode::Char('p'));
+    assert!(s.workloads.marks.is_empty());
+    key(&mut s, KeyCode::Char(' '));
+    let e = key(&mut s, KeyCode::Char('r'));
+    assert!(
+        !e.iter().any(|e| matches!(e, Effect::PlanOperation(_))),
+        "{e:?}"
+    );
+    let flash = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(flash.contains("cannot be restarted"), "{flash}");
+    // esc clears the marks first, then leaves the pods list
+    key(&mut s, KeyCode::Esc);
+    assert!(s.workloads.marks.is_empty());
+    assert!(matches!(
+        s.workloads.section,
+        flightdeck::app::panes::workloads::Section::Pods { .. }
+    ));
+}
