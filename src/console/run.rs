@@ -374,6 +374,14 @@ async fn edit(
         .clone()
         .read_only_also(state.scope.read_only)
         .with_client(client, context.clone(), user);
+    // the object is read before the editor opens: say so while the loop waits on it
+    state.set_flash(
+        crate::app::state::FlashLevel::Info,
+        format!("edit: reading {}…", object.kubectl_name()),
+    );
+    if let Err(e) = screen.draw(state) {
+        log::warn!("terminal: {e}");
+    }
     let mouse = state.mouse;
     let mut editor = |path: &std::path::Path| screen.run_editor(mouse, path);
     let outcome = ex
