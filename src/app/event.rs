@@ -140,6 +140,13 @@ pub enum Effect {
     StopLogs,
     /// GET one object for the Workloads pane's YAML view (the answer is [`Event::Object`]).
     FetchObject(crate::sources::kube::model::ObjectRequest),
+    /// `kubectl edit` of one object: the run loop suspends the screen around the user's
+    /// editor; the end comes back as [`Event::OpResult`].
+    Edit {
+        /// The context the object is in (empty: the scope's).
+        context: String,
+        object: crate::sources::kube::model::ObjectRef,
+    },
     /// `:save PATH`: write these lines; the result comes back as `LogsMsg::Saved`.
     SaveLogs {
         path: String,

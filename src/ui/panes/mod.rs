@@ -102,6 +102,10 @@ fn subtitle(state: &State, pane: PaneId) -> Option<String> {
                 Some(c) => format!("{}/{}", crate::text::clean(c), crate::text::clean(&ns)),
                 None => crate::text::sanitize(&ns),
             };
+            let scope = match state.workloads.marks.len() {
+                0 => scope,
+                n => format!("{scope} · {n} marked"),
+            };
             Some(match workloads::listing_text(state) {
                 Some(listing) => format!("{scope} · {listing}"),
                 None => scope,

@@ -8,6 +8,7 @@ mod argo;
 mod key;
 mod kinds;
 mod msg;
+mod objref;
 mod rows;
 
 pub use argo::{
@@ -19,6 +20,7 @@ pub use kinds::{
     CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, SetUpdate, StatefulSetRow,
 };
 pub use msg::{Failure, ListProgress, NamespacesMsg, ObjectMsg, ObjectRequest, Rows, WorkloadsMsg};
+pub use objref::ObjectRef;
 pub use rows::{
     CHANGE_CAUSE_ANNOTATION, Condition, ContainerRole, ContainerSpec, ContainerState,
     DeploymentRow, EventRow, GPU_RESOURCE, HpaRow, PodReason, PodRow, REVISION_ANNOTATION,
