@@ -38,13 +38,20 @@ pub enum Action {
     Copy,
     /// Workloads: move the cursor into the selected deployment's pods, and back.
     WorkloadsPods,
-    /// Workloads: cycle the sort key (trouble, name, age, restarts).
+    /// Workloads: the sort menu (any column of the table, or trouble first).
     WorkloadsSort,
+    /// Workloads: reverse the table's order.
+    WorkloadsSortReverse,
+    /// Workloads: mark the row under the cursor (or unmark it); delete and restart act on
+    /// every marked row.
+    WorkloadsMark,
+    /// Workloads: edit the selected object in `$EDITOR`, as `kubectl edit`.
+    WorkloadsEdit,
     /// Workloads: run the selected CronJob now (a Job from its template).
     WorkloadsTrigger,
     /// Workloads: suspend the selected CronJob, or resume it.
     WorkloadsSuspend,
-    /// Workloads: delete the selected pod.
+    /// Workloads: delete the selected object (or the marked ones).
     WorkloadsDeletePod,
     /// Workloads: the selected object as YAML (in the view: fetch it again).
     WorkloadsYaml,
@@ -186,7 +193,22 @@ const SIMPLE: &[(Action, &str, &str)] = &[
     (
         Action::WorkloadsSort,
         "workloads.sort",
-        "sort by trouble, name, age, restarts",
+        "sort menu: any column (again: reverse) or trouble first",
+    ),
+    (
+        Action::WorkloadsSortReverse,
+        "workloads.sort-reverse",
+        "reverse the table's order",
+    ),
+    (
+        Action::WorkloadsMark,
+        "workloads.mark",
+        "mark / unmark the row (delete and restart act on every marked row)",
+    ),
+    (
+        Action::WorkloadsEdit,
+        "workloads.edit",
+        "edit the selected object in $EDITOR (kubectl edit)",
     ),
     (
         Action::WorkloadsTrigger,
@@ -200,8 +222,8 @@ const SIMPLE: &[(Action, &str, &str)] = &[
     ),
     (
         Action::WorkloadsDeletePod,
-        "workloads.delete-pod",
-        "delete the selected pod",
+        "workloads.delete",
+        "delete the selected object or the marked ones (kubectl delete)",
     ),
     (
         Action::WorkloadsYaml,
@@ -401,6 +423,12 @@ impl Action {
                 )
             });
         }
+        // the name before delete acted on any object
+        let name = if name == "workloads.delete-pod" {
+            "workloads.delete"
+        } else {
+            name
+        };
         let action = SIMPLE
             .iter()
             .find(|(_, n, _)| *n == name)
@@ -478,6 +506,7 @@ impl Action {
             Action::WorkloadsTrigger => "trigger",
             Action::WorkloadsSuspend => "suspend/resume",
             Action::WorkloadsDeletePod => "delete",
+            Action::WorkloadsEdit => "edit",
             Action::WorkloadsAbort => "abort",
             Action::WorkloadsRetry => "retry",
             Action::WorkloadsPromoteFull => "promote full",

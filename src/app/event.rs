@@ -157,6 +157,13 @@ pub enum Effect {
         context: String,
         node: String,
     },
+    /// `kubectl edit` of one object: the run loop suspends the screen around the user's
+    /// editor; the end comes back as [`Event::OpResult`].
+    Edit {
+        /// The context the object is in (empty: the scope's).
+        context: String,
+        object: crate::sources::kube::model::ObjectRef,
+    },
     /// `:save PATH`: write these lines; the result comes back as `LogsMsg::Saved`.
     SaveLogs {
         path: String,

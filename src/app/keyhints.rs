@@ -86,7 +86,13 @@ pub fn dialog_footer(keymap: &Keymap, dialog: &Dialog) -> String {
                     None => format!("{} closes", k.cancel),
                 }
             } else if plan.type_to_confirm.is_some() {
-                format!("{} confirms · {} cancels", k.next, k.cancel)
+                let alt = match &plan.alternative {
+                    Some(crate::ops::Operation::Delete { propagation, .. }) => {
+                        format!(" · tab {} instead", propagation.cascade())
+                    }
+                    _ => String::new(),
+                };
+                format!("{} confirms · {} cancels{alt}", k.next, k.cancel)
             } else {
                 let alt = match &plan.alternative {
                     Some(a) => format!(" · {} {}", k.alternative, a.alternative_label()),

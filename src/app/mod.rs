@@ -22,6 +22,7 @@ pub mod prompt;
 pub mod redact;
 pub mod scope;
 pub mod state;
+pub mod table_sort;
 pub mod time_mode;
 pub mod update;
 

@@ -358,6 +358,20 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::NodeUncordon
         | Action::NodeDrain => return on_operation(state, action),
         Action::NodeCancelDrain => return super::panes::nodes::cancel_drain(state),
+        // never refused here: read-only is the executor's to refuse (and audit)
+        Action::WorkloadsEdit => {
+            let intents = match state.focus {
+                PaneId::Workloads => super::panes::workloads::on_operation(state, action),
+                _ => {
+                    state.set_flash(
+                        FlashLevel::Info,
+                        "edit: select an object in Workloads".into(),
+                    );
+                    Vec::new()
+                }
+            };
+            return carry_out(state, intents);
+        }
         // dialog keys only mean something while a dialog is open (dialog::on_key)
         // with an overlay open (copy itself is handled above)
         Action::Copy
@@ -370,6 +384,8 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::Noop
         | Action::WorkloadsPods
         | Action::WorkloadsSort
+        | Action::WorkloadsSortReverse
+        | Action::WorkloadsMark
         | Action::WorkloadsYaml
         | Action::WorkloadsSearchNext
         | Action::WorkloadsSearchPrev => {}

@@ -1,5 +1,6 @@
 //! Start-up of the console: load config leniently, build State, start sources, run.
 
+pub mod gpu_once;
 pub mod init;
 pub mod run;
 

@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 
 use crate::sources::github::model::{Review, RunAction};
-pub use crate::sources::kube::model::WorkloadKind;
+pub use crate::sources::kube::model::{ObjectRef, WorkloadKind};
 
 /// What a host action's argv may name: `{deployment}`, `{namespace}`, `{context}`,
 /// `{revision}` (substituted as whole arguments only).
@@ -99,6 +99,76 @@ pub enum Operation {
         op: NodeOp,
         resource_version: Option<String>,
     },
+    /// `kubectl delete KIND NAME --cascade=…` of any object, made conditional on the uid
+    /// and resourceVersion of `object` (filled in by the plan: what the confirmation showed).
+    Delete {
+        context: String,
+        object: ObjectRef,
+        propagation: Propagation,
+    },
+    /// `kubectl edit`'s update: `body` (the edited object, JSON) replaces the object (PUT)
+    /// under the resourceVersion it carries.
+    Edit {
+        context: String,
+        object: ObjectRef,
+        body: String,
+    },
+    /// One confirmation for several objects (the marked rows): each item is planned,
+    /// audited and run on its own, with its own preconditions; a failure stops none of
+    /// the others.
+    Batch {
+        items: Vec<BatchItem>,
+    },
+}
+
+/// One operation of a [`Operation::Batch`], with what its confirmation showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchItem {
+    pub op: Operation,
+    pub before: String,
+    pub after: String,
+}
+
+/// What happens to the objects a deleted one owns, as `kubectl delete --cascade`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Propagation {
+    /// `--cascade=background` (kubectl's default): the object goes at once, the garbage
+    /// collector deletes its dependents after.
+    #[default]
+    Background,
+    /// `--cascade=foreground`: the dependents go first, the object last.
+    Foreground,
+    /// `--cascade=orphan`: the dependents stay, without their owner.
+    Orphan,
+}
+
+impl Propagation {
+    /// The DeleteOptions value.
+    pub fn policy(self) -> &'static str {
+        match self {
+            Propagation::Background => "Background",
+            Propagation::Foreground => "Foreground",
+            Propagation::Orphan => "Orphan",
+        }
+    }
+
+    /// kubectl's flag.
+    pub fn cascade(self) -> &'static str {
+        match self {
+            Propagation::Background => "--cascade=background",
+            Propagation::Foreground => "--cascade=foreground",
+            Propagation::Orphan => "--cascade=orphan",
+        }
+    }
+
+    /// The one the dialog's alternative key switches to.
+    pub fn next(self) -> Propagation {
+        match self {
+            Propagation::Background => Propagation::Foreground,
+            Propagation::Foreground => Propagation::Orphan,
+            Propagation::Orphan => Propagation::Background,
+        }
+    }
 }
 
 /// What is done to a node of [`Operation::Node`].
@@ -261,6 +331,9 @@ impl Operation {
                 NodeOp::Uncordon => "uncordon",
                 NodeOp::Drain(_) => "drain",
             },
+            Operation::Delete { .. } => "delete",
+            Operation::Edit { .. } => "edit",
+            Operation::Batch { items } => items.first().map_or("batch", |i| i.op.name()),
         }
     }
 
@@ -281,6 +354,7 @@ impl Operation {
                 }
                 format!("drain with {}", f.join(" "))
             }
+            Operation::Delete { propagation, .. } => format!("{} instead", propagation.cascade()),
             _ => "change the HPA min/max instead".into(),
         }
     }
@@ -305,6 +379,14 @@ impl Operation {
                 format!("{}/{}", kind.resource(), target.name)
             }
             Operation::Node { target, .. } => format!("node/{}", target.name),
+            Operation::Delete { object, .. } | Operation::Edit { object, .. } => {
+                format!("{}/{}", object.kind.to_lowercase(), object.name)
+            }
+            Operation::Batch { items } => items
+                .iter()
+                .map(|i| i.op.object())
+                .collect::<Vec<_>>()
+                .join(","),
         }
     }
 
@@ -334,6 +416,23 @@ impl Operation {
                 namespace: vars.namespace.clone(),
                 name: format!("{action} ({})", vars.deployment),
             },
+            Operation::Delete {
+                context, object, ..
+            }
+            | Operation::Edit {
+                context, object, ..
+            } => Target {
+                context: context.clone(),
+                namespace: object.namespace.clone(),
+                name: object.name.clone(),
+            },
+            Operation::Batch { items } => {
+                let first = items.first().map(|i| i.op.target()).unwrap_or_default();
+                Target {
+                    name: format!("{} objects", items.len()),
+                    ..first
+                }
+            }
             Operation::Service { service, op } => Target {
                 context: "systemd".into(),
                 namespace: String::new(),

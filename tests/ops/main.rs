@@ -2,6 +2,7 @@
 mod support;
 
 mod audit;
+mod delete_edit;
 mod dialog;
 mod frozen;
 mod keys_sandbox;

@@ -19,6 +19,7 @@ pub mod model;
 pub mod namespaces;
 pub mod nodes;
 pub mod object;
+pub mod pod_places;
 mod rows;
 pub mod rows_argo;
 mod rows_containers;

@@ -109,6 +109,10 @@ fn subtitle(state: &State, pane: PaneId) -> Option<String> {
                     None => "nodes".into(),
                 });
             }
+            let scope = match state.workloads.marks.len() {
+                0 => scope,
+                n => format!("{scope} · {n} marked"),
+            };
             Some(match workloads::listing_text(state) {
                 Some(listing) => format!("{scope} · {listing}"),
                 None => scope,

@@ -9,6 +9,7 @@ mod key;
 mod kinds;
 mod msg;
 mod nodes;
+mod objref;
 mod rows;
 
 pub use argo::{
@@ -21,8 +22,9 @@ pub use kinds::{
 };
 pub use msg::{Failure, ListProgress, NamespacesMsg, ObjectMsg, ObjectRequest, Rows, WorkloadsMsg};
 pub use nodes::{NodeRow, NodesMsg};
+pub use objref::ObjectRef;
 pub use rows::{
-    CHANGE_CAUSE_ANNOTATION, Condition, ContainerSpec, ContainerState, DeploymentRow, EventRow,
-    GPU_RESOURCE, HpaRow, PodReason, PodRow, REVISION_ANNOTATION, ReplicaSetRow, Rollout,
-    TIMED_OUT_REASON, short_image,
+    CHANGE_CAUSE_ANNOTATION, Condition, ContainerRole, ContainerSpec, ContainerState,
+    DeploymentRow, EventRow, GPU_RESOURCE, HpaRow, PodReason, PodRow, REVISION_ANNOTATION,
+    ReplicaSetRow, Rollout, TIMED_OUT_REASON, short_image,
 };

@@ -142,6 +142,8 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         "NAME",
         area.width,
         theme.header(),
+        // the nodes view keeps its own order (trouble first): no column sort yet
+        &crate::app::table_sort::ColumnSort::default(),
     );
     lines.push(header);
     for ((i, l), cells) in shown.into_iter().zip(rows) {
