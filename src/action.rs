@@ -38,13 +38,20 @@ pub enum Action {
     Copy,
     /// Workloads: move the cursor into the selected deployment's pods, and back.
     WorkloadsPods,
-    /// Workloads: cycle the sort key (trouble, name, age, restarts).
+    /// Workloads: the sort menu (any column of the table, or trouble first).
     WorkloadsSort,
+    /// Workloads: reverse the table's order.
+    WorkloadsSortReverse,
+    /// Workloads: mark the row under the cursor (or unmark it); delete and restart act on
+    /// every marked row.
+    WorkloadsMark,
+    /// Workloads: edit the selected object in `$EDITOR`, as `kubectl edit`.
+    WorkloadsEdit,
     /// Workloads: run the selected CronJob now (a Job from its template).
     WorkloadsTrigger,
     /// Workloads: suspend the selected CronJob, or resume it.
     WorkloadsSuspend,
-    /// Workloads: delete the selected pod.
+    /// Workloads: delete the selected object (or the marked ones).
     WorkloadsDeletePod,
     /// Workloads: the selected object as YAML (in the view: fetch it again).
     WorkloadsYaml,
@@ -58,6 +65,15 @@ pub enum Action {
     WorkloadsSearchNext,
     /// Workloads YAML view: the previous match of the search.
     WorkloadsSearchPrev,
+    /// A node (the Nodes view's row, or the node the GPU hint names): cordon it.
+    NodeCordon,
+    /// A node: uncordon it.
+    NodeUncordon,
+    /// A node: drain it, as `kubectl drain --ignore-daemonsets` (in the Nodes view the
+    /// restart key, `r`, drains too, as in k9s).
+    NodeDrain,
+    /// Cancel the running drain.
+    NodeCancelDrain,
     /// Pipeline: reject the pending deployment (the counterpart of promote).
     PipelineReject,
     /// Pipeline: re-run every job of the selected run.
@@ -177,7 +193,22 @@ const SIMPLE: &[(Action, &str, &str)] = &[
     (
         Action::WorkloadsSort,
         "workloads.sort",
-        "sort by trouble, name, age, restarts",
+        "sort menu: any column (again: reverse) or trouble first",
+    ),
+    (
+        Action::WorkloadsSortReverse,
+        "workloads.sort-reverse",
+        "reverse the table's order",
+    ),
+    (
+        Action::WorkloadsMark,
+        "workloads.mark",
+        "mark / unmark the row (delete and restart act on every marked row)",
+    ),
+    (
+        Action::WorkloadsEdit,
+        "workloads.edit",
+        "edit the selected object in $EDITOR (kubectl edit)",
     ),
     (
         Action::WorkloadsTrigger,
@@ -191,8 +222,8 @@ const SIMPLE: &[(Action, &str, &str)] = &[
     ),
     (
         Action::WorkloadsDeletePod,
-        "workloads.delete-pod",
-        "delete the selected pod",
+        "workloads.delete",
+        "delete the selected object or the marked ones (kubectl delete)",
     ),
     (
         Action::WorkloadsYaml,
@@ -223,6 +254,26 @@ const SIMPLE: &[(Action, &str, &str)] = &[
         Action::WorkloadsSearchPrev,
         "workloads.search-prev",
         "YAML view: previous match of the search",
+    ),
+    (
+        Action::NodeCordon,
+        "node.cordon",
+        "cordon the selected node",
+    ),
+    (
+        Action::NodeUncordon,
+        "node.uncordon",
+        "uncordon the selected node",
+    ),
+    (
+        Action::NodeDrain,
+        "node.drain",
+        "drain the selected node (kubectl drain --ignore-daemonsets)",
+    ),
+    (
+        Action::NodeCancelDrain,
+        "node.cancel-drain",
+        "cancel the running drain",
     ),
     (
         Action::PipelineReject,
@@ -372,6 +423,12 @@ impl Action {
                 )
             });
         }
+        // the name before delete acted on any object
+        let name = if name == "workloads.delete-pod" {
+            "workloads.delete"
+        } else {
+            name
+        };
         let action = SIMPLE
             .iter()
             .find(|(_, n, _)| *n == name)
@@ -449,9 +506,13 @@ impl Action {
             Action::WorkloadsTrigger => "trigger",
             Action::WorkloadsSuspend => "suspend/resume",
             Action::WorkloadsDeletePod => "delete",
+            Action::WorkloadsEdit => "edit",
             Action::WorkloadsAbort => "abort",
             Action::WorkloadsRetry => "retry",
             Action::WorkloadsPromoteFull => "promote full",
+            Action::NodeCordon => "cordon",
+            Action::NodeUncordon => "uncordon",
+            Action::NodeDrain => "drain",
             _ => "operation",
         }
     }
@@ -475,6 +536,9 @@ impl Action {
                 | Action::WorkloadsAbort
                 | Action::WorkloadsRetry
                 | Action::WorkloadsPromoteFull
+                | Action::NodeCordon
+                | Action::NodeUncordon
+                | Action::NodeDrain
         )
     }
 }

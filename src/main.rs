@@ -106,8 +106,23 @@ fn main() -> ExitCode {
                         c
                     }),
                 };
+                let (mut report, failed) = flightdeck::sources::gpu::collect_once(sources).await;
+                // a fleet's hosts are the nodes its exporters run on, as the cluster says
+                let mut config = loaded.config.clone();
+                if let Some(path) = &cli.global.kubeconfig {
+                    config.kube.kubeconfig = Some(path.clone());
+                }
+                let note = flightdeck::console::gpu_once::name_fleet(
+                    &mut report,
+                    &config,
+                    cli.global.context.as_deref(),
+                )
+                .await;
+                if let Some(note) = note {
+                    eprint_clean(&format!("flightdeck gpu: {note}"));
+                }
                 let (text, failed) =
-                    flightdeck::sources::gpu::run_once_with(sources, args.json).await;
+                    flightdeck::sources::gpu::write_once(&report, args.json, failed);
                 // the table and the JSON carry exporter text (model names, host labels)
                 // (and errors quoting a scrape URL, which may hold a password or a token)
                 let text = flightdeck::secret::redact(&text);

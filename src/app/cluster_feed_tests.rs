@@ -11,7 +11,8 @@ use crate::config::Config;
 use crate::sources::kube::model::PodReason;
 use crate::sources::kube::{ObjKey, PodRow, ReplicaSetRow, Rows, WorkloadKind, WorkloadsMsg};
 
-use crate::app::panes::workloads::{Section, SortKey, pod_keys, refresh_view};
+use crate::app::panes::workloads::{Section, TableId, pod_keys, refresh_view};
+use crate::app::table_sort::ColumnSort;
 
 fn state() -> State {
     let (assets, _, _) = crate::config::load_assets(None);
@@ -76,7 +77,9 @@ fn a_restart_re_sorts_a_list_sorted_by_restarts() {
         WorkloadsMsg::Snapshot(Rows::Pods(vec![pod("checkout-a", 1), pod("checkout-b", 0)])),
     );
     let checkout = WorkloadRef::new(WorkloadKind::Deployment, ObjKey::new("shop", "checkout"));
-    s.workloads.sort = SortKey::Restarts;
+    s.workloads
+        .sorts
+        .insert(TableId::Pods, ColumnSort::by("RESTARTS", true));
     s.workloads.section = Section::Pods {
         workload: checkout.clone(),
         table_selected: 0,

@@ -261,6 +261,13 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Dialog::Confirm { plan, typed } => {
             if let Some(name) = &plan.type_to_confirm {
+                // while a name is typed every character is text: tab takes the alternative
+                // (a delete's other propagation policy)
+                if key.code == KeyCode::Tab
+                    && let Some(alt) = plan.alternative.clone()
+                {
+                    return self::plan(state, alt);
+                }
                 if let Some(c) = text {
                     typed.push(c);
                 } else if backspace(prompt_action(&state.keymap, k)) {

@@ -64,6 +64,16 @@ pub enum Event {
         msg: crate::sources::kube::model::NamespacesMsg,
     },
 
+    /// The cluster's nodes (the Nodes view, the Hosts pane's node link), for the scope's
+    /// context.
+    Nodes {
+        generation: u64,
+        msg: crate::sources::kube::model::NodesMsg,
+    },
+
+    /// How a running drain goes (and its end; the outcome comes as `OpResult` too).
+    Drain(crate::ops::DrainProgress),
+
     Metrics(crate::sources::metrics::MetricsUpdate),
 
     Logs {
@@ -110,6 +120,8 @@ impl Event {
                 | Event::Namespaces { .. }
                 | Event::Discovery { .. }
                 | Event::Table { .. }
+                | Event::Nodes { .. }
+                | Event::Drain(_)
                 | Event::Metrics(_)
                 | Event::Logs { .. }
                 | Event::Gpu(_)
@@ -162,6 +174,18 @@ pub enum Effect {
     StopTable,
     /// Run discovery again now (a `:` name the catalog does not know).
     Rediscover,
+    /// Ask the running drain of `node` to stop.
+    CancelDrain {
+        context: String,
+        node: String,
+    },
+    /// `kubectl edit` of one object: the run loop suspends the screen around the user's
+    /// editor; the end comes back as [`Event::OpResult`].
+    Edit {
+        /// The context the object is in (empty: the scope's).
+        context: String,
+        object: crate::sources::kube::model::ObjectRef,
+    },
     /// `:save PATH`: write these lines; the result comes back as `LogsMsg::Saved`.
     SaveLogs {
         path: String,

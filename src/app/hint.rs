@@ -40,6 +40,8 @@ pub enum HintObject {
     Workload(WorkloadRef),
     /// A `[[service]]`, by its label (`local/api.service`).
     Service(String),
+    /// A node, by name: the node a broken GPU's host runs as.
+    Node(String),
 }
 
 impl Hint {
@@ -56,7 +58,7 @@ pub fn incident_hint(state: &State) -> Option<String> {
 pub fn incident(state: &State) -> Option<Hint> {
     workload_hint(state)
         .or_else(|| rollout_hint(state))
-        .or_else(|| crate::app::panes::gpu::gpu_hint(state).map(Hint::plain))
+        .or_else(|| gpu_node_hint(state))
         .or_else(|| hosts(state))
 }
 
@@ -66,6 +68,46 @@ pub fn offered(state: &State, action: Action) -> Option<HintObject> {
         .offer
         .filter(|o| o.actions.contains(&action))
         .map(|o| o.object)
+}
+
+/// The GPU hint; on a broken GPU (XID, ECC, gone, down) of a host that is a node, it
+/// offers that node's cordon and drain: `⚠ dgx-02 GPU 3: XID 79 (fell off the bus) — pod
+/// ml/train-llama-1 — c cordon · W drain node/dgx-02`.
+fn gpu_node_hint(state: &State) -> Option<Hint> {
+    let (text, host, broken) = crate::app::panes::gpu::gpu_hint_host(state)?;
+    let node = broken
+        .then(|| crate::app::panes::nodes::node_of_host(state, &host))
+        .flatten();
+    let Some(node) = node else {
+        return Some(Hint::plain(text));
+    };
+    let key = |a: Action| {
+        state
+            .keymap
+            .key_for(KeyContext::Workloads, a)
+            .unwrap_or_else(|| a.to_string())
+    };
+    let what = if node.unschedulable {
+        format!(
+            "node/{} is cordoned — {} drain",
+            node.name,
+            key(Action::NodeDrain)
+        )
+    } else {
+        format!(
+            "{} cordon · {} drain node/{}",
+            key(Action::NodeCordon),
+            key(Action::NodeDrain),
+            node.name
+        )
+    };
+    Some(Hint {
+        text: format!("{text} — {what}"),
+        offer: Some(Offer {
+            actions: vec![Action::NodeCordon, Action::NodeDrain],
+            object: HintObject::Node(node.name.clone()),
+        }),
+    })
 }
 
 /// An Argo Rollout that needs a person: aborted, degraded, or paused for promotion.

@@ -76,14 +76,27 @@ pub fn dialog_footer(keymap: &Keymap, dialog: &Dialog) -> String {
         Dialog::Quit => format!("{}/{} quit · {} stay", k.next, k.confirm, k.cancel),
         Dialog::Confirm { plan, .. } => {
             if plan.refused.is_some() {
-                format!("{} closes", k.cancel)
+                match &plan.alternative {
+                    Some(a) => format!(
+                        "{} closes · {} {}",
+                        k.cancel,
+                        k.alternative,
+                        a.alternative_label()
+                    ),
+                    None => format!("{} closes", k.cancel),
+                }
             } else if plan.type_to_confirm.is_some() {
-                format!("{} confirms · {} cancels", k.next, k.cancel)
+                let alt = match &plan.alternative {
+                    Some(crate::ops::Operation::Delete { propagation, .. }) => {
+                        format!(" · tab {} instead", propagation.cascade())
+                    }
+                    _ => String::new(),
+                };
+                format!("{} confirms · {} cancels{alt}", k.next, k.cancel)
             } else {
-                let alt = if plan.alternative.is_some() {
-                    format!(" · {} change the HPA min/max instead", k.alternative)
-                } else {
-                    String::new()
+                let alt = match &plan.alternative {
+                    Some(a) => format!(" · {} {}", k.alternative, a.alternative_label()),
+                    None => String::new(),
                 };
                 format!("{} confirm · {} cancel{alt}", k.confirm, k.cancel_or_esc)
             }

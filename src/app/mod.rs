@@ -13,6 +13,8 @@ pub mod keyhints;
 #[cfg(test)]
 mod keymap_tests;
 pub mod layout;
+#[cfg(test)]
+mod nodes_tests;
 pub mod palette;
 pub mod panes;
 pub mod picker;
@@ -21,6 +23,7 @@ pub mod redact;
 pub mod resources;
 pub mod scope;
 pub mod state;
+pub mod table_sort;
 pub mod time_mode;
 pub mod update;
 

@@ -33,6 +33,11 @@ pub const COMMANDS: &[(&str, Arg, &str)] = &[
     ("ro", Arg::None, "workloads: Argo Rollouts"),
     ("pods", Arg::None, "workloads: every pod, any owner"),
     ("all", Arg::None, "workloads: every kind"),
+    (
+        "nodes",
+        Arg::None,
+        "nodes: status, taints, pods, GPUs (c cordon · u uncordon · r drain)",
+    ),
     ("help", Arg::None, "key bindings"),
     ("read-only", Arg::None, "refuse every operation from now on"),
     (

@@ -37,6 +37,13 @@ fn host(h: &mut HostSample) {
     if let Some(e) = &mut h.error {
         clean(e);
     }
+    // a host may come to be named by its target or a label (app::panes::gpu::nodes)
+    for g in &mut h.gpus {
+        let o = &mut g.origin;
+        for text in o.host_label.iter_mut().chain(o.instance.iter_mut()) {
+            clean(text);
+        }
+    }
 }
 
 pub fn gpu(update: &mut GpuUpdate) {
@@ -105,6 +112,20 @@ mod tests {
                 format!("{URL}: gone"),
             )]),
             GpuUpdate::Failed(format!("GET {URL}: 500")),
+            GpuUpdate::Round(vec![HostSample {
+                host: "dgx-01".into(),
+                time: at,
+                gpus: vec![{
+                    let mut g =
+                        crate::sources::gpu::model::GpuSample::empty("dgx-01", 0, "GPU-a".into());
+                    // what may come to name the host
+                    g.origin.host_label = Some(URL.into());
+                    g.origin.instance = Some(URL.into());
+                    g
+                }],
+                error: None,
+                driver_version: None,
+            }]),
         ] {
             gpu(&mut g);
             assert_clean("gpu", format!("{g:?}"));

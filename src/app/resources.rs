@@ -137,6 +137,11 @@ pub const OWN_VIEWS: &[(&str, &str, Narrow)] = &[
     ("", "pods", Narrow::Pods),
 ];
 
+/// Nodes have their own view (`:nodes`: status, taints, pods, GPUs, cordon and drain).
+pub fn is_nodes(r: &ApiResource) -> bool {
+    r.group.is_empty() && r.plural == "nodes"
+}
+
 /// The resource's own view, where it has one.
 pub fn own_view(r: &ApiResource) -> Option<Narrow> {
     OWN_VIEWS

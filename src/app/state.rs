@@ -380,6 +380,8 @@ pub struct State {
     pub cluster: super::cluster::ClusterStore,
     /// The Workloads pane's view of `cluster`: narrowing, sort, section, detail, YAML.
     pub workloads: super::panes::workloads::WorkloadsView,
+    /// The cluster's nodes and the Nodes view (`:nodes`), shown in the Workloads pane.
+    pub nodes: super::panes::nodes::NodesView,
 
     pub errors: crate::app::panes::errors::ErrorRateState,
     /// Revision changes per service, drawn on the error-rate pane (fed by the cluster store).
@@ -519,6 +521,7 @@ impl State {
             pipeline: Default::default(),
             cluster: Default::default(),
             workloads: Default::default(),
+            nodes: Default::default(),
             errors: crate::app::panes::errors::ErrorRateState::new(
                 std::time::Duration::from_secs(30 * 60),
                 crate::sources::metrics::SCRAPE_INTERVAL,

@@ -117,6 +117,17 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
 
+        Event::Nodes { generation, msg } => {
+            if generation == state.generation {
+                super::panes::nodes::on_msg(state, msg);
+            }
+            Vec::new()
+        }
+        Event::Drain(progress) => {
+            super::panes::nodes::on_drain(state, progress);
+            Vec::new()
+        }
+
         Event::Metrics(mut update) => {
             super::redact::metrics(&mut update);
             super::panes::errors::on_update(state, update)
@@ -262,6 +273,7 @@ fn in_sub_view(state: &State) -> bool {
 pub fn settle(state: &mut State) -> Vec<Effect> {
     super::panes::workloads::refresh_view(state);
     super::panes::workloads::generic::refresh(state);
+    super::panes::nodes::refresh(state);
     super::panes::logs::refresh_query(state);
     super::panes::errors::note_environment(state);
     state.hint = super::hint::incident_hint(state);
@@ -298,9 +310,12 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
     }
     // the focused pane's own keys first; `None` leaves the action to the keys below
     if state.overlay == Overlay::None {
-        use super::panes::{gpu, logs, pipeline, workloads};
+        use super::panes::{gpu, logs, nodes, pipeline, workloads};
         let handled = match state.focus {
             PaneId::Pipeline => pipeline::on_action(state, action).map(Intent::effects),
+            PaneId::Workloads if state.nodes.shown => {
+                nodes::on_action(state, action).map(Intent::effects)
+            }
             PaneId::Workloads => workloads::on_action(state, action).map(Intent::effects),
             PaneId::Logs => logs::on_action(state, action).map(Intent::effects),
             PaneId::Hosts => gpu::on_action(state, action),
@@ -373,7 +388,25 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::WorkloadsDeletePod
         | Action::WorkloadsAbort
         | Action::WorkloadsRetry
-        | Action::WorkloadsPromoteFull => return on_operation(state, action),
+        | Action::WorkloadsPromoteFull
+        | Action::NodeCordon
+        | Action::NodeUncordon
+        | Action::NodeDrain => return on_operation(state, action),
+        Action::NodeCancelDrain => return super::panes::nodes::cancel_drain(state),
+        // never refused here: read-only is the executor's to refuse (and audit)
+        Action::WorkloadsEdit => {
+            let intents = match state.focus {
+                PaneId::Workloads => super::panes::workloads::on_operation(state, action),
+                _ => {
+                    state.set_flash(
+                        FlashLevel::Info,
+                        "edit: select an object in Workloads".into(),
+                    );
+                    Vec::new()
+                }
+            };
+            return carry_out(state, intents);
+        }
         // dialog keys only mean something while a dialog is open (dialog::on_key)
         // with an overlay open (copy itself is handled above)
         Action::Copy
@@ -386,6 +419,8 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::Noop
         | Action::WorkloadsPods
         | Action::WorkloadsSort
+        | Action::WorkloadsSortReverse
+        | Action::WorkloadsMark
         | Action::WorkloadsYaml
         | Action::WorkloadsSearchNext
         | Action::WorkloadsSearchPrev => {}
@@ -467,9 +502,41 @@ fn refuse_read_only(state: &mut State, action: Action) -> Vec<Effect> {
 /// What the focused pane (or the pipeline, for its own actions) asks for on `action`.
 fn pane_intents(state: &mut State, action: Action) -> Vec<Intent> {
     use super::hint::HintObject;
-    use super::panes::{hosts, pipeline, workloads};
+    use super::panes::{hosts, nodes, pipeline, workloads};
+    let node_action = matches!(
+        action,
+        Action::NodeCordon | Action::NodeUncordon | Action::NodeDrain
+    );
     if action.is_pipeline() {
         pipeline::on_operation(state, action)
+    } else if state.focus == PaneId::Workloads && state.nodes.shown {
+        nodes::on_operation(state, action)
+    } else if node_action {
+        // the node of the Hosts pane's selected GPU host, else the one the GPU hint names
+        let host = (state.focus == PaneId::Hosts)
+            .then(|| super::panes::gpu::selected_row(state))
+            .flatten()
+            .and_then(|i| super::panes::gpu::rows(state).get(i).copied())
+            .map(|r| match r {
+                super::panes::gpu::GpuRow::Host(h) | super::panes::gpu::GpuRow::Gpu(h, _) => h,
+            })
+            .and_then(|h| state.gpu.hosts.get(h))
+            .and_then(|h| nodes::node_of_host(state, &h.name))
+            .map(|n| n.name.clone());
+        let hinted = match super::hint::offered(state, action) {
+            Some(HintObject::Node(n)) => Some(n),
+            _ => None,
+        };
+        match host.or(hinted) {
+            Some(node) => nodes::on_node(state, action, &node),
+            None => {
+                state.set_flash(
+                    FlashLevel::Info,
+                    format!("{}: open :nodes and select a node", action.description()),
+                );
+                Vec::new()
+            }
+        }
     } else {
         match state.focus {
             // the Pipeline's own keys (promote is its approve) are its own; a rollback,
@@ -478,6 +545,7 @@ fn pane_intents(state: &mut State, action: Action) -> Vec<Intent> {
             PaneId::Pipeline => match super::hint::offered(state, action) {
                 Some(HintObject::Workload(w)) => workloads::on_hinted(state, action, &w),
                 Some(HintObject::Service(label)) => hosts::on_named_service(state, action, &label),
+                Some(HintObject::Node(node)) => nodes::on_node(state, action, &node),
                 None => pipeline::on_operation(state, action),
             },
             PaneId::Hosts => hosts::on_operation(state, action),
@@ -486,6 +554,7 @@ fn pane_intents(state: &mut State, action: Action) -> Vec<Intent> {
             PaneId::Errors | PaneId::Logs => match super::hint::offered(state, action) {
                 Some(HintObject::Workload(w)) => workloads::on_hinted(state, action, &w),
                 Some(HintObject::Service(label)) => hosts::on_named_service(state, action, &label),
+                Some(HintObject::Node(node)) => nodes::on_node(state, action, &node),
                 None => {
                     state.set_flash(
                         FlashLevel::Info,
@@ -625,7 +694,9 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         },
         // `:ns` alone lists the namespaces, as in k9s (`:ns NAME` switches to one)
         ("ns", None) => return open_resource(state, "namespaces"),
+        ("nodes", _) => return show_nodes(state),
         (c, _) if super::panes::workloads::Narrow::parse(c).is_some() => {
+            state.nodes.shown = false;
             if let Some(n) = super::panes::workloads::Narrow::parse(c) {
                 let effects = super::panes::workloads::generic::close(state);
                 super::panes::workloads::narrow(state, n);
@@ -668,6 +739,14 @@ pub fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
 
 /// Opens what `name` resolves to: a workload kind in its own view, any other resource in
 /// the generic view.
+/// `:nodes` (and `:no`, `:node`, `:Node`): the nodes view in the Workloads pane's place;
+/// a generic view shown there is left (its watch stops).
+fn show_nodes(state: &mut State) -> Vec<Effect> {
+    let effects = super::panes::workloads::generic::close(state);
+    super::panes::nodes::show(state);
+    effects
+}
+
 fn open_resource(state: &mut State, name: &str) -> Vec<Effect> {
     let Some(resource) = state.resources.resolve(name).cloned() else {
         state.set_flash(
@@ -676,7 +755,11 @@ fn open_resource(state: &mut State, name: &str) -> Vec<Effect> {
         );
         return vec![Effect::Rediscover];
     };
+    if super::resources::is_nodes(&resource) {
+        return show_nodes(state);
+    }
     if let Some(narrow) = super::resources::own_view(&resource) {
+        state.nodes.shown = false;
         let effects = super::panes::workloads::generic::close(state);
         super::panes::workloads::narrow(state, narrow);
         return effects;
@@ -699,6 +782,7 @@ pub(crate) fn scope_changed(state: &mut State) -> Vec<Effect> {
     state.generation += 1;
     super::cluster_feed::on_scope_changed(state);
     super::panes::workloads::on_scope_changed(state);
+    super::panes::nodes::on_scope_changed(state);
     super::panes::errors::on_scope_changed(state);
     let mut effects = super::panes::logs::on_scope_changed(state);
     for view in state.panes.values_mut() {

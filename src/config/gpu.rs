@@ -20,9 +20,10 @@ pub struct GpuConfig {
     pub hosts: Vec<GpuHost>,
     /// Prometheus base URL holding DCGM exporter's series; default `[metrics] prometheus`.
     pub prometheus: Option<String>,
-    /// The label that names a GPU's host (default `Hostname`); then `Hostname` and
-    /// `hostname` (dcgm-exporter's newer spelling), then the host its scrape target's other
-    /// GPUs are named under, then `instance`.
+    /// The label that names a GPU's host (default `hostname`, as dcgm-exporter writes it
+    /// since NVIDIA/dcgm-exporter#655); then `hostname` and `Hostname` (its older spelling),
+    /// then the host its scrape target's other GPUs are named under, then `instance`. In a
+    /// cluster, a host the label names by the exporter's pod is shown as that pod's node.
     pub host_label: Option<String>,
 }
 
@@ -33,8 +34,9 @@ pub struct GpuHost {
     pub scrape: Option<String>,
 }
 
-/// The default `[gpu] host_label`: DCGM exporter's own.
-pub const DEFAULT_HOST_LABEL: &str = "Hostname";
+/// The default `[gpu] host_label`: DCGM exporter's own since NVIDIA/dcgm-exporter#655 (its
+/// older `Hostname` is read next).
+pub const DEFAULT_HOST_LABEL: &str = "hostname";
 
 impl GpuConfig {
     /// The label naming a GPU's host.

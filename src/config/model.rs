@@ -78,6 +78,10 @@ pub struct KubeConfig {
     /// stream through it are stale. Default 30.
     #[serde(default = "stale_after_secs")]
     pub stale_after_secs: u64,
+    /// How long a drain (`r` on a node) waits for its evictions and for the pods to go
+    /// (kubectl's `--timeout`). Default 300.
+    #[serde(default = "drain_timeout_secs")]
+    pub drain_timeout_secs: u64,
 }
 
 impl Default for KubeConfig {
@@ -87,6 +91,7 @@ impl Default for KubeConfig {
             context: None,
             namespace: None,
             stale_after_secs: stale_after_secs(),
+            drain_timeout_secs: drain_timeout_secs(),
         }
     }
 }
@@ -97,10 +102,19 @@ impl KubeConfig {
     pub fn stale_after(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.stale_after_secs.max(3))
     }
+
+    /// [`KubeConfig::drain_timeout_secs`], at least 1 s.
+    pub fn drain_timeout(&self) -> u64 {
+        self.drain_timeout_secs.max(1)
+    }
 }
 
 fn stale_after_secs() -> u64 {
     30
+}
+
+fn drain_timeout_secs() -> u64 {
+    300
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -358,7 +358,7 @@ fn gpu_prometheus_defaults_to_metrics_and_checks_its_keys() {
         Config::parse_lenient("c.toml", "[metrics]\nprometheus = \"http://prom:9090\"\n");
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(c.gpu_prometheus(), Some("http://prom:9090"));
-    assert_eq!(c.gpu.host_label(), "Hostname");
+    assert_eq!(c.gpu.host_label(), "hostname");
     let (c, diags) = Config::parse_lenient(
         "c.toml",
         "[metrics]\nprometheus = \"http://prom:9090\"\n\n[gpu]\nprometheus = \"prom:9090\"\nhost_label = \"node-name\"\n",
@@ -378,7 +378,7 @@ fn gpu_prometheus_defaults_to_metrics_and_checks_its_keys() {
     );
     // the bad keys are dropped: the fleet falls back to [metrics] prometheus
     assert_eq!(c.gpu_prometheus(), Some("http://prom:9090"));
-    assert_eq!(c.gpu.host_label(), "Hostname");
+    assert_eq!(c.gpu.host_label(), "hostname");
 }
 
 /// `[ui] color`, `mouse` and `clipboard`: the SSH settings, and a bad colour depth named

@@ -1,5 +1,6 @@
 //! Start-up of the console: load config leniently, build State, start sources, run.
 
+pub mod gpu_once;
 pub mod init;
 pub mod run;
 
@@ -327,6 +328,10 @@ fn start_kube(state: &State, tx: &Sender) -> Vec<AbortHandle> {
         let tx = tx.clone();
         std::sync::Arc::new(move |msg| tx.send(Event::Namespaces { generation, msg }).is_ok())
     };
+    let nodes: crate::sources::kube::nodes::Sink = {
+        let tx = tx.clone();
+        std::sync::Arc::new(move |msg| tx.send(Event::Nodes { generation, msg }).is_ok())
+    };
     vec![
         watch::spawn_scope(
             state.config.clone(),
@@ -338,6 +343,11 @@ fn start_kube(state: &State, tx: &Sender) -> Vec<AbortHandle> {
             state.config.clone(),
             state.scope.context.clone(),
             namespaces,
+        ),
+        crate::sources::kube::nodes::spawn_nodes(
+            state.config.clone(),
+            state.scope.context.clone(),
+            nodes,
         ),
     ]
 }

@@ -99,6 +99,77 @@ pub trait Screen {
     fn resume(&mut self, _mouse: bool) -> std::io::Result<()> {
         Ok(())
     }
+    /// Runs the user's editor on `path` (`e`, as `kubectl edit`), with the terminal the
+    /// editor's meanwhile; back in, everything is drawn again.
+    fn run_editor(&mut self, _mouse: bool, path: &std::path::Path) -> Result<(), String> {
+        crate::ops::edit::run_editor(&crate::ops::edit::editor_command(), path)
+    }
+}
+
+/// The terminal's input, which an editor can borrow: crossterm's `EventStream` reads the
+/// terminal on a thread of its own, which would take the keys typed into the editor, so it
+/// is dropped (its thread ends) while the editor runs and made again at the next read.
+#[derive(Clone, Default)]
+pub struct TermInput(std::sync::Arc<std::sync::Mutex<Option<EventStream>>>);
+
+impl TermInput {
+    fn pause(&self) {
+        let taken = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        drop(taken);
+    }
+}
+
+impl futures::Stream for TermInput {
+    type Item = std::io::Result<TermEvent>;
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let mut inner = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inner
+            .get_or_insert_with(EventStream::new)
+            .poll_next_unpin(cx)
+    }
+}
+
+/// The real terminal and its input.
+struct Tty {
+    guard: term::Guard,
+    input: TermInput,
+}
+
+impl Screen for Tty {
+    fn size(&mut self) -> std::io::Result<(u16, u16)> {
+        self.guard.size()
+    }
+    fn draw(&mut self, state: &State) -> std::io::Result<()> {
+        self.guard.draw(state)
+    }
+    fn terminal_effect(&mut self, effect: Effect) -> Option<Effect> {
+        self.guard.terminal_effect(effect)
+    }
+    fn suspend(&mut self, mouse: bool) -> std::io::Result<()> {
+        self.guard.suspend(mouse)
+    }
+    fn resume(&mut self, mouse: bool) -> std::io::Result<()> {
+        self.guard.resume(mouse)
+    }
+    fn run_editor(&mut self, mouse: bool, path: &std::path::Path) -> Result<(), String> {
+        self.input.pause();
+        term::restore();
+        let ran = crate::ops::edit::run_editor(&crate::ops::edit::editor_command(), path);
+        if let Err(e) = term::resume(&mut self.guard, mouse) {
+            log::warn!("terminal: {e}");
+        }
+        ran
+    }
 }
 
 impl Screen for term::Guard {
@@ -147,9 +218,14 @@ pub async fn run(
     sources: impl Sources,
     ops: crate::ops::Executor,
 ) -> std::io::Result<u8> {
-    let mut guard = term::enter(state.mouse)?;
-    let code = drive(&mut guard, EventStream::new(), state, sources, &ops).await;
-    drop(guard);
+    let guard = term::enter(state.mouse)?;
+    let input = TermInput::default();
+    let mut tty = Tty {
+        guard,
+        input: input.clone(),
+    };
+    let code = drive(&mut tty, input, state, sources, &ops).await;
+    drop(tty);
     // the terminal is the user's again; what still runs gets a short bound to end, and
     // every operation its outcome line, before the process exits
     let unknown = ops.end_at_quit().await;
@@ -248,6 +324,10 @@ where
         urgent |= events.iter().any(|e| !e.is_data());
         for ev in events {
             for effect in update(&mut state, ev) {
+                if let Effect::Edit { context, object } = effect {
+                    edit(screen, &mut state, ops, context, object, &tx).await;
+                    continue;
+                }
                 if let Some(effect) = screen.terminal_effect(effect) {
                     dispatch(effect, &state, &mut sources, ops, &tx);
                 }
@@ -285,6 +365,49 @@ fn is_suspend_key(ev: &TermEvent) -> bool {
     matches!(ev, TermEvent::Key(k) if k.code == KeyCode::Char('z')
         && k.modifiers == KeyModifiers::CONTROL
         && k.kind != KeyEventKind::Release)
+}
+
+/// `kubectl edit` of one object, on the loop's own task: the screen gives the terminal to
+/// the editor for each round of the session; the end comes back as an operation's result.
+async fn edit(
+    screen: &mut impl Screen,
+    state: &mut State,
+    ops: &crate::ops::Executor,
+    context: String,
+    object: crate::ops::ObjectRef,
+    tx: &Sender,
+) {
+    let context = if context.is_empty() || context.starts_with('(') {
+        state.scope.context.clone()
+    } else {
+        Some(context)
+    };
+    let user = crate::sources::kube::identity::kubeconfig_user(&state.config, context.as_deref());
+    let client = crate::sources::kube::client_for(&state.config, context.as_deref())
+        .await
+        .map_err(|e| e.to_string());
+    let ex = ops
+        .clone()
+        .read_only_also(state.scope.read_only)
+        .with_client(client, context.clone(), user);
+    // the object is read before the editor opens: say so while the loop waits on it
+    state.set_flash(
+        crate::app::state::FlashLevel::Info,
+        format!("edit: reading {}…", object.kubectl_name()),
+    );
+    if let Err(e) = screen.draw(state) {
+        log::warn!("terminal: {e}");
+    }
+    let mouse = state.mouse;
+    let mut editor = |path: &std::path::Path| screen.run_editor(mouse, path);
+    let outcome = ex
+        .edit(context.as_deref().unwrap_or_default(), &object, &mut editor)
+        .await;
+    if let Ok(size) = screen.size() {
+        state.size = size;
+    }
+    state.dirty = true;
+    let _ = tx.send(Event::OpResult(Box::new(outcome)));
 }
 
 /// Stops the process with the terminal restored; back in, everything is drawn again.
@@ -342,6 +465,11 @@ fn dispatch(
         Effect::Rediscover => sources.rediscover(),
         Effect::FetchObject(req) => sources.fetch_object(req, tx),
         Effect::SaveLogs { path, lines } => save_logs(path, lines, state.generation, tx),
+        Effect::CancelDrain { context, node } => {
+            if !ops.cancel_drain(&context, &node) {
+                log::info!("drain of node/{node}: not running (it had ended)");
+            }
+        }
         other => operation(ops, state, other, tx),
     }
 }
@@ -355,10 +483,17 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
             let _ = tx.send(Event::HostOutput(line));
         })
     };
+    let progress = {
+        let tx = tx.clone();
+        std::sync::Arc::new(move |p: crate::ops::DrainProgress| {
+            let _ = tx.send(Event::Drain(p));
+        })
+    };
     let ex = ops
         .clone()
         .read_only_also(state.scope.read_only)
-        .with_output(sink);
+        .with_output(sink)
+        .with_drain_progress(progress);
     let tx = tx.clone();
     // a cluster operation gets a client for the context it names (the one on screen when
     // it was asked for), built from the same kubeconfig choice as the sources
@@ -391,9 +526,12 @@ fn operation(ops: &crate::ops::Executor, state: &State, effect: Effect, tx: &Sen
             Some((config, context)) => {
                 let user =
                     crate::sources::kube::identity::kubeconfig_user(&config, context.as_deref());
-                let client = crate::sources::kube::client_for(&config, context.as_deref())
-                    .await
-                    .map_err(|e| e.to_string());
+                let client = crate::sources::kube::client::operations_client_for(
+                    &config,
+                    context.as_deref(),
+                )
+                .await
+                .map_err(|e| e.to_string());
                 ex.with_client(client, context, user)
             }
             None => ex,

@@ -13,6 +13,13 @@ use super::model::HostOutput;
 /// Where host-action output goes.
 pub type LineSink = Arc<dyn Fn(HostOutput) + Send + Sync>;
 
+/// Where a drain's progress goes.
+pub type DrainSink = Arc<dyn Fn(super::model::DrainProgress) + Send + Sync>;
+
+/// The drains running now, by (context, node): set to cancel one.
+pub(super) type DrainCancels =
+    Arc<std::sync::Mutex<HashMap<(String, String), Arc<std::sync::atomic::AtomicBool>>>>;
+
 /// Runs confirmed operations. Built once by the console; cheap to clone.
 #[derive(Clone)]
 pub struct Executor {
@@ -41,6 +48,10 @@ pub struct Executor {
     pub(super) plan_bound: Duration,
     /// The operations running now, shared by every clone: quitting ends them.
     pub(super) in_flight: inflight::InFlight,
+    /// A drain's progress, as it goes.
+    pub(super) drain_progress: DrainSink,
+    /// The drains running now, shared by every clone: [`Executor::cancel_drain`].
+    pub(super) drains: DrainCancels,
 }
 
 /// [`Executor::request_bound`]'s default: far beyond a healthy API server's answer, short

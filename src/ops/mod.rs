@@ -19,12 +19,15 @@
 pub mod argo;
 pub mod audit;
 mod cronjob;
+mod delete;
+pub mod edit;
 mod executor;
 mod github;
 pub mod host;
 pub mod inflight;
 mod kube_write;
 pub mod model;
+mod node;
 mod pod;
 mod promote;
 mod restart;
@@ -40,13 +43,17 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 
 pub use audit::{AuditLog, AuditRecord, AuditTail, Phase};
+pub use delete::NOTHING_RECREATES;
 use executor::IDENTITY_TIMEOUT;
-pub use executor::{Executor, GithubSetup, LineSink, PLAN_BOUND, REQUEST_BOUND};
+pub use executor::{DrainSink, Executor, GithubSetup, LineSink, PLAN_BOUND, REQUEST_BOUND};
 pub use kube_write::{CONFLICT, FIELD_MANAGER, kube_message};
 pub(crate) use kube_write::{Done, dry_run, patch_params, post_params, with_resource_version};
 pub use model::RevisionChoice;
+pub use model::{
+    BatchItem, DRAIN_TIMEOUT_SECS, DrainOptions, DrainProgress, NodeOp, ObjectRef, Operation,
+    Outcome, Placeholders, Plan, Propagation, ServiceOp, Target,
+};
 pub use model::{HostOutput, OutputKind};
-pub use model::{Operation, Outcome, Placeholders, Plan, ServiceOp, Target};
 pub use restart::restarted_at;
 
 pub use crate::sources::github::actions::{Review, RunAction};
@@ -73,6 +80,8 @@ impl Executor {
             request_bound: REQUEST_BOUND,
             plan_bound: PLAN_BOUND,
             in_flight: inflight::InFlight::default(),
+            drain_progress: Arc::new(|_| {}),
+            drains: Arc::default(),
         }
     }
 
@@ -97,7 +106,16 @@ impl Executor {
         work: impl std::future::Future<Output = Result<T, String>>,
         late: &str,
     ) -> Result<T, String> {
-        if matches!(op, Operation::Host { .. } | Operation::Service { .. }) {
+        // a drain bounds itself (its `--timeout`)
+        if matches!(
+            op,
+            Operation::Host { .. }
+                | Operation::Service { .. }
+                | Operation::Node {
+                    op: NodeOp::Drain(_),
+                    ..
+                }
+        ) {
             return work.await;
         }
         match tokio::time::timeout(bound, work).await {
@@ -145,6 +163,28 @@ impl Executor {
     pub fn with_github_refresh(mut self, poke: Arc<tokio::sync::Notify>) -> Self {
         self.github_refresh = Some(poke);
         self
+    }
+
+    /// Where a drain's progress goes (the console: `Event::Drain`).
+    pub fn with_drain_progress(mut self, sink: DrainSink) -> Self {
+        self.drain_progress = sink;
+        self
+    }
+
+    /// Ask the drain of `node` in `context` to stop (between requests: evictions already
+    /// taken stand). Whether one was running.
+    pub fn cancel_drain(&self, context: &str, node: &str) -> bool {
+        let drains = self
+            .drains
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match drains.get(&(context.to_owned(), node.to_owned())) {
+            Some(flag) => {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn with_output(mut self, sink: LineSink) -> Self {
@@ -264,14 +304,85 @@ impl Executor {
             Operation::Workload {
                 target, kind, op, ..
             } => self.plan_workload(&mut plan, target, *kind, op).await?,
+            Operation::Node { target, op, .. } => self.plan_node(&mut plan, target, op).await?,
+            Operation::Delete {
+                context,
+                object,
+                propagation,
+            } => {
+                self.plan_delete(&mut plan, context, object, *propagation)
+                    .await?
+            }
+            Operation::Edit { object, .. } => {
+                // an edit is confirmed by saving the file; never planned through a dialog
+                plan.title = format!("edit {}", object.kubectl_name());
+            }
+            Operation::Batch { items } => self.plan_batch(&mut plan, items).await,
         }
         Ok(plan)
+    }
+
+    /// One plan for several operations: each planned on its own (its own reads, dry run
+    /// and preconditions), listed one line each; refused if any is.
+    async fn plan_batch(&self, plan: &mut Plan, items: &[BatchItem]) {
+        let mut planned = Vec::with_capacity(items.len());
+        let mut typed = false;
+        for item in items {
+            let sub = Box::pin(self.plan_unbounded(item.op.clone())).await;
+            let (line, item) = match sub {
+                Ok(p) => {
+                    if let Some(why) = &p.refused {
+                        plan.refused.get_or_insert_with(|| why.clone());
+                    }
+                    typed |= p.type_to_confirm.is_some();
+                    let dry = p.notes.iter().find(|n| n.starts_with("server dry run"));
+                    let mut line = format!("{}: {} → {}", p.op.object(), p.before, p.after);
+                    if let Some(warn) = p
+                        .notes
+                        .iter()
+                        .find(|n| *n == NOTHING_RECREATES || n.contains("recreates"))
+                    {
+                        line.push_str(&format!(" · {warn}"));
+                    }
+                    if let Some(d) = dry.filter(|d| !d.ends_with(": ok")) {
+                        line.push_str(&format!(" · {d}"));
+                    }
+                    (
+                        line,
+                        BatchItem {
+                            op: p.op,
+                            before: p.before,
+                            after: p.after,
+                        },
+                    )
+                }
+                Err(e) => {
+                    plan.refused
+                        .get_or_insert_with(|| format!("{}: {e}", item.op.object()));
+                    (format!("{}: {e}", item.op.object()), item.clone())
+                }
+            };
+            plan.notes.push(line);
+            planned.push(item);
+        }
+        let n = planned.len();
+        let verb = items.first().map_or("batch", |i| i.op.name());
+        plan.title = format!("{verb} {n} objects");
+        plan.before = format!("{n} marked objects, each with its own preconditions");
+        plan.after = format!("{verb} of each, one after the other; a failure stops none");
+        if typed {
+            plan.type_to_confirm = Some(format!("{n} objects"));
+        }
+        plan.op = Operation::Batch { items: planned };
     }
 
     /// Runs a confirmed operation: refuses it (read-only, invalid, no audit log) with a
     /// refusal line, or writes the intent line (synced) before sending anything and the
     /// outcome line before returning.
     pub async fn execute(&self, op: &Operation, before: &str, after: &str) -> Outcome {
+        if let Operation::Batch { items } = op {
+            return self.execute_batch(op, items).await;
+        }
         let mut record = self.record(op, before, after).await;
         let mut outcome = Outcome {
             op: op.name().to_owned(),
@@ -359,6 +470,35 @@ impl Executor {
             }
         }
         outcome
+    }
+
+    /// Each item of a batch as an operation of its own (its own refusal, intent and
+    /// outcome lines); the outcome says how each ended.
+    async fn execute_batch(&self, op: &Operation, items: &[BatchItem]) -> Outcome {
+        let mut failed = Vec::new();
+        let mut done = 0;
+        for item in items {
+            let o = Box::pin(self.execute(&item.op, &item.before, &item.after)).await;
+            if o.ok {
+                done += 1;
+            } else {
+                failed.push(format!("{}: {}", item.op.object(), o.message));
+            }
+        }
+        let n = items.len();
+        let message = if failed.is_empty() {
+            format!("all {n} done")
+        } else {
+            format!("{done} of {n} done; {}", failed.join("; "))
+        };
+        Outcome {
+            op: op.name().to_owned(),
+            target: op.target(),
+            ok: failed.is_empty(),
+            message,
+            before: String::new(),
+            after: String::new(),
+        }
     }
 
     /// Before the console exits: every operation still running ends, and every one gets
@@ -542,6 +682,20 @@ impl Executor {
                 named(target)?;
                 workload::validate(*kind, op)?;
             }
+            Operation::Node { target, op, .. } => {
+                named(target)?;
+                if let NodeOp::Drain(o) = op
+                    && o.timeout_secs == 0
+                {
+                    return Err("a drain needs a timeout of 1 s or more".into());
+                }
+            }
+            Operation::Delete { object, .. } | Operation::Edit { object, .. } => {
+                if object.name.is_empty() || object.plural.is_empty() || object.version.is_empty() {
+                    return Err("no object named".into());
+                }
+            }
+            Operation::Batch { .. } => {}
         }
         if op.is_github() {
             if self.github.is_none() {
@@ -622,6 +776,18 @@ impl Executor {
                 self.run_workload(target, *kind, op, resource_version.as_deref())
                     .await
             }
+            Operation::Node {
+                target,
+                op,
+                resource_version,
+            } => self.run_node(target, op, resource_version.as_deref()).await,
+            Operation::Delete {
+                object,
+                propagation,
+                ..
+            } => self.run_delete(object, *propagation).await,
+            Operation::Edit { object, body, .. } => self.run_edit(object, body).await,
+            Operation::Batch { .. } => Err("a batch runs item by item".into()),
         }
     }
 }

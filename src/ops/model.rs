@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 
 use crate::sources::github::model::{Review, RunAction};
-pub use crate::sources::kube::model::WorkloadKind;
+pub use crate::sources::kube::model::{ObjectRef, WorkloadKind};
 
 /// What a host action's argv may name: `{deployment}`, `{namespace}`, `{context}`,
 /// `{revision}` (substituted as whole arguments only).
@@ -93,6 +93,150 @@ pub enum Operation {
         op: WorkloadOp,
         resource_version: Option<String>,
     },
+    /// `kubectl cordon|uncordon|drain NODE` (the target's name is the node; no namespace).
+    Node {
+        target: Target,
+        op: NodeOp,
+        resource_version: Option<String>,
+    },
+    /// `kubectl delete KIND NAME --cascade=…` of any object, made conditional on the uid
+    /// and resourceVersion of `object` (filled in by the plan: what the confirmation showed).
+    Delete {
+        context: String,
+        object: ObjectRef,
+        propagation: Propagation,
+    },
+    /// `kubectl edit`'s update: `body` (the edited object, JSON) replaces the object (PUT)
+    /// under the resourceVersion it carries.
+    Edit {
+        context: String,
+        object: ObjectRef,
+        body: String,
+    },
+    /// One confirmation for several objects (the marked rows): each item is planned,
+    /// audited and run on its own, with its own preconditions; a failure stops none of
+    /// the others.
+    Batch {
+        items: Vec<BatchItem>,
+    },
+}
+
+/// One operation of a [`Operation::Batch`], with what its confirmation showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchItem {
+    pub op: Operation,
+    pub before: String,
+    pub after: String,
+}
+
+/// What happens to the objects a deleted one owns, as `kubectl delete --cascade`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Propagation {
+    /// `--cascade=background` (kubectl's default): the object goes at once, the garbage
+    /// collector deletes its dependents after.
+    #[default]
+    Background,
+    /// `--cascade=foreground`: the dependents go first, the object last.
+    Foreground,
+    /// `--cascade=orphan`: the dependents stay, without their owner.
+    Orphan,
+}
+
+impl Propagation {
+    /// The DeleteOptions value.
+    pub fn policy(self) -> &'static str {
+        match self {
+            Propagation::Background => "Background",
+            Propagation::Foreground => "Foreground",
+            Propagation::Orphan => "Orphan",
+        }
+    }
+
+    /// kubectl's flag.
+    pub fn cascade(self) -> &'static str {
+        match self {
+            Propagation::Background => "--cascade=background",
+            Propagation::Foreground => "--cascade=foreground",
+            Propagation::Orphan => "--cascade=orphan",
+        }
+    }
+
+    /// The one the dialog's alternative key switches to.
+    pub fn next(self) -> Propagation {
+        match self {
+            Propagation::Background => Propagation::Foreground,
+            Propagation::Foreground => Propagation::Orphan,
+            Propagation::Orphan => Propagation::Background,
+        }
+    }
+}
+
+/// What is done to a node of [`Operation::Node`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeOp {
+    /// `spec.unschedulable: true`.
+    Cordon,
+    /// `spec.unschedulable` removed.
+    Uncordon,
+    /// Cordon, then evict every pod but DaemonSets' and mirror pods, as
+    /// `kubectl drain --ignore-daemonsets` does.
+    Drain(DrainOptions),
+}
+
+/// `kubectl drain`'s flags: `--force` (pods no controller owns), `--delete-emptydir-data`,
+/// `--timeout` (seconds; flightdeck's default is [`DRAIN_TIMEOUT_SECS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrainOptions {
+    pub force: bool,
+    pub delete_emptydir_data: bool,
+    pub timeout_secs: u64,
+}
+
+/// How long a drain waits for its evictions and for the pods to go (kubectl waits for ever
+/// unless `--timeout` is given; a console that waits for ever on a budget helps no one).
+pub const DRAIN_TIMEOUT_SECS: u64 = 300;
+
+impl Default for DrainOptions {
+    fn default() -> Self {
+        DrainOptions {
+            force: false,
+            delete_emptydir_data: false,
+            timeout_secs: DRAIN_TIMEOUT_SECS,
+        }
+    }
+}
+
+impl DrainOptions {
+    /// The kubectl flags these options stand for.
+    pub fn flags(&self) -> String {
+        let mut f = vec!["--ignore-daemonsets".to_owned()];
+        if self.force {
+            f.push("--force".into());
+        }
+        if self.delete_emptydir_data {
+            f.push("--delete-emptydir-data".into());
+        }
+        f.push(format!("--timeout={}s", self.timeout_secs));
+        f.join(" ")
+    }
+}
+
+/// How a drain is going, sent to the console while it runs (`Event::Drain`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DrainProgress {
+    pub context: String,
+    pub node: String,
+    /// Pods to evict.
+    pub total: usize,
+    /// Evictions the server took.
+    pub evicted: usize,
+    /// Of those, pods gone from the node.
+    pub gone: usize,
+    /// Pods still waiting, each with why (`PodDisruptionBudget checkout-pdb: needs 2
+    /// healthy pods and has 1`, `terminating`).
+    pub waiting: Vec<(String, String)>,
+    /// The end: whether it drained, and what happened.
+    pub done: Option<(bool, String)>,
 }
 
 /// What is done to a workload of [`Operation::Workload`].
@@ -182,6 +326,36 @@ impl Operation {
                 ..
             } => "service-rollback",
             Operation::Workload { op, .. } => op.name(),
+            Operation::Node { op, .. } => match op {
+                NodeOp::Cordon => "cordon",
+                NodeOp::Uncordon => "uncordon",
+                NodeOp::Drain(_) => "drain",
+            },
+            Operation::Delete { .. } => "delete",
+            Operation::Edit { .. } => "edit",
+            Operation::Batch { items } => items.first().map_or("batch", |i| i.op.name()),
+        }
+    }
+
+    /// What a confirmation's alternative key does, in words (`h change the HPA min/max
+    /// instead`).
+    pub fn alternative_label(&self) -> String {
+        match self {
+            Operation::Node {
+                op: NodeOp::Drain(o),
+                ..
+            } => {
+                let mut f = Vec::new();
+                if o.force {
+                    f.push("--force");
+                }
+                if o.delete_emptydir_data {
+                    f.push("--delete-emptydir-data");
+                }
+                format!("drain with {}", f.join(" "))
+            }
+            Operation::Delete { propagation, .. } => format!("{} instead", propagation.cascade()),
+            _ => "change the HPA min/max instead".into(),
         }
     }
 
@@ -204,6 +378,15 @@ impl Operation {
             Operation::Workload { target, kind, .. } => {
                 format!("{}/{}", kind.resource(), target.name)
             }
+            Operation::Node { target, .. } => format!("node/{}", target.name),
+            Operation::Delete { object, .. } | Operation::Edit { object, .. } => {
+                format!("{}/{}", object.kind.to_lowercase(), object.name)
+            }
+            Operation::Batch { items } => items
+                .iter()
+                .map(|i| i.op.object())
+                .collect::<Vec<_>>()
+                .join(","),
         }
     }
 
@@ -214,7 +397,8 @@ impl Operation {
             | Operation::ScaleHpa { target, .. }
             | Operation::Restart { target, .. }
             | Operation::Switch { target, .. }
-            | Operation::Workload { target, .. } => target.clone(),
+            | Operation::Workload { target, .. }
+            | Operation::Node { target, .. } => target.clone(),
             Operation::ReviewDeployment { environment, .. } => Target {
                 name: environment.clone(),
                 ..Target::default()
@@ -232,6 +416,23 @@ impl Operation {
                 namespace: vars.namespace.clone(),
                 name: format!("{action} ({})", vars.deployment),
             },
+            Operation::Delete {
+                context, object, ..
+            }
+            | Operation::Edit {
+                context, object, ..
+            } => Target {
+                context: context.clone(),
+                namespace: object.namespace.clone(),
+                name: object.name.clone(),
+            },
+            Operation::Batch { items } => {
+                let first = items.first().map(|i| i.op.target()).unwrap_or_default();
+                Target {
+                    name: format!("{} objects", items.len()),
+                    ..first
+                }
+            }
             Operation::Service { service, op } => Target {
                 context: "systemd".into(),
                 namespace: String::new(),

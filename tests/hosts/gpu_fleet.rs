@@ -353,6 +353,38 @@ async fn a_fleet_through_prometheus_in_one_round_with_pods_and_health() {
         hint,
         "⚠ dgx-03 GPU 3: XID 79 (fell off the bus) 1m ago — pod ml/train-llama-3 (+1 more)"
     );
+    // once the host is known as a node, the hint offers its cordon and drain in one key
+    let node = flightdeck::sources::kube::model::NodeRow {
+        name: "dgx-03".into(),
+        ready: Some(true),
+        gpu_capacity: 9,
+        ..Default::default()
+    };
+    let generation = s.generation;
+    update(
+        &mut s,
+        Event::Nodes {
+            generation,
+            msg: flightdeck::sources::kube::model::NodesMsg::Nodes(vec![node]),
+        },
+    );
+    let hint = flightdeck::app::hint::incident_hint(&s).expect("the incident hint");
+    assert!(
+        hint.ends_with("(+1 more) — c cordon · W drain node/dgx-03"),
+        "{hint}"
+    );
+    let before_focus = s.focus;
+    s.focus = PaneId::Errors;
+    let effects = flightdeck::app::update::apply(&mut s, Action::NodeDrain);
+    assert!(
+        effects.iter().any(|e| matches!(e,
+            flightdeck::app::Effect::PlanOperation(flightdeck::ops::Operation::Node {
+                target, op: flightdeck::ops::NodeOp::Drain(_), ..
+            }) if target.name == "dgx-03")),
+        "{effects:?}"
+    );
+    s.overlay = flightdeck::app::state::Overlay::None;
+    s.focus = before_focus;
 
     // enter on a collapsed host expands it, again collapses it
     let dgx01 = host_index(&s, "dgx-01");

@@ -6,11 +6,22 @@
 //! `[6n`), a window title's payload, the bidi override. Each channel is first seen on
 //! screen (its plain marker), so no check passes because the text never arrived.
 //!
-//! `.ci/run` also builds this test with `--features escape-audit`, where `text::sanitize`
-//! passes text through unchanged, and requires it to fail: these checks can fail.
+//! The other channels, each a test of its own beside this one: object names and labels,
+//! an API error's message (the error chain and the `!` log) and a copy to the clipboard
+//! (`names`), a health endpoint's answer and a unit's journal (`hosts`), GitHub's names
+//! (`pipeline`), and Prometheus labels (`prometheus`).
+//!
+//! `.ci/run` also builds these tests with `--features escape-audit`, where `text::sanitize`
+//! passes text through unchanged, and requires every one of them to fail on what reached
+//! the terminal: these checks can fail.
 
 use crate::support::tmux;
 use crate::support::tools;
+
+mod hosts;
+mod names;
+mod pipeline;
+mod prometheus;
 
 use std::path::Path;
 use std::time::Duration;
@@ -30,10 +41,29 @@ fn payload(channel: &str) -> String {
     )
 }
 
+/// The same in a shorter form, for channels drawn in narrow columns (names, labels): a
+/// title, a screen clear and a bidi override. Sanitised it reads `HOSTILE-{channel}x`.
+fn short_payload(channel: &str) -> String {
+    format!("HOSTILE-{channel}\u{1b}]0;pwned-{channel}\u{7}\u{1b}[2J\u{202e}x\u{202c}")
+}
+
+/// The same written with C1 controls (UTF-8 `C2 9D`, `C2 9B`): what an HTTP header, where
+/// ESC and BEL cannot go, can still carry.
+fn c1_payload(channel: &str) -> String {
+    format!(
+        "HOSTILE-{channel} \u{9d}0;pwned-{channel}\u{9c} \u{9b}2J \u{202e}desrever\u{202c} end-{channel}"
+    )
+}
+
 /// What a missing sanitiser would leave on the terminal, even after ratatui dropped every
-/// control character. (The YAML view shows an annotation as YAML writes it, `\e]0;…\a`:
-/// text, not a sequence; those escaped forms are taken out before the scan.)
-const RESIDUES: [&str; 6] = ["]0;", "pwned-", "]52;c;", "cHduZWQ=", "[2J", "[6n"];
+/// control character: the printable rest of a sequence, where no ESC precedes it (the
+/// console's own sequences keep theirs).
+const RESIDUES: [&str; 5] = ["]0;", "]52;c;", "cHduZWQ=", "[2J", "[6n"];
+
+/// Characters that must never reach the terminal from outside: bidi controls, BEL, C1.
+const HAZARDS: [char; 6] = [
+    '\u{202e}', '\u{202c}', '\u{7}', '\u{9b}', '\u{9c}', '\u{9d}',
+];
 
 /// The recording without the YAML view's escaped (printable, harmless) forms of `payload`.
 fn without_yaml_escapes(text: &str) -> String {
@@ -41,6 +71,201 @@ fn without_yaml_escapes(text: &str) -> String {
         .replace("\\e]52;c;cHduZWQ=\\a", "")
         .replace("\\e[2J", "")
         .replace("\\e[6n", "")
+}
+
+/// The console's own OSC 52 copies in `bytes` (`ESC ] 52 ; c ; BASE64 BEL`), decoded, and
+/// the bytes without them.
+fn take_copies(bytes: &[u8]) -> (Vec<String>, Vec<u8>) {
+    use base64::Engine;
+    const START: &[u8] = b"\x1b]52;c;";
+    let mut copies = Vec::new();
+    let mut rest = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(START)
+            && let Some(len) = bytes[i + START.len()..].iter().position(|&b| b == 7)
+        {
+            let b64 = &bytes[i + START.len()..i + START.len() + len];
+            let text = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap_or_else(|e| panic!("the console's OSC 52 is not base64: {e}"));
+            copies.push(String::from_utf8_lossy(&text).into_owned());
+            i += START.len() + len + 1;
+            continue;
+        }
+        rest.push(bytes[i]);
+        i += 1;
+    }
+    (copies, rest)
+}
+
+/// Where `residue` occurs in `text` without an ESC before it.
+fn loose(text: &str, residue: &str) -> bool {
+    text.match_indices(residue)
+        .any(|(i, _)| !text[..i].ends_with('\u{1b}'))
+}
+
+/// Channels whose text the view escapes itself before any sanitiser sees it (the YAML
+/// view writes `\e]0;…`): with sanitising off they still leave no residue.
+const SELF_ESCAPING: [&str; 1] = ["YAML"];
+
+/// The text inside the `!` log overlay on `screen` (tmux's capture), without its border.
+fn console_log_text(screen: &str) -> Option<String> {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let top = lines
+        .iter()
+        .position(|l| l.iter().collect::<String>().contains("flightdeck log"))?;
+    let left = lines[top].iter().position(|&c| c == '┌')?;
+    let right = left + lines[top][left..].iter().position(|&c| c == '┐')?;
+    let mut out = String::new();
+    for l in &lines[top + 1..] {
+        if l.get(left) == Some(&'└') {
+            break;
+        }
+        out.extend(l.iter().skip(left + 1).take(right - left - 1));
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// Opens the `!` log, waits for `channel`'s text in it and closes it again: what a missing
+/// sanitiser left inside the log itself (not in the panes behind it).
+fn console_log_leaks(console: &Tmux, channel: &str) -> Vec<String> {
+    let marker = format!("HOSTILE-{channel}");
+    console.keys(&["!"]);
+    let mut log = String::new();
+    console.expect(&format!("the {channel} text in the `!` log"), BOUND, |t| {
+        log = console_log_text(&t.capture()).unwrap_or_default();
+        log.contains(&marker)
+    });
+    // (ESC and the next key sent together read as Alt+key: wait for ESC to be handled)
+    console.keys(&["Escape"]);
+    console.expect("the `!` log closed", BOUND, |t| {
+        !t.capture().contains("flightdeck log")
+    });
+    let title = format!("pwned-{channel}");
+    [title.as_str(), "]0;", "]52;c;", "[2J", "[6n"]
+        .iter()
+        .filter(|r| log.contains(**r))
+        .map(|r| format!("`{r}` reached the terminal in the `!` log ({channel})"))
+        .collect()
+}
+
+/// Checks a terminal recording: nothing that a missing sanitiser leaves is in it (each
+/// channel's title payload `pwned-CHANNEL` named on its own, so a failure says which
+/// channels leaked), no copy the console put on the clipboard carries a control or a
+/// residue, and every channel's marker did arrive (so no check passes on an empty screen).
+/// `copied`: channels whose text must have been copied (OSC 52); `seen`: leaks already
+/// found on the screen (`console_log_leaks`).
+///
+/// Built with `escape-audit` (sanitising off), each channel must leak: a channel that
+/// leaves nothing even then has a check that cannot fail, and that is said instead.
+fn check_recording(bytes: &[u8], channels: &[&str], copied: &[&str], seen: &[String]) {
+    let (copies, rest) = take_copies(bytes);
+    let text = without_yaml_escapes(&String::from_utf8_lossy(&rest));
+    if cfg!(feature = "escape-audit") {
+        let silent: Vec<&str> = channels
+            .iter()
+            .filter(|c| !SELF_ESCAPING.contains(c))
+            .filter(|c| !text.contains(&format!("pwned-{c}")))
+            .copied()
+            .collect();
+        assert!(
+            silent.is_empty(),
+            "with sanitising off, {silent:?} left nothing on the terminal: their checks cannot fail"
+        );
+    }
+    let mut leaks = seen.to_vec();
+    for copy in &copies {
+        if copy.contains('\u{1b}') || copy.chars().any(|c| HAZARDS.contains(&c)) {
+            leaks.push(format!(
+                "the OSC 52 copy {copy:?} carries a control character out: it reached the terminal"
+            ));
+        }
+    }
+    for channel in channels {
+        let title = format!("pwned-{channel}");
+        if text.contains(&title) {
+            leaks.push(format!(
+                "`{title}` (the {channel} channel's title payload) reached the terminal"
+            ));
+        }
+    }
+    for residue in RESIDUES {
+        if loose(&text, residue) {
+            leaks.push(format!(
+                "`{residue}` reached the terminal: a hostile sequence was not removed"
+            ));
+        }
+    }
+    for c in HAZARDS {
+        if text.contains(c) {
+            leaks.push(format!("U+{:04X} reached the terminal", c as u32));
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+    for channel in channels {
+        assert!(
+            text.contains(&format!("HOSTILE-{channel}")),
+            "the {channel} text never arrived on screen: the checks above would mean nothing"
+        );
+    }
+    for channel in copied {
+        assert!(
+            copies
+                .iter()
+                .any(|c| c.contains(&format!("HOSTILE-{channel}"))),
+            "the {channel} text was never copied (OSC 52): {copies:?}"
+        );
+    }
+}
+
+/// A loopback HTTP server for `app` on the runtime it is awaited in: a hostile health
+/// endpoint or exporter page.
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+/// POSTs `body` to the sandbox's admin `path`, which must succeed.
+fn admin_post(
+    rt: &tokio::runtime::Runtime,
+    sb: &flightdeck_sandbox::Sandbox,
+    path: &str,
+    body: Vec<u8>,
+) {
+    let url = format!("{}{path}", sb.admin_url());
+    let r = rt
+        .block_on(reqwest::Client::new().post(&url).body(body).send())
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+}
+
+/// The console on `config` in tmux, 200x50, every byte it writes kept in `record`.
+fn console(
+    tmux_bin: &Path,
+    dir: &Path,
+    config: &Path,
+    record: &Path,
+    env: Vec<(&str, String)>,
+) -> Tmux {
+    let mut launch = Launch::new(format!(
+        "{} --config {} -n {NS}",
+        tmux::sh_quote(BIN),
+        tmux::sh_quote(&config.display().to_string())
+    ))
+    .size(200, 50)
+    .record(record.to_path_buf());
+    for (k, v) in env {
+        launch = launch.env(k, v);
+    }
+    Tmux::start(tmux_bin, &dir.join("pane"), launch)
 }
 
 fn kubectl(kubectl: &Path, kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> String {
@@ -201,26 +426,6 @@ fn hostile_text_from_the_cluster_never_reaches_the_terminal() {
     console.assert_restored();
 
     let bytes = std::fs::read(&record).expect("the terminal recording");
-    let text = String::from_utf8_lossy(&bytes);
-    for channel in ["LOG", "EVENT", "YAML", "CAUSE"] {
-        assert!(
-            text.contains(&format!("HOSTILE-{channel}")),
-            "the {channel} text never arrived on screen: the checks below would mean nothing"
-        );
-    }
-    let text = without_yaml_escapes(&text);
-    for residue in RESIDUES {
-        assert!(
-            !text.contains(residue),
-            "`{residue}` reached the terminal: a hostile sequence was not removed"
-        );
-    }
-    for c in ['\u{202e}', '\u{202c}', '\u{7}', '\u{9b}', '\u{9d}'] {
-        assert!(
-            !text.contains(c),
-            "U+{:04X} reached the terminal from the cluster",
-            c as u32
-        );
-    }
+    check_recording(&bytes, &["LOG", "EVENT", "YAML", "CAUSE"], &[], &[]);
     rt.block_on(sb.shutdown());
 }

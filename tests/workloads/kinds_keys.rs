@@ -220,9 +220,20 @@ async fn daemonset_cronjob_and_pod_keys() {
     );
     s.overlay = Overlay::None;
     show(s, "sts", WorkloadKind::StatefulSet, "orders-db");
+    // on a StatefulSet, D deletes the set itself (kubectl delete statefulset)
     let e = char_key(s, 'D');
-    assert!(planned(&e).is_none());
-    assert!(flash(s).contains("delete: select a pod"), "{}", flash(s));
+    assert_eq!(
+        planned(&e),
+        Some(&Operation::Delete {
+            context: "(current context)".into(),
+            object: flightdeck::ops::ObjectRef::of_workload(
+                WorkloadKind::StatefulSet,
+                &key("orders-db")
+            ),
+            propagation: flightdeck::ops::Propagation::Background,
+        })
+    );
+    s.overlay = Overlay::None;
     char_key(s, 'p');
     update::settle(s);
     let first = flightdeck::app::panes::workloads::visible_pods(s)[0]

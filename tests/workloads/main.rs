@@ -11,4 +11,5 @@ mod kinds_keys;
 mod render;
 mod rollouts_view;
 mod sandbox;
+mod table_power;
 mod yaml;

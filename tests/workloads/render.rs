@@ -131,11 +131,15 @@ fn filter_by_label_and_substring() {
     let title = t.lines().find(|l| l.contains("Workloads")).expect("title");
     assert!(title.contains("/m1 1 of 2"), "{title}");
     update::apply(&mut s, Action::Back);
-    // sort by name
     s.pane_mut(flightdeck::app::PaneId::Workloads)
         .filter
         .clear();
+    // back from the pods list (the first esc cleared its filter), then sort the table by
+    // name: the menu's first column (after the default order); each table has its own
+    update::apply(&mut s, Action::Back);
     update::apply(&mut s, Action::WorkloadsSort);
+    update::apply(&mut s, Action::SelectDown);
+    update::apply(&mut s, Action::Open);
     let names: Vec<String> = flightdeck::app::panes::workloads::visible_deployments(&s)
         .iter()
         .map(|d| d.key.name.clone())

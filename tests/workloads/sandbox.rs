@@ -647,4 +647,58 @@ async fn init_containers_and_a_native_sidecar_read_as_kubectl_prints_them() {
         "{restarts}"
     );
     assert_eq!(shipper.reason, PodReason::Running);
+
+    // the detail lists them as `kubectl describe pod` does: Init Containers (the sidecar
+    // marked, with its restarts) before Containers
+    let describe = |h: &mut Harness, key: ObjKey| {
+        h.state.workloads.detail = Some(flightdeck::app::panes::workloads::Detail {
+            target: flightdeck::app::panes::workloads::DetailTarget::Pod(key),
+            scroll: 0,
+        });
+        h.state.focus = flightdeck::app::PaneId::Workloads;
+        h.state.zoomed = true;
+        h.state.size = (140, 60);
+        support::common::screen(&h.state)
+    };
+    // the line a text is on; "Containers" alone is the section's title
+    let line = |text: &str, needle: &str| {
+        text.lines()
+            .position(|l| {
+                let l = l.trim_matches(|c: char| c == '┃' || c == '│' || c.is_whitespace());
+                if needle == "Containers" {
+                    l == needle
+                } else {
+                    l.contains(needle)
+                }
+            })
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{text}"))
+    };
+    let text = describe(&mut h, shipper.key.clone());
+    let order = [
+        "Init Containers",
+        "fluent-bit fluent/fluent-bit:3.1",
+        "Containers",
+        "shipper ghcr.io/acme/log-shipper:0.4.1",
+    ];
+    let at: Vec<usize> = order.iter().map(|n| line(&text, n)).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}\n{text}");
+    assert_eq!(line(&text, "restartPolicy: Always"), at[1] + 1, "{text}");
+    assert!(text.contains("running  ready true  restarts 2"), "{text}");
+    let text = describe(&mut h, sync.key.clone());
+    let order = [
+        "Init Containers",
+        "wait-for-api busybox:1.36",
+        "fetch-certs ghcr.io/acme/cert-sync:1.2.0",
+        "Containers",
+        "sync ghcr.io/acme/cert-sync:1.2.0",
+    ];
+    let at: Vec<usize> = order.iter().map(|n| line(&text, n)).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}\n{text}");
+    assert_eq!(
+        text.matches("terminated: Completed (exit 0)  ready true  restarts 0")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(!text.contains("restartPolicy: Always"), "{text}");
 }

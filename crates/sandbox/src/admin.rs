@@ -116,6 +116,79 @@ fn num(q: &HashMap<String, String>, body: &Value, key: &str) -> Option<f64> {
         .or_else(|| body.get(key).and_then(Value::as_f64))
 }
 
+/// The active faults, with the message the injected 500s carry.
+fn faults_json(shared: &Shared, w: &World) -> Response {
+    let mut v = json!(w.faults);
+    v["error_message"] = json!(
+        *shared
+            .fault_message
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    );
+    json_resp(StatusCode::OK, &v)
+}
+
+/// `POST /_sandbox/objects`: the object stored as it is given, its name and labels not
+/// validated, as a server that does not check them would hand it out.
+fn unvalidated_create(shared: &Shared, mut obj: Value) -> Response {
+    let kind_name = str_at(&obj, &["kind"]).to_string();
+    let Some(info) = super::store::KINDS.iter().find(|k| k.name == kind_name) else {
+        return err(
+            StatusCode::BAD_REQUEST,
+            &format!("unknown kind {kind_name:?}"),
+        );
+    };
+    let kind = info.kind;
+    let name = str_at(&obj, &["metadata", "name"]).to_string();
+    let ns = str_at(&obj, &["metadata", "namespace"]).to_string();
+    if name.is_empty() || (info.namespaced && ns.is_empty()) {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "the object needs metadata.name (and metadata.namespace for a namespaced kind)",
+        );
+    }
+    let mut w = shared.lock();
+    if w.store.get(kind, &ns, &name).is_some() {
+        return err(
+            StatusCode::CONFLICT,
+            &format!("{kind_name} {name:?} exists"),
+        );
+    }
+    obj["apiVersion"] = json!(kind.api_version());
+    let created = w.create(kind, obj);
+    w.after_write(kind, &ns, &name);
+    json_resp(StatusCode::CREATED, &created.value())
+}
+
+/// `POST /_sandbox/github/names`: the workflow's name, the actor's login and a suffix of
+/// every job's name from now on; `title` and `branch` rename every run so far.
+fn github_names(shared: &Shared, b: &Value) -> Response {
+    let text = |key: &str| b.get(key).and_then(Value::as_str).map(str::to_owned);
+    let mut names = shared
+        .github_names
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(v) = text("workflow") {
+        names.workflow = Some(v);
+    }
+    if let Some(v) = text("actor") {
+        names.actor = Some(v);
+    }
+    if let Some(v) = text("job_suffix") {
+        names.job_suffix = Some(v);
+    }
+    let mut w = shared.lock();
+    for run in &mut w.github.runs {
+        if let Some(v) = text("title") {
+            run.title = v;
+        }
+        if let Some(v) = text("branch") {
+            run.branch = v;
+        }
+    }
+    json_resp(StatusCode::OK, &json!(*names))
+}
+
 pub fn handle(
     shared: &Shared,
     method: &Method,
@@ -183,13 +256,17 @@ pub fn handle(
             shared.clear_requests();
             json_resp(StatusCode::OK, &json!({"requests": []}))
         }
-        (Method::GET, ["faults"]) => json_resp(StatusCode::OK, &json!(shared.lock().faults)),
+        (Method::GET, ["faults"]) => faults_json(shared, &shared.lock()),
         (Method::DELETE, ["faults"]) => {
             let mut w = shared.lock();
             let keep = (w.faults.restarts, w.faults.watch_drops);
             w.faults = Default::default();
             (w.faults.restarts, w.faults.watch_drops) = keep;
-            json_resp(StatusCode::OK, &json!(w.faults))
+            *shared
+                .fault_message
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = None;
+            faults_json(shared, &w)
         }
         (Method::POST, ["faults"]) => {
             let b = match body_json(body) {
@@ -245,7 +322,17 @@ pub fn handle(
                 }
                 w.faults.forbid = out;
             }
-            json_resp(StatusCode::OK, &json!(w.faults))
+            if let Some(m) = q
+                .get("error_message")
+                .map(String::as_str)
+                .or_else(|| b.get("error_message").and_then(Value::as_str))
+            {
+                *shared
+                    .fault_message
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(m.to_owned());
+            }
+            faults_json(shared, &w)
         }
         (Method::POST, ["faults", "drop-watches"]) => {
             let mut w = shared.lock();
@@ -284,6 +371,20 @@ pub fn handle(
             }
             shared.drop_streams();
             json_resp(StatusCode::OK, &state(&w))
+        }
+        (Method::POST, ["objects"]) => {
+            let b = match body_json(body) {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            unvalidated_create(shared, b)
+        }
+        (Method::POST, ["github", "names"]) => {
+            let b = match body_json(body) {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            github_names(shared, &b)
         }
         (Method::POST, ["pods", ns, name, "log"]) => {
             let mut w = shared.lock();

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::Shared;
 use super::rng::{Rng, fnv64};
+use super::store::Kind;
 use super::world::gpus::{
     self, GPUS_PER_HOST, GpuView, THROTTLE_HW_THERMAL, THROTTLE_IDLE, THROTTLE_SW_THERMAL,
 };
@@ -46,13 +47,18 @@ pub struct GpuSample {
 
 /// How a page is written, from its query: `GET /gpu/{host}/metrics?exporter=dcgm|dgx`
 /// (only DCGM exporter's series, or only the seed's; both by default), `hostname=lower`
-/// (DCGM's host label spelled `hostname`, as dcgm-exporter's newer releases write it), `mig=N`
+/// (DCGM's host label spelled `hostname`, as dcgm-exporter's newer releases write it),
+/// `hostname=pod` (the host named by the exporter's own pod, as dcgm-exporter in Kubernetes
+/// writes it without `NODE_NAME`: the pod on that node labelled
+/// `app.kubernetes.io/name=dcgm-exporter`), `mig=N`
 /// (GPUs 0 to N-1 partitioned into MIG instances, see [`MIG_LAYOUT`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageStyle {
     pub dcgm: bool,
     pub dgx: bool,
     pub lower_hostname: bool,
+    /// the host label names the exporter's pod on the node
+    pub pod_hostname: bool,
     pub mig: usize,
 }
 
@@ -62,6 +68,7 @@ impl Default for PageStyle {
             dcgm: true,
             dgx: true,
             lower_hostname: false,
+            pod_hostname: false,
             mig: 0,
         }
     }
@@ -79,7 +86,8 @@ impl PageStyle {
         match q.get("hostname").map(String::as_str) {
             None | Some("upper") => {}
             Some("lower") => style.lower_hostname = true,
-            Some(other) => return Err(format!("unknown hostname {other:?} (upper, lower)")),
+            Some("pod") => style.pod_hostname = true,
+            Some(other) => return Err(format!("unknown hostname {other:?} (upper, lower, pod)")),
         }
         if let Some(n) = q.get("mig") {
             style.mig = n
@@ -408,6 +416,9 @@ pub fn render_gpu(host: &str, samples: &[GpuSample], style: PageStyle) -> String
     out
 }
 
+/// The label of dcgm-exporter's pods (its Helm chart's).
+const EXPORTER_LABEL: (&str, &str) = ("app.kubernetes.io/name", "dcgm-exporter");
+
 /// `GET /gpu/{host}/metrics`.
 pub fn serve(shared: &Arc<Shared>, rest: &str, q: &HashMap<String, String>) -> Response {
     let Some(host) = rest.strip_suffix("/metrics") else {
@@ -421,6 +432,24 @@ pub fn serve(shared: &Arc<Shared>, rest: &str, q: &HashMap<String, String>) -> R
     let Some(n) = gpus::host_number(host, w.gpu.hosts) else {
         return (StatusCode::NOT_FOUND, "no such host\n").into_response();
     };
+    // in Kubernetes, dcgm-exporter's host label is its own pod's name
+    let exporter_pod = w
+        .store
+        .map(Kind::Pod)
+        .values()
+        .find(|p| p.node == host && p.label(EXPORTER_LABEL.0) == Some(EXPORTER_LABEL.1))
+        .map(|p| p.name.clone());
+    let label_host = match (style.pod_hostname, exporter_pod) {
+        (false, _) => host.to_owned(),
+        (true, Some(pod)) => pod,
+        (true, None) => {
+            return (
+                StatusCode::NOT_FOUND,
+                format!("no pod labelled app.kubernetes.io/name=dcgm-exporter on {host}\n"),
+            )
+                .into_response();
+        }
+    };
     let views = w.gpu_view(n);
     let samples = gpu_samples(
         host,
@@ -432,7 +461,7 @@ pub fn serve(shared: &Arc<Shared>, rest: &str, q: &HashMap<String, String>) -> R
         w.gpu.generation(n),
     );
     drop(w);
-    let out = render_gpu(host, &samples, style);
+    let out = render_gpu(&label_host, &samples, style);
     (
         StatusCode::OK,
         [(

@@ -21,12 +21,24 @@ pub const REVIEWER_LOGIN: &str = "oncall-lead";
 /// The login of a `viewer…` token: may read, may not review.
 pub const VIEWER_LOGIN: &str = "release-viewer";
 
-fn run_json(api: &str, r: &Run) -> Value {
+/// Names a test gives the workflow, the actor and the jobs in place of the simulated ones
+/// (`POST /_sandbox/github/names`): how a client treats whatever text GitHub hands it.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Names {
+    /// The workflow's name (`deploy` otherwise).
+    pub workflow: Option<String>,
+    /// The login of the run's actor (`release-bot` otherwise).
+    pub actor: Option<String>,
+    /// Appended to every job's and its main step's name.
+    pub job_suffix: Option<String>,
+}
+
+fn run_json(api: &str, r: &Run, names: &Names) -> Value {
     let url = format!("{api}/repos/{REPO}/actions/runs/{}", r.id);
     let (owner, name) = REPO.split_once('/').unwrap_or(("acme", "checkout"));
     json!({
         "id": r.id,
-        "name": "deploy",
+        "name": names.workflow.as_deref().unwrap_or("deploy"),
         "node_id": format!("WFR_kwLO{}", r.id),
         "head_branch": r.branch,
         "head_sha": r.sha,
@@ -52,8 +64,8 @@ fn run_json(api: &str, r: &Run) -> Value {
         "updated_at": ts(r.updated_ms),
         "run_started_at": ts(r.started_ms),
         "run_attempt": r.attempt,
-        "actor": user_json("release-bot"),
-        "triggering_actor": user_json("release-bot"),
+        "actor": user_json(names.actor.as_deref().unwrap_or("release-bot")),
+        "triggering_actor": user_json(names.actor.as_deref().unwrap_or("release-bot")),
         "head_commit": {
             "id": r.sha, "tree_id": r.sha.chars().rev().collect::<String>(),
             "message": r.title, "timestamp": ts(r.created_ms),
@@ -64,11 +76,15 @@ fn run_json(api: &str, r: &Run) -> Value {
     })
 }
 
-fn jobs_json(api: &str, r: &Run, now: i64) -> Vec<Value> {
+fn jobs_json(api: &str, r: &Run, now: i64, names: &Names) -> Vec<Value> {
+    let suffix = names.job_suffix.as_deref().unwrap_or("");
     r.jobs
         .iter()
         .map(|j| {
             let (name, dur, _, main_step) = JOBS[j.idx];
+            let name = format!("{name}{suffix}");
+            let main_step = format!("{main_step}{suffix}");
+            let main_step = main_step.as_str();
             let id = r.id * 100 + r.attempt * 10 + j.idx as u64;
             let steps_def = [("Set up job", 0.05), ("Checkout", 0.1), (main_step, 0.75), ("Post Checkout", 0.05), ("Complete job", 0.05)];
             let mut acc = 0.0;
@@ -119,7 +135,7 @@ fn jobs_json(api: &str, r: &Run, now: i64) -> Vec<Value> {
                 "started_at": ts(j.started_ms.unwrap_or(r.created_ms)),
                 "completed_at": j.completed_ms.map(ts),
                 "name": name,
-                "workflow_name": "deploy",
+                "workflow_name": names.workflow.as_deref().unwrap_or("deploy"),
                 "run_attempt": r.attempt,
                 "steps": if j.status == "queued" || j.status == "waiting" { json!([]) } else { json!(steps) },
                 "labels": ["ubuntu-latest"],
@@ -238,6 +254,7 @@ fn paginate(
 /// Answer one request under `/github`.
 pub fn handle(
     w: &mut World,
+    names: &Names,
     method: &Method,
     path: &str,
     q: &HashMap<String, String>,
@@ -275,7 +292,7 @@ pub fn handle(
             Some(_) => (StatusCode::OK, user_json(REVIEWER_LOGIN)),
         }
     } else {
-        route(w, method, &segs, q, body, &api, now, &mut link)
+        route(w, names, method, &segs, q, body, &api, now, &mut link)
     };
     let reset_s = (w.github.window_start_ms + 3_600_000) / 1000;
     let text = if status == StatusCode::NO_CONTENT {
@@ -340,6 +357,7 @@ pub fn handle(
 #[allow(clippy::too_many_arguments)]
 fn route(
     w: &mut World,
+    names: &Names,
     method: &Method,
     segs: &[&str],
     q: &HashMap<String, String>,
@@ -409,7 +427,7 @@ fn route(
                         .unwrap_or(true)
                 })
                 .filter(|r| q.get("head_sha").map(|s| *s == r.sha).unwrap_or(true))
-                .map(|r| run_json(api, r))
+                .map(|r| run_json(api, r, names))
                 .collect();
             let (page, l, total) = paginate(items, q, &format!("{api}/repos/{REPO}/actions/runs"));
             *link = l;
@@ -427,9 +445,9 @@ fn route(
                 return not_found();
             };
             match (m, tail) {
-                (Method::GET, []) => (StatusCode::OK, run_json(api, &gh.runs[ri])),
+                (Method::GET, []) => (StatusCode::OK, run_json(api, &gh.runs[ri], names)),
                 (Method::GET, ["jobs"]) => {
-                    let items = jobs_json(api, &gh.runs[ri], now);
+                    let items = jobs_json(api, &gh.runs[ri], now, names);
                     let (page, l, total) = paginate(
                         items,
                         q,

@@ -205,6 +205,11 @@ pub(crate) struct Shared {
     fresh_wait: Duration,
     /// watch streams open now, by resource plural (`GET /_sandbox/watches`)
     open_watches: Mutex<std::collections::BTreeMap<String, usize>>,
+    /// what the injected 500s say (`error_message` of `POST /_sandbox/faults`; `None`: the
+    /// usual "injected fault")
+    fault_message: Mutex<Option<String>>,
+    /// the GitHub names a test gave (`POST /_sandbox/github/names`)
+    github_names: Mutex<github::Names>,
 }
 
 /// One open watch stream, counted in [`Shared::open_watches`] while it lives.
@@ -392,6 +397,8 @@ impl Sandbox {
             requests: Mutex::new(std::collections::VecDeque::new()),
             fresh_wait: opts.fresh_wait,
             open_watches: Mutex::new(std::collections::BTreeMap::new()),
+            fault_message: Mutex::new(None),
+            github_names: Mutex::new(github::Names::default()),
         });
         let app = Router::new().fallback(dispatch).with_state(shared.clone());
         let mut tasks = Vec::new();
@@ -725,11 +732,18 @@ async fn dispatch(
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
     if fail {
+        let given = shared
+            .fault_message
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let message = given.as_deref().unwrap_or("injected fault");
         if path.starts_with("/github/") {
+            let message = given.as_deref().unwrap_or("Server Error");
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 [(header::CONTENT_TYPE, "application/json")],
-                json!({"message": "Server Error"}).to_string(),
+                json!({"message": message}).to_string(),
             )
                 .into_response();
         }
@@ -737,24 +751,30 @@ async fn dispatch(
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 [(header::CONTENT_TYPE, "application/json")],
-                json!({"status": "error", "errorType": "internal", "error": "injected fault"})
-                    .to_string(),
+                json!({"status": "error", "errorType": "internal", "error": message}).to_string(),
             )
                 .into_response();
         }
         if path.starts_with("/metrics/") || path.starts_with("/gpu/") {
-            return (StatusCode::INTERNAL_SERVER_ERROR, "injected fault\n").into_response();
+            return (StatusCode::INTERNAL_SERVER_ERROR, format!("{message}\n")).into_response();
         }
         return kube::status_err(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",
-            "an error on the server (\"injected fault\") has prevented the request from succeeding",
+            &format!(
+                "an error on the server (\"{message}\") has prevented the request from succeeding"
+            ),
             None,
         );
     }
     if let Some(rest) = path.strip_prefix("/github") {
+        let names = shared
+            .github_names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let mut w = shared.lock();
-        return github::handle(&mut w, &method, rest, &q, &headers, &body);
+        return github::handle(&mut w, &names, &method, rest, &q, &headers, &body);
     }
     if let Some(rest) = path.strip_prefix("/prometheus") {
         let params = promql::api::params(&method, &q, &headers, &body);

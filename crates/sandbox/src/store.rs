@@ -29,6 +29,16 @@ pub enum Kind {
     Rollout,
     AnalysisRun,
     AnalysisTemplate,
+    // config, storage, networking and one custom resource (cert-manager's Certificate)
+    ConfigMap,
+    Secret,
+    EndpointSlice,
+    Ingress,
+    PersistentVolumeClaim,
+    CustomResourceDefinition,
+    Certificate,
+    // policy/v1 (drain's budgets)
+    PodDisruptionBudget,
 }
 
 pub struct KindInfo {
@@ -43,7 +53,8 @@ pub struct KindInfo {
     pub categories: &'static [&'static str],
 }
 
-pub const KINDS: [KindInfo; 16] = [
+/// Indexed by `Kind as usize`: an entry per variant, in the enum's order.
+pub const KINDS: &[KindInfo] = &[
     KindInfo {
         kind: Kind::Namespace,
         name: "Namespace",
@@ -221,6 +232,97 @@ pub const KINDS: [KindInfo; 16] = [
         short_names: &["at"],
         categories: &[],
     },
+    // config, storage, networking and one custom resource (cert-manager's Certificate)
+    KindInfo {
+        kind: Kind::ConfigMap,
+        name: "ConfigMap",
+        plural: "configmaps",
+        singular: "configmap",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &["cm"],
+        categories: &[],
+    },
+    KindInfo {
+        kind: Kind::Secret,
+        name: "Secret",
+        plural: "secrets",
+        singular: "secret",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+    },
+    KindInfo {
+        kind: Kind::EndpointSlice,
+        name: "EndpointSlice",
+        plural: "endpointslices",
+        singular: "endpointslice",
+        group: "discovery.k8s.io",
+        version: "v1",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+    },
+    KindInfo {
+        kind: Kind::Ingress,
+        name: "Ingress",
+        plural: "ingresses",
+        singular: "ingress",
+        group: "networking.k8s.io",
+        version: "v1",
+        namespaced: true,
+        short_names: &["ing"],
+        categories: &[],
+    },
+    KindInfo {
+        kind: Kind::PersistentVolumeClaim,
+        name: "PersistentVolumeClaim",
+        plural: "persistentvolumeclaims",
+        singular: "persistentvolumeclaim",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &["pvc"],
+        categories: &[],
+    },
+    KindInfo {
+        kind: Kind::CustomResourceDefinition,
+        name: "CustomResourceDefinition",
+        plural: "customresourcedefinitions",
+        singular: "customresourcedefinition",
+        group: "apiextensions.k8s.io",
+        version: "v1",
+        namespaced: false,
+        short_names: &["crd", "crds"],
+        categories: &["api-extensions"],
+    },
+    // cert-manager's CRD: served while its CustomResourceDefinition exists
+    KindInfo {
+        kind: Kind::Certificate,
+        name: "Certificate",
+        plural: "certificates",
+        singular: "certificate",
+        group: "cert-manager.io",
+        version: "v1",
+        namespaced: true,
+        short_names: &["cert", "certs"],
+        categories: &["cert-manager"],
+    },
+    // policy/v1
+    KindInfo {
+        kind: Kind::PodDisruptionBudget,
+        name: "PodDisruptionBudget",
+        plural: "poddisruptionbudgets",
+        singular: "poddisruptionbudget",
+        group: "policy",
+        version: "v1",
+        namespaced: true,
+        short_names: &["pdb"],
+        categories: &[],
+    },
 ];
 
 impl Kind {
@@ -247,6 +349,11 @@ impl Kind {
     pub fn is_argo(self) -> bool {
         self.info().group == ARGO_GROUP
     }
+    /// A kind a CustomResourceDefinition provides (Argo Rollouts', cert-manager's), not
+    /// built into kube-apiserver.
+    pub fn is_custom(self) -> bool {
+        self.is_argo() || self.info().group == CERT_MANAGER_GROUP
+    }
     pub fn lookup(group: &str, version: &str, plural: &str) -> Option<Kind> {
         KINDS
             .iter()
@@ -254,6 +361,9 @@ impl Kind {
             .map(|k| k.kind)
     }
 }
+
+/// cert-manager's API group (its Certificate CRD).
+pub const CERT_MANAGER_GROUP: &str = "cert-manager.io";
 
 /// Argo Rollouts' API group.
 pub const ARGO_GROUP: &str = "argoproj.io";
@@ -543,5 +653,17 @@ impl Store {
         }
         let start = self.history.partition_point(|e| e.rv <= rv);
         Some(self.history.iter().skip(start).cloned().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_table_is_indexed_by_the_enum() {
+        for (i, k) in KINDS.iter().enumerate() {
+            assert_eq!(k.kind as usize, i, "{} is at {i}", k.name);
+        }
     }
 }

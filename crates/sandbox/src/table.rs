@@ -8,7 +8,9 @@ use super::store::Kind;
 
 mod argo;
 mod kinds;
+mod policy;
 mod print;
+mod resources;
 
 use print::{age, col, containers_of, selector_str};
 pub use print::{age_of, human_age};
@@ -57,6 +59,14 @@ pub fn columns(kind: Kind) -> Vec<Value> {
         | Kind::CronJob
         | Kind::Node => kinds::columns(kind, name, age),
         Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => argo::columns(kind, name),
+        Kind::PodDisruptionBudget => policy::columns(name, age),
+        Kind::ConfigMap
+        | Kind::Secret
+        | Kind::EndpointSlice
+        | Kind::Ingress
+        | Kind::PersistentVolumeClaim
+        | Kind::CustomResourceDefinition
+        | Kind::Certificate => resources::columns(kind, name, age),
         Kind::Pod => vec![
             name,
             col(
@@ -192,11 +202,46 @@ pub fn columns(kind: Kind) -> Vec<Value> {
             ),
             col("Object", "string", "", 0, "The object this Event is about."),
             col(
+                "Subobject",
+                "string",
+                "",
+                1,
+                "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].",
+            ),
+            col(
+                "Source",
+                "string",
+                "",
+                1,
+                "The component reporting this event. Should be a short machine understandable string.",
+            ),
+            col(
                 "Message",
                 "string",
                 "",
                 0,
                 "A human-readable description of the status of this operation.",
+            ),
+            col(
+                "First Seen",
+                "string",
+                "",
+                1,
+                "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)",
+            ),
+            col(
+                "Count",
+                "string",
+                "",
+                1,
+                "The number of times this event has occurred.",
+            ),
+            col(
+                "Name",
+                "string",
+                "name",
+                1,
+                "Name must be unique within a namespace.",
             ),
         ],
         Kind::Hpa => vec![
@@ -240,6 +285,14 @@ pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
         | Kind::CronJob
         | Kind::Node => kinds::cells(kind, o, now),
         Kind::Rollout | Kind::AnalysisRun | Kind::AnalysisTemplate => argo::cells(kind, o, now),
+        Kind::PodDisruptionBudget => policy::cells(o, now),
+        Kind::ConfigMap
+        | Kind::Secret
+        | Kind::EndpointSlice
+        | Kind::Ingress
+        | Kind::PersistentVolumeClaim
+        | Kind::CustomResourceDefinition
+        | Kind::Certificate => resources::cells(kind, o, now),
         Kind::Pod => {
             let printed = print_pod(o);
             let ip = str_at(o, &["status", "podIP"]);
@@ -287,26 +340,35 @@ pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
             ]
         }
         Kind::Service => {
+            // as kube-apiserver's printService (with the wide options the server prints
+            // with): node ports in PORT(S), the external address by the Service's type
             let ports = at(o, &["spec", "ports"])
                 .and_then(Value::as_array)
                 .map(|a| {
                     a.iter()
                         .map(|p| {
-                            format!(
-                                "{}/{}",
-                                i64_at(p, &["port"]).unwrap_or(0),
-                                str_at(p, &["protocol"])
-                            )
+                            let port = i64_at(p, &["port"]).unwrap_or(0);
+                            let proto = str_at(p, &["protocol"]);
+                            match i64_at(p, &["nodePort"]).filter(|n| *n > 0) {
+                                Some(np) => format!("{port}:{np}/{proto}"),
+                                None => format!("{port}/{proto}"),
+                            }
                         })
                         .collect::<Vec<_>>()
                         .join(",")
                 })
-                .unwrap_or_default();
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "<none>".into());
+            let cluster_ip = at(o, &["spec", "clusterIPs"])
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(Value::as_str)
+                .unwrap_or("<none>");
             vec![
                 json!(name),
                 json!(str_at(o, &["spec", "type"])),
-                json!(str_at(o, &["spec", "clusterIP"])),
-                json!("<none>"),
+                json!(cluster_ip),
+                json!(service_external_ip(o)),
                 json!(ports),
                 json!(created),
                 json!(selector_str(at(o, &["spec", "selector"]))),
@@ -317,17 +379,53 @@ pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
             json!(str_at(o, &["status", "phase"])),
             json!(created),
         ],
-        Kind::Event => vec![
-            json!(age(o, &["lastTimestamp"], now)),
-            json!(str_at(o, &["type"])),
-            json!(str_at(o, &["reason"])),
-            json!(format!(
-                "{}/{}",
-                str_at(o, &["involvedObject", "kind"]).to_lowercase(),
-                str_at(o, &["involvedObject", "name"])
-            )),
-            json!(str_at(o, &["message"])),
-        ],
+        Kind::Event => {
+            // as printEvent: the first time stands in for a missing last one, the kind
+            // alone for an object without a name, the reporting controller and instance
+            // for a missing source
+            let first = age(o, &["firstTimestamp"], now);
+            let last = match str_at(o, &["lastTimestamp"]) {
+                "" => first.clone(),
+                _ => age(o, &["lastTimestamp"], now),
+            };
+            let kind = str_at(o, &["involvedObject", "kind"]).to_lowercase();
+            let target = match str_at(o, &["involvedObject", "name"]) {
+                "" => kind,
+                n => format!("{kind}/{n}"),
+            };
+            let or = |a: &str, b: &str| {
+                if a.is_empty() {
+                    b.to_string()
+                } else {
+                    a.to_string()
+                }
+            };
+            let component = or(
+                str_at(o, &["source", "component"]),
+                str_at(o, &["reportingController"]),
+            );
+            let instance = or(
+                str_at(o, &["source", "host"]),
+                str_at(o, &["reportingInstance"]),
+            );
+            let source = if instance.is_empty() {
+                component
+            } else {
+                format!("{component}, {instance}")
+            };
+            vec![
+                json!(last),
+                json!(str_at(o, &["type"])),
+                json!(str_at(o, &["reason"])),
+                json!(target),
+                json!(str_at(o, &["involvedObject", "fieldPath"])),
+                json!(source),
+                json!(str_at(o, &["message"]).trim()),
+                json!(first),
+                json!(i64_at(o, &["count"]).filter(|c| *c > 0).unwrap_or(1)),
+                json!(str_at(o, &["metadata", "name"])),
+            ]
+        }
         Kind::Hpa => {
             let cur = at(o, &["status", "currentMetrics"])
                 .and_then(Value::as_array)
@@ -359,6 +457,55 @@ pub fn cells(kind: Kind, o: &Value, now: i64) -> Vec<Value> {
     }
 }
 
+/// A Service's EXTERNAL-IP: its `externalIPs` (ClusterIP, NodePort), the load balancer's
+/// addresses or `<pending>` (LoadBalancer), the external name (ExternalName).
+fn service_external_ip(o: &Value) -> String {
+    let strs = |path: &[&str]| -> Vec<String> {
+        at(o, path)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let external = strs(&["spec", "externalIPs"]);
+    match str_at(o, &["spec", "type"]) {
+        "ClusterIP" | "NodePort" | "" => {
+            if external.is_empty() {
+                "<none>".into()
+            } else {
+                external.join(",")
+            }
+        }
+        "LoadBalancer" => {
+            let mut all: Vec<String> = at(o, &["status", "loadBalancer", "ingress"])
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|i| {
+                            [str_at(i, &["ip"]), str_at(i, &["hostname"])]
+                                .into_iter()
+                                .find(|s| !s.is_empty())
+                                .map(str::to_string)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            all.extend(external);
+            if all.is_empty() {
+                "<pending>".into()
+            } else {
+                all.join(",")
+            }
+        }
+        "ExternalName" => str_at(o, &["spec", "externalName"]).to_string(),
+        _ => "<unknown>".into(),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum IncludeObject {
     None,
@@ -381,4 +528,36 @@ pub fn row(kind: Kind, o: &Value, now: i64, inc: IncludeObject, table_version: &
         r["object"] = object;
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_print_node_ports_and_external_addresses() {
+        let lb = json!({"metadata": {"name": "web"}, "spec": {"type": "LoadBalancer",
+            "clusterIPs": ["10.96.0.5"], "selector": {"app": "web"},
+            "ports": [{"port": 80, "nodePort": 30080, "protocol": "TCP"}]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}}});
+        let c = cells(Kind::Service, &lb, 0);
+        assert_eq!(
+            c[1..5],
+            [
+                json!("LoadBalancer"),
+                json!("10.96.0.5"),
+                json!("203.0.113.7"),
+                json!("80:30080/TCP")
+            ]
+        );
+        let mut pending = lb.clone();
+        pending["status"] = json!({"loadBalancer": {}});
+        assert_eq!(cells(Kind::Service, &pending, 0)[3], json!("<pending>"));
+        let ext = json!({"metadata": {"name": "db"}, "spec": {"type": "ExternalName", "externalName": "db.example.com"}});
+        let c = cells(Kind::Service, &ext, 0);
+        assert_eq!(
+            c[2..5],
+            [json!("<none>"), json!("db.example.com"), json!("<none>")]
+        );
+    }
 }

@@ -4,6 +4,7 @@ pub mod errors;
 pub mod gpu;
 pub mod hosts;
 pub mod logs;
+pub mod nodes;
 pub mod pipeline;
 pub mod workloads;
 
@@ -35,6 +36,9 @@ pub fn filter_matches(state: &State, pane: PaneId) -> Option<(usize, usize)> {
         PaneId::Workloads if workloads::generic::is_shown(state) => {
             let g = state.workloads.generic.as_ref()?;
             Some((g.shown.len(), g.rows.len()))
+        }
+        PaneId::Workloads if state.nodes.shown => {
+            Some((state.nodes.lines.len(), state.nodes.rows.len()))
         }
         PaneId::Workloads => {
             let data = &state.workloads;

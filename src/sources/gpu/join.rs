@@ -1,20 +1,23 @@
 //! One GPU is one GPU: the series of a page, or of a whole fleet read from Prometheus, joined
 //! per physical GPU whatever exporter wrote them and however it spells its labels: DCGM
 //! exporter (`DCGM_FI_*`, `DCGM_EXP_*`; labels `UUID`, `gpu`, `device`, `Hostname`, which
-//! its newer releases spell `hostname`), the seed's `dgx_gpu_*` exporter (`uuid`, `gpu`,
+//! its releases since #655 spell `hostname`), the seed's `dgx_gpu_*` exporter (`uuid`, `gpu`,
 //! `hostname`), an exporter that names the index only by `device` (`nvidia3` or `3`), and MIG
 //! instances (`GPU_I_ID`, `GPU_I_PROFILE`) under their parent GPU.
 //!
 //! A GPU is its UUID. A series without one joins the GPU its host has at that index, else
 //! stands for `index:N` of its host. A GPU's host is the name one of its series gives
-//! (`[gpu] host_label`, then `Hostname`, then `hostname`); a GPU none of whose series names
-//! one is under the host the other GPUs of its scrape target (`instance`) are named under,
-//! else under its `instance`, else under the page's name. So a host is counted once, however
-//! many exporters describe its GPUs.
+//! (`[gpu] host_label`, then `hostname`, then `Hostname`; never `localhost`, which
+//! dcgm-exporter 4 writes when it reads a local hostengine by address); a GPU none of whose
+//! series names one is under the host the other GPUs of its scrape target (`instance`) are
+//! named under, else under its `instance`, else under the page's name. So a host is counted
+//! once, however many exporters describe its GPUs. Each GPU keeps what its labels say of
+//! where it runs ([`GpuOrigin`]): in Kubernetes the `Hostname` is the exporter pod's name,
+//! and the console names the host after that pod's node (`app::panes::gpu::nodes`).
 
 use std::collections::HashMap;
 
-use super::model::{GpuIndex, GpuPod, GpuSample, Memory, MigInstance, ThrottleReason};
+use super::model::{GpuIndex, GpuOrigin, GpuPod, GpuSample, Memory, MigInstance, ThrottleReason};
 use crate::sources::exposition::Sample;
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -28,7 +31,16 @@ const DCGM_INT32_BLANK: std::ops::Range<f64> = 2_147_483_632.0..2_147_483_648.0;
 /// The spellings of a GPU's UUID label.
 const UUID_LABELS: [&str; 2] = ["UUID", "uuid"];
 /// The spellings of the label naming a GPU's host, after `[gpu] host_label`.
-pub const HOST_LABELS: [&str; 2] = ["Hostname", "hostname"];
+pub const HOST_LABELS: [&str; 2] = ["hostname", "Hostname"];
+
+/// Host label values that name no host: dcgm-exporter 4 writes its hostengine's address
+/// (`localhost`) when told where it is (NVIDIA/dcgm-exporter#572).
+fn names_a_host(value: &str) -> bool {
+    !matches!(
+        value.trim(),
+        "localhost" | "localhost.localdomain" | "127.0.0.1" | "::1"
+    )
+}
 
 /// Whether a series is a GPU's: DCGM exporter's or the seed exporter's names.
 pub fn is_gpu_series(name: &str) -> bool {
@@ -45,8 +57,8 @@ struct Ids<'s> {
     /// The `gpu` label's index, else `device`'s (`nvidia3` or `3`): a label that is no
     /// number a GPU can have is kept as its text.
     index: Option<GpuIndex>,
-    /// The host a label names, with the label's rank: 0 `host_label`, 1 `Hostname`, 2
-    /// `hostname` (a GPU's series that disagree: the lowest rank wins, whatever their order).
+    /// The host a label names, with the label's rank: 0 `host_label`, 1 `hostname`, 2
+    /// `Hostname` (a GPU's series that disagree: the lowest rank wins, whatever their order).
     host: Option<(usize, &'s str)>,
     /// Prometheus's scrape target.
     instance: Option<&'s str>,
@@ -70,7 +82,7 @@ fn ids<'s>(sample: &'s Sample, host_label: &str) -> Ids<'s> {
         host: std::iter::once(host_label)
             .chain(HOST_LABELS)
             .enumerate()
-            .find_map(|(rank, k)| Some((rank, nonempty(sample, k)?))),
+            .find_map(|(rank, k)| Some((rank, nonempty(sample, k).filter(|v| names_a_host(v))?))),
         instance: nonempty(sample, "instance"),
         mig: nonempty(sample, "GPU_I_ID"),
     }
@@ -258,22 +270,50 @@ impl Fields {
 }
 
 /// The pod DCGM exporter's Kubernetes mode puts on a GPU's series: `pod`, `namespace`,
-/// `container`, or the older `pod_name`, `pod_namespace`, `container_name`. An empty `pod`
-/// label is a GPU no pod uses.
+/// `container`, or the older `pod_name`, `pod_namespace`, `container_name`; scraped through a
+/// ServiceMonitor without `honorLabels`, Prometheus renames them `exported_pod`, … and writes
+/// the exporter's own pod as `pod`. An empty `pod` label is a GPU no pod uses, and so is the
+/// exporter's own pod (the `pod` its `Hostname` names).
 fn pod_of(sample: &Sample) -> Option<GpuPod> {
     let nonempty = |key: &str| sample.label(key).filter(|v| !v.is_empty());
-    let pod = nonempty("pod").or_else(|| nonempty("pod_name"))?;
-    let namespace = nonempty("namespace")
-        .or_else(|| nonempty("pod_namespace"))
-        .unwrap_or("default");
+    let exported = nonempty("exported_pod").map(|pod| {
+        (
+            pod,
+            nonempty("exported_namespace"),
+            nonempty("exported_container"),
+        )
+    });
+    let (pod, namespace, container) = exported.or_else(|| {
+        let pod = nonempty("pod").or_else(|| nonempty("pod_name"))?;
+        let own = HOST_LABELS.iter().any(|k| nonempty(k) == Some(pod));
+        (!own).then(|| {
+            (
+                pod,
+                nonempty("namespace").or_else(|| nonempty("pod_namespace")),
+                nonempty("container").or_else(|| nonempty("container_name")),
+            )
+        })
+    })?;
     Some(GpuPod {
-        namespace: namespace.to_string(),
+        namespace: namespace.unwrap_or("default").to_string(),
         pod: pod.to_string(),
-        container: nonempty("container")
-            .or_else(|| nonempty("container_name"))
-            .map(str::to_string),
+        container: container.map(str::to_string),
     })
 }
+
+/// The pods a series names, each running on its GPU's node: (namespace when named, name).
+fn pods_named(sample: &Sample) -> impl Iterator<Item = (Option<&str>, &str)> {
+    [
+        ("pod", "namespace"),
+        ("exported_pod", "exported_namespace"),
+        ("pod_name", "pod_namespace"),
+    ]
+    .into_iter()
+    .filter_map(|(pod, namespace)| Some((nonempty(sample, namespace), nonempty(sample, pod)?)))
+}
+
+/// At most this many pods are kept as a GPU's evidence.
+const MAX_ORIGIN_PODS: usize = 4;
 
 /// Everything known of one physical GPU.
 #[derive(Debug, Default)]
@@ -287,6 +327,8 @@ struct Acc {
     fields: Fields,
     /// MIG instances in the order first seen: (`GPU_I_ID`, profile, fields).
     mig: Vec<(String, Option<String>, Fields)>,
+    /// The pods its series name (see [`GpuOrigin::pods`]).
+    pods: Vec<(Option<String>, String)>,
 }
 
 /// One joined GPU and the driver version its series name.
@@ -349,6 +391,16 @@ pub fn join(samples: &[Sample], host_label: &str, fallback_host: &str) -> Vec<Jo
             acc.host = Some((rank, host.to_owned()));
         }
         fill(&mut acc.instance, id.instance.map(str::to_owned));
+        for (namespace, pod) in pods_named(sample) {
+            let known = acc
+                .pods
+                .iter()
+                .any(|(n, p)| p == pod && n.as_deref() == namespace);
+            if !known && acc.pods.len() < MAX_ORIGIN_PODS {
+                acc.pods
+                    .push((namespace.map(str::to_owned), pod.to_owned()));
+            }
+        }
         fill(
             &mut acc.name,
             nonempty(sample, "modelName").map(str::to_owned),
@@ -431,6 +483,11 @@ pub fn join(samples: &[Sample], host_label: &str, fallback_host: &str) -> Vec<Jo
 fn to_gpu(host: &str, index: GpuIndex, uuid: String, acc: Acc) -> GpuSample {
     let s = acc.fields;
     let mut gpu = GpuSample::empty(host, index, uuid);
+    gpu.origin = GpuOrigin {
+        host_label: acc.host.map(|(_, h)| h),
+        pods: acc.pods,
+        instance: acc.instance,
+    };
     gpu.name = acc.name;
     gpu.util_gpu_pct = s.util();
     gpu.util_mem_pct = s.util_mem;
@@ -554,6 +611,74 @@ mod tests {
             assert_eq!(joined.len(), 1);
             assert_eq!(joined[0].gpu.host, "node-1");
         }
+    }
+
+    #[test]
+    fn the_exporters_own_pod_is_not_the_gpus() {
+        // scraped through a ServiceMonitor without honorLabels: `pod` is the target's (the
+        // exporter's own), the GPU's pod is `exported_pod`
+        let base = [
+            ("gpu", "0"),
+            ("UUID", "GPU-a"),
+            ("Hostname", "dcgm-exporter-wwwjh"),
+            ("namespace", "gpu-operator"),
+            ("pod", "dcgm-exporter-wwwjh"),
+            ("instance", "10.244.1.7:9400"),
+        ];
+        let mut used = base.to_vec();
+        used.extend([
+            ("exported_namespace", "ml"),
+            ("exported_pod", "train-0"),
+            ("exported_container", "trainer"),
+        ]);
+        let mut idle = base.to_vec();
+        idle[1] = ("UUID", "GPU-b");
+        idle[0] = ("gpu", "1");
+        let samples = [
+            sample("DCGM_FI_DEV_GPU_UTIL", &used, 90.0),
+            sample("DCGM_FI_DEV_GPU_UTIL", &idle, 0.0),
+        ];
+        let joined = join(&samples, "hostname", "page");
+        let pod = joined[0]
+            .gpu
+            .pod
+            .as_ref()
+            .map(|p| (p.namespace.as_str(), p.pod.as_str()));
+        assert_eq!(pod, Some(("ml", "train-0")));
+        assert_eq!(
+            joined[1].gpu.pod, None,
+            "the exporter's own pod uses no GPU"
+        );
+        // both pods are evidence of the node
+        let pods: Vec<&str> = joined[0]
+            .gpu
+            .origin
+            .pods
+            .iter()
+            .map(|(_, p)| p.as_str())
+            .collect();
+        assert_eq!(pods, ["dcgm-exporter-wwwjh", "train-0"]);
+        assert_eq!(
+            joined[0].gpu.origin.host_label.as_deref(),
+            Some("dcgm-exporter-wwwjh")
+        );
+    }
+
+    #[test]
+    fn localhost_names_no_host() {
+        // dcgm-exporter 4 names a local hostengine's address (NVIDIA/dcgm-exporter#572)
+        let samples = [sample(
+            "DCGM_FI_DEV_GPU_TEMP",
+            &[
+                ("gpu", "0"),
+                ("UUID", "GPU-a"),
+                ("Hostname", "localhost"),
+                ("instance", "dgx-03:9400"),
+            ],
+            40.0,
+        )];
+        let joined = join(&samples, "hostname", "page");
+        assert_eq!(joined[0].gpu.host, "dgx-03:9400");
     }
 
     #[test]

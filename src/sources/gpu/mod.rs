@@ -13,8 +13,8 @@ pub mod remote;
 
 pub use local::{GpuError, LocalOptions, LocalSampler, sample_local_once, spawn_local};
 pub use model::{
-    GpuIndex, GpuPod, GpuProcess, GpuSample, GpuUpdate, HostSample, Memory, MigInstance, Pcie,
-    ThrottleReason, gib_text,
+    GpuIndex, GpuOrigin, GpuPod, GpuProcess, GpuSample, GpuUpdate, HostSample, Memory, MigInstance,
+    Pcie, ThrottleReason, gib_text,
 };
-pub use once::{OnceReport, OnceSources, run_once, run_once_with};
+pub use once::{OnceReport, OnceSources, collect_once, run_once, run_once_with, write_once};
 pub use remote::{map_samples, scrape_host, spawn_remote};

@@ -89,6 +89,27 @@ pub struct GpuSample {
     /// own utilisation, memory and pod; the device's fields above are the whole GPU's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mig: Vec<MigInstance>,
+    /// What the exporter's labels say of where the GPU is, for naming its host after the
+    /// Kubernetes node the exporter runs on (`app::panes::gpu::nodes`).
+    #[serde(skip)]
+    pub origin: GpuOrigin,
+}
+
+/// Where a GPU's series come from, as their labels say: the evidence the host's name is
+/// decided from once the cluster is asked (in Kubernetes, dcgm-exporter's `Hostname` is
+/// its own pod's name unless `NODE_NAME` is set).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GpuOrigin {
+    /// The value of the label that named the host (`[gpu] host_label`, `hostname`,
+    /// `Hostname`), when one did.
+    pub host_label: Option<String>,
+    /// Pods the series name, as (namespace when named, name): the scrape target's
+    /// (`pod`/`namespace`, which Prometheus's Kubernetes discovery adds: the exporter's own
+    /// pod) and the one the GPU is given to (`exported_pod`, `pod_name`, …). Every one runs
+    /// on the GPU's node.
+    pub pods: Vec<(Option<String>, String)>,
+    /// Prometheus's scrape target (`instance`).
+    pub instance: Option<String>,
 }
 
 /// A GPU's index on its host: NVML's number, or the number an exporter's `gpu` (or `device`)
@@ -194,6 +215,7 @@ impl GpuSample {
             xid: None,
             util_history: Vec::new(),
             mig: Vec::new(),
+            origin: GpuOrigin::default(),
         }
     }
 
@@ -206,6 +228,7 @@ impl GpuSample {
         gone.down = Some(reason.to_owned());
         gone.pod = self.pod.clone();
         gone.xid = self.xid;
+        gone.origin = self.origin.clone();
         gone.ecc_uncorrected = self.ecc_uncorrected;
         gone.mig = self
             .mig

@@ -20,6 +20,10 @@ pub struct OnceReport {
     pub hosts: Vec<HostSample>,
     /// Why there are no local GPUs, when there are none.
     pub local_unavailable: Option<String>,
+    /// How many hosts at the end of `hosts` are the Prometheus fleet's (named by the
+    /// caller after their nodes before the report is written).
+    #[serde(skip)]
+    pub fleet: usize,
 }
 
 /// How long one NVML sample may take.
@@ -74,6 +78,12 @@ async fn read_fleet(config: &GpuPrometheusConfig) -> Vec<HostSample> {
 /// [`run_once`] over every source the console reads: NVML when `local`, the pages, and the
 /// Prometheus fleet.
 pub async fn run_once_with(sources: OnceSources, json: bool) -> (String, bool) {
+    let (report, failed) = collect_once(sources).await;
+    write_once(&report, json, failed)
+}
+
+/// One sample of every source: the report and whether anything failed (see [`run_once`]).
+pub async fn collect_once(sources: OnceSources) -> (OnceReport, bool) {
     let OnceSources {
         local,
         nvml_lib,
@@ -127,6 +137,7 @@ pub async fn run_once_with(sources: OnceSources, json: bool) -> (String, bool) {
     let mut report = OnceReport {
         hosts: Vec::new(),
         local_unavailable: None,
+        fleet: 0,
     };
     let mut failed = false;
     match local {
@@ -148,12 +159,18 @@ pub async fn run_once_with(sources: OnceSources, json: bool) -> (String, bool) {
             ));
         }
     }
+    report.fleet = fleet.len();
     report.hosts.extend(fleet);
     failed |= report.hosts.iter().any(|h| h.error.is_some());
     failed |= report.hosts.iter().all(|h| h.gpus.is_empty());
+    (report, failed)
+}
 
+/// The report as text for stdout (a table, or JSON with `json`), and whether anything
+/// failed (`failed`, or the JSON could not be written).
+pub fn write_once(report: &OnceReport, json: bool, mut failed: bool) -> (String, bool) {
     let text = if json {
-        match serde_json::to_string_pretty(&report) {
+        match serde_json::to_string_pretty(report) {
             Ok(mut s) => {
                 s.push('\n');
                 s
@@ -164,7 +181,7 @@ pub async fn run_once_with(sources: OnceSources, json: bool) -> (String, bool) {
             }
         }
     } else {
-        table(&report)
+        table(report)
     };
     (text, failed)
 }

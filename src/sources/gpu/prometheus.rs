@@ -4,7 +4,8 @@
 //! history of every GPU ([`HISTORY_QUERY`]), the two sent concurrently. Series are joined per
 //! physical GPU with the same code as a scraped page ([`super::join`]): by UUID across
 //! exporters and label spellings, each GPU under the host its labels name (`[gpu]
-//! host_label`, then `Hostname`, `hostname`), else its target's (`instance`).
+//! host_label`, then `hostname`, `Hostname`), else its target's (`instance`); the console
+//! then names a host the exporter's pod names after that pod's node (`app::panes::gpu::nodes`).
 //!
 //! A failed instant query is a [`GpuUpdate::Failed`]: the pane keeps every host's last
 //! values, marked stale. A failed history query only leaves this round without history
@@ -47,7 +48,7 @@ pub const MAX_ANSWER_BYTES: usize = 64 << 20;
 pub struct GpuPrometheusConfig {
     /// Base URL, e.g. `http://prometheus:9090`.
     pub url: String,
-    /// The label that names a GPU's host (`Hostname`), before `Hostname`, `hostname` and
+    /// The label that names a GPU's host (`hostname`), before `hostname`, `Hostname` and
     /// `instance` (see [`super::join`]).
     pub host_label: String,
 }
@@ -56,7 +57,7 @@ impl GpuPrometheusConfig {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
-            host_label: "Hostname".to_owned(),
+            host_label: crate::config::gpu::DEFAULT_HOST_LABEL.to_owned(),
         }
     }
 }

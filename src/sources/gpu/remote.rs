@@ -10,8 +10,7 @@ use super::join::join;
 use super::model::{GpuSample, GpuUpdate, HostSample};
 use crate::sources::exposition::{self, Sample};
 
-/// The label a page's GPUs name their host with (then `hostname`; see [`super::join`]).
-const DEFAULT_HOST_LABEL: &str = "Hostname";
+use crate::config::gpu::DEFAULT_HOST_LABEL;
 
 /// A page larger than this is a broken exporter (8 GPUs of DCGM defaults is ~20 KiB).
 pub const MAX_PAGE_BYTES: usize = 16 << 20;
@@ -92,7 +91,7 @@ pub fn map_samples(name: &str, samples: &[Sample]) -> Vec<GpuSample> {
 }
 
 /// The driver version from DCGM's `DCGM_FI_DRIVER_VERSION` label, when on the page.
-pub(super) fn driver_version(samples: &[Sample]) -> Option<String> {
+pub fn driver_version(samples: &[Sample]) -> Option<String> {
     samples
         .iter()
         .filter(|s| s.name.starts_with("DCGM_FI_"))

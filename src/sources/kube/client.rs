@@ -18,10 +18,38 @@ pub async fn client_for(
     client_from_kubeconfig(kc, context.or(config.kube.context.as_deref())).await
 }
 
+/// [`client_for`] for operations: without kube's own retry of 429, 503 and 504 (up to 15
+/// times, backing off to minutes), so that an operation hears the server's answer at once:
+/// the executor reports it, and a drain retries a 429 of a PodDisruptionBudget itself,
+/// saying which budget blocks.
+pub async fn operations_client_for(
+    config: &crate::config::Config,
+    context: Option<&str>,
+) -> Result<kube::Client, KubeError> {
+    let kc = super::kubeconfig::read_merged(config)?;
+    build(kc, context.or(config.kube.context.as_deref()), false).await
+}
+
 /// A client from an already parsed kubeconfig (tests and the demo use the sandbox's).
 pub async fn client_from_kubeconfig(
     kc: Kubeconfig,
     context: Option<&str>,
+) -> Result<kube::Client, KubeError> {
+    build(kc, context, true).await
+}
+
+/// [`operations_client_for`] from an already parsed kubeconfig.
+pub async fn operations_client_from_kubeconfig(
+    kc: Kubeconfig,
+    context: Option<&str>,
+) -> Result<kube::Client, KubeError> {
+    build(kc, context, false).await
+}
+
+async fn build(
+    kc: Kubeconfig,
+    context: Option<&str>,
+    retry: bool,
 ) -> Result<kube::Client, KubeError> {
     let options = KubeConfigOptions {
         context: context.map(str::to_owned),
@@ -49,6 +77,7 @@ pub async fn client_from_kubeconfig(
     // watchers bound each request themselves (`watch::LIST_TIMEOUT`, and a watch's
     // `timeoutSeconds` plus a margin).
     cfg.connect_timeout = Some(CONNECT_TIMEOUT);
+    cfg.default_retry = retry;
     // An exec plugin's token is the user's, shared by every client (see `credentials`)
     let mut exec_auth = None;
     if let Some(exec) = cfg.auth_info.exec.clone() {

@@ -7,7 +7,7 @@
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{ContainerState as KubeState, ContainerStateTerminated};
 
-use super::model::{ContainerState, PodReason, PodRow};
+use super::model::{ContainerRole, ContainerState, PodReason, PodRow};
 use super::rows_containers::declared;
 use super::slim::{
     ConditionStatus, ConditionType, ContainerStatus, InitContainer, Pod, controller_of,
@@ -279,33 +279,35 @@ impl PodRow {
             .and_then(|s| s.container_statuses.as_deref())
             .unwrap_or(&[]);
         let specs = p.spec.as_ref().map(|s| &s.containers[..]).unwrap_or(&[]);
+        let inits = p
+            .spec
+            .as_ref()
+            .map(|s| &s.init_containers[..])
+            .unwrap_or(&[]);
+        let init_statuses: &[ContainerStatus] = status
+            .and_then(|s| s.init_container_statuses.as_deref())
+            .unwrap_or(&[]);
         let phase = status
             .and_then(|s| s.phase.clone())
             .unwrap_or_else(|| "Unknown".into());
-        let mut containers = Vec::with_capacity(specs.len());
+        // as `kubectl describe pod` lists them: the init containers (native sidecars among
+        // them) in their order, then the containers
+        let mut containers = Vec::with_capacity(inits.len() + specs.len());
+        for init in inits {
+            let st = init_statuses.iter().find(|s| s.name == init.name);
+            let role = if init.is_sidecar() {
+                ContainerRole::Sidecar
+            } else {
+                ContainerRole::Init
+            };
+            containers.push(container_state(declared(&init.container()).0, role, st));
+        }
         let mut gpus = 0;
         for spec in specs {
             let st = statuses.iter().find(|s| s.name == spec.name);
             let (shared, asks) = declared(spec);
             gpus += asks;
-            let mut c = ContainerState {
-                spec: shared,
-                ..Default::default()
-            };
-            if let Some(st) = st {
-                c.ready = st.ready;
-                c.restarts = st.restart_count;
-                c.state = describe_state(st.state.as_ref());
-                if let Some(t) = last_terminated(st) {
-                    c.last_termination = Some((
-                        t.reason.clone().unwrap_or_else(|| "Terminated".into()),
-                        t.exit_code,
-                    ));
-                }
-            } else {
-                c.state = "waiting".into();
-            }
-            containers.push(c);
+            containers.push(container_state(shared, ContainerRole::Main, st));
         }
         let printed = print_pod(p);
         let (reason, note) = classify(p, &printed);
@@ -332,6 +334,35 @@ impl PodRow {
             gpus,
         }
     }
+}
+
+/// One container's line of the detail view: its spec, what it is to the pod, and its status
+/// (none yet: waiting).
+fn container_state(
+    spec: std::sync::Arc<super::model::ContainerSpec>,
+    role: ContainerRole,
+    st: Option<&ContainerStatus>,
+) -> ContainerState {
+    let mut c = ContainerState {
+        spec,
+        role,
+        ..Default::default()
+    };
+    match st {
+        Some(st) => {
+            c.ready = st.ready;
+            c.restarts = st.restart_count;
+            c.state = describe_state(st.state.as_ref());
+            if let Some(t) = last_terminated(st) {
+                c.last_termination = Some((
+                    t.reason.clone().unwrap_or_else(|| "Terminated".into()),
+                    t.exit_code,
+                ));
+            }
+        }
+        None => c.state = "waiting".into(),
+    }
+    c
 }
 
 fn describe_state(s: Option<&KubeState>) -> String {

@@ -118,16 +118,31 @@ pub struct PodSpec {
     pub init_containers: Vec<InitContainer>,
 }
 
-/// An init container as far as a row reads it.
+/// An init container as far as a row reads it: what a container declares, and its
+/// `restartPolicy` (`Always`: a native sidecar).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct InitContainer {
     pub name: String,
     pub image: Option<String>,
     pub restart_policy: Option<String>,
+    pub resources: Option<Box<RawValue>>,
+    pub liveness_probe: Option<Box<RawValue>>,
+    pub readiness_probe: Option<Box<RawValue>>,
 }
 
 impl InitContainer {
+    /// What it declares, as a container (for the detail view's spec lines).
+    pub fn container(&self) -> Container {
+        Container {
+            name: self.name.clone(),
+            image: self.image.clone(),
+            resources: self.resources.clone(),
+            liveness_probe: self.liveness_probe.clone(),
+            readiness_probe: self.readiness_probe.clone(),
+        }
+    }
+
     /// A native sidecar: an init container that keeps running beside the others
     /// (Kubernetes ≥ 1.29, `restartPolicy: Always`).
     pub fn is_sidecar(&self) -> bool {

@@ -358,6 +358,27 @@ fn host_lines<'a>(state: &State, host: &HostState, fleet: bool) -> Vec<Line<'a>>
         ),
         theme.dim(),
     ));
+    // the node the host runs as (`:nodes` acts on it; the GPU hint offers its cordon)
+    if let Some(node) = crate::app::panes::nodes::node_of_host(state, &host.name) {
+        let name = if node.name == host.name {
+            String::new()
+        } else {
+            format!(" {}", clean(&node.name))
+        };
+        let (status, style) = match (node.ready, node.unschedulable) {
+            (Some(true), false) => (" Ready".to_owned(), theme.dim()),
+            (Some(true), true) => (" cordoned".to_owned(), theme.warning()),
+            _ => (format!(" {}", node.status()), theme.health(Health::Error)),
+        };
+        let drain = state
+            .nodes
+            .drains
+            .get(&node.name)
+            .filter(|d| d.done.is_none())
+            .map(|d| format!(" draining {}/{}", d.evicted, d.total))
+            .unwrap_or_default();
+        spans.push(Span::styled(format!("  node{name}{status}{drain}"), style));
+    }
     if !expanded {
         spans.extend(collapsed_spans(state, host));
     }

@@ -108,6 +108,17 @@ fn subtitle(state: &State, pane: PaneId) -> Option<String> {
                     crate::text::clean(&g.resource.label())
                 ));
             }
+            if state.nodes.shown {
+                let ctx = state.scope.context.as_deref().map(crate::text::clean);
+                return Some(match ctx {
+                    Some(c) => format!("nodes · {c}"),
+                    None => "nodes".into(),
+                });
+            }
+            let scope = match state.workloads.marks.len() {
+                0 => scope,
+                n => format!("{scope} · {n} marked"),
+            };
             Some(match workloads::listing_text(state) {
                 Some(listing) => format!("{scope} · {listing}"),
                 None => scope,

@@ -14,8 +14,9 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::store::{ARGO_GROUP, KINDS, Kind};
+use super::store::{KINDS, Kind};
 
+mod evict;
 mod list;
 mod logs;
 mod proto;
@@ -117,6 +118,11 @@ fn resource_entry(k: &super::store::KindInfo, rollout_status: bool) -> Vec<Value
     let sub = |name: &str, kind: &str, verbs: Value| json!({"name": format!("{}/{name}", k.plural), "singularName": "", "namespaced": k.namespaced, "kind": kind, "verbs": verbs});
     match k.kind {
         Kind::Pod => {
+            // what `kubectl drain` looks for before it evicts (else it deletes)
+            let mut e = sub("eviction", "Eviction", json!(["create"]));
+            e["group"] = json!("policy");
+            e["version"] = json!("v1");
+            v.push(e);
             v.push(sub("log", "Pod", json!(["get"])));
             v.push(sub("status", "Pod", json!(["get", "patch", "update"])));
         }
@@ -133,7 +139,12 @@ fn resource_entry(k: &super::store::KindInfo, rollout_status: bool) -> Vec<Value
         | Kind::DaemonSet
         | Kind::Job
         | Kind::CronJob
-        | Kind::Node => v.push(sub("status", k.name, json!(["get", "patch", "update"]))),
+        | Kind::Node
+        | Kind::PodDisruptionBudget
+        | Kind::Ingress
+        | Kind::PersistentVolumeClaim
+        | Kind::CustomResourceDefinition
+        | Kind::Certificate => v.push(sub("status", k.name, json!(["get", "patch", "update"]))),
         Kind::Rollout => {
             let mut s = sub("scale", "Scale", json!(["get", "patch", "update"]));
             s["group"] = json!("autoscaling");
@@ -143,15 +154,38 @@ fn resource_entry(k: &super::store::KindInfo, rollout_status: bool) -> Vec<Value
                 v.push(sub("status", k.name, json!(["get", "patch", "update"])));
             }
         }
-        Kind::Event | Kind::ControllerRevision | Kind::AnalysisRun | Kind::AnalysisTemplate => {}
+        Kind::Event
+        | Kind::ControllerRevision
+        | Kind::AnalysisRun
+        | Kind::AnalysisTemplate
+        | Kind::ConfigMap
+        | Kind::Secret
+        | Kind::EndpointSlice => {}
     }
     v
+}
+
+/// The API groups served now, built-in ones first and custom resources' after (as
+/// kube-apiserver lists them), each with its one version.
+fn served_groups(served: Served) -> Vec<(&'static str, &'static str)> {
+    let mut groups: Vec<(&str, &str, bool)> = Vec::new();
+    for k in KINDS
+        .iter()
+        .filter(|k| !k.group.is_empty() && served.serves(k.kind))
+    {
+        if !groups.iter().any(|(g, _, _)| *g == k.group) {
+            groups.push((k.group, k.version, k.kind.is_custom()));
+        }
+    }
+    groups.sort_by_key(|g| g.2);
+    groups.into_iter().map(|(g, v, _)| (g, v)).collect()
 }
 
 fn discovery(path: &str, base_host: &str, served: Served) -> Option<Value> {
     let gv = |g: &str, v: &str| json!({"groupVersion": format!("{g}/{v}"), "version": v});
     let group =
         |g: &str, v: &str| json!({"name": g, "versions": [gv(g, v)], "preferredVersion": gv(g, v)});
+    let groups = served_groups(served);
     Some(match path {
         "/version" => json!({
             "major": "1", "minor": "32", "gitVersion": "v1.32.0-flightdeck-sandbox",
@@ -163,46 +197,118 @@ fn discovery(path: &str, base_host: &str, served: Served) -> Option<Value> {
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": base_host}],
         }),
         "/apis" => {
-            let mut groups = vec![
-                group("apps", "v1"),
-                group("autoscaling", "v2"),
-                group("batch", "v1"),
-            ];
-            if served.rollouts {
-                groups.push(group(ARGO_GROUP, "v1alpha1"));
-            }
+            let groups: Vec<Value> = groups.iter().map(|(g, v)| group(g, v)).collect();
             json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
         }
-        "/apis/argoproj.io" if served.rollouts => {
-            let mut g = group(ARGO_GROUP, "v1alpha1");
-            g["kind"] = json!("APIGroup");
-            g["apiVersion"] = json!("v1");
-            g
+        "/api/v1" => group_resources(path, served),
+        _ => {
+            let rest = path.strip_prefix("/apis/")?.trim_end_matches('/');
+            let (g, v) = match rest.split_once('/') {
+                Some((g, v)) => (g, Some(v)),
+                None => (rest, None),
+            };
+            let (g, gv_served) = groups.iter().find(|(name, _)| *name == g)?;
+            match v {
+                None => {
+                    let mut o = group(g, gv_served);
+                    o["kind"] = json!("APIGroup");
+                    o["apiVersion"] = json!("v1");
+                    o
+                }
+                Some(v) if v == *gv_served => group_resources(path, served),
+                Some(_) => return None,
+            }
         }
-        "/apis/apps" => {
-            let mut g = group("apps", "v1");
-            g["kind"] = json!("APIGroup");
-            g["apiVersion"] = json!("v1");
-            g
-        }
-        "/apis/autoscaling" => {
-            let mut g = group("autoscaling", "v2");
-            g["kind"] = json!("APIGroup");
-            g["apiVersion"] = json!("v1");
-            g
-        }
-        "/apis/batch" => {
-            let mut g = group("batch", "v1");
-            g["kind"] = json!("APIGroup");
-            g["apiVersion"] = json!("v1");
-            g
-        }
-        "/api/v1" | "/apis/apps/v1" | "/apis/autoscaling/v2" | "/apis/batch/v1" => {
-            group_resources(path, served)
-        }
-        "/apis/argoproj.io/v1alpha1" if served.rollouts => group_resources(path, served),
-        _ => return None,
     })
+}
+
+/// Which aggregated discovery version (`v2`, or `v2beta1`) the Accept header asks for
+/// first, as kubectl since 1.26 and client-go's discovery ask: `application/json;
+/// g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList, …, application/json`.
+fn wants_aggregated(headers: &HeaderMap) -> Option<&'static str> {
+    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+    for part in accept.split(',') {
+        let params: Vec<&str> = part.split(';').map(str::trim).collect();
+        if params.first() != Some(&"application/json")
+            || !params.contains(&"g=apidiscovery.k8s.io")
+            || !params.contains(&"as=APIGroupDiscoveryList")
+        {
+            continue;
+        }
+        if params.contains(&"v=v2") {
+            return Some("v2");
+        }
+        if params.contains(&"v=v2beta1") {
+            return Some("v2beta1");
+        }
+    }
+    None
+}
+
+/// `/api` or `/apis` as one APIGroupDiscoveryList (aggregated discovery): every group
+/// served, with each version's resources and their subresources in one answer.
+fn aggregated_discovery(path: &str, served: Served, version: &str) -> Option<Value> {
+    let groups: Vec<(&str, &str)> = match path.trim_end_matches('/') {
+        "/api" => vec![("", "v1")],
+        "/apis" => served_groups(served),
+        _ => return None,
+    };
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|(g, v)| {
+            let resources: Vec<Value> = KINDS
+                .iter()
+                .filter(|k| k.group == *g && k.version == *v && served.serves(k.kind))
+                .map(|k| {
+                    let entries = resource_entry(k, served.rollout_status);
+                    let mut r = json!({
+                        "resource": k.plural,
+                        "responseKind": {"group": g, "version": v, "kind": k.name},
+                        "scope": if k.namespaced { "Namespaced" } else { "Cluster" },
+                        "singularResource": k.singular,
+                        "verbs": entries[0]["verbs"],
+                    });
+                    if !k.short_names.is_empty() {
+                        r["shortNames"] = json!(k.short_names);
+                    }
+                    if !k.categories.is_empty() {
+                        r["categories"] = json!(k.categories);
+                    }
+                    let subs: Vec<Value> = entries[1..]
+                        .iter()
+                        .map(|e| {
+                            let name = e["name"].as_str().unwrap_or("");
+                            let sub = name.split_once('/').map_or(name, |(_, s)| s);
+                            json!({
+                                "subresource": sub,
+                                "responseKind": {
+                                    "group": e.get("group").cloned().unwrap_or(json!(g)),
+                                    "version": e.get("version").cloned().unwrap_or(json!(v)),
+                                    "kind": e["kind"],
+                                },
+                                "verbs": e["verbs"],
+                            })
+                        })
+                        .collect();
+                    if !subs.is_empty() {
+                        r["subresources"] = json!(subs);
+                    }
+                    r
+                })
+                .collect();
+            let mut meta = json!({"creationTimestamp": null});
+            if !g.is_empty() {
+                meta["name"] = json!(g);
+            }
+            json!({"metadata": meta, "versions": [{"version": v, "resources": resources, "freshness": "Current"}]})
+        })
+        .collect();
+    Some(json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": format!("apidiscovery.k8s.io/{version}"),
+        "metadata": {},
+        "items": items,
+    }))
 }
 
 /// The APIResourceList of one group version.
@@ -213,7 +319,7 @@ fn group_resources(path: &str, served: Served) -> Value {
     let (g, v) = gvs.split_once('/').unwrap_or(("", gvs));
     let resources: Vec<Value> = KINDS
         .iter()
-        .filter(|k| k.group == g && k.version == v)
+        .filter(|k| k.group == g && k.version == v && served.serves(k.kind))
         .flat_map(|k| resource_entry(k, served.rollout_status))
         .collect();
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": if g.is_empty() { v.to_string() } else { format!("{g}/{v}") }, "resources": resources})
@@ -293,7 +399,8 @@ fn wants_table(headers: &HeaderMap) -> Option<String> {
 }
 
 /// `kubectl create job --from=cronjob/X` posts its Job as protobuf: read its metadata and
-/// take the spec from the CronJob it names as owner (see `proto.rs`). Other bodies pass.
+/// take the spec from the CronJob it names as owner (see `proto.rs`). `kubectl create
+/// configmap|secret|namespace` post theirs as protobuf too: decoded whole. Other bodies pass.
 fn job_from_cronjob_proto(
     shared: &Shared,
     t: &Target,
@@ -305,6 +412,20 @@ fn job_from_cronjob_proto(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/vnd.kubernetes.protobuf"));
+    if protobuf
+        && matches!(t.kind, Kind::ConfigMap | Kind::Secret | Kind::Namespace)
+        && matches!(verb, "create" | "update")
+    {
+        return match proto::config_object(body) {
+            Some(o) => Ok(Some(Bytes::from(o.to_string()))),
+            None => Err(status_err(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UnsupportedMediaType",
+                "the body of the request was in an unknown format - accepted media types include: application/json",
+                None,
+            )),
+        };
+    }
     if !(protobuf && t.kind == Kind::Job && verb == "create") {
         return Ok(None);
     }
@@ -356,6 +477,18 @@ pub async fn handle(
 ) -> Response {
     let served = Served::of(&shared.lock());
     if method == Method::GET
+        && let Some(version) = wants_aggregated(&headers)
+        && let Some(d) = aggregated_discovery(path, served, version)
+    {
+        let ct =
+            format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList");
+        let mut r = json_resp(StatusCode::OK, &d);
+        if let Ok(v) = header::HeaderValue::from_str(&ct) {
+            r.headers_mut().insert(header::CONTENT_TYPE, v);
+        }
+        return r;
+    }
+    if method == Method::GET
         && let Some(d) = discovery(path, &shared.host, served)
     {
         return json_resp(StatusCode::OK, &d);
@@ -365,7 +498,7 @@ pub async fn handle(
     }
     let Some(t) = parse_path(path).filter(|t| {
         // a cluster without the CRD (or without its status subresource) has no such path
-        (served.rollouts || !t.kind.is_argo())
+        served.serves(t.kind)
             && (t.sub.as_deref() != Some("status") || served.status_subresource(t.kind))
     }) else {
         return status_err(
@@ -418,6 +551,10 @@ pub async fn handle(
         }
         Err(r) => return r,
     };
+    if verb == "create" && t.kind == Kind::Pod && t.sub.as_deref() == Some("eviction") {
+        // the name is the path's; kubectl's typed client may post the Eviction as protobuf
+        return evict::evict(&shared, &t, &q, &headers, &body);
+    }
     if matches!(verb, "create" | "update") {
         let ct = headers
             .get(header::CONTENT_TYPE)

@@ -420,7 +420,7 @@ pub(super) fn patch(
         return not_found(t.kind, &name);
     };
     let mut obj = (*old).clone();
-    if let Err(r) = apply_patch(&mut obj, headers, body, t.kind.is_argo()) {
+    if let Err(r) = apply_patch(&mut obj, headers, body, t.kind.is_custom()) {
         return r;
     }
     commit(&mut w, t, &old, obj, q, served)
@@ -469,6 +469,13 @@ pub(super) fn delete(
     if dry_run(q) || dry_body {
         return json_resp(StatusCode::OK, &old);
     }
+    // `--cascade=orphan`: what the object owns loses its ownerReference and stays
+    let orphan = opts["propagationPolicy"].as_str() == Some("Orphan")
+        || q.get("propagationPolicy").map(String::as_str) == Some("Orphan")
+        || opts["orphanDependents"].as_bool() == Some(true);
+    if orphan {
+        orphan_dependents(&mut w, &t.ns, meta_str(&old, "uid"));
+    }
     if t.kind == Kind::Pod {
         w.delete_pod(&t.ns, &name);
         w.after_delete(Kind::Pod, &old);
@@ -476,6 +483,47 @@ pub(super) fn delete(
         w.after_delete(t.kind, &gone);
     }
     json_resp(StatusCode::OK, &old)
+}
+
+/// Removes the ownerReferences to `uid` from every object of `ns` that has one (the
+/// garbage collector's orphaning, done at once).
+fn orphan_dependents(w: &mut crate::world::World, ns: &str, uid: &str) {
+    if uid.is_empty() {
+        return;
+    }
+    for kind in [
+        Kind::ReplicaSet,
+        Kind::Pod,
+        Kind::Job,
+        Kind::ControllerRevision,
+        Kind::AnalysisRun,
+    ] {
+        let owned: Vec<String> = w
+            .store
+            .in_ns(kind, ns)
+            .filter(|o| o.owner_uid == uid)
+            .map(|o| o.name.clone())
+            .collect();
+        for name in owned {
+            let Some(obj) = w.store.get(kind, ns, &name) else {
+                continue;
+            };
+            let mut obj = (*obj).clone();
+            if let Some(refs) = obj
+                .get_mut("metadata")
+                .and_then(|m| m.get_mut("ownerReferences"))
+                .and_then(Value::as_array_mut)
+            {
+                refs.retain(|r| r["uid"].as_str() != Some(uid));
+                if refs.is_empty()
+                    && let Some(m) = obj["metadata"].as_object_mut()
+                {
+                    m.remove("ownerReferences");
+                }
+            }
+            w.store.put(kind, obj);
+        }
+    }
 }
 
 fn scale_of(o: &Value) -> Value {

@@ -41,7 +41,7 @@ impl World {
         Some(Ok(host_name(host)))
     }
 
-    fn schedulable(&self, node: &str) -> bool {
+    pub(super) fn schedulable(&self, node: &str) -> bool {
         self.store.get(Kind::Node, "", node).is_some_and(|n| {
             n.pointer("/spec/unschedulable").and_then(Value::as_bool) != Some(true)
         })

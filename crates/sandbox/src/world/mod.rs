@@ -21,6 +21,7 @@ mod cron;
 mod cronjobs;
 mod daemonsets;
 mod deployments;
+mod disruption;
 pub mod github;
 mod gpu_sim;
 pub mod gpus;
@@ -30,6 +31,7 @@ mod meta;
 mod nodes;
 mod owned;
 mod pods;
+mod resources;
 mod revisions;
 mod rollout_status;
 mod rollouts;
@@ -42,16 +44,23 @@ mod template;
 mod time;
 mod workloads;
 
+pub use disruption::EvictRefusal;
+
 pub use cast::{APPS, ENVS, IMAGE_REPO, MAIN_NS, Scenario};
 use meta::owner_name_kind;
 pub use meta::{at_mut, bump_generation, has_generation};
+pub use resources::{CERTIFICATE_CRD, certificate_crd};
 pub use state::{Faults, LogEvt, LogLine, PodSim, World};
 use template::names_and_images;
 pub use template::{first_image, revision_of, template_hash, template_without_hash};
 pub use time::{ts, ts_nanos, wall_ms};
 
 pub const HISTORY_CAP: usize = 10_000;
+/// At most this many events are kept (the oldest go first) ...
 pub const EVENTS_CAP: usize = 2_000;
+/// ... and none older than an hour since its last occurrence, kube-apiserver's default
+/// `--event-ttl`.
+pub const EVENT_TTL_MS: i64 = 3_600_000;
 
 impl World {
     pub fn new(seed: u64, scenario: Scenario) -> World {
@@ -90,6 +99,8 @@ impl World {
             rollouts_status_subresource: true,
             error_images: BTreeSet::new(),
             analysis_marks: HashMap::new(),
+            slices_rv: 0,
+            aux_rng: Rng::new(seed ^ 0xa11_0bec7),
         }
     }
 
@@ -97,6 +108,19 @@ impl World {
         let mut m = json!({
             "name": name,
             "uid": self.rng.uid(),
+            "creationTimestamp": ts(created_ms),
+        });
+        if !ns.is_empty() {
+            m["namespace"] = json!(ns);
+        }
+        m
+    }
+
+    /// New metadata whose uid comes from `aux_rng` (events, config and networking objects).
+    pub fn aux_meta(&mut self, name: &str, ns: &str, created_ms: i64) -> Value {
+        let mut m = json!({
+            "name": name,
+            "uid": self.aux_rng.uid(),
             "creationTimestamp": ts(created_ms),
         });
         if !ns.is_empty() {
@@ -140,6 +164,10 @@ impl World {
 
     // ---------------------------------------------------------------- events
 
+    /// Records an event about `involved` as the controller of `kind` (or the kubelet or
+    /// scheduler for a pod) does: a repeat of the same reason and message about the same
+    /// object is folded into the earlier event (`count` + 1, `lastTimestamp` now), as
+    /// client-go's event recorder folds them.
     pub fn record_event(
         &mut self,
         involved: &Value,
@@ -148,31 +176,60 @@ impl World {
         reason: &str,
         message: &str,
     ) {
+        self.record_event_at(involved, kind, None, etype, reason, message);
+    }
+
+    /// An event about one container of a pod (`involvedObject.fieldPath`
+    /// `spec.containers{NAME}`), from the kubelet.
+    pub fn record_container_event(
+        &mut self,
+        pod: &Value,
+        container: &str,
+        etype: &str,
+        reason: &str,
+        message: &str,
+    ) {
+        let path = format!("spec.containers{{{container}}}");
+        self.record_event_at(pod, Kind::Pod, Some(&path), etype, reason, message);
+    }
+
+    fn record_event_at(
+        &mut self,
+        involved: &Value,
+        kind: Kind,
+        field_path: Option<&str>,
+        etype: &str,
+        reason: &str,
+        message: &str,
+    ) {
         if self.instant {
             return;
         }
+        self.expire_events();
         let ns = meta_str(involved, "namespace").to_string();
         let iname = meta_str(involved, "name").to_string();
         let ikey: Key = (ns.clone(), iname.clone());
+        let fold = format!("{}/{reason}/{message}", field_path.unwrap_or(""));
         let now = ts(self.now_ms);
-        if let Some(evname) = self
-            .event_index
-            .get(&(ikey.clone(), format!("{reason}/{message}")))
-            .cloned()
+        if let Some(evname) = self.event_index.get(&(ikey.clone(), fold.clone())).cloned()
             && let Some(ev) = self.store.get(Kind::Event, &ns, &evname)
         {
             let mut ev = (*ev).clone();
             let count = ev.get("count").and_then(Value::as_i64).unwrap_or(1) + 1;
             ev["count"] = json!(count);
             ev["lastTimestamp"] = json!(now);
+            ev["involvedObject"]["resourceVersion"] = json!(meta_str(involved, "resourceVersion"));
             self.store.put(Kind::Event, ev);
             return;
         }
-        let suffix = self.rng.hex(16);
-        let evname = format!("{iname}.{suffix}");
-        let meta = self.new_meta(&evname, &ns, self.now_ms);
+        // named as client-go's recorder names them: the object, then the time in hex
+        // nanoseconds (the store's counter in the sub-millisecond part keeps names unique),
+        // so that a list comes in the order they happened
+        let nanos = self.now_ms.max(0) as u64 * 1_000_000 + self.store.rv % 1_000_000;
+        let evname = format!("{iname}.{nanos:x}");
+        let meta = self.aux_meta(&evname, &ns, self.now_ms);
         let component = match kind {
-            Kind::Pod if reason == "Scheduled" => "default-scheduler",
+            Kind::Pod if matches!(reason, "Scheduled" | "FailedScheduling") => "default-scheduler",
             Kind::Pod => "kubelet",
             Kind::Deployment => "deployment-controller",
             Kind::ReplicaSet => "replicaset-controller",
@@ -180,38 +237,78 @@ impl World {
             Kind::DaemonSet => "daemonset-controller",
             Kind::Job => "job-controller",
             Kind::CronJob => "cronjob-controller",
+            Kind::Rollout => "rollouts-controller",
             _ => "sandbox",
         };
+        let node = if component == "kubelet" {
+            crate::json::str_at(involved, &["spec", "nodeName"]).to_string()
+        } else {
+            String::new()
+        };
+        let mut source = json!({"component": component});
+        if !node.is_empty() {
+            source["host"] = json!(node);
+        }
+        let mut io = json!({
+            "kind": kind.info().name,
+            "namespace": ns,
+            "name": iname,
+            "uid": meta_str(involved, "uid"),
+            "apiVersion": kind.api_version(),
+            "resourceVersion": meta_str(involved, "resourceVersion"),
+        });
+        if let Some(fp) = field_path {
+            io["fieldPath"] = json!(fp);
+        }
         let ev = json!({
             "metadata": meta,
-            "involvedObject": {
-                "kind": kind.info().name,
-                "namespace": ns,
-                "name": iname,
-                "uid": meta_str(involved, "uid"),
-                "apiVersion": kind.api_version(),
-            },
+            "involvedObject": io,
             "reason": reason,
             "message": message,
-            "source": {"component": component},
+            "source": source,
             "firstTimestamp": now,
             "lastTimestamp": now,
             "count": 1,
             "type": etype,
             "eventTime": null,
             "reportingComponent": component,
-            "reportingInstance": "",
+            "reportingInstance": node,
         });
         self.create(Kind::Event, ev);
-        self.event_index
-            .insert((ikey, format!("{reason}/{message}")), evname.clone());
+        self.event_index.insert((ikey, fold), evname.clone());
         self.events_kept.push_back((ns, evname));
         while self.events_kept.len() > EVENTS_CAP {
             if let Some((ns, n)) = self.events_kept.pop_front() {
-                self.store.delete(Kind::Event, &ns, &n);
-                self.event_index.retain(|(k, _), v| !(k.0 == ns && *v == n));
+                self.forget_event(&ns, &n);
             }
         }
+    }
+
+    /// Drops the events not written for an hour (kube-apiserver's `--event-ttl`), oldest
+    /// first.
+    fn expire_events(&mut self) {
+        let cutoff = self.now_ms - EVENT_TTL_MS;
+        while let Some((ns, n)) = self.events_kept.front().cloned() {
+            let last = self
+                .store
+                .obj(Kind::Event, &ns, &n)
+                .map(|e| e.field("lastTimestamp"))
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                .map(|t| t.as_millisecond());
+            match last {
+                Some(ms) if ms >= cutoff => break,
+                _ => {
+                    self.events_kept.pop_front();
+                    self.forget_event(&ns, &n);
+                }
+            }
+        }
+    }
+
+    fn forget_event(&mut self, ns: &str, name: &str) {
+        self.store.delete(Kind::Event, ns, name);
+        self.event_index
+            .retain(|(k, _), v| !(k.0 == ns && v == name));
     }
 
     /// Advance the simulation by `dt_ms` of simulated time.
@@ -226,9 +323,13 @@ impl World {
             }
         }
         self.step_workloads();
+        self.step_node_taints();
+        self.step_disruption();
         if self.rollouts {
             self.step_rollouts();
         }
+        self.sync_endpoint_slices();
+        self.expire_events();
         self.step_logs();
         self.step_traffic(dt_ms);
         if !self.traffic.is_empty() && self.tsdb.due(self.now_ms) {
@@ -293,7 +394,11 @@ impl World {
                 self.after_workload_write(kind, ns, name)
             }
             Kind::Rollout => self.reconcile_rollout(ns, name),
+            Kind::Namespace => self.make_root_ca(name),
             _ => {}
+        }
+        if !self.instant {
+            self.sync_endpoint_slices();
         }
     }
 
@@ -370,6 +475,12 @@ impl World {
                     Kind::Rollout,
                     Kind::AnalysisRun,
                     Kind::AnalysisTemplate,
+                    Kind::ConfigMap,
+                    Kind::Secret,
+                    Kind::EndpointSlice,
+                    Kind::Ingress,
+                    Kind::PersistentVolumeClaim,
+                    Kind::Certificate,
                 ] {
                     let names: Vec<String> =
                         self.store.in_ns(k, &ns).map(|o| o.name.clone()).collect();
@@ -383,6 +494,9 @@ impl World {
                 }
             }
             _ => {}
+        }
+        if !self.instant {
+            self.sync_endpoint_slices();
         }
     }
 

@@ -41,7 +41,60 @@ pub fn node_fits(node: &Obj, template: &Value) -> bool {
         .unwrap_or(true)
 }
 
+/// The taint the node lifecycle controller puts on a cordoned node.
+pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
+
 impl World {
+    /// The node lifecycle controller's part: a node with `spec.unschedulable` gets the
+    /// `node.kubernetes.io/unschedulable:NoSchedule` taint, and loses it when uncordoned.
+    pub(super) fn step_node_taints(&mut self) {
+        let changed: Vec<Value> = self
+            .store
+            .map(Kind::Node)
+            .values()
+            .filter_map(|o| {
+                // most ticks change nothing: look at the bytes before parsing
+                let text = &o.json[..];
+                let has_bytes = |needle: &[u8]| text.windows(needle.len()).any(|w| w == needle);
+                if has_bytes(b"\"unschedulable\":true") == has_bytes(UNSCHEDULABLE_TAINT.as_bytes())
+                {
+                    return None;
+                }
+                let mut v = o.value();
+                let cordoned =
+                    at(&v, &["spec", "unschedulable"]).and_then(Value::as_bool) == Some(true);
+                let taints: Vec<Value> = at(&v, &["spec", "taints"])
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let has = taints
+                    .iter()
+                    .any(|t| t.get("key").and_then(Value::as_str) == Some(UNSCHEDULABLE_TAINT));
+                if cordoned == has {
+                    return None;
+                }
+                let mut taints: Vec<Value> = taints
+                    .into_iter()
+                    .filter(|t| t.get("key").and_then(Value::as_str) != Some(UNSCHEDULABLE_TAINT))
+                    .collect();
+                if cordoned {
+                    taints.push(json!({"key": UNSCHEDULABLE_TAINT, "effect": "NoSchedule",
+                                       "timeAdded": super::ts(self.now_ms)}));
+                }
+                let spec = v.get_mut("spec")?.as_object_mut()?;
+                if taints.is_empty() {
+                    spec.remove("taints");
+                } else {
+                    spec.insert("taints".into(), Value::Array(taints));
+                }
+                Some(v)
+            })
+            .collect();
+        for v in changed {
+            self.store.put(Kind::Node, v);
+        }
+    }
+
     pub(super) fn make_nodes(&mut self) {
         let mut names: Vec<(String, bool)> = NODES.iter().map(|n| (n.to_string(), false)).collect();
         names.extend((1..=self.gpu.hosts).map(|h| (super::gpus::host_name(h), true)));

@@ -239,18 +239,9 @@ impl World {
     ) {
         let now = self.now_ms;
         let containers = names_and_images(at(pod, &["spec", "containers"]));
-        let image = containers.first().map(|c| c.1.clone()).unwrap_or_default();
         let mut p = pod.clone();
         if sim.stage == 0 {
-            self.record_event(
-                pod,
-                Kind::Pod,
-                "Normal",
-                "Pulled",
-                &format!("Container image \"{image}\" already present on machine"),
-            );
-            self.record_event(pod, Kind::Pod, "Normal", "Created", "Created container");
-            self.record_event(pod, Kind::Pod, "Normal", "Started", "Started container");
+            self.record_container_start(pod, &containers, true);
             set_running(&mut p, &containers, now, true, 0, None);
             sim.stage = 1;
             sim.run_started_ms = now;

@@ -14,7 +14,22 @@ use crate::store::{Key, Kind, meta_str};
 impl World {
     pub fn delete_pod(&mut self, ns: &str, name: &str) {
         let key: Key = (ns.to_string(), name.to_string());
-        self.store.delete(Kind::Pod, ns, name);
+        if let Some(pod) = self.store.delete(Kind::Pod, ns, name) {
+            // the kubelet stops the containers of a pod that ran on its node
+            let phase = crate::json::str_at(&pod, &["status", "phase"]);
+            let on_node = !crate::json::str_at(&pod, &["spec", "nodeName"]).is_empty();
+            if on_node && (phase == "Running" || phase == "Pending") {
+                for (c, _) in names_and_images(at(&pod, &["spec", "containers"])) {
+                    self.record_container_event(
+                        &pod,
+                        &c,
+                        "Normal",
+                        "Killing",
+                        &format!("Stopping container {c}"),
+                    );
+                }
+            }
+        }
         self.gpu.release(ns, name);
         self.active_pods.remove(&key);
         if self.logs.remove(&key).is_some() {
@@ -22,11 +37,72 @@ impl World {
         }
     }
 
+    /// The kubelet's events as it starts a pod's containers: on the first start the image
+    /// is pulled (`Pulling`, `Pulled` with how long it took), on a restart it is already
+    /// there; then `Created` and `Started`, each about its container.
+    pub(super) fn record_container_start(
+        &mut self,
+        pod: &Value,
+        containers: &[(String, String)],
+        first: bool,
+    ) {
+        for (c, image) in containers {
+            if first {
+                self.record_container_event(
+                    pod,
+                    c,
+                    "Normal",
+                    "Pulling",
+                    &format!("Pulling image \"{image}\""),
+                );
+                let ms = 400 + self.aux_rng.below(2600);
+                let took = format!("{}.{:03}s", ms / 1000, ms % 1000);
+                let size = 20_000_000 + self.aux_rng.below(180_000_000);
+                self.record_container_event(
+                    pod,
+                    c,
+                    "Normal",
+                    "Pulled",
+                    &format!("Successfully pulled image \"{image}\" in {took} ({took} including waiting). Image size: {size} bytes."),
+                );
+            } else {
+                self.record_container_event(
+                    pod,
+                    c,
+                    "Normal",
+                    "Pulled",
+                    &format!("Container image \"{image}\" already present on machine"),
+                );
+            }
+            self.record_container_event(
+                pod,
+                c,
+                "Normal",
+                "Created",
+                &format!("Created container: {c}"),
+            );
+            self.record_container_event(
+                pod,
+                c,
+                "Normal",
+                "Started",
+                &format!("Started container {c}"),
+            );
+        }
+    }
+
     pub(super) fn node_for(&mut self, ns: &str) -> String {
         if ns.starts_with("load-") {
             format!("load-node-{:03}", self.rng.below(200))
         } else {
-            format!("node-{}", self.rng.below(6) + 1)
+            // the scheduler passes over cordoned nodes (`spec.unschedulable`), taking the
+            // next schedulable one: the draw is the same whatever is cordoned
+            let first = self.rng.below(6) as usize;
+            (0..6)
+                .map(|i| super::nodes::NODES[(first + i) % 6])
+                .find(|n| self.schedulable(n))
+                .unwrap_or(super::nodes::NODES[first])
+                .to_string()
         }
     }
 
@@ -94,12 +170,8 @@ impl World {
                 },
             );
         }
-        let p = if self.instant {
-            Value::Null
-        } else {
-            pod.clone()
-        };
-        self.create(Kind::Pod, pod);
+        let p = self.create(Kind::Pod, pod);
+        let p = if self.instant { Value::Null } else { p.value() };
         if !self.instant {
             self.record_event(
                 &p,
@@ -140,20 +212,11 @@ impl World {
                 continue;
             }
             let containers = names_and_images(at(&pod, &["spec", "containers"]));
-            let image = containers.first().map(|c| c.1.clone()).unwrap_or_default();
             let mut p = (*pod).clone();
             let mut done = false;
             match sim.stage {
                 0 => {
-                    self.record_event(
-                        &pod,
-                        Kind::Pod,
-                        "Normal",
-                        "Pulled",
-                        &format!("Container image \"{image}\" already present on machine"),
-                    );
-                    self.record_event(&pod, Kind::Pod, "Normal", "Created", "Created container");
-                    self.record_event(&pod, Kind::Pod, "Normal", "Started", "Started container");
+                    self.record_container_start(&pod, &containers, true);
                     set_running(&mut p, &containers, now, false, sim.restarts, None);
                     sim.stage = 1;
                     sim.run_started_ms = now;
@@ -170,12 +233,32 @@ impl World {
                         let backoff = (10_000i64 << (sim.restarts - 1).min(5)).min(300_000);
                         set_crashloop(&mut p, &containers, sim.restarts, last, backoff);
                         self.crash_logs(&key);
-                        self.record_event(
+                        let cname = containers.first().map(|c| c.0.clone()).unwrap_or_default();
+                        let ip = crate::json::str_at(&pod, &["status", "podIP"]).to_string();
+                        let port = at(&pod, &["spec", "containers"])
+                            .and_then(Value::as_array)
+                            .and_then(|a| a.first())
+                            .and_then(|c| at(c, &["readinessProbe", "httpGet", "port"]))
+                            .and_then(Value::as_i64);
+                        if let Some(port) = port {
+                            self.record_container_event(
+                                &pod,
+                                &cname,
+                                "Warning",
+                                "Unhealthy",
+                                &format!("Readiness probe failed: Get \"http://{ip}:{port}/healthz\": dial tcp {ip}:{port}: connect: connection refused"),
+                            );
+                        }
+                        let uid = meta_str(&pod, "uid").to_string();
+                        self.record_container_event(
                             &pod,
-                            Kind::Pod,
+                            &cname,
                             "Warning",
                             "BackOff",
-                            "Back-off restarting failed container",
+                            &format!(
+                                "Back-off restarting failed container {cname} in pod {}_{}({uid})",
+                                key.1, key.0
+                            ),
                         );
                         sim.stage = 2;
                         sim.next_ms = now + backoff;
@@ -206,13 +289,7 @@ impl World {
                     sim.stage = 3;
                     sim.run_started_ms = now;
                     sim.next_ms = now + 3000;
-                    self.record_event(
-                        &pod,
-                        Kind::Pod,
-                        "Normal",
-                        "Pulled",
-                        &format!("Container image \"{image}\" already present on machine"),
-                    );
+                    self.record_container_start(&pod, &containers, false);
                 }
             }
             self.store.put(Kind::Pod, p);

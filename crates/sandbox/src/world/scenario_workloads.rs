@@ -107,6 +107,11 @@ impl World {
                 "serviceName": "orders-db",
                 "selector": {"matchLabels": {"app": "orders-db"}},
                 "template": pod_template("orders-db", json!([container("postgres", "postgres:16.3", Some(5432))]), "Always"),
+                "volumeClaimTemplates": [{
+                    "metadata": {"name": "data"},
+                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}},
+                             "storageClassName": "standard", "volumeMode": "Filesystem"},
+                }],
             },
         });
         self.create(Kind::StatefulSet, sts);

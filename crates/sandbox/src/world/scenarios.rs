@@ -145,6 +145,7 @@ impl World {
             );
         }
         self.make_workloads(MAIN_NS, wall);
+        self.make_resources();
         self.make_init_pods(wall);
         self.make_training();
         if self.scenario == Scenario::CanaryPaused {
@@ -154,6 +155,7 @@ impl World {
         if let Some(n) = load_pods {
             self.build_load(n);
         }
+        self.sync_endpoint_slices();
         self.instant = false;
         self.store.compact_all();
         // scenario actions, simulated up to now
@@ -271,6 +273,7 @@ impl World {
         let mut meta = meta;
         meta["labels"] = json!({"kubernetes.io/metadata.name": ns});
         self.create(Kind::Namespace, json!({"metadata": meta, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}));
+        self.make_root_ca(ns);
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -71,6 +71,11 @@ pub struct World {
     pub error_images: BTreeSet<String>,
     /// per AnalysisRun, the (requests, 5xx) of its revision at its last measurement
     pub analysis_marks: HashMap<Key, (f64, f64)>,
+    /// the store's resourceVersion up to which the EndpointSlice controller has looked
+    pub slices_rv: u64,
+    /// randomness for events and the config, storage and networking objects, apart from
+    /// `rng` so that they do not change the names and placement of pods
+    pub aux_rng: Rng,
 }
 
 #[derive(Debug, Clone)]

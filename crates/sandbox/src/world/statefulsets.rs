@@ -168,6 +168,15 @@ impl World {
         if !svc.is_empty() {
             spec_extra.push(("subdomain", json!(svc)));
         }
+        let claims = self.set_claims(set, ord);
+        if !claims.is_empty() {
+            let mut volumes = at(template, &["spec", "volumes"])
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            volumes.extend(claims);
+            spec_extra.push(("volumes", json!(volumes)));
+        }
         self.create_owned_pod(NewPod {
             ns: &ns,
             name: name.clone(),

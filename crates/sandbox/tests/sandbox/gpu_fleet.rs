@@ -555,3 +555,70 @@ async fn pages_written_as_other_exporters_write_them_and_a_replaced_gpu_set() {
     let (code, _) = admin(&c, &sb, "POST", "gpu/dgx-09/replace").await;
     assert_eq!(code, 404);
 }
+
+/// `?hostname=pod`: the host label names the exporter's own pod on that node, as
+/// dcgm-exporter in Kubernetes writes it without `NODE_NAME`; while no such pod runs there the
+/// page is 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_can_name_its_host_by_the_exporter_pod_on_the_node() {
+    use k8s_openapi::api::apps::v1::DaemonSet;
+    use k8s_openapi::api::core::v1::{Namespace, Pod};
+    use kube::api::{Api, ListParams, PostParams};
+
+    let (sb, c) = start(Scenario::Steady, 2).await;
+    let url = format!(
+        "{}/gpu/dgx-02/metrics?hostname=pod&exporter=dcgm",
+        sb.base_url()
+    );
+    let r = c.get(&url).send().await.expect("GET page");
+    assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);
+
+    let kc = kube::config::Kubeconfig::from_yaml(&sb.kubeconfig_yaml()).expect("kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("config");
+    let client = kube::Client::try_from(config).expect("client");
+    let ns: Namespace =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "gpu-operator"}}))
+            .expect("namespace");
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("create namespace");
+    let labels = serde_json::json!({"app.kubernetes.io/name": "dcgm-exporter"});
+    let ds: DaemonSet = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "dcgm-exporter", "namespace": "gpu-operator"},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "nodeSelector": {"nvidia.com/gpu.present": "true"},
+                    "containers": [{"name": "exporter", "image": "dcgm-exporter:4"}],
+                },
+            },
+        },
+    }))
+    .expect("daemonset");
+    Api::<DaemonSet>::namespaced(client.clone(), "gpu-operator")
+        .create(&PostParams::default(), &ds)
+        .await
+        .expect("create daemonset");
+    let pods = Api::<Pod>::namespaced(client, "gpu-operator")
+        .list(&ListParams::default())
+        .await
+        .expect("list pods");
+    let on_dgx02 = pods
+        .items
+        .iter()
+        .find(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some("dgx-02"))
+        .and_then(|p| p.metadata.name.clone())
+        .expect("an exporter pod on dgx-02");
+    let page = text(&c, &url).await;
+    let hosts: BTreeSet<&str> = page
+        .lines()
+        .filter(|l| l.starts_with("DCGM_FI_"))
+        .filter_map(|l| l.split("Hostname=\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(hosts, BTreeSet::from([on_dgx02.as_str()]), "{page}");
+}

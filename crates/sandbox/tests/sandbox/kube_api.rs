@@ -889,3 +889,114 @@ async fn churn_touches_pods_or_deployments() {
         assert_eq!(r.status(), 400, "{bad}");
     }
 }
+
+/// The admin routes that hand a client hostile text: an object stored without the name
+/// validation kube-apiserver does, a fault whose 500 says what the test wants (kube and
+/// GitHub alike), and GitHub names renamed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_hostile_text_routes() {
+    let sb = start(Scenario::Steady).await;
+    let c = client(&sb).await;
+    let hostile = "evil\u{1b}]0;title\u{7}";
+    // kube-apiserver refuses such a name: the admin route stores it anyway
+    let pods: Api<Pod> = Api::default_namespaced(c.clone());
+    let mut pod: Pod = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": hostile, "labels": {"l": hostile}},
+        "spec": {"containers": [{"name": "main", "image": "busybox:1.36"}]}
+    }))
+    .unwrap();
+    let e = api_status(pods.create(&PostParams::default(), &pod).await.unwrap_err());
+    assert_eq!(e.code, 422);
+    pod.metadata.namespace = Some("shop".into());
+    let mut body = serde_json::to_value(&pod).unwrap();
+    body["kind"] = "Pod".into();
+    let created = admin(&sb, "objects", &body.to_string()).await;
+    assert_eq!(created["metadata"]["name"], hostile);
+    assert!(created["metadata"]["uid"].is_string());
+    let listed = pods.list(&ListParams::default()).await.unwrap();
+    let found = listed
+        .items
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some(hostile))
+        .expect("the hostile pod is listed");
+    assert_eq!(found.metadata.labels.as_ref().unwrap()["l"], hostile);
+
+    // the 500s carry the given message
+    let faults = admin(
+        &sb,
+        "faults",
+        &serde_json::json!({"error_rate": 1.0, "error_message": hostile}).to_string(),
+    )
+    .await;
+    assert_eq!(faults["error_message"], hostile);
+    let e = api_status(pods.list(&ListParams::default()).await.unwrap_err());
+    assert_eq!(e.code, 500);
+    assert!(e.message.contains(hostile), "{}", e.message);
+    let gh = reqwest::Client::new()
+        .get(format!(
+            "{}/repos/{}/actions/runs",
+            sb.github_api_url(),
+            sb.github_repo()
+        ))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gh.status().as_u16(), 500);
+    let v: serde_json::Value = gh.json().await.unwrap();
+    assert_eq!(v["message"], hostile);
+    let r = reqwest::Client::new()
+        .delete(format!("{}/faults", sb.admin_url()))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(v["error_message"].is_null(), "{v}");
+
+    // GitHub's names
+    admin(
+        &sb,
+        "github/names",
+        &serde_json::json!({"workflow": hostile, "actor": hostile, "job_suffix": "!", "title": hostile, "branch": hostile}).to_string(),
+    )
+    .await;
+    let runs: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/repos/{}/actions/runs",
+            sb.github_api_url(),
+            sb.github_repo()
+        ))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let run = &runs["workflow_runs"][0];
+    for field in [
+        &run["name"],
+        &run["head_branch"],
+        &run["display_title"],
+        &run["actor"]["login"],
+    ] {
+        assert_eq!(*field, hostile, "{run}");
+    }
+    let jobs: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/repos/{}/actions/runs/{}/jobs",
+            sb.github_api_url(),
+            sb.github_repo(),
+            run["id"]
+        ))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = &jobs["jobs"][0];
+    assert!(job["name"].as_str().unwrap().ends_with('!'), "{job}");
+    assert_eq!(job["workflow_name"], hostile);
+}

@@ -8,6 +8,9 @@ mod tools;
 mod kubectl_support;
 
 mod delete_options;
+mod disruption;
+mod events_kubectl;
+
 mod github;
 mod gpu_fleet;
 mod kinds;
@@ -18,5 +21,6 @@ mod metrics;
 mod prometheus;
 mod requests;
 mod resource_versions;
+mod resources_kubectl;
 mod rollouts;
 mod rollouts_kubectl;

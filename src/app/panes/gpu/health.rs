@@ -226,6 +226,12 @@ pub fn fleet_counts(gpu: &GpuState, now: Timestamp) -> FleetCounts {
 /// `⚠ dgx-07 GPU 3: XID 79 (fell off the bus) 2m ago — pod ml/train-llama-0`, with
 /// `(+N more)` when other GPUs have one too.
 pub fn gpu_hint(state: &State) -> Option<String> {
+    gpu_hint_host(state).map(|(text, _, _)| text)
+}
+
+/// [`gpu_hint`], with the host it names and whether the GPU is broken (an XID, ECC
+/// errors, gone or down: a node to cordon; not a throttled one).
+pub fn gpu_hint_host(state: &State) -> Option<(String, String, bool)> {
     let now = state.now;
     let mut found: Vec<(u8, &HostState, &GpuEntry, Problem)> = state
         .gpu
@@ -258,5 +264,10 @@ pub fn gpu_hint(state: &State) -> Option<String> {
     if found.len() > 1 {
         text.push_str(&format!(" (+{} more)", found.len() - 1));
     }
-    Some(crate::text::clean(&text).into_owned())
+    let broken = !matches!(worst, Problem::Throttled { .. });
+    Some((
+        crate::text::clean(&text).into_owned(),
+        host.name.clone(),
+        broken,
+    ))
 }

@@ -192,6 +192,8 @@ pub struct GpuState {
     /// Hosts the user expanded (`true`) or collapsed (`false`) with `enter`; the others
     /// follow `health::expanded_by_default`.
     pub toggled: std::collections::HashMap<String, bool>,
+    /// How the Prometheus fleet's hosts are named after their nodes.
+    pub fleet_names: super::nodes::FleetNames,
 }
 
 impl GpuState {
@@ -222,6 +224,27 @@ impl GpuState {
                 self.source_error = Some(error);
             }
         }
+    }
+
+    /// A host shown under `from` is shown under `to` from now on (its exporter's pod was
+    /// matched to its node): it keeps its GPUs' history; where `to` is already shown, `from`
+    /// goes.
+    pub fn rename_host(&mut self, from: &str, to: &str) {
+        let Some(i) = self.hosts.iter().position(|h| h.name == from) else {
+            return;
+        };
+        if self.hosts.iter().any(|h| h.name == to) {
+            self.hosts.remove(i);
+        } else {
+            self.hosts[i].name = to.to_owned();
+            for g in &mut self.hosts[i].gpus {
+                g.sample.host = to.to_owned();
+            }
+            if let Some(open) = self.toggled.remove(from) {
+                self.toggled.insert(to.to_owned(), open);
+            }
+        }
+        self.order.clear();
     }
 
     fn apply_host(&mut self, sample: HostSample) {

@@ -6,6 +6,7 @@
 
 mod health;
 mod history;
+pub mod nodes;
 
 pub use health::*;
 pub use history::*;
@@ -17,7 +18,19 @@ use crate::app::state::{FlashLevel, SourceId, SourceStatus, State};
 use crate::pane::PaneId;
 use crate::sources::gpu::model::GpuUpdate;
 
-pub fn on_update(state: &mut State, update: GpuUpdate) -> Vec<Effect> {
+pub fn on_update(state: &mut State, mut update: GpuUpdate) -> Vec<Effect> {
+    // a fleet's hosts are the nodes their exporters run on, as the cluster's pods say
+    if let GpuUpdate::Round(hosts) = &mut update {
+        let (named, renames) = state.gpu.fleet_names.name(
+            std::mem::take(hosts),
+            state.cluster.generation(),
+            state.cluster.pods.values().map(nodes::place),
+        );
+        *hosts = named;
+        for (from, to) in renames {
+            state.gpu.rename_host(&from, &to);
+        }
+    }
     match &update {
         GpuUpdate::Host(h) => {
             let status = match &h.error {

@@ -71,6 +71,7 @@ pub fn open(state: &mut State, resource: ApiResource) -> Vec<Effect> {
     state.workloads.yaml = None;
     state.workloads.section = super::model::Section::Deployments;
     state.workloads.generic = Some(view);
+    state.nodes.shown = false;
     let pane = state.pane_mut(PaneId::Workloads);
     pane.selected = 0;
     pane.filter.clear();

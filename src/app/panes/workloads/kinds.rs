@@ -6,7 +6,7 @@ use crate::app::cluster::{ClusterStore, WorkloadRef};
 use crate::sources::kube::model::{ObjKey, WorkloadKind};
 
 /// What the table shows: the narrowing commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Narrow {
     /// What releases: Deployments and Argo Rollouts (the table at start).
     #[default]

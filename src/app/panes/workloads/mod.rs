@@ -2,6 +2,7 @@
 //! section, selection, detail, YAML view) and its keys. The rows themselves are the
 //! store's (`app::cluster`), fed by `update`. Pure: no I/O.
 
+pub mod columns;
 mod deployment_ops;
 mod empty;
 pub mod generic;
@@ -15,24 +16,26 @@ mod views;
 pub mod yaml;
 
 pub use crate::app::cluster::{LastResult, WorkloadRef};
+pub use columns::{current_table, pod_rank, sort_of};
 pub use empty::{EmptyWhy, empty_why};
 pub use keys::{narrow, on_action};
 pub use kinds::*;
-pub use model::{Detail, DetailTarget, Section, SortKey, WorkloadsView};
+pub use model::{Detail, DetailTarget, Section, TableId, WorkloadsView};
 pub use ops::{on_hinted, on_operation};
 pub use views::*;
 
 use crate::app::state::State;
 use crate::sources::kube::ObjKey;
 
-/// A new context or namespace: the view starts again, keeping its sort and narrowing.
+/// A new context or namespace: the view starts again, keeping its sorts and narrowing
+/// (marks are cleared: they named the scope's objects).
 pub fn on_scope_changed(state: &mut State) {
-    let sort = state.workloads.sort;
+    let sorts = std::mem::take(&mut state.workloads.sorts);
     let narrow = state.workloads.narrow;
     // the generic view stays, to be listed again in the new scope (`generic::on_scope_changed`)
     let generic = state.workloads.generic.take();
     state.workloads = WorkloadsView {
-        sort,
+        sorts,
         narrow,
         generic,
         ..Default::default()

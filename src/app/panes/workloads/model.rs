@@ -2,37 +2,19 @@
 //! the detail and YAML views over the table, and the tables as last shown. The rows are
 //! the cluster store's (`app::cluster`); nothing here holds one.
 
+use std::collections::{BTreeSet, HashMap};
+
 use super::kinds::Narrow;
 use crate::app::cluster::WorkloadRef;
+use crate::app::table_sort::{ColumnSort, SortMenu};
 use crate::sources::kube::model::{ObjKey, WorkloadKind};
 
-/// Table order. Trouble first is the default: what is broken is at the top.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SortKey {
-    #[default]
-    Trouble,
-    Name,
-    Age,
-    Restarts,
-}
-
-impl SortKey {
-    pub fn next(self) -> SortKey {
-        match self {
-            SortKey::Trouble => SortKey::Name,
-            SortKey::Name => SortKey::Age,
-            SortKey::Age => SortKey::Restarts,
-            SortKey::Restarts => SortKey::Trouble,
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            SortKey::Trouble => "trouble",
-            SortKey::Name => "name",
-            SortKey::Age => "age",
-            SortKey::Restarts => "restarts",
-        }
-    }
+/// Which table of the pane a sort and the marks are about: the main table of a
+/// narrowing, or the pods list under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TableId {
+    Main(Narrow),
+    Pods,
 }
 
 /// Which list the cursor is in.
@@ -64,7 +46,13 @@ pub struct Detail {
 /// The Workloads pane's view of the cluster store.
 #[derive(Debug, Clone, Default)]
 pub struct WorkloadsView {
-    pub sort: SortKey,
+    /// Each table's chosen order (none: trouble first), kept per table.
+    pub sorts: HashMap<TableId, ColumnSort>,
+    /// The sort menu (`o`) of a table, over it while open.
+    pub sort_menu: Option<(TableId, SortMenu)>,
+    /// The marked rows (`space`) of the list the cursor is in: delete and restart act on
+    /// all of them. Cleared when the list changes (narrowing, pods list, scope).
+    pub marks: BTreeSet<WorkloadRef>,
     /// Which kinds the table shows (`:deploy`, `:sts`, …, `:all`).
     pub narrow: Narrow,
     pub section: Section,
@@ -99,7 +87,7 @@ pub(super) struct DeploymentsInputs {
     pub(super) generation: u64,
     /// the store's restart count generation, read when sorted by restarts
     pub(super) restarts: u64,
-    pub(super) sort: SortKey,
+    pub(super) sort: ColumnSort,
     pub(super) narrow: Narrow,
     pub(super) filter: String,
 }
@@ -109,7 +97,7 @@ pub(super) struct PodsInputs {
     pub(super) generation: u64,
     /// the store's restart count generation, read when sorted by restarts
     pub(super) restarts: u64,
-    pub(super) sort: SortKey,
+    pub(super) sort: ColumnSort,
     pub(super) deployment: WorkloadRef,
     pub(super) filter: String,
 }

@@ -12,9 +12,9 @@ use crate::app::cluster::WorkloadRef;
 use crate::app::dialog::{Dialog, RevisionRow};
 use crate::app::intent::Intent;
 use crate::app::state::{FlashLevel, State};
-use crate::ops::Operation;
 use crate::ops::Target;
 use crate::ops::model::WorkloadOp;
+use crate::ops::{BatchItem, ObjectRef, Operation, Propagation};
 use crate::pane::PaneId;
 use crate::sources::kube::model::{ObjKey, WorkloadKind};
 
@@ -28,6 +28,14 @@ pub fn on_operation(state: &mut State, action: Action) -> Vec<Intent> {
             state,
             format!("{}: not available for {what} here", action.description()),
         );
+    }
+    if !state.workloads.marks.is_empty()
+        && matches!(action, Action::WorkloadsDeletePod | Action::Restart)
+    {
+        return on_marked(state, action);
+    }
+    if action == Action::WorkloadsEdit {
+        return edit(state);
     }
     if let Some(intents) = on_action(state, action) {
         return intents;
@@ -81,17 +89,13 @@ fn on_action(state: &mut State, action: Action) -> Option<Vec<Intent>> {
     };
     let w = current_workload(state);
     if action == Action::WorkloadsDeletePod {
-        let pod = pod_in_list.or_else(|| {
-            w.as_ref()
-                .filter(|w| w.kind == WorkloadKind::Pod)
-                .map(|w| w.key.clone())
-        });
-        return Some(match pod {
-            Some(k) => workload_op(state, WorkloadKind::Pod, &k, delete()),
-            None => refuse(
-                state,
-                "delete: select a pod (p for the selected workload's pods, or :pods)".into(),
-            ),
+        let row = match pod_in_list {
+            Some(k) => Some(WorkloadRef::new(WorkloadKind::Pod, k)),
+            None => w,
+        };
+        return Some(match row {
+            Some(row) => vec![Intent::Plan(delete_op(state, &row))],
+            None => refuse(state, "delete: nothing selected".into()),
         });
     }
     let w = w?;
@@ -250,6 +254,102 @@ fn rollout_undo(state: &mut State, w: &WorkloadRef) -> Vec<Intent> {
         rows: crate::app::picker::Picker::new(rows, selected),
         kind: WorkloadKind::Rollout,
     })]
+}
+
+/// Deleting a row: a pod with `kubectl delete pod`'s graceful delete (and what recreates
+/// it), any other object through the dynamic API with a propagation policy to choose.
+fn delete_op(state: &State, w: &WorkloadRef) -> Operation {
+    if w.kind == WorkloadKind::Pod {
+        return Operation::Workload {
+            target: target(state, &w.key),
+            kind: WorkloadKind::Pod,
+            op: delete(),
+            resource_version: None,
+        };
+    }
+    Operation::Delete {
+        context: crate::app::scope::kube_context(state),
+        object: ObjectRef::of_workload(w.kind, &w.key),
+        propagation: Propagation::default(),
+    }
+}
+
+/// The row under the cursor: the pod in a pods list, else the table's row.
+fn selected_row(state: &State) -> Option<WorkloadRef> {
+    match &state.workloads.section {
+        Section::Pods { .. } => {
+            let pods = visible_pods(state);
+            let sel = state
+                .pane(PaneId::Workloads)
+                .selected
+                .min(pods.len().saturating_sub(1));
+            pods.get(sel)
+                .map(|p| WorkloadRef::new(WorkloadKind::Pod, p.key.clone()))
+        }
+        Section::Deployments => current_workload(state),
+    }
+}
+
+/// `e`: the selected object in the user's editor (the run loop suspends the screen).
+fn edit(state: &mut State) -> Vec<Intent> {
+    match selected_row(state) {
+        Some(w) => vec![Intent::Effect(crate::app::event::Effect::Edit {
+            context: crate::app::scope::kube_context(state),
+            object: ObjectRef::of_workload(w.kind, &w.key),
+        })],
+        None => refuse(state, "edit: nothing selected".into()),
+    }
+}
+
+/// Delete or restart of every marked row: one confirmation listing them, each planned
+/// and run with its own preconditions.
+fn on_marked(state: &mut State, action: Action) -> Vec<Intent> {
+    let marks: Vec<WorkloadRef> = state.workloads.marks.iter().cloned().collect();
+    let mut ops = Vec::with_capacity(marks.len());
+    let mut cannot = Vec::new();
+    for w in &marks {
+        let op = match action {
+            Action::WorkloadsDeletePod => Some(delete_op(state, w)),
+            _ => match w.kind {
+                WorkloadKind::Deployment => Some(Operation::Restart {
+                    target: target(state, &w.key),
+                    resource_version: None,
+                }),
+                WorkloadKind::StatefulSet | WorkloadKind::DaemonSet | WorkloadKind::Rollout => {
+                    Some(Operation::Workload {
+                        target: target(state, &w.key),
+                        kind: w.kind,
+                        op: WorkloadOp::Restart,
+                        resource_version: None,
+                    })
+                }
+                _ => None,
+            },
+        };
+        match op {
+            Some(op) => ops.push(op),
+            None => cannot.push(format!("{}/{}", w.kind.short(), w.key.name)),
+        }
+    }
+    if !cannot.is_empty() {
+        return refuse(
+            state,
+            format!(
+                "restart: {} of the marked rows cannot be restarted ({}); unmark them with space",
+                cannot.len(),
+                cannot.join(", ")
+            ),
+        );
+    }
+    let items = ops
+        .into_iter()
+        .map(|op| BatchItem {
+            op,
+            before: String::new(),
+            after: String::new(),
+        })
+        .collect();
+    vec![Intent::Plan(Operation::Batch { items })]
 }
 
 fn delete() -> WorkloadOp {

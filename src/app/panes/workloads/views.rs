@@ -7,10 +7,13 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use super::columns::{self, pod_rank, sort_of};
 use super::kinds::refs;
-use super::model::{DeploymentsInputs, PodsInputs, Section, SortKey};
+use super::model::TableId;
+use super::model::{DeploymentsInputs, PodsInputs, Section};
 use crate::app::cluster::WorkloadRef;
 use crate::app::state::State;
+use crate::app::table_sort::{ColumnSort, sort_rows};
 use crate::pane::PaneId;
 use crate::sources::kube::model::{DeploymentRow, ObjKey, PodRow, WorkloadKind};
 
@@ -63,20 +66,31 @@ fn filters(state: &State) -> (&str, &str) {
     }
 }
 
-/// Whether kept inputs still hold: the rows' generation (and, sorted by restarts, their
-/// restart counts') and the sort.
-fn same_rows(state: &State, generation: u64, restarts: u64, sort: SortKey) -> bool {
+/// Whether kept inputs still hold: the rows' generation (and, sorted by a column, their
+/// restart counts': a column may read them) and the sort.
+fn same_rows(
+    state: &State,
+    generation: u64,
+    restarts: u64,
+    sort: &ColumnSort,
+    table: TableId,
+) -> bool {
     let store = &state.cluster;
     generation == store.generation()
-        && sort == state.workloads.sort
-        && (sort != SortKey::Restarts || restarts == store.restarts_generation())
+        && *sort == sort_of(state, table)
+        && (sort.column.is_none() || restarts == store.restarts_generation())
 }
 
 fn deployments_fresh(state: &State) -> bool {
     let data = &state.workloads;
     data.view.deployments_for.as_ref().is_some_and(|i| {
-        same_rows(state, i.generation, i.restarts, i.sort)
-            && i.narrow == data.narrow
+        same_rows(
+            state,
+            i.generation,
+            i.restarts,
+            &i.sort,
+            TableId::Main(data.narrow),
+        ) && i.narrow == data.narrow
             && i.filter == filters(state).0
     })
 }
@@ -84,7 +98,7 @@ fn deployments_fresh(state: &State) -> bool {
 fn pods_fresh(state: &State, deployment: &WorkloadRef) -> bool {
     let data = &state.workloads;
     data.view.pods_for.as_ref().is_some_and(|i| {
-        same_rows(state, i.generation, i.restarts, i.sort)
+        same_rows(state, i.generation, i.restarts, &i.sort, TableId::Pods)
             && &i.deployment == deployment
             && i.filter == filters(state).1
     })
@@ -95,7 +109,7 @@ fn pods_fresh(state: &State, deployment: &WorkloadRef) -> bool {
 /// The table computed from the rows, and how many rows it has before its filter.
 fn compute_table(state: &State) -> (Vec<WorkloadRef>, usize) {
     let data = &state.cluster;
-    let sort = state.workloads.sort;
+    let sort = sort_of(state, TableId::Main(state.workloads.narrow));
     let filter = Filter::parse(filters(state).0);
     let refs = refs(data, state.workloads.narrow);
     let total = refs.len();
@@ -113,29 +127,16 @@ fn compute_table(state: &State) -> (Vec<WorkloadRef>, usize) {
         })
         .map(|w| (data.trouble_of(&w), w))
         .collect();
-    match sort {
-        SortKey::Trouble => v.sort_by(|a, b| {
-            b.0.cmp(&a.0)
-                .then(a.1.key.cmp(&b.1.key))
-                .then(a.1.kind.cmp(&b.1.kind))
-        }),
-        SortKey::Name => v.sort_by(|a, b| {
-            (a.1.key.name.cmp(&b.1.key.name))
-                .then(a.1.key.cmp(&b.1.key))
-                .then(a.1.kind.cmp(&b.1.kind))
-        }),
-        SortKey::Age => v.sort_by_cached_key(|(_, w)| {
-            (std::cmp::Reverse(data.created_of(w)), w.key.clone(), w.kind)
-        }),
-        SortKey::Restarts => {
-            let restarts = |w: &WorkloadRef| -> i64 {
-                data.pods_of_workload(w)
-                    .iter()
-                    .map(|p| p.restarts as i64)
-                    .sum()
-            };
-            v.sort_by_cached_key(|(_, w)| (std::cmp::Reverse(restarts(w)), w.key.clone(), w.kind));
-        }
+    // trouble first is the default order, and what equal values keep under a column's
+    v.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(a.1.key.cmp(&b.1.key))
+            .then(a.1.kind.cmp(&b.1.kind))
+    });
+    if let Some(col) = &sort.column {
+        sort_rows(&mut v, sort.descending, |(_, w)| {
+            columns::value(state, w, col)
+        });
     }
     (v.into_iter().map(|(_, w)| w).collect(), total)
 }
@@ -154,12 +155,13 @@ fn compute_pods<'a>(state: &'a State, d: &WorkloadRef) -> (Vec<&'a PodRow>, usiz
             .filter(|p| filter.matches(&p.key, &p.labels))
             .collect()
     };
-    match state.workloads.sort {
-        // stable: keeps newest revision first and name order within each rank
-        SortKey::Trouble => v.sort_by_key(|p| std::cmp::Reverse(pod_rank(p))),
-        SortKey::Name => v.sort_by(|a, b| a.key.name.cmp(&b.key.name)),
-        SortKey::Age => v.sort_by_key(|p| std::cmp::Reverse(p.created)),
-        SortKey::Restarts => v.sort_by_key(|p| std::cmp::Reverse(p.restarts)),
+    // stable: keeps newest revision first and name order within each rank
+    v.sort_by_key(|p| std::cmp::Reverse(pod_rank(p)));
+    let sort = sort_of(state, TableId::Pods);
+    if let Some(col) = &sort.column {
+        sort_rows(&mut v, sort.descending, |p| {
+            columns::pod_list_value(state, p, col)
+        });
     }
     (v, total)
 }
@@ -260,17 +262,6 @@ pub fn row_count(state: &State) -> usize {
     }
 }
 
-/// Rank of a pod for the trouble-first order: errors, then warnings, then the rest.
-pub fn pod_rank(p: &PodRow) -> u8 {
-    if p.reason.is_error() {
-        2
-    } else if p.reason.is_warning() {
-        1
-    } else {
-        0
-    }
-}
-
 /// The pods of the current workload as shown: filtered (when the cursor is in the pods
 /// section) and sorted.
 pub fn visible_pods(state: &State) -> Vec<&PodRow> {
@@ -312,6 +303,14 @@ fn follow_cursor<K: PartialEq>(old: &[K], new: &[K], selected: usize, keep: bool
 /// when rows re-order under it (a pod starts crash-looping and the trouble-first order
 /// moves its deployment up); a new filter starts again from the top.
 pub fn refresh_view(state: &mut State) {
+    // a marked object that is gone is no longer marked
+    if !state.workloads.marks.is_empty() {
+        let data = &state.cluster;
+        state
+            .workloads
+            .marks
+            .retain(|w| data.labels_of(w).is_some());
+    }
     let (dep_filter, pod_filter) = filters(state);
     let (dep_filter, pod_filter) = (dep_filter.to_owned(), pod_filter.to_owned());
     let in_deployments = matches!(state.workloads.section, Section::Deployments);
@@ -326,7 +325,7 @@ pub fn refresh_view(state: &mut State) {
         let inputs = DeploymentsInputs {
             generation: state.cluster.generation(),
             restarts: state.cluster.restarts_generation(),
-            sort: data.sort,
+            sort: sort_of(state, TableId::Main(data.narrow)),
             narrow: data.narrow,
             filter: dep_filter,
         };
@@ -363,7 +362,7 @@ pub fn refresh_view(state: &mut State) {
     let inputs = PodsInputs {
         generation: state.cluster.generation(),
         restarts: state.cluster.restarts_generation(),
-        sort: data.sort,
+        sort: sort_of(state, TableId::Pods),
         deployment: shown,
         filter: pod_filter,
     };

@@ -8,6 +8,8 @@ mod argo;
 mod key;
 mod kinds;
 mod msg;
+mod nodes;
+mod objref;
 mod resources;
 mod rows;
 
@@ -20,11 +22,13 @@ pub use kinds::{
     CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, SetUpdate, StatefulSetRow,
 };
 pub use msg::{Failure, ListProgress, NamespacesMsg, ObjectMsg, ObjectRequest, Rows, WorkloadsMsg};
+pub use nodes::{NodeRow, NodesMsg};
+pub use objref::ObjectRef;
 pub use resources::{
     ApiResource, DiscoveryMsg, TableColumn, TableMsg, TableRequest, TableRow, path_segment,
 };
 pub use rows::{
-    CHANGE_CAUSE_ANNOTATION, Condition, ContainerSpec, ContainerState, DeploymentRow, EventRow,
-    GPU_RESOURCE, HpaRow, PodReason, PodRow, REVISION_ANNOTATION, ReplicaSetRow, Rollout,
-    TIMED_OUT_REASON, short_image,
+    CHANGE_CAUSE_ANNOTATION, Condition, ContainerRole, ContainerSpec, ContainerState,
+    DeploymentRow, EventRow, GPU_RESOURCE, HpaRow, PodReason, PodRow, REVISION_ANNOTATION,
+    ReplicaSetRow, Rollout, TIMED_OUT_REASON, short_image,
 };

@@ -190,11 +190,25 @@ impl PodReason {
     }
 }
 
+/// What a container is to its pod, as `kubectl describe pod` sorts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContainerRole {
+    /// one of `spec.containers`
+    #[default]
+    Main,
+    /// one of `spec.initContainers`, run to completion before the others start
+    Init,
+    /// an init container with `restartPolicy: Always`: a native sidecar, running beside
+    /// the others (Kubernetes ≥ 1.29)
+    Sidecar,
+}
+
 /// A container's state in a pod, for the detail view.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ContainerState {
     /// shared by the pods of one template
     pub spec: Arc<ContainerSpec>,
+    pub role: ContainerRole,
     pub ready: bool,
     pub restarts: i32,
     /// "running since …", "waiting: CrashLoopBackOff", "terminated: Error (exit 1)"

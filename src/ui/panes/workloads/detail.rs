@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use super::table::{pod_health, rollout_text};
 use crate::app::state::State;
 use crate::config::theme::Health;
-use crate::sources::kube::model::ObjKey;
+use crate::sources::kube::model::{ContainerRole, ContainerState, ObjKey};
 use crate::text::age;
 use crate::text::clean;
 
@@ -275,31 +275,20 @@ pub(super) fn pod_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>> {
         kv(state, "Labels", labels_text(&p.labels)),
     ];
     gpu_lines(state, p, &mut lines);
-    lines.push(section(state, "Containers"));
-    for c in &p.containers {
-        container_spec_lines(state, &mut lines, &c.spec);
-        let st_h = if c.state.starts_with("running") {
-            if c.ready { Health::Ok } else { Health::Warn }
-        } else {
-            Health::Error
-        };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<14}", "    state"), theme.dim()),
-            Span::styled(clean(&c.state).into_owned(), theme.health(st_h)),
-            Span::styled(
-                format!("  ready {}  restarts {}", c.ready, c.restarts),
-                theme.text(),
-            ),
-        ]));
-        if let Some((reason, code)) = &c.last_termination {
-            lines.push(Line::from(vec![
-                Span::styled(format!("{:<14}", "    last"), theme.dim()),
-                Span::styled(
-                    format!("terminated: {} (exit code {code})", clean(reason)),
-                    theme.health(Health::Error),
-                ),
-            ]));
+    // as `kubectl describe pod`: the init containers (native sidecars marked) first
+    let (inits, mains): (Vec<&ContainerState>, Vec<&ContainerState>) = p
+        .containers
+        .iter()
+        .partition(|c| c.role != ContainerRole::Main);
+    if !inits.is_empty() {
+        lines.push(section(state, "Init Containers"));
+        for c in inits {
+            container_lines(state, &mut lines, c);
         }
+    }
+    lines.push(section(state, "Containers"));
+    for c in mains {
+        container_lines(state, &mut lines, c);
     }
     let mut names = BTreeSet::new();
     names.insert(key.name.as_str());
@@ -312,6 +301,51 @@ pub(super) fn pod_detail<'a>(state: &State, key: &ObjKey) -> Vec<Line<'a>> {
         ));
     }
     lines
+}
+
+/// One container of a pod: its spec, a native sidecar marked, its state, readiness and
+/// restarts, and its last termination.
+fn container_lines<'a>(state: &State, lines: &mut Vec<Line<'a>>, c: &ContainerState) {
+    let theme = &state.theme;
+    container_spec_lines(state, lines, &c.spec);
+    if c.role == ContainerRole::Sidecar {
+        lines.push(kv(
+            state,
+            "    sidecar",
+            "restartPolicy: Always (runs beside the containers)".to_owned(),
+        ));
+    }
+    let done = c.role == ContainerRole::Init && c.state.ends_with("(exit 0)");
+    let st_h = if c.state.starts_with("running") {
+        if c.ready || c.role == ContainerRole::Init {
+            Health::Ok
+        } else {
+            Health::Warn
+        }
+    } else if done {
+        Health::Ok
+    } else if c.state == "waiting" && c.role == ContainerRole::Init {
+        Health::Warn
+    } else {
+        Health::Error
+    };
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<14}", "    state"), theme.dim()),
+        Span::styled(clean(&c.state).into_owned(), theme.health(st_h)),
+        Span::styled(
+            format!("  ready {}  restarts {}", c.ready, c.restarts),
+            theme.text(),
+        ),
+    ]));
+    if let Some((reason, code)) = &c.last_termination {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<14}", "    last"), theme.dim()),
+            Span::styled(
+                format!("terminated: {} (exit code {code})", clean(reason)),
+                theme.health(Health::Error),
+            ),
+        ]));
+    }
 }
 
 /// "pod → ReplicaSet/x → Deployment/y", "pod → Job/x → CronJob/y", "pod (no owner)".

@@ -95,6 +95,8 @@ pub(super) fn render(state: &State, view: &GenericView, frame: &mut Frame, area:
         &first.title,
         area.width,
         theme.header(),
+        // the server's row order (namespace, name); no column sort in this view yet
+        &crate::app::table_sort::ColumnSort::default(),
     );
     let focused = state.focus == PaneId::Workloads;
     let mut lines = Vec::with_capacity(area.height as usize);

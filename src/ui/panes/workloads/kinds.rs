@@ -13,7 +13,7 @@ use super::detail::{container_spec_lines, events_lines, kv, labels_text, section
 use super::table::{
     Cells, Col, cut_line, fitted, pod_health, rollout_text, row_line, scroll_offset, table_room,
 };
-use crate::app::panes::workloads::{LastResult, Narrow, WorkloadRef};
+use crate::app::panes::workloads::{LastResult, Narrow, TableId, WorkloadRef};
 use crate::app::state::State;
 use crate::config::theme::Health;
 use crate::sources::kube::model::{ContainerSpec, WorkloadKind, short_image};
@@ -402,6 +402,7 @@ pub(super) fn kinds_table(
         })
         .collect();
     let cell_rows: Vec<Cells> = shown.iter().map(|(_, _, c)| c.clone()).collect();
+    let sort = crate::app::panes::workloads::sort_of(state, TableId::Main(narrow));
     let (name_w, widths, header) = fitted(
         &cols,
         &cell_rows,
@@ -411,6 +412,7 @@ pub(super) fn kinds_table(
         first_title(narrow),
         area.width,
         theme.header(),
+        &sort,
     );
     let mut lines = Vec::with_capacity(area.height as usize);
     lines.push(header);
@@ -426,6 +428,9 @@ pub(super) fn kinds_table(
             false => fit_middle(name, name_w),
         };
         let mut line = row_line(Span::styled(first, style), &cols, &widths, cells);
+        if state.workloads.marks.contains(w) {
+            line = line.patch_style(theme.matched());
+        }
         if i == selected {
             line = line.patch_style(theme.selection(cursor_here));
         }
@@ -591,4 +596,42 @@ pub(super) fn workload_detail<'a>(state: &State, w: &WorkloadRef) -> Vec<Line<'a
     names.insert(k.name.as_str());
     events_lines(state, &mut lines, &k.namespace, &names);
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sort menu lists what the header draws (the titles live in app for the sort).
+    #[test]
+    fn app_knows_every_column_this_draws() {
+        let (assets, _, _) = crate::config::load_assets(None);
+        let opts = crate::app::state::StartOptions {
+            theme: None,
+            keymap: None,
+            scope: Default::default(),
+            no_color: false,
+        };
+        let now = "2026-11-23T03:02:00Z".parse().expect("timestamp");
+        let mut state = State::new(Default::default(), assets, Vec::new(), opts, now);
+        for (_, narrow, _) in Narrow::COMMANDS.iter().chain(&[("", Narrow::All, "")]) {
+            state.workloads.narrow = *narrow;
+            if crate::app::panes::workloads::columns::deployments_layout(&state) {
+                continue;
+            }
+            let drawn: Vec<String> = columns(*narrow)
+                .iter()
+                .map(|c| c.title.to_string())
+                .collect();
+            assert_eq!(
+                drawn,
+                crate::app::panes::workloads::columns::main_titles(&state),
+                "{narrow:?}"
+            );
+            assert_eq!(
+                first_title(*narrow),
+                crate::app::panes::workloads::columns::first_title(&state)
+            );
+        }
+    }
 }

@@ -12,7 +12,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::panes::workloads::{
-    DetailTarget, Narrow, Section, WorkloadRef, empty_why, pod_keys, pods_ask_gpus, table_keys,
+    DetailTarget, Section, TableId, WorkloadRef, empty_why, pod_keys, pods_ask_gpus, sort_of,
+    table_keys,
 };
 use crate::app::state::State;
 use crate::config::theme::Health;
@@ -24,6 +25,7 @@ use crate::text::{clean, fit, fit_middle, fit_qualified, thousands};
 mod detail;
 mod generic;
 mod kinds;
+mod nodes;
 mod rollout;
 mod table;
 pub mod yaml;
@@ -31,8 +33,8 @@ pub mod yaml;
 use detail::{deployment_detail, pod_detail};
 pub use table::pod_health;
 use table::{
-    Cells, Col, cut_line, fit_columns, fitted, natural_widths, rollout_text, row_line,
-    scroll_offset, table_room,
+    Cells, Col, cut_line, fit_columns, fitted, header_line, natural_widths, rollout_text,
+    room_for_arrow, row_line, scroll_offset, sorted_title, table_room,
 };
 
 /// How far the largest list under way has got: `listing pods 12,500 of
@@ -69,6 +71,25 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         return generic::render(state, view, frame, area);
     }
     let mut area = area;
+    if state.nodes.shown {
+        // the incident hint stays above the nodes: the GPU hint offers a node's cordon
+        if area.height > 4
+            && let Some(hint) = &state.hint
+        {
+            let text = clean(hint);
+            let rows = hint_lines(&text, area.width as usize);
+            let n = (rows.len() as u16).min(area.height / 2);
+            let lines: Vec<Line> = rows
+                .into_iter()
+                .take(n as usize)
+                .map(|r| Line::styled(r, theme.warning()))
+                .collect();
+            frame.render_widget(Paragraph::new(lines), Rect { height: n, ..area });
+            area.y += n;
+            area.height -= n;
+        }
+        return nodes::render(state, frame, area);
+    }
     // failures stay on screen above the (stale) data they concern
     let failures: BTreeSet<String> = d.failures.values().map(|f| f.describe()).collect();
     if d.is_empty() && d.synced.is_empty() {
@@ -162,9 +183,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     };
     let all_ns = state.scope.namespace.is_none();
     // Deployments alone keep their own columns; Rollouts beside them need a KIND column
-    if state.workloads.narrow == Narrow::Only(WorkloadKind::Deployment)
-        || state.workloads.narrow == Narrow::Releases && d.rollouts.is_empty()
-    {
+    if crate::app::panes::workloads::columns::deployments_layout(state) {
         deployments_table(
             state,
             frame,
@@ -224,6 +243,75 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         };
         pods_table(state, frame, pod_area, &cur, &pods, pod_sel, focused);
     }
+    if let Some((_, menu)) = &state.workloads.sort_menu {
+        sort_menu(state, frame, area, menu);
+    }
+}
+
+/// The sort menu (`o`) at the pane's top right, over the table: the default order and the
+/// columns, the current one marked, the cursor on the entry enter takes.
+fn sort_menu(
+    state: &State,
+    frame: &mut Frame,
+    area: Rect,
+    menu: &crate::app::table_sort::SortMenu,
+) {
+    use ratatui::widgets::{Block, Borders, Clear};
+    let theme = &state.theme;
+    let entries = menu.entries();
+    let k = |a| {
+        crate::app::keyhints::key(
+            &state.keymap,
+            crate::config::keymap::KeyContext::Workloads,
+            a,
+        )
+    };
+    let footer = format!(
+        "enter sorts (again: reverses) · {} reverses · esc",
+        k(crate::action::Action::WorkloadsSortReverse)
+    );
+    let inner_w = entries
+        .iter()
+        .map(|e| e.width() + 2)
+        .chain([footer.width(), 12])
+        .max()
+        .unwrap_or(12);
+    let w = (inner_w as u16 + 2).min(area.width);
+    let h = (entries.len() as u16 + 3).min(area.height);
+    if w < 8 || h < 4 {
+        return;
+    }
+    let rect = Rect {
+        x: area.x + area.width - w,
+        y: area.y,
+        width: w,
+        height: h,
+    };
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.popup_border())
+        .style(theme.popup())
+        .title(" sort by ");
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let mut lines: Vec<Line> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let line = Line::styled(fit(&format!(" {e}"), inner.width as usize), theme.text());
+            if i == menu.selected {
+                line.patch_style(theme.selection(true))
+            } else {
+                line
+            }
+        })
+        .collect();
+    lines.push(Line::styled(
+        fit(&footer, inner.width as usize),
+        theme.dim(),
+    ));
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 /// The incident hint in at most two lines of `width`: words wrap to the second line, and
@@ -333,6 +421,7 @@ fn deployments_table(
         table.push((i, d, name_style, cells));
     }
     let cell_rows: Vec<Cells> = table.iter().map(|t| t.3.clone()).collect();
+    let sort = sort_of(state, TableId::Main(state.workloads.narrow));
     let (name_w, widths, header) = fitted(
         &cols,
         &cell_rows,
@@ -342,6 +431,7 @@ fn deployments_table(
         "DEPLOYMENT",
         area.width,
         theme.header(),
+        &sort,
     );
     let mut lines = Vec::with_capacity(area.height as usize);
     lines.push(header);
@@ -352,6 +442,13 @@ fn deployments_table(
             fit_middle(&clean(&d.key.name), name_w)
         };
         let mut line = row_line(Span::styled(name, name_style), &cols, &widths, cells);
+        if state
+            .workloads
+            .marks
+            .contains(&WorkloadRef::new(WorkloadKind::Deployment, d.key.clone()))
+        {
+            line = line.patch_style(theme.matched());
+        }
         if i == selected {
             line = line.patch_style(theme.selection(cursor_here));
         }
@@ -429,7 +526,7 @@ fn pods_table(
         cols.insert(1, Col::new("GPU", 3, 1));
     }
     let shown = pods.iter().enumerate().skip(offset).take(visible);
-    let mut table: Vec<(usize, String, Cells)> = Vec::new();
+    let mut table: Vec<(usize, &crate::sources::kube::model::ObjKey, String, Cells)> = Vec::new();
     for (i, p) in shown.filter_map(|(i, k)| Some((i, data.pods.get(k)?))) {
         let h = pod_health(p);
         let restarts = p.restarts_text(state.now);
@@ -490,27 +587,38 @@ fn pods_table(
             };
             cells.insert(1, (n, theme.text()));
         }
-        table.push((i, clean(&p.key.name).into_owned(), cells));
+        table.push((i, &p.key, clean(&p.key.name).into_owned(), cells));
     }
-    let cell_rows: Vec<Cells> = table.iter().map(|t| t.2.clone()).collect();
-    let natural = natural_widths(&cols, &cell_rows);
+    let cell_rows: Vec<Cells> = table.iter().map(|t| t.3.clone()).collect();
+    let sort = sort_of(state, TableId::Pods);
+    let mut natural = natural_widths(&cols, &cell_rows);
+    room_for_arrow(&cols, &mut natural, &sort);
+    let first_title = sorted_title("POD", &sort);
     let name_natural = table
         .iter()
-        .map(|(_, n, _)| n.width())
-        .chain(["POD".len()])
+        .map(|(_, _, n, _)| n.width())
+        .chain([first_title.width()])
         .max()
         .unwrap_or(0);
     let (name_w, widths) = fit_columns(&cols, &natural, name_natural, area.width as usize, 16);
-    let titles = cols.iter().map(|c| (c.title.to_string(), theme.header()));
-    lines.push(row_line(
-        Span::styled(fit("POD", name_w), theme.header()),
+    lines.push(header_line(
         &cols,
         &widths,
-        titles,
+        &first_title,
+        name_w,
+        theme.header(),
+        &sort,
     ));
-    for (i, name, cells) in table {
+    for (i, key, name, cells) in table {
         let first = Span::styled(fit_middle(&name, name_w), theme.text());
         let mut line = row_line(first, &cols, &widths, cells);
+        if state
+            .workloads
+            .marks
+            .contains(&WorkloadRef::new(WorkloadKind::Pod, key.clone()))
+        {
+            line = line.patch_style(theme.matched());
+        }
         if Some(i) == selected {
             line = line.patch_style(theme.selection(focused));
         }

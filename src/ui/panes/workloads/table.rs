@@ -6,6 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::app::state::State;
+use crate::app::table_sort::ColumnSort;
 use crate::config::theme::Health;
 use crate::sources::kube::model::{PodRow, Rollout};
 use crate::text::{clean, fit, fit_middle};
@@ -101,18 +102,51 @@ pub(super) fn fitted<'a>(
     title: &'a str,
     width: u16,
     header: Style,
+    sort: &ColumnSort,
 ) -> (usize, Vec<usize>, Line<'a>) {
-    let natural = natural_widths(cols, rows);
-    let name_natural = name_widths.chain([cells_of(title)]).max().unwrap_or(0);
+    let mut natural = natural_widths(cols, rows);
+    room_for_arrow(cols, &mut natural, sort);
+    let first = sorted_title(title, sort);
+    let name_natural = name_widths.chain([cells_of(&first)]).max().unwrap_or(0);
     let (name_w, widths) = fit_columns(cols, &natural, name_natural, width as usize, 12);
-    let titles = cols.iter().map(|c| (c.title.to_string(), header));
-    let line = row_line(
-        Span::styled(fit(title, name_w), header),
-        cols,
-        &widths,
-        titles,
-    );
+    let line = header_line(cols, &widths, &first, name_w, header, sort);
     (name_w, widths, line)
+}
+
+/// A header title with `▲`/`▼` when the table is sorted by its column.
+pub(super) fn sorted_title(title: &str, sort: &ColumnSort) -> String {
+    match sort.indicator(title) {
+        Some(arrow) => format!("{title}{arrow}"),
+        None => title.to_owned(),
+    }
+}
+
+/// The sorted column is at least as wide as its title and its arrow.
+pub(super) fn room_for_arrow(cols: &[Col], natural: &mut [usize], sort: &ColumnSort) {
+    for (c, n) in cols.iter().zip(natural.iter_mut()) {
+        if sort.indicator(&c.title).is_some() {
+            *n = (*n).max(cells_of(&c.title) + 1);
+        }
+    }
+}
+
+/// The header line: the first column's title (`first`, with its arrow) and each kept
+/// column's, the sorted one with its arrow.
+pub(super) fn header_line<'a>(
+    cols: &[Col],
+    widths: &[usize],
+    first: &str,
+    name_w: usize,
+    header: Style,
+    sort: &ColumnSort,
+) -> Line<'a> {
+    let titles = cols.iter().map(|c| (sorted_title(&c.title, sort), header));
+    row_line(
+        Span::styled(fit(first, name_w), header),
+        cols,
+        widths,
+        titles,
+    )
 }
 
 /// The first column's width and each column's (0: dropped) in `width` cells. Every column
