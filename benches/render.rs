@@ -51,7 +51,6 @@ fn state() -> State {
         .iter()
         .all(|id| matches!(s.source(*id), Some(SourceStatus::Live { .. })))
             && s.logs.lines >= 20
-            && s.errors.services.values().any(|v| v.history.len() >= 2)
             && s.gpu.gpu_count() > 0
     };
     rt.block_on(async {
@@ -64,13 +63,19 @@ fn state() -> State {
         while full_at.is_none_or(|t| t.elapsed() < Duration::from_secs(3)) {
             assert!(
                 Instant::now() < deadline,
-                "the dashboard never filled: {:?}",
-                s.sources
+                "the dashboard never filled: {:?}; {} log lines; {} GPUs",
+                s.sources,
+                s.logs.lines,
+                s.gpu.gpu_count()
             );
             let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await else {
                 continue;
             };
-            for effect in update(&mut s, ev) {
+            // as the run loop does: the event, then the views settled (which follows the
+            // selected workload's logs)
+            let mut effects = update(&mut s, ev);
+            effects.extend(flightdeck::app::update::settle(&mut s));
+            for effect in effects {
                 match effect {
                     Effect::FollowLogs(req) => sources.follow_logs(req, &tx),
                     Effect::StopLogs => sources.stop_logs(),
