@@ -46,34 +46,74 @@ fn detail(s: &mut State, name: &str) -> String {
 
 #[tokio::test]
 async fn without_the_crd_rollouts_are_asked_about_once_and_never_polled() {
-    let mut h = Harness::start(Scenario::Steady, Some("shop")).await;
+    // the watchers' clocks shortened so that every loop goes round several times within
+    // seconds: each watch resumed every second, the contact probe every second, retries
+    // at most a second apart (the console's: 120 s, 10 s, 30 s). A re-discovery on any of
+    // those paths, or on a timer of its own no longer than them, shows in the count below
+    let timings = flightdeck::sources::kube::watch::Timings {
+        watch_timeout_secs: 1,
+        stale_after: std::time::Duration::from_secs(3),
+        backoff_max: std::time::Duration::from_secs(1),
+    };
+    let longest = [
+        std::time::Duration::from_secs(u64::from(timings.watch_timeout_secs)),
+        timings.stale_after / 3,
+        timings.backoff_max,
+    ]
+    .into_iter()
+    .max()
+    .expect("intervals");
+    let sb = support::workloads::sandbox(Scenario::Steady).await;
+    let mut h = Harness::on_timed(sb, Some("shop"), timings).await;
     h.until("all kinds listed", synced).await;
     assert_eq!(h.state.cluster.rollouts_served, Some(false));
-    // every watcher goes round again: the API server restarts (every stream ends, old
-    // resourceVersions are gone), the watchers re-list everything (counted on the server)
-    // and simulated time moves on; a re-discovery on any of those paths would show below
-    let lists = |h: &Harness| {
-        h.sb.requests()
-            .iter()
-            .filter(|r| {
-                r.path.ends_with("/deployments")
-                    && !r.query.as_deref().unwrap_or("").contains("watch")
-            })
-            .count()
+    // counted on the server: what each loop asked
+    let count = |h: &Harness, what: &dyn Fn(&flightdeck_sandbox::ServedRequest) -> bool| {
+        h.sb.requests().iter().filter(|r| what(r)).count()
     };
-    let before = lists(&h);
+    let is_list = |r: &flightdeck_sandbox::ServedRequest| {
+        r.path.ends_with("/deployments") && !r.query.as_deref().unwrap_or("").contains("watch")
+    };
+    let is_watch = |r: &flightdeck_sandbox::ServedRequest| {
+        r.path.ends_with("/deployments") && r.query.as_deref().unwrap_or("").contains("watch")
+    };
+    let is_probe = |r: &flightdeck_sandbox::ServedRequest| r.path == "/version";
+    let (lists0, watches0, probes0) = (
+        count(&h, &is_list),
+        count(&h, &is_watch),
+        count(&h, &is_probe),
+    );
+    // every watcher goes round again on every path: the API server restarts (every stream
+    // ends, old resourceVersions are gone) and the watchers re-list; simulated time moves
+    // on ten minutes; then every request fails for a while (retries after backoff); and
+    // then wall time passes, several times the longest interval, watches resuming
     h.admin("restart?fresh_store=true", "").await;
     h.admin("time/advance?seconds=600", "").await;
     h.until("every kind listed again", |s| {
         synced(s) && s.cluster.failures.is_empty()
     })
     .await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while lists(&h) <= before {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the watchers never re-listed"
-        );
+    h.admin(
+        "faults",
+        r#"{"error_rate": 1.0, "error_path_prefix": "/api"}"#,
+    )
+    .await;
+    let failing_until = std::time::Instant::now() + longest * 3;
+    while std::time::Instant::now() < failing_until {
+        h.drain().await;
+    }
+    assert!(
+        !h.state.cluster.failures.is_empty(),
+        "the failing server was never seen"
+    );
+    h.admin("faults", r#"{"error_rate": 0.0}"#).await;
+    h.admin("time/advance?seconds=600", "").await;
+    h.until("every kind listed again", |s| {
+        synced(s) && s.cluster.failures.is_empty()
+    })
+    .await;
+    let quiet_until = std::time::Instant::now() + longest * 5;
+    while std::time::Instant::now() < quiet_until {
         h.drain().await;
     }
     let argo: Vec<_> =
@@ -87,6 +127,18 @@ async fn without_the_crd_rollouts_are_asked_about_once_and_never_polled() {
         "one discovery request and nothing else: {argo:?}"
     );
     assert_eq!(argo[0].path, "/apis/argoproj.io/v1alpha1");
+    // each loop went round several times, seen on the server
+    let (lists, watches, probes) = (
+        count(&h, &is_list) - lists0,
+        count(&h, &is_watch) - watches0,
+        count(&h, &is_probe) - probes0,
+    );
+    assert!(
+        lists >= 2,
+        "re-lists after the restart and after the failures: {lists}"
+    );
+    assert!(watches >= 4, "watches resumed every second: {watches}");
+    assert!(probes >= 4, "contact probes every second: {probes}");
     assert!(h.state.cluster.rollouts.is_empty());
     let text = screen(&h.state, 160, 40);
     assert!(!text.contains("rollout"), "{text}");

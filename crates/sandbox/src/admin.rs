@@ -387,16 +387,43 @@ pub fn handle(
             github_names(shared, &b)
         }
         (Method::POST, ["pods", ns, name, "log"]) => {
-            let mut w = shared.lock();
+            // `split=true`: each line of the body is a log line of its own (a flood of many
+            // lines in one request, for load measurements)
+            let split = match q.get("split").map(String::as_str) {
+                None | Some("false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(other) => {
+                    return err(
+                        StatusCode::BAD_REQUEST,
+                        &format!("split must be true or false, not {other:?}"),
+                    );
+                }
+            };
             let mut bytes = body.clone();
             if bytes.last() == Some(&b'\n') {
                 bytes.truncate(bytes.len() - 1);
             }
-            if w.append_log(&(ns.to_string(), name.to_string()), bytes) {
-                json_resp(StatusCode::OK, &json!({"appended": body.len()}))
+            let lines: Vec<Bytes> = if split {
+                bytes
+                    .split(|b| *b == b'\n')
+                    .map(|l| bytes.slice_ref(l))
+                    .collect()
             } else {
-                err(StatusCode::NOT_FOUND, &format!("pod {ns}/{name} not found"))
+                vec![bytes]
+            };
+            let key = (ns.to_string(), name.to_string());
+            let mut w = shared.lock();
+            let mut appended = 0;
+            for line in lines {
+                if !w.append_log(&key, line) {
+                    return err(StatusCode::NOT_FOUND, &format!("pod {ns}/{name} not found"));
+                }
+                appended += 1;
             }
+            json_resp(
+                StatusCode::OK,
+                &json!({"appended": body.len(), "lines": appended}),
+            )
         }
         (Method::POST, ["churn"]) => {
             let b = match body_json(body) {

@@ -55,111 +55,151 @@ const WATCH_MARGIN: Duration = Duration::from_secs(15);
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
+/// The watchers' clocks, the longest intervals any of them waits: how long the server
+/// keeps a watch open before it is resumed ([`WATCH_TIMEOUT_SECS`]), the contact bound
+/// the `/version` probe is asked within (a third of it), and the longest retry delay
+/// ([`BACKOFF_MAX`]). [`Timings::default`] is the console's; tests shorten them (through
+/// [`run_watchers_timed`]) to see every loop go round several times in seconds of wall
+/// time instead of minutes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timings {
+    pub watch_timeout_secs: u32,
+    pub stale_after: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            watch_timeout_secs: WATCH_TIMEOUT_SECS,
+            stale_after: crate::config::KubeConfig::default().stale_after(),
+            backoff_max: BACKOFF_MAX,
+        }
+    }
+}
+
+/// What every watcher of one scope shares.
+#[derive(Clone)]
+struct Ctx {
+    namespace: Option<String>,
+    timings: Timings,
+    sink: Sink,
+}
+
 /// Starts the watchers, one per [`Kind`]; dropping or aborting the returned handles stops
 /// them. Every kind is watched whatever the pane shows: the rows of the kinds beside
 /// Deployments are a few hundred bytes each and pods dominate memory (see the README's
 /// Workloads paragraph for the measurement).
 pub fn spawn_all(client: Client, namespace: Option<String>, sink: Sink) -> Vec<JoinHandle<()>> {
+    spawn_all_timed(client, namespace, Timings::default(), sink)
+}
+
+fn spawn_all_timed(
+    client: Client,
+    namespace: Option<String>,
+    timings: Timings,
+    sink: Sink,
+) -> Vec<JoinHandle<()>> {
     let ns = namespace.as_deref();
+    let ctx = Ctx {
+        namespace: namespace.clone(),
+        timings,
+        sink,
+    };
     vec![
         spawn_kind(
             api::<Deployment>(&client, ns),
             None,
             Kind::Deployments,
-            namespace.clone(),
+            &ctx,
             |d| Some(DeploymentRow::from_object(d)),
             Rows::Deployments,
-            sink.clone(),
         ),
         spawn_kind(
             api::<super::slim::ReplicaSet>(&client, ns),
             None,
             Kind::ReplicaSets,
-            namespace.clone(),
+            &ctx,
             |r| Some(ReplicaSetRow::from_object(r)),
             Rows::ReplicaSets,
-            sink.clone(),
         ),
         spawn_kind(
             api::<Pod>(&client, ns),
             None,
             Kind::Pods,
-            namespace.clone(),
+            &ctx,
             |p| Some(PodRow::from_object(p)),
             Rows::Pods,
-            sink.clone(),
         ),
         spawn_kind(
             api::<HorizontalPodAutoscaler>(&client, ns),
             None,
             Kind::Hpas,
-            namespace.clone(),
+            &ctx,
             |h| Some(HpaRow::from_object(h)),
             Rows::Hpas,
-            sink.clone(),
         ),
         spawn_kind(
             api::<KubeEvent>(&client, ns),
             Some("type=Warning"),
             Kind::Events,
-            namespace.clone(),
+            &ctx,
             |e| EventRow::is_warning(e).then(|| EventRow::from_object(e)),
             Rows::Events,
-            sink.clone(),
         ),
         spawn_kind(
             api::<StatefulSet>(&client, ns),
             None,
             Kind::StatefulSets,
-            namespace.clone(),
+            &ctx,
             |s| Some(StatefulSetRow::from_object(s)),
             Rows::StatefulSets,
-            sink.clone(),
         ),
         spawn_kind(
             api::<DaemonSet>(&client, ns),
             None,
             Kind::DaemonSets,
-            namespace.clone(),
+            &ctx,
             |d| Some(DaemonSetRow::from_object(d)),
             Rows::DaemonSets,
-            sink.clone(),
         ),
         spawn_kind(
             api::<Job>(&client, ns),
             None,
             Kind::Jobs,
-            namespace.clone(),
+            &ctx,
             |j| Some(JobRow::from_object(j)),
             Rows::Jobs,
-            sink.clone(),
         ),
         spawn_kind(
             api::<CronJob>(&client, ns),
             None,
             Kind::CronJobs,
-            namespace.clone(),
+            &ctx,
             |c| Some(CronJobRow::from_object(c)),
             Rows::CronJobs,
-            sink.clone(),
         ),
         spawn_kind(
             api::<ControllerRevision>(&client, ns),
             None,
             Kind::Revisions,
-            namespace.clone(),
+            &ctx,
             |r| Some(RevisionRow::from_object(r)),
             Rows::Revisions,
-            sink.clone(),
         ),
-        tokio::spawn(run_rollouts(client, namespace, sink)),
+        tokio::spawn(run_rollouts(client, ctx.clone())),
     ]
 }
 
 /// Asks once whether the cluster serves Argo Rollouts (again after a failure to answer,
 /// with backoff); where it does, watches Rollouts and AnalysisRuns like the other kinds.
 /// Where it does not, nothing more is asked.
-async fn run_rollouts(client: Client, namespace: Option<String>, sink: Sink) {
+async fn run_rollouts(client: Client, ctx: Ctx) {
+    let Ctx {
+        namespace,
+        timings,
+        sink,
+    } = ctx;
     let mut delay = BACKOFF_FIRST;
     loop {
         match tokio::time::timeout(LIST_TIMEOUT, super::argo::rollouts_served(&client)).await {
@@ -172,7 +212,7 @@ async fn run_rollouts(client: Client, namespace: Option<String>, sink: Sink) {
             // the other watchers report an unreachable or refusing server
             Ok(Err(_)) | Err(_) => {
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(BACKOFF_MAX);
+                delay = (delay * 2).min(timings.backoff_max);
             }
         }
     }
@@ -180,6 +220,7 @@ async fn run_rollouts(client: Client, namespace: Option<String>, sink: Sink) {
     let rollouts = KindSpec {
         kind: Kind::Rollouts,
         namespace: namespace.clone(),
+        timings,
         fields: None,
         convert: |r: &super::argo::WatchedRollout| Some(RolloutRow::from_object(r)),
         wrap: Rows::Rollouts,
@@ -187,6 +228,7 @@ async fn run_rollouts(client: Client, namespace: Option<String>, sink: Sink) {
     let runs = KindSpec {
         kind: Kind::AnalysisRuns,
         namespace: namespace.clone(),
+        timings,
         fields: None,
         convert: |a: &super::argo::AnalysisRun| Some(AnalysisRunRow::from_object(a)),
         wrap: Rows::AnalysisRuns,
@@ -252,8 +294,7 @@ pub fn spawn_scope(
 /// Runs the watchers until they all end (the sink closed) or this future is dropped, with
 /// the default contact bound (`[kube] stale_after_secs`).
 pub async fn run_watchers(client: Client, namespace: Option<String>, sink: Sink) {
-    let stale_after = crate::config::KubeConfig::default().stale_after();
-    run_watchers_within(client, namespace, stale_after, sink).await;
+    run_watchers_timed(client, namespace, Timings::default(), sink).await;
 }
 
 /// [`run_watchers`], with the contact probe ([`probe_contact`]) asked within `stale_after`.
@@ -263,8 +304,26 @@ pub async fn run_watchers_within(
     stale_after: Duration,
     sink: Sink,
 ) {
-    let probe = tokio::spawn(probe_contact(client.clone(), stale_after, sink.clone()));
-    let mut watchers = spawn_all(client, namespace, sink);
+    let timings = Timings {
+        stale_after,
+        ..Timings::default()
+    };
+    run_watchers_timed(client, namespace, timings, sink).await;
+}
+
+/// [`run_watchers`] on other clocks than the console's ([`Timings`]).
+pub async fn run_watchers_timed(
+    client: Client,
+    namespace: Option<String>,
+    timings: Timings,
+    sink: Sink,
+) {
+    let probe = tokio::spawn(probe_contact(
+        client.clone(),
+        timings.stale_after,
+        sink.clone(),
+    ));
+    let mut watchers = spawn_all_timed(client, namespace, timings, sink);
     watchers.push(probe);
     let mut guard = AbortOnDrop(watchers);
     for h in guard.0.iter_mut() {
@@ -297,6 +356,7 @@ where
 struct KindSpec<K, R> {
     kind: Kind,
     namespace: Option<String>,
+    timings: Timings,
     fields: Option<&'static str>,
     convert: fn(&K) -> Option<R>,
     wrap: fn(Vec<R>) -> Rows,
@@ -306,10 +366,9 @@ fn spawn_kind<K, R>(
     api: Api<K>,
     fields: Option<&'static str>,
     kind: Kind,
-    namespace: Option<String>,
+    ctx: &Ctx,
     convert: fn(&K) -> Option<R>,
     wrap: fn(Vec<R>) -> Rows,
-    sink: Sink,
 ) -> JoinHandle<()>
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
@@ -317,11 +376,13 @@ where
 {
     let spec = KindSpec {
         kind,
-        namespace,
+        namespace: ctx.namespace.clone(),
+        timings: ctx.timings,
         fields,
         convert,
         wrap,
     };
+    let sink = ctx.sink.clone();
     tokio::spawn(async move { run_kind(&api, &spec, &sink).await })
 }
 
@@ -342,7 +403,7 @@ where
                     return;
                 }
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(BACKOFF_MAX);
+                delay = (delay * 2).min(spec.timings.backoff_max);
                 continue;
             }
         };
@@ -355,7 +416,7 @@ where
                     return;
                 }
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(BACKOFF_MAX);
+                delay = (delay * 2).min(spec.timings.backoff_max);
             }
         }
     }
@@ -412,7 +473,7 @@ where
                     return Ok(None);
                 }
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(BACKOFF_MAX);
+                delay = (delay * 2).min(spec.timings.backoff_max);
                 continue;
             }
         };
@@ -484,11 +545,11 @@ where
     let kind = spec.kind;
     let namespace = spec.namespace.as_deref();
     // bookmarks are on by default: they move `rv` on while nothing of ours changes
-    let mut wp = WatchParams::default().timeout(WATCH_TIMEOUT_SECS);
+    let mut wp = WatchParams::default().timeout(spec.timings.watch_timeout_secs);
     if let Some(f) = spec.fields {
         wp = wp.fields(f);
     }
-    let idle = Duration::from_secs(u64::from(WATCH_TIMEOUT_SECS)) + WATCH_MARGIN;
+    let idle = Duration::from_secs(u64::from(spec.timings.watch_timeout_secs)) + WATCH_MARGIN;
     loop {
         let stream = match tokio::time::timeout(LIST_TIMEOUT, api.watch(&wp, &rv)).await {
             Err(_) => return Next::RelistAfter(no_answer("watch", kind)),

@@ -78,12 +78,22 @@ impl Harness {
 
     /// Watchers against a sandbox prepared by the caller (faults set before the first list).
     pub async fn on(sb: Sandbox, namespace: Option<&str>) -> Harness {
+        Harness::on_timed(sb, namespace, watch::Timings::default()).await
+    }
+
+    /// [`Harness::on`], the watchers on other clocks than the console's.
+    pub async fn on_timed(
+        sb: Sandbox,
+        namespace: Option<&str>,
+        timings: watch::Timings,
+    ) -> Harness {
         let client = kube_client(&sb).await;
         let (tx, rx) = mpsc::unbounded_channel();
         let sink: Sink = Arc::new(move |m| tx.send(m).is_ok());
-        let task = tokio::spawn(watch::run_watchers(
+        let task = tokio::spawn(watch::run_watchers_timed(
             client,
             namespace.map(str::to_owned),
+            timings,
             sink,
         ));
         Harness {

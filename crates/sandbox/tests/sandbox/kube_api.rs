@@ -560,6 +560,47 @@ async fn logs_tail_since_and_follow() {
         found,
         "the appended line never arrived on the followed stream"
     );
+
+    // split=true: each line of the body is a log line of its own, in order
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/pods/shop/{cart}/log?split=true",
+            sb.admin_url()
+        ))
+        .body("flood 1\nflood 2\nflood 3\n".to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(answer["lines"], 3, "{answer}");
+    let got = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            match lines.try_next().await.unwrap() {
+                Some(l) if l.contains("flood") => got.push(l),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        got
+    })
+    .await
+    .unwrap_or_default();
+    assert_eq!(got.len(), 3, "three lines, not one: {got:?}");
+    for (i, l) in got.iter().enumerate() {
+        assert!(l.ends_with(&format!("flood {}", i + 1)), "{got:?}");
+    }
+    let bad = reqwest::Client::new()
+        .post(format!(
+            "{}/pods/shop/{cart}/log?split=maybe",
+            sb.admin_url()
+        ))
+        .body("x".to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
