@@ -15,7 +15,7 @@ use crate::support;
 use crate::support::common;
 
 use flightdeck::app::panes::workloads::generic::{cell, columns};
-use flightdeck::app::resources::{Catalog, own_view, resolve};
+use flightdeck::app::resources::{Catalog, is_nodes, own_view, resolve};
 use flightdeck::app::state::State;
 use flightdeck::app::{Effect, Event, update};
 use flightdeck::pane::PaneId;
@@ -215,6 +215,11 @@ async fn every_name_kubectl_knows_opens_that_resource_and_no_fuzzy_match_wins() 
             // through the palette: the exact name runs, never a fuzzy neighbour
             let mut s = state_for(Some("shop"), &resources);
             palette(&mut s, &name);
+            if is_nodes(r) {
+                // nodes have their own view (status, taints, GPUs, cordon and drain)
+                assert!(s.nodes.shown && s.workloads.generic.is_none(), "`{name}`");
+                continue;
+            }
             match own_view(r) {
                 Some(narrow) => {
                     assert!(s.workloads.generic.is_none(), "`{name}`");
@@ -561,21 +566,38 @@ async fn the_table_is_watched_only_while_the_view_is_shown() {
     .await;
     assert_eq!(open_watches(&sb, "services", 1).await, 1, "after :ns");
     // another resource replaces it
-    c.keys("no");
-    c.until("nodes listed", |s| {
+    c.keys("cm");
+    c.until("configmaps listed", |s| {
         s.workloads
             .generic
             .as_ref()
-            .is_some_and(|g| g.listed && g.resource.plural == "nodes")
+            .is_some_and(|g| g.listed && g.resource.plural == "configmaps")
     })
     .await;
-    assert_eq!(open_watches(&sb, "services", 0).await, 0, "after :no");
-    assert_eq!(open_watches(&sb, "nodes", 1).await, 1, "nodes shown");
+    assert_eq!(open_watches(&sb, "services", 0).await, 0, "after :cm");
+    assert_eq!(
+        open_watches(&sb, "configmaps", 1).await,
+        1,
+        "configmaps shown"
+    );
+    // nodes have their own view: `:no` leaves the generic one, and its watch
+    c.keys("no");
+    assert!(c.state.nodes.shown && c.state.workloads.generic.is_none());
+    assert_eq!(open_watches(&sb, "configmaps", 0).await, 0, "after :no");
+    c.keys("cm");
+    c.until("configmaps listed again", |s| {
+        s.workloads.generic.as_ref().is_some_and(|g| g.listed)
+    })
+    .await;
+    assert!(
+        !c.state.nodes.shown,
+        "a generic view replaces the nodes view"
+    );
     // esc leaves the view: nothing of it is watched
     let effects = common::keys(&mut c.state, "esc");
     assert!(c.state.workloads.generic.is_none());
     c.carry_out(effects);
-    assert_eq!(open_watches(&sb, "nodes", 0).await, 0, "after esc");
+    assert_eq!(open_watches(&sb, "configmaps", 0).await, 0, "after esc");
     // a workload kind's own command leaves it too (the console's own watchers watch
     // Warning events: the view's watch is one more)
     let before = open_watches(&sb, "events", 1).await;
