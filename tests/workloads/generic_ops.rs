@@ -295,3 +295,99 @@ fn the_generic_view_refuses_what_it_cannot_do_and_says_why() {
         "{effects:?}"
     );
 }
+
+fn key(s: &mut flightdeck::app::state::State, code: crossterm::event::KeyCode) -> Vec<Effect> {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    let e = update(s, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    flightdeck::app::update::settle(s);
+    e
+}
+
+fn shown(s: &flightdeck::app::state::State) -> Vec<String> {
+    let g = s.workloads.generic.as_ref().expect("the generic view");
+    g.shown
+        .iter()
+        .map(|&i| format!("{}/{}", g.rows[i].namespace, g.rows[i].name))
+        .collect()
+}
+
+fn screen(s: &flightdeck::app::state::State) -> String {
+    let mut s = s.clone();
+    s.size = (140, 40);
+    common::text(&common::render(&mut s, 140, 40))
+}
+
+/// `o` lists the server's columns; a pick sorts by that column's cells (stably: equal
+/// cells keep namespace, name), `O` reverses, the header carries ▲/▼ and the cursor
+/// stays on its row. `space` marks rows (the count in the title) and `D` deletes every
+/// marked row in one confirmation; `esc` clears the marks.
+#[test]
+fn the_generic_view_sorts_by_any_column_and_deletes_marked_rows_in_one_batch() {
+    use crossterm::event::KeyCode;
+    let mut s = services_fixture(Some("shop"));
+    if let Some(g) = s.workloads.generic.as_mut() {
+        g.resource.verbs.push("delete".into());
+    }
+    assert_eq!(shown(&s), ["shop/cart", "shop/checkout", "shop-dev/cart"]);
+    s.pane_mut(PaneId::Workloads).selected = 1;
+    key(&mut s, KeyCode::Char('o'));
+    let (_, menu) = s.workloads.sort_menu.clone().expect("the sort menu");
+    assert_eq!(menu.columns[..3], ["NAME", "TYPE", "CLUSTER-IP"]);
+    key(&mut s, KeyCode::Char('j'));
+    key(&mut s, KeyCode::Enter);
+    assert!(s.workloads.sort_menu.is_none());
+    assert_eq!(shown(&s), ["shop/cart", "shop-dev/cart", "shop/checkout"]);
+    assert_eq!(
+        s.pane(PaneId::Workloads).selected,
+        2,
+        "the cursor stays on checkout"
+    );
+    assert!(screen(&s).contains("NAME▲"), "{}", screen(&s));
+    key(&mut s, KeyCode::Char('O'));
+    assert_eq!(shown(&s), ["shop/checkout", "shop/cart", "shop-dev/cart"]);
+    assert!(screen(&s).contains("NAME▼"), "{}", screen(&s));
+
+    // marks: two rows, counted in the title, deleted in one batch
+    s.pane_mut(PaneId::Workloads).selected = 1;
+    key(&mut s, KeyCode::Char(' '));
+    key(&mut s, KeyCode::Char(' '));
+    assert!(screen(&s).contains("services · 2 marked"), "{}", screen(&s));
+    let e = key(&mut s, KeyCode::Char('D'));
+    let [Effect::PlanOperation(Operation::Batch { items })] = &e[..] else {
+        panic!("one batch: {e:?}");
+    };
+    let objects: Vec<(String, String, Option<String>)> = items
+        .iter()
+        .map(|i| match &i.op {
+            Operation::Delete { object, .. } => (
+                object.namespace.clone(),
+                object.name.clone(),
+                object.uid.clone(),
+            ),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        objects,
+        [
+            ("shop".into(), "cart".into(), Some("shop-cart".into())),
+            (
+                "shop-dev".into(),
+                "cart".into(),
+                Some("shop-dev-cart".into())
+            ),
+        ]
+    );
+    s.overlay = flightdeck::app::state::Overlay::None;
+    key(&mut s, KeyCode::Esc);
+    assert!(
+        s.workloads
+            .generic
+            .as_ref()
+            .is_some_and(|g| g.marks.is_empty())
+    );
+    assert!(
+        s.workloads.generic.is_some(),
+        "esc cleared the marks, not the view"
+    );
+}

@@ -83,6 +83,23 @@ fn on_generic(state: &mut State, action: Action) -> Vec<Intent> {
         );
     }
     let context = crate::app::scope::kube_context(state);
+    // marked rows: one confirmation listing them, each deleted with its own preconditions
+    if action == Action::WorkloadsDeletePod && !view.marks.is_empty() {
+        let items = view
+            .marked_rows()
+            .into_iter()
+            .map(|row| BatchItem {
+                op: Operation::Delete {
+                    context: context.clone(),
+                    object: ObjectRef::of_table_row(&view.resource, row),
+                    propagation: Propagation::default(),
+                },
+                before: String::new(),
+                after: String::new(),
+            })
+            .collect();
+        return vec![Intent::Plan(Operation::Batch { items })];
+    }
     match action {
         Action::WorkloadsEdit => vec![Intent::Effect(crate::app::event::Effect::Edit {
             context,
