@@ -391,3 +391,59 @@ fn the_generic_view_sorts_by_any_column_and_deletes_marked_rows_in_one_batch() {
         "esc cleared the marks, not the view"
     );
 }
+
+/// A Secret's YAML opened from the generic view (`:secret`, enter) shows no value: each
+/// of `data` is `<hidden: N bytes>`, N its decoded size, and neither the base64 nor the
+/// plain value is anywhere in the lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secrets_yaml_from_the_generic_view_hides_its_values() {
+    let sb = start().await;
+    let client = kube_client(&sb).await;
+    let mut c = Console::start(&sb);
+    c.until("discovery", |s| s.resources.resolve("secret").is_some())
+        .await;
+    c.keys("secret");
+    c.until("secrets listed", |s| {
+        s.workloads
+            .generic
+            .as_ref()
+            .is_some_and(|g| g.listed && g.rows.iter().any(|r| r.name == "checkout-db"))
+    })
+    .await;
+    select(&mut c, "checkout-db");
+    let effects = common::keys(&mut c.state, "enter");
+    let req = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::FetchObject(r) => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("enter fetches the object: {effects:?}"));
+    let stored = Api::<k8s_openapi::api::core::v1::Secret>::namespaced(client.clone(), "shop")
+        .get("checkout-db")
+        .await
+        .unwrap();
+    let lines = flightdeck::sources::kube::object::fetch(client, &req)
+        .await
+        .expect("the secret");
+    let text = lines.join("\n");
+    assert!(text.contains("kind: Secret"), "{text}");
+    let data = stored.data.unwrap_or_default();
+    assert_eq!(data.len(), 2);
+    for (k, v) in &data {
+        let n = v.0.len();
+        assert!(
+            text.contains(&format!("{k}: \"<hidden: {n} bytes>\"")),
+            "{k} in {text}"
+        );
+        let plain = String::from_utf8_lossy(&v.0).into_owned();
+        let b64 = serde_json::to_value(v)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for leak in [plain, b64] {
+            assert!(!text.contains(&leak), "{leak} in {text}");
+        }
+    }
+}
