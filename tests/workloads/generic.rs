@@ -25,7 +25,7 @@ use flightdeck_sandbox::{Sandbox, SandboxOptions, Scenario};
 use support::workloads::{admin, kube_client};
 use tokio::sync::mpsc;
 
-async fn start() -> Sandbox {
+pub(crate) async fn start() -> Sandbox {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let sb = Sandbox::start(SandboxOptions {
         rollouts: true,
@@ -41,7 +41,12 @@ async fn start() -> Sandbox {
 }
 
 /// kubectl against the sandbox: (success, stdout, stderr).
-async fn kubectl(bin: &Path, sb: &Sandbox, dir: &Path, args: &[&str]) -> (bool, String, String) {
+pub(crate) async fn kubectl(
+    bin: &Path,
+    sb: &Sandbox,
+    dir: &Path,
+    args: &[&str],
+) -> (bool, String, String) {
     let kubeconfig = dir.join("kubeconfig");
     if !kubeconfig.exists() {
         std::fs::write(&kubeconfig, sb.kubeconfig_yaml()).expect("write kubeconfig");
@@ -445,8 +450,8 @@ async fn one_failing_group_leaves_the_others_discovered() {
 
 /// The console's own sources against the sandbox: discovery at the scope's start, the
 /// generic view's table started and stopped by `update`'s effects, counted on the server.
-struct Console {
-    state: State,
+pub(crate) struct Console {
+    pub(crate) state: State,
     sources: flightdeck::console::Sources,
     tx: mpsc::UnboundedSender<Event>,
     rx: mpsc::UnboundedReceiver<Event>,
@@ -454,7 +459,7 @@ struct Console {
 }
 
 impl Console {
-    fn start(sb: &Sandbox) -> Console {
+    pub(crate) fn start(sb: &Sandbox) -> Console {
         use flightdeck::console::run::Sources as _;
         let dir = tempfile::tempdir().expect("tempdir");
         let kc = dir.path().join("kubeconfig");
@@ -494,7 +499,7 @@ impl Console {
         }
     }
 
-    async fn until(&mut self, what: &str, done: impl Fn(&State) -> bool) {
+    pub(crate) async fn until(&mut self, what: &str, done: impl Fn(&State) -> bool) {
         let ok = tokio::time::timeout(Duration::from_secs(20), async {
             while !done(&self.state) {
                 let Some(ev) = self.rx.recv().await else {
@@ -508,7 +513,7 @@ impl Console {
         assert!(ok.is_ok() && done(&self.state), "never saw {what}");
     }
 
-    fn keys(&mut self, name: &str) {
+    pub(crate) fn keys(&mut self, name: &str) {
         let effects = palette(&mut self.state, name);
         self.carry_out(effects);
     }
@@ -665,7 +670,7 @@ async fn a_name_discovery_has_not_seen_runs_it_again() {
     assert!(matches!(c.state.resources, Catalog::Known { .. }));
 }
 
-fn services_fixture(namespace: Option<&str>) -> State {
+pub(crate) fn services_fixture(namespace: Option<&str>) -> State {
     use flightdeck::sources::kube::model::{TableColumn, TableRow};
     let services = ApiResource {
         group: String::new(),

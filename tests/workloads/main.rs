@@ -5,6 +5,7 @@ mod connect;
 mod cut_text;
 mod empty;
 mod generic;
+mod generic_ops;
 mod hint_sandbox;
 mod kinds;
 mod kinds_keys;

@@ -103,10 +103,11 @@ fn subtitle(state: &State, pane: PaneId) -> Option<String> {
                 None => crate::text::sanitize(&ns),
             };
             if let Some(g) = &state.workloads.generic {
-                return Some(format!(
-                    "{scope} · {}",
-                    crate::text::clean(&g.resource.label())
-                ));
+                let label = crate::text::clean(&g.resource.label()).into_owned();
+                return Some(match g.marks.len() {
+                    0 => format!("{scope} · {label}"),
+                    n => format!("{scope} · {label} · {n} marked"),
+                });
             }
             if state.nodes.shown {
                 let ctx = state.scope.context.as_deref().map(crate::text::clean);

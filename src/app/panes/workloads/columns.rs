@@ -20,6 +20,14 @@ pub fn current_table(state: &State) -> TableId {
 
 /// A table's order (the default, trouble first, unless one was chosen).
 pub fn sort_of(state: &State, table: TableId) -> ColumnSort {
+    if table == TableId::Generic {
+        return state
+            .workloads
+            .generic
+            .as_ref()
+            .map(|g| g.sort.clone())
+            .unwrap_or_default();
+    }
     state
         .workloads
         .sorts
@@ -143,6 +151,17 @@ pub fn titles(state: &State, table: TableId) -> Vec<String> {
             .chain(pods_titles(state.workloads.view.pods_gpus))
             .map(str::to_owned)
             .collect(),
+        TableId::Generic => state
+            .workloads
+            .generic
+            .as_ref()
+            .map(|g| {
+                super::generic::columns(g, state.scope.namespace.is_none(), true)
+                    .into_iter()
+                    .map(|c| c.title)
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

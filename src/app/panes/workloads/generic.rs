@@ -7,6 +7,7 @@
 use crate::action::Action;
 use crate::app::event::Effect;
 use crate::app::state::{FlashLevel, State};
+use crate::app::table_sort::{ColumnSort, SortMenu};
 use crate::pane::PaneId;
 use crate::sources::kube::model::{ApiResource, ObjKey, TableMsg, TableRequest, TableRow};
 
@@ -163,8 +164,76 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             let resource = view.resource.clone();
             Some(super::yaml::open_resource(state, resource, key))
         }
+        Action::Back if !view.marks.is_empty() => {
+            if let Some(v) = state.workloads.generic.as_mut() {
+                v.marks.clear();
+            }
+            state.set_flash(FlashLevel::Info, "marks cleared".into());
+            state.dirty = true;
+            Some(Vec::new())
+        }
         Action::Back if state.pane(PaneId::Workloads).filter.is_empty() => Some(close(state)),
-        Action::WorkloadsPods | Action::WorkloadsSort => Some(Vec::new()),
+        Action::WorkloadsSort => {
+            let table = super::model::TableId::Generic;
+            let menu = SortMenu::new(
+                DEFAULT_ORDER,
+                super::columns::titles(state, table),
+                view.sort.clone(),
+            );
+            state.workloads.sort_menu = Some((table, menu));
+            state.dirty = true;
+            Some(Vec::new())
+        }
+        Action::WorkloadsSortReverse => {
+            let sort = view.sort.reversed();
+            set_sort(state, sort);
+            Some(Vec::new())
+        }
+        Action::WorkloadsMark => {
+            mark(state);
+            Some(Vec::new())
+        }
+        Action::WorkloadsPods => Some(Vec::new()),
         _ => None,
     }
+}
+
+/// What the default order is called.
+const DEFAULT_ORDER: &str = "namespace, name (default)";
+
+/// The view's new order: the cursor stays on its row.
+pub(super) fn set_sort(state: &mut State, sort: ColumnSort) {
+    let filter = state.pane(PaneId::Workloads).filter.clone();
+    let selected = state.pane(PaneId::Workloads).selected;
+    let Some(view) = state.workloads.generic.as_mut() else {
+        return;
+    };
+    let label = sort.label(DEFAULT_ORDER);
+    let id = view.selected_row(selected).map(TableRow::id);
+    view.sort = sort;
+    view.refresh(&filter);
+    let at = id.and_then(|id| view.position(&id));
+    if let Some(at) = at {
+        state.pane_mut(PaneId::Workloads).selected = at;
+    }
+    state.set_flash(FlashLevel::Info, label);
+    state.dirty = true;
+}
+
+/// `space`: marks the row under the cursor (or unmarks it), and moves down.
+fn mark(state: &mut State) {
+    let selected = state.pane(PaneId::Workloads).selected;
+    let Some(view) = state.workloads.generic.as_mut() else {
+        return;
+    };
+    let Some(id) = view.selected_row(selected).map(TableRow::id) else {
+        return;
+    };
+    if !view.marks.remove(&id) {
+        view.marks.insert(id);
+    }
+    let rows = view.shown.len();
+    let pane = state.pane_mut(PaneId::Workloads);
+    pane.selected = (selected + 1).min(rows.saturating_sub(1));
+    state.dirty = true;
 }

@@ -2,8 +2,9 @@
 //! and the rows as shown (sorted by namespace and name, filtered), rebuilt only when the
 //! rows or the filter changed. Plain data for `generic` (which decides) and `model`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
+use crate::app::table_sort::{ColumnSort, SortValue, sort_rows};
 use crate::sources::kube::model::{ApiResource, TableColumn, TableRow};
 
 /// One resource's table as last listed and watched.
@@ -20,11 +21,17 @@ pub struct GenericView {
     pub listed: bool,
     /// Why the list or watch fails (a 403 names the verb and resource); rows kept stale.
     pub error: Option<String>,
-    /// Rows as shown: indices into `rows`, by namespace and name, filtered.
+    /// Rows as shown: indices into `rows`, by namespace and name (or by the column
+    /// chosen), filtered.
     pub shown: Vec<usize>,
-    /// Bumped when rows change; `shown` is rebuilt when it or the filter changed.
+    /// The column chosen to sort by (`o`, `O`); by default namespace and name.
+    pub sort: ColumnSort,
+    /// The marked rows (`space`), by row id: delete acts on all of them. A row deleted on
+    /// the server leaves the marks.
+    pub marks: BTreeSet<String>,
+    /// Bumped when rows change; `shown` is rebuilt when it, the filter or the sort changed.
     rows_generation: u64,
-    shown_for: Option<(u64, String)>,
+    shown_for: Option<(u64, String, ColumnSort)>,
 }
 
 /// A column as shown: kubectl's title and where its cells come from.
@@ -74,6 +81,7 @@ impl GenericView {
 
     pub(super) fn delete(&mut self, ids: &[String]) {
         for id in ids {
+            self.marks.remove(id);
             if let Some(i) = self.index.remove(id) {
                 self.rows.swap_remove(i);
                 if let Some(moved) = self.rows.get(i) {
@@ -84,9 +92,23 @@ impl GenericView {
         self.rows_generation += 1;
     }
 
-    /// Rebuilds `shown` if the rows or the filter changed since.
+    /// A row's value in the column titled `title` (kubectl's title, upper case), as the
+    /// sort compares it.
+    fn sort_value(&self, row: &TableRow, title: &str) -> SortValue {
+        if title == "NAMESPACE" {
+            return SortValue::text(&row.namespace);
+        }
+        let cell = self
+            .columns
+            .iter()
+            .position(|c| c.name.to_uppercase() == title)
+            .and_then(|i| row.cells.get(i));
+        cell.map_or(SortValue::Missing, |c| SortValue::of_text(c))
+    }
+
+    /// Rebuilds `shown` if the rows, the filter or the sort changed since.
     pub(super) fn refresh(&mut self, filter: &str) {
-        let inputs = (self.rows_generation, filter.to_owned());
+        let inputs = (self.rows_generation, filter.to_owned(), self.sort.clone());
         if self.shown_for.as_ref() == Some(&inputs) {
             return;
         }
@@ -105,8 +127,29 @@ impl GenericView {
         shown.sort_by(|&a, &b| {
             (&rows[a].namespace, &rows[a].name).cmp(&(&rows[b].namespace, &rows[b].name))
         });
+        if let Some(title) = &self.sort.column {
+            sort_rows(&mut shown, self.sort.descending, |&i| {
+                self.sort_value(&self.rows[i], title)
+            });
+        }
         self.shown = shown;
         self.shown_for = Some(inputs);
+    }
+
+    /// Where the row `id` is shown now.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.shown
+            .iter()
+            .position(|&i| self.rows.get(i).is_some_and(|r| r.id() == id))
+    }
+
+    /// The marked rows, as shown.
+    pub fn marked_rows(&self) -> Vec<&TableRow> {
+        self.shown
+            .iter()
+            .filter_map(|&i| self.rows.get(i))
+            .filter(|r| self.marks.contains(&r.id()))
+            .collect()
     }
 
     /// The row under the cursor.

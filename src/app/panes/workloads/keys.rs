@@ -150,7 +150,11 @@ fn sort_menu_action(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 /// A table's new order; the cursor stays on its row (see `refresh_view`).
-fn set_sort(state: &mut State, table: TableId, sort: ColumnSort) {
+pub(super) fn set_sort(state: &mut State, table: TableId, sort: ColumnSort) {
+    if table == TableId::Generic {
+        super::generic::set_sort(state, sort);
+        return;
+    }
     let label = sort.label(DEFAULT_ORDER);
     if sort.column.is_none() {
         state.workloads.sorts.remove(&table);

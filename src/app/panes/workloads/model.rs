@@ -15,6 +15,8 @@ use crate::sources::kube::model::{ObjKey, WorkloadKind};
 pub enum TableId {
     Main(Narrow),
     Pods,
+    /// The generic view's table (its sort is kept with the view).
+    Generic,
 }
 
 /// Which list the cursor is in.

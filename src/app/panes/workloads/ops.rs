@@ -21,13 +21,9 @@ use crate::sources::kube::model::{ObjKey, WorkloadKind};
 /// An operation key while the Workloads pane has focus: the selection's operation, as a
 /// dialog to open or an operation to plan.
 pub fn on_operation(state: &mut State, action: Action) -> Vec<Intent> {
-    // the generic view shows no workload: nothing hidden under it is acted on
-    if let Some(g) = &state.workloads.generic {
-        let what = g.resource.label();
-        return refuse(
-            state,
-            format!("{}: not available for {what} here", action.description()),
-        );
+    // the generic view: delete and edit of its row; nothing hidden under it is acted on
+    if state.workloads.generic.is_some() {
+        return on_generic(state, action);
     }
     if !state.workloads.marks.is_empty()
         && matches!(action, Action::WorkloadsDeletePod | Action::Restart)
@@ -46,6 +42,74 @@ pub fn on_operation(state: &mut State, action: Action) -> Vec<Intent> {
             state,
             format!("{}: select a deployment first", action.description()),
         ),
+    }
+}
+
+/// An operation key in the generic view: `D` deletes and `e` edits the row under the
+/// cursor, named by the row's group, version, plural, kind and its uid and
+/// resourceVersion as listed (so an object deleted and created again since is refused);
+/// a verb the resource does not serve is refused here; the workload-only keys say so.
+fn on_generic(state: &mut State, action: Action) -> Vec<Intent> {
+    let Some(view) = state.workloads.generic.as_ref() else {
+        return Vec::new();
+    };
+    let label = view.resource.label();
+    let verb = match action {
+        Action::WorkloadsDeletePod => "delete",
+        Action::WorkloadsEdit => "update",
+        _ => {
+            return refuse(
+                state,
+                format!(
+                    "{}: not an operation on {label}; D deletes, e edits",
+                    action.verb()
+                ),
+            );
+        }
+    };
+    let selected = state.pane(PaneId::Workloads).selected;
+    let object = view
+        .selected_row(selected)
+        .map(|row| ObjectRef::of_table_row(&view.resource, row));
+    let serves = view.resource.verbs.is_empty() || view.resource.verbs.iter().any(|v| v == verb);
+    let what = action.verb();
+    let Some(object) = object else {
+        return refuse(state, format!("{what}: nothing selected"));
+    };
+    if !serves {
+        return refuse(
+            state,
+            format!("{what}: the server does not allow {verb} on {label}"),
+        );
+    }
+    let context = crate::app::scope::kube_context(state);
+    // marked rows: one confirmation listing them, each deleted with its own preconditions
+    if action == Action::WorkloadsDeletePod && !view.marks.is_empty() {
+        let items = view
+            .marked_rows()
+            .into_iter()
+            .map(|row| BatchItem {
+                op: Operation::Delete {
+                    context: context.clone(),
+                    object: ObjectRef::of_table_row(&view.resource, row),
+                    propagation: Propagation::default(),
+                },
+                before: String::new(),
+                after: String::new(),
+            })
+            .collect();
+        return vec![Intent::Plan(Operation::Batch { items })];
+    }
+    match action {
+        Action::WorkloadsEdit => vec![Intent::Effect(crate::app::event::Effect::Edit {
+            context,
+            object,
+        })],
+        _ => vec![Intent::Plan(Operation::Delete {
+            context,
+            object,
+            propagation: Propagation::default(),
+        })],
     }
 }
 

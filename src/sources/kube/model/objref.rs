@@ -4,6 +4,7 @@
 //! any resource (the Table API's rows with `includeObject=Metadata`) fills every field.
 
 use super::key::{ObjKey, WorkloadKind};
+use super::resources::{ApiResource, TableRow};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ObjectRef {
@@ -46,6 +47,27 @@ impl ObjectRef {
             name: key.name.clone(),
             uid: None,
             resource_version: None,
+        }
+    }
+
+    /// A row of any resource's table, as the view listed it: every field, the uid and
+    /// resourceVersion from the row's metadata (empty ones, from a server that sent none,
+    /// are left unknown and read when the operation is planned).
+    pub fn of_table_row(resource: &ApiResource, row: &TableRow) -> ObjectRef {
+        let known = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        ObjectRef {
+            group: resource.group.clone(),
+            version: resource.version.clone(),
+            plural: resource.plural.clone(),
+            kind: resource.kind.clone(),
+            namespace: if resource.namespaced {
+                row.namespace.clone()
+            } else {
+                String::new()
+            },
+            name: row.name.clone(),
+            uid: known(&row.uid),
+            resource_version: known(&row.resource_version),
         }
     }
 

@@ -95,8 +95,7 @@ pub(super) fn render(state: &State, view: &GenericView, frame: &mut Frame, area:
         &first.title,
         area.width,
         theme.header(),
-        // the server's row order (namespace, name); no column sort in this view yet
-        &crate::app::table_sort::ColumnSort::default(),
+        &view.sort,
     );
     let focused = state.focus == PaneId::Workloads;
     let mut lines = Vec::with_capacity(area.height as usize);
@@ -108,6 +107,13 @@ pub(super) fn render(state: &State, view: &GenericView, frame: &mut Frame, area:
             &widths,
             cells,
         );
+        if view
+            .rows
+            .get(rows[*i])
+            .is_some_and(|r| view.marks.contains(&r.id()))
+        {
+            line = line.patch_style(theme.matched());
+        }
         if *i == selected {
             line = line.patch_style(theme.selection(focused));
         }
