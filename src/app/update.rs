@@ -93,6 +93,12 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             }
             super::panes::workloads::yaml::on_msg(state, msg)
         }
+        Event::Described { generation, msg } => {
+            if generation != state.generation {
+                return Vec::new();
+            }
+            super::panes::workloads::describe::on_msg(state, msg)
+        }
 
         Event::Discovery { generation, msg } => {
             if generation == state.generation {
@@ -422,6 +428,7 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::WorkloadsSortReverse
         | Action::WorkloadsMark
         | Action::WorkloadsYaml
+        | Action::WorkloadsDescribe
         | Action::WorkloadsSearchNext
         | Action::WorkloadsSearchPrev => {}
         // the logs pane's keys do nothing elsewhere
