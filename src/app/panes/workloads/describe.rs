@@ -370,3 +370,86 @@ pub fn nodes_resource() -> ApiResource {
         verbs: vec!["get".into(), "list".into(), "watch".into()],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().expect("timestamp")
+    }
+
+    #[test]
+    fn alike_events_fold_with_counts_and_series_newest_first() {
+        let events = vec![
+            json!({"type": "Warning", "reason": "BackOff", "message": "Back-off restarting",
+                "source": {"component": "kubelet"}, "count": 5,
+                "firstTimestamp": "2026-01-01T10:00:00Z", "lastTimestamp": "2026-01-01T10:03:00Z"}),
+            json!({"type": "Normal", "reason": "Pulled", "message": "already present",
+                "source": {"component": "kubelet"}, "count": 1,
+                "firstTimestamp": "2026-01-01T10:04:00Z", "lastTimestamp": "2026-01-01T10:04:00Z"}),
+            // the same again in another Event object, and one with a series (events.k8s.io)
+            json!({"type": "Warning", "reason": "BackOff", "message": "Back-off restarting",
+                "source": {"component": "kubelet"}, "count": 2,
+                "firstTimestamp": "2026-01-01T10:04:00Z", "lastTimestamp": "2026-01-01T10:05:00Z"}),
+            json!({"type": "Warning", "reason": "BackOff", "message": "Back-off restarting",
+                "reportingComponent": "kubelet", "eventTime": "2026-01-01T09:58:00Z",
+                "series": {"count": 5, "lastObservedTime": "2026-01-01T09:59:00Z"}}),
+        ];
+        let folded = fold(&events);
+        assert_eq!(folded.len(), 2, "{folded:?}");
+        let b = &folded[0];
+        assert_eq!((b.reason.as_str(), b.count), ("BackOff", 12));
+        assert_eq!(b.first, Some(ts("2026-01-01T09:58:00Z")));
+        assert_eq!(b.last, Some(ts("2026-01-01T10:05:00Z")));
+        assert_eq!(repeats(b), "×12 in 7m");
+        assert_eq!(folded[1].reason, "Pulled");
+        assert_eq!(repeats(&folded[1]), "");
+    }
+
+    #[test]
+    fn the_page_marks_warnings_and_trims_annotations() {
+        let d = Described {
+            object: json!({"kind": "Pod", "metadata": {"name": "p", "namespace": "shop",
+                "creationTimestamp": "2026-01-01T09:00:00Z",
+                "annotations": {"long": "x".repeat(300)}, "labels": {"a": "1", "b": "2"}},
+                "status": {"conditions": [{"type": "Ready", "status": "False",
+                    "reason": "ContainersNotReady", "lastTransitionTime": "2026-01-01T09:30:00Z",
+                    "message": "containers with unready status: [c]"}]}}),
+            owners: vec![json!({"kind": "ReplicaSet", "metadata": {"name": "rs"}})],
+            owners_note: Some("deployment/d is gone (404)".into()),
+            events: vec![
+                json!({"type": "Normal", "reason": "Started", "message": "Started container c",
+                    "lastTimestamp": "2026-01-01T09:01:00Z"}),
+                json!({"type": "Warning", "reason": "Unhealthy", "message": "Readiness probe failed",
+                    "lastTimestamp": "2026-01-01T09:50:00Z"}),
+            ],
+            events_note: None,
+        };
+        let (lines, warnings) = page(&d, ts("2026-01-01T10:00:00Z"));
+        let text = lines.join("\n");
+        assert!(
+            text.contains("Owners:      Pod/p → ReplicaSet/rs → ? (deployment/d is gone (404))"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Labels:      a=1\n             b=2"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("long={}…", "x".repeat(80))),
+            "{text}"
+        );
+        assert!(!text.contains(&"x".repeat(81)), "{text}");
+        assert!(
+            text.contains("Ready  False   ContainersNotReady  30m"),
+            "{text}"
+        );
+        assert_eq!(warnings.len(), 1);
+        assert!(lines[warnings[0]].contains("Unhealthy"), "{text}");
+        // newest first: the warning (09:50) above the start (09:01)
+        let at = |r: &str| lines.iter().position(|l| l.contains(r)).expect(r);
+        assert!(at("Unhealthy") < at("Started"), "{text}");
+    }
+}
