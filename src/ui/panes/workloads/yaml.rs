@@ -19,14 +19,19 @@ use crate::text::{clean, fit};
 pub fn render(state: &State, view: &YamlView, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let focused = state.focus == PaneId::Workloads;
+    // a cluster-scoped object (a node) has no namespace to name
+    let namespace = if view.key.namespace.is_empty() {
+        String::new()
+    } else {
+        format!(" ─ {}", clean(&view.key.namespace))
+    };
     let title = format!(
-        " {} ─ {}/{} ─ {} ",
+        " {} ─ {}/{}{namespace} ",
         if view.describe { "Describe" } else { "YAML" },
         view.resource
             .as_ref()
             .map_or(view.kind.resource(), |r| r.singular.as_str()),
         clean(&view.key.name),
-        clean(&view.key.namespace)
     );
     let body_h = area.height.saturating_sub(3) as usize;
     let len = view.lines.len();
