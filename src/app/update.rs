@@ -319,6 +319,17 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         use super::panes::{gpu, logs, nodes, pipeline, workloads};
         let handled = match state.focus {
             PaneId::Pipeline => pipeline::on_action(state, action).map(Intent::effects),
+            // a node's describe page (or YAML) over the nodes view has the keys while open
+            PaneId::Workloads if state.nodes.shown && state.workloads.yaml.is_some() => {
+                workloads::on_action(state, action).map(Intent::effects)
+            }
+            PaneId::Workloads if state.nodes.shown && action == Action::WorkloadsDescribe => {
+                let node = nodes::selected(state).map(str::to_owned);
+                Some(Intent::effects(match node {
+                    Some(name) => workloads::describe::open_node(state, &name),
+                    None => Vec::new(),
+                }))
+            }
             PaneId::Workloads if state.nodes.shown => {
                 nodes::on_action(state, action).map(Intent::effects)
             }

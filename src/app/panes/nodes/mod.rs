@@ -283,20 +283,6 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     if !state.nodes.shown {
         return None;
     }
-    // a node's describe page (or YAML) over the view has the keys while it is open
-    if state.workloads.yaml.is_some() {
-        return crate::app::panes::workloads::yaml::on_action(state, action);
-    }
-    if action == Action::WorkloadsDescribe {
-        let Some(name) = selected(state).map(str::to_owned) else {
-            return Some(Vec::new());
-        };
-        let resource = crate::app::panes::workloads::describe::nodes_resource();
-        let key = crate::sources::kube::model::ObjKey::new("", &name);
-        return Some(crate::app::panes::workloads::describe::open_resource(
-            state, resource, key,
-        ));
-    }
     let n = state.nodes.lines.len();
     let sel = &mut state.nodes.selected;
     match action {

@@ -357,8 +357,13 @@ fn table(lines: &mut Vec<String>, header: [&str; 5], rows: &[[String; 5]]) {
     }
 }
 
-/// The node resource, for `d` on a row of the nodes view.
-pub fn nodes_resource() -> ApiResource {
+/// `d` on a row of the nodes view: that node's page.
+pub fn open_node(state: &mut State, name: &str) -> Vec<Effect> {
+    open_resource(state, nodes_resource(), ObjKey::new("", name))
+}
+
+/// The node resource (cluster-scoped, core v1).
+fn nodes_resource() -> ApiResource {
     ApiResource {
         group: String::new(),
         version: "v1".into(),
