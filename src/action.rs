@@ -55,6 +55,7 @@ pub enum Action {
     WorkloadsDeletePod,
     /// Workloads: the selected object as YAML (in the view: fetch it again).
     WorkloadsYaml,
+    WorkloadsDescribe,
     /// Workloads: abort the selected Rollout's update (traffic back to stable).
     WorkloadsAbort,
     /// Workloads: retry the selected aborted Rollout.
@@ -229,6 +230,11 @@ const SIMPLE: &[(Action, &str, &str)] = &[
         Action::WorkloadsYaml,
         "workloads.yaml",
         "the selected object as YAML (managedFields hidden); r refreshes it",
+    ),
+    (
+        Action::WorkloadsDescribe,
+        "workloads.describe",
+        "describe the selected object: owners, conditions, events (warnings first); r refreshes it",
     ),
     (
         Action::WorkloadsAbort,

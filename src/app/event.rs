@@ -45,6 +45,12 @@ pub enum Event {
         msg: crate::sources::kube::model::ObjectMsg,
     },
 
+    /// One object's describe page material (the answer to [`Effect::FetchDescribe`]).
+    Described {
+        generation: u64,
+        msg: crate::sources::kube::model::DescribeMsg,
+    },
+
     /// What the scope's context serves (discovery), for `:` and the generic view.
     Discovery {
         generation: u64,
@@ -167,6 +173,9 @@ pub enum Effect {
     StopLogs,
     /// GET one object for the Workloads pane's YAML view (the answer is [`Event::Object`]).
     FetchObject(crate::sources::kube::model::ObjectRequest),
+    /// GET one object, its owner chain and its events for the describe page (the answer
+    /// is [`Event::Described`]).
+    FetchDescribe(crate::sources::kube::model::ObjectRequest),
     /// List and watch one resource's table for the generic view (replacing the table
     /// watched before); the answers are [`Event::Table`].
     WatchTable(crate::sources::kube::model::TableRequest),

@@ -142,6 +142,19 @@ pub fn yaml_hint(keymap: &Keymap) -> String {
     )
 }
 
+/// The describe page's line of keys.
+pub fn describe_hint(keymap: &Keymap) -> String {
+    let k = |a| key(keymap, KeyContext::Workloads, a);
+    format!(
+        "{} search · {} {} matches · {} YAML · {} refresh · {ESC} back",
+        k(Action::Filter),
+        k(Action::WorkloadsSearchNext),
+        k(Action::WorkloadsSearchPrev),
+        k(Action::WorkloadsYaml),
+        k(Action::Restart)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

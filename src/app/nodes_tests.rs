@@ -226,3 +226,30 @@ fn a_gpu_host_links_to_its_node_by_name_or_hostname_label() {
     );
     assert!(node_of_host(&s, "dgx-09").is_none());
 }
+
+#[test]
+fn d_on_a_node_row_describes_that_node_and_r_there_refreshes_instead_of_draining() {
+    let mut s = with_nodes();
+    apply(&mut s, Action::SelectDown);
+    let described = |e: &[Effect]| {
+        e.iter().find_map(|e| match e {
+            Effect::FetchDescribe(r) => {
+                Some((r.resource.as_ref().map(|r| r.plural.clone()), r.key.clone()))
+            }
+            _ => None,
+        })
+    };
+    let want = Some((Some("nodes".to_owned()), ObjKey::new("", "dgx-01")));
+    let e = apply(&mut s, Action::WorkloadsDescribe);
+    assert_eq!(described(&e), want, "{e:?}");
+    assert!(s.workloads.yaml.as_ref().is_some_and(|v| v.describe));
+    // the page has the keys: r reads it again, no drain is planned
+    let e = apply(&mut s, Action::Restart);
+    assert_eq!(described(&e), want, "{e:?}");
+    assert_eq!(planned(&e), None);
+    assert_eq!(s.overlay, Overlay::None);
+    // esc closes the page, back on the nodes view
+    apply(&mut s, Action::Back);
+    assert!(s.workloads.yaml.is_none());
+    assert!(s.nodes.shown);
+}

@@ -93,6 +93,12 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             }
             super::panes::workloads::yaml::on_msg(state, msg)
         }
+        Event::Described { generation, msg } => {
+            if generation != state.generation {
+                return Vec::new();
+            }
+            super::panes::workloads::describe::on_msg(state, msg)
+        }
 
         Event::Discovery { generation, msg } => {
             if generation == state.generation {
@@ -313,6 +319,17 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         use super::panes::{gpu, logs, nodes, pipeline, workloads};
         let handled = match state.focus {
             PaneId::Pipeline => pipeline::on_action(state, action).map(Intent::effects),
+            // a node's describe page (or YAML) over the nodes view has the keys while open
+            PaneId::Workloads if state.nodes.shown && state.workloads.yaml.is_some() => {
+                workloads::on_action(state, action).map(Intent::effects)
+            }
+            PaneId::Workloads if state.nodes.shown && action == Action::WorkloadsDescribe => {
+                let node = nodes::selected(state).map(str::to_owned);
+                Some(Intent::effects(match node {
+                    Some(name) => workloads::describe::open_node(state, &name),
+                    None => Vec::new(),
+                }))
+            }
             PaneId::Workloads if state.nodes.shown => {
                 nodes::on_action(state, action).map(Intent::effects)
             }
@@ -422,6 +439,7 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::WorkloadsSortReverse
         | Action::WorkloadsMark
         | Action::WorkloadsYaml
+        | Action::WorkloadsDescribe
         | Action::WorkloadsSearchNext
         | Action::WorkloadsSearchPrev => {}
         // the logs pane's keys do nothing elsewhere

@@ -122,6 +122,10 @@ impl run::Sources for Sources {
         self.logs.fetch_object(req, tx);
     }
 
+    fn fetch_describe(&mut self, req: crate::sources::kube::ObjectRequest, tx: &Sender) {
+        self.logs.fetch_describe(req, tx);
+    }
+
     fn watch_table(&mut self, req: crate::sources::kube::model::TableRequest, tx: &Sender) {
         self.stop_table();
         self.table = Some(self.logs.watch_table(req, tx));
@@ -211,6 +215,33 @@ impl LogStreams {
                 result,
             };
             let _ = tx.send(Event::Object {
+                generation: req.generation,
+                msg,
+            });
+        });
+    }
+
+    /// The describe page's GETs, with the scope's client (waited for, not for ever).
+    fn fetch_describe(&self, req: crate::sources::kube::ObjectRequest, tx: &Sender) {
+        let mut client = self.client.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let wait = client.wait_for(Option::is_some);
+            let ready = match tokio::time::timeout(Duration::from_secs(10), wait).await {
+                Ok(Ok(c)) => c.clone(),
+                _ => None,
+            };
+            let result = match ready {
+                Some(c) => crate::sources::kube::object::fetch_described(c, &req).await,
+                None => Err("no cluster client for this scope (see the Workloads pane)".into()),
+            };
+            let msg = crate::sources::kube::model::DescribeMsg {
+                kind: req.kind,
+                key: req.key,
+                resource: req.resource,
+                result,
+            };
+            let _ = tx.send(Event::Described {
                 generation: req.generation,
                 msg,
             });

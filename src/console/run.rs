@@ -71,6 +71,20 @@ pub trait Sources {
             },
         });
     }
+
+    /// GET one object, its owners and events for the describe page; the answer is
+    /// `Event::Described`.
+    fn fetch_describe(&mut self, req: crate::sources::kube::ObjectRequest, tx: &Sender) {
+        let _ = tx.send(Event::Described {
+            generation: req.generation,
+            msg: crate::sources::kube::model::DescribeMsg {
+                kind: req.kind,
+                key: req.key,
+                resource: req.resource,
+                result: Err("no cluster source wired".into()),
+            },
+        });
+    }
 }
 
 impl<F: FnMut(&State, &Sender)> Sources for F {
@@ -464,6 +478,7 @@ fn dispatch(
         Effect::StopTable => sources.stop_table(),
         Effect::Rediscover => sources.rediscover(),
         Effect::FetchObject(req) => sources.fetch_object(req, tx),
+        Effect::FetchDescribe(req) => sources.fetch_describe(req, tx),
         Effect::SaveLogs { path, lines } => save_logs(path, lines, state.generation, tx),
         Effect::CancelDrain { context, node } => {
             if !ops.cancel_drain(&context, &node) {

@@ -3,6 +3,7 @@ mod support;
 
 mod connect;
 mod cut_text;
+mod describe;
 mod empty;
 mod generic;
 mod generic_ops;

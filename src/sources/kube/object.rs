@@ -48,9 +48,9 @@ fn segment(s: &str) -> String {
     out
 }
 
-/// GETs the object and returns its YAML lines; errors are one redacted line.
-pub async fn fetch(client: kube::Client, req: &ObjectRequest) -> Result<Vec<String>, String> {
-    let (what, path) = match &req.resource {
+/// What the request names (`deployment/checkout`) and its API path.
+fn target(req: &ObjectRequest) -> (String, String) {
+    match &req.resource {
         Some(r) => (
             format!("{}/{}", r.singular, req.key.name),
             r.object_path(&req.key.namespace, &req.key.name),
@@ -59,7 +59,11 @@ pub async fn fetch(client: kube::Client, req: &ObjectRequest) -> Result<Vec<Stri
             format!("{}/{}", req.kind.resource(), req.key.name),
             api_path(req.kind, &req.key),
         ),
-    };
+    }
+}
+
+/// One GET of `path` as JSON, bounded by [`GET_TIMEOUT`]; errors are one redacted line.
+async fn get_json(client: &kube::Client, what: &str, path: String) -> Result<Value, String> {
     let request = http::Request::get(path)
         .header(http::header::ACCEPT, "application/json")
         .body(Vec::new())
@@ -71,13 +75,145 @@ pub async fn fetch(client: kube::Client, req: &ObjectRequest) -> Result<Vec<Stri
                 GET_TIMEOUT.as_secs()
             ));
         }
-        Ok(Err(e)) => return Err(describe(&what, &e)),
+        Ok(Err(e)) => return Err(describe(what, &e)),
         Ok(Ok(t)) => t,
     };
-    let mut value: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{what}: the API's answer is not JSON ({e})"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{what}: the API's answer is not JSON ({e})"))
+}
+
+/// GETs the object and returns its YAML lines; errors are one redacted line.
+pub async fn fetch(client: kube::Client, req: &ObjectRequest) -> Result<Vec<String>, String> {
+    let (what, path) = target(req);
+    let mut value = get_json(&client, &what, path).await?;
     prepare(&mut value);
     to_yaml_lines(&value).map_err(|e| format!("{what}: {e}"))
+}
+
+/// How many owners the describe page follows up (a chain is Pod → ReplicaSet →
+/// Deployment, or Pod → Job → CronJob; this bounds a cycle or a very long one).
+pub const MAX_OWNERS: usize = 6;
+
+/// How many events the describe page asks for (the newest are kept by the page).
+pub const EVENTS_LIMIT: usize = 500;
+
+/// The object, its owner chain (each owner's controller reference followed by GET, in
+/// the object's namespace) and its events (`fieldSelector=involvedObject.uid=…`). Only a
+/// failure to read the object itself is an error; an owner or the events that cannot be
+/// read are noted on the page.
+pub async fn fetch_described(
+    client: kube::Client,
+    req: &ObjectRequest,
+) -> Result<Box<super::model::Described>, String> {
+    let (what, path) = target(req);
+    let mut object = get_json(&client, &what, path).await?;
+    prepare(&mut object);
+    let namespace = object["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut owners = Vec::new();
+    let mut owners_note = None;
+    let mut current = object.clone();
+    while owners.len() < MAX_OWNERS {
+        let Some(owner) = controller_of(&current) else {
+            break;
+        };
+        let Some(path) = owner_path(&owner, &namespace) else {
+            owners_note = Some(format!(
+                "{}/{}: not followed (no apiVersion)",
+                owner.kind, owner.name
+            ));
+            break;
+        };
+        let owner_what = format!("{}/{}", owner.kind.to_lowercase(), owner.name);
+        match get_json(&client, &owner_what, path).await {
+            Ok(v) => {
+                current = v.clone();
+                owners.push(v);
+            }
+            Err(e) => {
+                owners_note = Some(e);
+                break;
+            }
+        }
+    }
+    let (events, events_note) = match object["metadata"]["uid"].as_str() {
+        Some(uid) => {
+            let path = events_path(&namespace, uid);
+            match get_json(&client, "events", path).await {
+                Ok(v) => (v["items"].as_array().cloned().unwrap_or_default(), None),
+                Err(e) => (Vec::new(), Some(e)),
+            }
+        }
+        None => (Vec::new(), Some("the object has no uid".into())),
+    };
+    Ok(Box::new(super::model::Described {
+        object,
+        owners,
+        owners_note,
+        events,
+        events_note,
+    }))
+}
+
+/// The owner an object's ownerReferences name as its controller (else the first one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerRef {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+}
+
+pub fn controller_of(obj: &Value) -> Option<OwnerRef> {
+    let refs = obj["metadata"]["ownerReferences"].as_array()?;
+    let r = refs
+        .iter()
+        .find(|r| r["controller"].as_bool() == Some(true))
+        .or_else(|| refs.first())?;
+    Some(OwnerRef {
+        api_version: r["apiVersion"].as_str().unwrap_or_default().to_owned(),
+        kind: r["kind"].as_str()?.to_owned(),
+        name: r["name"].as_str()?.to_owned(),
+    })
+}
+
+/// The owner's path: its apiVersion's group, its kind as a plural (lower case and an
+/// `s`, as every controller kind is named), in the namespace of what it owns (owners
+/// are in the same namespace, or cluster-scoped when it has none).
+pub fn owner_path(owner: &OwnerRef, namespace: &str) -> Option<String> {
+    if owner.api_version.is_empty() {
+        return None;
+    }
+    let prefix = if owner.api_version.contains('/') {
+        format!("/apis/{}", owner.api_version)
+    } else {
+        format!("/api/{}", owner.api_version)
+    };
+    let plural = format!("{}s", owner.kind.to_lowercase());
+    Some(if namespace.is_empty() {
+        format!("{prefix}/{}/{}", segment(&plural), segment(&owner.name))
+    } else {
+        format!(
+            "{prefix}/namespaces/{}/{}/{}",
+            segment(namespace),
+            segment(&plural),
+            segment(&owner.name)
+        )
+    })
+}
+
+/// The events about the object with this uid: in its namespace, or all namespaces for a
+/// cluster-scoped object (a node's events are in `default`).
+pub fn events_path(namespace: &str, uid: &str) -> String {
+    let selector = segment(&format!("involvedObject.uid={uid}"));
+    if namespace.is_empty() {
+        format!("/api/v1/events?fieldSelector={selector}&limit={EVENTS_LIMIT}")
+    } else {
+        format!(
+            "/api/v1/namespaces/{}/events?fieldSelector={selector}&limit={EVENTS_LIMIT}",
+            segment(namespace)
+        )
+    }
 }
 
 fn describe(what: &str, e: &kube::Error) -> String {

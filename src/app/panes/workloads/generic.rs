@@ -172,6 +172,15 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             state.dirty = true;
             Some(Vec::new())
         }
+        Action::WorkloadsDescribe => {
+            let selected = state.pane(PaneId::Workloads).selected;
+            let Some(row) = view.selected_row(selected) else {
+                return Some(Vec::new());
+            };
+            let key = ObjKey::new(&row.namespace, &row.name);
+            let resource = view.resource.clone();
+            Some(super::describe::open_resource(state, resource, key))
+        }
         Action::Back if state.pane(PaneId::Workloads).filter.is_empty() => Some(close(state)),
         Action::WorkloadsSort => {
             let table = super::model::TableId::Generic;

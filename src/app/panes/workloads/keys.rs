@@ -30,6 +30,9 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     if action == Action::WorkloadsYaml {
         return Some(yaml::open(state));
     }
+    if action == Action::WorkloadsDescribe {
+        return Some(super::describe::open(state));
+    }
     if let Some(detail) = &mut state.workloads.detail {
         match action {
             Action::SelectDown => detail.scroll = detail.scroll.saturating_add(1),

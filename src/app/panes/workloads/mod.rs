@@ -4,6 +4,7 @@
 
 pub mod columns;
 mod deployment_ops;
+pub mod describe;
 mod empty;
 pub mod generic;
 mod generic_view;

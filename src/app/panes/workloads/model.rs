@@ -126,4 +126,9 @@ pub struct YamlView {
     pub matches: Vec<usize>,
     /// Which of `matches` `n`/`N` are on.
     pub current: Option<usize>,
+    /// A describe page (`d`) rather than the YAML: `lines` is the page, `r` asks for the
+    /// object, owners and events again.
+    pub describe: bool,
+    /// The page's lines that are Warning events (highlighted).
+    pub warnings: Vec<usize>,
 }

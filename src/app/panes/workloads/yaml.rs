@@ -22,11 +22,11 @@ impl YamlView {
     }
 
     /// The first line a page can start at so the last page is full.
-    fn max_scroll(&self, page: usize) -> usize {
+    pub(super) fn max_scroll(&self, page: usize) -> usize {
         self.lines.len().saturating_sub(page)
     }
 
-    fn find(&mut self) {
+    pub(super) fn find(&mut self) {
         self.matches.clear();
         self.current = None;
         let needle = self.search.to_lowercase();
@@ -76,7 +76,7 @@ impl YamlView {
 }
 
 /// The object under the cursor: a row of any kind, or a pod in a pods list.
-fn selected(state: &State) -> Option<(WorkloadKind, ObjKey)> {
+pub(super) fn selected(state: &State) -> Option<(WorkloadKind, ObjKey)> {
     match &state.workloads.section {
         Section::Deployments => current_workload(state).map(|w| (w.kind, w.key)),
         Section::Pods { .. } => {
@@ -90,13 +90,18 @@ fn selected(state: &State) -> Option<(WorkloadKind, ObjKey)> {
     }
 }
 
-fn request(state: &State, view: &YamlView) -> Effect {
-    Effect::FetchObject(ObjectRequest {
+pub(super) fn request(state: &State, view: &YamlView) -> Effect {
+    let req = ObjectRequest {
         generation: state.generation,
         kind: view.kind,
         key: view.key.clone(),
         resource: view.resource.clone(),
-    })
+    };
+    if view.describe {
+        Effect::FetchDescribe(req)
+    } else {
+        Effect::FetchObject(req)
+    }
 }
 
 /// Opens the view of one object of any resource (the generic view's `enter`) and asks
@@ -157,7 +162,13 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::WorkloadsSearchNext => view.step(true, page),
         Action::WorkloadsSearchPrev => view.step(false, page),
         // `r` (restart elsewhere) and `y` again: fetch it anew
-        Action::Restart | Action::WorkloadsYaml => {
+        Action::Restart | Action::WorkloadsYaml | Action::WorkloadsDescribe => {
+            // `y` on a describe page shows the object's YAML, `d` on the YAML its page
+            match action {
+                Action::WorkloadsYaml if view.describe => view.describe = false,
+                Action::WorkloadsDescribe if !view.describe => view.describe = true,
+                _ => {}
+            }
             view.loading = true;
             let effect = request(state, state.workloads.yaml.as_ref()?);
             state.dirty = true;
@@ -203,7 +214,11 @@ pub fn on_msg(state: &mut State, msg: ObjectMsg) -> Vec<Effect> {
     let Some(view) = state.workloads.yaml.as_mut() else {
         return Vec::new();
     };
-    if view.kind != msg.kind || view.key != msg.key || view.resource != msg.resource {
+    if view.describe
+        || view.kind != msg.kind
+        || view.key != msg.key
+        || view.resource != msg.resource
+    {
         return Vec::new();
     }
     view.loading = false;

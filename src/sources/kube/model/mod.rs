@@ -21,7 +21,10 @@ pub use key::{Kind, ObjKey, WorkloadKind};
 pub use kinds::{
     CronJobRow, DaemonSetRow, JobRow, JobState, RevisionRow, SetUpdate, StatefulSetRow,
 };
-pub use msg::{Failure, ListProgress, NamespacesMsg, ObjectMsg, ObjectRequest, Rows, WorkloadsMsg};
+pub use msg::{
+    DescribeMsg, Described, Failure, ListProgress, NamespacesMsg, ObjectMsg, ObjectRequest, Rows,
+    WorkloadsMsg,
+};
 pub use nodes::{NodeRow, NodesMsg};
 pub use objref::ObjectRef;
 pub use resources::{

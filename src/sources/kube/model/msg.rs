@@ -203,3 +203,26 @@ pub struct ObjectMsg {
     pub resource: Option<super::resources::ApiResource>,
     pub result: Result<Vec<String>, String>,
 }
+
+/// What a describe page is made of, as the API returns it: the object, the chain of its
+/// controlling owners (the first is its owner, the last the top controller; an owner
+/// that could not be read ends it with a note), and the events about it (by uid).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Described {
+    pub object: serde_json::Value,
+    pub owners: Vec<serde_json::Value>,
+    /// Why the chain stops early (an owner gone or not readable), if it does.
+    pub owners_note: Option<String>,
+    pub events: Vec<serde_json::Value>,
+    /// Why there are no events to show (the list failed), if so.
+    pub events_note: Option<String>,
+}
+
+/// The answer to a describe request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DescribeMsg {
+    pub kind: WorkloadKind,
+    pub key: ObjKey,
+    pub resource: Option<super::resources::ApiResource>,
+    pub result: Result<Box<Described>, String>,
+}

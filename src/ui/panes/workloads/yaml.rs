@@ -1,4 +1,5 @@
-//! The Workloads pane's YAML view: the whole pane, titled `YAML ─ kind/name ─ namespace`,
+//! The Workloads pane's YAML view and describe page: the whole pane, titled `YAML ─
+//! kind/name ─ namespace` (or `Describe ─ …`, its Warning events highlighted),
 //! the lines that fit from the scroll position, matches of the search highlighted (the
 //! current one's line marked), and where you are at the bottom. Lines were sanitised
 //! when they arrived; names in the title are sanitised here.
@@ -18,13 +19,19 @@ use crate::text::{clean, fit};
 pub fn render(state: &State, view: &YamlView, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let focused = state.focus == PaneId::Workloads;
+    // a cluster-scoped object (a node) has no namespace to name
+    let namespace = if view.key.namespace.is_empty() {
+        String::new()
+    } else {
+        format!(" ─ {}", clean(&view.key.namespace))
+    };
     let title = format!(
-        " YAML ─ {}/{} ─ {} ",
+        " {} ─ {}/{}{namespace} ",
+        if view.describe { "Describe" } else { "YAML" },
         view.resource
             .as_ref()
             .map_or(view.kind.resource(), |r| r.singular.as_str()),
         clean(&view.key.name),
-        clean(&view.key.namespace)
     );
     let body_h = area.height.saturating_sub(3) as usize;
     let len = view.lines.len();
@@ -74,7 +81,11 @@ pub fn render(state: &State, view: &YamlView, frame: &mut Frame, area: Rect) {
     } else {
         Line::styled(
             fit(
-                &crate::app::keyhints::yaml_hint(&state.keymap),
+                &if view.describe {
+                    crate::app::keyhints::describe_hint(&state.keymap)
+                } else {
+                    crate::app::keyhints::yaml_hint(&state.keymap)
+                },
                 area.width as usize,
             ),
             theme.dim(),
@@ -102,6 +113,8 @@ pub fn render(state: &State, view: &YamlView, frame: &mut Frame, area: Rect) {
         .map(|(i, l)| {
             let base = if Some(i) == current_line {
                 theme.selection(focused)
+            } else if view.warnings.binary_search(&i).is_ok() {
+                theme.health(Health::Warn)
             } else {
                 theme.text()
             };
