@@ -61,7 +61,7 @@ pub async fn follow(client: kube::Client, sink: Sink) {
                 Ok(Event::Apply(ns)) => changed |= names.insert(ns.name_any()),
                 Ok(Event::Delete(ns)) => changed |= names.remove(&ns.name_any()),
                 Err(e) => {
-                    if let Some(why) = forbidden(&e) {
+                    if let Some(why) = refused(&e, "namespaces") {
                         log::info!(
                             "namespaces: {why}; :ns completes from the kubeconfig and config.toml"
                         );
@@ -81,7 +81,9 @@ pub async fn follow(client: kube::Client, sink: Sink) {
     }
 }
 
-fn forbidden(e: &watcher::Error) -> Option<String> {
+/// A list or watch of `resource` refused for the user (401/403), in words: `cannot list
+/// nodes (403): …`. Other failures are retried by the watcher.
+pub(super) fn refused(e: &watcher::Error, resource: &str) -> Option<String> {
     let status = match e {
         watcher::Error::InitialListFailed(kube::Error::Api(s))
         | watcher::Error::WatchStartFailed(kube::Error::Api(s))
@@ -91,7 +93,7 @@ fn forbidden(e: &watcher::Error) -> Option<String> {
     };
     (status.code == 401 || status.code == 403).then(|| {
         format!(
-            "cannot list namespaces ({}): {}",
+            "cannot list {resource} ({}): {}",
             status.code, status.message
         )
     })

@@ -151,7 +151,7 @@ pub async fn follow(client: kube::Client, sink: Sink) {
                 }
                 Ok(Event::Delete(n)) => changed |= nodes.remove(&n.name_any()).is_some(),
                 Err(e) => {
-                    if let Some(why) = forbidden(&e) {
+                    if let Some(why) = super::namespaces::refused(&e, "nodes") {
                         log::info!("nodes: {why}");
                         sink(NodesMsg::Forbidden(why));
                         return;
@@ -167,16 +167,4 @@ pub async fn follow(client: kube::Client, sink: Sink) {
             return;
         }
     }
-}
-
-fn forbidden(e: &watcher::Error) -> Option<String> {
-    let status = match e {
-        watcher::Error::InitialListFailed(kube::Error::Api(s))
-        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
-        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s,
-        watcher::Error::WatchError(s) => s,
-        _ => return None,
-    };
-    (status.code == 401 || status.code == 403)
-        .then(|| format!("cannot list nodes ({}): {}", status.code, status.message))
 }
