@@ -156,7 +156,7 @@ pub fn titles(state: &State, table: TableId) -> Vec<String> {
             .generic
             .as_ref()
             .map(|g| {
-                super::generic::columns(g, state.scope.namespace.is_none(), true)
+                super::generic_view::columns(g, state.scope.namespace.is_none(), true)
                     .into_iter()
                     .map(|c| c.title)
                     .collect()

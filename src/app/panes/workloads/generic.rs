@@ -11,41 +11,7 @@ use crate::app::table_sort::{ColumnSort, SortMenu};
 use crate::pane::PaneId;
 use crate::sources::kube::model::{ApiResource, ObjKey, TableMsg, TableRequest, TableRow};
 
-pub use super::generic_view::{CellSource, GenericView, ShownColumn};
-
-/// kubectl's columns for this table: NAMESPACE first across all namespaces (for a
-/// namespaced resource), then the server's columns of priority 0, and with `wide` those
-/// of `-o wide` too; titles in upper case.
-pub fn columns(view: &GenericView, all_namespaces: bool, wide: bool) -> Vec<ShownColumn> {
-    let mut out = Vec::with_capacity(view.columns.len() + 1);
-    if all_namespaces && view.resource.namespaced {
-        out.push(ShownColumn {
-            title: "NAMESPACE".into(),
-            source: CellSource::Namespace,
-            wide: false,
-            date: false,
-        });
-    }
-    for (i, c) in view.columns.iter().enumerate() {
-        if c.priority == 0 || wide {
-            out.push(ShownColumn {
-                title: c.name.to_uppercase(),
-                source: CellSource::Cell(i),
-                wide: c.priority != 0,
-                date: c.kind == "date",
-            });
-        }
-    }
-    out
-}
-
-/// A row's cell of a shown column.
-pub fn cell<'a>(row: &'a TableRow, column: &ShownColumn) -> &'a str {
-    match column.source {
-        CellSource::Namespace => &row.namespace,
-        CellSource::Cell(i) => row.cells.get(i).map_or("", String::as_str),
-    }
-}
+pub use super::generic_view::{CellSource, GenericView, ShownColumn, cell, columns};
 
 /// Whether the generic view is what the Workloads pane shows.
 pub fn is_shown(state: &State) -> bool {
@@ -186,7 +152,10 @@ pub fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             let table = super::model::TableId::Generic;
             let menu = SortMenu::new(
                 DEFAULT_ORDER,
-                super::columns::titles(state, table),
+                columns(view, state.scope.namespace.is_none(), true)
+                    .into_iter()
+                    .map(|c| c.title)
+                    .collect(),
                 view.sort.clone(),
             );
             state.workloads.sort_menu = Some((table, menu));

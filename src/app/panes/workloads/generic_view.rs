@@ -7,6 +7,40 @@ use std::collections::{BTreeSet, HashMap};
 use crate::app::table_sort::{ColumnSort, SortValue, sort_rows};
 use crate::sources::kube::model::{ApiResource, TableColumn, TableRow};
 
+/// kubectl's columns for this table: NAMESPACE first across all namespaces (for a
+/// namespaced resource), then the server's columns of priority 0, and with `wide` those
+/// of `-o wide` too; titles in upper case.
+pub fn columns(view: &GenericView, all_namespaces: bool, wide: bool) -> Vec<ShownColumn> {
+    let mut out = Vec::with_capacity(view.columns.len() + 1);
+    if all_namespaces && view.resource.namespaced {
+        out.push(ShownColumn {
+            title: "NAMESPACE".into(),
+            source: CellSource::Namespace,
+            wide: false,
+            date: false,
+        });
+    }
+    for (i, c) in view.columns.iter().enumerate() {
+        if c.priority == 0 || wide {
+            out.push(ShownColumn {
+                title: c.name.to_uppercase(),
+                source: CellSource::Cell(i),
+                wide: c.priority != 0,
+                date: c.kind == "date",
+            });
+        }
+    }
+    out
+}
+
+/// A row's cell of a shown column.
+pub fn cell<'a>(row: &'a TableRow, column: &ShownColumn) -> &'a str {
+    match column.source {
+        CellSource::Namespace => &row.namespace,
+        CellSource::Cell(i) => row.cells.get(i).map_or("", String::as_str),
+    }
+}
+
 /// One resource's table as last listed and watched.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GenericView {
