@@ -244,12 +244,15 @@ pub fn page(d: &Described, now: Timestamp) -> (Vec<String>, Vec<usize>) {
             }
         }
     }
-    // the owner chain: the object, then each controller up to the top one
+    // the owner chain: the object, then each controller up to the top one; an object
+    // nothing owns says so (its own name alone would read as its owner)
     let mut chain = vec![kind_name(o)];
     chain.extend(d.owners.iter().map(kind_name));
     let mut owners = chain.join(" → ");
     if let Some(note) = &d.owners_note {
         owners.push_str(&format!(" → ? ({note})"));
+    } else if d.owners.is_empty() {
+        owners = "<none>".into();
     }
     field(&mut lines, "Owners", &owners);
     if let Some(top) = d.owners.last() {
