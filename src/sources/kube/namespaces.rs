@@ -24,11 +24,31 @@ pub fn spawn_namespaces(
     context: Option<String>,
     sink: Sink,
 ) -> AbortHandle {
+    spawn_follower(config, context, sink, NamespacesMsg::Failed, follow)
+}
+
+/// A sink of `M`s (each source's `Sink`).
+pub(super) type SinkOf<M> = Arc<dyn Fn(M) -> bool + Send + Sync>;
+
+/// Builds the client for `context`, then runs `follow` with it until aborted; a client
+/// that cannot be built is said through `failed`. The cluster-wide lists (namespaces,
+/// nodes) start this way.
+pub(super) fn spawn_follower<M, Fut>(
+    config: Arc<crate::config::Config>,
+    context: Option<String>,
+    sink: SinkOf<M>,
+    failed: fn(String) -> M,
+    follow: fn(kube::Client, SinkOf<M>) -> Fut,
+) -> AbortHandle
+where
+    M: Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     tokio::spawn(async move {
         let client = match super::client::client_for(&config, context.as_deref()).await {
             Ok(c) => c,
             Err(e) => {
-                sink(NamespacesMsg::Failed(e.to_string()));
+                sink(failed(e.to_string()));
                 return;
             }
         };

@@ -28,17 +28,7 @@ pub fn spawn_nodes(
     context: Option<String>,
     sink: Sink,
 ) -> AbortHandle {
-    tokio::spawn(async move {
-        let client = match super::client::client_for(&config, context.as_deref()).await {
-            Ok(c) => c,
-            Err(e) => {
-                sink(NodesMsg::Failed(e.to_string()));
-                return;
-            }
-        };
-        follow(client, sink).await;
-    })
-    .abort_handle()
+    super::namespaces::spawn_follower(config, context, sink, NodesMsg::Failed, follow)
 }
 
 fn quantity(q: Option<&k8s_openapi::apimachinery::pkg::api::resource::Quantity>) -> Option<u32> {
